@@ -1,0 +1,128 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Role(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ROLE_UNSPECIFIED: _ClassVar[Role]
+    ROLE_CLERK: _ClassVar[Role]
+    ROLE_SPECIALIST: _ClassVar[Role]
+    ROLE_UNIT_HEAD: _ClassVar[Role]
+    ROLE_DEPUTY_UNIT_HEAD: _ClassVar[Role]
+    ROLE_AGENCY_LEADER: _ClassVar[Role]
+    ROLE_DEPUTY_AGENCY_LEADER: _ClassVar[Role]
+    ROLE_ARCHIVIST: _ClassVar[Role]
+    ROLE_ADMIN: _ClassVar[Role]
+
+class Clearance(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CLEARANCE_UNSPECIFIED: _ClassVar[Clearance]
+    CLEARANCE_NONE: _ClassVar[Clearance]
+    CLEARANCE_CONFIDENTIAL: _ClassVar[Clearance]
+    CLEARANCE_SECRET: _ClassVar[Clearance]
+    CLEARANCE_TOP_SECRET: _ClassVar[Clearance]
+ROLE_UNSPECIFIED: Role
+ROLE_CLERK: Role
+ROLE_SPECIALIST: Role
+ROLE_UNIT_HEAD: Role
+ROLE_DEPUTY_UNIT_HEAD: Role
+ROLE_AGENCY_LEADER: Role
+ROLE_DEPUTY_AGENCY_LEADER: Role
+ROLE_ARCHIVIST: Role
+ROLE_ADMIN: Role
+CLEARANCE_UNSPECIFIED: Clearance
+CLEARANCE_NONE: Clearance
+CLEARANCE_CONFIDENTIAL: Clearance
+CLEARANCE_SECRET: Clearance
+CLEARANCE_TOP_SECRET: Clearance
+
+class Agency(_message.Message):
+    __slots__ = ("code", "name", "abbreviation")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ABBREVIATION_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    name: str
+    abbreviation: str
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., abbreviation: _Optional[str] = ...) -> None: ...
+
+class Person(_message.Message):
+    __slots__ = ("id", "username", "full_name", "position_title", "roles", "unit_codes", "clearance", "active")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    FULL_NAME_FIELD_NUMBER: _ClassVar[int]
+    POSITION_TITLE_FIELD_NUMBER: _ClassVar[int]
+    ROLES_FIELD_NUMBER: _ClassVar[int]
+    UNIT_CODES_FIELD_NUMBER: _ClassVar[int]
+    CLEARANCE_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    username: str
+    full_name: str
+    position_title: str
+    roles: _containers.RepeatedScalarFieldContainer[Role]
+    unit_codes: _containers.RepeatedScalarFieldContainer[str]
+    clearance: Clearance
+    active: bool
+    def __init__(self, id: _Optional[str] = ..., username: _Optional[str] = ..., full_name: _Optional[str] = ..., position_title: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[Role, str]]] = ..., unit_codes: _Optional[_Iterable[str]] = ..., clearance: _Optional[_Union[Clearance, str]] = ..., active: _Optional[bool] = ...) -> None: ...
+
+class AuthenticateRequest(_message.Message):
+    __slots__ = ("username", "password")
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    password: str
+    def __init__(self, username: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
+
+class AuthenticateResponse(_message.Message):
+    __slots__ = ("person", "agency")
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    AGENCY_FIELD_NUMBER: _ClassVar[int]
+    person: Person
+    agency: Agency
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ..., agency: _Optional[_Union[Agency, _Mapping]] = ...) -> None: ...
+
+class GetAgencyRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetAgencyResponse(_message.Message):
+    __slots__ = ("agency",)
+    AGENCY_FIELD_NUMBER: _ClassVar[int]
+    agency: Agency
+    def __init__(self, agency: _Optional[_Union[Agency, _Mapping]] = ...) -> None: ...
+
+class GetPersonRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetPersonResponse(_message.Message):
+    __slots__ = ("person",)
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    person: Person
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ...) -> None: ...
+
+class ListPeopleRequest(_message.Message):
+    __slots__ = ("role", "page_size", "page_token")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    role: Role
+    page_size: int
+    page_token: str
+    def __init__(self, role: _Optional[_Union[Role, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListPeopleResponse(_message.Message):
+    __slots__ = ("people", "next_page_token")
+    PEOPLE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    people: _containers.RepeatedCompositeFieldContainer[Person]
+    next_page_token: str
+    def __init__(self, people: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,18 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from vanban.contracts.directory.v1 import directory_pb2 as _directory_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class PersonUpserted(_message.Message):
+    __slots__ = ("person", "occurred_at")
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    person: _directory_pb2.Person
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, person: _Optional[_Union[_directory_pb2.Person, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

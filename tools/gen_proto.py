@@ -1,0 +1,56 @@
+"""Regenerates libs/contracts from proto/.
+
+protoc names Python modules after proto paths (vanban/documents/v1/...), which would collide
+with the service packages (vanban.documents); the generated tree is therefore moved under
+vanban.contracts and its imports rewritten to match.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from grpc_tools import protoc
+
+ROOT = Path(__file__).resolve().parent.parent
+PROTO_DIR = ROOT / "proto"
+OUT_DIR = ROOT / "libs" / "contracts" / "src" / "vanban" / "contracts"
+IMPORT_RE = re.compile(r"^(from|import) vanban\.(?!contracts\.)", re.MULTILINE)
+
+
+def main() -> int:
+    protos = sorted(str(p.relative_to(PROTO_DIR)) for p in PROTO_DIR.rglob("*.proto"))
+    well_known = str(resources.files("grpc_tools") / "_proto")
+    with tempfile.TemporaryDirectory() as tmp:
+        args = [
+            "protoc",
+            f"-I{PROTO_DIR}",
+            f"-I{well_known}",
+            f"--python_out={tmp}",
+            f"--pyi_out={tmp}",
+            f"--grpc_python_out={tmp}",
+            *protos,
+        ]
+        if protoc.main(args) != 0:
+            print("protoc failed", file=sys.stderr)
+            return 1
+        generated = Path(tmp) / "vanban"
+        for path in generated.rglob("*.py*"):
+            text = path.read_text()
+            text = IMPORT_RE.sub(r"\1 vanban.contracts.", text)
+            path.write_text(text)
+        for directory in [generated, *[d for d in generated.rglob("*") if d.is_dir()]]:
+            (directory / "__init__.py").touch()
+        if OUT_DIR.exists():
+            shutil.rmtree(OUT_DIR)
+        shutil.copytree(generated, OUT_DIR)
+        (OUT_DIR / "py.typed").touch()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
