@@ -1,0 +1,183 @@
+"""Who is calling: the caller identity every service receives in gRPC metadata.
+
+The gateway (or a service acting on its own behalf) mints a short-lived Ed25519-signed JWT, the
+caller token, and sends it as `x-vanban-caller`. Every service verifies it before any handler runs
+and exposes the result through `current_caller()`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from vanban.platform.errors import PermissionDeniedError, UnauthenticatedError
+
+CALLER_METADATA_KEY = "x-vanban-caller"
+SIGNING_KEY_FILE = "caller-signing.key"
+VERIFYING_KEY_FILE = "caller-signing.pub"
+_ISSUER = "vanban"
+_AUDIENCE = "vanban-services"
+DEFAULT_TTL_SECONDS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The person (or service) on whose behalf a call is made."""
+
+    agency_code: str
+    subject: str
+    roles: frozenset[str] = frozenset()
+    units: tuple[str, ...] = ()
+    clearance: str = "none"
+    delegations: tuple[dict[str, str], ...] = field(default=())
+    is_service: bool = False
+
+    @property
+    def person_id(self) -> str:
+        if self.is_service:
+            raise PermissionDeniedError("a service identity is not a person", reason="NOT_A_PERSON")
+        return self.subject
+
+    def require_role(self, *roles: str) -> None:
+        if self.is_service or self.roles.intersection(roles):
+            return
+        raise PermissionDeniedError(
+            f"this action needs one of the roles: {', '.join(sorted(roles))}",
+            reason="ROLE_REQUIRED",
+            metadata={"roles": ",".join(sorted(roles))},
+        )
+
+    def require_service(self) -> None:
+        if not self.is_service:
+            raise PermissionDeniedError(
+                "only platform services may call this", reason="SERVICE_ONLY"
+            )
+
+
+_current: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
+    "vanban_caller", default=None
+)
+
+
+def current_caller() -> Caller:
+    caller = _current.get()
+    if caller is None:
+        raise UnauthenticatedError("no caller identity", reason="CALLER_MISSING")
+    return caller
+
+
+def set_current_caller(caller: Caller | None) -> contextvars.Token[Caller | None]:
+    return _current.set(caller)
+
+
+def reset_current_caller(token: contextvars.Token[Caller | None]) -> None:
+    _current.reset(token)
+
+
+def ensure_keypair(keys_dir: Path) -> None:
+    """Creates the agency's caller-signing key pair on first start; never overwrites one."""
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    private_path = keys_dir / SIGNING_KEY_FILE
+    if private_path.exists():
+        return
+    key = Ed25519PrivateKey.generate()
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    tmp = private_path.with_suffix(".tmp")
+    tmp.write_bytes(private_pem)
+    tmp.chmod(0o600)
+    (keys_dir / VERIFYING_KEY_FILE).write_bytes(public_pem)
+    tmp.rename(private_path)
+
+
+class CallerTokenIssuer:
+    def __init__(self, private_key: Ed25519PrivateKey, *, ttl_seconds: int = DEFAULT_TTL_SECONDS):
+        self._key = private_key
+        self._ttl = ttl_seconds
+
+    @classmethod
+    def from_keys_dir(cls, keys_dir: Path, **kwargs: int) -> CallerTokenIssuer:
+        key = serialization.load_pem_private_key((keys_dir / SIGNING_KEY_FILE).read_bytes(), None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("the caller-signing key must be Ed25519")
+        return cls(key, **kwargs)
+
+    def issue(self, caller: Caller) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": _ISSUER,
+            "aud": _AUDIENCE,
+            "sub": caller.subject,
+            "jti": uuid.uuid4().hex,
+            "iat": now,
+            "exp": now + self._ttl,
+            "agency": caller.agency_code,
+            "roles": sorted(caller.roles),
+            "units": list(caller.units),
+            "clearance": caller.clearance,
+            "delegations": list(caller.delegations),
+            "svc": caller.is_service,
+        }
+        return jwt.encode(claims, self._key, algorithm="EdDSA")
+
+    def service_token(self, agency_code: str, service: str) -> str:
+        return self.issue(
+            Caller(agency_code=agency_code, subject=f"service:{service}", is_service=True)
+        )
+
+
+class CallerTokenVerifier:
+    def __init__(self, public_key: Ed25519PublicKey, *, agency_code: str):
+        self._key = public_key
+        self._agency = agency_code
+
+    @classmethod
+    def from_keys_dir(cls, keys_dir: Path, *, agency_code: str) -> CallerTokenVerifier:
+        key = serialization.load_pem_public_key((keys_dir / VERIFYING_KEY_FILE).read_bytes())
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("the caller-verifying key must be Ed25519")
+        return cls(key, agency_code=agency_code)
+
+    def verify(self, token: str) -> Caller:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=["EdDSA"],
+                audience=_AUDIENCE,
+                issuer=_ISSUER,
+                options={"require": ["exp", "iat", "sub", "agency"]},
+                leeway=5,
+            )
+        except jwt.ExpiredSignatureError:
+            raise UnauthenticatedError(
+                "the caller token has expired", reason="CALLER_EXPIRED"
+            ) from None
+        except jwt.InvalidTokenError as exc:
+            raise UnauthenticatedError(
+                f"invalid caller token: {exc}", reason="CALLER_INVALID"
+            ) from None
+        if claims["agency"] != self._agency:
+            raise UnauthenticatedError(
+                "the caller token belongs to another agency", reason="CALLER_WRONG_AGENCY"
+            )
+        return Caller(
+            agency_code=claims["agency"],
+            subject=claims["sub"],
+            roles=frozenset(claims.get("roles", ())),
+            units=tuple(claims.get("units", ())),
+            clearance=claims.get("clearance", "none"),
+            delegations=tuple(claims.get("delegations", ())),
+            is_service=bool(claims.get("svc", False)),
+        )

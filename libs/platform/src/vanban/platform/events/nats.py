@@ -1,0 +1,93 @@
+"""NATS JetStream plumbing: connection, the per-service stream, the dead-letter stream."""
+
+from __future__ import annotations
+
+import logging
+
+import nats
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError, NotFoundError
+
+log = logging.getLogger(__name__)
+
+DLQ_STREAM = "VANBAN_DLQ"
+DLQ_PREFIX = "vanban.dlq"
+# Publishes carrying an already-seen Nats-Msg-Id inside this window are dropped by the server.
+DUPLICATE_WINDOW_SECONDS = 24 * 3600
+RETENTION_SECONDS = 30 * 24 * 3600
+
+
+def stream_name(service: str) -> str:
+    return f"VANBAN_{service.upper()}"
+
+
+def subject(service: str, entity: str, verb: str) -> str:
+    return f"vanban.{service}.{entity}.{verb}"
+
+
+async def connect(url: str, *, name: str) -> Client:
+    async def on_disconnect() -> None:
+        log.warning("nats disconnected", extra={"nats_url": url})
+
+    async def on_reconnect() -> None:
+        log.info("nats reconnected", extra={"nats_url": url})
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats error: %s", exc)
+
+    return await nats.connect(
+        servers=[url],
+        name=name,
+        allow_reconnect=True,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=5,
+        disconnected_cb=on_disconnect,
+        reconnected_cb=on_reconnect,
+        error_cb=on_error,
+    )
+
+
+async def _ensure(js: JetStreamContext, config: StreamConfig) -> None:
+    try:
+        await js.stream_info(config.name or "")
+    except NotFoundError:
+        try:
+            await js.add_stream(config)
+        except BadRequestError as exc:
+            # Another replica created it between the two calls.
+            if exc.err_code != 10058:
+                raise
+        return
+    await js.update_stream(config)
+
+
+async def ensure_service_stream(js: JetStreamContext, service: str) -> None:
+    """The stream that holds every event a service publishes: `vanban.<svc>.>`."""
+    await _ensure(
+        js,
+        StreamConfig(
+            name=stream_name(service),
+            subjects=[f"vanban.{service}.>"],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=RETENTION_SECONDS,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            discard=DiscardPolicy.OLD,
+        ),
+    )
+
+
+async def ensure_dlq_stream(js: JetStreamContext) -> None:
+    await _ensure(
+        js,
+        StreamConfig(
+            name=DLQ_STREAM,
+            subjects=[f"{DLQ_PREFIX}.>"],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=RETENTION_SECONDS,
+        ),
+    )

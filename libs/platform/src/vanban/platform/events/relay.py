@@ -1,0 +1,128 @@
+"""The outbox relay: publishes committed events to JetStream, then removes them.
+
+Each event is published with `Nats-Msg-Id` = its event id, so a relay that crashes after
+publishing but before deleting publishes again without creating a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from nats.js import JetStreamContext
+from opentelemetry import metrics, propagate, trace
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from vanban.platform.events.tables import EventTables
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("vanban.platform.events")
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        tables: EventTables,
+        js: JetStreamContext,
+        batch_size: int = 100,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._sessions = sessions
+        self._tables = tables
+        self._js = js
+        self._batch = batch_size
+        self._poll = poll_interval
+        self._wake = asyncio.Event()
+        self._depth = 0
+        meter = metrics.get_meter("vanban.platform.events")
+        self._published = meter.create_counter(
+            "vanban.outbox.published", description="Events published"
+        )
+        self._lag = meter.create_histogram(
+            "vanban.outbox.lag", unit="ms", description="Time from commit to publish"
+        )
+        meter.create_observable_gauge(
+            "vanban.outbox.depth",
+            callbacks=[lambda _options: [metrics.Observation(self._depth)]],
+            description="Events waiting in the outbox",
+        )
+
+    def wake(self) -> None:
+        """Called after a commit that recorded events, so they leave without waiting for a poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = self._poll
+        while True:
+            try:
+                published = await self.publish_pending()
+                backoff = self._poll
+                if published:
+                    continue  # there may be more
+            except Exception as exc:  # NATS or the database away: keep the rows, retry later
+                log.warning("outbox relay could not publish: %s", exc)
+                backoff = min(backoff * 2, 10.0)
+            if stop.is_set():
+                return
+            self._wake.clear()
+            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waiters, timeout=backoff, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def publish_pending(self) -> int:
+        outbox = self._tables.outbox
+        async with self._sessions() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(outbox)
+                    .order_by(outbox.c.id)
+                    .limit(self._batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                self._depth = 0
+                return 0
+            for row in rows:
+                await self._publish(row)
+            await session.execute(delete(outbox).where(outbox.c.id.in_([r.id for r in rows])))
+            if len(rows) == self._batch:
+                self._depth = (
+                    await session.execute(select(func.count()).select_from(outbox))
+                ).scalar_one()
+            else:
+                self._depth = 0
+        return len(rows)
+
+    async def _publish(self, row: object) -> None:
+        headers: dict[str, str] = dict(row.headers)  # type: ignore[attr-defined]
+        context = propagate.extract(headers)
+        with tracer.start_as_current_span(
+            f"{row.subject} publish",  # type: ignore[attr-defined]
+            context=context,
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": row.subject,  # type: ignore[attr-defined]
+                "messaging.message.id": row.event_id,  # type: ignore[attr-defined]
+            },
+        ):
+            propagate.inject(headers)
+            headers.update(
+                {
+                    "Nats-Msg-Id": row.event_id,  # type: ignore[attr-defined]
+                    "ce-specversion": "1.0",
+                    "ce-id": row.event_id,  # type: ignore[attr-defined]
+                    "ce-type": row.event_type,  # type: ignore[attr-defined]
+                    "content-type": "application/protobuf",
+                }
+            )
+            await self._js.publish(row.subject, row.payload, headers=headers, timeout=5)  # type: ignore[attr-defined]
+        self._published.add(1, {"subject": row.subject})  # type: ignore[attr-defined]
+        lag = (datetime.now(UTC) - row.created_at).total_seconds() * 1000  # type: ignore[attr-defined]
+        self._lag.record(lag, {"subject": row.subject})  # type: ignore[attr-defined]

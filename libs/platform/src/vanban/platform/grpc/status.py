@@ -1,0 +1,104 @@
+"""DomainError <-> gRPC status with `google.rpc.ErrorInfo` (and `BadRequest` for fields)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+
+from vanban.platform.errors import DomainError, ErrorCode, FieldViolation
+
+ERROR_DOMAIN = "vanban.gov.vn"
+DETAILS_KEY = "grpc-status-details-bin"
+
+
+def to_rich_status(error: DomainError) -> status_pb2.Status:
+    info = any_pb2.Any()
+    info.Pack(
+        error_details_pb2.ErrorInfo(
+            reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata
+        )
+    )
+    details = [info]
+    if error.violations:
+        bad_request = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(
+                    field=v.field, description=v.description
+                )
+                for v in error.violations
+            ]
+        )
+        packed = any_pb2.Any()
+        packed.Pack(bad_request)
+        details.append(packed)
+    return status_pb2.Status(code=int(error.code), message=error.message, details=details)
+
+
+def grpc_code(code: int) -> grpc.StatusCode:
+    for candidate in grpc.StatusCode:
+        if candidate.value[0] == code:
+            return candidate
+    return grpc.StatusCode.UNKNOWN
+
+
+@dataclass(frozen=True)
+class RemoteError:
+    """What a client learns from a failed call: code, message, reason and fields."""
+
+    code: ErrorCode | None
+    message: str
+    reason: str = ""
+    domain: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+    violations: tuple[FieldViolation, ...] = ()
+
+
+def remote_error(exc: grpc.aio.AioRpcError | grpc.RpcError) -> RemoteError:
+    code_value = exc.code().value[0] if exc.code() is not None else ErrorCode.UNKNOWN
+    try:
+        code: ErrorCode | None = ErrorCode(code_value)
+    except ValueError:
+        code = None
+    message = exc.details() or ""
+    reason, domain, metadata = "", "", {}
+    violations: list[FieldViolation] = []
+    for key, value in exc.trailing_metadata() or ():
+        if key != DETAILS_KEY:
+            continue
+        status = status_pb2.Status.FromString(value)
+        for detail in status.details:
+            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                info = error_details_pb2.ErrorInfo()
+                detail.Unpack(info)
+                reason, domain, metadata = info.reason, info.domain, dict(info.metadata)
+            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                detail.Unpack(bad)
+                violations.extend(
+                    FieldViolation(field=v.field, description=v.description)
+                    for v in bad.field_violations
+                )
+    return RemoteError(
+        code=code,
+        message=message,
+        reason=reason,
+        domain=domain,
+        metadata=metadata,
+        violations=tuple(violations),
+    )
+
+
+def reraise_as_domain(exc: grpc.aio.AioRpcError) -> DomainError:
+    """Turns a peer's failure into a DomainError so a caller service can pass it on unchanged."""
+    err = remote_error(exc)
+    result = DomainError(
+        err.message,
+        reason=err.reason or "UPSTREAM_ERROR",
+        metadata=err.metadata,
+        violations=err.violations,
+    )
+    result.code = err.code or ErrorCode.UNKNOWN
+    return result

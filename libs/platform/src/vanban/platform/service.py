@@ -1,0 +1,182 @@
+"""The shared host of a service process: the one place where the common parts are wired.
+
+A service's `app.py` creates a `ServiceHost`, adds its servicers and consumers, and awaits
+`serve(stop)`. Shutdown runs in order: stop answering health as serving, let in-flight RPCs
+finish, let consumers finish the message in hand, flush the outbox, close NATS and the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from vanban.platform.caller import CallerTokenIssuer, CallerTokenVerifier
+from vanban.platform.db import UnitOfWork, create_engine, session_factory
+from vanban.platform.events.consumer import EventConsumer
+from vanban.platform.events.nats import connect, ensure_dlq_stream, ensure_service_stream
+from vanban.platform.events.relay import OutboxRelay
+from vanban.platform.events.tables import EventTables
+from vanban.platform.grpc.client import ServiceIdentity, open_channel
+from vanban.platform.grpc.server import GrpcServer
+from vanban.platform.log import configure_logging
+from vanban.platform.migrations import upgrade, upgrade_async
+from vanban.platform.runtime import TaskGroup, run
+from vanban.platform.settings import ServiceSettings
+from vanban.platform.telemetry import setup_telemetry
+
+log = logging.getLogger(__name__)
+
+
+class ServiceHost:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        service: str,
+        metadata: MetaData | None = None,
+        tables: EventTables | None = None,
+        migrations: Path | None = None,
+        database_url: str | None = None,
+        uses_nats: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.service = service
+        self._metadata = metadata
+        self._tables = tables
+        self._migrations = migrations
+        self._database_url = database_url
+        self._uses_nats = uses_nats
+        self.verifier = CallerTokenVerifier.from_keys_dir(
+            settings.keys_dir, agency_code=settings.agency_code
+        )
+        self.identity = ServiceIdentity(
+            CallerTokenIssuer.from_keys_dir(settings.keys_dir),
+            agency_code=settings.agency_code,
+            service=service,
+        )
+        self.grpc = GrpcServer(
+            verifier=self.verifier, host=settings.grpc_host, port=settings.grpc_port
+        )
+        self.engine: AsyncEngine | None = None
+        self.sessions: async_sessionmaker[AsyncSession] | None = None
+        self.nc: Client | None = None
+        self.js: JetStreamContext | None = None
+        self.relay: OutboxRelay | None = None
+        self._consumers: list[EventConsumer[Any]] = []
+        self._channels: dict[str, Any] = {}
+        self._consumer_stop = asyncio.Event()
+        self._relay_stop = asyncio.Event()
+        self._cleanups: list[Callable[[], Awaitable[None]]] = []
+
+    async def start(self) -> None:
+        if self._database_url:
+            if self._migrations:
+                await upgrade_async(self._database_url, self._migrations)
+            self.engine = create_engine(self._database_url)
+            self.sessions = session_factory(self.engine)
+        if self._uses_nats:
+            self.nc = await connect(self.settings.nats_url, name=f"vanban-{self.service}")
+            self.js = self.nc.jetstream()
+            await ensure_service_stream(self.js, self.service)
+            await ensure_dlq_stream(self.js)
+            if self.sessions is not None and self._tables is not None:
+                self.relay = OutboxRelay(sessions=self.sessions, tables=self._tables, js=self.js)
+
+    def uow(self) -> UnitOfWork:
+        if self.sessions is None or self._tables is None:
+            raise RuntimeError(f"{self.service} has no database")
+        return UnitOfWork(
+            self.sessions,
+            tables=self._tables,
+            source=f"/agencies/{self.settings.agency_code}/{self.service}",
+            on_commit=self.relay.wake if self.relay else None,
+        )
+
+    def channel(self, peer: str) -> Any:
+        """A shared channel to a peer service; calls carry the current caller or this service."""
+        if peer not in self._channels:
+            self._channels[peer] = open_channel(
+                self.settings.peer(peer), fallback_token=self.identity.token
+            )
+        return self._channels[peer]
+
+    def add_consumer(self, consumer: EventConsumer[Any]) -> None:
+        self._consumers.append(consumer)
+
+    def on_shutdown(self, cleanup: Callable[[], Awaitable[None]]) -> None:
+        self._cleanups.append(cleanup)
+
+    async def serve(
+        self,
+        stop: asyncio.Event,
+        *,
+        background: dict[str, Callable[[asyncio.Event], Awaitable[None]]] | None = None,
+    ) -> None:
+        consumers = TaskGroup(stop)
+        relay = TaskGroup(stop)
+        if self.relay is not None:
+            relay.start("outbox-relay", self.relay.run(self._relay_stop))
+        for consumer in self._consumers:
+            consumers.start(f"consumer-{consumer.durable}", consumer.run(self._consumer_stop))
+        for name, loop in (background or {}).items():
+            consumers.start(name, loop(self._consumer_stop))
+        await self.grpc.start()
+        log.info("%s ready", self.service, extra={"grpc_port": self.grpc.port})
+        try:
+            await stop.wait()
+        finally:
+            await self.shutdown(consumers, relay)
+        if consumers.failed or relay.failed:
+            raise SystemExit(1)
+
+    async def shutdown(self, consumers: TaskGroup, relay: TaskGroup) -> None:
+        grace = self.settings.shutdown_grace
+        log.info("%s stopping", self.service)
+        await self.grpc.stop(grace)
+        self._consumer_stop.set()
+        await consumers.wait(grace)
+        self._relay_stop.set()
+        await relay.wait(grace)
+        for cleanup in reversed(self._cleanups):
+            await cleanup()
+        for channel in self._channels.values():
+            await channel.close()
+        if self.nc is not None and not self.nc.is_closed:
+            await self.nc.drain()
+        if self.engine is not None:
+            await self.engine.dispose()
+        log.info("%s stopped", self.service)
+
+
+def service_main(
+    *,
+    service: str,
+    settings_factory: Callable[[], ServiceSettings],
+    app_main: Callable[[Any, asyncio.Event], Awaitable[None]],
+    migrations: Path | None = None,
+) -> None:
+    """`python -m vanban.<svc> [serve|migrate]`."""
+    command = sys.argv[1] if len(sys.argv) > 1 else "serve"
+    settings = settings_factory()
+    configure_logging(service, settings.log_level)
+    if command == "migrate":
+        if migrations is None:
+            raise SystemExit(f"{service} has no database")
+        upgrade(settings.database_url, migrations)  # type: ignore[attr-defined]
+        return
+    if command != "serve":
+        raise SystemExit(f"usage: python -m vanban.{service} [serve|migrate]")
+    telemetry = setup_telemetry(service, agency_code=settings.agency_code)
+    try:
+        run(lambda stop: app_main(settings, stop))
+    finally:
+        telemetry.shutdown()
