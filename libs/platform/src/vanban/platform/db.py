@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 
 from google.protobuf.message import Message
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 from sqlalchemy import MetaData, insert
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -74,6 +74,7 @@ class UnitOfWork:
         self._source = source
         self._on_commit = on_commit
         self._events: list[RecordedEvent] = []
+        self._audit: list[dict[str, object]] = []
         self.session: AsyncSession
 
     async def __aenter__(self) -> UnitOfWork:
@@ -106,7 +107,37 @@ class UnitOfWork:
         self._events.append(recorded)
         return recorded.event_id
 
+    def audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        resource: str,
+        before: dict[str, object] | None = None,
+        after: dict[str, object] | None = None,
+        on_behalf_of: str | None = None,
+    ) -> None:
+        """Queues an audit entry, written by `commit()` in the same transaction."""
+        span_context = trace.get_current_span().get_span_context()
+        self._audit.append(
+            {
+                "occurred_at": datetime.now(UTC),
+                "actor": actor,
+                "on_behalf_of": on_behalf_of,
+                "action": action,
+                "resource": resource,
+                "before": before,
+                "after": after,
+                "trace_id": format(span_context.trace_id, "032x")
+                if span_context.is_valid
+                else None,
+            }
+        )
+
     async def commit(self) -> None:
+        if self._audit:
+            await self.session.execute(insert(self.tables.audit), self._audit)
+            self._audit.clear()
         if self._events:
             now = datetime.now(UTC)
             await self.session.execute(

@@ -46,11 +46,11 @@ class TaskGroup:
             self.failed = exc
             self._stop.set()
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, grace: float) -> None:
         """Waits for the loops to finish their work in hand, then cancels stragglers."""
         if not self._tasks:
             return
-        _done, pending = await asyncio.wait(self._tasks, timeout=timeout)
+        _done, pending = await asyncio.wait(self._tasks, timeout=grace)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)

@@ -1,9 +1,9 @@
+import http.client
 import json
 import logging
 import socket
+import urllib.request
 from pathlib import Path
-
-import httpx
 
 from vanban.launcher.infra.errors import InfraError
 from vanban.launcher.infra.ports import LOOPBACK, free_port
@@ -96,11 +96,11 @@ jetstream {{
         try:
             with socket.create_connection((LOOPBACK, self.port), timeout=1.0):
                 pass
-            response = httpx.get(
-                f"http://{LOOPBACK}:{self.monitor_port}/healthz",
-                params={"js-enabled-only": "true"},
+            # urllib raises HTTPError (an OSError) for any non-2xx status: "not ready".
+            with urllib.request.urlopen(
+                f"http://{LOOPBACK}:{self.monitor_port}/healthz?js-enabled-only=true",
                 timeout=2.0,
-            )
-        except (OSError, httpx.HTTPError):
+            ) as response:
+                return bool(response.status == 200)
+        except (OSError, http.client.HTTPException):
             return False
-        return response.status_code == 200

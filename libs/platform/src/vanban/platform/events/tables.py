@@ -1,4 +1,4 @@
-"""The outbox and processed-event tables every service keeps in its own database."""
+"""Tables every service keeps in its own database: outbox, processed events, audit log."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from sqlalchemy import (
 class EventTables:
     outbox: Table
     processed: Table
+    audit: Table
 
 
 def event_tables(metadata: MetaData) -> EventTables:
@@ -42,4 +43,18 @@ def event_tables(metadata: MetaData) -> EventTables:
         Column("event_id", String(64), primary_key=True),
         Column("processed_at", DateTime(timezone=True), nullable=False),
     )
-    return EventTables(outbox=outbox, processed=processed)
+    # Who changed what, when, from what to what, under which trace (DESIGN: identity and access).
+    audit = Table(
+        "audit_log",
+        metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("occurred_at", DateTime(timezone=True), nullable=False),
+        Column("actor", String(128), nullable=False),
+        Column("on_behalf_of", String(128), nullable=True),
+        Column("action", String(64), nullable=False),
+        Column("resource", String(255), nullable=False, index=True),
+        Column("before", JSON, nullable=True),
+        Column("after", JSON, nullable=True),
+        Column("trace_id", String(32), nullable=True),
+    )
+    return EventTables(outbox=outbox, processed=processed, audit=audit)

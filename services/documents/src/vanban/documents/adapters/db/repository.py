@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vanban.documents.adapters.db.tables import counters, incoming_documents
+from vanban.documents.domain.model import FileRef, IncomingDocument, Priority, Secrecy
+
+INCOMING_SERIES = "incoming"
+
+
+class SqlIncomingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def next_arrival_number(self, *, year: int) -> int:
+        # One statement creates or bumps the year's counter and keeps its row locked until commit.
+        statement = (
+            pg_insert(counters)
+            .values(series=INCOMING_SERIES, year=year, last_number=1)
+            .on_conflict_do_update(
+                index_elements=[counters.c.series, counters.c.year],
+                set_={"last_number": counters.c.last_number + 1},
+            )
+            .returning(counters.c.last_number)
+        )
+        return (await self._session.execute(statement)).scalar_one()
+
+    async def add(self, document: IncomingDocument) -> None:
+        await self._session.execute(
+            insert(incoming_documents).values(
+                id=document.id,
+                arrival_year=document.arrival_year,
+                arrival_number=document.arrival_number,
+                arrived_at=document.arrived_at,
+                issuer_code=document.issuer_code,
+                issuer_name=document.issuer_name,
+                code_number=document.code_number,
+                code_notation=document.code_notation,
+                issued_date=document.issued_date,
+                document_type=document.document_type,
+                subject=document.subject,
+                priority=document.priority.value,
+                secrecy=document.secrecy.value,
+                file_sha256=document.file.sha256,
+                file_size=document.file.size,
+                file_content_type=document.file.content_type,
+                file_name=document.file.file_name,
+                registered_by=document.registered_by,
+            )
+        )
+
+    async def get(self, document_id: str) -> IncomingDocument | None:
+        row = (
+            await self._session.execute(
+                select(incoming_documents).where(incoming_documents.c.id == document_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        return IncomingDocument(
+            id=row.id,
+            arrival_number=row.arrival_number,
+            arrival_year=row.arrival_year,
+            arrived_at=row.arrived_at,
+            issuer_code=row.issuer_code,
+            issuer_name=row.issuer_name,
+            code_number=row.code_number,
+            code_notation=row.code_notation,
+            issued_date=row.issued_date,
+            document_type=row.document_type,
+            subject=row.subject,
+            priority=Priority(row.priority),
+            secrecy=Secrecy(row.secrecy),
+            file=FileRef(
+                sha256=row.file_sha256,
+                size=row.file_size,
+                content_type=row.file_content_type,
+                file_name=row.file_name,
+            ),
+            registered_by=row.registered_by,
+        )

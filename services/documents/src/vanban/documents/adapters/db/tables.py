@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from vanban.platform.db import make_metadata
+from vanban.platform.events.tables import event_tables
+
+metadata = make_metadata()
+platform_tables = event_tables(metadata)
+
+# One row per numbering series and year; the row lock makes numbers gapless.
+counters = Table(
+    "counters",
+    metadata,
+    Column("series", String(32), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("last_number", BigInteger, nullable=False),
+    PrimaryKeyConstraint("series", "year"),
+)
+
+incoming_documents = Table(
+    "incoming_documents",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("arrival_year", Integer, nullable=False),
+    Column("arrival_number", BigInteger, nullable=False),
+    Column("arrived_at", DateTime(timezone=True), nullable=False),
+    Column("issuer_code", String(13), nullable=False),
+    Column("issuer_name", String(200), nullable=False),
+    Column("code_number", String(11), nullable=False),
+    Column("code_notation", String(30), nullable=False),
+    Column("issued_date", Date, nullable=False),
+    Column("document_type", String(100), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("secrecy", String(16), nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("file_size", BigInteger, nullable=False),
+    Column("file_content_type", String(127), nullable=False),
+    Column("file_name", String(255), nullable=False),
+    Column("registered_by", String(128), nullable=False),
+    UniqueConstraint("arrival_year", "arrival_number", name="uq_incoming_arrival"),
+)

@@ -1,0 +1,28 @@
+"""What the domain needs from the outside, as protocols the adapters implement."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from vanban.documents.domain.model import IncomingDocument
+
+
+class IncomingRepository(Protocol):
+    async def next_arrival_number(self, *, year: int) -> int:
+        """Takes the next số đến of `year`; held until the transaction ends, so numbers stay gapless."""
+
+    async def add(self, document: IncomingDocument) -> None: ...
+
+    async def get(self, document_id: str) -> IncomingDocument | None: ...
+
+
+class Transaction(Protocol):
+    """The unit of work as the domain sees it."""
+
+    incoming: IncomingRepository
+
+    def record_registered(self, document: IncomingDocument) -> None: ...
+
+    def audit(self, *, action: str, resource: str, after: dict[str, object]) -> None: ...
+
+    async def commit(self) -> None: ...

@@ -1,0 +1,70 @@
+"""Use cases of the document registry."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from vanban.documents.domain.model import IncomingDocument, IncomingDraft, Secrecy
+from vanban.documents.domain.ports import Transaction
+from vanban.platform.errors import NotFoundError
+
+# Who may register an incoming document (docs/security/permissions.md arrives with identity).
+REGISTER_ROLES = ("clerk",)
+
+
+async def register_incoming(
+    *, tx: Transaction, draft: IncomingDraft, registered_by: str, now: datetime
+) -> IncomingDocument:
+    """Registers an arriving document under the next arrival number of the year of arrival.
+
+    `now` is the arrival time in the agency's time zone: its year selects the register.
+    """
+    clean, issued = draft.validated(arrival_day=now.date())
+    number = await tx.incoming.next_arrival_number(year=now.year)
+    document = IncomingDocument(
+        id=str(uuid.uuid4()),
+        arrival_number=number,
+        arrival_year=now.year,
+        arrived_at=now,
+        issuer_code=clean.issuer_code,
+        issuer_name=clean.issuer_name,
+        code_number=clean.code_number,
+        code_notation=clean.code_notation,
+        issued_date=issued,
+        document_type=clean.document_type,
+        subject=clean.subject,
+        priority=clean.priority,
+        secrecy=clean.secrecy,
+        file=clean.file,
+        registered_by=registered_by,
+    )
+    await tx.incoming.add(document)
+    tx.record_registered(document)
+    tx.audit(
+        action="incoming.register",
+        resource=f"incoming-documents/{document.id}",
+        after={"arrival_number": number, "arrival_year": now.year, "subject": document.subject},
+    )
+    await tx.commit()
+    return document
+
+
+async def get_incoming(*, tx: Transaction, document_id: str, clearance: str) -> IncomingDocument:
+    """A document above the reader's clearance is reported as absent, not as forbidden."""
+    document = await tx.incoming.get(document_id)
+    if document is None or not may_read(secrecy=document.secrecy, clearance=clearance):
+        raise NotFoundError("no incoming document with this id", reason="INCOMING_NOT_FOUND")
+    return document
+
+
+_LEVELS = {Secrecy.NONE: 0, Secrecy.CONFIDENTIAL: 1, Secrecy.SECRET: 2, Secrecy.TOP_SECRET: 3}
+
+
+def may_read(*, secrecy: Secrecy, clearance: str) -> bool:
+    """A person reads a document whose secrecy level is at most their clearance."""
+    try:
+        level = _LEVELS[Secrecy(clearance)]
+    except ValueError:
+        level = 0
+    return _LEVELS[secrecy] <= level
