@@ -1,0 +1,211 @@
+"""REST routes. Handlers only translate: services decide."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
+from fastapi.responses import StreamingResponse
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import ValidationError
+
+from vanban.contracts.archive.v1 import archive_pb2
+from vanban.contracts.directory.v1 import directory_pb2
+from vanban.contracts.documents.v1 import documents_pb2 as docs
+from vanban.contracts.notify.v1 import notify_pb2
+from vanban.gateway.api.convert import incoming_out, notification_out, register_request
+from vanban.gateway.api.schemas import (
+    IncomingDocumentOut,
+    IncomingMetadataIn,
+    NotificationPage,
+    TokenOut,
+)
+from vanban.gateway.auth import CurrentPrincipal
+from vanban.gateway.clients import Upstreams
+from vanban.gateway.problems import HttpProblem
+from vanban.gateway.upload import archive_chunks, check_pdf
+from vanban.platform.caller import Caller
+from vanban.platform.errors import FieldViolation, InvalidArgumentError
+
+router = APIRouter(prefix="/v1")
+
+
+def upstreams(request: Request) -> Upstreams:
+    return request.app.state.upstreams
+
+
+@router.post("/auth/token", response_model=TokenOut, operation_id="issueToken", tags=["auth"])
+async def issue_token(
+    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> TokenOut:
+    """Signs a person in with username and password (OAuth2 password grant)."""
+    if form.grant_type not in (None, "password"):
+        raise HttpProblem(
+            400, "UNSUPPORTED_GRANT_TYPE", "grant_type must be password", field="grant_type"
+        )
+    up = upstreams(request)
+    answer = await up.directory.Authenticate(
+        directory_pb2.AuthenticateRequest(username=form.username, password=form.password),
+        timeout=up.timeout,
+    )
+    person = answer.person
+    caller = Caller(
+        agency_code=answer.agency.code,
+        subject=person.id,
+        roles=frozenset(
+            directory_pb2.Role.Name(r).removeprefix("ROLE_").lower() for r in person.roles
+        ),
+        units=tuple(person.unit_codes),
+        clearance=directory_pb2.Clearance.Name(person.clearance).removeprefix("CLEARANCE_").lower()
+        if person.clearance
+        else "none",
+    )
+    tokens = request.app.state.access_tokens
+    return TokenOut(access_token=tokens.issue(caller, name=person.full_name), expires_in=tokens.ttl)
+
+
+def _parse_metadata(raw: str) -> IncomingMetadataIn:
+    try:
+        return IncomingMetadataIn.model_validate_json(raw)
+    except ValidationError as exc:
+        violations = tuple(
+            FieldViolation(
+                field="metadata" + "".join(f".{p}" for p in e["loc"]) if e["loc"] else "metadata",
+                description=e["msg"],
+            )
+            for e in exc.errors()
+        )
+        try:
+            json.loads(raw)
+        except ValueError:
+            violations = (FieldViolation(field="metadata", description="must be a JSON object"),)
+        raise InvalidArgumentError(
+            "; ".join(f"{v.field}: {v.description}" for v in violations),
+            reason="INVALID_METADATA",
+            violations=violations,
+        ) from None
+
+
+@router.post(
+    "/incoming-documents",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IncomingDocumentOut,
+    operation_id="registerIncomingDocument",
+    tags=["incoming documents"],
+)
+async def register_incoming(
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    file: Annotated[UploadFile, File(description="The document as PDF")],
+    metadata: Annotated[str, Form(description="JSON: issuer_code, issuer_name, code_number, ...")],
+) -> IncomingDocumentOut:
+    """Registers an incoming document (văn bản đến) and gives it the next arrival number."""
+    meta = _parse_metadata(metadata)
+    up = upstreams(request)
+    size = await check_pdf(file, max_bytes=request.app.state.settings.max_upload_bytes)
+    stored = await up.archive.PutObject(
+        archive_chunks(file, size=size), metadata=principal.metadata, timeout=up.timeout
+    )
+    file_ref = docs.FileRef(
+        sha256=stored.object.sha256,
+        size=stored.object.size,
+        content_type=stored.object.content_type,
+        file_name=(file.filename or "")[:255],
+    )
+    answer = await up.documents.RegisterIncomingDocument(
+        register_request(meta, file_ref), metadata=principal.metadata, timeout=up.timeout
+    )
+    response.headers["Location"] = f"/v1/incoming-documents/{answer.document.id}"
+    return incoming_out(answer.document)
+
+
+@router.get(
+    "/incoming-documents/{document_id}",
+    response_model=IncomingDocumentOut,
+    operation_id="getIncomingDocument",
+    tags=["incoming documents"],
+)
+async def get_incoming(
+    request: Request, principal: CurrentPrincipal, document_id: str
+) -> IncomingDocumentOut:
+    up = upstreams(request)
+    answer = await up.documents.GetIncomingDocument(
+        docs.GetIncomingDocumentRequest(id=document_id),
+        metadata=principal.metadata,
+        timeout=up.timeout,
+    )
+    return incoming_out(answer.document)
+
+
+@router.get(
+    "/incoming-documents/{document_id}/file",
+    operation_id="getIncomingDocumentFile",
+    tags=["incoming documents"],
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def get_incoming_file(
+    request: Request, principal: CurrentPrincipal, document_id: str
+) -> StreamingResponse:
+    """The exact bytes that were registered, checked against their SHA-256 by the archive."""
+    up = upstreams(request)
+    answer = await up.documents.GetIncomingDocument(
+        docs.GetIncomingDocumentRequest(id=document_id),
+        metadata=principal.metadata,
+        timeout=up.timeout,
+    )
+    document = answer.document
+    stream = up.archive.GetObject(
+        archive_pb2.GetObjectRequest(sha256=document.file.sha256), metadata=principal.metadata
+    )
+    first = await stream.read()  # the info message; errors surface here as problem+json
+    if first is None or not first.HasField("info"):
+        raise HttpProblem(502, "ARCHIVE_PROTOCOL", "the archive answered without object info")
+
+    async def body():  # type: ignore[no-untyped-def]
+        async for part in stream:
+            yield part.chunk
+
+    filename = document.file.file_name or f"{document.id}.pdf"
+    return StreamingResponse(
+        body(),
+        media_type=first.info.content_type or "application/pdf",
+        headers={
+            "Content-Length": str(first.info.size),
+            "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(filename)}",
+            "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(first.info.sha256)).decode()}:",
+        },
+    )
+
+
+def _quote(name: str) -> str:
+    return quote(name, safe="")
+
+
+@router.get(
+    "/notifications",
+    response_model=NotificationPage,
+    operation_id="listNotifications",
+    tags=["notifications"],
+)
+async def list_notifications(
+    request: Request,
+    principal: CurrentPrincipal,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page_token: Annotated[str, Query(max_length=512)] = "",
+) -> NotificationPage:
+    """The signed-in person's notifications, newest first."""
+    up = upstreams(request)
+    answer = await up.notify.ListNotifications(
+        notify_pb2.ListNotificationsRequest(page_size=page_size, page_token=page_token),
+        metadata=principal.metadata,
+        timeout=up.timeout,
+    )
+    return NotificationPage(
+        items=[notification_out(n) for n in answer.notifications],
+        next_page_token=answer.next_page_token or None,
+    )

@@ -1,0 +1,75 @@
+"""The REST API's request and response bodies (separate from any table or proto)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Priority = Literal["normal", "urgent", "very_urgent", "flash"]
+Secrecy = Literal["none", "confidential", "secret", "top_secret"]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class IncomingMetadataIn(BaseModel):
+    """The `metadata` part of a registration: what the clerk reads off the document."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    issuer_code: str = Field(
+        min_length=1, max_length=13, description="Mã định danh of the issuing agency"
+    )
+    issuer_name: str = Field(min_length=1, max_length=200)
+    code_number: str = Field(min_length=1, max_length=11, description="Số, e.g. 05")
+    code_notation: str = Field(min_length=1, max_length=30, description="Ký hiệu, e.g. QĐ-UBND")
+    issued_date: date = Field(strict=True, description="YYYY-MM-DD")
+    document_type: str = Field(min_length=1, max_length=100)
+    subject: str = Field(min_length=1, max_length=500, description="Trích yếu")
+    priority: Priority = "normal"
+    secrecy: Secrecy = "none"
+
+
+class FileOut(BaseModel):
+    sha256: str
+    size: int
+    content_type: str
+    file_name: str
+
+
+class IncomingDocumentOut(BaseModel):
+    id: str
+    arrival_number: int
+    arrival_year: int
+    arrived_at: datetime
+    issuer_code: str
+    issuer_name: str
+    code_number: str
+    code_notation: str
+    issued_date: date
+    document_type: str
+    subject: str
+    priority: Priority
+    secrecy: Secrecy
+    file: FileOut
+    registered_by: str
+
+
+class NotificationOut(BaseModel):
+    id: str
+    kind: str
+    title: str
+    body: str
+    resource: str
+    created_at: datetime
+    read: bool
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationOut]
+    next_page_token: str | None = None

@@ -1,0 +1,85 @@
+"""The one wiring place of the gateway: FastAPI app, upstream channels, HTTP and gRPC servers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import uvicorn
+from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from vanban.gateway import problems
+from vanban.gateway.api import health, routes
+from vanban.gateway.auth import AccessTokens, load_or_create_access_key
+from vanban.gateway.clients import Upstreams
+from vanban.gateway.settings import GatewaySettings
+from vanban.gateway.upload import MULTIPART_OVERHEAD, BodyLimitMiddleware
+from vanban.platform.caller import CallerTokenIssuer
+from vanban.platform.service import ServiceHost
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
+    app = FastAPI(
+        title="Vanban API",
+        version="1.0.0",
+        description="Official documents of the agency: registration, routing, signing, archive.",
+    )
+    app.state.settings = settings
+    app.state.stopping = False
+    app.state.access_tokens = AccessTokens(
+        load_or_create_access_key(settings.keys_dir),
+        agency_code=settings.agency_code,
+        ttl_seconds=settings.access_token_ttl_seconds,
+    )
+    app.state.caller_tokens = CallerTokenIssuer.from_keys_dir(settings.keys_dir)
+    app.state.upstreams = Upstreams.from_host(host, timeout=settings.upstream_timeout_seconds)
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(routes.router)
+    app.add_middleware(
+        BodyLimitMiddleware, max_body_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD
+    )
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    return app
+
+
+class _Server(uvicorn.Server):
+    """Signals belong to the service host, which stops this server in its own order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def build(settings: GatewaySettings) -> tuple[ServiceHost, FastAPI]:
+    host = ServiceHost(settings, service="gateway", uses_nats=False)
+    return host, create_app(settings, host)
+
+
+async def main(settings: GatewaySettings, stop: asyncio.Event) -> None:
+    host, app = build(settings)
+    await host.start()
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.shutdown_grace),
+        proxy_headers=False,
+    )
+    server = _Server(config)
+    http = asyncio.ensure_future(server.serve())
+
+    async def stop_http() -> None:
+        app.state.stopping = True
+        server.should_exit = True
+        await http
+
+    host.on_shutdown(stop_http)
+    await host.serve(stop)

@@ -1,0 +1,123 @@
+"""Access tokens issued to people at sign-in, and the caller token passed on to services."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from vanban.platform.caller import CALLER_METADATA_KEY, Caller, CallerTokenIssuer
+from vanban.platform.errors import UnauthenticatedError
+
+ACCESS_KEY_FILE = "gateway-access.key"
+_AUDIENCE = "vanban-gateway"
+
+
+def load_or_create_access_key(keys_dir: Path) -> Ed25519PrivateKey:
+    """The gateway's own token key, made at first start and never committed anywhere."""
+    path = keys_dir / ACCESS_KEY_FILE
+    if not path.exists():
+        keys_dir.mkdir(parents=True, exist_ok=True)
+        key = Ed25519PrivateKey.generate()
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        tmp.chmod(0o600)
+        tmp.rename(path)
+    key = serialization.load_pem_private_key(path.read_bytes(), None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 key")
+    return key
+
+
+class AccessTokens:
+    def __init__(self, key: Ed25519PrivateKey, *, agency_code: str, ttl_seconds: int) -> None:
+        self._key = key
+        self._public = key.public_key()
+        self._agency = agency_code
+        self._issuer = f"vanban-gateway/{agency_code}"
+        self.ttl = ttl_seconds
+
+    def issue(self, caller: Caller, *, name: str) -> str:
+        now = int(time.time())
+        return jwt.encode(
+            {
+                "iss": self._issuer,
+                "aud": _AUDIENCE,
+                "sub": caller.subject,
+                "jti": uuid.uuid4().hex,
+                "iat": now,
+                "exp": now + self.ttl,
+                "agency": caller.agency_code,
+                "name": name,
+                "roles": sorted(caller.roles),
+                "units": list(caller.units),
+                "clearance": caller.clearance,
+            },
+            self._key,
+            algorithm="EdDSA",
+        )
+
+    def verify(self, token: str) -> Caller:
+        try:
+            claims = jwt.decode(
+                token,
+                self._public,
+                algorithms=["EdDSA"],
+                audience=_AUDIENCE,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise UnauthenticatedError(
+                "the access token has expired", reason="TOKEN_EXPIRED"
+            ) from None
+        except jwt.InvalidTokenError:
+            raise UnauthenticatedError(
+                "the access token is not valid here", reason="TOKEN_INVALID"
+            ) from None
+        return Caller(
+            agency_code=claims["agency"],
+            subject=claims["sub"],
+            roles=frozenset(claims.get("roles", ())),
+            units=tuple(claims.get("units", ())),
+            clearance=claims.get("clearance", "none"),
+        )
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in caller of one HTTP request, with the metadata to pass to services."""
+
+    caller: Caller
+    metadata: tuple[tuple[str, str], ...]
+
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+
+
+def principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+    if not token:
+        raise UnauthenticatedError(
+            "sign in first: send Authorization: Bearer <token>", reason="TOKEN_MISSING"
+        )
+    tokens: AccessTokens = request.app.state.access_tokens
+    callers: CallerTokenIssuer = request.app.state.caller_tokens
+    caller = tokens.verify(token)
+    return Principal(caller=caller, metadata=((CALLER_METADATA_KEY, callers.issue(caller)),))
+
+
+CurrentPrincipal = Annotated[Principal, Depends(principal)]

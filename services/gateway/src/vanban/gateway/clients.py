@@ -1,0 +1,51 @@
+"""Stubs of the services behind the gateway, on shared channels."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from vanban.contracts.archive.v1 import archive_pb2_grpc
+from vanban.contracts.directory.v1 import directory_pb2_grpc
+from vanban.contracts.documents.v1 import documents_pb2_grpc
+from vanban.contracts.notify.v1 import notify_pb2_grpc
+from vanban.platform.service import ServiceHost
+
+READINESS_PEERS = ("directory", "documents", "archive", "notify")
+
+
+@dataclass
+class Upstreams:
+    directory: directory_pb2_grpc.DirectoryServiceStub
+    documents: documents_pb2_grpc.DocumentRegistryServiceStub
+    archive: archive_pb2_grpc.ArchiveServiceStub
+    notify: notify_pb2_grpc.NotifyServiceStub
+    health: dict[str, health_pb2_grpc.HealthStub]
+    timeout: float
+
+    @classmethod
+    def from_host(cls, host: ServiceHost, *, timeout: float) -> Upstreams:
+        return cls(
+            directory=directory_pb2_grpc.DirectoryServiceStub(host.channel("directory")),
+            documents=documents_pb2_grpc.DocumentRegistryServiceStub(host.channel("documents")),
+            archive=archive_pb2_grpc.ArchiveServiceStub(host.channel("archive")),
+            notify=notify_pb2_grpc.NotifyServiceStub(host.channel("notify")),
+            health={
+                name: health_pb2_grpc.HealthStub(host.channel(name)) for name in READINESS_PEERS
+            },
+            timeout=timeout,
+        )
+
+    async def readiness(self) -> dict[str, str]:
+        async def check(name: str, stub: health_pb2_grpc.HealthStub) -> tuple[str, str]:
+            try:
+                answer = await stub.Check(health_pb2.HealthCheckRequest(), timeout=2)
+            except grpc.aio.AioRpcError as exc:
+                return name, exc.code().name
+            return name, health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
+
+        results = await asyncio.gather(*(check(n, s) for n, s in self.health.items()))
+        return dict(results)

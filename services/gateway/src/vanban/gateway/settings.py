@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic_settings import SettingsConfigDict
+
+from vanban.platform.settings import ServiceSettings
+
+MIB = 1024 * 1024
+
+
+class GatewaySettings(ServiceSettings):
+    service_name: ClassVar[str] = "gateway"
+    model_config = SettingsConfigDict(
+        env_prefix="VANBAN_GATEWAY_", extra="ignore", populate_by_name=True
+    )
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    # Largest file accepted for one document (bytes).
+    max_upload_bytes: int = 50 * MIB
+    access_token_ttl_seconds: int = 900
+    # Seconds allowed to each call to a service behind the gateway.
+    upstream_timeout_seconds: float = 30.0
