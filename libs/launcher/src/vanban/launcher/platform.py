@@ -1,0 +1,366 @@
+"""The whole platform on one machine: backing servers plus every service as its own process.
+
+Used by `vanban up` and, as a library, by the end-to-end tests, so tests start the platform
+exactly as a person does. All state lives under one data directory:
+
+    <data-dir>/infra/{postgres,nats,seaweedfs}/   backing servers' data and logs
+    <data-dir>/infra/s3-credentials.json          generated at first start, 0600
+    <data-dir>/agencies/<code>/keys/               caller-signing and gateway keys, made at first start
+    <data-dir>/agencies/<code>/logs/<svc>.log      each service's JSON log
+    <data-dir>/agencies/<code>/spool/              archive upload spool
+    <data-dir>/run/state.json                      what is running where, for `vanban status`
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import grpc
+import httpx
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from vanban.launcher.infra import InfraError, NatsServer, PostgresServer, SeaweedServer, free_port
+from vanban.launcher.infra.process import ManagedProcess
+from vanban.platform.caller import ensure_keypair
+
+log = logging.getLogger(__name__)
+
+# Start order; stop runs in reverse, the gateway first.
+SERVICES = (
+    "directory",
+    "archive",
+    "documents",
+    "notify",
+    "workflow",
+    "signing",
+    "exchange",
+    "gateway",
+)
+DATABASE_SERVICES = ("directory", "archive", "documents", "notify")
+DEMO_AGENCY_CODE = "000.00.00.H99"
+DEMO_AGENCY_NAME = "Ủy ban nhân dân tỉnh Demo"
+DEMO_ABBREVIATION = "UBND"
+DEMO_PASSWORD = "vanban-demo"
+DEMO_ACCOUNTS = (
+    ("vanthu", "văn thư (clerk)"),
+    ("lanhdao", "lãnh đạo cơ quan (agency leader)"),
+    ("truongphong", "trưởng phòng (unit head)"),
+    ("chuyenvien", "chuyên viên (specialist)"),
+)
+PEERS = {
+    "gateway": ("directory", "documents", "archive", "notify"),
+    "notify": ("directory",),
+    "documents": ("archive",),
+}
+
+
+@dataclass
+class AgencySpec:
+    code: str
+    name: str = DEMO_AGENCY_NAME
+    abbreviation: str = DEMO_ABBREVIATION
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "_", self.code.lower())
+
+
+@dataclass
+class ServiceState:
+    name: str
+    pid: int | None
+    grpc_port: int
+    log: str
+    http_port: int | None = None
+
+
+@dataclass
+class AgencyState:
+    code: str
+    gateway_url: str
+    services: dict[str, ServiceState] = field(default_factory=dict)
+
+
+def _seaweed_credentials(path: Path) -> tuple[str, str]:
+    if path.exists():
+        data = json.loads(path.read_text())
+        return data["access_key"], data["secret_key"]
+    access, secret = f"vanban-{secrets.token_hex(8)}", secrets.token_urlsafe(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps({"access_key": access, "secret_key": secret}))
+    return access, secret
+
+
+class AgencyProcesses:
+    """One agency's set of service processes, with its own keys, databases and bucket."""
+
+    def __init__(self, platform: Platform, spec: AgencySpec, gateway_port: int) -> None:
+        self.platform = platform
+        self.spec = spec
+        self.root = platform.data_dir / "agencies" / spec.code
+        self.keys_dir = self.root / "keys"
+        self.gateway_port = gateway_port
+        self.ports = {name: free_port() for name in SERVICES}
+        self.processes: dict[str, ManagedProcess] = {}
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def address(self, service: str) -> str:
+        return f"127.0.0.1:{self.ports[service]}"
+
+    def database_name(self, service: str) -> str:
+        return f"{self.spec.slug}_{service}"
+
+    def bucket(self) -> str:
+        return "vanban-" + re.sub(r"[^a-z0-9]+", "-", self.spec.code.lower())
+
+    def env(self, service: str) -> dict[str, str]:
+        p = self.platform
+        prefix = f"VANBAN_{service.upper()}_"
+        env = {
+            **p.base_env,
+            "VANBAN_AGENCY_CODE": self.spec.code,
+            "VANBAN_KEYS_DIR": str(self.keys_dir),
+            "VANBAN_NATS_URL": p.nats.url,
+            "VANBAN_PEERS": json.dumps(
+                {peer: self.address(peer) for peer in PEERS.get(service, ())}
+            ),
+            "OTEL_SERVICE_NAME": f"vanban-{service}",
+            prefix + "GRPC_PORT": str(self.ports[service]),
+        }
+        if service in DATABASE_SERVICES:
+            env[prefix + "DATABASE_URL"] = p.postgres.dsn(self.database_name(service))
+        if service == "archive":
+            env.update(
+                {
+                    prefix + "S3_ENDPOINT": p.seaweed.endpoint,
+                    prefix + "S3_ACCESS_KEY": p.seaweed.access_key,
+                    prefix + "S3_SECRET_KEY": p.seaweed.secret_key,
+                    prefix + "BUCKET": self.bucket(),
+                    prefix + "SPOOL_DIR": str(self.root / "spool"),
+                }
+            )
+        if service == "gateway":
+            env[prefix + "HTTP_PORT"] = str(self.gateway_port)
+        return env
+
+    def process(self, service: str) -> ManagedProcess:
+        if service not in self.processes:
+            self.processes[service] = ManagedProcess(
+                [sys.executable, "-m", f"vanban.{service}"],
+                log_path=self.root / "logs" / f"{service}.log",
+                pid_file=self.root / "run" / f"{service}.pid",
+                env=self.env(service),
+            )
+        return self.processes[service]
+
+    def prepare(self) -> None:
+        """Keys, databases and the agency's directory entries (idempotent)."""
+        ensure_keypair(self.keys_dir)
+        (self.root / "run").mkdir(parents=True, exist_ok=True)
+        (self.root / "spool").mkdir(parents=True, exist_ok=True)
+        for service in DATABASE_SERVICES:
+            self.platform.postgres.create_database(self.database_name(service))
+        bootstrap = ManagedProcess(
+            [
+                sys.executable,
+                "-m",
+                "vanban.directory",
+                "bootstrap",
+                "--agency-code",
+                self.spec.code,
+                "--agency-name",
+                self.spec.name,
+                "--abbreviation",
+                self.spec.abbreviation,
+                "--demo-password",
+                self.platform.demo_password,
+            ],
+            log_path=self.root / "logs" / "directory-bootstrap.log",
+            pid_file=self.root / "run" / "directory-bootstrap.pid",
+            env=self.env("directory"),
+        )
+        bootstrap.start()
+        assert bootstrap._popen is not None
+        code = bootstrap._popen.wait(timeout=120)
+        bootstrap.stop()
+        if code != 0:
+            raise InfraError("directory bootstrap failed", log_tail=bootstrap.log_tail())
+
+    def start_service(self, service: str, *, wait: bool = True, timeout: float = 90.0) -> None:
+        process = self.process(service)
+        process.start()
+        if wait:
+            self.wait_healthy(service, timeout=timeout)
+
+    def stop_service(self, service: str, *, grace: float = 15.0) -> None:
+        if service in self.processes:
+            self.processes[service].stop(grace=grace)
+
+    def health(self, service: str, *, timeout: float = 2.0) -> str:
+        with grpc.insecure_channel(self.address(service)) as channel:
+            try:
+                answer = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=timeout
+                )
+            except grpc.RpcError as exc:
+                return exc.code().name  # type: ignore[attr-defined]
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
+
+    def wait_healthy(self, service: str, *, timeout: float) -> None:
+        process = self.process(service)
+        deadline = time.monotonic() + timeout
+        while True:
+            if not process.is_running():
+                raise InfraError(f"{service} exited during start", log_tail=process.log_tail())
+            if self.health(service, timeout=1.0) == "SERVING":
+                return
+            if time.monotonic() > deadline:
+                raise InfraError(
+                    f"{service} not healthy after {timeout:.0f} s", log_tail=process.log_tail()
+                )
+            time.sleep(0.2)
+
+    def wait_ready(self, *, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.gateway_url + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise InfraError(
+            "the gateway did not become ready", log_tail=self.process("gateway").log_tail()
+        )
+
+    def start(self) -> None:
+        self.prepare()
+        # Everything but the gateway starts at once; each runs its own migrations.
+        for service in SERVICES[:-1]:
+            self.start_service(service, wait=False)
+        with ThreadPoolExecutor(len(SERVICES)) as pool:
+            list(pool.map(lambda s: self.wait_healthy(s, timeout=120), SERVICES[:-1]))
+        self.start_service("gateway")
+        self.wait_ready()
+
+    def stop(self) -> None:
+        self.stop_service("gateway")
+        with ThreadPoolExecutor(len(SERVICES)) as pool:
+            list(pool.map(self.stop_service, SERVICES[:-1]))
+
+    def state(self) -> AgencyState:
+        return AgencyState(
+            code=self.spec.code,
+            gateway_url=self.gateway_url,
+            services={
+                name: ServiceState(
+                    name=name,
+                    pid=self.processes[name].pid if name in self.processes else None,
+                    grpc_port=self.ports[name],
+                    http_port=self.gateway_port if name == "gateway" else None,
+                    log=str(self.root / "logs" / f"{name}.log"),
+                )
+                for name in SERVICES
+            },
+        )
+
+
+class Platform:
+    def __init__(
+        self,
+        data_dir: Path,
+        agencies: list[AgencySpec] | None = None,
+        *,
+        gateway_base_port: int = 8000,
+        env: dict[str, str] | None = None,
+        fast: bool = False,
+        demo_password: str = DEMO_PASSWORD,
+    ) -> None:
+        self.data_dir = Path(data_dir).absolute()
+        self.demo_password = demo_password
+        infra = self.data_dir / "infra"
+        infra.mkdir(parents=True, exist_ok=True)
+        # As root the PostgreSQL server runs as the postgres user, which must reach its directory.
+        for directory in (self.data_dir, infra):
+            directory.chmod(directory.stat().st_mode | 0o755)
+        self.postgres = PostgresServer(infra / "postgres" / "data", fast=fast)
+        self.nats = NatsServer(infra / "nats" / "data")
+        access, secret = _seaweed_credentials(infra / "s3-credentials.json")
+        self.seaweed = SeaweedServer(
+            infra / "seaweedfs" / "data", access_key=access, secret_key=secret
+        )
+        self.base_env = {
+            key: value for key, value in os.environ.items() if not key.startswith("VANBAN_")
+        }
+        self.base_env.update(env or {})
+        specs = agencies or [AgencySpec(DEMO_AGENCY_CODE)]
+        self.agencies = [
+            AgencyProcesses(self, spec, gateway_base_port + index)
+            for index, spec in enumerate(specs)
+        ]
+
+    @property
+    def state_path(self) -> Path:
+        return self.data_dir / "run" / "state.json"
+
+    def start(self) -> None:
+        try:
+            for directory in (
+                self.postgres.data_dir.parent,
+                self.nats.data_dir,
+                self.seaweed.data_dir,
+            ):
+                directory.mkdir(parents=True, exist_ok=True)
+            self.postgres.data_dir.parent.chmod(0o755)
+            with ThreadPoolExecutor(3) as pool:
+                list(
+                    pool.map(
+                        lambda server: server.start(), (self.postgres, self.nats, self.seaweed)
+                    )
+                )
+            for agency in self.agencies:
+                agency.start()
+            self.write_state()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for agency in self.agencies:
+            agency.stop()
+        for server in (self.seaweed, self.nats, self.postgres):
+            try:
+                server.stop()
+            except Exception:
+                log.exception("could not stop %s", type(server).__name__)
+        self.state_path.unlink(missing_ok=True)
+
+    def write_state(self) -> None:
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        state = {
+            "launcher_pid": os.getpid(),
+            "infra": {
+                "postgres": {"pid": self.postgres.pid, "port": self.postgres.port},
+                "nats": {
+                    "pid": self.nats.pid,
+                    "port": self.nats.port,
+                    "monitor_port": self.nats.monitor_port,
+                },
+                "seaweedfs": {"pid": self.seaweed.pid, "s3_endpoint": self.seaweed.endpoint},
+            },
+            "agencies": [asdict(agency.state()) for agency in self.agencies],
+        }
+        self.state_path.write_text(json.dumps(state, indent=2))
