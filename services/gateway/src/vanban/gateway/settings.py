@@ -22,3 +22,5 @@ class GatewaySettings(ServiceSettings):
     access_token_ttl_seconds: int = 900
     # Seconds allowed to each call to a service behind the gateway.
     upstream_timeout_seconds: float = 30.0
+    # The agency's civil calendar, for "not later than today" checks.
+    timezone: str = "Asia/Ho_Chi_Minh"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from typing import Annotated
 from urllib.parse import quote
 
@@ -28,9 +30,12 @@ from vanban.gateway.clients import Upstreams
 from vanban.gateway.problems import HttpProblem
 from vanban.gateway.upload import archive_chunks, check_pdf
 from vanban.platform.caller import Caller
-from vanban.platform.errors import FieldViolation, InvalidArgumentError
+from vanban.platform.errors import FieldViolation, InvalidArgumentError, invalid_fields
 
 router = APIRouter(prefix="/v1")
+
+# Who may register incoming documents: the clerks (văn thư).
+REGISTER_ROLES = ("clerk",)
 
 
 def upstreams(request: Request) -> Upstreams:
@@ -67,9 +72,9 @@ async def issue_token(
     return TokenOut(access_token=tokens.issue(caller, name=person.full_name), expires_in=tokens.ttl)
 
 
-def _parse_metadata(raw: str) -> IncomingMetadataIn:
+def _parse_metadata(raw: str, *, today: date) -> IncomingMetadataIn:
     try:
-        return IncomingMetadataIn.model_validate_json(raw)
+        meta = IncomingMetadataIn.model_validate_json(raw)
     except ValidationError as exc:
         violations = tuple(
             FieldViolation(
@@ -87,6 +92,12 @@ def _parse_metadata(raw: str) -> IncomingMetadataIn:
             reason="INVALID_METADATA",
             violations=violations,
         ) from None
+    if meta.issued_date > today:
+        # Checked here too, so that a refused registration never uploads its file.
+        raise invalid_fields(
+            {"metadata.issued_date": "cannot be later than today"}, reason="INVALID_METADATA"
+        )
+    return meta
 
 
 @router.post(
@@ -104,9 +115,12 @@ async def register_incoming(
     metadata: Annotated[str, Form(description="JSON: issuer_code, issuer_name, code_number, ...")],
 ) -> IncomingDocumentOut:
     """Registers an incoming document (văn bản đến) and gives it the next arrival number."""
-    meta = _parse_metadata(metadata)
+    # Coarse scope check before any byte is stored; the documents service decides finally.
+    principal.caller.require_role(*REGISTER_ROLES)
+    settings = request.app.state.settings
+    meta = _parse_metadata(metadata, today=datetime.now(ZoneInfo(settings.timezone)).date())
     up = upstreams(request)
-    size = await check_pdf(file, max_bytes=request.app.state.settings.max_upload_bytes)
+    size = await check_pdf(file, max_bytes=settings.max_upload_bytes)
     stored = await up.archive.PutObject(
         archive_chunks(file, size=size), metadata=principal.metadata, timeout=up.timeout
     )

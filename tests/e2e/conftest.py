@@ -1,0 +1,70 @@
+"""The whole platform, started through the launcher's own code, as `vanban up` starts it."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.otlp import OtlpReceiver
+from tests.e2e.support import Gateway
+from vanban.launcher.infra import free_port
+from vanban.launcher.infra.process import group_members
+from vanban.launcher.platform import Platform
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def otlp() -> Iterator[OtlpReceiver]:
+    receiver = OtlpReceiver()
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+def start_platform(otlp: OtlpReceiver | None) -> tuple[Platform, Path]:
+    # Not under pytest's 0700 tmp dirs: as root, PostgreSQL runs as postgres and must reach it.
+    data_dir = Path(tempfile.mkdtemp(prefix="vanban-e2e-"))
+    data_dir.chmod(0o755)
+    env = {"OTEL_METRICS_EXPORTER": "none", "VANBAN_LOG_LEVEL": "INFO"}
+    if otlp is not None:
+        env.update(
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
+                "OTEL_EXPORTER_OTLP_INSECURE": "true",
+                "OTEL_BSP_SCHEDULE_DELAY": "100",
+            }
+        )
+    platform = Platform(data_dir, gateway_base_port=free_port(), env=env, fast=True)
+    platform.start()
+    return platform, data_dir
+
+
+def stop_platform(platform: Platform, data_dir: Path) -> None:
+    pids = [p.pid for a in platform.agencies for p in a.processes.values() if p.pid]
+    pids += [s.pid for s in (platform.postgres, platform.nats, platform.seaweed) if s.pid]
+    platform.stop()
+    leftovers = [pid for pid in pids if group_members(pid)]
+    shutil.rmtree(data_dir, ignore_errors=True)
+    assert not leftovers, f"processes left behind: {leftovers}"
+
+
+@pytest.fixture(scope="session")
+def platform(otlp: OtlpReceiver) -> Iterator[Platform]:
+    started, data_dir = start_platform(otlp)
+    yield started
+    stop_platform(started, data_dir)
+
+
+@pytest.fixture(scope="session")
+def gateway(platform: Platform) -> Gateway:
+    return Gateway(platform.agencies[0].gateway_url)
+
+
+@pytest.fixture(scope="session")
+def clerk_token(gateway: Gateway) -> str:
+    return gateway.token("vanthu")

@@ -1,0 +1,73 @@
+"""A small OTLP/gRPC trace receiver: the services export their spans here during the tests."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from concurrent import futures
+from dataclasses import dataclass
+
+import grpc
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+
+@dataclass(frozen=True)
+class ReceivedSpan:
+    service: str
+    name: str
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    kind: int
+
+
+class _Collector(trace_service_pb2_grpc.TraceServiceServicer):
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_trace: dict[str, list[ReceivedSpan]] = defaultdict(list)
+
+    def Export(self, request, context):  # type: ignore[no-untyped-def]
+        with self.lock:
+            for resource_spans in request.resource_spans:
+                service = next(
+                    (
+                        a.value.string_value
+                        for a in resource_spans.resource.attributes
+                        if a.key == "service.name"
+                    ),
+                    "",
+                )
+                for scope_spans in resource_spans.scope_spans:
+                    for span in scope_spans.spans:
+                        received = ReceivedSpan(
+                            service=service,
+                            name=span.name,
+                            trace_id=span.trace_id.hex(),
+                            span_id=span.span_id.hex(),
+                            parent_span_id=span.parent_span_id.hex(),
+                            kind=span.kind,
+                        )
+                        self.by_trace[received.trace_id].append(received)
+        return trace_service_pb2.ExportTraceServiceResponse()
+
+
+class OtlpReceiver:
+    def __init__(self) -> None:
+        self._collector = _Collector()
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(self._collector, self._server)
+        self.port = self._server.add_insecure_port("127.0.0.1:0")
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop(grace=1)
+
+    def spans(self, trace_id: str) -> list[ReceivedSpan]:
+        with self._collector.lock:
+            return list(self._collector.by_trace.get(trace_id, ()))

@@ -1,0 +1,96 @@
+"""What the end-to-end tests share: a gateway client and documents to register."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from reportlab.pdfgen import canvas
+
+PASSWORD = "vanban-demo"
+
+
+def make_pdf(text: str = "") -> bytes:
+    """A real one-page PDF; each call gives different bytes unless `text` is the same."""
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, invariant=1)
+    page.drawString(72, 720, "UY BAN NHAN DAN TINH DEMO")
+    page.drawString(72, 700, text or f"Van ban {uuid.uuid4()}")
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def metadata(**overrides: Any) -> dict[str, Any]:
+    meta = {
+        "issuer_code": "000.00.00.G22",
+        "issuer_name": "Văn phòng Chính phủ",
+        "code_number": "05",
+        "code_notation": "QĐ-VPCP",
+        "issued_date": "2026-11-02",
+        "document_type": "Quyết định",
+        "subject": "Về việc triển khai hệ thống quản lý văn bản và điều hành",
+        "priority": "urgent",
+        "secrecy": "none",
+    }
+    meta.update(overrides)
+    return {k: v for k, v in meta.items() if v is not None}
+
+
+class Gateway:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.http = httpx.Client(base_url=base_url, timeout=60)
+
+    def token(self, username: str, password: str = PASSWORD) -> str:
+        response = self.http.post("/v1/auth/token", data={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def register(
+        self,
+        token: str,
+        *,
+        pdf: bytes | None = None,
+        meta: dict[str, Any] | str | None = None,
+        headers: dict[str, str] | None = None,
+        filename: str = "van-ban.pdf",
+    ) -> httpx.Response:
+        meta_text = meta if isinstance(meta, str) else json.dumps(meta if meta is not None else metadata())
+        return self.http.post(
+            "/v1/incoming-documents",
+            headers={"Authorization": f"Bearer {token}", **(headers or {})},
+            files={"file": (filename, pdf if pdf is not None else make_pdf(), "application/pdf")},
+            data={"metadata": meta_text},
+        )
+
+    def notifications(self, token: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        page = ""
+        while True:
+            response = self.http.get(
+                "/v1/notifications",
+                params={"page_size": 200, **({"page_token": page} if page else {})},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code == 200, response.text
+            body = response.json()
+            items.extend(body["items"])
+            page = body.get("next_page_token") or ""
+            if not page:
+                return items
+
+
+def eventually(check: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.2) -> Any:
+    """Polls `check` until it returns a truthy value; the last value is returned either way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)

@@ -1,0 +1,113 @@
+"""Bad input gets a 4xx problem+json naming the problem, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.e2e.support import Gateway, make_pdf, metadata
+from vanban.launcher.platform import Platform
+
+MB = 1024 * 1024
+
+
+def stored_counts(platform: Platform) -> tuple[int, int, int]:
+    """(incoming documents, archive rows, S3 objects) of the agency."""
+    agency = platform.agencies[0]
+
+    async def count(service: str, table: str) -> int:
+        engine = create_async_engine(platform.postgres.dsn(agency.database_name(service)))
+        try:
+            async with engine.connect() as connection:
+                return (await connection.execute(text(f"select count(*) from {table}"))).scalar_one()
+        finally:
+            await engine.dispose()
+
+    documents = asyncio.run(count("documents", "incoming_documents"))
+    archived = asyncio.run(count("archive", "objects"))
+    objects = sum(1 for _ in platform.seaweed.client().list_objects(agency.bucket(), prefix="objects/", recursive=True))
+    return documents, archived, objects
+
+
+def problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert {"type", "title", "status", "detail", "instance", "code", "trace_id"} <= body.keys()
+    assert body["status"] == status
+    return body
+
+
+@pytest.fixture
+def unchanged(platform: Platform):  # type: ignore[no-untyped-def]
+    before = stored_counts(platform)
+    yield
+    assert stored_counts(platform) == before
+
+
+def test_a_file_that_is_not_a_pdf_is_refused(gateway: Gateway, clerk_token: str, unchanged: None) -> None:
+    body = problem(gateway.register(clerk_token, pdf=b"PK\x03\x04 this is a zip, not a PDF" * 100), 415)
+    assert body["code"] == "NOT_A_PDF"
+    assert body["errors"][0]["field"] == "file"
+
+
+def test_a_file_over_the_limit_is_refused(gateway: Gateway, clerk_token: str, unchanged: None) -> None:
+    pdf = make_pdf()
+    oversized = pdf[:-6] + b" " * (50 * MB + 1 - len(pdf)) + pdf[-6:]
+    body = problem(gateway.register(clerk_token, pdf=oversized), 413)
+    assert body["code"] == "FILE_TOO_LARGE"
+    assert "50 MB" in body["detail"]
+
+
+def test_an_empty_file_is_refused(gateway: Gateway, clerk_token: str, unchanged: None) -> None:
+    assert problem(gateway.register(clerk_token, pdf=b""), 400)["code"] == "FILE_EMPTY"
+
+
+@pytest.mark.parametrize("missing", ["subject", "issuer_code", "code_number", "issued_date"])
+def test_a_missing_required_field_is_named(
+    gateway: Gateway, clerk_token: str, unchanged: None, missing: str
+) -> None:
+    body = problem(gateway.register(clerk_token, meta=metadata(**{missing: None})), 400)
+    assert body["code"] == "INVALID_METADATA"
+    assert [e["field"] for e in body["errors"]] == [f"metadata.{missing}"]
+
+
+@pytest.mark.parametrize("bad_date", ["2026-13-01", "21/11/2026", "2026-02-30", "yesterday", 20261121])
+def test_a_malformed_date_is_named(gateway: Gateway, clerk_token: str, unchanged: None, bad_date: object) -> None:
+    body = problem(gateway.register(clerk_token, meta=metadata(issued_date=bad_date)), 400)
+    assert [e["field"] for e in body["errors"]] == ["metadata.issued_date"]
+
+
+def test_an_issued_date_in_the_future_is_refused(gateway: Gateway, clerk_token: str, unchanged: None) -> None:
+    body = problem(gateway.register(clerk_token, meta=metadata(issued_date="2999-01-01")), 400)
+    assert [e["field"] for e in body["errors"]] == ["metadata.issued_date"]
+
+
+def test_metadata_that_is_not_json_is_refused(gateway: Gateway, clerk_token: str, unchanged: None) -> None:
+    body = problem(gateway.register(clerk_token, meta="{not json"), 400)
+    assert body["errors"] == [{"field": "metadata", "detail": "must be a JSON object"}]
+
+
+def test_an_unknown_metadata_field_is_refused(gateway: Gateway, clerk_token: str, unchanged: None) -> None:
+    body = problem(gateway.register(clerk_token, meta=json.dumps({**metadata(), "arrival_number": 1})), 400)
+    assert [e["field"] for e in body["errors"]] == ["metadata.arrival_number"]
+
+
+def test_a_missing_file_part_is_named(gateway: Gateway, clerk_token: str, unchanged: None) -> None:
+    response = gateway.http.post(
+        "/v1/incoming-documents",
+        headers={"Authorization": f"Bearer {clerk_token}"},
+        data={"metadata": json.dumps(metadata())},
+        files={"other": ("x.txt", b"x")},
+    )
+    body = problem(response, 422)
+    assert "file" in [e["field"] for e in body["errors"]]
+
+
+def test_a_specialist_may_not_register(gateway: Gateway, unchanged: None) -> None:
+    body = problem(gateway.register(gateway.token("chuyenvien")), 403)
+    assert body["code"] == "ROLE_REQUIRED"
