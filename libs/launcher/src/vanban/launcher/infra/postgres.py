@@ -14,7 +14,7 @@ from vanban.launcher.infra.errors import InfraError
 from vanban.launcher.infra.ports import LOOPBACK, free_port
 from vanban.launcher.infra.process import (
     Server,
-    group_members,
+    child_pids,
     kill_group,
     pid_alive,
     process_name,
@@ -94,7 +94,7 @@ class PostgresServer(Server):
 
     @property
     def pid(self) -> int | None:
-        """The postmaster's pid (also the process group of every server process), if running."""
+        """The postmaster's pid, if this server is running."""
         pid, port = self._postmaster_pid_and_port()
         if pid is None or port != self.port or not self._is_our_postmaster(pid):
             return None
@@ -254,7 +254,15 @@ class PostgresServer(Server):
             logger.warning("removing stale postmaster.pid of dead pid %d in %s", pid, self.data_dir)
             (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
 
+    def server_pids(self) -> list[int]:
+        """The postmaster and its live children (each backend runs in a session of its own)."""
+        pid = self.pid
+        return [pid, *child_pids(pid)] if pid is not None else []
+
     def _stop_postmaster(self, pid: int) -> None:
+        # Every postgres child calls setsid(), so no process group covers the whole server:
+        # remember the children to check them once the postmaster is gone.
+        pids = [pid, *child_pids(pid)]
         for mode in ("fast", "immediate"):
             self._run_as_server_user(
                 [self.bindir / "pg_ctl", "-D", self.data_dir, "-m", mode, "-w", "-t", "60", "stop"],
@@ -263,9 +271,11 @@ class PostgresServer(Server):
             if not pid_alive(pid):
                 break
             logger.warning("PostgreSQL pid %d survived pg_ctl stop -m %s", pid, mode)
-        # pg_ctl gave the postmaster its own session: its group holds every backend.
-        if group_members(pid):
-            kill_group(pid, grace=5.0)
+        leftovers = [p for p in pids if pid_alive(p)]
+        if leftovers:
+            logger.warning("killing PostgreSQL processes left after stop: %s", leftovers)
+            for leftover in leftovers:
+                kill_group(leftover, grace=5.0)
 
     def _postmaster_pid_and_port(self) -> tuple[int | None, int | None]:
         # postmaster.pid holds, one per line: pid, data directory, start time, port, ...

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -39,8 +39,8 @@ def find_binary(name: str, *, extra_dirs: Sequence[Path] = ()) -> Path:
 def group_members(pgid: int) -> list[int]:
     """Live (non-zombie) processes in process group ``pgid``.
 
-    Zombies are ignored: an orphan is re-parented to PID 1, which in some containers never
-    reaps it, yet a zombie holds no port, file or lock.
+    Zombies are ignored: an orphan is re-parented to PID 1, which may take a while to reap it
+    (about a second on these machines), yet a zombie holds no port, file or lock.
     """
     if not _PROC.is_dir():
         try:
@@ -50,7 +50,16 @@ def group_members(pgid: int) -> list[int]:
         except PermissionError:
             pass
         return [pgid]
-    members = []
+    return [pid for pid, _, group in _live_processes() if group == pgid]
+
+
+def child_pids(pid: int) -> list[int]:
+    """Live (non-zombie) direct children of ``pid``."""
+    return [child for child, parent, _ in _live_processes() if parent == pid]
+
+
+def _live_processes() -> Iterator[tuple[int, int, int]]:
+    """(pid, parent pid, process group) of every non-zombie process, from /proc."""
     for entry in _PROC.iterdir():
         if not entry.name.isdigit():
             continue
@@ -59,11 +68,9 @@ def group_members(pgid: int) -> list[int]:
         except OSError:
             continue
         # The command name is in parentheses and may itself contain spaces or parentheses.
-        fields = stat[stat.rfind(")") + 2 :].split()
-        state, process_group = fields[0], int(fields[2])
-        if process_group == pgid and state not in ("Z", "X"):
-            members.append(int(entry.name))
-    return members
+        state, parent, group = stat[stat.rfind(")") + 2 :].split()[:3]
+        if state not in ("Z", "X"):
+            yield int(entry.name), int(parent), int(group)
 
 
 def pid_alive(pid: int) -> bool:
@@ -181,6 +188,7 @@ class ManagedProcess:
             return
         self.kill_orphan()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.pid_file.parent.mkdir(parents=True, exist_ok=True)
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self._popen = subprocess.Popen(
@@ -194,6 +202,15 @@ class ManagedProcess:
             )
         self.pid_file.write_text(f"{self._popen.pid}\n{self.argv[0]}\n")
         logger.debug("started %s (pid %d), log %s", self.argv[0], self._popen.pid, self.log_path)
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for a child that is meant to finish on its own (a one-off command); its exit code.
+
+        Raises ``subprocess.TimeoutExpired`` when it is still running after ``timeout``.
+        """
+        if self._popen is None:
+            raise InfraError(f"{self.argv[0]} was not started")
+        return self._popen.wait(timeout)
 
     def stop(self, *, grace: float = 10.0) -> None:
         if self._popen is None:

@@ -60,7 +60,7 @@ class SeaweedServer(Server):
         self.startup_timeout = startup_timeout
         self.log_path = self.data_dir.parent / "seaweedfs.log"
         ports = [f"-{flag}={self.base_port + offset}" for flag, offset in _PORT_OFFSETS.items()]
-        argv = [
+        argv: list[str | Path] = [
             find_binary("weed"),
             # glog would otherwise write its files into /tmp; send them to our log instead.
             "-logtostderr",
@@ -112,6 +112,7 @@ class SeaweedServer(Server):
         if self.is_running():
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._base_port_file.write_text(f"{self.base_port}\n")
         self._process.start()
         try:
             took = wait_until(
@@ -152,14 +153,25 @@ class SeaweedServer(Server):
         return True
 
     def _choose_base_port(self) -> int:
-        # weed keeps master metadata in a directory named after the master port (m<port>), so
-        # reusing the previous run's ports, when free, keeps one such directory instead of many.
-        previous = _previous_base_port(self.data_dir)
+        # weed keeps master metadata in a directory named after the master port (m<port>):
+        # reusing the previous run's ports, when free, keeps one such directory instead of many
+        # and gives the developer a stable endpoint.
+        previous = self._previous_base_port()
         if previous is not None and all(
             is_port_free(previous + offset) for offset in _PORT_OFFSETS.values()
         ):
             return previous
         return free_port_block(_PORT_COUNT) - 1
+
+    @property
+    def _base_port_file(self) -> Path:
+        return self.data_dir / "vanban-base-port"
+
+    def _previous_base_port(self) -> int | None:
+        try:
+            return int(self._base_port_file.read_text())
+        except (OSError, ValueError):
+            return None
 
     def _remove_sockets(self) -> None:
         uid = os.geteuid()
@@ -171,16 +183,3 @@ class SeaweedServer(Server):
                         path.unlink()
                 except OSError:
                     continue
-
-
-def _previous_base_port(data_dir: Path) -> int | None:
-    """The base port of the last run, read from the options file ``weed mini`` keeps."""
-    try:
-        lines = (data_dir / "mini.options").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        key, _, value = line.partition("=")
-        if key.strip() == "master.port" and value.strip().isdigit():
-            return int(value.strip()) - _PORT_OFFSETS["master.port"]
-    return None
