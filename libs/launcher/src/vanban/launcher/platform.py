@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import secrets
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +30,7 @@ import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from vanban.launcher.infra import InfraError, NatsServer, PostgresServer, SeaweedServer, free_port
-from vanban.launcher.infra.process import ManagedProcess
+from vanban.launcher.infra.process import ManagedProcess, read_log_tail
 from vanban.platform.caller import ensure_keypair
 
 log = logging.getLogger(__name__)
@@ -173,31 +174,33 @@ class AgencyProcesses:
         (self.root / "spool").mkdir(parents=True, exist_ok=True)
         for service in DATABASE_SERVICES:
             self.platform.postgres.create_database(self.database_name(service))
-        bootstrap = ManagedProcess(
-            [
-                sys.executable,
-                "-m",
-                "vanban.directory",
-                "bootstrap",
-                "--agency-code",
-                self.spec.code,
-                "--agency-name",
-                self.spec.name,
-                "--abbreviation",
-                self.spec.abbreviation,
-                "--demo-password",
-                self.platform.demo_password,
-            ],
-            log_path=self.root / "logs" / "directory-bootstrap.log",
-            pid_file=self.root / "run" / "directory-bootstrap.pid",
-            env=self.env("directory"),
-        )
-        bootstrap.start()
-        assert bootstrap._popen is not None
-        code = bootstrap._popen.wait(timeout=120)
-        bootstrap.stop()
-        if code != 0:
-            raise InfraError("directory bootstrap failed", log_tail=bootstrap.log_tail())
+        log_path = self.root / "logs" / "directory-bootstrap.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as output:
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "vanban.directory",
+                    "bootstrap",
+                    "--agency-code",
+                    self.spec.code,
+                    "--agency-name",
+                    self.spec.name,
+                    "--abbreviation",
+                    self.spec.abbreviation,
+                    "--demo-password",
+                    self.platform.demo_password,
+                ],
+                env=self.env("directory"),
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                timeout=180,
+                check=False,
+            )
+        if result.returncode != 0:
+            raise InfraError("directory bootstrap failed", log_tail=read_log_tail(log_path))
 
     def start_service(self, service: str, *, wait: bool = True, timeout: float = 90.0) -> None:
         process = self.process(service)

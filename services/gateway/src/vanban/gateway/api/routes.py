@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import json
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 from typing import Annotated
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
