@@ -48,7 +48,9 @@ class Gateway:
         self.http = httpx.Client(base_url=base_url, timeout=60)
 
     def token(self, username: str, password: str = PASSWORD) -> str:
-        response = self.http.post("/v1/auth/token", data={"username": username, "password": password})
+        response = self.http.post(
+            "/v1/auth/token", data={"username": username, "password": password}
+        )
         assert response.status_code == 200, response.text
         return response.json()["access_token"]
 
@@ -61,7 +63,9 @@ class Gateway:
         headers: dict[str, str] | None = None,
         filename: str = "van-ban.pdf",
     ) -> httpx.Response:
-        meta_text = meta if isinstance(meta, str) else json.dumps(meta if meta is not None else metadata())
+        meta_text = (
+            meta if isinstance(meta, str) else json.dumps(meta if meta is not None else metadata())
+        )
         return self.http.post(
             "/v1/incoming-documents",
             headers={"Authorization": f"Bearer {token}", **(headers or {})},

@@ -23,13 +23,20 @@ def stored_counts(platform: Platform) -> tuple[int, int, int]:
         engine = create_async_engine(platform.postgres.dsn(agency.database_name(service)))
         try:
             async with engine.connect() as connection:
-                return (await connection.execute(text(f"select count(*) from {table}"))).scalar_one()
+                return (
+                    await connection.execute(text(f"select count(*) from {table}"))
+                ).scalar_one()
         finally:
             await engine.dispose()
 
     documents = asyncio.run(count("documents", "incoming_documents"))
     archived = asyncio.run(count("archive", "objects"))
-    objects = sum(1 for _ in platform.seaweed.client().list_objects(agency.bucket(), prefix="objects/", recursive=True))
+    objects = sum(
+        1
+        for _ in platform.seaweed.client().list_objects(
+            agency.bucket(), prefix="objects/", recursive=True
+        )
+    )
     return documents, archived, objects
 
 
@@ -49,13 +56,19 @@ def unchanged(platform: Platform):  # type: ignore[no-untyped-def]
     assert stored_counts(platform) == before
 
 
-def test_a_file_that_is_not_a_pdf_is_refused(gateway: Gateway, clerk_token: str, unchanged: None) -> None:
-    body = problem(gateway.register(clerk_token, pdf=b"PK\x03\x04 this is a zip, not a PDF" * 100), 415)
+def test_a_file_that_is_not_a_pdf_is_refused(
+    gateway: Gateway, clerk_token: str, unchanged: None
+) -> None:
+    body = problem(
+        gateway.register(clerk_token, pdf=b"PK\x03\x04 this is a zip, not a PDF" * 100), 415
+    )
     assert body["code"] == "NOT_A_PDF"
     assert body["errors"][0]["field"] == "file"
 
 
-def test_a_file_over_the_limit_is_refused(gateway: Gateway, clerk_token: str, unchanged: None) -> None:
+def test_a_file_over_the_limit_is_refused(
+    gateway: Gateway, clerk_token: str, unchanged: None
+) -> None:
     pdf = make_pdf()
     oversized = pdf[:-6] + b" " * (50 * MB + 1 - len(pdf)) + pdf[-6:]
     body = problem(gateway.register(clerk_token, pdf=oversized), 413)
@@ -76,24 +89,36 @@ def test_a_missing_required_field_is_named(
     assert [e["field"] for e in body["errors"]] == [f"metadata.{missing}"]
 
 
-@pytest.mark.parametrize("bad_date", ["2026-13-01", "21/11/2026", "2026-02-30", "yesterday", 20261121])
-def test_a_malformed_date_is_named(gateway: Gateway, clerk_token: str, unchanged: None, bad_date: object) -> None:
+@pytest.mark.parametrize(
+    "bad_date", ["2026-13-01", "21/11/2026", "2026-02-30", "yesterday", 20261121]
+)
+def test_a_malformed_date_is_named(
+    gateway: Gateway, clerk_token: str, unchanged: None, bad_date: object
+) -> None:
     body = problem(gateway.register(clerk_token, meta=metadata(issued_date=bad_date)), 400)
     assert [e["field"] for e in body["errors"]] == ["metadata.issued_date"]
 
 
-def test_an_issued_date_in_the_future_is_refused(gateway: Gateway, clerk_token: str, unchanged: None) -> None:
+def test_an_issued_date_in_the_future_is_refused(
+    gateway: Gateway, clerk_token: str, unchanged: None
+) -> None:
     body = problem(gateway.register(clerk_token, meta=metadata(issued_date="2999-01-01")), 400)
     assert [e["field"] for e in body["errors"]] == ["metadata.issued_date"]
 
 
-def test_metadata_that_is_not_json_is_refused(gateway: Gateway, clerk_token: str, unchanged: None) -> None:
+def test_metadata_that_is_not_json_is_refused(
+    gateway: Gateway, clerk_token: str, unchanged: None
+) -> None:
     body = problem(gateway.register(clerk_token, meta="{not json"), 400)
     assert body["errors"] == [{"field": "metadata", "detail": "must be a JSON object"}]
 
 
-def test_an_unknown_metadata_field_is_refused(gateway: Gateway, clerk_token: str, unchanged: None) -> None:
-    body = problem(gateway.register(clerk_token, meta=json.dumps({**metadata(), "arrival_number": 1})), 400)
+def test_an_unknown_metadata_field_is_refused(
+    gateway: Gateway, clerk_token: str, unchanged: None
+) -> None:
+    body = problem(
+        gateway.register(clerk_token, meta=json.dumps({**metadata(), "arrival_number": 1})), 400
+    )
     assert [e["field"] for e in body["errors"]] == ["metadata.arrival_number"]
 
 

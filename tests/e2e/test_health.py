@@ -8,7 +8,9 @@ from vanban.launcher.platform import SERVICES, Platform
 
 def test_every_service_answers_grpc_health(platform: Platform) -> None:
     agency = platform.agencies[0]
-    assert {service: agency.health(service) for service in SERVICES} == dict.fromkeys(SERVICES, "SERVING")
+    assert {service: agency.health(service) for service in SERVICES} == dict.fromkeys(
+        SERVICES, "SERVING"
+    )
 
 
 def test_the_gateway_is_live_and_ready(gateway: Gateway) -> None:
@@ -18,7 +20,9 @@ def test_the_gateway_is_live_and_ready(gateway: Gateway) -> None:
     assert set(ready.json()["checks"]) == {"directory", "documents", "archive", "notify"}
 
 
-def test_the_gateway_is_not_ready_while_a_dependency_is_down(platform: Platform, gateway: Gateway) -> None:
+def test_the_gateway_is_not_ready_while_a_dependency_is_down(
+    platform: Platform, gateway: Gateway
+) -> None:
     agency = platform.agencies[0]
     agency.stop_service("documents")
     try:

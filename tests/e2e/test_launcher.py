@@ -28,7 +28,16 @@ class Launcher:
         self.output: list[str] = []
         self.ready = threading.Event()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "vanban.launcher.cli", "--data-dir", str(data_dir), "up", "--gateway-port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "vanban.launcher.cli",
+                "--data-dir",
+                str(data_dir),
+                "up",
+                "--gateway-port",
+                str(port),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -106,11 +115,14 @@ def test_vanban_up_runs_stops_and_keeps_its_state(data_dir: Path) -> None:
         gateway = Gateway(f"http://127.0.0.1:{port}")
         token = gateway.token("vanthu")
         again = gateway.http.get(
-            f"/v1/incoming-documents/{created.json()['id']}", headers={"Authorization": f"Bearer {token}"}
+            f"/v1/incoming-documents/{created.json()['id']}",
+            headers={"Authorization": f"Bearer {token}"},
         )
         assert again.status_code == 200
         assert again.json()["arrival_number"] == created.json()["arrival_number"]
-        assert gateway.register(token).json()["arrival_number"] == created.json()["arrival_number"] + 1
+        assert (
+            gateway.register(token).json()["arrival_number"] == created.json()["arrival_number"] + 1
+        )
         pids = second.pids()
     finally:
         assert second.stop(signal.SIGINT) == 0

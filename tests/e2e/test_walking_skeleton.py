@@ -59,7 +59,9 @@ def test_one_registration_is_one_trace_across_the_services(
     assert any(s.name.endswith("process") for s in notify_spans), seen
 
 
-def test_a_document_id_that_does_not_exist_is_404_problem(gateway: Gateway, clerk_token: str) -> None:
+def test_a_document_id_that_does_not_exist_is_404_problem(
+    gateway: Gateway, clerk_token: str
+) -> None:
     response = gateway.http.get(
         "/v1/incoming-documents/00000000-0000-0000-0000-000000000000",
         headers={"Authorization": f"Bearer {clerk_token}"},
@@ -77,6 +79,8 @@ def test_without_a_token_the_api_answers_401_problem(gateway: Gateway) -> None:
 
 
 def test_a_wrong_password_is_refused(gateway: Gateway) -> None:
-    response = gateway.http.post("/v1/auth/token", data={"username": "vanthu", "password": "sai-mat-khau"})
+    response = gateway.http.post(
+        "/v1/auth/token", data={"username": "vanthu", "password": "sai-mat-khau"}
+    )
     assert response.status_code == 401
     assert response.json()["code"] == "BAD_CREDENTIALS"
