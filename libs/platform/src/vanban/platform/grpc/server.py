@@ -12,7 +12,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry import metrics, trace
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
+from opentelemetry.instrumentation.grpc import aio_server_interceptor, filters
 
 from vanban.platform.caller import (
     CALLER_METADATA_KEY,
@@ -161,8 +161,11 @@ class GrpcServer:
     """Owns one grpc.aio server; `start()` binds and returns the port actually bound."""
 
     def __init__(self, *, verifier: CallerTokenVerifier, host: str, port: int) -> None:
+        # Health stays untraced: probes are noise, and the tracing interceptor breaks Watch, whose
+        # servicer writes with context.write() instead of yielding.
+        tracing = aio_server_interceptor(filter_=filters.negate(filters.health_check()))
         self._server = grpc.aio.server(
-            interceptors=[aio_server_interceptor(), _GuardInterceptor(verifier)],
+            interceptors=[tracing, _GuardInterceptor(verifier)],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
