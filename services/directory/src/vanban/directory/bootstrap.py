@@ -1,0 +1,164 @@
+"""`python -m vanban.directory bootstrap`: the agency and its demo people, created once.
+
+The launcher runs it before the first start; running it again changes nothing. The demo
+password comes from `--demo-password` or `VANBAN_DIRECTORY_DEMO_PASSWORD`, never from code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from vanban.directory.adapters.db.tables import platform_tables
+from vanban.directory.adapters.password import Argon2PasswordHasher
+from vanban.directory.adapters.transaction import DirectoryTransaction
+from vanban.directory.app import MIGRATIONS
+from vanban.directory.domain import service
+from vanban.directory.domain.model import Agency, Clearance, PersonDraft, Role
+from vanban.directory.domain.ports import PasswordHasher
+from vanban.platform.db import UnitOfWork, create_engine, session_factory
+from vanban.platform.errors import DomainError
+from vanban.platform.log import configure_logging
+from vanban.platform.migrations import upgrade_async
+from vanban.platform.settings import DatabaseSettingsMixin
+
+log = logging.getLogger(__name__)
+
+ACTOR = "system:bootstrap"
+DEMO_UNIT = "VP"  # Văn phòng
+
+# The demo agency's people, one per role the first flows need; all share the demo password.
+DEMO_PEOPLE = (
+    PersonDraft(
+        username="vanthu",
+        full_name="Nguyễn Thị Văn Thư",
+        position_title="Văn thư",
+        roles=(Role.CLERK,),
+        unit_codes=(DEMO_UNIT,),
+        clearance=Clearance.CONFIDENTIAL,
+    ),
+    PersonDraft(
+        username="lanhdao",
+        full_name="Trần Văn Lãnh Đạo",
+        position_title="Chủ tịch",
+        roles=(Role.AGENCY_LEADER,),
+        clearance=Clearance.SECRET,
+    ),
+    PersonDraft(
+        username="truongphong",
+        full_name="Lê Văn Trưởng Phòng",
+        position_title="Chánh Văn phòng",
+        roles=(Role.UNIT_HEAD,),
+        unit_codes=(DEMO_UNIT,),
+        clearance=Clearance.CONFIDENTIAL,
+    ),
+    PersonDraft(
+        username="chuyenvien",
+        full_name="Phạm Thị Chuyên Viên",
+        position_title="Chuyên viên",
+        roles=(Role.SPECIALIST,),
+        unit_codes=(DEMO_UNIT,),
+        clearance=Clearance.NONE,
+    ),
+)
+
+
+class BootstrapSettings(DatabaseSettingsMixin):
+    model_config = SettingsConfigDict(
+        env_prefix="VANBAN_DIRECTORY_", extra="ignore", populate_by_name=True
+    )
+
+    demo_password: SecretStr | None = None
+
+
+async def run_bootstrap(
+    *,
+    database_url: str,
+    agency: Agency,
+    demo_password: str,
+    people: Sequence[PersonDraft] = DEMO_PEOPLE,
+    hasher: PasswordHasher | None = None,
+) -> service.BootstrapReport:
+    """Migrates the database, then creates whatever of the agency and people is missing."""
+    await upgrade_async(database_url, MIGRATIONS)
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        uow = UnitOfWork(
+            session_factory(engine),
+            tables=platform_tables,
+            source=f"/agencies/{agency.code}/directory",
+        )
+        async with uow:
+            return await service.bootstrap(
+                tx=DirectoryTransaction(uow, actor=ACTOR),
+                hasher=hasher or Argon2PasswordHasher(),
+                agency=agency,
+                people=people,
+                password=demo_password,
+                now=datetime.now(UTC),
+            )
+    finally:
+        await engine.dispose()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m vanban.directory bootstrap",
+        description="Create the agency and its demo people unless they exist.",
+    )
+    parser.add_argument("--agency-code", required=True, help="mã định danh, e.g. 000.00.00.H99")
+    parser.add_argument("--agency-name", required=True)
+    parser.add_argument("--abbreviation", required=True, help="used in ký hiệu, e.g. UBND")
+    parser.add_argument(
+        "--demo-password",
+        help="initial password of the demo people (default: $VANBAN_DIRECTORY_DEMO_PASSWORD)",
+    )
+    parser.add_argument("--database-url", help="default: $VANBAN_DIRECTORY_DATABASE_URL")
+    return parser
+
+
+def bootstrap_main(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(argv)
+    configure_logging("directory", os.environ.get("VANBAN_LOG_LEVEL", "INFO"))
+    overrides = {"database_url": args.database_url} if args.database_url else {}
+    settings = BootstrapSettings(**overrides)
+    password = args.demo_password or (
+        settings.demo_password.get_secret_value() if settings.demo_password else ""
+    )
+    if not password:
+        raise SystemExit(
+            "bootstrap needs the demo password: --demo-password or VANBAN_DIRECTORY_DEMO_PASSWORD"
+        )
+    configured = os.environ.get("VANBAN_AGENCY_CODE")
+    if configured and configured != args.agency_code:
+        raise SystemExit(
+            f"--agency-code {args.agency_code} differs from VANBAN_AGENCY_CODE {configured}"
+        )
+    try:
+        report = asyncio.run(
+            run_bootstrap(
+                database_url=settings.database_url,
+                agency=Agency(
+                    code=args.agency_code, name=args.agency_name, abbreviation=args.abbreviation
+                ),
+                demo_password=password,
+            )
+        )
+    except DomainError as exc:
+        raise SystemExit(f"bootstrap refused: {exc.message}") from None
+    log.info(
+        "directory bootstrap finished",
+        extra={
+            "agency_created": report.agency_created,
+            "people_created": list(report.people_created),
+            "people_kept": list(report.people_kept),
+        },
+    )
+    return 0

@@ -1,0 +1,151 @@
+"""The agency's organisation as the directory keeps it: the agency profile and its people."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from vanban.platform.errors import invalid_fields
+
+
+class Role(enum.Enum):
+    """Vai trò: what a person may do in the agency; the values travel in caller tokens."""
+
+    CLERK = "clerk"  # văn thư
+    SPECIALIST = "specialist"  # chuyên viên
+    UNIT_HEAD = "unit_head"  # trưởng đơn vị
+    DEPUTY_UNIT_HEAD = "deputy_unit_head"  # phó trưởng đơn vị
+    AGENCY_LEADER = "agency_leader"  # lãnh đạo cơ quan
+    DEPUTY_AGENCY_LEADER = "deputy_agency_leader"  # phó lãnh đạo cơ quan
+    ARCHIVIST = "archivist"  # lưu trữ
+    ADMIN = "admin"  # quản trị
+
+
+class Clearance(enum.Enum):
+    """The highest secrecy level (độ mật) a person may read."""
+
+    NONE = "none"
+    CONFIDENTIAL = "confidential"  # mật
+    SECRET = "secret"  # tối mật
+    TOP_SECRET = "top_secret"  # tuyệt mật
+
+
+AGENCY_CODE_MAX = 13
+AGENCY_NAME_MAX = 200
+ABBREVIATION_MAX = 30
+USERNAME_MAX = 64
+FULL_NAME_MAX = 200
+POSITION_TITLE_MAX = 200
+UNIT_CODE_MAX = 32
+PASSWORD_MIN = 8
+# argon2 hashes any length, but an unbounded input is free work for an attacker.
+PASSWORD_MAX = 1024
+
+_AGENCY_CODE_RE = re.compile(r"^[0-9A-Z][0-9A-Z.]*$")
+_USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_UNIT_CODE_RE = re.compile(r"^[0-9A-Z][0-9A-Z._-]*$")
+
+
+def normalize_username(username: str) -> str:
+    """Usernames are compared without case and surrounding spaces."""
+    return username.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    """Cơ quan, tổ chức: the tenant, identified by its mã định danh (e.g. 000.00.00.H99)."""
+
+    code: str
+    name: str
+    abbreviation: str
+
+    def validated(self) -> Agency:
+        agency = Agency(
+            code=self.code.strip(), name=self.name.strip(), abbreviation=self.abbreviation.strip()
+        )
+        problems: dict[str, str] = {}
+        _text(problems, "code", agency.code, AGENCY_CODE_MAX)
+        if "code" not in problems and not _AGENCY_CODE_RE.match(agency.code):
+            problems["code"] = "must be an agency identifier such as 000.00.00.H99"
+        _text(problems, "name", agency.name, AGENCY_NAME_MAX)
+        _text(problems, "abbreviation", agency.abbreviation, ABBREVIATION_MAX)
+        if problems:
+            raise invalid_fields(problems, reason="INVALID_AGENCY")
+        return agency
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Cán bộ, công chức: a person of the agency who may sign in."""
+
+    id: str
+    username: str
+    full_name: str
+    position_title: str
+    roles: frozenset[Role]
+    unit_codes: tuple[str, ...]
+    clearance: Clearance
+    active: bool
+    created_at: datetime
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True, slots=True)
+class PersonDraft:
+    """What an administrator (or the bootstrap) enters for a new person."""
+
+    username: str
+    full_name: str
+    position_title: str
+    roles: Iterable[Role]
+    unit_codes: Iterable[str] = ()
+    clearance: Clearance = Clearance.NONE
+
+    def validated(self) -> PersonDraft:
+        """Normalises the fields and checks every one; raises one error naming all problems."""
+        draft = PersonDraft(
+            username=normalize_username(self.username),
+            full_name=" ".join(self.full_name.split()),
+            position_title=" ".join(self.position_title.split()),
+            roles=frozenset(self.roles),
+            unit_codes=tuple(dict.fromkeys(code.strip() for code in self.unit_codes)),
+            clearance=self.clearance,
+        )
+        problems: dict[str, str] = {}
+        _text(problems, "username", draft.username, USERNAME_MAX)
+        if "username" not in problems and not _USERNAME_RE.match(draft.username):
+            problems["username"] = "may hold only a-z, 0-9, '.', '_' and '-'"
+        _text(problems, "full_name", draft.full_name, FULL_NAME_MAX)
+        if len(draft.position_title) > POSITION_TITLE_MAX:
+            problems["position_title"] = f"must be at most {POSITION_TITLE_MAX} characters"
+        if not draft.roles:
+            problems["roles"] = "at least one role is required"
+        for code in draft.unit_codes:
+            if not code or len(code) > UNIT_CODE_MAX or not _UNIT_CODE_RE.match(code):
+                problems["unit_codes"] = f"{code!r} is not a unit code such as VP"
+                break
+        if problems:
+            raise invalid_fields(problems, reason="INVALID_PERSON")
+        return draft
+
+
+def check_new_password(password: str) -> None:
+    problems: dict[str, str] = {}
+    if len(password) < PASSWORD_MIN:
+        problems["password"] = f"must be at least {PASSWORD_MIN} characters"
+    elif len(password) > PASSWORD_MAX:
+        problems["password"] = f"must be at most {PASSWORD_MAX} characters"
+    if problems:
+        raise invalid_fields(problems, reason="INVALID_PASSWORD")
+
+
+def _text(problems: dict[str, str], name: str, value: str, limit: int) -> None:
+    if not value:
+        problems[name] = "is required"
+    elif len(value) > limit:
+        problems[name] = f"must be at most {limit} characters"

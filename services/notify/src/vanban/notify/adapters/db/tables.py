@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, Index, String, Table, UniqueConstraint
+
+from vanban.platform.db import make_metadata
+from vanban.platform.events.tables import event_tables
+
+metadata = make_metadata()
+platform_tables = event_tables(metadata)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("recipient_id", String(128), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("body", String(1000), nullable=False),
+    Column("resource", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("read_at", DateTime(timezone=True), nullable=True),
+    Column("source_event_id", String(64), nullable=False),
+    # One notice per person per event, whatever redelivers the event.
+    UniqueConstraint("source_event_id", "recipient_id", name="uq_notifications_source_recipient"),
+)
+
+# The inbox query: one person's notices, newest first.
+Index(
+    "ix_notifications_recipient_created",
+    notifications.c.recipient_id,
+    notifications.c.created_at.desc(),
+    notifications.c.id.desc(),
+)

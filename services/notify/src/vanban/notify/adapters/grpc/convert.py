@@ -1,0 +1,25 @@
+"""Proto <-> domain conversion for the notify contracts."""
+
+from __future__ import annotations
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from vanban.contracts.notify.v1 import notify_pb2 as pb
+from vanban.notify.domain.model import Notification, NotificationKind
+
+KIND_TO_PB = {NotificationKind.INCOMING_REGISTERED: pb.NOTIFICATION_KIND_INCOMING_REGISTERED}
+
+
+def notification_to_pb(notification: Notification) -> pb.Notification:
+    created_at = Timestamp()
+    created_at.FromDatetime(notification.created_at)
+    return pb.Notification(
+        id=notification.id,
+        recipient_id=notification.recipient_id,
+        kind=KIND_TO_PB[notification.kind],
+        title=notification.title,
+        body=notification.body,
+        resource=notification.resource,
+        created_at=created_at,
+        read=notification.read,
+    )

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+
+from vanban.contracts.notify.v1 import notify_pb2 as pb
+from vanban.contracts.notify.v1 import notify_pb2_grpc
+from vanban.notify.adapters.grpc.convert import notification_to_pb
+from vanban.notify.adapters.transaction import NotifyTransaction
+from vanban.notify.domain import service
+from vanban.platform.caller import current_caller
+from vanban.platform.db import UnitOfWork
+
+
+class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
+    def __init__(self, *, uow_factory: Callable[[], UnitOfWork]) -> None:
+        self._uow_factory = uow_factory
+
+    async def ListNotifications(
+        self, request: pb.ListNotificationsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListNotificationsResponse:
+        # Only a person has an inbox; a service identity is refused (NOT_A_PERSON).
+        recipient_id = current_caller().person_id
+        async with self._uow_factory() as uow:
+            notifications, next_token = await service.list_notifications(
+                tx=NotifyTransaction(uow),
+                recipient_id=recipient_id,
+                requested_page_size=request.page_size,
+                page_token=request.page_token,
+            )
+        return pb.ListNotificationsResponse(
+            notifications=[notification_to_pb(n) for n in notifications],
+            next_page_token=next_token,
+        )

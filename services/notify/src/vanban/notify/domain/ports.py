@@ -1,0 +1,35 @@
+"""What notify's use cases need from the outside, as protocols the adapters implement."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from vanban.notify.domain.model import Notification, Recipient
+from vanban.notify.domain.paging import InboxPosition
+
+
+class People(Protocol):
+    """The directory, as notify sees it."""
+
+    async def active_clerks(self) -> list[Recipient]:
+        """Every active văn thư of the agency; raises when the directory cannot answer."""
+
+
+class NotificationRepository(Protocol):
+    async def add_if_absent(self, notification: Notification) -> bool:
+        """Adds the notification unless its recipient already has one from the same event."""
+
+    async def list_for_recipient(
+        self, recipient_id: str, *, before: InboxPosition | None, limit: int
+    ) -> list[Notification]:
+        """Newest first, strictly older than `before` when given."""
+
+
+class Transaction(Protocol):
+    """The unit of work as the domain sees it."""
+
+    notifications: NotificationRepository
+
+    def record_notification_recorded(self, notification: Notification) -> None: ...
+
+    def audit(self, *, action: str, resource: str, after: dict[str, object]) -> None: ...
