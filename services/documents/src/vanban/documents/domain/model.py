@@ -46,6 +46,8 @@ CODE_NOTATION_MAX = 30
 TYPE_NAME_MAX = 100
 SUBJECT_MAX = 500
 FILE_NAME_MAX = 255
+# The width of the database column: a longer value must be refused here, not fail the insert.
+CONTENT_TYPE_MAX = 127
 _ISSUER_CODE_RE = re.compile(r"^[0-9A-Z][0-9A-Z.]*$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -110,6 +112,8 @@ class IncomingDraft:
             problems["file.size"] = "must be positive"
         if len(draft.file.file_name) > FILE_NAME_MAX:
             problems["file.file_name"] = f"must be at most {FILE_NAME_MAX} characters"
+        if len(draft.file.content_type) > CONTENT_TYPE_MAX:
+            problems["file.content_type"] = f"must be at most {CONTENT_TYPE_MAX} characters"
         if problems:
             raise invalid_fields(problems, reason="INVALID_INCOMING_DOCUMENT")
         assert issued is not None
