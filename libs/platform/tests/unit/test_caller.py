@@ -1,0 +1,156 @@
+"""Who may do what, and which caller tokens a service accepts."""
+
+import base64
+import json
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from vanban.platform.caller import (
+    Caller,
+    CallerTokenIssuer,
+    CallerTokenVerifier,
+    ensure_keypair,
+)
+from vanban.platform.errors import ErrorCode, PermissionDeniedError, UnauthenticatedError
+
+AGENCY = "000.00.00.H99"
+
+
+def make_caller(**overrides: object) -> Caller:
+    values: dict[str, object] = {
+        "agency_code": AGENCY,
+        "subject": "person-1",
+        "roles": frozenset({"clerk"}),
+        "units": ("unit-a",),
+        "clearance": "secret",
+    }
+    values.update(overrides)
+    return Caller(**values)
+
+
+def test_a_person_with_one_of_the_roles_may_act() -> None:
+    make_caller(roles=frozenset({"specialist", "clerk"})).require_role("leader", "clerk")
+
+
+def test_a_person_without_any_of_the_roles_is_refused_with_the_roles_named() -> None:
+    with pytest.raises(PermissionDeniedError) as caught:
+        make_caller(roles=frozenset({"specialist"})).require_role("leader", "clerk")
+
+    assert caught.value.code is ErrorCode.PERMISSION_DENIED
+    assert caught.value.reason == "ROLE_REQUIRED"
+    assert caught.value.metadata == {"roles": "clerk,leader"}
+    assert "clerk, leader" in caught.value.message
+
+
+def test_a_person_with_no_roles_is_refused() -> None:
+    with pytest.raises(PermissionDeniedError):
+        make_caller(roles=frozenset()).require_role("clerk")
+
+
+def test_a_service_identity_acts_for_any_role_but_is_not_a_person() -> None:
+    service = Caller(agency_code=AGENCY, subject="service:workflow", is_service=True)
+
+    service.require_role("clerk")
+    service.require_service()
+    with pytest.raises(PermissionDeniedError) as caught:
+        _ = service.person_id
+    assert caught.value.reason == "NOT_A_PERSON"
+
+
+def test_a_person_may_not_call_service_only_operations() -> None:
+    person = make_caller()
+    assert person.person_id == "person-1"
+    with pytest.raises(PermissionDeniedError) as caught:
+        person.require_service()
+    assert caught.value.reason == "SERVICE_ONLY"
+
+
+@pytest.fixture(scope="module")
+def key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def verifier(key: Ed25519PrivateKey, agency: str = AGENCY) -> CallerTokenVerifier:
+    return CallerTokenVerifier(key.public_key(), agency_code=agency)
+
+
+def test_a_token_carries_the_whole_caller(key: Ed25519PrivateKey) -> None:
+    caller = make_caller(
+        roles=frozenset({"clerk", "leader"}),
+        units=("unit-a", "unit-b"),
+        delegations=({"from": "person-9", "scope": "sign"},),
+    )
+
+    assert verifier(key).verify(CallerTokenIssuer(key).issue(caller)) == caller
+
+
+def test_an_expired_token_is_refused(key: Ed25519PrivateKey) -> None:
+    token = CallerTokenIssuer(key, ttl_seconds=-60).issue(make_caller())
+
+    with pytest.raises(UnauthenticatedError) as caught:
+        verifier(key).verify(token)
+    assert caught.value.reason == "CALLER_EXPIRED"
+
+
+def test_a_token_of_another_agency_is_refused(key: Ed25519PrivateKey) -> None:
+    token = CallerTokenIssuer(key).issue(make_caller(agency_code="000.00.00.G22"))
+
+    with pytest.raises(UnauthenticatedError) as caught:
+        verifier(key).verify(token)
+    assert caught.value.reason == "CALLER_WRONG_AGENCY"
+
+
+def test_a_token_signed_by_another_key_is_refused(key: Ed25519PrivateKey) -> None:
+    token = CallerTokenIssuer(Ed25519PrivateKey.generate()).issue(make_caller())
+
+    with pytest.raises(UnauthenticatedError) as caught:
+        verifier(key).verify(token)
+    assert caught.value.reason == "CALLER_INVALID"
+
+
+def test_a_token_whose_claims_were_edited_is_refused(key: Ed25519PrivateKey) -> None:
+    token = CallerTokenIssuer(key).issue(make_caller(clearance="none"))
+    header, _payload, signature = token.split(".")
+    forged_claims = jwt.decode(token, options={"verify_signature": False})
+    forged_claims["clearance"] = "top_secret"
+    forged_payload = (
+        base64.urlsafe_b64encode(json.dumps(forged_claims).encode()).rstrip(b"=").decode()
+    )
+
+    with pytest.raises(UnauthenticatedError) as caught:
+        verifier(key).verify(f"{header}.{forged_payload}.{signature}")
+    assert caught.value.reason == "CALLER_INVALID"
+
+
+def test_an_unsigned_token_is_refused(key: Ed25519PrivateKey) -> None:
+    now = int(time.time())
+    token = jwt.encode(
+        {
+            "iss": "vanban",
+            "aud": "vanban-services",
+            "sub": "person-1",
+            "iat": now,
+            "exp": now + 60,
+            "agency": AGENCY,
+            "roles": ["clerk"],
+        },
+        None,
+        algorithm="none",
+    )
+
+    with pytest.raises(UnauthenticatedError) as caught:
+        verifier(key).verify(token)
+    assert caught.value.reason == "CALLER_INVALID"
+
+
+def test_keys_are_created_once_and_never_replaced(tmp_path) -> None:
+    ensure_keypair(tmp_path)
+    token = CallerTokenIssuer.from_keys_dir(tmp_path).issue(make_caller())
+
+    ensure_keypair(tmp_path)
+
+    assert CallerTokenVerifier.from_keys_dir(tmp_path, agency_code=AGENCY).verify(token)
+    assert (tmp_path / "caller-signing.key").stat().st_mode & 0o077 == 0
