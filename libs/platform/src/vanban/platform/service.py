@@ -35,6 +35,8 @@ from vanban.platform.telemetry import setup_telemetry
 
 log = logging.getLogger(__name__)
 
+ConsumerFactory = Callable[[JetStreamContext], EventConsumer[Any]]
+
 
 class ServiceHost:
     def __init__(
@@ -71,7 +73,9 @@ class ServiceHost:
         self.nc: Client | None = None
         self.js: JetStreamContext | None = None
         self.relay: OutboxRelay | None = None
-        self._consumers: list[EventConsumer[Any]] = []
+        self._consumers: list[EventConsumer[Any] | ConsumerFactory] = []
+        self._background: dict[str, Callable[[asyncio.Event], Awaitable[None]]] = {}
+        self._on_start: list[Callable[[], Awaitable[None]]] = []
         self._channels: dict[str, Any] = {}
         self._consumer_stop = asyncio.Event()
         self._relay_stop = asyncio.Event()
@@ -90,6 +94,8 @@ class ServiceHost:
             await ensure_dlq_stream(self.js)
             if self.sessions is not None and self._tables is not None:
                 self.relay = OutboxRelay(sessions=self.sessions, tables=self._tables, js=self.js)
+        for hook in self._on_start:
+            await hook()
 
     def uow(self) -> UnitOfWork:
         if self.sessions is None or self._tables is None:
@@ -109,8 +115,17 @@ class ServiceHost:
             )
         return self._channels[peer]
 
-    def add_consumer(self, consumer: EventConsumer[Any]) -> None:
+    def add_consumer(self, consumer: EventConsumer[Any] | ConsumerFactory) -> None:
+        """A consumer, or a factory given the JetStream context once the host has started."""
         self._consumers.append(consumer)
+
+    def add_background(self, name: str, loop: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        """A loop run beside the server until shutdown (its argument is set when it must stop)."""
+        self._background[name] = loop
+
+    def on_start(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Work to do once the database and NATS are connected, before the server answers."""
+        self._on_start.append(hook)
 
     def on_shutdown(self, cleanup: Callable[[], Awaitable[None]]) -> None:
         self._cleanups.append(cleanup)
@@ -125,9 +140,15 @@ class ServiceHost:
         relay = TaskGroup(stop)
         if self.relay is not None:
             relay.start("outbox-relay", self.relay.run(self._relay_stop))
-        for consumer in self._consumers:
+        for entry in self._consumers:
+            if isinstance(entry, EventConsumer):
+                consumer = entry
+            else:
+                if self.js is None:
+                    raise RuntimeError(f"{self.service} has consumers but no NATS connection")
+                consumer = entry(self.js)
             consumers.start(f"consumer-{consumer.durable}", consumer.run(self._consumer_stop))
-        for name, loop in (background or {}).items():
+        for name, loop in {**self._background, **(background or {})}.items():
             consumers.start(name, loop(self._consumer_stop))
         await self.grpc.start()
         log.info("%s ready", self.service, extra={"grpc_port": self.grpc.port})
