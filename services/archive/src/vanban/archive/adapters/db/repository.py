@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import Row, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vanban.archive.adapters.db.tables import objects
+from vanban.archive.domain.model import StoredObject
+
+
+def _to_domain(row: Row) -> StoredObject:
+    return StoredObject(
+        sha256=row.sha256,
+        size=row.size,
+        content_type=row.content_type,
+        created_at=row.created_at,
+        last_put_at=row.last_put_at,
+        claimed_at=row.claimed_at,
+    )
+
+
+class SqlObjectRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, sha256: str) -> StoredObject | None:
+        row = (
+            await self._session.execute(select(objects).where(objects.c.sha256 == sha256))
+        ).first()
+        return None if row is None else _to_domain(row)
+
+    async def add(self, obj: StoredObject) -> bool:
+        # ON CONFLICT waits for a concurrent insert of the same hash to finish, then skips.
+        statement = (
+            pg_insert(objects)
+            .values(
+                sha256=obj.sha256,
+                size=obj.size,
+                content_type=obj.content_type,
+                created_at=obj.created_at,
+                last_put_at=obj.last_put_at,
+                claimed_at=obj.claimed_at,
+            )
+            .on_conflict_do_nothing(index_elements=[objects.c.sha256])
+            .returning(objects.c.sha256)
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def touch(self, sha256: str, *, at: datetime) -> StoredObject | None:
+        # The UPDATE's row lock makes this wait for a sweeper holding the row; if the sweeper
+        # deleted it, nothing is returned and the caller uploads the bytes afresh.
+        statement = (
+            update(objects)
+            .where(objects.c.sha256 == sha256)
+            .values(last_put_at=at)
+            .returning(*objects.c)
+        )
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else _to_domain(row)
+
+    async def claim(self, sha256: str, *, at: datetime) -> bool:
+        statement = (
+            update(objects)
+            .where(objects.c.sha256 == sha256, objects.c.claimed_at.is_(None))
+            .values(claimed_at=at)
+            .returning(objects.c.sha256)
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def lock_next_collectable(self, *, before: datetime) -> StoredObject | None:
+        statement = (
+            select(objects)
+            .where(objects.c.claimed_at.is_(None), objects.c.last_put_at < before)
+            .order_by(objects.c.last_put_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else _to_domain(row)
+
+    async def remove(self, sha256: str) -> None:
+        await self._session.execute(delete(objects).where(objects.c.sha256 == sha256))
+
+    async def known(self, sha256s: Collection[str]) -> set[str]:
+        if not sha256s:
+            return set()
+        result = await self._session.execute(
+            select(objects.c.sha256).where(objects.c.sha256.in_(list(sha256s)))
+        )
+        return set(result.scalars())

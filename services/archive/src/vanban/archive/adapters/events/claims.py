@@ -1,0 +1,46 @@
+"""Claims: a registered document keeps the bytes it refers to from being collected."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from nats.js import JetStreamContext
+
+from vanban.archive.adapters.transaction import SERVICE_ACTOR, ArchiveTransaction
+from vanban.archive.domain import service
+from vanban.contracts.documents.v1.events_pb2 import IncomingDocumentRegistered
+from vanban.platform.db import UnitOfWork
+from vanban.platform.events.consumer import EventConsumer, EventContext
+from vanban.platform.events.nats import subject
+
+INCOMING_REGISTERED = subject("documents", "incoming", "registered")
+DURABLE = "archive-incoming-registered"
+
+
+async def on_incoming_registered(
+    uow: UnitOfWork, event: IncomingDocumentRegistered, context: EventContext
+) -> None:
+    document = event.document
+    await service.claim_object(
+        tx=ArchiveTransaction(
+            uow, actor=SERVICE_ACTOR, on_behalf_of=document.registered_by or None
+        ),
+        sha256=document.file.sha256,
+        claimed_by=f"incoming-documents/{document.id}",
+        now=datetime.now(UTC),
+    )
+
+
+def incoming_registered_consumer(
+    *, js: JetStreamContext, uow_factory: Callable[[], UnitOfWork]
+) -> EventConsumer[IncomingDocumentRegistered]:
+    return EventConsumer(
+        js=js,
+        source_service="documents",
+        durable=DURABLE,
+        subject=INCOMING_REGISTERED,
+        message_type=IncomingDocumentRegistered,
+        handler=on_incoming_registered,
+        uow_factory=uow_factory,
+    )

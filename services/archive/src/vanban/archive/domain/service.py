@@ -1,0 +1,245 @@
+"""Use cases of the archive: store, read, claim, and collect what nobody claimed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+from vanban.archive.domain.errors import (
+    ConcurrentCollectionError,
+    FixityMismatchError,
+    ObjectNotFoundError,
+)
+from vanban.archive.domain.model import (
+    Content,
+    FixityCheck,
+    StoredObject,
+    collection_cutoff,
+    object_key,
+    validated_sha256,
+)
+from vanban.archive.domain.ports import ObjectStore, StoredVersion, Transaction, Transactions
+
+log = logging.getLogger(__name__)
+
+ORPHAN_BATCH = 500
+
+
+def _summary(obj: StoredObject) -> dict[str, object]:
+    return {"sha256": obj.sha256, "size": obj.size, "content_type": obj.content_type}
+
+
+async def store_object(
+    *,
+    transactions: Transactions,
+    store: ObjectStore,
+    content: Content,
+    content_type: str,
+    now: datetime,
+) -> tuple[StoredObject, bool]:
+    """Stores content once: identical content already held is reused, not uploaded again.
+
+    Returns the object and whether this call created it. The upload happens outside any
+    database transaction; the row and the `ObjectStored` event are written together after it.
+    """
+    resource = object_key(content.sha256)
+    async with transactions() as tx:
+        existing = await tx.objects.touch(content.sha256, at=now)
+        if existing is not None:
+            tx.audit(action="object.store", resource=resource, after={"created": False})
+            await tx.commit()
+            return existing, False
+
+    version_id = await store.put(
+        sha256=content.sha256, size=content.size, content_type=content_type, source=content.spool
+    )
+    obj = StoredObject(
+        sha256=content.sha256,
+        size=content.size,
+        content_type=content_type,
+        created_at=now,
+        last_put_at=now,
+    )
+    committing = False
+    try:
+        async with transactions() as tx:
+            if await tx.objects.add(obj):
+                tx.record_stored(obj)
+                tx.audit(
+                    action="object.store",
+                    resource=resource,
+                    after={**_summary(obj), "created": True},
+                )
+                committing = True
+                await tx.commit()
+                return obj, True
+            # The same content was recorded meanwhile by another call: theirs is the record.
+            existing = await tx.objects.touch(content.sha256, at=now)
+            if existing is None:
+                raise ConcurrentCollectionError(
+                    "the object was collected while it was being stored; send it again",
+                    metadata={"sha256": content.sha256},
+                )
+            tx.audit(action="object.store", resource=resource, after={"created": False})
+            committing = True
+            await tx.commit()
+    except BaseException:
+        # Failed or cancelled before the row could exist: the bytes must not stay behind. Once
+        # the commit has started its outcome is unknown, and deleting bytes a committed row
+        # points to would lose data; a leftover is collected by the orphan scan instead.
+        if not committing:
+            await _discard(store, content.sha256, version_id)
+        raise
+    await _discard(store, content.sha256, version_id)  # the other call's upload stands
+    return existing, False
+
+
+async def _discard(store: ObjectStore, sha256: str, version_id: str | None) -> None:
+    if version_id is None:
+        # Without versions the key holds whatever the last upload wrote, perhaps another
+        # call's: leave it to the orphan scan.
+        return
+    try:
+        await store.delete_version(sha256=sha256, version_id=version_id)
+    except Exception:
+        log.exception(
+            "could not remove an unrecorded upload; the orphan scan will",
+            extra={"sha256": sha256, "version_id": version_id},
+        )
+
+
+async def stat_object(*, transactions: Transactions, sha256: str) -> StoredObject:
+    key = validated_sha256(sha256)
+    async with transactions() as tx:
+        obj = await tx.objects.get(key)
+    if obj is None:
+        raise ObjectNotFoundError("no object with this sha256", metadata={"sha256": key})
+    return obj
+
+
+async def open_object(
+    *, transactions: Transactions, store: ObjectStore, sha256: str
+) -> tuple[StoredObject, AsyncIterator[bytes]]:
+    """The object's record and its bytes, whose SHA-256 is checked once they have all been read."""
+    obj = await stat_object(transactions=transactions, sha256=sha256)
+    return obj, _verified(obj, store.read(obj.sha256))
+
+
+async def _verified(obj: StoredObject, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    check = FixityCheck(sha256=obj.sha256, size=obj.size)
+    async for chunk in chunks:
+        check.feed(chunk)
+        yield chunk
+    try:
+        check.verify()
+    except FixityMismatchError as exc:
+        log.error("fixity check failed on read", extra={"sha256": obj.sha256, **exc.metadata})
+        raise
+
+
+async def claim_object(*, tx: Transaction, sha256: str, claimed_by: str, now: datetime) -> bool:
+    """Marks an object as referred to by a registered record, so that it is kept for good.
+
+    Returns whether this call claimed it; claiming again is harmless.
+    """
+    key = validated_sha256(sha256, field="document.file.sha256")
+    if await tx.objects.claim(key, at=now):
+        tx.audit(
+            action="object.claim",
+            resource=object_key(key),
+            before={"claimed_at": None},
+            after={"claimed_at": now.isoformat(), "claimed_by": claimed_by},
+        )
+        return True
+    if await tx.objects.get(key) is None:
+        # The record refers to bytes this archive does not hold (never stored, or collected
+        # because the record came after the grace period): someone has to look at it.
+        log.error(
+            "a registered record refers to an object the archive does not hold",
+            extra={"sha256": key, "claimed_by": claimed_by},
+        )
+    return False
+
+
+async def collect_unclaimed(
+    *,
+    transactions: Transactions,
+    store: ObjectStore,
+    now: datetime,
+    ttl: timedelta,
+    limit: int = 100,
+) -> list[str]:
+    """Deletes up to `limit` objects nobody claimed within `ttl` of their last upload.
+
+    Each object is deleted from the store and then from the database while its row is locked,
+    so an upload of the same content either waits and stores it afresh, or renews it first.
+    """
+    cutoff = collection_cutoff(now=now, ttl=ttl)
+    collected: list[str] = []
+    for _ in range(limit):
+        async with transactions() as tx:
+            obj = await tx.objects.lock_next_collectable(before=cutoff)
+            if obj is None:
+                break
+            obj.ensure_collectable(now=now, ttl=ttl)
+            await store.delete(obj.sha256)
+            await tx.objects.remove(obj.sha256)
+            tx.audit(
+                action="object.collect",
+                resource=object_key(obj.sha256),
+                before={**_summary(obj), "last_put_at": obj.last_put_at.isoformat()},
+            )
+            await tx.commit()
+        log.info("collected an unclaimed object", extra={"sha256": obj.sha256})
+        collected.append(obj.sha256)
+    return collected
+
+
+async def collect_orphans(
+    *, transactions: Transactions, store: ObjectStore, now: datetime, ttl: timedelta
+) -> list[StoredVersion]:
+    """Deletes stored versions older than `ttl` that no database row accounts for.
+
+    They are left by a process that stopped between uploading and recording. Only old versions
+    are touched, so an upload in progress (which writes a new version) is never disturbed.
+    """
+    cutoff = collection_cutoff(now=now, ttl=ttl)
+    removed: list[StoredVersion] = []
+    batch: list[StoredVersion] = []
+    async for version in store.versions_before(cutoff):
+        batch.append(version)
+        if len(batch) >= ORPHAN_BATCH:
+            removed += await _drop_orphans(transactions=transactions, store=store, batch=batch)
+            batch = []
+    if batch:
+        removed += await _drop_orphans(transactions=transactions, store=store, batch=batch)
+    return removed
+
+
+async def _drop_orphans(
+    *, transactions: Transactions, store: ObjectStore, batch: list[StoredVersion]
+) -> list[StoredVersion]:
+    async with transactions() as tx:
+        known = await tx.objects.known({v.sha256 for v in batch})
+    orphans = [v for v in batch if v.sha256 not in known]
+    if not orphans:
+        return []
+    for version in orphans:
+        await store.delete_version(sha256=version.sha256, version_id=version.version_id)
+        log.warning(
+            "deleted bytes no record accounts for",
+            extra={"sha256": version.sha256, "version_id": version.version_id},
+        )
+    async with transactions() as tx:
+        for version in orphans:
+            tx.audit(
+                action="object.orphan.delete",
+                resource=object_key(version.sha256),
+                before={
+                    "version_id": version.version_id,
+                    "last_modified": version.last_modified.isoformat(),
+                },
+            )
+        await tx.commit()
+    return orphans
