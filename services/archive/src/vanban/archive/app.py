@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import functools
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,48 +21,15 @@ SERVICE_NAME = archive_pb2.DESCRIPTOR.services_by_name["ArchiveService"].full_na
 SWEEPER = "unclaimed-sweeper"
 
 
-class ArchiveHost(ServiceHost):
-    """The platform host plus what the archive needs around it.
-
-    `start()` also prepares the bucket and adds the claim consumer (which needs the JetStream
-    context that only exists once started); `serve()` always runs the sweeper, so hosts started
-    by `vanban.platform.testing.running` behave like the real process.
-    """
-
-    def __init__(self, settings: ArchiveSettings, *, store: S3ObjectStore) -> None:
-        super().__init__(
-            settings,
-            service="archive",
-            metadata=metadata,
-            tables=platform_tables,
-            migrations=MIGRATIONS,
-            database_url=settings.database_url,
-        )
-        self.store = store
-        self.sweeper = UnclaimedSweeper(
-            uow_factory=self.uow,
-            store=store,
-            ttl=timedelta(seconds=settings.unclaimed_ttl_seconds),
-            interval=settings.sweep_interval_seconds,
-            orphan_scan_interval=settings.orphan_scan_interval_seconds,
-        )
-
-    async def start(self) -> None:
-        await super().start()
-        await self.store.ensure_bucket()
-        assert self.js is not None
-        self.add_consumer(incoming_registered_consumer(js=self.js, uow_factory=self.uow))
-
-    async def serve(
-        self,
-        stop: asyncio.Event,
-        *,
-        background: dict[str, Callable[[asyncio.Event], Awaitable[None]]] | None = None,
-    ) -> None:
-        await super().serve(stop, background={SWEEPER: self.sweeper.run, **(background or {})})
-
-
-def build(settings: ArchiveSettings) -> ArchiveHost:
+def build(settings: ArchiveSettings) -> ServiceHost:
+    host = ServiceHost(
+        settings,
+        service="archive",
+        metadata=metadata,
+        tables=platform_tables,
+        migrations=MIGRATIONS,
+        database_url=settings.database_url,
+    )
     store = S3ObjectStore.connect(
         endpoint=settings.s3_endpoint,
         access_key=settings.s3_access_key,
@@ -70,7 +37,7 @@ def build(settings: ArchiveSettings) -> ArchiveHost:
         secure=settings.s3_secure,
         bucket=settings.bucket,
     )
-    host = ArchiveHost(settings, store=store)
+    host.on_start(store.ensure_bucket)
     host.grpc.add_service(
         archive_pb2_grpc.add_ArchiveServiceServicer_to_server,
         ArchiveServicer(
@@ -81,6 +48,15 @@ def build(settings: ArchiveSettings) -> ArchiveHost:
         ),
         SERVICE_NAME,
     )
+    host.add_consumer(functools.partial(incoming_registered_consumer, uow_factory=host.uow))
+    sweeper = UnclaimedSweeper(
+        uow_factory=host.uow,
+        store=store,
+        ttl=timedelta(seconds=settings.unclaimed_ttl_seconds),
+        interval=settings.sweep_interval_seconds,
+        orphan_scan_interval=settings.orphan_scan_interval_seconds,
+    )
+    host.add_background(SWEEPER, sweeper.run)
     return host
 
 

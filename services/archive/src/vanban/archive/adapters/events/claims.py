@@ -33,7 +33,7 @@ async def on_incoming_registered(
 
 
 def incoming_registered_consumer(
-    *, js: JetStreamContext, uow_factory: Callable[[], UnitOfWork]
+    js: JetStreamContext, *, uow_factory: Callable[[], UnitOfWork]
 ) -> EventConsumer[IncomingDocumentRegistered]:
     return EventConsumer(
         js=js,
