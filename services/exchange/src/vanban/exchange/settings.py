@@ -9,4 +9,6 @@ from vanban.platform.settings import ServiceSettings
 
 class ExchangeSettings(ServiceSettings):
     service_name: ClassVar[str] = "exchange"
-    model_config = SettingsConfigDict(env_prefix="VANBAN_EXCHANGE_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="VANBAN_EXCHANGE_", extra="ignore", populate_by_name=True
+    )

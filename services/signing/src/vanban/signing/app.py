@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from vanban.signing.settings import SigningSettings
 from vanban.platform.service import ServiceHost
+from vanban.signing.settings import SigningSettings
 
 
 def build(settings: SigningSettings) -> ServiceHost:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from vanban.workflow.settings import WorkflowSettings
 from vanban.platform.service import ServiceHost
+from vanban.workflow.settings import WorkflowSettings
 
 
 def build(settings: WorkflowSettings) -> ServiceHost:
