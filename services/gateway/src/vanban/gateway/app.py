@@ -72,6 +72,10 @@ async def main(settings: GatewaySettings, stop: asyncio.Event) -> None:
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace),
         proxy_headers=False,
+        # asyncio leaks a request's context into the next request on a keep-alive connection
+        # once a body exceeds 64 KiB (python/cpython#140947), which put every later request into
+        # the first one's trace. A fresh context per request keeps traces apart.
+        reset_contextvars=True,
     )
     server = _Server(config)
     http = asyncio.ensure_future(server.serve())

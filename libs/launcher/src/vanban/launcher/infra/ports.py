@@ -21,13 +21,23 @@ def is_port_free(port: int, host: str = LOOPBACK) -> bool:
         return True
 
 
-def free_port(host: str = LOOPBACK) -> int:
-    """A port the kernel reports free right now (it may be taken again before it is used)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+# Ports this process has handed out, so two servers started together never get the same one.
+_handed_out: set[int] = set()
+
+
+def free_port(host: str = LOOPBACK, *, attempts: int = 500) -> int:
+    """A port free right now, drawn below the ephemeral range.
+
+    Asking the kernel for port 0 would return an ephemeral port, which any outgoing connection
+    (a client of a server started a moment earlier) may take before our server binds it.
+    """
+    low, high = _BLOCK_RANGE
+    for _ in range(attempts):
+        port = random.randrange(low, high)
+        if port not in _handed_out and is_port_free(port, host):
+            _handed_out.add(port)
+            return port
+    raise InfraError(f"no free port found in {low}-{high}")
 
 
 def free_port_block(n: int, host: str = LOOPBACK, *, attempts: int = 200) -> int:
@@ -37,6 +47,8 @@ def free_port_block(n: int, host: str = LOOPBACK, *, attempts: int = 200) -> int
     low, high = _BLOCK_RANGE
     for _ in range(attempts):
         first = random.randrange(low, high - n)
-        if all(is_port_free(port, host) for port in range(first, first + n)):
+        block = range(first, first + n)
+        if not _handed_out.intersection(block) and all(is_port_free(port, host) for port in block):
+            _handed_out.update(block)
             return first
     raise InfraError(f"no block of {n} free consecutive ports found in {low}-{high}")
