@@ -1,13 +1,10 @@
-"""Opaque page tokens: the client hands back what it got, and cannot read or forge a meaning."""
+"""Opaque page tokens for people listings: after a username, under one role filter."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 
-from vanban.platform.errors import invalid_fields
+from vanban.platform import paging
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
@@ -22,34 +19,22 @@ class PeoplePage:
 
 
 def page_size(requested: int) -> int:
-    """0 asks for the default; a size above the maximum is lowered to it (AIP-158)."""
-    if requested < 0:
-        raise invalid_fields({"page_size": "must not be negative"}, reason="INVALID_PAGE")
-    if requested == 0:
-        return DEFAULT_PAGE_SIZE
-    return min(requested, MAX_PAGE_SIZE)
+    return paging.page_size(requested, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
 
 
 def encode_people_page(page: PeoplePage) -> str:
-    raw = json.dumps({"u": page.after_username, "r": page.role}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return paging.encode_token({"u": page.after_username, "r": page.role})
 
 
 def decode_people_page(token: str, *, role: str) -> PeoplePage | None:
     """The position a token points at; a token from another listing is refused."""
     if not token:
         return None
+    data = paging.decode_token(token)
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        data = json.loads(raw)
-        page = PeoplePage(after_username=str(data["u"]), role=str(data["r"]))
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        raise invalid_fields(
-            {"page_token": "is not a token this listing gave out"}, reason="INVALID_PAGE_TOKEN"
-        ) from None
+        page = PeoplePage(after_username=data["u"], role=data["r"])
+    except KeyError:
+        raise paging.bad_token() from None
     if page.role != role:
-        raise invalid_fields(
-            {"page_token": "belongs to a listing with another role filter"},
-            reason="INVALID_PAGE_TOKEN",
-        )
+        raise paging.bad_token("belongs to a listing with another role filter")
     return page

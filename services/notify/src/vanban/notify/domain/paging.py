@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from vanban.platform.errors import invalid_fields
+from vanban.platform import paging
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -23,33 +20,21 @@ class InboxPosition:
 
 
 def page_size(requested: int) -> int:
-    """0 asks for the default; a size above the maximum is lowered to it (AIP-158)."""
-    if requested < 0:
-        raise invalid_fields({"page_size": "must not be negative"}, reason="INVALID_PAGE")
-    if requested == 0:
-        return DEFAULT_PAGE_SIZE
-    return min(requested, MAX_PAGE_SIZE)
+    return paging.page_size(requested, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
 
 
 def encode_position(position: InboxPosition) -> str:
-    raw = json.dumps(
-        {"t": position.created_at.isoformat(), "i": position.id}, separators=(",", ":")
-    )
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return paging.encode_token({"t": position.created_at.isoformat(), "i": position.id})
 
 
 def decode_position(token: str) -> InboxPosition | None:
     if not token:
         return None
+    data = paging.decode_token(token)
     try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        position = InboxPosition(created_at=datetime.fromisoformat(data["t"]), id=str(data["i"]))
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        raise invalid_fields(
-            {"page_token": "is not a token this listing gave out"}, reason="INVALID_PAGE_TOKEN"
-        ) from None
+        position = InboxPosition(created_at=datetime.fromisoformat(data["t"]), id=data["i"])
+    except (ValueError, KeyError):
+        raise paging.bad_token() from None
     if position.created_at.tzinfo is None:
-        raise invalid_fields(
-            {"page_token": "is not a token this listing gave out"}, reason="INVALID_PAGE_TOKEN"
-        )
+        raise paging.bad_token()
     return position

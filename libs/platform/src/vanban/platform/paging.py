@@ -1,0 +1,43 @@
+"""List paging shared by every service (AIP-158): page sizes and opaque page tokens.
+
+A token is the keyset position where the next page starts, serialised so the client hands back
+what it got without reading a meaning into it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+
+from vanban.platform.errors import invalid_fields
+
+
+def page_size(requested: int, *, default: int, maximum: int) -> int:
+    """0 asks for the default; a size above the maximum is lowered to it."""
+    if requested < 0:
+        raise invalid_fields({"page_size": "must not be negative"}, reason="INVALID_PAGE")
+    if requested == 0:
+        return default
+    return min(requested, maximum)
+
+
+def encode_token(position: Mapping[str, str]) -> str:
+    raw = json.dumps(dict(position), separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def bad_token(detail: str = "is not a token this listing gave out") -> Exception:
+    return invalid_fields({"page_token": detail}, reason="INVALID_PAGE_TOKEN")
+
+
+def decode_token(token: str) -> dict[str, str]:
+    """The position a token holds; anything this platform did not give out is refused."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError):
+        raise bad_token() from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise bad_token()
+    return data
