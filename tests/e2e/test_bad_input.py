@@ -136,3 +136,45 @@ def test_a_missing_file_part_is_named(gateway: Gateway, clerk_token: str, unchan
 def test_a_specialist_may_not_register(gateway: Gateway, unchanged: None) -> None:
     body = problem(gateway.register(gateway.token("chuyenvien")), 403)
     assert body["code"] == "ROLE_REQUIRED"
+
+
+def test_a_file_over_the_limit_without_content_length_is_refused(
+    gateway: Gateway, clerk_token: str, unchanged: None
+) -> None:
+    boundary = "vanban-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n'
+        f"{json.dumps(metadata())}\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n%PDF-1.4\n"
+    ).encode()
+
+    def chunked_body():  # type: ignore[no-untyped-def]
+        yield head
+        for _ in range(60):  # 60 MiB, sent without a Content-Length
+            yield b" " * MB
+        yield f"%%EOF\r\n--{boundary}--\r\n".encode()
+
+    response = gateway.http.post(
+        "/v1/incoming-documents",
+        headers={
+            "Authorization": f"Bearer {clerk_token}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+        content=chunked_body(),
+    )
+    assert problem(response, 413)["code"] == "FILE_TOO_LARGE"
+
+
+def test_control_characters_in_metadata_are_named(
+    gateway: Gateway, clerk_token: str, unchanged: None
+) -> None:
+    body = problem(gateway.register(clerk_token, meta=metadata(subject="V/v\x00kiểm tra")), 400)
+    assert [e["field"] for e in body["errors"]] == ["metadata.subject"]
+
+
+def test_a_malformed_document_id_is_a_client_error(gateway: Gateway, clerk_token: str) -> None:
+    auth = {"Authorization": f"Bearer {clerk_token}"}
+    for path in ("/v1/incoming-documents/%00", "/v1/incoming-documents/not-a-uuid/file"):
+        body = problem(gateway.http.get(path, headers=auth), 422)
+        assert [e["field"] for e in body["errors"]] == ["path.document_id"]

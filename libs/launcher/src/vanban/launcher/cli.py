@@ -33,12 +33,16 @@ def _up(args: argparse.Namespace) -> int:
     ]
     platform = Platform(Path(args.data_dir), specs, gateway_base_port=args.gateway_port)
     stop = threading.Event()
+    starting = True
 
     def on_signal(signum: int, frame: object) -> None:
+        # While starting, unwind start() itself: it stops whatever it had started.
+        if starting:
+            raise KeyboardInterrupt
         stop.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
     print(f"Starting Vanban (data in {platform.data_dir}) ...", flush=True)
     try:
         platform.start()
@@ -46,8 +50,9 @@ def _up(args: argparse.Namespace) -> int:
         print(f"\nVanban could not start: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        platform.stop()
+        print("\nStopped before Vanban was up.", file=sys.stderr)
         return 130
+    starting = False
     _print_welcome(platform.agencies, platform.demo_password)
     try:
         while not stop.wait(1.0):

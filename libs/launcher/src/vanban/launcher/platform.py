@@ -3,7 +3,8 @@
 Used by `vanban up` and, as a library, by the end-to-end tests, so tests start the platform
 exactly as a person does. All state lives under one data directory:
 
-    <data-dir>/infra/{postgres,nats,seaweedfs}/   backing servers' data and logs
+    <data-dir>/infra/{postgres,seaweedfs}/         shared backing servers' data and logs
+    <data-dir>/agencies/<code>/nats/               the agency's own NATS JetStream
     <data-dir>/infra/s3-credentials.json          generated at first start, 0600
     <data-dir>/agencies/<code>/keys/               caller-signing and gateway keys, made at first start
     <data-dir>/agencies/<code>/logs/<svc>.log      each service's JSON log
@@ -21,6 +22,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -113,6 +115,9 @@ class AgencyProcesses:
         self.gateway_port = gateway_port
         self.ports = {name: free_port() for name in SERVICES}
         self.processes: dict[str, ManagedProcess] = {}
+        # Each agency gets its own NATS: streams and durable consumers carry no agency in their
+        # names, so a shared server would hand one agency's events to another's consumers.
+        self.nats = NatsServer(self.root / "nats" / "data")
 
     @property
     def gateway_url(self) -> str:
@@ -134,7 +139,7 @@ class AgencyProcesses:
             **p.base_env,
             "VANBAN_AGENCY_CODE": self.spec.code,
             "VANBAN_KEYS_DIR": str(self.keys_dir),
-            "VANBAN_NATS_URL": p.nats.url,
+            "VANBAN_NATS_URL": self.nats.url,
             "VANBAN_PEERS": json.dumps(
                 {peer: self.address(peer) for peer in PEERS.get(service, ())}
             ),
@@ -208,7 +213,8 @@ class AgencyProcesses:
         if wait:
             self.wait_healthy(service, timeout=timeout)
 
-    def stop_service(self, service: str, *, grace: float = 15.0) -> None:
+    def stop_service(self, service: str, *, grace: float = 20.0) -> None:
+        # Services drain within their own 10 s shutdown_grace; this is the kill after that.
         if service in self.processes:
             self.processes[service].stop(grace=grace)
 
@@ -260,9 +266,16 @@ class AgencyProcesses:
         self.wait_ready()
 
     def stop(self) -> None:
-        self.stop_service("gateway")
+        _stop_quietly(f"{self.spec.code} gateway", lambda: self.stop_service("gateway"))
         with ThreadPoolExecutor(len(SERVICES)) as pool:
-            list(pool.map(self.stop_service, SERVICES[:-1]))
+            list(
+                pool.map(
+                    lambda name: _stop_quietly(
+                        f"{self.spec.code} {name}", lambda: self.stop_service(name)
+                    ),
+                    SERVICES[:-1],
+                )
+            )
 
     def state(self) -> AgencyState:
         return AgencyState(
@@ -279,6 +292,13 @@ class AgencyProcesses:
                 for name in SERVICES
             },
         )
+
+
+def _stop_quietly(what: str, stop: Callable[[], None]) -> None:
+    try:
+        stop()
+    except Exception:
+        log.exception("could not stop %s", what)
 
 
 class Platform:
@@ -300,7 +320,6 @@ class Platform:
         for directory in (self.data_dir, infra):
             directory.chmod(directory.stat().st_mode | 0o755)
         self.postgres = PostgresServer(infra / "postgres" / "data", fast=fast)
-        self.nats = NatsServer(infra / "nats" / "data")
         access, secret = _seaweed_credentials(infra / "s3-credentials.json")
         self.seaweed = SeaweedServer(
             infra / "seaweedfs" / "data", access_key=access, secret_key=secret
@@ -319,21 +338,19 @@ class Platform:
     def state_path(self) -> Path:
         return self.data_dir / "run" / "state.json"
 
+    @property
+    def nats(self) -> NatsServer:
+        """The first agency's NATS (the only one in the usual single-agency run)."""
+        return self.agencies[0].nats
+
     def start(self) -> None:
         try:
-            for directory in (
-                self.postgres.data_dir.parent,
-                self.nats.data_dir,
-                self.seaweed.data_dir,
-            ):
+            for directory in (self.postgres.data_dir.parent, self.seaweed.data_dir):
                 directory.mkdir(parents=True, exist_ok=True)
             self.postgres.data_dir.parent.chmod(0o755)
-            with ThreadPoolExecutor(3) as pool:
-                list(
-                    pool.map(
-                        lambda server: server.start(), (self.postgres, self.nats, self.seaweed)
-                    )
-                )
+            servers = [self.postgres, self.seaweed, *(agency.nats for agency in self.agencies)]
+            with ThreadPoolExecutor(len(servers)) as pool:
+                list(pool.map(lambda server: server.start(), servers))
             for agency in self.agencies:
                 agency.start()
             self.write_state()
@@ -342,13 +359,11 @@ class Platform:
             raise
 
     def stop(self) -> None:
+        """Stops everything it can; one process refusing to stop does not keep the rest up."""
         for agency in self.agencies:
             agency.stop()
-        for server in (self.seaweed, self.nats, self.postgres):
-            try:
-                server.stop()
-            except Exception:
-                log.exception("could not stop %s", type(server).__name__)
+        for server in (*(agency.nats for agency in self.agencies), self.seaweed, self.postgres):
+            _stop_quietly(type(server).__name__, server.stop)
         self.state_path.unlink(missing_ok=True)
 
     def write_state(self) -> None:
@@ -357,12 +372,11 @@ class Platform:
             "launcher_pid": os.getpid(),
             "infra": {
                 "postgres": {"pid": self.postgres.pid, "port": self.postgres.port},
-                "nats": {
-                    "pid": self.nats.pid,
-                    "port": self.nats.port,
-                    "monitor_port": self.nats.monitor_port,
-                },
                 "seaweedfs": {"pid": self.seaweed.pid, "s3_endpoint": self.seaweed.endpoint},
+                **{
+                    f"nats {agency.spec.code}": {"pid": agency.nats.pid, "port": agency.nats.port}
+                    for agency in self.agencies
+                },
             },
             "agencies": [asdict(agency.state()) for agency in self.agencies],
         }

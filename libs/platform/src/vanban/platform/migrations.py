@@ -18,7 +18,8 @@ _MIGRATION_LOCK = 0x56414E42  # "VANB"
 def alembic_config(database_url: str, script_location: Path) -> Config:
     config = Config()
     config.set_main_option("script_location", str(script_location))
-    config.set_main_option("sqlalchemy.url", database_url)
+    # The config parser treats % as interpolation; percent-encoded passwords need it doubled.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 
 

@@ -60,11 +60,7 @@ class ServiceHost:
         self.verifier = CallerTokenVerifier.from_keys_dir(
             settings.keys_dir, agency_code=settings.agency_code
         )
-        self.identity = ServiceIdentity(
-            CallerTokenIssuer.from_keys_dir(settings.keys_dir),
-            agency_code=settings.agency_code,
-            service=service,
-        )
+        self._identity: ServiceIdentity | None = None
         self.grpc = GrpcServer(
             verifier=self.verifier, host=settings.grpc_host, port=settings.grpc_port
         )
@@ -107,12 +103,25 @@ class ServiceHost:
             on_commit=self.relay.wake if self.relay else None,
         )
 
-    def channel(self, peer: str) -> Any:
-        """A shared channel to a peer service; calls carry the current caller or this service."""
-        if peer not in self._channels:
-            self._channels[peer] = open_channel(
-                self.settings.peer(peer), fallback_token=self.identity.token
+    @property
+    def identity(self) -> ServiceIdentity:
+        """This service's own identity for background work; needs the signing key, so only
+        services that call peers on their own behalf load it."""
+        if self._identity is None:
+            self._identity = ServiceIdentity(
+                CallerTokenIssuer.from_keys_dir(self.settings.keys_dir),
+                agency_code=self.settings.agency_code,
+                service=self.service,
             )
+        return self._identity
+
+    def channel(self, peer: str, *, background: bool = True) -> Any:
+        """A shared channel to a peer service. Calls carry the caller of the call being served;
+        outside one they carry this service's identity when `background`, else nothing (so a
+        forgotten caller fails closed as UNAUTHENTICATED instead of acting as the service)."""
+        if peer not in self._channels:
+            fallback = (lambda: self.identity.token()) if background else None
+            self._channels[peer] = open_channel(self.settings.peer(peer), fallback_token=fallback)
         return self._channels[peer]
 
     def add_consumer(self, consumer: EventConsumer[Any] | ConsumerFactory) -> None:
@@ -128,6 +137,7 @@ class ServiceHost:
         self._on_start.append(hook)
 
     def on_shutdown(self, cleanup: Callable[[], Awaitable[None]]) -> None:
+        """Stops another server of the process (HTTP); runs while gRPC drains."""
         self._cleanups.append(cleanup)
 
     async def serve(
@@ -160,15 +170,20 @@ class ServiceHost:
             raise SystemExit(1)
 
     async def shutdown(self, consumers: TaskGroup, relay: TaskGroup) -> None:
+        """Everything within one `shutdown_grace` budget, so the orchestrator's kill never
+        lands in the middle: servers and consumers drain together, then the outbox flushes."""
         grace = self.settings.shutdown_grace
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
         log.info("%s stopping", self.service)
-        await self.grpc.stop(grace)
         self._consumer_stop.set()
-        await consumers.wait(grace)
+        await asyncio.gather(
+            self.grpc.stop(grace),
+            consumers.wait(grace),
+            *(cleanup() for cleanup in self._cleanups),
+        )
         self._relay_stop.set()
-        await relay.wait(grace)
-        for cleanup in reversed(self._cleanups):
-            await cleanup()
+        await relay.wait(max(1.0, deadline - loop.time()))
         for channel in self._channels.values():
             await channel.close()
         if self.nc is not None and not self.nc.is_closed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import grpc
@@ -12,6 +13,7 @@ from vanban.contracts.archive.v1 import archive_pb2_grpc
 from vanban.contracts.directory.v1 import directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2_grpc
 from vanban.contracts.notify.v1 import notify_pb2_grpc
+from vanban.platform.caller import CALLER_METADATA_KEY
 from vanban.platform.service import ServiceHost
 
 READINESS_PEERS = ("directory", "documents", "archive", "notify")
@@ -24,18 +26,23 @@ class Upstreams:
     archive: archive_pb2_grpc.ArchiveServiceStub
     notify: notify_pb2_grpc.NotifyServiceStub
     health: dict[str, health_pb2_grpc.HealthStub]
+    service_metadata: Callable[[], tuple[tuple[str, str], ...]]
     timeout: float
 
     @classmethod
     def from_host(cls, host: ServiceHost, *, timeout: float) -> Upstreams:
+        # Every call states its caller explicitly: the person's token, or the gateway's own
+        # identity for sign-in only. A call that forgets fails closed.
+        def channel(peer: str) -> grpc.aio.Channel:
+            return host.channel(peer, background=False)
+
         return cls(
-            directory=directory_pb2_grpc.DirectoryServiceStub(host.channel("directory")),
-            documents=documents_pb2_grpc.DocumentRegistryServiceStub(host.channel("documents")),
-            archive=archive_pb2_grpc.ArchiveServiceStub(host.channel("archive")),
-            notify=notify_pb2_grpc.NotifyServiceStub(host.channel("notify")),
-            health={
-                name: health_pb2_grpc.HealthStub(host.channel(name)) for name in READINESS_PEERS
-            },
+            directory=directory_pb2_grpc.DirectoryServiceStub(channel("directory")),
+            documents=documents_pb2_grpc.DocumentRegistryServiceStub(channel("documents")),
+            archive=archive_pb2_grpc.ArchiveServiceStub(channel("archive")),
+            notify=notify_pb2_grpc.NotifyServiceStub(channel("notify")),
+            health={name: health_pb2_grpc.HealthStub(channel(name)) for name in READINESS_PEERS},
+            service_metadata=lambda: ((CALLER_METADATA_KEY, host.identity.token()),),
             timeout=timeout,
         )
 

@@ -22,5 +22,7 @@ class GatewaySettings(ServiceSettings):
     access_token_ttl_seconds: int = 900
     # Seconds allowed to each call to a service behind the gateway.
     upstream_timeout_seconds: float = 30.0
+    # Seconds allowed to stream one file out of the archive to the client.
+    download_timeout_seconds: float = 600.0
     # The agency's civil calendar, for "not later than today" checks.
     timezone: str = "Asia/Ho_Chi_Minh"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vanban.contracts.archive.v1 import archive_pb2
@@ -15,8 +16,12 @@ CHUNK_BYTES = 256 * 1024
 MULTIPART_OVERHEAD = 1024 * 1024
 
 
-class BodyTooLargeError(Exception):
-    pass
+class BodyTooLargeError(HTTPException):
+    """Raised from inside body parsing; an HTTPException so FastAPI lets it through as is."""
+
+    def __init__(self, limit: int) -> None:
+        limit_mb = (limit - MULTIPART_OVERHEAD) / (1024 * 1024)
+        super().__init__(413, f"the request is larger than the limit of {limit_mb:g} MB")
 
 
 class BodyLimitMiddleware:
@@ -44,7 +49,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self._max:
-                    raise BodyTooLargeError
+                    raise BodyTooLargeError(self._max)
             return message
 
         try:

@@ -58,6 +58,8 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         backoff = self._poll
         while True:
+            # Cleared before reading the outbox, so a commit during the publish wakes us again.
+            self._wake.clear()
             try:
                 published = await self.publish_pending()
                 backoff = self._poll
@@ -68,7 +70,6 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
             if stop.is_set():
                 return
-            self._wake.clear()
             waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
             await asyncio.wait(waiters, timeout=backoff, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:

@@ -50,6 +50,7 @@ FILE_NAME_MAX = 255
 CONTENT_TYPE_MAX = 127
 _ISSUER_CODE_RE = re.compile(r"^[0-9A-Z][0-9A-Z.]*$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,8 @@ class IncomingDraft:
         def text(name: str, value: str, limit: int) -> None:
             if not value:
                 problems[name] = "is required"
+            elif _CONTROL_RE.search(value):
+                problems[name] = "must not contain control characters"
             elif len(value) > limit:
                 problems[name] = f"must be at most {limit} characters"
 
@@ -110,6 +113,8 @@ class IncomingDraft:
             problems["file.sha256"] = "must be a lower-case hex SHA-256"
         if draft.file.size <= 0:
             problems["file.size"] = "must be positive"
+        if _CONTROL_RE.search(draft.file.file_name + draft.file.content_type):
+            problems["file"] = "names must not contain control characters"
         if len(draft.file.file_name) > FILE_NAME_MAX:
             problems["file.file_name"] = f"must be at most {FILE_NAME_MAX} characters"
         if len(draft.file.content_type) > CONTENT_TYPE_MAX:

@@ -52,10 +52,18 @@ async def register_incoming(
 
 async def get_incoming(*, tx: Transaction, document_id: str, clearance: str) -> IncomingDocument:
     """A document above the reader's clearance is reported as absent, not as forbidden."""
-    document = await tx.incoming.get(document_id)
+    document = await tx.incoming.get(document_id) if _is_uuid(document_id) else None
     if document is None or not may_read(secrecy=document.secrecy, clearance=clearance):
         raise NotFoundError("no incoming document with this id", reason="INCOMING_NOT_FOUND")
     return document
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 _LEVELS = {Secrecy.NONE: 0, Secrecy.CONFIDENTIAL: 1, Secrecy.SECRET: 2, Secrecy.TOP_SECRET: 3}

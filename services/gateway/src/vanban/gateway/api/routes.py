@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import date, datetime
 from typing import Annotated
 from urllib.parse import quote
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import grpc
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from fastapi.security import OAuth2PasswordRequestForm
@@ -34,6 +37,18 @@ from vanban.platform.errors import FieldViolation, InvalidArgumentError, invalid
 
 router = APIRouter(prefix="/v1")
 
+# Roles and clearances by their proto values; values this gateway does not know grant nothing.
+ROLE_NAMES = {
+    value: name.removeprefix("ROLE_").lower()
+    for name, value in directory_pb2.Role.items()
+    if value != directory_pb2.ROLE_UNSPECIFIED
+}
+CLEARANCE_NAMES = {
+    value: name.removeprefix("CLEARANCE_").lower()
+    for name, value in directory_pb2.Clearance.items()
+    if value != directory_pb2.CLEARANCE_UNSPECIFIED
+}
+
 # Who may register incoming documents: the clerks (văn thư).
 REGISTER_ROLES = ("clerk",)
 
@@ -54,19 +69,17 @@ async def issue_token(
     up = upstreams(request)
     answer = await up.directory.Authenticate(
         directory_pb2.AuthenticateRequest(username=form.username, password=form.password),
+        metadata=up.service_metadata(),
         timeout=up.timeout,
     )
     person = answer.person
     caller = Caller(
         agency_code=answer.agency.code,
         subject=person.id,
-        roles=frozenset(
-            directory_pb2.Role.Name(r).removeprefix("ROLE_").lower() for r in person.roles
-        ),
+        roles=frozenset(ROLE_NAMES[r] for r in person.roles if r in ROLE_NAMES),
         units=tuple(person.unit_codes),
-        clearance=directory_pb2.Clearance.Name(person.clearance).removeprefix("CLEARANCE_").lower()
-        if person.clearance
-        else "none",
+        # An unknown (newer) clearance grants nothing more than none.
+        clearance=CLEARANCE_NAMES.get(person.clearance, "none"),
     )
     tokens = request.app.state.access_tokens
     return TokenOut(access_token=tokens.issue(caller, name=person.full_name), expires_in=tokens.ttl)
@@ -128,7 +141,8 @@ async def register_incoming(
         sha256=stored.object.sha256,
         size=stored.object.size,
         content_type=stored.object.content_type,
-        file_name=(file.filename or "")[:255],
+        # The name as the client sent it, without control characters; the bytes are what count.
+        file_name=re.sub(r"[\x00-\x1f\x7f]", "", file.filename or "")[:255],
     )
     answer = await up.documents.RegisterIncomingDocument(
         register_request(meta, file_ref), metadata=principal.metadata, timeout=up.timeout
@@ -144,11 +158,11 @@ async def register_incoming(
     tags=["incoming documents"],
 )
 async def get_incoming(
-    request: Request, principal: CurrentPrincipal, document_id: str
+    request: Request, principal: CurrentPrincipal, document_id: UUID
 ) -> IncomingDocumentOut:
     up = upstreams(request)
     answer = await up.documents.GetIncomingDocument(
-        docs.GetIncomingDocumentRequest(id=document_id),
+        docs.GetIncomingDocumentRequest(id=str(document_id)),
         metadata=principal.metadata,
         timeout=up.timeout,
     )
@@ -163,26 +177,37 @@ async def get_incoming(
     responses={200: {"content": {"application/pdf": {}}}},
 )
 async def get_incoming_file(
-    request: Request, principal: CurrentPrincipal, document_id: str
+    request: Request, principal: CurrentPrincipal, document_id: UUID
 ) -> StreamingResponse:
     """The exact bytes that were registered, checked against their SHA-256 by the archive."""
     up = upstreams(request)
     answer = await up.documents.GetIncomingDocument(
-        docs.GetIncomingDocumentRequest(id=document_id),
+        docs.GetIncomingDocumentRequest(id=str(document_id)),
         metadata=principal.metadata,
         timeout=up.timeout,
     )
     document = answer.document
     stream = up.archive.GetObject(
-        archive_pb2.GetObjectRequest(sha256=document.file.sha256), metadata=principal.metadata
+        archive_pb2.GetObjectRequest(sha256=document.file.sha256),
+        metadata=principal.metadata,
+        timeout=request.app.state.settings.download_timeout_seconds,
     )
-    first = await stream.read()  # the info message; errors surface here as problem+json
-    if first is None or not first.HasField("info"):
+    try:
+        first = await stream.read()  # the info message; errors surface here as problem+json
+    except BaseException:
+        stream.cancel()
+        raise
+    if first is grpc.aio.EOF or not first.HasField("info"):
+        stream.cancel()
         raise HttpProblem(502, "ARCHIVE_PROTOCOL", "the archive answered without object info")
 
     async def body():  # type: ignore[no-untyped-def]
-        async for part in stream:
-            yield part.chunk
+        try:
+            async for part in stream:
+                yield part.chunk
+        finally:
+            # The client went away or the archive failed: stop the upstream stream as well.
+            stream.cancel()
 
     filename = document.file.file_name or f"{document.id}.pdf"
     return StreamingResponse(

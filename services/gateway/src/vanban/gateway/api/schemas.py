@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 Priority = Literal["normal", "urgent", "very_urgent", "flash"]
 Secrecy = Literal["none", "confidential", "secret", "top_secret"]
@@ -33,6 +36,13 @@ class IncomingMetadataIn(BaseModel):
     subject: str = Field(min_length=1, max_length=500, description="Trích yếu")
     priority: Priority = "normal"
     secrecy: Secrecy = "none"
+
+    @field_validator("*")
+    @classmethod
+    def _printable(cls, value: object) -> object:
+        if isinstance(value, str) and _CONTROL.search(value):
+            raise ValueError("must not contain control characters")
+        return value
 
 
 class FileOut(BaseModel):
