@@ -285,7 +285,8 @@ class TestRead:
         with pytest.raises(FixityMismatchError):
             async for chunk in chunks:
                 received.append(chunk)
-        assert b"".join(received) == b"bien ban hoP"
+        # The last chunk is held back until the check passes: a reader never gets it whole.
+        assert len(b"".join(received)) < obj.size
 
     async def test_unknown_object_is_not_found(self, db: FakeDatabase, store: FakeStore) -> None:
         with pytest.raises(ObjectNotFoundError):

@@ -26,7 +26,7 @@ def test_bucket_is_derived_from_the_agency_code() -> None:
 def test_defaults() -> None:
     settings = make_settings()
     assert settings.max_object_bytes == 52428800
-    assert settings.unclaimed_ttl_seconds == 3600
+    assert settings.unclaimed_ttl_seconds == 24 * 3600
     assert settings.sweep_interval_seconds == 60
     assert settings.s3_secure is False
 

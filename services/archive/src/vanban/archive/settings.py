@@ -36,7 +36,9 @@ class ArchiveSettings(ServiceSettings, DatabaseSettingsMixin):
     bucket: str = ""
     max_object_bytes: int = Field(default=50 * MIB, gt=0)
     # An upload nobody refers to within this long (after its last upload) is deleted.
-    unclaimed_ttl_seconds: float = Field(default=3600, gt=0)
+    # Long enough to outlast an outage of NATS or of this service: a registration's claim
+    # arriving after it would find its file already collected.
+    unclaimed_ttl_seconds: float = Field(default=24 * 3600, gt=0)
     sweep_interval_seconds: float = Field(default=60, gt=0)
     # Bytes left in the bucket without a database row (a crash between upload and commit) are
     # looked for this often; a full listing of the bucket is expensive, so not every sweep.

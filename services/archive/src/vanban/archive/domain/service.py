@@ -127,15 +127,22 @@ async def open_object(
 
 
 async def _verified(obj: StoredObject, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Passes the bytes on, holding the last chunk back until the whole content checks out:
+    a corrupted object then never reaches a reader complete, only cut short with an error."""
     check = FixityCheck(sha256=obj.sha256, size=obj.size)
+    held: bytes | None = None
     async for chunk in chunks:
         check.feed(chunk)
-        yield chunk
+        if held is not None:
+            yield held
+        held = chunk
     try:
         check.verify()
     except FixityMismatchError as exc:
         log.error("fixity check failed on read", extra={"sha256": obj.sha256, **exc.metadata})
         raise
+    if held is not None:
+        yield held
 
 
 async def claim_object(*, tx: Transaction, sha256: str, claimed_by: str, now: datetime) -> bool:

@@ -32,6 +32,11 @@ async def on_incoming_registered(
     )
 
 
+# A lost claim lets the sweeper delete a registered document's file, so claims are retried for
+# about 50 minutes (delays grow to 30 s) before they are dead-lettered.
+CLAIM_MAX_DELIVER = 100
+
+
 def incoming_registered_consumer(
     js: JetStreamContext, *, uow_factory: Callable[[], UnitOfWork]
 ) -> EventConsumer[IncomingDocumentRegistered]:
@@ -43,4 +48,5 @@ def incoming_registered_consumer(
         message_type=IncomingDocumentRegistered,
         handler=on_incoming_registered,
         uow_factory=uow_factory,
+        max_deliver=CLAIM_MAX_DELIVER,
     )
