@@ -178,3 +178,29 @@ def test_a_malformed_document_id_is_a_client_error(gateway: Gateway, clerk_token
     for path in ("/v1/incoming-documents/%00", "/v1/incoming-documents/not-a-uuid/file"):
         body = problem(gateway.http.get(path, headers=auth), 422)
         assert [e["field"] for e in body["errors"]] == ["path.document_id"]
+
+
+@pytest.mark.parametrize(
+    ("authorization", "code"),
+    [
+        (None, "TOKEN_MISSING"),
+        ("Bearer not-a-token", "TOKEN_INVALID"),
+        ("Basic dmFudGh1", "TOKEN_MISSING"),
+    ],
+)
+def test_an_upload_without_a_valid_token_is_refused_before_its_body_is_read(
+    gateway: Gateway, unchanged: None, authorization: str | None, code: str
+) -> None:
+    response = gateway.http.post(
+        "/v1/incoming-documents",
+        headers={"Authorization": authorization} if authorization else {},
+        files={"file": ("a.pdf", make_pdf(), "application/pdf")},
+        data={"metadata": json.dumps(metadata())},
+    )
+    assert problem(response, 401)["code"] == code
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_user_name_with_control_characters_is_refused(gateway: Gateway) -> None:
+    response = gateway.http.post("/v1/auth/token", data={"username": "van\x00thu", "password": "x"})
+    assert problem(response, 400)["code"] == "INVALID_CREDENTIALS_FORMAT"

@@ -7,7 +7,10 @@ and exposes the result through `current_caller()`.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import os
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -81,24 +84,44 @@ def reset_current_caller(token: contextvars.Token[Caller | None]) -> None:
     _current.reset(token)
 
 
+def load_or_create_private_key(path: Path) -> Ed25519PrivateKey:
+    """The Ed25519 key at `path`, made there first if absent; never overwrites one.
+
+    The key is written to a private (0600) temporary file and hard-linked into place, so
+    processes starting together agree on one key and nobody ever reads a half-written one.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")  # created 0600
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(pem)
+            with contextlib.suppress(FileExistsError):  # another process won: use its key
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+    key = serialization.load_pem_private_key(path.read_bytes(), None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 private key")
+    return key
+
+
 def ensure_keypair(keys_dir: Path) -> None:
     """Creates the agency's caller-signing key pair on first start; never overwrites one."""
-    keys_dir.mkdir(parents=True, exist_ok=True)
-    private_path = keys_dir / SIGNING_KEY_FILE
-    if private_path.exists():
-        return
-    key = Ed25519PrivateKey.generate()
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    key = load_or_create_private_key(keys_dir / SIGNING_KEY_FILE)
+    public_path = keys_dir / VERIFYING_KEY_FILE
     public_pem = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    tmp = private_path.with_suffix(".tmp")
-    tmp.write_bytes(private_pem)
-    tmp.chmod(0o600)
-    (keys_dir / VERIFYING_KEY_FILE).write_bytes(public_pem)
-    tmp.rename(private_path)
+    if not public_path.exists() or public_path.read_bytes() != public_pem:
+        tmp = public_path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(public_pem)
+        tmp.replace(public_path)
 
 
 class CallerTokenIssuer:

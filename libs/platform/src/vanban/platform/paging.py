@@ -38,6 +38,8 @@ def decode_token(token: str) -> dict[str, str]:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (binascii.Error, ValueError):
         raise bad_token() from None
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+    if not isinstance(data, dict) or not all(
+        isinstance(v, str) and "\x00" not in v for v in data.values()
+    ):
         raise bad_token()
     return data

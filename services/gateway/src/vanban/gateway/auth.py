@@ -9,12 +9,16 @@ from pathlib import Path
 from typing import Annotated
 
 import jwt
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from vanban.platform.caller import CALLER_METADATA_KEY, Caller, CallerTokenIssuer
+from vanban.platform.caller import (
+    CALLER_METADATA_KEY,
+    Caller,
+    CallerTokenIssuer,
+    load_or_create_private_key,
+)
 from vanban.platform.errors import UnauthenticatedError
 
 ACCESS_KEY_FILE = "gateway-access.key"
@@ -23,24 +27,7 @@ _AUDIENCE = "vanban-gateway"
 
 def load_or_create_access_key(keys_dir: Path) -> Ed25519PrivateKey:
     """The gateway's own token key, made at first start and never committed anywhere."""
-    path = keys_dir / ACCESS_KEY_FILE
-    if not path.exists():
-        keys_dir.mkdir(parents=True, exist_ok=True)
-        key = Ed25519PrivateKey.generate()
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        tmp.chmod(0o600)
-        tmp.rename(path)
-    key = serialization.load_pem_private_key(path.read_bytes(), None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} is not an Ed25519 key")
-    return key
+    return load_or_create_private_key(keys_dir / ACCESS_KEY_FILE)
 
 
 class AccessTokens:

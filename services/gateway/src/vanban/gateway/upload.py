@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vanban.contracts.archive.v1 import archive_pb2
 from vanban.gateway.problems import HttpProblem
+from vanban.platform.errors import UnauthenticatedError
+from vanban.platform.problem import PROBLEM_CONTENT_TYPE, Problem
 
 CHUNK_BYTES = 256 * 1024
+# Routes that take files: callers must show a valid token before their body is read.
+UPLOAD_PATHS = frozenset({"/v1/incoming-documents"})
 # Room for the metadata part and multipart framing on top of the file itself.
 MULTIPART_OVERHEAD = 1024 * 1024
 
@@ -25,8 +30,8 @@ class BodyTooLargeError(HTTPException):
 
 
 class BodyLimitMiddleware:
-    """Refuses bodies over the limit before they are spooled to disk, whether or not the
-    client announced a Content-Length."""
+    """Refuses anonymous uploads and bodies over the limit before they are spooled to disk,
+    whether or not the client announced a Content-Length."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
         self._app = app
@@ -37,6 +42,12 @@ class BodyLimitMiddleware:
             await self._app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or ())
+        if scope["method"] == "POST" and scope["path"] in UPLOAD_PATHS:
+            # Refuse anonymous uploads before their bodies are spooled to disk.
+            refusal = _unauthenticated(scope, headers.get(b"authorization", b""))
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self._max:
             await self._too_large(scope, receive, send)
@@ -58,10 +69,6 @@ class BodyLimitMiddleware:
             await self._too_large(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from fastapi.responses import JSONResponse
-
-        from vanban.platform.problem import PROBLEM_CONTENT_TYPE, Problem
-
         limit_mb = (self._max - MULTIPART_OVERHEAD) / (1024 * 1024)
         problem = Problem(
             status=413,
@@ -71,6 +78,25 @@ class BodyLimitMiddleware:
         )
         response = JSONResponse(problem.body(), status_code=413, media_type=PROBLEM_CONTENT_TYPE)
         await response(scope, receive, send)
+
+
+def _unauthenticated(scope: Scope, authorization: bytes) -> JSONResponse | None:
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
+    try:
+        if scheme.lower() != "bearer" or not token:
+            raise UnauthenticatedError(
+                "sign in first: send Authorization: Bearer <token>", reason="TOKEN_MISSING"
+            )
+        scope["app"].state.access_tokens.verify(token.strip())
+    except UnauthenticatedError as exc:
+        problem = Problem(status=401, code=exc.reason, detail=exc.message, instance=scope["path"])
+        return JSONResponse(
+            problem.body(),
+            status_code=401,
+            media_type=PROBLEM_CONTENT_TYPE,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return None
 
 
 async def check_pdf(upload: UploadFile, *, max_bytes: int) -> int:

@@ -48,6 +48,8 @@ async def authenticate(
     problems: dict[str, str] = {}
     if not username.strip():
         problems["username"] = "is required"
+    elif len(username) > 128 or any(ord(c) < 32 or ord(c) == 127 for c in username):
+        problems["username"] = "is not a user name"
     if not password:
         problems["password"] = "is required"
     elif len(password) > PASSWORD_MAX:
