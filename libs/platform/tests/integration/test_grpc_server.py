@@ -52,6 +52,8 @@ class Notifications(notify_pb2_grpc.NotifyServiceServicer):
                 reason="PAGE_NOT_FOUND",
                 metadata={"page_token": "missing"},
             )
+        if request.page_token == "slow":
+            await asyncio.sleep(0.5)
         if request.page_token == "boom":
             raise RuntimeError(INTERNAL_DETAIL)
         if request.page_token == "forward":
@@ -272,6 +274,31 @@ async def test_health_turns_not_serving_as_soon_as_stop_begins(
 
     assert first.status == health_pb2.HealthCheckResponse.SERVING
     assert second.status == health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+async def test_a_call_in_flight_when_stop_begins_still_completes(
+    keys_dir: Path, mint: TokenMint
+) -> None:
+    server, _, address = await start_server(keys_dir)
+    async with channel(address) as ch:
+        stub = notify_pb2_grpc.NotifyServiceStub(ch)
+        in_flight = asyncio.ensure_future(
+            stub.ListNotifications(
+                notify_pb2.ListNotificationsRequest(page_token="slow"),
+                metadata=metadata(mint.person("person-7")),
+            )
+        )
+        await asyncio.sleep(0.1)
+        stopping = asyncio.ensure_future(server.stop(5))
+        answer = await asyncio.wait_for(in_flight, timeout=5)
+        await stopping
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.ListNotifications(
+                notify_pb2.ListNotificationsRequest(), metadata=metadata(mint.person()), timeout=2
+            )
+
+    assert answer.notifications[0].recipient_id == "person-7"
+    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
 
 
 async def test_reflection_lists_the_services_without_a_token(served) -> None:
