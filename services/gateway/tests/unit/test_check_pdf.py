@@ -1,0 +1,112 @@
+"""The PDF check an uploaded file passes before a byte of it is sent to the archive."""
+
+import io
+import zipfile
+
+import pytest
+from reportlab.pdfgen import canvas
+from starlette.datastructures import UploadFile
+
+from vanban.gateway.problems import HttpProblem
+from vanban.gateway.upload import check_pdf
+
+MAX_BYTES = 1024 * 1024
+
+
+def make_pdf(text: str = "Quyết định số 05/QĐ-UBND") -> bytes:
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    page.drawString(72, 720, text)
+    page.showPage()
+    page.save()
+    return out.getvalue()
+
+
+def make_upload(content: bytes, filename: str = "van-ban.pdf") -> UploadFile:
+    return UploadFile(file=io.BytesIO(content), filename=filename)
+
+
+def make_zip() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("van-ban.docx", "Quyết định")
+    return out.getvalue()
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+async def refusal(content: bytes, *, max_bytes: int = MAX_BYTES) -> HttpProblem:
+    with pytest.raises(HttpProblem) as caught:
+        await check_pdf(make_upload(content), max_bytes=max_bytes)
+    return caught.value
+
+
+async def test_a_real_pdf_is_accepted_with_its_size_and_rewound() -> None:
+    pdf = make_pdf()
+    upload = make_upload(pdf)
+
+    size = await check_pdf(upload, max_bytes=MAX_BYTES)
+
+    assert size == len(pdf)
+    assert upload.file.tell() == 0
+    # What is sent on to the archive is the whole file, from its first byte.
+    assert await upload.read() == pdf
+
+
+async def test_a_pdf_of_exactly_the_limit_is_accepted() -> None:
+    pdf = make_pdf()
+
+    assert await check_pdf(make_upload(pdf), max_bytes=len(pdf)) == len(pdf)
+
+
+async def test_a_pdf_read_part_way_before_the_check_is_still_measured_whole() -> None:
+    pdf = make_pdf()
+    upload = make_upload(pdf)
+    upload.file.read(100)
+
+    assert await check_pdf(upload, max_bytes=MAX_BYTES) == len(pdf)
+    assert upload.file.tell() == 0
+
+
+async def test_an_empty_file_is_a_400_naming_the_file() -> None:
+    problem = await refusal(b"")
+
+    assert (problem.status, problem.code) == (400, "FILE_EMPTY")
+    assert [v.field for v in problem.errors] == ["file"]
+
+
+async def test_a_file_over_the_limit_is_a_413() -> None:
+    pdf = make_pdf()
+
+    problem = await refusal(pdf, max_bytes=len(pdf) - 1)
+
+    assert (problem.status, problem.code) == (413, "FILE_TOO_LARGE")
+    assert [v.field for v in problem.errors] == ["file"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(make_zip(), id="zip"),
+        pytest.param(PNG, id="png"),
+        pytest.param("Công văn số 12, không phải PDF\n".encode(), id="text"),
+        pytest.param(b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", id="pdf-header-without-eof"),
+        pytest.param(b"MZ" + b"\x00" * 4000 + b"%%EOF\n", id="pdf-eof-without-header"),
+    ],
+)
+async def test_a_file_that_is_not_a_pdf_is_a_415(content: bytes) -> None:
+    problem = await refusal(content)
+
+    assert (problem.status, problem.code) == (415, "NOT_A_PDF")
+    assert [v.field for v in problem.errors] == ["file"]
+
+
+async def test_a_pdf_renamed_to_png_is_judged_by_its_bytes_not_its_name() -> None:
+    pdf = make_pdf()
+
+    assert await check_pdf(make_upload(pdf, filename="scan.png"), max_bytes=MAX_BYTES) == len(pdf)
