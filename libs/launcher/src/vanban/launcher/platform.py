@@ -48,7 +48,7 @@ SERVICES = (
     "exchange",
     "gateway",
 )
-DATABASE_SERVICES = ("directory", "archive", "documents", "notify")
+DATABASE_SERVICES = ("directory", "archive", "documents", "notify", "gateway")
 DEMO_AGENCY_CODE = "000.00.00.H99"
 DEMO_AGENCY_NAME = "Ủy ban nhân dân tỉnh Demo"
 DEMO_ABBREVIATION = "UBND"

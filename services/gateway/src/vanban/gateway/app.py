@@ -6,13 +6,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from vanban.gateway import problems
-from vanban.gateway.api import health, routes
+from vanban.gateway.adapters.db.tables import metadata, platform_tables
+from vanban.gateway.api import auth_routes, health, routes
 from vanban.gateway.auth import AccessTokens, load_or_create_access_key
 from vanban.gateway.clients import Upstreams
 from vanban.gateway.settings import GatewaySettings
@@ -21,6 +23,8 @@ from vanban.platform.caller import CallerTokenIssuer
 from vanban.platform.service import ServiceHost
 
 log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
@@ -38,8 +42,10 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
     )
     app.state.caller_tokens = CallerTokenIssuer.from_keys_dir(settings.keys_dir)
     app.state.upstreams = Upstreams.from_host(host, timeout=settings.upstream_timeout_seconds)
+    app.state.uow = host.uow
     problems.install(app)
     app.include_router(health.router)
+    app.include_router(auth_routes.router)
     app.include_router(routes.router)
     app.add_middleware(
         BodyLimitMiddleware, max_body_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD
@@ -57,7 +63,15 @@ class _Server(uvicorn.Server):
 
 
 def build(settings: GatewaySettings) -> tuple[ServiceHost, FastAPI]:
-    host = ServiceHost(settings, service="gateway", uses_nats=False)
+    host = ServiceHost(
+        settings,
+        service="gateway",
+        metadata=metadata,
+        tables=platform_tables,
+        migrations=MIGRATIONS,
+        database_url=settings.database_url,
+        uses_nats=False,
+    )
     return host, create_app(settings, host)
 
 

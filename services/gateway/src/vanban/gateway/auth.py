@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from vanban.contracts.directory.v1 import directory_pb2
 from vanban.platform.caller import (
     CALLER_METADATA_KEY,
     Caller,
@@ -83,6 +84,30 @@ class AccessTokens:
             units=tuple(claims.get("units", ())),
             clearance=claims.get("clearance", "none"),
         )
+
+
+# Roles and clearances by their proto values; values this gateway does not know grant nothing.
+ROLE_NAMES = {
+    value: name.removeprefix("ROLE_").lower()
+    for name, value in directory_pb2.Role.items()
+    if value != directory_pb2.ROLE_UNSPECIFIED
+}
+CLEARANCE_NAMES = {
+    value: name.removeprefix("CLEARANCE_").lower()
+    for name, value in directory_pb2.Clearance.items()
+    if value != directory_pb2.CLEARANCE_UNSPECIFIED
+}
+
+
+def caller_from_person(person: directory_pb2.Person, *, agency_code: str) -> Caller:
+    return Caller(
+        agency_code=agency_code,
+        subject=person.id,
+        roles=frozenset(ROLE_NAMES[r] for r in person.roles if r in ROLE_NAMES),
+        units=tuple(person.unit_codes),
+        # An unknown (newer) clearance grants nothing more than none.
+        clearance=CLEARANCE_NAMES.get(person.clearance, "none"),
+    )
 
 
 @dataclass(frozen=True)

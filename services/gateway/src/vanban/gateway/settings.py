@@ -4,12 +4,12 @@ from typing import ClassVar
 
 from pydantic_settings import SettingsConfigDict
 
-from vanban.platform.settings import ServiceSettings
+from vanban.platform.settings import DatabaseSettingsMixin, ServiceSettings
 
 MIB = 1024 * 1024
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(ServiceSettings, DatabaseSettingsMixin):
     service_name: ClassVar[str] = "gateway"
     model_config = SettingsConfigDict(
         env_prefix="VANBAN_GATEWAY_", extra="ignore", populate_by_name=True
@@ -20,6 +20,11 @@ class GatewaySettings(ServiceSettings):
     # Largest file accepted for one document (bytes).
     max_upload_bytes: int = 50 * MIB
     access_token_ttl_seconds: int = 900
+    # A sign-in lasts a working day unless it is signed out; each refresh rotates the token.
+    refresh_token_ttl_seconds: int = 12 * 3600
+    # Wrong passwords that lock an account, and the window they are counted in.
+    lockout_max_failures: int = 10
+    lockout_window_seconds: int = 15 * 60
     # Seconds allowed to each call to a service behind the gateway.
     upstream_timeout_seconds: float = 30.0
     # Seconds allowed to stream one file out of the archive to the client.

@@ -12,13 +12,11 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import grpc
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
-from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import ValidationError
 
 from vanban.contracts.archive.v1 import archive_pb2
-from vanban.contracts.directory.v1 import directory_pb2
 from vanban.contracts.documents.v1 import documents_pb2 as docs
 from vanban.contracts.notify.v1 import notify_pb2
 from vanban.gateway.api.convert import incoming_out, notification_out, register_request
@@ -26,28 +24,14 @@ from vanban.gateway.api.schemas import (
     IncomingDocumentOut,
     IncomingMetadataIn,
     NotificationPage,
-    TokenOut,
 )
 from vanban.gateway.auth import CurrentPrincipal
 from vanban.gateway.clients import Upstreams
 from vanban.gateway.problems import HttpProblem
 from vanban.gateway.upload import archive_chunks, check_pdf
-from vanban.platform.caller import Caller
 from vanban.platform.errors import FieldViolation, InvalidArgumentError, invalid_fields
 
 router = APIRouter(prefix="/v1")
-
-# Roles and clearances by their proto values; values this gateway does not know grant nothing.
-ROLE_NAMES = {
-    value: name.removeprefix("ROLE_").lower()
-    for name, value in directory_pb2.Role.items()
-    if value != directory_pb2.ROLE_UNSPECIFIED
-}
-CLEARANCE_NAMES = {
-    value: name.removeprefix("CLEARANCE_").lower()
-    for name, value in directory_pb2.Clearance.items()
-    if value != directory_pb2.CLEARANCE_UNSPECIFIED
-}
 
 # Who may register incoming documents: the clerks (văn thư).
 REGISTER_ROLES = ("clerk",)
@@ -55,34 +39,6 @@ REGISTER_ROLES = ("clerk",)
 
 def upstreams(request: Request) -> Upstreams:
     return request.app.state.upstreams
-
-
-@router.post("/auth/token", response_model=TokenOut, operation_id="issueToken", tags=["auth"])
-async def issue_token(
-    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
-) -> TokenOut:
-    """Signs a person in with username and password (OAuth2 password grant)."""
-    if form.grant_type not in (None, "password"):
-        raise HttpProblem(
-            400, "UNSUPPORTED_GRANT_TYPE", "grant_type must be password", field="grant_type"
-        )
-    up = upstreams(request)
-    answer = await up.directory.Authenticate(
-        directory_pb2.AuthenticateRequest(username=form.username, password=form.password),
-        metadata=up.service_metadata(),
-        timeout=up.timeout,
-    )
-    person = answer.person
-    caller = Caller(
-        agency_code=answer.agency.code,
-        subject=person.id,
-        roles=frozenset(ROLE_NAMES[r] for r in person.roles if r in ROLE_NAMES),
-        units=tuple(person.unit_codes),
-        # An unknown (newer) clearance grants nothing more than none.
-        clearance=CLEARANCE_NAMES.get(person.clearance, "none"),
-    )
-    tokens = request.app.state.access_tokens
-    return TokenOut(access_token=tokens.issue(caller, name=person.full_name), expires_in=tokens.ttl)
 
 
 def _parse_metadata(raw: str, *, today: date) -> IncomingMetadataIn:

@@ -18,6 +18,19 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+
+
+class MeOut(BaseModel):
+    id: str
+    username: str
+    full_name: str
+    position_title: str
+    agency_code: str
+    roles: list[str]
+    units: list[str]
+    clearance: str
 
 
 class IncomingMetadataIn(BaseModel):

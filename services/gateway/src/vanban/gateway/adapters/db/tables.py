@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, Table
+
+from vanban.platform.db import make_metadata
+from vanban.platform.events.tables import event_tables
+
+metadata = make_metadata()
+platform_tables = event_tables(metadata)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("family_id", String(36), nullable=False, index=True),
+    Column("person_id", String(128), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("username", String(128), nullable=False),
+    Column("failed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_sign_in_failures_username_failed_at", "username", "failed_at"),
+)

@@ -1,0 +1,168 @@
+"""Sign-in, token refresh, sign-out and who-am-I."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import grpc
+from fastapi import APIRouter, Form, Request, Response, status
+
+from vanban.contracts.directory.v1 import directory_pb2
+from vanban.gateway.adapters.db.sessions import SqlSessionStore
+from vanban.gateway.api.schemas import MeOut, TokenOut
+from vanban.gateway.auth import CurrentPrincipal, caller_from_person
+from vanban.gateway.clients import Upstreams
+from vanban.gateway.domain import sessions
+from vanban.gateway.problems import HttpProblem
+from vanban.platform.errors import UnauthenticatedError
+from vanban.platform.grpc.status import remote_error
+
+router = APIRouter(prefix="/v1", tags=["auth"])
+
+
+def _upstreams(request: Request) -> Upstreams:
+    return request.app.state.upstreams
+
+
+@router.post("/auth/token", response_model=TokenOut, operation_id="issueToken")
+async def issue_token(
+    request: Request,
+    grant_type: Annotated[str, Form(max_length=32)] = "password",
+    username: Annotated[str, Form(max_length=1024)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    refresh_token: Annotated[str, Form(max_length=256)] = "",
+) -> TokenOut:
+    """OAuth2 token endpoint: `grant_type=password` (username, password) signs a person in;
+    `grant_type=refresh_token` (refresh_token) exchanges a refresh token for new tokens."""
+    if grant_type == "password":
+        return await _password_grant(request, username=username, password=password)
+    if grant_type == "refresh_token":
+        return await _refresh_grant(request, presented=refresh_token)
+    raise HttpProblem(
+        400,
+        "UNSUPPORTED_GRANT_TYPE",
+        "grant_type must be password or refresh_token",
+        field="grant_type",
+    )
+
+
+async def _password_grant(request: Request, *, username: str, password: str) -> TokenOut:
+    settings = request.app.state.settings
+    up = _upstreams(request)
+    policy = sessions.LockoutPolicy(
+        max_failures=settings.lockout_max_failures,
+        window=timedelta(seconds=settings.lockout_window_seconds),
+    )
+    account = sessions.account_key(username)
+    now = datetime.now(UTC)
+    async with request.app.state.uow() as uow:
+        store = SqlSessionStore(uow.session)
+        await sessions.check_not_locked(store=store, username=account, now=now, policy=policy)
+        try:
+            answer = await up.directory.Authenticate(
+                directory_pb2.AuthenticateRequest(username=username, password=password),
+                metadata=up.service_metadata(),
+                timeout=up.timeout,
+            )
+        except grpc.aio.AioRpcError as exc:
+            if remote_error(exc).reason == "BAD_CREDENTIALS":
+                await store.record_failure(account, at=now)
+                await uow.commit()
+            raise
+        await store.clear_failures(account)
+        caller = caller_from_person(answer.person, agency_code=answer.agency.code)
+        token, record = sessions.new_refresh_token(
+            person_id=caller.subject, now=now, ttl=_refresh_ttl(request)
+        )
+        await store.add_refresh_token(record)
+        uow.audit(
+            actor=caller.subject, action="session.sign_in", resource=f"sessions/{record.family_id}"
+        )
+        await uow.commit()
+    return _tokens(request, caller, answer.person.full_name, token)
+
+
+async def _refresh_grant(request: Request, *, presented: str) -> TokenOut:
+    if not presented:
+        raise HttpProblem(
+            400, "REFRESH_TOKEN_MISSING", "refresh_token is required", field="refresh_token"
+        )
+    settings = request.app.state.settings
+    up = _upstreams(request)
+    now = datetime.now(UTC)
+    async with request.app.state.uow() as uow:
+        store = SqlSessionStore(uow.session)
+        try:
+            token, record = await sessions.rotate(
+                store=store, presented=presented, now=now, ttl=_refresh_ttl(request)
+            )
+        except sessions.RefreshTokenReusedError:
+            await uow.commit()  # keep the family's revocation
+            raise
+        answer = await up.directory.GetPerson(
+            directory_pb2.GetPersonRequest(id=record.person_id),
+            metadata=up.service_metadata(),
+            timeout=up.timeout,
+        )
+        if not answer.person.active:
+            await store.revoke_family(record.family_id, at=now)
+            await uow.commit()
+            raise UnauthenticatedError("the account is deactivated", reason="ACCOUNT_INACTIVE")
+        await uow.commit()
+    caller = caller_from_person(answer.person, agency_code=settings.agency_code)
+    return _tokens(request, caller, answer.person.full_name, token)
+
+
+def _refresh_ttl(request: Request) -> timedelta:
+    return timedelta(seconds=request.app.state.settings.refresh_token_ttl_seconds)
+
+
+def _tokens(request: Request, caller, name: str, refresh: str) -> TokenOut:  # type: ignore[no-untyped-def]
+    tokens = request.app.state.access_tokens
+    return TokenOut(
+        access_token=tokens.issue(caller, name=name),
+        expires_in=tokens.ttl,
+        refresh_token=refresh,
+        refresh_expires_in=request.app.state.settings.refresh_token_ttl_seconds,
+    )
+
+
+@router.post(
+    "/auth/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="signOut",
+    response_class=Response,
+)
+async def sign_out(
+    request: Request, refresh_token: Annotated[str, Form(max_length=256)]
+) -> Response:
+    """Revokes the session the refresh token belongs to (every token it was rotated into)."""
+    async with request.app.state.uow() as uow:
+        await sessions.revoke(
+            store=SqlSessionStore(uow.session), presented=refresh_token, now=datetime.now(UTC)
+        )
+        await uow.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me", response_model=MeOut, operation_id="getMe")
+async def me(request: Request, principal: CurrentPrincipal) -> MeOut:
+    """The signed-in person as the directory knows them, with what their token grants."""
+    up = _upstreams(request)
+    answer = await up.directory.GetPerson(
+        directory_pb2.GetPersonRequest(id=principal.caller.subject),
+        metadata=principal.metadata,
+        timeout=up.timeout,
+    )
+    person = answer.person
+    return MeOut(
+        id=person.id,
+        username=person.username,
+        full_name=person.full_name,
+        position_title=person.position_title,
+        agency_code=principal.caller.agency_code,
+        roles=sorted(principal.caller.roles),
+        units=list(principal.caller.units),
+        clearance=principal.caller.clearance,
+    )
