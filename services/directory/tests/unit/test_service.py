@@ -1,14 +1,18 @@
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-
 import pytest
 
+from services.directory.tests.unit.fakes import (
+    AGENCY,
+    NOW,
+    PASSWORD,
+    FakeHasher,
+    FakeTransaction,
+    make_draft,
+)
 from vanban.directory.domain import service
-from vanban.directory.domain.model import Agency, Clearance, Person, PersonDraft, Role
-from vanban.directory.domain.ports import Credentials
+from vanban.directory.domain.events import PersonUpserted
+from vanban.directory.domain.model import Agency, Clearance, Role
 from vanban.platform.errors import (
     ErrorCode,
     FailedPreconditionError,
@@ -16,138 +20,6 @@ from vanban.platform.errors import (
     NotFoundError,
     UnauthenticatedError,
 )
-
-
-class FakeHasher:
-    """Reversible "hashing" that records which hashes were checked."""
-
-    def __init__(self, *, outdated_prefix: str = "old:") -> None:
-        self._dummy = f"h:{secrets.token_hex(8)}"
-        self._outdated = outdated_prefix
-        self.verified: list[str] = []
-
-    @property
-    def dummy_hash(self) -> str:
-        return self._dummy
-
-    async def hash(self, password: str) -> str:
-        return f"h:{password}"
-
-    async def verify(self, password_hash: str, password: str) -> bool:
-        self.verified.append(password_hash)
-        return password_hash in (f"h:{password}", f"{self._outdated}{password}")
-
-    def needs_rehash(self, password_hash: str) -> bool:
-        return password_hash.startswith(self._outdated)
-
-
-class FakeAgencies:
-    def __init__(self) -> None:
-        self.value: Agency | None = None
-
-    async def get(self) -> Agency | None:
-        return self.value
-
-    async def add(self, agency: Agency) -> None:
-        assert self.value is None
-        self.value = agency
-
-
-class FakePeople:
-    def __init__(self) -> None:
-        self.rows: dict[str, tuple[Person, str]] = {}
-
-    async def add_if_absent(self, person: Person, *, password_hash: str) -> bool:
-        if any(p.username == person.username for p, _ in self.rows.values()):
-            return False
-        self.rows[person.id] = (person, password_hash)
-        return True
-
-    async def get(self, person_id: str) -> Person | None:
-        row = self.rows.get(person_id)
-        return row[0] if row else None
-
-    async def get_by_username(self, username: str) -> Person | None:
-        found = await self.credentials(username)
-        return found.person if found else None
-
-    async def credentials(self, username: str) -> Credentials | None:
-        for person, password_hash in self.rows.values():
-            if person.username == username:
-                return Credentials(person=person, password_hash=password_hash)
-        return None
-
-    async def set_password_hash(self, person_id: str, password_hash: str) -> None:
-        person, _ = self.rows[person_id]
-        self.rows[person_id] = (person, password_hash)
-
-    async def list_active(
-        self, *, role: Role | None, after_username: str | None, limit: int
-    ) -> list[Person]:
-        people = sorted(
-            (p for p, _ in self.rows.values() if p.active and (role is None or role in p.roles)),
-            key=lambda p: p.username,
-        )
-        if after_username is not None:
-            people = [p for p in people if p.username > after_username]
-        return people[:limit]
-
-    def deactivate(self, username: str) -> None:
-        for person_id, (person, password_hash) in self.rows.items():
-            if person.username == username:
-                self.rows[person_id] = (replace(person, active=False), password_hash)
-
-
-@dataclass
-class FakeTransaction:
-    agency: FakeAgencies = field(default_factory=FakeAgencies)
-    people: FakePeople = field(default_factory=FakePeople)
-    events: list[Person] = field(default_factory=list)
-    audits: list[dict[str, object]] = field(default_factory=list)
-    commits: int = 0
-    _pending_events: list[Person] = field(default_factory=list)
-    _pending_audits: list[dict[str, object]] = field(default_factory=list)
-
-    def record_person_upserted(self, person: Person) -> None:
-        self._pending_events.append(person)
-
-    def audit(
-        self,
-        *,
-        action: str,
-        resource: str,
-        before: dict[str, object] | None = None,
-        after: dict[str, object] | None = None,
-    ) -> None:
-        self._pending_audits.append(
-            {"action": action, "resource": resource, "before": before, "after": after}
-        )
-
-    async def commit(self) -> None:
-        self.commits += 1
-        self.events.extend(self._pending_events)
-        self.audits.extend(self._pending_audits)
-        self._pending_events.clear()
-        self._pending_audits.clear()
-
-
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-AGENCY = Agency(code="000.00.00.H99", name="Ủy ban nhân dân tỉnh Demo", abbreviation="UBND")
-PASSWORD = "mat-khau-ban-dau"
-
-
-def make_draft(**overrides: object) -> PersonDraft:
-    fields: dict[str, object] = {
-        "username": "vanthu",
-        "full_name": "Nguyễn Thị Văn Thư",
-        "position_title": "Văn thư",
-        "roles": (Role.CLERK,),
-        "unit_codes": ("VP",),
-        "clearance": Clearance.CONFIDENTIAL,
-    }
-    fields.update(overrides)
-    return PersonDraft(**fields)  # type: ignore[arg-type]
-
 
 PEOPLE = (
     make_draft(),
@@ -183,7 +55,12 @@ async def test_bootstrap_creates_agency_and_people_with_one_event_each() -> None
     assert report.agency_created
     assert report.people_created == ("vanthu", "lanhdao", "chuyenvien")
     assert tx.agency.value == AGENCY
-    assert sorted(p.username for p in tx.events) == ["chuyenvien", "lanhdao", "vanthu"]
+    assert all(isinstance(e, PersonUpserted) for e in tx.events)
+    assert sorted(e.person.username for e in tx.events) == [  # type: ignore[union-attr]
+        "chuyenvien",
+        "lanhdao",
+        "vanthu",
+    ]
     assert {a["action"] for a in tx.audits} == {"agency.create", "person.create"}
     # No audit entry carries the password or its hash.
     assert PASSWORD not in repr(tx.audits) and "h:" not in repr(tx.audits)

@@ -2,18 +2,53 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from vanban.contracts.directory.v1 import events_pb2
-from vanban.directory.adapters.db.repository import SqlAgencyRepository, SqlPeopleRepository
-from vanban.directory.adapters.grpc.convert import person_to_pb
-from vanban.directory.domain.model import Person
+from vanban.directory.adapters.db.repository import (
+    SqlAgencyRepository,
+    SqlPeopleRepository,
+    SqlUnitRepository,
+)
+from vanban.directory.adapters.grpc.convert import agency_to_pb, person_to_pb, unit_to_pb
+from vanban.directory.domain import events
 from vanban.platform.db import UnitOfWork
 from vanban.platform.events.nats import subject
 
+AGENCY_UPDATED = subject("directory", "agency", "updated")
+UNIT_UPSERTED = subject("directory", "unit", "upserted")
+UNIT_DELETED = subject("directory", "unit", "deleted")
 PERSON_UPSERTED = subject("directory", "person", "upserted")
+
+
+def _timestamp(value: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def event_message(event: events.DirectoryEvent) -> tuple[str, Message]:
+    """The subject and protobuf payload of a domain event."""
+    at = _timestamp(event.occurred_at)
+    match event:
+        case events.AgencyUpdated(agency=agency):
+            return AGENCY_UPDATED, events_pb2.AgencyUpdated(
+                agency=agency_to_pb(agency), occurred_at=at
+            )
+        case events.UnitUpserted(unit=unit):
+            return UNIT_UPSERTED, events_pb2.UnitUpserted(unit=unit_to_pb(unit), occurred_at=at)
+        case events.UnitDeleted(unit=unit):
+            return UNIT_DELETED, events_pb2.UnitDeleted(unit=unit_to_pb(unit), occurred_at=at)
+        case events.PersonUpserted(person=person):
+            return PERSON_UPSERTED, events_pb2.PersonUpserted(
+                person=person_to_pb(person), occurred_at=at
+            )
+    raise TypeError(f"no message for {type(event).__name__}")
 
 
 class DirectoryTransaction:
@@ -21,15 +56,11 @@ class DirectoryTransaction:
         self._uow = uow
         self._actor = actor
         self.agency = SqlAgencyRepository(uow.session)
+        self.units = SqlUnitRepository(uow.session)
         self.people = SqlPeopleRepository(uow.session)
 
-    def record_person_upserted(self, person: Person) -> None:
-        occurred_at = Timestamp()
-        occurred_at.FromDatetime(datetime.now(UTC))
-        self._uow.record_event(
-            PERSON_UPSERTED,
-            events_pb2.PersonUpserted(person=person_to_pb(person), occurred_at=occurred_at),
-        )
+    def record(self, event: events.DirectoryEvent) -> None:
+        self._uow.record_event(*event_message(event))
 
     def audit(
         self,
@@ -45,3 +76,16 @@ class DirectoryTransaction:
 
     async def commit(self) -> None:
         await self._uow.commit()
+
+
+def transactions(
+    uow_factory: Callable[[], UnitOfWork], *, actor: str
+) -> Callable[[], contextlib.AbstractAsyncContextManager[DirectoryTransaction]]:
+    """Opens one DirectoryTransaction per use, acting as `actor` in the audit log."""
+
+    @contextlib.asynccontextmanager
+    async def open_transaction() -> AsyncIterator[DirectoryTransaction]:
+        async with uow_factory() as uow:
+            yield DirectoryTransaction(uow, actor=actor)
+
+    return open_transaction

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from vanban.platform.errors import invalid_fields
@@ -36,6 +36,10 @@ class Clearance(enum.Enum):
 AGENCY_CODE_MAX = 13
 AGENCY_NAME_MAX = 200
 ABBREVIATION_MAX = 30
+ADDRESS_MAX = 500
+PHONE_MAX = 32
+EMAIL_MAX = 254
+WEBSITE_MAX = 255
 USERNAME_MAX = 64
 FULL_NAME_MAX = 200
 POSITION_TITLE_MAX = 200
@@ -47,11 +51,26 @@ PASSWORD_MAX = 1024
 _AGENCY_CODE_RE = re.compile(r"^[0-9A-Z][0-9A-Z.]*$")
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _UNIT_CODE_RE = re.compile(r"^[0-9A-Z][0-9A-Z._-]*$")
+_PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().-]*$")
+# Deliberately loose: one @, no spaces, a dot in the domain. Delivery is the real test.
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_WEBSITE_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
 def normalize_username(username: str) -> str:
     """Usernames are compared without case and surrounding spaces."""
     return username.strip().lower()
+
+
+def normalize_email(email: str | None) -> str | None:
+    """E-mail addresses are kept lower-case; an empty one is no address."""
+    if email is None:
+        return None
+    return email.strip().lower() or None
+
+
+def is_unit_code(code: str) -> bool:
+    return bool(code) and len(code) <= UNIT_CODE_MAX and bool(_UNIT_CODE_RE.match(code))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,20 +80,76 @@ class Agency:
     code: str
     name: str
     abbreviation: str
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    website: str = ""
 
     def validated(self) -> Agency:
         agency = Agency(
-            code=self.code.strip(), name=self.name.strip(), abbreviation=self.abbreviation.strip()
+            code=self.code.strip(),
+            name=" ".join(self.name.split()),
+            abbreviation=self.abbreviation.strip(),
+            address=" ".join(self.address.split()),
+            phone=self.phone.strip(),
+            email=normalize_email(self.email) or "",
+            website=self.website.strip(),
         )
         problems: dict[str, str] = {}
-        _text(problems, "code", agency.code, AGENCY_CODE_MAX)
+        check_text(problems, "code", agency.code, AGENCY_CODE_MAX)
         if "code" not in problems and not _AGENCY_CODE_RE.match(agency.code):
             problems["code"] = "must be an agency identifier such as 000.00.00.H99"
-        _text(problems, "name", agency.name, AGENCY_NAME_MAX)
-        _text(problems, "abbreviation", agency.abbreviation, ABBREVIATION_MAX)
+        check_text(problems, "name", agency.name, AGENCY_NAME_MAX)
+        check_text(problems, "abbreviation", agency.abbreviation, ABBREVIATION_MAX)
+        check_optional_text(problems, "address", agency.address, ADDRESS_MAX)
+        check_optional_text(problems, "phone", agency.phone, PHONE_MAX, _PHONE_RE, "a phone number")
+        check_optional_text(
+            problems, "email", agency.email, EMAIL_MAX, _EMAIL_RE, "an e-mail address"
+        )
+        check_optional_text(
+            problems, "website", agency.website, WEBSITE_MAX, _WEBSITE_RE, "an http(s) address"
+        )
         if problems:
             raise invalid_fields(problems, reason="INVALID_AGENCY")
         return agency
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyChanges:
+    """What an administrator changes in the agency profile; None leaves a field as it is.
+
+    `code` is only ever compared: the mã định danh identifies the agency everywhere (document
+    identifiers, the exchange axis) and cannot change.
+    """
+
+    code: str | None = None
+    name: str | None = None
+    abbreviation: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    website: str | None = None
+
+    def applied_to(self, agency: Agency) -> Agency:
+        if self.code is not None and self.code.strip() and self.code.strip() != agency.code:
+            raise invalid_fields(
+                {"code": "is the agency's identifier and cannot change"}, reason="CODE_IMMUTABLE"
+            )
+        return replace(
+            agency,
+            **{
+                name: value
+                for name, value in (
+                    ("name", self.name),
+                    ("abbreviation", self.abbreviation),
+                    ("address", self.address),
+                    ("phone", self.phone),
+                    ("email", self.email),
+                    ("website", self.website),
+                )
+                if value is not None
+            },
+        ).validated()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +192,10 @@ class PersonDraft:
             clearance=self.clearance,
         )
         problems: dict[str, str] = {}
-        _text(problems, "username", draft.username, USERNAME_MAX)
+        check_text(problems, "username", draft.username, USERNAME_MAX)
         if "username" not in problems and not _USERNAME_RE.match(draft.username):
             problems["username"] = "may hold only a-z, 0-9, '.', '_' and '-'"
-        _text(problems, "full_name", draft.full_name, FULL_NAME_MAX)
+        check_text(problems, "full_name", draft.full_name, FULL_NAME_MAX)
         if len(draft.position_title) > POSITION_TITLE_MAX:
             problems["position_title"] = f"must be at most {POSITION_TITLE_MAX} characters"
         if not draft.roles:
@@ -144,8 +219,30 @@ def check_new_password(password: str) -> None:
         raise invalid_fields(problems, reason="INVALID_PASSWORD")
 
 
-def _text(problems: dict[str, str], name: str, value: str, limit: int) -> None:
+def check_text(problems: dict[str, str], name: str, value: str, limit: int) -> None:
     if not value:
         problems[name] = "is required"
-    elif len(value) > limit:
+    else:
+        check_optional_text(problems, name, value, limit)
+
+
+def check_optional_text(
+    problems: dict[str, str],
+    name: str,
+    value: str,
+    limit: int,
+    pattern: re.Pattern[str] | None = None,
+    what: str = "",
+) -> None:
+    if not value:
+        return
+    if len(value) > limit:
         problems[name] = f"must be at most {limit} characters"
+    elif has_control_characters(value):
+        problems[name] = "must not contain control characters"
+    elif pattern is not None and not pattern.match(value):
+        problems[name] = f"must be {what}"
+
+
+def has_control_characters(value: str) -> bool:
+    return any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from vanban.directory.domain.events import DirectoryEvent
 from vanban.directory.domain.model import Agency, Person, Role
+from vanban.directory.domain.unit import Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +40,40 @@ class PasswordHasher(Protocol):
 
 
 class AgencyRepository(Protocol):
-    async def get(self) -> Agency | None:
-        """The agency this directory serves; there is at most one."""
+    async def get(self, *, lock: bool = False) -> Agency | None:
+        """The agency this directory serves; there is at most one. `lock` holds its row until
+        the transaction ends, so read-modify-write never loses a concurrent change."""
 
     async def add(self, agency: Agency) -> None: ...
+
+    async def update(self, agency: Agency) -> None:
+        """Stores the profile of the agency with `agency.code`."""
+
+
+class UnitRepository(Protocol):
+    async def lock_tree(self, *, shared: bool = False) -> None:
+        """Holds the tree still until the transaction ends.
+
+        Exclusive for changes of shape (moving or deleting a unit), shared for changes that
+        only rely on units existing (a person's memberships), so a deletion can never slip
+        between checking a unit and referring to it.
+        """
+
+    async def get(self, code: str, *, lock: bool = False) -> Unit | None: ...
+
+    async def list_all(self) -> list[Unit]: ...
+
+    async def existing_codes(self, codes: Iterable[str]) -> set[str]:
+        """Those of `codes` that name a unit."""
+
+    async def add_if_absent(self, unit: Unit) -> bool:
+        """Adds `unit` unless its code is taken; True when it was added."""
+
+    async def update(self, unit: Unit) -> None: ...
+
+    async def delete(self, code: str) -> None: ...
+
+    async def child_codes(self, code: str) -> list[str]: ...
 
 
 class PeopleRepository(Protocol):
@@ -50,6 +83,14 @@ class PeopleRepository(Protocol):
     async def get(self, person_id: str) -> Person | None: ...
 
     async def get_by_username(self, username: str) -> Person | None: ...
+
+    async def get_many(self, person_ids: Iterable[str]) -> dict[str, Person]:
+        """The people among `person_ids` that exist, by id."""
+
+    async def member_usernames(self, unit_code: str, *, limit: int) -> list[str]:
+        """Usernames of people (active or not) who belong to the unit, at most `limit`."""
+
+    async def count_members(self, unit_code: str) -> int: ...
 
     async def credentials(self, username: str) -> Credentials | None: ...
 
@@ -65,9 +106,11 @@ class Transaction(Protocol):
     """The unit of work as the domain sees it."""
 
     agency: AgencyRepository
+    units: UnitRepository
     people: PeopleRepository
 
-    def record_person_upserted(self, person: Person) -> None: ...
+    def record(self, event: DirectoryEvent) -> None:
+        """Queues the event; it is published only if the transaction commits."""
 
     def audit(
         self,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from vanban.directory.domain.events import PersonUpserted
 from vanban.directory.domain.model import (
     PASSWORD_MAX,
     Agency,
@@ -179,7 +180,7 @@ async def create_person(
     # Another bootstrap may have added the same username since the look-up: that one wins.
     if not await tx.people.add_if_absent(person, password_hash=await hasher.hash(password)):
         return False
-    tx.record_person_upserted(person)
+    tx.record(PersonUpserted(person=person, occurred_at=now))
     tx.audit(action="person.create", resource=f"people/{person.id}", after=person_summary(person))
     return True
 

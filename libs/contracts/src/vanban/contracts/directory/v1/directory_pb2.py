@@ -22,39 +22,66 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#vanban/directory/v1/directory.proto\x12\x13vanban.directory.v1\":\n\x06\x41gency\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0c\x61\x62\x62reviation\x18\x03 \x01(\t\"\xd2\x01\n\x06Person\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\x12\x16\n\x0eposition_title\x18\x04 \x01(\t\x12(\n\x05roles\x18\x05 \x03(\x0e\x32\x19.vanban.directory.v1.Role\x12\x12\n\nunit_codes\x18\x06 \x03(\t\x12\x31\n\tclearance\x18\x07 \x01(\x0e\x32\x1e.vanban.directory.v1.Clearance\x12\x0e\n\x06\x61\x63tive\x18\x08 \x01(\x08\"9\n\x13\x41uthenticateRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"p\n\x14\x41uthenticateResponse\x12+\n\x06person\x18\x01 \x01(\x0b\x32\x1b.vanban.directory.v1.Person\x12+\n\x06\x61gency\x18\x02 \x01(\x0b\x32\x1b.vanban.directory.v1.Agency\"\x12\n\x10GetAgencyRequest\"@\n\x11GetAgencyResponse\x12+\n\x06\x61gency\x18\x01 \x01(\x0b\x32\x1b.vanban.directory.v1.Agency\"\x1e\n\x10GetPersonRequest\x12\n\n\x02id\x18\x01 \x01(\t\"@\n\x11GetPersonResponse\x12+\n\x06person\x18\x01 \x01(\x0b\x32\x1b.vanban.directory.v1.Person\"c\n\x11ListPeopleRequest\x12\'\n\x04role\x18\x01 \x01(\x0e\x32\x19.vanban.directory.v1.Role\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Z\n\x12ListPeopleResponse\x12+\n\x06people\x18\x01 \x03(\x0b\x32\x1b.vanban.directory.v1.Person\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xcb\x01\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_CLERK\x10\x01\x12\x13\n\x0fROLE_SPECIALIST\x10\x02\x12\x12\n\x0eROLE_UNIT_HEAD\x10\x03\x12\x19\n\x15ROLE_DEPUTY_UNIT_HEAD\x10\x04\x12\x16\n\x12ROLE_AGENCY_LEADER\x10\x05\x12\x1d\n\x19ROLE_DEPUTY_AGENCY_LEADER\x10\x06\x12\x12\n\x0eROLE_ARCHIVIST\x10\x07\x12\x0e\n\nROLE_ADMIN\x10\x08*\x86\x01\n\tClearance\x12\x19\n\x15\x43LEARANCE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x43LEARANCE_NONE\x10\x01\x12\x1a\n\x16\x43LEARANCE_CONFIDENTIAL\x10\x02\x12\x14\n\x10\x43LEARANCE_SECRET\x10\x03\x12\x18\n\x14\x43LEARANCE_TOP_SECRET\x10\x04\x32\x8e\x03\n\x10\x44irectoryService\x12\x63\n\x0c\x41uthenticate\x12(.vanban.directory.v1.AuthenticateRequest\x1a).vanban.directory.v1.AuthenticateResponse\x12Z\n\tGetAgency\x12%.vanban.directory.v1.GetAgencyRequest\x1a&.vanban.directory.v1.GetAgencyResponse\x12Z\n\tGetPerson\x12%.vanban.directory.v1.GetPersonRequest\x1a&.vanban.directory.v1.GetPersonResponse\x12]\n\nListPeople\x12&.vanban.directory.v1.ListPeopleRequest\x1a\'.vanban.directory.v1.ListPeopleResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#vanban/directory/v1/directory.proto\x12\x13vanban.directory.v1\x1a google/protobuf/field_mask.proto\"z\n\x06\x41gency\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0c\x61\x62\x62reviation\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12\r\n\x05\x65mail\x18\x06 \x01(\t\x12\x0f\n\x07website\x18\x07 \x01(\t\"\x80\x01\n\x04Unit\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0c\x61\x62\x62reviation\x18\x03 \x01(\t\x12\x13\n\x0bparent_code\x18\x04 \x01(\t\x12\x16\n\x0ehead_person_id\x18\x05 \x01(\t\x12\x19\n\x11\x64\x65puty_person_ids\x18\x06 \x03(\t\"\xd2\x01\n\x06Person\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\x12\x16\n\x0eposition_title\x18\x04 \x01(\t\x12(\n\x05roles\x18\x05 \x03(\x0e\x32\x19.vanban.directory.v1.Role\x12\x12\n\nunit_codes\x18\x06 \x03(\t\x12\x31\n\tclearance\x18\x07 \x01(\x0e\x32\x1e.vanban.directory.v1.Clearance\x12\x0e\n\x06\x61\x63tive\x18\x08 \x01(\x08\"9\n\x13\x41uthenticateRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"p\n\x14\x41uthenticateResponse\x12+\n\x06person\x18\x01 \x01(\x0b\x32\x1b.vanban.directory.v1.Person\x12+\n\x06\x61gency\x18\x02 \x01(\x0b\x32\x1b.vanban.directory.v1.Agency\"\x12\n\x10GetAgencyRequest\"@\n\x11GetAgencyResponse\x12+\n\x06\x61gency\x18\x01 \x01(\x0b\x32\x1b.vanban.directory.v1.Agency\"\x1e\n\x10GetPersonRequest\x12\n\n\x02id\x18\x01 \x01(\t\"@\n\x11GetPersonResponse\x12+\n\x06person\x18\x01 \x01(\x0b\x32\x1b.vanban.directory.v1.Person\"c\n\x11ListPeopleRequest\x12\'\n\x04role\x18\x01 \x01(\x0e\x32\x19.vanban.directory.v1.Role\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Z\n\x12ListPeopleResponse\x12+\n\x06people\x18\x01 \x03(\x0b\x32\x1b.vanban.directory.v1.Person\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"s\n\x13UpdateAgencyRequest\x12+\n\x06\x61gency\x18\x01 \x01(\x0b\x32\x1b.vanban.directory.v1.Agency\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"C\n\x14UpdateAgencyResponse\x12+\n\x06\x61gency\x18\x01 \x01(\x0b\x32\x1b.vanban.directory.v1.Agency\"<\n\x11\x43reateUnitRequest\x12\'\n\x04unit\x18\x01 \x01(\x0b\x32\x19.vanban.directory.v1.Unit\"=\n\x12\x43reateUnitResponse\x12\'\n\x04unit\x18\x01 \x01(\x0b\x32\x19.vanban.directory.v1.Unit\"m\n\x11UpdateUnitRequest\x12\'\n\x04unit\x18\x01 \x01(\x0b\x32\x19.vanban.directory.v1.Unit\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"=\n\x12UpdateUnitResponse\x12\'\n\x04unit\x18\x01 \x01(\x0b\x32\x19.vanban.directory.v1.Unit\"\x1e\n\x0eGetUnitRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\":\n\x0fGetUnitResponse\x12\'\n\x04unit\x18\x01 \x01(\x0b\x32\x19.vanban.directory.v1.Unit\"\x12\n\x10ListUnitsRequest\"=\n\x11ListUnitsResponse\x12(\n\x05units\x18\x01 \x03(\x0b\x32\x19.vanban.directory.v1.Unit\"!\n\x11\x44\x65leteUnitRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\"\x14\n\x12\x44\x65leteUnitResponse*\xcb\x01\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_CLERK\x10\x01\x12\x13\n\x0fROLE_SPECIALIST\x10\x02\x12\x12\n\x0eROLE_UNIT_HEAD\x10\x03\x12\x19\n\x15ROLE_DEPUTY_UNIT_HEAD\x10\x04\x12\x16\n\x12ROLE_AGENCY_LEADER\x10\x05\x12\x1d\n\x19ROLE_DEPUTY_AGENCY_LEADER\x10\x06\x12\x12\n\x0eROLE_ARCHIVIST\x10\x07\x12\x0e\n\nROLE_ADMIN\x10\x08*\x86\x01\n\tClearance\x12\x19\n\x15\x43LEARANCE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x43LEARANCE_NONE\x10\x01\x12\x1a\n\x16\x43LEARANCE_CONFIDENTIAL\x10\x02\x12\x14\n\x10\x43LEARANCE_SECRET\x10\x03\x12\x18\n\x14\x43LEARANCE_TOP_SECRET\x10\x04\x32\xc2\x07\n\x10\x44irectoryService\x12\x63\n\x0c\x41uthenticate\x12(.vanban.directory.v1.AuthenticateRequest\x1a).vanban.directory.v1.AuthenticateResponse\x12Z\n\tGetAgency\x12%.vanban.directory.v1.GetAgencyRequest\x1a&.vanban.directory.v1.GetAgencyResponse\x12Z\n\tGetPerson\x12%.vanban.directory.v1.GetPersonRequest\x1a&.vanban.directory.v1.GetPersonResponse\x12]\n\nListPeople\x12&.vanban.directory.v1.ListPeopleRequest\x1a\'.vanban.directory.v1.ListPeopleResponse\x12\x63\n\x0cUpdateAgency\x12(.vanban.directory.v1.UpdateAgencyRequest\x1a).vanban.directory.v1.UpdateAgencyResponse\x12]\n\nCreateUnit\x12&.vanban.directory.v1.CreateUnitRequest\x1a\'.vanban.directory.v1.CreateUnitResponse\x12]\n\nUpdateUnit\x12&.vanban.directory.v1.UpdateUnitRequest\x1a\'.vanban.directory.v1.UpdateUnitResponse\x12T\n\x07GetUnit\x12#.vanban.directory.v1.GetUnitRequest\x1a$.vanban.directory.v1.GetUnitResponse\x12Z\n\tListUnits\x12%.vanban.directory.v1.ListUnitsRequest\x1a&.vanban.directory.v1.ListUnitsResponse\x12]\n\nDeleteUnit\x12&.vanban.directory.v1.DeleteUnitRequest\x1a\'.vanban.directory.v1.DeleteUnitResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vanban.directory.v1.directory_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=884
-  _globals['_ROLE']._serialized_end=1087
-  _globals['_CLEARANCE']._serialized_start=1090
-  _globals['_CLEARANCE']._serialized_end=1224
-  _globals['_AGENCY']._serialized_start=60
-  _globals['_AGENCY']._serialized_end=118
-  _globals['_PERSON']._serialized_start=121
-  _globals['_PERSON']._serialized_end=331
-  _globals['_AUTHENTICATEREQUEST']._serialized_start=333
-  _globals['_AUTHENTICATEREQUEST']._serialized_end=390
-  _globals['_AUTHENTICATERESPONSE']._serialized_start=392
-  _globals['_AUTHENTICATERESPONSE']._serialized_end=504
-  _globals['_GETAGENCYREQUEST']._serialized_start=506
-  _globals['_GETAGENCYREQUEST']._serialized_end=524
-  _globals['_GETAGENCYRESPONSE']._serialized_start=526
-  _globals['_GETAGENCYRESPONSE']._serialized_end=590
-  _globals['_GETPERSONREQUEST']._serialized_start=592
-  _globals['_GETPERSONREQUEST']._serialized_end=622
-  _globals['_GETPERSONRESPONSE']._serialized_start=624
-  _globals['_GETPERSONRESPONSE']._serialized_end=688
-  _globals['_LISTPEOPLEREQUEST']._serialized_start=690
-  _globals['_LISTPEOPLEREQUEST']._serialized_end=789
-  _globals['_LISTPEOPLERESPONSE']._serialized_start=791
-  _globals['_LISTPEOPLERESPONSE']._serialized_end=881
-  _globals['_DIRECTORYSERVICE']._serialized_start=1227
-  _globals['_DIRECTORYSERVICE']._serialized_end=1625
+  _globals['_ROLE']._serialized_start=1830
+  _globals['_ROLE']._serialized_end=2033
+  _globals['_CLEARANCE']._serialized_start=2036
+  _globals['_CLEARANCE']._serialized_end=2170
+  _globals['_AGENCY']._serialized_start=94
+  _globals['_AGENCY']._serialized_end=216
+  _globals['_UNIT']._serialized_start=219
+  _globals['_UNIT']._serialized_end=347
+  _globals['_PERSON']._serialized_start=350
+  _globals['_PERSON']._serialized_end=560
+  _globals['_AUTHENTICATEREQUEST']._serialized_start=562
+  _globals['_AUTHENTICATEREQUEST']._serialized_end=619
+  _globals['_AUTHENTICATERESPONSE']._serialized_start=621
+  _globals['_AUTHENTICATERESPONSE']._serialized_end=733
+  _globals['_GETAGENCYREQUEST']._serialized_start=735
+  _globals['_GETAGENCYREQUEST']._serialized_end=753
+  _globals['_GETAGENCYRESPONSE']._serialized_start=755
+  _globals['_GETAGENCYRESPONSE']._serialized_end=819
+  _globals['_GETPERSONREQUEST']._serialized_start=821
+  _globals['_GETPERSONREQUEST']._serialized_end=851
+  _globals['_GETPERSONRESPONSE']._serialized_start=853
+  _globals['_GETPERSONRESPONSE']._serialized_end=917
+  _globals['_LISTPEOPLEREQUEST']._serialized_start=919
+  _globals['_LISTPEOPLEREQUEST']._serialized_end=1018
+  _globals['_LISTPEOPLERESPONSE']._serialized_start=1020
+  _globals['_LISTPEOPLERESPONSE']._serialized_end=1110
+  _globals['_UPDATEAGENCYREQUEST']._serialized_start=1112
+  _globals['_UPDATEAGENCYREQUEST']._serialized_end=1227
+  _globals['_UPDATEAGENCYRESPONSE']._serialized_start=1229
+  _globals['_UPDATEAGENCYRESPONSE']._serialized_end=1296
+  _globals['_CREATEUNITREQUEST']._serialized_start=1298
+  _globals['_CREATEUNITREQUEST']._serialized_end=1358
+  _globals['_CREATEUNITRESPONSE']._serialized_start=1360
+  _globals['_CREATEUNITRESPONSE']._serialized_end=1421
+  _globals['_UPDATEUNITREQUEST']._serialized_start=1423
+  _globals['_UPDATEUNITREQUEST']._serialized_end=1532
+  _globals['_UPDATEUNITRESPONSE']._serialized_start=1534
+  _globals['_UPDATEUNITRESPONSE']._serialized_end=1595
+  _globals['_GETUNITREQUEST']._serialized_start=1597
+  _globals['_GETUNITREQUEST']._serialized_end=1627
+  _globals['_GETUNITRESPONSE']._serialized_start=1629
+  _globals['_GETUNITRESPONSE']._serialized_end=1687
+  _globals['_LISTUNITSREQUEST']._serialized_start=1689
+  _globals['_LISTUNITSREQUEST']._serialized_end=1707
+  _globals['_LISTUNITSRESPONSE']._serialized_start=1709
+  _globals['_LISTUNITSRESPONSE']._serialized_end=1770
+  _globals['_DELETEUNITREQUEST']._serialized_start=1772
+  _globals['_DELETEUNITREQUEST']._serialized_end=1805
+  _globals['_DELETEUNITRESPONSE']._serialized_start=1807
+  _globals['_DELETEUNITRESPONSE']._serialized_end=1827
+  _globals['_DIRECTORYSERVICE']._serialized_start=2173
+  _globals['_DIRECTORYSERVICE']._serialized_end=3135
 # @@protoc_insertion_point(module_scope)

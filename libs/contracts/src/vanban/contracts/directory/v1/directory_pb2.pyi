@@ -1,3 +1,4 @@
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -42,14 +43,38 @@ CLEARANCE_SECRET: Clearance
 CLEARANCE_TOP_SECRET: Clearance
 
 class Agency(_message.Message):
-    __slots__ = ("code", "name", "abbreviation")
+    __slots__ = ("code", "name", "abbreviation", "address", "phone", "email", "website")
     CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     ABBREVIATION_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    WEBSITE_FIELD_NUMBER: _ClassVar[int]
     code: str
     name: str
     abbreviation: str
-    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., abbreviation: _Optional[str] = ...) -> None: ...
+    address: str
+    phone: str
+    email: str
+    website: str
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., abbreviation: _Optional[str] = ..., address: _Optional[str] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., website: _Optional[str] = ...) -> None: ...
+
+class Unit(_message.Message):
+    __slots__ = ("code", "name", "abbreviation", "parent_code", "head_person_id", "deputy_person_ids")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ABBREVIATION_FIELD_NUMBER: _ClassVar[int]
+    PARENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    HEAD_PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    DEPUTY_PERSON_IDS_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    name: str
+    abbreviation: str
+    parent_code: str
+    head_person_id: str
+    deputy_person_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., abbreviation: _Optional[str] = ..., parent_code: _Optional[str] = ..., head_person_id: _Optional[str] = ..., deputy_person_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Person(_message.Message):
     __slots__ = ("id", "username", "full_name", "position_title", "roles", "unit_codes", "clearance", "active")
@@ -126,3 +151,75 @@ class ListPeopleResponse(_message.Message):
     people: _containers.RepeatedCompositeFieldContainer[Person]
     next_page_token: str
     def __init__(self, people: _Optional[_Iterable[_Union[Person, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class UpdateAgencyRequest(_message.Message):
+    __slots__ = ("agency", "update_mask")
+    AGENCY_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    agency: Agency
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, agency: _Optional[_Union[Agency, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdateAgencyResponse(_message.Message):
+    __slots__ = ("agency",)
+    AGENCY_FIELD_NUMBER: _ClassVar[int]
+    agency: Agency
+    def __init__(self, agency: _Optional[_Union[Agency, _Mapping]] = ...) -> None: ...
+
+class CreateUnitRequest(_message.Message):
+    __slots__ = ("unit",)
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    unit: Unit
+    def __init__(self, unit: _Optional[_Union[Unit, _Mapping]] = ...) -> None: ...
+
+class CreateUnitResponse(_message.Message):
+    __slots__ = ("unit",)
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    unit: Unit
+    def __init__(self, unit: _Optional[_Union[Unit, _Mapping]] = ...) -> None: ...
+
+class UpdateUnitRequest(_message.Message):
+    __slots__ = ("unit", "update_mask")
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    unit: Unit
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, unit: _Optional[_Union[Unit, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdateUnitResponse(_message.Message):
+    __slots__ = ("unit",)
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    unit: Unit
+    def __init__(self, unit: _Optional[_Union[Unit, _Mapping]] = ...) -> None: ...
+
+class GetUnitRequest(_message.Message):
+    __slots__ = ("code",)
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    def __init__(self, code: _Optional[str] = ...) -> None: ...
+
+class GetUnitResponse(_message.Message):
+    __slots__ = ("unit",)
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    unit: Unit
+    def __init__(self, unit: _Optional[_Union[Unit, _Mapping]] = ...) -> None: ...
+
+class ListUnitsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListUnitsResponse(_message.Message):
+    __slots__ = ("units",)
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    units: _containers.RepeatedCompositeFieldContainer[Unit]
+    def __init__(self, units: _Optional[_Iterable[_Union[Unit, _Mapping]]] = ...) -> None: ...
+
+class DeleteUnitRequest(_message.Message):
+    __slots__ = ("code",)
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    def __init__(self, code: _Optional[str] = ...) -> None: ...
+
+class DeleteUnitResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

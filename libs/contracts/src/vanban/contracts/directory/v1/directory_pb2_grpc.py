@@ -55,6 +55,36 @@ class DirectoryServiceStub:
                 request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListPeopleRequest.SerializeToString,
                 response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListPeopleResponse.FromString,
                 _registered_method=True)
+        self.UpdateAgency = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/UpdateAgency',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.UpdateAgencyRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.UpdateAgencyResponse.FromString,
+                _registered_method=True)
+        self.CreateUnit = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/CreateUnit',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.CreateUnitRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.CreateUnitResponse.FromString,
+                _registered_method=True)
+        self.UpdateUnit = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/UpdateUnit',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.UpdateUnitRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.UpdateUnitResponse.FromString,
+                _registered_method=True)
+        self.GetUnit = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/GetUnit',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.GetUnitRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.GetUnitResponse.FromString,
+                _registered_method=True)
+        self.ListUnits = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/ListUnits',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListUnitsRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListUnitsResponse.FromString,
+                _registered_method=True)
+        self.DeleteUnit = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/DeleteUnit',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.DeleteUnitRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.DeleteUnitResponse.FromString,
+                _registered_method=True)
 
 
 class DirectoryServiceServicer:
@@ -87,6 +117,46 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateAgency(self, request, context):
+        """Changes the agency profile (administrators); the code (mã định danh) never changes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateUnit(self, request, context):
+        """The units tree (đơn vị). Mutations are for administrators; reads for any caller.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateUnit(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUnit(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListUnits(self, request, context):
+        """The whole tree: parents before their children, siblings by code.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteUnit(self, request, context):
+        """Refused (FAILED_PRECONDITION) while the unit has members or child units.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -109,6 +179,36 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.ListPeople,
                     request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListPeopleRequest.FromString,
                     response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListPeopleResponse.SerializeToString,
+            ),
+            'UpdateAgency': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAgency,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.UpdateAgencyRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.UpdateAgencyResponse.SerializeToString,
+            ),
+            'CreateUnit': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateUnit,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.CreateUnitRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.CreateUnitResponse.SerializeToString,
+            ),
+            'UpdateUnit': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateUnit,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.UpdateUnitRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.UpdateUnitResponse.SerializeToString,
+            ),
+            'GetUnit': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUnit,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.GetUnitRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.GetUnitResponse.SerializeToString,
+            ),
+            'ListUnits': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUnits,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListUnitsRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListUnitsResponse.SerializeToString,
+            ),
+            'DeleteUnit': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteUnit,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.DeleteUnitRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.DeleteUnitResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -220,6 +320,168 @@ class DirectoryService:
             '/vanban.directory.v1.DirectoryService/ListPeople',
             vanban_dot_directory_dot_v1_dot_directory__pb2.ListPeopleRequest.SerializeToString,
             vanban_dot_directory_dot_v1_dot_directory__pb2.ListPeopleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateAgency(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/UpdateAgency',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.UpdateAgencyRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.UpdateAgencyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateUnit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/CreateUnit',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.CreateUnitRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.CreateUnitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateUnit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/UpdateUnit',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.UpdateUnitRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.UpdateUnitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUnit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/GetUnit',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.GetUnitRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.GetUnitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUnits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/ListUnits',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.ListUnitsRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.ListUnitsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteUnit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/DeleteUnit',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.DeleteUnitRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.DeleteUnitResponse.FromString,
             options,
             channel_credentials,
             insecure,

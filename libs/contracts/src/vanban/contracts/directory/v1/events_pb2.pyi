@@ -16,3 +16,27 @@ class PersonUpserted(_message.Message):
     person: _directory_pb2.Person
     occurred_at: _timestamp_pb2.Timestamp
     def __init__(self, person: _Optional[_Union[_directory_pb2.Person, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class AgencyUpdated(_message.Message):
+    __slots__ = ("agency", "occurred_at")
+    AGENCY_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    agency: _directory_pb2.Agency
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, agency: _Optional[_Union[_directory_pb2.Agency, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class UnitUpserted(_message.Message):
+    __slots__ = ("unit", "occurred_at")
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    unit: _directory_pb2.Unit
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, unit: _Optional[_Union[_directory_pb2.Unit, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class UnitDeleted(_message.Message):
+    __slots__ = ("unit", "occurred_at")
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    unit: _directory_pb2.Unit
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, unit: _Optional[_Union[_directory_pb2.Unit, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vanban.directory.adapters.db.tables import agency, people
+from vanban.directory.adapters.db.tables import agency, people, units
 from vanban.directory.domain.model import Agency, Clearance, Person, Role
 from vanban.directory.domain.ports import Credentials
+from vanban.directory.domain.unit import Unit
+
+# pg_advisory_xact_lock key of the units tree ("VBUT").
+_TREE_LOCK = 0x56425554
 
 _PERSON_COLUMNS = (
     people.c.id,
@@ -41,16 +46,114 @@ class SqlAgencyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self) -> Agency | None:
-        row = (await self._session.execute(select(agency).limit(1))).first()
+    async def get(self, *, lock: bool = False) -> Agency | None:
+        query = select(agency).limit(1)
+        if lock:
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).first()
         if row is None:
             return None
-        return Agency(code=row.code, name=row.name, abbreviation=row.abbreviation)
+        return Agency(
+            code=row.code,
+            name=row.name,
+            abbreviation=row.abbreviation,
+            address=row.address,
+            phone=row.phone,
+            email=row.email,
+            website=row.website,
+        )
 
     async def add(self, value: Agency) -> None:
+        await self._session.execute(insert(agency).values(**_agency_values(value)))
+
+    async def update(self, value: Agency) -> None:
         await self._session.execute(
-            insert(agency).values(code=value.code, name=value.name, abbreviation=value.abbreviation)
+            update(agency).where(agency.c.code == value.code).values(**_agency_values(value))
         )
+
+
+def _agency_values(value: Agency) -> dict[str, object]:
+    return {
+        "code": value.code,
+        "name": value.name,
+        "abbreviation": value.abbreviation,
+        "address": value.address,
+        "phone": value.phone,
+        "email": value.email,
+        "website": value.website,
+    }
+
+
+def _unit(row: Any) -> Unit:
+    return Unit(
+        code=row.code,
+        name=row.name,
+        abbreviation=row.abbreviation,
+        parent_code=row.parent_code,
+        head_person_id=row.head_person_id,
+        deputy_person_ids=tuple(row.deputy_person_ids),
+    )
+
+
+def _unit_values(unit: Unit) -> dict[str, object]:
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "abbreviation": unit.abbreviation,
+        "parent_code": unit.parent_code,
+        "head_person_id": unit.head_person_id,
+        "deputy_person_ids": list(unit.deputy_person_ids),
+    }
+
+
+class SqlUnitRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def lock_tree(self, *, shared: bool = False) -> None:
+        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        await self._session.execute(text(f"SELECT {function}(:key)"), {"key": _TREE_LOCK})
+
+    async def get(self, code: str, *, lock: bool = False) -> Unit | None:
+        query = select(units).where(units.c.code == code)
+        if lock:
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).first()
+        return _unit(row) if row else None
+
+    async def list_all(self) -> list[Unit]:
+        rows = await self._session.execute(select(units).order_by(units.c.code))
+        return [_unit(row) for row in rows]
+
+    async def existing_codes(self, codes: Iterable[str]) -> set[str]:
+        wanted = list(set(codes))
+        if not wanted:
+            return set()
+        rows = await self._session.execute(select(units.c.code).where(units.c.code.in_(wanted)))
+        return set(rows.scalars())
+
+    async def add_if_absent(self, unit: Unit) -> bool:
+        statement = (
+            pg_insert(units)
+            .values(**_unit_values(unit))
+            .on_conflict_do_nothing(index_elements=[units.c.code])
+            .returning(units.c.code)
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def update(self, unit: Unit) -> None:
+        await self._session.execute(
+            update(units).where(units.c.code == unit.code).values(**_unit_values(unit))
+        )
+
+    async def delete(self, code: str) -> None:
+        await self._session.execute(delete(units).where(units.c.code == code))
+
+    async def child_codes(self, code: str) -> list[str]:
+        rows = await self._session.execute(
+            select(units.c.code).where(units.c.parent_code == code).order_by(units.c.code)
+        )
+        return list(rows.scalars())
 
 
 class SqlPeopleRepository:
@@ -90,6 +193,28 @@ class SqlPeopleRepository:
             )
         ).first()
         return _person(row) if row else None
+
+    async def get_many(self, person_ids: Iterable[str]) -> dict[str, Person]:
+        wanted = list(set(person_ids))
+        if not wanted:
+            return {}
+        rows = await self._session.execute(select(*_PERSON_COLUMNS).where(people.c.id.in_(wanted)))
+        return {row.id: _person(row) for row in rows}
+
+    async def member_usernames(self, unit_code: str, *, limit: int) -> list[str]:
+        rows = await self._session.execute(
+            select(people.c.username)
+            .where(people.c.unit_codes.contains([unit_code]))
+            .order_by(people.c.username)
+            .limit(limit)
+        )
+        return list(rows.scalars())
+
+    async def count_members(self, unit_code: str) -> int:
+        count = await self._session.execute(
+            select(func.count()).where(people.c.unit_codes.contains([unit_code]))
+        )
+        return int(count.scalar_one())
 
     async def credentials(self, username: str) -> Credentials | None:
         row = (

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, String, Table, text
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, String, Table, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from vanban.platform.db import make_metadata
@@ -16,6 +16,10 @@ agency = Table(
     Column("code", String(13), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("abbreviation", String(30), nullable=False),
+    Column("address", String(500), nullable=False, server_default=""),
+    Column("phone", String(32), nullable=False, server_default=""),
+    Column("email", String(254), nullable=False, server_default=""),
+    Column("website", String(255), nullable=False, server_default=""),
 )
 
 people = Table(
@@ -32,4 +36,23 @@ people = Table(
     Column("clearance", String(16), nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# The units tree. A parent cannot be deleted while a child refers to it (RESTRICT); loops are
+# refused by the service under an advisory lock (see SqlUnitRepository.lock_tree).
+units = Table(
+    "units",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("abbreviation", String(30), nullable=False),
+    Column(
+        "parent_code",
+        String(32),
+        ForeignKey("units.code", ondelete="RESTRICT"),
+        nullable=True,
+        index=True,
+    ),
+    Column("head_person_id", String(36), ForeignKey("people.id"), nullable=True),
+    Column("deputy_person_ids", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
 )

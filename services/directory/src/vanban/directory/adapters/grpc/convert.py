@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+from google.protobuf.field_mask_pb2 import FieldMask
+
 from vanban.contracts.directory.v1 import directory_pb2 as pb
-from vanban.directory.domain.model import Agency, Clearance, Person, Role
+from vanban.directory.domain.model import Agency, AgencyChanges, Clearance, Person, Role
+from vanban.directory.domain.unit import Unit, UnitChanges
 from vanban.platform.errors import invalid_fields
+
+AGENCY_FIELDS = ("code", "name", "abbreviation", "address", "phone", "email", "website")
+UNIT_FIELDS = ("name", "abbreviation", "parent_code", "head_person_id", "deputy_person_ids")
 
 ROLE_TO_PB = {
     Role.CLERK: pb.ROLE_CLERK,
@@ -34,8 +42,62 @@ def role_filter(value: int) -> Role | None:
         raise invalid_fields({"role": "unknown role"}, reason="INVALID_ROLE") from None
 
 
+def mask_paths(mask: FieldMask, allowed: Collection[str]) -> set[str]:
+    """The fields an update touches: those in the mask, or all of them when it is empty."""
+    paths = set(mask.paths) or set(allowed)
+    unknown = sorted(paths - set(allowed))
+    if unknown:
+        raise invalid_fields(
+            {"update_mask": f"cannot change {', '.join(unknown)}"}, reason="INVALID_UPDATE_MASK"
+        )
+    return paths
+
+
 def agency_to_pb(agency: Agency) -> pb.Agency:
-    return pb.Agency(code=agency.code, name=agency.name, abbreviation=agency.abbreviation)
+    return pb.Agency(
+        code=agency.code,
+        name=agency.name,
+        abbreviation=agency.abbreviation,
+        address=agency.address,
+        phone=agency.phone,
+        email=agency.email,
+        website=agency.website,
+    )
+
+
+def agency_changes(agency: pb.Agency, mask: FieldMask) -> AgencyChanges:
+    paths = mask_paths(mask, AGENCY_FIELDS)
+    return AgencyChanges(**{name: getattr(agency, name) for name in paths})
+
+
+def unit_to_pb(unit: Unit) -> pb.Unit:
+    return pb.Unit(
+        code=unit.code,
+        name=unit.name,
+        abbreviation=unit.abbreviation,
+        parent_code=unit.parent_code or "",
+        head_person_id=unit.head_person_id or "",
+        deputy_person_ids=list(unit.deputy_person_ids),
+    )
+
+
+def unit_from_pb(unit: pb.Unit) -> Unit:
+    return Unit(
+        code=unit.code,
+        name=unit.name,
+        abbreviation=unit.abbreviation,
+        parent_code=unit.parent_code or None,
+        head_person_id=unit.head_person_id or None,
+        deputy_person_ids=tuple(unit.deputy_person_ids),
+    )
+
+
+def unit_changes(unit: pb.Unit, mask: FieldMask) -> UnitChanges:
+    paths = mask_paths(mask, UNIT_FIELDS)
+    values: dict[str, object] = {name: getattr(unit, name) for name in paths}
+    if "deputy_person_ids" in values:
+        values["deputy_person_ids"] = tuple(unit.deputy_person_ids)
+    return UnitChanges(**values)  # type: ignore[arg-type]
 
 
 def person_to_pb(person: Person) -> pb.Person:

@@ -1,16 +1,26 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 
 import grpc
 
 from vanban.contracts.directory.v1 import directory_pb2 as pb
 from vanban.contracts.directory.v1 import directory_pb2_grpc
-from vanban.directory.adapters.grpc.convert import agency_to_pb, person_to_pb, role_filter
+from vanban.directory.adapters.grpc.convert import (
+    agency_changes,
+    agency_to_pb,
+    person_to_pb,
+    role_filter,
+    unit_changes,
+    unit_from_pb,
+    unit_to_pb,
+)
 from vanban.directory.adapters.transaction import DirectoryTransaction
-from vanban.directory.domain import service
+from vanban.directory.domain import organisation_service, service
 from vanban.directory.domain.ports import PasswordHasher
-from vanban.platform.caller import current_caller
+from vanban.platform.caller import Caller, current_caller
 from vanban.platform.db import UnitOfWork
 
 
@@ -19,18 +29,20 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
         self._uow_factory = uow_factory
         self._hasher = hasher
 
+    @contextlib.asynccontextmanager
+    async def _transaction(self, caller: Caller) -> AsyncIterator[DirectoryTransaction]:
+        async with self._uow_factory() as uow:
+            yield DirectoryTransaction(uow, actor=caller.subject)
+
     async def Authenticate(
         self, request: pb.AuthenticateRequest, context: grpc.aio.ServicerContext
     ) -> pb.AuthenticateResponse:
         caller = current_caller()
         # Passwords reach the directory only through the gateway, never from a person directly.
         caller.require_service()
-        async with self._uow_factory() as uow:
+        async with self._transaction(caller) as tx:
             person, agency = await service.authenticate(
-                tx=DirectoryTransaction(uow, actor=caller.subject),
-                hasher=self._hasher,
-                username=request.username,
-                password=request.password,
+                tx=tx, hasher=self._hasher, username=request.username, password=request.password
             )
         return pb.AuthenticateResponse(person=person_to_pb(person), agency=agency_to_pb(agency))
 
@@ -38,18 +50,16 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
         self, request: pb.GetAgencyRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetAgencyResponse:
         caller = current_caller()
-        async with self._uow_factory() as uow:
-            agency = await service.get_agency(tx=DirectoryTransaction(uow, actor=caller.subject))
+        async with self._transaction(caller) as tx:
+            agency = await service.get_agency(tx=tx)
         return pb.GetAgencyResponse(agency=agency_to_pb(agency))
 
     async def GetPerson(
         self, request: pb.GetPersonRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetPersonResponse:
         caller = current_caller()
-        async with self._uow_factory() as uow:
-            person = await service.get_person(
-                tx=DirectoryTransaction(uow, actor=caller.subject), person_id=request.id
-            )
+        async with self._transaction(caller) as tx:
+            person = await service.get_person(tx=tx, person_id=request.id)
         return pb.GetPersonResponse(person=person_to_pb(person))
 
     async def ListPeople(
@@ -57,9 +67,9 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
     ) -> pb.ListPeopleResponse:
         caller = current_caller()
         role = role_filter(request.role)
-        async with self._uow_factory() as uow:
+        async with self._transaction(caller) as tx:
             people, next_token = await service.list_people(
-                tx=DirectoryTransaction(uow, actor=caller.subject),
+                tx=tx,
                 role=role,
                 requested_page_size=request.page_size,
                 page_token=request.page_token,
@@ -67,3 +77,65 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
         return pb.ListPeopleResponse(
             people=[person_to_pb(person) for person in people], next_page_token=next_token
         )
+
+    async def UpdateAgency(
+        self, request: pb.UpdateAgencyRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateAgencyResponse:
+        caller = current_caller()
+        changes = agency_changes(request.agency, request.update_mask)
+        async with self._transaction(caller) as tx:
+            agency = await organisation_service.update_agency(
+                tx=tx, caller=caller, changes=changes, now=datetime.now(UTC)
+            )
+        return pb.UpdateAgencyResponse(agency=agency_to_pb(agency))
+
+    async def CreateUnit(
+        self, request: pb.CreateUnitRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateUnitResponse:
+        caller = current_caller()
+        async with self._transaction(caller) as tx:
+            unit = await organisation_service.create_unit(
+                tx=tx, caller=caller, unit=unit_from_pb(request.unit), now=datetime.now(UTC)
+            )
+        return pb.CreateUnitResponse(unit=unit_to_pb(unit))
+
+    async def UpdateUnit(
+        self, request: pb.UpdateUnitRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateUnitResponse:
+        caller = current_caller()
+        changes = unit_changes(request.unit, request.update_mask)
+        async with self._transaction(caller) as tx:
+            unit = await organisation_service.update_unit(
+                tx=tx,
+                caller=caller,
+                code=request.unit.code,
+                changes=changes,
+                now=datetime.now(UTC),
+            )
+        return pb.UpdateUnitResponse(unit=unit_to_pb(unit))
+
+    async def GetUnit(
+        self, request: pb.GetUnitRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetUnitResponse:
+        caller = current_caller()
+        async with self._transaction(caller) as tx:
+            unit = await organisation_service.get_unit(tx=tx, code=request.code)
+        return pb.GetUnitResponse(unit=unit_to_pb(unit))
+
+    async def ListUnits(
+        self, request: pb.ListUnitsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListUnitsResponse:
+        caller = current_caller()
+        async with self._transaction(caller) as tx:
+            units = await organisation_service.list_units(tx=tx)
+        return pb.ListUnitsResponse(units=[unit_to_pb(unit) for unit in units])
+
+    async def DeleteUnit(
+        self, request: pb.DeleteUnitRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteUnitResponse:
+        caller = current_caller()
+        async with self._transaction(caller) as tx:
+            await organisation_service.delete_unit(
+                tx=tx, caller=caller, code=request.code, now=datetime.now(UTC)
+            )
+        return pb.DeleteUnitResponse()

@@ -1,0 +1,220 @@
+"""In-memory fakes of the directory's ports, and factories with sensible defaults."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from vanban.directory.domain.events import DirectoryEvent
+from vanban.directory.domain.model import Agency, Clearance, Person, PersonDraft, Role
+from vanban.directory.domain.ports import Credentials
+from vanban.directory.domain.unit import Unit
+from vanban.platform.caller import Caller
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+AGENCY = Agency(code="000.00.00.H99", name="Ủy ban nhân dân tỉnh Demo", abbreviation="UBND")
+PASSWORD = "mat-khau-ban-dau"
+ADMIN = Caller(agency_code=AGENCY.code, subject="admin-1", roles=frozenset({"admin"}))
+SERVICE = Caller(agency_code=AGENCY.code, subject="service:gateway", is_service=True)
+
+
+def person_caller(subject: str = "person-1", *roles: str) -> Caller:
+    return Caller(agency_code=AGENCY.code, subject=subject, roles=frozenset(roles or ("clerk",)))
+
+
+def make_draft(**overrides: object) -> PersonDraft:
+    fields: dict[str, object] = {
+        "username": "vanthu",
+        "full_name": "Nguyễn Thị Văn Thư",
+        "position_title": "Văn thư",
+        "roles": (Role.CLERK,),
+        "unit_codes": ("VP",),
+        "clearance": Clearance.CONFIDENTIAL,
+    }
+    fields.update(overrides)
+    return PersonDraft(**fields)  # type: ignore[arg-type]
+
+
+def make_person(**overrides: object) -> Person:
+    fields: dict[str, object] = {
+        "id": secrets.token_hex(8),
+        "username": "vanthu",
+        "full_name": "Nguyễn Thị Văn Thư",
+        "position_title": "Văn thư",
+        "roles": frozenset({Role.CLERK}),
+        "unit_codes": (),
+        "clearance": Clearance.NONE,
+        "active": True,
+        "created_at": NOW,
+    }
+    fields.update(overrides)
+    return Person(**fields)  # type: ignore[arg-type]
+
+
+class FakeHasher:
+    """Reversible "hashing" that records which hashes were checked."""
+
+    def __init__(self, *, outdated_prefix: str = "old:") -> None:
+        self._dummy = f"h:{secrets.token_hex(8)}"
+        self._outdated = outdated_prefix
+        self.verified: list[str] = []
+
+    @property
+    def dummy_hash(self) -> str:
+        return self._dummy
+
+    async def hash(self, password: str) -> str:
+        return f"h:{password}"
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        self.verified.append(password_hash)
+        return password_hash in (f"h:{password}", f"{self._outdated}{password}")
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return password_hash.startswith(self._outdated)
+
+
+class FakeAgencies:
+    def __init__(self) -> None:
+        self.value: Agency | None = None
+
+    async def get(self, *, lock: bool = False) -> Agency | None:
+        return self.value
+
+    async def add(self, agency: Agency) -> None:
+        assert self.value is None
+        self.value = agency
+
+    async def update(self, agency: Agency) -> None:
+        assert self.value is not None and self.value.code == agency.code
+        self.value = agency
+
+
+class FakeUnits:
+    def __init__(self, units: Iterable[Unit] = ()) -> None:
+        self.rows: dict[str, Unit] = {unit.code: unit for unit in units}
+        self.locks: list[str] = []
+
+    async def lock_tree(self, *, shared: bool = False) -> None:
+        self.locks.append("shared" if shared else "exclusive")
+
+    async def get(self, code: str, *, lock: bool = False) -> Unit | None:
+        return self.rows.get(code)
+
+    async def list_all(self) -> list[Unit]:
+        return sorted(self.rows.values(), key=lambda u: u.code)
+
+    async def existing_codes(self, codes: Iterable[str]) -> set[str]:
+        return set(codes) & set(self.rows)
+
+    async def add_if_absent(self, unit: Unit) -> bool:
+        if unit.code in self.rows:
+            return False
+        self.rows[unit.code] = unit
+        return True
+
+    async def update(self, unit: Unit) -> None:
+        assert unit.code in self.rows
+        self.rows[unit.code] = unit
+
+    async def delete(self, code: str) -> None:
+        del self.rows[code]
+
+    async def child_codes(self, code: str) -> list[str]:
+        return sorted(u.code for u in self.rows.values() if u.parent_code == code)
+
+
+class FakePeople:
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[Person, str]] = {}
+
+    async def add_if_absent(self, person: Person, *, password_hash: str) -> bool:
+        if any(p.username == person.username for p, _ in self.rows.values()):
+            return False
+        self.rows[person.id] = (person, password_hash)
+        return True
+
+    async def get(self, person_id: str) -> Person | None:
+        row = self.rows.get(person_id)
+        return row[0] if row else None
+
+    async def get_by_username(self, username: str) -> Person | None:
+        found = await self.credentials(username)
+        return found.person if found else None
+
+    async def get_many(self, person_ids: Iterable[str]) -> dict[str, Person]:
+        return {i: self.rows[i][0] for i in set(person_ids) if i in self.rows}
+
+    async def member_usernames(self, unit_code: str, *, limit: int) -> list[str]:
+        return sorted(p.username for p, _ in self.rows.values() if unit_code in p.unit_codes)[
+            :limit
+        ]
+
+    async def count_members(self, unit_code: str) -> int:
+        return sum(1 for p, _ in self.rows.values() if unit_code in p.unit_codes)
+
+    async def credentials(self, username: str) -> Credentials | None:
+        for person, password_hash in self.rows.values():
+            if person.username == username:
+                return Credentials(person=person, password_hash=password_hash)
+        return None
+
+    async def set_password_hash(self, person_id: str, password_hash: str) -> None:
+        person, _ = self.rows[person_id]
+        self.rows[person_id] = (person, password_hash)
+
+    async def list_active(
+        self, *, role: Role | None, after_username: str | None, limit: int
+    ) -> list[Person]:
+        people = sorted(
+            (p for p, _ in self.rows.values() if p.active and (role is None or role in p.roles)),
+            key=lambda p: p.username,
+        )
+        if after_username is not None:
+            people = [p for p in people if p.username > after_username]
+        return people[:limit]
+
+    def put(self, person: Person, password_hash: str = "h:x") -> Person:
+        self.rows[person.id] = (person, password_hash)
+        return person
+
+    def deactivate(self, username: str) -> None:
+        for person_id, (person, password_hash) in self.rows.items():
+            if person.username == username:
+                self.rows[person_id] = (replace(person, active=False), password_hash)
+
+
+@dataclass
+class FakeTransaction:
+    agency: FakeAgencies = field(default_factory=FakeAgencies)
+    units: FakeUnits = field(default_factory=FakeUnits)
+    people: FakePeople = field(default_factory=FakePeople)
+    events: list[DirectoryEvent] = field(default_factory=list)
+    audits: list[dict[str, object]] = field(default_factory=list)
+    commits: int = 0
+    _pending_events: list[DirectoryEvent] = field(default_factory=list)
+    _pending_audits: list[dict[str, object]] = field(default_factory=list)
+
+    def record(self, event: DirectoryEvent) -> None:
+        self._pending_events.append(event)
+
+    def audit(
+        self,
+        *,
+        action: str,
+        resource: str,
+        before: dict[str, object] | None = None,
+        after: dict[str, object] | None = None,
+    ) -> None:
+        self._pending_audits.append(
+            {"action": action, "resource": resource, "before": before, "after": after}
+        )
+
+    async def commit(self) -> None:
+        self.commits += 1
+        self.events.extend(self._pending_events)
+        self.audits.extend(self._pending_audits)
+        self._pending_events.clear()
+        self._pending_audits.clear()
