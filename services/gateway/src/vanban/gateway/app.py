@@ -14,7 +14,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from vanban.gateway import problems
 from vanban.gateway.adapters.db.tables import metadata, platform_tables
-from vanban.gateway.api import auth_routes, health, routes
+from vanban.gateway.api import api_key_routes, auth_routes, health, routes
 from vanban.gateway.auth import AccessTokens, load_or_create_access_key
 from vanban.gateway.clients import Upstreams
 from vanban.gateway.settings import GatewaySettings
@@ -46,6 +46,7 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
     problems.install(app)
     app.include_router(health.router)
     app.include_router(auth_routes.router)
+    app.include_router(api_key_routes.router)
     app.include_router(routes.router)
     app.add_middleware(
         BodyLimitMiddleware, max_body_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,13 +15,15 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from vanban.contracts.directory.v1 import directory_pb2
+from vanban.gateway.adapters.db.api_keys import SqlApiKeys
+from vanban.gateway.domain import api_keys
 from vanban.platform.caller import (
     CALLER_METADATA_KEY,
     Caller,
     CallerTokenIssuer,
     load_or_create_private_key,
 )
-from vanban.platform.errors import UnauthenticatedError
+from vanban.platform.errors import PermissionDeniedError, UnauthenticatedError
 
 ACCESS_KEY_FILE = "gateway-access.key"
 _AUDIENCE = "vanban-gateway"
@@ -112,22 +115,46 @@ def caller_from_person(person: directory_pb2.Person, *, agency_code: str) -> Cal
 
 @dataclass(frozen=True)
 class Principal:
-    """The signed-in caller of one HTTP request, with the metadata to pass to services."""
+    """The caller of one HTTP request — a signed-in person or an agency system's API key —
+    with the metadata to pass to services."""
 
     caller: Caller
     metadata: tuple[tuple[str, str], ...]
+    # None for a person (whose roles decide); the granted scopes for an API key.
+    scopes: frozenset[str] | None = None
+
+    def require_scope(self, scope: str) -> None:
+        if self.scopes is not None and scope not in self.scopes:
+            raise PermissionDeniedError(
+                f"this API key lacks the scope {scope}",
+                reason="SCOPE_REQUIRED",
+                metadata={"scope": scope},
+            )
 
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
 
-def principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+async def principal(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    token = token or request.headers.get("x-api-key")
     if not token:
         raise UnauthenticatedError(
             "sign in first: send Authorization: Bearer <token>", reason="TOKEN_MISSING"
         )
-    tokens: AccessTokens = request.app.state.access_tokens
+    settings = request.app.state.settings
     callers: CallerTokenIssuer = request.app.state.caller_tokens
+    if api_keys.looks_like_api_key(token):
+        key_id, secret = api_keys.parse(token)
+        async with request.app.state.uow() as uow:
+            key = api_keys.check(
+                await SqlApiKeys(uow.session).get(key_id), secret=secret, now=datetime.now(UTC)
+            )
+        caller = Caller(agency_code=settings.agency_code, subject=key.subject, roles=key.roles)
+        metadata = ((CALLER_METADATA_KEY, callers.issue(caller)),)
+        return Principal(caller=caller, metadata=metadata, scopes=frozenset(key.scopes))
+    tokens: AccessTokens = request.app.state.access_tokens
     caller = tokens.verify(token)
     return Principal(caller=caller, metadata=((CALLER_METADATA_KEY, callers.issue(caller)),))
 

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vanban.contracts.archive.v1 import archive_pb2
+from vanban.gateway.domain import api_keys
 from vanban.gateway.problems import HttpProblem
 from vanban.platform.errors import UnauthenticatedError
 from vanban.platform.problem import PROBLEM_CONTENT_TYPE, Problem
@@ -44,7 +45,9 @@ class BodyLimitMiddleware:
         headers = dict(scope.get("headers") or ())
         if scope["method"] == "POST" and scope["path"] in UPLOAD_PATHS:
             # Refuse anonymous uploads before their bodies are spooled to disk.
-            refusal = _unauthenticated(scope, headers.get(b"authorization", b""))
+            refusal = _unauthenticated(
+                scope, headers.get(b"authorization", b""), headers.get(b"x-api-key", b"")
+            )
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
@@ -80,14 +83,19 @@ class BodyLimitMiddleware:
         await response(scope, receive, send)
 
 
-def _unauthenticated(scope: Scope, authorization: bytes) -> JSONResponse | None:
+def _unauthenticated(scope: Scope, authorization: bytes, api_key: bytes) -> JSONResponse | None:
     scheme, _, token = authorization.decode("latin-1").partition(" ")
+    token = token.strip() if scheme.lower() == "bearer" else ""
+    token = token or api_key.decode("latin-1").strip()
     try:
-        if scheme.lower() != "bearer" or not token:
+        if not token:
             raise UnauthenticatedError(
                 "sign in first: send Authorization: Bearer <token>", reason="TOKEN_MISSING"
             )
-        scope["app"].state.access_tokens.verify(token.strip())
+        if api_keys.looks_like_api_key(token):
+            api_keys.parse(token)  # checked against the database once the route runs
+        else:
+            scope["app"].state.access_tokens.verify(token)
     except UnauthenticatedError as exc:
         problem = Problem(status=401, code=exc.reason, detail=exc.message, instance=scope["path"])
         return JSONResponse(

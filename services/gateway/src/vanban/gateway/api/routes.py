@@ -84,7 +84,8 @@ async def register_incoming(
     metadata: Annotated[str, Form(description="JSON: issuer_code, issuer_name, code_number, ...")],
 ) -> IncomingDocumentOut:
     """Registers an incoming document (văn bản đến) and gives it the next arrival number."""
-    # Coarse scope check before any byte is stored; the documents service decides finally.
+    # Coarse checks before any byte is stored; the documents service decides finally.
+    principal.require_scope("incoming:register")
     principal.caller.require_role(*REGISTER_ROLES)
     settings = request.app.state.settings
     meta = _parse_metadata(metadata, today=datetime.now(ZoneInfo(settings.timezone)).date())
@@ -116,6 +117,7 @@ async def register_incoming(
 async def get_incoming(
     request: Request, principal: CurrentPrincipal, document_id: UUID
 ) -> IncomingDocumentOut:
+    principal.require_scope("incoming:read")
     up = upstreams(request)
     answer = await up.documents.GetIncomingDocument(
         docs.GetIncomingDocumentRequest(id=str(document_id)),
@@ -136,6 +138,7 @@ async def get_incoming_file(
     request: Request, principal: CurrentPrincipal, document_id: UUID
 ) -> StreamingResponse:
     """The exact bytes that were registered, checked against their SHA-256 by the archive."""
+    principal.require_scope("incoming:read")
     up = upstreams(request)
     answer = await up.documents.GetIncomingDocument(
         docs.GetIncomingDocumentRequest(id=str(document_id)),
@@ -194,6 +197,7 @@ async def list_notifications(
     page_token: Annotated[str, Query(max_length=512)] = "",
 ) -> NotificationPage:
     """The signed-in person's notifications, newest first."""
+    principal.require_scope("notifications:read")  # API keys have no inbox
     up = upstreams(request)
     answer = await up.notify.ListNotifications(
         notify_pb2.ListNotificationsRequest(page_size=page_size, page_token=page_token),

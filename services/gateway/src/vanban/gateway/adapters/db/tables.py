@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, Table
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Identity, Index, String, Table
 
 from vanban.platform.db import make_metadata
 from vanban.platform.events.tables import event_tables
@@ -28,4 +28,17 @@ sign_in_failures = Table(
     Column("username", String(128), nullable=False),
     Column("failed_at", DateTime(timezone=True), nullable=False),
     Index("ix_sign_in_failures_username_failed_at", "username", "failed_at"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
