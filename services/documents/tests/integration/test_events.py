@@ -68,7 +68,7 @@ async def test_a_registration_is_audited_under_the_callers_name_and_trace(
 ) -> None:
     response = await stub.RegisterIncomingDocument(
         registration(secrecy=pb.SECRECY_CONFIDENTIAL),
-        metadata=metadata(documents.mint.person("clerk-minh")),
+        metadata=metadata(documents.mint.person("clerk-minh", clearance="confidential")),
     )
     document = response.document
     msg, rows = await asyncio.gather(

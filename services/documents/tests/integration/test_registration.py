@@ -200,12 +200,16 @@ async def test_a_secret_document_is_invisible_below_secret_clearance(
     documents, stub, registration
 ) -> None:
     mint = documents.mint
-    secret = await register(stub, mint.person("clerk-mat"), registration(secrecy=pb.SECRECY_SECRET))
+    secret = await register(
+        stub, mint.person("clerk-mat", clearance="secret"), registration(secrecy=pb.SECRECY_SECRET)
+    )
 
     for clearance in ("none", "confidential"):
         with pytest.raises(grpc.aio.AioRpcError) as hidden:
             await get(
-                stub, mint.person("reader", roles=("specialist",), clearance=clearance), secret.id
+                stub,
+                mint.person("reader", roles=("agency_leader",), clearance=clearance),
+                secret.id,
             )
         assert hidden.value.code() is grpc.StatusCode.NOT_FOUND, clearance
     with pytest.raises(grpc.aio.AioRpcError) as missing:
@@ -216,7 +220,7 @@ async def test_a_secret_document_is_invisible_below_secret_clearance(
 
     for clearance in ("secret", "top_secret"):
         found = await get(
-            stub, mint.person("reader", roles=("specialist",), clearance=clearance), secret.id
+            stub, mint.person("reader", roles=("agency_leader",), clearance=clearance), secret.id
         )
         assert found == secret, clearance
     assert await get(stub, mint.service("workflow"), secret.id) == secret

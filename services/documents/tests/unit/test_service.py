@@ -14,8 +14,8 @@ from vanban.documents.domain.model import (
     Priority,
     Secrecy,
 )
-from vanban.documents.domain.service import get_incoming, may_read, register_incoming
-from vanban.platform.errors import InvalidArgumentError, NotFoundError
+from vanban.documents.domain.service import Reader, get_incoming, may_read, register_incoming
+from vanban.platform.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
 
 ICT = timezone(timedelta(hours=7))
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=ICT)
@@ -163,7 +163,8 @@ async def test_a_registered_document_is_read_back_by_a_cleared_reader() -> None:
     tx = FakeTransaction()
     document = await register_incoming(tx=tx, draft=make_draft(), registered_by="c", now=NOW)
 
-    assert await get_incoming(tx=tx, document_id=document.id, clearance="confidential") == document
+    reader = Reader(roles=frozenset({"agency_leader"}), clearance="confidential")
+    assert await get_incoming(tx=tx, document_id=document.id, reader=reader) == document
 
 
 async def test_a_document_above_the_readers_clearance_looks_exactly_like_a_missing_one() -> None:
@@ -172,10 +173,11 @@ async def test_a_document_above_the_readers_clearance_looks_exactly_like_a_missi
         tx=tx, draft=make_draft(secrecy=Secrecy.SECRET), registered_by="c", now=NOW
     )
 
+    reader = Reader(roles=frozenset({"clerk"}), clearance="confidential")
     with pytest.raises(NotFoundError) as hidden:
-        await get_incoming(tx=tx, document_id=document.id, clearance="confidential")
+        await get_incoming(tx=tx, document_id=document.id, reader=reader)
     with pytest.raises(NotFoundError) as missing:
-        await get_incoming(tx=tx, document_id="no-such-id", clearance="confidential")
+        await get_incoming(tx=tx, document_id="no-such-id", reader=reader)
 
     assert (hidden.value.reason, hidden.value.message) == (
         missing.value.reason,
@@ -199,3 +201,39 @@ def test_a_reader_may_read_up_to_their_clearance_and_no_higher(
 def test_an_unknown_clearance_reads_only_unclassified_documents(clearance: str) -> None:
     assert may_read(secrecy=Secrecy.NONE, clearance=clearance) is True
     assert may_read(secrecy=Secrecy.CONFIDENTIAL, clearance=clearance) is False
+
+
+async def test_only_registry_readers_open_any_incoming_document() -> None:
+    tx = FakeTransaction()
+    document = await register_incoming(tx=tx, draft=make_draft(), registered_by="c", now=NOW)
+    for role in ("clerk", "agency_leader", "deputy_agency_leader", "archivist", "system_reader"):
+        reader = Reader(roles=frozenset({role}), clearance="top_secret")
+        assert await get_incoming(tx=tx, document_id=document.id, reader=reader) == document
+    for role in ("specialist", "unit_head", "deputy_unit_head", "admin"):
+        with pytest.raises(NotFoundError):
+            reader = Reader(roles=frozenset({role}), clearance="top_secret")
+            await get_incoming(tx=tx, document_id=document.id, reader=reader)
+    service_reader = Reader(roles=frozenset(), clearance="none", is_service=True)
+    assert await get_incoming(tx=tx, document_id=document.id, reader=service_reader) == document
+
+
+async def test_a_clerk_may_not_register_a_document_above_their_clearance() -> None:
+    tx = FakeTransaction()
+    with pytest.raises(PermissionDeniedError) as refused:
+        await register_incoming(
+            tx=tx,
+            draft=make_draft(secrecy=Secrecy.SECRET),
+            registered_by="c",
+            now=NOW,
+            clearance="confidential",
+        )
+    assert refused.value.reason == "CLEARANCE_TOO_LOW"
+    assert tx.commits == 0
+    await register_incoming(
+        tx=tx,
+        draft=make_draft(secrecy=Secrecy.SECRET),
+        registered_by="c",
+        now=NOW,
+        clearance="secret",
+    )
+    assert tx.commits == 1

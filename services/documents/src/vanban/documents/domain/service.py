@@ -3,24 +3,56 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from vanban.documents.domain.model import IncomingDocument, IncomingDraft, Secrecy
 from vanban.documents.domain.ports import Transaction
-from vanban.platform.errors import NotFoundError
+from vanban.platform.errors import NotFoundError, PermissionDeniedError
 
-# Who may register an incoming document (docs/security/permissions.md arrives with identity).
+# docs/security/permissions.md: who may do what with incoming documents.
 REGISTER_ROLES = ("clerk",)
+# Those who see every incoming document of the agency (within their clearance). Others will see
+# the documents assigned to them or their unit once assignments exist (workflow).
+READ_ALL_ROLES = ("clerk", "agency_leader", "deputy_agency_leader", "archivist", "system_reader")
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who asks to read: roles and clearance from the caller token; services read everything."""
+
+    roles: frozenset[str]
+    clearance: str
+    is_service: bool = False
+
+
+def may_open(document: IncomingDocument, reader: Reader) -> bool:
+    if reader.is_service:
+        return True
+    return bool(reader.roles.intersection(READ_ALL_ROLES)) and may_read(
+        secrecy=document.secrecy, clearance=reader.clearance
+    )
 
 
 async def register_incoming(
-    *, tx: Transaction, draft: IncomingDraft, registered_by: str, now: datetime
+    *,
+    tx: Transaction,
+    draft: IncomingDraft,
+    registered_by: str,
+    now: datetime,
+    clearance: str = "top_secret",
 ) -> IncomingDocument:
     """Registers an arriving document under the next arrival number of the year of arrival.
 
     `now` is the arrival time in the agency's time zone: its year selects the register.
     """
     clean, issued = draft.validated(arrival_day=now.date())
+    if not may_read(secrecy=clean.secrecy, clearance=clearance):
+        raise PermissionDeniedError(
+            "registering a document above your clearance is not allowed",
+            reason="CLEARANCE_TOO_LOW",
+            metadata={"secrecy": clean.secrecy.value, "clearance": clearance},
+        )
     number = await tx.incoming.next_arrival_number(year=now.year)
     document = IncomingDocument(
         id=str(uuid.uuid4()),
@@ -50,10 +82,11 @@ async def register_incoming(
     return document
 
 
-async def get_incoming(*, tx: Transaction, document_id: str, clearance: str) -> IncomingDocument:
-    """A document above the reader's clearance is reported as absent, not as forbidden."""
+async def get_incoming(*, tx: Transaction, document_id: str, reader: Reader) -> IncomingDocument:
+    """A document the reader may not open is reported as absent, not as forbidden: its
+    existence is information too."""
     document = await tx.incoming.get(document_id) if _is_uuid(document_id) else None
-    if document is None or not may_read(secrecy=document.secrecy, clearance=clearance):
+    if document is None or not may_open(document, reader):
         raise NotFoundError("no incoming document with this id", reason="INCOMING_NOT_FOUND")
     return document
 

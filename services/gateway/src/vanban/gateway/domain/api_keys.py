@@ -18,10 +18,10 @@ from vanban.platform.errors import UnauthenticatedError, invalid_fields
 
 PREFIX = "vbk"
 NAME_MAX = 100
-# Scope -> the role it lets the key act in. Reading needs no role beyond being authenticated.
+# Scope -> the role it lets the key act in (system_reader exists for keys only).
 SCOPES: dict[str, str | None] = {
     "incoming:register": "clerk",
-    "incoming:read": None,
+    "incoming:read": "system_reader",
 }
 
 

@@ -32,6 +32,7 @@ class DocumentRegistryServicer(documents_pb2_grpc.DocumentRegistryServiceService
                 draft=draft,
                 registered_by=caller.subject,
                 now=datetime.now(self._tz),
+                clearance="top_secret" if caller.is_service else caller.clearance,
             )
         return pb.RegisterIncomingDocumentResponse(document=incoming_to_pb(document))
 
@@ -43,6 +44,8 @@ class DocumentRegistryServicer(documents_pb2_grpc.DocumentRegistryServiceService
             document = await service.get_incoming(
                 tx=DocumentsTransaction(uow, caller=caller),
                 document_id=request.id,
-                clearance="top_secret" if caller.is_service else caller.clearance,
+                reader=service.Reader(
+                    roles=caller.roles, clearance=caller.clearance, is_service=caller.is_service
+                ),
             )
         return pb.GetIncomingDocumentResponse(document=incoming_to_pb(document))
