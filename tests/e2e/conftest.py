@@ -30,7 +30,12 @@ def start_platform(otlp: OtlpReceiver | None) -> tuple[Platform, Path]:
     # Not under pytest's 0700 tmp dirs: as root, PostgreSQL runs as postgres and must reach it.
     data_dir = Path(tempfile.mkdtemp(prefix="vanban-e2e-"))
     data_dir.chmod(0o755)
-    env = {"OTEL_METRICS_EXPORTER": "none", "VANBAN_LOG_LEVEL": "INFO"}
+    env = {
+        "OTEL_METRICS_EXPORTER": "none",
+        "VANBAN_LOG_LEVEL": "INFO",
+        # A short lockout window, so the lockout test can also watch the lock lift.
+        "VANBAN_GATEWAY_LOCKOUT_WINDOW_SECONDS": "10",
+    }
     if otlp is not None:
         env.update(
             {

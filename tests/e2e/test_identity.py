@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.e2e.support import PASSWORD, Gateway
+from tests.e2e.support import PASSWORD, Gateway, eventually
 from vanban.gateway.auth import AccessTokens, load_or_create_access_key
 from vanban.launcher.platform import Platform
 from vanban.platform.caller import Caller
@@ -78,6 +78,10 @@ def test_ten_wrong_passwords_lock_the_account(gateway: Gateway) -> None:
     assert locked.json()["code"] == "ACCOUNT_LOCKED"
     # Another account is not affected.
     assert sign_in(gateway, "vanthu").status_code == 200
+    # The lock lifts once the failures age out of the window (10 s in these tests, 15 min by
+    # default), and a successful sign-in clears the count.
+    assert eventually(lambda: sign_in(gateway, "truongphong").status_code == 200, timeout=30)
+    assert sign_in(gateway, "truongphong", "sai-mat-khau").json()["code"] == "BAD_CREDENTIALS"
 
 
 def test_an_expired_access_token_is_refused(platform: Platform, gateway: Gateway) -> None:
