@@ -7,7 +7,7 @@ import sys
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from vanban.directory.adapters.db.tables import people, platform_tables
+from vanban.directory.adapters.db.tables import people, platform_tables, units
 from vanban.directory.adapters.password import Argon2PasswordHasher
 from vanban.directory.bootstrap import run_bootstrap
 from vanban.directory.domain.model import Agency
@@ -23,6 +23,13 @@ async def _snapshot(url: str) -> dict[str, object]:
                     select(people.c.username, people.c.password_hash, people.c.roles)
                 )
             ).all()
+            tree = (
+                await connection.execute(
+                    select(units.c.code, units.c.parent_code, people.c.username)
+                    .outerjoin(people, people.c.id == units.c.head_person_id)
+                    .order_by(units.c.code)
+                )
+            ).all()
             outbox = (
                 await connection.execute(
                     select(platform_tables.outbox.c.subject, func.count()).group_by(
@@ -33,7 +40,12 @@ async def _snapshot(url: str) -> dict[str, object]:
             audit = (
                 await connection.execute(select(func.count()).select_from(platform_tables.audit))
             ).scalar_one()
-        return {"people": sorted(rows), "outbox": dict(outbox), "audit": audit}
+        return {
+            "people": sorted(rows),
+            "units": [tuple(row) for row in tree],
+            "outbox": dict(outbox),
+            "audit": audit,
+        }
     finally:
         await engine.dispose()
 
@@ -44,9 +56,21 @@ async def test_bootstrap_twice_changes_nothing(
     url = make_database("directory_bootstrap")
     first = await run_bootstrap(database_url=url, agency=agency, demo_password=demo_password)
     assert first.agency_created
-    assert set(first.people_created) == {"vanthu", "lanhdao", "truongphong", "chuyenvien"}
+    assert set(first.people_created) == {
+        "vanthu",
+        "lanhdao",
+        "truongphong",
+        "chuyenvien",
+        "quantri",
+    }
+    assert first.units_created == ("VP", "PTH")
     before = await _snapshot(url)
-    assert before["outbox"] == {"vanban.directory.person.upserted": 4}
+    assert before["outbox"] == {
+        "vanban.directory.person.upserted": 5,
+        "vanban.directory.unit.upserted": 2,
+    }
+    # Văn phòng, headed by truongphong, with Phòng Tổng hợp inside it.
+    assert before["units"] == [("PTH", "VP", None), ("VP", None, "truongphong")]
 
     second = await run_bootstrap(database_url=url, agency=agency, demo_password=demo_password)
 
@@ -109,8 +133,30 @@ async def test_the_bootstrap_command_runs_twice_from_the_command_line(
     assert [row[0] for row in snapshot["people"]] == [  # type: ignore[attr-defined]
         "chuyenvien",
         "lanhdao",
+        "quantri",
         "truongphong",
         "vanthu",
     ]
-    assert snapshot["outbox"] == {"vanban.directory.person.upserted": 4}
+    assert snapshot["outbox"] == {
+        "vanban.directory.person.upserted": 5,
+        "vanban.directory.unit.upserted": 2,
+    }
     assert demo_password.encode() not in stderr
+
+
+async def test_a_directory_from_before_units_gets_its_tree_on_the_next_bootstrap(
+    make_database: DatabaseFactory, agency: Agency, demo_password: str
+) -> None:
+    url = make_database("directory_upgrade")
+    await run_bootstrap(database_url=url, agency=agency, demo_password=demo_password)
+    engine = create_async_engine(url)
+    try:
+        # What a directory bootstrapped before the units tree existed looks like.
+        async with engine.begin() as connection:
+            await connection.execute(units.delete().where(units.c.parent_code.is_not(None)))
+            await connection.execute(units.delete())
+        report = await run_bootstrap(database_url=url, agency=agency, demo_password=demo_password)
+    finally:
+        await engine.dispose()
+    assert report.units_created == ("VP", "PTH") and report.people_created == ()
+    assert (await _snapshot(url))["units"] == [("PTH", "VP", None), ("VP", None, "truongphong")]

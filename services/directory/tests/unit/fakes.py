@@ -131,14 +131,39 @@ class FakePeople:
         self.rows: dict[str, tuple[Person, str]] = {}
 
     async def add_if_absent(self, person: Person, *, password_hash: str) -> bool:
-        if any(p.username == person.username for p, _ in self.rows.values()):
+        if any(
+            p.username == person.username
+            or (person.email and p.email == person.email)
+            or (person.external_subject and p.external_subject == person.external_subject)
+            for p, _ in self.rows.values()
+        ):
             return False
         self.rows[person.id] = (person, password_hash)
         return True
 
-    async def get(self, person_id: str) -> Person | None:
+    async def update(self, person: Person) -> None:
+        _, password_hash = self.rows[person.id]
+        self.rows[person.id] = (person, password_hash)
+
+    async def get(self, person_id: str, *, lock: bool = False) -> Person | None:
         row = self.rows.get(person_id)
         return row[0] if row else None
+
+    async def get_by_email(self, email: str) -> Person | None:
+        return next((p for p, _ in self.rows.values() if p.email == email), None)
+
+    async def get_by_external_subject(self, subject: str) -> Person | None:
+        return next((p for p, _ in self.rows.values() if p.external_subject == subject), None)
+
+    async def count_active_admins(self) -> int:
+        return sum(1 for p, _ in self.rows.values() if p.active and Role.ADMIN in p.roles)
+
+    async def set_password(self, person_id: str, *, password_hash: str, must_change: bool) -> None:
+        person, _ = self.rows[person_id]
+        self.rows[person_id] = (replace(person, password_must_change=must_change), password_hash)
+
+    def password_hash(self, person_id: str) -> str:
+        return self.rows[person_id][1]
 
     async def get_by_username(self, username: str) -> Person | None:
         found = await self.credentials(username)

@@ -11,8 +11,10 @@ from services.directory.tests.unit.fakes import (
     make_draft,
 )
 from vanban.directory.domain import service
-from vanban.directory.domain.events import PersonUpserted
+from vanban.directory.domain.events import PersonUpserted, UnitUpserted
 from vanban.directory.domain.model import Agency, Clearance, Role
+from vanban.directory.domain.service import UnitSeed
+from vanban.directory.domain.unit import Unit
 from vanban.platform.errors import (
     ErrorCode,
     FailedPreconditionError,
@@ -39,29 +41,34 @@ PEOPLE = (
 )
 
 
+UNITS = (UnitSeed(unit=Unit(code="VP", name="Văn phòng"), head_username="vanthu"),)
+
+
 async def bootstrapped() -> tuple[FakeTransaction, FakeHasher]:
     tx, hasher = FakeTransaction(), FakeHasher()
     await service.bootstrap(
-        tx=tx, hasher=hasher, agency=AGENCY, people=PEOPLE, password=PASSWORD, now=NOW
+        tx=tx, hasher=hasher, agency=AGENCY, people=PEOPLE, units=UNITS, password=PASSWORD, now=NOW
     )
     return tx, hasher
 
 
-async def test_bootstrap_creates_agency_and_people_with_one_event_each() -> None:
+async def test_bootstrap_creates_agency_units_and_people_with_one_event_each() -> None:
     tx, hasher = FakeTransaction(), FakeHasher()
     report = await service.bootstrap(
-        tx=tx, hasher=hasher, agency=AGENCY, people=PEOPLE, password=PASSWORD, now=NOW
+        tx=tx, hasher=hasher, agency=AGENCY, people=PEOPLE, units=UNITS, password=PASSWORD, now=NOW
     )
     assert report.agency_created
+    assert report.units_created == ("VP",)
     assert report.people_created == ("vanthu", "lanhdao", "chuyenvien")
     assert tx.agency.value == AGENCY
-    assert all(isinstance(e, PersonUpserted) for e in tx.events)
-    assert sorted(e.person.username for e in tx.events) == [  # type: ignore[union-attr]
-        "chuyenvien",
-        "lanhdao",
-        "vanthu",
-    ]
-    assert {a["action"] for a in tx.audits} == {"agency.create", "person.create"}
+    people = [e.person.username for e in tx.events if isinstance(e, PersonUpserted)]
+    assert sorted(people) == ["chuyenvien", "lanhdao", "vanthu"]
+    # The unit is published once, with the head it got after the people were created.
+    [unit_event] = [e for e in tx.events if isinstance(e, UnitUpserted)]
+    vanthu = await tx.people.get_by_username("vanthu")
+    assert vanthu is not None and unit_event.unit.head_person_id == vanthu.id
+    assert tx.units.rows["VP"].head_person_id == vanthu.id
+    assert {a["action"] for a in tx.audits} == {"agency.create", "unit.create", "person.create"}
     # No audit entry carries the password or its hash.
     assert PASSWORD not in repr(tx.audits) and "h:" not in repr(tx.audits)
 
@@ -74,7 +81,7 @@ async def test_bootstrap_again_changes_nothing_and_keeps_a_changed_password() ->
     events, audits = len(tx.events), len(tx.audits)
 
     report = await service.bootstrap(
-        tx=tx, hasher=hasher, agency=AGENCY, people=PEOPLE, password=PASSWORD, now=NOW
+        tx=tx, hasher=hasher, agency=AGENCY, people=PEOPLE, units=UNITS, password=PASSWORD, now=NOW
     )
 
     assert not report.agency_created
@@ -117,6 +124,16 @@ async def test_bootstrap_rejects_a_short_password_and_bad_fields_before_writing(
         )
     assert {v.field for v in raised.value.violations} == {"username", "full_name", "roles"}
     assert tx.agency.value is None and tx.commits == 0
+
+
+async def test_bootstrap_refuses_people_in_units_it_does_not_have() -> None:
+    tx, hasher = FakeTransaction(), FakeHasher()
+    with pytest.raises(InvalidArgumentError) as raised:
+        await service.bootstrap(
+            tx=tx, hasher=hasher, agency=AGENCY, people=PEOPLE, password=PASSWORD, now=NOW
+        )
+    assert raised.value.reason == "UNKNOWN_UNIT"
+    assert tx.commits == 0
 
 
 async def test_authenticate_returns_the_person_and_the_agency() -> None:

@@ -1,4 +1,4 @@
-"""`python -m vanban.directory bootstrap`: the agency and its demo people, created once.
+"""`python -m vanban.directory bootstrap`: the agency, its demo units and people, created once.
 
 The launcher runs it before the first start; running it again changes nothing. The demo
 password comes from `--demo-password` or `VANBAN_DIRECTORY_DEMO_PASSWORD`, never from code.
@@ -23,6 +23,8 @@ from vanban.directory.app import MIGRATIONS
 from vanban.directory.domain import service
 from vanban.directory.domain.model import Agency, Clearance, PersonDraft, Role
 from vanban.directory.domain.ports import PasswordHasher
+from vanban.directory.domain.service import UnitSeed
+from vanban.directory.domain.unit import Unit
 from vanban.platform.db import UnitOfWork, create_engine, session_factory
 from vanban.platform.errors import DomainError
 from vanban.platform.log import configure_logging
@@ -33,6 +35,17 @@ log = logging.getLogger(__name__)
 
 ACTOR = "system:bootstrap"
 DEMO_UNIT = "VP"  # Văn phòng
+
+# A small real tree: the office, with the general affairs division inside it.
+DEMO_UNITS = (
+    UnitSeed(
+        unit=Unit(code=DEMO_UNIT, name="Văn phòng", abbreviation="VP"),
+        head_username="truongphong",
+    ),
+    UnitSeed(
+        unit=Unit(code="PTH", name="Phòng Tổng hợp", abbreviation="TH", parent_code=DEMO_UNIT)
+    ),
+)
 
 # The demo agency's people, one per role the first flows need; all share the demo password.
 DEMO_PEOPLE = (
@@ -67,6 +80,14 @@ DEMO_PEOPLE = (
         unit_codes=(DEMO_UNIT,),
         clearance=Clearance.NONE,
     ),
+    PersonDraft(
+        username="quantri",
+        full_name="Hoàng Văn Quản Trị",
+        position_title="Quản trị hệ thống",
+        roles=(Role.ADMIN,),
+        unit_codes=(DEMO_UNIT,),
+        clearance=Clearance.NONE,
+    ),
 )
 
 
@@ -84,9 +105,11 @@ async def run_bootstrap(
     agency: Agency,
     demo_password: str,
     people: Sequence[PersonDraft] = DEMO_PEOPLE,
+    units: Sequence[UnitSeed] = DEMO_UNITS,
     hasher: PasswordHasher | None = None,
 ) -> service.BootstrapReport:
-    """Migrates the database, then creates whatever of the agency and people is missing."""
+    """Migrates the database, then creates whatever of the agency, units and people is
+    missing."""
     await upgrade_async(database_url, MIGRATIONS)
     engine = create_engine(database_url, pool_size=1)
     try:
@@ -101,6 +124,7 @@ async def run_bootstrap(
                 hasher=hasher or Argon2PasswordHasher(),
                 agency=agency,
                 people=people,
+                units=units,
                 password=demo_password,
                 now=datetime.now(UTC),
             )
@@ -111,7 +135,7 @@ async def run_bootstrap(
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m vanban.directory bootstrap",
-        description="Create the agency and its demo people unless they exist.",
+        description="Create the agency, its demo units and people unless they exist.",
     )
     parser.add_argument("--agency-code", required=True, help="mã định danh, e.g. 000.00.00.H99")
     parser.add_argument("--agency-name", required=True)
@@ -157,6 +181,7 @@ def bootstrap_main(argv: Sequence[str]) -> int:
         "directory bootstrap finished",
         extra={
             "agency_created": report.agency_created,
+            "units_created": list(report.units_created),
             "people_created": list(report.people_created),
             "people_kept": list(report.people_kept),
         },

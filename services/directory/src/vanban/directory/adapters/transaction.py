@@ -24,6 +24,7 @@ AGENCY_UPDATED = subject("directory", "agency", "updated")
 UNIT_UPSERTED = subject("directory", "unit", "upserted")
 UNIT_DELETED = subject("directory", "unit", "deleted")
 PERSON_UPSERTED = subject("directory", "person", "upserted")
+PERSON_DEACTIVATED = subject("directory", "person", "deactivated")
 
 
 def _timestamp(value: datetime) -> Timestamp:
@@ -46,6 +47,10 @@ def event_message(event: events.DirectoryEvent) -> tuple[str, Message]:
             return UNIT_DELETED, events_pb2.UnitDeleted(unit=unit_to_pb(unit), occurred_at=at)
         case events.PersonUpserted(person=person):
             return PERSON_UPSERTED, events_pb2.PersonUpserted(
+                person=person_to_pb(person), occurred_at=at
+            )
+        case events.PersonDeactivated(person=person):
+            return PERSON_DEACTIVATED, events_pb2.PersonDeactivated(
                 person=person_to_pb(person), occurred_at=at
             )
     raise TypeError(f"no message for {type(event).__name__}")

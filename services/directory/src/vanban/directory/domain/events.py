@@ -34,4 +34,10 @@ class PersonUpserted:
     occurred_at: datetime
 
 
-DirectoryEvent = AgencyUpdated | UnitUpserted | UnitDeleted | PersonUpserted
+@dataclass(frozen=True, slots=True)
+class PersonDeactivated:
+    person: Person
+    occurred_at: datetime
+
+
+DirectoryEvent = AgencyUpdated | UnitUpserted | UnitDeleted | PersonUpserted | PersonDeactivated

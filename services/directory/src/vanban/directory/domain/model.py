@@ -40,6 +40,7 @@ ADDRESS_MAX = 500
 PHONE_MAX = 32
 EMAIL_MAX = 254
 WEBSITE_MAX = 255
+EXTERNAL_SUBJECT_MAX = 255
 USERNAME_MAX = 64
 FULL_NAME_MAX = 200
 POSITION_TITLE_MAX = 200
@@ -154,7 +155,12 @@ class AgencyChanges:
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """Cán bộ, công chức: a person of the agency who may sign in."""
+    """Cán bộ, công chức: a person of the agency who may sign in.
+
+    `external_subject` and `email` map the person to an identity at the agency's OIDC
+    provider; `password_must_change` marks a password set by someone else (an administrator,
+    an import) that its owner has to replace.
+    """
 
     id: str
     username: str
@@ -165,14 +171,43 @@ class Person:
     clearance: Clearance
     active: bool
     created_at: datetime
+    email: str | None = None
+    external_subject: str | None = None
+    password_must_change: bool = False
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles
 
+    def draft(self) -> PersonDraft:
+        """The person's editable fields, as an administrator would enter them."""
+        return PersonDraft(
+            username=self.username,
+            full_name=self.full_name,
+            position_title=self.position_title,
+            roles=self.roles,
+            unit_codes=self.unit_codes,
+            clearance=self.clearance,
+            email=self.email,
+            external_subject=self.external_subject,
+        )
+
+    def with_draft(self, draft: PersonDraft) -> Person:
+        return replace(
+            self,
+            username=draft.username,
+            full_name=draft.full_name,
+            position_title=draft.position_title,
+            roles=frozenset(draft.roles),
+            unit_codes=tuple(draft.unit_codes),
+            clearance=draft.clearance,
+            email=draft.email,
+            external_subject=draft.external_subject,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class PersonDraft:
-    """What an administrator (or the bootstrap) enters for a new person."""
+    """What an administrator (or the bootstrap, or an import) enters for a person."""
 
     username: str
     full_name: str
@@ -180,6 +215,8 @@ class PersonDraft:
     roles: Iterable[Role]
     unit_codes: Iterable[str] = ()
     clearance: Clearance = Clearance.NONE
+    email: str | None = None
+    external_subject: str | None = None
 
     def validated(self) -> PersonDraft:
         """Normalises the fields and checks every one; raises one error naming all problems."""
@@ -190,23 +227,70 @@ class PersonDraft:
             roles=frozenset(self.roles),
             unit_codes=tuple(dict.fromkeys(code.strip() for code in self.unit_codes)),
             clearance=self.clearance,
+            email=normalize_email(self.email),
+            external_subject=(self.external_subject or "").strip() or None,
         )
         problems: dict[str, str] = {}
         check_text(problems, "username", draft.username, USERNAME_MAX)
         if "username" not in problems and not _USERNAME_RE.match(draft.username):
             problems["username"] = "may hold only a-z, 0-9, '.', '_' and '-'"
         check_text(problems, "full_name", draft.full_name, FULL_NAME_MAX)
-        if len(draft.position_title) > POSITION_TITLE_MAX:
-            problems["position_title"] = f"must be at most {POSITION_TITLE_MAX} characters"
+        check_optional_text(problems, "position_title", draft.position_title, POSITION_TITLE_MAX)
         if not draft.roles:
             problems["roles"] = "at least one role is required"
         for code in draft.unit_codes:
-            if not code or len(code) > UNIT_CODE_MAX or not _UNIT_CODE_RE.match(code):
+            if not is_unit_code(code):
                 problems["unit_codes"] = f"{code!r} is not a unit code such as VP"
                 break
+        check_optional_text(
+            problems, "email", draft.email or "", EMAIL_MAX, _EMAIL_RE, "an e-mail address"
+        )
+        check_optional_text(
+            problems, "external_subject", draft.external_subject or "", EXTERNAL_SUBJECT_MAX
+        )
         if problems:
             raise invalid_fields(problems, reason="INVALID_PERSON")
         return draft
+
+
+@dataclass(frozen=True, slots=True)
+class PersonChanges:
+    """What an administrator changes in a person; None leaves a field as it is.
+
+    An empty `email` or `external_subject` removes it. `active=False` deactivates the person,
+    `active=True` brings a deactivated person back.
+    """
+
+    username: str | None = None
+    full_name: str | None = None
+    position_title: str | None = None
+    roles: Iterable[Role] | None = None
+    unit_codes: Iterable[str] | None = None
+    clearance: Clearance | None = None
+    email: str | None = None
+    external_subject: str | None = None
+    active: bool | None = None
+
+    def applied_to(self, person: Person) -> Person:
+        draft = person.draft()
+        values = {
+            name: getattr(self, name)
+            for name in (
+                "username",
+                "full_name",
+                "position_title",
+                "roles",
+                "unit_codes",
+                "clearance",
+                "email",
+                "external_subject",
+            )
+            if getattr(self, name) is not None
+        }
+        changed = person.with_draft(replace(draft, **values).validated())
+        if self.active is not None:
+            changed = replace(changed, active=self.active)
+        return changed
 
 
 def check_new_password(password: str) -> None:

@@ -78,11 +78,22 @@ class UnitRepository(Protocol):
 
 class PeopleRepository(Protocol):
     async def add_if_absent(self, person: Person, *, password_hash: str) -> bool:
-        """Adds `person` unless the username is taken; True when it was added."""
+        """Adds `person` unless its username, e-mail or external subject is taken; True when
+        it was added."""
 
-    async def get(self, person_id: str) -> Person | None: ...
+    async def update(self, person: Person) -> None:
+        """Stores every field of `person` but its password; raises AlreadyExistsError when the
+        username, e-mail or external subject has been taken meanwhile."""
+
+    async def get(self, person_id: str, *, lock: bool = False) -> Person | None: ...
 
     async def get_by_username(self, username: str) -> Person | None: ...
+
+    async def get_by_email(self, email: str) -> Person | None: ...
+
+    async def get_by_external_subject(self, subject: str) -> Person | None: ...
+
+    async def count_active_admins(self) -> int: ...
 
     async def get_many(self, person_ids: Iterable[str]) -> dict[str, Person]:
         """The people among `person_ids` that exist, by id."""
@@ -94,7 +105,11 @@ class PeopleRepository(Protocol):
 
     async def credentials(self, username: str) -> Credentials | None: ...
 
-    async def set_password_hash(self, person_id: str, password_hash: str) -> None: ...
+    async def set_password_hash(self, person_id: str, password_hash: str) -> None:
+        """Replaces the hash of the same password (a rehash); the must-change mark stays."""
+
+    async def set_password(self, person_id: str, *, password_hash: str, must_change: bool) -> None:
+        """Sets a new password, and whether its owner must replace it at next sign-in."""
 
     async def list_active(
         self, *, role: Role | None, after_username: str | None, limit: int

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from vanban.directory.domain.events import PersonUpserted
+from vanban.directory.domain.events import PersonUpserted, UnitUpserted
 from vanban.directory.domain.model import (
     PASSWORD_MAX,
     Agency,
@@ -17,13 +17,16 @@ from vanban.directory.domain.model import (
     check_new_password,
     normalize_username,
 )
+from vanban.directory.domain.organisation_service import agency_summary, unit_summary
 from vanban.directory.domain.paging import (
     PeoplePage,
     decode_people_page,
     encode_people_page,
     page_size,
 )
+from vanban.directory.domain.person_service import check_units_exist, person_summary
 from vanban.directory.domain.ports import PasswordHasher, Transaction
+from vanban.directory.domain.unit import Unit
 from vanban.platform.errors import (
     FailedPreconditionError,
     NotFoundError,
@@ -109,10 +112,19 @@ async def list_people(
 
 
 @dataclass(frozen=True, slots=True)
+class UnitSeed:
+    """A unit the bootstrap creates, with its head named by username."""
+
+    unit: Unit
+    head_username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BootstrapReport:
     agency_created: bool
     people_created: tuple[str, ...]
     people_kept: tuple[str, ...]
+    units_created: tuple[str, ...] = ()
 
 
 async def bootstrap(
@@ -123,13 +135,17 @@ async def bootstrap(
     people: Sequence[PersonDraft],
     password: str,
     now: datetime,
+    units: Sequence[UnitSeed] = (),
 ) -> BootstrapReport:
-    """Creates the agency and its first people unless they already exist.
+    """Creates the agency, its first units and its first people unless they already exist.
 
-    Running it again changes nothing: an existing agency or account is left exactly as it is,
-    so a password its owner has changed is never reset to the initial one.
+    Running it again changes nothing: an existing agency, unit or account is left exactly as
+    it is, so a password its owner has changed is never reset to the initial one. Units come
+    before people (memberships must name existing units); a unit created now gets its head
+    once the people exist.
     """
     wanted = agency.validated()
+    seeds = [replace(seed, unit=seed.unit.validated()) for seed in units]
     drafts = [draft.validated() for draft in people]
     check_new_password(password)
     existing = await tx.agency.get()
@@ -142,10 +158,14 @@ async def bootstrap(
     if existing is None:
         await tx.agency.add(wanted)
         tx.audit(
-            action="agency.create",
-            resource=f"agencies/{wanted.code}",
-            after={"code": wanted.code, "name": wanted.name, "abbreviation": wanted.abbreviation},
+            action="agency.create", resource=f"agencies/{wanted.code}", after=agency_summary(wanted)
         )
+    await tx.units.lock_tree(shared=True)
+    new_units: list[UnitSeed] = []
+    for seed in seeds:
+        headless = replace(seed.unit, head_person_id=None, deputy_person_ids=())
+        if await tx.units.add_if_absent(headless):
+            new_units.append(replace(seed, unit=headless))
     created: list[str] = []
     kept: list[str] = []
     for draft in drafts:
@@ -153,19 +173,32 @@ async def bootstrap(
             created.append(draft.username)
         else:
             kept.append(draft.username)
+    for seed in new_units:
+        unit = seed.unit
+        head = await tx.people.get_by_username(seed.head_username) if seed.head_username else None
+        if head is not None:
+            unit = replace(unit, head_person_id=head.id)
+            await tx.units.update(unit)
+        tx.record(UnitUpserted(unit=unit, occurred_at=now))
+        tx.audit(action="unit.create", resource=f"units/{unit.code}", after=unit_summary(unit))
     await tx.commit()
     return BootstrapReport(
-        agency_created=existing is None, people_created=tuple(created), people_kept=tuple(kept)
+        agency_created=existing is None,
+        people_created=tuple(created),
+        people_kept=tuple(kept),
+        units_created=tuple(seed.unit.code for seed in new_units),
     )
 
 
 async def create_person(
     *, tx: Transaction, hasher: PasswordHasher, draft: PersonDraft, password: str, now: datetime
 ) -> bool:
-    """Adds a person unless the username is taken; True when added. The caller commits."""
+    """Adds a person unless the username is taken; True when added. The caller commits and
+    holds the tree lock."""
     clean = draft.validated()
     if await tx.people.get_by_username(clean.username) is not None:
         return False
+    await check_units_exist(tx, clean.unit_codes)
     person = Person(
         id=str(uuid.uuid4()),
         username=clean.username,
@@ -176,6 +209,8 @@ async def create_person(
         clearance=clean.clearance,
         active=True,
         created_at=now,
+        email=clean.email,
+        external_subject=clean.external_subject,
     )
     # Another bootstrap may have added the same username since the look-up: that one wins.
     if not await tx.people.add_if_absent(person, password_hash=await hasher.hash(password)):
@@ -183,16 +218,3 @@ async def create_person(
     tx.record(PersonUpserted(person=person, occurred_at=now))
     tx.audit(action="person.create", resource=f"people/{person.id}", after=person_summary(person))
     return True
-
-
-def person_summary(person: Person) -> dict[str, object]:
-    """The audited view of a person (never the password hash)."""
-    return {
-        "username": person.username,
-        "full_name": person.full_name,
-        "position_title": person.position_title,
-        "roles": sorted(role.value for role in person.roles),
-        "unit_codes": list(person.unit_codes),
-        "clearance": person.clearance.value,
-        "active": person.active,
-    }

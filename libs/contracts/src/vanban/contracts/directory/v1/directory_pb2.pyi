@@ -77,7 +77,7 @@ class Unit(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., abbreviation: _Optional[str] = ..., parent_code: _Optional[str] = ..., head_person_id: _Optional[str] = ..., deputy_person_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Person(_message.Message):
-    __slots__ = ("id", "username", "full_name", "position_title", "roles", "unit_codes", "clearance", "active")
+    __slots__ = ("id", "username", "full_name", "position_title", "roles", "unit_codes", "clearance", "active", "external_subject", "email", "password_must_change")
     ID_FIELD_NUMBER: _ClassVar[int]
     USERNAME_FIELD_NUMBER: _ClassVar[int]
     FULL_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -86,6 +86,9 @@ class Person(_message.Message):
     UNIT_CODES_FIELD_NUMBER: _ClassVar[int]
     CLEARANCE_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_MUST_CHANGE_FIELD_NUMBER: _ClassVar[int]
     id: str
     username: str
     full_name: str
@@ -94,7 +97,10 @@ class Person(_message.Message):
     unit_codes: _containers.RepeatedScalarFieldContainer[str]
     clearance: Clearance
     active: bool
-    def __init__(self, id: _Optional[str] = ..., username: _Optional[str] = ..., full_name: _Optional[str] = ..., position_title: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[Role, str]]] = ..., unit_codes: _Optional[_Iterable[str]] = ..., clearance: _Optional[_Union[Clearance, str]] = ..., active: _Optional[bool] = ...) -> None: ...
+    external_subject: str
+    email: str
+    password_must_change: bool
+    def __init__(self, id: _Optional[str] = ..., username: _Optional[str] = ..., full_name: _Optional[str] = ..., position_title: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[Role, str]]] = ..., unit_codes: _Optional[_Iterable[str]] = ..., clearance: _Optional[_Union[Clearance, str]] = ..., active: _Optional[bool] = ..., external_subject: _Optional[str] = ..., email: _Optional[str] = ..., password_must_change: _Optional[bool] = ...) -> None: ...
 
 class AuthenticateRequest(_message.Message):
     __slots__ = ("username", "password")
@@ -223,3 +229,77 @@ class DeleteUnitRequest(_message.Message):
 class DeleteUnitResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class CreatePersonRequest(_message.Message):
+    __slots__ = ("person", "password", "password_must_change")
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_MUST_CHANGE_FIELD_NUMBER: _ClassVar[int]
+    person: Person
+    password: str
+    password_must_change: bool
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ..., password: _Optional[str] = ..., password_must_change: _Optional[bool] = ...) -> None: ...
+
+class CreatePersonResponse(_message.Message):
+    __slots__ = ("person",)
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    person: Person
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ...) -> None: ...
+
+class UpdatePersonRequest(_message.Message):
+    __slots__ = ("person", "update_mask")
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    person: Person
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdatePersonResponse(_message.Message):
+    __slots__ = ("person",)
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    person: Person
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ...) -> None: ...
+
+class SetPasswordRequest(_message.Message):
+    __slots__ = ("person_id", "password", "must_change")
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    MUST_CHANGE_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    password: str
+    must_change: bool
+    def __init__(self, person_id: _Optional[str] = ..., password: _Optional[str] = ..., must_change: _Optional[bool] = ...) -> None: ...
+
+class SetPasswordResponse(_message.Message):
+    __slots__ = ("person",)
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    person: Person
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ...) -> None: ...
+
+class DeactivatePersonRequest(_message.Message):
+    __slots__ = ("person_id",)
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    def __init__(self, person_id: _Optional[str] = ...) -> None: ...
+
+class DeactivatePersonResponse(_message.Message):
+    __slots__ = ("person",)
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    person: Person
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ...) -> None: ...
+
+class FindPersonRequest(_message.Message):
+    __slots__ = ("username", "external_subject", "email")
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    external_subject: str
+    email: str
+    def __init__(self, username: _Optional[str] = ..., external_subject: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
+
+class FindPersonResponse(_message.Message):
+    __slots__ = ("person",)
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    person: Person
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ...) -> None: ...

@@ -85,6 +85,31 @@ class DirectoryServiceStub:
                 request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.DeleteUnitRequest.SerializeToString,
                 response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.DeleteUnitResponse.FromString,
                 _registered_method=True)
+        self.CreatePerson = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/CreatePerson',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.CreatePersonRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.CreatePersonResponse.FromString,
+                _registered_method=True)
+        self.UpdatePerson = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/UpdatePerson',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.UpdatePersonRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.UpdatePersonResponse.FromString,
+                _registered_method=True)
+        self.SetPassword = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/SetPassword',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetPasswordRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetPasswordResponse.FromString,
+                _registered_method=True)
+        self.DeactivatePerson = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/DeactivatePerson',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.DeactivatePersonRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.DeactivatePersonResponse.FromString,
+                _registered_method=True)
+        self.FindPerson = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/FindPerson',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonResponse.FromString,
+                _registered_method=True)
 
 
 class DirectoryServiceServicer:
@@ -157,6 +182,39 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreatePerson(self, request, context):
+        """People administration (administrators).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePerson(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetPassword(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeactivatePerson(self, request, context):
+        """The person can no longer sign in; their history stays.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FindPerson(self, request, context):
+        """Finds a person by one identifier (service callers only), e.g. to map an OIDC identity.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -209,6 +267,31 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.DeleteUnit,
                     request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.DeleteUnitRequest.FromString,
                     response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.DeleteUnitResponse.SerializeToString,
+            ),
+            'CreatePerson': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePerson,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.CreatePersonRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.CreatePersonResponse.SerializeToString,
+            ),
+            'UpdatePerson': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePerson,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.UpdatePersonRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.UpdatePersonResponse.SerializeToString,
+            ),
+            'SetPassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPassword,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetPasswordRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetPasswordResponse.SerializeToString,
+            ),
+            'DeactivatePerson': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeactivatePerson,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.DeactivatePersonRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.DeactivatePersonResponse.SerializeToString,
+            ),
+            'FindPerson': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindPerson,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -482,6 +565,141 @@ class DirectoryService:
             '/vanban.directory.v1.DirectoryService/DeleteUnit',
             vanban_dot_directory_dot_v1_dot_directory__pb2.DeleteUnitRequest.SerializeToString,
             vanban_dot_directory_dot_v1_dot_directory__pb2.DeleteUnitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePerson(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/CreatePerson',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.CreatePersonRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.CreatePersonResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePerson(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/UpdatePerson',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.UpdatePersonRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.UpdatePersonResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/SetPassword',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.SetPasswordRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.SetPasswordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeactivatePerson(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/DeactivatePerson',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.DeactivatePersonRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.DeactivatePersonResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindPerson(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/FindPerson',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonResponse.FromString,
             options,
             channel_credentials,
             insecure,

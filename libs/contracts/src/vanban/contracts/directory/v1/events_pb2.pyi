@@ -40,3 +40,11 @@ class UnitDeleted(_message.Message):
     unit: _directory_pb2.Unit
     occurred_at: _timestamp_pb2.Timestamp
     def __init__(self, unit: _Optional[_Union[_directory_pb2.Unit, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class PersonDeactivated(_message.Message):
+    __slots__ = ("person", "occurred_at")
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    person: _directory_pb2.Person
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, person: _Optional[_Union[_directory_pb2.Person, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

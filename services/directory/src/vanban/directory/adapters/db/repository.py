@@ -5,12 +5,14 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.directory.adapters.db.tables import agency, people, units
 from vanban.directory.domain.model import Agency, Clearance, Person, Role
 from vanban.directory.domain.ports import Credentials
 from vanban.directory.domain.unit import Unit
+from vanban.platform.errors import AlreadyExistsError
 
 # pg_advisory_xact_lock key of the units tree ("VBUT").
 _TREE_LOCK = 0x56425554
@@ -25,6 +27,9 @@ _PERSON_COLUMNS = (
     people.c.clearance,
     people.c.active,
     people.c.created_at,
+    people.c.email,
+    people.c.external_subject,
+    people.c.password_must_change,
 )
 
 
@@ -39,7 +44,27 @@ def _person(row: Any) -> Person:
         clearance=Clearance(row.clearance),
         active=row.active,
         created_at=row.created_at,
+        email=row.email,
+        external_subject=row.external_subject,
+        password_must_change=row.password_must_change,
     )
+
+
+def _person_values(person: Person) -> dict[str, object]:
+    return {
+        "id": person.id,
+        "username": person.username,
+        "full_name": person.full_name,
+        "position_title": person.position_title,
+        "roles": sorted(role.value for role in person.roles),
+        "unit_codes": list(person.unit_codes),
+        "clearance": person.clearance.value,
+        "active": person.active,
+        "created_at": person.created_at,
+        "email": person.email,
+        "external_subject": person.external_subject,
+        "password_must_change": person.password_must_change,
+    }
 
 
 class SqlAgencyRepository:
@@ -163,28 +188,61 @@ class SqlPeopleRepository:
     async def add_if_absent(self, person: Person, *, password_hash: str) -> bool:
         statement = (
             pg_insert(people)
-            .values(
-                id=person.id,
-                username=person.username,
-                full_name=person.full_name,
-                position_title=person.position_title,
-                password_hash=password_hash,
-                roles=sorted(role.value for role in person.roles),
-                unit_codes=list(person.unit_codes),
-                clearance=person.clearance.value,
-                active=person.active,
-                created_at=person.created_at,
-            )
-            .on_conflict_do_nothing(index_elements=[people.c.username])
+            .values(**_person_values(person), password_hash=password_hash)
+            # Any unique column: username, e-mail or external subject.
+            .on_conflict_do_nothing()
             .returning(people.c.id)
         )
         return (await self._session.execute(statement)).first() is not None
 
-    async def get(self, person_id: str) -> Person | None:
+    async def update(self, person: Person) -> None:
+        values = _person_values(person)
+        del values["id"], values["created_at"]
+        try:
+            await self._session.execute(
+                update(people).where(people.c.id == person.id).values(**values)
+            )
+        except IntegrityError:
+            raise AlreadyExistsError(
+                "the username, e-mail or external subject was taken meanwhile",
+                reason="PERSON_EXISTS",
+            ) from None
+
+    async def get(self, person_id: str, *, lock: bool = False) -> Person | None:
+        query = select(*_PERSON_COLUMNS).where(people.c.id == person_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).first()
+        return _person(row) if row else None
+
+    async def get_by_email(self, email: str) -> Person | None:
         row = (
-            await self._session.execute(select(*_PERSON_COLUMNS).where(people.c.id == person_id))
+            await self._session.execute(select(*_PERSON_COLUMNS).where(people.c.email == email))
         ).first()
         return _person(row) if row else None
+
+    async def get_by_external_subject(self, subject: str) -> Person | None:
+        row = (
+            await self._session.execute(
+                select(*_PERSON_COLUMNS).where(people.c.external_subject == subject)
+            )
+        ).first()
+        return _person(row) if row else None
+
+    async def count_active_admins(self) -> int:
+        count = await self._session.execute(
+            select(func.count()).where(
+                people.c.active.is_(True), people.c.roles.contains([Role.ADMIN.value])
+            )
+        )
+        return int(count.scalar_one())
+
+    async def set_password(self, person_id: str, *, password_hash: str, must_change: bool) -> None:
+        await self._session.execute(
+            update(people)
+            .where(people.c.id == person_id)
+            .values(password_hash=password_hash, password_must_change=must_change)
+        )
 
     async def get_by_username(self, username: str) -> Person | None:
         row = (

@@ -36,6 +36,10 @@ people = Table(
     Column("clearance", String(16), nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Lower-case; each identifies at most one person (NULLs do not collide).
+    Column("email", String(254), nullable=True, unique=True),
+    Column("external_subject", String(255), nullable=True, unique=True),
+    Column("password_must_change", Boolean, nullable=False, server_default=text("false")),
 )
 
 # The units tree. A parent cannot be deleted while a child refers to it (RESTRICT); loops are

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from vanban.contracts.directory.v1 import directory_pb2 as pb
-from vanban.directory.domain.model import Agency, AgencyChanges, Clearance, Person, Role
+from vanban.directory.domain.model import (
+    Agency,
+    AgencyChanges,
+    Clearance,
+    Person,
+    PersonChanges,
+    PersonDraft,
+    Role,
+)
 from vanban.directory.domain.unit import Unit, UnitChanges
 from vanban.platform.errors import invalid_fields
 
 AGENCY_FIELDS = ("code", "name", "abbreviation", "address", "phone", "email", "website")
 UNIT_FIELDS = ("name", "abbreviation", "parent_code", "head_person_id", "deputy_person_ids")
+PERSON_FIELDS = (
+    "username",
+    "full_name",
+    "position_title",
+    "roles",
+    "unit_codes",
+    "clearance",
+    "email",
+    "external_subject",
+    "active",
+)
 
 ROLE_TO_PB = {
     Role.CLERK: pb.ROLE_CLERK,
@@ -31,6 +50,26 @@ CLEARANCE_TO_PB = {
     Clearance.SECRET: pb.CLEARANCE_SECRET,
     Clearance.TOP_SECRET: pb.CLEARANCE_TOP_SECRET,
 }
+# An unspecified clearance is the lowest: nobody is cleared by omission.
+CLEARANCE_FROM_PB = {pb.CLEARANCE_UNSPECIFIED: Clearance.NONE} | {
+    v: k for k, v in CLEARANCE_TO_PB.items()
+}
+
+
+def roles_from_pb(values: Iterable[int]) -> frozenset[Role]:
+    try:
+        return frozenset(ROLE_FROM_PB[value] for value in values)  # type: ignore[index]
+    except KeyError:
+        raise invalid_fields({"roles": "holds an unknown role"}, reason="INVALID_ROLE") from None
+
+
+def clearance_from_pb(value: int) -> Clearance:
+    try:
+        return CLEARANCE_FROM_PB[value]  # type: ignore[index]
+    except KeyError:
+        raise invalid_fields(
+            {"clearance": "unknown clearance"}, reason="INVALID_CLEARANCE"
+        ) from None
 
 
 def role_filter(value: int) -> Role | None:
@@ -42,9 +81,12 @@ def role_filter(value: int) -> Role | None:
         raise invalid_fields({"role": "unknown role"}, reason="INVALID_ROLE") from None
 
 
-def mask_paths(mask: FieldMask, allowed: Collection[str]) -> set[str]:
-    """The fields an update touches: those in the mask, or all of them when it is empty."""
-    paths = set(mask.paths) or set(allowed)
+def mask_paths(
+    mask: FieldMask, allowed: Collection[str], *, default: Collection[str] | None = None
+) -> set[str]:
+    """The fields an update touches: those in the mask, or when it is empty `default` (all
+    the allowed ones unless given)."""
+    paths = set(mask.paths) or set(allowed if default is None else default)
     unknown = sorted(paths - set(allowed))
     if unknown:
         raise invalid_fields(
@@ -111,4 +153,37 @@ def person_to_pb(person: Person) -> pb.Person:
         unit_codes=list(person.unit_codes),
         clearance=CLEARANCE_TO_PB[person.clearance],
         active=person.active,
+        external_subject=person.external_subject or "",
+        email=person.email or "",
+        password_must_change=person.password_must_change,
     )
+
+
+def person_draft(person: pb.Person) -> PersonDraft:
+    return PersonDraft(
+        username=person.username,
+        full_name=person.full_name,
+        position_title=person.position_title,
+        roles=roles_from_pb(person.roles),
+        unit_codes=tuple(person.unit_codes),
+        clearance=clearance_from_pb(person.clearance),
+        email=person.email or None,
+        external_subject=person.external_subject or None,
+    )
+
+
+def person_changes(person: pb.Person, mask: FieldMask) -> PersonChanges:
+    # A whole-person replacement never deactivates by omission: `active` must be named.
+    paths = mask_paths(mask, PERSON_FIELDS, default=PERSON_FIELDS[:-1])
+    values: dict[str, object] = {
+        name: getattr(person, name)
+        for name in paths
+        if name not in ("roles", "unit_codes", "clearance")
+    }
+    if "roles" in paths:
+        values["roles"] = roles_from_pb(person.roles)
+    if "unit_codes" in paths:
+        values["unit_codes"] = tuple(person.unit_codes)
+    if "clearance" in paths:
+        values["clearance"] = clearance_from_pb(person.clearance)
+    return PersonChanges(**values)  # type: ignore[arg-type]

@@ -11,6 +11,8 @@ from vanban.contracts.directory.v1 import directory_pb2_grpc
 from vanban.directory.adapters.grpc.convert import (
     agency_changes,
     agency_to_pb,
+    person_changes,
+    person_draft,
     person_to_pb,
     role_filter,
     unit_changes,
@@ -18,7 +20,7 @@ from vanban.directory.adapters.grpc.convert import (
     unit_to_pb,
 )
 from vanban.directory.adapters.transaction import DirectoryTransaction
-from vanban.directory.domain import organisation_service, service
+from vanban.directory.domain import organisation_service, person_service, service
 from vanban.directory.domain.ports import PasswordHasher
 from vanban.platform.caller import Caller, current_caller
 from vanban.platform.db import UnitOfWork
@@ -139,3 +141,75 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
                 tx=tx, caller=caller, code=request.code, now=datetime.now(UTC)
             )
         return pb.DeleteUnitResponse()
+
+    async def CreatePerson(
+        self, request: pb.CreatePersonRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreatePersonResponse:
+        caller = current_caller()
+        draft = person_draft(request.person)
+        async with self._transaction(caller) as tx:
+            person = await person_service.create_person(
+                tx=tx,
+                caller=caller,
+                hasher=self._hasher,
+                draft=draft,
+                password=request.password,
+                must_change=request.password_must_change,
+                now=datetime.now(UTC),
+            )
+        return pb.CreatePersonResponse(person=person_to_pb(person))
+
+    async def UpdatePerson(
+        self, request: pb.UpdatePersonRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdatePersonResponse:
+        caller = current_caller()
+        changes = person_changes(request.person, request.update_mask)
+        async with self._transaction(caller) as tx:
+            person = await person_service.update_person(
+                tx=tx,
+                caller=caller,
+                person_id=request.person.id,
+                changes=changes,
+                now=datetime.now(UTC),
+            )
+        return pb.UpdatePersonResponse(person=person_to_pb(person))
+
+    async def SetPassword(
+        self, request: pb.SetPasswordRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SetPasswordResponse:
+        caller = current_caller()
+        async with self._transaction(caller) as tx:
+            person = await person_service.set_password(
+                tx=tx,
+                caller=caller,
+                hasher=self._hasher,
+                person_id=request.person_id,
+                password=request.password,
+                must_change=request.must_change,
+                now=datetime.now(UTC),
+            )
+        return pb.SetPasswordResponse(person=person_to_pb(person))
+
+    async def DeactivatePerson(
+        self, request: pb.DeactivatePersonRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeactivatePersonResponse:
+        caller = current_caller()
+        async with self._transaction(caller) as tx:
+            person = await person_service.deactivate_person(
+                tx=tx, caller=caller, person_id=request.person_id, now=datetime.now(UTC)
+            )
+        return pb.DeactivatePersonResponse(person=person_to_pb(person))
+
+    async def FindPerson(
+        self, request: pb.FindPersonRequest, context: grpc.aio.ServicerContext
+    ) -> pb.FindPersonResponse:
+        caller = current_caller()
+        async with self._transaction(caller) as tx:
+            person = await person_service.find_person(
+                tx=tx,
+                caller=caller,
+                username=request.username,
+                external_subject=request.external_subject,
+                email=request.email,
+            )
+        return pb.FindPersonResponse(person=person_to_pb(person))
