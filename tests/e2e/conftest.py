@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.oidc_provider import OidcProvider
 from tests.e2e.otlp import OtlpReceiver
 from tests.e2e.support import Gateway
 from vanban.launcher.infra import free_port
@@ -26,7 +27,9 @@ def otlp() -> Iterator[OtlpReceiver]:
     receiver.stop()
 
 
-def start_platform(otlp: OtlpReceiver | None) -> tuple[Platform, Path]:
+def start_platform(
+    otlp: OtlpReceiver | None, *, extra_env: dict[str, str] | None = None
+) -> tuple[Platform, Path]:
     # Not under pytest's 0700 tmp dirs: as root, PostgreSQL runs as postgres and must reach it.
     data_dir = Path(tempfile.mkdtemp(prefix="vanban-e2e-"))
     data_dir.chmod(0o755)
@@ -44,6 +47,7 @@ def start_platform(otlp: OtlpReceiver | None) -> tuple[Platform, Path]:
                 "OTEL_BSP_SCHEDULE_DELAY": "100",
             }
         )
+    env.update(extra_env or {})
     platform = Platform(data_dir, gateway_base_port=free_port(), env=env, fast=True)
     platform.start()
     return platform, data_dir
@@ -59,8 +63,16 @@ def stop_platform(platform: Platform, data_dir: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def platform(otlp: OtlpReceiver) -> Iterator[Platform]:
-    started, data_dir = start_platform(otlp)
+def oidc() -> Iterator[OidcProvider]:
+    provider = OidcProvider()
+    provider.start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
+def platform(otlp: OtlpReceiver, oidc: OidcProvider) -> Iterator[Platform]:
+    started, data_dir = start_platform(otlp, extra_env=oidc.env())
     yield started
     stop_platform(started, data_dir)
 

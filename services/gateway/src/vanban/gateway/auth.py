@@ -17,6 +17,7 @@ from fastapi.security import OAuth2PasswordBearer
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.adapters.db.api_keys import SqlApiKeys
 from vanban.gateway.domain import api_keys
+from vanban.gateway.oidc import unverified_issuer as oidc_issuer_of
 from vanban.platform.caller import (
     CALLER_METADATA_KEY,
     Caller,
@@ -154,8 +155,13 @@ async def principal(
         caller = Caller(agency_code=settings.agency_code, subject=key.subject, roles=key.roles)
         metadata = ((CALLER_METADATA_KEY, callers.issue(caller)),)
         return Principal(caller=caller, metadata=metadata, scopes=frozenset(key.scopes))
-    tokens: AccessTokens = request.app.state.access_tokens
-    caller = tokens.verify(token)
+    oidc = request.app.state.oidc
+    if oidc is not None and oidc_issuer_of(token) == oidc.issuer:
+        person = await oidc.person(token, request.app.state.upstreams)
+        caller = caller_from_person(person, agency_code=settings.agency_code)
+    else:
+        tokens: AccessTokens = request.app.state.access_tokens
+        caller = tokens.verify(token)
     return Principal(caller=caller, metadata=((CALLER_METADATA_KEY, callers.issue(caller)),))
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from vanban.platform.settings import DatabaseSettingsMixin, ServiceSettings
@@ -25,6 +26,21 @@ class GatewaySettings(ServiceSettings, DatabaseSettingsMixin):
     # Wrong passwords that lock an account, and the window they are counted in.
     lockout_max_failures: int = 10
     lockout_window_seconds: int = 15 * 60
+    # OIDC bearer tokens from the agency's identity provider: all three, or none.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    # A claim holding the local user name, as a last way to find the person (e.g.
+    # preferred_username); unset, people are found by sub or verified e-mail only.
+    oidc_username_claim: str | None = None
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> GatewaySettings:
+        given = [self.oidc_issuer, self.oidc_audience, self.oidc_jwks_url]
+        if any(given) and not all(given):
+            raise ValueError("OIDC needs oidc_issuer, oidc_audience and oidc_jwks_url together")
+        return self
+
     # Seconds allowed to each call to a service behind the gateway.
     upstream_timeout_seconds: float = 30.0
     # Seconds allowed to stream one file out of the archive to the client.

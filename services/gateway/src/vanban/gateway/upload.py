@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vanban.contracts.archive.v1 import archive_pb2
 from vanban.gateway.domain import api_keys
+from vanban.gateway.oidc import unverified_issuer
 from vanban.gateway.problems import HttpProblem
 from vanban.platform.errors import UnauthenticatedError
 from vanban.platform.problem import PROBLEM_CONTENT_TYPE, Problem
@@ -92,8 +93,11 @@ def _unauthenticated(scope: Scope, authorization: bytes, api_key: bytes) -> JSON
             raise UnauthenticatedError(
                 "sign in first: send Authorization: Bearer <token>", reason="TOKEN_MISSING"
             )
+        oidc = getattr(scope["app"].state, "oidc", None)
         if api_keys.looks_like_api_key(token):
             api_keys.parse(token)  # checked against the database once the route runs
+        elif oidc is not None and unverified_issuer(token) == oidc.issuer:
+            pass  # checked against the provider's keys once the route runs
         else:
             scope["app"].state.access_tokens.verify(token)
     except UnauthenticatedError as exc:

@@ -1,0 +1,49 @@
+"""Bearer tokens of the agency's identity provider, verified against its JWKS, mapped to people."""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.e2e.oidc_provider import OidcProvider
+from tests.e2e.support import Gateway
+
+
+def me(gateway: Gateway, token: str):  # type: ignore[no-untyped-def]
+    return gateway.http.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_provider_token_of_a_known_person_works(gateway: Gateway, oidc: OidcProvider) -> None:
+    response = me(gateway, oidc.token(preferred_username="vanthu"))
+    assert response.status_code == 200, response.text
+    assert response.json()["username"] == "vanthu"
+    assert response.json()["roles"] == ["clerk"]
+    # And it acts as that person: the clerk may register.
+    assert gateway.register(oidc.token(preferred_username="vanthu")).status_code == 201
+
+
+def test_a_provider_token_of_an_unknown_person_is_refused(
+    gateway: Gateway, oidc: OidcProvider
+) -> None:
+    response = me(gateway, oidc.token(preferred_username="nguoi-la", email="la@example.vn"))
+    assert response.status_code == 401
+    assert response.json()["code"] == "OIDC_UNKNOWN_PERSON"
+
+
+def test_a_token_not_signed_by_the_provider_is_refused(
+    gateway: Gateway, oidc: OidcProvider
+) -> None:
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    response = me(gateway, oidc.token(key=other_key, preferred_username="vanthu"))
+    assert response.status_code == 401
+    assert response.json()["code"] == "OIDC_TOKEN_INVALID"
+
+
+def test_an_expired_or_misaddressed_provider_token_is_refused(
+    gateway: Gateway, oidc: OidcProvider
+) -> None:
+    expired = me(gateway, oidc.token(preferred_username="vanthu", ttl=-120))
+    assert expired.status_code == 401
+    assert expired.json()["code"] == "TOKEN_EXPIRED"
+    wrong_audience = me(gateway, oidc.token(preferred_username="vanthu", aud="another-app"))
+    assert wrong_audience.status_code == 401
+    assert wrong_audience.json()["code"] == "OIDC_TOKEN_INVALID"
