@@ -58,6 +58,7 @@ DEMO_ACCOUNTS = (
     ("lanhdao", "lãnh đạo cơ quan (agency leader)"),
     ("truongphong", "trưởng phòng (unit head)"),
     ("chuyenvien", "chuyên viên (specialist)"),
+    ("quantri", "quản trị (administrator)"),
 )
 PEERS = {
     "gateway": ("directory", "documents", "archive", "notify"),
