@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from vanban.directory.domain.delegation import Delegation, DelegationDraft
 from vanban.directory.domain.events import DirectoryEvent
 from vanban.directory.domain.model import Agency, Clearance, Person, PersonDraft, Role
 from vanban.directory.domain.ports import Credentials
@@ -51,6 +52,35 @@ def make_person(**overrides: object) -> Person:
     }
     fields.update(overrides)
     return Person(**fields)  # type: ignore[arg-type]
+
+
+def make_delegation_draft(**overrides: object) -> DelegationDraft:
+    fields: dict[str, object] = {
+        "from_person_id": "lanhdao",
+        "to_person_id": "phochutich",
+        "scope": ("sign", "approve"),
+        "starts_at": NOW,
+        "ends_at": NOW + timedelta(days=7),
+        "reason": "Chủ tịch đi công tác nước ngoài",
+    }
+    fields.update(overrides)
+    return DelegationDraft(**fields)  # type: ignore[arg-type]
+
+
+def make_delegation(**overrides: object) -> Delegation:
+    fields: dict[str, object] = {
+        "id": "d-1",
+        "from_person_id": "lanhdao",
+        "to_person_id": "phochutich",
+        "scope": frozenset({"sign"}),
+        "starts_at": NOW,
+        "ends_at": NOW + timedelta(days=7),
+        "reason": "Đi công tác",
+        "created_at": NOW,
+        "created_by": "lanhdao",
+    }
+    fields.update(overrides)
+    return Delegation(**fields)  # type: ignore[arg-type]
 
 
 class FakeHasher:
@@ -211,11 +241,79 @@ class FakePeople:
                 self.rows[person_id] = (replace(person, active=False), password_hash)
 
 
+class FakeDelegations:
+    def __init__(self) -> None:
+        self.rows: dict[str, Delegation] = {}
+        self.locked: list[str] = []
+
+    async def lock_delegator(self, person_id: str) -> None:
+        self.locked.append(person_id)
+
+    async def add(self, delegation: Delegation) -> None:
+        assert delegation.id not in self.rows
+        self.rows[delegation.id] = delegation
+
+    async def get(self, delegation_id: str, *, lock: bool = False) -> Delegation | None:
+        return self.rows.get(delegation_id)
+
+    async def revoke(self, delegation: Delegation) -> None:
+        assert delegation.id in self.rows
+        self.rows[delegation.id] = delegation
+
+    async def not_revoked_between(
+        self, person_id: str, *, starts_at: datetime, ends_at: datetime
+    ) -> list[Delegation]:
+        return sorted(
+            (
+                d
+                for d in self.rows.values()
+                if d.from_person_id == person_id
+                and d.revoked_at is None
+                and d.starts_at < ends_at
+                and d.ends_at > starts_at
+            ),
+            key=lambda d: (d.starts_at, d.id),
+        )
+
+    async def open_involving(self, person_id: str, *, now: datetime) -> list[Delegation]:
+        return sorted(
+            (
+                d
+                for d in self.rows.values()
+                if person_id in (d.from_person_id, d.to_person_id)
+                and d.revoked_at is None
+                and d.ends_at > now
+            ),
+            key=lambda d: (d.starts_at, d.id),
+        )
+
+    async def list(
+        self,
+        *,
+        person_id: str | None,
+        active_at: datetime | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Delegation]:
+        found = sorted(
+            (
+                d
+                for d in self.rows.values()
+                if (person_id is None or person_id in (d.from_person_id, d.to_person_id))
+                and (active_at is None or d.active_at(active_at))
+                and (after is None or (d.starts_at, d.id) > after)
+            ),
+            key=lambda d: (d.starts_at, d.id),
+        )
+        return found[:limit]
+
+
 @dataclass
 class FakeTransaction:
     agency: FakeAgencies = field(default_factory=FakeAgencies)
     units: FakeUnits = field(default_factory=FakeUnits)
     people: FakePeople = field(default_factory=FakePeople)
+    delegations: FakeDelegations = field(default_factory=FakeDelegations)
     events: list[DirectoryEvent] = field(default_factory=list)
     audits: list[dict[str, object]] = field(default_factory=list)
     commits: int = 0

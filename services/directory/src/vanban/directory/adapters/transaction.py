@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from vanban.contracts.directory.v1 import events_pb2
 from vanban.directory.adapters.db.repository import (
     SqlAgencyRepository,
+    SqlDelegationRepository,
     SqlPeopleRepository,
     SqlUnitRepository,
 )
-from vanban.directory.adapters.grpc.convert import agency_to_pb, person_to_pb, unit_to_pb
+from vanban.directory.adapters.grpc.convert import (
+    agency_to_pb,
+    delegation_to_pb,
+    person_to_pb,
+    timestamp,
+    unit_to_pb,
+)
 from vanban.directory.domain import events
 from vanban.platform.db import UnitOfWork
 from vanban.platform.events.nats import subject
@@ -25,17 +30,13 @@ UNIT_UPSERTED = subject("directory", "unit", "upserted")
 UNIT_DELETED = subject("directory", "unit", "deleted")
 PERSON_UPSERTED = subject("directory", "person", "upserted")
 PERSON_DEACTIVATED = subject("directory", "person", "deactivated")
-
-
-def _timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+DELEGATION_CREATED = subject("directory", "delegation", "created")
+DELEGATION_REVOKED = subject("directory", "delegation", "revoked")
 
 
 def event_message(event: events.DirectoryEvent) -> tuple[str, Message]:
     """The subject and protobuf payload of a domain event."""
-    at = _timestamp(event.occurred_at)
+    at = timestamp(event.occurred_at)
     match event:
         case events.AgencyUpdated(agency=agency):
             return AGENCY_UPDATED, events_pb2.AgencyUpdated(
@@ -53,6 +54,14 @@ def event_message(event: events.DirectoryEvent) -> tuple[str, Message]:
             return PERSON_DEACTIVATED, events_pb2.PersonDeactivated(
                 person=person_to_pb(person), occurred_at=at
             )
+        case events.DelegationCreated(delegation=delegation):
+            return DELEGATION_CREATED, events_pb2.DelegationCreated(
+                delegation=delegation_to_pb(delegation), occurred_at=at
+            )
+        case events.DelegationRevoked(delegation=delegation):
+            return DELEGATION_REVOKED, events_pb2.DelegationRevoked(
+                delegation=delegation_to_pb(delegation), occurred_at=at
+            )
     raise TypeError(f"no message for {type(event).__name__}")
 
 
@@ -63,6 +72,7 @@ class DirectoryTransaction:
         self.agency = SqlAgencyRepository(uow.session)
         self.units = SqlUnitRepository(uow.session)
         self.people = SqlPeopleRepository(uow.session)
+        self.delegations = SqlDelegationRepository(uow.session)
 
     def record(self, event: events.DirectoryEvent) -> None:
         self._uow.record_event(*event_message(event))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from vanban.directory.domain.delegation import Delegation
 from vanban.directory.domain.model import Agency, Person
 from vanban.directory.domain.unit import Unit
 
@@ -40,4 +41,24 @@ class PersonDeactivated:
     occurred_at: datetime
 
 
-DirectoryEvent = AgencyUpdated | UnitUpserted | UnitDeleted | PersonUpserted | PersonDeactivated
+@dataclass(frozen=True, slots=True)
+class DelegationCreated:
+    delegation: Delegation
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DelegationRevoked:
+    delegation: Delegation
+    occurred_at: datetime
+
+
+DirectoryEvent = (
+    AgencyUpdated
+    | UnitUpserted
+    | UnitDeleted
+    | PersonUpserted
+    | PersonDeactivated
+    | DelegationCreated
+    | DelegationRevoked
+)

@@ -1,8 +1,10 @@
-"""Opaque page tokens for people listings: after a username, under one role filter."""
+"""Opaque page tokens: people listings (after a username, under one role filter) and
+delegation listings (after a start and an id, under one filter)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from vanban.platform import paging
 
@@ -37,4 +39,36 @@ def decode_people_page(token: str, *, role: str) -> PeoplePage | None:
         raise paging.bad_token() from None
     if page.role != role:
         raise paging.bad_token("belongs to a listing with another role filter")
+    return page
+
+
+@dataclass(frozen=True, slots=True)
+class DelegationsPage:
+    """Where a listing of delegations resumes, and the filter it belongs to."""
+
+    after_starts_at: datetime
+    after_id: str
+    filter_key: str
+
+
+def encode_delegations_page(page: DelegationsPage) -> str:
+    return paging.encode_token(
+        {"s": page.after_starts_at.isoformat(), "i": page.after_id, "f": page.filter_key}
+    )
+
+
+def decode_delegations_page(token: str, *, filter_key: str) -> DelegationsPage | None:
+    if not token:
+        return None
+    data = paging.decode_token(token)
+    try:
+        page = DelegationsPage(
+            after_starts_at=datetime.fromisoformat(data["s"]),
+            after_id=data["i"],
+            filter_key=data["f"],
+        )
+    except (KeyError, ValueError):
+        raise paging.bad_token() from None
+    if page.filter_key != filter_key or page.after_starts_at.tzinfo is None:
+        raise paging.bad_token("belongs to a listing with another filter")
     return page

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from vanban.directory.domain.access import require_admin
+from vanban.directory.domain.delegation_service import revoke_for_deactivation
 from vanban.directory.domain.events import PersonDeactivated, PersonUpserted
 from vanban.directory.domain.model import (
     Person,
@@ -145,6 +146,7 @@ async def update_person(
     tx.record(PersonUpserted(person=updated, occurred_at=now))
     if current.active and not updated.active:
         tx.record(PersonDeactivated(person=updated, occurred_at=now))
+        await revoke_for_deactivation(tx, person_id=current.id, by=caller.subject, now=now)
     tx.audit(
         action="person.deactivate" if current.active and not updated.active else "person.update",
         resource=f"people/{current.id}",
@@ -158,8 +160,8 @@ async def update_person(
 async def deactivate_person(
     *, tx: Transaction, caller: Caller, person_id: str, now: datetime
 ) -> Person:
-    """The person can no longer sign in; their records and history stay. Deactivating an
-    inactive person changes nothing."""
+    """The person can no longer sign in, and their open delegations (both ways) are revoked;
+    their records and history stay. Deactivating an inactive person changes nothing."""
     return await update_person(
         tx=tx, caller=caller, person_id=person_id, changes=PersonChanges(active=False), now=now
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
+from vanban.directory.domain.delegation import Delegation
 from vanban.directory.domain.events import DirectoryEvent
 from vanban.directory.domain.model import Agency, Person, Role
 from vanban.directory.domain.unit import Unit
@@ -117,12 +119,45 @@ class PeopleRepository(Protocol):
         """Active people ordered by username, strictly after `after_username` when given."""
 
 
+class DelegationRepository(Protocol):
+    async def lock_delegator(self, person_id: str) -> None:
+        """Serialises the creation of one person's delegations until the transaction ends, so
+        two overlapping ones cannot both pass the check."""
+
+    async def add(self, delegation: Delegation) -> None: ...
+
+    async def get(self, delegation_id: str, *, lock: bool = False) -> Delegation | None: ...
+
+    async def revoke(self, delegation: Delegation) -> None:
+        """Stores the revocation fields of `delegation`."""
+
+    async def not_revoked_between(
+        self, person_id: str, *, starts_at: datetime, ends_at: datetime
+    ) -> list[Delegation]:
+        """`person_id`'s unrevoked delegations in force at some moment of [starts_at, ends_at)."""
+
+    async def open_involving(self, person_id: str, *, now: datetime) -> list[Delegation]:
+        """Unrevoked delegations from or to the person that have not ended by `now`."""
+
+    async def list(
+        self,
+        *,
+        person_id: str | None,
+        active_at: datetime | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Delegation]:
+        """Delegations from or to `person_id` (everyone's when None), only those active at
+        `active_at` when given, ordered by (starts_at, id), strictly after `after`."""
+
+
 class Transaction(Protocol):
     """The unit of work as the domain sees it."""
 
     agency: AgencyRepository
     units: UnitRepository
     people: PeopleRepository
+    delegations: DelegationRepository
 
     def record(self, event: DirectoryEvent) -> None:
         """Queues the event; it is published only if the transaction commits."""

@@ -1,4 +1,7 @@
+import datetime
+
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -101,6 +104,34 @@ class Person(_message.Message):
     email: str
     password_must_change: bool
     def __init__(self, id: _Optional[str] = ..., username: _Optional[str] = ..., full_name: _Optional[str] = ..., position_title: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[Role, str]]] = ..., unit_codes: _Optional[_Iterable[str]] = ..., clearance: _Optional[_Union[Clearance, str]] = ..., active: _Optional[bool] = ..., external_subject: _Optional[str] = ..., email: _Optional[str] = ..., password_must_change: _Optional[bool] = ...) -> None: ...
+
+class Delegation(_message.Message):
+    __slots__ = ("id", "from_person_id", "to_person_id", "scope", "starts_at", "ends_at", "reason", "created_at", "created_by", "revoked_at", "revoked_by", "revoke_reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    STARTS_AT_FIELD_NUMBER: _ClassVar[int]
+    ENDS_AT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_BY_FIELD_NUMBER: _ClassVar[int]
+    REVOKE_REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    from_person_id: str
+    to_person_id: str
+    scope: _containers.RepeatedScalarFieldContainer[str]
+    starts_at: _timestamp_pb2.Timestamp
+    ends_at: _timestamp_pb2.Timestamp
+    reason: str
+    created_at: _timestamp_pb2.Timestamp
+    created_by: str
+    revoked_at: _timestamp_pb2.Timestamp
+    revoked_by: str
+    revoke_reason: str
+    def __init__(self, id: _Optional[str] = ..., from_person_id: _Optional[str] = ..., to_person_id: _Optional[str] = ..., scope: _Optional[_Iterable[str]] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoked_by: _Optional[str] = ..., revoke_reason: _Optional[str] = ...) -> None: ...
 
 class AuthenticateRequest(_message.Message):
     __slots__ = ("username", "password")
@@ -303,3 +334,49 @@ class FindPersonResponse(_message.Message):
     PERSON_FIELD_NUMBER: _ClassVar[int]
     person: Person
     def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ...) -> None: ...
+
+class CreateDelegationRequest(_message.Message):
+    __slots__ = ("delegation",)
+    DELEGATION_FIELD_NUMBER: _ClassVar[int]
+    delegation: Delegation
+    def __init__(self, delegation: _Optional[_Union[Delegation, _Mapping]] = ...) -> None: ...
+
+class CreateDelegationResponse(_message.Message):
+    __slots__ = ("delegation",)
+    DELEGATION_FIELD_NUMBER: _ClassVar[int]
+    delegation: Delegation
+    def __init__(self, delegation: _Optional[_Union[Delegation, _Mapping]] = ...) -> None: ...
+
+class RevokeDelegationRequest(_message.Message):
+    __slots__ = ("id", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RevokeDelegationResponse(_message.Message):
+    __slots__ = ("delegation",)
+    DELEGATION_FIELD_NUMBER: _ClassVar[int]
+    delegation: Delegation
+    def __init__(self, delegation: _Optional[_Union[Delegation, _Mapping]] = ...) -> None: ...
+
+class ListDelegationsRequest(_message.Message):
+    __slots__ = ("person_id", "active_at", "page_size", "page_token")
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_AT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    active_at: _timestamp_pb2.Timestamp
+    page_size: int
+    page_token: str
+    def __init__(self, person_id: _Optional[str] = ..., active_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListDelegationsResponse(_message.Message):
+    __slots__ = ("delegations", "next_page_token")
+    DELEGATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    delegations: _containers.RepeatedCompositeFieldContainer[Delegation]
+    next_page_token: str
+    def __init__(self, delegations: _Optional[_Iterable[_Union[Delegation, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

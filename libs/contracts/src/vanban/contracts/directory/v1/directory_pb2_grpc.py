@@ -110,6 +110,21 @@ class DirectoryServiceStub:
                 request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonRequest.SerializeToString,
                 response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonResponse.FromString,
                 _registered_method=True)
+        self.CreateDelegation = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/CreateDelegation',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.CreateDelegationRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.CreateDelegationResponse.FromString,
+                _registered_method=True)
+        self.RevokeDelegation = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/RevokeDelegation',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.RevokeDelegationRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.RevokeDelegationResponse.FromString,
+                _registered_method=True)
+        self.ListDelegations = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/ListDelegations',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListDelegationsRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListDelegationsResponse.FromString,
+                _registered_method=True)
 
 
 class DirectoryServiceServicer:
@@ -215,6 +230,25 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateDelegation(self, request, context):
+        """Delegations (ủy quyền): created and revoked by the delegator or an administrator.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeDelegation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDelegations(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -292,6 +326,21 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.FindPerson,
                     request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonRequest.FromString,
                     response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonResponse.SerializeToString,
+            ),
+            'CreateDelegation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDelegation,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.CreateDelegationRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.CreateDelegationResponse.SerializeToString,
+            ),
+            'RevokeDelegation': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeDelegation,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.RevokeDelegationRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.RevokeDelegationResponse.SerializeToString,
+            ),
+            'ListDelegations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDelegations,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListDelegationsRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListDelegationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -700,6 +749,87 @@ class DirectoryService:
             '/vanban.directory.v1.DirectoryService/FindPerson',
             vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonRequest.SerializeToString,
             vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateDelegation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/CreateDelegation',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.CreateDelegationRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.CreateDelegationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeDelegation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/RevokeDelegation',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.RevokeDelegationRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.RevokeDelegationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDelegations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/ListDelegations',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.ListDelegationsRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.ListDelegationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

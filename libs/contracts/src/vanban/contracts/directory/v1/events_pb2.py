@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from vanban.contracts.directory.v1 import directory_pb2 as vanban_dot_directory_dot_v1_dot_directory__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n vanban/directory/v1/events.proto\x12\x13vanban.directory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#vanban/directory/v1/directory.proto\"n\n\x0ePersonUpserted\x12+\n\x06person\x18\x01 \x01(\x0b\x32\x1b.vanban.directory.v1.Person\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"m\n\rAgencyUpdated\x12+\n\x06\x61gency\x18\x01 \x01(\x0b\x32\x1b.vanban.directory.v1.Agency\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"h\n\x0cUnitUpserted\x12\'\n\x04unit\x18\x01 \x01(\x0b\x32\x19.vanban.directory.v1.Unit\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"g\n\x0bUnitDeleted\x12\'\n\x04unit\x18\x01 \x01(\x0b\x32\x19.vanban.directory.v1.Unit\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"q\n\x11PersonDeactivated\x12+\n\x06person\x18\x01 \x01(\x0b\x32\x1b.vanban.directory.v1.Person\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n vanban/directory/v1/events.proto\x12\x13vanban.directory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#vanban/directory/v1/directory.proto\"n\n\x0ePersonUpserted\x12+\n\x06person\x18\x01 \x01(\x0b\x32\x1b.vanban.directory.v1.Person\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"m\n\rAgencyUpdated\x12+\n\x06\x61gency\x18\x01 \x01(\x0b\x32\x1b.vanban.directory.v1.Agency\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"h\n\x0cUnitUpserted\x12\'\n\x04unit\x18\x01 \x01(\x0b\x32\x19.vanban.directory.v1.Unit\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"g\n\x0bUnitDeleted\x12\'\n\x04unit\x18\x01 \x01(\x0b\x32\x19.vanban.directory.v1.Unit\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"q\n\x11PersonDeactivated\x12+\n\x06person\x18\x01 \x01(\x0b\x32\x1b.vanban.directory.v1.Person\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"y\n\x11\x44\x65legationCreated\x12\x33\n\ndelegation\x18\x01 \x01(\x0b\x32\x1f.vanban.directory.v1.Delegation\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"y\n\x11\x44\x65legationRevoked\x12\x33\n\ndelegation\x18\x01 \x01(\x0b\x32\x1f.vanban.directory.v1.Delegation\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,4 +43,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UNITDELETED']._serialized_end=559
   _globals['_PERSONDEACTIVATED']._serialized_start=561
   _globals['_PERSONDEACTIVATED']._serialized_end=674
+  _globals['_DELEGATIONCREATED']._serialized_start=676
+  _globals['_DELEGATIONCREATED']._serialized_end=797
+  _globals['_DELEGATIONREVOKED']._serialized_start=799
+  _globals['_DELEGATIONREVOKED']._serialized_end=920
 # @@protoc_insertion_point(module_scope)

@@ -48,3 +48,19 @@ class PersonDeactivated(_message.Message):
     person: _directory_pb2.Person
     occurred_at: _timestamp_pb2.Timestamp
     def __init__(self, person: _Optional[_Union[_directory_pb2.Person, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class DelegationCreated(_message.Message):
+    __slots__ = ("delegation", "occurred_at")
+    DELEGATION_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    delegation: _directory_pb2.Delegation
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, delegation: _Optional[_Union[_directory_pb2.Delegation, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class DelegationRevoked(_message.Message):
+    __slots__ = ("delegation", "occurred_at")
+    DELEGATION_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    delegation: _directory_pb2.Delegation
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, delegation: _Optional[_Union[_directory_pb2.Delegation, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vanban.directory.adapters.db.tables import agency, people, units
+from vanban.directory.adapters.db.tables import agency, delegations, people, units
+from vanban.directory.domain.delegation import Delegation
 from vanban.directory.domain.model import Agency, Clearance, Person, Role
 from vanban.directory.domain.ports import Credentials
 from vanban.directory.domain.unit import Unit
@@ -16,6 +18,8 @@ from vanban.platform.errors import AlreadyExistsError
 
 # pg_advisory_xact_lock key of the units tree ("VBUT").
 _TREE_LOCK = 0x56425554
+# First key of the per-delegator advisory locks ("VBDL"); the second is a hash of the person.
+_DELEGATOR_LOCK = 0x5642444C
 
 _PERSON_COLUMNS = (
     people.c.id,
@@ -301,3 +305,124 @@ class SqlPeopleRepository:
             query = query.where(people.c.username > after_username)
         rows = await self._session.execute(query.order_by(people.c.username).limit(limit))
         return [_person(row) for row in rows]
+
+
+def _delegation(row: Any) -> Delegation:
+    return Delegation(
+        id=row.id,
+        from_person_id=row.from_person_id,
+        to_person_id=row.to_person_id,
+        scope=frozenset(row.scope),
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        reason=row.reason,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        revoked_at=row.revoked_at,
+        revoked_by=row.revoked_by,
+        revoke_reason=row.revoke_reason,
+    )
+
+
+class SqlDelegationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def lock_delegator(self, person_id: str) -> None:
+        await self._session.execute(
+            text("SELECT pg_advisory_xact_lock(:kind, hashtext(:person))"),
+            {"kind": _DELEGATOR_LOCK, "person": person_id},
+        )
+
+    async def add(self, delegation: Delegation) -> None:
+        await self._session.execute(
+            insert(delegations).values(
+                id=delegation.id,
+                from_person_id=delegation.from_person_id,
+                to_person_id=delegation.to_person_id,
+                scope=sorted(delegation.scope),
+                starts_at=delegation.starts_at,
+                ends_at=delegation.ends_at,
+                reason=delegation.reason,
+                created_at=delegation.created_at,
+                created_by=delegation.created_by,
+            )
+        )
+
+    async def get(self, delegation_id: str, *, lock: bool = False) -> Delegation | None:
+        query = select(delegations).where(delegations.c.id == delegation_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).first()
+        return _delegation(row) if row else None
+
+    async def revoke(self, delegation: Delegation) -> None:
+        await self._session.execute(
+            update(delegations)
+            .where(delegations.c.id == delegation.id)
+            .values(
+                revoked_at=delegation.revoked_at,
+                revoked_by=delegation.revoked_by,
+                revoke_reason=delegation.revoke_reason,
+            )
+        )
+
+    async def not_revoked_between(
+        self, person_id: str, *, starts_at: datetime, ends_at: datetime
+    ) -> list[Delegation]:
+        rows = await self._session.execute(
+            select(delegations)
+            .where(
+                delegations.c.from_person_id == person_id,
+                delegations.c.revoked_at.is_(None),
+                delegations.c.starts_at < ends_at,
+                delegations.c.ends_at > starts_at,
+            )
+            .order_by(delegations.c.starts_at, delegations.c.id)
+        )
+        return [_delegation(row) for row in rows]
+
+    async def open_involving(self, person_id: str, *, now: datetime) -> list[Delegation]:
+        rows = await self._session.execute(
+            select(delegations)
+            .where(
+                or_(
+                    delegations.c.from_person_id == person_id,
+                    delegations.c.to_person_id == person_id,
+                ),
+                delegations.c.revoked_at.is_(None),
+                delegations.c.ends_at > now,
+            )
+            .order_by(delegations.c.starts_at, delegations.c.id)
+            .with_for_update()
+        )
+        return [_delegation(row) for row in rows]
+
+    async def list(
+        self,
+        *,
+        person_id: str | None,
+        active_at: datetime | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Delegation]:
+        query = select(delegations)
+        if person_id is not None:
+            query = query.where(
+                or_(
+                    delegations.c.from_person_id == person_id,
+                    delegations.c.to_person_id == person_id,
+                )
+            )
+        if active_at is not None:
+            query = query.where(
+                delegations.c.starts_at <= active_at,
+                delegations.c.ends_at > active_at,
+                or_(delegations.c.revoked_at.is_(None), delegations.c.revoked_at > active_at),
+            )
+        if after is not None:
+            query = query.where(tuple_(delegations.c.starts_at, delegations.c.id) > after)
+        rows = await self._session.execute(
+            query.order_by(delegations.c.starts_at, delegations.c.id).limit(limit)
+        )
+        return [_delegation(row) for row in rows]

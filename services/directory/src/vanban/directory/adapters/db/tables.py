@@ -1,6 +1,15 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, String, Table, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    String,
+    Table,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from vanban.platform.db import make_metadata
@@ -59,4 +68,25 @@ units = Table(
     ),
     Column("head_person_id", String(36), ForeignKey("people.id"), nullable=True),
     Column("deputy_person_ids", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+)
+
+# Delegations (ủy quyền). Overlaps are refused by the service under a per-delegator advisory
+# lock (see SqlDelegationRepository.lock_delegator); rows are never deleted, only revoked.
+delegations = Table(
+    "delegations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("from_person_id", String(36), ForeignKey("people.id"), nullable=False, index=True),
+    Column("to_person_id", String(36), ForeignKey("people.id"), nullable=False, index=True),
+    Column("scope", JSONB, nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_by", String(128), nullable=True),
+    Column("revoke_reason", String(500), nullable=True),
+    CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    CheckConstraint("from_person_id <> to_person_id", name="not_to_oneself"),
 )

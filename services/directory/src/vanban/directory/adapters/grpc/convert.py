@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import UTC, datetime
 
 from google.protobuf.field_mask_pb2 import FieldMask
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from vanban.contracts.directory.v1 import directory_pb2 as pb
+from vanban.directory.domain.delegation import Delegation, DelegationDraft
 from vanban.directory.domain.model import (
     Agency,
     AgencyChanges,
@@ -187,3 +191,47 @@ def person_changes(person: pb.Person, mask: FieldMask) -> PersonChanges:
     if "clearance" in paths:
         values["clearance"] = clearance_from_pb(person.clearance)
     return PersonChanges(**values)  # type: ignore[arg-type]
+
+
+def timestamp(value: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def optional_datetime(message: Message, field: str) -> datetime | None:
+    """The timestamp field as an aware UTC datetime, or None when it is not set."""
+    if not message.HasField(field):
+        return None
+    value: Timestamp = getattr(message, field)
+    return value.ToDatetime(tzinfo=UTC)
+
+
+def delegation_to_pb(delegation: Delegation) -> pb.Delegation:
+    message = pb.Delegation(
+        id=delegation.id,
+        from_person_id=delegation.from_person_id,
+        to_person_id=delegation.to_person_id,
+        scope=sorted(delegation.scope),
+        starts_at=timestamp(delegation.starts_at),
+        ends_at=timestamp(delegation.ends_at),
+        reason=delegation.reason,
+        created_at=timestamp(delegation.created_at),
+        created_by=delegation.created_by,
+        revoked_by=delegation.revoked_by or "",
+        revoke_reason=delegation.revoke_reason or "",
+    )
+    if delegation.revoked_at is not None:
+        message.revoked_at.CopyFrom(timestamp(delegation.revoked_at))
+    return message
+
+
+def delegation_draft(delegation: pb.Delegation) -> DelegationDraft:
+    return DelegationDraft(
+        from_person_id=delegation.from_person_id,
+        to_person_id=delegation.to_person_id,
+        scope=tuple(delegation.scope),
+        starts_at=optional_datetime(delegation, "starts_at"),
+        ends_at=optional_datetime(delegation, "ends_at"),
+        reason=delegation.reason,
+    )

@@ -11,6 +11,9 @@ from vanban.contracts.directory.v1 import directory_pb2_grpc
 from vanban.directory.adapters.grpc.convert import (
     agency_changes,
     agency_to_pb,
+    delegation_draft,
+    delegation_to_pb,
+    optional_datetime,
     person_changes,
     person_draft,
     person_to_pb,
@@ -20,7 +23,12 @@ from vanban.directory.adapters.grpc.convert import (
     unit_to_pb,
 )
 from vanban.directory.adapters.transaction import DirectoryTransaction
-from vanban.directory.domain import organisation_service, person_service, service
+from vanban.directory.domain import (
+    delegation_service,
+    organisation_service,
+    person_service,
+    service,
+)
 from vanban.directory.domain.ports import PasswordHasher
 from vanban.platform.caller import Caller, current_caller
 from vanban.platform.db import UnitOfWork
@@ -213,3 +221,44 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
                 email=request.email,
             )
         return pb.FindPersonResponse(person=person_to_pb(person))
+
+    async def CreateDelegation(
+        self, request: pb.CreateDelegationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateDelegationResponse:
+        caller = current_caller()
+        draft = delegation_draft(request.delegation)
+        async with self._transaction(caller) as tx:
+            delegation = await delegation_service.create_delegation(
+                tx=tx, caller=caller, draft=draft, now=datetime.now(UTC)
+            )
+        return pb.CreateDelegationResponse(delegation=delegation_to_pb(delegation))
+
+    async def RevokeDelegation(
+        self, request: pb.RevokeDelegationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RevokeDelegationResponse:
+        caller = current_caller()
+        async with self._transaction(caller) as tx:
+            delegation = await delegation_service.revoke_delegation(
+                tx=tx,
+                caller=caller,
+                delegation_id=request.id,
+                reason=request.reason,
+                now=datetime.now(UTC),
+            )
+        return pb.RevokeDelegationResponse(delegation=delegation_to_pb(delegation))
+
+    async def ListDelegations(
+        self, request: pb.ListDelegationsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListDelegationsResponse:
+        caller = current_caller()
+        async with self._transaction(caller) as tx:
+            delegations, next_token = await delegation_service.list_delegations(
+                tx=tx,
+                person_id=request.person_id,
+                active_at=optional_datetime(request, "active_at"),
+                requested_page_size=request.page_size,
+                page_token=request.page_token,
+            )
+        return pb.ListDelegationsResponse(
+            delegations=[delegation_to_pb(d) for d in delegations], next_page_token=next_token
+        )
