@@ -155,3 +155,18 @@ async def test_the_units_tree_is_built_moved_and_guarded(
     }
     [deleted] = await published(nats_server.url, "vanban.directory.unit.deleted", at_least=1)
     assert events_pb2.UnitDeleted.FromString(deleted.data).unit.code == "KT2"
+
+
+async def test_without_an_archive_peer_images_are_unavailable_not_lost(
+    directory: str, mint: TokenMint
+) -> None:
+    error = await failure(
+        directory,
+        "SetSealImage",
+        pb.SetSealImageRequest(png=b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR" + b"\x00" * 17),
+        mint.person("admin-1", roles=("admin",)),
+    )
+    assert error.code() is grpc.StatusCode.UNAVAILABLE
+    assert remote_error(error).reason == "ARCHIVE_NOT_CONFIGURED"
+    agency = await call(directory, "GetAgency", pb.GetAgencyRequest(), mint.person("reader"))
+    assert not agency.agency.HasField("seal_image")

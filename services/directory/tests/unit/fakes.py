@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import secrets
-from collections.abc import Iterable
+import struct
+import zlib
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from vanban.directory.domain.delegation import Delegation, DelegationDraft
 from vanban.directory.domain.events import DirectoryEvent
-from vanban.directory.domain.model import Agency, Clearance, Person, PersonDraft, Role
+from vanban.directory.domain.model import (
+    Agency,
+    Clearance,
+    ImageRef,
+    Person,
+    PersonDraft,
+    Role,
+)
 from vanban.directory.domain.ports import Credentials
 from vanban.directory.domain.unit import Unit
 from vanban.platform.caller import Caller
@@ -81,6 +92,38 @@ def make_delegation(**overrides: object) -> Delegation:
     }
     fields.update(overrides)
     return Delegation(**fields)  # type: ignore[arg-type]
+
+
+def make_png(width: int = 4, height: int = 2, rgba: bytes = b"\x00\x00\xff\x80") -> bytes:
+    """A real PNG of one colour (blue, half transparent by default)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + rgba * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+class FakeStore:
+    """Keeps images by hash, as the archive does; can be told to fail."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str, str]] = {}
+        self.failure: Exception | None = None
+
+    async def put(self, data: bytes, *, content_type: str, file_name: str) -> ImageRef:
+        if self.failure is not None:
+            raise self.failure
+        sha = hashlib.sha256(data).hexdigest()
+        self.objects[sha] = (data, content_type, file_name)
+        return ImageRef(sha256=sha, size=len(data))
 
 
 class FakeHasher:
@@ -341,3 +384,13 @@ class FakeTransaction:
         self.audits.extend(self._pending_audits)
         self._pending_events.clear()
         self._pending_audits.clear()
+
+
+def transactions_of(tx: FakeTransaction):  # type: ignore[no-untyped-def]
+    """A `Transactions` factory that hands out the same fake every time."""
+
+    @contextlib.asynccontextmanager
+    async def open_transaction() -> AsyncIterator[FakeTransaction]:
+        yield tx
+
+    return open_transaction

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
+from vanban.directory.adapters.archive import ArchiveObjectStore
 from vanban.directory.adapters.db.tables import metadata, platform_tables
 from vanban.directory.adapters.grpc.servicer import DirectoryServicer
 from vanban.directory.adapters.password import Argon2PasswordHasher
@@ -27,7 +28,12 @@ def build(settings: DirectorySettings) -> ServiceHost:
     )
     host.grpc.add_service(
         directory_pb2_grpc.add_DirectoryServiceServicer_to_server,
-        DirectoryServicer(uow_factory=host.uow, hasher=Argon2PasswordHasher()),
+        DirectoryServicer(
+            uow_factory=host.uow,
+            hasher=Argon2PasswordHasher(),
+            # Images go to the archive peer, as the admin whose call is being served.
+            store=ArchiveObjectStore(lambda: host.channel("archive", background=False)),
+        ),
         SERVICE_NAME,
     )
     return host

@@ -24,6 +24,11 @@ class Role(enum.Enum):
     ADMIN = "admin"  # quản trị
 
 
+SIGNER_ROLES = frozenset(
+    {Role.AGENCY_LEADER, Role.DEPUTY_AGENCY_LEADER, Role.UNIT_HEAD, Role.DEPUTY_UNIT_HEAD}
+)
+
+
 class Clearance(enum.Enum):
     """The highest secrecy level (độ mật) a person may read."""
 
@@ -75,6 +80,14 @@ def is_unit_code(code: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageRef:
+    """An image kept by the archive: its content hash (lower-case hex SHA-256) and size."""
+
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
 class Agency:
     """Cơ quan, tổ chức: the tenant, identified by its mã định danh (e.g. 000.00.00.H99)."""
 
@@ -85,6 +98,8 @@ class Agency:
     phone: str = ""
     email: str = ""
     website: str = ""
+    # Con dấu: the red seal image affixed with the agency's digital signature.
+    seal_image: ImageRef | None = None
 
     def validated(self) -> Agency:
         agency = Agency(
@@ -95,6 +110,7 @@ class Agency:
             phone=self.phone.strip(),
             email=normalize_email(self.email) or "",
             website=self.website.strip(),
+            seal_image=self.seal_image,
         )
         problems: dict[str, str] = {}
         check_text(problems, "code", agency.code, AGENCY_CODE_MAX)
@@ -174,9 +190,16 @@ class Person:
     email: str | None = None
     external_subject: str | None = None
     password_must_change: bool = False
+    # The blue handwritten-signature image shown between a leader's title and name.
+    signature_image: ImageRef | None = None
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles
+
+    @property
+    def signs(self) -> bool:
+        """Leaders sign documents, so only they have a signature image."""
+        return bool(self.roles & SIGNER_ROLES)
 
     def draft(self) -> PersonDraft:
         """The person's editable fields, as an administrator would enter them."""

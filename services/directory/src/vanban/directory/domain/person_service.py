@@ -47,6 +47,7 @@ def person_summary(person: Person) -> dict[str, object]:
         "email": person.email,
         "external_subject": person.external_subject,
         "password_must_change": person.password_must_change,
+        "signature_image": person.signature_image.sha256 if person.signature_image else None,
     }
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from vanban.directory.domain.delegation import Delegation
 from vanban.directory.domain.events import DirectoryEvent
-from vanban.directory.domain.model import Agency, Person, Role
+from vanban.directory.domain.model import Agency, ImageRef, Person, Role
 from vanban.directory.domain.unit import Unit
 
 
@@ -172,3 +173,14 @@ class Transaction(Protocol):
     ) -> None: ...
 
     async def commit(self) -> None: ...
+
+
+Transactions = Callable[[], AbstractAsyncContextManager[Transaction]]
+"""Opens one transaction per use: for use cases that call out (to the archive) between
+reading and writing, so no database transaction is held open across the call."""
+
+
+class ObjectStore(Protocol):
+    """Where the bytes of images go: the archive service, which keeps them by content hash."""
+
+    async def put(self, data: bytes, *, content_type: str, file_name: str) -> ImageRef: ...

@@ -46,7 +46,7 @@ CLEARANCE_SECRET: Clearance
 CLEARANCE_TOP_SECRET: Clearance
 
 class Agency(_message.Message):
-    __slots__ = ("code", "name", "abbreviation", "address", "phone", "email", "website")
+    __slots__ = ("code", "name", "abbreviation", "address", "phone", "email", "website", "seal_image")
     CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     ABBREVIATION_FIELD_NUMBER: _ClassVar[int]
@@ -54,6 +54,7 @@ class Agency(_message.Message):
     PHONE_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     WEBSITE_FIELD_NUMBER: _ClassVar[int]
+    SEAL_IMAGE_FIELD_NUMBER: _ClassVar[int]
     code: str
     name: str
     abbreviation: str
@@ -61,7 +62,16 @@ class Agency(_message.Message):
     phone: str
     email: str
     website: str
-    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., abbreviation: _Optional[str] = ..., address: _Optional[str] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., website: _Optional[str] = ...) -> None: ...
+    seal_image: ImageRef
+    def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., abbreviation: _Optional[str] = ..., address: _Optional[str] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., website: _Optional[str] = ..., seal_image: _Optional[_Union[ImageRef, _Mapping]] = ...) -> None: ...
+
+class ImageRef(_message.Message):
+    __slots__ = ("sha256", "size")
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    sha256: str
+    size: int
+    def __init__(self, sha256: _Optional[str] = ..., size: _Optional[int] = ...) -> None: ...
 
 class Unit(_message.Message):
     __slots__ = ("code", "name", "abbreviation", "parent_code", "head_person_id", "deputy_person_ids")
@@ -80,7 +90,7 @@ class Unit(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., abbreviation: _Optional[str] = ..., parent_code: _Optional[str] = ..., head_person_id: _Optional[str] = ..., deputy_person_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Person(_message.Message):
-    __slots__ = ("id", "username", "full_name", "position_title", "roles", "unit_codes", "clearance", "active", "external_subject", "email", "password_must_change")
+    __slots__ = ("id", "username", "full_name", "position_title", "roles", "unit_codes", "clearance", "active", "external_subject", "email", "password_must_change", "signature_image")
     ID_FIELD_NUMBER: _ClassVar[int]
     USERNAME_FIELD_NUMBER: _ClassVar[int]
     FULL_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -92,6 +102,7 @@ class Person(_message.Message):
     EXTERNAL_SUBJECT_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     PASSWORD_MUST_CHANGE_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_IMAGE_FIELD_NUMBER: _ClassVar[int]
     id: str
     username: str
     full_name: str
@@ -103,7 +114,8 @@ class Person(_message.Message):
     external_subject: str
     email: str
     password_must_change: bool
-    def __init__(self, id: _Optional[str] = ..., username: _Optional[str] = ..., full_name: _Optional[str] = ..., position_title: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[Role, str]]] = ..., unit_codes: _Optional[_Iterable[str]] = ..., clearance: _Optional[_Union[Clearance, str]] = ..., active: _Optional[bool] = ..., external_subject: _Optional[str] = ..., email: _Optional[str] = ..., password_must_change: _Optional[bool] = ...) -> None: ...
+    signature_image: ImageRef
+    def __init__(self, id: _Optional[str] = ..., username: _Optional[str] = ..., full_name: _Optional[str] = ..., position_title: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[Role, str]]] = ..., unit_codes: _Optional[_Iterable[str]] = ..., clearance: _Optional[_Union[Clearance, str]] = ..., active: _Optional[bool] = ..., external_subject: _Optional[str] = ..., email: _Optional[str] = ..., password_must_change: _Optional[bool] = ..., signature_image: _Optional[_Union[ImageRef, _Mapping]] = ...) -> None: ...
 
 class Delegation(_message.Message):
     __slots__ = ("id", "from_person_id", "to_person_id", "scope", "starts_at", "ends_at", "reason", "created_at", "created_by", "revoked_at", "revoked_by", "revoke_reason")
@@ -380,3 +392,29 @@ class ListDelegationsResponse(_message.Message):
     delegations: _containers.RepeatedCompositeFieldContainer[Delegation]
     next_page_token: str
     def __init__(self, delegations: _Optional[_Iterable[_Union[Delegation, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class SetSignatureImageRequest(_message.Message):
+    __slots__ = ("person_id", "png")
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    PNG_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    png: bytes
+    def __init__(self, person_id: _Optional[str] = ..., png: _Optional[bytes] = ...) -> None: ...
+
+class SetSignatureImageResponse(_message.Message):
+    __slots__ = ("person",)
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    person: Person
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ...) -> None: ...
+
+class SetSealImageRequest(_message.Message):
+    __slots__ = ("png",)
+    PNG_FIELD_NUMBER: _ClassVar[int]
+    png: bytes
+    def __init__(self, png: _Optional[bytes] = ...) -> None: ...
+
+class SetSealImageResponse(_message.Message):
+    __slots__ = ("agency",)
+    AGENCY_FIELD_NUMBER: _ClassVar[int]
+    agency: Agency
+    def __init__(self, agency: _Optional[_Union[Agency, _Mapping]] = ...) -> None: ...

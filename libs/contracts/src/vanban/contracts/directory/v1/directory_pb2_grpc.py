@@ -125,6 +125,16 @@ class DirectoryServiceStub:
                 request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListDelegationsRequest.SerializeToString,
                 response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListDelegationsResponse.FromString,
                 _registered_method=True)
+        self.SetSignatureImage = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/SetSignatureImage',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetSignatureImageRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetSignatureImageResponse.FromString,
+                _registered_method=True)
+        self.SetSealImage = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/SetSealImage',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetSealImageRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetSealImageResponse.FromString,
+                _registered_method=True)
 
 
 class DirectoryServiceServicer:
@@ -249,6 +259,19 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetSignatureImage(self, request, context):
+        """Signature and seal images (PNG, at most 1 MiB), stored in the archive (administrators).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetSealImage(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -341,6 +364,16 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.ListDelegations,
                     request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListDelegationsRequest.FromString,
                     response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ListDelegationsResponse.SerializeToString,
+            ),
+            'SetSignatureImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetSignatureImage,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetSignatureImageRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetSignatureImageResponse.SerializeToString,
+            ),
+            'SetSealImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetSealImage,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetSealImageRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetSealImageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -830,6 +863,60 @@ class DirectoryService:
             '/vanban.directory.v1.DirectoryService/ListDelegations',
             vanban_dot_directory_dot_v1_dot_directory__pb2.ListDelegationsRequest.SerializeToString,
             vanban_dot_directory_dot_v1_dot_directory__pb2.ListDelegationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetSignatureImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/SetSignatureImage',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.SetSignatureImageRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.SetSignatureImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetSealImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/SetSealImage',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.SetSealImageRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.SetSealImageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.directory.adapters.db.tables import agency, delegations, people, units
 from vanban.directory.domain.delegation import Delegation
-from vanban.directory.domain.model import Agency, Clearance, Person, Role
+from vanban.directory.domain.model import Agency, Clearance, ImageRef, Person, Role
 from vanban.directory.domain.ports import Credentials
 from vanban.directory.domain.unit import Unit
 from vanban.platform.errors import AlreadyExistsError
@@ -34,7 +34,13 @@ _PERSON_COLUMNS = (
     people.c.email,
     people.c.external_subject,
     people.c.password_must_change,
+    people.c.signature_sha256,
+    people.c.signature_size,
 )
+
+
+def _image(sha256: str | None, size: int | None) -> ImageRef | None:
+    return ImageRef(sha256=sha256, size=size or 0) if sha256 else None
 
 
 def _person(row: Any) -> Person:
@@ -51,6 +57,7 @@ def _person(row: Any) -> Person:
         email=row.email,
         external_subject=row.external_subject,
         password_must_change=row.password_must_change,
+        signature_image=_image(row.signature_sha256, row.signature_size),
     )
 
 
@@ -68,6 +75,8 @@ def _person_values(person: Person) -> dict[str, object]:
         "email": person.email,
         "external_subject": person.external_subject,
         "password_must_change": person.password_must_change,
+        "signature_sha256": person.signature_image.sha256 if person.signature_image else None,
+        "signature_size": person.signature_image.size if person.signature_image else None,
     }
 
 
@@ -90,6 +99,7 @@ class SqlAgencyRepository:
             phone=row.phone,
             email=row.email,
             website=row.website,
+            seal_image=_image(row.seal_sha256, row.seal_size),
         )
 
     async def add(self, value: Agency) -> None:
@@ -110,6 +120,8 @@ def _agency_values(value: Agency) -> dict[str, object]:
         "phone": value.phone,
         "email": value.email,
         "website": value.website,
+        "seal_sha256": value.seal_image.sha256 if value.seal_image else None,
+        "seal_size": value.seal_image.size if value.seal_image else None,
     }
 
 

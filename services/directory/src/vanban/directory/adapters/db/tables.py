@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -29,6 +30,9 @@ agency = Table(
     Column("phone", String(32), nullable=False, server_default=""),
     Column("email", String(254), nullable=False, server_default=""),
     Column("website", String(255), nullable=False, server_default=""),
+    # The seal image in the archive (objects/<sha256>).
+    Column("seal_sha256", String(64), nullable=True),
+    Column("seal_size", BigInteger, nullable=True),
 )
 
 people = Table(
@@ -49,6 +53,9 @@ people = Table(
     Column("email", String(254), nullable=True, unique=True),
     Column("external_subject", String(255), nullable=True, unique=True),
     Column("password_must_change", Boolean, nullable=False, server_default=text("false")),
+    # A leader's signature image in the archive (objects/<sha256>).
+    Column("signature_sha256", String(64), nullable=True),
+    Column("signature_size", BigInteger, nullable=True),
 )
 
 # The units tree. A parent cannot be deleted while a child refers to it (RESTRICT); loops are

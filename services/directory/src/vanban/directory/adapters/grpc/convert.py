@@ -15,6 +15,7 @@ from vanban.directory.domain.model import (
     Agency,
     AgencyChanges,
     Clearance,
+    ImageRef,
     Person,
     PersonChanges,
     PersonDraft,
@@ -99,6 +100,10 @@ def mask_paths(
     return paths
 
 
+def image_to_pb(image: ImageRef | None) -> pb.ImageRef | None:
+    return pb.ImageRef(sha256=image.sha256, size=image.size) if image else None
+
+
 def agency_to_pb(agency: Agency) -> pb.Agency:
     return pb.Agency(
         code=agency.code,
@@ -108,6 +113,7 @@ def agency_to_pb(agency: Agency) -> pb.Agency:
         phone=agency.phone,
         email=agency.email,
         website=agency.website,
+        seal_image=image_to_pb(agency.seal_image),
     )
 
 
@@ -160,6 +166,7 @@ def person_to_pb(person: Person) -> pb.Person:
         external_subject=person.external_subject or "",
         email=person.email or "",
         password_must_change=person.password_must_change,
+        signature_image=image_to_pb(person.signature_image),
     )
 
 

@@ -8,6 +8,7 @@ import grpc
 
 from vanban.contracts.directory.v1 import directory_pb2 as pb
 from vanban.contracts.directory.v1 import directory_pb2_grpc
+from vanban.directory.adapters.archive import ArchiveObjectStore
 from vanban.directory.adapters.grpc.convert import (
     agency_changes,
     agency_to_pb,
@@ -22,22 +23,38 @@ from vanban.directory.adapters.grpc.convert import (
     unit_from_pb,
     unit_to_pb,
 )
-from vanban.directory.adapters.transaction import DirectoryTransaction
+from vanban.directory.adapters.transaction import DirectoryTransaction, transactions
 from vanban.directory.domain import (
     delegation_service,
+    image_service,
     organisation_service,
     person_service,
     service,
 )
 from vanban.directory.domain.ports import PasswordHasher
-from vanban.platform.caller import Caller, current_caller
+from vanban.platform.caller import CALLER_METADATA_KEY, Caller, current_caller
 from vanban.platform.db import UnitOfWork
 
 
+def _caller_token(context: grpc.aio.ServicerContext) -> str | None:
+    """The caller token this call arrived with, to pass on to a peer unchanged."""
+    for key, value in context.invocation_metadata() or ():
+        if key == CALLER_METADATA_KEY:
+            return str(value)
+    return None
+
+
 class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
-    def __init__(self, *, uow_factory: Callable[[], UnitOfWork], hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        *,
+        uow_factory: Callable[[], UnitOfWork],
+        hasher: PasswordHasher,
+        store: ArchiveObjectStore,
+    ) -> None:
         self._uow_factory = uow_factory
         self._hasher = hasher
+        self._store = store
 
     @contextlib.asynccontextmanager
     async def _transaction(self, caller: Caller) -> AsyncIterator[DirectoryTransaction]:
@@ -262,3 +279,30 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
         return pb.ListDelegationsResponse(
             delegations=[delegation_to_pb(d) for d in delegations], next_page_token=next_token
         )
+
+    async def SetSignatureImage(
+        self, request: pb.SetSignatureImageRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SetSignatureImageResponse:
+        caller = current_caller()
+        person = await image_service.set_signature_image(
+            transactions=transactions(self._uow_factory, actor=caller.subject),
+            caller=caller,
+            store=self._store.for_caller(_caller_token(context)),
+            person_id=request.person_id,
+            png=request.png,
+            now=datetime.now(UTC),
+        )
+        return pb.SetSignatureImageResponse(person=person_to_pb(person))
+
+    async def SetSealImage(
+        self, request: pb.SetSealImageRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SetSealImageResponse:
+        caller = current_caller()
+        agency = await image_service.set_seal_image(
+            transactions=transactions(self._uow_factory, actor=caller.subject),
+            caller=caller,
+            store=self._store.for_caller(_caller_token(context)),
+            png=request.png,
+            now=datetime.now(UTC),
+        )
+        return pb.SetSealImageResponse(agency=agency_to_pb(agency))
