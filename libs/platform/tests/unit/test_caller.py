@@ -154,3 +154,45 @@ def test_keys_are_created_once_and_never_replaced(tmp_path) -> None:
 
     assert CallerTokenVerifier.from_keys_dir(tmp_path, agency_code=AGENCY).verify(token)
     assert (tmp_path / "caller-signing.key").stat().st_mode & 0o077 == 0
+
+
+def _deputy(*delegations: dict[str, str]) -> Caller:
+    return Caller(
+        agency_code="000.00.00.H99",
+        subject="pho-chu-tich",
+        roles=frozenset({"deputy_agency_leader"}),
+        delegations=delegations,
+    )
+
+
+def test_a_delegation_covers_its_scope_and_dates_only() -> None:
+    from datetime import UTC, datetime
+
+    delegation = {
+        "id": "d-1",
+        "from": "chu-tich",
+        "scope": "sign,approve",
+        "starts_at": "2026-11-01T00:00:00+07:00",
+        "ends_at": "2026-11-15T00:00:00+07:00",
+    }
+    deputy = _deputy(delegation)
+    inside = datetime(2026, 11, 10, 3, 0, tzinfo=UTC)
+    assert deputy.delegation_from("chu-tich", "sign", now=inside) == delegation
+    assert deputy.delegation_from("chu-tich", "approve", now=inside) == delegation
+    assert deputy.delegation_from("chu-tich", "assign", now=inside) is None
+    assert deputy.delegation_from("someone-else", "sign", now=inside) is None
+    assert (
+        deputy.delegation_from("chu-tich", "sign", now=datetime(2026, 10, 31, 16, 59, tzinfo=UTC))
+        is None
+    )
+    assert (
+        deputy.delegation_from("chu-tich", "sign", now=datetime(2026, 11, 14, 17, 0, tzinfo=UTC))
+        is None
+    )
+
+
+def test_a_malformed_delegation_grants_nothing() -> None:
+    from datetime import UTC, datetime
+
+    deputy = _deputy({"id": "d-2", "from": "chu-tich", "scope": "sign", "starts_at": "soon"})
+    assert deputy.delegation_from("chu-tich", "sign", now=datetime.now(UTC)) is None

@@ -14,6 +14,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import jwt
@@ -47,6 +48,26 @@ class Caller:
         if self.is_service:
             raise PermissionDeniedError("a service identity is not a person", reason="NOT_A_PERSON")
         return self.subject
+
+    def delegation_from(
+        self, person_id: str, action: str, *, now: datetime
+    ) -> dict[str, str] | None:
+        """The delegation (ủy quyền) under which this caller may do `action` for `person_id`
+        at `now`, if any. Each carries `id`, `from`, `scope` (comma-separated), `starts_at` and
+        `ends_at` (ISO 8601), checked here at the moment of use, not when the token was made."""
+        for delegation in self.delegations:
+            if delegation.get("from") != person_id:
+                continue
+            if action not in delegation.get("scope", "").split(","):
+                continue
+            try:
+                starts = datetime.fromisoformat(delegation["starts_at"])
+                ends = datetime.fromisoformat(delegation["ends_at"])
+            except (KeyError, ValueError):
+                continue
+            if starts <= now < ends:
+                return delegation
+        return None
 
     def require_role(self, *roles: str) -> None:
         if self.is_service or self.roles.intersection(roles):
