@@ -3,6 +3,7 @@
 import base64
 import json
 import time
+from datetime import UTC, datetime
 
 import jwt
 import pytest
@@ -166,8 +167,6 @@ def _deputy(*delegations: dict[str, str]) -> Caller:
 
 
 def test_a_delegation_covers_its_scope_and_dates_only() -> None:
-    from datetime import UTC, datetime
-
     delegation = {
         "id": "d-1",
         "from": "chu-tich",
@@ -192,7 +191,5 @@ def test_a_delegation_covers_its_scope_and_dates_only() -> None:
 
 
 def test_a_malformed_delegation_grants_nothing() -> None:
-    from datetime import UTC, datetime
-
     deputy = _deputy({"id": "d-2", "from": "chu-tich", "scope": "sign", "starts_at": "soon"})
     assert deputy.delegation_from("chu-tich", "sign", now=datetime.now(UTC)) is None
