@@ -17,6 +17,7 @@ from vanban.gateway.adapters.db.tables import metadata, platform_tables
 from vanban.gateway.api import api_key_routes, auth_routes, health, routes
 from vanban.gateway.auth import AccessTokens, load_or_create_access_key
 from vanban.gateway.clients import Upstreams
+from vanban.gateway.delegations import DelegationCache
 from vanban.gateway.oidc import OidcVerifier
 from vanban.gateway.settings import GatewaySettings
 from vanban.gateway.upload import MULTIPART_OVERHEAD, BodyLimitMiddleware
@@ -44,6 +45,7 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
     app.state.caller_tokens = CallerTokenIssuer.from_keys_dir(settings.keys_dir)
     app.state.upstreams = Upstreams.from_host(host, timeout=settings.upstream_timeout_seconds)
     app.state.uow = host.uow
+    app.state.delegations = DelegationCache(app.state.upstreams)
     app.state.oidc = (
         OidcVerifier(
             issuer=settings.oidc_issuer,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from dataclasses import dataclass
@@ -162,6 +163,8 @@ async def principal(
     else:
         tokens: AccessTokens = request.app.state.access_tokens
         caller = tokens.verify(token)
+    held = await request.app.state.delegations.held_by(caller.subject)
+    caller = dataclasses.replace(caller, delegations=held)
     return Principal(caller=caller, metadata=((CALLER_METADATA_KEY, callers.issue(caller)),))
 
 

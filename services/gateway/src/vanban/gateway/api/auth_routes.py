@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request, Response, status
 
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.adapters.db.sessions import SqlSessionStore
-from vanban.gateway.api.schemas import MeOut, TokenOut
+from vanban.gateway.api.schemas import DelegationOut, MeOut, TokenOut
 from vanban.gateway.auth import CurrentPrincipal, caller_from_person
 from vanban.gateway.clients import Upstreams
 from vanban.gateway.domain import sessions
@@ -165,4 +165,14 @@ async def me(request: Request, principal: CurrentPrincipal) -> MeOut:
         roles=sorted(principal.caller.roles),
         units=list(principal.caller.units),
         clearance=principal.caller.clearance,
+        acting_for=[
+            DelegationOut(
+                id=d["id"],
+                from_person_id=d["from"],
+                scope=d["scope"].split(","),
+                starts_at=datetime.fromisoformat(d["starts_at"]),
+                ends_at=datetime.fromisoformat(d["ends_at"]),
+            )
+            for d in principal.caller.delegations
+        ],
     )

@@ -22,6 +22,14 @@ class TokenOut(BaseModel):
     refresh_expires_in: int
 
 
+class DelegationOut(BaseModel):
+    id: str
+    from_person_id: str
+    scope: list[str]
+    starts_at: datetime
+    ends_at: datetime
+
+
 class MeOut(BaseModel):
     id: str
     username: str
@@ -31,6 +39,8 @@ class MeOut(BaseModel):
     roles: list[str]
     units: list[str]
     clearance: str
+    # Delegations (ủy quyền) this person holds right now, to act for someone else.
+    acting_for: list[DelegationOut] = []
 
 
 class IncomingMetadataIn(BaseModel):
