@@ -8,6 +8,7 @@ from typing import Any
 import grpc
 import pytest
 from nats.aio.client import Client
+from nats.js.api import AckPolicy, ConsumerConfig
 
 from vanban.contracts.directory.v1 import directory_pb2_grpc
 from vanban.platform.testing import channel, metadata
@@ -49,7 +50,10 @@ async def published(
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"only {count} message(s) on {subject}, wanted {at_least}")
             await asyncio.sleep(0.1)
-        sub = await js.pull_subscribe(subject, stream="VANBAN_DIRECTORY")
+        # No acks: a reader that acks nothing would otherwise stall at the pending-ack limit.
+        sub = await js.pull_subscribe(
+            subject, stream="VANBAN_DIRECTORY", config=ConsumerConfig(ack_policy=AckPolicy.NONE)
+        )
         messages: list[Any] = []
         while len(messages) < count:
             messages.extend(await sub.fetch(min(count - len(messages), 500), timeout=5))

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 import struct
 import zlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -133,13 +133,18 @@ class FakeHasher:
         self._dummy = f"h:{secrets.token_hex(8)}"
         self._outdated = outdated_prefix
         self.verified: list[str] = []
+        self.hashed = 0
 
     @property
     def dummy_hash(self) -> str:
         return self._dummy
 
     async def hash(self, password: str) -> str:
+        self.hashed += 1
         return f"h:{password}"
+
+    async def hash_random(self) -> str:
+        return f"h:random:{secrets.token_hex(8)}"
 
     async def verify(self, password_hash: str, password: str) -> bool:
         self.verified.append(password_hash)
@@ -241,6 +246,16 @@ class FakePeople:
     async def get_by_username(self, username: str) -> Person | None:
         found = await self.credentials(username)
         return found.person if found else None
+
+    async def add_many(self, entries: Sequence[tuple[Person, str]]) -> None:
+        for person, password_hash in entries:
+            assert await self.add_if_absent(person, password_hash=password_hash)
+
+    async def taken_usernames(self, usernames: Iterable[str]) -> set[str]:
+        return set(usernames) & {p.username for p, _ in self.rows.values()}
+
+    async def taken_emails(self, emails: Iterable[str]) -> set[str]:
+        return set(emails) & {p.email for p, _ in self.rows.values() if p.email}
 
     async def get_many(self, person_ids: Iterable[str]) -> dict[str, Person]:
         return {i: self.rows[i][0] for i in set(person_ids) if i in self.rows}

@@ -8,6 +8,10 @@ import secrets
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
+# For random 256-bit secrets only: guessing one is hopeless however fast each guess is, so the
+# work factor that protects human passwords buys nothing and would cost ~0.15 s per person.
+_RANDOM_SECRET_HASHER = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
 
 class Argon2PasswordHasher:
     def __init__(self, hasher: argon2.PasswordHasher | None = None) -> None:
@@ -21,6 +25,9 @@ class Argon2PasswordHasher:
 
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def hash_random(self) -> str:
+        return await asyncio.to_thread(_RANDOM_SECRET_HASHER.hash, secrets.token_urlsafe(32))
 
     async def verify(self, password_hash: str, password: str) -> bool:
         try:

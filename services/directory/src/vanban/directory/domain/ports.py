@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +34,11 @@ class PasswordHasher(Protocol):
         """
 
     async def hash(self, password: str) -> str: ...
+
+    async def hash_random(self) -> str:
+        """The hash of a fresh random password that nobody is told: the account cannot be
+        signed in to until its password is set again. The secret has so much entropy that it
+        may be hashed cheaply, which keeps a bulk import fast."""
 
     async def verify(self, password_hash: str, password: str) -> bool:
         """True only when `password` matches; a malformed hash is a mismatch."""
@@ -91,6 +96,16 @@ class PeopleRepository(Protocol):
     async def get(self, person_id: str, *, lock: bool = False) -> Person | None: ...
 
     async def get_by_username(self, username: str) -> Person | None: ...
+
+    async def add_many(self, people: Sequence[tuple[Person, str]]) -> None:
+        """Inserts people with their password hashes; raises AlreadyExistsError when any
+        username or e-mail is taken (and then none is kept: the transaction is spoilt)."""
+
+    async def taken_usernames(self, usernames: Iterable[str]) -> set[str]:
+        """Those of `usernames` that some person has."""
+
+    async def taken_emails(self, emails: Iterable[str]) -> set[str]:
+        """Those of `emails` that some person has."""
 
     async def get_by_email(self, email: str) -> Person | None: ...
 

@@ -30,6 +30,12 @@ class Clearance(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CLEARANCE_CONFIDENTIAL: _ClassVar[Clearance]
     CLEARANCE_SECRET: _ClassVar[Clearance]
     CLEARANCE_TOP_SECRET: _ClassVar[Clearance]
+
+class ImportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    IMPORT_FORMAT_UNSPECIFIED: _ClassVar[ImportFormat]
+    IMPORT_FORMAT_CSV: _ClassVar[ImportFormat]
+    IMPORT_FORMAT_JSON: _ClassVar[ImportFormat]
 ROLE_UNSPECIFIED: Role
 ROLE_CLERK: Role
 ROLE_SPECIALIST: Role
@@ -44,6 +50,9 @@ CLEARANCE_NONE: Clearance
 CLEARANCE_CONFIDENTIAL: Clearance
 CLEARANCE_SECRET: Clearance
 CLEARANCE_TOP_SECRET: Clearance
+IMPORT_FORMAT_UNSPECIFIED: ImportFormat
+IMPORT_FORMAT_CSV: ImportFormat
+IMPORT_FORMAT_JSON: ImportFormat
 
 class Agency(_message.Message):
     __slots__ = ("code", "name", "abbreviation", "address", "phone", "email", "website", "seal_image")
@@ -418,3 +427,35 @@ class SetSealImageResponse(_message.Message):
     AGENCY_FIELD_NUMBER: _ClassVar[int]
     agency: Agency
     def __init__(self, agency: _Optional[_Union[Agency, _Mapping]] = ...) -> None: ...
+
+class ImportPeopleRequest(_message.Message):
+    __slots__ = ("format", "content", "dry_run")
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    format: ImportFormat
+    content: bytes
+    dry_run: bool
+    def __init__(self, format: _Optional[_Union[ImportFormat, str]] = ..., content: _Optional[bytes] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class ImportProblem(_message.Message):
+    __slots__ = ("line", "field", "message")
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    line: int
+    field: str
+    message: str
+    def __init__(self, line: _Optional[int] = ..., field: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class ImportPeopleResponse(_message.Message):
+    __slots__ = ("problems", "rows", "imported", "dry_run")
+    PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    IMPORTED_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    problems: _containers.RepeatedCompositeFieldContainer[ImportProblem]
+    rows: int
+    imported: int
+    dry_run: bool
+    def __init__(self, problems: _Optional[_Iterable[_Union[ImportProblem, _Mapping]]] = ..., rows: _Optional[int] = ..., imported: _Optional[int] = ..., dry_run: _Optional[bool] = ...) -> None: ...

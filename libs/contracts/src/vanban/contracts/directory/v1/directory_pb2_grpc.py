@@ -110,6 +110,11 @@ class DirectoryServiceStub:
                 request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonRequest.SerializeToString,
                 response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonResponse.FromString,
                 _registered_method=True)
+        self.ImportPeople = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/ImportPeople',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ImportPeopleRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ImportPeopleResponse.FromString,
+                _registered_method=True)
         self.CreateDelegation = channel.unary_unary(
                 '/vanban.directory.v1.DirectoryService/CreateDelegation',
                 request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.CreateDelegationRequest.SerializeToString,
@@ -240,6 +245,15 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportPeople(self, request, context):
+        """Creates people from a CSV or JSON file (administrators): every line is checked and every
+        problem reported; with any problem, or in a dry run, nothing is written, otherwise all
+        lines are written in one transaction.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateDelegation(self, request, context):
         """Delegations (ủy quyền): created and revoked by the delegator or an administrator.
         """
@@ -349,6 +363,11 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.FindPerson,
                     request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonRequest.FromString,
                     response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonResponse.SerializeToString,
+            ),
+            'ImportPeople': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportPeople,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ImportPeopleRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ImportPeopleResponse.SerializeToString,
             ),
             'CreateDelegation': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateDelegation,
@@ -782,6 +801,33 @@ class DirectoryService:
             '/vanban.directory.v1.DirectoryService/FindPerson',
             vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonRequest.SerializeToString,
             vanban_dot_directory_dot_v1_dot_directory__pb2.FindPersonResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportPeople(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/ImportPeople',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.ImportPeopleRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.ImportPeopleResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -210,6 +210,38 @@ class SqlPeopleRepository:
             .returning(people.c.id)
         )
         return (await self._session.execute(statement)).first() is not None
+
+    async def add_many(self, entries: Sequence[tuple[Person, str]]) -> None:
+        if not entries:
+            return
+        rows = [
+            {**_person_values(person), "password_hash": password_hash}
+            for person, password_hash in entries
+        ]
+        try:
+            await self._session.execute(insert(people), rows)
+        except IntegrityError:
+            raise AlreadyExistsError(
+                "a username or e-mail of the import was taken meanwhile; nothing was imported",
+                reason="PERSON_EXISTS",
+            ) from None
+
+    async def taken_usernames(self, usernames: Iterable[str]) -> set[str]:
+        return await self._taken(people.c.username, usernames)
+
+    async def taken_emails(self, emails: Iterable[str]) -> set[str]:
+        return await self._taken(people.c.email, emails)
+
+    async def _taken(self, column: Any, values: Iterable[str]) -> set[str]:
+        wanted = list(set(values))
+        taken: set[str] = set()
+        # In slices, to stay far below the driver's limit on bound parameters.
+        for start in range(0, len(wanted), 5000):
+            rows = await self._session.execute(
+                select(column).where(column.in_(wanted[start : start + 5000]))
+            )
+            taken.update(rows.scalars())
+        return taken
 
     async def update(self, person: Person) -> None:
         values = _person_values(person)

@@ -27,13 +27,18 @@ from vanban.directory.adapters.transaction import DirectoryTransaction, transact
 from vanban.directory.domain import (
     delegation_service,
     image_service,
+    import_service,
     organisation_service,
     person_service,
     service,
 )
+from vanban.directory.domain.people_import import ImportFormat
 from vanban.directory.domain.ports import PasswordHasher
 from vanban.platform.caller import CALLER_METADATA_KEY, Caller, current_caller
 from vanban.platform.db import UnitOfWork
+from vanban.platform.errors import invalid_fields
+
+IMPORT_FORMATS = {pb.IMPORT_FORMAT_CSV: ImportFormat.CSV, pb.IMPORT_FORMAT_JSON: ImportFormat.JSON}
 
 
 def _caller_token(context: grpc.aio.ServicerContext) -> str | None:
@@ -306,3 +311,29 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
             now=datetime.now(UTC),
         )
         return pb.SetSealImageResponse(agency=agency_to_pb(agency))
+
+    async def ImportPeople(
+        self, request: pb.ImportPeopleRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ImportPeopleResponse:
+        caller = current_caller()
+        file_format = IMPORT_FORMATS.get(request.format)  # type: ignore[call-overload]
+        if file_format is None:
+            raise invalid_fields({"format": "must be CSV or JSON"}, reason="INVALID_FORMAT")
+        report = await import_service.import_people(
+            transactions=transactions(self._uow_factory, actor=caller.subject),
+            caller=caller,
+            hasher=self._hasher,
+            file_format=file_format,
+            content=request.content,
+            dry_run=request.dry_run,
+            now=datetime.now(UTC),
+        )
+        return pb.ImportPeopleResponse(
+            problems=[
+                pb.ImportProblem(line=p.line, field=p.field, message=p.message)
+                for p in report.problems
+            ],
+            rows=report.rows,
+            imported=report.imported,
+            dry_run=report.dry_run,
+        )
