@@ -38,6 +38,7 @@ def start_platform(
         "VANBAN_LOG_LEVEL": "INFO",
         # A short lockout window, so the lockout test can also watch the lock lift.
         "VANBAN_GATEWAY_LOCKOUT_WINDOW_SECONDS": "10",
+        "VANBAN_GATEWAY_DELEGATION_CACHE_SECONDS": "2",
     }
     if otlp is not None:
         env.update(

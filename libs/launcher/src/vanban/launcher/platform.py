@@ -48,7 +48,7 @@ SERVICES = (
     "exchange",
     "gateway",
 )
-DATABASE_SERVICES = ("directory", "archive", "documents", "notify", "gateway")
+DATABASE_SERVICES = ("directory", "archive", "documents", "notify", "workflow", "gateway")
 DEMO_AGENCY_CODE = "000.00.00.H99"
 DEMO_AGENCY_NAME = "Ủy ban nhân dân tỉnh Demo"
 DEMO_ABBREVIATION = "UBND"
@@ -60,10 +60,12 @@ DEMO_ACCOUNTS = (
     ("chuyenvien", "chuyên viên (specialist)"),
     ("quantri", "quản trị (administrator)"),
 )
+# Whom each service calls (VANBAN_PEERS).
 PEERS = {
-    "gateway": ("directory", "documents", "archive", "notify"),
+    "gateway": ("directory", "documents", "archive", "notify", "workflow"),
     "notify": ("directory",),
-    "documents": ("archive",),
+    "workflow": ("documents", "directory"),
+    "directory": ("archive",),
 }
 
 

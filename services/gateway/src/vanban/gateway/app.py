@@ -14,7 +14,13 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from vanban.gateway import problems
 from vanban.gateway.adapters.db.tables import metadata, platform_tables
-from vanban.gateway.api import api_key_routes, auth_routes, health, routes
+from vanban.gateway.api import (
+    api_key_routes,
+    auth_routes,
+    health,
+    routes,
+    workflow_routes,
+)
 from vanban.gateway.auth import AccessTokens, load_or_create_access_key
 from vanban.gateway.clients import Upstreams
 from vanban.gateway.delegations import DelegationCache
@@ -45,7 +51,9 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
     app.state.caller_tokens = CallerTokenIssuer.from_keys_dir(settings.keys_dir)
     app.state.upstreams = Upstreams.from_host(host, timeout=settings.upstream_timeout_seconds)
     app.state.uow = host.uow
-    app.state.delegations = DelegationCache(app.state.upstreams)
+    app.state.delegations = DelegationCache(
+        app.state.upstreams, ttl=settings.delegation_cache_seconds
+    )
     app.state.oidc = (
         OidcVerifier(
             issuer=settings.oidc_issuer,
@@ -61,6 +69,7 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
     app.include_router(auth_routes.router)
     app.include_router(api_key_routes.router)
     app.include_router(routes.router)
+    app.include_router(workflow_routes.router)
     app.add_middleware(
         BodyLimitMiddleware, max_body_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD
     )

@@ -13,10 +13,11 @@ from vanban.contracts.archive.v1 import archive_pb2_grpc
 from vanban.contracts.directory.v1 import directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2_grpc
 from vanban.contracts.notify.v1 import notify_pb2_grpc
+from vanban.contracts.workflow.v1 import workflow_pb2_grpc
 from vanban.platform.caller import CALLER_METADATA_KEY
 from vanban.platform.service import ServiceHost
 
-READINESS_PEERS = ("directory", "documents", "archive", "notify")
+READINESS_PEERS = ("directory", "documents", "archive", "notify", "workflow")
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Upstreams:
     documents: documents_pb2_grpc.DocumentRegistryServiceStub
     archive: archive_pb2_grpc.ArchiveServiceStub
     notify: notify_pb2_grpc.NotifyServiceStub
+    workflow: workflow_pb2_grpc.WorkflowServiceStub
     health: dict[str, health_pb2_grpc.HealthStub]
     service_metadata: Callable[[], tuple[tuple[str, str], ...]]
     timeout: float
@@ -41,6 +43,7 @@ class Upstreams:
             documents=documents_pb2_grpc.DocumentRegistryServiceStub(channel("documents")),
             archive=archive_pb2_grpc.ArchiveServiceStub(channel("archive")),
             notify=notify_pb2_grpc.NotifyServiceStub(channel("notify")),
+            workflow=workflow_pb2_grpc.WorkflowServiceStub(channel("workflow")),
             health={name: health_pb2_grpc.HealthStub(channel(name)) for name in READINESS_PEERS},
             service_metadata=lambda: ((CALLER_METADATA_KEY, host.identity.token()),),
             timeout=timeout,

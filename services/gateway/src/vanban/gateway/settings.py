@@ -26,6 +26,9 @@ class GatewaySettings(ServiceSettings, DatabaseSettingsMixin):
     # Wrong passwords that lock an account, and the window they are counted in.
     lockout_max_failures: int = 10
     lockout_window_seconds: int = 15 * 60
+    # How long the delegations a person holds are cached: a new or revoked delegation takes
+    # effect within this many seconds.
+    delegation_cache_seconds: float = 30.0
     # OIDC bearer tokens from the agency's identity provider: all three, or none.
     oidc_issuer: str | None = None
     oidc_audience: str | None = None

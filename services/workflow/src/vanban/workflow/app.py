@@ -1,15 +1,42 @@
-"""The one wiring place of the workflow service. It answers health only until its issues land."""
+"""The one wiring place of the workflow service."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from vanban.contracts.workflow.v1 import workflow_pb2, workflow_pb2_grpc
 from vanban.platform.service import ServiceHost
+from vanban.workflow.adapters.db.tables import metadata, platform_tables
+from vanban.workflow.adapters.grpc.servicer import WorkflowServicer
+from vanban.workflow.adapters.peers import GrpcPeers
 from vanban.workflow.settings import WorkflowSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SERVICE_NAME = workflow_pb2.DESCRIPTOR.services_by_name["WorkflowService"].full_name
 
 
 def build(settings: WorkflowSettings) -> ServiceHost:
-    return ServiceHost(settings, service="workflow", uses_nats=False)
+    host = ServiceHost(
+        settings,
+        service="workflow",
+        metadata=metadata,
+        tables=platform_tables,
+        migrations=MIGRATIONS,
+        database_url=settings.database_url,
+    )
+    peers = GrpcPeers(
+        documents=host.channel("documents"),
+        directory=host.channel("directory"),
+        service_token=lambda: host.identity.token(),
+    )
+    host.grpc.add_service(
+        workflow_pb2_grpc.add_WorkflowServiceServicer_to_server,
+        WorkflowServicer(uow_factory=host.uow, peers=peers, timezone=ZoneInfo(settings.timezone)),
+        SERVICE_NAME,
+    )
+    return host
 
 
 async def main(settings: WorkflowSettings, stop: asyncio.Event) -> None:

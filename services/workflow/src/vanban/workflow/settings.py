@@ -4,11 +4,14 @@ from typing import ClassVar
 
 from pydantic_settings import SettingsConfigDict
 
-from vanban.platform.settings import ServiceSettings
+from vanban.platform.settings import DatabaseSettingsMixin, ServiceSettings
 
 
-class WorkflowSettings(ServiceSettings):
+class WorkflowSettings(ServiceSettings, DatabaseSettingsMixin):
     service_name: ClassVar[str] = "workflow"
     model_config = SettingsConfigDict(
         env_prefix="VANBAN_WORKFLOW_", extra="ignore", populate_by_name=True
     )
+
+    # The agency's civil calendar, for deadlines.
+    timezone: str = "Asia/Ho_Chi_Minh"

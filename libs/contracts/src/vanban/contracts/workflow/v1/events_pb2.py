@@ -22,13 +22,17 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from vanban.contracts.workflow.v1 import workflow_pb2 as vanban_dot_workflow_dot_v1_dot_workflow__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvanban/workflow/v1/events.proto\x12\x12vanban.workflow.v1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvanban/workflow/v1/events.proto\x12\x12vanban.workflow.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!vanban/workflow/v1/workflow.proto\"\x7f\n\x18IncomingDocumentAssigned\x12\x32\n\nassignment\x18\x01 \x01(\x0b\x32\x1e.vanban.workflow.v1.Assignment\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vanban.workflow.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_INCOMINGDOCUMENTASSIGNED']._serialized_start=123
+  _globals['_INCOMINGDOCUMENTASSIGNED']._serialized_end=250
 # @@protoc_insertion_point(module_scope)

@@ -22,15 +22,26 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!vanban/workflow/v1/workflow.proto\x12\x12vanban.workflow.v12\x11\n\x0fWorkflowServiceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!vanban/workflow/v1/workflow.proto\x12\x12vanban.workflow.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf3\x01\n\nAssignment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x11\n\tlead_unit\x18\x03 \x01(\t\x12\x1a\n\x12\x63oordinating_units\x18\x04 \x03(\t\x12\x16\n\x0einformed_units\x18\x05 \x03(\t\x12\x0f\n\x07opinion\x18\x06 \x01(\t\x12\x10\n\x08\x64\x65\x61\x64line\x18\x07 \x01(\t\x12\x13\n\x0b\x61ssigned_by\x18\x08 \x01(\t\x12\x14\n\x0con_behalf_of\x18\t \x01(\t\x12/\n\x0b\x61ssigned_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb4\x01\n\x1d\x41ssignIncomingDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x11\n\tlead_unit\x18\x02 \x01(\t\x12\x1a\n\x12\x63oordinating_units\x18\x03 \x03(\t\x12\x16\n\x0einformed_units\x18\x04 \x03(\t\x12\x0f\n\x07opinion\x18\x05 \x01(\t\x12\x10\n\x08\x64\x65\x61\x64line\x18\x06 \x01(\t\x12\x14\n\x0con_behalf_of\x18\x07 \x01(\t\"T\n\x1e\x41ssignIncomingDocumentResponse\x12\x32\n\nassignment\x18\x01 \x01(\x0b\x32\x1e.vanban.workflow.v1.Assignment\"+\n\x14GetAssignmentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\"K\n\x15GetAssignmentResponse\x12\x32\n\nassignment\x18\x01 \x01(\x0b\x32\x1e.vanban.workflow.v1.Assignment2\xf8\x01\n\x0fWorkflowService\x12\x7f\n\x16\x41ssignIncomingDocument\x12\x31.vanban.workflow.v1.AssignIncomingDocumentRequest\x1a\x32.vanban.workflow.v1.AssignIncomingDocumentResponse\x12\x64\n\rGetAssignment\x12(.vanban.workflow.v1.GetAssignmentRequest\x1a).vanban.workflow.v1.GetAssignmentResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vanban.workflow.v1.workflow_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_WORKFLOWSERVICE']._serialized_start=57
-  _globals['_WORKFLOWSERVICE']._serialized_end=74
+  _globals['_ASSIGNMENT']._serialized_start=91
+  _globals['_ASSIGNMENT']._serialized_end=334
+  _globals['_ASSIGNINCOMINGDOCUMENTREQUEST']._serialized_start=337
+  _globals['_ASSIGNINCOMINGDOCUMENTREQUEST']._serialized_end=517
+  _globals['_ASSIGNINCOMINGDOCUMENTRESPONSE']._serialized_start=519
+  _globals['_ASSIGNINCOMINGDOCUMENTRESPONSE']._serialized_end=603
+  _globals['_GETASSIGNMENTREQUEST']._serialized_start=605
+  _globals['_GETASSIGNMENTREQUEST']._serialized_end=648
+  _globals['_GETASSIGNMENTRESPONSE']._serialized_start=650
+  _globals['_GETASSIGNMENTRESPONSE']._serialized_end=725
+  _globals['_WORKFLOWSERVICE']._serialized_start=728
+  _globals['_WORKFLOWSERVICE']._serialized_end=976
 # @@protoc_insertion_point(module_scope)

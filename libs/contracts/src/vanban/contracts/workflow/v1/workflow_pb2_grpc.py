@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from vanban.contracts.workflow.v1 import workflow_pb2 as vanban_dot_workflow_dot_v1_dot_workflow__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -25,7 +26,7 @@ if _version_not_supported:
 
 
 class WorkflowServiceStub:
-    """Assignments, processing opinions, deadlines and approval chains. RPCs arrive with the workflow issues.
+    """Assignments, processing opinions, deadlines and approval chains.
     """
 
     def __init__(self, channel):
@@ -34,15 +35,52 @@ class WorkflowServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.AssignIncomingDocument = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/AssignIncomingDocument',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.AssignIncomingDocumentRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.AssignIncomingDocumentResponse.FromString,
+                _registered_method=True)
+        self.GetAssignment = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/GetAssignment',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetAssignmentRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetAssignmentResponse.FromString,
+                _registered_method=True)
 
 
 class WorkflowServiceServicer:
-    """Assignments, processing opinions, deadlines and approval chains. RPCs arrive with the workflow issues.
+    """Assignments, processing opinions, deadlines and approval chains.
     """
+
+    def AssignIncomingDocument(self, request, context):
+        """The leader's assignment of an incoming document (phân công xử lý): the lead unit (chủ trì),
+        coordinating units (phối hợp), units informed (để biết), one processing opinion (ý kiến chỉ
+        đạo) visible to every assignee, and a deadline. An agency leader or deputy leader assigns; a
+        person holding the leader's delegation with scope "assign" may assign on the leader's behalf.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAssignment(self, request, context):
+        """The document's current assignment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_WorkflowServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'AssignIncomingDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignIncomingDocument,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.AssignIncomingDocumentRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.AssignIncomingDocumentResponse.SerializeToString,
+            ),
+            'GetAssignment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAssignment,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetAssignmentRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetAssignmentResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'vanban.workflow.v1.WorkflowService', rpc_method_handlers)
@@ -52,5 +90,59 @@ def add_WorkflowServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class WorkflowService:
-    """Assignments, processing opinions, deadlines and approval chains. RPCs arrive with the workflow issues.
+    """Assignments, processing opinions, deadlines and approval chains.
     """
+
+    @staticmethod
+    def AssignIncomingDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/AssignIncomingDocument',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.AssignIncomingDocumentRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.AssignIncomingDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAssignment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/GetAssignment',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetAssignmentRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetAssignmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -1,0 +1,84 @@
+"""What the workflow asks other services. Checks of facts (does the document exist, is this
+person a leader, do these units exist) are asked as the workflow itself; the caller's own rights
+were decided before."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import grpc
+
+from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
+from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
+from vanban.platform.caller import CALLER_METADATA_KEY
+
+LEADER_ROLES = {directory_pb2.ROLE_AGENCY_LEADER, directory_pb2.ROLE_DEPUTY_AGENCY_LEADER}
+
+
+class GrpcPeers:
+    def __init__(
+        self,
+        *,
+        documents: grpc.aio.Channel,
+        directory: grpc.aio.Channel,
+        service_token: Callable[[], str],
+        timeout: float = 10.0,
+    ) -> None:
+        self._documents = documents_pb2_grpc.DocumentRegistryServiceStub(documents)
+        self._directory = directory_pb2_grpc.DirectoryServiceStub(directory)
+        self._token = service_token
+        self._timeout = timeout
+
+    def _as_service(self) -> tuple[tuple[str, str], ...]:
+        return ((CALLER_METADATA_KEY, self._token()),)
+
+    async def document_exists(self, document_id: str) -> bool:
+        return await self._document(document_id, metadata=self._as_service())
+
+    async def caller_can_read(self, document_id: str) -> bool:
+        """Asked with the caller's own token: may they open the document?"""
+        return await self._document(document_id, metadata=None)
+
+    async def _document(
+        self, document_id: str, *, metadata: tuple[tuple[str, str], ...] | None
+    ) -> bool:
+        try:
+            await self._documents.GetIncomingDocument(
+                documents_pb2.GetIncomingDocumentRequest(id=document_id),
+                metadata=metadata,
+                timeout=self._timeout,
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
+
+    async def is_leader(self, person_id: str) -> bool:
+        try:
+            answer = await self._directory.GetPerson(
+                directory_pb2.GetPersonRequest(id=person_id),
+                metadata=self._as_service(),
+                timeout=self._timeout,
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                return False
+            raise
+        return answer.person.active and bool(LEADER_ROLES.intersection(answer.person.roles))
+
+    async def unknown_units(self, codes: Iterable[str]) -> list[str]:
+        unknown = []
+        for code in dict.fromkeys(codes):
+            try:
+                await self._directory.GetUnit(
+                    directory_pb2.GetUnitRequest(code=code),
+                    metadata=self._as_service(),
+                    timeout=self._timeout,
+                )
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                    unknown.append(code)
+                    continue
+                raise
+        return unknown

@@ -1,0 +1,88 @@
+"""Use cases of the workflow: the leader's assignment of an incoming document."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from vanban.platform.errors import NotFoundError, PermissionDeniedError, invalid_fields
+from vanban.workflow.domain.model import Assignment, AssignmentDraft
+from vanban.workflow.domain.ports import Acting, Peers, Transaction
+
+LEADER_ROLES = frozenset({"agency_leader", "deputy_agency_leader"})
+ASSIGN = "assign"
+
+
+async def assign_incoming(
+    *, tx: Transaction, peers: Peers, actor: Acting, draft: AssignmentDraft, now: datetime
+) -> Assignment:
+    """Records the assignment. A leader assigns in their own name; anyone else only for a leader
+    whose delegation with scope `assign` they hold at `now` — and the audit names both."""
+    clean, deadline = draft.validated(today=now.date())
+    on_behalf_of: str | None = None
+    if clean.on_behalf_of and clean.on_behalf_of != actor.subject:
+        if actor.delegation_from(clean.on_behalf_of, ASSIGN, now=now) is None:
+            raise PermissionDeniedError(
+                "you hold no delegation in force to assign for this person",
+                reason="DELEGATION_REQUIRED",
+                metadata={"on_behalf_of": clean.on_behalf_of},
+            )
+        if not await peers.is_leader(clean.on_behalf_of):
+            raise PermissionDeniedError(
+                "only an agency leader's assignments can be delegated", reason="NOT_A_LEADER"
+            )
+        on_behalf_of = clean.on_behalf_of
+    elif not actor.roles & LEADER_ROLES:
+        raise PermissionDeniedError(
+            "assigning needs an agency leader, or their delegation", reason="ROLE_REQUIRED"
+        )
+    if not await peers.document_exists(clean.document_id):
+        raise NotFoundError("no incoming document with this id", reason="INCOMING_NOT_FOUND")
+    units = [clean.lead_unit, *clean.coordinating_units, *clean.informed_units]
+    unknown = await peers.unknown_units(units)
+    if unknown:
+        raise invalid_fields(
+            {"units": f"unknown unit codes: {', '.join(sorted(unknown))}"},
+            reason="UNKNOWN_UNITS",
+        )
+    assignment = Assignment(
+        id=str(uuid.uuid4()),
+        document_id=clean.document_id,
+        lead_unit=clean.lead_unit,
+        coordinating_units=clean.coordinating_units,
+        informed_units=clean.informed_units,
+        opinion=clean.opinion,
+        deadline=deadline,
+        assigned_by=actor.subject,
+        on_behalf_of=on_behalf_of,
+        assigned_at=now,
+    )
+    await tx.assignments.add(assignment)
+    tx.record_assigned(assignment)
+    tx.audit(
+        action="incoming.assign",
+        resource=f"incoming-documents/{assignment.document_id}",
+        after={
+            "assignment_id": assignment.id,
+            "lead_unit": assignment.lead_unit,
+            "coordinating_units": list(assignment.coordinating_units),
+            "informed_units": list(assignment.informed_units),
+            "deadline": deadline.isoformat() if deadline else None,
+        },
+        on_behalf_of=on_behalf_of,
+    )
+    await tx.commit()
+    return assignment
+
+
+async def current_assignment(*, tx: Transaction, document_id: str) -> Assignment:
+    try:
+        uuid.UUID(document_id)
+    except ValueError:
+        raise NotFoundError(
+            "the document has no assignment", reason="ASSIGNMENT_NOT_FOUND"
+        ) from None
+    assignment = await tx.assignments.current(document_id)
+    if assignment is None:
+        raise NotFoundError("the document has no assignment", reason="ASSIGNMENT_NOT_FOUND")
+    return assignment

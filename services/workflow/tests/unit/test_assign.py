@@ -1,0 +1,220 @@
+"""The leader's assignment: who may assign, for whom, and what is checked (fakes only)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from vanban.platform.caller import Caller
+from vanban.platform.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from vanban.workflow.domain.model import Assignment, AssignmentDraft
+from vanban.workflow.domain.service import assign_incoming
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+LEADER = "lanh-dao"
+DOCUMENT = str(uuid.uuid4())
+
+
+@dataclass
+class FakePeers:
+    documents: set[str] = field(default_factory=lambda: {DOCUMENT})
+    leaders: set[str] = field(default_factory=lambda: {LEADER})
+    units: set[str] = field(default_factory=lambda: {"VP", "PTH", "PKT"})
+
+    async def document_exists(self, document_id: str) -> bool:
+        return document_id in self.documents
+
+    async def is_leader(self, person_id: str) -> bool:
+        return person_id in self.leaders
+
+    async def unknown_units(self, codes: Iterable[str]) -> list[str]:
+        return [c for c in codes if c not in self.units]
+
+
+@dataclass
+class FakeTransaction:
+    added: list[Assignment] = field(default_factory=list)
+    events: list[Assignment] = field(default_factory=list)
+    audits: list[dict[str, object]] = field(default_factory=list)
+    commits: int = 0
+
+    @property
+    def assignments(self) -> FakeTransaction:
+        return self
+
+    async def add(self, assignment: Assignment) -> None:
+        self.added.append(assignment)
+
+    async def current(self, document_id: str) -> Assignment | None:
+        return None
+
+    def record_assigned(self, assignment: Assignment) -> None:
+        self.events.append(assignment)
+
+    def audit(self, **entry: object) -> None:
+        self.audits.append(entry)
+
+    async def commit(self) -> None:
+        self.commits += 1
+
+
+def draft(**overrides: object) -> AssignmentDraft:
+    values: dict[str, object] = {
+        "document_id": DOCUMENT,
+        "lead_unit": "VP",
+        "coordinating_units": ("PTH",),
+        "informed_units": ("PKT",),
+        "opinion": "Giao Văn phòng chủ trì.",
+        "deadline": "2026-11-30",
+        "on_behalf_of": "",
+    }
+    values.update(overrides)
+    return AssignmentDraft(**values)  # type: ignore[arg-type]
+
+
+def person(subject: str, *roles: str, delegations: tuple[dict[str, str], ...] = ()) -> Caller:
+    return Caller(
+        agency_code="000.00.00.H99",
+        subject=subject,
+        roles=frozenset(roles),
+        delegations=delegations,
+    )
+
+
+def delegation(scope: str, starts: datetime, ends: datetime) -> dict[str, str]:
+    return {
+        "id": "d",
+        "from": LEADER,
+        "scope": scope,
+        "starts_at": starts.isoformat(),
+        "ends_at": ends.isoformat(),
+    }
+
+
+async def test_a_leader_assigns_in_their_own_name() -> None:
+    tx = FakeTransaction()
+    result = await assign_incoming(
+        tx=tx, peers=FakePeers(), actor=person(LEADER, "agency_leader"), draft=draft(), now=NOW
+    )
+    assert (result.assigned_by, result.on_behalf_of, result.lead_unit) == (LEADER, None, "VP")
+    assert tx.added == [result] and tx.events == [result] and tx.commits == 1
+    assert tx.audits[0]["on_behalf_of"] is None
+
+
+@pytest.mark.parametrize("role", ["specialist", "unit_head", "clerk", "admin"])
+async def test_others_may_not_assign_in_their_own_name(role: str) -> None:
+    tx = FakeTransaction()
+    with pytest.raises(PermissionDeniedError) as refused:
+        await assign_incoming(
+            tx=tx, peers=FakePeers(), actor=person("x", role), draft=draft(), now=NOW
+        )
+    assert refused.value.reason == "ROLE_REQUIRED"
+    assert tx.commits == 0
+
+
+async def test_a_delegate_assigns_for_the_leader_inside_the_dates_and_the_audit_names_both() -> (
+    None
+):
+    tx = FakeTransaction()
+    deputy = person(
+        "pho",
+        "unit_head",
+        delegations=(delegation("assign", NOW - timedelta(days=1), NOW + timedelta(days=1)),),
+    )
+    result = await assign_incoming(
+        tx=tx, peers=FakePeers(), actor=deputy, draft=draft(on_behalf_of=LEADER), now=NOW
+    )
+    assert (result.assigned_by, result.on_behalf_of) == ("pho", LEADER)
+    assert tx.audits[0]["on_behalf_of"] == LEADER
+
+
+@pytest.mark.parametrize(
+    "held",
+    [
+        (),
+        (delegation("assign", NOW + timedelta(days=1), NOW + timedelta(days=2)),),
+        (delegation("assign", NOW - timedelta(days=2), NOW - timedelta(days=1)),),
+        (delegation("sign", NOW - timedelta(days=1), NOW + timedelta(days=1)),),
+    ],
+    ids=["none", "not-yet", "ended", "other-scope"],
+)
+async def test_a_delegate_may_not_assign_outside_the_delegation(
+    held: tuple[dict[str, str], ...],
+) -> None:
+    tx = FakeTransaction()
+    with pytest.raises(PermissionDeniedError) as refused:
+        await assign_incoming(
+            tx=tx,
+            peers=FakePeers(),
+            actor=person("pho", "unit_head", delegations=held),
+            draft=draft(on_behalf_of=LEADER),
+            now=NOW,
+        )
+    assert refused.value.reason == "DELEGATION_REQUIRED"
+    assert tx.commits == 0
+
+
+async def test_a_delegation_from_someone_who_is_not_a_leader_grants_nothing() -> None:
+    deputy = person(
+        "pho", delegations=(delegation("assign", NOW - timedelta(days=1), NOW + timedelta(days=1)),)
+    )
+    with pytest.raises(PermissionDeniedError) as refused:
+        await assign_incoming(
+            tx=FakeTransaction(),
+            peers=FakePeers(leaders=set()),
+            actor=deputy,
+            draft=draft(on_behalf_of=LEADER),
+            now=NOW,
+        )
+    assert refused.value.reason == "NOT_A_LEADER"
+
+
+async def test_unknown_documents_and_units_are_refused() -> None:
+    leader = person(LEADER, "agency_leader")
+    with pytest.raises(NotFoundError):
+        await assign_incoming(
+            tx=FakeTransaction(),
+            peers=FakePeers(documents=set()),
+            actor=leader,
+            draft=draft(),
+            now=NOW,
+        )
+    with pytest.raises(InvalidArgumentError) as unknown:
+        await assign_incoming(
+            tx=FakeTransaction(),
+            peers=FakePeers(),
+            actor=leader,
+            draft=draft(lead_unit="PXX"),
+            now=NOW,
+        )
+    assert "PXX" in unknown.value.message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field_name"),
+    [
+        ({"lead_unit": ""}, "lead_unit"),
+        ({"coordinating_units": ("VP",)}, "lead_unit"),
+        ({"informed_units": ("PTH",)}, "informed_units"),
+        ({"deadline": "30/11/2026"}, "deadline"),
+        ({"deadline": "2026-11-19"}, "deadline"),
+        ({"opinion": "x" * 2001}, "opinion"),
+        ({"document_id": "nope"}, "document_id"),
+    ],
+)
+async def test_invalid_assignments_name_the_field(
+    overrides: dict[str, object], field_name: str
+) -> None:
+    with pytest.raises(InvalidArgumentError) as invalid:
+        await assign_incoming(
+            tx=FakeTransaction(),
+            peers=FakePeers(),
+            actor=person(LEADER, "agency_leader"),
+            draft=draft(**overrides),
+            now=NOW,
+        )
+    assert field_name in [v.field for v in invalid.value.violations]
