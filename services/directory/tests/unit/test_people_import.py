@@ -128,6 +128,7 @@ def test_broken_json_is_a_problem_of_the_whole_file() -> None:
     for content, message in (
         (b"[{", "is not JSON"),
         (b'{"username": "a"}', "must be a JSON array of people"),
+        (b"[" * 100_000 + b"]" * 100_000, "is nested too deeply"),
     ):
         [problem] = read_people(ImportFormat.JSON, content).problems
         assert problem.line == 0 and problem.message.startswith(message)

@@ -282,6 +282,8 @@ def _json_rows(content: bytes) -> tuple[list[tuple[int, dict[str, object]]], lis
                 f"is not JSON: {exc.msg} (text line {exc.lineno}, column {exc.colno})",
             )
         ]
+    except RecursionError:
+        return [], [ImportProblem(WHOLE_FILE, "", "is nested too deeply to be a list of people")]
     if not isinstance(data, list):
         return [], [ImportProblem(WHOLE_FILE, "", "must be a JSON array of people")]
     rows: list[tuple[int, dict[str, object]]] = []
