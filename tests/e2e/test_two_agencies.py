@@ -16,6 +16,7 @@ from vanban.contracts.archive.v1 import archive_pb2, archive_pb2_grpc
 from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
 from vanban.contracts.notify.v1 import notify_pb2, notify_pb2_grpc
+from vanban.contracts.workflow.v1 import workflow_pb2, workflow_pb2_grpc
 from vanban.launcher.infra import free_port
 from vanban.launcher.infra.process import group_members
 from vanban.launcher.platform import SERVICES, AgencySpec, Platform
@@ -93,6 +94,10 @@ def test_no_service_of_either_agency_answers_a_call_without_a_caller_token(two: 
         ),
         "notify": lambda ch: notify_pb2_grpc.NotifyServiceStub(ch).ListNotifications(
             notify_pb2.ListNotificationsRequest(), timeout=5
+        ),
+        "workflow": lambda ch: workflow_pb2_grpc.WorkflowServiceStub(ch).GetAssignment(
+            workflow_pb2.GetAssignmentRequest(document_id="00000000-0000-0000-0000-000000000000"),
+            timeout=5,
         ),
     }
     for agency in two.agencies:
