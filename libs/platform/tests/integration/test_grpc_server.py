@@ -14,6 +14,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from vanban.contracts.archive.v1 import archive_pb2, archive_pb2_grpc
 from vanban.contracts.notify.v1 import notify_pb2, notify_pb2_grpc
 from vanban.platform.caller import Caller, CallerTokenIssuer, CallerTokenVerifier, current_caller
 from vanban.platform.errors import ErrorCode, FieldViolation, NotFoundError, invalid_fields
@@ -311,3 +312,51 @@ async def test_reflection_lists_the_services_without_a_token(served) -> None:
 
     names = {s.name for s in responses[0].list_services_response.service}
     assert {NOTIFY, "grpc.health.v1.Health"} <= names
+
+
+class WhoAmI(archive_pb2_grpc.ArchiveServiceServicer):
+    """Answers every call type with the caller it saw."""
+
+    async def GetObject(self, request, context):  # type: ignore[no-untyped-def]
+        yield archive_pb2.GetObjectResponse(
+            info=archive_pb2.ObjectInfo(sha256=current_caller().subject)
+        )
+
+    async def PutObject(self, request_iterator, context):  # type: ignore[no-untyped-def]
+        async for _ in request_iterator:
+            pass
+        return archive_pb2.PutObjectResponse(
+            object=archive_pb2.ObjectInfo(sha256=current_caller().subject)
+        )
+
+
+async def test_streaming_calls_carry_the_caller_too(keys_dir: Path, mint: TokenMint) -> None:
+    server = GrpcServer(
+        verifier=CallerTokenVerifier.from_keys_dir(keys_dir, agency_code=DEMO_AGENCY),
+        host="127.0.0.1",
+        port=0,
+    )
+    server.add_service(
+        archive_pb2_grpc.add_ArchiveServiceServicer_to_server,
+        WhoAmI(),
+        "vanban.archive.v1.ArchiveService",
+    )
+    port = await server.start()
+    ch = open_channel(f"127.0.0.1:{port}", fallback_token=lambda: mint.service("directory"))
+    try:
+        stub = archive_pb2_grpc.ArchiveServiceStub(ch)
+        streamed_out = [m async for m in stub.GetObject(archive_pb2.GetObjectRequest(sha256="x"))]
+
+        async def parts():  # type: ignore[no-untyped-def]
+            yield archive_pb2.PutObjectRequest(
+                header=archive_pb2.ObjectHeader(content_type="image/png")
+            )
+            yield archive_pb2.PutObjectRequest(chunk=b"\x89PNG")
+
+        streamed_in = await stub.PutObject(parts())
+    finally:
+        await ch.close()
+        await server.stop(0)
+
+    assert streamed_out[0].info.sha256 == "service:directory"
+    assert streamed_in.object.sha256 == "service:directory"

@@ -43,18 +43,13 @@ class ServiceIdentity:
 TokenSource = Callable[[], str | None]
 
 
-class _CallerInterceptor(
-    grpc.aio.UnaryUnaryClientInterceptor,
-    grpc.aio.UnaryStreamClientInterceptor,
-    grpc.aio.StreamUnaryClientInterceptor,
-    grpc.aio.StreamStreamClientInterceptor,
-):
+class _CallerMetadata:
     """Sends the token of the call being served, or else the fallback (service identity)."""
 
     def __init__(self, fallback: TokenSource | None) -> None:
         self._fallback = fallback
 
-    def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+    def details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
         token = _forwarded.get() or (self._fallback() if self._fallback else None)
         metadata = grpc.aio.Metadata(*(details.metadata or ()))
         if token and CALLER_METADATA_KEY not in metadata:
@@ -63,28 +58,44 @@ class _CallerInterceptor(
             details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
         )
 
+
+# grpc.aio files an interceptor under the first call type it implements only, so each call type
+# gets its own class (one class implementing all four would touch unary-unary calls alone).
+class _UnaryUnary(_CallerMetadata, grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(self._details(details), request)
+        return await continuation(self.details(details), request)
 
+
+class _UnaryStream(_CallerMetadata, grpc.aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(self._details(details), request)
+        return await continuation(self.details(details), request)
 
+
+class _StreamUnary(_CallerMetadata, grpc.aio.StreamUnaryClientInterceptor):
     async def intercept_stream_unary(
         self, continuation: Any, details: Any, request_iterator: Any
     ) -> Any:
-        return await continuation(self._details(details), request_iterator)
+        return await continuation(self.details(details), request_iterator)
 
+
+class _StreamStream(_CallerMetadata, grpc.aio.StreamStreamClientInterceptor):
     async def intercept_stream_stream(
         self, continuation: Any, details: Any, request_iterator: Any
     ) -> Any:
-        return await continuation(self._details(details), request_iterator)
+        return await continuation(self.details(details), request_iterator)
 
 
 def open_channel(address: str, *, fallback_token: TokenSource | None = None) -> grpc.aio.Channel:
     """A channel to a peer service. Tracing comes first so the caller metadata rides inside the span."""
     return grpc.aio.insecure_channel(
         address,
-        interceptors=[*aio_client_interceptors(), _CallerInterceptor(fallback_token)],
+        interceptors=[
+            *aio_client_interceptors(),
+            *(
+                kind(fallback_token)
+                for kind in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
+            ),
+        ],
         options=[
             ("grpc.max_receive_message_length", 8 * 1024 * 1024),
             ("grpc.max_send_message_length", 8 * 1024 * 1024),
