@@ -15,6 +15,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from vanban.gateway import problems
 from vanban.gateway.adapters.db.tables import metadata, platform_tables
 from vanban.gateway.api import (
+    admin_routes,
     api_key_routes,
     auth_routes,
     health,
@@ -69,6 +70,7 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
     app.include_router(auth_routes.router)
     app.include_router(api_key_routes.router)
     app.include_router(routes.router)
+    app.include_router(admin_routes.router)
     app.include_router(workflow_routes.router)
     app.add_middleware(
         BodyLimitMiddleware, max_body_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD
