@@ -1,4 +1,5 @@
-"""Claims: a registered document keeps the bytes it refers to from being collected."""
+"""Claims: a registered document, a leader's signature image or the agency seal keeps the
+bytes it refers to from being collected."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from nats.js import JetStreamContext
 
 from vanban.archive.adapters.transaction import SERVICE_ACTOR, ArchiveTransaction
 from vanban.archive.domain import service
+from vanban.contracts.directory.v1.events_pb2 import AgencyUpdated, PersonUpserted
 from vanban.contracts.documents.v1.events_pb2 import IncomingDocumentRegistered
 from vanban.platform.db import UnitOfWork
 from vanban.platform.events.consumer import EventConsumer, EventContext
@@ -47,6 +49,62 @@ def incoming_registered_consumer(
         subject=INCOMING_REGISTERED,
         message_type=IncomingDocumentRegistered,
         handler=on_incoming_registered,
+        uow_factory=uow_factory,
+        max_deliver=CLAIM_MAX_DELIVER,
+    )
+
+
+# The directory's images (leaders' signatures, the agency seal) are claimed from its events.
+PERSON_UPSERTED = subject("directory", "person", "upserted")
+AGENCY_UPDATED = subject("directory", "agency", "updated")
+
+
+async def _claim_image(uow: UnitOfWork, sha256: str, claimed_by: str) -> None:
+    if not sha256:
+        return
+    await service.claim_object(
+        tx=ArchiveTransaction(uow, actor=SERVICE_ACTOR, on_behalf_of=None),
+        sha256=sha256,
+        claimed_by=claimed_by,
+        now=datetime.now(UTC),
+    )
+
+
+async def on_person_upserted(uow: UnitOfWork, event: PersonUpserted, context: EventContext) -> None:
+    await _claim_image(
+        uow, event.person.signature_image.sha256, f"people/{event.person.id}/signature"
+    )
+
+
+async def on_agency_updated(uow: UnitOfWork, event: AgencyUpdated, context: EventContext) -> None:
+    await _claim_image(uow, event.agency.seal_image.sha256, f"agency/{event.agency.code}/seal")
+
+
+def person_upserted_consumer(
+    js: JetStreamContext, *, uow_factory: Callable[[], UnitOfWork]
+) -> EventConsumer[PersonUpserted]:
+    return EventConsumer(
+        js=js,
+        source_service="directory",
+        durable="archive-person-upserted",
+        subject=PERSON_UPSERTED,
+        message_type=PersonUpserted,
+        handler=on_person_upserted,
+        uow_factory=uow_factory,
+        max_deliver=CLAIM_MAX_DELIVER,
+    )
+
+
+def agency_updated_consumer(
+    js: JetStreamContext, *, uow_factory: Callable[[], UnitOfWork]
+) -> EventConsumer[AgencyUpdated]:
+    return EventConsumer(
+        js=js,
+        source_service="directory",
+        durable="archive-agency-updated",
+        subject=AGENCY_UPDATED,
+        message_type=AgencyUpdated,
+        handler=on_agency_updated,
         uow_factory=uow_factory,
         max_deliver=CLAIM_MAX_DELIVER,
     )
