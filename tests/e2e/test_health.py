@@ -17,7 +17,13 @@ def test_the_gateway_is_live_and_ready(gateway: Gateway) -> None:
     assert gateway.http.get("/healthz").status_code == 200
     ready = gateway.http.get("/readyz")
     assert ready.status_code == 200
-    assert set(ready.json()["checks"]) == {"directory", "documents", "archive", "notify", "workflow"}
+    assert set(ready.json()["checks"]) == {
+        "directory",
+        "documents",
+        "archive",
+        "notify",
+        "workflow",
+    }
 
 
 def test_the_gateway_is_not_ready_while_a_dependency_is_down(
