@@ -77,3 +77,20 @@ def test_a_forged_key_is_refused(gateway: Gateway) -> None:
         )
         assert response.status_code == 401
         assert response.json()["code"] == "API_KEY_INVALID"
+
+
+def test_an_api_key_cannot_manage_keys(gateway: Gateway) -> None:
+    admin = gateway.token("quantri")
+    key = gateway.http.post(
+        "/v1/api-keys",
+        headers=auth(admin),
+        json={"name": "Hệ thống một cửa", "scopes": ["incoming:register", "incoming:read"]},
+    ).json()["key"]
+    for response in (
+        gateway.http.get("/v1/api-keys", headers=auth(key)),
+        gateway.http.post(
+            "/v1/api-keys", headers=auth(key), json={"name": "x", "scopes": ["incoming:read"]}
+        ),
+    ):
+        assert response.status_code == 403
+        assert response.json()["code"] == "SCOPE_REQUIRED"

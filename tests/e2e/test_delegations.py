@@ -176,3 +176,9 @@ def test_a_deputy_assigns_for_the_leader_inside_the_delegation_and_not_outside(
         headers={"Authorization": f"Bearer {clerk_token}"},
     )
     assert current.json()["id"] == own.json()["id"]
+    # Those who may not open the document do not see its assignment either.
+    hidden = gateway.http.get(
+        f"/v1/incoming-documents/{document}/assignment",
+        headers={"Authorization": f"Bearer {gateway.token('chuyenvien')}"},
+    )
+    assert hidden.status_code == 404
