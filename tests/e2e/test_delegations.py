@@ -144,7 +144,7 @@ def test_a_deputy_assigns_for_the_leader_inside_the_delegation_and_not_outside(
     accepted = eventually(
         lambda: (r := assign("truongphong", body)).status_code == 201 and r, timeout=40
     )
-    assert accepted, "the delegated assignment was not accepted"
+    assert accepted, assign("truongphong", body).text
     assignment = accepted.json()
     assert assignment["assigned_by"] == deputy
     assert assignment["on_behalf_of"] == leader

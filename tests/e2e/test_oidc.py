@@ -47,3 +47,31 @@ def test_an_expired_or_misaddressed_provider_token_is_refused(
     wrong_audience = me(gateway, oidc.token(preferred_username="vanthu", aud="another-app"))
     assert wrong_audience.status_code == 401
     assert wrong_audience.json()["code"] == "OIDC_TOKEN_INVALID"
+
+
+def test_an_e_mail_cannot_take_over_a_person_linked_to_another_identity(
+    gateway: Gateway, oidc: OidcProvider
+) -> None:
+    admin = {"Authorization": f"Bearer {gateway.token('quantri')}"}
+    created = gateway.http.post(
+        "/v1/people",
+        headers=admin,
+        json={
+            "username": "lienket-oidc",
+            "full_name": "Người Liên Kết",
+            "roles": ["clerk"],
+            "unit_codes": ["VP"],
+            "email": "lienket@demo.gov.vn",
+            "external_subject": "subject-of-the-real-person",
+            "password": "mat-khau-tam-thoi-123",
+        },
+    )
+    assert created.status_code == 201, created.text
+    real = me(gateway, oidc.token(sub="subject-of-the-real-person"))
+    assert real.status_code == 200
+    assert real.json()["username"] == "lienket-oidc"
+    other = me(
+        gateway, oidc.token(sub="someone-else", email="lienket@demo.gov.vn", email_verified=True)
+    )
+    assert other.status_code == 401
+    assert other.json()["code"] == "OIDC_UNKNOWN_PERSON"

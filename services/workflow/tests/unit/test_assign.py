@@ -21,12 +21,12 @@ DOCUMENT = str(uuid.uuid4())
 
 @dataclass
 class FakePeers:
-    documents: set[str] = field(default_factory=lambda: {DOCUMENT})
+    documents: dict[str, str] = field(default_factory=lambda: {DOCUMENT: "none"})
     leaders: set[str] = field(default_factory=lambda: {LEADER})
     units: set[str] = field(default_factory=lambda: {"VP", "PTH", "PKT"})
 
-    async def document_exists(self, document_id: str) -> bool:
-        return document_id in self.documents
+    async def document_secrecy(self, document_id: str) -> str | None:
+        return self.documents.get(document_id)
 
     async def is_leader(self, person_id: str) -> bool:
         return person_id in self.leaders
@@ -76,12 +76,18 @@ def draft(**overrides: object) -> AssignmentDraft:
     return AssignmentDraft(**values)  # type: ignore[arg-type]
 
 
-def person(subject: str, *roles: str, delegations: tuple[dict[str, str], ...] = ()) -> Caller:
+def person(
+    subject: str,
+    *roles: str,
+    delegations: tuple[dict[str, str], ...] = (),
+    clearance: str = "confidential",
+) -> Caller:
     return Caller(
         agency_code="000.00.00.H99",
         subject=subject,
         roles=frozenset(roles),
         delegations=delegations,
+        clearance=clearance,
     )
 
 
@@ -178,7 +184,7 @@ async def test_unknown_documents_and_units_are_refused() -> None:
     with pytest.raises(NotFoundError):
         await assign_incoming(
             tx=FakeTransaction(),
-            peers=FakePeers(documents=set()),
+            peers=FakePeers(documents={}),
             actor=leader,
             draft=draft(),
             now=NOW,
@@ -218,3 +224,27 @@ async def test_invalid_assignments_name_the_field(
             now=NOW,
         )
     assert field_name in [v.field for v in invalid.value.violations]
+
+
+@pytest.mark.parametrize("clearance", ["none", "confidential"])
+async def test_a_document_above_the_assigners_clearance_does_not_exist_for_them(
+    clearance: str,
+) -> None:
+    tx = FakeTransaction()
+    with pytest.raises(NotFoundError):
+        await assign_incoming(
+            tx=tx,
+            peers=FakePeers(documents={DOCUMENT: "secret"}),
+            actor=person(LEADER, "agency_leader", clearance=clearance),
+            draft=draft(),
+            now=NOW,
+        )
+    assert tx.commits == 0
+    cleared = await assign_incoming(
+        tx=tx,
+        peers=FakePeers(documents={DOCUMENT: "secret"}),
+        actor=person(LEADER, "agency_leader", clearance="secret"),
+        draft=draft(),
+        now=NOW,
+    )
+    assert cleared.document_id == DOCUMENT

@@ -79,9 +79,13 @@ class OidcVerifier:
                 if exc.code() == grpc.StatusCode.NOT_FOUND:
                     continue
                 raise
-            if not answer.person.active:
+            person = answer.person
+            if person.external_subject and person.external_subject != str(claims["sub"]):
+                # Linked to another identity: an e-mail or a user name must not take it over.
+                continue
+            if not person.active:
                 raise _refused("the account is deactivated", "ACCOUNT_INACTIVE")
-            return answer.person
+            return person
         raise _refused("no person of this agency matches the identity", "OIDC_UNKNOWN_PERSON")
 
 

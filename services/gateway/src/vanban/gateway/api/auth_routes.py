@@ -58,7 +58,16 @@ async def _password_grant(request: Request, *, username: str, password: str) -> 
     now = datetime.now(UTC)
     async with request.app.state.uow() as uow:
         store = SqlSessionStore(uow.session)
-        await sessions.check_not_locked(store=store, username=account, now=now, policy=policy)
+        try:
+            await sessions.check_not_locked(store=store, username=account, now=now, policy=policy)
+        except sessions.AccountLockedError:
+            uow.audit(
+                actor=f"user:{account}",
+                action="session.refused_locked",
+                resource=f"accounts/{account}",
+            )
+            await uow.commit()
+            raise
         try:
             answer = await up.directory.Authenticate(
                 directory_pb2.AuthenticateRequest(username=username, password=password),
@@ -68,10 +77,15 @@ async def _password_grant(request: Request, *, username: str, password: str) -> 
         except grpc.aio.AioRpcError as exc:
             if remote_error(exc).reason == "BAD_CREDENTIALS":
                 await store.record_failure(account, at=now)
+                uow.audit(
+                    actor=f"user:{account}",
+                    action="session.sign_in_failed",
+                    resource=f"accounts/{account}",
+                )
                 await uow.commit()
             raise
         await store.clear_failures(account)
-        caller = caller_from_person(answer.person, agency_code=answer.agency.code)
+        caller = caller_from_person(answer.person, agency_code=settings.agency_code)
         token, record = sessions.new_refresh_token(
             person_id=caller.subject, now=now, ttl=_refresh_ttl(request)
         )
@@ -97,7 +111,12 @@ async def _refresh_grant(request: Request, *, presented: str) -> TokenOut:
             token, record = await sessions.rotate(
                 store=store, presented=presented, now=now, ttl=_refresh_ttl(request)
             )
-        except sessions.RefreshTokenReusedError:
+        except sessions.RefreshTokenReusedError as exc:
+            uow.audit(
+                actor=exc.metadata["person_id"],
+                action="session.refresh_reused",
+                resource=f"sessions/{exc.metadata['family_id']}",
+            )
             await uow.commit()  # keep the family's revocation
             raise
         answer = await up.directory.GetPerson(
@@ -139,9 +158,15 @@ async def sign_out(
 ) -> Response:
     """Revokes the session the refresh token belongs to (every token it was rotated into)."""
     async with request.app.state.uow() as uow:
-        await sessions.revoke(
+        record = await sessions.revoke(
             store=SqlSessionStore(uow.session), presented=refresh_token, now=datetime.now(UTC)
         )
+        if record is not None:
+            uow.audit(
+                actor=record.person_id,
+                action="session.sign_out",
+                resource=f"sessions/{record.family_id}",
+            )
         await uow.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

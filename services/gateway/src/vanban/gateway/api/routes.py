@@ -12,9 +12,10 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import grpc
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from vanban.contracts.archive.v1 import archive_pb2
 from vanban.contracts.documents.v1 import documents_pb2 as docs
@@ -69,38 +70,78 @@ def _parse_metadata(raw: str, *, today: date) -> IncomingMetadataIn:
     return meta
 
 
+_REGISTER_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "metadata"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "The document as PDF",
+                        },
+                        "metadata": {
+                            "type": "string",
+                            "description": "JSON: issuer_code, issuer_name, code_number, "
+                            "code_notation, issued_date, document_type, subject, priority, secrecy",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _missing(field: str) -> HttpProblem:
+    return HttpProblem(422, "VALIDATION_FAILED", f"{field}: Field required", field=field)
+
+
 @router.post(
     "/incoming-documents",
     status_code=status.HTTP_201_CREATED,
     response_model=IncomingDocumentOut,
     operation_id="registerIncomingDocument",
     tags=["incoming documents"],
+    openapi_extra=_REGISTER_BODY,
 )
 async def register_incoming(
-    request: Request,
-    response: Response,
-    principal: CurrentPrincipal,
-    file: Annotated[UploadFile, File(description="The document as PDF")],
-    metadata: Annotated[str, Form(description="JSON: issuer_code, issuer_name, code_number, ...")],
+    request: Request, response: Response, principal: CurrentPrincipal
 ) -> IncomingDocumentOut:
-    """Registers an incoming document (văn bản đến) and gives it the next arrival number."""
-    # Coarse checks before any byte is stored; the documents service decides finally.
+    """Registers an incoming document (văn bản đến) and gives it the next arrival number.
+
+    The caller is established before the body is read, so an unknown caller never gets a byte
+    spooled; the coarse checks run before anything is stored; the documents service decides.
+    """
     principal.require_scope("incoming:register")
     principal.caller.require_role(*REGISTER_ROLES)
     settings = request.app.state.settings
-    meta = _parse_metadata(metadata, today=datetime.now(ZoneInfo(settings.timezone)).date())
-    up = upstreams(request)
-    size = await check_pdf(file, max_bytes=settings.max_upload_bytes)
-    stored = await up.archive.PutObject(
-        archive_chunks(file, size=size), metadata=principal.metadata, timeout=up.timeout
-    )
-    file_ref = docs.FileRef(
-        sha256=stored.object.sha256,
-        size=stored.object.size,
-        content_type=stored.object.content_type,
-        # The name as the client sent it, without control characters; the bytes are what count.
-        file_name=re.sub(r"[\x00-\x1f\x7f]", "", file.filename or "")[:255],
-    )
+    form = await request.form(max_files=1, max_fields=1)
+    try:
+        file, metadata = form.get("file"), form.get("metadata")
+        if not isinstance(file, UploadFile):
+            raise _missing("file")
+        if not isinstance(metadata, str):
+            raise _missing("metadata")
+        meta = _parse_metadata(metadata, today=datetime.now(ZoneInfo(settings.timezone)).date())
+        up = upstreams(request)
+        size = await check_pdf(file, max_bytes=settings.max_upload_bytes)
+        stored = await up.archive.PutObject(
+            archive_chunks(file, size=size), metadata=principal.metadata, timeout=up.timeout
+        )
+        file_ref = docs.FileRef(
+            sha256=stored.object.sha256,
+            size=stored.object.size,
+            content_type=stored.object.content_type,
+            # The name as the client sent it, without control characters; the bytes count.
+            file_name=re.sub(r"[\x00-\x1f\x7f]", "", file.filename or "")[:255],
+        )
+    finally:
+        await form.close()
     answer = await up.documents.RegisterIncomingDocument(
         register_request(meta, file_ref), metadata=principal.metadata, timeout=up.timeout
     )

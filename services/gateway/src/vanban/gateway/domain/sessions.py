@@ -50,6 +50,11 @@ class RefreshToken:
 
 
 class SessionStore(Protocol):
+    async def lock_account(self, username: str) -> None:
+        """Serialises sign-in attempts on one account until the transaction ends."""
+
+    async def forget_failures_before(self, username: str, *, before: datetime) -> None: ...
+
     async def recent_failures(self, username: str, *, since: datetime) -> list[datetime]: ...
 
     async def record_failure(self, username: str, *, at: datetime) -> None: ...
@@ -113,6 +118,10 @@ def split_refresh_token(token: str) -> tuple[str, str]:
 async def check_not_locked(
     *, store: SessionStore, username: str, now: datetime, policy: LockoutPolicy
 ) -> None:
+    """Takes the account's lock (parallel guesses wait their turn, so none slips past the
+    count), drops failures that aged out, and refuses a locked account."""
+    await store.lock_account(username)
+    await store.forget_failures_before(username, before=now - policy.window)
     failures = await store.recent_failures(username, since=now - policy.window)
     if len(failures) >= policy.max_failures:
         unlock_at = min(failures) + policy.window
@@ -135,7 +144,8 @@ async def rotate(
     if record.used_at is not None:
         await store.revoke_family(record.family_id, at=now)
         raise RefreshTokenReusedError(
-            "this refresh token was already used; the session is closed for safety"
+            "this refresh token was already used; the session is closed for safety",
+            metadata={"family_id": record.family_id, "person_id": record.person_id},
         )
     if record.expires_at <= now:
         raise UnauthenticatedError("the refresh token has expired", reason="REFRESH_TOKEN_EXPIRED")
@@ -147,12 +157,15 @@ async def rotate(
     return token, successor
 
 
-async def revoke(*, store: SessionStore, presented: str, now: datetime) -> None:
-    """Signs a session out; an unknown or already revoked token is not an error (RFC 7009)."""
+async def revoke(*, store: SessionStore, presented: str, now: datetime) -> RefreshToken | None:
+    """Signs a session out and returns the token it was signed out with; an unknown or already
+    revoked token is not an error (RFC 7009)."""
     try:
         token_id, secret = split_refresh_token(presented)
     except UnauthenticatedError:
-        return
+        return None
     record = await store.refresh_token_for_update(token_id)
-    if record is not None and hmac.compare_digest(record.secret_hash, _hash(secret)):
-        await store.revoke_family(record.family_id, at=now)
+    if record is None or not hmac.compare_digest(record.secret_hash, _hash(secret)):
+        return None
+    await store.revoke_family(record.family_id, at=now)
+    return record

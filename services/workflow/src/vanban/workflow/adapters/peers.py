@@ -32,27 +32,31 @@ class GrpcPeers:
     def _as_service(self) -> tuple[tuple[str, str], ...]:
         return ((CALLER_METADATA_KEY, self._token()),)
 
-    async def document_exists(self, document_id: str) -> bool:
-        return await self._document(document_id, metadata=self._as_service())
+    async def document_secrecy(self, document_id: str) -> str | None:
+        answer = await self._document(document_id, metadata=self._as_service())
+        if answer is None:
+            return None
+        if not answer.document.secrecy:
+            return "none"
+        return documents_pb2.Secrecy.Name(answer.document.secrecy).removeprefix("SECRECY_").lower()
 
     async def caller_can_read(self, document_id: str) -> bool:
         """Asked with the caller's own token: may they open the document?"""
-        return await self._document(document_id, metadata=None)
+        return await self._document(document_id, metadata=None) is not None
 
     async def _document(
         self, document_id: str, *, metadata: tuple[tuple[str, str], ...] | None
-    ) -> bool:
+    ) -> documents_pb2.GetIncomingDocumentResponse | None:
         try:
-            await self._documents.GetIncomingDocument(
+            return await self._documents.GetIncomingDocument(
                 documents_pb2.GetIncomingDocumentRequest(id=document_id),
                 metadata=metadata,
                 timeout=self._timeout,
             )
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.NOT_FOUND:
-                return False
+                return None
             raise
-        return True
 
     async def is_leader(self, person_id: str) -> bool:
         try:

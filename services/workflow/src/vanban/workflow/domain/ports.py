@@ -16,6 +16,9 @@ class Acting(Protocol):
     @property
     def roles(self) -> frozenset[str]: ...
 
+    @property
+    def clearance(self) -> str: ...
+
     def delegation_from(
         self, person_id: str, action: str, *, now: datetime
     ) -> dict[str, str] | None: ...
@@ -24,7 +27,8 @@ class Acting(Protocol):
 class Peers(Protocol):
     """What the workflow asks other services, as itself."""
 
-    async def document_exists(self, document_id: str) -> bool: ...
+    async def document_secrecy(self, document_id: str) -> str | None:
+        """The document's secrecy level (none, confidential, ...), or None if there is none."""
 
     async def is_leader(self, person_id: str) -> bool: ...
 

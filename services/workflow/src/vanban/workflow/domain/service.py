@@ -11,6 +11,8 @@ from vanban.workflow.domain.ports import Acting, Peers, Transaction
 
 LEADER_ROLES = frozenset({"agency_leader", "deputy_agency_leader"})
 ASSIGN = "assign"
+# Secrecy levels (độ mật) against clearances; an unknown secrecy counts above every clearance.
+_LEVELS = {"none": 0, "confidential": 1, "secret": 2, "top_secret": 3}
 
 
 async def assign_incoming(
@@ -36,7 +38,9 @@ async def assign_incoming(
         raise PermissionDeniedError(
             "assigning needs an agency leader, or their delegation", reason="ROLE_REQUIRED"
         )
-    if not await peers.document_exists(clean.document_id):
+    # Whoever assigns must be cleared for the document; otherwise it does not exist for them.
+    secrecy = await peers.document_secrecy(clean.document_id)
+    if secrecy is None or _LEVELS.get(secrecy, 4) > _LEVELS.get(actor.clearance, 0):
         raise NotFoundError("no incoming document with this id", reason="INCOMING_NOT_FOUND")
     units = [clean.lead_unit, *clean.coordinating_units, *clean.informed_units]
     unknown = await peers.unknown_units(units)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.gateway.adapters.db.tables import refresh_tokens, sign_in_failures
@@ -12,6 +12,18 @@ from vanban.gateway.domain.sessions import RefreshToken
 class SqlSessionStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def lock_account(self, username: str) -> None:
+        await self._session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"sign-in:{username}"}
+        )
+
+    async def forget_failures_before(self, username: str, *, before: datetime) -> None:
+        await self._session.execute(
+            delete(sign_in_failures).where(
+                sign_in_failures.c.username == username, sign_in_failures.c.failed_at <= before
+            )
+        )
 
     async def recent_failures(self, username: str, *, since: datetime) -> list[datetime]:
         rows = await self._session.execute(
