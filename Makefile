@@ -40,7 +40,7 @@ lint:
 	$(UV) run --frozen lint-imports
 
 unit: bootstrap
-	$(UV) run --frozen pytest -q libs services -k "not integration"
+	$(UV) run --frozen pytest -q $(wildcard libs/*/tests/unit services/*/tests/unit)
 
 e2e: bootstrap
 	$(UV) run --frozen pytest -q tests/e2e
