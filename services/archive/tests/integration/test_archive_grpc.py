@@ -41,7 +41,9 @@ class Archive:
     address: str
     settings: ArchiveSettings
     stub: archive_pb2_grpc.ArchiveServiceStub
+    # A clerk uploads; reads are for platform services only (the gateway after documents agreed).
     token: str
+    reader_token: str
     s3: Minio
     db: AsyncEngine
 
@@ -71,7 +73,7 @@ class Archive:
         info: pb.ObjectInfo | None = None
         body = bytearray()
         async for response in self.stub.GetObject(
-            pb.GetObjectRequest(sha256=sha256), metadata=metadata(self.token)
+            pb.GetObjectRequest(sha256=sha256), metadata=metadata(self.reader_token)
         ):
             if response.WhichOneof("part") == "info":
                 assert info is None, "info comes once, first"
@@ -178,6 +180,7 @@ async def started(settings: ArchiveSettings, s3: Minio) -> AsyncIterator[Archive
                 settings=settings,
                 stub=archive_pb2_grpc.ArchiveServiceStub(ch),
                 token=mint.person("van-thu-1", roles=("clerk",)),
+                reader_token=mint.service("gateway"),
                 s3=s3,
                 db=db,
             )
@@ -205,7 +208,7 @@ async def test_a_3_mb_file_round_trips_byte_exact_under_its_sha256(archive: Arch
     assert body == data
     assert info == stored.object
     stat = await archive.stub.StatObject(
-        pb.StatObjectRequest(sha256=sha(data)), metadata=metadata(archive.token)
+        pb.StatObjectRequest(sha256=sha(data)), metadata=metadata(archive.reader_token)
     )
     assert stat.object == stored.object
 
@@ -412,7 +415,7 @@ async def test_unknown_and_malformed_hashes(archive: Archive) -> None:
 
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await archive.stub.StatObject(
-            pb.StatObjectRequest(sha256="../../etc/passwd"), metadata=metadata(archive.token)
+            pb.StatObjectRequest(sha256="../../etc/passwd"), metadata=metadata(archive.reader_token)
         )
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert remote_error(caught.value).reason == "INVALID_SHA256"
@@ -523,3 +526,22 @@ async def test_a_new_upload_of_collected_content_is_stored_afresh(
         assert again.created
         _, body = await archive.get(sha(data))
         assert body == data
+
+
+async def test_a_person_cannot_read_objects_by_hash(archive: Archive) -> None:
+    """Knowing a file's SHA-256 is no right to read it: reads go through a service that checked
+    the document (the gateway asks documents first)."""
+    data = b"%PDF-1.4 van ban mat\n%%EOF"
+    await archive.put(data)
+    with pytest.raises(grpc.aio.AioRpcError) as stat:
+        await archive.stub.StatObject(
+            pb.StatObjectRequest(sha256=sha(data)), metadata=metadata(archive.token)
+        )
+    with pytest.raises(grpc.aio.AioRpcError) as read:
+        async for _ in archive.stub.GetObject(
+            pb.GetObjectRequest(sha256=sha(data)), metadata=metadata(archive.token)
+        ):
+            pass
+    for refused in (stat, read):
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert remote_error(refused.value).reason == "SERVICE_ONLY"

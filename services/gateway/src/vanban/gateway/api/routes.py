@@ -187,9 +187,10 @@ async def get_incoming_file(
         timeout=up.timeout,
     )
     document = answer.document
+    # Documents agreed this caller may open the document; the bytes are fetched as the gateway.
     stream = up.archive.GetObject(
         archive_pb2.GetObjectRequest(sha256=document.file.sha256),
-        metadata=principal.metadata,
+        metadata=up.service_metadata(),
         timeout=request.app.state.settings.download_timeout_seconds,
     )
     try:

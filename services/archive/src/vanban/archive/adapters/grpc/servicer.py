@@ -72,6 +72,9 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
         self, request: pb.GetObjectRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.GetObjectResponse]:
         caller = current_caller()
+        # Reading by hash is for services that checked the record first (the gateway asks
+        # documents): knowing a SHA-256 must not be enough to read a secret file.
+        caller.require_service()
         obj, chunks = await service.open_object(
             transactions=transactions(self._uow_factory, actor=caller.subject),
             store=self._store,
@@ -85,6 +88,7 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
         self, request: pb.StatObjectRequest, context: grpc.aio.ServicerContext
     ) -> pb.StatObjectResponse:
         caller = current_caller()
+        caller.require_service()
         obj = await service.stat_object(
             transactions=transactions(self._uow_factory, actor=caller.subject),
             sha256=request.sha256,
