@@ -25,6 +25,8 @@ from vanban.archive.app import build
 from vanban.archive.settings import ArchiveSettings
 from vanban.contracts.archive.v1 import archive_pb2 as pb
 from vanban.contracts.archive.v1 import archive_pb2_grpc, events_pb2
+from vanban.contracts.directory.v1 import directory_pb2
+from vanban.contracts.directory.v1.events_pb2 import AgencyUpdated, PersonUpserted
 from vanban.contracts.documents.v1 import documents_pb2
 from vanban.contracts.documents.v1.events_pb2 import IncomingDocumentRegistered
 from vanban.platform.errors import ErrorCode
@@ -486,6 +488,59 @@ async def test_the_sweeper_collects_unclaimed_objects_and_keeps_claimed_ones(
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await archive.get(sha(unclaimed))
         assert caught.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+async def publish_directory_images(nats_url: str, signature: str, seal: str) -> None:
+    """What the directory would publish after a leader's signature and the seal were set."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        await ensure_service_stream(js, "directory")
+        person = PersonUpserted(
+            person=directory_pb2.Person(
+                id=str(uuid.uuid4()), signature_image=directory_pb2.ImageRef(sha256=signature)
+            )
+        )
+        agency = AgencyUpdated(
+            agency=directory_pb2.Agency(
+                code=DEMO_AGENCY, seal_image=directory_pb2.ImageRef(sha256=seal)
+            )
+        )
+        for subject, event in (
+            ("vanban.directory.person.upserted", person),
+            ("vanban.directory.agency.updated", agency),
+        ):
+            await js.publish(
+                subject, event.SerializeToString(), headers={"Nats-Msg-Id": str(uuid.uuid4())}
+            )
+    finally:
+        await nc.close()
+
+
+async def test_the_directorys_signature_and_seal_images_are_claimed_and_kept(
+    make_settings: Callable[..., ArchiveSettings], s3: Minio, nats_server: Any
+) -> None:
+    settings = make_settings(unclaimed_ttl_seconds=3, sweep_interval_seconds=0.2)
+    async with started(settings, s3) as archive:
+        signature, seal, stray = os.urandom(2000), os.urandom(2100), os.urandom(2200)
+        for data in (signature, seal, stray):
+            await archive.put(data, content_type="image/png")
+        await publish_directory_images(nats_server.url, sha(signature), sha(seal))
+
+        async def both_claimed() -> bool:
+            rows = await archive.rows()
+            return all(
+                rows.get(sha(d)) is not None and rows[sha(d)]["claimed_at"] is not None
+                for d in (signature, seal)
+            )
+
+        await eventually(both_claimed, what="the images to be claimed")
+
+        async def stray_collected() -> bool:
+            return sha(stray) not in await archive.rows()
+
+        await eventually(stray_collected, what="the unclaimed image to be collected")
+        assert sorted(await archive.rows()) == sorted([sha(signature), sha(seal)])
 
 
 async def test_bytes_no_record_accounts_for_are_collected(

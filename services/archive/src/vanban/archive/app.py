@@ -8,11 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from vanban.archive.adapters.db.tables import metadata, platform_tables
-from vanban.archive.adapters.events.claims import (
-    agency_updated_consumer,
-    incoming_registered_consumer,
-    person_upserted_consumer,
-)
+from vanban.archive.adapters.events.claims import CLAIM_SOURCES, claim_consumer
 from vanban.archive.adapters.grpc.servicer import ArchiveServicer
 from vanban.archive.adapters.s3.store import S3ObjectStore
 from vanban.archive.adapters.sweeper import UnclaimedSweeper
@@ -52,9 +48,8 @@ def build(settings: ArchiveSettings) -> ServiceHost:
         ),
         SERVICE_NAME,
     )
-    host.add_consumer(functools.partial(incoming_registered_consumer, uow_factory=host.uow))
-    host.add_consumer(functools.partial(person_upserted_consumer, uow_factory=host.uow))
-    host.add_consumer(functools.partial(agency_updated_consumer, uow_factory=host.uow))
+    for source in CLAIM_SOURCES:
+        host.add_consumer(functools.partial(claim_consumer, source=source, uow_factory=host.uow))
     sweeper = UnclaimedSweeper(
         uow_factory=host.uow,
         store=store,

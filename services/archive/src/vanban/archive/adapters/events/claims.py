@@ -4,8 +4,11 @@ bytes it refers to from being collected."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from google.protobuf.message import Message
 from nats.js import JetStreamContext
 
 from vanban.archive.adapters.transaction import SERVICE_ACTOR, ArchiveTransaction
@@ -13,7 +16,7 @@ from vanban.archive.domain import service
 from vanban.contracts.directory.v1.events_pb2 import AgencyUpdated, PersonUpserted
 from vanban.contracts.documents.v1.events_pb2 import IncomingDocumentRegistered
 from vanban.platform.db import UnitOfWork
-from vanban.platform.events.consumer import EventConsumer, EventContext
+from vanban.platform.events.consumer import EventConsumer, EventContext, Handler
 from vanban.platform.events.nats import subject
 
 INCOMING_REGISTERED = subject("documents", "incoming", "registered")
@@ -37,21 +40,6 @@ async def on_incoming_registered(
 # A lost claim lets the sweeper delete a registered document's file, so claims are retried for
 # about 50 minutes (delays grow to 30 s) before they are dead-lettered.
 CLAIM_MAX_DELIVER = 100
-
-
-def incoming_registered_consumer(
-    js: JetStreamContext, *, uow_factory: Callable[[], UnitOfWork]
-) -> EventConsumer[IncomingDocumentRegistered]:
-    return EventConsumer(
-        js=js,
-        source_service="documents",
-        durable=DURABLE,
-        subject=INCOMING_REGISTERED,
-        message_type=IncomingDocumentRegistered,
-        handler=on_incoming_registered,
-        uow_factory=uow_factory,
-        max_deliver=CLAIM_MAX_DELIVER,
-    )
 
 
 # The directory's images (leaders' signatures, the agency seal) are claimed from its events.
@@ -80,31 +68,44 @@ async def on_agency_updated(uow: UnitOfWork, event: AgencyUpdated, context: Even
     await _claim_image(uow, event.agency.seal_image.sha256, f"agency/{event.agency.code}/seal")
 
 
-def person_upserted_consumer(
-    js: JetStreamContext, *, uow_factory: Callable[[], UnitOfWork]
-) -> EventConsumer[PersonUpserted]:
-    return EventConsumer(
-        js=js,
-        source_service="directory",
-        durable="archive-person-upserted",
-        subject=PERSON_UPSERTED,
-        message_type=PersonUpserted,
-        handler=on_person_upserted,
-        uow_factory=uow_factory,
-        max_deliver=CLAIM_MAX_DELIVER,
-    )
+@dataclass(frozen=True)
+class ClaimSource:
+    """An event that refers to stored bytes, and how the archive claims them from it."""
+
+    service: str
+    durable: str
+    subject: str
+    message_type: type[Message]
+    handler: Handler[Any]
 
 
-def agency_updated_consumer(
-    js: JetStreamContext, *, uow_factory: Callable[[], UnitOfWork]
-) -> EventConsumer[AgencyUpdated]:
+CLAIM_SOURCES = (
+    ClaimSource(
+        "documents",
+        DURABLE,
+        INCOMING_REGISTERED,
+        IncomingDocumentRegistered,
+        on_incoming_registered,
+    ),
+    ClaimSource(
+        "directory", "archive-person-upserted", PERSON_UPSERTED, PersonUpserted, on_person_upserted
+    ),
+    ClaimSource(
+        "directory", "archive-agency-updated", AGENCY_UPDATED, AgencyUpdated, on_agency_updated
+    ),
+)
+
+
+def claim_consumer(
+    js: JetStreamContext, *, source: ClaimSource, uow_factory: Callable[[], UnitOfWork]
+) -> EventConsumer[Any]:
     return EventConsumer(
         js=js,
-        source_service="directory",
-        durable="archive-agency-updated",
-        subject=AGENCY_UPDATED,
-        message_type=AgencyUpdated,
-        handler=on_agency_updated,
+        source_service=source.service,
+        durable=source.durable,
+        subject=source.subject,
+        message_type=source.message_type,
+        handler=source.handler,
         uow_factory=uow_factory,
         max_deliver=CLAIM_MAX_DELIVER,
     )
