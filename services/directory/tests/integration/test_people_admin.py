@@ -94,6 +94,27 @@ async def test_an_admin_manages_a_person_from_creation_to_deactivation(
         pb.AuthenticateRequest(username="ketoan", password="mat-khau-moi-hon"),
         gateway,
     )
+    himself = mint.person(person.id, roles=("specialist", "archivist"))
+    wrong = await failure(
+        directory,
+        "ChangePassword",
+        pb.ChangePasswordRequest(current_password="doan-bua", new_password="cua-rieng-toi"),
+        himself,
+    )
+    assert remote_error(wrong).reason == "WRONG_CURRENT_PASSWORD"
+    changed = await call(
+        directory,
+        "ChangePassword",
+        pb.ChangePasswordRequest(current_password="mat-khau-moi-hon", new_password="cua-rieng-toi"),
+        himself,
+    )
+    assert not changed.person.password_must_change
+    await call(
+        directory,
+        "Authenticate",
+        pb.AuthenticateRequest(username="ketoan", password="cua-rieng-toi"),
+        gateway,
+    )
 
     deactivated = await call(
         directory, "DeactivatePerson", pb.DeactivatePersonRequest(person_id=person.id), admin
@@ -102,21 +123,23 @@ async def test_an_admin_manages_a_person_from_creation_to_deactivation(
     refused = await failure(
         directory,
         "Authenticate",
-        pb.AuthenticateRequest(username="ketoan", password="mat-khau-moi-hon"),
+        pb.AuthenticateRequest(username="ketoan", password="cua-rieng-toi"),
         gateway,
     )
     assert refused.code() is grpc.StatusCode.UNAUTHENTICATED
 
     [gone] = await published(nats_server.url, "vanban.directory.person.deactivated", at_least=1)
     assert events_pb2.PersonDeactivated.FromString(gone.data).person.id == person.id
-    upserts = await published(nats_server.url, "vanban.directory.person.upserted", at_least=9)
+    upserts = await published(nats_server.url, "vanban.directory.person.upserted", at_least=10)
     mine = [
         events_pb2.PersonUpserted.FromString(m.data).person
         for m in upserts
         if events_pb2.PersonUpserted.FromString(m.data).person.id == person.id
     ]
-    # Created, roles changed, password set, deactivated: every change is published.
-    assert len(mine) == 4 and not mine[-1].active
+    # Created, roles changed, password set, password changed, deactivated: every change is
+    # published, and each of the last four ends the person's sessions (a newer version).
+    assert len(mine) == 5 and not mine[-1].active
+    assert [p.session_version for p in mine] == [1, 2, 3, 4, 5]
 
     engine = create_async_engine(directory_database)
     try:
@@ -135,11 +158,13 @@ async def test_an_admin_manages_a_person_from_creation_to_deactivation(
         ("person.create", "admin-1"),
         ("person.update", "admin-1"),
         ("person.password.set", "admin-1"),
+        ("person.password.change", person.id),
         ("person.deactivate", "admin-1"),
     ]
     # Neither passwords nor their hashes reach the audit log.
     text = repr([tuple(r) for r in rows])
     assert "argon2" not in text and NEW_PASSWORD not in text and "mat-khau-moi-hon" not in text
+    assert "cua-rieng-toi" not in text and "doan-bua" not in text
 
 
 async def test_people_rules_hold_over_grpc(directory: str, mint: TokenMint) -> None:

@@ -236,9 +236,14 @@ class FakePeople:
     async def count_active_admins(self) -> int:
         return sum(1 for p, _ in self.rows.values() if p.active and Role.ADMIN in p.roles)
 
-    async def set_password(self, person_id: str, *, password_hash: str, must_change: bool) -> None:
+    async def set_password(
+        self, person_id: str, *, password_hash: str, must_change: bool, session_version: int
+    ) -> None:
         person, _ = self.rows[person_id]
-        self.rows[person_id] = (replace(person, password_must_change=must_change), password_hash)
+        self.rows[person_id] = (
+            replace(person, password_must_change=must_change, session_version=session_version),
+            password_hash,
+        )
 
     def password_hash(self, person_id: str) -> str:
         return self.rows[person_id][1]
@@ -273,6 +278,10 @@ class FakePeople:
             if person.username == username:
                 return Credentials(person=person, password_hash=password_hash)
         return None
+
+    async def credentials_by_id(self, person_id: str, *, lock: bool = False) -> Credentials | None:
+        row = self.rows.get(person_id)
+        return Credentials(person=row[0], password_hash=row[1]) if row else None
 
     async def set_password_hash(self, person_id: str, password_hash: str) -> None:
         person, _ = self.rows[person_id]

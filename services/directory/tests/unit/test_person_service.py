@@ -245,6 +245,9 @@ async def test_an_admin_sets_a_password_that_must_be_changed() -> None:
     )
     assert updated.password_must_change
     assert tx.people.password_hash(person.id) == "h:tam-thoi-123"
+    # The old password's sessions end: the version their tokens carry is now stale.
+    assert updated.session_version == person.session_version + 1
+    assert tx.events[-1] == PersonUpserted(person=updated, occurred_at=NOW)
     assert tx.audits[-1] == {
         "action": "person.password.set",
         "resource": f"people/{person.id}",
@@ -289,3 +292,113 @@ async def test_find_person_by_one_identifier_for_services_only() -> None:
         await people.find_person(tx=tx, caller=SERVICE)
     with pytest.raises(PermissionDeniedError):
         await people.find_person(tx=tx, caller=ADMIN, username="lanhdao")
+
+
+@pytest.mark.parametrize(
+    ("changes", "ends"),
+    [
+        (PersonChanges(roles=(Role.CLERK, Role.ARCHIVIST)), True),
+        (PersonChanges(unit_codes=("VP", "PTH")), True),
+        (PersonChanges(clearance=Clearance.SECRET), True),
+        (PersonChanges(active=False), True),
+        (PersonChanges(email="moi@demo.vn"), True),
+        (PersonChanges(external_subject="oidc|moi"), True),
+        (PersonChanges(full_name="Nguyễn Thị Thư"), False),
+        (PersonChanges(position_title="Văn thư chính"), False),
+        (PersonChanges(unit_codes=("VP",)), False),
+    ],
+)
+async def test_a_change_of_what_a_sign_in_grants_ends_the_persons_sessions(
+    changes: PersonChanges, ends: bool
+) -> None:
+    tx = organisation()
+    person = await create(tx)
+    updated = await people.update_person(
+        tx=tx, caller=ADMIN, person_id=person.id, changes=changes, now=NOW
+    )
+    assert updated.session_version == person.session_version + (1 if ends else 0)
+    assert (await tx.people.get(person.id)).session_version == updated.session_version  # type: ignore[union-attr]
+
+
+async def test_a_person_changes_their_own_password_and_every_session_ends() -> None:
+    tx = organisation()
+    person = await create(tx)
+    await people.set_password(
+        tx=tx,
+        caller=ADMIN,
+        hasher=FakeHasher(),
+        person_id=person.id,
+        password="tam-thoi-123",
+        must_change=True,
+        now=NOW,
+    )
+    before = await tx.people.get(person.id)
+    assert before is not None
+    changed = await people.change_own_password(
+        tx=tx,
+        caller=person_caller(person.id, "clerk"),
+        hasher=FakeHasher(),
+        current_password="tam-thoi-123",
+        new_password="mat-khau-rieng-2026",
+        now=NOW,
+    )
+    assert not changed.password_must_change
+    assert changed.session_version == before.session_version + 1
+    assert tx.people.password_hash(person.id) == "h:mat-khau-rieng-2026"
+    assert tx.events[-1] == PersonUpserted(person=changed, occurred_at=NOW)
+    assert tx.audits[-1]["action"] == "person.password.change"
+    assert "mat-khau" not in repr(tx.audits)
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "reason"),
+    [
+        ("sai-mat-khau", "mat-khau-moi-2026", "WRONG_CURRENT_PASSWORD"),
+        ("", "mat-khau-moi-2026", "WRONG_CURRENT_PASSWORD"),
+        ("x" * 2000, "mat-khau-moi-2026", "WRONG_CURRENT_PASSWORD"),
+        (PASSWORD, "ngan", "INVALID_PASSWORD"),
+        (PASSWORD, PASSWORD, "PASSWORD_UNCHANGED"),
+    ],
+)
+async def test_a_password_change_is_refused_without_the_current_password_or_a_good_new_one(
+    current: str, new: str, reason: str
+) -> None:
+    tx = organisation()
+    person = await create(tx)
+    with pytest.raises(InvalidArgumentError) as raised:
+        await people.change_own_password(
+            tx=tx,
+            caller=person_caller(person.id, "clerk"),
+            hasher=FakeHasher(),
+            current_password=current,
+            new_password=new,
+            now=NOW,
+        )
+    assert raised.value.reason == reason
+    assert tx.people.password_hash(person.id) == f"h:{PASSWORD}"
+    assert (await tx.people.get(person.id)).session_version == person.session_version  # type: ignore[union-attr]
+
+
+async def test_services_and_unknown_or_inactive_people_cannot_change_a_password() -> None:
+    tx = organisation()
+    person = await create(tx)
+    with pytest.raises(PermissionDeniedError):
+        await people.change_own_password(
+            tx=tx,
+            caller=SERVICE,
+            hasher=FakeHasher(),
+            current_password=PASSWORD,
+            new_password="mat-khau-moi-2026",
+            now=NOW,
+        )
+    await people.deactivate_person(tx=tx, caller=ADMIN, person_id=person.id, now=NOW)
+    for subject in (person.id, "khong-co"):
+        with pytest.raises(NotFoundError):
+            await people.change_own_password(
+                tx=tx,
+                caller=person_caller(subject, "clerk"),
+                hasher=FakeHasher(),
+                current_password=PASSWORD,
+                new_password="mat-khau-moi-2026",
+                now=NOW,
+            )

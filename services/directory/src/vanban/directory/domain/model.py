@@ -175,7 +175,8 @@ class Person:
 
     `external_subject` and `email` map the person to an identity at the agency's OIDC
     provider; `password_must_change` marks a password set by someone else (an administrator,
-    an import) that its owner has to replace.
+    an import) that its owner has to replace. `session_version` grows whenever what a sign-in
+    grants changes (see `ends_sessions`): tokens issued under an older version are void.
     """
 
     id: str
@@ -192,6 +193,7 @@ class Person:
     password_must_change: bool = False
     # The blue handwritten-signature image shown between a leader's title and name.
     signature_image: ImageRef | None = None
+    session_version: int = 1
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles
@@ -226,6 +228,23 @@ class Person:
             email=draft.email,
             external_subject=draft.external_subject,
         )
+
+
+def ends_sessions(before: Person, after: Person) -> bool:
+    """Whether a change takes away what the person's sign-ins were granted, or changes which
+    outside identity maps to them: then their sessions end and their tokens stop working.
+
+    Roles, units and clearance travel in tokens; deactivation ends everything; e-mail and
+    external subject decide who an identity provider's token is taken for.
+    """
+    return (
+        before.roles != after.roles
+        or set(before.unit_codes) != set(after.unit_codes)
+        or before.clearance != after.clearance
+        or (before.active and not after.active)
+        or before.email != after.email
+        or before.external_subject != after.external_subject
+    )
 
 
 @dataclass(frozen=True, slots=True)

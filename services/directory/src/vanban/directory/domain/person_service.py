@@ -11,11 +11,14 @@ from vanban.directory.domain.access import require_admin
 from vanban.directory.domain.delegation_service import revoke_for_deactivation
 from vanban.directory.domain.events import PersonDeactivated, PersonUpserted
 from vanban.directory.domain.model import (
+    PASSWORD_MAX,
+    PASSWORD_MIN,
     Person,
     PersonChanges,
     PersonDraft,
     Role,
     check_new_password,
+    ends_sessions,
     normalize_email,
     normalize_username,
 )
@@ -25,6 +28,7 @@ from vanban.platform.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
     FieldViolation,
+    InvalidArgumentError,
     NotFoundError,
     invalid_fields,
 )
@@ -47,6 +51,7 @@ def person_summary(person: Person) -> dict[str, object]:
         "email": person.email,
         "external_subject": person.external_subject,
         "password_must_change": person.password_must_change,
+        "session_version": person.session_version,
         "signature_image": person.signature_image.sha256 if person.signature_image else None,
     }
 
@@ -139,6 +144,8 @@ async def update_person(
     updated = changes.applied_to(current)
     if updated == current:
         return current
+    if ends_sessions(current, updated):
+        updated = replace(updated, session_version=current.session_version + 1)
     added_units = [code for code in updated.unit_codes if code not in current.unit_codes]
     await check_units_exist(tx, added_units)
     await check_identifiers_free(tx, updated.draft(), person_id=current.id)
@@ -178,19 +185,87 @@ async def set_password(
     must_change: bool,
     now: datetime,
 ) -> Person:
-    """An administrator sets someone's password, usually a temporary one (`must_change`)."""
+    """An administrator sets someone's password, usually a temporary one (`must_change`);
+    the person's sessions end."""
     require_admin(caller)
     check_new_password(password)
     current = await _existing(tx, person_id, lock=True)
-    await tx.people.set_password(
-        current.id, password_hash=await hasher.hash(password), must_change=must_change
+    updated = replace(
+        current, password_must_change=must_change, session_version=current.session_version + 1
     )
-    updated = replace(current, password_must_change=must_change)
+    await tx.people.set_password(
+        current.id,
+        password_hash=await hasher.hash(password),
+        must_change=must_change,
+        session_version=updated.session_version,
+    )
     tx.record(PersonUpserted(person=updated, occurred_at=now))
     tx.audit(
         action="person.password.set",
         resource=f"people/{current.id}",
         after={"password_must_change": must_change},
+    )
+    await tx.commit()
+    return updated
+
+
+def wrong_current_password() -> InvalidArgumentError:
+    return InvalidArgumentError(
+        "current_password: is not your current password",
+        reason="WRONG_CURRENT_PASSWORD",
+        violations=(
+            FieldViolation(field="current_password", description="is not your current password"),
+        ),
+    )
+
+
+async def change_own_password(
+    *,
+    tx: Transaction,
+    caller: Caller,
+    hasher: PasswordHasher,
+    current_password: str,
+    new_password: str,
+    now: datetime,
+) -> Person:
+    """A signed-in person replaces their own password, proving they know the current one; a
+    password an administrator set to be changed is replaced this way. Every session of the
+    person ends (the gateway hands the caller a new one)."""
+    person_id = caller.person_id
+    if not current_password or len(current_password) > PASSWORD_MAX:
+        raise wrong_current_password()
+    try:
+        check_new_password(new_password)
+    except InvalidArgumentError:
+        raise invalid_fields(
+            {"new_password": f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"},
+            reason="INVALID_PASSWORD",
+        ) from None
+    credentials = await tx.people.credentials_by_id(person_id, lock=True)
+    if credentials is None or not credentials.person.active:
+        raise person_not_found()
+    if not await hasher.verify(credentials.password_hash, current_password):
+        raise wrong_current_password()
+    if new_password == current_password:
+        raise invalid_fields(
+            {"new_password": "must differ from the current password"}, reason="PASSWORD_UNCHANGED"
+        )
+    current = credentials.person
+    updated = replace(
+        current, password_must_change=False, session_version=current.session_version + 1
+    )
+    await tx.people.set_password(
+        current.id,
+        password_hash=await hasher.hash(new_password),
+        must_change=False,
+        session_version=updated.session_version,
+    )
+    tx.record(PersonUpserted(person=updated, occurred_at=now))
+    tx.audit(
+        action="person.password.change",
+        resource=f"people/{current.id}",
+        before={"password_must_change": current.password_must_change},
+        after={"password_must_change": False},
     )
     await tx.commit()
     return updated

@@ -123,11 +123,17 @@ class PeopleRepository(Protocol):
 
     async def credentials(self, username: str) -> Credentials | None: ...
 
+    async def credentials_by_id(self, person_id: str, *, lock: bool = False) -> Credentials | None:
+        """The person and their password hash, optionally locked until the transaction ends."""
+
     async def set_password_hash(self, person_id: str, password_hash: str) -> None:
         """Replaces the hash of the same password (a rehash); the must-change mark stays."""
 
-    async def set_password(self, person_id: str, *, password_hash: str, must_change: bool) -> None:
-        """Sets a new password, and whether its owner must replace it at next sign-in."""
+    async def set_password(
+        self, person_id: str, *, password_hash: str, must_change: bool, session_version: int
+    ) -> None:
+        """Sets a new password, whether its owner must replace it at next sign-in, and the
+        session version that voids the tokens issued before."""
 
     async def list_active(
         self, *, role: Role | None, after_username: str | None, limit: int

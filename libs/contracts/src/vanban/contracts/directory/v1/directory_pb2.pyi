@@ -99,7 +99,7 @@ class Unit(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., abbreviation: _Optional[str] = ..., parent_code: _Optional[str] = ..., head_person_id: _Optional[str] = ..., deputy_person_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Person(_message.Message):
-    __slots__ = ("id", "username", "full_name", "position_title", "roles", "unit_codes", "clearance", "active", "external_subject", "email", "password_must_change", "signature_image")
+    __slots__ = ("id", "username", "full_name", "position_title", "roles", "unit_codes", "clearance", "active", "external_subject", "email", "password_must_change", "signature_image", "session_version")
     ID_FIELD_NUMBER: _ClassVar[int]
     USERNAME_FIELD_NUMBER: _ClassVar[int]
     FULL_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -112,6 +112,7 @@ class Person(_message.Message):
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     PASSWORD_MUST_CHANGE_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_IMAGE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_VERSION_FIELD_NUMBER: _ClassVar[int]
     id: str
     username: str
     full_name: str
@@ -124,7 +125,8 @@ class Person(_message.Message):
     email: str
     password_must_change: bool
     signature_image: ImageRef
-    def __init__(self, id: _Optional[str] = ..., username: _Optional[str] = ..., full_name: _Optional[str] = ..., position_title: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[Role, str]]] = ..., unit_codes: _Optional[_Iterable[str]] = ..., clearance: _Optional[_Union[Clearance, str]] = ..., active: _Optional[bool] = ..., external_subject: _Optional[str] = ..., email: _Optional[str] = ..., password_must_change: _Optional[bool] = ..., signature_image: _Optional[_Union[ImageRef, _Mapping]] = ...) -> None: ...
+    session_version: int
+    def __init__(self, id: _Optional[str] = ..., username: _Optional[str] = ..., full_name: _Optional[str] = ..., position_title: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[Role, str]]] = ..., unit_codes: _Optional[_Iterable[str]] = ..., clearance: _Optional[_Union[Clearance, str]] = ..., active: _Optional[bool] = ..., external_subject: _Optional[str] = ..., email: _Optional[str] = ..., password_must_change: _Optional[bool] = ..., signature_image: _Optional[_Union[ImageRef, _Mapping]] = ..., session_version: _Optional[int] = ...) -> None: ...
 
 class Delegation(_message.Message):
     __slots__ = ("id", "from_person_id", "to_person_id", "scope", "starts_at", "ends_at", "reason", "created_at", "created_by", "revoked_at", "revoked_by", "revoke_reason")
@@ -323,6 +325,20 @@ class SetPasswordRequest(_message.Message):
     def __init__(self, person_id: _Optional[str] = ..., password: _Optional[str] = ..., must_change: _Optional[bool] = ...) -> None: ...
 
 class SetPasswordResponse(_message.Message):
+    __slots__ = ("person",)
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    person: Person
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ...) -> None: ...
+
+class ChangePasswordRequest(_message.Message):
+    __slots__ = ("current_password", "new_password")
+    CURRENT_PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    NEW_PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    current_password: str
+    new_password: str
+    def __init__(self, current_password: _Optional[str] = ..., new_password: _Optional[str] = ...) -> None: ...
+
+class ChangePasswordResponse(_message.Message):
     __slots__ = ("person",)
     PERSON_FIELD_NUMBER: _ClassVar[int]
     person: Person

@@ -100,6 +100,11 @@ class DirectoryServiceStub:
                 request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetPasswordRequest.SerializeToString,
                 response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetPasswordResponse.FromString,
                 _registered_method=True)
+        self.ChangePassword = channel.unary_unary(
+                '/vanban.directory.v1.DirectoryService/ChangePassword',
+                request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ChangePasswordRequest.SerializeToString,
+                response_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ChangePasswordResponse.FromString,
+                _registered_method=True)
         self.DeactivatePerson = channel.unary_unary(
                 '/vanban.directory.v1.DirectoryService/DeactivatePerson',
                 request_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.DeactivatePersonRequest.SerializeToString,
@@ -231,6 +236,14 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ChangePassword(self, request, context):
+        """The calling person replaces their own password, proving the current one; every session
+        of the person ends (session_version grows).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeactivatePerson(self, request, context):
         """The person can no longer sign in; their history stays.
         """
@@ -353,6 +366,11 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.SetPassword,
                     request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetPasswordRequest.FromString,
                     response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.SetPasswordResponse.SerializeToString,
+            ),
+            'ChangePassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangePassword,
+                    request_deserializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ChangePasswordRequest.FromString,
+                    response_serializer=vanban_dot_directory_dot_v1_dot_directory__pb2.ChangePasswordResponse.SerializeToString,
             ),
             'DeactivatePerson': grpc.unary_unary_rpc_method_handler(
                     servicer.DeactivatePerson,
@@ -747,6 +765,33 @@ class DirectoryService:
             '/vanban.directory.v1.DirectoryService/SetPassword',
             vanban_dot_directory_dot_v1_dot_directory__pb2.SetPasswordRequest.SerializeToString,
             vanban_dot_directory_dot_v1_dot_directory__pb2.SetPasswordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangePassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.directory.v1.DirectoryService/ChangePassword',
+            vanban_dot_directory_dot_v1_dot_directory__pb2.ChangePasswordRequest.SerializeToString,
+            vanban_dot_directory_dot_v1_dot_directory__pb2.ChangePasswordResponse.FromString,
             options,
             channel_credentials,
             insecure,

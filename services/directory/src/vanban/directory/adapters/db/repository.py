@@ -36,6 +36,7 @@ _PERSON_COLUMNS = (
     people.c.password_must_change,
     people.c.signature_sha256,
     people.c.signature_size,
+    people.c.session_version,
 )
 
 
@@ -58,6 +59,7 @@ def _person(row: Any) -> Person:
         external_subject=row.external_subject,
         password_must_change=row.password_must_change,
         signature_image=_image(row.signature_sha256, row.signature_size),
+        session_version=row.session_version,
     )
 
 
@@ -77,6 +79,7 @@ def _person_values(person: Person) -> dict[str, object]:
         "password_must_change": person.password_must_change,
         "signature_sha256": person.signature_image.sha256 if person.signature_image else None,
         "signature_size": person.signature_image.size if person.signature_image else None,
+        "session_version": person.session_version,
     }
 
 
@@ -285,11 +288,17 @@ class SqlPeopleRepository:
         )
         return int(count.scalar_one())
 
-    async def set_password(self, person_id: str, *, password_hash: str, must_change: bool) -> None:
+    async def set_password(
+        self, person_id: str, *, password_hash: str, must_change: bool, session_version: int
+    ) -> None:
         await self._session.execute(
             update(people)
             .where(people.c.id == person_id)
-            .values(password_hash=password_hash, password_must_change=must_change)
+            .values(
+                password_hash=password_hash,
+                password_must_change=must_change,
+                session_version=session_version,
+            )
         )
 
     async def get_by_username(self, username: str) -> Person | None:
@@ -330,6 +339,15 @@ class SqlPeopleRepository:
                 )
             )
         ).first()
+        if row is None:
+            return None
+        return Credentials(person=_person(row), password_hash=row.password_hash)
+
+    async def credentials_by_id(self, person_id: str, *, lock: bool = False) -> Credentials | None:
+        query = select(*_PERSON_COLUMNS, people.c.password_hash).where(people.c.id == person_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).first()
         if row is None:
             return None
         return Credentials(person=_person(row), password_hash=row.password_hash)

@@ -56,6 +56,8 @@ people = Table(
     # A leader's signature image in the archive (objects/<sha256>).
     Column("signature_sha256", String(64), nullable=True),
     Column("signature_size", BigInteger, nullable=True),
+    # Grows when what a sign-in grants changes; tokens of older versions are void.
+    Column("session_version", BigInteger, nullable=False, server_default=text("1")),
 )
 
 # The units tree. A parent cannot be deleted while a child refers to it (RESTRICT); loops are

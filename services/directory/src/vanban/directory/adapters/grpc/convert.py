@@ -167,6 +167,7 @@ def person_to_pb(person: Person) -> pb.Person:
         email=person.email or "",
         password_must_change=person.password_must_change,
         signature_image=image_to_pb(person.signature_image),
+        session_version=person.session_version,
     )
 
 

@@ -220,6 +220,21 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
             )
         return pb.SetPasswordResponse(person=person_to_pb(person))
 
+    async def ChangePassword(
+        self, request: pb.ChangePasswordRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ChangePasswordResponse:
+        caller = current_caller()
+        async with self._transaction(caller) as tx:
+            person = await person_service.change_own_password(
+                tx=tx,
+                caller=caller,
+                hasher=self._hasher,
+                current_password=request.current_password,
+                new_password=request.new_password,
+                now=datetime.now(UTC),
+            )
+        return pb.ChangePasswordResponse(person=person_to_pb(person))
+
     async def DeactivatePerson(
         self, request: pb.DeactivatePersonRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeactivatePersonResponse:
