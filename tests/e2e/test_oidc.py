@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.e2e.oidc_provider import OidcProvider
-from tests.e2e.support import Gateway
+from tests.e2e.oidc_provider import JWKS_REFRESH_SECONDS, OidcProvider
+from tests.e2e.support import Gateway, eventually
 
 
 def me(gateway: Gateway, token: str):  # type: ignore[no-untyped-def]
@@ -75,3 +75,51 @@ def test_an_e_mail_cannot_take_over_a_person_linked_to_another_identity(
     )
     assert other.status_code == 401
     assert other.json()["code"] == "OIDC_UNKNOWN_PERSON"
+
+
+def test_a_key_the_provider_removed_stops_working(gateway: Gateway, oidc: OidcProvider) -> None:
+    rotated = oidc.add_key()
+
+    def status() -> int:
+        return me(gateway, oidc.token(kid=rotated, preferred_username="vanthu")).status_code
+
+    # A key published after the gateway last fetched the set is known by the next fetch.
+    assert eventually(lambda: status() == 200, timeout=JWKS_REFRESH_SECONDS + 10)
+    oidc.remove_key(rotated)
+    # The gateway keeps the set for JWKS_REFRESH_SECONDS: then the removed key is gone.
+    assert eventually(lambda: status() == 401, timeout=JWKS_REFRESH_SECONDS + 10)
+    assert me(gateway, oidc.token(preferred_username="vanthu")).status_code == 200
+
+
+def test_an_id_token_is_not_taken_for_an_access_token(gateway: Gateway, oidc: OidcProvider) -> None:
+    for token in (
+        oidc.token(preferred_username="vanthu", typ="ID"),
+        oidc.token(preferred_username="vanthu", at_hash="x8JmDqkA0gYVnFyGn6-1XA"),
+        oidc.token(preferred_username="vanthu", headers={"typ": "id_token+jwt"}),
+    ):
+        response = me(gateway, token)
+        assert response.status_code == 401, response.text
+        assert response.json()["code"] == "OIDC_NOT_ACCESS_TOKEN"
+    # What a provider's access token looks like is accepted.
+    for token in (
+        oidc.token(preferred_username="vanthu", typ="Bearer"),
+        oidc.token(preferred_username="vanthu", headers={"typ": "at+jwt"}),
+    ):
+        assert me(gateway, token).status_code == 200
+
+
+def test_a_token_of_another_issuer_is_refused(gateway: Gateway, oidc: OidcProvider) -> None:
+    # Signed with the provider's own key, but issued by someone else.
+    response = me(gateway, oidc.token(preferred_username="vanthu", iss="https://evil.example"))
+    assert response.status_code == 401
+    assert response.json()["code"] == "TOKEN_INVALID"
+
+
+def test_a_user_name_claim_never_links_an_administrator(
+    gateway: Gateway, oidc: OidcProvider
+) -> None:
+    # quantri is an administrator known by user name only (no subject or e-mail linked).
+    response = me(gateway, oidc.token(preferred_username="quantri"))
+    assert response.status_code == 401
+    assert response.json()["code"] == "OIDC_UNKNOWN_PERSON"
+    assert me(gateway, oidc.token(preferred_username="vanthu")).status_code == 200

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
@@ -13,7 +14,9 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from vanban.gateway import problems
+from vanban.gateway.adapters.db.revocations import RevocationFollower
 from vanban.gateway.adapters.db.tables import metadata, platform_tables
+from vanban.gateway.adapters.events.directory import person_sessions_consumer
 from vanban.gateway.api import (
     admin_routes,
     api_key_routes,
@@ -25,6 +28,7 @@ from vanban.gateway.api import (
 from vanban.gateway.auth import AccessTokens, load_or_create_access_key
 from vanban.gateway.clients import Upstreams
 from vanban.gateway.delegations import DelegationCache
+from vanban.gateway.domain.revocations import Revocations
 from vanban.gateway.oidc import OidcVerifier
 from vanban.gateway.settings import GatewaySettings
 from vanban.gateway.upload import MULTIPART_OVERHEAD, BodyLimitMiddleware
@@ -44,10 +48,12 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
     )
     app.state.settings = settings
     app.state.stopping = False
+    app.state.revocations = Revocations(keep=revocation_horizon(settings))
     app.state.access_tokens = AccessTokens(
         load_or_create_access_key(settings.keys_dir),
         agency_code=settings.agency_code,
         ttl_seconds=settings.access_token_ttl_seconds,
+        revocations=app.state.revocations,
     )
     app.state.caller_tokens = CallerTokenIssuer.from_keys_dir(settings.keys_dir)
     app.state.upstreams = Upstreams.from_host(host, timeout=settings.upstream_timeout_seconds)
@@ -61,6 +67,9 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
             audience=settings.oidc_audience or "",
             jwks_url=settings.oidc_jwks_url or "",
             username_claim=settings.oidc_username_claim,
+            jwks_refresh_seconds=settings.oidc_jwks_refresh_seconds,
+            allowed_clients=settings.oidc_allowed_clients,
+            require_at_jwt=settings.oidc_require_at_jwt,
         )
         if settings.oidc_issuer
         else None
@@ -87,6 +96,12 @@ class _Server(uvicorn.Server):
         yield
 
 
+def revocation_horizon(settings: GatewaySettings) -> timedelta:
+    """How long an ended session must be remembered: as long as one of its access tokens
+    could live, plus the clock leeway between replicas."""
+    return timedelta(seconds=settings.access_token_ttl_seconds + 60)
+
+
 def build(settings: GatewaySettings) -> tuple[ServiceHost, FastAPI]:
     host = ServiceHost(
         settings,
@@ -95,9 +110,24 @@ def build(settings: GatewaySettings) -> tuple[ServiceHost, FastAPI]:
         tables=platform_tables,
         migrations=MIGRATIONS,
         database_url=settings.database_url,
-        uses_nats=False,
     )
-    return host, create_app(settings, host)
+    app = create_app(settings, host)
+    # The directory's changes of people end their sessions (one replica records each) ...
+    host.add_consumer(
+        lambda js: person_sessions_consumer(
+            js=js, uow_factory=host.uow, max_deliver=settings.consumer_max_deliver
+        )
+    )
+    # ... and every replica follows the shared log, from before it answers its first request.
+    follower = RevocationFollower(
+        revocations=app.state.revocations,
+        uow_factory=host.uow,
+        keep=revocation_horizon(settings),
+        poll_seconds=settings.revocation_poll_seconds,
+    )
+    host.on_start(follower.poll_once)
+    host.add_background("session-revocations", follower.run)
+    return host, app
 
 
 async def main(settings: GatewaySettings, stop: asyncio.Event) -> None:

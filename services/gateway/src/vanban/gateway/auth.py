@@ -18,6 +18,7 @@ from fastapi.security import OAuth2PasswordBearer
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.adapters.db.api_keys import SqlApiKeys
 from vanban.gateway.domain import api_keys
+from vanban.gateway.domain.revocations import Revocations
 from vanban.gateway.oidc import unverified_issuer as oidc_issuer_of
 from vanban.platform.caller import (
     CALLER_METADATA_KEY,
@@ -36,35 +37,69 @@ def load_or_create_access_key(keys_dir: Path) -> Ed25519PrivateKey:
     return load_or_create_private_key(keys_dir / ACCESS_KEY_FILE)
 
 
+@dataclass(frozen=True, slots=True)
+class SessionGrant:
+    """What a sign-in session granted, beyond the caller: the directory's session version of
+    the person, the session (refresh-token family) and whether the password must change."""
+
+    session_version: int = 0
+    family_id: str | None = None
+    must_change_password: bool = False
+
+
+NO_SESSION = SessionGrant()
+
+
+@dataclass(frozen=True, slots=True)
+class AccessGrant:
+    caller: Caller
+    session: SessionGrant
+
+
 class AccessTokens:
-    def __init__(self, key: Ed25519PrivateKey, *, agency_code: str, ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        key: Ed25519PrivateKey,
+        *,
+        agency_code: str,
+        ttl_seconds: int,
+        revocations: Revocations | None = None,
+    ) -> None:
         self._key = key
         self._public = key.public_key()
         self._agency = agency_code
         self._issuer = f"vanban-gateway/{agency_code}"
         self.ttl = ttl_seconds
+        self._revocations = revocations
 
-    def issue(self, caller: Caller, *, name: str) -> str:
+    def issue(self, caller: Caller, *, name: str, session: SessionGrant = NO_SESSION) -> str:
         now = int(time.time())
-        return jwt.encode(
-            {
-                "iss": self._issuer,
-                "aud": _AUDIENCE,
-                "sub": caller.subject,
-                "jti": uuid.uuid4().hex,
-                "iat": now,
-                "exp": now + self.ttl,
-                "agency": caller.agency_code,
-                "name": name,
-                "roles": sorted(caller.roles),
-                "units": list(caller.units),
-                "clearance": caller.clearance,
-            },
-            self._key,
-            algorithm="EdDSA",
-        )
+        claims: dict[str, object] = {
+            "iss": self._issuer,
+            "aud": _AUDIENCE,
+            "sub": caller.subject,
+            "jti": uuid.uuid4().hex,
+            "iat": now,
+            "exp": now + self.ttl,
+            "agency": caller.agency_code,
+            "name": name,
+            "roles": sorted(caller.roles),
+            "units": list(caller.units),
+            "clearance": caller.clearance,
+            "sv": session.session_version,
+        }
+        if session.family_id:
+            claims["sid"] = session.family_id
+        if session.must_change_password:
+            claims["pwd_change"] = True
+        return jwt.encode(claims, self._key, algorithm="EdDSA")
 
     def verify(self, token: str) -> Caller:
+        return self.verify_grant(token).caller
+
+    def verify_grant(self, token: str) -> AccessGrant:
+        """The token's caller and session, once signature, expiry, audience and issuer hold
+        and the session has not ended (signed out, or the person changed since)."""
         try:
             claims = jwt.decode(
                 token,
@@ -82,13 +117,25 @@ class AccessTokens:
             raise UnauthenticatedError(
                 "the access token is not valid here", reason="TOKEN_INVALID"
             ) from None
-        return Caller(
+        session = SessionGrant(
+            session_version=int(claims.get("sv", 0)),
+            family_id=claims.get("sid"),
+            must_change_password=bool(claims.get("pwd_change", False)),
+        )
+        if self._revocations is not None:
+            self._revocations.check(
+                person_id=claims["sub"],
+                version=session.session_version,
+                family_id=session.family_id,
+            )
+        caller = Caller(
             agency_code=claims["agency"],
             subject=claims["sub"],
             roles=frozenset(claims.get("roles", ())),
             units=tuple(claims.get("units", ())),
             clearance=claims.get("clearance", "none"),
         )
+        return AccessGrant(caller=caller, session=session)
 
 
 # Roles and clearances by their proto values; values this gateway does not know grant nothing.
@@ -124,6 +171,8 @@ class Principal:
     metadata: tuple[tuple[str, str], ...]
     # None for a person (whose roles decide); the granted scopes for an API key.
     scopes: frozenset[str] | None = None
+    # The sign-in session of a person signed in here; None for API keys and OIDC tokens.
+    session: SessionGrant | None = None
 
     def require_scope(self, scope: str) -> None:
         if self.scopes is not None and scope not in self.scopes:
@@ -137,9 +186,11 @@ class Principal:
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
 
-async def principal(
+async def any_principal(
     request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
+    """The caller, even one whose password must change first: only for the routes such a
+    person may use (their own password, who they are, signing out)."""
     token = token or request.headers.get("x-api-key")
     if not token:
         raise UnauthenticatedError(
@@ -157,15 +208,34 @@ async def principal(
         metadata = ((CALLER_METADATA_KEY, callers.issue(caller)),)
         return Principal(caller=caller, metadata=metadata, scopes=frozenset(key.scopes))
     oidc = request.app.state.oidc
+    session: SessionGrant | None = None
     if oidc is not None and oidc_issuer_of(token) == oidc.issuer:
-        person = await oidc.person(token, request.app.state.upstreams)
+        person = await oidc.person(
+            token, request.app.state.upstreams, revocations=request.app.state.revocations
+        )
         caller = caller_from_person(person, agency_code=settings.agency_code)
     else:
         tokens: AccessTokens = request.app.state.access_tokens
-        caller = tokens.verify(token)
+        grant = tokens.verify_grant(token)
+        caller, session = grant.caller, grant.session
     held = await request.app.state.delegations.held_by(caller.subject)
     caller = dataclasses.replace(caller, delegations=held)
-    return Principal(caller=caller, metadata=((CALLER_METADATA_KEY, callers.issue(caller)),))
+    return Principal(
+        caller=caller,
+        metadata=((CALLER_METADATA_KEY, callers.issue(caller)),),
+        session=session,
+    )
+
+
+async def principal(found: Annotated[Principal, Depends(any_principal)]) -> Principal:
+    if found.session is not None and found.session.must_change_password:
+        raise PermissionDeniedError(
+            "your password was set by an administrator: change it first (POST /v1/me/password)",
+            reason="PASSWORD_CHANGE_REQUIRED",
+        )
+    return found
 
 
 CurrentPrincipal = Annotated[Principal, Depends(principal)]
+# Also a person who must change their password first.
+PrincipalChangingPassword = Annotated[Principal, Depends(any_principal)]

@@ -36,6 +36,18 @@ class GatewaySettings(ServiceSettings, DatabaseSettingsMixin):
     # A claim holding the local user name, as a last way to find the person (e.g.
     # preferred_username); unset, people are found by sub or verified e-mail only.
     oidc_username_claim: str | None = None
+    # How long the provider's key set is kept: a key the provider removes stops working
+    # within this many seconds.
+    oidc_jwks_refresh_seconds: float = 300.0
+    # Clients (`azp`/`client_id`) whose access tokens are accepted; empty accepts any client
+    # the provider issued a token for this audience to.
+    oidc_allowed_clients: frozenset[str] = frozenset()
+    # Accept only RFC 9068 access tokens (header typ at+jwt).
+    oidc_require_at_jwt: bool = False
+    # How often each replica reads the shared log of ended sessions: a deactivated person's
+    # (or a signed-out session's) access token stops working within about this many seconds.
+    revocation_poll_seconds: float = 1.0
+    consumer_max_deliver: int = 10
 
     @model_validator(mode="after")
     def _oidc_complete(self) -> GatewaySettings:

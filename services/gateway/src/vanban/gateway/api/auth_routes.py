@@ -9,13 +9,21 @@ import grpc
 from fastapi import APIRouter, Form, Request, Response, status
 
 from vanban.contracts.directory.v1 import directory_pb2
+from vanban.gateway.adapters.db.revocations import SqlRevocationLog
 from vanban.gateway.adapters.db.sessions import SqlSessionStore
-from vanban.gateway.api.schemas import DelegationOut, MeOut, TokenOut
-from vanban.gateway.auth import CurrentPrincipal, caller_from_person
+from vanban.gateway.api.schemas import DelegationOut, MeOut, PasswordChangeIn, TokenOut
+from vanban.gateway.auth import (
+    AccessTokens,
+    PrincipalChangingPassword,
+    SessionGrant,
+    caller_from_person,
+)
 from vanban.gateway.clients import Upstreams
 from vanban.gateway.domain import sessions
+from vanban.gateway.domain.revocations import Revocation, session_ended
 from vanban.gateway.problems import HttpProblem
-from vanban.platform.errors import UnauthenticatedError
+from vanban.platform.caller import Caller
+from vanban.platform.errors import PermissionDeniedError, UnauthenticatedError
 from vanban.platform.grpc.status import remote_error
 
 router = APIRouter(prefix="/v1", tags=["auth"])
@@ -87,14 +95,17 @@ async def _password_grant(request: Request, *, username: str, password: str) -> 
         await store.clear_failures(account)
         caller = caller_from_person(answer.person, agency_code=settings.agency_code)
         token, record = sessions.new_refresh_token(
-            person_id=caller.subject, now=now, ttl=_refresh_ttl(request)
+            person_id=caller.subject,
+            now=now,
+            ttl=_refresh_ttl(request),
+            session_version=answer.person.session_version,
         )
         await store.add_refresh_token(record)
         uow.audit(
             actor=caller.subject, action="session.sign_in", resource=f"sessions/{record.family_id}"
         )
         await uow.commit()
-    return _tokens(request, caller, answer.person.full_name, token)
+    return _tokens(request, caller, answer.person, token, record)
 
 
 async def _refresh_grant(request: Request, *, presented: str) -> TokenOut:
@@ -128,22 +139,43 @@ async def _refresh_grant(request: Request, *, presented: str) -> TokenOut:
             await store.revoke_family(record.family_id, at=now)
             await uow.commit()
             raise UnauthenticatedError("the account is deactivated", reason="ACCOUNT_INACTIVE")
+        if sessions.session_outdated(record, current_version=answer.person.session_version):
+            await store.revoke_family(record.family_id, at=now)
+            uow.audit(
+                actor=record.person_id,
+                action="session.ended_by_directory",
+                resource=f"sessions/{record.family_id}",
+            )
+            await uow.commit()
+            raise session_ended()
         await uow.commit()
     caller = caller_from_person(answer.person, agency_code=settings.agency_code)
-    return _tokens(request, caller, answer.person.full_name, token)
+    return _tokens(request, caller, answer.person, token, record)
 
 
 def _refresh_ttl(request: Request) -> timedelta:
     return timedelta(seconds=request.app.state.settings.refresh_token_ttl_seconds)
 
 
-def _tokens(request: Request, caller, name: str, refresh: str) -> TokenOut:  # type: ignore[no-untyped-def]
-    tokens = request.app.state.access_tokens
+def _tokens(
+    request: Request,
+    caller: Caller,
+    person: directory_pb2.Person,
+    refresh: str,
+    record: sessions.RefreshToken,
+) -> TokenOut:
+    tokens: AccessTokens = request.app.state.access_tokens
+    session = SessionGrant(
+        session_version=record.session_version,
+        family_id=record.family_id,
+        must_change_password=person.password_must_change,
+    )
     return TokenOut(
-        access_token=tokens.issue(caller, name=name),
+        access_token=tokens.issue(caller, name=person.full_name, session=session),
         expires_in=tokens.ttl,
         refresh_token=refresh,
         refresh_expires_in=request.app.state.settings.refresh_token_ttl_seconds,
+        password_must_change=person.password_must_change,
     )
 
 
@@ -156,23 +188,103 @@ def _tokens(request: Request, caller, name: str, refresh: str) -> TokenOut:  # t
 async def sign_out(
     request: Request, refresh_token: Annotated[str, Form(max_length=256)]
 ) -> Response:
-    """Revokes the session the refresh token belongs to (every token it was rotated into)."""
+    """Ends the session the refresh token belongs to: every token it was rotated into, and
+    the access tokens issued with them (on every replica within seconds)."""
+    now = datetime.now(UTC)
     async with request.app.state.uow() as uow:
         record = await sessions.revoke(
-            store=SqlSessionStore(uow.session), presented=refresh_token, now=datetime.now(UTC)
+            store=SqlSessionStore(uow.session), presented=refresh_token, now=now
         )
         if record is not None:
+            await SqlRevocationLog(uow.session).end_family(record.family_id, at=now)
             uow.audit(
                 actor=record.person_id,
                 action="session.sign_out",
                 resource=f"sessions/{record.family_id}",
             )
         await uow.commit()
+    if record is not None:
+        request.app.state.revocations.apply(Revocation(at=now, family_id=record.family_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+@router.post(
+    "/me/password",
+    response_model=TokenOut,
+    operation_id="changeMyPassword",
+    responses={400: {"description": "WRONG_CURRENT_PASSWORD, INVALID_PASSWORD"}},
+)
+async def change_my_password(
+    request: Request,
+    response: Response,
+    principal: PrincipalChangingPassword,
+    body: PasswordChangeIn,
+) -> TokenOut:
+    """Replaces the signed-in person's password (also one an administrator set to be changed).
+    Every session of the person ends, this one included; the answer is a new session."""
+    if principal.session is None:
+        raise PermissionDeniedError(
+            "only a person signed in here with a password can change it",
+            reason="LOCAL_SIGN_IN_REQUIRED",
+        )
+    settings = request.app.state.settings
+    up = _upstreams(request)
+    person_id = principal.caller.subject
+    # Wrong current passwords count like wrong sign-ins, so a stolen access token cannot be
+    # used to guess the password and take the account over.
+    account = f"person:{person_id}"
+    policy = sessions.LockoutPolicy(
+        max_failures=settings.lockout_max_failures,
+        window=timedelta(seconds=settings.lockout_window_seconds),
+    )
+    now = datetime.now(UTC)
+    async with request.app.state.uow() as uow:
+        store = SqlSessionStore(uow.session)
+        await sessions.check_not_locked(store=store, username=account, now=now, policy=policy)
+        try:
+            answer = await up.directory.ChangePassword(
+                directory_pb2.ChangePasswordRequest(
+                    current_password=body.current_password, new_password=body.new_password
+                ),
+                metadata=principal.metadata,
+                timeout=up.timeout,
+            )
+        except grpc.aio.AioRpcError as exc:
+            if remote_error(exc).reason == "WRONG_CURRENT_PASSWORD":
+                await store.record_failure(account, at=now)
+                uow.audit(
+                    actor=person_id,
+                    action="person.password.change_failed",
+                    resource=f"people/{person_id}",
+                )
+                await uow.commit()
+            raise
+        await store.clear_failures(account)
+        person = answer.person
+        await SqlRevocationLog(uow.session).end_sessions_below(
+            person_id, person.session_version, at=now
+        )
+        token, record = sessions.new_refresh_token(
+            person_id=person_id,
+            now=now,
+            ttl=_refresh_ttl(request),
+            session_version=person.session_version,
+        )
+        await store.add_refresh_token(record)
+        uow.audit(
+            actor=person_id, action="session.sign_in", resource=f"sessions/{record.family_id}"
+        )
+        await uow.commit()
+    request.app.state.revocations.apply(
+        Revocation(at=now, person_id=person_id, min_version=person.session_version)
+    )
+    caller = caller_from_person(person, agency_code=settings.agency_code)
+    response.headers["Cache-Control"] = "no-store"
+    return _tokens(request, caller, person, token, record)
+
+
 @router.get("/me", response_model=MeOut, operation_id="getMe")
-async def me(request: Request, principal: CurrentPrincipal) -> MeOut:
+async def me(request: Request, principal: PrincipalChangingPassword) -> MeOut:
     """The signed-in person as the directory knows them, with what their token grants."""
     up = _upstreams(request)
     answer = await up.directory.GetPerson(
@@ -190,6 +302,7 @@ async def me(request: Request, principal: CurrentPrincipal) -> MeOut:
         roles=sorted(principal.caller.roles),
         units=list(principal.caller.units),
         clearance=principal.caller.clearance,
+        password_must_change=person.password_must_change,
         acting_for=[
             DelegationOut(
                 id=d["id"],

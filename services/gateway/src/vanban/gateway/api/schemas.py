@@ -20,6 +20,16 @@ class TokenOut(BaseModel):
     expires_in: int
     refresh_token: str
     refresh_expires_in: int
+    # The password was set by an administrator: until it is changed (POST /v1/me/password),
+    # these tokens open nothing else but /v1/me and sign-out.
+    password_must_change: bool = False
+
+
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
 
 
 class DelegationOut(BaseModel):
@@ -39,6 +49,7 @@ class MeOut(BaseModel):
     roles: list[str]
     units: list[str]
     clearance: str
+    password_must_change: bool = False
     # Delegations (ủy quyền) this person holds right now, to act for someone else.
     acting_for: list[DelegationOut] = []
 

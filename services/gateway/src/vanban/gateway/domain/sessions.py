@@ -47,6 +47,8 @@ class RefreshToken:
     expires_at: datetime
     used_at: datetime | None = None
     revoked_at: datetime | None = None
+    # The person's session version (the directory's) when the session began.
+    session_version: int = 0
 
 
 class SessionStore(Protocol):
@@ -84,7 +86,12 @@ def _hash(secret: str) -> str:
 
 
 def new_refresh_token(
-    *, person_id: str, now: datetime, ttl: timedelta, family_id: str | None = None
+    *,
+    person_id: str,
+    now: datetime,
+    ttl: timedelta,
+    session_version: int,
+    family_id: str | None = None,
 ) -> tuple[str, RefreshToken]:
     """The token to hand out once, and the record to keep."""
     token_id = str(uuid.uuid4())
@@ -96,6 +103,7 @@ def new_refresh_token(
         secret_hash=_hash(secret),
         issued_at=now,
         expires_at=now + ttl,
+        session_version=session_version,
     )
     return f"{token_id}.{secret}", record
 
@@ -151,10 +159,20 @@ async def rotate(
         raise UnauthenticatedError("the refresh token has expired", reason="REFRESH_TOKEN_EXPIRED")
     await store.mark_used(record.id, at=now)
     token, successor = new_refresh_token(
-        person_id=record.person_id, now=now, ttl=ttl, family_id=record.family_id
+        person_id=record.person_id,
+        now=now,
+        ttl=ttl,
+        session_version=record.session_version,
+        family_id=record.family_id,
     )
     await store.add_refresh_token(successor)
     return token, successor
+
+
+def session_outdated(record: RefreshToken, *, current_version: int) -> bool:
+    """The person changed since the session began (password, roles, units, clearance,
+    deactivation): the session is over, whether or not the gateway has heard of it yet."""
+    return record.session_version < current_version
 
 
 async def revoke(*, store: SessionStore, presented: str, now: datetime) -> RefreshToken | None:

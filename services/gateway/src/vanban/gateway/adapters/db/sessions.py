@@ -52,6 +52,7 @@ class SqlSessionStore:
                 secret_hash=token.secret_hash,
                 issued_at=token.issued_at,
                 expires_at=token.expires_at,
+                session_version=token.session_version,
             )
         )
 
@@ -72,6 +73,7 @@ class SqlSessionStore:
             expires_at=row.expires_at,
             used_at=row.used_at,
             revoked_at=row.revoked_at,
+            session_version=row.session_version,
         )
 
     async def mark_used(self, token_id: str, *, at: datetime) -> None:

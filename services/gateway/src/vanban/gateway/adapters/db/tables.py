@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Identity, Index, String, Table
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Identity, Index, String, Table, text
 
 from vanban.platform.db import make_metadata
 from vanban.platform.events.tables import event_tables
@@ -19,6 +19,22 @@ refresh_tokens = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("used_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # The person's session version at sign-in (the directory's); an older one than the
+    # person's current version means the session has ended.
+    Column("session_version", BigInteger, nullable=False, server_default=text("0")),
+    Index("ix_refresh_tokens_person_id", "person_id"),
+)
+
+# The shared log of ended sessions that every gateway replica follows (see
+# domain/revocations.py): a person's tokens below a version, or a signed-out session's family.
+session_revocations = Table(
+    "session_revocations",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("person_id", String(128), nullable=True),
+    Column("min_version", BigInteger, nullable=True),
+    Column("family_id", String(36), nullable=True),
 )
 
 sign_in_failures = Table(
