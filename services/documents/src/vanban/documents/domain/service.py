@@ -8,6 +8,7 @@ from datetime import datetime
 
 from vanban.documents.domain.model import IncomingDocument, IncomingDraft, Secrecy
 from vanban.documents.domain.ports import Transaction
+from vanban.platform.caller import clearance_covers
 from vanban.platform.errors import NotFoundError, PermissionDeniedError
 
 # docs/security/permissions.md: who may do what with incoming documents.
@@ -99,13 +100,7 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-_LEVELS = {Secrecy.NONE: 0, Secrecy.CONFIDENTIAL: 1, Secrecy.SECRET: 2, Secrecy.TOP_SECRET: 3}
-
-
 def may_read(*, secrecy: Secrecy, clearance: str) -> bool:
-    """A person reads a document whose secrecy level is at most their clearance."""
-    try:
-        level = _LEVELS[Secrecy(clearance)]
-    except ValueError:
-        level = 0
-    return _LEVELS[secrecy] <= level
+    """A person reads a document whose secrecy level is at most their clearance (one order for
+    the whole platform: `vanban.platform.caller.clearance_covers`)."""
+    return clearance_covers(clearance, secrecy.value)
