@@ -101,7 +101,7 @@ async def test_a_clerk_below_the_secrecy_gets_no_notice_at_all(
     )
     await eventually(lambda: consumer_idle(js), bool)
     [notice] = about(await inbox(notify, cleared), secret.document.id)
-    assert notice.title == "Văn bản đến mới: số đến 41/2026"
+    assert notice.title == "Văn bản đến mới: số đến 41/2026 (sổ mật)"
     assert "phương án bảo vệ" in notice.body
 
     # The uncleared clerk is notified of the ordinary document only; nothing of the secret

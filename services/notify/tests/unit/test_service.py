@@ -127,6 +127,7 @@ async def test_a_clerk_below_the_documents_secrecy_gets_no_notice_at_all() -> No
     assert [n.recipient_id for n in recorded] == ["clerk-secret"]
     assert recorded[0].secrecy is Secrecy.SECRET
     assert recorded[0].body.endswith("Kế hoạch tuyệt đối không lộ")
+    assert recorded[0].title == "Văn bản đến mới: số đến 12/2026 (sổ tối mật)"
     assert [n.recipient_id for n in tx.notifications.rows] == ["clerk-secret"]
     assert tx.audits == ["notification.record"]
 

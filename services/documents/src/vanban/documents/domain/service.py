@@ -43,9 +43,12 @@ async def register_incoming(
     now: datetime,
     clearance: str = "top_secret",
 ) -> IncomingDocument:
-    """Registers an arriving document under the next arrival number of the year of arrival.
+    """Registers an arriving document under the next arrival number of its register.
 
-    `now` is the arrival time in the agency's time zone: its year selects the register.
+    `now` is the arrival time in the agency's time zone: its year selects the register's year.
+    Each secrecy level has a register of its own (Decree 30, art. 22: secret documents are
+    registered separately), so the numbers a reader sees run without gaps that would count
+    the documents above their clearance.
     """
     clean, issued = draft.validated(arrival_day=now.date())
     if not may_read(secrecy=clean.secrecy, clearance=clearance):
@@ -54,7 +57,9 @@ async def register_incoming(
             reason="CLEARANCE_TOO_LOW",
             metadata={"secrecy": clean.secrecy.value, "clearance": clearance},
         )
-    number = await tx.incoming.next_arrival_number(year=now.year)
+    number = await tx.incoming.next_arrival_number(
+        year=now.year, register=register_of(clean.secrecy)
+    )
     document = IncomingDocument(
         id=str(uuid.uuid4()),
         arrival_number=number,
@@ -98,6 +103,11 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def register_of(secrecy: Secrecy) -> str:
+    """The numbering series (sổ đăng ký văn bản đến) of a document of this secrecy level."""
+    return "incoming" if secrecy is Secrecy.NONE else f"incoming-{secrecy.value}"
 
 
 def may_read(*, secrecy: Secrecy, clearance: str) -> bool:

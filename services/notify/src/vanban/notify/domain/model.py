@@ -22,6 +22,13 @@ class Secrecy(enum.Enum):
     TOP_SECRET = "top_secret"  # tuyệt mật
 
 
+REGISTER_LABELS = {
+    Secrecy.CONFIDENTIAL: "mật",
+    Secrecy.SECRET: "tối mật",
+    Secrecy.TOP_SECRET: "tuyệt mật",
+}
+
+
 def may_know(*, secrecy: Secrecy, clearance: Secrecy) -> bool:
     """Whether a person cleared to `clearance` may learn that a document of `secrecy` exists."""
     return clearance_covers(clearance.value, secrecy.value)
@@ -86,6 +93,9 @@ def incoming_registered_text(document: IncomingRegistered) -> tuple[str, str]:
     written for anyone else.
     """
     title = f"Văn bản đến mới: số đến {document.arrival_number}/{document.arrival_year}"
+    if document.secrecy is not Secrecy.NONE:
+        # Each secrecy level numbers in a register of its own: say which one.
+        title += f" (sổ {REGISTER_LABELS[document.secrecy]})"
     code = "/".join(part for part in (document.code_number, document.code_notation) if part)
     head = " — ".join(part for part in (document.issuer_name, code) if part)
     return title, f"{head}: {document.subject}" if head else document.subject
