@@ -409,7 +409,7 @@ class TestRelease:
     ) -> bool:
         assert upload is not None
         return await service.release_upload(
-            transactions=db.transaction, store=store, upload_id=upload.id, released_by=by, now=NOW
+            transactions=db.transaction, store=store, upload_id=upload.id, released_by=by
         )
 
     async def test_a_released_upload_nobody_else_holds_is_deleted_at_once(
@@ -476,7 +476,6 @@ class TestRelease:
                 store=store,
                 upload_id="objects/../x",
                 released_by="clerk-1",
-                now=NOW,
             )
         assert raised.value.reason == "INVALID_UPLOAD_ID"
 

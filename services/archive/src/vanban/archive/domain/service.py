@@ -130,7 +130,6 @@ async def release_upload(
     store: ObjectStore,
     upload_id: str,
     released_by: str,
-    now: datetime,
 ) -> bool:
     """Gives up an upload whose record was refused; True when its bytes were deleted.
 

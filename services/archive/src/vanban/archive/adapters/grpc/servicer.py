@@ -80,7 +80,6 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
             store=self._store,
             upload_id=request.upload_id,
             released_by=caller.subject,
-            now=datetime.now(UTC),
         )
         return pb.ReleaseUploadResponse()
 
