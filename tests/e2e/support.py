@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import io
 import json
 import time
@@ -11,6 +13,10 @@ from typing import Any
 
 import httpx
 from reportlab.pdfgen import canvas
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from vanban.launcher.platform import Platform
 
 PASSWORD = "vanban-demo"
 
@@ -98,3 +104,30 @@ def eventually(check: Callable[[], Any], *, timeout: float = 30.0, interval: flo
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def archive_holds(platform: Platform, data: bytes) -> tuple[bool, int]:
+    """Whether the agency's archive has a row for these bytes, and how many versions of them
+    its S3 bucket keeps: (False, 0) is nothing stored at all."""
+    agency = platform.agencies[0]
+    sha256 = hashlib.sha256(data).hexdigest()
+
+    async def row() -> bool:
+        engine = create_async_engine(platform.postgres.dsn(agency.database_name("archive")))
+        try:
+            async with engine.connect() as connection:
+                found = await connection.execute(
+                    text("select 1 from objects where sha256 = :sha"), {"sha": sha256}
+                )
+                return found.first() is not None
+        finally:
+            await engine.dispose()
+
+    versions = [
+        item
+        for item in platform.seaweed.client().list_objects(
+            agency.bucket(), prefix=f"objects/{sha256}", include_version=True
+        )
+        if item.object_name == f"objects/{sha256}"
+    ]
+    return asyncio.run(row()), len(versions)

@@ -13,6 +13,7 @@ from vanban.platform.caller import (
     Caller,
     CallerTokenIssuer,
     CallerTokenVerifier,
+    clearance_covers,
     ensure_keypair,
 )
 from vanban.platform.errors import ErrorCode, PermissionDeniedError, UnauthenticatedError
@@ -193,3 +194,31 @@ def test_a_delegation_covers_its_scope_and_dates_only() -> None:
 def test_a_malformed_delegation_grants_nothing() -> None:
     deputy = _deputy({"id": "d-2", "from": "chu-tich", "scope": "sign", "starts_at": "soon"})
     assert deputy.delegation_from("chu-tich", "sign", now=datetime.now(UTC)) is None
+
+
+@pytest.mark.parametrize(
+    ("clearance", "secrecy", "covered"),
+    [
+        ("none", "none", True),
+        ("none", "confidential", False),
+        ("confidential", "confidential", True),
+        ("confidential", "secret", False),
+        ("secret", "confidential", True),
+        ("top_secret", "top_secret", True),
+        ("secret", "top_secret", False),
+        # Values nobody knows fail closed: an unknown clearance is none, an unknown secrecy
+        # is above every clearance.
+        ("general", "none", True),
+        ("general", "confidential", False),
+        ("top_secret", "cosmic", False),
+        ("top_secret", "", False),
+    ],
+)
+def test_clearance_covers_secrecy_in_one_order(clearance: str, secrecy: str, covered: bool) -> None:
+    assert clearance_covers(clearance, secrecy) is covered
+    assert make_caller(clearance=clearance).cleared_for(secrecy) is covered
+
+
+def test_a_service_identity_is_cleared_for_everything() -> None:
+    service = Caller(agency_code=AGENCY, subject="service:notify", is_service=True)
+    assert service.cleared_for("top_secret")

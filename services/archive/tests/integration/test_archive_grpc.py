@@ -600,3 +600,106 @@ async def test_a_person_cannot_read_objects_by_hash(archive: Archive) -> None:
     for refused in (stat, read):
         assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
         assert remote_error(refused.value).reason == "SERVICE_ONLY"
+
+
+# Releasing uploads: a refused record's bytes go at once, unless someone else needs them. -------
+
+
+async def release(archive: Archive, upload_id: str, token: str | None = None) -> None:
+    await archive.stub.ReleaseUpload(
+        pb.ReleaseUploadRequest(upload_id=upload_id), metadata=metadata(token or archive.token)
+    )
+
+
+async def uploads(archive: Archive) -> list[str]:
+    async with archive.db.connect() as conn:
+        return list((await conn.execute(text("SELECT sha256 FROM uploads"))).scalars())
+
+
+def holds(archive: Archive, data: bytes) -> bool:
+    return any(name == f"objects/{sha(data)}" for name, _ in archive.versions())
+
+
+async def test_a_released_upload_leaves_no_row_and_no_bytes(archive: Archive) -> None:
+    data = os.urandom(300 * 1024)
+    stored = await archive.put(data)
+    assert stored.upload_id and holds(archive, data)
+    assert await uploads(archive) == [sha(data)]
+
+    await release(archive, stored.upload_id)
+
+    assert await archive.rows() == {}
+    assert archive.versions() == []
+    assert await uploads(archive) == []
+    assert await archive.audit_actions(f"objects/{sha(data)}") == [
+        "object.store",
+        "object.release",
+    ]
+    await release(archive, stored.upload_id)  # again: nothing left, nothing happens
+
+
+async def test_only_the_uploader_can_release(archive: Archive) -> None:
+    data = os.urandom(2000)
+    stored = await archive.put(data)
+    other = TokenMint(archive.settings.keys_dir).person("van-thu-2", roles=("clerk",))
+    await release(archive, stored.upload_id, other)
+    assert list(await archive.rows()) == [sha(data)] and holds(archive, data)
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await release(archive, "../objects")
+    assert remote_error(caught.value).reason == "INVALID_UPLOAD_ID"
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await archive.stub.ReleaseUpload(pb.ReleaseUploadRequest(upload_id=stored.upload_id))
+    assert caught.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert holds(archive, data)
+
+
+async def test_content_another_upload_still_holds_survives_a_release_until_claimed(
+    archive: Archive, nats_server: Any
+) -> None:
+    """Two requests send the same file: one is refused and releases, the other registers and
+    its claim arrives later. The bytes must be there when it does, and stay."""
+    data = os.urandom(50_000)
+    other = TokenMint(archive.settings.keys_dir).person("van-thu-2", roles=("clerk",))
+    refused = await archive.put(data)
+    registered = await archive.stub.PutObject(
+        upload(data, content_type="application/pdf"), metadata=metadata(other)
+    )
+    await release(archive, refused.upload_id)
+    assert holds(archive, data) and list(await archive.rows()) == [sha(data)]
+
+    await publish_registered(nats_server.url, sha(data), len(data))
+
+    async def claimed() -> bool:
+        row = (await archive.rows()).get(sha(data))
+        return row is not None and row["claimed_at"] is not None
+
+    await eventually(claimed, what="the claim to be recorded")
+    assert await uploads(archive) == []  # a claimed object needs no reservation
+    await release(archive, registered.upload_id, other)
+    _, body = await archive.get(sha(data))
+    assert body == data
+
+
+async def test_a_release_racing_another_upload_of_the_same_content_never_loses_its_bytes(
+    archive: Archive,
+) -> None:
+    """An upload reserves its content before it writes or reuses a byte, so a release running
+    at the same time either sees that reservation and keeps the bytes, or deletes them before
+    the upload looks and the upload stores them afresh: the holder can always read them."""
+    other = TokenMint(archive.settings.keys_dir).person("van-thu-2", roles=("clerk",))
+    for _ in range(8):
+        data = os.urandom(400 * 1024)
+        first = await archive.put(data)
+        # The second upload and the release of the first run at the same time.
+        second, _ = await asyncio.gather(
+            archive.stub.PutObject(
+                upload(data, content_type="application/pdf"), metadata=metadata(other)
+            ),
+            release(archive, first.upload_id),
+        )
+        _, body = await archive.get(sha(data))
+        assert body == data
+        await release(archive, second.upload_id, other)
+        assert sha(data) not in await archive.rows() and not holds(archive, data)
+    assert await uploads(archive) == []

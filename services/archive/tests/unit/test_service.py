@@ -18,7 +18,7 @@ from vanban.archive.domain.errors import (
     ObjectMissingError,
     ObjectNotFoundError,
 )
-from vanban.archive.domain.model import Content, StoredObject
+from vanban.archive.domain.model import Content, StoredObject, Upload
 from vanban.archive.domain.ports import StoredVersion
 from vanban.platform.errors import InvalidArgumentError
 
@@ -32,9 +32,13 @@ class FakeObjects:
         # Simulates another call recording the same content between our check and our insert.
         self.inserted_concurrently: StoredObject | None = None
         self.broken = False
+        self.locked: list[str] = []
 
-    async def get(self, sha256: str) -> StoredObject | None:
+    async def get(self, sha256: str, *, lock: bool = False) -> StoredObject | None:
         return self.rows.get(sha256)
+
+    async def lock_content(self, sha256: str) -> None:
+        self.locked.append(sha256)
 
     async def add(self, obj: StoredObject) -> bool:
         if self.broken:
@@ -74,9 +78,39 @@ class FakeObjects:
         return set(sha256s) & set(self.rows)
 
 
+class FakeUploads:
+    def __init__(self) -> None:
+        self.rows: dict[str, Upload] = {}
+
+    async def add(self, upload: Upload) -> None:
+        self.rows[upload.id] = upload
+
+    async def get(self, upload_id: str) -> Upload | None:
+        return self.rows.get(upload_id)
+
+    async def remove(self, upload_id: str) -> None:
+        self.rows.pop(upload_id, None)
+
+    async def holding(self, sha256: str) -> int:
+        return sum(1 for u in self.rows.values() if u.sha256 == sha256)
+
+    async def remove_for(self, sha256: str) -> int:
+        gone = [key for key, u in self.rows.items() if u.sha256 == sha256]
+        for key in gone:
+            del self.rows[key]
+        return len(gone)
+
+    async def remove_expired(self, *, before: datetime) -> int:
+        gone = [key for key, u in self.rows.items() if u.created_at < before]
+        for key in gone:
+            del self.rows[key]
+        return len(gone)
+
+
 class FakeTransaction:
     def __init__(self, db: FakeDatabase) -> None:
         self.objects = db.objects
+        self.uploads = db.uploads
         self._db = db
         self._events: list[StoredObject] = []
         self._audit: list[dict[str, object]] = []
@@ -106,9 +140,11 @@ class FakeTransaction:
 class FakeDatabase:
     def __init__(self) -> None:
         self.objects = FakeObjects()
+        self.uploads = FakeUploads()
         self.events: list[StoredObject] = []
         self.audit: list[dict[str, object]] = []
         self.commit_fails = False
+        self.last_upload: Upload | None = None
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[FakeTransaction]:
@@ -191,14 +227,24 @@ def make_object(data: bytes = b"to trinh", **overrides: object) -> StoredObject:
     return StoredObject(**values)  # type: ignore[arg-type]
 
 
-async def store_it(db: FakeDatabase, store: FakeStore, content: Content, now: datetime = NOW):
-    return await service.store_object(
+async def store_it(
+    db: FakeDatabase,
+    store: FakeStore,
+    content: Content,
+    now: datetime = NOW,
+    *,
+    by: str = "clerk-1",
+) -> tuple[StoredObject, bool]:
+    obj, created, upload = await service.store_object(
         transactions=db.transaction,
         store=store,
         content=content,
         content_type="application/pdf",
+        uploaded_by=by,
         now=now,
     )
+    db.last_upload = upload
+    return obj, created
 
 
 class TestStore:
@@ -355,3 +401,99 @@ class TestCollect:
         assert [v.sha256 for v in removed] == [orphan]
         assert set(store.versions) == {recorded.sha256, in_flight}
         assert db.actions() == ["object.orphan.delete"]
+
+
+class TestRelease:
+    async def release(
+        self, db: FakeDatabase, store: FakeStore, upload: Upload | None, *, by: str = "clerk-1"
+    ) -> bool:
+        assert upload is not None
+        return await service.release_upload(
+            transactions=db.transaction, store=store, upload_id=upload.id, released_by=by
+        )
+
+    async def test_a_released_upload_nobody_else_holds_is_deleted_at_once(
+        self, db: FakeDatabase, store: FakeStore, tmp_path: Path
+    ) -> None:
+        content = make_content(tmp_path)
+        await store_it(db, store, content)
+        assert db.uploads.rows  # the upload holds its content
+        assert await self.release(db, store, db.last_upload)
+        assert store.contents() == {} and db.objects.rows == {} and db.uploads.rows == {}
+        assert db.actions() == ["object.store", "object.release"]
+        assert content.sha256 in db.objects.locked
+
+    async def test_content_another_upload_holds_is_kept_until_that_one_ends_too(
+        self, db: FakeDatabase, store: FakeStore, tmp_path: Path
+    ) -> None:
+        content = make_content(tmp_path)
+        await store_it(db, store, content, by="clerk-1")
+        first = db.last_upload
+        await store_it(db, store, content, by="clerk-2")
+        second = db.last_upload
+        assert not await self.release(db, store, first)
+        assert store.contents() == {content.sha256: [b"quyet dinh so 12"]}
+        assert await self.release(db, store, second, by="clerk-2")
+        assert store.contents() == {} and db.objects.rows == {}
+
+    async def test_claimed_content_is_kept_and_its_uploads_end(
+        self, db: FakeDatabase, store: FakeStore, tmp_path: Path
+    ) -> None:
+        content = make_content(tmp_path)
+        await store_it(db, store, content, by="clerk-1")
+        refused = db.last_upload
+        await store_it(db, store, content, by="clerk-2")
+        async with db.transaction() as tx:
+            await service.claim_object(
+                tx=tx, sha256=content.sha256, claimed_by="incoming-documents/1", now=NOW
+            )
+            await tx.commit()
+        assert db.uploads.rows == {}
+        assert not await self.release(db, store, refused)
+        assert store.contents() == {content.sha256: [b"quyet dinh so 12"]}
+        # An upload of content claimed before is kept as well when released.
+        await store_it(db, store, content, by="clerk-3")
+        assert not await self.release(db, store, db.last_upload, by="clerk-3")
+        assert content.sha256 in db.objects.rows
+
+    async def test_only_the_uploader_releases_and_twice_is_harmless(
+        self, db: FakeDatabase, store: FakeStore, tmp_path: Path
+    ) -> None:
+        content = make_content(tmp_path)
+        await store_it(db, store, content, by="clerk-1")
+        upload = db.last_upload
+        assert not await self.release(db, store, upload, by="someone-else")
+        assert content.sha256 in db.objects.rows and db.uploads.rows
+        assert await self.release(db, store, upload)
+        assert not await self.release(db, store, upload)
+
+    async def test_a_malformed_upload_id_is_refused(
+        self, db: FakeDatabase, store: FakeStore
+    ) -> None:
+        with pytest.raises(InvalidArgumentError) as raised:
+            await service.release_upload(
+                transactions=db.transaction,
+                store=store,
+                upload_id="objects/../x",
+                released_by="clerk-1",
+            )
+        assert raised.value.reason == "INVALID_UPLOAD_ID"
+
+    async def test_a_failed_upload_holds_nothing(
+        self, db: FakeDatabase, store: FakeStore, tmp_path: Path
+    ) -> None:
+        db.objects.broken = True
+        with pytest.raises(ConnectionError):
+            await store_it(db, store, make_content(tmp_path))
+        assert db.uploads.rows == {}
+
+    async def test_uploads_expire_with_the_grace_period(
+        self, db: FakeDatabase, store: FakeStore, tmp_path: Path
+    ) -> None:
+        content = make_content(tmp_path)
+        await store_it(db, store, content, now=NOW - 2 * TTL)
+        fresh = make_content(tmp_path, b"to trinh moi")
+        await store_it(db, store, fresh, now=NOW)
+        await service.collect_unclaimed(transactions=db.transaction, store=store, now=NOW, ttl=TTL)
+        assert [u.sha256 for u in db.uploads.rows.values()] == [fresh.sha256]
+        assert set(db.objects.rows) == {fresh.sha256}

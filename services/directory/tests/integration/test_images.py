@@ -19,6 +19,7 @@ from vanban.contracts.archive.v1 import archive_pb2 as apb
 from vanban.contracts.archive.v1 import archive_pb2_grpc
 from vanban.contracts.directory.v1 import directory_pb2 as pb
 from vanban.contracts.directory.v1 import events_pb2
+from vanban.directory.adapters.archive import ArchiveObjectStore
 from vanban.directory.app import build
 from vanban.directory.settings import DirectorySettings
 from vanban.launcher.infra import NatsServer, SeaweedServer
@@ -178,3 +179,23 @@ async def test_bad_images_wrong_people_and_non_admins_store_nothing(
                     metadata=metadata(mint.service("gateway")),
                 )
         assert raised.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+async def test_an_image_given_back_leaves_nothing_in_the_archive(
+    archive: str, mint: TokenMint
+) -> None:
+    """What the directory does when its second look refuses an image it already stored: the
+    archive deletes it at once, on the word of the administrator who uploaded it."""
+    admin = mint.person("admin-1", roles=("admin",))
+    png = make_png(rgba=b"\x00\x00\xff\x02")
+    sha = hashlib.sha256(png).hexdigest()
+    async with channel(archive) as ch:
+        store = ArchiveObjectStore(lambda: ch, caller_token=admin)
+        stored = await store.put(png, content_type="image/png", file_name="signature-x.png")
+        assert stored.ref.sha256 == sha and stored.upload_id
+        await store.release(stored.upload_id)
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await archive_pb2_grpc.ArchiveServiceStub(ch).StatObject(
+                apb.StatObjectRequest(sha256=sha), metadata=metadata(mint.service("gateway"))
+            )
+    assert raised.value.code() is grpc.StatusCode.NOT_FOUND

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 import struct
 import zlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -21,7 +21,7 @@ from vanban.directory.domain.model import (
     PersonDraft,
     Role,
 )
-from vanban.directory.domain.ports import Credentials
+from vanban.directory.domain.ports import Credentials, StoredImage
 from vanban.directory.domain.unit import Unit
 from vanban.platform.caller import Caller
 
@@ -117,13 +117,27 @@ class FakeStore:
     def __init__(self) -> None:
         self.objects: dict[str, tuple[bytes, str, str]] = {}
         self.failure: Exception | None = None
+        self.uploads: dict[str, str] = {}  # upload id -> sha256, while held
+        self.released: list[str] = []
+        # Runs between the upload and the directory's second look, as another request might.
+        self.after_put: Callable[[], None] | None = None
 
-    async def put(self, data: bytes, *, content_type: str, file_name: str) -> ImageRef:
+    async def put(self, data: bytes, *, content_type: str, file_name: str) -> StoredImage:
         if self.failure is not None:
             raise self.failure
         sha = hashlib.sha256(data).hexdigest()
         self.objects[sha] = (data, content_type, file_name)
-        return ImageRef(sha256=sha, size=len(data))
+        upload_id = f"upload-{len(self.uploads) + len(self.released) + 1}"
+        self.uploads[upload_id] = sha
+        if self.after_put is not None:
+            self.after_put()
+        return StoredImage(ref=ImageRef(sha256=sha, size=len(data)), upload_id=upload_id)
+
+    async def release(self, upload_id: str) -> None:
+        sha = self.uploads.pop(upload_id)
+        self.released.append(upload_id)
+        if sha not in self.uploads.values():
+            del self.objects[sha]
 
 
 class FakeHasher:

@@ -111,3 +111,28 @@ async def test_the_agency_seal_is_stored_and_published_with_the_agency() -> None
             png=RED + b"\x00" * (1024 * 1024),
             now=NOW,
         )
+
+
+async def test_an_image_refused_after_its_upload_is_given_back_at_once() -> None:
+    """The leader lost their role while the image travelled to the archive: nothing will refer
+    to it, so the archive is told to drop it rather than keep it for the sweeper."""
+    tx, store = organisation(), FakeStore()
+
+    def demoted() -> None:
+        tx.people.put(make_person(id="ld", username="lanhdao", roles=frozenset({Role.SPECIALIST})))
+
+    store.after_put = demoted
+    with pytest.raises(FailedPreconditionError) as raised:
+        await set_signature(tx, store, "ld", BLUE)
+    assert raised.value.reason == "NOT_A_SIGNER"
+    assert store.released == ["upload-1"]
+    assert store.objects == {} and tx.events == [] and tx.commits == 0
+
+
+async def test_a_stored_image_is_not_given_back() -> None:
+    tx, store = organisation(), FakeStore()
+    await set_signature(tx, store, "ld", BLUE)
+    await image_service.set_seal_image(
+        transactions=transactions_of(tx), caller=ADMIN, store=store, png=RED, now=NOW
+    )
+    assert store.released == [] and len(store.objects) == 2

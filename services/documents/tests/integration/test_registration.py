@@ -80,6 +80,35 @@ async def test_a_fresh_register_numbers_its_first_documents_1_then_2(
     assert second.code_number == "06"
 
 
+async def test_each_secrecy_level_has_a_register_of_its_own(fresh_documents, registration) -> None:
+    """A reader sees the numbers of the registers within their clearance only; gaps in them
+    would count the secret documents between."""
+    async with fresh_documents() as documents, channel(documents.address) as ch:
+        stub = DocumentRegistryServiceStub(ch)
+        clerk = documents.mint.person("clerk-lan", roles=("clerk",), clearance="top_secret")
+        numbers = [
+            (level, (await register(stub, clerk, registration(secrecy=level))).arrival_number)
+            for level in (
+                pb.SECRECY_NONE,
+                pb.SECRECY_CONFIDENTIAL,
+                pb.SECRECY_NONE,
+                pb.SECRECY_SECRET,
+                pb.SECRECY_CONFIDENTIAL,
+                pb.SECRECY_NONE,
+                pb.SECRECY_TOP_SECRET,
+            )
+        ]
+    assert numbers == [
+        (pb.SECRECY_NONE, 1),
+        (pb.SECRECY_CONFIDENTIAL, 1),
+        (pb.SECRECY_NONE, 2),
+        (pb.SECRECY_SECRET, 1),
+        (pb.SECRECY_CONFIDENTIAL, 2),
+        (pb.SECRECY_NONE, 3),
+        (pb.SECRECY_TOP_SECRET, 1),
+    ]
+
+
 async def test_fifty_clerks_registering_at_once_get_a_gap_free_duplicate_free_run(
     documents, stub, registration
 ) -> None:
@@ -94,13 +123,16 @@ async def test_fifty_clerks_registering_at_once_get_a_gap_free_duplicate_free_ru
 
     numbers = sorted(d.arrival_number for d in results)
     assert numbers == list(range(numbers[0], numbers[0] + 50))
-    # And the register as stored holds every number from 1 up, each once.
+    # And the ordinary register as stored holds every number from 1 up, each once.
     async with documents.engine.connect() as connection:
         stored = (
             (
                 await connection.execute(
                     select(incoming_documents.c.arrival_number)
-                    .where(incoming_documents.c.arrival_year == this_year())
+                    .where(
+                        incoming_documents.c.arrival_year == this_year(),
+                        incoming_documents.c.secrecy == "none",
+                    )
                     .order_by(incoming_documents.c.arrival_number)
                 )
             )

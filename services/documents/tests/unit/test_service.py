@@ -26,9 +26,12 @@ class FakeIncomingRepository:
         self.last_numbers: dict[int, int] = {}
         self.last_number = last_number
         self.taken: list[tuple[int, int]] = []
+        self.registers: list[str] = []
         self.documents: dict[str, IncomingDocument] = {}
 
-    async def next_arrival_number(self, *, year: int) -> int:
+    async def next_arrival_number(self, *, year: int, register: str) -> int:
+        # Counts per year only; which register was asked for is recorded.
+        self.registers.append(register)
         number = self.last_numbers.get(year, self.last_number) + 1
         self.last_numbers[year] = number
         self.taken.append((year, number))
@@ -237,3 +240,24 @@ async def test_a_clerk_may_not_register_a_document_above_their_clearance() -> No
         clearance="secret",
     )
     assert tx.commits == 1
+
+
+@pytest.mark.parametrize(
+    ("secrecy", "register"),
+    [
+        (Secrecy.NONE, "incoming"),
+        (Secrecy.CONFIDENTIAL, "incoming-confidential"),
+        (Secrecy.SECRET, "incoming-secret"),
+        (Secrecy.TOP_SECRET, "incoming-top_secret"),
+    ],
+)
+async def test_each_secrecy_level_numbers_in_a_register_of_its_own(
+    secrecy: Secrecy, register: str
+) -> None:
+    """Numbers of one shared register would count the documents above a reader's clearance
+    (the gaps between the numbers they see); secret documents are registered separately."""
+    tx = FakeTransaction()
+    await register_incoming(
+        tx=tx, draft=make_draft(secrecy=secrecy), registered_by="clerk-7", now=NOW
+    )
+    assert tx.incoming.registers == [register]

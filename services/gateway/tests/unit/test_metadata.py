@@ -185,3 +185,21 @@ def test_metadata_that_is_not_json_is_explained_as_such(raw: str) -> None:
 def test_the_schema_forbids_extra_fields_on_its_own() -> None:
     # The gateway's OpenAPI document shows this model; it must say what the parser enforces.
     assert IncomingMetadataIn.model_json_schema()["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("code", ["abc", "000-00-00-G22", ".G22", "G 22", "000.00.00.G22X0"])
+def test_an_issuer_code_documents_would_refuse_is_refused_here_first(code: str) -> None:
+    """The rule comes from the documents contract, so the file is never stored for it."""
+    with pytest.raises(InvalidArgumentError) as caught:
+        _parse_metadata(json.dumps(make_metadata(issuer_code=code)), today=TODAY)
+    [violation] = caught.value.violations
+    assert violation.field == "metadata.issuer_code"
+    assert violation.description in (
+        "must be an agency identifier such as 000.00.00.G22",
+        "String should have at most 13 characters",
+    )
+
+
+def test_an_issuer_code_is_accepted_trimmed() -> None:
+    meta = _parse_metadata(json.dumps(make_metadata(issuer_code=" H41 ")), today=TODAY)
+    assert meta.issuer_code == "H41"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -33,10 +34,15 @@ class FakeNotifications:
         return True
 
     async def list_for_recipient(
-        self, recipient_id: str, *, before: InboxPosition | None, limit: int
+        self,
+        recipient_id: str,
+        *,
+        secrecy: Collection[Secrecy],
+        before: InboxPosition | None,
+        limit: int,
     ) -> list[Notification]:
         mine = sorted(
-            (n for n in self.rows if n.recipient_id == recipient_id),
+            (n for n in self.rows if n.recipient_id == recipient_id and n.secrecy in secrecy),
             key=lambda n: (n.created_at, n.id),
             reverse=True,
         )
@@ -107,15 +113,47 @@ async def test_the_same_event_twice_gives_no_second_notice() -> None:
     assert len(tx.events) == 1
 
 
-async def test_the_abstract_of_a_document_above_the_clerks_clearance_is_hidden() -> None:
+async def test_a_clerk_below_the_documents_secrecy_gets_no_notice_at_all() -> None:
     tx = FakeTransaction()
-    document = make_document(secrecy=Secrecy.SECRET, subject="Kế hoạch tuyệt đối không lộ")
-    [notice] = await service.notify_incoming_registered(
-        tx=tx, people=FakePeople(CLERK), document=document, event_id="ev-2", now=NOW
+    people = FakePeople(
+        CLERK,
+        Recipient(id="clerk-none", clearance=Secrecy.NONE, active=True),
+        Recipient(id="clerk-secret", clearance=Secrecy.SECRET, active=True),
     )
-    assert "không lộ" not in notice.body
-    assert "tối mật" in notice.body
-    assert notice.title == "Văn bản đến mới: số đến 12/2026"
+    document = make_document(secrecy=Secrecy.SECRET, subject="Kế hoạch tuyệt đối không lộ")
+    recorded = await service.notify_incoming_registered(
+        tx=tx, people=people, document=document, event_id="ev-2", now=NOW
+    )
+    assert [n.recipient_id for n in recorded] == ["clerk-secret"]
+    assert recorded[0].secrecy is Secrecy.SECRET
+    assert recorded[0].body.endswith("Kế hoạch tuyệt đối không lộ")
+    assert recorded[0].title == "Văn bản đến mới: số đến 12/2026 (sổ tối mật)"
+    assert [n.recipient_id for n in tx.notifications.rows] == ["clerk-secret"]
+    assert tx.audits == ["notification.record"]
+
+
+async def test_the_inbox_shows_only_notices_within_the_readers_clearance_now() -> None:
+    tx = FakeTransaction()
+    secret_clerk = Recipient(id="clerk-1", clearance=Secrecy.SECRET, active=True)
+    for number, secrecy in ((1, Secrecy.NONE), (2, Secrecy.CONFIDENTIAL), (3, Secrecy.SECRET)):
+        await service.notify_incoming_registered(
+            tx=tx,
+            people=FakePeople(secret_clerk),
+            document=make_document(document_id=f"doc-{number}", secrecy=secrecy),
+            event_id=f"ev-{number}",
+            now=NOW + timedelta(minutes=number),
+        )
+
+    async def visible(clearance: str) -> list[str]:
+        page, _ = await service.list_notifications(
+            tx=tx, recipient_id="clerk-1", clearance=clearance, requested_page_size=0, page_token=""
+        )
+        return [n.resource.removeprefix("incoming-documents/") for n in page]
+
+    assert await visible("secret") == ["doc-3", "doc-2", "doc-1"]
+    assert await visible("confidential") == ["doc-2", "doc-1"]
+    assert await visible("none") == ["doc-1"]
+    assert await visible("unknown-level") == ["doc-1"]
 
 
 async def test_the_inbox_pages_newest_first_without_repeats() -> None:
@@ -133,14 +171,14 @@ async def test_the_inbox_pages_newest_first_without_repeats() -> None:
     token = ""
     while True:
         page, token = await service.list_notifications(
-            tx=tx, recipient_id="clerk-1", requested_page_size=2, page_token=token
+            tx=tx, recipient_id="clerk-1", clearance="none", requested_page_size=2, page_token=token
         )
         seen.extend(n.resource for n in page)
         if not token:
             break
     assert seen == [f"incoming-documents/doc-{i}" for i in reversed(range(5))]
     nobody, token = await service.list_notifications(
-        tx=tx, recipient_id="someone-else", requested_page_size=0, page_token=""
+        tx=tx, recipient_id="someone-else", clearance="none", requested_page_size=0, page_token=""
     )
     assert nobody == [] and token == ""
 
@@ -149,6 +187,10 @@ async def test_a_forged_page_token_is_refused() -> None:
     for token in ("%%%", "eyJ0IjoxfQ", "eyJ0IjoiMjAyNi0wMS0wMSIsImkiOiJ4In0"):
         with pytest.raises(InvalidArgumentError) as raised:
             await service.list_notifications(
-                tx=FakeTransaction(), recipient_id="c", requested_page_size=0, page_token=token
+                tx=FakeTransaction(),
+                recipient_id="c",
+                clearance="none",
+                requested_page_size=0,
+                page_token=token,
             )
         assert raised.value.reason == "INVALID_PAGE_TOKEN"

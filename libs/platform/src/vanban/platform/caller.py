@@ -30,6 +30,23 @@ _ISSUER = "vanban"
 _AUDIENCE = "vanban-services"
 DEFAULT_TTL_SECONDS = 300
 
+# The scale of secrecy (độ mật) and of clearances, lowest first. Every service compares a
+# caller's `clearance` claim with a secrecy level through `clearance_covers`, so the order and
+# the treatment of values a service does not know are the same everywhere.
+CLEARANCE_LEVELS = ("none", "confidential", "secret", "top_secret")
+_LEVEL = {name: rank for rank, name in enumerate(CLEARANCE_LEVELS)}
+
+
+def clearance_covers(clearance: str, secrecy: str) -> bool:
+    """Whether someone cleared to `clearance` may know of a document of `secrecy`.
+
+    Fails closed: an unknown clearance counts as `none`, an unknown secrecy as above every
+    clearance (a newer producer's level is never shown to an older reader).
+    """
+    held = _LEVEL.get(clearance, 0)
+    needed = _LEVEL.get(secrecy, len(CLEARANCE_LEVELS))
+    return needed <= held
+
 
 @dataclass(frozen=True, slots=True)
 class Caller:
@@ -68,6 +85,10 @@ class Caller:
             if starts <= now < ends:
                 return delegation
         return None
+
+    def cleared_for(self, secrecy: str) -> bool:
+        """Whether this caller may know of a document of `secrecy`; services may."""
+        return self.is_service or clearance_covers(self.clearance, secrecy)
 
     def require_role(self, *roles: str) -> None:
         if self.is_service or self.roles.intersection(roles):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable
 
-from vanban.archive.adapters.db.repository import SqlObjectRepository
+from vanban.archive.adapters.db.repository import SqlObjectRepository, SqlUploadRepository
 from vanban.archive.adapters.grpc.convert import object_to_pb
 from vanban.archive.domain.model import StoredObject
 from vanban.archive.domain.ports import Transactions
@@ -24,6 +24,7 @@ class ArchiveTransaction:
         self._actor = actor
         self._on_behalf_of = on_behalf_of
         self.objects = SqlObjectRepository(uow.session)
+        self.uploads = SqlUploadRepository(uow.session)
 
     def record_stored(self, obj: StoredObject) -> None:
         self._uow.record_event(OBJECT_STORED, events_pb2.ObjectStored(object=object_to_pb(obj)))

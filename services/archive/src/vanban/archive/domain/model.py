@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -177,6 +178,33 @@ class StoredObject:
                 reason="OBJECT_NOT_EXPIRED",
                 metadata={"sha256": self.sha256},
             )
+
+
+def validated_upload_id(value: str) -> str:
+    """An upload id as PutObject gave it out (a UUID); anything else is refused."""
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        raise InvalidArgumentError(
+            "upload_id must be the id PutObject answered with", reason="INVALID_UPLOAD_ID"
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """One upload of some content: a reservation that holds those bytes for the caller who sent
+    them until they release it (their record was refused), a record claims the content, or the
+    unclaimed grace period ends.
+
+    Content is stored once however often it is uploaded, so the bytes may be deleted on release
+    only when no other upload still holds them and nothing claimed them: another request may
+    have sent the same file and be about to register it, its claim still on its way.
+    """
+
+    id: str
+    sha256: str
+    uploaded_by: str
+    created_at: datetime
 
 
 def collection_cutoff(*, now: datetime, ttl: timedelta) -> datetime:

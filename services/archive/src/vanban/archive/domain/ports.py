@@ -9,11 +9,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from vanban.archive.domain.model import StoredObject
+from vanban.archive.domain.model import StoredObject, Upload
 
 
 class ObjectRepository(Protocol):
-    async def get(self, sha256: str) -> StoredObject | None: ...
+    async def get(self, sha256: str, *, lock: bool = False) -> StoredObject | None:
+        """The row; with `lock`, locked until the transaction ends."""
+
+    async def lock_content(self, sha256: str) -> None:
+        """Serialises, until the transaction ends, every transaction that reserves or releases
+        this content (also before any row for it exists)."""
 
     async def add(self, obj: StoredObject) -> bool:
         """Inserts the row; False (and no change) when the content is already recorded."""
@@ -34,10 +39,28 @@ class ObjectRepository(Protocol):
         """Which of these hashes have a row."""
 
 
+class UploadRepository(Protocol):
+    async def add(self, upload: Upload) -> None: ...
+
+    async def get(self, upload_id: str) -> Upload | None: ...
+
+    async def remove(self, upload_id: str) -> None: ...
+
+    async def holding(self, sha256: str) -> int:
+        """How many uploads still hold this content."""
+
+    async def remove_for(self, sha256: str) -> int:
+        """Ends every upload of this content; how many there were."""
+
+    async def remove_expired(self, *, before: datetime) -> int:
+        """Ends every upload made before `before`; how many there were."""
+
+
 class Transaction(Protocol):
     """The unit of work as the domain sees it."""
 
     objects: ObjectRepository
+    uploads: UploadRepository
 
     def record_stored(self, obj: StoredObject) -> None: ...
 

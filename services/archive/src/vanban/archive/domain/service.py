@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
@@ -15,9 +16,11 @@ from vanban.archive.domain.model import (
     Content,
     FixityCheck,
     StoredObject,
+    Upload,
     collection_cutoff,
     object_key,
     validated_sha256,
+    validated_upload_id,
 )
 from vanban.archive.domain.ports import ObjectStore, StoredVersion, Transaction, Transactions
 
@@ -36,24 +39,45 @@ async def store_object(
     store: ObjectStore,
     content: Content,
     content_type: str,
+    uploaded_by: str,
     now: datetime,
-) -> tuple[StoredObject, bool]:
+) -> tuple[StoredObject, bool, Upload]:
     """Stores content once: identical content already held is reused, not uploaded again.
 
-    Returns the object and whether this call created it. The upload happens outside any
-    database transaction; the row and the `ObjectStored` event are written together after it.
+    Returns the object, whether this call created it, and the upload (reservation) that holds
+    the bytes for `uploaded_by` until released, claimed or expired. The reservation is
+    committed before any byte is written, so a release by another upload of the same content
+    sees it and keeps the bytes. The upload to the store happens outside any database
+    transaction; the row and the `ObjectStored` event are written together after it.
     """
     resource = object_key(content.sha256)
-    async with transactions() as tx:
-        existing = await tx.objects.touch(content.sha256, at=now)
-        if existing is not None:
-            tx.audit(action="object.store", resource=resource, after={"created": False})
-            await tx.commit()
-            return existing, False
-
-    version_id = await store.put(
-        sha256=content.sha256, size=content.size, content_type=content_type, source=content.spool
+    upload = Upload(
+        id=str(uuid.uuid4()), sha256=content.sha256, uploaded_by=uploaded_by, created_at=now
     )
+    async with transactions() as tx:
+        await tx.objects.lock_content(content.sha256)
+        existing = await tx.objects.touch(content.sha256, at=now)
+        await tx.uploads.add(upload)
+        if existing is not None:
+            tx.audit(
+                action="object.store",
+                resource=resource,
+                after={"created": False, "upload_id": upload.id},
+            )
+            await tx.commit()
+            return existing, False, upload
+        await tx.commit()
+
+    try:
+        version_id = await store.put(
+            sha256=content.sha256,
+            size=content.size,
+            content_type=content_type,
+            source=content.spool,
+        )
+    except BaseException:
+        await _end_upload(transactions, upload)
+        raise
     obj = StoredObject(
         sha256=content.sha256,
         size=content.size,
@@ -69,11 +93,11 @@ async def store_object(
                 tx.audit(
                     action="object.store",
                     resource=resource,
-                    after={**_summary(obj), "created": True},
+                    after={**_summary(obj), "created": True, "upload_id": upload.id},
                 )
                 committing = True
                 await tx.commit()
-                return obj, True
+                return obj, True, upload
             # The same content was recorded meanwhile by another call: theirs is the record.
             existing = await tx.objects.touch(content.sha256, at=now)
             if existing is None:
@@ -81,7 +105,11 @@ async def store_object(
                     "the object was collected while it was being stored; send it again",
                     metadata={"sha256": content.sha256},
                 )
-            tx.audit(action="object.store", resource=resource, after={"created": False})
+            tx.audit(
+                action="object.store",
+                resource=resource,
+                after={"created": False, "upload_id": upload.id},
+            )
             committing = True
             await tx.commit()
     except BaseException:
@@ -90,9 +118,84 @@ async def store_object(
         # points to would lose data; a leftover is collected by the orphan scan instead.
         if not committing:
             await _discard(store, content.sha256, version_id)
+            await _end_upload(transactions, upload)
         raise
     await _discard(store, content.sha256, version_id)  # the other call's upload stands
-    return existing, False
+    return existing, False, upload
+
+
+async def release_upload(
+    *,
+    transactions: Transactions,
+    store: ObjectStore,
+    upload_id: str,
+    released_by: str,
+) -> bool:
+    """Gives up an upload whose record was refused; True when its bytes were deleted.
+
+    The bytes go at once unless a record claimed them or another upload still holds them
+    (then they stay for that one, and the sweeper takes them if it is never claimed either).
+    Only the caller who uploaded may release; an unknown, someone else's or already ended
+    upload is left alone, as there is nothing of theirs to give up.
+    """
+    key = validated_upload_id(upload_id)
+    async with transactions() as tx:
+        upload = await tx.uploads.get(key)
+        if upload is None or upload.uploaded_by != released_by:
+            if upload is not None:
+                log.warning(
+                    "an upload was released by someone who did not make it",
+                    extra={"upload_id": key, "released_by": released_by},
+                )
+            return False
+        # Taken before the row, as store_object does: an upload of the same content either
+        # committed its reservation before this (and is seen below), or waits until the
+        # bytes are gone and stores them afresh.
+        await tx.objects.lock_content(upload.sha256)
+        await tx.uploads.remove(upload.id)
+        obj = await tx.objects.get(upload.sha256, lock=True)
+        held_by_others = await tx.uploads.holding(upload.sha256)
+        resource = object_key(upload.sha256)
+        deleted = obj is not None and not obj.claimed and held_by_others == 0
+        if deleted:
+            assert obj is not None
+            await store.delete(obj.sha256)
+            await tx.objects.remove(obj.sha256)
+            tx.audit(
+                action="object.release",
+                resource=resource,
+                before={**_summary(obj), "upload_id": upload.id},
+            )
+        else:
+            if obj is None:
+                kept = "not stored"
+            elif obj.claimed:
+                kept = "claimed"
+            else:
+                kept = "held by another upload"
+            tx.audit(
+                action="upload.release",
+                resource=resource,
+                before={"upload_id": upload.id},
+                after={"bytes_kept": kept},
+            )
+        await tx.commit()
+    if deleted:
+        log.info("released and deleted an unclaimed upload", extra={"sha256": upload.sha256})
+    return deleted
+
+
+async def _end_upload(transactions: Transactions, upload: Upload) -> None:
+    """Ends the reservation of an upload that failed; left to expire if that fails too."""
+    try:
+        async with transactions() as tx:
+            await tx.uploads.remove(upload.id)
+            await tx.commit()
+    except Exception:
+        log.exception(
+            "could not end the reservation of a failed upload; it expires",
+            extra={"upload_id": upload.id},
+        )
 
 
 async def _discard(store: ObjectStore, sha256: str, version_id: str | None) -> None:
@@ -151,6 +254,8 @@ async def claim_object(*, tx: Transaction, sha256: str, claimed_by: str, now: da
     Returns whether this call claimed it; claiming again is harmless.
     """
     key = validated_sha256(sha256, field="document.file.sha256")
+    # A claimed object is kept for good: the uploads that held it have nothing left to hold.
+    await tx.uploads.remove_for(key)
     if await tx.objects.claim(key, at=now):
         tx.audit(
             action="object.claim",
@@ -184,6 +289,10 @@ async def collect_unclaimed(
     """
     cutoff = collection_cutoff(now=now, ttl=ttl)
     collected: list[str] = []
+    # Reservations of uploads that never got a row (the uploader stopped before recording).
+    async with transactions() as tx:
+        await tx.uploads.remove_expired(before=cutoff)
+        await tx.commit()
     for _ in range(limit):
         async with transactions() as tx:
             obj = await tx.objects.lock_next_collectable(before=cutoff)
@@ -192,6 +301,8 @@ async def collect_unclaimed(
             obj.ensure_collectable(now=now, ttl=ttl)
             await store.delete(obj.sha256)
             await tx.objects.remove(obj.sha256)
+            # Its uploads are as old as its last upload, so all of them have expired.
+            await tx.uploads.remove_for(obj.sha256)
             tx.audit(
                 action="object.collect",
                 resource=object_key(obj.sha256),

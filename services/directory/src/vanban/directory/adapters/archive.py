@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Callable
 
 import grpc
@@ -10,9 +11,12 @@ import grpc
 from vanban.contracts.archive.v1 import archive_pb2 as apb
 from vanban.contracts.archive.v1 import archive_pb2_grpc
 from vanban.directory.domain.model import ImageRef
+from vanban.directory.domain.ports import StoredImage
 from vanban.platform.caller import CALLER_METADATA_KEY
 from vanban.platform.errors import DomainError, ErrorCode, UnavailableError
 from vanban.platform.grpc.status import remote_error
+
+log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 256 * 1024
 
@@ -85,8 +89,24 @@ class ArchiveObjectStore:
         expected = hashlib.sha256(data).hexdigest()
         stored = response.object
         if stored.sha256 != expected or stored.size != len(data):
+            await self.release(response.upload_id)
             raise ArchiveMismatchError(
                 f"the archive stored {stored.sha256} ({stored.size} bytes) "
                 f"for {expected} ({len(data)} bytes)"
             )
-        return ImageRef(sha256=stored.sha256, size=stored.size)
+        return StoredImage(
+            ref=ImageRef(sha256=stored.sha256, size=stored.size), upload_id=response.upload_id
+        )
+
+    async def release(self, upload_id: str) -> None:
+        if not upload_id:
+            return
+        try:
+            stub = archive_pb2_grpc.ArchiveServiceStub(self._channel())
+            await stub.ReleaseUpload(
+                apb.ReleaseUploadRequest(upload_id=upload_id),
+                timeout=self._timeout,
+                metadata=((CALLER_METADATA_KEY, self._token),) if self._token else None,
+            )
+        except (grpc.aio.AioRpcError, ValueError) as exc:
+            log.warning("could not release an image upload; it expires in the archive: %s", exc)

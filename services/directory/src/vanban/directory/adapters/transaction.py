@@ -37,6 +37,7 @@ DELEGATION_REVOKED = subject("directory", "delegation", "revoked")
 def event_message(event: events.DirectoryEvent) -> tuple[str, Message]:
     """The subject and protobuf payload of a domain event."""
     at = timestamp(event.occurred_at)
+    # Events reach platform services only (never a person), so they carry every field.
     match event:
         case events.AgencyUpdated(agency=agency):
             return AGENCY_UPDATED, events_pb2.AgencyUpdated(
@@ -48,19 +49,19 @@ def event_message(event: events.DirectoryEvent) -> tuple[str, Message]:
             return UNIT_DELETED, events_pb2.UnitDeleted(unit=unit_to_pb(unit), occurred_at=at)
         case events.PersonUpserted(person=person):
             return PERSON_UPSERTED, events_pb2.PersonUpserted(
-                person=person_to_pb(person), occurred_at=at
+                person=person_to_pb(person, private=True), occurred_at=at
             )
         case events.PersonDeactivated(person=person):
             return PERSON_DEACTIVATED, events_pb2.PersonDeactivated(
-                person=person_to_pb(person), occurred_at=at
+                person=person_to_pb(person, private=True), occurred_at=at
             )
         case events.DelegationCreated(delegation=delegation):
             return DELEGATION_CREATED, events_pb2.DelegationCreated(
-                delegation=delegation_to_pb(delegation), occurred_at=at
+                delegation=delegation_to_pb(delegation, reasons=True), occurred_at=at
             )
         case events.DelegationRevoked(delegation=delegation):
             return DELEGATION_REVOKED, events_pb2.DelegationRevoked(
-                delegation=delegation_to_pb(delegation), occurred_at=at
+                delegation=delegation_to_pb(delegation, reasons=True), occurred_at=at
             )
     raise TypeError(f"no message for {type(event).__name__}")
 

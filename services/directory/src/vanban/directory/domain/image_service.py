@@ -3,6 +3,8 @@ by hash on the person or the agency."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import asdict, replace
 from datetime import datetime
 
@@ -12,9 +14,9 @@ from vanban.directory.domain.image import check_png
 from vanban.directory.domain.model import Agency, ImageRef, Person
 from vanban.directory.domain.organisation_service import agency_not_configured
 from vanban.directory.domain.person_service import person_not_found
-from vanban.directory.domain.ports import ObjectStore, Transactions
+from vanban.directory.domain.ports import ObjectStore, StoredImage, Transactions
 from vanban.platform.caller import Caller
-from vanban.platform.errors import FailedPreconditionError, invalid_fields
+from vanban.platform.errors import DomainError, FailedPreconditionError, invalid_fields
 
 PNG = "image/png"
 
@@ -42,8 +44,9 @@ async def set_signature_image(
     if person is None:
         raise person_not_found()
     _require_signer(person)
-    image = await store.put(png, content_type=PNG, file_name=f"signature-{person.username}.png")
-    async with transactions() as tx:
+    stored = await store.put(png, content_type=PNG, file_name=f"signature-{person.username}.png")
+    image = stored.ref
+    async with _released_if_refused(store, stored), transactions() as tx:
         current = await tx.people.get(person.id, lock=True)
         if current is None:
             raise person_not_found()
@@ -73,8 +76,9 @@ async def set_seal_image(
         agency = await tx.agency.get()
     if agency is None:
         raise agency_not_configured()
-    image = await store.put(png, content_type=PNG, file_name=f"seal-{agency.code}.png")
-    async with transactions() as tx:
+    stored = await store.put(png, content_type=PNG, file_name=f"seal-{agency.code}.png")
+    image = stored.ref
+    async with _released_if_refused(store, stored), transactions() as tx:
         current = await tx.agency.get(lock=True)
         if current is None:
             raise agency_not_configured()
@@ -91,6 +95,19 @@ async def set_seal_image(
         )
         await tx.commit()
     return updated
+
+
+@contextlib.asynccontextmanager
+async def _released_if_refused(store: ObjectStore, stored: StoredImage) -> AsyncIterator[None]:
+    """The checks are made again once the image is stored, as the person or agency may have
+    changed meanwhile (a leader's role taken away). Refused then, nothing will refer to the
+    image: it is given back at once instead of waiting for the archive's sweeper. Other
+    failures (the database) leave the outcome unknown, and the image to the sweeper."""
+    try:
+        yield
+    except DomainError:
+        await store.release(stored.upload_id)
+        raise
 
 
 def _require_signer(person: Person) -> None:

@@ -201,7 +201,20 @@ Transactions = Callable[[], AbstractAsyncContextManager[Transaction]]
 reading and writing, so no database transaction is held open across the call."""
 
 
+@dataclass(frozen=True, slots=True)
+class StoredImage:
+    """An image the archive holds for this upload until an event refers to it, or it is
+    released."""
+
+    ref: ImageRef
+    upload_id: str
+
+
 class ObjectStore(Protocol):
     """Where the bytes of images go: the archive service, which keeps them by content hash."""
 
-    async def put(self, data: bytes, *, content_type: str, file_name: str) -> ImageRef: ...
+    async def put(self, data: bytes, *, content_type: str, file_name: str) -> StoredImage: ...
+
+    async def release(self, upload_id: str) -> None:
+        """Gives back an upload nothing will refer to, so that the archive deletes the bytes
+        now (unless others hold them). Never raises: what it cannot give back expires."""

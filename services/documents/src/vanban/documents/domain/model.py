@@ -48,7 +48,10 @@ SUBJECT_MAX = 500
 FILE_NAME_MAX = 255
 # The width of the database column: a longer value must be refused here, not fail the insert.
 CONTENT_TYPE_MAX = 127
-_ISSUER_CODE_RE = re.compile(r"^[0-9A-Z][0-9A-Z.]*$")
+# Mã định danh (Decision 20/2020): digits, capitals and dots, e.g. 000.00.00.G22. The contract
+# declares the same rule on RegisterIncomingDocumentRequest, for the gateway to check first.
+ISSUER_CODE_PATTERN = r"^[0-9A-Z][0-9A-Z.]*$"
+_ISSUER_CODE_RE = re.compile(ISSUER_CODE_PATTERN)
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 

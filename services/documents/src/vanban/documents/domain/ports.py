@@ -8,8 +8,9 @@ from vanban.documents.domain.model import IncomingDocument
 
 
 class IncomingRepository(Protocol):
-    async def next_arrival_number(self, *, year: int) -> int:
-        """Takes the next số đến of `year`; held until the transaction ends, so numbers stay gapless."""
+    async def next_arrival_number(self, *, year: int, register: str) -> int:
+        """Takes the next số đến of `register` in `year`; held until the transaction ends, so
+        numbers stay gapless."""
 
     async def add(self, document: IncomingDocument) -> None: ...
 

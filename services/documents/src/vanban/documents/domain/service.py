@@ -8,6 +8,7 @@ from datetime import datetime
 
 from vanban.documents.domain.model import IncomingDocument, IncomingDraft, Secrecy
 from vanban.documents.domain.ports import Transaction
+from vanban.platform.caller import clearance_covers
 from vanban.platform.errors import NotFoundError, PermissionDeniedError
 
 # docs/security/permissions.md: who may do what with incoming documents.
@@ -42,9 +43,12 @@ async def register_incoming(
     now: datetime,
     clearance: str = "top_secret",
 ) -> IncomingDocument:
-    """Registers an arriving document under the next arrival number of the year of arrival.
+    """Registers an arriving document under the next arrival number of its register.
 
-    `now` is the arrival time in the agency's time zone: its year selects the register.
+    `now` is the arrival time in the agency's time zone: its year selects the register's year.
+    Each secrecy level has a register of its own (Decree 30, art. 22: secret documents are
+    registered separately), so the numbers a reader sees run without gaps that would count
+    the documents above their clearance.
     """
     clean, issued = draft.validated(arrival_day=now.date())
     if not may_read(secrecy=clean.secrecy, clearance=clearance):
@@ -53,7 +57,9 @@ async def register_incoming(
             reason="CLEARANCE_TOO_LOW",
             metadata={"secrecy": clean.secrecy.value, "clearance": clearance},
         )
-    number = await tx.incoming.next_arrival_number(year=now.year)
+    number = await tx.incoming.next_arrival_number(
+        year=now.year, register=register_of(clean.secrecy)
+    )
     document = IncomingDocument(
         id=str(uuid.uuid4()),
         arrival_number=number,
@@ -99,13 +105,12 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-_LEVELS = {Secrecy.NONE: 0, Secrecy.CONFIDENTIAL: 1, Secrecy.SECRET: 2, Secrecy.TOP_SECRET: 3}
+def register_of(secrecy: Secrecy) -> str:
+    """The numbering series (sổ đăng ký văn bản đến) of a document of this secrecy level."""
+    return "incoming" if secrecy is Secrecy.NONE else f"incoming-{secrecy.value}"
 
 
 def may_read(*, secrecy: Secrecy, clearance: str) -> bool:
-    """A person reads a document whose secrecy level is at most their clearance."""
-    try:
-        level = _LEVELS[Secrecy(clearance)]
-    except ValueError:
-        level = 0
-    return _LEVELS[secrecy] <= level
+    """A person reads a document whose secrecy level is at most their clearance (one order for
+    the whole platform: `vanban.platform.caller.clearance_covers`)."""
+    return clearance_covers(clearance, secrecy.value)

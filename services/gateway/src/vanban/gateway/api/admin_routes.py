@@ -190,12 +190,14 @@ def person_out(person: pb.Person) -> PersonOut:
         # Roles a newer directory knows and this gateway does not are left out, not guessed.
         roles=[ROLE_NAME[role] for role in person.roles if role in ROLE_NAME],
         unit_codes=list(person.unit_codes),
-        clearance=CLEARANCE_NAME.get(person.clearance, "none"),
+        # The directory decided what this caller sees; what it left out stays out.
+        clearance=None if person.redacted else CLEARANCE_NAME.get(person.clearance, "none"),
         active=person.active,
         email=person.email or None,
         external_subject=person.external_subject or None,
-        password_must_change=person.password_must_change,
+        password_must_change=None if person.redacted else person.password_must_change,
         signature_image=_image(person, "signature_image"),
+        redacted=person.redacted,
     )
 
 
@@ -207,7 +209,7 @@ def delegation_out(delegation: pb.Delegation) -> DelegationRecordOut:
         scope=list(delegation.scope),
         starts_at=delegation.starts_at.ToDatetime(tzinfo=UTC),
         ends_at=delegation.ends_at.ToDatetime(tzinfo=UTC),
-        reason=delegation.reason,
+        reason=None if delegation.redacted else delegation.reason,
         created_at=delegation.created_at.ToDatetime(tzinfo=UTC),
         created_by=delegation.created_by,
         revoked_at=(
@@ -217,6 +219,7 @@ def delegation_out(delegation: pb.Delegation) -> DelegationRecordOut:
         ),
         revoked_by=delegation.revoked_by or None,
         revoke_reason=delegation.revoke_reason or None,
+        redacted=delegation.redacted,
     )
 
 

@@ -136,6 +136,9 @@ class UnitPatch(_Patch):
     deputy_person_ids: list[UUID] | None = Field(default=None, max_length=20)
 
 
+_PRIVATE = " (null when `redacted`)"
+
+
 class PersonOut(BaseModel):
     id: str
     username: str
@@ -143,12 +146,18 @@ class PersonOut(BaseModel):
     position_title: str
     roles: list[Role]
     unit_codes: list[str]
-    clearance: Clearance
+    clearance: Clearance | None = Field(description="Highest secrecy readable" + _PRIVATE)
     active: bool
-    email: str | None
-    external_subject: str | None = Field(description="`sub` at the agency's OIDC provider")
-    password_must_change: bool
+    email: str | None = Field(description="E-mail address" + _PRIVATE)
+    external_subject: str | None = Field(
+        description="`sub` at the agency's OIDC provider" + _PRIVATE
+    )
+    password_must_change: bool | None = Field(description="Must replace the password" + _PRIVATE)
     signature_image: ImageOut | None = Field(description="A leader's blue signature")
+    redacted: bool = Field(
+        description="true: clearance, email, external_subject and password_must_change are "
+        "left out, as they are for everyone but administrators and the person themself"
+    )
 
 
 class PersonList(BaseModel):
@@ -205,12 +214,16 @@ class DelegationRecordOut(BaseModel):
     scope: list[str]
     starts_at: AwareDatetime
     ends_at: AwareDatetime = Field(description="Not included")
-    reason: str
+    reason: str | None = Field(description="null when `redacted`")
     created_at: AwareDatetime
     created_by: str
     revoked_at: AwareDatetime | None
     revoked_by: str | None
     revoke_reason: str | None
+    redacted: bool = Field(
+        description="true: reason and revoke_reason are left out, as they are for everyone but "
+        "the delegation's two people and administrators"
+    )
 
 
 class DelegationList(BaseModel):

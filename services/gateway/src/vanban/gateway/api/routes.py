@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 from datetime import date, datetime
 from typing import Annotated
@@ -26,11 +27,18 @@ from vanban.gateway.api.schemas import (
     IncomingMetadataIn,
     NotificationPage,
 )
-from vanban.gateway.auth import CurrentPrincipal
+from vanban.gateway.auth import CurrentPrincipal, Principal
 from vanban.gateway.clients import Upstreams
 from vanban.gateway.problems import HttpProblem
 from vanban.gateway.upload import archive_chunks, check_pdf
-from vanban.platform.errors import FieldViolation, InvalidArgumentError, invalid_fields
+from vanban.platform.errors import (
+    FieldViolation,
+    InvalidArgumentError,
+    PermissionDeniedError,
+    invalid_fields,
+)
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1")
 
@@ -49,7 +57,7 @@ def _parse_metadata(raw: str, *, today: date) -> IncomingMetadataIn:
         violations = tuple(
             FieldViolation(
                 field="metadata" + "".join(f".{p}" for p in e["loc"]) if e["loc"] else "metadata",
-                description=e["msg"],
+                description=e["msg"].removeprefix("Value error, "),
             )
             for e in exc.errors()
         )
@@ -128,6 +136,7 @@ async def register_incoming(
         if not isinstance(metadata, str):
             raise _missing("metadata")
         meta = _parse_metadata(metadata, today=datetime.now(ZoneInfo(settings.timezone)).date())
+        _require_clearance(principal, meta.secrecy)
         up = upstreams(request)
         size = await check_pdf(file, max_bytes=settings.max_upload_bytes)
         stored = await up.archive.PutObject(
@@ -142,11 +151,59 @@ async def register_incoming(
         )
     finally:
         await form.close()
-    answer = await up.documents.RegisterIncomingDocument(
-        register_request(meta, file_ref), metadata=principal.metadata, timeout=up.timeout
-    )
+    try:
+        answer = await up.documents.RegisterIncomingDocument(
+            register_request(meta, file_ref), metadata=principal.metadata, timeout=up.timeout
+        )
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() in DEFINITE_REFUSALS:
+            await _release(up, stored.upload_id, principal)
+        raise
     response.headers["Location"] = f"/v1/incoming-documents/{answer.document.id}"
     return incoming_out(answer.document)
+
+
+# Answers after which documents certainly recorded nothing. After any other (a timeout, the
+# service unavailable, an internal error) the registration may have committed and its claim be
+# on the way: the file is then left to the archive's sweeper, never released.
+DEFINITE_REFUSALS = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.OUT_OF_RANGE,
+    }
+)
+
+
+def _require_clearance(principal: Principal, secrecy: str) -> None:
+    """Documents refuses a registration above the caller's clearance; refused here too, before
+    the file is stored (the same rule: `Caller.cleared_for`)."""
+    if not principal.caller.cleared_for(secrecy):
+        raise PermissionDeniedError(
+            "registering a document above your clearance is not allowed",
+            reason="CLEARANCE_TOO_LOW",
+            metadata={"secrecy": secrecy, "clearance": principal.caller.clearance},
+        )
+
+
+async def _release(up: Upstreams, upload_id: str, principal: Principal) -> None:
+    """Gives the stored file back to the archive at once: nothing will refer to it. A failure
+    here must not hide the refusal the caller is owed; the sweeper collects the file later."""
+    try:
+        await up.archive.ReleaseUpload(
+            archive_pb2.ReleaseUploadRequest(upload_id=upload_id),
+            metadata=principal.metadata,
+            timeout=up.timeout,
+        )
+    except grpc.aio.AioRpcError as exc:
+        log.warning(
+            "could not release a refused registration's file; the sweeper will collect it: %s",
+            exc.code().name,
+        )
 
 
 @router.get(

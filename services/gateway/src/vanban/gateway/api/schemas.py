@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from vanban.contracts.documents.v1 import documents_pb2 as docs
+from vanban.contracts.options.v1 import options_pb2
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -54,20 +57,45 @@ class MeOut(BaseModel):
     acting_for: list[DelegationOut] = []
 
 
+def _register_rules(field: str) -> options_pb2.TextRules:
+    """The rules the documents contract declares for a field of its registration request."""
+    descriptor = docs.RegisterIncomingDocumentRequest.DESCRIPTOR.fields_by_name[field]
+    return descriptor.GetOptions().Extensions[options_pb2.text]
+
+
+def _contract_text(field: str, description: str | None = None) -> Any:
+    """A text field limited as the documents contract declares (its format is checked by
+    `IncomingMetadataIn._contract_format`), so that what documents would refuse is refused here
+    before the file is stored."""
+    rules = _register_rules(field)
+    return Field(
+        min_length=1 if rules.required else 0,
+        max_length=rules.max_length or None,
+        description=description,
+    )
+
+
+_FORMATS = {
+    name: (re.compile(rules.pattern), rules.pattern_description)
+    for name in docs.RegisterIncomingDocumentRequest.DESCRIPTOR.fields_by_name
+    if (rules := _register_rules(name)).pattern
+}
+
+
 class IncomingMetadataIn(BaseModel):
     """The `metadata` part of a registration: what the clerk reads off the document."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    issuer_code: str = Field(
-        min_length=1, max_length=13, description="Mã định danh of the issuing agency"
+    issuer_code: str = _contract_text(
+        "issuer_code", "Mã định danh of the issuing agency, e.g. 000.00.00.G22"
     )
-    issuer_name: str = Field(min_length=1, max_length=200)
-    code_number: str = Field(min_length=1, max_length=11, description="Số, e.g. 05")
-    code_notation: str = Field(min_length=1, max_length=30, description="Ký hiệu, e.g. QĐ-UBND")
+    issuer_name: str = _contract_text("issuer_name")
+    code_number: str = _contract_text("code_number", "Số, e.g. 05")
+    code_notation: str = _contract_text("code_notation", "Ký hiệu, e.g. QĐ-UBND")
     issued_date: date = Field(strict=True, description="YYYY-MM-DD")
-    document_type: str = Field(min_length=1, max_length=100)
-    subject: str = Field(min_length=1, max_length=500, description="Trích yếu")
+    document_type: str = _contract_text("document_type")
+    subject: str = _contract_text("subject", "Trích yếu")
     priority: Priority = "normal"
     secrecy: Secrecy = "none"
 
@@ -76,6 +104,14 @@ class IncomingMetadataIn(BaseModel):
     def _printable(cls, value: object) -> object:
         if isinstance(value, str) and _CONTROL.search(value):
             raise ValueError("must not contain control characters")
+        return value
+
+    @field_validator(*_FORMATS)
+    @classmethod
+    def _contract_format(cls, value: str, info: ValidationInfo) -> str:
+        pattern, description = _FORMATS[str(info.field_name)]
+        if not pattern.fullmatch(value):
+            raise ValueError(f"must be {description}")
         return value
 
 

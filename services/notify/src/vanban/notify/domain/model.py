@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from vanban.platform.caller import CLEARANCE_LEVELS, clearance_covers
+
 
 class NotificationKind(enum.Enum):
     INCOMING_REGISTERED = "incoming_registered"
@@ -20,17 +22,21 @@ class Secrecy(enum.Enum):
     TOP_SECRET = "top_secret"  # tuyệt mật
 
 
-_LEVELS = {Secrecy.NONE: 0, Secrecy.CONFIDENTIAL: 1, Secrecy.SECRET: 2, Secrecy.TOP_SECRET: 3}
-SECRECY_LABELS = {
-    Secrecy.NONE: "thường",
+REGISTER_LABELS = {
     Secrecy.CONFIDENTIAL: "mật",
     Secrecy.SECRET: "tối mật",
     Secrecy.TOP_SECRET: "tuyệt mật",
 }
 
 
-def may_read(*, secrecy: Secrecy, clearance: Secrecy) -> bool:
-    return _LEVELS[secrecy] <= _LEVELS[clearance]
+def may_know(*, secrecy: Secrecy, clearance: Secrecy) -> bool:
+    """Whether a person cleared to `clearance` may learn that a document of `secrecy` exists."""
+    return clearance_covers(clearance.value, secrecy.value)
+
+
+def levels_within(clearance: str) -> tuple[Secrecy, ...]:
+    """The secrecy levels a person cleared to `clearance` (a caller-token claim) may see."""
+    return tuple(Secrecy(level) for level in CLEARANCE_LEVELS if clearance_covers(clearance, level))
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +64,11 @@ class IncomingRegistered:
 
 @dataclass(frozen=True, slots=True)
 class Notification:
-    """One notice for one person; `source_event_id` is the event that caused it."""
+    """One notice for one person; `source_event_id` is the event that caused it.
+
+    `secrecy` is that of the document the notice is about: the inbox shows a notice only while
+    its recipient is cleared for it, so a lowered clearance hides what it no longer covers.
+    """
 
     id: str
     recipient_id: str
@@ -68,6 +78,7 @@ class Notification:
     resource: str
     created_at: datetime
     source_event_id: str
+    secrecy: Secrecy = Secrecy.NONE
     read_at: datetime | None = None
 
     @property
@@ -75,18 +86,16 @@ class Notification:
         return self.read_at is not None
 
 
-def incoming_registered_text(
-    document: IncomingRegistered, *, clearance: Secrecy
-) -> tuple[str, str]:
+def incoming_registered_text(document: IncomingRegistered) -> tuple[str, str]:
     """Title and body (Vietnamese, shown to people) of the notice about a registered document.
 
-    The abstract of a document above the recipient's clearance is left out.
+    Only people cleared for the document get one: nothing of it, not even its number, is
+    written for anyone else.
     """
     title = f"Văn bản đến mới: số đến {document.arrival_number}/{document.arrival_year}"
+    if document.secrecy is not Secrecy.NONE:
+        # Each secrecy level numbers in a register of its own: say which one.
+        title += f" (sổ {REGISTER_LABELS[document.secrecy]})"
     code = "/".join(part for part in (document.code_number, document.code_notation) if part)
-    if may_read(secrecy=document.secrecy, clearance=clearance):
-        about = document.subject
-    else:
-        about = f"(văn bản {SECRECY_LABELS[document.secrecy]}, trích yếu được ẩn)"
     head = " — ".join(part for part in (document.issuer_name, code) if part)
-    return title, f"{head}: {about}" if head else about
+    return title, f"{head}: {document.subject}" if head else document.subject

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
-from vanban.notify.domain.model import Notification, Recipient
+from vanban.notify.domain.model import Notification, Recipient, Secrecy
 from vanban.notify.domain.paging import InboxPosition
 
 
@@ -20,9 +21,15 @@ class NotificationRepository(Protocol):
         """Adds the notification unless its recipient already has one from the same event."""
 
     async def list_for_recipient(
-        self, recipient_id: str, *, before: InboxPosition | None, limit: int
+        self,
+        recipient_id: str,
+        *,
+        secrecy: Collection[Secrecy],
+        before: InboxPosition | None,
+        limit: int,
     ) -> list[Notification]:
-        """Newest first, strictly older than `before` when given."""
+        """Newest first, only those about documents of the given secrecy levels, strictly older
+        than `before` when given."""
 
 
 class Transaction(Protocol):

@@ -10,6 +10,8 @@ from vanban.notify.domain.model import (
     Notification,
     NotificationKind,
     incoming_registered_text,
+    levels_within,
+    may_know,
 )
 from vanban.notify.domain.paging import (
     InboxPosition,
@@ -28,16 +30,18 @@ async def notify_incoming_registered(
     event_id: str,
     now: datetime,
 ) -> list[Notification]:
-    """Gives every active clerk a notice that a document was registered and waits.
+    """Gives every active clerk cleared for the document a notice that it was registered and
+    waits. A clerk below its secrecy gets nothing at all: a notice without the abstract would
+    still tell them that a secret document arrived, from whom, and its number.
 
     Runs inside the event's unit of work, which the consumer commits. A clerk who already has
     the notice from this event gets no second one, whatever delivered the event twice.
     """
     recorded: list[Notification] = []
+    title, body = incoming_registered_text(document)
     for clerk in await people.active_clerks():
-        if not clerk.active:
+        if not clerk.active or not may_know(secrecy=document.secrecy, clearance=clerk.clearance):
             continue
-        title, body = incoming_registered_text(document, clearance=clerk.clearance)
         notification = Notification(
             id=str(uuid.uuid4()),
             recipient_id=clerk.id,
@@ -47,6 +51,7 @@ async def notify_incoming_registered(
             resource=f"incoming-documents/{document.document_id}",
             created_at=now,
             source_event_id=event_id,
+            secrecy=document.secrecy,
         )
         if await tx.notifications.add_if_absent(notification):
             tx.record_notification_recorded(notification)
@@ -65,13 +70,19 @@ async def notify_incoming_registered(
 
 
 async def list_notifications(
-    *, tx: Transaction, recipient_id: str, requested_page_size: int, page_token: str
+    *,
+    tx: Transaction,
+    recipient_id: str,
+    clearance: str,
+    requested_page_size: int,
+    page_token: str,
 ) -> tuple[list[Notification], str]:
-    """The recipient's notices, newest first, one page at a time."""
+    """The recipient's notices about documents within their clearance (as the caller token
+    has it now), newest first, one page at a time."""
     size = page_size(requested_page_size)
     before = decode_position(page_token)
     notifications = await tx.notifications.list_for_recipient(
-        recipient_id, before=before, limit=size + 1
+        recipient_id, secrecy=levels_within(clearance), before=before, limit=size + 1
     )
     if len(notifications) <= size:
         return notifications, ""

@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from vanban.platform.caller import clearance_covers
 from vanban.platform.errors import NotFoundError, PermissionDeniedError, invalid_fields
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
 from vanban.workflow.domain.ports import Acting, Peers, Transaction
 
 LEADER_ROLES = frozenset({"agency_leader", "deputy_agency_leader"})
 ASSIGN = "assign"
-# Secrecy levels (độ mật) against clearances; an unknown secrecy counts above every clearance.
-_LEVELS = {"none": 0, "confidential": 1, "secret": 2, "top_secret": 3}
 
 
 async def assign_incoming(
@@ -40,7 +39,7 @@ async def assign_incoming(
         )
     # Whoever assigns must be cleared for the document; otherwise it does not exist for them.
     secrecy = await peers.document_secrecy(clean.document_id)
-    if secrecy is None or _LEVELS.get(secrecy, 4) > _LEVELS.get(actor.clearance, 0):
+    if secrecy is None or not clearance_covers(actor.clearance, secrecy):
         raise NotFoundError("no incoming document with this id", reason="INCOMING_NOT_FOUND")
     units = [clean.lead_unit, *clean.coordinating_units, *clean.informed_units]
     unknown = await peers.unknown_units(units)

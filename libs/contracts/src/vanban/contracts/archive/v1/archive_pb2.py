@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvanban/archive/v1/archive.proto\x12\x11vanban.archive.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"N\n\x0cObjectHeader\x12\x14\n\x0c\x63ontent_type\x18\x01 \x01(\t\x12\x11\n\tfile_name\x18\x02 \x01(\t\x12\x15\n\rdeclared_size\x18\x03 \x01(\x03\"p\n\nObjectInfo\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"^\n\x10PutObjectRequest\x12\x31\n\x06header\x18\x01 \x01(\x0b\x32\x1f.vanban.archive.v1.ObjectHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"S\n\x11PutObjectResponse\x12-\n\x06object\x18\x01 \x01(\x0b\x32\x1d.vanban.archive.v1.ObjectInfo\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\"\n\x10GetObjectRequest\x12\x0e\n\x06sha256\x18\x01 \x01(\t\"[\n\x11GetObjectResponse\x12-\n\x04info\x18\x01 \x01(\x0b\x32\x1d.vanban.archive.v1.ObjectInfoH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"#\n\x11StatObjectRequest\x12\x0e\n\x06sha256\x18\x01 \x01(\t\"C\n\x12StatObjectResponse\x12-\n\x06object\x18\x01 \x01(\x0b\x32\x1d.vanban.archive.v1.ObjectInfo2\x9f\x02\n\x0e\x41rchiveService\x12X\n\tPutObject\x12#.vanban.archive.v1.PutObjectRequest\x1a$.vanban.archive.v1.PutObjectResponse(\x01\x12X\n\tGetObject\x12#.vanban.archive.v1.GetObjectRequest\x1a$.vanban.archive.v1.GetObjectResponse0\x01\x12Y\n\nStatObject\x12$.vanban.archive.v1.StatObjectRequest\x1a%.vanban.archive.v1.StatObjectResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvanban/archive/v1/archive.proto\x12\x11vanban.archive.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"N\n\x0cObjectHeader\x12\x14\n\x0c\x63ontent_type\x18\x01 \x01(\t\x12\x11\n\tfile_name\x18\x02 \x01(\t\x12\x15\n\rdeclared_size\x18\x03 \x01(\x03\"p\n\nObjectInfo\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"^\n\x10PutObjectRequest\x12\x31\n\x06header\x18\x01 \x01(\x0b\x32\x1f.vanban.archive.v1.ObjectHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"f\n\x11PutObjectResponse\x12-\n\x06object\x18\x01 \x01(\x0b\x32\x1d.vanban.archive.v1.ObjectInfo\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x11\n\tupload_id\x18\x03 \x01(\t\"\"\n\x10GetObjectRequest\x12\x0e\n\x06sha256\x18\x01 \x01(\t\"[\n\x11GetObjectResponse\x12-\n\x04info\x18\x01 \x01(\x0b\x32\x1d.vanban.archive.v1.ObjectInfoH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"#\n\x11StatObjectRequest\x12\x0e\n\x06sha256\x18\x01 \x01(\t\"C\n\x12StatObjectResponse\x12-\n\x06object\x18\x01 \x01(\x0b\x32\x1d.vanban.archive.v1.ObjectInfo\")\n\x14ReleaseUploadRequest\x12\x11\n\tupload_id\x18\x01 \x01(\t\"\x17\n\x15ReleaseUploadResponse2\x83\x03\n\x0e\x41rchiveService\x12X\n\tPutObject\x12#.vanban.archive.v1.PutObjectRequest\x1a$.vanban.archive.v1.PutObjectResponse(\x01\x12X\n\tGetObject\x12#.vanban.archive.v1.GetObjectRequest\x1a$.vanban.archive.v1.GetObjectResponse0\x01\x12Y\n\nStatObject\x12$.vanban.archive.v1.StatObjectRequest\x1a%.vanban.archive.v1.StatObjectResponse\x12\x62\n\rReleaseUpload\x12\'.vanban.archive.v1.ReleaseUploadRequest\x1a(.vanban.archive.v1.ReleaseUploadResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,15 +39,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PUTOBJECTREQUEST']._serialized_start=281
   _globals['_PUTOBJECTREQUEST']._serialized_end=375
   _globals['_PUTOBJECTRESPONSE']._serialized_start=377
-  _globals['_PUTOBJECTRESPONSE']._serialized_end=460
-  _globals['_GETOBJECTREQUEST']._serialized_start=462
-  _globals['_GETOBJECTREQUEST']._serialized_end=496
-  _globals['_GETOBJECTRESPONSE']._serialized_start=498
-  _globals['_GETOBJECTRESPONSE']._serialized_end=589
-  _globals['_STATOBJECTREQUEST']._serialized_start=591
-  _globals['_STATOBJECTREQUEST']._serialized_end=626
-  _globals['_STATOBJECTRESPONSE']._serialized_start=628
-  _globals['_STATOBJECTRESPONSE']._serialized_end=695
-  _globals['_ARCHIVESERVICE']._serialized_start=698
-  _globals['_ARCHIVESERVICE']._serialized_end=985
+  _globals['_PUTOBJECTRESPONSE']._serialized_end=479
+  _globals['_GETOBJECTREQUEST']._serialized_start=481
+  _globals['_GETOBJECTREQUEST']._serialized_end=515
+  _globals['_GETOBJECTRESPONSE']._serialized_start=517
+  _globals['_GETOBJECTRESPONSE']._serialized_end=608
+  _globals['_STATOBJECTREQUEST']._serialized_start=610
+  _globals['_STATOBJECTREQUEST']._serialized_end=645
+  _globals['_STATOBJECTRESPONSE']._serialized_start=647
+  _globals['_STATOBJECTRESPONSE']._serialized_end=714
+  _globals['_RELEASEUPLOADREQUEST']._serialized_start=716
+  _globals['_RELEASEUPLOADREQUEST']._serialized_end=757
+  _globals['_RELEASEUPLOADRESPONSE']._serialized_start=759
+  _globals['_RELEASEUPLOADRESPONSE']._serialized_end=782
+  _globals['_ARCHIVESERVICE']._serialized_start=785
+  _globals['_ARCHIVESERVICE']._serialized_end=1172
 # @@protoc_insertion_point(module_scope)

@@ -39,12 +39,14 @@ class PutObjectRequest(_message.Message):
     def __init__(self, header: _Optional[_Union[ObjectHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
 
 class PutObjectResponse(_message.Message):
-    __slots__ = ("object", "created")
+    __slots__ = ("object", "created", "upload_id")
     OBJECT_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
+    UPLOAD_ID_FIELD_NUMBER: _ClassVar[int]
     object: ObjectInfo
     created: bool
-    def __init__(self, object: _Optional[_Union[ObjectInfo, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+    upload_id: str
+    def __init__(self, object: _Optional[_Union[ObjectInfo, _Mapping]] = ..., created: _Optional[bool] = ..., upload_id: _Optional[str] = ...) -> None: ...
 
 class GetObjectRequest(_message.Message):
     __slots__ = ("sha256",)
@@ -71,3 +73,13 @@ class StatObjectResponse(_message.Message):
     OBJECT_FIELD_NUMBER: _ClassVar[int]
     object: ObjectInfo
     def __init__(self, object: _Optional[_Union[ObjectInfo, _Mapping]] = ...) -> None: ...
+
+class ReleaseUploadRequest(_message.Message):
+    __slots__ = ("upload_id",)
+    UPLOAD_ID_FIELD_NUMBER: _ClassVar[int]
+    upload_id: str
+    def __init__(self, upload_id: _Optional[str] = ...) -> None: ...
+
+class ReleaseUploadResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -50,6 +50,11 @@ class ArchiveServiceStub:
                 request_serializer=vanban_dot_archive_dot_v1_dot_archive__pb2.StatObjectRequest.SerializeToString,
                 response_deserializer=vanban_dot_archive_dot_v1_dot_archive__pb2.StatObjectResponse.FromString,
                 _registered_method=True)
+        self.ReleaseUpload = channel.unary_unary(
+                '/vanban.archive.v1.ArchiveService/ReleaseUpload',
+                request_serializer=vanban_dot_archive_dot_v1_dot_archive__pb2.ReleaseUploadRequest.SerializeToString,
+                response_deserializer=vanban_dot_archive_dot_v1_dot_archive__pb2.ReleaseUploadResponse.FromString,
+                _registered_method=True)
 
 
 class ArchiveServiceServicer:
@@ -76,6 +81,17 @@ class ArchiveServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReleaseUpload(self, request, context):
+        """Gives up an upload whose record was refused (e.g. documents refused the registration):
+        its bytes are deleted at once unless a record claimed them or another upload of the same
+        content still holds them. Only the caller who made the upload may release it; an unknown,
+        someone else's or already ended upload is left as it is. Release only on a definite
+        refusal: after a timeout the record may exist, and its claim would find nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ArchiveServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -93,6 +109,11 @@ def add_ArchiveServiceServicer_to_server(servicer, server):
                     servicer.StatObject,
                     request_deserializer=vanban_dot_archive_dot_v1_dot_archive__pb2.StatObjectRequest.FromString,
                     response_serializer=vanban_dot_archive_dot_v1_dot_archive__pb2.StatObjectResponse.SerializeToString,
+            ),
+            'ReleaseUpload': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseUpload,
+                    request_deserializer=vanban_dot_archive_dot_v1_dot_archive__pb2.ReleaseUploadRequest.FromString,
+                    response_serializer=vanban_dot_archive_dot_v1_dot_archive__pb2.ReleaseUploadResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -177,6 +198,33 @@ class ArchiveService:
             '/vanban.archive.v1.ArchiveService/StatObject',
             vanban_dot_archive_dot_v1_dot_archive__pb2.StatObjectRequest.SerializeToString,
             vanban_dot_archive_dot_v1_dot_archive__pb2.StatObjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseUpload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.archive.v1.ArchiveService/ReleaseUpload',
+            vanban_dot_archive_dot_v1_dot_archive__pb2.ReleaseUploadRequest.SerializeToString,
+            vanban_dot_archive_dot_v1_dot_archive__pb2.ReleaseUploadResponse.FromString,
             options,
             channel_credentials,
             insecure,

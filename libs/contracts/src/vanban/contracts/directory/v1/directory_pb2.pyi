@@ -99,7 +99,7 @@ class Unit(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., abbreviation: _Optional[str] = ..., parent_code: _Optional[str] = ..., head_person_id: _Optional[str] = ..., deputy_person_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Person(_message.Message):
-    __slots__ = ("id", "username", "full_name", "position_title", "roles", "unit_codes", "clearance", "active", "external_subject", "email", "password_must_change", "signature_image", "session_version")
+    __slots__ = ("id", "username", "full_name", "position_title", "roles", "unit_codes", "clearance", "active", "external_subject", "email", "password_must_change", "signature_image", "session_version", "redacted")
     ID_FIELD_NUMBER: _ClassVar[int]
     USERNAME_FIELD_NUMBER: _ClassVar[int]
     FULL_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -113,6 +113,7 @@ class Person(_message.Message):
     PASSWORD_MUST_CHANGE_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_IMAGE_FIELD_NUMBER: _ClassVar[int]
     SESSION_VERSION_FIELD_NUMBER: _ClassVar[int]
+    REDACTED_FIELD_NUMBER: _ClassVar[int]
     id: str
     username: str
     full_name: str
@@ -126,10 +127,11 @@ class Person(_message.Message):
     password_must_change: bool
     signature_image: ImageRef
     session_version: int
-    def __init__(self, id: _Optional[str] = ..., username: _Optional[str] = ..., full_name: _Optional[str] = ..., position_title: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[Role, str]]] = ..., unit_codes: _Optional[_Iterable[str]] = ..., clearance: _Optional[_Union[Clearance, str]] = ..., active: _Optional[bool] = ..., external_subject: _Optional[str] = ..., email: _Optional[str] = ..., password_must_change: _Optional[bool] = ..., signature_image: _Optional[_Union[ImageRef, _Mapping]] = ..., session_version: _Optional[int] = ...) -> None: ...
+    redacted: bool
+    def __init__(self, id: _Optional[str] = ..., username: _Optional[str] = ..., full_name: _Optional[str] = ..., position_title: _Optional[str] = ..., roles: _Optional[_Iterable[_Union[Role, str]]] = ..., unit_codes: _Optional[_Iterable[str]] = ..., clearance: _Optional[_Union[Clearance, str]] = ..., active: _Optional[bool] = ..., external_subject: _Optional[str] = ..., email: _Optional[str] = ..., password_must_change: _Optional[bool] = ..., signature_image: _Optional[_Union[ImageRef, _Mapping]] = ..., session_version: _Optional[int] = ..., redacted: _Optional[bool] = ...) -> None: ...
 
 class Delegation(_message.Message):
-    __slots__ = ("id", "from_person_id", "to_person_id", "scope", "starts_at", "ends_at", "reason", "created_at", "created_by", "revoked_at", "revoked_by", "revoke_reason")
+    __slots__ = ("id", "from_person_id", "to_person_id", "scope", "starts_at", "ends_at", "reason", "created_at", "created_by", "revoked_at", "revoked_by", "revoke_reason", "redacted")
     ID_FIELD_NUMBER: _ClassVar[int]
     FROM_PERSON_ID_FIELD_NUMBER: _ClassVar[int]
     TO_PERSON_ID_FIELD_NUMBER: _ClassVar[int]
@@ -142,6 +144,7 @@ class Delegation(_message.Message):
     REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
     REVOKED_BY_FIELD_NUMBER: _ClassVar[int]
     REVOKE_REASON_FIELD_NUMBER: _ClassVar[int]
+    REDACTED_FIELD_NUMBER: _ClassVar[int]
     id: str
     from_person_id: str
     to_person_id: str
@@ -154,7 +157,8 @@ class Delegation(_message.Message):
     revoked_at: _timestamp_pb2.Timestamp
     revoked_by: str
     revoke_reason: str
-    def __init__(self, id: _Optional[str] = ..., from_person_id: _Optional[str] = ..., to_person_id: _Optional[str] = ..., scope: _Optional[_Iterable[str]] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoked_by: _Optional[str] = ..., revoke_reason: _Optional[str] = ...) -> None: ...
+    redacted: bool
+    def __init__(self, id: _Optional[str] = ..., from_person_id: _Optional[str] = ..., to_person_id: _Optional[str] = ..., scope: _Optional[_Iterable[str]] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoked_by: _Optional[str] = ..., revoke_reason: _Optional[str] = ..., redacted: _Optional[bool] = ...) -> None: ...
 
 class AuthenticateRequest(_message.Message):
     __slots__ = ("username", "password")

@@ -23,31 +23,44 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from vanban.contracts.options.v1 import options_pb2 as vanban_dot_options_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#vanban/documents/v1/documents.proto\x12\x13vanban.documents.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"P\n\x07\x46ileRef\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12\x11\n\tfile_name\x18\x04 \x01(\t\"\xb2\x03\n\x10IncomingDocument\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0e\x61rrival_number\x18\x02 \x01(\x03\x12\x14\n\x0c\x61rrival_year\x18\x03 \x01(\x05\x12.\n\narrived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bissuer_code\x18\x05 \x01(\t\x12\x13\n\x0bissuer_name\x18\x06 \x01(\t\x12\x13\n\x0b\x63ode_number\x18\x07 \x01(\t\x12\x15\n\rcode_notation\x18\x08 \x01(\t\x12\x13\n\x0bissued_date\x18\t \x01(\t\x12\x15\n\rdocument_type\x18\n \x01(\t\x12\x0f\n\x07subject\x18\x0b \x01(\t\x12/\n\x08priority\x18\x0c \x01(\x0e\x32\x1d.vanban.documents.v1.Priority\x12-\n\x07secrecy\x18\r \x01(\x0e\x32\x1c.vanban.documents.v1.Secrecy\x12*\n\x04\x66ile\x18\x0e \x01(\x0b\x32\x1c.vanban.documents.v1.FileRef\x12\x15\n\rregistered_by\x18\x0f \x01(\t\"\xc0\x02\n\x1fRegisterIncomingDocumentRequest\x12\x13\n\x0bissuer_code\x18\x01 \x01(\t\x12\x13\n\x0bissuer_name\x18\x02 \x01(\t\x12\x13\n\x0b\x63ode_number\x18\x03 \x01(\t\x12\x15\n\rcode_notation\x18\x04 \x01(\t\x12\x13\n\x0bissued_date\x18\x05 \x01(\t\x12\x15\n\rdocument_type\x18\x06 \x01(\t\x12\x0f\n\x07subject\x18\x07 \x01(\t\x12/\n\x08priority\x18\x08 \x01(\x0e\x32\x1d.vanban.documents.v1.Priority\x12-\n\x07secrecy\x18\t \x01(\x0e\x32\x1c.vanban.documents.v1.Secrecy\x12*\n\x04\x66ile\x18\n \x01(\x0b\x32\x1c.vanban.documents.v1.FileRef\"[\n RegisterIncomingDocumentResponse\x12\x37\n\x08\x64ocument\x18\x01 \x01(\x0b\x32%.vanban.documents.v1.IncomingDocument\"(\n\x1aGetIncomingDocumentRequest\x12\n\n\x02id\x18\x01 \x01(\t\"V\n\x1bGetIncomingDocumentResponse\x12\x37\n\x08\x64ocument\x18\x01 \x01(\x0b\x32%.vanban.documents.v1.IncomingDocument*|\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x13\n\x0fPRIORITY_NORMAL\x10\x01\x12\x13\n\x0fPRIORITY_URGENT\x10\x02\x12\x18\n\x14PRIORITY_VERY_URGENT\x10\x03\x12\x12\n\x0ePRIORITY_FLASH\x10\x04*z\n\x07Secrecy\x12\x17\n\x13SECRECY_UNSPECIFIED\x10\x00\x12\x10\n\x0cSECRECY_NONE\x10\x01\x12\x18\n\x14SECRECY_CONFIDENTIAL\x10\x02\x12\x12\n\x0eSECRECY_SECRET\x10\x03\x12\x16\n\x12SECRECY_TOP_SECRET\x10\x04\x32\x9d\x02\n\x17\x44ocumentRegistryService\x12\x87\x01\n\x18RegisterIncomingDocument\x12\x34.vanban.documents.v1.RegisterIncomingDocumentRequest\x1a\x35.vanban.documents.v1.RegisterIncomingDocumentResponse\x12x\n\x13GetIncomingDocument\x12/.vanban.documents.v1.GetIncomingDocumentRequest\x1a\x30.vanban.documents.v1.GetIncomingDocumentResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#vanban/documents/v1/documents.proto\x12\x13vanban.documents.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fvanban/options/v1/options.proto\"P\n\x07\x46ileRef\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12\x11\n\tfile_name\x18\x04 \x01(\t\"\xb2\x03\n\x10IncomingDocument\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0e\x61rrival_number\x18\x02 \x01(\x03\x12\x14\n\x0c\x61rrival_year\x18\x03 \x01(\x05\x12.\n\narrived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bissuer_code\x18\x05 \x01(\t\x12\x13\n\x0bissuer_name\x18\x06 \x01(\t\x12\x13\n\x0b\x63ode_number\x18\x07 \x01(\t\x12\x15\n\rcode_notation\x18\x08 \x01(\t\x12\x13\n\x0bissued_date\x18\t \x01(\t\x12\x15\n\rdocument_type\x18\n \x01(\t\x12\x0f\n\x07subject\x18\x0b \x01(\t\x12/\n\x08priority\x18\x0c \x01(\x0e\x32\x1d.vanban.documents.v1.Priority\x12-\n\x07secrecy\x18\r \x01(\x0e\x32\x1c.vanban.documents.v1.Secrecy\x12*\n\x04\x66ile\x18\x0e \x01(\x0b\x32\x1c.vanban.documents.v1.FileRef\x12\x15\n\rregistered_by\x18\x0f \x01(\t\"\xc0\x03\n\x1fRegisterIncomingDocumentRequest\x12_\n\x0bissuer_code\x18\x01 \x01(\tBJ\x8a\xb5\x18\x46\x08\x01\x10\r\x1a\x14^[0-9A-Z][0-9A-Z.]*$\"*an agency identifier such as 000.00.00.G22\x12\x1e\n\x0bissuer_name\x18\x02 \x01(\tB\t\x8a\xb5\x18\x05\x08\x01\x10\xc8\x01\x12\x1d\n\x0b\x63ode_number\x18\x03 \x01(\tB\x08\x8a\xb5\x18\x04\x08\x01\x10\x0b\x12\x1f\n\rcode_notation\x18\x04 \x01(\tB\x08\x8a\xb5\x18\x04\x08\x01\x10\x1e\x12\x13\n\x0bissued_date\x18\x05 \x01(\t\x12\x1f\n\rdocument_type\x18\x06 \x01(\tB\x08\x8a\xb5\x18\x04\x08\x01\x10\x64\x12\x1a\n\x07subject\x18\x07 \x01(\tB\t\x8a\xb5\x18\x05\x08\x01\x10\xf4\x03\x12/\n\x08priority\x18\x08 \x01(\x0e\x32\x1d.vanban.documents.v1.Priority\x12-\n\x07secrecy\x18\t \x01(\x0e\x32\x1c.vanban.documents.v1.Secrecy\x12*\n\x04\x66ile\x18\n \x01(\x0b\x32\x1c.vanban.documents.v1.FileRef\"[\n RegisterIncomingDocumentResponse\x12\x37\n\x08\x64ocument\x18\x01 \x01(\x0b\x32%.vanban.documents.v1.IncomingDocument\"(\n\x1aGetIncomingDocumentRequest\x12\n\n\x02id\x18\x01 \x01(\t\"V\n\x1bGetIncomingDocumentResponse\x12\x37\n\x08\x64ocument\x18\x01 \x01(\x0b\x32%.vanban.documents.v1.IncomingDocument*|\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x13\n\x0fPRIORITY_NORMAL\x10\x01\x12\x13\n\x0fPRIORITY_URGENT\x10\x02\x12\x18\n\x14PRIORITY_VERY_URGENT\x10\x03\x12\x12\n\x0ePRIORITY_FLASH\x10\x04*z\n\x07Secrecy\x12\x17\n\x13SECRECY_UNSPECIFIED\x10\x00\x12\x10\n\x0cSECRECY_NONE\x10\x01\x12\x18\n\x14SECRECY_CONFIDENTIAL\x10\x02\x12\x12\n\x0eSECRECY_SECRET\x10\x03\x12\x16\n\x12SECRECY_TOP_SECRET\x10\x04\x32\x9d\x02\n\x17\x44ocumentRegistryService\x12\x87\x01\n\x18RegisterIncomingDocument\x12\x34.vanban.documents.v1.RegisterIncomingDocumentRequest\x1a\x35.vanban.documents.v1.RegisterIncomingDocumentResponse\x12x\n\x13GetIncomingDocument\x12/.vanban.documents.v1.GetIncomingDocumentRequest\x1a\x30.vanban.documents.v1.GetIncomingDocumentResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vanban.documents.v1.documents_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PRIORITY']._serialized_start=1158
-  _globals['_PRIORITY']._serialized_end=1282
-  _globals['_SECRECY']._serialized_start=1284
-  _globals['_SECRECY']._serialized_end=1406
-  _globals['_FILEREF']._serialized_start=93
-  _globals['_FILEREF']._serialized_end=173
-  _globals['_INCOMINGDOCUMENT']._serialized_start=176
-  _globals['_INCOMINGDOCUMENT']._serialized_end=610
-  _globals['_REGISTERINCOMINGDOCUMENTREQUEST']._serialized_start=613
-  _globals['_REGISTERINCOMINGDOCUMENTREQUEST']._serialized_end=933
-  _globals['_REGISTERINCOMINGDOCUMENTRESPONSE']._serialized_start=935
-  _globals['_REGISTERINCOMINGDOCUMENTRESPONSE']._serialized_end=1026
-  _globals['_GETINCOMINGDOCUMENTREQUEST']._serialized_start=1028
-  _globals['_GETINCOMINGDOCUMENTREQUEST']._serialized_end=1068
-  _globals['_GETINCOMINGDOCUMENTRESPONSE']._serialized_start=1070
-  _globals['_GETINCOMINGDOCUMENTRESPONSE']._serialized_end=1156
-  _globals['_DOCUMENTREGISTRYSERVICE']._serialized_start=1409
-  _globals['_DOCUMENTREGISTRYSERVICE']._serialized_end=1694
+  _globals['_REGISTERINCOMINGDOCUMENTREQUEST'].fields_by_name['issuer_code']._loaded_options = None
+  _globals['_REGISTERINCOMINGDOCUMENTREQUEST'].fields_by_name['issuer_code']._serialized_options = b'\212\265\030F\010\001\020\r\032\024^[0-9A-Z][0-9A-Z.]*$\"*an agency identifier such as 000.00.00.G22'
+  _globals['_REGISTERINCOMINGDOCUMENTREQUEST'].fields_by_name['issuer_name']._loaded_options = None
+  _globals['_REGISTERINCOMINGDOCUMENTREQUEST'].fields_by_name['issuer_name']._serialized_options = b'\212\265\030\005\010\001\020\310\001'
+  _globals['_REGISTERINCOMINGDOCUMENTREQUEST'].fields_by_name['code_number']._loaded_options = None
+  _globals['_REGISTERINCOMINGDOCUMENTREQUEST'].fields_by_name['code_number']._serialized_options = b'\212\265\030\004\010\001\020\013'
+  _globals['_REGISTERINCOMINGDOCUMENTREQUEST'].fields_by_name['code_notation']._loaded_options = None
+  _globals['_REGISTERINCOMINGDOCUMENTREQUEST'].fields_by_name['code_notation']._serialized_options = b'\212\265\030\004\010\001\020\036'
+  _globals['_REGISTERINCOMINGDOCUMENTREQUEST'].fields_by_name['document_type']._loaded_options = None
+  _globals['_REGISTERINCOMINGDOCUMENTREQUEST'].fields_by_name['document_type']._serialized_options = b'\212\265\030\004\010\001\020d'
+  _globals['_REGISTERINCOMINGDOCUMENTREQUEST'].fields_by_name['subject']._loaded_options = None
+  _globals['_REGISTERINCOMINGDOCUMENTREQUEST'].fields_by_name['subject']._serialized_options = b'\212\265\030\005\010\001\020\364\003'
+  _globals['_PRIORITY']._serialized_start=1319
+  _globals['_PRIORITY']._serialized_end=1443
+  _globals['_SECRECY']._serialized_start=1445
+  _globals['_SECRECY']._serialized_end=1567
+  _globals['_FILEREF']._serialized_start=126
+  _globals['_FILEREF']._serialized_end=206
+  _globals['_INCOMINGDOCUMENT']._serialized_start=209
+  _globals['_INCOMINGDOCUMENT']._serialized_end=643
+  _globals['_REGISTERINCOMINGDOCUMENTREQUEST']._serialized_start=646
+  _globals['_REGISTERINCOMINGDOCUMENTREQUEST']._serialized_end=1094
+  _globals['_REGISTERINCOMINGDOCUMENTRESPONSE']._serialized_start=1096
+  _globals['_REGISTERINCOMINGDOCUMENTRESPONSE']._serialized_end=1187
+  _globals['_GETINCOMINGDOCUMENTREQUEST']._serialized_start=1189
+  _globals['_GETINCOMINGDOCUMENTREQUEST']._serialized_end=1229
+  _globals['_GETINCOMINGDOCUMENTRESPONSE']._serialized_start=1231
+  _globals['_GETINCOMINGDOCUMENTRESPONSE']._serialized_end=1317
+  _globals['_DOCUMENTREGISTRYSERVICE']._serialized_start=1570
+  _globals['_DOCUMENTREGISTRYSERVICE']._serialized_end=1855
 # @@protoc_insertion_point(module_scope)

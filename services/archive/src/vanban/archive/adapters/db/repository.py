@@ -3,12 +3,15 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vanban.archive.adapters.db.tables import objects
-from vanban.archive.domain.model import StoredObject
+from vanban.archive.adapters.db.tables import objects, uploads
+from vanban.archive.domain.model import StoredObject, Upload
+
+# The first key of PostgreSQL's two-key advisory locks that stand for content of the archive.
+_CONTENT_LOCK = 0x41524348  # "ARCH"
 
 
 def _to_domain(row: Row) -> StoredObject:
@@ -26,11 +29,18 @@ class SqlObjectRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, sha256: str) -> StoredObject | None:
-        row = (
-            await self._session.execute(select(objects).where(objects.c.sha256 == sha256))
-        ).first()
+    async def get(self, sha256: str, *, lock: bool = False) -> StoredObject | None:
+        query = select(objects).where(objects.c.sha256 == sha256)
+        if lock:
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).first()
         return None if row is None else _to_domain(row)
+
+    async def lock_content(self, sha256: str) -> None:
+        # A transaction-level advisory lock on (archive content, first 32 bits of the hash):
+        # it exists before any row does. Two hashes sharing 32 bits only wait for each other.
+        key = int(sha256[:8], 16) - 2**31
+        await self._session.execute(select(func.pg_advisory_xact_lock(_CONTENT_LOCK, key)))
 
     async def add(self, obj: StoredObject) -> bool:
         # ON CONFLICT waits for a concurrent insert of the same hash to finish, then skips.
@@ -91,3 +101,45 @@ class SqlObjectRepository:
             select(objects.c.sha256).where(objects.c.sha256.in_(list(sha256s)))
         )
         return set(result.scalars())
+
+
+def _upload(row: Row) -> Upload:
+    return Upload(
+        id=row.id, sha256=row.sha256, uploaded_by=row.uploaded_by, created_at=row.created_at
+    )
+
+
+class SqlUploadRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, upload: Upload) -> None:
+        await self._session.execute(
+            uploads.insert().values(
+                id=upload.id,
+                sha256=upload.sha256,
+                uploaded_by=upload.uploaded_by,
+                created_at=upload.created_at,
+            )
+        )
+
+    async def get(self, upload_id: str) -> Upload | None:
+        row = (
+            await self._session.execute(select(uploads).where(uploads.c.id == upload_id))
+        ).first()
+        return None if row is None else _upload(row)
+
+    async def remove(self, upload_id: str) -> None:
+        await self._session.execute(delete(uploads).where(uploads.c.id == upload_id))
+
+    async def holding(self, sha256: str) -> int:
+        query = select(func.count()).select_from(uploads).where(uploads.c.sha256 == sha256)
+        return int((await self._session.execute(query)).scalar_one())
+
+    async def remove_for(self, sha256: str) -> int:
+        result = await self._session.execute(delete(uploads).where(uploads.c.sha256 == sha256))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def remove_expired(self, *, before: datetime) -> int:
+        result = await self._session.execute(delete(uploads).where(uploads.c.created_at < before))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -26,3 +26,15 @@ objects = Table(
         postgresql_where=text("claimed_at IS NULL"),
     ),
 )
+
+# One row per upload still holding its content (see domain.model.Upload). No foreign key: the
+# row is written before the object's own row exists, so that a release of the same content
+# by another upload sees it.
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("uploaded_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)

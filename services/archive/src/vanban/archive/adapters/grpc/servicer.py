@@ -59,14 +59,29 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
                 if part == "chunk":
                     await spool.write(meter, request.chunk)
             sha256, size = meter.finish()
-            obj, created = await service.store_object(
+            obj, created, upload = await service.store_object(
                 transactions=transactions(self._uow_factory, actor=caller.subject),
                 store=self._store,
                 content=Content(sha256=sha256, size=size, spool=await spool.seal()),
                 content_type=header.content_type,
+                uploaded_by=caller.subject,
                 now=datetime.now(UTC),
             )
-        return pb.PutObjectResponse(object=object_to_pb(obj), created=created)
+        return pb.PutObjectResponse(object=object_to_pb(obj), created=created, upload_id=upload.id)
+
+    async def ReleaseUpload(
+        self, request: pb.ReleaseUploadRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReleaseUploadResponse:
+        # Whether the bytes went is not told: callers have no use for it, and it would say
+        # whether somebody else holds the same file.
+        caller = current_caller()
+        await service.release_upload(
+            transactions=transactions(self._uow_factory, actor=caller.subject),
+            store=self._store,
+            upload_id=request.upload_id,
+            released_by=caller.subject,
+        )
+        return pb.ReleaseUploadResponse()
 
     async def GetObject(
         self, request: pb.GetObjectRequest, context: grpc.aio.ServicerContext

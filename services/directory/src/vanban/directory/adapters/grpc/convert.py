@@ -152,8 +152,10 @@ def unit_changes(unit: pb.Unit, mask: FieldMask) -> UnitChanges:
     return UnitChanges(**values)  # type: ignore[arg-type]
 
 
-def person_to_pb(person: Person) -> pb.Person:
-    return pb.Person(
+def person_to_pb(person: Person, *, private: bool) -> pb.Person:
+    """The person as the caller may see them: `private` (decided by
+    `access.sees_private_details`) includes clearance, e-mail, OIDC subject and password state."""
+    message = pb.Person(
         id=person.id,
         username=person.username,
         full_name=person.full_name,
@@ -161,14 +163,17 @@ def person_to_pb(person: Person) -> pb.Person:
         # A stable order, so equal people serialise equally.
         roles=sorted(ROLE_TO_PB[role] for role in person.roles),
         unit_codes=list(person.unit_codes),
-        clearance=CLEARANCE_TO_PB[person.clearance],
         active=person.active,
-        external_subject=person.external_subject or "",
-        email=person.email or "",
-        password_must_change=person.password_must_change,
         signature_image=image_to_pb(person.signature_image),
         session_version=person.session_version,
+        redacted=not private,
     )
+    if private:
+        message.clearance = CLEARANCE_TO_PB[person.clearance]
+        message.external_subject = person.external_subject or ""
+        message.email = person.email or ""
+        message.password_must_change = person.password_must_change
+    return message
 
 
 def person_draft(person: pb.Person) -> PersonDraft:
@@ -215,7 +220,9 @@ def optional_datetime(message: Message, field: str) -> datetime | None:
     return value.ToDatetime(tzinfo=UTC)
 
 
-def delegation_to_pb(delegation: Delegation) -> pb.Delegation:
+def delegation_to_pb(delegation: Delegation, *, reasons: bool) -> pb.Delegation:
+    """The delegation as the caller may see it: `reasons` (decided by
+    `access.sees_delegation_reasons`) includes why it was made and revoked."""
     message = pb.Delegation(
         id=delegation.id,
         from_person_id=delegation.from_person_id,
@@ -223,11 +230,12 @@ def delegation_to_pb(delegation: Delegation) -> pb.Delegation:
         scope=sorted(delegation.scope),
         starts_at=timestamp(delegation.starts_at),
         ends_at=timestamp(delegation.ends_at),
-        reason=delegation.reason,
+        reason=delegation.reason if reasons else "",
         created_at=timestamp(delegation.created_at),
         created_by=delegation.created_by,
         revoked_by=delegation.revoked_by or "",
-        revoke_reason=delegation.revoke_reason or "",
+        revoke_reason=(delegation.revoke_reason or "") if reasons else "",
+        redacted=not reasons,
     )
     if delegation.revoked_at is not None:
         message.revoked_at.CopyFrom(timestamp(delegation.revoked_at))

@@ -25,6 +25,7 @@ from vanban.directory.adapters.grpc.convert import (
 )
 from vanban.directory.adapters.transaction import DirectoryTransaction, transactions
 from vanban.directory.domain import (
+    access,
     delegation_service,
     image_service,
     import_service,
@@ -32,6 +33,8 @@ from vanban.directory.domain import (
     person_service,
     service,
 )
+from vanban.directory.domain.delegation import Delegation
+from vanban.directory.domain.model import Person
 from vanban.directory.domain.people_import import ImportFormat
 from vanban.directory.domain.ports import PasswordHasher
 from vanban.platform.caller import CALLER_METADATA_KEY, Caller, current_caller
@@ -39,6 +42,15 @@ from vanban.platform.db import UnitOfWork
 from vanban.platform.errors import invalid_fields
 
 IMPORT_FORMATS = {pb.IMPORT_FORMAT_CSV: ImportFormat.CSV, pb.IMPORT_FORMAT_JSON: ImportFormat.JSON}
+
+
+def _person(caller: Caller, person: Person) -> pb.Person:
+    # The directory decides what of a person each caller sees (access.sees_private_details).
+    return person_to_pb(person, private=access.sees_private_details(caller, person.id))
+
+
+def _delegation(caller: Caller, delegation: Delegation) -> pb.Delegation:
+    return delegation_to_pb(delegation, reasons=access.sees_delegation_reasons(caller, delegation))
 
 
 def _caller_token(context: grpc.aio.ServicerContext) -> str | None:
@@ -76,7 +88,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
             person, agency = await service.authenticate(
                 tx=tx, hasher=self._hasher, username=request.username, password=request.password
             )
-        return pb.AuthenticateResponse(person=person_to_pb(person), agency=agency_to_pb(agency))
+        return pb.AuthenticateResponse(person=_person(caller, person), agency=agency_to_pb(agency))
 
     async def GetAgency(
         self, request: pb.GetAgencyRequest, context: grpc.aio.ServicerContext
@@ -92,7 +104,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
         caller = current_caller()
         async with self._transaction(caller) as tx:
             person = await service.get_person(tx=tx, person_id=request.id)
-        return pb.GetPersonResponse(person=person_to_pb(person))
+        return pb.GetPersonResponse(person=_person(caller, person))
 
     async def ListPeople(
         self, request: pb.ListPeopleRequest, context: grpc.aio.ServicerContext
@@ -107,7 +119,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
                 page_token=request.page_token,
             )
         return pb.ListPeopleResponse(
-            people=[person_to_pb(person) for person in people], next_page_token=next_token
+            people=[_person(caller, person) for person in people], next_page_token=next_token
         )
 
     async def UpdateAgency(
@@ -187,7 +199,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
                 must_change=request.password_must_change,
                 now=datetime.now(UTC),
             )
-        return pb.CreatePersonResponse(person=person_to_pb(person))
+        return pb.CreatePersonResponse(person=_person(caller, person))
 
     async def UpdatePerson(
         self, request: pb.UpdatePersonRequest, context: grpc.aio.ServicerContext
@@ -202,7 +214,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
                 changes=changes,
                 now=datetime.now(UTC),
             )
-        return pb.UpdatePersonResponse(person=person_to_pb(person))
+        return pb.UpdatePersonResponse(person=_person(caller, person))
 
     async def SetPassword(
         self, request: pb.SetPasswordRequest, context: grpc.aio.ServicerContext
@@ -218,7 +230,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
                 must_change=request.must_change,
                 now=datetime.now(UTC),
             )
-        return pb.SetPasswordResponse(person=person_to_pb(person))
+        return pb.SetPasswordResponse(person=_person(caller, person))
 
     async def ChangePassword(
         self, request: pb.ChangePasswordRequest, context: grpc.aio.ServicerContext
@@ -233,7 +245,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
                 new_password=request.new_password,
                 now=datetime.now(UTC),
             )
-        return pb.ChangePasswordResponse(person=person_to_pb(person))
+        return pb.ChangePasswordResponse(person=_person(caller, person))
 
     async def DeactivatePerson(
         self, request: pb.DeactivatePersonRequest, context: grpc.aio.ServicerContext
@@ -243,7 +255,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
             person = await person_service.deactivate_person(
                 tx=tx, caller=caller, person_id=request.person_id, now=datetime.now(UTC)
             )
-        return pb.DeactivatePersonResponse(person=person_to_pb(person))
+        return pb.DeactivatePersonResponse(person=_person(caller, person))
 
     async def FindPerson(
         self, request: pb.FindPersonRequest, context: grpc.aio.ServicerContext
@@ -257,7 +269,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
                 external_subject=request.external_subject,
                 email=request.email,
             )
-        return pb.FindPersonResponse(person=person_to_pb(person))
+        return pb.FindPersonResponse(person=_person(caller, person))
 
     async def CreateDelegation(
         self, request: pb.CreateDelegationRequest, context: grpc.aio.ServicerContext
@@ -268,7 +280,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
             delegation = await delegation_service.create_delegation(
                 tx=tx, caller=caller, draft=draft, now=datetime.now(UTC)
             )
-        return pb.CreateDelegationResponse(delegation=delegation_to_pb(delegation))
+        return pb.CreateDelegationResponse(delegation=_delegation(caller, delegation))
 
     async def RevokeDelegation(
         self, request: pb.RevokeDelegationRequest, context: grpc.aio.ServicerContext
@@ -282,7 +294,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
                 reason=request.reason,
                 now=datetime.now(UTC),
             )
-        return pb.RevokeDelegationResponse(delegation=delegation_to_pb(delegation))
+        return pb.RevokeDelegationResponse(delegation=_delegation(caller, delegation))
 
     async def ListDelegations(
         self, request: pb.ListDelegationsRequest, context: grpc.aio.ServicerContext
@@ -297,7 +309,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
                 page_token=request.page_token,
             )
         return pb.ListDelegationsResponse(
-            delegations=[delegation_to_pb(d) for d in delegations], next_page_token=next_token
+            delegations=[_delegation(caller, d) for d in delegations], next_page_token=next_token
         )
 
     async def SetSignatureImage(
@@ -312,7 +324,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
             png=request.png,
             now=datetime.now(UTC),
         )
-        return pb.SetSignatureImageResponse(person=person_to_pb(person))
+        return pb.SetSignatureImageResponse(person=_person(caller, person))
 
     async def SetSealImage(
         self, request: pb.SetSealImageRequest, context: grpc.aio.ServicerContext

@@ -7,18 +7,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vanban.documents.adapters.db.tables import counters, incoming_documents
 from vanban.documents.domain.model import FileRef, IncomingDocument, Priority, Secrecy
 
-INCOMING_SERIES = "incoming"
-
 
 class SqlIncomingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def next_arrival_number(self, *, year: int) -> int:
+    async def next_arrival_number(self, *, year: int, register: str) -> int:
         # One statement creates or bumps the year's counter and keeps its row locked until commit.
         statement = (
             pg_insert(counters)
-            .values(series=INCOMING_SERIES, year=year, last_number=1)
+            .values(series=register, year=year, last_number=1)
             .on_conflict_do_update(
                 index_elements=[counters.c.series, counters.c.year],
                 set_={"last_number": counters.c.last_number + 1},

@@ -49,5 +49,8 @@ incoming_documents = Table(
     Column("file_content_type", String(127), nullable=False),
     Column("file_name", String(255), nullable=False),
     Column("registered_by", String(128), nullable=False),
-    UniqueConstraint("arrival_year", "arrival_number", name="uq_incoming_arrival"),
+    # Numbers are unique within a register: a year and a secrecy level (see register_of).
+    UniqueConstraint(
+        "arrival_year", "secrecy", "arrival_number", name="uq_incoming_arrival_register"
+    ),
 )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select, tuple_
@@ -7,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.notify.adapters.db.tables import notifications
-from vanban.notify.domain.model import Notification, NotificationKind
+from vanban.notify.domain.model import Notification, NotificationKind, Secrecy
 from vanban.notify.domain.paging import InboxPosition
 
 
@@ -21,6 +22,7 @@ def _notification(row: Any) -> Notification:
         resource=row.resource,
         created_at=row.created_at,
         source_event_id=row.source_event_id,
+        secrecy=Secrecy(row.secrecy),
         read_at=row.read_at,
     )
 
@@ -42,6 +44,7 @@ class SqlNotificationRepository:
                 created_at=notification.created_at,
                 read_at=notification.read_at,
                 source_event_id=notification.source_event_id,
+                secrecy=notification.secrecy.value,
             )
             .on_conflict_do_nothing(
                 index_elements=[notifications.c.source_event_id, notifications.c.recipient_id]
@@ -51,9 +54,18 @@ class SqlNotificationRepository:
         return (await self._session.execute(statement)).first() is not None
 
     async def list_for_recipient(
-        self, recipient_id: str, *, before: InboxPosition | None, limit: int
+        self,
+        recipient_id: str,
+        *,
+        secrecy: Collection[Secrecy],
+        before: InboxPosition | None,
+        limit: int,
     ) -> list[Notification]:
-        query = select(notifications).where(notifications.c.recipient_id == recipient_id)
+        # The clearance rule is part of the query, so a page never holds a hidden notice.
+        query = select(notifications).where(
+            notifications.c.recipient_id == recipient_id,
+            notifications.c.secrecy.in_([level.value for level in secrecy]),
+        )
         if before is not None:
             query = query.where(
                 tuple_(notifications.c.created_at, notifications.c.id)

@@ -20,6 +20,8 @@ notifications = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("read_at", DateTime(timezone=True), nullable=True),
     Column("source_event_id", String(64), nullable=False),
+    # Độ mật of the document the notice is about; the inbox shows it only to those cleared.
+    Column("secrecy", String(16), nullable=False, server_default="none"),
     # One notice per person per event, whatever redelivers the event.
     UniqueConstraint("source_event_id", "recipient_id", name="uq_notifications_source_recipient"),
 )

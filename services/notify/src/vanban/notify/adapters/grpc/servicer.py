@@ -21,11 +21,13 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
         self, request: pb.ListNotificationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListNotificationsResponse:
         # Only a person has an inbox; a service identity is refused (NOT_A_PERSON).
-        recipient_id = current_caller().person_id
+        caller = current_caller()
+        recipient_id = caller.person_id
         async with self._uow_factory() as uow:
             notifications, next_token = await service.list_notifications(
                 tx=NotifyTransaction(uow),
                 recipient_id=recipient_id,
+                clearance=caller.clearance,
                 requested_page_size=request.page_size,
                 page_token=request.page_token,
             )
