@@ -1,49 +1,64 @@
 # Two commands matter on a fresh machine: `make up` and `make test`.
-# Both install what is missing first (uv, the locked Python packages, PostgreSQL, buf).
+# Both install what is missing first: uv (into tools/uv, without the system pip), the locked
+# Python packages, PostgreSQL server binaries; `make test` also buf (from npm).
 
 SHELL := /bin/bash
-UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+UV_VERSION := 0.13.9
+# The one uv that every command and script here uses (see tools/find-uv); exported so that
+# scripts (tools/check_proto.sh) run the same one, even when it is not on PATH.
+UV ?= $(shell tools/find-uv)
+export UV
 PG_BINDIR := $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: up test bootstrap deps proto proto-check lint unit e2e clean
+.PHONY: up test bootstrap uv postgres buf proto proto-check lint unit e2e clean
 
 up: bootstrap
-	$(UV) run --frozen vanban up
+	"$(UV)" run --frozen vanban up
 
-test: bootstrap lint proto-check
-	$(UV) run --frozen pytest -q -p no:randomly
+test: bootstrap buf lint proto-check
+	"$(UV)" run --frozen pytest -q -p no:randomly
 
-bootstrap: deps
-	@$(UV) --version >/dev/null
-	$(UV) sync --frozen
-	@if [ ! -x tools/npm/node_modules/.bin/buf ]; then npm install --prefix tools/npm --no-audit --no-fund --loglevel=error; fi
+bootstrap: uv postgres
+	"$(UV)" sync --frozen
 
-deps:
-	@if ! command -v uv >/dev/null 2>&1 && ! python3 -m uv --version >/dev/null 2>&1; then \
-		echo "installing uv"; python3 -m pip install --quiet uv; fi
+uv:
+	@if [ ! -x "$(UV)" ]; then tools/install-uv $(UV_VERSION); fi
+	@"$(UV)" --version >/dev/null
+
+postgres:
 	@if [ -z "$(PG_BINDIR)" ]; then \
 		echo "installing PostgreSQL server binaries"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends postgresql >/dev/null; fi
+
+buf:
 	@if ! command -v npm >/dev/null 2>&1; then \
 		echo "installing npm"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm >/dev/null; fi
+	@if [ ! -x tools/npm/node_modules/.bin/buf ]; then npm install --prefix tools/npm --no-audit --no-fund --loglevel=error; fi
 
 proto: bootstrap
-	$(UV) run --frozen python tools/gen_proto.py
+	"$(UV)" run --frozen python tools/gen_proto.py
 
 proto-check:
 	tools/check_proto.sh
 
 lint:
-	$(UV) run --frozen ruff check .
-	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen lint-imports
+	"$(UV)" run --frozen ruff check .
+	"$(UV)" run --frozen ruff format --check .
+	"$(UV)" run --frozen lint-imports
 
 unit: bootstrap
-	$(UV) run --frozen pytest -q $(wildcard libs/*/tests/unit services/*/tests/unit)
+	"$(UV)" run --frozen pytest -q $(wildcard libs/*/tests/unit services/*/tests/unit)
 
 e2e: bootstrap
-	$(UV) run --frozen pytest -q tests/e2e
+	"$(UV)" run --frozen pytest -q tests/e2e
 
+# As root, a PostgreSQL cluster the postgres user could not keep inside .vanban (under /root)
+# lives in /var/lib/vanban/<id>, linked from .vanban/infra/postgres: remove it too.
 clean:
+	@if [ -f .vanban/run/state.json ] && kill -0 "$$(python3 -c 'import json; print(json.load(open(".vanban/run/state.json"))["launcher_pid"])')" 2>/dev/null; then \
+		echo "Vanban is running (make up): stop it first" >&2; exit 1; fi
+	@if [ -L .vanban/infra/postgres ]; then \
+		cluster="$$(readlink .vanban/infra/postgres)"; \
+		echo "removing $$cluster (the PostgreSQL cluster of .vanban)"; rm -rf -- "$$cluster"; fi
 	rm -rf .vanban

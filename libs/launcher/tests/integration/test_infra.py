@@ -67,16 +67,19 @@ def registry_db_url(make_database: DatabaseFactory) -> str:
 
 
 async def test_database_from_factory_answers_through_asyncpg(registry_db_url: str) -> None:
-    assert registry_db_url.startswith("postgresql+asyncpg://postgres@127.0.0.1:")
     engine = create_async_engine(registry_db_url)
     try:
         async with engine.connect() as conn:
             assert (await conn.execute(text("select 1"))).scalar_one() == 1
             database = (await conn.execute(text("select current_database()"))).scalar_one()
+            role = (await conn.execute(text("select current_user"))).scalar_one()
     finally:
         await engine.dispose()
     assert registry_db_url.endswith(f"/{database}")
     assert database.startswith("registry_")
+    # The database's own role, not the superuser, as a service connects.
+    assert role == database
+    assert registry_db_url.startswith(f"postgresql+asyncpg://{role}:")
 
 
 async def test_factory_gives_each_caller_its_own_database(make_database: DatabaseFactory) -> None:
@@ -176,7 +179,7 @@ def test_start_leaves_no_stale_server(pg_base_dir: Path) -> None:
     earlier_pids = earlier.server_pids()
 
     # A second runner on the same data directory (say, after the launcher crashed) replaces it.
-    later = PostgresServer(data_dir, fast=True)
+    later = PostgresServer(data_dir, fast=True, password=earlier.password)
     later.start()
     try:
         assert later.is_running()
@@ -249,14 +252,13 @@ async def test_nats_stop_leaves_no_process(tmp_path: Path) -> None:
     async with NatsServer(tmp_path / "data") as server:
         pid = server.pid
         assert pid is not None
-        assert server.url == f"nats://127.0.0.1:{server.port}"
+        assert server.address == f"nats://127.0.0.1:{server.port}"
         config = (tmp_path / "data" / "nats-server.conf").read_text()
         assert "max_memory_store: 256MB" in config
         assert "max_file_store: 10GB" in config
     assert not server.is_running()
     assert_no_process_left(pid)
     assert is_port_free(server.port)
-    assert is_port_free(server.monitor_port)
 
 
 def test_nats_start_replaces_a_server_orphaned_by_a_crashed_owner(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from vanban.launcher.infra import InfraError
+from vanban.launcher.infra.postgres import EXTERNAL_CLUSTERS
 from vanban.launcher.infra.process import pid_alive
 from vanban.launcher.platform import (
     DEMO_ACCOUNTS,
@@ -31,7 +32,12 @@ def _up(args: argparse.Namespace) -> int:
         AgencySpec(code, name=DEMO_AGENCY_NAME if code == DEMO_AGENCY_CODE else f"Cơ quan {code}")
         for code in codes
     ]
-    platform = Platform(Path(args.data_dir), specs, gateway_base_port=args.gateway_port)
+    _warn_of_orphaned_clusters()
+    try:
+        platform = Platform(Path(args.data_dir), specs, gateway_base_port=args.gateway_port)
+    except InfraError as exc:
+        print(f"Vanban could not start: {exc}", file=sys.stderr)
+        return 1
     stop = threading.Event()
     starting = True
 
@@ -69,6 +75,25 @@ def _up(args: argparse.Namespace) -> int:
         platform.stop()
         print("Stopped.", flush=True)
     return 0
+
+
+def _warn_of_orphaned_clusters() -> None:
+    """Name clusters kept outside a data directory that is gone (removed without make clean)."""
+    try:
+        homes = list(EXTERNAL_CLUSTERS.iterdir())
+    except OSError:
+        return
+    for home in homes:
+        try:
+            origin = Path((home / "origin").read_text().strip())
+        except OSError:
+            continue
+        if not (origin.is_symlink() and origin.readlink() == home):
+            print(
+                f"note: {home} holds the PostgreSQL cluster of {origin}, which no longer"
+                f" refers to it; remove it with: rm -rf {home}",
+                file=sys.stderr,
+            )
 
 
 def _print_welcome(agencies: list[AgencyProcesses], password: str) -> None:
@@ -141,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--gateway-port", type=int, default=8000, help="first agency's gateway port")
     commands.add_parser("status", help="show each process and its health")
     args = parser.parse_args(argv)
+    # Whatever the launcher and the processes it starts create (logs, spooled uploads, keys)
+    # is for this user alone; other local users of the machine have no business reading it.
+    os.umask(0o077)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "up":
         return _up(args)

@@ -1,15 +1,24 @@
 """The whole platform on one machine: backing servers plus every service as its own process.
 
 Used by `vanban up` and, as a library, by the end-to-end tests, so tests start the platform
-exactly as a person does. All state lives under one data directory:
+exactly as a person does. All state lives under one data directory, readable by its owner
+only (0700; 0711 as root when the postgres user must get through to its cluster):
 
-    <data-dir>/infra/{postgres,seaweedfs}/         shared backing servers' data and logs
+    <data-dir>/secrets.json                        generated passwords and keys, 0600, made once
+    <data-dir>/infra/postgres/                     the shared PostgreSQL cluster and its log
+    <data-dir>/infra/seaweedfs/                    the shared S3 server, its data, identities, log
     <data-dir>/agencies/<code>/nats/               the agency's own NATS JetStream
-    <data-dir>/infra/s3-credentials.json          generated at first start, 0600
     <data-dir>/agencies/<code>/keys/               caller-signing and gateway keys, made at first start
-    <data-dir>/agencies/<code>/logs/<svc>.log      each service's JSON log
+    <data-dir>/agencies/<code>/logs/<svc>.log      each service's JSON log (0600)
     <data-dir>/agencies/<code>/spool/              archive upload spool
-    <data-dir>/run/state.json                      what is running where, for `vanban status`
+    <data-dir>/run/state.json                      what is running where, for `vanban status` (0600)
+
+As root, when the postgres user cannot reach the data directory (under /root, say),
+``infra/postgres`` is a link to the cluster kept in /var/lib/vanban/<id> (see ``cluster_home``).
+
+No backing server lets anyone in without credentials, and each service gets its own: a
+PostgreSQL role owning only its database, a NATS user allowed only its own subjects and the
+streams it reads, and (for the archive) S3 keys limited to its agency's bucket.
 """
 
 from __future__ import annotations
@@ -32,7 +41,11 @@ import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from vanban.launcher.infra import InfraError, NatsServer, PostgresServer, SeaweedServer, free_port
+from vanban.launcher.infra.files import SecretStore, open_private_log, private_dir, write_private
+from vanban.launcher.infra.nats import NatsUser, service_permissions
+from vanban.launcher.infra.postgres import cluster_home, server_user
 from vanban.launcher.infra.process import ManagedProcess, read_log_tail
+from vanban.launcher.infra.seaweed import S3Identity
 from vanban.platform.caller import ensure_keypair
 
 log = logging.getLogger(__name__)
@@ -67,6 +80,16 @@ PEERS = {
     "workflow": ("documents", "directory"),
     "directory": ("archive",),
 }
+# Whose event streams each service reads: its NATS user may make consumers on those streams
+# only (besides its own). From the design's table of what each service consumes.
+EVENT_SOURCES = {
+    "gateway": ("notify", "directory"),
+    "documents": ("workflow", "signing", "exchange"),
+    "workflow": ("documents", "directory"),
+    "archive": ("documents", "directory"),
+    "notify": ("documents", "workflow", "directory", "signing", "archive", "exchange"),
+    "exchange": ("documents", "workflow"),
+}
 
 
 @dataclass
@@ -78,6 +101,10 @@ class AgencySpec:
     @property
     def slug(self) -> str:
         return re.sub(r"[^a-z0-9]+", "_", self.code.lower())
+
+    @property
+    def bucket(self) -> str:
+        return "vanban-" + re.sub(r"[^a-z0-9]+", "-", self.code.lower())
 
 
 @dataclass
@@ -96,15 +123,8 @@ class AgencyState:
     services: dict[str, ServiceState] = field(default_factory=dict)
 
 
-def _seaweed_credentials(path: Path) -> tuple[str, str]:
-    if path.exists():
-        data = json.loads(path.read_text())
-        return data["access_key"], data["secret_key"]
-    access, secret = f"vanban-{secrets.token_hex(8)}", secrets.token_urlsafe(32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(json.dumps({"access_key": access, "secret_key": secret}))
-    return access, secret
+def _s3_keys() -> dict[str, str]:
+    return {"access_key": f"vanban-{secrets.token_hex(8)}", "secret_key": secrets.token_urlsafe(32)}
 
 
 class AgencyProcesses:
@@ -113,14 +133,28 @@ class AgencyProcesses:
     def __init__(self, platform: Platform, spec: AgencySpec, gateway_port: int) -> None:
         self.platform = platform
         self.spec = spec
-        self.root = platform.data_dir / "agencies" / spec.code
+        self.root = private_dir(platform.data_dir / "agencies") / spec.code
+        private_dir(self.root)
         self.keys_dir = self.root / "keys"
         self.gateway_port = gateway_port
         self.ports = {name: free_port() for name in SERVICES}
         self.processes: dict[str, ManagedProcess] = {}
         # Each agency gets its own NATS: streams and durable consumers carry no agency in their
         # names, so a shared server would hand one agency's events to another's consumers.
-        self.nats = NatsServer(self.root / "nats" / "data")
+        # Every service connects as its own user, with passwords made for this agency alone.
+        stored = platform.secrets
+        self.nats = NatsServer(
+            self.root / "nats" / "data",
+            admin_password=stored.get("nats", spec.code, "admin"),
+            users=[
+                NatsUser(
+                    service,
+                    stored.get("nats", spec.code, "users", service),
+                    service_permissions(service, reads=EVENT_SOURCES.get(service, ())),
+                )
+                for service in SERVICES
+            ],
+        )
 
     @property
     def gateway_url(self) -> str:
@@ -130,10 +164,19 @@ class AgencyProcesses:
         return f"127.0.0.1:{self.ports[service]}"
 
     def database_name(self, service: str) -> str:
+        """The service's database, and the name of the role that owns it."""
         return f"{self.spec.slug}_{service}"
 
+    def database_password(self, service: str) -> str:
+        return str(self.platform.secrets.get("postgres", "roles", self.database_name(service)))
+
+    def database_url(self, service: str) -> str:
+        """The service's own DSN: its role, which can open no other service's database."""
+        name = self.database_name(service)
+        return self.platform.postgres.dsn(name, role=name, password=self.database_password(service))
+
     def bucket(self) -> str:
-        return "vanban-" + re.sub(r"[^a-z0-9]+", "-", self.spec.code.lower())
+        return self.spec.bucket
 
     def env(self, service: str) -> dict[str, str]:
         p = self.platform
@@ -142,7 +185,7 @@ class AgencyProcesses:
             **p.base_env,
             "VANBAN_AGENCY_CODE": self.spec.code,
             "VANBAN_KEYS_DIR": str(self.keys_dir),
-            "VANBAN_NATS_URL": self.nats.url,
+            "VANBAN_NATS_URL": self.nats.user_url(service),
             "VANBAN_PEERS": json.dumps(
                 {peer: self.address(peer) for peer in PEERS.get(service, ())}
             ),
@@ -150,13 +193,14 @@ class AgencyProcesses:
             prefix + "GRPC_PORT": str(self.ports[service]),
         }
         if service in DATABASE_SERVICES:
-            env[prefix + "DATABASE_URL"] = p.postgres.dsn(self.database_name(service))
+            env[prefix + "DATABASE_URL"] = self.database_url(service)
         if service == "archive":
+            keys = p.seaweed.identities[p.s3_identity_name(self.spec)]
             env.update(
                 {
                     prefix + "S3_ENDPOINT": p.seaweed.endpoint,
-                    prefix + "S3_ACCESS_KEY": p.seaweed.access_key,
-                    prefix + "S3_SECRET_KEY": p.seaweed.secret_key,
+                    prefix + "S3_ACCESS_KEY": keys.access_key,
+                    prefix + "S3_SECRET_KEY": keys.secret_key,
                     prefix + "BUCKET": self.bucket(),
                     prefix + "SPOOL_DIR": str(self.root / "spool"),
                 }
@@ -175,16 +219,24 @@ class AgencyProcesses:
             )
         return self.processes[service]
 
-    def prepare(self) -> None:
-        """Keys, databases and the agency's directory entries (idempotent)."""
+    def prepare_storage(self) -> None:
+        """Keys, directories, each service's database and role, the bucket (idempotent)."""
         ensure_keypair(self.keys_dir)
-        (self.root / "run").mkdir(parents=True, exist_ok=True)
-        (self.root / "spool").mkdir(parents=True, exist_ok=True)
+        for directory in ("run", "spool", "logs"):
+            private_dir(self.root / directory)
         for service in DATABASE_SERVICES:
-            self.platform.postgres.create_database(self.database_name(service))
+            name = self.database_name(service)
+            self.platform.postgres.create_database(
+                name, owner=name, password=self.database_password(service)
+            )
+        # The archive's keys may not create buckets: the bucket is made here, with object lock.
+        self.platform.seaweed.ensure_bucket(self.bucket())
+
+    def prepare(self) -> None:
+        """Storage, then the agency's directory entries (idempotent)."""
+        self.prepare_storage()
         log_path = self.root / "logs" / "directory-bootstrap.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("ab") as output:
+        with open_private_log(log_path) as output:
             result = subprocess.run(
                 [
                     sys.executable,
@@ -318,20 +370,41 @@ class Platform:
         self.data_dir = Path(data_dir).absolute()
         self.demo_password = demo_password
         infra = self.data_dir / "infra"
-        infra.mkdir(parents=True, exist_ok=True)
-        # As root the PostgreSQL server runs as the postgres user, which must reach its directory.
+        # As root the PostgreSQL server runs as the postgres user: it must get through the data
+        # directory and infra/ to its own (0711: through, but not list or read). When it cannot
+        # reach them anyway (under /root) its cluster lives elsewhere and nobody else needs to.
+        through = 0o711 if server_user() is not None else 0o700
         for directory in (self.data_dir, infra):
-            directory.chmod(directory.stat().st_mode | 0o755)
-        self.postgres = PostgresServer(infra / "postgres" / "data", fast=fast)
-        access, secret = _seaweed_credentials(infra / "s3-credentials.json")
+            private_dir(directory, mode=through)
+        postgres_home = cluster_home(infra / "postgres")
+        if postgres_home != infra / "postgres":
+            for directory in (self.data_dir, infra):
+                private_dir(directory)
+        for directory in (self.data_dir / "run", infra / "seaweedfs"):
+            private_dir(directory)
+        self.secrets = SecretStore(self.data_dir / "secrets.json")
+        self.postgres = PostgresServer(
+            postgres_home / "data", fast=fast, password=self.secrets.get("postgres", "superuser")
+        )
+        specs = agencies or [AgencySpec(DEMO_AGENCY_CODE)]
+        admin_keys = self.secrets.get("s3", "admin", generate=_s3_keys)
         self.seaweed = SeaweedServer(
-            infra / "seaweedfs" / "data", access_key=access, secret_key=secret
+            infra / "seaweedfs" / "data",
+            access_key=admin_keys["access_key"],
+            secret_key=admin_keys["secret_key"],
+            identities=[
+                S3Identity(
+                    self.s3_identity_name(spec),
+                    (spec.bucket,),
+                    **self.secrets.get("s3", "agencies", spec.code, generate=_s3_keys),
+                )
+                for spec in specs
+            ],
         )
         self.base_env = {
             key: value for key, value in os.environ.items() if not key.startswith("VANBAN_")
         }
         self.base_env.update(env or {})
-        specs = agencies or [AgencySpec(DEMO_AGENCY_CODE)]
         self.agencies = [
             AgencyProcesses(self, spec, gateway_base_port + index)
             for index, spec in enumerate(specs)
@@ -341,19 +414,24 @@ class Platform:
     def state_path(self) -> Path:
         return self.data_dir / "run" / "state.json"
 
+    @staticmethod
+    def s3_identity_name(spec: AgencySpec) -> str:
+        return f"agency-{spec.slug}"
+
     @property
     def nats(self) -> NatsServer:
         """The first agency's NATS (the only one in the usual single-agency run)."""
         return self.agencies[0].nats
 
+    def start_backing_servers(self) -> None:
+        """PostgreSQL, SeaweedFS and each agency's NATS, all at once."""
+        servers = [self.postgres, self.seaweed, *(agency.nats for agency in self.agencies)]
+        with ThreadPoolExecutor(len(servers)) as pool:
+            list(pool.map(lambda server: server.start(), servers))
+
     def start(self) -> None:
         try:
-            for directory in (self.postgres.data_dir.parent, self.seaweed.data_dir):
-                directory.mkdir(parents=True, exist_ok=True)
-            self.postgres.data_dir.parent.chmod(0o755)
-            servers = [self.postgres, self.seaweed, *(agency.nats for agency in self.agencies)]
-            with ThreadPoolExecutor(len(servers)) as pool:
-                list(pool.map(lambda server: server.start(), servers))
+            self.start_backing_servers()
             for agency in self.agencies:
                 agency.start()
             self.write_state()
@@ -370,7 +448,6 @@ class Platform:
         self.state_path.unlink(missing_ok=True)
 
     def write_state(self) -> None:
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
         state = {
             "launcher_pid": os.getpid(),
             "infra": {
@@ -383,4 +460,4 @@ class Platform:
             },
             "agencies": [asdict(agency.state()) for agency in self.agencies],
         }
-        self.state_path.write_text(json.dumps(state, indent=2))
+        write_private(self.state_path, json.dumps(state, indent=2))

@@ -1,10 +1,18 @@
 """pytest fixtures that run the real backing servers (registered as the ``vanban`` plugin).
 
-- ``pg_server``: one PostgreSQL per test session, durability off for speed.
-- ``make_database``: a factory giving each caller a fresh database on ``pg_server``; it is
-  session-scoped so module- and function-scoped fixtures can both use it.
-- ``nats_server``: a fresh NATS JetStream per test module, so streams never leak across modules.
-- ``s3_server``: one SeaweedFS S3 server per test session.
+They are locked down as ``vanban up`` locks its servers down, so a test that needs access
+nobody has in production fails here too:
+
+- ``pg_server``: one PostgreSQL per test session, durability off for speed, password
+  authentication only (``pg_server.dsn()`` is the superuser's URL, with its password).
+- ``make_database``: a factory giving each caller a fresh database on ``pg_server``, owned by
+  a role of its own with its own password (the URL it returns); no other role may connect to
+  it. It is session-scoped so module- and function-scoped fixtures can both use it.
+- ``nats_server``: a fresh NATS JetStream per test module, so streams never leak across
+  modules. No anonymous access: ``nats_server.url`` carries the admin user (no limits);
+  ``nats_server.user_url("<svc>")`` is a service's user, with the permissions it has under
+  ``vanban up``.
+- ``s3_server``: one SeaweedFS S3 server per test session, with generated admin keys.
 """
 
 import re
@@ -18,11 +26,18 @@ from typing import Protocol
 import pytest
 
 from vanban.launcher.infra import NatsServer, PostgresServer, SeaweedServer
+from vanban.launcher.infra.files import new_password
+from vanban.launcher.infra.nats import NatsUser, service_permissions
+from vanban.launcher.platform import EVENT_SOURCES, SERVICES
 
 
 class DatabaseFactory(Protocol):
     def __call__(self, prefix: str = "test", *, extensions: Sequence[str] = ()) -> str:
-        """Create a uniquely named database and return its SQLAlchemy asyncpg URL."""
+        """Create a uniquely named database and return its SQLAlchemy asyncpg URL.
+
+        The URL logs in as the database's own role (same name as the database), as a service
+        does; ``extensions`` are created by the superuser beforehand.
+        """
         ...
 
 
@@ -46,17 +61,23 @@ def make_database(pg_server: PostgresServer) -> DatabaseFactory:
     def make(prefix: str = "test", *, extensions: Sequence[str] = ()) -> str:
         slug = re.sub(r"[^a-z0-9_]+", "_", prefix.lower()).strip("_")[:40] or "test"
         name = f"{slug}_{secrets.token_hex(4)}"
-        pg_server.create_database(name)
+        pg_server.create_database(name, owner=name, password=(password := new_password()))
         if extensions:
             pg_server.create_extensions(name, extensions)
-        return pg_server.dsn(name)
+        return pg_server.dsn(name, role=name, password=password)
 
     return make
 
 
 @pytest.fixture(scope="module")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    with NatsServer(tmp_path_factory.mktemp("nats") / "data") as server:
+    users = [
+        NatsUser(
+            service, permissions=service_permissions(service, reads=EVENT_SOURCES.get(service, ()))
+        )
+        for service in SERVICES
+    ]
+    with NatsServer(tmp_path_factory.mktemp("nats") / "data", users=users) as server:
         yield server
 
 

@@ -22,7 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from vanban.platform.caller import CallerTokenIssuer, CallerTokenVerifier
 from vanban.platform.db import UnitOfWork, create_engine, session_factory
 from vanban.platform.events.consumer import EventConsumer
-from vanban.platform.events.nats import connect, ensure_dlq_stream, ensure_service_stream
+from vanban.platform.events.nats import (
+    connect,
+    ensure_dlq_stream,
+    ensure_service_stream,
+    inbox_prefix,
+)
 from vanban.platform.events.relay import OutboxRelay
 from vanban.platform.events.tables import EventTables
 from vanban.platform.grpc.client import ServiceIdentity, open_channel
@@ -84,7 +89,11 @@ class ServiceHost:
             self.engine = create_engine(self._database_url)
             self.sessions = session_factory(self.engine)
         if self._uses_nats:
-            self.nc = await connect(self.settings.nats_url, name=f"vanban-{self.service}")
+            self.nc = await connect(
+                self.settings.nats_url,
+                name=f"vanban-{self.service}",
+                inbox=inbox_prefix(self.service),
+            )
             self.js = self.nc.jetstream()
             await ensure_service_stream(self.js, self.service)
             await ensure_dlq_stream(self.js)

@@ -1,4 +1,7 @@
 import asyncio
+import base64
+import hashlib
+import hmac
 import logging
 import os
 import pwd
@@ -9,8 +12,10 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from vanban.launcher.infra.errors import InfraError
+from vanban.launcher.infra.files import PRIVATE_FILE, new_password, open_private_log
 from vanban.launcher.infra.ports import LOOPBACK, free_port
 from vanban.launcher.infra.process import (
     Server,
@@ -25,7 +30,11 @@ logger = logging.getLogger(__name__)
 
 _DEBIAN_BINDIR = Path("/usr/lib/postgresql/15/bin")
 _SERVER_USER = "postgres"
-_SUPERUSER = "postgres"
+SUPERUSER = "postgres"
+_AUTH_METHOD = "scram-sha-256"
+_SCRAM_ITERATIONS = 4096
+# As root, a cluster whose data directory the postgres user cannot reach is kept here instead.
+EXTERNAL_CLUSTERS = Path("/var/lib/vanban")
 # sun_path is 108 bytes including the terminating NUL.
 _MAX_SOCKET_PATH = 107
 
@@ -51,12 +60,93 @@ def find_pg_bindir() -> Path:
     )
 
 
+def server_user() -> pwd.struct_passwd | None:
+    """The account the server runs as when we are root (initdb refuses root); else None."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(_SERVER_USER)
+    except KeyError:
+        raise InfraError(
+            f"running as root, but there is no {_SERVER_USER!r} user to run PostgreSQL as:"
+            " apt-get install postgresql"
+        ) from None
+
+
+def can_reach(user: pwd.struct_passwd, directory: Path) -> bool:
+    """Whether ``user`` can search ``directory``, i.e. traverse every directory down to it."""
+    result = subprocess.run(
+        ["test", "-x", os.fspath(directory)],
+        user=user.pw_uid,
+        group=user.pw_gid,
+        extra_groups=[],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        check=False,
+        timeout=10,
+    )
+    return result.returncode == 0
+
+
+def cluster_home(home: Path, *, external_root: Path = EXTERNAL_CLUSTERS) -> Path:
+    """The directory for a cluster's ``data/`` and log, normally ``home`` itself.
+
+    As root the server runs as ``postgres``, which cannot get through a directory such as
+    /root (0700). Opening /root up would expose all of root's files, so instead the cluster
+    is kept in a postgres-owned directory under ``external_root``, named after ``home``, and
+    ``home`` becomes a symbolic link to it: whoever removes the data directory can see where
+    the cluster is (``make clean`` removes both), and the next start finds it again.
+    """
+    home = home.absolute()
+    user = server_user()
+    if user is None:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return home
+    if home.is_symlink():
+        target = home.readlink()
+    elif home.is_dir() or can_reach(user, home.parent):
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chown(home, user.pw_uid, user.pw_gid)
+        home.chmod(0o700)
+        return home
+    else:
+        digest = hashlib.sha256(os.fsencode(home)).hexdigest()[:16]
+        target = external_root / digest
+    if not external_root.is_dir():
+        external_root.mkdir(parents=True)
+        # Explicitly: the umask (0077 under `vanban up`) would keep the postgres user out.
+        external_root.chmod(0o755)
+    target.mkdir(mode=0o700, exist_ok=True)
+    os.chown(target, user.pw_uid, user.pw_gid)
+    # Says whose cluster this is, for someone looking at external_root later.
+    (target / "origin").write_text(f"{home}\n")
+    if not home.is_symlink():
+        home.parent.mkdir(parents=True, exist_ok=True)
+        home.symlink_to(target, target_is_directory=True)
+        logger.warning(
+            "the postgres user cannot reach %s; the PostgreSQL cluster is kept in %s instead",
+            home.parent,
+            target,
+        )
+    return target
+
+
+def remove_cluster_home(home: Path) -> None:
+    """Remove a cluster kept outside the data directory, and the link to it."""
+    if home.is_symlink():
+        shutil.rmtree(home.readlink(), ignore_errors=True)
+        home.unlink()
+
+
 class PostgresServer(Server):
     """A real PostgreSQL cluster in ``data_dir``, created with ``initdb`` on first start.
 
     initdb and the server refuse to run as root, so as root they run as the ``postgres``
     user and ``data_dir`` is handed to it; clients (``psql`` here, the tests, the services)
-    run as whoever we are and connect over TCP with trust authentication.
+    run as whoever we are and connect over TCP with a password (SCRAM), never on trust:
+    any local user can reach a loopback port. The superuser's ``password`` is generated when
+    not given; only whoever holds this object knows it. Services get roles of their own from
+    ``create_database(..., owner=..., password=...)``, each owning only its database.
 
     ``fast=True`` turns durability off (no fsync, no synchronous commit, no full page writes):
     for throwaway test clusters only.
@@ -71,26 +161,40 @@ class PostgresServer(Server):
         max_connections: int = 300,
         bindir: Path | None = None,
         startup_timeout: float = 60.0,
+        password: str | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).absolute()
         self.port = port if port is not None else free_port()
+        self.password = password or new_password()
         self.fast = fast
         self.max_connections = max_connections
         self.bindir = bindir if bindir is not None else find_pg_bindir()
         self.startup_timeout = startup_timeout
         # The log lives beside the data directory, which must stay owned by the server user.
         self.log_path = self.data_dir.parent / "postgres.log"
-        self._server_user = pwd.getpwnam(_SERVER_USER) if os.geteuid() == 0 else None
+        self._server_user = server_user()
         self._socket_dir: Path | None = None
         self._started = False
 
-    def dsn(self, database: str = "postgres") -> str:
-        """SQLAlchemy URL for the asyncpg driver."""
-        return f"postgresql+asyncpg://{_SUPERUSER}@{LOOPBACK}:{self.port}/{database}"
+    def dsn(
+        self, database: str = "postgres", *, role: str | None = None, password: str | None = None
+    ) -> str:
+        """SQLAlchemy URL for the asyncpg driver: the superuser's, or ``role``'s with ``password``."""
+        return self._url("postgresql+asyncpg", database, role, password)
 
-    def libpq_dsn(self, database: str = "postgres") -> str:
+    def libpq_dsn(
+        self, database: str = "postgres", *, role: str | None = None, password: str | None = None
+    ) -> str:
         """Plain ``postgresql://`` URL, for ``asyncpg.connect`` and libpq tools."""
-        return f"postgresql://{_SUPERUSER}@{LOOPBACK}:{self.port}/{database}"
+        return self._url("postgresql", database, role, password)
+
+    def _url(self, scheme: str, database: str, role: str | None, password: str | None) -> str:
+        if role is None:
+            role, password = SUPERUSER, self.password
+        if password is None:
+            raise ValueError(f"no password given for role {role!r}")
+        userinfo = f"{quote(role, safe='')}:{quote(password, safe='')}"
+        return f"{scheme}://{userinfo}@{LOOPBACK}:{self.port}/{quote(database, safe='')}"
 
     @property
     def pid(self) -> int | None:
@@ -109,6 +213,7 @@ class PostgresServer(Server):
         self._prepare_directories()
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
+        self._check_authentication()
         self._clear_stale_server()
         offset = self._log_size()
         options = [
@@ -142,6 +247,7 @@ class PostgresServer(Server):
                 log_tail=read_log_tail(self.log_path, offset=offset),
             )
         self._started = True
+        self._revoke_default_connect()
         logger.info(
             "PostgreSQL ready on %s:%d in %.2f s", LOOPBACK, self.port, time.monotonic() - started
         )
@@ -155,12 +261,38 @@ class PostgresServer(Server):
             shutil.rmtree(self._socket_dir, ignore_errors=True)
             self._socket_dir = None
 
-    def create_database(self, name: str) -> None:
-        """Create database ``name`` unless it already exists."""
+    def create_database(
+        self, name: str, *, owner: str | None = None, password: str | None = None
+    ) -> None:
+        """Create database ``name`` unless it already exists.
+
+        With ``owner``, the database belongs to that login role (created, or given
+        ``password`` again if it exists) and no other role but the superuser may connect to it:
+        a service that owns its database can migrate it and create trusted extensions
+        (``unaccent``, ``pg_trgm``) in it, and can open no other service's database.
+        """
+        if owner is None:
+            self._psql(
+                "SELECT format('CREATE DATABASE %I', :'name')"
+                " WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'name')\\gexec\n",
+                variables={"name": name},
+            )
+            return
+        if password is None:
+            raise ValueError(f"the owner {owner!r} of database {name!r} needs a password")
         self._psql(
-            "SELECT format('CREATE DATABASE %I', :'name')"
-            " WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'name')\\gexec\n",
-            variables={"name": name},
+            # The role and its password first, so the database can be created owned by it.
+            "SELECT format('CREATE ROLE %I LOGIN', :'owner')"
+            " WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'owner')\\gexec\n"
+            "SELECT format('ALTER ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE"
+            " NOREPLICATION NOBYPASSRLS PASSWORD %L', :'owner', :'verifier')\\gexec\n"
+            "SELECT format('CREATE DATABASE %I OWNER %I', :'name', :'owner')"
+            " WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'name')\\gexec\n"
+            "SELECT format('ALTER DATABASE %I OWNER TO %I', :'name', :'owner')\\gexec\n"
+            # New databases let PUBLIC connect and make temporary tables: every role could
+            # open every service's database. Only the owner (and the superuser) may.
+            "SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'name')\\gexec\n",
+            variables={"name": name, "owner": owner, "verifier": scram_verifier(password)},
         )
 
     def drop_database(self, name: str) -> None:
@@ -189,8 +321,8 @@ class PostgresServer(Server):
         await asyncio.to_thread(self.create_extensions, database, extensions)
 
     def _prepare_directories(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path.touch()
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        open_private_log(self.log_path).close()
         user = self._server_user
         if user is None:
             return
@@ -215,28 +347,64 @@ class PostgresServer(Server):
                 "directory; remove it or choose another one"
             )
         offset = self._log_size()
-        argv: list[str | Path] = [
-            self.bindir / "initdb",
-            "-D",
-            self.data_dir,
-            "-U",
-            _SUPERUSER,
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--no-locale",
-            "--no-instructions",
-        ]
-        if self.fast:
-            argv.append("--no-sync")
-        started = time.monotonic()
-        if self._run_as_server_user(argv, timeout=120).returncode != 0:
-            raise InfraError(
-                f"initdb failed for {self.data_dir}",
-                log_tail=read_log_tail(self.log_path, offset=offset),
-            )
+        # initdb reads the superuser's password from a file; the server user must read it and
+        # nobody else may, so it sits beside the data directory for the moment initdb runs.
+        pwfile = self.data_dir.parent / f".initdb-pw.{os.getpid()}"
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+        with os.fdopen(fd, "w") as out:
+            out.write(self.password + "\n")
+        try:
+            if self._server_user is not None:
+                os.chown(pwfile, self._server_user.pw_uid, self._server_user.pw_gid)
+            argv: list[str | Path] = [
+                self.bindir / "initdb",
+                "-D",
+                self.data_dir,
+                "-U",
+                SUPERUSER,
+                f"--pwfile={pwfile}",
+                "-A",
+                _AUTH_METHOD,
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-instructions",
+            ]
+            if self.fast:
+                argv.append("--no-sync")
+            started = time.monotonic()
+            if self._run_as_server_user(argv, timeout=120).returncode != 0:
+                raise InfraError(
+                    f"initdb failed for {self.data_dir}",
+                    log_tail=read_log_tail(self.log_path, offset=offset),
+                )
+        finally:
+            pwfile.unlink(missing_ok=True)
         logger.info("initdb %s in %.2f s", self.data_dir, time.monotonic() - started)
+
+    def _check_authentication(self) -> None:
+        """Refuse a cluster that lets anyone in: one made by an earlier launcher with ``trust``."""
+        try:
+            hba = (self.data_dir / "pg_hba.conf").read_text()
+        except OSError as exc:
+            raise InfraError(f"cannot read {self.data_dir / 'pg_hba.conf'}: {exc}") from exc
+        for line in hba.splitlines():
+            fields = line.split("#", 1)[0].split()
+            if fields and fields[-1] != _AUTH_METHOD and fields[0] in ("local", "host"):
+                raise InfraError(
+                    f"{self.data_dir} accepts connections without a password ({line.strip()!r}):"
+                    " it was made by an earlier version of the launcher. Remove it (make clean)"
+                    " and start again; a new cluster is created with passwords."
+                )
+
+    def _revoke_default_connect(self) -> None:
+        # Every role may connect to the maintenance databases by default; service roles have
+        # no business there (their own database is all they need).
+        self._psql(
+            "REVOKE ALL ON DATABASE postgres FROM PUBLIC;\n"
+            "REVOKE ALL ON DATABASE template1 FROM PUBLIC;\n",
+            variables={},
+        )
 
     def _clear_stale_server(self) -> None:
         """Leave no earlier server on this data directory, and no pid file of a dead one."""
@@ -316,7 +484,7 @@ class PostgresServer(Server):
         self, argv: Sequence[str | Path], *, timeout: float = 30.0
     ) -> subprocess.CompletedProcess[bytes]:
         user = self._server_user
-        with self.log_path.open("ab") as log:
+        with open_private_log(self.log_path) as log:
             try:
                 return subprocess.run(
                     [os.fspath(arg) for arg in argv],
@@ -351,24 +519,49 @@ class PostgresServer(Server):
             "-p",
             str(self.port),
             "-U",
-            _SUPERUSER,
+            SUPERUSER,
             "-d",
             database,
         ]
-        for name, value in variables.items():
-            argv += ["-v", f"{name}={value}"]
-        # The script goes through stdin: psql interpolates :'var' there, not in -c commands.
+        # Variables are set on stdin, not with -v: a command line is visible to every local user
+        # (ps), and some values are password verifiers. psql interpolates :'var' in stdin only.
+        settings = "".join(
+            f"\\set {name} {_psql_quote(value)}\n" for name, value in variables.items()
+        )
         result = subprocess.run(
             argv,
-            input=script,
+            input=settings + script,
             capture_output=True,
             text=True,
-            env={**_clean_env(), "PGCONNECT_TIMEOUT": "10"},
+            env={**_clean_env(), "PGCONNECT_TIMEOUT": "10", "PGPASSWORD": self.password},
             timeout=60,
             check=False,
         )
         if result.returncode != 0:
             raise InfraError(f"psql on database {database!r} failed: {result.stderr.strip()}")
+
+
+def _psql_quote(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("'", "''")
+    return f"'{escaped}'"
+
+
+def scram_verifier(password: str, *, salt: bytes | None = None) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password`` (RFC 5802, RFC 7677).
+
+    Sending the verifier instead of the password means the password never reaches the server,
+    so it cannot end up in its log (a failed statement is logged with its text).
+    """
+    salt = salt if salt is not None else os.urandom(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, _SCRAM_ITERATIONS)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode()
+
+    return f"SCRAM-SHA-256${_SCRAM_ITERATIONS}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
 
 
 def _clean_env() -> dict[str, str]:

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Self
 
 from vanban.launcher.infra.errors import InfraError
+from vanban.launcher.infra.files import open_private_log
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +191,7 @@ class ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        with self.log_path.open("ab") as log:
+        with open_private_log(self.log_path) as log:
             self._popen = subprocess.Popen(
                 self.argv,
                 stdin=subprocess.DEVNULL,

@@ -77,7 +77,7 @@ class EventConsumer(Generic[M]):
         return self._durable
 
     async def setup(self) -> None:
-        await ensure_service_stream(self._js, self._source)
+        await ensure_service_stream(self._js, self._source, update=False)
         await ensure_dlq_stream(self._js)
         await self._js.add_consumer(
             f"VANBAN_{self._source.upper()}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit, urlunsplit
 
 import nats
 from nats.aio.client import Client
@@ -27,12 +28,34 @@ def subject(service: str, entity: str, verb: str) -> str:
     return f"vanban.{service}.{entity}.{verb}"
 
 
-async def connect(url: str, *, name: str) -> Client:
+def inbox_prefix(service: str) -> str:
+    """Where a service's request replies arrive; its NATS user may subscribe here only, so it
+    cannot read the replies meant for another service."""
+    return f"_INBOX.{service}"
+
+
+def redact(url: str) -> str:
+    """``url`` without the password it may carry (`nats://user:secret@host` -> `nats://user@host`)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def connect(url: str, *, name: str, inbox: str | None = None) -> Client:
+    """Connect to ``url``, which carries the user and password (``nats://user:pw@host:port``).
+
+    ``inbox`` is the reply-subject prefix (see ``inbox_prefix``); the default suits a user that
+    may subscribe to every ``_INBOX.>``.
+    """
+    shown = redact(url)
+
     async def on_disconnect() -> None:
-        log.warning("nats disconnected", extra={"nats_url": url})
+        log.warning("nats disconnected", extra={"nats_url": shown})
 
     async def on_reconnect() -> None:
-        log.info("nats reconnected", extra={"nats_url": url})
+        log.info("nats reconnected", extra={"nats_url": shown})
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats error: %s", exc)
@@ -47,10 +70,11 @@ async def connect(url: str, *, name: str) -> Client:
         disconnected_cb=on_disconnect,
         reconnected_cb=on_reconnect,
         error_cb=on_error,
+        inbox_prefix=inbox or "_INBOX",
     )
 
 
-async def _ensure(js: JetStreamContext, config: StreamConfig) -> None:
+async def _ensure(js: JetStreamContext, config: StreamConfig, *, update: bool = True) -> None:
     try:
         await js.stream_info(config.name or "")
     except NotFoundError:
@@ -61,11 +85,17 @@ async def _ensure(js: JetStreamContext, config: StreamConfig) -> None:
             if exc.err_code != 10058:
                 raise
         return
-    await js.update_stream(config)
+    if update:
+        await js.update_stream(config)
 
 
-async def ensure_service_stream(js: JetStreamContext, service: str) -> None:
-    """The stream that holds every event a service publishes: `vanban.<svc>.>`."""
+async def ensure_service_stream(js: JetStreamContext, service: str, *, update: bool = True) -> None:
+    """The stream that holds every event a service publishes: `vanban.<svc>.>`.
+
+    Its owner passes ``update=True`` so a changed configuration takes effect; a consumer of
+    another service's events only creates the stream when it is missing (it may start first):
+    its NATS user may not change a stream it does not own.
+    """
     await _ensure(
         js,
         StreamConfig(
@@ -77,6 +107,7 @@ async def ensure_service_stream(js: JetStreamContext, service: str) -> None:
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
             discard=DiscardPolicy.OLD,
         ),
+        update=update,
     )
 
 

@@ -1,0 +1,416 @@
+"""The backing servers let nobody in without credentials, and each service only into its own.
+
+Every local user of a machine can reach a loopback port, so a password-less server is open to
+all of them. These tests log in as an outsider, as a service, and as another agency's service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import nats
+import pytest
+from minio import Minio
+from minio.error import S3Error
+from nats.aio.client import Client
+from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+
+from vanban.launcher.infra import InfraError, NatsServer, PostgresServer, SeaweedServer
+from vanban.launcher.infra.files import SecretStore
+from vanban.launcher.infra.postgres import cluster_home, scram_verifier
+from vanban.launcher.infra.process import ManagedProcess
+from vanban.launcher.infra.seaweed import S3Identity
+from vanban.launcher.pytest_plugin import DatabaseFactory
+from vanban.platform.events.nats import (
+    connect,
+    ensure_dlq_stream,
+    ensure_service_stream,
+    inbox_prefix,
+    redact,
+)
+
+IS_ROOT = os.geteuid() == 0
+
+
+def role_and_database(url: str) -> tuple[str, str, str]:
+    """(role, password, database) of a DSN made by ``make_database``."""
+    userinfo = url.split("://", 1)[1].split("@", 1)[0]
+    role, password = userinfo.split(":", 1)
+    return role, password, url.rsplit("/", 1)[1]
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+# PostgreSQL
+
+
+async def test_postgres_refuses_a_connection_without_the_password(
+    pg_server: PostgresServer,
+) -> None:
+    for password in (None, "", "wrong-password"):
+        with pytest.raises(
+            (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError)
+        ):
+            await asyncpg.connect(
+                host="127.0.0.1",
+                port=pg_server.port,
+                user="postgres",
+                password=password,
+                database="postgres",
+            )
+    # The launcher's own connection, with the generated password, still works.
+    conn = await asyncpg.connect(pg_server.libpq_dsn())
+    try:
+        assert await conn.fetchval("select current_setting('password_encryption')") == (
+            "scram-sha-256"
+        )
+    finally:
+        await conn.close()
+
+
+async def test_a_service_role_opens_only_its_own_database(
+    pg_server: PostgresServer, make_database: DatabaseFactory
+) -> None:
+    documents_role, documents_password, documents_db = role_and_database(make_database("documents"))
+    _, _, directory_db = role_and_database(make_database("directory"))
+
+    own = await asyncpg.connect(
+        pg_server.libpq_dsn(documents_db, role=documents_role, password=documents_password)
+    )
+    try:
+        assert await own.fetchval("select current_user") == documents_role
+        assert not await own.fetchval("select rolsuper from pg_roles where rolname = current_user")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await own.execute("create role intruder login")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await own.execute("create database intruder")
+    finally:
+        await own.close()
+    # Neither another service's database nor the maintenance ones open to it.
+    for database in (directory_db, "postgres", "template1"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+            await asyncpg.connect(
+                pg_server.libpq_dsn(database, role=documents_role, password=documents_password)
+            )
+
+
+async def test_a_database_owner_creates_the_search_extensions_itself(
+    pg_server: PostgresServer, make_database: DatabaseFactory
+) -> None:
+    role, password, database = role_and_database(make_database("search"))
+    conn = await asyncpg.connect(pg_server.libpq_dsn(database, role=role, password=password))
+    try:
+        # Trusted extensions: a service's migration may create them without a superuser.
+        await conn.execute("create extension if not exists unaccent")
+        await conn.execute("create extension if not exists pg_trgm")
+        assert await conn.fetchval("select unaccent('Quyết định')") == "Quyet dinh"
+        assert await conn.fetchval("select similarity('15/QĐ-UBND', '15/QD-UBND')") > 0.3
+    finally:
+        await conn.close()
+
+
+def test_the_verifier_sent_for_a_role_matches_its_password(pg_server: PostgresServer) -> None:
+    verifier = scram_verifier("mật khẩu", salt=b"0123456789abcdef")
+    assert verifier.startswith("SCRAM-SHA-256$4096:MDEyMzQ1Njc4OWFiY2RlZg==$")
+    assert "mật khẩu" not in verifier
+
+
+@pytest.fixture
+def pg_base_dir() -> Iterator[Path]:
+    base = Path(tempfile.mkdtemp(prefix="vanban-pg-cred-"))
+    base.chmod(0o755)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_cluster_that_trusts_connections_is_refused(pg_base_dir: Path) -> None:
+    server = PostgresServer(pg_base_dir / "data", fast=True)
+    server.start()
+    server.stop()
+    hba = pg_base_dir / "data" / "pg_hba.conf"
+    # What clusters made by earlier launchers had: anyone on the machine gets in.
+    hba.write_text("host all all 127.0.0.1/32 trust\n" + hba.read_text())
+    with pytest.raises(InfraError, match="without a password"):
+        server.start()
+    assert not server.is_running()
+
+
+async def test_postgres_files_are_private(pg_base_dir: Path) -> None:
+    server = PostgresServer(pg_base_dir / "data", fast=True)
+    server.start()
+    try:
+        assert mode(pg_base_dir / "data") == 0o700
+        assert mode(pg_base_dir / "postgres.log") == 0o600
+    finally:
+        server.stop()
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="only root hands its cluster to the postgres user")
+async def test_as_root_a_cluster_under_a_private_directory_is_kept_outside_it(
+    tmp_path: Path, pg_base_dir: Path
+) -> None:
+    # /root is 0700: the postgres user cannot get through it to a checkout's data directory.
+    private = tmp_path / "home"
+    private.mkdir(mode=0o700)
+    external = pg_base_dir / "var-lib-vanban"
+    home = private / "vanban" / ".vanban" / "infra" / "postgres"
+    try:
+        placed = cluster_home(home, external_root=external)
+        assert placed.parent == external
+        assert home.is_symlink() and home.readlink() == placed
+        assert (placed / "origin").read_text().strip() == str(home)
+        # The same data directory finds the same cluster again.
+        assert cluster_home(home, external_root=external) == placed
+        server = PostgresServer(placed / "data", fast=True)
+        server.start()
+        try:
+            conn = await asyncpg.connect(server.libpq_dsn())
+            assert await conn.fetchval("select 1") == 1
+            await conn.close()
+        finally:
+            server.stop()
+        assert mode(private) == 0o700  # nothing was opened up
+    finally:
+        shutil.rmtree(external, ignore_errors=True)
+
+
+# NATS
+
+
+async def _refused(url: str) -> str:
+    with pytest.raises(nats.errors.Error) as raised:
+        await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=3)
+    return str(raised.value)
+
+
+async def test_nats_refuses_anonymous_and_wrong_passwords(nats_server: NatsServer) -> None:
+    assert "Authorization Violation" in await _refused(nats_server.address)
+    wrong = f"nats://documents:not-the-password@127.0.0.1:{nats_server.port}"
+    assert "Authorization Violation" in await _refused(wrong)
+    nc = await nats.connect(nats_server.user_url("documents"))
+    await nc.close()
+
+
+class Violations:
+    """Collects the permission errors the server reports asynchronously to a client."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    async def record(self, exc: Exception) -> None:
+        self.seen.append(str(exc))
+
+    async def wait_for(self, fragment: str, within: float = 5.0) -> None:
+        for _ in range(int(within / 0.05)):
+            # nats-py lowercases the server's message.
+            if any(fragment.lower() in seen.lower() for seen in self.seen):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no violation {fragment!r}; seen: {self.seen}")
+
+
+@pytest.fixture
+async def as_service(nats_server: NatsServer) -> AsyncIterator[object]:
+    clients: list[Client] = []
+
+    async def open_as(service: str) -> tuple[Client, Violations]:
+        violations = Violations()
+        nc = await nats.connect(
+            nats_server.user_url(service),
+            inbox_prefix=inbox_prefix(service),
+            error_cb=violations.record,
+        )
+        clients.append(nc)
+        return nc, violations
+
+    yield open_as
+    for nc in clients:
+        await nc.close()
+
+
+async def test_a_service_publishes_its_own_events_and_no_one_elses(
+    nats_server: NatsServer, as_service: object
+) -> None:
+    admin = await nats.connect(nats_server.url)
+    try:
+        await ensure_service_stream(admin.jetstream(), "directory")
+        documents, violations = await as_service("documents")  # type: ignore[operator]
+        js = documents.jetstream()
+        await ensure_service_stream(js, "documents")
+        await ensure_dlq_stream(js)
+        ack = await js.publish("vanban.documents.incoming.registered", b"12/CV")
+        assert ack.stream == "VANBAN_DOCUMENTS"
+
+        # A forged directory event: the server drops it and tells the client why.
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.publish("vanban.directory.person.upserted", b"forged", timeout=1)
+        await violations.wait_for('publish to "vanban.directory.person.upserted"')
+        info = await admin.jetstream().stream_info("VANBAN_DIRECTORY")
+        assert info.state.messages == 0
+    finally:
+        await admin.close()
+
+
+async def test_a_service_cannot_listen_in_or_touch_streams_it_does_not_own(
+    nats_server: NatsServer, as_service: object
+) -> None:
+    admin = await nats.connect(nats_server.url)
+    try:
+        for service in ("documents", "signing"):
+            await ensure_service_stream(admin.jetstream(), service)
+        archive, violations = await as_service("archive")  # type: ignore[operator]
+        # A refused request is dropped, so it ends in a timeout: keep that short.
+        js = archive.jetstream(timeout=1)
+
+        # Plain subscriptions to events (around JetStream) or to others' replies.
+        await archive.subscribe("vanban.>")
+        await violations.wait_for('subscription to "vanban.>"')
+        await archive.subscribe("_INBOX.documents.>")
+        await violations.wait_for('subscription to "_INBOX.documents.>"')
+
+        # Another service's stream: no reconfiguring, purging or deleting it.
+        config = StreamConfig(name="VANBAN_DOCUMENTS", subjects=["vanban.documents.>"], max_age=1)
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.update_stream(config)
+        await violations.wait_for("$js.api.stream.update.vanban_documents")
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.delete_stream("VANBAN_DOCUMENTS")
+        await violations.wait_for("$js.api.stream.delete.vanban_documents")
+
+        # A stream it does not read (signing's) gets no consumer of its.
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.add_consumer("VANBAN_SIGNING", ConsumerConfig(durable_name="archive-spy"))
+        await violations.wait_for("vanban_signing.archive-spy")
+    finally:
+        await admin.close()
+
+
+async def test_a_consumer_reads_acks_and_dead_letters_with_its_own_user(
+    nats_server: NatsServer, as_service: object
+) -> None:
+    # What EventConsumer does, step by step, as the archive's user on the documents' stream.
+    documents, _ = await as_service("documents")  # type: ignore[operator]
+    await ensure_service_stream(documents.jetstream(), "documents")
+    await documents.jetstream().publish(
+        "vanban.documents.outgoing.issued", b"15/QD", headers={"Nats-Msg-Id": "ev-15"}
+    )
+    archive, violations = await as_service("archive")  # type: ignore[operator]
+    js = archive.jetstream()
+    await ensure_service_stream(js, "documents", update=False)
+    await ensure_dlq_stream(js)
+    await js.add_consumer(
+        "VANBAN_DOCUMENTS",
+        ConsumerConfig(
+            durable_name="archive-claims-test",
+            filter_subject="vanban.documents.outgoing.issued",
+            ack_policy=AckPolicy.EXPLICIT,
+        ),
+    )
+    sub = await js.pull_subscribe_bind("archive-claims-test", stream="VANBAN_DOCUMENTS")
+    [msg] = await sub.fetch(1, timeout=5)
+    assert msg.data == b"15/QD"
+    await msg.ack_sync()
+    info = await js.consumer_info("VANBAN_DOCUMENTS", "archive-claims-test")
+    assert info.num_ack_pending == 0 and info.delivered.stream_seq >= 1
+    dead = await js.publish("vanban.dlq.archive-claims-test", b"15/QD")
+    assert dead.stream == "VANBAN_DLQ"
+    assert violations.seen == []
+
+
+async def test_the_platform_connect_hides_the_password_and_uses_the_service_inbox(
+    nats_server: NatsServer,
+) -> None:
+    url = nats_server.user_url("notify")
+    shown = redact(url)
+    assert "notify@" in shown and url.split(":")[2].split("@")[0] not in shown
+    nc = await connect(url, name="vanban-notify", inbox=inbox_prefix("notify"))
+    try:
+        # A request/reply round trip works only if replies come back on the allowed prefix.
+        await ensure_service_stream(nc.jetstream(), "notify")
+    finally:
+        await nc.close()
+
+
+# S3
+
+
+def test_an_agencys_s3_keys_open_its_own_bucket_only(tmp_path: Path) -> None:
+    a = S3Identity("agency-a", ("vanban-agency-a",))
+    b = S3Identity("agency-b", ("vanban-agency-b",))
+    with SeaweedServer(tmp_path / "data", identities=[a, b]) as server:
+        for identity in (a, b):
+            server.ensure_bucket(identity.buckets[0])
+        server.client().put_object("vanban-agency-b", "objects/b", io.BytesIO(b"of B"), 4)
+        mine = server.client("agency-a")
+        version = mine.put_object("vanban-agency-a", "objects/a", io.BytesIO(b"of A"), 4)
+        response = mine.get_object("vanban-agency-a", "objects/a")
+        try:
+            assert response.read() == b"of A"
+        finally:
+            response.close()
+            response.release_conn()
+        listed = mine.list_objects("vanban-agency-a", prefix="objects/", include_version=True)
+        assert [item.object_name for item in listed] == ["objects/a"]
+        mine.remove_object("vanban-agency-a", "objects/a", version_id=version.version_id)
+
+        attempts = {
+            "read": lambda: mine.get_object("vanban-agency-b", "objects/b"),
+            "write": lambda: mine.put_object("vanban-agency-b", "x", io.BytesIO(b"x"), 1),
+            "list": lambda: list(mine.list_objects("vanban-agency-b")),
+            "delete": lambda: mine.remove_object("vanban-agency-b", "objects/b"),
+            "create a bucket": lambda: mine.make_bucket("vanban-agency-c"),
+        }
+        for what, attempt in attempts.items():
+            with pytest.raises(S3Error) as raised:
+                attempt()
+            assert raised.value.code == "AccessDenied", what
+        assert [bucket.name for bucket in mine.list_buckets()] == ["vanban-agency-a"]
+        assert mode(server.config_path) == 0o600
+
+
+def test_s3_keys_in_the_environment_are_not_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # weed takes AWS_* from its environment as one more admin identity: it must not see them.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ambient-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "ambient-secret-0123456789")
+    with SeaweedServer(tmp_path / "data") as server:
+        ambient = Minio(
+            server.endpoint,
+            access_key="ambient-key",
+            secret_key="ambient-secret-0123456789",
+            secure=False,
+        )
+        with pytest.raises(S3Error) as raised:
+            ambient.list_buckets()
+        assert raised.value.code == "InvalidAccessKeyId"
+        server.client().list_buckets()
+
+
+# Files
+
+
+def test_logs_and_secrets_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    log = tmp_path / "logs" / "documents.log"
+    log.parent.mkdir()
+    log.write_text("an older log, made world-readable\n")
+    log.chmod(0o644)
+    process = ManagedProcess(["true"], log_path=log, pid_file=tmp_path / "true.pid")
+    process.start()
+    assert process.wait(10) == 0
+    assert mode(log) == 0o600
+
+    store = SecretStore(tmp_path / "secrets.json")
+    first = store.get("postgres", "superuser")
+    assert mode(tmp_path / "secrets.json") == 0o600
+    assert SecretStore(tmp_path / "secrets.json").get("postgres", "superuser") == first
