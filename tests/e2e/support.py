@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import time
@@ -11,6 +12,8 @@ from typing import Any
 
 import httpx
 from reportlab.pdfgen import canvas
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 PASSWORD = "vanban-demo"
 
@@ -43,9 +46,12 @@ def metadata(**overrides: Any) -> dict[str, Any]:
 
 
 class Gateway:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, *, local_address: str | None = None) -> None:
+        """`local_address` (e.g. 127.0.0.2; Linux routes all of 127/8 to loopback) makes the
+        gateway see this client at another address than the others'."""
         self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, timeout=60)
+        transport = httpx.HTTPTransport(local_address=local_address) if local_address else None
+        self.http = httpx.Client(base_url=base_url, timeout=60, transport=transport)
 
     def token(self, username: str, password: str = PASSWORD) -> str:
         response = self.http.post(
@@ -98,3 +104,19 @@ def eventually(check: Callable[[], Any], *, timeout: float = 30.0, interval: flo
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def query(platform: Any, service: str, sql: str, **params: Any) -> list[Any]:
+    """Rows of a read-only query in one service's database of the first agency (to look at what
+    a service stored, never to change it)."""
+    agency = platform.agencies[0]
+
+    async def run() -> list[Any]:
+        engine = create_async_engine(platform.postgres.dsn(agency.database_name(service)))
+        try:
+            async with engine.connect() as connection:
+                return list((await connection.execute(text(sql), params)).all())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())

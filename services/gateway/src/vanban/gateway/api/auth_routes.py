@@ -10,11 +10,13 @@ from fastapi import APIRouter, Form, Request, Response, status
 
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.adapters.db.sessions import SqlSessionStore
+from vanban.gateway.admission import client_of
 from vanban.gateway.api.schemas import DelegationOut, MeOut, TokenOut
 from vanban.gateway.auth import CurrentPrincipal, caller_from_person
 from vanban.gateway.clients import Upstreams
 from vanban.gateway.domain import sessions
 from vanban.gateway.problems import HttpProblem
+from vanban.gateway.throttle import PasswordCheckGate
 from vanban.platform.errors import UnauthenticatedError
 from vanban.platform.grpc.status import remote_error
 
@@ -28,13 +30,21 @@ def _upstreams(request: Request) -> Upstreams:
 @router.post("/auth/token", response_model=TokenOut, operation_id="issueToken")
 async def issue_token(
     request: Request,
+    response: Response,
     grant_type: Annotated[str, Form(max_length=32)] = "password",
     username: Annotated[str, Form(max_length=1024)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     refresh_token: Annotated[str, Form(max_length=256)] = "",
 ) -> TokenOut:
     """OAuth2 token endpoint: `grant_type=password` (username, password) signs a person in;
-    `grant_type=refresh_token` (refresh_token) exchanges a refresh token for new tokens."""
+    `grant_type=refresh_token` (refresh_token) exchanges a refresh token for new tokens.
+
+    Wrong passwords are limited per account and client address (429 `ACCOUNT_LOCKED`), per
+    account and per address (429 `ACCOUNT_THROTTLED`, `ADDRESS_THROTTLED`, sparing addresses the
+    person signed in from lately), and password checks in flight are bounded (429
+    `TOO_MANY_SIGN_IN_ATTEMPTS`, 503 `SIGN_IN_BUSY`); each refusal says when to retry."""
+    # RFC 6749 §5.1 (Cache-Control: no-store is on every answer of the gateway).
+    response.headers["Pragma"] = "no-cache"
     if grant_type == "password":
         return await _password_grant(request, username=username, password=password)
     if grant_type == "refresh_token":
@@ -49,51 +59,63 @@ async def issue_token(
 
 async def _password_grant(request: Request, *, username: str, password: str) -> TokenOut:
     settings = request.app.state.settings
+    policy: sessions.SignInPolicy = request.app.state.sign_in_policy
+    gate: PasswordCheckGate = request.app.state.password_checks
     up = _upstreams(request)
-    policy = sessions.LockoutPolicy(
-        max_failures=settings.lockout_max_failures,
-        window=timedelta(seconds=settings.lockout_window_seconds),
-    )
     account = sessions.account_key(username)
-    now = datetime.now(UTC)
-    async with request.app.state.uow() as uow:
-        store = SqlSessionStore(uow.session)
-        try:
-            await sessions.check_not_locked(store=store, username=account, now=now, policy=policy)
-        except sessions.AccountLockedError:
+    client = client_of(request.scope)
+    async with gate.slot(client.key):
+        now = datetime.now(UTC)
+        async with request.app.state.uow() as uow:
+            store = SqlSessionStore(uow.session)
+            # A refused attempt writes nothing: reaching a limit was audited once, below.
+            attempt = await sessions.admit_attempt(
+                store=store, account=account, address=client.key, now=now, policy=policy
+            )
+            try:
+                answer = await up.directory.Authenticate(
+                    directory_pb2.AuthenticateRequest(username=username, password=password),
+                    metadata=up.service_metadata(),
+                    timeout=up.timeout,
+                )
+            except grpc.aio.AioRpcError as exc:
+                if remote_error(exc).reason == "BAD_CREDENTIALS":
+                    await store.record_failure(account, address=client.key, at=now)
+                    seen_from = {"address": client.ip}
+                    uow.audit(
+                        actor=f"user:{account}",
+                        action="session.sign_in_failed",
+                        resource=f"accounts/{account}",
+                        after=seen_from,
+                    )
+                    for limit in attempt.limits_reached_by_failure(policy):
+                        uow.audit(
+                            actor=f"user:{account}",
+                            action=f"session.{limit}",
+                            resource=(
+                                f"addresses/{client.key}"
+                                if limit == "address_throttled"
+                                else f"accounts/{account}"
+                            ),
+                            after=seen_from,
+                        )
+                    await uow.commit()
+                raise
+            # This address knows the password: its failures go, and it is known from now on.
+            await store.clear_failures(account, address=client.key)
+            await store.remember_address(account, address=client.key, at=now)
+            caller = caller_from_person(answer.person, agency_code=settings.agency_code)
+            token, record = sessions.new_refresh_token(
+                person_id=caller.subject, now=now, ttl=_refresh_ttl(request)
+            )
+            await store.add_refresh_token(record)
             uow.audit(
-                actor=f"user:{account}",
-                action="session.refused_locked",
-                resource=f"accounts/{account}",
+                actor=caller.subject,
+                action="session.sign_in",
+                resource=f"sessions/{record.family_id}",
+                after={"address": client.ip},
             )
             await uow.commit()
-            raise
-        try:
-            answer = await up.directory.Authenticate(
-                directory_pb2.AuthenticateRequest(username=username, password=password),
-                metadata=up.service_metadata(),
-                timeout=up.timeout,
-            )
-        except grpc.aio.AioRpcError as exc:
-            if remote_error(exc).reason == "BAD_CREDENTIALS":
-                await store.record_failure(account, at=now)
-                uow.audit(
-                    actor=f"user:{account}",
-                    action="session.sign_in_failed",
-                    resource=f"accounts/{account}",
-                )
-                await uow.commit()
-            raise
-        await store.clear_failures(account)
-        caller = caller_from_person(answer.person, agency_code=settings.agency_code)
-        token, record = sessions.new_refresh_token(
-            person_id=caller.subject, now=now, ttl=_refresh_ttl(request)
-        )
-        await store.add_refresh_token(record)
-        uow.audit(
-            actor=caller.subject, action="session.sign_in", resource=f"sessions/{record.family_id}"
-        )
-        await uow.commit()
     return _tokens(request, caller, answer.person.full_name, token)
 
 
