@@ -8,10 +8,11 @@ usage: uv run python bench/strangers.py [--bodies 8] [--body-mib 37] [--guessers
    peak while the bodies arrive (sampled every 10 ms, and the kernel's high-water mark VmHWM),
    and after; the answers; and how long the first answer took when the client sends only the
    first MiB and then waits (a gateway that reads no body answers without the rest).
-2. A guessing flood: `--guessers` parallel clients bound to 127.0.0.3 send wrong passwords for
-   made-up user names for `--flood-seconds`, while a bystander bound to 127.0.0.2 signs in as the
-   clerk over and over. Prints the bystander's sign-in latency without and during the flood, and
-   what the flood's attempts were answered.
+2. A guessing flood: `--guessers` parallel clients bound to 127.0.0.3 (in a process of their
+   own) send wrong passwords for made-up user names for `--flood-seconds`, while a bystander
+   bound to 127.0.0.2 signs in as the clerk over and over. Prints the bystander's sign-in latency
+   without and during the flood, what the flood's attempts were answered, and the gateway's CPU
+   time per attempt.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import multiprocessing
+import os
 import shutil
 import statistics
 import sys
@@ -27,6 +30,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -136,20 +140,18 @@ def memory(platform: Platform, *, bodies: int, body_mib: int) -> None:
     print(f"answer with only 1 MiB sent:       {status!r} after {first * 1000:.0f} ms")
 
 
-async def sign_in_latency(
-    client: httpx.AsyncClient, *, count: int = 1_000_000, until: float = float("inf")
+def sign_in_latency(
+    client: httpx.Client, *, count: int = 1_000_000, until: float = float("inf")
 ) -> tuple[list[float], collections.Counter[int]]:
     """Signs the clerk in `count` times, or until `until` (time.monotonic), 100 ms apart."""
     latencies: list[float] = []
     codes: collections.Counter[int] = collections.Counter()
     while len(latencies) < count and time.monotonic() < until:
         began = time.perf_counter()
-        response = await client.post(
-            "/v1/auth/token", data={"username": "vanthu", "password": PASSWORD}
-        )
+        response = client.post("/v1/auth/token", data={"username": "vanthu", "password": PASSWORD})
         codes[response.status_code] += 1
         latencies.append(time.perf_counter() - began)
-        await asyncio.sleep(0.1)
+        time.sleep(0.1)
     return latencies, codes
 
 
@@ -161,22 +163,18 @@ def describe(latencies: list[float]) -> str:
     )
 
 
-async def guessing(platform: Platform, *, guessers: int, seconds: float) -> None:
-    url = platform.agencies[0].gateway_url
-    bystander = httpx.AsyncClient(
-        base_url=url, timeout=60, transport=httpx.AsyncHTTPTransport(local_address="127.0.0.2")
-    )
-    attacker = httpx.AsyncClient(
-        base_url=url,
-        timeout=60,
-        transport=httpx.AsyncHTTPTransport(local_address="127.0.0.3"),
-        limits=httpx.Limits(max_connections=guessers, max_keepalive_connections=guessers),
-    )
-    async with bystander, attacker:
-        quiet, quiet_codes = await sign_in_latency(bystander, count=20)
-        answers: collections.Counter[str] = collections.Counter()
-        began = time.monotonic()
-        ends = began + seconds
+def flood(url: str, guessers: int, seconds: float, answers: Any) -> None:
+    """In its own process, so that the bystander's timings are not the flood's client's."""
+
+    async def run() -> collections.Counter[str]:
+        counted: collections.Counter[str] = collections.Counter()
+        ends = time.monotonic() + seconds
+        attacker = httpx.AsyncClient(
+            base_url=url,
+            timeout=60,
+            transport=httpx.AsyncHTTPTransport(local_address="127.0.0.3"),
+            limits=httpx.Limits(max_connections=guessers, max_keepalive_connections=guessers),
+        )
 
         async def guess() -> None:
             while time.monotonic() < ends:
@@ -185,23 +183,51 @@ async def guessing(platform: Platform, *, guessers: int, seconds: float) -> None
                         "/v1/auth/token",
                         data={"username": f"khach-{uuid.uuid4().hex[:8]}", "password": "sai"},
                     )
-                    answers[f"{response.status_code} {response.json().get('code', '')}"] += 1
+                    counted[f"{response.status_code} {response.json().get('code', '')}"] += 1
                 except httpx.HTTPError as exc:
-                    answers[type(exc).__name__] += 1
+                    counted[type(exc).__name__] += 1
 
-        flood = [asyncio.create_task(guess()) for _ in range(guessers)]
-        await asyncio.sleep(0.5)  # the flood is under way
-        busy, busy_codes = await sign_in_latency(bystander, until=ends)
-        await asyncio.gather(*flood)
-        ran = time.monotonic() - began
+        async with attacker:
+            await asyncio.gather(*(guess() for _ in range(guessers)))
+        return counted
+
+    answers.put(dict(asyncio.run(run())))
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def guessing(platform: Platform, *, guessers: int, seconds: float) -> None:
+    url = platform.agencies[0].gateway_url
+    pid = platform.agencies[0].processes["gateway"].pid
+    assert pid is not None
+    transport = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=url, timeout=60, transport=transport) as bystander:
+        quiet, quiet_codes = sign_in_latency(bystander, count=20)
+        answers: multiprocessing.Queue[dict[str, int]] = multiprocessing.Queue()
+        attacker = multiprocessing.Process(target=flood, args=(url, guessers, seconds, answers))
+        cpu_before = cpu_seconds(pid)
+        attacker.start()
+        time.sleep(1.0)  # the flood is under way
+        busy, busy_codes = sign_in_latency(bystander, until=time.monotonic() + seconds - 1.5)
+        counted = collections.Counter(answers.get(timeout=seconds + 120))
+        attacker.join()
+        cpu = cpu_seconds(pid) - cpu_before
+    attempts = sum(counted.values())
     print(f"bystander without flood:           {describe(quiet)} {dict(quiet_codes)}")
     print(f"bystander during flood:            {describe(busy)} {dict(busy_codes)}")
     print(
-        f"flood:                             {guessers} parallel clients on 127.0.0.3, "
-        f"{sum(answers.values())} attempts in {ran:.1f} s"
+        f"flood:                             {guessers} parallel clients on 127.0.0.3 for "
+        f"{seconds:g} s: {attempts} attempts"
     )
-    for answer, n in answers.most_common():
+    for answer, n in counted.most_common():
         print(f"  {answer:<33}{n}")
+    print(
+        f"gateway CPU during the flood:      {cpu:.1f} s "
+        f"({cpu / max(attempts, 1) * 1000:.1f} ms per attempt)"
+    )
 
 
 def main() -> int:
@@ -223,7 +249,7 @@ def main() -> int:
         if args.only != "sign-in":
             memory(platform, bodies=args.bodies, body_mib=args.body_mib)
         if args.only != "memory":
-            asyncio.run(guessing(platform, guessers=args.guessers, seconds=args.flood_seconds))
+            guessing(platform, guessers=args.guessers, seconds=args.flood_seconds)
     finally:
         platform.stop()
         shutil.rmtree(data_dir, ignore_errors=True)

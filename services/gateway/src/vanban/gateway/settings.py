@@ -36,7 +36,7 @@ class GatewaySettings(ServiceSettings, DatabaseSettingsMixin):
     # Reverse proxies (addresses or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For names the
     # client; from any other peer the header is ignored and the peer is the client.
     trusted_proxies: tuple[str, ...] = ()
-    # Sign-in (see docs/architecture.md, "Sign-in throttling"). All failures are counted in one
+    # Sign-in limits (docs/adr/0005-strangers-at-the-gateway.md). All failures are counted in one
     # window. Wrong passwords for one account from one client address that lock that address
     # out of the account:
     lockout_max_failures: PositiveInt = 10
