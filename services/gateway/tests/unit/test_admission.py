@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.testclient import TestClient
 from httpx import Response
 from starlette.types import Message, Scope
+from starlette.websockets import WebSocketDisconnect
 
 from vanban.gateway import problems
 from vanban.gateway.admission import (
@@ -397,3 +398,15 @@ def test_a_trusted_proxy_passes_the_client_to_sign_in(tokens: AccessTokens, seen
 
     assert response.json()["client"] == "2001:db8::7"
     assert response.json()["key"] == "2001:db8::/64"
+
+
+def test_a_websocket_is_refused_until_a_route_establishes_its_caller(
+    client: TestClient, bearer: dict[str, str]
+) -> None:
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        client.websocket_connect("/things", headers=bearer),
+    ):
+        pass
+
+    assert refused.value.code == 1008

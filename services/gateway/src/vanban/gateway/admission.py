@@ -13,7 +13,6 @@ body (or none, for GET, HEAD and DELETE).
 from __future__ import annotations
 
 import ipaddress
-import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -29,8 +28,6 @@ from vanban.gateway.auth import PRINCIPAL_KEY, Principal, principal
 from vanban.gateway.settings import GatewaySettings
 from vanban.gateway.upload import MULTIPART_OVERHEAD
 from vanban.platform.problem import Problem
-
-log = logging.getLogger(__name__)
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -122,8 +119,8 @@ class _Route:
 
 
 class RouteTable:
-    """Finds the policy of a request by the route the router will pick: the same paths and
-    methods, matched on the raw path before anything else runs."""
+    """Finds the policy of a request by the route the router will pick — the same paths, methods
+    and order — before anything else runs."""
 
     def __init__(self, app: FastAPI, policies: Mapping[str, RoutePolicy]) -> None:
         self._routes: list[_Route] = []
@@ -264,13 +261,20 @@ class AdmissionMiddleware:
         self._hosts = tuple(trusted_hosts)
         self._proxies = tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
 
+    def _host_allowed(self, scope: Scope) -> bool:
+        host = next((v for k, v in scope.get("headers") or () if k == b"host"), b"")
+        return host_allowed(host.decode("latin-1"), self._hosts)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            # No route takes one; a route that does must establish its caller here first.
+            await send({"type": "websocket.close", "code": 1008})
+            return
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
         send = _with_safe_headers(send)
-        host = next((v for k, v in scope.get("headers") or () if k == b"host"), b"")
-        if not host_allowed(host.decode("latin-1"), self._hosts):
+        if not self._host_allowed(scope):
             await _answer(
                 scope,
                 receive,
