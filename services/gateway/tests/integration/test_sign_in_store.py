@@ -58,6 +58,9 @@ async def test_failures_are_counted_by_account_and_by_address(engine: AsyncEngin
 
         await store.clear_failures("an", address="192.0.2.1")
         assert [f.address for f in await store.account_failures("an", since=since)] == ["192.0.2.2"]
+        taken_back = await store.record_failure("an", address="192.0.2.3", at=NOW)
+        await store.forget_failure(taken_back)
+        assert len(await store.account_failures("an", since=since)) == 1
         await connection.rollback()
 
 
@@ -101,8 +104,8 @@ async def test_the_sweep_drops_aged_failures_of_any_name_and_stale_addresses(
 async def test_parallel_attempts_on_one_account_are_counted_one_after_another(
     engine: AsyncEngine,
 ) -> None:
-    """Each attempt counts, then records its failure, inside one transaction: with the account's
-    lock, the fourth of four parallel attempts sees three failures and is refused."""
+    """Each attempt counts and records its failure in advance inside one transaction: with the
+    account's lock, the fourth of four parallel attempts sees three failures and is refused."""
 
     async def attempt() -> str:
         async with engine.connect() as connection, connection.begin():
@@ -113,8 +116,7 @@ async def test_parallel_attempts_on_one_account_are_counted_one_after_another(
                 )
             except sessions.AccountLockedError:
                 return "locked"
-            await asyncio.sleep(0.05)  # the password check
-            await store.record_failure("lock-test", address="203.0.113.5", at=NOW)
+            await asyncio.sleep(0.05)  # the rest of the transaction
             return "checked"
 
     answers = await asyncio.gather(*(attempt() for _ in range(4)))

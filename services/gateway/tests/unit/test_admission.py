@@ -17,17 +17,19 @@ from httpx import Response
 from starlette.types import Message, Scope
 from starlette.websockets import WebSocketDisconnect
 
-from vanban.gateway import problems
+from vanban.gateway import admission, problems
 from vanban.gateway.admission import (
     JSON_MAX_BYTES,
     AdmissionMiddleware,
     RoutePolicy,
     RouteTable,
+    SignInFloodGuard,
     client_address,
     client_of,
     host_allowed,
 )
 from vanban.gateway.auth import AccessTokens, Authenticator, CurrentPrincipal, principal
+from vanban.gateway.throttle import PasswordCheckGate
 from vanban.platform.caller import Caller, CallerTokenIssuer
 
 AGENCY = "000.00.00.H99"
@@ -410,3 +412,74 @@ def test_a_websocket_is_refused_until_a_route_establishes_its_caller(
         pass
 
     assert refused.value.code == 1008
+
+
+# A flood of sign-ins -------------------------------------------------------------------------
+
+
+def sign_in_scope(client: str) -> Scope:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/sign-in",
+        "raw_path": b"/sign-in",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"localhost"), (b"content-length", b"3")],
+        "client": (client, 40000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+
+
+def test_an_address_with_every_check_taken_is_refused_before_the_app_and_its_connection_rests(
+    tokens: AccessTokens, seen: Seen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(admission, "REFUSED_SIGN_IN_REST_SECONDS", 0.2)
+
+    async def scenario() -> tuple[list[tuple[float, Message]], list[Message]]:
+        gate = PasswordCheckGate(total=4, per_address=1, waiting_per_address=0, wait_seconds=5)
+        guard = SignInFloodGuard(build_app(tokens, seen), paths={"/sign-in"}, password_checks=gate)
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with gate.address_slot("198.51.100.66"):
+                await release.wait()
+
+        holder = asyncio.create_task(hold())
+        await asyncio.sleep(0)
+        began = asyncio.get_running_loop().time()
+        refused: list[tuple[float, Message]] = []
+        other: list[Message] = []
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"a=b", "more_body": False}
+
+        async def send_refused(message: Message) -> None:
+            refused.append((asyncio.get_running_loop().time() - began, message))
+
+        async def send_other(message: Message) -> None:
+            other.append(message)
+
+        await guard(sign_in_scope("198.51.100.66"), receive, send_refused)
+        await guard(sign_in_scope("192.0.2.10"), receive, send_other)
+        release.set()
+        await holder
+        return refused, other
+
+    refused, other = asyncio.run(scenario())
+
+    (_, start), (answered_at, body), (ended_at, end) = refused
+    assert start["status"] == 429
+    headers = dict(start["headers"])
+    assert headers[b"retry-after"] == b"1"
+    assert headers[b"cache-control"] == b"no-store"
+    assert b"TOO_MANY_SIGN_IN_ATTEMPTS" in body["body"]  # the whole answer, at once
+    assert body["more_body"] is True and answered_at < 0.1
+    assert end == {"type": "http.response.body", "body": b"", "more_body": False}
+    assert ended_at >= 0.2  # the connection carries nothing else until then
+    assert seen.bodies == [3]  # the app saw only the other address's attempt
+    assert other[0]["status"] == 200

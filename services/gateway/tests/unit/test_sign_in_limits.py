@@ -46,8 +46,12 @@ class MemoryStore:
     async def address_failures(self, address: str, *, since: datetime) -> list[datetime]:
         return [at for _, addr, at in self.failures if addr == address and at > since]
 
-    async def record_failure(self, account: str, *, address: str, at: datetime) -> None:
+    async def record_failure(self, account: str, *, address: str, at: datetime) -> int:
         self.failures.append((account, address, at))
+        return len(self.failures) - 1
+
+    async def forget_failure(self, failure_id: int) -> None:
+        del self.failures[failure_id]
 
     async def clear_failures(self, account: str, *, address: str) -> None:
         self.failures = [f for f in self.failures if (f[0], f[1]) != (account, address)]
@@ -145,15 +149,29 @@ def test_the_lock_holds_even_where_the_person_signed_in_before() -> None:
 
 
 def test_each_limit_is_named_once_by_the_failure_that_reaches_it() -> None:
-    assert Attempt("an", STRANGER, False, 2, 4, 3).limits_reached_by_failure(POLICY) == [
+    assert Attempt("an", STRANGER, False, 2, 4, 3, 1).limits_reached_by_failure(POLICY) == [
         "locked",
         "account_throttled",
         "address_throttled",
     ]
-    assert Attempt("an", STRANGER, False, 1, 2, 1).limits_reached_by_failure(POLICY) == []
-    assert Attempt("an", OFFICE, True, 0, 4, None).limits_reached_by_failure(POLICY) == [
+    assert Attempt("an", STRANGER, False, 1, 2, 1, 1).limits_reached_by_failure(POLICY) == []
+    assert Attempt("an", OFFICE, True, 0, 4, None, 1).limits_reached_by_failure(POLICY) == [
         "account_throttled"
     ]
+
+
+def test_an_admitted_attempt_counts_as_a_failure_until_it_is_settled() -> None:
+    """Parallel guesses need not wait for one another's checks: each already counts."""
+    store = MemoryStore()
+    first = admit(store, "an", STRANGER)
+    admit(store, "an", STRANGER)
+    admit(store, "an", STRANGER)
+
+    with pytest.raises(AccountLockedError):
+        admit(store, "an", STRANGER)  # three checks in flight, none settled yet
+    # A check that could not be made gives its place back.
+    asyncio.run(store.forget_failure(first.reservation))
+    assert admit(store, "an", STRANGER).here == 2
 
 
 # Password checks in flight -------------------------------------------------------------------
@@ -167,7 +185,7 @@ def test_one_address_gets_a_few_slots_and_the_rest_of_its_attempts_are_refused_a
 
         async def attempt(address: str) -> None:
             try:
-                async with gate.slot(address):
+                async with gate.address_slot(address), gate.check_slot():
                     outcomes.append(f"in {address}")
                     await release.wait()
             except TooManyAttemptsError:
@@ -190,26 +208,26 @@ def test_one_address_gets_a_few_slots_and_the_rest_of_its_attempts_are_refused_a
     assert emptied
 
 
-def test_when_every_slot_stays_taken_the_answer_is_busy_not_a_long_queue() -> None:
+def test_when_every_check_stays_taken_the_answer_is_busy_not_a_long_queue() -> None:
     async def scenario() -> float:
         gate = PasswordCheckGate(total=1, per_address=1, waiting_per_address=0, wait_seconds=0.1)
         release = asyncio.Event()
 
         async def hold() -> None:
-            async with gate.slot(STRANGER):
+            async with gate.address_slot(STRANGER), gate.check_slot():
                 await release.wait()
 
         holder = asyncio.create_task(hold())
         await asyncio.sleep(0.01)
         began = asyncio.get_running_loop().time()
         with pytest.raises(SignInBusyError) as busy:
-            async with gate.slot(OFFICE):
+            async with gate.address_slot(OFFICE), gate.check_slot():
                 pass
         waited = asyncio.get_running_loop().time() - began
         assert busy.value.metadata["retry_after_seconds"] == "1"
         release.set()
         await holder
-        async with gate.slot(OFFICE):  # and the slot is free again afterwards
+        async with gate.address_slot(OFFICE), gate.check_slot():  # free again afterwards
             pass
         return waited
 

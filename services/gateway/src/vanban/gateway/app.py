@@ -12,11 +12,17 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from starlette.types import ASGIApp
 
 from vanban.gateway import problems
 from vanban.gateway.adapters.db.sessions import SqlSessionStore
 from vanban.gateway.adapters.db.tables import metadata, platform_tables
-from vanban.gateway.admission import AdmissionMiddleware, RouteTable, route_policies
+from vanban.gateway.admission import (
+    AdmissionMiddleware,
+    RouteTable,
+    SignInFloodGuard,
+    route_policies,
+)
 from vanban.gateway.api import (
     admin_routes,
     api_key_routes,
@@ -91,9 +97,10 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(admin_routes.router)
     app.include_router(workflow_routes.router)
+    app.state.routes = RouteTable(app, route_policies(settings))
     app.add_middleware(
         AdmissionMiddleware,
-        routes=RouteTable(app, route_policies(settings)),
+        routes=app.state.routes,
         authenticate=Authenticator(
             agency_code=settings.agency_code,
             access_tokens=app.state.access_tokens,
@@ -108,6 +115,16 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
     )
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app
+
+
+def served(app: FastAPI, settings: GatewaySettings) -> ASGIApp:
+    """What the HTTP server runs: the app behind the sign-in flood guard."""
+    return SignInFloodGuard(
+        app,
+        paths=app.state.routes.password_check_paths,
+        password_checks=app.state.password_checks,
+        trusted_proxies=settings.trusted_proxies,
+    )
 
 
 def sign_in_sweep(
@@ -162,7 +179,7 @@ async def main(settings: GatewaySettings, stop: asyncio.Event) -> None:
     host, app = build(settings)
     await host.start()
     config = uvicorn.Config(
-        app,
+        served(app, settings),
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,

@@ -51,7 +51,7 @@ class GatewaySettings(ServiceSettings, DatabaseSettingsMixin):
     # connection on both sides): in all, and from one address; more from one address wait, up
     # to a few; nobody waits longer than the queue time (then 429 or 503 with Retry-After).
     sign_in_max_in_flight: PositiveInt = 8
-    sign_in_max_in_flight_per_address: PositiveInt = 2
+    sign_in_max_in_flight_per_address: PositiveInt = 1
     sign_in_max_waiting_per_address: NonNegativeInt = 8
     sign_in_queue_seconds: PositiveFloat = 2.0
     # How long the delegations a person holds are cached: a new or revoked delegation takes

@@ -1,10 +1,10 @@
-"""A bound on password checks in flight, overall and per client address.
+"""Bounds on sign-in attempts in flight: per client address, and on password checks in all.
 
 Each check costs the directory an argon2 hash (tens of milliseconds of CPU and 64 MiB) and a
-database connection on both sides. Without a bound, a flood of sign-ins queues on the database
-pools and everyone's requests wait behind it. With it, one address holds at most a few slots
-(the rest of its attempts are refused at once), everybody else still finds one, and nobody waits
-longer than the queue time: over it the answer is 429 or 503 with Retry-After, not a long queue.
+database connection there. Without a bound, a flood of sign-ins queues on the database pools and
+everyone's requests wait behind it. With it, one address has one attempt in flight and a few
+waiting (the rest are refused at once), everybody else still finds a check slot, and nobody waits
+longer than the queue time for either: over it the answer is 429 or 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -50,8 +50,17 @@ class PasswordCheckGate:
         # Only addresses with attempts in flight or waiting: the map empties as they finish.
         self._addresses: dict[str, _Address] = {}
 
+    def check_room(self, address: str) -> None:
+        """Refuses at once an address that has all the attempts it may have in flight and
+        waiting: the flood guard asks before the request goes any further, so that a flood's
+        surplus costs the gateway as little as possible (`address_slot` checks again)."""
+        entry = self._addresses.get(address)
+        if entry is not None and entry.users >= self._most_users:
+            raise _too_many()
+
     @contextlib.asynccontextmanager
-    async def slot(self, address: str) -> AsyncIterator[None]:
+    async def address_slot(self, address: str) -> AsyncIterator[None]:
+        """The address's turn for a whole sign-in attempt; a few more may wait for it."""
         entry = self._addresses.get(address)
         if entry is None:
             entry = self._addresses[address] = _Address(asyncio.Semaphore(self._per_address))
@@ -59,32 +68,35 @@ class PasswordCheckGate:
             raise _too_many()
         entry.users += 1
         try:
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + self._wait
             try:
-                async with asyncio.timeout_at(deadline):
+                async with asyncio.timeout(self._wait):
                     await entry.slots.acquire()
             except TimeoutError:
                 raise _too_many() from None
             try:
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        await self._total.acquire()
-                except TimeoutError:
-                    raise SignInBusyError(
-                        "too many sign-ins at once: try again in a moment",
-                        metadata={"retry_after_seconds": RETRY_AFTER_SECONDS},
-                    ) from None
-                try:
-                    yield
-                finally:
-                    self._total.release()
+                yield
             finally:
                 entry.slots.release()
         finally:
             entry.users -= 1
             if entry.users == 0:
                 del self._addresses[address]
+
+    @contextlib.asynccontextmanager
+    async def check_slot(self) -> AsyncIterator[None]:
+        """One of the password checks that may run at once."""
+        try:
+            async with asyncio.timeout(self._wait):
+                await self._total.acquire()
+        except TimeoutError:
+            raise SignInBusyError(
+                "too many sign-ins at once: try again in a moment",
+                metadata={"retry_after_seconds": RETRY_AFTER_SECONDS},
+            ) from None
+        try:
+            yield
+        finally:
+            self._total.release()
 
 
 def _too_many() -> TooManyAttemptsError:

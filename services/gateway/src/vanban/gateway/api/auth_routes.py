@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request, Response, status
 
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.adapters.db.sessions import SqlSessionStore
-from vanban.gateway.admission import client_of
+from vanban.gateway.admission import ClientAddress, client_of
 from vanban.gateway.api.schemas import DelegationOut, MeOut, TokenOut
 from vanban.gateway.auth import CurrentPrincipal, caller_from_person
 from vanban.gateway.clients import Upstreams
@@ -64,44 +64,39 @@ async def _password_grant(request: Request, *, username: str, password: str) -> 
     up = _upstreams(request)
     account = sessions.account_key(username)
     client = client_of(request.scope)
-    async with gate.slot(client.key):
+    async with gate.address_slot(client.key):
         now = datetime.now(UTC)
+        # Counted, and recorded as a failure until the check says otherwise, in a transaction of
+        # its own: no lock or database connection is held while the directory checks.
         async with request.app.state.uow() as uow:
-            store = SqlSessionStore(uow.session)
-            # A refused attempt writes nothing: reaching a limit was audited once, below.
             attempt = await sessions.admit_attempt(
-                store=store, account=account, address=client.key, now=now, policy=policy
+                store=SqlSessionStore(uow.session),
+                account=account,
+                address=client.key,
+                now=now,
+                policy=policy,
             )
-            try:
+            await uow.commit()
+        outcome = "not checked"
+        try:
+            async with gate.check_slot():
                 answer = await up.directory.Authenticate(
                     directory_pb2.AuthenticateRequest(username=username, password=password),
                     metadata=up.service_metadata(),
                     timeout=up.timeout,
                 )
-            except grpc.aio.AioRpcError as exc:
-                if remote_error(exc).reason == "BAD_CREDENTIALS":
-                    await store.record_failure(account, address=client.key, at=now)
-                    seen_from = {"address": client.ip}
-                    uow.audit(
-                        actor=f"user:{account}",
-                        action="session.sign_in_failed",
-                        resource=f"accounts/{account}",
-                        after=seen_from,
-                    )
-                    for limit in attempt.limits_reached_by_failure(policy):
-                        uow.audit(
-                            actor=f"user:{account}",
-                            action=f"session.{limit}",
-                            resource=(
-                                f"addresses/{client.key}"
-                                if limit == "address_throttled"
-                                else f"accounts/{account}"
-                            ),
-                            after=seen_from,
-                        )
-                    await uow.commit()
-                raise
-            # This address knows the password: its failures go, and it is known from now on.
+            outcome = "right"
+        except grpc.aio.AioRpcError as exc:
+            if remote_error(exc).reason == "BAD_CREDENTIALS":
+                outcome = "wrong"
+            raise
+        finally:
+            if outcome != "right":
+                await _settle_failed(request, attempt, policy, client, wrong=outcome == "wrong")
+        async with request.app.state.uow() as uow:
+            store = SqlSessionStore(uow.session)
+            # This address knows the password: its failures go (the advance one too), and it
+            # is known from now on.
             await store.clear_failures(account, address=client.key)
             await store.remember_address(account, address=client.key, at=now)
             caller = caller_from_person(answer.person, agency_code=settings.agency_code)
@@ -117,6 +112,40 @@ async def _password_grant(request: Request, *, username: str, password: str) -> 
             )
             await uow.commit()
     return _tokens(request, caller, answer.person.full_name, token)
+
+
+async def _settle_failed(
+    request: Request,
+    attempt: sessions.Attempt,
+    policy: sessions.SignInPolicy,
+    client: ClientAddress,
+    *,
+    wrong: bool,
+) -> None:
+    """A wrong password keeps its advance failure and is audited, with any limit it reached; a
+    check that could not be made (directory unavailable, no slot) takes it back."""
+    async with request.app.state.uow() as uow:
+        if not wrong:
+            await SqlSessionStore(uow.session).forget_failure(attempt.reservation)
+        else:
+            seen_from = {"address": client.ip}
+            actor = f"user:{attempt.account}"
+            uow.audit(
+                actor=actor,
+                action="session.sign_in_failed",
+                resource=f"accounts/{attempt.account}",
+                after=seen_from,
+            )
+            for limit in attempt.limits_reached_by_failure(policy):
+                resource = (
+                    f"addresses/{client.key}"
+                    if limit == "address_throttled"
+                    else f"accounts/{attempt.account}"
+                )
+                uow.audit(
+                    actor=actor, action=f"session.{limit}", resource=resource, after=seen_from
+                )
+        await uow.commit()
 
 
 async def _refresh_grant(request: Request, *, presented: str) -> TokenOut:

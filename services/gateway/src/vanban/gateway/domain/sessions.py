@@ -69,9 +69,10 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """What was counted before a password check: the failures in the window of the account
-    from this address, of the account in all, and of the address in all (None when the address
-    is known for the account and its count did not matter)."""
+    """An admitted attempt: what was counted before it — the failures in the window of the
+    account from this address, of the account in all, and of the address in all (None when the
+    address is known for the account and its count did not matter) — and the failure recorded
+    for it in advance (`reservation`), which stands until the password check says otherwise."""
 
     account: str
     address: str
@@ -79,6 +80,7 @@ class Attempt:
     here: int
     account_total: int
     address_total: int | None
+    reservation: int
 
     def limits_reached_by_failure(self, policy: SignInPolicy) -> list[str]:
         """The limits that one more failure reaches, each named once: `locked`,
@@ -113,7 +115,10 @@ class SessionStore(Protocol):
 
     async def address_failures(self, address: str, *, since: datetime) -> list[datetime]: ...
 
-    async def record_failure(self, account: str, *, address: str, at: datetime) -> None: ...
+    async def record_failure(self, account: str, *, address: str, at: datetime) -> int:
+        """Returns the failure's id."""
+
+    async def forget_failure(self, failure_id: int) -> None: ...
 
     async def clear_failures(self, account: str, *, address: str) -> None: ...
 
@@ -185,9 +190,13 @@ def _retry_after(times: Sequence[datetime], limit: int, *, window: timedelta, no
 async def admit_attempt(
     *, store: SessionStore, account: str, address: str, now: datetime, policy: SignInPolicy
 ) -> Attempt:
-    """Takes the account's lock (parallel guesses wait their turn, so none slips past the
-    counts) and refuses the attempt if a limit is reached; the lock is held until the caller's
-    transaction ends, so the failure it records is counted by the next attempt."""
+    """Takes the account's lock, refuses the attempt if a limit is reached, and otherwise records
+    it as a failure in advance — the caller commits at once, before the password is checked.
+
+    Parallel guesses thus wait their turn only for these few queries, not for one another's
+    password checks, and none slips past the counts: each sees the others as failures until
+    they prove otherwise (`forget_failure` when the check could not be made; the caller clears
+    the address's failures when the password was right)."""
     await store.lock_account(account)
     since = now - policy.window
     failures = await store.account_failures(account, since=since)
@@ -203,7 +212,8 @@ async def admit_attempt(
         )
     known = await store.is_known_address(account, address=address, since=now - policy.known_for)
     if known:
-        return Attempt(account, address, True, len(here), len(failures), None)
+        reservation = await store.record_failure(account, address=address, at=now)
+        return Attempt(account, address, True, len(here), len(failures), None, reservation)
     if len(failures) >= policy.account_max_failures:
         raise SignInThrottledError(
             "too many wrong passwords for this account: try again later, or from where you "
@@ -229,7 +239,10 @@ async def admit_attempt(
                 )
             },
         )
-    return Attempt(account, address, False, len(here), len(failures), len(from_address))
+    reservation = await store.record_failure(account, address=address, at=now)
+    return Attempt(
+        account, address, False, len(here), len(failures), len(from_address), reservation
+    )
 
 
 async def rotate(

@@ -39,9 +39,17 @@ class SqlSessionStore:
         )
         return [row.failed_at for row in rows]
 
-    async def record_failure(self, account: str, *, address: str, at: datetime) -> None:
+    async def record_failure(self, account: str, *, address: str, at: datetime) -> int:
+        inserted = await self._session.execute(
+            insert(sign_in_failures)
+            .values(username=account, address=address, failed_at=at)
+            .returning(sign_in_failures.c.id)
+        )
+        return int(inserted.scalar_one())
+
+    async def forget_failure(self, failure_id: int) -> None:
         await self._session.execute(
-            insert(sign_in_failures).values(username=account, address=address, failed_at=at)
+            delete(sign_in_failures).where(sign_in_failures.c.id == failure_id)
         )
 
     async def clear_failures(self, account: str, *, address: str) -> None:
