@@ -39,7 +39,7 @@ def start_platform(
         # A short lockout window, so the lockout test can also watch the lock lift, and an
         # account-wide limit that parallel guesses reach well within it.
         "VANBAN_GATEWAY_LOCKOUT_WINDOW_SECONDS": "10",
-        "VANBAN_GATEWAY_SIGN_IN_ACCOUNT_MAX_FAILURES": "20",
+        "VANBAN_GATEWAY_SIGN_IN_ACCOUNT_MAX_FAILURES": "15",
         "VANBAN_GATEWAY_DELEGATION_CACHE_SECONDS": "2",
     }
     if otlp is not None:
