@@ -36,8 +36,11 @@ def start_platform(
     env = {
         "OTEL_METRICS_EXPORTER": "none",
         "VANBAN_LOG_LEVEL": "INFO",
-        # A short lockout window, so the lockout test can also watch the lock lift.
-        "VANBAN_GATEWAY_LOCKOUT_WINDOW_SECONDS": "10",
+        # A short lockout window, so the lockout test can also watch the lock lift, and an
+        # account-wide limit that parallel guesses reach well within it.
+        # 30 s: ten password checks fit in it even on a loaded machine.
+        "VANBAN_GATEWAY_LOCKOUT_WINDOW_SECONDS": "30",
+        "VANBAN_GATEWAY_SIGN_IN_ACCOUNT_MAX_FAILURES": "15",
         "VANBAN_GATEWAY_DELEGATION_CACHE_SECONDS": "2",
     }
     if otlp is not None:

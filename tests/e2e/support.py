@@ -49,9 +49,12 @@ def metadata(**overrides: Any) -> dict[str, Any]:
 
 
 class Gateway:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, *, local_address: str | None = None) -> None:
+        """`local_address` (e.g. 127.0.0.2; Linux routes all of 127/8 to loopback) makes the
+        gateway see this client at another address than the others'."""
         self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, timeout=60)
+        transport = httpx.HTTPTransport(local_address=local_address) if local_address else None
+        self.http = httpx.Client(base_url=base_url, timeout=60, transport=transport)
 
     def token(self, username: str, password: str = PASSWORD) -> str:
         response = self.http.post(
@@ -106,23 +109,29 @@ def eventually(check: Callable[[], Any], *, timeout: float = 30.0, interval: flo
         time.sleep(interval)
 
 
+def query(platform: Platform, service: str, sql: str, **params: Any) -> list[Any]:
+    """Rows of a read-only query in one service's database of the first agency (to look at what
+    a service stored, never to change it)."""
+    agency = platform.agencies[0]
+
+    async def run() -> list[Any]:
+        engine = create_async_engine(platform.postgres.dsn(agency.database_name(service)))
+        try:
+            async with engine.connect() as connection:
+                return list((await connection.execute(text(sql), params)).all())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
 def archive_holds(platform: Platform, data: bytes) -> tuple[bool, int]:
     """Whether the agency's archive has a row for these bytes, and how many versions of them
     its S3 bucket keeps: (False, 0) is nothing stored at all."""
     agency = platform.agencies[0]
     sha256 = hashlib.sha256(data).hexdigest()
 
-    async def row() -> bool:
-        engine = create_async_engine(platform.postgres.dsn(agency.database_name("archive")))
-        try:
-            async with engine.connect() as connection:
-                found = await connection.execute(
-                    text("select 1 from objects where sha256 = :sha"), {"sha": sha256}
-                )
-                return found.first() is not None
-        finally:
-            await engine.dispose()
-
+    row = bool(query(platform, "archive", "select 1 from objects where sha256 = :sha", sha=sha256))
     versions = [
         item
         for item in platform.seaweed.client().list_objects(
@@ -130,4 +139,4 @@ def archive_holds(platform: Platform, data: bytes) -> tuple[bool, int]:
         )
         if item.object_name == f"objects/{sha256}"
     ]
-    return asyncio.run(row()), len(versions)
+    return row, len(versions)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tests.e2e.support import Gateway
+import hashlib
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from tests.e2e.support import Gateway, eventually, query
+from vanban.launcher.platform import Platform
 
 
 def auth(token: str) -> dict[str, str]:
@@ -94,3 +99,58 @@ def test_an_api_key_cannot_manage_keys(gateway: Gateway) -> None:
     ):
         assert response.status_code == 403
         assert response.json()["code"] == "SCOPE_REQUIRED"
+
+
+def make_key(gateway: Gateway, **overrides: object) -> dict:  # type: ignore[type-arg]
+    created = gateway.http.post(
+        "/v1/api-keys",
+        headers=auth(gateway.token("quantri")),
+        json={"name": "Trạm số hóa", "scopes": ["incoming:register", "incoming:read"]} | overrides,
+    )
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+def test_a_real_key_id_with_a_wrong_secret_is_refused(gateway: Gateway) -> None:
+    created = make_key(gateway)
+    _, key_id, secret = created["key"].split(".", 2)
+    forged = f"vbk.{key_id}.{'A' * len(secret)}"
+
+    refused = gateway.http.get("/v1/api-keys", headers=auth(forged))
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "API_KEY_INVALID"
+    assert gateway.register(forged).json()["code"] == "API_KEY_INVALID"
+    # The real key is untouched.
+    assert gateway.register(created["key"]).status_code == 201
+
+
+def test_the_gateway_keeps_only_a_hash_of_a_key(platform: Platform, gateway: Gateway) -> None:
+    created = make_key(gateway)
+    secret = created["key"].split(".", 2)[2]
+
+    rows = query(platform, "gateway", "select * from api_keys where id = :id", id=created["id"])
+    assert len(rows) == 1
+    assert rows[0].secret_hash == hashlib.sha256(secret.encode()).hexdigest()
+    # Nowhere in the gateway's database — key table, audit, anything — is the secret itself.
+    tables = query(
+        platform,
+        "gateway",
+        "select table_name from information_schema.tables where table_schema = 'public'",
+    )
+    for (table,) in tables:
+        for row in query(platform, "gateway", f'select * from "{table}"'):
+            assert secret not in str(tuple(row)), table
+
+
+def test_an_expired_key_is_refused(gateway: Gateway) -> None:
+    expires_at = datetime.now(UTC) + timedelta(seconds=4)
+    created = make_key(gateway, expires_at=expires_at.isoformat())
+    assert gateway.register(created["key"]).status_code == 201  # in force until then
+
+    def refused() -> str | None:
+        answer = gateway.http.get(
+            "/v1/incoming-documents/" + str(uuid.uuid4()), headers=auth(created["key"])
+        )
+        return answer.json()["code"] if answer.status_code == 401 else None
+
+    assert eventually(refused, timeout=30) == "API_KEY_EXPIRED"

@@ -5,18 +5,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from starlette.types import ASGIApp
 
 from vanban.gateway import problems
 from vanban.gateway.adapters.db.revocations import RevocationFollower
+from vanban.gateway.adapters.db.sessions import SqlSessionStore
 from vanban.gateway.adapters.db.tables import metadata, platform_tables
 from vanban.gateway.adapters.events.directory import person_sessions_consumer
+from vanban.gateway.admission import (
+    AdmissionMiddleware,
+    RouteTable,
+    SignInFloodGuard,
+    route_policies,
+)
 from vanban.gateway.api import (
     admin_routes,
     api_key_routes,
@@ -25,19 +33,22 @@ from vanban.gateway.api import (
     routes,
     workflow_routes,
 )
-from vanban.gateway.auth import AccessTokens, load_or_create_access_key
+from vanban.gateway.auth import AccessTokens, Authenticator, load_or_create_access_key
 from vanban.gateway.clients import Upstreams
 from vanban.gateway.delegations import DelegationCache
 from vanban.gateway.domain.revocations import Revocations
+from vanban.gateway.domain.sessions import SignInPolicy
 from vanban.gateway.oidc import OidcVerifier
 from vanban.gateway.settings import GatewaySettings
-from vanban.gateway.upload import MULTIPART_OVERHEAD, BodyLimitMiddleware
+from vanban.gateway.throttle import PasswordCheckGate
 from vanban.platform.caller import CallerTokenIssuer
 from vanban.platform.service import ServiceHost
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# How often aged-out sign-in failures are dropped (at least once per window).
+SWEEP_SECONDS = 60.0
 
 
 def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
@@ -74,6 +85,19 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
         if settings.oidc_issuer
         else None
     )
+    app.state.sign_in_policy = SignInPolicy(
+        window=timedelta(seconds=settings.lockout_window_seconds),
+        max_failures=settings.lockout_max_failures,
+        account_max_failures=settings.sign_in_account_max_failures,
+        address_max_failures=settings.sign_in_address_max_failures,
+        known_for=timedelta(days=settings.sign_in_known_address_days),
+    )
+    app.state.password_checks = PasswordCheckGate(
+        total=settings.sign_in_max_in_flight,
+        per_address=settings.sign_in_max_in_flight_per_address,
+        waiting_per_address=settings.sign_in_max_waiting_per_address,
+        wait_seconds=settings.sign_in_queue_seconds,
+    )
     problems.install(app)
     app.include_router(health.router)
     app.include_router(auth_routes.router)
@@ -81,11 +105,62 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(admin_routes.router)
     app.include_router(workflow_routes.router)
+    app.state.routes = RouteTable(app, route_policies(settings))
     app.add_middleware(
-        BodyLimitMiddleware, max_body_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD
+        AdmissionMiddleware,
+        routes=app.state.routes,
+        authenticate=Authenticator(
+            agency_code=settings.agency_code,
+            access_tokens=app.state.access_tokens,
+            caller_tokens=app.state.caller_tokens,
+            uow=host.uow,
+            oidc=app.state.oidc,
+            upstreams=app.state.upstreams,
+            delegations=app.state.delegations,
+            revocations=app.state.revocations,
+        ),
+        trusted_hosts=settings.trusted_hosts,
+        trusted_proxies=settings.trusted_proxies,
     )
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app
+
+
+def served(app: FastAPI, settings: GatewaySettings) -> ASGIApp:
+    """What the HTTP server runs: the app behind the sign-in flood guard."""
+    return SignInFloodGuard(
+        app,
+        paths=app.state.routes.password_check_paths,
+        password_checks=app.state.password_checks,
+        trusted_proxies=settings.trusted_proxies,
+    )
+
+
+def sign_in_sweep(
+    host: ServiceHost, settings: GatewaySettings
+) -> Callable[[asyncio.Event], Awaitable[None]]:
+    """Drops sign-in failures once they age out of the window — of names that do not exist
+    too, which nobody tries again — and addresses unused for sign-in past their time."""
+
+    interval = min(SWEEP_SECONDS, float(settings.lockout_window_seconds))
+
+    async def sweep(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            now = datetime.now(UTC)
+            try:
+                async with host.uow() as uow:
+                    await SqlSessionStore(uow.session).purge(
+                        failed_before=now - timedelta(seconds=settings.lockout_window_seconds),
+                        known_before=now - timedelta(days=settings.sign_in_known_address_days),
+                    )
+                    await uow.commit()
+            except Exception:
+                # The next round tries again; a sweep that fails must not stop the gateway.
+                log.exception("sign-in sweep failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    return sweep
 
 
 class _Server(uvicorn.Server):
@@ -134,7 +209,7 @@ async def main(settings: GatewaySettings, stop: asyncio.Event) -> None:
     host, app = build(settings)
     await host.start()
     config = uvicorn.Config(
-        app,
+        served(app, settings),
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
@@ -155,4 +230,5 @@ async def main(settings: GatewaySettings, stop: asyncio.Event) -> None:
         await http
 
     host.on_shutdown(stop_http)
+    host.add_background("sign-in-sweep", sign_in_sweep(host, settings))
     await host.serve(stop)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,11 +15,16 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from starlette.datastructures import Headers
+from starlette.types import Scope
 
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.adapters.db.api_keys import SqlApiKeys
+from vanban.gateway.clients import Upstreams
+from vanban.gateway.delegations import DelegationCache
 from vanban.gateway.domain import api_keys
 from vanban.gateway.domain.revocations import Revocations
+from vanban.gateway.oidc import OidcVerifier
 from vanban.gateway.oidc import unverified_issuer as oidc_issuer_of
 from vanban.platform.caller import (
     CALLER_METADATA_KEY,
@@ -26,6 +32,7 @@ from vanban.platform.caller import (
     CallerTokenIssuer,
     load_or_create_private_key,
 )
+from vanban.platform.db import UnitOfWork
 from vanban.platform.errors import PermissionDeniedError, UnauthenticatedError
 
 ACCESS_KEY_FILE = "gateway-access.key"
@@ -185,46 +192,89 @@ class Principal:
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
+# Where the admission middleware leaves the established caller in the request's scope.
+PRINCIPAL_KEY = "vanban.principal"
+
+
+def presented_token(headers: Headers) -> str | None:
+    """`Authorization: Bearer <token>`, else `X-API-Key: <key>`."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return headers.get("x-api-key", "").strip() or None
+
+
+class Authenticator:
+    """Establishes the caller of a request from its headers alone, fully: a gateway token by its
+    signature, an API key against the database, an identity provider's token against the
+    provider's keys and the directory. The admission middleware runs it before any route, so
+    nothing of a stranger's body is read."""
+
+    def __init__(
+        self,
+        *,
+        agency_code: str,
+        access_tokens: AccessTokens,
+        caller_tokens: CallerTokenIssuer,
+        uow: Callable[[], UnitOfWork],
+        oidc: OidcVerifier | None,
+        upstreams: Upstreams,
+        delegations: DelegationCache,
+        revocations: Revocations,
+    ) -> None:
+        self._revocations = revocations
+        self._agency = agency_code
+        self._tokens = access_tokens
+        self._callers = caller_tokens
+        self._uow = uow
+        self._oidc = oidc
+        self._upstreams = upstreams
+        self._delegations = delegations
+
+    async def __call__(self, scope: Scope) -> Principal:
+        token = presented_token(Headers(scope=scope))
+        if not token:
+            raise UnauthenticatedError(
+                "sign in first: send Authorization: Bearer <token>", reason="TOKEN_MISSING"
+            )
+        if api_keys.looks_like_api_key(token):
+            key_id, secret = api_keys.parse(token)
+            async with self._uow() as uow:
+                key = api_keys.check(
+                    await SqlApiKeys(uow.session).get(key_id), secret=secret, now=datetime.now(UTC)
+                )
+            caller = Caller(agency_code=self._agency, subject=key.subject, roles=key.roles)
+            metadata = ((CALLER_METADATA_KEY, self._callers.issue(caller)),)
+            return Principal(caller=caller, metadata=metadata, scopes=frozenset(key.scopes))
+        session: SessionGrant | None = None
+        if self._oidc is not None and oidc_issuer_of(token) == self._oidc.issuer:
+            person = await self._oidc.person(token, self._upstreams, revocations=self._revocations)
+            caller = caller_from_person(person, agency_code=self._agency)
+        else:
+            grant = self._tokens.verify_grant(token)
+            caller, session = grant.caller, grant.session
+        held = await self._delegations.held_by(caller.subject)
+        caller = dataclasses.replace(caller, delegations=held)
+        return Principal(
+            caller=caller,
+            metadata=((CALLER_METADATA_KEY, self._callers.issue(caller)),),
+            session=session,
+        )
+
 
 async def any_principal(
-    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, _token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
-    """The caller, even one whose password must change first: only for the routes such a
-    person may use (their own password, who they are, signing out)."""
-    token = token or request.headers.get("x-api-key")
-    if not token:
+    """The caller the admission middleware established (the token parameter documents the
+    scheme in OpenAPI), even one whose password must change first: only for the routes such a
+    person may use (their own password, who they are)."""
+    established = request.scope.get(PRINCIPAL_KEY)
+    if not isinstance(established, Principal):
+        # Only public routes run without one, and they never ask: fail closed if one does.
         raise UnauthenticatedError(
             "sign in first: send Authorization: Bearer <token>", reason="TOKEN_MISSING"
         )
-    settings = request.app.state.settings
-    callers: CallerTokenIssuer = request.app.state.caller_tokens
-    if api_keys.looks_like_api_key(token):
-        key_id, secret = api_keys.parse(token)
-        async with request.app.state.uow() as uow:
-            key = api_keys.check(
-                await SqlApiKeys(uow.session).get(key_id), secret=secret, now=datetime.now(UTC)
-            )
-        caller = Caller(agency_code=settings.agency_code, subject=key.subject, roles=key.roles)
-        metadata = ((CALLER_METADATA_KEY, callers.issue(caller)),)
-        return Principal(caller=caller, metadata=metadata, scopes=frozenset(key.scopes))
-    oidc = request.app.state.oidc
-    session: SessionGrant | None = None
-    if oidc is not None and oidc_issuer_of(token) == oidc.issuer:
-        person = await oidc.person(
-            token, request.app.state.upstreams, revocations=request.app.state.revocations
-        )
-        caller = caller_from_person(person, agency_code=settings.agency_code)
-    else:
-        tokens: AccessTokens = request.app.state.access_tokens
-        grant = tokens.verify_grant(token)
-        caller, session = grant.caller, grant.session
-    held = await request.app.state.delegations.held_by(caller.subject)
-    caller = dataclasses.replace(caller, delegations=held)
-    return Principal(
-        caller=caller,
-        metadata=((CALLER_METADATA_KEY, callers.issue(caller)),),
-        session=session,
-    )
+    return established
 
 
 async def principal(found: Annotated[Principal, Depends(any_principal)]) -> Principal:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import grpc
 from fastapi import FastAPI, Request
@@ -32,55 +33,92 @@ def _trace_id() -> str:
     return format(context.trace_id, "032x") if context.is_valid else ""
 
 
-def respond(request: Request, problem: Problem) -> JSONResponse:
-    problem.instance = request.url.path
-    problem.trace_id = _trace_id()
-    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
-    return JSONResponse(
-        problem.body(), status_code=problem.status, media_type=PROBLEM_CONTENT_TYPE, headers=headers
+def problem_for(exc: BaseException) -> tuple[Problem, dict[str, str]]:
+    """The problem an exception is answered with, and the headers that go with it."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, HttpProblem):
+        problem = Problem(status=exc.status, code=exc.code, detail=exc.detail, errors=exc.errors)
+    elif isinstance(exc, DomainError):
+        problem = Problem(
+            status=http_status(exc.code),
+            code=exc.reason,
+            detail=exc.message,
+            errors=exc.violations,
+        )
+        retry_after = exc.metadata.get("retry_after_seconds")
+        if retry_after and problem.status in (429, 503):
+            headers["Retry-After"] = retry_after
+            problem.extra["retry_after_seconds"] = int(retry_after)
+    elif isinstance(exc, grpc.aio.AioRpcError):
+        problem = _upstream_problem(exc)
+    elif isinstance(exc, StarletteHTTPException):
+        code = getattr(exc, "code", None) or {
+            404: "ROUTE_NOT_FOUND",
+            405: "METHOD_NOT_ALLOWED",
+            413: "BODY_TOO_LARGE",
+        }.get(exc.status_code, "HTTP_ERROR")
+        problem = Problem(status=exc.status_code, code=code, detail=str(exc.detail))
+    else:
+        log.exception("unexpected error", exc_info=exc)
+        problem = Problem(
+            status=500,
+            code="INTERNAL",
+            detail="unexpected error; quote the trace id when reporting it",
+        )
+    if problem.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return problem, headers
+
+
+def _upstream_problem(exc: grpc.aio.AioRpcError) -> Problem:
+    err = remote_error(exc)
+    status = http_status(err.code)
+    if status >= 500:
+        log.error("upstream call failed: %s %s", exc.code(), exc.details())
+        detail = "a service behind the gateway failed; quote the trace id when reporting it"
+        if status == 503:
+            detail = "a service behind the gateway is unavailable; try again shortly"
+        return Problem(status=status, code=err.reason or "UPSTREAM_ERROR", detail=detail)
+    return Problem(
+        status=status,
+        code=err.reason or exc.code().name,
+        detail=err.message,
+        errors=err.violations,
     )
 
 
+def problem_response(
+    problem: Problem, *, instance: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    problem.instance = instance
+    problem.trace_id = _trace_id()
+    return JSONResponse(
+        problem.body(),
+        status_code=problem.status,
+        media_type=PROBLEM_CONTENT_TYPE,
+        headers=dict(headers or {}),
+    )
+
+
+def respond(request: Request, problem: Problem) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    return problem_response(problem, instance=request.url.path, headers=headers)
+
+
+async def _answer(request: Request, exc: Exception) -> JSONResponse:
+    problem, headers = problem_for(exc)
+    return problem_response(problem, instance=request.url.path, headers=headers)
+
+
 def install(app: FastAPI) -> None:
-    @app.exception_handler(HttpProblem)
-    async def _http_problem(request: Request, exc: HttpProblem) -> JSONResponse:
-        return respond(
-            request, Problem(status=exc.status, code=exc.code, detail=exc.detail, errors=exc.errors)
-        )
-
-    @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return respond(
-            request,
-            Problem(
-                status=http_status(exc.code),
-                code=exc.reason,
-                detail=exc.message,
-                errors=exc.violations,
-            ),
-        )
-
-    @app.exception_handler(grpc.aio.AioRpcError)
-    async def _upstream(request: Request, exc: grpc.aio.AioRpcError) -> JSONResponse:
-        err = remote_error(exc)
-        status = http_status(err.code)
-        if status >= 500:
-            log.error("upstream call failed: %s %s", exc.code(), exc.details())
-            detail = "a service behind the gateway failed; quote the trace id when reporting it"
-            if status == 503:
-                detail = "a service behind the gateway is unavailable; try again shortly"
-            return respond(
-                request, Problem(status=status, code=err.reason or "UPSTREAM_ERROR", detail=detail)
-            )
-        return respond(
-            request,
-            Problem(
-                status=status,
-                code=err.reason or exc.code().name,
-                detail=err.message,
-                errors=err.violations,
-            ),
-        )
+    for exc_class in (
+        HttpProblem,
+        DomainError,
+        grpc.aio.AioRpcError,
+        StarletteHTTPException,
+        Exception,
+    ):
+        app.add_exception_handler(exc_class, _answer)  # type: ignore[arg-type]
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -93,23 +131,4 @@ def install(app: FastAPI) -> None:
         detail = "; ".join(f"{v.field}: {v.description}" for v in errors)
         return respond(
             request, Problem(status=422, code="VALIDATION_FAILED", detail=detail, errors=errors)
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "FILE_TOO_LARGE"}.get(
-            exc.status_code, "HTTP_ERROR"
-        )
-        return respond(request, Problem(status=exc.status_code, code=code, detail=str(exc.detail)))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error", exc_info=exc)
-        return respond(
-            request,
-            Problem(
-                status=500,
-                code="INTERNAL",
-                detail="unexpected error; quote the trace id when reporting it",
-            ),
         )

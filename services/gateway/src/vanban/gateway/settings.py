@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+import ipaddress
 from typing import ClassVar
 
-from pydantic import model_validator
+from pydantic import (
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import SettingsConfigDict
 
 from vanban.platform.settings import DatabaseSettingsMixin, ServiceSettings
@@ -23,9 +30,30 @@ class GatewaySettings(ServiceSettings, DatabaseSettingsMixin):
     access_token_ttl_seconds: int = 900
     # A sign-in lasts a working day unless it is signed out; each refresh rotates the token.
     refresh_token_ttl_seconds: int = 12 * 3600
-    # Wrong passwords that lock an account, and the window they are counted in.
-    lockout_max_failures: int = 10
-    lockout_window_seconds: int = 15 * 60
+    # Host header values the gateway answers (against DNS rebinding): exact names, or
+    # "*.example.gov.vn" for any name under one; set it to the public name behind a proxy.
+    trusted_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]")
+    # Reverse proxies (addresses or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For names the
+    # client; from any other peer the header is ignored and the peer is the client.
+    trusted_proxies: tuple[str, ...] = ()
+    # Sign-in limits (docs/adr/0008-strangers-at-the-gateway.md). All failures are counted in one
+    # window. Wrong passwords for one account from one client address that lock that address
+    # out of the account:
+    lockout_max_failures: PositiveInt = 10
+    lockout_window_seconds: PositiveInt = 15 * 60
+    # Failures of one account from all addresses, and of one address over all accounts, after
+    # which addresses the person has not signed in from lately are refused until they age out.
+    sign_in_account_max_failures: PositiveInt = 50
+    sign_in_address_max_failures: PositiveInt = 30
+    # How long a successful sign-in makes its address known for the account.
+    sign_in_known_address_days: PositiveInt = 30
+    # Password checks in flight (each costs the directory an argon2 hash and a database
+    # connection on both sides): in all, and from one address; more from one address wait, up
+    # to a few; nobody waits longer than the queue time (then 429 or 503 with Retry-After).
+    sign_in_max_in_flight: PositiveInt = 8
+    sign_in_max_in_flight_per_address: PositiveInt = 1
+    sign_in_max_waiting_per_address: NonNegativeInt = 8
+    sign_in_queue_seconds: PositiveFloat = 2.0
     # How long the delegations a person holds are cached: a new or revoked delegation takes
     # effect within this many seconds.
     delegation_cache_seconds: float = 30.0
@@ -48,6 +76,23 @@ class GatewaySettings(ServiceSettings, DatabaseSettingsMixin):
     # (or a signed-out session's) access token stops working within about this many seconds.
     revocation_poll_seconds: float = 1.0
     consumer_max_deliver: int = 10
+
+    @field_validator("trusted_hosts")
+    @classmethod
+    def _hosts(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(host.strip().lower() for host in hosts if host.strip())
+        if not cleaned:
+            raise ValueError("at least one trusted host is needed")
+        if any(host == "*" or "*" in host.removeprefix("*.") for host in cleaned):
+            raise ValueError('a trusted host is a name, or "*.domain" for the names under one')
+        return cleaned
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, proxies: tuple[str, ...]) -> tuple[str, ...]:
+        for proxy in proxies:
+            ipaddress.ip_network(proxy.strip(), strict=False)  # ValueError names the entry
+        return tuple(proxy.strip() for proxy in proxies)
 
     @model_validator(mode="after")
     def _oidc_complete(self) -> GatewaySettings:

@@ -19,6 +19,7 @@ from pydantic import AwareDatetime
 from starlette.datastructures import UploadFile
 
 from vanban.contracts.directory.v1 import directory_pb2 as pb
+from vanban.gateway.admission import IMAGE_MAX_BYTES, IMPORT_MAX_BYTES
 from vanban.gateway.api.admin_schemas import (
     AgencyOut,
     AgencyPatch,
@@ -51,13 +52,6 @@ router = APIRouter(prefix="/v1", tags=["administration"])
 # Scopes no API key can hold: people pass (their roles decide in the directory), keys do not.
 READ_SCOPE = "directory:read"
 MANAGE_SCOPE = "directory:manage"
-
-# The directory's own limits (PNG ≤ 1 MiB, import ≤ 5 MiB); larger files are refused here
-# before any byte travels on, and it checks again.
-IMAGE_MAX_BYTES = 1024 * 1024
-IMPORT_MAX_BYTES = 5 * 1024 * 1024
-# Room for multipart framing around the one file part.
-_FRAMING_BYTES = 64 * 1024
 
 ROLE_TO_PB: dict[Role, int] = {
     "clerk": pb.ROLE_CLERK,
@@ -112,14 +106,8 @@ def _file_body(description: str) -> dict[str, Any]:
 
 
 async def _read_file(request: Request, *, max_bytes: int) -> tuple[bytes, UploadFile]:
-    """The `file` part of a multipart body, at most `max_bytes`.
-
-    Upload routes take no body parameters, so FastAPI resolves the caller before any byte of
-    the body is read: an anonymous upload is refused without being spooled.
-    """
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes + _FRAMING_BYTES:
-        raise _too_large(max_bytes)
+    """The `file` part of a multipart body, at most `max_bytes` (the body as a whole was held
+    to its limit by the admission middleware, after the caller was established)."""
     async with request.form(max_files=1, max_fields=0) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request, Response, status
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.adapters.db.revocations import SqlRevocationLog
 from vanban.gateway.adapters.db.sessions import SqlSessionStore
+from vanban.gateway.admission import ClientAddress, client_of
 from vanban.gateway.api.schemas import DelegationOut, MeOut, PasswordChangeIn, TokenOut
 from vanban.gateway.auth import (
     AccessTokens,
@@ -22,6 +23,7 @@ from vanban.gateway.clients import Upstreams
 from vanban.gateway.domain import sessions
 from vanban.gateway.domain.revocations import Revocation, session_ended
 from vanban.gateway.problems import HttpProblem
+from vanban.gateway.throttle import PasswordCheckGate
 from vanban.platform.caller import Caller
 from vanban.platform.errors import PermissionDeniedError, UnauthenticatedError
 from vanban.platform.grpc.status import remote_error
@@ -36,13 +38,21 @@ def _upstreams(request: Request) -> Upstreams:
 @router.post("/auth/token", response_model=TokenOut, operation_id="issueToken")
 async def issue_token(
     request: Request,
+    response: Response,
     grant_type: Annotated[str, Form(max_length=32)] = "password",
     username: Annotated[str, Form(max_length=1024)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     refresh_token: Annotated[str, Form(max_length=256)] = "",
 ) -> TokenOut:
     """OAuth2 token endpoint: `grant_type=password` (username, password) signs a person in;
-    `grant_type=refresh_token` (refresh_token) exchanges a refresh token for new tokens."""
+    `grant_type=refresh_token` (refresh_token) exchanges a refresh token for new tokens.
+
+    Wrong passwords are limited per account and client address (429 `ACCOUNT_LOCKED`), per
+    account and per address (429 `ACCOUNT_THROTTLED`, `ADDRESS_THROTTLED`, sparing addresses the
+    person signed in from lately), and password checks in flight are bounded (429
+    `TOO_MANY_SIGN_IN_ATTEMPTS`, 503 `SIGN_IN_BUSY`); each refusal says when to retry."""
+    # RFC 6749 §5.1 (Cache-Control: no-store is on every answer of the gateway).
+    response.headers["Pragma"] = "no-cache"
     if grant_type == "password":
         return await _password_grant(request, username=username, password=password)
     if grant_type == "refresh_token":
@@ -57,55 +67,96 @@ async def issue_token(
 
 async def _password_grant(request: Request, *, username: str, password: str) -> TokenOut:
     settings = request.app.state.settings
+    policy: sessions.SignInPolicy = request.app.state.sign_in_policy
+    gate: PasswordCheckGate = request.app.state.password_checks
     up = _upstreams(request)
-    policy = sessions.LockoutPolicy(
-        max_failures=settings.lockout_max_failures,
-        window=timedelta(seconds=settings.lockout_window_seconds),
-    )
     account = sessions.account_key(username)
-    now = datetime.now(UTC)
-    async with request.app.state.uow() as uow:
-        store = SqlSessionStore(uow.session)
-        try:
-            await sessions.check_not_locked(store=store, username=account, now=now, policy=policy)
-        except sessions.AccountLockedError:
-            uow.audit(
-                actor=f"user:{account}",
-                action="session.refused_locked",
-                resource=f"accounts/{account}",
+    client = client_of(request.scope)
+    async with gate.address_slot(client.key):
+        now = datetime.now(UTC)
+        # Counted, and recorded as a failure until the check says otherwise, in a transaction of
+        # its own: no lock or database connection is held while the directory checks.
+        async with request.app.state.uow() as uow:
+            attempt = await sessions.admit_attempt(
+                store=SqlSessionStore(uow.session),
+                account=account,
+                address=client.key,
+                now=now,
+                policy=policy,
             )
             await uow.commit()
-            raise
+        outcome = "not checked"
         try:
-            answer = await up.directory.Authenticate(
-                directory_pb2.AuthenticateRequest(username=username, password=password),
-                metadata=up.service_metadata(),
-                timeout=up.timeout,
-            )
+            async with gate.check_slot():
+                answer = await up.directory.Authenticate(
+                    directory_pb2.AuthenticateRequest(username=username, password=password),
+                    metadata=up.service_metadata(),
+                    timeout=up.timeout,
+                )
+            outcome = "right"
         except grpc.aio.AioRpcError as exc:
             if remote_error(exc).reason == "BAD_CREDENTIALS":
-                await store.record_failure(account, at=now)
-                uow.audit(
-                    actor=f"user:{account}",
-                    action="session.sign_in_failed",
-                    resource=f"accounts/{account}",
-                )
-                await uow.commit()
+                outcome = "wrong"
             raise
-        await store.clear_failures(account)
-        caller = caller_from_person(answer.person, agency_code=settings.agency_code)
-        token, record = sessions.new_refresh_token(
-            person_id=caller.subject,
-            now=now,
-            ttl=_refresh_ttl(request),
-            session_version=answer.person.session_version,
-        )
-        await store.add_refresh_token(record)
-        uow.audit(
-            actor=caller.subject, action="session.sign_in", resource=f"sessions/{record.family_id}"
-        )
-        await uow.commit()
+        finally:
+            if outcome != "right":
+                await _settle_failed(request, attempt, policy, client, wrong=outcome == "wrong")
+        async with request.app.state.uow() as uow:
+            store = SqlSessionStore(uow.session)
+            # This address knows the password: its failures go (the advance one too), and it
+            # is known from now on.
+            await store.clear_failures(account, address=client.key)
+            await store.remember_address(account, address=client.key, at=now)
+            caller = caller_from_person(answer.person, agency_code=settings.agency_code)
+            token, record = sessions.new_refresh_token(
+                person_id=caller.subject,
+                now=now,
+                ttl=_refresh_ttl(request),
+                session_version=answer.person.session_version,
+            )
+            await store.add_refresh_token(record)
+            uow.audit(
+                actor=caller.subject,
+                action="session.sign_in",
+                resource=f"sessions/{record.family_id}",
+                after={"address": client.ip},
+            )
+            await uow.commit()
     return _tokens(request, caller, answer.person, token, record)
+
+
+async def _settle_failed(
+    request: Request,
+    attempt: sessions.Attempt,
+    policy: sessions.SignInPolicy,
+    client: ClientAddress,
+    *,
+    wrong: bool,
+) -> None:
+    """A wrong password keeps its advance failure and is audited, with any limit it reached; a
+    check that could not be made (directory unavailable, no slot) takes it back."""
+    async with request.app.state.uow() as uow:
+        if not wrong:
+            await SqlSessionStore(uow.session).forget_failure(attempt.reservation)
+        else:
+            seen_from = {"address": client.ip}
+            actor = f"user:{attempt.account}"
+            uow.audit(
+                actor=actor,
+                action="session.sign_in_failed",
+                resource=f"accounts/{attempt.account}",
+                after=seen_from,
+            )
+            for limit in attempt.limits_reached_by_failure(policy):
+                resource = (
+                    f"addresses/{client.key}"
+                    if limit == "address_throttled"
+                    else f"accounts/{attempt.account}"
+                )
+                uow.audit(
+                    actor=actor, action=f"session.{limit}", resource=resource, after=seen_from
+                )
+        await uow.commit()
 
 
 async def _refresh_grant(request: Request, *, presented: str) -> TokenOut:
@@ -228,20 +279,27 @@ async def change_my_password(
             reason="LOCAL_SIGN_IN_REQUIRED",
         )
     settings = request.app.state.settings
+    policy: sessions.SignInPolicy = request.app.state.sign_in_policy
+    gate: PasswordCheckGate = request.app.state.password_checks
     up = _upstreams(request)
     person_id = principal.caller.subject
-    # Wrong current passwords count like wrong sign-ins, so a stolen access token cannot be
-    # used to guess the password and take the account over.
+    # Wrong current passwords count like wrong sign-ins (per person and address, under the same
+    # limits), so a stolen access token cannot be used to guess the password and keep the
+    # account.
     account = f"person:{person_id}"
-    policy = sessions.LockoutPolicy(
-        max_failures=settings.lockout_max_failures,
-        window=timedelta(seconds=settings.lockout_window_seconds),
-    )
+    client = client_of(request.scope)
     now = datetime.now(UTC)
     async with request.app.state.uow() as uow:
-        store = SqlSessionStore(uow.session)
-        await sessions.check_not_locked(store=store, username=account, now=now, policy=policy)
-        try:
+        attempt = await sessions.admit_attempt(
+            store=SqlSessionStore(uow.session),
+            account=account,
+            address=client.key,
+            now=now,
+            policy=policy,
+        )
+        await uow.commit()
+    try:
+        async with gate.check_slot():
             answer = await up.directory.ChangePassword(
                 directory_pb2.ChangePasswordRequest(
                     current_password=body.current_password, new_password=body.new_password
@@ -249,18 +307,27 @@ async def change_my_password(
                 metadata=principal.metadata,
                 timeout=up.timeout,
             )
-        except grpc.aio.AioRpcError as exc:
-            if remote_error(exc).reason == "WRONG_CURRENT_PASSWORD":
-                await store.record_failure(account, at=now)
+    except BaseException as exc:
+        wrong = (
+            isinstance(exc, grpc.aio.AioRpcError)
+            and remote_error(exc).reason == "WRONG_CURRENT_PASSWORD"
+        )
+        async with request.app.state.uow() as uow:
+            if wrong:
                 uow.audit(
                     actor=person_id,
                     action="person.password.change_failed",
                     resource=f"people/{person_id}",
+                    after={"address": client.ip},
                 )
-                await uow.commit()
-            raise
-        await store.clear_failures(account)
-        person = answer.person
+            else:  # not a guess: the advance failure goes
+                await SqlSessionStore(uow.session).forget_failure(attempt.reservation)
+            await uow.commit()
+        raise
+    person = answer.person
+    async with request.app.state.uow() as uow:
+        store = SqlSessionStore(uow.session)
+        await store.clear_failures(account, address=client.key)
         await SqlRevocationLog(uow.session).end_sessions_below(
             person_id, person.session_version, at=now
         )
@@ -272,7 +339,10 @@ async def change_my_password(
         )
         await store.add_refresh_token(record)
         uow.audit(
-            actor=person_id, action="session.sign_in", resource=f"sessions/{record.family_id}"
+            actor=person_id,
+            action="session.sign_in",
+            resource=f"sessions/{record.family_id}",
+            after={"address": client.ip},
         )
         await uow.commit()
     request.app.state.revocations.apply(

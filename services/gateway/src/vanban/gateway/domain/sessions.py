@@ -1,16 +1,24 @@
-"""Sign-in sessions: rotating refresh tokens and the lockout after repeated failures.
+"""Sign-in sessions: rotating refresh tokens, and the limits on wrong passwords.
 
 A refresh token is `<id>.<secret>`; only a hash of the secret is kept. Each use replaces it with a
 new token of the same family; presenting a token that was already used means it was copied, so
 the whole family is revoked (RFC 6819 §5.2.2.3, OAuth 2.0 Security BCP §4.14).
+
+Wrong passwords are counted per account *and client address*, so that a stranger who locks an
+account locks only their own address out of it; the person signs in from anywhere else. Counts
+over all addresses of an account, and over all accounts of an address, bound what a stranger
+can guess from many addresses or spray over many accounts — but they never refuse an address
+the person signed in from lately, so a stranger cannot lock a person out where they work.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -19,8 +27,18 @@ from vanban.platform.errors import DomainError, ErrorCode, UnauthenticatedError,
 
 
 class AccountLockedError(DomainError):
-    code = ErrorCode.PERMISSION_DENIED
+    """Too many wrong passwords for this account from this address."""
+
+    code = ErrorCode.RESOURCE_EXHAUSTED
     reason = "ACCOUNT_LOCKED"
+
+
+class SignInThrottledError(DomainError):
+    """Too many wrong passwords for this account from everywhere (`ACCOUNT_THROTTLED`), or
+    from this address over all accounts (`ADDRESS_THROTTLED`)."""
+
+    code = ErrorCode.RESOURCE_EXHAUSTED
+    reason = "SIGN_IN_THROTTLED"
 
 
 class RefreshTokenReusedError(UnauthenticatedError):
@@ -30,11 +48,51 @@ class RefreshTokenReusedError(UnauthenticatedError):
 
 
 @dataclass(frozen=True, slots=True)
-class LockoutPolicy:
-    """`max_failures` wrong passwords within `window` lock the account until they age out."""
+class SignInPolicy:
+    """Limits on wrong passwords, all counted within `window`."""
 
-    max_failures: int = 10
     window: timedelta = timedelta(minutes=15)
+    # One account from one address: that address is locked out of the account.
+    max_failures: int = 10
+    # One account from all addresses, and one address over all accounts: addresses the person
+    # has not signed in from within `known_for` are refused until failures age out.
+    account_max_failures: int = 50
+    address_max_failures: int = 30
+    known_for: timedelta = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    at: datetime
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """An admitted attempt: what was counted before it — the failures in the window of the
+    account from this address, of the account in all, and of the address in all (None when the
+    address is known for the account and its count did not matter) — and the failure recorded
+    for it in advance (`reservation`), which stands until the password check says otherwise."""
+
+    account: str
+    address: str
+    known_address: bool
+    here: int
+    account_total: int
+    address_total: int | None
+    reservation: int
+
+    def limits_reached_by_failure(self, policy: SignInPolicy) -> list[str]:
+        """The limits that one more failure reaches, each named once: `locked`,
+        `account_throttled`, `address_throttled`."""
+        reached = []
+        if self.here + 1 == policy.max_failures:
+            reached.append("locked")
+        if self.account_total + 1 == policy.account_max_failures:
+            reached.append("account_throttled")
+        if self.address_total is not None and self.address_total + 1 == policy.address_max_failures:
+            reached.append("address_throttled")
+        return reached
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +110,23 @@ class RefreshToken:
 
 
 class SessionStore(Protocol):
-    async def lock_account(self, username: str) -> None:
+    async def lock_account(self, account: str) -> None:
         """Serialises sign-in attempts on one account until the transaction ends."""
 
-    async def forget_failures_before(self, username: str, *, before: datetime) -> None: ...
+    async def account_failures(self, account: str, *, since: datetime) -> list[Failure]: ...
 
-    async def recent_failures(self, username: str, *, since: datetime) -> list[datetime]: ...
+    async def address_failures(self, address: str, *, since: datetime) -> list[datetime]: ...
 
-    async def record_failure(self, username: str, *, at: datetime) -> None: ...
+    async def record_failure(self, account: str, *, address: str, at: datetime) -> int:
+        """Returns the failure's id."""
 
-    async def clear_failures(self, username: str) -> None: ...
+    async def forget_failure(self, failure_id: int) -> None: ...
+
+    async def clear_failures(self, account: str, *, address: str) -> None: ...
+
+    async def is_known_address(self, account: str, *, address: str, since: datetime) -> bool: ...
+
+    async def remember_address(self, account: str, *, address: str, at: datetime) -> None: ...
 
     async def add_refresh_token(self, token: RefreshToken) -> None: ...
 
@@ -123,20 +188,69 @@ def split_refresh_token(token: str) -> tuple[str, str]:
     return token_id, secret
 
 
-async def check_not_locked(
-    *, store: SessionStore, username: str, now: datetime, policy: LockoutPolicy
-) -> None:
-    """Takes the account's lock (parallel guesses wait their turn, so none slips past the
-    count), drops failures that aged out, and refuses a locked account."""
-    await store.lock_account(username)
-    await store.forget_failures_before(username, before=now - policy.window)
-    failures = await store.recent_failures(username, since=now - policy.window)
-    if len(failures) >= policy.max_failures:
-        unlock_at = min(failures) + policy.window
+def _retry_after(times: Sequence[datetime], limit: int, *, window: timedelta, now: datetime) -> str:
+    """Seconds until fewer than `limit` of `times` are left in the window."""
+    ordered = sorted(times)
+    frees_at = ordered[len(ordered) - limit] + window
+    return str(max(1, math.ceil((frees_at - now).total_seconds())))
+
+
+async def admit_attempt(
+    *, store: SessionStore, account: str, address: str, now: datetime, policy: SignInPolicy
+) -> Attempt:
+    """Takes the account's lock, refuses the attempt if a limit is reached, and otherwise records
+    it as a failure in advance — the caller commits at once, before the password is checked.
+
+    Parallel guesses thus wait their turn only for these few queries, not for one another's
+    password checks, and none slips past the counts: each sees the others as failures until
+    they prove otherwise (`forget_failure` when the check could not be made; the caller clears
+    the address's failures when the password was right)."""
+    await store.lock_account(account)
+    since = now - policy.window
+    failures = await store.account_failures(account, since=since)
+    here = [f.at for f in failures if f.address == address]
+    if len(here) >= policy.max_failures:
         raise AccountLockedError(
-            "too many wrong passwords: the account is locked for a while",
-            metadata={"retry_after_seconds": str(max(1, int((unlock_at - now).total_seconds())))},
+            "too many wrong passwords for this account from your address: try again later",
+            metadata={
+                "retry_after_seconds": _retry_after(
+                    here, policy.max_failures, window=policy.window, now=now
+                )
+            },
         )
+    known = await store.is_known_address(account, address=address, since=now - policy.known_for)
+    if known:
+        reservation = await store.record_failure(account, address=address, at=now)
+        return Attempt(account, address, True, len(here), len(failures), None, reservation)
+    if len(failures) >= policy.account_max_failures:
+        raise SignInThrottledError(
+            "too many wrong passwords for this account: try again later, or from where you "
+            "signed in before",
+            reason="ACCOUNT_THROTTLED",
+            metadata={
+                "retry_after_seconds": _retry_after(
+                    [f.at for f in failures],
+                    policy.account_max_failures,
+                    window=policy.window,
+                    now=now,
+                )
+            },
+        )
+    from_address = await store.address_failures(address, since=since)
+    if len(from_address) >= policy.address_max_failures:
+        raise SignInThrottledError(
+            "too many wrong passwords from your address: try again later",
+            reason="ADDRESS_THROTTLED",
+            metadata={
+                "retry_after_seconds": _retry_after(
+                    from_address, policy.address_max_failures, window=policy.window, now=now
+                )
+            },
+        )
+    reservation = await store.record_failure(account, address=address, at=now)
+    return Attempt(
+        account, address, False, len(here), len(failures), len(from_address), reservation
+    )
 
 
 async def rotate(

@@ -3,45 +3,95 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vanban.gateway.adapters.db.tables import refresh_tokens, sign_in_failures
-from vanban.gateway.domain.sessions import RefreshToken
+from vanban.gateway.adapters.db.tables import (
+    known_sign_in_addresses,
+    refresh_tokens,
+    sign_in_failures,
+)
+from vanban.gateway.domain.sessions import Failure, RefreshToken
 
 
 class SqlSessionStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def lock_account(self, username: str) -> None:
+    async def lock_account(self, account: str) -> None:
         await self._session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"sign-in:{username}"}
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"sign-in:{account}"}
         )
 
-    async def forget_failures_before(self, username: str, *, before: datetime) -> None:
-        await self._session.execute(
-            delete(sign_in_failures).where(
-                sign_in_failures.c.username == username, sign_in_failures.c.failed_at <= before
+    async def account_failures(self, account: str, *, since: datetime) -> list[Failure]:
+        rows = await self._session.execute(
+            select(sign_in_failures.c.failed_at, sign_in_failures.c.address).where(
+                sign_in_failures.c.username == account, sign_in_failures.c.failed_at > since
             )
         )
+        return [Failure(at=row.failed_at, address=row.address) for row in rows]
 
-    async def recent_failures(self, username: str, *, since: datetime) -> list[datetime]:
+    async def address_failures(self, address: str, *, since: datetime) -> list[datetime]:
         rows = await self._session.execute(
             select(sign_in_failures.c.failed_at).where(
-                sign_in_failures.c.username == username, sign_in_failures.c.failed_at > since
+                sign_in_failures.c.address == address, sign_in_failures.c.failed_at > since
             )
         )
         return [row.failed_at for row in rows]
 
-    async def record_failure(self, username: str, *, at: datetime) -> None:
+    async def record_failure(self, account: str, *, address: str, at: datetime) -> int:
+        inserted = await self._session.execute(
+            insert(sign_in_failures)
+            .values(username=account, address=address, failed_at=at)
+            .returning(sign_in_failures.c.id)
+        )
+        return int(inserted.scalar_one())
+
+    async def forget_failure(self, failure_id: int) -> None:
         await self._session.execute(
-            insert(sign_in_failures).values(username=username, failed_at=at)
+            delete(sign_in_failures).where(sign_in_failures.c.id == failure_id)
         )
 
-    async def clear_failures(self, username: str) -> None:
+    async def clear_failures(self, account: str, *, address: str) -> None:
         await self._session.execute(
-            delete(sign_in_failures).where(sign_in_failures.c.username == username)
+            delete(sign_in_failures).where(
+                sign_in_failures.c.username == account, sign_in_failures.c.address == address
+            )
         )
+
+    async def is_known_address(self, account: str, *, address: str, since: datetime) -> bool:
+        found = await self._session.execute(
+            select(known_sign_in_addresses.c.last_sign_in_at).where(
+                known_sign_in_addresses.c.username == account,
+                known_sign_in_addresses.c.address == address,
+                known_sign_in_addresses.c.last_sign_in_at > since,
+            )
+        )
+        return found.first() is not None
+
+    async def remember_address(self, account: str, *, address: str, at: datetime) -> None:
+        statement = pg_insert(known_sign_in_addresses).values(
+            username=account, address=address, last_sign_in_at=at
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["username", "address"],
+                set_={"last_sign_in_at": statement.excluded.last_sign_in_at},
+            )
+        )
+
+    async def purge(self, *, failed_before: datetime, known_before: datetime) -> int:
+        """Drops failures that aged out of the window (of unknown names too) and addresses not
+        used for sign-in lately; returns how many rows went."""
+        failures = await self._session.execute(
+            delete(sign_in_failures).where(sign_in_failures.c.failed_at <= failed_before)
+        )
+        known = await self._session.execute(
+            delete(known_sign_in_addresses).where(
+                known_sign_in_addresses.c.last_sign_in_at <= known_before
+            )
+        )
+        return failures.rowcount + known.rowcount
 
     async def add_refresh_token(self, token: RefreshToken) -> None:
         await self._session.execute(

@@ -37,13 +37,27 @@ session_revocations = Table(
     Column("family_id", String(36), nullable=True),
 )
 
+# Rows live one window (purged by the gateway's sweep), whether or not the name exists.
 sign_in_failures = Table(
     "sign_in_failures",
     metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
     Column("username", String(128), nullable=False),
+    # The client address as counted: IPv4, or an IPv6 /64 network.
+    Column("address", String(64), nullable=False, server_default=""),
     Column("failed_at", DateTime(timezone=True), nullable=False),
     Index("ix_sign_in_failures_username_failed_at", "username", "failed_at"),
+    Index("ix_sign_in_failures_address_failed_at", "address", "failed_at"),
+)
+
+# Where each account last signed in successfully; attempts from these addresses are spared the
+# account-wide and address-wide throttles.
+known_sign_in_addresses = Table(
+    "known_sign_in_addresses",
+    metadata,
+    Column("username", String(128), primary_key=True),
+    Column("address", String(64), primary_key=True),
+    Column("last_sign_in_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 api_keys = Table(

@@ -1,0 +1,124 @@
+"""The sign-in counts in the gateway's PostgreSQL: what they count, what the lock serialises, what
+the sweep drops — and that the migrations build exactly the tables the code declares."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from vanban.gateway.adapters.db.sessions import SqlSessionStore
+from vanban.gateway.adapters.db.tables import metadata
+from vanban.gateway.app import MIGRATIONS
+from vanban.gateway.domain import sessions
+from vanban.launcher.pytest_plugin import DatabaseFactory
+from vanban.platform.migrations import upgrade_async
+
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+POLICY = sessions.SignInPolicy(window=timedelta(minutes=15), max_failures=3)
+
+
+@pytest.fixture(scope="module")
+async def engine(make_database: DatabaseFactory) -> AsyncIterator[AsyncEngine]:
+    url = make_database("gateway")
+    await upgrade_async(url, MIGRATIONS)
+    created = create_async_engine(url, pool_size=4)
+    yield created
+    await created.dispose()
+
+
+async def test_the_migrations_build_the_tables_the_code_declares(engine: AsyncEngine) -> None:
+    def differences(connection) -> list:  # type: ignore[no-untyped-def, type-arg]
+        return compare_metadata(MigrationContext.configure(connection), metadata)
+
+    async with engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
+
+
+async def test_failures_are_counted_by_account_and_by_address(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection, connection.begin():
+        store = SqlSessionStore(connection)  # type: ignore[arg-type]
+        await store.record_failure("an", address="192.0.2.1", at=NOW - timedelta(minutes=1))
+        await store.record_failure("an", address="192.0.2.2", at=NOW - timedelta(minutes=2))
+        await store.record_failure("binh", address="192.0.2.1", at=NOW - timedelta(minutes=3))
+        await store.record_failure("an", address="192.0.2.1", at=NOW - timedelta(minutes=30))
+        since = NOW - POLICY.window
+
+        assert sorted(f.address for f in await store.account_failures("an", since=since)) == [
+            "192.0.2.1",
+            "192.0.2.2",
+        ]
+        assert len(await store.address_failures("192.0.2.1", since=since)) == 2
+
+        await store.clear_failures("an", address="192.0.2.1")
+        assert [f.address for f in await store.account_failures("an", since=since)] == ["192.0.2.2"]
+        taken_back = await store.record_failure("an", address="192.0.2.3", at=NOW)
+        await store.forget_failure(taken_back)
+        assert len(await store.account_failures("an", since=since)) == 1
+        await connection.rollback()
+
+
+async def test_an_address_is_known_from_a_success_until_it_is_old(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection, connection.begin():
+        store = SqlSessionStore(connection)  # type: ignore[arg-type]
+        await store.remember_address("an", address="192.0.2.9", at=NOW - timedelta(days=40))
+        await store.remember_address("an", address="192.0.2.9", at=NOW - timedelta(days=1))
+        since = NOW - timedelta(days=30)
+
+        assert await store.is_known_address("an", address="192.0.2.9", since=since)
+        assert not await store.is_known_address("binh", address="192.0.2.9", since=since)
+        assert not await store.is_known_address(
+            "an", address="192.0.2.9", since=NOW - timedelta(hours=1)
+        )
+        await connection.rollback()
+
+
+async def test_the_sweep_drops_aged_failures_of_any_name_and_stale_addresses(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.connect() as connection, connection.begin():
+        store = SqlSessionStore(connection)  # type: ignore[arg-type]
+        await store.record_failure("nobody-1", address="198.51.100.1", at=NOW - timedelta(hours=2))
+        await store.record_failure(
+            "nobody-2", address="198.51.100.1", at=NOW - timedelta(minutes=1)
+        )
+        await store.remember_address("an", address="192.0.2.9", at=NOW - timedelta(days=31))
+        await store.remember_address("binh", address="192.0.2.9", at=NOW - timedelta(days=1))
+
+        dropped = await store.purge(
+            failed_before=NOW - POLICY.window, known_before=NOW - timedelta(days=30)
+        )
+
+        assert dropped == 2
+        names = (await connection.execute(text("select username from sign_in_failures"))).all()
+        assert [n for (n,) in names] == ["nobody-2"]
+        await connection.rollback()
+
+
+async def test_parallel_attempts_on_one_account_are_counted_one_after_another(
+    engine: AsyncEngine,
+) -> None:
+    """Each attempt counts and records its failure in advance inside one transaction: with the
+    account's lock, the fourth of four parallel attempts sees three failures and is refused."""
+
+    async def attempt() -> str:
+        async with engine.connect() as connection, connection.begin():
+            store = SqlSessionStore(connection)  # type: ignore[arg-type]
+            try:
+                await sessions.admit_attempt(
+                    store=store, account="lock-test", address="203.0.113.5", now=NOW, policy=POLICY
+                )
+            except sessions.AccountLockedError:
+                return "locked"
+            await asyncio.sleep(0.05)  # the rest of the transaction
+            return "checked"
+
+    answers = await asyncio.gather(*(attempt() for _ in range(4)))
+
+    assert sorted(answers) == ["checked", "checked", "checked", "locked"]
