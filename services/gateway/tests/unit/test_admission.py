@@ -7,6 +7,7 @@ import asyncio
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ from vanban.gateway.admission import (
     host_allowed,
 )
 from vanban.gateway.auth import AccessTokens, Authenticator, CurrentPrincipal, principal
+from vanban.gateway.domain.revocations import Revocations
 from vanban.gateway.throttle import PasswordCheckGate
 from vanban.platform.caller import Caller, CallerTokenIssuer
 
@@ -96,6 +98,7 @@ def build_app(tokens: AccessTokens, seen: Seen, *, proxies: tuple[str, ...] = ()
             oidc=None,
             upstreams=None,  # type: ignore[arg-type]
             delegations=NoDelegations(),  # type: ignore[arg-type]
+            revocations=Revocations(keep=timedelta(minutes=16)),
         ),
         trusted_hosts=HOSTS,
         trusted_proxies=proxies,
