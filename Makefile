@@ -34,7 +34,7 @@ postgres:
 buf:
 	@if ! command -v npm >/dev/null 2>&1; then \
 		echo "installing npm"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm >/dev/null; fi
-	@if [ ! -x tools/npm/node_modules/.bin/buf ]; then npm install --prefix tools/npm --no-audit --no-fund --loglevel=error; fi
+	@if [ ! -x tools/npm/node_modules/.bin/buf ]; then npm ci --prefix tools/npm --no-audit --no-fund --loglevel=error; fi
 
 proto: bootstrap
 	"$(UV)" run --frozen python tools/gen_proto.py
