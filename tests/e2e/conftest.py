@@ -60,10 +60,12 @@ def start_platform(
 def stop_platform(platform: Platform, data_dir: Path) -> None:
     pids = [p.pid for a in platform.agencies for p in a.processes.values() if p.pid]
     pids += [s.pid for s in (platform.postgres, platform.nats, platform.seaweed) if s.pid]
-    platform.stop()
+    unclean = platform.stop()
     leftovers = [pid for pid in pids if group_members(pid)]
     shutil.rmtree(data_dir, ignore_errors=True)
     assert not leftovers, f"processes left behind: {leftovers}"
+    # Each one cut off whatever it was doing: a defect, not a detail of shutting down.
+    assert unclean == [], f"did not exit on SIGTERM and were killed: {unclean}"
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ def test_the_gateway_is_not_ready_while_a_dependency_is_down(
     platform: Platform, gateway: Gateway
 ) -> None:
     agency = platform.agencies[0]
-    agency.stop_service("documents")
+    assert not agency.stop_service("documents"), "documents had to be killed"
     try:
         response = gateway.http.get("/readyz")
         assert response.status_code == 503

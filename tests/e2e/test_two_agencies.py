@@ -41,9 +41,10 @@ def two() -> Iterator[Platform]:
         yield platform
     finally:
         pids = [p.pid for a in platform.agencies for p in a.processes.values() if p.pid]
-        platform.stop()
+        unclean = platform.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
         assert [pid for pid in pids if group_members(pid)] == []
+        assert unclean == [], f"did not exit on SIGTERM and were killed: {unclean}"
 
 
 def test_each_agency_has_its_own_gateway_and_demo_accounts(two: Platform) -> None:

@@ -2,6 +2,7 @@ import io
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from vanban.launcher.infra import (
     free_port_block,
 )
 from vanban.launcher.infra.ports import LOOPBACK, is_port_free
-from vanban.launcher.infra.process import group_members
+from vanban.launcher.infra.process import ManagedProcess, group_members
 from vanban.launcher.pytest_plugin import DatabaseFactory
 
 IS_ROOT = os.geteuid() == 0
@@ -153,7 +154,7 @@ async def test_postgres_data_survives_stop_and_start(pg_base_dir: Path) -> None:
         # Postgres children each run in a session of their own: check every one of them.
         pids = server.server_pids()
         assert len(pids) > 3
-        server.stop()
+        assert server.stop() is False  # a fast shutdown was enough
         assert not server.is_running()
         assert_no_process_left(*pids)
         assert is_port_free(server.port)
@@ -249,13 +250,15 @@ async def test_jetstream_keeps_messages_and_dedup_across_restart(
 
 
 async def test_nats_stop_leaves_no_process(tmp_path: Path) -> None:
-    async with NatsServer(tmp_path / "data") as server:
-        pid = server.pid
-        assert pid is not None
-        assert server.address == f"nats://127.0.0.1:{server.port}"
-        config = (tmp_path / "data" / "nats-server.conf").read_text()
-        assert "max_memory_store: 256MB" in config
-        assert "max_file_store: 10GB" in config
+    server = NatsServer(tmp_path / "data")
+    await server.astart()
+    pid = server.pid
+    assert pid is not None
+    assert server.address == f"nats://127.0.0.1:{server.port}"
+    config = (tmp_path / "data" / "nats-server.conf").read_text()
+    assert "max_memory_store: 256MB" in config
+    assert "max_file_store: 10GB" in config
+    assert await server.astop() is False  # exited on SIGTERM
     assert not server.is_running()
     assert_no_process_left(pid)
     assert is_port_free(server.port)
@@ -353,7 +356,7 @@ def test_s3_data_survives_restart_and_stop_leaves_nothing(tmp_path: Path) -> Non
         client.put_object("archive", "ho-so/1.xml", io.BytesIO(b"<hoSo/>"), 7)
         pid = server.pid
         assert pid is not None
-        server.stop()
+        assert server.stop() is False  # exited on SIGTERM
         assert not server.is_running()
         assert_no_process_left(pid)
         ports = range(server.base_port + 1, server.base_port + 15)
@@ -373,6 +376,57 @@ def test_s3_data_survives_restart_and_stop_leaves_nothing(tmp_path: Path) -> Non
         server.stop()
     # The next run on this data directory comes back on the same ports.
     assert SeaweedServer(tmp_path / "data").base_port == server.base_port
+
+
+# Processes
+
+
+def _managed(tmp_path: Path, script: str) -> ManagedProcess:
+    return ManagedProcess(
+        [sys.executable, "-c", script],
+        log_path=tmp_path / "child.log",
+        pid_file=tmp_path / "child.pid",
+    )
+
+
+def _wait_for_log(process: ManagedProcess, text: str) -> None:
+    deadline = time.monotonic() + 30
+    while text not in process.log_tail():
+        assert time.monotonic() < deadline, process.log_tail()
+        time.sleep(0.05)
+
+
+def test_stop_reports_a_process_that_exits_on_sigterm_as_not_killed(tmp_path: Path) -> None:
+    process = _managed(
+        tmp_path,
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n",
+    )
+    process.start()
+    _wait_for_log(process, "ready")
+    pid = process.pid
+    assert pid is not None
+    assert process.stop(grace=10) is False
+    assert_no_process_left(pid)
+
+
+def test_stop_reports_a_process_that_ignores_sigterm_as_killed(tmp_path: Path) -> None:
+    process = _managed(
+        tmp_path,
+        "import signal, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n",
+    )
+    process.start()
+    _wait_for_log(process, "ready")
+    pid = process.pid
+    assert pid is not None
+    assert process.stop(grace=0.5) is True
+    assert_no_process_left(pid)
+    assert process.stop() is False  # nothing left to stop
 
 
 # Ports

@@ -72,8 +72,11 @@ def _up(args: argparse.Namespace) -> int:
                         stop.set()
     finally:
         print("\nStopping Vanban ...", flush=True)
-        platform.stop()
-        print("Stopped.", flush=True)
+        unclean = platform.stop()
+    if unclean:
+        print(f"Stopped, but had to kill: {', '.join(unclean)}.", file=sys.stderr, flush=True)
+        return 1
+    print("Stopped.", flush=True)
     return 0
 
 

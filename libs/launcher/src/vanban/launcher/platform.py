@@ -44,7 +44,7 @@ from vanban.launcher.infra import InfraError, NatsServer, PostgresServer, Seawee
 from vanban.launcher.infra.files import SecretStore, open_private_log, private_dir, write_private
 from vanban.launcher.infra.nats import NatsUser, service_permissions
 from vanban.launcher.infra.postgres import cluster_home, server_user
-from vanban.launcher.infra.process import ManagedProcess, read_log_tail
+from vanban.launcher.infra.process import ManagedProcess, Server, read_log_tail
 from vanban.launcher.infra.seaweed import S3Identity
 from vanban.platform.caller import ensure_keypair
 
@@ -268,10 +268,12 @@ class AgencyProcesses:
         if wait:
             self.wait_healthy(service, timeout=timeout)
 
-    def stop_service(self, service: str, *, grace: float = 20.0) -> None:
+    def stop_service(self, service: str, *, grace: float = 20.0) -> bool:
+        """SIGTERM; returns whether the service had to be killed after `grace` seconds."""
         # Services drain within their own 10 s shutdown_grace; this is the kill after that.
         if service in self.processes:
-            self.processes[service].stop(grace=grace)
+            return self.processes[service].stop(grace=grace)
+        return False
 
     def health(self, service: str, *, timeout: float = 2.0) -> str:
         with grpc.insecure_channel(self.address(service)) as channel:
@@ -320,17 +322,16 @@ class AgencyProcesses:
         self.start_service("gateway")
         self.wait_ready()
 
-    def stop(self) -> None:
-        _stop_quietly(f"{self.spec.code} gateway", lambda: self.stop_service("gateway"))
+    def stop(self) -> list[str]:
+        """Stops every service, the gateway first; returns those that had to be killed."""
+        code = self.spec.code
+        unclean = [_stop_quietly(f"{code} gateway", lambda: self.stop_service("gateway"))]
         with ThreadPoolExecutor(len(SERVICES)) as pool:
-            list(
-                pool.map(
-                    lambda name: _stop_quietly(
-                        f"{self.spec.code} {name}", lambda: self.stop_service(name)
-                    ),
-                    SERVICES[:-1],
-                )
+            unclean += pool.map(
+                lambda name: _stop_quietly(f"{code} {name}", lambda: self.stop_service(name)),
+                SERVICES[:-1],
             )
+        return [what for what in unclean if what is not None]
 
     def state(self) -> AgencyState:
         return AgencyState(
@@ -349,11 +350,17 @@ class AgencyProcesses:
         )
 
 
-def _stop_quietly(what: str, stop: Callable[[], None]) -> None:
+def _stop_quietly(what: str, stop: Callable[[], bool]) -> str | None:
+    """Runs `stop`; `what` if it had to kill (or could not stop it at all), else None."""
     try:
-        stop()
+        killed = stop()
     except Exception:
         log.exception("could not stop %s", what)
+        return what
+    if killed:
+        log.error("%s did not exit on SIGTERM in time and was killed", what)
+        return what
+    return None
 
 
 class Platform:
@@ -439,13 +446,22 @@ class Platform:
             self.stop()
             raise
 
-    def stop(self) -> None:
-        """Stops everything it can; one process refusing to stop does not keep the rest up."""
-        for agency in self.agencies:
-            agency.stop()
-        for server in (*(agency.nats for agency in self.agencies), self.seaweed, self.postgres):
-            _stop_quietly(type(server).__name__, server.stop)
+    def stop(self) -> list[str]:
+        """Stops everything it can; one process refusing to stop does not keep the rest up.
+
+        Returns what did not stop by itself (had to be killed, or could not be stopped): each
+        one is a defect, since a kill cuts off work in flight.
+        """
+        unclean = [what for agency in self.agencies for what in agency.stop()]
+        servers: list[tuple[str, Server]] = [
+            *((f"{agency.spec.code} NATS", agency.nats) for agency in self.agencies),
+            ("SeaweedFS", self.seaweed),
+            ("PostgreSQL", self.postgres),
+        ]
+        for name, server in servers:
+            unclean.append(_stop_quietly(name, server.stop))
         self.state_path.unlink(missing_ok=True)
+        return [what for what in unclean if what is not None]
 
     def write_state(self) -> None:
         state = {

@@ -153,8 +153,8 @@ class NatsServer(Server):
             raise
         logger.info("nats-server ready at %s in %.2f s", self.address, took)
 
-    def stop(self) -> None:
-        self._process.stop(grace=10.0)
+    def stop(self) -> bool:
+        return self._process.stop(grace=10.0)
 
     def _write_config(self) -> None:
         users = [{"user": self.admin.name, "password": self.admin.password}]

@@ -252,14 +252,14 @@ class PostgresServer(Server):
             "PostgreSQL ready on %s:%d in %.2f s", LOOPBACK, self.port, time.monotonic() - started
         )
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
         pid = self.pid
-        if pid is not None:
-            self._stop_postmaster(pid)
+        killed = self._stop_postmaster(pid) if pid is not None else False
         self._started = False
         if self._socket_dir is not None:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
             self._socket_dir = None
+        return killed
 
     def create_database(
         self, name: str, *, owner: str | None = None, password: str | None = None
@@ -427,10 +427,12 @@ class PostgresServer(Server):
         pid = self.pid
         return [pid, *child_pids(pid)] if pid is not None else []
 
-    def _stop_postmaster(self, pid: int) -> None:
+    def _stop_postmaster(self, pid: int) -> bool:
+        """A fast shutdown; whether it took more (an immediate shutdown or a kill)."""
         # Every postgres child calls setsid(), so no process group covers the whole server:
         # remember the children to check them once the postmaster is gone.
         pids = [pid, *child_pids(pid)]
+        forced = False
         for mode in ("fast", "immediate"):
             self._run_as_server_user(
                 [self.bindir / "pg_ctl", "-D", self.data_dir, "-m", mode, "-w", "-t", "60", "stop"],
@@ -438,12 +440,14 @@ class PostgresServer(Server):
             )
             if not pid_alive(pid):
                 break
+            forced = True
             logger.warning("PostgreSQL pid %d survived pg_ctl stop -m %s", pid, mode)
         leftovers = [p for p in pids if pid_alive(p)]
         if leftovers:
             logger.warning("killing PostgreSQL processes left after stop: %s", leftovers)
             for leftover in leftovers:
                 kill_group(leftover, grace=5.0)
+        return forced or bool(leftovers)
 
     def _postmaster_pid_and_port(self) -> tuple[int | None, int | None]:
         # postmaster.pid holds, one per line: pid, data directory, start time, port, ...

@@ -98,22 +98,27 @@ def process_name(pid: int) -> str | None:
         return None
 
 
-def kill_group(pgid: int, *, grace: float) -> None:
-    """SIGTERM the whole group, then SIGKILL whatever is still alive after ``grace`` seconds."""
+def kill_group(pgid: int, *, grace: float) -> bool:
+    """SIGTERM the whole group, then SIGKILL whatever is still alive after ``grace`` seconds.
+
+    Returns whether the kill was needed: a server that does not exit on SIGTERM within its
+    grace is a defect (work in flight cut off, state half-written), which callers report.
+    """
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(pgid, sig)
         except ProcessLookupError:
-            return
+            return sig == signal.SIGKILL
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if not group_members(pgid):
-                return
+                return sig == signal.SIGKILL
             time.sleep(0.05)
         if sig == signal.SIGTERM:
             logger.warning("process group %d ignored SIGTERM for %.0f s, killing it", pgid, grace)
     if group_members(pgid):
         raise InfraError(f"process group {pgid} survived SIGKILL")
+    return True
 
 
 def read_log_tail(path: Path, *, offset: int = 0, lines: int = 40) -> str:
@@ -213,15 +218,17 @@ class ManagedProcess:
             raise InfraError(f"{self.argv[0]} was not started")
         return self._popen.wait(timeout)
 
-    def stop(self, *, grace: float = 10.0) -> None:
+    def stop(self, *, grace: float = 10.0) -> bool:
+        """SIGTERM, then SIGKILL after ``grace`` seconds; returns whether it had to kill."""
         if self._popen is None:
-            return
+            return False
         pgid = self._popen.pid
-        kill_group(pgid, grace=grace)
+        killed = kill_group(pgid, grace=grace)
         # Reap the leader so that it does not linger as our zombie.
         self._popen.wait()
         self._popen = None
         self.pid_file.unlink(missing_ok=True)
+        return killed
 
     def kill_orphan(self) -> None:
         """Stop a leftover server recorded in the pid file by an earlier, crashed owner."""
@@ -258,23 +265,26 @@ class Server(abc.ABC):
     def start(self) -> None: ...
 
     @abc.abstractmethod
-    def stop(self) -> None: ...
+    def stop(self) -> bool:
+        """Stops the server; returns whether it had to be killed (it ignored the polite stop)."""
 
     @abc.abstractmethod
     def is_running(self) -> bool: ...
 
-    def restart(self) -> None:
-        self.stop()
+    def restart(self) -> bool:
+        """Stops and starts again; returns whether the stop had to kill."""
+        killed = self.stop()
         self.start()
+        return killed
 
     async def astart(self) -> None:
         await asyncio.to_thread(self.start)
 
-    async def astop(self) -> None:
-        await asyncio.to_thread(self.stop)
+    async def astop(self) -> bool:
+        return await asyncio.to_thread(self.stop)
 
-    async def arestart(self) -> None:
-        await asyncio.to_thread(self.restart)
+    async def arestart(self) -> bool:
+        return await asyncio.to_thread(self.restart)
 
     def __enter__(self) -> Self:
         self.start()

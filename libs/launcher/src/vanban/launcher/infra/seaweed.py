@@ -170,10 +170,11 @@ class SeaweedServer(Server):
             raise
         logger.info("SeaweedFS S3 ready at %s in %.2f s", self.endpoint, took)
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
         # weed takes about 3 s to shut down its components after SIGTERM.
-        self._process.stop(grace=15.0)
+        killed = self._process.stop(grace=15.0)
         self._remove_sockets()
+        return killed
 
     def _write_config(self) -> None:
         admin = {
