@@ -1,17 +1,20 @@
-"""Two agencies on one machine are fully separate: tokens, ids and every service's door."""
+"""Two agencies on one machine are fully separate: tokens, ids, events and every service's door."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
+import nats
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from nats.js.errors import NotFoundError
 
-from tests.e2e.support import Gateway
+from tests.e2e.support import Gateway, eventually
 from vanban.contracts.archive.v1 import archive_pb2, archive_pb2_grpc
 from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
@@ -19,7 +22,8 @@ from vanban.contracts.notify.v1 import notify_pb2, notify_pb2_grpc
 from vanban.contracts.workflow.v1 import workflow_pb2, workflow_pb2_grpc
 from vanban.launcher.infra import free_port
 from vanban.launcher.infra.process import group_members
-from vanban.launcher.platform import SERVICES, AgencySpec, Platform
+from vanban.launcher.platform import SERVICES, AgencyProcesses, AgencySpec, Platform
+from vanban.platform.caller import CALLER_METADATA_KEY, Caller, CallerTokenIssuer
 
 A, B = "000.00.00.H99", "000.00.00.H98"
 
@@ -79,37 +83,131 @@ def test_a_document_of_one_agency_is_not_found_at_the_other(two: Platform) -> No
     assert second.register(token_b).json()["arrival_number"] == 1  # B's register is its own
 
 
+# One call to each service that needs a caller; a platform service may make every one of them.
+CALLS: dict[str, Callable[[grpc.Channel, tuple[tuple[str, str], ...]], object]] = {
+    "directory": lambda ch, md: directory_pb2_grpc.DirectoryServiceStub(ch).ListPeople(
+        directory_pb2.ListPeopleRequest(), metadata=md, timeout=5
+    ),
+    "documents": lambda ch, md: documents_pb2_grpc.DocumentRegistryServiceStub(
+        ch
+    ).GetIncomingDocument(
+        documents_pb2.GetIncomingDocumentRequest(id="00000000-0000-0000-0000-000000000000"),
+        metadata=md,
+        timeout=5,
+    ),
+    "archive": lambda ch, md: archive_pb2_grpc.ArchiveServiceStub(ch).StatObject(
+        archive_pb2.StatObjectRequest(sha256="0" * 64), metadata=md, timeout=5
+    ),
+    "notify": lambda ch, md: notify_pb2_grpc.NotifyServiceStub(ch).ListNotifications(
+        notify_pb2.ListNotificationsRequest(), metadata=md, timeout=5
+    ),
+    "workflow": lambda ch, md: workflow_pb2_grpc.WorkflowServiceStub(ch).GetAssignment(
+        workflow_pb2.GetAssignmentRequest(document_id="00000000-0000-0000-0000-000000000000"),
+        metadata=md,
+        timeout=5,
+    ),
+}
+
+
+def answers(agency: AgencyProcesses, token: str | None) -> dict[str, str]:
+    """The status each service of `agency` answers the call made with `token`."""
+    metadata = ((CALLER_METADATA_KEY, token),) if token is not None else ()
+    codes = {}
+    for service, call in CALLS.items():
+        with grpc.insecure_channel(agency.address(service)) as channel:
+            try:
+                call(channel, metadata)
+                codes[service] = "OK"
+            except grpc.RpcError as exc:
+                codes[service] = exc.code().name  # type: ignore[attr-defined]
+    return codes
+
+
+def service_token(signer: AgencyProcesses, *, agency_code: str) -> str:
+    """A platform service's caller token claiming `agency_code`, signed with `signer`'s key."""
+    issuer = CallerTokenIssuer.from_keys_dir(signer.keys_dir)
+    return issuer.issue(Caller(agency_code=agency_code, subject="service:notify", is_service=True))
+
+
 def test_no_service_of_either_agency_answers_a_call_without_a_caller_token(two: Platform) -> None:
-    calls = {
-        "directory": lambda ch: directory_pb2_grpc.DirectoryServiceStub(ch).ListPeople(
-            directory_pb2.ListPeopleRequest(), timeout=5
-        ),
-        "documents": lambda ch: documents_pb2_grpc.DocumentRegistryServiceStub(
-            ch
-        ).GetIncomingDocument(
-            documents_pb2.GetIncomingDocumentRequest(id="00000000-0000-0000-0000-000000000000"),
-            timeout=5,
-        ),
-        "archive": lambda ch: archive_pb2_grpc.ArchiveServiceStub(ch).StatObject(
-            archive_pb2.StatObjectRequest(sha256="0" * 64), timeout=5
-        ),
-        "notify": lambda ch: notify_pb2_grpc.NotifyServiceStub(ch).ListNotifications(
-            notify_pb2.ListNotificationsRequest(), timeout=5
-        ),
-        "workflow": lambda ch: workflow_pb2_grpc.WorkflowServiceStub(ch).GetAssignment(
-            workflow_pb2.GetAssignmentRequest(document_id="00000000-0000-0000-0000-000000000000"),
-            timeout=5,
-        ),
-    }
     for agency in two.agencies:
-        for service, call in calls.items():
-            with grpc.insecure_channel(agency.address(service)) as channel:
-                with pytest.raises(grpc.RpcError) as refused:
-                    call(channel)
-                assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED, service  # type: ignore[attr-defined]
+        assert answers(agency, None) == dict.fromkeys(CALLS, "UNAUTHENTICATED")
         for service in SERVICES:  # while health stays open to probes
             with grpc.insecure_channel(agency.address(service)) as channel:
                 answer = health_pb2_grpc.HealthStub(channel).Check(
                     health_pb2.HealthCheckRequest(), timeout=5
                 )
                 assert answer.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_a_caller_token_of_one_agency_opens_no_service_of_the_other(two: Platform) -> None:
+    first, second = two.agencies
+    own = service_token(first, agency_code=A)
+    # At its own agency the token gets past every door (the calls then find nothing, or are
+    # not a service's to make), so a refusal at the other agency is about the token.
+    assert "UNAUTHENTICATED" not in answers(first, own).values()
+    assert "UNAUTHENTICATED" not in answers(second, service_token(second, agency_code=B)).values()
+    refused = dict.fromkeys(CALLS, "UNAUTHENTICATED")
+    assert answers(second, own) == refused
+    # Claiming the other agency does not help without its key ...
+    assert answers(second, service_token(first, agency_code=B)) == refused
+    # ... and the other agency's key does not make a token of this one valid there.
+    assert answers(second, service_token(second, agency_code=A)) == refused
+
+
+async def event_sources(agency: AgencyProcesses) -> dict[str, list[str]]:
+    """Every event in the agency's NATS, by stream: the `ce-source` of each."""
+    connection = await nats.connect(agency.nats.url)
+    try:
+        js = connection.jetstream()
+        sources: dict[str, list[str]] = {}
+        for stream in await js.streams_info():
+            name = stream.config.name or ""
+            sources[name] = []
+            if not stream.state.messages:
+                continue
+            for sequence in range(stream.state.first_seq, stream.state.last_seq + 1):
+                try:
+                    message = await js.get_msg(name, sequence)
+                except NotFoundError:  # a gap left by a deleted message
+                    continue
+                sources[name].append((message.headers or {}).get("ce-source", ""))
+        return sources
+    finally:
+        await connection.close()
+
+
+def test_events_of_one_agency_never_reach_the_other(two: Platform) -> None:
+    first, second = two.agencies
+    gateway_a, gateway_b = (Gateway(agency.gateway_url) for agency in two.agencies)
+    clerk_a, clerk_b = gateway_a.token("vanthu"), gateway_b.token("vanthu")
+    ids_a = []
+    for _ in range(5):
+        created = gateway_a.register(clerk_a)
+        assert created.status_code == 201, created.text
+        ids_a.append(created.json()["id"])
+
+    def notified(gateway: Gateway, token: str, ids: list[str]) -> bool:
+        resources = {n["resource"] for n in gateway.notifications(token)}
+        return {f"incoming-documents/{i}" for i in ids} <= resources
+
+    assert eventually(lambda: notified(gateway_a, clerk_a, ids_a), timeout=60)
+    # B's consumers handle events in order: once B's own registration is through, anything of
+    # A's that had reached B would have been handled (and notified) before it.
+    created_b = gateway_b.register(clerk_b)
+    assert created_b.status_code == 201, created_b.text
+    assert eventually(lambda: notified(gateway_b, clerk_b, [created_b.json()["id"]]), timeout=60)
+    resources_b = {n["resource"] for n in gateway_b.notifications(clerk_b)}
+    assert not resources_b & {f"incoming-documents/{i}" for i in ids_a}
+
+    # Underneath: each agency's NATS holds only events its own services published.
+    for agency in (first, second):
+        sources = asyncio.run(event_sources(agency))
+        assert sources.get("VANBAN_DOCUMENTS"), agency.spec.code
+        foreign = {
+            stream: sorted(
+                set(s for s in found if not s.startswith(f"/agencies/{agency.spec.code}/"))
+            )
+            for stream, found in sources.items()
+        }
+        assert {stream: found for stream, found in foreign.items() if found} == {}, agency.spec.code
