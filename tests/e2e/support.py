@@ -9,9 +9,12 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import nats
+from nats.js.errors import NotFoundError
 from reportlab.pdfgen import canvas
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -140,3 +143,40 @@ def archive_holds(platform: Platform, data: bytes) -> tuple[bool, int]:
         if item.object_name == f"objects/{sha256}"
     ]
     return row, len(versions)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    stream: str
+    subject: str
+    headers: dict[str, str]
+    data: bytes
+
+
+def stored_events(nats_url: str) -> list[StoredEvent]:
+    """Every message the JetStream server at `nats_url` holds, stream by stream."""
+
+    async def read() -> list[StoredEvent]:
+        connection = await nats.connect(nats_url)
+        try:
+            js = connection.jetstream()
+            events = []
+            for stream in await js.streams_info():
+                name = stream.config.name or ""
+                if not stream.state.messages:
+                    continue
+                for sequence in range(stream.state.first_seq, stream.state.last_seq + 1):
+                    try:
+                        message = await js.get_msg(name, sequence)
+                    except NotFoundError:  # a gap left by a deleted message
+                        continue
+                    events.append(
+                        StoredEvent(
+                            name, message.subject, dict(message.headers or {}), message.data or b""
+                        )
+                    )
+            return events
+        finally:
+            await connection.close()
+
+    return asyncio.run(read())
