@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent import futures
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
@@ -19,6 +20,7 @@ class ReceivedSpan:
     span_id: str
     parent_span_id: str
     kind: int
+    attributes: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
 class _Collector(trace_service_pb2_grpc.TraceServiceServicer):
@@ -46,6 +48,11 @@ class _Collector(trace_service_pb2_grpc.TraceServiceServicer):
                             span_id=span.span_id.hex(),
                             parent_span_id=span.parent_span_id.hex(),
                             kind=span.kind,
+                            attributes={
+                                a.key: str(getattr(a.value, a.value.WhichOneof("value") or ""))
+                                for a in span.attributes
+                                if a.value.WhichOneof("value")
+                            },
                         )
                         self.by_trace[received.trace_id].append(received)
         return trace_service_pb2.ExportTraceServiceResponse()
@@ -71,3 +78,8 @@ class OtlpReceiver:
     def spans(self, trace_id: str) -> list[ReceivedSpan]:
         with self._collector.lock:
             return list(self._collector.by_trace.get(trace_id, ()))
+
+    def find(self, predicate: Callable[[ReceivedSpan], bool]) -> list[ReceivedSpan]:
+        """Every span received so far, of any trace, that matches."""
+        with self._collector.lock:
+            return [s for spans in self._collector.by_trace.values() for s in spans if predicate(s)]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from tests.e2e.otlp import OtlpReceiver
+from tests.e2e.otlp import OtlpReceiver, ReceivedSpan
 from tests.e2e.support import Gateway, eventually, make_pdf, metadata
+
+# OpenTelemetry span kinds as OTLP numbers them.
+SERVER, CLIENT, PRODUCER, CONSUMER = 2, 3, 4, 5
 
 
 def test_a_registered_document_can_be_read_back_and_reaches_the_clerks(
@@ -41,26 +44,79 @@ def test_a_registered_document_can_be_read_back_and_reaches_the_clerks(
     assert not [n for n in leader_notes if n["resource"].endswith(body["id"])]
 
 
-def test_one_registration_is_one_trace_across_the_services(
+def test_one_registration_is_one_trace_rooted_at_the_gateway(
     gateway: Gateway, clerk_token: str, otlp: OtlpReceiver
 ) -> None:
     # A body over 64 KiB on the same keep-alive connection once leaked its trace into the next
     # request (python/cpython#140947); the gateway must start each request from its own context.
     large = make_pdf("x" * 100)[:-6] + b" " * (256 * 1024) + b"%%EOF\n"
     assert gateway.register(clerk_token, pdf=large).status_code == 201
-    trace_id = secrets.token_hex(16)
-    traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
-    created = gateway.register(clerk_token, headers={"traceparent": traceparent})
+    # No traceparent: the gateway starts the trace. A unique user agent finds its server span.
+    agent = f"vanban-trace-test/{secrets.token_hex(8)}"
+    created = gateway.register(clerk_token, headers={"User-Agent": agent})
     assert created.status_code == 201, created.text
-    wanted = {"vanban-gateway", "vanban-archive", "vanban-documents", "vanban-notify"}
 
-    def services_seen() -> set[str]:
-        return {span.service for span in otlp.spans(trace_id)}
+    def ours(span: ReceivedSpan) -> bool:
+        """The gateway's span of the request (any kind: a request that joined another's
+        context gets an internal span, not a server span)."""
+        agents = (
+            span.attributes.get("http.user_agent"),
+            span.attributes.get("user_agent.original"),
+        )
+        return span.service == "vanban-gateway" and agent in agents
 
-    seen = eventually(lambda: wanted <= services_seen() and services_seen(), timeout=30)
-    assert wanted <= services_seen(), f"spans of {services_seen()} only"
-    notify_spans = [s for s in otlp.spans(trace_id) if s.service == "vanban-notify"]
-    assert any(s.name.endswith("process") for s in notify_spans), seen
+    def our_trace() -> list[ReceivedSpan]:
+        found = otlp.find(ours)
+        return otlp.spans(found[0].trace_id) if found else []
+
+    def complete(spans: list[ReceivedSpan]) -> bool:
+        by_id = {s.span_id: s for s in spans}
+        # Every span's parent has arrived (the tree is whole), and notify has handled the event.
+        return all(not s.parent_span_id or s.parent_span_id in by_id for s in spans) and any(
+            s.service == "vanban-notify" and s.kind == CONSUMER for s in spans
+        )
+
+    spans = eventually(lambda: (found := our_trace()) and complete(found) and found, timeout=30)
+    assert spans, f"incomplete trace: {[(s.service, s.name, s.kind) for s in our_trace()]}"
+    by_id = {s.span_id: s for s in spans}
+
+    def one(service: str, kind: int, name_end: str) -> ReceivedSpan:
+        found = [
+            s
+            for s in spans
+            if s.service == service and s.kind == kind and s.name.endswith(name_end)
+        ]
+        assert len(found) == 1, (service, kind, name_end, [(s.service, s.name) for s in spans])
+        return found[0]
+
+    def parent(span: ReceivedSpan) -> ReceivedSpan:
+        return by_id[span.parent_span_id]
+
+    def descends(span: ReceivedSpan, ancestor: ReceivedSpan) -> bool:
+        while span.parent_span_id:
+            span = parent(span)
+            if span is ancestor:
+                return True
+        return False
+
+    [request] = [s for s in spans if ours(s)]
+    roots = [s for s in spans if not s.parent_span_id]
+    assert roots == [request], [(s.service, s.name, s.kind) for s in roots]
+    root = request
+    assert (root.kind, root.attributes.get("http.route")) == (SERVER, "/v1/incoming-documents")
+    for service, method in (
+        ("vanban-archive", "PutObject"),
+        ("vanban-documents", "RegisterIncomingDocument"),
+    ):
+        server = one(service, SERVER, f"/{method}")
+        client = parent(server)
+        assert (client.service, client.kind, client.name) == ("vanban-gateway", CLIENT, server.name)
+        assert descends(client, root)
+    registered = one("vanban-documents", SERVER, "/RegisterIncomingDocument")
+    producer = one("vanban-documents", PRODUCER, "vanban.documents.incoming.registered publish")
+    assert descends(producer, registered)
+    consumer = one("vanban-notify", CONSUMER, "vanban.documents.incoming.registered process")
+    assert parent(consumer) is producer
 
 
 def test_a_document_id_that_does_not_exist_is_404_problem(
