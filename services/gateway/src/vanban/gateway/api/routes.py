@@ -92,13 +92,12 @@ _REGISTER_BODY = {
                             "format": "binary",
                             "description": "The document as PDF",
                         },
-                        "metadata": {
-                            "type": "string",
-                            "description": "JSON: issuer_code, issuer_name, code_number, "
-                            "code_notation, issued_date, document_type, subject, priority, secrecy",
-                        },
+                        # A form field holding a JSON object; described as the object itself
+                        # (encoded as JSON), so clients and fuzzers see its fields.
+                        "metadata": IncomingMetadataIn.model_json_schema(),
                     },
-                }
+                },
+                "encoding": {"metadata": {"contentType": "application/json"}},
             }
         },
     }
