@@ -1,10 +1,11 @@
 """Schemathesis hooks for the gateway fuzz test (loaded through `SCHEMATHESIS_HOOKS`).
 
 Generated data alone rarely gets past the first checks: a random file is refused as "not a PDF"
-before anything is stored, and a random id is a 404 before any service does real work. So half
-of the generated uploads are wrapped in a PDF's header and trailer, and half of the generated
-path ids are replaced by ids of records that exist (`VANBAN_FUZZ_IDS`: path parameter name to
-id), so that fuzzed bodies also reach the archive, documents, workflow and directory services.
+before anything is stored, and a random id is a 404 before any service does real work. So the
+generated uploads of the fuzzing phase are wrapped in a PDF's header and trailer (the coverage
+phase still sends its files as they are), and half of the generated path ids are replaced by ids
+of records that exist (`VANBAN_FUZZ_IDS`: path parameter name to id), so that fuzzed bodies also
+reach the archive, documents, workflow and directory services.
 
 The fuzzer also follows links between operations (its stateful phase), so it would find the
 callers' own ids (`GET /v1/me`) and rename, deactivate or re-password the very accounts it is
@@ -45,12 +46,12 @@ def _file_bytes(body: Any) -> bytes | None:
 
 
 @schemathesis.hook
-def flatmap_body(context: Any, body: Any) -> Any:
+def map_body(context: Any, body: Any) -> Any:
     operation = context.operation
     data = _file_bytes(body)
     if operation is None or operation.label not in PDF_UPLOADS or data is None:
-        return st.just(body)
-    return st.booleans().map(lambda pdf: {**body, "file": _as_pdf(data)} if pdf else body)
+        return body
+    return {**body, "file": _as_pdf(data)}
 
 
 @schemathesis.hook

@@ -33,9 +33,9 @@ SEED = 20261121
 # Generated requests per operation: many for the operations that are the caller's own work;
 # a few for the rest, which the gateway must refuse cleanly, but along a shorter path that the
 # boundary cases (schemathesis' coverage phase) of the owner's run have been through already.
-OWN_EXAMPLES = 50
+OWN_EXAMPLES = 30
 OTHER_EXAMPLES = 5
-STATEFUL_SCENARIOS = 25
+STATEFUL_SCENARIOS = 20
 
 
 @dataclass

@@ -86,6 +86,7 @@ _REGISTER_BODY = {
                 "schema": {
                     "type": "object",
                     "required": ["file", "metadata"],
+                    "additionalProperties": False,
                     "properties": {
                         "file": {
                             "type": "string",
