@@ -92,6 +92,10 @@ def build_app() -> FastAPI:
             UnavailableError("connect to postgres at 10.0.0.5:5432 failed"),
         )
 
+    @app.get("/cancelled")
+    async def _cancelled() -> None:
+        raise rpc_error(grpc.StatusCode.CANCELLED, "Server shutdown")
+
     @app.get("/busy")
     async def _busy() -> None:
         raise SlowDownError("slow down", metadata={"retry_after_seconds": "7"})
@@ -177,6 +181,14 @@ def test_an_unavailable_service_is_a_503_without_its_internals(client: TestClien
     assert "unavailable" in body["detail"]  # type: ignore[operator]
     assert "10.0.0.5" not in response.text
     assert "postgres" not in response.text
+
+
+def test_a_call_the_service_cut_off_is_a_503_to_retry(client: TestClient) -> None:
+    # A service shutting down may cancel a call that reached it just then; the client did not
+    # go away (499), the service did.
+    body = problem_of(client.get("/cancelled"), 503)
+
+    assert body["code"] == "UNAVAILABLE"
 
 
 def test_an_unexpected_exception_is_a_500_without_internals(client: TestClient) -> None:

@@ -72,6 +72,16 @@ def problem_for(exc: BaseException) -> tuple[Problem, dict[str, str]]:
 
 def _upstream_problem(exc: grpc.aio.AioRpcError) -> Problem:
     err = remote_error(exc)
+    if exc.code() == grpc.StatusCode.CANCELLED:
+        # The gateway never cancels a call whose client is still there to read the answer, so
+        # a cancelled call was cut off by the service (a call that reached it as it shut
+        # down): a service to retry shortly (503), not the 499 of a client that went away.
+        log.warning("upstream call cancelled by the service: %s", exc.details())
+        return Problem(
+            status=503,
+            code="UNAVAILABLE",
+            detail="a service behind the gateway is unavailable; try again shortly",
+        )
     status = http_status(err.code)
     if status >= 500:
         log.error("upstream call failed: %s %s", exc.code(), exc.details())
