@@ -144,8 +144,10 @@ GATEWAY_ZONE, DOCUMENTS_ZONE = "Etc/GMT-14", "Etc/GMT+12"
 
 def restart(platform: Platform, env: dict[str, str | None]) -> None:
     agency = platform.agencies[0]
+    killed: list[str] = []
     for service in ("gateway", "documents"):
-        agency.stop_service(service)
+        if agency.stop_service(service):
+            killed.append(service)
         agency.processes.pop(service, None)  # made again from the changed environment
     for name, value in env.items():
         if value is None:
@@ -155,6 +157,8 @@ def restart(platform: Platform, env: dict[str, str | None]) -> None:
     agency.start_service("documents")
     agency.start_service("gateway")
     agency.wait_ready()
+    # Checked once both are back, so that a failure here leaves the platform running.
+    assert killed == [], f"did not exit on SIGTERM and were killed: {killed}"
 
 
 @pytest.fixture(scope="module")
