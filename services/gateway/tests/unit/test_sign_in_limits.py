@@ -16,6 +16,7 @@ from vanban.gateway.domain.sessions import (
     SignInThrottledError,
 )
 from vanban.gateway.throttle import PasswordCheckGate, SignInBusyError, TooManyAttemptsError
+from vanban.platform.errors import InvalidArgumentError
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 POLICY = SignInPolicy(
@@ -232,3 +233,24 @@ def test_when_every_check_stays_taken_the_answer_is_busy_not_a_long_queue() -> N
         return waited
 
     assert asyncio.run(scenario()) < 5
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "field"),
+    [
+        ("", "mat-khau", "username"),
+        ("   ", "mat-khau", "username"),
+        ("van\x00thu", "mat-khau", "username"),
+        ("vanthu", "", "password"),
+        ("vanthu", "x" * (sessions.PASSWORD_MAX + 1), "password"),
+    ],
+)
+def test_credentials_the_directory_would_not_check_are_refused_before_anything_is_counted(
+    username: str, password: str, field: str
+) -> None:
+    with pytest.raises(InvalidArgumentError) as refused:
+        sessions.account_key(username, password=password)
+
+    assert refused.value.reason == "INVALID_CREDENTIALS_FORMAT"
+    assert [v.field for v in refused.value.violations] == [field]
+    assert sessions.account_key(" VanThu ", password="mat-khau") == "vanthu"

@@ -70,7 +70,7 @@ async def _password_grant(request: Request, *, username: str, password: str) -> 
     policy: sessions.SignInPolicy = request.app.state.sign_in_policy
     gate: PasswordCheckGate = request.app.state.password_checks
     up = _upstreams(request)
-    account = sessions.account_key(username)
+    account = sessions.account_key(username, password=password)
     client = client_of(request.scope)
     async with gate.address_slot(client.key):
         now = datetime.now(UTC)

@@ -137,12 +137,27 @@ class SessionStore(Protocol):
     async def revoke_family(self, family_id: str, *, at: datetime) -> None: ...
 
 
-def account_key(username: str) -> str:
-    """How failures are counted per account: the name as the directory compares it."""
-    if len(username) > 128 or any(ord(c) < 32 or ord(c) == 127 for c in username):
-        raise invalid_fields(
-            {"username": "is not a user name"}, reason="INVALID_CREDENTIALS_FORMAT"
-        )
+# The directory's limit on a password's length (it checks none longer).
+PASSWORD_MAX = 1024
+
+
+def account_key(username: str, *, password: str | None = None) -> str:
+    """How failures are counted per account: the name as the directory compares it.
+
+    A name (or, when given, a password) the directory would refuse unchecked is refused here
+    the same way, before anything is counted or stored for the attempt."""
+    problems: dict[str, str] = {}
+    if not username.strip():
+        problems["username"] = "is required"
+    elif len(username) > 128 or any(ord(c) < 32 or ord(c) == 127 for c in username):
+        problems["username"] = "is not a user name"
+    if password is not None:
+        if not password:
+            problems["password"] = "is required"
+        elif len(password) > PASSWORD_MAX:
+            problems["password"] = f"must be at most {PASSWORD_MAX} characters"
+    if problems:
+        raise invalid_fields(problems, reason="INVALID_CREDENTIALS_FORMAT")
     return username.strip().lower()
 
 
