@@ -145,6 +145,21 @@ def archive_holds(platform: Platform, data: bytes) -> tuple[bool, int]:
     return row, len(versions)
 
 
+def archive_was_asked(platform: Platform, data: bytes) -> bool:
+    """Whether the archive ever heard of these bytes: an upload reserved for them, or any audit
+    entry about their object (stored, released, swept). A refusal the gateway made before the
+    upload leaves none; one made after it leaves the release in the audit log."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    uploads = query(platform, "archive", "select 1 from uploads where sha256 = :sha", sha=sha256)
+    audited = query(
+        platform,
+        "archive",
+        "select 1 from audit_log where resource = :resource",
+        resource=f"objects/{sha256}",
+    )
+    return bool(uploads or audited)
+
+
 @dataclass(frozen=True)
 class StoredEvent:
     stream: str

@@ -130,7 +130,11 @@ def create_person(gateway: Gateway, username: str) -> None:
     assert created.status_code == 201, created.text
 
 
-def test_parallel_guesses_from_one_address_cannot_pass_the_lock(gateway: Gateway) -> None:
+def test_a_burst_of_guesses_from_one_address_ends_at_the_lock(gateway: Gateway) -> None:
+    """One address may have one password check in flight, so the burst is turned away or
+    served one at a time: it never gets more than the limit of answers about the password.
+    The account's lock under truly parallel attempts is the next test's (and the sign-in
+    store's integration test's)."""
     username = f"doan-{uuid.uuid4().hex[:6]}"
     create_person(gateway, username)
     guesser = Gateway(gateway.base_url, local_address="127.0.0.6")

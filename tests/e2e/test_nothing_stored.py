@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import grpc
 import pytest
 
-from tests.e2e.support import Gateway, archive_holds, make_pdf, metadata
+from tests.e2e.support import Gateway, archive_holds, archive_was_asked, make_pdf, metadata
 from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
 from vanban.launcher.platform import Platform
 from vanban.platform.testing import TokenMint
@@ -25,6 +25,12 @@ NOTHING = (False, 0)
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def never_uploaded(platform: Platform, pdf: bytes) -> bool:
+    """Refused before the upload: nothing stored, and the archive never even heard of it (a
+    refusal after the upload would leave the release in its audit log)."""
+    return archive_holds(platform, pdf) == NOTHING and not archive_was_asked(platform, pdf)
 
 
 def refused(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -50,7 +56,7 @@ def test_metadata_documents_would_refuse_stores_nothing(
             "detail": "must be an agency identifier such as 000.00.00.G22",
         }
     ]
-    assert archive_holds(platform, pdf) == NOTHING
+    assert never_uploaded(platform, pdf)
 
 
 def test_a_document_above_the_clerks_clearance_stores_nothing(
@@ -62,13 +68,13 @@ def test_a_document_above_the_clerks_clearance_stores_nothing(
         403,
         "CLEARANCE_TOO_LOW",
     )
-    assert archive_holds(platform, pdf) == NOTHING
+    assert never_uploaded(platform, pdf)
 
 
 def test_a_caller_without_the_role_stores_nothing(platform: Platform, gateway: Gateway) -> None:
     pdf = make_pdf()
     refused(gateway.register(gateway.token("chuyenvien"), pdf=pdf), 403, "ROLE_REQUIRED")
-    assert archive_holds(platform, pdf) == NOTHING
+    assert never_uploaded(platform, pdf)
 
 
 def test_an_api_key_registering_a_secret_document_stores_nothing(
@@ -87,7 +93,7 @@ def test_an_api_key_registering_a_secret_document_stores_nothing(
         403,
         "CLEARANCE_TOO_LOW",
     )
-    assert archive_holds(platform, pdf) == NOTHING
+    assert never_uploaded(platform, pdf)
     ordinary = make_pdf()
     assert gateway.register(key, pdf=ordinary).status_code == 201
     assert archive_holds(platform, ordinary) == (True, 1)
@@ -107,7 +113,7 @@ def test_the_gateway_and_documents_agree_on_issuer_codes(
         assert archive_holds(platform, pdf) == (True, 1)
         return
     refused(at_gateway, 400, "INVALID_METADATA")
-    assert archive_holds(platform, pdf) == NOTHING
+    assert never_uploaded(platform, pdf)
     agency = platform.agencies[0]
     clerk = TokenMint(agency.keys_dir, agency.spec.code).person(
         "agreement-test", roles=("clerk",), clearance="confidential"
@@ -185,6 +191,9 @@ def test_a_registration_documents_refuses_after_the_upload_leaves_no_file(
     )
     assert [e["field"] for e in body["errors"]] == ["issued_date"]
     assert archive_holds(platform, pdf) == NOTHING
+    # Uploaded and given back: the release is in the archive's audit log, which is how the
+    # refusals above show that they never reached the archive at all.
+    assert archive_was_asked(platform, pdf)
 
 
 def test_a_refused_registration_keeps_bytes_another_registration_holds(

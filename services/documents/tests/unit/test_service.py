@@ -82,7 +82,9 @@ def make_draft(**overrides: object) -> IncomingDraft:
 async def test_the_arrival_number_comes_from_the_register_of_the_year_of_arrival() -> None:
     tx = FakeTransaction(incoming=FakeIncomingRepository(last_number=41))
 
-    document = await register_incoming(tx=tx, draft=make_draft(), registered_by="clerk-7", now=NOW)
+    document = await register_incoming(
+        tx=tx, draft=make_draft(), clearance="top_secret", registered_by="clerk-7", now=NOW
+    )
 
     assert document.arrival_number == 42
     assert document.arrival_year == 2025
@@ -96,7 +98,11 @@ async def test_a_document_arriving_just_after_new_year_local_time_opens_the_new_
     new_year = datetime(2025, 1, 1, 0, 15, tzinfo=ICT)
 
     document = await register_incoming(
-        tx=tx, draft=make_draft(issued_date="2024-12-31"), registered_by="clerk-7", now=new_year
+        tx=tx,
+        draft=make_draft(issued_date="2024-12-31"),
+        clearance="top_secret",
+        registered_by="clerk-7",
+        now=new_year,
     )
 
     assert (document.arrival_year, document.arrival_number) == (2025, 1)
@@ -108,6 +114,7 @@ async def test_registration_stores_the_document_records_the_event_audits_and_com
     document = await register_incoming(
         tx=tx,
         draft=make_draft(subject="  Về việc kiểm tra công tác văn thư  "),
+        clearance="top_secret",
         registered_by="clerk-7",
         now=NOW,
     )
@@ -136,8 +143,12 @@ async def test_registration_stores_the_document_records_the_event_audits_and_com
 
 async def test_each_registration_gets_its_own_id_and_the_next_number() -> None:
     tx = FakeTransaction()
-    first = await register_incoming(tx=tx, draft=make_draft(), registered_by="c", now=NOW)
-    second = await register_incoming(tx=tx, draft=make_draft(), registered_by="c", now=NOW)
+    first = await register_incoming(
+        tx=tx, draft=make_draft(), clearance="top_secret", registered_by="c", now=NOW
+    )
+    second = await register_incoming(
+        tx=tx, draft=make_draft(), clearance="top_secret", registered_by="c", now=NOW
+    )
 
     assert (first.arrival_number, second.arrival_number) == (1, 2)
     assert first.id != second.id
@@ -150,6 +161,7 @@ async def test_invalid_input_takes_no_number_and_commits_nothing() -> None:
         await register_incoming(
             tx=tx,
             draft=make_draft(subject="", issued_date="2099-01-01"),
+            clearance="top_secret",
             registered_by="c",
             now=NOW,
         )
@@ -164,7 +176,9 @@ async def test_invalid_input_takes_no_number_and_commits_nothing() -> None:
 
 async def test_a_registered_document_is_read_back_by_a_cleared_reader() -> None:
     tx = FakeTransaction()
-    document = await register_incoming(tx=tx, draft=make_draft(), registered_by="c", now=NOW)
+    document = await register_incoming(
+        tx=tx, draft=make_draft(), clearance="top_secret", registered_by="c", now=NOW
+    )
 
     reader = Reader(roles=frozenset({"agency_leader"}), clearance="confidential")
     assert await get_incoming(tx=tx, document_id=document.id, reader=reader) == document
@@ -173,7 +187,11 @@ async def test_a_registered_document_is_read_back_by_a_cleared_reader() -> None:
 async def test_a_document_above_the_readers_clearance_looks_exactly_like_a_missing_one() -> None:
     tx = FakeTransaction()
     document = await register_incoming(
-        tx=tx, draft=make_draft(secrecy=Secrecy.SECRET), registered_by="c", now=NOW
+        tx=tx,
+        draft=make_draft(secrecy=Secrecy.SECRET),
+        clearance="top_secret",
+        registered_by="c",
+        now=NOW,
     )
 
     reader = Reader(roles=frozenset({"clerk"}), clearance="confidential")
@@ -208,7 +226,9 @@ def test_an_unknown_clearance_reads_only_unclassified_documents(clearance: str) 
 
 async def test_only_registry_readers_open_any_incoming_document() -> None:
     tx = FakeTransaction()
-    document = await register_incoming(tx=tx, draft=make_draft(), registered_by="c", now=NOW)
+    document = await register_incoming(
+        tx=tx, draft=make_draft(), clearance="top_secret", registered_by="c", now=NOW
+    )
     for role in ("clerk", "agency_leader", "deputy_agency_leader", "archivist", "system_reader"):
         reader = Reader(roles=frozenset({role}), clearance="top_secret")
         assert await get_incoming(tx=tx, document_id=document.id, reader=reader) == document
@@ -258,6 +278,10 @@ async def test_each_secrecy_level_numbers_in_a_register_of_its_own(
     (the gaps between the numbers they see); secret documents are registered separately."""
     tx = FakeTransaction()
     await register_incoming(
-        tx=tx, draft=make_draft(secrecy=secrecy), registered_by="clerk-7", now=NOW
+        tx=tx,
+        draft=make_draft(secrecy=secrecy),
+        clearance="top_secret",
+        registered_by="clerk-7",
+        now=NOW,
     )
     assert tx.incoming.registers == [register]

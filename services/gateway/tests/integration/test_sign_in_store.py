@@ -92,12 +92,55 @@ async def test_the_sweep_drops_aged_failures_of_any_name_and_stale_addresses(
         await store.remember_address("binh", address="192.0.2.9", at=NOW - timedelta(days=1))
 
         dropped = await store.purge(
-            failed_before=NOW - POLICY.window, known_before=NOW - timedelta(days=30)
+            failed_before=NOW - POLICY.window,
+            known_before=NOW - timedelta(days=30),
+            audited_before=NOW - timedelta(days=90),
         )
 
         assert dropped == 2
         names = (await connection.execute(text("select username from sign_in_failures"))).all()
         assert [n for (n,) in names] == ["nobody-2"]
+        await connection.rollback()
+
+
+async def test_the_sweep_ages_out_audited_sign_in_failures_and_keeps_the_rest(
+    engine: AsyncEngine,
+) -> None:
+    """Strangers write failed sign-ins under names of their choosing: the audit log keeps
+    them 90 days here, while successful sign-ins and everything else stay."""
+
+    async def audit(action: str, *, days_ago: int) -> None:
+        await connection.execute(
+            text(
+                "insert into audit_log (occurred_at, actor, action, resource)"
+                " values (:at, 'user:x', :action, 'accounts/x')"
+            ),
+            {"at": NOW - timedelta(days=days_ago), "action": action},
+        )
+
+    async with engine.connect() as connection, connection.begin():
+        await connection.execute(text("delete from audit_log"))
+        for action in sessions.FAILED_SIGN_IN_AUDIT_ACTIONS:
+            await audit(action, days_ago=91)
+            await audit(action, days_ago=89)
+        await audit("session.sign_in", days_ago=400)
+        await audit("person.password.change_failed", days_ago=400)
+
+        dropped = await SqlSessionStore(connection).purge(  # type: ignore[arg-type]
+            failed_before=NOW - POLICY.window,
+            known_before=NOW - timedelta(days=30),
+            audited_before=NOW - timedelta(days=90),
+        )
+
+        assert dropped == len(sessions.FAILED_SIGN_IN_AUDIT_ACTIONS)
+        rows = await connection.execute(
+            text("select action, occurred_at from audit_log order by action, occurred_at")
+        )
+        kept = [(action, (NOW - at).days) for action, at in rows.all()]
+        assert kept == sorted(
+            [(a, 89) for a in sessions.FAILED_SIGN_IN_AUDIT_ACTIONS]
+            + [("person.password.change_failed", 400), ("session.sign_in", 400)]
+        )
         await connection.rollback()
 
 

@@ -140,7 +140,8 @@ def sign_in_sweep(
     host: ServiceHost, settings: GatewaySettings
 ) -> Callable[[asyncio.Event], Awaitable[None]]:
     """Drops sign-in failures once they age out of the window — of names that do not exist
-    too, which nobody tries again — and addresses unused for sign-in past their time."""
+    too, which nobody tries again —, addresses unused for sign-in past their time, and the audit
+    entries of failed sign-ins past theirs."""
 
     interval = min(SWEEP_SECONDS, float(settings.lockout_window_seconds))
 
@@ -152,6 +153,7 @@ def sign_in_sweep(
                     await SqlSessionStore(uow.session).purge(
                         failed_before=now - timedelta(seconds=settings.lockout_window_seconds),
                         known_before=now - timedelta(days=settings.sign_in_known_address_days),
+                        audited_before=now - timedelta(days=settings.sign_in_failure_audit_days),
                     )
                     await uow.commit()
             except Exception:

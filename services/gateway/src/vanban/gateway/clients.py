@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -18,6 +19,8 @@ from vanban.platform.caller import CALLER_METADATA_KEY
 from vanban.platform.service import ServiceHost
 
 READINESS_PEERS = ("directory", "documents", "archive", "notify", "workflow")
+# `/readyz` is open to anyone: however often it is asked, the peers are asked at most this often.
+READINESS_REUSE_SECONDS = 1.0
 
 
 @dataclass
@@ -30,6 +33,7 @@ class Upstreams:
     health: dict[str, health_pb2_grpc.HealthStub]
     service_metadata: Callable[[], tuple[tuple[str, str], ...]]
     timeout: float
+    _readiness: tuple[float, asyncio.Task[dict[str, str]]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_host(cls, host: ServiceHost, *, timeout: float) -> Upstreams:
@@ -50,6 +54,13 @@ class Upstreams:
         )
 
     async def readiness(self) -> dict[str, str]:
+        """The peers' health, asked once for everyone who asks within a second."""
+        now = time.monotonic()
+        if self._readiness is None or self._readiness[0] <= now:
+            self._readiness = (now + READINESS_REUSE_SECONDS, asyncio.create_task(self._ask()))
+        return dict(await asyncio.shield(self._readiness[1]))
+
+    async def _ask(self) -> dict[str, str]:
         async def check(name: str, stub: health_pb2_grpc.HealthStub) -> tuple[str, str]:
             try:
                 answer = await stub.Check(health_pb2.HealthCheckRequest(), timeout=2)

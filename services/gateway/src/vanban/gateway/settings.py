@@ -47,6 +47,9 @@ class GatewaySettings(ServiceSettings, DatabaseSettingsMixin):
     sign_in_address_max_failures: PositiveInt = 30
     # How long a successful sign-in makes its address known for the account.
     sign_in_known_address_days: PositiveInt = 30
+    # How long the audit log keeps failed sign-ins (and the limits they reached): anyone can
+    # write them, under any name, so they age out like the counts, only much later.
+    sign_in_failure_audit_days: PositiveInt = 90
     # Password checks in flight (each costs the directory an argon2 hash and a database
     # connection on both sides): in all, and from one address; more from one address wait, up
     # to a few; nobody waits longer than the queue time (then 429 or 503 with Retry-After).

@@ -41,7 +41,7 @@ async def register_incoming(
     draft: IncomingDraft,
     registered_by: str,
     now: datetime,
-    clearance: str = "top_secret",
+    clearance: str,
 ) -> IncomingDocument:
     """Registers an arriving document under the next arrival number of its register.
 

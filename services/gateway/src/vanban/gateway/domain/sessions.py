@@ -139,6 +139,14 @@ class SessionStore(Protocol):
 
 # The directory's limit on a password's length (it checks none longer).
 PASSWORD_MAX = 1024
+# What a failed sign-in writes to the audit log: the failure, and any limit it reached. Anyone
+# can cause these, under any name, so they are kept for a time (settings), not for ever.
+FAILED_SIGN_IN_AUDIT_ACTIONS = (
+    "session.sign_in_failed",
+    "session.locked",
+    "session.account_throttled",
+    "session.address_throttled",
+)
 
 
 def account_key(username: str, *, password: str | None = None) -> str:

@@ -8,10 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.gateway.adapters.db.tables import (
     known_sign_in_addresses,
+    platform_tables,
     refresh_tokens,
     sign_in_failures,
 )
-from vanban.gateway.domain.sessions import Failure, RefreshToken
+from vanban.gateway.domain.sessions import FAILED_SIGN_IN_AUDIT_ACTIONS, Failure, RefreshToken
 
 
 class SqlSessionStore:
@@ -80,9 +81,12 @@ class SqlSessionStore:
             )
         )
 
-    async def purge(self, *, failed_before: datetime, known_before: datetime) -> int:
-        """Drops failures that aged out of the window (of unknown names too) and addresses not
-        used for sign-in lately; returns how many rows went."""
+    async def purge(
+        self, *, failed_before: datetime, known_before: datetime, audited_before: datetime
+    ) -> int:
+        """Drops failures that aged out of the window (of unknown names too), addresses not
+        used for sign-in lately, and the audit entries of failed sign-ins past their keep
+        time; returns how many rows went."""
         failures = await self._session.execute(
             delete(sign_in_failures).where(sign_in_failures.c.failed_at <= failed_before)
         )
@@ -91,7 +95,14 @@ class SqlSessionStore:
                 known_sign_in_addresses.c.last_sign_in_at <= known_before
             )
         )
-        return failures.rowcount + known.rowcount
+        audit = platform_tables.audit
+        audited = await self._session.execute(
+            delete(audit).where(
+                audit.c.action.in_(FAILED_SIGN_IN_AUDIT_ACTIONS),
+                audit.c.occurred_at <= audited_before,
+            )
+        )
+        return failures.rowcount + known.rowcount + audited.rowcount
 
     async def add_refresh_token(self, token: RefreshToken) -> None:
         await self._session.execute(

@@ -2,11 +2,19 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Identity, Index, String, Table, text
 
+from vanban.gateway.domain.sessions import FAILED_SIGN_IN_AUDIT_ACTIONS
 from vanban.platform.db import make_metadata
 from vanban.platform.events.tables import event_tables
 
 metadata = make_metadata()
 platform_tables = event_tables(metadata)
+
+# The sweep drops failed sign-ins from the audit log once they are older than their keep time.
+Index(
+    "ix_audit_log_failed_sign_ins_occurred_at",
+    platform_tables.audit.c.occurred_at,
+    postgresql_where=platform_tables.audit.c.action.in_(FAILED_SIGN_IN_AUDIT_ACTIONS),
+)
 
 refresh_tokens = Table(
     "refresh_tokens",
