@@ -46,6 +46,7 @@ lint:
 	"$(UV)" run --frozen ruff check .
 	"$(UV)" run --frozen ruff format --check .
 	"$(UV)" run --frozen lint-imports
+	"$(UV)" run --frozen python tools/check_logs.py
 
 unit: bootstrap
 	"$(UV)" run --frozen pytest -q $(wildcard libs/*/tests/unit services/*/tests/unit)

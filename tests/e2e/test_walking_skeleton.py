@@ -53,7 +53,12 @@ def test_one_registration_is_one_trace_rooted_at_the_gateway(
     assert gateway.register(clerk_token, pdf=large).status_code == 201
     # No traceparent: the gateway starts the trace. A unique user agent finds its server span.
     agent = f"vanban-trace-test/{secrets.token_hex(8)}"
-    created = gateway.register(clerk_token, headers={"User-Agent": agent})
+    # A subject no other request has: a bound value of a statement that leaked into a span
+    # would carry it.
+    subject = f"V/v rà soát hồ sơ cán bộ {secrets.token_hex(6)}"
+    created = gateway.register(
+        clerk_token, meta=metadata(subject=subject), headers={"User-Agent": agent}
+    )
     assert created.status_code == 201, created.text
 
     def ours(span: ReceivedSpan) -> bool:
@@ -117,6 +122,33 @@ def test_one_registration_is_one_trace_rooted_at_the_gateway(
     assert descends(producer, registered)
     consumer = one("vanban-notify", CONSUMER, "vanban.documents.incoming.registered process")
     assert parent(consumer) is producer
+
+    # Each service's statements are client spans inside the RPC that ran them: the document's
+    # row written by documents, the object's row by archive.
+    def statement(span: ReceivedSpan) -> str:
+        return span.attributes.get("db.statement", span.attributes.get("db.query.text", ""))
+
+    for service, method, table in (
+        ("vanban-documents", "RegisterIncomingDocument", "incoming_documents"),
+        ("vanban-archive", "PutObject", "objects"),
+    ):
+        server = one(service, SERVER, f"/{method}")
+        queries = [
+            s
+            for s in spans
+            if s.service == service
+            and s.kind == CLIENT
+            and "postgresql" in (s.attributes.get("db.system"), s.attributes.get("db.system.name"))
+            and descends(s, server)
+        ]
+        assert any(statement(q).startswith(f"INSERT INTO {table} ") for q in queries), (
+            service,
+            [(s.service, s.name, s.kind) for s in spans],
+        )
+    leaked = [
+        (s.service, s.name) for s in spans if any(subject in v for v in s.attributes.values())
+    ]
+    assert not leaked, leaked
 
 
 def test_a_document_id_that_does_not_exist_is_404_problem(

@@ -7,7 +7,7 @@ from datetime import date
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from vanban.platform.log import JsonFormatter
+from vanban.platform.log import JsonFormatter, TextFormatter
 
 tracer = TracerProvider().get_tracer("test")
 
@@ -77,3 +77,11 @@ def test_an_exception_is_logged_with_its_traceback() -> None:
     entry = json.loads(JsonFormatter("documents").format(record))
     assert "Traceback" in entry["exception"]
     assert "ValueError: sai định dạng" in entry["exception"]
+
+
+def test_a_terminal_line_shows_the_fixed_message_and_then_every_field() -> None:
+    record = make_record("PostgreSQL ready", address="127.0.0.1:5432", seconds=1.25)
+
+    line = TextFormatter().format(record)
+
+    assert line == "WARNING vanban.documents: PostgreSQL ready address=127.0.0.1:5432 seconds=1.25"

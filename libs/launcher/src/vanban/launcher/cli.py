@@ -24,6 +24,7 @@ from vanban.launcher.platform import (
     AgencySpec,
     Platform,
 )
+from vanban.platform.log import configure_console_logging
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -172,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     # Whatever the launcher and the processes it starts create (logs, spooled uploads, keys)
     # is for this user alone; other local users of the machine have no business reading it.
     os.umask(0o077)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_console_logging(logging.WARNING)
     if args.command == "up":
         return _up(args)
     return _status(args)

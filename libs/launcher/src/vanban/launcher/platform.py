@@ -48,7 +48,7 @@ from vanban.launcher.infra.process import ManagedProcess, Server, read_log_tail
 from vanban.launcher.infra.seaweed import S3Identity
 from vanban.platform.caller import ensure_keypair
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # Start order; stop runs in reverse, the gateway first.
 SERVICES = (
@@ -355,10 +355,12 @@ def _stop_quietly(what: str, stop: Callable[[], bool]) -> str | None:
     try:
         killed = stop()
     except Exception:
-        log.exception("could not stop %s", what)
+        logger.exception("could not stop a process", extra={"component": what})
         return what
     if killed:
-        log.error("%s did not exit on SIGTERM in time and was killed", what)
+        logger.error(
+            "a process did not exit on SIGTERM in time and was killed", extra={"component": what}
+        )
         return what
     return None
 

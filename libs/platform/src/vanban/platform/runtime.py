@@ -7,7 +7,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def run(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
@@ -42,7 +42,7 @@ class TaskGroup:
             return
         exc = task.exception()
         if exc is not None:
-            log.error("background task %s crashed", task.get_name(), exc_info=exc)
+            logger.error("background task crashed", extra={"task": task.get_name()}, exc_info=exc)
             self.failed = exc
             self._stop.set()
 

@@ -38,7 +38,7 @@ from vanban.platform.runtime import TaskGroup, run
 from vanban.platform.settings import ServiceSettings
 from vanban.platform.telemetry import setup_telemetry
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 ConsumerFactory = Callable[[JetStreamContext], EventConsumer[Any]]
 
@@ -170,7 +170,7 @@ class ServiceHost:
         for name, loop in {**self._background, **(background or {})}.items():
             consumers.start(name, loop(self._consumer_stop))
         await self.grpc.start()
-        log.info("%s ready", self.service, extra={"grpc_port": self.grpc.port})
+        logger.info("service ready", extra={"grpc_port": self.grpc.port})
         try:
             await stop.wait()
         finally:
@@ -184,7 +184,7 @@ class ServiceHost:
         grace = self.settings.shutdown_grace
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
-        log.info("%s stopping", self.service)
+        logger.info("service stopping")
         self._consumer_stop.set()
         await asyncio.gather(
             self.grpc.stop(grace),
@@ -199,7 +199,7 @@ class ServiceHost:
             await self.nc.drain()
         if self.engine is not None:
             await self.engine.dispose()
-        log.info("%s stopped", self.service)
+        logger.info("service stopped")
 
 
 def service_main(

@@ -4,6 +4,10 @@ The standard variables decide: `OTEL_EXPORTER_OTLP_ENDPOINT` (or the per-signal
 `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) turns export on; `OTEL_TRACES_EXPORTER=console` prints
 spans; `OTEL_SDK_DISABLED=true` turns everything off. Without them spans are still created (so
 logs carry trace ids and context still propagates), just not exported.
+
+Every PostgreSQL statement is a client span under the span that ran it (the RPC being served,
+the consumer's message, the relay's batch). The spans carry the SQL text with its `$n`
+placeholders only: bound values hold personal data and are never captured.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
@@ -71,4 +76,7 @@ def setup_telemetry(service_name: str, *, agency_code: str) -> Telemetry:
     propagate.set_global_textmap(
         CompositePropagator([TraceContextTextMapPropagator(), W3CBaggagePropagator()])
     )
+    database = AsyncPGInstrumentor(capture_parameters=False)
+    if not database.is_instrumented_by_opentelemetry:
+        database.instrument(tracer_provider=tracer_provider)
     return Telemetry(tracer_provider=tracer_provider, meter_provider=meter_provider)

@@ -31,7 +31,7 @@ from vanban.platform.log import configure_logging
 from vanban.platform.migrations import upgrade_async
 from vanban.platform.settings import DatabaseSettingsMixin
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 ACTOR = "system:bootstrap"
 DEMO_UNIT = "VP"  # Văn phòng
@@ -177,7 +177,7 @@ def bootstrap_main(argv: Sequence[str]) -> int:
         )
     except DomainError as exc:
         raise SystemExit(f"bootstrap refused: {exc.message}") from None
-    log.info(
+    logger.info(
         "directory bootstrap finished",
         extra={
             "agency_created": report.agency_created,

@@ -44,7 +44,7 @@ from vanban.gateway.throttle import PasswordCheckGate
 from vanban.platform.caller import CallerTokenIssuer
 from vanban.platform.service import ServiceHost
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # How often aged-out sign-in failures are dropped (at least once per window).
@@ -158,7 +158,7 @@ def sign_in_sweep(
                     await uow.commit()
             except Exception:
                 # The next round tries again; a sweep that fails must not stop the gateway.
-                log.exception("sign-in sweep failed")
+                logger.exception("sign-in sweep failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
 

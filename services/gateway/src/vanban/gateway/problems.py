@@ -16,7 +16,7 @@ from vanban.platform.errors import DomainError, FieldViolation
 from vanban.platform.grpc.status import remote_error
 from vanban.platform.problem import PROBLEM_CONTENT_TYPE, Problem, http_status
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class HttpProblem(Exception):
@@ -59,7 +59,7 @@ def problem_for(exc: BaseException) -> tuple[Problem, dict[str, str]]:
         }.get(exc.status_code, "HTTP_ERROR")
         problem = Problem(status=exc.status_code, code=code, detail=str(exc.detail))
     else:
-        log.exception("unexpected error", exc_info=exc)
+        logger.error("unexpected error", exc_info=exc)
         problem = Problem(
             status=500,
             code="INTERNAL",
@@ -76,7 +76,9 @@ def _upstream_problem(exc: grpc.aio.AioRpcError) -> Problem:
         # The gateway never cancels a call whose client is still there to read the answer, so
         # a cancelled call was cut off by the service (a call that reached it as it shut
         # down): a service to retry shortly (503), not the 499 of a client that went away.
-        log.warning("upstream call cancelled by the service: %s", exc.details())
+        logger.warning(
+            "upstream call cancelled by the service", extra={"grpc_details": exc.details()}
+        )
         return Problem(
             status=503,
             code="UNAVAILABLE",
@@ -84,7 +86,10 @@ def _upstream_problem(exc: grpc.aio.AioRpcError) -> Problem:
         )
     status = http_status(err.code)
     if status >= 500:
-        log.error("upstream call failed: %s %s", exc.code(), exc.details())
+        logger.error(
+            "upstream call failed",
+            extra={"grpc_code": exc.code().name, "grpc_details": exc.details()},
+        )
         detail = "a service behind the gateway failed; quote the trace id when reporting it"
         if status == 503:
             detail = "a service behind the gateway is unavailable; try again shortly"

@@ -151,7 +151,7 @@ class NatsServer(Server):
         except InfraError:
             self._process.stop(grace=2.0)
             raise
-        logger.info("nats-server ready at %s in %.2f s", self.address, took)
+        logger.info("nats-server ready", extra={"address": self.address, "seconds": round(took, 2)})
 
     def stop(self) -> bool:
         return self._process.stop(grace=10.0)

@@ -124,9 +124,8 @@ def cluster_home(home: Path, *, external_root: Path = EXTERNAL_CLUSTERS) -> Path
         home.parent.mkdir(parents=True, exist_ok=True)
         home.symlink_to(target, target_is_directory=True)
         logger.warning(
-            "the postgres user cannot reach %s; the PostgreSQL cluster is kept in %s instead",
-            home.parent,
-            target,
+            "the postgres user cannot reach the data directory; the cluster is kept elsewhere",
+            extra={"unreachable": home.parent, "cluster": target},
         )
     return target
 
@@ -249,7 +248,11 @@ class PostgresServer(Server):
         self._started = True
         self._revoke_default_connect()
         logger.info(
-            "PostgreSQL ready on %s:%d in %.2f s", LOOPBACK, self.port, time.monotonic() - started
+            "PostgreSQL ready",
+            extra={
+                "address": f"{LOOPBACK}:{self.port}",
+                "seconds": round(time.monotonic() - started, 2),
+            },
         )
 
     def stop(self) -> bool:
@@ -380,7 +383,10 @@ class PostgresServer(Server):
                 )
         finally:
             pwfile.unlink(missing_ok=True)
-        logger.info("initdb %s in %.2f s", self.data_dir, time.monotonic() - started)
+        logger.info(
+            "initdb finished",
+            extra={"data_dir": self.data_dir, "seconds": round(time.monotonic() - started, 2)},
+        )
 
     def _check_authentication(self) -> None:
         """Refuse a cluster that lets anyone in: one made by an earlier launcher with ``trust``."""
@@ -413,13 +419,17 @@ class PostgresServer(Server):
             return
         if self._is_our_postmaster(pid):
             logger.warning(
-                "stopping a PostgreSQL already running on %s (pid %d)", self.data_dir, pid
+                "stopping a PostgreSQL already running on the data directory",
+                extra={"data_dir": self.data_dir, "pid": pid},
             )
             self._stop_postmaster(pid)
         else:
             # The server died without cleaning up. postgres would usually detect that, but not
             # when the pid has since been reused by another process.
-            logger.warning("removing stale postmaster.pid of dead pid %d in %s", pid, self.data_dir)
+            logger.warning(
+                "removing the postmaster.pid of a dead server",
+                extra={"data_dir": self.data_dir, "pid": pid},
+            )
             (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
 
     def server_pids(self) -> list[int]:
@@ -441,10 +451,12 @@ class PostgresServer(Server):
             if not pid_alive(pid):
                 break
             forced = True
-            logger.warning("PostgreSQL pid %d survived pg_ctl stop -m %s", pid, mode)
+            logger.warning("PostgreSQL survived pg_ctl stop", extra={"pid": pid, "mode": mode})
         leftovers = [p for p in pids if pid_alive(p)]
         if leftovers:
-            logger.warning("killing PostgreSQL processes left after stop: %s", leftovers)
+            logger.warning(
+                "killing PostgreSQL processes left after stop", extra={"pids": leftovers}
+            )
             for leftover in leftovers:
                 kill_group(leftover, grace=5.0)
         return forced or bool(leftovers)

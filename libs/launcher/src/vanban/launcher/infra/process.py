@@ -115,7 +115,10 @@ def kill_group(pgid: int, *, grace: float) -> bool:
                 return sig == signal.SIGKILL
             time.sleep(0.05)
         if sig == signal.SIGTERM:
-            logger.warning("process group %d ignored SIGTERM for %.0f s, killing it", pgid, grace)
+            logger.warning(
+                "a process group ignored SIGTERM; killing it",
+                extra={"pgid": pgid, "grace_seconds": grace},
+            )
     if group_members(pgid):
         raise InfraError(f"process group {pgid} survived SIGKILL")
     return True
@@ -207,7 +210,10 @@ class ManagedProcess:
                 start_new_session=True,
             )
         self.pid_file.write_text(f"{self._popen.pid}\n{self.argv[0]}\n")
-        logger.debug("started %s (pid %d), log %s", self.argv[0], self._popen.pid, self.log_path)
+        logger.debug(
+            "process started",
+            extra={"program": self.argv[0], "pid": self._popen.pid, "log_path": self.log_path},
+        )
 
     def wait(self, timeout: float | None = None) -> int:
         """Wait for a child that is meant to finish on its own (a one-off command); its exit code.
@@ -238,7 +244,9 @@ class ManagedProcess:
         except (OSError, ValueError):
             return
         if group_members(pid) and _cmdline_exe(pid) == exe:
-            logger.warning("stopping orphaned %s (process group %d)", exe, pid)
+            logger.warning(
+                "stopping an orphaned process group", extra={"program": exe, "pgid": pid}
+            )
             kill_group(pid, grace=10.0)
         self.pid_file.unlink(missing_ok=True)
 

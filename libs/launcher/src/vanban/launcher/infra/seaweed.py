@@ -168,7 +168,9 @@ class SeaweedServer(Server):
         except InfraError:
             self.stop()
             raise
-        logger.info("SeaweedFS S3 ready at %s in %.2f s", self.endpoint, took)
+        logger.info(
+            "SeaweedFS S3 ready", extra={"endpoint": self.endpoint, "seconds": round(took, 2)}
+        )
 
     def stop(self) -> bool:
         # weed takes about 3 s to shut down its components after SIGTERM.

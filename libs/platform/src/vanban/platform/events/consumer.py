@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from vanban.platform.db import UnitOfWork
 from vanban.platform.events.nats import DLQ_PREFIX, ensure_dlq_stream, ensure_service_stream
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 tracer = trace.get_tracer("vanban.platform.events")
 
 M = TypeVar("M", bound=Message)
@@ -105,7 +105,10 @@ class EventConsumer(Generic[M]):
             except (TimeoutError, NatsTimeoutError):
                 continue
             except Exception as exc:  # connection lost: the client reconnects by itself
-                log.warning("consumer %s could not fetch: %s", self._durable, exc)
+                logger.warning(
+                    "consumer could not fetch",
+                    extra={"consumer": self._durable, "error": repr(exc)},
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
@@ -117,7 +120,10 @@ class EventConsumer(Generic[M]):
                 try:
                     await self.handle(msg)
                 except Exception as exc:  # e.g. the dead-letter publish failed: redelivered later
-                    log.warning("consumer %s left a message unacknowledged: %s", self._durable, exc)
+                    logger.warning(
+                        "consumer left a message unacknowledged",
+                        extra={"consumer": self._durable, "error": repr(exc)},
+                    )
         await sub.unsubscribe()
 
     async def handle(self, msg: Msg) -> None:
@@ -154,15 +160,20 @@ class EventConsumer(Generic[M]):
                 span.record_exception(exc)
                 span.set_status(trace.Status(trace.StatusCode.ERROR, str(exc)))
                 if delivery >= self._max_deliver:
-                    log.exception("consumer %s gave up on %s", self._durable, event_id)
+                    logger.exception(
+                        "consumer gave up on an event",
+                        extra={"consumer": self._durable, "event_id": event_id},
+                    )
                     await self._dead_letter(msg, f"{type(exc).__name__}: {exc}")
                 else:
-                    log.warning(
-                        "consumer %s failed on %s (delivery %d): %s",
-                        self._durable,
-                        event_id,
-                        delivery,
-                        exc,
+                    logger.warning(
+                        "consumer failed on an event; it is redelivered",
+                        extra={
+                            "consumer": self._durable,
+                            "event_id": event_id,
+                            "delivery": delivery,
+                            "error": repr(exc),
+                        },
                     )
                     self._processed.add(1, {"consumer": self._durable, "outcome": "retry"})
                     await msg.nak(delay=min(2 ** (delivery - 1), 30))
@@ -194,7 +205,9 @@ class EventConsumer(Generic[M]):
             await msg.ack_sync(timeout=5)
         except Exception as exc:
             # Committed already; a redelivery will be recognised as a duplicate.
-            log.warning("consumer %s could not ack: %s", self._durable, exc)
+            logger.warning(
+                "consumer could not ack", extra={"consumer": self._durable, "error": repr(exc)}
+            )
 
     async def _dead_letter(self, msg: Msg, error: str) -> None:
         headers = dict(msg.headers or {})

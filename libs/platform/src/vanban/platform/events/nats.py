@@ -11,7 +11,7 @@ from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 DLQ_STREAM = "VANBAN_DLQ"
 DLQ_PREFIX = "vanban.dlq"
@@ -52,13 +52,13 @@ async def connect(url: str, *, name: str, inbox: str | None = None) -> Client:
     shown = redact(url)
 
     async def on_disconnect() -> None:
-        log.warning("nats disconnected", extra={"nats_url": shown})
+        logger.warning("nats disconnected", extra={"nats_url": shown})
 
     async def on_reconnect() -> None:
-        log.info("nats reconnected", extra={"nats_url": shown})
+        logger.info("nats reconnected", extra={"nats_url": shown})
 
     async def on_error(exc: Exception) -> None:
-        log.warning("nats error: %s", exc)
+        logger.warning("nats error", extra={"nats_url": shown, "error": repr(exc)})
 
     return await nats.connect(
         servers=[url],

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vanban.platform.events.tables import EventTables
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 tracer = trace.get_tracer("vanban.platform.events")
 
 
@@ -66,7 +66,7 @@ class OutboxRelay:
                 if published:
                     continue  # there may be more
             except Exception as exc:  # NATS or the database away: keep the rows, retry later
-                log.warning("outbox relay could not publish: %s", exc)
+                logger.warning("outbox relay could not publish", extra={"error": repr(exc)})
                 backoff = min(backoff * 2, 10.0)
             if stop.is_set():
                 return

@@ -1,4 +1,5 @@
-"""Outbound gRPC channels: tracing, and the caller token passed along on every call."""
+"""Outbound gRPC channels: tracing, the caller token passed along on every call, and retries of
+idempotent calls that met an unavailable peer."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
 from vanban.platform.caller import CALLER_METADATA_KEY, CallerTokenIssuer
+from vanban.platform.grpc.retry import service_config
 
 _forwarded: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "vanban_forwarded_token", default=None
@@ -100,5 +102,7 @@ def open_channel(address: str, *, fallback_token: TokenSource | None = None) -> 
             ("grpc.max_receive_message_length", 8 * 1024 * 1024),
             ("grpc.max_send_message_length", 8 * 1024 * 1024),
             ("grpc.keepalive_time_ms", 30_000),
+            ("grpc.enable_retries", 1),
+            ("grpc.service_config", service_config()),
         ],
     )

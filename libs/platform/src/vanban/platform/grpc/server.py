@@ -24,7 +24,7 @@ from vanban.platform.errors import DomainError, UnauthenticatedError
 from vanban.platform.grpc.client import reset_forwarded_token, set_forwarded_token
 from vanban.platform.grpc.status import DETAILS_KEY, grpc_code, to_rich_status
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # Paths any caller may use without a caller token: probes and tooling.
 PUBLIC_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
@@ -130,7 +130,7 @@ class _Guard:
                 and not isinstance(exc, (grpc.aio.AbortError, GeneratorExit))
                 and isinstance(exc, Exception)
             ):
-                log.exception("unexpected error in %s", self._method, exc_info=exc)
+                logger.error("unexpected error", extra={"rpc_method": self._method}, exc_info=exc)
                 self._status = "INTERNAL"
                 trace_id = format(trace.get_current_span().get_span_context().trace_id, "032x")
                 await self._context.abort(
@@ -196,7 +196,7 @@ class GrpcServer:
         self.port = self._server.add_insecure_port(self._address)
         await self._server.start()
         await self.set_serving(True)
-        log.info(
+        logger.info(
             "grpc server listening",
             extra={"address": self._address.rsplit(":", 1)[0] + f":{self.port}"},
         )

@@ -14,7 +14,7 @@ from vanban.archive.domain import service
 from vanban.archive.domain.ports import ObjectStore
 from vanban.platform.db import UnitOfWork
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 100
 
@@ -64,12 +64,12 @@ class UnclaimedSweeper:
                 while len(await self.sweep()) >= SWEEP_BATCH and not stop.is_set():
                     pass  # a full batch: more may be waiting
             except Exception:
-                log.exception("sweeping unclaimed objects failed; retrying next round")
+                logger.exception("sweeping unclaimed objects failed; retrying next round")
             if time.monotonic() >= next_orphan_scan and not stop.is_set():
                 next_orphan_scan = time.monotonic() + self._orphan_interval
                 try:
                     await self.scan_orphans()
                 except Exception:
-                    log.exception("scanning for orphaned objects failed; retrying next round")
+                    logger.exception("scanning for orphaned objects failed; retrying next round")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self._interval)

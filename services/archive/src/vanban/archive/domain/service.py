@@ -24,7 +24,7 @@ from vanban.archive.domain.model import (
 )
 from vanban.archive.domain.ports import ObjectStore, StoredVersion, Transaction, Transactions
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 ORPHAN_BATCH = 500
 
@@ -143,7 +143,7 @@ async def release_upload(
         upload = await tx.uploads.get(key)
         if upload is None or upload.uploaded_by != released_by:
             if upload is not None:
-                log.warning(
+                logger.warning(
                     "an upload was released by someone who did not make it",
                     extra={"upload_id": key, "released_by": released_by},
                 )
@@ -181,7 +181,7 @@ async def release_upload(
             )
         await tx.commit()
     if deleted:
-        log.info("released and deleted an unclaimed upload", extra={"sha256": upload.sha256})
+        logger.info("released and deleted an unclaimed upload", extra={"sha256": upload.sha256})
     return deleted
 
 
@@ -192,7 +192,7 @@ async def _end_upload(transactions: Transactions, upload: Upload) -> None:
             await tx.uploads.remove(upload.id)
             await tx.commit()
     except Exception:
-        log.exception(
+        logger.exception(
             "could not end the reservation of a failed upload; it expires",
             extra={"upload_id": upload.id},
         )
@@ -206,7 +206,7 @@ async def _discard(store: ObjectStore, sha256: str, version_id: str | None) -> N
     try:
         await store.delete_version(sha256=sha256, version_id=version_id)
     except Exception:
-        log.exception(
+        logger.exception(
             "could not remove an unrecorded upload; the orphan scan will",
             extra={"sha256": sha256, "version_id": version_id},
         )
@@ -242,7 +242,7 @@ async def _verified(obj: StoredObject, chunks: AsyncIterator[bytes]) -> AsyncIte
     try:
         check.verify()
     except FixityMismatchError as exc:
-        log.error("fixity check failed on read", extra={"sha256": obj.sha256, **exc.metadata})
+        logger.error("fixity check failed on read", extra={"sha256": obj.sha256, **exc.metadata})
         raise
     if held is not None:
         yield held
@@ -267,7 +267,7 @@ async def claim_object(*, tx: Transaction, sha256: str, claimed_by: str, now: da
     if await tx.objects.get(key) is None:
         # The record refers to bytes this archive does not hold (never stored, or collected
         # because the record came after the grace period): someone has to look at it.
-        log.error(
+        logger.error(
             "a registered record refers to an object the archive does not hold",
             extra={"sha256": key, "claimed_by": claimed_by},
         )
@@ -309,7 +309,7 @@ async def collect_unclaimed(
                 before={**_summary(obj), "last_put_at": obj.last_put_at.isoformat()},
             )
             await tx.commit()
-        log.info("collected an unclaimed object", extra={"sha256": obj.sha256})
+        logger.info("collected an unclaimed object", extra={"sha256": obj.sha256})
         collected.append(obj.sha256)
     return collected
 
@@ -345,7 +345,7 @@ async def _drop_orphans(
         return []
     for version in orphans:
         await store.delete_version(sha256=version.sha256, version_id=version.version_id)
-        log.warning(
+        logger.warning(
             "deleted bytes no record accounts for",
             extra={"sha256": version.sha256, "version_id": version.version_id},
         )

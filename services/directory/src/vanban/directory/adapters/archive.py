@@ -16,7 +16,7 @@ from vanban.platform.caller import CALLER_METADATA_KEY
 from vanban.platform.errors import DomainError, ErrorCode, UnavailableError
 from vanban.platform.grpc.status import remote_error
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 256 * 1024
 
@@ -109,4 +109,7 @@ class ArchiveObjectStore:
                 metadata=((CALLER_METADATA_KEY, self._token),) if self._token else None,
             )
         except (grpc.aio.AioRpcError, ValueError) as exc:
-            log.warning("could not release an image upload; it expires in the archive: %s", exc)
+            logger.warning(
+                "could not release an image upload; it expires in the archive",
+                extra={"upload_id": upload_id, "error": repr(exc)},
+            )

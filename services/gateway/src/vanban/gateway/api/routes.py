@@ -38,7 +38,7 @@ from vanban.platform.errors import (
     invalid_fields,
 )
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1")
 
@@ -200,9 +200,9 @@ async def _release(up: Upstreams, upload_id: str, principal: Principal) -> None:
             timeout=up.timeout,
         )
     except grpc.aio.AioRpcError as exc:
-        log.warning(
-            "could not release a refused registration's file; the sweeper will collect it: %s",
-            exc.code().name,
+        logger.warning(
+            "could not release a refused registration's file; the sweeper will collect it",
+            extra={"grpc_code": exc.code().name},
         )
 
 

@@ -24,7 +24,7 @@ from vanban.archive.domain.model import SHA256_RE, object_key
 from vanban.archive.domain.ports import StoredVersion
 from vanban.platform.errors import UnavailableError
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 READ_CHUNK_BYTES = 256 * 1024
 PREFIX = "objects/"
@@ -57,7 +57,7 @@ class S3ObjectStore:
         except S3Error as exc:
             if exc.code not in _BUCKET_TAKEN:  # another replica created it meanwhile
                 raise
-        log.info("created bucket", extra={"bucket": self.bucket})
+        logger.info("created bucket", extra={"bucket": self.bucket})
 
     async def put(self, *, sha256: str, size: int, content_type: str, source: Path) -> str | None:
         key = object_key(sha256)
@@ -85,7 +85,7 @@ class S3ObjectStore:
                 if version_id is not None:
                     await self.delete_version(sha256=sha256, version_id=version_id)
             except Exception:
-                log.exception("could not undo a cancelled upload", extra={"sha256": sha256})
+                logger.exception("could not undo a cancelled upload", extra={"sha256": sha256})
             raise
 
     async def read(self, sha256: str) -> AsyncIterator[bytes]:
@@ -96,7 +96,7 @@ class S3ObjectStore:
                 )
         except S3Error as exc:
             if exc.code in _MISSING:
-                log.error("the store has lost an object", extra={"sha256": sha256})
+                logger.error("the store has lost an object", extra={"sha256": sha256})
                 raise ObjectMissingError(
                     "the object's bytes are missing from the store",
                     metadata={"sha256": sha256},
@@ -152,7 +152,7 @@ def _unavailable_on_failure() -> Iterator[None]:
     try:
         yield
     except (urllib3.exceptions.HTTPError, ServerError) as exc:
-        log.warning("the object store failed: %s", exc)
+        logger.warning("the object store failed", extra={"error": repr(exc)})
         raise UnavailableError(
             "the object store is unavailable; try again", reason="OBJECT_STORE_UNAVAILABLE"
         ) from exc
