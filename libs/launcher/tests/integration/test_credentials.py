@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import io
 import os
 import shutil
+import socket
+import ssl
 import stat
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import grpc
 import nats
 import pytest
 from google.protobuf.wrappers_pb2 import StringValue
@@ -618,6 +623,187 @@ def test_s3_keys_in_the_environment_are_not_accepted(
             ambient.list_buckets()
         assert raised.value.code == "InvalidAccessKeyId"
         server.client().list_buckets()
+
+
+# weed's other ports: master, volume, filer and admin, in HTTP and gRPC
+
+# What a local user would try on each HTTP port: read, list, hand out file ids, write, delete.
+WEED_HTTP_PROBES = {
+    "master.port": ("/dir/status", "/dir/assign", "/dir/lookup?volumeId=1", "/vol/grow", "/"),
+    "volume.port": ("/status", "/1,0123456789", "/"),
+    "filer.port": ("/buckets/", "/buckets/vanban-locked/objects/x", "/"),
+    "admin.port": ("/metrics", "/health", "/"),
+}
+WEED_GRPC_PORTS = (
+    "master.port.grpc",
+    "volume.port.grpc",
+    "filer.port.grpc",
+    "s3.port.grpc",
+    "admin.port.grpc",
+)
+# Any method: a call that gets through the transport is answered (UNIMPLEMENTED elsewhere).
+MASTER_CONFIGURATION = "/master_pb.Seaweed/GetMasterConfiguration"
+
+
+def _plain_http(port: int, method: str, path: str) -> tuple[int, bytes] | None:
+    """Status and body of a request without TLS, token or key; None if not answered."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request(method, path, body=b"x" if method in ("POST", "PUT") else None)
+        response = connection.getresponse()
+        return response.status, response.read()
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+
+
+def _https(port: int, path: str, ca: Path, client: tuple[Path, Path] | None) -> int | None:
+    """Status of a GET over TLS (trusting weed's authority), with or without a client
+    certificate; None when the server refuses the connection."""
+    context = ssl.create_default_context(cafile=str(ca))
+    if client is not None:
+        context.load_cert_chain(*map(str, client))
+    connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=context)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    except (OSError, http.client.HTTPException):  # ssl.SSLError is an OSError
+        return None
+    finally:
+        connection.close()
+
+
+def _grpc_code(target: str, credentials: grpc.ChannelCredentials | None) -> grpc.StatusCode:
+    channel = (
+        grpc.insecure_channel(target)
+        if credentials is None
+        else grpc.secure_channel(target, credentials)
+    )
+    with channel:
+        call = channel.unary_unary(
+            MASTER_CONFIGURATION,
+            request_serializer=lambda raw: raw,
+            response_deserializer=lambda raw: raw,
+        )
+        try:
+            call(b"", timeout=5)
+        except grpc.RpcError as exc:
+            return exc.code()  # type: ignore[attr-defined, no-any-return]
+    return grpc.StatusCode.OK
+
+
+def _listening_ports(pid: int) -> set[int]:
+    """The TCP ports process ``pid`` listens on, from /proc."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def test_seaweedfs_lets_no_one_past_s3_without_its_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The filer, master, volume and admin APIs read, write and delete every agency's files and
+    take no S3 keys: they must not answer any local user. Only the S3 port does, to its keys."""
+    # WEED_* variables override security.toml; weed must not see the caller's (an authority
+    # that cannot be read turns gRPC's TLS off, a known key lets anyone sign filer tokens).
+    monkeypatch.setenv("WEED_GRPC_CA", str(tmp_path / "no-such-ca.crt"))
+    monkeypatch.setenv("WEED_JWT_FILER_SIGNING_KEY", "ambient-key")
+    with SeaweedServer(tmp_path / "data") as server:
+        server.ensure_bucket("vanban-locked")
+        server.client().put_object("vanban-locked", "objects/x", io.BytesIO(b"secret"), 6)
+        ports = server.internal_ports
+        # weed mini starts its admin component after S3 is ready: wait for every listener.
+        expected = {*ports.values(), server.s3_port}
+        for _ in range(200):
+            if weed_ports(server) >= expected:
+                break
+            time.sleep(0.05)
+        assert weed_ports(server) == expected
+
+        for flag, paths in WEED_HTTP_PROBES.items():
+            for path in paths:
+                for method in ("GET", "POST", "PUT", "DELETE"):
+                    answer = _plain_http(ports[flag], method, path)
+                    # Go's TLS server answers plain HTTP itself: weed never sees the request.
+                    assert answer is None or (
+                        answer[0] == 400 and b"HTTP request to an HTTPS server" in answer[1]
+                    ), (flag, method, path, answer)
+                # TLS without a client certificate: the handshake is refused.
+                assert _https(ports[flag], path, server.tls_dir / "ca.crt", None) is None, (
+                    flag,
+                    path,
+                )
+        ca = (server.tls_dir / "ca.crt").read_bytes()
+        for flag in WEED_GRPC_PORTS:
+            target = f"127.0.0.1:{ports[flag]}"
+            assert _grpc_code(target, None) == grpc.StatusCode.UNAVAILABLE, flag
+            without_certificate = grpc.ssl_channel_credentials(root_certificates=ca)
+            assert _grpc_code(target, without_certificate) == grpc.StatusCode.UNAVAILABLE, flag
+
+        # weed's own unix sockets (in /tmp, named by weed) are its user's alone; the gRPC ones
+        # ask for the certificate too, the filer's HTTP one for a token.
+        sockets = [
+            path
+            for port in ports.values()
+            for path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock")
+        ]
+        assert sockets
+        for path in sockets:
+            assert mode(path) & 0o077 == 0, path
+            if "-grpc-" in path.name:
+                assert _grpc_code(f"unix:{path}", None) == grpc.StatusCode.UNAVAILABLE, path
+        with socket.socket(socket.AF_UNIX) as raw:
+            raw.settimeout(5)
+            raw.connect(f"/tmp/seaweedfs-filer-{ports['filer.port']}.sock")
+            raw.sendall(b"GET /buckets/ HTTP/1.0\r\nHost: filer\r\n\r\n")
+            assert raw.recv(64).startswith(b"HTTP/1.0 401")
+
+        # Whoever holds the certificate (weed itself) gets through: the probes above were
+        # refused for want of it, not because nothing was listening.
+        client = (server.tls_dir / "tls.crt", server.tls_dir / "tls.key")
+        assert _https(ports["master.port"], "/dir/status", server.tls_dir / "ca.crt", client) == 200
+        # ... and even then the filer and volume servers want a signed token.
+        for flag, path in (("filer.port", "/buckets/"), ("volume.port", "/1,0123456789")):
+            assert _https(ports[flag], path, server.tls_dir / "ca.crt", client) == 401, flag
+        certified = grpc.ssl_channel_credentials(
+            root_certificates=ca,
+            private_key=client[1].read_bytes(),
+            certificate_chain=client[0].read_bytes(),
+        )
+        assert _grpc_code(f"127.0.0.1:{ports['master.port.grpc']}", certified) == (
+            grpc.StatusCode.OK
+        )
+
+        # The S3 API: with its keys, as before; without, nothing.
+        response = server.client().get_object("vanban-locked", "objects/x")
+        try:
+            assert response.read() == b"secret"
+        finally:
+            response.close()
+            response.release_conn()
+        anonymous = _plain_http(server.s3_port, "GET", "/vanban-locked/objects/x")
+        assert anonymous is not None and anonymous[0] == 403
+
+        assert mode(server.security_path) == 0o600
+        assert mode(server.tls_dir) == 0o700
+        assert {mode(path) for path in server.tls_dir.iterdir()} == {0o600}
+        assert "[jwt.filer_signing.read]" in server.security_path.read_text()
+
+
+def weed_ports(server: SeaweedServer) -> set[int]:
+    assert server.pid is not None
+    return _listening_ports(server.pid)
 
 
 # Files
