@@ -7,17 +7,25 @@ all of them. These tests log in as an outsider, as a service, and as another age
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import http.client
 import io
 import os
 import shutil
+import socket
+import ssl
 import stat
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import grpc
 import nats
 import pytest
+from google.protobuf.wrappers_pb2 import StringValue
 from minio import Minio
 from minio.error import S3Error
 from nats.aio.client import Client
@@ -25,10 +33,20 @@ from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 
 from vanban.launcher.infra import InfraError, NatsServer, PostgresServer, SeaweedServer
 from vanban.launcher.infra.files import SecretStore
+from vanban.launcher.infra.nats import NatsUser, service_permissions
 from vanban.launcher.infra.postgres import cluster_home, scram_verifier
 from vanban.launcher.infra.process import ManagedProcess
 from vanban.launcher.infra.seaweed import S3Identity
+from vanban.launcher.platform import EVENT_CONSUMERS, SERVICES
 from vanban.launcher.pytest_plugin import DatabaseFactory
+from vanban.platform.events.consumer import EventConsumer
+from vanban.platform.events.durables import (
+    ARCHIVE_INCOMING_REGISTERED,
+    DURABLES,
+    GATEWAY_PERSON_SESSIONS,
+    NOTIFY_INCOMING_REGISTERED,
+    durables_of,
+)
 from vanban.platform.events.nats import (
     connect,
     ensure_dlq_stream,
@@ -295,10 +313,32 @@ async def test_a_service_cannot_listen_in_or_touch_streams_it_does_not_own(
         await admin.close()
 
 
+def test_consumer_rights_name_each_durable_of_the_service_and_no_other() -> None:
+    names = [durable.name for durable in DURABLES]
+    assert len(set(names)) == len(names)
+    for durable in DURABLES:
+        assert {durable.owner, durable.source} <= set(SERVICES)
+    for service in SERVICES:
+        own = EVENT_CONSUMERS[service]
+        assert own == durables_of(service)
+        allowed = service_permissions(service, durables=own)["publish"]["allow"]
+        consumer_rights = [
+            grant for grant in allowed if grant.startswith(("$JS.API.CONSUMER.", "$JS.ACK."))
+        ]
+        assert len(consumer_rights) == 6 * len(own)
+        for grant in consumer_rights:
+            assert "*" not in grant.split("."), grant
+            assert any(f".{d.stream}.{d.name}" in grant for d in own), grant
+        assert not [grant for grant in allowed if grant.startswith("$JS.API.STREAM.CREATE.")][2:]
+    with pytest.raises(ValueError, match="archive's, not notify's"):
+        service_permissions("notify", durables=durables_of("archive"))
+
+
 async def test_a_consumer_reads_acks_and_dead_letters_with_its_own_user(
     nats_server: NatsServer, as_service: object
 ) -> None:
-    # What EventConsumer does, step by step, as the archive's user on the documents' stream.
+    # What EventConsumer does, step by step, as the archive's user with one of its durables.
+    durable = ARCHIVE_INCOMING_REGISTERED
     documents, _ = await as_service("documents")  # type: ignore[operator]
     await ensure_service_stream(documents.jetstream(), "documents")
     await documents.jetstream().publish(
@@ -306,25 +346,213 @@ async def test_a_consumer_reads_acks_and_dead_letters_with_its_own_user(
     )
     archive, violations = await as_service("archive")  # type: ignore[operator]
     js = archive.jetstream()
-    await ensure_service_stream(js, "documents", update=False)
+    await js.stream_info(durable.stream)
     await ensure_dlq_stream(js)
     await js.add_consumer(
-        "VANBAN_DOCUMENTS",
+        durable.stream,
         ConsumerConfig(
-            durable_name="archive-claims-test",
+            durable_name=durable.name,
             filter_subject="vanban.documents.outgoing.issued",
             ack_policy=AckPolicy.EXPLICIT,
         ),
     )
-    sub = await js.pull_subscribe_bind("archive-claims-test", stream="VANBAN_DOCUMENTS")
+    # The newer form, with a name and a filter subject, is allowed too (an update here).
+    await js.add_consumer(
+        durable.stream,
+        ConsumerConfig(
+            name=durable.name,
+            durable_name=durable.name,
+            filter_subject="vanban.documents.outgoing.issued",
+            ack_policy=AckPolicy.EXPLICIT,
+        ),
+    )
+    sub = await js.pull_subscribe_bind(durable.name, stream=durable.stream)
     [msg] = await sub.fetch(1, timeout=5)
     assert msg.data == b"15/QD"
     await msg.ack_sync()
-    info = await js.consumer_info("VANBAN_DOCUMENTS", "archive-claims-test")
+    info = await js.consumer_info(durable.stream, durable.name)
     assert info.num_ack_pending == 0 and info.delivered.stream_seq >= 1
-    dead = await js.publish("vanban.dlq.archive-claims-test", b"15/QD")
+    dead = await js.publish(f"vanban.dlq.{durable.name}", b"15/QD")
     assert dead.stream == "VANBAN_DLQ"
     assert violations.seen == []
+
+
+async def test_a_service_cannot_use_make_or_change_another_services_consumer(
+    nats_server: NatsServer, as_service: object
+) -> None:
+    """Notify reads the documents' stream too, yet archive's durable there is not its to touch,
+    nor the gateway's on the directory's stream; nor may it make a stream for someone else."""
+    admin = await nats.connect(nats_server.url)
+    # The archive's on the documents' stream (which notify reads), the gateway's on the
+    # directory's (which it does not); each with one message for it, the gateway's in hand.
+    theirs = (ARCHIVE_INCOMING_REGISTERED, GATEWAY_PERSON_SESSIONS)
+    held = GATEWAY_PERSON_SESSIONS
+    try:
+        ajs = admin.jetstream()
+        for durable in theirs:
+            await ensure_service_stream(ajs, durable.source)
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                await ajs.delete_consumer(durable.stream, durable.name)
+            subject = f"vanban.{durable.source}.spied.on"
+            await ajs.add_consumer(
+                durable.stream,
+                ConsumerConfig(
+                    durable_name=durable.name,
+                    filter_subject=subject,
+                    ack_policy=AckPolicy.EXPLICIT,
+                    max_deliver=5,
+                ),
+            )
+            await ajs.publish(subject, durable.name.encode())
+        # Its ack subject names the gateway's durable.
+        [in_hand] = await (await ajs.pull_subscribe_bind(held.name, stream=held.stream)).fetch(
+            1, timeout=5
+        )
+        assert in_hand.reply.startswith(f"$JS.ACK.{held.stream}.{held.name}.")
+
+        notify, violations = await as_service("notify")  # type: ignore[operator]
+        js = notify.jetstream(timeout=1)  # a refused request ends in a timeout
+
+        for durable in theirs:
+            # Fetch (drain) from it.
+            sub = await js.pull_subscribe_bind(durable.name, stream=durable.stream)
+            with pytest.raises(nats.errors.TimeoutError):
+                await sub.fetch(1, timeout=1)
+            await violations.wait_for(f"$js.api.consumer.msg.next.{durable.stream}.{durable.name}")
+            # See it, create or reconfigure it (legacy and named forms).
+            with pytest.raises(nats.errors.TimeoutError):
+                await js.consumer_info(durable.stream, durable.name)
+            await violations.wait_for(f"$js.api.consumer.info.{durable.stream}.{durable.name}")
+            with pytest.raises(nats.errors.TimeoutError):
+                await js.add_consumer(
+                    durable.stream, ConsumerConfig(durable_name=durable.name, max_deliver=1)
+                )
+            await violations.wait_for(
+                f"$js.api.consumer.durable.create.{durable.stream}.{durable.name}"
+            )
+            with pytest.raises(nats.errors.TimeoutError):
+                await js.add_consumer(
+                    durable.stream,
+                    ConsumerConfig(
+                        name=durable.name,
+                        durable_name=durable.name,
+                        filter_subject=f"vanban.{durable.source}.>",
+                    ),
+                )
+            await violations.wait_for(f"$js.api.consumer.create.{durable.stream}.{durable.name}")
+
+        # Ack (or nak, or term) the archive's message in its place.
+        await notify.publish(in_hand.reply, b"+ACK")
+        await notify.flush()
+        await violations.wait_for(f'publish to "{in_hand.reply}"')
+        # A durable of another name, or an ephemeral one, on a stream it reads.
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.add_consumer("VANBAN_DOCUMENTS", ConsumerConfig(durable_name="notify-spy"))
+        await violations.wait_for("$js.api.consumer.durable.create.vanban_documents.notify-spy")
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.add_consumer("VANBAN_DOCUMENTS", ConsumerConfig())
+        await violations.wait_for('publish to "$js.api.consumer.create.vanban_documents"')
+        # Another service's stream: neither created (it could choose its configuration) nor
+        # changed, even one whose events it reads.
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.add_stream(
+                StreamConfig(name="VANBAN_WORKFLOW", subjects=["vanban.workflow.>"])
+            )
+        await violations.wait_for("$js.api.stream.create.vanban_workflow")
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.update_stream(
+                StreamConfig(name="VANBAN_DOCUMENTS", subjects=["vanban.documents.>"], max_age=1)
+            )
+        await violations.wait_for("$js.api.stream.update.vanban_documents")
+
+        # Nothing happened: the messages wait for their owners, the configurations are theirs.
+        for durable in theirs:
+            info = await ajs.consumer_info(durable.stream, durable.name)
+            assert info.config.max_deliver == 5
+            assert info.config.filter_subject == f"vanban.{durable.source}.spied.on"
+            assert info.delivered.consumer_seq == (1 if durable == held else 0)
+            assert (info.num_ack_pending, info.num_pending) == (
+                (1, 0) if durable == held else (0, 1)
+            )
+        with pytest.raises(nats.js.errors.NotFoundError):
+            await ajs.stream_info("VANBAN_WORKFLOW")
+        assert (await ajs.stream_info("VANBAN_DOCUMENTS")).config.max_age != 1
+        await in_hand.ack()
+        for durable in theirs:
+            await ajs.delete_consumer(durable.stream, durable.name)
+    finally:
+        await admin.close()
+
+
+async def test_a_consumer_waits_for_its_producer_to_make_the_stream(tmp_path: Path) -> None:
+    """As under `vanban up`, where every service starts at once: notify's consumer may not
+    create the documents' stream, so it waits, and makes its durable once documents has."""
+    durable = NOTIFY_INCOMING_REGISTERED
+    users = [
+        NatsUser(service, permissions=service_permissions(service, durables=durables_of(service)))
+        for service in ("notify", "documents")
+    ]
+    async with NatsServer(tmp_path / "data", users=users) as server:
+        violations = Violations()
+        notify = await nats.connect(
+            server.user_url("notify"),
+            inbox_prefix=inbox_prefix("notify"),
+            error_cb=violations.record,
+        )
+        consumer = EventConsumer(
+            js=notify.jetstream(),
+            source_service=durable.source,
+            durable=durable.name,
+            subject="vanban.documents.incoming.registered",
+            message_type=StringValue,
+            handler=_never_called,
+            uow_factory=_no_database,
+        )
+        stop = asyncio.Event()
+        setup = asyncio.ensure_future(consumer.setup(stop))
+        admin = await nats.connect(server.url)
+        try:
+            await asyncio.sleep(1.5)
+            assert not setup.done()
+            with pytest.raises(nats.js.errors.NotFoundError):
+                await admin.jetstream().stream_info(durable.stream)
+
+            documents = await nats.connect(
+                server.user_url("documents"), inbox_prefix=inbox_prefix("documents")
+            )
+            await ensure_service_stream(documents.jetstream(), "documents")
+            await documents.close()
+            assert await asyncio.wait_for(setup, timeout=15) is True
+            info = await admin.jetstream().consumer_info(durable.stream, durable.name)
+            assert info.config.filter_subject == "vanban.documents.incoming.registered"
+            assert violations.seen == []
+
+            # And a consumer told to stop while it waits (for a stream no one makes) returns.
+            gone = EventConsumer(
+                js=admin.jetstream(),
+                source_service="workflow",
+                durable=durable.name,
+                subject="vanban.workflow.>",
+                message_type=StringValue,
+                handler=_never_called,
+                uow_factory=_no_database,
+            )
+            waiting = asyncio.ensure_future(gone.run(stop))
+            await asyncio.sleep(0.5)
+            stop.set()
+            await asyncio.wait_for(waiting, timeout=10)
+        finally:
+            setup.cancel()
+            await admin.close()
+            await notify.close()
+
+
+async def _never_called(*_args: object) -> None:
+    raise AssertionError("no message was expected")
+
+
+def _no_database() -> Any:
+    raise AssertionError("no database was expected")
 
 
 async def test_the_platform_connect_hides_the_password_and_uses_the_service_inbox(
@@ -395,6 +623,187 @@ def test_s3_keys_in_the_environment_are_not_accepted(
             ambient.list_buckets()
         assert raised.value.code == "InvalidAccessKeyId"
         server.client().list_buckets()
+
+
+# weed's other ports: master, volume, filer and admin, in HTTP and gRPC
+
+# What a local user would try on each HTTP port: read, list, hand out file ids, write, delete.
+WEED_HTTP_PROBES = {
+    "master.port": ("/dir/status", "/dir/assign", "/dir/lookup?volumeId=1", "/vol/grow", "/"),
+    "volume.port": ("/status", "/1,0123456789", "/"),
+    "filer.port": ("/buckets/", "/buckets/vanban-locked/objects/x", "/"),
+    "admin.port": ("/metrics", "/health", "/"),
+}
+WEED_GRPC_PORTS = (
+    "master.port.grpc",
+    "volume.port.grpc",
+    "filer.port.grpc",
+    "s3.port.grpc",
+    "admin.port.grpc",
+)
+# Any method: a call that gets through the transport is answered (UNIMPLEMENTED elsewhere).
+MASTER_CONFIGURATION = "/master_pb.Seaweed/GetMasterConfiguration"
+
+
+def _plain_http(port: int, method: str, path: str) -> tuple[int, bytes] | None:
+    """Status and body of a request without TLS, token or key; None if not answered."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request(method, path, body=b"x" if method in ("POST", "PUT") else None)
+        response = connection.getresponse()
+        return response.status, response.read()
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+
+
+def _https(port: int, path: str, ca: Path, client: tuple[Path, Path] | None) -> int | None:
+    """Status of a GET over TLS (trusting weed's authority), with or without a client
+    certificate; None when the server refuses the connection."""
+    context = ssl.create_default_context(cafile=str(ca))
+    if client is not None:
+        context.load_cert_chain(*map(str, client))
+    connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=context)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    except (OSError, http.client.HTTPException):  # ssl.SSLError is an OSError
+        return None
+    finally:
+        connection.close()
+
+
+def _grpc_code(target: str, credentials: grpc.ChannelCredentials | None) -> grpc.StatusCode:
+    channel = (
+        grpc.insecure_channel(target)
+        if credentials is None
+        else grpc.secure_channel(target, credentials)
+    )
+    with channel:
+        call = channel.unary_unary(
+            MASTER_CONFIGURATION,
+            request_serializer=lambda raw: raw,
+            response_deserializer=lambda raw: raw,
+        )
+        try:
+            call(b"", timeout=5)
+        except grpc.RpcError as exc:
+            return exc.code()  # type: ignore[attr-defined, no-any-return]
+    return grpc.StatusCode.OK
+
+
+def _listening_ports(pid: int) -> set[int]:
+    """The TCP ports process ``pid`` listens on, from /proc."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def test_seaweedfs_lets_no_one_past_s3_without_its_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The filer, master, volume and admin APIs read, write and delete every agency's files and
+    take no S3 keys: they must not answer any local user. Only the S3 port does, to its keys."""
+    # WEED_* variables override security.toml; weed must not see the caller's (an authority
+    # that cannot be read turns gRPC's TLS off, a known key lets anyone sign filer tokens).
+    monkeypatch.setenv("WEED_GRPC_CA", str(tmp_path / "no-such-ca.crt"))
+    monkeypatch.setenv("WEED_JWT_FILER_SIGNING_KEY", "ambient-key")
+    with SeaweedServer(tmp_path / "data") as server:
+        server.ensure_bucket("vanban-locked")
+        server.client().put_object("vanban-locked", "objects/x", io.BytesIO(b"secret"), 6)
+        ports = server.internal_ports
+        # weed mini starts its admin component after S3 is ready: wait for every listener.
+        expected = {*ports.values(), server.s3_port}
+        for _ in range(200):
+            if weed_ports(server) >= expected:
+                break
+            time.sleep(0.05)
+        assert weed_ports(server) == expected
+
+        for flag, paths in WEED_HTTP_PROBES.items():
+            for path in paths:
+                for method in ("GET", "POST", "PUT", "DELETE"):
+                    answer = _plain_http(ports[flag], method, path)
+                    # Go's TLS server answers plain HTTP itself: weed never sees the request.
+                    assert answer is None or (
+                        answer[0] == 400 and b"HTTP request to an HTTPS server" in answer[1]
+                    ), (flag, method, path, answer)
+                # TLS without a client certificate: the handshake is refused.
+                assert _https(ports[flag], path, server.tls_dir / "ca.crt", None) is None, (
+                    flag,
+                    path,
+                )
+        ca = (server.tls_dir / "ca.crt").read_bytes()
+        for flag in WEED_GRPC_PORTS:
+            target = f"127.0.0.1:{ports[flag]}"
+            assert _grpc_code(target, None) == grpc.StatusCode.UNAVAILABLE, flag
+            without_certificate = grpc.ssl_channel_credentials(root_certificates=ca)
+            assert _grpc_code(target, without_certificate) == grpc.StatusCode.UNAVAILABLE, flag
+
+        # weed's own unix sockets (in /tmp, named by weed) are its user's alone; the gRPC ones
+        # ask for the certificate too, the filer's HTTP one for a token.
+        sockets = [
+            path
+            for port in ports.values()
+            for path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock")
+        ]
+        assert sockets
+        for path in sockets:
+            assert mode(path) & 0o077 == 0, path
+            if "-grpc-" in path.name:
+                assert _grpc_code(f"unix:{path}", None) == grpc.StatusCode.UNAVAILABLE, path
+        with socket.socket(socket.AF_UNIX) as raw:
+            raw.settimeout(5)
+            raw.connect(f"/tmp/seaweedfs-filer-{ports['filer.port']}.sock")
+            raw.sendall(b"GET /buckets/ HTTP/1.0\r\nHost: filer\r\n\r\n")
+            assert raw.recv(64).startswith(b"HTTP/1.0 401")
+
+        # Whoever holds the certificate (weed itself) gets through: the probes above were
+        # refused for want of it, not because nothing was listening.
+        client = (server.tls_dir / "tls.crt", server.tls_dir / "tls.key")
+        assert _https(ports["master.port"], "/dir/status", server.tls_dir / "ca.crt", client) == 200
+        # ... and even then the filer and volume servers want a signed token.
+        for flag, path in (("filer.port", "/buckets/"), ("volume.port", "/1,0123456789")):
+            assert _https(ports[flag], path, server.tls_dir / "ca.crt", client) == 401, flag
+        certified = grpc.ssl_channel_credentials(
+            root_certificates=ca,
+            private_key=client[1].read_bytes(),
+            certificate_chain=client[0].read_bytes(),
+        )
+        assert _grpc_code(f"127.0.0.1:{ports['master.port.grpc']}", certified) == (
+            grpc.StatusCode.OK
+        )
+
+        # The S3 API: with its keys, as before; without, nothing.
+        response = server.client().get_object("vanban-locked", "objects/x")
+        try:
+            assert response.read() == b"secret"
+        finally:
+            response.close()
+            response.release_conn()
+        anonymous = _plain_http(server.s3_port, "GET", "/vanban-locked/objects/x")
+        assert anonymous is not None and anonymous[0] == 403
+
+        assert mode(server.security_path) == 0o600
+        assert mode(server.tls_dir) == 0o700
+        assert {mode(path) for path in server.tls_dir.iterdir()} == {0o600}
+        assert "[jwt.filer_signing.read]" in server.security_path.read_text()
+
+
+def weed_ports(server: SeaweedServer) -> set[int]:
+    assert server.pid is not None
+    return _listening_ports(server.pid)
 
 
 # Files

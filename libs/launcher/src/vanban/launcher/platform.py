@@ -17,8 +17,8 @@ As root, when the postgres user cannot reach the data directory (under /root, sa
 ``infra/postgres`` is a link to the cluster kept in /var/lib/vanban/<id> (see ``cluster_home``).
 
 No backing server lets anyone in without credentials, and each service gets its own: a
-PostgreSQL role owning only its database, a NATS user allowed only its own subjects and the
-streams it reads, and (for the archive) S3 keys limited to its agency's bucket.
+PostgreSQL role owning only its database, a NATS user allowed only its own subjects, stream
+and durable consumers, and (for the archive) S3 keys limited to its agency's bucket.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from vanban.launcher.infra.postgres import cluster_home, server_user
 from vanban.launcher.infra.process import ManagedProcess, Server, read_log_tail
 from vanban.launcher.infra.seaweed import S3Identity
 from vanban.platform.caller import ensure_keypair
+from vanban.platform.events.durables import Durable, durables_of
 
 logger = logging.getLogger(__name__)
 
@@ -80,15 +81,10 @@ PEERS = {
     "workflow": ("documents", "directory"),
     "directory": ("archive",),
 }
-# Whose event streams each service reads: its NATS user may make consumers on those streams
-# only (besides its own). From the design's table of what each service consumes.
-EVENT_SOURCES = {
-    "gateway": ("notify", "directory"),
-    "documents": ("workflow", "signing", "exchange"),
-    "workflow": ("documents", "directory"),
-    "archive": ("documents", "directory"),
-    "notify": ("documents", "workflow", "directory", "signing", "archive", "exchange"),
-    "exchange": ("documents", "workflow"),
+# The durable consumers each service keeps, from the list the services name them from: its
+# NATS user may make, read and ack exactly these (and see the streams they read), no other.
+EVENT_CONSUMERS: dict[str, tuple[Durable, ...]] = {
+    service: durables_of(service) for service in SERVICES
 }
 
 
@@ -150,7 +146,7 @@ class AgencyProcesses:
                 NatsUser(
                     service,
                     stored.get("nats", spec.code, "users", service),
-                    service_permissions(service, reads=EVENT_SOURCES.get(service, ())),
+                    service_permissions(service, durables=EVENT_CONSUMERS[service]),
                 )
                 for service in SERVICES
             ],

@@ -28,7 +28,7 @@ import pytest
 from vanban.launcher.infra import NatsServer, PostgresServer, SeaweedServer
 from vanban.launcher.infra.files import new_password
 from vanban.launcher.infra.nats import NatsUser, service_permissions
-from vanban.launcher.platform import EVENT_SOURCES, SERVICES
+from vanban.launcher.platform import EVENT_CONSUMERS, SERVICES
 
 
 class DatabaseFactory(Protocol):
@@ -73,7 +73,7 @@ def make_database(pg_server: PostgresServer) -> DatabaseFactory:
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
     users = [
         NatsUser(
-            service, permissions=service_permissions(service, reads=EVENT_SOURCES.get(service, ()))
+            service, permissions=service_permissions(service, durables=EVENT_CONSUMERS[service])
         )
         for service in SERVICES
     ]

@@ -12,6 +12,7 @@ from vanban.launcher.infra.errors import InfraError
 from vanban.launcher.infra.files import new_password, open_private_log, write_private
 from vanban.launcher.infra.ports import LOOPBACK, free_port
 from vanban.launcher.infra.process import ManagedProcess, Server, find_binary, wait_until
+from vanban.platform.events.durables import Durable
 from vanban.platform.events.nats import DLQ_PREFIX, DLQ_STREAM, inbox_prefix, stream_name
 
 logger = logging.getLogger(__name__)
@@ -28,19 +29,17 @@ class NatsUser:
     permissions: Mapping[str, Any] | None = None
 
 
-def service_permissions(service: str, *, reads: Iterable[str] = ()) -> dict[str, Any]:
+def service_permissions(service: str, *, durables: Iterable[Durable] = ()) -> dict[str, Any]:
     """What a service may do on its agency's NATS, and nothing more.
 
     - publish its own events (``vanban.<svc>.>``) and keep its own stream (info, create, update);
-    - read the streams of ``reads`` (and its own): see them, create one that is missing (a
-      consumer may start before the producer), make durable pull consumers on them, fetch and
-      ack. It can update, purge or delete no other service's stream and delete no consumer;
-    - dead-letter what it gives up on (``vanban.dlq.*``) and keep the shared dead-letter stream;
+    - for each of its ``durables`` (``vanban.platform.events.durables``): see the stream it
+      reads, make or update that durable pull consumer, see it, fetch from it, ack on it and
+      dead-letter what it gives up on (``vanban.dlq.<durable>``, into the shared dead-letter
+      stream it may keep). Every grant names the exact stream and durable: no other service's
+      consumer, no consumer of another name, no ephemeral consumer, and no stream of another
+      service to create, update, purge or delete;
     - receive replies only on its own inbox prefix (``_INBOX.<svc>.>``), not on others'.
-
-    Durable names (``<svc>-<purpose>``) are one subject token, and NATS wildcards match whole
-    tokens only, so a grant cannot say "this service's durables": consumer rights are per
-    stream read.
     """
     own = stream_name(service)
     publish = [f"vanban.{service}.>"]
@@ -50,18 +49,23 @@ def service_permissions(service: str, *, reads: Iterable[str] = ()) -> dict[str,
             f"$JS.API.STREAM.CREATE.{stream}",
             f"$JS.API.STREAM.UPDATE.{stream}",
         ]
-    read_streams = [own, *sorted({stream_name(source) for source in reads} - {own})]
-    for stream in read_streams:
-        if stream != own:
-            publish += [f"$JS.API.STREAM.INFO.{stream}", f"$JS.API.STREAM.CREATE.{stream}"]
+    for durable in durables:
+        if durable.owner != service:
+            raise ValueError(f"{durable.name} is {durable.owner}'s, not {service}'s")
+        stream, name = durable.stream, durable.name
+        if stream != own and f"$JS.API.STREAM.INFO.{stream}" not in publish:
+            publish.append(f"$JS.API.STREAM.INFO.{stream}")
         publish += [
-            f"$JS.API.CONSUMER.CREATE.{stream}.>",
-            f"$JS.API.CONSUMER.DURABLE.CREATE.{stream}.*",
-            f"$JS.API.CONSUMER.INFO.{stream}.*",
-            f"$JS.API.CONSUMER.MSG.NEXT.{stream}.*",
-            f"$JS.ACK.{stream}.>",
+            # nats-py: `add_consumer` with a name (and a filter), or the legacy durable form.
+            f"$JS.API.CONSUMER.CREATE.{stream}.{name}",
+            f"$JS.API.CONSUMER.CREATE.{stream}.{name}.>",
+            f"$JS.API.CONSUMER.DURABLE.CREATE.{stream}.{name}",
+            f"$JS.API.CONSUMER.INFO.{stream}.{name}",
+            f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{name}",
+            # Acks, naks and in-progress go to the reply subject of each message.
+            f"$JS.ACK.{stream}.{name}.>",
+            f"{DLQ_PREFIX}.{name}",
         ]
-    publish.append(f"{DLQ_PREFIX}.>")
     return {
         "publish": {"allow": publish},
         "subscribe": {"allow": [f"{inbox_prefix(service)}.>"]},

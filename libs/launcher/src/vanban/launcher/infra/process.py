@@ -176,8 +176,10 @@ class ManagedProcess:
         pid_file: Path,
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
+        umask: int = -1,
     ) -> None:
         self.argv = [os.fspath(arg) for arg in argv]
+        self.umask = umask  # -1: the caller's
         self.log_path = log_path
         self.pid_file = pid_file
         self.env = dict(env) if env is not None else None
@@ -208,6 +210,7 @@ class ManagedProcess:
                 env=self.env,
                 cwd=self.cwd,
                 start_new_session=True,
+                umask=self.umask,
             )
         self.pid_file.write_text(f"{self._popen.pid}\n{self.argv[0]}\n")
         logger.debug(

@@ -1,3 +1,4 @@
+import http.client
 import json
 import logging
 import os
@@ -15,10 +16,13 @@ from vanban.launcher.infra.errors import InfraError
 from vanban.launcher.infra.files import open_private_log, write_private
 from vanban.launcher.infra.ports import LOOPBACK, free_port_block, is_port_free
 from vanban.launcher.infra.process import ManagedProcess, Server, find_binary, wait_until
+from vanban.launcher.infra.tls import make_mutual_tls
 
 logger = logging.getLogger(__name__)
 
-# `weed mini` listens on 14 ports; each is the base port plus this offset.
+# The ports `weed mini` listens on; each is the base port plus this offset. The S3 API is the
+# only one open to a client without our certificate (and it asks for S3 keys); the Iceberg and
+# Lance catalogs (anonymous), the WebDAV gateway and the metrics ports are turned off.
 _PORT_OFFSETS = {
     "master.port": 1,
     "master.port.grpc": 2,
@@ -28,15 +32,18 @@ _PORT_OFFSETS = {
     "filer.port.grpc": 6,
     "s3.port": 7,
     "s3.port.grpc": 8,
-    "s3.port.iceberg": 9,
-    "s3.port.lance": 10,
-    "admin.port": 11,
-    "admin.port.grpc": 12,
-    "metricsPort": 13,
-    "s3.metricsPort": 14,
+    "admin.port": 9,
+    "admin.port.grpc": 10,
 }
 _PORT_COUNT = len(_PORT_OFFSETS)
 _S3_OFFSET = _PORT_OFFSETS["s3.port"]
+# HTTP ports behind mutual TLS; the others speak gRPC, behind mutual TLS too.
+_INTERNAL_HTTP = ("master.port", "volume.port", "filer.port", "admin.port")
+# Where weed reads its security configuration first: the directory it runs in.
+_SECURITY_FILE = "security.toml"
+# Components that serve gRPC or HTTPS, or dial them (the client side).
+_GRPC_COMPONENTS = ("master", "volume", "filer", "s3", "admin", "worker", "client")
+_HTTPS_SERVERS = ("master", "volume", "filer", "admin")
 # weed creates these unix sockets whatever TMPDIR says, and leaves some behind after SIGTERM.
 _SOCKET_DIR = Path("/tmp")
 # What an identity limited to some buckets may do there: everything a bucket's user needs
@@ -62,6 +69,13 @@ class SeaweedServer(Server):
     ``identities`` are each limited to their buckets (one agency's keys open no other agency's
     bucket and create none). All of them go into an S3 config file readable by us alone, not
     into the environment, and no other key is accepted.
+
+    Only the S3 port answers a client without our certificate. The master, volume, filer and
+    admin components (which take no S3 keys: their HTTP and gRPC APIs read, write and delete
+    every file) require mutual TLS with a certificate made for this start (``security.toml``
+    and ``tls/`` in the data directory, ours alone), and the filer and volume servers also want
+    JWTs signed with keys made for this start. The S3 gateway, inside the same process, holds
+    both.
     """
 
     def __init__(
@@ -82,6 +96,8 @@ class SeaweedServer(Server):
         self.startup_timeout = startup_timeout
         self.log_path = self.data_dir.parent / "seaweedfs.log"
         self.config_path = self.data_dir.parent / "s3-identities.json"
+        self.security_path = self.data_dir / _SECURITY_FILE
+        self.tls_dir = self.data_dir / "tls"
         ports = [f"-{flag}={self.base_port + offset}" for flag, offset in _PORT_OFFSETS.items()]
         argv: list[str | Path] = [
             find_binary("weed"),
@@ -95,13 +111,21 @@ class SeaweedServer(Server):
             "-webdav=false",
             "-admin.ui=false",
             f"-s3.config={self.config_path}",
+            # A connection that opened TLS but sent no request holds the volume server's graceful
+            # stop until this times out (30 s by default: past our grace, so weed was killed).
+            "-idleTimeout=5",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
             *ports,
         ]
-        # Keys in the caller's environment would be taken as one more admin identity.
+        # Keys in the caller's environment would be taken as one more admin identity, and WEED_*
+        # variables override security.toml (a caller's WEED_GRPC_CA or WEED_JWT_* would replace
+        # our authority or keys).
         env = {
             key: value
             for key, value in os.environ.items()
             if key not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+            and not key.startswith("WEED_")
         }
         self._process = ManagedProcess(
             argv,
@@ -109,6 +133,8 @@ class SeaweedServer(Server):
             pid_file=self.data_dir / "weed.pid",
             env=env,
             cwd=self.data_dir,
+            # Its unix sockets (in /tmp, named by weed) are then ours alone to connect to.
+            umask=0o077,
         )
 
     @property
@@ -119,6 +145,15 @@ class SeaweedServer(Server):
     def endpoint(self) -> str:
         """``host:port`` of the S3 API, as the ``minio`` SDK wants it (with ``secure=False``)."""
         return f"{LOOPBACK}:{self.s3_port}"
+
+    @property
+    def internal_ports(self) -> dict[str, int]:
+        """Every port but S3's, by weed's flag name: none answers without our certificate."""
+        return {
+            flag: self.base_port + offset
+            for flag, offset in _PORT_OFFSETS.items()
+            if offset != _S3_OFFSET
+        }
 
     @property
     def pid(self) -> int | None:
@@ -154,6 +189,7 @@ class SeaweedServer(Server):
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._base_port_file.write_text(f"{self.base_port}\n")
         self._write_config()
+        self._write_security()
         open_private_log(self.log_path).close()
         self._process.start()
         try:
@@ -165,6 +201,7 @@ class SeaweedServer(Server):
                 log_tail=self._process.log_tail,
                 interval=0.1,
             )
+            self._check_locked()
         except InfraError:
             self.stop()
             raise
@@ -199,6 +236,62 @@ class SeaweedServer(Server):
             for identity in self.identities.values()
         ]
         write_private(self.config_path, json.dumps({"identities": [admin, *limited]}, indent=2))
+
+    def _write_security(self) -> None:
+        """weed's security.toml: mutual TLS for every gRPC and internal HTTP port, JWT keys.
+
+        Made anew at each start (all of weed restarts together): a certificate and keys that
+        no earlier run, and no one else, has seen.
+        """
+        tls = make_mutual_tls(self.tls_dir, name="vanban-seaweedfs")
+        ca, cert, key = (json.dumps(str(path)) for path in (tls.ca, tls.cert, tls.key))
+        sections = [
+            "# Written by the vanban launcher at every start of weed mini; readable by us alone.",
+            # Writes to a volume (signed by the master) and reads from it; writes to and reads
+            # from the filer over HTTP (signed by the S3 gateway), its unix socket included.
+            *(
+                f'[{section}]\nkey = "{secrets.token_urlsafe(32)}"\nexpires_after_seconds = 10'
+                for section in (
+                    "jwt.signing",
+                    "jwt.signing.read",
+                    "jwt.filer_signing",
+                    "jwt.filer_signing.read",
+                )
+            ),
+            "[access]\nui = false",
+            "[filer.expose_directory_metadata]\nenabled = false",
+            f"[grpc]\nca = {ca}",
+            *(f"[grpc.{part}]\ncert = {cert}\nkey = {key}" for part in _GRPC_COMPONENTS),
+            f"[https.client]\nenabled = true\ncert = {cert}\nkey = {key}\nca = {ca}",
+            # With a ca, a server requires a client certificate signed by it.
+            *(f"[https.{part}]\ncert = {cert}\nkey = {key}\nca = {ca}" for part in _HTTPS_SERVERS),
+        ]
+        write_private(self.security_path, "\n\n".join(sections) + "\n")
+
+    def _check_locked(self) -> None:
+        """Refuses to run a weed that answers plain HTTP on an internal port.
+
+        weed quietly falls back to no TLS when it cannot load a certificate, and a newer weed
+        could read its configuration elsewhere: the ports would be open to every local user.
+        """
+        for flag in _INTERNAL_HTTP:
+            port = self.base_port + _PORT_OFFSETS[flag]
+            connection = http.client.HTTPConnection(LOOPBACK, port, timeout=3.0)
+            try:
+                connection.request("GET", "/")
+                response = connection.getresponse()
+                answer = response.read(200)
+            except (OSError, http.client.HTTPException):
+                continue  # closed, or reset: not open either
+            finally:
+                connection.close()
+            # What Go's TLS server answers to plain HTTP.
+            if response.status != 400 or b"HTTPS server" not in answer:
+                raise InfraError(
+                    f"weed mini answers plain HTTP on its {flag} ({port}, status "
+                    f"{response.status}): it did not take {self.security_path}",
+                    log_tail=self._process.log_tail(),
+                )
 
     def _ready(self) -> bool:
         # An S3 port that answers is not enough: the identities may not be loaded yet. A signed

@@ -20,11 +20,12 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from opentelemetry import metrics, propagate, trace
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from vanban.platform.db import UnitOfWork
-from vanban.platform.events.nats import DLQ_PREFIX, ensure_dlq_stream, ensure_service_stream
+from vanban.platform.events.nats import DLQ_PREFIX, ensure_dlq_stream, stream_name
 
 logger = logging.getLogger(__name__)
 tracer = trace.get_tracer("vanban.platform.events")
@@ -76,11 +77,19 @@ class EventConsumer(Generic[M]):
     def durable(self) -> str:
         return self._durable
 
-    async def setup(self) -> None:
-        await ensure_service_stream(self._js, self._source, update=False)
+    async def setup(self, stop: asyncio.Event | None = None) -> bool:
+        """Makes (or updates) the durable once the source's stream exists; False if ``stop``
+        was set while waiting for it.
+
+        The stream is its producer's to create: a service's NATS user may not create the
+        stream of another (it could give it any configuration), so a consumer that starts
+        first waits for the producer.
+        """
+        if not await self._wait_for_stream(stop or asyncio.Event()):
+            return False
         await ensure_dlq_stream(self._js)
         await self._js.add_consumer(
-            f"VANBAN_{self._source.upper()}",
+            stream_name(self._source),
             ConsumerConfig(
                 durable_name=self._durable,
                 filter_subject=self._subject,
@@ -91,13 +100,38 @@ class EventConsumer(Generic[M]):
                 max_ack_pending=1000,
             ),
         )
+        return True
+
+    async def _wait_for_stream(self, stop: asyncio.Event) -> bool:
+        stream = stream_name(self._source)
+        delay = 0.2
+        waited = False
+        while not stop.is_set():
+            try:
+                await self._js.stream_info(stream)
+                if waited:
+                    log.info("consumer %s: stream %s is there now", self._durable, stream)
+                return True
+            except NotFoundError:
+                if not waited:
+                    log.info(
+                        "consumer %s waits for stream %s (its producer has not made it yet)",
+                        self._durable,
+                        stream,
+                    )
+                    waited = True
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+            delay = min(delay * 2, 5.0)
+        return False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Fetches and handles messages until `stop` is set; the message in hand is finished."""
-        await self.setup()
-        sub = await self._js.pull_subscribe_bind(
-            self._durable, stream=f"VANBAN_{self._source.upper()}"
-        )
+        if not await self.setup(stop):
+            return
+        sub = await self._js.pull_subscribe_bind(self._durable, stream=stream_name(self._source))
         backoff = 0.5
         while not stop.is_set():
             try:

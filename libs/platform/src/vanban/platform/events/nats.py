@@ -92,9 +92,9 @@ async def _ensure(js: JetStreamContext, config: StreamConfig, *, update: bool = 
 async def ensure_service_stream(js: JetStreamContext, service: str, *, update: bool = True) -> None:
     """The stream that holds every event a service publishes: `vanban.<svc>.>`.
 
-    Its owner passes ``update=True`` so a changed configuration takes effect; a consumer of
-    another service's events only creates the stream when it is missing (it may start first):
-    its NATS user may not change a stream it does not own.
+    Only its owner makes it (``update=True``, so a changed configuration takes effect): no other
+    service's NATS user may create or change it, and a consumer waits for it to exist
+    (``EventConsumer.setup``). ``update=False`` leaves an existing stream as it is.
     """
     await _ensure(
         js,

@@ -17,10 +17,16 @@ from vanban.contracts.directory.v1.events_pb2 import AgencyUpdated, PersonUpsert
 from vanban.contracts.documents.v1.events_pb2 import IncomingDocumentRegistered
 from vanban.platform.db import UnitOfWork
 from vanban.platform.events.consumer import EventConsumer, EventContext, Handler
+from vanban.platform.events.durables import (
+    ARCHIVE_AGENCY_UPDATED,
+    ARCHIVE_INCOMING_REGISTERED,
+    ARCHIVE_PERSON_UPSERTED,
+    Durable,
+)
 from vanban.platform.events.nats import subject
 
 INCOMING_REGISTERED = subject("documents", "incoming", "registered")
-DURABLE = "archive-incoming-registered"
+DURABLE = ARCHIVE_INCOMING_REGISTERED.name
 
 
 async def on_incoming_registered(
@@ -72,8 +78,7 @@ async def on_agency_updated(uow: UnitOfWork, event: AgencyUpdated, context: Even
 class ClaimSource:
     """An event that refers to stored bytes, and how the archive claims them from it."""
 
-    service: str
-    durable: str
+    durable: Durable
     subject: str
     message_type: type[Message]
     handler: Handler[Any]
@@ -81,18 +86,13 @@ class ClaimSource:
 
 CLAIM_SOURCES = (
     ClaimSource(
-        "documents",
-        DURABLE,
+        ARCHIVE_INCOMING_REGISTERED,
         INCOMING_REGISTERED,
         IncomingDocumentRegistered,
         on_incoming_registered,
     ),
-    ClaimSource(
-        "directory", "archive-person-upserted", PERSON_UPSERTED, PersonUpserted, on_person_upserted
-    ),
-    ClaimSource(
-        "directory", "archive-agency-updated", AGENCY_UPDATED, AgencyUpdated, on_agency_updated
-    ),
+    ClaimSource(ARCHIVE_PERSON_UPSERTED, PERSON_UPSERTED, PersonUpserted, on_person_upserted),
+    ClaimSource(ARCHIVE_AGENCY_UPDATED, AGENCY_UPDATED, AgencyUpdated, on_agency_updated),
 )
 
 
@@ -101,8 +101,8 @@ def claim_consumer(
 ) -> EventConsumer[Any]:
     return EventConsumer(
         js=js,
-        source_service=source.service,
-        durable=source.durable,
+        source_service=source.durable.source,
+        durable=source.durable.name,
         subject=source.subject,
         message_type=source.message_type,
         handler=source.handler,

@@ -12,10 +12,11 @@ from vanban.contracts.directory.v1 import events_pb2
 from vanban.gateway.adapters.db.revocations import SqlRevocationLog
 from vanban.platform.db import UnitOfWork, UnitOfWorkFactory
 from vanban.platform.events.consumer import EventConsumer, EventContext
+from vanban.platform.events.durables import GATEWAY_PERSON_SESSIONS
 from vanban.platform.events.nats import subject
 
-DURABLE = "gateway-person-sessions"
-SUBJECT = subject("directory", "person", "upserted")
+DURABLE = GATEWAY_PERSON_SESSIONS.name
+SUBJECT = subject(GATEWAY_PERSON_SESSIONS.source, "person", "upserted")
 
 
 async def end_stale_sessions(
@@ -42,7 +43,7 @@ def person_sessions_consumer(
 ) -> EventConsumer[events_pb2.PersonUpserted]:
     return EventConsumer(
         js=js,
-        source_service="directory",
+        source_service=GATEWAY_PERSON_SESSIONS.source,
         durable=DURABLE,
         subject=SUBJECT,
         message_type=events_pb2.PersonUpserted,

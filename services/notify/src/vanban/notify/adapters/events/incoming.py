@@ -14,10 +14,11 @@ from vanban.notify.domain.model import IncomingRegistered, Secrecy
 from vanban.notify.domain.ports import People
 from vanban.platform.db import UnitOfWork, UnitOfWorkFactory
 from vanban.platform.events.consumer import EventConsumer, EventContext
+from vanban.platform.events.durables import NOTIFY_INCOMING_REGISTERED
 from vanban.platform.events.nats import subject
 
-DURABLE = "notify-incoming-registered"
-SUBJECT = subject("documents", "incoming", "registered")
+DURABLE = NOTIFY_INCOMING_REGISTERED.name
+SUBJECT = subject(NOTIFY_INCOMING_REGISTERED.source, "incoming", "registered")
 
 SECRECY_FROM_PB = {
     docpb.SECRECY_UNSPECIFIED: Secrecy.NONE,
@@ -72,7 +73,7 @@ def incoming_registered_consumer(
 ) -> EventConsumer[docevents.IncomingDocumentRegistered]:
     return EventConsumer(
         js=js,
-        source_service="documents",
+        source_service=NOTIFY_INCOMING_REGISTERED.source,
         durable=DURABLE,
         subject=SUBJECT,
         message_type=docevents.IncomingDocumentRegistered,

@@ -1,0 +1,56 @@
+"""Every durable JetStream consumer of the platform: whose it is and whose stream it reads.
+
+The one list of them. The services take their consumers' names from here, and the launcher
+grants each service's NATS user the JetStream API of exactly its own durables (create, fetch,
+ack, info) and of no one else's. NATS permissions are subjects, and a durable's name is one
+subject token: only a grant naming each durable keeps one service off another's consumer, so a
+consumer that is not listed here cannot be made by a service's user at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vanban.platform.events.nats import stream_name
+
+
+@dataclass(frozen=True)
+class Durable:
+    """A durable pull consumer ``name`` kept by service ``owner`` on ``source``'s stream."""
+
+    owner: str
+    source: str
+    name: str
+
+    def __post_init__(self) -> None:
+        # Names carry their owner, so a dead letter (`vanban.dlq.<name>`) or a log line tells
+        # whose consumer it was, and no two services can pick the same one.
+        if not self.name.startswith(f"{self.owner}-") or "." in self.name:
+            raise ValueError(f"durable {self.name!r} must be '{self.owner}-<purpose>', no dots")
+
+    @property
+    def stream(self) -> str:
+        return stream_name(self.source)
+
+
+# A person's sessions end when the directory raises their session version.
+GATEWAY_PERSON_SESSIONS = Durable("gateway", "directory", "gateway-person-sessions")
+# A notice for every clerk when an incoming document is registered.
+NOTIFY_INCOMING_REGISTERED = Durable("notify", "documents", "notify-incoming-registered")
+# Claims keep the bytes a registered document, a signature image or the seal refers to.
+ARCHIVE_INCOMING_REGISTERED = Durable("archive", "documents", "archive-incoming-registered")
+ARCHIVE_PERSON_UPSERTED = Durable("archive", "directory", "archive-person-upserted")
+ARCHIVE_AGENCY_UPDATED = Durable("archive", "directory", "archive-agency-updated")
+
+DURABLES: tuple[Durable, ...] = (
+    GATEWAY_PERSON_SESSIONS,
+    NOTIFY_INCOMING_REGISTERED,
+    ARCHIVE_INCOMING_REGISTERED,
+    ARCHIVE_PERSON_UPSERTED,
+    ARCHIVE_AGENCY_UPDATED,
+)
+
+
+def durables_of(service: str) -> tuple[Durable, ...]:
+    """The durables ``service`` keeps."""
+    return tuple(durable for durable in DURABLES if durable.owner == service)
