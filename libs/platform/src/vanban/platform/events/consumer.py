@@ -110,14 +110,16 @@ class EventConsumer(Generic[M]):
             try:
                 await self._js.stream_info(stream)
                 if waited:
-                    log.info("consumer %s: stream %s is there now", self._durable, stream)
+                    logger.info(
+                        "the consumer's stream is there now",
+                        extra={"durable": self._durable, "stream": stream},
+                    )
                 return True
             except NotFoundError:
                 if not waited:
-                    log.info(
-                        "consumer %s waits for stream %s (its producer has not made it yet)",
-                        self._durable,
-                        stream,
+                    logger.info(
+                        "the consumer waits for its stream (its producer has not made it yet)",
+                        extra={"durable": self._durable, "stream": stream},
                     )
                     waited = True
             try:
