@@ -4,6 +4,11 @@
 
 SHELL := /bin/bash
 UV_VERSION := 0.13.9
+# The base of the service images (`make images`). Empty: a local Debian 12 base made by
+# tools/base-image, since no image registry is reachable here. Production pins its base by
+# digest: make images BASE_IMAGE=python:3.11-slim@sha256:<digest>
+BASE_IMAGE ?=
+IMAGE_TAG ?= dev
 # The one uv that every command and script here uses (see tools/find-uv); exported so that
 # scripts (tools/check_proto.sh) run the same one, even when it is not on PATH.
 UV ?= $(shell tools/find-uv)
@@ -11,13 +16,14 @@ export UV
 PG_BINDIR := $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: up test bootstrap uv postgres buf proto proto-check lint unit e2e clean
+.PHONY: up test bootstrap uv postgres buf proto proto-check lint unit e2e images test-images \
+	container-tools clean
 
 up: bootstrap
 	"$(UV)" run --frozen vanban up
 
 test: bootstrap buf lint proto-check
-	"$(UV)" run --frozen pytest -q -p no:randomly
+	"$(UV)" run --frozen pytest -q
 
 bootstrap: uv postgres
 	"$(UV)" sync --frozen
@@ -42,17 +48,32 @@ proto: bootstrap
 proto-check:
 	tools/check_proto.sh
 
-lint:
+lint: uv
 	"$(UV)" run --frozen ruff check .
 	"$(UV)" run --frozen ruff format --check .
 	"$(UV)" run --frozen lint-imports
 	"$(UV)" run --frozen python tools/check_logs.py
+	"$(UV)" run --frozen hadolint Dockerfile
 
 unit: bootstrap
 	"$(UV)" run --frozen pytest -q $(wildcard libs/*/tests/unit services/*/tests/unit)
 
 e2e: bootstrap
-	"$(UV)" run --frozen pytest -q tests/e2e
+	"$(UV)" run --frozen pytest -q -m e2e tests/e2e
+
+# Every service's image, from the one Dockerfile, with buildah (no Docker engine needed).
+images: container-tools
+	BASE_IMAGE="$(BASE_IMAGE)" IMAGE_TAG="$(IMAGE_TAG)" UV_VERSION=$(UV_VERSION) tools/build-images
+
+# Builds one image and runs it with podman until it serves (slow: not part of `make test`).
+test-images: bootstrap container-tools
+	BASE_IMAGE="$(BASE_IMAGE)" UV_VERSION=$(UV_VERSION) "$(UV)" run --frozen pytest -q -m images tests/images
+
+container-tools:
+	@if ! command -v buildah >/dev/null 2>&1 || ! command -v podman >/dev/null 2>&1 \
+		|| ! command -v runc >/dev/null 2>&1; then \
+		echo "installing buildah, podman and runc"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq buildah podman runc >/dev/null; fi
 
 # As root, a PostgreSQL cluster the postgres user could not keep inside .vanban (under /root)
 # lives in /var/lib/vanban/<id>, linked from .vanban/infra/postgres: remove it too.

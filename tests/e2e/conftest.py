@@ -16,7 +16,14 @@ from vanban.launcher.infra import free_port
 from vanban.launcher.infra.process import group_members
 from vanban.launcher.platform import Platform
 
-pytestmark = pytest.mark.e2e
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # `pytestmark` in a conftest marks nothing; this makes `-m e2e` select exactly these tests.
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""`vanban up` starts the platform locally; `vanban status` shows what runs and how it is."""
+"""`vanban up` starts the platform locally; `vanban status` shows what runs and how it is;
+`vanban down` stops a platform that `vanban up` started in another terminal."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from vanban.launcher.infra import InfraError
+from vanban.launcher.infra.files import write_private
 from vanban.launcher.infra.postgres import EXTERNAL_CLUSTERS
-from vanban.launcher.infra.process import pid_alive
+from vanban.launcher.infra.process import group_members, pid_alive
 from vanban.launcher.platform import (
     DEMO_ACCOUNTS,
     DEMO_AGENCY_CODE,
@@ -26,6 +30,9 @@ from vanban.launcher.platform import (
 )
 from vanban.platform.log import configure_console_logging
 
+# The running launcher's pid, in <data-dir>/run/ from its start until it has stopped.
+LAUNCHER_PID_FILE = "launcher.pid"
+
 
 def _up(args: argparse.Namespace) -> int:
     codes = args.agency or [DEMO_AGENCY_CODE]
@@ -34,8 +41,17 @@ def _up(args: argparse.Namespace) -> int:
         for code in codes
     ]
     _warn_of_orphaned_clusters()
+    started = time.monotonic()
+    say = threading.Lock()
+
+    def progress(stage: str) -> None:
+        with say:
+            print(f"  {time.monotonic() - started:6.1f} s  {stage}", flush=True)
+
     try:
-        platform = Platform(Path(args.data_dir), specs, gateway_base_port=args.gateway_port)
+        platform = Platform(
+            Path(args.data_dir), specs, gateway_base_port=args.gateway_port, progress=progress
+        )
     except InfraError as exc:
         print(f"Vanban could not start: {exc}", file=sys.stderr)
         return 1
@@ -51,34 +67,121 @@ def _up(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
     print(f"Starting Vanban (data in {platform.data_dir}) ...", flush=True)
+    # `vanban down` finds the launcher here while it starts, before run/state.json exists.
+    pid_file = platform.data_dir / "run" / LAUNCHER_PID_FILE
+    write_private(pid_file, f"{os.getpid()}\n")
     try:
-        platform.start()
-    except InfraError as exc:
-        print(f"\nVanban could not start: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nStopped before Vanban was up.", file=sys.stderr)
-        return 130
-    starting = False
-    _print_welcome(platform.agencies, platform.demo_password)
-    try:
-        while not stop.wait(1.0):
-            for agency in platform.agencies:
-                for name, process in agency.processes.items():
-                    if not process.is_running():
-                        print(
-                            f"{name} of {agency.spec.code} exited; see {process.log_path}",
-                            file=sys.stderr,
-                        )
-                        stop.set()
+        try:
+            platform.start()
+        except InfraError as exc:
+            print(f"\nVanban could not start: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("\nStopped before Vanban was up.", file=sys.stderr)
+            return 130
+        starting = False
+        _print_welcome(platform.agencies, platform.demo_password)
+        try:
+            while not stop.wait(1.0):
+                for agency in platform.agencies:
+                    for name, process in agency.processes.items():
+                        if not process.is_running():
+                            print(
+                                f"{name} of {agency.spec.code} exited; see {process.log_path}",
+                                file=sys.stderr,
+                            )
+                            stop.set()
+        finally:
+            print("\nStopping Vanban ...", flush=True)
+            unclean = platform.stop()
     finally:
-        print("\nStopping Vanban ...", flush=True)
-        unclean = platform.stop()
+        pid_file.unlink(missing_ok=True)
     if unclean:
         print(f"Stopped, but had to kill: {', '.join(unclean)}.", file=sys.stderr, flush=True)
         return 1
     print("Stopped.", flush=True)
     return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    """SIGTERM to the launcher of `vanban up` on this data directory, which stops everything
+    it started as on Ctrl-C; waits until it has exited."""
+    run_dir = Path(args.data_dir).absolute() / "run"
+    state = _read_json(run_dir / "state.json")
+    pid = state.get("launcher_pid") if state else _read_pid(run_dir / LAUNCHER_PID_FILE)
+    if pid is None:
+        print(f"Vanban is not running (no {run_dir / 'state.json'}).")
+        return 0
+    if not _is_launcher(pid):
+        left = [p for p in _recorded_pids(state) if group_members(p)] if state else []
+        if not left:
+            print(f"Vanban is not running (its launcher, pid {pid}, is gone).")
+            return 0
+        pids = " ".join(map(str, left))
+        print(
+            f"The launcher (pid {pid}) is gone but left processes running ({pids}): the next"
+            f" `vanban up` on {run_dir.parent} stops them, or stop them with kill.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Stopping Vanban (launcher pid {pid}) ...", flush=True)
+    started = time.monotonic()
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        print(f"Not allowed to signal the launcher (pid {pid}).", file=sys.stderr)
+        return 1
+    deadline = started + args.timeout
+    while pid_alive(pid):
+        if time.monotonic() > deadline:
+            print(
+                f"The launcher (pid {pid}) is still stopping after {args.timeout:.0f} s;"
+                " see its terminal.",
+                file=sys.stderr,
+            )
+            return 1
+        time.sleep(0.1)
+    left = [p for p in _recorded_pids(state) if group_members(p)] if state else []
+    if left:
+        print(
+            f"The launcher exited but left processes running: {' '.join(map(str, left))}.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Stopped in {time.monotonic() - started:.1f} s.", flush=True)
+    return 0
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return dict(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        return None
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _is_launcher(pid: int) -> bool:
+    """A live `vanban up`, not whatever process took over the pid of one that is gone."""
+    if not pid_alive(pid):
+        return False
+    try:
+        return b"vanban" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc to tell by: trust the live pid
+
+
+def _recorded_pids(state: dict[str, Any]) -> list[int]:
+    pids = [info["pid"] for info in state.get("infra", {}).values()]
+    pids += [s["pid"] for agency in state.get("agencies", []) for s in agency["services"].values()]
+    return [pid for pid in pids if pid]
 
 
 def _warn_of_orphaned_clusters() -> None:
@@ -157,18 +260,30 @@ def _status(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vanban", description="Run the Vanban platform locally.")
+    data_dir_help = "where all state lives (default .vanban, or $VANBAN_DATA_DIR)"
     parser.add_argument(
-        "--data-dir",
-        default=os.environ.get("VANBAN_DATA_DIR", ".vanban"),
-        help="where all state lives",
+        "--data-dir", default=os.environ.get("VANBAN_DATA_DIR", ".vanban"), help=data_dir_help
     )
+    # Also after the command (`vanban up --data-dir X`); SUPPRESS keeps the one given before it.
+    after = argparse.ArgumentParser(add_help=False)
+    after.add_argument("--data-dir", default=argparse.SUPPRESS, help=data_dir_help)
     commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="start every service and backing server; Ctrl-C stops them")
+    up = commands.add_parser(
+        "up",
+        parents=[after],
+        help="start every service and backing server; Ctrl-C (or vanban down) stops them",
+    )
     up.add_argument(
         "--agency", action="append", help="agency code (mã định danh); repeat for more agencies"
     )
     up.add_argument("--gateway-port", type=int, default=8000, help="first agency's gateway port")
-    commands.add_parser("status", help="show each process and its health")
+    commands.add_parser("status", parents=[after], help="show each process and its health")
+    down = commands.add_parser(
+        "down", parents=[after], help="stop the platform that vanban up runs (in another terminal)"
+    )
+    down.add_argument(
+        "--timeout", type=float, default=180.0, help="seconds to wait for it to stop (180)"
+    )
     args = parser.parse_args(argv)
     # Whatever the launcher and the processes it starts create (logs, spooled uploads, keys)
     # is for this user alone; other local users of the machine have no business reading it.
@@ -176,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_console_logging(logging.WARNING)
     if args.command == "up":
         return _up(args)
+    if args.command == "down":
+        return _down(args)
     return _status(args)
 
 

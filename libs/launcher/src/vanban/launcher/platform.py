@@ -310,13 +310,24 @@ class AgencyProcesses:
 
     def start(self) -> None:
         self.prepare()
+        self._progress("agency prepared (databases, keys, bucket, directory entries)")
         # Everything but the gateway starts at once; each runs its own migrations.
         for service in SERVICES[:-1]:
             self.start_service(service, wait=False)
+
+        def wait(service: str) -> None:
+            self.wait_healthy(service, timeout=120)
+            self._progress(f"{service} serving (gRPC {self.address(service)})")
+
         with ThreadPoolExecutor(len(SERVICES)) as pool:
-            list(pool.map(lambda s: self.wait_healthy(s, timeout=120), SERVICES[:-1]))
+            list(pool.map(wait, SERVICES[:-1]))
         self.start_service("gateway")
         self.wait_ready()
+        self._progress(f"gateway serving ({self.gateway_url})")
+
+    def _progress(self, stage: str) -> None:
+        several = len(self.platform.agencies) > 1
+        self.platform.progress(f"{self.spec.code}: {stage}" if several else stage)
 
     def stop(self) -> list[str]:
         """Stops every service, the gateway first; returns those that had to be killed."""
@@ -346,6 +357,12 @@ class AgencyProcesses:
         )
 
 
+def _nats_stage(agency: AgencyProcesses) -> Callable[[], str]:
+    several = len(agency.platform.agencies) > 1
+    name = f"NATS JetStream of {agency.spec.code}" if several else "NATS JetStream"
+    return lambda: f"messaging ready ({name}, {agency.nats.address})"
+
+
 def _stop_quietly(what: str, stop: Callable[[], bool]) -> str | None:
     """Runs `stop`; `what` if it had to kill (or could not stop it at all), else None."""
     try:
@@ -371,8 +388,11 @@ class Platform:
         env: dict[str, str] | None = None,
         fast: bool = False,
         demo_password: str = DEMO_PASSWORD,
+        progress: Callable[[str], None] = lambda stage: None,
     ) -> None:
+        """`progress` is told of each stage as it completes (from several threads at once)."""
         self.data_dir = Path(data_dir).absolute()
+        self.progress = progress
         self.demo_password = demo_password
         infra = self.data_dir / "infra"
         # As root the PostgreSQL server runs as the postgres user: it must get through the data
@@ -430,9 +450,19 @@ class Platform:
 
     def start_backing_servers(self) -> None:
         """PostgreSQL, SeaweedFS and each agency's NATS, all at once."""
-        servers = [self.postgres, self.seaweed, *(agency.nats for agency in self.agencies)]
+        # Each stage is named once its server is up, with where it listens.
+        servers: list[tuple[Server, Callable[[], str]]] = [
+            (self.postgres, lambda: f"database ready (PostgreSQL, 127.0.0.1:{self.postgres.port})"),
+            (self.seaweed, lambda: f"object storage ready (SeaweedFS S3, {self.seaweed.endpoint})"),
+            *((agency.nats, _nats_stage(agency)) for agency in self.agencies),
+        ]
+
+        def start(server: Server, stage: Callable[[], str]) -> None:
+            server.start()
+            self.progress(stage())
+
         with ThreadPoolExecutor(len(servers)) as pool:
-            list(pool.map(lambda server: server.start(), servers))
+            list(pool.map(lambda entry: start(*entry), servers))
 
     def start(self) -> None:
         try:

@@ -1,0 +1,32 @@
+"""The one Dockerfile stays in step with the workspace and the Makefile (no build needed)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+DOCKERFILE = (REPO / "Dockerfile").read_text()
+
+
+def test_no_service_keeps_a_dockerfile_of_its_own() -> None:
+    assert sorted(REPO.glob("services/*/Dockerfile")) == []
+
+
+def test_the_image_installs_the_uv_the_makefile_uses() -> None:
+    makefile = re.search(r"^UV_VERSION := (\S+)$", (REPO / "Makefile").read_text(), re.M)
+    dockerfile = re.search(r"^ARG UV_VERSION=(\S+)$", DOCKERFILE, re.M)
+    assert makefile and dockerfile
+    assert dockerfile.group(1) == makefile.group(1)
+
+
+def test_the_dependency_layer_sees_every_workspace_member() -> None:
+    # uv resolves the locked workspace from the members' pyproject files, which the Dockerfile
+    # copies one by one (before the code, so that a code change keeps the dependency layer).
+    members = sorted(
+        str(path.parent.relative_to(REPO))
+        for pattern in ("libs/*/pyproject.toml", "services/*/pyproject.toml")
+        for path in REPO.glob(pattern)
+    )
+    copied = sorted(re.findall(r"^COPY (\S+)/pyproject\.toml \1/$", DOCKERFILE, re.M))
+    assert copied == members
