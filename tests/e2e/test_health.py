@@ -32,6 +32,9 @@ def test_the_gateway_is_not_ready_while_a_dependency_is_down(
     agency = platform.agencies[0]
     assert not agency.stop_service("documents"), "documents had to be killed"
     try:
+        # The peers' health is asked at most once a second (`/readyz` is open to anyone), so
+        # the answer may be a second old.
+        assert eventually(lambda: gateway.http.get("/readyz").status_code == 503, timeout=5)
         response = gateway.http.get("/readyz")
         assert response.status_code == 503
         assert response.json()["checks"]["documents"] != "SERVING"
