@@ -16,8 +16,9 @@ from services.directory.tests.unit.fakes import (
 )
 from vanban.directory.domain import person_service as people
 from vanban.directory.domain.events import PersonDeactivated, PersonUpserted
-from vanban.directory.domain.model import Clearance, PersonChanges, Role
+from vanban.directory.domain.model import PersonChanges, Role
 from vanban.directory.domain.unit import Unit
+from vanban.platform.clearance import Clearance
 from vanban.platform.errors import (
     AlreadyExistsError,
     FailedPreconditionError,

@@ -21,10 +21,11 @@ from vanban.directory.adapters.password import Argon2PasswordHasher
 from vanban.directory.adapters.transaction import DirectoryTransaction
 from vanban.directory.app import MIGRATIONS
 from vanban.directory.domain import service
-from vanban.directory.domain.model import Agency, Clearance, PersonDraft, Role
+from vanban.directory.domain.model import Agency, PersonDraft, Role
 from vanban.directory.domain.ports import PasswordHasher
 from vanban.directory.domain.service import UnitSeed
 from vanban.directory.domain.unit import Unit
+from vanban.platform.clearance import Clearance
 from vanban.platform.db import UnitOfWork, create_engine, session_factory
 from vanban.platform.errors import DomainError
 from vanban.platform.log import configure_logging

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from vanban.platform.clearance import Clearance
 from vanban.platform.errors import invalid_fields
 
 
@@ -27,15 +28,6 @@ class Role(enum.Enum):
 SIGNER_ROLES = frozenset(
     {Role.AGENCY_LEADER, Role.DEPUTY_AGENCY_LEADER, Role.UNIT_HEAD, Role.DEPUTY_UNIT_HEAD}
 )
-
-
-class Clearance(enum.Enum):
-    """The highest secrecy level (độ mật) a person may read."""
-
-    NONE = "none"
-    CONFIDENTIAL = "confidential"  # mật
-    SECRET = "secret"  # tối mật
-    TOP_SECRET = "top_secret"  # tuyệt mật
 
 
 AGENCY_CODE_MAX = 13
