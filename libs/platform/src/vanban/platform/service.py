@@ -16,7 +16,6 @@ from typing import Any
 
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from vanban.platform.caller import CallerTokenIssuer, CallerTokenVerifier
@@ -49,7 +48,6 @@ class ServiceHost:
         settings: ServiceSettings,
         *,
         service: str,
-        metadata: MetaData | None = None,
         tables: EventTables | None = None,
         migrations: Path | None = None,
         database_url: str | None = None,
@@ -57,7 +55,6 @@ class ServiceHost:
     ) -> None:
         self.settings = settings
         self.service = service
-        self._metadata = metadata
         self._tables = tables
         self._migrations = migrations
         self._database_url = database_url
@@ -149,12 +146,7 @@ class ServiceHost:
         """Stops another server of the process (HTTP); runs while gRPC drains."""
         self._cleanups.append(cleanup)
 
-    async def serve(
-        self,
-        stop: asyncio.Event,
-        *,
-        background: dict[str, Callable[[asyncio.Event], Awaitable[None]]] | None = None,
-    ) -> None:
+    async def serve(self, stop: asyncio.Event) -> None:
         consumers = TaskGroup(stop)
         relay = TaskGroup(stop)
         if self.relay is not None:
@@ -167,7 +159,7 @@ class ServiceHost:
                     raise RuntimeError(f"{self.service} has consumers but no NATS connection")
                 consumer = entry(self.js)
             consumers.start(f"consumer-{consumer.durable}", consumer.run(self._consumer_stop))
-        for name, loop in {**self._background, **(background or {})}.items():
+        for name, loop in self._background.items():
             consumers.start(name, loop(self._consumer_stop))
         await self.grpc.start()
         logger.info("service ready", extra={"grpc_port": self.grpc.port})

@@ -7,7 +7,7 @@ import functools
 from datetime import timedelta
 from pathlib import Path
 
-from vanban.archive.adapters.db.tables import metadata, platform_tables
+from vanban.archive.adapters.db.tables import platform_tables
 from vanban.archive.adapters.events.claims import CLAIM_SOURCES, claim_consumer
 from vanban.archive.adapters.grpc.servicer import ArchiveServicer
 from vanban.archive.adapters.s3.store import S3ObjectStore
@@ -25,7 +25,6 @@ def build(settings: ArchiveSettings) -> ServiceHost:
     host = ServiceHost(
         settings,
         service="archive",
-        metadata=metadata,
         tables=platform_tables,
         migrations=MIGRATIONS,
         database_url=settings.database_url,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
 from vanban.directory.adapters.archive import ArchiveObjectStore
-from vanban.directory.adapters.db.tables import metadata, platform_tables
+from vanban.directory.adapters.db.tables import platform_tables
 from vanban.directory.adapters.grpc.servicer import DirectoryServicer
 from vanban.directory.adapters.password import Argon2PasswordHasher
 from vanban.directory.settings import DirectorySettings
@@ -21,7 +21,6 @@ def build(settings: DirectorySettings) -> ServiceHost:
     host = ServiceHost(
         settings,
         service="directory",
-        metadata=metadata,
         tables=platform_tables,
         migrations=MIGRATIONS,
         database_url=settings.database_url,

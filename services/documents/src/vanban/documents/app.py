@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
-from vanban.documents.adapters.db.tables import metadata, platform_tables
+from vanban.documents.adapters.db.tables import platform_tables
 from vanban.documents.adapters.grpc.servicer import DocumentRegistryServicer
 from vanban.documents.settings import DocumentsSettings
 from vanban.platform.service import ServiceHost
@@ -20,7 +20,6 @@ def build(settings: DocumentsSettings) -> ServiceHost:
     host = ServiceHost(
         settings,
         service="documents",
-        metadata=metadata,
         tables=platform_tables,
         migrations=MIGRATIONS,
         database_url=settings.database_url,

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 from vanban.gateway import problems
 from vanban.gateway.adapters.db.revocations import RevocationFollower
 from vanban.gateway.adapters.db.sessions import SqlSessionStore
-from vanban.gateway.adapters.db.tables import metadata, platform_tables
+from vanban.gateway.adapters.db.tables import platform_tables
 from vanban.gateway.adapters.events.directory import person_sessions_consumer
 from vanban.gateway.admission import (
     AdmissionMiddleware,
@@ -183,7 +183,6 @@ def build(settings: GatewaySettings) -> tuple[ServiceHost, FastAPI]:
     host = ServiceHost(
         settings,
         service="gateway",
-        metadata=metadata,
         tables=platform_tables,
         migrations=MIGRATIONS,
         database_url=settings.database_url,

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from vanban.contracts.notify.v1 import notify_pb2, notify_pb2_grpc
-from vanban.notify.adapters.db.tables import metadata, platform_tables
+from vanban.notify.adapters.db.tables import platform_tables
 from vanban.notify.adapters.directory import DirectoryPeople
 from vanban.notify.adapters.events.incoming import incoming_registered_consumer
 from vanban.notify.adapters.grpc.servicer import NotifyServicer
@@ -21,7 +21,6 @@ def build(settings: NotifySettings) -> ServiceHost:
     host = ServiceHost(
         settings,
         service="notify",
-        metadata=metadata,
         tables=platform_tables,
         migrations=MIGRATIONS,
         database_url=settings.database_url,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from vanban.contracts.workflow.v1 import workflow_pb2, workflow_pb2_grpc
 from vanban.platform.service import ServiceHost
-from vanban.workflow.adapters.db.tables import metadata, platform_tables
+from vanban.workflow.adapters.db.tables import platform_tables
 from vanban.workflow.adapters.grpc.servicer import WorkflowServicer
 from vanban.workflow.adapters.peers import GrpcPeers
 from vanban.workflow.settings import WorkflowSettings
@@ -21,7 +21,6 @@ def build(settings: WorkflowSettings) -> ServiceHost:
     host = ServiceHost(
         settings,
         service="workflow",
-        metadata=metadata,
         tables=platform_tables,
         migrations=MIGRATIONS,
         database_url=settings.database_url,
