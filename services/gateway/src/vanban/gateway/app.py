@@ -215,6 +215,9 @@ async def main(settings: GatewaySettings, stop: asyncio.Event) -> None:
         port=settings.http_port,
         log_config=None,
         access_log=False,
+        # What the gateway's dependencies provide; no fallback to another parser.
+        http="httptools",
+        ws="none",
         timeout_graceful_shutdown=int(settings.shutdown_grace),
         proxy_headers=False,
         # asyncio leaks a request's context into the next request on a keep-alive connection
