@@ -1,7 +1,7 @@
 """The shared host of a service process: the one place where the common parts are wired.
 
 A service's `app.py` creates a `ServiceHost`, adds its servicers and consumers, and awaits
-`serve(stop)`. Shutdown runs in order: stop answering health as serving, let in-flight RPCs
+`run(stop)` (`vanban.platform.command` calls it). Shutdown runs in order: stop answering health as serving, let in-flight RPCs
 finish, let consumers finish the message in hand, flush the outbox, close NATS and the database.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -31,11 +30,9 @@ from vanban.platform.events.relay import OutboxRelay
 from vanban.platform.events.tables import EventTables
 from vanban.platform.grpc.client import ServiceIdentity, open_channel
 from vanban.platform.grpc.server import GrpcServer
-from vanban.platform.log import configure_logging
-from vanban.platform.migrations import upgrade, upgrade_async
-from vanban.platform.runtime import TaskGroup, run
+from vanban.platform.migrations import upgrade_async
+from vanban.platform.runtime import TaskGroup
 from vanban.platform.settings import ServiceSettings
-from vanban.platform.telemetry import setup_telemetry
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +143,11 @@ class ServiceHost:
         """Stops another server of the process (HTTP); runs while gRPC drains."""
         self._cleanups.append(cleanup)
 
+    async def run(self, stop: asyncio.Event) -> None:
+        """Starts, then serves until `stop` is set: what a service's `main` does."""
+        await self.start()
+        await self.serve(stop)
+
     async def serve(self, stop: asyncio.Event) -> None:
         consumers = TaskGroup(stop)
         relay = TaskGroup(stop)
@@ -192,28 +194,3 @@ class ServiceHost:
         if self.engine is not None:
             await self.engine.dispose()
         logger.info("service stopped")
-
-
-def service_main(
-    *,
-    service: str,
-    settings_factory: Callable[[], ServiceSettings],
-    app_main: Callable[[Any, asyncio.Event], Awaitable[None]],
-    migrations: Path | None = None,
-) -> None:
-    """`python -m vanban.<svc> [serve|migrate]`."""
-    command = sys.argv[1] if len(sys.argv) > 1 else "serve"
-    settings = settings_factory()
-    configure_logging(service, settings.log_level)
-    if command == "migrate":
-        if migrations is None:
-            raise SystemExit(f"{service} has no database")
-        upgrade(settings.database_url, migrations)  # type: ignore[attr-defined]
-        return
-    if command != "serve":
-        raise SystemExit(f"usage: python -m vanban.{service} [serve|migrate]")
-    telemetry = setup_telemetry(service, agency_code=settings.agency_code)
-    try:
-        run(lambda stop: app_main(settings, stop))
-    finally:
-        telemetry.shutdown()

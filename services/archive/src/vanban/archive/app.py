@@ -61,6 +61,4 @@ def build(settings: ArchiveSettings) -> ServiceHost:
 
 
 async def main(settings: ArchiveSettings, stop: asyncio.Event) -> None:
-    host = build(settings)
-    await host.start()
-    await host.serve(stop)
+    await build(settings).run(stop)

@@ -39,6 +39,4 @@ def build(settings: DirectorySettings) -> ServiceHost:
 
 
 async def main(settings: DirectorySettings, stop: asyncio.Event) -> None:
-    host = build(settings)
-    await host.start()
-    await host.serve(stop)
+    await build(settings).run(stop)

@@ -33,6 +33,4 @@ def build(settings: DocumentsSettings) -> ServiceHost:
 
 
 async def main(settings: DocumentsSettings, stop: asyncio.Event) -> None:
-    host = build(settings)
-    await host.start()
-    await host.serve(stop)
+    await build(settings).run(stop)

@@ -43,6 +43,4 @@ def build(settings: NotifySettings) -> ServiceHost:
 
 
 async def main(settings: NotifySettings, stop: asyncio.Event) -> None:
-    host = build(settings)
-    await host.start()
-    await host.serve(stop)
+    await build(settings).run(stop)
