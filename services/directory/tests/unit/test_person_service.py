@@ -254,6 +254,7 @@ async def test_an_admin_sets_a_password_that_must_be_changed() -> None:
         "resource": f"people/{person.id}",
         "before": None,
         "after": {"password_must_change": True},
+        "on_behalf_of": None,
     }
     with pytest.raises(InvalidArgumentError):
         await people.set_password(

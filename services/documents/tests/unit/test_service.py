@@ -16,6 +16,7 @@ from vanban.documents.domain.model import (
 from vanban.documents.domain.service import Reader, get_incoming, may_read, register_incoming
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from vanban.platform.fakes import RecordingTransaction
 
 ICT = timezone(timedelta(hours=7))
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=ICT)
@@ -45,20 +46,12 @@ class FakeIncomingRepository:
 
 
 @dataclass
-class FakeTransaction:
+class FakeTransaction(RecordingTransaction):
     incoming: FakeIncomingRepository = field(default_factory=FakeIncomingRepository)
     events: list[IncomingDocument] = field(default_factory=list)
-    audits: list[dict[str, object]] = field(default_factory=list)
-    commits: int = 0
 
     def record_registered(self, document: IncomingDocument) -> None:
         self.events.append(document)
-
-    def audit(self, *, action: str, resource: str, after: dict[str, object]) -> None:
-        self.audits.append({"action": action, "resource": resource, "after": after})
-
-    async def commit(self) -> None:
-        self.commits += 1
 
 
 def make_draft(**overrides: object) -> IncomingDraft:
@@ -136,6 +129,8 @@ async def test_registration_stores_the_document_records_the_event_audits_and_com
                 "arrival_year": 2025,
                 "subject": "Về việc kiểm tra công tác văn thư",
             },
+            "before": None,
+            "on_behalf_of": None,
         }
     ]
     assert tx.commits == 1

@@ -12,6 +12,7 @@ import pytest
 from vanban.platform.caller import Caller, Delegation
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from vanban.platform.fakes import RecordingTransaction
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
 from vanban.workflow.domain.service import assign_incoming
 
@@ -37,12 +38,9 @@ class FakePeers:
 
 
 @dataclass
-class FakeTransaction:
+class FakeTransaction(RecordingTransaction):
     added: list[Assignment] = field(default_factory=list)
     events: list[Assignment] = field(default_factory=list)
-    audits: list[dict[str, object]] = field(default_factory=list)
-    commits: int = 0
-    on_behalf_of: str | None = None
 
     @property
     def assignments(self) -> FakeTransaction:
@@ -56,15 +54,6 @@ class FakeTransaction:
 
     def record_assigned(self, assignment: Assignment) -> None:
         self.events.append(assignment)
-
-    def act_for(self, person_id: str) -> None:
-        self.on_behalf_of = person_id
-
-    def audit(self, **entry: object) -> None:
-        self.audits.append({**entry, "on_behalf_of": self.on_behalf_of})
-
-    async def commit(self) -> None:
-        self.commits += 1
 
 
 def draft(**overrides: object) -> AssignmentDraft:

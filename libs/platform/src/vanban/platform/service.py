@@ -32,7 +32,7 @@ from vanban.platform.grpc.client import ServiceIdentity, open_channel
 from vanban.platform.grpc.server import GrpcServer
 from vanban.platform.migrations import upgrade_async
 from vanban.platform.runtime import TaskGroup
-from vanban.platform.settings import ServiceSettings
+from vanban.platform.settings import DatabaseSettingsMixin, ServiceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +47,16 @@ class ServiceHost:
         service: str,
         tables: EventTables | None = None,
         migrations: Path | None = None,
-        database_url: str | None = None,
         uses_nats: bool = True,
     ) -> None:
         self.settings = settings
         self.service = service
         self._tables = tables
         self._migrations = migrations
-        self._database_url = database_url
+        # A service whose settings name a database has one.
+        self._database_url = (
+            settings.database_url if isinstance(settings, DatabaseSettingsMixin) else None
+        )
         self._uses_nats = uses_nats
         self.verifier = CallerTokenVerifier.from_keys_dir(
             settings.keys_dir, agency_code=settings.agency_code

@@ -22,13 +22,7 @@ SWEEPER = "unclaimed-sweeper"
 
 
 def build(settings: ArchiveSettings) -> ServiceHost:
-    host = ServiceHost(
-        settings,
-        service="archive",
-        tables=platform_tables,
-        migrations=MIGRATIONS,
-        database_url=settings.database_url,
-    )
+    host = ServiceHost(settings, service="archive", tables=platform_tables, migrations=MIGRATIONS)
     store = S3ObjectStore.connect(
         endpoint=settings.s3_endpoint,
         access_key=settings.s3_access_key,

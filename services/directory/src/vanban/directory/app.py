@@ -18,13 +18,7 @@ SERVICE_NAME = directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"].ful
 
 
 def build(settings: DirectorySettings) -> ServiceHost:
-    host = ServiceHost(
-        settings,
-        service="directory",
-        tables=platform_tables,
-        migrations=MIGRATIONS,
-        database_url=settings.database_url,
-    )
+    host = ServiceHost(settings, service="directory", tables=platform_tables, migrations=MIGRATIONS)
     host.grpc.add_service(
         directory_pb2_grpc.add_DirectoryServiceServicer_to_server,
         DirectoryServicer(

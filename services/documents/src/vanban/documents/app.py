@@ -17,13 +17,7 @@ SERVICE_NAME = documents_pb2.DESCRIPTOR.services_by_name["DocumentRegistryServic
 
 
 def build(settings: DocumentsSettings) -> ServiceHost:
-    host = ServiceHost(
-        settings,
-        service="documents",
-        tables=platform_tables,
-        migrations=MIGRATIONS,
-        database_url=settings.database_url,
-    )
+    host = ServiceHost(settings, service="documents", tables=platform_tables, migrations=MIGRATIONS)
     host.grpc.add_service(
         documents_pb2_grpc.add_DocumentRegistryServiceServicer_to_server,
         DocumentRegistryServicer(uow_factory=host.uow, timezone=ZoneInfo(settings.timezone)),

@@ -180,13 +180,7 @@ def revocation_horizon(settings: GatewaySettings) -> timedelta:
 
 
 def build(settings: GatewaySettings) -> tuple[ServiceHost, FastAPI]:
-    host = ServiceHost(
-        settings,
-        service="gateway",
-        tables=platform_tables,
-        migrations=MIGRATIONS,
-        database_url=settings.database_url,
-    )
+    host = ServiceHost(settings, service="gateway", tables=platform_tables, migrations=MIGRATIONS)
     app = create_app(settings, host)
     # The directory's changes of people end their sessions (one replica records each) ...
     host.add_consumer(

@@ -18,13 +18,7 @@ SERVICE_NAME = notify_pb2.DESCRIPTOR.services_by_name["NotifyService"].full_name
 
 
 def build(settings: NotifySettings) -> ServiceHost:
-    host = ServiceHost(
-        settings,
-        service="notify",
-        tables=platform_tables,
-        migrations=MIGRATIONS,
-        database_url=settings.database_url,
-    )
+    host = ServiceHost(settings, service="notify", tables=platform_tables, migrations=MIGRATIONS)
     people = DirectoryPeople(host.channel("directory"))
     host.add_consumer(
         lambda js: incoming_registered_consumer(

@@ -18,13 +18,7 @@ SERVICE_NAME = workflow_pb2.DESCRIPTOR.services_by_name["WorkflowService"].full_
 
 
 def build(settings: WorkflowSettings) -> ServiceHost:
-    host = ServiceHost(
-        settings,
-        service="workflow",
-        tables=platform_tables,
-        migrations=MIGRATIONS,
-        database_url=settings.database_url,
-    )
+    host = ServiceHost(settings, service="workflow", tables=platform_tables, migrations=MIGRATIONS)
     peers = GrpcPeers(
         documents=host.channel("documents"),
         directory=host.channel("directory"),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from vanban.platform.clearance import Clearance
+from vanban.platform.credentials import PASSWORD_MAX
 from vanban.platform.errors import invalid_fields
 
 
@@ -43,8 +44,6 @@ FULL_NAME_MAX = 200
 POSITION_TITLE_MAX = 200
 UNIT_CODE_MAX = 32
 PASSWORD_MIN = 8
-# argon2 hashes any length, but an unbounded input is free work for an attacker.
-PASSWORD_MAX = 1024
 
 _AGENCY_CODE_RE = re.compile(r"^[0-9A-Z][0-9A-Z.]*$")
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
