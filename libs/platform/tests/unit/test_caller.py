@@ -13,9 +13,10 @@ from vanban.platform.caller import (
     Caller,
     CallerTokenIssuer,
     CallerTokenVerifier,
-    clearance_covers,
+    Delegation,
     ensure_keypair,
 )
+from vanban.platform.clearance import Clearance
 from vanban.platform.errors import ErrorCode, PermissionDeniedError, UnauthenticatedError
 
 AGENCY = "000.00.00.H99"
@@ -27,7 +28,7 @@ def make_caller(**overrides: object) -> Caller:
         "subject": "person-1",
         "roles": frozenset({"clerk"}),
         "units": ("unit-a",),
-        "clearance": "secret",
+        "clearance": Clearance.SECRET,
     }
     values.update(overrides)
     return Caller(**values)
@@ -83,7 +84,15 @@ def test_a_token_carries_the_whole_caller(key: Ed25519PrivateKey) -> None:
     caller = make_caller(
         roles=frozenset({"clerk", "leader"}),
         units=("unit-a", "unit-b"),
-        delegations=({"from": "person-9", "scope": "sign"},),
+        delegations=(
+            Delegation(
+                id="d-1",
+                delegator_id="person-9",
+                scopes=frozenset({"sign", "approve"}),
+                valid_from=datetime(2026, 11, 1, tzinfo=UTC),
+                valid_until=datetime(2026, 11, 15, tzinfo=UTC),
+            ),
+        ),
     )
 
     assert verifier(key).verify(CallerTokenIssuer(key).issue(caller)) == caller
@@ -114,7 +123,7 @@ def test_a_token_signed_by_another_key_is_refused(key: Ed25519PrivateKey) -> Non
 
 
 def test_a_token_whose_claims_were_edited_is_refused(key: Ed25519PrivateKey) -> None:
-    token = CallerTokenIssuer(key).issue(make_caller(clearance="none"))
+    token = CallerTokenIssuer(key).issue(make_caller(clearance=Clearance.NONE))
     header, _payload, signature = token.split(".")
     forged_claims = jwt.decode(token, options={"verify_signature": False})
     forged_claims["clearance"] = "top_secret"
@@ -158,7 +167,7 @@ def test_keys_are_created_once_and_never_replaced(tmp_path) -> None:
     assert (tmp_path / "caller-signing.key").stat().st_mode & 0o077 == 0
 
 
-def _deputy(*delegations: dict[str, str]) -> Caller:
+def _deputy(*delegations: Delegation) -> Caller:
     return Caller(
         agency_code="000.00.00.H99",
         subject="pho-chu-tich",
@@ -167,14 +176,19 @@ def _deputy(*delegations: dict[str, str]) -> Caller:
     )
 
 
+CLAIM = {
+    "id": "d-1",
+    "from": "chu-tich",
+    "scope": "sign,approve",
+    "starts_at": "2026-11-01T00:00:00+07:00",
+    "ends_at": "2026-11-15T00:00:00+07:00",
+}
+
+
 def test_a_delegation_covers_its_scope_and_dates_only() -> None:
-    delegation = {
-        "id": "d-1",
-        "from": "chu-tich",
-        "scope": "sign,approve",
-        "starts_at": "2026-11-01T00:00:00+07:00",
-        "ends_at": "2026-11-15T00:00:00+07:00",
-    }
+    delegation = Delegation.from_claim(CLAIM)
+    assert delegation is not None
+    assert delegation.scopes == {"sign", "approve"}
     deputy = _deputy(delegation)
     inside = datetime(2026, 11, 10, 3, 0, tzinfo=UTC)
     assert deputy.delegation_from("chu-tich", "sign", now=inside) == delegation
@@ -191,9 +205,43 @@ def test_a_delegation_covers_its_scope_and_dates_only() -> None:
     )
 
 
-def test_a_malformed_delegation_grants_nothing() -> None:
-    deputy = _deputy({"id": "d-2", "from": "chu-tich", "scope": "sign", "starts_at": "soon"})
-    assert deputy.delegation_from("chu-tich", "sign", now=datetime.now(UTC)) is None
+def test_a_delegation_keeps_its_claim_shape_on_the_wire() -> None:
+    delegation = Delegation.from_claim(CLAIM)
+    assert delegation is not None
+    assert Delegation.from_claim(delegation.to_claim()) == delegation
+    assert delegation.to_claim() == {**CLAIM, "scope": "approve,sign"}
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        {**CLAIM, "starts_at": "soon"},
+        {key: value for key, value in CLAIM.items() if key != "ends_at"},
+        # Without an offset nobody knows which moment it means.
+        {**CLAIM, "starts_at": "2026-11-01T00:00:00"},
+        {**CLAIM, "ends_at": 20261115},
+        "d-1",
+    ],
+)
+def test_a_malformed_delegation_grants_nothing(key: Ed25519PrivateKey, claim: object) -> None:
+    assert Delegation.from_claim(claim) is None
+    good = Delegation.from_claim(CLAIM)
+    now = int(time.time())
+    token = jwt.encode(
+        {
+            "iss": "vanban",
+            "aud": "vanban-services",
+            "sub": "pho-chu-tich",
+            "iat": now,
+            "exp": now + 60,
+            "agency": AGENCY,
+            "delegations": [claim, CLAIM],
+        },
+        key,
+        algorithm="EdDSA",
+    )
+
+    assert verifier(key).verify(token).delegations == (good,)
 
 
 @pytest.mark.parametrize(
@@ -215,8 +263,21 @@ def test_a_malformed_delegation_grants_nothing() -> None:
     ],
 )
 def test_clearance_covers_secrecy_in_one_order(clearance: str, secrecy: str, covered: bool) -> None:
-    assert clearance_covers(clearance, secrecy) is covered
-    assert make_caller(clearance=clearance).cleared_for(secrecy) is covered
+    assert make_caller(clearance=Clearance.held(clearance)).cleared_for(secrecy) is covered
+    level = Clearance.parse(secrecy)
+    if level is not None:
+        assert Clearance.held(clearance).covers(level) is covered
+        assert make_caller(clearance=Clearance.held(clearance)).cleared_for(level) is covered
+
+
+def test_a_token_with_a_clearance_this_platform_does_not_know_grants_none(
+    key: Ed25519PrivateKey,
+) -> None:
+    token = CallerTokenIssuer(key).issue(make_caller())
+    claims = jwt.decode(token, options={"verify_signature": False})
+    forged = jwt.encode({**claims, "clearance": "cosmic"}, key, algorithm="EdDSA")
+
+    assert verifier(key).verify(forged).clearance is Clearance.NONE
 
 
 def test_a_service_identity_is_cleared_for_everything() -> None:

@@ -21,6 +21,7 @@ from vanban.archive.domain.errors import (
 from vanban.archive.domain.model import Content, StoredObject, Upload
 from vanban.archive.domain.ports import StoredVersion
 from vanban.platform.errors import InvalidArgumentError
+from vanban.platform.fakes import RecordingTransaction
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 TTL = timedelta(hours=1)
@@ -107,34 +108,24 @@ class FakeUploads:
         return len(gone)
 
 
-class FakeTransaction:
+class FakeTransaction(RecordingTransaction):
     def __init__(self, db: FakeDatabase) -> None:
+        # What every transaction commits is audited in the one database.
+        super().__init__(audits=db.audit)
         self.objects = db.objects
         self.uploads = db.uploads
         self._db = db
         self._events: list[StoredObject] = []
-        self._audit: list[dict[str, object]] = []
 
     def record_stored(self, obj: StoredObject) -> None:
         self._events.append(obj)
 
-    def audit(
-        self,
-        *,
-        action: str,
-        resource: str,
-        before: dict[str, object] | None = None,
-        after: dict[str, object] | None = None,
-    ) -> None:
-        self._audit.append(
-            {"action": action, "resource": resource, "before": before, "after": after}
-        )
-
     async def commit(self) -> None:
         if self._db.commit_fails and self._events:
             raise ConnectionError("connection lost during COMMIT")
+        await super().commit()
         self._db.events += self._events
-        self._db.audit += self._audit
+        self._events.clear()
 
 
 class FakeDatabase:

@@ -24,6 +24,7 @@ from vanban.directory.domain.model import (
 from vanban.directory.domain.ports import Credentials, StoredImage
 from vanban.directory.domain.unit import Unit
 from vanban.platform.caller import Caller
+from vanban.platform.fakes import RecordingTransaction
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 AGENCY = Agency(code="000.00.00.H99", name="Ủy ban nhân dân tỉnh Demo", abbreviation="UBND")
@@ -390,38 +391,21 @@ class FakeDelegations:
 
 
 @dataclass
-class FakeTransaction:
+class FakeTransaction(RecordingTransaction):
     agency: FakeAgencies = field(default_factory=FakeAgencies)
     units: FakeUnits = field(default_factory=FakeUnits)
     people: FakePeople = field(default_factory=FakePeople)
     delegations: FakeDelegations = field(default_factory=FakeDelegations)
     events: list[DirectoryEvent] = field(default_factory=list)
-    audits: list[dict[str, object]] = field(default_factory=list)
-    commits: int = 0
     _pending_events: list[DirectoryEvent] = field(default_factory=list)
-    _pending_audits: list[dict[str, object]] = field(default_factory=list)
 
     def record(self, event: DirectoryEvent) -> None:
         self._pending_events.append(event)
 
-    def audit(
-        self,
-        *,
-        action: str,
-        resource: str,
-        before: dict[str, object] | None = None,
-        after: dict[str, object] | None = None,
-    ) -> None:
-        self._pending_audits.append(
-            {"action": action, "resource": resource, "before": before, "after": after}
-        )
-
     async def commit(self) -> None:
-        self.commits += 1
+        await super().commit()
         self.events.extend(self._pending_events)
-        self.audits.extend(self._pending_audits)
         self._pending_events.clear()
-        self._pending_audits.clear()
 
 
 def transactions_of(tx: FakeTransaction):  # type: ignore[no-untyped-def]

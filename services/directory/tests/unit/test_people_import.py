@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from vanban.directory.domain.model import Clearance, Role
+from vanban.directory.domain.model import Role
 from vanban.directory.domain.people_import import (
     MAX_IMPORT_ROWS,
     ImportFormat,
@@ -12,6 +12,7 @@ from vanban.directory.domain.people_import import (
     read_people,
     sorted_problems,
 )
+from vanban.platform.clearance import Clearance
 
 HEADER = "username,full_name,position_title,unit_codes,roles,clearance,email,password"
 

@@ -16,8 +16,9 @@ from services.directory.tests.unit.fakes import (
 )
 from vanban.directory.domain import person_service as people
 from vanban.directory.domain.events import PersonDeactivated, PersonUpserted
-from vanban.directory.domain.model import Clearance, PersonChanges, Role
+from vanban.directory.domain.model import PersonChanges, Role
 from vanban.directory.domain.unit import Unit
+from vanban.platform.clearance import Clearance
 from vanban.platform.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -253,6 +254,7 @@ async def test_an_admin_sets_a_password_that_must_be_changed() -> None:
         "resource": f"people/{person.id}",
         "before": None,
         "after": {"password_must_change": True},
+        "on_behalf_of": None,
     }
     with pytest.raises(InvalidArgumentError):
         await people.set_password(

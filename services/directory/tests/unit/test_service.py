@@ -12,9 +12,10 @@ from services.directory.tests.unit.fakes import (
 )
 from vanban.directory.domain import service
 from vanban.directory.domain.events import PersonUpserted, UnitUpserted
-from vanban.directory.domain.model import Agency, Clearance, Role
+from vanban.directory.domain.model import Agency, Role
 from vanban.directory.domain.service import UnitSeed
 from vanban.directory.domain.unit import Unit
+from vanban.platform.clearance import Clearance
 from vanban.platform.errors import (
     ErrorCode,
     FailedPreconditionError,

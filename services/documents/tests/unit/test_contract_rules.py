@@ -11,7 +11,8 @@ import pytest
 from vanban.contracts.documents.v1 import documents_pb2
 from vanban.contracts.options.v1 import options_pb2
 from vanban.documents.domain import model
-from vanban.documents.domain.model import FileRef, IncomingDraft, Priority, Secrecy
+from vanban.documents.domain.model import FileRef, IncomingDraft, Priority
+from vanban.platform.clearance import Secrecy
 from vanban.platform.errors import InvalidArgumentError
 
 FIELDS = documents_pb2.RegisterIncomingDocumentRequest.DESCRIPTOR.fields_by_name

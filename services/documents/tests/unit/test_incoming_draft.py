@@ -5,7 +5,8 @@ from datetime import date
 
 import pytest
 
-from vanban.documents.domain.model import FileRef, IncomingDraft, Priority, Secrecy
+from vanban.documents.domain.model import FileRef, IncomingDraft, Priority
+from vanban.platform.clearance import Secrecy
 from vanban.platform.errors import ErrorCode, InvalidArgumentError
 
 ARRIVAL_DAY = date(2025, 3, 14)

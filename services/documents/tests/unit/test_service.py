@@ -12,10 +12,11 @@ from vanban.documents.domain.model import (
     IncomingDocument,
     IncomingDraft,
     Priority,
-    Secrecy,
 )
 from vanban.documents.domain.service import Reader, get_incoming, may_read, register_incoming
+from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from vanban.platform.fakes import RecordingTransaction
 
 ICT = timezone(timedelta(hours=7))
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=ICT)
@@ -45,20 +46,12 @@ class FakeIncomingRepository:
 
 
 @dataclass
-class FakeTransaction:
+class FakeTransaction(RecordingTransaction):
     incoming: FakeIncomingRepository = field(default_factory=FakeIncomingRepository)
     events: list[IncomingDocument] = field(default_factory=list)
-    audits: list[dict[str, object]] = field(default_factory=list)
-    commits: int = 0
 
     def record_registered(self, document: IncomingDocument) -> None:
         self.events.append(document)
-
-    def audit(self, *, action: str, resource: str, after: dict[str, object]) -> None:
-        self.audits.append({"action": action, "resource": resource, "after": after})
-
-    async def commit(self) -> None:
-        self.commits += 1
 
 
 def make_draft(**overrides: object) -> IncomingDraft:
@@ -83,7 +76,7 @@ async def test_the_arrival_number_comes_from_the_register_of_the_year_of_arrival
     tx = FakeTransaction(incoming=FakeIncomingRepository(last_number=41))
 
     document = await register_incoming(
-        tx=tx, draft=make_draft(), clearance="top_secret", registered_by="clerk-7", now=NOW
+        tx=tx, draft=make_draft(), clearance=Clearance.TOP_SECRET, registered_by="clerk-7", now=NOW
     )
 
     assert document.arrival_number == 42
@@ -100,7 +93,7 @@ async def test_a_document_arriving_just_after_new_year_local_time_opens_the_new_
     document = await register_incoming(
         tx=tx,
         draft=make_draft(issued_date="2024-12-31"),
-        clearance="top_secret",
+        clearance=Clearance.TOP_SECRET,
         registered_by="clerk-7",
         now=new_year,
     )
@@ -114,7 +107,7 @@ async def test_registration_stores_the_document_records_the_event_audits_and_com
     document = await register_incoming(
         tx=tx,
         draft=make_draft(subject="  Về việc kiểm tra công tác văn thư  "),
-        clearance="top_secret",
+        clearance=Clearance.TOP_SECRET,
         registered_by="clerk-7",
         now=NOW,
     )
@@ -136,6 +129,8 @@ async def test_registration_stores_the_document_records_the_event_audits_and_com
                 "arrival_year": 2025,
                 "subject": "Về việc kiểm tra công tác văn thư",
             },
+            "before": None,
+            "on_behalf_of": None,
         }
     ]
     assert tx.commits == 1
@@ -144,10 +139,10 @@ async def test_registration_stores_the_document_records_the_event_audits_and_com
 async def test_each_registration_gets_its_own_id_and_the_next_number() -> None:
     tx = FakeTransaction()
     first = await register_incoming(
-        tx=tx, draft=make_draft(), clearance="top_secret", registered_by="c", now=NOW
+        tx=tx, draft=make_draft(), clearance=Clearance.TOP_SECRET, registered_by="c", now=NOW
     )
     second = await register_incoming(
-        tx=tx, draft=make_draft(), clearance="top_secret", registered_by="c", now=NOW
+        tx=tx, draft=make_draft(), clearance=Clearance.TOP_SECRET, registered_by="c", now=NOW
     )
 
     assert (first.arrival_number, second.arrival_number) == (1, 2)
@@ -161,7 +156,7 @@ async def test_invalid_input_takes_no_number_and_commits_nothing() -> None:
         await register_incoming(
             tx=tx,
             draft=make_draft(subject="", issued_date="2099-01-01"),
-            clearance="top_secret",
+            clearance=Clearance.TOP_SECRET,
             registered_by="c",
             now=NOW,
         )
@@ -177,10 +172,10 @@ async def test_invalid_input_takes_no_number_and_commits_nothing() -> None:
 async def test_a_registered_document_is_read_back_by_a_cleared_reader() -> None:
     tx = FakeTransaction()
     document = await register_incoming(
-        tx=tx, draft=make_draft(), clearance="top_secret", registered_by="c", now=NOW
+        tx=tx, draft=make_draft(), clearance=Clearance.TOP_SECRET, registered_by="c", now=NOW
     )
 
-    reader = Reader(roles=frozenset({"agency_leader"}), clearance="confidential")
+    reader = Reader(roles=frozenset({"agency_leader"}), clearance=Clearance.CONFIDENTIAL)
     assert await get_incoming(tx=tx, document_id=document.id, reader=reader) == document
 
 
@@ -189,12 +184,12 @@ async def test_a_document_above_the_readers_clearance_looks_exactly_like_a_missi
     document = await register_incoming(
         tx=tx,
         draft=make_draft(secrecy=Secrecy.SECRET),
-        clearance="top_secret",
+        clearance=Clearance.TOP_SECRET,
         registered_by="c",
         now=NOW,
     )
 
-    reader = Reader(roles=frozenset({"clerk"}), clearance="confidential")
+    reader = Reader(roles=frozenset({"clerk"}), clearance=Clearance.CONFIDENTIAL)
     with pytest.raises(NotFoundError) as hidden:
         await get_incoming(tx=tx, document_id=document.id, reader=reader)
     with pytest.raises(NotFoundError) as missing:
@@ -215,28 +210,30 @@ def test_a_reader_may_read_up_to_their_clearance_and_no_higher(
     secrecy: Secrecy, clearance: str
 ) -> None:
     expected = LEVELS.index(secrecy.value) <= LEVELS.index(clearance)
-    assert may_read(secrecy=secrecy, clearance=clearance) is expected
+    assert may_read(secrecy=secrecy, clearance=Clearance(clearance)) is expected
 
 
 @pytest.mark.parametrize("clearance", ["", "admin", "SECRET", "tối mật"])
 def test_an_unknown_clearance_reads_only_unclassified_documents(clearance: str) -> None:
-    assert may_read(secrecy=Secrecy.NONE, clearance=clearance) is True
-    assert may_read(secrecy=Secrecy.CONFIDENTIAL, clearance=clearance) is False
+    # As a caller token's claim this platform does not know is read.
+    held = Clearance.held(clearance)
+    assert may_read(secrecy=Secrecy.NONE, clearance=held) is True
+    assert may_read(secrecy=Secrecy.CONFIDENTIAL, clearance=held) is False
 
 
 async def test_only_registry_readers_open_any_incoming_document() -> None:
     tx = FakeTransaction()
     document = await register_incoming(
-        tx=tx, draft=make_draft(), clearance="top_secret", registered_by="c", now=NOW
+        tx=tx, draft=make_draft(), clearance=Clearance.TOP_SECRET, registered_by="c", now=NOW
     )
     for role in ("clerk", "agency_leader", "deputy_agency_leader", "archivist", "system_reader"):
-        reader = Reader(roles=frozenset({role}), clearance="top_secret")
+        reader = Reader(roles=frozenset({role}), clearance=Clearance.TOP_SECRET)
         assert await get_incoming(tx=tx, document_id=document.id, reader=reader) == document
     for role in ("specialist", "unit_head", "deputy_unit_head", "admin"):
         with pytest.raises(NotFoundError):
-            reader = Reader(roles=frozenset({role}), clearance="top_secret")
+            reader = Reader(roles=frozenset({role}), clearance=Clearance.TOP_SECRET)
             await get_incoming(tx=tx, document_id=document.id, reader=reader)
-    service_reader = Reader(roles=frozenset(), clearance="none", is_service=True)
+    service_reader = Reader(roles=frozenset(), clearance=Clearance.NONE, is_service=True)
     assert await get_incoming(tx=tx, document_id=document.id, reader=service_reader) == document
 
 
@@ -248,7 +245,7 @@ async def test_a_clerk_may_not_register_a_document_above_their_clearance() -> No
             draft=make_draft(secrecy=Secrecy.SECRET),
             registered_by="c",
             now=NOW,
-            clearance="confidential",
+            clearance=Clearance.CONFIDENTIAL,
         )
     assert refused.value.reason == "CLEARANCE_TOO_LOW"
     assert tx.commits == 0
@@ -257,7 +254,7 @@ async def test_a_clerk_may_not_register_a_document_above_their_clearance() -> No
         draft=make_draft(secrecy=Secrecy.SECRET),
         registered_by="c",
         now=NOW,
-        clearance="secret",
+        clearance=Clearance.SECRET,
     )
     assert tx.commits == 1
 
@@ -280,7 +277,7 @@ async def test_each_secrecy_level_numbers_in_a_register_of_its_own(
     await register_incoming(
         tx=tx,
         draft=make_draft(secrecy=secrecy),
-        clearance="top_secret",
+        clearance=Clearance.TOP_SECRET,
         registered_by="clerk-7",
         now=NOW,
     )

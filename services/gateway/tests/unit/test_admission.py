@@ -32,7 +32,7 @@ from vanban.gateway.admission import (
 from vanban.gateway.auth import AccessTokens, Authenticator, CurrentPrincipal, principal
 from vanban.gateway.domain.revocations import Revocations
 from vanban.gateway.throttle import PasswordCheckGate
-from vanban.platform.caller import Caller, CallerTokenIssuer
+from vanban.platform.caller import Caller, CallerTokenIssuer, Delegation
 
 AGENCY = "000.00.00.H99"
 KIB = 1024
@@ -43,7 +43,7 @@ HOSTS = ("testserver", "localhost", "127.0.0.1", "[::1]", "*.demo.gov.vn")
 
 
 class NoDelegations:
-    async def held_by(self, subject: str) -> tuple[dict[str, str], ...]:
+    async def held_by(self, subject: str) -> tuple[Delegation, ...]:
         return ()
 
 

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vanban.gateway.auth import ACCESS_KEY_FILE, AccessTokens, load_or_create_access_key
 from vanban.platform.caller import Caller
+from vanban.platform.clearance import Clearance
 from vanban.platform.errors import UnauthenticatedError
 
 AGENCY = "000.00.00.H99"
@@ -22,7 +23,7 @@ def make_caller(**overrides: object) -> Caller:
         "subject": "person-7",
         "roles": frozenset({"clerk", "leader"}),
         "units": ("unit-office",),
-        "clearance": "secret",
+        "clearance": Clearance.SECRET,
     }
     values.update(overrides)
     return Caller(**values)  # type: ignore[arg-type]
@@ -60,17 +61,17 @@ def test_an_issued_token_verifies_back_to_the_same_caller() -> None:
     assert verified.agency_code == AGENCY
     assert verified.roles == frozenset({"clerk", "leader"})
     assert verified.units == ("unit-office",)
-    assert verified.clearance == "secret"
+    assert verified.clearance is Clearance.SECRET
     assert verified.is_service is False
 
 
 def test_tokens_for_different_people_verify_to_different_people() -> None:
     tokens = make_tokens()
     one = tokens.verify(tokens.issue(make_caller(subject="a", roles=frozenset()), name="A"))
-    two = tokens.verify(tokens.issue(make_caller(subject="b", clearance="none"), name="B"))
+    two = tokens.verify(tokens.issue(make_caller(subject="b", clearance=Clearance.NONE), name="B"))
 
     assert (one.subject, one.roles) == ("a", frozenset())
-    assert (two.subject, two.clearance) == ("b", "none")
+    assert (two.subject, two.clearance) == ("b", Clearance.NONE)
 
 
 def test_an_expired_token_is_refused_as_expired() -> None:

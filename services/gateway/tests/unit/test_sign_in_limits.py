@@ -16,6 +16,7 @@ from vanban.gateway.domain.sessions import (
     SignInThrottledError,
 )
 from vanban.gateway.throttle import PasswordCheckGate, SignInBusyError, TooManyAttemptsError
+from vanban.platform.credentials import PASSWORD_MAX
 from vanban.platform.errors import InvalidArgumentError
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -242,7 +243,7 @@ def test_when_every_check_stays_taken_the_answer_is_busy_not_a_long_queue() -> N
         ("   ", "mat-khau", "username"),
         ("van\x00thu", "mat-khau", "username"),
         ("vanthu", "", "password"),
-        ("vanthu", "x" * (sessions.PASSWORD_MAX + 1), "password"),
+        ("vanthu", "x" * (PASSWORD_MAX + 1), "password"),
     ],
 )
 def test_credentials_the_directory_would_not_check_are_refused_before_anything_is_counted(

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from vanban.notify.domain import service
-from vanban.notify.domain.model import IncomingRegistered, Notification, Recipient, Secrecy
+from vanban.notify.domain.model import IncomingRegistered, Notification, Recipient
 from vanban.notify.domain.paging import InboxPosition
+from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import InvalidArgumentError
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -79,15 +80,15 @@ def make_document(**overrides: object) -> IncomingRegistered:
     return IncomingRegistered(**fields)  # type: ignore[arg-type]
 
 
-CLERK = Recipient(id="clerk-1", clearance=Secrecy.CONFIDENTIAL, active=True)
+CLERK = Recipient(id="clerk-1", clearance=Clearance.CONFIDENTIAL, active=True)
 
 
 async def test_every_active_clerk_gets_one_notice_with_the_arrival_number() -> None:
     tx = FakeTransaction()
     people = FakePeople(
         CLERK,
-        Recipient(id="clerk-2", clearance=Secrecy.NONE, active=True),
-        Recipient(id="clerk-gone", clearance=Secrecy.NONE, active=False),
+        Recipient(id="clerk-2", clearance=Clearance.NONE, active=True),
+        Recipient(id="clerk-gone", clearance=Clearance.NONE, active=False),
     )
     recorded = await service.notify_incoming_registered(
         tx=tx, people=people, document=make_document(), event_id="ev-1", now=NOW
@@ -117,8 +118,8 @@ async def test_a_clerk_below_the_documents_secrecy_gets_no_notice_at_all() -> No
     tx = FakeTransaction()
     people = FakePeople(
         CLERK,
-        Recipient(id="clerk-none", clearance=Secrecy.NONE, active=True),
-        Recipient(id="clerk-secret", clearance=Secrecy.SECRET, active=True),
+        Recipient(id="clerk-none", clearance=Clearance.NONE, active=True),
+        Recipient(id="clerk-secret", clearance=Clearance.SECRET, active=True),
     )
     document = make_document(secrecy=Secrecy.SECRET, subject="Kế hoạch tuyệt đối không lộ")
     recorded = await service.notify_incoming_registered(
@@ -134,7 +135,7 @@ async def test_a_clerk_below_the_documents_secrecy_gets_no_notice_at_all() -> No
 
 async def test_the_inbox_shows_only_notices_within_the_readers_clearance_now() -> None:
     tx = FakeTransaction()
-    secret_clerk = Recipient(id="clerk-1", clearance=Secrecy.SECRET, active=True)
+    secret_clerk = Recipient(id="clerk-1", clearance=Clearance.SECRET, active=True)
     for number, secrecy in ((1, Secrecy.NONE), (2, Secrecy.CONFIDENTIAL), (3, Secrecy.SECRET)):
         await service.notify_incoming_registered(
             tx=tx,
@@ -146,7 +147,12 @@ async def test_the_inbox_shows_only_notices_within_the_readers_clearance_now() -
 
     async def visible(clearance: str) -> list[str]:
         page, _ = await service.list_notifications(
-            tx=tx, recipient_id="clerk-1", clearance=clearance, requested_page_size=0, page_token=""
+            tx=tx,
+            recipient_id="clerk-1",
+            # As the caller token's claim is read: a level nobody knows is none.
+            clearance=Clearance.held(clearance),
+            requested_page_size=0,
+            page_token="",
         )
         return [n.resource.removeprefix("incoming-documents/") for n in page]
 
@@ -171,14 +177,22 @@ async def test_the_inbox_pages_newest_first_without_repeats() -> None:
     token = ""
     while True:
         page, token = await service.list_notifications(
-            tx=tx, recipient_id="clerk-1", clearance="none", requested_page_size=2, page_token=token
+            tx=tx,
+            recipient_id="clerk-1",
+            clearance=Clearance.NONE,
+            requested_page_size=2,
+            page_token=token,
         )
         seen.extend(n.resource for n in page)
         if not token:
             break
     assert seen == [f"incoming-documents/doc-{i}" for i in reversed(range(5))]
     nobody, token = await service.list_notifications(
-        tx=tx, recipient_id="someone-else", clearance="none", requested_page_size=0, page_token=""
+        tx=tx,
+        recipient_id="someone-else",
+        clearance=Clearance.NONE,
+        requested_page_size=0,
+        page_token="",
     )
     assert nobody == [] and token == ""
 
@@ -189,7 +203,7 @@ async def test_a_forged_page_token_is_refused() -> None:
             await service.list_notifications(
                 tx=FakeTransaction(),
                 recipient_id="c",
-                clearance="none",
+                clearance=Clearance.NONE,
                 requested_page_size=0,
                 page_token=token,
             )

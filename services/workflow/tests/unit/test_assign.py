@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from vanban.platform.caller import Caller
+from vanban.platform.caller import Caller, Delegation
+from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from vanban.platform.fakes import RecordingTransaction
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
 from vanban.workflow.domain.service import assign_incoming
 
@@ -21,11 +23,11 @@ DOCUMENT = str(uuid.uuid4())
 
 @dataclass
 class FakePeers:
-    documents: dict[str, str] = field(default_factory=lambda: {DOCUMENT: "none"})
+    documents: dict[str, Secrecy] = field(default_factory=lambda: {DOCUMENT: Secrecy.NONE})
     leaders: set[str] = field(default_factory=lambda: {LEADER})
     units: set[str] = field(default_factory=lambda: {"VP", "PTH", "PKT"})
 
-    async def document_secrecy(self, document_id: str) -> str | None:
+    async def document_secrecy(self, document_id: str) -> Secrecy | None:
         return self.documents.get(document_id)
 
     async def is_leader(self, person_id: str) -> bool:
@@ -36,11 +38,9 @@ class FakePeers:
 
 
 @dataclass
-class FakeTransaction:
+class FakeTransaction(RecordingTransaction):
     added: list[Assignment] = field(default_factory=list)
     events: list[Assignment] = field(default_factory=list)
-    audits: list[dict[str, object]] = field(default_factory=list)
-    commits: int = 0
 
     @property
     def assignments(self) -> FakeTransaction:
@@ -54,12 +54,6 @@ class FakeTransaction:
 
     def record_assigned(self, assignment: Assignment) -> None:
         self.events.append(assignment)
-
-    def audit(self, **entry: object) -> None:
-        self.audits.append(entry)
-
-    async def commit(self) -> None:
-        self.commits += 1
 
 
 def draft(**overrides: object) -> AssignmentDraft:
@@ -79,8 +73,8 @@ def draft(**overrides: object) -> AssignmentDraft:
 def person(
     subject: str,
     *roles: str,
-    delegations: tuple[dict[str, str], ...] = (),
-    clearance: str = "confidential",
+    delegations: tuple[Delegation, ...] = (),
+    clearance: Clearance = Clearance.CONFIDENTIAL,
 ) -> Caller:
     return Caller(
         agency_code="000.00.00.H99",
@@ -91,14 +85,10 @@ def person(
     )
 
 
-def delegation(scope: str, starts: datetime, ends: datetime) -> dict[str, str]:
-    return {
-        "id": "d",
-        "from": LEADER,
-        "scope": scope,
-        "starts_at": starts.isoformat(),
-        "ends_at": ends.isoformat(),
-    }
+def delegation(scope: str, starts: datetime, ends: datetime) -> Delegation:
+    return Delegation(
+        id="d", delegator_id=LEADER, scopes=frozenset({scope}), valid_from=starts, valid_until=ends
+    )
 
 
 async def test_a_leader_assigns_in_their_own_name() -> None:
@@ -149,7 +139,7 @@ async def test_a_delegate_assigns_for_the_leader_inside_the_dates_and_the_audit_
     ids=["none", "not-yet", "ended", "other-scope"],
 )
 async def test_a_delegate_may_not_assign_outside_the_delegation(
-    held: tuple[dict[str, str], ...],
+    held: tuple[Delegation, ...],
 ) -> None:
     tx = FakeTransaction()
     with pytest.raises(PermissionDeniedError) as refused:
@@ -226,15 +216,15 @@ async def test_invalid_assignments_name_the_field(
     assert field_name in [v.field for v in invalid.value.violations]
 
 
-@pytest.mark.parametrize("clearance", ["none", "confidential"])
+@pytest.mark.parametrize("clearance", [Clearance.NONE, Clearance.CONFIDENTIAL])
 async def test_a_document_above_the_assigners_clearance_does_not_exist_for_them(
-    clearance: str,
+    clearance: Clearance,
 ) -> None:
     tx = FakeTransaction()
     with pytest.raises(NotFoundError):
         await assign_incoming(
             tx=tx,
-            peers=FakePeers(documents={DOCUMENT: "secret"}),
+            peers=FakePeers(documents={DOCUMENT: Secrecy.SECRET}),
             actor=person(LEADER, "agency_leader", clearance=clearance),
             draft=draft(),
             now=NOW,
@@ -242,8 +232,8 @@ async def test_a_document_above_the_assigners_clearance_does_not_exist_for_them(
     assert tx.commits == 0
     cleared = await assign_incoming(
         tx=tx,
-        peers=FakePeers(documents={DOCUMENT: "secret"}),
-        actor=person(LEADER, "agency_leader", clearance="secret"),
+        peers=FakePeers(documents={DOCUMENT: Secrecy.SECRET}),
+        actor=person(LEADER, "agency_leader", clearance=Clearance.SECRET),
         draft=draft(),
         now=NOW,
     )

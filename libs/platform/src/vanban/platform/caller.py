@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from vanban.platform.clearance import Clearance
 from vanban.platform.errors import PermissionDeniedError, UnauthenticatedError
 
 CALLER_METADATA_KEY = "x-vanban-caller"
@@ -30,22 +31,58 @@ _ISSUER = "vanban"
 _AUDIENCE = "vanban-services"
 DEFAULT_TTL_SECONDS = 300
 
-# The scale of secrecy (độ mật) and of clearances, lowest first. Every service compares a
-# caller's `clearance` claim with a secrecy level through `clearance_covers`, so the order and
-# the treatment of values a service does not know are the same everywhere.
-CLEARANCE_LEVELS = ("none", "confidential", "secret", "top_secret")
-_LEVEL = {name: rank for rank, name in enumerate(CLEARANCE_LEVELS)}
 
+@dataclass(frozen=True, slots=True)
+class Delegation:
+    """A delegation (ủy quyền) the caller holds: they may do any of `scopes` for
+    `delegator_id` from `valid_from` until, not including, `valid_until` (aware datetimes).
 
-def clearance_covers(clearance: str, secrecy: str) -> bool:
-    """Whether someone cleared to `clearance` may know of a document of `secrecy`.
+    In the caller token it is the claim `{"id", "from", "scope": "a,b", "starts_at",
+    "ends_at"}` (ISO 8601), read once where the token is verified."""
 
-    Fails closed: an unknown clearance counts as `none`, an unknown secrecy as above every
-    clearance (a newer producer's level is never shown to an older reader).
-    """
-    held = _LEVEL.get(clearance, 0)
-    needed = _LEVEL.get(secrecy, len(CLEARANCE_LEVELS))
-    return needed <= held
+    id: str
+    delegator_id: str
+    scopes: frozenset[str]
+    valid_from: datetime
+    valid_until: datetime
+
+    def grants(self, person_id: str, action: str, *, now: datetime) -> bool:
+        """Whether it lets its holder do `action` for `person_id` at `now`, the moment of use
+        (not when the token was made)."""
+        return (
+            self.delegator_id == person_id
+            and action in self.scopes
+            and self.valid_from <= now < self.valid_until
+        )
+
+    def to_claim(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "from": self.delegator_id,
+            "scope": ",".join(sorted(self.scopes)),
+            "starts_at": self.valid_from.isoformat(),
+            "ends_at": self.valid_until.isoformat(),
+        }
+
+    @classmethod
+    def from_claim(cls, claim: object) -> Delegation | None:
+        """The delegation a token's claim states, or None when it is malformed (a missing
+        field, a date without its offset): a delegation nobody can read grants nothing."""
+        if not isinstance(claim, dict):
+            return None
+        try:
+            delegation = cls(
+                id=str(claim["id"]),
+                delegator_id=str(claim["from"]),
+                scopes=frozenset(s for s in str(claim["scope"]).split(",") if s),
+                valid_from=datetime.fromisoformat(claim["starts_at"]),
+                valid_until=datetime.fromisoformat(claim["ends_at"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+        if delegation.valid_from.tzinfo is None or delegation.valid_until.tzinfo is None:
+            return None
+        return delegation
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +93,8 @@ class Caller:
     subject: str
     roles: frozenset[str] = frozenset()
     units: tuple[str, ...] = ()
-    clearance: str = "none"
-    delegations: tuple[dict[str, str], ...] = field(default=())
+    clearance: Clearance = Clearance.NONE
+    delegations: tuple[Delegation, ...] = ()
     is_service: bool = False
 
     @property
@@ -66,29 +103,20 @@ class Caller:
             raise PermissionDeniedError("a service identity is not a person", reason="NOT_A_PERSON")
         return self.subject
 
-    def delegation_from(
-        self, person_id: str, action: str, *, now: datetime
-    ) -> dict[str, str] | None:
-        """The delegation (ủy quyền) under which this caller may do `action` for `person_id`
-        at `now`, if any. Each carries `id`, `from`, `scope` (comma-separated), `starts_at` and
-        `ends_at` (ISO 8601), checked here at the moment of use, not when the token was made."""
+    def delegation_from(self, person_id: str, action: str, *, now: datetime) -> Delegation | None:
+        """The delegation under which this caller may do `action` for `person_id` at `now`."""
         for delegation in self.delegations:
-            if delegation.get("from") != person_id:
-                continue
-            if action not in delegation.get("scope", "").split(","):
-                continue
-            try:
-                starts = datetime.fromisoformat(delegation["starts_at"])
-                ends = datetime.fromisoformat(delegation["ends_at"])
-            except (KeyError, ValueError):
-                continue
-            if starts <= now < ends:
+            if delegation.grants(person_id, action, now=now):
                 return delegation
         return None
 
-    def cleared_for(self, secrecy: str) -> bool:
-        """Whether this caller may know of a document of `secrecy`; services may."""
-        return self.is_service or clearance_covers(self.clearance, secrecy)
+    def cleared_for(self, secrecy: Clearance | str) -> bool:
+        """Whether this caller may know of a document of `secrecy`; services may. A level
+        named by a string this platform does not know is above every clearance."""
+        if self.is_service:
+            return True
+        level = Clearance.parse(secrecy)
+        return level is not None and self.clearance.covers(level)
 
     def require_role(self, *roles: str) -> None:
         if self.is_service or self.roles.intersection(roles):
@@ -191,7 +219,7 @@ class CallerTokenIssuer:
             "roles": sorted(caller.roles),
             "units": list(caller.units),
             "clearance": caller.clearance,
-            "delegations": list(caller.delegations),
+            "delegations": [delegation.to_claim() for delegation in caller.delegations],
             "svc": caller.is_service,
         }
         return jwt.encode(claims, self._key, algorithm="EdDSA")
@@ -242,7 +270,11 @@ class CallerTokenVerifier:
             subject=claims["sub"],
             roles=frozenset(claims.get("roles", ())),
             units=tuple(claims.get("units", ())),
-            clearance=claims.get("clearance", "none"),
-            delegations=tuple(claims.get("delegations", ())),
+            clearance=Clearance.held(claims.get("clearance")),
+            delegations=tuple(
+                delegation
+                for delegation in map(Delegation.from_claim, claims.get("delegations", ()))
+                if delegation is not None
+            ),
             is_service=bool(claims.get("svc", False)),
         )

@@ -1,7 +1,7 @@
 """The shared host of a service process: the one place where the common parts are wired.
 
 A service's `app.py` creates a `ServiceHost`, adds its servicers and consumers, and awaits
-`serve(stop)`. Shutdown runs in order: stop answering health as serving, let in-flight RPCs
+`run(stop)` (`vanban.platform.command` calls it). Shutdown runs in order: stop answering health as serving, let in-flight RPCs
 finish, let consumers finish the message in hand, flush the outbox, close NATS and the database.
 """
 
@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from vanban.platform.caller import CallerTokenIssuer, CallerTokenVerifier
@@ -32,11 +30,9 @@ from vanban.platform.events.relay import OutboxRelay
 from vanban.platform.events.tables import EventTables
 from vanban.platform.grpc.client import ServiceIdentity, open_channel
 from vanban.platform.grpc.server import GrpcServer
-from vanban.platform.log import configure_logging
-from vanban.platform.migrations import upgrade, upgrade_async
-from vanban.platform.runtime import TaskGroup, run
-from vanban.platform.settings import ServiceSettings
-from vanban.platform.telemetry import setup_telemetry
+from vanban.platform.migrations import upgrade_async
+from vanban.platform.runtime import TaskGroup
+from vanban.platform.settings import DatabaseSettingsMixin, ServiceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -49,18 +45,18 @@ class ServiceHost:
         settings: ServiceSettings,
         *,
         service: str,
-        metadata: MetaData | None = None,
         tables: EventTables | None = None,
         migrations: Path | None = None,
-        database_url: str | None = None,
         uses_nats: bool = True,
     ) -> None:
         self.settings = settings
         self.service = service
-        self._metadata = metadata
         self._tables = tables
         self._migrations = migrations
-        self._database_url = database_url
+        # A service whose settings name a database has one.
+        self._database_url = (
+            settings.database_url if isinstance(settings, DatabaseSettingsMixin) else None
+        )
         self._uses_nats = uses_nats
         self.verifier = CallerTokenVerifier.from_keys_dir(
             settings.keys_dir, agency_code=settings.agency_code
@@ -149,12 +145,12 @@ class ServiceHost:
         """Stops another server of the process (HTTP); runs while gRPC drains."""
         self._cleanups.append(cleanup)
 
-    async def serve(
-        self,
-        stop: asyncio.Event,
-        *,
-        background: dict[str, Callable[[asyncio.Event], Awaitable[None]]] | None = None,
-    ) -> None:
+    async def run(self, stop: asyncio.Event) -> None:
+        """Starts, then serves until `stop` is set: what a service's `main` does."""
+        await self.start()
+        await self.serve(stop)
+
+    async def serve(self, stop: asyncio.Event) -> None:
         consumers = TaskGroup(stop)
         relay = TaskGroup(stop)
         if self.relay is not None:
@@ -167,7 +163,7 @@ class ServiceHost:
                     raise RuntimeError(f"{self.service} has consumers but no NATS connection")
                 consumer = entry(self.js)
             consumers.start(f"consumer-{consumer.durable}", consumer.run(self._consumer_stop))
-        for name, loop in {**self._background, **(background or {})}.items():
+        for name, loop in self._background.items():
             consumers.start(name, loop(self._consumer_stop))
         await self.grpc.start()
         logger.info("service ready", extra={"grpc_port": self.grpc.port})
@@ -200,28 +196,3 @@ class ServiceHost:
         if self.engine is not None:
             await self.engine.dispose()
         logger.info("service stopped")
-
-
-def service_main(
-    *,
-    service: str,
-    settings_factory: Callable[[], ServiceSettings],
-    app_main: Callable[[Any, asyncio.Event], Awaitable[None]],
-    migrations: Path | None = None,
-) -> None:
-    """`python -m vanban.<svc> [serve|migrate]`."""
-    command = sys.argv[1] if len(sys.argv) > 1 else "serve"
-    settings = settings_factory()
-    configure_logging(service, settings.log_level)
-    if command == "migrate":
-        if migrations is None:
-            raise SystemExit(f"{service} has no database")
-        upgrade(settings.database_url, migrations)  # type: ignore[attr-defined]
-        return
-    if command != "serve":
-        raise SystemExit(f"usage: python -m vanban.{service} [serve|migrate]")
-    telemetry = setup_telemetry(service, agency_code=settings.agency_code)
-    try:
-        run(lambda stop: app_main(settings, stop))
-    finally:
-        telemetry.shutdown()

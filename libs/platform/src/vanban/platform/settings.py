@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import ClassVar
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,8 +17,6 @@ class ServiceSettings(BaseSettings):
     Settings every service shares also read the un-prefixed `VANBAN_*` variable, so that the
     launcher or a Kubernetes ConfigMap sets them once per agency.
     """
-
-    service_name: ClassVar[str] = "service"
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
@@ -56,6 +53,6 @@ class DatabaseSettingsMixin(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
-        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
-            raise ValueError("database_url must use postgresql+asyncpg:// (or sqlite+aiosqlite://)")
+        if not value.startswith("postgresql+asyncpg://"):
+            raise ValueError("database_url must use postgresql+asyncpg://")
         return value

@@ -13,6 +13,7 @@ from pathlib import Path
 import grpc
 
 from vanban.platform.caller import Caller, CallerTokenIssuer, ensure_keypair
+from vanban.platform.clearance import Clearance
 from vanban.platform.grpc.client import open_channel
 from vanban.platform.service import ServiceHost
 
@@ -34,7 +35,7 @@ class TokenMint:
         *,
         roles: Iterable[str] = ("clerk",),
         units: Iterable[str] = (),
-        clearance: str = "none",
+        clearance: Clearance | str = Clearance.NONE,
     ) -> str:
         return self._issuer.issue(
             Caller(
@@ -42,7 +43,7 @@ class TokenMint:
                 subject=subject,
                 roles=frozenset(roles),
                 units=tuple(units),
-                clearance=clearance,
+                clearance=Clearance(clearance),
             )
         )
 

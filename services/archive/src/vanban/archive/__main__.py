@@ -1,11 +1,6 @@
 from vanban.archive.app import MIGRATIONS, main
 from vanban.archive.settings import ArchiveSettings
-from vanban.platform.service import service_main
+from vanban.platform import command
 
 if __name__ == "__main__":
-    service_main(
-        service="archive",
-        settings_factory=ArchiveSettings,
-        app_main=main,
-        migrations=MIGRATIONS,
-    )
+    raise SystemExit(command.main("archive", ArchiveSettings, main, migrations=MIGRATIONS))

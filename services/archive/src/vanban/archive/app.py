@@ -7,7 +7,7 @@ import functools
 from datetime import timedelta
 from pathlib import Path
 
-from vanban.archive.adapters.db.tables import metadata, platform_tables
+from vanban.archive.adapters.db.tables import platform_tables
 from vanban.archive.adapters.events.claims import CLAIM_SOURCES, claim_consumer
 from vanban.archive.adapters.grpc.servicer import ArchiveServicer
 from vanban.archive.adapters.s3.store import S3ObjectStore
@@ -22,14 +22,7 @@ SWEEPER = "unclaimed-sweeper"
 
 
 def build(settings: ArchiveSettings) -> ServiceHost:
-    host = ServiceHost(
-        settings,
-        service="archive",
-        metadata=metadata,
-        tables=platform_tables,
-        migrations=MIGRATIONS,
-        database_url=settings.database_url,
-    )
+    host = ServiceHost(settings, service="archive", tables=platform_tables, migrations=MIGRATIONS)
     store = S3ObjectStore.connect(
         endpoint=settings.s3_endpoint,
         access_key=settings.s3_access_key,
@@ -62,6 +55,4 @@ def build(settings: ArchiveSettings) -> ServiceHost:
 
 
 async def main(settings: ArchiveSettings, stop: asyncio.Event) -> None:
-    host = build(settings)
-    await host.start()
-    await host.serve(stop)
+    await build(settings).run(stop)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import ClassVar
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -22,7 +21,6 @@ def default_bucket(agency_code: str) -> str:
 
 
 class ArchiveSettings(ServiceSettings, DatabaseSettingsMixin):
-    service_name: ClassVar[str] = "archive"
     model_config = SettingsConfigDict(
         env_prefix="VANBAN_ARCHIVE_", extra="ignore", populate_by_name=True
     )

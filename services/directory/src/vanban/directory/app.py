@@ -7,7 +7,7 @@ from pathlib import Path
 
 from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
 from vanban.directory.adapters.archive import ArchiveObjectStore
-from vanban.directory.adapters.db.tables import metadata, platform_tables
+from vanban.directory.adapters.db.tables import platform_tables
 from vanban.directory.adapters.grpc.servicer import DirectoryServicer
 from vanban.directory.adapters.password import Argon2PasswordHasher
 from vanban.directory.settings import DirectorySettings
@@ -18,14 +18,7 @@ SERVICE_NAME = directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"].ful
 
 
 def build(settings: DirectorySettings) -> ServiceHost:
-    host = ServiceHost(
-        settings,
-        service="directory",
-        metadata=metadata,
-        tables=platform_tables,
-        migrations=MIGRATIONS,
-        database_url=settings.database_url,
-    )
+    host = ServiceHost(settings, service="directory", tables=platform_tables, migrations=MIGRATIONS)
     host.grpc.add_service(
         directory_pb2_grpc.add_DirectoryServiceServicer_to_server,
         DirectoryServicer(
@@ -40,6 +33,4 @@ def build(settings: DirectorySettings) -> ServiceHost:
 
 
 async def main(settings: DirectorySettings, stop: asyncio.Event) -> None:
-    host = build(settings)
-    await host.start()
-    await host.serve(stop)
+    await build(settings).run(stop)

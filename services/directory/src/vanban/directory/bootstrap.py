@@ -21,10 +21,12 @@ from vanban.directory.adapters.password import Argon2PasswordHasher
 from vanban.directory.adapters.transaction import DirectoryTransaction
 from vanban.directory.app import MIGRATIONS
 from vanban.directory.domain import service
-from vanban.directory.domain.model import Agency, Clearance, PersonDraft, Role
+from vanban.directory.domain.model import Agency, PersonDraft, Role
 from vanban.directory.domain.ports import PasswordHasher
 from vanban.directory.domain.service import UnitSeed
 from vanban.directory.domain.unit import Unit
+from vanban.platform.clearance import Clearance
+from vanban.platform.command import Command
 from vanban.platform.db import UnitOfWork, create_engine, session_factory
 from vanban.platform.errors import DomainError
 from vanban.platform.log import configure_logging
@@ -132,11 +134,7 @@ async def run_bootstrap(
         await engine.dispose()
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m vanban.directory bootstrap",
-        description="Create the agency, its demo units and people unless they exist.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--agency-code", required=True, help="mã định danh, e.g. 000.00.00.H99")
     parser.add_argument("--agency-name", required=True)
     parser.add_argument("--abbreviation", required=True, help="used in ký hiệu, e.g. UBND")
@@ -145,11 +143,9 @@ def _parser() -> argparse.ArgumentParser:
         help="initial password of the demo people (default: $VANBAN_DIRECTORY_DEMO_PASSWORD)",
     )
     parser.add_argument("--database-url", help="default: $VANBAN_DIRECTORY_DATABASE_URL")
-    return parser
 
 
-def bootstrap_main(argv: Sequence[str]) -> int:
-    args = _parser().parse_args(argv)
+def bootstrap_command(args: argparse.Namespace) -> int:
     configure_logging("directory", os.environ.get("VANBAN_LOG_LEVEL", "INFO"))
     overrides = {"database_url": args.database_url} if args.database_url else {}
     settings = BootstrapSettings(**overrides)
@@ -187,3 +183,13 @@ def bootstrap_main(argv: Sequence[str]) -> int:
         },
     )
     return 0
+
+
+BOOTSTRAP = Command(
+    name="bootstrap",
+    help="create the agency, its demo units and people unless they exist, then exit",
+    description="Migrate the directory's database, then create the agency, its demo units and "
+    "people unless they exist (running it again changes nothing).",
+    add_arguments=add_arguments,
+    run=bootstrap_command,
+)

@@ -1,11 +1,6 @@
 from vanban.documents.app import MIGRATIONS, main
 from vanban.documents.settings import DocumentsSettings
-from vanban.platform.service import service_main
+from vanban.platform import command
 
 if __name__ == "__main__":
-    service_main(
-        service="documents",
-        settings_factory=DocumentsSettings,
-        app_main=main,
-        migrations=MIGRATIONS,
-    )
+    raise SystemExit(command.main("documents", DocumentsSettings, main, migrations=MIGRATIONS))

@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
-from vanban.documents.adapters.db.tables import metadata, platform_tables
+from vanban.documents.adapters.db.tables import platform_tables
 from vanban.documents.adapters.grpc.servicer import DocumentRegistryServicer
 from vanban.documents.settings import DocumentsSettings
 from vanban.platform.service import ServiceHost
@@ -17,14 +17,7 @@ SERVICE_NAME = documents_pb2.DESCRIPTOR.services_by_name["DocumentRegistryServic
 
 
 def build(settings: DocumentsSettings) -> ServiceHost:
-    host = ServiceHost(
-        settings,
-        service="documents",
-        metadata=metadata,
-        tables=platform_tables,
-        migrations=MIGRATIONS,
-        database_url=settings.database_url,
-    )
+    host = ServiceHost(settings, service="documents", tables=platform_tables, migrations=MIGRATIONS)
     host.grpc.add_service(
         documents_pb2_grpc.add_DocumentRegistryServiceServicer_to_server,
         DocumentRegistryServicer(uow_factory=host.uow, timezone=ZoneInfo(settings.timezone)),
@@ -34,6 +27,4 @@ def build(settings: DocumentsSettings) -> ServiceHost:
 
 
 async def main(settings: DocumentsSettings, stop: asyncio.Event) -> None:
-    host = build(settings)
-    await host.start()
-    await host.serve(stop)
+    await build(settings).run(stop)

@@ -13,6 +13,4 @@ def build(settings: ExchangeSettings) -> ServiceHost:
 
 
 async def main(settings: ExchangeSettings, stop: asyncio.Event) -> None:
-    host = build(settings)
-    await host.start()
-    await host.serve(stop)
+    await build(settings).run(stop)

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from typing import ClassVar
-
 from pydantic_settings import SettingsConfigDict
 
 from vanban.platform.settings import ServiceSettings
 
 
 class ExchangeSettings(ServiceSettings):
-    service_name: ClassVar[str] = "exchange"
     model_config = SettingsConfigDict(
         env_prefix="VANBAN_EXCHANGE_", extra="ignore", populate_by_name=True
     )

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 from vanban.gateway import problems
 from vanban.gateway.adapters.db.revocations import RevocationFollower
 from vanban.gateway.adapters.db.sessions import SqlSessionStore
-from vanban.gateway.adapters.db.tables import metadata, platform_tables
+from vanban.gateway.adapters.db.tables import platform_tables
 from vanban.gateway.adapters.events.directory import person_sessions_consumer
 from vanban.gateway.admission import (
     AdmissionMiddleware,
@@ -180,14 +180,7 @@ def revocation_horizon(settings: GatewaySettings) -> timedelta:
 
 
 def build(settings: GatewaySettings) -> tuple[ServiceHost, FastAPI]:
-    host = ServiceHost(
-        settings,
-        service="gateway",
-        metadata=metadata,
-        tables=platform_tables,
-        migrations=MIGRATIONS,
-        database_url=settings.database_url,
-    )
+    host = ServiceHost(settings, service="gateway", tables=platform_tables, migrations=MIGRATIONS)
     app = create_app(settings, host)
     # The directory's changes of people end their sessions (one replica records each) ...
     host.add_consumer(
@@ -216,6 +209,9 @@ async def main(settings: GatewaySettings, stop: asyncio.Event) -> None:
         port=settings.http_port,
         log_config=None,
         access_log=False,
+        # What the gateway's dependencies provide; no fallback to another parser.
+        http="httptools",
+        ws="none",
         timeout_graceful_shutdown=int(settings.shutdown_grace),
         proxy_headers=False,
         # asyncio leaks a request's context into the next request on a keep-alive connection

@@ -32,6 +32,8 @@ from vanban.platform.caller import (
     CallerTokenIssuer,
     load_or_create_private_key,
 )
+from vanban.platform.clearance import Clearance
+from vanban.platform.convert import clearance_from_pb
 from vanban.platform.db import UnitOfWork
 from vanban.platform.errors import PermissionDeniedError, UnauthenticatedError
 
@@ -140,21 +142,16 @@ class AccessTokens:
             subject=claims["sub"],
             roles=frozenset(claims.get("roles", ())),
             units=tuple(claims.get("units", ())),
-            clearance=claims.get("clearance", "none"),
+            clearance=Clearance.held(claims.get("clearance")),
         )
         return AccessGrant(caller=caller, session=session)
 
 
-# Roles and clearances by their proto values; values this gateway does not know grant nothing.
+# Roles by their proto values; values this gateway does not know grant nothing.
 ROLE_NAMES = {
     value: name.removeprefix("ROLE_").lower()
     for name, value in directory_pb2.Role.items()
     if value != directory_pb2.ROLE_UNSPECIFIED
-}
-CLEARANCE_NAMES = {
-    value: name.removeprefix("CLEARANCE_").lower()
-    for name, value in directory_pb2.Clearance.items()
-    if value != directory_pb2.CLEARANCE_UNSPECIFIED
 }
 
 
@@ -165,7 +162,7 @@ def caller_from_person(person: directory_pb2.Person, *, agency_code: str) -> Cal
         roles=frozenset(ROLE_NAMES[r] for r in person.roles if r in ROLE_NAMES),
         units=tuple(person.unit_codes),
         # An unknown (newer) clearance grants nothing more than none.
-        clearance=CLEARANCE_NAMES.get(person.clearance, "none"),
+        clearance=clearance_from_pb(person.clearance) or Clearance.NONE,
     )
 
 

@@ -2,34 +2,31 @@
 
 Looked up in the directory per person and kept for a short while: a new or revoked delegation
 takes effect within `ttl` seconds. Dates are checked again by the service at the moment of use.
+At most `maxsize` people are remembered, so the callers of a busy day cost bounded memory.
 """
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.clients import Upstreams
+from vanban.platform.cache import TtlCache
+from vanban.platform.caller import Delegation
+from vanban.platform.convert import from_timestamp, to_timestamp
 
-Held = tuple[dict[str, str], ...]
+Held = tuple[Delegation, ...]
 
 
 class DelegationCache:
-    def __init__(self, upstreams: Upstreams, *, ttl: float = 30.0) -> None:
+    def __init__(self, upstreams: Upstreams, *, ttl: float = 30.0, maxsize: int = 10_000) -> None:
         self._upstreams = upstreams
-        self._ttl = ttl
-        self._held: dict[str, tuple[float, Held]] = {}
+        self._held: TtlCache[str, Held] = TtlCache(maxsize=maxsize, ttl=ttl)
 
     async def held_by(self, person_id: str) -> Held:
         cached = self._held.get(person_id)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
-        now = Timestamp()
-        now.FromDatetime(datetime.now(UTC))
-        held: list[dict[str, str]] = []
+        if cached is not None:
+            return cached
+        now = to_timestamp()
+        held: list[Delegation] = []
         page = ""
         while True:
             answer = await self._upstreams.directory.ListDelegations(
@@ -40,13 +37,13 @@ class DelegationCache:
                 timeout=self._upstreams.timeout,
             )
             held.extend(
-                {
-                    "id": d.id,
-                    "from": d.from_person_id,
-                    "scope": ",".join(d.scope),
-                    "starts_at": d.starts_at.ToDatetime(tzinfo=UTC).isoformat(),
-                    "ends_at": d.ends_at.ToDatetime(tzinfo=UTC).isoformat(),
-                }
+                Delegation(
+                    id=d.id,
+                    delegator_id=d.from_person_id,
+                    scopes=frozenset(d.scope),
+                    valid_from=from_timestamp(d.starts_at),
+                    valid_until=from_timestamp(d.ends_at),
+                )
                 for d in answer.delegations
                 if d.to_person_id == person_id and not d.HasField("revoked_at")
             )
@@ -54,5 +51,5 @@ class DelegationCache:
             if not page:
                 break
         result = tuple(held)
-        self._held[person_id] = (time.monotonic() + self._ttl, result)
+        self._held.put(person_id, result)
         return result

@@ -13,7 +13,6 @@ Nobody unknown gets in.
 from __future__ import annotations
 
 import asyncio
-import time
 
 import grpc
 import jwt
@@ -21,10 +20,13 @@ import jwt
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.clients import Upstreams
 from vanban.gateway.domain.revocations import Revocations
+from vanban.platform.cache import TtlCache
 from vanban.platform.errors import UnauthenticatedError
 
 ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
 _MAPPING_TTL = 60.0
+# Identities mapped to people at most: a flood of distinct subjects cannot grow the gateway.
+_MAPPING_MAXSIZE = 10_000
 # RFC 9068 access tokens say so in their header; other providers' access tokens say JWT.
 _ACCESS_TOKEN_HEADER_TYPES = {"at+jwt", "application/at+jwt"}
 _GENERIC_HEADER_TYPES = {"jwt", "application/jwt"}
@@ -60,24 +62,22 @@ class OidcVerifier:
         self._username_claim = username_claim
         self._allowed_clients = allowed_clients
         self._require_at_jwt = require_at_jwt
-        self._people: dict[str, tuple[float, directory_pb2.Person]] = {}
+        self._people: TtlCache[str, directory_pb2.Person] = TtlCache(
+            maxsize=_MAPPING_MAXSIZE, ttl=_MAPPING_TTL
+        )
 
     async def person(
         self, token: str, upstreams: Upstreams, *, revocations: Revocations | None = None
     ) -> directory_pb2.Person:
         claims = await asyncio.to_thread(self._verify, token)
         cached = self._people.get(claims["sub"])
-        if (
-            cached
-            and cached[0] > time.monotonic()
+        if cached is not None and not (
             # The person changed since: map again, so new roles or a deactivation count now.
-            and not (
-                revocations and revocations.min_version(cached[1].id) > cached[1].session_version
-            )
+            revocations and revocations.min_version(cached.id) > cached.session_version
         ):
-            return cached[1]
+            return cached
         person = await self._map(claims, upstreams)
-        self._people[claims["sub"]] = (time.monotonic() + _MAPPING_TTL, person)
+        self._people.put(claims["sub"], person)
         return person
 
     def _verify(self, token: str) -> dict:  # type: ignore[type-arg]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import ClassVar
 
 from pydantic import (
     NonNegativeInt,
@@ -18,7 +17,6 @@ MIB = 1024 * 1024
 
 
 class GatewaySettings(ServiceSettings, DatabaseSettingsMixin):
-    service_name: ClassVar[str] = "gateway"
     model_config = SettingsConfigDict(
         env_prefix="VANBAN_GATEWAY_", extra="ignore", populate_by_name=True
     )

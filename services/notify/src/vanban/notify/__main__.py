@@ -1,11 +1,6 @@
 from vanban.notify.app import MIGRATIONS, main
 from vanban.notify.settings import NotifySettings
-from vanban.platform.service import service_main
+from vanban.platform import command
 
 if __name__ == "__main__":
-    service_main(
-        service="notify",
-        settings_factory=NotifySettings,
-        app_main=main,
-        migrations=MIGRATIONS,
-    )
+    raise SystemExit(command.main("notify", NotifySettings, main, migrations=MIGRATIONS))

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from vanban.contracts.notify.v1 import notify_pb2, notify_pb2_grpc
-from vanban.notify.adapters.db.tables import metadata, platform_tables
+from vanban.notify.adapters.db.tables import platform_tables
 from vanban.notify.adapters.directory import DirectoryPeople
 from vanban.notify.adapters.events.incoming import incoming_registered_consumer
 from vanban.notify.adapters.grpc.servicer import NotifyServicer
@@ -18,14 +18,7 @@ SERVICE_NAME = notify_pb2.DESCRIPTOR.services_by_name["NotifyService"].full_name
 
 
 def build(settings: NotifySettings) -> ServiceHost:
-    host = ServiceHost(
-        settings,
-        service="notify",
-        metadata=metadata,
-        tables=platform_tables,
-        migrations=MIGRATIONS,
-        database_url=settings.database_url,
-    )
+    host = ServiceHost(settings, service="notify", tables=platform_tables, migrations=MIGRATIONS)
     people = DirectoryPeople(host.channel("directory"))
     host.add_consumer(
         lambda js: incoming_registered_consumer(
@@ -44,6 +37,4 @@ def build(settings: NotifySettings) -> ServiceHost:
 
 
 async def main(settings: NotifySettings, stop: asyncio.Event) -> None:
-    host = build(settings)
-    await host.start()
-    await host.serve(stop)
+    await build(settings).run(stop)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import ClassVar
-
 from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -9,7 +7,6 @@ from vanban.platform.settings import DatabaseSettingsMixin, ServiceSettings
 
 
 class NotifySettings(ServiceSettings, DatabaseSettingsMixin):
-    service_name: ClassVar[str] = "notify"
     model_config = SettingsConfigDict(
         env_prefix="VANBAN_NOTIFY_", extra="ignore", populate_by_name=True
     )

@@ -13,6 +13,4 @@ def build(settings: SigningSettings) -> ServiceHost:
 
 
 async def main(settings: SigningSettings, stop: asyncio.Event) -> None:
-    host = build(settings)
-    await host.start()
-    await host.serve(stop)
+    await build(settings).run(stop)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from vanban.contracts.workflow.v1 import workflow_pb2, workflow_pb2_grpc
 from vanban.platform.service import ServiceHost
-from vanban.workflow.adapters.db.tables import metadata, platform_tables
+from vanban.workflow.adapters.db.tables import platform_tables
 from vanban.workflow.adapters.grpc.servicer import WorkflowServicer
 from vanban.workflow.adapters.peers import GrpcPeers
 from vanban.workflow.settings import WorkflowSettings
@@ -18,14 +18,7 @@ SERVICE_NAME = workflow_pb2.DESCRIPTOR.services_by_name["WorkflowService"].full_
 
 
 def build(settings: WorkflowSettings) -> ServiceHost:
-    host = ServiceHost(
-        settings,
-        service="workflow",
-        metadata=metadata,
-        tables=platform_tables,
-        migrations=MIGRATIONS,
-        database_url=settings.database_url,
-    )
+    host = ServiceHost(settings, service="workflow", tables=platform_tables, migrations=MIGRATIONS)
     peers = GrpcPeers(
         documents=host.channel("documents"),
         directory=host.channel("directory"),
@@ -40,6 +33,4 @@ def build(settings: WorkflowSettings) -> ServiceHost:
 
 
 async def main(settings: WorkflowSettings, stop: asyncio.Event) -> None:
-    host = build(settings)
-    await host.start()
-    await host.serve(stop)
+    await build(settings).run(stop)

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from typing import ClassVar
-
 from pydantic_settings import SettingsConfigDict
 
 from vanban.platform.settings import DatabaseSettingsMixin, ServiceSettings
 
 
 class WorkflowSettings(ServiceSettings, DatabaseSettingsMixin):
-    service_name: ClassVar[str] = "workflow"
     model_config = SettingsConfigDict(
         env_prefix="VANBAN_WORKFLOW_", extra="ignore", populate_by_name=True
     )

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from vanban.archive.adapters.transaction import SERVICE_ACTOR, transactions
+from vanban.archive.adapters.transaction import SERVICE_ACTOR, ArchiveTransaction
 from vanban.archive.domain import service
 from vanban.archive.domain.ports import ObjectStore
 from vanban.platform.db import UnitOfWork
@@ -29,7 +29,7 @@ class UnclaimedSweeper:
         interval: float,
         orphan_scan_interval: float,
     ) -> None:
-        self._transactions = transactions(uow_factory, actor=SERVICE_ACTOR)
+        self._transactions = ArchiveTransaction.factory(uow_factory, actor=SERVICE_ACTOR)
         self._store = store
         self._ttl = ttl
         self._interval = interval

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from vanban.archive.domain.model import StoredObject, Upload
+from vanban.platform.ports import TransactionPort
 
 
 class ObjectRepository(Protocol):
@@ -56,24 +57,13 @@ class UploadRepository(Protocol):
         """Ends every upload made before `before`; how many there were."""
 
 
-class Transaction(Protocol):
+class Transaction(TransactionPort, Protocol):
     """The unit of work as the domain sees it."""
 
     objects: ObjectRepository
     uploads: UploadRepository
 
     def record_stored(self, obj: StoredObject) -> None: ...
-
-    def audit(
-        self,
-        *,
-        action: str,
-        resource: str,
-        before: dict[str, object] | None = None,
-        after: dict[str, object] | None = None,
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
 
 
 Transactions = Callable[[], AbstractAsyncContextManager[Transaction]]

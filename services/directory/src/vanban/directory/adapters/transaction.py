@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable
-
 from google.protobuf.message import Message
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.contracts.directory.v1 import events_pb2
 from vanban.directory.adapters.db.repository import (
@@ -18,12 +16,12 @@ from vanban.directory.adapters.grpc.convert import (
     agency_to_pb,
     delegation_to_pb,
     person_to_pb,
-    timestamp,
     unit_to_pb,
 )
 from vanban.directory.domain import events
-from vanban.platform.db import UnitOfWork
+from vanban.platform.convert import to_timestamp
 from vanban.platform.events.nats import subject
+from vanban.platform.transaction import ServiceTransaction
 
 AGENCY_UPDATED = subject("directory", "agency", "updated")
 UNIT_UPSERTED = subject("directory", "unit", "upserted")
@@ -36,7 +34,7 @@ DELEGATION_REVOKED = subject("directory", "delegation", "revoked")
 
 def event_message(event: events.DirectoryEvent) -> tuple[str, Message]:
     """The subject and protobuf payload of a domain event."""
-    at = timestamp(event.occurred_at)
+    at = to_timestamp(event.occurred_at)
     # Events reach platform services only (never a person), so they carry every field.
     match event:
         case events.AgencyUpdated(agency=agency):
@@ -66,42 +64,12 @@ def event_message(event: events.DirectoryEvent) -> tuple[str, Message]:
     raise TypeError(f"no message for {type(event).__name__}")
 
 
-class DirectoryTransaction:
-    def __init__(self, uow: UnitOfWork, *, actor: str) -> None:
-        self._uow = uow
-        self._actor = actor
-        self.agency = SqlAgencyRepository(uow.session)
-        self.units = SqlUnitRepository(uow.session)
-        self.people = SqlPeopleRepository(uow.session)
-        self.delegations = SqlDelegationRepository(uow.session)
+class DirectoryTransaction(ServiceTransaction):
+    def open_repositories(self, session: AsyncSession) -> None:
+        self.agency = SqlAgencyRepository(session)
+        self.units = SqlUnitRepository(session)
+        self.people = SqlPeopleRepository(session)
+        self.delegations = SqlDelegationRepository(session)
 
     def record(self, event: events.DirectoryEvent) -> None:
-        self._uow.record_event(*event_message(event))
-
-    def audit(
-        self,
-        *,
-        action: str,
-        resource: str,
-        before: dict[str, object] | None = None,
-        after: dict[str, object] | None = None,
-    ) -> None:
-        self._uow.audit(
-            actor=self._actor, action=action, resource=resource, before=before, after=after
-        )
-
-    async def commit(self) -> None:
-        await self._uow.commit()
-
-
-def transactions(
-    uow_factory: Callable[[], UnitOfWork], *, actor: str
-) -> Callable[[], contextlib.AbstractAsyncContextManager[DirectoryTransaction]]:
-    """Opens one DirectoryTransaction per use, acting as `actor` in the audit log."""
-
-    @contextlib.asynccontextmanager
-    async def open_transaction() -> AsyncIterator[DirectoryTransaction]:
-        async with uow_factory() as uow:
-            yield DirectoryTransaction(uow, actor=actor)
-
-    return open_transaction
+        self.record_event(*event_message(event))

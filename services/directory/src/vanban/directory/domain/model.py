@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from vanban.platform.clearance import Clearance
+from vanban.platform.credentials import PASSWORD_MAX
 from vanban.platform.errors import invalid_fields
 
 
@@ -29,15 +31,6 @@ SIGNER_ROLES = frozenset(
 )
 
 
-class Clearance(enum.Enum):
-    """The highest secrecy level (độ mật) a person may read."""
-
-    NONE = "none"
-    CONFIDENTIAL = "confidential"  # mật
-    SECRET = "secret"  # tối mật
-    TOP_SECRET = "top_secret"  # tuyệt mật
-
-
 AGENCY_CODE_MAX = 13
 AGENCY_NAME_MAX = 200
 ABBREVIATION_MAX = 30
@@ -51,8 +44,6 @@ FULL_NAME_MAX = 200
 POSITION_TITLE_MAX = 200
 UNIT_CODE_MAX = 32
 PASSWORD_MIN = 8
-# argon2 hashes any length, but an unbounded input is free work for an attacker.
-PASSWORD_MAX = 1024
 
 _AGENCY_CODE_RE = re.compile(r"^[0-9A-Z][0-9A-Z.]*$")
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")

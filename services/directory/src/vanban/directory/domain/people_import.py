@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from vanban.directory.domain.model import (
-    Clearance,
     PersonDraft,
     Role,
     check_new_password,
@@ -24,6 +23,7 @@ from vanban.directory.domain.model import (
     normalize_email,
     normalize_username,
 )
+from vanban.platform.clearance import Clearance
 from vanban.platform.errors import InvalidArgumentError
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024

@@ -12,6 +12,7 @@ from vanban.directory.domain.delegation import Delegation
 from vanban.directory.domain.events import DirectoryEvent
 from vanban.directory.domain.model import Agency, ImageRef, Person, Role
 from vanban.directory.domain.unit import Unit
+from vanban.platform.ports import TransactionPort
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +174,7 @@ class DelegationRepository(Protocol):
         `active_at` when given, ordered by (starts_at, id), strictly after `after`."""
 
 
-class Transaction(Protocol):
+class Transaction(TransactionPort, Protocol):
     """The unit of work as the domain sees it."""
 
     agency: AgencyRepository
@@ -183,17 +184,6 @@ class Transaction(Protocol):
 
     def record(self, event: DirectoryEvent) -> None:
         """Queues the event; it is published only if the transaction commits."""
-
-    def audit(
-        self,
-        *,
-        action: str,
-        resource: str,
-        before: dict[str, object] | None = None,
-        after: dict[str, object] | None = None,
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
 
 
 Transactions = Callable[[], AbstractAsyncContextManager[Transaction]]

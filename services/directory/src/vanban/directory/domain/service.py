@@ -9,7 +9,6 @@ from datetime import datetime
 
 from vanban.directory.domain.events import PersonUpserted, UnitUpserted
 from vanban.directory.domain.model import (
-    PASSWORD_MAX,
     Agency,
     Person,
     PersonDraft,
@@ -27,6 +26,7 @@ from vanban.directory.domain.paging import (
 from vanban.directory.domain.person_service import check_units_exist, person_summary
 from vanban.directory.domain.ports import PasswordHasher, Transaction
 from vanban.directory.domain.unit import Unit
+from vanban.platform.credentials import check_credentials_format
 from vanban.platform.errors import (
     FailedPreconditionError,
     NotFoundError,
@@ -49,18 +49,8 @@ async def authenticate(
     long: the password is checked against a dummy hash when there is no account to check it
     against. A hash made with outdated parameters is replaced while the password is at hand.
     """
-    problems: dict[str, str] = {}
-    if not username.strip():
-        problems["username"] = "is required"
-    elif len(username) > 128 or any(ord(c) < 32 or ord(c) == 127 for c in username):
-        problems["username"] = "is not a user name"
-    if not password:
-        problems["password"] = "is required"
-    elif len(password) > PASSWORD_MAX:
-        problems["password"] = f"must be at most {PASSWORD_MAX} characters"
-    if problems:
-        # Says nothing about any account; refusing early keeps huge inputs from costing work.
-        raise invalid_fields(problems, reason="INVALID_CREDENTIALS_FORMAT")
+    # Refusing early keeps huge inputs from costing work.
+    check_credentials_format(username, password)
     credentials = await tx.people.credentials(normalize_username(username))
     stored_hash = credentials.password_hash if credentials else hasher.dummy_hash
     matches = await hasher.verify(stored_hash, password)

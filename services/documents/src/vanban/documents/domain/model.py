@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from vanban.platform.clearance import Secrecy
 from vanban.platform.errors import invalid_fields
 
 
@@ -17,15 +18,6 @@ class Priority(enum.Enum):
     URGENT = "urgent"  # khẩn
     VERY_URGENT = "very_urgent"  # thượng khẩn
     FLASH = "flash"  # hỏa tốc
-
-
-class Secrecy(enum.Enum):
-    """Độ mật."""
-
-    NONE = "none"
-    CONFIDENTIAL = "confidential"  # mật
-    SECRET = "secret"  # tối mật
-    TOP_SECRET = "top_secret"  # tuyệt mật
 
 
 @dataclass(frozen=True, slots=True)

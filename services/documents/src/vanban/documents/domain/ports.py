@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from vanban.documents.domain.model import IncomingDocument
+from vanban.platform.ports import TransactionPort
 
 
 class IncomingRepository(Protocol):
@@ -17,13 +18,9 @@ class IncomingRepository(Protocol):
     async def get(self, document_id: str) -> IncomingDocument | None: ...
 
 
-class Transaction(Protocol):
+class Transaction(TransactionPort, Protocol):
     """The unit of work as the domain sees it."""
 
     incoming: IncomingRepository
 
     def record_registered(self, document: IncomingDocument) -> None: ...
-
-    def audit(self, *, action: str, resource: str, after: dict[str, object]) -> None: ...
-
-    async def commit(self) -> None: ...

@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from vanban.documents.domain.model import IncomingDocument, IncomingDraft, Secrecy
+from vanban.documents.domain.model import IncomingDocument, IncomingDraft
 from vanban.documents.domain.ports import Transaction
-from vanban.platform.caller import clearance_covers
+from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import NotFoundError, PermissionDeniedError
 
 # docs/security/permissions.md: who may do what with incoming documents.
@@ -23,7 +23,7 @@ class Reader:
     """Who asks to read: roles and clearance from the caller token; services read everything."""
 
     roles: frozenset[str]
-    clearance: str
+    clearance: Clearance
     is_service: bool = False
 
 
@@ -41,7 +41,7 @@ async def register_incoming(
     draft: IncomingDraft,
     registered_by: str,
     now: datetime,
-    clearance: str,
+    clearance: Clearance,
 ) -> IncomingDocument:
     """Registers an arriving document under the next arrival number of its register.
 
@@ -110,7 +110,7 @@ def register_of(secrecy: Secrecy) -> str:
     return "incoming" if secrecy is Secrecy.NONE else f"incoming-{secrecy.value}"
 
 
-def may_read(*, secrecy: Secrecy, clearance: str) -> bool:
+def may_read(*, secrecy: Secrecy, clearance: Clearance) -> bool:
     """A person reads a document whose secrecy level is at most their clearance (one order for
-    the whole platform: `vanban.platform.caller.clearance_covers`)."""
-    return clearance_covers(clearance, secrecy.value)
+    the whole platform: `vanban.platform.clearance`)."""
+    return clearance.covers(secrecy)

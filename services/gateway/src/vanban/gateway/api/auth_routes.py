@@ -375,11 +375,11 @@ async def me(request: Request, principal: PrincipalChangingPassword) -> MeOut:
         password_must_change=person.password_must_change,
         acting_for=[
             DelegationOut(
-                id=d["id"],
-                from_person_id=d["from"],
-                scope=d["scope"].split(","),
-                starts_at=datetime.fromisoformat(d["starts_at"]),
-                ends_at=datetime.fromisoformat(d["ends_at"]),
+                id=d.id,
+                from_person_id=d.delegator_id,
+                scope=sorted(d.scopes),
+                starts_at=d.valid_from,
+                ends_at=d.valid_until,
             )
             for d in principal.caller.delegations
         ],

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from vanban.platform.errors import DomainError, ErrorCode, UnauthenticatedError, invalid_fields
+from vanban.platform.credentials import check_credentials_format
+from vanban.platform.errors import DomainError, ErrorCode, UnauthenticatedError
 
 
 class AccountLockedError(DomainError):
@@ -137,8 +138,6 @@ class SessionStore(Protocol):
     async def revoke_family(self, family_id: str, *, at: datetime) -> None: ...
 
 
-# The directory's limit on a password's length (it checks none longer).
-PASSWORD_MAX = 1024
 # What a failed sign-in writes to the audit log: the failure, and any limit it reached. Anyone
 # can cause these, under any name, so they are kept for a time (settings), not for ever.
 FAILED_SIGN_IN_AUDIT_ACTIONS = (
@@ -154,18 +153,7 @@ def account_key(username: str, *, password: str | None = None) -> str:
 
     A name (or, when given, a password) the directory would refuse unchecked is refused here
     the same way, before anything is counted or stored for the attempt."""
-    problems: dict[str, str] = {}
-    if not username.strip():
-        problems["username"] = "is required"
-    elif len(username) > 128 or any(ord(c) < 32 or ord(c) == 127 for c in username):
-        problems["username"] = "is not a user name"
-    if password is not None:
-        if not password:
-            problems["password"] = "is required"
-        elif len(password) > PASSWORD_MAX:
-            problems["password"] = f"must be at most {PASSWORD_MAX} characters"
-    if problems:
-        raise invalid_fields(problems, reason="INVALID_CREDENTIALS_FORMAT")
+    check_credentials_format(username, password)
     return username.strip().lower()
 
 

@@ -6,17 +6,12 @@ import grpc
 
 from vanban.contracts.directory.v1 import directory_pb2 as dpb
 from vanban.contracts.directory.v1 import directory_pb2_grpc
-from vanban.notify.domain.model import Recipient, Secrecy
+from vanban.notify.domain.model import Recipient
+from vanban.platform.clearance import Clearance
+from vanban.platform.convert import clearance_from_pb
 from vanban.platform.errors import UnavailableError
 from vanban.platform.grpc.status import remote_error
 
-CLEARANCE_FROM_PB = {
-    dpb.CLEARANCE_UNSPECIFIED: Secrecy.NONE,
-    dpb.CLEARANCE_NONE: Secrecy.NONE,
-    dpb.CLEARANCE_CONFIDENTIAL: Secrecy.CONFIDENTIAL,
-    dpb.CLEARANCE_SECRET: Secrecy.SECRET,
-    dpb.CLEARANCE_TOP_SECRET: Secrecy.TOP_SECRET,
-}
 PAGE_SIZE = 500
 
 
@@ -45,7 +40,8 @@ class DirectoryPeople:
             clerks.extend(
                 Recipient(
                     id=person.id,
-                    clearance=CLEARANCE_FROM_PB.get(person.clearance, Secrecy.NONE),
+                    # A level this notify does not know grants nothing more than none.
+                    clearance=clearance_from_pb(person.clearance) or Clearance.NONE,
                     active=person.active,
                 )
                 for person in response.people

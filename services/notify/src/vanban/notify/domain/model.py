@@ -6,20 +6,11 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from vanban.platform.caller import CLEARANCE_LEVELS, clearance_covers
+from vanban.platform.clearance import Clearance, Secrecy
 
 
 class NotificationKind(enum.Enum):
     INCOMING_REGISTERED = "incoming_registered"
-
-
-class Secrecy(enum.Enum):
-    """Độ mật of a document; also the scale of a person's clearance."""
-
-    NONE = "none"
-    CONFIDENTIAL = "confidential"  # mật
-    SECRET = "secret"  # tối mật
-    TOP_SECRET = "top_secret"  # tuyệt mật
 
 
 REGISTER_LABELS = {
@@ -29,14 +20,9 @@ REGISTER_LABELS = {
 }
 
 
-def may_know(*, secrecy: Secrecy, clearance: Secrecy) -> bool:
-    """Whether a person cleared to `clearance` may learn that a document of `secrecy` exists."""
-    return clearance_covers(clearance.value, secrecy.value)
-
-
-def levels_within(clearance: str) -> tuple[Secrecy, ...]:
-    """The secrecy levels a person cleared to `clearance` (a caller-token claim) may see."""
-    return tuple(Secrecy(level) for level in CLEARANCE_LEVELS if clearance_covers(clearance, level))
+def levels_within(clearance: Clearance) -> tuple[Secrecy, ...]:
+    """The secrecy levels a person cleared to `clearance` may see."""
+    return tuple(level for level in Secrecy if clearance.covers(level))
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +30,7 @@ class Recipient:
     """A person who may be notified, as the directory describes them."""
 
     id: str
-    clearance: Secrecy
+    clearance: Clearance
     active: bool
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Protocol
 
-from vanban.notify.domain.model import Notification, Recipient, Secrecy
+from vanban.notify.domain.model import Notification, Recipient
 from vanban.notify.domain.paging import InboxPosition
+from vanban.platform.clearance import Secrecy
+from vanban.platform.ports import TransactionPort
 
 
 class People(Protocol):
@@ -32,11 +34,9 @@ class NotificationRepository(Protocol):
         than `before` when given."""
 
 
-class Transaction(Protocol):
+class Transaction(TransactionPort, Protocol):
     """The unit of work as the domain sees it."""
 
     notifications: NotificationRepository
 
     def record_notification_recorded(self, notification: Notification) -> None: ...
-
-    def audit(self, *, action: str, resource: str, after: dict[str, object]) -> None: ...

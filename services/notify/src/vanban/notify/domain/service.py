@@ -11,7 +11,6 @@ from vanban.notify.domain.model import (
     NotificationKind,
     incoming_registered_text,
     levels_within,
-    may_know,
 )
 from vanban.notify.domain.paging import (
     InboxPosition,
@@ -20,6 +19,7 @@ from vanban.notify.domain.paging import (
     page_size,
 )
 from vanban.notify.domain.ports import People, Transaction
+from vanban.platform.clearance import Clearance
 
 
 async def notify_incoming_registered(
@@ -40,7 +40,7 @@ async def notify_incoming_registered(
     recorded: list[Notification] = []
     title, body = incoming_registered_text(document)
     for clerk in await people.active_clerks():
-        if not clerk.active or not may_know(secrecy=document.secrecy, clearance=clerk.clearance):
+        if not clerk.active or not clerk.clearance.covers(document.secrecy):
             continue
         notification = Notification(
             id=str(uuid.uuid4()),
@@ -73,7 +73,7 @@ async def list_notifications(
     *,
     tx: Transaction,
     recipient_id: str,
-    clearance: str,
+    clearance: Clearance,
     requested_page_size: int,
     page_token: str,
 ) -> tuple[list[Notification], str]:

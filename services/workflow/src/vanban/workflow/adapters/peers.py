@@ -11,6 +11,8 @@ import grpc
 from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
 from vanban.platform.caller import CALLER_METADATA_KEY
+from vanban.platform.clearance import Secrecy
+from vanban.platform.convert import secrecy_from_pb
 
 LEADER_ROLES = {directory_pb2.ROLE_AGENCY_LEADER, directory_pb2.ROLE_DEPUTY_AGENCY_LEADER}
 
@@ -32,13 +34,11 @@ class GrpcPeers:
     def _as_service(self) -> tuple[tuple[str, str], ...]:
         return ((CALLER_METADATA_KEY, self._token()),)
 
-    async def document_secrecy(self, document_id: str) -> str | None:
+    async def document_secrecy(self, document_id: str) -> Secrecy | None:
         answer = await self._document(document_id, metadata=self._as_service())
         if answer is None:
             return None
-        if not answer.document.secrecy:
-            return "none"
-        return documents_pb2.Secrecy.Name(answer.document.secrecy).removeprefix("SECRECY_").lower()
+        return secrecy_from_pb(answer.document.secrecy)
 
     async def caller_can_read(self, document_id: str) -> bool:
         """Asked with the caller's own token: may they open the document?"""

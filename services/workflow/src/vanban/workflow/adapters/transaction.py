@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.contracts.workflow.v1 import events_pb2
-from vanban.platform.db import UnitOfWork
+from vanban.platform.convert import to_timestamp
 from vanban.platform.events.nats import subject
+from vanban.platform.transaction import ServiceTransaction
 from vanban.workflow.adapters.db.repository import SqlAssignments
 from vanban.workflow.adapters.grpc.convert import assignment_to_pb
 from vanban.workflow.domain.model import Assignment
@@ -16,32 +15,14 @@ from vanban.workflow.domain.model import Assignment
 INCOMING_ASSIGNED = subject("workflow", "incoming", "assigned")
 
 
-class WorkflowTransaction:
-    def __init__(self, uow: UnitOfWork, *, actor: str) -> None:
-        self._uow = uow
-        self._actor = actor
-        self.assignments = SqlAssignments(uow.session)
+class WorkflowTransaction(ServiceTransaction):
+    def open_repositories(self, session: AsyncSession) -> None:
+        self.assignments = SqlAssignments(session)
 
     def record_assigned(self, assignment: Assignment) -> None:
-        occurred_at = Timestamp()
-        occurred_at.FromDatetime(datetime.now(UTC))
-        self._uow.record_event(
+        self.record_event(
             INCOMING_ASSIGNED,
             events_pb2.IncomingDocumentAssigned(
-                assignment=assignment_to_pb(assignment), occurred_at=occurred_at
+                assignment=assignment_to_pb(assignment), occurred_at=to_timestamp()
             ),
         )
-
-    def audit(
-        self, *, action: str, resource: str, after: dict[str, object], on_behalf_of: str | None
-    ) -> None:
-        self._uow.audit(
-            actor=self._actor,
-            action=action,
-            resource=resource,
-            after=after,
-            on_behalf_of=on_behalf_of,
-        )
-
-    async def commit(self) -> None:
-        await self._uow.commit()

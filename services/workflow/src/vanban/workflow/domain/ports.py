@@ -4,6 +4,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
+from vanban.platform.caller import Delegation
+from vanban.platform.clearance import Clearance, Secrecy
+from vanban.platform.ports import TransactionPort
 from vanban.workflow.domain.model import Assignment
 
 
@@ -17,18 +20,19 @@ class Acting(Protocol):
     def roles(self) -> frozenset[str]: ...
 
     @property
-    def clearance(self) -> str: ...
+    def clearance(self) -> Clearance: ...
 
     def delegation_from(
         self, person_id: str, action: str, *, now: datetime
-    ) -> dict[str, str] | None: ...
+    ) -> Delegation | None: ...
 
 
 class Peers(Protocol):
     """What the workflow asks other services, as itself."""
 
-    async def document_secrecy(self, document_id: str) -> str | None:
-        """The document's secrecy level (none, confidential, ...), or None if there is none."""
+    async def document_secrecy(self, document_id: str) -> Secrecy | None:
+        """The document's secrecy level, or None if there is no such document, or its level is
+        one this workflow does not know (above every clearance: nobody here may assign it)."""
 
     async def is_leader(self, person_id: str) -> bool: ...
 
@@ -41,13 +45,10 @@ class AssignmentRepository(Protocol):
     async def current(self, document_id: str) -> Assignment | None: ...
 
 
-class Transaction(Protocol):
+class Transaction(TransactionPort, Protocol):
     assignments: AssignmentRepository
 
     def record_assigned(self, assignment: Assignment) -> None: ...
 
-    def audit(
-        self, *, action: str, resource: str, after: dict[str, object], on_behalf_of: str | None
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
+    def act_for(self, person_id: str) -> None:
+        """Audit entries from now on say the actor acts for `person_id`."""

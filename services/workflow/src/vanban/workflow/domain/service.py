@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from vanban.platform.caller import clearance_covers
 from vanban.platform.errors import NotFoundError, PermissionDeniedError, invalid_fields
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
 from vanban.workflow.domain.ports import Acting, Peers, Transaction
@@ -33,13 +32,14 @@ async def assign_incoming(
                 "only an agency leader's assignments can be delegated", reason="NOT_A_LEADER"
             )
         on_behalf_of = clean.on_behalf_of
+        tx.act_for(on_behalf_of)
     elif not actor.roles & LEADER_ROLES:
         raise PermissionDeniedError(
             "assigning needs an agency leader, or their delegation", reason="ROLE_REQUIRED"
         )
     # Whoever assigns must be cleared for the document; otherwise it does not exist for them.
     secrecy = await peers.document_secrecy(clean.document_id)
-    if secrecy is None or not clearance_covers(actor.clearance, secrecy):
+    if secrecy is None or not actor.clearance.covers(secrecy):
         raise NotFoundError("no incoming document with this id", reason="INCOMING_NOT_FOUND")
     units = [clean.lead_unit, *clean.coordinating_units, *clean.informed_units]
     unknown = await peers.unknown_units(units)
@@ -72,7 +72,6 @@ async def assign_incoming(
             "informed_units": list(assignment.informed_units),
             "deadline": deadline.isoformat() if deadline else None,
         },
-        on_behalf_of=on_behalf_of,
     )
     await tx.commit()
     return assignment

@@ -57,7 +57,7 @@ async def _claim_image(uow: UnitOfWork, sha256: str, claimed_by: str) -> None:
     if not sha256:
         return
     await service.claim_object(
-        tx=ArchiveTransaction(uow, actor=SERVICE_ACTOR, on_behalf_of=None),
+        tx=ArchiveTransaction(uow, actor=SERVICE_ACTOR),
         sha256=sha256,
         claimed_by=claimed_by,
         now=datetime.now(UTC),

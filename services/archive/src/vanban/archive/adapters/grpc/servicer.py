@@ -8,7 +8,7 @@ import grpc
 
 from vanban.archive.adapters.grpc.convert import header_from_pb, object_to_pb
 from vanban.archive.adapters.spool import Spool
-from vanban.archive.adapters.transaction import transactions
+from vanban.archive.adapters.transaction import ArchiveTransaction
 from vanban.archive.domain import service
 from vanban.archive.domain.model import Content, ContentMeter
 from vanban.archive.domain.ports import ObjectStore
@@ -60,7 +60,7 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
                     await spool.write(meter, request.chunk)
             sha256, size = meter.finish()
             obj, created, upload = await service.store_object(
-                transactions=transactions(self._uow_factory, actor=caller.subject),
+                transactions=ArchiveTransaction.factory(self._uow_factory, actor=caller.subject),
                 store=self._store,
                 content=Content(sha256=sha256, size=size, spool=await spool.seal()),
                 content_type=header.content_type,
@@ -76,7 +76,7 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
         # whether somebody else holds the same file.
         caller = current_caller()
         await service.release_upload(
-            transactions=transactions(self._uow_factory, actor=caller.subject),
+            transactions=ArchiveTransaction.factory(self._uow_factory, actor=caller.subject),
             store=self._store,
             upload_id=request.upload_id,
             released_by=caller.subject,
@@ -91,7 +91,7 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
         # documents): knowing a SHA-256 must not be enough to read a secret file.
         caller.require_service()
         obj, chunks = await service.open_object(
-            transactions=transactions(self._uow_factory, actor=caller.subject),
+            transactions=ArchiveTransaction.factory(self._uow_factory, actor=caller.subject),
             store=self._store,
             sha256=request.sha256,
         )
@@ -105,7 +105,7 @@ class ArchiveServicer(archive_pb2_grpc.ArchiveServiceServicer):
         caller = current_caller()
         caller.require_service()
         obj = await service.stat_object(
-            transactions=transactions(self._uow_factory, actor=caller.subject),
+            transactions=ArchiveTransaction.factory(self._uow_factory, actor=caller.subject),
             sha256=request.sha256,
         )
         return pb.StatObjectResponse(object=object_to_pb(obj))

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.directory.adapters.db.tables import agency, delegations, people, units
 from vanban.directory.domain.delegation import Delegation
-from vanban.directory.domain.model import Agency, Clearance, ImageRef, Person, Role
+from vanban.directory.domain.model import Agency, ImageRef, Person, Role
 from vanban.directory.domain.ports import Credentials
 from vanban.directory.domain.unit import Unit
+from vanban.platform.clearance import Clearance
 from vanban.platform.errors import AlreadyExistsError
 
 # pg_advisory_xact_lock key of the units tree ("VBUT").

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from datetime import UTC, datetime
 
 from google.protobuf.field_mask_pb2 import FieldMask
-from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from vanban.contracts.directory.v1 import directory_pb2 as pb
 from vanban.directory.domain.delegation import Delegation, DelegationDraft
 from vanban.directory.domain.model import (
     Agency,
     AgencyChanges,
-    Clearance,
     ImageRef,
     Person,
     PersonChanges,
@@ -22,6 +18,9 @@ from vanban.directory.domain.model import (
     Role,
 )
 from vanban.directory.domain.unit import Unit, UnitChanges
+from vanban.platform.clearance import Clearance
+from vanban.platform.convert import CLEARANCE_TO_PB, optional_datetime, to_timestamp
+from vanban.platform.convert import clearance_from_pb as known_clearance
 from vanban.platform.errors import invalid_fields
 
 AGENCY_FIELDS = ("code", "name", "abbreviation", "address", "phone", "email", "website")
@@ -49,16 +48,6 @@ ROLE_TO_PB = {
     Role.ADMIN: pb.ROLE_ADMIN,
 }
 ROLE_FROM_PB = {v: k for k, v in ROLE_TO_PB.items()}
-CLEARANCE_TO_PB = {
-    Clearance.NONE: pb.CLEARANCE_NONE,
-    Clearance.CONFIDENTIAL: pb.CLEARANCE_CONFIDENTIAL,
-    Clearance.SECRET: pb.CLEARANCE_SECRET,
-    Clearance.TOP_SECRET: pb.CLEARANCE_TOP_SECRET,
-}
-# An unspecified clearance is the lowest: nobody is cleared by omission.
-CLEARANCE_FROM_PB = {pb.CLEARANCE_UNSPECIFIED: Clearance.NONE} | {
-    v: k for k, v in CLEARANCE_TO_PB.items()
-}
 
 
 def roles_from_pb(values: Iterable[int]) -> frozenset[Role]:
@@ -69,12 +58,10 @@ def roles_from_pb(values: Iterable[int]) -> frozenset[Role]:
 
 
 def clearance_from_pb(value: int) -> Clearance:
-    try:
-        return CLEARANCE_FROM_PB[value]  # type: ignore[index]
-    except KeyError:
-        raise invalid_fields(
-            {"clearance": "unknown clearance"}, reason="INVALID_CLEARANCE"
-        ) from None
+    clearance = known_clearance(value)
+    if clearance is None:
+        raise invalid_fields({"clearance": "unknown clearance"}, reason="INVALID_CLEARANCE")
+    return clearance
 
 
 def role_filter(value: int) -> Role | None:
@@ -206,20 +193,6 @@ def person_changes(person: pb.Person, mask: FieldMask) -> PersonChanges:
     return PersonChanges(**values)  # type: ignore[arg-type]
 
 
-def timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
-def optional_datetime(message: Message, field: str) -> datetime | None:
-    """The timestamp field as an aware UTC datetime, or None when it is not set."""
-    if not message.HasField(field):
-        return None
-    value: Timestamp = getattr(message, field)
-    return value.ToDatetime(tzinfo=UTC)
-
-
 def delegation_to_pb(delegation: Delegation, *, reasons: bool) -> pb.Delegation:
     """The delegation as the caller may see it: `reasons` (decided by
     `access.sees_delegation_reasons`) includes why it was made and revoked."""
@@ -228,17 +201,17 @@ def delegation_to_pb(delegation: Delegation, *, reasons: bool) -> pb.Delegation:
         from_person_id=delegation.from_person_id,
         to_person_id=delegation.to_person_id,
         scope=sorted(delegation.scope),
-        starts_at=timestamp(delegation.starts_at),
-        ends_at=timestamp(delegation.ends_at),
+        starts_at=to_timestamp(delegation.starts_at),
+        ends_at=to_timestamp(delegation.ends_at),
         reason=delegation.reason if reasons else "",
-        created_at=timestamp(delegation.created_at),
+        created_at=to_timestamp(delegation.created_at),
         created_by=delegation.created_by,
         revoked_by=delegation.revoked_by or "",
         revoke_reason=(delegation.revoke_reason or "") if reasons else "",
         redacted=not reasons,
     )
     if delegation.revoked_at is not None:
-        message.revoked_at.CopyFrom(timestamp(delegation.revoked_at))
+        message.revoked_at.CopyFrom(to_timestamp(delegation.revoked_at))
     return message
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
 import grpc
@@ -14,7 +14,6 @@ from vanban.directory.adapters.grpc.convert import (
     agency_to_pb,
     delegation_draft,
     delegation_to_pb,
-    optional_datetime,
     person_changes,
     person_draft,
     person_to_pb,
@@ -23,7 +22,7 @@ from vanban.directory.adapters.grpc.convert import (
     unit_from_pb,
     unit_to_pb,
 )
-from vanban.directory.adapters.transaction import DirectoryTransaction, transactions
+from vanban.directory.adapters.transaction import DirectoryTransaction
 from vanban.directory.domain import (
     access,
     delegation_service,
@@ -38,6 +37,7 @@ from vanban.directory.domain.model import Person
 from vanban.directory.domain.people_import import ImportFormat
 from vanban.directory.domain.ports import PasswordHasher
 from vanban.platform.caller import CALLER_METADATA_KEY, Caller, current_caller
+from vanban.platform.convert import optional_datetime
 from vanban.platform.db import UnitOfWork
 from vanban.platform.errors import invalid_fields
 
@@ -73,10 +73,8 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
         self._hasher = hasher
         self._store = store
 
-    @contextlib.asynccontextmanager
-    async def _transaction(self, caller: Caller) -> AsyncIterator[DirectoryTransaction]:
-        async with self._uow_factory() as uow:
-            yield DirectoryTransaction(uow, actor=caller.subject)
+    def _transaction(self, caller: Caller) -> AbstractAsyncContextManager[DirectoryTransaction]:
+        return DirectoryTransaction.factory(self._uow_factory, actor=caller.subject)()
 
     async def Authenticate(
         self, request: pb.AuthenticateRequest, context: grpc.aio.ServicerContext
@@ -317,7 +315,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
     ) -> pb.SetSignatureImageResponse:
         caller = current_caller()
         person = await image_service.set_signature_image(
-            transactions=transactions(self._uow_factory, actor=caller.subject),
+            transactions=DirectoryTransaction.factory(self._uow_factory, actor=caller.subject),
             caller=caller,
             store=self._store.for_caller(_caller_token(context)),
             person_id=request.person_id,
@@ -331,7 +329,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
     ) -> pb.SetSealImageResponse:
         caller = current_caller()
         agency = await image_service.set_seal_image(
-            transactions=transactions(self._uow_factory, actor=caller.subject),
+            transactions=DirectoryTransaction.factory(self._uow_factory, actor=caller.subject),
             caller=caller,
             store=self._store.for_caller(_caller_token(context)),
             png=request.png,
@@ -347,7 +345,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
         if file_format is None:
             raise invalid_fields({"format": "must be CSV or JSON"}, reason="INVALID_FORMAT")
         report = await import_service.import_people(
-            transactions=transactions(self._uow_factory, actor=caller.subject),
+            transactions=DirectoryTransaction.factory(self._uow_factory, actor=caller.subject),
             caller=caller,
             hasher=self._hasher,
             file_format=file_format,

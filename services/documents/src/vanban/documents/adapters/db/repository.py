@@ -5,7 +5,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.documents.adapters.db.tables import counters, incoming_documents
-from vanban.documents.domain.model import FileRef, IncomingDocument, Priority, Secrecy
+from vanban.documents.domain.model import FileRef, IncomingDocument, Priority
+from vanban.platform.clearance import Secrecy
 
 
 class SqlIncomingRepository:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.documents.domain.model import (
     FileRef,
     IncomingDocument,
     IncomingDraft,
     Priority,
-    Secrecy,
 )
+from vanban.platform.clearance import Secrecy
+from vanban.platform.convert import SECRECY_TO_PB, secrecy_from_pb, to_timestamp
 from vanban.platform.errors import invalid_fields
 
 PRIORITY_TO_PB = {
@@ -20,14 +19,7 @@ PRIORITY_TO_PB = {
     Priority.VERY_URGENT: pb.PRIORITY_VERY_URGENT,
     Priority.FLASH: pb.PRIORITY_FLASH,
 }
-SECRECY_TO_PB = {
-    Secrecy.NONE: pb.SECRECY_NONE,
-    Secrecy.CONFIDENTIAL: pb.SECRECY_CONFIDENTIAL,
-    Secrecy.SECRET: pb.SECRECY_SECRET,
-    Secrecy.TOP_SECRET: pb.SECRECY_TOP_SECRET,
-}
 PRIORITY_FROM_PB = {v: k for k, v in PRIORITY_TO_PB.items()}
-SECRECY_FROM_PB = {v: k for k, v in SECRECY_TO_PB.items()}
 
 
 def draft_from_request(request: pb.RegisterIncomingDocumentRequest) -> IncomingDraft:
@@ -38,12 +30,9 @@ def draft_from_request(request: pb.RegisterIncomingDocumentRequest) -> IncomingD
             problems["priority"] = "unknown priority"
         else:
             priority = PRIORITY_FROM_PB[request.priority]
-    secrecy = Secrecy.NONE
-    if request.secrecy != pb.SECRECY_UNSPECIFIED:
-        if request.secrecy not in SECRECY_FROM_PB:
-            problems["secrecy"] = "unknown secrecy level"
-        else:
-            secrecy = SECRECY_FROM_PB[request.secrecy]
+    secrecy = secrecy_from_pb(request.secrecy)
+    if secrecy is None:
+        problems["secrecy"] = "unknown secrecy level"
     if not request.HasField("file"):
         problems["file"] = "is required"
     if problems:
@@ -57,7 +46,7 @@ def draft_from_request(request: pb.RegisterIncomingDocumentRequest) -> IncomingD
         document_type=request.document_type,
         subject=request.subject,
         priority=priority,
-        secrecy=secrecy,
+        secrecy=secrecy or Secrecy.NONE,
         file=FileRef(
             sha256=request.file.sha256,
             size=request.file.size,
@@ -68,13 +57,11 @@ def draft_from_request(request: pb.RegisterIncomingDocumentRequest) -> IncomingD
 
 
 def incoming_to_pb(document: IncomingDocument) -> pb.IncomingDocument:
-    arrived_at = Timestamp()
-    arrived_at.FromDatetime(document.arrived_at)
     return pb.IncomingDocument(
         id=document.id,
         arrival_number=document.arrival_number,
         arrival_year=document.arrival_year,
-        arrived_at=arrived_at,
+        arrived_at=to_timestamp(document.arrived_at),
         issuer_code=document.issuer_code,
         issuer_name=document.issuer_name,
         code_number=document.code_number,

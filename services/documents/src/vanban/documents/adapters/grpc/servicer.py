@@ -12,6 +12,7 @@ from vanban.documents.adapters.grpc.convert import draft_from_request, incoming_
 from vanban.documents.adapters.transaction import DocumentsTransaction
 from vanban.documents.domain import service
 from vanban.platform.caller import current_caller
+from vanban.platform.clearance import Clearance
 from vanban.platform.db import UnitOfWork
 
 
@@ -32,7 +33,7 @@ class DocumentRegistryServicer(documents_pb2_grpc.DocumentRegistryServiceService
                 draft=draft,
                 registered_by=caller.subject,
                 now=datetime.now(self._tz),
-                clearance="top_secret" if caller.is_service else caller.clearance,
+                clearance=Clearance.TOP_SECRET if caller.is_service else caller.clearance,
             )
         return pb.RegisterIncomingDocumentResponse(document=incoming_to_pb(document))
 

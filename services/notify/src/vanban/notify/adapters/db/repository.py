@@ -8,8 +8,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.notify.adapters.db.tables import notifications
-from vanban.notify.domain.model import Notification, NotificationKind, Secrecy
+from vanban.notify.domain.model import Notification, NotificationKind
 from vanban.notify.domain.paging import InboxPosition
+from vanban.platform.clearance import Secrecy
 
 
 def _notification(row: Any) -> Notification:

@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
 
-from vanban.contracts.documents.v1 import documents_pb2 as docpb
 from vanban.contracts.documents.v1 import events_pb2 as docevents
-from vanban.notify.adapters.transaction import NotifyTransaction
+from vanban.notify.adapters.transaction import ACTOR, NotifyTransaction
 from vanban.notify.domain import service
-from vanban.notify.domain.model import IncomingRegistered, Secrecy
+from vanban.notify.domain.model import IncomingRegistered
 from vanban.notify.domain.ports import People
+from vanban.platform.clearance import Secrecy
+from vanban.platform.convert import secrecy_from_pb
 from vanban.platform.db import UnitOfWork, UnitOfWorkFactory
 from vanban.platform.events.consumer import EventConsumer, EventContext
 from vanban.platform.events.durables import NOTIFY_INCOMING_REGISTERED
@@ -19,14 +20,6 @@ from vanban.platform.events.nats import subject
 
 DURABLE = NOTIFY_INCOMING_REGISTERED.name
 SUBJECT = subject(NOTIFY_INCOMING_REGISTERED.source, "incoming", "registered")
-
-SECRECY_FROM_PB = {
-    docpb.SECRECY_UNSPECIFIED: Secrecy.NONE,
-    docpb.SECRECY_NONE: Secrecy.NONE,
-    docpb.SECRECY_CONFIDENTIAL: Secrecy.CONFIDENTIAL,
-    docpb.SECRECY_SECRET: Secrecy.SECRET,
-    docpb.SECRECY_TOP_SECRET: Secrecy.TOP_SECRET,
-}
 
 
 def incoming_from_pb(event: docevents.IncomingDocumentRegistered) -> IncomingRegistered:
@@ -40,7 +33,7 @@ def incoming_from_pb(event: docevents.IncomingDocumentRegistered) -> IncomingReg
         code_notation=document.code_notation,
         subject=document.subject,
         # An unknown level is treated as the highest, so a newer producer never leaks an abstract.
-        secrecy=SECRECY_FROM_PB.get(document.secrecy, Secrecy.TOP_SECRET),
+        secrecy=secrecy_from_pb(document.secrecy) or Secrecy.TOP_SECRET,
     )
 
 
@@ -56,7 +49,7 @@ class IncomingRegisteredHandler:
     ) -> None:
         # A failure here (the directory away) propagates: the platform redelivers the event.
         await service.notify_incoming_registered(
-            tx=NotifyTransaction(uow),
+            tx=NotifyTransaction(uow, actor=ACTOR),
             people=self._people,
             document=incoming_from_pb(event),
             event_id=context.event_id,

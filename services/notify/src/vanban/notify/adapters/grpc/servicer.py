@@ -25,7 +25,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
         recipient_id = caller.person_id
         async with self._uow_factory() as uow:
             notifications, next_token = await service.list_notifications(
-                tx=NotifyTransaction(uow),
+                tx=NotifyTransaction(uow, actor=caller.subject),
                 recipient_id=recipient_id,
                 clearance=caller.clearance,
                 requested_page_size=request.page_size,

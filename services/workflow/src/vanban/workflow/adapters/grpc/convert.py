@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from vanban.contracts.workflow.v1 import workflow_pb2 as pb
+from vanban.platform.convert import to_timestamp
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
 
 
@@ -19,8 +18,6 @@ def draft_from_request(request: pb.AssignIncomingDocumentRequest) -> AssignmentD
 
 
 def assignment_to_pb(assignment: Assignment) -> pb.Assignment:
-    assigned_at = Timestamp()
-    assigned_at.FromDatetime(assignment.assigned_at)
     return pb.Assignment(
         id=assignment.id,
         document_id=assignment.document_id,
@@ -31,5 +28,5 @@ def assignment_to_pb(assignment: Assignment) -> pb.Assignment:
         deadline=assignment.deadline.isoformat() if assignment.deadline else "",
         assigned_by=assignment.assigned_by,
         on_behalf_of=assignment.on_behalf_of or "",
-        assigned_at=assigned_at,
+        assigned_at=to_timestamp(assignment.assigned_at),
     )
