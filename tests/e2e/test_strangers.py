@@ -123,9 +123,14 @@ def test_a_flood_of_wrong_passwords_from_one_address_keeps_nobody_else_out(
     gateway: Gateway,
 ) -> None:
     """200 parallel wrong sign-ins keep coming from 127.0.0.3 while someone else, at
-    127.0.0.2, signs in (bench/strangers.py prints how long that takes)."""
+    127.0.0.2, signs in three times. How long that takes is printed, not asserted: on a shared
+    2-core machine it swings with the load more than with the guard (here 1.2 s with it and
+    1.5 s without it at load 4); bench/strangers.py measures it over many rounds on a quiet
+    platform (p50 0.68 s, p95 0.82 s)."""
 
-    async def scenario() -> tuple[httpx.Response, collections.Counter[str], list[httpx.Response]]:
+    async def scenario() -> tuple[
+        httpx.Response, list[float], collections.Counter[str], list[httpx.Response]
+    ]:
         stranger = httpx.AsyncClient(
             base_url=gateway.base_url,
             timeout=60,
@@ -140,6 +145,7 @@ def test_a_flood_of_wrong_passwords_from_one_address_keeps_nobody_else_out(
         )
         answers: collections.Counter[str] = collections.Counter()
         refusals: list[httpx.Response] = []
+        waits: list[float] = []
         done = asyncio.Event()
 
         async def guess() -> None:
@@ -156,17 +162,24 @@ def test_a_flood_of_wrong_passwords_from_one_address_keeps_nobody_else_out(
             flood = [asyncio.create_task(guess()) for _ in range(200)]
             await asyncio.sleep(0.5)
             try:
-                signed_in = await person.post(
-                    "/v1/auth/token", data={"username": "chuyenvien", "password": PASSWORD}
-                )
+                for _ in range(3):
+                    started = time.monotonic()
+                    signed_in = await person.post(
+                        "/v1/auth/token", data={"username": "chuyenvien", "password": PASSWORD}
+                    )
+                    waits.append(time.monotonic() - started)
+                    if signed_in.status_code != 200:
+                        break
             finally:
                 done.set()
                 await asyncio.gather(*flood)
-        return signed_in, answers, refusals
+        return signed_in, waits, answers, refusals
 
-    signed_in, answers, refusals = asyncio.run(scenario())
+    signed_in, waits, answers, refusals = asyncio.run(scenario())
 
     assert signed_in.status_code == 200, signed_in.text
+    shown = ", ".join(f"{w:.2f}" for w in waits)
+    print(f"the bystander's three sign-ins during the flood took {shown} s")
     assert set(answers) <= {
         "401 BAD_CREDENTIALS",
         "429 TOO_MANY_SIGN_IN_ATTEMPTS",
