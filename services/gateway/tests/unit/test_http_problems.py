@@ -9,8 +9,8 @@ from fastapi import FastAPI, File, UploadFile
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from vanban.gateway import problems
-from vanban.gateway.upload import check_pdf
+from vanban.gateway.api import problems
+from vanban.gateway.api.upload import check_pdf
 from vanban.platform.errors import (
     DomainError,
     ErrorCode,

@@ -14,33 +14,33 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.types import ASGIApp
 
-from vanban.gateway import problems
 from vanban.gateway.adapters.db.revocations import RevocationFollower
 from vanban.gateway.adapters.db.sessions import SqlSessionStore
 from vanban.gateway.adapters.db.tables import metadata, platform_tables
 from vanban.gateway.adapters.events.directory import person_sessions_consumer
-from vanban.gateway.admission import (
+from vanban.gateway.adapters.grpc.delegations import DelegationCache
+from vanban.gateway.adapters.grpc.upstreams import Upstreams
+from vanban.gateway.adapters.oidc import OidcVerifier
+from vanban.gateway.api import problems
+from vanban.gateway.api.admission import (
     AdmissionMiddleware,
     RouteTable,
     SignInFloodGuard,
     route_policies,
 )
-from vanban.gateway.api import (
-    admin_routes,
-    api_key_routes,
-    auth_routes,
+from vanban.gateway.api.auth import AccessTokens, Authenticator, load_or_create_access_key
+from vanban.gateway.api.routers import (
+    api_keys,
+    assignments,
     health,
-    routes,
-    workflow_routes,
+    incoming_documents,
+    people,
+    sessions,
 )
-from vanban.gateway.auth import AccessTokens, Authenticator, load_or_create_access_key
-from vanban.gateway.clients import Upstreams
-from vanban.gateway.delegations import DelegationCache
 from vanban.gateway.domain.revocations import Revocations
 from vanban.gateway.domain.sessions import SignInPolicy
-from vanban.gateway.oidc import OidcVerifier
+from vanban.gateway.domain.throttle import PasswordCheckGate
 from vanban.gateway.settings import GatewaySettings
-from vanban.gateway.throttle import PasswordCheckGate
 from vanban.platform.caller import CallerTokenIssuer
 from vanban.platform.service import ServiceHost
 
@@ -100,11 +100,11 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
     )
     problems.install(app)
     app.include_router(health.router)
-    app.include_router(auth_routes.router)
-    app.include_router(api_key_routes.router)
-    app.include_router(routes.router)
-    app.include_router(admin_routes.router)
-    app.include_router(workflow_routes.router)
+    app.include_router(sessions.router)
+    app.include_router(api_keys.router)
+    app.include_router(incoming_documents.router)
+    app.include_router(people.router)
+    app.include_router(assignments.router)
     app.state.routes = RouteTable(app, route_policies(settings))
     app.add_middleware(
         AdmissionMiddleware,

@@ -4,7 +4,7 @@ from datetime import UTC
 
 from vanban.contracts.documents.v1 import documents_pb2 as docs
 from vanban.contracts.notify.v1 import notify_pb2
-from vanban.gateway.api.schemas import (
+from vanban.gateway.api.schemas.incoming_documents import (
     FileOut,
     IncomingDocumentOut,
     IncomingMetadataIn,

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from starlette.datastructures import UploadFile
 
 from vanban.contracts.archive.v1 import archive_pb2
-from vanban.gateway.problems import HttpProblem
+from vanban.gateway.api.problems import HttpProblem
 
 CHUNK_BYTES = 256 * 1024
 # Room for the metadata part and multipart framing on top of the file itself.

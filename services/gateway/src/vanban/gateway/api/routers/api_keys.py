@@ -8,8 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response, status
 
 from vanban.gateway.adapters.db.api_keys import SqlApiKeys
-from vanban.gateway.api.schemas import ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut
-from vanban.gateway.auth import CurrentPrincipal
+from vanban.gateway.api.auth import CurrentPrincipal
+from vanban.gateway.api.schemas.incoming_documents import ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut
 from vanban.gateway.domain import api_keys
 from vanban.gateway.domain.api_keys import ApiKey
 from vanban.platform.errors import NotFoundError

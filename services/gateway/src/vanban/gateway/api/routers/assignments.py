@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from vanban.contracts.workflow.v1 import workflow_pb2
-from vanban.gateway.auth import CurrentPrincipal
+from vanban.gateway.api.auth import CurrentPrincipal
 
 router = APIRouter(prefix="/v1/incoming-documents", tags=["incoming documents"])
 

@@ -11,19 +11,24 @@ from fastapi import APIRouter, Form, Request, Response, status
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.adapters.db.revocations import SqlRevocationLog
 from vanban.gateway.adapters.db.sessions import SqlSessionStore
-from vanban.gateway.admission import ClientAddress, client_of
-from vanban.gateway.api.schemas import DelegationOut, MeOut, PasswordChangeIn, TokenOut
-from vanban.gateway.auth import (
+from vanban.gateway.adapters.grpc.upstreams import Upstreams
+from vanban.gateway.api.admission import ClientAddress, client_of
+from vanban.gateway.api.auth import (
     AccessTokens,
     PrincipalChangingPassword,
     SessionGrant,
     caller_from_person,
 )
-from vanban.gateway.clients import Upstreams
+from vanban.gateway.api.problems import HttpProblem
+from vanban.gateway.api.schemas.incoming_documents import (
+    DelegationOut,
+    MeOut,
+    PasswordChangeIn,
+    TokenOut,
+)
 from vanban.gateway.domain import sessions
 from vanban.gateway.domain.revocations import Revocation, session_ended
-from vanban.gateway.problems import HttpProblem
-from vanban.gateway.throttle import PasswordCheckGate
+from vanban.gateway.domain.throttle import PasswordCheckGate
 from vanban.platform.caller import Caller
 from vanban.platform.errors import PermissionDeniedError, UnauthenticatedError
 from vanban.platform.grpc.status import remote_error

@@ -19,8 +19,11 @@ from pydantic import AwareDatetime
 from starlette.datastructures import UploadFile
 
 from vanban.contracts.directory.v1 import directory_pb2 as pb
-from vanban.gateway.admission import IMAGE_MAX_BYTES, IMPORT_MAX_BYTES
-from vanban.gateway.api.admin_schemas import (
+from vanban.gateway.adapters.grpc.upstreams import Upstreams
+from vanban.gateway.api.admission import IMAGE_MAX_BYTES, IMPORT_MAX_BYTES
+from vanban.gateway.api.auth import CurrentPrincipal
+from vanban.gateway.api.problems import HttpProblem
+from vanban.gateway.api.schemas.people import (
     AgencyOut,
     AgencyPatch,
     Clearance,
@@ -43,9 +46,6 @@ from vanban.gateway.api.admin_schemas import (
     UnitPatch,
     UnitTreeItem,
 )
-from vanban.gateway.auth import CurrentPrincipal
-from vanban.gateway.clients import Upstreams
-from vanban.gateway.problems import HttpProblem
 
 router = APIRouter(prefix="/v1", tags=["administration"])
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from vanban.contracts.directory.v1 import directory_pb2
-from vanban.gateway.clients import Upstreams
+from vanban.gateway.adapters.grpc.upstreams import Upstreams
 
 Held = tuple[dict[str, str], ...]
 

@@ -21,16 +21,20 @@ from starlette.datastructures import UploadFile
 from vanban.contracts.archive.v1 import archive_pb2
 from vanban.contracts.documents.v1 import documents_pb2 as docs
 from vanban.contracts.notify.v1 import notify_pb2
-from vanban.gateway.api.convert import incoming_out, notification_out, register_request
-from vanban.gateway.api.schemas import (
+from vanban.gateway.adapters.grpc.upstreams import Upstreams
+from vanban.gateway.api.auth import CurrentPrincipal, Principal
+from vanban.gateway.api.convert.incoming_documents import (
+    incoming_out,
+    notification_out,
+    register_request,
+)
+from vanban.gateway.api.problems import HttpProblem
+from vanban.gateway.api.schemas.incoming_documents import (
     IncomingDocumentOut,
     IncomingMetadataIn,
     NotificationPage,
 )
-from vanban.gateway.auth import CurrentPrincipal, Principal
-from vanban.gateway.clients import Upstreams
-from vanban.gateway.problems import HttpProblem
-from vanban.gateway.upload import archive_chunks, check_pdf
+from vanban.gateway.api.upload import archive_chunks, check_pdf
 from vanban.platform.errors import (
     FieldViolation,
     InvalidArgumentError,

@@ -24,11 +24,11 @@ from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vanban.gateway import problems
-from vanban.gateway.auth import PRINCIPAL_KEY, Principal, principal
+from vanban.gateway.api import problems
+from vanban.gateway.api.auth import PRINCIPAL_KEY, Principal, principal
+from vanban.gateway.api.upload import MULTIPART_OVERHEAD
+from vanban.gateway.domain.throttle import PasswordCheckGate, TooManyAttemptsError
 from vanban.gateway.settings import GatewaySettings
-from vanban.gateway.throttle import PasswordCheckGate, TooManyAttemptsError
-from vanban.gateway.upload import MULTIPART_OVERHEAD
 from vanban.platform.problem import Problem
 
 KIB = 1024
