@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from vanban.gateway.api.routers.incoming_documents import _parse_metadata
+from vanban.gateway.api.convert.incoming_documents import parse_metadata as _parse_metadata
 from vanban.gateway.api.schemas.incoming_documents import IncomingMetadataIn
 from vanban.platform.errors import ErrorCode, InvalidArgumentError
 

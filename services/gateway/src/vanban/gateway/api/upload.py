@@ -1,10 +1,13 @@
-"""Uploads: the PDF check, and streaming into the archive (body limits: `admission`)."""
+"""Uploads: files read from multipart bodies, the PDF check, and streaming into the archive
+(body limits: `admission`)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.datastructures import UploadFile
+from starlette.requests import Request
 
 from vanban.contracts.archive.v1 import archive_pb2
 from vanban.gateway.api.problems import HttpProblem
@@ -47,3 +50,51 @@ async def archive_chunks(
     )
     while chunk := await upload.read(CHUNK_BYTES):
         yield archive_pb2.PutObjectRequest(chunk=chunk)
+
+
+def file_body(description: str) -> dict[str, Any]:
+    """The OpenAPI multipart body of a route that takes one file and reads it itself (see
+    `read_file`)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": description,
+                            }
+                        },
+                    }
+                }
+            },
+        }
+    }
+
+
+async def read_file(request: Request, *, max_bytes: int) -> tuple[bytes, UploadFile]:
+    """The `file` part of a multipart body, at most `max_bytes` (the body as a whole was held
+    to its limit by the admission middleware, after the caller was established)."""
+    async with request.form(max_files=1, max_fields=0) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise HttpProblem(
+                422,
+                "VALIDATION_FAILED",
+                "file: a multipart part named file is required",
+                field="file",
+            )
+        data = await upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise HttpProblem(
+            413,
+            "FILE_TOO_LARGE",
+            f"the file is larger than the limit of {max_bytes // (1024 * 1024)} MiB",
+            field="file",
+        )
+    return data, upload

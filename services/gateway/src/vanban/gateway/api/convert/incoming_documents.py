@@ -1,30 +1,25 @@
+"""Incoming documents between the REST API and the documents contract."""
+
 from __future__ import annotations
 
-from datetime import UTC
+import json
+from datetime import date
+
+from pydantic import ValidationError
 
 from vanban.contracts.documents.v1 import documents_pb2 as docs
-from vanban.contracts.notify.v1 import notify_pb2
+from vanban.gateway.api.convert.common import enum_names, enum_values, instant
 from vanban.gateway.api.schemas.incoming_documents import (
     FileOut,
     IncomingDocumentOut,
     IncomingMetadataIn,
-    NotificationOut,
 )
+from vanban.platform.errors import FieldViolation, InvalidArgumentError, invalid_fields
 
-PRIORITY = {
-    "normal": docs.PRIORITY_NORMAL,
-    "urgent": docs.PRIORITY_URGENT,
-    "very_urgent": docs.PRIORITY_VERY_URGENT,
-    "flash": docs.PRIORITY_FLASH,
-}
-SECRECY = {
-    "none": docs.SECRECY_NONE,
-    "confidential": docs.SECRECY_CONFIDENTIAL,
-    "secret": docs.SECRECY_SECRET,
-    "top_secret": docs.SECRECY_TOP_SECRET,
-}
-PRIORITY_NAME = {v: k for k, v in PRIORITY.items()}
-SECRECY_NAME = {v: k for k, v in SECRECY.items()}
+PRIORITY_NAME = enum_names(docs.Priority)
+SECRECY_NAME = enum_names(docs.Secrecy)
+PRIORITY = enum_values(docs.Priority)
+SECRECY = enum_values(docs.Secrecy)
 
 
 def register_request(
@@ -49,7 +44,7 @@ def incoming_out(document: docs.IncomingDocument) -> IncomingDocumentOut:
         id=document.id,
         arrival_number=document.arrival_number,
         arrival_year=document.arrival_year,
-        arrived_at=document.arrived_at.ToDatetime(tzinfo=UTC),
+        arrived_at=instant(document.arrived_at),
         issuer_code=document.issuer_code,
         issuer_name=document.issuer_name,
         code_number=document.code_number,
@@ -69,14 +64,30 @@ def incoming_out(document: docs.IncomingDocument) -> IncomingDocumentOut:
     )
 
 
-def notification_out(n: notify_pb2.Notification) -> NotificationOut:
-    kind = notify_pb2.NotificationKind.Name(n.kind).removeprefix("NOTIFICATION_KIND_").lower()
-    return NotificationOut(
-        id=n.id,
-        kind=kind,
-        title=n.title,
-        body=n.body,
-        resource=n.resource,
-        created_at=n.created_at.ToDatetime(tzinfo=UTC),
-        read=n.read,
-    )
+def parse_metadata(raw: str, *, today: date) -> IncomingMetadataIn:
+    """The `metadata` part of a registration, checked as documents would check it."""
+    try:
+        meta = IncomingMetadataIn.model_validate_json(raw)
+    except ValidationError as exc:
+        violations = tuple(
+            FieldViolation(
+                field="metadata" + "".join(f".{p}" for p in e["loc"]) if e["loc"] else "metadata",
+                description=e["msg"].removeprefix("Value error, "),
+            )
+            for e in exc.errors()
+        )
+        try:
+            json.loads(raw)
+        except ValueError:
+            violations = (FieldViolation(field="metadata", description="must be a JSON object"),)
+        raise InvalidArgumentError(
+            "; ".join(f"{v.field}: {v.description}" for v in violations),
+            reason="INVALID_METADATA",
+            violations=violations,
+        ) from None
+    if meta.issued_date > today:
+        # Checked here too, so that a refused registration never uploads its file.
+        raise invalid_fields(
+            {"metadata.issued_date": "cannot be later than today"}, reason="INVALID_METADATA"
+        )
+    return meta

@@ -1,23 +1,27 @@
+"""Liveness and readiness probes, open to anyone."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-router = APIRouter()
+from vanban.gateway.api.deps import Readiness, Stopping
+
+router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", operation_id="health", tags=["operations"])
+@router.get("/healthz", operation_id="health")
 async def healthz() -> dict[str, str]:
     """Liveness: the gateway process answers."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", operation_id="readiness", tags=["operations"])
-async def readyz(request: Request) -> JSONResponse:
+@router.get("/readyz", operation_id="readiness")
+async def readyz(stopping: Stopping, readiness: Readiness) -> JSONResponse:
     """Readiness: every service the gateway depends on answers its health check as SERVING."""
-    if request.app.state.stopping:
+    if stopping:
         return JSONResponse({"status": "stopping"}, status_code=503)
-    checks = await request.app.state.upstreams.readiness()
+    checks = await readiness()
     ready = all(status == "SERVING" for status in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks},
