@@ -23,7 +23,7 @@ from vanban.gateway.adapters.grpc.directory import DirectoryAccounts
 from vanban.gateway.adapters.grpc.upstreams import Upstreams
 from vanban.gateway.adapters.oidc import OidcVerifier
 from vanban.gateway.adapters.transaction import transactions
-from vanban.gateway.api import problems
+from vanban.gateway.api import openapi, problems
 from vanban.gateway.api.admission import (
     AdmissionMiddleware,
     RouteTable,
@@ -31,6 +31,7 @@ from vanban.gateway.api.admission import (
     route_policies,
 )
 from vanban.gateway.api.auth import AccessTokens, Authenticator, load_or_create_access_key
+from vanban.gateway.api.deps import SCOPES
 from vanban.gateway.api.routers import (
     agency,
     api_keys,
@@ -44,6 +45,7 @@ from vanban.gateway.api.routers import (
     sessions,
     units,
 )
+from vanban.gateway.api.routers import problems as problem_pages
 from vanban.gateway.api.session_tokens import PersonTokens
 from vanban.gateway.domain.revocations import Revocations
 from vanban.gateway.domain.sessions import SignInPolicy
@@ -128,8 +130,10 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
         people.router,
         delegations.router,
         assignments.router,
+        problem_pages.router,
     ):
         app.include_router(router)
+    openapi.install(app, scopes=SCOPES)
     app.state.routes = RouteTable(app, route_policies(settings))
     app.add_middleware(
         AdmissionMiddleware,

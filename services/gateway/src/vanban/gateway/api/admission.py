@@ -76,6 +76,9 @@ def route_policies(settings: GatewaySettings) -> dict[str, RoutePolicy]:
         "signOut": RoutePolicy(SIGN_OUT_MAX_BYTES, public=True),
         "health": RoutePolicy(0, public=True),
         "readiness": RoutePolicy(0, public=True),
+        # What a problem's `type` points to: pages about the API, like its documentation.
+        "listProblemTypes": RoutePolicy(0, public=True),
+        "getProblemType": RoutePolicy(0, public=True),
         # Files and imports, for callers already established.
         "registerIncomingDocument": RoutePolicy(
             settings.max_upload_bytes + MULTIPART_OVERHEAD, file_limit=settings.max_upload_bytes

@@ -119,6 +119,19 @@ Client = Annotated[ClientAddress, Depends(_client)]
 # Scopes naming a role: the caller needs one of the roles the route names this way.
 ROLE = "role:"
 
+# What each scope a route may name stands for (in the OpenAPI document's security scheme).
+SCOPES = {
+    "incoming:register": "Register incoming documents (API keys may hold it; they act as clerks)",
+    "incoming:read": "Read incoming documents and their files (API keys may hold it)",
+    "incoming:assign": "Assign incoming documents (people only; workflow decides who)",
+    "notifications:read": "Read one's own notifications (people only)",
+    "directory:read": "Read the agency, units, people and delegations (people only)",
+    "directory:manage": "Change the directory (people only; the directory decides who)",
+    "api-keys:manage": "Manage API keys (people only)",
+    "role:clerk": "The caller holds the role clerk (văn thư)",
+    "role:admin": "The caller holds the role admin (quản trị)",
+}
+
 
 def role(name: str) -> str:
     return f"{ROLE}{name}"

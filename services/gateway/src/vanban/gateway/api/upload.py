@@ -52,7 +52,7 @@ async def archive_chunks(
         yield archive_pb2.PutObjectRequest(chunk=chunk)
 
 
-def file_body(description: str) -> dict[str, Any]:
+def file_body(description: str, *, example: str) -> dict[str, Any]:
     """The OpenAPI multipart body of a route that takes one file and reads it itself (see
     `read_file`)."""
     return {
@@ -70,7 +70,8 @@ def file_body(description: str) -> dict[str, Any]:
                                 "description": description,
                             }
                         },
-                    }
+                    },
+                    "example": {"file": example},
                 }
             },
         }

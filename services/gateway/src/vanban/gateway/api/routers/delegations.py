@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Body, Query, status
 from pydantic import AwareDatetime
 
 from vanban.contracts.directory.v1 import directory_pb2 as pb
 from vanban.gateway.api.convert.common import timestamp
 from vanban.gateway.api.convert.delegations import delegation_out, new_delegation
 from vanban.gateway.api.deps import Directory, DirectoryManager, DirectoryReader
+from vanban.gateway.api.openapi import BODY, PARAMETERS, SCOPED, UPSTREAM, answers
 from vanban.gateway.api.schemas.delegations import (
     DelegationIn,
     DelegationList,
@@ -25,8 +26,36 @@ from vanban.gateway.api.schemas.delegations import (
 
 router = APIRouter(prefix="/v1/delegations", tags=["administration"])
 
+MANAGE = (*SCOPED, *UPSTREAM, *BODY, "ROLE_REQUIRED", "NOT_DELEGATOR")
+_NEW = {
+    "leave": {
+        "summary": "A leader on leave hands assigning to a deputy for a week",
+        "value": {
+            "from_person_id": "7d9f2c1e-4a3b-4c5d-9e8f-0a1b2c3d4e5f",
+            "to_person_id": "2b8e4f60-1c2d-4e3f-8a9b-5c6d7e8f9a0b",
+            "scope": ["assign"],
+            "starts_at": "2026-12-01T00:00:00+07:00",
+            "ends_at": "2026-12-08T00:00:00+07:00",
+            "reason": "Nghỉ phép",
+        },
+    }
+}
+_REVOKE = {"back": {"summary": "The delegator is back", "value": {"reason": "Đã trở lại làm việc"}}}
 
-@router.get("", response_model=DelegationList, operation_id="listDelegations")
+
+@router.get(
+    "",
+    response_model=DelegationList,
+    operation_id="listDelegations",
+    responses=answers(
+        *SCOPED,
+        *UPSTREAM,
+        *PARAMETERS,
+        "INVALID_PERSON_ID",
+        "INVALID_INSTANT",
+        "INVALID_PAGE_TOKEN",
+    ),
+)
 async def list_delegations(
     principal: DirectoryReader,
     directory: Directory,
@@ -57,9 +86,12 @@ async def list_delegations(
     status_code=status.HTTP_201_CREATED,
     response_model=DelegationRecordOut,
     operation_id="createDelegation",
+    responses=answers(*MANAGE, "INVALID_DELEGATION", "UNKNOWN_PERSON", "OVERLAPPING_DELEGATION"),
 )
 async def create_delegation(
-    principal: DirectoryManager, body: DelegationIn, directory: Directory
+    principal: DirectoryManager,
+    body: Annotated[DelegationIn, Body(openapi_examples=_NEW)],
+    directory: Directory,
 ) -> DelegationRecordOut:
     """Lets one person act for another (the delegator for themselves, or an administrator)."""
     answer = await directory.stub.CreateDelegation(
@@ -74,12 +106,13 @@ async def create_delegation(
     "/{delegation_id}/revoke",
     response_model=DelegationRecordOut,
     operation_id="revokeDelegation",
+    responses=answers(*MANAGE, "DELEGATION_NOT_FOUND", "DELEGATION_ENDED", "DELEGATION_REVOKED"),
 )
 async def revoke_delegation(
     principal: DirectoryManager,
     delegation_id: UUID,
     directory: Directory,
-    body: DelegationRevokeIn | None = None,
+    body: Annotated[DelegationRevokeIn | None, Body(openapi_examples=_REVOKE)] = None,
 ) -> DelegationRecordOut:
     """Ends a delegation now (the delegator or an administrator)."""
     answer = await directory.stub.RevokeDelegation(

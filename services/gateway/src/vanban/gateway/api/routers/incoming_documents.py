@@ -35,11 +35,9 @@ from vanban.gateway.api.deps import (
     allowed,
     role,
 )
+from vanban.gateway.api.openapi import FILE, PARAMETERS, SCOPED, UPSTREAM, answers
 from vanban.gateway.api.problems import HttpProblem
-from vanban.gateway.api.schemas.incoming_documents import (
-    IncomingDocumentOut,
-    IncomingMetadataIn,
-)
+from vanban.gateway.api.schemas.incoming_documents import IncomingDocumentOut
 from vanban.gateway.api.upload import archive_chunks, check_pdf
 from vanban.platform.errors import PermissionDeniedError
 
@@ -68,12 +66,26 @@ _REGISTER_BODY = {
                             "format": "binary",
                             "description": "The document as PDF",
                         },
-                        # A form field holding a JSON object; described as the object itself
-                        # (encoded as JSON), so clients and fuzzers see its fields.
-                        "metadata": IncomingMetadataIn.model_json_schema(),
+                        # A part holding a JSON object: its schema, and the encoding below
+                        # that says it is JSON, so clients and fuzzers see its fields.
+                        "metadata": {"$ref": "#/components/schemas/IncomingMetadataIn"},
                     },
                 },
                 "encoding": {"metadata": {"contentType": "application/json"}},
+                "example": {
+                    "file": "(the PDF, e.g. docs/examples/quyet-dinh-05.pdf)",
+                    "metadata": {
+                        "issuer_code": "000.00.00.G22",
+                        "issuer_name": "Văn phòng Chính phủ",
+                        "code_number": "05",
+                        "code_notation": "QĐ-VPCP",
+                        "issued_date": "2026-11-02",
+                        "document_type": "Quyết định",
+                        "subject": "Về việc triển khai hệ thống quản lý văn bản và điều hành",
+                        "priority": "urgent",
+                        "secrecy": "none",
+                    },
+                },
             }
         },
     }
@@ -90,6 +102,18 @@ def _missing(field: str) -> HttpProblem:
     response_model=IncomingDocumentOut,
     operation_id="registerIncomingDocument",
     openapi_extra=_REGISTER_BODY,
+    responses=answers(
+        *SCOPED,
+        *FILE,
+        *UPSTREAM,
+        "ROLE_REQUIRED",
+        "CLEARANCE_TOO_LOW",
+        "INVALID_METADATA",
+        "FILE_EMPTY",
+        "NOT_A_PDF",
+        "INVALID_INCOMING_DOCUMENT",
+        "OBJECT_STORE_UNAVAILABLE",
+    ),
 )
 async def register_incoming(
     request: Request,
@@ -187,6 +211,7 @@ async def _release(
     "/{document_id}",
     response_model=IncomingDocumentOut,
     operation_id="getIncomingDocument",
+    responses=answers(*SCOPED, *PARAMETERS, *UPSTREAM, "INCOMING_NOT_FOUND"),
 )
 async def get_incoming(
     principal: Reader, document_id: UUID, documents: Documents
@@ -203,7 +228,19 @@ async def get_incoming(
     "/{document_id}/file",
     operation_id="getIncomingDocumentFile",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        **answers(
+            *SCOPED,
+            *PARAMETERS,
+            *UPSTREAM,
+            "INCOMING_NOT_FOUND",
+            "ARCHIVE_PROTOCOL",
+            "FIXITY_MISMATCH",
+            "OBJECT_MISSING",
+            "OBJECT_STORE_UNAVAILABLE",
+        ),
+    },
 )
 async def get_incoming_file(
     principal: Reader,

@@ -10,12 +10,18 @@ from vanban.contracts.notify.v1 import notify_pb2
 from vanban.gateway.api.auth import Principal
 from vanban.gateway.api.convert.notifications import notification_out
 from vanban.gateway.api.deps import Notify, allowed
+from vanban.gateway.api.openapi import PARAMETERS, SCOPED, UPSTREAM, answers
 from vanban.gateway.api.schemas.notifications import NotificationPage
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
 
-@router.get("", response_model=NotificationPage, operation_id="listNotifications")
+@router.get(
+    "",
+    response_model=NotificationPage,
+    operation_id="listNotifications",
+    responses=answers(*SCOPED, *PARAMETERS, *UPSTREAM, "INVALID_PAGE_TOKEN"),
+)
 async def list_notifications(
     # API keys have no inbox: no key holds this scope.
     principal: Annotated[Principal, allowed("notifications:read")],

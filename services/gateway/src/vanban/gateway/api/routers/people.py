@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from vanban.contracts.directory.v1 import directory_pb2 as pb
 from vanban.gateway.api.admission import IMAGE_MAX_BYTES, IMPORT_MAX_BYTES
@@ -23,6 +23,7 @@ from vanban.gateway.api.convert.people import (
     person_update,
 )
 from vanban.gateway.api.deps import Directory, DirectoryManager, DirectoryReader
+from vanban.gateway.api.openapi import BODY, FILE, PARAMETERS, SCOPED, UPSTREAM, answers
 from vanban.gateway.api.problems import HttpProblem
 from vanban.gateway.api.schemas.people import (
     ImportReportOut,
@@ -37,8 +38,46 @@ from vanban.gateway.api.upload import file_body, read_file
 
 router = APIRouter(prefix="/v1/people", tags=["administration"])
 
+READ = (*SCOPED, *UPSTREAM)
+MANAGE = (*READ, "ROLE_REQUIRED")
+_PERSON = (*PARAMETERS, "INVALID_PERSON_ID", "PERSON_NOT_FOUND")
+_NEW_PERSON = {
+    "specialist": {
+        "summary": "A specialist who sets their own password at first sign-in",
+        "value": {
+            "username": "nguyenvanbinh",
+            "full_name": "Nguyễn Văn Bình",
+            "position_title": "Chuyên viên",
+            "roles": ["specialist"],
+            "unit_codes": ["PTH"],
+            "clearance": "none",
+            "email": "binh.nv@example.gov.vn",
+            "password": "mật khẩu tạm thời",
+            "password_must_change": True,
+        },
+    }
+}
+_PATCH = {
+    "promotion": {
+        "summary": "A new title and role",
+        "value": {"position_title": "Phó Trưởng phòng", "roles": ["deputy_unit_head"]},
+    },
+    "deactivate": {"summary": "Deactivate", "value": {"active": False}},
+}
+_PASSWORD = {
+    "temporary": {
+        "summary": "A temporary password, to be changed at the next sign-in",
+        "value": {"password": "mật khẩu tạm thời", "must_change": True},
+    }
+}
 
-@router.get("", response_model=PersonList, operation_id="listPeople")
+
+@router.get(
+    "",
+    response_model=PersonList,
+    operation_id="listPeople",
+    responses=answers(*READ, *PARAMETERS, "INVALID_ROLE", "INVALID_PAGE_TOKEN"),
+)
 async def list_people(
     principal: DirectoryReader,
     directory: Directory,
@@ -67,9 +106,22 @@ async def list_people(
     status_code=status.HTTP_201_CREATED,
     response_model=PersonOut,
     operation_id="createPerson",
+    responses=answers(
+        *MANAGE,
+        *BODY,
+        "PERSON_EXISTS",
+        "INVALID_PERSON",
+        "INVALID_PASSWORD",
+        "INVALID_ROLE",
+        "INVALID_CLEARANCE",
+        "UNKNOWN_UNIT",
+    ),
 )
 async def create_person(
-    response: Response, principal: DirectoryManager, body: PersonIn, directory: Directory
+    response: Response,
+    principal: DirectoryManager,
+    body: Annotated[PersonIn, Body(openapi_examples=_NEW_PERSON)],
+    directory: Directory,
 ) -> PersonOut:
     """Adds a person with an initial password (administrators); the password is not shown."""
     answer = await directory.stub.CreatePerson(
@@ -79,7 +131,12 @@ async def create_person(
     return person_out(answer.person)
 
 
-@router.get("/{person_id}", response_model=PersonOut, operation_id="getPerson")
+@router.get(
+    "/{person_id}",
+    response_model=PersonOut,
+    operation_id="getPerson",
+    responses=answers(*READ, *_PERSON),
+)
 async def get_person(
     principal: DirectoryReader, person_id: UUID, directory: Directory
 ) -> PersonOut:
@@ -91,9 +148,28 @@ async def get_person(
     return person_out(answer.person)
 
 
-@router.patch("/{person_id}", response_model=PersonOut, operation_id="updatePerson")
+@router.patch(
+    "/{person_id}",
+    response_model=PersonOut,
+    operation_id="updatePerson",
+    responses=answers(
+        *MANAGE,
+        *_PERSON,
+        *BODY,
+        "PERSON_EXISTS",
+        "INVALID_PERSON",
+        "INVALID_ROLE",
+        "INVALID_CLEARANCE",
+        "UNKNOWN_UNIT",
+        "LAST_ADMIN",
+        "INVALID_UPDATE_MASK",
+    ),
+)
 async def update_person(
-    principal: DirectoryManager, person_id: UUID, body: PersonPatch, directory: Directory
+    principal: DirectoryManager,
+    person_id: UUID,
+    body: Annotated[PersonPatch, Body(openapi_examples=_PATCH)],
+    directory: Directory,
 ) -> PersonOut:
     """Changes the fields sent (administrators); `active: false` deactivates."""
     answer = await directory.stub.UpdatePerson(
@@ -104,9 +180,17 @@ async def update_person(
     return person_out(answer.person)
 
 
-@router.post("/{person_id}/password", response_model=PersonOut, operation_id="setPersonPassword")
+@router.post(
+    "/{person_id}/password",
+    response_model=PersonOut,
+    operation_id="setPersonPassword",
+    responses=answers(*MANAGE, *_PERSON, *BODY, "INVALID_PASSWORD"),
+)
 async def set_password(
-    principal: DirectoryManager, person_id: UUID, body: PasswordIn, directory: Directory
+    principal: DirectoryManager,
+    person_id: UUID,
+    body: Annotated[PasswordIn, Body(openapi_examples=_PASSWORD)],
+    directory: Directory,
 ) -> PersonOut:
     """Sets someone's password (administrators), usually a temporary one."""
     answer = await directory.stub.SetPassword(
@@ -121,7 +205,12 @@ async def set_password(
     return person_out(answer.person)
 
 
-@router.post("/{person_id}/deactivate", response_model=PersonOut, operation_id="deactivatePerson")
+@router.post(
+    "/{person_id}/deactivate",
+    response_model=PersonOut,
+    operation_id="deactivatePerson",
+    responses=answers(*MANAGE, *_PERSON, "LAST_ADMIN"),
+)
 async def deactivate_person(
     principal: DirectoryManager, person_id: UUID, directory: Directory
 ) -> PersonOut:
@@ -138,7 +227,13 @@ async def deactivate_person(
     "/{person_id}/signature-image",
     response_model=PersonOut,
     operation_id="setPersonSignatureImage",
-    openapi_extra=file_body("A leader's signature: blue, transparent PNG of at most 1 MiB"),
+    openapi_extra=file_body(
+        "A leader's signature: blue, transparent PNG of at most 1 MiB",
+        example="(the PNG image of the signature)",
+    ),
+    responses=answers(
+        *MANAGE, *_PERSON, *FILE, "INVALID_IMAGE", "NOT_A_SIGNER", "ARCHIVE_UNAVAILABLE"
+    ),
 )
 async def set_signature_image(
     request: Request, principal: DirectoryManager, person_id: UUID, directory: Directory
@@ -159,7 +254,19 @@ async def set_signature_image(
     operation_id="importPeople",
     openapi_extra=file_body(
         "CSV (header: username, full_name, position_title, unit_codes, roles, clearance, "
-        "email, password) or a JSON array of such objects; UTF-8, at most 5 MiB"
+        "email, password) or a JSON array of such objects; UTF-8, at most 5 MiB",
+        example=(
+            "username,full_name,position_title,unit_codes,roles,clearance,email,password\n"
+            "tranthic,Trần Thị C,Chuyên viên,PTH,specialist,none,,mật khẩu tạm thời\n"
+        ),
+    ),
+    responses=answers(
+        *MANAGE,
+        *FILE,
+        *PARAMETERS,
+        "UNSUPPORTED_IMPORT_FORMAT",
+        "INVALID_FORMAT",
+        "IMPORT_TOO_LARGE",
     ),
 )
 async def import_people(

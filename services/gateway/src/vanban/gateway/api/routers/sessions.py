@@ -8,13 +8,73 @@ from fastapi import APIRouter, Form, Response, status
 
 from vanban.gateway.api.convert.sessions import token_out
 from vanban.gateway.api.deps import Client, SignIns
+from vanban.gateway.api.openapi import ANYONE, BODY, answers
 from vanban.gateway.api.problems import HttpProblem
 from vanban.gateway.api.schemas.sessions import TokenOut
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
+FORM = "application/x-www-form-urlencoded"
+_TOKEN_BODY = {
+    "requestBody": {
+        "content": {
+            FORM: {
+                "examples": {
+                    "password": {
+                        "summary": "Sign in with a password",
+                        "value": {
+                            "grant_type": "password",
+                            "username": "vanthu",
+                            "password": "mật khẩu của bạn",
+                        },
+                    },
+                    "refresh_token": {
+                        "summary": "Exchange a refresh token",
+                        "value": {
+                            "grant_type": "refresh_token",
+                            "refresh_token": "0b5c3f5e-8d0e-4b8a-9a57-2f1f8a4c7d11.secret",
+                        },
+                    },
+                }
+            }
+        }
+    }
+}
+_SIGN_OUT_BODY = {
+    "requestBody": {
+        "content": {
+            FORM: {"example": {"refresh_token": "0b5c3f5e-8d0e-4b8a-9a57-2f1f8a4c7d11.secret"}}
+        }
+    }
+}
 
-@router.post("/token", response_model=TokenOut, operation_id="issueToken")
+
+@router.post(
+    "/token",
+    response_model=TokenOut,
+    operation_id="issueToken",
+    openapi_extra=_TOKEN_BODY,
+    responses=answers(
+        *ANYONE,
+        *BODY,
+        "INVALID_CREDENTIALS_FORMAT",
+        "UNSUPPORTED_GRANT_TYPE",
+        "REFRESH_TOKEN_MISSING",
+        "BAD_CREDENTIALS",
+        "REFRESH_TOKEN_INVALID",
+        "REFRESH_TOKEN_REVOKED",
+        "REFRESH_TOKEN_EXPIRED",
+        "REFRESH_TOKEN_REUSED",
+        "SESSION_ENDED",
+        "ACCOUNT_INACTIVE",
+        "ACCOUNT_LOCKED",
+        "ACCOUNT_THROTTLED",
+        "ADDRESS_THROTTLED",
+        "TOO_MANY_SIGN_IN_ATTEMPTS",
+        "SIGN_IN_BUSY",
+        "UNAVAILABLE",
+    ),
+)
 async def issue_token(
     response: Response,
     sign_ins: SignIns,
@@ -56,6 +116,8 @@ async def issue_token(
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="signOut",
     response_class=Response,
+    openapi_extra=_SIGN_OUT_BODY,
+    responses=answers(*ANYONE, *BODY),
 )
 async def sign_out(
     sign_ins: SignIns, refresh_token: Annotated[str, Form(max_length=256)]
