@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from tests.e2e.support import PASSWORD, Gateway, eventually
-from vanban.gateway.auth import AccessTokens, load_or_create_access_key
+from vanban.gateway.api.auth import AccessTokens, load_or_create_access_key
 from vanban.launcher.platform import Platform
 from vanban.platform.caller import Caller
 

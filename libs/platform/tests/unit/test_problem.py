@@ -55,10 +55,11 @@ def test_a_problem_body_carries_the_rfc9457_members_and_the_rejected_fields() ->
         instance="/v1/incoming-documents",
         trace_id="0af7651916cd43dd8448eb211c80319c",
         errors=(FieldViolation("subject", "is required"),),
+        type="/problems/INVALID_INCOMING_DOCUMENT",
     )
 
     assert problem.body() == {
-        "type": "https://vanban.gov.vn/problems/invalid-incoming-document",
+        "type": "/problems/INVALID_INCOMING_DOCUMENT",
         "title": "Bad Request",
         "status": 400,
         "detail": "subject: is required",
@@ -71,3 +72,7 @@ def test_a_problem_body_carries_the_rfc9457_members_and_the_rejected_fields() ->
 
 def test_a_problem_without_field_errors_has_no_errors_member() -> None:
     assert "errors" not in Problem(status=404, code="NOT_FOUND", detail="gone").body()
+
+
+def test_a_problem_without_a_page_of_its_own_is_about_blank() -> None:
+    assert Problem(status=404, code="NOT_FOUND", detail="gone").body()["type"] == "about:blank"

@@ -10,7 +10,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from vanban.gateway.clients import READINESS_REUSE_SECONDS, Upstreams
+from vanban.gateway.adapters.grpc.upstreams import READINESS_REUSE_SECONDS, Upstreams
 
 
 class CountingHealth(health.aio.HealthServicer):

@@ -18,8 +18,8 @@ from httpx import Response
 from starlette.types import Message, Scope
 from starlette.websockets import WebSocketDisconnect
 
-from vanban.gateway import admission, problems
-from vanban.gateway.admission import (
+from vanban.gateway.api import admission, problems
+from vanban.gateway.api.admission import (
     JSON_MAX_BYTES,
     AdmissionMiddleware,
     RoutePolicy,
@@ -29,9 +29,9 @@ from vanban.gateway.admission import (
     client_of,
     host_allowed,
 )
-from vanban.gateway.auth import AccessTokens, Authenticator, CurrentPrincipal, principal
+from vanban.gateway.api.auth import AccessTokens, Authenticator, CurrentPrincipal, principal
 from vanban.gateway.domain.revocations import Revocations
-from vanban.gateway.throttle import PasswordCheckGate
+from vanban.gateway.domain.throttle import PasswordCheckGate
 from vanban.platform.caller import Caller, CallerTokenIssuer, Delegation
 
 AGENCY = "000.00.00.H99"

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vanban.gateway.auth import ACCESS_KEY_FILE, AccessTokens, load_or_create_access_key
+from vanban.gateway.api.auth import ACCESS_KEY_FILE, AccessTokens, load_or_create_access_key
 from vanban.platform.caller import Caller
 from vanban.platform.clearance import Clearance
 from vanban.platform.errors import UnauthenticatedError

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from vanban.contracts.directory.v1 import directory_pb2
-from vanban.gateway import oidc
-from vanban.gateway.delegations import DelegationCache
+from vanban.gateway.adapters import oidc
+from vanban.gateway.adapters.grpc.delegations import DelegationCache
 from vanban.platform.caller import Delegation
 
 STARTS = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)

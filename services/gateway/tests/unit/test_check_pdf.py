@@ -7,8 +7,8 @@ import pytest
 from reportlab.pdfgen import canvas
 from starlette.datastructures import UploadFile
 
-from vanban.gateway.problems import HttpProblem
-from vanban.gateway.upload import check_pdf
+from vanban.gateway.api.problems import HttpProblem
+from vanban.gateway.api.upload import check_pdf
 
 MAX_BYTES = 1024 * 1024
 

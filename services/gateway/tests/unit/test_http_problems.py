@@ -9,8 +9,8 @@ from fastapi import FastAPI, File, UploadFile
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from vanban.gateway import problems
-from vanban.gateway.upload import check_pdf
+from vanban.gateway.api import problems
+from vanban.gateway.api.upload import check_pdf
 from vanban.platform.errors import (
     DomainError,
     ErrorCode,
@@ -144,7 +144,8 @@ def test_a_domain_error_names_each_rejected_field(client: TestClient) -> None:
     body = problem_of(client.get("/domain-error"), 400)
 
     assert body["code"] == "DRAFT_REJECTED"
-    assert body["type"] == "https://vanban.gov.vn/problems/draft-rejected"
+    # A code the gateway has no page for (a newer service's) has the type RFC 9457 names.
+    assert body["type"] == "about:blank"
     assert body["instance"] == "/domain-error"
     assert body["errors"] == [
         {"field": "subject", "detail": "is required"},
@@ -204,6 +205,8 @@ def test_a_request_validation_error_is_a_422_naming_the_parameter(client: TestCl
     body = problem_of(client.get("/items", params={"limit": "many"}), 422)
 
     assert body["code"] == "VALIDATION_FAILED"
+    # The page describing the code, on the gateway itself (relative to the request's URI).
+    assert body["type"] == "/problems/VALIDATION_FAILED"
     assert error_fields(body) == ["query.limit"]
 
 

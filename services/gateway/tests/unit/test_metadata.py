@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from vanban.gateway.api.routes import _parse_metadata
-from vanban.gateway.api.schemas import IncomingMetadataIn
+from vanban.gateway.api.convert.incoming_documents import parse_metadata as _parse_metadata
+from vanban.gateway.api.schemas.incoming_documents import IncomingMetadataIn
 from vanban.platform.errors import ErrorCode, InvalidArgumentError
 
 TODAY = date(2026, 11, 21)

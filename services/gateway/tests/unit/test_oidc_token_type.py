@@ -9,7 +9,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from vanban.gateway.oidc import OidcVerifier
+from vanban.gateway.adapters.oidc import OidcVerifier
 from vanban.platform.errors import UnauthenticatedError
 
 ACCESS = {"sub": "s", "azp": "van-ban-web", "typ": "Bearer"}

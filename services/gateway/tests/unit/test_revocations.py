@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vanban.gateway.auth import AccessTokens, SessionGrant
+from vanban.gateway.api.auth import AccessTokens, SessionGrant
 from vanban.gateway.domain.revocations import Revocation, Revocations
 from vanban.platform.caller import Caller
 from vanban.platform.errors import UnauthenticatedError

@@ -15,7 +15,7 @@ from vanban.gateway.domain.sessions import (
     SignInPolicy,
     SignInThrottledError,
 )
-from vanban.gateway.throttle import PasswordCheckGate, SignInBusyError, TooManyAttemptsError
+from vanban.gateway.domain.throttle import PasswordCheckGate, SignInBusyError, TooManyAttemptsError
 from vanban.platform.credentials import PASSWORD_MAX
 from vanban.platform.errors import InvalidArgumentError
 

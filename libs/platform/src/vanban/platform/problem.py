@@ -8,7 +8,6 @@ from typing import Any
 from vanban.platform.errors import ErrorCode, FieldViolation
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://vanban.gov.vn/problems/"
 
 # google/rpc/code.proto: the HTTP mapping of each canonical code.
 HTTP_STATUS = {
@@ -57,10 +56,13 @@ class Problem:
     trace_id: str = ""
     errors: tuple[FieldViolation, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    # A URI of a page describing the problem's code, on a host the project owns (the gateway
+    # serves `/problems/<code>`); RFC 9457's `about:blank` when there is none.
+    type: str = "about:blank"
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "type": PROBLEM_TYPE_BASE + self.code.lower().replace("_", "-"),
+            "type": self.type,
             "title": TITLES.get(self.status, "Error"),
             "status": self.status,
             "detail": self.detail,

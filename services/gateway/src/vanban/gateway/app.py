@@ -14,33 +14,44 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.types import ASGIApp
 
-from vanban.gateway import problems
 from vanban.gateway.adapters.db.revocations import RevocationFollower
 from vanban.gateway.adapters.db.sessions import SqlSessionStore
 from vanban.gateway.adapters.db.tables import platform_tables
 from vanban.gateway.adapters.events.directory import person_sessions_consumer
-from vanban.gateway.admission import (
+from vanban.gateway.adapters.grpc.delegations import DelegationCache
+from vanban.gateway.adapters.grpc.directory import DirectoryAccounts
+from vanban.gateway.adapters.grpc.upstreams import Upstreams
+from vanban.gateway.adapters.oidc import OidcVerifier
+from vanban.gateway.adapters.transaction import transactions
+from vanban.gateway.api import openapi, problems
+from vanban.gateway.api.admission import (
     AdmissionMiddleware,
     RouteTable,
     SignInFloodGuard,
     route_policies,
 )
-from vanban.gateway.api import (
-    admin_routes,
-    api_key_routes,
-    auth_routes,
+from vanban.gateway.api.auth import AccessTokens, Authenticator, load_or_create_access_key
+from vanban.gateway.api.deps import SCOPES
+from vanban.gateway.api.routers import (
+    agency,
+    api_keys,
+    assignments,
+    delegations,
     health,
-    routes,
-    workflow_routes,
+    incoming_documents,
+    me,
+    notifications,
+    people,
+    sessions,
+    units,
 )
-from vanban.gateway.auth import AccessTokens, Authenticator, load_or_create_access_key
-from vanban.gateway.clients import Upstreams
-from vanban.gateway.delegations import DelegationCache
+from vanban.gateway.api.routers import problems as problem_pages
+from vanban.gateway.api.session_tokens import PersonTokens
 from vanban.gateway.domain.revocations import Revocations
 from vanban.gateway.domain.sessions import SignInPolicy
-from vanban.gateway.oidc import OidcVerifier
+from vanban.gateway.domain.sign_in import SignInService
+from vanban.gateway.domain.throttle import PasswordCheckGate
 from vanban.gateway.settings import GatewaySettings
-from vanban.gateway.throttle import PasswordCheckGate
 from vanban.platform.caller import CallerTokenIssuer
 from vanban.platform.service import ServiceHost
 
@@ -68,7 +79,6 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
     )
     app.state.caller_tokens = CallerTokenIssuer.from_keys_dir(settings.keys_dir)
     app.state.upstreams = Upstreams.from_host(host, timeout=settings.upstream_timeout_seconds)
-    app.state.uow = host.uow
     app.state.delegations = DelegationCache(
         app.state.upstreams, ttl=settings.delegation_cache_seconds
     )
@@ -85,26 +95,45 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
         if settings.oidc_issuer
         else None
     )
-    app.state.sign_in_policy = SignInPolicy(
-        window=timedelta(seconds=settings.lockout_window_seconds),
-        max_failures=settings.lockout_max_failures,
-        account_max_failures=settings.sign_in_account_max_failures,
-        address_max_failures=settings.sign_in_address_max_failures,
-        known_for=timedelta(days=settings.sign_in_known_address_days),
-    )
     app.state.password_checks = PasswordCheckGate(
         total=settings.sign_in_max_in_flight,
         per_address=settings.sign_in_max_in_flight_per_address,
         waiting_per_address=settings.sign_in_max_waiting_per_address,
         wait_seconds=settings.sign_in_queue_seconds,
     )
+    app.state.transactions = transactions(host.uow)
+    app.state.sign_in = SignInService(
+        transactions=app.state.transactions,
+        directory=DirectoryAccounts(app.state.upstreams),
+        tokens=PersonTokens(app.state.access_tokens, agency_code=settings.agency_code),
+        password_checks=app.state.password_checks,
+        policy=SignInPolicy(
+            window=timedelta(seconds=settings.lockout_window_seconds),
+            max_failures=settings.lockout_max_failures,
+            account_max_failures=settings.sign_in_account_max_failures,
+            address_max_failures=settings.sign_in_address_max_failures,
+            known_for=timedelta(days=settings.sign_in_known_address_days),
+        ),
+        revocations=app.state.revocations,
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+    )
     problems.install(app)
-    app.include_router(health.router)
-    app.include_router(auth_routes.router)
-    app.include_router(api_key_routes.router)
-    app.include_router(routes.router)
-    app.include_router(admin_routes.router)
-    app.include_router(workflow_routes.router)
+    for router in (
+        health.router,
+        sessions.router,
+        me.router,
+        api_keys.router,
+        incoming_documents.router,
+        notifications.router,
+        agency.router,
+        units.router,
+        people.router,
+        delegations.router,
+        assignments.router,
+        problem_pages.router,
+    ):
+        app.include_router(router)
+    openapi.install(app, scopes=SCOPES)
     app.state.routes = RouteTable(app, route_policies(settings))
     app.add_middleware(
         AdmissionMiddleware,

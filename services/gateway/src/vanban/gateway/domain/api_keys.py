@@ -13,8 +13,12 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from vanban.platform.errors import UnauthenticatedError, invalid_fields
+from vanban.platform.errors import NotFoundError, UnauthenticatedError, invalid_fields
+
+if TYPE_CHECKING:
+    from vanban.gateway.domain.ports import Transactions
 
 PREFIX = "vbk"
 NAME_MAX = 100
@@ -104,3 +108,44 @@ def check(key: ApiKey | None, *, secret: str, now: datetime) -> ApiKey:
 
 def _invalid() -> UnauthenticatedError:
     return UnauthenticatedError("the API key is not valid here", reason="API_KEY_INVALID")
+
+
+async def create(
+    *,
+    transactions: Transactions,
+    name: str,
+    scopes: list[str],
+    created_by: str,
+    now: datetime,
+    expires_at: datetime | None,
+) -> tuple[str, ApiKey]:
+    """Creates a key and audits it; the key itself is returned this once."""
+    secret, key = new_api_key(
+        name=name, scopes=scopes, created_by=created_by, now=now, expires_at=expires_at
+    )
+    async with transactions() as tx:
+        await tx.api_keys.add(key)
+        tx.audit(
+            actor=created_by,
+            action="api_key.create",
+            resource=f"api-keys/{key.id}",
+            after={"name": key.name, "scopes": list(key.scopes)},
+        )
+        await tx.commit()
+    return secret, key
+
+
+async def list_all(*, transactions: Transactions) -> list[ApiKey]:
+    async with transactions() as tx:
+        return await tx.api_keys.list()
+
+
+async def revoke(
+    *, transactions: Transactions, key_id: str, revoked_by: str, now: datetime
+) -> None:
+    """Revokes an active key and audits it (`API_KEY_NOT_FOUND` for any other id)."""
+    async with transactions() as tx:
+        if not await tx.api_keys.revoke(key_id, at=now):
+            raise NotFoundError("no active API key with this id", reason="API_KEY_NOT_FOUND")
+        tx.audit(actor=revoked_by, action="api_key.revoke", resource=f"api-keys/{key_id}")
+        await tx.commit()

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vanban.gateway.api.problem_types import type_uri
 from vanban.platform.errors import DomainError, FieldViolation
 from vanban.platform.grpc.status import remote_error
 from vanban.platform.problem import PROBLEM_CONTENT_TYPE, Problem, http_status
@@ -107,6 +108,7 @@ def problem_response(
 ) -> JSONResponse:
     problem.instance = instance
     problem.trace_id = _trace_id()
+    problem.type = type_uri(problem.code)
     return JSONResponse(
         problem.body(),
         status_code=problem.status,

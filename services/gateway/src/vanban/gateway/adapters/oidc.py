@@ -18,7 +18,7 @@ import grpc
 import jwt
 
 from vanban.contracts.directory.v1 import directory_pb2
-from vanban.gateway.clients import Upstreams
+from vanban.gateway.adapters.grpc.upstreams import Upstreams
 from vanban.gateway.domain.revocations import Revocations
 from vanban.platform.cache import TtlCache
 from vanban.platform.errors import UnauthenticatedError

@@ -1,82 +1,55 @@
-"""REST routes. Handlers only translate: services decide."""
+"""Incoming documents (văn bản đến): registration, the record and its file. Handlers only
+translate: services decide."""
 
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import re
-from datetime import date, datetime
+from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import grpc
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from vanban.contracts.archive.v1 import archive_pb2
+from vanban.contracts.archive.v1 import archive_pb2, archive_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2 as docs
-from vanban.contracts.notify.v1 import notify_pb2
-from vanban.gateway.api.convert import incoming_out, notification_out, register_request
-from vanban.gateway.api.schemas import (
-    IncomingDocumentOut,
-    IncomingMetadataIn,
-    NotificationPage,
+from vanban.gateway.api.auth import Principal
+from vanban.gateway.api.convert.incoming_documents import (
+    incoming_out,
+    parse_metadata,
+    register_request,
 )
-from vanban.gateway.auth import CurrentPrincipal, Principal
-from vanban.gateway.clients import Upstreams
-from vanban.gateway.problems import HttpProblem
-from vanban.gateway.upload import archive_chunks, check_pdf
-from vanban.platform.errors import (
-    FieldViolation,
-    InvalidArgumentError,
-    PermissionDeniedError,
-    invalid_fields,
+from vanban.gateway.api.deps import (
+    Archive,
+    Documents,
+    GatewayIdentity,
+    Settings,
+    Upstream,
+    allowed,
+    role,
 )
+from vanban.gateway.api.openapi import FILE, PARAMETERS, SCOPED, UPSTREAM, answers
+from vanban.gateway.api.problems import HttpProblem
+from vanban.gateway.api.schemas.incoming_documents import IncomingDocumentOut
+from vanban.gateway.api.upload import archive_chunks, check_pdf
+from vanban.platform.errors import PermissionDeniedError
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1/incoming-documents", tags=["incoming documents"])
 
-# Who may register incoming documents: the clerks (văn thư).
-REGISTER_ROLES = ("clerk",)
-
-
-def upstreams(request: Request) -> Upstreams:
-    return request.app.state.upstreams
-
-
-def _parse_metadata(raw: str, *, today: date) -> IncomingMetadataIn:
-    try:
-        meta = IncomingMetadataIn.model_validate_json(raw)
-    except ValidationError as exc:
-        violations = tuple(
-            FieldViolation(
-                field="metadata" + "".join(f".{p}" for p in e["loc"]) if e["loc"] else "metadata",
-                description=e["msg"].removeprefix("Value error, "),
-            )
-            for e in exc.errors()
-        )
-        try:
-            json.loads(raw)
-        except ValueError:
-            violations = (FieldViolation(field="metadata", description="must be a JSON object"),)
-        raise InvalidArgumentError(
-            "; ".join(f"{v.field}: {v.description}" for v in violations),
-            reason="INVALID_METADATA",
-            violations=violations,
-        ) from None
-    if meta.issued_date > today:
-        # Checked here too, so that a refused registration never uploads its file.
-        raise invalid_fields(
-            {"metadata.issued_date": "cannot be later than today"}, reason="INVALID_METADATA"
-        )
-    return meta
-
+# Who may register incoming documents: the clerks (văn thư), and agency systems' keys with the
+# scope (they act as clerks).
+Registrar = Annotated[Principal, allowed("incoming:register", role("clerk"))]
+# Documents decides who may read which document; API keys need the scope.
+Reader = Annotated[Principal, allowed("incoming:read")]
 
 _REGISTER_BODY = {
     "requestBody": {
@@ -93,12 +66,26 @@ _REGISTER_BODY = {
                             "format": "binary",
                             "description": "The document as PDF",
                         },
-                        # A form field holding a JSON object; described as the object itself
-                        # (encoded as JSON), so clients and fuzzers see its fields.
-                        "metadata": IncomingMetadataIn.model_json_schema(),
+                        # A part holding a JSON object: its schema, and the encoding below
+                        # that says it is JSON, so clients and fuzzers see its fields.
+                        "metadata": {"$ref": "#/components/schemas/IncomingMetadataIn"},
                     },
                 },
                 "encoding": {"metadata": {"contentType": "application/json"}},
+                "example": {
+                    "file": "(the PDF, e.g. docs/examples/quyet-dinh-05.pdf)",
+                    "metadata": {
+                        "issuer_code": "000.00.00.G22",
+                        "issuer_name": "Văn phòng Chính phủ",
+                        "code_number": "05",
+                        "code_notation": "QĐ-VPCP",
+                        "issued_date": "2026-11-02",
+                        "document_type": "Quyết định",
+                        "subject": "Về việc triển khai hệ thống quản lý văn bản và điều hành",
+                        "priority": "urgent",
+                        "secrecy": "none",
+                    },
+                },
             }
         },
     }
@@ -110,24 +97,37 @@ def _missing(field: str) -> HttpProblem:
 
 
 @router.post(
-    "/incoming-documents",
+    "",
     status_code=status.HTTP_201_CREATED,
     response_model=IncomingDocumentOut,
     operation_id="registerIncomingDocument",
-    tags=["incoming documents"],
     openapi_extra=_REGISTER_BODY,
+    responses=answers(
+        *SCOPED,
+        *FILE,
+        *UPSTREAM,
+        "ROLE_REQUIRED",
+        "CLEARANCE_TOO_LOW",
+        "INVALID_METADATA",
+        "FILE_EMPTY",
+        "NOT_A_PDF",
+        "INVALID_INCOMING_DOCUMENT",
+        "OBJECT_STORE_UNAVAILABLE",
+    ),
 )
 async def register_incoming(
-    request: Request, response: Response, principal: CurrentPrincipal
+    request: Request,
+    response: Response,
+    principal: Registrar,
+    settings: Settings,
+    archive: Archive,
+    documents: Documents,
 ) -> IncomingDocumentOut:
     """Registers an incoming document (văn bản đến) and gives it the next arrival number.
 
     The caller is established before the body is read, so an unknown caller never gets a byte
     spooled; the coarse checks run before anything is stored; the documents service decides.
     """
-    principal.require_scope("incoming:register")
-    principal.caller.require_role(*REGISTER_ROLES)
-    settings = request.app.state.settings
     form = await request.form(max_files=1, max_fields=1)
     try:
         file, metadata = form.get("file"), form.get("metadata")
@@ -135,12 +135,11 @@ async def register_incoming(
             raise _missing("file")
         if not isinstance(metadata, str):
             raise _missing("metadata")
-        meta = _parse_metadata(metadata, today=datetime.now(ZoneInfo(settings.timezone)).date())
+        meta = parse_metadata(metadata, today=datetime.now(ZoneInfo(settings.timezone)).date())
         _require_clearance(principal, meta.secrecy)
-        up = upstreams(request)
         size = await check_pdf(file, max_bytes=settings.max_upload_bytes)
-        stored = await up.archive.PutObject(
-            archive_chunks(file, size=size), metadata=principal.metadata, timeout=up.timeout
+        stored = await archive.stub.PutObject(
+            archive_chunks(file, size=size), metadata=principal.metadata, timeout=archive.timeout
         )
         file_ref = docs.FileRef(
             sha256=stored.object.sha256,
@@ -152,12 +151,12 @@ async def register_incoming(
     finally:
         await form.close()
     try:
-        answer = await up.documents.RegisterIncomingDocument(
-            register_request(meta, file_ref), metadata=principal.metadata, timeout=up.timeout
+        answer = await documents.stub.RegisterIncomingDocument(
+            register_request(meta, file_ref), metadata=principal.metadata, timeout=documents.timeout
         )
     except grpc.aio.AioRpcError as exc:
         if exc.code() in DEFINITE_REFUSALS:
-            await _release(up, stored.upload_id, principal)
+            await _release(archive, stored.upload_id, principal)
         raise
     response.headers["Location"] = f"/v1/incoming-documents/{answer.document.id}"
     return incoming_out(answer.document)
@@ -190,14 +189,16 @@ def _require_clearance(principal: Principal, secrecy: str) -> None:
         )
 
 
-async def _release(up: Upstreams, upload_id: str, principal: Principal) -> None:
+async def _release(
+    archive: Upstream[archive_pb2_grpc.ArchiveServiceStub], upload_id: str, principal: Principal
+) -> None:
     """Gives the stored file back to the archive at once: nothing will refer to it. A failure
     here must not hide the refusal the caller is owed; the sweeper collects the file later."""
     try:
-        await up.archive.ReleaseUpload(
+        await archive.stub.ReleaseUpload(
             archive_pb2.ReleaseUploadRequest(upload_id=upload_id),
             metadata=principal.metadata,
-            timeout=up.timeout,
+            timeout=archive.timeout,
         )
     except grpc.aio.AioRpcError as exc:
         logger.warning(
@@ -207,48 +208,60 @@ async def _release(up: Upstreams, upload_id: str, principal: Principal) -> None:
 
 
 @router.get(
-    "/incoming-documents/{document_id}",
+    "/{document_id}",
     response_model=IncomingDocumentOut,
     operation_id="getIncomingDocument",
-    tags=["incoming documents"],
+    responses=answers(*SCOPED, *PARAMETERS, *UPSTREAM, "INCOMING_NOT_FOUND"),
 )
 async def get_incoming(
-    request: Request, principal: CurrentPrincipal, document_id: UUID
+    principal: Reader, document_id: UUID, documents: Documents
 ) -> IncomingDocumentOut:
-    principal.require_scope("incoming:read")
-    up = upstreams(request)
-    answer = await up.documents.GetIncomingDocument(
+    answer = await documents.stub.GetIncomingDocument(
         docs.GetIncomingDocumentRequest(id=str(document_id)),
         metadata=principal.metadata,
-        timeout=up.timeout,
+        timeout=documents.timeout,
     )
     return incoming_out(answer.document)
 
 
 @router.get(
-    "/incoming-documents/{document_id}/file",
+    "/{document_id}/file",
     operation_id="getIncomingDocumentFile",
-    tags=["incoming documents"],
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        **answers(
+            *SCOPED,
+            *PARAMETERS,
+            *UPSTREAM,
+            "INCOMING_NOT_FOUND",
+            "ARCHIVE_PROTOCOL",
+            "FIXITY_MISMATCH",
+            "OBJECT_MISSING",
+            "OBJECT_STORE_UNAVAILABLE",
+        ),
+    },
 )
 async def get_incoming_file(
-    request: Request, principal: CurrentPrincipal, document_id: UUID
+    principal: Reader,
+    document_id: UUID,
+    documents: Documents,
+    archive: Archive,
+    gateway: GatewayIdentity,
+    settings: Settings,
 ) -> StreamingResponse:
     """The exact bytes that were registered, checked against their SHA-256 by the archive."""
-    principal.require_scope("incoming:read")
-    up = upstreams(request)
-    answer = await up.documents.GetIncomingDocument(
+    answer = await documents.stub.GetIncomingDocument(
         docs.GetIncomingDocumentRequest(id=str(document_id)),
         metadata=principal.metadata,
-        timeout=up.timeout,
+        timeout=documents.timeout,
     )
     document = answer.document
     # Documents agreed this caller may open the document; the bytes are fetched as the gateway.
-    stream = up.archive.GetObject(
+    stream = archive.stub.GetObject(
         archive_pb2.GetObjectRequest(sha256=document.file.sha256),
-        metadata=up.service_metadata(),
-        timeout=request.app.state.settings.download_timeout_seconds,
+        metadata=gateway,
+        timeout=settings.download_timeout_seconds,
     )
     try:
         first = await stream.read()  # the info message; errors surface here as problem+json
@@ -259,7 +272,7 @@ async def get_incoming_file(
         stream.cancel()
         raise HttpProblem(502, "ARCHIVE_PROTOCOL", "the archive answered without object info")
 
-    async def body():  # type: ignore[no-untyped-def]
+    async def body() -> AsyncIterator[bytes]:
         try:
             async for part in stream:
                 yield part.chunk
@@ -281,29 +294,3 @@ async def get_incoming_file(
 
 def _quote(name: str) -> str:
     return quote(name, safe="")
-
-
-@router.get(
-    "/notifications",
-    response_model=NotificationPage,
-    operation_id="listNotifications",
-    tags=["notifications"],
-)
-async def list_notifications(
-    request: Request,
-    principal: CurrentPrincipal,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-    page_token: Annotated[str, Query(max_length=512)] = "",
-) -> NotificationPage:
-    """The signed-in person's notifications, newest first."""
-    principal.require_scope("notifications:read")  # API keys have no inbox
-    up = upstreams(request)
-    answer = await up.notify.ListNotifications(
-        notify_pb2.ListNotificationsRequest(page_size=page_size, page_token=page_token),
-        metadata=principal.metadata,
-        timeout=up.timeout,
-    )
-    return NotificationPage(
-        items=[notification_out(n) for n in answer.notifications],
-        next_page_token=answer.next_page_token or None,
-    )

@@ -20,12 +20,12 @@ from starlette.types import Scope
 
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.adapters.db.api_keys import SqlApiKeys
-from vanban.gateway.clients import Upstreams
-from vanban.gateway.delegations import DelegationCache
+from vanban.gateway.adapters.grpc.delegations import DelegationCache
+from vanban.gateway.adapters.grpc.upstreams import Upstreams
+from vanban.gateway.adapters.oidc import OidcVerifier
+from vanban.gateway.adapters.oidc import unverified_issuer as oidc_issuer_of
 from vanban.gateway.domain import api_keys
 from vanban.gateway.domain.revocations import Revocations
-from vanban.gateway.oidc import OidcVerifier
-from vanban.gateway.oidc import unverified_issuer as oidc_issuer_of
 from vanban.platform.caller import (
     CALLER_METADATA_KEY,
     Caller,

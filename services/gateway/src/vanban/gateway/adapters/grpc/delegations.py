@@ -8,7 +8,7 @@ At most `maxsize` people are remembered, so the callers of a busy day cost bound
 from __future__ import annotations
 
 from vanban.contracts.directory.v1 import directory_pb2
-from vanban.gateway.clients import Upstreams
+from vanban.gateway.adapters.grpc.upstreams import Upstreams
 from vanban.platform.cache import TtlCache
 from vanban.platform.caller import Delegation
 from vanban.platform.convert import from_timestamp, to_timestamp

@@ -1,4 +1,4 @@
-"""The REST API's request and response bodies (separate from any table or proto)."""
+"""Bodies of the incoming documents (văn bản đến): registration metadata and the record."""
 
 from __future__ import annotations
 
@@ -10,51 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from vanban.contracts.documents.v1 import documents_pb2 as docs
 from vanban.contracts.options.v1 import options_pb2
+from vanban.platform.clearance import Secrecy
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 Priority = Literal["normal", "urgent", "very_urgent", "flash"]
-Secrecy = Literal["none", "confidential", "secret", "top_secret"]
-
-
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: Literal["bearer"] = "bearer"
-    expires_in: int
-    refresh_token: str
-    refresh_expires_in: int
-    # The password was set by an administrator: until it is changed (POST /v1/me/password),
-    # these tokens open nothing else but /v1/me and sign-out.
-    password_must_change: bool = False
-
-
-class PasswordChangeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    current_password: str = Field(min_length=1, max_length=1024)
-    new_password: str = Field(min_length=1, max_length=1024)
-
-
-class DelegationOut(BaseModel):
-    id: str
-    from_person_id: str
-    scope: list[str]
-    starts_at: datetime
-    ends_at: datetime
-
-
-class MeOut(BaseModel):
-    id: str
-    username: str
-    full_name: str
-    position_title: str
-    agency_code: str
-    roles: list[str]
-    units: list[str]
-    clearance: str
-    password_must_change: bool = False
-    # Delegations (ủy quyền) this person holds right now, to act for someone else.
-    acting_for: list[DelegationOut] = []
 
 
 def _register_rules(field: str) -> options_pb2.TextRules:
@@ -97,7 +57,7 @@ class IncomingMetadataIn(BaseModel):
     document_type: str = _contract_text("document_type")
     subject: str = _contract_text("subject", "Trích yếu")
     priority: Priority = "normal"
-    secrecy: Secrecy = "none"
+    secrecy: Secrecy = Secrecy.NONE
 
     @field_validator("*")
     @classmethod
@@ -138,42 +98,3 @@ class IncomingDocumentOut(BaseModel):
     secrecy: Secrecy
     file: FileOut
     registered_by: str
-
-
-class NotificationOut(BaseModel):
-    id: str
-    kind: str
-    title: str
-    body: str
-    resource: str
-    created_at: datetime
-    read: bool
-
-
-class NotificationPage(BaseModel):
-    items: list[NotificationOut]
-    next_page_token: str | None = None
-
-
-class ApiKeyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=100, description="Which system uses the key")
-    scopes: list[str] = Field(
-        min_length=1, max_length=10, description="incoming:register, incoming:read"
-    )
-    expires_at: datetime | None = None
-
-
-class ApiKeyOut(BaseModel):
-    id: str
-    name: str
-    scopes: list[str]
-    created_by: str
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-
-
-class ApiKeyCreatedOut(ApiKeyOut):
-    key: str = Field(description="Shown once: send it as Authorization: Bearer <key>")

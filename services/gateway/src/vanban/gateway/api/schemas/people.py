@@ -1,4 +1,6 @@
-"""Bodies of the directory's administration API (agency, units, people, delegations, images).
+"""Bodies of the directory's administration API: people (người dùng), and what the agency,
+units and delegations bodies share with them (roles, clearances, unit codes, partial updates,
+images).
 
 The limits mirror the directory's own so a request it would refuse anyway is refused before it
 travels; the directory checks everything again and decides. In PATCH bodies a field left out
@@ -8,10 +10,8 @@ stays as it is; `null` clears the fields that may be empty and is refused for th
 from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
-from uuid import UUID
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -20,6 +20,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from vanban.platform.clearance import Clearance
 
 Role = Literal[
     "clerk",
@@ -31,7 +33,6 @@ Role = Literal[
     "archivist",
     "admin",
 ]
-Clearance = Literal["none", "confidential", "secret", "top_secret"]
 
 UnitCode = Annotated[str, Field(min_length=1, max_length=32, description="e.g. VP, PTH")]
 Password = Annotated[
@@ -41,7 +42,7 @@ Roles = Annotated[list[Role], Field(min_length=1, max_length=8)]
 UnitCodes = Annotated[list[UnitCode], Field(max_length=50)]
 
 
-class _Patch(BaseModel):
+class Patch(BaseModel):
     """A partial update: at least one field, and `null` only where a field may be empty."""
 
     model_config = ConfigDict(extra="forbid")
@@ -57,7 +58,7 @@ class _Patch(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _not_empty(self) -> _Patch:
+    def _not_empty(self) -> Patch:
         if not self.model_fields_set:
             raise ValueError("name at least one field to change")
         return self
@@ -68,72 +69,6 @@ class ImageOut(BaseModel):
 
     sha256: str
     size: int
-
-
-class AgencyOut(BaseModel):
-    code: str = Field(description="Mã định danh, e.g. 000.00.00.H99; never changes")
-    name: str
-    abbreviation: str = Field(description="Used in ký hiệu, e.g. UBND")
-    address: str
-    phone: str
-    email: str
-    website: str
-    seal_image: ImageOut | None = Field(description="The red seal (con dấu)")
-
-
-class AgencyPatch(_Patch):
-    NOT_NULL = frozenset({"name", "abbreviation"})
-
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    abbreviation: str | None = Field(default=None, min_length=1, max_length=30)
-    address: str | None = Field(default=None, max_length=500)
-    phone: str | None = Field(default=None, max_length=32)
-    email: str | None = Field(default=None, max_length=254)
-    website: str | None = Field(default=None, max_length=255)
-
-
-class UnitOut(BaseModel):
-    code: str
-    name: str
-    abbreviation: str
-    parent_code: str | None = Field(description="None for a root unit")
-    head_person_id: str | None
-    deputy_person_ids: list[str]
-
-
-class UnitTreeItem(UnitOut):
-    depth: int = Field(description="0 for a root unit, its children 1, and so on")
-
-
-class UnitList(BaseModel):
-    items: list[UnitTreeItem] = Field(
-        description="The whole tree: each unit before its children, siblings by code"
-    )
-
-
-class UnitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    code: UnitCode = Field(description="Unique and unchangeable: A-Z, 0-9, '.', '_', '-'")
-    name: str = Field(max_length=200)
-    abbreviation: str = Field(default="", max_length=30, description="Defaults to the code")
-    parent_code: UnitCode | None = Field(default=None, description="None for a root unit")
-    head_person_id: UUID | None = None
-    deputy_person_ids: list[UUID] = Field(default=[], max_length=20)
-
-
-class UnitPatch(_Patch):
-    NOT_NULL = frozenset({"name", "deputy_person_ids"})
-
-    name: str | None = Field(default=None, max_length=200)
-    abbreviation: str | None = Field(
-        default=None, max_length=30, description="null: back to the code"
-    )
-    parent_code: UnitCode | None = Field(
-        default=None, description="Moves the unit; null makes it a root unit"
-    )
-    head_person_id: UUID | None = Field(default=None, description="null: no head")
-    deputy_person_ids: list[UUID] | None = Field(default=None, max_length=20)
 
 
 _PRIVATE = " (null when `redacted`)"
@@ -173,7 +108,7 @@ class PersonIn(BaseModel):
     position_title: str = Field(default="", max_length=200)
     roles: Roles
     unit_codes: UnitCodes = []
-    clearance: Clearance = "none"
+    clearance: Clearance = Clearance.NONE
     email: str | None = Field(default=None, max_length=254)
     external_subject: str | None = Field(default=None, max_length=255)
     password: Password
@@ -182,7 +117,7 @@ class PersonIn(BaseModel):
     )
 
 
-class PersonPatch(_Patch):
+class PersonPatch(Patch):
     NOT_NULL = frozenset({"username", "full_name", "roles", "unit_codes", "clearance", "active"})
 
     username: str | None = Field(default=None, max_length=64)
@@ -205,52 +140,6 @@ class PasswordIn(BaseModel):
     must_change: bool = Field(
         default=True, description="The person is to replace it at their next sign-in"
     )
-
-
-class DelegationRecordOut(BaseModel):
-    id: str
-    from_person_id: str
-    to_person_id: str
-    scope: list[str]
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime = Field(description="Not included")
-    reason: str | None = Field(description="null when `redacted`")
-    created_at: AwareDatetime
-    created_by: str
-    revoked_at: AwareDatetime | None
-    revoked_by: str | None
-    revoke_reason: str | None
-    redacted: bool = Field(
-        description="true: reason and revoke_reason are left out, as they are for everyone but "
-        "the delegation's two people and administrators"
-    )
-
-
-class DelegationList(BaseModel):
-    items: list[DelegationRecordOut] = Field(description="Ordered by start")
-    next_page_token: str | None = None
-
-
-class DelegationIn(BaseModel):
-    """Ủy quyền: `to_person_id` may act for `from_person_id` in `scope` from `starts_at` until
-    (not including) `ends_at`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    from_person_id: UUID
-    to_person_id: UUID
-    scope: list[Annotated[str, Field(max_length=32)]] = Field(
-        min_length=1, max_length=10, description="Among assign, approve, sign, forward"
-    )
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    reason: str = Field(max_length=500)
-
-
-class DelegationRevokeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(default="", max_length=500)
 
 
 class ImportProblemOut(BaseModel):

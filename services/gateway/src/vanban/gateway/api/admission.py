@@ -24,11 +24,11 @@ from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vanban.gateway import problems
-from vanban.gateway.auth import PRINCIPAL_KEY, Principal, principal
+from vanban.gateway.api import problems
+from vanban.gateway.api.auth import PRINCIPAL_KEY, Principal, principal
+from vanban.gateway.api.upload import MULTIPART_OVERHEAD
+from vanban.gateway.domain.throttle import PasswordCheckGate, TooManyAttemptsError
 from vanban.gateway.settings import GatewaySettings
-from vanban.gateway.throttle import PasswordCheckGate, TooManyAttemptsError
-from vanban.gateway.upload import MULTIPART_OVERHEAD
 from vanban.platform.problem import Problem
 
 KIB = 1024
@@ -76,6 +76,9 @@ def route_policies(settings: GatewaySettings) -> dict[str, RoutePolicy]:
         "signOut": RoutePolicy(SIGN_OUT_MAX_BYTES, public=True),
         "health": RoutePolicy(0, public=True),
         "readiness": RoutePolicy(0, public=True),
+        # What a problem's `type` points to: pages about the API, like its documentation.
+        "listProblemTypes": RoutePolicy(0, public=True),
+        "getProblemType": RoutePolicy(0, public=True),
         # Files and imports, for callers already established.
         "registerIncomingDocument": RoutePolicy(
             settings.max_upload_bytes + MULTIPART_OVERHEAD, file_limit=settings.max_upload_bytes

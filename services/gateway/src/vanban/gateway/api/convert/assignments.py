@@ -1,0 +1,38 @@
+"""Assignments (phân công xử lý) between the REST API and the workflow contract."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from vanban.contracts.workflow.v1 import workflow_pb2
+from vanban.gateway.api.convert.common import instant
+from vanban.gateway.api.schemas.assignments import AssignmentIn, AssignmentOut
+
+
+def assign_request(
+    document_id: str, body: AssignmentIn
+) -> workflow_pb2.AssignIncomingDocumentRequest:
+    return workflow_pb2.AssignIncomingDocumentRequest(
+        document_id=document_id,
+        lead_unit=body.lead_unit,
+        coordinating_units=body.coordinating_units,
+        informed_units=body.informed_units,
+        opinion=body.opinion,
+        deadline=body.deadline.isoformat() if body.deadline else "",
+        on_behalf_of=str(body.on_behalf_of) if body.on_behalf_of else "",
+    )
+
+
+def assignment_out(a: workflow_pb2.Assignment) -> AssignmentOut:
+    return AssignmentOut(
+        id=a.id,
+        document_id=a.document_id,
+        lead_unit=a.lead_unit,
+        coordinating_units=list(a.coordinating_units),
+        informed_units=list(a.informed_units),
+        opinion=a.opinion,
+        deadline=date.fromisoformat(a.deadline) if a.deadline else None,
+        assigned_by=a.assigned_by,
+        on_behalf_of=a.on_behalf_of or None,
+        assigned_at=instant(a.assigned_at),
+    )

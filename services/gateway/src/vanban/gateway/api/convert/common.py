@@ -1,0 +1,50 @@
+"""Conversions every resource uses: proto enums by their API names, timestamps, images."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf.field_mask_pb2 import FieldMask
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from vanban.contracts.directory.v1 import directory_pb2
+from vanban.gateway.api.schemas.people import ImageOut
+
+
+def enum_names(enum: EnumTypeWrapper) -> dict[int, str]:
+    """The API name of each value of a proto enum, from its descriptor: `PRIORITY_VERY_URGENT`
+    of `Priority` is `very_urgent`. `*_UNSPECIFIED` has none."""
+    prefix = "".join(
+        f"_{c}" if c.isupper() and i else c for i, c in enumerate(enum.DESCRIPTOR.name)
+    ).upper()
+    return {
+        value: name.removeprefix(f"{prefix}_").lower() for name, value in enum.items() if value != 0
+    }
+
+
+def enum_values(enum: EnumTypeWrapper) -> dict[str, int]:
+    """The proto value of each API name (the inverse of `enum_names`)."""
+    return {name: value for value, name in enum_names(enum).items()}
+
+
+def field_mask(fields: set[str]) -> FieldMask:
+    """The fields a PATCH body sent, as the update mask of the request it becomes."""
+    return FieldMask(paths=sorted(fields))
+
+
+def timestamp(value: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def instant(stamp: Timestamp) -> datetime:
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def image_out(message: directory_pb2.Agency | directory_pb2.Person, field: str) -> ImageOut | None:
+    if not message.HasField(field):
+        return None
+    image: directory_pb2.ImageRef = getattr(message, field)
+    return ImageOut(sha256=image.sha256, size=image.size) if image.sha256 else None

@@ -1,0 +1,36 @@
+"""Delegations (ủy quyền) between the REST API and the directory contract."""
+
+from __future__ import annotations
+
+from vanban.contracts.directory.v1 import directory_pb2 as pb
+from vanban.gateway.api.convert.common import instant, timestamp
+from vanban.gateway.api.schemas.delegations import DelegationIn, DelegationRecordOut
+
+
+def delegation_out(delegation: pb.Delegation) -> DelegationRecordOut:
+    return DelegationRecordOut(
+        id=delegation.id,
+        from_person_id=delegation.from_person_id,
+        to_person_id=delegation.to_person_id,
+        scope=list(delegation.scope),
+        starts_at=instant(delegation.starts_at),
+        ends_at=instant(delegation.ends_at),
+        reason=None if delegation.redacted else delegation.reason,
+        created_at=instant(delegation.created_at),
+        created_by=delegation.created_by,
+        revoked_at=(instant(delegation.revoked_at) if delegation.HasField("revoked_at") else None),
+        revoked_by=delegation.revoked_by or None,
+        revoke_reason=delegation.revoke_reason or None,
+        redacted=delegation.redacted,
+    )
+
+
+def new_delegation(body: DelegationIn) -> pb.Delegation:
+    return pb.Delegation(
+        from_person_id=str(body.from_person_id),
+        to_person_id=str(body.to_person_id),
+        scope=body.scope,
+        starts_at=timestamp(body.starts_at),
+        ends_at=timestamp(body.ends_at),
+        reason=body.reason,
+    )

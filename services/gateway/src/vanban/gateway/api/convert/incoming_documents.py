@@ -1,0 +1,93 @@
+"""Incoming documents between the REST API and the documents contract."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from pydantic import ValidationError
+
+from vanban.contracts.documents.v1 import documents_pb2 as docs
+from vanban.gateway.api.convert.common import enum_names, enum_values, instant
+from vanban.gateway.api.schemas.incoming_documents import (
+    FileOut,
+    IncomingDocumentOut,
+    IncomingMetadataIn,
+)
+from vanban.platform.errors import FieldViolation, InvalidArgumentError, invalid_fields
+
+PRIORITY_NAME = enum_names(docs.Priority)
+SECRECY_NAME = enum_names(docs.Secrecy)
+PRIORITY = enum_values(docs.Priority)
+SECRECY = enum_values(docs.Secrecy)
+
+
+def register_request(
+    meta: IncomingMetadataIn, file: docs.FileRef
+) -> docs.RegisterIncomingDocumentRequest:
+    return docs.RegisterIncomingDocumentRequest(
+        issuer_code=meta.issuer_code,
+        issuer_name=meta.issuer_name,
+        code_number=meta.code_number,
+        code_notation=meta.code_notation,
+        issued_date=meta.issued_date.isoformat(),
+        document_type=meta.document_type,
+        subject=meta.subject,
+        priority=PRIORITY[meta.priority],
+        secrecy=SECRECY[meta.secrecy],
+        file=file,
+    )
+
+
+def incoming_out(document: docs.IncomingDocument) -> IncomingDocumentOut:
+    return IncomingDocumentOut(
+        id=document.id,
+        arrival_number=document.arrival_number,
+        arrival_year=document.arrival_year,
+        arrived_at=instant(document.arrived_at),
+        issuer_code=document.issuer_code,
+        issuer_name=document.issuer_name,
+        code_number=document.code_number,
+        code_notation=document.code_notation,
+        issued_date=document.issued_date,
+        document_type=document.document_type,
+        subject=document.subject,
+        priority=PRIORITY_NAME.get(document.priority, "normal"),
+        secrecy=SECRECY_NAME.get(document.secrecy, "none"),
+        file=FileOut(
+            sha256=document.file.sha256,
+            size=document.file.size,
+            content_type=document.file.content_type,
+            file_name=document.file.file_name,
+        ),
+        registered_by=document.registered_by,
+    )
+
+
+def parse_metadata(raw: str, *, today: date) -> IncomingMetadataIn:
+    """The `metadata` part of a registration, checked as documents would check it."""
+    try:
+        meta = IncomingMetadataIn.model_validate_json(raw)
+    except ValidationError as exc:
+        violations = tuple(
+            FieldViolation(
+                field="metadata" + "".join(f".{p}" for p in e["loc"]) if e["loc"] else "metadata",
+                description=e["msg"].removeprefix("Value error, "),
+            )
+            for e in exc.errors()
+        )
+        try:
+            json.loads(raw)
+        except ValueError:
+            violations = (FieldViolation(field="metadata", description="must be a JSON object"),)
+        raise InvalidArgumentError(
+            "; ".join(f"{v.field}: {v.description}" for v in violations),
+            reason="INVALID_METADATA",
+            violations=violations,
+        ) from None
+    if meta.issued_date > today:
+        # Checked here too, so that a refused registration never uploads its file.
+        raise invalid_fields(
+            {"metadata.issued_date": "cannot be later than today"}, reason="INVALID_METADATA"
+        )
+    return meta

@@ -1,0 +1,163 @@
+"""What a route receives, as typed dependencies: its upstream clients, the use cases, the caller
+with the scopes and roles the route needs, the client's address and the settings.
+
+Routes never look into `request.app.state`; these functions do, once, for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Request, Security
+from fastapi.security import SecurityScopes
+
+from vanban.contracts.archive.v1 import archive_pb2_grpc
+from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
+from vanban.contracts.documents.v1 import documents_pb2_grpc
+from vanban.contracts.notify.v1 import notify_pb2_grpc
+from vanban.contracts.workflow.v1 import workflow_pb2_grpc
+from vanban.gateway.adapters.grpc.upstreams import Upstreams
+from vanban.gateway.api.admission import ClientAddress, client_of
+from vanban.gateway.api.auth import CurrentPrincipal, Principal
+from vanban.gateway.domain.ports import CallerCredentials, Transactions
+from vanban.gateway.domain.sign_in import SignInService
+from vanban.gateway.settings import GatewaySettings
+
+StubT = TypeVar("StubT")
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream(Generic[StubT]):
+    """A service behind the gateway as a route calls it: its stub and the seconds a call gets.
+    Each call names its caller (`metadata=`): the principal's, or the gateway's own identity."""
+
+    stub: StubT
+    timeout: float
+
+
+def _upstreams(request: Request) -> Upstreams:
+    upstreams: Upstreams = request.app.state.upstreams
+    return upstreams
+
+
+_AllUpstreams = Annotated[Upstreams, Depends(_upstreams)]
+
+
+def _directory(up: _AllUpstreams) -> Upstream[directory_pb2_grpc.DirectoryServiceStub]:
+    return Upstream(up.directory, up.timeout)
+
+
+def _documents(up: _AllUpstreams) -> Upstream[documents_pb2_grpc.DocumentRegistryServiceStub]:
+    return Upstream(up.documents, up.timeout)
+
+
+def _archive(up: _AllUpstreams) -> Upstream[archive_pb2_grpc.ArchiveServiceStub]:
+    return Upstream(up.archive, up.timeout)
+
+
+def _notify(up: _AllUpstreams) -> Upstream[notify_pb2_grpc.NotifyServiceStub]:
+    return Upstream(up.notify, up.timeout)
+
+
+def _workflow(up: _AllUpstreams) -> Upstream[workflow_pb2_grpc.WorkflowServiceStub]:
+    return Upstream(up.workflow, up.timeout)
+
+
+def _gateway_identity(up: _AllUpstreams) -> CallerCredentials:
+    return up.service_metadata()
+
+
+def _readiness(up: _AllUpstreams) -> Callable[[], Awaitable[dict[str, str]]]:
+    return up.readiness
+
+
+Directory = Annotated[Upstream[directory_pb2_grpc.DirectoryServiceStub], Depends(_directory)]
+Documents = Annotated[Upstream[documents_pb2_grpc.DocumentRegistryServiceStub], Depends(_documents)]
+Archive = Annotated[Upstream[archive_pb2_grpc.ArchiveServiceStub], Depends(_archive)]
+Notify = Annotated[Upstream[notify_pb2_grpc.NotifyServiceStub], Depends(_notify)]
+Workflow = Annotated[Upstream[workflow_pb2_grpc.WorkflowServiceStub], Depends(_workflow)]
+# The gateway's own identity, for the calls it makes on its own account (reading the archive once
+# documents agreed the caller may open a document).
+GatewayIdentity = Annotated[CallerCredentials, Depends(_gateway_identity)]
+# The health of every service behind the gateway (asked at most once a second).
+Readiness = Annotated[Callable[[], Awaitable[dict[str, str]]], Depends(_readiness)]
+
+
+def _settings(request: Request) -> GatewaySettings:
+    settings: GatewaySettings = request.app.state.settings
+    return settings
+
+
+def _stopping(request: Request) -> bool:
+    return bool(request.app.state.stopping)
+
+
+def _transactions(request: Request) -> Transactions:
+    transactions: Transactions = request.app.state.transactions
+    return transactions
+
+
+def _sign_in(request: Request) -> SignInService[directory_pb2.Person]:
+    service: SignInService[directory_pb2.Person] = request.app.state.sign_in
+    return service
+
+
+def _client(request: Request) -> ClientAddress:
+    return client_of(request.scope)
+
+
+Settings = Annotated[GatewaySettings, Depends(_settings)]
+# The gateway is shutting down: readiness says so, so that no new work is sent here.
+Stopping = Annotated[bool, Depends(_stopping)]
+DbTransactions = Annotated[Transactions, Depends(_transactions)]
+SignIns = Annotated[SignInService[directory_pb2.Person], Depends(_sign_in)]
+# The client as the sign-in limits count it (found by the admission middleware).
+Client = Annotated[ClientAddress, Depends(_client)]
+
+# Scopes naming a role: the caller needs one of the roles the route names this way.
+ROLE = "role:"
+
+# What each scope a route may name stands for (in the OpenAPI document's security scheme).
+SCOPES = {
+    "incoming:register": "Register incoming documents (API keys may hold it; they act as clerks)",
+    "incoming:read": "Read incoming documents and their files (API keys may hold it)",
+    "incoming:assign": "Assign incoming documents (people only; workflow decides who)",
+    "notifications:read": "Read one's own notifications (people only)",
+    "directory:read": "Read the agency, units, people and delegations (people only)",
+    "directory:manage": "Change the directory (people only; the directory decides who)",
+    "api-keys:manage": "Manage API keys (people only)",
+    "role:clerk": "The caller holds the role clerk (văn thư)",
+    "role:admin": "The caller holds the role admin (quản trị)",
+}
+
+
+def role(name: str) -> str:
+    return f"{ROLE}{name}"
+
+
+async def authorized(security_scopes: SecurityScopes, principal: CurrentPrincipal) -> Principal:
+    """The caller, once it may use the route: an API key must hold every scope the route names
+    (people are not limited by scopes: their roles decide, here and in the services), and the
+    caller must hold one of the roles the route names (`role:<name>`), if it names any."""
+    roles = [scope.removeprefix(ROLE) for scope in security_scopes.scopes if scope.startswith(ROLE)]
+    for scope in security_scopes.scopes:
+        if not scope.startswith(ROLE):
+            principal.require_scope(scope)
+    if roles:
+        principal.caller.require_role(*roles)
+    return principal
+
+
+def allowed(*scopes: str) -> Any:
+    """`Annotated[Principal, allowed("incoming:read")]`: the caller of a route that needs these
+    scopes (and roles, `role(...)`)."""
+    return Security(authorized, scopes=list(scopes))
+
+
+# The directory's routes (agency, units, people, delegations): scopes no API key holds. People
+# pass; their roles decide in the directory (administrators manage; a delegator their own
+# delegations).
+DirectoryReader = Annotated[Principal, allowed("directory:read")]
+DirectoryManager = Annotated[Principal, allowed("directory:manage")]

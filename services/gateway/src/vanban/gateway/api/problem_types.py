@@ -1,0 +1,518 @@
+"""Every problem code a client of the gateway can meet: its HTTP status, a title and what it
+means. A problem's `type` is `/problems/<code>` on the gateway itself, which answers a page
+describing the code; a code not listed here (a newer service's) is `about:blank`.
+
+The gateway's own codes, and the codes it passes on from the services behind it, are listed
+here; the canonical codes of `google.rpc.Code` too, for a service's refusal without a reason of
+its own. A test holds every code the gateway raises to having an entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vanban.platform.errors import ErrorCode
+from vanban.platform.problem import TITLES, http_status
+
+PROBLEMS_PATH = "/problems"
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemType:
+    code: str
+    status: int
+    title: str
+    meaning: str
+
+    @property
+    def uri(self) -> str:
+        return f"{PROBLEMS_PATH}/{self.code}"
+
+
+_ENTRIES: tuple[tuple[str, int, str, str], ...] = (
+    # Any request ------------------------------------------------------------------------------
+    (
+        "HOST_NOT_ALLOWED",
+        400,
+        "Host not served",
+        "The Host header names a host this gateway "
+        "does not answer to (a protection against DNS rebinding). Use the gateway's own name.",
+    ),
+    ("ROUTE_NOT_FOUND", 404, "No such route", "No operation of the API has this path."),
+    ("METHOD_NOT_ALLOWED", 405, "Method not allowed", "The path exists, but not with this method."),
+    (
+        "BODY_TOO_LARGE",
+        413,
+        "Body too large",
+        "The request body is larger than this route "
+        "takes; the refusal comes before the body is read.",
+    ),
+    (
+        "VALIDATION_FAILED",
+        422,
+        "Request not valid",
+        "A parameter or a field of the body is missing or not valid; `errors` names each one.",
+    ),
+    (
+        "HTTP_ERROR",
+        400,
+        "Request not understood",
+        "The request could not be read as HTTP (a malformed multipart body, for instance).",
+    ),
+    (
+        "INTERNAL",
+        500,
+        "Internal error",
+        "Something unexpected failed. Nothing about it is "
+        "shown; quote the `trace_id` when you report it.",
+    ),
+    (
+        "UPSTREAM_ERROR",
+        500,
+        "A service failed",
+        "A service behind the gateway failed; quote the `trace_id` when you report it.",
+    ),
+    (
+        "UNAVAILABLE",
+        503,
+        "Service unavailable",
+        "A service behind the gateway is not answering right now; try again shortly.",
+    ),
+    (
+        "ARCHIVE_PROTOCOL",
+        502,
+        "Archive answer not understood",
+        "The archive answered a download without the object's description.",
+    ),
+    # Who the caller is ------------------------------------------------------------------------
+    (
+        "TOKEN_MISSING",
+        401,
+        "Sign in first",
+        "The route needs a caller: send `Authorization: Bearer <token>` (or `X-API-Key`).",
+    ),
+    (
+        "TOKEN_INVALID",
+        401,
+        "Token not valid",
+        "The access token is not one this gateway issued for this agency, or it was altered.",
+    ),
+    (
+        "TOKEN_EXPIRED",
+        401,
+        "Token expired",
+        "The access token (or the identity provider's) has expired: refresh it or sign in again.",
+    ),
+    (
+        "SESSION_ENDED",
+        401,
+        "Session ended",
+        "The session was signed out, or the person "
+        "changed since it began (password, roles, units, clearance, deactivation): sign in "
+        "again.",
+    ),
+    ("API_KEY_INVALID", 401, "API key not valid", "The API key is not one of this agency."),
+    ("API_KEY_REVOKED", 401, "API key revoked", "An administrator revoked this API key."),
+    ("API_KEY_EXPIRED", 401, "API key expired", "The API key is past its expiry."),
+    (
+        "OIDC_TOKEN_INVALID",
+        401,
+        "Identity provider token not valid",
+        "The identity provider's token did not verify (signature, issuer, audience or time).",
+    ),
+    (
+        "OIDC_NOT_ACCESS_TOKEN",
+        401,
+        "Not an access token",
+        "Only the identity provider's access tokens are taken, not ID tokens.",
+    ),
+    (
+        "OIDC_WRONG_CLIENT",
+        401,
+        "Token of another client",
+        "The identity provider issued the token to a client this gateway does not accept.",
+    ),
+    (
+        "OIDC_UNKNOWN_PERSON",
+        401,
+        "Unknown person",
+        "Nobody of this agency matches the identity the provider vouches for.",
+    ),
+    ("ACCOUNT_INACTIVE", 401, "Account deactivated", "The person's account is deactivated."),
+    ("CALLER_MISSING", 401, "Caller missing", "A service received no caller token."),
+    ("CALLER_INVALID", 401, "Caller not valid", "A service could not verify the caller token."),
+    ("CALLER_EXPIRED", 401, "Caller expired", "The caller token a service received expired."),
+    (
+        "CALLER_WRONG_AGENCY",
+        401,
+        "Caller of another agency",
+        "The caller token belongs to another agency.",
+    ),
+    # What the caller may do -------------------------------------------------------------------
+    (
+        "SCOPE_REQUIRED",
+        403,
+        "Scope required",
+        "The API key lacks the scope this route needs (`metadata.scope` names it).",
+    ),
+    (
+        "ROLE_REQUIRED",
+        403,
+        "Role required",
+        "The action needs one of the roles named in the detail.",
+    ),
+    (
+        "PASSWORD_CHANGE_REQUIRED",
+        403,
+        "Change your password first",
+        "An administrator set the password: change it (POST /v1/me/password) before anything else.",
+    ),
+    (
+        "LOCAL_SIGN_IN_REQUIRED",
+        403,
+        "Password sign-in required",
+        "Only a person signed in "
+        "here with a password can change it (not an API key or an identity provider's token).",
+    ),
+    (
+        "CLEARANCE_TOO_LOW",
+        403,
+        "Clearance too low",
+        "Registering a document above your clearance is not allowed; nothing was stored.",
+    ),
+    ("NOT_A_PERSON", 403, "Not a person", "The action needs a person, not a service."),
+    ("SERVICE_ONLY", 403, "Platform services only", "Only platform services may do this."),
+    (
+        "DELEGATION_REQUIRED",
+        403,
+        "Delegation required",
+        "Acting for someone else needs their "
+        "delegation, with this action in its scope, in force now.",
+    ),
+    ("NOT_A_LEADER", 403, "Not a leader", "The person acted for is not an agency leader."),
+    (
+        "NOT_DELEGATOR",
+        403,
+        "Not the delegator",
+        "Only the delegator (or an administrator) may create or revoke this delegation.",
+    ),
+    # Sign-in ----------------------------------------------------------------------------------
+    (
+        "BAD_CREDENTIALS",
+        401,
+        "Wrong user name or password",
+        "The user name or the password is "
+        "wrong (the same answer for an unknown user). Each one counts towards the limits.",
+    ),
+    (
+        "INVALID_CREDENTIALS_FORMAT",
+        400,
+        "Credentials malformed",
+        "A blank user name, or an empty or overlong password: refused before anything is counted.",
+    ),
+    (
+        "UNSUPPORTED_GRANT_TYPE",
+        400,
+        "Grant type not supported",
+        "grant_type must be password or refresh_token.",
+    ),
+    (
+        "REFRESH_TOKEN_MISSING",
+        400,
+        "Refresh token missing",
+        "refresh_token is required with grant_type=refresh_token.",
+    ),
+    (
+        "REFRESH_TOKEN_INVALID",
+        401,
+        "Refresh token not valid",
+        "The refresh token is not one this gateway issued.",
+    ),
+    (
+        "REFRESH_TOKEN_REVOKED",
+        401,
+        "Session signed out",
+        "The refresh token's session was signed out.",
+    ),
+    ("REFRESH_TOKEN_EXPIRED", 401, "Refresh token expired", "The session is over: sign in again."),
+    (
+        "REFRESH_TOKEN_REUSED",
+        401,
+        "Refresh token reused",
+        "This refresh token was used before: "
+        "it was copied, so its whole session is closed for safety.",
+    ),
+    (
+        "ACCOUNT_LOCKED",
+        429,
+        "Locked out from this address",
+        "Too many wrong passwords for "
+        "this account from your address; Retry-After says when to try again. Elsewhere the "
+        "person signs in as usual.",
+    ),
+    (
+        "ACCOUNT_THROTTLED",
+        429,
+        "Account throttled",
+        "Too many wrong passwords for this account "
+        "from everywhere; addresses the person signed in from lately are spared.",
+    ),
+    (
+        "ADDRESS_THROTTLED",
+        429,
+        "Address throttled",
+        "Too many wrong passwords from your address over all accounts.",
+    ),
+    (
+        "SIGN_IN_THROTTLED",
+        429,
+        "Sign-in throttled",
+        "Too many wrong passwords; Retry-After says when to try again.",
+    ),
+    (
+        "TOO_MANY_SIGN_IN_ATTEMPTS",
+        429,
+        "Too many sign-ins at once",
+        "Your address has as many sign-ins in flight and waiting as it may; try again in a second.",
+    ),
+    (
+        "SIGN_IN_BUSY",
+        503,
+        "Sign-in busy",
+        "Every password check stayed busy for the whole queue time; try again in a moment.",
+    ),
+    (
+        "WRONG_CURRENT_PASSWORD",
+        400,
+        "Wrong current password",
+        "The current password is wrong; it counts like a wrong sign-in.",
+    ),
+    (
+        "INVALID_PASSWORD",
+        400,
+        "Password not acceptable",
+        "The new password is too short or too long.",
+    ),
+    ("PASSWORD_UNCHANGED", 400, "Password unchanged", "The new password is the current one."),
+    # API keys ---------------------------------------------------------------------------------
+    (
+        "INVALID_API_KEY",
+        400,
+        "API key not valid",
+        "The key's name, scopes or expiry are not valid; `errors` names each.",
+    ),
+    ("API_KEY_NOT_FOUND", 404, "No such API key", "No active API key has this id."),
+    # Incoming documents -----------------------------------------------------------------------
+    (
+        "INVALID_METADATA",
+        400,
+        "Metadata not valid",
+        "The registration's `metadata` part is not "
+        "valid; `errors` names each field. Nothing was stored.",
+    ),
+    (
+        "INVALID_INCOMING_DOCUMENT",
+        400,
+        "Document not valid",
+        "The documents service refused the registration's fields.",
+    ),
+    ("FILE_EMPTY", 400, "File empty", "The file part is empty."),
+    ("FILE_TOO_LARGE", 413, "File too large", "The file is larger than the route's limit."),
+    ("NOT_A_PDF", 415, "Not a PDF", "The file is not a PDF document."),
+    (
+        "INCOMING_NOT_FOUND",
+        404,
+        "No such document",
+        "No incoming document with this id that "
+        "you may open (one above your clearance is not found either).",
+    ),
+    (
+        "OBJECT_TOO_LARGE",
+        429,
+        "File too large for the archive",
+        "The archive refused the file's size.",
+    ),
+    ("SIZE_MISMATCH", 400, "File size changed", "The file's size differs from the one announced."),
+    ("EMPTY_OBJECT", 400, "File empty", "The archive refused an empty file."),
+    (
+        "OBJECT_STORE_UNAVAILABLE",
+        503,
+        "Storage unavailable",
+        "The archive's storage is not answering; try again shortly.",
+    ),
+    (
+        "FIXITY_MISMATCH",
+        500,
+        "File damaged",
+        "The stored file no longer matches its SHA-256; it is not served.",
+    ),
+    ("OBJECT_MISSING", 500, "File missing", "The stored file is missing from the archive."),
+    ("OBJECT_NOT_FOUND", 404, "No such file", "The archive holds no such file."),
+    # Assignments ------------------------------------------------------------------------------
+    ("ASSIGNMENT_NOT_FOUND", 404, "Not assigned", "The document has no assignment you may see."),
+    (
+        "INVALID_ASSIGNMENT",
+        400,
+        "Assignment not valid",
+        "The assignment's fields are not valid; `errors` names each.",
+    ),
+    ("UNKNOWN_UNITS", 400, "Unknown units", "The assignment names units that do not exist."),
+    # Directory --------------------------------------------------------------------------------
+    ("AGENCY_NOT_CONFIGURED", 404, "Agency not set up", "The agency's profile is missing."),
+    ("AGENCY_MISMATCH", 400, "Another agency", "This directory already serves another agency."),
+    ("INVALID_AGENCY", 400, "Agency profile not valid", "The profile's fields are not valid."),
+    ("CODE_IMMUTABLE", 400, "Code cannot change", "An agency's or unit's code never changes."),
+    (
+        "INVALID_UPDATE_MASK",
+        400,
+        "Unknown field to change",
+        "The update names a field that cannot be changed.",
+    ),
+    ("INVALID_IMAGE", 400, "Image not valid", "The image is not a PNG image of the allowed size."),
+    (
+        "ARCHIVE_NOT_CONFIGURED",
+        503,
+        "Archive not configured",
+        "The directory cannot store images: its archive is not configured.",
+    ),
+    (
+        "ARCHIVE_UNAVAILABLE",
+        503,
+        "Archive unavailable",
+        "The archive is not answering; try again shortly.",
+    ),
+    (
+        "ARCHIVE_MISMATCH",
+        500,
+        "Archive answer wrong",
+        "The archive stored something other than what was sent.",
+    ),
+    ("UNIT_NOT_FOUND", 404, "No such unit", "No unit has this code."),
+    ("UNIT_EXISTS", 409, "Unit exists", "A unit with this code exists already."),
+    (
+        "UNIT_NOT_EMPTY",
+        400,
+        "Unit not empty",
+        "The unit still has members or child units; the detail names them.",
+    ),
+    (
+        "UNIT_CYCLE",
+        400,
+        "Unit under itself",
+        "A unit cannot move under itself or its own descendant.",
+    ),
+    ("INVALID_UNIT", 400, "Unit not valid", "The unit's fields are not valid."),
+    (
+        "INVALID_UNIT_CODE",
+        400,
+        "Unit code not valid",
+        "A unit code is A-Z, 0-9, '.', '_' or '-', at most 32 characters.",
+    ),
+    ("UNKNOWN_UNIT", 400, "Unknown unit", "The request names a unit that does not exist."),
+    ("PERSON_NOT_FOUND", 404, "No such person", "No person has this id."),
+    ("PERSON_EXISTS", 409, "User name taken", "A person with this user name exists already."),
+    ("INVALID_PERSON", 400, "Person not valid", "The person's fields are not valid."),
+    ("INVALID_PERSON_ID", 400, "Person id not valid", "A person id is a UUID."),
+    ("UNKNOWN_PERSON", 400, "Unknown person", "The request names a person who does not exist."),
+    ("INVALID_ROLE", 400, "Role not valid", "A role is one of those the API lists."),
+    (
+        "INVALID_CLEARANCE",
+        400,
+        "Clearance not valid",
+        "A clearance is none, confidential, secret or top_secret.",
+    ),
+    (
+        "LAST_ADMIN",
+        400,
+        "Last administrator",
+        "The agency's last administrator cannot lose the role or be deactivated.",
+    ),
+    (
+        "NOT_A_SIGNER",
+        400,
+        "Not a signer",
+        "Only people holding a leader role sign: only they have a signature image.",
+    ),
+    (
+        "INVALID_LOOKUP",
+        400,
+        "Lookup not valid",
+        "A person is looked up by exactly one of user name, OIDC subject and e-mail.",
+    ),
+    ("INVALID_FORMAT", 400, "Import format not valid", "The import is neither CSV nor JSON."),
+    (
+        "UNSUPPORTED_IMPORT_FORMAT",
+        415,
+        "Import format not supported",
+        "Send the file as text/csv or application/json, or name it .csv or .json.",
+    ),
+    ("IMPORT_TOO_LARGE", 400, "Import too large", "The import file is larger than 5 MiB."),
+    ("DELEGATION_NOT_FOUND", 404, "No such delegation", "No delegation has this id."),
+    (
+        "INVALID_DELEGATION",
+        400,
+        "Delegation not valid",
+        "The delegation's people, scope or dates are not valid.",
+    ),
+    (
+        "OVERLAPPING_DELEGATION",
+        400,
+        "Delegation overlaps",
+        "Another delegation of the same person "
+        "already hands some of these actions to someone else at these dates.",
+    ),
+    ("DELEGATION_ENDED", 400, "Delegation ended", "The delegation has ended already."),
+    ("DELEGATION_REVOKED", 400, "Delegation revoked", "The delegation was revoked already."),
+    ("INVALID_INSTANT", 400, "Time not valid", "A time must carry its UTC offset."),
+    ("INVALID_PAGE", 400, "Page size not valid", "The page size must not be negative."),
+    (
+        "INVALID_PAGE_TOKEN",
+        400,
+        "Page token not valid",
+        "The page token is not one this list gave out.",
+    ),
+    (
+        "DIRECTORY_UNAVAILABLE",
+        503,
+        "Directory unavailable",
+        "The directory is not answering; try again shortly.",
+    ),
+    ("PROBLEM_TYPE_NOT_FOUND", 404, "No such problem type", "No problem of the API has this code."),
+)
+
+# `google.rpc.Code`: the code of a refusal that carries no reason of its own.
+_CANONICAL = {
+    ErrorCode.CANCELLED: "The call was cancelled.",
+    ErrorCode.UNKNOWN: "An unknown error.",
+    ErrorCode.INVALID_ARGUMENT: "An argument is not valid.",
+    ErrorCode.DEADLINE_EXCEEDED: "A service did not answer in time; try again.",
+    ErrorCode.NOT_FOUND: "What was asked for does not exist.",
+    ErrorCode.ALREADY_EXISTS: "What was to be created exists already.",
+    ErrorCode.PERMISSION_DENIED: "The caller may not do this.",
+    ErrorCode.RESOURCE_EXHAUSTED: "A limit was reached; try again later.",
+    ErrorCode.FAILED_PRECONDITION: "The state of things does not allow this now.",
+    ErrorCode.ABORTED: "A concurrent change got in the way; try again.",
+    ErrorCode.OUT_OF_RANGE: "A value is out of range.",
+    ErrorCode.UNIMPLEMENTED: "This is not implemented.",
+    ErrorCode.DATA_LOSS: "Data was lost or damaged.",
+    ErrorCode.UNAUTHENTICATED: "The caller is not established.",
+}
+
+PROBLEM_TYPES: dict[str, ProblemType] = {
+    code: ProblemType(code=code, status=status, title=title, meaning=meaning)
+    for code, status, title, meaning in _ENTRIES
+}
+for _code, _meaning in _CANONICAL.items():
+    _status = http_status(_code)
+    PROBLEM_TYPES.setdefault(
+        _code.name,
+        ProblemType(
+            code=_code.name, status=_status, title=TITLES.get(_status, "Error"), meaning=_meaning
+        ),
+    )
+
+
+def type_uri(code: str) -> str:
+    """The problem's `type`: the page describing its code, or `about:blank`."""
+    found = PROBLEM_TYPES.get(code)
+    return found.uri if found is not None else "about:blank"

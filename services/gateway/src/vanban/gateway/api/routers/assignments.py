@@ -1,0 +1,94 @@
+"""The leader's assignment of an incoming document (phân công xử lý)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Response, status
+
+from vanban.contracts.workflow.v1 import workflow_pb2
+from vanban.gateway.api.auth import Principal
+from vanban.gateway.api.convert.assignments import assign_request, assignment_out
+from vanban.gateway.api.deps import Workflow, allowed
+from vanban.gateway.api.openapi import BODY, PARAMETERS, SCOPED, UPSTREAM, answers
+from vanban.gateway.api.schemas.assignments import AssignmentIn, AssignmentOut
+
+router = APIRouter(prefix="/v1/incoming-documents", tags=["incoming documents"])
+
+_ASSIGNMENT = {
+    "leader": {
+        "summary": "The leader assigns in their own name",
+        "value": {
+            "lead_unit": "PTH",
+            "coordinating_units": ["VP"],
+            "informed_units": [],
+            "opinion": "Phòng Tổng hợp chủ trì, tham mưu văn bản trả lời trước hạn.",
+            "deadline": "2026-12-15",
+        },
+    },
+    "delegate": {
+        "summary": "A delegate assigns for the leader",
+        "value": {
+            "lead_unit": "PTH",
+            "opinion": "Thừa ủy quyền: Phòng Tổng hợp chủ trì.",
+            "on_behalf_of": "7d9f2c1e-4a3b-4c5d-9e8f-0a1b2c3d4e5f",
+        },
+    },
+}
+
+
+@router.post(
+    "/{document_id}/assignment",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AssignmentOut,
+    operation_id="assignIncomingDocument",
+    responses=answers(
+        *SCOPED,
+        *BODY,
+        *UPSTREAM,
+        "ROLE_REQUIRED",
+        "DELEGATION_REQUIRED",
+        "NOT_A_LEADER",
+        "INCOMING_NOT_FOUND",
+        "INVALID_ASSIGNMENT",
+        "UNKNOWN_UNITS",
+    ),
+)
+async def assign(
+    response: Response,
+    # Not granted to API keys; workflow decides who may assign (leaders, their delegates).
+    principal: Annotated[Principal, allowed("incoming:assign")],
+    document_id: UUID,
+    body: Annotated[AssignmentIn, Body(openapi_examples=_ASSIGNMENT)],
+    workflow: Workflow,
+) -> AssignmentOut:
+    """A leader (or their delegate, with `on_behalf_of`) assigns the document to units."""
+    answer = await workflow.stub.AssignIncomingDocument(
+        assign_request(str(document_id), body),
+        metadata=principal.metadata,
+        timeout=workflow.timeout,
+    )
+    response.headers["Location"] = f"/v1/incoming-documents/{document_id}/assignment"
+    return assignment_out(answer.assignment)
+
+
+@router.get(
+    "/{document_id}/assignment",
+    response_model=AssignmentOut,
+    operation_id="getAssignment",
+    responses=answers(
+        *SCOPED, *PARAMETERS, *UPSTREAM, "INCOMING_NOT_FOUND", "ASSIGNMENT_NOT_FOUND"
+    ),
+)
+async def get_assignment(
+    principal: Annotated[Principal, allowed("incoming:read")],
+    document_id: UUID,
+    workflow: Workflow,
+) -> AssignmentOut:
+    answer = await workflow.stub.GetAssignment(
+        workflow_pb2.GetAssignmentRequest(document_id=str(document_id)),
+        metadata=principal.metadata,
+        timeout=workflow.timeout,
+    )
+    return assignment_out(answer.assignment)

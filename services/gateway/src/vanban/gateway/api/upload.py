@@ -1,0 +1,101 @@
+"""Uploads: files read from multipart bodies, the PDF check, and streaming into the archive
+(body limits: `admission`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+
+from vanban.contracts.archive.v1 import archive_pb2
+from vanban.gateway.api.problems import HttpProblem
+
+CHUNK_BYTES = 256 * 1024
+# Room for the metadata part and multipart framing on top of the file itself.
+MULTIPART_OVERHEAD = 1024 * 1024
+
+
+async def check_pdf(upload: UploadFile, *, max_bytes: int) -> int:
+    """Checks size and the PDF signature without reading the whole file into memory."""
+    upload.file.seek(0, 2)
+    size = upload.file.tell()
+    upload.file.seek(0)
+    if size == 0:
+        raise HttpProblem(400, "FILE_EMPTY", "the file is empty", field="file")
+    if size > max_bytes:
+        raise HttpProblem(
+            413,
+            "FILE_TOO_LARGE",
+            f"the file is larger than the limit of {max_bytes // (1024 * 1024)} MB",
+            field="file",
+        )
+    head = upload.file.read(1024)
+    upload.file.seek(max(0, size - 2048))
+    tail = upload.file.read()
+    upload.file.seek(0)
+    if b"%PDF-" not in head or b"%%EOF" not in tail:
+        raise HttpProblem(415, "NOT_A_PDF", "the file is not a PDF document", field="file")
+    return size
+
+
+async def archive_chunks(
+    upload: UploadFile, *, size: int
+) -> AsyncIterator[archive_pb2.PutObjectRequest]:
+    yield archive_pb2.PutObjectRequest(
+        header=archive_pb2.ObjectHeader(
+            content_type="application/pdf", file_name=upload.filename or "", declared_size=size
+        )
+    )
+    while chunk := await upload.read(CHUNK_BYTES):
+        yield archive_pb2.PutObjectRequest(chunk=chunk)
+
+
+def file_body(description: str, *, example: str) -> dict[str, Any]:
+    """The OpenAPI multipart body of a route that takes one file and reads it itself (see
+    `read_file`)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": description,
+                            }
+                        },
+                    },
+                    "example": {"file": example},
+                }
+            },
+        }
+    }
+
+
+async def read_file(request: Request, *, max_bytes: int) -> tuple[bytes, UploadFile]:
+    """The `file` part of a multipart body, at most `max_bytes` (the body as a whole was held
+    to its limit by the admission middleware, after the caller was established)."""
+    async with request.form(max_files=1, max_fields=0) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise HttpProblem(
+                422,
+                "VALIDATION_FAILED",
+                "file: a multipart part named file is required",
+                field="file",
+            )
+        data = await upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise HttpProblem(
+            413,
+            "FILE_TOO_LARGE",
+            f"the file is larger than the limit of {max_bytes // (1024 * 1024)} MiB",
+            field="file",
+        )
+    return data, upload

@@ -1,0 +1,156 @@
+"""What /openapi.json promises a stranger: every operation names the problems it answers
+(application/problem+json, the Problem schema, an example of each code), every request body has
+an example, and the operation ids — stable API — stay what clients call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.gateway.tests.unit.support import build_gateway
+from vanban.gateway.api.deps import SCOPES
+from vanban.gateway.api.problem_types import PROBLEM_TYPES
+from vanban.gateway.api.schemas.problems import Problem
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_REF = "#/components/schemas/Problem"
+# The readiness probe answers 503 with its own status body: a probe's answer, not a problem.
+PROBE_ANSWERS = {("readiness", "503")}
+
+# Operation ids are stable API: clients (the web console, agency systems) call them by name.
+OPERATIONS = {
+    ("get", "/healthz"): "health",
+    ("get", "/readyz"): "readiness",
+    ("post", "/v1/auth/token"): "issueToken",
+    ("post", "/v1/auth/logout"): "signOut",
+    ("get", "/v1/me"): "getMe",
+    ("post", "/v1/me/password"): "changeMyPassword",
+    ("get", "/v1/api-keys"): "listApiKeys",
+    ("post", "/v1/api-keys"): "createApiKey",
+    ("delete", "/v1/api-keys/{key_id}"): "revokeApiKey",
+    ("post", "/v1/incoming-documents"): "registerIncomingDocument",
+    ("get", "/v1/incoming-documents/{document_id}"): "getIncomingDocument",
+    ("get", "/v1/incoming-documents/{document_id}/file"): "getIncomingDocumentFile",
+    ("post", "/v1/incoming-documents/{document_id}/assignment"): "assignIncomingDocument",
+    ("get", "/v1/incoming-documents/{document_id}/assignment"): "getAssignment",
+    ("get", "/v1/notifications"): "listNotifications",
+    ("get", "/v1/agency"): "getAgency",
+    ("patch", "/v1/agency"): "updateAgency",
+    ("put", "/v1/agency/seal-image"): "setAgencySealImage",
+    ("get", "/v1/units"): "listUnits",
+    ("post", "/v1/units"): "createUnit",
+    ("get", "/v1/units/{code}"): "getUnit",
+    ("patch", "/v1/units/{code}"): "updateUnit",
+    ("delete", "/v1/units/{code}"): "deleteUnit",
+    ("get", "/v1/people"): "listPeople",
+    ("post", "/v1/people"): "createPerson",
+    ("get", "/v1/people/{person_id}"): "getPerson",
+    ("patch", "/v1/people/{person_id}"): "updatePerson",
+    ("post", "/v1/people/{person_id}/password"): "setPersonPassword",
+    ("post", "/v1/people/{person_id}/deactivate"): "deactivatePerson",
+    ("put", "/v1/people/{person_id}/signature-image"): "setPersonSignatureImage",
+    ("post", "/v1/people/import"): "importPeople",
+    ("get", "/v1/delegations"): "listDelegations",
+    ("post", "/v1/delegations"): "createDelegation",
+    ("post", "/v1/delegations/{delegation_id}/revoke"): "revokeDelegation",
+    ("get", "/problems"): "listProblemTypes",
+    ("get", "/problems/{code}"): "getProblemType",
+}
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    app = build_gateway(Path(tmp_path_factory.mktemp("keys")))
+    with TestClient(app) as client:
+        response = client.get("/openapi.json")
+    assert response.status_code == 200
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            yield method, path, operation
+
+
+def test_the_operation_ids_are_the_ones_clients_call(document: dict[str, Any]) -> None:
+    found = {(method, path): op["operationId"] for method, path, op in operations(document)}
+
+    assert found == OPERATIONS
+
+
+def test_every_operation_answers_its_errors_as_problems(document: dict[str, Any]) -> None:
+    for _, path, operation in operations(document):
+        name = operation["operationId"]
+        errors = {s: r for s, r in operation["responses"].items() if s[0] in "45"}
+        assert any(s.startswith("4") for s in errors), f"{name} declares no 4xx"
+        assert any(s.startswith("5") for s in errors), f"{name} declares no 5xx"
+        if operation.get("security"):
+            assert "401" in errors, f"{name} needs a caller but declares no 401"
+        if operation.get("parameters") or operation.get("requestBody"):
+            assert "422" in errors, f"{name} takes input but declares no 422"
+        for status, response in errors.items():
+            if (name, status) in PROBE_ANSWERS:
+                continue
+            assert set(response["content"]) == {PROBLEM_JSON}, f"{name} {status}"
+            content = response["content"][PROBLEM_JSON]
+            assert content["schema"] == {"$ref": PROBLEM_REF}, f"{name} {status}"
+            assert content["examples"], f"{name} {status} has no example"
+            for code, named in content["examples"].items():
+                body = named["value"]
+                Problem.model_validate(body)
+                assert body["status"] == int(status), f"{name} {status} {code}"
+                assert body["code"] == code in PROBLEM_TYPES
+                assert body["type"] == f"/problems/{code}"
+                assert body["instance"] == path
+
+
+def test_fastapis_unused_validation_error_schemas_are_gone(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+
+    assert "HTTPValidationError" not in schemas
+    assert "ValidationError" not in schemas
+    assert "HTTPValidationError" not in str(document)
+    assert {"Problem", "FieldError"} <= schemas.keys()
+
+
+def test_every_request_body_has_an_example(document: dict[str, Any]) -> None:
+    bodies = 0
+    for _, _, operation in operations(document):
+        for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+            bodies += 1
+            assert content.get("example") or content.get("examples"), (
+                f"{operation['operationId']} ({media_type}) has no example"
+            )
+    assert bodies >= 15  # the scan saw the bodies there are
+
+
+def test_the_registration_metadata_part_refers_to_its_schema(document: dict[str, Any]) -> None:
+    body = document["paths"]["/v1/incoming-documents"]["post"]["requestBody"]
+    multipart = body["content"]["multipart/form-data"]
+
+    assert multipart["schema"]["properties"]["metadata"] == {
+        "$ref": "#/components/schemas/IncomingMetadataIn"
+    }
+    assert multipart["encoding"] == {"metadata": {"contentType": "application/json"}}
+    metadata = document["components"]["schemas"]["IncomingMetadataIn"]
+    assert {"issuer_code", "issued_date", "subject", "secrecy"} <= metadata["properties"].keys()
+
+
+def test_every_scope_an_operation_needs_is_described(document: dict[str, Any]) -> None:
+    scheme = document["components"]["securitySchemes"]["OAuth2PasswordBearer"]
+    described = scheme["flows"]["password"]["scopes"]
+    needed = {
+        scope
+        for _, _, operation in operations(document)
+        for requirement in operation.get("security", ())
+        for scope in requirement.get("OAuth2PasswordBearer", ())
+    }
+
+    assert described == SCOPES
+    assert needed and needed <= described.keys()
