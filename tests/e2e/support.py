@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,18 +36,12 @@ def make_pdf(text: str = "") -> bytes:
     return buffer.getvalue()
 
 
+EXAMPLE_METADATA = Path(__file__).parents[2] / "docs" / "examples" / "incoming.json"
+
+
 def metadata(**overrides: Any) -> dict[str, Any]:
-    meta = {
-        "issuer_code": "000.00.00.G22",
-        "issuer_name": "Văn phòng Chính phủ",
-        "code_number": "05",
-        "code_notation": "QĐ-VPCP",
-        "issued_date": "2026-11-02",
-        "document_type": "Quyết định",
-        "subject": "Về việc triển khai hệ thống quản lý văn bản và điều hành",
-        "priority": "urgent",
-        "secrecy": "none",
-    }
+    """The README's example registration (docs/examples/incoming.json), with `overrides`."""
+    meta: dict[str, Any] = json.loads(EXAMPLE_METADATA.read_text(encoding="utf-8"))
     meta.update(overrides)
     return {k: v for k, v in meta.items() if v is not None}
 

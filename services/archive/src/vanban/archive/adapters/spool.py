@@ -6,7 +6,6 @@ import asyncio
 import os
 import tempfile
 from pathlib import Path
-from types import TracebackType
 from typing import BinaryIO
 
 from vanban.archive.domain.model import ContentMeter
@@ -43,12 +42,7 @@ class Spool:
         await asyncio.to_thread(self._file.close)
         return self.path
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         # Runs on success, on a refused upload and on a cancelled call alike.
         if self._file is not None:
             self._file.close()

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from vanban.contracts.directory.v1 import directory_pb2 as pb
-from vanban.gateway.api.convert.common import field_mask, image_out
+from vanban.gateway.api.convert.common import field_mask, from_message, image_out
 from vanban.gateway.api.schemas.agency import AgencyOut, AgencyPatch
 
 
 def agency_out(agency: pb.Agency) -> AgencyOut:
-    return AgencyOut(
-        code=agency.code,
-        name=agency.name,
-        abbreviation=agency.abbreviation,
-        address=agency.address,
-        phone=agency.phone,
-        email=agency.email,
-        website=agency.website,
-        seal_image=image_out(agency, "seal_image"),
-    )
+    return from_message(AgencyOut, agency, seal_image=image_out(agency, "seal_image"))
 
 
 def agency_update(body: AgencyPatch) -> pb.UpdateAgencyRequest:

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
+from pydantic import BaseModel
 
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.api.schemas.people import ImageOut
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def from_message(model: type[Model], message: Message, **converted: Any) -> Model:
+    """A response body from a contract message: each field of `model` is the message's field of
+    the same name, except those `converted` gives (timestamps, enums, nested records)."""
+    values = {name: getattr(message, name) for name in model.model_fields if name not in converted}
+    return model(**values, **converted)
 
 
 def enum_names(enum: EnumTypeWrapper) -> dict[int, str]:

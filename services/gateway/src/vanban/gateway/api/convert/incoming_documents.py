@@ -8,7 +8,7 @@ from datetime import date
 from pydantic import ValidationError
 
 from vanban.contracts.documents.v1 import documents_pb2 as docs
-from vanban.gateway.api.convert.common import enum_names, enum_values, instant
+from vanban.gateway.api.convert.common import enum_names, enum_values, from_message, instant
 from vanban.gateway.api.schemas.incoming_documents import (
     FileOut,
     IncomingDocumentOut,
@@ -40,27 +40,13 @@ def register_request(
 
 
 def incoming_out(document: docs.IncomingDocument) -> IncomingDocumentOut:
-    return IncomingDocumentOut(
-        id=document.id,
-        arrival_number=document.arrival_number,
-        arrival_year=document.arrival_year,
+    return from_message(
+        IncomingDocumentOut,
+        document,
         arrived_at=instant(document.arrived_at),
-        issuer_code=document.issuer_code,
-        issuer_name=document.issuer_name,
-        code_number=document.code_number,
-        code_notation=document.code_notation,
-        issued_date=document.issued_date,
-        document_type=document.document_type,
-        subject=document.subject,
         priority=PRIORITY_NAME.get(document.priority, "normal"),
         secrecy=SECRECY_NAME.get(document.secrecy, "none"),
-        file=FileOut(
-            sha256=document.file.sha256,
-            size=document.file.size,
-            content_type=document.file.content_type,
-            file_name=document.file.file_name,
-        ),
-        registered_by=document.registered_by,
+        file=from_message(FileOut, document.file),
     )
 
 

@@ -83,18 +83,21 @@ class FileOut(BaseModel):
 
 
 class IncomingDocumentOut(BaseModel):
-    id: str
-    arrival_number: int
-    arrival_year: int
-    arrived_at: datetime
-    issuer_code: str
-    issuer_name: str
-    code_number: str
-    code_notation: str
-    issued_date: date
-    document_type: str
-    subject: str
-    priority: Priority
-    secrecy: Secrecy
-    file: FileOut
-    registered_by: str
+    """Văn bản đến as registered: the arrival number and time, and the document's own metadata
+    (appendix VI of Decree 30)."""
+
+    id: str = Field(description="The registry's id of the record (a UUID)")
+    arrival_number: int = Field(description="Số đến: the number in the register of arrivals")
+    arrival_year: int = Field(description="The year of the register (Asia/Ho_Chi_Minh)")
+    arrived_at: datetime = Field(description="Ngày đến: when the clerk registered it")
+    issuer_code: str = Field(description="Mã định danh of the issuing agency")
+    issuer_name: str = Field(description="Tên cơ quan ban hành")
+    code_number: str = Field(description="Số of the document, as the issuer numbered it")
+    code_notation: str = Field(description="Ký hiệu, e.g. QĐ-UBND")
+    issued_date: date = Field(description="Ngày ban hành")
+    document_type: str = Field(description="Tên loại văn bản, e.g. Quyết định")
+    subject: str = Field(description="Trích yếu nội dung")
+    priority: Priority = Field(description="Độ khẩn")
+    secrecy: Secrecy = Field(description="Độ mật")
+    file: FileOut = Field(description="The registered file, in the archive")
+    registered_by: str = Field(description="Who registered it (a person or an API key)")
