@@ -366,6 +366,31 @@ async def test_the_failure_that_reaches_the_lock_is_audited_and_then_the_directo
     await world.service.sign_in(username="an", password=PASSWORD, client=OFFICE)
 
 
+async def test_the_failure_that_throttles_an_address_is_audited_against_the_address() -> None:
+    world = make_world()
+    for other in ("binh", "cuong", "dung"):
+        fail(world, other, STRANGER)
+
+    with pytest.raises(WrongPasswordError):
+        await world.service.sign_in(username="an", password="đoán-bừa", client=STRANGER)
+
+    seen_from = {"address": STRANGER.ip}
+    assert world.db.state.audit == [
+        {
+            "actor": "user:an",
+            "action": "session.sign_in_failed",
+            "resource": "accounts/an",
+            "after": seen_from,
+        },
+        {
+            "actor": "user:an",
+            "action": "session.address_throttled",
+            "resource": f"addresses/{STRANGER.key}",
+            "after": seen_from,
+        },
+    ]
+
+
 async def test_a_check_the_directory_could_not_make_takes_its_failure_back() -> None:
     world = make_world()
     world.directory.unavailable = True
@@ -437,6 +462,21 @@ async def test_a_refresh_after_the_person_changed_ends_the_session() -> None:
     assert ended.value.reason == "SESSION_ENDED"
     assert world.db.actions[-1] == "session.ended_by_directory"
     assert all(token.revoked_at is not None for token in world.db.state.tokens.values())
+
+
+async def test_a_refresh_after_the_person_was_deactivated_ends_the_session() -> None:
+    world = make_world()
+    session = await world.service.sign_in(username="an", password=PASSWORD, client=OFFICE)
+    password, person = world.directory.people["an"]
+    # The same session version: only the deactivation itself can end the session here.
+    world.directory.people["an"] = (password, replace(person, active=False))
+
+    with pytest.raises(UnauthenticatedError) as refused:
+        await world.service.refresh(presented=session.refresh_token)
+
+    assert refused.value.reason == "ACCOUNT_INACTIVE"
+    assert all(token.revoked_at is not None for token in world.db.state.tokens.values())
+    assert len(world.tokens.issued) == 1  # no new access token
 
 
 async def test_sign_out_ends_the_session_here_at_once_and_for_the_other_replicas() -> None:
