@@ -27,7 +27,7 @@ AGENCY = "000.00.00.H99"
 
 @pytest.fixture(scope="session", autouse=True)
 def telemetry() -> None:
-    # What service_main does in production: without an SDK provider no span, and so no
+    # What vanban.platform.command.main does in production: without an SDK provider no span, and so no
     # traceparent or trace id, exists at all.
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         setup_telemetry("platform-tests", agency_code=AGENCY)

@@ -26,7 +26,7 @@ from vanban.platform.testing import DEMO_AGENCY, TokenMint, channel, running
 
 @pytest.fixture(scope="session", autouse=True)
 def telemetry() -> None:
-    # What service_main does in production; without it no trace context reaches the events.
+    # What vanban.platform.command.main does in production; without it no trace context reaches the events.
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         setup_telemetry("documents-tests", agency_code=DEMO_AGENCY)
 
