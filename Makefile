@@ -52,6 +52,7 @@ lint: uv
 	"$(UV)" run --frozen ruff check .
 	"$(UV)" run --frozen ruff format --check .
 	"$(UV)" run --frozen lint-imports
+	"$(UV)" run --frozen mypy
 	"$(UV)" run --frozen python tools/check_logs.py
 	"$(UV)" run --frozen hadolint Dockerfile
 

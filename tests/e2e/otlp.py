@@ -28,7 +28,11 @@ class _Collector(trace_service_pb2_grpc.TraceServiceServicer):
         self.lock = threading.Lock()
         self.by_trace: dict[str, list[ReceivedSpan]] = defaultdict(list)
 
-    def Export(self, request, context):  # type: ignore[no-untyped-def]
+    def Export(
+        self,
+        request: trace_service_pb2.ExportTraceServiceRequest,
+        context: grpc.ServicerContext,
+    ) -> trace_service_pb2.ExportTraceServiceResponse:
         with self.lock:
             for resource_spans in request.resource_spans:
                 service = next(

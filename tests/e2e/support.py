@@ -182,7 +182,10 @@ def stored_events(nats_url: str) -> list[StoredEvent]:
                         continue
                     events.append(
                         StoredEvent(
-                            name, message.subject, dict(message.headers or {}), message.data or b""
+                            name,
+                            message.subject or "",
+                            dict(message.headers or {}),
+                            message.data or b"",
                         )
                     )
             return events

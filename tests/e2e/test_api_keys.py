@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tests.e2e.support import Gateway, eventually, query
 from vanban.launcher.platform import Platform
@@ -101,7 +102,7 @@ def test_an_api_key_cannot_manage_keys(gateway: Gateway) -> None:
         assert response.json()["code"] == "SCOPE_REQUIRED"
 
 
-def make_key(gateway: Gateway, **overrides: object) -> dict:  # type: ignore[type-arg]
+def make_key(gateway: Gateway, **overrides: object) -> dict[str, Any]:
     created = gateway.http.post(
         "/v1/api-keys",
         headers=auth(gateway.token("quantri")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 
 import asyncpg
 
@@ -35,8 +36,8 @@ async def test_every_service_is_connected_to_its_database_as_its_own_role(
 
 
 def test_the_data_directory_keeps_its_secrets_state_and_logs_private(platform: Platform) -> None:
-    def mode(path: object) -> int:
-        return stat.S_IMODE(path.stat().st_mode)  # type: ignore[attr-defined]
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
 
     assert mode(platform.data_dir) & 0o066 == 0
     assert mode(platform.data_dir / "secrets.json") == 0o600

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -40,7 +43,7 @@ def stored_counts(platform: Platform) -> tuple[int, int, int]:
     return documents, archived, objects
 
 
-def problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
@@ -50,7 +53,7 @@ def problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def unchanged(platform: Platform):  # type: ignore[no-untyped-def]
+def unchanged(platform: Platform) -> Iterator[None]:
     before = stored_counts(platform)
     yield
     assert stored_counts(platform) == before
@@ -149,7 +152,7 @@ def test_a_file_over_the_limit_without_content_length_is_refused(
         "Content-Type: application/pdf\r\n\r\n%PDF-1.4\n"
     ).encode()
 
-    def chunked_body():  # type: ignore[no-untyped-def]
+    def chunked_body() -> Iterator[bytes]:
         yield head
         for _ in range(60):  # 60 MiB, sent without a Content-Length
             yield b" " * MB

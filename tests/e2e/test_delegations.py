@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -22,7 +23,7 @@ def at(moment: datetime) -> Timestamp:
     return stamp
 
 
-def me(gateway: Gateway, username: str) -> dict:  # type: ignore[type-arg]
+def me(gateway: Gateway, username: str) -> dict[str, Any]:
     response = gateway.http.get(
         "/v1/me", headers={"Authorization": f"Bearer {gateway.token(username)}"}
     )
@@ -70,7 +71,7 @@ def test_a_deputy_holds_the_leaders_delegation_only_inside_its_dates(
     )
     asyncio.run(delegate(now + timedelta(days=10), now + timedelta(days=12), ["assign"]))
 
-    def held() -> list[dict]:  # type: ignore[type-arg]
+    def held() -> list[dict[str, Any]]:
         return me(gateway, "chuyenvien")["acting_for"]
 
     delegations = eventually(held, timeout=40)
@@ -102,7 +103,7 @@ def test_a_deputy_assigns_for_the_leader_inside_the_delegation_and_not_outside(
         "on_behalf_of": leader,
     }
 
-    def assign(username: str, payload: dict) -> httpx.Response:  # type: ignore[type-arg]
+    def assign(username: str, payload: dict[str, str]) -> httpx.Response:
         return gateway.http.post(
             f"/v1/incoming-documents/{document}/assignment",
             json=payload,

@@ -138,8 +138,8 @@ def test_the_gateway_and_documents_agree_on_issuer_codes(
                 metadata=(("x-vanban-caller", clerk),),
                 timeout=10,
             )
-    assert at_documents.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
-    assert "issuer_code" in at_documents.value.details()  # type: ignore[attr-defined]
+    assert at_documents.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "issuer_code" in (at_documents.value.details() or "")
 
 
 # Refused by documents after the upload. ---------------------------------------------------

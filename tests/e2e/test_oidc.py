@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.e2e.oidc_provider import JWKS_REFRESH_SECONDS, OidcProvider
 from tests.e2e.support import Gateway, eventually
 
 
-def me(gateway: Gateway, token: str):  # type: ignore[no-untyped-def]
+def me(gateway: Gateway, token: str) -> httpx.Response:
     return gateway.http.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
 
 

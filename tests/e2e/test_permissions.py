@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.e2e.support import Gateway, metadata
@@ -12,7 +14,7 @@ def auth(token: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def registered(gateway: Gateway, clerk_token: str) -> dict:  # type: ignore[type-arg]
+def registered(gateway: Gateway, clerk_token: str) -> dict[str, Any]:
     """A confidential (mật) document registered by the clerk, whose clearance is mật."""
     response = gateway.register(clerk_token, meta=metadata(secrecy="confidential"))
     assert response.status_code == 201, response.text
@@ -39,8 +41,8 @@ def test_register_above_clearance_is_denied(gateway: Gateway, clerk_token: str) 
 @pytest.mark.parametrize("username", ["vanthu", "lanhdao"])
 def test_read_allowed_to_registry_readers_within_clearance(
     gateway: Gateway,
-    registered: dict,
-    username: str,  # type: ignore[type-arg]
+    registered: dict[str, Any],
+    username: str,
 ) -> None:
     token = gateway.token(username)
     document = gateway.http.get(f"/v1/incoming-documents/{registered['id']}", headers=auth(token))
@@ -52,8 +54,8 @@ def test_read_allowed_to_registry_readers_within_clearance(
 @pytest.mark.parametrize("username", ["truongphong", "chuyenvien"])
 def test_read_denied_to_others_as_not_found(
     gateway: Gateway,
-    registered: dict,
-    username: str,  # type: ignore[type-arg]
+    registered: dict[str, Any],
+    username: str,
 ) -> None:
     token = gateway.token(username)
     for path in (

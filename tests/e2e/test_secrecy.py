@@ -20,7 +20,7 @@ def auth(token: str) -> dict[str, str]:
 
 
 def new_person(gateway: Gateway, admin: str, **fields: Any) -> dict[str, Any]:
-    body = {
+    body: dict[str, Any] = {
         "username": f"qa.{uuid.uuid4().hex[:10]}",
         "full_name": "Nguyễn Văn Kiểm Thử",
         "roles": ["specialist"],

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 
 from tests.e2e.support import Gateway, eventually, stored_events
 from vanban.contracts.archive.v1 import archive_pb2, archive_pb2_grpc
@@ -21,6 +21,7 @@ from vanban.launcher.infra import free_port
 from vanban.launcher.infra.process import group_members
 from vanban.launcher.platform import SERVICES, AgencyProcesses, AgencySpec, Platform
 from vanban.platform.caller import CALLER_METADATA_KEY, Caller, CallerTokenIssuer
+from vanban.platform.grpc.health import health_check
 
 A, B = "000.00.00.H99", "000.00.00.H98"
 
@@ -116,7 +117,7 @@ def answers(agency: AgencyProcesses, token: str | None) -> dict[str, str]:
                 call(channel, metadata)
                 codes[service] = "OK"
             except grpc.RpcError as exc:
-                codes[service] = exc.code().name  # type: ignore[attr-defined]
+                codes[service] = exc.code().name
     return codes
 
 
@@ -131,9 +132,7 @@ def test_no_service_of_either_agency_answers_a_call_without_a_caller_token(two: 
         assert answers(agency, None) == dict.fromkeys(CALLS, "UNAUTHENTICATED")
         for service in SERVICES:  # while health stays open to probes
             with grpc.insecure_channel(agency.address(service)) as channel:
-                answer = health_pb2_grpc.HealthStub(channel).Check(
-                    health_pb2.HealthCheckRequest(), timeout=5
-                )
+                answer = health_check(channel)(health_pb2.HealthCheckRequest(), timeout=5)
                 assert answer.status == health_pb2.HealthCheckResponse.SERVING
 
 

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 
 from vanban.launcher.infra import NatsServer, free_port
 from vanban.platform.caller import ensure_keypair
+from vanban.platform.grpc.health import health_check
 
 pytestmark = pytest.mark.images
 
@@ -97,11 +98,9 @@ def container() -> Iterator[str]:
 def health(port: int) -> str:
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         try:
-            answer = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=1
-            )
+            answer = health_check(channel)(health_pb2.HealthCheckRequest(), timeout=1)
         except grpc.RpcError as exc:
-            return str(exc.code().name)  # type: ignore[attr-defined]
+            return str(exc.code().name)
     return health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
 
 

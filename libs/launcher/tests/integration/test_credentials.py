@@ -17,7 +17,7 @@ import ssl
 import stat
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -237,8 +237,12 @@ class Violations:
         raise AssertionError(f"no violation {fragment!r}; seen: {self.seen}")
 
 
+# Connects to NATS as a service's user; answers the client and the violations it meets.
+OpenAs = Callable[[str], Awaitable[tuple[Client, "Violations"]]]
+
+
 @pytest.fixture
-async def as_service(nats_server: NatsServer) -> AsyncIterator[object]:
+async def as_service(nats_server: NatsServer) -> AsyncIterator[OpenAs]:
     clients: list[Client] = []
 
     async def open_as(service: str) -> tuple[Client, Violations]:
@@ -257,12 +261,12 @@ async def as_service(nats_server: NatsServer) -> AsyncIterator[object]:
 
 
 async def test_a_service_publishes_its_own_events_and_no_one_elses(
-    nats_server: NatsServer, as_service: object
+    nats_server: NatsServer, as_service: OpenAs
 ) -> None:
     admin = await nats.connect(nats_server.url)
     try:
         await ensure_service_stream(admin.jetstream(), "directory")
-        documents, violations = await as_service("documents")  # type: ignore[operator]
+        documents, violations = await as_service("documents")
         js = documents.jetstream()
         await ensure_service_stream(js, "documents")
         await ensure_dlq_stream(js)
@@ -280,13 +284,13 @@ async def test_a_service_publishes_its_own_events_and_no_one_elses(
 
 
 async def test_a_service_cannot_listen_in_or_touch_streams_it_does_not_own(
-    nats_server: NatsServer, as_service: object
+    nats_server: NatsServer, as_service: OpenAs
 ) -> None:
     admin = await nats.connect(nats_server.url)
     try:
         for service in ("documents", "signing"):
             await ensure_service_stream(admin.jetstream(), service)
-        archive, violations = await as_service("archive")  # type: ignore[operator]
+        archive, violations = await as_service("archive")
         # A refused request is dropped, so it ends in a timeout: keep that short.
         js = archive.jetstream(timeout=1)
 
@@ -335,16 +339,16 @@ def test_consumer_rights_name_each_durable_of_the_service_and_no_other() -> None
 
 
 async def test_a_consumer_reads_acks_and_dead_letters_with_its_own_user(
-    nats_server: NatsServer, as_service: object
+    nats_server: NatsServer, as_service: OpenAs
 ) -> None:
     # What EventConsumer does, step by step, as the archive's user with one of its durables.
     durable = ARCHIVE_INCOMING_REGISTERED
-    documents, _ = await as_service("documents")  # type: ignore[operator]
+    documents, _ = await as_service("documents")
     await ensure_service_stream(documents.jetstream(), "documents")
     await documents.jetstream().publish(
         "vanban.documents.outgoing.issued", b"15/QD", headers={"Nats-Msg-Id": "ev-15"}
     )
-    archive, violations = await as_service("archive")  # type: ignore[operator]
+    archive, violations = await as_service("archive")
     js = archive.jetstream()
     await js.stream_info(durable.stream)
     await ensure_dlq_stream(js)
@@ -378,7 +382,7 @@ async def test_a_consumer_reads_acks_and_dead_letters_with_its_own_user(
 
 
 async def test_a_service_cannot_use_make_or_change_another_services_consumer(
-    nats_server: NatsServer, as_service: object
+    nats_server: NatsServer, as_service: OpenAs
 ) -> None:
     """Notify reads the documents' stream too, yet archive's durable there is not its to touch,
     nor the gateway's on the directory's stream; nor may it make a stream for someone else."""
@@ -410,7 +414,7 @@ async def test_a_service_cannot_use_make_or_change_another_services_consumer(
         )
         assert in_hand.reply.startswith(f"$JS.ACK.{held.stream}.{held.name}.")
 
-        notify, violations = await as_service("notify")  # type: ignore[operator]
+        notify, violations = await as_service("notify")
         js = notify.jetstream(timeout=1)  # a refused request ends in a timeout
 
         for durable in theirs:
@@ -689,7 +693,7 @@ def _grpc_code(target: str, credentials: grpc.ChannelCredentials | None) -> grpc
         try:
             call(b"", timeout=5)
         except grpc.RpcError as exc:
-            return exc.code()  # type: ignore[attr-defined, no-any-return]
+            return exc.code()
     return grpc.StatusCode.OK
 
 
@@ -754,15 +758,15 @@ def test_seaweedfs_lets_no_one_past_s3_without_its_certificate(
         # weed's own unix sockets (in /tmp, named by weed) are its user's alone; the gRPC ones
         # ask for the certificate too, the filer's HTTP one for a token.
         sockets = [
-            path
+            sock
             for port in ports.values()
-            for path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock")
+            for sock in Path("/tmp").glob(f"seaweedfs-*-{port}.sock")
         ]
         assert sockets
-        for path in sockets:
-            assert mode(path) & 0o077 == 0, path
-            if "-grpc-" in path.name:
-                assert _grpc_code(f"unix:{path}", None) == grpc.StatusCode.UNAVAILABLE, path
+        for sock in sockets:
+            assert mode(sock) & 0o077 == 0, sock
+            if "-grpc-" in sock.name:
+                assert _grpc_code(f"unix:{sock}", None) == grpc.StatusCode.UNAVAILABLE, sock
         with socket.socket(socket.AF_UNIX) as raw:
             raw.settimeout(5)
             raw.connect(f"/tmp/seaweedfs-filer-{ports['filer.port']}.sock")

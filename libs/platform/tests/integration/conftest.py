@@ -111,7 +111,7 @@ async def read_stream(js: JetStreamContext, stream: str, subject: str) -> list[M
     """Every message the stream holds on `subject`, oldest first, through an ephemeral consumer."""
     sub = await js.pull_subscribe(subject, stream=stream)
     try:
-        wanted = (await sub.consumer_info()).num_pending
+        wanted = (await sub.consumer_info()).num_pending or 0
         messages: list[Msg] = []
         while len(messages) < wanted:
             messages += await sub.fetch(min(wanted - len(messages), 256), timeout=5)

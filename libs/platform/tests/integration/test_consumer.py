@@ -7,6 +7,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from google.protobuf.wrappers_pb2 import StringValue
@@ -52,7 +53,7 @@ def names() -> tuple[str, str]:
     return f"vanban.{SOURCE}.t{tag}.happened", f"test-{tag}"
 
 
-def make_consumer(schema, js, names, handler, **kwargs: object) -> EventConsumer[StringValue]:
+def make_consumer(schema, js, names, handler, **kwargs: Any) -> EventConsumer[StringValue]:
     subject, durable = names
     return EventConsumer(
         js=js,

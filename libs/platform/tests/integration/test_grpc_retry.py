@@ -41,7 +41,9 @@ class Flaky(documents_pb2_grpc.DocumentRegistryServiceServicer):
 
 
 @pytest.fixture
-async def flaky() -> AsyncIterator[tuple[Flaky, documents_pb2_grpc.DocumentRegistryServiceStub]]:
+async def flaky() -> AsyncIterator[
+    tuple[Flaky, documents_pb2_grpc.DocumentRegistryServiceAsyncStub]
+]:
     server = grpc.aio.server()
     servicer = Flaky()
     documents_pb2_grpc.add_DocumentRegistryServiceServicer_to_server(servicer, server)
@@ -56,7 +58,7 @@ async def flaky() -> AsyncIterator[tuple[Flaky, documents_pb2_grpc.DocumentRegis
 
 
 async def test_a_read_that_met_unavailable_is_sent_again_and_succeeds(
-    flaky: tuple[Flaky, documents_pb2_grpc.DocumentRegistryServiceStub],
+    flaky: tuple[Flaky, documents_pb2_grpc.DocumentRegistryServiceAsyncStub],
 ) -> None:
     servicer, stub = flaky
 
@@ -69,7 +71,7 @@ async def test_a_read_that_met_unavailable_is_sent_again_and_succeeds(
 
 
 async def test_a_registration_that_met_unavailable_is_not_sent_again(
-    flaky: tuple[Flaky, documents_pb2_grpc.DocumentRegistryServiceStub],
+    flaky: tuple[Flaky, documents_pb2_grpc.DocumentRegistryServiceAsyncStub],
 ) -> None:
     servicer, stub = flaky
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from google.protobuf.wrappers_pb2 import StringValue
@@ -30,7 +31,12 @@ def fresh_subject() -> str:
     return f"vanban.relaytest.t{uuid.uuid4().hex[:8]}.written"
 
 
-def make_relay(schema, js: JetStreamContext, **kwargs: object) -> OutboxRelay:
+def msg_id(message: Msg) -> str:
+    assert message.headers is not None, "the relay sends every event with headers"
+    return message.headers["Nats-Msg-Id"]
+
+
+def make_relay(schema, js: JetStreamContext, **kwargs: Any) -> OutboxRelay:
     return OutboxRelay(sessions=schema.sessions, tables=schema.tables, js=js, **kwargs)
 
 
@@ -78,7 +84,7 @@ async def test_two_relays_running_at_once_publish_every_committed_event_exactly_
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=10)
     await nc.flush()
 
-    published = [m.headers["Nats-Msg-Id"] for m in await drain(wire)]
+    published = [msg_id(m) for m in await drain(wire)]
     await wire.unsubscribe()
     assert sorted(published) == sorted(ids)
     stored = await stream_messages(js, STREAM, subject)

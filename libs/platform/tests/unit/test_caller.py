@@ -4,6 +4,7 @@ import base64
 import json
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import jwt
 import pytest
@@ -23,7 +24,7 @@ AGENCY = "000.00.00.H99"
 
 
 def make_caller(**overrides: object) -> Caller:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "agency_code": AGENCY,
         "subject": "person-1",
         "roles": frozenset({"clerk"}),
@@ -148,7 +149,7 @@ def test_an_unsigned_token_is_refused(key: Ed25519PrivateKey) -> None:
             "agency": AGENCY,
             "roles": ["clerk"],
         },
-        None,
+        "",  # no key: pyjwt signs nothing with "none"
         algorithm="none",
     )
 

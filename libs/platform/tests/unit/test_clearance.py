@@ -36,7 +36,8 @@ def test_a_clearance_never_compares_with_a_plain_string() -> None:
 
 
 def test_values_are_the_strings_tokens_and_columns_carry() -> None:
-    assert Clearance.TOP_SECRET == "top_secret"
+    carried: str = "top_secret"  # as a token, a column or JSON carries it
+    assert Clearance.TOP_SECRET == carried
     assert Clearance("secret") is Clearance.SECRET
     assert f"{Clearance.CONFIDENTIAL}" == "confidential"
 

@@ -9,7 +9,7 @@ import io
 import os
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ CHUNK = 256 * 1024
 class Archive:
     address: str
     settings: ArchiveSettings
-    stub: archive_pb2_grpc.ArchiveServiceStub
+    stub: archive_pb2_grpc.ArchiveServiceAsyncStub
     # A clerk uploads; reads are for platform services only (the gateway after documents agreed).
     token: str
     reader_token: str
@@ -111,7 +111,7 @@ class Archive:
 
 def upload(
     data: bytes, *, content_type: str, declared_size: int = 0, chunk: int = CHUNK
-) -> Iterable[pb.PutObjectRequest]:
+) -> Iterator[pb.PutObjectRequest]:
     yield pb.PutObjectRequest(
         header=pb.ObjectHeader(
             content_type=content_type, file_name="van-ban.pdf", declared_size=declared_size
@@ -217,6 +217,7 @@ async def test_a_3_mb_file_round_trips_byte_exact_under_its_sha256(archive: Arch
     s3_stat = archive.s3.stat_object(archive.bucket, f"objects/{sha(data)}")
     assert s3_stat.size == len(data)
     assert s3_stat.content_type == "application/pdf"
+    assert s3_stat.metadata is not None
     assert s3_stat.metadata["x-amz-meta-sha256"] == sha(data)
     assert await archive.audit_actions(f"objects/{sha(data)}") == ["object.store"]
     assert list(archive.spool.iterdir()) == []

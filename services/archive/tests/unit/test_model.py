@@ -1,5 +1,6 @@
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ TTL = timedelta(hours=1)
 
 
 def make_object(**overrides: object) -> StoredObject:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "sha256": "ab" * 32,
         "size": 10,
         "content_type": "application/pdf",
@@ -35,17 +36,17 @@ def make_object(**overrides: object) -> StoredObject:
         "claimed_at": None,
     }
     values.update(overrides)
-    return StoredObject(**values)  # type: ignore[arg-type]
+    return StoredObject(**values)
 
 
 def make_header(**overrides: object) -> ObjectHeader:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "content_type": "application/pdf",
         "file_name": "cong-van.pdf",
         "declared_size": 0,
     }
     values.update(overrides)
-    return ObjectHeader(**values)  # type: ignore[arg-type]
+    return ObjectHeader(**values)
 
 
 class TestContentMeter:

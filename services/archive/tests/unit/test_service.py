@@ -9,6 +9,7 @@ import itertools
 from collections.abc import AsyncIterator, Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -207,7 +208,7 @@ def make_content(tmp_path: Path, data: bytes = b"quyet dinh so 12") -> Content:
 
 
 def make_object(data: bytes = b"to trinh", **overrides: object) -> StoredObject:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "sha256": hashlib.sha256(data).hexdigest(),
         "size": len(data),
         "content_type": "application/pdf",
@@ -215,7 +216,7 @@ def make_object(data: bytes = b"to trinh", **overrides: object) -> StoredObject:
         "last_put_at": NOW - 2 * TTL,
     }
     values.update(overrides)
-    return StoredObject(**values)  # type: ignore[arg-type]
+    return StoredObject(**values)
 
 
 async def store_it(

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -7,7 +8,7 @@ from vanban.archive.settings import ArchiveSettings
 
 
 def make_settings(**overrides: object) -> ArchiveSettings:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "agency_code": "000.00.00.H99",
         "keys_dir": Path("/nonexistent"),
         "database_url": "postgresql+asyncpg://u@localhost/archive",
@@ -16,7 +17,7 @@ def make_settings(**overrides: object) -> ArchiveSettings:
         "s3_secret_key": "a-real-secret-value",
     }
     values.update(overrides)
-    return ArchiveSettings(**values)  # type: ignore[arg-type]
+    return ArchiveSettings(**values)
 
 
 def test_bucket_is_derived_from_the_agency_code() -> None:
@@ -66,7 +67,7 @@ def test_environment_uses_the_archive_prefix(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("VANBAN_ARCHIVE_S3_ACCESS_KEY", "archive")
     monkeypatch.setenv("VANBAN_ARCHIVE_S3_SECRET_KEY", "s3cr3t-from-a-vault")
     monkeypatch.setenv("VANBAN_ARCHIVE_MAX_OBJECT_BYTES", "1024")
-    settings = ArchiveSettings()  # type: ignore[call-arg]
+    settings = ArchiveSettings()
     assert settings.bucket == "vanban-000-00-00-g22"
     assert settings.max_object_bytes == 1024
     assert settings.s3_secret_key.get_secret_value() == "s3cr3t-from-a-vault"

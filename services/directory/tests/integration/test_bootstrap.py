@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -14,7 +15,7 @@ from vanban.directory.domain.model import Agency
 from vanban.launcher.pytest_plugin import DatabaseFactory
 
 
-async def _snapshot(url: str) -> dict[str, object]:
+async def _snapshot(url: str) -> dict[str, Any]:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as connection:
@@ -130,7 +131,7 @@ async def test_the_bootstrap_command_runs_twice_from_the_command_line(
         _, stderr = await process.communicate()
         assert process.returncode == 0, stderr.decode()
     snapshot = await _snapshot(url)
-    assert [row[0] for row in snapshot["people"]] == [  # type: ignore[attr-defined]
+    assert [row[0] for row in snapshot["people"]] == [
         "chuyenvien",
         "lanhdao",
         "quantri",

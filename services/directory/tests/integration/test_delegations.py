@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -38,7 +39,7 @@ async def test_a_leader_delegates_signing_to_a_deputy_and_takes_it_back(
     now = datetime.now(UTC)
 
     def delegation(**overrides: object) -> pb.Delegation:
-        fields: dict[str, object] = {
+        fields: dict[str, Any] = {
             "from_person_id": leader_id,
             "to_person_id": deputy_id,
             "scope": ["sign", "approve"],
@@ -47,7 +48,7 @@ async def test_a_leader_delegates_signing_to_a_deputy_and_takes_it_back(
             "reason": "Chủ tịch đi công tác",
         }
         fields.update(overrides)
-        return pb.Delegation(**fields)  # type: ignore[arg-type]
+        return pb.Delegation(**fields)
 
     created = await call(
         directory,

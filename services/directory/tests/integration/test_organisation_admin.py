@@ -142,7 +142,7 @@ async def test_the_units_tree_is_built_moved_and_guarded(
 
     not_empty = await failure(directory, "DeleteUnit", pb.DeleteUnitRequest(code="KT"), admin)
     assert not_empty.code() is grpc.StatusCode.FAILED_PRECONDITION
-    assert "child unit(s) (KT1, KT2)" in not_empty.details()
+    assert "child unit(s) (KT1, KT2)" in (not_empty.details() or "")
     await call(directory, "DeleteUnit", pb.DeleteUnitRequest(code="KT2"), admin)
     missing = await failure(directory, "GetUnit", pb.GetUnitRequest(code="KT2"), reader)
     assert missing.code() is grpc.StatusCode.NOT_FOUND

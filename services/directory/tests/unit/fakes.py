@@ -10,12 +10,12 @@ import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from vanban.directory.domain.delegation import Delegation, DelegationDraft
 from vanban.directory.domain.events import DirectoryEvent
 from vanban.directory.domain.model import (
     Agency,
-    Clearance,
     ImageRef,
     Person,
     PersonDraft,
@@ -24,6 +24,7 @@ from vanban.directory.domain.model import (
 from vanban.directory.domain.ports import Credentials, StoredImage
 from vanban.directory.domain.unit import Unit
 from vanban.platform.caller import Caller
+from vanban.platform.clearance import Clearance
 from vanban.platform.fakes import RecordingTransaction
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -38,7 +39,7 @@ def person_caller(subject: str = "person-1", *roles: str) -> Caller:
 
 
 def make_draft(**overrides: object) -> PersonDraft:
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "username": "vanthu",
         "full_name": "Nguyễn Thị Văn Thư",
         "position_title": "Văn thư",
@@ -47,11 +48,11 @@ def make_draft(**overrides: object) -> PersonDraft:
         "clearance": Clearance.CONFIDENTIAL,
     }
     fields.update(overrides)
-    return PersonDraft(**fields)  # type: ignore[arg-type]
+    return PersonDraft(**fields)
 
 
 def make_person(**overrides: object) -> Person:
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "id": secrets.token_hex(8),
         "username": "vanthu",
         "full_name": "Nguyễn Thị Văn Thư",
@@ -63,11 +64,11 @@ def make_person(**overrides: object) -> Person:
         "created_at": NOW,
     }
     fields.update(overrides)
-    return Person(**fields)  # type: ignore[arg-type]
+    return Person(**fields)
 
 
 def make_delegation_draft(**overrides: object) -> DelegationDraft:
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "from_person_id": "lanhdao",
         "to_person_id": "phochutich",
         "scope": ("sign", "approve"),
@@ -76,11 +77,11 @@ def make_delegation_draft(**overrides: object) -> DelegationDraft:
         "reason": "Chủ tịch đi công tác nước ngoài",
     }
     fields.update(overrides)
-    return DelegationDraft(**fields)  # type: ignore[arg-type]
+    return DelegationDraft(**fields)
 
 
 def make_delegation(**overrides: object) -> Delegation:
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "id": "d-1",
         "from_person_id": "lanhdao",
         "to_person_id": "phochutich",
@@ -92,7 +93,7 @@ def make_delegation(**overrides: object) -> Delegation:
         "created_by": "lanhdao",
     }
     fields.update(overrides)
-    return Delegation(**fields)  # type: ignore[arg-type]
+    return Delegation(**fields)
 
 
 def make_png(width: int = 4, height: int = 2, rgba: bytes = b"\x00\x00\xff\x80") -> bytes:
@@ -408,7 +409,9 @@ class FakeTransaction(RecordingTransaction):
         self._pending_events.clear()
 
 
-def transactions_of(tx: FakeTransaction):  # type: ignore[no-untyped-def]
+def transactions_of(
+    tx: FakeTransaction,
+) -> Callable[[], contextlib.AbstractAsyncContextManager[FakeTransaction]]:
     """A `Transactions` factory that hands out the same fake every time."""
 
     @contextlib.asynccontextmanager

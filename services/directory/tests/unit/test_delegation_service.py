@@ -51,7 +51,7 @@ async def test_the_delegator_creates_a_delegation_published_and_audited() -> Non
     assert tx.delegations.locked == ["lanhdao"]
     assert tx.events == [DelegationCreated(delegation=delegation, occurred_at=NOW)]
     assert tx.audits[0]["action"] == "delegation.create"
-    assert tx.audits[0]["after"]["to_person_id"] == "phochutich"  # type: ignore[index]
+    assert tx.audits[0]["after"]["to_person_id"] == "phochutich"
 
 
 async def test_an_admin_or_a_service_may_create_one_for_someone_else_others_may_not() -> None:

@@ -14,7 +14,9 @@ from services.directory.tests.unit.fakes import (
 )
 from vanban.directory.domain import import_service
 from vanban.directory.domain.events import PersonUpserted
+from vanban.directory.domain.import_service import ImportReport
 from vanban.directory.domain.people_import import MAX_IMPORT_BYTES, ImportFormat
+from vanban.directory.domain.ports import PasswordHasher
 from vanban.directory.domain.unit import Unit
 from vanban.platform.errors import InvalidArgumentError, PermissionDeniedError
 
@@ -29,7 +31,13 @@ def directory() -> FakeTransaction:
     return tx
 
 
-async def run(tx: FakeTransaction, content: str, *, dry_run: bool = False, hasher=None):  # type: ignore[no-untyped-def]
+async def run(
+    tx: FakeTransaction,
+    content: str,
+    *,
+    dry_run: bool = False,
+    hasher: PasswordHasher | None = None,
+) -> ImportReport:
     return await import_service.import_people(
         transactions=transactions_of(tx),
         caller=ADMIN,

@@ -55,8 +55,8 @@ async def test_an_admin_updates_the_agency_profile_and_it_is_audited_and_publish
     assert tx.events == [AgencyUpdated(agency=updated, occurred_at=NOW)]
     [entry] = tx.audits
     assert entry["action"] == "agency.update"
-    assert entry["before"]["address"] == ""  # type: ignore[index]
-    assert entry["after"]["address"] == "Số 1 đường Trần Phú"  # type: ignore[index]
+    assert entry["before"]["address"] == ""
+    assert entry["after"]["address"] == "Số 1 đường Trần Phú"
 
 
 async def test_the_agency_code_cannot_change_but_may_be_repeated() -> None:
@@ -172,8 +172,8 @@ async def test_a_unit_moves_elsewhere_and_becomes_a_root_again() -> None:
     assert root.parent_code is None
     assert [u.code for u in await org.list_units(tx=tx)] == ["PNV", "TH1", "PTH", "VP"]
     [first, second] = tx.audits
-    assert first["before"]["parent_code"] == "PTH"  # type: ignore[index]
-    assert first["after"]["parent_code"] == "PNV"  # type: ignore[index]
+    assert first["before"]["parent_code"] == "PTH"
+    assert first["after"]["parent_code"] == "PNV"
     assert second["action"] == "unit.update"
 
 
@@ -231,4 +231,4 @@ async def test_an_empty_unit_is_deleted_with_its_last_state_published() -> None:
     assert set(tx.units.rows) == {"VP"}
     assert tx.events == [UnitDeleted(unit=deleted, occurred_at=NOW)]
     assert tx.audits[0]["action"] == "unit.delete"
-    assert tx.audits[0]["before"]["name"] == "Phòng Tổng hợp"  # type: ignore[index]
+    assert tx.audits[0]["before"]["name"] == "Phòng Tổng hợp"

@@ -156,8 +156,8 @@ async def test_an_update_changes_only_what_it_names_and_is_audited() -> None:
     assert tx.events[-1] == PersonUpserted(person=updated, occurred_at=NOW)
     audit = tx.audits[-1]
     assert audit["action"] == "person.update"
-    assert audit["before"]["unit_codes"] == ["VP"]  # type: ignore[index]
-    assert audit["after"]["unit_codes"] == ["VP", "PTH"]  # type: ignore[index]
+    assert audit["before"]["unit_codes"] == ["VP"]
+    assert audit["after"]["unit_codes"] == ["VP", "PTH"]
     commits = tx.commits
     same = await people.update_person(
         tx=tx, caller=ADMIN, person_id=person.id, changes=PersonChanges(), now=NOW
@@ -319,7 +319,8 @@ async def test_a_change_of_what_a_sign_in_grants_ends_the_persons_sessions(
         tx=tx, caller=ADMIN, person_id=person.id, changes=changes, now=NOW
     )
     assert updated.session_version == person.session_version + (1 if ends else 0)
-    assert (await tx.people.get(person.id)).session_version == updated.session_version  # type: ignore[union-attr]
+    stored = await tx.people.get(person.id)
+    assert stored is not None and stored.session_version == updated.session_version
 
 
 async def test_a_person_changes_their_own_password_and_every_session_ends() -> None:
@@ -378,7 +379,8 @@ async def test_a_password_change_is_refused_without_the_current_password_or_a_go
         )
     assert raised.value.reason == reason
     assert tx.people.password_hash(person.id) == f"h:{PASSWORD}"
-    assert (await tx.people.get(person.id)).session_version == person.session_version  # type: ignore[union-attr]
+    stored = await tx.people.get(person.id)
+    assert stored is not None and stored.session_version == person.session_version
 
 
 async def test_services_and_unknown_or_inactive_people_cannot_change_a_password() -> None:

@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ ARRIVAL_DAY = date(2025, 3, 14)
 SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 
-def make_draft(**overrides: object) -> IncomingDraft:
+def make_draft(**overrides: Any) -> IncomingDraft:
     file_overrides = {k[5:]: overrides.pop(k) for k in list(overrides) if k.startswith("file_")}
     draft = IncomingDraft(
         issuer_code="000.00.00.G22",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,7 @@ class FakeTransaction(RecordingTransaction):
         self.events.append(document)
 
 
-def make_draft(**overrides: object) -> IncomingDraft:
+def make_draft(**overrides: Any) -> IncomingDraft:
     draft = IncomingDraft(
         issuer_code="000.00.00.G22",
         issuer_name="Bộ Nội vụ",

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from vanban.contracts.archive.v1 import archive_pb2_grpc
+from vanban.contracts.directory.v1 import directory_pb2_grpc
+from vanban.contracts.documents.v1 import documents_pb2_grpc
+from vanban.contracts.notify.v1 import notify_pb2_grpc
+from vanban.contracts.workflow.v1 import workflow_pb2_grpc
 from vanban.gateway.adapters.grpc.upstreams import READINESS_REUSE_SECONDS, Upstreams
+from vanban.platform.grpc.health import health_check
 
 
 class CountingHealth(health.aio.HealthServicer):
@@ -18,7 +25,9 @@ class CountingHealth(health.aio.HealthServicer):
         super().__init__()
         self.asked = 0
 
-    async def Check(self, request, context):  # type: ignore[no-untyped-def]
+    async def Check(
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> health_pb2.HealthCheckResponse:
         self.asked += 1
         return await super().Check(request, context)
 
@@ -42,12 +51,13 @@ async def test_many_readiness_probes_at_once_ask_each_peer_once(
 ) -> None:
     servicer, channel = peer
     upstreams = Upstreams(
-        directory=None,  # type: ignore[arg-type]
-        documents=None,  # type: ignore[arg-type]
-        archive=None,  # type: ignore[arg-type]
-        notify=None,  # type: ignore[arg-type]
-        workflow=None,  # type: ignore[arg-type]
-        health={"directory": health_pb2_grpc.HealthStub(channel)},
+        # Stubs on the same channel: only readiness is asked here.
+        directory=directory_pb2_grpc.DirectoryServiceStub(channel),
+        documents=documents_pb2_grpc.DocumentRegistryServiceStub(channel),
+        archive=archive_pb2_grpc.ArchiveServiceStub(channel),
+        notify=notify_pb2_grpc.NotifyServiceStub(channel),
+        workflow=workflow_pb2_grpc.WorkflowServiceStub(channel),
+        health={"directory": health_check(channel)},
         service_metadata=lambda: (),
         timeout=2,
     )

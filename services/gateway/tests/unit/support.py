@@ -39,4 +39,4 @@ def build_gateway(keys_dir: Path) -> Any:
         database_url="postgresql+asyncpg://gateway:unused@127.0.0.1:9/gateway",
         trusted_hosts=("testserver",),
     )
-    return create_app(settings, OfflineHost())  # type: ignore[arg-type]
+    return create_app(settings, OfflineHost())  # type: ignore[arg-type]  # a host that serves nothing

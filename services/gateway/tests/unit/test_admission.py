@@ -96,8 +96,8 @@ def build_app(tokens: AccessTokens, seen: Seen, *, proxies: tuple[str, ...] = ()
             caller_tokens=CallerTokenIssuer(Ed25519PrivateKey.generate()),
             uow=_no_database,
             oidc=None,
-            upstreams=None,  # type: ignore[arg-type]
-            delegations=NoDelegations(),  # type: ignore[arg-type]
+            upstreams=None,  # type: ignore[arg-type]  # only OIDC (off here) calls upstream
+            delegations=NoDelegations(),
             revocations=Revocations(keep=timedelta(minutes=16)),
         ),
         trusted_hosts=HOSTS,

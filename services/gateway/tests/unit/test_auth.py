@@ -4,6 +4,7 @@ import base64
 import json
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -18,7 +19,7 @@ AGENCY = "000.00.00.H99"
 
 
 def make_caller(**overrides: object) -> Caller:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "agency_code": AGENCY,
         "subject": "person-7",
         "roles": frozenset({"clerk", "leader"}),
@@ -26,7 +27,7 @@ def make_caller(**overrides: object) -> Caller:
         "clearance": Clearance.SECRET,
     }
     values.update(overrides)
-    return Caller(**values)  # type: ignore[arg-type]
+    return Caller(**values)
 
 
 def make_tokens(

@@ -16,6 +16,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.adapters import oidc
 from vanban.gateway.adapters.grpc.delegations import DelegationCache
+from vanban.gateway.adapters.grpc.upstreams import Upstreams
 from vanban.platform.caller import Delegation
 
 STARTS = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
@@ -82,12 +83,14 @@ class FakeDirectory:
         )
 
 
-def upstreams(directory: FakeDirectory) -> SimpleNamespace:
-    return SimpleNamespace(directory=directory, service_metadata=lambda: (), timeout=1.0)
+def upstreams(directory: FakeDirectory) -> Upstreams:
+    # What the caches read of the upstreams: the directory's two calls, metadata and timeout.
+    fake = SimpleNamespace(directory=directory, service_metadata=lambda: (), timeout=1.0)
+    return fake  # type: ignore[return-value]  # the parts the caches use
 
 
 async def test_held_delegations_are_typed_values_of_the_person() -> None:
-    cache = DelegationCache(upstreams(FakeDirectory()))  # type: ignore[arg-type]
+    cache = DelegationCache(upstreams(FakeDirectory()))
 
     assert await cache.held_by("pho") == (
         Delegation(
@@ -102,7 +105,7 @@ async def test_held_delegations_are_typed_values_of_the_person() -> None:
 
 async def test_the_delegation_cache_remembers_at_most_maxsize_people() -> None:
     directory = FakeDirectory()
-    cache = DelegationCache(upstreams(directory), ttl=60, maxsize=3)  # type: ignore[arg-type]
+    cache = DelegationCache(upstreams(directory), ttl=60, maxsize=3)
     for person in range(10):
         await cache.held_by(f"p{person}")
     directory.asked.clear()
@@ -116,7 +119,7 @@ async def test_the_delegation_cache_remembers_at_most_maxsize_people() -> None:
 
 async def test_the_delegation_cache_asks_again_after_its_ttl() -> None:
     directory = FakeDirectory()
-    cache = DelegationCache(upstreams(directory), ttl=0.05)  # type: ignore[arg-type]
+    cache = DelegationCache(upstreams(directory), ttl=0.05)
     await cache.held_by("pho")
     await cache.held_by("pho")
     assert directory.asked == ["pho"]
@@ -143,7 +146,7 @@ async def test_identities_mapped_to_people_are_bounded(monkeypatch: pytest.Monke
         jwks_url="https://idp.example/realms/demo/certs",
         username_claim=None,
     )
-    verifier._jwks = _OneKey(key.public_key())  # type: ignore[assignment]
+    monkeypatch.setattr(verifier, "_jwks", _OneKey(key.public_key()))
     now = int(time.time())
 
     def token(subject: str) -> str:
@@ -152,11 +155,11 @@ async def test_identities_mapped_to_people_are_bounded(monkeypatch: pytest.Monke
 
     directory = FakeDirectory()
     for subject in range(10):
-        person = await verifier.person(token(f"s{subject}"), upstreams(directory))  # type: ignore[arg-type]
+        person = await verifier.person(token(f"s{subject}"), upstreams(directory))
         assert person.id == f"person-s{subject}"
     directory.asked.clear()
 
-    await verifier.person(token("s9"), upstreams(directory))  # type: ignore[arg-type]
+    await verifier.person(token("s9"), upstreams(directory))
     assert directory.asked == []
-    await verifier.person(token("s0"), upstreams(directory))  # type: ignore[arg-type]
+    await verifier.person(token("s0"), upstreams(directory))
     assert directory.asked == ["s0"]

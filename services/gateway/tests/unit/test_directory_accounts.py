@@ -53,7 +53,7 @@ class Upstreams:
 
 
 def accounts(error: grpc.aio.AioRpcError) -> DirectoryAccounts:
-    return DirectoryAccounts(Upstreams(error))  # type: ignore[arg-type]
+    return DirectoryAccounts(Upstreams(error))  # type: ignore[arg-type]  # the calls used, refused
 
 
 async def test_a_wrong_password_answers_the_client_as_the_directory_did() -> None:

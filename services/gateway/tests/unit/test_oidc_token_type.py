@@ -4,6 +4,7 @@ clients the agency allows."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import jwt
 import pytest
@@ -15,17 +16,17 @@ from vanban.platform.errors import UnauthenticatedError
 ACCESS = {"sub": "s", "azp": "van-ban-web", "typ": "Bearer"}
 
 
-def verifier(**options: object) -> OidcVerifier:
+def verifier(**options: Any) -> OidcVerifier:
     return OidcVerifier(
         issuer="https://idp.example/realms/demo",
         audience="vanban-gateway",
         jwks_url="https://idp.example/realms/demo/certs",
         username_claim=None,
-        **options,  # type: ignore[arg-type]
+        **options,
     )
 
 
-def refusal(check: OidcVerifier, header: dict[str, object], claims: dict[str, object]) -> str:
+def refusal(check: OidcVerifier, header: dict[str, Any], claims: dict[str, Any]) -> str:
     with pytest.raises(UnauthenticatedError) as caught:
         check._check_token_type(header, claims)
     return caught.value.reason
@@ -81,7 +82,7 @@ class _OneKey:
 def signed(claims: dict[str, object]) -> tuple[OidcVerifier, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     check = verifier()
-    check._jwks = _OneKey(key.public_key())  # type: ignore[assignment]
+    check._jwks = _OneKey(key.public_key())  # type: ignore[assignment]  # a key set of one key
     now = int(time.time())
     base = {
         "iss": "https://idp.example/realms/demo",

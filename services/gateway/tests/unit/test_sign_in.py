@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from vanban.gateway.domain.ports import ApiKeyRepository
 from vanban.gateway.domain.revocations import Revocations
 from vanban.gateway.domain.sessions import (
     AccountLockedError,
@@ -140,7 +141,10 @@ class MemoryTransaction:
         self._state = copy.deepcopy(db.state)
         self.sessions = MemorySessions(self._state)
         self.revocation_log = MemoryRevocationLog(self._state)
-        self.api_keys = None
+
+    @property
+    def api_keys(self) -> ApiKeyRepository:
+        raise AssertionError("signing in uses no API keys")
 
     def audit(
         self, *, actor: str, action: str, resource: str, after: dict[str, object] | None = None

@@ -69,7 +69,7 @@ class MemoryStore:
 def admit(store: MemoryStore, account: str, address: str, now: datetime = NOW) -> Attempt:
     return asyncio.run(
         sessions.admit_attempt(
-            store=store,  # type: ignore[arg-type]
+            store=store,
             account=account,
             address=address,
             now=now,

@@ -4,6 +4,7 @@ notice in every clerk's inbox, read through notify's gRPC API; the directory is 
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
@@ -121,7 +122,9 @@ async def consumer_idle(js: JetStreamContext) -> bool:
     return info.num_pending == 0 and info.num_ack_pending == 0
 
 
-async def person(directory: DirectoryService, mint: TokenMint, role: int) -> dpb.Person:
+async def person(
+    directory: DirectoryService, mint: TokenMint, role: dpb.Role.ValueType
+) -> dpb.Person:
     async with channel(directory.address) as ch:
         answer = await directory_pb2_grpc.DirectoryServiceStub(ch).ListPeople(
             dpb.ListPeopleRequest(role=role), metadata=metadata(mint.service()), timeout=10
@@ -143,6 +146,10 @@ async def clerk_id(directory: DirectoryService, mint: TokenMint) -> str:
 
 def about(notifications: list[pb.Notification], document_id: str) -> list[pb.Notification]:
     return [n for n in notifications if n.resource == f"incoming-documents/{document_id}"]
+
+
+def mentions(notifications: list[pb.Notification], *, document_id: str) -> bool:
+    return bool(about(notifications, document_id))
 
 
 async def test_a_registered_document_gives_the_clerk_one_notice(
@@ -245,8 +252,9 @@ async def test_the_inbox_pages_newest_first(
         await publish(js, event, event_id=str(uuid.uuid4()))
         # One at a time, so their order of arrival is their order in the inbox.
         await eventually(
-            lambda event=event: inbox(notify, clerk_token),  # type: ignore[misc]
-            lambda ns, event=event: bool(about(ns, event.document.id)),  # type: ignore[misc]
+            lambda: inbox(notify, clerk_token),
+            # Bound to this event's document (a lambda would close over the loop variable).
+            functools.partial(mentions, document_id=event.document.id),
         )
     paged = await inbox(notify, clerk_token, page_size=2)
     assert paged == await inbox(notify, clerk_token)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -61,12 +62,22 @@ class FakeTransaction:
     def record_notification_recorded(self, notification: Notification) -> None:
         self.events.append(notification)
 
-    def audit(self, *, action: str, resource: str, after: dict[str, object]) -> None:
+    def audit(
+        self,
+        *,
+        action: str,
+        resource: str,
+        before: dict[str, object] | None = None,
+        after: dict[str, object] | None = None,
+    ) -> None:
         self.audits.append(action)
+
+    async def commit(self) -> None:
+        raise AssertionError("the consumer commits the event's unit of work, not the use case")
 
 
 def make_document(**overrides: object) -> IncomingRegistered:
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "document_id": "doc-1",
         "arrival_number": 12,
         "arrival_year": 2026,
@@ -77,7 +88,7 @@ def make_document(**overrides: object) -> IncomingRegistered:
         "secrecy": Secrecy.NONE,
     }
     fields.update(overrides)
-    return IncomingRegistered(**fields)  # type: ignore[arg-type]
+    return IncomingRegistered(**fields)
 
 
 CLERK = Recipient(id="clerk-1", clearance=Clearance.CONFIDENTIAL, active=True)

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -57,7 +58,7 @@ class FakeTransaction(RecordingTransaction):
 
 
 def draft(**overrides: object) -> AssignmentDraft:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "document_id": DOCUMENT,
         "lead_unit": "VP",
         "coordinating_units": ("PTH",),
@@ -67,7 +68,7 @@ def draft(**overrides: object) -> AssignmentDraft:
         "on_behalf_of": "",
     }
     values.update(overrides)
-    return AssignmentDraft(**values)  # type: ignore[arg-type]
+    return AssignmentDraft(**values)
 
 
 def person(

@@ -229,7 +229,9 @@ def _status(args: argparse.Namespace) -> int:
         where = info.get("port") or info.get("s3_endpoint")
         print(f"{name:<9} pid {info['pid']!s:<8} {'running' if alive else 'STOPPED':<8} {where}")
     import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_health.v1 import health_pb2
+
+    from vanban.platform.grpc.health import health_check
 
     for agency in state["agencies"]:
         print(f"agency {agency['code']}  {agency['gateway_url']}")
@@ -237,12 +239,10 @@ def _status(args: argparse.Namespace) -> int:
             alive = service["pid"] is not None and pid_alive(service["pid"])
             with grpc.insecure_channel(f"127.0.0.1:{service['grpc_port']}") as channel:
                 try:
-                    answer = health_pb2_grpc.HealthStub(channel).Check(
-                        health_pb2.HealthCheckRequest(), timeout=2
-                    )
+                    answer = health_check(channel)(health_pb2.HealthCheckRequest(), timeout=2)
                     health = health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
                 except grpc.RpcError as exc:
-                    health = exc.code().name  # type: ignore[attr-defined]
+                    health = exc.code().name
             if name == "gateway":
                 try:
                     ready = (

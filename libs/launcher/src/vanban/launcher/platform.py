@@ -38,7 +38,7 @@ from pathlib import Path
 
 import grpc
 import httpx
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 
 from vanban.launcher.infra import InfraError, NatsServer, PostgresServer, SeaweedServer, free_port
 from vanban.launcher.infra.files import SecretStore, open_private_log, private_dir, write_private
@@ -48,6 +48,7 @@ from vanban.launcher.infra.process import ManagedProcess, Server, read_log_tail
 from vanban.launcher.infra.seaweed import S3Identity
 from vanban.platform.caller import ensure_keypair
 from vanban.platform.events.durables import Durable, durables_of
+from vanban.platform.grpc.health import health_check
 
 logger = logging.getLogger(__name__)
 
@@ -274,11 +275,9 @@ class AgencyProcesses:
     def health(self, service: str, *, timeout: float = 2.0) -> str:
         with grpc.insecure_channel(self.address(service)) as channel:
             try:
-                answer = health_pb2_grpc.HealthStub(channel).Check(
-                    health_pb2.HealthCheckRequest(), timeout=timeout
-                )
+                answer = health_check(channel)(health_pb2.HealthCheckRequest(), timeout=timeout)
             except grpc.RpcError as exc:
-                return exc.code().name  # type: ignore[attr-defined]
+                return exc.code().name
         return health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
 
     def wait_healthy(self, service: str, *, timeout: float) -> None:
@@ -480,7 +479,7 @@ class Platform:
         Returns what did not stop by itself (had to be killed, or could not be stopped): each
         one is a defect, since a kill cuts off work in flight.
         """
-        unclean = [what for agency in self.agencies for what in agency.stop()]
+        unclean: list[str | None] = [what for agency in self.agencies for what in agency.stop()]
         servers: list[tuple[str, Server]] = [
             *((f"{agency.spec.code} NATS", agency.nats) for agency in self.agencies),
             ("SeaweedFS", self.seaweed),

@@ -44,6 +44,8 @@ class Clearance(enum.StrEnum):
     def parse(cls, value: object) -> Clearance | None:
         """The level named `value`, or None for a name this platform does not know (a newer
         producer's level): the caller decides how to fail closed."""
+        if not isinstance(value, str):  # the levels are strings: nothing else names one
+            return None
         try:
             return cls(value)
         except ValueError:

@@ -11,16 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Any, cast
 
 from google.protobuf.message import Message
 from opentelemetry import propagate, trace
-from sqlalchemy import MetaData, insert
+from sqlalchemy import CursorResult, MetaData, insert
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.dml import UpdateBase
 
 from vanban.platform.events.tables import EventTables
 
@@ -45,6 +47,14 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def changed_rows(session: AsyncSession, statement: UpdateBase) -> int:
+    """Runs an INSERT, UPDATE or DELETE in the session and answers how many rows it changed (an
+    UPDATE: matched). The session answers such a statement with a `CursorResult`, whose
+    `rowcount` this is; `AsyncSession.execute`'s signature only says `Result`."""
+    result = await session.execute(statement)
+    return cast("CursorResult[Any]", result).rowcount
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -11,10 +12,11 @@ class RecordingTransaction:
     drops what one that never commits did. A service's fake extends it with its repositories and
     the events its domain records."""
 
-    audits: list[dict[str, object]] = field(default_factory=list)
+    # Each entry: action, resource, before, after (the audited values, as given), on_behalf_of.
+    audits: list[dict[str, Any]] = field(default_factory=list)
     commits: int = 0
     on_behalf_of: str | None = None
-    _pending_audits: list[dict[str, object]] = field(default_factory=list)
+    _pending_audits: list[dict[str, Any]] = field(default_factory=list)
 
     def act_for(self, person_id: str) -> None:
         self.on_behalf_of = person_id

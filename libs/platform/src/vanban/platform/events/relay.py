@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from nats.js import JetStreamContext
 from opentelemetry import metrics, propagate, trace
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vanban.platform.events.tables import EventTables
@@ -100,30 +101,36 @@ class OutboxRelay:
                 self._depth = 0
         return len(rows)
 
-    async def _publish(self, row: object) -> None:
-        headers: dict[str, str] = dict(row.headers)  # type: ignore[attr-defined]
+    async def _publish(self, row: Row[Any]) -> None:
+        # The outbox row's columns (tables.py), as their types.
+        subject: str = row.subject
+        event_id: str = row.event_id
+        event_type: str = row.event_type
+        payload: bytes = row.payload
+        created_at: datetime = row.created_at
+        headers: dict[str, str] = dict(row.headers)
         context = propagate.extract(headers)
         with tracer.start_as_current_span(
-            f"{row.subject} publish",  # type: ignore[attr-defined]
+            f"{subject} publish",
             context=context,
             kind=trace.SpanKind.PRODUCER,
             attributes={
                 "messaging.system": "nats",
-                "messaging.destination.name": row.subject,  # type: ignore[attr-defined]
-                "messaging.message.id": row.event_id,  # type: ignore[attr-defined]
+                "messaging.destination.name": subject,
+                "messaging.message.id": event_id,
             },
         ):
             propagate.inject(headers)
             headers.update(
                 {
-                    "Nats-Msg-Id": row.event_id,  # type: ignore[attr-defined]
+                    "Nats-Msg-Id": event_id,
                     "ce-specversion": "1.0",
-                    "ce-id": row.event_id,  # type: ignore[attr-defined]
-                    "ce-type": row.event_type,  # type: ignore[attr-defined]
+                    "ce-id": event_id,
+                    "ce-type": event_type,
                     "content-type": "application/protobuf",
                 }
             )
-            await self._js.publish(row.subject, row.payload, headers=headers, timeout=5)  # type: ignore[attr-defined]
-        self._published.add(1, {"subject": row.subject})  # type: ignore[attr-defined]
-        lag = (datetime.now(UTC) - row.created_at).total_seconds() * 1000  # type: ignore[attr-defined]
-        self._lag.record(lag, {"subject": row.subject})  # type: ignore[attr-defined]
+            await self._js.publish(subject, payload, headers=headers, timeout=5)
+        self._published.add(1, {"subject": subject})
+        lag = (datetime.now(UTC) - created_at).total_seconds() * 1000
+        self._lag.record(lag, {"subject": subject})

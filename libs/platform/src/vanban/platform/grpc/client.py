@@ -54,7 +54,7 @@ class _CallerMetadata:
     def details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
         token = _forwarded.get() or (self._fallback() if self._fallback else None)
         metadata = grpc.aio.Metadata(*(details.metadata or ()))
-        if token and CALLER_METADATA_KEY not in metadata:
+        if token and CALLER_METADATA_KEY not in metadata.keys():
             metadata.add(CALLER_METADATA_KEY, token)
         return grpc.aio.ClientCallDetails(
             details.method, details.timeout, metadata, details.credentials, details.wait_for_ready

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -43,25 +43,28 @@ class _GuardInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(details)
         if handler is None or details.method.startswith(PUBLIC_SERVICES):
             return handler
         metadata = dict(details.invocation_metadata or ())
-        token = metadata.get(CALLER_METADATA_KEY)
+        value = metadata.get(CALLER_METADATA_KEY)
+        token = value if isinstance(value, str) else None  # a key without `-bin` carries text
         method = details.method
 
         def wrap_unary(behaviour: Callable[..., Any]) -> Callable[..., Any]:
-            async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            async def wrapper(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
                 async with _Guard(self, method, token, context):
                     return await behaviour(request, context)
 
             return wrapper
 
         def wrap_stream(behaviour: Callable[..., Any]) -> Callable[..., Any]:
-            async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            async def wrapper(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
                 async with _Guard(self, method, token, context):
                     async for item in behaviour(request, context):
                         yield item
@@ -86,6 +89,7 @@ class _GuardInterceptor(grpc.aio.ServerInterceptor):
                 handler.request_deserializer,
                 handler.response_serializer,
             )
+        assert handler.stream_stream is not None  # a handler is one of the four kinds
         return grpc.stream_stream_rpc_method_handler(
             wrap_stream(handler.stream_stream),
             handler.request_deserializer,
@@ -99,7 +103,7 @@ class _Guard:
         owner: _GuardInterceptor,
         method: str,
         token: str | None,
-        context: grpc.aio.ServicerContext,
+        context: grpc.aio.ServicerContext[Any, Any],
     ):
         self._owner, self._method, self._token, self._context = owner, method, token, context
 
@@ -145,7 +149,7 @@ class _Guard:
             )
         return False
 
-    async def _abort(self, exc: DomainError) -> None:
+    async def _abort(self, exc: DomainError) -> NoReturn:
         status = to_rich_status(exc)
         self._status = grpc_code(status.code).name
         span = trace.get_current_span()

@@ -65,18 +65,17 @@ def remote_error(exc: grpc.aio.AioRpcError | grpc.RpcError) -> RemoteError:
     message = exc.details() or ""
     reason, domain, metadata = "", "", {}
     violations: list[FieldViolation] = []
-    for key, value in exc.trailing_metadata() or ():
-        if key != DETAILS_KEY:
+    for key, value in _trailing_metadata(exc):
+        if key != DETAILS_KEY or not isinstance(value, bytes):  # a `-bin` key's value is bytes
             continue
         status = status_pb2.Status.FromString(value)
         for detail in status.details:
-            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-                info = error_details_pb2.ErrorInfo()
-                detail.Unpack(info)
+            info = error_details_pb2.ErrorInfo()
+            bad = error_details_pb2.BadRequest()
+            # Unpack answers whether the detail is of that type (and fills the message if so).
+            if detail.Unpack(info):
                 reason, domain, metadata = info.reason, info.domain, dict(info.metadata)
-            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-                bad = error_details_pb2.BadRequest()
-                detail.Unpack(bad)
+            elif detail.Unpack(bad):
                 violations.extend(
                     FieldViolation(field=v.field, description=v.description)
                     for v in bad.field_violations
@@ -89,6 +88,13 @@ def remote_error(exc: grpc.aio.AioRpcError | grpc.RpcError) -> RemoteError:
         metadata=metadata,
         violations=tuple(violations),
     )
+
+
+def _trailing_metadata(exc: grpc.aio.AioRpcError | grpc.RpcError) -> list[tuple[str, str | bytes]]:
+    if isinstance(exc, grpc.aio.AioRpcError):
+        return list(exc.trailing_metadata() or ())
+    # A blocking call's error: its metadata are (key, value) named tuples.
+    return [(item.key, item.value) for item in exc.trailing_metadata() or ()]
 
 
 def reraise_as_domain(exc: grpc.aio.AioRpcError) -> DomainError:

@@ -60,8 +60,11 @@ class UploadRepository(Protocol):
 class Transaction(TransactionPort, Protocol):
     """The unit of work as the domain sees it."""
 
-    objects: ObjectRepository
-    uploads: UploadRepository
+    @property
+    def objects(self) -> ObjectRepository: ...
+
+    @property
+    def uploads(self) -> UploadRepository: ...
 
     def record_stored(self, obj: StoredObject) -> None: ...
 

@@ -55,7 +55,7 @@ class ArchiveObjectStore:
         """The same store, calling the archive as the given caller."""
         return ArchiveObjectStore(self._channel, timeout=self._timeout, caller_token=caller_token)
 
-    async def put(self, data: bytes, *, content_type: str, file_name: str) -> ImageRef:
+    async def put(self, data: bytes, *, content_type: str, file_name: str) -> StoredImage:
         try:
             channel = self._channel()
         except ValueError:

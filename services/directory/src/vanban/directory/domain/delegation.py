@@ -45,6 +45,7 @@ class Delegation:
         """Two delegations of the same person conflict when they are both in force at some
         moment and share an action: at any time each action has at most one delegate, so
         "who acts for the leader" always has one answer."""
+        assert draft.starts_at is not None and draft.ends_at is not None, "a validated draft"
         return (
             self.revoked_at is None
             and self.from_person_id == draft.from_person_id

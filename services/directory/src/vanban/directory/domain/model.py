@@ -145,18 +145,12 @@ class AgencyChanges:
             )
         return replace(
             agency,
-            **{
-                name: value
-                for name, value in (
-                    ("name", self.name),
-                    ("abbreviation", self.abbreviation),
-                    ("address", self.address),
-                    ("phone", self.phone),
-                    ("email", self.email),
-                    ("website", self.website),
-                )
-                if value is not None
-            },
+            name=agency.name if self.name is None else self.name,
+            abbreviation=agency.abbreviation if self.abbreviation is None else self.abbreviation,
+            address=agency.address if self.address is None else self.address,
+            phone=agency.phone if self.phone is None else self.phone,
+            email=agency.email if self.email is None else self.email,
+            website=agency.website if self.website is None else self.website,
         ).validated()
 
 

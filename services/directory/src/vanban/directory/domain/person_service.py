@@ -11,7 +11,6 @@ from vanban.directory.domain.access import require_admin
 from vanban.directory.domain.delegation_service import revoke_for_deactivation
 from vanban.directory.domain.events import PersonDeactivated, PersonUpserted
 from vanban.directory.domain.model import (
-    PASSWORD_MAX,
     PASSWORD_MIN,
     Person,
     PersonChanges,
@@ -24,6 +23,7 @@ from vanban.directory.domain.model import (
 )
 from vanban.directory.domain.ports import PasswordHasher, Transaction
 from vanban.platform.caller import Caller
+from vanban.platform.credentials import PASSWORD_MAX
 from vanban.platform.errors import (
     AlreadyExistsError,
     FailedPreconditionError,

@@ -177,10 +177,17 @@ class DelegationRepository(Protocol):
 class Transaction(TransactionPort, Protocol):
     """The unit of work as the domain sees it."""
 
-    agency: AgencyRepository
-    units: UnitRepository
-    people: PeopleRepository
-    delegations: DelegationRepository
+    @property
+    def agency(self) -> AgencyRepository: ...
+
+    @property
+    def units(self) -> UnitRepository: ...
+
+    @property
+    def people(self) -> PeopleRepository: ...
+
+    @property
+    def delegations(self) -> DelegationRepository: ...
 
     def record(self, event: DirectoryEvent) -> None:
         """Queues the event; it is published only if the transaction commits."""

@@ -21,6 +21,7 @@ class IncomingRepository(Protocol):
 class Transaction(TransactionPort, Protocol):
     """The unit of work as the domain sees it."""
 
-    incoming: IncomingRepository
+    @property
+    def incoming(self) -> IncomingRepository: ...
 
     def record_registered(self, document: IncomingDocument) -> None: ...

@@ -13,6 +13,7 @@ Nobody unknown gets in.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import grpc
 import jwt
@@ -80,10 +81,10 @@ class OidcVerifier:
         self._people.put(claims["sub"], person)
         return person
 
-    def _verify(self, token: str) -> dict:  # type: ignore[type-arg]
+    def _verify(self, token: str) -> dict[str, Any]:
         try:
             key = self._jwks.get_signing_key_from_jwt(token)
-            claims: dict = jwt.decode(  # type: ignore[type-arg]
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key.key,
                 algorithms=ALGORITHMS,
@@ -99,7 +100,7 @@ class OidcVerifier:
             raise _refused(f"the identity provider's token is not valid: {exc}") from None
         return claims
 
-    def _check_token_type(self, header: dict, claims: dict) -> None:  # type: ignore[type-arg]
+    def _check_token_type(self, header: dict[str, Any], claims: dict[str, Any]) -> None:
         """Only access tokens are accepted. An ID token is signed by the same keys and may name
         the same audience, but it proves a sign-in to a client, not a grant to call this API.
 
@@ -124,7 +125,7 @@ class OidcVerifier:
             if client not in self._allowed_clients:
                 raise _refused("the token was issued to another client", "OIDC_WRONG_CLIENT")
 
-    async def _map(self, claims: dict, upstreams: Upstreams) -> directory_pb2.Person:  # type: ignore[type-arg]
+    async def _map(self, claims: dict[str, Any], upstreams: Upstreams) -> directory_pb2.Person:
         lookups = [directory_pb2.FindPersonRequest(external_subject=str(claims["sub"]))]
         if claims.get("email") and claims.get("email_verified") is True:
             lookups.append(directory_pb2.FindPersonRequest(email=str(claims["email"])))

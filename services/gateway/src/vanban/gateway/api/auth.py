@@ -20,7 +20,7 @@ from starlette.types import Scope
 
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.adapters.db.api_keys import SqlApiKeys
-from vanban.gateway.adapters.grpc.delegations import DelegationCache
+from vanban.gateway.adapters.grpc.delegations import HeldDelegations
 from vanban.gateway.adapters.grpc.upstreams import Upstreams
 from vanban.gateway.adapters.oidc import OidcVerifier
 from vanban.gateway.adapters.oidc import unverified_issuer as oidc_issuer_of
@@ -216,7 +216,7 @@ class Authenticator:
         uow: Callable[[], UnitOfWork],
         oidc: OidcVerifier | None,
         upstreams: Upstreams,
-        delegations: DelegationCache,
+        delegations: HeldDelegations,
         revocations: Revocations,
     ) -> None:
         self._revocations = revocations

@@ -13,12 +13,15 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Request, Security
 from fastapi.security import SecurityScopes
 
-from vanban.contracts.archive.v1 import archive_pb2_grpc
-from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
-from vanban.contracts.documents.v1 import documents_pb2_grpc
-from vanban.contracts.notify.v1 import notify_pb2_grpc
-from vanban.contracts.workflow.v1 import workflow_pb2_grpc
-from vanban.gateway.adapters.grpc.upstreams import Upstreams
+from vanban.contracts.directory.v1 import directory_pb2
+from vanban.gateway.adapters.grpc.upstreams import (
+    ArchiveStub,
+    DirectoryStub,
+    DocumentsStub,
+    NotifyStub,
+    Upstreams,
+    WorkflowStub,
+)
 from vanban.gateway.api.admission import ClientAddress, client_of
 from vanban.gateway.api.auth import CurrentPrincipal, Principal
 from vanban.gateway.domain.ports import CallerCredentials, Transactions
@@ -45,23 +48,23 @@ def _upstreams(request: Request) -> Upstreams:
 _AllUpstreams = Annotated[Upstreams, Depends(_upstreams)]
 
 
-def _directory(up: _AllUpstreams) -> Upstream[directory_pb2_grpc.DirectoryServiceStub]:
+def _directory(up: _AllUpstreams) -> Upstream[DirectoryStub]:
     return Upstream(up.directory, up.timeout)
 
 
-def _documents(up: _AllUpstreams) -> Upstream[documents_pb2_grpc.DocumentRegistryServiceStub]:
+def _documents(up: _AllUpstreams) -> Upstream[DocumentsStub]:
     return Upstream(up.documents, up.timeout)
 
 
-def _archive(up: _AllUpstreams) -> Upstream[archive_pb2_grpc.ArchiveServiceStub]:
+def _archive(up: _AllUpstreams) -> Upstream[ArchiveStub]:
     return Upstream(up.archive, up.timeout)
 
 
-def _notify(up: _AllUpstreams) -> Upstream[notify_pb2_grpc.NotifyServiceStub]:
+def _notify(up: _AllUpstreams) -> Upstream[NotifyStub]:
     return Upstream(up.notify, up.timeout)
 
 
-def _workflow(up: _AllUpstreams) -> Upstream[workflow_pb2_grpc.WorkflowServiceStub]:
+def _workflow(up: _AllUpstreams) -> Upstream[WorkflowStub]:
     return Upstream(up.workflow, up.timeout)
 
 
@@ -73,11 +76,11 @@ def _readiness(up: _AllUpstreams) -> Callable[[], Awaitable[dict[str, str]]]:
     return up.readiness
 
 
-Directory = Annotated[Upstream[directory_pb2_grpc.DirectoryServiceStub], Depends(_directory)]
-Documents = Annotated[Upstream[documents_pb2_grpc.DocumentRegistryServiceStub], Depends(_documents)]
-Archive = Annotated[Upstream[archive_pb2_grpc.ArchiveServiceStub], Depends(_archive)]
-Notify = Annotated[Upstream[notify_pb2_grpc.NotifyServiceStub], Depends(_notify)]
-Workflow = Annotated[Upstream[workflow_pb2_grpc.WorkflowServiceStub], Depends(_workflow)]
+Directory = Annotated[Upstream[DirectoryStub], Depends(_directory)]
+Documents = Annotated[Upstream[DocumentsStub], Depends(_documents)]
+Archive = Annotated[Upstream[ArchiveStub], Depends(_archive)]
+Notify = Annotated[Upstream[NotifyStub], Depends(_notify)]
+Workflow = Annotated[Upstream[WorkflowStub], Depends(_workflow)]
 # The gateway's own identity, for the calls it makes on its own account (reading the archive once
 # documents agreed the caller may open a document).
 GatewayIdentity = Annotated[CallerCredentials, Depends(_gateway_identity)]

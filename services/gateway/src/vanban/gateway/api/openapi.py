@@ -164,4 +164,4 @@ def install(app: FastAPI, *, scopes: dict[str, str]) -> None:
         app.openapi_schema = document
         return document
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's way to replace the document

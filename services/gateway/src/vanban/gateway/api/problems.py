@@ -135,7 +135,7 @@ def install(app: FastAPI) -> None:
         StarletteHTTPException,
         Exception,
     ):
-        app.add_exception_handler(exc_class, _answer)  # type: ignore[arg-type]
+        app.add_exception_handler(exc_class, _answer)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

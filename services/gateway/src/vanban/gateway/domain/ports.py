@@ -33,6 +33,10 @@ class Account(Protocol):
 
 
 AccountT = TypeVar("AccountT", bound=Account)
+# The same, as the protocols below use it: the directory answers accounts (covariant), the
+# token issuer takes them (contravariant).
+AccountT_co = TypeVar("AccountT_co", bound=Account, covariant=True)
+AccountT_contra = TypeVar("AccountT_contra", bound=Account, contravariant=True)
 
 
 class Client(Protocol):
@@ -66,9 +70,14 @@ class ApiKeyRepository(Protocol):
 class Transaction(Protocol):
     """One transaction of the gateway's database: nothing is kept unless it commits."""
 
-    sessions: SessionStore
-    revocation_log: RevocationLog
-    api_keys: ApiKeyRepository
+    @property
+    def sessions(self) -> SessionStore: ...
+
+    @property
+    def revocation_log(self) -> RevocationLog: ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
 
     def audit(
         self, *, actor: str, action: str, resource: str, after: dict[str, object] | None = None
@@ -81,22 +90,22 @@ class Transaction(Protocol):
 Transactions = Callable[[], AbstractAsyncContextManager[Transaction]]
 
 
-class Directory(Protocol[AccountT]):
+class Directory(Protocol[AccountT_co]):
     """The directory's password checks and its answer about a person.
 
     `authenticate` and `change_password` raise `WrongPasswordError` for a wrong password and
     nothing else; any other failure means the password could not be checked."""
 
-    async def authenticate(self, *, username: str, password: str) -> AccountT: ...
+    async def authenticate(self, *, username: str, password: str) -> AccountT_co: ...
 
     async def change_password(
         self, *, credentials: CallerCredentials, current_password: str, new_password: str
-    ) -> AccountT: ...
+    ) -> AccountT_co: ...
 
-    async def person(self, person_id: str) -> AccountT: ...
+    async def person(self, person_id: str) -> AccountT_co: ...
 
 
-class AccessTokenIssuer(Protocol[AccountT]):
+class AccessTokenIssuer(Protocol[AccountT_contra]):
     """Issues the short-lived access tokens of a session."""
 
     @property
@@ -105,7 +114,7 @@ class AccessTokenIssuer(Protocol[AccountT]):
 
     def issue(
         self,
-        person: AccountT,
+        person: AccountT_contra,
         *,
         session_version: int,
         family_id: str,

@@ -110,7 +110,10 @@ class RefreshToken:
     session_version: int = 0
 
 
-class SessionStore(Protocol):
+class SignInFailures(Protocol):
+    """The failed sign-ins (by account and address) and the addresses known for an account:
+    what admitting an attempt reads and writes."""
+
     async def lock_account(self, account: str) -> None:
         """Serialises sign-in attempts on one account until the transaction ends."""
 
@@ -128,6 +131,10 @@ class SessionStore(Protocol):
     async def is_known_address(self, account: str, *, address: str, since: datetime) -> bool: ...
 
     async def remember_address(self, account: str, *, address: str, at: datetime) -> None: ...
+
+
+class SessionStore(SignInFailures, Protocol):
+    """The sign-in failures and the sessions' refresh tokens."""
 
     async def add_refresh_token(self, token: RefreshToken) -> None: ...
 
@@ -207,7 +214,7 @@ def _retry_after(times: Sequence[datetime], limit: int, *, window: timedelta, no
 
 
 async def admit_attempt(
-    *, store: SessionStore, account: str, address: str, now: datetime, policy: SignInPolicy
+    *, store: SignInFailures, account: str, address: str, now: datetime, policy: SignInPolicy
 ) -> Attempt:
     """Takes the account's lock, refuses the attempt if a limit is reached, and otherwise records
     it as a failure in advance — the caller commits at once, before the password is checked.

@@ -37,6 +37,7 @@ class NotificationRepository(Protocol):
 class Transaction(TransactionPort, Protocol):
     """The unit of work as the domain sees it."""
 
-    notifications: NotificationRepository
+    @property
+    def notifications(self) -> NotificationRepository: ...
 
     def record_notification_recorded(self, notification: Notification) -> None: ...

@@ -46,7 +46,8 @@ class AssignmentRepository(Protocol):
 
 
 class Transaction(TransactionPort, Protocol):
-    assignments: AssignmentRepository
+    @property
+    def assignments(self) -> AssignmentRepository: ...
 
     def record_assigned(self, assignment: Assignment) -> None: ...
 

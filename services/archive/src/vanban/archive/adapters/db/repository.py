@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.archive.adapters.db.tables import objects, uploads
 from vanban.archive.domain.model import StoredObject, Upload
+from vanban.platform.db import changed_rows
 
 # The first key of PostgreSQL's two-key advisory locks that stand for content of the archive.
 _CONTENT_LOCK = 0x41524348  # "ARCH"
@@ -137,9 +138,9 @@ class SqlUploadRepository:
         return int((await self._session.execute(query)).scalar_one())
 
     async def remove_for(self, sha256: str) -> int:
-        result = await self._session.execute(delete(uploads).where(uploads.c.sha256 == sha256))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return await changed_rows(self._session, delete(uploads).where(uploads.c.sha256 == sha256))
 
     async def remove_expired(self, *, before: datetime) -> int:
-        result = await self._session.execute(delete(uploads).where(uploads.c.created_at < before))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return await changed_rows(
+            self._session, delete(uploads).where(uploads.c.created_at < before)
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from google.protobuf.field_mask_pb2 import FieldMask
 
@@ -50,9 +51,9 @@ ROLE_TO_PB = {
 ROLE_FROM_PB = {v: k for k, v in ROLE_TO_PB.items()}
 
 
-def roles_from_pb(values: Iterable[int]) -> frozenset[Role]:
+def roles_from_pb(values: Iterable[pb.Role.ValueType]) -> frozenset[Role]:
     try:
-        return frozenset(ROLE_FROM_PB[value] for value in values)  # type: ignore[index]
+        return frozenset(ROLE_FROM_PB[value] for value in values)
     except KeyError:
         raise invalid_fields({"roles": "holds an unknown role"}, reason="INVALID_ROLE") from None
 
@@ -64,11 +65,11 @@ def clearance_from_pb(value: int) -> Clearance:
     return clearance
 
 
-def role_filter(value: int) -> Role | None:
+def role_filter(value: pb.Role.ValueType) -> Role | None:
     if value == pb.ROLE_UNSPECIFIED:
         return None
     try:
-        return ROLE_FROM_PB[value]  # type: ignore[index]
+        return ROLE_FROM_PB[value]
     except KeyError:
         raise invalid_fields({"role": "unknown role"}, reason="INVALID_ROLE") from None
 
@@ -133,10 +134,10 @@ def unit_from_pb(unit: pb.Unit) -> Unit:
 
 def unit_changes(unit: pb.Unit, mask: FieldMask) -> UnitChanges:
     paths = mask_paths(mask, UNIT_FIELDS)
-    values: dict[str, object] = {name: getattr(unit, name) for name in paths}
+    values: dict[str, Any] = {name: getattr(unit, name) for name in paths}
     if "deputy_person_ids" in values:
         values["deputy_person_ids"] = tuple(unit.deputy_person_ids)
-    return UnitChanges(**values)  # type: ignore[arg-type]
+    return UnitChanges(**values)
 
 
 def person_to_pb(person: Person, *, private: bool) -> pb.Person:
@@ -179,7 +180,7 @@ def person_draft(person: pb.Person) -> PersonDraft:
 def person_changes(person: pb.Person, mask: FieldMask) -> PersonChanges:
     # A whole-person replacement never deactivates by omission: `active` must be named.
     paths = mask_paths(mask, PERSON_FIELDS, default=PERSON_FIELDS[:-1])
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         name: getattr(person, name)
         for name in paths
         if name not in ("roles", "unit_codes", "clearance")
@@ -190,7 +191,7 @@ def person_changes(person: pb.Person, mask: FieldMask) -> PersonChanges:
         values["unit_codes"] = tuple(person.unit_codes)
     if "clearance" in paths:
         values["clearance"] = clearance_from_pb(person.clearance)
-    return PersonChanges(**values)  # type: ignore[arg-type]
+    return PersonChanges(**values)
 
 
 def delegation_to_pb(delegation: Delegation, *, reasons: bool) -> pb.Delegation:

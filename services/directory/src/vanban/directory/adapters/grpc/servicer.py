@@ -341,7 +341,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
         self, request: pb.ImportPeopleRequest, context: grpc.aio.ServicerContext
     ) -> pb.ImportPeopleResponse:
         caller = current_caller()
-        file_format = IMPORT_FORMATS.get(request.format)  # type: ignore[call-overload]
+        file_format = IMPORT_FORMATS.get(request.format)
         if file_format is None:
             raise invalid_fields({"format": "must be CSV or JSON"}, reason="INVALID_FORMAT")
         report = await import_service.import_people(

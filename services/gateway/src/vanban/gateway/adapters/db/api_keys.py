@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.gateway.adapters.db.tables import api_keys
 from vanban.gateway.domain.api_keys import ApiKey
+from vanban.platform.db import changed_rows
 
 
-def _key(row) -> ApiKey:  # type: ignore[no-untyped-def]
+def _key(row: Row[Any]) -> ApiKey:
     return ApiKey(
         id=row.id,
         name=row.name,
@@ -48,9 +50,10 @@ class SqlApiKeys:
         return [_key(row) for row in rows]
 
     async def revoke(self, key_id: str, *, at: datetime) -> bool:
-        result = await self._session.execute(
+        revoked = await changed_rows(
+            self._session,
             update(api_keys)
             .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=at)
+            .values(revoked_at=at),
         )
-        return result.rowcount > 0
+        return revoked > 0

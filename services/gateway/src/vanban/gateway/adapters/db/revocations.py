@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.gateway.adapters.db.tables import refresh_tokens, session_revocations
 from vanban.gateway.domain.revocations import Revocation, Revocations
-from vanban.platform.db import UnitOfWorkFactory
+from vanban.platform.db import UnitOfWorkFactory, changed_rows
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +67,9 @@ class SqlRevocationLog:
         ]
 
     async def forget_before(self, before: datetime) -> int:
-        result = await self._session.execute(
-            delete(session_revocations).where(session_revocations.c.at < before)
+        return await changed_rows(
+            self._session, delete(session_revocations).where(session_revocations.c.at < before)
         )
-        return int(result.rowcount or 0)
 
 
 class RevocationFollower:

@@ -13,6 +13,7 @@ from vanban.gateway.adapters.db.tables import (
     sign_in_failures,
 )
 from vanban.gateway.domain.sessions import FAILED_SIGN_IN_AUDIT_ACTIONS, Failure, RefreshToken
+from vanban.platform.db import changed_rows
 
 
 class SqlSessionStore:
@@ -87,22 +88,25 @@ class SqlSessionStore:
         """Drops failures that aged out of the window (of unknown names too), addresses not
         used for sign-in lately, and the audit entries of failed sign-ins past their keep
         time; returns how many rows went."""
-        failures = await self._session.execute(
-            delete(sign_in_failures).where(sign_in_failures.c.failed_at <= failed_before)
+        failures = await changed_rows(
+            self._session,
+            delete(sign_in_failures).where(sign_in_failures.c.failed_at <= failed_before),
         )
-        known = await self._session.execute(
+        known = await changed_rows(
+            self._session,
             delete(known_sign_in_addresses).where(
                 known_sign_in_addresses.c.last_sign_in_at <= known_before
-            )
+            ),
         )
         audit = platform_tables.audit
-        audited = await self._session.execute(
+        audited = await changed_rows(
+            self._session,
             delete(audit).where(
                 audit.c.action.in_(FAILED_SIGN_IN_AUDIT_ACTIONS),
                 audit.c.occurred_at <= audited_before,
-            )
+            ),
         )
-        return failures.rowcount + known.rowcount + audited.rowcount
+        return failures + known + audited
 
     async def add_refresh_token(self, token: RefreshToken) -> None:
         await self._session.execute(

@@ -7,6 +7,8 @@ At most `maxsize` people are remembered, so the callers of a busy day cost bound
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.adapters.grpc.upstreams import Upstreams
 from vanban.platform.cache import TtlCache
@@ -14,6 +16,12 @@ from vanban.platform.caller import Delegation
 from vanban.platform.convert import from_timestamp, to_timestamp
 
 Held = tuple[Delegation, ...]
+
+
+class HeldDelegations(Protocol):
+    """The delegations a person holds now, as establishing a caller asks for them."""
+
+    async def held_by(self, person_id: str) -> Held: ...
 
 
 class DelegationCache:

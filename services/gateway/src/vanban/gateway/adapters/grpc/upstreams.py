@@ -6,9 +6,10 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeAlias
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 
 from vanban.contracts.archive.v1 import archive_pb2_grpc
 from vanban.contracts.directory.v1 import directory_pb2_grpc
@@ -16,7 +17,27 @@ from vanban.contracts.documents.v1 import documents_pb2_grpc
 from vanban.contracts.notify.v1 import notify_pb2_grpc
 from vanban.contracts.workflow.v1 import workflow_pb2_grpc
 from vanban.platform.caller import CALLER_METADATA_KEY
+from vanban.platform.grpc.health import health_check
 from vanban.platform.service import ServiceHost
+
+if TYPE_CHECKING:
+    # A stub made on an asyncio channel: its calls are awaited. mypy-protobuf's stubs name that
+    # variant `*AsyncStub`, a class for the type checker only (at run time it is the stub itself).
+    DirectoryStub: TypeAlias = directory_pb2_grpc.DirectoryServiceAsyncStub
+    DocumentsStub: TypeAlias = documents_pb2_grpc.DocumentRegistryServiceAsyncStub
+    ArchiveStub: TypeAlias = archive_pb2_grpc.ArchiveServiceAsyncStub
+    NotifyStub: TypeAlias = notify_pb2_grpc.NotifyServiceAsyncStub
+    WorkflowStub: TypeAlias = workflow_pb2_grpc.WorkflowServiceAsyncStub
+else:
+    DirectoryStub = directory_pb2_grpc.DirectoryServiceStub
+    DocumentsStub = documents_pb2_grpc.DocumentRegistryServiceStub
+    ArchiveStub = archive_pb2_grpc.ArchiveServiceStub
+    NotifyStub = notify_pb2_grpc.NotifyServiceStub
+    WorkflowStub = workflow_pb2_grpc.WorkflowServiceStub
+
+HealthCheck: TypeAlias = grpc.aio.UnaryUnaryMultiCallable[
+    health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse
+]
 
 READINESS_PEERS = ("directory", "documents", "archive", "notify", "workflow")
 # `/readyz` is open to anyone: however often it is asked, the peers are asked at most this often.
@@ -25,12 +46,12 @@ READINESS_REUSE_SECONDS = 1.0
 
 @dataclass
 class Upstreams:
-    directory: directory_pb2_grpc.DirectoryServiceStub
-    documents: documents_pb2_grpc.DocumentRegistryServiceStub
-    archive: archive_pb2_grpc.ArchiveServiceStub
-    notify: notify_pb2_grpc.NotifyServiceStub
-    workflow: workflow_pb2_grpc.WorkflowServiceStub
-    health: dict[str, health_pb2_grpc.HealthStub]
+    directory: DirectoryStub
+    documents: DocumentsStub
+    archive: ArchiveStub
+    notify: NotifyStub
+    workflow: WorkflowStub
+    health: dict[str, HealthCheck]
     service_metadata: Callable[[], tuple[tuple[str, str], ...]]
     timeout: float
     _readiness: tuple[float, asyncio.Task[dict[str, str]]] | None = field(default=None, repr=False)
@@ -48,7 +69,7 @@ class Upstreams:
             archive=archive_pb2_grpc.ArchiveServiceStub(channel("archive")),
             notify=notify_pb2_grpc.NotifyServiceStub(channel("notify")),
             workflow=workflow_pb2_grpc.WorkflowServiceStub(channel("workflow")),
-            health={name: health_pb2_grpc.HealthStub(channel(name)) for name in READINESS_PEERS},
+            health={name: health_check(channel(name)) for name in READINESS_PEERS},
             service_metadata=lambda: ((CALLER_METADATA_KEY, host.identity.token()),),
             timeout=timeout,
         )
@@ -61,9 +82,9 @@ class Upstreams:
         return dict(await asyncio.shield(self._readiness[1]))
 
     async def _ask(self) -> dict[str, str]:
-        async def check(name: str, stub: health_pb2_grpc.HealthStub) -> tuple[str, str]:
+        async def check(name: str, health: HealthCheck) -> tuple[str, str]:
             try:
-                answer = await stub.Check(health_pb2.HealthCheckRequest(), timeout=2)
+                answer = await health(health_pb2.HealthCheckRequest(), timeout=2)
             except grpc.aio.AioRpcError as exc:
                 return name, exc.code().name
             return name, health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)

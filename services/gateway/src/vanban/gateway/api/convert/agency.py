@@ -8,12 +8,20 @@ from vanban.gateway.api.schemas.agency import AgencyOut, AgencyPatch
 
 
 def agency_out(agency: pb.Agency) -> AgencyOut:
-    return from_message(AgencyOut, agency, seal_image=image_out(agency, "seal_image"))
+    return from_message(
+        AgencyOut,
+        agency,
+        seal_image=image_out(agency.seal_image if agency.HasField("seal_image") else None),
+    )
 
 
 def agency_update(body: AgencyPatch) -> pb.UpdateAgencyRequest:
-    changes = body.model_dump(exclude_unset=True)
-    return pb.UpdateAgencyRequest(
-        agency=pb.Agency(**{name: value or "" for name, value in changes.items()}),
-        update_mask=field_mask(set(changes)),
+    agency = pb.Agency(
+        name=body.name or "",
+        abbreviation=body.abbreviation or "",
+        address=body.address or "",
+        phone=body.phone or "",
+        email=body.email or "",
+        website=body.website or "",
     )
+    return pb.UpdateAgencyRequest(agency=agency, update_mask=field_mask(set(body.model_fields_set)))

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from google.protobuf.field_mask_pb2 import FieldMask
-from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel
 
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.gateway.api.schemas.people import ImageOut
+
+if TYPE_CHECKING:
+    # The type of a generated enum (`docs.Priority`), over its values' type (typeshed's stubs).
+    from google.protobuf.internal.enum_type_wrapper import _EnumTypeWrapper
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -24,7 +27,10 @@ def from_message(model: type[Model], message: Message, **converted: Any) -> Mode
     return model(**values, **converted)
 
 
-def enum_names(enum: EnumTypeWrapper) -> dict[int, str]:
+ValueT = TypeVar("ValueT", bound=int)
+
+
+def enum_names(enum: _EnumTypeWrapper[ValueT]) -> dict[ValueT, str]:
     """The API name of each value of a proto enum, from its descriptor: `PRIORITY_VERY_URGENT`
     of `Priority` is `very_urgent`. `*_UNSPECIFIED` has none."""
     prefix = "".join(
@@ -35,7 +41,7 @@ def enum_names(enum: EnumTypeWrapper) -> dict[int, str]:
     }
 
 
-def enum_values(enum: EnumTypeWrapper) -> dict[str, int]:
+def enum_values(enum: _EnumTypeWrapper[ValueT]) -> dict[str, ValueT]:
     """The proto value of each API name (the inverse of `enum_names`)."""
     return {name: value for value, name in enum_names(enum).items()}
 
@@ -55,8 +61,8 @@ def instant(stamp: Timestamp) -> datetime:
     return stamp.ToDatetime(tzinfo=UTC)
 
 
-def image_out(message: directory_pb2.Agency | directory_pb2.Person, field: str) -> ImageOut | None:
-    if not message.HasField(field):
+def image_out(image: directory_pb2.ImageRef | None) -> ImageOut | None:
+    """An image field that is set (`HasField`), else None."""
+    if image is None:
         return None
-    image: directory_pb2.ImageRef = getattr(message, field)
     return ImageOut(sha256=image.sha256, size=image.size) if image.sha256 else None

@@ -39,7 +39,9 @@ def person_out(person: pb.Person) -> PersonOut:
         email=person.email or None,
         external_subject=person.external_subject or None,
         password_must_change=None if person.redacted else person.password_must_change,
-        signature_image=image_out(person, "signature_image"),
+        signature_image=image_out(
+            person.signature_image if person.HasField("signature_image") else None
+        ),
         redacted=person.redacted,
     )
 
@@ -78,7 +80,9 @@ def person_update(person_id: str, body: PersonPatch) -> pb.UpdatePersonRequest:
     return pb.UpdatePersonRequest(person=person, update_mask=field_mask(set(body.model_fields_set)))
 
 
-def import_format(content_type: str | None, filename: str | None) -> int | None:
+def import_format(
+    content_type: str | None, filename: str | None
+) -> pb.ImportFormat.ValueType | None:
     """The format of an import file: by its media type, else by its name (browsers and tools
     often send files as octet-stream or text/plain); None when neither tells."""
     media_type = (content_type or "").split(";")[0].strip().lower()

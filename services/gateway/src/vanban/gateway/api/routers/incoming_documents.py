@@ -18,8 +18,9 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
 
-from vanban.contracts.archive.v1 import archive_pb2, archive_pb2_grpc
+from vanban.contracts.archive.v1 import archive_pb2
 from vanban.contracts.documents.v1 import documents_pb2 as docs
+from vanban.gateway.adapters.grpc.upstreams import ArchiveStub
 from vanban.gateway.api.auth import Principal
 from vanban.gateway.api.convert.incoming_documents import (
     incoming_out,
@@ -189,9 +190,7 @@ def _require_clearance(principal: Principal, secrecy: str) -> None:
         )
 
 
-async def _release(
-    archive: Upstream[archive_pb2_grpc.ArchiveServiceStub], upload_id: str, principal: Principal
-) -> None:
+async def _release(archive: Upstream[ArchiveStub], upload_id: str, principal: Principal) -> None:
     """Gives the stored file back to the archive at once: nothing will refer to it. A failure
     here must not hide the refusal the caller is owed; the sweeper collects the file later."""
     try:
@@ -264,11 +263,11 @@ async def get_incoming_file(
         timeout=settings.download_timeout_seconds,
     )
     try:
-        first = await stream.read()  # the info message; errors surface here as problem+json
+        first = await stream.read()  # the info message (or EOF); errors surface as problem+json
     except BaseException:
         stream.cancel()
         raise
-    if first is grpc.aio.EOF or not first.HasField("info"):
+    if not isinstance(first, archive_pb2.GetObjectResponse) or not first.HasField("info"):
         stream.cancel()
         raise HttpProblem(502, "ARCHIVE_PROTOCOL", "the archive answered without object info")
 
