@@ -8,7 +8,7 @@ from reportlab.pdfgen import canvas
 from starlette.datastructures import UploadFile
 
 from vanban.gateway.api.problems import HttpProblem
-from vanban.gateway.api.upload import check_pdf
+from vanban.gateway.api.upload import archive_chunks, check_pdf, file_name_of
 
 MAX_BYTES = 1024 * 1024
 
@@ -110,3 +110,18 @@ async def test_a_pdf_renamed_to_png_is_judged_by_its_bytes_not_its_name() -> Non
     pdf = make_pdf()
 
     assert await check_pdf(make_upload(pdf, filename="scan.png"), max_bytes=MAX_BYTES) == len(pdf)
+
+
+async def test_the_archive_and_the_registry_are_given_the_same_clean_name() -> None:
+    # A name the archive would refuse as it came (over 255 characters, control characters):
+    # the document is judged by its bytes, so both get the name cleaned and cut.
+    name = "Quyết định\x00\x1f số 05 " + "rất dài " * 40 + ".pdf"
+    upload = make_upload(make_pdf(), filename=name)
+    size = await check_pdf(upload, max_bytes=MAX_BYTES)
+
+    [first, *_] = [request async for request in archive_chunks(upload, size=size)]
+
+    sent = first.header.file_name
+    assert sent == file_name_of(upload)
+    assert len(sent) == 255
+    assert sent.startswith("Quyết định số 05 rất dài")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +16,8 @@ from vanban.gateway.api.problems import HttpProblem
 CHUNK_BYTES = 256 * 1024
 # Room for the metadata part and multipart framing on top of the file itself.
 MULTIPART_OVERHEAD = 1024 * 1024
+# The longest file name the archive and the registry keep (in characters).
+FILE_NAME_MAX = 255
 
 
 async def check_pdf(upload: UploadFile, *, max_bytes: int) -> int:
@@ -40,12 +43,19 @@ async def check_pdf(upload: UploadFile, *, max_bytes: int) -> int:
     return size
 
 
+def file_name_of(upload: UploadFile) -> str:
+    """The name as the client sent it, without control characters and cut to the length the
+    archive and the registry keep: the bytes count, not the name, so a long or odd name is no
+    reason to refuse a document."""
+    return re.sub(r"[\x00-\x1f\x7f]", "", upload.filename or "")[:FILE_NAME_MAX]
+
+
 async def archive_chunks(
     upload: UploadFile, *, size: int
 ) -> AsyncIterator[archive_pb2.PutObjectRequest]:
     yield archive_pb2.PutObjectRequest(
         header=archive_pb2.ObjectHeader(
-            content_type="application/pdf", file_name=upload.filename or "", declared_size=size
+            content_type="application/pdf", file_name=file_name_of(upload), declared_size=size
         )
     )
     while chunk := await upload.read(CHUNK_BYTES):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
@@ -39,7 +38,7 @@ from vanban.gateway.api.deps import (
 from vanban.gateway.api.openapi import FILE, PARAMETERS, SCOPED, UPSTREAM, answers
 from vanban.gateway.api.problems import HttpProblem
 from vanban.gateway.api.schemas.incoming_documents import IncomingDocumentOut
-from vanban.gateway.api.upload import archive_chunks, check_pdf
+from vanban.gateway.api.upload import archive_chunks, check_pdf, file_name_of
 from vanban.platform.errors import PermissionDeniedError
 
 logger = logging.getLogger(__name__)
@@ -146,8 +145,8 @@ async def register_incoming(
             sha256=stored.object.sha256,
             size=stored.object.size,
             content_type=stored.object.content_type,
-            # The name as the client sent it, without control characters; the bytes count.
-            file_name=re.sub(r"[\x00-\x1f\x7f]", "", file.filename or "")[:255],
+            # The same name the archive was given (`file_name_of`); the bytes count.
+            file_name=file_name_of(file),
         )
     finally:
         await form.close()
