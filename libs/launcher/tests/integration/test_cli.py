@@ -180,6 +180,12 @@ def test_down_stops_a_platform_still_starting(data_dir: Path) -> None:
             assert up.process.poll() is None and time.monotonic() < deadline, up.lines
             time.sleep(0.1)
         assert not (data_dir / "run" / "state.json").exists()
+        # A second `vanban up` on the same data must not take the first one's place.
+        second = vanban("up", "--data-dir", str(data_dir), "--gateway-port", str(free_port()))
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert f"already starting or running on {data_dir}" in second.stderr
+        pid_file = data_dir / "run" / "launcher.pid"
+        assert pid_file.read_text().split() == [str(up.process.pid)]
         down = vanban("down", "--data-dir", str(data_dir), timeout=200)
         assert down.returncode == 0, down.stdout + down.stderr
         assert up.process.wait(timeout=5) == 130

@@ -146,7 +146,7 @@ class MemoryTransaction:
     def api_keys(self) -> ApiKeyRepository:
         raise AssertionError("signing in uses no API keys")
 
-    def audit(
+    def audit_as(
         self, *, actor: str, action: str, resource: str, after: dict[str, object] | None = None
     ) -> None:
         self._state.audit.append(

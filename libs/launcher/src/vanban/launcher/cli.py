@@ -40,6 +40,14 @@ def _up(args: argparse.Namespace) -> int:
         AgencySpec(code, name=DEMO_AGENCY_NAME if code == DEMO_AGENCY_CODE else f"Cơ quan {code}")
         for code in codes
     ]
+    running = _running_launcher(Path(args.data_dir).absolute() / "run")
+    if running is not None:
+        print(
+            f"Vanban is already starting or running on {args.data_dir} (launcher pid {running});"
+            " `vanban down` stops it.",
+            file=sys.stderr,
+        )
+        return 1
     _warn_of_orphaned_clusters()
     started = time.monotonic()
     say = threading.Lock()
@@ -152,6 +160,18 @@ def _down(args: argparse.Namespace) -> int:
         return 1
     print(f"Stopped in {time.monotonic() - started:.1f} s.", flush=True)
     return 0
+
+
+def _running_launcher(run_dir: Path) -> int | None:
+    """The pid of a live `vanban up` on this data directory, started or still starting."""
+    state = _read_json(run_dir / "state.json")
+    for pid in (
+        state.get("launcher_pid") if state else None,
+        _read_pid(run_dir / LAUNCHER_PID_FILE),
+    ):
+        if isinstance(pid, int) and pid != os.getpid() and _is_launcher(pid):
+            return pid
+    return None
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -57,9 +57,30 @@ class ServiceTransaction:
         before: dict[str, object] | None = None,
         after: dict[str, object] | None = None,
     ) -> None:
-        self._uow.audit(
+        self.audit_as(
             actor=self.actor,
             on_behalf_of=self.on_behalf_of,
+            action=action,
+            resource=resource,
+            before=before,
+            after=after,
+        )
+
+    def audit_as(
+        self,
+        *,
+        actor: str,
+        action: str,
+        resource: str,
+        on_behalf_of: str | None = None,
+        before: dict[str, object] | None = None,
+        after: dict[str, object] | None = None,
+    ) -> None:
+        """An audit entry of another actor than the transaction's: where who acted is learnt
+        only inside the transaction (the gateway's sign-in names the account it checked)."""
+        self._uow.audit(
+            actor=actor,
+            on_behalf_of=on_behalf_of,
             action=action,
             resource=resource,
             before=before,

@@ -130,13 +130,6 @@ def cluster_home(home: Path, *, external_root: Path = EXTERNAL_CLUSTERS) -> Path
     return target
 
 
-def remove_cluster_home(home: Path) -> None:
-    """Remove a cluster kept outside the data directory, and the link to it."""
-    if home.is_symlink():
-        shutil.rmtree(home.readlink(), ignore_errors=True)
-        home.unlink()
-
-
 class PostgresServer(Server):
     """A real PostgreSQL cluster in ``data_dir``, created with ``initdb`` on first start.
 

@@ -95,16 +95,3 @@ def _trailing_metadata(exc: grpc.aio.AioRpcError | grpc.RpcError) -> list[tuple[
         return list(exc.trailing_metadata() or ())
     # A blocking call's error: its metadata are (key, value) named tuples.
     return [(item.key, item.value) for item in exc.trailing_metadata() or ()]
-
-
-def reraise_as_domain(exc: grpc.aio.AioRpcError) -> DomainError:
-    """Turns a peer's failure into a DomainError so a caller service can pass it on unchanged."""
-    err = remote_error(exc)
-    result = DomainError(
-        err.message,
-        reason=err.reason or "UPSTREAM_ERROR",
-        metadata=err.metadata,
-        violations=err.violations,
-    )
-    result.code = err.code or ErrorCode.UNKNOWN
-    return result

@@ -1,41 +1,32 @@
-"""The domain's Transaction port on top of the platform's unit of work."""
+"""The domain's Transaction port: the platform's service transaction with the gateway's
+repositories."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.gateway.adapters.db.api_keys import SqlApiKeys
 from vanban.gateway.adapters.db.revocations import SqlRevocationLog
 from vanban.gateway.adapters.db.sessions import SqlSessionStore
-from vanban.platform.db import UnitOfWork, UnitOfWorkFactory
+from vanban.platform.db import UnitOfWorkFactory
+from vanban.platform.transaction import ServiceTransaction
 
 
-class GatewayTransaction:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-        self.sessions = SqlSessionStore(uow.session)
-        self.revocation_log = SqlRevocationLog(uow.session)
-        self.api_keys = SqlApiKeys(uow.session)
+class GatewayTransaction(ServiceTransaction):
+    """Sessions, the revocation log and API keys. Its entries name their actor each
+    (`audit_as`): a sign-in learns whose it is only inside the transaction."""
 
-    def audit(
-        self, *, actor: str, action: str, resource: str, after: dict[str, object] | None = None
-    ) -> None:
-        self._uow.audit(actor=actor, action=action, resource=resource, after=after)
-
-    async def commit(self) -> None:
-        await self._uow.commit()
+    def open_repositories(self, session: AsyncSession) -> None:
+        self.sessions = SqlSessionStore(session)
+        self.revocation_log = SqlRevocationLog(session)
+        self.api_keys = SqlApiKeys(session)
 
 
 def transactions(
     uow_factory: UnitOfWorkFactory,
 ) -> Callable[[], AbstractAsyncContextManager[GatewayTransaction]]:
     """`async with begin() as tx`: a transaction that rolls back unless it commits."""
-
-    @contextlib.asynccontextmanager
-    async def begin() -> AsyncIterator[GatewayTransaction]:
-        async with uow_factory() as uow:
-            yield GatewayTransaction(uow)
-
-    return begin
+    return GatewayTransaction.factory(uow_factory, actor="gateway")

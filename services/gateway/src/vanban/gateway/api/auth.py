@@ -24,6 +24,7 @@ from vanban.gateway.adapters.grpc.delegations import HeldDelegations
 from vanban.gateway.adapters.grpc.upstreams import Upstreams
 from vanban.gateway.adapters.oidc import OidcVerifier
 from vanban.gateway.adapters.oidc import unverified_issuer as oidc_issuer_of
+from vanban.gateway.api.convert.people import ROLE_NAME  # values not known grant nothing
 from vanban.gateway.domain import api_keys
 from vanban.gateway.domain.revocations import Revocations
 from vanban.platform.caller import (
@@ -147,19 +148,11 @@ class AccessTokens:
         return AccessGrant(caller=caller, session=session)
 
 
-# Roles by their proto values; values this gateway does not know grant nothing.
-ROLE_NAMES = {
-    value: name.removeprefix("ROLE_").lower()
-    for name, value in directory_pb2.Role.items()
-    if value != directory_pb2.ROLE_UNSPECIFIED
-}
-
-
 def caller_from_person(person: directory_pb2.Person, *, agency_code: str) -> Caller:
     return Caller(
         agency_code=agency_code,
         subject=person.id,
-        roles=frozenset(ROLE_NAMES[r] for r in person.roles if r in ROLE_NAMES),
+        roles=frozenset(ROLE_NAME[r] for r in person.roles if r in ROLE_NAME),
         units=tuple(person.unit_codes),
         # An unknown (newer) clearance grants nothing more than none.
         clearance=clearance_from_pb(person.clearance) or Clearance.NONE,

@@ -125,7 +125,7 @@ async def create(
     )
     async with transactions() as tx:
         await tx.api_keys.add(key)
-        tx.audit(
+        tx.audit_as(
             actor=created_by,
             action="api_key.create",
             resource=f"api-keys/{key.id}",
@@ -147,5 +147,5 @@ async def revoke(
     async with transactions() as tx:
         if not await tx.api_keys.revoke(key_id, at=now):
             raise NotFoundError("no active API key with this id", reason="API_KEY_NOT_FOUND")
-        tx.audit(actor=revoked_by, action="api_key.revoke", resource=f"api-keys/{key_id}")
+        tx.audit_as(actor=revoked_by, action="api_key.revoke", resource=f"api-keys/{key_id}")
         await tx.commit()

@@ -79,7 +79,7 @@ class Transaction(Protocol):
     @property
     def api_keys(self) -> ApiKeyRepository: ...
 
-    def audit(
+    def audit_as(
         self, *, actor: str, action: str, resource: str, after: dict[str, object] | None = None
     ) -> None: ...
 

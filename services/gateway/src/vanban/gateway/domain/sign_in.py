@@ -77,6 +77,20 @@ class SignInService(Generic[AccountT]):
         self._refresh_ttl = refresh_ttl
         self._clock = clock
 
+    async def _admit(self, account: str, *, client: Client, now: datetime) -> sessions.Attempt:
+        """Counts the attempt in advance, under the account's lock, in its own transaction:
+        a check that is then refused or cut off still counted."""
+        async with self._transactions() as tx:
+            attempt = await sessions.admit_attempt(
+                store=tx.sessions,
+                account=account,
+                address=client.key,
+                now=now,
+                policy=self._policy,
+            )
+            await tx.commit()
+        return attempt
+
     async def sign_in(self, *, username: str, password: str, client: Client) -> Session:
         """Signs a person in with their password (`grant_type=password`).
 
@@ -87,15 +101,7 @@ class SignInService(Generic[AccountT]):
         account = sessions.account_key(username, password=password)
         async with self._checks.address_slot(client.key):
             now = self._clock()
-            async with self._transactions() as tx:
-                attempt = await sessions.admit_attempt(
-                    store=tx.sessions,
-                    account=account,
-                    address=client.key,
-                    now=now,
-                    policy=self._policy,
-                )
-                await tx.commit()
+            attempt = await self._admit(account, client=client, now=now)
             outcome = "not checked"
             try:
                 async with self._checks.check_slot():
@@ -121,7 +127,7 @@ class SignInService(Generic[AccountT]):
                     session_version=person.session_version,
                 )
                 await tx.sessions.add_refresh_token(record)
-                tx.audit(
+                tx.audit_as(
                     actor=person.id,
                     action="session.sign_in",
                     resource=f"sessions/{record.family_id}",
@@ -142,7 +148,7 @@ class SignInService(Generic[AccountT]):
             else:
                 seen_from: dict[str, object] = {"address": client.ip}
                 actor = f"user:{attempt.account}"
-                tx.audit(
+                tx.audit_as(
                     actor=actor,
                     action="session.sign_in_failed",
                     resource=f"accounts/{attempt.account}",
@@ -154,7 +160,7 @@ class SignInService(Generic[AccountT]):
                         if limit == "address_throttled"
                         else f"accounts/{attempt.account}"
                     )
-                    tx.audit(
+                    tx.audit_as(
                         actor=actor, action=f"session.{limit}", resource=resource, after=seen_from
                     )
             await tx.commit()
@@ -170,7 +176,7 @@ class SignInService(Generic[AccountT]):
                     store=tx.sessions, presented=presented, now=now, ttl=self._refresh_ttl
                 )
             except sessions.RefreshTokenReusedError as exc:
-                tx.audit(
+                tx.audit_as(
                     actor=exc.metadata["person_id"],
                     action="session.refresh_reused",
                     resource=f"sessions/{exc.metadata['family_id']}",
@@ -184,7 +190,7 @@ class SignInService(Generic[AccountT]):
                 raise UnauthenticatedError("the account is deactivated", reason="ACCOUNT_INACTIVE")
             if sessions.session_outdated(record, current_version=person.session_version):
                 await tx.sessions.revoke_family(record.family_id, at=now)
-                tx.audit(
+                tx.audit_as(
                     actor=record.person_id,
                     action="session.ended_by_directory",
                     resource=f"sessions/{record.family_id}",
@@ -203,7 +209,7 @@ class SignInService(Generic[AccountT]):
             record = await sessions.revoke(store=tx.sessions, presented=presented, now=now)
             if record is not None:
                 await tx.revocation_log.end_family(record.family_id, at=now)
-                tx.audit(
+                tx.audit_as(
                     actor=record.person_id,
                     action="session.sign_out",
                     resource=f"sessions/{record.family_id}",
@@ -229,15 +235,7 @@ class SignInService(Generic[AccountT]):
         the account."""
         account = f"person:{person_id}"
         now = self._clock()
-        async with self._transactions() as tx:
-            attempt = await sessions.admit_attempt(
-                store=tx.sessions,
-                account=account,
-                address=client.key,
-                now=now,
-                policy=self._policy,
-            )
-            await tx.commit()
+        attempt = await self._admit(account, client=client, now=now)
         try:
             async with self._checks.check_slot():
                 person = await self._directory.change_password(
@@ -248,7 +246,7 @@ class SignInService(Generic[AccountT]):
         except BaseException as exc:
             async with self._transactions() as tx:
                 if isinstance(exc, WrongPasswordError):
-                    tx.audit(
+                    tx.audit_as(
                         actor=person_id,
                         action="person.password.change_failed",
                         resource=f"people/{person_id}",
@@ -268,7 +266,7 @@ class SignInService(Generic[AccountT]):
                 session_version=person.session_version,
             )
             await tx.sessions.add_refresh_token(record)
-            tx.audit(
+            tx.audit_as(
                 actor=person_id,
                 action="session.sign_in",
                 resource=f"sessions/{record.family_id}",
