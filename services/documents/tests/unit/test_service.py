@@ -14,9 +14,15 @@ from vanban.documents.domain.model import (
     IncomingDraft,
     Priority,
 )
+from vanban.documents.domain.numbering import CancelledNumber
 from vanban.documents.domain.service import Reader, get_incoming, may_read, register_incoming
 from vanban.platform.clearance import Clearance, Secrecy
-from vanban.platform.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
+from vanban.platform.errors import (
+    AlreadyExistsError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from vanban.platform.fakes import RecordingTransaction
 
 ICT = timezone(timedelta(hours=7))
@@ -46,9 +52,38 @@ class FakeIncomingRepository:
         return self.documents.get(document_id)
 
 
+class FakeRegisterRepository:
+    """The counters and cancellations of registers, in memory (one transaction at a time)."""
+
+    def __init__(self) -> None:
+        self.last_numbers: dict[tuple[str, int], int] = {}
+        self.cancelled: dict[tuple[str, int, int], CancelledNumber] = {}
+
+    async def take_number(self, register_id: str, year: int) -> int:
+        number = self.last_numbers.get((register_id, year), 0) + 1
+        self.last_numbers[register_id, year] = number
+        return number
+
+    async def last_issued(self, register_id: str, year: int) -> int:
+        return self.last_numbers.get((register_id, year), 0)
+
+    async def cancellations(self, register_id: str, year: int) -> list[CancelledNumber]:
+        return sorted(
+            (c for c in self.cancelled.values() if (c.register_id, c.year) == (register_id, year)),
+            key=lambda c: c.number,
+        )
+
+    async def add_cancellation(self, cancelled: CancelledNumber) -> None:
+        key = (cancelled.register_id, cancelled.year, cancelled.number)
+        if key in self.cancelled:
+            raise AlreadyExistsError("already cancelled", reason="NUMBER_ALREADY_CANCELLED")
+        self.cancelled[key] = cancelled
+
+
 @dataclass
 class FakeTransaction(RecordingTransaction):
     incoming: FakeIncomingRepository = field(default_factory=FakeIncomingRepository)
+    registers: FakeRegisterRepository = field(default_factory=FakeRegisterRepository)
     events: list[IncomingDocument] = field(default_factory=list)
 
     def record_registered(self, document: IncomingDocument) -> None:

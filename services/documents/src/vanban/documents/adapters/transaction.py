@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.contracts.documents.v1 import events_pb2
+from vanban.documents.adapters.db.registers import SqlRegisterRepository
 from vanban.documents.adapters.db.repository import SqlIncomingRepository
 from vanban.documents.adapters.grpc.convert import incoming_to_pb
 from vanban.documents.domain.model import IncomingDocument
@@ -24,6 +25,7 @@ class DocumentsTransaction(ServiceTransaction):
 
     def open_repositories(self, session: AsyncSession) -> None:
         self.incoming = SqlIncomingRepository(session)
+        self.registers = SqlRegisterRepository(session)
 
     def record_registered(self, document: IncomingDocument) -> None:
         self.record_event(

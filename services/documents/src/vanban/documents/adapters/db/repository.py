@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from sqlalchemy import insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vanban.documents.adapters.db.tables import counters, incoming_documents
+from vanban.documents.adapters.db.registers import take_number
+from vanban.documents.adapters.db.tables import incoming_documents
 from vanban.documents.domain.model import FileRef, IncomingDocument, Priority
 from vanban.platform.clearance import Secrecy
 
@@ -14,17 +14,7 @@ class SqlIncomingRepository:
         self._session = session
 
     async def next_arrival_number(self, *, year: int, register: str) -> int:
-        # One statement creates or bumps the year's counter and keeps its row locked until commit.
-        statement = (
-            pg_insert(counters)
-            .values(series=register, year=year, last_number=1)
-            .on_conflict_do_update(
-                index_elements=[counters.c.series, counters.c.year],
-                set_={"last_number": counters.c.last_number + 1},
-            )
-            .returning(counters.c.last_number)
-        )
-        return (await self._session.execute(statement)).scalar_one()
+        return await take_number(self._session, register, year)
 
     async def add(self, document: IncomingDocument) -> None:
         await self._session.execute(

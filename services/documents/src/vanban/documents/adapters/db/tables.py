@@ -5,6 +5,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    ForeignKeyConstraint,
     Integer,
     PrimaryKeyConstraint,
     String,
@@ -18,7 +19,9 @@ from vanban.platform.events.tables import event_tables
 metadata = make_metadata()
 platform_tables = event_tables(metadata)
 
-# One row per numbering series and year; the row lock makes numbers gapless.
+# One row per register (numbering series: `series` is the register's id) and year, incoming and
+# outgoing alike; taking a number locks the row until the transaction ends, so numbers are gapless
+# (see registers.take_number).
 counters = Table(
     "counters",
     metadata,
@@ -26,6 +29,21 @@ counters = Table(
     Column("year", Integer, nullable=False),
     Column("last_number", BigInteger, nullable=False),
     PrimaryKeyConstraint("series", "year"),
+)
+
+# Numbers issued and then cancelled, with the reason; a cancelled number stays taken (the counter
+# never goes back), and it belongs to a year whose counter exists.
+cancelled_numbers = Table(
+    "cancelled_numbers",
+    metadata,
+    Column("register_id", String(32), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("number", BigInteger, nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("cancelled_by", String(128), nullable=False),
+    Column("cancelled_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("register_id", "year", "number"),
+    ForeignKeyConstraint(["register_id", "year"], ["counters.series", "counters.year"]),
 )
 
 incoming_documents = Table(
