@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from vanban.contracts.workflow.v1 import workflow_pb2
-from vanban.gateway.api.convert.common import instant
 from vanban.gateway.api.schemas.assignments import AssignmentIn, AssignmentOut
+from vanban.platform.convert import from_timestamp
 
 
 def assign_request(
@@ -34,5 +34,5 @@ def assignment_out(a: workflow_pb2.Assignment) -> AssignmentOut:
         deadline=date.fromisoformat(a.deadline) if a.deadline else None,
         assigned_by=a.assigned_by,
         on_behalf_of=a.on_behalf_of or None,
-        assigned_at=instant(a.assigned_at),
+        assigned_at=from_timestamp(a.assigned_at),
     )

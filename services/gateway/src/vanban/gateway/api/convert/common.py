@@ -1,13 +1,11 @@
-"""Conversions every resource uses: proto enums by their API names, timestamps, images."""
+"""Conversions every resource uses: proto enums by their API names, images."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel
 
 from vanban.contracts.directory.v1 import directory_pb2
@@ -49,16 +47,6 @@ def enum_values(enum: _EnumTypeWrapper[ValueT]) -> dict[str, ValueT]:
 def field_mask(fields: set[str]) -> FieldMask:
     """The fields a PATCH body sent, as the update mask of the request it becomes."""
     return FieldMask(paths=sorted(fields))
-
-
-def timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
-def instant(stamp: Timestamp) -> datetime:
-    return stamp.ToDatetime(tzinfo=UTC)
 
 
 def image_out(image: directory_pb2.ImageRef | None) -> ImageOut | None:

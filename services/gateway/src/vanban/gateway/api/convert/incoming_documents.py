@@ -8,12 +8,13 @@ from datetime import date
 from pydantic import ValidationError
 
 from vanban.contracts.documents.v1 import documents_pb2 as docs
-from vanban.gateway.api.convert.common import enum_names, enum_values, from_message, instant
+from vanban.gateway.api.convert.common import enum_names, enum_values, from_message
 from vanban.gateway.api.schemas.incoming_documents import (
     FileOut,
     IncomingDocumentOut,
     IncomingMetadataIn,
 )
+from vanban.platform.convert import from_timestamp
 from vanban.platform.errors import FieldViolation, InvalidArgumentError, invalid_fields
 
 PRIORITY_NAME = enum_names(docs.Priority)
@@ -43,7 +44,7 @@ def incoming_out(document: docs.IncomingDocument) -> IncomingDocumentOut:
     return from_message(
         IncomingDocumentOut,
         document,
-        arrived_at=instant(document.arrived_at),
+        arrived_at=from_timestamp(document.arrived_at),
         priority=PRIORITY_NAME.get(document.priority, "normal"),
         secrecy=SECRECY_NAME.get(document.secrecy, "none"),
         file=from_message(FileOut, document.file),

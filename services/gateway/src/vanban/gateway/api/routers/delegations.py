@@ -13,7 +13,6 @@ from fastapi import APIRouter, Body, Query, status
 from pydantic import AwareDatetime
 
 from vanban.contracts.directory.v1 import directory_pb2 as pb
-from vanban.gateway.api.convert.common import timestamp
 from vanban.gateway.api.convert.delegations import delegation_out, new_delegation
 from vanban.gateway.api.deps import Directory, DirectoryManager, DirectoryReader
 from vanban.gateway.api.openapi import BODY, PARAMETERS, SCOPED, UPSTREAM, answers
@@ -23,6 +22,7 @@ from vanban.gateway.api.schemas.delegations import (
     DelegationRecordOut,
     DelegationRevokeIn,
 )
+from vanban.platform.convert import to_timestamp
 
 router = APIRouter(prefix="/v1/delegations", tags=["administration"])
 
@@ -71,7 +71,7 @@ async def list_delegations(
         person_id=str(person_id) if person_id else "", page_size=page_size, page_token=page_token
     )
     if active_at is not None:
-        message.active_at.CopyFrom(timestamp(active_at))
+        message.active_at.CopyFrom(to_timestamp(active_at))
     answer = await directory.stub.ListDelegations(
         message, metadata=principal.metadata, timeout=directory.timeout
     )
