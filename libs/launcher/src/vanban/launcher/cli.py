@@ -121,7 +121,7 @@ def _down(args: argparse.Namespace) -> int:
         print(f"Vanban is not running (no {run_dir / 'state.json'}).")
         return 0
     if not _is_launcher(pid):
-        left = [p for p in _recorded_pids(state) if group_members(p)] if state else []
+        left = _left_running(state)
         if not left:
             print(f"Vanban is not running (its launcher, pid {pid}, is gone).")
             return 0
@@ -151,7 +151,7 @@ def _down(args: argparse.Namespace) -> int:
             )
             return 1
         time.sleep(0.1)
-    left = [p for p in _recorded_pids(state) if group_members(p)] if state else []
+    left = _left_running(state)
     if left:
         print(
             f"The launcher exited but left processes running: {' '.join(map(str, left))}.",
@@ -198,10 +198,13 @@ def _is_launcher(pid: int) -> bool:
         return True  # no /proc to tell by: trust the live pid
 
 
-def _recorded_pids(state: dict[str, Any]) -> list[int]:
+def _left_running(state: dict[str, Any] | None) -> list[int]:
+    """The pids recorded in run/state.json whose process groups still have members."""
+    if not state:
+        return []
     pids = [info["pid"] for info in state.get("infra", {}).values()]
     pids += [s["pid"] for agency in state.get("agencies", []) for s in agency["services"].values()]
-    return [pid for pid in pids if pid]
+    return [pid for pid in pids if pid and group_members(pid)]
 
 
 def _warn_of_orphaned_clusters() -> None:

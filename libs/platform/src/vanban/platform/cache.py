@@ -46,8 +46,5 @@ class TtlCache(Generic[K, V]):
         ):
             self._entries.popitem(last=False)
 
-    def pop(self, key: K) -> None:
-        self._entries.pop(key, None)
-
     def __len__(self) -> int:
         return len(self._entries)
