@@ -3,9 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
@@ -17,6 +19,143 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _ReceivedVia:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReceivedViaEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReceivedVia.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RECEIVED_VIA_UNSPECIFIED: _ReceivedVia.ValueType  # 0
+    RECEIVED_VIA_ELECTRONIC: _ReceivedVia.ValueType  # 1
+    """through the exchange axis, e-mail or an agency system"""
+    RECEIVED_VIA_PAPER: _ReceivedVia.ValueType  # 2
+    """on paper; the file is its scan (digitized)"""
+
+class ReceivedVia(_ReceivedVia, metaclass=_ReceivedViaEnumTypeWrapper):
+    """How an incoming document arrived."""
+
+RECEIVED_VIA_UNSPECIFIED: ReceivedVia.ValueType  # 0
+RECEIVED_VIA_ELECTRONIC: ReceivedVia.ValueType  # 1
+"""through the exchange axis, e-mail or an agency system"""
+RECEIVED_VIA_PAPER: ReceivedVia.ValueType  # 2
+"""on paper; the file is its scan (digitized)"""
+Global___ReceivedVia: _TypeAlias = ReceivedVia  # noqa: Y015
+
+class _Direction:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DirectionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Direction.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DIRECTION_UNSPECIFIED: _Direction.ValueType  # 0
+    DIRECTION_INCOMING: _Direction.ValueType  # 1
+    DIRECTION_OUTGOING: _Direction.ValueType  # 2
+
+class Direction(_Direction, metaclass=_DirectionEnumTypeWrapper): ...
+
+DIRECTION_UNSPECIFIED: Direction.ValueType  # 0
+DIRECTION_INCOMING: Direction.ValueType  # 1
+DIRECTION_OUTGOING: Direction.ValueType  # 2
+Global___Direction: _TypeAlias = Direction  # noqa: Y015
+
+class _DocumentStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DocumentStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DocumentStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DOCUMENT_STATUS_UNSPECIFIED: _DocumentStatus.ValueType  # 0
+    DOCUMENT_STATUS_REGISTERED: _DocumentStatus.ValueType  # 1
+    """incoming, registered"""
+    DOCUMENT_STATUS_DRAFT: _DocumentStatus.ValueType  # 2
+    """outgoing, not yet issued"""
+    DOCUMENT_STATUS_ISSUED: _DocumentStatus.ValueType  # 3
+    """outgoing, numbered and dated"""
+    DOCUMENT_STATUS_CANCELLED: _DocumentStatus.ValueType  # 4
+    """outgoing, its number cancelled with a reason"""
+    DOCUMENT_STATUS_RECALLED: _DocumentStatus.ValueType  # 5
+    """recalled (thu hồi) by a later document"""
+
+class DocumentStatus(_DocumentStatus, metaclass=_DocumentStatusEnumTypeWrapper): ...
+
+DOCUMENT_STATUS_UNSPECIFIED: DocumentStatus.ValueType  # 0
+DOCUMENT_STATUS_REGISTERED: DocumentStatus.ValueType  # 1
+"""incoming, registered"""
+DOCUMENT_STATUS_DRAFT: DocumentStatus.ValueType  # 2
+"""outgoing, not yet issued"""
+DOCUMENT_STATUS_ISSUED: DocumentStatus.ValueType  # 3
+"""outgoing, numbered and dated"""
+DOCUMENT_STATUS_CANCELLED: DocumentStatus.ValueType  # 4
+"""outgoing, its number cancelled with a reason"""
+DOCUMENT_STATUS_RECALLED: DocumentStatus.ValueType  # 5
+"""recalled (thu hồi) by a later document"""
+Global___DocumentStatus: _TypeAlias = DocumentStatus  # noqa: Y015
+
+class _SignerCompetence:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SignerCompetenceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SignerCompetence.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SIGNER_COMPETENCE_UNSPECIFIED: _SignerCompetence.ValueType  # 0
+    """the head signs in their own name"""
+    SIGNER_COMPETENCE_TM: _SignerCompetence.ValueType  # 1
+    """TM. (on behalf of a collective)"""
+    SIGNER_COMPETENCE_Q: _SignerCompetence.ValueType  # 2
+    """Q. (acting)"""
+    SIGNER_COMPETENCE_KT: _SignerCompetence.ValueType  # 3
+    """KT. (deputy for the head)"""
+    SIGNER_COMPETENCE_TL: _SignerCompetence.ValueType  # 4
+    """TL. (by order)"""
+    SIGNER_COMPETENCE_TUQ: _SignerCompetence.ValueType  # 5
+    """TUQ. (by authorisation)"""
+
+class SignerCompetence(_SignerCompetence, metaclass=_SignerCompetenceEnumTypeWrapper):
+    """Thẩm quyền ký: the prefix written before the signer's position."""
+
+SIGNER_COMPETENCE_UNSPECIFIED: SignerCompetence.ValueType  # 0
+"""the head signs in their own name"""
+SIGNER_COMPETENCE_TM: SignerCompetence.ValueType  # 1
+"""TM. (on behalf of a collective)"""
+SIGNER_COMPETENCE_Q: SignerCompetence.ValueType  # 2
+"""Q. (acting)"""
+SIGNER_COMPETENCE_KT: SignerCompetence.ValueType  # 3
+"""KT. (deputy for the head)"""
+SIGNER_COMPETENCE_TL: SignerCompetence.ValueType  # 4
+"""TL. (by order)"""
+SIGNER_COMPETENCE_TUQ: SignerCompetence.ValueType  # 5
+"""TUQ. (by authorisation)"""
+Global___SignerCompetence: _TypeAlias = SignerCompetence  # noqa: Y015
+
+class _RelationKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RelationKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RelationKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RELATION_KIND_UNSPECIFIED: _RelationKind.ValueType  # 0
+    RELATION_KIND_RESPONSE_FOR: _RelationKind.ValueType  # 1
+    """replies to (edXML ResponseFor)"""
+    RELATION_KIND_AMENDS: _RelationKind.ValueType  # 2
+    """sửa đổi, bổ sung"""
+    RELATION_KIND_REPLACES: _RelationKind.ValueType  # 3
+    """thay thế"""
+    RELATION_KIND_RECALLS: _RelationKind.ValueType  # 4
+    """thu hồi"""
+
+class RelationKind(_RelationKind, metaclass=_RelationKindEnumTypeWrapper): ...
+
+RELATION_KIND_UNSPECIFIED: RelationKind.ValueType  # 0
+RELATION_KIND_RESPONSE_FOR: RelationKind.ValueType  # 1
+"""replies to (edXML ResponseFor)"""
+RELATION_KIND_AMENDS: RelationKind.ValueType  # 2
+"""sửa đổi, bổ sung"""
+RELATION_KIND_REPLACES: RelationKind.ValueType  # 3
+"""thay thế"""
+RELATION_KIND_RECALLS: RelationKind.ValueType  # 4
+"""thu hồi"""
+Global___RelationKind: _TypeAlias = RelationKind  # noqa: Y015
 
 class _Priority:
     ValueType = _typing.NewType("ValueType", _builtins.int)
@@ -76,6 +215,199 @@ SECRECY_TOP_SECRET: Secrecy.ValueType  # 4
 """tuyệt mật"""
 Global___Secrecy: _TypeAlias = Secrecy  # noqa: Y015
 
+class _DocumentSort:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DocumentSortEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DocumentSort.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DOCUMENT_SORT_UNSPECIFIED: _DocumentSort.ValueType  # 0
+    """registered_at, newest first"""
+    DOCUMENT_SORT_REGISTERED_AT: _DocumentSort.ValueType  # 1
+    DOCUMENT_SORT_ISSUED_DATE: _DocumentSort.ValueType  # 2
+    DOCUMENT_SORT_NUMBER: _DocumentSort.ValueType  # 3
+
+class DocumentSort(_DocumentSort, metaclass=_DocumentSortEnumTypeWrapper): ...
+
+DOCUMENT_SORT_UNSPECIFIED: DocumentSort.ValueType  # 0
+"""registered_at, newest first"""
+DOCUMENT_SORT_REGISTERED_AT: DocumentSort.ValueType  # 1
+DOCUMENT_SORT_ISSUED_DATE: DocumentSort.ValueType  # 2
+DOCUMENT_SORT_NUMBER: DocumentSort.ValueType  # 3
+Global___DocumentSort: _TypeAlias = DocumentSort  # noqa: Y015
+
+@_typing.final
+class Signer(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMPETENCE_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    competence: Global___SignerCompetence.ValueType
+    position: _builtins.str
+    """Chức vụ, e.g. "Chủ tịch"."""
+    full_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        competence: Global___SignerCompetence.ValueType = ...,
+        position: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["competence", b"competence", "full_name", b"full_name", "position", b"position"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Signer: _TypeAlias = Signer  # noqa: Y015
+
+@_typing.final
+class Recipient(_message.Message):
+    """A recipient (nơi nhận) by mã định danh (Decision 20/2020)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGAN_ID_FIELD_NUMBER: _builtins.int
+    ORGAN_NAME_FIELD_NUMBER: _builtins.int
+    organ_id: _builtins.str
+    organ_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        organ_id: _builtins.str = ...,
+        organ_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organ_id", b"organ_id", "organ_name", b"organ_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Recipient: _TypeAlias = Recipient  # noqa: Y015
+
+@_typing.final
+class Relation(_message.Message):
+    """A relation to another document: of this registry (document_id), or named as edXML
+    ResponseFor names one (identifier, or organ + số/ký hiệu + date).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    IDENTIFIER_FIELD_NUMBER: _builtins.int
+    ORGAN_ID_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    ISSUED_DATE_FIELD_NUMBER: _builtins.int
+    kind: Global___RelationKind.ValueType
+    document_id: _builtins.str
+    identifier: _builtins.str
+    organ_id: _builtins.str
+    code: _builtins.str
+    """Số/ký hiệu, e.g. "05/QĐ-UBND"."""
+    issued_date: _builtins.str
+    """YYYY-MM-DD."""
+    def __init__(
+        self,
+        *,
+        kind: Global___RelationKind.ValueType = ...,
+        document_id: _builtins.str = ...,
+        identifier: _builtins.str = ...,
+        organ_id: _builtins.str = ...,
+        code: _builtins.str = ...,
+        issued_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "document_id", b"document_id", "identifier", b"identifier", "issued_date", b"issued_date", "kind", b"kind", "organ_id", b"organ_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Relation: _TypeAlias = Relation  # noqa: Y015
+
+@_typing.final
+class Duplicate(_message.Message):
+    """A duplicate warning: another incoming document that looks like the same one."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    rule: _builtins.str
+    """"identifier" (same mã định danh văn bản) or "number" (same số, ký hiệu and issuer)."""
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+        rule: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "rule", b"rule"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Duplicate: _TypeAlias = Duplicate  # noqa: Y015
+
+@_typing.final
+class Digitization(_message.Message):
+    """Text extraction of a document's file (PDF text layer or OCR), run asynchronously."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _State:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _StateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[Digitization._State.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        STATE_UNSPECIFIED: Digitization._State.ValueType  # 0
+        STATE_QUEUED: Digitization._State.ValueType  # 1
+        STATE_RUNNING: Digitization._State.ValueType  # 2
+        STATE_DONE: Digitization._State.ValueType  # 3
+        STATE_FAILED: Digitization._State.ValueType  # 4
+
+    class State(_State, metaclass=_StateEnumTypeWrapper): ...
+    STATE_UNSPECIFIED: Digitization.State.ValueType  # 0
+    STATE_QUEUED: Digitization.State.ValueType  # 1
+    STATE_RUNNING: Digitization.State.ValueType  # 2
+    STATE_DONE: Digitization.State.ValueType  # 3
+    STATE_FAILED: Digitization.State.ValueType  # 4
+
+    STATE_FIELD_NUMBER: _builtins.int
+    PAGES_TOTAL_FIELD_NUMBER: _builtins.int
+    PAGES_DONE_FIELD_NUMBER: _builtins.int
+    WARNINGS_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    state: Global___Digitization.State.ValueType
+    pages_total: _builtins.int
+    pages_done: _builtins.int
+    error: _builtins.str
+    @_builtins.property
+    def warnings(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Where the file does not meet the digitization standard (PDF 1.4, images at 200 dpi), e.g.
+        "page 2: image at 150 dpi".
+        """
+
+    def __init__(
+        self,
+        *,
+        state: Global___Digitization.State.ValueType = ...,
+        pages_total: _builtins.int = ...,
+        pages_done: _builtins.int = ...,
+        warnings: _abc.Iterable[_builtins.str] | None = ...,
+        error: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "pages_done", b"pages_done", "pages_total", b"pages_total", "state", b"state", "warnings", b"warnings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Digitization: _TypeAlias = Digitization  # noqa: Y015
+
 @_typing.final
 class FileRef(_message.Message):
     """A file held by the archive service."""
@@ -127,6 +459,18 @@ class IncomingDocument(_message.Message):
     SECRECY_FIELD_NUMBER: _builtins.int
     FILE_FIELD_NUMBER: _builtins.int
     REGISTERED_BY_FIELD_NUMBER: _builtins.int
+    RECEIVED_VIA_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REGISTER_ID_FIELD_NUMBER: _builtins.int
+    IDENTIFIER_FIELD_NUMBER: _builtins.int
+    SIGNER_FIELD_NUMBER: _builtins.int
+    RELATIONS_FIELD_NUMBER: _builtins.int
+    DUPLICATES_FIELD_NUMBER: _builtins.int
+    DIGITIZATION_FIELD_NUMBER: _builtins.int
+    ATTACHMENTS_FIELD_NUMBER: _builtins.int
+    PAGE_AMOUNT_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     arrival_number: _builtins.int
     """Số đến: gapless within its register, which is the agency's for the year of arrival and
@@ -150,10 +494,32 @@ class IncomingDocument(_message.Message):
     secrecy: Global___Secrecy.ValueType
     registered_by: _builtins.str
     """Person id of the clerk who registered it."""
+    received_via: Global___ReceivedVia.ValueType
+    status: Global___DocumentStatus.ValueType
+    register_id: _builtins.str
+    """The register (sổ) that numbered it."""
+    identifier: _builtins.str
+    """Mã định danh văn bản of the sender, when known (edXML DocumentId)."""
+    page_amount: _builtins.int
+    description: _builtins.str
+    due_date: _builtins.str
+    """Hạn xử lý, YYYY-MM-DD, when the document sets one."""
     @_builtins.property
     def arrived_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def file(self) -> Global___FileRef: ...
+    @_builtins.property
+    def signer(self) -> Global___Signer: ...
+    @_builtins.property
+    def relations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Relation]: ...
+    @_builtins.property
+    def duplicates(self) -> _containers.RepeatedCompositeFieldContainer[Global___Duplicate]: ...
+    @_builtins.property
+    def digitization(self) -> Global___Digitization: ...
+    @_builtins.property
+    def attachments(self) -> _containers.RepeatedCompositeFieldContainer[Global___FileRef]:
+        """Attachments (phụ lục, tài liệu kèm theo), files in the archive."""
+
     def __init__(
         self,
         *,
@@ -172,14 +538,177 @@ class IncomingDocument(_message.Message):
         secrecy: Global___Secrecy.ValueType = ...,
         file: Global___FileRef | None = ...,
         registered_by: _builtins.str = ...,
+        received_via: Global___ReceivedVia.ValueType = ...,
+        status: Global___DocumentStatus.ValueType = ...,
+        register_id: _builtins.str = ...,
+        identifier: _builtins.str = ...,
+        signer: Global___Signer | None = ...,
+        relations: _abc.Iterable[Global___Relation] | None = ...,
+        duplicates: _abc.Iterable[Global___Duplicate] | None = ...,
+        digitization: Global___Digitization | None = ...,
+        attachments: _abc.Iterable[Global___FileRef] | None = ...,
+        page_amount: _builtins.int = ...,
+        description: _builtins.str = ...,
+        due_date: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["arrived_at", b"arrived_at", "file", b"file"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["arrived_at", b"arrived_at", "digitization", b"digitization", "file", b"file", "signer", b"signer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrival_number", b"arrival_number", "arrival_year", b"arrival_year", "arrived_at", b"arrived_at", "code_notation", b"code_notation", "code_number", b"code_number", "document_type", b"document_type", "file", b"file", "id", b"id", "issued_date", b"issued_date", "issuer_code", b"issuer_code", "issuer_name", b"issuer_name", "priority", b"priority", "registered_by", b"registered_by", "secrecy", b"secrecy", "subject", b"subject"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrival_number", b"arrival_number", "arrival_year", b"arrival_year", "arrived_at", b"arrived_at", "attachments", b"attachments", "code_notation", b"code_notation", "code_number", b"code_number", "description", b"description", "digitization", b"digitization", "document_type", b"document_type", "due_date", b"due_date", "duplicates", b"duplicates", "file", b"file", "id", b"id", "identifier", b"identifier", "issued_date", b"issued_date", "issuer_code", b"issuer_code", "issuer_name", b"issuer_name", "page_amount", b"page_amount", "priority", b"priority", "received_via", b"received_via", "register_id", b"register_id", "registered_by", b"registered_by", "relations", b"relations", "secrecy", b"secrecy", "signer", b"signer", "status", b"status", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___IncomingDocument: _TypeAlias = IncomingDocument  # noqa: Y015
+
+@_typing.final
+class OutgoingDocument(_message.Message):
+    """Văn bản đi."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    DOCUMENT_TYPE_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    SECRECY_FIELD_NUMBER: _builtins.int
+    RECIPIENTS_FIELD_NUMBER: _builtins.int
+    SIGNER_FIELD_NUMBER: _builtins.int
+    DRAFTING_UNIT_FIELD_NUMBER: _builtins.int
+    FILE_FIELD_NUMBER: _builtins.int
+    CURRENT_VERSION_FIELD_NUMBER: _builtins.int
+    VERSIONS_FIELD_NUMBER: _builtins.int
+    CODE_NUMBER_FIELD_NUMBER: _builtins.int
+    CODE_NOTATION_FIELD_NUMBER: _builtins.int
+    ISSUED_DATE_FIELD_NUMBER: _builtins.int
+    IDENTIFIER_FIELD_NUMBER: _builtins.int
+    REGISTER_ID_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    ISSUED_AT_FIELD_NUMBER: _builtins.int
+    ISSUED_BY_FIELD_NUMBER: _builtins.int
+    RELATIONS_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    DIGITIZATION_FIELD_NUMBER: _builtins.int
+    ATTACHMENTS_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ISSUED_AMOUNT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    status: Global___DocumentStatus.ValueType
+    document_type: _builtins.str
+    subject: _builtins.str
+    priority: Global___Priority.ValueType
+    secrecy: Global___Secrecy.ValueType
+    drafting_unit: _builtins.str
+    """The unit that drafted it (đơn vị soạn thảo), a unit code of the directory."""
+    current_version: _builtins.int
+    code_number: _builtins.str
+    """Set at issue: số ("05"), ký hiệu ("QĐ-UBND"), date (YYYY-MM-DD), identifier (mã định danh
+    văn bản đi: "organ id,yyyy/MM/dd,số/ký hiệu"), the register and its number and year.
+    """
+    code_notation: _builtins.str
+    issued_date: _builtins.str
+    identifier: _builtins.str
+    register_id: _builtins.str
+    number: _builtins.int
+    year: _builtins.int
+    issued_by: _builtins.str
+    created_by: _builtins.str
+    description: _builtins.str
+    issued_amount: _builtins.int
+    """Số lượng bản phát hành."""
+    @_builtins.property
+    def recipients(self) -> _containers.RepeatedCompositeFieldContainer[Global___Recipient]: ...
+    @_builtins.property
+    def signer(self) -> Global___Signer: ...
+    @_builtins.property
+    def file(self) -> Global___FileRef:
+        """The current version's file; the history is in `versions`."""
+
+    @_builtins.property
+    def versions(self) -> _containers.RepeatedCompositeFieldContainer[Global___DocumentVersion]: ...
+    @_builtins.property
+    def issued_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def relations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Relation]: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def digitization(self) -> Global___Digitization: ...
+    @_builtins.property
+    def attachments(self) -> _containers.RepeatedCompositeFieldContainer[Global___FileRef]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        status: Global___DocumentStatus.ValueType = ...,
+        document_type: _builtins.str = ...,
+        subject: _builtins.str = ...,
+        priority: Global___Priority.ValueType = ...,
+        secrecy: Global___Secrecy.ValueType = ...,
+        recipients: _abc.Iterable[Global___Recipient] | None = ...,
+        signer: Global___Signer | None = ...,
+        drafting_unit: _builtins.str = ...,
+        file: Global___FileRef | None = ...,
+        current_version: _builtins.int = ...,
+        versions: _abc.Iterable[Global___DocumentVersion] | None = ...,
+        code_number: _builtins.str = ...,
+        code_notation: _builtins.str = ...,
+        issued_date: _builtins.str = ...,
+        identifier: _builtins.str = ...,
+        register_id: _builtins.str = ...,
+        number: _builtins.int = ...,
+        year: _builtins.int = ...,
+        issued_at: _timestamp_pb2.Timestamp | None = ...,
+        issued_by: _builtins.str = ...,
+        relations: _abc.Iterable[Global___Relation] | None = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        digitization: Global___Digitization | None = ...,
+        attachments: _abc.Iterable[Global___FileRef] | None = ...,
+        description: _builtins.str = ...,
+        issued_amount: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "digitization", b"digitization", "file", b"file", "issued_at", b"issued_at", "signer", b"signer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "code_notation", b"code_notation", "code_number", b"code_number", "created_at", b"created_at", "created_by", b"created_by", "current_version", b"current_version", "description", b"description", "digitization", b"digitization", "document_type", b"document_type", "drafting_unit", b"drafting_unit", "file", b"file", "id", b"id", "identifier", b"identifier", "issued_amount", b"issued_amount", "issued_at", b"issued_at", "issued_by", b"issued_by", "issued_date", b"issued_date", "number", b"number", "priority", b"priority", "recipients", b"recipients", "register_id", b"register_id", "relations", b"relations", "secrecy", b"secrecy", "signer", b"signer", "status", b"status", "subject", b"subject", "versions", b"versions", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OutgoingDocument: _TypeAlias = OutgoingDocument  # noqa: Y015
+
+@_typing.final
+class DocumentVersion(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSION_FIELD_NUMBER: _builtins.int
+    FILE_FIELD_NUMBER: _builtins.int
+    UPLOADED_BY_FIELD_NUMBER: _builtins.int
+    UPLOADED_AT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    version: _builtins.int
+    uploaded_by: _builtins.str
+    note: _builtins.str
+    @_builtins.property
+    def file(self) -> Global___FileRef: ...
+    @_builtins.property
+    def uploaded_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        version: _builtins.int = ...,
+        file: Global___FileRef | None = ...,
+        uploaded_by: _builtins.str = ...,
+        uploaded_at: _timestamp_pb2.Timestamp | None = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "uploaded_at", b"uploaded_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "note", b"note", "uploaded_at", b"uploaded_at", "uploaded_by", b"uploaded_by", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentVersion: _TypeAlias = DocumentVersion  # noqa: Y015
 
 @_typing.final
 class RegisterIncomingDocumentRequest(_message.Message):
@@ -199,6 +728,14 @@ class RegisterIncomingDocumentRequest(_message.Message):
     PRIORITY_FIELD_NUMBER: _builtins.int
     SECRECY_FIELD_NUMBER: _builtins.int
     FILE_FIELD_NUMBER: _builtins.int
+    RECEIVED_VIA_FIELD_NUMBER: _builtins.int
+    IDENTIFIER_FIELD_NUMBER: _builtins.int
+    SIGNER_FIELD_NUMBER: _builtins.int
+    RELATIONS_FIELD_NUMBER: _builtins.int
+    ATTACHMENTS_FIELD_NUMBER: _builtins.int
+    PAGE_AMOUNT_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
     issuer_code: _builtins.str
     """Mã định danh of the issuing agency."""
     issuer_name: _builtins.str
@@ -210,8 +747,22 @@ class RegisterIncomingDocumentRequest(_message.Message):
     subject: _builtins.str
     priority: Global___Priority.ValueType
     secrecy: Global___Secrecy.ValueType
+    received_via: Global___ReceivedVia.ValueType
+    """Unspecified means electronic."""
+    identifier: _builtins.str
+    """Mã định danh văn bản, when the document carries one (a package's DocumentId)."""
+    page_amount: _builtins.int
+    description: _builtins.str
+    due_date: _builtins.str
+    """YYYY-MM-DD."""
     @_builtins.property
     def file(self) -> Global___FileRef: ...
+    @_builtins.property
+    def signer(self) -> Global___Signer: ...
+    @_builtins.property
+    def relations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Relation]: ...
+    @_builtins.property
+    def attachments(self) -> _containers.RepeatedCompositeFieldContainer[Global___FileRef]: ...
     def __init__(
         self,
         *,
@@ -225,10 +776,18 @@ class RegisterIncomingDocumentRequest(_message.Message):
         priority: Global___Priority.ValueType = ...,
         secrecy: Global___Secrecy.ValueType = ...,
         file: Global___FileRef | None = ...,
+        received_via: Global___ReceivedVia.ValueType = ...,
+        identifier: _builtins.str = ...,
+        signer: Global___Signer | None = ...,
+        relations: _abc.Iterable[Global___Relation] | None = ...,
+        attachments: _abc.Iterable[Global___FileRef] | None = ...,
+        page_amount: _builtins.int = ...,
+        description: _builtins.str = ...,
+        due_date: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "signer", b"signer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code_notation", b"code_notation", "code_number", b"code_number", "document_type", b"document_type", "file", b"file", "issued_date", b"issued_date", "issuer_code", b"issuer_code", "issuer_name", b"issuer_name", "priority", b"priority", "secrecy", b"secrecy", "subject", b"subject"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "code_notation", b"code_notation", "code_number", b"code_number", "description", b"description", "document_type", b"document_type", "due_date", b"due_date", "file", b"file", "identifier", b"identifier", "issued_date", b"issued_date", "issuer_code", b"issuer_code", "issuer_name", b"issuer_name", "page_amount", b"page_amount", "priority", b"priority", "received_via", b"received_via", "relations", b"relations", "secrecy", b"secrecy", "signer", b"signer", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -240,7 +799,11 @@ class RegisterIncomingDocumentResponse(_message.Message):
 
     DOCUMENT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def document(self) -> Global___IncomingDocument: ...
+    def document(self) -> Global___IncomingDocument:
+        """Its `duplicates` warn of documents registered before that look like the same one; a
+        duplicate is registered all the same (a second copy may be legitimate).
+        """
+
     def __init__(
         self,
         *,
@@ -253,6 +816,744 @@ class RegisterIncomingDocumentResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RegisterIncomingDocumentResponse: _TypeAlias = RegisterIncomingDocumentResponse  # noqa: Y015
+
+@_typing.final
+class DraftOutgoingDocumentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_TYPE_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    SECRECY_FIELD_NUMBER: _builtins.int
+    RECIPIENTS_FIELD_NUMBER: _builtins.int
+    FILE_FIELD_NUMBER: _builtins.int
+    SIGNER_FIELD_NUMBER: _builtins.int
+    DRAFTING_UNIT_FIELD_NUMBER: _builtins.int
+    RELATIONS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ISSUED_AMOUNT_FIELD_NUMBER: _builtins.int
+    document_type: _builtins.str
+    subject: _builtins.str
+    priority: Global___Priority.ValueType
+    secrecy: Global___Secrecy.ValueType
+    drafting_unit: _builtins.str
+    note: _builtins.str
+    description: _builtins.str
+    issued_amount: _builtins.int
+    @_builtins.property
+    def recipients(self) -> _containers.RepeatedCompositeFieldContainer[Global___Recipient]: ...
+    @_builtins.property
+    def file(self) -> Global___FileRef: ...
+    @_builtins.property
+    def signer(self) -> Global___Signer: ...
+    @_builtins.property
+    def relations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Relation]: ...
+    def __init__(
+        self,
+        *,
+        document_type: _builtins.str = ...,
+        subject: _builtins.str = ...,
+        priority: Global___Priority.ValueType = ...,
+        secrecy: Global___Secrecy.ValueType = ...,
+        recipients: _abc.Iterable[Global___Recipient] | None = ...,
+        file: Global___FileRef | None = ...,
+        signer: Global___Signer | None = ...,
+        drafting_unit: _builtins.str = ...,
+        relations: _abc.Iterable[Global___Relation] | None = ...,
+        note: _builtins.str = ...,
+        description: _builtins.str = ...,
+        issued_amount: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "signer", b"signer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "document_type", b"document_type", "drafting_unit", b"drafting_unit", "file", b"file", "issued_amount", b"issued_amount", "note", b"note", "priority", b"priority", "recipients", b"recipients", "relations", b"relations", "secrecy", b"secrecy", "signer", b"signer", "subject", b"subject"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DraftOutgoingDocumentRequest: _TypeAlias = DraftOutgoingDocumentRequest  # noqa: Y015
+
+@_typing.final
+class DraftOutgoingDocumentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def document(self) -> Global___OutgoingDocument: ...
+    def __init__(
+        self,
+        *,
+        document: Global___OutgoingDocument | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DraftOutgoingDocumentResponse: _TypeAlias = DraftOutgoingDocumentResponse  # noqa: Y015
+
+@_typing.final
+class GetOutgoingDocumentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOutgoingDocumentRequest: _TypeAlias = GetOutgoingDocumentRequest  # noqa: Y015
+
+@_typing.final
+class GetOutgoingDocumentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def document(self) -> Global___OutgoingDocument: ...
+    def __init__(
+        self,
+        *,
+        document: Global___OutgoingDocument | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOutgoingDocumentResponse: _TypeAlias = GetOutgoingDocumentResponse  # noqa: Y015
+
+@_typing.final
+class AddOutgoingVersionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    FILE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    note: _builtins.str
+    expected_version: _builtins.int
+    """Optimistic concurrency: when set, the draft's current version must be this one."""
+    @_builtins.property
+    def file(self) -> Global___FileRef: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        file: Global___FileRef | None = ...,
+        note: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "file", b"file", "id", b"id", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddOutgoingVersionRequest: _TypeAlias = AddOutgoingVersionRequest  # noqa: Y015
+
+@_typing.final
+class AddOutgoingVersionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def document(self) -> Global___OutgoingDocument: ...
+    def __init__(
+        self,
+        *,
+        document: Global___OutgoingDocument | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddOutgoingVersionResponse: _TypeAlias = AddOutgoingVersionResponse  # noqa: Y015
+
+@_typing.final
+class IssueOutgoingDocumentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    expected_version: _builtins.int
+    """When set, the version that was approved: issue is refused if the draft has moved on."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IssueOutgoingDocumentRequest: _TypeAlias = IssueOutgoingDocumentRequest  # noqa: Y015
+
+@_typing.final
+class IssueOutgoingDocumentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def document(self) -> Global___OutgoingDocument: ...
+    def __init__(
+        self,
+        *,
+        document: Global___OutgoingDocument | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IssueOutgoingDocumentResponse: _TypeAlias = IssueOutgoingDocumentResponse  # noqa: Y015
+
+@_typing.final
+class DocumentFilter(_message.Message):
+    """The filters of lists and search (one query builder serves both)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIRECTION_FIELD_NUMBER: _builtins.int
+    DOCUMENT_TYPES_FIELD_NUMBER: _builtins.int
+    REGISTERED_FROM_FIELD_NUMBER: _builtins.int
+    REGISTERED_TO_FIELD_NUMBER: _builtins.int
+    PRIORITIES_FIELD_NUMBER: _builtins.int
+    STATUSES_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    DUPLICATES_ONLY_FIELD_NUMBER: _builtins.int
+    SECRECY_FIELD_NUMBER: _builtins.int
+    direction: Global___Direction.ValueType
+    """search only; the lists fix it"""
+    registered_from: _builtins.str
+    """Registration (arrival or issue) date range, YYYY-MM-DD, both inclusive, Vietnam time."""
+    registered_to: _builtins.str
+    unit: _builtins.str
+    """Unit code: the lead unit of an incoming document, the drafting unit of an outgoing one."""
+    duplicates_only: _builtins.bool
+    """Incoming only: just the documents with a duplicate warning."""
+    @_builtins.property
+    def document_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def priorities(self) -> _containers.RepeatedScalarFieldContainer[Global___Priority.ValueType]: ...
+    @_builtins.property
+    def statuses(self) -> _containers.RepeatedScalarFieldContainer[Global___DocumentStatus.ValueType]: ...
+    @_builtins.property
+    def secrecy(self) -> _containers.RepeatedScalarFieldContainer[Global___Secrecy.ValueType]: ...
+    def __init__(
+        self,
+        *,
+        direction: Global___Direction.ValueType = ...,
+        document_types: _abc.Iterable[_builtins.str] | None = ...,
+        registered_from: _builtins.str = ...,
+        registered_to: _builtins.str = ...,
+        priorities: _abc.Iterable[Global___Priority.ValueType] | None = ...,
+        statuses: _abc.Iterable[Global___DocumentStatus.ValueType] | None = ...,
+        unit: _builtins.str = ...,
+        duplicates_only: _builtins.bool = ...,
+        secrecy: _abc.Iterable[Global___Secrecy.ValueType] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["direction", b"direction", "document_types", b"document_types", "duplicates_only", b"duplicates_only", "priorities", b"priorities", "registered_from", b"registered_from", "registered_to", b"registered_to", "secrecy", b"secrecy", "statuses", b"statuses", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentFilter: _TypeAlias = DocumentFilter  # noqa: Y015
+
+@_typing.final
+class ListIncomingDocumentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILTER_FIELD_NUMBER: _builtins.int
+    SORT_FIELD_NUMBER: _builtins.int
+    ASCENDING_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    sort: Global___DocumentSort.ValueType
+    ascending: _builtins.bool
+    page_size: _builtins.int
+    page_token: _builtins.str
+    @_builtins.property
+    def filter(self) -> Global___DocumentFilter:
+        """`direction` is ignored: the list is of incoming documents."""
+
+    def __init__(
+        self,
+        *,
+        filter: Global___DocumentFilter | None = ...,
+        sort: Global___DocumentSort.ValueType = ...,
+        ascending: _builtins.bool = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ascending", b"ascending", "filter", b"filter", "page_size", b"page_size", "page_token", b"page_token", "sort", b"sort"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListIncomingDocumentsRequest: _TypeAlias = ListIncomingDocumentsRequest  # noqa: Y015
+
+@_typing.final
+class ListOutgoingDocumentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILTER_FIELD_NUMBER: _builtins.int
+    SORT_FIELD_NUMBER: _builtins.int
+    ASCENDING_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    sort: Global___DocumentSort.ValueType
+    ascending: _builtins.bool
+    page_size: _builtins.int
+    page_token: _builtins.str
+    @_builtins.property
+    def filter(self) -> Global___DocumentFilter:
+        """`direction` is ignored: the list is of outgoing documents."""
+
+    def __init__(
+        self,
+        *,
+        filter: Global___DocumentFilter | None = ...,
+        sort: Global___DocumentSort.ValueType = ...,
+        ascending: _builtins.bool = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ascending", b"ascending", "filter", b"filter", "page_size", b"page_size", "page_token", b"page_token", "sort", b"sort"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOutgoingDocumentsRequest: _TypeAlias = ListOutgoingDocumentsRequest  # noqa: Y015
+
+@_typing.final
+class SearchDocumentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    Q_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    SORT_FIELD_NUMBER: _builtins.int
+    ASCENDING_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    q: _builtins.str
+    """The search box: words with or without diacritics, số/ký hiệu in any order."""
+    sort: Global___DocumentSort.ValueType
+    ascending: _builtins.bool
+    page_size: _builtins.int
+    page_token: _builtins.str
+    @_builtins.property
+    def filter(self) -> Global___DocumentFilter: ...
+    def __init__(
+        self,
+        *,
+        q: _builtins.str = ...,
+        filter: Global___DocumentFilter | None = ...,
+        sort: Global___DocumentSort.ValueType = ...,
+        ascending: _builtins.bool = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ascending", b"ascending", "filter", b"filter", "page_size", b"page_size", "page_token", b"page_token", "q", b"q", "sort", b"sort"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchDocumentsRequest: _TypeAlias = SearchDocumentsRequest  # noqa: Y015
+
+@_typing.final
+class DocumentSummary(_message.Message):
+    """One row of a list or a search result, either direction."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    DIRECTION_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    DOCUMENT_TYPE_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    CODE_NUMBER_FIELD_NUMBER: _builtins.int
+    CODE_NOTATION_FIELD_NUMBER: _builtins.int
+    ISSUED_DATE_FIELD_NUMBER: _builtins.int
+    ISSUER_CODE_FIELD_NUMBER: _builtins.int
+    ISSUER_NAME_FIELD_NUMBER: _builtins.int
+    REGISTER_ID_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    REGISTERED_AT_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    SECRECY_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    RECEIVED_VIA_FIELD_NUMBER: _builtins.int
+    DUPLICATE_COUNT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    direction: Global___Direction.ValueType
+    status: Global___DocumentStatus.ValueType
+    document_type: _builtins.str
+    subject: _builtins.str
+    code_number: _builtins.str
+    code_notation: _builtins.str
+    issued_date: _builtins.str
+    issuer_code: _builtins.str
+    issuer_name: _builtins.str
+    register_id: _builtins.str
+    number: _builtins.int
+    year: _builtins.int
+    priority: Global___Priority.ValueType
+    secrecy: Global___Secrecy.ValueType
+    unit: _builtins.str
+    received_via: Global___ReceivedVia.ValueType
+    duplicate_count: _builtins.int
+    @_builtins.property
+    def registered_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        direction: Global___Direction.ValueType = ...,
+        status: Global___DocumentStatus.ValueType = ...,
+        document_type: _builtins.str = ...,
+        subject: _builtins.str = ...,
+        code_number: _builtins.str = ...,
+        code_notation: _builtins.str = ...,
+        issued_date: _builtins.str = ...,
+        issuer_code: _builtins.str = ...,
+        issuer_name: _builtins.str = ...,
+        register_id: _builtins.str = ...,
+        number: _builtins.int = ...,
+        year: _builtins.int = ...,
+        registered_at: _timestamp_pb2.Timestamp | None = ...,
+        priority: Global___Priority.ValueType = ...,
+        secrecy: Global___Secrecy.ValueType = ...,
+        unit: _builtins.str = ...,
+        received_via: Global___ReceivedVia.ValueType = ...,
+        duplicate_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["registered_at", b"registered_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code_notation", b"code_notation", "code_number", b"code_number", "direction", b"direction", "document_type", b"document_type", "duplicate_count", b"duplicate_count", "id", b"id", "issued_date", b"issued_date", "issuer_code", b"issuer_code", "issuer_name", b"issuer_name", "number", b"number", "priority", b"priority", "received_via", b"received_via", "register_id", b"register_id", "registered_at", b"registered_at", "secrecy", b"secrecy", "status", b"status", "subject", b"subject", "unit", b"unit", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentSummary: _TypeAlias = DocumentSummary  # noqa: Y015
+
+@_typing.final
+class ListIncomingDocumentsResponse(_message.Message):
+    """`total`: what the caller may see that matches, on every page; exact up to 10 000
+    (`total_exact`), else a lower bound.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    TOTAL_EXACT_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    total: _builtins.int
+    total_exact: _builtins.bool
+    @_builtins.property
+    def documents(self) -> _containers.RepeatedCompositeFieldContainer[Global___DocumentSummary]: ...
+    def __init__(
+        self,
+        *,
+        documents: _abc.Iterable[Global___DocumentSummary] | None = ...,
+        next_page_token: _builtins.str = ...,
+        total: _builtins.int = ...,
+        total_exact: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["documents", b"documents", "next_page_token", b"next_page_token", "total", b"total", "total_exact", b"total_exact"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListIncomingDocumentsResponse: _TypeAlias = ListIncomingDocumentsResponse  # noqa: Y015
+
+@_typing.final
+class ListOutgoingDocumentsResponse(_message.Message):
+    """`total`: what the caller may see that matches, on every page; exact up to 10 000
+    (`total_exact`), else a lower bound.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    TOTAL_EXACT_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    total: _builtins.int
+    total_exact: _builtins.bool
+    @_builtins.property
+    def documents(self) -> _containers.RepeatedCompositeFieldContainer[Global___DocumentSummary]: ...
+    def __init__(
+        self,
+        *,
+        documents: _abc.Iterable[Global___DocumentSummary] | None = ...,
+        next_page_token: _builtins.str = ...,
+        total: _builtins.int = ...,
+        total_exact: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["documents", b"documents", "next_page_token", b"next_page_token", "total", b"total", "total_exact", b"total_exact"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOutgoingDocumentsResponse: _TypeAlias = ListOutgoingDocumentsResponse  # noqa: Y015
+
+@_typing.final
+class SearchDocumentsResponse(_message.Message):
+    """`total`: what the caller may see that matches, on every page; exact up to 10 000
+    (`total_exact`), else a lower bound.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    TOTAL_EXACT_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    total: _builtins.int
+    total_exact: _builtins.bool
+    @_builtins.property
+    def documents(self) -> _containers.RepeatedCompositeFieldContainer[Global___DocumentSummary]: ...
+    def __init__(
+        self,
+        *,
+        documents: _abc.Iterable[Global___DocumentSummary] | None = ...,
+        next_page_token: _builtins.str = ...,
+        total: _builtins.int = ...,
+        total_exact: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["documents", b"documents", "next_page_token", b"next_page_token", "total", b"total", "total_exact", b"total_exact"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchDocumentsResponse: _TypeAlias = SearchDocumentsResponse  # noqa: Y015
+
+@_typing.final
+class DocumentType(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    ABBREVIATION_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    abbreviation: _builtins.str
+    """Empty for a công văn."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        abbreviation: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["abbreviation", b"abbreviation", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentType: _TypeAlias = DocumentType  # noqa: Y015
+
+@_typing.final
+class ListDocumentTypesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDocumentTypesRequest: _TypeAlias = ListDocumentTypesRequest  # noqa: Y015
+
+@_typing.final
+class ListDocumentTypesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_TYPES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def document_types(self) -> _containers.RepeatedCompositeFieldContainer[Global___DocumentType]: ...
+    def __init__(
+        self,
+        *,
+        document_types: _abc.Iterable[Global___DocumentType] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_types", b"document_types"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDocumentTypesResponse: _TypeAlias = ListDocumentTypesResponse  # noqa: Y015
+
+@_typing.final
+class NumberingRegister(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    DIRECTION_FIELD_NUMBER: _builtins.int
+    SECRECY_LEVELS_FIELD_NUMBER: _builtins.int
+    DOCUMENT_TYPES_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    name: _builtins.str
+    direction: Global___Direction.ValueType
+    @_builtins.property
+    def secrecy_levels(self) -> _containers.RepeatedScalarFieldContainer[Global___Secrecy.ValueType]: ...
+    @_builtins.property
+    def document_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Outgoing series of a type group: the type names it numbers; empty for every other type."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        direction: Global___Direction.ValueType = ...,
+        secrecy_levels: _abc.Iterable[Global___Secrecy.ValueType] | None = ...,
+        document_types: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["direction", b"direction", "document_types", b"document_types", "id", b"id", "name", b"name", "secrecy_levels", b"secrecy_levels"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NumberingRegister: _TypeAlias = NumberingRegister  # noqa: Y015
+
+@_typing.final
+class ListRegistersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRegistersRequest: _TypeAlias = ListRegistersRequest  # noqa: Y015
+
+@_typing.final
+class ListRegistersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGISTERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def registers(self) -> _containers.RepeatedCompositeFieldContainer[Global___NumberingRegister]: ...
+    def __init__(
+        self,
+        *,
+        registers: _abc.Iterable[Global___NumberingRegister] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["registers", b"registers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRegistersResponse: _TypeAlias = ListRegistersResponse  # noqa: Y015
+
+@_typing.final
+class RenderRegisterBookRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _Format:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _FormatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[RenderRegisterBookRequest._Format.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        FORMAT_UNSPECIFIED: RenderRegisterBookRequest._Format.ValueType  # 0
+        FORMAT_PDF: RenderRegisterBookRequest._Format.ValueType  # 1
+        FORMAT_XLSX: RenderRegisterBookRequest._Format.ValueType  # 2
+
+    class Format(_Format, metaclass=_FormatEnumTypeWrapper): ...
+    FORMAT_UNSPECIFIED: RenderRegisterBookRequest.Format.ValueType  # 0
+    FORMAT_PDF: RenderRegisterBookRequest.Format.ValueType  # 1
+    FORMAT_XLSX: RenderRegisterBookRequest.Format.ValueType  # 2
+
+    REGISTER_ID_FIELD_NUMBER: _builtins.int
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    TO_DATE_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    register_id: _builtins.str
+    from_date: _builtins.str
+    """YYYY-MM-DD, both inclusive."""
+    to_date: _builtins.str
+    format: Global___RenderRegisterBookRequest.Format.ValueType
+    def __init__(
+        self,
+        *,
+        register_id: _builtins.str = ...,
+        from_date: _builtins.str = ...,
+        to_date: _builtins.str = ...,
+        format: Global___RenderRegisterBookRequest.Format.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["format", b"format", "from_date", b"from_date", "register_id", b"register_id", "to_date", b"to_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenderRegisterBookRequest: _TypeAlias = RenderRegisterBookRequest  # noqa: Y015
+
+@_typing.final
+class RenderRegisterBookResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    content_type: _builtins.str
+    """The first message carries the content type and file name; every message may carry bytes."""
+    file_name: _builtins.str
+    chunk: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        content_type: _builtins.str = ...,
+        file_name: _builtins.str = ...,
+        chunk: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "content_type", b"content_type", "file_name", b"file_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenderRegisterBookResponse: _TypeAlias = RenderRegisterBookResponse  # noqa: Y015
 
 @_typing.final
 class GetIncomingDocumentRequest(_message.Message):

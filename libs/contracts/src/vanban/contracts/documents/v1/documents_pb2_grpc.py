@@ -45,6 +45,56 @@ class DocumentRegistryServiceStub:
                 request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.GetIncomingDocumentRequest.SerializeToString,
                 response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.GetIncomingDocumentResponse.FromString,
                 _registered_method=True)
+        self.ListIncomingDocuments = channel.unary_unary(
+                '/vanban.documents.v1.DocumentRegistryService/ListIncomingDocuments',
+                request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListIncomingDocumentsRequest.SerializeToString,
+                response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListIncomingDocumentsResponse.FromString,
+                _registered_method=True)
+        self.DraftOutgoingDocument = channel.unary_unary(
+                '/vanban.documents.v1.DocumentRegistryService/DraftOutgoingDocument',
+                request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.DraftOutgoingDocumentRequest.SerializeToString,
+                response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.DraftOutgoingDocumentResponse.FromString,
+                _registered_method=True)
+        self.GetOutgoingDocument = channel.unary_unary(
+                '/vanban.documents.v1.DocumentRegistryService/GetOutgoingDocument',
+                request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.GetOutgoingDocumentRequest.SerializeToString,
+                response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.GetOutgoingDocumentResponse.FromString,
+                _registered_method=True)
+        self.ListOutgoingDocuments = channel.unary_unary(
+                '/vanban.documents.v1.DocumentRegistryService/ListOutgoingDocuments',
+                request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListOutgoingDocumentsRequest.SerializeToString,
+                response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListOutgoingDocumentsResponse.FromString,
+                _registered_method=True)
+        self.AddOutgoingVersion = channel.unary_unary(
+                '/vanban.documents.v1.DocumentRegistryService/AddOutgoingVersion',
+                request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.AddOutgoingVersionRequest.SerializeToString,
+                response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.AddOutgoingVersionResponse.FromString,
+                _registered_method=True)
+        self.IssueOutgoingDocument = channel.unary_unary(
+                '/vanban.documents.v1.DocumentRegistryService/IssueOutgoingDocument',
+                request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.IssueOutgoingDocumentRequest.SerializeToString,
+                response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.IssueOutgoingDocumentResponse.FromString,
+                _registered_method=True)
+        self.SearchDocuments = channel.unary_unary(
+                '/vanban.documents.v1.DocumentRegistryService/SearchDocuments',
+                request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.SearchDocumentsRequest.SerializeToString,
+                response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.SearchDocumentsResponse.FromString,
+                _registered_method=True)
+        self.ListDocumentTypes = channel.unary_unary(
+                '/vanban.documents.v1.DocumentRegistryService/ListDocumentTypes',
+                request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListDocumentTypesRequest.SerializeToString,
+                response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListDocumentTypesResponse.FromString,
+                _registered_method=True)
+        self.ListRegisters = channel.unary_unary(
+                '/vanban.documents.v1.DocumentRegistryService/ListRegisters',
+                request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListRegistersRequest.SerializeToString,
+                response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListRegistersResponse.FromString,
+                _registered_method=True)
+        self.RenderRegisterBook = channel.unary_stream(
+                '/vanban.documents.v1.DocumentRegistryService/RenderRegisterBook',
+                request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.RenderRegisterBookRequest.SerializeToString,
+                response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.RenderRegisterBookResponse.FromString,
+                _registered_method=True)
 
 
 class DocumentRegistryServiceServicer:
@@ -64,6 +114,73 @@ class DocumentRegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListIncomingDocuments(self, request, context):
+        """Incoming documents the caller may see, newest first unless sorted otherwise.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DraftOutgoingDocument(self, request, context):
+        """Starts an outgoing document (văn bản đi) as a draft with its first version; number, date and
+        identifier come at issue.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOutgoingDocument(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOutgoingDocuments(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddOutgoingVersion(self, request, context):
+        """Adds a version (a new file) to a draft; earlier versions are kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueOutgoingDocument(self, request, context):
+        """Assigns the number, date and identifier atomically and locks the registered fields.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchDocuments(self, request, context):
+        """One search box over both directions; results and totals hold only what the caller may see.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDocumentTypes(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRegisters(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenderRegisterBook(self, request, context):
+        """The sổ đến / sổ đi of a period (Decree 30/2020, appendix IV) as PDF or XLSX, in chunks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DocumentRegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -76,6 +193,56 @@ def add_DocumentRegistryServiceServicer_to_server(servicer, server):
                     servicer.GetIncomingDocument,
                     request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.GetIncomingDocumentRequest.FromString,
                     response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.GetIncomingDocumentResponse.SerializeToString,
+            ),
+            'ListIncomingDocuments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListIncomingDocuments,
+                    request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListIncomingDocumentsRequest.FromString,
+                    response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListIncomingDocumentsResponse.SerializeToString,
+            ),
+            'DraftOutgoingDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.DraftOutgoingDocument,
+                    request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.DraftOutgoingDocumentRequest.FromString,
+                    response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.DraftOutgoingDocumentResponse.SerializeToString,
+            ),
+            'GetOutgoingDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOutgoingDocument,
+                    request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.GetOutgoingDocumentRequest.FromString,
+                    response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.GetOutgoingDocumentResponse.SerializeToString,
+            ),
+            'ListOutgoingDocuments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOutgoingDocuments,
+                    request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListOutgoingDocumentsRequest.FromString,
+                    response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListOutgoingDocumentsResponse.SerializeToString,
+            ),
+            'AddOutgoingVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddOutgoingVersion,
+                    request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.AddOutgoingVersionRequest.FromString,
+                    response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.AddOutgoingVersionResponse.SerializeToString,
+            ),
+            'IssueOutgoingDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueOutgoingDocument,
+                    request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.IssueOutgoingDocumentRequest.FromString,
+                    response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.IssueOutgoingDocumentResponse.SerializeToString,
+            ),
+            'SearchDocuments': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchDocuments,
+                    request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.SearchDocumentsRequest.FromString,
+                    response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.SearchDocumentsResponse.SerializeToString,
+            ),
+            'ListDocumentTypes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDocumentTypes,
+                    request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListDocumentTypesRequest.FromString,
+                    response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListDocumentTypesResponse.SerializeToString,
+            ),
+            'ListRegisters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRegisters,
+                    request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListRegistersRequest.FromString,
+                    response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.ListRegistersResponse.SerializeToString,
+            ),
+            'RenderRegisterBook': grpc.unary_stream_rpc_method_handler(
+                    servicer.RenderRegisterBook,
+                    request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.RenderRegisterBookRequest.FromString,
+                    response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.RenderRegisterBookResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -133,6 +300,276 @@ class DocumentRegistryService:
             '/vanban.documents.v1.DocumentRegistryService/GetIncomingDocument',
             vanban_dot_documents_dot_v1_dot_documents__pb2.GetIncomingDocumentRequest.SerializeToString,
             vanban_dot_documents_dot_v1_dot_documents__pb2.GetIncomingDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListIncomingDocuments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.documents.v1.DocumentRegistryService/ListIncomingDocuments',
+            vanban_dot_documents_dot_v1_dot_documents__pb2.ListIncomingDocumentsRequest.SerializeToString,
+            vanban_dot_documents_dot_v1_dot_documents__pb2.ListIncomingDocumentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DraftOutgoingDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.documents.v1.DocumentRegistryService/DraftOutgoingDocument',
+            vanban_dot_documents_dot_v1_dot_documents__pb2.DraftOutgoingDocumentRequest.SerializeToString,
+            vanban_dot_documents_dot_v1_dot_documents__pb2.DraftOutgoingDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOutgoingDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.documents.v1.DocumentRegistryService/GetOutgoingDocument',
+            vanban_dot_documents_dot_v1_dot_documents__pb2.GetOutgoingDocumentRequest.SerializeToString,
+            vanban_dot_documents_dot_v1_dot_documents__pb2.GetOutgoingDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOutgoingDocuments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.documents.v1.DocumentRegistryService/ListOutgoingDocuments',
+            vanban_dot_documents_dot_v1_dot_documents__pb2.ListOutgoingDocumentsRequest.SerializeToString,
+            vanban_dot_documents_dot_v1_dot_documents__pb2.ListOutgoingDocumentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddOutgoingVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.documents.v1.DocumentRegistryService/AddOutgoingVersion',
+            vanban_dot_documents_dot_v1_dot_documents__pb2.AddOutgoingVersionRequest.SerializeToString,
+            vanban_dot_documents_dot_v1_dot_documents__pb2.AddOutgoingVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueOutgoingDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.documents.v1.DocumentRegistryService/IssueOutgoingDocument',
+            vanban_dot_documents_dot_v1_dot_documents__pb2.IssueOutgoingDocumentRequest.SerializeToString,
+            vanban_dot_documents_dot_v1_dot_documents__pb2.IssueOutgoingDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchDocuments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.documents.v1.DocumentRegistryService/SearchDocuments',
+            vanban_dot_documents_dot_v1_dot_documents__pb2.SearchDocumentsRequest.SerializeToString,
+            vanban_dot_documents_dot_v1_dot_documents__pb2.SearchDocumentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDocumentTypes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.documents.v1.DocumentRegistryService/ListDocumentTypes',
+            vanban_dot_documents_dot_v1_dot_documents__pb2.ListDocumentTypesRequest.SerializeToString,
+            vanban_dot_documents_dot_v1_dot_documents__pb2.ListDocumentTypesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRegisters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.documents.v1.DocumentRegistryService/ListRegisters',
+            vanban_dot_documents_dot_v1_dot_documents__pb2.ListRegistersRequest.SerializeToString,
+            vanban_dot_documents_dot_v1_dot_documents__pb2.ListRegistersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenderRegisterBook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/vanban.documents.v1.DocumentRegistryService/RenderRegisterBook',
+            vanban_dot_documents_dot_v1_dot_documents__pb2.RenderRegisterBookRequest.SerializeToString,
+            vanban_dot_documents_dot_v1_dot_documents__pb2.RenderRegisterBookResponse.FromString,
             options,
             channel_credentials,
             insecure,

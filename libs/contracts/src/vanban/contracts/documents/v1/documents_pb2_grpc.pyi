@@ -36,6 +36,24 @@ class DocumentRegistryServiceStub:
     RegisterIncomingDocument: _grpc.UnaryUnaryMultiCallable[_documents_pb2.RegisterIncomingDocumentRequest, _documents_pb2.RegisterIncomingDocumentResponse]
     """Registers an incoming document (văn bản đến) with the next arrival number of the year."""
     GetIncomingDocument: _grpc.UnaryUnaryMultiCallable[_documents_pb2.GetIncomingDocumentRequest, _documents_pb2.GetIncomingDocumentResponse]
+    ListIncomingDocuments: _grpc.UnaryUnaryMultiCallable[_documents_pb2.ListIncomingDocumentsRequest, _documents_pb2.ListIncomingDocumentsResponse]
+    """Incoming documents the caller may see, newest first unless sorted otherwise."""
+    DraftOutgoingDocument: _grpc.UnaryUnaryMultiCallable[_documents_pb2.DraftOutgoingDocumentRequest, _documents_pb2.DraftOutgoingDocumentResponse]
+    """Starts an outgoing document (văn bản đi) as a draft with its first version; number, date and
+    identifier come at issue.
+    """
+    GetOutgoingDocument: _grpc.UnaryUnaryMultiCallable[_documents_pb2.GetOutgoingDocumentRequest, _documents_pb2.GetOutgoingDocumentResponse]
+    ListOutgoingDocuments: _grpc.UnaryUnaryMultiCallable[_documents_pb2.ListOutgoingDocumentsRequest, _documents_pb2.ListOutgoingDocumentsResponse]
+    AddOutgoingVersion: _grpc.UnaryUnaryMultiCallable[_documents_pb2.AddOutgoingVersionRequest, _documents_pb2.AddOutgoingVersionResponse]
+    """Adds a version (a new file) to a draft; earlier versions are kept."""
+    IssueOutgoingDocument: _grpc.UnaryUnaryMultiCallable[_documents_pb2.IssueOutgoingDocumentRequest, _documents_pb2.IssueOutgoingDocumentResponse]
+    """Assigns the number, date and identifier atomically and locks the registered fields."""
+    SearchDocuments: _grpc.UnaryUnaryMultiCallable[_documents_pb2.SearchDocumentsRequest, _documents_pb2.SearchDocumentsResponse]
+    """One search box over both directions; results and totals hold only what the caller may see."""
+    ListDocumentTypes: _grpc.UnaryUnaryMultiCallable[_documents_pb2.ListDocumentTypesRequest, _documents_pb2.ListDocumentTypesResponse]
+    ListRegisters: _grpc.UnaryUnaryMultiCallable[_documents_pb2.ListRegistersRequest, _documents_pb2.ListRegistersResponse]
+    RenderRegisterBook: _grpc.UnaryStreamMultiCallable[_documents_pb2.RenderRegisterBookRequest, _documents_pb2.RenderRegisterBookResponse]
+    """The sổ đến / sổ đi of a period (Decree 30/2020, appendix IV) as PDF or XLSX, in chunks."""
 
 @_typing.type_check_only
 class DocumentRegistryServiceAsyncStub(DocumentRegistryServiceStub):
@@ -45,6 +63,24 @@ class DocumentRegistryServiceAsyncStub(DocumentRegistryServiceStub):
     RegisterIncomingDocument: _aio.UnaryUnaryMultiCallable[_documents_pb2.RegisterIncomingDocumentRequest, _documents_pb2.RegisterIncomingDocumentResponse]  # type: ignore[assignment]
     """Registers an incoming document (văn bản đến) with the next arrival number of the year."""
     GetIncomingDocument: _aio.UnaryUnaryMultiCallable[_documents_pb2.GetIncomingDocumentRequest, _documents_pb2.GetIncomingDocumentResponse]  # type: ignore[assignment]
+    ListIncomingDocuments: _aio.UnaryUnaryMultiCallable[_documents_pb2.ListIncomingDocumentsRequest, _documents_pb2.ListIncomingDocumentsResponse]  # type: ignore[assignment]
+    """Incoming documents the caller may see, newest first unless sorted otherwise."""
+    DraftOutgoingDocument: _aio.UnaryUnaryMultiCallable[_documents_pb2.DraftOutgoingDocumentRequest, _documents_pb2.DraftOutgoingDocumentResponse]  # type: ignore[assignment]
+    """Starts an outgoing document (văn bản đi) as a draft with its first version; number, date and
+    identifier come at issue.
+    """
+    GetOutgoingDocument: _aio.UnaryUnaryMultiCallable[_documents_pb2.GetOutgoingDocumentRequest, _documents_pb2.GetOutgoingDocumentResponse]  # type: ignore[assignment]
+    ListOutgoingDocuments: _aio.UnaryUnaryMultiCallable[_documents_pb2.ListOutgoingDocumentsRequest, _documents_pb2.ListOutgoingDocumentsResponse]  # type: ignore[assignment]
+    AddOutgoingVersion: _aio.UnaryUnaryMultiCallable[_documents_pb2.AddOutgoingVersionRequest, _documents_pb2.AddOutgoingVersionResponse]  # type: ignore[assignment]
+    """Adds a version (a new file) to a draft; earlier versions are kept."""
+    IssueOutgoingDocument: _aio.UnaryUnaryMultiCallable[_documents_pb2.IssueOutgoingDocumentRequest, _documents_pb2.IssueOutgoingDocumentResponse]  # type: ignore[assignment]
+    """Assigns the number, date and identifier atomically and locks the registered fields."""
+    SearchDocuments: _aio.UnaryUnaryMultiCallable[_documents_pb2.SearchDocumentsRequest, _documents_pb2.SearchDocumentsResponse]  # type: ignore[assignment]
+    """One search box over both directions; results and totals hold only what the caller may see."""
+    ListDocumentTypes: _aio.UnaryUnaryMultiCallable[_documents_pb2.ListDocumentTypesRequest, _documents_pb2.ListDocumentTypesResponse]  # type: ignore[assignment]
+    ListRegisters: _aio.UnaryUnaryMultiCallable[_documents_pb2.ListRegistersRequest, _documents_pb2.ListRegistersResponse]  # type: ignore[assignment]
+    RenderRegisterBook: _aio.UnaryStreamMultiCallable[_documents_pb2.RenderRegisterBookRequest, _documents_pb2.RenderRegisterBookResponse]  # type: ignore[assignment]
+    """The sổ đến / sổ đi of a period (Decree 30/2020, appendix IV) as PDF or XLSX, in chunks."""
 
 class DocumentRegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     """Registers and keeps the agency's documents."""
@@ -63,5 +99,83 @@ class DocumentRegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _documents_pb2.GetIncomingDocumentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_documents_pb2.GetIncomingDocumentResponse, _abc.Awaitable[_documents_pb2.GetIncomingDocumentResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListIncomingDocuments(
+        self,
+        request: _documents_pb2.ListIncomingDocumentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_documents_pb2.ListIncomingDocumentsResponse, _abc.Awaitable[_documents_pb2.ListIncomingDocumentsResponse]]:
+        """Incoming documents the caller may see, newest first unless sorted otherwise."""
+
+    @_abc_1.abstractmethod
+    def DraftOutgoingDocument(
+        self,
+        request: _documents_pb2.DraftOutgoingDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_documents_pb2.DraftOutgoingDocumentResponse, _abc.Awaitable[_documents_pb2.DraftOutgoingDocumentResponse]]:
+        """Starts an outgoing document (văn bản đi) as a draft with its first version; number, date and
+        identifier come at issue.
+        """
+
+    @_abc_1.abstractmethod
+    def GetOutgoingDocument(
+        self,
+        request: _documents_pb2.GetOutgoingDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_documents_pb2.GetOutgoingDocumentResponse, _abc.Awaitable[_documents_pb2.GetOutgoingDocumentResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListOutgoingDocuments(
+        self,
+        request: _documents_pb2.ListOutgoingDocumentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_documents_pb2.ListOutgoingDocumentsResponse, _abc.Awaitable[_documents_pb2.ListOutgoingDocumentsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AddOutgoingVersion(
+        self,
+        request: _documents_pb2.AddOutgoingVersionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_documents_pb2.AddOutgoingVersionResponse, _abc.Awaitable[_documents_pb2.AddOutgoingVersionResponse]]:
+        """Adds a version (a new file) to a draft; earlier versions are kept."""
+
+    @_abc_1.abstractmethod
+    def IssueOutgoingDocument(
+        self,
+        request: _documents_pb2.IssueOutgoingDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_documents_pb2.IssueOutgoingDocumentResponse, _abc.Awaitable[_documents_pb2.IssueOutgoingDocumentResponse]]:
+        """Assigns the number, date and identifier atomically and locks the registered fields."""
+
+    @_abc_1.abstractmethod
+    def SearchDocuments(
+        self,
+        request: _documents_pb2.SearchDocumentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_documents_pb2.SearchDocumentsResponse, _abc.Awaitable[_documents_pb2.SearchDocumentsResponse]]:
+        """One search box over both directions; results and totals hold only what the caller may see."""
+
+    @_abc_1.abstractmethod
+    def ListDocumentTypes(
+        self,
+        request: _documents_pb2.ListDocumentTypesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_documents_pb2.ListDocumentTypesResponse, _abc.Awaitable[_documents_pb2.ListDocumentTypesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListRegisters(
+        self,
+        request: _documents_pb2.ListRegistersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_documents_pb2.ListRegistersResponse, _abc.Awaitable[_documents_pb2.ListRegistersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RenderRegisterBook(
+        self,
+        request: _documents_pb2.RenderRegisterBookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_documents_pb2.RenderRegisterBookResponse], _abc.AsyncIterator[_documents_pb2.RenderRegisterBookResponse]]:
+        """The sổ đến / sổ đi of a period (Decree 30/2020, appendix IV) as PDF or XLSX, in chunks."""
 
 def add_DocumentRegistryServiceServicer_to_server(servicer: DocumentRegistryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from vanban.contracts.documents.v1 import documents_pb2 as vanban_dot_documents_dot_v1_dot_documents__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n vanban/documents/v1/events.proto\x12\x13vanban.documents.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#vanban/documents/v1/documents.proto\"\x9b\x01\n\x1aIncomingDocumentRegistered\x12\x37\n\x08\x64ocument\x18\x01 \x01(\x0b\x32%.vanban.documents.v1.IncomingDocument\x12\x13\n\x0b\x61gency_code\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n vanban/documents/v1/events.proto\x12\x13vanban.documents.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#vanban/documents/v1/documents.proto\"\x9b\x01\n\x1aIncomingDocumentRegistered\x12\x37\n\x08\x64ocument\x18\x01 \x01(\x0b\x32%.vanban.documents.v1.IncomingDocument\x12\x13\n\x0b\x61gency_code\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa9\x01\n\x17OutgoingDocumentDrafted\x12\x37\n\x08\x64ocument\x18\x01 \x01(\x0b\x32%.vanban.documents.v1.OutgoingDocument\x12\x13\n\x0b\x61gency_code\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x04 \x01(\x05\"\x97\x01\n\x16OutgoingDocumentIssued\x12\x37\n\x08\x64ocument\x18\x01 \x01(\x0b\x32%.vanban.documents.v1.OutgoingDocument\x12\x13\n\x0b\x61gency_code\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb0\x01\n\x0f\x44ocumentUpdated\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x31\n\tdirection\x18\x02 \x01(\x0e\x32\x1e.vanban.documents.v1.Direction\x12\x0f\n\x07\x63hanged\x18\x03 \x03(\t\x12\x13\n\x0b\x61gency_code\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb5\x01\n\x10\x44ocumentRecalled\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x31\n\tdirection\x18\x02 \x01(\x0e\x32\x1e.vanban.documents.v1.Direction\x12\x13\n\x0brecalled_by\x18\x03 \x01(\t\x12\x13\n\x0b\x61gency_code\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,4 +35,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_INCOMINGDOCUMENTREGISTERED']._serialized_start=128
   _globals['_INCOMINGDOCUMENTREGISTERED']._serialized_end=283
+  _globals['_OUTGOINGDOCUMENTDRAFTED']._serialized_start=286
+  _globals['_OUTGOINGDOCUMENTDRAFTED']._serialized_end=455
+  _globals['_OUTGOINGDOCUMENTISSUED']._serialized_start=458
+  _globals['_OUTGOINGDOCUMENTISSUED']._serialized_end=609
+  _globals['_DOCUMENTUPDATED']._serialized_start=612
+  _globals['_DOCUMENTUPDATED']._serialized_end=788
+  _globals['_DOCUMENTRECALLED']._serialized_start=791
+  _globals['_DOCUMENTRECALLED']._serialized_end=972
 # @@protoc_insertion_point(module_scope)

@@ -3,9 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from vanban.contracts.documents.v1 import documents_pb2 as _documents_pb2
 import builtins as _builtins
 import sys
@@ -46,3 +48,139 @@ class IncomingDocumentRegistered(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___IncomingDocumentRegistered: _TypeAlias = IncomingDocumentRegistered  # noqa: Y015
+
+@_typing.final
+class OutgoingDocumentDrafted(_message.Message):
+    """Subject vanban.documents.outgoing.drafted: a draft was started or got a new version."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    AGENCY_CODE_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    agency_code: _builtins.str
+    version: _builtins.int
+    """The version this event is about (its file is in `document.versions`)."""
+    @_builtins.property
+    def document(self) -> _documents_pb2.OutgoingDocument: ...
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        document: _documents_pb2.OutgoingDocument | None = ...,
+        agency_code: _builtins.str = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document", "occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_code", b"agency_code", "document", b"document", "occurred_at", b"occurred_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OutgoingDocumentDrafted: _TypeAlias = OutgoingDocumentDrafted  # noqa: Y015
+
+@_typing.final
+class OutgoingDocumentIssued(_message.Message):
+    """Subject vanban.documents.outgoing.issued: an outgoing document got its number and date."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    AGENCY_CODE_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    agency_code: _builtins.str
+    @_builtins.property
+    def document(self) -> _documents_pb2.OutgoingDocument: ...
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        document: _documents_pb2.OutgoingDocument | None = ...,
+        agency_code: _builtins.str = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document", "occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_code", b"agency_code", "document", b"document", "occurred_at", b"occurred_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OutgoingDocumentIssued: _TypeAlias = OutgoingDocumentIssued  # noqa: Y015
+
+@_typing.final
+class DocumentUpdated(_message.Message):
+    """Subject vanban.documents.document.updated: something about a document changed after it was
+    registered or drafted (text extracted, reach changed, fields edited).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    DIRECTION_FIELD_NUMBER: _builtins.int
+    CHANGED_FIELD_NUMBER: _builtins.int
+    AGENCY_CODE_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    direction: _documents_pb2.Direction.ValueType
+    agency_code: _builtins.str
+    @_builtins.property
+    def changed(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The names of the changed fields, e.g. "text"."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+        direction: _documents_pb2.Direction.ValueType = ...,
+        changed: _abc.Iterable[_builtins.str] | None = ...,
+        agency_code: _builtins.str = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_code", b"agency_code", "changed", b"changed", "direction", b"direction", "document_id", b"document_id", "occurred_at", b"occurred_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentUpdated: _TypeAlias = DocumentUpdated  # noqa: Y015
+
+@_typing.final
+class DocumentRecalled(_message.Message):
+    """Subject vanban.documents.document.recalled: a document was recalled (thu hồi) by another."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    DIRECTION_FIELD_NUMBER: _builtins.int
+    RECALLED_BY_FIELD_NUMBER: _builtins.int
+    AGENCY_CODE_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    direction: _documents_pb2.Direction.ValueType
+    recalled_by: _builtins.str
+    """The document that recalls it."""
+    agency_code: _builtins.str
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+        direction: _documents_pb2.Direction.ValueType = ...,
+        recalled_by: _builtins.str = ...,
+        agency_code: _builtins.str = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_code", b"agency_code", "direction", b"direction", "document_id", b"document_id", "occurred_at", b"occurred_at", "recalled_by", b"recalled_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentRecalled: _TypeAlias = DocumentRecalled  # noqa: Y015
