@@ -81,6 +81,7 @@ PEERS = {
     "notify": ("directory",),
     "workflow": ("documents", "directory"),
     "directory": ("archive",),
+    "documents": ("directory",),
 }
 # The durable consumers each service keeps, from the list the services name them from: its
 # NATS user may make, read and ack exactly these (and see the streams they read), no other.

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
 from vanban.documents.adapters.db.tables import platform_tables
 from vanban.documents.adapters.grpc.servicer import DocumentRegistryServicer
+from vanban.documents.adapters.peers import GrpcDirectory
 from vanban.documents.settings import DocumentsSettings
 from vanban.platform.service import ServiceHost
 
@@ -20,7 +21,11 @@ def build(settings: DocumentsSettings) -> ServiceHost:
     host = ServiceHost(settings, service="documents", tables=platform_tables, migrations=MIGRATIONS)
     host.grpc.add_service(
         documents_pb2_grpc.add_DocumentRegistryServiceServicer_to_server,
-        DocumentRegistryServicer(uow_factory=host.uow, timezone=ZoneInfo(settings.timezone)),
+        DocumentRegistryServicer(
+            uow_factory=host.uow,
+            timezone=ZoneInfo(settings.timezone),
+            directory=GrpcDirectory(lambda: host.channel("directory")),
+        ),
         SERVICE_NAME,
     )
     return host

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from vanban.platform.clearance import Secrecy
@@ -20,6 +21,72 @@ class Priority(enum.Enum):
     FLASH = "flash"  # hỏa tốc
 
 
+class ReceivedVia(enum.Enum):
+    """How an incoming document arrived: paper and electronic arrivals share a register."""
+
+    ELECTRONIC = "electronic"
+    PAPER = "paper"  # the file is its scan (số hóa)
+
+
+class SignerCompetence(enum.Enum):
+    """Thẩm quyền ký: the prefix before the signer's position (Decree 30/2020)."""
+
+    TM = "TM."
+    Q = "Q."
+    KT = "KT."
+    TL = "TL."
+    TUQ = "TUQ."
+
+
+class RelationKind(enum.Enum):
+    RESPONSE_FOR = "response_for"  # replies to (edXML ResponseFor)
+    AMENDS = "amends"  # sửa đổi, bổ sung
+    REPLACES = "replaces"  # thay thế
+    RECALLS = "recalls"  # thu hồi
+
+
+class DocumentStatus(enum.Enum):
+    REGISTERED = "registered"
+    DRAFT = "draft"
+    ISSUED = "issued"
+    CANCELLED = "cancelled"
+    RECALLED = "recalled"
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """SignerInfo: who signed, with what authority. Empty when the document names nobody."""
+
+    competence: SignerCompetence | None = None
+    position: str = ""
+    full_name: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return self.competence is None and not self.position and not self.full_name
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A relation to another document: one of this registry (`document_id`), or named the way
+    edXML's ResponseFor names another agency's document."""
+
+    kind: RelationKind
+    document_id: str = ""
+    identifier: str = ""
+    organ_id: str = ""
+    code: str = ""  # số/ký hiệu, e.g. "05/QĐ-UBND"
+    issued_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """An incoming document registered earlier that looks like the same one."""
+
+    document_id: str
+    rule: str  # "identifier" or "number"
+
+
 @dataclass(frozen=True, slots=True)
 class FileRef:
     """A file held by the archive service, identified by its SHA-256."""
@@ -31,6 +98,15 @@ class FileRef:
 
 
 # Field sizes are those of Decree 30/2020, appendix VI.
+IDENTIFIER_MAX = 100
+DESCRIPTION_MAX = 500
+SIGNER_TEXT_MAX = 100
+RELATION_CODE_MAX = 42
+PAGE_AMOUNT_MAX = 999  # PageAmount N3
+# Explicit limits on repeated parts of one request.
+ATTACHMENTS_MAX = 20
+RELATIONS_MAX = 20
+RECIPIENTS_MAX = 500
 ISSUER_CODE_MAX = 13
 ISSUER_NAME_MAX = 200
 CODE_NUMBER_MAX = 11
@@ -45,7 +121,124 @@ CONTENT_TYPE_MAX = 127
 ISSUER_CODE_PATTERN = r"^[0-9A-Z][0-9A-Z.]*$"
 _ISSUER_CODE_RE = re.compile(ISSUER_CODE_PATTERN)
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+# Số: Arabic numerals ("05", "123"). The contract declares the same rule for the gateway.
+CODE_NUMBER_PATTERN = r"^[0-9]+$"
+_CODE_NUMBER_RE = re.compile(CODE_NUMBER_PATTERN)
+# Ký hiệu: letters (Vietnamese ones too), digits, and the separators - / . & ("QĐ-UBND",
+# "2020/NĐ-CP"), no spaces.
+_CODE_NOTATION_RE = re.compile(r"^[^\W_](?:[\w./&-]*[^\W_])?$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class Problems(dict[str, str]):
+    """Field problems gathered while checking one request: all are reported at once."""
+
+    def text(self, name: str, value: str, limit: int, *, required: bool = True) -> None:
+        if not value:
+            if required:
+                self[name] = "is required"
+        elif _CONTROL_RE.search(value):
+            self[name] = "must not contain control characters"
+        elif len(value) > limit:
+            self[name] = f"must be at most {limit} characters"
+
+    def day(self, name: str, value: str, *, required: bool = True) -> date | None:
+        if not value:
+            if required:
+                self[name] = "is required"
+            return None
+        try:
+            if len(value) != 10:
+                raise ValueError
+            return date.fromisoformat(value)
+        except ValueError:
+            self[name] = "must be a date written YYYY-MM-DD"
+            return None
+
+    def file(self, name: str, file: FileRef) -> None:
+        if not _SHA256_RE.match(file.sha256):
+            self[f"{name}.sha256"] = "must be a lower-case hex SHA-256"
+        if file.size <= 0:
+            self[f"{name}.size"] = "must be positive"
+        if _CONTROL_RE.search(file.file_name + file.content_type):
+            self[name] = "names must not contain control characters"
+        if len(file.file_name) > FILE_NAME_MAX:
+            self[f"{name}.file_name"] = f"must be at most {FILE_NAME_MAX} characters"
+        if len(file.content_type) > CONTENT_TYPE_MAX:
+            self[f"{name}.content_type"] = f"must be at most {CONTENT_TYPE_MAX} characters"
+
+    def organ_id(self, name: str, value: str, *, required: bool = True) -> None:
+        self.text(name, value, ISSUER_CODE_MAX, required=required)
+        if value and name not in self and not _ISSUER_CODE_RE.match(value):
+            self[name] = "must be an agency identifier such as 000.00.00.G22"
+
+    def signer(self, signer: Signer) -> Signer:
+        clean = Signer(
+            competence=signer.competence,
+            position=signer.position.strip(),
+            full_name=signer.full_name.strip(),
+        )
+        self.text("signer.position", clean.position, SIGNER_TEXT_MAX, required=False)
+        self.text("signer.full_name", clean.full_name, SIGNER_TEXT_MAX, required=False)
+        if clean.competence is not None and not clean.position:
+            self["signer.position"] = "is required with a signing authority"
+        return clean
+
+    def relations(self, relations: tuple[Relation, ...]) -> tuple[Relation, ...]:
+        if len(relations) > RELATIONS_MAX:
+            self["relations"] = f"at most {RELATIONS_MAX}"
+            return relations
+        clean: list[Relation] = []
+        for i, relation in enumerate(relations):
+            name = f"relations[{i}]"
+            r = Relation(
+                kind=relation.kind,
+                document_id=relation.document_id.strip(),
+                identifier=relation.identifier.strip(),
+                organ_id=relation.organ_id.strip(),
+                code=relation.code.strip(),
+                issued_date=relation.issued_date,
+            )
+            if r.document_id and not _is_uuid(r.document_id):
+                self[f"{name}.document_id"] = "must be the id of a document of this registry"
+            self.text(f"{name}.identifier", r.identifier, IDENTIFIER_MAX, required=False)
+            self.organ_id(f"{name}.organ_id", r.organ_id, required=False)
+            self.text(f"{name}.code", r.code, RELATION_CODE_MAX, required=False)
+            if not (r.document_id or r.identifier or (r.organ_id and r.code)):
+                self[name] = "must name a document: its id, its identifier, or organ and số/ký hiệu"
+            clean.append(r)
+        return tuple(clean)
+
+    def attachments(self, files: tuple[FileRef, ...]) -> None:
+        if len(files) > ATTACHMENTS_MAX:
+            self["attachments"] = f"at most {ATTACHMENTS_MAX}"
+            return
+        for i, file in enumerate(files):
+            self.file(f"attachments[{i}]", file)
+
+    def raise_if_any(self, reason: str) -> None:
+        if self:
+            raise invalid_fields(dict(self), reason=reason)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def check_code_number(problems: Problems, value: str) -> None:
+    problems.text("code_number", value, CODE_NUMBER_MAX)
+    if value and "code_number" not in problems and not _CODE_NUMBER_RE.match(value):
+        problems["code_number"] = "must be the số in Arabic numerals, such as 05"
+
+
+def check_code_notation(problems: Problems, value: str) -> None:
+    problems.text("code_notation", value, CODE_NOTATION_MAX)
+    if value and "code_notation" not in problems and not _CODE_NOTATION_RE.match(value):
+        problems["code_notation"] = "must be a ký hiệu such as QĐ-UBND, without spaces"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,62 +255,101 @@ class IncomingDraft:
     priority: Priority
     secrecy: Secrecy
     file: FileRef
+    received_via: ReceivedVia = ReceivedVia.ELECTRONIC
+    identifier: str = ""
+    signer: Signer = field(default_factory=Signer)
+    relations: tuple[Relation, ...] = ()
+    attachments: tuple[FileRef, ...] = ()
+    page_amount: int = 0
+    description: str = ""
+    due_date: str = ""
 
-    def validated(self, *, arrival_day: date) -> tuple[IncomingDraft, date]:
-        """Trims the text fields and checks every one; raises one error naming all problems."""
-        draft = IncomingDraft(
-            issuer_code=self.issuer_code.strip(),
-            issuer_name=self.issuer_name.strip(),
-            code_number=self.code_number.strip(),
-            code_notation=self.code_notation.strip(),
-            issued_date=self.issued_date.strip(),
-            document_type=self.document_type.strip(),
-            subject=self.subject.strip(),
+    def validated(self, *, arrival_day: date) -> ValidIncoming:
+        """Trims the text fields and checks every one; raises one error naming all problems.
+        The document type's place in the catalogue is the service's check (it needs the data)."""
+        problems = Problems()
+        issuer_code = self.issuer_code.strip()
+        problems.organ_id("issuer_code", issuer_code)
+        issuer_name = self.issuer_name.strip()
+        problems.text("issuer_name", issuer_name, ISSUER_NAME_MAX)
+        code_number = self.code_number.strip()
+        check_code_number(problems, code_number)
+        code_notation = self.code_notation.strip()
+        check_code_notation(problems, code_notation)
+        document_type = self.document_type.strip()
+        problems.text("document_type", document_type, TYPE_NAME_MAX)
+        subject = self.subject.strip()
+        problems.text("subject", subject, SUBJECT_MAX)
+        issued = problems.day("issued_date", self.issued_date.strip())
+        if issued is not None and issued > arrival_day:
+            problems["issued_date"] = "cannot be later than the day of arrival"
+        due = problems.day("due_date", self.due_date.strip(), required=False)
+        identifier = self.identifier.strip()
+        problems.text("identifier", identifier, IDENTIFIER_MAX, required=False)
+        description = self.description.strip()
+        problems.text("description", description, DESCRIPTION_MAX, required=False)
+        if not 0 <= self.page_amount <= PAGE_AMOUNT_MAX:
+            problems["page_amount"] = f"must be from 0 to {PAGE_AMOUNT_MAX}"
+        problems.file("file", self.file)
+        problems.attachments(self.attachments)
+        signer = problems.signer(self.signer)
+        relations = problems.relations(self.relations)
+        problems.raise_if_any("INVALID_INCOMING_DOCUMENT")
+        assert issued is not None
+        if not identifier:
+            # Mã định danh văn bản as the sender would have made it (edXML DocumentId).
+            identifier = document_identifier(issuer_code, issued, f"{code_number}/{code_notation}")[
+                :IDENTIFIER_MAX
+            ]
+        return ValidIncoming(
+            issuer_code=issuer_code,
+            issuer_name=issuer_name,
+            code_number=code_number,
+            code_notation=code_notation,
+            issued_date=issued,
+            document_type=document_type,
+            subject=subject,
             priority=self.priority,
             secrecy=self.secrecy,
             file=self.file,
+            received_via=self.received_via,
+            identifier=identifier,
+            signer=signer,
+            relations=relations,
+            attachments=self.attachments,
+            page_amount=self.page_amount,
+            description=description,
+            due_date=due,
         )
-        problems: dict[str, str] = {}
 
-        def text(name: str, value: str, limit: int) -> None:
-            if not value:
-                problems[name] = "is required"
-            elif _CONTROL_RE.search(value):
-                problems[name] = "must not contain control characters"
-            elif len(value) > limit:
-                problems[name] = f"must be at most {limit} characters"
 
-        text("issuer_code", draft.issuer_code, ISSUER_CODE_MAX)
-        if "issuer_code" not in problems and not _ISSUER_CODE_RE.match(draft.issuer_code):
-            problems["issuer_code"] = "must be an agency identifier such as 000.00.00.G22"
-        text("issuer_name", draft.issuer_name, ISSUER_NAME_MAX)
-        text("code_number", draft.code_number, CODE_NUMBER_MAX)
-        text("code_notation", draft.code_notation, CODE_NOTATION_MAX)
-        text("document_type", draft.document_type, TYPE_NAME_MAX)
-        text("subject", draft.subject, SUBJECT_MAX)
-        issued: date | None = None
-        try:
-            issued = date.fromisoformat(draft.issued_date)
-            if len(draft.issued_date) != 10:
-                raise ValueError
-        except ValueError:
-            problems["issued_date"] = "must be a date written YYYY-MM-DD"
-        if issued is not None and issued > arrival_day:
-            problems["issued_date"] = "cannot be later than the day of arrival"
-        if not _SHA256_RE.match(draft.file.sha256):
-            problems["file.sha256"] = "must be a lower-case hex SHA-256"
-        if draft.file.size <= 0:
-            problems["file.size"] = "must be positive"
-        if _CONTROL_RE.search(draft.file.file_name + draft.file.content_type):
-            problems["file"] = "names must not contain control characters"
-        if len(draft.file.file_name) > FILE_NAME_MAX:
-            problems["file.file_name"] = f"must be at most {FILE_NAME_MAX} characters"
-        if len(draft.file.content_type) > CONTENT_TYPE_MAX:
-            problems["file.content_type"] = f"must be at most {CONTENT_TYPE_MAX} characters"
-        if problems:
-            raise invalid_fields(problems, reason="INVALID_INCOMING_DOCUMENT")
-        assert issued is not None
-        return draft, issued
+def document_identifier(organ_id: str, issued: date, code: str) -> str:
+    """Mã định danh văn bản: `OrganId,yyyy/MM/dd,số/ký hiệu` (edXML DocumentId)."""
+    return f"{organ_id},{issued:%Y/%m/%d},{code}"
+
+
+@dataclass(frozen=True, slots=True)
+class ValidIncoming:
+    """An IncomingDraft whose every field was checked."""
+
+    issuer_code: str
+    issuer_name: str
+    code_number: str
+    code_notation: str
+    issued_date: date
+    document_type: str
+    subject: str
+    priority: Priority
+    secrecy: Secrecy
+    file: FileRef
+    received_via: ReceivedVia
+    identifier: str
+    signer: Signer
+    relations: tuple[Relation, ...]
+    attachments: tuple[FileRef, ...]
+    page_amount: int
+    description: str
+    due_date: date | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +357,7 @@ class IncomingDocument:
     """Văn bản đến: a registered incoming document."""
 
     id: str
+    register_id: str
     arrival_number: int
     arrival_year: int
     arrived_at: datetime
@@ -139,3 +372,15 @@ class IncomingDocument:
     secrecy: Secrecy
     file: FileRef
     registered_by: str
+    received_via: ReceivedVia = ReceivedVia.ELECTRONIC
+    status: DocumentStatus = DocumentStatus.REGISTERED
+    identifier: str = ""
+    signer: Signer = field(default_factory=Signer)
+    relations: tuple[Relation, ...] = ()
+    attachments: tuple[FileRef, ...] = ()
+    page_amount: int = 0
+    description: str = ""
+    due_date: date | None = None
+    duplicates: tuple[Duplicate, ...] = ()
+    # Who may read it besides the read-all roles (ADR 0009, 4): "unit:<code>", "person:<id>".
+    reach: tuple[str, ...] = ()

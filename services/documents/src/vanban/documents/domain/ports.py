@@ -2,21 +2,69 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
-from vanban.documents.domain.model import IncomingDocument
-from vanban.documents.domain.numbering import CancelledNumber
+from vanban.documents.domain.document_types import DocumentType
+from vanban.documents.domain.model import Duplicate, IncomingDocument
+from vanban.documents.domain.numbering import CancelledNumber, Register
+from vanban.documents.domain.outgoing import OutgoingDocument
 from vanban.platform.ports import TransactionPort
 
 
-class IncomingRepository(Protocol):
-    async def next_arrival_number(self, *, year: int, register: str) -> int:
-        """Takes the next số đến of `register` in `year`; held until the transaction ends, so
-        numbers stay gapless."""
+class CatalogueRepository(Protocol):
+    """The agency's document types and registers (configuration kept as data)."""
 
+    async def document_type(self, name: str) -> DocumentType | None:
+        """The active type of that exact name, or None."""
+
+    async def registers(self) -> list[Register]:
+        """Every active register."""
+
+
+class IncomingRepository(Protocol):
     async def add(self, document: IncomingDocument) -> None: ...
 
     async def get(self, document_id: str) -> IncomingDocument | None: ...
+
+    async def find_duplicates(self, document: IncomingDocument) -> list[Duplicate]:
+        """Incoming documents registered before with the same identifier, or the same issuer
+        and số + ký hiệu (compared as search terms: "5/QD-UBND" is "05/QĐ-UBND")."""
+
+    async def add_duplicates(
+        self, document_id: str, duplicates: Sequence[Duplicate], at: datetime
+    ) -> None: ...
+
+
+class OutgoingRepository(Protocol):
+    async def add(self, document: OutgoingDocument) -> None:
+        """A new draft with its first version."""
+
+    async def get(self, document_id: str, *, for_update: bool = False) -> OutgoingDocument | None:
+        """`for_update` locks the row until the transaction ends (versions and issue)."""
+
+    async def add_version(self, document: OutgoingDocument) -> None:
+        """Stores the document's last version and its new current version."""
+
+    async def mark_issued(self, document: OutgoingDocument) -> None:
+        """Writes the number, date and identifier of an issued document."""
+
+
+class DocumentLinks(Protocol):
+    async def existing(self, document_ids: Sequence[str]) -> set[str]:
+        """Which of these ids are documents of this registry."""
+
+    async def mark_recalled(
+        self, document_ids: Sequence[str], recalled_by: str
+    ) -> list[tuple[str, str]]:
+        """Marks issued or registered documents recalled; the (id, direction) of those it
+        changed."""
+
+
+class TextJobs(Protocol):
+    async def queue(self, *, document_id: str, sha256: str, now: datetime) -> None:
+        """Asks the text worker to extract the text of this file of the document."""
 
 
 class RegisterRepository(Protocol):
@@ -43,9 +91,27 @@ class Transaction(TransactionPort, Protocol):
     """The unit of work as the domain sees it."""
 
     @property
+    def catalogue(self) -> CatalogueRepository: ...
+
+    @property
     def incoming(self) -> IncomingRepository: ...
+
+    @property
+    def outgoing(self) -> OutgoingRepository: ...
+
+    @property
+    def links(self) -> DocumentLinks: ...
+
+    @property
+    def text_jobs(self) -> TextJobs: ...
 
     @property
     def registers(self) -> RegisterRepository: ...
 
     def record_registered(self, document: IncomingDocument) -> None: ...
+
+    def record_drafted(self, document: OutgoingDocument) -> None: ...
+
+    def record_issued(self, document: OutgoingDocument) -> None: ...
+
+    def record_recalled(self, document_id: str, direction: str, recalled_by: str) -> None: ...

@@ -3,36 +3,124 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from vanban.documents.domain.model import IncomingDocument, IncomingDraft
+from vanban.documents.domain.document_types import DocumentType
+from vanban.documents.domain.model import (
+    DocumentStatus,
+    FileRef,
+    IncomingDocument,
+    IncomingDraft,
+    Relation,
+    RelationKind,
+)
+from vanban.documents.domain.numbering import (
+    VIETNAM,
+    RegisterKind,
+    choose_register,
+    format_number,
+    full_number,
+    notation,
+    register_year,
+)
+from vanban.documents.domain.outgoing import Issue, OutgoingDocument, OutgoingDraft, Version
 from vanban.documents.domain.ports import Transaction
 from vanban.platform.clearance import Clearance, Secrecy
-from vanban.platform.errors import NotFoundError, PermissionDeniedError
+from vanban.platform.errors import (
+    FailedPreconditionError,
+    NotFoundError,
+    PermissionDeniedError,
+    invalid_fields,
+)
 
-# docs/security/permissions.md: who may do what with incoming documents.
+# docs/security/permissions.md: who may do what with documents.
 REGISTER_ROLES = ("clerk",)
-# Those who see every incoming document of the agency (within their clearance). Others will see
-# the documents assigned to them or their unit once assignments exist (workflow).
+# The văn thư numbers and issues outgoing documents (Decree 30/2020, art. 15).
+ISSUE_ROLES = ("clerk",)
+# Who drafts outgoing documents: people of the agency's units and its leaders.
+DRAFT_ROLES = (
+    "clerk",
+    "specialist",
+    "unit_head",
+    "deputy_unit_head",
+    "agency_leader",
+    "deputy_agency_leader",
+)
+# Those who see every document of the agency (within their clearance). Others see the documents
+# whose reach names them or their unit (assigned incoming ones, their unit's drafts).
 READ_ALL_ROLES = ("clerk", "agency_leader", "deputy_agency_leader", "archivist", "system_reader")
+# Duplicate warnings returned with one registration; more are not informative.
+DUPLICATES_MAX = 20
 
 
 @dataclass(frozen=True, slots=True)
 class Reader:
-    """Who asks to read: roles and clearance from the caller token; services read everything."""
+    """Who asks to read: roles, units and clearance from the caller token; services read
+    everything."""
 
     roles: frozenset[str]
     clearance: Clearance
     is_service: bool = False
+    person_id: str = ""
+    units: tuple[str, ...] = ()
+
+    @property
+    def reads_all(self) -> bool:
+        return self.is_service or bool(self.roles.intersection(READ_ALL_ROLES))
+
+    @property
+    def principals(self) -> tuple[str, ...]:
+        """The `reach` entries that name this reader (ADR 0009, 4)."""
+        named = tuple(f"unit:{unit}" for unit in self.units)
+        return (*named, f"person:{self.person_id}") if self.person_id else named
 
 
-def may_open(document: IncomingDocument, reader: Reader) -> bool:
+def may_open(*, secrecy: Secrecy, reach: Iterable[str], reader: Reader) -> bool:
     if reader.is_service:
         return True
-    return bool(reader.roles.intersection(READ_ALL_ROLES)) and may_read(
-        secrecy=document.secrecy, clearance=reader.clearance
-    )
+    if not may_read(secrecy=secrecy, clearance=reader.clearance):
+        return False
+    return reader.reads_all or bool(set(reach).intersection(reader.principals))
+
+
+def reach_of_draft(*, author: str, drafting_unit: str) -> tuple[str, ...]:
+    """Who besides the read-all roles sees a draft: its author and the drafting unit."""
+    return (f"person:{author}", *((f"unit:{drafting_unit}",) if drafting_unit else ()))
+
+
+async def _document_type(tx: Transaction, name: str, *, reason: str) -> DocumentType:
+    document_type = await tx.catalogue.document_type(name)
+    if document_type is None:
+        raise invalid_fields(
+            {"document_type": f"{name!r} is not a document type of the agency's catalogue"},
+            reason=reason,
+        )
+    return document_type
+
+
+async def _check_related(tx: Transaction, relations: tuple[Relation, ...], *, reason: str) -> None:
+    named = [r.document_id for r in relations if r.document_id]
+    if not named:
+        return
+    found = await tx.links.existing(named)
+    problems = {
+        f"relations[{i}].document_id": "is not a document of this registry"
+        for i, r in enumerate(relations)
+        if r.document_id and r.document_id not in found
+    }
+    if problems:
+        raise invalid_fields(problems, reason=reason)
+
+
+def _require_clearance(secrecy: Secrecy, clearance: Clearance, what: str) -> None:
+    if not may_read(secrecy=secrecy, clearance=clearance):
+        raise PermissionDeniedError(
+            f"{what} a document above your clearance is not allowed",
+            reason="CLEARANCE_TOO_LOW",
+            metadata={"secrecy": secrecy.value, "clearance": clearance},
+        )
 
 
 async def register_incoming(
@@ -45,44 +133,68 @@ async def register_incoming(
 ) -> IncomingDocument:
     """Registers an arriving document under the next arrival number of its register.
 
-    `now` is the arrival time in the agency's time zone: its year selects the register's year.
-    Each secrecy level has a register of its own (Decree 30, art. 22: secret documents are
-    registered separately), so the numbers a reader sees run without gaps that would count
-    the documents above their clearance.
+    `now` is the arrival instant: its year in Vietnam time selects the register's year. Each
+    secrecy level has a register of its own (Decree 30, art. 22: secret documents are registered
+    separately), so the numbers a reader sees run without gaps that would count the documents
+    above their clearance. Duplicates (same identifier, or same issuer and số/ký hiệu) are
+    found after the number is taken — which serialises the register's registrations, so two
+    concurrent copies see each other — and returned as warnings, never refused.
     """
-    clean, issued = draft.validated(arrival_day=now.date())
-    if not may_read(secrecy=clean.secrecy, clearance=clearance):
-        raise PermissionDeniedError(
-            "registering a document above your clearance is not allowed",
-            reason="CLEARANCE_TOO_LOW",
-            metadata={"secrecy": clean.secrecy.value, "clearance": clearance},
-        )
-    number = await tx.incoming.next_arrival_number(
-        year=now.year, register=register_of(clean.secrecy)
+    clean = draft.validated(arrival_day=now.astimezone(VIETNAM).date())
+    _require_clearance(clean.secrecy, clearance, "registering")
+    document_type = await _document_type(
+        tx, clean.document_type, reason="INVALID_INCOMING_DOCUMENT"
     )
+    await _check_related(tx, clean.relations, reason="INVALID_INCOMING_DOCUMENT")
+    register = choose_register(
+        await tx.catalogue.registers(), RegisterKind.INCOMING, document_type, clean.secrecy
+    )
+    year = register_year(now)
+    number = await tx.registers.take_number(register.id, year)
     document = IncomingDocument(
         id=str(uuid.uuid4()),
+        register_id=register.id,
         arrival_number=number,
-        arrival_year=now.year,
+        arrival_year=year,
         arrived_at=now,
         issuer_code=clean.issuer_code,
         issuer_name=clean.issuer_name,
         code_number=clean.code_number,
         code_notation=clean.code_notation,
-        issued_date=issued,
-        document_type=clean.document_type,
+        issued_date=clean.issued_date,
+        document_type=document_type.name,
         subject=clean.subject,
         priority=clean.priority,
         secrecy=clean.secrecy,
         file=clean.file,
         registered_by=registered_by,
+        received_via=clean.received_via,
+        identifier=clean.identifier,
+        signer=clean.signer,
+        relations=clean.relations,
+        attachments=clean.attachments,
+        page_amount=clean.page_amount,
+        description=clean.description,
+        due_date=clean.due_date,
     )
+    duplicates = (await tx.incoming.find_duplicates(document))[:DUPLICATES_MAX]
+    document = replace(document, duplicates=tuple(duplicates))
     await tx.incoming.add(document)
+    await tx.incoming.add_duplicates(document.id, duplicates, now)
+    await tx.text_jobs.queue(document_id=document.id, sha256=document.file.sha256, now=now)
+    await _recall(tx, document.relations, recalled_by=document.id)
     tx.record_registered(document)
     tx.audit(
         action="incoming.register",
         resource=f"incoming-documents/{document.id}",
-        after={"arrival_number": number, "arrival_year": now.year, "subject": document.subject},
+        after={
+            "register": register.id,
+            "arrival_number": number,
+            "arrival_year": year,
+            "subject": document.subject,
+            "received_via": document.received_via.value,
+            "duplicates": [d.document_id for d in duplicates],
+        },
     )
     await tx.commit()
     return document
@@ -92,9 +204,210 @@ async def get_incoming(*, tx: Transaction, document_id: str, reader: Reader) -> 
     """A document the reader may not open is reported as absent, not as forbidden: its
     existence is information too."""
     document = await tx.incoming.get(document_id) if _is_uuid(document_id) else None
-    if document is None or not may_open(document, reader):
+    if document is None or not may_open(
+        secrecy=document.secrecy, reach=document.reach, reader=reader
+    ):
         raise NotFoundError("no incoming document with this id", reason="INCOMING_NOT_FOUND")
     return document
+
+
+async def draft_outgoing(
+    *, tx: Transaction, draft: OutgoingDraft, author: str, now: datetime, clearance: Clearance
+) -> OutgoingDocument:
+    """Starts an outgoing document as a draft with its first version."""
+    clean = draft.validated()
+    _require_clearance(clean.secrecy, clearance, "drafting")
+    document_type = await _document_type(
+        tx, clean.document_type, reason="INVALID_OUTGOING_DOCUMENT"
+    )
+    await _check_related(tx, clean.relations, reason="INVALID_OUTGOING_DOCUMENT")
+    document = OutgoingDocument(
+        id=str(uuid.uuid4()),
+        status=DocumentStatus.DRAFT,
+        document_type=document_type.name,
+        subject=clean.subject,
+        priority=clean.priority,
+        secrecy=clean.secrecy,
+        recipients=clean.recipients,
+        signer=clean.signer,
+        drafting_unit=clean.drafting_unit,
+        versions=(Version(1, clean.file, author, now, clean.note),),
+        relations=clean.relations,
+        created_by=author,
+        created_at=now,
+        description=clean.description,
+        issued_amount=clean.issued_amount,
+        reach=reach_of_draft(author=author, drafting_unit=clean.drafting_unit),
+    )
+    await tx.outgoing.add(document)
+    await tx.text_jobs.queue(document_id=document.id, sha256=clean.file.sha256, now=now)
+    tx.record_drafted(document)
+    tx.audit(
+        action="outgoing.draft",
+        resource=f"outgoing-documents/{document.id}",
+        after={
+            "document_type": document.document_type,
+            "subject": document.subject,
+            "secrecy": document.secrecy.value,
+            "recipients": [r.organ_id for r in document.recipients],
+            "version": 1,
+            "file": clean.file.sha256,
+        },
+    )
+    await tx.commit()
+    return document
+
+
+async def _visible_outgoing(
+    tx: Transaction, document_id: str, reader: Reader, *, for_update: bool = False
+) -> OutgoingDocument:
+    document = (
+        await tx.outgoing.get(document_id, for_update=for_update) if _is_uuid(document_id) else None
+    )
+    if document is None or not may_open(
+        secrecy=document.secrecy, reach=document.reach, reader=reader
+    ):
+        raise NotFoundError("no outgoing document with this id", reason="OUTGOING_NOT_FOUND")
+    return document
+
+
+async def get_outgoing(*, tx: Transaction, document_id: str, reader: Reader) -> OutgoingDocument:
+    return await _visible_outgoing(tx, document_id, reader)
+
+
+async def add_version(
+    *,
+    tx: Transaction,
+    document_id: str,
+    file: FileRef,
+    note: str,
+    expected_version: int | None,
+    reader: Reader,
+    now: datetime,
+) -> OutgoingDocument:
+    """Adds a version to a draft: whoever may open the draft may revise it."""
+    if not reader.is_service and not reader.roles.intersection(DRAFT_ROLES):
+        raise PermissionDeniedError(
+            "revising a draft needs a drafting role", reason="ROLE_REQUIRED"
+        )
+    document = await _visible_outgoing(tx, document_id, reader, for_update=True)
+    document.require_draft()
+    document.require_version(expected_version)
+    before = document.current.version
+    document = document.with_version(
+        file, by=reader.person_id or "service", at=now, note=note.strip()
+    )
+    await tx.outgoing.add_version(document)
+    await tx.text_jobs.queue(document_id=document.id, sha256=file.sha256, now=now)
+    tx.record_drafted(document)
+    tx.audit(
+        action="outgoing.version",
+        resource=f"outgoing-documents/{document.id}",
+        before={"version": before},
+        after={"version": document.current.version, "file": file.sha256},
+    )
+    await tx.commit()
+    return document
+
+
+@dataclass(frozen=True, slots=True)
+class Issuer:
+    """The issuing agency as the directory knows it, for the ký hiệu and the identifier."""
+
+    organ_id: str
+    name: str
+    abbreviation: str
+    # The drafting unit's abbreviation (a công văn's ký hiệu names it), when the unit is known.
+    unit_abbreviation: str | None = None
+
+
+async def issue_outgoing(
+    *,
+    tx: Transaction,
+    document_id: str,
+    expected_version: int | None,
+    issuer: Issuer,
+    reader: Reader,
+    now: datetime,
+) -> OutgoingDocument:
+    """Gives a draft its number, date and identifier in one transaction, and locks it.
+
+    Everything that can fail without a number is checked first (the draft is locked, its state
+    and version checked, the register chosen, the ký hiệu made); then the number is taken, and
+    the document written, so the counter's lock is held only for the last few statements and a
+    refusal never takes a number.
+    """
+    if not reader.is_service and not reader.roles.intersection(ISSUE_ROLES):
+        raise PermissionDeniedError(
+            "issuing (numbering) a document is the clerk's (văn thư) task",
+            reason="ROLE_REQUIRED",
+            metadata={"roles": ",".join(ISSUE_ROLES)},
+        )
+    document = await _visible_outgoing(tx, document_id, reader, for_update=True)
+    document.require_draft()
+    document.require_version(expected_version)
+    document_type = await tx.catalogue.document_type(document.document_type)
+    if document_type is None:
+        raise FailedPreconditionError(
+            f"the document type {document.document_type!r} is no longer in the catalogue",
+            reason="UNKNOWN_DOCUMENT_TYPE",
+        )
+    if document_type.is_cong_van and not issuer.unit_abbreviation:
+        raise FailedPreconditionError(
+            "a công văn's ký hiệu names its drafting unit: the draft names no known unit",
+            reason="DRAFTING_UNIT_REQUIRED",
+        )
+    code_notation = notation(
+        document_type,
+        issuer.abbreviation,
+        issuer.unit_abbreviation if document_type.is_cong_van else None,
+    )
+    register = choose_register(
+        await tx.catalogue.registers(), RegisterKind.OUTGOING, document_type, document.secrecy
+    )
+    year = register_year(now)
+    issued_date = now.astimezone(VIETNAM).date()
+    number = await tx.registers.take_number(register.id, year)
+    code = full_number(number, code_notation)
+    issued = document.issued(
+        Issue(
+            register_id=register.id,
+            year=year,
+            number=number,
+            code_number=format_number(number),
+            code_notation=code_notation,
+            issued_date=issued_date,
+            identifier=f"{issuer.organ_id},{issued_date:%Y/%m/%d},{code}",
+            issuer_code=issuer.organ_id,
+            issuer_name=issuer.name,
+            issued_at=now,
+            issued_by=reader.person_id or "service",
+        )
+    )
+    await tx.outgoing.mark_issued(issued)
+    await _recall(tx, issued.relations, recalled_by=issued.id)
+    tx.record_issued(issued)
+    tx.audit(
+        action="outgoing.issue",
+        resource=f"outgoing-documents/{issued.id}",
+        before={"status": DocumentStatus.DRAFT.value},
+        after={
+            "status": DocumentStatus.ISSUED.value,
+            "register": register.id,
+            "number": code,
+            "issued_date": issued_date.isoformat(),
+            "version": issued.current.version,
+        },
+    )
+    await tx.commit()
+    return issued
+
+
+async def _recall(tx: Transaction, relations: tuple[Relation, ...], *, recalled_by: str) -> None:
+    """A document that recalls (thu hồi) others of this registry marks them recalled."""
+    targets = [r.document_id for r in relations if r.kind is RelationKind.RECALLS and r.document_id]
+    for target, direction in await tx.links.mark_recalled(targets, recalled_by=recalled_by):
+        tx.record_recalled(target, direction, recalled_by)
 
 
 def _is_uuid(value: str) -> bool:
@@ -103,11 +416,6 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def register_of(secrecy: Secrecy) -> str:
-    """The numbering series (sổ đăng ký văn bản đến) of a document of this secrecy level."""
-    return "incoming" if secrecy is Secrecy.NONE else f"incoming-{secrecy.value}"
 
 
 def may_read(*, secrecy: Secrecy, clearance: Clearance) -> bool:

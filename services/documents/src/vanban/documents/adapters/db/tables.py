@@ -256,9 +256,7 @@ document_relations = Table(
     PrimaryKeyConstraint("document_id", "position"),
     ForeignKeyConstraint(["document_id"], ["documents.id"], ondelete="CASCADE"),
     ForeignKeyConstraint(["target_id"], ["documents.id"]),
-    CheckConstraint(
-        "kind IN ('response_for', 'amends', 'replaces', 'recalls')", name="kind"
-    ),
+    CheckConstraint("kind IN ('response_for', 'amends', 'replaces', 'recalls')", name="kind"),
 )
 
 # Duplicate warnings found when an incoming document was registered (ADR 0009, 3).

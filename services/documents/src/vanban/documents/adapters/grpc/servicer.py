@@ -8,18 +8,52 @@ import grpc
 
 from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.contracts.documents.v1 import documents_pb2_grpc
-from vanban.documents.adapters.grpc.convert import draft_from_request, incoming_to_pb
+from vanban.documents.adapters.grpc.convert import (
+    draft_from_request,
+    file_from_pb,
+    incoming_to_pb,
+    outgoing_draft_from_request,
+    outgoing_to_pb,
+)
+from vanban.documents.adapters.peers import GrpcDirectory
 from vanban.documents.adapters.transaction import DocumentsTransaction
 from vanban.documents.domain import service
-from vanban.platform.caller import current_caller
+from vanban.platform.caller import Caller, current_caller
 from vanban.platform.clearance import Clearance
 from vanban.platform.db import UnitOfWork
+from vanban.platform.errors import invalid_fields
+
+
+def reader_of(caller: Caller) -> service.Reader:
+    return service.Reader(
+        roles=caller.roles,
+        clearance=caller.clearance,
+        is_service=caller.is_service,
+        person_id="" if caller.is_service else caller.subject,
+        units=caller.units,
+    )
+
+
+def _expected_version(value: int) -> int | None:
+    if value < 0:
+        raise invalid_fields({"expected_version": "must be a version number from 1"})
+    return value or None
 
 
 class DocumentRegistryServicer(documents_pb2_grpc.DocumentRegistryServiceServicer):
-    def __init__(self, *, uow_factory: Callable[[], UnitOfWork], timezone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        *,
+        uow_factory: Callable[[], UnitOfWork],
+        timezone: ZoneInfo,
+        directory: GrpcDirectory,
+    ) -> None:
         self._uow_factory = uow_factory
         self._tz = timezone
+        self._directory = directory
+
+    def _tx(self, uow: UnitOfWork, caller: Caller) -> DocumentsTransaction:
+        return DocumentsTransaction(uow, caller=caller)
 
     async def RegisterIncomingDocument(
         self, request: pb.RegisterIncomingDocumentRequest, context: grpc.aio.ServicerContext
@@ -29,7 +63,7 @@ class DocumentRegistryServicer(documents_pb2_grpc.DocumentRegistryServiceService
         draft = draft_from_request(request)
         async with self._uow_factory() as uow:
             document = await service.register_incoming(
-                tx=DocumentsTransaction(uow, caller=caller),
+                tx=self._tx(uow, caller),
                 draft=draft,
                 registered_by=caller.subject,
                 now=datetime.now(self._tz),
@@ -43,10 +77,76 @@ class DocumentRegistryServicer(documents_pb2_grpc.DocumentRegistryServiceService
         caller = current_caller()
         async with self._uow_factory() as uow:
             document = await service.get_incoming(
-                tx=DocumentsTransaction(uow, caller=caller),
-                document_id=request.id,
-                reader=service.Reader(
-                    roles=caller.roles, clearance=caller.clearance, is_service=caller.is_service
-                ),
+                tx=self._tx(uow, caller), document_id=request.id, reader=reader_of(caller)
             )
         return pb.GetIncomingDocumentResponse(document=incoming_to_pb(document))
+
+    async def DraftOutgoingDocument(
+        self, request: pb.DraftOutgoingDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DraftOutgoingDocumentResponse:
+        caller = current_caller()
+        caller.require_role(*service.DRAFT_ROLES)
+        draft = outgoing_draft_from_request(request)
+        async with self._uow_factory() as uow:
+            document = await service.draft_outgoing(
+                tx=self._tx(uow, caller),
+                draft=draft,
+                author=caller.subject,
+                now=datetime.now(self._tz),
+                clearance=Clearance.TOP_SECRET if caller.is_service else caller.clearance,
+            )
+        return pb.DraftOutgoingDocumentResponse(document=outgoing_to_pb(document))
+
+    async def GetOutgoingDocument(
+        self, request: pb.GetOutgoingDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetOutgoingDocumentResponse:
+        caller = current_caller()
+        async with self._uow_factory() as uow:
+            document = await service.get_outgoing(
+                tx=self._tx(uow, caller), document_id=request.id, reader=reader_of(caller)
+            )
+        return pb.GetOutgoingDocumentResponse(document=outgoing_to_pb(document))
+
+    async def AddOutgoingVersion(
+        self, request: pb.AddOutgoingVersionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AddOutgoingVersionResponse:
+        caller = current_caller()
+        if not request.HasField("file"):
+            raise invalid_fields({"file": "is required"}, reason="INVALID_OUTGOING_VERSION")
+        expected = _expected_version(request.expected_version)
+        async with self._uow_factory() as uow:
+            document = await service.add_version(
+                tx=self._tx(uow, caller),
+                document_id=request.id,
+                file=file_from_pb(request.file),
+                note=request.note,
+                expected_version=expected,
+                reader=reader_of(caller),
+                now=datetime.now(self._tz),
+            )
+        return pb.AddOutgoingVersionResponse(document=outgoing_to_pb(document))
+
+    async def IssueOutgoingDocument(
+        self, request: pb.IssueOutgoingDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.IssueOutgoingDocumentResponse:
+        caller = current_caller()
+        caller.require_role(*service.ISSUE_ROLES)
+        expected = _expected_version(request.expected_version)
+        reader = reader_of(caller)
+        # Read first (visibility, the drafting unit), then ask the directory outside any lock.
+        async with self._uow_factory() as uow:
+            draft = await service.get_outgoing(
+                tx=self._tx(uow, caller), document_id=request.id, reader=reader
+            )
+        draft.require_draft()
+        issuer = await self._directory.issuer(drafting_unit=draft.drafting_unit)
+        async with self._uow_factory() as uow:
+            document = await service.issue_outgoing(
+                tx=self._tx(uow, caller),
+                document_id=request.id,
+                expected_version=expected,
+                issuer=issuer,
+                reader=reader,
+                now=datetime.now(self._tz),
+            )
+        return pb.IssueOutgoingDocumentResponse(document=outgoing_to_pb(document))

@@ -420,7 +420,7 @@ def _seed() -> None:
         sa.column("secrecy_levels", postgresql.ARRAY(sa.String())),
         sa.column("position"),
     )
-    rows = []
+    rows: list[dict[str, object]] = []
     for kind in ("incoming", "outgoing"):
         for secrecy in SECRECY_LEVELS:
             rows.append(

@@ -1,0 +1,47 @@
+"""The search fields of a `documents` row (ADR 0009, 4), computed the one way every writer uses:
+registration, issue, the text worker, the migration and the bench loader."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, func
+
+from vanban.documents.domain.search_text import (
+    BODY_MAX_CHARS,
+    document_search_text,
+    search_terms,
+)
+
+
+def number_key(code_number: str | None, code_notation: str | None) -> str | None:
+    """Số + ký hiệu as search terms: "05/QĐ-UBND" and "5/QD-UBND" give the same key."""
+    if not code_number and not code_notation:
+        return None
+    return " ".join(search_terms(code_number or "") + search_terms(code_notation or ""))
+
+
+def search_head(
+    *,
+    subject: str,
+    code_number: str | None = None,
+    code_notation: str | None = None,
+    issuer_name: str | None = None,
+    signer_name: str | None = None,
+) -> str:
+    """The short normalised text of the head fields, trigram-indexed for fuzzy numbers."""
+    head = document_search_text(
+        subject=subject,
+        code_number=code_number or "",
+        code_notation=code_notation or "",
+        issuer_name=issuer_name or "",
+    )
+    signer = " ".join(search_terms(signer_name or ""))
+    return f"{head} {signer}" if signer else head
+
+
+def search_vector(head: str, body: str = "") -> ColumnElement[str]:
+    """The tsvector over the head and the (capped) body text, 'simple' configuration: Vietnamese
+    syllables do not inflect, and the terms are already folded."""
+    text = head
+    if body:
+        text = f"{head} {' '.join(search_terms(body[:BODY_MAX_CHARS]))}"
+    return func.to_tsvector("simple", text)

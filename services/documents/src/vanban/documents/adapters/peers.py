@@ -1,0 +1,72 @@
+"""What documents asks other services: the directory's agency profile and units, for the ký hiệu
+of an issued document. Asked with the caller's own token (any person may read them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeAlias
+
+import grpc
+
+from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
+from vanban.documents.domain.service import Issuer
+from vanban.platform.errors import UnavailableError
+
+if TYPE_CHECKING:
+    # The asyncio variant of the stub, a class for the type checker only (see the gateway's
+    # upstreams.py).
+    DirectoryStub: TypeAlias = directory_pb2_grpc.DirectoryServiceAsyncStub
+else:
+    DirectoryStub = directory_pb2_grpc.DirectoryServiceStub
+
+
+class GrpcDirectory:
+    def __init__(self, channel: Callable[[], grpc.aio.Channel], *, timeout: float = 5.0) -> None:
+        # The channel is opened on first use: a documents service that never issues (tests,
+        # tools) needs no directory address.
+        self._channel = channel
+        self._stub_: DirectoryStub | None = None
+        self._timeout = timeout
+
+    @property
+    def _stub(self) -> DirectoryStub:
+        if self._stub_ is None:
+            self._stub_ = DirectoryStub(self._channel())
+        return self._stub_
+
+    async def issuer(self, *, drafting_unit: str) -> Issuer:
+        """The agency's identifier, name and abbreviation, and the drafting unit's abbreviation
+        (None when the draft names no unit or the unit no longer exists)."""
+        try:
+            agency = (
+                await self._stub.GetAgency(directory_pb2.GetAgencyRequest(), timeout=self._timeout)
+            ).agency
+            unit_abbreviation = None
+            if drafting_unit:
+                try:
+                    unit = (
+                        await self._stub.GetUnit(
+                            directory_pb2.GetUnitRequest(code=drafting_unit),
+                            timeout=self._timeout,
+                        )
+                    ).unit
+                    unit_abbreviation = unit.abbreviation or unit.code
+                except grpc.aio.AioRpcError as exc:
+                    if exc.code() not in (
+                        grpc.StatusCode.NOT_FOUND,
+                        grpc.StatusCode.INVALID_ARGUMENT,
+                    ):
+                        raise
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise UnavailableError(
+                    "the directory is unavailable: the document cannot be numbered now",
+                    reason="DIRECTORY_UNAVAILABLE",
+                ) from exc
+            raise
+        return Issuer(
+            organ_id=agency.code,
+            name=agency.name,
+            abbreviation=agency.abbreviation,
+            unit_abbreviation=unit_abbreviation,
+        )
