@@ -39,6 +39,7 @@ GATEWAY_PERSON_SESSIONS = Durable("gateway", "directory", "gateway-person-sessio
 NOTIFY_INCOMING_REGISTERED = Durable("notify", "documents", "notify-incoming-registered")
 # Claims keep the bytes a registered document, a signature image or the seal refers to.
 ARCHIVE_INCOMING_REGISTERED = Durable("archive", "documents", "archive-incoming-registered")
+ARCHIVE_OUTGOING_DRAFTED = Durable("archive", "documents", "archive-outgoing-drafted")
 ARCHIVE_PERSON_UPSERTED = Durable("archive", "directory", "archive-person-upserted")
 ARCHIVE_AGENCY_UPDATED = Durable("archive", "directory", "archive-agency-updated")
 
@@ -46,6 +47,7 @@ DURABLES: tuple[Durable, ...] = (
     GATEWAY_PERSON_SESSIONS,
     NOTIFY_INCOMING_REGISTERED,
     ARCHIVE_INCOMING_REGISTERED,
+    ARCHIVE_OUTGOING_DRAFTED,
     ARCHIVE_PERSON_UPSERTED,
     ARCHIVE_AGENCY_UPDATED,
 )

@@ -30,6 +30,7 @@ from vanban.documents.domain.ports import Transaction
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import (
     FailedPreconditionError,
+    InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
     invalid_fields,
@@ -357,11 +358,17 @@ async def issue_outgoing(
             "a công văn's ký hiệu names its drafting unit: the draft names no known unit",
             reason="DRAFTING_UNIT_REQUIRED",
         )
-    code_notation = notation(
-        document_type,
-        issuer.abbreviation,
-        issuer.unit_abbreviation if document_type.is_cong_van else None,
-    )
+    try:
+        code_notation = notation(
+            document_type,
+            issuer.abbreviation,
+            issuer.unit_abbreviation if document_type.is_cong_van else None,
+        )
+    except InvalidArgumentError as exc:
+        # The directory's abbreviations, not the request, cannot form a ký hiệu.
+        raise FailedPreconditionError(
+            f"no ký hiệu can be formed: {exc.message}", reason="INVALID_NOTATION"
+        ) from exc
     register = choose_register(
         await tx.catalogue.registers(), RegisterKind.OUTGOING, document_type, document.secrecy
     )

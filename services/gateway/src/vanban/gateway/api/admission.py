@@ -83,6 +83,12 @@ def route_policies(settings: GatewaySettings) -> dict[str, RoutePolicy]:
         "registerIncomingDocument": RoutePolicy(
             settings.max_upload_bytes + MULTIPART_OVERHEAD, file_limit=settings.max_upload_bytes
         ),
+        "draftOutgoingDocument": RoutePolicy(
+            settings.max_upload_bytes + MULTIPART_OVERHEAD, file_limit=settings.max_upload_bytes
+        ),
+        "addOutgoingVersion": RoutePolicy(
+            settings.max_upload_bytes + MULTIPART_OVERHEAD, file_limit=settings.max_upload_bytes
+        ),
         "setAgencySealImage": RoutePolicy(
             IMAGE_MAX_BYTES + FILE_FRAMING_BYTES, file_limit=IMAGE_MAX_BYTES
         ),

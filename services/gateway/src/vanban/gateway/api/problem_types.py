@@ -327,6 +327,88 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "you may open (one above your clearance is not found either).",
     ),
     (
+        "NO_REGISTER",
+        409,
+        "No register",
+        "No active register (sổ) of the agency numbers a document of this direction, type and "
+        "secrecy: the registers need configuring. Nothing was numbered.",
+    ),
+    (
+        "AMBIGUOUS_REGISTER",
+        409,
+        "Several registers",
+        "More than one register would number this document: the registers need configuring. "
+        "Nothing was numbered.",
+    ),
+    # Outgoing documents -----------------------------------------------------------------------
+    (
+        "INVALID_OUTGOING_DOCUMENT",
+        400,
+        "Draft not valid",
+        "The documents service refused the draft's fields; `errors` names each. Nothing was kept.",
+    ),
+    (
+        "INVALID_OUTGOING_VERSION",
+        400,
+        "Version not valid",
+        "The documents service refused the new version's fields; `errors` names each.",
+    ),
+    (
+        "OUTGOING_NOT_FOUND",
+        404,
+        "No such document",
+        "No outgoing document with this id that you may open (one above your clearance, or "
+        "another unit's draft, is not found either).",
+    ),
+    (
+        "DOCUMENT_NOT_DRAFT",
+        409,
+        "Not a draft",
+        "The document has been issued (or cancelled or recalled): its registered fields and "
+        "versions are locked.",
+    ),
+    (
+        "VERSION_CONFLICT",
+        409,
+        "Version moved on",
+        "The draft's current version is not the one the request names (`expected_version`): "
+        "someone added a version meanwhile. Read the draft again.",
+    ),
+    (
+        "TOO_MANY_VERSIONS",
+        409,
+        "Too many versions",
+        "The draft has the most versions one draft keeps.",
+    ),
+    ("VERSION_NOT_FOUND", 404, "No such version", "The draft has no version with this number."),
+    (
+        "DRAFTING_UNIT_REQUIRED",
+        409,
+        "Drafting unit required",
+        "A công văn's ký hiệu names its drafting unit, and the draft names no unit the "
+        "directory knows. Nothing was numbered.",
+    ),
+    (
+        "INVALID_NOTATION",
+        409,
+        "Ký hiệu not possible",
+        "The agency's or the unit's abbreviation cannot form a ký hiệu (capitals and digits, "
+        "at most 30 characters together). Nothing was numbered.",
+    ),
+    (
+        "UNKNOWN_DOCUMENT_TYPE",
+        409,
+        "Document type withdrawn",
+        "The draft's document type is no longer in the agency's catalogue. Nothing was numbered.",
+    ),
+    (
+        "DIRECTORY_UNAVAILABLE",
+        503,
+        "Directory unavailable",
+        "The directory, which gives the agency's abbreviation for the ký hiệu, did not answer. "
+        "Nothing was numbered; try again.",
+    ),
+    (
         "OBJECT_TOO_LARGE",
         429,
         "File too large for the archive",

@@ -20,26 +20,27 @@ MULTIPART_OVERHEAD = 1024 * 1024
 FILE_NAME_MAX = 255
 
 
-async def check_pdf(upload: UploadFile, *, max_bytes: int) -> int:
-    """Checks size and the PDF signature without reading the whole file into memory."""
+async def check_pdf(upload: UploadFile, *, max_bytes: int, field: str = "file") -> int:
+    """Checks size and the PDF signature without reading the whole file into memory; problems
+    name `field`."""
     upload.file.seek(0, 2)
     size = upload.file.tell()
     upload.file.seek(0)
     if size == 0:
-        raise HttpProblem(400, "FILE_EMPTY", "the file is empty", field="file")
+        raise HttpProblem(400, "FILE_EMPTY", "the file is empty", field=field)
     if size > max_bytes:
         raise HttpProblem(
             413,
             "FILE_TOO_LARGE",
             f"the file is larger than the limit of {max_bytes // (1024 * 1024)} MB",
-            field="file",
+            field=field,
         )
     head = upload.file.read(1024)
     upload.file.seek(max(0, size - 2048))
     tail = upload.file.read()
     upload.file.seek(0)
     if b"%PDF-" not in head or b"%%EOF" not in tail:
-        raise HttpProblem(415, "NOT_A_PDF", "the file is not a PDF document", field="file")
+        raise HttpProblem(415, "NOT_A_PDF", "the file is not a PDF document", field=field)
     return size
 
 

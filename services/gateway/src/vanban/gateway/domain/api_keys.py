@@ -26,6 +26,7 @@ NAME_MAX = 100
 SCOPES: dict[str, str | None] = {
     "incoming:register": "clerk",
     "incoming:read": "system_reader",
+    "outgoing:read": "system_reader",
 }
 
 

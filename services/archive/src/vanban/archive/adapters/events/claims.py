@@ -14,33 +14,56 @@ from nats.js import JetStreamContext
 from vanban.archive.adapters.transaction import SERVICE_ACTOR, ArchiveTransaction
 from vanban.archive.domain import service
 from vanban.contracts.directory.v1.events_pb2 import AgencyUpdated, PersonUpserted
-from vanban.contracts.documents.v1.events_pb2 import IncomingDocumentRegistered
+from vanban.contracts.documents.v1.events_pb2 import (
+    IncomingDocumentRegistered,
+    OutgoingDocumentDrafted,
+)
 from vanban.platform.db import UnitOfWork
 from vanban.platform.events.consumer import EventConsumer, EventContext, Handler
 from vanban.platform.events.durables import (
     ARCHIVE_AGENCY_UPDATED,
     ARCHIVE_INCOMING_REGISTERED,
+    ARCHIVE_OUTGOING_DRAFTED,
     ARCHIVE_PERSON_UPSERTED,
     Durable,
 )
 from vanban.platform.events.nats import subject
 
 INCOMING_REGISTERED = subject("documents", "incoming", "registered")
+OUTGOING_DRAFTED = subject("documents", "outgoing", "drafted")
 DURABLE = ARCHIVE_INCOMING_REGISTERED.name
 
 
 async def on_incoming_registered(
     uow: UnitOfWork, event: IncomingDocumentRegistered, context: EventContext
 ) -> None:
+    """The registered file and each attachment are claimed by the document."""
     document = event.document
-    await service.claim_object(
-        tx=ArchiveTransaction(
-            uow, actor=SERVICE_ACTOR, on_behalf_of=document.registered_by or None
-        ),
-        sha256=document.file.sha256,
-        claimed_by=f"incoming-documents/{document.id}",
-        now=datetime.now(UTC),
-    )
+    tx = ArchiveTransaction(uow, actor=SERVICE_ACTOR, on_behalf_of=document.registered_by or None)
+    for file in (document.file, *document.attachments):
+        await service.claim_object(
+            tx=tx,
+            sha256=file.sha256,
+            claimed_by=f"incoming-documents/{document.id}",
+            now=datetime.now(UTC),
+        )
+
+
+async def on_outgoing_drafted(
+    uow: UnitOfWork, event: OutgoingDocumentDrafted, context: EventContext
+) -> None:
+    """Every version of a draft keeps its file: the version the event is about is claimed."""
+    document = event.document
+    for version in document.versions:
+        if version.version == event.version:
+            await service.claim_object(
+                tx=ArchiveTransaction(
+                    uow, actor=SERVICE_ACTOR, on_behalf_of=version.uploaded_by or None
+                ),
+                sha256=version.file.sha256,
+                claimed_by=f"outgoing-documents/{document.id}",
+                now=datetime.now(UTC),
+            )
 
 
 # A lost claim lets the sweeper delete a registered document's file, so claims are retried for
@@ -90,6 +113,9 @@ CLAIM_SOURCES = (
         INCOMING_REGISTERED,
         IncomingDocumentRegistered,
         on_incoming_registered,
+    ),
+    ClaimSource(
+        ARCHIVE_OUTGOING_DRAFTED, OUTGOING_DRAFTED, OutgoingDocumentDrafted, on_outgoing_drafted
     ),
     ClaimSource(ARCHIVE_PERSON_UPSERTED, PERSON_UPSERTED, PersonUpserted, on_person_upserted),
     ClaimSource(ARCHIVE_AGENCY_UPDATED, AGENCY_UPDATED, AgencyUpdated, on_agency_updated),

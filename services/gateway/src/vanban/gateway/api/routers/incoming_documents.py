@@ -3,23 +3,17 @@ translate: services decide."""
 
 from __future__ import annotations
 
-import base64
 import logging
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import grpc
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
-from starlette.datastructures import UploadFile
 
-from vanban.contracts.archive.v1 import archive_pb2
 from vanban.contracts.documents.v1 import documents_pb2 as docs
-from vanban.gateway.adapters.grpc.upstreams import ArchiveStub
 from vanban.gateway.api.auth import Principal
 from vanban.gateway.api.convert.incoming_documents import (
     incoming_out,
@@ -31,14 +25,22 @@ from vanban.gateway.api.deps import (
     Documents,
     GatewayIdentity,
     Settings,
-    Upstream,
     allowed,
     role,
 )
+from vanban.gateway.api.document_files import (
+    ATTACHMENTS_MAX,
+    FILE_DOWNLOAD_ANSWERS,
+    check_all,
+    definitely_refused,
+    missing,
+    release,
+    store_all,
+    stream_file,
+    uploads,
+)
 from vanban.gateway.api.openapi import FILE, PARAMETERS, SCOPED, UPSTREAM, answers
-from vanban.gateway.api.problems import HttpProblem
 from vanban.gateway.api.schemas.incoming_documents import IncomingDocumentOut
-from vanban.gateway.api.upload import archive_chunks, check_pdf, file_name_of
 from vanban.platform.errors import PermissionDeniedError
 
 logger = logging.getLogger(__name__)
@@ -64,14 +66,23 @@ _REGISTER_BODY = {
                         "file": {
                             "type": "string",
                             "format": "binary",
-                            "description": "The document as PDF",
+                            "description": "The document as PDF (for a paper arrival, its scan)",
+                        },
+                        "attachments": {
+                            "type": "array",
+                            "maxItems": ATTACHMENTS_MAX,
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "Attachments (phụ lục) as PDF, one part each",
                         },
                         # A part holding a JSON object: its schema, and the encoding below
                         # that says it is JSON, so clients and fuzzers see its fields.
                         "metadata": {"$ref": "#/components/schemas/IncomingMetadataIn"},
                     },
                 },
-                "encoding": {"metadata": {"contentType": "application/json"}},
+                "encoding": {
+                    "metadata": {"contentType": "application/json"},
+                    "attachments": {"contentType": "application/pdf"},
+                },
                 "example": {
                     "file": "(the PDF, e.g. docs/examples/quyet-dinh-05.pdf)",
                     "metadata": {
@@ -92,10 +103,6 @@ _REGISTER_BODY = {
 }
 
 
-def _missing(field: str) -> HttpProblem:
-    return HttpProblem(422, "VALIDATION_FAILED", f"{field}: Field required", field=field)
-
-
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -112,6 +119,7 @@ def _missing(field: str) -> HttpProblem:
         "FILE_EMPTY",
         "NOT_A_PDF",
         "INVALID_INCOMING_DOCUMENT",
+        "NO_REGISTER",
         "OBJECT_STORE_UNAVAILABLE",
     ),
 )
@@ -127,55 +135,34 @@ async def register_incoming(
 
     The caller is established before the body is read, so an unknown caller never gets a byte
     spooled; the coarse checks run before anything is stored; the documents service decides.
+    A paper arrival (`received_via: paper`) is registered with its scan as the file, whose text
+    is then extracted by OCR for search (`digitization`). `duplicates` warns of documents
+    registered before that look like this one.
     """
-    form = await request.form(max_files=1, max_fields=1)
+    form = await request.form(max_files=1 + ATTACHMENTS_MAX, max_fields=1)
     try:
-        file, metadata = form.get("file"), form.get("metadata")
-        if not isinstance(file, UploadFile):
-            raise _missing("file")
+        metadata = form.get("metadata")
+        main, attachments = uploads(form, attachments=True)
         if not isinstance(metadata, str):
-            raise _missing("metadata")
+            raise missing("metadata")
         meta = parse_metadata(metadata, today=datetime.now(ZoneInfo(settings.timezone)).date())
         _require_clearance(principal, meta.secrecy)
-        size = await check_pdf(file, max_bytes=settings.max_upload_bytes)
-        stored = await archive.stub.PutObject(
-            archive_chunks(file, size=size), metadata=principal.metadata, timeout=archive.timeout
-        )
-        file_ref = docs.FileRef(
-            sha256=stored.object.sha256,
-            size=stored.object.size,
-            content_type=stored.object.content_type,
-            # The same name the archive was given (`file_name_of`); the bytes count.
-            file_name=file_name_of(file),
-        )
+        sizes = await check_all(main, attachments, max_bytes=settings.max_upload_bytes)
+        stored = await store_all(archive, principal, main, attachments, sizes)
     finally:
         await form.close()
     try:
         answer = await documents.stub.RegisterIncomingDocument(
-            register_request(meta, file_ref), metadata=principal.metadata, timeout=documents.timeout
+            register_request(meta, stored.main, stored.attachments),
+            metadata=principal.metadata,
+            timeout=documents.timeout,
         )
     except grpc.aio.AioRpcError as exc:
-        if exc.code() in DEFINITE_REFUSALS:
-            await _release(archive, stored.upload_id, principal)
+        if definitely_refused(exc):
+            await release(archive, stored.upload_ids, principal)
         raise
     response.headers["Location"] = f"/v1/incoming-documents/{answer.document.id}"
     return incoming_out(answer.document)
-
-
-# Answers after which documents certainly recorded nothing. After any other (a timeout, the
-# service unavailable, an internal error) the registration may have committed and its claim be
-# on the way: the file is then left to the archive's sweeper, never released.
-DEFINITE_REFUSALS = frozenset(
-    {
-        grpc.StatusCode.INVALID_ARGUMENT,
-        grpc.StatusCode.PERMISSION_DENIED,
-        grpc.StatusCode.UNAUTHENTICATED,
-        grpc.StatusCode.NOT_FOUND,
-        grpc.StatusCode.ALREADY_EXISTS,
-        grpc.StatusCode.FAILED_PRECONDITION,
-        grpc.StatusCode.OUT_OF_RANGE,
-    }
-)
 
 
 def _require_clearance(principal: Principal, secrecy: str) -> None:
@@ -186,22 +173,6 @@ def _require_clearance(principal: Principal, secrecy: str) -> None:
             "registering a document above your clearance is not allowed",
             reason="CLEARANCE_TOO_LOW",
             metadata={"secrecy": secrecy, "clearance": principal.caller.clearance},
-        )
-
-
-async def _release(archive: Upstream[ArchiveStub], upload_id: str, principal: Principal) -> None:
-    """Gives the stored file back to the archive at once: nothing will refer to it. A failure
-    here must not hide the refusal the caller is owed; the sweeper collects the file later."""
-    try:
-        await archive.stub.ReleaseUpload(
-            archive_pb2.ReleaseUploadRequest(upload_id=upload_id),
-            metadata=principal.metadata,
-            timeout=archive.timeout,
-        )
-    except grpc.aio.AioRpcError as exc:
-        logger.warning(
-            "could not release a refused registration's file; the sweeper will collect it",
-            extra={"grpc_code": exc.code().name},
         )
 
 
@@ -228,16 +199,7 @@ async def get_incoming(
     response_class=StreamingResponse,
     responses={
         200: {"content": {"application/pdf": {}}},
-        **answers(
-            *SCOPED,
-            *PARAMETERS,
-            *UPSTREAM,
-            "INCOMING_NOT_FOUND",
-            "ARCHIVE_PROTOCOL",
-            "FIXITY_MISMATCH",
-            "OBJECT_MISSING",
-            "OBJECT_STORE_UNAVAILABLE",
-        ),
+        **answers(*SCOPED, *PARAMETERS, *UPSTREAM, "INCOMING_NOT_FOUND", *FILE_DOWNLOAD_ANSWERS),
     },
 )
 async def get_incoming_file(
@@ -256,39 +218,10 @@ async def get_incoming_file(
     )
     document = answer.document
     # Documents agreed this caller may open the document; the bytes are fetched as the gateway.
-    stream = archive.stub.GetObject(
-        archive_pb2.GetObjectRequest(sha256=document.file.sha256),
-        metadata=gateway,
-        timeout=settings.download_timeout_seconds,
+    return await stream_file(
+        archive,
+        gateway,
+        sha256=document.file.sha256,
+        file_name=document.file.file_name or f"{document.id}.pdf",
+        download_seconds=settings.download_timeout_seconds,
     )
-    try:
-        first = await stream.read()  # the info message (or EOF); errors surface as problem+json
-    except BaseException:
-        stream.cancel()
-        raise
-    if not isinstance(first, archive_pb2.GetObjectResponse) or not first.HasField("info"):
-        stream.cancel()
-        raise HttpProblem(502, "ARCHIVE_PROTOCOL", "the archive answered without object info")
-
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            async for part in stream:
-                yield part.chunk
-        finally:
-            # The client went away or the archive failed: stop the upstream stream as well.
-            stream.cancel()
-
-    filename = document.file.file_name or f"{document.id}.pdf"
-    return StreamingResponse(
-        body(),
-        media_type=first.info.content_type or "application/pdf",
-        headers={
-            "Content-Length": str(first.info.size),
-            "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(filename)}",
-            "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(first.info.sha256)).decode()}:",
-        },
-    )
-
-
-def _quote(name: str) -> str:
-    return quote(name, safe="")

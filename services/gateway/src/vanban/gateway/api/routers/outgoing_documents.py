@@ -1,0 +1,338 @@
+"""Outgoing documents (văn bản đi): drafts, versions, issue, and the current file. Handlers only
+translate: the documents service decides."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import grpc
+from fastapi import APIRouter, Body, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+
+from vanban.contracts.documents.v1 import documents_pb2 as docs
+from vanban.gateway.api.auth import Principal
+from vanban.gateway.api.convert.documents import parse_part
+from vanban.gateway.api.convert.outgoing_documents import draft_request, outgoing_out
+from vanban.gateway.api.deps import (
+    Archive,
+    Documents,
+    GatewayIdentity,
+    Settings,
+    allowed,
+)
+from vanban.gateway.api.document_files import (
+    FILE_DOWNLOAD_ANSWERS,
+    check_all,
+    definitely_refused,
+    missing,
+    release,
+    store_all,
+    stream_file,
+    uploads,
+)
+from vanban.gateway.api.openapi import FILE, PARAMETERS, SCOPED, UPSTREAM, answers
+from vanban.gateway.api.problems import HttpProblem
+from vanban.gateway.api.schemas.outgoing_documents import (
+    IssueIn,
+    OutgoingDocumentOut,
+    OutgoingMetadataIn,
+    VersionMetadataIn,
+)
+from vanban.platform.errors import PermissionDeniedError
+
+router = APIRouter(prefix="/v1/outgoing-documents", tags=["outgoing documents"])
+
+# Documents decides who drafts, revises and issues (docs/security/permissions.md); API keys
+# hold none of these scopes but `outgoing:read`.
+Drafter = Annotated[Principal, allowed("outgoing:draft")]
+Reader = Annotated[Principal, allowed("outgoing:read")]
+Issuer = Annotated[Principal, allowed("outgoing:issue")]
+
+
+def _multipart(metadata_ref: str, *, metadata_required: bool, example: dict[str, Any]) -> Any:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file", "metadata"] if metadata_required else ["file"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": "The draft as PDF",
+                            },
+                            "metadata": {"$ref": f"#/components/schemas/{metadata_ref}"},
+                        },
+                    },
+                    "encoding": {"metadata": {"contentType": "application/json"}},
+                    "example": {"file": "(the PDF)", "metadata": example},
+                }
+            },
+        }
+    }
+
+
+_DRAFT_BODY = _multipart(
+    "OutgoingMetadataIn",
+    metadata_required=True,
+    example={
+        "document_type": "Quyết định",
+        "subject": "Về việc ban hành quy chế làm việc",
+        "priority": "normal",
+        "secrecy": "none",
+        "recipients": [{"organ_id": "000.00.00.G22"}],
+        "drafting_unit": "VP",
+    },
+)
+_VERSION_BODY = _multipart(
+    "VersionMetadataIn",
+    metadata_required=False,
+    example={"note": "Sửa theo ý kiến lãnh đạo", "expected_version": 1},
+)
+
+
+def _require_clearance(principal: Principal, secrecy: str) -> None:
+    """Documents refuses a draft above the caller's clearance; refused here too, before the
+    file is stored."""
+    if not principal.caller.cleared_for(secrecy):
+        raise PermissionDeniedError(
+            "drafting a document above your clearance is not allowed",
+            reason="CLEARANCE_TOO_LOW",
+            metadata={"secrecy": secrecy, "clearance": principal.caller.clearance},
+        )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OutgoingDocumentOut,
+    operation_id="draftOutgoingDocument",
+    openapi_extra=_DRAFT_BODY,
+    responses=answers(
+        *SCOPED,
+        *FILE,
+        *UPSTREAM,
+        "ROLE_REQUIRED",
+        "CLEARANCE_TOO_LOW",
+        "INVALID_METADATA",
+        "FILE_EMPTY",
+        "NOT_A_PDF",
+        "INVALID_OUTGOING_DOCUMENT",
+        "OBJECT_STORE_UNAVAILABLE",
+    ),
+)
+async def draft_outgoing(
+    request: Request,
+    response: Response,
+    principal: Drafter,
+    settings: Settings,
+    archive: Archive,
+    documents: Documents,
+) -> OutgoingDocumentOut:
+    """Starts an outgoing document (văn bản đi) as a draft with its first version.
+
+    A draft needs only its type, subject, urgency, secrecy, recipients (by mã định danh) and the
+    file; the number, date and identifier come at issue.
+    """
+    form = await request.form(max_files=1, max_fields=1)
+    try:
+        metadata = form.get("metadata")
+        main, _ = uploads(form, attachments=False)
+        if not isinstance(metadata, str):
+            raise missing("metadata")
+        meta = parse_part(OutgoingMetadataIn, metadata)
+        _require_clearance(principal, meta.secrecy)
+        sizes = await check_all(main, (), max_bytes=settings.max_upload_bytes)
+        stored = await store_all(archive, principal, main, (), sizes)
+    finally:
+        await form.close()
+    try:
+        answer = await documents.stub.DraftOutgoingDocument(
+            draft_request(meta, stored.main),
+            metadata=principal.metadata,
+            timeout=documents.timeout,
+        )
+    except grpc.aio.AioRpcError as exc:
+        if definitely_refused(exc):
+            await release(archive, stored.upload_ids, principal)
+        raise
+    response.headers["Location"] = f"/v1/outgoing-documents/{answer.document.id}"
+    return outgoing_out(answer.document)
+
+
+@router.get(
+    "/{document_id}",
+    response_model=OutgoingDocumentOut,
+    operation_id="getOutgoingDocument",
+    responses=answers(*SCOPED, *PARAMETERS, *UPSTREAM, "OUTGOING_NOT_FOUND"),
+)
+async def get_outgoing(
+    principal: Reader, document_id: UUID, documents: Documents
+) -> OutgoingDocumentOut:
+    answer = await documents.stub.GetOutgoingDocument(
+        docs.GetOutgoingDocumentRequest(id=str(document_id)),
+        metadata=principal.metadata,
+        timeout=documents.timeout,
+    )
+    return outgoing_out(answer.document)
+
+
+@router.post(
+    "/{document_id}/versions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OutgoingDocumentOut,
+    operation_id="addOutgoingVersion",
+    openapi_extra=_VERSION_BODY,
+    responses=answers(
+        *SCOPED,
+        *PARAMETERS,
+        *FILE,
+        *UPSTREAM,
+        "ROLE_REQUIRED",
+        "INVALID_METADATA",
+        "FILE_EMPTY",
+        "NOT_A_PDF",
+        "INVALID_OUTGOING_VERSION",
+        "OUTGOING_NOT_FOUND",
+        "DOCUMENT_NOT_DRAFT",
+        "VERSION_CONFLICT",
+        "TOO_MANY_VERSIONS",
+        "OBJECT_STORE_UNAVAILABLE",
+    ),
+)
+async def add_version(
+    request: Request,
+    document_id: UUID,
+    principal: Drafter,
+    settings: Settings,
+    archive: Archive,
+    documents: Documents,
+) -> OutgoingDocumentOut:
+    """Adds a version (a new file) to a draft; the earlier versions stay as they were."""
+    # Refused before the file is stored when the draft is not one the caller may open, or is
+    # no longer a draft (documents checks both again, under the row's lock).
+    current = await documents.stub.GetOutgoingDocument(
+        docs.GetOutgoingDocumentRequest(id=str(document_id)),
+        metadata=principal.metadata,
+        timeout=documents.timeout,
+    )
+    if current.document.status != docs.DOCUMENT_STATUS_DRAFT:
+        raise HttpProblem(
+            409,
+            "DOCUMENT_NOT_DRAFT",
+            "the document is no longer a draft: its registered fields are locked",
+        )
+    form = await request.form(max_files=1, max_fields=1)
+    try:
+        raw = form.get("metadata")
+        main, _ = uploads(form, attachments=False)
+        if raw is not None and not isinstance(raw, str):
+            raise missing("metadata")
+        meta = parse_part(VersionMetadataIn, raw) if raw else VersionMetadataIn(note="")
+        sizes = await check_all(main, (), max_bytes=settings.max_upload_bytes)
+        stored = await store_all(archive, principal, main, (), sizes)
+    finally:
+        await form.close()
+    try:
+        answer = await documents.stub.AddOutgoingVersion(
+            docs.AddOutgoingVersionRequest(
+                id=str(document_id),
+                file=stored.main,
+                note=meta.note,
+                expected_version=meta.expected_version or 0,
+            ),
+            metadata=principal.metadata,
+            timeout=documents.timeout,
+        )
+    except grpc.aio.AioRpcError as exc:
+        if definitely_refused(exc):
+            await release(archive, stored.upload_ids, principal)
+        raise
+    return outgoing_out(answer.document)
+
+
+@router.post(
+    "/{document_id}/issue",
+    response_model=OutgoingDocumentOut,
+    operation_id="issueOutgoingDocument",
+    responses=answers(
+        *SCOPED,
+        *PARAMETERS,
+        *UPSTREAM,
+        "ROLE_REQUIRED",
+        "OUTGOING_NOT_FOUND",
+        "DOCUMENT_NOT_DRAFT",
+        "VERSION_CONFLICT",
+        "NO_REGISTER",
+        "AMBIGUOUS_REGISTER",
+        "DRAFTING_UNIT_REQUIRED",
+        "INVALID_NOTATION",
+        "DIRECTORY_UNAVAILABLE",
+    ),
+)
+async def issue_outgoing(
+    document_id: UUID,
+    principal: Issuer,
+    documents: Documents,
+    body: Annotated[IssueIn | None, Body()] = None,
+) -> OutgoingDocumentOut:
+    """Numbers and dates the draft (số, ký hiệu, ngày ban hành and mã định danh văn bản đi) in
+    one step, and locks its registered fields. The clerk's (văn thư) task."""
+    answer = await documents.stub.IssueOutgoingDocument(
+        docs.IssueOutgoingDocumentRequest(
+            id=str(document_id),
+            expected_version=body.expected_version or 0 if body is not None else 0,
+        ),
+        metadata=principal.metadata,
+        timeout=documents.timeout,
+    )
+    return outgoing_out(answer.document)
+
+
+@router.get(
+    "/{document_id}/file",
+    operation_id="getOutgoingDocumentFile",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        **answers(*SCOPED, *PARAMETERS, *UPSTREAM, "OUTGOING_NOT_FOUND", *FILE_DOWNLOAD_ANSWERS),
+    },
+)
+async def get_outgoing_file(
+    principal: Reader,
+    document_id: UUID,
+    documents: Documents,
+    archive: Archive,
+    gateway: GatewayIdentity,
+    settings: Settings,
+    version: Annotated[
+        int | None, Query(ge=1, description="A version; the current one if absent")
+    ] = None,
+) -> StreamingResponse:
+    """The exact bytes of the current version (or of `version`), checked by the archive."""
+    answer = await documents.stub.GetOutgoingDocument(
+        docs.GetOutgoingDocumentRequest(id=str(document_id)),
+        metadata=principal.metadata,
+        timeout=documents.timeout,
+    )
+    document = answer.document
+    file = document.file
+    if version is not None:
+        chosen = [v for v in document.versions if v.version == version]
+        if not chosen:
+            raise HttpProblem(
+                404, "VERSION_NOT_FOUND", "the draft has no such version", field="version"
+            )
+        file = chosen[0].file
+    return await stream_file(
+        archive,
+        gateway,
+        sha256=file.sha256,
+        file_name=file.file_name or f"{document.id}.pdf",
+        download_seconds=settings.download_timeout_seconds,
+    )
