@@ -36,6 +36,11 @@ OPERATIONS = {
     ("get", "/v1/incoming-documents/{document_id}"): "getIncomingDocument",
     ("get", "/v1/incoming-documents/{document_id}/file"): "getIncomingDocumentFile",
     ("post", "/v1/incoming-documents/{document_id}/assignment"): "assignIncomingDocument",
+    ("post", "/v1/outgoing-documents"): "draftOutgoingDocument",
+    ("get", "/v1/outgoing-documents/{document_id}"): "getOutgoingDocument",
+    ("post", "/v1/outgoing-documents/{document_id}/versions"): "addOutgoingVersion",
+    ("post", "/v1/outgoing-documents/{document_id}/issue"): "issueOutgoingDocument",
+    ("get", "/v1/outgoing-documents/{document_id}/file"): "getOutgoingDocumentFile",
     ("get", "/v1/incoming-documents/{document_id}/assignment"): "getAssignment",
     ("get", "/v1/notifications"): "listNotifications",
     ("get", "/v1/agency"): "getAgency",
@@ -137,9 +142,30 @@ def test_the_registration_metadata_part_refers_to_its_schema(document: dict[str,
     assert multipart["schema"]["properties"]["metadata"] == {
         "$ref": "#/components/schemas/IncomingMetadataIn"
     }
-    assert multipart["encoding"] == {"metadata": {"contentType": "application/json"}}
+    assert multipart["encoding"] == {
+        "metadata": {"contentType": "application/json"},
+        "attachments": {"contentType": "application/pdf"},
+    }
     metadata = document["components"]["schemas"]["IncomingMetadataIn"]
     assert {"issuer_code", "issued_date", "subject", "secrecy"} <= metadata["properties"].keys()
+
+
+@pytest.mark.parametrize(
+    ("path", "schema"),
+    [
+        ("/v1/outgoing-documents", "OutgoingMetadataIn"),
+        ("/v1/outgoing-documents/{document_id}/versions", "VersionMetadataIn"),
+    ],
+)
+def test_the_outgoing_metadata_parts_refer_to_their_schemas(
+    document: dict[str, Any], path: str, schema: str
+) -> None:
+    multipart = document["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]
+
+    assert multipart["schema"]["properties"]["metadata"] == {
+        "$ref": f"#/components/schemas/{schema}"
+    }
+    assert schema in document["components"]["schemas"]
 
 
 def test_every_scope_an_operation_needs_is_described(document: dict[str, Any]) -> None:

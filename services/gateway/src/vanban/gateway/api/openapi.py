@@ -17,6 +17,7 @@ from pydantic.json_schema import models_json_schema
 
 from vanban.gateway.api.problem_types import PROBLEM_TYPES, ProblemType
 from vanban.gateway.api.schemas.incoming_documents import IncomingMetadataIn
+from vanban.gateway.api.schemas.outgoing_documents import OutgoingMetadataIn, VersionMetadataIn
 from vanban.gateway.api.schemas.problems import Problem
 from vanban.platform.problem import PROBLEM_CONTENT_TYPE, TITLES
 
@@ -151,7 +152,7 @@ def install(app: FastAPI, *, scopes: dict[str, str]) -> None:
         # with the Problem schema, so they would only describe answers nobody gets.
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
-        schemas.update(_schemas(Problem, IncomingMetadataIn))
+        schemas.update(_schemas(Problem, IncomingMetadataIn, OutgoingMetadataIn, VersionMetadataIn))
         for scheme in components.get("securitySchemes", {}).values():
             for flow in scheme.get("flows", {}).values():
                 flow["scopes"] = dict(scopes)

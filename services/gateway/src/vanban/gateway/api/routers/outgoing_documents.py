@@ -279,7 +279,10 @@ async def issue_outgoing(
     document_id: UUID,
     principal: Issuer,
     documents: Documents,
-    body: Annotated[IssueIn | None, Body()] = None,
+    body: Annotated[
+        IssueIn | None,
+        Body(openapi_examples={"the approved version": {"value": {"expected_version": 2}}}),
+    ] = None,
 ) -> OutgoingDocumentOut:
     """Numbers and dates the draft (số, ký hiệu, ngày ban hành and mã định danh văn bản đi) in
     one step, and locks its registered fields. The clerk's (văn thư) task."""

@@ -32,11 +32,9 @@ def contract_text(message: Descriptor, field: str, description: str | None = Non
     """A text field limited as the contract declares, so that what documents would refuse is
     refused here before any file is stored."""
     rules = contract_rules(message, field)
-    return Field(
-        min_length=1 if rules.required else 0,
-        max_length=rules.max_length or None,
-        description=description,
-    )
+    if rules.required:
+        return Field(min_length=1, max_length=rules.max_length or None, description=description)
+    return Field("", max_length=rules.max_length or None, description=description)
 
 
 def contract_formats(message: Descriptor) -> dict[str, tuple[re.Pattern[str], str]]:
