@@ -19,7 +19,7 @@ MB = 1024 * 1024
 
 
 def stored_counts(platform: Platform) -> tuple[int, int, int]:
-    """(incoming documents, archive rows, S3 objects) of the agency."""
+    """(documents of the registry, archive rows, S3 objects) of the agency."""
     agency = platform.agencies[0]
 
     async def count(service: str, table: str) -> int:
@@ -32,7 +32,7 @@ def stored_counts(platform: Platform) -> tuple[int, int, int]:
         finally:
             await engine.dispose()
 
-    documents = asyncio.run(count("documents", "incoming_documents"))
+    documents = asyncio.run(count("documents", "documents"))
     archived = asyncio.run(count("archive", "objects"))
     objects = sum(
         1
@@ -207,3 +207,32 @@ def test_an_upload_without_a_valid_token_is_refused_before_its_body_is_read(
 def test_a_user_name_with_control_characters_is_refused(gateway: Gateway) -> None:
     response = gateway.http.post("/v1/auth/token", data={"username": "van\x00thu", "password": "x"})
     assert problem(response, 400)["code"] == "INVALID_CREDENTIALS_FORMAT"
+
+
+def test_an_unknown_document_type_is_named_and_its_file_given_back(
+    gateway: Gateway, clerk_token: str, unchanged: None
+) -> None:
+    body = problem(
+        gateway.register(clerk_token, meta=metadata(document_type="Thư tình")), 400
+    )
+
+    assert body["code"] == "INVALID_INCOMING_DOCUMENT"
+    assert [e["field"] for e in body["errors"]] == ["document_type"]
+
+
+@pytest.mark.parametrize("number", ["5a", "V/05", "-5", "٥"])
+def test_a_malformed_so_is_named(
+    gateway: Gateway, clerk_token: str, unchanged: None, number: str
+) -> None:
+    body = problem(gateway.register(clerk_token, meta=metadata(code_number=number)), 400)
+
+    assert [e["field"] for e in body["errors"]] == ["metadata.code_number"]
+
+
+def test_a_relation_to_a_document_that_does_not_exist_is_named(
+    gateway: Gateway, clerk_token: str, unchanged: None
+) -> None:
+    relation = {"kind": "response_for", "document_id": "00000000-0000-4000-8000-000000000000"}
+    body = problem(gateway.register(clerk_token, meta=metadata(relations=[relation])), 400)
+
+    assert [e["field"] for e in body["errors"]] == ["relations[0].document_id"]

@@ -129,7 +129,7 @@ def test_one_registration_is_one_trace_rooted_at_the_gateway(
         return span.attributes.get("db.statement", span.attributes.get("db.query.text", ""))
 
     for service, method, table in (
-        ("vanban-documents", "RegisterIncomingDocument", "incoming_documents"),
+        ("vanban-documents", "RegisterIncomingDocument", "documents"),
         ("vanban-archive", "PutObject", "objects"),
     ):
         server = one(service, SERVER, f"/{method}")

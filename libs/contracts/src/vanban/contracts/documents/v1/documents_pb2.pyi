@@ -740,6 +740,7 @@ class RegisterIncomingDocumentRequest(_message.Message):
     """Mã định danh of the issuing agency."""
     issuer_name: _builtins.str
     code_number: _builtins.str
+    """Số in Arabic numerals, e.g. "05"."""
     code_notation: _builtins.str
     issued_date: _builtins.str
     """ISO 8601 calendar date, YYYY-MM-DD, not later than the day of arrival."""
