@@ -92,6 +92,14 @@ class FailedPreconditionError(DomainError):
     reason = "FAILED_PRECONDITION"
 
 
+class AbortedError(DomainError):
+    """A concurrency conflict: the state the request was made against has changed meanwhile
+    (optimistic concurrency); reading again and retrying may succeed."""
+
+    code = ErrorCode.ABORTED
+    reason = "ABORTED"
+
+
 class ResourceExhaustedError(DomainError):
     code = ErrorCode.RESOURCE_EXHAUSTED
     reason = "RESOURCE_EXHAUSTED"

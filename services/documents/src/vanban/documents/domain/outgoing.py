@@ -23,7 +23,7 @@ from vanban.documents.domain.model import (
     Signer,
 )
 from vanban.platform.clearance import Secrecy
-from vanban.platform.errors import FailedPreconditionError
+from vanban.platform.errors import AbortedError, FailedPreconditionError
 
 ORGAN_NAME_MAX = 200
 UNIT_CODE_MAX = 64
@@ -172,7 +172,7 @@ class OutgoingDocument:
     def require_version(self, expected: int | None) -> None:
         """Optimistic concurrency: `expected` (when given) must be the current version."""
         if expected is not None and expected != self.current.version:
-            raise FailedPreconditionError(
+            raise AbortedError(
                 f"the draft is at version {self.current.version}, not {expected}",
                 reason="VERSION_CONFLICT",
                 metadata={"current_version": str(self.current.version)},

@@ -328,14 +328,14 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
     ),
     (
         "NO_REGISTER",
-        409,
+        400,
         "No register",
         "No active register (sổ) of the agency numbers a document of this direction, type and "
         "secrecy: the registers need configuring. Nothing was numbered.",
     ),
     (
         "AMBIGUOUS_REGISTER",
-        409,
+        400,
         "Several registers",
         "More than one register would number this document: the registers need configuring. "
         "Nothing was numbered.",
@@ -362,7 +362,7 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
     ),
     (
         "DOCUMENT_NOT_DRAFT",
-        409,
+        400,
         "Not a draft",
         "The document has been issued (or cancelled or recalled): its registered fields and "
         "versions are locked.",
@@ -376,28 +376,28 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
     ),
     (
         "TOO_MANY_VERSIONS",
-        409,
+        400,
         "Too many versions",
         "The draft has the most versions one draft keeps.",
     ),
     ("VERSION_NOT_FOUND", 404, "No such version", "The draft has no version with this number."),
     (
         "DRAFTING_UNIT_REQUIRED",
-        409,
+        400,
         "Drafting unit required",
         "A công văn's ký hiệu names its drafting unit, and the draft names no unit the "
         "directory knows. Nothing was numbered.",
     ),
     (
         "INVALID_NOTATION",
-        409,
+        400,
         "Ký hiệu not possible",
         "The agency's or the unit's abbreviation cannot form a ký hiệu (capitals and digits, "
         "at most 30 characters together). Nothing was numbered.",
     ),
     (
         "UNKNOWN_DOCUMENT_TYPE",
-        409,
+        400,
         "Document type withdrawn",
         "The draft's document type is no longer in the agency's catalogue. Nothing was numbered.",
     ),

@@ -223,7 +223,7 @@ async def add_version(
     )
     if current.document.status != docs.DOCUMENT_STATUS_DRAFT:
         raise HttpProblem(
-            409,
+            400,
             "DOCUMENT_NOT_DRAFT",
             "the document is no longer a draft: its registered fields are locked",
         )
