@@ -1,0 +1,149 @@
+"""Registration through the gateway against the raw S3 put of the same files (issue 8's target:
+registrations/s ≥ 50% of the raw put rate on the same SeaweedFS).
+
+usage: uv run python bench/registry_ingest.py [--documents 200] [--concurrency 8] [--kib 100]
+
+Both sides put the same number of distinct files of the same size with the same number of
+concurrent clients. The raw side is one S3 PUT per file (minio SDK, the archive bucket's
+endpoint, the admin keys); the gateway side is the whole registration: sign-in token check,
+multipart parsing and the PDF check, the stream into the archive (S3 PUT, objects row), and the
+documents transaction (number, row, duplicate check, text job, outbox, audit) with its commit.
+`bench/registry.py` prints these figures with the search ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PIL import Image
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
+
+import vanban.launcher  # noqa: F401  (sets up the launcher before gRPC is imported)
+from tests.e2e.support import Gateway
+from vanban.launcher.infra import free_port
+from vanban.launcher.platform import Platform
+
+
+def noise_pdf(kib: int, seed: int) -> bytes:
+    """A one-page PDF of about `kib` KiB: a picture of noise, which no compression shrinks."""
+    side = int((kib * 1024 / 3) ** 0.5)
+    rng = random.Random(seed)
+    image = Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3))
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(72, 800, f"Van ban so {seed}")
+    page.drawImage(ImageReader(image), 72, 300, width=side, height=side)
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@dataclass
+class Rate:
+    per_second: float
+    p50_ms: float
+    p95_ms: float
+
+
+def _run(count: int, concurrency: int, one: object) -> Rate:
+    began = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        latencies = list(pool.map(one, range(count)))  # type: ignore[arg-type]
+    elapsed = time.perf_counter() - began
+    return Rate(
+        count / elapsed,
+        statistics.median(latencies) * 1000,
+        percentile(latencies, 0.95) * 1000,
+    )
+
+
+def measure(platform: Platform, *, documents: int, concurrency: int, kib: int) -> dict[str, Rate]:
+    agency = platform.agencies[0]
+    url = agency.gateway_url
+    token = Gateway(url).token("vanthu")
+    files = [noise_pdf(kib, seed) for seed in range(2 * documents)]
+    s3 = platform.seaweed.client()
+    bucket = agency.bucket()
+    clients = [Gateway(url) for _ in range(concurrency)]
+
+    def put(index: int) -> float:
+        data = files[index]
+        begun = time.perf_counter()
+        s3.put_object(
+            bucket,
+            f"bench/{uuid.uuid4()}",
+            io.BytesIO(data),
+            len(data),
+            content_type="application/pdf",
+        )
+        return time.perf_counter() - begun
+
+    def register(index: int) -> float:
+        begun = time.perf_counter()
+        response = clients[index % concurrency].register(token, pdf=files[documents + index])
+        if response.status_code != 201:
+            raise RuntimeError(response.text)
+        return time.perf_counter() - begun
+
+    # Warm both paths (connections, caches), then measure each once.
+    _run(min(10, documents), concurrency, put)
+    raw = _run(documents, concurrency, put)
+    gateway = _run(documents, concurrency, register)
+    return {"raw_s3_put": raw, "gateway_registration": gateway}
+
+
+def report(figures: dict[str, Rate], *, documents: int, concurrency: int, kib: int) -> None:
+    raw, gateway = figures["raw_s3_put"], figures["gateway_registration"]
+    print(f"files:                        {documents} × ~{kib} KiB PDF, {concurrency} concurrent")
+    for name, rate in (("raw S3 put", raw), ("registration via gateway", gateway)):
+        print(
+            f"{name + ':':<29} {rate.per_second:7.1f}/s   p50 {rate.p50_ms:6.0f} ms   "
+            f"p95 {rate.p95_ms:6.0f} ms"
+        )
+    print(
+        f"registration / raw put:       {gateway.per_second / raw.per_second:7.0%}   (target ≥ 50%)"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--documents", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--kib", type=int, default=100)
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="vanban-bench-"))
+    data_dir.chmod(0o755)
+    platform = Platform(data_dir, gateway_base_port=free_port(), env={"OTEL_SDK_DISABLED": "true"})
+    platform.start()
+    try:
+        figures = measure(
+            platform, documents=args.documents, concurrency=args.concurrency, kib=args.kib
+        )
+        report(figures, documents=args.documents, concurrency=args.concurrency, kib=args.kib)
+    finally:
+        platform.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
