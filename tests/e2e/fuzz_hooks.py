@@ -2,8 +2,8 @@
 
 Generated data alone rarely gets past the first checks: a random file is refused as "not a PDF"
 before anything is stored, and a random id is a 404 before any service does real work. So the
-generated uploads of the fuzzing phase are wrapped in a PDF's header and trailer (the coverage
-phase still sends its files as they are), and half of the generated path ids are replaced by ids
+generated uploads of the fuzzing phase are wrapped in a PDF that opens (the coverage phase
+still sends its files as they are), and half of the generated path ids are replaced by ids
 of records that exist (`VANBAN_FUZZ_IDS`: path parameter name to id), so that fuzzed bodies also
 reach the archive, documents, workflow and directory services.
 
@@ -28,7 +28,27 @@ PROTECTED: dict[str, list[str]] = json.loads(os.environ.get("VANBAN_FUZZ_PROTECT
 
 
 def _as_pdf(data: bytes) -> bytes:
-    return b"%PDF-1.7\n" + data + b"\n%%EOF\n"
+    """A one-page PDF that opens (the gateway opens every upload) carrying `data` as a stream
+    no page uses."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
 
 
 def _file_bytes(body: Any) -> bytes | None:

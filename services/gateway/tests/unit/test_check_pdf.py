@@ -1,6 +1,7 @@
 """The PDF check an uploaded file passes before a byte of it is sent to the archive."""
 
 import io
+import tempfile
 import zipfile
 
 import pytest
@@ -125,3 +126,42 @@ async def test_the_archive_and_the_registry_are_given_the_same_clean_name() -> N
     assert sent == file_name_of(upload)
     assert len(sent) == 255
     assert sent.startswith("Quyết định số 05 rất dài")
+
+
+def make_protected_pdf() -> bytes:
+    out = io.BytesIO()
+    page = canvas.Canvas(out, encrypt="mat-khau")
+    page.drawString(72, 720, "Văn bản mật")
+    page.showPage()
+    page.save()
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        pytest.param(b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n", "damaged", id="no-pages"),
+        pytest.param(make_pdf()[:400] + b"\n%%EOF\n", "damaged", id="truncated"),
+        pytest.param(make_protected_pdf(), "password", id="password"),
+    ],
+)
+async def test_a_pdf_that_does_not_open_is_a_422_naming_the_file(content: bytes, reason: str) -> None:
+    # It has the header and the trailer marker, so only opening it tells.
+    assert content.startswith(b"%PDF-") and b"%%EOF" in content[-2048:]
+
+    problem = await refusal(content)
+
+    assert (problem.status, problem.code) == (422, "INVALID_PDF")
+    assert [v.field for v in problem.errors] == ["file"]
+    assert reason in problem.detail
+
+
+async def test_a_pdf_spooled_to_disk_is_opened_where_it_lies_and_rewound() -> None:
+    # Starlette spools a large part to a temporary file: PDFium reads it there.
+    pdf = make_pdf()
+    spooled = tempfile.SpooledTemporaryFile(max_size=10)
+    spooled.write(pdf)
+    upload = UploadFile(file=spooled, filename="scan.pdf")
+
+    assert await check_pdf(upload, max_bytes=MAX_BYTES) == len(pdf)
+    assert await upload.read() == pdf

@@ -320,6 +320,13 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
     ("FILE_TOO_LARGE", 413, "File too large", "The file is larger than the route's limit."),
     ("NOT_A_PDF", 415, "Not a PDF", "The file is not a PDF document."),
     (
+        "INVALID_PDF",
+        422,
+        "PDF cannot be opened",
+        "The file looks like a PDF but cannot be opened: it is damaged, or protected by a "
+        "password. Nothing was stored.",
+    ),
+    (
         "INCOMING_NOT_FOUND",
         404,
         "No such document",

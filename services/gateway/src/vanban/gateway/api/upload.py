@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from vanban.contracts.archive.v1 import archive_pb2
 from vanban.gateway.api.problems import HttpProblem
+from vanban.platform.pdf import UnreadablePdfError, inspect_async
 
 CHUNK_BYTES = 256 * 1024
 # Room for the metadata part and multipart framing on top of the file itself.
@@ -21,8 +22,10 @@ FILE_NAME_MAX = 255
 
 
 async def check_pdf(upload: UploadFile, *, max_bytes: int, field: str = "file") -> int:
-    """Checks size and the PDF signature without reading the whole file into memory; problems
-    name `field`."""
+    """Checks size, the PDF signature, and that PDFium opens the file (a damaged or
+    password-protected PDF is refused here, before a byte is stored), without reading the
+    whole file into memory: PDFium reads the spooled file where it lies. Problems name
+    `field`."""
     upload.file.seek(0, 2)
     size = upload.file.tell()
     upload.file.seek(0)
@@ -41,6 +44,14 @@ async def check_pdf(upload: UploadFile, *, max_bytes: int, field: str = "file") 
     upload.file.seek(0)
     if b"%PDF-" not in head or b"%%EOF" not in tail:
         raise HttpProblem(415, "NOT_A_PDF", "the file is not a PDF document", field=field)
+    try:
+        await inspect_async(upload.file)
+    except UnreadablePdfError as exc:
+        raise HttpProblem(
+            422, "INVALID_PDF", f"the file cannot be opened as a PDF: {exc.reason}", field=field
+        ) from None
+    finally:
+        upload.file.seek(0)
     return size
 
 

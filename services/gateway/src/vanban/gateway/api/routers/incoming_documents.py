@@ -118,6 +118,7 @@ _REGISTER_BODY = {
         "INVALID_METADATA",
         "FILE_EMPTY",
         "NOT_A_PDF",
+        "INVALID_PDF",
         "INVALID_INCOMING_DOCUMENT",
         "NO_REGISTER",
         "OBJECT_STORE_UNAVAILABLE",
