@@ -61,9 +61,7 @@ def scan_pdf(
     return out.getvalue()
 
 
-def text_pdf(
-    *pages: str, version: tuple[int, int] = (1, 7), logo_dpi: int | None = None
-) -> bytes:
+def text_pdf(*pages: str, version: tuple[int, int] = (1, 7), logo_dpi: int | None = None) -> bytes:
     """A born-digital PDF, one page of text per argument; with a 1-inch logo image at
     `logo_dpi` on each page when given."""
     if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():

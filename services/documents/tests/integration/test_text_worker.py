@@ -90,9 +90,7 @@ WorkerFactory = Callable[..., contextlib.AbstractAsyncContextManager[None]]
 
 
 @pytest.fixture
-def workers(
-    database: tuple[str, AsyncEngine], archive: str, mint: TokenMint
-) -> WorkerFactory:
+def workers(database: tuple[str, AsyncEngine], archive: str, mint: TokenMint) -> WorkerFactory:
     """Runs `count` text worker processes' hosts (in-process) until the block ends."""
 
     @contextlib.asynccontextmanager
@@ -316,7 +314,8 @@ async def test_the_standard_warnings_name_the_page_and_a_text_layer_is_read_with
             select(document_texts.c.source).where(document_texts.c.document_id == document_id)
         )
     assert source == "text_layer"
-    assert (await digitization(db, document_id)).warnings == ["PDF version 1.3 is below 1.4"]
+    shown = await digitization(db, document_id)
+    assert shown is not None and shown.warnings == ["PDF version 1.3 is below 1.4"]
 
     low = scan_pdf((scanned_page(300), 300), (scanned_page(150), 150))
     scanned_id = await register(db, await store(archive, mint, low))

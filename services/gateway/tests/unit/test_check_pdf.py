@@ -2,6 +2,7 @@
 
 import io
 import tempfile
+from typing import BinaryIO, cast
 import zipfile
 
 import pytest
@@ -145,7 +146,9 @@ def make_protected_pdf() -> bytes:
         pytest.param(make_protected_pdf(), "password", id="password"),
     ],
 )
-async def test_a_pdf_that_does_not_open_is_a_422_naming_the_file(content: bytes, reason: str) -> None:
+async def test_a_pdf_that_does_not_open_is_a_422_naming_the_file(
+    content: bytes, reason: str
+) -> None:
     # It has the header and the trailer marker, so only opening it tells.
     assert content.startswith(b"%PDF-") and b"%%EOF" in content[-2048:]
 
@@ -161,7 +164,7 @@ async def test_a_pdf_spooled_to_disk_is_opened_where_it_lies_and_rewound() -> No
     pdf = make_pdf()
     spooled = tempfile.SpooledTemporaryFile(max_size=10)
     spooled.write(pdf)
-    upload = UploadFile(file=spooled, filename="scan.pdf")
+    upload = UploadFile(file=cast(BinaryIO, spooled), filename="scan.pdf")
 
     assert await check_pdf(upload, max_bytes=MAX_BYTES) == len(pdf)
     assert await upload.read() == pdf

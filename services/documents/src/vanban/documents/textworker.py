@@ -102,7 +102,7 @@ class TextWorker:
         self,
         *,
         uow_factory: Callable[[], UnitOfWork],
-        archive: archive_pb2_grpc.ArchiveServiceStub,
+        archive: archive_pb2_grpc.ArchiveServiceAsyncStub,
         tesseract: Tesseract,
         settings: TextWorkerSettings,
     ) -> None:
@@ -304,7 +304,7 @@ async def main(settings: TextWorkerSettings, stop: asyncio.Event) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = TextWorkerSettings()  # type: ignore[call-arg]  # from the environment
+    settings = TextWorkerSettings()  # from the environment
     configure_logging("documents-text", settings.log_level)
     telemetry = setup_telemetry("documents-text", agency_code=settings.agency_code)
     try:

@@ -116,9 +116,7 @@ async def fail_abandoned(session: AsyncSession, *, max_attempts: int) -> int:
         )
         .values(
             state="failed",
-            error=func.coalesce(
-                text_jobs.c.error, "the text worker stopped during every attempt"
-            ),
+            error=func.coalesce(text_jobs.c.error, "the text worker stopped during every attempt"),
             locked_until=None,
             finished_at=func.now(),
         ),
@@ -166,7 +164,9 @@ async def claim(
     ).one_or_none()
     if row is None:
         return None
-    return ClaimedJob(id=row.id, document_id=row.document_id, sha256=row.sha256, attempt=row.attempts)
+    return ClaimedJob(
+        id=row.id, document_id=row.document_id, sha256=row.sha256, attempt=row.attempts
+    )
 
 
 async def start(

@@ -80,9 +80,7 @@ class PdfFile:
         if self._version_number is None or self._version_number <= 0:
             warnings.append("PDF version cannot be read from the file header")
         elif self._version_number < MIN_PDF_VERSION:
-            warnings.append(
-                f"PDF version {self.version} is below {version_text(MIN_PDF_VERSION)}"
-            )
+            warnings.append(f"PDF version {self.version} is below {version_text(MIN_PDF_VERSION)}")
         for index in range(self.pages):
             lowest = self._lowest_scan_dpi(index)
             if lowest is None:
@@ -90,9 +88,7 @@ class PdfFile:
             horizontal, vertical = lowest
             if min(horizontal, vertical) < MIN_IMAGE_DPI:
                 dpi = f"{horizontal}" if horizontal == vertical else f"{horizontal}×{vertical}"
-                warnings.append(
-                    f"page {index + 1}: image at {dpi} dpi, below {MIN_IMAGE_DPI} dpi"
-                )
+                warnings.append(f"page {index + 1}: image at {dpi} dpi, below {MIN_IMAGE_DPI} dpi")
         return warnings
 
     def _lowest_scan_dpi(self, index: int) -> tuple[int, int] | None:
