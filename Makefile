@@ -1,6 +1,7 @@
 # Two commands matter on a fresh machine: `make up` and `make test`.
 # Both install what is missing first: uv (into tools/uv, without the system pip), the locked
-# Python packages, PostgreSQL server binaries; `make test` also buf (from npm).
+# Python packages, PostgreSQL server binaries, tesseract with Vietnamese (OCR of scans); `make
+# test` also buf (from npm).
 
 SHELL := /bin/bash
 UV_VERSION := 0.13.9
@@ -16,7 +17,7 @@ export UV
 PG_BINDIR := $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: up test bootstrap uv postgres buf proto proto-check lint unit e2e images test-images \
+.PHONY: up test bootstrap uv postgres tesseract buf proto proto-check lint unit e2e images test-images \
 	container-tools clean
 
 up: bootstrap
@@ -25,7 +26,7 @@ up: bootstrap
 test: bootstrap buf lint proto-check
 	"$(UV)" run --frozen pytest -q
 
-bootstrap: uv postgres
+bootstrap: uv postgres tesseract
 	"$(UV)" sync --frozen
 
 uv:
@@ -36,6 +37,12 @@ postgres:
 	@if [ -z "$(PG_BINDIR)" ]; then \
 		echo "installing PostgreSQL server binaries"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends postgresql >/dev/null; fi
+
+# Debian's tesseract 5 and its Vietnamese data: the documents text worker OCRs scans with it.
+tesseract:
+	@if ! tesseract --list-langs 2>/dev/null | grep -qx vie; then \
+		echo "installing tesseract-ocr and tesseract-ocr-vie"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends tesseract-ocr tesseract-ocr-vie >/dev/null; fi
 
 buf:
 	@if ! command -v npm >/dev/null 2>&1; then \

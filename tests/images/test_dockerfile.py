@@ -30,3 +30,16 @@ def test_the_dependency_layer_sees_every_workspace_member() -> None:
     )
     copied = sorted(re.findall(r"^COPY (\S+)/pyproject\.toml \1/$", DOCKERFILE, re.M))
     assert copied == members
+
+
+def test_ocr_comes_with_the_documents_image_and_the_bootstrap() -> None:
+    # The text worker runs from the documents image and, locally and in CI, from `make up` /
+    # `make test`: both install Debian's tesseract with its Vietnamese data themselves.
+    packages = "tesseract-ocr tesseract-ocr-vie"
+    documents_step = re.search(
+        r'if \[ "\$\{SERVICE\}" = documents \]; then(.*?)fi$', DOCKERFILE, re.S | re.M
+    )
+    assert documents_step and packages in documents_step.group(1)
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(r"^bootstrap: .*\btesseract\b", makefile, re.M)
+    assert packages in makefile

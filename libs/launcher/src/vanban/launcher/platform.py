@@ -63,6 +63,14 @@ SERVICES = (
     "exchange",
     "gateway",
 )
+# Processes of a service besides its server, by name: the service and the sub-command they run
+# (`python -m vanban.<service> <command>`). Each answers gRPC health on a port of its own; they
+# start once the services are serving (their service has migrated the database) and stop with
+# them.
+WORKERS = {
+    # Digitization: extracts documents' text (PDF text layer, else tesseract OCR) for search.
+    "documents-text": ("documents", "textworker"),
+}
 DATABASE_SERVICES = ("directory", "archive", "documents", "notify", "workflow", "gateway")
 DEMO_AGENCY_CODE = "000.00.00.H99"
 DEMO_AGENCY_NAME = "Ủy ban nhân dân tỉnh Demo"
@@ -81,7 +89,8 @@ PEERS = {
     "notify": ("directory",),
     "workflow": ("documents", "directory"),
     "directory": ("archive",),
-    "documents": ("directory",),
+    # Documents reads the directory; its text worker (WORKERS) reads files from the archive.
+    "documents": ("directory", "archive"),
 }
 # The durable consumers each service keeps, from the list the services name them from: its
 # NATS user may make, read and ack exactly these (and see the streams they read), no other.
@@ -135,7 +144,7 @@ class AgencyProcesses:
         private_dir(self.root)
         self.keys_dir = self.root / "keys"
         self.gateway_port = gateway_port
-        self.ports = {name: free_port() for name in SERVICES}
+        self.ports = {name: free_port() for name in (*SERVICES, *WORKERS)}
         self.processes: dict[str, ManagedProcess] = {}
         # Each agency gets its own NATS: streams and durable consumers carry no agency in their
         # names, so a shared server would hand one agency's events to another's consumers.
@@ -207,15 +216,19 @@ class AgencyProcesses:
             env[prefix + "HTTP_PORT"] = str(self.gateway_port)
         return env
 
-    def process(self, service: str) -> ManagedProcess:
-        if service not in self.processes:
-            self.processes[service] = ManagedProcess(
-                [sys.executable, "-m", f"vanban.{service}"],
-                log_path=self.root / "logs" / f"{service}.log",
-                pid_file=self.root / "run" / f"{service}.pid",
-                env=self.env(service),
+    def process(self, name: str) -> ManagedProcess:
+        """The process of a service or of a worker (WORKERS) by its name."""
+        if name not in self.processes:
+            service, *command = WORKERS.get(name, (name,))
+            env = self.env(service)
+            env[f"VANBAN_{service.upper()}_GRPC_PORT"] = str(self.ports[name])
+            self.processes[name] = ManagedProcess(
+                [sys.executable, "-m", f"vanban.{service}", *command],
+                log_path=self.root / "logs" / f"{name}.log",
+                pid_file=self.root / "run" / f"{name}.pid",
+                env=env,
             )
-        return self.processes[service]
+        return self.processes[name]
 
     def prepare_storage(self) -> None:
         """Keys, directories, each service's database and role, the bucket (idempotent)."""
@@ -321,9 +334,14 @@ class AgencyProcesses:
 
         with ThreadPoolExecutor(len(SERVICES)) as pool:
             list(pool.map(wait, SERVICES[:-1]))
+        for worker in WORKERS:
+            self.start_service(worker, wait=False)
         self.start_service("gateway")
         self.wait_ready()
         self._progress(f"gateway serving ({self.gateway_url})")
+        for worker in WORKERS:
+            self.wait_healthy(worker, timeout=60)
+            self._progress(f"{worker} working (health on gRPC {self.address(worker)})")
 
     def _progress(self, stage: str) -> None:
         several = len(self.platform.agencies) > 1
@@ -333,10 +351,10 @@ class AgencyProcesses:
         """Stops every service, the gateway first; returns those that had to be killed."""
         code = self.spec.code
         unclean = [_stop_quietly(f"{code} gateway", lambda: self.stop_service("gateway"))]
-        with ThreadPoolExecutor(len(SERVICES)) as pool:
+        with ThreadPoolExecutor(len(SERVICES) + len(WORKERS)) as pool:
             unclean += pool.map(
                 lambda name: _stop_quietly(f"{code} {name}", lambda: self.stop_service(name)),
-                SERVICES[:-1],
+                (*WORKERS, *SERVICES[:-1]),
             )
         return [what for what in unclean if what is not None]
 
@@ -352,7 +370,7 @@ class AgencyProcesses:
                     http_port=self.gateway_port if name == "gateway" else None,
                     log=str(self.root / "logs" / f"{name}.log"),
                 )
-                for name in SERVICES
+                for name in (*SERVICES, *WORKERS)
             },
         )
 
