@@ -65,8 +65,9 @@ class TextWorkerSettings(DocumentsSettings):
     text_retry_seconds: float = Field(default=30.0, ge=0)
     ocr_languages: str = Field(default="vie+eng", pattern=r"^[a-z_]+(\+[a-z_]+)*$")
     ocr_timeout_seconds: float = Field(default=180.0, gt=0)
-    # OpenMP threads tesseract uses per page; unset: its default (every core).
-    ocr_threads: int | None = Field(default=None, ge=1)
+    # OpenMP threads tesseract uses per page (OMP_THREAD_LIMIT). One: measured faster per page
+    # than its default on this project's 2-core machines (bench/ocr.py); scale with workers.
+    ocr_threads: int | None = Field(default=1, ge=1)
 
     @model_validator(mode="after")
     def _lease_outlasts_a_page(self) -> TextWorkerSettings:
