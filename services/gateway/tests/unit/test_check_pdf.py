@@ -2,8 +2,8 @@
 
 import io
 import tempfile
-from typing import BinaryIO, cast
 import zipfile
+from typing import BinaryIO, cast
 
 import pytest
 from reportlab.pdfgen import canvas
