@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -61,11 +62,11 @@ def main() -> int:
     _, standard = timed(lambda: check_standard(scan))
     print(f"{'standard check, whole scan':<44} {standard:7.3f} s")
     with PdfFile(typed) as pdf:
-        layer = [timed(lambda i=i: pdf.text_layer(i))[1] for i in range(pdf.pages)]
+        layer = [timed(partial(pdf.text_layer, i))[1] for i in range(pdf.pages)]
     line("text layer, per page", layer)
 
     with PdfFile(scan) as pdf:
-        rendered = [timed(lambda i=i: pdf.render(i)) for i in range(pdf.pages)]
+        rendered = [timed(partial(pdf.render, i)) for i in range(pdf.pages)]
     line("render at 300 dpi (grey), per page", [seconds for _, seconds in rendered])
 
     for label, threads in (("default threads", None), ("OMP_THREAD_LIMIT=1", 1)):
