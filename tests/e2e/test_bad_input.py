@@ -69,6 +69,17 @@ def test_a_file_that_is_not_a_pdf_is_refused(
     assert body["errors"][0]["field"] == "file"
 
 
+def test_a_broken_pdf_is_refused_before_anything_is_stored(
+    gateway: Gateway, clerk_token: str, unchanged: None
+) -> None:
+    # The header and the end marker of a PDF, but cut in the middle: only opening it tells.
+    broken = make_pdf()[:400] + b"\n%%EOF\n"
+    body = problem(gateway.register(clerk_token, pdf=broken), 422)
+    assert body["code"] == "INVALID_PDF"
+    assert body["errors"][0]["field"] == "file"
+    assert "cannot be opened as a PDF" in body["detail"]
+
+
 def test_a_file_over_the_limit_is_refused(
     gateway: Gateway, clerk_token: str, unchanged: None
 ) -> None:
