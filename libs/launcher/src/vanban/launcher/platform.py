@@ -338,10 +338,11 @@ class AgencyProcesses:
             self.start_service(worker, wait=False)
         self.start_service("gateway")
         self.wait_ready()
-        self._progress(f"gateway serving ({self.gateway_url})")
         for worker in WORKERS:
             self.wait_healthy(worker, timeout=60)
             self._progress(f"{worker} working (health on gRPC {self.address(worker)})")
+        # Last: the gateway's URL is what a person goes on with.
+        self._progress(f"gateway serving ({self.gateway_url})")
 
     def _progress(self, stage: str) -> None:
         several = len(self.platform.agencies) > 1
