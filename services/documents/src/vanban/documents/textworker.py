@@ -119,7 +119,9 @@ class TextWorker:
             try:
                 worked = await self.run_once(stop)
             except Exception as exc:  # the database away: wait, then try again
-                logger.warning("text worker could not reach its database", extra={"error": repr(exc)})
+                logger.warning(
+                    "text worker could not reach its database", extra={"error": repr(exc)}
+                )
                 worked = False
             if not worked:
                 try:
