@@ -223,9 +223,7 @@ def test_a_user_name_with_control_characters_is_refused(gateway: Gateway) -> Non
 def test_an_unknown_document_type_is_named_and_its_file_given_back(
     gateway: Gateway, clerk_token: str, unchanged: None
 ) -> None:
-    body = problem(
-        gateway.register(clerk_token, meta=metadata(document_type="Thư tình")), 400
-    )
+    body = problem(gateway.register(clerk_token, meta=metadata(document_type="Thư tình")), 400)
 
     assert body["code"] == "INVALID_INCOMING_DOCUMENT"
     assert [e["field"] for e in body["errors"]] == ["document_type"]

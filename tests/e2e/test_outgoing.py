@@ -75,6 +75,8 @@ def test_a_draft_is_revised_then_issued_with_number_date_and_identifier_and_lock
         None,
     )
     assert created.headers["Location"] == f"/v1/outgoing-documents/{document['id']}"
+    # Its text is extracted for search after the answer (digitization), never before it.
+    assert document["digitization"]["state"] == "queued"
 
     revised = add_version(
         gateway, specialist, document["id"], second, note="Sửa theo ý kiến", expected_version=1
@@ -147,7 +149,9 @@ def test_a_cong_van_has_no_type_abbreviation_in_its_ky_hieu(
     assert issued.json()["code_notation"] == "UBND-VP"
 
 
-def test_a_draft_is_seen_by_its_author_and_the_clerk_and_not_by_others(gateway: Gateway, clerk_token: str) -> None:
+def test_a_draft_is_seen_by_its_author_and_the_clerk_and_not_by_others(
+    gateway: Gateway, clerk_token: str
+) -> None:
     specialist = gateway.token("chuyenvien")
     created = draft(gateway, specialist, make_pdf(), drafting_unit="PTH")
     assert created.status_code == 201, created.text

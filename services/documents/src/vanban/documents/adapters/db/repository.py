@@ -3,7 +3,6 @@ duplicate warnings (ADR 0009)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -21,8 +20,8 @@ from vanban.documents.adapters.db.tables import (
     documents,
     incoming_duplicates,
     registers,
-    text_jobs,
 )
+from vanban.documents.adapters.db.text_jobs import queue_text_job
 from vanban.documents.domain.document_types import DocumentType
 from vanban.documents.domain.model import (
     DocumentStatus,
@@ -505,12 +504,4 @@ class SqlTextJobs:
         self._session = session
 
     async def queue(self, *, document_id: str, sha256: str, now: datetime) -> None:
-        await self._session.execute(
-            insert(text_jobs).values(
-                id=str(uuid.uuid4()),
-                document_id=document_id,
-                sha256=sha256,
-                state="queued",
-                created_at=now,
-            )
-        )
+        await queue_text_job(self._session, document_id=document_id, sha256=sha256, now=now)

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import grpc
 
 from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.contracts.documents.v1 import documents_pb2_grpc
+from vanban.documents.adapters.db.text_jobs import latest_digitization
 from vanban.documents.adapters.grpc.convert import (
     draft_from_request,
     file_from_pb,
@@ -32,6 +34,22 @@ def reader_of(caller: Caller) -> service.Reader:
         person_id="" if caller.is_service else caller.subject,
         units=caller.units,
     )
+
+
+Document = TypeVar("Document", pb.IncomingDocument, pb.OutgoingDocument)
+
+
+def queued(message: Document) -> Document:
+    """A document just registered, drafted or revised: its file's text job waits in the queue
+    (queued in the same transaction)."""
+    message.digitization.state = pb.Digitization.STATE_QUEUED
+    return message
+
+
+def with_digitization(message: Document, digitization: pb.Digitization | None) -> Document:
+    if digitization is not None:
+        message.digitization.CopyFrom(digitization)
+    return message
 
 
 def _expected_version(value: int) -> int | None:
@@ -69,7 +87,7 @@ class DocumentRegistryServicer(documents_pb2_grpc.DocumentRegistryServiceService
                 now=datetime.now(self._tz),
                 clearance=Clearance.TOP_SECRET if caller.is_service else caller.clearance,
             )
-        return pb.RegisterIncomingDocumentResponse(document=incoming_to_pb(document))
+        return pb.RegisterIncomingDocumentResponse(document=queued(incoming_to_pb(document)))
 
     async def GetIncomingDocument(
         self, request: pb.GetIncomingDocumentRequest, context: grpc.aio.ServicerContext
@@ -79,7 +97,10 @@ class DocumentRegistryServicer(documents_pb2_grpc.DocumentRegistryServiceService
             document = await service.get_incoming(
                 tx=self._tx(uow, caller), document_id=request.id, reader=reader_of(caller)
             )
-        return pb.GetIncomingDocumentResponse(document=incoming_to_pb(document))
+            digitization = await latest_digitization(uow.session, document_id=document.id)
+        return pb.GetIncomingDocumentResponse(
+            document=with_digitization(incoming_to_pb(document), digitization)
+        )
 
     async def DraftOutgoingDocument(
         self, request: pb.DraftOutgoingDocumentRequest, context: grpc.aio.ServicerContext
@@ -95,7 +116,7 @@ class DocumentRegistryServicer(documents_pb2_grpc.DocumentRegistryServiceService
                 now=datetime.now(self._tz),
                 clearance=Clearance.TOP_SECRET if caller.is_service else caller.clearance,
             )
-        return pb.DraftOutgoingDocumentResponse(document=outgoing_to_pb(document))
+        return pb.DraftOutgoingDocumentResponse(document=queued(outgoing_to_pb(document)))
 
     async def GetOutgoingDocument(
         self, request: pb.GetOutgoingDocumentRequest, context: grpc.aio.ServicerContext
@@ -105,7 +126,10 @@ class DocumentRegistryServicer(documents_pb2_grpc.DocumentRegistryServiceService
             document = await service.get_outgoing(
                 tx=self._tx(uow, caller), document_id=request.id, reader=reader_of(caller)
             )
-        return pb.GetOutgoingDocumentResponse(document=outgoing_to_pb(document))
+            digitization = await latest_digitization(uow.session, document_id=document.id)
+        return pb.GetOutgoingDocumentResponse(
+            document=with_digitization(outgoing_to_pb(document), digitization)
+        )
 
     async def AddOutgoingVersion(
         self, request: pb.AddOutgoingVersionRequest, context: grpc.aio.ServicerContext
@@ -124,7 +148,7 @@ class DocumentRegistryServicer(documents_pb2_grpc.DocumentRegistryServiceService
                 reader=reader_of(caller),
                 now=datetime.now(self._tz),
             )
-        return pb.AddOutgoingVersionResponse(document=outgoing_to_pb(document))
+        return pb.AddOutgoingVersionResponse(document=queued(outgoing_to_pb(document)))
 
     async def IssueOutgoingDocument(
         self, request: pb.IssueOutgoingDocumentRequest, context: grpc.aio.ServicerContext
