@@ -79,7 +79,9 @@ class PdfBookWriter:
         if self._rows == 0:
             self._canvas.setFont(REGULAR, FONT_SIZE + 1)
             self._canvas.drawString(
-                MARGIN, self._y - LEADING - PADDING, "Không có văn bản nào trong khoảng thời gian này."
+                MARGIN,
+                self._y - LEADING - PADDING,
+                "Không có văn bản nào trong khoảng thời gian này.",
             )
         self._footer()
         self._canvas.showPage()

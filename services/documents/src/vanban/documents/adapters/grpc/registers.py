@@ -1,0 +1,137 @@
+"""Registers (sổ đăng ký), the document types, and register books over gRPC: a mixin of
+`DocumentRegistryServicer`."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+import grpc
+
+from vanban.contracts.documents.v1 import documents_pb2 as pb
+from vanban.documents.adapters.book import book_writer
+from vanban.documents.adapters.db.books import SqlBookRepository
+from vanban.documents.domain.numbering import Register, RegisterKind
+from vanban.documents.domain.register_book import (
+    BookFormat,
+    BookHeading,
+    BookReader,
+    file_name,
+    may_see_register,
+    parse_period,
+    readable_register,
+    require_book_role,
+)
+from vanban.platform.caller import Caller, current_caller
+from vanban.platform.convert import SECRECY_TO_PB
+from vanban.platform.db import UnitOfWork
+from vanban.platform.errors import invalid_fields
+
+# Each streamed message carries at most this much of the file.
+CHUNK_BYTES = 64 * 1024
+# A book smaller than this is kept in memory while it is written; a larger one in a temporary
+# file, so a year's book costs disk, not the service's memory.
+SPOOL_BYTES = 8 * 1024 * 1024
+
+_DIRECTIONS = {
+    RegisterKind.INCOMING: pb.DIRECTION_INCOMING,
+    RegisterKind.OUTGOING: pb.DIRECTION_OUTGOING,
+}
+_FORMATS = {
+    pb.RenderRegisterBookRequest.FORMAT_PDF: BookFormat.PDF,
+    pb.RenderRegisterBookRequest.FORMAT_XLSX: BookFormat.XLSX,
+}
+
+
+def register_to_pb(register: Register) -> pb.NumberingRegister:
+    return pb.NumberingRegister(
+        id=register.id,
+        name=register.name,
+        direction=_DIRECTIONS[register.kind],
+        secrecy_levels=[SECRECY_TO_PB[level] for level in sorted(register.secrecy_levels)],
+        document_types=sorted(register.document_types),
+    )
+
+
+def _reader(caller: Caller) -> BookReader:
+    return BookReader(roles=caller.roles, clearance=caller.clearance, is_service=caller.is_service)
+
+
+class RegistersMixin:
+    _uow_factory: Callable[[], UnitOfWork]
+    _tz: ZoneInfo
+
+    async def ListRegisters(
+        self, request: pb.ListRegistersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListRegistersResponse:
+        """Every signed-in person sees the registers, except those numbering a secrecy level
+        above their clearance (docs/security/permissions.md)."""
+        caller = current_caller()
+        async with self._uow_factory() as uow:
+            registers = await SqlBookRepository(uow.session, tz=self._tz).registers()
+        return pb.ListRegistersResponse(
+            registers=[
+                register_to_pb(register)
+                for register in registers
+                if may_see_register(register, caller.clearance, is_service=caller.is_service)
+            ]
+        )
+
+    async def ListDocumentTypes(
+        self, request: pb.ListDocumentTypesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListDocumentTypesResponse:
+        current_caller()  # signed in: the guard has verified the token
+        async with self._uow_factory() as uow:
+            types = await SqlBookRepository(uow.session, tz=self._tz).document_types()
+        return pb.ListDocumentTypesResponse(
+            document_types=[
+                pb.DocumentType(name=t.name, abbreviation=t.abbreviation or "") for t in types
+            ]
+        )
+
+    async def RenderRegisterBook(
+        self, request: pb.RenderRegisterBookRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.RenderRegisterBookResponse]:
+        """Every check runs, and the whole file is written, before the first message: a
+        refusal or a failure is a status, never a cut-off file."""
+        caller = current_caller()
+        reader = _reader(caller)
+        require_book_role(reader)
+        period = parse_period(request.from_date, request.to_date)
+        fmt = _FORMATS.get(request.format)
+        if fmt is None:
+            raise invalid_fields({"format": "must be pdf or xlsx"}, reason="INVALID_BOOK_REQUEST")
+        start, until = period.bounds(self._tz)
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as out:
+            async with self._uow_factory() as uow:
+                books = SqlBookRepository(uow.session, tz=self._tz)
+                register = readable_register(
+                    await books.register(request.register_id),
+                    reader,
+                    register_id=request.register_id,
+                )
+                heading = BookHeading(
+                    agency_name=request.agency_name.strip() or caller.agency_code,
+                    register_name=register.name,
+                    kind=register.kind,
+                    period=period,
+                )
+                writer = await asyncio.to_thread(book_writer, fmt, _binary(out), heading)
+                async for batch in books.book_rows(register, start=start, until=until):
+                    # Rendering is CPU work: off the event loop, so other calls go on.
+                    await asyncio.to_thread(writer.add, batch)
+            await asyncio.to_thread(writer.close)
+            out.seek(0)
+            yield pb.RenderRegisterBookResponse(
+                content_type=fmt.content_type, file_name=file_name(register.id, period, fmt)
+            )
+            while chunk := out.read(CHUNK_BYTES):
+                yield pb.RenderRegisterBookResponse(chunk=chunk)
+
+
+def _binary(out: tempfile.SpooledTemporaryFile[bytes]) -> BinaryIO:
+    # A SpooledTemporaryFile is a binary file in all but its declared type.
+    return out  # type: ignore[return-value]
