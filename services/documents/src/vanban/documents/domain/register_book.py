@@ -15,8 +15,9 @@ from vanban.documents.domain.service import READ_ALL_ROLES
 from vanban.platform.clearance import Clearance
 from vanban.platform.errors import NotFoundError, PermissionDeniedError, invalid_fields
 
-# A book covers at most a year (366 days with both ends: 1 January to 31 December of a leap
-# year): a register's numbers restart every year, and a longer book is an archival export.
+# A book covers at most one year: `to` comes before the same day a year after `from` (1 January
+# to 31 December; 366 days in a leap year). A register's numbers restart every year, and a
+# longer record is an archival export, not a book.
 BOOK_MAX_DAYS = 366
 # Those who may print a book: the roles that read every document of the agency, since a book
 # lists every document of its register.
@@ -60,11 +61,20 @@ def parse_period(from_text: str, to_text: str) -> BookPeriod:
     if start is not None and end is not None:
         if end < start:
             problems["to"] = "must not be before from"
-        elif (end - start).days + 1 > BOOK_MAX_DAYS:
-            problems["to"] = f"the period must be at most {BOOK_MAX_DAYS} days (one year)"
+        elif end >= _one_year_after(start):
+            problems["to"] = (
+                "the period must be at most one year (to before the same day a year after from)"
+            )
     if problems or start is None or end is None:
         raise invalid_fields(problems, reason="INVALID_BOOK_REQUEST")
     return BookPeriod(start=start, end=end)
+
+
+def _one_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February: a year later is 1 March
+        return date(day.year + 1, 3, 1)
 
 
 def _parse_day(text: str, field: str, problems: dict[str, str]) -> date | None:

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, func, literal, null, select, union_all
+from sqlalchemy import Select, and_, exists, func, literal, literal_column, null, select, union_all
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.documents.adapters.db.tables import (
@@ -88,8 +89,9 @@ def _book_query(register_id: str, start: datetime, until: datetime) -> Select[An
     recipients = (
         select(
             func.string_agg(
-                func.coalesce(r.c.organ_name, r.c.organ_id), literal("; ")
-            ).within_group(r.c.position)
+                func.coalesce(r.c.organ_name, r.c.organ_id),
+                aggregate_order_by(literal_column("'; '"), r.c.position),
+            )
         )
         .where(r.c.document_id == d.c.id)
         .scalar_subquery()
