@@ -62,6 +62,9 @@ OPERATIONS = {
     ("get", "/v1/delegations"): "listDelegations",
     ("post", "/v1/delegations"): "createDelegation",
     ("post", "/v1/delegations/{delegation_id}/revoke"): "revokeDelegation",
+    ("get", "/v1/registers"): "listRegisters",
+    ("get", "/v1/document-types"): "listDocumentTypes",
+    ("get", "/v1/registers/{register_id}/book"): "getRegisterBook",
     ("get", "/problems"): "listProblemTypes",
     ("get", "/problems/{code}"): "getProblemType",
 }

@@ -43,6 +43,7 @@ from vanban.gateway.api.routers import (
     me,
     notifications,
     people,
+    registers,
     sessions,
     units,
 )
@@ -132,6 +133,7 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
         people.router,
         delegations.router,
         assignments.router,
+        registers.router,
         problem_pages.router,
     ):
         app.include_router(router)

@@ -134,6 +134,7 @@ SCOPES = {
     "directory:read": "Read the agency, units, people and delegations (people only)",
     "directory:manage": "Change the directory (people only; the directory decides who)",
     "api-keys:manage": "Manage API keys (people only)",
+    "registers:book": "Print register books (people only; documents decides who)",
     "role:clerk": "The caller holds the role clerk (văn thư)",
     "role:admin": "The caller holds the role admin (quản trị)",
 }

@@ -327,6 +327,20 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "password. Nothing was stored.",
     ),
     (
+        "REGISTER_NOT_FOUND",
+        404,
+        "No such register",
+        "No register with this id that you may read (one numbering a secrecy level above "
+        "your clearance is not found either).",
+    ),
+    (
+        "INVALID_BOOK_REQUEST",
+        400,
+        "Register book request not valid",
+        "The period of the book is not valid (`from` after `to`, or longer than one year); "
+        "`errors` names the field.",
+    ),
+    (
         "INCOMING_NOT_FOUND",
         404,
         "No such document",

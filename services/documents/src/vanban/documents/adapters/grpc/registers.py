@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import BinaryIO
@@ -36,6 +37,7 @@ CHUNK_BYTES = 64 * 1024
 # file, so a year's book costs disk, not the service's memory.
 SPOOL_BYTES = 8 * 1024 * 1024
 
+_REGISTER_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _DIRECTIONS = {
     RegisterKind.INCOMING: pb.DIRECTION_INCOMING,
     RegisterKind.OUTGOING: pb.DIRECTION_OUTGOING,
@@ -108,11 +110,13 @@ class RegistersMixin:
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as out:
             async with self._uow_factory() as uow:
                 books = SqlBookRepository(uow.session, tz=self._tz)
-                register = readable_register(
-                    await books.register(request.register_id),
-                    reader,
-                    register_id=request.register_id,
+                # An id no register can have (registers.id is VARCHAR(32)) is not looked up.
+                found = (
+                    await books.register(request.register_id)
+                    if _REGISTER_ID.fullmatch(request.register_id)
+                    else None
                 )
+                register = readable_register(found, reader, register_id=request.register_id)
                 heading = BookHeading(
                     agency_name=request.agency_name.strip() or caller.agency_code,
                     register_name=register.name,
