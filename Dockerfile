@@ -55,14 +55,16 @@ FROM ${BASE_IMAGE}
 ARG SERVICE
 RUN useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin vanban
 # The documents image also runs the text worker (`textworker`), which OCRs scans with Debian's
-# tesseract and its Vietnamese data (ADR 0009, 5); no other image carries them. Not pinned to
-# package versions: the base image (pinned by digest in production) fixes the Debian release,
+# tesseract and its Vietnamese data (ADR 0009, 5), and draws register books with DejaVu Sans
+# (fonts-dejavu-core: every Vietnamese letter; ADR 0009, 6); no other image carries them. Not
+# pinned to package versions: the base image (pinned by digest in production) fixes the Debian release,
 # whose packages then change only by security updates, and a pinned version is dropped from the
 # archive by the next one, breaking the build.
 # hadolint ignore=DL3008
 RUN if [ "${SERVICE}" = documents ]; then \
         apt-get update \
         && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-vie \
+           fonts-dejavu-core \
         && rm -rf /var/lib/apt/lists/*; \
     fi
 COPY --from=build /app/.venv /app/.venv

@@ -1,7 +1,7 @@
 # Two commands matter on a fresh machine: `make up` and `make test`.
 # Both install what is missing first: uv (into tools/uv, without the system pip), the locked
-# Python packages, PostgreSQL server binaries, tesseract with Vietnamese (OCR of scans); `make
-# test` also buf (from npm).
+# Python packages, PostgreSQL server binaries, tesseract with Vietnamese (OCR of scans), DejaVu
+# fonts (register books); `make test` also buf (from npm).
 
 SHELL := /bin/bash
 UV_VERSION := 0.13.9
@@ -17,7 +17,7 @@ export UV
 PG_BINDIR := $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: up test bootstrap uv postgres tesseract buf proto proto-check lint unit e2e images test-images \
+.PHONY: up test bootstrap uv postgres tesseract fonts buf proto proto-check lint unit e2e images test-images \
 	container-tools clean
 
 up: bootstrap
@@ -26,7 +26,7 @@ up: bootstrap
 test: bootstrap buf lint proto-check
 	"$(UV)" run --frozen pytest -q
 
-bootstrap: uv postgres tesseract
+bootstrap: uv postgres tesseract fonts
 	"$(UV)" sync --frozen
 
 uv:
@@ -43,6 +43,12 @@ tesseract:
 	@if ! tesseract --list-langs 2>/dev/null | grep -qx vie; then \
 		echo "installing tesseract-ocr and tesseract-ocr-vie"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends tesseract-ocr tesseract-ocr-vie >/dev/null; fi
+
+# DejaVu Sans: the documents service embeds it in register books (every Vietnamese letter).
+fonts:
+	@if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+		echo "installing fonts-dejavu-core"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends fonts-dejavu-core >/dev/null; fi
 
 buf:
 	@if ! command -v npm >/dev/null 2>&1; then \
