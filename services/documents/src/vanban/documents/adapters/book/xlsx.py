@@ -8,11 +8,12 @@ never held as a sheet of cell objects.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
-from typing import BinaryIO
+from datetime import date, datetime, time
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -41,13 +42,15 @@ class XlsxBookWriter:
         sheet = self._book.create_sheet("Sổ đăng ký")
         assert isinstance(sheet, WriteOnlyWorksheet)
         self._sheet = sheet
-        # Dimensions and panes must be set before the first row is written.
+        # Dimensions and panes must be set before the first row is written. A write-only sheet
+        # has them (taken over from Worksheet at run time), its stubs do not.
+        layout: Any = sheet
         for index, column in enumerate(self._columns, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = column.width
-        sheet.freeze_panes = f"A{HEADER_ROW + 1}"
-        sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.paperSize = PAPER_A4
+            layout.column_dimensions[get_column_letter(index)].width = column.width
+        layout.freeze_panes = f"A{HEADER_ROW + 1}"
+        layout.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+        layout.page_setup.orientation = "landscape"
+        layout.page_setup.paperSize = PAPER_A4
         for text, bold in (
             (heading.agency_name.upper(), True),
             (heading.title, True),
@@ -83,7 +86,9 @@ class XlsxBookWriter:
         font: Font | None = None,
         alignment: Alignment | None = None,
         border: Border | None = None,
-    ) -> WriteOnlyCell:
+    ) -> Cell:
+        if isinstance(value, date):  # a spreadsheet date is a midnight
+            value = datetime.combine(value, time())
         cell = WriteOnlyCell(self._sheet, value=value)
         if font is not None:
             cell.font = font
@@ -91,7 +96,7 @@ class XlsxBookWriter:
             cell.alignment = alignment
         if border is not None:
             cell.border = border
-        if isinstance(value, date):
+        if isinstance(value, datetime):
             cell.number_format = DATE_FORMAT
         return cell
 

@@ -36,7 +36,7 @@ _FORMATS = {
     "xlsx": docs.RenderRegisterBookRequest.FORMAT_XLSX,
 }
 _DAY = r"^\d{4}-\d{2}-\d{2}$"
-_BOOK_TYPES = {
+_BOOK_TYPES: dict[str, dict[str, object]] = {
     "application/pdf": {},
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
 }
