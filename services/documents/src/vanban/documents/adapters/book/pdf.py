@@ -8,13 +8,13 @@ memory); here each row is measured, drawn and forgotten.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -133,32 +133,54 @@ class PdfBookWriter:
         c = self._canvas
         x = MARGIN
         c.setLineWidth(0.5)
+        c.setFont(font, FONT_SIZE)
         for cell, width in zip(lines, self._widths, strict=True):
             c.rect(x, self._y - height, width, height, stroke=1, fill=0)
-            c.setFont(font, FONT_SIZE)
             baseline = self._y - PADDING - FONT_SIZE
             for line in cell:
-                if bold:
+                if line and bold:
                     c.drawCentredString(x + width / 2, baseline, line)
-                else:
+                elif line:
                     c.drawString(x + PADDING, baseline, line)
                 baseline -= LEADING
             x += width
         self._y -= height
 
 
+@functools.lru_cache(maxsize=65536)
+def _width(word: str, font: str) -> float:
+    # Vietnamese text is made of a few thousand distinct syllables: measured once each.
+    return pdfmetrics.stringWidth(word, font, FONT_SIZE)
+
+
 def _wrap(text: str, font: str, width: float) -> list[str]:
-    """Lines of `text` no wider than `width`; a word too long for a line is cut inside."""
+    """Lines of `text` no wider than `width`, broken between words; a word too long for a
+    line is cut inside."""
     lines: list[str] = []
+    space = _width(" ", font)
     for paragraph in text.splitlines() or [""]:
-        for line in simpleSplit(paragraph, font, FONT_SIZE, width) or [""]:
-            while pdfmetrics.stringWidth(line, font, FONT_SIZE) > width and len(line) > 1:
-                cut = len(line) - 1
-                while cut > 1 and pdfmetrics.stringWidth(line[:cut], font, FONT_SIZE) > width:
+        line: list[str] = []
+        used = 0.0
+        for word in paragraph.split():
+            word_width = _width(word, font)
+            while word_width > width:  # cut a long word: what fits goes on a line of its own
+                if line:
+                    lines.append(" ".join(line))
+                    line, used = [], 0.0
+                cut = len(word) - 1
+                while cut > 1 and _width(word[:cut], font) > width:
                     cut -= 1
-                lines.append(line[:cut])
-                line = line[cut:]
-            lines.append(line)
+                lines.append(word[:cut])
+                word = word[cut:]
+                word_width = _width(word, font)
+            needed = word_width if not line else used + space + word_width
+            if needed <= width:
+                line.append(word)
+                used = needed
+            else:
+                lines.append(" ".join(line))
+                line, used = [word], word_width
+        lines.append(" ".join(line))
     return lines
 
 
