@@ -193,7 +193,12 @@ def test_no_generated_request_gets_a_server_error(
     runs = [
         Run("anonymous", "^/(v1/auth/|healthz|readyz)"),
         Run("an API key", "^/v1/incoming-documents", {"X-API-Key": key.json()["key"]}),
-        Run("the clerk", "^/v1/(incoming-documents|notifications|me)", clerk, stateful=True),
+        Run(
+            "the clerk",
+            "^/v1/(incoming-documents|notifications|me|registers|document-types)",
+            clerk,
+            stateful=True,
+        ),
         Run("the leader", "^/v1/(incoming-documents/[^/]+/assignment|delegations)", leader),
         # Last: only the administrator can change what the other callers rely on.
         Run(

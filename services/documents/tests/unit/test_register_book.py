@@ -85,6 +85,8 @@ def test_a_period_is_both_days_included_and_read_as_iso_dates() -> None:
         ("", "2026-12-31", "from"),
         ("2026-01-01", "", "to"),
         ("2026-1-1", "2026-12-31", "from"),
+        ("9999-12-31", "9999-12-31", "from"),  # no day after it to end the period
+        ("0001-01-01", "0001-01-02", "from"),
     ],
 )
 def test_a_bad_period_names_its_field(start: str, end: str, field: str) -> None:

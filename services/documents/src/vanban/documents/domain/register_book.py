@@ -19,6 +19,9 @@ from vanban.platform.errors import NotFoundError, PermissionDeniedError, invalid
 # to 31 December; 366 days in a leap year). A register's numbers restart every year, and a
 # longer record is an archival export, not a book.
 BOOK_MAX_DAYS = 366
+# The days a book may name: far wider than any register, and clear of the calendar's end (the
+# period's bounds reach a day past `to`).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 # Those who may print a book: the roles that read every document of the agency, since a book
 # lists every document of its register.
 BOOK_ROLES = READ_ALL_ROLES
@@ -84,10 +87,14 @@ def _parse_day(text: str, field: str, problems: dict[str, str]) -> date | None:
     try:
         if len(text) != 10:
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         problems[field] = "must be a date as YYYY-MM-DD"
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        problems[field] = f"must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}"
+        return None
+    return day
 
 
 def parse_format(text: str) -> BookFormat:
