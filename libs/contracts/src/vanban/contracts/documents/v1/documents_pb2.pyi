@@ -1509,16 +1509,11 @@ class RenderRegisterBookRequest(_message.Message):
     FROM_DATE_FIELD_NUMBER: _builtins.int
     TO_DATE_FIELD_NUMBER: _builtins.int
     FORMAT_FIELD_NUMBER: _builtins.int
-    AGENCY_NAME_FIELD_NUMBER: _builtins.int
     register_id: _builtins.str
     from_date: _builtins.str
     """YYYY-MM-DD, both inclusive."""
     to_date: _builtins.str
     format: Global___RenderRegisterBookRequest.Format.ValueType
-    agency_name: _builtins.str
-    """The agency's name for the title page, as the directory holds it (the gateway fills it);
-    empty: the agency code stands in.
-    """
     def __init__(
         self,
         *,
@@ -1526,11 +1521,10 @@ class RenderRegisterBookRequest(_message.Message):
         from_date: _builtins.str = ...,
         to_date: _builtins.str = ...,
         format: Global___RenderRegisterBookRequest.Format.ValueType = ...,
-        agency_name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_name", b"agency_name", "format", b"format", "from_date", b"from_date", "register_id", b"register_id", "to_date", b"to_date"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["format", b"format", "from_date", b"from_date", "register_id", b"register_id", "to_date", b"to_date"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

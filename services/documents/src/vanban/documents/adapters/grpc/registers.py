@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -15,6 +16,7 @@ import grpc
 from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.documents.adapters.book import book_writer
 from vanban.documents.adapters.db.books import SqlBookRepository
+from vanban.documents.adapters.peers import GrpcDirectory
 from vanban.documents.domain.numbering import Register, RegisterKind
 from vanban.documents.domain.register_book import (
     BookFormat,
@@ -29,7 +31,9 @@ from vanban.documents.domain.register_book import (
 from vanban.platform.caller import Caller, current_caller
 from vanban.platform.convert import SECRECY_TO_PB
 from vanban.platform.db import UnitOfWork
-from vanban.platform.errors import invalid_fields
+from vanban.platform.errors import DomainError, invalid_fields
+
+logger = logging.getLogger(__name__)
 
 # Each streamed message carries at most this much of the file.
 CHUNK_BYTES = 64 * 1024
@@ -65,6 +69,20 @@ def _reader(caller: Caller) -> BookReader:
 class RegistersMixin:
     _uow_factory: Callable[[], UnitOfWork]
     _tz: ZoneInfo
+    _directory: GrpcDirectory
+
+    async def _agency_name(self, caller: Caller) -> str:
+        """The agency's name for the title page, from the directory; the book does without it
+        (the agency code stands in) rather than fail over a heading."""
+        try:
+            return (await self._directory.issuer(drafting_unit="")).name or caller.agency_code
+        # The directory unavailable or refusing, or none configured (documents run alone).
+        except (DomainError, grpc.aio.AioRpcError, ValueError) as exc:
+            logger.warning(
+                "no agency name for the register book's title page",
+                extra={"error": type(exc).__name__},
+            )
+            return caller.agency_code
 
     async def ListRegisters(
         self, request: pb.ListRegistersRequest, context: grpc.aio.ServicerContext
@@ -118,7 +136,7 @@ class RegistersMixin:
                 )
                 register = readable_register(found, reader, register_id=request.register_id)
                 heading = BookHeading(
-                    agency_name=request.agency_name.strip() or caller.agency_code,
+                    agency_name=await self._agency_name(caller),
                     register_name=register.name,
                     kind=register.kind,
                     period=period,

@@ -3,25 +3,20 @@ documents service decides who may see which register and print which book."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-import grpc
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
-from vanban.contracts.directory.v1 import directory_pb2
 from vanban.contracts.documents.v1 import documents_pb2 as docs
 from vanban.gateway.api.auth import Principal
 from vanban.gateway.api.convert.registers import document_type_out, register_out
-from vanban.gateway.api.deps import Directory, Documents, Settings, allowed
+from vanban.gateway.api.deps import Documents, Settings, allowed
 from vanban.gateway.api.openapi import PARAMETERS, SCOPED, UPSTREAM, answers
 from vanban.gateway.api.problems import HttpProblem
 from vanban.gateway.api.schemas.registers import DocumentTypeList, RegisterList
-
-logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["registers"])
 
@@ -92,7 +87,6 @@ async def list_document_types(principal: CatalogueReader, documents: Documents) 
 async def get_register_book(
     principal: BookReader,
     documents: Documents,
-    directory: Directory,
     settings: Settings,
     register_id: Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_-]+$")],
     from_date: Annotated[
@@ -118,7 +112,6 @@ async def get_register_book(
             from_date=from_date,
             to_date=to_date,
             format=_FORMATS[book_format],
-            agency_name=await _agency_name(principal, directory),
         ),
         metadata=principal.metadata,
         timeout=settings.download_timeout_seconds,
@@ -148,21 +141,3 @@ async def get_register_book(
         media_type=first.content_type,
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}"},
     )
-
-
-async def _agency_name(principal: Principal, directory: Directory) -> str:
-    """The agency's name for the title page; the book does without it (documents then prints
-    the agency code) rather than fail over a heading."""
-    try:
-        answer = await directory.stub.GetAgency(
-            directory_pb2.GetAgencyRequest(),
-            metadata=principal.metadata,
-            timeout=directory.timeout,
-        )
-    except grpc.aio.AioRpcError as exc:
-        logger.warning(
-            "no agency name for the register book's title page",
-            extra={"grpc_code": exc.code().name},
-        )
-        return ""
-    return answer.agency.name
