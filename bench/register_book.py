@@ -74,7 +74,7 @@ def render(rows: int, fmt: str) -> dict[str, float]:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as out:
-        writer = book_writer(BookFormat(fmt), out, heading)
+        writer = book_writer(BookFormat(fmt), out, heading)  # type: ignore[arg-type]
         for batch in batches():
             writer.add(batch)
         writer.close()
