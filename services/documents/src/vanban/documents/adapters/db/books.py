@@ -11,6 +11,7 @@ from sqlalchemy import Select, and_, exists, func, literal, literal_column, null
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vanban.documents.adapters.db.repository import register_from_row
 from vanban.documents.adapters.db.tables import (
     cancelled_numbers,
     document_recipients,
@@ -21,20 +22,9 @@ from vanban.documents.adapters.db.tables import (
 from vanban.documents.domain.document_types import DocumentType
 from vanban.documents.domain.numbering import Register, RegisterKind, format_number
 from vanban.documents.domain.register_book import BookRow
-from vanban.platform.clearance import Clearance
 
 # Rows fetched from the server-side cursor at a time: the book never holds more.
 BOOK_BATCH = 500
-
-
-def _register(row: Any) -> Register:
-    return Register(
-        id=row.id,
-        name=row.name,
-        kind=RegisterKind(row.kind),
-        secrecy_levels=frozenset(Clearance(level) for level in row.secrecy_levels),
-        document_types=frozenset(row.document_types or ()),
-    )
 
 
 class SqlBookRepository:
@@ -49,14 +39,14 @@ class SqlBookRepository:
         rows = await self._session.execute(
             select(registers).where(registers.c.active).order_by(registers.c.position)
         )
-        return [_register(row) for row in rows]
+        return [register_from_row(row) for row in rows]
 
     async def register(self, register_id: str) -> Register | None:
         """The register of this id, active or not: an old register's books are still printed."""
         row = (
             await self._session.execute(select(registers).where(registers.c.id == register_id))
         ).first()
-        return None if row is None else _register(row)
+        return None if row is None else register_from_row(row)
 
     async def document_types(self) -> list[DocumentType]:
         rows = await self._session.execute(
