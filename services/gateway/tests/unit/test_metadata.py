@@ -203,3 +203,14 @@ def test_an_issuer_code_documents_would_refuse_is_refused_here_first(code: str) 
 def test_an_issuer_code_is_accepted_trimmed() -> None:
     meta = _parse_metadata(json.dumps(make_metadata(issuer_code=" H41 ")), today=TODAY)
     assert meta.issuer_code == "H41"
+
+
+def test_a_version_number_beyond_the_contracts_int32_is_refused_not_overflowed() -> None:
+    from pydantic import ValidationError
+
+    from vanban.gateway.api.schemas.outgoing_documents import IssueIn, VersionMetadataIn
+
+    for model in (IssueIn, VersionMetadataIn):
+        assert model.model_validate({"expected_version": 2**31 - 1}).expected_version == 2**31 - 1
+        with pytest.raises(ValidationError):
+            model.model_validate({"expected_version": 32589158477190044730})

@@ -25,6 +25,8 @@ from vanban.gateway.api.schemas.documents import (
 )
 from vanban.platform.clearance import Secrecy
 
+# The contract's int32; a draft keeps far fewer versions (documents' VERSIONS_MAX).
+VERSION_MAX = 2**31 - 1
 _DRAFT = docs.DraftOutgoingDocumentRequest.DESCRIPTOR
 _VERSION = docs.AddOutgoingVersionRequest.DESCRIPTOR
 
@@ -59,7 +61,10 @@ class VersionMetadataIn(Strict):
 
     note: str = contract_text(_VERSION, "note", "What changed")
     expected_version: int | None = Field(
-        None, ge=1, description="Refused (409 VERSION_CONFLICT) if the draft has moved on"
+        None,
+        ge=1,
+        le=VERSION_MAX,
+        description="Refused (409 VERSION_CONFLICT) if the draft has moved on",
     )
 
 
@@ -67,6 +72,7 @@ class IssueIn(Strict):
     expected_version: int | None = Field(
         None,
         ge=1,
+        le=VERSION_MAX,
         description="The version that was approved: issue is refused (409 VERSION_CONFLICT) if "
         "the draft has another",
     )
