@@ -218,7 +218,7 @@ class SqlIncomingRepository:
             rows = await self._session.execute(
                 select(documents.c.id)
                 .where(incoming, documents.c.identifier == document.identifier)
-                .order_by(documents.c.registered_at)
+                .order_by(documents.c.registered_at, documents.c.id)
                 .limit(50)
             )
             found += [Duplicate(row.id, "identifier") for row in rows]
@@ -230,7 +230,7 @@ class SqlIncomingRepository:
                 documents.c.issuer_code == document.issuer_code,
                 documents.c.number_key == key,
             )
-            .order_by(documents.c.registered_at)
+            .order_by(documents.c.registered_at, documents.c.id)
             .limit(50)
         )
         found += [Duplicate(row.id, "number") for row in rows]
@@ -270,10 +270,18 @@ class SqlIncomingRepository:
                 .order_by(document_files.c.role.desc(), document_files.c.position)
             )
         ).all()
+        # In the order registration returned them: identifier matches first, then number
+        # matches, each oldest first.
         duplicates = await self._session.execute(
             select(incoming_duplicates.c.duplicate_of, incoming_duplicates.c.rule)
+            .join(documents, documents.c.id == incoming_duplicates.c.duplicate_of)
             .where(incoming_duplicates.c.document_id == document_id)
-            .order_by(incoming_duplicates.c.detected_at, incoming_duplicates.c.duplicate_of)
+            .order_by(
+                incoming_duplicates.c.detected_at,
+                incoming_duplicates.c.rule,
+                documents.c.registered_at,
+                documents.c.id,
+            )
         )
         return IncomingDocument(
             id=row.id,
