@@ -138,6 +138,7 @@ def fresh_documents(
 async def run_directory(keys_dir: Path, database_url: str, nats_url: str) -> AsyncIterator[str]:
     """The real directory with the demo agency (UBND) and its units (VP: Văn phòng, PTH: Phòng
     Tổng hợp, abbreviated TH); yields its address."""
+    TokenMint(keys_dir)  # makes the key pair both services trust, when it is missing
     await run_bootstrap(database_url=database_url, agency=AGENCY, demo_password="vanban-demo")
     settings = DirectorySettings(
         agency_code=DEMO_AGENCY,
