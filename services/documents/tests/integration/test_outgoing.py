@@ -23,7 +23,6 @@ from services.documents.tests.integration.conftest import (
 )
 from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.contracts.documents.v1 import events_pb2
-from vanban.contracts.documents.v1.documents_pb2_grpc import DocumentRegistryServiceStub
 from vanban.documents.adapters.db.tables import (
     counters,
     document_recipients,
@@ -65,18 +64,14 @@ def office(issuing: Documents) -> Office:
     return Office(issuing)
 
 
-async def draft(
-    stub: DocumentRegistryServiceStub, token: str, **overrides: Any
-) -> pb.OutgoingDocument:
+async def draft(stub: Any, token: str, **overrides: Any) -> pb.OutgoingDocument:
     response = await stub.DraftOutgoingDocument(
         make_draft_request(**overrides), metadata=metadata(token)
     )
     return response.document
 
 
-async def get(
-    stub: DocumentRegistryServiceStub, token: str, document_id: str
-) -> pb.OutgoingDocument:
+async def get(stub: Any, token: str, document_id: str) -> pb.OutgoingDocument:
     response = await stub.GetOutgoingDocument(
         pb.GetOutgoingDocumentRequest(id=document_id), metadata=metadata(token)
     )
@@ -84,7 +79,7 @@ async def get(
 
 
 async def add_version(
-    stub: DocumentRegistryServiceStub,
+    stub: Any,
     token: str,
     document_id: str,
     content: bytes,
@@ -105,7 +100,7 @@ async def add_version(
 
 
 async def issue(
-    stub: DocumentRegistryServiceStub, token: str, document_id: str, *, expected_version: int = 0
+    stub: Any, token: str, document_id: str, *, expected_version: int = 0
 ) -> pb.OutgoingDocument:
     response = await stub.IssueOutgoingDocument(
         pb.IssueOutgoingDocumentRequest(id=document_id, expected_version=expected_version),
