@@ -37,6 +37,7 @@ from vanban.documents.domain.model import (
 )
 from vanban.documents.domain.numbering import Register, RegisterKind
 from vanban.documents.domain.outgoing import Issue, OutgoingDocument, Recipient, Version
+from vanban.documents.domain.ports import Linked
 from vanban.platform.clearance import Clearance, Secrecy
 
 SECRECY_RANK = {level: rank for rank, level in enumerate(Clearance)}
@@ -480,11 +481,13 @@ class SqlDocumentLinks:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def existing(self, document_ids: Sequence[str]) -> set[str]:
+    async def existing(self, document_ids: Sequence[str]) -> dict[str, Linked]:
         rows = await self._session.execute(
-            select(documents.c.id).where(documents.c.id.in_(list(document_ids)))
+            select(documents.c.id, documents.c.direction, documents.c.secrecy).where(
+                documents.c.id.in_(list(document_ids))
+            )
         )
-        return {row.id for row in rows}
+        return {row.id: Linked(row.direction, Secrecy(row.secrecy)) for row in rows}
 
     async def mark_recalled(
         self, document_ids: Sequence[str], recalled_by: str
