@@ -532,3 +532,44 @@ async def test_register_draft_version_and_issue_are_audited_with_before_and_afte
         "issued_date": issued.issued_date,
         "version": 2,
     }
+
+
+async def test_a_recall_of_the_other_direction_or_above_clearance_is_refused_and_changes_nothing(
+    issuing, issuing_stub, office
+) -> None:
+    ours = await issue(issuing_stub, office.clerk, (await draft(issuing_stub, office.author)).id)
+    secret_clerk = issuing.mint.person("vt-mat", roles=("clerk",), clearance="secret")
+    secret = (
+        await issuing_stub.RegisterIncomingDocument(
+            make_request(issuer_code="000.00.00.G11", secrecy=pb.SECRECY_SECRET),
+            metadata=metadata(secret_clerk),
+        )
+    ).document
+    before = await counts(issuing)
+
+    with pytest.raises(grpc.aio.AioRpcError) as other_direction:
+        await issuing_stub.RegisterIncomingDocument(
+            make_request(
+                issuer_code="000.00.00.G11",
+                relations=[pb.Relation(kind=pb.RELATION_KIND_RECALLS, document_id=ours.id)],
+            ),
+            metadata=metadata(office.clerk),
+        )
+    with pytest.raises(grpc.aio.AioRpcError) as above_clearance:
+        await issuing_stub.RegisterIncomingDocument(
+            make_request(
+                issuer_code="000.00.00.G11",
+                relations=[pb.Relation(kind=pb.RELATION_KIND_RECALLS, document_id=secret.id)],
+            ),
+            metadata=metadata(office.clerk),
+        )
+
+    assert {v.field: v.description for v in remote_error(other_direction.value).violations} == {
+        "relations[0].document_id": "an incoming document recalls incoming documents only"
+    }
+    # A secret document the clerk may not read is named as missing: its existence stays hidden.
+    assert {v.field: v.description for v in remote_error(above_clearance.value).violations} == {
+        "relations[0].document_id": "is not a document of this registry"
+    }
+    assert await counts(issuing) == before
+    assert (await get(issuing_stub, office.clerk, ours.id)).status == pb.DOCUMENT_STATUS_ISSUED

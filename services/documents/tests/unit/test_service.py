@@ -23,6 +23,7 @@ from vanban.documents.domain.model import (
 )
 from vanban.documents.domain.numbering import CancelledNumber, Register, RegisterKind
 from vanban.documents.domain.outgoing import OutgoingDocument, OutgoingDraft, Recipient
+from vanban.documents.domain.ports import Linked
 from vanban.documents.domain.service import (
     Issuer,
     Reader,
@@ -120,9 +121,11 @@ class FakeLinks:
         self._tx = tx
         self.recalled: dict[str, str] = {}
 
-    async def existing(self, document_ids: Sequence[str]) -> set[str]:
-        known = set(self._tx.incoming.documents) | set(self._tx.outgoing.documents)
-        return known.intersection(document_ids)
+    async def existing(self, document_ids: Sequence[str]) -> dict[str, Linked]:
+        known = {
+            d.id: Linked("incoming", d.secrecy) for d in self._tx.incoming.documents.values()
+        } | {d.id: Linked("outgoing", d.secrecy) for d in self._tx.outgoing.documents.values()}
+        return {i: known[i] for i in document_ids if i in known}
 
     async def mark_recalled(
         self, document_ids: Sequence[str], recalled_by: str
@@ -618,3 +621,83 @@ async def test_issue_is_the_clerks_and_a_refused_issue_takes_no_number() -> None
     assert (await get_outgoing(tx=tx, document_id=draft.id, reader=CLERK)).status is (
         DocumentStatus.DRAFT
     )
+
+
+async def test_a_relation_to_a_document_above_the_clerks_clearance_reads_as_missing() -> None:
+    tx = FakeTransaction()
+    secret = await register_incoming(
+        tx=tx,
+        draft=make_draft(secrecy=Secrecy.SECRET),
+        clearance=Clearance.TOP_SECRET,
+        registered_by="c",
+        now=NOW,
+    )
+    with pytest.raises(InvalidArgumentError) as refused:
+        await register_incoming(
+            tx=tx,
+            draft=make_draft(
+                secrecy=Secrecy.NONE,
+                relations=(Relation(RelationKind.RECALLS, document_id=secret.id),),
+            ),
+            clearance=Clearance.NONE,
+            registered_by="c",
+            now=NOW,
+        )
+    assert {v.field: v.description for v in refused.value.violations} == {
+        "relations[0].document_id": "is not a document of this registry"
+    }
+    assert tx.links.recalled == {}
+    assert len(tx.registers.taken) == 1
+
+
+async def test_a_recall_names_documents_of_its_own_direction_only() -> None:
+    tx = FakeTransaction()
+    ours = await draft_outgoing(
+        tx=tx, draft=outgoing_draft(), author="cv-an", now=NOW, clearance=Clearance.NONE
+    )
+    await issue_outgoing(
+        tx=tx, document_id=ours.id, expected_version=None, issuer=ISSUER, reader=CLERK, now=NOW
+    )
+    theirs = await register_incoming(
+        tx=tx,
+        draft=make_draft(secrecy=Secrecy.NONE),
+        clearance=Clearance.TOP_SECRET,
+        registered_by="c",
+        now=NOW,
+    )
+    with pytest.raises(InvalidArgumentError) as incoming_refused:
+        await register_incoming(
+            tx=tx,
+            draft=make_draft(relations=(Relation(RelationKind.RECALLS, document_id=ours.id),)),
+            clearance=Clearance.TOP_SECRET,
+            registered_by="c",
+            now=NOW,
+        )
+    with pytest.raises(InvalidArgumentError) as outgoing_refused:
+        await draft_outgoing(
+            tx=tx,
+            draft=outgoing_draft(
+                relations=(Relation(RelationKind.RECALLS, document_id=theirs.id),)
+            ),
+            author="cv-an",
+            now=NOW,
+            clearance=Clearance.NONE,
+        )
+    assert [v.description for v in incoming_refused.value.violations] == [
+        "an incoming document recalls incoming documents only"
+    ]
+    assert [v.description for v in outgoing_refused.value.violations] == [
+        "an outgoing document recalls outgoing documents only"
+    ]
+    # Answering (response_for) a document of the other direction is what replies do.
+    reply = await draft_outgoing(
+        tx=tx,
+        draft=outgoing_draft(
+            relations=(Relation(RelationKind.RESPONSE_FOR, document_id=theirs.id),)
+        ),
+        author="cv-an",
+        now=NOW,
+        clearance=Clearance.NONE,
+    )
+    assert reply.relations[0].document_id == theirs.id
+    assert tx.links.recalled == {}
