@@ -20,9 +20,11 @@ from services.documents.tests.integration.conftest import (
     Documents,
     make_draft_request,
     make_request,
+    run_documents,
 )
 from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.contracts.documents.v1 import events_pb2
+from vanban.contracts.documents.v1.documents_pb2_grpc import DocumentRegistryServiceStub
 from vanban.documents.adapters.db.tables import (
     counters,
     document_recipients,
@@ -32,8 +34,9 @@ from vanban.documents.adapters.db.tables import (
     text_jobs,
 )
 from vanban.documents.adapters.db.tables import documents as documents_table
+from vanban.launcher.infra.ports import free_port
 from vanban.platform.grpc.status import remote_error
-from vanban.platform.testing import DEMO_AGENCY, metadata
+from vanban.platform.testing import DEMO_AGENCY, channel, metadata
 
 STREAM = "VANBAN_DOCUMENTS"
 
@@ -573,3 +576,89 @@ async def test_a_recall_of_the_other_direction_or_above_clearance_is_refused_and
     }
     assert await counts(issuing) == before
     assert (await get(issuing_stub, office.clerk, ours.id)).status == pb.DOCUMENT_STATUS_ISSUED
+
+
+async def test_two_clerks_issuing_one_draft_at_once_number_it_once(
+    issuing, issuing_stub, office
+) -> None:
+    document = await draft(issuing_stub, office.author)
+    other_clerk = issuing.mint.person("vt-hoa", roles=("clerk",))
+    before = await counts(issuing)
+
+    results = await asyncio.gather(
+        issue(issuing_stub, office.clerk, document.id),
+        issue(issuing_stub, other_clerk, document.id),
+        return_exceptions=True,
+    )
+
+    [issued] = [r for r in results if isinstance(r, pb.OutgoingDocument)]
+    [refused] = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
+    assert (refused.code(), remote_error(refused).reason) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "DOCUMENT_NOT_DRAFT",
+    )
+    after = await counts(issuing)
+    assert after["numbers taken"] == before["numbers taken"] + 1
+    assert (await get(issuing_stub, office.author, document.id)) == issued
+
+
+async def test_two_revisions_of_the_same_version_at_once_keep_one_and_refuse_the_other(
+    issuing, issuing_stub, office
+) -> None:
+    document = await draft(issuing_stub, office.author)
+
+    results = await asyncio.gather(
+        add_version(issuing_stub, office.author, document.id, b"mine", expected_version=1),
+        add_version(issuing_stub, office.colleague, document.id, b"yours", expected_version=1),
+        return_exceptions=True,
+    )
+
+    [kept] = [r for r in results if isinstance(r, pb.OutgoingDocument)]
+    [refused] = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
+    assert remote_error(refused).reason == "VERSION_CONFLICT"
+    assert kept.current_version == 2
+    assert len((await get(issuing_stub, office.author, document.id)).versions) == 2
+
+
+async def test_a_cong_van_of_a_unit_the_directory_does_not_know_is_not_numbered(
+    issuing, issuing_stub, office
+) -> None:
+    document = await draft(
+        issuing_stub, office.author, document_type="Công văn", drafting_unit="PHONG-MA"
+    )
+    before = await counts(issuing)
+
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await issue(issuing_stub, office.clerk, document.id)
+
+    assert status_of(refused) == (grpc.StatusCode.FAILED_PRECONDITION, "DRAFTING_UNIT_REQUIRED")
+    assert await counts(issuing) == before
+    # Other types do not name the unit: the same unit does not stop a decision.
+    decision = await draft(issuing_stub, office.author, drafting_unit="PHONG-MA")
+    assert (await issue(issuing_stub, office.clerk, decision.id)).code_notation == "QĐ-UBND"
+
+
+async def test_without_the_directory_nothing_is_numbered_and_the_clerk_is_told_to_retry(
+    tmp_path, make_database, nats_server
+) -> None:
+    nowhere = f"127.0.0.1:{free_port()}"
+    async with (
+        run_documents(
+            tmp_path / "keys",
+            make_database("documents_no_directory"),
+            nats_server.url,
+            peers={"directory": nowhere},
+        ) as service,
+        channel(service.address) as ch,
+    ):
+        stub = DocumentRegistryServiceStub(ch)
+        office = Office(service)
+        document = await draft(stub, office.author)
+        before = await counts(service)
+
+        with pytest.raises(grpc.aio.AioRpcError) as unavailable:
+            await issue(stub, office.clerk, document.id)
+
+        assert status_of(unavailable) == (grpc.StatusCode.UNAVAILABLE, "DIRECTORY_UNAVAILABLE")
+        assert await counts(service) == before
+        assert (await get(stub, office.clerk, document.id)).status == pb.DOCUMENT_STATUS_DRAFT
