@@ -261,7 +261,7 @@ async def test_a_stale_version_is_a_conflict_and_changes_nothing(
         await issue(issuing_stub, office.clerk, document.id, expected_version=1)
 
     for caught in (stale, stale_issue):
-        assert status_of(caught) == (grpc.StatusCode.FAILED_PRECONDITION, "VERSION_CONFLICT")
+        assert status_of(caught) == (grpc.StatusCode.ABORTED, "VERSION_CONFLICT")
         assert remote_error(caught.value).metadata["current_version"] == "2"
     assert await counts(issuing) == before
     assert (await get(issuing_stub, office.author, document.id)).current_version == 2
@@ -615,7 +615,10 @@ async def test_two_revisions_of_the_same_version_at_once_keep_one_and_refuse_the
 
     [kept] = [r for r in results if isinstance(r, pb.OutgoingDocument)]
     [refused] = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
-    assert remote_error(refused).reason == "VERSION_CONFLICT"
+    assert (refused.code(), remote_error(refused).reason) == (
+        grpc.StatusCode.ABORTED,
+        "VERSION_CONFLICT",
+    )
     assert kept.current_version == 2
     assert len((await get(issuing_stub, office.author, document.id)).versions) == 2
 

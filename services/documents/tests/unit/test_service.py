@@ -37,6 +37,7 @@ from vanban.documents.domain.service import (
 )
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import (
+    AbortedError,
     AlreadyExistsError,
     FailedPreconditionError,
     InvalidArgumentError,
@@ -612,7 +613,7 @@ async def test_issue_is_the_clerks_and_a_refused_issue_takes_no_number() -> None
             reader=UNIT_SPECIALIST,
             now=NOW,
         )
-    with pytest.raises(FailedPreconditionError) as stale:
+    with pytest.raises(AbortedError) as stale:
         await issue_outgoing(
             tx=tx, document_id=draft.id, expected_version=2, issuer=ISSUER, reader=CLERK, now=NOW
         )
