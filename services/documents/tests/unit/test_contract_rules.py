@@ -47,6 +47,10 @@ def test_the_issuer_code_format_is_the_domains() -> None:
     assert rules("issuer_code").pattern == model.ISSUER_CODE_PATTERN
 
 
+def test_the_so_format_is_the_domains() -> None:
+    assert rules("code_number").pattern == model.CODE_NUMBER_PATTERN
+
+
 def draft(issuer_code: str) -> IncomingDraft:
     return IncomingDraft(
         issuer_code=issuer_code,
