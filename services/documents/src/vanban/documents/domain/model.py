@@ -85,6 +85,8 @@ class Duplicate:
 
     document_id: str
     rule: str  # "identifier" or "number"
+    # The earlier document's: a reader below it is not told of it (its existence is information).
+    secrecy: Secrecy = Secrecy.NONE
 
 
 @dataclass(frozen=True, slots=True)

@@ -221,7 +221,14 @@ async def register_incoming(
         },
     )
     await tx.commit()
-    return document
+    return _seen_by(document, clearance)
+
+
+def _seen_by(document: IncomingDocument, clearance: Clearance) -> IncomingDocument:
+    """The document with the duplicate warnings its reader may know of: those above their
+    clearance are left out (they stay stored, for readers cleared for them)."""
+    seen = tuple(d for d in document.duplicates if may_read(secrecy=d.secrecy, clearance=clearance))
+    return document if seen == document.duplicates else replace(document, duplicates=seen)
 
 
 async def get_incoming(*, tx: Transaction, document_id: str, reader: Reader) -> IncomingDocument:
@@ -232,7 +239,7 @@ async def get_incoming(*, tx: Transaction, document_id: str, reader: Reader) -> 
         secrecy=document.secrecy, reach=document.reach, reader=reader
     ):
         raise NotFoundError("no incoming document with this id", reason="INCOMING_NOT_FOUND")
-    return document
+    return document if reader.is_service else _seen_by(document, reader.clearance)
 
 
 async def draft_outgoing(

@@ -217,15 +217,15 @@ class SqlIncomingRepository:
         incoming = (documents.c.direction == "incoming") & (documents.c.id != document.id)
         if document.identifier:
             rows = await self._session.execute(
-                select(documents.c.id)
+                select(documents.c.id, documents.c.secrecy)
                 .where(incoming, documents.c.identifier == document.identifier)
                 .order_by(documents.c.registered_at, documents.c.id)
                 .limit(50)
             )
-            found += [Duplicate(row.id, "identifier") for row in rows]
+            found += [Duplicate(row.id, "identifier", Secrecy(row.secrecy)) for row in rows]
         key = number_key(document.code_number, document.code_notation)
         rows = await self._session.execute(
-            select(documents.c.id)
+            select(documents.c.id, documents.c.secrecy)
             .where(
                 incoming,
                 documents.c.issuer_code == document.issuer_code,
@@ -234,7 +234,7 @@ class SqlIncomingRepository:
             .order_by(documents.c.registered_at, documents.c.id)
             .limit(50)
         )
-        found += [Duplicate(row.id, "number") for row in rows]
+        found += [Duplicate(row.id, "number", Secrecy(row.secrecy)) for row in rows]
         return found
 
     async def add_duplicates(
@@ -274,7 +274,9 @@ class SqlIncomingRepository:
         # In the order registration returned them: identifier matches first, then number
         # matches, each oldest first.
         duplicates = await self._session.execute(
-            select(incoming_duplicates.c.duplicate_of, incoming_duplicates.c.rule)
+            select(
+                incoming_duplicates.c.duplicate_of, incoming_duplicates.c.rule, documents.c.secrecy
+            )
             .join(documents, documents.c.id == incoming_duplicates.c.duplicate_of)
             .where(incoming_duplicates.c.document_id == document_id)
             .order_by(
@@ -310,7 +312,9 @@ class SqlIncomingRepository:
             page_amount=row.page_amount or 0,
             description=row.description or "",
             due_date=row.due_date,
-            duplicates=tuple(Duplicate(d.duplicate_of, d.rule) for d in duplicates),
+            duplicates=tuple(
+                Duplicate(d.duplicate_of, d.rule, Secrecy(d.secrecy)) for d in duplicates
+            ),
             reach=tuple(row.reach),
         )
 
