@@ -172,3 +172,25 @@ async def test_bad_input_is_refused_naming_the_field_and_nothing_is_half_written
     # No number was taken: the next good registration continues the run.
     after = await register(stub, clerk, registration(issuer_code=issuer()))
     assert (after.arrival_year, after.arrival_number) == (this_year(), last.arrival_number + 1)
+
+
+async def test_a_secret_duplicate_is_told_only_to_readers_cleared_for_it(
+    documents, stub, registration
+) -> None:
+    organ = issuer()
+    secret = await register(
+        stub,
+        documents.mint.person("clerk-mat", clearance="secret"),
+        registration(issuer_code=organ, code_number="09", secrecy=pb.SECRECY_SECRET),
+    )
+    clerk = documents.mint.person("clerk-thuong")
+    copy = await register(stub, clerk, registration(issuer_code=organ, code_number="9"))
+
+    # The clerk is not told that a secret document with this number exists.
+    assert copy.duplicates == []
+    assert await stored_duplicates(documents, copy.id) == {(secret.id, "number")}
+    assert (await get(stub, clerk, copy.id)).duplicates == []
+    leader = documents.mint.person("lanh-dao", roles=("agency_leader",), clearance="secret")
+    assert [(d.document_id, d.rule) for d in (await get(stub, leader, copy.id)).duplicates] == [
+        (secret.id, "number")
+    ]

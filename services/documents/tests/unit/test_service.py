@@ -87,7 +87,9 @@ class FakeIncomingRepository:
     async def find_duplicates(self, document: IncomingDocument) -> list[Duplicate]:
         others = [d for d in self.documents.values() if d.id != document.id]
         return [
-            Duplicate(d.id, "identifier") for d in others if d.identifier == document.identifier
+            Duplicate(d.id, "identifier", d.secrecy)
+            for d in others
+            if d.identifier == document.identifier
         ]
 
     async def add_duplicates(
@@ -480,8 +482,10 @@ async def test_a_second_copy_is_registered_with_a_duplicate_warning() -> None:
         tx=tx, draft=make_draft(), clearance=Clearance.TOP_SECRET, registered_by="c", now=NOW
     )
     assert first.duplicates == ()
-    assert second.duplicates == (Duplicate(first.id, "identifier"),)
-    assert tx.incoming.duplicates == {second.id: [Duplicate(first.id, "identifier")]}
+    assert second.duplicates == (Duplicate(first.id, "identifier", Secrecy.CONFIDENTIAL),)
+    assert tx.incoming.duplicates == {
+        second.id: [Duplicate(first.id, "identifier", Secrecy.CONFIDENTIAL)]
+    }
     assert tx.audits[-1]["after"]["duplicates"] == [first.id]
 
 
@@ -702,3 +706,35 @@ async def test_a_recall_names_documents_of_its_own_direction_only() -> None:
     )
     assert reply.relations[0].document_id == theirs.id
     assert tx.links.recalled == {}
+
+
+async def test_a_duplicate_above_the_readers_clearance_is_not_told_of() -> None:
+    tx = FakeTransaction()
+    secret = await register_incoming(
+        tx=tx,
+        draft=make_draft(secrecy=Secrecy.SECRET),
+        clearance=Clearance.TOP_SECRET,
+        registered_by="c",
+        now=NOW,
+    )
+    copy = await register_incoming(
+        tx=tx,
+        draft=make_draft(secrecy=Secrecy.NONE),
+        clearance=Clearance.CONFIDENTIAL,
+        registered_by="c",
+        now=NOW,
+    )
+
+    # The clerk below the secret document is not told it exists; the warning is kept all the same.
+    assert copy.duplicates == ()
+    assert tx.incoming.duplicates == {copy.id: [Duplicate(secret.id, "identifier", Secrecy.SECRET)]}
+    for clearance, expected in (
+        (Clearance.CONFIDENTIAL, ()),
+        (Clearance.SECRET, (Duplicate(secret.id, "identifier", Secrecy.SECRET),)),
+    ):
+        reader = Reader(roles=frozenset({"clerk"}), clearance=clearance)
+        assert (await get_incoming(tx=tx, document_id=copy.id, reader=reader)).duplicates == (
+            expected
+        )
+    service_reader = Reader(roles=frozenset(), clearance=Clearance.NONE, is_service=True)
+    assert (await get_incoming(tx=tx, document_id=copy.id, reader=service_reader)).duplicates
