@@ -38,14 +38,20 @@ class GrpcDirectory:
 
     async def _shared(self, key: tuple[str, str], ask: Callable[[], Awaitable[Any]]) -> Any:
         """Concurrent asks for the same answer share one call: 500 clerks issuing at once ask the
-        directory once, not 1000 times (which timed out). Nothing is kept once the call ends, so
-        an answer is never older than the call that asks."""
+        directory once, not 1000 times (which timed out). Nothing is kept once the call ends: an
+        answer comes from a call that was in flight when it was asked for."""
         future = self._asking.get(key)
         if future is None:
             future = asyncio.ensure_future(ask())
             self._asking[key] = future
-            future.add_done_callback(lambda _: self._asking.pop(key, None))
+            future.add_done_callback(lambda _: self._done(key))
         return await asyncio.shield(future)
+
+    def _done(self, key: tuple[str, str]) -> None:
+        future = self._asking.pop(key, None)
+        # Retrieved here too: when every asker was cancelled, nobody else would.
+        if future is not None and not future.cancelled():
+            future.exception()
 
     async def issuer(self, *, drafting_unit: str) -> Issuer:
         """The agency's identifier, name and abbreviation, and the drafting unit's abbreviation
