@@ -362,12 +362,21 @@ async def test_a_secret_draft_is_hidden_even_from_its_unit_below_secret_clearanc
     author = issuing.mint.person("cv-mat", roles=("specialist",), units=("VP",), clearance="secret")
     document = await draft(issuing_stub, author, secrecy=pb.SECRECY_SECRET)
 
+    before = await counts(issuing)
     with pytest.raises(grpc.aio.AioRpcError) as hidden:
         await get(issuing_stub, office.colleague, document.id)
     assert status_of(hidden) == (grpc.StatusCode.NOT_FOUND, "OUTGOING_NOT_FOUND")
+    # Nor may a clerk below its level number it: the draft is not one they may open.
+    with pytest.raises(grpc.aio.AioRpcError) as not_issued:
+        await issue(issuing_stub, office.clerk, document.id)
+    assert status_of(not_issued) == (grpc.StatusCode.NOT_FOUND, "OUTGOING_NOT_FOUND")
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await draft(issuing_stub, office.author, secrecy=pb.SECRECY_SECRET)
     assert status_of(refused) == (grpc.StatusCode.PERMISSION_DENIED, "CLEARANCE_TOO_LOW")
+    assert await counts(issuing) == before
+    secret_clerk = issuing.mint.person("vt-mat", roles=("clerk",), clearance="secret")
+    issued = await issue(issuing_stub, secret_clerk, document.id)
+    assert (issued.register_id, issued.code_notation) == ("outgoing-secret", "QĐ-UBND")
 
 
 @pytest.mark.parametrize(
