@@ -3,6 +3,7 @@ the field and leave nothing behind (no row, no event, no audit entry, no number)
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import datetime, timedelta
 
@@ -194,3 +195,20 @@ async def test_a_secret_duplicate_is_told_only_to_readers_cleared_for_it(
     assert [(d.document_id, d.rule) for d in (await get(stub, leader, copy.id)).duplicates] == [
         (secret.id, "number")
     ]
+
+
+async def test_copies_registered_at_the_same_moment_see_each_other(
+    documents, stub, registration
+) -> None:
+    """The duplicate query runs after the number is taken, which orders the register's
+    registrations: of copies registered at once, every later one is warned of the earlier."""
+    request = registration(issuer_code=issuer(), code_number="63", code_notation="CV-STC")
+    clerks = [documents.mint.person(f"clerk-{i}") for i in range(5)]
+
+    copies = await asyncio.gather(*(register(stub, clerk, request) for clerk in clerks))
+
+    by_number = sorted(copies, key=lambda d: d.arrival_number)
+    for position, copy in enumerate(by_number):
+        earlier = {d.id for d in by_number[:position]}
+        assert {d.document_id for d in copy.duplicates} == earlier
+        assert {d.rule for d in copy.duplicates} <= {"identifier", "number"}
