@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from nats.aio.client import Client
@@ -195,3 +195,15 @@ def make_draft_request(**overrides: Any) -> pb.DraftOutgoingDocumentRequest:
     }
     values.update(overrides)
     return pb.DraftOutgoingDocumentRequest(**values)
+
+
+Message = TypeVar("Message", pb.IncomingDocument, pb.OutgoingDocument)
+
+
+def without_digitization(message: Message) -> Message:
+    """The document without the progress of its text job: events carry the document only, and
+    an issue's answer names no job (issue queues none)."""
+    copy = type(message)()
+    copy.CopyFrom(message)
+    copy.ClearField("digitization")
+    return copy
