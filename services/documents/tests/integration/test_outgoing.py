@@ -155,8 +155,9 @@ async def audit_entries(service: Documents, document_id: str) -> list[Any]:
         )
 
 
-async def counts(service: Documents) -> dict[str, int]:
-    """Rows an outgoing call may write (the outbox drained first), and numbers taken."""
+async def counts(service: Documents, nc: Any) -> dict[str, int]:
+    """Rows an outgoing call may write, numbers taken, and events published (the outbox drained
+    first, so an event written by mistake cannot hide in transit)."""
     outbox = platform_tables.outbox
     async with service.engine.connect() as connection:
         for _ in range(200):
@@ -186,6 +187,7 @@ async def counts(service: Documents) -> dict[str, int]:
                 select(func.count()).where(documents_table.c.status != "draft")
             )
         ).scalar_one()
+    result["events"] = (await nc.jetstream().stream_info(STREAM)).state.messages
     return result
 
 
@@ -250,11 +252,11 @@ async def test_each_upload_is_a_new_version_and_the_history_is_kept(
 
 
 async def test_a_stale_version_is_a_conflict_and_changes_nothing(
-    issuing, issuing_stub, office
+    issuing, issuing_stub, office, nc
 ) -> None:
     document = await draft(issuing_stub, office.author)
     await add_version(issuing_stub, office.author, document.id, b"v2", expected_version=1)
-    before = await counts(issuing)
+    before = await counts(issuing, nc)
 
     with pytest.raises(grpc.aio.AioRpcError) as stale:
         await add_version(issuing_stub, office.colleague, document.id, b"v2b", expected_version=1)
@@ -264,12 +266,12 @@ async def test_a_stale_version_is_a_conflict_and_changes_nothing(
     for caught in (stale, stale_issue):
         assert status_of(caught) == (grpc.StatusCode.ABORTED, "VERSION_CONFLICT")
         assert remote_error(caught.value).metadata["current_version"] == "2"
-    assert await counts(issuing) == before
+    assert await counts(issuing, nc) == before
     assert (await get(issuing_stub, office.author, document.id)).current_version == 2
 
 
 async def test_the_clerk_issues_a_draft_with_the_next_number_and_locks_it(
-    issuing, issuing_stub, office
+    issuing, issuing_stub, office, nc
 ) -> None:
     document = await draft(issuing_stub, office.author)
     await add_version(issuing_stub, office.author, document.id, b"final")
@@ -286,7 +288,7 @@ async def test_the_clerk_issues_a_draft_with_the_next_number_and_locks_it(
     assert issued.issued_by == "vt-lan"
     assert issued.current_version == 2 and issued.file == pdf(b"final")
     assert without_digitization(await get(issuing_stub, office.author, document.id)) == issued
-    before = await counts(issuing)
+    before = await counts(issuing, nc)
 
     with pytest.raises(grpc.aio.AioRpcError) as locked:
         await add_version(issuing_stub, office.author, document.id, b"after")
@@ -295,7 +297,7 @@ async def test_the_clerk_issues_a_draft_with_the_next_number_and_locks_it(
 
     for caught in (locked, again):
         assert status_of(caught) == (grpc.StatusCode.FAILED_PRECONDITION, "DOCUMENT_NOT_DRAFT")
-    assert await counts(issuing) == before
+    assert await counts(issuing, nc) == before
     following = await issue(
         issuing_stub, office.clerk, (await draft(issuing_stub, office.author)).id
     )
@@ -315,21 +317,21 @@ async def test_a_cong_van_is_numbered_with_the_agency_and_drafting_unit_abbrevia
     assert (await issue(issuing_stub, office.clerk, division.id)).code_notation == "UBND-TH"
 
 
-async def test_only_the_clerk_issues(issuing, issuing_stub, office) -> None:
+async def test_only_the_clerk_issues(issuing, issuing_stub, office, nc) -> None:
     document = await draft(issuing_stub, office.author)
-    before = await counts(issuing)
+    before = await counts(issuing, nc)
 
     for token in (office.author, issuing.mint.person("ld", roles=("agency_leader",))):
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await issue(issuing_stub, token, document.id)
         assert status_of(refused) == (grpc.StatusCode.PERMISSION_DENIED, "ROLE_REQUIRED")
 
-    assert await counts(issuing) == before
+    assert await counts(issuing, nc) == before
     assert (await get(issuing_stub, office.author, document.id)).status == pb.DOCUMENT_STATUS_DRAFT
 
 
 async def test_a_draft_is_seen_by_its_author_their_unit_and_the_registry_not_other_units(
-    issuing, issuing_stub, office
+    issuing, issuing_stub, office, nc
 ) -> None:
     document = await draft(issuing_stub, office.author)
     readers = {
@@ -341,7 +343,7 @@ async def test_a_draft_is_seen_by_its_author_their_unit_and_the_registry_not_oth
     for who, token in readers.items():
         assert (await get(issuing_stub, token, document.id)).id == document.id, who
 
-    before = await counts(issuing)
+    before = await counts(issuing, nc)
     calls = {
         "get": get(issuing_stub, office.stranger, document.id),
         "version": add_version(issuing_stub, office.stranger, document.id, b"theirs"),
@@ -354,16 +356,16 @@ async def test_a_draft_is_seen_by_its_author_their_unit_and_the_registry_not_oth
         await get(issuing_stub, office.stranger, "5f0e1d2c-3b4a-4958-8776-655443322110")
     # Hidden and missing look the same.
     assert remote_error(hidden.value) == remote_error(missing.value)
-    assert await counts(issuing) == before
+    assert await counts(issuing, nc) == before
 
 
 async def test_a_secret_draft_is_hidden_even_from_its_unit_below_secret_clearance(
-    issuing, issuing_stub, office
+    issuing, issuing_stub, office, nc
 ) -> None:
     author = issuing.mint.person("cv-mat", roles=("specialist",), units=("VP",), clearance="secret")
     document = await draft(issuing_stub, author, secrecy=pb.SECRECY_SECRET)
 
-    before = await counts(issuing)
+    before = await counts(issuing, nc)
     with pytest.raises(grpc.aio.AioRpcError) as hidden:
         await get(issuing_stub, office.colleague, document.id)
     assert status_of(hidden) == (grpc.StatusCode.NOT_FOUND, "OUTGOING_NOT_FOUND")
@@ -374,7 +376,7 @@ async def test_a_secret_draft_is_hidden_even_from_its_unit_below_secret_clearanc
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await draft(issuing_stub, office.author, secrecy=pb.SECRECY_SECRET)
     assert status_of(refused) == (grpc.StatusCode.PERMISSION_DENIED, "CLEARANCE_TOO_LOW")
-    assert await counts(issuing) == before
+    assert await counts(issuing, nc) == before
     secret_clerk = issuing.mint.person("vt-mat", roles=("clerk",), clearance="secret")
     issued = await issue(issuing_stub, secret_clerk, document.id)
     assert (issued.register_id, issued.code_notation) == ("outgoing-secret", "QĐ-UBND")
@@ -400,16 +402,16 @@ async def test_a_secret_draft_is_hidden_even_from_its_unit_below_secret_clearanc
     ],
 )
 async def test_a_bad_draft_is_refused_naming_the_field_and_writes_nothing(
-    issuing, issuing_stub, office, overrides, field
+    issuing, issuing_stub, office, overrides, field, nc
 ) -> None:
-    before = await counts(issuing)
+    before = await counts(issuing, nc)
 
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await draft(issuing_stub, office.author, **overrides)
 
     assert status_of(refused) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_OUTGOING_DOCUMENT")
     assert [v.field for v in remote_error(refused.value).violations] == [field]
-    assert await counts(issuing) == before
+    assert await counts(issuing, nc) == before
 
 
 async def test_drafts_and_issues_are_published_with_their_content(
@@ -548,7 +550,7 @@ async def test_register_draft_version_and_issue_are_audited_with_before_and_afte
 
 
 async def test_a_recall_of_the_other_direction_or_above_clearance_is_refused_and_changes_nothing(
-    issuing, issuing_stub, office
+    issuing, issuing_stub, office, nc
 ) -> None:
     ours = await issue(issuing_stub, office.clerk, (await draft(issuing_stub, office.author)).id)
     secret_clerk = issuing.mint.person("vt-mat", roles=("clerk",), clearance="secret")
@@ -558,7 +560,7 @@ async def test_a_recall_of_the_other_direction_or_above_clearance_is_refused_and
             metadata=metadata(secret_clerk),
         )
     ).document
-    before = await counts(issuing)
+    before = await counts(issuing, nc)
 
     with pytest.raises(grpc.aio.AioRpcError) as other_direction:
         await issuing_stub.RegisterIncomingDocument(
@@ -584,16 +586,16 @@ async def test_a_recall_of_the_other_direction_or_above_clearance_is_refused_and
     assert {v.field: v.description for v in remote_error(above_clearance.value).violations} == {
         "relations[0].document_id": "is not a document of this registry"
     }
-    assert await counts(issuing) == before
+    assert await counts(issuing, nc) == before
     assert (await get(issuing_stub, office.clerk, ours.id)).status == pb.DOCUMENT_STATUS_ISSUED
 
 
 async def test_two_clerks_issuing_one_draft_at_once_number_it_once(
-    issuing, issuing_stub, office
+    issuing, issuing_stub, office, nc
 ) -> None:
     document = await draft(issuing_stub, office.author)
     other_clerk = issuing.mint.person("vt-hoa", roles=("clerk",))
-    before = await counts(issuing)
+    before = await counts(issuing, nc)
 
     results = await asyncio.gather(
         issue(issuing_stub, office.clerk, document.id),
@@ -607,7 +609,7 @@ async def test_two_clerks_issuing_one_draft_at_once_number_it_once(
         grpc.StatusCode.FAILED_PRECONDITION,
         "DOCUMENT_NOT_DRAFT",
     )
-    after = await counts(issuing)
+    after = await counts(issuing, nc)
     assert after["numbers taken"] == before["numbers taken"] + 1
     assert without_digitization(await get(issuing_stub, office.author, document.id)) == issued
 
@@ -634,25 +636,25 @@ async def test_two_revisions_of_the_same_version_at_once_keep_one_and_refuse_the
 
 
 async def test_a_cong_van_of_a_unit_the_directory_does_not_know_is_not_numbered(
-    issuing, issuing_stub, office
+    issuing, issuing_stub, office, nc
 ) -> None:
     document = await draft(
         issuing_stub, office.author, document_type="Công văn", drafting_unit="PHONG-MA"
     )
-    before = await counts(issuing)
+    before = await counts(issuing, nc)
 
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await issue(issuing_stub, office.clerk, document.id)
 
     assert status_of(refused) == (grpc.StatusCode.FAILED_PRECONDITION, "DRAFTING_UNIT_REQUIRED")
-    assert await counts(issuing) == before
+    assert await counts(issuing, nc) == before
     # Other types do not name the unit: the same unit does not stop a decision.
     decision = await draft(issuing_stub, office.author, drafting_unit="PHONG-MA")
     assert (await issue(issuing_stub, office.clerk, decision.id)).code_notation == "QĐ-UBND"
 
 
 async def test_without_the_directory_nothing_is_numbered_and_the_clerk_is_told_to_retry(
-    tmp_path, make_database, nats_server
+    tmp_path, make_database, nats_server, nc
 ) -> None:
     nowhere = f"127.0.0.1:{free_port()}"
     async with (
@@ -667,11 +669,11 @@ async def test_without_the_directory_nothing_is_numbered_and_the_clerk_is_told_t
         stub = DocumentRegistryServiceStub(ch)
         office = Office(service)
         document = await draft(stub, office.author)
-        before = await counts(service)
+        before = await counts(service, nc)
 
         with pytest.raises(grpc.aio.AioRpcError) as unavailable:
             await issue(stub, office.clerk, document.id)
 
         assert status_of(unavailable) == (grpc.StatusCode.UNAVAILABLE, "DIRECTORY_UNAVAILABLE")
-        assert await counts(service) == before
+        assert await counts(service, nc) == before
         assert (await get(stub, office.clerk, document.id)).status == pb.DOCUMENT_STATUS_DRAFT
