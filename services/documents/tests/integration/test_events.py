@@ -11,6 +11,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from sqlalchemy import select
 
+from services.documents.tests.integration.conftest import without_digitization
 from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.contracts.documents.v1.events_pb2 import IncomingDocumentRegistered
 from vanban.documents.adapters.db.tables import platform_tables
@@ -50,7 +51,8 @@ async def test_a_registration_publishes_its_event_with_cloudevents_and_trace_hea
     msg = await find_event(nc.jetstream(), document.id)
 
     event = IncomingDocumentRegistered.FromString(msg.data)
-    assert event.document == document
+    assert event.document == without_digitization(document)
+    assert document.digitization.state == pb.Digitization.STATE_QUEUED
     assert event.document.arrival_number == document.arrival_number
     assert event.agency_code == DEMO_AGENCY
     assert msg.subject == SUBJECT

@@ -15,9 +15,13 @@ from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.contracts.documents.v1.documents_pb2_grpc import DocumentRegistryServiceStub
 from vanban.documents.adapters.db.tables import (
     counters,
-    incoming_documents,
+    document_files,
+    document_relations,
+    incoming_duplicates,
     platform_tables,
+    text_jobs,
 )
+from vanban.documents.adapters.db.tables import documents as documents_table
 from vanban.platform.errors import ErrorCode
 from vanban.platform.grpc.status import remote_error
 from vanban.platform.testing import channel, metadata
@@ -34,13 +38,23 @@ async def register(
     return response.document
 
 
-async def row_counts(documents, nc) -> dict[str, int]:
+WRITTEN_TABLES = (
+    documents_table,
+    document_files,
+    document_relations,
+    incoming_duplicates,
+    text_jobs,
+    platform_tables.audit,
+)
+
+
+async def row_counts(service, nc) -> dict[str, int]:
     """What a registration leaves behind: rows, numbers taken, events published.
 
     Waits for the outbox to drain first, so an event written by mistake cannot hide in transit.
     """
     outbox = platform_tables.outbox
-    async with documents.engine.connect() as connection:
+    async with service.engine.connect() as connection:
         for _ in range(200):
             if not (await connection.execute(select(func.count()).select_from(outbox))).scalar():
                 break
@@ -51,7 +65,7 @@ async def row_counts(documents, nc) -> dict[str, int]:
             table.name: (
                 await connection.execute(select(func.count()).select_from(table))
             ).scalar_one()
-            for table in (incoming_documents, platform_tables.audit)
+            for table in WRITTEN_TABLES
         }
         counts["numbers taken"] = (
             await connection.execute(select(func.coalesce(func.sum(counters.c.last_number), 0)))
@@ -128,12 +142,13 @@ async def test_fifty_clerks_registering_at_once_get_a_gap_free_duplicate_free_ru
         stored = (
             (
                 await connection.execute(
-                    select(incoming_documents.c.arrival_number)
+                    select(documents_table.c.reg_number)
                     .where(
-                        incoming_documents.c.arrival_year == this_year(),
-                        incoming_documents.c.secrecy == "none",
+                        documents_table.c.direction == "incoming",
+                        documents_table.c.register_id == "incoming",
+                        documents_table.c.reg_year == this_year(),
                     )
-                    .order_by(incoming_documents.c.arrival_number)
+                    .order_by(documents_table.c.reg_number)
                 )
             )
             .scalars()

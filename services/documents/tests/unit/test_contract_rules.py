@@ -23,7 +23,10 @@ DOMAIN_LIMITS = {
     "code_notation": model.CODE_NOTATION_MAX,
     "document_type": model.TYPE_NAME_MAX,
     "subject": model.SUBJECT_MAX,
+    "identifier": model.IDENTIFIER_MAX,
+    "description": model.DESCRIPTION_MAX,
 }
+OPTIONAL = {"identifier", "description"}
 
 
 def rules(field: str) -> options_pb2.TextRules:
@@ -37,11 +40,15 @@ def test_every_text_field_declares_the_domains_limit() -> None:
         if field.GetOptions().HasExtension(options_pb2.text)
     }
     assert declared == DOMAIN_LIMITS
-    assert all(rules(name).required for name in declared)
+    assert {name for name in declared if not rules(name).required} == OPTIONAL
 
 
 def test_the_issuer_code_format_is_the_domains() -> None:
     assert rules("issuer_code").pattern == model.ISSUER_CODE_PATTERN
+
+
+def test_the_so_format_is_the_domains() -> None:
+    assert rules("code_number").pattern == model.CODE_NUMBER_PATTERN
 
 
 def draft(issuer_code: str) -> IncomingDraft:

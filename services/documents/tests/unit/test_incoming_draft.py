@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-from vanban.documents.domain.model import FileRef, IncomingDraft, Priority
+from vanban.documents.domain.model import (
+    FileRef,
+    IncomingDraft,
+    Priority,
+    Relation,
+    RelationKind,
+    Signer,
+    SignerCompetence,
+)
 from vanban.platform.clearance import Secrecy
 from vanban.platform.errors import ErrorCode, InvalidArgumentError
 
@@ -44,11 +52,11 @@ def problems_of(draft: IncomingDraft, *, arrival_day: date = ARRIVAL_DAY) -> dic
 
 
 def test_a_complete_draft_is_accepted_trimmed_with_its_issued_date() -> None:
-    clean, issued = make_draft(
+    clean = make_draft(
         issuer_name="  Bộ Nội vụ ", subject="\tVề việc ban hành quy chế\n", code_number=" 05 "
     ).validated(arrival_day=ARRIVAL_DAY)
 
-    assert issued == date(2025, 3, 10)
+    assert clean.issued_date == date(2025, 3, 10)
     assert clean.issuer_name == "Bộ Nội vụ"
     assert clean.subject == "Về việc ban hành quy chế"
     assert clean.code_number == "05"
@@ -84,6 +92,10 @@ DECREE_SIZES = {
 def _text_of_length(field: str, length: int) -> str:
     if field == "issuer_code":
         return ("000.00.00.G22" + "0" * length)[:length]
+    if field == "code_number":
+        return "0" * length  # số: Arabic numerals only
+    if field == "code_notation":
+        return ("QĐ-UBNDĐ" * length)[: length - 1] + "Đ"  # ký hiệu: no spaces
     # Vietnamese letters with diacritics: the limit counts characters, not UTF-8 bytes.
     return ("Văn bản đến " * length)[:length]
 
@@ -93,7 +105,7 @@ def test_each_field_may_use_exactly_its_decree_size(field: str, limit: int) -> N
     value = _text_of_length(field, limit)
     if value.endswith(" "):
         value = value[:-1] + "x"
-    clean, _ = make_draft(**{field: value}).validated(arrival_day=ARRIVAL_DAY)
+    clean = make_draft(**{field: value}).validated(arrival_day=ARRIVAL_DAY)
     assert getattr(clean, field) == value
 
 
@@ -113,12 +125,16 @@ def test_an_issuer_code_that_is_not_an_agency_identifier_is_refused(code: str) -
 
 
 @pytest.mark.parametrize(
-    "written", ["10/03/2025", "2025-3-10", "20250310", "2025-02-30", "2025-13-01", "", "hôm qua"]
+    "written", ["10/03/2025", "2025-3-10", "20250310", "2025-02-30", "2025-13-01", "hôm qua"]
 )
 def test_a_malformed_issued_date_is_refused(written: str) -> None:
     assert problems_of(make_draft(issued_date=written)) == {
         "issued_date": "must be a date written YYYY-MM-DD"
     }
+
+
+def test_a_missing_issued_date_is_named_as_required() -> None:
+    assert problems_of(make_draft(issued_date="  ")) == {"issued_date": "is required"}
 
 
 def test_a_document_issued_after_the_day_it_arrived_is_refused() -> None:
@@ -128,8 +144,8 @@ def test_a_document_issued_after_the_day_it_arrived_is_refused() -> None:
 
 
 def test_a_document_issued_on_the_day_it_arrived_is_accepted() -> None:
-    _, issued = make_draft(issued_date="2025-03-14").validated(arrival_day=ARRIVAL_DAY)
-    assert issued == ARRIVAL_DAY
+    clean = make_draft(issued_date="2025-03-14").validated(arrival_day=ARRIVAL_DAY)
+    assert clean.issued_date == ARRIVAL_DAY
 
 
 @pytest.mark.parametrize(
@@ -201,4 +217,57 @@ def test_a_content_type_longer_than_127_characters_is_refused() -> None:
     make_draft(file_content_type="application/" + "x" * 115).validated(arrival_day=ARRIVAL_DAY)
     assert problems_of(make_draft(file_content_type="application/" + "x" * 116)) == {
         "file.content_type": "must be at most 127 characters"
+    }
+
+
+@pytest.mark.parametrize("number", ["5a", "V", "05/QĐ", "٥", "-5", "5.0"])
+def test_a_so_that_is_not_arabic_numerals_is_refused(number: str) -> None:
+    assert problems_of(make_draft(code_number=number)) == {
+        "code_number": "must be the số in Arabic numerals, such as 05"
+    }
+
+
+@pytest.mark.parametrize("notation", ["QĐ UBND", "-QĐ-UBND", "QĐ-UBND-", "QĐ_UBND", "QĐ,UBND"])
+def test_a_ky_hieu_with_spaces_or_stray_separators_is_refused(notation: str) -> None:
+    assert problems_of(make_draft(code_notation=notation)) == {
+        "code_notation": "must be a ký hiệu such as QĐ-UBND, without spaces"
+    }
+
+
+@pytest.mark.parametrize("notation", ["QĐ-UBND", "2020/NĐ-CP", "UBND-VP", "TTr.SNV", "CV&TB"])
+def test_a_ky_hieu_of_letters_digits_and_separators_is_accepted(notation: str) -> None:
+    assert make_draft(code_notation=notation).validated(arrival_day=ARRIVAL_DAY).code_notation == (
+        notation
+    )
+
+
+def test_an_absent_identifier_is_built_the_way_the_sender_would_have_made_it() -> None:
+    clean = make_draft().validated(arrival_day=ARRIVAL_DAY)
+    assert clean.identifier == "000.00.00.G22,2025/03/10,05/QĐ-BNV"
+    given = make_draft(identifier=" 000.00.00.G22,2025/03/10,05/QĐ-BNV-X ")
+    assert given.validated(arrival_day=ARRIVAL_DAY).identifier == (
+        "000.00.00.G22,2025/03/10,05/QĐ-BNV-X"
+    )
+
+
+def test_a_signing_authority_needs_the_signers_position() -> None:
+    draft = make_draft(signer=Signer(competence=SignerCompetence.KT, full_name="Nguyễn Văn A"))
+    assert problems_of(draft) == {"signer.position": "is required with a signing authority"}
+    clean = make_draft(
+        signer=Signer(SignerCompetence.KT, " Phó Chủ tịch ", " Nguyễn Văn A ")
+    ).validated(arrival_day=ARRIVAL_DAY)
+    assert clean.signer == Signer(SignerCompetence.KT, "Phó Chủ tịch", "Nguyễn Văn A")
+
+
+def test_a_relation_must_name_a_document() -> None:
+    draft = make_draft(
+        relations=(
+            Relation(RelationKind.RESPONSE_FOR),
+            Relation(RelationKind.AMENDS, document_id="not-a-uuid"),
+            Relation(RelationKind.REPLACES, organ_id="000.00.00.G22", code="12/QĐ-BNV"),
+        )
+    )
+    assert problems_of(draft) == {
+        "relations[0]": "must name a document: its id, its identifier, or organ and số/ký hiệu",
+        "relations[1].document_id": "must be the id of a document of this registry",
     }

@@ -1,24 +1,45 @@
-"""Registering and reading incoming documents, with an in-memory Transaction."""
+"""Registering and reading incoming documents, and drafting and issuing outgoing ones, with an
+in-memory Transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
+from vanban.documents.domain.document_types import DEFAULT_CATALOGUE, DocumentType
 from vanban.documents.domain.model import (
+    DocumentStatus,
+    Duplicate,
     FileRef,
     IncomingDocument,
     IncomingDraft,
     Priority,
+    Relation,
+    RelationKind,
 )
-from vanban.documents.domain.numbering import CancelledNumber
-from vanban.documents.domain.service import Reader, get_incoming, may_read, register_incoming
+from vanban.documents.domain.numbering import CancelledNumber, Register, RegisterKind
+from vanban.documents.domain.outgoing import OutgoingDocument, OutgoingDraft, Recipient
+from vanban.documents.domain.ports import Linked
+from vanban.documents.domain.service import (
+    Issuer,
+    Reader,
+    add_version,
+    draft_outgoing,
+    get_incoming,
+    get_outgoing,
+    issue_outgoing,
+    may_read,
+    register_incoming,
+)
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import (
+    AbortedError,
     AlreadyExistsError,
+    FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
@@ -29,27 +50,106 @@ ICT = timezone(timedelta(hours=7))
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=ICT)
 
 
-class FakeIncomingRepository:
-    def __init__(self, *, last_number: int = 0) -> None:
-        self.last_numbers: dict[int, int] = {}
-        self.last_number = last_number
-        self.taken: list[tuple[int, int]] = []
-        self.registers: list[str] = []
-        self.documents: dict[str, IncomingDocument] = {}
+class FakeCatalogue:
+    """The decree's types and a register per kind and secrecy level, as the migration seeds."""
 
-    async def next_arrival_number(self, *, year: int, register: str) -> int:
-        # Counts per year only; which register was asked for is recorded.
-        self.registers.append(register)
-        number = self.last_numbers.get(year, self.last_number) + 1
-        self.last_numbers[year] = number
-        self.taken.append((year, number))
-        return number
+    def __init__(self) -> None:
+        self.types = {t.name: t for t in DEFAULT_CATALOGUE}
+        self.registers_ = [
+            Register(
+                id=kind.value if secrecy is Secrecy.NONE else f"{kind.value}-{secrecy.value}",
+                name=f"{kind.value} {secrecy.value}",
+                kind=kind,
+                secrecy_levels=frozenset({secrecy}),
+            )
+            for kind in RegisterKind
+            for secrecy in Secrecy
+        ]
+
+    async def document_type(self, name: str) -> DocumentType | None:
+        return self.types.get(name)
+
+    async def registers(self) -> list[Register]:
+        return list(self.registers_)
+
+
+class FakeIncomingRepository:
+    def __init__(self) -> None:
+        self.documents: dict[str, IncomingDocument] = {}
+        self.duplicates: dict[str, list[Duplicate]] = {}
 
     async def add(self, document: IncomingDocument) -> None:
         self.documents[document.id] = document
 
     async def get(self, document_id: str) -> IncomingDocument | None:
         return self.documents.get(document_id)
+
+    async def find_duplicates(self, document: IncomingDocument) -> list[Duplicate]:
+        others = [d for d in self.documents.values() if d.id != document.id]
+        return [
+            Duplicate(d.id, "identifier", d.secrecy)
+            for d in others
+            if d.identifier == document.identifier
+        ]
+
+    async def add_duplicates(
+        self, document_id: str, duplicates: Sequence[Duplicate], at: datetime
+    ) -> None:
+        if duplicates:
+            self.duplicates[document_id] = list(duplicates)
+
+
+class FakeOutgoingRepository:
+    def __init__(self) -> None:
+        self.documents: dict[str, OutgoingDocument] = {}
+        self.locked: list[str] = []
+
+    async def add(self, document: OutgoingDocument) -> None:
+        self.documents[document.id] = document
+
+    async def get(self, document_id: str, *, for_update: bool = False) -> OutgoingDocument | None:
+        if for_update:
+            self.locked.append(document_id)
+        return self.documents.get(document_id)
+
+    async def add_version(self, document: OutgoingDocument) -> None:
+        self.documents[document.id] = document
+
+    async def mark_issued(self, document: OutgoingDocument) -> None:
+        self.documents[document.id] = document
+
+
+class FakeLinks:
+    def __init__(self, tx: FakeTransaction) -> None:
+        self._tx = tx
+        self.recalled: dict[str, str] = {}
+
+    async def existing(self, document_ids: Sequence[str]) -> dict[str, Linked]:
+        known = {
+            d.id: Linked("incoming", d.secrecy) for d in self._tx.incoming.documents.values()
+        } | {d.id: Linked("outgoing", d.secrecy) for d in self._tx.outgoing.documents.values()}
+        return {i: known[i] for i in document_ids if i in known}
+
+    async def mark_recalled(
+        self, document_ids: Sequence[str], recalled_by: str
+    ) -> list[tuple[str, str]]:
+        changed = []
+        for document_id in document_ids:
+            if document_id in self._tx.incoming.documents:
+                self.recalled[document_id] = recalled_by
+                changed.append((document_id, "incoming"))
+            elif document_id in self._tx.outgoing.documents:
+                self.recalled[document_id] = recalled_by
+                changed.append((document_id, "outgoing"))
+        return changed
+
+
+class FakeTextJobs:
+    def __init__(self) -> None:
+        self.queued: list[tuple[str, str]] = []
+
+    async def queue(self, *, document_id: str, sha256: str, now: datetime) -> None:
+        self.queued.append((document_id, sha256))
 
 
 class FakeRegisterRepository:
@@ -58,10 +158,12 @@ class FakeRegisterRepository:
     def __init__(self) -> None:
         self.last_numbers: dict[tuple[str, int], int] = {}
         self.cancelled: dict[tuple[str, int, int], CancelledNumber] = {}
+        self.taken: list[tuple[str, int, int]] = []
 
     async def take_number(self, register_id: str, year: int) -> int:
         number = self.last_numbers.get((register_id, year), 0) + 1
         self.last_numbers[register_id, year] = number
+        self.taken.append((register_id, year, number))
         return number
 
     async def last_issued(self, register_id: str, year: int) -> int:
@@ -82,12 +184,27 @@ class FakeRegisterRepository:
 
 @dataclass
 class FakeTransaction(RecordingTransaction):
+    catalogue: FakeCatalogue = field(default_factory=FakeCatalogue)
     incoming: FakeIncomingRepository = field(default_factory=FakeIncomingRepository)
+    outgoing: FakeOutgoingRepository = field(default_factory=FakeOutgoingRepository)
+    text_jobs: FakeTextJobs = field(default_factory=FakeTextJobs)
     registers: FakeRegisterRepository = field(default_factory=FakeRegisterRepository)
-    events: list[IncomingDocument] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.links = FakeLinks(self)
 
     def record_registered(self, document: IncomingDocument) -> None:
         self.events.append(document)
+
+    def record_drafted(self, document: OutgoingDocument) -> None:
+        self.events.append(("drafted", document))
+
+    def record_issued(self, document: OutgoingDocument) -> None:
+        self.events.append(("issued", document))
+
+    def record_recalled(self, document_id: str, direction: str, recalled_by: str) -> None:
+        self.events.append(("recalled", document_id, direction, recalled_by))
 
 
 def make_draft(**overrides: Any) -> IncomingDraft:
@@ -109,7 +226,8 @@ def make_draft(**overrides: Any) -> IncomingDraft:
 
 
 async def test_the_arrival_number_comes_from_the_register_of_the_year_of_arrival() -> None:
-    tx = FakeTransaction(incoming=FakeIncomingRepository(last_number=41))
+    tx = FakeTransaction()
+    tx.registers.last_numbers["incoming-confidential", 2025] = 41
 
     document = await register_incoming(
         tx=tx, draft=make_draft(), clearance=Clearance.TOP_SECRET, registered_by="clerk-7", now=NOW
@@ -117,12 +235,12 @@ async def test_the_arrival_number_comes_from_the_register_of_the_year_of_arrival
 
     assert document.arrival_number == 42
     assert document.arrival_year == 2025
-    assert tx.incoming.taken == [(2025, 42)]
+    assert tx.registers.taken == [("incoming-confidential", 2025, 42)]
 
 
 async def test_a_document_arriving_just_after_new_year_local_time_opens_the_new_register() -> None:
     tx = FakeTransaction()
-    tx.incoming.last_numbers[2024] = 950
+    tx.registers.last_numbers["incoming-confidential", 2024] = 950
     # 00:15 on 1 January in Hanoi is still 31 December in UTC.
     new_year = datetime(2025, 1, 1, 0, 15, tzinfo=ICT)
 
@@ -156,14 +274,19 @@ async def test_registration_stores_the_document_records_the_event_audits_and_com
     assert document.secrecy is Secrecy.CONFIDENTIAL
     assert str(document.issued_date) == "2025-03-10"
     assert tx.events == [document]
+    assert document.register_id == "incoming-confidential"
+    assert tx.text_jobs.queued == [(document.id, document.file.sha256)]
     assert tx.audits == [
         {
             "action": "incoming.register",
             "resource": f"incoming-documents/{document.id}",
             "after": {
+                "register": "incoming-confidential",
                 "arrival_number": 1,
                 "arrival_year": 2025,
                 "subject": "Về việc kiểm tra công tác văn thư",
+                "received_via": "electronic",
+                "duplicates": [],
             },
             "before": None,
             "on_behalf_of": None,
@@ -198,7 +321,8 @@ async def test_invalid_input_takes_no_number_and_commits_nothing() -> None:
         )
 
     # Taking a number for a refused document would leave a gap in the register.
-    assert tx.incoming.taken == []
+    assert tx.registers.taken == []
+    assert tx.text_jobs.queued == []
     assert tx.incoming.documents == {}
     assert tx.events == []
     assert tx.audits == []
@@ -317,4 +441,300 @@ async def test_each_secrecy_level_numbers_in_a_register_of_its_own(
         registered_by="clerk-7",
         now=NOW,
     )
-    assert tx.incoming.registers == [register]
+    assert [taken[0] for taken in tx.registers.taken] == [register]
+
+
+async def test_an_unknown_document_type_is_named_and_takes_no_number() -> None:
+    tx = FakeTransaction()
+    with pytest.raises(InvalidArgumentError) as refused:
+        await register_incoming(
+            tx=tx,
+            draft=make_draft(document_type="Thư tay"),
+            clearance=Clearance.TOP_SECRET,
+            registered_by="c",
+            now=NOW,
+        )
+    assert [v.field for v in refused.value.violations] == ["document_type"]
+    assert (tx.registers.taken, tx.incoming.documents, tx.commits) == ([], {}, 0)
+
+
+async def test_a_relation_to_a_document_the_registry_lacks_is_named_and_takes_no_number() -> None:
+    tx = FakeTransaction()
+    missing = "5f0e1d2c-3b4a-4958-8776-655443322110"
+    with pytest.raises(InvalidArgumentError) as refused:
+        await register_incoming(
+            tx=tx,
+            draft=make_draft(relations=(Relation(RelationKind.AMENDS, document_id=missing),)),
+            clearance=Clearance.TOP_SECRET,
+            registered_by="c",
+            now=NOW,
+        )
+    assert [v.field for v in refused.value.violations] == ["relations[0].document_id"]
+    assert (tx.registers.taken, tx.commits) == ([], 0)
+
+
+async def test_a_second_copy_is_registered_with_a_duplicate_warning() -> None:
+    tx = FakeTransaction()
+    first = await register_incoming(
+        tx=tx, draft=make_draft(), clearance=Clearance.TOP_SECRET, registered_by="c", now=NOW
+    )
+    second = await register_incoming(
+        tx=tx, draft=make_draft(), clearance=Clearance.TOP_SECRET, registered_by="c", now=NOW
+    )
+    assert first.duplicates == ()
+    assert second.duplicates == (Duplicate(first.id, "identifier", Secrecy.CONFIDENTIAL),)
+    assert tx.incoming.duplicates == {
+        second.id: [Duplicate(first.id, "identifier", Secrecy.CONFIDENTIAL)]
+    }
+    assert tx.audits[-1]["after"]["duplicates"] == [first.id]
+
+
+async def test_a_recalling_document_marks_its_target_recalled_and_records_it() -> None:
+    tx = FakeTransaction()
+    target = await register_incoming(
+        tx=tx, draft=make_draft(), clearance=Clearance.TOP_SECRET, registered_by="c", now=NOW
+    )
+    recall = await register_incoming(
+        tx=tx,
+        draft=make_draft(
+            code_number="06",
+            relations=(Relation(RelationKind.RECALLS, document_id=target.id),),
+        ),
+        clearance=Clearance.TOP_SECRET,
+        registered_by="c",
+        now=NOW,
+    )
+    assert tx.links.recalled == {target.id: recall.id}
+    assert ("recalled", target.id, "incoming", recall.id) in tx.events
+
+
+UNIT_SPECIALIST = Reader(
+    roles=frozenset({"specialist"}),
+    clearance=Clearance.NONE,
+    person_id="cv-an",
+    units=("VP",),
+)
+CLERK = Reader(roles=frozenset({"clerk"}), clearance=Clearance.TOP_SECRET, person_id="vt-lan")
+ISSUER = Issuer(
+    organ_id="000.00.00.H99",
+    name="Ủy ban nhân dân tỉnh Demo",
+    abbreviation="UBND",
+    unit_abbreviation="VP",
+)
+
+
+def outgoing_draft(**overrides: Any) -> OutgoingDraft:
+    draft = OutgoingDraft(
+        document_type="Quyết định",
+        subject="Về việc ban hành quy chế",
+        priority=Priority.NORMAL,
+        secrecy=Secrecy.NONE,
+        recipients=(Recipient("000.00.00.G22", "Bộ Nội vụ"),),
+        file=FileRef(sha256="cd" * 32, size=10, content_type="application/pdf", file_name="d.pdf"),
+        drafting_unit="VP",
+    )
+    return replace(draft, **overrides)
+
+
+async def test_a_draft_is_numbered_only_at_issue_and_then_locked() -> None:
+    tx = FakeTransaction()
+    draft = await draft_outgoing(
+        tx=tx, draft=outgoing_draft(), author="cv-an", now=NOW, clearance=Clearance.NONE
+    )
+    assert draft.status is DocumentStatus.DRAFT and draft.issue is None
+    assert draft.reach == ("person:cv-an", "unit:VP")
+    assert tx.registers.taken == []
+
+    issued = await issue_outgoing(
+        tx=tx, document_id=draft.id, expected_version=1, issuer=ISSUER, reader=CLERK, now=NOW
+    )
+    assert issued.issue is not None
+    assert (issued.issue.number, issued.issue.code_number, issued.issue.code_notation) == (
+        1,
+        "01",
+        "QĐ-UBND",
+    )
+    assert issued.issue.identifier == "000.00.00.H99,2025/03/14,01/QĐ-UBND"
+    assert tx.outgoing.locked == [draft.id]
+    with pytest.raises(FailedPreconditionError) as locked:
+        await add_version(
+            tx=tx,
+            document_id=draft.id,
+            file=draft.current.file,
+            note="",
+            expected_version=None,
+            reader=CLERK,
+            now=NOW,
+        )
+    assert locked.value.reason == "DOCUMENT_NOT_DRAFT"
+
+
+async def test_a_cong_van_names_the_drafting_unit_in_its_ky_hieu() -> None:
+    tx = FakeTransaction()
+    draft = await draft_outgoing(
+        tx=tx,
+        draft=outgoing_draft(document_type="Công văn"),
+        author="cv-an",
+        now=NOW,
+        clearance=Clearance.NONE,
+    )
+    issued = await issue_outgoing(
+        tx=tx, document_id=draft.id, expected_version=None, issuer=ISSUER, reader=CLERK, now=NOW
+    )
+    assert issued.issue is not None and issued.issue.code_notation == "UBND-VP"
+
+    other = await draft_outgoing(
+        tx=tx,
+        draft=outgoing_draft(document_type="Công văn"),
+        author="cv-an",
+        now=NOW,
+        clearance=Clearance.NONE,
+    )
+    with pytest.raises(FailedPreconditionError) as refused:
+        await issue_outgoing(
+            tx=tx,
+            document_id=other.id,
+            expected_version=None,
+            issuer=replace(ISSUER, unit_abbreviation=None),
+            reader=CLERK,
+            now=NOW,
+        )
+    assert refused.value.reason == "DRAFTING_UNIT_REQUIRED"
+    assert len(tx.registers.taken) == 1
+
+
+async def test_issue_is_the_clerks_and_a_refused_issue_takes_no_number() -> None:
+    tx = FakeTransaction()
+    draft = await draft_outgoing(
+        tx=tx, draft=outgoing_draft(), author="cv-an", now=NOW, clearance=Clearance.NONE
+    )
+    with pytest.raises(PermissionDeniedError):
+        await issue_outgoing(
+            tx=tx,
+            document_id=draft.id,
+            expected_version=None,
+            issuer=ISSUER,
+            reader=UNIT_SPECIALIST,
+            now=NOW,
+        )
+    with pytest.raises(AbortedError) as stale:
+        await issue_outgoing(
+            tx=tx, document_id=draft.id, expected_version=2, issuer=ISSUER, reader=CLERK, now=NOW
+        )
+    assert stale.value.reason == "VERSION_CONFLICT"
+    assert tx.registers.taken == []
+    assert (await get_outgoing(tx=tx, document_id=draft.id, reader=CLERK)).status is (
+        DocumentStatus.DRAFT
+    )
+
+
+async def test_a_relation_to_a_document_above_the_clerks_clearance_reads_as_missing() -> None:
+    tx = FakeTransaction()
+    secret = await register_incoming(
+        tx=tx,
+        draft=make_draft(secrecy=Secrecy.SECRET),
+        clearance=Clearance.TOP_SECRET,
+        registered_by="c",
+        now=NOW,
+    )
+    with pytest.raises(InvalidArgumentError) as refused:
+        await register_incoming(
+            tx=tx,
+            draft=make_draft(
+                secrecy=Secrecy.NONE,
+                relations=(Relation(RelationKind.RECALLS, document_id=secret.id),),
+            ),
+            clearance=Clearance.NONE,
+            registered_by="c",
+            now=NOW,
+        )
+    assert {v.field: v.description for v in refused.value.violations} == {
+        "relations[0].document_id": "is not a document of this registry"
+    }
+    assert tx.links.recalled == {}
+    assert len(tx.registers.taken) == 1
+
+
+async def test_a_recall_names_documents_of_its_own_direction_only() -> None:
+    tx = FakeTransaction()
+    ours = await draft_outgoing(
+        tx=tx, draft=outgoing_draft(), author="cv-an", now=NOW, clearance=Clearance.NONE
+    )
+    await issue_outgoing(
+        tx=tx, document_id=ours.id, expected_version=None, issuer=ISSUER, reader=CLERK, now=NOW
+    )
+    theirs = await register_incoming(
+        tx=tx,
+        draft=make_draft(secrecy=Secrecy.NONE),
+        clearance=Clearance.TOP_SECRET,
+        registered_by="c",
+        now=NOW,
+    )
+    with pytest.raises(InvalidArgumentError) as incoming_refused:
+        await register_incoming(
+            tx=tx,
+            draft=make_draft(relations=(Relation(RelationKind.RECALLS, document_id=ours.id),)),
+            clearance=Clearance.TOP_SECRET,
+            registered_by="c",
+            now=NOW,
+        )
+    with pytest.raises(InvalidArgumentError) as outgoing_refused:
+        await draft_outgoing(
+            tx=tx,
+            draft=outgoing_draft(
+                relations=(Relation(RelationKind.RECALLS, document_id=theirs.id),)
+            ),
+            author="cv-an",
+            now=NOW,
+            clearance=Clearance.NONE,
+        )
+    assert [v.description for v in incoming_refused.value.violations] == [
+        "an incoming document recalls incoming documents only"
+    ]
+    assert [v.description for v in outgoing_refused.value.violations] == [
+        "an outgoing document recalls outgoing documents only"
+    ]
+    # Answering (response_for) a document of the other direction is what replies do.
+    reply = await draft_outgoing(
+        tx=tx,
+        draft=outgoing_draft(
+            relations=(Relation(RelationKind.RESPONSE_FOR, document_id=theirs.id),)
+        ),
+        author="cv-an",
+        now=NOW,
+        clearance=Clearance.NONE,
+    )
+    assert reply.relations[0].document_id == theirs.id
+    assert tx.links.recalled == {}
+
+
+async def test_a_duplicate_above_the_readers_clearance_is_not_told_of() -> None:
+    tx = FakeTransaction()
+    secret = await register_incoming(
+        tx=tx,
+        draft=make_draft(secrecy=Secrecy.SECRET),
+        clearance=Clearance.TOP_SECRET,
+        registered_by="c",
+        now=NOW,
+    )
+    copy = await register_incoming(
+        tx=tx,
+        draft=make_draft(secrecy=Secrecy.NONE),
+        clearance=Clearance.CONFIDENTIAL,
+        registered_by="c",
+        now=NOW,
+    )
+
+    # The clerk below the secret document is not told it exists; the warning is kept all the same.
+    assert copy.duplicates == ()
+    assert tx.incoming.duplicates == {copy.id: [Duplicate(secret.id, "identifier", Secrecy.SECRET)]}
+    for clearance, expected in (
+        (Clearance.CONFIDENTIAL, ()),
+        (Clearance.SECRET, (Duplicate(secret.id, "identifier", Secrecy.SECRET),)),
+    ):
+        reader = Reader(roles=frozenset({"clerk"}), clearance=clearance)
+        assert (await get_incoming(tx=tx, document_id=copy.id, reader=reader)).duplicates == (
+            expected
+        )
+    service_reader = Reader(roles=frozenset(), clearance=Clearance.NONE, is_service=True)
+    assert (await get_incoming(tx=tx, document_id=copy.id, reader=service_reader)).duplicates

@@ -3,8 +3,9 @@ of an issued document. Asked with the caller's own token (any person may read th
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeAlias
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
 
@@ -27,6 +28,7 @@ class GrpcDirectory:
         self._channel = channel
         self._stub_: DirectoryStub | None = None
         self._timeout = timeout
+        self._asking: dict[tuple[str, str], asyncio.Future[Any]] = {}
 
     @property
     def _stub(self) -> DirectoryStub:
@@ -34,20 +36,45 @@ class GrpcDirectory:
             self._stub_ = DirectoryStub(self._channel())
         return self._stub_
 
+    async def _shared(self, key: tuple[str, str], ask: Callable[[], Awaitable[Any]]) -> Any:
+        """Concurrent asks for the same answer share one call: 500 clerks issuing at once ask the
+        directory once, not 1000 times (which timed out). Nothing is kept once the call ends: an
+        answer comes from a call that was in flight when it was asked for."""
+        future = self._asking.get(key)
+        if future is None:
+            future = asyncio.ensure_future(ask())
+            self._asking[key] = future
+            future.add_done_callback(lambda _: self._done(key))
+        return await asyncio.shield(future)
+
+    def _done(self, key: tuple[str, str]) -> None:
+        future = self._asking.pop(key, None)
+        # Retrieved here too: when every asker was cancelled, nobody else would.
+        if future is not None and not future.cancelled():
+            future.exception()
+
     async def issuer(self, *, drafting_unit: str) -> Issuer:
         """The agency's identifier, name and abbreviation, and the drafting unit's abbreviation
         (None when the draft names no unit or the unit no longer exists)."""
         try:
             agency = (
-                await self._stub.GetAgency(directory_pb2.GetAgencyRequest(), timeout=self._timeout)
+                await self._shared(
+                    ("agency", ""),
+                    lambda: self._stub.GetAgency(
+                        directory_pb2.GetAgencyRequest(), timeout=self._timeout
+                    ),
+                )
             ).agency
             unit_abbreviation = None
             if drafting_unit:
                 try:
                     unit = (
-                        await self._stub.GetUnit(
-                            directory_pb2.GetUnitRequest(code=drafting_unit),
-                            timeout=self._timeout,
+                        await self._shared(
+                            ("unit", drafting_unit),
+                            lambda: self._stub.GetUnit(
+                                directory_pb2.GetUnitRequest(code=drafting_unit),
+                                timeout=self._timeout,
+                            ),
                         )
                     ).unit
                     unit_abbreviation = unit.abbreviation or unit.code

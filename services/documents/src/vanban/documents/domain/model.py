@@ -85,6 +85,8 @@ class Duplicate:
 
     document_id: str
     rule: str  # "identifier" or "number"
+    # The earlier document's: a reader below it is not told of it (its existence is information).
+    secrecy: Secrecy = Secrecy.NONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +128,7 @@ CODE_NUMBER_PATTERN = r"^[0-9]+$"
 _CODE_NUMBER_RE = re.compile(CODE_NUMBER_PATTERN)
 # Ký hiệu: letters (Vietnamese ones too), digits, and the separators - / . & ("QĐ-UBND",
 # "2020/NĐ-CP"), no spaces.
-_CODE_NOTATION_RE = re.compile(r"^[^\W_](?:[\w./&-]*[^\W_])?$")
+_CODE_NOTATION_RE = re.compile(r"^[^\W_](?:(?:[^\W_]|[./&-])*[^\W_])?$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -10,6 +11,7 @@ from vanban.documents.domain.document_types import DocumentType
 from vanban.documents.domain.model import Duplicate, IncomingDocument
 from vanban.documents.domain.numbering import CancelledNumber, Register
 from vanban.documents.domain.outgoing import OutgoingDocument
+from vanban.platform.clearance import Secrecy
 from vanban.platform.ports import TransactionPort
 
 
@@ -51,9 +53,17 @@ class OutgoingRepository(Protocol):
         """Writes the number, date and identifier of an issued document."""
 
 
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """What a relation needs to know of the document it names."""
+
+    direction: str  # "incoming" or "outgoing"
+    secrecy: Secrecy
+
+
 class DocumentLinks(Protocol):
-    async def existing(self, document_ids: Sequence[str]) -> set[str]:
-        """Which of these ids are documents of this registry."""
+    async def existing(self, document_ids: Sequence[str]) -> dict[str, Linked]:
+        """Those of these ids that are documents of this registry."""
 
     async def mark_recalled(
         self, document_ids: Sequence[str], recalled_by: str

@@ -101,16 +101,33 @@ async def _document_type(tx: Transaction, name: str, *, reason: str) -> Document
     return document_type
 
 
-async def _check_related(tx: Transaction, relations: tuple[Relation, ...], *, reason: str) -> None:
+async def _check_related(
+    tx: Transaction,
+    relations: tuple[Relation, ...],
+    *,
+    direction: str,
+    clearance: Clearance,
+    reason: str,
+) -> None:
+    """The documents of this registry a new one names must exist, be within the clearance of
+    whoever names them (a secret one is reported as missing, as a read would), and, for a recall,
+    be of the same direction: another agency recalls the documents it sent us, the agency its
+    own issued ones."""
     named = [r.document_id for r in relations if r.document_id]
     if not named:
         return
     found = await tx.links.existing(named)
-    problems = {
-        f"relations[{i}].document_id": "is not a document of this registry"
-        for i, r in enumerate(relations)
-        if r.document_id and r.document_id not in found
-    }
+    problems: dict[str, str] = {}
+    for i, r in enumerate(relations):
+        if not r.document_id:
+            continue
+        linked = found.get(r.document_id)
+        if linked is None or not may_read(secrecy=linked.secrecy, clearance=clearance):
+            problems[f"relations[{i}].document_id"] = "is not a document of this registry"
+        elif r.kind is RelationKind.RECALLS and linked.direction != direction:
+            problems[f"relations[{i}].document_id"] = (
+                f"an {direction} document recalls {direction} documents only"
+            )
     if problems:
         raise invalid_fields(problems, reason=reason)
 
@@ -146,7 +163,13 @@ async def register_incoming(
     document_type = await _document_type(
         tx, clean.document_type, reason="INVALID_INCOMING_DOCUMENT"
     )
-    await _check_related(tx, clean.relations, reason="INVALID_INCOMING_DOCUMENT")
+    await _check_related(
+        tx,
+        clean.relations,
+        direction="incoming",
+        clearance=clearance,
+        reason="INVALID_INCOMING_DOCUMENT",
+    )
     register = choose_register(
         await tx.catalogue.registers(), RegisterKind.INCOMING, document_type, clean.secrecy
     )
@@ -198,7 +221,14 @@ async def register_incoming(
         },
     )
     await tx.commit()
-    return document
+    return _seen_by(document, clearance)
+
+
+def _seen_by(document: IncomingDocument, clearance: Clearance) -> IncomingDocument:
+    """The document with the duplicate warnings its reader may know of: those above their
+    clearance are left out (they stay stored, for readers cleared for them)."""
+    seen = tuple(d for d in document.duplicates if may_read(secrecy=d.secrecy, clearance=clearance))
+    return document if seen == document.duplicates else replace(document, duplicates=seen)
 
 
 async def get_incoming(*, tx: Transaction, document_id: str, reader: Reader) -> IncomingDocument:
@@ -209,7 +239,7 @@ async def get_incoming(*, tx: Transaction, document_id: str, reader: Reader) -> 
         secrecy=document.secrecy, reach=document.reach, reader=reader
     ):
         raise NotFoundError("no incoming document with this id", reason="INCOMING_NOT_FOUND")
-    return document
+    return document if reader.is_service else _seen_by(document, reader.clearance)
 
 
 async def draft_outgoing(
@@ -221,7 +251,13 @@ async def draft_outgoing(
     document_type = await _document_type(
         tx, clean.document_type, reason="INVALID_OUTGOING_DOCUMENT"
     )
-    await _check_related(tx, clean.relations, reason="INVALID_OUTGOING_DOCUMENT")
+    await _check_related(
+        tx,
+        clean.relations,
+        direction="outgoing",
+        clearance=clearance,
+        reason="INVALID_OUTGOING_DOCUMENT",
+    )
     document = OutgoingDocument(
         id=str(uuid.uuid4()),
         status=DocumentStatus.DRAFT,

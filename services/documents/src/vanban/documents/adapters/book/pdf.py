@@ -38,9 +38,11 @@ def register_fonts(font_dir: Path = FONT_DIR) -> None:
     """Makes DejaVu Sans known to reportlab once per process; a clear error when the font is
     not installed (Debian package fonts-dejavu-core)."""
     with _fonts_lock:
-        if REGULAR in pdfmetrics.getRegisteredFontNames():
-            return
+        # Each face on its own: other code of the process may have registered one of them.
+        registered = set(pdfmetrics.getRegisteredFontNames())
         for name in (REGULAR, BOLD):
+            if name in registered:
+                continue
             path = font_dir / f"{name}.ttf"
             if not path.is_file():
                 raise FileNotFoundError(

@@ -37,6 +37,7 @@ from vanban.documents.domain.model import (
 )
 from vanban.documents.domain.numbering import Register, RegisterKind
 from vanban.documents.domain.outgoing import Issue, OutgoingDocument, Recipient, Version
+from vanban.documents.domain.ports import Linked
 from vanban.platform.clearance import Clearance, Secrecy
 
 SECRECY_RANK = {level: rank for rank, level in enumerate(Clearance)}
@@ -216,24 +217,24 @@ class SqlIncomingRepository:
         incoming = (documents.c.direction == "incoming") & (documents.c.id != document.id)
         if document.identifier:
             rows = await self._session.execute(
-                select(documents.c.id)
+                select(documents.c.id, documents.c.secrecy)
                 .where(incoming, documents.c.identifier == document.identifier)
-                .order_by(documents.c.registered_at)
+                .order_by(documents.c.registered_at, documents.c.id)
                 .limit(50)
             )
-            found += [Duplicate(row.id, "identifier") for row in rows]
+            found += [Duplicate(row.id, "identifier", Secrecy(row.secrecy)) for row in rows]
         key = number_key(document.code_number, document.code_notation)
         rows = await self._session.execute(
-            select(documents.c.id)
+            select(documents.c.id, documents.c.secrecy)
             .where(
                 incoming,
                 documents.c.issuer_code == document.issuer_code,
                 documents.c.number_key == key,
             )
-            .order_by(documents.c.registered_at)
+            .order_by(documents.c.registered_at, documents.c.id)
             .limit(50)
         )
-        found += [Duplicate(row.id, "number") for row in rows]
+        found += [Duplicate(row.id, "number", Secrecy(row.secrecy)) for row in rows]
         return found
 
     async def add_duplicates(
@@ -270,10 +271,20 @@ class SqlIncomingRepository:
                 .order_by(document_files.c.role.desc(), document_files.c.position)
             )
         ).all()
+        # In the order registration returned them: identifier matches first, then number
+        # matches, each oldest first.
         duplicates = await self._session.execute(
-            select(incoming_duplicates.c.duplicate_of, incoming_duplicates.c.rule)
+            select(
+                incoming_duplicates.c.duplicate_of, incoming_duplicates.c.rule, documents.c.secrecy
+            )
+            .join(documents, documents.c.id == incoming_duplicates.c.duplicate_of)
             .where(incoming_duplicates.c.document_id == document_id)
-            .order_by(incoming_duplicates.c.detected_at, incoming_duplicates.c.duplicate_of)
+            .order_by(
+                incoming_duplicates.c.detected_at,
+                incoming_duplicates.c.rule,
+                documents.c.registered_at,
+                documents.c.id,
+            )
         )
         return IncomingDocument(
             id=row.id,
@@ -301,7 +312,9 @@ class SqlIncomingRepository:
             page_amount=row.page_amount or 0,
             description=row.description or "",
             due_date=row.due_date,
-            duplicates=tuple(Duplicate(d.duplicate_of, d.rule) for d in duplicates),
+            duplicates=tuple(
+                Duplicate(d.duplicate_of, d.rule, Secrecy(d.secrecy)) for d in duplicates
+            ),
             reach=tuple(row.reach),
         )
 
@@ -472,11 +485,13 @@ class SqlDocumentLinks:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def existing(self, document_ids: Sequence[str]) -> set[str]:
+    async def existing(self, document_ids: Sequence[str]) -> dict[str, Linked]:
         rows = await self._session.execute(
-            select(documents.c.id).where(documents.c.id.in_(list(document_ids)))
+            select(documents.c.id, documents.c.direction, documents.c.secrecy).where(
+                documents.c.id.in_(list(document_ids))
+            )
         )
-        return {row.id for row in rows}
+        return {row.id: Linked(row.direction, Secrecy(row.secrecy)) for row in rows}
 
     async def mark_recalled(
         self, document_ids: Sequence[str], recalled_by: str

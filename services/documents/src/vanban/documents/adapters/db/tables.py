@@ -158,8 +158,12 @@ documents = Table(
     ForeignKeyConstraint(["register_id"], ["registers.id"]),
     UniqueConstraint("register_id", "reg_year", "reg_number", name="uq_documents_register_number"),
 )
+# Our own identifiers never repeat within a secrecy level. Each level numbers in a series of its
+# own (Decree 30/2020, art. 15), so a secret document may share its date and số/ký hiệu, and so
+# its identifier, with an ordinary one.
 Index(
     "uq_documents_outgoing_identifier",
+    documents.c.secrecy,
     documents.c.identifier,
     unique=True,
     postgresql_where=text("direction = 'outgoing'"),

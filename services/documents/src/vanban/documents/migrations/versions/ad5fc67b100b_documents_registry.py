@@ -231,7 +231,7 @@ def upgrade() -> None:
     op.create_index(
         "uq_documents_outgoing_identifier",
         "documents",
-        ["identifier"],
+        ["secrecy", "identifier"],
         unique=True,
         postgresql_where=sa.text("direction = 'outgoing'"),
     )
