@@ -153,15 +153,32 @@ def test_a_draft_is_seen_by_its_author_and_the_clerk_and_not_by_others(
     gateway: Gateway, clerk_token: str
 ) -> None:
     specialist = gateway.token("chuyenvien")
-    created = draft(gateway, specialist, make_pdf(), drafting_unit="PTH")
+    # A specialist drafts for their own unit only.
+    elsewhere = draft(gateway, specialist, make_pdf(), drafting_unit="PTH")
+    assert elsewhere.status_code == 400, elsewhere.text
+    assert [e["field"] for e in elsewhere.json()["errors"]] == ["drafting_unit"]
+    created = draft(gateway, specialist, make_pdf(), drafting_unit="")
     assert created.status_code == 201, created.text
+    assert created.json()["drafting_unit"] == "VP"
     document_id = created.json()["id"]
 
-    # The author sees their draft; the clerk reads every document; the administrator (VP,
-    # no drafting role) does not.
-    for token, status in ((specialist, 200), (clerk_token, 200), (gateway.token("quantri"), 404)):
+    # The author and their unit see the draft; the clerk reads every document; the
+    # administrator (VP too, but without a drafting role) sees it through the unit as well,
+    # while a leader of no unit is a registry reader.
+    admin = gateway.token("quantri")
+    for token, status in ((specialist, 200), (clerk_token, 200), (admin, 200)):
         seen = gateway.http.get(
             f"/v1/outgoing-documents/{document_id}", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert seen.status_code == status, seen.text
+
+    # The clerk drafts for any unit: a draft of Phòng Tổng hợp is not Văn phòng's to read.
+    other = draft(gateway, clerk_token, make_pdf(), drafting_unit="PTH")
+    assert other.status_code == 201, other.text
+    for token, status in ((specialist, 404), (admin, 404), (clerk_token, 200)):
+        seen = gateway.http.get(
+            f"/v1/outgoing-documents/{other.json()['id']}",
+            headers={"Authorization": f"Bearer {token}"},
         )
         assert seen.status_code == status, seen.text
 

@@ -126,8 +126,12 @@ class FakeLinks:
 
     async def existing(self, document_ids: Sequence[str]) -> dict[str, Linked]:
         known = {
-            d.id: Linked("incoming", d.secrecy) for d in self._tx.incoming.documents.values()
-        } | {d.id: Linked("outgoing", d.secrecy) for d in self._tx.outgoing.documents.values()}
+            d.id: Linked("incoming", d.secrecy, d.issuer_code)
+            for d in self._tx.incoming.documents.values()
+        } | {
+            d.id: Linked("outgoing", d.secrecy, d.issue.issuer_code if d.issue else None)
+            for d in self._tx.outgoing.documents.values()
+        }
         return {i: known[i] for i in document_ids if i in known}
 
     async def mark_recalled(
@@ -738,3 +742,48 @@ async def test_a_duplicate_above_the_readers_clearance_is_not_told_of() -> None:
         )
     service_reader = Reader(roles=frozenset(), clearance=Clearance.NONE, is_service=True)
     assert (await get_incoming(tx=tx, document_id=copy.id, reader=service_reader)).duplicates
+
+
+async def test_another_agency_cannot_recall_a_document_it_did_not_send() -> None:
+    tx = FakeTransaction()
+    sent = await register_incoming(
+        tx=tx, draft=make_draft(), clearance=Clearance.TOP_SECRET, registered_by="c", now=NOW
+    )
+    with pytest.raises(InvalidArgumentError) as refused:
+        await register_incoming(
+            tx=tx,
+            draft=make_draft(
+                issuer_code="000.00.00.G01",
+                code_number="07",
+                relations=(Relation(RelationKind.RECALLS, document_id=sent.id),),
+            ),
+            clearance=Clearance.TOP_SECRET,
+            registered_by="c",
+            now=NOW,
+        )
+    assert [v.field for v in refused.value.violations] == ["relations[0].document_id"]
+    assert tx.links.recalled == {}
+
+
+async def test_a_specialist_drafts_for_their_own_unit_only() -> None:
+    tx = FakeTransaction()
+    with pytest.raises(InvalidArgumentError) as refused:
+        await draft_outgoing(
+            tx=tx,
+            draft=outgoing_draft(drafting_unit="PTH"),
+            author="cv-an",
+            now=NOW,
+            clearance=Clearance.NONE,
+            drafter_units=("VP",),
+        )
+    assert [v.field for v in refused.value.violations] == ["drafting_unit"]
+    # Naming none, a drafter of one unit drafts for it.
+    draft = await draft_outgoing(
+        tx=tx,
+        draft=outgoing_draft(drafting_unit=""),
+        author="cv-an",
+        now=NOW,
+        clearance=Clearance.NONE,
+        drafter_units=("VP",),
+    )
+    assert draft.drafting_unit == "VP" and "unit:VP" in draft.reach

@@ -59,6 +59,8 @@ class Linked:
 
     direction: str  # "incoming" or "outgoing"
     secrecy: Secrecy
+    # The issuing agency's mã định danh (an incoming document's sender; ours once issued).
+    issuer_code: str | None = None
 
 
 class DocumentLinks(Protocol):

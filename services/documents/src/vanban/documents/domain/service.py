@@ -108,11 +108,12 @@ async def _check_related(
     direction: str,
     clearance: Clearance,
     reason: str,
+    issuer_code: str | None = None,
 ) -> None:
     """The documents of this registry a new one names must exist, be within the clearance of
     whoever names them (a secret one is reported as missing, as a read would), and, for a recall,
-    be of the same direction: another agency recalls the documents it sent us, the agency its
-    own issued ones."""
+    be of the same direction: another agency recalls the documents it sent us (`issuer_code`:
+    the sender must be the one who issued them), the agency its own issued ones."""
     named = [r.document_id for r in relations if r.document_id]
     if not named:
         return
@@ -127,6 +128,14 @@ async def _check_related(
         elif r.kind is RelationKind.RECALLS and linked.direction != direction:
             problems[f"relations[{i}].document_id"] = (
                 f"an {direction} document recalls {direction} documents only"
+            )
+        elif (
+            r.kind is RelationKind.RECALLS
+            and issuer_code is not None
+            and linked.issuer_code != issuer_code
+        ):
+            problems[f"relations[{i}].document_id"] = (
+                "an agency recalls only the documents it issued itself"
             )
     if problems:
         raise invalid_fields(problems, reason=reason)
@@ -169,6 +178,7 @@ async def register_incoming(
         direction="incoming",
         clearance=clearance,
         reason="INVALID_INCOMING_DOCUMENT",
+        issuer_code=clean.issuer_code,
     )
     register = choose_register(
         await tx.catalogue.registers(), RegisterKind.INCOMING, document_type, clean.secrecy
@@ -243,11 +253,30 @@ async def get_incoming(*, tx: Transaction, document_id: str, reader: Reader) -> 
 
 
 async def draft_outgoing(
-    *, tx: Transaction, draft: OutgoingDraft, author: str, now: datetime, clearance: Clearance
+    *,
+    tx: Transaction,
+    draft: OutgoingDraft,
+    author: str,
+    now: datetime,
+    clearance: Clearance,
+    drafter_units: tuple[str, ...] | None = None,
 ) -> OutgoingDocument:
-    """Starts an outgoing document as a draft with its first version."""
+    """Starts an outgoing document as a draft with its first version.
+
+    `drafter_units`: the units the drafter belongs to, when they may draft only for those (the
+    drafting unit reads the draft and names itself in a công văn's ký hiệu); None for the
+    registry's roles and services, who draft for any unit. A drafter of one unit who names none
+    drafts for it.
+    """
     clean = draft.validated()
     _require_clearance(clean.secrecy, clearance, "drafting")
+    if drafter_units is not None:
+        if not clean.drafting_unit and len(drafter_units) == 1:
+            clean = replace(clean, drafting_unit=drafter_units[0])
+        elif clean.drafting_unit and clean.drafting_unit not in drafter_units:
+            raise invalid_fields(
+                {"drafting_unit": "is not one of your units"}, reason="INVALID_OUTGOING_DOCUMENT"
+            )
     document_type = await _document_type(
         tx, clean.document_type, reason="INVALID_OUTGOING_DOCUMENT"
     )

@@ -487,11 +487,13 @@ class SqlDocumentLinks:
 
     async def existing(self, document_ids: Sequence[str]) -> dict[str, Linked]:
         rows = await self._session.execute(
-            select(documents.c.id, documents.c.direction, documents.c.secrecy).where(
-                documents.c.id.in_(list(document_ids))
-            )
+            select(
+                documents.c.id, documents.c.direction, documents.c.secrecy, documents.c.issuer_code
+            ).where(documents.c.id.in_(list(document_ids)))
         )
-        return {row.id: Linked(row.direction, Secrecy(row.secrecy)) for row in rows}
+        return {
+            row.id: Linked(row.direction, Secrecy(row.secrecy), row.issuer_code) for row in rows
+        }
 
     async def mark_recalled(
         self, document_ids: Sequence[str], recalled_by: str

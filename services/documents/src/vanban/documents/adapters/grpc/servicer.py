@@ -116,6 +116,7 @@ class DocumentRegistryServicer(RegistersMixin, documents_pb2_grpc.DocumentRegist
                 author=caller.subject,
                 now=datetime.now(self._tz),
                 clearance=Clearance.TOP_SECRET if caller.is_service else caller.clearance,
+                drafter_units=None if reader_of(caller).reads_all else caller.units,
             )
         return pb.DraftOutgoingDocumentResponse(document=queued(outgoing_to_pb(document)))
 
@@ -174,4 +175,8 @@ class DocumentRegistryServicer(RegistersMixin, documents_pb2_grpc.DocumentRegist
                 reader=reader,
                 now=datetime.now(self._tz),
             )
-        return pb.IssueOutgoingDocumentResponse(document=outgoing_to_pb(document))
+        async with self._uow_factory() as uow:
+            digitization = await latest_digitization(uow.session, document_id=document.id)
+        return pb.IssueOutgoingDocumentResponse(
+            document=with_digitization(outgoing_to_pb(document), digitization)
+        )
