@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,10 +65,10 @@ class Rate:
     p95_ms: float
 
 
-def _run(count: int, concurrency: int, one: object) -> Rate:
+def _run(count: int, concurrency: int, one: Callable[[int], float]) -> Rate:
     began = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
-        latencies = list(pool.map(one, range(count)))  # type: ignore[arg-type]
+        latencies = list(pool.map(one, range(count)))
     elapsed = time.perf_counter() - began
     return Rate(
         count / elapsed,

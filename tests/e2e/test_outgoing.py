@@ -3,6 +3,7 @@ number, date and identifier come at issue and lock the draft."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import datetime
@@ -116,23 +117,18 @@ def test_a_draft_is_revised_then_issued_with_number_date_and_identifier_and_lock
         headers={"Authorization": f"Bearer {specialist}"},
     )
     assert download.status_code == 200 and download.content == second
-    for data in (first, second):
-        claimed = eventually(
-            lambda data=data: (
-                query(
-                    platform,
-                    "archive",
-                    "select claimed_at from objects where sha256 = :sha",
-                    sha=hashlib.sha256(data).hexdigest(),
-                )
-                and query(
-                    platform,
-                    "archive",
-                    "select claimed_at from objects where sha256 = :sha",
-                    sha=hashlib.sha256(data).hexdigest(),
-                )[0][0]
-            )
+
+    def claimed_at(data: bytes) -> Any:
+        rows = query(
+            platform,
+            "archive",
+            "select claimed_at from objects where sha256 = :sha",
+            sha=hashlib.sha256(data).hexdigest(),
         )
+        return rows and rows[0][0]
+
+    for data in (first, second):
+        claimed = eventually(functools.partial(claimed_at, data))
         assert claimed, "a draft's version file must be claimed, or the sweeper deletes it"
 
 
