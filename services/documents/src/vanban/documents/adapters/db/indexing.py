@@ -38,10 +38,15 @@ def search_head(
     return f"{head} {signer}" if signer else head
 
 
+def search_vector_text(head: str, body: str = "") -> str:
+    """The folded text `search_vector` indexes: the head, then the (capped) body's terms; the
+    bench loader sends it as is and computes the tsvector in SQL the same way."""
+    if not body:
+        return head
+    return f"{head} {' '.join(search_terms(body[:BODY_MAX_CHARS]))}"
+
+
 def search_vector(head: str, body: str = "") -> ColumnElement[str]:
     """The tsvector over the head and the (capped) body text, 'simple' configuration: Vietnamese
     syllables do not inflect, and the terms are already folded."""
-    text = head
-    if body:
-        text = f"{head} {' '.join(search_terms(body[:BODY_MAX_CHARS]))}"
-    return func.to_tsvector("simple", text)
+    return func.to_tsvector("simple", search_vector_text(head, body))

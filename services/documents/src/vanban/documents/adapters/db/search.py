@@ -1,0 +1,289 @@
+"""The one query builder of lists and search (ADR 0009 section 4).
+
+Every statement carries the visibility predicate in its WHERE clause, rows and totals alike:
+`secrecy_rank <= clearance AND (reads all OR reach && principals)`; nothing is filtered after
+the database answered, so a total never counts what the caller may not open.
+
+Text: the terms ANDed in `search_tsv` (the last one as a prefix); when a term holds a digit (a
+số or ký hiệu), OR the trigram word similarity of the whole query in `search_head`, so "QD-UBND
+5" finds "05/QĐ-UBND"; for words the trigram branch runs alone only when the exact one found
+nothing (a typo), as trigrams of common syllables match most rows.
+
+Order: the sort key, then the id, and the next page starts after the last row's (key, id):
+keyset paging, no OFFSET, no duplicates or gaps between pages when rows are added meanwhile.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, VARCHAR
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vanban.documents.adapters.db.indexing import TS_CONFIG
+from vanban.documents.adapters.db.tables import documents, incoming_duplicates
+from vanban.documents.domain.search import (
+    TOTAL_CAP,
+    DocumentQuery,
+    Page,
+    Position,
+    Sort,
+    Summary,
+    Viewer,
+    encode_position,
+)
+from vanban.platform.paging import bad_token
+
+# pg_trgm word similarity a number's query must reach in search_head (ADR 0009: "qd ubn 5" in
+# "5 qd ubnd ve viec" is 0.89; unrelated numbers stay below 0.5).
+WORD_SIMILARITY = 0.5
+
+d = documents.c
+_SORT_COLUMNS: dict[Sort, tuple[Any, ...]] = {
+    Sort.REGISTERED_AT: (d.registered_at,),
+    Sort.ISSUED_DATE: (d.issued_date,),
+    Sort.NUMBER: (d.reg_year, d.reg_number),
+}
+
+
+def visible_to(viewer: Viewer) -> ColumnElement[bool]:
+    """The visibility predicate: built per viewer so the planner sees plain conditions."""
+    rank = d.secrecy_rank <= viewer.clearance_rank
+    if viewer.reads_all:
+        return rank
+    if not viewer.principals:
+        return false()
+    return and_(rank, d.reach.op("&&")(literal(list(viewer.principals), ARRAY(VARCHAR(100)))))
+
+
+def tsquery_text(terms: tuple[str, ...]) -> str:
+    """'qd & ubnd & 5:*': terms are letters and digits only (search_terms), so no operator of
+    tsquery syntax can come from the user."""
+    return " & ".join([*terms[:-1], f"{terms[-1]}:*"])
+
+
+def text_match(query: DocumentQuery, *, fuzzy: bool) -> ColumnElement[bool] | None:
+    if not query.terms:
+        return None
+    trigram = d.search_head.op("%>")(query.text)
+    if fuzzy:
+        return trigram
+    words = d.search_tsv.op("@@")(
+        func.to_tsquery(literal(TS_CONFIG, REGCONFIG), tsquery_text(query.terms))
+    )
+    return or_(words, trigram) if query.has_number else words
+
+
+def filters(query: DocumentQuery, tz: ZoneInfo) -> list[ColumnElement[bool]]:
+    f = query.filter
+    where: list[ColumnElement[bool]] = []
+    if f.direction:
+        where.append(d.direction == f.direction)
+    if f.document_types:
+        where.append(d.document_type.in_(f.document_types))
+    start, end = f.registered_range(tz)
+    if start is not None:
+        where.append(d.registered_at >= start)
+    if end is not None:
+        where.append(d.registered_at < end)
+    if f.priorities:
+        where.append(d.priority.in_(f.priorities))
+    if f.statuses:
+        where.append(d.status.in_(f.statuses))
+    if f.secrecy:
+        where.append(d.secrecy.in_(f.secrecy))
+    if f.unit:
+        where.append(d.unit_code == f.unit)
+    if f.duplicates_only:
+        where.append(
+            exists().where(incoming_duplicates.c.document_id == d.id).correlate(documents)
+        )
+    return where
+
+
+def _key_values(sort: Sort, keys: tuple[str | None, ...]) -> tuple[Any, ...] | None:
+    """The typed sort key of a page token; None when the row had none (a draft)."""
+    columns = _SORT_COLUMNS[sort]
+    if len(keys) != len(columns):
+        raise bad_token()
+    if all(k is None for k in keys):
+        return None
+    if any(k is None for k in keys):
+        raise bad_token()
+    try:
+        if sort is Sort.REGISTERED_AT:
+            instant = datetime.fromisoformat(str(keys[0]))
+            if instant.tzinfo is None:
+                raise ValueError(keys[0])
+            return (instant,)
+        if sort is Sort.ISSUED_DATE:
+            return (date.fromisoformat(str(keys[0])),)
+        return tuple(int(str(k)) for k in keys)
+    except ValueError:
+        raise bad_token() from None
+
+
+def _key_strings(sort: Sort, row: Any) -> tuple[str | None, ...]:
+    values = [row._mapping[c.name] for c in _SORT_COLUMNS[sort]]
+    return tuple(None if v is None else v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values)
+
+
+def after(query: DocumentQuery, position: Position) -> ColumnElement[bool]:
+    """Rows after `position` in the query's order: DESC puts rows without a key (drafts) first,
+    ASC last, as PostgreSQL orders NULLs, so the btree index serves both."""
+    columns = _SORT_COLUMNS[query.sort]
+    keys = _key_values(query.sort, position.keys)
+    first = columns[0]
+    if query.ascending:
+        if keys is None:
+            return and_(first.is_(None), d.id > position.id)
+        return or_(tuple_(*columns, d.id) > tuple_(*keys, position.id), first.is_(None))
+    if keys is None:
+        return or_(and_(first.is_(None), d.id < position.id), first.is_not(None))
+    return tuple_(*columns, d.id) < tuple_(*keys, position.id)
+
+
+def _order(query: DocumentQuery) -> list[Any]:
+    columns = [*_SORT_COLUMNS[query.sort], d.id]
+    return [c.asc() if query.ascending else c.desc() for c in columns]
+
+
+_duplicate_count = (
+    select(func.count())
+    .select_from(incoming_duplicates)
+    .where(incoming_duplicates.c.document_id == d.id)
+    .correlate(documents)
+    .scalar_subquery()
+    .label("duplicate_count")
+)
+_SUMMARY_COLUMNS = (
+    d.id,
+    d.direction,
+    d.status,
+    d.document_type,
+    d.subject,
+    d.code_number,
+    d.code_notation,
+    d.issued_date,
+    d.issuer_code,
+    d.issuer_name,
+    d.register_id,
+    d.reg_number,
+    d.reg_year,
+    d.registered_at,
+    d.priority,
+    d.secrecy,
+    d.unit_code,
+    d.received_via,
+)
+
+
+def _summary(row: Any) -> Summary:
+    m = row._mapping
+    return Summary(
+        id=m["id"],
+        direction=m["direction"],
+        status=m["status"],
+        document_type=m["document_type"],
+        subject=m["subject"],
+        code_number=m["code_number"],
+        code_notation=m["code_notation"],
+        issued_date=m["issued_date"],
+        issuer_code=m["issuer_code"],
+        issuer_name=m["issuer_name"],
+        register_id=m["register_id"],
+        number=m["reg_number"],
+        year=m["reg_year"],
+        registered_at=m["registered_at"],
+        priority=m["priority"],
+        secrecy=m["secrecy"],
+        unit=m["unit_code"],
+        received_via=m["received_via"],
+        duplicate_count=m["duplicate_count"],
+    )
+
+
+async def find_documents(
+    session: AsyncSession, query: DocumentQuery, *, viewer: Viewer, tz: ZoneInfo
+) -> Page:
+    """One page of what `viewer` may see that matches `query`, with the total."""
+    fuzzy = query.after.fuzzy if query.after is not None else False
+    page = await _page(session, query, viewer=viewer, tz=tz, fuzzy=fuzzy)
+    if (
+        query.after is None
+        and not page.documents
+        and query.terms
+        and not query.has_number
+        and not fuzzy
+    ):
+        # Nothing for the words as typed: a typo, perhaps; try their trigrams alone.
+        page = await _page(session, query, viewer=viewer, tz=tz, fuzzy=True)
+    return page
+
+
+async def _page(
+    session: AsyncSession, query: DocumentQuery, *, viewer: Viewer, tz: ZoneInfo, fuzzy: bool
+) -> Page:
+    where = [visible_to(viewer), *filters(query, tz)]
+    match = text_match(query, fuzzy=fuzzy)
+    if match is not None:
+        where.append(match)
+        if fuzzy or query.has_number:
+            await session.execute(
+                text("SELECT set_config('pg_trgm.word_similarity_threshold', :v, true)"),
+                {"v": str(WORD_SIMILARITY)},
+            )
+    page_where = list(where)
+    if query.after is not None:
+        page_where.append(after(query, query.after))
+    statement = (
+        select(*_SUMMARY_COLUMNS, _duplicate_count)
+        .where(*page_where)
+        .order_by(*_order(query))
+        .limit(query.page_size + 1)
+    )
+    rows = (await session.execute(statement)).all()
+    more = len(rows) > query.page_size
+    rows = rows[: query.page_size]
+    if query.after is not None:
+        total, exact = query.after.total, query.after.total_exact
+    elif not more:
+        total, exact = len(rows), True
+    else:
+        capped = select(literal(1)).where(*where).limit(TOTAL_CAP + 1).subquery()
+        counted = (await session.execute(select(func.count()).select_from(capped))).scalar_one()
+        total, exact = min(counted, TOTAL_CAP), counted <= TOTAL_CAP
+    token = ""
+    if more:
+        last = rows[-1]
+        token = encode_position(
+            Position(
+                keys=_key_strings(query.sort, last),
+                id=last._mapping["id"],
+                total=total,
+                total_exact=exact,
+                fuzzy=fuzzy,
+            ),
+            fingerprint=query.fingerprint(),
+        )
+    return Page(
+        documents=tuple(_summary(r) for r in rows),
+        next_page_token=token,
+        total=total,
+        total_exact=exact,
+    )
+

@@ -1,0 +1,306 @@
+"""Lists and search of the registry (ADR 0009 section 4): what is asked, who asks, where a page
+starts. Pure: the query builder (adapters/db/search.py) turns a `DocumentQuery` into SQL.
+
+One model serves `SearchDocuments`, `ListIncomingDocuments` and `ListOutgoingDocuments`; search
+adds the terms of the search box.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from vanban.documents.domain.search_text import query_terms
+from vanban.documents.domain.service import READ_ALL_ROLES
+from vanban.platform.clearance import Clearance
+from vanban.platform.errors import invalid_fields
+from vanban.platform.paging import bad_token, decode_token, encode_token, page_size
+
+PAGE_SIZE_DEFAULT = 20
+PAGE_SIZE_MAX = 100
+# Totals are counted exactly up to this many matches; above it the answer is a lower bound.
+TOTAL_CAP = 10_000
+FILTER_VALUES_MAX = 50  # entries of one repeated filter
+TYPE_NAME_MAX = 100
+UNIT_CODE_MAX = 64
+
+DIRECTIONS = ("incoming", "outgoing")
+STATUSES = {
+    "incoming": ("registered", "recalled"),
+    "outgoing": ("draft", "issued", "cancelled", "recalled"),
+}
+PRIORITIES = ("normal", "urgent", "very_urgent", "flash")
+SECRECY_RANKS = {level.value: rank for rank, level in enumerate(Clearance)}
+
+
+class Sort(enum.Enum):
+    """The orders a list can take; each ends with the id, so every position is unique."""
+
+    REGISTERED_AT = "registered_at"  # arrival or issue; drafts (none yet) first when newest first
+    ISSUED_DATE = "issued_date"
+    NUMBER = "number"  # register year, then number (số đến / số)
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who reads, as the visibility predicate needs it: READ_ALL_ROLES see every document up to
+    their clearance; others the documents whose reach holds one of their principals."""
+
+    clearance_rank: int
+    reads_all: bool
+    principals: tuple[str, ...]
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        roles: frozenset[str],
+        units: tuple[str, ...],
+        person_id: str,
+        clearance: Clearance,
+        is_service: bool = False,
+    ) -> Viewer:
+        if is_service:
+            return cls(clearance_rank=SECRECY_RANKS["top_secret"], reads_all=True, principals=())
+        return cls(
+            clearance_rank=SECRECY_RANKS[clearance.value],
+            reads_all=bool(roles.intersection(READ_ALL_ROLES)),
+            principals=(*(f"unit:{u}" for u in units), f"person:{person_id}"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Filters of lists and search; every tuple empty means "any"."""
+
+    direction: str | None = None
+    document_types: tuple[str, ...] = ()
+    registered_from: date | None = None  # Vietnam calendar days, both inclusive
+    registered_to: date | None = None
+    priorities: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    unit: str | None = None
+    duplicates_only: bool = False
+    secrecy: tuple[str, ...] = ()
+
+    def validated(self) -> Filter:
+        problems: dict[str, str] = {}
+        if self.direction is not None and self.direction not in DIRECTIONS:
+            problems["direction"] = "must be incoming or outgoing"
+        for name, values in (
+            ("document_types", self.document_types),
+            ("priorities", self.priorities),
+            ("statuses", self.statuses),
+            ("secrecy", self.secrecy),
+        ):
+            if len(values) > FILTER_VALUES_MAX:
+                problems[name] = f"at most {FILTER_VALUES_MAX} values"
+        if any(not t.strip() or len(t) > TYPE_NAME_MAX for t in self.document_types):
+            problems["document_types"] = f"each a type name of 1 to {TYPE_NAME_MAX} characters"
+        if self.unit is not None and (not self.unit.strip() or len(self.unit) > UNIT_CODE_MAX):
+            problems["unit"] = f"a unit code of 1 to {UNIT_CODE_MAX} characters"
+        allowed_statuses = (
+            STATUSES[self.direction]
+            if self.direction in STATUSES
+            else tuple(dict.fromkeys(s for group in STATUSES.values() for s in group))
+        )
+        if any(s not in allowed_statuses for s in self.statuses):
+            problems["statuses"] = "each one of " + ", ".join(allowed_statuses)
+        if any(p not in PRIORITIES for p in self.priorities):
+            problems["priorities"] = "each one of " + ", ".join(PRIORITIES)
+        if any(s not in SECRECY_RANKS for s in self.secrecy):
+            problems["secrecy"] = "each one of " + ", ".join(SECRECY_RANKS)
+        if (
+            self.registered_from is not None
+            and self.registered_to is not None
+            and self.registered_from > self.registered_to
+        ):
+            problems["registered_to"] = "must not be before registered_from"
+        if self.duplicates_only and self.direction == "outgoing":
+            problems["duplicates_only"] = "only incoming documents have duplicates"
+        if problems:
+            raise invalid_fields(problems, reason="INVALID_FILTER")
+        return self
+
+    def registered_range(self, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+        """[start, end) instants of the date range, the days taken in `tz` (Vietnam time)."""
+        start = (
+            datetime.combine(self.registered_from, time(), tz) if self.registered_from else None
+        )
+        end = (
+            datetime.combine(self.registered_to + timedelta(days=1), time(), tz)
+            if self.registered_to
+            else None
+        )
+        return start, end
+
+
+def parse_day(value: str, *, field_name: str) -> date | None:
+    """A YYYY-MM-DD filter value; empty is None."""
+    if not value:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise invalid_fields({field_name: "must be a date YYYY-MM-DD"}, reason="INVALID_FILTER") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where the next page starts (the last row's sort key and id), and the total counted on
+    the first page, carried so every page answers it without counting again."""
+
+    keys: tuple[str | None, ...]
+    id: str
+    total: int
+    total_exact: bool
+    fuzzy: bool = False  # the typo fallback (trigram only) found the first page
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentQuery:
+    filter: Filter = field(default_factory=Filter)
+    terms: tuple[str, ...] = ()  # search only: query_terms of the search box
+    text: str = ""  # the folded query (the terms joined), for the trigram branch
+    sort: Sort = Sort.REGISTERED_AT
+    ascending: bool = False
+    page_size: int = PAGE_SIZE_DEFAULT
+    after: Position | None = None
+
+    @property
+    def has_number(self) -> bool:
+        """A term with a digit: a số or ký hiệu is being looked for, so fuzzy matching joins."""
+        return any(ch.isdigit() for term in self.terms for ch in term)
+
+    def fingerprint(self) -> str:
+        """What a page token is bound to: the same filters, terms and order."""
+        f = self.filter
+        shape: dict[str, Any] = {
+            "d": f.direction,
+            "t": sorted(f.document_types),
+            "f": f.registered_from.isoformat() if f.registered_from else None,
+            "u": f.registered_to.isoformat() if f.registered_to else None,
+            "p": sorted(f.priorities),
+            "s": sorted(f.statuses),
+            "n": f.unit,
+            "x": f.duplicates_only,
+            "c": sorted(f.secrecy),
+            "q": list(self.terms),
+            "o": self.sort.value,
+            "a": self.ascending,
+        }
+        raw = json.dumps(shape, separators=(",", ":"), sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def make_query(
+    *,
+    filter: Filter,
+    q: str | None = None,
+    sort: Sort = Sort.REGISTERED_AT,
+    ascending: bool = False,
+    requested_page_size: int = 0,
+    page_token: str = "",
+) -> DocumentQuery:
+    """A validated query; a token from another query (or not ours) is INVALID_PAGE_TOKEN."""
+    terms: tuple[str, ...] = ()
+    if q is not None:
+        terms = tuple(query_terms(q))
+    query = DocumentQuery(
+        filter=filter.validated(),
+        terms=terms,
+        text=" ".join(terms),
+        sort=sort,
+        ascending=ascending,
+        page_size=page_size(requested_page_size, default=PAGE_SIZE_DEFAULT, maximum=PAGE_SIZE_MAX),
+    )
+    if not page_token:
+        return query
+    return DocumentQuery(
+        filter=query.filter,
+        terms=query.terms,
+        text=query.text,
+        sort=query.sort,
+        ascending=query.ascending,
+        page_size=query.page_size,
+        after=decode_position(page_token, fingerprint=query.fingerprint()),
+    )
+
+
+def encode_position(position: Position, *, fingerprint: str) -> str:
+    data = {
+        "q": fingerprint,
+        "k": json.dumps(list(position.keys)),
+        "id": position.id,
+        "t": str(position.total),
+        "x": "1" if position.total_exact else "0",
+    }
+    if position.fuzzy:
+        data["z"] = "1"
+    return encode_token(data)
+
+
+def decode_position(token: str, *, fingerprint: str) -> Position:
+    data = decode_token(token)
+    if data.get("q") != fingerprint:
+        raise bad_token("was given for another query, filter or order: start from the first page")
+    try:
+        keys = json.loads(data["k"])
+        total = int(data["t"])
+        position_id = data["id"]
+    except (KeyError, ValueError):
+        raise bad_token() from None
+    if (
+        not isinstance(keys, list)
+        or not all(k is None or isinstance(k, str) for k in keys)
+        or total < 0
+        or not position_id
+    ):
+        raise bad_token()
+    return Position(
+        keys=tuple(keys),
+        id=position_id,
+        total=total,
+        total_exact=data.get("x") == "1",
+        fuzzy=data.get("z") == "1",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """One row of a list or search result (DocumentSummary)."""
+
+    id: str
+    direction: str
+    status: str
+    document_type: str
+    subject: str
+    code_number: str | None
+    code_notation: str | None
+    issued_date: date | None
+    issuer_code: str | None
+    issuer_name: str | None
+    register_id: str | None
+    number: int | None
+    year: int | None
+    registered_at: datetime | None
+    priority: str
+    secrecy: str
+    unit: str | None
+    received_via: str | None
+    duplicate_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    documents: tuple[Summary, ...]
+    next_page_token: str
+    total: int
+    total_exact: bool
