@@ -7,7 +7,7 @@ Ten years of a province's registry: incoming (75%) and outgoing (25%) documents,
 usual frequency, subjects from Vietnamese templates with real place names, numbers counted per
 register and year in arrival order, 2% confidential (their own registers), reach over 30 units
 and their people, some re-sent duplicates. Search columns come from the service's own
-`index_fields`, so the rows are what registration would have written.
+`number_key`, `search_head` and `search_vector_text` (adapters/db/indexing.py), so the rows are what registration would have written.
 
 How: rows are made in Python and sent with COPY (asyncpg `copy_records_to_table`) into an
 UNLOGGED staging table, then one `INSERT … SELECT` computes `to_tsvector`; the secondary indexes
@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncpg
 
 import vanban.documents
-from vanban.documents.adapters.db.indexing import index_fields
+from vanban.documents.adapters.db.indexing import number_key, search_head, search_vector_text
 from vanban.launcher.infra import PostgresServer
 from vanban.launcher.infra.files import new_password
 from vanban.platform.migrations import upgrade_async
@@ -265,6 +265,35 @@ def unit_people(code: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Indexed:
+    """A row's search columns, made as registration makes them (the tsvector later, in SQL)."""
+
+    number_key: str | None
+    search_head: str
+    search_text: str
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        subject: str,
+        code_number: str | None = None,
+        code_notation: str | None = None,
+        issuer_name: str | None = None,
+        signer_name: str | None = None,
+        body: str = "",
+    ) -> Indexed:
+        head = search_head(
+            subject=subject,
+            code_number=code_number,
+            code_notation=code_notation,
+            issuer_name=issuer_name,
+            signer_name=signer_name,
+        )
+        return cls(number_key(code_number, code_notation), head, search_vector_text(head, body))
+
+
+@dataclass(frozen=True)
 class Slot:
     direction: str
     secrecy: str
@@ -388,9 +417,9 @@ class Maker:
                 if len(self.sent) > 2000:
                     del self.sent[:1000]
             issued = at.date() - timedelta(days=rng.randrange(0, 10))
-            fields = index_fields(
+            fields = Indexed.of(
                 subject=subject, code_number=code_number, code_notation=code_notation,
-                issuer_name=issuer_name, issuer_code=issuer_code, signer_name=signer, body_text=body,
+                issuer_name=issuer_name, signer_name=signer, body=body,
             )
             identifier = f"{issuer_code},{issued:%Y/%m/%d},{code_number}/{code_notation}"
             return (
@@ -407,7 +436,7 @@ class Maker:
         reach = list(dict.fromkeys([f"unit:{drafting}", f"person:{author}", *reach]))
         created = at or datetime(slot.year, 12, 30, 9, tzinfo=VIETNAM)
         if at is None:
-            fields = index_fields(subject=subject, signer_name=signer, body_text=body)
+            fields = Indexed.of(subject=subject, signer_name=signer, body=body)
             return (
                 document_id, "outgoing", "draft", type_name, subject, priority, slot.secrecy,
                 rank, None, None, None, None, None, None, None, None, position, signer, None,
@@ -419,9 +448,9 @@ class Maker:
         code_notation = (
             f"{abbreviation}-{AGENCY_ABBREVIATION}" if abbreviation else f"{AGENCY_ABBREVIATION}-{drafting}"
         )
-        fields = index_fields(
+        fields = Indexed.of(
             subject=subject, code_number=code_number, code_notation=code_notation,
-            issuer_name=AGENCY_NAME, issuer_code=AGENCY_CODE, signer_name=signer, body_text=body,
+            issuer_name=AGENCY_NAME, signer_name=signer, body=body,
         )
         status = "recalled" if rng.random() < 0.001 else "cancelled" if rng.random() < 0.002 else "issued"
         return (
@@ -459,7 +488,7 @@ class LoadReport:
     def print(self) -> None:
         n = self.documents
         print(f"documents loaded:                 {n}")
-        print(f"make rows (Python, index_fields): {self.make_seconds:7.1f} s  {n / self.make_seconds:9.0f} rows/s")
+        print(f"make rows (Python, indexing):     {self.make_seconds:7.1f} s  {n / self.make_seconds:9.0f} rows/s")
         print(f"COPY into staging:                {self.copy_seconds:7.1f} s  {n / self.copy_seconds:9.0f} rows/s")
         print(f"INSERT … SELECT (to_tsvector):    {self.insert_seconds:7.1f} s  {n / self.insert_seconds:9.0f} rows/s")
         print(f"indexes rebuilt:                  {self.index_seconds:7.1f} s")

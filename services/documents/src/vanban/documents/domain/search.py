@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from vanban.documents.domain.search_text import query_terms
-from vanban.documents.domain.service import READ_ALL_ROLES
+from vanban.documents.domain.service import Reader
 from vanban.platform.clearance import Clearance
 from vanban.platform.errors import invalid_fields
 from vanban.platform.paging import bad_token, decode_token, encode_token, page_size
@@ -49,28 +49,22 @@ class Sort(enum.Enum):
 @dataclass(frozen=True, slots=True)
 class Viewer:
     """Who reads, as the visibility predicate needs it: READ_ALL_ROLES see every document up to
-    their clearance; others the documents whose reach holds one of their principals."""
+    their clearance; others the documents whose reach holds one of their principals
+    ("unit:<code>" of their units, "person:<id>")."""
 
     clearance_rank: int
     reads_all: bool
     principals: tuple[str, ...]
 
     @classmethod
-    def of(
-        cls,
-        *,
-        roles: frozenset[str],
-        units: tuple[str, ...],
-        person_id: str,
-        clearance: Clearance,
-        is_service: bool = False,
-    ) -> Viewer:
-        if is_service:
+    def of(cls, reader: Reader) -> Viewer:
+        """The reader as the predicate needs it: the same rule as `service.may_open`."""
+        if reader.is_service:
             return cls(clearance_rank=SECRECY_RANKS["top_secret"], reads_all=True, principals=())
         return cls(
-            clearance_rank=SECRECY_RANKS[clearance.value],
-            reads_all=bool(roles.intersection(READ_ALL_ROLES)),
-            principals=(*(f"unit:{u}" for u in units), f"person:{person_id}"),
+            clearance_rank=SECRECY_RANKS[reader.clearance.value],
+            reads_all=reader.reads_all,
+            principals=reader.principals,
         )
 
 

@@ -34,7 +34,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, VARCHAR
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vanban.documents.adapters.db.indexing import TS_CONFIG
 from vanban.documents.adapters.db.tables import documents, incoming_duplicates
 from vanban.documents.domain.search import (
     TOTAL_CAP,
@@ -48,6 +47,7 @@ from vanban.documents.domain.search import (
 )
 from vanban.platform.paging import bad_token
 
+TS_CONFIG = "simple"  # as indexing.search_vector makes search_tsv
 # pg_trgm word similarity a number's query must reach in search_head (ADR 0009: "qd ubn 5" in
 # "5 qd ubnd ve viec" is 0.89; unrelated numbers stay below 0.5).
 WORD_SIMILARITY = 0.5

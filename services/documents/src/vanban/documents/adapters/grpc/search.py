@@ -12,6 +12,7 @@ from google.protobuf.internal.containers import RepeatedScalarFieldContainer
 
 from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.documents.adapters.db.search import find_documents
+from vanban.documents.domain.service import Reader
 from vanban.documents.domain.search import (
     DocumentQuery,
     Filter,
@@ -104,11 +105,13 @@ def filter_from_pb(message: pb.DocumentFilter, *, direction: str | None) -> Filt
 
 def viewer_of(caller: Caller) -> Viewer:
     return Viewer.of(
-        roles=caller.roles,
-        units=caller.units,
-        person_id=caller.subject,
-        clearance=caller.clearance,
-        is_service=caller.is_service,
+        Reader(
+            roles=caller.roles,
+            clearance=caller.clearance,
+            is_service=caller.is_service,
+            person_id="" if caller.is_service else caller.subject,
+            units=caller.units,
+        )
     )
 
 

@@ -18,6 +18,7 @@ from vanban.documents.adapters.grpc.convert import (
     outgoing_to_pb,
 )
 from vanban.documents.adapters.grpc.registers import RegistersMixin
+from vanban.documents.adapters.grpc.search import SearchMixin
 from vanban.documents.adapters.peers import GrpcDirectory
 from vanban.documents.adapters.transaction import DocumentsTransaction
 from vanban.documents.domain import service
@@ -59,7 +60,9 @@ def _expected_version(value: int) -> int | None:
     return value or None
 
 
-class DocumentRegistryServicer(RegistersMixin, documents_pb2_grpc.DocumentRegistryServiceServicer):
+class DocumentRegistryServicer(
+    RegistersMixin, SearchMixin, documents_pb2_grpc.DocumentRegistryServiceServicer
+):
     def __init__(
         self,
         *,

@@ -1,0 +1,668 @@
+"""Search and lists over a Vietnamese fixture set, through the DocumentRegistry gRPC API.
+
+About 200 documents are written straight into `documents` with the search columns made by
+`adapters/db/indexing.py`, as registration makes them; every expectation is computed from the
+fixture rows in Python, so a wrong filter, order, page or visibility rule shows as a difference.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import grpc
+import pytest
+from sqlalchemy import insert
+
+from vanban.contracts.documents.v1 import documents_pb2 as pb
+from vanban.contracts.documents.v1.documents_pb2_grpc import DocumentRegistryServiceStub
+from vanban.documents.adapters.db import search as search_sql
+from vanban.documents.adapters.db.indexing import number_key, search_head, search_vector
+from vanban.documents.adapters.db.tables import documents as documents_table
+from vanban.documents.adapters.db.tables import incoming_duplicates
+from vanban.documents.domain.search_text import search_terms
+from vanban.platform.errors import ErrorCode
+from vanban.platform.grpc.status import remote_error
+from vanban.platform.testing import metadata
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+RANKS = {"none": 0, "confidential": 1, "secret": 2, "top_secret": 3}
+SPECIALIST = "5b0f1c1e-0000-4000-8000-000000000001"
+SPECIALIST_UNIT = "PTH"
+
+TOPICS = (
+    "chuyển đổi số", "cải cách hành chính", "phòng, chống thiên tai", "giải phóng mặt bằng",
+    "xây dựng nông thôn mới", "an toàn giao thông", "tuyển sinh đầu cấp", "đầu tư công",
+)
+PLACES = ("huyện Quỳnh Lưu", "thị xã Cửa Lò", "huyện Đô Lương", "thành phố Vinh", "xã Nghi Phong")
+TYPES = (("Công văn", None), ("Quyết định", "QĐ"), ("Báo cáo", "BC"), ("Kế hoạch", "KH"),
+         ("Thông báo", "TB"), ("Giấy mời", "GM"))
+UNITS = ("PTH", "PKT", "PNC", "VP", "STC")
+PRIORITIES = ("normal", "urgent", "very_urgent", "flash")
+
+
+@dataclass
+class Doc:
+    id: str
+    direction: str
+    status: str
+    document_type: str
+    subject: str
+    priority: str
+    secrecy: str
+    registered_at: datetime | None
+    code_number: str | None = None
+    code_notation: str | None = None
+    issuer_code: str | None = None
+    issuer_name: str | None = None
+    issued_date: date | None = None
+    register_id: str | None = None
+    reg_year: int | None = None
+    reg_number: int | None = None
+    unit_code: str | None = None
+    reach: list[str] = field(default_factory=list)
+    duplicate_of: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        head = search_head(
+            subject=self.subject,
+            code_number=self.code_number,
+            code_notation=self.code_notation,
+            issuer_name=self.issuer_name,
+        )
+        created = self.registered_at or datetime(2025, 11, 1, tzinfo=UTC)
+        values: dict[str, Any] = {
+            "id": self.id,
+            "direction": self.direction,
+            "status": self.status,
+            "document_type": self.document_type,
+            "subject": self.subject,
+            "priority": self.priority,
+            "secrecy": self.secrecy,
+            "secrecy_rank": RANKS[self.secrecy],
+            "code_number": self.code_number,
+            "code_notation": self.code_notation,
+            "number_key": number_key(self.code_number, self.code_notation),
+            "issuer_code": self.issuer_code,
+            "issuer_name": self.issuer_name,
+            "issued_date": self.issued_date,
+            "register_id": self.register_id,
+            "reg_year": self.reg_year,
+            "reg_number": self.reg_number,
+            "registered_at": self.registered_at,
+            "unit_code": self.unit_code,
+            "reach": self.reach,
+            "search_head": head,
+            "search_tsv": search_vector(head),
+            "created_by": "fixture",
+            "created_at": created,
+            "updated_at": created,
+        }
+        incoming = self.direction == "incoming"
+        values["received_via"] = "electronic" if incoming else None
+        values["current_version"] = None if incoming else 1
+        return values
+
+
+class Fixture:
+    """The ~200 documents, and the counters that numbered them."""
+
+    def __init__(self) -> None:
+        self.docs: list[Doc] = []
+        self._numbers: dict[tuple[str, int], int] = {}
+
+    def number(self, register: str, year: int) -> int:
+        self._numbers[(register, year)] = self._numbers.get((register, year), 0) + 1
+        return self._numbers[(register, year)]
+
+    def incoming(self, *, at: datetime, subject: str, document_type: str = "Công văn",
+                 code: tuple[str, str] = ("12", "UBND-VP"), secrecy: str = "none",
+                 priority: str = "normal", status: str = "registered",
+                 issuer: tuple[str, str] = ("000.00.00.H40", "Ủy ban nhân dân tỉnh Nghệ An"),
+                 unit: str | None = None, reach: list[str] | None = None,
+                 duplicate_of: str | None = None) -> Doc:
+        register = "incoming" if secrecy == "none" else f"incoming-{secrecy}"
+        year = at.astimezone(VIETNAM).year
+        doc = Doc(
+            id=str(uuid.uuid4()), direction="incoming", status=status,
+            document_type=document_type, subject=subject, priority=priority, secrecy=secrecy,
+            registered_at=at, code_number=code[0], code_notation=code[1],
+            issuer_code=issuer[0], issuer_name=issuer[1],
+            issued_date=at.astimezone(VIETNAM).date() - timedelta(days=2),
+            register_id=register, reg_year=year, reg_number=self.number(register, year),
+            unit_code=unit, reach=reach if reach is not None else ([f"unit:{unit}"] if unit else []),
+            duplicate_of=duplicate_of,
+        )
+        self.docs.append(doc)
+        return doc
+
+    def outgoing(self, *, at: datetime | None, subject: str, document_type: str = "Kế hoạch",
+                 abbreviation: str | None = "KH", secrecy: str = "none", priority: str = "normal",
+                 status: str = "issued", unit: str = "VP", author: str = "author-1") -> Doc:
+        register = "outgoing" if secrecy == "none" else f"outgoing-{secrecy}"
+        doc = Doc(
+            id=str(uuid.uuid4()), direction="outgoing", status=status,
+            document_type=document_type, subject=subject, priority=priority, secrecy=secrecy,
+            registered_at=at, unit_code=unit, reach=[f"unit:{unit}", f"person:{author}"],
+        )
+        if at is not None:
+            year = at.astimezone(VIETNAM).year
+            doc.reg_year, doc.register_id = year, register
+            doc.reg_number = self.number(register, year)
+            doc.code_number = f"{doc.reg_number:02d}"
+            doc.code_notation = f"{abbreviation}-UBND" if abbreviation else f"UBND-{unit}"
+            doc.issuer_code, doc.issuer_name = "000.00.00.H99", "Ủy ban nhân dân tỉnh Demo"
+            doc.issued_date = at.astimezone(VIETNAM).date()
+        self.docs.append(doc)
+        return doc
+
+
+def vn(*args: int) -> datetime:
+    return datetime(*args, tzinfo=VIETNAM)  # type: ignore[misc]
+
+
+@dataclass
+class Named:
+    decision: Doc
+    road: Doc
+    secret_pth: Doc
+    plan: Doc
+    draft: Doc
+    original: Doc
+    copy: Doc
+    end_of_march: Doc
+    start_of_april: Doc
+
+
+def build_fixture() -> tuple[Fixture, Named]:
+    f = Fixture()
+    rng = random.Random(8)
+    named = Named(
+        decision=f.incoming(
+            at=vn(2025, 3, 10, 10), document_type="Quyết định", code=("05", "QĐ-UBND"),
+            subject="Quyết định phê duyệt kế hoạch chuyển đổi số năm 2025", priority="urgent",
+            unit="VP",
+        ),
+        road=f.incoming(
+            at=vn(2025, 3, 11, 9), subject="V/v đề nghị hỗ trợ làm đường giao thông xã Đồng Văn",
+            code=("231", "UBND-KT"), unit="PKT",
+        ),
+        secret_pth=f.incoming(
+            at=vn(2025, 3, 12, 9), subject="V/v phương án bảo vệ mục tiêu trọng điểm Quỳnh Lưu",
+            secrecy="confidential", unit=SPECIALIST_UNIT, code=("07", "CV-CAT"),
+        ),
+        plan=f.outgoing(at=vn(2025, 3, 13, 15), subject="Kế hoạch tổ chức hội nghị tổng kết năm 2024"),
+        draft=f.outgoing(at=None, subject="Dự thảo kế hoạch chuyển đổi số năm 2026", status="draft",
+                         unit=SPECIALIST_UNIT, author=SPECIALIST),
+        original=f.incoming(
+            at=vn(2025, 4, 2, 8), subject="V/v mời dự lễ khởi công cầu Bến Thủy 3",
+            code=("88", "GM-SXD"), document_type="Giấy mời",
+            issuer=("000.00.05.H99", "Sở Xây dựng tỉnh Demo"),
+        ),
+        copy=f.incoming(
+            at=vn(2025, 4, 3, 8), subject="V/v mời dự lễ khởi công cầu Bến Thủy 3",
+            code=("88", "GM-SXD"), document_type="Giấy mời",
+            issuer=("000.00.05.H99", "Sở Xây dựng tỉnh Demo"),
+        ),
+        # The date range is Vietnam's: 23:30 +07 on 31 March is 31 March, 00:10 +07 on 1 April
+        # (still 31 March in UTC) is April.
+        end_of_march=f.incoming(at=vn(2025, 3, 31, 23, 30), subject="V/v báo cáo cuối quý I"),
+        start_of_april=f.incoming(at=vn(2025, 4, 1, 0, 10), subject="V/v kế hoạch quý II"),
+    )
+    named.copy.duplicate_of = named.original.id
+    # The person, not the unit: the specialist was assigned this one by name.
+    f.incoming(at=vn(2025, 5, 5, 9), subject="V/v xử lý đơn kiến nghị của công dân",
+               unit="PNC", reach=["unit:PNC", f"person:{SPECIALIST}"])
+    start = vn(2024, 1, 2, 8)
+    for i in range(188):
+        at = start + timedelta(hours=rng.randrange(0, 2 * 365 * 24))
+        type_name, abbreviation = rng.choice(TYPES)
+        topic, place = rng.choice(TOPICS), rng.choice(PLACES)
+        subject = f"{type_name} về {topic} tại {place}"
+        priority = rng.choices(PRIORITIES, (70, 20, 7, 3))[0]
+        if rng.random() < 0.7:
+            unit = rng.choice(UNITS) if rng.random() < 0.9 else None
+            f.incoming(
+                at=at, subject=subject, document_type=type_name, priority=priority,
+                code=(f"{rng.randrange(1, 400):02d}", f"{abbreviation or 'UBND'}-SNV"),
+                secrecy="confidential" if rng.random() < 0.05 else "none", unit=unit,
+                status="recalled" if rng.random() < 0.03 else "registered",
+            )
+        else:
+            f.outgoing(
+                at=at, subject=subject, document_type=type_name, abbreviation=abbreviation,
+                priority=priority, unit=rng.choice(UNITS),
+                secrecy="confidential" if rng.random() < 0.05 else "none",
+                status=rng.choice(("issued", "issued", "issued", "cancelled")),
+            )
+    return f, named
+
+
+@pytest.fixture(scope="module")
+async def fixture_set(documents: Any) -> tuple[Fixture, Named]:
+    f, named = build_fixture()
+    async with documents.engine.begin() as connection:
+        for doc in f.docs:  # one by one: search_tsv is an SQL expression
+            await connection.execute(insert(documents_table).values(doc.row()))
+        await connection.execute(
+            insert(incoming_duplicates),
+            [
+                {"document_id": d.id, "duplicate_of": d.duplicate_of, "rule": "number",
+                 "detected_at": d.registered_at}
+                for d in f.docs if d.duplicate_of
+            ],
+        )
+    return f, named
+
+
+# ---- expectations, computed in Python from the fixture ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Who:
+    token: str
+    reads_all: bool
+    rank: int
+    principals: frozenset[str]
+
+    def sees(self, doc: Doc) -> bool:
+        return RANKS[doc.secrecy] <= self.rank and (
+            self.reads_all or bool(self.principals.intersection(doc.reach))
+        )
+
+
+@pytest.fixture(scope="module")
+def clerk(documents: Any) -> Who:
+    return Who(documents.mint.person("clerk-1", roles=("clerk",), clearance="confidential"),
+               True, 1, frozenset())
+
+
+@pytest.fixture(scope="module")
+def specialist(documents: Any) -> Who:
+    token = documents.mint.person(SPECIALIST, roles=("specialist",), units=(SPECIALIST_UNIT,))
+    return Who(token, False, 0, frozenset({f"unit:{SPECIALIST_UNIT}", f"person:{SPECIALIST}"}))
+
+
+def ordered(docs: list[Doc], sort: str = "registered_at", ascending: bool = False) -> list[str]:
+    """The order the API promises: the key (documents without one last ascending, first
+    descending, as PostgreSQL orders NULLs), then the id."""
+    def key(d: Doc) -> tuple[Any, ...]:
+        value = {
+            "registered_at": (d.registered_at,),
+            "issued_date": (d.issued_date,),
+            "number": (d.reg_year, d.reg_number),
+        }[sort]
+        return (value[0] is None, value if value[0] is not None else (), d.id)
+    if ascending:
+        return [d.id for d in sorted(docs, key=key)]
+    # Descending: NULL keys first, then the keys and ids descending.
+    with_key = sorted((d for d in docs if key(d)[0] is False), key=key, reverse=True)
+    without = sorted((d for d in docs if key(d)[0] is True), key=lambda d: d.id, reverse=True)
+    return [d.id for d in without + with_key]
+
+
+async def all_pages(
+    call: Callable[..., Any], request: Any, token: str
+) -> tuple[list[str], list[Any]]:
+    ids: list[str] = []
+    answers = []
+    while True:
+        answer = await call(request, metadata=metadata(token))
+        answers.append(answer)
+        ids += [d.id for d in answer.documents]
+        if not answer.next_page_token:
+            return ids, answers
+        request.page_token = answer.next_page_token
+
+
+async def search_ids(stub: DocumentRegistryServiceStub, who: Who, q: str, **filter_: Any) -> tuple[set[str], Any]:
+    request = pb.SearchDocumentsRequest(q=q, page_size=100, filter=pb.DocumentFilter(**filter_))
+    ids, answers = await all_pages(stub.SearchDocuments, request, who.token)
+    assert len(ids) == len(set(ids))
+    return set(ids), answers[0]
+
+
+def head_terms(d: Doc) -> list[str]:
+    return search_head(
+        subject=d.subject,
+        code_number=d.code_number,
+        code_notation=d.code_notation,
+        issuer_name=d.issuer_name,
+    ).split()
+
+
+def matching(f: Fixture, q: str) -> set[str]:
+    """Documents the words of `q` find: every term, the last as a prefix (no numbers here)."""
+    *whole, last = search_terms(q)
+    return {
+        d.id
+        for d in f.docs
+        if set(whole) <= set(head_terms(d)) and any(t.startswith(last) for t in head_terms(d))
+    }
+
+
+# ---- search: Vietnamese text and numbers --------------------------------------------------------
+
+
+async def test_words_without_diacritics_find_them_with(stub, fixture_set, clerk) -> None:
+    f, named = fixture_set
+    plain, answer = await search_ids(stub, clerk, "quyet dinh")
+    marked, _ = await search_ids(stub, clerk, "quyết định")
+    assert named.decision.id in plain
+    assert plain == marked
+    expected = {d.id for d in f.docs if clerk.sees(d)} & matching(f, "quyet dinh")
+    assert plain == expected
+    assert (answer.total, answer.total_exact) == (len(expected), True)
+
+
+async def test_d_with_stroke_is_d(stub, fixture_set, clerk) -> None:
+    _, named = fixture_set
+    for q in ("đường Đồng Văn", "duong dong van", "ĐƯỜNG đồng văn", "Ðồng"):  # U+00D0 too
+        found, _ = await search_ids(stub, clerk, q)
+        assert named.road.id in found, q
+
+
+async def test_a_number_in_another_order_finds_the_document(stub, fixture_set, clerk) -> None:
+    _, named = fixture_set
+    for q in ("QD-UBND 5", "5/QD-UBND", "05/QĐ-UBND", "qđ ubnd 05"):
+        found, _ = await search_ids(stub, clerk, q)
+        assert named.decision.id in found, q
+
+
+async def test_the_last_word_is_a_prefix(stub, fixture_set, clerk) -> None:
+    _, named = fixture_set
+    found, _ = await search_ids(stub, clerk, "chuyen doi s")
+    assert named.decision.id in found
+
+
+async def test_a_typo_falls_back_to_trigrams(stub, fixture_set, clerk) -> None:
+    _, named = fixture_set
+    found, _ = await search_ids(stub, clerk, "dong vaan")
+    assert named.road.id in found
+
+
+async def test_nothing_found_is_an_empty_exact_page(stub, fixture_set, clerk) -> None:
+    found, answer = await search_ids(stub, clerk, "xyzzy plugh")
+    assert found == set()
+    assert (answer.total, answer.total_exact, answer.next_page_token) == (0, True, "")
+
+
+# ---- filters ------------------------------------------------------------------------------------
+
+
+FILTERS: dict[str, tuple[dict[str, Any], Callable[[Doc], bool], tuple[str, ...]]] = {
+    "document_types": (
+        {"document_types": ["Quyết định", "Giấy mời"]},
+        lambda d: d.document_type in ("Quyết định", "Giấy mời"),
+        ("incoming", "outgoing"),
+    ),
+    "date range": (
+        {"registered_from": "2025-03-10", "registered_to": "2025-03-31"},
+        lambda d: d.registered_at is not None
+        and date(2025, 3, 10) <= d.registered_at.astimezone(VIETNAM).date() <= date(2025, 3, 31),
+        ("incoming", "outgoing"),
+    ),
+    "priorities": (
+        {"priorities": [pb.PRIORITY_URGENT, pb.PRIORITY_FLASH]},
+        lambda d: d.priority in ("urgent", "flash"),
+        ("incoming", "outgoing"),
+    ),
+    "incoming statuses": (
+        {"statuses": [pb.DOCUMENT_STATUS_RECALLED]},
+        lambda d: d.status == "recalled",
+        ("incoming",),
+    ),
+    "outgoing statuses": (
+        {"statuses": [pb.DOCUMENT_STATUS_CANCELLED, pb.DOCUMENT_STATUS_DRAFT]},
+        lambda d: d.status in ("cancelled", "draft"),
+        ("outgoing",),
+    ),
+    "unit": ({"unit": "PKT"}, lambda d: d.unit_code == "PKT", ("incoming", "outgoing")),
+    "secrecy": (
+        {"secrecy": [pb.SECRECY_CONFIDENTIAL]},
+        lambda d: d.secrecy == "confidential",
+        ("incoming", "outgoing"),
+    ),
+    "duplicates": ({"duplicates_only": True}, lambda d: d.duplicate_of is not None, ("incoming",)),
+    # The lists fix the direction: a filter's direction changes nothing.
+    "direction ignored": (
+        {"direction": pb.DIRECTION_OUTGOING},
+        lambda d: True,
+        ("incoming",),
+    ),
+}
+LISTS = {
+    "incoming": ("ListIncomingDocuments", pb.ListIncomingDocumentsRequest),
+    "outgoing": ("ListOutgoingDocuments", pb.ListOutgoingDocumentsRequest),
+}
+
+
+@pytest.mark.parametrize("name", FILTERS)
+async def test_each_filter_of_the_lists(stub, fixture_set, clerk, name) -> None:
+    f, _ = fixture_set
+    filter_, keep, directions = FILTERS[name]
+    for direction in directions:
+        method, request_type = LISTS[direction]
+        request = request_type(page_size=50, filter=pb.DocumentFilter(**filter_))
+        ids, answers = await all_pages(getattr(stub, method), request, clerk.token)
+        expected = ordered(
+            [d for d in f.docs if d.direction == direction and clerk.sees(d) and keep(d)]
+        )
+        assert expected, "a filter test needs documents to find"
+        assert ids == expected, (name, direction)
+        assert (answers[0].total, answers[0].total_exact) == (len(expected), True)
+
+
+async def test_search_filters_by_direction(stub, fixture_set, clerk) -> None:
+    f, _ = fixture_set
+    found, _ = await search_ids(stub, clerk, "ke hoach", direction=pb.DIRECTION_OUTGOING)
+    expected = {
+        d.id for d in f.docs if d.direction == "outgoing" and clerk.sees(d)
+    } & matching(f, "ke hoach")
+    assert expected and found == expected
+
+
+async def test_search_filters_combine_with_the_text(stub, fixture_set, clerk) -> None:
+    f, named = fixture_set
+    found, answer = await search_ids(
+        stub, clerk, "moi khoi cong", direction=pb.DIRECTION_INCOMING, duplicates_only=True
+    )
+    assert found == {named.copy.id}
+    assert answer.documents[0].duplicate_count == 1
+
+
+async def test_the_date_range_is_vietnam_time(stub, fixture_set, clerk) -> None:
+    _, named = fixture_set
+    request = pb.ListIncomingDocumentsRequest(
+        page_size=100, filter=pb.DocumentFilter(registered_from="2025-03-31", registered_to="2025-03-31")
+    )
+    ids, _ = await all_pages(stub.ListIncomingDocuments, request, clerk.token)
+    assert named.end_of_march.id in ids
+    assert named.start_of_april.id not in ids
+
+
+# ---- order and pages ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sort", "name"),
+    [
+        (pb.DOCUMENT_SORT_UNSPECIFIED, "registered_at"),
+        (pb.DOCUMENT_SORT_REGISTERED_AT, "registered_at"),
+        (pb.DOCUMENT_SORT_ISSUED_DATE, "issued_date"),
+        (pb.DOCUMENT_SORT_NUMBER, "number"),
+    ],
+)
+@pytest.mark.parametrize("ascending", [False, True])
+async def test_pages_follow_the_order_without_duplicates_or_gaps(
+    stub, fixture_set, clerk, sort, name, ascending
+) -> None:
+    f, _ = fixture_set
+    request = pb.ListOutgoingDocumentsRequest(page_size=7, sort=sort, ascending=ascending)
+    ids, answers = await all_pages(stub.ListOutgoingDocuments, request, clerk.token)
+    expected = ordered([d for d in f.docs if d.direction == "outgoing" and clerk.sees(d)], name, ascending)
+    assert ids == expected
+    assert len(answers) == -(-len(expected) // 7)
+    assert {(a.total, a.total_exact) for a in answers} == {(len(expected), True)}
+
+
+async def test_search_pages_across_both_directions(stub, fixture_set, clerk) -> None:
+    f, _ = fixture_set
+    request = pb.SearchDocumentsRequest(q="ve", page_size=9)
+    ids, _ = await all_pages(stub.SearchDocuments, request, clerk.token)
+    expected = ordered([d for d in f.docs if clerk.sees(d) and d.id in matching(f, "ve")])
+    assert len(expected) > 20 and ids == expected
+
+
+async def test_a_document_added_between_pages_moves_nothing(stub, fixture_set, clerk, documents) -> None:
+    f, _ = fixture_set
+    first = await stub.ListIncomingDocuments(
+        pb.ListIncomingDocumentsRequest(page_size=10), metadata=metadata(clerk.token)
+    )
+    late = Doc(
+        id=str(uuid.uuid4()), direction="incoming", status="registered", document_type="Công văn",
+        subject="V/v đến muộn", priority="normal", secrecy="none", registered_at=datetime.now(UTC),
+        code_number="1", code_notation="UBND-VP", issuer_code="000.00.00.H40",
+        issuer_name="Ủy ban nhân dân tỉnh Nghệ An", issued_date=date.today(),
+        register_id="incoming", reg_year=2099, reg_number=1,
+    )
+    async with documents.engine.begin() as connection:
+        await connection.execute(insert(documents_table).values(late.row()))
+    try:
+        second = await stub.ListIncomingDocuments(
+            pb.ListIncomingDocumentsRequest(page_size=10, page_token=first.next_page_token),
+            metadata=metadata(clerk.token),
+        )
+        expected = ordered([d for d in f.docs if d.direction == "incoming" and clerk.sees(d)])
+        assert [d.id for d in second.documents] == expected[10:20]
+    finally:
+        async with documents.engine.begin() as connection:
+            await connection.execute(documents_table.delete().where(documents_table.c.id == late.id))
+
+
+# ---- visibility ---------------------------------------------------------------------------------
+
+
+async def test_a_specialist_sees_only_their_reach_and_clearance(stub, fixture_set, specialist) -> None:
+    f, named = fixture_set
+    expected = [d for d in f.docs if specialist.sees(d)]
+    assert named.secret_pth not in expected and named.draft in expected
+    for call, request_type, direction in (
+        (stub.ListIncomingDocuments, pb.ListIncomingDocumentsRequest, "incoming"),
+        (stub.ListOutgoingDocuments, pb.ListOutgoingDocumentsRequest, "outgoing"),
+    ):
+        ids, answers = await all_pages(call, request_type(page_size=5), specialist.token)
+        mine = ordered([d for d in expected if d.direction == direction])
+        assert ids == mine
+        assert answers[0].total == len(mine)
+
+
+async def test_not_even_totals_count_what_a_specialist_may_not_see(stub, fixture_set, specialist, clerk) -> None:
+    f, named = fixture_set
+    found, answer = await search_ids(stub, specialist, "muc tieu trong diem")
+    assert found == set() and answer.total == 0
+    found, answer = await search_ids(stub, clerk, "muc tieu trong diem")
+    assert found == {named.secret_pth.id} and answer.total == 1
+    # A broad search: the total is what they may open, no more.
+    found, answer = await search_ids(stub, specialist, "ve")
+    expected = {d.id for d in f.docs if specialist.sees(d)} & matching(f, "ve")
+    assert len(expected) >= 10 and len(matching(f, "ve")) > 2 * len(expected) and found == expected and answer.total == len(expected)
+
+
+async def test_a_clerk_without_clearance_misses_confidential_ones(stub, fixture_set, documents) -> None:
+    f, named = fixture_set
+    token = documents.mint.person("clerk-2", roles=("clerk",))
+    ids, answers = await all_pages(
+        stub.ListIncomingDocuments, pb.ListIncomingDocumentsRequest(page_size=100), token
+    )
+    assert named.secret_pth.id not in ids
+    assert answers[0].total == len([d for d in f.docs if d.direction == "incoming" and d.secrecy == "none"])
+
+
+# ---- totals -------------------------------------------------------------------------------------
+
+
+async def test_a_total_above_the_cap_is_a_lower_bound(stub, fixture_set, clerk, monkeypatch) -> None:
+    monkeypatch.setattr(search_sql, "TOTAL_CAP", 10)
+    answer = await stub.ListIncomingDocuments(
+        pb.ListIncomingDocumentsRequest(page_size=5), metadata=metadata(clerk.token)
+    )
+    assert (answer.total, answer.total_exact) == (10, False)
+    following = await stub.ListIncomingDocuments(
+        pb.ListIncomingDocumentsRequest(page_size=5, page_token=answer.next_page_token),
+        metadata=metadata(clerk.token),
+    )
+    assert (following.total, following.total_exact) == (10, False)
+
+
+# ---- bad input ----------------------------------------------------------------------------------
+
+
+async def refusal(call: Any, request: Any, token: str) -> Any:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call(request, metadata=metadata(token))
+    return remote_error(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("request_", "reason", "field"),
+    [
+        (pb.SearchDocumentsRequest(q=""), "INVALID_FIELDS", "q"),
+        (pb.SearchDocumentsRequest(q="--- ///"), "INVALID_FIELDS", "q"),
+        (pb.SearchDocumentsRequest(q="a" * 501), "INVALID_FIELDS", "q"),
+        (pb.SearchDocumentsRequest(q="x", page_token="not a token"), "INVALID_PAGE_TOKEN", "page_token"),
+        (pb.SearchDocumentsRequest(q="x", page_size=-1), "INVALID_PAGE", "page_size"),
+        (
+            pb.SearchDocumentsRequest(q="x", filter=pb.DocumentFilter(registered_from="2025-13-01")),
+            "INVALID_FILTER",
+            "filter.registered_from",
+        ),
+        (
+            pb.SearchDocumentsRequest(
+                q="x", filter=pb.DocumentFilter(registered_from="2025-05-01", registered_to="2025-04-01")
+            ),
+            "INVALID_FILTER",
+            "registered_to",
+        ),
+        (pb.SearchDocumentsRequest(q="x", filter=pb.DocumentFilter(priorities=[42])), "INVALID_FILTER", "filter.priorities"),
+        (pb.SearchDocumentsRequest(q="x", sort=42), "INVALID_FILTER", "sort"),
+    ],
+)
+async def test_bad_input_names_the_field(stub, fixture_set, clerk, request_, reason, field) -> None:
+    error = await refusal(stub.SearchDocuments, request_, clerk.token)
+    assert error.code is ErrorCode.INVALID_ARGUMENT
+    assert error.reason == reason
+    assert field in {v.field for v in error.violations}
+
+
+async def test_a_status_of_the_other_direction_is_refused(stub, fixture_set, clerk) -> None:
+    error = await refusal(
+        stub.ListIncomingDocuments,
+        pb.ListIncomingDocumentsRequest(filter=pb.DocumentFilter(statuses=[pb.DOCUMENT_STATUS_DRAFT])),
+        clerk.token,
+    )
+    assert (error.reason, [v.field for v in error.violations]) == ("INVALID_FILTER", ["statuses"])
+
+
+async def test_a_token_of_another_query_is_refused(stub, fixture_set, clerk) -> None:
+    first = await stub.SearchDocuments(
+        pb.SearchDocumentsRequest(q="ve", page_size=2), metadata=metadata(clerk.token)
+    )
+    assert first.next_page_token
+    error = await refusal(
+        stub.SearchDocuments,
+        pb.SearchDocumentsRequest(q="quyet", page_size=2, page_token=first.next_page_token),
+        clerk.token,
+    )
+    assert error.reason == "INVALID_PAGE_TOKEN"
+    error = await refusal(
+        stub.ListIncomingDocuments,
+        pb.ListIncomingDocumentsRequest(page_size=2, page_token=first.next_page_token),
+        clerk.token,
+    )
+    assert error.reason == "INVALID_PAGE_TOKEN"
