@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
 from vanban.documents.adapters.db.tables import platform_tables
+from vanban.documents.adapters.events.reach import reach_consumer
 from vanban.documents.adapters.grpc.servicer import DocumentRegistryServicer
 from vanban.documents.adapters.peers import GrpcDirectory
 from vanban.documents.settings import DocumentsSettings
@@ -19,6 +20,11 @@ SERVICE_NAME = documents_pb2.DESCRIPTOR.services_by_name["DocumentRegistryServic
 
 def build(settings: DocumentsSettings) -> ServiceHost:
     host = ServiceHost(settings, service="documents", tables=platform_tables, migrations=MIGRATIONS)
+    host.add_consumer(
+        lambda js: reach_consumer(
+            js=js, uow_factory=host.uow, max_deliver=settings.consumer_max_deliver
+        )
+    )
     host.grpc.add_service(
         documents_pb2_grpc.add_DocumentRegistryServiceServicer_to_server,
         DocumentRegistryServicer(

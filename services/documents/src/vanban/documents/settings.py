@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from vanban.platform.settings import DatabaseSettingsMixin, ServiceSettings
@@ -12,3 +13,5 @@ class DocumentsSettings(ServiceSettings, DatabaseSettingsMixin):
 
     # Civil calendar of the agency: arrival years turn over at local midnight on 1 January.
     timezone: str = "Asia/Ho_Chi_Minh"
+    # Deliveries of one event (an assignment) before it is dead-lettered.
+    consumer_max_deliver: int = Field(default=10, ge=1)

@@ -42,6 +42,8 @@ ARCHIVE_INCOMING_REGISTERED = Durable("archive", "documents", "archive-incoming-
 ARCHIVE_OUTGOING_DRAFTED = Durable("archive", "documents", "archive-outgoing-drafted")
 ARCHIVE_PERSON_UPSERTED = Durable("archive", "directory", "archive-person-upserted")
 ARCHIVE_AGENCY_UPDATED = Durable("archive", "directory", "archive-agency-updated")
+# Who may read an incoming document: the units of its assignment join its reach.
+DOCUMENTS_REACH = Durable("documents", "workflow", "documents-reach")
 
 DURABLES: tuple[Durable, ...] = (
     GATEWAY_PERSON_SESSIONS,
@@ -50,6 +52,7 @@ DURABLES: tuple[Durable, ...] = (
     ARCHIVE_OUTGOING_DRAFTED,
     ARCHIVE_PERSON_UPSERTED,
     ARCHIVE_AGENCY_UPDATED,
+    DOCUMENTS_REACH,
 )
 
 
