@@ -158,34 +158,106 @@ ISSUERS: tuple[tuple[str, str, str], ...] = (
 )
 
 PLACES: tuple[str, ...] = (
-    "huyện Quỳnh Lưu", "huyện Diễn Châu", "thị xã Cửa Lò", "huyện Đô Lương", "huyện Nghi Lộc",
-    "huyện Yên Thành", "huyện Thanh Chương", "huyện Anh Sơn", "huyện Con Cuông", "huyện Tương Dương",
-    "huyện Kỳ Sơn", "huyện Quế Phong", "huyện Quỳ Châu", "huyện Quỳ Hợp", "huyện Nghĩa Đàn",
-    "thị xã Thái Hòa", "huyện Tân Kỳ", "huyện Hưng Nguyên", "huyện Nam Đàn", "thành phố Vinh",
-    "thị xã Hoàng Mai", "xã Đồng Văn", "xã Mường Lống", "phường Hưng Dũng", "phường Bến Thủy",
-    "xã Nghi Phong", "xã Diễn Thịnh", "xã Quỳnh Lập", "xã Châu Tiến", "xã Tam Đình",
-    "khu kinh tế Đông Nam", "cảng Cửa Lò", "sân bay Vinh", "khu du lịch Kim Liên",
+    "huyện Quỳnh Lưu",
+    "huyện Diễn Châu",
+    "thị xã Cửa Lò",
+    "huyện Đô Lương",
+    "huyện Nghi Lộc",
+    "huyện Yên Thành",
+    "huyện Thanh Chương",
+    "huyện Anh Sơn",
+    "huyện Con Cuông",
+    "huyện Tương Dương",
+    "huyện Kỳ Sơn",
+    "huyện Quế Phong",
+    "huyện Quỳ Châu",
+    "huyện Quỳ Hợp",
+    "huyện Nghĩa Đàn",
+    "thị xã Thái Hòa",
+    "huyện Tân Kỳ",
+    "huyện Hưng Nguyên",
+    "huyện Nam Đàn",
+    "thành phố Vinh",
+    "thị xã Hoàng Mai",
+    "xã Đồng Văn",
+    "xã Mường Lống",
+    "phường Hưng Dũng",
+    "phường Bến Thủy",
+    "xã Nghi Phong",
+    "xã Diễn Thịnh",
+    "xã Quỳnh Lập",
+    "xã Châu Tiến",
+    "xã Tam Đình",
+    "khu kinh tế Đông Nam",
+    "cảng Cửa Lò",
+    "sân bay Vinh",
+    "khu du lịch Kim Liên",
 )
 TOPICS: tuple[str, ...] = (
-    "công tác văn thư, lưu trữ", "cải cách hành chính", "chuyển đổi số", "phòng, chống dịch bệnh",
-    "phòng, chống thiên tai", "giải phóng mặt bằng", "bồi thường, hỗ trợ tái định cư",
-    "xây dựng nông thôn mới", "quản lý đất đai", "đầu tư công", "thu ngân sách nhà nước",
-    "quyết toán ngân sách", "tuyển dụng công chức", "đào tạo, bồi dưỡng cán bộ",
-    "thi đua, khen thưởng", "kỷ luật cán bộ", "an toàn giao thông", "phòng cháy, chữa cháy",
-    "bảo vệ môi trường", "quản lý chất thải rắn", "an toàn thực phẩm", "tiêm chủng mở rộng",
-    "tuyển sinh đầu cấp", "kỳ thi tốt nghiệp trung học phổ thông", "chính sách người có công",
-    "giảm nghèo bền vững", "bảo hiểm xã hội", "xuất khẩu lao động", "du lịch cộng đồng",
-    "phát triển hợp tác xã", "trồng rừng thay thế", "phòng, chống tham nhũng",
-    "tiếp công dân", "giải quyết khiếu nại, tố cáo", "dịch vụ công trực tuyến",
-    "định danh và xác thực điện tử", "hạ tầng viễn thông", "an toàn thông tin mạng",
-    "quy hoạch sử dụng đất", "cấp giấy chứng nhận quyền sử dụng đất", "sắp xếp đơn vị hành chính",
-    "kiểm tra công tác quản lý nhà nước", "chương trình mục tiêu quốc gia", "nước sạch nông thôn",
-    "đê điều và phòng chống lụt bão", "sửa chữa trụ sở làm việc", "mua sắm tài sản công",
+    "công tác văn thư, lưu trữ",
+    "cải cách hành chính",
+    "chuyển đổi số",
+    "phòng, chống dịch bệnh",
+    "phòng, chống thiên tai",
+    "giải phóng mặt bằng",
+    "bồi thường, hỗ trợ tái định cư",
+    "xây dựng nông thôn mới",
+    "quản lý đất đai",
+    "đầu tư công",
+    "thu ngân sách nhà nước",
+    "quyết toán ngân sách",
+    "tuyển dụng công chức",
+    "đào tạo, bồi dưỡng cán bộ",
+    "thi đua, khen thưởng",
+    "kỷ luật cán bộ",
+    "an toàn giao thông",
+    "phòng cháy, chữa cháy",
+    "bảo vệ môi trường",
+    "quản lý chất thải rắn",
+    "an toàn thực phẩm",
+    "tiêm chủng mở rộng",
+    "tuyển sinh đầu cấp",
+    "kỳ thi tốt nghiệp trung học phổ thông",
+    "chính sách người có công",
+    "giảm nghèo bền vững",
+    "bảo hiểm xã hội",
+    "xuất khẩu lao động",
+    "du lịch cộng đồng",
+    "phát triển hợp tác xã",
+    "trồng rừng thay thế",
+    "phòng, chống tham nhũng",
+    "tiếp công dân",
+    "giải quyết khiếu nại, tố cáo",
+    "dịch vụ công trực tuyến",
+    "định danh và xác thực điện tử",
+    "hạ tầng viễn thông",
+    "an toàn thông tin mạng",
+    "quy hoạch sử dụng đất",
+    "cấp giấy chứng nhận quyền sử dụng đất",
+    "sắp xếp đơn vị hành chính",
+    "kiểm tra công tác quản lý nhà nước",
+    "chương trình mục tiêu quốc gia",
+    "nước sạch nông thôn",
+    "đê điều và phòng chống lụt bão",
+    "sửa chữa trụ sở làm việc",
+    "mua sắm tài sản công",
 )
 ACTIONS: tuple[str, ...] = (
-    "triển khai", "tăng cường", "hướng dẫn thực hiện", "báo cáo kết quả", "kiểm tra",
-    "đôn đốc thực hiện", "tổng kết", "góp ý dự thảo", "phê duyệt", "điều chỉnh",
-    "bổ sung kinh phí", "tổ chức hội nghị", "rà soát", "đề nghị hỗ trợ", "giao chỉ tiêu",
+    "triển khai",
+    "tăng cường",
+    "hướng dẫn thực hiện",
+    "báo cáo kết quả",
+    "kiểm tra",
+    "đôn đốc thực hiện",
+    "tổng kết",
+    "góp ý dự thảo",
+    "phê duyệt",
+    "điều chỉnh",
+    "bổ sung kinh phí",
+    "tổ chức hội nghị",
+    "rà soát",
+    "đề nghị hỗ trợ",
+    "giao chỉ tiêu",
 )
 SUBJECTS: dict[str, tuple[str, ...]] = {
     "Công văn": (
@@ -209,12 +281,18 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
         "Thông báo lịch tiếp công dân tháng {month} năm {year}",
         "Thông báo kết quả {topic} tại {place}",
     ),
-    "Kế hoạch": ("Kế hoạch {action} {topic} năm {year}", "Kế hoạch {topic} giai đoạn {year}-{year5}"),
+    "Kế hoạch": (
+        "Kế hoạch {action} {topic} năm {year}",
+        "Kế hoạch {topic} giai đoạn {year}-{year5}",
+    ),
     "Giấy mời": (
         "Giấy mời dự hội nghị {topic}",
         "Giấy mời họp bàn về {topic} tại {place}",
     ),
-    "Tờ trình": ("Tờ trình đề nghị phê duyệt {topic} tại {place}", "Tờ trình về việc {action} {topic}"),
+    "Tờ trình": (
+        "Tờ trình đề nghị phê duyệt {topic} tại {place}",
+        "Tờ trình về việc {action} {topic}",
+    ),
 }
 GENERIC_SUBJECTS = ("{type} về {topic} tại {place}", "{type} về việc {action} {topic} năm {year}")
 PERIODS = ("quý I", "quý II", "quý III", "quý IV", "6 tháng đầu", "tháng 9", "cả")
@@ -228,20 +306,52 @@ BODY = (
     "báo cáo Chủ tịch Ủy ban nhân dân tỉnh xem xét, giải quyết.",
 )
 SIGNERS = (
-    ("Chủ tịch", "Nguyễn Văn Hùng"), ("Phó Chủ tịch", "Lê Thị Thu Hà"),
-    ("Phó Chủ tịch", "Trần Đức Thắng"), ("Chánh Văn phòng", "Phạm Minh Đức"),
-    ("Giám đốc", "Hoàng Thị Lan"), ("Phó Giám đốc", "Võ Quốc Bảo"), ("Bộ trưởng", "Đặng Văn Tuấn"),
-    ("Thứ trưởng", "Bùi Thị Ngọc Ánh"), ("Trưởng ban", "Đỗ Mạnh Cường"),
+    ("Chủ tịch", "Nguyễn Văn Hùng"),
+    ("Phó Chủ tịch", "Lê Thị Thu Hà"),
+    ("Phó Chủ tịch", "Trần Đức Thắng"),
+    ("Chánh Văn phòng", "Phạm Minh Đức"),
+    ("Giám đốc", "Hoàng Thị Lan"),
+    ("Phó Giám đốc", "Võ Quốc Bảo"),
+    ("Bộ trưởng", "Đặng Văn Tuấn"),
+    ("Thứ trưởng", "Bùi Thị Ngọc Ánh"),
+    ("Trưởng ban", "Đỗ Mạnh Cường"),
 )
 PRIORITIES = (("normal", 0.85), ("urgent", 0.10), ("very_urgent", 0.04), ("flash", 0.01))
 
 COLUMNS = (
-    "id", "direction", "status", "document_type", "subject", "priority", "secrecy",
-    "secrecy_rank", "code_number", "code_notation", "number_key", "identifier", "issuer_code",
-    "issuer_name", "issued_date", "signer_competence", "signer_position", "signer_name",
-    "register_id", "reg_year", "reg_number", "registered_at", "unit_code", "reach",
-    "search_head", "search_text", "created_by", "created_at", "updated_at", "received_via",
-    "issued_amount", "current_version", "issued_by",
+    "id",
+    "direction",
+    "status",
+    "document_type",
+    "subject",
+    "priority",
+    "secrecy",
+    "secrecy_rank",
+    "code_number",
+    "code_notation",
+    "number_key",
+    "identifier",
+    "issuer_code",
+    "issuer_name",
+    "issued_date",
+    "signer_competence",
+    "signer_position",
+    "signer_name",
+    "register_id",
+    "reg_year",
+    "reg_number",
+    "registered_at",
+    "unit_code",
+    "reach",
+    "search_head",
+    "search_text",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "received_via",
+    "issued_amount",
+    "current_version",
+    "issued_by",
 )
 STAGING_DDL = """
 CREATE UNLOGGED TABLE load_staging (
@@ -261,7 +371,10 @@ CREATE UNLOGGED TABLE load_staging (
 
 def unit_people(code: str) -> list[str]:
     """Person ids of a unit's people: stable, so the bench can act as one of them."""
-    return [str(uuid.uuid5(uuid.NAMESPACE_URL, f"vanban-bench/{code}/{i}")) for i in range(PEOPLE_PER_UNIT)]
+    return [
+        str(uuid.uuid5(uuid.NAMESPACE_URL, f"vanban-bench/{code}/{i}"))
+        for i in range(PEOPLE_PER_UNIT)
+    ]
 
 
 @dataclass(frozen=True)
@@ -394,14 +507,18 @@ class Maker:
         unit_code, reach = self._reach(slot.direction)
         body = self._body(slot.year) if rng.random() < 0.3 else ""
         at = slot.at
-        register_id = None if at is None else (
-            slot.direction if slot.secrecy == "none" else f"{slot.direction}-{slot.secrecy}"
+        register_id = (
+            None
+            if at is None
+            else (slot.direction if slot.secrecy == "none" else f"{slot.direction}-{slot.secrecy}")
         )
         if slot.direction == "incoming":
             assert at is not None
             if self.sent and rng.random() < 0.005:  # the same document sent again
                 original = rng.choice(self.sent)
-                issuer_code, issuer_name, code_number, code_notation, type_name, subject = original[1:]
+                issuer_code, issuer_name, code_number, code_notation, type_name, subject = original[
+                    1:
+                ]
                 duplicate_of = original[0]
             else:
                 issuer_code, issuer_name, issuer_abbr = rng.choice(ISSUERS)
@@ -412,23 +529,63 @@ class Maker:
                 subject = self._subject(type_name, slot.year)
                 duplicate_of = None
                 self.sent.append(
-                    (document_id, issuer_code, issuer_name, code_number, code_notation, type_name, subject)
+                    (
+                        document_id,
+                        issuer_code,
+                        issuer_name,
+                        code_number,
+                        code_notation,
+                        type_name,
+                        subject,
+                    )
                 )
                 if len(self.sent) > 2000:
                     del self.sent[:1000]
             issued = at.date() - timedelta(days=rng.randrange(0, 10))
             fields = Indexed.of(
-                subject=subject, code_number=code_number, code_notation=code_notation,
-                issuer_name=issuer_name, signer_name=signer, body=body,
+                subject=subject,
+                code_number=code_number,
+                code_notation=code_notation,
+                issuer_name=issuer_name,
+                signer_name=signer,
+                body=body,
             )
             identifier = f"{issuer_code},{issued:%Y/%m/%d},{code_number}/{code_notation}"
             return (
-                document_id, "incoming", "recalled" if rng.random() < 0.001 else "registered",
-                type_name, subject, priority, slot.secrecy, rank, code_number, code_notation,
-                fields.number_key, identifier, issuer_code, issuer_name, issued, None, position,
-                signer, register_id, slot.year, slot.number, at, unit_code, reach,
-                fields.search_head, fields.search_text, "clerk", at, at,
-                "paper" if rng.random() < 0.2 else "electronic", None, None, None, duplicate_of,
+                document_id,
+                "incoming",
+                "recalled" if rng.random() < 0.001 else "registered",
+                type_name,
+                subject,
+                priority,
+                slot.secrecy,
+                rank,
+                code_number,
+                code_notation,
+                fields.number_key,
+                identifier,
+                issuer_code,
+                issuer_name,
+                issued,
+                None,
+                position,
+                signer,
+                register_id,
+                slot.year,
+                slot.number,
+                at,
+                unit_code,
+                reach,
+                fields.search_head,
+                fields.search_text,
+                "clerk",
+                at,
+                at,
+                "paper" if rng.random() < 0.2 else "electronic",
+                None,
+                None,
+                None,
+                duplicate_of,
             )
         subject = self._subject(type_name, slot.year)
         drafting = unit_code or rng.choice(UNITS)[0]
@@ -438,29 +595,98 @@ class Maker:
         if at is None:
             fields = Indexed.of(subject=subject, signer_name=signer, body=body)
             return (
-                document_id, "outgoing", "draft", type_name, subject, priority, slot.secrecy,
-                rank, None, None, None, None, None, None, None, None, position, signer, None,
-                None, None, None, drafting, reach, fields.search_head, fields.search_text,
-                author, created, created, None, 1, 1, None, None,
+                document_id,
+                "outgoing",
+                "draft",
+                type_name,
+                subject,
+                priority,
+                slot.secrecy,
+                rank,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                position,
+                signer,
+                None,
+                None,
+                None,
+                None,
+                drafting,
+                reach,
+                fields.search_head,
+                fields.search_text,
+                author,
+                created,
+                created,
+                None,
+                1,
+                1,
+                None,
+                None,
             )
         assert slot.number is not None
         code_number = f"{slot.number:02d}"
         code_notation = (
-            f"{abbreviation}-{AGENCY_ABBREVIATION}" if abbreviation else f"{AGENCY_ABBREVIATION}-{drafting}"
+            f"{abbreviation}-{AGENCY_ABBREVIATION}"
+            if abbreviation
+            else f"{AGENCY_ABBREVIATION}-{drafting}"
         )
         fields = Indexed.of(
-            subject=subject, code_number=code_number, code_notation=code_notation,
-            issuer_name=AGENCY_NAME, signer_name=signer, body=body,
+            subject=subject,
+            code_number=code_number,
+            code_notation=code_notation,
+            issuer_name=AGENCY_NAME,
+            signer_name=signer,
+            body=body,
         )
-        status = "recalled" if rng.random() < 0.001 else "cancelled" if rng.random() < 0.002 else "issued"
+        status = (
+            "recalled"
+            if rng.random() < 0.001
+            else "cancelled"
+            if rng.random() < 0.002
+            else "issued"
+        )
         return (
-            document_id, "outgoing", status, type_name, subject, priority, slot.secrecy, rank,
-            code_number, code_notation, fields.number_key,
-            f"{AGENCY_CODE},{at:%Y/%m/%d},{code_number}/{code_notation}", AGENCY_CODE,
-            AGENCY_NAME, at.date(), "KT." if position.startswith("Phó") else None, position,
-            signer, register_id, slot.year, slot.number, at, drafting, reach, fields.search_head,
-            fields.search_text, author, at - timedelta(days=rng.randrange(1, 8)), at, None,
-            rng.randrange(1, 40), rng.randrange(1, 4), "clerk", None,
+            document_id,
+            "outgoing",
+            status,
+            type_name,
+            subject,
+            priority,
+            slot.secrecy,
+            rank,
+            code_number,
+            code_notation,
+            fields.number_key,
+            f"{AGENCY_CODE},{at:%Y/%m/%d},{code_number}/{code_notation}",
+            AGENCY_CODE,
+            AGENCY_NAME,
+            at.date(),
+            "KT." if position.startswith("Phó") else None,
+            position,
+            signer,
+            register_id,
+            slot.year,
+            slot.number,
+            at,
+            drafting,
+            reach,
+            fields.search_head,
+            fields.search_text,
+            author,
+            at - timedelta(days=rng.randrange(1, 8)),
+            at,
+            None,
+            rng.randrange(1, 40),
+            rng.randrange(1, 4),
+            "clerk",
+            None,
         )
 
 
@@ -481,28 +707,43 @@ class LoadReport:
     @property
     def total_seconds(self) -> float:
         return (
-            self.make_seconds + self.copy_seconds + self.insert_seconds + self.index_seconds
+            self.make_seconds
+            + self.copy_seconds
+            + self.insert_seconds
+            + self.index_seconds
             + self.analyze_seconds
         )
 
     def print(self) -> None:
         n = self.documents
         print(f"documents loaded:                 {n}")
-        print(f"make rows (Python, indexing):     {self.make_seconds:7.1f} s  {n / self.make_seconds:9.0f} rows/s")
-        print(f"COPY into staging:                {self.copy_seconds:7.1f} s  {n / self.copy_seconds:9.0f} rows/s")
-        print(f"INSERT … SELECT (to_tsvector):    {self.insert_seconds:7.1f} s  {n / self.insert_seconds:9.0f} rows/s")
+        print(
+            f"make rows (Python, indexing):     {self.make_seconds:7.1f} s  {n / self.make_seconds:9.0f} rows/s"
+        )
+        print(
+            f"COPY into staging:                {self.copy_seconds:7.1f} s  {n / self.copy_seconds:9.0f} rows/s"
+        )
+        print(
+            f"INSERT … SELECT (to_tsvector):    {self.insert_seconds:7.1f} s  {n / self.insert_seconds:9.0f} rows/s"
+        )
         print(f"indexes rebuilt:                  {self.index_seconds:7.1f} s")
         print(f"ANALYZE:                          {self.analyze_seconds:7.1f} s")
-        print(f"total:                            {self.total_seconds:7.1f} s  {n / self.total_seconds:9.0f} rows/s")
+        print(
+            f"total:                            {self.total_seconds:7.1f} s  {n / self.total_seconds:9.0f} rows/s"
+        )
 
 
 def libpq(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-async def load(database_url: str, *, documents: int, seed: int = 8, end_year: int | None = None) -> LoadReport:
+async def load(
+    database_url: str, *, documents: int, seed: int = 8, end_year: int | None = None
+) -> LoadReport:
     """Migrates the database if needed and adds `documents` rows to its (empty) registry."""
-    await upgrade_async(database_url.replace("postgresql://", "postgresql+asyncpg://", 1), MIGRATIONS)
+    await upgrade_async(
+        database_url.replace("postgresql://", "postgresql+asyncpg://", 1), MIGRATIONS
+    )
     rng = random.Random(seed)
     end_year = end_year or datetime.now(VIETNAM).year
     connection = await asyncpg.connect(libpq(database_url))
@@ -562,7 +803,9 @@ async def load(database_url: str, *, documents: int, seed: int = 8, end_year: in
         analyze_seconds = time.perf_counter() - t0
     finally:
         await connection.close()
-    return LoadReport(documents, make_seconds, copy_seconds, insert_seconds, index_seconds, analyze_seconds)
+    return LoadReport(
+        documents, make_seconds, copy_seconds, insert_seconds, index_seconds, analyze_seconds
+    )
 
 
 class BenchCluster:

@@ -32,14 +32,30 @@ async def add_incoming(documents: Any, subject: str, number: int) -> str:
     async with documents.engine.begin() as connection:
         await connection.execute(
             insert(documents_table).values(
-                id=document_id, direction="incoming", status="registered",
-                document_type="Công văn", subject=subject, priority="normal", secrecy="none",
-                secrecy_rank=0, code_number="17", code_notation="UBND-VP",
-                number_key=number_key("17", "UBND-VP"), issuer_code="000.00.00.G22",
-                issuer_name="Bộ Nội vụ", issued_date=date(2025, 6, 1), register_id="incoming",
-                reg_year=2097, reg_number=number, registered_at=now, search_head=head,
-                search_tsv=search_vector(head), created_by="clerk-1", created_at=now,
-                updated_at=now, received_via="paper",
+                id=document_id,
+                direction="incoming",
+                status="registered",
+                document_type="Công văn",
+                subject=subject,
+                priority="normal",
+                secrecy="none",
+                secrecy_rank=0,
+                code_number="17",
+                code_notation="UBND-VP",
+                number_key=number_key("17", "UBND-VP"),
+                issuer_code="000.00.00.G22",
+                issuer_name="Bộ Nội vụ",
+                issued_date=date(2025, 6, 1),
+                register_id="incoming",
+                reg_year=2097,
+                reg_number=number,
+                registered_at=now,
+                search_head=head,
+                search_tsv=search_vector(head),
+                created_by="clerk-1",
+                created_at=now,
+                updated_at=now,
+                received_via="paper",
             )
         )
     return document_id
@@ -49,8 +65,11 @@ async def publish(nc: Any, document_id: str, *, lead: str, coordinating=(), info
     event_id = str(uuid.uuid4())
     event = wfevents.IncomingDocumentAssigned(
         assignment=wf.Assignment(
-            id=str(uuid.uuid4()), document_id=document_id, lead_unit=lead,
-            coordinating_units=list(coordinating), informed_units=list(informed),
+            id=str(uuid.uuid4()),
+            document_id=document_id,
+            lead_unit=lead,
+            coordinating_units=list(coordinating),
+            informed_units=list(informed),
             assigned_by="leader-1",
         )
     )
@@ -62,14 +81,12 @@ async def publish(nc: Any, document_id: str, *, lead: str, coordinating=(), info
 
 async def visible_to(stub: Any, documents: Any, unit: str, q: str) -> list[pb.DocumentSummary]:
     token = documents.mint.person(f"specialist-{unit}", roles=("specialist",), units=(unit,))
-    answer = await stub.SearchDocuments(
-        pb.SearchDocumentsRequest(q=q), metadata=metadata(token)
-    )
+    answer = await stub.SearchDocuments(pb.SearchDocumentsRequest(q=q), metadata=metadata(token))
     return list(answer.documents)
 
 
-async def eventually(check: Any, timeout: float = 30.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def eventually(check: Any, seconds: float = 30.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + seconds
     while True:
         result = await check()
         if result:

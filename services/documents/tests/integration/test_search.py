@@ -36,12 +36,24 @@ SPECIALIST = "5b0f1c1e-0000-4000-8000-000000000001"
 SPECIALIST_UNIT = "PTH"
 
 TOPICS = (
-    "chuyển đổi số", "cải cách hành chính", "phòng, chống thiên tai", "giải phóng mặt bằng",
-    "xây dựng nông thôn mới", "an toàn giao thông", "tuyển sinh đầu cấp", "đầu tư công",
+    "chuyển đổi số",
+    "cải cách hành chính",
+    "phòng, chống thiên tai",
+    "giải phóng mặt bằng",
+    "xây dựng nông thôn mới",
+    "an toàn giao thông",
+    "tuyển sinh đầu cấp",
+    "đầu tư công",
 )
 PLACES = ("huyện Quỳnh Lưu", "thị xã Cửa Lò", "huyện Đô Lương", "thành phố Vinh", "xã Nghi Phong")
-TYPES = (("Công văn", None), ("Quyết định", "QĐ"), ("Báo cáo", "BC"), ("Kế hoạch", "KH"),
-         ("Thông báo", "TB"), ("Giấy mời", "GM"))
+TYPES = (
+    ("Công văn", None),
+    ("Quyết định", "QĐ"),
+    ("Báo cáo", "BC"),
+    ("Kế hoạch", "KH"),
+    ("Thông báo", "TB"),
+    ("Giấy mời", "GM"),
+)
 UNITS = ("PTH", "PKT", "PNC", "VP", "STC")
 PRIORITIES = ("normal", "urgent", "very_urgent", "flash")
 
@@ -120,35 +132,72 @@ class Fixture:
         self._numbers[(register, year)] = self._numbers.get((register, year), 0) + 1
         return self._numbers[(register, year)]
 
-    def incoming(self, *, at: datetime, subject: str, document_type: str = "Công văn",
-                 code: tuple[str, str] = ("12", "UBND-VP"), secrecy: str = "none",
-                 priority: str = "normal", status: str = "registered",
-                 issuer: tuple[str, str] = ("000.00.00.H40", "Ủy ban nhân dân tỉnh Nghệ An"),
-                 unit: str | None = None, reach: list[str] | None = None,
-                 duplicate_of: str | None = None) -> Doc:
+    def incoming(
+        self,
+        *,
+        at: datetime,
+        subject: str,
+        document_type: str = "Công văn",
+        code: tuple[str, str] = ("12", "UBND-VP"),
+        secrecy: str = "none",
+        priority: str = "normal",
+        status: str = "registered",
+        issuer: tuple[str, str] = ("000.00.00.H40", "Ủy ban nhân dân tỉnh Nghệ An"),
+        unit: str | None = None,
+        reach: list[str] | None = None,
+        duplicate_of: str | None = None,
+    ) -> Doc:
         register = "incoming" if secrecy == "none" else f"incoming-{secrecy}"
         year = at.astimezone(VIETNAM).year
         doc = Doc(
-            id=str(uuid.uuid4()), direction="incoming", status=status,
-            document_type=document_type, subject=subject, priority=priority, secrecy=secrecy,
-            registered_at=at, code_number=code[0], code_notation=code[1],
-            issuer_code=issuer[0], issuer_name=issuer[1],
+            id=str(uuid.uuid4()),
+            direction="incoming",
+            status=status,
+            document_type=document_type,
+            subject=subject,
+            priority=priority,
+            secrecy=secrecy,
+            registered_at=at,
+            code_number=code[0],
+            code_notation=code[1],
+            issuer_code=issuer[0],
+            issuer_name=issuer[1],
             issued_date=at.astimezone(VIETNAM).date() - timedelta(days=2),
-            register_id=register, reg_year=year, reg_number=self.number(register, year),
-            unit_code=unit, reach=reach if reach is not None else ([f"unit:{unit}"] if unit else []),
+            register_id=register,
+            reg_year=year,
+            reg_number=self.number(register, year),
+            unit_code=unit,
+            reach=reach if reach is not None else ([f"unit:{unit}"] if unit else []),
             duplicate_of=duplicate_of,
         )
         self.docs.append(doc)
         return doc
 
-    def outgoing(self, *, at: datetime | None, subject: str, document_type: str = "Kế hoạch",
-                 abbreviation: str | None = "KH", secrecy: str = "none", priority: str = "normal",
-                 status: str = "issued", unit: str = "VP", author: str = "author-1") -> Doc:
+    def outgoing(
+        self,
+        *,
+        at: datetime | None,
+        subject: str,
+        document_type: str = "Kế hoạch",
+        abbreviation: str | None = "KH",
+        secrecy: str = "none",
+        priority: str = "normal",
+        status: str = "issued",
+        unit: str = "VP",
+        author: str = "author-1",
+    ) -> Doc:
         register = "outgoing" if secrecy == "none" else f"outgoing-{secrecy}"
         doc = Doc(
-            id=str(uuid.uuid4()), direction="outgoing", status=status,
-            document_type=document_type, subject=subject, priority=priority, secrecy=secrecy,
-            registered_at=at, unit_code=unit, reach=[f"unit:{unit}", f"person:{author}"],
+            id=str(uuid.uuid4()),
+            direction="outgoing",
+            status=status,
+            document_type=document_type,
+            subject=subject,
+            priority=priority,
+            secrecy=secrecy,
+            registered_at=at,
+            unit_code=unit,
+            reach=[f"unit:{unit}", f"person:{author}"],
         )
         if at is not None:
             year = at.astimezone(VIETNAM).year
@@ -162,8 +211,8 @@ class Fixture:
         return doc
 
 
-def vn(*args: int) -> datetime:
-    return datetime(*args, tzinfo=VIETNAM)  # type: ignore[misc]
+def vn(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=VIETNAM)
 
 
 @dataclass
@@ -184,29 +233,48 @@ def build_fixture() -> tuple[Fixture, Named]:
     rng = random.Random(8)
     named = Named(
         decision=f.incoming(
-            at=vn(2025, 3, 10, 10), document_type="Quyết định", code=("05", "QĐ-UBND"),
-            subject="Quyết định phê duyệt kế hoạch chuyển đổi số năm 2025", priority="urgent",
+            at=vn(2025, 3, 10, 10),
+            document_type="Quyết định",
+            code=("05", "QĐ-UBND"),
+            subject="Quyết định phê duyệt kế hoạch chuyển đổi số năm 2025",
+            priority="urgent",
             unit="VP",
         ),
         road=f.incoming(
-            at=vn(2025, 3, 11, 9), subject="V/v đề nghị hỗ trợ làm đường giao thông xã Đồng Văn",
-            code=("231", "UBND-KT"), unit="PKT",
+            at=vn(2025, 3, 11, 9),
+            subject="V/v đề nghị hỗ trợ làm đường giao thông xã Đồng Văn",
+            code=("231", "UBND-KT"),
+            unit="PKT",
         ),
         secret_pth=f.incoming(
-            at=vn(2025, 3, 12, 9), subject="V/v phương án bảo vệ mục tiêu trọng điểm Quỳnh Lưu",
-            secrecy="confidential", unit=SPECIALIST_UNIT, code=("07", "CV-CAT"),
+            at=vn(2025, 3, 12, 9),
+            subject="V/v phương án bảo vệ mục tiêu trọng điểm Quỳnh Lưu",
+            secrecy="confidential",
+            unit=SPECIALIST_UNIT,
+            code=("07", "CV-CAT"),
         ),
-        plan=f.outgoing(at=vn(2025, 3, 13, 15), subject="Kế hoạch tổ chức hội nghị tổng kết năm 2024"),
-        draft=f.outgoing(at=None, subject="Dự thảo kế hoạch chuyển đổi số năm 2026", status="draft",
-                         unit=SPECIALIST_UNIT, author=SPECIALIST),
+        plan=f.outgoing(
+            at=vn(2025, 3, 13, 15), subject="Kế hoạch tổ chức hội nghị tổng kết năm 2024"
+        ),
+        draft=f.outgoing(
+            at=None,
+            subject="Dự thảo kế hoạch chuyển đổi số năm 2026",
+            status="draft",
+            unit=SPECIALIST_UNIT,
+            author=SPECIALIST,
+        ),
         original=f.incoming(
-            at=vn(2025, 4, 2, 8), subject="V/v mời dự lễ khởi công cầu Bến Thủy 3",
-            code=("88", "GM-SXD"), document_type="Giấy mời",
+            at=vn(2025, 4, 2, 8),
+            subject="V/v mời dự lễ khởi công cầu Bến Thủy 3",
+            code=("88", "GM-SXD"),
+            document_type="Giấy mời",
             issuer=("000.00.05.H99", "Sở Xây dựng tỉnh Demo"),
         ),
         copy=f.incoming(
-            at=vn(2025, 4, 3, 8), subject="V/v mời dự lễ khởi công cầu Bến Thủy 3",
-            code=("88", "GM-SXD"), document_type="Giấy mời",
+            at=vn(2025, 4, 3, 8),
+            subject="V/v mời dự lễ khởi công cầu Bến Thủy 3",
+            code=("88", "GM-SXD"),
+            document_type="Giấy mời",
             issuer=("000.00.05.H99", "Sở Xây dựng tỉnh Demo"),
         ),
         # The date range is Vietnam's: 23:30 +07 on 31 March is 31 March, 00:10 +07 on 1 April
@@ -216,10 +284,14 @@ def build_fixture() -> tuple[Fixture, Named]:
     )
     named.copy.duplicate_of = named.original.id
     # The person, not the unit: the specialist was assigned this one by name.
-    f.incoming(at=vn(2025, 5, 5, 9), subject="V/v xử lý đơn kiến nghị của công dân",
-               unit="PNC", reach=["unit:PNC", f"person:{SPECIALIST}"])
+    f.incoming(
+        at=vn(2025, 5, 5, 9),
+        subject="V/v xử lý đơn kiến nghị của công dân",
+        unit="PNC",
+        reach=["unit:PNC", f"person:{SPECIALIST}"],
+    )
     start = vn(2024, 1, 2, 8)
-    for i in range(188):
+    for _i in range(188):
         at = start + timedelta(hours=rng.randrange(0, 2 * 365 * 24))
         type_name, abbreviation = rng.choice(TYPES)
         topic, place = rng.choice(TOPICS), rng.choice(PLACES)
@@ -228,15 +300,23 @@ def build_fixture() -> tuple[Fixture, Named]:
         if rng.random() < 0.7:
             unit = rng.choice(UNITS) if rng.random() < 0.9 else None
             f.incoming(
-                at=at, subject=subject, document_type=type_name, priority=priority,
+                at=at,
+                subject=subject,
+                document_type=type_name,
+                priority=priority,
                 code=(f"{rng.randrange(1, 400):02d}", f"{abbreviation or 'UBND'}-SNV"),
-                secrecy="confidential" if rng.random() < 0.05 else "none", unit=unit,
+                secrecy="confidential" if rng.random() < 0.05 else "none",
+                unit=unit,
                 status="recalled" if rng.random() < 0.03 else "registered",
             )
         else:
             f.outgoing(
-                at=at, subject=subject, document_type=type_name, abbreviation=abbreviation,
-                priority=priority, unit=rng.choice(UNITS),
+                at=at,
+                subject=subject,
+                document_type=type_name,
+                abbreviation=abbreviation,
+                priority=priority,
+                unit=rng.choice(UNITS),
                 secrecy="confidential" if rng.random() < 0.05 else "none",
                 status=rng.choice(("issued", "issued", "issued", "cancelled")),
             )
@@ -252,9 +332,14 @@ async def fixture_set(documents: Any) -> tuple[Fixture, Named]:
         await connection.execute(
             insert(incoming_duplicates),
             [
-                {"document_id": d.id, "duplicate_of": d.duplicate_of, "rule": "number",
-                 "detected_at": d.registered_at}
-                for d in f.docs if d.duplicate_of
+                {
+                    "document_id": d.id,
+                    "duplicate_of": d.duplicate_of,
+                    "rule": "number",
+                    "detected_at": d.registered_at,
+                }
+                for d in f.docs
+                if d.duplicate_of
             ],
         )
     return f, named
@@ -278,8 +363,12 @@ class Who:
 
 @pytest.fixture(scope="module")
 def clerk(documents: Any) -> Who:
-    return Who(documents.mint.person("clerk-1", roles=("clerk",), clearance="confidential"),
-               True, 1, frozenset())
+    return Who(
+        documents.mint.person("clerk-1", roles=("clerk",), clearance="confidential"),
+        True,
+        1,
+        frozenset(),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -291,6 +380,7 @@ def specialist(documents: Any) -> Who:
 def ordered(docs: list[Doc], sort: str = "registered_at", ascending: bool = False) -> list[str]:
     """The order the API promises: the key (documents without one last ascending, first
     descending, as PostgreSQL orders NULLs), then the id."""
+
     def key(d: Doc) -> tuple[Any, ...]:
         value = {
             "registered_at": (d.registered_at,),
@@ -298,6 +388,7 @@ def ordered(docs: list[Doc], sort: str = "registered_at", ascending: bool = Fals
             "number": (d.reg_year, d.reg_number),
         }[sort]
         return (value[0] is None, value if value[0] is not None else (), d.id)
+
     if ascending:
         return [d.id for d in sorted(docs, key=key)]
     # Descending: NULL keys first, then the keys and ids descending.
@@ -320,7 +411,9 @@ async def all_pages(
         request.page_token = answer.next_page_token
 
 
-async def search_ids(stub: DocumentRegistryServiceStub, who: Who, q: str, **filter_: Any) -> tuple[set[str], Any]:
+async def search_ids(
+    stub: DocumentRegistryServiceStub, who: Who, q: str, **filter_: Any
+) -> tuple[set[str], Any]:
     request = pb.SearchDocumentsRequest(q=q, page_size=100, filter=pb.DocumentFilter(**filter_))
     ids, answers = await all_pages(stub.SearchDocuments, request, who.token)
     assert len(ids) == len(set(ids))
@@ -403,8 +496,10 @@ FILTERS: dict[str, tuple[dict[str, Any], Callable[[Doc], bool], tuple[str, ...]]
     ),
     "date range": (
         {"registered_from": "2025-03-10", "registered_to": "2025-03-31"},
-        lambda d: d.registered_at is not None
-        and date(2025, 3, 10) <= d.registered_at.astimezone(VIETNAM).date() <= date(2025, 3, 31),
+        lambda d: (
+            d.registered_at is not None
+            and date(2025, 3, 10) <= d.registered_at.astimezone(VIETNAM).date() <= date(2025, 3, 31)
+        ),
         ("incoming", "outgoing"),
     ),
     "priorities": (
@@ -461,14 +556,14 @@ async def test_each_filter_of_the_lists(stub, fixture_set, clerk, name) -> None:
 async def test_search_filters_by_direction(stub, fixture_set, clerk) -> None:
     f, _ = fixture_set
     found, _ = await search_ids(stub, clerk, "ke hoach", direction=pb.DIRECTION_OUTGOING)
-    expected = {
-        d.id for d in f.docs if d.direction == "outgoing" and clerk.sees(d)
-    } & matching(f, "ke hoach")
+    expected = {d.id for d in f.docs if d.direction == "outgoing" and clerk.sees(d)} & matching(
+        f, "ke hoach"
+    )
     assert expected and found == expected
 
 
 async def test_search_filters_combine_with_the_text(stub, fixture_set, clerk) -> None:
-    f, named = fixture_set
+    _f, named = fixture_set
     found, answer = await search_ids(
         stub, clerk, "moi khoi cong", direction=pb.DIRECTION_INCOMING, duplicates_only=True
     )
@@ -479,7 +574,8 @@ async def test_search_filters_combine_with_the_text(stub, fixture_set, clerk) ->
 async def test_the_date_range_is_vietnam_time(stub, fixture_set, clerk) -> None:
     _, named = fixture_set
     request = pb.ListIncomingDocumentsRequest(
-        page_size=100, filter=pb.DocumentFilter(registered_from="2025-03-31", registered_to="2025-03-31")
+        page_size=100,
+        filter=pb.DocumentFilter(registered_from="2025-03-31", registered_to="2025-03-31"),
     )
     ids, _ = await all_pages(stub.ListIncomingDocuments, request, clerk.token)
     assert named.end_of_march.id in ids
@@ -505,7 +601,9 @@ async def test_pages_follow_the_order_without_duplicates_or_gaps(
     f, _ = fixture_set
     request = pb.ListOutgoingDocumentsRequest(page_size=7, sort=sort, ascending=ascending)
     ids, answers = await all_pages(stub.ListOutgoingDocuments, request, clerk.token)
-    expected = ordered([d for d in f.docs if d.direction == "outgoing" and clerk.sees(d)], name, ascending)
+    expected = ordered(
+        [d for d in f.docs if d.direction == "outgoing" and clerk.sees(d)], name, ascending
+    )
     assert ids == expected
     assert len(answers) == -(-len(expected) // 7)
     assert {(a.total, a.total_exact) for a in answers} == {(len(expected), True)}
@@ -519,17 +617,30 @@ async def test_search_pages_across_both_directions(stub, fixture_set, clerk) -> 
     assert len(expected) > 20 and ids == expected
 
 
-async def test_a_document_added_between_pages_moves_nothing(stub, fixture_set, clerk, documents) -> None:
+async def test_a_document_added_between_pages_moves_nothing(
+    stub, fixture_set, clerk, documents
+) -> None:
     f, _ = fixture_set
     first = await stub.ListIncomingDocuments(
         pb.ListIncomingDocumentsRequest(page_size=10), metadata=metadata(clerk.token)
     )
     late = Doc(
-        id=str(uuid.uuid4()), direction="incoming", status="registered", document_type="Công văn",
-        subject="V/v đến muộn", priority="normal", secrecy="none", registered_at=datetime.now(UTC),
-        code_number="1", code_notation="UBND-VP", issuer_code="000.00.00.H40",
-        issuer_name="Ủy ban nhân dân tỉnh Nghệ An", issued_date=date.today(),
-        register_id="incoming", reg_year=2099, reg_number=1,
+        id=str(uuid.uuid4()),
+        direction="incoming",
+        status="registered",
+        document_type="Công văn",
+        subject="V/v đến muộn",
+        priority="normal",
+        secrecy="none",
+        registered_at=datetime.now(UTC),
+        code_number="1",
+        code_notation="UBND-VP",
+        issuer_code="000.00.00.H40",
+        issuer_name="Ủy ban nhân dân tỉnh Nghệ An",
+        issued_date=date.today(),
+        register_id="incoming",
+        reg_year=2099,
+        reg_number=1,
     )
     async with documents.engine.begin() as connection:
         await connection.execute(insert(documents_table).values(late.row()))
@@ -542,13 +653,17 @@ async def test_a_document_added_between_pages_moves_nothing(stub, fixture_set, c
         assert [d.id for d in second.documents] == expected[10:20]
     finally:
         async with documents.engine.begin() as connection:
-            await connection.execute(documents_table.delete().where(documents_table.c.id == late.id))
+            await connection.execute(
+                documents_table.delete().where(documents_table.c.id == late.id)
+            )
 
 
 # ---- visibility ---------------------------------------------------------------------------------
 
 
-async def test_a_specialist_sees_only_their_reach_and_clearance(stub, fixture_set, specialist) -> None:
+async def test_a_specialist_sees_only_their_reach_and_clearance(
+    stub, fixture_set, specialist
+) -> None:
     f, named = fixture_set
     expected = [d for d in f.docs if specialist.sees(d)]
     assert named.secret_pth not in expected and named.draft in expected
@@ -562,7 +677,9 @@ async def test_a_specialist_sees_only_their_reach_and_clearance(stub, fixture_se
         assert answers[0].total == len(mine)
 
 
-async def test_not_even_totals_count_what_a_specialist_may_not_see(stub, fixture_set, specialist, clerk) -> None:
+async def test_not_even_totals_count_what_a_specialist_may_not_see(
+    stub, fixture_set, specialist, clerk
+) -> None:
     f, named = fixture_set
     found, answer = await search_ids(stub, specialist, "muc tieu trong diem")
     assert found == set() and answer.total == 0
@@ -571,23 +688,34 @@ async def test_not_even_totals_count_what_a_specialist_may_not_see(stub, fixture
     # A broad search: the total is what they may open, no more.
     found, answer = await search_ids(stub, specialist, "ve")
     expected = {d.id for d in f.docs if specialist.sees(d)} & matching(f, "ve")
-    assert len(expected) >= 10 and len(matching(f, "ve")) > 2 * len(expected) and found == expected and answer.total == len(expected)
+    assert (
+        len(expected) >= 10
+        and len(matching(f, "ve")) > 2 * len(expected)
+        and found == expected
+        and answer.total == len(expected)
+    )
 
 
-async def test_a_clerk_without_clearance_misses_confidential_ones(stub, fixture_set, documents) -> None:
+async def test_a_clerk_without_clearance_misses_confidential_ones(
+    stub, fixture_set, documents
+) -> None:
     f, named = fixture_set
     token = documents.mint.person("clerk-2", roles=("clerk",))
     ids, answers = await all_pages(
         stub.ListIncomingDocuments, pb.ListIncomingDocumentsRequest(page_size=100), token
     )
     assert named.secret_pth.id not in ids
-    assert answers[0].total == len([d for d in f.docs if d.direction == "incoming" and d.secrecy == "none"])
+    assert answers[0].total == len(
+        [d for d in f.docs if d.direction == "incoming" and d.secrecy == "none"]
+    )
 
 
 # ---- totals -------------------------------------------------------------------------------------
 
 
-async def test_a_total_above_the_cap_is_a_lower_bound(stub, fixture_set, clerk, monkeypatch) -> None:
+async def test_a_total_above_the_cap_is_a_lower_bound(
+    stub, fixture_set, clerk, monkeypatch
+) -> None:
     monkeypatch.setattr(search_sql, "TOTAL_CAP", 10)
     answer = await stub.ListIncomingDocuments(
         pb.ListIncomingDocumentsRequest(page_size=5), metadata=metadata(clerk.token)
@@ -612,25 +740,42 @@ async def refusal(call: Any, request: Any, token: str) -> Any:
 @pytest.mark.parametrize(
     ("request_", "reason", "field"),
     [
-        (pb.SearchDocumentsRequest(q=""), "INVALID_FIELDS", "q"),
-        (pb.SearchDocumentsRequest(q="--- ///"), "INVALID_FIELDS", "q"),
-        (pb.SearchDocumentsRequest(q="a" * 501), "INVALID_FIELDS", "q"),
-        (pb.SearchDocumentsRequest(q="x", page_token="not a token"), "INVALID_PAGE_TOKEN", "page_token"),
+        (pb.SearchDocumentsRequest(q=""), "INVALID_QUERY", "q"),
+        (pb.SearchDocumentsRequest(q="--- ///"), "INVALID_QUERY", "q"),
+        (pb.SearchDocumentsRequest(q="a" * 501), "INVALID_QUERY", "q"),
+        (
+            pb.SearchDocumentsRequest(q="x", page_token="not a token"),
+            "INVALID_PAGE_TOKEN",
+            "page_token",
+        ),
         (pb.SearchDocumentsRequest(q="x", page_size=-1), "INVALID_PAGE", "page_size"),
         (
-            pb.SearchDocumentsRequest(q="x", filter=pb.DocumentFilter(registered_from="2025-13-01")),
+            pb.SearchDocumentsRequest(
+                q="x", filter=pb.DocumentFilter(registered_from="2025-13-01")
+            ),
             "INVALID_FILTER",
             "filter.registered_from",
         ),
         (
             pb.SearchDocumentsRequest(
-                q="x", filter=pb.DocumentFilter(registered_from="2025-05-01", registered_to="2025-04-01")
+                q="x",
+                filter=pb.DocumentFilter(registered_from="2025-05-01", registered_to="2025-04-01"),
             ),
             "INVALID_FILTER",
-            "registered_to",
+            "filter.registered_to",
         ),
-        (pb.SearchDocumentsRequest(q="x", filter=pb.DocumentFilter(priorities=[42])), "INVALID_FILTER", "filter.priorities"),
-        (pb.SearchDocumentsRequest(q="x", sort=42), "INVALID_FILTER", "sort"),
+        (
+            pb.SearchDocumentsRequest(
+                q="x", filter=pb.DocumentFilter(priorities=[pb.Priority.ValueType(42)])
+            ),
+            "INVALID_FILTER",
+            "filter.priorities",
+        ),
+        (
+            pb.SearchDocumentsRequest(q="x", sort=pb.DocumentSort.ValueType(42)),
+            "INVALID_FILTER",
+            "sort",
+        ),
     ],
 )
 async def test_bad_input_names_the_field(stub, fixture_set, clerk, request_, reason, field) -> None:
@@ -643,10 +788,15 @@ async def test_bad_input_names_the_field(stub, fixture_set, clerk, request_, rea
 async def test_a_status_of_the_other_direction_is_refused(stub, fixture_set, clerk) -> None:
     error = await refusal(
         stub.ListIncomingDocuments,
-        pb.ListIncomingDocumentsRequest(filter=pb.DocumentFilter(statuses=[pb.DOCUMENT_STATUS_DRAFT])),
+        pb.ListIncomingDocumentsRequest(
+            filter=pb.DocumentFilter(statuses=[pb.DOCUMENT_STATUS_DRAFT])
+        ),
         clerk.token,
     )
-    assert (error.reason, [v.field for v in error.violations]) == ("INVALID_FILTER", ["statuses"])
+    assert (error.reason, [v.field for v in error.violations]) == (
+        "INVALID_FILTER",
+        ["filter.statuses"],
+    )
 
 
 async def test_a_token_of_another_query_is_refused(stub, fixture_set, clerk) -> None:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from vanban.documents.domain.search_text import query_terms
 from vanban.documents.domain.service import Reader
 from vanban.platform.clearance import Clearance
-from vanban.platform.errors import invalid_fields
+from vanban.platform.errors import InvalidArgumentError, invalid_fields
 from vanban.platform.paging import bad_token, decode_token, encode_token, page_size
 
 PAGE_SIZE_DEFAULT = 20
@@ -123,9 +123,7 @@ class Filter:
 
     def registered_range(self, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
         """[start, end) instants of the date range, the days taken in `tz` (Vietnam time)."""
-        start = (
-            datetime.combine(self.registered_from, time(), tz) if self.registered_from else None
-        )
+        start = datetime.combine(self.registered_from, time(), tz) if self.registered_from else None
         end = (
             datetime.combine(self.registered_to + timedelta(days=1), time(), tz)
             if self.registered_to
@@ -143,7 +141,9 @@ def parse_day(value: str, *, field_name: str) -> date | None:
             raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
-        raise invalid_fields({field_name: "must be a date YYYY-MM-DD"}, reason="INVALID_FILTER") from None
+        raise invalid_fields(
+            {field_name: "must be a date YYYY-MM-DD"}, reason="INVALID_FILTER"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +206,12 @@ def make_query(
     """A validated query; a token from another query (or not ours) is INVALID_PAGE_TOKEN."""
     terms: tuple[str, ...] = ()
     if q is not None:
-        terms = tuple(query_terms(q))
+        try:
+            terms = tuple(query_terms(q))
+        except InvalidArgumentError as exc:
+            raise invalid_fields(
+                {v.field: v.description for v in exc.violations}, reason="INVALID_QUERY"
+            ) from None
     query = DocumentQuery(
         filter=filter.validated(),
         terms=terms,

@@ -126,6 +126,7 @@ ROLE = "role:"
 SCOPES = {
     "incoming:register": "Register incoming documents (API keys may hold it; they act as clerks)",
     "incoming:read": "Read incoming documents and their files (API keys may hold it)",
+    "documents:search": "Search incoming and outgoing documents (people only)",
     "incoming:assign": "Assign incoming documents (people only; workflow decides who)",
     "outgoing:draft": "Draft outgoing documents and add versions (people only)",
     "outgoing:read": "Read outgoing documents and their files (API keys may hold it)",

@@ -575,6 +575,19 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "The page token is not one this list gave out.",
     ),
     (
+        "INVALID_FILTER",
+        400,
+        "Filter not valid",
+        "A filter or sort of a document list or search is not valid; `errors` names each one.",
+    ),
+    (
+        "INVALID_QUERY",
+        400,
+        "Search text not valid",
+        "The search text has no letter or digit, is longer than 500 characters or has more "
+        "than 32 words; `errors` names `q`.",
+    ),
+    (
         "DIRECTORY_UNAVAILABLE",
         503,
         "Directory unavailable",

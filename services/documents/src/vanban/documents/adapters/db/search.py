@@ -109,9 +109,7 @@ def filters(query: DocumentQuery, tz: ZoneInfo) -> list[ColumnElement[bool]]:
     if f.unit:
         where.append(d.unit_code == f.unit)
     if f.duplicates_only:
-        where.append(
-            exists().where(incoming_duplicates.c.document_id == d.id).correlate(documents)
-        )
+        where.append(exists().where(incoming_duplicates.c.document_id == d.id).correlate(documents))
     return where
 
 
@@ -139,7 +137,9 @@ def _key_values(sort: Sort, keys: tuple[str | None, ...]) -> tuple[Any, ...] | N
 
 def _key_strings(sort: Sort, row: Any) -> tuple[str | None, ...]:
     values = [row._mapping[c.name] for c in _SORT_COLUMNS[sort]]
-    return tuple(None if v is None else v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values)
+    return tuple(
+        None if v is None else v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values
+    )
 
 
 def after(query: DocumentQuery, position: Position) -> ColumnElement[bool]:
@@ -286,4 +286,3 @@ async def _page(
         total=total,
         total_exact=exact,
     )
-

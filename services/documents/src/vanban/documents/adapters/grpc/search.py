@@ -3,16 +3,14 @@ three RPCs (a mixin of DocumentRegistryServicer)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import grpc
-from google.protobuf.internal.containers import RepeatedScalarFieldContainer
 
 from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.documents.adapters.db.search import find_documents
-from vanban.documents.domain.service import Reader
 from vanban.documents.domain.search import (
     DocumentQuery,
     Filter,
@@ -23,6 +21,7 @@ from vanban.documents.domain.search import (
     make_query,
     parse_day,
 )
+from vanban.documents.domain.service import Reader
 from vanban.platform.caller import Caller, current_caller
 from vanban.platform.convert import SECRECY_TO_PB, to_timestamp
 from vanban.platform.db import UnitOfWork
@@ -57,8 +56,8 @@ RECEIVED_VIA_TO_PB = {"electronic": pb.RECEIVED_VIA_ELECTRONIC, "paper": pb.RECE
 
 
 def _values(
-    values: RepeatedScalarFieldContainer[int] | Iterable[int],
-    table: dict[int, str],
+    values: Iterable[int],
+    table: Mapping[Any, str],
     field: str,
     problems: dict[str, str],
 ) -> tuple[str, ...]:
@@ -133,7 +132,9 @@ def summary_to_pb(summary: Summary) -> pb.DocumentSummary:
         priority=PRIORITY_TO_PB.get(summary.priority, pb.PRIORITY_UNSPECIFIED),
         secrecy=SECRECY_BY_NAME.get(summary.secrecy, pb.SECRECY_UNSPECIFIED),
         unit=summary.unit or "",
-        received_via=RECEIVED_VIA_TO_PB.get(summary.received_via or "", 0),
+        received_via=RECEIVED_VIA_TO_PB.get(
+            summary.received_via or "", pb.RECEIVED_VIA_UNSPECIFIED
+        ),
         duplicate_count=summary.duplicate_count,
     )
     if summary.registered_at is not None:
@@ -141,21 +142,28 @@ def summary_to_pb(summary: Summary) -> pb.DocumentSummary:
     return message
 
 
-class _Request(Protocol):
-    filter: pb.DocumentFilter
-    sort: int
-    ascending: bool
-    page_size: int
-    page_token: str
-
-
-def query_from_pb(request: _Request, *, direction: str | None, q: str | None) -> DocumentQuery:
-    if request.sort not in SORT_FROM_PB:
+def query_from_pb(
+    request: pb.SearchDocumentsRequest
+    | pb.ListIncomingDocumentsRequest
+    | pb.ListOutgoingDocumentsRequest,
+    *,
+    direction: str | None,
+    q: str | None,
+) -> DocumentQuery:
+    sort: Mapping[Any, Sort] = SORT_FROM_PB
+    if request.sort not in sort:
         raise invalid_fields({"sort": f"unknown value {request.sort}"}, reason="INVALID_FILTER")
+    filter_ = filter_from_pb(request.filter, direction=direction)
+    try:
+        filter_.validated()
+    except InvalidArgumentError as exc:  # named as the request names them
+        raise invalid_fields(
+            {f"filter.{v.field}": v.description for v in exc.violations}, reason=exc.reason
+        ) from None
     return make_query(
-        filter=filter_from_pb(request.filter, direction=direction),
+        filter=filter_,
         q=q,
-        sort=SORT_FROM_PB[request.sort],
+        sort=sort[request.sort],
         ascending=request.ascending,
         requested_page_size=request.page_size,
         page_token=request.page_token,
@@ -173,7 +181,7 @@ class SearchMixin:
         async with self._uow_factory() as uow:
             return await find_documents(uow.session, query, viewer=viewer, tz=self._tz)
 
-    async def SearchDocuments(  # noqa: N802
+    async def SearchDocuments(
         self, request: pb.SearchDocumentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.SearchDocumentsResponse:
         page = await self._find(query_from_pb(request, direction=None, q=request.q))
@@ -184,7 +192,7 @@ class SearchMixin:
             total_exact=page.total_exact,
         )
 
-    async def ListIncomingDocuments(  # noqa: N802
+    async def ListIncomingDocuments(
         self, request: pb.ListIncomingDocumentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListIncomingDocumentsResponse:
         page = await self._find(query_from_pb(request, direction="incoming", q=None))
@@ -195,7 +203,7 @@ class SearchMixin:
             total_exact=page.total_exact,
         )
 
-    async def ListOutgoingDocuments(  # noqa: N802
+    async def ListOutgoingDocuments(
         self, request: pb.ListOutgoingDocumentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListOutgoingDocumentsResponse:
         page = await self._find(query_from_pb(request, direction="outgoing", q=None))
