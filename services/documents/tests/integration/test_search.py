@@ -467,6 +467,17 @@ async def test_a_number_in_another_order_finds_the_document(stub, fixture_set, c
         assert named.decision.id in found, q
 
 
+async def test_a_mistyped_notation_with_its_number_still_finds_it(
+    stub, fixture_set, clerk
+) -> None:
+    _, named = fixture_set
+    found, _ = await search_ids(stub, clerk, "QD-UBN 5")
+    assert named.decision.id in found
+    # The number is taken as written: another number does not bring it.
+    found, _ = await search_ids(stub, clerk, "QD-UBN 6")
+    assert named.decision.id not in found
+
+
 async def test_the_last_word_is_a_prefix(stub, fixture_set, clerk) -> None:
     _, named = fixture_set
     found, _ = await search_ids(stub, clerk, "chuyen doi s")

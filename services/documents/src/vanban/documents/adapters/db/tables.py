@@ -185,6 +185,8 @@ Index(
     documents.c.registered_at.desc(),
     documents.c.id.desc(),
 )
+# Search over both directions walks this one, newest first, and stops after a page of matches.
+Index("ix_documents_registered", documents.c.registered_at.desc(), documents.c.id.desc())
 Index("ix_documents_type_registered", documents.c.document_type, documents.c.registered_at.desc())
 Index("ix_documents_unit_registered", documents.c.unit_code, documents.c.registered_at.desc())
 Index("ix_documents_issued_date", documents.c.issued_date)
