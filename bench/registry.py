@@ -236,7 +236,16 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--data-dir", type=Path, default=Path(".vanban/bench-registry"))
     parser.add_argument("--explain", action="store_true", help="print the slowest query's plan")
+    parser.add_argument(
+        "--total-cap",
+        type=int,
+        default=search.TOTAL_CAP,
+        help="what if totals were exact only up to this many (the service's is 10 000)",
+    )
     args = parser.parse_args()
+    if args.total_cap != search.TOTAL_CAP:
+        print(f"what-if: totals exact up to {args.total_cap}, not {search.TOTAL_CAP}")
+        search.TOTAL_CAP = args.total_cap
     registration_figures()
     sizes = [int(s) for s in args.sizes.split(",")]
     with BenchCluster(args.data_dir) as cluster:
