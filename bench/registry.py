@@ -30,14 +30,13 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
-from load_registry import BenchCluster, load, unit_people
 from sqlalchemy import func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from bench.load_registry import BenchCluster, load, unit_people
 from vanban.documents.adapters.db import search
 from vanban.documents.adapters.db.search import find_documents
 from vanban.documents.domain.search import DocumentQuery, Filter, Viewer, make_query

@@ -57,7 +57,7 @@ def problem(response: Any) -> tuple[int, str, list[str]]:
 
 
 def test_bad_parameters_are_problems_naming_them(gateway: Gateway, clerk_token: str) -> None:
-    cases = [
+    cases: list[tuple[str, dict[str, Any], tuple[int, str, str]]] = [
         ("/v1/search", {}, (422, "VALIDATION_FAILED", "query.q")),
         (
             "/v1/search",

@@ -467,9 +467,7 @@ async def test_a_number_in_another_order_finds_the_document(stub, fixture_set, c
         assert named.decision.id in found, q
 
 
-async def test_a_mistyped_notation_with_its_number_still_finds_it(
-    stub, fixture_set, clerk
-) -> None:
+async def test_a_mistyped_notation_with_its_number_still_finds_it(stub, fixture_set, clerk) -> None:
     _, named = fixture_set
     found, _ = await search_ids(stub, clerk, "QD-UBN 5")
     assert named.decision.id in found

@@ -16,6 +16,7 @@ keyset paging, no OFFSET, no duplicates or gaps between pages when rows are adde
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,7 +51,7 @@ from vanban.documents.domain.search import (
 from vanban.platform.paging import bad_token
 
 # As indexing.search_vector makes search_tsv; a constant of the SQL text, never a parameter.
-_CONFIG = literal_column("'simple'::regconfig")
+_CONFIG: Any = literal_column("'simple'::regconfig")
 # pg_trgm word similarity a number's query must reach in search_head (ADR 0009: "qd ubn 5" in
 # "5 qd ubnd ve viec" is 0.89; unrelated numbers stay below 0.5).
 WORD_SIMILARITY = 0.5
@@ -296,7 +297,7 @@ async def _page(
     page_where = list(where)
     if query.after is not None:
         page_where.append(after(query, query.after))
-    rows = None
+    rows: Sequence[Any] | None = None
     if match is not None and not fuzzy:
         rows = await _walk(session, query, [w for w in page_where if w is not match])
     if rows is None:
