@@ -298,7 +298,8 @@ async def _page(
     if query.after is not None:
         page_where.append(after(query, query.after))
     rows: Sequence[Any] | None = None
-    if match is not None and not fuzzy:
+    # Only the registration order has an index to walk (both directions, or one).
+    if match is not None and not fuzzy and query.sort is Sort.REGISTERED_AT:
         rows = await _walk(session, query, [w for w in page_where if w is not match])
     if rows is None:
         statement = (
