@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from tests.e2e.support import Gateway, make_pdf, metadata
+from tests.e2e.support import Gateway, eventually, make_pdf, metadata
 
 
 def get(gateway: Gateway, token: str, path: str, **params: Any) -> Any:
@@ -48,6 +48,22 @@ def test_a_registered_document_is_found_without_diacritics_and_by_its_number(
     hidden = get(gateway, specialist, "/v1/search", q=word)
     assert hidden.status_code == 200, hidden.text
     assert (hidden.json()["items"], hidden.json()["total"]) == ([], 0)
+
+    # Once a leader assigns it to the specialist's unit (workflow's event, documents' reach
+    # consumer), they find it, and the lead unit shows.
+    assigned = gateway.http.post(
+        f"/v1/incoming-documents/{document_id}/assignment",
+        headers={"Authorization": f"Bearer {gateway.token('lanhdao')}"},
+        json={"lead_unit": "VP", "opinion": "Đề nghị Văn phòng chủ trì xử lý."},
+    )
+    assert assigned.status_code == 201, assigned.text
+
+    def found() -> Any:
+        body = get(gateway, specialist, "/v1/search", q=word).json()
+        return body if body["total"] == 1 else None
+
+    body = eventually(found)
+    assert [(item["id"], item["unit"]) for item in body["items"]] == [(document_id, "VP")]
 
 
 def problem(response: Any) -> tuple[int, str, list[str]]:
