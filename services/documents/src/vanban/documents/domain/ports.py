@@ -61,6 +61,8 @@ class Linked:
     secrecy: Secrecy
     # The issuing agency's mã định danh (an incoming document's sender; ours once issued).
     issuer_code: str | None = None
+    # Who may read it besides the read-all roles (`reach`).
+    reach: tuple[str, ...] = ()
 
 
 class DocumentLinks(Protocol):

@@ -24,7 +24,7 @@ from vanban.platform.paging import bad_token, decode_token, encode_token, page_s
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
 # Totals are counted exactly up to this many matches; above it the answer is a lower bound.
-TOTAL_CAP = 10_000
+TOTAL_CAP = 1_000
 FILTER_VALUES_MAX = 50  # entries of one repeated filter
 TYPE_NAME_MAX = 100
 UNIT_CODE_MAX = 64
@@ -132,18 +132,29 @@ class Filter:
         return start, end
 
 
+# The days a filter may name: a registry's documents lie well inside them, and the instants of
+# their Vietnam midnights (and the day after) exist in every driver and in PostgreSQL.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
 def parse_day(value: str, *, field_name: str) -> date | None:
-    """A YYYY-MM-DD filter value; empty is None."""
+    """A YYYY-MM-DD filter value from 1900-01-01 to 2999-12-31; empty is None."""
     if not value:
         return None
     try:
         if len(value) != 10:
             raise ValueError(value)
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise invalid_fields(
             {field_name: "must be a date YYYY-MM-DD"}, reason="INVALID_FILTER"
         ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise invalid_fields(
+            {field_name: f"must be from {FIRST_DAY} to {LAST_DAY}"}, reason="INVALID_FILTER"
+        )
+    return day
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +270,7 @@ def decode_position(token: str, *, fingerprint: str) -> Position:
     if (
         not isinstance(keys, list)
         or not all(k is None or isinstance(k, str) for k in keys)
-        or total < 0
+        or not 0 <= total <= TOTAL_CAP
         or not position_id
     ):
         raise bad_token()

@@ -109,6 +109,7 @@ async def _check_related(
     clearance: Clearance,
     reason: str,
     issuer_code: str | None = None,
+    reader: Reader | None = None,
 ) -> None:
     """The documents of this registry a new one names must exist, be within the clearance of
     whoever names them (a secret one is reported as missing, as a read would), and, for a recall,
@@ -123,7 +124,16 @@ async def _check_related(
         if not r.document_id:
             continue
         linked = found.get(r.document_id)
-        if linked is None or not may_read(secrecy=linked.secrecy, clearance=clearance):
+        if (
+            linked is None
+            or not may_read(secrecy=linked.secrecy, clearance=clearance)
+            or (
+                reader is not None
+                and not may_open(secrecy=linked.secrecy, reach=linked.reach, reader=reader)
+            )
+        ):
+            # What the caller may not open is answered as missing: naming an id is no way to
+            # learn that a document exists (or to recall another unit's).
             problems[f"relations[{i}].document_id"] = "is not a document of this registry"
         elif r.kind is RelationKind.RECALLS and linked.direction != direction:
             problems[f"relations[{i}].document_id"] = (
@@ -157,6 +167,7 @@ async def register_incoming(
     registered_by: str,
     now: datetime,
     clearance: Clearance,
+    reader: Reader | None = None,
 ) -> IncomingDocument:
     """Registers an arriving document under the next arrival number of its register.
 
@@ -179,6 +190,7 @@ async def register_incoming(
         clearance=clearance,
         reason="INVALID_INCOMING_DOCUMENT",
         issuer_code=clean.issuer_code,
+        reader=reader,
     )
     register = choose_register(
         await tx.catalogue.registers(), RegisterKind.INCOMING, document_type, clean.secrecy
@@ -260,6 +272,7 @@ async def draft_outgoing(
     now: datetime,
     clearance: Clearance,
     drafter_units: tuple[str, ...] | None = None,
+    reader: Reader | None = None,
 ) -> OutgoingDocument:
     """Starts an outgoing document as a draft with its first version.
 
@@ -286,6 +299,7 @@ async def draft_outgoing(
         direction="outgoing",
         clearance=clearance,
         reason="INVALID_OUTGOING_DOCUMENT",
+        reader=reader,
     )
     document = OutgoingDocument(
         id=str(uuid.uuid4()),
@@ -412,6 +426,21 @@ async def issue_outgoing(
     document = await _visible_outgoing(tx, document_id, reader, for_update=True)
     document.require_draft()
     document.require_version(expected_version)
+    try:
+        # The related documents, as the issuing clerk sees them: a recall takes effect now.
+        await _check_related(
+            tx,
+            document.relations,
+            direction="outgoing",
+            clearance=Clearance.TOP_SECRET if reader.is_service else reader.clearance,
+            reason="INVALID_OUTGOING_DOCUMENT",
+            reader=reader,
+        )
+    except InvalidArgumentError as exc:
+        raise FailedPreconditionError(
+            f"the draft names documents the issuer may not open: {exc.message}",
+            reason="RELATION_NOT_VISIBLE",
+        ) from exc
     document_type = await tx.catalogue.document_type(document.document_type)
     if document_type is None:
         raise FailedPreconditionError(

@@ -417,6 +417,12 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "at most 30 characters together). Nothing was numbered.",
     ),
     (
+        "RELATION_NOT_VISIBLE",
+        400,
+        "Related document not visible",
+        "The draft names a related document the issuing clerk may not open. Nothing was numbered.",
+    ),
+    (
         "UNKNOWN_DOCUMENT_TYPE",
         400,
         "Document type withdrawn",

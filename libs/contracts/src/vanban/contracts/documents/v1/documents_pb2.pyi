@@ -1261,7 +1261,7 @@ Global___DocumentSummary: _TypeAlias = DocumentSummary  # noqa: Y015
 
 @_typing.final
 class ListIncomingDocumentsResponse(_message.Message):
-    """`total`: what the caller may see that matches, on every page; exact up to 10 000
+    """`total`: what the caller may see that matches, on every page; exact up to 1 000
     (`total_exact`), else a lower bound.
     """
 
@@ -1294,7 +1294,7 @@ Global___ListIncomingDocumentsResponse: _TypeAlias = ListIncomingDocumentsRespon
 
 @_typing.final
 class ListOutgoingDocumentsResponse(_message.Message):
-    """`total`: what the caller may see that matches, on every page; exact up to 10 000
+    """`total`: what the caller may see that matches, on every page; exact up to 1 000
     (`total_exact`), else a lower bound.
     """
 
@@ -1327,7 +1327,7 @@ Global___ListOutgoingDocumentsResponse: _TypeAlias = ListOutgoingDocumentsRespon
 
 @_typing.final
 class SearchDocumentsResponse(_message.Message):
-    """`total`: what the caller may see that matches, on every page; exact up to 10 000
+    """`total`: what the caller may see that matches, on every page; exact up to 1 000
     (`total_exact`), else a lower bound.
     """
 

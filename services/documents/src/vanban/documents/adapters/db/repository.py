@@ -15,6 +15,7 @@ from vanban.documents.adapters.db.tables import (
     document_files,
     document_recipients,
     document_relations,
+    document_texts,
     document_types,
     document_versions,
     documents,
@@ -397,6 +398,13 @@ class SqlOutgoingRepository:
             issuer_name=issue.issuer_name,
             signer_name=document.signer.full_name,
         )
+        # The text already extracted from the draft stays searchable; a text job finishing
+        # later reads the new head itself.
+        body = (
+            await self._session.execute(
+                select(document_texts.c.text).where(document_texts.c.document_id == document.id)
+            )
+        ).scalar_one_or_none()
         result = await self._session.execute(
             update(documents)
             .where(documents.c.id == document.id, documents.c.status == "draft")
@@ -415,8 +423,7 @@ class SqlOutgoingRepository:
                 issued_date=issue.issued_date,
                 issued_by=issue.issued_by,
                 search_head=head,
-                # The body text (if extracted) is added back by the text worker's next run.
-                search_tsv=search_vector(head),
+                search_tsv=search_vector(head, body or ""),
                 updated_at=issue.issued_at,
                 row_version=documents.c.row_version + 1,
             )
@@ -488,11 +495,16 @@ class SqlDocumentLinks:
     async def existing(self, document_ids: Sequence[str]) -> dict[str, Linked]:
         rows = await self._session.execute(
             select(
-                documents.c.id, documents.c.direction, documents.c.secrecy, documents.c.issuer_code
+                documents.c.id,
+                documents.c.direction,
+                documents.c.secrecy,
+                documents.c.issuer_code,
+                documents.c.reach,
             ).where(documents.c.id.in_(list(document_ids)))
         )
         return {
-            row.id: Linked(row.direction, Secrecy(row.secrecy), row.issuer_code) for row in rows
+            row.id: Linked(row.direction, Secrecy(row.secrecy), row.issuer_code, tuple(row.reach))
+            for row in rows
         }
 
     async def mark_recalled(

@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
-    exists,
     false,
     func,
     literal,
@@ -39,6 +39,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.documents.adapters.db.tables import documents, incoming_duplicates
 from vanban.documents.domain.search import (
+    FIRST_DAY,
+    LAST_DAY,
     TOTAL_CAP,
     DocumentQuery,
     Page,
@@ -74,11 +76,19 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     return and_(rank, d.reach.op("&&")(literal(list(viewer.principals), ARRAY(VARCHAR(100)))))
 
 
+# A last word shorter than this is matched whole, not as a prefix: "c:*" or "ch:*" expand to
+# most of the index's terms (hundreds of milliseconds at 1M documents; ADR 0009, 4), and one or
+# two letters say too little to be worth the wait.
+PREFIX_MIN = 3
+
+
 def tsquery_text(terms: tuple[str, ...]) -> str:
-    """'qd & ubnd & 5', 'chuyen & doi & s:*': the last term a prefix unless it is a number.
-    Terms are letters and digits only (search_terms), so no operator of tsquery syntax can come
-    from the user."""
-    last = terms[-1] if terms[-1].isdigit() else f"{terms[-1]}:*"
+    """'qd & ubnd & 5', 'chuyen & doi & soa:*': the last term a prefix unless it is a number or
+    shorter than PREFIX_MIN. Terms are letters and digits only (search_terms), so no operator of
+    tsquery syntax can come from the user."""
+    last = terms[-1]
+    if not last.isdigit() and len(last) >= PREFIX_MIN:
+        last = f"{last}:*"
     return " & ".join([*terms[:-1], last])
 
 
@@ -96,7 +106,36 @@ def text_match(query: DocumentQuery, *, fuzzy: bool) -> ColumnElement[bool] | No
     return and_(d.search_tsv.op("@@")(func.to_tsquery(_CONFIG, " & ".join(numbers))), similar)
 
 
-def filters(query: DocumentQuery, tz: ZoneInfo) -> list[ColumnElement[bool]]:
+def visible_duplicates(viewer: Viewer, document_id: Any) -> Select[Any]:
+    """The earlier documents `document_id` warns of (each once, whichever rules matched) that the
+    viewer is cleared for: a warning about a secret document would tell of its existence
+    (ADR 0009, 3)."""
+    earlier = documents.alias("earlier")
+    return (
+        select(incoming_duplicates.c.duplicate_of)
+        .distinct()
+        .select_from(
+            incoming_duplicates.join(earlier, earlier.c.id == incoming_duplicates.c.duplicate_of)
+        )
+        .where(
+            incoming_duplicates.c.document_id == document_id,
+            earlier.c.secrecy_rank <= viewer.clearance_rank,
+        )
+    )
+
+
+def duplicate_count(viewer: Viewer, document_id: Any) -> Any:
+    return (
+        select(func.count())
+        .select_from(visible_duplicates(viewer, document_id).subquery())
+        .scalar_subquery()
+        .label("duplicate_count")
+    )
+
+
+def filters(
+    query: DocumentQuery, tz: ZoneInfo, viewer: Viewer | None = None
+) -> list[ColumnElement[bool]]:
     f = query.filter
     where: list[ColumnElement[bool]] = []
     if f.direction:
@@ -117,7 +156,8 @@ def filters(query: DocumentQuery, tz: ZoneInfo) -> list[ColumnElement[bool]]:
     if f.unit:
         where.append(d.unit_code == f.unit)
     if f.duplicates_only:
-        where.append(exists().where(incoming_duplicates.c.document_id == d.id).correlate(documents))
+        assert viewer is not None, "whose duplicates: the viewer decides which count"
+        where.append(visible_duplicates(viewer, d.id).correlate(documents).exists())
     return where
 
 
@@ -133,12 +173,19 @@ def _key_values(sort: Sort, keys: tuple[str | None, ...]) -> tuple[Any, ...] | N
     try:
         if sort is Sort.REGISTERED_AT:
             instant = datetime.fromisoformat(str(keys[0]))
-            if instant.tzinfo is None:
+            if instant.tzinfo is None or not FIRST_DAY <= instant.date() <= LAST_DAY:
                 raise ValueError(keys[0])
             return (instant,)
         if sort is Sort.ISSUED_DATE:
-            return (date.fromisoformat(str(keys[0])),)
-        return tuple(int(str(k)) for k in keys)
+            day = date.fromisoformat(str(keys[0]))
+            if not FIRST_DAY <= day <= LAST_DAY:
+                raise ValueError(keys[0])
+            return (day,)
+        numbers = tuple(int(str(k)) for k in keys)
+        # Year and number: the columns' int4 and int8.
+        if not (0 <= numbers[0] < 2**31 and 0 <= numbers[-1] < 2**63):
+            raise ValueError(keys)
+        return numbers
     except ValueError:
         raise bad_token() from None
 
@@ -170,14 +217,6 @@ def _order(query: DocumentQuery) -> list[Any]:
     return [c.asc() if query.ascending else c.desc() for c in columns]
 
 
-_duplicate_count = (
-    select(func.count())
-    .select_from(incoming_duplicates)
-    .where(incoming_duplicates.c.document_id == d.id)
-    .correlate(documents)
-    .scalar_subquery()
-    .label("duplicate_count")
-)
 _SUMMARY_COLUMNS = (
     d.id,
     d.direction,
@@ -230,7 +269,10 @@ WALK_ROWS = 4000
 
 
 async def _walk(
-    session: AsyncSession, query: DocumentQuery, where: list[ColumnElement[bool]]
+    session: AsyncSession,
+    query: DocumentQuery,
+    where: list[ColumnElement[bool]],
+    viewer: Viewer,
 ) -> list[Any] | None:
     """The page from the newest `WALK_ROWS` visible, filtered rows (in the list order), when
     that many hold a full page of matches; None to run the whole query.
@@ -250,15 +292,14 @@ async def _walk(
     )
     r = inner.c
     keys = [r[c.name] for c in _SORT_COLUMNS[query.sort]] + [r.id]
-    duplicates = (
-        select(func.count())
-        .select_from(incoming_duplicates)
-        .where(incoming_duplicates.c.document_id == r.id)
-        .scalar_subquery()
-        .label("duplicate_count")
-    )
+    duplicates = duplicate_count(viewer, r.id)
     statement = (
-        select(*(r[c.name] for c in _SUMMARY_COLUMNS), duplicates)
+        select(
+            *(r[c.name] for c in _SUMMARY_COLUMNS),
+            duplicates,
+            # Matches among the walked rows (a window function runs before the LIMIT).
+            func.count().over().label("window_matches"),
+        )
         .where(r.search_tsv.op("@@")(func.to_tsquery(_CONFIG, tsquery_text(query.terms))))
         .order_by(*(k.asc() if query.ascending else k.desc() for k in keys))
         .limit(query.page_size + 1)
@@ -285,7 +326,7 @@ async def find_documents(
 async def _page(
     session: AsyncSession, query: DocumentQuery, *, viewer: Viewer, tz: ZoneInfo, fuzzy: bool
 ) -> Page:
-    where = [visible_to(viewer), *filters(query, tz)]
+    where = [visible_to(viewer), *filters(query, tz, viewer)]
     match = text_match(query, fuzzy=fuzzy)
     if match is not None:
         where.append(match)
@@ -300,10 +341,11 @@ async def _page(
     rows: Sequence[Any] | None = None
     # Only the registration order has an index to walk (both directions, or one).
     if match is not None and not fuzzy and query.sort is Sort.REGISTERED_AT:
-        rows = await _walk(session, query, [w for w in page_where if w is not match])
+        rows = await _walk(session, query, [w for w in page_where if w is not match], viewer)
+    walked = rows is not None
     if rows is None:
         statement = (
-            select(*_SUMMARY_COLUMNS, _duplicate_count)
+            select(*_SUMMARY_COLUMNS, duplicate_count(viewer, d.id))
             .where(*page_where)
             .order_by(*_order(query))
             .limit(query.page_size + 1)
@@ -315,6 +357,11 @@ async def _page(
         total, exact = query.after.total, query.after.total_exact
     elif not more:
         total, exact = len(rows), True
+    elif walked:
+        # Matches are dense (a page among the newest WALK_ROWS rows): counting them all would
+        # build the whole GIN bitmap of common words (hundreds of ms at 1M), so the total is
+        # the matches among the walked rows, a lower bound (ADR 0009, 4).
+        total, exact = min(rows[0]._mapping["window_matches"], TOTAL_CAP), False
     else:
         capped = select(literal(1)).where(*where).limit(TOTAL_CAP + 1).subquery()
         counted = (await session.execute(select(func.count()).select_from(capped))).scalar_one()

@@ -90,6 +90,7 @@ class DocumentRegistryServicer(
                 registered_by=caller.subject,
                 now=datetime.now(self._tz),
                 clearance=Clearance.TOP_SECRET if caller.is_service else caller.clearance,
+                reader=reader_of(caller),
             )
         return pb.RegisterIncomingDocumentResponse(document=queued(incoming_to_pb(document)))
 
@@ -120,6 +121,7 @@ class DocumentRegistryServicer(
                 now=datetime.now(self._tz),
                 clearance=Clearance.TOP_SECRET if caller.is_service else caller.clearance,
                 drafter_units=None if reader_of(caller).reads_all else caller.units,
+                reader=reader_of(caller),
             )
         return pb.DraftOutgoingDocumentResponse(document=queued(outgoing_to_pb(document)))
 

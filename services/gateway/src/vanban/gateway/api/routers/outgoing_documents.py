@@ -20,6 +20,7 @@ from vanban.gateway.api.deps import (
     GatewayIdentity,
     Settings,
     allowed,
+    role,
 )
 from vanban.gateway.api.document_files import (
     FILE_DOWNLOAD_ANSWERS,
@@ -39,13 +40,25 @@ from vanban.gateway.api.schemas.outgoing_documents import (
     OutgoingMetadataIn,
     VersionMetadataIn,
 )
-from vanban.platform.errors import PermissionDeniedError
+from vanban.platform.errors import PermissionDeniedError, invalid_fields
 
 router = APIRouter(prefix="/v1/outgoing-documents", tags=["outgoing documents"])
 
 # Documents decides who drafts, revises and issues (docs/security/permissions.md); API keys
 # hold none of these scopes but `outgoing:read`.
-Drafter = Annotated[Principal, allowed("outgoing:draft")]
+# The roles documents lets draft (domain.service.DRAFT_ROLES), checked here too so that a
+# refused draft never stores its file.
+DRAFT_ROLES = (
+    "clerk",
+    "specialist",
+    "unit_head",
+    "deputy_unit_head",
+    "agency_leader",
+    "deputy_agency_leader",
+)
+# Those who draft for any unit (documents' READ_ALL_ROLES that draft); others for their own.
+ANY_UNIT_ROLES = ("clerk", "agency_leader", "deputy_agency_leader")
+Drafter = Annotated[Principal, allowed("outgoing:draft", *(role(r) for r in DRAFT_ROLES))]
 Reader = Annotated[Principal, allowed("outgoing:read")]
 Issuer = Annotated[Principal, allowed("outgoing:issue")]
 
@@ -107,6 +120,16 @@ def _require_clearance(principal: Principal, secrecy: str) -> None:
         )
 
 
+def _require_own_unit(principal: Principal, unit: str) -> None:
+    """Documents refuses a drafting unit that is not the drafter's own (for those who may not
+    draft for any unit); refused here too, before the file is stored."""
+    caller = principal.caller
+    if unit and not caller.roles.intersection(ANY_UNIT_ROLES) and unit not in caller.units:
+        raise invalid_fields(
+            {"drafting_unit": "is not one of your units"}, reason="INVALID_OUTGOING_DOCUMENT"
+        )
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -148,6 +171,7 @@ async def draft_outgoing(
             raise missing("metadata")
         meta = parse_part(OutgoingMetadataIn, metadata)
         _require_clearance(principal, meta.secrecy)
+        _require_own_unit(principal, meta.drafting_unit)
         sizes = await check_all(main, (), max_bytes=settings.max_upload_bytes)
         stored = await store_all(archive, principal, main, (), sizes)
     finally:
@@ -274,6 +298,8 @@ async def add_version(
         "AMBIGUOUS_REGISTER",
         "DRAFTING_UNIT_REQUIRED",
         "INVALID_NOTATION",
+        "RELATION_NOT_VISIBLE",
+        "UNKNOWN_DOCUMENT_TYPE",
         "DIRECTORY_UNAVAILABLE",
     ),
 )
