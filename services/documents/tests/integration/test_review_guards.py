@@ -138,7 +138,7 @@ async def test_naming_a_document_one_may_not_open_is_answered_as_missing(
                 office.author,
                 relations=[pb.Relation(kind=pb.RELATION_KIND_RECALLS, document_id=target)],
             )
-        answers.append((refused.value.code(), refused.value.details()))
+        answers.append((refused.value.code(), refused.value.details() or ""))
     # The same answer whether the document exists or not.
     assert answers[0][0] == answers[1][0] == grpc.StatusCode.INVALID_ARGUMENT
     assert "is not a document of this registry" in answers[0][1]
