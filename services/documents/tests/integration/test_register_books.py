@@ -328,7 +328,7 @@ class GatedDirectory(directory_pb2_grpc.DirectoryServiceServicer):
 async def test_a_book_asked_while_every_slot_renders_is_refused_at_once(
     tmp_path_factory: pytest.TempPathFactory, make_database: Any, nats_server: Any
 ) -> None:
-    directory = GatedDirectory()
+    directory = GatedDirectory()  # type: ignore[abstract]  # serves GetAgency only
     server = grpc.aio.server()
     directory_pb2_grpc.add_DirectoryServiceServicer_to_server(directory, server)
     port = server.add_insecure_port("127.0.0.1:0")
