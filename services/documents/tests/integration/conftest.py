@@ -49,9 +49,15 @@ class Documents:
 
 @contextlib.asynccontextmanager
 async def run_documents(
-    keys_dir: Path, database_url: str, nats_url: str, *, peers: dict[str, str] | None = None
+    keys_dir: Path,
+    database_url: str,
+    nats_url: str,
+    *,
+    peers: dict[str, str] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Documents]:
-    """`peers`: where the services documents calls are ({"directory": address} to issue)."""
+    """`peers`: where the services documents calls are ({"directory": address} to issue);
+    `overrides`: other settings."""
     mint = TokenMint(keys_dir)
     settings = DocumentsSettings(
         agency_code=DEMO_AGENCY,
@@ -61,6 +67,7 @@ async def run_documents(
         grpc_port=0,
         shutdown_grace=2.0,
         peers=peers or {},
+        **overrides,
     )
     engine = create_async_engine(database_url)
     try:

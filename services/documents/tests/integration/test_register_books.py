@@ -3,6 +3,7 @@ documents written straight into its database (as registration and issue would)."
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 from datetime import UTC, date, datetime
@@ -13,10 +14,13 @@ import grpc
 import openpyxl
 import pypdfium2
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from services.documents.tests.integration.conftest import run_documents
+from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2 as pb
+from vanban.contracts.documents.v1.documents_pb2_grpc import DocumentRegistryServiceStub
 from vanban.documents.adapters.db.tables import (
     cancelled_numbers,
     counters,
@@ -25,7 +29,7 @@ from vanban.documents.adapters.db.tables import (
 )
 from vanban.platform.errors import ErrorCode
 from vanban.platform.grpc.status import remote_error
-from vanban.platform.testing import DEMO_AGENCY, metadata
+from vanban.platform.testing import DEMO_AGENCY, channel, metadata
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 RANKS = {"none": 0, "confidential": 1, "secret": 2, "top_secret": 3}
@@ -304,3 +308,72 @@ async def test_a_bad_request_names_its_field(
     assert error.code is ErrorCode.INVALID_ARGUMENT
     assert error.reason == "INVALID_BOOK_REQUEST"
     assert field in {v.field for v in error.violations}
+
+
+class GatedDirectory(directory_pb2_grpc.DirectoryServiceServicer):
+    """A directory that answers the agency's name only once the test opens its gate."""
+
+    def __init__(self) -> None:
+        self.asked = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def GetAgency(self, request: Any, context: Any) -> directory_pb2.GetAgencyResponse:
+        self.asked.set()
+        await self.gate.wait()
+        return directory_pb2.GetAgencyResponse(
+            agency=directory_pb2.Agency(code=DEMO_AGENCY, name="Ủy ban nhân dân tỉnh Demo")
+        )
+
+
+async def test_a_book_asked_while_every_slot_renders_is_refused_at_once(
+    tmp_path_factory: pytest.TempPathFactory, make_database: Any, nats_server: Any
+) -> None:
+    directory = GatedDirectory()  # type: ignore[abstract]  # serves GetAgency only
+    server = grpc.aio.server()
+    directory_pb2_grpc.add_DirectoryServiceServicer_to_server(directory, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with (
+            run_documents(
+                tmp_path_factory.mktemp("keys"),
+                make_database("documents_books_busy"),
+                nats_server.url,
+                peers={"directory": f"127.0.0.1:{port}"},
+                books_in_parallel=1,
+            ) as service,
+            channel(service.address) as ch,
+        ):
+            stub = DocumentRegistryServiceStub(ch)
+            token = service.mint.person(roles=("clerk",))
+            first = asyncio.create_task(book(stub, token))
+            await asyncio.wait_for(directory.asked.wait(), timeout=30)
+
+            # The one slot is taken: the next book is refused now, not queued behind it.
+            error = await asyncio.wait_for(refusal(stub, token), timeout=5)
+            assert error.code is ErrorCode.RESOURCE_EXHAUSTED
+            assert error.reason == "BOOKS_BUSY"
+            # The directory is asked before the database: no connection waits on it inside a
+            # transaction.
+            async with service.engine.connect() as connection:
+                waiting = await connection.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                        "current_database() AND state LIKE 'idle in transaction%'"
+                    )
+                )
+            assert waiting == 0
+
+            directory.gate.set()
+            messages, data = await asyncio.wait_for(first, timeout=60)
+            assert messages[0].file_name.endswith(".xlsx")
+            sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+            assert sheet is not None
+            assert "ỦY BAN NHÂN DÂN TỈNH DEMO" in {
+                str(cell) for row in sheet.iter_rows(max_row=7, values_only=True) for cell in row
+            }
+            # The slot is free again once the book is made.
+            again, _ = await book(stub, token)
+            assert again[0].file_name.endswith(".xlsx")
+    finally:
+        await server.stop(None)

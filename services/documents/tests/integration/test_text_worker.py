@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
@@ -409,3 +410,93 @@ async def test_a_job_whose_worker_died_is_taken_over_and_the_last_attempt_fails(
     assert given_up.error == "the text worker stopped during every attempt"
     assert resumed in await found(db, "giao & ban")
     assert exhausted not in await found(db, "giao & ban")
+
+
+async def stored_text(db: AsyncEngine, document_id: str) -> str | None:
+    async with db.connect() as connection:
+        return await connection.scalar(
+            select(document_texts.c.text).where(document_texts.c.document_id == document_id)
+        )
+
+
+async def test_a_long_typed_file_is_read_up_to_the_page_limit_and_says_so(
+    db: AsyncEngine, archive: str, mint: TokenMint, workers: WorkerFactory
+) -> None:
+    typed = text_pdf(*(f"Phụ lục trang {n}: danh mục hồ sơ lưu trữ năm 2026" for n in range(5)))
+    document_id = await register(db, await store(archive, mint, typed))
+
+    async with workers(text_max_pages=3):
+        job = await ended(db, document_id)
+
+    assert (job.state, job.pages_done, job.pages_total) == ("done", 3, 5)
+    assert job.warnings == ["only the first 3 pages were read"]
+    text_read = await stored_text(db, document_id)
+    assert text_read is not None
+    assert "trang 2:" in text_read and "trang 3:" not in text_read
+    shown = await digitization(db, document_id)
+    assert shown is not None and list(shown.warnings) == ["only the first 3 pages were read"]
+
+
+async def test_ocr_stops_at_its_page_limit_and_page_warnings_are_cut_after_20(
+    db: AsyncEngine, archive: str, mint: TokenMint, workers: WorkerFactory
+) -> None:
+    # 25 small blank pages scanned at 150 dpi: each below the standard, each needing OCR.
+    scan = scan_pdf(*[(Image.new("L", (150, 150), 255), 150) for _ in range(25)])
+    document_id = await register(db, await store(archive, mint, scan))
+
+    async with workers(ocr_max_pages=2):
+        job = await ended(db, document_id)
+
+    assert (job.state, job.pages_done, job.pages_total) == ("done", 2, 25)
+    assert job.warnings == [
+        *(f"page {n}: image at 150 dpi, below 200 dpi" for n in range(1, 21)),
+        "… and 5 more pages below the standard",
+        "only the first 2 pages were read",
+    ]
+    shown = await digitization(db, document_id)
+    assert shown is not None and len(shown.warnings) == 22
+
+
+async def test_a_version_superseded_before_it_was_read_is_not_read(
+    db: AsyncEngine, archive: str, mint: TokenMint, workers: WorkerFactory
+) -> None:
+    first = await store(archive, mint, text_pdf("Dự thảo lần một: tờ trình về biên chế"))
+    document_id = await register(db, first)
+    later = await store(archive, mint, text_pdf("Dự thảo lần hai: tờ trình về tinh giản"))
+    async with AsyncSession(db) as session, session.begin():
+        # The draft's next version, queued while the first still waits for a worker.
+        await queue_text_job(session, document_id=document_id, sha256=later, now=datetime.now(UTC))
+
+    async with workers():
+
+        async def both_ended() -> bool:
+            async with db.connect() as connection:
+                states = (
+                    await connection.scalars(
+                        select(jobs.c.state).where(jobs.c.document_id == document_id)
+                    )
+                ).all()
+            return set(states) == {"done"}
+
+        await until(both_ended, what="both versions' jobs to end")
+
+    async with db.connect() as connection:
+        old, new = (
+            await connection.execute(
+                select(jobs)
+                .where(jobs.c.document_id == document_id)
+                .order_by(jobs.c.created_at, jobs.c.id)
+            )
+        ).all()
+    assert (old.sha256, new.sha256) == (first, later)
+    # The first version was never opened: no page counted, no attempt, only the reason.
+    assert (old.attempts, old.pages_total, old.pages_done) == (0, 0, 0)
+    assert old.warnings == ["superseded by a later version"]
+    assert old.finished_at is not None
+    assert (new.attempts, new.pages_done) == (1, 1)
+    assert "tinh giản" in (await stored_text(db, document_id) or "")
+    # One extraction, the later version's: one event, one audit entry.
+    assert len(await events_about(db, document_id)) == 1
+    assert [action for _, action, _ in await audit_of(db, document_id)] == [
+        "document.text_extracted"
+    ]

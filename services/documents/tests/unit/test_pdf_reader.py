@@ -3,10 +3,21 @@ PDFs the tests make (ADR 0009, 5)."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import Image
+from reportlab.pdfgen import canvas
 
 from services.documents.tests.pdfs import scan_pdf, scanned_page, text_pdf
-from vanban.documents.adapters.pdf import PdfFile, check_standard, page_count
+from vanban.documents.adapters.pdf import (
+    PageTooLargeError,
+    PdfFile,
+    capped_warnings,
+    check_standard,
+    page_count,
+)
+from vanban.documents.adapters.pdf.reader import MAX_RENDER_PIXELS, RenderedPage
 from vanban.platform.pdf import UnreadablePdfError
 
 
@@ -90,3 +101,48 @@ def test_a_file_pdfium_cannot_open_is_unreadable(content: bytes) -> None:
         check_standard(content)
 
     assert caught.value.reason == "it is damaged or not a PDF document"
+
+
+def poster_pdf(width_pt: float, height_pt: float) -> bytes:
+    """One empty page of this size (PDFium's largest is 14,400 pt a side)."""
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=(width_pt, height_pt))
+    pdf.showPage()
+    pdf.save()
+    return out.getvalue()
+
+
+def pgm_size(page: RenderedPage) -> tuple[int, int]:
+    _, size, _, _ = page.pgm.split(b"\n", 3)
+    width, height = (int(side) for side in size.split())
+    return width, height
+
+
+def test_the_largest_page_renders_within_the_pixel_limit_at_a_lower_resolution() -> None:
+    # 200 × 200 inches: 72 dpi alone would be 207 million pixels.
+    with PdfFile(poster_pdf(14_400, 14_400)) as document:
+        page = document.render(0)
+
+    width, height = pgm_size(page)
+    assert width * height <= MAX_RENDER_PIXELS
+    assert page.dpi == 31  # the highest resolution that fits
+    assert (width, height) == (6200, 6200)
+
+
+def test_a_page_that_fits_only_below_the_lowest_useful_resolution_is_not_rendered() -> None:
+    with PdfFile(poster_pdf(14_400, 14_400)) as document:
+        with pytest.raises(PageTooLargeError, match=r"^page 1: too large to read by OCR"):
+            document.render(0, max_pixels=1_000_000)  # would need 5 dpi
+
+
+def test_a_long_list_of_pages_below_the_standard_is_cut_after_20_with_a_count() -> None:
+    # 25 small pages scanned at 150 dpi, each image covering its page.
+    pdf = scan_pdf(*[(Image.new("L", (150, 150), 255), 150) for _ in range(25)])
+
+    report = check_standard(pdf)
+
+    assert report.warnings == [
+        *(f"page {n}: image at 150 dpi, below 200 dpi" for n in range(1, 21)),
+        "… and 5 more pages below the standard",
+    ]
+    assert capped_warnings(["a"] * 20) == ["a"] * 20

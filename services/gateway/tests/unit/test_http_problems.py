@@ -100,6 +100,14 @@ def build_app() -> FastAPI:
     async def _busy() -> None:
         raise SlowDownError("slow down", metadata={"retry_after_seconds": "7"})
 
+    @app.get("/books-busy")
+    async def _books_busy() -> None:
+        raise rpc_error(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            "as many register books as this service renders at once are being made",
+            DomainError("register books busy", reason="BOOKS_BUSY"),
+        )
+
     @app.get("/crash")
     async def _crash() -> None:
         raise RuntimeError("secret internals")
@@ -237,3 +245,10 @@ def test_a_busy_refusal_says_when_to_retry(client: TestClient) -> None:
 
     assert response.headers["retry-after"] == "7"
     assert body["retry_after_seconds"] == 7
+
+
+def test_register_books_all_busy_is_a_429_with_its_problem_page(client: TestClient) -> None:
+    body = problem_of(client.get("/books-busy"), 429)
+
+    assert body["code"] == "BOOKS_BUSY"
+    assert body["type"] == "/problems/BOOKS_BUSY"

@@ -186,3 +186,9 @@ def test_every_scope_an_operation_needs_is_described(document: dict[str, Any]) -
 
     assert described == SCOPES
     assert needed and needed <= described.keys()
+
+
+def test_the_register_book_answers_429_when_the_books_are_busy(document: dict[str, Any]) -> None:
+    answers = document["paths"]["/v1/registers/{register_id}/book"]["get"]["responses"]
+
+    assert "BOOKS_BUSY" in answers["429"]["content"][PROBLEM_JSON]["examples"]

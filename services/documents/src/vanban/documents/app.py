@@ -31,6 +31,7 @@ def build(settings: DocumentsSettings) -> ServiceHost:
             uow_factory=host.uow,
             timezone=ZoneInfo(settings.timezone),
             directory=GrpcDirectory(lambda: host.channel("directory")),
+            books_in_parallel=settings.books_in_parallel,
         ),
         SERVICE_NAME,
     )

@@ -15,3 +15,6 @@ class DocumentsSettings(ServiceSettings, DatabaseSettingsMixin):
     timezone: str = "Asia/Ho_Chi_Minh"
     # Deliveries of one event (an assignment) before it is dead-lettered.
     consumer_max_deliver: int = Field(default=10, ge=1)
+    # Register books one replica renders at once; more are refused (RESOURCE_EXHAUSTED
+    # BOOKS_BUSY, 429 at the gateway) rather than queued: each holds a database connection.
+    books_in_parallel: int = Field(default=2, ge=1)

@@ -33,7 +33,14 @@ from vanban.contracts.documents.v1 import events_pb2
 from vanban.documents.adapters.db import text_jobs
 from vanban.documents.adapters.db.tables import platform_tables
 from vanban.documents.adapters.db.text_jobs import ClaimedJob, Extracted, LostJobError
-from vanban.documents.adapters.pdf import MIN_TEXT_CHARS, OcrError, PdfFile, Tesseract
+from vanban.documents.adapters.pdf import (
+    MIN_TEXT_CHARS,
+    OcrError,
+    PageTooLargeError,
+    PdfFile,
+    Tesseract,
+    capped_warnings,
+)
 from vanban.documents.settings import DocumentsSettings
 from vanban.platform.command import Command
 from vanban.platform.convert import to_timestamp
@@ -68,6 +75,14 @@ class TextWorkerSettings(DocumentsSettings):
     # OpenMP threads tesseract uses per page (OMP_THREAD_LIMIT). One: measured faster per page
     # than its default on this project's 2-core machines (bench/ocr.py); scale with workers.
     ocr_threads: int | None = Field(default=1, ge=1)
+    # Pages read per document, in order; the reading stops (the job still 'done', with the
+    # warning "only the first N pages were read") at the first page past either limit. A text
+    # layer page costs under 5 ms, an OCRed one about 10 s (ADR 0009, 5): 2,000 text pages are
+    # seconds (and more than BODY_MAX_CHARS of text indexes anyway); 200 scanned pages are about
+    # 35 minutes of one worker, a thick dossier, while a 20,000-page file would hold a worker
+    # for days.
+    text_max_pages: int = Field(default=2000, ge=1)
+    ocr_max_pages: int = Field(default=200, ge=1)
 
     @model_validator(mode="after")
     def _lease_outlasts_a_page(self) -> TextWorkerSettings:
@@ -136,6 +151,7 @@ class TextWorker:
             failed = await text_jobs.fail_abandoned(
                 tx.session, max_attempts=settings.text_max_attempts
             )
+            superseded = await text_jobs.finish_superseded(tx.session)
             job = await text_jobs.claim(
                 tx.session,
                 lease_seconds=settings.text_lease_seconds,
@@ -144,6 +160,11 @@ class TextWorker:
             await tx.commit()
         if failed:
             logger.warning("text jobs abandoned by stopped workers failed", extra={"jobs": failed})
+        if superseded:
+            logger.info(
+                "text jobs superseded by later versions finished unread",
+                extra={"jobs": superseded},
+            )
         if job is None:
             return False
         logger.info(
@@ -193,7 +214,10 @@ class TextWorker:
             await self._fetch(job.sha256, path)
             pdf = await asyncio.to_thread(PdfFile, path)
             try:
-                warnings = await asyncio.to_thread(pdf.standard_warnings)
+                found = await asyncio.to_thread(
+                    pdf.standard_warnings, pages=settings.text_max_pages
+                )
+                warnings = capped_warnings(found)
                 async with self._transaction() as tx:
                     await text_jobs.start(
                         tx.session,
@@ -204,15 +228,25 @@ class TextWorker:
                     )
                     await tx.commit()
                 pages: list[str] = []
+                ocr_pages = 0  # pages that needed OCR, within ocr_max_pages
                 used_ocr = False
                 for index in range(pdf.pages):
                     if stop.is_set():
                         raise _Stopping
+                    if index >= settings.text_max_pages:
+                        break
                     text = await asyncio.to_thread(pdf.text_layer, index)
                     if sum(c.isalnum() for c in text) < MIN_TEXT_CHARS:
-                        rendered = await asyncio.to_thread(pdf.render, index)
-                        text = await self._tesseract.read(rendered)
-                        used_ocr = True
+                        if ocr_pages >= settings.ocr_max_pages:
+                            break
+                        ocr_pages += 1
+                        try:
+                            rendered = await asyncio.to_thread(pdf.render, index)
+                        except PageTooLargeError as exc:
+                            warnings.append(str(exc))
+                        else:
+                            text = await self._tesseract.read(rendered)
+                            used_ocr = True
                     pages.append(text.strip())
                     async with self._transaction() as tx:
                         await text_jobs.progress(
@@ -224,10 +258,13 @@ class TextWorker:
                         await tx.commit()
             finally:
                 await asyncio.to_thread(pdf.close)
+        if len(pages) < pdf.pages:
+            warnings.append(f"only the first {len(pages)} pages were read")
         extracted = Extracted(
             text="\n\n".join(pages),
             source="ocr" if used_ocr else "text_layer",
             pages=len(pages),
+            warnings=warnings,
         )
         async with self._transaction() as tx:
             direction = await text_jobs.finish(tx.session, job, extracted=extracted)

@@ -341,6 +341,13 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "`errors` names the field.",
     ),
     (
+        "BOOKS_BUSY",
+        429,
+        "Register books busy",
+        "As many register books as the documents service renders at once are being made; "
+        "nothing is queued. Try again in a minute.",
+    ),
+    (
         "INCOMING_NOT_FOUND",
         404,
         "No such document",

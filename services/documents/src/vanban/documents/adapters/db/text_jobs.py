@@ -15,6 +15,7 @@ from sqlalchemy import and_, exists, func, literal_column, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FromClause
 
 from vanban.contracts.documents.v1 import documents_pb2
 from vanban.documents.adapters.db.tables import document_texts, documents, text_jobs
@@ -22,6 +23,7 @@ from vanban.documents.domain.search_text import BODY_MAX_CHARS, search_terms
 from vanban.platform.db import changed_rows
 
 ERROR_MAX_CHARS = 1000  # the `error` column
+SUPERSEDED = "superseded by a later version"
 
 _STATES = {
     "queued": documents_pb2.Digitization.STATE_QUEUED,
@@ -119,6 +121,49 @@ async def fail_abandoned(session: AsyncSession, *, max_attempts: int) -> int:
             error=func.coalesce(text_jobs.c.error, "the text worker stopped during every attempt"),
             locked_until=None,
             finished_at=func.now(),
+        ),
+    )
+
+
+def _newer_exists(job: FromClause) -> ColumnElement[bool]:
+    """A later job of the same document exists (a later draft version's)."""
+    newer = text_jobs.alias("newer")
+    return exists().where(
+        newer.c.document_id == job.c.document_id,
+        or_(
+            newer.c.created_at > job.c.created_at,
+            and_(newer.c.created_at == job.c.created_at, newer.c.id > job.c.id),
+        ),
+    )
+
+
+async def finish_superseded(session: AsyncSession) -> int:
+    """Jobs waiting for a worker (queued, or running under a lease that ran out) whose document
+    has a later job end 'done' without work, warning that a later version superseded them:
+    nobody OCRs a version that can no longer be the document's text. How many."""
+    now = func.now()
+    waiting = (
+        select(text_jobs.c.id)
+        .where(
+            or_(
+                text_jobs.c.state == "queued",
+                and_(text_jobs.c.state == "running", text_jobs.c.locked_until < now),
+            ),
+            _newer_exists(text_jobs),
+        )
+        .with_for_update(skip_locked=True)
+        .correlate(None)
+    )
+    return await changed_rows(
+        session,
+        update(text_jobs)
+        .where(text_jobs.c.id.in_(waiting))
+        .values(
+            state="done",
+            warnings=[SUPERSEDED],
+            error=None,
+            locked_until=None,
+            finished_at=now,
         ),
     )
 
@@ -246,7 +291,10 @@ class Extracted:
     text: str
     # 'ocr' when any page was read by OCR, else 'text_layer'.
     source: str
+    # Pages read: all of the file's, or its first ones when it had more than the worker reads.
     pages: int
+    # Stored and shown with the job: the standard's (capped) and the reading's.
+    warnings: list[str]
 
 
 async def finish(session: AsyncSession, job: ClaimedJob, *, extracted: Extracted) -> str | None:
@@ -260,25 +308,16 @@ async def finish(session: AsyncSession, job: ClaimedJob, *, extracted: Extracted
         .values(
             state="done",
             pages_done=extracted.pages,
+            warnings=extracted.warnings,
             error=None,
             locked_until=None,
             finished_at=func.now(),
         ),
     ):
         raise LostJobError(job.id)
-    newer = text_jobs.alias("newer")
     current = text_jobs.alias("current")
     superseded = await session.scalar(
-        select(
-            exists().where(
-                current.c.id == job.id,
-                newer.c.document_id == current.c.document_id,
-                or_(
-                    newer.c.created_at > current.c.created_at,
-                    and_(newer.c.created_at == current.c.created_at, newer.c.id > current.c.id),
-                ),
-            )
-        )
+        select(exists().where(current.c.id == job.id, _newer_exists(current)))
     )
     if superseded:
         return None

@@ -21,6 +21,7 @@ from vanban.documents.domain.numbering import Register, RegisterKind
 from vanban.documents.domain.register_book import (
     BookFormat,
     BookHeading,
+    BookPeriod,
     BookReader,
     file_name,
     may_see_register,
@@ -31,7 +32,7 @@ from vanban.documents.domain.register_book import (
 from vanban.platform.caller import Caller, current_caller
 from vanban.platform.convert import SECRECY_TO_PB
 from vanban.platform.db import UnitOfWork
-from vanban.platform.errors import DomainError, invalid_fields
+from vanban.platform.errors import DomainError, ErrorCode, invalid_fields
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ CHUNK_BYTES = 64 * 1024
 # A book smaller than this is kept in memory while it is written; a larger one in a temporary
 # file, so a year's book costs disk, not the service's memory.
 SPOOL_BYTES = 8 * 1024 * 1024
+
+# Register books rendered at once by one replica: each holds a database connection and a cursor
+# for the whole render (tens of seconds and tens of MB for a year's book).
+BOOKS_IN_PARALLEL = 2
 
 _REGISTER_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _DIRECTIONS = {
@@ -62,6 +67,11 @@ def register_to_pb(register: Register) -> pb.NumberingRegister:
     )
 
 
+class BooksBusyError(DomainError):
+    code = ErrorCode.RESOURCE_EXHAUSTED
+    reason = "BOOKS_BUSY"
+
+
 def _reader(caller: Caller) -> BookReader:
     return BookReader(roles=caller.roles, clearance=caller.clearance, is_service=caller.is_service)
 
@@ -70,6 +80,9 @@ class RegistersMixin:
     _uow_factory: Callable[[], UnitOfWork]
     _tz: ZoneInfo
     _directory: GrpcDirectory
+    # Free slots for register books (BOOKS_IN_PARALLEL): a request finding none is refused at
+    # once rather than queued, since each waiting one would be a stream held open at the gateway.
+    _book_slots: asyncio.Semaphore
 
     async def _agency_name(self, caller: Caller) -> str:
         """The agency's name for the title page, from the directory; the book does without it
@@ -124,7 +137,26 @@ class RegistersMixin:
         fmt = _FORMATS.get(request.format)
         if fmt is None:
             raise invalid_fields({"format": "must be pdf or xlsx"}, reason="INVALID_BOOK_REQUEST")
+        if self._book_slots.locked():
+            raise BooksBusyError(
+                "as many register books as this service renders at once are being made; "
+                "try again in a minute"
+            )
+        async with self._book_slots:
+            async for message in self._render_book(request, reader, caller, fmt, period):
+                yield message
+
+    async def _render_book(
+        self,
+        request: pb.RenderRegisterBookRequest,
+        reader: BookReader,
+        caller: Caller,
+        fmt: BookFormat,
+        period: BookPeriod,
+    ) -> AsyncIterator[pb.RenderRegisterBookResponse]:
         start, until = period.bounds(self._tz)
+        # Asked before the database connection is taken: the directory may take seconds.
+        agency_name = await self._agency_name(caller)
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as out:
             async with self._uow_factory() as uow:
                 books = SqlBookRepository(uow.session, tz=self._tz)
@@ -136,7 +168,7 @@ class RegistersMixin:
                 )
                 register = readable_register(found, reader, register_id=request.register_id)
                 heading = BookHeading(
-                    agency_name=await self._agency_name(caller),
+                    agency_name=agency_name,
                     register_name=register.name,
                     kind=register.kind,
                     period=period,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
@@ -17,7 +18,7 @@ from vanban.documents.adapters.grpc.convert import (
     outgoing_draft_from_request,
     outgoing_to_pb,
 )
-from vanban.documents.adapters.grpc.registers import RegistersMixin
+from vanban.documents.adapters.grpc.registers import BOOKS_IN_PARALLEL, RegistersMixin
 from vanban.documents.adapters.grpc.search import SearchMixin
 from vanban.documents.adapters.peers import GrpcDirectory
 from vanban.documents.adapters.transaction import DocumentsTransaction
@@ -69,10 +70,12 @@ class DocumentRegistryServicer(
         uow_factory: Callable[[], UnitOfWork],
         timezone: ZoneInfo,
         directory: GrpcDirectory,
+        books_in_parallel: int = BOOKS_IN_PARALLEL,
     ) -> None:
         self._uow_factory = uow_factory
         self._tz = timezone
         self._directory = directory
+        self._book_slots = asyncio.Semaphore(books_in_parallel)
 
     def _tx(self, uow: UnitOfWork, caller: Caller) -> DocumentsTransaction:
         return DocumentsTransaction(uow, caller=caller)

@@ -7,8 +7,10 @@ from vanban.documents.adapters.pdf.reader import (
     MIN_IMAGE_DPI,
     MIN_PDF_VERSION,
     MIN_TEXT_CHARS,
+    PageTooLargeError,
     PdfFile,
     StandardReport,
+    capped_warnings,
     check_standard,
     page_count,
 )
@@ -18,9 +20,11 @@ __all__ = [
     "MIN_PDF_VERSION",
     "MIN_TEXT_CHARS",
     "OcrError",
+    "PageTooLargeError",
     "PdfFile",
     "StandardReport",
     "Tesseract",
+    "capped_warnings",
     "check_standard",
     "page_count",
 ]

@@ -4,6 +4,7 @@ thread-safe), so the methods may run in worker threads (`asyncio.to_thread`)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -27,8 +28,15 @@ MIN_TEXT_CHARS = 20
 # OCR renders at this resolution (tesseract's best range is 300 dpi and up).
 OCR_DPI = 300
 # A page rendered larger than this many pixels is rendered at a lower resolution instead (an A4
-# page at 300 dpi is 8.7 million; a poster-sized page must not take gigabytes).
+# page at 300 dpi is 8.7 million; a poster-sized page must not take gigabytes). Strict: the
+# resolution goes as low as it must (PDFium's largest page, 14,400 pt square, renders at 31 dpi).
 MAX_RENDER_PIXELS = 40_000_000
+# Below this resolution OCR reads nothing worth indexing: the page is not rendered at all
+# (`PageTooLargeError`) and the worker warns and goes on.
+MIN_RENDER_DPI = 20
+# Stored and shown warnings: the first ones, then one line counting the rest, so a 20,000-page
+# scan at 150 dpi does not store 20,000 lines that every read of the document returns.
+MAX_WARNINGS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,21 @@ class RenderedPage:
 
     pgm: bytes
     dpi: int
+
+
+class PageTooLargeError(Exception):
+    """The page would need a resolution below MIN_RENDER_DPI to fit MAX_RENDER_PIXELS."""
+
+    def __init__(self, index: int, dpi: int) -> None:
+        super().__init__(f"page {index + 1}: too large to read by OCR (it fits only at {dpi} dpi)")
+
+
+def capped_warnings(warnings: list[str], *, limit: int = MAX_WARNINGS) -> list[str]:
+    """The first `limit` warnings, and one line counting the pages left out."""
+    if len(warnings) <= limit:
+        return list(warnings)
+    rest = len(warnings) - limit
+    return [*warnings[:limit], f"… and {rest} more pages below the standard"]
 
 
 class PdfFile:
@@ -74,14 +97,15 @@ class PdfFile:
         with PDFIUM_LOCK:
             self._document.close()
 
-    def standard_warnings(self) -> list[str]:
-        """Where the file falls short of the digitization standard, in page order."""
+    def standard_warnings(self, *, pages: int | None = None) -> list[str]:
+        """Where the file falls short of the digitization standard, in page order: all of it, or
+        its first `pages` pages (those the text worker reads)."""
         warnings: list[str] = []
         if self._version_number is None or self._version_number <= 0:
             warnings.append("PDF version cannot be read from the file header")
         elif self._version_number < MIN_PDF_VERSION:
             warnings.append(f"PDF version {self.version} is below {version_text(MIN_PDF_VERSION)}")
-        for index in range(self.pages):
+        for index in range(self.pages if pages is None else min(pages, self.pages)):
             lowest = self._lowest_scan_dpi(index)
             if lowest is None:
                 continue
@@ -130,16 +154,18 @@ class PdfFile:
                 page.close()
         return text.replace("\r\n", "\n").replace("\x00", "")
 
-    def render(self, index: int, *, dpi: int = OCR_DPI) -> RenderedPage:
-        """The page in grey at `dpi` (lower for a page so large it would exceed
-        MAX_RENDER_PIXELS)."""
+    def render(
+        self, index: int, *, dpi: int = OCR_DPI, max_pixels: int = MAX_RENDER_PIXELS
+    ) -> RenderedPage:
+        """The page in grey at `dpi`, or at the highest lower resolution whose image has at most
+        `max_pixels`; `PageTooLargeError` when that is below MIN_RENDER_DPI."""
         with PDFIUM_LOCK:
             page = self._document[index]
             try:
                 width, height = page.get_size()
-                pixels = (width / 72 * dpi) * (height / 72 * dpi)
-                if pixels > MAX_RENDER_PIXELS:
-                    dpi = max(72, int(dpi * (MAX_RENDER_PIXELS / pixels) ** 0.5))
+                dpi = fitting_dpi(width, height, dpi=dpi, max_pixels=max_pixels)
+                if dpi < MIN_RENDER_DPI:
+                    raise PageTooLargeError(index, dpi)
                 bitmap = page.render(scale=dpi / 72, grayscale=True)
                 try:
                     pgm = _pgm(bitmap)
@@ -148,6 +174,20 @@ class PdfFile:
             finally:
                 page.close()
         return RenderedPage(pgm=pgm, dpi=dpi)
+
+
+def fitting_dpi(width_pt: float, height_pt: float, *, dpi: int, max_pixels: int) -> int:
+    """`dpi`, or the highest lower whole resolution at which a page of this size (points)
+    renders to at most `max_pixels` (PDFium rounds each side up at worst)."""
+
+    def pixels(at: int) -> int:
+        return math.ceil(width_pt / 72 * at) * math.ceil(height_pt / 72 * at)
+
+    if pixels(dpi) > max_pixels:
+        dpi = int(dpi * (max_pixels / pixels(dpi)) ** 0.5)
+        while dpi > 0 and pixels(dpi) > max_pixels:
+            dpi -= 1
+    return dpi
 
 
 def _pgm(bitmap: pdfium.PdfBitmap) -> bytes:
@@ -168,7 +208,7 @@ def check_standard(source: bytes | Path) -> StandardReport:
     raises `UnreadablePdfError`."""
     with PdfFile(source) as pdf:
         return StandardReport(
-            version=pdf.version, pages=pdf.pages, warnings=pdf.standard_warnings()
+            version=pdf.version, pages=pdf.pages, warnings=capped_warnings(pdf.standard_warnings())
         )
 
 

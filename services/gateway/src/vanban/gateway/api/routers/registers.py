@@ -81,6 +81,7 @@ async def list_document_types(principal: CatalogueReader, documents: Documents) 
             "ROLE_REQUIRED",
             "REGISTER_NOT_FOUND",
             "INVALID_BOOK_REQUEST",
+            "BOOKS_BUSY",
         ),
     },
 )
@@ -105,7 +106,9 @@ async def get_register_book(
     ] = "pdf",
 ) -> StreamingResponse:
     """The sổ đăng ký văn bản đến / đi of a period (Decree 30/2020, appendix IV): the documents
-    registered or issued in it, by number, with cancelled numbers and their reasons."""
+    registered or issued in it, by number, with cancelled numbers and their reasons. Each
+    documents replica renders a few books at once; beyond that the answer is 429 `BOOKS_BUSY`
+    at once (nothing queues): try again in a minute."""
     stream = documents.stub.RenderRegisterBook(
         docs.RenderRegisterBookRequest(
             register_id=register_id,
