@@ -28,6 +28,7 @@ from vanban.documents.domain.service import (
     Issuer,
     Reader,
     add_version,
+    cancel_outgoing,
     draft_outgoing,
     get_incoming,
     get_outgoing,
@@ -116,6 +117,10 @@ class FakeOutgoingRepository:
         self.documents[document.id] = document
 
     async def mark_issued(self, document: OutgoingDocument) -> None:
+        self.documents[document.id] = document
+
+    async def mark_cancelled(self, document: OutgoingDocument) -> None:
+        assert self.documents[document.id].status is DocumentStatus.ISSUED
         self.documents[document.id] = document
 
 
@@ -209,6 +214,9 @@ class FakeTransaction(RecordingTransaction):
 
     def record_recalled(self, document_id: str, direction: str, recalled_by: str) -> None:
         self.events.append(("recalled", document_id, direction, recalled_by))
+
+    def record_updated(self, document_id: str, direction: str, *, changed: Sequence[str]) -> None:
+        self.events.append(("updated", document_id, direction, tuple(changed)))
 
 
 def make_draft(**overrides: Any) -> IncomingDraft:
@@ -787,3 +795,111 @@ async def test_a_specialist_drafts_for_their_own_unit_only() -> None:
         drafter_units=("VP",),
     )
     assert draft.drafting_unit == "VP" and "unit:VP" in draft.reach
+
+
+async def _issued(tx: FakeTransaction) -> OutgoingDocument:
+    draft = await draft_outgoing(
+        tx=tx, draft=outgoing_draft(), author="cv-an", now=NOW, clearance=Clearance.NONE
+    )
+    return await issue_outgoing(
+        tx=tx, document_id=draft.id, expected_version=None, issuer=ISSUER, reader=CLERK, now=NOW
+    )
+
+
+async def test_a_cancelled_number_stays_taken_with_its_reason() -> None:
+    tx = FakeTransaction()
+    issued = await _issued(tx)
+    later = NOW + timedelta(hours=2)
+
+    cancelled = await cancel_outgoing(
+        tx=tx, document_id=issued.id, reason="  Sai trích yếu  ", reader=CLERK, now=later
+    )
+
+    assert cancelled.status is DocumentStatus.CANCELLED
+    assert cancelled.issue == issued.issue
+    assert cancelled.cancellation == CancelledNumber(
+        register_id="outgoing",
+        year=2025,
+        number=1,
+        reason="Sai trích yếu",
+        cancelled_by="vt-lan",
+        at=later,
+    )
+    assert tx.registers.cancelled == {("outgoing", 2025, 1): cancelled.cancellation}
+    assert tx.outgoing.documents[issued.id].status is DocumentStatus.CANCELLED
+    assert tx.events[-1] == ("updated", issued.id, "outgoing", ("status",))
+    assert tx.audits[-1]["action"] == "outgoing.cancel"
+    assert tx.audits[-1]["before"] == {"status": "issued"}
+    assert tx.audits[-1]["after"]["reason"] == "Sai trích yếu"
+    # The counter is untouched: the next issue takes number 2, never the cancelled 1.
+    assert tx.registers.last_numbers["outgoing", 2025] == 1
+    following = await _issued(tx)
+    assert following.issue is not None and following.issue.number == 2
+
+
+async def test_only_an_issued_document_is_cancelled_and_only_once() -> None:
+    tx = FakeTransaction()
+    draft = await draft_outgoing(
+        tx=tx, draft=outgoing_draft(), author="cv-an", now=NOW, clearance=Clearance.NONE
+    )
+    with pytest.raises(FailedPreconditionError) as not_issued:
+        await cancel_outgoing(tx=tx, document_id=draft.id, reason="x", reader=CLERK, now=NOW)
+    assert not_issued.value.reason == "DOCUMENT_NOT_ISSUED"
+
+    issued = await _issued(tx)
+    await cancel_outgoing(tx=tx, document_id=issued.id, reason="Hủy", reader=CLERK, now=NOW)
+    audits, events = len(tx.audits), len(tx.events)
+    with pytest.raises(FailedPreconditionError) as again:
+        await cancel_outgoing(tx=tx, document_id=issued.id, reason="Lại", reader=CLERK, now=NOW)
+    assert again.value.reason == "ALREADY_CANCELLED"
+    assert (len(tx.audits), len(tx.events)) == (audits, events)
+    assert tx.registers.cancelled[("outgoing", 2025, 1)].reason == "Hủy"
+    assert not tx.registers.cancelled.keys() - {("outgoing", 2025, 1)}
+
+
+@pytest.mark.parametrize(
+    ("reason", "problem"),
+    [
+        ("", "is required"),
+        ("   ", "is required: say why the number is cancelled"),
+        ("a" * 501, "must be at most 500 characters"),
+        ("sai\nsố", "must not contain control characters"),
+    ],
+)
+async def test_a_cancellation_needs_a_reason(reason: str, problem: str) -> None:
+    tx = FakeTransaction()
+    issued = await _issued(tx)
+    with pytest.raises(InvalidArgumentError) as refused:
+        await cancel_outgoing(tx=tx, document_id=issued.id, reason=reason, reader=CLERK, now=NOW)
+    assert refused.value.reason == "INVALID_CANCELLATION"
+    assert [(v.field, v.description) for v in refused.value.violations] == [("reason", problem)]
+    assert tx.registers.cancelled == {}
+    assert tx.outgoing.documents[issued.id].status is DocumentStatus.ISSUED
+
+
+async def test_cancelling_is_the_clerks_who_may_open_the_document() -> None:
+    tx = FakeTransaction()
+    issued = await _issued(tx)
+    with pytest.raises(PermissionDeniedError) as role:
+        await cancel_outgoing(
+            tx=tx, document_id=issued.id, reason="Hủy", reader=UNIT_SPECIALIST, now=NOW
+        )
+    assert role.value.reason == "ROLE_REQUIRED"
+    low_clerk = replace(CLERK, clearance=Clearance.NONE)
+    secret = await draft_outgoing(
+        tx=tx,
+        draft=outgoing_draft(secrecy=Secrecy.SECRET),
+        author="cv-an",
+        now=NOW,
+        clearance=Clearance.TOP_SECRET,
+    )
+    secret = await issue_outgoing(
+        tx=tx, document_id=secret.id, expected_version=None, issuer=ISSUER, reader=CLERK, now=NOW
+    )
+    for document_id in (secret.id, "not-a-uuid"):
+        with pytest.raises(NotFoundError) as missing:
+            await cancel_outgoing(
+                tx=tx, document_id=document_id, reason="Hủy", reader=low_clerk, now=NOW
+            )
+        assert missing.value.reason == "OUTGOING_NOT_FOUND"
+    assert tx.registers.cancelled == {}

@@ -40,6 +40,7 @@ OPERATIONS = {
     ("get", "/v1/outgoing-documents/{document_id}"): "getOutgoingDocument",
     ("post", "/v1/outgoing-documents/{document_id}/versions"): "addOutgoingVersion",
     ("post", "/v1/outgoing-documents/{document_id}/issue"): "issueOutgoingDocument",
+    ("post", "/v1/outgoing-documents/{document_id}/cancel"): "cancelOutgoingDocument",
     ("get", "/v1/outgoing-documents/{document_id}/file"): "getOutgoingDocumentFile",
     ("get", "/v1/incoming-documents/{document_id}/assignment"): "getAssignment",
     ("get", "/v1/incoming-documents"): "listIncomingDocuments",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.contracts.documents.v1 import events_pb2
@@ -82,5 +84,17 @@ class DocumentsTransaction(ServiceTransaction):
                 agency_code=self._agency_code,
                 occurred_at=to_timestamp(),
                 direction=DIRECTION_TO_PB[direction],
+            ),
+        )
+
+    def record_updated(self, document_id: str, direction: str, *, changed: Sequence[str]) -> None:
+        self.record_event(
+            DOCUMENT_UPDATED,
+            events_pb2.DocumentUpdated(
+                document_id=document_id,
+                direction=DIRECTION_TO_PB[direction],
+                changed=list(changed),
+                agency_code=self._agency_code,
+                occurred_at=to_timestamp(),
             ),
         )

@@ -22,6 +22,7 @@ from vanban.documents.domain.model import (
     Relation,
     Signer,
 )
+from vanban.documents.domain.numbering import CancelledNumber
 from vanban.platform.clearance import Secrecy
 from vanban.platform.errors import AbortedError, FailedPreconditionError
 
@@ -156,6 +157,8 @@ class OutgoingDocument:
     issued_amount: int = 0
     issue: Issue | None = None
     reach: tuple[str, ...] = ()
+    # Set when its number was cancelled (status cancelled): the reason, who and when.
+    cancellation: CancelledNumber | None = None
 
     @property
     def current(self) -> Version:
@@ -194,3 +197,23 @@ class OutgoingDocument:
     def issued(self, issue: Issue) -> OutgoingDocument:
         self.require_draft()
         return replace(self, status=DocumentStatus.ISSUED, issue=issue)
+
+    def require_issued(self) -> Issue:
+        """Only an issued document's number can be cancelled: a draft has none yet, and a
+        cancelled or recalled one is past it."""
+        if self.status is DocumentStatus.CANCELLED:
+            raise FailedPreconditionError(
+                "the document's number is already cancelled", reason="ALREADY_CANCELLED"
+            )
+        if self.status is not DocumentStatus.ISSUED or self.issue is None:
+            raise FailedPreconditionError(
+                f"the document is {self.status.value}: only an issued document's number can be "
+                "cancelled",
+                reason="DOCUMENT_NOT_ISSUED",
+                metadata={"status": self.status.value},
+            )
+        return self.issue
+
+    def cancelled(self, cancellation: CancelledNumber) -> OutgoingDocument:
+        self.require_issued()
+        return replace(self, status=DocumentStatus.CANCELLED, cancellation=cancellation)

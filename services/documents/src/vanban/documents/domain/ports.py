@@ -52,6 +52,10 @@ class OutgoingRepository(Protocol):
     async def mark_issued(self, document: OutgoingDocument) -> None:
         """Writes the number, date and identifier of an issued document."""
 
+    async def mark_cancelled(self, document: OutgoingDocument) -> None:
+        """Sets the status of an issued document, locked by this transaction, to cancelled (its
+        number, date and identifier stay; the reason is the register's cancellation)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Linked:
@@ -129,3 +133,6 @@ class Transaction(TransactionPort, Protocol):
     def record_issued(self, document: OutgoingDocument) -> None: ...
 
     def record_recalled(self, document_id: str, direction: str, recalled_by: str) -> None: ...
+
+    def record_updated(self, document_id: str, direction: str, *, changed: Sequence[str]) -> None:
+        """documents.document.updated: these fields of the document changed."""

@@ -13,12 +13,15 @@ from vanban.documents.domain.model import (
     FileRef,
     IncomingDocument,
     IncomingDraft,
+    Problems,
     Relation,
     RelationKind,
 )
 from vanban.documents.domain.numbering import (
+    CANCEL_REASON_MAX,
     VIETNAM,
     RegisterKind,
+    cancel_number,
     choose_register,
     format_number,
     full_number,
@@ -523,3 +526,59 @@ def may_read(*, secrecy: Secrecy, clearance: Clearance) -> bool:
     """A person reads a document whose secrecy level is at most their clearance (one order for
     the whole platform: `vanban.platform.clearance`)."""
     return clearance.covers(secrecy)
+
+
+async def cancel_outgoing(
+    *,
+    tx: Transaction,
+    document_id: str,
+    reason: str,
+    reader: Reader,
+    now: datetime,
+) -> OutgoingDocument:
+    """Cancels an issued document's number (hủy số), keeping the number taken with its reason.
+
+    The clerk (văn thư) who numbers documents cancels them, when they may open the document. In
+    one transaction the row is locked, its status becomes cancelled and the cancellation (the one
+    record of its reason, ADR 0009 §1) is written; the register's counter is left alone, so the
+    number is never given to another document and the register book prints it as cancelled.
+    """
+    if not reader.is_service and not reader.roles.intersection(ISSUE_ROLES):
+        raise PermissionDeniedError(
+            "cancelling a number is the clerk's task", reason="ROLE_REQUIRED"
+        )
+    problems = Problems()
+    problems.text("reason", reason, CANCEL_REASON_MAX)
+    if "reason" not in problems and not reason.strip():
+        problems["reason"] = "is required: say why the number is cancelled"
+    problems.raise_if_any("INVALID_CANCELLATION")
+    document = await _visible_outgoing(tx, document_id, reader, for_update=True)
+    issue = document.require_issued()
+    cancellation = cancel_number(
+        register_id=issue.register_id,
+        year=issue.year,
+        number=issue.number,
+        last_issued=await tx.registers.last_issued(issue.register_id, issue.year),
+        cancellations=await tx.registers.cancellations(issue.register_id, issue.year),
+        reason=reason,
+        cancelled_by=reader.person_id or "service",
+        at=now,
+    )
+    cancelled = document.cancelled(cancellation)
+    await tx.outgoing.mark_cancelled(cancelled)
+    await tx.registers.add_cancellation(cancellation)
+    tx.record_updated(cancelled.id, "outgoing", changed=("status",))
+    tx.audit(
+        action="outgoing.cancel",
+        resource=f"outgoing-documents/{cancelled.id}",
+        before={"status": DocumentStatus.ISSUED.value},
+        after={
+            "status": DocumentStatus.CANCELLED.value,
+            "register": issue.register_id,
+            "year": issue.year,
+            "number": full_number(issue.number, issue.code_notation),
+            "reason": cancellation.reason,
+        },
+    )
+    await tx.commit()
+    return cancelled

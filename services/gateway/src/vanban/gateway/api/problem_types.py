@@ -396,6 +396,26 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "versions are locked.",
     ),
     (
+        "DOCUMENT_NOT_ISSUED",
+        400,
+        "Not issued",
+        "Only an issued document's number can be cancelled: this one is a draft (it has no "
+        "number yet) or was recalled.",
+    ),
+    (
+        "ALREADY_CANCELLED",
+        400,
+        "Already cancelled",
+        "The document's number is already cancelled; its first reason is kept.",
+    ),
+    (
+        "INVALID_CANCELLATION",
+        400,
+        "Cancellation not valid",
+        "The cancellation needs a reason (at most 500 characters, no control characters); "
+        "`errors` names the field.",
+    ),
+    (
         "VERSION_CONFLICT",
         409,
         "Version moved on",

@@ -593,6 +593,9 @@ class OutgoingDocument(_message.Message):
     ATTACHMENTS_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     ISSUED_AMOUNT_FIELD_NUMBER: _builtins.int
+    CANCEL_REASON_FIELD_NUMBER: _builtins.int
+    CANCELLED_BY_FIELD_NUMBER: _builtins.int
+    CANCELLED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     status: Global___DocumentStatus.ValueType
     document_type: _builtins.str
@@ -617,6 +620,9 @@ class OutgoingDocument(_message.Message):
     description: _builtins.str
     issued_amount: _builtins.int
     """Số lượng bản phát hành."""
+    cancel_reason: _builtins.str
+    """Set when the number was cancelled (status cancelled): why, by whom, when."""
+    cancelled_by: _builtins.str
     @_builtins.property
     def recipients(self) -> _containers.RepeatedCompositeFieldContainer[Global___Recipient]: ...
     @_builtins.property
@@ -637,6 +643,8 @@ class OutgoingDocument(_message.Message):
     def digitization(self) -> Global___Digitization: ...
     @_builtins.property
     def attachments(self) -> _containers.RepeatedCompositeFieldContainer[Global___FileRef]: ...
+    @_builtins.property
+    def cancelled_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -668,10 +676,13 @@ class OutgoingDocument(_message.Message):
         attachments: _abc.Iterable[Global___FileRef] | None = ...,
         description: _builtins.str = ...,
         issued_amount: _builtins.int = ...,
+        cancel_reason: _builtins.str = ...,
+        cancelled_by: _builtins.str = ...,
+        cancelled_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "digitization", b"digitization", "file", b"file", "issued_at", b"issued_at", "signer", b"signer"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cancelled_at", b"cancelled_at", "created_at", b"created_at", "digitization", b"digitization", "file", b"file", "issued_at", b"issued_at", "signer", b"signer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "code_notation", b"code_notation", "code_number", b"code_number", "created_at", b"created_at", "created_by", b"created_by", "current_version", b"current_version", "description", b"description", "digitization", b"digitization", "document_type", b"document_type", "drafting_unit", b"drafting_unit", "file", b"file", "id", b"id", "identifier", b"identifier", "issued_amount", b"issued_amount", "issued_at", b"issued_at", "issued_by", b"issued_by", "issued_date", b"issued_date", "number", b"number", "priority", b"priority", "recipients", b"recipients", "register_id", b"register_id", "relations", b"relations", "secrecy", b"secrecy", "signer", b"signer", "status", b"status", "subject", b"subject", "versions", b"versions", "year", b"year"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "cancel_reason", b"cancel_reason", "cancelled_at", b"cancelled_at", "cancelled_by", b"cancelled_by", "code_notation", b"code_notation", "code_number", b"code_number", "created_at", b"created_at", "created_by", b"created_by", "current_version", b"current_version", "description", b"description", "digitization", b"digitization", "document_type", b"document_type", "drafting_unit", b"drafting_unit", "file", b"file", "id", b"id", "identifier", b"identifier", "issued_amount", b"issued_amount", "issued_at", b"issued_at", "issued_by", b"issued_by", "issued_date", b"issued_date", "number", b"number", "priority", b"priority", "recipients", b"recipients", "register_id", b"register_id", "relations", b"relations", "secrecy", b"secrecy", "signer", b"signer", "status", b"status", "subject", b"subject", "versions", b"versions", "year", b"year"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1025,6 +1036,49 @@ class IssueOutgoingDocumentResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___IssueOutgoingDocumentResponse: _TypeAlias = IssueOutgoingDocumentResponse  # noqa: Y015
+
+@_typing.final
+class CancelOutgoingDocumentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    reason: _builtins.str
+    """Why the number is cancelled; kept with it and printed in the register book."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelOutgoingDocumentRequest: _TypeAlias = CancelOutgoingDocumentRequest  # noqa: Y015
+
+@_typing.final
+class CancelOutgoingDocumentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def document(self) -> Global___OutgoingDocument: ...
+    def __init__(
+        self,
+        *,
+        document: Global___OutgoingDocument | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelOutgoingDocumentResponse: _TypeAlias = CancelOutgoingDocumentResponse  # noqa: Y015
 
 @_typing.final
 class DocumentFilter(_message.Message):

@@ -75,6 +75,11 @@ class DocumentRegistryServiceStub:
                 request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.IssueOutgoingDocumentRequest.SerializeToString,
                 response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.IssueOutgoingDocumentResponse.FromString,
                 _registered_method=True)
+        self.CancelOutgoingDocument = channel.unary_unary(
+                '/vanban.documents.v1.DocumentRegistryService/CancelOutgoingDocument',
+                request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.CancelOutgoingDocumentRequest.SerializeToString,
+                response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.CancelOutgoingDocumentResponse.FromString,
+                _registered_method=True)
         self.SearchDocuments = channel.unary_unary(
                 '/vanban.documents.v1.DocumentRegistryService/SearchDocuments',
                 request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.SearchDocumentsRequest.SerializeToString,
@@ -155,6 +160,13 @@ class DocumentRegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CancelOutgoingDocument(self, request, context):
+        """Cancels an issued document's number (hủy số): the number stays taken, kept with its reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SearchDocuments(self, request, context):
         """One search box over both directions; results and totals hold only what the caller may see.
         """
@@ -223,6 +235,11 @@ def add_DocumentRegistryServiceServicer_to_server(servicer, server):
                     servicer.IssueOutgoingDocument,
                     request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.IssueOutgoingDocumentRequest.FromString,
                     response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.IssueOutgoingDocumentResponse.SerializeToString,
+            ),
+            'CancelOutgoingDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelOutgoingDocument,
+                    request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.CancelOutgoingDocumentRequest.FromString,
+                    response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.CancelOutgoingDocumentResponse.SerializeToString,
             ),
             'SearchDocuments': grpc.unary_unary_rpc_method_handler(
                     servicer.SearchDocuments,
@@ -462,6 +479,33 @@ class DocumentRegistryService:
             '/vanban.documents.v1.DocumentRegistryService/IssueOutgoingDocument',
             vanban_dot_documents_dot_v1_dot_documents__pb2.IssueOutgoingDocumentRequest.SerializeToString,
             vanban_dot_documents_dot_v1_dot_documents__pb2.IssueOutgoingDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelOutgoingDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.documents.v1.DocumentRegistryService/CancelOutgoingDocument',
+            vanban_dot_documents_dot_v1_dot_documents__pb2.CancelOutgoingDocumentRequest.SerializeToString,
+            vanban_dot_documents_dot_v1_dot_documents__pb2.CancelOutgoingDocumentResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -48,6 +48,8 @@ class DocumentRegistryServiceStub:
     """Adds a version (a new file) to a draft; earlier versions are kept."""
     IssueOutgoingDocument: _grpc.UnaryUnaryMultiCallable[_documents_pb2.IssueOutgoingDocumentRequest, _documents_pb2.IssueOutgoingDocumentResponse]
     """Assigns the number, date and identifier atomically and locks the registered fields."""
+    CancelOutgoingDocument: _grpc.UnaryUnaryMultiCallable[_documents_pb2.CancelOutgoingDocumentRequest, _documents_pb2.CancelOutgoingDocumentResponse]
+    """Cancels an issued document's number (hủy số): the number stays taken, kept with its reason."""
     SearchDocuments: _grpc.UnaryUnaryMultiCallable[_documents_pb2.SearchDocumentsRequest, _documents_pb2.SearchDocumentsResponse]
     """One search box over both directions; results and totals hold only what the caller may see."""
     ListDocumentTypes: _grpc.UnaryUnaryMultiCallable[_documents_pb2.ListDocumentTypesRequest, _documents_pb2.ListDocumentTypesResponse]
@@ -75,6 +77,8 @@ class DocumentRegistryServiceAsyncStub(DocumentRegistryServiceStub):
     """Adds a version (a new file) to a draft; earlier versions are kept."""
     IssueOutgoingDocument: _aio.UnaryUnaryMultiCallable[_documents_pb2.IssueOutgoingDocumentRequest, _documents_pb2.IssueOutgoingDocumentResponse]  # type: ignore[assignment]
     """Assigns the number, date and identifier atomically and locks the registered fields."""
+    CancelOutgoingDocument: _aio.UnaryUnaryMultiCallable[_documents_pb2.CancelOutgoingDocumentRequest, _documents_pb2.CancelOutgoingDocumentResponse]  # type: ignore[assignment]
+    """Cancels an issued document's number (hủy số): the number stays taken, kept with its reason."""
     SearchDocuments: _aio.UnaryUnaryMultiCallable[_documents_pb2.SearchDocumentsRequest, _documents_pb2.SearchDocumentsResponse]  # type: ignore[assignment]
     """One search box over both directions; results and totals hold only what the caller may see."""
     ListDocumentTypes: _aio.UnaryUnaryMultiCallable[_documents_pb2.ListDocumentTypesRequest, _documents_pb2.ListDocumentTypesResponse]  # type: ignore[assignment]
@@ -147,6 +151,14 @@ class DocumentRegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_documents_pb2.IssueOutgoingDocumentResponse, _abc.Awaitable[_documents_pb2.IssueOutgoingDocumentResponse]]:
         """Assigns the number, date and identifier atomically and locks the registered fields."""
+
+    @_abc_1.abstractmethod
+    def CancelOutgoingDocument(
+        self,
+        request: _documents_pb2.CancelOutgoingDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_documents_pb2.CancelOutgoingDocumentResponse, _abc.Awaitable[_documents_pb2.CancelOutgoingDocumentResponse]]:
+        """Cancels an issued document's number (hủy số): the number stays taken, kept with its reason."""
 
     @_abc_1.abstractmethod
     def SearchDocuments(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.documents.adapters.db.indexing import number_key, search_head, search_vector
 from vanban.documents.adapters.db.tables import (
+    cancelled_numbers,
     document_files,
     document_recipients,
     document_relations,
@@ -36,7 +37,7 @@ from vanban.documents.domain.model import (
     Signer,
     SignerCompetence,
 )
-from vanban.documents.domain.numbering import Register, RegisterKind
+from vanban.documents.domain.numbering import CancelledNumber, Register, RegisterKind
 from vanban.documents.domain.outgoing import Issue, OutgoingDocument, Recipient, Version
 from vanban.documents.domain.ports import Linked
 from vanban.platform.clearance import Clearance, Secrecy
@@ -430,6 +431,19 @@ class SqlOutgoingRepository:
         )
         assert result.rowcount == 1, "the draft row is locked by this transaction"  # type: ignore[attr-defined]
 
+    async def mark_cancelled(self, document: OutgoingDocument) -> None:
+        assert document.cancellation is not None
+        result = await self._session.execute(
+            update(documents)
+            .where(documents.c.id == document.id, documents.c.status == "issued")
+            .values(
+                status=document.status.value,
+                updated_at=document.cancellation.at,
+                row_version=documents.c.row_version + 1,
+            )
+        )
+        assert result.rowcount == 1, "the issued row is locked by this transaction"  # type: ignore[attr-defined]
+
     async def get(self, document_id: str, *, for_update: bool = False) -> OutgoingDocument | None:
         query = select(documents).where(
             documents.c.id == document_id, documents.c.direction == "outgoing"
@@ -485,6 +499,11 @@ class SqlOutgoingRepository:
             issued_amount=row.issued_amount or 0,
             issue=issue,
             reach=tuple(row.reach),
+            cancellation=(
+                await _cancellation(self._session, issue)
+                if issue is not None and row.status == "cancelled"
+                else None
+            ),
         )
 
 
@@ -534,3 +553,26 @@ class SqlTextJobs:
 
     async def queue(self, *, document_id: str, sha256: str, now: datetime) -> None:
         await queue_text_job(self._session, document_id=document_id, sha256=sha256, now=now)
+
+
+async def _cancellation(session: AsyncSession, issue: Issue) -> CancelledNumber | None:
+    """The register's record of a cancelled number: its reason, who and when."""
+    row = (
+        await session.execute(
+            select(cancelled_numbers).where(
+                cancelled_numbers.c.register_id == issue.register_id,
+                cancelled_numbers.c.year == issue.year,
+                cancelled_numbers.c.number == issue.number,
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return CancelledNumber(
+        register_id=row.register_id,
+        year=row.year,
+        number=row.number,
+        reason=row.reason,
+        cancelled_by=row.cancelled_by,
+        at=row.cancelled_at,
+    )

@@ -297,4 +297,8 @@ def outgoing_to_pb(document: OutgoingDocument) -> pb.OutgoingDocument:
         message.year = issue.year
         message.issued_at.CopyFrom(to_timestamp(issue.issued_at))
         message.issued_by = issue.issued_by
+    if document.cancellation is not None:
+        message.cancel_reason = document.cancellation.reason
+        message.cancelled_by = document.cancellation.cancelled_by
+        message.cancelled_at.CopyFrom(to_timestamp(document.cancellation.at))
     return message

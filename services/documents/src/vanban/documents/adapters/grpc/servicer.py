@@ -188,3 +188,22 @@ class DocumentRegistryServicer(
         return pb.IssueOutgoingDocumentResponse(
             document=with_digitization(outgoing_to_pb(document), digitization)
         )
+
+    async def CancelOutgoingDocument(
+        self, request: pb.CancelOutgoingDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CancelOutgoingDocumentResponse:
+        caller = current_caller()
+        caller.require_role(*service.ISSUE_ROLES)
+        async with self._uow_factory() as uow:
+            document = await service.cancel_outgoing(
+                tx=self._tx(uow, caller),
+                document_id=request.id,
+                reason=request.reason,
+                reader=reader_of(caller),
+                now=datetime.now(self._tz),
+            )
+        async with self._uow_factory() as uow:
+            digitization = await latest_digitization(uow.session, document_id=document.id)
+        return pb.CancelOutgoingDocumentResponse(
+            document=with_digitization(outgoing_to_pb(document), digitization)
+        )

@@ -86,6 +86,11 @@ def outgoing_out(document: docs.OutgoingDocument) -> OutgoingDocumentOut:
         identifier=document.identifier or None,
         issued_at=from_timestamp(document.issued_at) if issued else None,
         issued_by=document.issued_by or None,
+        cancel_reason=document.cancel_reason or None,
+        cancelled_by=document.cancelled_by or None,
+        cancelled_at=(
+            from_timestamp(document.cancelled_at) if document.HasField("cancelled_at") else None
+        ),
         digitization=digitization_out(document.digitization),
         created_by=document.created_by,
         created_at=from_timestamp(document.created_at),

@@ -32,9 +32,10 @@ from vanban.gateway.api.document_files import (
     stream_file,
     uploads,
 )
-from vanban.gateway.api.openapi import FILE, PARAMETERS, SCOPED, UPSTREAM, answers
+from vanban.gateway.api.openapi import BODY, FILE, PARAMETERS, SCOPED, UPSTREAM, answers
 from vanban.gateway.api.problems import HttpProblem
 from vanban.gateway.api.schemas.outgoing_documents import (
+    CancelIn,
     IssueIn,
     OutgoingDocumentOut,
     OutgoingMetadataIn,
@@ -61,6 +62,8 @@ ANY_UNIT_ROLES = ("clerk", "agency_leader", "deputy_agency_leader")
 Drafter = Annotated[Principal, allowed("outgoing:draft", *(role(r) for r in DRAFT_ROLES))]
 Reader = Annotated[Principal, allowed("outgoing:read")]
 Issuer = Annotated[Principal, allowed("outgoing:issue")]
+# Cancelling a number is the clerk's (văn thư) alone, here as in documents.
+Canceller = Annotated[Principal, allowed("outgoing:issue", role("clerk"))]
 
 
 def _multipart(metadata_ref: str, *, metadata_required: bool, example: dict[str, Any]) -> Any:
@@ -319,6 +322,42 @@ async def issue_outgoing(
             id=str(document_id),
             expected_version=body.expected_version or 0 if body is not None else 0,
         ),
+        metadata=principal.metadata,
+        timeout=documents.timeout,
+    )
+    return outgoing_out(answer.document)
+
+
+@router.post(
+    "/{document_id}/cancel",
+    response_model=OutgoingDocumentOut,
+    operation_id="cancelOutgoingDocument",
+    responses=answers(
+        *SCOPED,
+        *PARAMETERS,
+        *UPSTREAM,
+        *BODY,
+        "ROLE_REQUIRED",
+        "OUTGOING_NOT_FOUND",
+        "DOCUMENT_NOT_ISSUED",
+        "ALREADY_CANCELLED",
+        "INVALID_CANCELLATION",
+    ),
+)
+async def cancel_outgoing(
+    document_id: UUID,
+    principal: Canceller,
+    documents: Documents,
+    body: Annotated[
+        CancelIn,
+        Body(openapi_examples={"a wrong signer": {"value": {"reason": "Sai thẩm quyền ký"}}}),
+    ],
+) -> OutgoingDocumentOut:
+    """Cancels an issued document's number (hủy số). The number stays taken, kept with its
+    reason, and is printed as cancelled in the register book; the next issue takes the next
+    number. The clerk's (văn thư) task."""
+    answer = await documents.stub.CancelOutgoingDocument(
+        docs.CancelOutgoingDocumentRequest(id=str(document_id), reason=body.reason),
         metadata=principal.metadata,
         timeout=documents.timeout,
     )

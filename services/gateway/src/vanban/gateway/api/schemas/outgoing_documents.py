@@ -29,6 +29,7 @@ from vanban.platform.clearance import Secrecy
 VERSION_MAX = 2**31 - 1
 _DRAFT = docs.DraftOutgoingDocumentRequest.DESCRIPTOR
 _VERSION = docs.AddOutgoingVersionRequest.DESCRIPTOR
+_CANCEL = docs.CancelOutgoingDocumentRequest.DESCRIPTOR
 
 
 class OutgoingMetadataIn(Strict):
@@ -78,6 +79,12 @@ class IssueIn(Strict):
     )
 
 
+class CancelIn(Strict):
+    reason: str = contract_text(
+        _CANCEL, "reason", "Why the number is cancelled (lý do hủy số), printed in the register"
+    )
+
+
 class VersionOut(BaseModel):
     version: int
     file: FileOut
@@ -113,6 +120,11 @@ class OutgoingDocumentOut(BaseModel):
     identifier: str | None = Field(description="Mã định danh văn bản đi (set at issue)")
     issued_at: datetime | None
     issued_by: str | None
+    cancel_reason: str | None = Field(
+        description="Lý do hủy số: set when the number was cancelled (status cancelled)"
+    )
+    cancelled_by: str | None
+    cancelled_at: datetime | None
     digitization: DigitizationOut | None
     created_by: str
     created_at: datetime
