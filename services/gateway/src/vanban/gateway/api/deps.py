@@ -138,6 +138,11 @@ SCOPES = {
     "registers:book": "Print register books (people only; documents decides who)",
     "role:clerk": "The caller holds the role clerk (văn thư)",
     "role:admin": "The caller holds the role admin (quản trị)",
+    "role:specialist": "The caller holds the role specialist (chuyên viên)",
+    "role:unit_head": "The caller holds the role unit_head (trưởng đơn vị)",
+    "role:deputy_unit_head": "The caller holds the role deputy_unit_head (phó đơn vị)",
+    "role:agency_leader": "The caller holds the role agency_leader (lãnh đạo cơ quan)",
+    "role:deputy_agency_leader": "The caller holds the role deputy_agency_leader (phó lãnh đạo)",
 }
 
 
