@@ -74,7 +74,7 @@ async def test_issuing_keeps_the_drafts_extracted_text_searchable(issuing, issui
             session,
             job,
             extracted=text_jobs.Extracted(
-                text="Quxylophon trong thân văn bản", source="text_layer", pages=1
+                text="Quxylophon trong thân văn bản", source="text_layer", pages=1, warnings=[]
             ),
         )
 
