@@ -1,10 +1,10 @@
 """The document registry's figures in one run (issue 8, ADR 0009 section 9).
 
-usage: uv run python bench/registry.py [--sizes 100000,1000000] [--queries 200]
+usage: uv run python bench/registry.py [--registrations 200] [--sizes 100000,1000000] [--queries 200]
                                       [--data-dir .vanban/bench-registry] [--explain]
 
 1. Registrations/s through the gateway with a 100 KB PDF, against the raw S3 put rate of the
-   same file: see `registration_figures` (to be added; the search part does not depend on it).
+   same files (`registration_figures`, bench/registry_ingest.py; `--registrations 0` skips it).
 2. Search p50/p95 at each size: the databases `registry_<size>` of the bench cluster, made by
    `bench/load_registry.py` when missing (minutes at 1M). For each size, `--queries` queries of a
    fixed mix (words with and without diacritics, số/ký hiệu, prefixes) run through the
@@ -21,8 +21,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,10 +38,13 @@ import asyncpg
 from sqlalchemy import func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+import bench.registry_ingest as ingest
 from bench.load_registry import BenchCluster, load, unit_people
 from vanban.documents.adapters.db import search
 from vanban.documents.adapters.db.search import find_documents
 from vanban.documents.domain.search import DocumentQuery, Filter, Viewer, make_query
+from vanban.launcher.infra import free_port
+from vanban.launcher.platform import Platform
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -222,11 +227,23 @@ async def prewarm(superuser_url: str) -> None:
         await connection.close()
 
 
-def registration_figures() -> None:
-    """Registrations/s through the gateway with a 100 KB PDF, and the raw S3 put rate of the
-    same file against the same SeaweedFS (target ≥ 50%). To be added by the registration
-    session: start the platform as bench/registration.py does."""
-    print("registration: not measured by this script yet (see registration_figures)")
+def registration_figures(documents: int, concurrency: int) -> None:
+    """Registrations/s through the gateway with a ~100 KiB PDF against the raw S3 put rate of the
+    same files on the same SeaweedFS (target ≥ 50%), on the platform as `vanban up` starts it
+    (bench/registry_ingest.py)."""
+    if documents <= 0:
+        print("registration: skipped (--registrations 0)")
+        return
+    data_dir = Path(tempfile.mkdtemp(prefix="vanban-bench-"))
+    data_dir.chmod(0o755)
+    platform = Platform(data_dir, gateway_base_port=free_port(), env={"OTEL_SDK_DISABLED": "true"})
+    platform.start()
+    try:
+        figures = ingest.measure(platform, documents=documents, concurrency=concurrency, kib=100)
+        ingest.report(figures, documents=documents, concurrency=concurrency, kib=100)
+    finally:
+        platform.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main() -> int:
@@ -239,13 +256,15 @@ def main() -> int:
         "--total-cap",
         type=int,
         default=search.TOTAL_CAP,
-        help="what if totals were exact only up to this many (the service's is 10 000)",
+        help="what if totals were exact only up to this many (the service's is 1 000)",
     )
+    parser.add_argument("--registrations", type=int, default=200, help="0 skips that part")
+    parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     if args.total_cap != search.TOTAL_CAP:
         print(f"what-if: totals exact up to {args.total_cap}, not {search.TOTAL_CAP}")
         search.TOTAL_CAP = args.total_cap
-    registration_figures()
+    registration_figures(args.registrations, args.concurrency)
     sizes = [int(s) for s in args.sizes.split(",")]
     with BenchCluster(args.data_dir) as cluster:
         for size in sizes:
