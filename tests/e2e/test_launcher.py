@@ -18,6 +18,7 @@ import pytest
 from tests.e2e.support import Gateway
 from vanban.launcher.infra import free_port
 from vanban.launcher.infra.process import group_members
+from vanban.launcher.platform import SERVICES, WORKERS
 
 ENV = {**os.environ, "OTEL_SDK_DISABLED": "true"}
 
@@ -98,7 +99,8 @@ def test_vanban_up_runs_stops_and_keeps_its_state(data_dir: Path) -> None:
 
     report = status(data_dir)
     assert report.returncode == 0, report.stdout
-    assert report.stdout.count("SERVING") == 8
+    # Every service, and the workers beside them (the documents text worker).
+    assert report.stdout.count("SERVING") == len(SERVICES) + len(WORKERS)
 
     gateway = Gateway(f"http://127.0.0.1:{port}")
     token = gateway.token("vanthu")

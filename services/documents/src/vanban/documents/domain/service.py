@@ -181,7 +181,8 @@ async def register_incoming(
     found after the number is taken — which serialises the register's registrations, so two
     concurrent copies see each other — and returned as warnings, never refused.
     """
-    clean = draft.validated(arrival_day=now.astimezone(VIETNAM).date())
+    # The day of arrival on the agency's calendar (`now` is in its time zone, Vietnam by default).
+    clean = draft.validated(arrival_day=now.date())
     _require_clearance(clean.secrecy, clearance, "registering")
     document_type = await _document_type(
         tx, clean.document_type, reason="INVALID_INCOMING_DOCUMENT"
