@@ -76,19 +76,11 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     return and_(rank, d.reach.op("&&")(literal(list(viewer.principals), ARRAY(VARCHAR(100)))))
 
 
-# A last word shorter than this is matched whole, not as a prefix: "c:*" or "ch:*" expand to
-# most of the index's terms (hundreds of milliseconds at 1M documents; ADR 0009, 4), and one or
-# two letters say too little to be worth the wait.
-PREFIX_MIN = 3
-
-
 def tsquery_text(terms: tuple[str, ...]) -> str:
-    """'qd & ubnd & 5', 'chuyen & doi & soa:*': the last term a prefix unless it is a number or
-    shorter than PREFIX_MIN. Terms are letters and digits only (search_terms), so no operator of
-    tsquery syntax can come from the user."""
-    last = terms[-1]
-    if not last.isdigit() and len(last) >= PREFIX_MIN:
-        last = f"{last}:*"
+    """'qd & ubnd & 5', 'chuyen & doi & s:*': the last term a prefix unless it is a number.
+    Terms are letters and digits only (search_terms), so no operator of tsquery syntax can come
+    from the user."""
+    last = terms[-1] if terms[-1].isdigit() else f"{terms[-1]}:*"
     return " & ".join([*terms[:-1], last])
 
 
@@ -297,8 +289,6 @@ async def _walk(
         select(
             *(r[c.name] for c in _SUMMARY_COLUMNS),
             duplicates,
-            # Matches among the walked rows (a window function runs before the LIMIT).
-            func.count().over().label("window_matches"),
         )
         .where(r.search_tsv.op("@@")(func.to_tsquery(_CONFIG, tsquery_text(query.terms))))
         .order_by(*(k.asc() if query.ascending else k.desc() for k in keys))
@@ -342,7 +332,6 @@ async def _page(
     # Only the registration order has an index to walk (both directions, or one).
     if match is not None and not fuzzy and query.sort is Sort.REGISTERED_AT:
         rows = await _walk(session, query, [w for w in page_where if w is not match], viewer)
-    walked = rows is not None
     if rows is None:
         statement = (
             select(*_SUMMARY_COLUMNS, duplicate_count(viewer, d.id))
@@ -357,11 +346,6 @@ async def _page(
         total, exact = query.after.total, query.after.total_exact
     elif not more:
         total, exact = len(rows), True
-    elif walked:
-        # Matches are dense (a page among the newest WALK_ROWS rows): counting them all would
-        # build the whole GIN bitmap of common words (hundreds of ms at 1M), so the total is
-        # the matches among the walked rows, a lower bound (ADR 0009, 4).
-        total, exact = min(rows[0]._mapping["window_matches"], TOTAL_CAP), False
     else:
         capped = select(literal(1)).where(*where).limit(TOTAL_CAP + 1).subquery()
         counted = (await session.execute(select(func.count()).select_from(capped))).scalar_one()
