@@ -29,7 +29,6 @@ from pydantic import Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.contracts.archive.v1 import archive_pb2, archive_pb2_grpc
-from vanban.contracts.documents.v1 import events_pb2
 from vanban.documents.adapters.db import text_jobs
 from vanban.documents.adapters.db.tables import platform_tables
 from vanban.documents.adapters.db.text_jobs import ClaimedJob, Extracted, LostJobError
@@ -41,11 +40,10 @@ from vanban.documents.adapters.pdf import (
     Tesseract,
     capped_warnings,
 )
+from vanban.documents.adapters.transaction import DOCUMENT_UPDATED, document_updated
 from vanban.documents.settings import DocumentsSettings
 from vanban.platform.command import Command
-from vanban.platform.convert import to_timestamp
 from vanban.platform.db import UnitOfWork
-from vanban.platform.events.nats import subject
 from vanban.platform.log import configure_logging
 from vanban.platform.pdf import UnreadablePdfError
 from vanban.platform.runtime import run
@@ -55,7 +53,6 @@ from vanban.platform.transaction import ServiceTransaction
 
 logger = logging.getLogger(__name__)
 
-DOCUMENT_UPDATED = subject("documents", "document", "updated")
 ACTOR = "service:documents"
 ARCHIVE_TIMEOUT_SECONDS = 120.0
 
@@ -271,12 +268,11 @@ class TextWorker:
             if direction is not None:
                 tx.record_event(
                     DOCUMENT_UPDATED,
-                    events_pb2.DocumentUpdated(
-                        document_id=job.document_id,
-                        direction=text_jobs.direction_pb(direction),
+                    document_updated(
+                        job.document_id,
+                        direction,
                         changed=["text"],
                         agency_code=settings.agency_code,
-                        occurred_at=to_timestamp(),
                     ),
                 )
                 tx.audit(

@@ -31,6 +31,19 @@ DOCUMENT_UPDATED = subject("documents", "document", "updated")
 DOCUMENT_RECALLED = subject("documents", "document", "recalled")
 
 
+def document_updated(
+    document_id: str, direction: str, *, changed: Sequence[str], agency_code: str
+) -> events_pb2.DocumentUpdated:
+    """The `documents.document.updated` event, as the service and the text worker record it."""
+    return events_pb2.DocumentUpdated(
+        document_id=document_id,
+        direction=DIRECTION_TO_PB[direction],
+        changed=list(changed),
+        agency_code=agency_code,
+        occurred_at=to_timestamp(),
+    )
+
+
 class DocumentsTransaction(ServiceTransaction):
     def __init__(self, uow: UnitOfWork, *, caller: Caller) -> None:
         super().__init__(uow, actor=caller.subject)
@@ -90,11 +103,7 @@ class DocumentsTransaction(ServiceTransaction):
     def record_updated(self, document_id: str, direction: str, *, changed: Sequence[str]) -> None:
         self.record_event(
             DOCUMENT_UPDATED,
-            events_pb2.DocumentUpdated(
-                document_id=document_id,
-                direction=DIRECTION_TO_PB[direction],
-                changed=list(changed),
-                agency_code=self._agency_code,
-                occurred_at=to_timestamp(),
+            document_updated(
+                document_id, direction, changed=changed, agency_code=self._agency_code
             ),
         )

@@ -129,7 +129,7 @@ _CODE_NUMBER_RE = re.compile(CODE_NUMBER_PATTERN)
 # Ký hiệu: letters (Vietnamese ones too), digits, and the separators - / . & ("QĐ-UBND",
 # "2020/NĐ-CP"), no spaces.
 _CODE_NOTATION_RE = re.compile(r"^[^\W_](?:(?:[^\W_]|[./&-])*[^\W_])?$")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Problems(dict[str, str]):
@@ -139,7 +139,7 @@ class Problems(dict[str, str]):
         if not value:
             if required:
                 self[name] = "is required"
-        elif _CONTROL_RE.search(value):
+        elif CONTROL_RE.search(value):
             self[name] = "must not contain control characters"
         elif len(value) > limit:
             self[name] = f"must be at most {limit} characters"
@@ -162,7 +162,7 @@ class Problems(dict[str, str]):
             self[f"{name}.sha256"] = "must be a lower-case hex SHA-256"
         if file.size <= 0:
             self[f"{name}.size"] = "must be positive"
-        if _CONTROL_RE.search(file.file_name + file.content_type):
+        if CONTROL_RE.search(file.file_name + file.content_type):
             self[name] = "names must not contain control characters"
         if len(file.file_name) > FILE_NAME_MAX:
             self[f"{name}.file_name"] = f"must be at most {FILE_NAME_MAX} characters"
@@ -201,7 +201,7 @@ class Problems(dict[str, str]):
                 code=relation.code.strip(),
                 issued_date=relation.issued_date,
             )
-            if r.document_id and not _is_uuid(r.document_id):
+            if r.document_id and not is_uuid(r.document_id):
                 self[f"{name}.document_id"] = "must be the id of a document of this registry"
             self.text(f"{name}.identifier", r.identifier, IDENTIFIER_MAX, required=False)
             self.organ_id(f"{name}.organ_id", r.organ_id, required=False)
@@ -223,7 +223,7 @@ class Problems(dict[str, str]):
             raise invalid_fields(dict(self), reason=reason)
 
 
-def _is_uuid(value: str) -> bool:
+def is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
     except ValueError:

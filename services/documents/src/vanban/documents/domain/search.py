@@ -10,12 +10,12 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from vanban.documents.domain.model import CONTROL_RE
 from vanban.documents.domain.search_text import query_terms
 from vanban.documents.domain.service import Reader
 from vanban.platform.clearance import Clearance
@@ -69,10 +69,6 @@ class Viewer:
         )
 
 
-# PostgreSQL text cannot hold NUL, and no type name or unit code has a control character.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
 @dataclass(frozen=True, slots=True)
 class Filter:
     """Filters of lists and search; every tuple empty means "any"."""
@@ -100,14 +96,14 @@ class Filter:
             if len(values) > FILTER_VALUES_MAX:
                 problems[name] = f"at most {FILTER_VALUES_MAX} values"
         if any(
-            not t.strip() or len(t) > TYPE_NAME_MAX or _CONTROL.search(t)
+            not t.strip() or len(t) > TYPE_NAME_MAX or CONTROL_RE.search(t)
             for t in self.document_types
         ):
             problems["document_types"] = (
                 f"each a type name of 1 to {TYPE_NAME_MAX} characters, no control characters"
             )
         if self.unit is not None and (
-            not self.unit.strip() or len(self.unit) > UNIT_CODE_MAX or _CONTROL.search(self.unit)
+            not self.unit.strip() or len(self.unit) > UNIT_CODE_MAX or CONTROL_RE.search(self.unit)
         ):
             problems["unit"] = f"a unit code of 1 to {UNIT_CODE_MAX} characters"
         allowed_statuses = (

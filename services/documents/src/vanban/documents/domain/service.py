@@ -16,6 +16,7 @@ from vanban.documents.domain.model import (
     Problems,
     Relation,
     RelationKind,
+    is_uuid,
 )
 from vanban.documents.domain.numbering import (
     CANCEL_REASON_MAX,
@@ -260,7 +261,7 @@ def _seen_by(document: IncomingDocument, clearance: Clearance) -> IncomingDocume
 async def get_incoming(*, tx: Transaction, document_id: str, reader: Reader) -> IncomingDocument:
     """A document the reader may not open is reported as absent, not as forbidden: its
     existence is information too."""
-    document = await tx.incoming.get(document_id) if _is_uuid(document_id) else None
+    document = await tx.incoming.get(document_id) if is_uuid(document_id) else None
     if document is None or not may_open(
         secrecy=document.secrecy, reach=document.reach, reader=reader
     ):
@@ -346,7 +347,7 @@ async def _visible_outgoing(
     tx: Transaction, document_id: str, reader: Reader, *, for_update: bool = False
 ) -> OutgoingDocument:
     document = (
-        await tx.outgoing.get(document_id, for_update=for_update) if _is_uuid(document_id) else None
+        await tx.outgoing.get(document_id, for_update=for_update) if is_uuid(document_id) else None
     )
     if document is None or not may_open(
         secrecy=document.secrecy, reach=document.reach, reader=reader
@@ -513,14 +514,6 @@ async def _recall(tx: Transaction, relations: tuple[Relation, ...], *, recalled_
     targets = [r.document_id for r in relations if r.kind is RelationKind.RECALLS and r.document_id]
     for target, direction in await tx.links.mark_recalled(targets, recalled_by=recalled_by):
         tx.record_recalled(target, direction, recalled_by)
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def may_read(*, secrecy: Secrecy, clearance: Clearance) -> bool:

@@ -22,6 +22,7 @@ from vanban.gateway.api.deps import Upstream
 from vanban.gateway.api.problems import HttpProblem
 from vanban.gateway.api.upload import archive_chunks, check_pdf, file_name_of
 from vanban.gateway.domain.ports import CallerCredentials
+from vanban.platform.errors import PermissionDeniedError
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,17 @@ DEFINITE_REFUSALS = frozenset(
         grpc.StatusCode.OUT_OF_RANGE,
     }
 )
+
+
+def require_clearance(principal: Principal, secrecy: str, *, doing: str) -> None:
+    """Documents refuses a document above the caller's clearance; refused here too, before any
+    file is stored (the same rule: `Caller.cleared_for`). `doing`: "registering", "drafting"."""
+    if not principal.caller.cleared_for(secrecy):
+        raise PermissionDeniedError(
+            f"{doing} a document above your clearance is not allowed",
+            reason="CLEARANCE_TOO_LOW",
+            metadata={"secrecy": secrecy, "clearance": principal.caller.clearance},
+        )
 
 
 def missing(part: str) -> HttpProblem:

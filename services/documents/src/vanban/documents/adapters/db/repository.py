@@ -40,14 +40,14 @@ from vanban.documents.domain.model import (
 from vanban.documents.domain.numbering import CancelledNumber, Register, RegisterKind
 from vanban.documents.domain.outgoing import Issue, OutgoingDocument, Recipient, Version
 from vanban.documents.domain.ports import Linked
-from vanban.platform.clearance import Clearance, Secrecy
-
-SECRECY_RANK = {level: rank for rank, level in enumerate(Clearance)}
+from vanban.documents.domain.search import SECRECY_RANKS
+from vanban.platform.clearance import Secrecy
 
 
 def secrecy_rank(secrecy: Secrecy) -> int:
-    """The order of `Clearance` (0 none .. 3 top secret), stored for the visibility predicate."""
-    return SECRECY_RANK[Clearance(secrecy.value)]
+    """The order of `Clearance` (0 none .. 3 top secret), stored for the visibility predicate:
+    the one the search builder compares with (`search.SECRECY_RANKS`)."""
+    return SECRECY_RANKS[secrecy.value]
 
 
 class SqlCatalogue:

@@ -31,10 +31,6 @@ _STATES = {
     "done": documents_pb2.Digitization.STATE_DONE,
     "failed": documents_pb2.Digitization.STATE_FAILED,
 }
-_DIRECTIONS = {
-    "incoming": documents_pb2.DIRECTION_INCOMING,
-    "outgoing": documents_pb2.DIRECTION_OUTGOING,
-}
 
 
 async def queue_text_job(
@@ -351,7 +347,3 @@ async def finish(session: AsyncSession, job: ClaimedJob, *, extracted: Extracted
         .returning(documents.c.direction)
     )
     return str(direction) if direction is not None else None
-
-
-def direction_pb(direction: str) -> documents_pb2.Direction.ValueType:
-    return _DIRECTIONS.get(direction, documents_pb2.DIRECTION_UNSPECIFIED)

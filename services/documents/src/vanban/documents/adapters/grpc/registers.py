@@ -16,8 +16,9 @@ import grpc
 from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.documents.adapters.book import book_writer
 from vanban.documents.adapters.db.books import SqlBookRepository
+from vanban.documents.adapters.grpc.convert import DIRECTION_TO_PB
 from vanban.documents.adapters.peers import GrpcDirectory
-from vanban.documents.domain.numbering import Register, RegisterKind
+from vanban.documents.domain.numbering import Register
 from vanban.documents.domain.register_book import (
     BookFormat,
     BookHeading,
@@ -47,10 +48,6 @@ SPOOL_BYTES = 8 * 1024 * 1024
 BOOKS_IN_PARALLEL = 2
 
 _REGISTER_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
-_DIRECTIONS = {
-    RegisterKind.INCOMING: pb.DIRECTION_INCOMING,
-    RegisterKind.OUTGOING: pb.DIRECTION_OUTGOING,
-}
 _FORMATS = {
     pb.RenderRegisterBookRequest.FORMAT_PDF: BookFormat.PDF,
     pb.RenderRegisterBookRequest.FORMAT_XLSX: BookFormat.XLSX,
@@ -61,7 +58,7 @@ def register_to_pb(register: Register) -> pb.NumberingRegister:
     return pb.NumberingRegister(
         id=register.id,
         name=register.name,
-        direction=_DIRECTIONS[register.kind],
+        direction=DIRECTION_TO_PB[register.kind.value],
         secrecy_levels=[SECRECY_TO_PB[level] for level in sorted(register.secrecy_levels)],
         document_types=sorted(register.document_types),
     )

@@ -11,6 +11,7 @@ import grpc
 
 from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.documents.adapters.db.search import find_documents
+from vanban.documents.adapters.grpc.convert import DIRECTION_TO_PB
 from vanban.documents.domain.search import (
     DocumentQuery,
     Filter,
@@ -27,8 +28,7 @@ from vanban.platform.convert import SECRECY_TO_PB, to_timestamp
 from vanban.platform.db import UnitOfWork
 from vanban.platform.errors import InvalidArgumentError, invalid_fields
 
-DIRECTION_FROM_PB = {pb.DIRECTION_INCOMING: "incoming", pb.DIRECTION_OUTGOING: "outgoing"}
-DIRECTION_TO_PB = {v: k for k, v in DIRECTION_FROM_PB.items()}
+DIRECTION_FROM_PB = {v: k for k, v in DIRECTION_TO_PB.items()}
 STATUS_FROM_PB = {
     pb.DOCUMENT_STATUS_REGISTERED: "registered",
     pb.DOCUMENT_STATUS_DRAFT: "draft",

@@ -35,13 +35,13 @@ from vanban.gateway.api.document_files import (
     definitely_refused,
     missing,
     release,
+    require_clearance,
     store_all,
     stream_file,
     uploads,
 )
 from vanban.gateway.api.openapi import FILE, PARAMETERS, SCOPED, UPSTREAM, answers
 from vanban.gateway.api.schemas.incoming_documents import IncomingDocumentOut
-from vanban.platform.errors import PermissionDeniedError
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ async def register_incoming(
         if not isinstance(metadata, str):
             raise missing("metadata")
         meta = parse_metadata(metadata, today=datetime.now(ZoneInfo(settings.timezone)).date())
-        _require_clearance(principal, meta.secrecy)
+        require_clearance(principal, meta.secrecy, doing="registering")
         sizes = await check_all(main, attachments, max_bytes=settings.max_upload_bytes)
         stored = await store_all(archive, principal, main, attachments, sizes)
     finally:
@@ -164,17 +164,6 @@ async def register_incoming(
         raise
     response.headers["Location"] = f"/v1/incoming-documents/{answer.document.id}"
     return incoming_out(answer.document)
-
-
-def _require_clearance(principal: Principal, secrecy: str) -> None:
-    """Documents refuses a registration above the caller's clearance; refused here too, before
-    the file is stored (the same rule: `Caller.cleared_for`)."""
-    if not principal.caller.cleared_for(secrecy):
-        raise PermissionDeniedError(
-            "registering a document above your clearance is not allowed",
-            reason="CLEARANCE_TOO_LOW",
-            metadata={"secrecy": secrecy, "clearance": principal.caller.clearance},
-        )
 
 
 @router.get(

@@ -28,6 +28,7 @@ from vanban.gateway.api.document_files import (
     definitely_refused,
     missing,
     release,
+    require_clearance,
     store_all,
     stream_file,
     uploads,
@@ -41,7 +42,7 @@ from vanban.gateway.api.schemas.outgoing_documents import (
     OutgoingMetadataIn,
     VersionMetadataIn,
 )
-from vanban.platform.errors import PermissionDeniedError, invalid_fields
+from vanban.platform.errors import invalid_fields
 
 router = APIRouter(prefix="/v1/outgoing-documents", tags=["outgoing documents"])
 
@@ -112,17 +113,6 @@ _VERSION_BODY = _multipart(
 )
 
 
-def _require_clearance(principal: Principal, secrecy: str) -> None:
-    """Documents refuses a draft above the caller's clearance; refused here too, before the
-    file is stored."""
-    if not principal.caller.cleared_for(secrecy):
-        raise PermissionDeniedError(
-            "drafting a document above your clearance is not allowed",
-            reason="CLEARANCE_TOO_LOW",
-            metadata={"secrecy": secrecy, "clearance": principal.caller.clearance},
-        )
-
-
 def _require_own_unit(principal: Principal, unit: str) -> None:
     """Documents refuses a drafting unit that is not the drafter's own (for those who may not
     draft for any unit); refused here too, before the file is stored."""
@@ -173,7 +163,7 @@ async def draft_outgoing(
         if not isinstance(metadata, str):
             raise missing("metadata")
         meta = parse_part(OutgoingMetadataIn, metadata)
-        _require_clearance(principal, meta.secrecy)
+        require_clearance(principal, meta.secrecy, doing="drafting")
         _require_own_unit(principal, meta.drafting_unit)
         sizes = await check_all(main, (), max_bytes=settings.max_upload_bytes)
         stored = await store_all(archive, principal, main, (), sizes)
