@@ -21,10 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,11 +38,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 import bench.registry_ingest as ingest
 from bench.load_registry import BenchCluster, load, unit_people
+from bench.registration import percentile
 from vanban.documents.adapters.db import search
 from vanban.documents.adapters.db.search import find_documents
 from vanban.documents.domain.search import DocumentQuery, Filter, Viewer, make_query
-from vanban.launcher.infra import free_port
-from vanban.launcher.platform import Platform
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -133,11 +130,6 @@ def cases(end_year: int) -> list[Case]:
         Case("specialist, unfiltered", specialist, Filter()),
         Case("specialist, filtered", specialist, filtered),
     ]
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 @dataclass
@@ -234,16 +226,7 @@ def registration_figures(documents: int, concurrency: int) -> None:
     if documents <= 0:
         print("registration: skipped (--registrations 0)")
         return
-    data_dir = Path(tempfile.mkdtemp(prefix="vanban-bench-"))
-    data_dir.chmod(0o755)
-    platform = Platform(data_dir, gateway_base_port=free_port(), env={"OTEL_SDK_DISABLED": "true"})
-    platform.start()
-    try:
-        figures = ingest.measure(platform, documents=documents, concurrency=concurrency, kib=100)
-        ingest.report(figures, documents=documents, concurrency=concurrency, kib=100)
-    finally:
-        platform.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+    ingest.run(documents=documents, concurrency=concurrency, kib=100)
 
 
 def main() -> int:

@@ -34,6 +34,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
 import vanban.launcher  # noqa: F401  (sets up the launcher before gRPC is imported)
+from bench.registration import percentile
 from tests.e2e.support import Gateway
 from vanban.launcher.infra import free_port
 from vanban.launcher.platform import Platform
@@ -51,11 +52,6 @@ def noise_pdf(kib: int, seed: int) -> bytes:
     page.showPage()
     page.save()
     return buffer.getvalue()
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 @dataclass
@@ -125,24 +121,27 @@ def report(figures: dict[str, Rate], *, documents: int, concurrency: int, kib: i
     )
 
 
+def run(*, documents: int, concurrency: int, kib: int) -> None:
+    """Starts the platform as `vanban up` does, measures, prints, stops."""
+    data_dir = Path(tempfile.mkdtemp(prefix="vanban-bench-"))
+    data_dir.chmod(0o755)
+    platform = Platform(data_dir, gateway_base_port=free_port(), env={"OTEL_SDK_DISABLED": "true"})
+    platform.start()
+    try:
+        figures = measure(platform, documents=documents, concurrency=concurrency, kib=kib)
+        report(figures, documents=documents, concurrency=concurrency, kib=kib)
+    finally:
+        platform.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--documents", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--kib", type=int, default=100)
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="vanban-bench-"))
-    data_dir.chmod(0o755)
-    platform = Platform(data_dir, gateway_base_port=free_port(), env={"OTEL_SDK_DISABLED": "true"})
-    platform.start()
-    try:
-        figures = measure(
-            platform, documents=args.documents, concurrency=args.concurrency, kib=args.kib
-        )
-        report(figures, documents=args.documents, concurrency=args.concurrency, kib=args.kib)
-    finally:
-        platform.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+    run(documents=args.documents, concurrency=args.concurrency, kib=args.kib)
     return 0
 
 
