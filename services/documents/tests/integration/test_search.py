@@ -462,7 +462,8 @@ async def test_d_with_stroke_is_d(stub, fixture_set, clerk) -> None:
 
 async def test_a_number_in_another_order_finds_the_document(stub, fixture_set, clerk) -> None:
     _, named = fixture_set
-    for q in ("QD-UBND 5", "5/QD-UBND", "05/QĐ-UBND", "qđ ubnd 05"):
+    # With a number every term is whole (ADR 0009): "ubnd" last is not a prefix here.
+    for q in ("QD-UBND 5", "5/QD-UBND", "05/QĐ-UBND", "qđ ubnd 05", "5 QĐ-UBND"):
         found, _ = await search_ids(stub, clerk, q)
         assert named.decision.id in found, q
 
@@ -578,6 +579,29 @@ async def test_search_filters_combine_with_the_text(stub, fixture_set, clerk) ->
     )
     assert found == {named.copy.id}
     assert answer.documents[0].duplicate_count == 1
+
+
+async def test_each_row_carries_its_own_duplicate_count(stub, fixture_set, clerk) -> None:
+    """The warning count belongs to the row: the copy warns of one document, every other row of
+    none, on a page the list builds and on one the search's walk builds alike."""
+    f, named = fixture_set
+    request = pb.ListIncomingDocumentsRequest(page_size=100)
+    _, answers = await all_pages(stub.ListIncomingDocuments, request, clerk.token)
+    listed = {d.id: d.duplicate_count for answer in answers for d in answer.documents}
+    expected = {
+        d.id: int(d.duplicate_of is not None)
+        for d in f.docs
+        if d.direction == "incoming" and clerk.sees(d)
+    }
+    assert listed == expected
+    assert sum(listed.values()) == 1
+    # "v v" (of "V/v") is in most subjects: the walk finds the page among the newest rows.
+    found = await stub.SearchDocuments(
+        pb.SearchDocumentsRequest(q="V/v", page_size=100), metadata=metadata(clerk.token)
+    )
+    assert {d.id for d in found.documents} >= {named.copy.id, named.original.id}
+    for d in found.documents:
+        assert d.duplicate_count == (1 if d.id == named.copy.id else 0), d.subject
 
 
 async def test_the_date_range_is_vietnam_time(stub, fixture_set, clerk) -> None:
@@ -735,6 +759,29 @@ async def test_a_total_above_the_cap_is_a_lower_bound(
         metadata=metadata(clerk.token),
     )
     assert (following.total, following.total_exact) == (10, False)
+
+
+@pytest.mark.parametrize("window", [40_000, 30], ids=["rows read", "index counts"])
+async def test_the_total_of_a_broad_search_is_what_the_caller_may_open(
+    stub, fixture_set, clerk, specialist, monkeypatch, window
+) -> None:
+    """A page of 5 that the walk finds among the newest rows: the total is counted by reading
+    the visible rows (ADR 0009), or by the index when that many did not settle it; both give
+    what the caller may open, exactly."""
+    monkeypatch.setattr(search_sql, "COUNT_ROWS", window)
+    f, _ = fixture_set
+    for who in (clerk, specialist):
+        expected = {d.id for d in f.docs if who.sees(d)} & matching(f, "ve")
+        answer = await stub.SearchDocuments(
+            pb.SearchDocumentsRequest(q="ve", page_size=5), metadata=metadata(who.token)
+        )
+        assert len(expected) > 5
+        assert (answer.total, answer.total_exact) == (len(expected), True), who
+    monkeypatch.setattr(search_sql, "TOTAL_CAP", 10)
+    answer = await stub.SearchDocuments(
+        pb.SearchDocumentsRequest(q="ve", page_size=5), metadata=metadata(clerk.token)
+    )
+    assert (answer.total, answer.total_exact) == (10, False)
 
 
 # ---- bad input ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vanban.documents.adapters.db.search import tsquery_text
 from vanban.documents.domain.search_text import (
     BODY_MAX_CHARS,
     QUERY_MAX_CHARS,
@@ -158,3 +159,18 @@ def test_fold_is_idempotent_and_ascii(text: str) -> None:
     assert set(folded) <= set(string.ascii_lowercase + string.digits + " ")
     assert folded == folded.strip()
     assert "  " not in folded
+
+
+@pytest.mark.parametrize(
+    ("terms", "tsquery"),
+    [
+        (("chuyen", "doi", "s"), "chuyen & doi & s:*"),
+        (("qd", "ubnd", "5"), "qd & ubnd & 5"),
+        (("18", "qd", "ubnd"), "18 & qd & ubnd"),
+        (("ubnd",), "ubnd:*"),
+    ],
+)
+def test_the_last_word_is_a_prefix_unless_a_number_is_sought(
+    terms: tuple[str, ...], tsquery: str
+) -> None:
+    assert tsquery_text(terms) == tsquery

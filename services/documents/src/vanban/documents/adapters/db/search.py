@@ -17,6 +17,7 @@ keyset paging, no OFFSET, no duplicates or gaps between pages when rows are adde
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -77,11 +78,14 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def tsquery_text(terms: tuple[str, ...]) -> str:
-    """'qd & ubnd & 5', 'chuyen & doi & s:*': the last term a prefix unless it is a number.
-    Terms are letters and digits only (search_terms), so no operator of tsquery syntax can come
-    from the user."""
-    last = terms[-1] if terms[-1].isdigit() else f"{terms[-1]}:*"
-    return " & ".join([*terms[:-1], last])
+    """'chuyen & doi & s:*': the last word a prefix, as the box is being typed; 'qd & ubnd & 5'
+    or '18 & qd & ubnd': a query with a number is a số/ký hiệu, typed whole, so no term of it is
+    a prefix ("ubnd:*" made GIN gather every ubnd document before the number could narrow them:
+    0.1 s against 6 ms at 1M, ADR 0009). Terms are letters and digits only (search_terms), so no
+    operator of tsquery syntax can come from the user."""
+    if any(t.isdigit() for t in terms):
+        return " & ".join(terms)
+    return " & ".join([*terms[:-1], f"{terms[-1]}:*"])
 
 
 def text_match(query: DocumentQuery, *, fuzzy: bool) -> ColumnElement[bool] | None:
@@ -94,8 +98,11 @@ def text_match(query: DocumentQuery, *, fuzzy: bool) -> ColumnElement[bool] | No
     if not numbers:
         return similar
     # A mistyped ký hiệu, but the number as written: trigrams of a ký hiệu alone match every
-    # document of that series (measured: 0.1-0.15 s at 100k), the number narrows them first.
-    return and_(d.search_tsv.op("@@")(func.to_tsquery(_CONFIG, " & ".join(numbers))), similar)
+    # document of that series (measured: 0.1-0.15 s at 100k), the number narrows them first;
+    # the similarity is then a test of those few rows, in a form no index serves (as `%>` the
+    # planner ANDed the trigram bitmap of the whole series, 72 000 rows: 0.07-0.24 s at 1M).
+    near = func.word_similarity(query.text, d.search_head) >= WORD_SIMILARITY
+    return and_(d.search_tsv.op("@@")(func.to_tsquery(_CONFIG, " & ".join(numbers))), near)
 
 
 def visible_duplicates(viewer: Viewer, document_id: Any) -> Select[Any]:
@@ -117,9 +124,19 @@ def visible_duplicates(viewer: Viewer, document_id: Any) -> Select[Any]:
 
 
 def duplicate_count(viewer: Viewer, document_id: Any) -> Any:
+    """The row's own count of `visible_duplicates`, as a scalar subquery correlated with the
+    row: no FROM-clause subquery inside, which PostgreSQL cannot correlate (one such made every
+    row show the count of the whole register's warnings, and took 0.2-0.3 s at 1M)."""
+    earlier = documents.alias("earlier")
     return (
-        select(func.count())
-        .select_from(visible_duplicates(viewer, document_id).subquery())
+        select(func.count(incoming_duplicates.c.duplicate_of.distinct()))
+        .select_from(
+            incoming_duplicates.join(earlier, earlier.c.id == incoming_duplicates.c.duplicate_of)
+        )
+        .where(
+            incoming_duplicates.c.document_id == document_id,
+            earlier.c.secrecy_rank <= viewer.clearance_rank,
+        )
         .scalar_subquery()
         .label("duplicate_count")
     )
@@ -258,6 +275,14 @@ def _summary(row: Any) -> Summary:
 
 # Rows of the list order a search page first looks through (see _walk).
 WALK_ROWS = 4000
+# Rows of the list order a total may read to find TOTAL_CAP + 1 matches (see _count).
+COUNT_ROWS = 40_000
+
+
+@dataclass(frozen=True, slots=True)
+class Walked:
+    rows: list[Any]
+    depth: int  # how many rows of the list order held the page's matches and one more
 
 
 async def _walk(
@@ -265,7 +290,7 @@ async def _walk(
     query: DocumentQuery,
     where: list[ColumnElement[bool]],
     viewer: Viewer,
-) -> list[Any] | None:
+) -> Walked | None:
     """The page from the newest `WALK_ROWS` visible, filtered rows (in the list order), when
     that many hold a full page of matches; None to run the whole query.
 
@@ -275,8 +300,9 @@ async def _walk(
     is found takes milliseconds. A query whose matches are rarer than a page in WALK_ROWS
     falls through to the bitmap plan, which is then the right one.
     """
+    depth = func.row_number().over(order_by=_order(query)).label("depth")
     inner = (
-        select(*_SUMMARY_COLUMNS, d.search_tsv)
+        select(*_SUMMARY_COLUMNS, d.search_tsv, depth)
         .where(*where)
         .order_by(*_order(query))
         .limit(WALK_ROWS)
@@ -284,18 +310,64 @@ async def _walk(
     )
     r = inner.c
     keys = [r[c.name] for c in _SORT_COLUMNS[query.sort]] + [r.id]
-    duplicates = duplicate_count(viewer, r.id)
     statement = (
         select(
             *(r[c.name] for c in _SUMMARY_COLUMNS),
-            duplicates,
+            duplicate_count(viewer, r.id),
+            r.depth,
         )
         .where(r.search_tsv.op("@@")(func.to_tsquery(_CONFIG, tsquery_text(query.terms))))
         .order_by(*(k.asc() if query.ascending else k.desc() for k in keys))
         .limit(query.page_size + 1)
     )
     rows = (await session.execute(statement)).all()
-    return list(rows) if len(rows) > query.page_size else None
+    if len(rows) <= query.page_size:
+        return None
+    return Walked(list(rows), depth=rows[-1]._mapping["depth"])
+
+
+async def _count(
+    session: AsyncSession,
+    query: DocumentQuery,
+    where: list[ColumnElement[bool]],
+    match: ColumnElement[bool] | None,
+    walked: Walked | None,
+) -> int:
+    """How many rows `where` and `match` find, counted up to TOTAL_CAP + 1.
+
+    Dense matches (the walk found a page and one more in `depth` rows) are counted by reading
+    the visible, filtered rows and testing the text on each, which stops at the cap: when the
+    walk's density says the cap is within COUNT_ROWS.
+    Otherwise, and when that many rows did not hold the cap, the bitmap of the indexes counts;
+    it is built whole before any LIMIT, which is cheap for rare matches and what made dense
+    ones take 0.2-0.5 s at 1M (ADR 0009)."""
+    if match is not None and walked is not None:
+        needed = (TOTAL_CAP + 1) * walked.depth // len(walked.rows)
+        if needed <= COUNT_ROWS:
+            # Any COUNT_ROWS of the visible, filtered rows, in whatever order their access
+            # path gives (a count needs no order); the LIMIT keeps the text test out of it, so
+            # no GIN bitmap is built.
+            recent = select(d.search_tsv).where(*where).limit(COUNT_ROWS).subquery("recent")
+            window = (
+                select(literal(1))
+                .where(
+                    recent.c.search_tsv.op("@@")(
+                        func.to_tsquery(_CONFIG, tsquery_text(query.terms))
+                    )
+                )
+                .limit(TOTAL_CAP + 1)
+                .subquery()
+            )
+            counted = (await session.execute(select(func.count()).select_from(window))).scalar_one()
+            if counted > TOTAL_CAP:
+                return counted
+            # Fewer than the cap: exact if those rows were all there are to see.
+            seen = select(func.count()).select_from(recent)
+            if (await session.execute(seen)).scalar_one() < COUNT_ROWS:
+                return counted
+    where = where if match is None else [*where, match]
+    capped = select(literal(1)).where(*where).limit(TOTAL_CAP + 1).subquery()
+    return (await session.execute(select(func.count()).select_from(capped))).scalar_one()
 
 
 async def find_documents(
@@ -306,6 +378,9 @@ async def find_documents(
     # Plans for the values at hand: a generic plan of a prepared statement (asyncpg prepares
     # each) cannot know how common the searched words are, and picked plans 4x slower at 1M.
     await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    # A page is a small read: compiling it (JIT, on by default where PostgreSQL has LLVM) took
+    # 90 ms of a 350 ms count at 1M.
+    await session.execute(text("SET LOCAL jit = off"))
     page = await _page(session, query, viewer=viewer, tz=tz, fuzzy=fuzzy)
     if query.after is None and not page.documents and query.terms and not fuzzy:
         # Nothing for the terms as typed: a typo, perhaps; try their trigrams alone.
@@ -318,20 +393,20 @@ async def _page(
 ) -> Page:
     where = [visible_to(viewer), *filters(query, tz, viewer)]
     match = text_match(query, fuzzy=fuzzy)
-    if match is not None:
-        where.append(match)
-        if fuzzy:
-            await session.execute(
-                text("SELECT set_config('pg_trgm.word_similarity_threshold', :v, true)"),
-                {"v": str(WORD_SIMILARITY)},
-            )
-    page_where = list(where)
+    if match is not None and fuzzy:
+        await session.execute(
+            text("SELECT set_config('pg_trgm.word_similarity_threshold', :v, true)"),
+            {"v": str(WORD_SIMILARITY)},
+        )
+    page_where = [*where, *([] if match is None else [match])]
     if query.after is not None:
         page_where.append(after(query, query.after))
     rows: Sequence[Any] | None = None
+    walked: Walked | None = None
     # Only the registration order has an index to walk (both directions, or one).
     if match is not None and not fuzzy and query.sort is Sort.REGISTERED_AT:
-        rows = await _walk(session, query, [w for w in page_where if w is not match], viewer)
+        walked = await _walk(session, query, [w for w in page_where if w is not match], viewer)
+        rows = None if walked is None else walked.rows
     if rows is None:
         statement = (
             select(*_SUMMARY_COLUMNS, duplicate_count(viewer, d.id))
@@ -347,8 +422,7 @@ async def _page(
     elif not more:
         total, exact = len(rows), True
     else:
-        capped = select(literal(1)).where(*where).limit(TOTAL_CAP + 1).subquery()
-        counted = (await session.execute(select(func.count()).select_from(capped))).scalar_one()
+        counted = await _count(session, query, where, match, walked)
         total, exact = min(counted, TOTAL_CAP), counted <= TOTAL_CAP
     token = ""
     if more:
