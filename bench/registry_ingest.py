@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 import shutil
 import statistics
@@ -24,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -59,17 +60,67 @@ class Rate:
     per_second: float
     p50_ms: float
     p95_ms: float
+    # CPU seconds per operation, by process of the platform (and this client), while it ran.
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
-def _run(count: int, concurrency: int, one: Callable[[int], float]) -> Rate:
+def _process_name(argv: list[str]) -> str | None:
+    """What a process of the platform is, from its command line."""
+    if "-m" in argv:
+        module = argv[argv.index("-m") + 1] if argv.index("-m") + 1 < len(argv) else ""
+        if module.startswith("vanban."):
+            return " ".join([module.removeprefix("vanban."), *argv[argv.index("-m") + 2 :]])
+    program = Path(argv[0]).name if argv and argv[0] else ""
+    if program.startswith("postgres"):
+        return "postgresql"
+    return {"weed": "seaweedfs", "nats-server": "nats", "tesseract": "tesseract"}.get(program)
+
+
+def cpu_seconds(data_dir: Path) -> dict[str, float]:
+    """CPU seconds (user + system, with reaped children's) of this process and its descendants,
+    by name: the bench client and the platform it started (services, workers, SeaweedFS, NATS),
+    and of the PostgreSQL server in `data_dir` (pg_ctl detaches it) with its backends."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    usage: dict[int, tuple[list[str], float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        parents[int(entry)] = int(fields[1])
+        seconds = sum(int(v) for v in fields[11:15]) / ticks
+        usage[int(entry)] = (argv.rstrip("\0").split("\0"), seconds)
+    me = os.getpid()
+    roots = {me} | {pid for pid, (argv, _) in usage.items() if str(data_dir) in " ".join(argv)}
+    totals: dict[str, float] = {}
+    for pid, (argv, seconds) in usage.items():
+        ancestor = pid
+        while ancestor not in roots and ancestor in parents and ancestor > 1:
+            ancestor = parents[ancestor]
+        if ancestor not in roots:
+            continue
+        name = "bench client" if pid == me else _process_name(argv) or "other"
+        totals[name] = totals.get(name, 0.0) + seconds
+    return totals
+
+
+def _run(count: int, concurrency: int, one: Callable[[int], float], data_dir: Path) -> Rate:
+    before = cpu_seconds(data_dir)
     began = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         latencies = list(pool.map(one, range(count)))
     elapsed = time.perf_counter() - began
+    after = cpu_seconds(data_dir)
     return Rate(
         count / elapsed,
         statistics.median(latencies) * 1000,
         percentile(latencies, 0.95) * 1000,
+        {name: (after[name] - before.get(name, 0.0)) / count for name in after},
     )
 
 
@@ -102,9 +153,9 @@ def measure(platform: Platform, *, documents: int, concurrency: int, kib: int) -
         return time.perf_counter() - begun
 
     # Warm both paths (connections, caches), then measure each once.
-    _run(min(10, documents), concurrency, put)
-    raw = _run(documents, concurrency, put)
-    gateway = _run(documents, concurrency, register)
+    _run(min(10, documents), concurrency, put, platform.data_dir)
+    raw = _run(documents, concurrency, put, platform.data_dir)
+    gateway = _run(documents, concurrency, register, platform.data_dir)
     return {"raw_s3_put": raw, "gateway_registration": gateway}
 
 
@@ -118,6 +169,21 @@ def report(figures: dict[str, Rate], *, documents: int, concurrency: int, kib: i
         )
     print(
         f"registration / raw put:       {gateway.per_second / raw.per_second:7.0%}   (target ≥ 50%)"
+    )
+    # Where the machine's CPU went (a registration's events are handled meanwhile: archive's
+    # claim, notify's notice, the text worker's OCR of the scan).
+    cores = os.cpu_count() or 1
+    print(f"CPU per operation, ms (this machine: {cores} cores):")
+    names = sorted(set(raw.cpu) | set(gateway.cpu), key=lambda n: -gateway.cpu.get(n, 0.0))
+    for name in names:
+        r, g = raw.cpu.get(name, 0.0), gateway.cpu.get(name, 0.0)
+        if max(r, g) >= 0.0001:
+            print(f"  {name:<26} raw put {r * 1000:6.1f}   registration {g * 1000:6.1f}")
+    r, g = sum(raw.cpu.values()), sum(gateway.cpu.values())
+    print(f"  {'all':<26} raw put {r * 1000:6.1f}   registration {g * 1000:6.1f}")
+    print(
+        f"  so at most {cores / g:.0f} registrations/s on these cores against "
+        f"{cores / r:.0f} puts/s"
     )
 
 
