@@ -88,13 +88,13 @@ def cpu_seconds(data_dir: Path) -> dict[str, float]:
             continue
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
-            argv = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
         parents[int(entry)] = int(fields[1])
         seconds = sum(int(v) for v in fields[11:15]) / ticks
-        usage[int(entry)] = (argv.rstrip("\0").split("\0"), seconds)
+        usage[int(entry)] = (command.rstrip("\0").split("\0"), seconds)
     me = os.getpid()
     roots = {me} | {pid for pid, (argv, _) in usage.items() if str(data_dir) in " ".join(argv)}
     totals: dict[str, float] = {}
