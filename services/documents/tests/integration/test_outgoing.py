@@ -361,6 +361,38 @@ async def test_a_draft_is_seen_by_its_author_their_unit_and_the_registry_not_oth
     assert await counts(issuing, nc) == before
 
 
+async def test_an_api_keys_reader_sees_issued_documents_never_drafts(
+    issuing, issuing_stub, office
+) -> None:
+    """An agency system's key (`outgoing:read`, role system_reader) reads what was issued:
+    a draft is not found, not listed, not counted, and not searchable."""
+    key = issuing.mint.person("key-portal", roles=("system_reader",))
+    subject = "Zzqxv dự thảo kế hoạch"
+    kept = await draft(issuing_stub, office.author, subject=subject)
+    issued = await issue(
+        issuing_stub, office.clerk, (await draft(issuing_stub, office.author, subject=subject)).id
+    )
+
+    with pytest.raises(grpc.aio.AioRpcError) as hidden:
+        await get(issuing_stub, key, kept.id)
+    assert status_of(hidden) == (grpc.StatusCode.NOT_FOUND, "OUTGOING_NOT_FOUND")
+    assert (await get(issuing_stub, key, issued.id)).id == issued.id
+    listed = await issuing_stub.ListOutgoingDocuments(
+        pb.ListOutgoingDocumentsRequest(page_size=100), metadata=metadata(key)
+    )
+    assert issued.id in {d.id for d in listed.documents}
+    assert all(d.status != pb.DOCUMENT_STATUS_DRAFT for d in listed.documents)
+    found = await issuing_stub.SearchDocuments(
+        pb.SearchDocumentsRequest(q="zzqxv"), metadata=metadata(key)
+    )
+    assert [d.id for d in found.documents] == [issued.id] and found.total == 1
+    # The people who draft and register still see both.
+    found = await issuing_stub.SearchDocuments(
+        pb.SearchDocumentsRequest(q="zzqxv"), metadata=metadata(office.clerk)
+    )
+    assert {d.id for d in found.documents} == {kept.id, issued.id} and found.total == 2
+
+
 async def test_a_secret_draft_is_hidden_even_from_its_unit_below_secret_clearance(
     issuing, issuing_stub, office, nc
 ) -> None:

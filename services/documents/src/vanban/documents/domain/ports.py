@@ -67,6 +67,7 @@ class Linked:
     issuer_code: str | None = None
     # Who may read it besides the read-all roles (`reach`).
     reach: tuple[str, ...] = ()
+    status: str = ""  # "draft", "issued", "registered", ...
 
 
 class DocumentLinks(Protocol):

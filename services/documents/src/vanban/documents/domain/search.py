@@ -56,6 +56,7 @@ class Viewer:
     clearance_rank: int
     reads_all: bool
     principals: tuple[str, ...]
+    drafts: bool = True  # False for an API key's reader (service.KEY_READER_ROLE)
 
     @classmethod
     def of(cls, reader: Reader) -> Viewer:
@@ -66,6 +67,7 @@ class Viewer:
             clearance_rank=SECRECY_RANKS[reader.clearance.value],
             reads_all=reader.reads_all,
             principals=reader.principals,
+            drafts=reader.sees_drafts,
         )
 
 

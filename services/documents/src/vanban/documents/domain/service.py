@@ -56,6 +56,10 @@ DRAFT_ROLES = (
 # Those who see every document of the agency (within their clearance). Others see the documents
 # whose reach names them or their unit (assigned incoming ones, their unit's drafts).
 READ_ALL_ROLES = ("clerk", "agency_leader", "deputy_agency_leader", "archivist", "system_reader")
+# The role of an agency system's API key (`incoming:read`, `outgoing:read`): it reads what the
+# agency has registered or issued, never drafts, which are the drafting unit's work in progress
+# (a key feeds a portal or another system; a draft there would be published before approval).
+KEY_READER_ROLE = "system_reader"
 # Duplicate warnings returned with one registration; more are not informative.
 DUPLICATES_MAX = 20
 
@@ -76,16 +80,25 @@ class Reader:
         return self.is_service or bool(self.roles.intersection(READ_ALL_ROLES))
 
     @property
+    def sees_drafts(self) -> bool:
+        """Every person who may open a draft by its reach or role; not an API key's reader."""
+        return self.is_service or bool(self.roles - {KEY_READER_ROLE})
+
+    @property
     def principals(self) -> tuple[str, ...]:
         """The `reach` entries that name this reader (ADR 0009, 4)."""
         named = tuple(f"unit:{unit}" for unit in self.units)
         return (*named, f"person:{self.person_id}") if self.person_id else named
 
 
-def may_open(*, secrecy: Secrecy, reach: Iterable[str], reader: Reader) -> bool:
+def may_open(
+    *, secrecy: Secrecy, reach: Iterable[str], reader: Reader, draft: bool = False
+) -> bool:
     if reader.is_service:
         return True
     if not may_read(secrecy=secrecy, clearance=reader.clearance):
+        return False
+    if draft and not reader.sees_drafts:
         return False
     return reader.reads_all or bool(set(reach).intersection(reader.principals))
 
@@ -133,7 +146,12 @@ async def _check_related(
             or not may_read(secrecy=linked.secrecy, clearance=clearance)
             or (
                 reader is not None
-                and not may_open(secrecy=linked.secrecy, reach=linked.reach, reader=reader)
+                and not may_open(
+                    secrecy=linked.secrecy,
+                    reach=linked.reach,
+                    reader=reader,
+                    draft=linked.status == DocumentStatus.DRAFT.value,
+                )
             )
         ):
             # What the caller may not open is answered as missing: naming an id is no way to
@@ -350,7 +368,10 @@ async def _visible_outgoing(
         await tx.outgoing.get(document_id, for_update=for_update) if is_uuid(document_id) else None
     )
     if document is None or not may_open(
-        secrecy=document.secrecy, reach=document.reach, reader=reader
+        secrecy=document.secrecy,
+        reach=document.reach,
+        reader=reader,
+        draft=document.status is DocumentStatus.DRAFT,
     ):
         raise NotFoundError("no outgoing document with this id", reason="OUTGOING_NOT_FOUND")
     return document

@@ -519,10 +519,13 @@ class SqlDocumentLinks:
                 documents.c.secrecy,
                 documents.c.issuer_code,
                 documents.c.reach,
+                documents.c.status,
             ).where(documents.c.id.in_(list(document_ids)))
         )
         return {
-            row.id: Linked(row.direction, Secrecy(row.secrecy), row.issuer_code, tuple(row.reach))
+            row.id: Linked(
+                row.direction, Secrecy(row.secrecy), row.issuer_code, tuple(row.reach), row.status
+            )
             for row in rows
         }
 

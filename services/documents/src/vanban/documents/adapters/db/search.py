@@ -70,6 +70,8 @@ _SORT_COLUMNS: dict[Sort, tuple[Any, ...]] = {
 def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     """The visibility predicate: built per viewer so the planner sees plain conditions."""
     rank = d.secrecy_rank <= viewer.clearance_rank
+    if not viewer.drafts:
+        rank = and_(rank, d.status != "draft")
     if viewer.reads_all:
         return rank
     if not viewer.principals:
