@@ -96,7 +96,9 @@ def cpu_seconds(data_dir: Path) -> dict[str, float]:
         seconds = sum(int(v) for v in fields[11:15]) / ticks
         usage[int(entry)] = (command.rstrip("\0").split("\0"), seconds)
     me = os.getpid()
-    roots = {me} | {pid for pid, (argv, _) in usage.items() if str(data_dir) in " ".join(argv)}
+    # The server's command line names its data directory (`-D <data_dir>/...`).
+    marker = f"{data_dir}/"
+    roots = {me} | {pid for pid, (argv, _) in usage.items() if any(marker in a for a in argv)}
     totals: dict[str, float] = {}
     for pid, (argv, seconds) in usage.items():
         ancestor = pid
@@ -181,10 +183,13 @@ def report(figures: dict[str, Rate], *, documents: int, concurrency: int, kib: i
             print(f"  {name:<26} raw put {r * 1000:6.1f}   registration {g * 1000:6.1f}")
     r, g = sum(raw.cpu.values()), sum(gateway.cpu.values())
     print(f"  {'all':<26} raw put {r * 1000:6.1f}   registration {g * 1000:6.1f}")
-    print(
-        f"  so at most {cores / g:.0f} registrations/s on these cores against "
-        f"{cores / r:.0f} puts/s"
-    )
+    if r > 0 and g > 0:
+        print(
+            f"  so at most {cores / g:.0f} registrations/s on these cores against "
+            f"{cores / r:.0f} puts/s"
+        )
+    # A process that ended meanwhile is counted in its parent (its reaped children's time),
+    # so short-lived ones (tesseract) appear under whoever ran them.
 
 
 def run(*, documents: int, concurrency: int, kib: int) -> None:

@@ -7,9 +7,10 @@ fixture rows in Python, so a wrong filter, order, page or visibility rule shows 
 
 from __future__ import annotations
 
+import contextlib
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,7 +18,9 @@ from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import event, insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.contracts.documents.v1.documents_pb2_grpc import DocumentRegistryServiceStub
@@ -25,6 +28,7 @@ from vanban.documents.adapters.db import search as search_sql
 from vanban.documents.adapters.db.indexing import number_key, search_head, search_vector
 from vanban.documents.adapters.db.tables import documents as documents_table
 from vanban.documents.adapters.db.tables import incoming_duplicates
+from vanban.documents.domain.search import Filter, Viewer, make_query
 from vanban.documents.domain.search_text import search_terms
 from vanban.platform.errors import ErrorCode
 from vanban.platform.grpc.status import remote_error
@@ -411,6 +415,21 @@ async def all_pages(
         request.page_token = answer.next_page_token
 
 
+@contextlib.contextmanager
+def recorded_statements() -> Iterator[list[str]]:
+    """The SQL the documents service (in this process) sends meanwhile."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
 async def search_ids(
     stub: DocumentRegistryServiceStub, who: Who, q: str, **filter_: Any
 ) -> tuple[set[str], Any]:
@@ -472,9 +491,11 @@ async def test_a_mistyped_notation_with_its_number_still_finds_it(stub, fixture_
     _, named = fixture_set
     found, _ = await search_ids(stub, clerk, "QD-UBN 5")
     assert named.decision.id in found
-    # The number is taken as written: another number does not bring it.
-    found, _ = await search_ids(stub, clerk, "QD-UBN 6")
-    assert named.decision.id not in found
+    # The number is taken as written: another number does not bring it, nor another notation
+    # with the same number.
+    for q in ("QD-UBN 6", "XYZ-ABC 5"):
+        found, _ = await search_ids(stub, clerk, q)
+        assert named.decision.id not in found, q
 
 
 async def test_the_last_word_is_a_prefix(stub, fixture_set, clerk) -> None:
@@ -595,13 +616,16 @@ async def test_each_row_carries_its_own_duplicate_count(stub, fixture_set, clerk
     }
     assert listed == expected
     assert sum(listed.values()) == 1
-    # "v v" (of "V/v") is in most subjects: the walk finds the page among the newest rows.
-    found = await stub.SearchDocuments(
-        pb.SearchDocumentsRequest(q="V/v", page_size=100), metadata=metadata(clerk.token)
-    )
-    assert {d.id for d in found.documents} >= {named.copy.id, named.original.id}
-    for d in found.documents:
-        assert d.duplicate_count == (1 if d.id == named.copy.id else 0), d.subject
+    # Pages of 2 of "V/v" (in 7 subjects): the walk builds every page that has a page and one
+    # more after it, the copy's among them.
+    with recorded_statements() as sent:
+        _, pages = await all_pages(
+            stub.SearchDocuments, pb.SearchDocumentsRequest(q="V/v", page_size=2), clerk.token
+        )
+    assert any("row_number()" in statement for statement in sent), "the walk did not run"
+    found = {d.id: d.duplicate_count for page in pages for d in page.documents}
+    assert {named.copy.id, named.original.id} <= set(found)
+    assert found == {i: int(i == named.copy.id) for i in found}
 
 
 async def test_the_date_range_is_vietnam_time(stub, fixture_set, clerk) -> None:
@@ -766,22 +790,60 @@ async def test_the_total_of_a_broad_search_is_what_the_caller_may_open(
     stub, fixture_set, clerk, specialist, monkeypatch, window
 ) -> None:
     """A page of 5 that the walk finds among the newest rows: the total is counted by reading
-    the visible rows (ADR 0009), or by the index when that many did not settle it; both give
-    what the caller may open, exactly."""
+    the visible, filtered rows (ADR 0009), or by the index when the walk's density says that
+    many rows would not settle it; both give what the caller may open, exactly."""
     monkeypatch.setattr(search_sql, "COUNT_ROWS", window)
     f, _ = fixture_set
     for who in (clerk, specialist):
-        expected = {d.id for d in f.docs if who.sees(d)} & matching(f, "ve")
-        answer = await stub.SearchDocuments(
-            pb.SearchDocumentsRequest(q="ve", page_size=5), metadata=metadata(who.token)
-        )
-        assert len(expected) > 5
-        assert (answer.total, answer.total_exact) == (len(expected), True), who
+        for direction, name in (
+            (pb.DIRECTION_UNSPECIFIED, None),
+            (pb.DIRECTION_INCOMING, "incoming"),
+        ):
+            expected = {
+                d.id for d in f.docs if who.sees(d) and name in (None, d.direction)
+            } & matching(f, "ve")
+            with recorded_statements() as sent:
+                answer = await stub.SearchDocuments(
+                    pb.SearchDocumentsRequest(
+                        q="ve", page_size=5, filter=pb.DocumentFilter(direction=direction)
+                    ),
+                    metadata=metadata(who.token),
+                )
+            assert len(expected) > 5
+            assert (answer.total, answer.total_exact) == (len(expected), True), (who, name)
+            read = any(" AS there" in statement for statement in sent)
+            assert read == (window > 30), "which count ran"
     monkeypatch.setattr(search_sql, "TOTAL_CAP", 10)
     answer = await stub.SearchDocuments(
         pb.SearchDocumentsRequest(q="ve", page_size=5), metadata=metadata(clerk.token)
     )
     assert (answer.total, answer.total_exact) == (10, False)
+
+
+async def test_rows_read_that_do_not_settle_the_total_leave_it_to_the_index(
+    documents, fixture_set, clerk, monkeypatch
+) -> None:
+    """Reading COUNT_ROWS of more visible rows than that finds fewer matches than the cap: the
+    total is then counted by the index, not taken from the rows read."""
+    f, _ = fixture_set
+    viewer = Viewer(clearance_rank=1, reads_all=True, principals=())
+    query = make_query(filter=Filter(), q="ve")
+    expected = {d.id for d in f.docs if clerk.sees(d)} & matching(f, "ve")
+    visible = [d for d in f.docs if clerk.sees(d)]
+    monkeypatch.setattr(search_sql, "COUNT_ROWS", 50)
+    # A walk that found 21 matches in 1 row: the density says 1 001 are within 50 rows.
+    walked = search_sql.Walked(rows=[None] * 21, depth=1)
+    assert len(visible) > 50 and len(expected) > 21
+    async with AsyncSession(documents.engine) as session, session.begin():
+        where = [search_sql.visible_to(viewer), *search_sql.filters(query, VIETNAM, viewer)]
+        match = search_sql.text_match(query, fuzzy=False)
+        read = await search_sql._count_by_reading(session, query, where, viewer)
+        counted = await search_sql._count(session, query, where, match, walked, viewer)
+    assert read is None  # the 50 rows held fewer than the cap, and there were more to see
+    assert counted == len(expected)
+
+
+# ---- bad input ----------------------------------------------------------------------------------
 
 
 # ---- bad input ----------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ Every statement carries the visibility predicate in its WHERE clause, rows and t
 `secrecy_rank <= clearance AND (reads all OR reach && principals)`; nothing is filtered after
 the database answered, so a total never counts what the caller may not open.
 
-Text: the terms ANDed in `search_tsv`, the last one as a prefix unless it is a number (a số is
-typed whole: "QD-UBND 5" is 5, not 50..599), so "QD-UBND 5" finds "05/QĐ-UBND" in any order.
+Text: the terms ANDed in `search_tsv`, the last one as a prefix as the box is being typed,
+unless the query holds a number: a số/ký hiệu is typed whole ("QD-UBND 5" is 5, not 50..599,
+and "18 QD-UBND" is ubnd, not ubnd*), so "QD-UBND 5" finds "05/QĐ-UBND" in any order.
 When that finds nothing on the first page (a typo, a mangled ký hiệu), the trigram word
 similarity of the whole query in `search_head` runs instead (measured at 100k: ORed into every
 number query it matched every document sharing the ký hiệu and took seconds; ADR 0009).
@@ -26,6 +27,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    case,
     false,
     func,
     literal,
@@ -334,6 +336,7 @@ async def _count(
     where: list[ColumnElement[bool]],
     match: ColumnElement[bool] | None,
     walked: Walked | None,
+    viewer: Viewer,
 ) -> int:
     """How many rows `where` and `match` find, counted up to TOTAL_CAP + 1.
 
@@ -346,30 +349,55 @@ async def _count(
     if match is not None and walked is not None:
         needed = (TOTAL_CAP + 1) * walked.depth // len(walked.rows)
         if needed <= COUNT_ROWS:
-            # Any COUNT_ROWS of the visible, filtered rows, in whatever order their access
-            # path gives (a count needs no order); the LIMIT keeps the text test out of it, so
-            # no GIN bitmap is built.
-            recent = select(d.search_tsv).where(*where).limit(COUNT_ROWS).subquery("recent")
-            window = (
-                select(literal(1))
-                .where(
-                    recent.c.search_tsv.op("@@")(
-                        func.to_tsquery(_CONFIG, tsquery_text(query.terms))
-                    )
-                )
-                .limit(TOTAL_CAP + 1)
-                .subquery()
-            )
-            counted = (await session.execute(select(func.count()).select_from(window))).scalar_one()
-            if counted > TOTAL_CAP:
-                return counted
-            # Fewer than the cap: exact if those rows were all there are to see.
-            seen = select(func.count()).select_from(recent)
-            if (await session.execute(seen)).scalar_one() < COUNT_ROWS:
+            counted = await _count_by_reading(session, query, where, viewer)
+            if counted is not None:
                 return counted
     where = where if match is None else [*where, match]
     capped = select(literal(1)).where(*where).limit(TOTAL_CAP + 1).subquery()
     return (await session.execute(select(func.count()).select_from(capped))).scalar_one()
+
+
+async def _count_by_reading(
+    session: AsyncSession, query: DocumentQuery, where: list[ColumnElement[bool]], viewer: Viewer
+) -> int | None:
+    """The matches among COUNT_ROWS visible, filtered rows, stopping at TOTAL_CAP + 1; None
+    when those rows held fewer than that and were not all there are to see.
+
+    The rows: for a reader of everything, the newest in the list order (the walk's density was
+    taken there; the order index serves them); for a reader by reach, whichever COUNT_ROWS the
+    reach bitmap gives (ordering them sorted all of them: 0.35 s at 1M). The LIMIT keeps the
+    text test out of the subquery, so no GIN bitmap is built. One statement, one snapshot: the
+    rows read and the rows there are agree (the second is only counted when the first did not
+    reach the cap)."""
+
+    def rows() -> Select[Any]:
+        statement = select(d.search_tsv).where(*where)
+        if viewer.reads_all:
+            statement = statement.order_by(*_order(query))
+        return statement.limit(COUNT_ROWS)
+
+    read = rows().subquery("read")
+    matches = (
+        select(func.count())
+        .select_from(
+            select(literal(1))
+            .where(read.c.search_tsv.op("@@")(func.to_tsquery(_CONFIG, tsquery_text(query.terms))))
+            .limit(TOTAL_CAP + 1)
+            .subquery()
+        )
+        .scalar_subquery()
+    )
+    there = select(func.count()).select_from(rows().subquery("there")).scalar_subquery()
+    found = select(matches.label("matches")).subquery()
+    statement = select(
+        found.c.matches,
+        # Evaluated only when needed: PostgreSQL runs a CASE branch's subquery when reached.
+        case((found.c.matches > TOTAL_CAP, literal(None)), else_=there).label("there"),
+    )
+    counted, seen = (await session.execute(statement)).one()
+    if counted > TOTAL_CAP or seen < COUNT_ROWS:
+        return int(counted)
+    return None
 
 
 async def find_documents(
@@ -379,10 +407,14 @@ async def find_documents(
     fuzzy = query.after.fuzzy if query.after is not None else False
     # Plans for the values at hand: a generic plan of a prepared statement (asyncpg prepares
     # each) cannot know how common the searched words are, and picked plans 4x slower at 1M.
-    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     # A page is a small read: compiling it (JIT, on by default where PostgreSQL has LLVM) took
     # 90 ms of a 350 ms count at 1M.
-    await session.execute(text("SET LOCAL jit = off"))
+    await session.execute(
+        text(
+            "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+            "set_config('jit', 'off', true)"
+        )
+    )
     page = await _page(session, query, viewer=viewer, tz=tz, fuzzy=fuzzy)
     if query.after is None and not page.documents and query.terms and not fuzzy:
         # Nothing for the terms as typed: a typo, perhaps; try their trigrams alone.
@@ -424,7 +456,7 @@ async def _page(
     elif not more:
         total, exact = len(rows), True
     else:
-        counted = await _count(session, query, where, match, walked)
+        counted = await _count(session, query, where, match, walked, viewer)
         total, exact = min(counted, TOTAL_CAP), counted <= TOTAL_CAP
     token = ""
     if more:
