@@ -8,6 +8,10 @@ usual frequency, subjects from Vietnamese templates with real place names, numbe
 register and year in arrival order, 2% confidential (their own registers), reach over 30 units
 and their people, some re-sent duplicates. Search columns come from the service's own
 `number_key`, `search_head` and `search_vector_text` (adapters/db/indexing.py), so the rows are what registration would have written.
+Folding a row's texts dominated making it, so each fixed piece (template text, place, topic,
+name, number) is folded once (`Terms`, `Template`) and a row's columns are joined from its
+pieces' terms the way those functions join them; every 50th row is checked against the
+functions themselves. The rows are the same as folding each row's texts whole.
 
 How: rows are made in Python and sent with COPY (asyncpg `copy_records_to_table`) into an
 UNLOGGED staging table, then one `INSERT … SELECT` computes `to_tsvector`; the secondary indexes
@@ -27,11 +31,14 @@ import json
 import random
 import sys
 import time
+import unicodedata
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
+from string import Formatter
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -41,6 +48,7 @@ import asyncpg
 
 import vanban.documents
 from vanban.documents.adapters.db.indexing import number_key, search_head, search_vector_text
+from vanban.documents.domain.search_text import BODY_MAX_CHARS, search_terms
 from vanban.launcher.infra import PostgresServer
 from vanban.launcher.infra.files import new_password
 from vanban.platform.migrations import upgrade_async
@@ -406,6 +414,53 @@ class Indexed:
         return cls(number_key(code_number, code_notation), head, search_vector_text(head, body))
 
 
+class Terms:
+    """`search_terms` of the pieces rows are made of (template text, names, numbers), each folded
+    once. A row's texts are such pieces joined at separators (spaces, punctuation), and terms never
+    span a separator, so a text's terms are its pieces' terms in order: `Maker` builds the search
+    columns from them the way `search_head` and `search_vector_text` join terms, and checks every
+    `CHECK_EVERY`th row against those functions themselves."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, tuple[str, ...]] = {}
+
+    def __call__(self, text: str | None) -> tuple[str, ...]:
+        terms = self.known.get(text or "")
+        if terms is None:
+            terms = self.known[text or ""] = tuple(search_terms(text or ""))
+        return terms
+
+
+class Template:
+    """A subject or body template whose fields are set off by separators (checked here), so its
+    terms are those of its literal text and of its values, in order."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pieces = [(literal, field) for literal, field, _, _ in Formatter().parse(text)]
+        for i, (literal, field) in enumerate(self.pieces):
+            if field is None:
+                continue
+            after = self.pieces[i + 1][0] if i + 1 < len(self.pieces) else None
+            if (i and not literal) or after == "":
+                raise ValueError(f"adjacent fields in {text!r}")
+            if (literal and not _separator(literal[-1])) or (after and not _separator(after[0])):
+                raise ValueError(f"a field of {text!r} is not set off by separators")
+
+    def fill(self, terms: Terms, **values: object) -> tuple[str, tuple[str, ...]]:
+        """The text with `values`, and its terms."""
+        found: list[str] = []
+        for literal, field in self.pieces:
+            found += terms(literal)
+            if field is not None:
+                found += terms(str(values[field]))
+        return self.text.format(**values), tuple(found)
+
+
+def _separator(char: str) -> bool:
+    return unicodedata.category(char)[0] in "PZ"  # punctuation or space: never inside a term
+
+
 @dataclass(frozen=True)
 class Slot:
     direction: str
@@ -449,18 +504,30 @@ def plan(documents: int, rng: random.Random, *, end_year: int) -> list[Slot]:
 
 
 class Maker:
+    CHECK_EVERY = 50  # rows whose search columns are also made by the service's functions
+
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.type_names = [t[0] for t in TYPES]
-        self.type_weights = [t[2] for t in TYPES]
+        self.type_weights = list(accumulate(t[2] for t in TYPES))  # cumulative, for choices
         self.abbreviations = {t[0]: t[1] for t in TYPES}
+        self.priorities = [p for p, _ in PRIORITIES]
+        self.priority_weights = list(accumulate(w for _, w in PRIORITIES))
         self.people = {code: unit_people(code) for code, _ in UNITS}
+        self.terms = Terms()
+        self.subjects = {
+            name: [Template(t) for t in templates] for name, templates in SUBJECTS.items()
+        }
+        self.generic_subjects = [Template(t) for t in GENERIC_SUBJECTS]
+        self.body = [Template(t) for t in BODY]
         self.sent: list[tuple[Any, ...]] = []  # recent incoming rows a duplicate may repeat
+        self.made = 0
 
-    def _subject(self, type_name: str, year: int) -> str:
+    def _subject(self, type_name: str, year: int) -> tuple[str, tuple[str, ...]]:
         rng = self.rng
-        template = rng.choice(SUBJECTS.get(type_name, GENERIC_SUBJECTS))
-        return template.format(
+        template = rng.choice(self.subjects.get(type_name, self.generic_subjects))
+        return template.fill(
+            self.terms,
             type=type_name,
             action=rng.choice(ACTIONS),
             topic=rng.choice(TOPICS),
@@ -471,10 +538,11 @@ class Maker:
             period=rng.choice(PERIODS),
         )
 
-    def _body(self, year: int) -> str:
+    def _body(self, year: int) -> tuple[str, tuple[str, ...]]:
         rng = self.rng
-        return " ".join(
-            sentence.format(
+        sentences = [
+            sentence.fill(
+                self.terms,
                 topic=rng.choice(TOPICS),
                 action=rng.choice(ACTIONS),
                 place=rng.choice(PLACES),
@@ -483,8 +551,45 @@ class Maker:
                 month=rng.randrange(1, 13),
                 year=year,
             )
-            for sentence in rng.sample(BODY, rng.randrange(1, 4))
-        )
+            for sentence in rng.sample(self.body, rng.randrange(1, 4))
+        ]
+        body = " ".join(text for text, _ in sentences)
+        assert len(body) <= BODY_MAX_CHARS  # else only its head would be indexed
+        return body, tuple(term for _, terms in sentences for term in terms)
+
+    def _indexed(
+        self,
+        subject: tuple[str, tuple[str, ...]],
+        *,
+        code_number: str | None = None,
+        code_notation: str | None = None,
+        issuer_name: str | None = None,
+        signer_name: str,
+        body: tuple[str, tuple[str, ...]],
+    ) -> Indexed:
+        """`Indexed.of` from the pieces' terms: the joins of `number_key`, `search_head` and
+        `search_vector_text`; every `CHECK_EVERY`th row is checked against them."""
+        terms = self.terms
+        number = terms(code_number) + terms(code_notation)
+        key = " ".join(number) if code_number or code_notation else None
+        head = " ".join((*number, *terms(issuer_name), *subject[1]))
+        signer = " ".join(terms(signer_name))
+        head = f"{head} {signer}" if signer else head
+        text = f"{head} {' '.join(body[1])}" if body[0] else head
+        fields = Indexed(key, head, text)
+        self.made += 1
+        if self.made % self.CHECK_EVERY == 0:
+            expected = Indexed.of(
+                subject=subject[0],
+                code_number=code_number,
+                code_notation=code_notation,
+                issuer_name=issuer_name,
+                signer_name=signer_name,
+                body=body[0],
+            )
+            if fields != expected:
+                raise AssertionError(f"search columns differ: {fields} != {expected}")
+        return fields
 
     def _reach(self, direction: str) -> tuple[str | None, list[str]]:
         rng = self.rng
@@ -499,13 +604,13 @@ class Maker:
     def row(self, slot: Slot) -> tuple[Any, ...]:
         rng = self.rng
         document_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        type_name = rng.choices(self.type_names, self.type_weights)[0]
+        type_name = rng.choices(self.type_names, cum_weights=self.type_weights)[0]
         abbreviation = self.abbreviations[type_name]
-        priority = rng.choices([p for p, _ in PRIORITIES], [w for _, w in PRIORITIES])[0]
+        priority = rng.choices(self.priorities, cum_weights=self.priority_weights)[0]
         rank = 1 if slot.secrecy == "confidential" else 0
         position, signer = rng.choice(SIGNERS)
         unit_code, reach = self._reach(slot.direction)
-        body = self._body(slot.year) if rng.random() < 0.3 else ""
+        body = self._body(slot.year) if rng.random() < 0.3 else ("", ())
         at = slot.at
         register_id = (
             None
@@ -542,8 +647,8 @@ class Maker:
                 if len(self.sent) > 2000:
                     del self.sent[:1000]
             issued = at.date() - timedelta(days=rng.randrange(0, 10))
-            fields = Indexed.of(
-                subject=subject,
+            fields = self._indexed(
+                subject,
                 code_number=code_number,
                 code_notation=code_notation,
                 issuer_name=issuer_name,
@@ -556,7 +661,7 @@ class Maker:
                 "incoming",
                 "recalled" if rng.random() < 0.001 else "registered",
                 type_name,
-                subject,
+                subject[0],
                 priority,
                 slot.secrecy,
                 rank,
@@ -593,13 +698,13 @@ class Maker:
         reach = list(dict.fromkeys([f"unit:{drafting}", f"person:{author}", *reach]))
         created = at or datetime(slot.year, 12, 30, 9, tzinfo=VIETNAM)
         if at is None:
-            fields = Indexed.of(subject=subject, signer_name=signer, body=body)
+            fields = self._indexed(subject, signer_name=signer, body=body)
             return (
                 document_id,
                 "outgoing",
                 "draft",
                 type_name,
-                subject,
+                subject[0],
                 priority,
                 slot.secrecy,
                 rank,
@@ -637,8 +742,8 @@ class Maker:
             if abbreviation
             else f"{AGENCY_ABBREVIATION}-{drafting}"
         )
-        fields = Indexed.of(
-            subject=subject,
+        fields = self._indexed(
+            subject,
             code_number=code_number,
             code_notation=code_notation,
             issuer_name=AGENCY_NAME,
@@ -657,7 +762,7 @@ class Maker:
             "outgoing",
             status,
             type_name,
-            subject,
+            subject[0],
             priority,
             slot.secrecy,
             rank,
