@@ -42,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
 from string import Formatter
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -465,8 +465,7 @@ def _separator(char: str) -> bool:
     return unicodedata.category(char)[0] in "PZ"  # punctuation or space: never inside a term
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(NamedTuple):
     direction: str
     secrecy: str
     year: int
@@ -477,7 +476,8 @@ class Slot:
 def plan(documents: int, rng: random.Random, *, end_year: int) -> list[Slot]:
     """Who gets which number: per register and year, numbers in arrival order."""
     years = list(range(end_year - 9, end_year + 1))
-    weights = [1.0 + 0.06 * i for i in range(len(years))]  # a little more each year
+    # A little more each year (cumulative weights, for choices).
+    weights = list(accumulate(1.0 + 0.06 * i for i in range(len(years))))
     buckets: dict[tuple[str, str, int], int] = {}
     drafts = 0
     for _ in range(documents):
@@ -486,7 +486,7 @@ def plan(documents: int, rng: random.Random, *, end_year: int) -> list[Slot]:
         if direction == "outgoing" and rng.random() < 0.01:
             drafts += 1
             continue
-        year = rng.choices(years, weights)[0]
+        year = rng.choices(years, cum_weights=weights)[0]
         key = (direction, secrecy, year)
         buckets[key] = buckets.get(key, 0) + 1
     slots: list[Slot] = []
