@@ -206,8 +206,8 @@ async def list_outgoing_documents(
     documents: Documents,
     parameters: Parameters,
 ) -> DocumentPage:
-    """Outgoing documents (văn bản đi) you may see, drafts included (first when newest first),
-    then by issue; a page at a time."""
+    """Outgoing documents (văn bản đi) you may see, drafts included (first when newest first;
+    an API key sees issued ones only), then by issue; a page at a time."""
     answer = await documents.stub.ListOutgoingDocuments(
         docs.ListOutgoingDocumentsRequest(
             filter=_filter(parameters),
