@@ -32,6 +32,7 @@ from vanban.documents.domain.search import Filter, Viewer, make_query
 from vanban.documents.domain.search_text import search_terms
 from vanban.platform.errors import ErrorCode
 from vanban.platform.grpc.status import remote_error
+from vanban.platform.paging import decode_token
 from vanban.platform.testing import metadata
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -502,6 +503,28 @@ async def test_the_last_word_is_a_prefix(stub, fixture_set, clerk) -> None:
     _, named = fixture_set
     found, _ = await search_ids(stub, clerk, "chuyen doi s")
     assert named.decision.id in found
+
+
+async def test_words_with_a_number_take_the_last_word_as_a_prefix_when_whole_finds_nothing(
+    stub, fixture_set, clerk
+) -> None:
+    """ "2025 chuyen doi s": with a number every term is whole first ("s" finds nothing), then
+    the last word is taken as a prefix, on every page of it."""
+    f, named = fixture_set
+    for q in ("2025 chuyen doi s", "1 nha"):
+        expected = {d.id for d in f.docs if clerk.sees(d)} & matching(f, q)
+        ids, pages = await all_pages(
+            stub.SearchDocuments, pb.SearchDocumentsRequest(q=q, page_size=2), clerk.token
+        )
+        # Exactly the documents with every term, the last as a prefix, and the same total on
+        # every page.
+        assert set(ids) == expected and len(ids) == len(expected), q
+        assert {(p.total, p.total_exact) for p in pages} == {(len(expected), True)}, q
+    assert named.decision.id in matching(f, "2025 chuyen doi s")
+    # The pages of "1 nha" came from the prefix retry, not from the trigram fallback.
+    assert len(pages) > 1
+    token = decode_token(pages[0].next_page_token)
+    assert token.get("p") == "1" and "z" not in token
 
 
 async def test_a_typo_falls_back_to_trigrams(stub, fixture_set, clerk) -> None:

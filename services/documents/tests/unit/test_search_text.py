@@ -174,3 +174,12 @@ def test_the_last_word_is_a_prefix_unless_a_number_is_sought(
     terms: tuple[str, ...], tsquery: str
 ) -> None:
     assert tsquery_text(terms) == tsquery
+
+
+def test_the_retry_of_words_with_a_number_takes_the_last_word_as_a_prefix() -> None:
+    assert (
+        tsquery_text(("2025", "chuyen", "doi", "s"), prefix_last=True)
+        == "2025 & chuyen & doi & s:*"
+    )
+    # A number stays whole.
+    assert tsquery_text(("qd", "ubnd", "5"), prefix_last=True) == "qd & ubnd & 5"

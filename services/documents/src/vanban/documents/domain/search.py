@@ -177,6 +177,8 @@ class Position:
     total: int
     total_exact: bool
     fuzzy: bool = False  # the typo fallback (trigram only) found the first page
+    # The retry of a query with a number, its last word as a prefix, found the first page.
+    prefix_last: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +190,9 @@ class DocumentQuery:
     ascending: bool = False
     page_size: int = PAGE_SIZE_DEFAULT
     after: Position | None = None
+    # A query with a number takes every term whole; its retry takes the last word as a prefix
+    # ("ke hoach 2025 chuyen doi s"): set by the search, never by the caller.
+    prefix_last: bool = False
 
     @property
     def has_number(self) -> bool:
@@ -264,6 +269,8 @@ def encode_position(position: Position, *, fingerprint: str) -> str:
     }
     if position.fuzzy:
         data["z"] = "1"
+    if position.prefix_last:
+        data["p"] = "1"
     return encode_token(data)
 
 
@@ -290,6 +297,7 @@ def decode_position(token: str, *, fingerprint: str) -> Position:
         total=total,
         total_exact=data.get("x") == "1",
         fuzzy=data.get("z") == "1",
+        prefix_last=data.get("p") == "1",
     )
 
 

@@ -18,7 +18,7 @@ keyset paging, no OFFSET, no duplicates or gaps between pages when rows are adde
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -81,13 +81,15 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     return and_(rank, d.reach.op("&&")(literal(list(viewer.principals), ARRAY(VARCHAR(100)))))
 
 
-def tsquery_text(terms: tuple[str, ...]) -> str:
+def tsquery_text(terms: tuple[str, ...], *, prefix_last: bool = False) -> str:
     """'chuyen & doi & s:*': the last word a prefix, as the box is being typed; 'qd & ubnd & 5'
     or '18 & qd & ubnd': a query with a number is a số/ký hiệu, typed whole, so no term of it is
     a prefix ("ubnd:*" made GIN gather every ubnd document before the number could narrow them:
     0.1 s against 6 ms at 1M, ADR 0009). Terms are letters and digits only (search_terms), so no
-    operator of tsquery syntax can come from the user."""
-    if any(t.isdigit() for t in terms):
+    operator of tsquery syntax can come from the user. `prefix_last`: the retry of a query with
+    a number whose whole terms found nothing ("ke hoach 2025 chuyen doi s"); a last term that is
+    a number stays whole."""
+    if any(t.isdigit() for t in terms) and (not prefix_last or terms[-1].isdigit()):
         return " & ".join(terms)
     return " & ".join([*terms[:-1], f"{terms[-1]}:*"])
 
@@ -96,7 +98,9 @@ def text_match(query: DocumentQuery, *, fuzzy: bool) -> ColumnElement[bool] | No
     if not query.terms:
         return None
     if not fuzzy:
-        return d.search_tsv.op("@@")(func.to_tsquery(_CONFIG, tsquery_text(query.terms)))
+        return d.search_tsv.op("@@")(
+            func.to_tsquery(_CONFIG, tsquery_text(query.terms, prefix_last=query.prefix_last))
+        )
     similar = d.search_head.op("%>")(query.text)
     numbers = tuple(t for t in query.terms if t.isdigit())
     if not numbers:
@@ -320,7 +324,11 @@ async def _walk(
             duplicate_count(viewer, r.id),
             r.depth,
         )
-        .where(r.search_tsv.op("@@")(func.to_tsquery(_CONFIG, tsquery_text(query.terms))))
+        .where(
+            r.search_tsv.op("@@")(
+                func.to_tsquery(_CONFIG, tsquery_text(query.terms, prefix_last=query.prefix_last))
+            )
+        )
         .order_by(*(k.asc() if query.ascending else k.desc() for k in keys))
         .limit(query.page_size + 1)
     )
@@ -379,7 +387,13 @@ async def _count_by_reading(
         select(func.count())
         .select_from(
             select(literal(1))
-            .where(read.c.search_tsv.op("@@")(func.to_tsquery(_CONFIG, tsquery_text(query.terms))))
+            .where(
+                read.c.search_tsv.op("@@")(
+                    func.to_tsquery(
+                        _CONFIG, tsquery_text(query.terms, prefix_last=query.prefix_last)
+                    )
+                )
+            )
             .limit(TOTAL_CAP + 1)
             .subquery()
         )
@@ -405,6 +419,8 @@ async def find_documents(
 ) -> Page:
     """One page of what `viewer` may see that matches `query`, with the total."""
     fuzzy = query.after.fuzzy if query.after is not None else False
+    if query.after is not None and query.after.prefix_last:
+        query = replace(query, prefix_last=True)
     # Plans for the values at hand: a generic plan of a prepared statement (asyncpg prepares
     # each) cannot know how common the searched words are, and picked plans 4x slower at 1M.
     # A page is a small read: compiling it (JIT, on by default where PostgreSQL has LLVM) took
@@ -417,6 +433,13 @@ async def find_documents(
     )
     page = await _page(session, query, viewer=viewer, tz=tz, fuzzy=fuzzy)
     if query.after is None and not page.documents and query.terms and not fuzzy:
+        if query.has_number and not query.terms[-1].isdigit():
+            # Words and a number, the last word perhaps still being typed.
+            page = await _page(
+                session, replace(query, prefix_last=True), viewer=viewer, tz=tz, fuzzy=False
+            )
+            if page.documents:
+                return page
         # Nothing for the terms as typed: a typo, perhaps; try their trigrams alone.
         page = await _page(session, query, viewer=viewer, tz=tz, fuzzy=True)
     return page
@@ -468,6 +491,7 @@ async def _page(
                 total=total,
                 total_exact=exact,
                 fuzzy=fuzzy,
+                prefix_last=query.prefix_last,
             ),
             fingerprint=query.fingerprint(),
         )
