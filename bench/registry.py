@@ -163,7 +163,7 @@ async def run_case(engine: AsyncEngine, case: Case, queries: Sequence[str]) -> F
 async def explain(engine: AsyncEngine, query: DocumentQuery, viewer: Viewer) -> None:
     """EXPLAIN ANALYZE of the page and the total statements of one query (exact branch)."""
     where = [search.visible_to(viewer), *search.filters(query, VIETNAM, viewer)]
-    match = search.text_match(query, fuzzy=False)
+    match = search.text_match(query)
     if match is not None:
         where.append(match)
     page = (

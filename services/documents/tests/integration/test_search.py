@@ -859,7 +859,7 @@ async def test_rows_read_that_do_not_settle_the_total_leave_it_to_the_index(
     assert len(visible) > 50 and len(expected) > 21
     async with AsyncSession(documents.engine) as session, session.begin():
         where = [search_sql.visible_to(viewer), *search_sql.filters(query, VIETNAM, viewer)]
-        match = search_sql.text_match(query, fuzzy=False)
+        match = search_sql.text_match(query)
         read = await search_sql._count_by_reading(session, query, where, viewer)
         counted = await search_sql._count(session, query, where, match, walked, viewer)
     assert read is None  # the 50 rows held fewer than the cap, and there were more to see

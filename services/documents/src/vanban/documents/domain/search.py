@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -167,6 +167,23 @@ def parse_day(value: str, *, field_name: str) -> date | None:
     return day
 
 
+class TextMatch(enum.Enum):
+    """How a search's terms are matched; the first that finds a page holds for its next pages.
+
+    TYPED: as typed, the last word a prefix unless a number is sought (then every term whole).
+    PREFIX_LAST: a number sought, the last word a prefix ("ke hoach 2025 chuyen doi s"): when
+    TYPED found nothing and the last term is a word.
+    FUZZY: the trigram similarity of the whole query: the typo fallback."""
+
+    TYPED = "typed"
+    PREFIX_LAST = "prefix_last"
+    FUZZY = "fuzzy"
+
+
+# A page token's mark of the match that found the first page (none for TYPED).
+_MATCH_MARKS = {TextMatch.FUZZY: "z", TextMatch.PREFIX_LAST: "p"}
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
     """Where the next page starts (the last row's sort key and id), and the total counted on
@@ -176,9 +193,7 @@ class Position:
     id: str
     total: int
     total_exact: bool
-    fuzzy: bool = False  # the typo fallback (trigram only) found the first page
-    # The retry of a query with a number, its last word as a prefix, found the first page.
-    prefix_last: bool = False
+    match: TextMatch = TextMatch.TYPED  # the match that found the first page
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,9 +205,8 @@ class DocumentQuery:
     ascending: bool = False
     page_size: int = PAGE_SIZE_DEFAULT
     after: Position | None = None
-    # A query with a number takes every term whole; its retry takes the last word as a prefix
-    # ("ke hoach 2025 chuyen doi s"): set by the search, never by the caller.
-    prefix_last: bool = False
+    # Set by the search (from the page token, or trying the next), never by the caller.
+    match: TextMatch = TextMatch.TYPED
 
     @property
     def has_number(self) -> bool:
@@ -248,15 +262,8 @@ def make_query(
     )
     if not page_token:
         return query
-    return DocumentQuery(
-        filter=query.filter,
-        terms=query.terms,
-        text=query.text,
-        sort=query.sort,
-        ascending=query.ascending,
-        page_size=query.page_size,
-        after=decode_position(page_token, fingerprint=query.fingerprint()),
-    )
+    after = decode_position(page_token, fingerprint=query.fingerprint())
+    return replace(query, after=after, match=after.match)
 
 
 def encode_position(position: Position, *, fingerprint: str) -> str:
@@ -267,10 +274,8 @@ def encode_position(position: Position, *, fingerprint: str) -> str:
         "t": str(position.total),
         "x": "1" if position.total_exact else "0",
     }
-    if position.fuzzy:
-        data["z"] = "1"
-    if position.prefix_last:
-        data["p"] = "1"
+    if position.match in _MATCH_MARKS:
+        data[_MATCH_MARKS[position.match]] = "1"
     return encode_token(data)
 
 
@@ -296,8 +301,10 @@ def decode_position(token: str, *, fingerprint: str) -> Position:
         id=position_id,
         total=total,
         total_exact=data.get("x") == "1",
-        fuzzy=data.get("z") == "1",
-        prefix_last=data.get("p") == "1",
+        match=next(
+            (match for match, mark in _MATCH_MARKS.items() if data.get(mark) == "1"),
+            TextMatch.TYPED,
+        ),
     )
 
 

@@ -50,6 +50,7 @@ from vanban.documents.domain.search import (
     Position,
     Sort,
     Summary,
+    TextMatch,
     Viewer,
     encode_position,
 )
@@ -94,13 +95,22 @@ def tsquery_text(terms: tuple[str, ...], *, prefix_last: bool = False) -> str:
     return " & ".join([*terms[:-1], f"{terms[-1]}:*"])
 
 
-def text_match(query: DocumentQuery, *, fuzzy: bool) -> ColumnElement[bool] | None:
+def matches_terms(tsv: Any, query: DocumentQuery) -> ColumnElement[bool]:
+    """`tsv @@ to_tsquery(...)` of the query's terms, as its match takes them: for
+    `search_tsv` itself, or for the column of the rows a walk or a count reads."""
+    return tsv.op("@@")(
+        func.to_tsquery(
+            _CONFIG,
+            tsquery_text(query.terms, prefix_last=query.match is TextMatch.PREFIX_LAST),
+        )
+    )
+
+
+def text_match(query: DocumentQuery) -> ColumnElement[bool] | None:
     if not query.terms:
         return None
-    if not fuzzy:
-        return d.search_tsv.op("@@")(
-            func.to_tsquery(_CONFIG, tsquery_text(query.terms, prefix_last=query.prefix_last))
-        )
+    if query.match is not TextMatch.FUZZY:
+        return matches_terms(d.search_tsv, query)
     similar = d.search_head.op("%>")(query.text)
     numbers = tuple(t for t in query.terms if t.isdigit())
     if not numbers:
@@ -114,13 +124,12 @@ def text_match(query: DocumentQuery, *, fuzzy: bool) -> ColumnElement[bool] | No
 
 
 def visible_duplicates(viewer: Viewer, document_id: Any) -> Select[Any]:
-    """The earlier documents `document_id` warns of (each once, whichever rules matched) that the
+    """The earlier documents `document_id` warns of (a row per rule that matched) that the
     viewer is cleared for: a warning about a secret document would tell of its existence
     (ADR 0009, 3)."""
     earlier = documents.alias("earlier")
     return (
         select(incoming_duplicates.c.duplicate_of)
-        .distinct()
         .select_from(
             incoming_duplicates.join(earlier, earlier.c.id == incoming_duplicates.c.duplicate_of)
         )
@@ -132,18 +141,14 @@ def visible_duplicates(viewer: Viewer, document_id: Any) -> Select[Any]:
 
 
 def duplicate_count(viewer: Viewer, document_id: Any) -> Any:
-    """The row's own count of `visible_duplicates`, as a scalar subquery correlated with the
-    row: no FROM-clause subquery inside, which PostgreSQL cannot correlate (one such made every
-    row show the count of the whole register's warnings, and took 0.2-0.3 s at 1M)."""
-    earlier = documents.alias("earlier")
+    """The row's own count of `visible_duplicates` (each earlier document once, whichever rules
+    matched), a scalar subquery correlated with the row: no FROM-clause subquery inside, which
+    PostgreSQL cannot correlate (one such made every row show the count of the whole register's
+    warnings, and took 0.2-0.3 s at 1M)."""
     return (
-        select(func.count(incoming_duplicates.c.duplicate_of.distinct()))
-        .select_from(
-            incoming_duplicates.join(earlier, earlier.c.id == incoming_duplicates.c.duplicate_of)
-        )
-        .where(
-            incoming_duplicates.c.document_id == document_id,
-            earlier.c.secrecy_rank <= viewer.clearance_rank,
+        visible_duplicates(viewer, document_id)
+        .with_only_columns(
+            func.count(incoming_duplicates.c.duplicate_of.distinct()), maintain_column_froms=False
         )
         .scalar_subquery()
         .label("duplicate_count")
@@ -324,11 +329,7 @@ async def _walk(
             duplicate_count(viewer, r.id),
             r.depth,
         )
-        .where(
-            r.search_tsv.op("@@")(
-                func.to_tsquery(_CONFIG, tsquery_text(query.terms, prefix_last=query.prefix_last))
-            )
-        )
+        .where(matches_terms(r.search_tsv, query))
         .order_by(*(k.asc() if query.ascending else k.desc() for k in keys))
         .limit(query.page_size + 1)
     )
@@ -387,13 +388,7 @@ async def _count_by_reading(
         select(func.count())
         .select_from(
             select(literal(1))
-            .where(
-                read.c.search_tsv.op("@@")(
-                    func.to_tsquery(
-                        _CONFIG, tsquery_text(query.terms, prefix_last=query.prefix_last)
-                    )
-                )
-            )
+            .where(matches_terms(read.c.search_tsv, query))
             .limit(TOTAL_CAP + 1)
             .subquery()
         )
@@ -417,10 +412,8 @@ async def _count_by_reading(
 async def find_documents(
     session: AsyncSession, query: DocumentQuery, *, viewer: Viewer, tz: ZoneInfo
 ) -> Page:
-    """One page of what `viewer` may see that matches `query`, with the total."""
-    fuzzy = query.after.fuzzy if query.after is not None else False
-    if query.after is not None and query.after.prefix_last:
-        query = replace(query, prefix_last=True)
+    """One page of what `viewer` may see that matches `query`, with the total: the first page
+    by the first match that finds one (TextMatch), the next pages by that same match."""
     # Plans for the values at hand: a generic plan of a prepared statement (asyncpg prepares
     # each) cannot know how common the searched words are, and picked plans 4x slower at 1M.
     # A page is a small read: compiling it (JIT, on by default where PostgreSQL has LLVM) took
@@ -431,38 +424,40 @@ async def find_documents(
             "set_config('jit', 'off', true)"
         )
     )
-    page = await _page(session, query, viewer=viewer, tz=tz, fuzzy=fuzzy)
-    if query.after is None and not page.documents and query.terms and not fuzzy:
-        if query.has_number and not query.terms[-1].isdigit():
-            # Words and a number, the last word perhaps still being typed.
-            page = await _page(
-                session, replace(query, prefix_last=True), viewer=viewer, tz=tz, fuzzy=False
-            )
-            if page.documents:
-                return page
-        # Nothing for the terms as typed: a typo, perhaps; try their trigrams alone.
-        page = await _page(session, query, viewer=viewer, tz=tz, fuzzy=True)
+    page = await _page(session, query, viewer=viewer, tz=tz)
+    if query.after is not None or page.documents or not query.terms:
+        return page
+    # Nothing for the terms as typed: with a number, perhaps the last word is still being
+    # typed; else, or then too, a typo: their trigrams alone.
+    retries = [TextMatch.FUZZY]
+    if query.has_number and not query.terms[-1].isdigit():
+        retries.insert(0, TextMatch.PREFIX_LAST)
+    for match in retries:
+        page = await _page(session, replace(query, match=match), viewer=viewer, tz=tz)
+        if page.documents:
+            break
     return page
 
 
 async def _page(
-    session: AsyncSession, query: DocumentQuery, *, viewer: Viewer, tz: ZoneInfo, fuzzy: bool
+    session: AsyncSession, query: DocumentQuery, *, viewer: Viewer, tz: ZoneInfo
 ) -> Page:
     where = [visible_to(viewer), *filters(query, tz, viewer)]
-    match = text_match(query, fuzzy=fuzzy)
+    match = text_match(query)
+    fuzzy = query.match is TextMatch.FUZZY
     if match is not None and fuzzy:
         await session.execute(
             text("SELECT set_config('pg_trgm.word_similarity_threshold', :v, true)"),
             {"v": str(WORD_SIMILARITY)},
         )
-    page_where = [*where, *([] if match is None else [match])]
-    if query.after is not None:
-        page_where.append(after(query, query.after))
+    # The page's rows: visible, filtered, after the position, and matching.
+    positioned = [*where, *([] if query.after is None else [after(query, query.after)])]
+    page_where = [*positioned, *([] if match is None else [match])]
     rows: Sequence[Any] | None = None
     walked: Walked | None = None
     # Only the registration order has an index to walk (both directions, or one).
     if match is not None and not fuzzy and query.sort is Sort.REGISTERED_AT:
-        walked = await _walk(session, query, [w for w in page_where if w is not match], viewer)
+        walked = await _walk(session, query, positioned, viewer)
         rows = None if walked is None else walked.rows
     if rows is None:
         statement = (
@@ -490,8 +485,7 @@ async def _page(
                 id=last._mapping["id"],
                 total=total,
                 total_exact=exact,
-                fuzzy=fuzzy,
-                prefix_last=query.prefix_last,
+                match=query.match,
             ),
             fingerprint=query.fingerprint(),
         )
