@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from vanban.documents.domain.document_types import DocumentType
-from vanban.documents.domain.model import Duplicate, IncomingDocument
+from vanban.documents.domain.model import DocumentStatus, Duplicate, IncomingDocument
 from vanban.documents.domain.numbering import CancelledNumber, Register
 from vanban.documents.domain.outgoing import OutgoingDocument
 from vanban.platform.clearance import Secrecy
@@ -67,7 +67,7 @@ class Linked:
     issuer_code: str | None = None
     # Who may read it besides the read-all roles (`reach`).
     reach: tuple[str, ...] = ()
-    status: str = ""  # "draft", "issued", "registered", ...
+    status: DocumentStatus | None = None
 
 
 class DocumentLinks(Protocol):

@@ -150,7 +150,7 @@ async def _check_related(
                     secrecy=linked.secrecy,
                     reach=linked.reach,
                     reader=reader,
-                    draft=linked.status == DocumentStatus.DRAFT.value,
+                    draft=linked.status is DocumentStatus.DRAFT,
                 )
             )
         ):

@@ -524,7 +524,11 @@ class SqlDocumentLinks:
         )
         return {
             row.id: Linked(
-                row.direction, Secrecy(row.secrecy), row.issuer_code, tuple(row.reach), row.status
+                row.direction,
+                Secrecy(row.secrecy),
+                row.issuer_code,
+                tuple(row.reach),
+                DocumentStatus(row.status),
             )
             for row in rows
         }

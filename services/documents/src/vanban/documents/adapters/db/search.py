@@ -41,6 +41,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, VARCHAR
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.documents.adapters.db.tables import documents, incoming_duplicates
+from vanban.documents.domain.model import DocumentStatus
 from vanban.documents.domain.search import (
     FIRST_DAY,
     LAST_DAY,
@@ -74,7 +75,7 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     """The visibility predicate: built per viewer so the planner sees plain conditions."""
     rank = d.secrecy_rank <= viewer.clearance_rank
     if not viewer.drafts:
-        rank = and_(rank, d.status != "draft")
+        rank = and_(rank, d.status != DocumentStatus.DRAFT.value)
     if viewer.reads_all:
         return rank
     if not viewer.principals:
