@@ -9,9 +9,9 @@ register and year in arrival order, 2% confidential (their own registers), reach
 and their people, some re-sent duplicates. Search columns come from the service's own
 `number_key`, `search_head` and `search_vector_text` (adapters/db/indexing.py), so the rows are what registration would have written.
 Folding a row's texts dominated making it, so each fixed piece (template text, place, topic,
-name, number) is folded once (`Terms`, `Template`) and a row's columns are joined from its
-pieces' terms the way those functions join them; every 50th row is checked against the
-functions themselves. The rows are the same as folding each row's texts whole.
+name, number) is folded once (`Terms`, `Template`) and those functions are given the pieces'
+terms (their `terms` argument); every 50th row is also made folding its texts whole, which must
+give the same columns.
 
 How: rows are made in Python, batch by batch, and sent with COPY (asyncpg
 `copy_records_to_table`) into an UNLOGGED staging table; an `INSERT … SELECT` computes
@@ -38,9 +38,10 @@ import sys
 import time
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import accumulate
 from pathlib import Path
 from string import Formatter
@@ -409,6 +410,7 @@ class Indexed:
         issuer_name: str | None = None,
         signer_name: str | None = None,
         body: str = "",
+        terms: Callable[[str], Sequence[str]] = search_terms,
     ) -> Indexed:
         head = search_head(
             subject=subject,
@@ -416,16 +418,21 @@ class Indexed:
             code_notation=code_notation,
             issuer_name=issuer_name,
             signer_name=signer_name,
+            terms=terms,
         )
-        return cls(number_key(code_number, code_notation), head, search_vector_text(head, body))
+        return cls(
+            number_key(code_number, code_notation, terms=terms),
+            head,
+            search_vector_text(head, body, terms=terms),
+        )
 
 
 class Terms:
     """`search_terms` of the pieces rows are made of (template text, names, numbers), each folded
     once. A row's texts are such pieces joined at separators (spaces, punctuation), and terms never
-    span a separator, so a text's terms are its pieces' terms in order: `Maker` builds the search
-    columns from them the way `search_head` and `search_vector_text` join terms, and checks every
-    `CHECK_EVERY`th row against those functions themselves."""
+    span a separator, so a text's terms are its pieces' terms in order: `Maker` hands them to the
+    service's own `number_key`, `search_head` and `search_vector_text` (their `terms`), and
+    checks every `CHECK_EVERY`th row against those functions folding the texts whole."""
 
     def __init__(self) -> None:
         self.known: dict[str, tuple[str, ...]] = {}
@@ -573,28 +580,28 @@ class Maker:
         signer_name: str,
         body: tuple[str, tuple[str, ...]],
     ) -> Indexed:
-        """`Indexed.of` from the pieces' terms: the joins of `number_key`, `search_head` and
-        `search_vector_text`; every `CHECK_EVERY`th row is checked against them."""
-        terms = self.terms
-        number = terms(code_number) + terms(code_notation)
-        key = " ".join(number) if code_number or code_notation else None
-        head = " ".join((*number, *terms(issuer_name), *subject[1]))
-        signer = " ".join(terms(signer_name))
-        head = f"{head} {signer}" if signer else head
-        text = f"{head} {' '.join(body[1])}" if body[0] else head
-        fields = Indexed(key, head, text)
+        """`Indexed.of` (the service's own functions), folding this row's subject and body by
+        their templates' pieces and the rest by the cache; every `CHECK_EVERY`th row also
+        without, which must give the same columns."""
+        known = dict((subject, body))
+
+        def terms(text: str) -> Sequence[str]:
+            found = known.get(text)
+            return found if found is not None else self.terms(text)
+
+        of = partial(
+            Indexed.of,
+            subject=subject[0],
+            code_number=code_number,
+            code_notation=code_notation,
+            issuer_name=issuer_name,
+            signer_name=signer_name,
+            body=body[0],
+        )
+        fields = of(terms=terms)
         self.made += 1
-        if self.made % self.CHECK_EVERY == 0:
-            expected = Indexed.of(
-                subject=subject[0],
-                code_number=code_number,
-                code_notation=code_notation,
-                issuer_name=issuer_name,
-                signer_name=signer_name,
-                body=body[0],
-            )
-            if fields != expected:
-                raise AssertionError(f"search columns differ: {fields} != {expected}")
+        if self.made % self.CHECK_EVERY == 0 and fields != (expected := of()):
+            raise AssertionError(f"search columns differ: {fields} != {expected}")
         return fields
 
     def _reach(self, direction: str) -> tuple[str | None, list[str]]:

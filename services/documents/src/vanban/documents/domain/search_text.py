@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 
 from vanban.platform.errors import invalid_fields
 
@@ -40,6 +41,10 @@ def search_terms(text: str) -> list[str]:
     return [_LEADING_ZEROS.sub("", term) for term in _TERM.findall(fold(text))]
 
 
+# What folds a text into its terms: `search_terms`, or a writer's cache of it (the bench loader's).
+Terms = Callable[[str], Sequence[str]]
+
+
 def document_search_text(
     *,
     subject: str,
@@ -47,13 +52,14 @@ def document_search_text(
     code_notation: str,
     issuer_name: str,
     body_text: str = "",
+    terms: Terms = search_terms,
 ) -> str:
     """The one normalised string indexed for a document: its terms joined by single spaces.
 
     Order: số, ký hiệu, issuer, subject, then the body capped at `BODY_MAX_CHARS` characters.
     """
     parts = (code_number, code_notation, issuer_name, subject, body_text[:BODY_MAX_CHARS])
-    return " ".join(term for part in parts for term in search_terms(part))
+    return " ".join(term for part in parts for term in terms(part))
 
 
 def query_terms(q: str) -> list[str]:

@@ -7,16 +7,22 @@ from sqlalchemy import ColumnElement, func
 
 from vanban.documents.domain.search_text import (
     BODY_MAX_CHARS,
+    Terms,
     document_search_text,
     search_terms,
 )
 
+# Each function takes `terms`, what folds a text (`search_terms`): the bench loader passes its
+# cache of the pieces its rows are made of, and so writes its rows by these very functions.
 
-def number_key(code_number: str | None, code_notation: str | None) -> str | None:
+
+def number_key(
+    code_number: str | None, code_notation: str | None, *, terms: Terms = search_terms
+) -> str | None:
     """Số + ký hiệu as search terms: "05/QĐ-UBND" and "5/QD-UBND" give the same key."""
     if not code_number and not code_notation:
         return None
-    return " ".join(search_terms(code_number or "") + search_terms(code_notation or ""))
+    return " ".join([*terms(code_number or ""), *terms(code_notation or "")])
 
 
 def search_head(
@@ -26,6 +32,7 @@ def search_head(
     code_notation: str | None = None,
     issuer_name: str | None = None,
     signer_name: str | None = None,
+    terms: Terms = search_terms,
 ) -> str:
     """The short normalised text of the head fields, trigram-indexed for fuzzy numbers."""
     head = document_search_text(
@@ -33,17 +40,18 @@ def search_head(
         code_number=code_number or "",
         code_notation=code_notation or "",
         issuer_name=issuer_name or "",
+        terms=terms,
     )
-    signer = " ".join(search_terms(signer_name or ""))
+    signer = " ".join(terms(signer_name or ""))
     return f"{head} {signer}" if signer else head
 
 
-def search_vector_text(head: str, body: str = "") -> str:
+def search_vector_text(head: str, body: str = "", *, terms: Terms = search_terms) -> str:
     """The folded text `search_vector` indexes: the head, then the (capped) body's terms; the
     bench loader sends it as is and computes the tsvector in SQL the same way."""
     if not body:
         return head
-    return f"{head} {' '.join(search_terms(body[:BODY_MAX_CHARS]))}"
+    return f"{head} {' '.join(terms(body[:BODY_MAX_CHARS]))}"
 
 
 def search_vector(head: str, body: str = "") -> ColumnElement[str]:
