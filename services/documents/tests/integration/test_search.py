@@ -697,6 +697,34 @@ async def test_search_pages_across_both_directions(stub, fixture_set, clerk) -> 
     assert len(expected) > 20 and ids == expected
 
 
+@pytest.mark.parametrize(
+    ("sort", "name"),
+    [
+        (pb.DOCUMENT_SORT_REGISTERED_AT, "registered_at"),
+        (pb.DOCUMENT_SORT_NUMBER, "number"),
+    ],
+)
+@pytest.mark.parametrize("cap", [1_000, 10], ids=["all gathered", "more than the cap"])
+async def test_a_search_the_walk_cannot_serve_pages_in_order_with_its_total(
+    stub, fixture_set, clerk, specialist, monkeypatch, sort, name, cap
+) -> None:
+    """With no walk (one row of it finds no page), the first page is sorted from the matches
+    gathered with its total when they are at most the cap, else taken by the index: either
+    way the pages are the order and the total is exact or the cap (ADR 0009)."""
+    monkeypatch.setattr(search_sql, "WALK_ROWS", 1)
+    monkeypatch.setattr(search_sql, "TOTAL_CAP", cap)
+    f, _ = fixture_set
+    for who in (clerk, specialist):
+        expected = ordered([d for d in f.docs if who.sees(d) and d.id in matching(f, "ve")], name)
+        request = pb.SearchDocumentsRequest(q="ve", page_size=4, sort=sort)
+        with recorded_statements() as sent:
+            ids, answers = await all_pages(stub.SearchDocuments, request, who.token)
+        assert len(expected) > 10 and ids == expected, who
+        total = (len(expected), True) if cap > len(expected) else (cap, False)
+        assert {(a.total, a.total_exact) for a in answers} == {total}, who
+        assert any("gathered" in statement for statement in sent)
+
+
 async def test_a_document_added_between_pages_moves_nothing(
     stub, fixture_set, clerk, documents
 ) -> None:

@@ -17,6 +17,7 @@ keyset paging, no OFFSET, no duplicates or gaps between pages when rows are adde
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -107,11 +108,35 @@ def matches_terms(tsv: Any, query: DocumentQuery) -> ColumnElement[bool]:
     )
 
 
+def _prefix_off_index(query: DocumentQuery) -> bool:
+    """Whether the last word's prefix is tested on the rows the other terms find instead of
+    being looked up in GIN: whenever there are other terms. A prefix is a partial match: GIN
+    gathers the rows of every word it begins (`nghi:*` is nghia, nghiep, nghiem...; `vp:*`)
+    into one bitmap before the other terms can narrow it, and cannot skip through them as it
+    does with whole words (measured at 1M: "287 bnv vp:*" 100 ms, "287 bnv" whole 3 ms; "giay
+    moi hoi nghi:*" 125 ms of its bitmap). The price: when the other words are common and the
+    prefix rare, the rows of the other words are read to test it; measured on the bench mix
+    the trade is a gain (ADR 0009)."""
+    return len(query.terms) > 1 and (
+        query.match is TextMatch.PREFIX_LAST
+        or (query.match is TextMatch.TYPED and not query.has_number)
+    )
+
+
 def text_match(query: DocumentQuery) -> ColumnElement[bool] | None:
     if not query.terms:
         return None
     if query.match is not TextMatch.FUZZY:
-        return matches_terms(d.search_tsv, query)
+        if not _prefix_off_index(query):
+            return matches_terms(d.search_tsv, query)
+        others = func.to_tsquery(_CONFIG, " & ".join(query.terms[:-1]))
+        # ts_match_vq is what `@@` calls; as a function, no index serves it, so it tests the
+        # rows the index found for the other terms (its matches are among theirs).
+        whole = tsquery_text(query.terms, prefix_last=True)
+        return and_(
+            d.search_tsv.op("@@")(others),
+            func.ts_match_vq(d.search_tsv, func.to_tsquery(_CONFIG, whole)),
+        )
     similar = d.search_head.op("%>")(query.text)
     numbers = tuple(t for t in query.terms if t.isdigit())
     if not numbers:
@@ -315,8 +340,10 @@ async def _walk(
     falls through to the bitmap plan, which is then the right one.
     """
     depth = func.row_number().over(order_by=_order(query)).label("depth")
+    # The text is tested as the rows are read and only its answer carried: a sorted walk (a
+    # reader's rows come from the reach bitmap) sorted each row's tsvector with it.
     inner = (
-        select(*_SUMMARY_COLUMNS, d.search_tsv, depth)
+        select(*_SUMMARY_COLUMNS, matches_terms(d.search_tsv, query).label("hit"), depth)
         .where(*where)
         .order_by(*_order(query))
         .limit(WALK_ROWS)
@@ -330,7 +357,7 @@ async def _walk(
             duplicate_count(viewer, r.id),
             r.depth,
         )
-        .where(matches_terms(r.search_tsv, query))
+        .where(r.hit)
         .order_by(*(k.asc() if query.ascending else k.desc() for k in keys))
         .limit(query.page_size + 1)
     )
@@ -381,21 +408,22 @@ async def _count_by_reading(
     bitmap is built. One statement, one snapshot: the rows read and the rows there agree (the
     second is only counted when the first did not reach the cap)."""
 
-    def rows() -> Select[Any]:
-        return select(d.search_tsv).where(*where).limit(COUNT_ROWS)
-
-    read = rows().subquery("read")
+    # One read of the rows, as they are pulled (a CTE is computed on demand and kept): the
+    # matches stop pulling at the cap; only when they did not reach it are the rest counted.
+    # Two subqueries each built the rows' bitmaps (a reader's reach: 20 ms each at 1M).
+    read = (
+        select(matches_terms(d.search_tsv, query).label("hit"))
+        .where(*where)
+        .limit(COUNT_ROWS)
+        .cte("read")
+        .prefix_with("MATERIALIZED")
+    )
     matches = (
         select(func.count())
-        .select_from(
-            select(literal(1))
-            .where(matches_terms(read.c.search_tsv, query))
-            .limit(TOTAL_CAP + 1)
-            .subquery()
-        )
+        .select_from(select(literal(1)).where(read.c.hit).limit(TOTAL_CAP + 1).subquery())
         .scalar_subquery()
     )
-    there = select(func.count()).select_from(rows().subquery("there")).scalar_subquery()
+    there = select(func.count()).select_from(read).scalar_subquery()
     # LIMIT 1: a subquery with a LIMIT is not pulled up, so `matches` runs once (pulled up,
     # each of its two uses below ran it).
     found = select(matches.label("matches")).limit(1).subquery()
@@ -440,6 +468,48 @@ async def find_documents(
     return page
 
 
+async def _capped_page(
+    session: AsyncSession, query: DocumentQuery, where: list[ColumnElement[bool]], viewer: Viewer
+) -> tuple[Sequence[Any] | None, int | None]:
+    """The first page and its exact total from one gathering of the matches, when there are
+    no more than TOTAL_CAP; (None, None) when there are more (the page is then not among the
+    ones gathered, and the total is "more than").
+
+    Why: the page (every match sorted) and the count each built the text's bitmap, the cost
+    of a query the walk could not serve (at 1M: "07/BC-UBND" of one year, 77 + 66 ms; the
+    text's bitmap is most of both). The matches' rows stop at TOTAL_CAP + 1, in one statement
+    (one snapshot): the page is sorted from them, the total is their count."""
+    gathered = (
+        select(*_SUMMARY_COLUMNS)
+        .where(*where)
+        .limit(TOTAL_CAP + 1)
+        .cte("gathered")
+        .prefix_with("MATERIALIZED")
+    )
+    g = gathered.c
+    total = select(func.count()).select_from(gathered).scalar_subquery().label("gathered")
+    keys = [g[c.name] for c in _SORT_COLUMNS[query.sort]] + [g.id]
+    statement = (
+        select(*(g[c.name] for c in _SUMMARY_COLUMNS), duplicate_count(viewer, g.id), total)
+        .order_by(*(k.asc() if query.ascending else k.desc() for k in keys))
+        .limit(query.page_size + 1)
+    )
+    rows = (await session.execute(statement)).all()
+    counted = rows[0]._mapping["gathered"] if rows else 0
+    if counted > TOTAL_CAP:
+        return None, None
+    return rows, counted
+
+
+def _seeks_number(query: DocumentQuery) -> bool:
+    """A number in the query that is no year: a số. A year ("ke hoach 2025") is in the text of
+    a large share of a year's documents, which the walk serves."""
+    return any(t.isdigit() and not _YEAR.fullmatch(t) for t in query.terms)
+
+
+_YEAR = re.compile(r"(19|20)\d\d")
+
+
 async def _page(
     session: AsyncSession, query: DocumentQuery, *, viewer: Viewer, tz: ZoneInfo
 ) -> Page:
@@ -456,10 +526,20 @@ async def _page(
     page_where = [*positioned, *([] if match is None else [match])]
     rows: Sequence[Any] | None = None
     walked: Walked | None = None
-    # Only the registration order has an index to walk (both directions, or one).
-    if match is not None and not fuzzy and query.sort is Sort.REGISTERED_AT:
+    # Only the registration order has an index to walk (both directions, or one). A số is not
+    # walked: its rows are a handful a year, so the walk would read its WALK_ROWS for nothing
+    # (at 1M, 75-100 ms for a reader by reach) before the index finds them in a few.
+    if (
+        match is not None
+        and not fuzzy
+        and query.sort is Sort.REGISTERED_AT
+        and not _seeks_number(query)
+    ):
         walked = await _walk(session, query, positioned, viewer)
         rows = None if walked is None else walked.rows
+    counted: int | None = None
+    if rows is None and match is not None and query.after is None:
+        rows, counted = await _capped_page(session, query, page_where, viewer)
     if rows is None:
         statement = (
             select(*_SUMMARY_COLUMNS, duplicate_count(viewer, d.id))
@@ -472,6 +552,8 @@ async def _page(
     rows = rows[: query.page_size]
     if query.after is not None:
         total, exact = query.after.total, query.after.total_exact
+    elif counted is not None:
+        total, exact = counted, True
     elif not more:
         total, exact = len(rows), True
     else:
