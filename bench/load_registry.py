@@ -53,7 +53,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncpg
 
 import vanban.documents
-from vanban.documents.adapters.db.indexing import number_key, search_head, search_vector_text
+from vanban.documents.adapters.db.indexing import (
+    VOCABULARY_OF_DOCUMENTS,
+    number_key,
+    search_head,
+    search_vector_text,
+)
 from vanban.documents.domain.search_text import BODY_MAX_CHARS, search_terms
 from vanban.launcher.infra import PostgresServer
 from vanban.launcher.infra.files import new_password
@@ -944,6 +949,7 @@ async def load(
         t0 = time.perf_counter()
         await connection.execute("VACUUM ANALYZE documents")
         await connection.execute("ANALYZE incoming_duplicates")
+        await connection.execute(VOCABULARY_OF_DOCUMENTS)
         analyze_seconds = time.perf_counter() - t0
     finally:
         await connection.close()

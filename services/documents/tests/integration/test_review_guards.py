@@ -78,15 +78,18 @@ async def test_issuing_keeps_the_drafts_extracted_text_searchable(issuing, issui
             ),
         )
 
-    async def found() -> int:
+    async def found(q: str = "quxylophon") -> int:
         answer = await issuing_stub.SearchDocuments(
-            pb.SearchDocumentsRequest(q="quxylophon"), metadata=metadata(office.clerk)
+            pb.SearchDocumentsRequest(q=q), metadata=metadata(office.clerk)
         )
         return answer.total
 
     assert await found() == 1
+    # A typo of a word of the text: the text job added its words to the vocabulary.
+    assert await found("quxylophom") == 1
     await issue(issuing_stub, office.clerk, document.id)
     assert await found() == 1
+    assert await found("quxylophom") == 1
 
 
 def _forge(token: str, **changes: str) -> str:
@@ -143,3 +146,26 @@ async def test_naming_a_document_one_may_not_open_is_answered_as_missing(
     assert answers[0][0] == answers[1][0] == grpc.StatusCode.INVALID_ARGUMENT
     assert "is not a document of this registry" in answers[0][1]
     assert "is not a document of this registry" in answers[1][1]
+
+
+async def test_a_typo_finds_a_registered_document_by_the_words_registration_added(
+    documents, stub, registration
+) -> None:
+    """Registration adds the words of the head to the vocabulary in its transaction; a word
+    typed with one letter wrong, or two swapped, is corrected against it; a word far from
+    every word finds nothing."""
+    clerk = documents.mint.person("clerk-typo")
+    registered = await register(
+        stub, clerk, registration(issuer_code=issuer(), subject="Về việc Vorkaptal Quenzibar")
+    )
+
+    async def found(q: str) -> list[str]:
+        answer = await stub.SearchDocuments(
+            pb.SearchDocumentsRequest(q=q), metadata=metadata(clerk)
+        )
+        return [d.id for d in answer.documents]
+
+    assert await found("vorkaptal quenzibar") == [registered.id]
+    for typo in ("vorkaptl quenzibar", "vorkatpal quenzibar", "vorkaptal quenzibra"):
+        assert await found(typo) == [registered.id], typo
+    assert await found("vorkaptal xylqwert") == []

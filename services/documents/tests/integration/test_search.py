@@ -25,7 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.contracts.documents.v1.documents_pb2_grpc import DocumentRegistryServiceStub
 from vanban.documents.adapters.db import search as search_sql
-from vanban.documents.adapters.db.indexing import number_key, search_head, search_vector
+from vanban.documents.adapters.db.indexing import (
+    number_key,
+    remember_words,
+    search_head,
+    search_vector,
+)
 from vanban.documents.adapters.db.tables import documents as documents_table
 from vanban.documents.adapters.db.tables import incoming_duplicates
 from vanban.documents.domain.search import Filter, Viewer, make_query
@@ -333,7 +338,9 @@ async def fixture_set(documents: Any) -> tuple[Fixture, Named]:
     f, named = build_fixture()
     async with documents.engine.begin() as connection:
         for doc in f.docs:  # one by one: search_tsv is an SQL expression
-            await connection.execute(insert(documents_table).values(doc.row()))
+            row = doc.row()
+            await connection.execute(insert(documents_table).values(row))
+            await remember_words(connection, row["search_head"])
         await connection.execute(
             insert(incoming_duplicates),
             [

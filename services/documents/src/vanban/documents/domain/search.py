@@ -173,7 +173,9 @@ class TextMatch(enum.Enum):
     TYPED: as typed, the last word a prefix unless a number is sought (then every term whole).
     PREFIX_LAST: a number sought, the last word a prefix ("ke hoach 2025 chuyen doi s"): when
     TYPED found nothing and the last term is a word.
-    FUZZY: the trigram similarity of the whole query: the typo fallback."""
+    FUZZY: the typo fallback. Without a number, each term not in the vocabulary of the search
+    is replaced by the words of it it is nearest to (ADR 0009); with a number, the number as
+    written and the trigram similarity of the whole query to the document's head."""
 
     TYPED = "typed"
     PREFIX_LAST = "prefix_last"
@@ -207,6 +209,9 @@ class DocumentQuery:
     after: Position | None = None
     # Set by the search (from the page token, or trying the next), never by the caller.
     match: TextMatch = TextMatch.TYPED
+    # FUZZY without a number: each term's words of the vocabulary it may have meant, the term
+    # itself first when it is a word of it (set by the search from `search_words`).
+    corrections: tuple[tuple[str, ...], ...] = ()
 
     @property
     def has_number(self) -> bool:

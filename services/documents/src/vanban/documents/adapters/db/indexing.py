@@ -3,8 +3,13 @@ registration, issue, the text worker, the migration and the bench loader."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func
+import re
 
+from sqlalchemy import ColumnElement, cast, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, VARCHAR, insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from vanban.documents.adapters.db.tables import search_words
 from vanban.documents.domain.search_text import (
     BODY_MAX_CHARS,
     Terms,
@@ -58,3 +63,38 @@ def search_vector(head: str, body: str = "") -> ColumnElement[str]:
     """The tsvector over the head and the (capped) body text, 'simple' configuration: Vietnamese
     syllables do not inflect, and the terms are already folded."""
     return func.to_tsvector("simple", search_vector_text(head, body))
+
+
+# What the vocabulary keeps of a search text: its words of letters (numbers are never
+# corrected), two letters or more, as long as the column allows.
+_WORD = re.compile(r"[a-z]{2,64}")
+
+
+def vocabulary(search_text: str) -> list[str]:
+    """The distinct words of a folded search text, sorted: writers add them in one order, so
+    two transactions adding the same new words wait for each other instead of deadlocking."""
+    return sorted({w for w in search_text.split() if _WORD.fullmatch(w)})
+
+
+# The vocabulary of the documents there are, read from their tsvectors: what the migration
+# filled `search_words` with, and the bench loader does after its COPY.
+VOCABULARY_OF_DOCUMENTS = (
+    "INSERT INTO search_words (word) "
+    "SELECT word FROM ts_stat('SELECT search_tsv FROM documents') "
+    "WHERE word ~ '^[a-z]{2,64}$' "
+    "ON CONFLICT DO NOTHING"
+)
+
+
+async def remember_words(session: AsyncSession | AsyncConnection, search_text: str) -> None:
+    """Adds a search text's words to `search_words` (ADR 0009, 4), in the session's
+    transaction, the one that writes the text."""
+    words = vocabulary(search_text)
+    if not words:
+        return
+    rows = select(func.unnest(cast(words, ARRAY(VARCHAR(64)))).label("word"))
+    await session.execute(
+        insert(search_words)
+        .from_select(["word"], rows)
+        .on_conflict_do_nothing(index_elements=["word"])
+    )

@@ -24,6 +24,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rapidfuzz.distance import OSA
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -36,12 +37,13 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, VARCHAR
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vanban.documents.adapters.db.tables import documents, incoming_duplicates
+from vanban.documents.adapters.db.tables import documents, incoming_duplicates, search_words
 from vanban.documents.domain.model import DocumentStatus
 from vanban.documents.domain.search import (
     FIRST_DAY,
@@ -97,36 +99,49 @@ def tsquery_text(terms: tuple[str, ...], *, prefix_last: bool = False) -> str:
     return " & ".join([*terms[:-1], f"{terms[-1]}:*"])
 
 
+def corrected_tsquery_text(corrections: tuple[tuple[str, ...], ...]) -> str:
+    """'ke & hoach & ( van | vat ) & ( s:* | so )': each term by the words it may have meant,
+    the last one also as a prefix, as the box is being typed. Words of the vocabulary are
+    letters only (indexing.vocabulary), terms letters and digits: no tsquery syntax."""
+    groups = []
+    for i, words in enumerate(corrections):
+        options = [f"{words[0]}:*", *words[1:]] if i == len(corrections) - 1 else list(words)
+        groups.append(options[0] if len(options) == 1 else f"( {' | '.join(options)} )")
+    return " & ".join(groups)
+
+
+def _tsquery_of(query: DocumentQuery) -> str:
+    if query.match is TextMatch.FUZZY and query.corrections:
+        return corrected_tsquery_text(query.corrections)
+    return tsquery_text(query.terms, prefix_last=query.match is TextMatch.PREFIX_LAST)
+
+
 def matches_terms(tsv: Any, query: DocumentQuery) -> ColumnElement[bool]:
     """`tsv @@ to_tsquery(...)` of the query's terms, as its match takes them: for
     `search_tsv` itself, or for the column of the rows a walk or a count reads."""
-    return tsv.op("@@")(
-        func.to_tsquery(
-            _CONFIG,
-            tsquery_text(query.terms, prefix_last=query.match is TextMatch.PREFIX_LAST),
-        )
-    )
+    return tsv.op("@@")(func.to_tsquery(_CONFIG, _tsquery_of(query)))
+
+
+def _trigram_branch(query: DocumentQuery) -> bool:
+    """The number's fuzzy branch: the trigram similarity of the whole query to the heads."""
+    return query.match is TextMatch.FUZZY and not query.corrections
 
 
 def _prefix_off_index(query: DocumentQuery) -> bool:
     """Whether the last word's prefix is tested on the rows the other terms find instead of
-    being looked up in GIN: whenever there are other terms. A prefix is a partial match: GIN
-    gathers the rows of every word it begins (`nghi:*` is nghia, nghiep, nghiem...; `vp:*`)
-    into one bitmap before the other terms can narrow it, and cannot skip through them as it
-    does with whole words (measured at 1M: "287 bnv vp:*" 100 ms, "287 bnv" whole 3 ms; "giay
-    moi hoi nghi:*" 125 ms of its bitmap). The price: when the other words are common and the
-    prefix rare, the rows of the other words are read to test it; measured on the bench mix
-    the trade is a gain (ADR 0009)."""
-    return len(query.terms) > 1 and (
-        query.match is TextMatch.PREFIX_LAST
-        or (query.match is TextMatch.TYPED and not query.has_number)
-    )
+    being looked up in GIN: in the retry of a number's last word, whose other terms hold the
+    number, rare. A prefix is a partial match: GIN gathers the rows of every word it begins
+    (`vp:*`: most of the table) into one bitmap before the other terms can narrow it (at 1M:
+    "287 bnv vp:*" 100 ms, "287 bnv" whole 3 ms). Not for words alone: the planner cannot
+    estimate a test no index serves, and for "quyet dihn" (no word begins "dihn") it read the
+    whole table for the rows of "quyet" (1.1 s; ADR 0009)."""
+    return len(query.terms) > 1 and query.match is TextMatch.PREFIX_LAST
 
 
 def text_match(query: DocumentQuery) -> ColumnElement[bool] | None:
     if not query.terms:
         return None
-    if query.match is not TextMatch.FUZZY:
+    if not _trigram_branch(query):
         if not _prefix_off_index(query):
             return matches_terms(d.search_tsv, query)
         others = func.to_tsquery(_CONFIG, " & ".join(query.terms[:-1]))
@@ -137,10 +152,12 @@ def text_match(query: DocumentQuery) -> ColumnElement[bool] | None:
             d.search_tsv.op("@@")(others),
             func.ts_match_vq(d.search_tsv, func.to_tsquery(_CONFIG, whole)),
         )
-    similar = d.search_head.op("%>")(query.text)
     numbers = tuple(t for t in query.terms if t.isdigit())
     if not numbers:
-        return similar
+        # Words only: the search corrects them against the vocabulary (corrections); none
+        # could be, so nothing matches. (The trigram similarity of the whole query to every
+        # head took 0.5-3 s at 1M: its GIN gathers every head sharing a trigram.)
+        return false()
     # A mistyped ký hiệu, but the number as written: trigrams of a ký hiệu alone match every
     # document of that series (measured: 0.1-0.15 s at 100k), the number narrows them first;
     # the similarity is then a test of those few rows, in a form no index serves (as `%>` the
@@ -453,19 +470,95 @@ async def find_documents(
             "set_config('jit', 'off', true)"
         )
     )
+    if query.after is not None and query.match is TextMatch.FUZZY and not query.has_number:
+        # The next page of corrected words: corrected as the first page was.
+        query = replace(query, corrections=await _corrections(session, query.terms) or ())
+        if not query.corrections:
+            return Page(documents=(), next_page_token="", total=0, total_exact=True)
     page = await _page(session, query, viewer=viewer, tz=tz)
     if query.after is not None or page.documents or not query.terms:
         return page
     # Nothing for the terms as typed: with a number, perhaps the last word is still being
-    # typed; else, or then too, a typo: their trigrams alone.
+    # typed; else, or then too, a typo.
     retries = [TextMatch.FUZZY]
     if query.has_number and not query.terms[-1].isdigit():
         retries.insert(0, TextMatch.PREFIX_LAST)
     for match in retries:
-        page = await _page(session, replace(query, match=match), viewer=viewer, tz=tz)
+        retry = replace(query, match=match)
+        if match is TextMatch.FUZZY and not query.has_number:
+            corrections = await _corrections(session, query.terms)
+            if corrections is None:
+                break
+            retry = replace(retry, corrections=corrections)
+        page = await _page(session, retry, viewer=viewer, tz=tz)
         if page.documents:
             break
     return page
+
+
+# Trigram similarity a vocabulary word needs to be looked at as a correction, how many are
+# looked at per term, and how many are kept: those within the edit distance allowed.
+CANDIDATE_SIMILARITY = 0.2
+CANDIDATES = 20
+CORRECTIONS = 3
+
+
+def _edits_allowed(term: str) -> int:
+    """Typos a term may hold: one up to five letters, two from six (a swap of two neighbours
+    is one: 'dihn' is 'dinh')."""
+    return 1 if len(term) <= 5 else 2
+
+
+async def _corrections(
+    session: AsyncSession, terms: tuple[str, ...]
+) -> tuple[tuple[str, ...], ...] | None:
+    """Each term with the words of the vocabulary it may have meant (itself first when it is
+    one): the nearest by trigram similarity among `search_words`, kept when within
+    `_edits_allowed` edits. None when some term has none, or none needed correcting (the
+    query as typed already found nothing). One statement for all terms."""
+    await session.execute(
+        text("SELECT set_config('pg_trgm.similarity_threshold', :v, true)"),
+        {"v": str(CANDIDATE_SIMILARITY)},
+    )
+    given = (
+        func.unnest(literal(list(terms), ARRAY(VARCHAR(64))))
+        .table_valued("term", with_ordinality="position")
+        .render_derived(name="given")
+    )
+    term = given.c.term
+    near = (
+        select(search_words.c.word)
+        .where(search_words.c.word.op("%")(term))
+        .order_by(func.similarity(search_words.c.word, term).desc(), search_words.c.word)
+        .limit(CANDIDATES)
+        .lateral("near")
+    )
+    rows = await session.execute(
+        select(given.c.position, near.c.word)
+        .select_from(given.join(near, true()))
+        .order_by(given.c.position)
+    )
+    found: dict[int, list[str]] = {}
+    for position, word in rows:
+        found.setdefault(int(position) - 1, []).append(word)
+    corrections: list[tuple[str, ...]] = []
+    for i, typed in enumerate(terms):
+        words = found.get(i, [])
+        if typed in words or typed.isdigit():
+            corrections.append((typed,))
+            continue
+        near_enough = [w for w in words if OSA.distance(typed, w) <= _edits_allowed(typed)]
+        near_enough.sort(key=lambda w: OSA.distance(typed, w))  # stable: similarity next
+        if i == len(terms) - 1:
+            # Perhaps still being typed: itself (a prefix, corrected_tsquery_text) first.
+            corrections.append((typed, *near_enough[:CORRECTIONS]))
+            continue
+        if not near_enough:
+            return None
+        corrections.append(tuple(near_enough[:CORRECTIONS]))
+    if all(c == (t,) for c, t in zip(corrections, terms, strict=True)):
+        return None
+    return tuple(corrections)
 
 
 async def _capped_page(
@@ -515,7 +608,7 @@ async def _page(
 ) -> Page:
     where = [visible_to(viewer), *filters(query, tz, viewer)]
     match = text_match(query)
-    fuzzy = query.match is TextMatch.FUZZY
+    fuzzy = _trigram_branch(query)
     if match is not None and fuzzy:
         await session.execute(
             text("SELECT set_config('pg_trgm.word_similarity_threshold', :v, true)"),

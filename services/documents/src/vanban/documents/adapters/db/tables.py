@@ -199,6 +199,22 @@ Index(
     postgresql_ops={"search_head": "gin_trgm_ops"},
 )
 
+# The vocabulary of the search: every word (letters only) some document's search text holds,
+# added in the same transaction as the text. A typo is corrected against it (pg_trgm's own
+# recipe for spelling with full-text search): a few thousand words, not a million heads.
+search_words = Table(
+    "search_words",
+    metadata,
+    Column("word", String(64), nullable=False),
+    PrimaryKeyConstraint("word"),
+)
+Index(
+    "ix_search_words_trgm",
+    search_words.c.word,
+    postgresql_using="gin",
+    postgresql_ops={"word": "gin_trgm_ops"},
+)
+
 # The files of a document held by the archive: an incoming document's main file (its scan when
 # it came on paper) and attachments; an outgoing document's attachments (its main file is the
 # current version's).
