@@ -860,13 +860,18 @@ def libpq(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
+async def migrate(database_url: str) -> None:
+    """Brings the database to the documents service's schema, by the service's migrations."""
+    await upgrade_async(
+        database_url.replace("postgresql://", "postgresql+asyncpg://", 1), MIGRATIONS
+    )
+
+
 async def load(
     database_url: str, *, documents: int, seed: int = 8, end_year: int | None = None
 ) -> LoadReport:
     """Migrates the database if needed and adds `documents` rows to its (empty) registry."""
-    await upgrade_async(
-        database_url.replace("postgresql://", "postgresql+asyncpg://", 1), MIGRATIONS
-    )
+    await migrate(database_url)
     rng = random.Random(seed)
     end_year = end_year or datetime.now(VIETNAM).year
     connection = await asyncpg.connect(libpq(database_url))

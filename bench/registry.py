@@ -37,7 +37,7 @@ from sqlalchemy import func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 import bench.registry_ingest as ingest
-from bench.load_registry import BenchCluster, load, unit_people
+from bench.load_registry import BenchCluster, load, migrate, unit_people
 from bench.registration import percentile
 from vanban.documents.adapters.db import search
 from vanban.documents.adapters.db.search import find_documents
@@ -255,6 +255,8 @@ def main() -> int:
             if not existed:
                 print(f"loading {size} documents (bench/load_registry.py) ...")
                 asyncio.run(load(url, documents=size)).print()
+            else:  # a data set of an earlier run: brought to the service's schema first
+                asyncio.run(migrate(url))
             asyncio.run(prewarm(cluster.server.libpq_dsn(f"registry_{size}")))
             results = asyncio.run(
                 search_figures(url, size=size, queries=args.queries, show_plans=args.explain)

@@ -14,7 +14,12 @@ from sqlalchemy import insert, select
 from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.contracts.workflow.v1 import events_pb2 as wfevents
 from vanban.contracts.workflow.v1 import workflow_pb2 as wf
-from vanban.documents.adapters.db.indexing import number_key, search_head, search_vector
+from vanban.documents.adapters.db.indexing import (
+    number_key,
+    remember_words,
+    search_head,
+    search_vector,
+)
 from vanban.documents.adapters.db.tables import documents as documents_table
 from vanban.documents.adapters.db.tables import platform_tables
 from vanban.platform.events.nats import ensure_service_stream
@@ -58,6 +63,7 @@ async def add_incoming(documents: Any, subject: str, number: int) -> str:
                 received_via="paper",
             )
         )
+        await remember_words(connection, head)  # as every writer of a search text does
     return document_id
 
 

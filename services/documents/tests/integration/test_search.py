@@ -506,10 +506,24 @@ async def test_a_mistyped_notation_with_its_number_still_finds_it(stub, fixture_
         assert named.decision.id not in found, q
 
 
-async def test_the_last_word_is_a_prefix(stub, fixture_set, clerk) -> None:
-    _, named = fixture_set
+@pytest.mark.parametrize("words", [50, 1], ids=["the words it begins", "a prefix"])
+async def test_the_last_word_is_a_prefix(stub, fixture_set, clerk, monkeypatch, words) -> None:
+    """Sought as the vocabulary's words it begins when they are few, else as a prefix in the
+    index: the same documents either way; a prefix no word begins finds nothing."""
+    monkeypatch.setattr(search_sql, "PREFIX_WORDS", words)
+    f, named = fixture_set
+    for q in ("chuyen doi s", "quyet d", "thi xa cu", "ke hoach"):
+        found, answer = await search_ids(stub, clerk, q)
+        expected = {d.id for d in f.docs if clerk.sees(d)} & matching(f, q)
+        assert found == expected and expected, q
+        assert (answer.total, answer.total_exact) == (len(expected), True), q
     found, _ = await search_ids(stub, clerk, "chuyen doi s")
     assert named.decision.id in found
+    with recorded_statements() as sent:
+        found, _ = await search_ids(stub, clerk, "chuyen doi sqz")
+    assert found == set()
+    # Known to match nothing from the vocabulary: no statement over the documents.
+    assert not any("FROM documents" in statement for statement in sent)
 
 
 async def test_words_with_a_number_take_the_last_word_as_a_prefix_when_whole_finds_nothing(

@@ -212,6 +212,9 @@ class DocumentQuery:
     # FUZZY without a number: each term's words of the vocabulary it may have meant, the term
     # itself first when it is a word of it (set by the search from `search_words`).
     corrections: tuple[tuple[str, ...], ...] = ()
+    # The last term typed as a prefix: the words of the vocabulary it begins, when they are
+    # few (set by the search from `search_words`; empty: the prefix itself).
+    last_words: tuple[str, ...] = ()
 
     @property
     def has_number(self) -> bool:

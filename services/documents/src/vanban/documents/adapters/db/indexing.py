@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import ColumnElement, cast, func, select
-from sqlalchemy.dialects.postgresql import ARRAY, VARCHAR, insert
+from sqlalchemy.dialects.postgresql import ARRAY, TEXT, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from vanban.documents.adapters.db.tables import search_words
@@ -65,15 +65,18 @@ def search_vector(head: str, body: str = "") -> ColumnElement[str]:
     return func.to_tsvector("simple", search_vector_text(head, body))
 
 
-# What the vocabulary keeps of a search text: its words of letters (numbers are never
-# corrected), two letters or more, as long as the column allows.
-_WORD = re.compile(r"[a-z]{2,64}")
+# What the vocabulary keeps of a search text: every term that begins with a letter a-z, two
+# characters or more ("nghi", "b2"): all of them, or the words a prefix begins would miss some.
+# Numbers are never corrected nor expanded; a term with a letter folding leaves outside a-z
+# ("ß") is not kept, and its documents are found by the prefix only when it is looked up in
+# the index (ADR 0009).
+WORD = re.compile(r"[a-z][a-z0-9]+")
 
 
 def vocabulary(search_text: str) -> list[str]:
     """The distinct words of a folded search text, sorted: writers add them in one order, so
     two transactions adding the same new words wait for each other instead of deadlocking."""
-    return sorted({w for w in search_text.split() if _WORD.fullmatch(w)})
+    return sorted({w for w in search_text.split() if WORD.fullmatch(w)})
 
 
 # The vocabulary of the documents there are, read from their tsvectors: what the migration
@@ -81,7 +84,7 @@ def vocabulary(search_text: str) -> list[str]:
 VOCABULARY_OF_DOCUMENTS = (
     "INSERT INTO search_words (word) "
     "SELECT word FROM ts_stat('SELECT search_tsv FROM documents') "
-    "WHERE word ~ '^[a-z]{2,64}$' "
+    "WHERE word ~ '^[a-z][a-z0-9]+$' "
     "ON CONFLICT DO NOTHING"
 )
 
@@ -92,7 +95,7 @@ async def remember_words(session: AsyncSession | AsyncConnection, search_text: s
     words = vocabulary(search_text)
     if not words:
         return
-    rows = select(func.unnest(cast(words, ARRAY(VARCHAR(64)))).label("word"))
+    rows = select(func.unnest(cast(words, ARRAY(TEXT))).label("word"))
     await session.execute(
         insert(search_words)
         .from_select(["word"], rows)

@@ -40,9 +40,10 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, VARCHAR
+from sqlalchemy.dialects.postgresql import ARRAY, TEXT, VARCHAR
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vanban.documents.adapters.db.indexing import WORD
 from vanban.documents.adapters.db.tables import documents, incoming_duplicates, search_words
 from vanban.documents.domain.model import DocumentStatus
 from vanban.documents.domain.search import (
@@ -86,7 +87,19 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     return and_(rank, d.reach.op("&&")(literal(list(viewer.principals), ARRAY(VARCHAR(100)))))
 
 
-def tsquery_text(terms: tuple[str, ...], *, prefix_last: bool = False) -> str:
+def last_is_prefix(terms: tuple[str, ...], match: TextMatch) -> bool:
+    """Whether the last term is taken as a prefix: as the box is being typed, unless a number
+    is sought (then in the retry only, and never a number itself)."""
+    if not terms or match is TextMatch.FUZZY:
+        return False
+    if any(t.isdigit() for t in terms):
+        return match is TextMatch.PREFIX_LAST and not terms[-1].isdigit()
+    return True
+
+
+def tsquery_text(
+    terms: tuple[str, ...], *, prefix_last: bool = False, last_words: tuple[str, ...] = ()
+) -> str:
     """'chuyen & doi & s:*': the last word a prefix, as the box is being typed; 'qd & ubnd & 5'
     or '18 & qd & ubnd': a query with a number is a số/ký hiệu, typed whole, so no term of it is
     a prefix ("ubnd:*" made GIN gather every ubnd document before the number could narrow them:
@@ -94,8 +107,11 @@ def tsquery_text(terms: tuple[str, ...], *, prefix_last: bool = False) -> str:
     operator of tsquery syntax can come from the user. `prefix_last`: the retry of a query with
     a number whose whole terms found nothing ("ke hoach 2025 chuyen doi s"); a last term that is
     a number stays whole."""
-    if any(t.isdigit() for t in terms) and (not prefix_last or terms[-1].isdigit()):
+    if not last_is_prefix(terms, TextMatch.PREFIX_LAST if prefix_last else TextMatch.TYPED):
         return " & ".join(terms)
+    if last_words:  # the words the prefix begins, whole: GIN skips through them (see _prepared)
+        last = last_words[0] if len(last_words) == 1 else f"( {' | '.join(last_words)} )"
+        return " & ".join([*terms[:-1], last])
     return " & ".join([*terms[:-1], f"{terms[-1]}:*"])
 
 
@@ -113,7 +129,11 @@ def corrected_tsquery_text(corrections: tuple[tuple[str, ...], ...]) -> str:
 def _tsquery_of(query: DocumentQuery) -> str:
     if query.match is TextMatch.FUZZY and query.corrections:
         return corrected_tsquery_text(query.corrections)
-    return tsquery_text(query.terms, prefix_last=query.match is TextMatch.PREFIX_LAST)
+    return tsquery_text(
+        query.terms,
+        prefix_last=query.match is TextMatch.PREFIX_LAST,
+        last_words=query.last_words,
+    )
 
 
 def matches_terms(tsv: Any, query: DocumentQuery) -> ColumnElement[bool]:
@@ -147,7 +167,7 @@ def text_match(query: DocumentQuery) -> ColumnElement[bool] | None:
         others = func.to_tsquery(_CONFIG, " & ".join(query.terms[:-1]))
         # ts_match_vq is what `@@` calls; as a function, no index serves it, so it tests the
         # rows the index found for the other terms (its matches are among theirs).
-        whole = tsquery_text(query.terms, prefix_last=True)
+        whole = _tsquery_of(query)
         return and_(
             d.search_tsv.op("@@")(others),
             func.ts_match_vq(d.search_tsv, func.to_tsquery(_CONFIG, whole)),
@@ -470,12 +490,8 @@ async def find_documents(
             "set_config('jit', 'off', true)"
         )
     )
-    if query.after is not None and query.match is TextMatch.FUZZY and not query.has_number:
-        # The next page of corrected words: corrected as the first page was.
-        query = replace(query, corrections=await _corrections(session, query.terms) or ())
-        if not query.corrections:
-            return Page(documents=(), next_page_token="", total=0, total_exact=True)
-    page = await _page(session, query, viewer=viewer, tz=tz)
+    prepared = await _prepared(session, query)
+    page = _NOTHING if prepared is None else await _page(session, prepared, viewer=viewer, tz=tz)
     if query.after is not None or page.documents or not query.terms:
         return page
     # Nothing for the terms as typed: with a number, perhaps the last word is still being
@@ -484,16 +500,60 @@ async def find_documents(
     if query.has_number and not query.terms[-1].isdigit():
         retries.insert(0, TextMatch.PREFIX_LAST)
     for match in retries:
-        retry = replace(query, match=match)
-        if match is TextMatch.FUZZY and not query.has_number:
-            corrections = await _corrections(session, query.terms)
-            if corrections is None:
-                break
-            retry = replace(retry, corrections=corrections)
+        retry = await _prepared(session, replace(query, match=match))
+        if retry is None:
+            continue
         page = await _page(session, retry, viewer=viewer, tz=tz)
         if page.documents:
             break
     return page
+
+
+_NOTHING = Page(documents=(), next_page_token="", total=0, total_exact=True)
+# A prefix beginning more words of the vocabulary than this stays a prefix (GIN's partial
+# match); fewer are sought as those words, whole.
+PREFIX_WORDS = 50
+
+
+async def _prepared(session: AsyncSession, query: DocumentQuery) -> DocumentQuery | None:
+    """The query as the index is asked it, from the vocabulary (`search_words`); None when it
+    can match nothing. On every page alike, so the next pages ask what the first did.
+
+    - A typo (FUZZY, no number): each term by the words it may have meant (_corrections).
+    - A last word typed as a prefix: the words of the vocabulary it begins, when at most
+      PREFIX_WORDS, sought whole; none: nothing can match. Why: GIN takes a prefix as a partial
+      match, gathering the rows of every word it begins into one bitmap before the other terms
+      narrow them ("giay moi hoi nghi:*": 125 ms at 1M), while whole words it skips through,
+      guided by the rarest. Those words are all there: every writer of a text adds its words
+      in the same transaction (indexing.remember_words)."""
+    if query.match is TextMatch.FUZZY:
+        if query.has_number:
+            return query
+        corrections = await _corrections(session, query.terms)
+        return None if corrections is None else replace(query, corrections=corrections)
+    if not last_is_prefix(query.terms, query.match) or not WORD.fullmatch(query.terms[-1]):
+        return query
+    prefix = query.terms[-1]
+    word = search_words.c.word
+    # The words from the prefix up to the next prefix (byte order, the column's collation).
+    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    words = (
+        (
+            await session.execute(
+                select(word)
+                .where(word >= prefix, word < after)
+                .order_by(word)
+                .limit(PREFIX_WORDS + 1)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not words:
+        return None
+    if len(words) > PREFIX_WORDS:
+        return query
+    return replace(query, last_words=tuple(words))
 
 
 # Trigram similarity a vocabulary word needs to be looked at as a correction, how many are
@@ -521,7 +581,7 @@ async def _corrections(
         {"v": str(CANDIDATE_SIMILARITY)},
     )
     given = (
-        func.unnest(literal(list(terms), ARRAY(VARCHAR(64))))
+        func.unnest(literal(list(terms), ARRAY(TEXT)))
         .table_valued("term", with_ordinality="position")
         .render_derived(name="given")
     )

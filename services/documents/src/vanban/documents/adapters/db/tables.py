@@ -199,13 +199,15 @@ Index(
     postgresql_ops={"search_head": "gin_trgm_ops"},
 )
 
-# The vocabulary of the search: every word (letters only) some document's search text holds,
-# added in the same transaction as the text. A typo is corrected against it (pg_trgm's own
-# recipe for spelling with full-text search): a few thousand words, not a million heads.
+# The vocabulary of the search: every word of two letters or more (a-z) some document's search
+# text holds, added in the same transaction as the text, so it is complete: a typed prefix is
+# looked up in it (the words it begins), and a typo corrected against it (pg_trgm's own recipe
+# for spelling with full-text search): thousands of words, not a million heads.
 search_words = Table(
     "search_words",
     metadata,
-    Column("word", String(64), nullable=False),
+    # Byte order (C): the words a prefix begins are one range of the primary key.
+    Column("word", Text(collation="C"), nullable=False),
     PrimaryKeyConstraint("word"),
 )
 Index(

@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "search_words",
-        sa.Column("word", sa.String(length=64), nullable=False),
+        sa.Column("word", sa.Text(collation="C"), nullable=False),
         sa.PrimaryKeyConstraint("word", name=op.f("pk_search_words")),
     )
     op.create_index(
@@ -33,11 +33,11 @@ def upgrade() -> None:
         postgresql_using="gin",
         postgresql_ops={"word": "gin_trgm_ops"},
     )
-    # The words as the service keeps them (indexing.vocabulary): letters only, 2 to 64.
+    # The words as the service keeps them (indexing.WORD): from a letter a-z, two or more.
     op.execute(
         "INSERT INTO search_words (word) "
         "SELECT word FROM ts_stat('SELECT search_tsv FROM documents') "
-        "WHERE word ~ '^[a-z]{2,64}$' "
+        "WHERE word ~ '^[a-z][a-z0-9]+$' "
         "ON CONFLICT DO NOTHING"
     )
 
