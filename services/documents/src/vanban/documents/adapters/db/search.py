@@ -4,12 +4,14 @@ Every statement carries the visibility predicate in its WHERE clause, rows and t
 `secrecy_rank <= clearance AND (reads all OR reach && principals)`; nothing is filtered after
 the database answered, so a total never counts what the caller may not open.
 
-Text: the terms ANDed in `search_tsv`, the last one as a prefix as the box is being typed,
-unless the query holds a number: a số/ký hiệu is typed whole ("QD-UBND 5" is 5, not 50..599,
-and "18 QD-UBND" is ubnd, not ubnd*), so "QD-UBND 5" finds "05/QĐ-UBND" in any order.
-When that finds nothing on the first page (a typo, a mangled ký hiệu), the trigram word
-similarity of the whole query in `search_head` runs instead (measured at 100k: ORed into every
-number query it matched every document sharing the ký hiệu and took seconds; ADR 0009).
+Text: the terms ANDed in `search_tsv`, the last one as a prefix as the box is being typed
+(sought as the vocabulary's words it begins, `search_words`), unless the query holds a number:
+a số/ký hiệu is typed whole ("QD-UBND 5" is 5, not 50..599, and "18 QD-UBND" is ubnd, not
+ubnd*), so "QD-UBND 5" finds "05/QĐ-UBND" in any order. When that finds nothing on the first
+page: with a number, its last word as a prefix, then the number as written with the trigram
+word similarity of the whole query to `search_head` (a mangled ký hiệu); words alone, each
+word not in the vocabulary replaced by the vocabulary's words within an edit or two of it (a
+typo). ADR 0009 has the measurements behind each.
 
 Order: the sort key, then the id, and the next page starts after the last row's (key, id):
 keyset paging, no OFFSET, no duplicates or gaps between pages when rows are added meanwhile.
