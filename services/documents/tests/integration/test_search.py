@@ -548,10 +548,24 @@ async def test_words_with_a_number_take_the_last_word_as_a_prefix_when_whole_fin
     assert token.get("p") == "1" and "z" not in token
 
 
-async def test_a_typo_falls_back_to_trigrams(stub, fixture_set, clerk) -> None:
-    _, named = fixture_set
+async def test_a_typo_is_corrected_against_the_vocabulary(stub, fixture_set, clerk) -> None:
+    """A word not in the vocabulary is sought as the words of it within an edit ("vaan" is
+    "van"), numbers as written, on every page of it (the token says so)."""
+    f, named = fixture_set
     found, _ = await search_ids(stub, clerk, "dong vaan")
     assert named.road.id in found
+    assert found == {d.id for d in f.docs if clerk.sees(d)} & matching(f, "dong van")
+    # A mistyped ký hiệu with its number: "ubnf" is "ubnd", 5 stays 5.
+    found, _ = await search_ids(stub, clerk, "QD-UBNF 5")
+    assert named.decision.id in found
+    first = await stub.SearchDocuments(
+        pb.SearchDocumentsRequest(q="xa cuaa", page_size=2), metadata=metadata(clerk.token)
+    )
+    assert first.next_page_token and decode_token(first.next_page_token).get("c") == "1"
+    ids, _ = await all_pages(
+        stub.SearchDocuments, pb.SearchDocumentsRequest(q="xa cuaa", page_size=2), clerk.token
+    )
+    assert set(ids) == {d.id for d in f.docs if clerk.sees(d)} & matching(f, "xa cua")
 
 
 async def test_nothing_found_is_an_empty_exact_page(stub, fixture_set, clerk) -> None:

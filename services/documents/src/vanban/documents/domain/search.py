@@ -173,17 +173,19 @@ class TextMatch(enum.Enum):
     TYPED: as typed, the last word a prefix unless a number is sought (then every term whole).
     PREFIX_LAST: a number sought, the last word a prefix ("ke hoach 2025 chuyen doi s"): when
     TYPED found nothing and the last term is a word.
-    FUZZY: the typo fallback. Without a number, each term not in the vocabulary of the search
-    is replaced by the words of it it is nearest to (ADR 0009); with a number, the number as
-    written and the trigram similarity of the whole query to the document's head."""
+    CORRECTED: a typo: each word not in the vocabulary of the search replaced by the words of
+    it it is nearest to, numbers as written (ADR 0009).
+    FUZZY: a number sought and nothing else found: the number as written and the trigram
+    similarity of the whole query to the document's head (a mangled ký hiệu)."""
 
     TYPED = "typed"
     PREFIX_LAST = "prefix_last"
+    CORRECTED = "corrected"
     FUZZY = "fuzzy"
 
 
 # A page token's mark of the match that found the first page (none for TYPED).
-_MATCH_MARKS = {TextMatch.FUZZY: "z", TextMatch.PREFIX_LAST: "p"}
+_MATCH_MARKS = {TextMatch.FUZZY: "z", TextMatch.PREFIX_LAST: "p", TextMatch.CORRECTED: "c"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,8 +211,8 @@ class DocumentQuery:
     after: Position | None = None
     # Set by the search (from the page token, or trying the next), never by the caller.
     match: TextMatch = TextMatch.TYPED
-    # FUZZY without a number: each term's words of the vocabulary it may have meant, the term
-    # itself first when it is a word of it (set by the search from `search_words`).
+    # CORRECTED: each term's words of the vocabulary it may have meant, the term itself first
+    # when it is a word of it or a number (set by the search from `search_words`).
     corrections: tuple[tuple[str, ...], ...] = ()
     # The last term typed as a prefix: the words of the vocabulary it begins, when they are
     # few (set by the search from `search_words`; empty: the prefix itself).

@@ -92,7 +92,7 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
 def last_is_prefix(terms: tuple[str, ...], match: TextMatch) -> bool:
     """Whether the last term is taken as a prefix: as the box is being typed, unless a number
     is sought (then in the retry only, and never a number itself)."""
-    if not terms or match is TextMatch.FUZZY:
+    if not terms or match in (TextMatch.FUZZY, TextMatch.CORRECTED):
         return False
     if any(t.isdigit() for t in terms):
         return match is TextMatch.PREFIX_LAST and not terms[-1].isdigit()
@@ -123,13 +123,14 @@ def corrected_tsquery_text(corrections: tuple[tuple[str, ...], ...]) -> str:
     letters only (indexing.vocabulary), terms letters and digits: no tsquery syntax."""
     groups = []
     for i, words in enumerate(corrections):
-        options = [f"{words[0]}:*", *words[1:]] if i == len(corrections) - 1 else list(words)
+        last = i == len(corrections) - 1 and not words[0].isdigit()  # a number stays whole
+        options = [f"{words[0]}:*", *words[1:]] if last else list(words)
         groups.append(options[0] if len(options) == 1 else f"( {' | '.join(options)} )")
     return " & ".join(groups)
 
 
 def _tsquery_of(query: DocumentQuery) -> str:
-    if query.match is TextMatch.FUZZY and query.corrections:
+    if query.match is TextMatch.CORRECTED:
         return corrected_tsquery_text(query.corrections)
     return tsquery_text(
         query.terms,
@@ -146,7 +147,7 @@ def matches_terms(tsv: Any, query: DocumentQuery) -> ColumnElement[bool]:
 
 def _trigram_branch(query: DocumentQuery) -> bool:
     """The number's fuzzy branch: the trigram similarity of the whole query to the heads."""
-    return query.match is TextMatch.FUZZY and not query.corrections
+    return query.match is TextMatch.FUZZY
 
 
 def _prefix_off_index(query: DocumentQuery) -> bool:
@@ -176,9 +177,9 @@ def text_match(query: DocumentQuery) -> ColumnElement[bool] | None:
         )
     numbers = tuple(t for t in query.terms if t.isdigit())
     if not numbers:
-        # Words only: the search corrects them against the vocabulary (corrections); none
-        # could be, so nothing matches. (The trigram similarity of the whole query to every
-        # head took 0.5-3 s at 1M: its GIN gathers every head sharing a trigram.)
+        # Words alone are corrected against the vocabulary instead (CORRECTED): the trigram
+        # similarity of the whole query to every head took 0.5-3 s at 1M, its GIN gathering
+        # every head sharing a trigram. Never asked; nothing matches.
         return false()
     # A mistyped ký hiệu, but the number as written: trigrams of a ký hiệu alone match every
     # document of that series (measured: 0.1-0.15 s at 100k), the number narrows them first;
@@ -497,10 +498,12 @@ async def find_documents(
     if query.after is not None or page.documents or not query.terms:
         return page
     # Nothing for the terms as typed: with a number, perhaps the last word is still being
-    # typed; else, or then too, a typo.
-    retries = [TextMatch.FUZZY]
-    if query.has_number and not query.terms[-1].isdigit():
-        retries.insert(0, TextMatch.PREFIX_LAST)
+    # typed; else, or then too, a typo; with a number, last, a mangled ký hiệu.
+    retries = [TextMatch.CORRECTED]
+    if query.has_number:
+        if not query.terms[-1].isdigit():
+            retries.insert(0, TextMatch.PREFIX_LAST)
+        retries.append(TextMatch.FUZZY)
     for match in retries:
         retry = await _prepared(session, replace(query, match=match))
         if retry is None:
@@ -521,7 +524,7 @@ async def _prepared(session: AsyncSession, query: DocumentQuery) -> DocumentQuer
     """The query as the index is asked it, from the vocabulary (`search_words`); None when it
     can match nothing. On every page alike, so the next pages ask what the first did.
 
-    - A typo (FUZZY, no number): each term by the words it may have meant (_corrections).
+    - A typo (CORRECTED): each term by the words it may have meant (_corrections).
     - A last word typed as a prefix: the words of the vocabulary it begins, when at most
       PREFIX_WORDS, sought whole; none: nothing can match. Why: GIN takes a prefix as a partial
       match, gathering the rows of every word it begins into one bitmap before the other terms
@@ -529,8 +532,8 @@ async def _prepared(session: AsyncSession, query: DocumentQuery) -> DocumentQuer
       guided by the rarest. Those words are all there: every writer of a text adds its words
       in the same transaction (indexing.remember_words)."""
     if query.match is TextMatch.FUZZY:
-        if query.has_number:
-            return query
+        return query
+    if query.match is TextMatch.CORRECTED:
         corrections = await _corrections(session, query.terms)
         return None if corrections is None else replace(query, corrections=corrections)
     if not last_is_prefix(query.terms, query.match) or not WORD.fullmatch(query.terms[-1]):
