@@ -41,6 +41,7 @@ from bench.load_registry import BenchCluster, load, migrate, unit_people
 from bench.registration import percentile
 from vanban.documents.adapters.db import search
 from vanban.documents.adapters.db.search import find_documents
+from vanban.documents.domain import search as domain
 from vanban.documents.domain.search import DocumentQuery, Filter, Viewer, make_query
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -172,7 +173,7 @@ async def explain(engine: AsyncEngine, query: DocumentQuery, viewer: Viewer) -> 
         .order_by(*search._order(query))
         .limit(query.page_size + 1)
     )
-    capped = select(literal(1)).where(*where).limit(search.TOTAL_CAP + 1).subquery()
+    capped = select(literal(1)).where(*where).limit(query.total_cap + 1).subquery()
     total = select(func.count()).select_from(capped)
     async with engine.connect() as connection:
         for statement in (page, total):
@@ -238,15 +239,15 @@ def main() -> int:
     parser.add_argument(
         "--total-cap",
         type=int,
-        default=search.TOTAL_CAP,
-        help="what if totals were exact only up to this many (the service's is 1 000)",
+        default=domain.SEARCH_TOTAL_CAP,
+        help="what if a search's totals were exact up to this many (the service's: 100)",
     )
     parser.add_argument("--registrations", type=int, default=200, help="0 skips that part")
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    if args.total_cap != search.TOTAL_CAP:
-        print(f"what-if: totals exact up to {args.total_cap}, not {search.TOTAL_CAP}")
-        search.TOTAL_CAP = args.total_cap
+    if args.total_cap != domain.SEARCH_TOTAL_CAP:
+        print(f"what-if: totals exact up to {args.total_cap}, not {domain.SEARCH_TOTAL_CAP}")
+        domain.SEARCH_TOTAL_CAP = args.total_cap
     registration_figures(args.registrations, args.concurrency)
     sizes = [int(s) for s in args.sizes.split(",")]
     with BenchCluster(args.data_dir) as cluster:

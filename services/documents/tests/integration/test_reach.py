@@ -16,7 +16,6 @@ from vanban.contracts.workflow.v1 import events_pb2 as wfevents
 from vanban.contracts.workflow.v1 import workflow_pb2 as wf
 from vanban.documents.adapters.db.indexing import (
     number_key,
-    remember_words,
     search_head,
     search_vector,
 )
@@ -63,7 +62,6 @@ async def add_incoming(documents: Any, subject: str, number: int) -> str:
                 received_via="paper",
             )
         )
-        await remember_words(connection, head)  # as every writer of a search text does
     return document_id
 
 

@@ -146,26 +146,3 @@ async def test_naming_a_document_one_may_not_open_is_answered_as_missing(
     assert answers[0][0] == answers[1][0] == grpc.StatusCode.INVALID_ARGUMENT
     assert "is not a document of this registry" in answers[0][1]
     assert "is not a document of this registry" in answers[1][1]
-
-
-async def test_a_typo_finds_a_registered_document_by_the_words_registration_added(
-    documents, stub, registration
-) -> None:
-    """Registration adds the words of the head to the vocabulary in its transaction; a word
-    typed with one letter wrong, or two swapped, is corrected against it; a word far from
-    every word finds nothing."""
-    clerk = documents.mint.person("clerk-typo")
-    registered = await register(
-        stub, clerk, registration(issuer_code=issuer(), subject="Về việc Vorkaptal Quenzibar")
-    )
-
-    async def found(q: str) -> list[str]:
-        answer = await stub.SearchDocuments(
-            pb.SearchDocumentsRequest(q=q), metadata=metadata(clerk)
-        )
-        return [d.id for d in answer.documents]
-
-    assert await found("vorkaptal quenzibar") == [registered.id]
-    for typo in ("vorkaptl quenzibar", "vorkatpal quenzibar", "vorkaptal quenzibra"):
-        assert await found(typo) == [registered.id], typo
-    assert await found("vorkaptal xylqwert") == []

@@ -27,12 +27,12 @@ from vanban.contracts.documents.v1.documents_pb2_grpc import DocumentRegistrySer
 from vanban.documents.adapters.db import search as search_sql
 from vanban.documents.adapters.db.indexing import (
     number_key,
-    remember_words,
     search_head,
     search_vector,
 )
 from vanban.documents.adapters.db.tables import documents as documents_table
 from vanban.documents.adapters.db.tables import incoming_duplicates
+from vanban.documents.domain import search as search_domain
 from vanban.documents.domain.search import Filter, Viewer, make_query
 from vanban.documents.domain.search_text import search_terms
 from vanban.platform.errors import ErrorCode
@@ -338,9 +338,7 @@ async def fixture_set(documents: Any) -> tuple[Fixture, Named]:
     f, named = build_fixture()
     async with documents.engine.begin() as connection:
         for doc in f.docs:  # one by one: search_tsv is an SQL expression
-            row = doc.row()
-            await connection.execute(insert(documents_table).values(row))
-            await remember_words(connection, row["search_head"])
+            await connection.execute(insert(documents_table).values(doc.row()))
         await connection.execute(
             insert(incoming_duplicates),
             [
@@ -728,7 +726,8 @@ async def test_search_pages_across_both_directions(stub, fixture_set, clerk) -> 
     f, _ = fixture_set
     request = pb.SearchDocumentsRequest(q="ve", page_size=9)
     ids, _ = await all_pages(stub.SearchDocuments, request, clerk.token)
-    expected = ordered([d for d in f.docs if clerk.sees(d) and d.id in matching(f, "ve")])
+    found = matching(f, "ve")
+    expected = ordered([d for d in f.docs if clerk.sees(d) and d.id in found])
     assert len(expected) > 20 and ids == expected
 
 
@@ -743,21 +742,25 @@ async def test_search_pages_across_both_directions(stub, fixture_set, clerk) -> 
 async def test_a_search_the_walk_cannot_serve_pages_in_order_with_its_total(
     stub, fixture_set, clerk, specialist, monkeypatch, sort, name, cap
 ) -> None:
-    """With no walk (one row of it finds no page), the first page is sorted from the matches
-    gathered with its total when they are at most the cap, else taken by the index: either
-    way the pages are the order and the total is exact or the cap (ADR 0009)."""
+    """When the walk finds no page (one row of it), the first page is sorted from the matches
+    gathered with its total when they are at most the cap, else taken by the index; another
+    order takes it by the index: either way the pages are the order and the total is exact or
+    the cap (ADR 0009)."""
     monkeypatch.setattr(search_sql, "WALK_ROWS", 1)
-    monkeypatch.setattr(search_sql, "TOTAL_CAP", cap)
+    monkeypatch.setattr(search_domain, "SEARCH_TOTAL_CAP", cap)
     f, _ = fixture_set
+    found = matching(f, "ve")  # once: it reads every document (seconds, per document)
     for who in (clerk, specialist):
-        expected = ordered([d for d in f.docs if who.sees(d) and d.id in matching(f, "ve")], name)
+        expected = ordered([d for d in f.docs if who.sees(d) and d.id in found], name)
         request = pb.SearchDocumentsRequest(q="ve", page_size=4, sort=sort)
         with recorded_statements() as sent:
             ids, answers = await all_pages(stub.SearchDocuments, request, who.token)
         assert len(expected) > 10 and ids == expected, who
         total = (len(expected), True) if cap > len(expected) else (cap, False)
         assert {(a.total, a.total_exact) for a in answers} == {total}, who
-        assert any("gathered" in statement for statement in sent)
+        # Gathered when the walk found no page; another order is not walked, nor gathered.
+        gathered = any("gathered" in statement for statement in sent)
+        assert gathered == (name == "registered_at")
 
 
 async def test_a_document_added_between_pages_moves_nothing(
@@ -859,7 +862,7 @@ async def test_a_clerk_without_clearance_misses_confidential_ones(
 async def test_a_total_above_the_cap_is_a_lower_bound(
     stub, fixture_set, clerk, monkeypatch
 ) -> None:
-    monkeypatch.setattr(search_sql, "TOTAL_CAP", 10)
+    monkeypatch.setattr(search_domain, "TOTAL_CAP", 10)
     answer = await stub.ListIncomingDocuments(
         pb.ListIncomingDocumentsRequest(page_size=5), metadata=metadata(clerk.token)
     )
@@ -879,6 +882,7 @@ async def test_the_total_of_a_broad_search_is_what_the_caller_may_open(
     the visible, filtered rows (ADR 0009), or by the index when the walk's density says that
     many rows would not settle it; both give what the caller may open, exactly."""
     monkeypatch.setattr(search_sql, "COUNT_ROWS", window)
+    monkeypatch.setattr(search_domain, "SEARCH_TOTAL_CAP", 1_000)
     f, _ = fixture_set
     for who in (clerk, specialist):
         for direction, name in (
@@ -899,7 +903,7 @@ async def test_the_total_of_a_broad_search_is_what_the_caller_may_open(
             assert (answer.total, answer.total_exact) == (len(expected), True), (who, name)
             read = any(" AS there" in statement for statement in sent)
             assert read == (window > 30), "which count ran"
-    monkeypatch.setattr(search_sql, "TOTAL_CAP", 10)
+    monkeypatch.setattr(search_domain, "SEARCH_TOTAL_CAP", 10)
     answer = await stub.SearchDocuments(
         pb.SearchDocumentsRequest(q="ve", page_size=5), metadata=metadata(clerk.token)
     )
@@ -917,6 +921,7 @@ async def test_rows_read_that_do_not_settle_the_total_leave_it_to_the_index(
     expected = {d.id for d in f.docs if clerk.sees(d)} & matching(f, "ve")
     visible = [d for d in f.docs if clerk.sees(d)]
     monkeypatch.setattr(search_sql, "COUNT_ROWS", 50)
+    monkeypatch.setattr(search_domain, "SEARCH_TOTAL_CAP", 1_000)
     # A walk that found 21 matches in 1 row: the density says 1 001 are within 50 rows.
     walked = search_sql.Walked(rows=[None] * 21, depth=1)
     assert len(visible) > 50 and len(expected) > 21

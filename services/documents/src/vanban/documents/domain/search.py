@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from vanban.documents.domain.model import CONTROL_RE
-from vanban.documents.domain.search_text import query_terms
+from vanban.documents.domain.search_text import QUERY_MAX_TERMS, query_terms, search_terms
 from vanban.documents.domain.service import Reader
 from vanban.platform.clearance import Clearance
 from vanban.platform.errors import InvalidArgumentError, invalid_fields
@@ -24,8 +24,11 @@ from vanban.platform.paging import bad_token, decode_token, encode_token, page_s
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
-# Totals are counted exactly up to this many matches; above it the answer is a lower bound.
+# Totals are counted exactly up to this many matches; above it the answer is a lower bound
+# ("more than"): a list's (filters only: an index counts it), and a search's (words: counting
+# them means reading the rows of the words, ADR 0009 section 4).
 TOTAL_CAP = 1_000
+SEARCH_TOTAL_CAP = 100
 FILTER_VALUES_MAX = 50  # entries of one repeated filter
 TYPE_NAME_MAX = 100
 UNIT_CODE_MAX = 64
@@ -198,6 +201,9 @@ class Position:
     total: int
     total_exact: bool
     match: TextMatch = TextMatch.TYPED  # the match that found the first page
+    # CORRECTED: the words the first page sought, so the next pages seek the same ones
+    # whatever the vocabulary has gained meanwhile.
+    corrections: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,8 +226,13 @@ class DocumentQuery:
 
     @property
     def has_number(self) -> bool:
-        """A term with a digit: a số or ký hiệu is being looked for, so fuzzy matching joins."""
-        return any(ch.isdigit() for term in self.terms for ch in term)
+        """A term that is a number: a số may be sought; it is matched whole, as written."""
+        return any(term.isdigit() for term in self.terms)
+
+    @property
+    def total_cap(self) -> int:
+        """Up to how many matches its total is exact."""
+        return SEARCH_TOTAL_CAP if self.terms else TOTAL_CAP
 
     def fingerprint(self) -> str:
         """What a page token is bound to: the same filters, terms and order."""
@@ -272,7 +283,7 @@ def make_query(
     )
     if not page_token:
         return query
-    after = decode_position(page_token, fingerprint=query.fingerprint())
+    after = decode_position(page_token, fingerprint=query.fingerprint(), cap=query.total_cap)
     return replace(query, after=after, match=after.match)
 
 
@@ -286,10 +297,36 @@ def encode_position(position: Position, *, fingerprint: str) -> str:
     }
     if position.match in _MATCH_MARKS:
         data[_MATCH_MARKS[position.match]] = "1"
+    if position.corrections:
+        data["w"] = json.dumps([list(words) for words in position.corrections])
     return encode_token(data)
 
 
-def decode_position(token: str, *, fingerprint: str) -> Position:
+def _corrections_of(raw: str | None) -> tuple[tuple[str, ...], ...]:
+    """A token's corrected words: each a search term (letters and digits, as search_terms
+    makes them); a forged one is refused like any forged token. They can only be words the
+    caller could have typed, looked for in what the caller may see."""
+    if raw is None:
+        return ()
+    try:
+        groups = json.loads(raw)
+    except ValueError:
+        raise bad_token() from None
+    if not isinstance(groups, list) or not 0 < len(groups) <= QUERY_MAX_TERMS:
+        raise bad_token()
+    corrections = []
+    for words in groups:
+        if (
+            not isinstance(words, list)
+            or not 0 < len(words) <= 4
+            or not all(isinstance(w, str) and search_terms(w) == [w] for w in words)
+        ):
+            raise bad_token()
+        corrections.append(tuple(words))
+    return tuple(corrections)
+
+
+def decode_position(token: str, *, fingerprint: str, cap: int) -> Position:
     data = decode_token(token)
     if data.get("q") != fingerprint:
         raise bad_token("was given for another query, filter or order: start from the first page")
@@ -302,7 +339,7 @@ def decode_position(token: str, *, fingerprint: str) -> Position:
     if (
         not isinstance(keys, list)
         or not all(k is None or isinstance(k, str) for k in keys)
-        or not 0 <= total <= TOTAL_CAP
+        or not 0 <= total <= cap
         or not position_id
     ):
         raise bad_token()
@@ -315,6 +352,7 @@ def decode_position(token: str, *, fingerprint: str) -> Position:
             (match for match, mark in _MATCH_MARKS.items() if data.get(mark) == "1"),
             TextMatch.TYPED,
         ),
+        corrections=_corrections_of(data.get("w")),
     )
 
 

@@ -3,13 +3,8 @@ registration, issue, the text worker, the migration and the bench loader."""
 
 from __future__ import annotations
 
-import re
+from sqlalchemy import ColumnElement, func
 
-from sqlalchemy import ColumnElement, cast, func, select
-from sqlalchemy.dialects.postgresql import ARRAY, TEXT, insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-
-from vanban.documents.adapters.db.tables import search_words
 from vanban.documents.domain.search_text import (
     BODY_MAX_CHARS,
     Terms,
@@ -65,39 +60,22 @@ def search_vector(head: str, body: str = "") -> ColumnElement[str]:
     return func.to_tsvector("simple", search_vector_text(head, body))
 
 
-# What the vocabulary keeps of a search text: every term that begins with a letter a-z, two
-# characters or more ("nghi", "b2"): all of them, or the words a prefix begins would miss some.
-# Numbers are never corrected nor expanded; a term with a letter folding leaves outside a-z
-# ("ß") is not kept, and its documents are found by the prefix only when it is looked up in
-# the index (ADR 0009).
-WORD = re.compile(r"[a-z][a-z0-9]+")
+# The vocabulary (`search_words`) is kept by a trigger on `documents` (migration e1f3a5c7b9d2):
+# the lexemes of every search text written that begin with a letter a-z, two characters or
+# more. `is_vocabulary_word` says which terms it can hold; a prefix from a-z finds in it every
+# lexeme it begins.
 
 
-def vocabulary(search_text: str) -> list[str]:
-    """The distinct words of a folded search text, sorted: writers add them in one order, so
-    two transactions adding the same new words wait for each other instead of deadlocking."""
-    return sorted({w for w in search_text.split() if WORD.fullmatch(w)})
+def is_vocabulary_word(term: str) -> bool:
+    return len(term) >= 2 and "a" <= term[0] <= "z"
 
 
-# The vocabulary of the documents there are, read from their tsvectors: what the migration
-# filled `search_words` with, and the bench loader does after its COPY.
+# The vocabulary of the documents there are, for the bench loader, which loads with the
+# trigger off: what the migration filled `search_words` with.
 VOCABULARY_OF_DOCUMENTS = (
     "INSERT INTO search_words (word) "
-    "SELECT word FROM ts_stat('SELECT search_tsv FROM documents') "
-    "WHERE word ~ '^[a-z][a-z0-9]+$' "
-    "ON CONFLICT DO NOTHING"
+    "SELECT w FROM (SELECT word AS w FROM ts_stat('SELECT search_tsv FROM documents')) s "
+    "WHERE w ~ '^[a-z]' AND length(w) >= 2 ON CONFLICT DO NOTHING"
 )
-
-
-async def remember_words(session: AsyncSession | AsyncConnection, search_text: str) -> None:
-    """Adds a search text's words to `search_words` (ADR 0009, 4), in the session's
-    transaction, the one that writes the text."""
-    words = vocabulary(search_text)
-    if not words:
-        return
-    rows = select(func.unnest(cast(words, ARRAY(TEXT))).label("word"))
-    await session.execute(
-        insert(search_words)
-        .from_select(["word"], rows)
-        .on_conflict_do_nothing(index_elements=["word"])
-    )
+# The trigger the loader turns off while it loads.
+VOCABULARY_TRIGGER = "documents_search_words"

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.documents.adapters.db.indexing import (
     number_key,
-    remember_words,
     search_head,
     search_vector,
 )
@@ -218,7 +217,6 @@ class SqlIncomingRepository:
             ],
         )
         await _add_relations(self._session, document.id, document.relations)
-        await remember_words(self._session, head)
 
     async def find_duplicates(self, document: IncomingDocument) -> list[Duplicate]:
         found: list[Duplicate] = []
@@ -370,7 +368,6 @@ class SqlOutgoingRepository:
             ],
         )
         await _add_relations(self._session, document.id, document.relations)
-        await remember_words(self._session, head)
 
     async def _insert_version(self, document_id: str, version: Version) -> None:
         await self._session.execute(
@@ -437,8 +434,6 @@ class SqlOutgoingRepository:
             )
         )
         assert result.rowcount == 1, "the draft row is locked by this transaction"  # type: ignore[attr-defined]
-        # The body's words came with its text (text_jobs); the head has new ones at issue.
-        await remember_words(self._session, head)
 
     async def mark_cancelled(self, document: OutgoingDocument) -> None:
         assert document.cancellation is not None

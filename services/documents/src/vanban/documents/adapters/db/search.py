@@ -39,19 +39,17 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TEXT, VARCHAR
+from sqlalchemy.dialects.postgresql import ARRAY, VARCHAR
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vanban.documents.adapters.db.indexing import WORD
+from vanban.documents.adapters.db.indexing import is_vocabulary_word
 from vanban.documents.adapters.db.tables import documents, incoming_duplicates, search_words
 from vanban.documents.domain.model import DocumentStatus
 from vanban.documents.domain.search import (
     FIRST_DAY,
     LAST_DAY,
-    TOTAL_CAP,
     DocumentQuery,
     Page,
     Position,
@@ -354,7 +352,7 @@ def _summary(row: Any) -> Summary:
 
 # Rows of the list order a search page first looks through (see _walk).
 WALK_ROWS = 4000
-# Rows of the list order a total may read to find TOTAL_CAP + 1 matches (see _count).
+# Rows of the list order a total may read to find the cap + 1 matches (see _count).
 COUNT_ROWS = 40_000
 
 
@@ -415,7 +413,7 @@ async def _count(
     walked: Walked | None,
     viewer: Viewer,
 ) -> int:
-    """How many rows `where` and `match` find, counted up to TOTAL_CAP + 1.
+    """How many rows `where` and `match` find, counted up to its cap + 1 (DocumentQuery.total_cap).
 
     Dense matches (the walk found a page and one more in `depth` rows) are counted by reading
     the visible, filtered rows and testing the text on each, which stops at the cap: when the
@@ -424,20 +422,20 @@ async def _count(
     it is built whole before any LIMIT, which is cheap for rare matches and what made dense
     ones take 0.2-0.5 s at 1M (ADR 0009)."""
     if match is not None and walked is not None:
-        needed = (TOTAL_CAP + 1) * walked.depth // len(walked.rows)
+        needed = (query.total_cap + 1) * walked.depth // len(walked.rows)
         if needed <= COUNT_ROWS:
             counted = await _count_by_reading(session, query, where, viewer)
             if counted is not None:
                 return counted
     where = where if match is None else [*where, match]
-    capped = select(literal(1)).where(*where).limit(TOTAL_CAP + 1).subquery()
+    capped = select(literal(1)).where(*where).limit(query.total_cap + 1).subquery()
     return (await session.execute(select(func.count()).select_from(capped))).scalar_one()
 
 
 async def _count_by_reading(
     session: AsyncSession, query: DocumentQuery, where: list[ColumnElement[bool]], viewer: Viewer
 ) -> int | None:
-    """The matches among COUNT_ROWS visible, filtered rows, stopping at TOTAL_CAP + 1; None
+    """The matches among COUNT_ROWS visible, filtered rows, stopping at the cap + 1; None
     when those rows held fewer than that and were not all there are to see.
 
     The rows: whichever COUNT_ROWS the access path of the visible, filtered rows gives, in its
@@ -460,7 +458,7 @@ async def _count_by_reading(
     )
     matches = (
         select(func.count())
-        .select_from(select(literal(1)).where(read.c.hit).limit(TOTAL_CAP + 1).subquery())
+        .select_from(select(literal(1)).where(read.c.hit).limit(query.total_cap + 1).subquery())
         .scalar_subquery()
     )
     there = select(func.count()).select_from(read).scalar_subquery()
@@ -470,10 +468,10 @@ async def _count_by_reading(
     statement = select(
         found.c.matches,
         # Evaluated only when needed: PostgreSQL runs a CASE branch's subquery when reached.
-        case((found.c.matches > TOTAL_CAP, literal(None)), else_=there).label("there"),
+        case((found.c.matches > query.total_cap, literal(None)), else_=there).label("there"),
     )
     counted, seen = (await session.execute(statement)).one()
-    if counted > TOTAL_CAP or seen < COUNT_ROWS:
+    if counted > query.total_cap or seen < COUNT_ROWS:
         return int(counted)
     return None
 
@@ -493,6 +491,8 @@ async def find_documents(
             "set_config('jit', 'off', true)"
         )
     )
+    if query.after is not None:
+        _key_values(query.sort, query.after.keys)  # a forged key is refused before any read
     prepared = await _prepared(session, query)
     page = _NOTHING if prepared is None else await _page(session, prepared, viewer=viewer, tz=tz)
     if query.after is not None or page.documents or not query.terms:
@@ -530,13 +530,17 @@ async def _prepared(session: AsyncSession, query: DocumentQuery) -> DocumentQuer
       match, gathering the rows of every word it begins into one bitmap before the other terms
       narrow them ("giay moi hoi nghi:*": 125 ms at 1M), while whole words it skips through,
       guided by the rarest. Those words are all there: every writer of a text adds its words
-      in the same transaction (indexing.remember_words)."""
+      in the same transaction (a trigger on `documents`, migration e1f3a5c7b9d2)."""
     if query.match is TextMatch.FUZZY:
         return query
     if query.match is TextMatch.CORRECTED:
+        if query.after is not None:  # as the first page corrected them (the token keeps them)
+            if len(query.after.corrections) != len(query.terms):
+                raise bad_token()
+            return replace(query, corrections=query.after.corrections)
         corrections = await _corrections(session, query.terms)
         return None if corrections is None else replace(query, corrections=corrections)
-    if not last_is_prefix(query.terms, query.match) or not WORD.fullmatch(query.terms[-1]):
+    if not last_is_prefix(query.terms, query.match) or not is_vocabulary_word(query.terms[-1]):
         return query
     prefix = query.terms[-1]
     word = search_words.c.word
@@ -561,11 +565,12 @@ async def _prepared(session: AsyncSession, query: DocumentQuery) -> DocumentQuer
     return replace(query, last_words=tuple(words))
 
 
-# Trigram similarity a vocabulary word needs to be looked at as a correction, how many are
-# looked at per term, and how many are kept: those within the edit distance allowed.
-CANDIDATE_SIMILARITY = 0.2
-CANDIDATES = 20
+# How many of a term's nearest words are kept: those within the edits allowed.
 CORRECTIONS = 3
+# Trigram similarity a vocabulary word needs to be looked at as a correction of a longer term
+# (six letters or more, two edits allowed), and how many are looked at.
+CANDIDATE_SIMILARITY = 0.3
+CANDIDATES = 20
 
 
 def _edits_allowed(term: str) -> int:
@@ -574,53 +579,73 @@ def _edits_allowed(term: str) -> int:
     return 1 if len(term) <= 5 else 2
 
 
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _one_edit(term: str) -> set[str]:
+    """Every string one edit from `term` (a letter deleted, inserted, replaced, or two
+    neighbours swapped): a short term's candidates, looked up by key. Trigrams are blind to
+    a short word's swaps ('bnag' and 'bang' share one trigram of nine)."""
+    splits = [(term[:i], term[i:]) for i in range(len(term) + 1)]
+    return (
+        {a + b[1:] for a, b in splits if b}
+        | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        | {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
+        | {a + c + b for a, b in splits for c in _ALPHABET}
+    )
+
+
 async def _corrections(
     session: AsyncSession, terms: tuple[str, ...]
 ) -> tuple[tuple[str, ...], ...] | None:
     """Each term with the words of the vocabulary it may have meant (itself first when it is
-    one): the nearest by trigram similarity among `search_words`, kept when within
-    `_edits_allowed` edits. None when some term has none, or none needed correcting (the
-    query as typed already found nothing). One statement for all terms."""
-    await session.execute(
-        text("SELECT set_config('pg_trgm.similarity_threshold', :v, true)"),
-        {"v": str(CANDIDATE_SIMILARITY)},
+    one, or a number, or a term the vocabulary cannot hold: `is_vocabulary_word`). Candidates:
+    for a term of five letters or fewer, the vocabulary's words one edit from it (looked up
+    by key); longer, the most trigram-similar; kept when within `_edits_allowed` edits (OSA
+    distance). None when some term has none, or none needed correcting (the query as typed
+    already found nothing)."""
+    word = search_words.c.word
+    checked = [t for t in terms if not t.isdigit() and is_vocabulary_word(t)]
+    known = (
+        set((await session.execute(select(word).where(word.in_(checked)))).scalars().all())
+        if checked
+        else set()
     )
-    given = (
-        func.unnest(literal(list(terms), ARRAY(TEXT)))
-        .table_valued("term", with_ordinality="position")
-        .render_derived(name="given")
-    )
-    term = given.c.term
-    near = (
-        select(search_words.c.word)
-        .where(search_words.c.word.op("%")(term))
-        .order_by(func.similarity(search_words.c.word, term).desc(), search_words.c.word)
-        .limit(CANDIDATES)
-        .lateral("near")
-    )
-    rows = await session.execute(
-        select(given.c.position, near.c.word)
-        .select_from(given.join(near, true()))
-        .order_by(given.c.position)
-    )
-    found: dict[int, list[str]] = {}
-    for position, word in rows:
-        found.setdefault(int(position) - 1, []).append(word)
+    unknown = [t for t in dict.fromkeys(checked) if t not in known]
+    found: dict[str, list[str]] = {}
+    short = [t for t in unknown if len(t) <= 5]
+    if short:
+        variants = {v: t for t in short for v in _one_edit(t) if is_vocabulary_word(v)}
+        rows = await session.execute(select(word).where(word.in_(sorted(variants))))
+        for (w,) in rows:
+            for t in short:
+                if OSA.distance(t, w) <= 1:
+                    found.setdefault(t, []).append(w)
+    for t in (t for t in unknown if len(t) > 5):
+        await session.execute(
+            text("SELECT set_config('pg_trgm.similarity_threshold', :v, true)"),
+            {"v": str(CANDIDATE_SIMILARITY)},
+        )
+        rows = await session.execute(
+            select(word)
+            .where(word.op("%")(t))
+            .order_by(func.similarity(word, t).desc(), word)
+            .limit(CANDIDATES)
+        )
+        found[t] = [w for (w,) in rows if OSA.distance(t, w) <= _edits_allowed(t)]
     corrections: list[tuple[str, ...]] = []
     for i, typed in enumerate(terms):
-        words = found.get(i, [])
-        if typed in words or typed.isdigit():
+        if typed not in found:  # a word, a number, or a term the vocabulary cannot hold
             corrections.append((typed,))
             continue
-        near_enough = [w for w in words if OSA.distance(typed, w) <= _edits_allowed(typed)]
-        near_enough.sort(key=lambda w: OSA.distance(typed, w))  # stable: similarity next
+        near = sorted(found[typed], key=lambda w: (OSA.distance(typed, w), w))[:CORRECTIONS]
         if i == len(terms) - 1:
             # Perhaps still being typed: itself (a prefix, corrected_tsquery_text) first.
-            corrections.append((typed, *near_enough[:CORRECTIONS]))
+            corrections.append((typed, *near))
             continue
-        if not near_enough:
+        if not near:
             return None
-        corrections.append(tuple(near_enough[:CORRECTIONS]))
+        corrections.append(tuple(near))
     if all(c == (t,) for c, t in zip(corrections, terms, strict=True)):
         return None
     return tuple(corrections)
@@ -630,17 +655,17 @@ async def _capped_page(
     session: AsyncSession, query: DocumentQuery, where: list[ColumnElement[bool]], viewer: Viewer
 ) -> tuple[Sequence[Any] | None, int | None]:
     """The first page and its exact total from one gathering of the matches, when there are
-    no more than TOTAL_CAP; (None, None) when there are more (the page is then not among the
+    no more than its cap; (None, None) when there are more (the page is then not among the
     ones gathered, and the total is "more than").
 
     Why: the page (every match sorted) and the count each built the text's bitmap, the cost
     of a query the walk could not serve (at 1M: "07/BC-UBND" of one year, 77 + 66 ms; the
-    text's bitmap is most of both). The matches' rows stop at TOTAL_CAP + 1, in one statement
+    text's bitmap is most of both). The matches' rows stop at the cap + 1, in one statement
     (one snapshot): the page is sorted from them, the total is their count."""
     gathered = (
         select(*_SUMMARY_COLUMNS)
         .where(*where)
-        .limit(TOTAL_CAP + 1)
+        .limit(query.total_cap + 1)
         .cte("gathered")
         .prefix_with("MATERIALIZED")
     )
@@ -654,18 +679,24 @@ async def _capped_page(
     )
     rows = (await session.execute(statement)).all()
     counted = rows[0]._mapping["gathered"] if rows else 0
-    if counted > TOTAL_CAP:
+    if counted > query.total_cap:
         return None, None
     return rows, counted
 
 
 def _seeks_number(query: DocumentQuery) -> bool:
-    """A number in the query that is no year: a số. A year ("ke hoach 2025") is in the text of
-    a large share of a year's documents, which the walk serves."""
-    return any(t.isdigit() and not _YEAR.fullmatch(t) for t in query.terms)
+    """A số/ký hiệu is sought: a number that is no year, and no word longer than a ký hiệu's
+    parts (UBND, QĐ, BNV, VP...). Its rows are a handful a year. Not "ke hoach 2025" (a year
+    is in the text of a large share of a year's documents) nor "quyet dinh 1" (a small number
+    is in most bodies, next to common words): the walk serves those."""
+    return any(t.isdigit() and not _YEAR.fullmatch(t) for t in query.terms) and all(
+        t.isdigit() or len(t) <= NOTATION_PART for t in query.terms
+    )
 
 
 _YEAR = re.compile(r"(19|20)\d\d")
+# The longest word of a ký hiệu (its parts are abbreviations: "UBND", "SNNPTNT" is seven).
+NOTATION_PART = 7
 
 
 async def _page(
@@ -684,6 +715,7 @@ async def _page(
     page_where = [*positioned, *([] if match is None else [match])]
     rows: Sequence[Any] | None = None
     walked: Walked | None = None
+    walked_failed = False
     # Only the registration order has an index to walk (both directions, or one). A số is not
     # walked: its rows are a handful a year, so the walk would read its WALK_ROWS for nothing
     # (at 1M, 75-100 ms for a reader by reach) before the index finds them in a few.
@@ -695,8 +727,17 @@ async def _page(
     ):
         walked = await _walk(session, query, positioned, viewer)
         rows = None if walked is None else walked.rows
+        walked_failed = walked is None
     counted: int | None = None
-    if rows is None and match is not None and query.after is None:
+    # The matches are gathered when they are known to be few: the walk found no page among
+    # the newest rows, or a số is sought. (Another order's dense matches would be gathered to
+    # the cap and dropped.)
+    if (
+        rows is None
+        and match is not None
+        and query.after is None
+        and (walked_failed or _seeks_number(query))
+    ):
         rows, counted = await _capped_page(session, query, page_where, viewer)
     if rows is None:
         statement = (
@@ -716,7 +757,7 @@ async def _page(
         total, exact = len(rows), True
     else:
         counted = await _count(session, query, where, match, walked, viewer)
-        total, exact = min(counted, TOTAL_CAP), counted <= TOTAL_CAP
+        total, exact = min(counted, query.total_cap), counted <= query.total_cap
     token = ""
     if more:
         last = rows[-1]
@@ -727,6 +768,7 @@ async def _page(
                 total=total,
                 total_exact=exact,
                 match=query.match,
+                corrections=query.corrections,
             ),
             fingerprint=query.fingerprint(),
         )

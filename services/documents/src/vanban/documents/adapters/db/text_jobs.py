@@ -18,7 +18,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
 from vanban.contracts.documents.v1 import documents_pb2
-from vanban.documents.adapters.db.indexing import remember_words
 from vanban.documents.adapters.db.tables import document_texts, documents, text_jobs
 from vanban.documents.domain.search_text import BODY_MAX_CHARS, search_terms
 from vanban.platform.db import changed_rows
@@ -347,6 +346,4 @@ async def finish(session: AsyncSession, job: ClaimedJob, *, extracted: Extracted
         )
         .returning(documents.c.direction)
     )
-    if direction is not None:
-        await remember_words(session, body)
     return str(direction) if direction is not None else None

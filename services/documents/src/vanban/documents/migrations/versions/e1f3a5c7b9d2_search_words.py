@@ -1,7 +1,8 @@
-"""search_words: the vocabulary typos are corrected against (ADR 0009, 4)
+"""search_words: the vocabulary prefixes and typos are looked up in (ADR 0009, 4)
 
-Filled from the search text of the documents there are; the service adds each document's
-words as it writes its text.
+Kept by a trigger on `documents`: whatever writes a search text (the service, an older
+replica during a rolling deploy, a repair by hand) adds its words in the same transaction.
+Filled here from the search texts there are.
 
 Revision ID: e1f3a5c7b9d2
 Revises: ad5fc67b100b
@@ -18,6 +19,11 @@ down_revision: str | None = "ad5fc67b100b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# The words kept: the lexemes that begin with a letter a-z, two characters or more (a lexeme
+# is at most 2 047 bytes, within a btree key). A prefix typed from a-z finds every lexeme it
+# begins among them.
+WORDS = "w ~ '^[a-z]' AND length(w) >= 2"
+
 
 def upgrade() -> None:
     op.create_table(
@@ -33,15 +39,33 @@ def upgrade() -> None:
         postgresql_using="gin",
         postgresql_ops={"word": "gin_trgm_ops"},
     )
-    # The words as the service keeps them (indexing.WORD): from a letter a-z, two or more.
+    # Sorted: two transactions bringing the same new words wait for each other in one order.
+    op.execute(
+        f"""
+        CREATE FUNCTION documents_search_words() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO search_words (word)
+            SELECT w FROM unnest(tsvector_to_array(NEW.search_tsv)) AS w
+            WHERE {WORDS} ORDER BY w
+            ON CONFLICT DO NOTHING;
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER documents_search_words "
+        "AFTER INSERT OR UPDATE OF search_tsv ON documents "
+        "FOR EACH ROW EXECUTE FUNCTION documents_search_words()"
+    )
     op.execute(
         "INSERT INTO search_words (word) "
-        "SELECT word FROM ts_stat('SELECT search_tsv FROM documents') "
-        "WHERE word ~ '^[a-z][a-z0-9]+$' "
-        "ON CONFLICT DO NOTHING"
+        "SELECT w FROM (SELECT word AS w FROM ts_stat('SELECT search_tsv FROM documents')) s "
+        f"WHERE {WORDS} ON CONFLICT DO NOTHING"
     )
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER documents_search_words ON documents")
+    op.execute("DROP FUNCTION documents_search_words()")
     op.drop_index("ix_search_words_trgm", table_name="search_words", postgresql_using="gin")
     op.drop_table("search_words")
