@@ -44,5 +44,8 @@ class DocumentPage(BaseModel):
     next_page_token: str | None = None
     total: int = Field(description="What you may see that matches, on every page")
     total_exact: bool = Field(
-        description="false when there are more than 1 000: `total` is then a lower bound"
+        description=(
+            "false when there are more than 1 000 (a list) or 100 (a search): `total` is then "
+            "a lower bound"
+        )
     )
