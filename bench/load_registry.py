@@ -55,7 +55,6 @@ import asyncpg
 import vanban.documents
 from vanban.documents.adapters.db.indexing import (
     VOCABULARY_OF_DOCUMENTS,
-    VOCABULARY_TRIGGER,
     number_key,
     search_head,
     search_vector_text,
@@ -898,7 +897,7 @@ async def load(
             await connection.execute(f'ALTER TABLE documents DROP CONSTRAINT "{key["conname"]}"')
         # The vocabulary is filled once at the end, from the tsvectors (a row trigger per row
         # would add each row's words one by one).
-        await connection.execute(f"ALTER TABLE documents DISABLE TRIGGER {VOCABULARY_TRIGGER}")
+        await connection.execute("ALTER TABLE documents DISABLE TRIGGER USER")
         began = time.perf_counter()
         slots = plan(documents, rng, end_year=end_year)
         maker = Maker(rng)
@@ -958,7 +957,7 @@ async def load(
         t0 = time.perf_counter()
         await connection.execute("VACUUM ANALYZE documents")
         await connection.execute("ANALYZE incoming_duplicates")
-        await connection.execute(f"ALTER TABLE documents ENABLE TRIGGER {VOCABULARY_TRIGGER}")
+        await connection.execute("ALTER TABLE documents ENABLE TRIGGER USER")
         await connection.execute(VOCABULARY_OF_DOCUMENTS)
         analyze_seconds = time.perf_counter() - t0
     finally:

@@ -7,7 +7,9 @@ fixture rows in Python, so a wrong filter, order, page or visibility rule shows 
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import random
 import uuid
 from collections.abc import Callable, Iterator
@@ -872,6 +874,35 @@ async def test_a_total_above_the_cap_is_a_lower_bound(
         metadata=metadata(clerk.token),
     )
     assert (following.total, following.total_exact) == (10, False)
+
+
+async def test_a_search_total_is_exact_to_100_and_a_list_total_to_1000(
+    stub, fixture_set, clerk
+) -> None:
+    """A search's total reads the rows of its words, so it stops at 100; a list's is the
+    index's, to 1 000 (ADR 0009). A token claiming more than its kind's cap is forged."""
+    f, _ = fixture_set
+    found = matching(f, "ve")
+    assert len({d.id for d in f.docs if clerk.sees(d)} & found) > 100
+    answer = await stub.SearchDocuments(
+        pb.SearchDocumentsRequest(q="ve", page_size=5), metadata=metadata(clerk.token)
+    )
+    assert (answer.total, answer.total_exact) == (100, False)
+    listed = await stub.ListIncomingDocuments(
+        pb.ListIncomingDocumentsRequest(page_size=5), metadata=metadata(clerk.token)
+    )
+    incoming = [d for d in f.docs if d.direction == "incoming" and clerk.sees(d)]
+    assert 100 < len(incoming) < 1000
+    assert (listed.total, listed.total_exact) == (len(incoming), True)
+    data = decode_token(answer.next_page_token)
+    data["t"] = "500"
+    forged = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    error = await refusal(
+        stub.SearchDocuments,
+        pb.SearchDocumentsRequest(q="ve", page_size=5, page_token=forged),
+        clerk.token,
+    )
+    assert error.reason == "INVALID_PAGE_TOKEN"
 
 
 @pytest.mark.parametrize("window", [40_000, 30], ids=["rows read", "index counts"])

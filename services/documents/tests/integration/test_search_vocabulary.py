@@ -84,25 +84,34 @@ async def test_words_written_outside_the_service_join_the_vocabulary(
     assert await found(stub, clerk, "pellomir quandel") == [document]
 
 
-async def test_the_pages_of_a_corrected_search_stay_those_of_the_first(
+async def test_the_pages_of_a_corrected_search_follow_the_first_without_naming_its_words(
     stub, clerk, registration
 ) -> None:
-    """The token keeps the words the first page sought: a document bringing the typo itself
-    as a word meanwhile moves nothing on the next page."""
+    """The next pages correct the words again and must come to the first page's (the token
+    keeps a digest, not the words: they may be words of documents the caller cannot open);
+    a vocabulary that changed the correction meanwhile sends the caller back to the first
+    page, never to an empty or shifted one."""
     ids = [await registered(stub, clerk, registration, f"Tovanu Qelbrux {i}") for i in range(3)]
-    first = await stub.SearchDocuments(
-        pb.SearchDocumentsRequest(q="qelbrex tovanu", page_size=2), metadata=metadata(clerk)
-    )
-    assert len(first.documents) == 2 and (first.total, first.total_exact) == (3, True)
-    await registered(stub, clerk, registration, "Tovanu Qelbrex")
-    second = await stub.SearchDocuments(
-        pb.SearchDocumentsRequest(
-            q="qelbrex tovanu", page_size=2, page_token=first.next_page_token
-        ),
-        metadata=metadata(clerk),
-    )
-    assert [d.id for d in [*first.documents, *second.documents]] == ids[::-1]
+
+    async def page(token: str = "") -> pb.SearchDocumentsResponse:
+        return await stub.SearchDocuments(
+            pb.SearchDocumentsRequest(q="qelbrex tovanu", page_size=2, page_token=token),
+            metadata=metadata(clerk),
+        )
+
+    first = await page()
+    assert [d.id for d in first.documents] == ids[:0:-1]
+    assert (first.total, first.total_exact) == (3, True)
+    assert b"qelbrux" not in base64.urlsafe_b64decode(first.next_page_token + "==")
+    await registered(stub, clerk, registration, "Về việc Dravolin")  # an unrelated word
+    second = await page(first.next_page_token)
+    assert [d.id for d in second.documents] == ids[:1]
     assert (second.total, second.total_exact) == (3, True)
+    await registered(stub, clerk, registration, "Tovanu Qelbrex")  # the typo, now a word
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await page(first.next_page_token)
+    error = remote_error(raised.value)
+    assert (error.code, error.reason) == (ErrorCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN")
 
 
 def _forged(token: str, **changes: str) -> str:
@@ -118,8 +127,15 @@ def _forged(token: str, **changes: str) -> str:
         {"k": '["not a date"]', "c": "1"},
         {"c": "1", "w": '[["a b"], ["x"]]'},
         {"c": "1", "w": '[["mirandol"]]'},
+        {"k": "[" * 5000},
     ],
-    ids=["key with trigram mark", "key with corrected mark", "not terms", "not the terms'"],
+    ids=[
+        "key with trigram mark",
+        "key with corrected mark",
+        "another digest",
+        "no digest",
+        "nested deep",
+    ],
 )
 async def test_a_forged_token_of_a_search_is_refused(stub, clerk, registration, changes) -> None:
     for i in range(3):

@@ -36,7 +36,7 @@ def decode_token(token: str) -> dict[str, str]:
     """The position a token holds; anything this platform did not give out is refused."""
     try:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):  # RecursionError: "[[[[..." forged
         raise bad_token() from None
     if not isinstance(data, dict) or not all(
         isinstance(v, str) and "\x00" not in v for v in data.values()

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from vanban.documents.domain.model import CONTROL_RE
-from vanban.documents.domain.search_text import QUERY_MAX_TERMS, query_terms, search_terms
+from vanban.documents.domain.search_text import query_terms
 from vanban.documents.domain.service import Reader
 from vanban.platform.clearance import Clearance
 from vanban.platform.errors import InvalidArgumentError, invalid_fields
@@ -201,9 +201,10 @@ class Position:
     total: int
     total_exact: bool
     match: TextMatch = TextMatch.TYPED  # the match that found the first page
-    # CORRECTED: the words the first page sought, so the next pages seek the same ones
-    # whatever the vocabulary has gained meanwhile.
-    corrections: tuple[tuple[str, ...], ...] = ()
+    # CORRECTED: a digest of the words the first page sought. The next pages correct again
+    # and must come to the same words; the words themselves are not carried, since they may
+    # come from documents the caller cannot open.
+    corrected: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,33 +298,17 @@ def encode_position(position: Position, *, fingerprint: str) -> str:
     }
     if position.match in _MATCH_MARKS:
         data[_MATCH_MARKS[position.match]] = "1"
-    if position.corrections:
-        data["w"] = json.dumps([list(words) for words in position.corrections])
+    if position.corrected:
+        data["w"] = position.corrected
     return encode_token(data)
 
 
-def _corrections_of(raw: str | None) -> tuple[tuple[str, ...], ...]:
-    """A token's corrected words: each a search term (letters and digits, as search_terms
-    makes them); a forged one is refused like any forged token. They can only be words the
-    caller could have typed, looked for in what the caller may see."""
-    if raw is None:
-        return ()
-    try:
-        groups = json.loads(raw)
-    except ValueError:
-        raise bad_token() from None
-    if not isinstance(groups, list) or not 0 < len(groups) <= QUERY_MAX_TERMS:
-        raise bad_token()
-    corrections = []
-    for words in groups:
-        if (
-            not isinstance(words, list)
-            or not 0 < len(words) <= 4
-            or not all(isinstance(w, str) and search_terms(w) == [w] for w in words)
-        ):
-            raise bad_token()
-        corrections.append(tuple(words))
-    return tuple(corrections)
+def corrections_digest(corrections: tuple[tuple[str, ...], ...]) -> str:
+    """What a page token keeps of a search's corrected words: enough to tell the next pages
+    corrected them the same way, not the words (a guess can only be confirmed, as by the
+    time a search takes)."""
+    raw = json.dumps([list(words) for words in corrections], separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
 def decode_position(token: str, *, fingerprint: str, cap: int) -> Position:
@@ -334,7 +319,7 @@ def decode_position(token: str, *, fingerprint: str, cap: int) -> Position:
         keys = json.loads(data["k"])
         total = int(data["t"])
         position_id = data["id"]
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, RecursionError):
         raise bad_token() from None
     if (
         not isinstance(keys, list)
@@ -352,7 +337,7 @@ def decode_position(token: str, *, fingerprint: str, cap: int) -> Position:
             (match for match, mark in _MATCH_MARKS.items() if data.get(mark) == "1"),
             TextMatch.TYPED,
         ),
-        corrections=_corrections_of(data.get("w")),
+        corrected=data.get("w", ""),
     )
 
 

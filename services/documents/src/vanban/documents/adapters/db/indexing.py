@@ -60,7 +60,7 @@ def search_vector(head: str, body: str = "") -> ColumnElement[str]:
     return func.to_tsvector("simple", search_vector_text(head, body))
 
 
-# The vocabulary (`search_words`) is kept by a trigger on `documents` (migration e1f3a5c7b9d2):
+# The vocabulary (`search_words`) is kept by a trigger on `documents` (migrations e1f3a5c7b9d2, a7c9e1b3d5f7):
 # the lexemes of every search text written that begin with a letter a-z, two characters or
 # more. `is_vocabulary_word` says which terms it can hold; a prefix from a-z finds in it every
 # lexeme it begins.
@@ -77,5 +77,3 @@ VOCABULARY_OF_DOCUMENTS = (
     "SELECT w FROM (SELECT word AS w FROM ts_stat('SELECT search_tsv FROM documents')) s "
     "WHERE w ~ '^[a-z]' AND length(w) >= 2 ON CONFLICT DO NOTHING"
 )
-# The trigger the loader turns off while it loads.
-VOCABULARY_TRIGGER = "documents_search_words"

@@ -31,6 +31,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    any_,
     case,
     false,
     func,
@@ -41,7 +42,7 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, VARCHAR
+from sqlalchemy.dialects.postgresql import ARRAY, TEXT, VARCHAR
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.documents.adapters.db.indexing import is_vocabulary_word
@@ -57,6 +58,7 @@ from vanban.documents.domain.search import (
     Summary,
     TextMatch,
     Viewer,
+    corrections_digest,
     encode_position,
 )
 from vanban.platform.paging import bad_token
@@ -534,11 +536,13 @@ async def _prepared(session: AsyncSession, query: DocumentQuery) -> DocumentQuer
     if query.match is TextMatch.FUZZY:
         return query
     if query.match is TextMatch.CORRECTED:
-        if query.after is not None:  # as the first page corrected them (the token keeps them)
-            if len(query.after.corrections) != len(query.terms):
-                raise bad_token()
-            return replace(query, corrections=query.after.corrections)
         corrections = await _corrections(session, query.terms)
+        if query.after is not None and (
+            corrections is None or corrections_digest(corrections) != query.after.corrected
+        ):
+            # The vocabulary gained a word since the first page that changes the correction:
+            # these pages would not follow the first one.
+            raise bad_token("the search's words have changed since: start from the first page")
         return None if corrections is None else replace(query, corrections=corrections)
     if not last_is_prefix(query.terms, query.match) or not is_vocabulary_word(query.terms[-1]):
         return query
@@ -615,17 +619,22 @@ async def _corrections(
     found: dict[str, list[str]] = {}
     short = [t for t in unknown if len(t) <= 5]
     if short:
-        variants = {v: t for t in short for v in _one_edit(t) if is_vocabulary_word(v)}
-        rows = await session.execute(select(word).where(word.in_(sorted(variants))))
+        variants = sorted({v for t in short for v in _one_edit(t) if is_vocabulary_word(v)})
+        # One array parameter: up to 32 terms' variants (12 000) as an IN list took 0.3-0.4 s.
+        rows = await session.execute(
+            select(word).where(word == any_(literal(variants, ARRAY(TEXT))))
+        )
         for (w,) in rows:
             for t in short:
                 if OSA.distance(t, w) <= 1:
                     found.setdefault(t, []).append(w)
-    for t in (t for t in unknown if len(t) > 5):
+    long = [t for t in unknown if len(t) > 5]
+    if long:
         await session.execute(
             text("SELECT set_config('pg_trgm.similarity_threshold', :v, true)"),
             {"v": str(CANDIDATE_SIMILARITY)},
         )
+    for t in long:
         rows = await session.execute(
             select(word)
             .where(word.op("%")(t))
@@ -768,7 +777,7 @@ async def _page(
                 total=total,
                 total_exact=exact,
                 match=query.match,
-                corrections=query.corrections,
+                corrected=corrections_digest(query.corrections) if query.corrections else "",
             ),
             fingerprint=query.fingerprint(),
         )
