@@ -161,12 +161,16 @@ documents = Table(
 # Our own identifiers never repeat within a secrecy level. Each level numbers in a series of its
 # own (Decree 30/2020, art. 15), so a secret document may share its date and số/ký hiệu, and so
 # its identifier, with an ordinary one.
+# Partial indexes by direction also say what their key is not (IS NOT NULL): a predicate of the
+# direction alone let the planner take one as a bitmap of every row of that direction and AND
+# it into a filtered search's rows (750 000 rows, 0.12 s at 1M; ADR 0009). Their own lookups
+# (key = value) imply it.
 Index(
     "uq_documents_outgoing_identifier",
     documents.c.secrecy,
     documents.c.identifier,
     unique=True,
-    postgresql_where=text("direction = 'outgoing'"),
+    postgresql_where=text("direction = 'outgoing' AND identifier IS NOT NULL"),
 )
 Index(
     "ix_documents_incoming_identifier",
@@ -177,7 +181,7 @@ Index(
     "ix_documents_incoming_number_key",
     documents.c.issuer_code,
     documents.c.number_key,
-    postgresql_where=text("direction = 'incoming'"),
+    postgresql_where=text("direction = 'incoming' AND number_key IS NOT NULL"),
 )
 Index(
     "ix_documents_direction_registered",
