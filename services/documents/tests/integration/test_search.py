@@ -660,6 +660,45 @@ async def test_search_filters_combine_with_the_text(stub, fixture_set, clerk) ->
     assert answer.documents[0].duplicate_count == 1
 
 
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2025, 1, 1), date(2025, 12, 31)),
+        (date(2025, 3, 31), date(2025, 4, 1)),
+        (date(2024, 12, 1), date(2025, 1, 31)),
+    ],
+    ids=["a year", "two days", "across new year"],
+)
+async def test_a_search_within_dates_finds_what_its_vietnam_days_hold(
+    stub, fixture_set, clerk, specialist, start, end
+) -> None:
+    """Within one year the search asks that year's text index (its registration year is the
+    Vietnam year of registered_at); across years it does not: the same documents either way,
+    by the days in Vietnam time (ADR 0009)."""
+    f, _ = fixture_set
+    found = matching(f, "ve")
+    seen = 0
+    for who in (clerk, specialist):
+        expected = {
+            d.id
+            for d in f.docs
+            if who.sees(d)
+            and d.id in found
+            and d.registered_at is not None
+            and start <= d.registered_at.astimezone(VIETNAM).date() <= end
+        }
+        ids, answer = await search_ids(
+            stub,
+            who,
+            "ve",
+            registered_from=start.isoformat(),
+            registered_to=end.isoformat(),
+        )
+        assert ids == expected, (who, start, end)
+        seen += len(expected)
+    assert seen
+
+
 async def test_each_row_carries_its_own_duplicate_count(stub, fixture_set, clerk) -> None:
     """The warning count belongs to the row: the copy warns of one document, every other row of
     none, on a page the list builds and on one the search's walk builds alike."""

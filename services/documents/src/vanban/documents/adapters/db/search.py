@@ -162,6 +162,21 @@ def _prefix_off_index(query: DocumentQuery) -> bool:
 
 
 def text_match(query: DocumentQuery) -> ColumnElement[bool] | None:
+    """The text test as the indexes serve it; within one registration year, with that year,
+    so the year's own text index serves it (tables.SEARCH_INDEX_YEARS)."""
+    match = _text_match(query)
+    f = query.filter
+    if match is None or not (f.registered_from and f.registered_to):
+        return match
+    if f.registered_from.year != f.registered_to.year:
+        return match
+    # The numbering year is the Vietnam year of registered_at, as the range's days are. Here
+    # only, not among the filters: there the planner ANDed the year's rows by other indexes
+    # into every statement (at 1M a count went from 82 to 274 ms, ADR 0009).
+    return and_(match, d.reg_year == f.registered_from.year)
+
+
+def _text_match(query: DocumentQuery) -> ColumnElement[bool] | None:
     if not query.terms:
         return None
     if not _trigram_branch(query):

@@ -196,6 +196,18 @@ Index("ix_documents_unit_registered", documents.c.unit_code, documents.c.registe
 Index("ix_documents_issued_date", documents.c.issued_date)
 Index("ix_documents_reach", documents.c.reach, postgresql_using="gin")
 Index("ix_documents_search_tsv", documents.c.search_tsv, postgresql_using="gin")
+# One text index per registration year, with the reach: a search within one year (a range of
+# days inside it) is served by its year's, a tenth of the whole at ten years. Years outside
+# these are served by the whole one (a later migration adds years before they come).
+SEARCH_INDEX_YEARS = range(2015, 2041)
+for _year in SEARCH_INDEX_YEARS:
+    Index(
+        f"ix_documents_search_y{_year}",
+        documents.c.search_tsv,
+        documents.c.reach,
+        postgresql_using="gin",
+        postgresql_where=documents.c.reg_year == _year,
+    )
 Index(
     "ix_documents_search_head",
     documents.c.search_head,
