@@ -687,7 +687,7 @@ async def test_a_search_within_dates_finds_what_its_vietnam_days_hold(
             and d.registered_at is not None
             and start <= d.registered_at.astimezone(VIETNAM).date() <= end
         }
-        ids, answer = await search_ids(
+        ids, _ = await search_ids(
             stub,
             who,
             "ve",
