@@ -1381,7 +1381,7 @@ Global___ListOutgoingDocumentsResponse: _TypeAlias = ListOutgoingDocumentsRespon
 
 @_typing.final
 class SearchDocumentsResponse(_message.Message):
-    """`total`: what the caller may see that matches, on every page; exact up to 1 000
+    """`total`: what the caller may see that matches, on every page; exact up to 100
     (`total_exact`), else a lower bound.
     """
 
