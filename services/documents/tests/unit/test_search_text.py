@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vanban.documents.adapters.db.search import tsquery_text
+from vanban.documents.domain.search import TextMatch
 from vanban.documents.domain.search_text import (
     BODY_MAX_CHARS,
     QUERY_MAX_CHARS,
@@ -178,8 +179,8 @@ def test_the_last_word_is_a_prefix_unless_a_number_is_sought(
 
 def test_the_retry_of_words_with_a_number_takes_the_last_word_as_a_prefix() -> None:
     assert (
-        tsquery_text(("2025", "chuyen", "doi", "s"), prefix_last=True)
+        tsquery_text(("2025", "chuyen", "doi", "s"), match=TextMatch.PREFIX_LAST)
         == "2025 & chuyen & doi & s:*"
     )
     # A number stays whole.
-    assert tsquery_text(("qd", "ubnd", "5"), prefix_last=True) == "qd & ubnd & 5"
+    assert tsquery_text(("qd", "ubnd", "5"), match=TextMatch.PREFIX_LAST) == "qd & ubnd & 5"

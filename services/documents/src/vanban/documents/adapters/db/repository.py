@@ -10,11 +10,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vanban.documents.adapters.db.indexing import (
-    number_key,
-    search_head,
-    search_vector,
-)
+from vanban.documents.adapters.db.indexing import number_key, search_head, search_vector
 from vanban.documents.adapters.db.tables import (
     cancelled_numbers,
     document_files,

@@ -100,16 +100,19 @@ def last_is_prefix(terms: tuple[str, ...], match: TextMatch) -> bool:
 
 
 def tsquery_text(
-    terms: tuple[str, ...], *, prefix_last: bool = False, last_words: tuple[str, ...] = ()
+    terms: tuple[str, ...],
+    *,
+    match: TextMatch = TextMatch.TYPED,
+    last_words: tuple[str, ...] = (),
 ) -> str:
     """'chuyen & doi & s:*': the last word a prefix, as the box is being typed; 'qd & ubnd & 5'
     or '18 & qd & ubnd': a query with a number is a số/ký hiệu, typed whole, so no term of it is
     a prefix ("ubnd:*" made GIN gather every ubnd document before the number could narrow them:
     0.1 s against 6 ms at 1M, ADR 0009). Terms are letters and digits only (search_terms), so no
-    operator of tsquery syntax can come from the user. `prefix_last`: the retry of a query with
+    operator of tsquery syntax can come from the user. PREFIX_LAST: the retry of a query with
     a number whose whole terms found nothing ("ke hoach 2025 chuyen doi s"); a last term that is
     a number stays whole."""
-    if not last_is_prefix(terms, TextMatch.PREFIX_LAST if prefix_last else TextMatch.TYPED):
+    if not last_is_prefix(terms, match):
         return " & ".join(terms)
     if last_words:  # the words the prefix begins, whole: GIN skips through them (see _prepared)
         last = last_words[0] if len(last_words) == 1 else f"( {' | '.join(last_words)} )"
@@ -120,7 +123,7 @@ def tsquery_text(
 def corrected_tsquery_text(corrections: tuple[tuple[str, ...], ...]) -> str:
     """'ke & hoach & ( van | vat ) & ( s:* | so )': each term by the words it may have meant,
     the last one also as a prefix, as the box is being typed. Words of the vocabulary are
-    letters only (indexing.vocabulary), terms letters and digits: no tsquery syntax."""
+    letters and digits (lexemes of search texts), as terms are: no tsquery syntax."""
     groups = []
     for i, words in enumerate(corrections):
         last = i == len(corrections) - 1 and not words[0].isdigit()  # a number stays whole
@@ -132,22 +135,13 @@ def corrected_tsquery_text(corrections: tuple[tuple[str, ...], ...]) -> str:
 def _tsquery_of(query: DocumentQuery) -> str:
     if query.match is TextMatch.CORRECTED:
         return corrected_tsquery_text(query.corrections)
-    return tsquery_text(
-        query.terms,
-        prefix_last=query.match is TextMatch.PREFIX_LAST,
-        last_words=query.last_words,
-    )
+    return tsquery_text(query.terms, match=query.match, last_words=query.last_words)
 
 
 def matches_terms(tsv: Any, query: DocumentQuery) -> ColumnElement[bool]:
     """`tsv @@ to_tsquery(...)` of the query's terms, as its match takes them: for
     `search_tsv` itself, or for the column of the rows a walk or a count reads."""
     return tsv.op("@@")(func.to_tsquery(_CONFIG, _tsquery_of(query)))
-
-
-def _trigram_branch(query: DocumentQuery) -> bool:
-    """The number's fuzzy branch: the trigram similarity of the whole query to the heads."""
-    return query.match is TextMatch.FUZZY
 
 
 def _prefix_off_index(query: DocumentQuery) -> bool:
@@ -179,7 +173,7 @@ def text_match(query: DocumentQuery) -> ColumnElement[bool] | None:
 def _text_match(query: DocumentQuery) -> ColumnElement[bool] | None:
     if not query.terms:
         return None
-    if not _trigram_branch(query):
+    if query.match is not TextMatch.FUZZY:  # else the number's trigram branch, below
         if not _prefix_off_index(query):
             return matches_terms(d.search_tsv, query)
         others = func.to_tsquery(_CONFIG, " & ".join(query.terms[:-1]))
@@ -315,8 +309,9 @@ def after(query: DocumentQuery, position: Position) -> ColumnElement[bool]:
     return tuple_(*columns, d.id) < tuple_(*keys, position.id)
 
 
-def _order(query: DocumentQuery) -> list[Any]:
-    columns = [*_SORT_COLUMNS[query.sort], d.id]
+def _order(query: DocumentQuery, rows: Any = d) -> list[Any]:
+    """The list order over `documents`, or over `rows` that carry its columns (a subquery's)."""
+    columns = [rows[c.name] for c in _SORT_COLUMNS[query.sort]] + [rows.id]
     return [c.asc() if query.ascending else c.desc() for c in columns]
 
 
@@ -405,7 +400,6 @@ async def _walk(
         .subquery("recent")
     )
     r = inner.c
-    keys = [r[c.name] for c in _SORT_COLUMNS[query.sort]] + [r.id]
     statement = (
         select(
             *(r[c.name] for c in _SUMMARY_COLUMNS),
@@ -413,7 +407,7 @@ async def _walk(
             r.depth,
         )
         .where(r.hit)
-        .order_by(*(k.asc() if query.ascending else k.desc() for k in keys))
+        .order_by(*_order(query, r))
         .limit(query.page_size + 1)
     )
     rows = (await session.execute(statement)).all()
@@ -493,6 +487,16 @@ async def _count_by_reading(
     return None
 
 
+async def _set_local(session: AsyncSession, **settings: str) -> None:
+    """SET LOCAL of each setting, for the rest of the transaction, in one round trip."""
+    names = list(settings)
+    calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(names)))
+    values = {f"n{i}": n for i, n in enumerate(names)} | {
+        f"v{i}": settings[n] for i, n in enumerate(names)
+    }
+    await session.execute(text(f"SELECT {calls}"), values)
+
+
 async def find_documents(
     session: AsyncSession, query: DocumentQuery, *, viewer: Viewer, tz: ZoneInfo
 ) -> Page:
@@ -502,12 +506,7 @@ async def find_documents(
     # each) cannot know how common the searched words are, and picked plans 4x slower at 1M.
     # A page is a small read: compiling it (JIT, on by default where PostgreSQL has LLVM) took
     # 90 ms of a 350 ms count at 1M.
-    await session.execute(
-        text(
-            "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
-            "set_config('jit', 'off', true)"
-        )
-    )
+    await _set_local(session, plan_cache_mode="force_custom_plan", jit="off")
     if query.after is not None:
         _key_values(query.sort, query.after.keys)  # a forged key is refused before any read
     prepared = await _prepared(session, query)
@@ -645,10 +644,7 @@ async def _corrections(
                     found.setdefault(t, []).append(w)
     long = [t for t in unknown if len(t) > 5]
     if long:
-        await session.execute(
-            text("SELECT set_config('pg_trgm.similarity_threshold', :v, true)"),
-            {"v": str(CANDIDATE_SIMILARITY)},
-        )
+        await _set_local(session, **{"pg_trgm.similarity_threshold": str(CANDIDATE_SIMILARITY)})
     for t in long:
         rows = await session.execute(
             select(word)
@@ -695,10 +691,9 @@ async def _capped_page(
     )
     g = gathered.c
     total = select(func.count()).select_from(gathered).scalar_subquery().label("gathered")
-    keys = [g[c.name] for c in _SORT_COLUMNS[query.sort]] + [g.id]
     statement = (
         select(*(g[c.name] for c in _SUMMARY_COLUMNS), duplicate_count(viewer, g.id), total)
-        .order_by(*(k.asc() if query.ascending else k.desc() for k in keys))
+        .order_by(*_order(query, g))
         .limit(query.page_size + 1)
     )
     rows = (await session.execute(statement)).all()
@@ -728,12 +723,9 @@ async def _page(
 ) -> Page:
     where = [visible_to(viewer), *filters(query, tz, viewer)]
     match = text_match(query)
-    fuzzy = _trigram_branch(query)
+    fuzzy = query.match is TextMatch.FUZZY
     if match is not None and fuzzy:
-        await session.execute(
-            text("SELECT set_config('pg_trgm.word_similarity_threshold', :v, true)"),
-            {"v": str(WORD_SIMILARITY)},
-        )
+        await _set_local(session, **{"pg_trgm.word_similarity_threshold": str(WORD_SIMILARITY)})
     # The page's rows: visible, filtered, after the position, and matching.
     positioned = [*where, *([] if query.after is None else [after(query, query.after)])]
     page_where = [*positioned, *([] if match is None else [match])]
