@@ -12,7 +12,7 @@ usage: uv run python bench/registry.py [--registrations 200] [--sizes 100000,100
    call of the gRPC servicer runs it), without the gRPC and HTTP hops:
    - as a clerk (reads every document, cleared for confidential) and as a specialist (sees what
      reaches their unit or them), unfiltered and filtered (incoming + one type + one year);
-   - the first page (20 rows) with its total (exact up to 10 000).
+   - the first page (20 rows) with its total (exact up to 100: SEARCH_TOTAL_CAP).
    Targets: p95 ≤ 50 ms at 1M; filtered ≤ 1.2 × unfiltered.
 """
 
@@ -43,6 +43,7 @@ from vanban.documents.adapters.db import search
 from vanban.documents.adapters.db.search import find_documents
 from vanban.documents.domain import search as domain
 from vanban.documents.domain.search import DocumentQuery, Filter, Viewer, make_query
+from vanban.platform.runtime import settle_memory
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -192,6 +193,7 @@ async def search_figures(url: str, *, size: int, queries: int, show_plans: bool)
                 await connection.execute(text("SELECT max(reg_year) FROM documents"))
             ).scalar_one()
         mix = query_mix(queries)
+        settle_memory()  # as a service does before it serves (platform.service.Service.serve)
         results = []
         for case in cases(end_year):
             await run_case(engine, case, mix[:20])  # warm the cache and the pool

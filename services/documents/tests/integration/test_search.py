@@ -507,16 +507,23 @@ async def test_a_mistyped_notation_with_its_number_still_finds_it(stub, fixture_
 
 
 @pytest.mark.parametrize("words", [50, 1], ids=["the words it begins", "a prefix"])
-async def test_the_last_word_is_a_prefix(stub, fixture_set, clerk, monkeypatch, words) -> None:
-    """Sought as the vocabulary's words it begins when they are few, else as a prefix in the
-    index: the same documents either way; a prefix no word begins finds nothing."""
+async def test_the_last_word_is_a_prefix(
+    stub, fixture_set, clerk, specialist, monkeypatch, words
+) -> None:
+    """Sought as the vocabulary's words it begins when they are few, else (and a letter alone
+    always) tested on the rows the other words find: the same documents either way; a prefix
+    no word begins finds nothing."""
     monkeypatch.setattr(search_sql, "PREFIX_WORDS", words)
     f, named = fixture_set
-    for q in ("chuyen doi s", "quyet d", "thi xa cu", "ke hoach"):
-        found, answer = await search_ids(stub, clerk, q)
-        expected = {d.id for d in f.docs if clerk.sees(d)} & matching(f, q)
-        assert found == expected and expected, q
-        assert (answer.total, answer.total_exact) == (len(expected), True), q
+    for who in (clerk, specialist):
+        for q in ("chuyen doi s", "quyet d", "thi xa cu", "ke hoach"):
+            with recorded_statements() as sent:
+                found, answer = await search_ids(stub, who, q)
+            expected = {d.id for d in f.docs if who.sees(d)} & matching(f, q)
+            assert found == expected and expected, (who, q)
+            assert (answer.total, answer.total_exact) == (len(expected), True), (who, q)
+            off_index = len(q.split()[-1]) == 1 or (words == 1 and q != "ke hoach")
+            assert any("ts_match_vq" in s for s in sent) == off_index, (who, q)
     found, _ = await search_ids(stub, clerk, "chuyen doi s")
     assert named.decision.id in found
     with recorded_statements() as sent:
@@ -697,6 +704,43 @@ async def test_a_search_within_dates_finds_what_its_vietnam_days_hold(
         assert ids == expected, (who, start, end)
         seen += len(expected)
     assert seen
+
+
+@pytest.mark.parametrize("cap", [1_000, 3], ids=["gathered", "more than the cap"])
+async def test_a_reader_by_reach_within_a_year_gets_the_newest_first(
+    stub, fixture_set, specialist, monkeypatch, cap
+) -> None:
+    """Within one year a reader by reach's matches are gathered from that year's text index
+    before any walk: up to the cap they give the page and the exact total; beyond it the page
+    comes from the walk and the total is "more than"."""
+    monkeypatch.setattr(search_domain, "SEARCH_TOTAL_CAP", cap)
+    f, _ = fixture_set
+    found = matching(f, "ve")
+    docs = [
+        d
+        for d in f.docs
+        if specialist.sees(d)
+        and d.id in found
+        and d.registered_at is not None
+        and d.registered_at.astimezone(VIETNAM).year == 2025
+    ]
+    assert len(docs) > 3
+    with recorded_statements() as sent:
+        answer = await stub.SearchDocuments(
+            pb.SearchDocumentsRequest(
+                q="ve",
+                page_size=2,
+                filter=pb.DocumentFilter(registered_from="2025-01-01", registered_to="2025-12-31"),
+            ),
+            metadata=metadata(specialist.token),
+        )
+    assert [d.id for d in answer.documents] == ordered(docs)[:2]
+    over = len(docs) > cap
+    assert (answer.total, answer.total_exact) == ((cap, False) if over else (len(docs), True))
+    reads = [s for s in sent if "FROM documents" in s]
+    assert "gathered" in reads[0], "gathered before any walk"
+    assert any("recent" in s for s in reads) == over, "walked only past the cap"
+    assert len(reads) == (2 if over else 1), "no count: the gathering settled the total"
 
 
 async def test_each_row_carries_its_own_duplicate_count(stub, fixture_set, clerk) -> None:
@@ -948,9 +992,10 @@ async def test_a_search_total_is_exact_to_100_and_a_list_total_to_1000(
 async def test_the_total_of_a_broad_search_is_what_the_caller_may_open(
     stub, fixture_set, clerk, specialist, monkeypatch, window
 ) -> None:
-    """A page of 5 that the walk finds among the newest rows: the total is counted by reading
-    the visible, filtered rows (ADR 0009), or by the index when the walk's density says that
-    many rows would not settle it; both give what the caller may open, exactly."""
+    """A page of 5 that the walk finds among the newest rows: a clerk's total is counted by
+    reading the visible, filtered rows (ADR 0009), or by the index when the walk's density says
+    that many rows would not settle it; a reader by reach's year by year, each year by its own
+    text index; each gives what the caller may open, exactly."""
     monkeypatch.setattr(search_sql, "COUNT_ROWS", window)
     monkeypatch.setattr(search_domain, "SEARCH_TOTAL_CAP", 1_000)
     f, _ = fixture_set
@@ -972,12 +1017,61 @@ async def test_the_total_of_a_broad_search_is_what_the_caller_may_open(
             assert len(expected) > 5
             assert (answer.total, answer.total_exact) == (len(expected), True), (who, name)
             read = any(" AS there" in statement for statement in sent)
-            assert read == (window > 30), "which count ran"
+            by_year = any("UNION ALL" in statement for statement in sent)
+            if who is clerk:
+                assert (read, by_year) == (window > 30, False), "which count ran"
+            else:
+                assert (read, by_year) == (False, True), "which count ran"
     monkeypatch.setattr(search_domain, "SEARCH_TOTAL_CAP", 10)
     answer = await stub.SearchDocuments(
         pb.SearchDocumentsRequest(q="ve", page_size=5), metadata=metadata(clerk.token)
     )
     assert (answer.total, answer.total_exact) == (10, False)
+
+
+async def test_a_reader_by_reach_has_every_year_counted(
+    stub, documents, fixture_set, specialist, monkeypatch
+) -> None:
+    """A reader by reach's total is counted year by year (each year's text index holds the
+    reach); the rows no year's index holds are counted too: a draft (no registration year
+    yet) and a year before the indexed ones."""
+    monkeypatch.setattr(search_domain, "SEARCH_TOTAL_CAP", 1_000)
+    f, named = fixture_set
+    old = Doc(
+        id=str(uuid.uuid4()),
+        direction="incoming",
+        status="registered",
+        document_type="Công văn",
+        subject="V/v kế hoạch chuyển đổi số của năm 2010",
+        priority="normal",
+        secrecy="none",
+        registered_at=vn(2010, 6, 1, 9),
+        code_number="12",
+        code_notation="UBND-VP",
+        issuer_code="000.00.00.H40",
+        issuer_name="Ủy ban nhân dân tỉnh Nghệ An",
+        issued_date=date(2010, 5, 30),
+        register_id="incoming",
+        reg_year=2010,
+        reg_number=1,
+        unit_code=SPECIALIST_UNIT,
+        reach=[f"unit:{SPECIALIST_UNIT}"],
+    )
+    expected = {d.id for d in f.docs if specialist.sees(d)} & matching(f, "ke hoach")
+    assert named.draft.id in expected and named.draft.reg_year is None
+    async with documents.engine.begin() as connection:
+        await connection.execute(insert(documents_table).values(old.row()))
+    try:
+        with recorded_statements() as sent:
+            answer = await stub.SearchDocuments(
+                pb.SearchDocumentsRequest(q="ke hoach", page_size=2),
+                metadata=metadata(specialist.token),
+            )
+        assert any("UNION ALL" in statement for statement in sent), "counted by year"
+        assert (answer.total, answer.total_exact) == (len(expected) + 1, True)
+    finally:
+        async with documents.engine.begin() as connection:
+            await connection.execute(documents_table.delete().where(documents_table.c.id == old.id))
 
 
 async def test_rows_read_that_do_not_settle_the_total_leave_it_to_the_index(
@@ -999,7 +1093,7 @@ async def test_rows_read_that_do_not_settle_the_total_leave_it_to_the_index(
         where = [search_sql.visible_to(viewer), *search_sql.filters(query, VIETNAM, viewer)]
         match = search_sql.text_match(query)
         read = await search_sql._count_by_reading(session, query, where, viewer)
-        counted = await search_sql._count(session, query, where, match, walked, viewer)
+        counted = await search_sql._count(session, query, where, match, walked, viewer, VIETNAM)
     assert read is None  # the 50 rows held fewer than the cap, and there were more to see
     assert counted == len(expected)
 

@@ -31,7 +31,7 @@ from vanban.platform.events.tables import EventTables
 from vanban.platform.grpc.client import ServiceIdentity, open_channel
 from vanban.platform.grpc.server import GrpcServer
 from vanban.platform.migrations import upgrade_async
-from vanban.platform.runtime import TaskGroup
+from vanban.platform.runtime import TaskGroup, settle_memory
 from vanban.platform.settings import DatabaseSettingsMixin, ServiceSettings
 
 logger = logging.getLogger(__name__)
@@ -151,6 +151,7 @@ class ServiceHost:
         await self.serve(stop)
 
     async def serve(self, stop: asyncio.Event) -> None:
+        settle_memory()
         consumers = TaskGroup(stop)
         relay = TaskGroup(stop)
         if self.relay is not None:

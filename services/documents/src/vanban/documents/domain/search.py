@@ -224,6 +224,9 @@ class DocumentQuery:
     # The last term typed as a prefix: the words of the vocabulary it begins, when they are
     # few (set by the search from `search_words`; empty: the prefix itself).
     last_words: tuple[str, ...] = ()
+    # The last term typed as a prefix begins more words than are sought one by one: it is
+    # tested on the rows the other terms find (set by the search from `search_words`).
+    common_prefix: bool = False
 
     @property
     def has_number(self) -> bool:

@@ -41,17 +41,24 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TEXT, VARCHAR
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.documents.adapters.db.indexing import is_vocabulary_word
-from vanban.documents.adapters.db.tables import documents, incoming_duplicates, search_words
+from vanban.documents.adapters.db.tables import (
+    SEARCH_INDEX_YEARS,
+    documents,
+    incoming_duplicates,
+    search_words,
+)
 from vanban.documents.domain.model import DocumentStatus
 from vanban.documents.domain.search import (
     FIRST_DAY,
     LAST_DAY,
     DocumentQuery,
+    Filter,
     Page,
     Position,
     Sort,
@@ -147,27 +154,34 @@ def matches_terms(tsv: Any, query: DocumentQuery) -> ColumnElement[bool]:
 def _prefix_off_index(query: DocumentQuery) -> bool:
     """Whether the last word's prefix is tested on the rows the other terms find instead of
     being looked up in GIN: in the retry of a number's last word, whose other terms hold the
-    number, rare. A prefix is a partial match: GIN gathers the rows of every word it begins
-    (`vp:*`: most of the table) into one bitmap before the other terms can narrow it (at 1M:
-    "287 bnv vp:*" 100 ms, "287 bnv" whole 3 ms). Not for words alone: the planner cannot
-    estimate a test no index serves, and for "quyet dihn" (no word begins "dihn") it read the
-    whole table for the rows of "quyet" (1.1 s; ADR 0009)."""
-    return len(query.terms) > 1 and query.match is TextMatch.PREFIX_LAST
+    number, rare; and a prefix of words that begins more words than are sought one by one (a
+    letter alone always). A prefix is a partial match: GIN gathers the rows of every word it
+    begins (`vp:*`: most of the table) into one bitmap before the other terms can narrow it
+    (at 1M: "287 bnv vp:*" 100 ms, "287 bnv" whole 3 ms; a reader by reach's "chuyen d" within
+    a year 54 ms, tested on the rows of "chuyen" 7 ms). A prefix that begins no word never
+    gets here (the vocabulary says the query finds nothing): "quyet dihn" tested so read every
+    row of "quyet" (1.1 s; ADR 0009)."""
+    return len(query.terms) > 1 and (query.match is TextMatch.PREFIX_LAST or query.common_prefix)
 
 
 def text_match(query: DocumentQuery) -> ColumnElement[bool] | None:
     """The text test as the indexes serve it; within one registration year, with that year,
     so the year's own text index serves it (tables.SEARCH_INDEX_YEARS)."""
     match = _text_match(query)
-    f = query.filter
-    if match is None or not (f.registered_from and f.registered_to):
-        return match
-    if f.registered_from.year != f.registered_to.year:
+    year = _one_year(query.filter)
+    if match is None or year is None:
         return match
     # The numbering year is the Vietnam year of registered_at, as the range's days are. Here
     # only, not among the filters: there the planner ANDed the year's rows by other indexes
     # into every statement (at 1M a count went from 82 to 274 ms, ADR 0009).
-    return and_(match, d.reg_year == f.registered_from.year)
+    return and_(match, d.reg_year == year)
+
+
+def _one_year(f: Filter) -> int | None:
+    """The year the registration date range lies within, if it does."""
+    if f.registered_from and f.registered_to and f.registered_from.year == f.registered_to.year:
+        return f.registered_from.year
+    return None
 
 
 def _text_match(query: DocumentQuery) -> ColumnElement[bool] | None:
@@ -423,6 +437,7 @@ async def _count(
     match: ColumnElement[bool] | None,
     walked: Walked | None,
     viewer: Viewer,
+    tz: ZoneInfo,
 ) -> int:
     """How many rows `where` and `match` find, counted up to its cap + 1 (DocumentQuery.total_cap).
 
@@ -431,7 +446,12 @@ async def _count(
     walk's density says the cap is within COUNT_ROWS.
     Otherwise, and when that many rows did not hold the cap, the bitmap of the indexes counts;
     it is built whole before any LIMIT, which is cheap for rare matches and what made dense
-    ones take 0.2-0.5 s at 1M (ADR 0009)."""
+    ones take 0.2-0.5 s at 1M (ADR 0009).
+    A reader by reach's matches over more than one year are counted year by year instead
+    (_count_by_year): their rows to read come from the reach's bitmap (62 000 rows for a unit
+    at 1M, 30-60 ms), while a year's text index holds the reach and answers in a few ms."""
+    if match is not None and not viewer.reads_all and _one_year(query.filter) is None:
+        return await _count_by_year(session, query, where, match, datetime.now(tz).year)
     if match is not None and walked is not None:
         needed = (query.total_cap + 1) * walked.depth // len(walked.rows)
         if needed <= COUNT_ROWS:
@@ -440,6 +460,31 @@ async def _count(
                 return counted
     where = where if match is None else [*where, match]
     capped = select(literal(1)).where(*where).limit(query.total_cap + 1).subquery()
+    return (await session.execute(select(func.count()).select_from(capped))).scalar_one()
+
+
+async def _count_by_year(
+    session: AsyncSession,
+    query: DocumentQuery,
+    where: list[ColumnElement[bool]],
+    match: ColumnElement[bool],
+    this_year: int,
+) -> int:
+    """`_count` year by year, newest first, each year by its own text index (which holds the
+    reach), stopping at the cap + 1: one statement, a UNION ALL under a LIMIT, whose branches
+    PostgreSQL runs in order and only while the cap is not reached; dense words settle it in the
+    newest year. The rows no year's index holds (drafts, which have no registration year yet,
+    and years outside tables.SEARCH_INDEX_YEARS) are the last branch."""
+    cap = query.total_cap + 1
+    years = [y for y in reversed(SEARCH_INDEX_YEARS) if y <= this_year] or [this_year]
+    branches = [
+        select(literal(1).label("one")).where(*where, match, d.reg_year == year).limit(cap)
+        for year in years
+    ]
+    rest = or_(d.reg_year.is_(None), d.reg_year < years[-1], d.reg_year > years[0])
+    branches.append(select(literal(1).label("one")).where(*where, match, rest).limit(cap))
+    found = union_all(*branches).subquery("found")
+    capped = select(found.c.one).limit(cap).subquery("capped")
     return (await session.execute(select(func.count()).select_from(capped))).scalar_one()
 
 
@@ -558,9 +603,14 @@ async def _prepared(session: AsyncSession, query: DocumentQuery) -> DocumentQuer
             # these pages would not follow the first one.
             raise bad_token("the search's words have changed since: start from the first page")
         return None if corrections is None else replace(query, corrections=corrections)
-    if not last_is_prefix(query.terms, query.match) or not is_vocabulary_word(query.terms[-1]):
+    if not last_is_prefix(query.terms, query.match):
         return query
     prefix = query.terms[-1]
+    if len(prefix) == 1 and "a" <= prefix <= "z":
+        # One letter begins thousands of words (the vocabulary keeps none of one letter).
+        return replace(query, common_prefix=True)
+    if not is_vocabulary_word(prefix):
+        return query
     word = search_words.c.word
     # The words from the prefix up to the next prefix (byte order, the column's collation).
     after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
@@ -579,7 +629,7 @@ async def _prepared(session: AsyncSession, query: DocumentQuery) -> DocumentQuer
     if not words:
         return None
     if len(words) > PREFIX_WORDS:
-        return query
+        return replace(query, common_prefix=True)
     return replace(query, last_words=tuple(words))
 
 
@@ -735,8 +785,23 @@ async def _page(
     # Only the registration order has an index to walk (both directions, or one). A số is not
     # walked: its rows are a handful a year, so the walk would read its WALK_ROWS for nothing
     # (at 1M, 75-100 ms for a reader by reach) before the index finds them in a few.
-    if (
+    counted: int | None = None
+    # A reader by reach within one year: the matches are gathered from the year's own text
+    # index, which holds the reach (a few ms at 1M), before any walk; a walk reads the year's
+    # rows in the list order and keeps the few the reach lets through (30-80 ms at 1M).
+    gathered_first = (
         match is not None
+        and query.after is None
+        and not viewer.reads_all
+        and not fuzzy
+        and _one_year(query.filter) is not None
+        and (":*" not in _tsquery_of(query) or _prefix_off_index(query))
+    )
+    if gathered_first:
+        rows, counted = await _capped_page(session, query, page_where, viewer)
+    if (
+        rows is None
+        and match is not None
         and not fuzzy
         and query.sort is Sort.REGISTERED_AT
         and not _seeks_number(query)
@@ -744,12 +809,12 @@ async def _page(
         walked = await _walk(session, query, positioned, viewer)
         rows = None if walked is None else walked.rows
         walked_failed = walked is None
-    counted: int | None = None
     # The matches are gathered when they are known to be few: the walk found no page among
     # the newest rows, or a số is sought. (Another order's dense matches would be gathered to
     # the cap and dropped.)
     if (
         rows is None
+        and not gathered_first
         and match is not None
         and query.after is None
         and (walked_failed or _seeks_number(query))
@@ -769,10 +834,12 @@ async def _page(
         total, exact = query.after.total, query.after.total_exact
     elif counted is not None:
         total, exact = counted, True
+    elif gathered_first:
+        total, exact = query.total_cap, False
     elif not more:
         total, exact = len(rows), True
     else:
-        counted = await _count(session, query, where, match, walked, viewer)
+        counted = await _count(session, query, where, match, walked, viewer, tz)
         total, exact = min(counted, query.total_cap), counted <= query.total_cap
     token = ""
     if more:

@@ -195,7 +195,9 @@ Index("ix_documents_type_registered", documents.c.document_type, documents.c.reg
 Index("ix_documents_unit_registered", documents.c.unit_code, documents.c.registered_at.desc())
 Index("ix_documents_issued_date", documents.c.issued_date)
 Index("ix_documents_reach", documents.c.reach, postgresql_using="gin")
-Index("ix_documents_search_tsv", documents.c.search_tsv, postgresql_using="gin")
+# The text with the reach: a reader by reach's matches come from one scan of words and
+# principals together (at 1M, 11 ms against 33-44 ms for two bitmaps ANDed; ADR 0009).
+Index("ix_documents_search", documents.c.search_tsv, documents.c.reach, postgresql_using="gin")
 # One text index per registration year, with the reach: a search within one year (a range of
 # days inside it) is served by its year's, a tenth of the whole at ten years. Years outside
 # these are served by the whole one (a later migration adds years before they come).
