@@ -782,9 +782,6 @@ async def _page(
     rows: Sequence[Any] | None = None
     walked: Walked | None = None
     walked_failed = False
-    # Only the registration order has an index to walk (both directions, or one). A số is not
-    # walked: its rows are a handful a year, so the walk would read its WALK_ROWS for nothing
-    # (at 1M, 75-100 ms for a reader by reach) before the index finds them in a few.
     counted: int | None = None
     # A reader by reach within one year: the matches are gathered from the year's own text
     # index, which holds the reach (a few ms at 1M), before any walk; a walk reads the year's
@@ -799,6 +796,11 @@ async def _page(
     )
     if gathered_first:
         rows, counted = await _capped_page(session, query, page_where, viewer)
+    # More matches than the cap were gathered: the total is known to be "more than".
+    over_cap = gathered_first and rows is None
+    # Only the registration order has an index to walk (both directions, or one). A số is not
+    # walked: its rows are a handful a year, so the walk would read its WALK_ROWS for nothing
+    # (at 1M, 75-100 ms for a reader by reach) before the index finds them in a few.
     if (
         rows is None
         and match is not None
@@ -820,6 +822,7 @@ async def _page(
         and (walked_failed or _seeks_number(query))
     ):
         rows, counted = await _capped_page(session, query, page_where, viewer)
+        over_cap = rows is None
     if rows is None:
         statement = (
             select(*_SUMMARY_COLUMNS, duplicate_count(viewer, d.id))
@@ -834,7 +837,7 @@ async def _page(
         total, exact = query.after.total, query.after.total_exact
     elif counted is not None:
         total, exact = counted, True
-    elif gathered_first:
+    elif over_cap:
         total, exact = query.total_cap, False
     elif not more:
         total, exact = len(rows), True
