@@ -506,6 +506,30 @@ async def test_a_mistyped_notation_with_its_number_still_finds_it(stub, fixture_
         assert named.decision.id not in found, q
 
 
+async def test_a_notation_typed_right_is_not_guessed_at_outside_the_filters(
+    stub, fixture_set, clerk, specialist
+) -> None:
+    """ "05/QĐ-UBND" sought among Công văn finds nothing, and since the caller can open it
+    outside that filter it was typed right: no near notation is offered. A mangled one under
+    a filter is still guessed at; and a caller who cannot open the document is answered as if
+    it were not there (the guess runs), never told of it."""
+    _, named = fixture_set
+    assert named.decision.document_type == "Quyết định"
+    assert clerk.sees(named.decision) and not specialist.sees(named.decision)
+
+    async def search(who: Who, q: str, types: list[str]) -> tuple[set[str], bool]:
+        with recorded_statements() as sent:
+            found, _ = await search_ids(stub, who, q, document_types=types)
+        return found, any("word_similarity" in statement for statement in sent)
+
+    assert await search(clerk, "QD-UBND 5", ["Công văn"]) == (set(), False)
+    # Two slips in a short word: no correction reaches it, so the trigram branch is asked.
+    _, guessed = await search(clerk, "QD-UNBX 5", ["Quyết định"])
+    assert guessed
+    found, guessed = await search(specialist, "QD-UBND 5", ["Công văn"])
+    assert named.decision.id not in found and guessed
+
+
 @pytest.mark.parametrize("words", [50, 1], ids=["the words it begins", "a prefix"])
 async def test_the_last_word_is_a_prefix(
     stub, fixture_set, clerk, specialist, monkeypatch, words
@@ -1027,6 +1051,35 @@ async def test_the_total_of_a_broad_search_is_what_the_caller_may_open(
         pb.SearchDocumentsRequest(q="ve", page_size=5), metadata=metadata(clerk.token)
     )
     assert (answer.total, answer.total_exact) == (10, False)
+
+
+@pytest.mark.parametrize(("q", "read"), [("ve", False), ("ke h", True)], ids=["words", "a prefix"])
+async def test_a_clerks_total_within_a_year(stub, fixture_set, clerk, monkeypatch, q, read) -> None:
+    """Within one year a clerk's total of whole words is counted by the year's text index;
+    with a prefix, by reading the year's filtered rows: what the clerk may open, exactly."""
+    monkeypatch.setattr(search_domain, "SEARCH_TOTAL_CAP", 1_000)
+    f, _ = fixture_set
+    found = matching(f, q)
+    expected = {
+        d.id
+        for d in f.docs
+        if clerk.sees(d)
+        and d.id in found
+        and d.registered_at is not None
+        and d.registered_at.astimezone(VIETNAM).year == 2025
+    }
+    assert len(expected) > 2
+    with recorded_statements() as sent:
+        answer = await stub.SearchDocuments(
+            pb.SearchDocumentsRequest(
+                q=q,
+                page_size=2,
+                filter=pb.DocumentFilter(registered_from="2025-01-01", registered_to="2025-12-31"),
+            ),
+            metadata=metadata(clerk.token),
+        )
+    assert (answer.total, answer.total_exact) == (len(expected), True)
+    assert any(" AS there" in statement for statement in sent) == read, "which count ran"
 
 
 async def test_a_reader_by_reach_has_every_year_counted(
