@@ -13,7 +13,7 @@ import json
 import random
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -534,9 +534,9 @@ async def test_a_notation_typed_right_is_not_guessed_at_outside_the_filters(
 async def test_the_last_word_is_a_prefix(
     stub, fixture_set, clerk, specialist, monkeypatch, words
 ) -> None:
-    """Sought as the vocabulary's words it begins when they are few, else (and a letter alone
-    always) tested on the rows the other words find: the same documents either way; a prefix
-    no word begins finds nothing."""
+    """Sought as the vocabulary's words it begins when they are few (a letter alone also as
+    itself), else tested on the rows the other words find: the same documents either way; a
+    prefix no word begins finds nothing."""
     monkeypatch.setattr(search_sql, "PREFIX_WORDS", words)
     f, named = fixture_set
     for who in (clerk, specialist):
@@ -546,8 +546,13 @@ async def test_the_last_word_is_a_prefix(
             expected = {d.id for d in f.docs if who.sees(d)} & matching(f, q)
             assert found == expected and expected, (who, q)
             assert (answer.total, answer.total_exact) == (len(expected), True), (who, q)
-            off_index = len(q.split()[-1]) == 1 or (words == 1 and q != "ke hoach")
+            off_index = words == 1 and q != "ke hoach"  # "hoach" begins one word
             assert any("ts_match_vq" in s for s in sent) == off_index, (who, q)
+        # A letter no word begins is sought whole, by the index: no row is read for it.
+        with recorded_statements() as sent:
+            found, _ = await search_ids(stub, who, "quyet w")
+        assert found == set()
+        assert not any("ts_match_vq" in s for s in sent), who
     found, _ = await search_ids(stub, clerk, "chuyen doi s")
     assert named.decision.id in found
     with recorded_statements() as sent:
@@ -1082,6 +1087,23 @@ async def test_a_clerks_total_within_a_year(stub, fixture_set, clerk, monkeypatc
     assert any(" AS there" in statement for statement in sent) == read, "which count ran"
 
 
+async def test_a_gathering_past_the_cap_settles_the_total(
+    stub, fixture_set, clerk, monkeypatch
+) -> None:
+    """A số is gathered, not walked: more matches than the cap make the total "more than",
+    and no count runs after the gathering (its rows already told)."""
+    monkeypatch.setattr(search_domain, "SEARCH_TOTAL_CAP", 1)
+    _, named = fixture_set
+    with recorded_statements() as sent:
+        answer = await stub.SearchDocuments(
+            pb.SearchDocumentsRequest(q="88 GM-SXD", page_size=1), metadata=metadata(clerk.token)
+        )
+    assert [d.id for d in answer.documents] == [named.copy.id]  # the newer of the two
+    assert (answer.total, answer.total_exact) == (1, False)
+    reads = [s for s in sent if "FROM documents" in s]
+    assert len(reads) == 2 and "gathered" in reads[0], "the gathering, then the page"
+
+
 async def test_a_reader_by_reach_has_every_year_counted(
     stub, documents, fixture_set, specialist, monkeypatch
 ) -> None:
@@ -1110,10 +1132,19 @@ async def test_a_reader_by_reach_has_every_year_counted(
         unit_code=SPECIALIST_UNIT,
         reach=[f"unit:{SPECIALIST_UNIT}"],
     )
+    # And one registered in a year after this one (a clock set wrong, or a year to come).
+    later_year = datetime.now(VIETNAM).year + 1
+    later = replace(
+        old,
+        id=str(uuid.uuid4()),
+        registered_at=vn(later_year, 1, 5, 9),
+        issued_date=date(later_year, 1, 4),
+        reg_year=later_year,
+    )
     expected = {d.id for d in f.docs if specialist.sees(d)} & matching(f, "ke hoach")
     assert named.draft.id in expected and named.draft.reg_year is None
     async with documents.engine.begin() as connection:
-        await connection.execute(insert(documents_table).values(old.row()))
+        await connection.execute(insert(documents_table).values([old.row(), later.row()]))
     try:
         with recorded_statements() as sent:
             answer = await stub.SearchDocuments(
@@ -1121,10 +1152,12 @@ async def test_a_reader_by_reach_has_every_year_counted(
                 metadata=metadata(specialist.token),
             )
         assert any("UNION ALL" in statement for statement in sent), "counted by year"
-        assert (answer.total, answer.total_exact) == (len(expected) + 1, True)
+        assert (answer.total, answer.total_exact) == (len(expected) + 2, True)
     finally:
         async with documents.engine.begin() as connection:
-            await connection.execute(documents_table.delete().where(documents_table.c.id == old.id))
+            await connection.execute(
+                documents_table.delete().where(documents_table.c.id.in_([old.id, later.id]))
+            )
 
 
 async def test_rows_read_that_do_not_settle_the_total_leave_it_to_the_index(

@@ -148,10 +148,10 @@ class ServiceHost:
     async def run(self, stop: asyncio.Event) -> None:
         """Starts, then serves until `stop` is set: what a service's `main` does."""
         await self.start()
+        settle_memory()
         await self.serve(stop)
 
     async def serve(self, stop: asyncio.Event) -> None:
-        settle_memory()
         consumers = TaskGroup(stop)
         relay = TaskGroup(stop)
         if self.relay is not None:

@@ -56,6 +56,7 @@ from vanban.gateway.domain.sign_in import SignInService
 from vanban.gateway.domain.throttle import PasswordCheckGate
 from vanban.gateway.settings import GatewaySettings
 from vanban.platform.caller import CallerTokenIssuer
+from vanban.platform.runtime import settle_memory
 from vanban.platform.service import ServiceHost
 
 logger = logging.getLogger(__name__)
@@ -264,4 +265,5 @@ async def main(settings: GatewaySettings, stop: asyncio.Event) -> None:
 
     host.on_shutdown(stop_http)
     host.add_background("sign-in-sweep", sign_in_sweep(host, settings))
+    settle_memory()
     await host.serve(stop)

@@ -595,8 +595,10 @@ async def _typed_outside_filters(
 
     Why: "4 TB-UBND" sought among a year's Công văn finds nothing, and the trigram branch then
     offered every Công văn numbered 4 whose head looks like it (351 at 1M, 40-80 ms). Without
-    filters the typed match is what already found nothing, so nothing is asked. Only what the
-    viewer may open is looked at: the answer must not tell them of a document they cannot."""
+    filters the typed match is what already found nothing, so nothing is asked. Every filter
+    is left out, the dates too: a số restarts each year, so one typed right is often in another
+    year, and a guess among this year's would offer numbers the caller did not type. Only what
+    the viewer may open is looked at: the answer must not tell them of a document they cannot."""
     if not filters(query, tz, viewer):
         return False
     match = _text_match(replace(query, match=TextMatch.TYPED))
@@ -637,10 +639,8 @@ async def _prepared(session: AsyncSession, query: DocumentQuery) -> DocumentQuer
     if not last_is_prefix(query.terms, query.match):
         return query
     prefix = query.terms[-1]
-    if len(prefix) == 1 and "a" <= prefix <= "z":
-        # One letter begins thousands of words (the vocabulary keeps none of one letter).
-        return replace(query, common_prefix=True)
-    if not is_vocabulary_word(prefix):
+    letter = len(prefix) == 1 and "a" <= prefix <= "z"
+    if not letter and not is_vocabulary_word(prefix):
         return query
     word = search_words.c.word
     # The words from the prefix up to the next prefix (byte order, the column's collation).
@@ -657,6 +657,10 @@ async def _prepared(session: AsyncSession, query: DocumentQuery) -> DocumentQuer
         .scalars()
         .all()
     )
+    if letter:
+        # The vocabulary keeps no word of one letter ("d" of "điểm d"), so the letter itself
+        # is sought whole beside the words it begins; none of those: it alone.
+        words = [prefix, *words]
     if not words:
         return None
     if len(words) > PREFIX_WORDS:
