@@ -534,9 +534,9 @@ async def test_a_notation_typed_right_is_not_guessed_at_outside_the_filters(
 async def test_the_last_word_is_a_prefix(
     stub, fixture_set, clerk, specialist, monkeypatch, words
 ) -> None:
-    """Sought as the vocabulary's words it begins when they are few (a letter alone also as
-    itself), else tested on the rows the other words find: the same documents either way; a
-    prefix no word begins finds nothing."""
+    """Sought as the vocabulary's words it begins when they are few, else (and a letter that
+    begins any) tested on the rows the other words find: the same documents either way; a
+    prefix no word begins finds nothing, and a letter no word begins is sought as itself."""
     monkeypatch.setattr(search_sql, "PREFIX_WORDS", words)
     f, named = fixture_set
     for who in (clerk, specialist):
@@ -546,7 +546,8 @@ async def test_the_last_word_is_a_prefix(
             expected = {d.id for d in f.docs if who.sees(d)} & matching(f, q)
             assert found == expected and expected, (who, q)
             assert (answer.total, answer.total_exact) == (len(expected), True), (who, q)
-            off_index = words == 1 and q != "ke hoach"  # "hoach" begins one word
+            # A letter that begins words always; else past PREFIX_WORDS ("hoach" begins one).
+            off_index = len(q.split()[-1]) == 1 or (words == 1 and q != "ke hoach")
             assert any("ts_match_vq" in s for s in sent) == off_index, (who, q)
         # A letter no word begins is sought whole, by the index: no row is read for it.
         with recorded_statements() as sent:
@@ -735,14 +736,19 @@ async def test_a_search_within_dates_finds_what_its_vietnam_days_hold(
     assert seen
 
 
-@pytest.mark.parametrize("cap", [1_000, 3], ids=["gathered", "more than the cap"])
+@pytest.mark.parametrize(
+    ("cap", "gather"),
+    [(1_000, 2_000), (3, 2_000), (3, 3)],
+    ids=["gathered", "more than the cap", "more than a gathering"],
+)
 async def test_a_reader_by_reach_within_a_year_gets_the_newest_first(
-    stub, fixture_set, specialist, monkeypatch, cap
+    stub, fixture_set, specialist, monkeypatch, cap, gather
 ) -> None:
     """Within one year a reader by reach's matches are gathered from that year's text index
-    before any walk: up to the cap they give the page and the exact total; beyond it the page
-    comes from the walk and the total is "more than"."""
+    before any walk: up to YEAR_GATHER of them give the page and the total (exact up to the
+    cap); beyond that the page comes from the walk and the total is "more than"."""
     monkeypatch.setattr(search_domain, "SEARCH_TOTAL_CAP", cap)
+    monkeypatch.setattr(search_sql, "YEAR_GATHER", gather)
     f, _ = fixture_set
     found = matching(f, "ve")
     docs = [
@@ -768,8 +774,9 @@ async def test_a_reader_by_reach_within_a_year_gets_the_newest_first(
     assert (answer.total, answer.total_exact) == ((cap, False) if over else (len(docs), True))
     reads = [s for s in sent if "FROM documents" in s]
     assert "gathered" in reads[0], "gathered before any walk"
-    assert any("recent" in s for s in reads) == over, "walked only past the cap"
-    assert len(reads) == (2 if over else 1), "no count: the gathering settled the total"
+    walked = len(docs) > gather
+    assert any("recent" in s for s in reads) == walked, "walked only past the gathering"
+    assert len(reads) == (2 if walked else 1), "no count: the gathering settled the total"
 
 
 async def test_each_row_carries_its_own_duplicate_count(stub, fixture_set, clerk) -> None:
