@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from vanban.platform.errors import InvalidArgumentError, NotFoundError, Permissi
 from vanban.platform.fakes import RecordingTransaction
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
 from vanban.workflow.domain.service import assign_incoming
+from vanban.workflow.domain.tasks import Role, Task, TaskState
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 LEADER = "lanh-dao"
@@ -39,9 +40,28 @@ class FakePeers:
 
 
 @dataclass
+class FakeTasks:
+    rows: list[Task] = field(default_factory=list)
+
+    async def add_all(self, new: Sequence[Task]) -> None:
+        self.rows.extend(new)
+
+    async def recall_open(
+        self, document_id: str, *, keep_assignment: str, by: str, at: datetime
+    ) -> list[str]:
+        recalled = []
+        for i, t in enumerate(self.rows):
+            if t.document_id == document_id and t.assignment_id != keep_assignment and t.state.open:
+                self.rows[i] = replace(t, state=TaskState.RECALLED, closed_by=by, closed_at=at)
+                recalled.append(t.id)
+        return recalled
+
+
+@dataclass
 class FakeTransaction(RecordingTransaction):
     added: list[Assignment] = field(default_factory=list)
     events: list[Assignment] = field(default_factory=list)
+    tasks: FakeTasks = field(default_factory=FakeTasks)
 
     @property
     def assignments(self) -> FakeTransaction:
@@ -100,6 +120,44 @@ async def test_a_leader_assigns_in_their_own_name() -> None:
     assert (result.assigned_by, result.on_behalf_of, result.lead_unit) == (LEADER, None, "VP")
     assert tx.added == [result] and tx.events == [result] and tx.commits == 1
     assert tx.audits[0]["on_behalf_of"] is None
+
+
+async def test_each_unit_named_gets_its_task_and_a_new_assignment_recalls_the_former() -> None:
+    tx = FakeTransaction()
+    leader = person(LEADER, "agency_leader")
+    first = await assign_incoming(tx=tx, peers=FakePeers(), actor=leader, draft=draft(), now=NOW)
+    assert [(t.holder.key, t.role, t.state) for t in tx.tasks.rows] == [
+        ("unit:VP", Role.LEAD, TaskState.ASSIGNED),
+        ("unit:PTH", Role.COORDINATING, TaskState.ASSIGNED),
+        ("unit:PKT", Role.INFORMED, TaskState.ASSIGNED),
+    ]
+    assert all(
+        t.assignment_id == first.id and t.deadline == first.deadline and t.parent_id is None
+        for t in tx.tasks.rows
+    )
+    assert tx.audits[0]["after"]["task_ids"] == [t.id for t in tx.tasks.rows]
+    later = NOW + timedelta(hours=1)
+    second = await assign_incoming(
+        tx=tx,
+        peers=FakePeers(),
+        actor=leader,
+        draft=draft(lead_unit="PKT", informed_units=()),
+        now=later,
+    )
+    by_assignment = {
+        a: [(t.holder.key, t.state) for t in tx.tasks.rows if t.assignment_id == a]
+        for a in (first.id, second.id)
+    }
+    assert by_assignment[first.id] == [
+        ("unit:VP", TaskState.RECALLED),
+        ("unit:PTH", TaskState.RECALLED),
+        ("unit:PKT", TaskState.RECALLED),
+    ]
+    assert by_assignment[second.id] == [
+        ("unit:PKT", TaskState.ASSIGNED),
+        ("unit:PTH", TaskState.ASSIGNED),
+    ]
+    assert len(tx.audits[1]["after"]["recalled_task_ids"]) == 3
 
 
 @pytest.mark.parametrize("role", ["specialist", "unit_head", "clerk", "admin"])

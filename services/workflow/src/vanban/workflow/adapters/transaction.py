@@ -8,7 +8,7 @@ from vanban.contracts.workflow.v1 import events_pb2
 from vanban.platform.convert import to_timestamp
 from vanban.platform.events.nats import subject
 from vanban.platform.transaction import ServiceTransaction
-from vanban.workflow.adapters.db.repository import SqlAssignments
+from vanban.workflow.adapters.db.repository import SqlAssignments, SqlTasks
 from vanban.workflow.adapters.grpc.convert import assignment_to_pb
 from vanban.workflow.domain.model import Assignment
 
@@ -18,6 +18,7 @@ INCOMING_ASSIGNED = subject("workflow", "incoming", "assigned")
 class WorkflowTransaction(ServiceTransaction):
     def open_repositories(self, session: AsyncSession) -> None:
         self.assignments = SqlAssignments(session)
+        self.tasks = SqlTasks(session)
 
     def record_assigned(self, assignment: Assignment) -> None:
         self.record_event(

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -8,6 +8,7 @@ from vanban.platform.caller import Delegation
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.ports import TransactionPort
 from vanban.workflow.domain.model import Assignment
+from vanban.workflow.domain.tasks import Task
 
 
 class Acting(Protocol):
@@ -45,9 +46,21 @@ class AssignmentRepository(Protocol):
     async def current(self, document_id: str) -> Assignment | None: ...
 
 
+class TaskRepository(Protocol):
+    async def add_all(self, new: Sequence[Task]) -> None: ...
+
+    async def recall_open(
+        self, document_id: str, *, keep_assignment: str, by: str, at: datetime
+    ) -> list[str]:
+        """Recalls the document's open tasks of every other assignment; the ids recalled."""
+
+
 class Transaction(TransactionPort, Protocol):
     @property
     def assignments(self) -> AssignmentRepository: ...
+
+    @property
+    def tasks(self) -> TaskRepository: ...
 
     def record_assigned(self, assignment: Assignment) -> None: ...
 

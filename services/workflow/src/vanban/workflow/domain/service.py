@@ -8,6 +8,7 @@ from datetime import datetime
 from vanban.platform.errors import NotFoundError, PermissionDeniedError, invalid_fields
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
 from vanban.workflow.domain.ports import Acting, Peers, Transaction
+from vanban.workflow.domain.tasks import Holder, root_tasks
 
 LEADER_ROLES = frozenset({"agency_leader", "deputy_agency_leader"})
 ASSIGN = "assign"
@@ -61,6 +62,24 @@ async def assign_incoming(
         assigned_at=now,
     )
     await tx.assignments.add(assignment)
+    # Each unit named gets its task (ADR 0010, 1); a new assignment of the document replaces the
+    # former one, whose open tasks are recalled.
+    created = root_tasks(
+        assignment_id=assignment.id,
+        document_id=assignment.document_id,
+        lead=Holder(unit=assignment.lead_unit),
+        coordinating=[Holder(unit=u) for u in assignment.coordinating_units],
+        informed=[Holder(unit=u) for u in assignment.informed_units],
+        deadline=deadline,
+        created_by=actor.subject,
+        on_behalf_of=on_behalf_of,
+        now=now,
+        new_id=lambda: str(uuid.uuid4()),
+    )
+    await tx.tasks.add_all(created)
+    recalled = await tx.tasks.recall_open(
+        assignment.document_id, keep_assignment=assignment.id, by=actor.subject, at=now
+    )
     tx.record_assigned(assignment)
     tx.audit(
         action="incoming.assign",
@@ -71,6 +90,8 @@ async def assign_incoming(
             "coordinating_units": list(assignment.coordinating_units),
             "informed_units": list(assignment.informed_units),
             "deadline": deadline.isoformat() if deadline else None,
+            "task_ids": [t.id for t in created],
+            "recalled_task_ids": recalled,
         },
     )
     await tx.commit()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -333,3 +333,42 @@ def recall(
         )
     recalled = [task, *(t for t in subtree(tree, task.id) if t.state.open)]
     return [replace(t, state=TaskState.RECALLED, closed_at=now, closed_by=actor) for t in recalled]
+
+
+def root_tasks(
+    *,
+    assignment_id: str,
+    document_id: str,
+    lead: Holder,
+    coordinating: Iterable[Holder],
+    informed: Iterable[Holder],
+    deadline: date | None,
+    created_by: str,
+    on_behalf_of: str | None,
+    now: datetime,
+    new_id: Callable[[], str],
+) -> list[Task]:
+    """The tasks an assignment creates: one per unit or person it names, at the tree's root;
+    the assignment's deadline for each (its opinion stays on the assignment, never copied)."""
+    named = [
+        (lead, Role.LEAD),
+        *((h, Role.COORDINATING) for h in coordinating),
+        *((h, Role.INFORMED) for h in informed),
+    ]
+    return [
+        Task(
+            id=new_id(),
+            assignment_id=assignment_id,
+            document_id=document_id,
+            parent_id=None,
+            role=role,
+            holder=holder,
+            deadline=deadline,
+            note="",
+            state=TaskState.ASSIGNED,
+            created_by=created_by,
+            on_behalf_of=on_behalf_of,
+            created_at=now,
+        )
+        for holder, role in named
+    ]

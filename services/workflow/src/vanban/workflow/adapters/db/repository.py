@@ -1,10 +1,16 @@
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vanban.workflow.adapters.db.tables import assignments
+from vanban.workflow.adapters.db.tables import assignments, tasks
 from vanban.workflow.domain.model import Assignment
+from vanban.workflow.domain.tasks import Task, TaskState
+
+_OPEN = (TaskState.ASSIGNED.value, TaskState.IN_PROGRESS.value)
 
 
 class SqlAssignments:
@@ -50,3 +56,51 @@ class SqlAssignments:
             on_behalf_of=row.on_behalf_of,
             assigned_at=row.assigned_at,
         )
+
+
+class SqlTasks:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_all(self, new: Sequence[Task]) -> None:
+        if not new:
+            return
+        await self._session.execute(
+            insert(tasks),
+            [
+                {
+                    "id": t.id,
+                    "assignment_id": t.assignment_id,
+                    "document_id": t.document_id,
+                    "parent_id": t.parent_id,
+                    "role": t.role.value,
+                    "holder_unit": t.holder.unit,
+                    "holder_person": t.holder.person,
+                    "holder_key": t.holder.key,
+                    "deadline": t.deadline,
+                    "note": t.note,
+                    "state": t.state.value,
+                    "created_by": t.created_by,
+                    "on_behalf_of": t.on_behalf_of,
+                    "created_at": t.created_at,
+                }
+                for t in new
+            ],
+        )
+
+    async def recall_open(
+        self, document_id: str, *, keep_assignment: str, by: str, at: datetime
+    ) -> list[str]:
+        """Recalls the document's open tasks of every assignment but `keep_assignment` (a new
+        assignment replaces the former); the ids recalled."""
+        rows = await self._session.execute(
+            update(tasks)
+            .where(
+                tasks.c.document_id == document_id,
+                tasks.c.assignment_id != keep_assignment,
+                tasks.c.state.in_(_OPEN),
+            )
+            .values(state=TaskState.RECALLED.value, closed_at=at, closed_by=by)
+            .returning(tasks.c.id)
+        )
+        return [r.id for r in rows]

@@ -1,6 +1,20 @@
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Date, DateTime, Index, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 
 from vanban.platform.db import make_metadata
 from vanban.platform.events.tables import event_tables
@@ -23,4 +37,58 @@ assignments = Table(
     Column("on_behalf_of", String(128), nullable=True),
     Column("assigned_at", DateTime(timezone=True), nullable=False),
     Index("ix_assignments_document_id_assigned_at", "document_id", "assigned_at"),
+)
+
+# The tasks an assignment grows (ADR 0010, 1): its root tasks, one per unit or person it names,
+# and the ones unit heads forward below them. The opinion stays on the assignment.
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("assignment_id", String(36), nullable=False),
+    Column("document_id", String(36), nullable=False),
+    Column("parent_id", String(36), nullable=True),
+    Column("role", String(16), nullable=False),
+    Column("holder_unit", String(32), nullable=True),
+    Column("holder_person", String(128), nullable=True),
+    # "unit:<code>" or "person:<id>": a document reaches each of them once per assignment.
+    Column("holder_key", String(140), nullable=False),
+    Column("deadline", Date, nullable=True),
+    Column("note", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("on_behalf_of", String(128), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("result", Text, nullable=False, server_default=""),
+    Column("reply_document_id", String(36), nullable=True),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("closed_by", String(128), nullable=True),
+    ForeignKeyConstraint(["assignment_id"], ["assignments.id"]),
+    ForeignKeyConstraint(["parent_id"], ["tasks.id"]),
+    UniqueConstraint("assignment_id", "holder_key", name="uq_tasks_assignment_holder"),
+    CheckConstraint("(holder_unit IS NULL) <> (holder_person IS NULL)", name="one_holder"),
+    CheckConstraint("role IN ('lead', 'coordinating', 'informed')", name="role"),
+    CheckConstraint(
+        "state IN ('assigned', 'in_progress', 'completed', 'returned', 'recalled')", name="state"
+    ),
+    Index("ix_tasks_document_id", "document_id"),
+    Index("ix_tasks_parent_id", "parent_id"),
+    Index("ix_tasks_holder_unit_created_at", "holder_unit", "created_at"),
+    Index("ix_tasks_holder_person_created_at", "holder_person", "created_at"),
+    # Open tasks by deadline: reminders, overdue detection, /v1/stats/overdue.
+    Index(
+        "ix_tasks_open_deadline",
+        "deadline",
+        postgresql_where=text("state IN ('assigned', 'in_progress') AND deadline IS NOT NULL"),
+    ),
+)
+
+# The exceptions to Monday-Friday (ADR 0010, 2): holidays on weekdays, weekend days worked.
+calendar_days = Table(
+    "calendar_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("working", Boolean, nullable=False),
+    Column("name", String(200), nullable=False),
 )
