@@ -73,6 +73,9 @@ class FakeTransaction(RecordingTransaction):
     async def current(self, document_id: str) -> Assignment | None:
         return None
 
+    async def get(self, assignment_id: str) -> Assignment | None:
+        return next((a for a in self.added if a.id == assignment_id), None)
+
     def record_assigned(self, assignment: Assignment) -> None:
         self.events.append(assignment)
 

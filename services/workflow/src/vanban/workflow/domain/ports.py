@@ -8,7 +8,7 @@ from vanban.platform.caller import Delegation
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.ports import TransactionPort
 from vanban.workflow.domain.model import Assignment
-from vanban.workflow.domain.tasks import Task
+from vanban.workflow.domain.tasks import Organisation, Task
 
 
 class Acting(Protocol):
@@ -43,6 +43,8 @@ class Peers(Protocol):
 class AssignmentRepository(Protocol):
     async def add(self, assignment: Assignment) -> None: ...
 
+    async def get(self, assignment_id: str) -> Assignment | None: ...
+
     async def current(self, document_id: str) -> Assignment | None: ...
 
 
@@ -66,3 +68,31 @@ class Transaction(TransactionPort, Protocol):
 
     def act_for(self, person_id: str) -> None:
         """Audit entries from now on say the actor acts for `person_id`."""
+
+
+class OrganisationSource(Protocol):
+    async def organisation(self) -> Organisation:
+        """The agency's units (tree, heads, deputies) and who belongs to which."""
+
+
+class HandlingTasks(TaskRepository, Protocol):
+    async def get(self, task_id: str, *, lock: bool) -> Task | None:
+        """The task; `lock`: held until the transaction ends (FOR UPDATE)."""
+
+    async def tree(self, assignment_id: str) -> list[Task]:
+        """Every task of the assignment, oldest first."""
+
+    async def update(self, task: Task) -> None: ...
+
+
+class HandlingTransaction(Transaction, Protocol):
+    """What handling a task needs beyond an assignment (ADR 0010, 1)."""
+
+    @property
+    def tasks(self) -> HandlingTasks: ...
+
+    def record_forwarded(self, parent: Task, created: Sequence[Task]) -> None: ...
+
+    def record_completed(self, task: Task) -> None: ...
+
+    def record_returned(self, task: Task) -> None: ...

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vanban.platform.errors import AlreadyExistsError
 from vanban.workflow.adapters.db.tables import assignments, tasks
 from vanban.workflow.domain.model import Assignment
-from vanban.workflow.domain.tasks import Task, TaskState
+from vanban.workflow.domain.tasks import Holder, Role, Task, TaskState
 
 _OPEN = (TaskState.ASSIGNED.value, TaskState.IN_PROGRESS.value)
 
@@ -42,20 +45,30 @@ class SqlAssignments:
                 .limit(1)
             )
         ).first()
-        if row is None:
-            return None
-        return Assignment(
-            id=row.id,
-            document_id=row.document_id,
-            lead_unit=row.lead_unit,
-            coordinating_units=tuple(row.coordinating_units),
-            informed_units=tuple(row.informed_units),
-            opinion=row.opinion,
-            deadline=row.deadline,
-            assigned_by=row.assigned_by,
-            on_behalf_of=row.on_behalf_of,
-            assigned_at=row.assigned_at,
-        )
+        return None if row is None else _assignment(row)
+
+    async def get(self, assignment_id: str) -> Assignment | None:
+        row = (
+            await self._session.execute(
+                select(assignments).where(assignments.c.id == assignment_id)
+            )
+        ).first()
+        return None if row is None else _assignment(row)
+
+
+def _assignment(row: Any) -> Assignment:
+    return Assignment(
+        id=row.id,
+        document_id=row.document_id,
+        lead_unit=row.lead_unit,
+        coordinating_units=tuple(row.coordinating_units),
+        informed_units=tuple(row.informed_units),
+        opinion=row.opinion,
+        deadline=row.deadline,
+        assigned_by=row.assigned_by,
+        on_behalf_of=row.on_behalf_of,
+        assigned_at=row.assigned_at,
+    )
 
 
 class SqlTasks:
@@ -63,8 +76,22 @@ class SqlTasks:
         self._session = session
 
     async def add_all(self, new: Sequence[Task]) -> None:
+        """Adds the tasks; a holder who already has one in the assignment (a concurrent forward
+        got there first: the unique key, not the check before it, is what holds) is refused."""
         if not new:
             return
+        try:
+            async with self._session.begin_nested():
+                await self._insert(new)
+        except IntegrityError as error:
+            if "uq_tasks_assignment_holder" not in str(error.orig):
+                raise
+            raise AlreadyExistsError(
+                "already sent this document within the assignment",
+                reason="ALREADY_ASSIGNED",
+            ) from None
+
+    async def _insert(self, new: Sequence[Task]) -> None:
         await self._session.execute(
             insert(tasks),
             [
@@ -104,3 +131,54 @@ class SqlTasks:
             .returning(tasks.c.id)
         )
         return [r.id for r in rows]
+
+    async def get(self, task_id: str, *, lock: bool) -> Task | None:
+        statement = select(tasks).where(tasks.c.id == task_id)
+        if lock:
+            statement = statement.with_for_update()
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else _task(row)
+
+    async def tree(self, assignment_id: str) -> list[Task]:
+        rows = await self._session.execute(
+            select(tasks)
+            .where(tasks.c.assignment_id == assignment_id)
+            .order_by(tasks.c.created_at, tasks.c.id)
+        )
+        return [_task(r) for r in rows]
+
+    async def update(self, task: Task) -> None:
+        await self._session.execute(
+            update(tasks)
+            .where(tasks.c.id == task.id)
+            .values(
+                state=task.state.value,
+                result=task.result,
+                reply_document_id=task.reply_document_id,
+                reason=task.reason,
+                closed_at=task.closed_at,
+                closed_by=task.closed_by,
+            )
+        )
+
+
+def _task(row: Any) -> Task:
+    return Task(
+        id=row.id,
+        assignment_id=row.assignment_id,
+        document_id=row.document_id,
+        parent_id=row.parent_id,
+        role=Role(row.role),
+        holder=Holder(unit=row.holder_unit, person=row.holder_person),
+        deadline=row.deadline,
+        note=row.note,
+        state=TaskState(row.state),
+        created_by=row.created_by,
+        on_behalf_of=row.on_behalf_of,
+        created_at=row.created_at,
+        result=row.result,
+        reply_document_id=row.reply_document_id,
+        closed_at=row.closed_at,
+        closed_by=row.closed_by,
+        reason=row.reason,
+    )

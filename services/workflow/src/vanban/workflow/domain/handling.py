@@ -1,0 +1,266 @@
+"""Use cases of handling an assigned document (ADR 0010, 1): read a task with its assignment's
+opinion and tree, forward, report progress, complete, return, recall. The rules are in `tasks`;
+here the transaction, the caller's delegation, the audit and the events."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from vanban.platform.errors import NotFoundError, PermissionDeniedError
+from vanban.workflow.domain.model import Assignment
+from vanban.workflow.domain.ports import Acting, HandlingTransaction, OrganisationSource
+from vanban.workflow.domain.service import LEADER_ROLES
+from vanban.workflow.domain.tasks import (
+    Forward,
+    Organisation,
+    Task,
+    TaskState,
+    complete,
+    forward,
+    give_back,
+    recall,
+    report_progress,
+)
+
+# The delegation scope under which a deputy acts on the tasks of the person they stand in for.
+HANDLE = "handle"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskView:
+    """A task as every assignee reads it: the assignment's one opinion, and the whole tree."""
+
+    task: Task
+    assignment: Assignment
+    tree: tuple[Task, ...]
+
+
+def _task_id(task_id: str) -> str:
+    try:
+        return str(uuid.UUID(task_id))
+    except ValueError:
+        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND") from None
+
+
+def _acting_as(tx: HandlingTransaction, actor: Acting, on_behalf_of: str, now: datetime) -> str:
+    """The person the caller acts as: themself, or the one whose delegation (scope `handle`)
+    they hold now; the audit then names both."""
+    if not on_behalf_of or on_behalf_of == actor.subject:
+        return actor.subject
+    if actor.delegation_from(on_behalf_of, HANDLE, now=now) is None:
+        raise PermissionDeniedError(
+            "you hold no delegation in force to handle tasks for this person",
+            reason="DELEGATION_REQUIRED",
+            metadata={"on_behalf_of": on_behalf_of},
+        )
+    tx.act_for(on_behalf_of)
+    return on_behalf_of
+
+
+def _may_read(
+    person: str, roles: frozenset[str], tree: tuple[Task, ...], org: Organisation
+) -> bool:
+    return bool(roles & LEADER_ROLES) or any(t.held_by(person, org) for t in tree)
+
+
+async def _load(
+    tx: HandlingTransaction, task_id: str, *, lock: bool
+) -> tuple[Task, tuple[Task, ...]]:
+    task = await tx.tasks.get(_task_id(task_id), lock=lock)
+    if task is None:
+        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
+    return task, tuple(await tx.tasks.tree(task.assignment_id))
+
+
+async def read_task(
+    *, tx: HandlingTransaction, peers: OrganisationSource, actor: Acting, task_id: str
+) -> TaskView:
+    """Anyone who holds a task of the assignment (or leads a unit holding one) reads it whole,
+    and so do the agency's leaders; to anyone else it does not exist."""
+    task, tree = await _load(tx, task_id, lock=False)
+    org = await peers.organisation()
+    if not _may_read(actor.subject, actor.roles, tree, org):
+        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
+    assignment = await tx.assignments.get(task.assignment_id)
+    assert assignment is not None, "a task's assignment is kept"
+    return TaskView(task=task, assignment=assignment, tree=tree)
+
+
+async def forward_task(
+    *,
+    tx: HandlingTransaction,
+    peers: OrganisationSource,
+    actor: Acting,
+    task_id: str,
+    request: Forward,
+    on_behalf_of: str,
+    now: datetime,
+    today: date,
+) -> list[Task]:
+    """The unit's head (or their delegate) forwards the unit's task down the unit: the new
+    tasks, each with the forward's note and its deadline (the parent's when none is given)."""
+    person = _acting_as(tx, actor, on_behalf_of, now)
+    parent, tree = await _load(tx, task_id, lock=True)
+    org = await peers.organisation()
+    if not _may_read(person, actor.roles, tree, org):
+        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
+    targets = forward(parent=parent, tree=tree, request=request, actor=person, org=org, today=today)
+    note = request.note.strip()
+    deadline = request.deadline or parent.deadline
+    created = [
+        Task(
+            id=str(uuid.uuid4()),
+            assignment_id=parent.assignment_id,
+            document_id=parent.document_id,
+            parent_id=parent.id,
+            role=target.role,
+            holder=target.holder,
+            deadline=deadline,
+            note=note,
+            state=TaskState.ASSIGNED,
+            created_by=actor.subject,
+            on_behalf_of=person if person != actor.subject else None,
+            created_at=now,
+        )
+        for target in targets
+    ]
+    await tx.tasks.add_all(created)
+    tx.record_forwarded(parent, created)
+    tx.audit(
+        action="task.forward",
+        resource=f"tasks/{parent.id}",
+        after={
+            "task_ids": [t.id for t in created],
+            "to": [t.holder.key for t in created],
+            "roles": [t.role.value for t in created],
+            "deadline": deadline.isoformat() if deadline else None,
+        },
+    )
+    await tx.commit()
+    return created
+
+
+async def progress_task(
+    *,
+    tx: HandlingTransaction,
+    peers: OrganisationSource,
+    actor: Acting,
+    task_id: str,
+    note: str,
+    on_behalf_of: str,
+    now: datetime,
+) -> Task:
+    person = _acting_as(tx, actor, on_behalf_of, now)
+    task, tree = await _load(tx, task_id, lock=True)
+    org = await peers.organisation()
+    if not _may_read(person, actor.roles, tree, org):
+        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
+    moved = report_progress(task=task, actor=person, org=org, note=note)
+    await tx.tasks.update(moved)
+    tx.audit(
+        action="task.progress",
+        resource=f"tasks/{task.id}",
+        before={"state": task.state.value},
+        after={"state": moved.state.value, "note": note.strip()},
+    )
+    await tx.commit()
+    return moved
+
+
+async def complete_task(
+    *,
+    tx: HandlingTransaction,
+    peers: OrganisationSource,
+    actor: Acting,
+    task_id: str,
+    result: str,
+    reply_document_id: str | None,
+    on_behalf_of: str,
+    now: datetime,
+) -> Task:
+    person = _acting_as(tx, actor, on_behalf_of, now)
+    task, tree = await _load(tx, task_id, lock=True)
+    org = await peers.organisation()
+    if not _may_read(person, actor.roles, tree, org):
+        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
+    done = complete(
+        task=task,
+        tree=tree,
+        actor=person,
+        org=org,
+        result=result,
+        reply_document_id=reply_document_id,
+        now=now,
+    )
+    done = replace(done, closed_by=actor.subject)
+    await tx.tasks.update(done)
+    tx.record_completed(done)
+    tx.audit(
+        action="task.complete",
+        resource=f"tasks/{task.id}",
+        before={"state": task.state.value},
+        after={"state": done.state.value, "reply_document_id": reply_document_id},
+    )
+    await tx.commit()
+    return done
+
+
+async def return_task(
+    *,
+    tx: HandlingTransaction,
+    peers: OrganisationSource,
+    actor: Acting,
+    task_id: str,
+    reason: str,
+    on_behalf_of: str,
+    now: datetime,
+) -> Task:
+    person = _acting_as(tx, actor, on_behalf_of, now)
+    task, tree = await _load(tx, task_id, lock=True)
+    org = await peers.organisation()
+    if not _may_read(person, actor.roles, tree, org):
+        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
+    returned = replace(
+        give_back(task=task, actor=person, org=org, reason=reason, now=now),
+        closed_by=actor.subject,
+    )
+    await tx.tasks.update(returned)
+    tx.record_returned(returned)
+    tx.audit(
+        action="task.return",
+        resource=f"tasks/{task.id}",
+        before={"state": task.state.value},
+        after={"state": returned.state.value, "reason": returned.reason},
+    )
+    await tx.commit()
+    return returned
+
+
+async def recall_task(
+    *,
+    tx: HandlingTransaction,
+    peers: OrganisationSource,
+    actor: Acting,
+    task_id: str,
+    on_behalf_of: str,
+    now: datetime,
+) -> list[Task]:
+    person = _acting_as(tx, actor, on_behalf_of, now)
+    task, tree = await _load(tx, task_id, lock=True)
+    org = await peers.organisation()
+    leader = bool(actor.roles & LEADER_ROLES)
+    if not _may_read(person, actor.roles, tree, org):
+        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
+    recalled = recall(task=task, tree=tree, actor=person, org=org, is_leader=leader, now=now)
+    recalled = [replace(t, closed_by=actor.subject) for t in recalled]
+    for t in recalled:
+        await tx.tasks.update(t)
+    tx.audit(
+        action="task.recall",
+        resource=f"tasks/{task.id}",
+        after={"task_ids": [t.id for t in recalled]},
+    )
+    await tx.commit()
+    return recalled

@@ -1,0 +1,391 @@
+"""Handling an assigned document end to end through the use cases (fakes only): one opinion seen
+by every assignee, forwarding down the units, completion by the holder only, delegation."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from vanban.platform.caller import Caller, Delegation
+from vanban.platform.clearance import Clearance, Secrecy
+from vanban.platform.errors import (
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from vanban.platform.fakes import RecordingTransaction
+from vanban.workflow.domain.handling import (
+    complete_task,
+    forward_task,
+    progress_task,
+    read_task,
+    recall_task,
+    return_task,
+)
+from vanban.workflow.domain.model import Assignment, AssignmentDraft
+from vanban.workflow.domain.service import assign_incoming
+from vanban.workflow.domain.tasks import (
+    Forward,
+    Holder,
+    Organisation,
+    Role,
+    Target,
+    Task,
+    TaskState,
+    Unit,
+)
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+TODAY = NOW.date()
+DOCUMENT = str(uuid.uuid4())
+OPINION = "Giao Phòng Kinh tế chủ trì, Văn phòng và Phòng Tư pháp phối hợp; báo cáo trước 30/11."
+
+ORG = Organisation(
+    units={
+        "UBND": Unit("UBND", None, "chairman"),
+        "VP": Unit("VP", "UBND", "vp_head"),
+        "PKT": Unit("PKT", "UBND", "pkt_head", frozenset({"pkt_deputy"})),
+        "PTH": Unit("PTH", "UBND", "pth_head"),
+    },
+    members={
+        "vp_head": frozenset({"VP"}),
+        "vp_specialist": frozenset({"VP"}),
+        "pkt_head": frozenset({"PKT"}),
+        "pkt_deputy": frozenset({"PKT"}),
+        "pkt_specialist": frozenset({"PKT"}),
+        "pth_head": frozenset({"PTH"}),
+        "pth_specialist": frozenset({"PTH"}),
+    },
+)
+
+
+@dataclass
+class Peers:
+    async def document_secrecy(self, document_id: str) -> Secrecy | None:
+        return Secrecy.NONE
+
+    async def is_leader(self, person_id: str) -> bool:
+        return person_id == "chairman"
+
+    async def unknown_units(self, codes: Iterable[str]) -> list[str]:
+        return [c for c in codes if c not in ORG.units]
+
+    async def organisation(self) -> Organisation:
+        return ORG
+
+
+@dataclass
+class Store:
+    assignments: dict[str, Assignment] = field(default_factory=dict)
+    tasks: dict[str, Task] = field(default_factory=dict)
+    events: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Assignments:
+    store: Store
+
+    async def add(self, assignment: Assignment) -> None:
+        self.store.assignments[assignment.id] = assignment
+
+    async def get(self, assignment_id: str) -> Assignment | None:
+        return self.store.assignments.get(assignment_id)
+
+    async def current(self, document_id: str) -> Assignment | None:
+        return None
+
+
+@dataclass
+class Tasks:
+    store: Store
+
+    async def add_all(self, new: Sequence[Task]) -> None:
+        for t in new:
+            self.store.tasks[t.id] = t
+
+    async def recall_open(
+        self, document_id: str, *, keep_assignment: str, by: str, at: datetime
+    ) -> list[str]:
+        return []
+
+    async def get(self, task_id: str, *, lock: bool) -> Task | None:
+        return self.store.tasks.get(task_id)
+
+    async def tree(self, assignment_id: str) -> list[Task]:
+        return [t for t in self.store.tasks.values() if t.assignment_id == assignment_id]
+
+    async def update(self, task: Task) -> None:
+        self.store.tasks[task.id] = task
+
+
+@dataclass
+class Tx(RecordingTransaction):
+    """Every use case's transaction over one shared store, as the database would be."""
+
+    store: Store = field(default_factory=Store)
+
+    @property
+    def assignments(self) -> Assignments:
+        return Assignments(self.store)
+
+    @property
+    def tasks(self) -> Tasks:
+        return Tasks(self.store)
+
+    # Events
+    def record_assigned(self, assignment: Assignment) -> None:
+        self.store.events.append(("assigned", assignment.id))
+
+    def record_forwarded(self, parent: Task, created: Sequence[Task]) -> None:
+        self.store.events.extend(("forwarded", t.id) for t in created)
+
+    def record_completed(self, task: Task) -> None:
+        self.store.events.append(("completed", task.id))
+
+    def record_returned(self, task: Task) -> None:
+        self.store.events.append(("returned", task.id))
+
+
+def caller(subject: str, *roles: str, delegations: tuple[Delegation, ...] = ()) -> Caller:
+    return Caller(
+        agency_code="000.00.00.H99",
+        subject=subject,
+        roles=frozenset(roles or ("specialist",)),
+        delegations=delegations,
+        clearance=Clearance.CONFIDENTIAL,
+    )
+
+
+async def assigned(store: Store) -> dict[str, Task]:
+    """The leader's assignment: PKT leads, VP and PTH coordinate; the root tasks by unit."""
+    await assign_incoming(
+        tx=Tx(store=store),
+        peers=Peers(),
+        actor=caller("chairman", "agency_leader"),
+        draft=AssignmentDraft(
+            document_id=DOCUMENT,
+            lead_unit="PKT",
+            coordinating_units=("VP", "PTH"),
+            informed_units=(),
+            opinion=OPINION,
+            deadline="2026-11-30",
+            on_behalf_of="",
+        ),
+        now=NOW,
+    )
+    return {t.holder.unit or "": t for t in store.tasks.values()}
+
+
+async def hand_down(store: Store, unit: str, head: str, specialist: str, role: Role) -> Task:
+    roots = {t.holder.unit: t for t in store.tasks.values() if t.parent_id is None}
+    [child] = await forward_task(
+        tx=Tx(store=store),
+        peers=Peers(),
+        actor=caller(head, "unit_head"),
+        task_id=roots[unit].id,
+        request=Forward(targets=(Target(Holder(person=specialist), role),), note=f"{unit} giao"),
+        on_behalf_of="",
+        now=NOW,
+        today=TODAY,
+    )
+    return child
+
+
+async def test_every_assignee_reads_the_same_opinion_and_the_whole_tree() -> None:
+    store = Store()
+    roots = await assigned(store)
+    lead = await hand_down(store, "PKT", "pkt_head", "pkt_specialist", Role.LEAD)
+    coordinating = await hand_down(store, "VP", "vp_head", "vp_specialist", Role.LEAD)
+    seen = []
+    for who, task in (
+        ("pkt_head", roots["PKT"]),
+        ("vp_head", roots["VP"]),
+        ("pth_head", roots["PTH"]),
+        ("pkt_specialist", lead),
+        ("vp_specialist", coordinating),
+    ):
+        view = await read_task(
+            tx=Tx(store=store), peers=Peers(), actor=caller(who), task_id=task.id
+        )
+        seen.append((view.assignment.opinion, len(view.tree)))
+    assert seen == [(OPINION, 5)] * 5
+    # Typed once: the forwarded tasks carry their unit's note, not a copy of the opinion.
+    assert lead.note == "PKT giao" and lead.deadline == date(2026, 11, 30)
+    with pytest.raises(NotFoundError):
+        await read_task(
+            tx=Tx(store=store), peers=Peers(), actor=caller("stranger"), task_id=lead.id
+        )
+    with pytest.raises(NotFoundError):
+        await read_task(tx=Tx(store=store), peers=Peers(), actor=caller("x"), task_id="not-an-id")
+
+
+async def test_a_coordinating_specialist_cannot_complete_the_leads_task() -> None:
+    store = Store()
+    roots = await assigned(store)
+    lead = await hand_down(store, "PKT", "pkt_head", "pkt_specialist", Role.LEAD)
+    await hand_down(store, "VP", "vp_head", "vp_specialist", Role.LEAD)
+    for task in (lead, roots["PKT"]):
+        with pytest.raises(PermissionDeniedError) as refused:
+            await complete_task(
+                tx=Tx(store=store),
+                peers=Peers(),
+                actor=caller("vp_specialist"),
+                task_id=task.id,
+                result="Xong",
+                reply_document_id=None,
+                on_behalf_of="",
+                now=NOW,
+            )
+        assert refused.value.reason == "TASK_NOT_HELD"
+    assert store.tasks[lead.id].state is TaskState.ASSIGNED
+
+
+async def test_forwarding_outside_the_subtree_or_past_the_deadline_is_refused() -> None:
+    store = Store()
+    roots = await assigned(store)
+    for request, field_name in (
+        (Forward(targets=(Target(Holder(person="vp_specialist"), Role.LEAD),)), "to[0]"),
+        (
+            Forward(
+                targets=(Target(Holder(person="pkt_specialist"), Role.LEAD),),
+                deadline=date(2026, 12, 5),
+            ),
+            "deadline",
+        ),
+    ):
+        with pytest.raises(InvalidArgumentError) as refused:
+            await forward_task(
+                tx=Tx(store=store),
+                peers=Peers(),
+                actor=caller("pkt_head", "unit_head"),
+                task_id=roots["PKT"].id,
+                request=request,
+                on_behalf_of="",
+                now=NOW,
+                today=TODAY,
+            )
+        assert [v.field for v in refused.value.violations] == [field_name]
+    assert len(store.tasks) == 3  # nothing written
+
+
+async def test_the_handling_through_to_completion_with_events_and_audit() -> None:
+    store = Store()
+    roots = await assigned(store)
+    lead = await hand_down(store, "PKT", "pkt_head", "pkt_specialist", Role.LEAD)
+    tx = Tx(store=store)
+    moving = await progress_task(
+        tx=tx,
+        peers=Peers(),
+        actor=caller("pkt_specialist"),
+        task_id=lead.id,
+        note="Đang dự thảo",
+        on_behalf_of="",
+        now=NOW,
+    )
+    assert moving.state is TaskState.IN_PROGRESS
+    with pytest.raises(FailedPreconditionError) as waiting:
+        await complete_task(
+            tx=Tx(store=store),
+            peers=Peers(),
+            actor=caller("pkt_head", "unit_head"),
+            task_id=roots["PKT"].id,
+            result="Xong",
+            reply_document_id=None,
+            on_behalf_of="",
+            now=NOW,
+        )
+    assert waiting.value.reason == "OPEN_SUBTASKS"
+    for who, task in (("pkt_specialist", lead), ("pkt_head", roots["PKT"])):
+        done = await complete_task(
+            tx=Tx(store=store),
+            peers=Peers(),
+            actor=caller(who),
+            task_id=task.id,
+            result="Đã dự thảo văn bản trả lời",
+            reply_document_id="out-1",
+            on_behalf_of="",
+            now=NOW + timedelta(hours=2),
+        )
+        assert done.state is TaskState.COMPLETED and done.closed_by == who
+    kinds = [k for k, _ in store.events]
+    assert kinds == ["assigned", "forwarded", "completed", "completed"]
+    assert tx.audits[0]["action"] == "task.progress"
+
+
+async def test_a_deputy_acts_for_the_head_under_a_delegation_and_both_are_named() -> None:
+    store = Store()
+    roots = await assigned(store)
+    held = Delegation(
+        id="d1",
+        delegator_id="vp_head",
+        scopes=frozenset({"handle"}),
+        valid_from=NOW - timedelta(days=1),
+        valid_until=NOW + timedelta(days=1),
+    )
+    tx = Tx(store=store)
+    [child] = await forward_task(
+        tx=tx,
+        peers=Peers(),
+        actor=caller("pkt_specialist", delegations=(held,)),
+        task_id=roots["VP"].id,
+        request=Forward(targets=(Target(Holder(person="vp_specialist"), Role.LEAD),)),
+        on_behalf_of="vp_head",
+        now=NOW,
+        today=TODAY,
+    )
+    assert (child.created_by, child.on_behalf_of) == ("pkt_specialist", "vp_head")
+    assert tx.audits[0]["on_behalf_of"] == "vp_head"
+    with pytest.raises(PermissionDeniedError) as refused:
+        await forward_task(
+            tx=Tx(store=store),
+            peers=Peers(),
+            actor=caller("pkt_specialist"),
+            task_id=roots["VP"].id,
+            request=Forward(targets=(Target(Holder(person="vp_head"), Role.INFORMED),)),
+            on_behalf_of="vp_head",
+            now=NOW,
+            today=TODAY,
+        )
+    assert refused.value.reason == "DELEGATION_REQUIRED"
+
+
+async def test_return_and_recall() -> None:
+    store = Store()
+    roots = await assigned(store)
+    lead = await hand_down(store, "PKT", "pkt_head", "pkt_specialist", Role.LEAD)
+    returned = await return_task(
+        tx=Tx(store=store),
+        peers=Peers(),
+        actor=caller("pth_head", "unit_head"),
+        task_id=roots["PTH"].id,
+        reason="Không thuộc lĩnh vực của phòng",
+        on_behalf_of="",
+        now=NOW,
+    )
+    assert returned.state is TaskState.RETURNED
+    with pytest.raises(PermissionDeniedError):
+        await recall_task(
+            tx=Tx(store=store),
+            peers=Peers(),
+            actor=caller("vp_head", "unit_head"),
+            task_id=lead.id,
+            on_behalf_of="",
+            now=NOW,
+        )
+    recalled = await recall_task(
+        tx=Tx(store=store),
+        peers=Peers(),
+        actor=caller("pkt_head", "unit_head"),
+        task_id=lead.id,
+        on_behalf_of="",
+        now=NOW,
+    )
+    assert [t.id for t in recalled] == [lead.id]
+    assert store.tasks[lead.id] == replace(
+        lead, state=TaskState.RECALLED, closed_at=NOW, closed_by="pkt_head"
+    )
