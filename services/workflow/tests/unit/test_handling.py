@@ -22,6 +22,7 @@ from vanban.platform.fakes import RecordingTransaction
 from vanban.workflow.domain.handling import (
     complete_task,
     forward_task,
+    my_tasks,
     progress_task,
     read_task,
     recall_task,
@@ -75,7 +76,7 @@ class Peers:
     async def unknown_units(self, codes: Iterable[str]) -> list[str]:
         return [c for c in codes if c not in ORG.units]
 
-    async def organisation(self) -> Organisation:
+    async def organisation(self, people: Iterable[str] = ()) -> Organisation:
         return ORG
 
 
@@ -121,6 +122,24 @@ class Tasks:
 
     async def update(self, task: Task) -> None:
         self.store.tasks[task.id] = task
+
+    async def held(
+        self,
+        *,
+        person: str,
+        units: Sequence[str],
+        states: Sequence[TaskState],
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Task]:
+        found = [
+            t
+            for t in self.store.tasks.values()
+            if (t.holder.person == person or t.holder.unit in units)
+            and (not states or t.state in states)
+            and (after is None or (t.created_at, t.id) < after)
+        ]
+        return sorted(found, key=lambda t: (t.created_at, t.id), reverse=True)[:limit]
 
 
 @dataclass
@@ -389,3 +408,45 @@ async def test_return_and_recall() -> None:
     assert store.tasks[lead.id] == replace(
         lead, state=TaskState.RECALLED, closed_at=NOW, closed_by="pkt_head"
     )
+
+
+async def test_my_tasks_are_mine_and_my_units_a_page_at_a_time() -> None:
+    store = Store()
+    roots = await assigned(store)
+    lead = await hand_down(store, "PKT", "pkt_head", "pkt_specialist", Role.LEAD)
+    page = await my_tasks(
+        tx=Tx(store=store),
+        peers=Peers(),
+        actor=caller("pkt_specialist"),
+        states=(),
+        size=5,
+        after=None,
+    )
+    assert [t.id for t in page.tasks] == [lead.id] and page.next_after is None
+    # The deputy sees the unit's task; the head of another unit does not.
+    page = await my_tasks(
+        tx=Tx(store=store), peers=Peers(), actor=caller("pkt_deputy"), states=(), size=5, after=None
+    )
+    assert [t.id for t in page.tasks] == [roots["PKT"].id]
+    # Later tasks first, a page at a time.
+    for i in range(3):
+        t = replace(lead, id=f"later-{i}", created_at=NOW + timedelta(minutes=i + 1))
+        store.tasks[t.id] = t
+    first = await my_tasks(
+        tx=Tx(store=store),
+        peers=Peers(),
+        actor=caller("pkt_specialist"),
+        states=(),
+        size=2,
+        after=None,
+    )
+    assert [t.id for t in first.tasks] == ["later-2", "later-1"]
+    rest = await my_tasks(
+        tx=Tx(store=store),
+        peers=Peers(),
+        actor=caller("pkt_specialist"),
+        states=(TaskState.ASSIGNED,),
+        size=2,
+        after=first.next_after,
+    )
+    assert [t.id for t in rest.tasks] == ["later-0", lead.id] and rest.next_after is None

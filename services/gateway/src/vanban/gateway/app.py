@@ -46,6 +46,7 @@ from vanban.gateway.api.routers import (
     people,
     registers,
     sessions,
+    tasks,
     units,
 )
 from vanban.gateway.api.routers import problems as problem_pages
@@ -136,6 +137,7 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
         people.router,
         delegations.router,
         assignments.router,
+        tasks.router,
         registers.router,
         problem_pages.router,
     ):

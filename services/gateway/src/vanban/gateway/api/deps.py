@@ -128,6 +128,7 @@ SCOPES = {
     "incoming:read": "Read incoming documents and their files (API keys may hold it)",
     "documents:search": "Search incoming and outgoing documents (people only)",
     "incoming:assign": "Assign incoming documents (people only; workflow decides who)",
+    "tasks:handle": "Read, forward and handle tasks (people only; workflow decides who)",
     "outgoing:draft": "Draft outgoing documents and add versions (people only)",
     "outgoing:read": "Read outgoing documents and their files (API keys may hold it)",
     "outgoing:issue": "Number and issue outgoing documents (people only: the clerk)",

@@ -493,6 +493,62 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "The assignment's fields are not valid; `errors` names each.",
     ),
     ("UNKNOWN_UNITS", 400, "Unknown units", "The assignment names units that do not exist."),
+    # Tasks ------------------------------------------------------------------------------------
+    ("TASK_NOT_FOUND", 404, "No such task", "No task with this id that you may see."),
+    (
+        "TASK_NOT_HELD",
+        403,
+        "Not your task",
+        "Only the task's holder may do this: its person, or its unit's head or deputy.",
+    ),
+    ("TASK_CLOSED", 400, "Task closed", "The task is completed, returned or recalled already."),
+    (
+        "INVALID_FORWARD",
+        400,
+        "Forward not valid",
+        "A unit or person outside your unit's subtree, a deadline after the task's or in the "
+        "past, or a role an informed task cannot give; `errors` names each.",
+    ),
+    (
+        "FORWARD_NOT_ALLOWED",
+        400,
+        "Not forwarded",
+        "A person's task is handled, not forwarded; their unit's head forwards the unit's.",
+    ),
+    (
+        "ALREADY_ASSIGNED",
+        409,
+        "Sent already",
+        "A unit or person named already holds a task of this assignment: a document is never "
+        "sent twice.",
+    ),
+    (
+        "OPEN_SUBTASKS",
+        400,
+        "Tasks still open",
+        "Tasks forwarded from this one (lead or coordinating) are still open.",
+    ),
+    ("INVALID_PROGRESS", 400, "Progress not valid", "The note is too long or not printable."),
+    (
+        "INVALID_COMPLETION",
+        400,
+        "Completion not valid",
+        "A result is required (except to acknowledge an informed task); the reply must be a "
+        "document id.",
+    ),
+    ("INVALID_RETURN", 400, "Return not valid", "A reason is required to return a task."),
+    (
+        "RECALL_NOT_ALLOWED",
+        403,
+        "Not yours to recall",
+        "Only whoever forwarded the task, or a leader, may recall it.",
+    ),
+    (
+        "INVALID_CALENDAR",
+        400,
+        "Calendar not valid",
+        "A day outside the year, given twice, not an exception to Monday-Friday, or unnamed.",
+    ),
     # Directory --------------------------------------------------------------------------------
     ("AGENCY_NOT_CONFIGURED", 404, "Agency not set up", "The agency's profile is missing."),
     ("AGENCY_MISMATCH", 400, "Another agency", "This directory already serves another agency."),

@@ -13,6 +13,7 @@ from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
 from vanban.platform.caller import CALLER_METADATA_KEY
 from vanban.platform.clearance import Secrecy
 from vanban.platform.convert import secrecy_from_pb
+from vanban.workflow.domain.tasks import Organisation, Unit
 
 LEADER_ROLES = {directory_pb2.ROLE_AGENCY_LEADER, directory_pb2.ROLE_DEPUTY_AGENCY_LEADER}
 
@@ -86,3 +87,34 @@ class GrpcPeers:
                     continue
                 raise
         return unknown
+
+    async def organisation(self, people: Iterable[str] = ()) -> Organisation:
+        """The units as the directory states them now (a new head acts on the unit's tasks at
+        once), and the units of each of `people` (an unknown or inactive person has none)."""
+        answer = await self._directory.ListUnits(
+            directory_pb2.ListUnitsRequest(), metadata=self._as_service(), timeout=self._timeout
+        )
+        units = {
+            u.code: Unit(
+                code=u.code,
+                parent=u.parent_code or None,
+                head=u.head_person_id or None,
+                deputies=frozenset(u.deputy_person_ids),
+            )
+            for u in answer.units
+        }
+        members: dict[str, frozenset[str]] = {}
+        for person_id in dict.fromkeys(people):
+            try:
+                found = await self._directory.GetPerson(
+                    directory_pb2.GetPersonRequest(id=person_id),
+                    metadata=self._as_service(),
+                    timeout=self._timeout,
+                )
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                    continue
+                raise
+            if found.person.active:
+                members[person_id] = frozenset(found.person.unit_codes)
+        return Organisation(units=units, members=members)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.contracts.workflow.v1 import events_pb2
@@ -9,10 +11,14 @@ from vanban.platform.convert import to_timestamp
 from vanban.platform.events.nats import subject
 from vanban.platform.transaction import ServiceTransaction
 from vanban.workflow.adapters.db.repository import SqlAssignments, SqlTasks
-from vanban.workflow.adapters.grpc.convert import assignment_to_pb
+from vanban.workflow.adapters.grpc.convert import assignment_to_pb, task_to_pb
 from vanban.workflow.domain.model import Assignment
+from vanban.workflow.domain.tasks import Task
 
 INCOMING_ASSIGNED = subject("workflow", "incoming", "assigned")
+TASK_FORWARDED = subject("workflow", "task", "forwarded")
+TASK_COMPLETED = subject("workflow", "task", "completed")
+TASK_RETURNED = subject("workflow", "task", "returned")
 
 
 class WorkflowTransaction(ServiceTransaction):
@@ -26,4 +32,26 @@ class WorkflowTransaction(ServiceTransaction):
             events_pb2.IncomingDocumentAssigned(
                 assignment=assignment_to_pb(assignment), occurred_at=to_timestamp()
             ),
+        )
+
+    def record_forwarded(self, parent: Task, created: Sequence[Task]) -> None:
+        self.record_event(
+            TASK_FORWARDED,
+            events_pb2.TaskForwarded(
+                parent=task_to_pb(parent),
+                tasks=[task_to_pb(t) for t in created],
+                occurred_at=to_timestamp(),
+            ),
+        )
+
+    def record_completed(self, task: Task) -> None:
+        self.record_event(
+            TASK_COMPLETED,
+            events_pb2.TaskCompleted(task=task_to_pb(task), occurred_at=to_timestamp()),
+        )
+
+    def record_returned(self, task: Task) -> None:
+        self.record_event(
+            TASK_RETURNED,
+            events_pb2.TaskReturned(task=task_to_pb(task), occurred_at=to_timestamp()),
         )

@@ -103,7 +103,8 @@ async def forward_task(
     tasks, each with the forward's note and its deadline (the parent's when none is given)."""
     person = _acting_as(tx, actor, on_behalf_of, now)
     parent, tree = await _load(tx, task_id, lock=True)
-    org = await peers.organisation()
+    people = [t.holder.person for t in request.targets if t.holder.person is not None]
+    org = await peers.organisation(people)
     if not _may_read(person, actor.roles, tree, org):
         raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
     targets = forward(parent=parent, tree=tree, request=request, actor=person, org=org, today=today)
@@ -264,3 +265,37 @@ async def recall_task(
     )
     await tx.commit()
     return recalled
+
+
+PAGE_DEFAULT = 20
+PAGE_MAX = 100
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPage:
+    tasks: tuple[Task, ...]
+    next_after: tuple[datetime, str] | None
+
+
+async def my_tasks(
+    *,
+    tx: HandlingTransaction,
+    peers: OrganisationSource,
+    actor: Acting,
+    states: tuple[TaskState, ...],
+    size: int,
+    after: tuple[datetime, str] | None,
+) -> TaskPage:
+    """The caller's tasks: their own, and those of the units they head or deputise."""
+    org = await peers.organisation()
+    led = sorted(code for code in org.units if org.leads(actor.subject, code))
+    found = await tx.tasks.held(
+        person=actor.subject, units=led, states=states, after=after, limit=size + 1
+    )
+    more = len(found) > size
+    page = tuple(found[:size])
+    last = page[-1] if page else None
+    return TaskPage(
+        tasks=page,
+        next_after=(last.created_at, last.id) if more and last is not None else None,
+    )

@@ -8,7 +8,7 @@ from vanban.platform.caller import Delegation
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.ports import TransactionPort
 from vanban.workflow.domain.model import Assignment
-from vanban.workflow.domain.tasks import Organisation, Task
+from vanban.workflow.domain.tasks import Organisation, Task, TaskState
 
 
 class Acting(Protocol):
@@ -71,8 +71,8 @@ class Transaction(TransactionPort, Protocol):
 
 
 class OrganisationSource(Protocol):
-    async def organisation(self) -> Organisation:
-        """The agency's units (tree, heads, deputies) and who belongs to which."""
+    async def organisation(self, people: Iterable[str] = ()) -> Organisation:
+        """The agency's units (tree, heads, deputies), and the units of each of `people`."""
 
 
 class HandlingTasks(TaskRepository, Protocol):
@@ -83,6 +83,18 @@ class HandlingTasks(TaskRepository, Protocol):
         """Every task of the assignment, oldest first."""
 
     async def update(self, task: Task) -> None: ...
+
+    async def held(
+        self,
+        *,
+        person: str,
+        units: Sequence[str],
+        states: Sequence[TaskState],
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Task]:
+        """Tasks of `person` or of `units`, in `states` (all when empty), newest first, after
+        the (created_at, id) position."""
 
 
 class HandlingTransaction(Transaction, Protocol):

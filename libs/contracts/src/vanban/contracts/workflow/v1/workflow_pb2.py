@@ -25,23 +25,59 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!vanban/workflow/v1/workflow.proto\x12\x12vanban.workflow.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf3\x01\n\nAssignment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x11\n\tlead_unit\x18\x03 \x01(\t\x12\x1a\n\x12\x63oordinating_units\x18\x04 \x03(\t\x12\x16\n\x0einformed_units\x18\x05 \x03(\t\x12\x0f\n\x07opinion\x18\x06 \x01(\t\x12\x10\n\x08\x64\x65\x61\x64line\x18\x07 \x01(\t\x12\x13\n\x0b\x61ssigned_by\x18\x08 \x01(\t\x12\x14\n\x0con_behalf_of\x18\t \x01(\t\x12/\n\x0b\x61ssigned_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb4\x01\n\x1d\x41ssignIncomingDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x11\n\tlead_unit\x18\x02 \x01(\t\x12\x1a\n\x12\x63oordinating_units\x18\x03 \x03(\t\x12\x16\n\x0einformed_units\x18\x04 \x03(\t\x12\x0f\n\x07opinion\x18\x05 \x01(\t\x12\x10\n\x08\x64\x65\x61\x64line\x18\x06 \x01(\t\x12\x14\n\x0con_behalf_of\x18\x07 \x01(\t\"T\n\x1e\x41ssignIncomingDocumentResponse\x12\x32\n\nassignment\x18\x01 \x01(\x0b\x32\x1e.vanban.workflow.v1.Assignment\"+\n\x14GetAssignmentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\"K\n\x15GetAssignmentResponse\x12\x32\n\nassignment\x18\x01 \x01(\x0b\x32\x1e.vanban.workflow.v1.Assignment2\xf8\x01\n\x0fWorkflowService\x12\x7f\n\x16\x41ssignIncomingDocument\x12\x31.vanban.workflow.v1.AssignIncomingDocumentRequest\x1a\x32.vanban.workflow.v1.AssignIncomingDocumentResponse\x12\x64\n\rGetAssignment\x12(.vanban.workflow.v1.GetAssignmentRequest\x1a).vanban.workflow.v1.GetAssignmentResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!vanban/workflow/v1/workflow.proto\x12\x12vanban.workflow.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xce\x03\n\x04Task\x12\n\n\x02id\x18\x01 \x01(\t\x12\x15\n\rassignment_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x03 \x01(\t\x12\x11\n\tparent_id\x18\x04 \x01(\t\x12*\n\x04role\x18\x05 \x01(\x0e\x32\x1c.vanban.workflow.v1.TaskRole\x12\x13\n\x0bholder_unit\x18\x06 \x01(\t\x12\x15\n\rholder_person\x18\x07 \x01(\t\x12\x10\n\x08\x64\x65\x61\x64line\x18\x08 \x01(\t\x12\x0c\n\x04note\x18\t \x01(\t\x12,\n\x05state\x18\n \x01(\x0e\x32\x1d.vanban.workflow.v1.TaskState\x12\x12\n\ncreated_by\x18\x0b \x01(\t\x12\x14\n\x0con_behalf_of\x18\x0c \x01(\t\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06result\x18\x0e \x01(\t\x12\x19\n\x11reply_document_id\x18\x0f \x01(\t\x12\x0e\n\x06reason\x18\x10 \x01(\t\x12-\n\tclosed_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tclosed_by\x18\x12 \x01(\t\"\x1c\n\x0eGetTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x95\x01\n\x0fGetTaskResponse\x12&\n\x04task\x18\x01 \x01(\x0b\x32\x18.vanban.workflow.v1.Task\x12\x32\n\nassignment\x18\x02 \x01(\x0b\x32\x1e.vanban.workflow.v1.Assignment\x12&\n\x04tree\x18\x03 \x03(\x0b\x32\x18.vanban.workflow.v1.Task\"h\n\x10ListTasksRequest\x12-\n\x06states\x18\x01 \x03(\x0e\x32\x1d.vanban.workflow.v1.TaskState\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"U\n\x11ListTasksResponse\x12\'\n\x05tasks\x18\x01 \x03(\x0b\x32\x18.vanban.workflow.v1.Task\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\\\n\rForwardTarget\x12\x0c\n\x04unit\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12*\n\x04role\x18\x03 \x01(\x0e\x32\x1c.vanban.workflow.v1.TaskRole\"\x85\x01\n\x12\x46orwardTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\x02to\x18\x02 \x03(\x0b\x32!.vanban.workflow.v1.ForwardTarget\x12\x0c\n\x04note\x18\x03 \x01(\t\x12\x10\n\x08\x64\x65\x61\x64line\x18\x04 \x01(\t\x12\x14\n\x0con_behalf_of\x18\x05 \x01(\t\"@\n\x13\x46orwardTaskResponse\x12)\n\x07\x63reated\x18\x01 \x03(\x0b\x32\x18.vanban.workflow.v1.Task\"K\n\x19ReportTaskProgressRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t\x12\x14\n\x0con_behalf_of\x18\x03 \x01(\t\"D\n\x1aReportTaskProgressResponse\x12&\n\x04task\x18\x01 \x01(\x0b\x32\x18.vanban.workflow.v1.Task\"b\n\x13\x43ompleteTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06result\x18\x02 \x01(\t\x12\x19\n\x11reply_document_id\x18\x03 \x01(\t\x12\x14\n\x0con_behalf_of\x18\x04 \x01(\t\">\n\x14\x43ompleteTaskResponse\x12&\n\x04task\x18\x01 \x01(\x0b\x32\x18.vanban.workflow.v1.Task\"E\n\x11ReturnTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x14\n\x0con_behalf_of\x18\x03 \x01(\t\"<\n\x12ReturnTaskResponse\x12&\n\x04task\x18\x01 \x01(\x0b\x32\x18.vanban.workflow.v1.Task\"5\n\x11RecallTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0con_behalf_of\x18\x02 \x01(\t\"@\n\x12RecallTaskResponse\x12*\n\x08recalled\x18\x01 \x03(\x0b\x32\x18.vanban.workflow.v1.Task\"\xf3\x01\n\nAssignment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x11\n\tlead_unit\x18\x03 \x01(\t\x12\x1a\n\x12\x63oordinating_units\x18\x04 \x03(\t\x12\x16\n\x0einformed_units\x18\x05 \x03(\t\x12\x0f\n\x07opinion\x18\x06 \x01(\t\x12\x10\n\x08\x64\x65\x61\x64line\x18\x07 \x01(\t\x12\x13\n\x0b\x61ssigned_by\x18\x08 \x01(\t\x12\x14\n\x0con_behalf_of\x18\t \x01(\t\x12/\n\x0b\x61ssigned_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb4\x01\n\x1d\x41ssignIncomingDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x11\n\tlead_unit\x18\x02 \x01(\t\x12\x1a\n\x12\x63oordinating_units\x18\x03 \x03(\t\x12\x16\n\x0einformed_units\x18\x04 \x03(\t\x12\x0f\n\x07opinion\x18\x05 \x01(\t\x12\x10\n\x08\x64\x65\x61\x64line\x18\x06 \x01(\t\x12\x14\n\x0con_behalf_of\x18\x07 \x01(\t\"T\n\x1e\x41ssignIncomingDocumentResponse\x12\x32\n\nassignment\x18\x01 \x01(\x0b\x32\x1e.vanban.workflow.v1.Assignment\"+\n\x14GetAssignmentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\"K\n\x15GetAssignmentResponse\x12\x32\n\nassignment\x18\x01 \x01(\x0b\x32\x1e.vanban.workflow.v1.Assignment*m\n\x08TaskRole\x12\x19\n\x15TASK_ROLE_UNSPECIFIED\x10\x00\x12\x12\n\x0eTASK_ROLE_LEAD\x10\x01\x12\x1a\n\x16TASK_ROLE_COORDINATING\x10\x02\x12\x16\n\x12TASK_ROLE_INFORMED\x10\x03*\xa8\x01\n\tTaskState\x12\x1a\n\x16TASK_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13TASK_STATE_ASSIGNED\x10\x01\x12\x1a\n\x16TASK_STATE_IN_PROGRESS\x10\x02\x12\x18\n\x14TASK_STATE_COMPLETED\x10\x03\x12\x17\n\x13TASK_STATE_RETURNED\x10\x04\x12\x17\n\x13TASK_STATE_RECALLED\x10\x05\x32\x98\x07\n\x0fWorkflowService\x12\x7f\n\x16\x41ssignIncomingDocument\x12\x31.vanban.workflow.v1.AssignIncomingDocumentRequest\x1a\x32.vanban.workflow.v1.AssignIncomingDocumentResponse\x12\x64\n\rGetAssignment\x12(.vanban.workflow.v1.GetAssignmentRequest\x1a).vanban.workflow.v1.GetAssignmentResponse\x12R\n\x07GetTask\x12\".vanban.workflow.v1.GetTaskRequest\x1a#.vanban.workflow.v1.GetTaskResponse\x12X\n\tListTasks\x12$.vanban.workflow.v1.ListTasksRequest\x1a%.vanban.workflow.v1.ListTasksResponse\x12^\n\x0b\x46orwardTask\x12&.vanban.workflow.v1.ForwardTaskRequest\x1a\'.vanban.workflow.v1.ForwardTaskResponse\x12s\n\x12ReportTaskProgress\x12-.vanban.workflow.v1.ReportTaskProgressRequest\x1a..vanban.workflow.v1.ReportTaskProgressResponse\x12\x61\n\x0c\x43ompleteTask\x12\'.vanban.workflow.v1.CompleteTaskRequest\x1a(.vanban.workflow.v1.CompleteTaskResponse\x12[\n\nReturnTask\x12%.vanban.workflow.v1.ReturnTaskRequest\x1a&.vanban.workflow.v1.ReturnTaskResponse\x12[\n\nRecallTask\x12%.vanban.workflow.v1.RecallTaskRequest\x1a&.vanban.workflow.v1.RecallTaskResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vanban.workflow.v1.workflow_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ASSIGNMENT']._serialized_start=91
-  _globals['_ASSIGNMENT']._serialized_end=334
-  _globals['_ASSIGNINCOMINGDOCUMENTREQUEST']._serialized_start=337
-  _globals['_ASSIGNINCOMINGDOCUMENTREQUEST']._serialized_end=517
-  _globals['_ASSIGNINCOMINGDOCUMENTRESPONSE']._serialized_start=519
-  _globals['_ASSIGNINCOMINGDOCUMENTRESPONSE']._serialized_end=603
-  _globals['_GETASSIGNMENTREQUEST']._serialized_start=605
-  _globals['_GETASSIGNMENTREQUEST']._serialized_end=648
-  _globals['_GETASSIGNMENTRESPONSE']._serialized_start=650
-  _globals['_GETASSIGNMENTRESPONSE']._serialized_end=725
-  _globals['_WORKFLOWSERVICE']._serialized_start=728
-  _globals['_WORKFLOWSERVICE']._serialized_end=976
+  _globals['_TASKROLE']._serialized_start=2428
+  _globals['_TASKROLE']._serialized_end=2537
+  _globals['_TASKSTATE']._serialized_start=2540
+  _globals['_TASKSTATE']._serialized_end=2708
+  _globals['_TASK']._serialized_start=91
+  _globals['_TASK']._serialized_end=553
+  _globals['_GETTASKREQUEST']._serialized_start=555
+  _globals['_GETTASKREQUEST']._serialized_end=583
+  _globals['_GETTASKRESPONSE']._serialized_start=586
+  _globals['_GETTASKRESPONSE']._serialized_end=735
+  _globals['_LISTTASKSREQUEST']._serialized_start=737
+  _globals['_LISTTASKSREQUEST']._serialized_end=841
+  _globals['_LISTTASKSRESPONSE']._serialized_start=843
+  _globals['_LISTTASKSRESPONSE']._serialized_end=928
+  _globals['_FORWARDTARGET']._serialized_start=930
+  _globals['_FORWARDTARGET']._serialized_end=1022
+  _globals['_FORWARDTASKREQUEST']._serialized_start=1025
+  _globals['_FORWARDTASKREQUEST']._serialized_end=1158
+  _globals['_FORWARDTASKRESPONSE']._serialized_start=1160
+  _globals['_FORWARDTASKRESPONSE']._serialized_end=1224
+  _globals['_REPORTTASKPROGRESSREQUEST']._serialized_start=1226
+  _globals['_REPORTTASKPROGRESSREQUEST']._serialized_end=1301
+  _globals['_REPORTTASKPROGRESSRESPONSE']._serialized_start=1303
+  _globals['_REPORTTASKPROGRESSRESPONSE']._serialized_end=1371
+  _globals['_COMPLETETASKREQUEST']._serialized_start=1373
+  _globals['_COMPLETETASKREQUEST']._serialized_end=1471
+  _globals['_COMPLETETASKRESPONSE']._serialized_start=1473
+  _globals['_COMPLETETASKRESPONSE']._serialized_end=1535
+  _globals['_RETURNTASKREQUEST']._serialized_start=1537
+  _globals['_RETURNTASKREQUEST']._serialized_end=1606
+  _globals['_RETURNTASKRESPONSE']._serialized_start=1608
+  _globals['_RETURNTASKRESPONSE']._serialized_end=1668
+  _globals['_RECALLTASKREQUEST']._serialized_start=1670
+  _globals['_RECALLTASKREQUEST']._serialized_end=1723
+  _globals['_RECALLTASKRESPONSE']._serialized_start=1725
+  _globals['_RECALLTASKRESPONSE']._serialized_end=1789
+  _globals['_ASSIGNMENT']._serialized_start=1792
+  _globals['_ASSIGNMENT']._serialized_end=2035
+  _globals['_ASSIGNINCOMINGDOCUMENTREQUEST']._serialized_start=2038
+  _globals['_ASSIGNINCOMINGDOCUMENTREQUEST']._serialized_end=2218
+  _globals['_ASSIGNINCOMINGDOCUMENTRESPONSE']._serialized_start=2220
+  _globals['_ASSIGNINCOMINGDOCUMENTRESPONSE']._serialized_end=2304
+  _globals['_GETASSIGNMENTREQUEST']._serialized_start=2306
+  _globals['_GETASSIGNMENTREQUEST']._serialized_end=2349
+  _globals['_GETASSIGNMENTRESPONSE']._serialized_start=2351
+  _globals['_GETASSIGNMENTRESPONSE']._serialized_end=2426
+  _globals['_WORKFLOWSERVICE']._serialized_start=2711
+  _globals['_WORKFLOWSERVICE']._serialized_end=3631
 # @@protoc_insertion_point(module_scope)

@@ -45,6 +45,41 @@ class WorkflowServiceStub:
                 request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetAssignmentRequest.SerializeToString,
                 response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetAssignmentResponse.FromString,
                 _registered_method=True)
+        self.GetTask = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/GetTask',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetTaskRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetTaskResponse.FromString,
+                _registered_method=True)
+        self.ListTasks = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/ListTasks',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListTasksRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListTasksResponse.FromString,
+                _registered_method=True)
+        self.ForwardTask = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/ForwardTask',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ForwardTaskRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ForwardTaskResponse.FromString,
+                _registered_method=True)
+        self.ReportTaskProgress = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/ReportTaskProgress',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReportTaskProgressRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReportTaskProgressResponse.FromString,
+                _registered_method=True)
+        self.CompleteTask = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/CompleteTask',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.CompleteTaskRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.CompleteTaskResponse.FromString,
+                _registered_method=True)
+        self.ReturnTask = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/ReturnTask',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReturnTaskRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReturnTaskResponse.FromString,
+                _registered_method=True)
+        self.RecallTask = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/RecallTask',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.RecallTaskRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.RecallTaskResponse.FromString,
+                _registered_method=True)
 
 
 class WorkflowServiceServicer:
@@ -68,6 +103,60 @@ class WorkflowServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetTask(self, request, context):
+        """A task with its assignment's one opinion and the whole tree of tasks, for anyone who holds
+        a task of the assignment (a unit's task: its head and deputies) and for the agency's leaders.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTasks(self, request, context):
+        """The caller's tasks, newest first: their own, and their units' where they are the head or a
+        deputy.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ForwardTask(self, request, context):
+        """A unit head forwards their unit's task down their own subtree: to units below theirs, or to
+        people of their unit or below; never past the task's deadline, never twice to anyone within
+        one assignment (ALREADY_ASSIGNED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportTaskProgress(self, request, context):
+        """The holder reports progress: the task is in progress (exchange status 05).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteTask(self, request, context):
+        """The holder completes the task with a result, optionally the id of the reply document;
+        refused while a lead or coordinating task forwarded from it is open (OPEN_SUBTASKS).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReturnTask(self, request, context):
+        """The holder gives the task back with a reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecallTask(self, request, context):
+        """Whoever forwarded the task, or a leader, takes it back with its open subtree.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkflowServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -80,6 +169,41 @@ def add_WorkflowServiceServicer_to_server(servicer, server):
                     servicer.GetAssignment,
                     request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetAssignmentRequest.FromString,
                     response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetAssignmentResponse.SerializeToString,
+            ),
+            'GetTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTask,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetTaskRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetTaskResponse.SerializeToString,
+            ),
+            'ListTasks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTasks,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListTasksRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListTasksResponse.SerializeToString,
+            ),
+            'ForwardTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.ForwardTask,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ForwardTaskRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ForwardTaskResponse.SerializeToString,
+            ),
+            'ReportTaskProgress': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportTaskProgress,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReportTaskProgressRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReportTaskProgressResponse.SerializeToString,
+            ),
+            'CompleteTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteTask,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.CompleteTaskRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.CompleteTaskResponse.SerializeToString,
+            ),
+            'ReturnTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReturnTask,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReturnTaskRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReturnTaskResponse.SerializeToString,
+            ),
+            'RecallTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecallTask,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.RecallTaskRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.RecallTaskResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -137,6 +261,195 @@ class WorkflowService:
             '/vanban.workflow.v1.WorkflowService/GetAssignment',
             vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetAssignmentRequest.SerializeToString,
             vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetAssignmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/GetTask',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetTaskRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTasks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/ListTasks',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListTasksRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListTasksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ForwardTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/ForwardTask',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ForwardTaskRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ForwardTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportTaskProgress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/ReportTaskProgress',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReportTaskProgressRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReportTaskProgressResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/CompleteTask',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.CompleteTaskRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.CompleteTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReturnTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/ReturnTask',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReturnTaskRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReturnTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecallTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/RecallTask',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.RecallTaskRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.RecallTaskResponse.FromString,
             options,
             channel_credentials,
             insecure,

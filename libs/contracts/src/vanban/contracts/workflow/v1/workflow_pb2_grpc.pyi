@@ -41,6 +41,29 @@ class WorkflowServiceStub:
     """
     GetAssignment: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.GetAssignmentRequest, _workflow_pb2.GetAssignmentResponse]
     """The document's current assignment."""
+    GetTask: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.GetTaskRequest, _workflow_pb2.GetTaskResponse]
+    """A task with its assignment's one opinion and the whole tree of tasks, for anyone who holds
+    a task of the assignment (a unit's task: its head and deputies) and for the agency's leaders.
+    """
+    ListTasks: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.ListTasksRequest, _workflow_pb2.ListTasksResponse]
+    """The caller's tasks, newest first: their own, and their units' where they are the head or a
+    deputy.
+    """
+    ForwardTask: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.ForwardTaskRequest, _workflow_pb2.ForwardTaskResponse]
+    """A unit head forwards their unit's task down their own subtree: to units below theirs, or to
+    people of their unit or below; never past the task's deadline, never twice to anyone within
+    one assignment (ALREADY_ASSIGNED).
+    """
+    ReportTaskProgress: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.ReportTaskProgressRequest, _workflow_pb2.ReportTaskProgressResponse]
+    """The holder reports progress: the task is in progress (exchange status 05)."""
+    CompleteTask: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.CompleteTaskRequest, _workflow_pb2.CompleteTaskResponse]
+    """The holder completes the task with a result, optionally the id of the reply document;
+    refused while a lead or coordinating task forwarded from it is open (OPEN_SUBTASKS).
+    """
+    ReturnTask: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.ReturnTaskRequest, _workflow_pb2.ReturnTaskResponse]
+    """The holder gives the task back with a reason."""
+    RecallTask: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.RecallTaskRequest, _workflow_pb2.RecallTaskResponse]
+    """Whoever forwarded the task, or a leader, takes it back with its open subtree."""
 
 @_typing.type_check_only
 class WorkflowServiceAsyncStub(WorkflowServiceStub):
@@ -55,6 +78,29 @@ class WorkflowServiceAsyncStub(WorkflowServiceStub):
     """
     GetAssignment: _aio.UnaryUnaryMultiCallable[_workflow_pb2.GetAssignmentRequest, _workflow_pb2.GetAssignmentResponse]  # type: ignore[assignment]
     """The document's current assignment."""
+    GetTask: _aio.UnaryUnaryMultiCallable[_workflow_pb2.GetTaskRequest, _workflow_pb2.GetTaskResponse]  # type: ignore[assignment]
+    """A task with its assignment's one opinion and the whole tree of tasks, for anyone who holds
+    a task of the assignment (a unit's task: its head and deputies) and for the agency's leaders.
+    """
+    ListTasks: _aio.UnaryUnaryMultiCallable[_workflow_pb2.ListTasksRequest, _workflow_pb2.ListTasksResponse]  # type: ignore[assignment]
+    """The caller's tasks, newest first: their own, and their units' where they are the head or a
+    deputy.
+    """
+    ForwardTask: _aio.UnaryUnaryMultiCallable[_workflow_pb2.ForwardTaskRequest, _workflow_pb2.ForwardTaskResponse]  # type: ignore[assignment]
+    """A unit head forwards their unit's task down their own subtree: to units below theirs, or to
+    people of their unit or below; never past the task's deadline, never twice to anyone within
+    one assignment (ALREADY_ASSIGNED).
+    """
+    ReportTaskProgress: _aio.UnaryUnaryMultiCallable[_workflow_pb2.ReportTaskProgressRequest, _workflow_pb2.ReportTaskProgressResponse]  # type: ignore[assignment]
+    """The holder reports progress: the task is in progress (exchange status 05)."""
+    CompleteTask: _aio.UnaryUnaryMultiCallable[_workflow_pb2.CompleteTaskRequest, _workflow_pb2.CompleteTaskResponse]  # type: ignore[assignment]
+    """The holder completes the task with a result, optionally the id of the reply document;
+    refused while a lead or coordinating task forwarded from it is open (OPEN_SUBTASKS).
+    """
+    ReturnTask: _aio.UnaryUnaryMultiCallable[_workflow_pb2.ReturnTaskRequest, _workflow_pb2.ReturnTaskResponse]  # type: ignore[assignment]
+    """The holder gives the task back with a reason."""
+    RecallTask: _aio.UnaryUnaryMultiCallable[_workflow_pb2.RecallTaskRequest, _workflow_pb2.RecallTaskResponse]  # type: ignore[assignment]
+    """Whoever forwarded the task, or a leader, takes it back with its open subtree."""
 
 class WorkflowServiceServicer(metaclass=_abc_1.ABCMeta):
     """Assignments, processing opinions, deadlines and approval chains."""
@@ -78,5 +124,70 @@ class WorkflowServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_workflow_pb2.GetAssignmentResponse, _abc.Awaitable[_workflow_pb2.GetAssignmentResponse]]:
         """The document's current assignment."""
+
+    @_abc_1.abstractmethod
+    def GetTask(
+        self,
+        request: _workflow_pb2.GetTaskRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.GetTaskResponse, _abc.Awaitable[_workflow_pb2.GetTaskResponse]]:
+        """A task with its assignment's one opinion and the whole tree of tasks, for anyone who holds
+        a task of the assignment (a unit's task: its head and deputies) and for the agency's leaders.
+        """
+
+    @_abc_1.abstractmethod
+    def ListTasks(
+        self,
+        request: _workflow_pb2.ListTasksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.ListTasksResponse, _abc.Awaitable[_workflow_pb2.ListTasksResponse]]:
+        """The caller's tasks, newest first: their own, and their units' where they are the head or a
+        deputy.
+        """
+
+    @_abc_1.abstractmethod
+    def ForwardTask(
+        self,
+        request: _workflow_pb2.ForwardTaskRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.ForwardTaskResponse, _abc.Awaitable[_workflow_pb2.ForwardTaskResponse]]:
+        """A unit head forwards their unit's task down their own subtree: to units below theirs, or to
+        people of their unit or below; never past the task's deadline, never twice to anyone within
+        one assignment (ALREADY_ASSIGNED).
+        """
+
+    @_abc_1.abstractmethod
+    def ReportTaskProgress(
+        self,
+        request: _workflow_pb2.ReportTaskProgressRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.ReportTaskProgressResponse, _abc.Awaitable[_workflow_pb2.ReportTaskProgressResponse]]:
+        """The holder reports progress: the task is in progress (exchange status 05)."""
+
+    @_abc_1.abstractmethod
+    def CompleteTask(
+        self,
+        request: _workflow_pb2.CompleteTaskRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.CompleteTaskResponse, _abc.Awaitable[_workflow_pb2.CompleteTaskResponse]]:
+        """The holder completes the task with a result, optionally the id of the reply document;
+        refused while a lead or coordinating task forwarded from it is open (OPEN_SUBTASKS).
+        """
+
+    @_abc_1.abstractmethod
+    def ReturnTask(
+        self,
+        request: _workflow_pb2.ReturnTaskRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.ReturnTaskResponse, _abc.Awaitable[_workflow_pb2.ReturnTaskResponse]]:
+        """The holder gives the task back with a reason."""
+
+    @_abc_1.abstractmethod
+    def RecallTask(
+        self,
+        request: _workflow_pb2.RecallTaskRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.RecallTaskResponse, _abc.Awaitable[_workflow_pb2.RecallTaskResponse]]:
+        """Whoever forwarded the task, or a leader, takes it back with its open subtree."""
 
 def add_WorkflowServiceServicer_to_server(servicer: WorkflowServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

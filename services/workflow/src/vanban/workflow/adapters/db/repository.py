@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -160,6 +160,28 @@ class SqlTasks:
                 closed_by=task.closed_by,
             )
         )
+
+    async def held(
+        self,
+        *,
+        person: str,
+        units: Sequence[str],
+        states: Sequence[TaskState],
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Task]:
+        holder = tasks.c.holder_person == person
+        if units:
+            holder = or_(holder, tasks.c.holder_unit.in_(list(units)))
+        statement = select(tasks).where(holder)
+        if states:
+            statement = statement.where(tasks.c.state.in_([s.value for s in states]))
+        if after is not None:
+            statement = statement.where(tuple_(tasks.c.created_at, tasks.c.id) < tuple_(*after))
+        rows = await self._session.execute(
+            statement.order_by(tasks.c.created_at.desc(), tasks.c.id.desc()).limit(limit)
+        )
+        return [_task(r) for r in rows]
 
 
 def _task(row: Any) -> Task:

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from datetime import date
+
 from vanban.contracts.workflow.v1 import workflow_pb2 as pb
 from vanban.platform.convert import to_timestamp
+from vanban.platform.errors import invalid_fields
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
+from vanban.workflow.domain.tasks import Forward, Holder, Role, Target, Task, TaskState
 
 
 def draft_from_request(request: pb.AssignIncomingDocumentRequest) -> AssignmentDraft:
@@ -30,3 +34,72 @@ def assignment_to_pb(assignment: Assignment) -> pb.Assignment:
         on_behalf_of=assignment.on_behalf_of or "",
         assigned_at=to_timestamp(assignment.assigned_at),
     )
+
+
+ROLE_TO_PB = {
+    Role.LEAD: pb.TASK_ROLE_LEAD,
+    Role.COORDINATING: pb.TASK_ROLE_COORDINATING,
+    Role.INFORMED: pb.TASK_ROLE_INFORMED,
+}
+ROLE_FROM_PB = {v: k for k, v in ROLE_TO_PB.items()}
+STATE_TO_PB = {
+    TaskState.ASSIGNED: pb.TASK_STATE_ASSIGNED,
+    TaskState.IN_PROGRESS: pb.TASK_STATE_IN_PROGRESS,
+    TaskState.COMPLETED: pb.TASK_STATE_COMPLETED,
+    TaskState.RETURNED: pb.TASK_STATE_RETURNED,
+    TaskState.RECALLED: pb.TASK_STATE_RECALLED,
+}
+STATE_FROM_PB = {v: k for k, v in STATE_TO_PB.items()}
+
+
+def task_to_pb(task: Task) -> pb.Task:
+    message = pb.Task(
+        id=task.id,
+        assignment_id=task.assignment_id,
+        document_id=task.document_id,
+        parent_id=task.parent_id or "",
+        role=ROLE_TO_PB[task.role],
+        holder_unit=task.holder.unit or "",
+        holder_person=task.holder.person or "",
+        deadline=task.deadline.isoformat() if task.deadline else "",
+        note=task.note,
+        state=STATE_TO_PB[task.state],
+        created_by=task.created_by,
+        on_behalf_of=task.on_behalf_of or "",
+        created_at=to_timestamp(task.created_at),
+        result=task.result,
+        reply_document_id=task.reply_document_id or "",
+        reason=task.reason,
+        closed_by=task.closed_by or "",
+    )
+    if task.closed_at is not None:
+        message.closed_at.CopyFrom(to_timestamp(task.closed_at))
+    return message
+
+
+def forward_from_request(request: pb.ForwardTaskRequest) -> Forward:
+    """The forward as asked; every field that cannot be read is named at once."""
+    problems: dict[str, str] = {}
+    targets: list[Target] = []
+    for i, target in enumerate(request.to):
+        unit, person = target.unit.strip(), target.person_id.strip()
+        if bool(unit) == bool(person):
+            problems[f"to[{i}]"] = "name a unit or a person, one of the two"
+            continue
+        role = ROLE_FROM_PB.get(target.role)
+        if role is None:
+            problems[f"to[{i}].role"] = "is required: lead, coordinating or informed"
+            continue
+        holder = Holder(unit=unit) if unit else Holder(person=person)
+        targets.append(Target(holder=holder, role=role))
+    deadline = None
+    if request.deadline:
+        try:
+            if len(request.deadline) != 10:
+                raise ValueError
+            deadline = date.fromisoformat(request.deadline)
+        except ValueError:
+            problems["deadline"] = "must be a date written YYYY-MM-DD"
+    if problems:
+        raise invalid_fields(problems, reason="INVALID_FORWARD")
+    return Forward(targets=tuple(targets), note=request.note, deadline=deadline)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -10,11 +11,18 @@ from vanban.contracts.workflow.v1 import workflow_pb2 as pb
 from vanban.contracts.workflow.v1 import workflow_pb2_grpc
 from vanban.platform.caller import current_caller
 from vanban.platform.db import UnitOfWork
-from vanban.platform.errors import NotFoundError
-from vanban.workflow.adapters.grpc.convert import assignment_to_pb, draft_from_request
+from vanban.platform.errors import NotFoundError, invalid_fields
+from vanban.platform.paging import bad_token, decode_token, encode_token, page_size
+from vanban.workflow.adapters.grpc.convert import (
+    STATE_FROM_PB,
+    assignment_to_pb,
+    draft_from_request,
+    forward_from_request,
+    task_to_pb,
+)
 from vanban.workflow.adapters.peers import GrpcPeers
 from vanban.workflow.adapters.transaction import WorkflowTransaction
-from vanban.workflow.domain import service
+from vanban.workflow.domain import handling, service
 
 
 class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
@@ -51,3 +59,139 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
         if not caller.is_service and not await self._peers.caller_can_read(request.document_id):
             raise NotFoundError("the document has no assignment", reason="ASSIGNMENT_NOT_FOUND")
         return pb.GetAssignmentResponse(assignment=assignment_to_pb(assignment))
+
+    def _tx(self, uow: UnitOfWork) -> WorkflowTransaction:
+        return WorkflowTransaction(uow, actor=current_caller().subject)
+
+    async def GetTask(
+        self, request: pb.GetTaskRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetTaskResponse:
+        async with self._uow_factory() as uow:
+            view = await handling.read_task(
+                tx=self._tx(uow), peers=self._peers, actor=current_caller(), task_id=request.id
+            )
+        return pb.GetTaskResponse(
+            task=task_to_pb(view.task),
+            assignment=assignment_to_pb(view.assignment),
+            tree=[task_to_pb(t) for t in view.tree],
+        )
+
+    async def ForwardTask(
+        self, request: pb.ForwardTaskRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ForwardTaskResponse:
+        forward = forward_from_request(request)
+        now = datetime.now(self._tz)
+        async with self._uow_factory() as uow:
+            created = await handling.forward_task(
+                tx=self._tx(uow),
+                peers=self._peers,
+                actor=current_caller(),
+                task_id=request.id,
+                request=forward,
+                on_behalf_of=request.on_behalf_of,
+                now=now,
+                today=now.date(),
+            )
+        return pb.ForwardTaskResponse(created=[task_to_pb(t) for t in created])
+
+    async def ReportTaskProgress(
+        self, request: pb.ReportTaskProgressRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReportTaskProgressResponse:
+        async with self._uow_factory() as uow:
+            task = await handling.progress_task(
+                tx=self._tx(uow),
+                peers=self._peers,
+                actor=current_caller(),
+                task_id=request.id,
+                note=request.note,
+                on_behalf_of=request.on_behalf_of,
+                now=datetime.now(self._tz),
+            )
+        return pb.ReportTaskProgressResponse(task=task_to_pb(task))
+
+    async def CompleteTask(
+        self, request: pb.CompleteTaskRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CompleteTaskResponse:
+        reply = request.reply_document_id.strip() or None
+        if reply is not None:
+            try:
+                reply = str(uuid.UUID(reply))
+            except ValueError:
+                raise invalid_fields(
+                    {"reply_document_id": "must be a document id"}, reason="INVALID_COMPLETION"
+                ) from None
+        async with self._uow_factory() as uow:
+            task = await handling.complete_task(
+                tx=self._tx(uow),
+                peers=self._peers,
+                actor=current_caller(),
+                task_id=request.id,
+                result=request.result,
+                reply_document_id=reply,
+                on_behalf_of=request.on_behalf_of,
+                now=datetime.now(self._tz),
+            )
+        return pb.CompleteTaskResponse(task=task_to_pb(task))
+
+    async def ReturnTask(
+        self, request: pb.ReturnTaskRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReturnTaskResponse:
+        async with self._uow_factory() as uow:
+            task = await handling.return_task(
+                tx=self._tx(uow),
+                peers=self._peers,
+                actor=current_caller(),
+                task_id=request.id,
+                reason=request.reason,
+                on_behalf_of=request.on_behalf_of,
+                now=datetime.now(self._tz),
+            )
+        return pb.ReturnTaskResponse(task=task_to_pb(task))
+
+    async def RecallTask(
+        self, request: pb.RecallTaskRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecallTaskResponse:
+        async with self._uow_factory() as uow:
+            recalled = await handling.recall_task(
+                tx=self._tx(uow),
+                peers=self._peers,
+                actor=current_caller(),
+                task_id=request.id,
+                on_behalf_of=request.on_behalf_of,
+                now=datetime.now(self._tz),
+            )
+        return pb.RecallTaskResponse(recalled=[task_to_pb(t) for t in recalled])
+
+    async def ListTasks(
+        self, request: pb.ListTasksRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListTasksResponse:
+        size = page_size(
+            request.page_size, default=handling.PAGE_DEFAULT, maximum=handling.PAGE_MAX
+        )
+        states = tuple(STATE_FROM_PB[s] for s in request.states if s in STATE_FROM_PB)
+        if len(states) != len(request.states):
+            raise invalid_fields({"states": "unknown task state"}, reason="INVALID_FILTER")
+        after = None
+        if request.page_token:
+            position = decode_token(request.page_token)
+            try:
+                after = (datetime.fromisoformat(position["c"]), str(uuid.UUID(position["i"])))
+            except (KeyError, ValueError):
+                raise bad_token() from None
+            if after[0].tzinfo is None:
+                raise bad_token()
+        async with self._uow_factory() as uow:
+            page = await handling.my_tasks(
+                tx=self._tx(uow),
+                peers=self._peers,
+                actor=current_caller(),
+                states=states,
+                size=size,
+                after=after,
+            )
+        token = ""
+        if page.next_after is not None:
+            token = encode_token({"c": page.next_after[0].isoformat(), "i": page.next_after[1]})
+        return pb.ListTasksResponse(
+            tasks=[task_to_pb(t) for t in page.tasks], next_page_token=token
+        )
