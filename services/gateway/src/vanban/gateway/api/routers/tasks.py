@@ -3,7 +3,7 @@ holds a task; the gateway only carries the caller to it."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Response, status
@@ -24,6 +24,7 @@ from vanban.gateway.api.schemas.tasks import (
     TaskStateName,
     TaskViewOut,
 )
+from vanban.platform.errors import invalid_fields
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
@@ -96,13 +97,15 @@ _STATE_PB = {
     "",
     response_model=TasksOut,
     operation_id="listTasks",
-    responses=answers(*SCOPED, *PARAMETERS, *UPSTREAM, "INVALID_PAGE", "INVALID_PAGE_TOKEN"),
+    responses=answers(
+        *SCOPED, *PARAMETERS, *UPSTREAM, "INVALID_FILTER", "INVALID_PAGE", "INVALID_PAGE_TOKEN"
+    ),
 )
 async def list_tasks(
     principal: Handler,
     workflow: Workflow,
     mine: Annotated[
-        Literal[True],
+        bool,
         Query(description="Your tasks and your units' (as head or deputy); the only list yet"),
     ] = True,
     state: Annotated[list[TaskStateName] | None, Query(max_length=5)] = None,
@@ -110,6 +113,11 @@ async def list_tasks(
     page_token: Annotated[str, Query(max_length=500)] = "",
 ) -> TasksOut:
     """The caller's tasks, newest first: their own, and their units' as head or deputy."""
+    if not mine:
+        raise invalid_fields(
+            {"query.mine": "only your own tasks can be listed yet"},
+            reason="INVALID_FILTER",
+        )
     answer = await workflow.stub.ListTasks(
         pb.ListTasksRequest(
             states=[_STATE_PB[s] for s in state or ()],

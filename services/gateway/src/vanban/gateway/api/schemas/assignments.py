@@ -7,6 +7,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vanban.gateway.api.schemas.dates import IsoDate
+
 
 class AssignmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -15,7 +17,7 @@ class AssignmentIn(BaseModel):
     coordinating_units: list[str] = Field(default=[], max_length=50, description="Đơn vị phối hợp")
     informed_units: list[str] = Field(default=[], max_length=50, description="Đơn vị để biết")
     opinion: str = Field(default="", max_length=2000, description="Ý kiến chỉ đạo")
-    deadline: date | None = Field(default=None, strict=True, description="Thời hạn giải quyết")
+    deadline: IsoDate | None = Field(default=None, description="Thời hạn giải quyết, YYYY-MM-DD")
     on_behalf_of: UUID | None = Field(
         default=None, description="The leader's person id, when assigning under their delegation"
     )

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from vanban.gateway.api.schemas.dates import IsoDate
+
 TaskRole = Literal["lead", "coordinating", "informed"]
 TaskStateName = Literal["assigned", "in_progress", "completed", "returned", "recalled"]
 
@@ -32,8 +34,8 @@ class ForwardIn(_Body):
     to: list[ForwardTo] = Field(min_length=1, max_length=50)
     role: TaskRole = Field(default="lead", description="chủ trì, phối hợp or để biết")
     note: str = Field(default="", max_length=2000, description="Ý kiến của đơn vị")
-    deadline: date | None = Field(
-        default=None, strict=True, description="Thời hạn, not after the task's"
+    deadline: IsoDate | None = Field(
+        default=None, description="Thời hạn, YYYY-MM-DD, not after the task's"
     )
     on_behalf_of: UUID | None = Field(
         default=None, description="The person whose delegation (scope handle) you act under"

@@ -1,0 +1,260 @@
+"""Handling an assigned document through the gateway (issue 9, ADR 0010): one opinion every
+assignee reads, forwarding down one's own units, never twice, within the deadline; only the
+holder completes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.support import Gateway
+
+PASSWORD = "mat-khau-nhiem-vu-1"
+OPINION = "Giao phòng chủ trì tham mưu văn bản trả lời; hai phòng phối hợp. Báo cáo trước hạn."
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class Agency:
+    """Three units under VP (one with a unit below it), a head and a specialist in each."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.admin = auth(gateway.token("quantri"))
+        tag = uuid.uuid4().hex[:4].upper()
+        self.units = {name: f"T{tag}{name}" for name in ("L", "C", "D", "L1")}
+        self.people: dict[str, dict[str, Any]] = {}
+        for name in ("L", "C", "D"):
+            self._unit(self.units[name], "VP")
+        self._unit(self.units["L1"], self.units["L"])
+        for name, unit in self.units.items():
+            head = self._person(f"{name}-head", unit, "unit_head")
+            self._person(f"{name}-spec", unit, "specialist")
+            changed = gateway.http.patch(
+                f"/v1/units/{unit}", headers=self.admin, json={"head_person_id": head["id"]}
+            )
+            assert changed.status_code == 200, changed.text
+
+    def _unit(self, code: str, parent: str) -> None:
+        created = self.gateway.http.post(
+            "/v1/units",
+            headers=self.admin,
+            json={"code": code, "name": f"Phòng thử {code}", "parent_code": parent},
+        )
+        assert created.status_code == 201, created.text
+
+    def _person(self, key: str, unit: str, role: str) -> dict[str, Any]:
+        username = f"nv{uuid.uuid4().hex[:10]}"
+        created = self.gateway.http.post(
+            "/v1/people",
+            headers=self.admin,
+            json={
+                "username": username,
+                "full_name": f"Người thử {key}",
+                "position_title": "Cán bộ",
+                "roles": [role],
+                "unit_codes": [unit],
+                "password": PASSWORD,
+                "password_must_change": False,
+            },
+        )
+        assert created.status_code == 201, created.text
+        person = created.json() | {"username": username}
+        self.people[key] = person
+        return person
+
+    def token(self, key: str) -> str:
+        return self.gateway.token(self.people[key]["username"], PASSWORD)
+
+    def id(self, key: str) -> str:
+        return str(self.people[key]["id"])
+
+
+@pytest.fixture(scope="module")
+def agency(gateway: Gateway) -> Agency:
+    return Agency(gateway)
+
+
+def call(
+    gateway: Gateway, token: str, method: str, path: str, body: dict[str, Any] | None = None
+) -> httpx.Response:
+    return gateway.http.request(method, path, headers=auth(token), json=body)
+
+
+def test_one_opinion_down_the_units_never_twice_and_only_the_holder_completes(
+    gateway: Gateway, clerk_token: str, agency: Agency
+) -> None:
+    units = agency.units
+    document = gateway.register(clerk_token).json()["id"]
+    deadline = (date.today() + timedelta(days=20)).isoformat()
+    assigned = call(
+        gateway,
+        gateway.token("lanhdao"),
+        "POST",
+        f"/v1/incoming-documents/{document}/assignment",
+        {
+            "lead_unit": units["L"],
+            "coordinating_units": [units["C"], units["D"]],
+            "opinion": OPINION,
+            "deadline": deadline,
+        },
+    )
+    assert assigned.status_code == 201, assigned.text
+
+    def mine(key: str) -> list[dict[str, Any]]:
+        answer = call(gateway, agency.token(key), "GET", "/v1/tasks?mine=true&state=assigned")
+        assert answer.status_code == 200, answer.text
+        return [t for t in answer.json()["tasks"] if t["document_id"] == document]
+
+    # Each unit's head finds the unit's task, with its role and the leader's deadline.
+    roots = {}
+    for name, role in (("L", "lead"), ("C", "coordinating"), ("D", "coordinating")):
+        [task] = mine(f"{name}-head")
+        assert (task["holder_unit"], task["role"], task["deadline"]) == (
+            units[name],
+            role,
+            deadline,
+        )
+        assert task["state"] == "assigned" and task["status_code"] == "04"
+        roots[name] = task
+    assert mine("L-spec") == []
+
+    # The heads forward to their specialists; the lead's head also to the unit below, with an
+    # earlier sub-deadline.
+    sub_deadline = (date.today() + timedelta(days=10)).isoformat()
+    forwarded = call(
+        gateway,
+        agency.token("L-head"),
+        "POST",
+        f"/v1/tasks/{roots['L']['id']}/forward",
+        {
+            "to": [
+                {"person_id": agency.id("L-spec")},
+                {"unit": units["L1"], "role": "coordinating"},
+            ],
+            "role": "lead",
+            "note": "Đồng chí chủ trì dự thảo",
+            "deadline": sub_deadline,
+        },
+    )
+    assert forwarded.status_code == 201, forwarded.text
+    assert [(t["holder_person"], t["holder_unit"]) for t in forwarded.json()["tasks"]] == [
+        (agency.id("L-spec"), None),
+        (None, units["L1"]),
+    ]
+    for name in ("C", "D"):
+        handed = call(
+            gateway,
+            agency.token(f"{name}-head"),
+            "POST",
+            f"/v1/tasks/{roots[name]['id']}/forward",
+            {"to": [{"person_id": agency.id(f"{name}-spec")}], "role": "lead"},
+        )
+        assert handed.status_code == 201, handed.text
+
+    # Every head and every specialist reads the same opinion and the whole tree.
+    views = []
+    for key in ("L-head", "C-head", "D-head", "L-spec", "C-spec", "D-spec", "L1-head"):
+        [task] = mine(key)
+        view = call(gateway, agency.token(key), "GET", f"/v1/tasks/{task['id']}")
+        assert view.status_code == 200, view.text
+        views.append((view.json()["opinion"], len(view.json()["tree"])))
+    assert views == [(OPINION, 7)] * 7
+    [lead_spec_task] = mine("L-spec")
+    assert lead_spec_task["deadline"] == sub_deadline and lead_spec_task["note"].startswith("Đồng")
+    # Someone outside the assignment does not find it.
+    stranger = call(
+        gateway, gateway.token("chuyenvien"), "GET", f"/v1/tasks/{lead_spec_task['id']}"
+    )
+    assert (stranger.status_code, stranger.json()["code"]) == (404, "TASK_NOT_FOUND")
+
+    # A coordinating specialist cannot complete the lead's task (nor the lead unit's).
+    for task_id in (lead_spec_task["id"], roots["L"]["id"]):
+        refused = call(
+            gateway,
+            agency.token("C-spec"),
+            "POST",
+            f"/v1/tasks/{task_id}/complete",
+            {"result": "Xong"},
+        )
+        assert refused.status_code in (403, 404), refused.text
+        assert refused.json()["code"] in ("TASK_NOT_HELD", "TASK_NOT_FOUND")
+    # Forwarding outside one's subtree, or past the task's deadline, is refused naming the field;
+    # sending it again to whoever has it is refused too.
+    outside = call(
+        gateway,
+        agency.token("C-head"),
+        "POST",
+        f"/v1/tasks/{roots['C']['id']}/forward",
+        {"to": [{"person_id": agency.id("D-spec")}], "role": "informed"},
+    )
+    assert (outside.status_code, outside.json()["code"]) == (400, "INVALID_FORWARD")
+    assert [e["field"] for e in outside.json()["errors"]] == ["to[0]"]
+    late = call(
+        gateway,
+        agency.token("L1-head"),
+        "POST",
+        f"/v1/tasks/{mine('L1-head')[0]['id']}/forward",
+        {
+            "to": [{"person_id": agency.id("L1-spec")}],
+            "role": "lead",
+            "deadline": (date.today() + timedelta(days=15)).isoformat(),
+        },
+    )
+    assert (late.status_code, late.json()["code"]) == (400, "INVALID_FORWARD")
+    assert [e["field"] for e in late.json()["errors"]] == ["deadline"]
+    again = call(
+        gateway,
+        agency.token("L-head"),
+        "POST",
+        f"/v1/tasks/{roots['L']['id']}/forward",
+        {"to": [{"person_id": agency.id("L-spec")}], "role": "coordinating"},
+    )
+    assert (again.status_code, again.json()["code"]) == (409, "ALREADY_ASSIGNED")
+
+    # The lead specialist reports progress and completes; the lead unit's task then waits only
+    # for the unit below, which the head recalls.
+    progressed = call(
+        gateway,
+        agency.token("L-spec"),
+        "POST",
+        f"/v1/tasks/{lead_spec_task['id']}/progress",
+        {"note": "Đang dự thảo"},
+    )
+    assert progressed.json()["status_code"] == "05"
+    done = call(
+        gateway,
+        agency.token("L-spec"),
+        "POST",
+        f"/v1/tasks/{lead_spec_task['id']}/complete",
+        {"result": "Đã dự thảo công văn trả lời"},
+    )
+    assert (done.status_code, done.json()["status_code"]) == (200, "06"), done.text
+    waiting = call(
+        gateway,
+        agency.token("L-head"),
+        "POST",
+        f"/v1/tasks/{roots['L']['id']}/complete",
+        {"result": "Xong"},
+    )
+    assert (waiting.status_code, waiting.json()["code"]) == (400, "OPEN_SUBTASKS")
+    [unit_below] = [t for t in forwarded.json()["tasks"] if t["holder_unit"] == units["L1"]]
+    recalled = call(
+        gateway, agency.token("L-head"), "POST", f"/v1/tasks/{unit_below['id']}/recall", {}
+    )
+    assert [t["state"] for t in recalled.json()["tasks"]] == ["recalled"]
+    completed = call(
+        gateway,
+        agency.token("L-head"),
+        "POST",
+        f"/v1/tasks/{roots['L']['id']}/complete",
+        {"result": "Đã trình lãnh đạo văn bản trả lời"},
+    )
+    assert completed.status_code == 200, completed.text
+    assert completed.json()["closed_by"] == agency.id("L-head")
