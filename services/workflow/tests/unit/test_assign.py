@@ -14,6 +14,8 @@ from vanban.platform.caller import Caller, Delegation
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
 from vanban.platform.fakes import RecordingTransaction
+from vanban.workflow.domain.calendar import WorkCalendar
+from vanban.workflow.domain.due import Due, DueKind
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
 from vanban.workflow.domain.service import assign_incoming
 from vanban.workflow.domain.tasks import Role, Task, TaskState
@@ -42,9 +44,13 @@ class FakePeers:
 @dataclass
 class FakeTasks:
     rows: list[Task] = field(default_factory=list)
+    dues: list[Due] = field(default_factory=list)
 
     async def add_all(self, new: Sequence[Task]) -> None:
         self.rows.extend(new)
+
+    async def schedule(self, dues: Sequence[Due]) -> None:
+        self.dues.extend(dues)
 
     async def recall_open(
         self, document_id: str, *, keep_assignment: str, by: str, at: datetime
@@ -57,11 +63,17 @@ class FakeTasks:
         return recalled
 
 
+class FakeCalendar:
+    async def load(self) -> WorkCalendar:
+        return WorkCalendar()
+
+
 @dataclass
 class FakeTransaction(RecordingTransaction):
     added: list[Assignment] = field(default_factory=list)
     events: list[Assignment] = field(default_factory=list)
     tasks: FakeTasks = field(default_factory=FakeTasks)
+    calendar: FakeCalendar = field(default_factory=FakeCalendar)
 
     @property
     def assignments(self) -> FakeTransaction:
@@ -139,6 +151,16 @@ async def test_each_unit_named_gets_its_task_and_a_new_assignment_recalls_the_fo
         for t in tx.tasks.rows
     )
     assert tx.audits[0]["after"]["task_ids"] == [t.id for t in tx.tasks.rows]
+    # Each task with the deadline (Monday 30 November 2026) falls due twice: the reminder at
+    # 08:00 on Friday 27, the overdue notice when Monday ends.
+    assert {(d.task_id, d.kind) for d in tx.tasks.dues} == {
+        (t.id, k) for t in tx.tasks.rows for k in (DueKind.DUE_SOON, DueKind.OVERDUE)
+    }
+    times = {(d.kind, d.at.isoformat()) for d in tx.tasks.dues}
+    assert times == {
+        (DueKind.DUE_SOON, "2026-11-27T08:00:00+00:00"),
+        (DueKind.OVERDUE, "2026-12-01T00:00:00+00:00"),
+    }
     later = NOW + timedelta(hours=1)
     second = await assign_incoming(
         tx=tx,

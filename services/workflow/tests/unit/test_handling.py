@@ -19,6 +19,8 @@ from vanban.platform.errors import (
     PermissionDeniedError,
 )
 from vanban.platform.fakes import RecordingTransaction
+from vanban.workflow.domain.calendar import WorkCalendar
+from vanban.workflow.domain.due import Due
 from vanban.workflow.domain.handling import (
     complete_task,
     forward_task,
@@ -85,6 +87,7 @@ class Store:
     assignments: dict[str, Assignment] = field(default_factory=dict)
     tasks: dict[str, Task] = field(default_factory=dict)
     events: list[tuple[str, str]] = field(default_factory=list)
+    dues: list[Due] = field(default_factory=list)
 
 
 @dataclass
@@ -123,6 +126,9 @@ class Tasks:
     async def update(self, task: Task) -> None:
         self.store.tasks[task.id] = task
 
+    async def schedule(self, dues: Sequence[Due]) -> None:
+        self.store.dues.extend(dues)
+
     async def held(
         self,
         *,
@@ -142,6 +148,11 @@ class Tasks:
         return sorted(found, key=lambda t: (t.created_at, t.id), reverse=True)[:limit]
 
 
+class Calendar:
+    async def load(self) -> WorkCalendar:
+        return WorkCalendar()
+
+
 @dataclass
 class Tx(RecordingTransaction):
     """Every use case's transaction over one shared store, as the database would be."""
@@ -155,6 +166,10 @@ class Tx(RecordingTransaction):
     @property
     def tasks(self) -> Tasks:
         return Tasks(self.store)
+
+    @property
+    def calendar(self) -> Calendar:
+        return Calendar()
 
     # Events
     def record_assigned(self, assignment: Assignment) -> None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from vanban.contracts.workflow.v1 import workflow_pb2, workflow_pb2_grpc
 from vanban.platform.service import ServiceHost
 from vanban.workflow.adapters.db.tables import platform_tables
+from vanban.workflow.adapters.due import due_loop
 from vanban.workflow.adapters.grpc.servicer import WorkflowServicer
 from vanban.workflow.adapters.peers import GrpcPeers
 from vanban.workflow.settings import WorkflowSettings
@@ -28,6 +29,12 @@ def build(settings: WorkflowSettings) -> ServiceHost:
         workflow_pb2_grpc.add_WorkflowServiceServicer_to_server,
         WorkflowServicer(uow_factory=host.uow, peers=peers, timezone=ZoneInfo(settings.timezone)),
         SERVICE_NAME,
+    )
+    host.add_background(
+        "due-tasks",
+        due_loop(
+            host.uow, timezone=ZoneInfo(settings.timezone), poll_seconds=settings.due_poll_seconds
+        ),
     )
     return host
 

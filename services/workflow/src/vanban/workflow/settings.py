@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from vanban.platform.settings import DatabaseSettingsMixin, ServiceSettings
@@ -12,3 +13,5 @@ class WorkflowSettings(ServiceSettings, DatabaseSettingsMixin):
 
     # The agency's civil calendar, for deadlines.
     timezone: str = "Asia/Ho_Chi_Minh"
+    # How often each replica looks for reminders and overdue notices that fell due (seconds).
+    due_poll_seconds: float = Field(default=30.0, gt=0, le=3600)

@@ -10,7 +10,7 @@ from vanban.contracts.workflow.v1 import events_pb2
 from vanban.platform.convert import to_timestamp
 from vanban.platform.events.nats import subject
 from vanban.platform.transaction import ServiceTransaction
-from vanban.workflow.adapters.db.repository import SqlAssignments, SqlTasks
+from vanban.workflow.adapters.db.repository import SqlAssignments, SqlCalendar, SqlTasks
 from vanban.workflow.adapters.grpc.convert import assignment_to_pb, task_to_pb
 from vanban.workflow.domain.model import Assignment
 from vanban.workflow.domain.tasks import Task
@@ -25,6 +25,7 @@ class WorkflowTransaction(ServiceTransaction):
     def open_repositories(self, session: AsyncSession) -> None:
         self.assignments = SqlAssignments(session)
         self.tasks = SqlTasks(session)
+        self.calendar = SqlCalendar(session)
 
     def record_assigned(self, assignment: Assignment) -> None:
         self.record_event(

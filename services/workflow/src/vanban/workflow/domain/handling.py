@@ -11,7 +11,7 @@ from datetime import date, datetime
 from vanban.platform.errors import NotFoundError, PermissionDeniedError
 from vanban.workflow.domain.model import Assignment
 from vanban.workflow.domain.ports import Acting, HandlingTransaction, OrganisationSource
-from vanban.workflow.domain.service import LEADER_ROLES
+from vanban.workflow.domain.service import LEADER_ROLES, dues_of
 from vanban.workflow.domain.tasks import (
     Forward,
     Organisation,
@@ -128,6 +128,7 @@ async def forward_task(
         for target in targets
     ]
     await tx.tasks.add_all(created)
+    await tx.tasks.schedule(await dues_of(tx, created, now))
     tx.record_forwarded(parent, created)
     tx.audit(
         action="task.forward",

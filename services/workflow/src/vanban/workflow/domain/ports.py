@@ -7,6 +7,8 @@ from typing import Protocol
 from vanban.platform.caller import Delegation
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.ports import TransactionPort
+from vanban.workflow.domain.calendar import WorkCalendar
+from vanban.workflow.domain.due import Due
 from vanban.workflow.domain.model import Assignment
 from vanban.workflow.domain.tasks import Organisation, Task, TaskState
 
@@ -51,15 +53,26 @@ class AssignmentRepository(Protocol):
 class TaskRepository(Protocol):
     async def add_all(self, new: Sequence[Task]) -> None: ...
 
+    async def schedule(self, dues: Sequence[Due]) -> None:
+        """Records when the tasks' reminders and overdue notices fall due."""
+
     async def recall_open(
         self, document_id: str, *, keep_assignment: str, by: str, at: datetime
     ) -> list[str]:
         """Recalls the document's open tasks of every other assignment; the ids recalled."""
 
 
+class CalendarRepository(Protocol):
+    async def load(self) -> WorkCalendar:
+        """The working calendar: every exception entered (holidays, Saturdays worked)."""
+
+
 class Transaction(TransactionPort, Protocol):
     @property
     def assignments(self) -> AssignmentRepository: ...
+
+    @property
+    def calendar(self) -> CalendarRepository: ...
 
     @property
     def tasks(self) -> TaskRepository: ...

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from vanban.platform.errors import NotFoundError, PermissionDeniedError, invalid_fields
+from vanban.workflow.domain.due import Due, due_for
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
 from vanban.workflow.domain.ports import Acting, Peers, Transaction
-from vanban.workflow.domain.tasks import Holder, root_tasks
+from vanban.workflow.domain.tasks import Holder, Task, root_tasks
 
 LEADER_ROLES = frozenset({"agency_leader", "deputy_agency_leader"})
 ASSIGN = "assign"
@@ -77,6 +79,7 @@ async def assign_incoming(
         new_id=lambda: str(uuid.uuid4()),
     )
     await tx.tasks.add_all(created)
+    await tx.tasks.schedule(await dues_of(tx, created, now))
     recalled = await tx.tasks.recall_open(
         assignment.document_id, keep_assignment=assignment.id, by=actor.subject, at=now
     )
@@ -109,3 +112,19 @@ async def current_assignment(*, tx: Transaction, document_id: str) -> Assignment
     if assignment is None:
         raise NotFoundError("the document has no assignment", reason="ASSIGNMENT_NOT_FOUND")
     return assignment
+
+
+async def dues_of(tx: Transaction, created: Sequence[Task], now: datetime) -> list[Due]:
+    """When the new tasks' reminders and overdue notices fall due (tasks with a deadline)."""
+    with_deadline = [t for t in created if t.deadline is not None]
+    if not with_deadline:
+        return []
+    calendar = await tx.calendar.load()
+    tz = now.tzinfo
+    assert tz is not None, "an aware time: the agency's"
+    return [
+        due
+        for t in with_deadline
+        if t.deadline is not None
+        for due in due_for(task_id=t.id, deadline=t.deadline, calendar=calendar, tz=tz, now=now)
+    ]

@@ -129,3 +129,36 @@ class TaskReturned(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TaskReturned: _TypeAlias = TaskReturned  # noqa: Y015
+
+@_typing.final
+class TaskDue(_message.Message):
+    """Subjects vanban.workflow.task.due_soon (the working day before the deadline, 08:00) and
+    vanban.workflow.task.overdue (the day after it): fired once, whatever the replicas. An overdue
+    notice is escalated to the head of the holder's unit by whoever notifies.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TASK_FIELD_NUMBER: _builtins.int
+    DUE_AT_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def task(self) -> _workflow_pb2.Task: ...
+    @_builtins.property
+    def due_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        task: _workflow_pb2.Task | None = ...,
+        due_at: _timestamp_pb2.Timestamp | None = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "occurred_at", b"occurred_at", "task", b"task"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "occurred_at", b"occurred_at", "task", b"task"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TaskDue: _TypeAlias = TaskDue  # noqa: Y015

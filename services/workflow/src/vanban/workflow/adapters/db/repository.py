@@ -9,7 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.platform.errors import AlreadyExistsError
-from vanban.workflow.adapters.db.tables import assignments, tasks
+from vanban.workflow.adapters.db.tables import assignments, calendar_days, task_due, tasks
+from vanban.workflow.domain.calendar import CalendarDay, WorkCalendar
+from vanban.workflow.domain.due import Due
 from vanban.workflow.domain.model import Assignment
 from vanban.workflow.domain.tasks import Holder, Role, Task, TaskState
 
@@ -115,6 +117,14 @@ class SqlTasks:
             ],
         )
 
+    async def schedule(self, dues: Sequence[Due]) -> None:
+        if not dues:
+            return
+        await self._session.execute(
+            insert(task_due),
+            [{"task_id": d.task_id, "kind": d.kind.value, "due_at": d.at} for d in dues],
+        )
+
     async def recall_open(
         self, document_id: str, *, keep_assignment: str, by: str, at: datetime
     ) -> list[str]:
@@ -137,7 +147,7 @@ class SqlTasks:
         if lock:
             statement = statement.with_for_update()
         row = (await self._session.execute(statement)).first()
-        return None if row is None else _task(row)
+        return None if row is None else task_from_row(row)
 
     async def tree(self, assignment_id: str) -> list[Task]:
         rows = await self._session.execute(
@@ -145,7 +155,7 @@ class SqlTasks:
             .where(tasks.c.assignment_id == assignment_id)
             .order_by(tasks.c.created_at, tasks.c.id)
         )
-        return [_task(r) for r in rows]
+        return [task_from_row(r) for r in rows]
 
     async def update(self, task: Task) -> None:
         await self._session.execute(
@@ -181,10 +191,10 @@ class SqlTasks:
         rows = await self._session.execute(
             statement.order_by(tasks.c.created_at.desc(), tasks.c.id.desc()).limit(limit)
         )
-        return [_task(r) for r in rows]
+        return [task_from_row(r) for r in rows]
 
 
-def _task(row: Any) -> Task:
+def task_from_row(row: Any) -> Task:
     return Task(
         id=row.id,
         assignment_id=row.assignment_id,
@@ -204,3 +214,12 @@ def _task(row: Any) -> Task:
         closed_by=row.closed_by,
         reason=row.reason,
     )
+
+
+class SqlCalendar:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def load(self) -> WorkCalendar:
+        rows = await self._session.execute(select(calendar_days))
+        return WorkCalendar.of(CalendarDay(day=r.day, working=r.working, name=r.name) for r in rows)

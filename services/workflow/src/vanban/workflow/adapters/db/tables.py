@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKeyConstraint,
     Index,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -91,4 +92,20 @@ calendar_days = Table(
     Column("day", Date, primary_key=True),
     Column("working", Boolean, nullable=False),
     Column("name", String(200), nullable=False),
+)
+
+# When each open task's reminder and overdue notice fall due (ADR 0010, 3): every replica fires
+# the rows that are due, each row by one transaction only (FOR UPDATE SKIP LOCKED), the event in
+# the same transaction.
+task_due = Table(
+    "task_due",
+    metadata,
+    Column("task_id", String(36), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("fired_at", DateTime(timezone=True), nullable=True),
+    PrimaryKeyConstraint("task_id", "kind"),
+    ForeignKeyConstraint(["task_id"], ["tasks.id"]),
+    CheckConstraint("kind IN ('due_soon', 'overdue')", name="kind"),
+    Index("ix_task_due_waiting", "due_at", postgresql_where=text("fired_at IS NULL")),
 )

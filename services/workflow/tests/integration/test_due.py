@@ -1,0 +1,135 @@
+"""Reminders and overdue notices fire once with several replicas (ADR 0010, 3): real PostgreSQL,
+two engines standing for two workflow replicas, firing the same rows at the same time."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from vanban.contracts.workflow.v1 import events_pb2
+from vanban.platform.db import UnitOfWork, session_factory
+from vanban.platform.migrations import upgrade_async
+from vanban.workflow.adapters.db.tables import assignments, platform_tables, task_due, tasks
+from vanban.workflow.adapters.due import SUBJECTS, fire_due
+from vanban.workflow.app import MIGRATIONS
+from vanban.workflow.domain.due import DueKind
+
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+OPEN_TASKS = 150
+CLOSED_TASKS = 20
+
+
+@pytest.fixture
+async def engines(make_database: Callable[..., str]) -> AsyncIterator[list[AsyncEngine]]:
+    url = make_database("workflow")
+    await upgrade_async(url, MIGRATIONS)
+    made = [create_async_engine(url, pool_size=4) for _ in range(2)]
+    try:
+        yield made
+    finally:
+        for engine in made:
+            await engine.dispose()
+
+
+def replica(engine: AsyncEngine) -> Callable[[], UnitOfWork]:
+    sessions = session_factory(engine)
+    return lambda: UnitOfWork(sessions, tables=platform_tables, source="/agencies/test/workflow")
+
+
+async def seed(engine: AsyncEngine) -> tuple[set[str], set[str]]:
+    """One assignment's tasks, every one with both notices due already; some closed since."""
+    assignment = str(uuid.uuid4())
+    rows: list[dict[str, Any]] = []
+    for i in range(OPEN_TASKS + CLOSED_TASKS):
+        rows.append(
+            {
+                "id": str(uuid.uuid4()),
+                "assignment_id": assignment,
+                "document_id": str(uuid.uuid4()),
+                "parent_id": None,
+                "role": "lead",
+                "holder_unit": f"U{i}",
+                "holder_person": None,
+                "holder_key": f"unit:U{i}",
+                "deadline": date(2026, 11, 27),
+                "note": "",
+                "state": "assigned" if i < OPEN_TASKS else "completed",
+                "created_by": "leader",
+                "on_behalf_of": None,
+                "created_at": NOW - timedelta(days=10),
+            }
+        )
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(assignments).values(
+                id=assignment,
+                document_id=str(uuid.uuid4()),
+                lead_unit="U0",
+                coordinating_units=[],
+                informed_units=[],
+                opinion="",
+                deadline=date(2026, 11, 27),
+                assigned_by="leader",
+                on_behalf_of=None,
+                assigned_at=NOW - timedelta(days=10),
+            )
+        )
+        await connection.execute(insert(tasks), rows)
+        await connection.execute(
+            insert(task_due),
+            [
+                {"task_id": r["id"], "kind": kind.value, "due_at": NOW - timedelta(minutes=i % 50)}
+                for i, r in enumerate(rows)
+                for kind in DueKind
+            ],
+        )
+    return {r["id"] for r in rows if r["state"] == "assigned"}, {
+        r["id"] for r in rows if r["state"] != "assigned"
+    }
+
+
+async def test_two_replicas_fire_every_due_notice_once(engines: list[AsyncEngine]) -> None:
+    open_ids, closed_ids = await seed(engines[0])
+
+    async def run(uow_factory: Callable[[], UnitOfWork]) -> int:
+        fired = 0
+        while taken := await fire_due(uow_factory, NOW):
+            fired += taken
+        return fired
+
+    # Each replica several loops at once, as a busy deployment would.
+    taken = await asyncio.gather(*(run(replica(e)) for e in engines for _ in range(3)))
+    assert sum(taken) == 2 * (OPEN_TASKS + CLOSED_TASKS)  # every row taken exactly once
+    assert sum(1 for t in taken if t) >= 2, "the work was shared, not done by one"
+
+    async with engines[0].connect() as connection:
+        outbox = (
+            await connection.execute(
+                select(platform_tables.outbox.c.subject, platform_tables.outbox.c.payload)
+            )
+        ).all()
+        waiting = (
+            await connection.execute(select(task_due).where(task_due.c.fired_at.is_(None)))
+        ).all()
+    notices: Counter[tuple[str, str]] = Counter()
+    for subject, payload in outbox:
+        event = events_pb2.TaskDue.FromString(payload)
+        notices[(event.task.id, subject)] += 1
+    expected = {(t, SUBJECTS[k]) for t in open_ids for k in DueKind}
+    assert set(notices) == expected, "a notice for each open task and kind, none for closed ones"
+    assert max(notices.values()) == 1, "never two"
+    assert not {t for t, _ in notices} & closed_ids
+    assert waiting == []
+
+
+async def test_nothing_fires_before_it_is_due(engines: list[AsyncEngine]) -> None:
+    await seed(engines[0])
+    assert await fire_due(replica(engines[0]), NOW - timedelta(hours=2)) == 0
