@@ -52,6 +52,9 @@ class FakeTasks:
     async def schedule(self, dues: Sequence[Due]) -> None:
         self.dues.extend(dues)
 
+    async def lock_document(self, document_id: str) -> None:
+        pass
+
     async def recall_open(
         self, document_id: str, *, keep_assignment: str, by: str, at: datetime
     ) -> list[str]:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -55,6 +56,8 @@ ORG = Organisation(
         "PKT": Unit("PKT", "UBND", "pkt_head", frozenset({"pkt_deputy"})),
         "PTH": Unit("PTH", "UBND", "pth_head"),
     },
+    clearances={p: Clearance.NONE for p in ("vp_specialist", "pkt_specialist", "pth_specialist")}
+    | {"pkt_deputy": Clearance.CONFIDENTIAL, "vp_head": Clearance.CONFIDENTIAL},
     members={
         "vp_head": frozenset({"VP"}),
         "vp_specialist": frozenset({"VP"}),
@@ -69,8 +72,10 @@ ORG = Organisation(
 
 @dataclass
 class Peers:
+    secrecy: Secrecy = Secrecy.NONE
+
     async def document_secrecy(self, document_id: str) -> Secrecy | None:
-        return Secrecy.NONE
+        return self.secrecy
 
     async def is_leader(self, person_id: str) -> bool:
         return person_id == "chairman"
@@ -88,6 +93,7 @@ class Store:
     tasks: dict[str, Task] = field(default_factory=dict)
     events: list[tuple[str, str]] = field(default_factory=list)
     dues: list[Due] = field(default_factory=list)
+    locked: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -128,6 +134,9 @@ class Tasks:
 
     async def schedule(self, dues: Sequence[Due]) -> None:
         self.store.dues.extend(dues)
+
+    async def lock_document(self, document_id: str) -> None:
+        self.store.locked.append(document_id)
 
     async def held(
         self,
@@ -465,3 +474,75 @@ async def test_my_tasks_are_mine_and_my_units_a_page_at_a_time() -> None:
         after=first.next_after,
     )
     assert [t.id for t in rest.tasks] == ["later-0", lead.id] and rest.next_after is None
+
+
+async def test_nobody_reads_a_task_of_a_document_above_their_clearance() -> None:
+    store = Store()
+    roots = await assigned(store)
+    secret = Peers(secrecy=Secrecy.SECRET)
+    for who in (caller("chairman", "agency_leader"), caller("pkt_head", "unit_head")):
+        with pytest.raises(NotFoundError):  # caller() is cleared for mật, not tối mật
+            await read_task(tx=Tx(store=store), peers=secret, actor=who, task_id=roots["PKT"].id)
+    view = await read_task(
+        tx=Tx(store=store),
+        peers=Peers(secrecy=Secrecy.CONFIDENTIAL),
+        actor=caller("pkt_head"),
+        task_id=roots["PKT"].id,
+    )
+    assert view.assignment.opinion == OPINION
+
+
+async def test_a_task_taken_back_gives_no_more_access_and_a_return_takes_its_subtree() -> None:
+    store = Store()
+    roots = await assigned(store)
+    lead = await hand_down(store, "PKT", "pkt_head", "pkt_specialist", Role.LEAD)
+    assert store.locked, "the forward held the document's tasks"
+    await recall_task(
+        tx=Tx(store=store),
+        peers=Peers(),
+        actor=caller("pkt_head", "unit_head"),
+        task_id=lead.id,
+        on_behalf_of="",
+        now=NOW,
+    )
+    with pytest.raises(NotFoundError):
+        await read_task(
+            tx=Tx(store=store), peers=Peers(), actor=caller("pkt_specialist"), task_id=lead.id
+        )
+    # Sent again after the recall, then the unit's task is returned: the specialist's goes too.
+    again = await hand_down(store, "PKT", "pkt_head", "pkt_specialist", Role.LEAD)
+    await return_task(
+        tx=Tx(store=store),
+        peers=Peers(),
+        actor=caller("pkt_head", "unit_head"),
+        task_id=roots["PKT"].id,
+        reason="Không thuộc thẩm quyền",
+        on_behalf_of="",
+        now=NOW,
+    )
+    assert store.tasks[roots["PKT"].id].state is TaskState.RETURNED
+    assert store.tasks[again.id].state is TaskState.RECALLED
+
+
+async def test_reminders_fall_due_in_vietnam_time() -> None:
+    store = Store()
+    vietnam = ZoneInfo("Asia/Ho_Chi_Minh")
+    await assign_incoming(
+        tx=Tx(store=store),
+        peers=Peers(),
+        actor=caller("chairman", "agency_leader"),
+        draft=AssignmentDraft(
+            document_id=DOCUMENT,
+            lead_unit="PKT",
+            coordinating_units=(),
+            informed_units=(),
+            opinion=OPINION,
+            deadline="2026-11-30",
+            on_behalf_of="",
+        ),
+        now=datetime(2026, 11, 20, 9, 0, tzinfo=vietnam),
+    )
+    assert sorted((d.kind.value, d.at.isoformat()) for d in store.dues) == [
+        ("due_soon", "2026-11-27T08:00:00+07:00"),  # Friday, the working day before Monday
+        ("overdue", "2026-12-01T00:00:00+07:00"),
+    ]

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -53,6 +54,13 @@ ORG = Organisation(
         "pkt1_specialist": frozenset({"PKT1"}),
         "pth_head": frozenset({"PTH"}),
         "pth_specialist": frozenset({"PTH"}),
+    },
+    clearances={
+        "pkt_specialist": Clearance.NONE,
+        "pkt1_specialist": Clearance.CONFIDENTIAL,
+        "pth_specialist": Clearance.NONE,
+        "vp_specialist": Clearance.NONE,
+        "pkt1_head": Clearance.CONFIDENTIAL,
     },
 )
 
@@ -354,3 +362,37 @@ def test_a_holder_is_a_unit_or_a_person() -> None:
         Holder()
     with pytest.raises(ValueError):
         Holder(unit="VP", person="x")
+
+
+def test_a_person_is_sent_a_document_only_when_cleared_for_it() -> None:
+    request = Forward(
+        targets=(
+            Target(person("pkt_specialist"), Role.LEAD),  # cleared for không mật only
+            Target(person("pkt1_specialist"), Role.INFORMED),  # cleared for mật
+        )
+    )
+    with pytest.raises(InvalidArgumentError) as refused:
+        forward(
+            parent=LEAD,
+            tree=TREE,
+            request=request,
+            actor="pkt_head",
+            org=ORG,
+            today=TODAY,
+            secrecy=Secrecy.CONFIDENTIAL,
+        )
+    assert [v.field for v in refused.value.violations] == ["to[0]"]
+    assert "cleared" in refused.value.violations[0].description
+
+
+def test_a_task_taken_back_may_be_sent_again() -> None:
+    taken_back = task("t-spec", person("pkt_specialist"), parent="t-pkt", state=TaskState.RECALLED)
+    again = forward(
+        parent=LEAD,
+        tree=[*TREE, taken_back],
+        request=Forward(targets=(Target(person("pkt_specialist"), Role.LEAD),)),
+        actor="pkt_head",
+        org=ORG,
+        today=TODAY,
+    )
+    assert [t.holder.key for t in again] == ["person:pkt_specialist"]

@@ -11,8 +11,8 @@ import grpc
 from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
 from vanban.platform.caller import CALLER_METADATA_KEY
-from vanban.platform.clearance import Secrecy
-from vanban.platform.convert import secrecy_from_pb
+from vanban.platform.clearance import Clearance, Secrecy
+from vanban.platform.convert import clearance_from_pb, secrecy_from_pb
 from vanban.workflow.domain.tasks import Organisation, Unit
 
 LEADER_ROLES = {directory_pb2.ROLE_AGENCY_LEADER, directory_pb2.ROLE_DEPUTY_AGENCY_LEADER}
@@ -104,6 +104,7 @@ class GrpcPeers:
             for u in answer.units
         }
         members: dict[str, frozenset[str]] = {}
+        clearances: dict[str, Clearance] = {}
         for person_id in dict.fromkeys(people):
             try:
                 found = await self._directory.GetPerson(
@@ -117,4 +118,6 @@ class GrpcPeers:
                 raise
             if found.person.active:
                 members[person_id] = frozenset(found.person.unit_codes)
-        return Organisation(units=units, members=members)
+                # An unknown level grants nothing above NONE (fail closed).
+                clearances[person_id] = clearance_from_pb(found.person.clearance) or Clearance.NONE
+        return Organisation(units=units, members=members, clearances=clearances)

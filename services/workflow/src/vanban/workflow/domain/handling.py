@@ -8,11 +8,13 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from vanban.platform.clearance import Secrecy
 from vanban.platform.errors import NotFoundError, PermissionDeniedError
 from vanban.workflow.domain.model import Assignment
-from vanban.workflow.domain.ports import Acting, HandlingTransaction, OrganisationSource
+from vanban.workflow.domain.ports import Acting, HandlingPeers, HandlingTransaction
 from vanban.workflow.domain.service import LEADER_ROLES, dues_of
 from vanban.workflow.domain.tasks import (
+    TARGETS_MAX,
     Forward,
     Organisation,
     Task,
@@ -22,6 +24,7 @@ from vanban.workflow.domain.tasks import (
     give_back,
     recall,
     report_progress,
+    subtree,
 )
 
 # The delegation scope under which a deputy acts on the tasks of the person they stand in for.
@@ -62,36 +65,71 @@ def _acting_as(tx: HandlingTransaction, actor: Acting, on_behalf_of: str, now: d
 def _may_read(
     person: str, roles: frozenset[str], tree: tuple[Task, ...], org: Organisation
 ) -> bool:
-    return bool(roles & LEADER_ROLES) or any(t.held_by(person, org) for t in tree)
+    """Leaders read every task; others while they hold (or held, and did not have taken back)
+    a task of the assignment: a recalled task gives no more access."""
+    return bool(roles & LEADER_ROLES) or any(
+        t.held_by(person, org) for t in tree if t.state is not TaskState.RECALLED
+    )
 
 
-async def _load(
-    tx: HandlingTransaction, task_id: str, *, lock: bool
-) -> tuple[Task, tuple[Task, ...]]:
-    task = await tx.tasks.get(_task_id(task_id), lock=lock)
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    task: Task
+    tree: tuple[Task, ...]
+    org: Organisation
+    secrecy: Secrecy
+
+
+async def _open(
+    tx: HandlingTransaction,
+    peers: HandlingPeers,
+    actor: Acting,
+    *,
+    person: str,
+    task_id: str,
+    lock: bool,
+) -> _Opened:
+    """The task, its tree and the organisation, once the caller (acting as `person`) may see
+    it: they hold a task of the assignment or lead the agency, and are cleared for the document.
+    Nothing is locked, nor anyone looked up, before that. `lock`: then the document's tasks are
+    locked for the rest of the transaction (a reassignment or another forward waits), and the
+    tree is read again under the lock."""
+    task = await tx.tasks.get(_task_id(task_id), lock=False)
     if task is None:
         raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
-    return task, tuple(await tx.tasks.tree(task.assignment_id))
+    tree = tuple(await tx.tasks.tree(task.assignment_id))
+    org = await peers.organisation()
+    secrecy = await peers.document_secrecy(task.document_id)
+    if (
+        not _may_read(person, actor.roles, tree, org)
+        or secrecy is None
+        or not actor.clearance.covers(secrecy)
+    ):
+        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
+    if lock:
+        await tx.tasks.lock_document(task.document_id)
+        locked = await tx.tasks.get(task.id, lock=True)
+        assert locked is not None, "tasks are never deleted"
+        task, tree = locked, tuple(await tx.tasks.tree(task.assignment_id))
+    return _Opened(task=task, tree=tree, org=org, secrecy=secrecy)
 
 
 async def read_task(
-    *, tx: HandlingTransaction, peers: OrganisationSource, actor: Acting, task_id: str
+    *, tx: HandlingTransaction, peers: HandlingPeers, actor: Acting, task_id: str
 ) -> TaskView:
     """Anyone who holds a task of the assignment (or leads a unit holding one) reads it whole,
-    and so do the agency's leaders; to anyone else it does not exist."""
-    task, tree = await _load(tx, task_id, lock=False)
-    org = await peers.organisation()
-    if not _may_read(actor.subject, actor.roles, tree, org):
-        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
-    assignment = await tx.assignments.get(task.assignment_id)
+    and so do the agency's leaders, if cleared for the document; to anyone else it does not
+    exist."""
+    opened = await _open(tx, peers, actor, person=actor.subject, task_id=task_id, lock=False)
+    assignment = await tx.assignments.get(opened.task.assignment_id)
     assert assignment is not None, "a task's assignment is kept"
-    return TaskView(task=task, assignment=assignment, tree=tree)
+    return TaskView(task=opened.task, assignment=assignment, tree=opened.tree)
 
 
 async def forward_task(
     *,
     tx: HandlingTransaction,
-    peers: OrganisationSource,
+    peers: HandlingPeers,
     actor: Acting,
     task_id: str,
     request: Forward,
@@ -102,12 +140,20 @@ async def forward_task(
     """The unit's head (or their delegate) forwards the unit's task down the unit: the new
     tasks, each with the forward's note and its deadline (the parent's when none is given)."""
     person = _acting_as(tx, actor, on_behalf_of, now)
-    parent, tree = await _load(tx, task_id, lock=True)
+    opened = await _open(tx, peers, actor, person=person, task_id=task_id, lock=True)
+    parent, tree = opened.task, opened.tree
+    # The targets are looked up only now that the caller may forward at all.
     people = [t.holder.person for t in request.targets if t.holder.person is not None]
-    org = await peers.organisation(people)
-    if not _may_read(person, actor.roles, tree, org):
-        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
-    targets = forward(parent=parent, tree=tree, request=request, actor=person, org=org, today=today)
+    org = await peers.organisation(people[:TARGETS_MAX])
+    targets = forward(
+        parent=parent,
+        tree=tree,
+        request=request,
+        actor=person,
+        org=org,
+        today=today,
+        secrecy=opened.secrecy,
+    )
     note = request.note.strip()
     deadline = request.deadline or parent.deadline
     created = [
@@ -147,7 +193,7 @@ async def forward_task(
 async def progress_task(
     *,
     tx: HandlingTransaction,
-    peers: OrganisationSource,
+    peers: HandlingPeers,
     actor: Acting,
     task_id: str,
     note: str,
@@ -155,11 +201,9 @@ async def progress_task(
     now: datetime,
 ) -> Task:
     person = _acting_as(tx, actor, on_behalf_of, now)
-    task, tree = await _load(tx, task_id, lock=True)
-    org = await peers.organisation()
-    if not _may_read(person, actor.roles, tree, org):
-        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
-    moved = report_progress(task=task, actor=person, org=org, note=note)
+    opened = await _open(tx, peers, actor, person=person, task_id=task_id, lock=True)
+    task = opened.task
+    moved = report_progress(task=task, actor=person, org=opened.org, note=note)
     await tx.tasks.update(moved)
     tx.audit(
         action="task.progress",
@@ -174,7 +218,7 @@ async def progress_task(
 async def complete_task(
     *,
     tx: HandlingTransaction,
-    peers: OrganisationSource,
+    peers: HandlingPeers,
     actor: Acting,
     task_id: str,
     result: str,
@@ -183,15 +227,13 @@ async def complete_task(
     now: datetime,
 ) -> Task:
     person = _acting_as(tx, actor, on_behalf_of, now)
-    task, tree = await _load(tx, task_id, lock=True)
-    org = await peers.organisation()
-    if not _may_read(person, actor.roles, tree, org):
-        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
+    opened = await _open(tx, peers, actor, person=person, task_id=task_id, lock=True)
+    task = opened.task
     done = complete(
         task=task,
-        tree=tree,
+        tree=opened.tree,
         actor=person,
-        org=org,
+        org=opened.org,
         result=result,
         reply_document_id=reply_document_id,
         now=now,
@@ -212,7 +254,7 @@ async def complete_task(
 async def return_task(
     *,
     tx: HandlingTransaction,
-    peers: OrganisationSource,
+    peers: HandlingPeers,
     actor: Acting,
     task_id: str,
     reason: str,
@@ -220,15 +262,19 @@ async def return_task(
     now: datetime,
 ) -> Task:
     person = _acting_as(tx, actor, on_behalf_of, now)
-    task, tree = await _load(tx, task_id, lock=True)
-    org = await peers.organisation()
-    if not _may_read(person, actor.roles, tree, org):
-        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
+    opened = await _open(tx, peers, actor, person=person, task_id=task_id, lock=True)
+    task = opened.task
     returned = replace(
-        give_back(task=task, actor=person, org=org, reason=reason, now=now),
+        give_back(task=task, actor=person, org=opened.org, reason=reason, now=now),
         closed_by=actor.subject,
     )
     await tx.tasks.update(returned)
+    # What was forwarded from it goes back with it: nothing below a returned task stays open.
+    for below in subtree(opened.tree, task.id):
+        if below.state.open:
+            await tx.tasks.update(
+                replace(below, state=TaskState.RECALLED, closed_at=now, closed_by=actor.subject)
+            )
     tx.record_returned(returned)
     tx.audit(
         action="task.return",
@@ -243,19 +289,19 @@ async def return_task(
 async def recall_task(
     *,
     tx: HandlingTransaction,
-    peers: OrganisationSource,
+    peers: HandlingPeers,
     actor: Acting,
     task_id: str,
     on_behalf_of: str,
     now: datetime,
 ) -> list[Task]:
     person = _acting_as(tx, actor, on_behalf_of, now)
-    task, tree = await _load(tx, task_id, lock=True)
-    org = await peers.organisation()
+    opened = await _open(tx, peers, actor, person=person, task_id=task_id, lock=True)
+    task = opened.task
     leader = bool(actor.roles & LEADER_ROLES)
-    if not _may_read(person, actor.roles, tree, org):
-        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
-    recalled = recall(task=task, tree=tree, actor=person, org=org, is_leader=leader, now=now)
+    recalled = recall(
+        task=task, tree=opened.tree, actor=person, org=opened.org, is_leader=leader, now=now
+    )
     recalled = [replace(t, closed_by=actor.subject) for t in recalled]
     for t in recalled:
         await tx.tasks.update(t)
@@ -281,7 +327,7 @@ class TaskPage:
 async def my_tasks(
     *,
     tx: HandlingTransaction,
-    peers: OrganisationSource,
+    peers: HandlingPeers,
     actor: Acting,
     states: tuple[TaskState, ...],
     size: int,

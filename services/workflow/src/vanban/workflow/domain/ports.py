@@ -53,6 +53,10 @@ class AssignmentRepository(Protocol):
 class TaskRepository(Protocol):
     async def add_all(self, new: Sequence[Task]) -> None: ...
 
+    async def lock_document(self, document_id: str) -> None:
+        """Holds the document's tasks for the rest of the transaction: assignments, forwards and
+        recalls of one document happen one after the other."""
+
     async def schedule(self, dues: Sequence[Due]) -> None:
         """Records when the tasks' reminders and overdue notices fall due."""
 
@@ -83,9 +87,12 @@ class Transaction(TransactionPort, Protocol):
         """Audit entries from now on say the actor acts for `person_id`."""
 
 
-class OrganisationSource(Protocol):
+class HandlingPeers(Protocol):
     async def organisation(self, people: Iterable[str] = ()) -> Organisation:
-        """The agency's units (tree, heads, deputies), and the units of each of `people`."""
+        """The agency's units (tree, heads, deputies), and the units and clearance of each of
+        `people`."""
+
+    async def document_secrecy(self, document_id: str) -> Secrecy | None: ...
 
 
 class HandlingTasks(TaskRepository, Protocol):

@@ -63,6 +63,9 @@ async def assign_incoming(
         on_behalf_of=on_behalf_of,
         assigned_at=now,
     )
+    # One document's assignments and forwards happen one after the other: a forward on the
+    # former assignment cannot slip its tasks in while this one recalls them.
+    await tx.tasks.lock_document(assignment.document_id)
     await tx.assignments.add(assignment)
     # Each unit named gets its task (ADR 0010, 1); a new assignment of the document replaces the
     # former one, whose open tasks are recalled.

@@ -8,9 +8,10 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -79,6 +80,8 @@ class Organisation:
 
     units: Mapping[str, Unit]
     members: Mapping[str, frozenset[str]]  # person id -> unit codes
+    # Of the people looked up (forward targets): their clearance (mức được tiếp cận).
+    clearances: Mapping[str, Clearance] = field(default_factory=dict)
 
     def leads(self, person: str, unit: str) -> bool:
         """Whether the person heads the unit or is one of its deputies."""
@@ -175,6 +178,7 @@ def forward(
     actor: str,
     org: Organisation,
     today: date,
+    secrecy: Secrecy = Secrecy.NONE,
 ) -> list[Target]:
     """The targets a forward may create, checked against the parent and the whole tree; raises
     with every problem named otherwise.
@@ -183,7 +187,10 @@ def forward(
     - targets lie in the forwarder's subtree: units below theirs, people of their unit or below;
     - the deadline is not after the parent's (none given: the parent's), nor before today;
     - nobody who already holds a task of this assignment is sent it again (ALREADY_ASSIGNED);
-    - an informed task is forwarded as informed only.
+    - an informed task is forwarded as informed only;
+    - a person is sent it only when cleared for the document's secrecy (`secrecy`).
+    A task recalled from someone does not stop it being sent to them again (a head recalls to
+    correct the note or the deadline, then sends anew).
     """
     _must_be_open(parent)
     if parent.holder.unit is None:
@@ -206,7 +213,11 @@ def forward(
             problems["deadline"] = (
                 f"cannot be after the task's own deadline, {parent.deadline.isoformat()}"
             )
-    taken = {t.holder.key: t for t in tree if t.assignment_id == parent.assignment_id}
+    taken = {
+        t.holder.key: t
+        for t in tree
+        if t.assignment_id == parent.assignment_id and t.state is not TaskState.RECALLED
+    }
     again: list[str] = []
     seen: set[str] = set()
     for i, target in enumerate(request.targets):
@@ -223,6 +234,10 @@ def forward(
                 problems[where] = f"unit {h.unit} is not below {top}"
         elif not any(org.within(u, top) for u in org.units_of(h.person or "")):
             problems[where] = f"this person is not in {top} or a unit below it"
+        else:
+            cleared = org.clearances.get(h.person or "")
+            if cleared is None or not cleared.covers(secrecy):
+                problems[where] = "this person is not cleared for the document's secrecy"
         if parent.role is Role.INFORMED and target.role is not Role.INFORMED:
             problems[f"{where}.role"] = "an informed task is forwarded as informed only"
         if where not in problems and h.key in taken:

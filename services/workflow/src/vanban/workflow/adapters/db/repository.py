@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, tuple_, update
+from sqlalchemy import func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -115,6 +115,11 @@ class SqlTasks:
                 }
                 for t in new
             ],
+        )
+
+    async def lock_document(self, document_id: str) -> None:
+        await self._session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(document_id, 0)))
         )
 
     async def schedule(self, dues: Sequence[Due]) -> None:

@@ -13,7 +13,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
     text,
 )
 
@@ -67,11 +66,19 @@ tasks = Table(
     Column("closed_by", String(128), nullable=True),
     ForeignKeyConstraint(["assignment_id"], ["assignments.id"]),
     ForeignKeyConstraint(["parent_id"], ["tasks.id"]),
-    UniqueConstraint("assignment_id", "holder_key", name="uq_tasks_assignment_holder"),
     CheckConstraint("(holder_unit IS NULL) <> (holder_person IS NULL)", name="one_holder"),
     CheckConstraint("role IN ('lead', 'coordinating', 'informed')", name="role"),
     CheckConstraint(
         "state IN ('assigned', 'in_progress', 'completed', 'returned', 'recalled')", name="state"
+    ),
+    # A document reaches each unit and person once per assignment; a task taken back
+    # (recalled) may be sent again.
+    Index(
+        "uq_tasks_assignment_holder",
+        "assignment_id",
+        "holder_key",
+        unique=True,
+        postgresql_where=text("state <> 'recalled'"),
     ),
     Index("ix_tasks_document_id", "document_id"),
     Index("ix_tasks_parent_id", "parent_id"),

@@ -6,7 +6,15 @@ from vanban.contracts.workflow.v1 import workflow_pb2 as pb
 from vanban.platform.convert import to_timestamp
 from vanban.platform.errors import invalid_fields
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
-from vanban.workflow.domain.tasks import Forward, Holder, Role, Target, Task, TaskState
+from vanban.workflow.domain.tasks import (
+    TARGETS_MAX,
+    Forward,
+    Holder,
+    Role,
+    Target,
+    Task,
+    TaskState,
+)
 
 
 def draft_from_request(request: pb.AssignIncomingDocumentRequest) -> AssignmentDraft:
@@ -80,6 +88,10 @@ def task_to_pb(task: Task) -> pb.Task:
 def forward_from_request(request: pb.ForwardTaskRequest) -> Forward:
     """The forward as asked; every field that cannot be read is named at once."""
     problems: dict[str, str] = {}
+    if len(request.to) > TARGETS_MAX:
+        raise invalid_fields(
+            {"to": f"at most {TARGETS_MAX} units or people at once"}, reason="INVALID_FORWARD"
+        )
     targets: list[Target] = []
     for i, target in enumerate(request.to):
         unit, person = target.unit.strip(), target.person_id.strip()

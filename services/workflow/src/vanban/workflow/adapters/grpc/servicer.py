@@ -178,8 +178,8 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
                 after = (datetime.fromisoformat(position["c"]), str(uuid.UUID(position["i"])))
             except (KeyError, ValueError):
                 raise bad_token() from None
-            if after[0].tzinfo is None:
-                raise bad_token()
+            if after[0].tzinfo is None or not 2000 <= after[0].year <= 2200:
+                raise bad_token()  # PostgreSQL cannot compare far years: a forged token
         async with self._uow_factory() as uow:
             page = await handling.my_tasks(
                 tx=self._tx(uow),
