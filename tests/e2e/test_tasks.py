@@ -258,3 +258,33 @@ def test_one_opinion_down_the_units_never_twice_and_only_the_holder_completes(
     )
     assert completed.status_code == 200, completed.text
     assert completed.json()["closed_by"] == agency.id("L-head")
+
+
+def test_the_working_calendar_is_kept_by_an_administrator(gateway: Gateway) -> None:
+    tet = [
+        *(
+            {"day": f"2025-01-{d}", "working": False, "name": "Tết Nguyên đán"}
+            for d in range(27, 32)
+        ),
+        {"day": "2025-02-15", "working": True, "name": "Làm bù"},
+    ]
+    admin = gateway.token("quantri")
+    before = call(gateway, admin, "GET", "/v1/calendar/2025")
+    assert before.status_code == 200, before.text
+    put = call(gateway, admin, "PUT", "/v1/calendar/2025", {"days": tet})
+    assert put.status_code == 200, put.text
+    read = call(gateway, gateway.token("chuyenvien"), "GET", "/v1/calendar/2025").json()
+    assert read["entered"] and [d["day"] for d in read["days"]] == [d["day"] for d in tet]
+    refused = call(gateway, gateway.token("truongphong"), "PUT", "/v1/calendar/2025", {"days": []})
+    assert (refused.status_code, refused.json()["code"]) == (403, "ROLE_REQUIRED")
+    # A weekday "worked" is no exception: refused naming the day, nothing changed.
+    slip = call(
+        gateway,
+        admin,
+        "PUT",
+        "/v1/calendar/2025",
+        {"days": [{"day": "2025-03-14", "working": True, "name": "Thứ Sáu"}]},
+    )
+    assert (slip.status_code, slip.json()["code"]) == (400, "INVALID_CALENDAR")
+    assert [e["field"] for e in slip.json()["errors"]] == ["days[0].working"]
+    assert len(call(gateway, admin, "GET", "/v1/calendar/2025").json()["days"]) == len(tet)

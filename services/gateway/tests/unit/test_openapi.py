@@ -44,6 +44,8 @@ OPERATIONS = {
     ("get", "/v1/outgoing-documents/{document_id}/file"): "getOutgoingDocumentFile",
     ("get", "/v1/incoming-documents/{document_id}/assignment"): "getAssignment",
     ("get", "/v1/tasks"): "listTasks",
+    ("get", "/v1/calendar/{year}"): "getCalendar",
+    ("put", "/v1/calendar/{year}"): "setCalendar",
     ("get", "/v1/tasks/{task_id}"): "getTask",
     ("post", "/v1/tasks/{task_id}/forward"): "forwardTask",
     ("post", "/v1/tasks/{task_id}/progress"): "reportTaskProgress",

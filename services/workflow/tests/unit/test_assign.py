@@ -14,7 +14,7 @@ from vanban.platform.caller import Caller, Delegation
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
 from vanban.platform.fakes import RecordingTransaction
-from vanban.workflow.domain.calendar import WorkCalendar
+from vanban.workflow.domain.calendar import CalendarDay, WorkCalendar
 from vanban.workflow.domain.due import Due, DueKind
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
 from vanban.workflow.domain.service import assign_incoming
@@ -69,6 +69,12 @@ class FakeTasks:
 class FakeCalendar:
     async def load(self) -> WorkCalendar:
         return WorkCalendar()
+
+    async def year(self, year: int) -> list[CalendarDay]:
+        return []
+
+    async def replace_year(self, year: int, days: Sequence[CalendarDay]) -> None:
+        pass
 
 
 @dataclass

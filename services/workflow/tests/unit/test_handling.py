@@ -20,7 +20,7 @@ from vanban.platform.errors import (
     PermissionDeniedError,
 )
 from vanban.platform.fakes import RecordingTransaction
-from vanban.workflow.domain.calendar import WorkCalendar
+from vanban.workflow.domain.calendar import CalendarDay, WorkCalendar
 from vanban.workflow.domain.due import Due
 from vanban.workflow.domain.handling import (
     complete_task,
@@ -160,6 +160,12 @@ class Tasks:
 class Calendar:
     async def load(self) -> WorkCalendar:
         return WorkCalendar()
+
+    async def year(self, year: int) -> list[CalendarDay]:
+        return []
+
+    async def replace_year(self, year: int, days: Sequence[CalendarDay]) -> None:
+        pass
 
 
 @dataclass

@@ -36,6 +36,7 @@ from vanban.gateway.api.routers import (
     agency,
     api_keys,
     assignments,
+    calendar,
     delegations,
     document_search,
     health,
@@ -138,6 +139,7 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
         delegations.router,
         assignments.router,
         tasks.router,
+        calendar.router,
         registers.router,
         problem_pages.router,
     ):

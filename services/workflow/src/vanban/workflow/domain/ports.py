@@ -7,7 +7,7 @@ from typing import Protocol
 from vanban.platform.caller import Delegation
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.ports import TransactionPort
-from vanban.workflow.domain.calendar import WorkCalendar
+from vanban.workflow.domain.calendar import CalendarDay, WorkCalendar
 from vanban.workflow.domain.due import Due
 from vanban.workflow.domain.model import Assignment
 from vanban.workflow.domain.tasks import Organisation, Task, TaskState
@@ -69,6 +69,10 @@ class TaskRepository(Protocol):
 class CalendarRepository(Protocol):
     async def load(self) -> WorkCalendar:
         """The working calendar: every exception entered (holidays, Saturdays worked)."""
+
+    async def year(self, year: int) -> list[CalendarDay]: ...
+
+    async def replace_year(self, year: int, days: Sequence[CalendarDay]) -> None: ...
 
 
 class Transaction(TransactionPort, Protocol):

@@ -80,6 +80,16 @@ class WorkflowServiceStub:
                 request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.RecallTaskRequest.SerializeToString,
                 response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.RecallTaskResponse.FromString,
                 _registered_method=True)
+        self.GetCalendar = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/GetCalendar',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetCalendarRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetCalendarResponse.FromString,
+                _registered_method=True)
+        self.SetCalendar = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/SetCalendar',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetCalendarRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetCalendarResponse.FromString,
+                _registered_method=True)
 
 
 class WorkflowServiceServicer:
@@ -157,6 +167,20 @@ class WorkflowServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCalendar(self, request, context):
+        """A year's exceptions to Monday-Friday: public holidays on weekdays, weekend days worked.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCalendar(self, request, context):
+        """An administrator replaces a year's exceptions (deadlines counted in working days follow).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkflowServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -204,6 +228,16 @@ def add_WorkflowServiceServicer_to_server(servicer, server):
                     servicer.RecallTask,
                     request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.RecallTaskRequest.FromString,
                     response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.RecallTaskResponse.SerializeToString,
+            ),
+            'GetCalendar': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCalendar,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetCalendarRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetCalendarResponse.SerializeToString,
+            ),
+            'SetCalendar': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCalendar,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetCalendarRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetCalendarResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -450,6 +484,60 @@ class WorkflowService:
             '/vanban.workflow.v1.WorkflowService/RecallTask',
             vanban_dot_workflow_dot_v1_dot_workflow__pb2.RecallTaskRequest.SerializeToString,
             vanban_dot_workflow_dot_v1_dot_workflow__pb2.RecallTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCalendar(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/GetCalendar',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetCalendarRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetCalendarResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCalendar(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/SetCalendar',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetCalendarRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetCalendarResponse.FromString,
             options,
             channel_credentials,
             insecure,

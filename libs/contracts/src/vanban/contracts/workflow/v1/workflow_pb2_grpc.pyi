@@ -64,6 +64,10 @@ class WorkflowServiceStub:
     """The holder gives the task back with a reason."""
     RecallTask: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.RecallTaskRequest, _workflow_pb2.RecallTaskResponse]
     """Whoever forwarded the task, or a leader, takes it back with its open subtree."""
+    GetCalendar: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.GetCalendarRequest, _workflow_pb2.GetCalendarResponse]
+    """A year's exceptions to Monday-Friday: public holidays on weekdays, weekend days worked."""
+    SetCalendar: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.SetCalendarRequest, _workflow_pb2.SetCalendarResponse]
+    """An administrator replaces a year's exceptions (deadlines counted in working days follow)."""
 
 @_typing.type_check_only
 class WorkflowServiceAsyncStub(WorkflowServiceStub):
@@ -101,6 +105,10 @@ class WorkflowServiceAsyncStub(WorkflowServiceStub):
     """The holder gives the task back with a reason."""
     RecallTask: _aio.UnaryUnaryMultiCallable[_workflow_pb2.RecallTaskRequest, _workflow_pb2.RecallTaskResponse]  # type: ignore[assignment]
     """Whoever forwarded the task, or a leader, takes it back with its open subtree."""
+    GetCalendar: _aio.UnaryUnaryMultiCallable[_workflow_pb2.GetCalendarRequest, _workflow_pb2.GetCalendarResponse]  # type: ignore[assignment]
+    """A year's exceptions to Monday-Friday: public holidays on weekdays, weekend days worked."""
+    SetCalendar: _aio.UnaryUnaryMultiCallable[_workflow_pb2.SetCalendarRequest, _workflow_pb2.SetCalendarResponse]  # type: ignore[assignment]
+    """An administrator replaces a year's exceptions (deadlines counted in working days follow)."""
 
 class WorkflowServiceServicer(metaclass=_abc_1.ABCMeta):
     """Assignments, processing opinions, deadlines and approval chains."""
@@ -189,5 +197,21 @@ class WorkflowServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_workflow_pb2.RecallTaskResponse, _abc.Awaitable[_workflow_pb2.RecallTaskResponse]]:
         """Whoever forwarded the task, or a leader, takes it back with its open subtree."""
+
+    @_abc_1.abstractmethod
+    def GetCalendar(
+        self,
+        request: _workflow_pb2.GetCalendarRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.GetCalendarResponse, _abc.Awaitable[_workflow_pb2.GetCalendarResponse]]:
+        """A year's exceptions to Monday-Friday: public holidays on weekdays, weekend days worked."""
+
+    @_abc_1.abstractmethod
+    def SetCalendar(
+        self,
+        request: _workflow_pb2.SetCalendarRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.SetCalendarResponse, _abc.Awaitable[_workflow_pb2.SetCalendarResponse]]:
+        """An administrator replaces a year's exceptions (deadlines counted in working days follow)."""
 
 def add_WorkflowServiceServicer_to_server(servicer: WorkflowServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

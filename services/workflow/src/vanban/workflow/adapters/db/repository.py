@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, tuple_, update
+from sqlalchemy import delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -224,6 +224,28 @@ def task_from_row(row: Any) -> Task:
 class SqlCalendar:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def year(self, year: int) -> list[CalendarDay]:
+        rows = await self._session.execute(
+            select(calendar_days)
+            .where(
+                calendar_days.c.day >= date(year, 1, 1), calendar_days.c.day <= date(year, 12, 31)
+            )
+            .order_by(calendar_days.c.day)
+        )
+        return [CalendarDay(day=r.day, working=r.working, name=r.name) for r in rows]
+
+    async def replace_year(self, year: int, days: Sequence[CalendarDay]) -> None:
+        await self._session.execute(
+            delete(calendar_days).where(
+                calendar_days.c.day >= date(year, 1, 1), calendar_days.c.day <= date(year, 12, 31)
+            )
+        )
+        if days:
+            await self._session.execute(
+                insert(calendar_days),
+                [{"day": d.day, "working": d.working, "name": d.name} for d in days],
+            )
 
     async def load(self) -> WorkCalendar:
         rows = await self._session.execute(select(calendar_days))

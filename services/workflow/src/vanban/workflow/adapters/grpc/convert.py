@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from vanban.contracts.workflow.v1 import workflow_pb2 as pb
 from vanban.platform.convert import to_timestamp
 from vanban.platform.errors import invalid_fields
+from vanban.workflow.domain.calendar import CalendarDay
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
 from vanban.workflow.domain.tasks import (
     TARGETS_MAX,
@@ -43,6 +45,9 @@ def assignment_to_pb(assignment: Assignment) -> pb.Assignment:
         assigned_at=to_timestamp(assignment.assigned_at),
     )
 
+
+# Exceptions a year may hold: every day of it, at most.
+CALENDAR_DAYS_MAX = 366
 
 ROLE_TO_PB = {
     Role.LEAD: pb.TASK_ROLE_LEAD,
@@ -115,3 +120,29 @@ def forward_from_request(request: pb.ForwardTaskRequest) -> Forward:
     if problems:
         raise invalid_fields(problems, reason="INVALID_FORWARD")
     return Forward(targets=tuple(targets), note=request.note, deadline=deadline)
+
+
+def calendar_day_to_pb(day: CalendarDay) -> pb.CalendarDay:
+    return pb.CalendarDay(day=day.day.isoformat(), working=day.working, name=day.name)
+
+
+def calendar_days_from_pb(days: Sequence[pb.CalendarDay]) -> list[CalendarDay]:
+    """The days as sent; a day that is not YYYY-MM-DD is named with every other problem."""
+    problems: dict[str, str] = {}
+    out: list[CalendarDay] = []
+    if len(days) > CALENDAR_DAYS_MAX:
+        raise invalid_fields(
+            {"days": f"at most {CALENDAR_DAYS_MAX} days a year"}, reason="INVALID_CALENDAR"
+        )
+    for i, d in enumerate(days):
+        try:
+            if len(d.day) != 10:
+                raise ValueError
+            day = date.fromisoformat(d.day)
+        except ValueError:
+            problems[f"days[{i}].day"] = "must be a date written YYYY-MM-DD"
+            continue
+        out.append(CalendarDay(day=day, working=d.working, name=d.name))
+    if problems:
+        raise invalid_fields(problems, reason="INVALID_CALENDAR")
+    return out

@@ -16,13 +16,15 @@ from vanban.platform.paging import bad_token, decode_token, encode_token, page_s
 from vanban.workflow.adapters.grpc.convert import (
     STATE_FROM_PB,
     assignment_to_pb,
+    calendar_day_to_pb,
+    calendar_days_from_pb,
     draft_from_request,
     forward_from_request,
     task_to_pb,
 )
 from vanban.workflow.adapters.peers import GrpcPeers
 from vanban.workflow.adapters.transaction import WorkflowTransaction
-from vanban.workflow.domain import handling, service
+from vanban.workflow.domain import calendar_service, handling, service
 
 
 class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
@@ -194,4 +196,25 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
             token = encode_token({"c": page.next_after[0].isoformat(), "i": page.next_after[1]})
         return pb.ListTasksResponse(
             tasks=[task_to_pb(t) for t in page.tasks], next_page_token=token
+        )
+
+    async def GetCalendar(
+        self, request: pb.GetCalendarRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetCalendarResponse:
+        async with self._uow_factory() as uow:
+            days = await calendar_service.year_of(tx=self._tx(uow), year=request.year)
+        return pb.GetCalendarResponse(
+            year=request.year, days=[calendar_day_to_pb(d) for d in days], entered=bool(days)
+        )
+
+    async def SetCalendar(
+        self, request: pb.SetCalendarRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SetCalendarResponse:
+        days = calendar_days_from_pb(request.days)
+        async with self._uow_factory() as uow:
+            clean = await calendar_service.set_year(
+                tx=self._tx(uow), actor=current_caller(), year=request.year, days=days
+            )
+        return pb.SetCalendarResponse(
+            year=request.year, days=[calendar_day_to_pb(d) for d in clean]
         )
