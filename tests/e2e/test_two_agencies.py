@@ -17,7 +17,7 @@ from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
 from vanban.contracts.notify.v1 import notify_pb2, notify_pb2_grpc
 from vanban.contracts.workflow.v1 import workflow_pb2, workflow_pb2_grpc
-from vanban.launcher.infra import free_port
+from vanban.launcher.infra import free_port_block
 from vanban.launcher.infra.process import group_members
 from vanban.launcher.platform import SERVICES, AgencyProcesses, AgencySpec, Platform
 from vanban.platform.caller import CALLER_METADATA_KEY, Caller, CallerTokenIssuer
@@ -30,7 +30,9 @@ A, B = "000.00.00.H99", "000.00.00.H98"
 def two() -> Iterator[Platform]:
     data_dir = Path(tempfile.mkdtemp(prefix="vanban-two-"))
     data_dir.chmod(0o755)
-    base = free_port()
+    # One port for each agency's gateway (base + index): both taken now, so that no other
+    # server of the run is handed the second one (it was, once: "address already in use").
+    base = free_port_block(2)
     platform = Platform(
         data_dir,
         [AgencySpec(A), AgencySpec(B, name="Ủy ban nhân dân tỉnh Thử nghiệm")],
