@@ -22,9 +22,10 @@ from vanban.workflow.domain.tasks import (
     complete,
     forward,
     give_back,
+    open_below,
     recall,
     report_progress,
-    subtree,
+    taken_back,
 )
 
 # The delegation scope under which a deputy acts on the tasks of the person they stand in for.
@@ -270,11 +271,8 @@ async def return_task(
     )
     await tx.tasks.update(returned)
     # What was forwarded from it goes back with it: nothing below a returned task stays open.
-    for below in subtree(opened.tree, task.id):
-        if below.state.open:
-            await tx.tasks.update(
-                replace(below, state=TaskState.RECALLED, closed_at=now, closed_by=actor.subject)
-            )
+    for below in taken_back(open_below(opened.tree, task.id), by=actor.subject, now=now):
+        await tx.tasks.update(below)
     tx.record_returned(returned)
     tx.audit(
         action="task.return",

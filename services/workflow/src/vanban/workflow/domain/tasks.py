@@ -346,8 +346,17 @@ def recall(
             "only whoever forwarded the task, or a leader, may recall it",
             reason="RECALL_NOT_ALLOWED",
         )
-    recalled = [task, *(t for t in subtree(tree, task.id) if t.state.open)]
-    return [replace(t, state=TaskState.RECALLED, closed_at=now, closed_by=actor) for t in recalled]
+    return taken_back([task, *open_below(tree, task.id)], by=actor, now=now)
+
+
+def open_below(tree: Sequence[Task], task_id: str) -> list[Task]:
+    """The open tasks forwarded from the task, at any depth."""
+    return [t for t in subtree(tree, task_id) if t.state.open]
+
+
+def taken_back(tasks: Iterable[Task], *, by: str, now: datetime) -> list[Task]:
+    """The tasks as recalled by `by` at `now`."""
+    return [replace(t, state=TaskState.RECALLED, closed_at=now, closed_by=by) for t in tasks]
 
 
 def root_tasks(

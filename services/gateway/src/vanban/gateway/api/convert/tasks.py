@@ -14,6 +14,7 @@ _ROLES = {
     "informed": pb.TASK_ROLE_INFORMED,
 }
 _ROLE_NAMES = {v: k for k, v in _ROLES.items()}
+# The contract's states by their API names, and each with the exchange's business status.
 _STATES = {
     pb.TASK_STATE_ASSIGNED: ("assigned", "04"),
     pb.TASK_STATE_IN_PROGRESS: ("in_progress", "05"),
@@ -21,6 +22,7 @@ _STATES = {
     pb.TASK_STATE_RETURNED: ("returned", None),
     pb.TASK_STATE_RECALLED: ("recalled", None),
 }
+STATES_BY_NAME = {name: state for state, (name, _) in _STATES.items()}
 
 
 def _who(value: object) -> str:

@@ -10,7 +10,12 @@ from fastapi import APIRouter, Body, Query, Response, status
 
 from vanban.contracts.workflow.v1 import workflow_pb2 as pb
 from vanban.gateway.api.auth import Principal
-from vanban.gateway.api.convert.tasks import forward_request, task_out, task_view_out
+from vanban.gateway.api.convert.tasks import (
+    STATES_BY_NAME,
+    forward_request,
+    task_out,
+    task_view_out,
+)
 from vanban.gateway.api.deps import Workflow, allowed
 from vanban.gateway.api.openapi import BODY, PARAMETERS, SCOPED, UPSTREAM, answers
 from vanban.gateway.api.schemas.tasks import (
@@ -84,15 +89,6 @@ def _id(value: UUID | None) -> str:
     return str(value) if value else ""
 
 
-_STATE_PB = {
-    "assigned": pb.TASK_STATE_ASSIGNED,
-    "in_progress": pb.TASK_STATE_IN_PROGRESS,
-    "completed": pb.TASK_STATE_COMPLETED,
-    "returned": pb.TASK_STATE_RETURNED,
-    "recalled": pb.TASK_STATE_RECALLED,
-}
-
-
 @router.get(
     "",
     response_model=TasksOut,
@@ -120,7 +116,7 @@ async def list_tasks(
         )
     answer = await workflow.stub.ListTasks(
         pb.ListTasksRequest(
-            states=[_STATE_PB[s] for s in state or ()],
+            states=[STATES_BY_NAME[s] for s in state or ()],
             page_size=page_size,
             page_token=page_token,
         ),
