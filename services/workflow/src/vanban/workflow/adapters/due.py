@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 
 from vanban.contracts.workflow.v1 import events_pb2
 from vanban.platform.convert import to_timestamp
@@ -58,10 +58,11 @@ async def fire_due(uow_factory: Callable[[], UnitOfWork], now: datetime) -> int:
                     occurred_at=to_timestamp(now),
                 ),
             )
-        for row in rows:
+        if rows:
+            taken = [(row.task_id, row.kind) for row in rows]
             await uow.session.execute(
                 update(task_due)
-                .where(task_due.c.task_id == row.task_id, task_due.c.kind == row.kind)
+                .where(tuple_(task_due.c.task_id, task_due.c.kind).in_(taken))
                 .values(fired_at=now)
             )
         await uow.commit()

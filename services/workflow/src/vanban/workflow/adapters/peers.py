@@ -5,6 +5,7 @@ were decided before."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 import grpc
 
@@ -88,9 +89,9 @@ class GrpcPeers:
                 raise
         return unknown
 
-    async def organisation(self, people: Iterable[str] = ()) -> Organisation:
+    async def organisation(self) -> Organisation:
         """The units as the directory states them now (a new head acts on the unit's tasks at
-        once), and the units of each of `people` (an unknown or inactive person has none)."""
+        once)."""
         answer = await self._directory.ListUnits(
             directory_pb2.ListUnitsRequest(), metadata=self._as_service(), timeout=self._timeout
         )
@@ -103,6 +104,11 @@ class GrpcPeers:
             )
             for u in answer.units
         }
+        return Organisation(units=units, members={})
+
+    async def with_people(self, org: Organisation, people: Iterable[str]) -> Organisation:
+        """`org` with the units and clearance of each of `people` (an unknown or inactive
+        person has none)."""
         members: dict[str, frozenset[str]] = {}
         clearances: dict[str, Clearance] = {}
         for person_id in dict.fromkeys(people):
@@ -120,4 +126,4 @@ class GrpcPeers:
                 members[person_id] = frozenset(found.person.unit_codes)
                 # An unknown level grants nothing above NONE (fail closed).
                 clearances[person_id] = clearance_from_pb(found.person.clearance) or Clearance.NONE
-        return Organisation(units=units, members=members, clearances=clearances)
+        return replace(org, members=members, clearances=clearances)

@@ -145,7 +145,7 @@ async def forward_task(
     parent, tree = opened.task, opened.tree
     # The targets are looked up only now that the caller may forward at all.
     people = [t.holder.person for t in request.targets if t.holder.person is not None]
-    org = await peers.organisation(people[:TARGETS_MAX])
+    org = await peers.with_people(opened.org, people[:TARGETS_MAX])
     targets = forward(
         parent=parent,
         tree=tree,

@@ -92,9 +92,11 @@ class Transaction(TransactionPort, Protocol):
 
 
 class HandlingPeers(Protocol):
-    async def organisation(self, people: Iterable[str] = ()) -> Organisation:
-        """The agency's units (tree, heads, deputies), and the units and clearance of each of
-        `people`."""
+    async def organisation(self) -> Organisation:
+        """The agency's units (tree, heads, deputies)."""
+
+    async def with_people(self, org: Organisation, people: Iterable[str]) -> Organisation:
+        """`org` with the units and clearance of each of `people`."""
 
     async def document_secrecy(self, document_id: str) -> Secrecy | None: ...
 
