@@ -472,9 +472,15 @@ async def _count(
 
 
 def _whole_words(query: DocumentQuery) -> bool:
-    """Whether the index is asked whole words only: no prefix, no words ORed for one."""
+    """Whether the index is asked whole words only: no prefix (in the index or tested off it),
+    no words ORed for one."""
     text = _tsquery_of(query)
-    return "|" not in text and ":*" not in text and not _prefix_off_index(query)
+    return "|" not in text and ":*" not in text
+
+
+def _partial_match(query: DocumentQuery) -> bool:
+    """Whether GIN is asked a prefix as a partial match (not tested on the other words' rows)."""
+    return ":*" in _tsquery_of(query) and not _prefix_off_index(query)
 
 
 async def _count_by_year(
@@ -837,7 +843,7 @@ async def _page(
         and not viewer.reads_all
         and not fuzzy
         and _one_year(query.filter) is not None
-        and (":*" not in _tsquery_of(query) or _prefix_off_index(query))
+        and not _partial_match(query)
     )
     if gathered_first:
         rows, counted = await _capped_page(session, query, page_where, viewer, YEAR_GATHER)

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -227,20 +227,12 @@ class SqlCalendar:
 
     async def year(self, year: int) -> list[CalendarDay]:
         rows = await self._session.execute(
-            select(calendar_days)
-            .where(
-                calendar_days.c.day >= date(year, 1, 1), calendar_days.c.day <= date(year, 12, 31)
-            )
-            .order_by(calendar_days.c.day)
+            select(calendar_days).where(_in_year(year)).order_by(calendar_days.c.day)
         )
         return [CalendarDay(day=r.day, working=r.working, name=r.name) for r in rows]
 
     async def replace_year(self, year: int, days: Sequence[CalendarDay]) -> None:
-        await self._session.execute(
-            delete(calendar_days).where(
-                calendar_days.c.day >= date(year, 1, 1), calendar_days.c.day <= date(year, 12, 31)
-            )
-        )
+        await self._session.execute(delete(calendar_days).where(_in_year(year)))
         if days:
             await self._session.execute(
                 insert(calendar_days),
@@ -250,3 +242,7 @@ class SqlCalendar:
     async def load(self) -> WorkCalendar:
         rows = await self._session.execute(select(calendar_days))
         return WorkCalendar.of(CalendarDay(day=r.day, working=r.working, name=r.name) for r in rows)
+
+
+def _in_year(year: int) -> ColumnElement[bool]:
+    return calendar_days.c.day.between(date(year, 1, 1), date(year, 12, 31))
