@@ -60,6 +60,23 @@ def add_version(
     )
 
 
+def approve_for_issue(gateway: Gateway, drafter: str, document_id: str) -> None:
+    """The demo agencies' shortest chain: the drafter submits to the leader, who signs."""
+    leader = gateway.token("lanhdao")
+    me = gateway.http.get("/v1/me", headers={"Authorization": f"Bearer {leader}"}).json()
+    submitted = gateway.http.post(
+        f"/v1/outgoing-documents/{document_id}/submit",
+        headers={"Authorization": f"Bearer {drafter}"},
+        json={"signer_id": me["id"]},
+    )
+    assert submitted.status_code == 200, submitted.text
+    signed = gateway.http.post(
+        f"/v1/outgoing-documents/{document_id}/sign",
+        headers={"Authorization": f"Bearer {leader}"},
+    )
+    assert signed.status_code == 200 and signed.json()["state"] == "approved", signed.text
+
+
 def issue(gateway: Gateway, token: str, document_id: str, **body: Any) -> httpx.Response:
     return gateway.http.post(
         f"/v1/outgoing-documents/{document_id}/issue",
@@ -101,6 +118,10 @@ def test_a_draft_is_revised_then_issued_with_number_date_and_identifier_and_lock
     assert stale.status_code == 409, stale.text
     assert stale.json()["code"] == "VERSION_CONFLICT"
     assert issue(gateway, specialist, document["id"]).status_code == 403
+    # Numbered only once it passed its approval chain.
+    unapproved = issue(gateway, clerk_token, document["id"], expected_version=2)
+    assert unapproved.status_code == 400 and unapproved.json()["code"] == "NOT_APPROVED"
+    approve_for_issue(gateway, specialist, document["id"])
 
     issued = issue(gateway, clerk_token, document["id"], expected_version=2)
     assert issued.status_code == 200, issued.text
@@ -146,6 +167,7 @@ def test_a_cong_van_has_no_type_abbreviation_in_its_ky_hieu(
     specialist = gateway.token("chuyenvien")
     created = draft(gateway, specialist, make_pdf(), document_type="Công văn")
     assert created.status_code == 201, created.text
+    approve_for_issue(gateway, specialist, created.json()["id"])
 
     issued = issue(gateway, clerk_token, created.json()["id"])
 

@@ -57,7 +57,9 @@ async def run_documents(
     **overrides: Any,
 ) -> AsyncIterator[Documents]:
     """`peers`: where the services documents calls are ({"directory": address} to issue);
-    `overrides`: other settings."""
+    `overrides`: other settings. The registry runs without the workflow here: drafts are
+    numbered without an approval chain (tests/e2e/test_approvals.py runs both)."""
+    overrides.setdefault("approval_required", False)
     mint = TokenMint(keys_dir)
     settings = DocumentsSettings(
         agency_code=DEMO_AGENCY,

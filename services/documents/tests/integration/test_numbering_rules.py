@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from vanban.documents.adapters.db.tables import counters, platform_tables
+from vanban.documents.adapters.peers import NoApprovals
 from vanban.documents.adapters.transaction import DocumentsTransaction
 from vanban.documents.app import MIGRATIONS
 from vanban.documents.domain import service
@@ -128,6 +129,7 @@ class Registry:
                 expected_version=1,
                 issuer=ISSUER,
                 reader=READER,
+                approvals=NoApprovals(),
                 now=now,
             )
 

@@ -47,6 +47,22 @@ from vanban.platform.errors import (
 )
 from vanban.platform.fakes import RecordingTransaction
 
+
+class ApprovalsFake:
+    """The workflow's answer before numbering: approved, or refused with `refusal`."""
+
+    def __init__(self, refusal: str = "") -> None:
+        self.refusal = refusal
+        self.asked: list[tuple[str, int]] = []
+
+    async def check(self, document_id: str, version: int) -> None:
+        self.asked.append((document_id, version))
+        if self.refusal:
+            raise FailedPreconditionError("not approved", reason=self.refusal)
+
+
+APPROVED = ApprovalsFake()
+
 ICT = timezone(timedelta(hours=7))
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=ICT)
 
@@ -548,6 +564,30 @@ def outgoing_draft(**overrides: Any) -> OutgoingDraft:
     return replace(draft, **overrides)
 
 
+async def test_a_draft_the_workflow_has_not_approved_takes_no_number() -> None:
+    tx = FakeTransaction()
+    draft = await draft_outgoing(
+        tx=tx, draft=outgoing_draft(), author="cv-an", now=NOW, clearance=Clearance.NONE
+    )
+    refusing = ApprovalsFake("NOT_APPROVED")
+    with pytest.raises(FailedPreconditionError) as refused:
+        await issue_outgoing(
+            tx=tx,
+            document_id=draft.id,
+            expected_version=None,
+            issuer=ISSUER,
+            reader=CLERK,
+            approvals=refusing,
+            now=NOW,
+        )
+    assert refused.value.reason == "NOT_APPROVED"
+    # Asked about the version that would be numbered, and nothing was taken or written.
+    assert refusing.asked == [(draft.id, 1)]
+    assert tx.registers.taken == []
+    kept = await tx.outgoing.get(draft.id)
+    assert kept is not None and kept.status is DocumentStatus.DRAFT
+
+
 async def test_a_draft_is_numbered_only_at_issue_and_then_locked() -> None:
     tx = FakeTransaction()
     draft = await draft_outgoing(
@@ -558,7 +598,13 @@ async def test_a_draft_is_numbered_only_at_issue_and_then_locked() -> None:
     assert tx.registers.taken == []
 
     issued = await issue_outgoing(
-        tx=tx, document_id=draft.id, expected_version=1, issuer=ISSUER, reader=CLERK, now=NOW
+        tx=tx,
+        document_id=draft.id,
+        expected_version=1,
+        issuer=ISSUER,
+        reader=CLERK,
+        approvals=APPROVED,
+        now=NOW,
     )
     assert issued.issue is not None
     assert (issued.issue.number, issued.issue.code_number, issued.issue.code_notation) == (
@@ -591,7 +637,13 @@ async def test_a_cong_van_names_the_drafting_unit_in_its_ky_hieu() -> None:
         clearance=Clearance.NONE,
     )
     issued = await issue_outgoing(
-        tx=tx, document_id=draft.id, expected_version=None, issuer=ISSUER, reader=CLERK, now=NOW
+        tx=tx,
+        document_id=draft.id,
+        expected_version=None,
+        issuer=ISSUER,
+        reader=CLERK,
+        approvals=APPROVED,
+        now=NOW,
     )
     assert issued.issue is not None and issued.issue.code_notation == "UBND-VP"
 
@@ -609,6 +661,7 @@ async def test_a_cong_van_names_the_drafting_unit_in_its_ky_hieu() -> None:
             expected_version=None,
             issuer=replace(ISSUER, unit_abbreviation=None),
             reader=CLERK,
+            approvals=APPROVED,
             now=NOW,
         )
     assert refused.value.reason == "DRAFTING_UNIT_REQUIRED"
@@ -627,11 +680,18 @@ async def test_issue_is_the_clerks_and_a_refused_issue_takes_no_number() -> None
             expected_version=None,
             issuer=ISSUER,
             reader=UNIT_SPECIALIST,
+            approvals=APPROVED,
             now=NOW,
         )
     with pytest.raises(AbortedError) as stale:
         await issue_outgoing(
-            tx=tx, document_id=draft.id, expected_version=2, issuer=ISSUER, reader=CLERK, now=NOW
+            tx=tx,
+            document_id=draft.id,
+            expected_version=2,
+            issuer=ISSUER,
+            reader=CLERK,
+            approvals=APPROVED,
+            now=NOW,
         )
     assert stale.value.reason == "VERSION_CONFLICT"
     assert tx.registers.taken == []
@@ -673,7 +733,13 @@ async def test_a_recall_names_documents_of_its_own_direction_only() -> None:
         tx=tx, draft=outgoing_draft(), author="cv-an", now=NOW, clearance=Clearance.NONE
     )
     await issue_outgoing(
-        tx=tx, document_id=ours.id, expected_version=None, issuer=ISSUER, reader=CLERK, now=NOW
+        tx=tx,
+        document_id=ours.id,
+        expected_version=None,
+        issuer=ISSUER,
+        reader=CLERK,
+        approvals=APPROVED,
+        now=NOW,
     )
     theirs = await register_incoming(
         tx=tx,
@@ -802,7 +868,13 @@ async def _issued(tx: FakeTransaction) -> OutgoingDocument:
         tx=tx, draft=outgoing_draft(), author="cv-an", now=NOW, clearance=Clearance.NONE
     )
     return await issue_outgoing(
-        tx=tx, document_id=draft.id, expected_version=None, issuer=ISSUER, reader=CLERK, now=NOW
+        tx=tx,
+        document_id=draft.id,
+        expected_version=None,
+        issuer=ISSUER,
+        reader=CLERK,
+        approvals=APPROVED,
+        now=NOW,
     )
 
 
@@ -894,7 +966,13 @@ async def test_cancelling_is_the_clerks_who_may_open_the_document() -> None:
         clearance=Clearance.TOP_SECRET,
     )
     secret = await issue_outgoing(
-        tx=tx, document_id=secret.id, expected_version=None, issuer=ISSUER, reader=CLERK, now=NOW
+        tx=tx,
+        document_id=secret.id,
+        expected_version=None,
+        issuer=ISSUER,
+        reader=CLERK,
+        approvals=APPROVED,
+        now=NOW,
     )
     for document_id in (secret.id, "not-a-uuid"):
         with pytest.raises(NotFoundError) as missing:

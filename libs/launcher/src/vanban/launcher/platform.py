@@ -89,8 +89,9 @@ PEERS = {
     "notify": ("directory",),
     "workflow": ("documents", "directory"),
     "directory": ("archive",),
-    # Documents reads the directory; its text worker (WORKERS) reads files from the archive.
-    "documents": ("directory", "archive"),
+    # Documents reads the directory and asks the workflow before numbering a draft; its text
+    # worker (WORKERS) reads files from the archive.
+    "documents": ("directory", "archive", "workflow"),
 }
 # The durable consumers each service keeps, from the list the services name them from: its
 # NATS user may make, read and ack exactly these (and see the streams they read), no other.

@@ -10,7 +10,7 @@ from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
 from vanban.documents.adapters.db.tables import platform_tables
 from vanban.documents.adapters.events.reach import reach_consumer
 from vanban.documents.adapters.grpc.servicer import DocumentRegistryServicer
-from vanban.documents.adapters.peers import GrpcDirectory
+from vanban.documents.adapters.peers import GrpcApprovals, GrpcDirectory, NoApprovals
 from vanban.documents.settings import DocumentsSettings
 from vanban.platform.service import ServiceHost
 
@@ -19,6 +19,8 @@ SERVICE_NAME = documents_pb2.DESCRIPTOR.services_by_name["DocumentRegistryServic
 
 
 def build(settings: DocumentsSettings) -> ServiceHost:
+    if settings.approval_required:
+        settings.peer("workflow")  # no address: refuse to start, not to number every draft
     host = ServiceHost(settings, service="documents", tables=platform_tables, migrations=MIGRATIONS)
     host.add_consumer(
         lambda js: reach_consumer(
@@ -31,6 +33,13 @@ def build(settings: DocumentsSettings) -> ServiceHost:
             uow_factory=host.uow,
             timezone=ZoneInfo(settings.timezone),
             directory=GrpcDirectory(lambda: host.channel("directory")),
+            approvals=(
+                GrpcApprovals(
+                    lambda: host.channel("workflow"), service_token=lambda: host.identity.token()
+                )
+                if settings.approval_required
+                else NoApprovals()
+            ),
             books_in_parallel=settings.books_in_parallel,
         ),
         SERVICE_NAME,

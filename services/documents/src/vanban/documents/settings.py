@@ -18,3 +18,6 @@ class DocumentsSettings(ServiceSettings, DatabaseSettingsMixin):
     # Register books one replica renders at once; more are refused (RESOURCE_EXHAUSTED
     # BOOKS_BUSY, 429 at the gateway) rather than queued: each holds a database connection.
     books_in_parallel: int = Field(default=2, ge=1)
+    # Whether a draft is numbered only once it passed its approval chain (the workflow is asked
+    # at issue). Off only for a registry run without the workflow: its own tests, tools.
+    approval_required: bool = True

@@ -35,6 +35,7 @@ from vanban.gateway.api.deps import SCOPES
 from vanban.gateway.api.routers import (
     agency,
     api_keys,
+    approvals,
     assignments,
     calendar,
     delegations,
@@ -131,6 +132,7 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
         api_keys.router,
         incoming_documents.router,
         outgoing_documents.router,
+        approvals.router,
         document_search.router,
         notifications.router,
         agency.router,

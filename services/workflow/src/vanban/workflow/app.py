@@ -10,6 +10,7 @@ from vanban.contracts.workflow.v1 import workflow_pb2, workflow_pb2_grpc
 from vanban.platform.service import ServiceHost
 from vanban.workflow.adapters.db.tables import platform_tables
 from vanban.workflow.adapters.due import due_loop
+from vanban.workflow.adapters.events.issued import issued_consumer
 from vanban.workflow.adapters.grpc.servicer import WorkflowServicer
 from vanban.workflow.adapters.peers import GrpcPeers
 from vanban.workflow.settings import WorkflowSettings
@@ -24,6 +25,11 @@ def build(settings: WorkflowSettings) -> ServiceHost:
         documents=host.channel("documents"),
         directory=host.channel("directory"),
         service_token=lambda: host.identity.token(),
+    )
+    host.add_consumer(
+        lambda js: issued_consumer(
+            js=js, uow_factory=host.uow, max_deliver=settings.consumer_max_deliver
+        )
     )
     host.grpc.add_service(
         workflow_pb2_grpc.add_WorkflowServiceServicer_to_server,

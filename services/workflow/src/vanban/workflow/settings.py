@@ -15,3 +15,5 @@ class WorkflowSettings(ServiceSettings, DatabaseSettingsMixin):
     timezone: str = "Asia/Ho_Chi_Minh"
     # How often each replica looks for reminders and overdue notices that fell due (seconds).
     due_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # Deliveries of one event (a draft numbered) before it is dead-lettered.
+    consumer_max_deliver: int = Field(default=10, ge=1)

@@ -44,6 +44,8 @@ ARCHIVE_PERSON_UPSERTED = Durable("archive", "directory", "archive-person-upsert
 ARCHIVE_AGENCY_UPDATED = Durable("archive", "directory", "archive-agency-updated")
 # Who may read an incoming document: the units of its assignment join its reach.
 DOCUMENTS_REACH = Durable("documents", "workflow", "documents-reach")
+# A numbered draft closes its approval.
+WORKFLOW_OUTGOING_ISSUED = Durable("workflow", "documents", "workflow-outgoing-issued")
 
 DURABLES: tuple[Durable, ...] = (
     GATEWAY_PERSON_SESSIONS,
@@ -53,6 +55,7 @@ DURABLES: tuple[Durable, ...] = (
     ARCHIVE_PERSON_UPSERTED,
     ARCHIVE_AGENCY_UPDATED,
     DOCUMENTS_REACH,
+    WORKFLOW_OUTGOING_ISSUED,
 )
 
 

@@ -10,8 +10,9 @@ from vanban.directory.domain.model import check_optional_text, check_text
 from vanban.platform.errors import invalid_fields
 
 # What a leader may hand over (see docs/security/permissions.md): assigning documents,
-# approving drafts, signing, forwarding down the tree. Roles themselves are never delegated.
-DELEGABLE_ACTIONS = frozenset({"assign", "approve", "sign", "forward"})
+# approving drafts, signing, forwarding down the tree, handling the tasks they hold (forward,
+# report, complete, return, recall). Roles themselves are never delegated.
+DELEGABLE_ACTIONS = frozenset({"assign", "approve", "sign", "forward", "handle"})
 REASON_MAX = 500
 PERSON_ID_MAX = 36
 

@@ -10,15 +10,20 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import grpc
 
 from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
+from vanban.contracts.workflow.v1 import workflow_pb2, workflow_pb2_grpc
 from vanban.documents.domain.service import Issuer
-from vanban.platform.errors import UnavailableError
+from vanban.platform.caller import CALLER_METADATA_KEY
+from vanban.platform.errors import ErrorCode, FailedPreconditionError, UnavailableError
+from vanban.platform.grpc.status import remote_error
 
 if TYPE_CHECKING:
     # The asyncio variant of the stub, a class for the type checker only (see the gateway's
     # upstreams.py).
     DirectoryStub: TypeAlias = directory_pb2_grpc.DirectoryServiceAsyncStub
+    WorkflowStub: TypeAlias = workflow_pb2_grpc.WorkflowServiceAsyncStub
 else:
     DirectoryStub = directory_pb2_grpc.DirectoryServiceStub
+    WorkflowStub = workflow_pb2_grpc.WorkflowServiceStub
 
 
 class GrpcDirectory:
@@ -97,3 +102,49 @@ class GrpcDirectory:
             abbreviation=agency.abbreviation,
             unit_abbreviation=unit_abbreviation,
         )
+
+
+class GrpcApprovals:
+    """The workflow's answer before numbering: has the draft passed its approval chain, in the
+    version about to be numbered? Asked as documents itself (the workflow answers services
+    only)."""
+
+    def __init__(
+        self,
+        channel: Callable[[], grpc.aio.Channel],
+        *,
+        service_token: Callable[[], str],
+        timeout: float = 5.0,
+    ) -> None:
+        self._channel = channel
+        self._token = service_token
+        self._stub_: WorkflowStub | None = None
+        self._timeout = timeout
+
+    async def check(self, document_id: str, version: int) -> None:
+        if self._stub_ is None:
+            self._stub_ = WorkflowStub(self._channel())
+        try:
+            await self._stub_.CheckIssuable(
+                workflow_pb2.CheckIssuableRequest(document_id=document_id, version=version),
+                metadata=((CALLER_METADATA_KEY, self._token()),),
+                timeout=self._timeout,
+            )
+        except grpc.aio.AioRpcError as exc:
+            remote = remote_error(exc)
+            if remote.code is ErrorCode.FAILED_PRECONDITION and remote.reason:
+                raise FailedPreconditionError(
+                    remote.message, reason=remote.reason, metadata=remote.metadata
+                ) from None
+            raise UnavailableError(
+                "the workflow is unavailable: the draft's approval cannot be checked now",
+                reason="WORKFLOW_UNAVAILABLE",
+            ) from exc
+
+
+class NoApprovals:
+    """For a registry run without the workflow (`approval_required` off: tools, the registry's
+    own tests): every draft may be numbered."""
+
+    async def check(self, document_id: str, version: int) -> None:
+        return None

@@ -137,3 +137,9 @@ class Transaction(TransactionPort, Protocol):
 
     def record_updated(self, document_id: str, direction: str, *, changed: Sequence[str]) -> None:
         """documents.document.updated: these fields of the document changed."""
+
+
+class ApprovalGate(Protocol):
+    async def check(self, document_id: str, version: int) -> None:
+        """Refuses (FailedPreconditionError NOT_APPROVED, DRAFT_CHANGED) numbering a draft that
+        has not passed its approval chain in `version`."""

@@ -30,7 +30,7 @@ from vanban.documents.domain.numbering import (
     register_year,
 )
 from vanban.documents.domain.outgoing import Issue, OutgoingDocument, OutgoingDraft, Version
-from vanban.documents.domain.ports import Transaction
+from vanban.documents.domain.ports import ApprovalGate, Transaction
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import (
     FailedPreconditionError,
@@ -434,6 +434,7 @@ async def issue_outgoing(
     expected_version: int | None,
     issuer: Issuer,
     reader: Reader,
+    approvals: ApprovalGate,
     now: datetime,
 ) -> OutgoingDocument:
     """Gives a draft its number, date and identifier in one transaction, and locks it.
@@ -452,6 +453,9 @@ async def issue_outgoing(
     document = await _visible_outgoing(tx, document_id, reader, for_update=True)
     document.require_draft()
     document.require_version(expected_version)
+    # The draft passed its chain in the version now current (asked under the row's lock: no
+    # version can be added between the answer and the number).
+    await approvals.check(document.id, document.current.version)
     try:
         # The related documents, as the issuing clerk sees them: a recall takes effect now.
         await _check_related(

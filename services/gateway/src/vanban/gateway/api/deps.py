@@ -132,6 +132,7 @@ SCOPES = {
     "outgoing:draft": "Draft outgoing documents and add versions (people only)",
     "outgoing:read": "Read outgoing documents and their files (API keys may hold it)",
     "outgoing:issue": "Number and issue outgoing documents (people only: the clerk)",
+    "outgoing:approve": "Submit, approve, sign and return drafts (people only; workflow decides)",
     "notifications:read": "Read one's own notifications (people only)",
     "directory:read": "Read the agency, units, people and delegations (people only)",
     "directory:manage": "Change the directory (people only; the directory decides who)",

@@ -14,8 +14,14 @@ from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
 from vanban.platform.caller import CALLER_METADATA_KEY
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.convert import clearance_from_pb, secrecy_from_pb
+from vanban.workflow.domain.approving import Draft, Person
 from vanban.workflow.domain.tasks import Organisation, Unit
 
+ROLE_NAMES = {
+    value: name.removeprefix("ROLE_").lower()
+    for name, value in directory_pb2.Role.items()
+    if value != directory_pb2.ROLE_UNSPECIFIED
+}
 LEADER_ROLES = {directory_pb2.ROLE_AGENCY_LEADER, directory_pb2.ROLE_DEPUTY_AGENCY_LEADER}
 
 
@@ -59,6 +65,50 @@ class GrpcPeers:
             if exc.code() == grpc.StatusCode.NOT_FOUND:
                 return None
             raise
+
+    async def outgoing(self, document_id: str) -> Draft | None:
+        """The outgoing document, asked with the caller's own token: None when they may not
+        open it (or it does not exist, or its secrecy is a level this workflow does not know)."""
+        try:
+            answer = await self._documents.GetOutgoingDocument(
+                documents_pb2.GetOutgoingDocumentRequest(id=document_id), timeout=self._timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                return None
+            raise
+        d = answer.document
+        secrecy = secrecy_from_pb(d.secrecy)
+        if secrecy is None:
+            return None
+        return Draft(
+            id=d.id,
+            is_draft=d.status == documents_pb2.DOCUMENT_STATUS_DRAFT,
+            document_type=d.document_type,
+            drafting_unit=d.drafting_unit,
+            version=d.current_version,
+            created_by=d.created_by,
+            secrecy=secrecy,
+        )
+
+    async def person(self, person_id: str) -> Person | None:
+        try:
+            found = await self._directory.GetPerson(
+                directory_pb2.GetPersonRequest(id=person_id),
+                metadata=self._as_service(),
+                timeout=self._timeout,
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                return None
+            raise
+        p = found.person
+        return Person(
+            active=p.active,
+            roles=frozenset(ROLE_NAMES[r] for r in p.roles if r in ROLE_NAMES),
+            units=frozenset(p.unit_codes),
+            clearance=clearance_from_pb(p.clearance) or Clearance.NONE,
+        )
 
     async def is_leader(self, person_id: str) -> bool:
         try:

@@ -10,8 +10,15 @@ from vanban.contracts.workflow.v1 import events_pb2
 from vanban.platform.convert import to_timestamp
 from vanban.platform.events.nats import subject
 from vanban.platform.transaction import ServiceTransaction
+from vanban.workflow.adapters.db.approvals import SqlApprovals
 from vanban.workflow.adapters.db.repository import SqlAssignments, SqlCalendar, SqlTasks
-from vanban.workflow.adapters.grpc.convert import assignment_to_pb, task_to_pb
+from vanban.workflow.adapters.grpc.convert import (
+    approval_action_to_pb,
+    approval_to_pb,
+    assignment_to_pb,
+    task_to_pb,
+)
+from vanban.workflow.domain.approvals import Approval, ApprovalAction
 from vanban.workflow.domain.model import Assignment
 from vanban.workflow.domain.tasks import Task
 
@@ -19,6 +26,8 @@ INCOMING_ASSIGNED = subject("workflow", "incoming", "assigned")
 TASK_FORWARDED = subject("workflow", "task", "forwarded")
 TASK_COMPLETED = subject("workflow", "task", "completed")
 TASK_RETURNED = subject("workflow", "task", "returned")
+APPROVAL_REQUESTED = subject("workflow", "approval", "requested")
+APPROVAL_DECIDED = subject("workflow", "approval", "decided")
 
 
 class WorkflowTransaction(ServiceTransaction):
@@ -26,6 +35,7 @@ class WorkflowTransaction(ServiceTransaction):
         self.assignments = SqlAssignments(session)
         self.tasks = SqlTasks(session)
         self.calendar = SqlCalendar(session)
+        self.approvals = SqlApprovals(session)
 
     def record_assigned(self, assignment: Assignment) -> None:
         self.record_event(
@@ -55,4 +65,22 @@ class WorkflowTransaction(ServiceTransaction):
         self.record_event(
             TASK_RETURNED,
             events_pb2.TaskReturned(task=task_to_pb(task), occurred_at=to_timestamp()),
+        )
+
+    def record_approval_requested(self, approval: Approval) -> None:
+        self.record_event(
+            APPROVAL_REQUESTED,
+            events_pb2.ApprovalRequested(
+                approval=approval_to_pb(approval), occurred_at=to_timestamp()
+            ),
+        )
+
+    def record_approval_decided(self, approval: Approval, action: ApprovalAction) -> None:
+        self.record_event(
+            APPROVAL_DECIDED,
+            events_pb2.ApprovalDecided(
+                approval=approval_to_pb(approval),
+                action=approval_action_to_pb(action),
+                occurred_at=to_timestamp(),
+            ),
         )

@@ -341,7 +341,7 @@ class Delegation(_message.Message):
     """
     @_builtins.property
     def scope(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Among assign, approve, sign, forward."""
+        """Among assign, approve, sign, forward, handle."""
 
     @_builtins.property
     def starts_at(self) -> _timestamp_pb2.Timestamp: ...

@@ -90,6 +90,51 @@ class WorkflowServiceStub:
                 request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetCalendarRequest.SerializeToString,
                 response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetCalendarResponse.FromString,
                 _registered_method=True)
+        self.SubmitOutgoingDocument = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/SubmitOutgoingDocument',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SubmitOutgoingDocumentRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SubmitOutgoingDocumentResponse.FromString,
+                _registered_method=True)
+        self.ApproveStep = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/ApproveStep',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepResponse.FromString,
+                _registered_method=True)
+        self.ReturnStep = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/ReturnStep',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepResponse.FromString,
+                _registered_method=True)
+        self.SignOutgoingDocument = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/SignOutgoingDocument',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SignOutgoingDocumentRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SignOutgoingDocumentResponse.FromString,
+                _registered_method=True)
+        self.GetApproval = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/GetApproval',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetApprovalRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetApprovalResponse.FromString,
+                _registered_method=True)
+        self.ListMyApprovals = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/ListMyApprovals',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListMyApprovalsRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListMyApprovalsResponse.FromString,
+                _registered_method=True)
+        self.CheckIssuable = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/CheckIssuable',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.CheckIssuableRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.CheckIssuableResponse.FromString,
+                _registered_method=True)
+        self.ListApprovalChains = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/ListApprovalChains',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListApprovalChainsRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListApprovalChainsResponse.FromString,
+                _registered_method=True)
+        self.SetApprovalChain = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/SetApprovalChain',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetApprovalChainRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetApprovalChainResponse.FromString,
+                _registered_method=True)
 
 
 class WorkflowServiceServicer:
@@ -181,6 +226,72 @@ class WorkflowServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubmitOutgoingDocument(self, request, context):
+        """The drafter (or their unit) sends a draft up its approval chain, naming its signer; a
+        returned draft is submitted again the same way (the chain starts over).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApproveStep(self, request, context):
+        """Whoever the current step waits for approves it (not a `sign` step: SignOutgoingDocument).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReturnStep(self, request, context):
+        """Whoever the current step waits for returns the draft to its drafter with a comment; the
+        clerk may until the draft is numbered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SignOutgoingDocument(self, request, context):
+        """The signer signs the draft at its chain's `sign` step: their approval.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetApproval(self, request, context):
+        """An approval with its history, by its id or its document's, for whoever may open the draft.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMyApprovals(self, request, context):
+        """The approvals waiting for the caller's decision, oldest change first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckIssuable(self, request, context):
+        """Services only (documents, before numbering): FAILED_PRECONDITION NOT_APPROVED unless the
+        draft passed its chain, DRAFT_CHANGED unless `version` is the version approved.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListApprovalChains(self, request, context):
+        """The chain of each document type ("" for every type without its own).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetApprovalChain(self, request, context):
+        """The admin sets a document type's chain; drafts submitted already keep theirs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkflowServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -238,6 +349,51 @@ def add_WorkflowServiceServicer_to_server(servicer, server):
                     servicer.SetCalendar,
                     request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetCalendarRequest.FromString,
                     response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetCalendarResponse.SerializeToString,
+            ),
+            'SubmitOutgoingDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitOutgoingDocument,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SubmitOutgoingDocumentRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SubmitOutgoingDocumentResponse.SerializeToString,
+            ),
+            'ApproveStep': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveStep,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepResponse.SerializeToString,
+            ),
+            'ReturnStep': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReturnStep,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepResponse.SerializeToString,
+            ),
+            'SignOutgoingDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignOutgoingDocument,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SignOutgoingDocumentRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SignOutgoingDocumentResponse.SerializeToString,
+            ),
+            'GetApproval': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetApproval,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetApprovalRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetApprovalResponse.SerializeToString,
+            ),
+            'ListMyApprovals': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMyApprovals,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListMyApprovalsRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListMyApprovalsResponse.SerializeToString,
+            ),
+            'CheckIssuable': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckIssuable,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.CheckIssuableRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.CheckIssuableResponse.SerializeToString,
+            ),
+            'ListApprovalChains': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListApprovalChains,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListApprovalChainsRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListApprovalChainsResponse.SerializeToString,
+            ),
+            'SetApprovalChain': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetApprovalChain,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetApprovalChainRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetApprovalChainResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -538,6 +694,249 @@ class WorkflowService:
             '/vanban.workflow.v1.WorkflowService/SetCalendar',
             vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetCalendarRequest.SerializeToString,
             vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetCalendarResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitOutgoingDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/SubmitOutgoingDocument',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.SubmitOutgoingDocumentRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.SubmitOutgoingDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApproveStep(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/ApproveStep',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReturnStep(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/ReturnStep',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignOutgoingDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/SignOutgoingDocument',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.SignOutgoingDocumentRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.SignOutgoingDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetApproval(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/GetApproval',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetApprovalRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetApprovalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMyApprovals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/ListMyApprovals',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListMyApprovalsRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListMyApprovalsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckIssuable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/CheckIssuable',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.CheckIssuableRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.CheckIssuableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListApprovalChains(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/ListApprovalChains',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListApprovalChainsRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListApprovalChainsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetApprovalChain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/SetApprovalChain',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetApprovalChainRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetApprovalChainResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -68,6 +68,30 @@ class WorkflowServiceStub:
     """A year's exceptions to Monday-Friday: public holidays on weekdays, weekend days worked."""
     SetCalendar: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.SetCalendarRequest, _workflow_pb2.SetCalendarResponse]
     """An administrator replaces a year's exceptions (deadlines counted in working days follow)."""
+    SubmitOutgoingDocument: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.SubmitOutgoingDocumentRequest, _workflow_pb2.SubmitOutgoingDocumentResponse]
+    """The drafter (or their unit) sends a draft up its approval chain, naming its signer; a
+    returned draft is submitted again the same way (the chain starts over).
+    """
+    ApproveStep: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.DecideStepRequest, _workflow_pb2.DecideStepResponse]
+    """Whoever the current step waits for approves it (not a `sign` step: SignOutgoingDocument)."""
+    ReturnStep: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.DecideStepRequest, _workflow_pb2.DecideStepResponse]
+    """Whoever the current step waits for returns the draft to its drafter with a comment; the
+    clerk may until the draft is numbered.
+    """
+    SignOutgoingDocument: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.SignOutgoingDocumentRequest, _workflow_pb2.SignOutgoingDocumentResponse]
+    """The signer signs the draft at its chain's `sign` step: their approval."""
+    GetApproval: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.GetApprovalRequest, _workflow_pb2.GetApprovalResponse]
+    """An approval with its history, by its id or its document's, for whoever may open the draft."""
+    ListMyApprovals: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.ListMyApprovalsRequest, _workflow_pb2.ListMyApprovalsResponse]
+    """The approvals waiting for the caller's decision, oldest change first."""
+    CheckIssuable: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.CheckIssuableRequest, _workflow_pb2.CheckIssuableResponse]
+    """Services only (documents, before numbering): FAILED_PRECONDITION NOT_APPROVED unless the
+    draft passed its chain, DRAFT_CHANGED unless `version` is the version approved.
+    """
+    ListApprovalChains: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.ListApprovalChainsRequest, _workflow_pb2.ListApprovalChainsResponse]
+    """The chain of each document type ("" for every type without its own)."""
+    SetApprovalChain: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.SetApprovalChainRequest, _workflow_pb2.SetApprovalChainResponse]
+    """The admin sets a document type's chain; drafts submitted already keep theirs."""
 
 @_typing.type_check_only
 class WorkflowServiceAsyncStub(WorkflowServiceStub):
@@ -109,6 +133,30 @@ class WorkflowServiceAsyncStub(WorkflowServiceStub):
     """A year's exceptions to Monday-Friday: public holidays on weekdays, weekend days worked."""
     SetCalendar: _aio.UnaryUnaryMultiCallable[_workflow_pb2.SetCalendarRequest, _workflow_pb2.SetCalendarResponse]  # type: ignore[assignment]
     """An administrator replaces a year's exceptions (deadlines counted in working days follow)."""
+    SubmitOutgoingDocument: _aio.UnaryUnaryMultiCallable[_workflow_pb2.SubmitOutgoingDocumentRequest, _workflow_pb2.SubmitOutgoingDocumentResponse]  # type: ignore[assignment]
+    """The drafter (or their unit) sends a draft up its approval chain, naming its signer; a
+    returned draft is submitted again the same way (the chain starts over).
+    """
+    ApproveStep: _aio.UnaryUnaryMultiCallable[_workflow_pb2.DecideStepRequest, _workflow_pb2.DecideStepResponse]  # type: ignore[assignment]
+    """Whoever the current step waits for approves it (not a `sign` step: SignOutgoingDocument)."""
+    ReturnStep: _aio.UnaryUnaryMultiCallable[_workflow_pb2.DecideStepRequest, _workflow_pb2.DecideStepResponse]  # type: ignore[assignment]
+    """Whoever the current step waits for returns the draft to its drafter with a comment; the
+    clerk may until the draft is numbered.
+    """
+    SignOutgoingDocument: _aio.UnaryUnaryMultiCallable[_workflow_pb2.SignOutgoingDocumentRequest, _workflow_pb2.SignOutgoingDocumentResponse]  # type: ignore[assignment]
+    """The signer signs the draft at its chain's `sign` step: their approval."""
+    GetApproval: _aio.UnaryUnaryMultiCallable[_workflow_pb2.GetApprovalRequest, _workflow_pb2.GetApprovalResponse]  # type: ignore[assignment]
+    """An approval with its history, by its id or its document's, for whoever may open the draft."""
+    ListMyApprovals: _aio.UnaryUnaryMultiCallable[_workflow_pb2.ListMyApprovalsRequest, _workflow_pb2.ListMyApprovalsResponse]  # type: ignore[assignment]
+    """The approvals waiting for the caller's decision, oldest change first."""
+    CheckIssuable: _aio.UnaryUnaryMultiCallable[_workflow_pb2.CheckIssuableRequest, _workflow_pb2.CheckIssuableResponse]  # type: ignore[assignment]
+    """Services only (documents, before numbering): FAILED_PRECONDITION NOT_APPROVED unless the
+    draft passed its chain, DRAFT_CHANGED unless `version` is the version approved.
+    """
+    ListApprovalChains: _aio.UnaryUnaryMultiCallable[_workflow_pb2.ListApprovalChainsRequest, _workflow_pb2.ListApprovalChainsResponse]  # type: ignore[assignment]
+    """The chain of each document type ("" for every type without its own)."""
+    SetApprovalChain: _aio.UnaryUnaryMultiCallable[_workflow_pb2.SetApprovalChainRequest, _workflow_pb2.SetApprovalChainResponse]  # type: ignore[assignment]
+    """The admin sets a document type's chain; drafts submitted already keep theirs."""
 
 class WorkflowServiceServicer(metaclass=_abc_1.ABCMeta):
     """Assignments, processing opinions, deadlines and approval chains."""
@@ -213,5 +261,83 @@ class WorkflowServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_workflow_pb2.SetCalendarResponse, _abc.Awaitable[_workflow_pb2.SetCalendarResponse]]:
         """An administrator replaces a year's exceptions (deadlines counted in working days follow)."""
+
+    @_abc_1.abstractmethod
+    def SubmitOutgoingDocument(
+        self,
+        request: _workflow_pb2.SubmitOutgoingDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.SubmitOutgoingDocumentResponse, _abc.Awaitable[_workflow_pb2.SubmitOutgoingDocumentResponse]]:
+        """The drafter (or their unit) sends a draft up its approval chain, naming its signer; a
+        returned draft is submitted again the same way (the chain starts over).
+        """
+
+    @_abc_1.abstractmethod
+    def ApproveStep(
+        self,
+        request: _workflow_pb2.DecideStepRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.DecideStepResponse, _abc.Awaitable[_workflow_pb2.DecideStepResponse]]:
+        """Whoever the current step waits for approves it (not a `sign` step: SignOutgoingDocument)."""
+
+    @_abc_1.abstractmethod
+    def ReturnStep(
+        self,
+        request: _workflow_pb2.DecideStepRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.DecideStepResponse, _abc.Awaitable[_workflow_pb2.DecideStepResponse]]:
+        """Whoever the current step waits for returns the draft to its drafter with a comment; the
+        clerk may until the draft is numbered.
+        """
+
+    @_abc_1.abstractmethod
+    def SignOutgoingDocument(
+        self,
+        request: _workflow_pb2.SignOutgoingDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.SignOutgoingDocumentResponse, _abc.Awaitable[_workflow_pb2.SignOutgoingDocumentResponse]]:
+        """The signer signs the draft at its chain's `sign` step: their approval."""
+
+    @_abc_1.abstractmethod
+    def GetApproval(
+        self,
+        request: _workflow_pb2.GetApprovalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.GetApprovalResponse, _abc.Awaitable[_workflow_pb2.GetApprovalResponse]]:
+        """An approval with its history, by its id or its document's, for whoever may open the draft."""
+
+    @_abc_1.abstractmethod
+    def ListMyApprovals(
+        self,
+        request: _workflow_pb2.ListMyApprovalsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.ListMyApprovalsResponse, _abc.Awaitable[_workflow_pb2.ListMyApprovalsResponse]]:
+        """The approvals waiting for the caller's decision, oldest change first."""
+
+    @_abc_1.abstractmethod
+    def CheckIssuable(
+        self,
+        request: _workflow_pb2.CheckIssuableRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.CheckIssuableResponse, _abc.Awaitable[_workflow_pb2.CheckIssuableResponse]]:
+        """Services only (documents, before numbering): FAILED_PRECONDITION NOT_APPROVED unless the
+        draft passed its chain, DRAFT_CHANGED unless `version` is the version approved.
+        """
+
+    @_abc_1.abstractmethod
+    def ListApprovalChains(
+        self,
+        request: _workflow_pb2.ListApprovalChainsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.ListApprovalChainsResponse, _abc.Awaitable[_workflow_pb2.ListApprovalChainsResponse]]:
+        """The chain of each document type ("" for every type without its own)."""
+
+    @_abc_1.abstractmethod
+    def SetApprovalChain(
+        self,
+        request: _workflow_pb2.SetApprovalChainRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.SetApprovalChainResponse, _abc.Awaitable[_workflow_pb2.SetApprovalChainResponse]]:
+        """The admin sets a document type's chain; drafts submitted already keep theirs."""
 
 def add_WorkflowServiceServicer_to_server(servicer: WorkflowServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

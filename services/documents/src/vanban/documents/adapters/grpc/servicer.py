@@ -23,6 +23,7 @@ from vanban.documents.adapters.grpc.search import SearchMixin
 from vanban.documents.adapters.peers import GrpcDirectory
 from vanban.documents.adapters.transaction import DocumentsTransaction
 from vanban.documents.domain import service
+from vanban.documents.domain.ports import ApprovalGate
 from vanban.platform.caller import Caller, current_caller
 from vanban.platform.clearance import Clearance
 from vanban.platform.db import UnitOfWork
@@ -70,11 +71,13 @@ class DocumentRegistryServicer(
         uow_factory: Callable[[], UnitOfWork],
         timezone: ZoneInfo,
         directory: GrpcDirectory,
+        approvals: ApprovalGate,
         books_in_parallel: int = BOOKS_IN_PARALLEL,
     ) -> None:
         self._uow_factory = uow_factory
         self._tz = timezone
         self._directory = directory
+        self._approvals = approvals
         self._book_slots = asyncio.Semaphore(books_in_parallel)
 
     def _tx(self, uow: UnitOfWork, caller: Caller) -> DocumentsTransaction:
@@ -181,6 +184,7 @@ class DocumentRegistryServicer(
                 expected_version=expected,
                 issuer=issuer,
                 reader=reader,
+                approvals=self._approvals,
                 now=datetime.now(self._tz),
             )
         async with self._uow_factory() as uow:

@@ -294,6 +294,9 @@ async def add_version(
         "RELATION_NOT_VISIBLE",
         "UNKNOWN_DOCUMENT_TYPE",
         "DIRECTORY_UNAVAILABLE",
+        "NOT_APPROVED",
+        "DRAFT_CHANGED",
+        "WORKFLOW_UNAVAILABLE",
     ),
 )
 async def issue_outgoing(
@@ -306,7 +309,8 @@ async def issue_outgoing(
     ] = None,
 ) -> OutgoingDocumentOut:
     """Numbers and dates the draft (số, ký hiệu, ngày ban hành and mã định danh văn bản đi) in
-    one step, and locks its registered fields. The clerk's (văn thư) task."""
+    one step, and locks its registered fields. The clerk's (văn thư) task, once the draft passed
+    its approval chain (`…/submit`, `…/sign`) in its current version."""
     answer = await documents.stub.IssueOutgoingDocument(
         docs.IssueOutgoingDocumentRequest(
             id=str(document_id),

@@ -41,7 +41,7 @@ class DelegationIn(BaseModel):
     from_person_id: UUID
     to_person_id: UUID
     scope: list[Annotated[str, Field(max_length=32)]] = Field(
-        min_length=1, max_length=10, description="Among assign, approve, sign, forward"
+        min_length=1, max_length=10, description="Among assign, approve, sign, forward, handle"
     )
     starts_at: AwareDatetime
     ends_at: AwareDatetime

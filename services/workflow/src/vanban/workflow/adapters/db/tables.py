@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
     Date,
     DateTime,
     ForeignKeyConstraint,
+    Identity,
     Index,
+    Integer,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -115,4 +118,63 @@ task_due = Table(
     ForeignKeyConstraint(["task_id"], ["tasks.id"]),
     CheckConstraint("kind IN ('due_soon', 'overdue')", name="kind"),
     Index("ix_task_due_waiting", "due_at", postgresql_where=text("fired_at IS NULL")),
+)
+
+# The approval chain of each document type (ADR 0010, 5): "" for every type without its own.
+approval_chains = Table(
+    "approval_chains",
+    metadata,
+    Column("document_type", String(100), primary_key=True),
+    Column("steps", JSON, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# One outgoing document's way through its chain: one row per document, its round counting the
+# submissions; `waiting_for` ("person:<id>", "unit:<code>", "role:clerk") is whose decision it
+# waits for, the key of the approvers' inbox.
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("document_id", String(36), nullable=False, unique=True),
+    Column("document_type", String(100), nullable=False),
+    Column("drafting_unit", String(32), nullable=False),
+    Column("secrecy", String(16), nullable=False),
+    Column("signer", String(128), nullable=False),
+    Column("steps", JSON, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("waiting_for", String(140), nullable=True),
+    Column("submitted_by", String(128), nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("state IN ('pending', 'approved', 'returned', 'issued')", name="state"),
+    Index(
+        "ix_approvals_waiting_for_updated_at",
+        "waiting_for",
+        "updated_at",
+        "id",
+        postgresql_where=text("waiting_for IS NOT NULL"),
+    ),
+)
+
+# Every submission and decision of an approval, kept (the chain's audit as the user reads it).
+approval_actions = Table(
+    "approval_actions",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("approval_id", String(36), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("step", String(16), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("on_behalf_of", String(128), nullable=True),
+    Column("comment", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(["approval_id"], ["approvals.id"]),
+    Index("ix_approval_actions_approval_id", "approval_id", "id"),
 )

@@ -6,6 +6,7 @@ from datetime import date
 from vanban.contracts.workflow.v1 import workflow_pb2 as pb
 from vanban.platform.convert import to_timestamp
 from vanban.platform.errors import invalid_fields
+from vanban.workflow.domain.approvals import Approval, ApprovalAction, ApprovalState
 from vanban.workflow.domain.calendar import CalendarDay
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
 from vanban.workflow.domain.tasks import (
@@ -146,3 +147,47 @@ def calendar_days_from_pb(days: Sequence[pb.CalendarDay]) -> list[CalendarDay]:
     if problems:
         raise invalid_fields(problems, reason="INVALID_CALENDAR")
     return out
+
+
+APPROVAL_STATE_TO_PB = {
+    ApprovalState.PENDING: pb.APPROVAL_STATE_PENDING,
+    ApprovalState.APPROVED: pb.APPROVAL_STATE_APPROVED,
+    ApprovalState.RETURNED: pb.APPROVAL_STATE_RETURNED,
+    ApprovalState.ISSUED: pb.APPROVAL_STATE_ISSUED,
+}
+
+
+def approval_to_pb(approval: Approval) -> pb.Approval:
+    waiting = ""
+    if approval.state in (ApprovalState.PENDING, ApprovalState.APPROVED):
+        kind, who = approval.asked()
+        waiting = f"{kind}:{who}"
+    return pb.Approval(
+        id=approval.id,
+        document_id=approval.document_id,
+        document_type=approval.document_type,
+        drafting_unit=approval.drafting_unit,
+        signer_id=approval.signer,
+        steps=[s.value for s in approval.steps],
+        step=approval.step.value if approval.step is not None else "",
+        state=APPROVAL_STATE_TO_PB[approval.state],
+        round=approval.round,
+        version=approval.version,
+        submitted_by=approval.submitted_by,
+        submitted_at=to_timestamp(approval.submitted_at),
+        updated_at=to_timestamp(approval.updated_at),
+        waiting_for=waiting,
+    )
+
+
+def approval_action_to_pb(action: ApprovalAction) -> pb.ApprovalAction:
+    return pb.ApprovalAction(
+        round=action.round,
+        step=action.step,
+        decision=action.decision.value,
+        actor=action.actor,
+        on_behalf_of=action.on_behalf_of or "",
+        comment=action.comment,
+        version=action.version,
+        at=to_timestamp(action.at),
+    )

@@ -15,6 +15,8 @@ from vanban.platform.errors import NotFoundError, invalid_fields
 from vanban.platform.paging import bad_token, decode_token, encode_token, page_size
 from vanban.workflow.adapters.grpc.convert import (
     STATE_FROM_PB,
+    approval_action_to_pb,
+    approval_to_pb,
     assignment_to_pb,
     calendar_day_to_pb,
     calendar_days_from_pb,
@@ -24,7 +26,8 @@ from vanban.workflow.adapters.grpc.convert import (
 )
 from vanban.workflow.adapters.peers import GrpcPeers
 from vanban.workflow.adapters.transaction import WorkflowTransaction
-from vanban.workflow.domain import calendar_service, handling, service
+from vanban.workflow.domain import approving, calendar_service, handling, service
+from vanban.workflow.domain.approvals import Decision
 
 
 class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
@@ -217,4 +220,142 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
             )
         return pb.SetCalendarResponse(
             year=request.year, days=[calendar_day_to_pb(d) for d in clean]
+        )
+
+    async def SubmitOutgoingDocument(
+        self, request: pb.SubmitOutgoingDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SubmitOutgoingDocumentResponse:
+        async with self._uow_factory() as uow:
+            approval = await approving.submit(
+                tx=self._tx(uow),
+                peers=self._peers,
+                actor=current_caller(),
+                document_id=request.document_id,
+                signer=request.signer_id,
+                comment=request.comment,
+                now=datetime.now(self._tz),
+            )
+        return pb.SubmitOutgoingDocumentResponse(approval=approval_to_pb(approval))
+
+    async def _decide(self, request: pb.DecideStepRequest, decision: Decision) -> pb.Approval:
+        async with self._uow_factory() as uow:
+            approval = await approving.decide(
+                tx=self._tx(uow),
+                peers=self._peers,
+                actor=current_caller(),
+                approval_id=request.approval_id,
+                decision=decision,
+                comment=request.comment,
+                on_behalf_of=request.on_behalf_of,
+                now=datetime.now(self._tz),
+            )
+        return approval_to_pb(approval)
+
+    async def ApproveStep(
+        self, request: pb.DecideStepRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DecideStepResponse:
+        return pb.DecideStepResponse(approval=await self._decide(request, Decision.APPROVED))
+
+    async def ReturnStep(
+        self, request: pb.DecideStepRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DecideStepResponse:
+        return pb.DecideStepResponse(approval=await self._decide(request, Decision.RETURNED))
+
+    async def SignOutgoingDocument(
+        self, request: pb.SignOutgoingDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SignOutgoingDocumentResponse:
+        async with self._uow_factory() as uow:
+            approval = await approving.sign_document(
+                tx=self._tx(uow),
+                peers=self._peers,
+                actor=current_caller(),
+                document_id=request.document_id,
+                comment=request.comment,
+                on_behalf_of=request.on_behalf_of,
+                now=datetime.now(self._tz),
+            )
+        return pb.SignOutgoingDocumentResponse(approval=approval_to_pb(approval))
+
+    async def GetApproval(
+        self, request: pb.GetApprovalRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetApprovalResponse:
+        async with self._uow_factory() as uow:
+            found = await approving.view(
+                tx=self._tx(uow),
+                peers=self._peers,
+                approval_id=request.id,
+                document_id=request.document_id,
+            )
+        return pb.GetApprovalResponse(
+            approval=approval_to_pb(found.approval),
+            history=[approval_action_to_pb(a) for a in found.history],
+        )
+
+    async def ListMyApprovals(
+        self, request: pb.ListMyApprovalsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListMyApprovalsResponse:
+        size = page_size(
+            request.page_size, default=handling.PAGE_DEFAULT, maximum=approving.PAGE_MAX
+        )
+        after = None
+        if request.page_token:
+            position = decode_token(request.page_token)
+            try:
+                after = (datetime.fromisoformat(position["u"]), str(uuid.UUID(position["i"])))
+            except (KeyError, ValueError):
+                raise bad_token() from None
+            if after[0].tzinfo is None or not 2000 <= after[0].year <= 2200:
+                raise bad_token()
+        caller = current_caller()
+        _ = caller.person_id  # a person's inbox: a service identity has none
+        async with self._uow_factory() as uow:
+            found = await approving.waiting_for_me(
+                tx=self._tx(uow), peers=self._peers, actor=caller, after=after, size=size + 1
+            )
+        token = ""
+        if len(found) > size:
+            found = found[:size]
+            token = encode_token({"u": found[-1].updated_at.isoformat(), "i": found[-1].id})
+        return pb.ListMyApprovalsResponse(
+            approvals=[approval_to_pb(a) for a in found], next_page_token=token
+        )
+
+    async def CheckIssuable(
+        self, request: pb.CheckIssuableRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CheckIssuableResponse:
+        async with self._uow_factory() as uow:
+            await approving.check_issuable(
+                tx=self._tx(uow),
+                actor=current_caller(),
+                document_id=request.document_id,
+                version=request.version,
+            )
+        return pb.CheckIssuableResponse()
+
+    async def ListApprovalChains(
+        self, request: pb.ListApprovalChainsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListApprovalChainsResponse:
+        async with self._uow_factory() as uow:
+            chains = await approving.list_chains(tx=self._tx(uow))
+        return pb.ListApprovalChainsResponse(
+            chains=[
+                pb.ApprovalChain(document_type=t, steps=[s.value for s in steps])
+                for t, steps in sorted(chains.items())
+            ]
+        )
+
+    async def SetApprovalChain(
+        self, request: pb.SetApprovalChainRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SetApprovalChainResponse:
+        async with self._uow_factory() as uow:
+            chain = await approving.set_chain(
+                tx=self._tx(uow),
+                actor=current_caller(),
+                document_type=request.chain.document_type,
+                steps=list(request.chain.steps),
+            )
+        return pb.SetApprovalChainResponse(
+            chain=pb.ApprovalChain(
+                document_type=request.chain.document_type.strip(), steps=[s.value for s in chain]
+            )
         )

@@ -1,0 +1,195 @@
+"""The approval chain of an outgoing document through the gateway (issue 9, ADR 0010 §5): an
+agency's chain as data, a return and a resubmission, the signer's signature, the clerk's issue;
+nothing is numbered before its chain is passed, or in another version than the one approved."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from tests.e2e.support import Gateway, eventually, make_pdf
+from tests.e2e.test_outgoing import add_version, draft, issue
+
+# A type no other test drafts: its chain is this test's own.
+CHAIN_TYPE = "Chương trình"
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def post(gateway: Gateway, token: str, path: str, body: Any = None) -> httpx.Response:
+    return gateway.http.post(path, headers=auth(token), json=body)
+
+
+def me(gateway: Gateway, token: str) -> str:
+    return str(gateway.http.get("/v1/me", headers=auth(token)).json()["id"])
+
+
+def test_a_draft_goes_through_its_whole_chain_with_a_return_and_is_issued(
+    gateway: Gateway, clerk_token: str
+) -> None:
+    admin = gateway.token("quantri")
+    drafter, head = gateway.token("chuyenvien"), gateway.token("truongphong")
+    leader = gateway.token("lanhdao")
+    leader_id = me(gateway, leader)
+
+    # The agency adds steps as data: the whole chain of Decree 30 for this type.
+    chain = gateway.http.put(
+        "/v1/approval-chains",
+        headers=auth(admin),
+        json={"document_type": CHAIN_TYPE, "steps": ["review", "form_check", "approve", "sign"]},
+    )
+    assert chain.status_code == 200, chain.text
+    # Only the admin sets chains, and a chain keeps the decree's order and ends with signing.
+    assert (
+        gateway.http.put(
+            "/v1/approval-chains",
+            headers=auth(drafter),
+            json={"document_type": CHAIN_TYPE, "steps": ["sign"]},
+        ).status_code
+        == 403
+    )
+    bad = gateway.http.put(
+        "/v1/approval-chains", headers=auth(admin), json={"steps": ["sign", "review"]}
+    )
+    assert bad.status_code == 400 and bad.json()["code"] == "INVALID_CHAIN"
+    chains = gateway.http.get("/v1/approval-chains", headers=auth(drafter)).json()["chains"]
+    assert {"document_type": "", "steps": ["sign"]} in chains
+
+    created = draft(gateway, drafter, make_pdf("Chuong trinh v1"), document_type=CHAIN_TYPE)
+    assert created.status_code == 201, created.text
+    document_id = created.json()["id"]
+    base = f"/v1/outgoing-documents/{document_id}"
+
+    # Nobody numbers a draft that was never submitted.
+    early = issue(gateway, clerk_token, document_id)
+    assert early.status_code == 400 and early.json()["code"] == "NOT_APPROVED", early.text
+    # Nor submits someone else's draft, or names a signer who cannot sign.
+    assert post(gateway, leader, f"{base}/submit", {"signer_id": leader_id}).status_code == 403
+    wrong_signer = post(gateway, drafter, f"{base}/submit", {"signer_id": me(gateway, drafter)})
+    assert wrong_signer.status_code == 400 and wrong_signer.json()["code"] == "INVALID_SIGNER"
+
+    submitted = post(
+        gateway, drafter, f"{base}/submit", {"signer_id": leader_id, "comment": "Kính trình"}
+    )
+    assert submitted.status_code == 200, submitted.text
+    approval = submitted.json()
+    assert (approval["state"], approval["step"], approval["round"]) == ("pending", "review", 1)
+    assert approval["steps"] == ["review", "form_check", "approve", "sign"]
+    assert approval["waiting_for"] == "unit:VP"
+    again = post(gateway, drafter, f"{base}/submit", {"signer_id": leader_id})
+    assert again.status_code == 409 and again.json()["code"] == "ALREADY_SUBMITTED"
+    decide = f"/v1/approvals/{approval['id']}"
+
+    # The review is the drafting unit's head's: not the clerk's, not the leader's yet.
+    assert post(gateway, clerk_token, f"{decide}/approve").json()["code"] == "NOT_YOUR_STEP"
+    assert post(gateway, leader, f"{base}/sign").json()["code"] == "NOT_YOUR_STEP"
+    # The head's inbox shows it.
+    inbox = gateway.http.get("/v1/approvals", headers=auth(head)).json()["approvals"]
+    assert approval["id"] in [a["id"] for a in inbox]
+
+    # A return needs its reason; with it, the draft goes back to the drafter.
+    assert post(gateway, head, f"{decide}/return", {"comment": ""}).status_code == 422
+    returned = post(gateway, head, f"{decide}/return", {"comment": "Bổ sung căn cứ pháp lý"})
+    assert returned.status_code == 200 and returned.json()["state"] == "returned"
+    assert post(gateway, head, f"{decide}/approve").json()["code"] == "APPROVAL_CLOSED"
+
+    # The drafter revises and submits again: the chain starts over.
+    assert (
+        add_version(gateway, drafter, document_id, make_pdf("Chuong trinh v2")).status_code == 201
+    )
+    resubmitted = post(gateway, drafter, f"{base}/submit", {"signer_id": leader_id})
+    assert resubmitted.status_code == 200, resubmitted.text
+    assert (resubmitted.json()["round"], resubmitted.json()["version"]) == (2, 2)
+    assert resubmitted.json()["step"] == "review"
+
+    reviewed = post(gateway, head, f"{decide}/approve", {"comment": "Đồng ý"})
+    assert reviewed.status_code == 200 and reviewed.json()["step"] == "form_check"
+    checked = post(gateway, clerk_token, f"{decide}/approve", {"comment": "Đúng thể thức"})
+    assert checked.status_code == 200 and checked.json()["step"] == "approve"
+    assert checked.json()["waiting_for"] == f"person:{leader_id}"
+    # The signer's approval, then the signature: each by its own route.
+    signed_early = post(gateway, leader, f"{base}/sign")
+    assert signed_early.status_code == 400 and signed_early.json()["code"] == "WRONG_STEP"
+    approved = post(gateway, leader, f"{decide}/approve")
+    assert approved.status_code == 200 and approved.json()["step"] == "sign"
+    assert post(gateway, leader, f"{decide}/approve").json()["code"] == "WRONG_STEP"
+    assert post(gateway, drafter, f"{base}/sign").json()["code"] == "NOT_YOUR_STEP"
+    signed = post(gateway, leader, f"{base}/sign", {"comment": "Ký ban hành"})
+    assert signed.status_code == 200, signed.text
+    assert (signed.json()["state"], signed.json()["waiting_for"]) == ("approved", "role:clerk")
+
+    issued = issue(gateway, clerk_token, document_id, expected_version=2)
+    assert issued.status_code == 200, issued.text
+    assert issued.json()["status"] == "issued" and issued.json()["code_number"]
+
+    def closed() -> dict[str, Any] | None:
+        view = gateway.http.get(f"{base}/approval", headers=auth(drafter)).json()
+        return view if view["state"] == "issued" else None
+
+    view = eventually(closed)
+    assert [(h["round"], h["step"], h["decision"]) for h in view["history"]] == [
+        (1, "submit", "submitted"),
+        (1, "review", "returned"),
+        (2, "submit", "submitted"),
+        (2, "review", "approved"),
+        (2, "form_check", "approved"),
+        (2, "approve", "approved"),
+        (2, "sign", "signed"),
+        (2, "issue", "issued"),
+    ]
+    assert view["history"][1]["comment"] == "Bổ sung căn cứ pháp lý"
+    assert view["history"][1]["actor"] == me(gateway, head)
+
+
+def test_a_version_added_after_signing_is_not_numbered(gateway: Gateway, clerk_token: str) -> None:
+    drafter, leader = gateway.token("chuyenvien"), gateway.token("lanhdao")
+    created = draft(gateway, drafter, make_pdf("Ban ky"))
+    document_id = created.json()["id"]
+    base = f"/v1/outgoing-documents/{document_id}"
+    assert (
+        post(gateway, drafter, f"{base}/submit", {"signer_id": me(gateway, leader)}).status_code
+        == 200
+    )
+    assert post(gateway, leader, f"{base}/sign").status_code == 200
+
+    # A file slipped in after the signature is not the one the leader signed.
+    assert add_version(gateway, drafter, document_id, make_pdf("Ban khac")).status_code == 201
+    refused = issue(gateway, clerk_token, document_id)
+    assert refused.status_code == 400 and refused.json()["code"] == "DRAFT_CHANGED"
+
+    # The clerk returns it; the drafter submits the new version, the leader signs that one.
+    approval = gateway.http.get(f"{base}/approval", headers=auth(drafter)).json()
+    returned = post(
+        gateway, clerk_token, f"/v1/approvals/{approval['id']}/return", {"comment": "Sai bản"}
+    )
+    assert returned.status_code == 200, returned.text
+    assert (
+        post(gateway, drafter, f"{base}/submit", {"signer_id": me(gateway, leader)}).status_code
+        == 200
+    )
+    assert post(gateway, leader, f"{base}/sign").status_code == 200
+    assert issue(gateway, clerk_token, document_id).status_code == 200
+
+
+def test_approvals_are_seen_only_by_those_who_may_open_the_draft(gateway: Gateway) -> None:
+    drafter, leader = gateway.token("chuyenvien"), gateway.token("lanhdao")
+    created = draft(gateway, drafter, make_pdf("Rieng"))
+    base = f"/v1/outgoing-documents/{created.json()['id']}"
+    submitted = post(gateway, drafter, f"{base}/submit", {"signer_id": me(gateway, leader)})
+    assert submitted.status_code == 200, submitted.text
+    approval_id = submitted.json()["id"]
+
+    # A stranger: no session, no approval; an unknown id: not found.
+    assert gateway.http.get(f"/v1/approvals/{approval_id}").status_code == 401
+    assert post(gateway, "x", f"{base}/sign").status_code == 401
+    unknown = gateway.http.get(f"/v1/approvals/{uuid.uuid4()}", headers=auth(leader))
+    assert unknown.status_code == 404 and unknown.json()["code"] == "APPROVAL_NOT_FOUND"
+    # The leader who signs it sees it in their inbox, the drafter in its draft.
+    inbox = gateway.http.get("/v1/approvals", headers=auth(leader)).json()["approvals"]
+    assert approval_id in [a["id"] for a in inbox]
+    own = gateway.http.get(f"{base}/approval", headers=auth(drafter))
+    assert own.status_code == 200 and own.json()["history"][0]["decision"] == "submitted"
