@@ -288,3 +288,81 @@ def test_the_working_calendar_is_kept_by_an_administrator(gateway: Gateway) -> N
     assert (slip.status_code, slip.json()["code"]) == (400, "INVALID_CALENDAR")
     assert [e["field"] for e in slip.json()["errors"]] == ["days[0].working"]
     assert len(call(gateway, admin, "GET", "/v1/calendar/2025").json()["days"]) == len(tet)
+
+
+def test_statistics_count_what_was_assigned_and_forwarded_as_far_as_each_may_see(
+    gateway: Gateway, clerk_token: str, agency: Agency
+) -> None:
+    leader = gateway.token("lanhdao")
+    units = agency.units
+
+    def stats(token: str, **query: str) -> httpx.Response:
+        return gateway.http.get("/v1/stats", headers=auth(token), params=query)
+
+    def unit_row(answer: httpx.Response, code: str) -> dict[str, Any]:
+        rows = [u for u in answer.json()["units"] if u["unit"] == code]
+        return rows[0] if rows else {"received": 0, "in_progress": 0, "completed_on_time": 0}
+
+    before = stats(leader)
+    assert before.status_code == 200, before.text
+    document = gateway.register(clerk_token).json()["id"]
+    deadline = (date.today() + timedelta(days=5)).isoformat()
+    assigned = call(
+        gateway,
+        leader,
+        "POST",
+        f"/v1/incoming-documents/{document}/assignment",
+        {"lead_unit": units["D"], "opinion": OPINION, "deadline": deadline},
+    )
+    assert assigned.status_code == 201, assigned.text
+    [root] = [
+        t
+        for t in call(gateway, agency.token("D-head"), "GET", "/v1/tasks?mine=true").json()["tasks"]
+        if t["document_id"] == document
+    ]
+    forwarded = call(
+        gateway,
+        agency.token("D-head"),
+        "POST",
+        f"/v1/tasks/{root['id']}/forward",
+        {"to": [{"person_id": agency.id("D-spec")}]},
+    )
+    assert forwarded.status_code == 201, forwarded.text
+    [spec_task] = forwarded.json()["tasks"]
+    done = call(
+        gateway,
+        agency.token("D-spec"),
+        "POST",
+        f"/v1/tasks/{spec_task['id']}/complete",
+        {"result": "Đã xong"},
+    )
+    assert done.status_code == 200, done.text
+
+    after = stats(leader)
+    body = after.json()
+    assert body["from"] == date.today().replace(day=1).isoformat()
+    # One more document for the agency, in progress within its deadline; its unit and its
+    # specialist count theirs.
+    assert body["agency"]["received"] == before.json()["agency"]["received"] + 1
+    assert body["agency"]["in_progress"] == before.json()["agency"]["in_progress"] + 1
+    assert unit_row(after, units["D"])["received"] == unit_row(before, units["D"])["received"] + 1
+    spec = [p for p in body["people"] if p["person_id"] == agency.id("D-spec")]
+    assert spec and spec[0]["completed_on_time"] == 1
+
+    # The unit's head sees their unit, not another's nor the agency; a specialist only themself.
+    head = stats(agency.token("D-head"), unit=units["D"])
+    assert head.status_code == 200 and head.json()["agency"] is None
+    assert [u["unit"] for u in head.json()["units"]] == [units["D"]]
+    other = stats(agency.token("D-head"), unit=units["C"])
+    assert other.status_code == 403 and other.json()["code"] == "STATS_NOT_ALLOWED"
+    own = stats(agency.token("D-spec")).json()
+    assert own["agency"] is None and own["units"] == []
+    assert [p["person_id"] for p in own["people"]] == [agency.id("D-spec")]
+    bad = stats(leader, **{"from": "2026-12-01", "to": "2026-11-01"})
+    assert bad.status_code == 400 and bad.json()["code"] == "INVALID_STATS_QUERY"
+    # Nothing is overdue yet: deadlines are days ahead.
+    overdue = gateway.http.get("/v1/stats/overdue", headers=auth(leader))
+    assert overdue.status_code == 200 and document not in [
+        t["document_id"] for t in overdue.json()["tasks"]
+    ]
+    assert gateway.http.get("/v1/stats").status_code == 401

@@ -55,6 +55,8 @@ OPERATIONS = {
     ("post", "/v1/approvals/{approval_id}/return"): "returnStep",
     ("get", "/v1/approval-chains"): "listApprovalChains",
     ("put", "/v1/approval-chains"): "setApprovalChain",
+    ("get", "/v1/stats"): "getStats",
+    ("get", "/v1/stats/overdue"): "listOverdueTasks",
     ("get", "/v1/tasks/{task_id}"): "getTask",
     ("post", "/v1/tasks/{task_id}/forward"): "forwardTask",
     ("post", "/v1/tasks/{task_id}/progress"): "reportTaskProgress",

@@ -48,6 +48,7 @@ from vanban.gateway.api.routers import (
     people,
     registers,
     sessions,
+    stats,
     tasks,
     units,
 )
@@ -142,6 +143,7 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
         assignments.router,
         tasks.router,
         calendar.router,
+        stats.router,
         registers.router,
         problem_pages.router,
     ):

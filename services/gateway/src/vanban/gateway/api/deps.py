@@ -129,6 +129,7 @@ SCOPES = {
     "documents:search": "Search incoming and outgoing documents (people only)",
     "incoming:assign": "Assign incoming documents (people only; workflow decides who)",
     "tasks:handle": "Read, forward and handle tasks (people only; workflow decides who)",
+    "stats:read": "Read handling statistics (people only; workflow decides how far)",
     "outgoing:draft": "Draft outgoing documents and add versions (people only)",
     "outgoing:read": "Read outgoing documents and their files (API keys may hold it)",
     "outgoing:issue": "Number and issue outgoing documents (people only: the clerk)",

@@ -549,6 +549,19 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "Calendar not valid",
         "A day outside the year, given twice, not an exception to Monday-Friday, or unnamed.",
     ),
+    (
+        "INVALID_STATS_QUERY",
+        400,
+        "Statistics query not valid",
+        "Dates are YYYY-MM-DD, from no later than to, at most 400 days; the unit must exist.",
+    ),
+    (
+        "STATS_NOT_ALLOWED",
+        403,
+        "Not your statistics",
+        "A unit's figures are for its head, deputies and the agency's leaders; a person's for "
+        "themself and the leaders.",
+    ),
     # Approvals ---------------------------------------------------------------------------------
     (
         "APPROVAL_NOT_FOUND",

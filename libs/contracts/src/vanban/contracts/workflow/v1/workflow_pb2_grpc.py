@@ -135,6 +135,16 @@ class WorkflowServiceStub:
                 request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetApprovalChainRequest.SerializeToString,
                 response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetApprovalChainResponse.FromString,
                 _registered_method=True)
+        self.GetStats = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/GetStats',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetStatsRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetStatsResponse.FromString,
+                _registered_method=True)
+        self.ListOverdueTasks = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/ListOverdueTasks',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListOverdueTasksRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListOverdueTasksResponse.FromString,
+                _registered_method=True)
 
 
 class WorkflowServiceServicer:
@@ -292,6 +302,21 @@ class WorkflowServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStats(self, request, context):
+        """Of the tasks received in a period: completed on time, late, in progress, overdue, returned;
+        for the agency, each unit and each person, as far as the caller may see (ADR 0010, 6).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOverdueTasks(self, request, context):
+        """The open tasks past their deadline within the caller's scope, longest overdue first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkflowServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -394,6 +419,16 @@ def add_WorkflowServiceServicer_to_server(servicer, server):
                     servicer.SetApprovalChain,
                     request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetApprovalChainRequest.FromString,
                     response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetApprovalChainResponse.SerializeToString,
+            ),
+            'GetStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStats,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetStatsRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetStatsResponse.SerializeToString,
+            ),
+            'ListOverdueTasks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOverdueTasks,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListOverdueTasksRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListOverdueTasksResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -937,6 +972,60 @@ class WorkflowService:
             '/vanban.workflow.v1.WorkflowService/SetApprovalChain',
             vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetApprovalChainRequest.SerializeToString,
             vanban_dot_workflow_dot_v1_dot_workflow__pb2.SetApprovalChainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/GetStats',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetStatsRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOverdueTasks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/ListOverdueTasks',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListOverdueTasksRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListOverdueTasksResponse.FromString,
             options,
             channel_credentials,
             insecure,

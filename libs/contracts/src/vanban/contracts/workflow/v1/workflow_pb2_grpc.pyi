@@ -92,6 +92,12 @@ class WorkflowServiceStub:
     """The chain of each document type ("" for every type without its own)."""
     SetApprovalChain: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.SetApprovalChainRequest, _workflow_pb2.SetApprovalChainResponse]
     """The admin sets a document type's chain; drafts submitted already keep theirs."""
+    GetStats: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.GetStatsRequest, _workflow_pb2.GetStatsResponse]
+    """Of the tasks received in a period: completed on time, late, in progress, overdue, returned;
+    for the agency, each unit and each person, as far as the caller may see (ADR 0010, 6).
+    """
+    ListOverdueTasks: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.ListOverdueTasksRequest, _workflow_pb2.ListOverdueTasksResponse]
+    """The open tasks past their deadline within the caller's scope, longest overdue first."""
 
 @_typing.type_check_only
 class WorkflowServiceAsyncStub(WorkflowServiceStub):
@@ -157,6 +163,12 @@ class WorkflowServiceAsyncStub(WorkflowServiceStub):
     """The chain of each document type ("" for every type without its own)."""
     SetApprovalChain: _aio.UnaryUnaryMultiCallable[_workflow_pb2.SetApprovalChainRequest, _workflow_pb2.SetApprovalChainResponse]  # type: ignore[assignment]
     """The admin sets a document type's chain; drafts submitted already keep theirs."""
+    GetStats: _aio.UnaryUnaryMultiCallable[_workflow_pb2.GetStatsRequest, _workflow_pb2.GetStatsResponse]  # type: ignore[assignment]
+    """Of the tasks received in a period: completed on time, late, in progress, overdue, returned;
+    for the agency, each unit and each person, as far as the caller may see (ADR 0010, 6).
+    """
+    ListOverdueTasks: _aio.UnaryUnaryMultiCallable[_workflow_pb2.ListOverdueTasksRequest, _workflow_pb2.ListOverdueTasksResponse]  # type: ignore[assignment]
+    """The open tasks past their deadline within the caller's scope, longest overdue first."""
 
 class WorkflowServiceServicer(metaclass=_abc_1.ABCMeta):
     """Assignments, processing opinions, deadlines and approval chains."""
@@ -339,5 +351,23 @@ class WorkflowServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_workflow_pb2.SetApprovalChainResponse, _abc.Awaitable[_workflow_pb2.SetApprovalChainResponse]]:
         """The admin sets a document type's chain; drafts submitted already keep theirs."""
+
+    @_abc_1.abstractmethod
+    def GetStats(
+        self,
+        request: _workflow_pb2.GetStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.GetStatsResponse, _abc.Awaitable[_workflow_pb2.GetStatsResponse]]:
+        """Of the tasks received in a period: completed on time, late, in progress, overdue, returned;
+        for the agency, each unit and each person, as far as the caller may see (ADR 0010, 6).
+        """
+
+    @_abc_1.abstractmethod
+    def ListOverdueTasks(
+        self,
+        request: _workflow_pb2.ListOverdueTasksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.ListOverdueTasksResponse, _abc.Awaitable[_workflow_pb2.ListOverdueTasksResponse]]:
+        """The open tasks past their deadline within the caller's scope, longest overdue first."""
 
 def add_WorkflowServiceServicer_to_server(servicer: WorkflowServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

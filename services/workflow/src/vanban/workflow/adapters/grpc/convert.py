@@ -9,6 +9,7 @@ from vanban.platform.errors import invalid_fields
 from vanban.workflow.domain.approvals import Approval, ApprovalAction, ApprovalState
 from vanban.workflow.domain.calendar import CalendarDay
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
+from vanban.workflow.domain.stats import Counts
 from vanban.workflow.domain.tasks import (
     TARGETS_MAX,
     Forward,
@@ -190,4 +191,15 @@ def approval_action_to_pb(action: ApprovalAction) -> pb.ApprovalAction:
         comment=action.comment,
         version=action.version,
         at=to_timestamp(action.at),
+    )
+
+
+def counts_to_pb(counts: Counts) -> pb.HandlingCounts:
+    return pb.HandlingCounts(
+        received=counts.received,
+        completed_on_time=counts.completed_on_time,
+        completed_late=counts.completed_late,
+        in_progress=counts.in_progress,
+        overdue=counts.overdue,
+        returned=counts.returned,
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import grpc
@@ -13,6 +13,7 @@ from vanban.platform.caller import current_caller
 from vanban.platform.db import UnitOfWork
 from vanban.platform.errors import NotFoundError, invalid_fields
 from vanban.platform.paging import bad_token, decode_token, encode_token, page_size
+from vanban.workflow.adapters.db.stats import SqlStats
 from vanban.workflow.adapters.grpc.convert import (
     STATE_FROM_PB,
     approval_action_to_pb,
@@ -20,13 +21,14 @@ from vanban.workflow.adapters.grpc.convert import (
     assignment_to_pb,
     calendar_day_to_pb,
     calendar_days_from_pb,
+    counts_to_pb,
     draft_from_request,
     forward_from_request,
     task_to_pb,
 )
 from vanban.workflow.adapters.peers import GrpcPeers
 from vanban.workflow.adapters.transaction import WorkflowTransaction
-from vanban.workflow.domain import approving, calendar_service, handling, service
+from vanban.workflow.domain import approving, calendar_service, handling, service, stats
 from vanban.workflow.domain.approvals import Decision
 
 
@@ -358,4 +360,74 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
             chain=pb.ApprovalChain(
                 document_type=request.chain.document_type.strip(), steps=[s.value for s in chain]
             )
+        )
+
+    async def GetStats(
+        self, request: pb.GetStatsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetStatsResponse:
+        caller = current_caller()
+        org = await self._peers.organisation()
+        async with self._uow_factory() as uow:
+            found = await stats.statistics(
+                repository=SqlStats(uow.session),
+                actor=caller,
+                org=org,
+                first=getattr(request, "from"),
+                last=request.to,
+                unit=request.unit,
+                person=request.person_id,
+                now=datetime.now(self._tz),
+                tz_name=self._tz.key,
+            )
+        answer = pb.GetStatsResponse(
+            to=found.period.last.isoformat(),
+            today=found.today.isoformat(),
+            units=[
+                pb.UnitCounts(unit=u, counts=counts_to_pb(c))
+                for u, c in sorted(found.units.items())
+            ],
+            people=[
+                pb.PersonCounts(person_id=p, counts=counts_to_pb(c))
+                for p, c in sorted(found.people.items())
+            ],
+        )
+        setattr(answer, "from", found.period.first.isoformat())
+        if found.agency is not None:
+            answer.agency.CopyFrom(counts_to_pb(found.agency))
+        return answer
+
+    async def ListOverdueTasks(
+        self, request: pb.ListOverdueTasksRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListOverdueTasksResponse:
+        size = page_size(
+            request.page_size, default=handling.PAGE_DEFAULT, maximum=handling.PAGE_MAX
+        )
+        after = None
+        if request.page_token:
+            position = decode_token(request.page_token)
+            try:
+                after = (date.fromisoformat(position["d"]), str(uuid.UUID(position["i"])))
+            except (KeyError, ValueError, TypeError):
+                raise bad_token() from None
+        caller = current_caller()
+        org = await self._peers.organisation()
+        async with self._uow_factory() as uow:
+            found = await stats.overdue_tasks(
+                repository=SqlStats(uow.session),
+                actor=caller,
+                org=org,
+                unit=request.unit,
+                person=request.person_id,
+                after=after,
+                size=size + 1,
+                now=datetime.now(self._tz),
+            )
+        token = ""
+        if len(found) > size:
+            found = found[:size]
+            last = found[-1]
+            assert last.deadline is not None
+            token = encode_token({"d": last.deadline.isoformat(), "i": last.id})
+        return pb.ListOverdueTasksResponse(
+            tasks=[task_to_pb(t) for t in found], next_page_token=token
         )
