@@ -25,7 +25,7 @@ from vanban.workflow.adapters.db.stats import SqlStats
 from vanban.workflow.adapters.db.tables import assignments, tasks
 from vanban.workflow.app import MIGRATIONS
 from vanban.workflow.domain.stats import Counts, Stats, overdue_tasks, statistics
-from vanban.workflow.domain.tasks import Organisation, Unit
+from vanban.workflow.domain.tasks import Organisation, Task, Unit
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime.now(TZ)
@@ -132,6 +132,10 @@ def generate(count: int, seed: int = 20261129) -> list[Row]:
     return rows
 
 
+def held_by(*, unit: str = "", person: str = "") -> Callable[[Row], bool]:
+    return lambda r: (r.unit == unit) if unit else (r.person == person)
+
+
 def expected(rows: list[Row], *, keep: Callable[[Row], bool]) -> Counts:
     tally: Counter[str] = Counter()
     for r in rows:
@@ -223,8 +227,8 @@ async def test_the_agency_every_unit_and_person_count_exactly_what_was_recorded(
     assert len(leads) >= 2000
     assert agency.received == len([r for r in leads if r.state != "recalled"])
     assert min(vars_of(agency).values()) > 100, "every outcome is represented"
-    assert found.units == {u: expected(month, keep=lambda r, u=u: r.unit == u) for u in UNITS}
-    assert found.people == {p: expected(month, keep=lambda r, p=p: r.person == p) for p in PEOPLE}
+    assert found.units == {u: expected(month, keep=held_by(unit=u)) for u in UNITS}
+    assert found.people == {p: expected(month, keep=held_by(person=p)) for p in PEOPLE}
     for counts in [found.agency, *found.units.values(), *found.people.values()]:
         assert counts.received == sum(v for k, v in vars_of(counts).items() if k != "received")
 
@@ -241,34 +245,31 @@ async def test_a_unit_head_sees_their_units_and_their_people_and_nothing_else(
 
     assert found.agency is None
     assert set(found.units) == {"A", "A1"}
-    assert found.units["A1"] == expected(month, keep=lambda r: r.unit == "A1")
-    by_parent = {r.id: r for r in month}
-    from_a = {"p0", "p1", "p2"}
-    assert found.people == {
-        p: expected(
-            month,
-            keep=lambda r, p=p: (
-                r.person == p
-                and r.parent_id is not None
-                and by_parent[r.parent_id].unit in ("A", "A1")
-            ),
-        )
-        for p in from_a
-    }
+    assert found.units["A1"] == expected(month, keep=held_by(unit="A1"))
+    by_id = {r.id: r for r in month}
+
+    def from_a(person: str) -> Callable[[Row], bool]:
+        def keep(r: Row) -> bool:
+            parent = by_id[r.parent_id] if r.parent_id else None
+            return r.person == person and parent is not None and parent.unit in ("A", "A1")
+
+        return keep
+
+    assert found.people == {p: expected(month, keep=from_a(p)) for p in ("p0", "p1", "p2")}
     with pytest.raises(PermissionDeniedError):
         await ask(engine, head, unit="B")
     with pytest.raises(PermissionDeniedError):
         await ask(engine, head, person="p3")
     own = await ask(engine, caller("p3", "specialist"))
     assert own.agency is None and own.units == {}
-    assert own.people == {"p3": expected(month, keep=lambda r: r.person == "p3")}
+    assert own.people == {"p3": expected(month, keep=held_by(person="p3"))}
 
 
 async def test_the_overdue_list_is_every_open_task_past_its_deadline_oldest_first(
     engine: AsyncEngine, month: list[Row]
 ) -> None:
     leader = caller("chairman", "agency_leader")
-    listed = []
+    listed: list[Task] = []
     after = None
     async with session_factory(engine)() as session:
         while True:
@@ -279,7 +280,9 @@ async def test_the_overdue_list_is_every_open_task_past_its_deadline_oldest_firs
             listed += page
             if len(page) < 97:
                 break
-            after = (page[-1].deadline, page[-1].id)
+            last = page[-1]
+            assert last.deadline is not None
+            after = (last.deadline, last.id)
     want = sorted(
         (r for r in month if r.state in ("assigned", "in_progress") and r.deadline and r.deadline < TODAY),
         key=lambda r: (r.deadline, r.id),
