@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.support import Gateway
+from tests.e2e.support import Gateway, eventually
 
 PASSWORD = "mat-khau-nhiem-vu-1"
 OPINION = "Giao phòng chủ trì tham mưu văn bản trả lời; hai phòng phối hợp. Báo cáo trước hạn."
@@ -366,3 +366,95 @@ def test_statistics_count_what_was_assigned_and_forwarded_as_far_as_each_may_see
         t["document_id"] for t in overdue.json()["tasks"]
     ]
     assert gateway.http.get("/v1/stats").status_code == 401
+
+
+def working_days_after(gateway: Gateway, token: str, start: date, count: int) -> date:
+    """The `count`th working day after `start` on the agency's calendar, read from the API."""
+    exceptions: dict[str, bool] = {}
+    for year in (start.year, start.year + 1):
+        answer = gateway.http.get(f"/v1/calendar/{year}", headers=auth(token))
+        assert answer.status_code == 200, answer.text
+        exceptions |= {d["day"]: d["working"] for d in answer.json()["days"]}
+    day = start
+    while count:
+        day += timedelta(days=1)
+        if exceptions.get(day.isoformat(), day.weekday() < 5):
+            count -= 1
+    return day
+
+
+def test_people_are_assigned_in_working_days_and_whoever_gets_the_document_may_open_it(
+    gateway: Gateway, clerk_token: str, agency: Agency
+) -> None:
+    leader = gateway.token("lanhdao")
+    units = agency.units
+    document = gateway.register(clerk_token).json()["id"]
+
+    def opens(key: str) -> bool:
+        answer = gateway.http.get(
+            f"/v1/incoming-documents/{document}", headers=auth(agency.token(key))
+        )
+        assert answer.status_code in (200, 404), answer.text
+        return answer.status_code == 200
+
+    assert not opens("C-spec") and not opens("L1-head")
+    assigned = call(
+        gateway,
+        leader,
+        "POST",
+        f"/v1/incoming-documents/{document}/assignment",
+        {
+            "lead_person": agency.id("C-spec"),
+            "coordinating_units": [units["L"]],
+            "informed_people": [agency.id("D-spec")],
+            "opinion": OPINION,
+            "deadline_working_days": 2,
+        },
+    )
+    assert assigned.status_code == 201, assigned.text
+    body = assigned.json()
+    assert (body["lead_unit"], body["lead_person"]) == (None, agency.id("C-spec"))
+    assert body["informed_people"] == [agency.id("D-spec")]
+    # Two working days on the agency's calendar (weekends and holidays skipped).
+    today = date.fromisoformat(stats_today(gateway, leader))
+    assert body["deadline"] == working_days_after(gateway, leader, today, 2).isoformat()
+
+    # The person who leads holds their own task, and may open the document.
+    [task] = [
+        t
+        for t in call(gateway, agency.token("C-spec"), "GET", "/v1/tasks?mine=true").json()["tasks"]
+        if t["document_id"] == document
+    ]
+    assert (task["holder_person"], task["role"]) == (agency.id("C-spec"), "lead")
+    assert eventually(lambda: opens("C-spec") and opens("D-spec"))
+    # A unit below the coordinating unit reads it once the task is forwarded there, not before.
+    [unit_task] = [
+        t
+        for t in call(gateway, agency.token("L-head"), "GET", "/v1/tasks?mine=true").json()["tasks"]
+        if t["document_id"] == document
+    ]
+    assert not opens("L1-head")
+    forwarded = call(
+        gateway,
+        agency.token("L-head"),
+        "POST",
+        f"/v1/tasks/{unit_task['id']}/forward",
+        {"to": [{"unit": units["L1"]}], "role": "coordinating"},
+    )
+    assert forwarded.status_code == 201, forwarded.text
+    assert eventually(lambda: opens("L1-head"))
+
+    # Both a lead unit and a lead person, or a date and working days: refused at the door.
+    for wrong in (
+        {"lead_unit": units["L"], "lead_person": agency.id("C-spec")},
+        {"lead_unit": units["L"], "deadline": "2030-01-02", "deadline_working_days": 3},
+    ):
+        refused = call(
+            gateway, leader, "POST", f"/v1/incoming-documents/{document}/assignment", wrong
+        )
+        assert refused.status_code == 422, refused.text
+
+
+def stats_today(gateway: Gateway, token: str) -> str:
+    """The agency's today, as the workflow counts it."""
+    return str(gateway.http.get("/v1/stats", headers=auth(token)).json()["today"])

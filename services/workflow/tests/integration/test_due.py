@@ -9,17 +9,22 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from vanban.contracts.workflow.v1 import events_pb2
+from vanban.platform.caller import Caller
 from vanban.platform.db import UnitOfWork, session_factory
 from vanban.platform.migrations import upgrade_async
 from vanban.workflow.adapters.db.tables import assignments, platform_tables, task_due, tasks
 from vanban.workflow.adapters.due import SUBJECTS, fire_due
+from vanban.workflow.adapters.transaction import WorkflowTransaction
 from vanban.workflow.app import MIGRATIONS
+from vanban.workflow.domain.calendar import CalendarDay
+from vanban.workflow.domain.calendar_service import set_year
 from vanban.workflow.domain.due import DueKind
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -133,3 +138,45 @@ async def test_two_replicas_fire_every_due_notice_once(engines: list[AsyncEngine
 async def test_nothing_fires_before_it_is_due(engines: list[AsyncEngine]) -> None:
     await seed(engines[0])
     assert await fire_due(replica(engines[0]), NOW - timedelta(hours=2)) == 0
+
+
+async def test_a_new_calendar_moves_the_reminders_still_waiting(
+    engines: list[AsyncEngine],
+) -> None:
+    open_ids, closed_ids = await seed(engines[0])
+    vietnam = ZoneInfo("Asia/Ho_Chi_Minh")
+    # Deadline Friday 27 November 2026: reminded Thursday 26 at 08:00 on a bare calendar.
+    async with engines[0].begin() as connection:
+        await connection.execute(
+            update(task_due)
+            .where(task_due.c.kind == "due_soon")
+            .values(due_at=datetime(2026, 11, 26, 8, 0, tzinfo=vietnam), fired_at=None)
+        )
+        fired_one = sorted(open_ids)[0]
+        await connection.execute(
+            update(task_due)
+            .where(task_due.c.task_id == fired_one, task_due.c.kind == "due_soon")
+            .values(fired_at=NOW)
+        )
+    holiday = CalendarDay(date(2026, 11, 26), working=False, name="Ngày nghỉ thử")
+    admin = Caller(agency_code="000.00.00.H99", subject="admin", roles=frozenset({"admin"}))
+    async with replica(engines[0])() as uow:
+        await set_year(
+            tx=WorkflowTransaction(uow, actor="admin"),
+            actor=admin,
+            year=2026,
+            days=[holiday],
+            now=datetime(2026, 11, 20, 9, 0, tzinfo=vietnam),
+        )
+    async with engines[0].connect() as connection:
+        rows = (
+            await connection.execute(
+                select(task_due.c.task_id, task_due.c.due_at).where(task_due.c.kind == "due_soon")
+            )
+        ).all()
+    due = {r.task_id: r.due_at for r in rows}
+    wednesday = datetime(2026, 11, 25, 8, 0, tzinfo=vietnam)
+    thursday = datetime(2026, 11, 26, 8, 0, tzinfo=vietnam)
+    # Open tasks' waiting reminders moved to Wednesday; the one sent and the closed tasks' stay.
+    assert {t for t, at in due.items() if at == wednesday} == open_ids - {fired_one}
+    assert {t for t, at in due.items() if at == thursday} == closed_ids | {fired_one}

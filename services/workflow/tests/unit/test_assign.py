@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,25 +15,34 @@ from vanban.platform.caller import Caller, Delegation
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
 from vanban.platform.fakes import RecordingTransaction
-from vanban.workflow.domain.calendar import CalendarDay, WorkCalendar
+from vanban.workflow.domain.calendar import CalendarDay, Priority, WorkCalendar
 from vanban.workflow.domain.due import Due, DueKind
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
+from vanban.workflow.domain.ports import IncomingFacts
 from vanban.workflow.domain.service import assign_incoming
 from vanban.workflow.domain.tasks import Role, Task, TaskState
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 LEADER = "lanh-dao"
 DOCUMENT = str(uuid.uuid4())
 
 
 @dataclass
 class FakePeers:
-    documents: dict[str, Secrecy] = field(default_factory=lambda: {DOCUMENT: Secrecy.NONE})
+    documents: dict[str, IncomingFacts] = field(
+        default_factory=lambda: {DOCUMENT: IncomingFacts(Secrecy.NONE, Priority.NORMAL)}
+    )
     leaders: set[str] = field(default_factory=lambda: {LEADER})
     units: set[str] = field(default_factory=lambda: {"VP", "PTH", "PKT"})
+    # Active people and their clearance.
+    people: dict[str, Clearance] = field(default_factory=dict)
 
-    async def document_secrecy(self, document_id: str) -> Secrecy | None:
+    async def incoming(self, document_id: str) -> IncomingFacts | None:
         return self.documents.get(document_id)
+
+    async def people_not_cleared(self, people: Iterable[str], secrecy: Secrecy) -> list[str]:
+        return [p for p in people if p not in self.people or not self.people[p].covers(secrecy)]
 
     async def is_leader(self, person_id: str) -> bool:
         return person_id in self.leaders
@@ -55,6 +65,12 @@ class FakeTasks:
     async def lock_document(self, document_id: str) -> None:
         pass
 
+    async def waiting_reminders(self, first: date, last: date) -> list[tuple[str, date, datetime]]:
+        return []
+
+    async def move_reminders(self, moved: Sequence[tuple[str, datetime]]) -> None:
+        pass
+
     async def recall_open(
         self, document_id: str, *, keep_assignment: str, by: str, at: datetime
     ) -> list[str]:
@@ -66,9 +82,12 @@ class FakeTasks:
         return recalled
 
 
+@dataclass
 class FakeCalendar:
+    exceptions: list[CalendarDay] = field(default_factory=list)
+
     async def load(self) -> WorkCalendar:
-        return WorkCalendar()
+        return WorkCalendar.of(self.exceptions)
 
     async def year(self, year: int) -> list[CalendarDay]:
         return []
@@ -317,7 +336,7 @@ async def test_a_document_above_the_assigners_clearance_does_not_exist_for_them(
     with pytest.raises(NotFoundError):
         await assign_incoming(
             tx=tx,
-            peers=FakePeers(documents={DOCUMENT: Secrecy.SECRET}),
+            peers=FakePeers(documents={DOCUMENT: IncomingFacts(Secrecy.SECRET, Priority.NORMAL)}),
             actor=person(LEADER, "agency_leader", clearance=clearance),
             draft=draft(),
             now=NOW,
@@ -325,9 +344,149 @@ async def test_a_document_above_the_assigners_clearance_does_not_exist_for_them(
     assert tx.commits == 0
     cleared = await assign_incoming(
         tx=tx,
-        peers=FakePeers(documents={DOCUMENT: Secrecy.SECRET}),
+        peers=FakePeers(documents={DOCUMENT: IncomingFacts(Secrecy.SECRET, Priority.NORMAL)}),
         actor=person(LEADER, "agency_leader", clearance=Clearance.SECRET),
         draft=draft(),
         now=NOW,
     )
     assert cleared.document_id == DOCUMENT
+
+
+# Tết Bính Ngọ as the seed holds it: Monday 16 to Friday 20 February 2026 off.
+TET_2026 = [CalendarDay(date(2026, 2, d), False, "Tết Nguyên đán") for d in range(16, 21)]
+FRIDAY_BEFORE_TET = datetime(2026, 2, 13, 9, 0, tzinfo=VIETNAM)
+
+
+def on_calendar(*days: CalendarDay) -> FakeTransaction:
+    return FakeTransaction(calendar=FakeCalendar(list(days)))
+
+
+async def test_working_days_skip_the_weekend_and_tet() -> None:
+    tx = on_calendar(*TET_2026)
+    assigned = await assign_incoming(
+        tx=tx,
+        peers=FakePeers(),
+        actor=person(LEADER, "agency_leader"),
+        draft=draft(deadline="", deadline_working_days=3),
+        now=FRIDAY_BEFORE_TET,
+    )
+    # Friday 13 → (weekend, Tết 16-20, weekend) → Monday 23, Tuesday 24, Wednesday 25.
+    assert assigned.deadline == date(2026, 2, 25)
+    assert {t.deadline for t in tx.tasks.rows} == {date(2026, 2, 25)}
+    # The reminder on the working day before, 08:00; the overdue notice at the next midnight.
+    lead = tx.tasks.rows[0]
+    assert sorted((d.kind.value, d.at) for d in tx.tasks.dues if d.task_id == lead.id) == [
+        ("due_soon", datetime(2026, 2, 24, 8, 0, tzinfo=VIETNAM)),
+        ("overdue", datetime(2026, 2, 26, 0, 0, tzinfo=VIETNAM)),
+    ]
+
+
+async def test_a_deadline_right_after_tet_is_reminded_before_it() -> None:
+    tx = on_calendar(*TET_2026)
+    await assign_incoming(
+        tx=tx,
+        peers=FakePeers(),
+        actor=person(LEADER, "agency_leader"),
+        draft=draft(deadline="2026-02-23"),
+        now=datetime(2026, 2, 11, 9, 0, tzinfo=VIETNAM),
+    )
+    soon = [d.at for d in tx.tasks.dues if d.kind is DueKind.DUE_SOON]
+    # Monday 23 February: the working day before it is Friday 13, before the holiday.
+    assert set(soon) == {datetime(2026, 2, 13, 8, 0, tzinfo=VIETNAM)}
+
+
+@pytest.mark.parametrize(
+    ("priority", "due"),
+    [
+        # Hỏa tốc: the first working day from today (Tết: Monday 23); khẩn 3 working days.
+        (Priority.FLASH, date(2026, 2, 23)),
+        (Priority.VERY_URGENT, date(2026, 2, 23)),
+        (Priority.URGENT, date(2026, 2, 25)),
+        (Priority.NORMAL, date(2026, 3, 6)),
+    ],
+)
+async def test_without_a_deadline_the_documents_urgency_sets_a_short_one(
+    priority: Priority, due: date
+) -> None:
+    tx = on_calendar(*TET_2026)
+    assigned = await assign_incoming(
+        tx=tx,
+        peers=FakePeers(documents={DOCUMENT: IncomingFacts(Secrecy.NONE, priority)}),
+        actor=person(LEADER, "agency_leader"),
+        draft=draft(deadline=""),
+        now=datetime(2026, 2, 16, 9, 0, tzinfo=VIETNAM),  # in Tết
+    )
+    assert assigned.deadline == due
+
+
+async def test_people_lead_coordinate_and_are_informed_with_tasks_of_their_own() -> None:
+    tx = FakeTransaction()
+    lead, helper, reader = (str(uuid.uuid4()) for _ in range(3))
+    peers = FakePeers(people={p: Clearance.CONFIDENTIAL for p in (lead, helper, reader)})
+    assigned = await assign_incoming(
+        tx=tx,
+        peers=peers,
+        actor=person(LEADER, "agency_leader"),
+        draft=draft(
+            lead_unit="",
+            lead_person=lead,
+            coordinating_people=(helper,),
+            informed_people=(reader,),
+        ),
+        now=NOW,
+    )
+    assert (assigned.lead_unit, assigned.lead_person) == ("", lead)
+    held = {(t.role, t.holder.unit, t.holder.person) for t in tx.tasks.rows}
+    assert held == {
+        (Role.LEAD, None, lead),
+        (Role.COORDINATING, "PTH", None),
+        (Role.COORDINATING, None, helper),
+        (Role.INFORMED, "PKT", None),
+        (Role.INFORMED, None, reader),
+    }
+    # Someone unknown, or not cleared for a secret document, is refused before anything is kept.
+    secret = FakePeers(
+        documents={DOCUMENT: IncomingFacts(Secrecy.SECRET, Priority.NORMAL)},
+        people={lead: Clearance.CONFIDENTIAL},
+    )
+    refused_tx = FakeTransaction()
+    with pytest.raises(InvalidArgumentError) as refused:
+        await assign_incoming(
+            tx=refused_tx,
+            peers=secret,
+            actor=person(LEADER, "agency_leader", clearance=Clearance.SECRET),
+            draft=draft(lead_unit="", lead_person=lead),
+            now=NOW,
+        )
+    assert refused.value.reason == "UNKNOWN_PEOPLE" and refused_tx.commits == 0
+    assert refused_tx.tasks.rows == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field_name"),
+    [
+        ({"lead_person": "7d9f2c1e-4a3b-4c5d-9e8f-0a1b2c3d4e5f"}, "lead_unit"),  # both
+        ({"lead_unit": "", "lead_person": "nope"}, "lead_person"),
+        ({"deadline_working_days": 3}, "deadline_working_days"),  # and a date
+        ({"deadline": "", "deadline_working_days": 400}, "deadline_working_days"),
+        (
+            {
+                "coordinating_people": ("7d9f2c1e-4a3b-4c5d-9e8f-0a1b2c3d4e5f",),
+                "informed_people": ("7d9f2c1e-4a3b-4c5d-9e8f-0a1b2c3d4e5f",),
+            },
+            "informed_people",
+        ),
+    ],
+)
+async def test_invalid_people_and_deadlines_name_the_field(
+    overrides: dict[str, object], field_name: str
+) -> None:
+    with pytest.raises(InvalidArgumentError) as invalid:
+        await assign_incoming(
+            tx=FakeTransaction(),
+            peers=FakePeers(),
+            actor=person(LEADER, "agency_leader"),
+            draft=draft(**overrides),
+            now=NOW,
+        )
+    assert field_name in [v.field for v in invalid.value.violations]

@@ -20,7 +20,7 @@ from vanban.platform.errors import (
     PermissionDeniedError,
 )
 from vanban.platform.fakes import RecordingTransaction
-from vanban.workflow.domain.calendar import CalendarDay, WorkCalendar
+from vanban.workflow.domain.calendar import CalendarDay, Priority, WorkCalendar
 from vanban.workflow.domain.due import Due
 from vanban.workflow.domain.handling import (
     complete_task,
@@ -32,6 +32,7 @@ from vanban.workflow.domain.handling import (
     return_task,
 )
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
+from vanban.workflow.domain.ports import IncomingFacts
 from vanban.workflow.domain.service import assign_incoming
 from vanban.workflow.domain.tasks import (
     Forward,
@@ -76,6 +77,12 @@ class Peers:
 
     async def document_secrecy(self, document_id: str) -> Secrecy | None:
         return self.secrecy
+
+    async def incoming(self, document_id: str) -> IncomingFacts | None:
+        return IncomingFacts(self.secrecy, Priority.NORMAL)
+
+    async def people_not_cleared(self, people: Iterable[str], secrecy: Secrecy) -> list[str]:
+        return []
 
     async def is_leader(self, person_id: str) -> bool:
         return person_id == "chairman"
@@ -140,6 +147,12 @@ class Tasks:
 
     async def lock_document(self, document_id: str) -> None:
         self.store.locked.append(document_id)
+
+    async def waiting_reminders(self, first: date, last: date) -> list[tuple[str, date, datetime]]:
+        return []
+
+    async def move_reminders(self, moved: Sequence[tuple[str, datetime]]) -> None:
+        pass
 
     async def held(
         self,

@@ -33,7 +33,12 @@ def build(settings: WorkflowSettings) -> ServiceHost:
     )
     host.grpc.add_service(
         workflow_pb2_grpc.add_WorkflowServiceServicer_to_server,
-        WorkflowServicer(uow_factory=host.uow, peers=peers, timezone=ZoneInfo(settings.timezone)),
+        WorkflowServicer(
+            uow_factory=host.uow,
+            peers=peers,
+            timezone=ZoneInfo(settings.timezone),
+            default_days=settings.default_working_days,
+        ),
         SERVICE_NAME,
     )
     host.add_background(

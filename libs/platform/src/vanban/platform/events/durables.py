@@ -44,6 +44,8 @@ ARCHIVE_PERSON_UPSERTED = Durable("archive", "directory", "archive-person-upsert
 ARCHIVE_AGENCY_UPDATED = Durable("archive", "directory", "archive-agency-updated")
 # Who may read an incoming document: the units of its assignment join its reach.
 DOCUMENTS_REACH = Durable("documents", "workflow", "documents-reach")
+# ... and the units and people a task is forwarded to.
+DOCUMENTS_REACH_FORWARDED = Durable("documents", "workflow", "documents-reach-forwarded")
 # A numbered draft closes its approval.
 WORKFLOW_OUTGOING_ISSUED = Durable("workflow", "documents", "workflow-outgoing-issued")
 
@@ -55,6 +57,7 @@ DURABLES: tuple[Durable, ...] = (
     ARCHIVE_PERSON_UPSERTED,
     ARCHIVE_AGENCY_UPDATED,
     DOCUMENTS_REACH,
+    DOCUMENTS_REACH_FORWARDED,
     WORKFLOW_OUTGOING_ISSUED,
 )
 

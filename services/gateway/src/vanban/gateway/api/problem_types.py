@@ -493,6 +493,12 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "The assignment's fields are not valid; `errors` names each.",
     ),
     ("UNKNOWN_UNITS", 400, "Unknown units", "The assignment names units that do not exist."),
+    (
+        "UNKNOWN_PEOPLE",
+        400,
+        "People not assignable",
+        "The assignment names people who are unknown, inactive or not cleared for the document.",
+    ),
     # Tasks ------------------------------------------------------------------------------------
     ("TASK_NOT_FOUND", 404, "No such task", "No task with this id that you may see."),
     (

@@ -15,12 +15,20 @@ from vanban.platform.caller import CALLER_METADATA_KEY
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.convert import clearance_from_pb, secrecy_from_pb
 from vanban.workflow.domain.approving import Draft, Person
+from vanban.workflow.domain.calendar import Priority
+from vanban.workflow.domain.ports import IncomingFacts
 from vanban.workflow.domain.tasks import Organisation, Unit
 
 ROLE_NAMES = {
     value: name.removeprefix("ROLE_").lower()
     for name, value in directory_pb2.Role.items()
     if value != directory_pb2.ROLE_UNSPECIFIED
+}
+_PRIORITIES = {
+    documents_pb2.PRIORITY_NORMAL: Priority.NORMAL,
+    documents_pb2.PRIORITY_URGENT: Priority.URGENT,
+    documents_pb2.PRIORITY_VERY_URGENT: Priority.VERY_URGENT,
+    documents_pb2.PRIORITY_FLASH: Priority.FLASH,
 }
 LEADER_ROLES = {directory_pb2.ROLE_AGENCY_LEADER, directory_pb2.ROLE_DEPUTY_AGENCY_LEADER}
 
@@ -47,6 +55,24 @@ class GrpcPeers:
         if answer is None:
             return None
         return secrecy_from_pb(answer.document.secrecy)
+
+    async def incoming(self, document_id: str) -> IncomingFacts | None:
+        answer = await self._document(document_id, metadata=self._as_service())
+        if answer is None:
+            return None
+        secrecy = secrecy_from_pb(answer.document.secrecy)
+        priority = _PRIORITIES.get(answer.document.priority)
+        if secrecy is None or priority is None:
+            return None
+        return IncomingFacts(secrecy=secrecy, priority=priority)
+
+    async def people_not_cleared(self, people: Iterable[str], secrecy: Secrecy) -> list[str]:
+        refused = []
+        for person_id in dict.fromkeys(people):
+            person = await self.person(person_id)
+            if person is None or not person.active or not person.clearance.covers(secrecy):
+                refused.append(person_id)
+        return refused
 
     async def caller_can_read(self, document_id: str) -> bool:
         """Asked with the caller's own token: may they open the document?"""

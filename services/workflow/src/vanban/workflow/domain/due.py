@@ -31,12 +31,17 @@ def previous_working_day(calendar: WorkCalendar, day: date) -> date:
     return day
 
 
+def reminder_at(calendar: WorkCalendar, deadline: date, tz: tzinfo) -> datetime:
+    """08:00 on the working day before the deadline."""
+    return datetime.combine(previous_working_day(calendar, deadline), REMINDER_AT, tz)
+
+
 def due_for(
     *, task_id: str, deadline: date, calendar: WorkCalendar, tz: tzinfo, now: datetime
 ) -> list[Due]:
     """The reminder at 08:00 on the working day before the deadline (none when that is past
     already), and the overdue notice when the deadline's day has ended."""
-    soon = datetime.combine(previous_working_day(calendar, deadline), REMINDER_AT, tz)
+    soon = reminder_at(calendar, deadline, tz)
     overdue = datetime.combine(deadline + timedelta(days=1), time(0, 0), tz)
     out = [] if soon <= now else [Due(task_id, DueKind.DUE_SOON, soon)]
     return [*out, Due(task_id, DueKind.OVERDUE, overdue)]

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from vanban.platform.errors import invalid_fields
+from vanban.workflow.domain.calendar import WORKING_DAYS_MAX
 
 OPINION_MAX = 2000
 UNITS_MAX = 50
+PEOPLE_MAX = 50
 _UNIT_RE = re.compile(r"^[0-9A-Z][0-9A-Z._-]{0,31}$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -24,16 +26,45 @@ class AssignmentDraft:
     opinion: str
     deadline: str
     on_behalf_of: str
+    lead_person: str = ""
+    coordinating_people: tuple[str, ...] = ()
+    informed_people: tuple[str, ...] = ()
+    deadline_working_days: int | None = None
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        lead = (self.lead_person,) if self.lead_person else ()
+        return (*lead, *self.coordinating_people, *self.informed_people)
 
     def validated(self, *, today: date) -> tuple[AssignmentDraft, date | None]:
+        """The draft cleaned, and its deadline when given as a date (working days are counted
+        on the calendar by the caller)."""
         problems: dict[str, str] = {}
         try:
             uuid.UUID(self.document_id)
         except ValueError:
             problems["document_id"] = "must be a document id"
         lead = self.lead_unit.strip()
-        if not _UNIT_RE.match(lead):
-            problems["lead_unit"] = "is required: the code of the lead unit (đơn vị chủ trì)"
+        lead_person = self.lead_person.strip()
+        if bool(lead) == bool(lead_person):
+            problems["lead_unit"] = (
+                "name the lead (chủ trì): a unit (lead_unit) or a person (lead_person), one"
+            )
+        elif lead and not _UNIT_RE.match(lead):
+            problems["lead_unit"] = "must be the code of the lead unit (đơn vị chủ trì)"
+        people: dict[str, tuple[str, ...]] = {}
+        for name, given in (
+            ("lead_person", (lead_person,) if lead_person else ()),
+            ("coordinating_people", self.coordinating_people),
+            ("informed_people", self.informed_people),
+        ):
+            ids = tuple(dict.fromkeys(p.strip() for p in given))
+            if len(ids) > PEOPLE_MAX or not all(_is_uuid(p) for p in ids):
+                problems[name] = f"must be at most {PEOPLE_MAX} person ids"
+            people[name] = ids
+        named = [*people["lead_person"], *people["coordinating_people"], *people["informed_people"]]
+        if len(named) != len(set(named)):
+            problems["informed_people"] = "a person has one role in an assignment"
         coordinating = tuple(dict.fromkeys(u.strip() for u in self.coordinating_units))
         informed = tuple(dict.fromkeys(u.strip() for u in self.informed_units))
         for name, units in (("coordinating_units", coordinating), ("informed_units", informed)):
@@ -47,6 +78,12 @@ class AssignmentDraft:
         if len(opinion) > OPINION_MAX or _CONTROL_RE.search(opinion):
             problems["opinion"] = f"must be at most {OPINION_MAX} printable characters"
         deadline: date | None = None
+        if self.deadline and self.deadline_working_days is not None:
+            problems["deadline_working_days"] = "give a deadline as a date or working days, one"
+        elif self.deadline_working_days is not None and not (
+            0 <= self.deadline_working_days <= WORKING_DAYS_MAX
+        ):
+            problems["deadline_working_days"] = f"must be 0..{WORKING_DAYS_MAX}"
         if self.deadline:
             try:
                 deadline = date.fromisoformat(self.deadline)
@@ -67,13 +104,26 @@ class AssignmentDraft:
             opinion=opinion,
             deadline=self.deadline,
             on_behalf_of=self.on_behalf_of.strip(),
+            lead_person=lead_person,
+            coordinating_people=people["coordinating_people"],
+            informed_people=people["informed_people"],
+            deadline_working_days=self.deadline_working_days,
         )
         return clean, deadline
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Assignment:
-    """Phân công: who leads, who coordinates, who is informed, the one opinion and the deadline."""
+    """Phân công: who leads, who coordinates, who is informed (units, people), the one opinion
+    and the deadline. `lead_unit` is "" when a person leads."""
 
     id: str
     document_id: str
@@ -85,3 +135,6 @@ class Assignment:
     assigned_by: str
     on_behalf_of: str | None
     assigned_at: datetime
+    lead_person: str | None = None
+    coordinating_people: tuple[str, ...] = ()
+    informed_people: tuple[str, ...] = ()

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Protocol
 
 from vanban.platform.caller import Delegation
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.ports import TransactionPort
-from vanban.workflow.domain.calendar import CalendarDay, WorkCalendar
+from vanban.workflow.domain.calendar import CalendarDay, Priority, WorkCalendar
 from vanban.workflow.domain.due import Due
 from vanban.workflow.domain.model import Assignment
 from vanban.workflow.domain.tasks import Organisation, Task, TaskState
@@ -36,16 +37,27 @@ class Acting(Protocol):
     ) -> Delegation | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class IncomingFacts:
+    """What an assignment needs to know of the document: who may read it, how urgent it is."""
+
+    secrecy: Secrecy
+    priority: Priority
+
+
 class Peers(Protocol):
     """What the workflow asks other services, as itself."""
 
-    async def document_secrecy(self, document_id: str) -> Secrecy | None:
-        """The document's secrecy level, or None if there is no such document, or its level is
-        one this workflow does not know (above every clearance: nobody here may assign it)."""
+    async def incoming(self, document_id: str) -> IncomingFacts | None:
+        """None if there is no such incoming document, or its secrecy or urgency is a level this
+        workflow does not know (above every clearance: nobody here may assign it)."""
 
     async def is_leader(self, person_id: str) -> bool: ...
 
     async def unknown_units(self, codes: Iterable[str]) -> list[str]: ...
+
+    async def people_not_cleared(self, people: Iterable[str], secrecy: Secrecy) -> list[str]:
+        """Of `people`, those unknown, inactive, or not cleared for `secrecy`."""
 
 
 class AssignmentRepository(Protocol):
@@ -65,6 +77,13 @@ class TaskRepository(Protocol):
 
     async def schedule(self, dues: Sequence[Due]) -> None:
         """Records when the tasks' reminders and overdue notices fall due."""
+
+    async def waiting_reminders(self, first: date, last: date) -> list[tuple[str, date, datetime]]:
+        """Reminders not yet sent of open tasks whose deadline is in [first, last]: (task id,
+        deadline, when the reminder is due)."""
+
+    async def move_reminders(self, moved: Sequence[tuple[str, datetime]]) -> None:
+        """Sets when each task's reminder is due."""
 
     async def recall_open(
         self, document_id: str, *, keep_assignment: str, by: str, at: datetime

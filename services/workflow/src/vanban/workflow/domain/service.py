@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from vanban.platform.errors import NotFoundError, PermissionDeniedError, invalid_fields
+from vanban.workflow.domain.calendar import DEFAULT_WORKING_DAYS, Priority
 from vanban.workflow.domain.due import Due, due_for
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
 from vanban.workflow.domain.ports import Acting, Peers, Transaction
@@ -17,10 +18,19 @@ ASSIGN = "assign"
 
 
 async def assign_incoming(
-    *, tx: Transaction, peers: Peers, actor: Acting, draft: AssignmentDraft, now: datetime
+    *,
+    tx: Transaction,
+    peers: Peers,
+    actor: Acting,
+    draft: AssignmentDraft,
+    now: datetime,
+    default_days: Mapping[Priority, int] = DEFAULT_WORKING_DAYS,
 ) -> Assignment:
     """Records the assignment. A leader assigns in their own name; anyone else only for a leader
-    whose delegation with scope `assign` they hold at `now` — and the audit names both."""
+    whose delegation with scope `assign` they hold at `now` — and the audit names both.
+
+    The deadline is the date given, or working days counted on the agency's calendar from
+    today, or, with neither, the default of the document's urgency (`default_days`)."""
     clean, deadline = draft.validated(today=now.date())
     on_behalf_of: str | None = None
     if clean.on_behalf_of and clean.on_behalf_of != actor.subject:
@@ -41,15 +51,29 @@ async def assign_incoming(
             "assigning needs an agency leader, or their delegation", reason="ROLE_REQUIRED"
         )
     # Whoever assigns must be cleared for the document; otherwise it does not exist for them.
-    secrecy = await peers.document_secrecy(clean.document_id)
-    if secrecy is None or not actor.clearance.covers(secrecy):
+    document = await peers.incoming(clean.document_id)
+    if document is None or not actor.clearance.covers(document.secrecy):
         raise NotFoundError("no incoming document with this id", reason="INCOMING_NOT_FOUND")
-    units = [clean.lead_unit, *clean.coordinating_units, *clean.informed_units]
+    units = [u for u in (clean.lead_unit, *clean.coordinating_units, *clean.informed_units) if u]
     unknown = await peers.unknown_units(units)
     if unknown:
         raise invalid_fields(
             {"units": f"unknown unit codes: {', '.join(sorted(unknown))}"},
             reason="UNKNOWN_UNITS",
+        )
+    # People named must be active and cleared for the document (a unit's head reads it as
+    # the unit's; a person named reads it as themself).
+    refused = await peers.people_not_cleared(clean.people, document.secrecy)
+    if refused:
+        raise invalid_fields(
+            {"people": f"unknown, inactive or not cleared: {', '.join(sorted(refused))}"},
+            reason="UNKNOWN_PEOPLE",
+        )
+    if deadline is None:
+        calendar = await tx.calendar.load()
+        days = clean.deadline_working_days
+        deadline = calendar.add_working_days(
+            now.date(), days if days is not None else default_days[document.priority]
         )
     assignment = Assignment(
         id=str(uuid.uuid4()),
@@ -62,6 +86,9 @@ async def assign_incoming(
         assigned_by=actor.subject,
         on_behalf_of=on_behalf_of,
         assigned_at=now,
+        lead_person=clean.lead_person or None,
+        coordinating_people=clean.coordinating_people,
+        informed_people=clean.informed_people,
     )
     # One document's assignments and forwards happen one after the other: a forward on the
     # former assignment cannot slip its tasks in while this one recalls them.
@@ -72,9 +99,19 @@ async def assign_incoming(
     created = root_tasks(
         assignment_id=assignment.id,
         document_id=assignment.document_id,
-        lead=Holder(unit=assignment.lead_unit),
-        coordinating=[Holder(unit=u) for u in assignment.coordinating_units],
-        informed=[Holder(unit=u) for u in assignment.informed_units],
+        lead=(
+            Holder(person=assignment.lead_person)
+            if assignment.lead_person
+            else Holder(unit=assignment.lead_unit)
+        ),
+        coordinating=[
+            *(Holder(unit=u) for u in assignment.coordinating_units),
+            *(Holder(person=p) for p in assignment.coordinating_people),
+        ],
+        informed=[
+            *(Holder(unit=u) for u in assignment.informed_units),
+            *(Holder(person=p) for p in assignment.informed_people),
+        ],
         deadline=deadline,
         created_by=actor.subject,
         on_behalf_of=on_behalf_of,
@@ -93,8 +130,11 @@ async def assign_incoming(
         after={
             "assignment_id": assignment.id,
             "lead_unit": assignment.lead_unit,
+            "lead_person": assignment.lead_person,
             "coordinating_units": list(assignment.coordinating_units),
+            "coordinating_people": list(assignment.coordinating_people),
             "informed_units": list(assignment.informed_units),
+            "informed_people": list(assignment.informed_people),
             "deadline": deadline.isoformat() if deadline else None,
             "task_ids": [t.id for t in created],
             "recalled_task_ids": recalled,

@@ -1339,6 +1339,9 @@ class Assignment(_message.Message):
     ASSIGNED_BY_FIELD_NUMBER: _builtins.int
     ON_BEHALF_OF_FIELD_NUMBER: _builtins.int
     ASSIGNED_AT_FIELD_NUMBER: _builtins.int
+    LEAD_PERSON_FIELD_NUMBER: _builtins.int
+    COORDINATING_PEOPLE_FIELD_NUMBER: _builtins.int
+    INFORMED_PEOPLE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     document_id: _builtins.str
     lead_unit: _builtins.str
@@ -1349,12 +1352,20 @@ class Assignment(_message.Message):
     """Person id of who made the assignment."""
     on_behalf_of: _builtins.str
     """Person id of the leader it was made for, when made under a delegation."""
+    lead_person: _builtins.str
+    """A person who leads instead of a unit (then `lead_unit` is empty), and people coordinating or
+    informed beside the units; each gets their own task.
+    """
     @_builtins.property
     def coordinating_units(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def informed_units(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def assigned_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def coordinating_people(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def informed_people(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -1368,10 +1379,13 @@ class Assignment(_message.Message):
         assigned_by: _builtins.str = ...,
         on_behalf_of: _builtins.str = ...,
         assigned_at: _timestamp_pb2.Timestamp | None = ...,
+        lead_person: _builtins.str = ...,
+        coordinating_people: _abc.Iterable[_builtins.str] | None = ...,
+        informed_people: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["assigned_at", b"assigned_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_at", b"assigned_at", "assigned_by", b"assigned_by", "coordinating_units", b"coordinating_units", "deadline", b"deadline", "document_id", b"document_id", "id", b"id", "informed_units", b"informed_units", "lead_unit", b"lead_unit", "on_behalf_of", b"on_behalf_of", "opinion", b"opinion"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assigned_at", b"assigned_at", "assigned_by", b"assigned_by", "coordinating_people", b"coordinating_people", "coordinating_units", b"coordinating_units", "deadline", b"deadline", "document_id", b"document_id", "id", b"id", "informed_people", b"informed_people", "informed_units", b"informed_units", "lead_person", b"lead_person", "lead_unit", b"lead_unit", "on_behalf_of", b"on_behalf_of", "opinion", b"opinion"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1388,16 +1402,30 @@ class AssignIncomingDocumentRequest(_message.Message):
     OPINION_FIELD_NUMBER: _builtins.int
     DEADLINE_FIELD_NUMBER: _builtins.int
     ON_BEHALF_OF_FIELD_NUMBER: _builtins.int
+    LEAD_PERSON_FIELD_NUMBER: _builtins.int
+    COORDINATING_PEOPLE_FIELD_NUMBER: _builtins.int
+    INFORMED_PEOPLE_FIELD_NUMBER: _builtins.int
+    DEADLINE_WORKING_DAYS_FIELD_NUMBER: _builtins.int
     document_id: _builtins.str
     lead_unit: _builtins.str
     opinion: _builtins.str
     deadline: _builtins.str
     on_behalf_of: _builtins.str
     """The leader's person id when assigning under their delegation; empty otherwise."""
+    lead_person: _builtins.str
+    """A person who leads instead of a unit: exactly one of `lead_unit` and `lead_person`."""
+    deadline_working_days: _builtins.int
+    """The deadline as working days after today on the agency's calendar, instead of `deadline`.
+    Neither: the default of the document's urgency (khẩn, thượng khẩn, hỏa tốc are short).
+    """
     @_builtins.property
     def coordinating_units(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def informed_units(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def coordinating_people(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def informed_people(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -1408,12 +1436,18 @@ class AssignIncomingDocumentRequest(_message.Message):
         opinion: _builtins.str = ...,
         deadline: _builtins.str = ...,
         on_behalf_of: _builtins.str = ...,
+        lead_person: _builtins.str = ...,
+        coordinating_people: _abc.Iterable[_builtins.str] | None = ...,
+        informed_people: _abc.Iterable[_builtins.str] | None = ...,
+        deadline_working_days: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_deadline_working_days", b"_deadline_working_days", "deadline_working_days", b"deadline_working_days"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["coordinating_units", b"coordinating_units", "deadline", b"deadline", "document_id", b"document_id", "informed_units", b"informed_units", "lead_unit", b"lead_unit", "on_behalf_of", b"on_behalf_of", "opinion", b"opinion"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_deadline_working_days", b"_deadline_working_days", "coordinating_people", b"coordinating_people", "coordinating_units", b"coordinating_units", "deadline", b"deadline", "deadline_working_days", b"deadline_working_days", "document_id", b"document_id", "informed_people", b"informed_people", "informed_units", b"informed_units", "lead_person", b"lead_person", "lead_unit", b"lead_unit", "on_behalf_of", b"on_behalf_of", "opinion", b"opinion"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__deadline_working_days: _TypeAlias = _typing.Literal["deadline_working_days"]  # noqa: Y015
+    _WhichOneofArgType__deadline_working_days: _TypeAlias = _typing.Literal["_deadline_working_days", b"_deadline_working_days"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__deadline_working_days) -> _WhichOneofReturnType__deadline_working_days | None: ...
 
 Global___AssignIncomingDocumentRequest: _TypeAlias = AssignIncomingDocumentRequest  # noqa: Y015
 

@@ -18,7 +18,7 @@ from vanban.contracts.workflow.v1 import events_pb2 as wfevents
 from vanban.documents.adapters.db.tables import documents
 from vanban.platform.db import UnitOfWork, UnitOfWorkFactory
 from vanban.platform.events.consumer import EventConsumer, EventContext
-from vanban.platform.events.durables import DOCUMENTS_REACH
+from vanban.platform.events.durables import DOCUMENTS_REACH, DOCUMENTS_REACH_FORWARDED
 from vanban.platform.events.nats import subject
 
 logger = logging.getLogger(__name__)
@@ -39,22 +39,30 @@ _WIDEN = text(
 
 
 def reach_of_assignment(assignment: wfevents.IncomingDocumentAssigned) -> list[str]:
-    """The `reach` entries an assignment grants: "unit:<code>" of each unit it names."""
+    """The `reach` entries an assignment grants: "unit:<code>" of each unit it names, and
+    "person:<id>" of each person."""
     a = assignment.assignment
     units = [a.lead_unit, *a.coordinating_units, *a.informed_units]
-    return [f"unit:{code}" for code in dict.fromkeys(u for u in units if u)]
+    people = [a.lead_person, *a.coordinating_people, *a.informed_people]
+    return [f"unit:{code}" for code in dict.fromkeys(u for u in units if u)] + [
+        f"person:{p}" for p in dict.fromkeys(p for p in people if p)
+    ]
 
 
-async def handle_assigned(
-    uow: UnitOfWork, event: wfevents.IncomingDocumentAssigned, context: EventContext
+async def _widen(
+    uow: UnitOfWork,
+    *,
+    document_id: str,
+    granted: list[str],
+    lead: str | None,
+    context: EventContext,
+    because: dict[str, str],
 ) -> None:
-    assignment = event.assignment
-    granted = reach_of_assignment(event)
     d = documents.c
     before = (
         await uow.session.execute(
             select(d.reach, d.unit_code)
-            .where(d.id == assignment.document_id, d.direction == "incoming")
+            .where(d.id == document_id, d.direction == "incoming")
             .with_for_update()
         )
     ).first()
@@ -62,26 +70,55 @@ async def handle_assigned(
         # Workflow assigns only documents it read from here; an unknown id is not ours to fix.
         logger.warning(
             "an assignment names no incoming document of the registry",
-            extra={"document_id": assignment.document_id, "event_id": context.event_id},
+            extra={"document_id": document_id, "event_id": context.event_id},
         )
         return
     after = (
         await uow.session.execute(
             _WIDEN,
-            {
-                "id": assignment.document_id,
-                "granted": granted,
-                "lead": assignment.lead_unit or None,
-                "now": datetime.now(UTC),
-            },
+            {"id": document_id, "granted": granted, "lead": lead, "now": datetime.now(UTC)},
         )
     ).one()
     uow.audit(
         actor=ACTOR,
         action="incoming.reach",
-        resource=f"incoming-documents/{assignment.document_id}",
+        resource=f"incoming-documents/{document_id}",
         before={"reach": list(before.reach), "unit": before.unit_code},
-        after={"reach": list(after.reach), "unit": after.unit_code, "assignment": assignment.id},
+        after={"reach": list(after.reach), "unit": after.unit_code, **because},
+    )
+
+
+async def handle_assigned(
+    uow: UnitOfWork, event: wfevents.IncomingDocumentAssigned, context: EventContext
+) -> None:
+    assignment = event.assignment
+    await _widen(
+        uow,
+        document_id=assignment.document_id,
+        granted=reach_of_assignment(event),
+        lead=assignment.lead_unit or None,
+        context=context,
+        because={"assignment": assignment.id},
+    )
+
+
+async def handle_forwarded(
+    uow: UnitOfWork, event: wfevents.TaskForwarded, context: EventContext
+) -> None:
+    """A task forwarded down the units: the unit or person it reaches reads the document too
+    (a unit below the lead unit is not in its reach otherwise)."""
+    granted = [
+        f"unit:{t.holder_unit}" if t.holder_unit else f"person:{t.holder_person}"
+        for t in event.tasks
+        if t.holder_unit or t.holder_person
+    ]
+    await _widen(
+        uow,
+        document_id=event.parent.document_id,
+        granted=list(dict.fromkeys(granted)),
+        lead=None,
+        context=context,
+        because={"forwarded_from": event.parent.id},
     )
 
 
@@ -95,6 +132,21 @@ def reach_consumer(
         subject=SUBJECT,
         message_type=wfevents.IncomingDocumentAssigned,
         handler=handle_assigned,
+        uow_factory=uow_factory,
+        max_deliver=max_deliver,
+    )
+
+
+def forwarded_consumer(
+    *, js: JetStreamContext, uow_factory: UnitOfWorkFactory, max_deliver: int
+) -> EventConsumer[wfevents.TaskForwarded]:
+    return EventConsumer(
+        js=js,
+        source_service=DOCUMENTS_REACH_FORWARDED.source,
+        durable=DOCUMENTS_REACH_FORWARDED.name,
+        subject=subject(DOCUMENTS_REACH_FORWARDED.source, "task", "forwarded"),
+        message_type=wfevents.TaskForwarded,
+        handler=handle_forwarded,
         uow_factory=uow_factory,
         max_deliver=max_deliver,
     )

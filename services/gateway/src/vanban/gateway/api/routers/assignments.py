@@ -27,6 +27,16 @@ _ASSIGNMENT = {
             "deadline": "2026-12-15",
         },
     },
+    "people": {
+        "summary": "A person leads, in working days; a colleague coordinates",
+        "value": {
+            "lead_person": "7d9f2c1e-4a3b-4c5d-9e8f-0a1b2c3d4e5f",
+            "coordinating_people": ["3f2b8c1d-5e6a-4b7c-8d9e-0f1a2b3c4d5e"],
+            "informed_units": ["VP"],
+            "opinion": "Đồng chí Minh chủ trì, báo cáo trong 5 ngày làm việc.",
+            "deadline_working_days": 5,
+        },
+    },
     "delegate": {
         "summary": "A delegate assigns for the leader",
         "value": {
@@ -53,6 +63,7 @@ _ASSIGNMENT = {
         "INCOMING_NOT_FOUND",
         "INVALID_ASSIGNMENT",
         "UNKNOWN_UNITS",
+        "UNKNOWN_PEOPLE",
     ),
 )
 async def assign(
@@ -63,7 +74,10 @@ async def assign(
     body: Annotated[AssignmentIn, Body(openapi_examples=_ASSIGNMENT)],
     workflow: Workflow,
 ) -> AssignmentOut:
-    """A leader (or their delegate, with `on_behalf_of`) assigns the document to units."""
+    """A leader (or their delegate, with `on_behalf_of`) assigns the document: one lead (a unit
+    or a person), units and people coordinating or informed, one opinion, and a deadline as a
+    date or in working days (neither: the default of the document's urgency). Each unit or
+    person named gets a task; a unit's sits with its head."""
     answer = await workflow.stub.AssignIncomingDocument(
         assign_request(str(document_id), body),
         metadata=principal.metadata,

@@ -4,14 +4,24 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.platform.errors import AlreadyExistsError
 from vanban.workflow.adapters.db.tables import assignments, calendar_days, task_due, tasks
 from vanban.workflow.domain.calendar import CalendarDay, WorkCalendar
-from vanban.workflow.domain.due import Due
+from vanban.workflow.domain.due import Due, DueKind
 from vanban.workflow.domain.model import Assignment
 from vanban.workflow.domain.tasks import Holder, Role, Task, TaskState
 
@@ -30,6 +40,9 @@ class SqlAssignments:
                 lead_unit=assignment.lead_unit,
                 coordinating_units=list(assignment.coordinating_units),
                 informed_units=list(assignment.informed_units),
+                lead_person=assignment.lead_person,
+                coordinating_people=list(assignment.coordinating_people),
+                informed_people=list(assignment.informed_people),
                 opinion=assignment.opinion,
                 deadline=assignment.deadline,
                 assigned_by=assignment.assigned_by,
@@ -70,6 +83,9 @@ def _assignment(row: Any) -> Assignment:
         assigned_by=row.assigned_by,
         on_behalf_of=row.on_behalf_of,
         assigned_at=row.assigned_at,
+        lead_person=row.lead_person,
+        coordinating_people=tuple(row.coordinating_people),
+        informed_people=tuple(row.informed_people),
     )
 
 
@@ -128,6 +144,34 @@ class SqlTasks:
         await self._session.execute(
             insert(task_due),
             [{"task_id": d.task_id, "kind": d.kind.value, "due_at": d.at} for d in dues],
+        )
+
+    async def waiting_reminders(self, first: date, last: date) -> list[tuple[str, date, datetime]]:
+        rows = await self._session.execute(
+            select(task_due.c.task_id, tasks.c.deadline, task_due.c.due_at)
+            .join(tasks, tasks.c.id == task_due.c.task_id)
+            .where(
+                task_due.c.kind == DueKind.DUE_SOON.value,
+                task_due.c.fired_at.is_(None),
+                tasks.c.state.in_(_OPEN),
+                tasks.c.deadline.between(first, last),
+            )
+            .with_for_update(of=task_due, skip_locked=True)
+        )
+        return [(r.task_id, r.deadline, r.due_at) for r in rows]
+
+    async def move_reminders(self, moved: Sequence[tuple[str, datetime]]) -> None:
+        if not moved:
+            return
+        await self._session.execute(
+            update(task_due)
+            .where(
+                task_due.c.task_id == bindparam("tid"),
+                task_due.c.kind == DueKind.DUE_SOON.value,
+                task_due.c.fired_at.is_(None),
+            )
+            .values(due_at=bindparam("at")),
+            [{"tid": task_id, "at": at} for task_id, at in moved],
         )
 
     async def recall_open(

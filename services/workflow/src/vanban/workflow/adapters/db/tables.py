@@ -31,9 +31,13 @@ assignments = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("document_id", String(36), nullable=False),
+    # Empty when a person leads (lead_person).
     Column("lead_unit", String(32), nullable=False),
     Column("coordinating_units", JSON, nullable=False),
     Column("informed_units", JSON, nullable=False),
+    Column("lead_person", String(128), nullable=True),
+    Column("coordinating_people", JSON, nullable=False, server_default="[]"),
+    Column("informed_people", JSON, nullable=False, server_default="[]"),
     Column("opinion", Text, nullable=False),
     Column("deadline", Date, nullable=True),
     Column("assigned_by", String(128), nullable=False),
@@ -87,6 +91,8 @@ tasks = Table(
     Index("ix_tasks_parent_id", "parent_id"),
     Index("ix_tasks_holder_unit_created_at", "holder_unit", "created_at"),
     Index("ix_tasks_holder_person_created_at", "holder_person", "created_at"),
+    # The statistics of a period (ADR 0010, 6).
+    Index("ix_tasks_created_at", "created_at"),
     # Open tasks by deadline: reminders, overdue detection, /v1/stats/overdue.
     Index(
         "ix_tasks_open_deadline",

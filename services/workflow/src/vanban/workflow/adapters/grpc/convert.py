@@ -30,6 +30,12 @@ def draft_from_request(request: pb.AssignIncomingDocumentRequest) -> AssignmentD
         opinion=request.opinion,
         deadline=request.deadline,
         on_behalf_of=request.on_behalf_of,
+        lead_person=request.lead_person,
+        coordinating_people=tuple(request.coordinating_people),
+        informed_people=tuple(request.informed_people),
+        deadline_working_days=(
+            request.deadline_working_days if request.HasField("deadline_working_days") else None
+        ),
     )
 
 
@@ -45,6 +51,9 @@ def assignment_to_pb(assignment: Assignment) -> pb.Assignment:
         assigned_by=assignment.assigned_by,
         on_behalf_of=assignment.on_behalf_of or "",
         assigned_at=to_timestamp(assignment.assigned_at),
+        lead_person=assignment.lead_person or "",
+        coordinating_people=list(assignment.coordinating_people),
+        informed_people=list(assignment.informed_people),
     )
 
 

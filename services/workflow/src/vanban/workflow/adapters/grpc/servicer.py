@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -30,15 +30,22 @@ from vanban.workflow.adapters.peers import GrpcPeers
 from vanban.workflow.adapters.transaction import WorkflowTransaction
 from vanban.workflow.domain import approving, calendar_service, handling, service, stats
 from vanban.workflow.domain.approvals import Decision
+from vanban.workflow.domain.calendar import DEFAULT_WORKING_DAYS, Priority
 
 
 class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
     def __init__(
-        self, *, uow_factory: Callable[[], UnitOfWork], peers: GrpcPeers, timezone: ZoneInfo
+        self,
+        *,
+        uow_factory: Callable[[], UnitOfWork],
+        peers: GrpcPeers,
+        timezone: ZoneInfo,
+        default_days: Mapping[Priority, int] = DEFAULT_WORKING_DAYS,
     ) -> None:
         self._uow_factory = uow_factory
         self._peers = peers
         self._tz = timezone
+        self._default_days = default_days
 
     async def AssignIncomingDocument(
         self, request: pb.AssignIncomingDocumentRequest, context: grpc.aio.ServicerContext
@@ -51,6 +58,7 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
                 actor=caller,
                 draft=draft_from_request(request),
                 now=datetime.now(self._tz),
+                default_days=self._default_days,
             )
         return pb.AssignIncomingDocumentResponse(assignment=assignment_to_pb(assignment))
 
@@ -218,7 +226,11 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
         days = calendar_days_from_pb(request.days)
         async with self._uow_factory() as uow:
             clean = await calendar_service.set_year(
-                tx=self._tx(uow), actor=current_caller(), year=request.year, days=days
+                tx=self._tx(uow),
+                actor=current_caller(),
+                year=request.year,
+                days=days,
+                now=datetime.now(self._tz),
             )
         return pb.SetCalendarResponse(
             year=request.year, days=[calendar_day_to_pb(d) for d in clean]
