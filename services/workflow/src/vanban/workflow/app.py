@@ -25,6 +25,7 @@ def build(settings: WorkflowSettings) -> ServiceHost:
         documents=host.channel("documents"),
         directory=host.channel("directory"),
         service_token=lambda: host.identity.token(),
+        cache_seconds=settings.peer_cache_seconds,
     )
     host.add_consumer(
         lambda js: issued_consumer(

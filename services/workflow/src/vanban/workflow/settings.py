@@ -16,6 +16,10 @@ class WorkflowSettings(ServiceSettings, DatabaseSettingsMixin):
     timezone: str = "Asia/Ho_Chi_Minh"
     # How often each replica looks for reminders and overdue notices that fell due (seconds).
     due_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # How long the units, a document's secrecy and urgency, and a person, as asked of the
+    # directory and the registry, are kept (seconds; 0: asked every time). A new unit head or a
+    # corrected secrecy counts for the workflow that much later.
+    peer_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # Deliveries of one event (a draft numbered) before it is dead-lettered.
     consumer_max_deliver: int = Field(default=10, ge=1)
     # Working days a task gets when the leader gives no deadline, by the document's urgency

@@ -4,13 +4,15 @@ were decided before."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 import grpc
 
 from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
+from vanban.platform.cache import TtlCache
 from vanban.platform.caller import CALLER_METADATA_KEY
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.convert import clearance_from_pb, secrecy_from_pb
@@ -30,7 +32,7 @@ _PRIORITIES = {
     documents_pb2.PRIORITY_VERY_URGENT: Priority.VERY_URGENT,
     documents_pb2.PRIORITY_FLASH: Priority.FLASH,
 }
-LEADER_ROLES = {directory_pb2.ROLE_AGENCY_LEADER, directory_pb2.ROLE_DEPUTY_AGENCY_LEADER}
+LEADERS = frozenset({"agency_leader", "deputy_agency_leader"})
 
 
 class GrpcPeers:
@@ -41,22 +43,40 @@ class GrpcPeers:
         directory: grpc.aio.Channel,
         service_token: Callable[[], str],
         timeout: float = 10.0,
+        cache_seconds: float = 0.0,
     ) -> None:
         self._documents = documents_pb2_grpc.DocumentRegistryServiceStub(documents)
         self._directory = directory_pb2_grpc.DirectoryServiceStub(directory)
         self._token = service_token
         self._timeout = timeout
+        # What the workflow asks as itself, kept `cache_seconds` (0: asked every time): the
+        # units, a document's secrecy and urgency, a person. A change in the directory (a new
+        # head) or in the registry (a secrecy corrected) counts here that much later.
+        self._cache: TtlCache[tuple[str, str], Any] | None = (
+            TtlCache(maxsize=20_000, ttl=cache_seconds) if cache_seconds > 0 else None
+        )
+
+    async def _cached(self, key: tuple[str, str], ask: Callable[[], Awaitable[Any]]) -> Any:
+        if self._cache is None:
+            return await ask()
+        found = self._cache.get(key)
+        if found is None:
+            found = await ask()
+            if found is not None:
+                self._cache.put(key, found)
+        return found
 
     def _as_service(self) -> tuple[tuple[str, str], ...]:
         return ((CALLER_METADATA_KEY, self._token()),)
 
     async def document_secrecy(self, document_id: str) -> Secrecy | None:
-        answer = await self._document(document_id, metadata=self._as_service())
-        if answer is None:
-            return None
-        return secrecy_from_pb(answer.document.secrecy)
+        facts = await self.incoming(document_id)
+        return facts.secrecy if facts is not None else None
 
     async def incoming(self, document_id: str) -> IncomingFacts | None:
+        return await self._cached(("incoming", document_id), lambda: self._facts(document_id))
+
+    async def _facts(self, document_id: str) -> IncomingFacts | None:
         answer = await self._document(document_id, metadata=self._as_service())
         if answer is None:
             return None
@@ -118,6 +138,9 @@ class GrpcPeers:
         )
 
     async def person(self, person_id: str) -> Person | None:
+        return await self._cached(("person", person_id), lambda: self._person(person_id))
+
+    async def _person(self, person_id: str) -> Person | None:
         try:
             found = await self._directory.GetPerson(
                 directory_pb2.GetPersonRequest(id=person_id),
@@ -137,37 +160,19 @@ class GrpcPeers:
         )
 
     async def is_leader(self, person_id: str) -> bool:
-        try:
-            answer = await self._directory.GetPerson(
-                directory_pb2.GetPersonRequest(id=person_id),
-                metadata=self._as_service(),
-                timeout=self._timeout,
-            )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-                return False
-            raise
-        return answer.person.active and bool(LEADER_ROLES.intersection(answer.person.roles))
+        person = await self.person(person_id)
+        return person is not None and person.active and bool(person.roles & LEADERS)
 
     async def unknown_units(self, codes: Iterable[str]) -> list[str]:
-        unknown = []
-        for code in dict.fromkeys(codes):
-            try:
-                await self._directory.GetUnit(
-                    directory_pb2.GetUnitRequest(code=code),
-                    metadata=self._as_service(),
-                    timeout=self._timeout,
-                )
-            except grpc.aio.AioRpcError as exc:
-                if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-                    unknown.append(code)
-                    continue
-                raise
-        return unknown
+        known = (await self.organisation()).units
+        return [code for code in dict.fromkeys(codes) if code not in known]
 
     async def organisation(self) -> Organisation:
-        """The units as the directory states them now (a new head acts on the unit's tasks at
-        once)."""
+        """The units as the directory states them (a new head acts on the unit's tasks once the
+        cache has let go of the former state)."""
+        return await self._cached(("units", ""), self._units)
+
+    async def _units(self) -> Organisation:
         answer = await self._directory.ListUnits(
             directory_pb2.ListUnitsRequest(), metadata=self._as_service(), timeout=self._timeout
         )
@@ -188,18 +193,8 @@ class GrpcPeers:
         members: dict[str, frozenset[str]] = {}
         clearances: dict[str, Clearance] = {}
         for person_id in dict.fromkeys(people):
-            try:
-                found = await self._directory.GetPerson(
-                    directory_pb2.GetPersonRequest(id=person_id),
-                    metadata=self._as_service(),
-                    timeout=self._timeout,
-                )
-            except grpc.aio.AioRpcError as exc:
-                if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-                    continue
-                raise
-            if found.person.active:
-                members[person_id] = frozenset(found.person.unit_codes)
-                # An unknown level grants nothing above NONE (fail closed).
-                clearances[person_id] = clearance_from_pb(found.person.clearance) or Clearance.NONE
+            person = await self.person(person_id)
+            if person is not None and person.active:
+                members[person_id] = person.units
+                clearances[person_id] = person.clearance
         return replace(org, members=members, clearances=clearances)
