@@ -223,7 +223,8 @@ async def load_tasks(dsn: str, *, count: int, units: int = 30, staff: int = 300)
     now = datetime.now(UTC)
     connection = await asyncpg.connect(dsn)
     try:
-        assignments, tasks = [], []
+        assignments: list[tuple[Any, ...]] = []
+        tasks: list[tuple[Any, ...]] = []
         states = ["assigned", "in_progress", "completed", "completed", "completed", "returned"]
         while len(tasks) < count:
             assignment, document = uuid.uuid4(), uuid.uuid4()
