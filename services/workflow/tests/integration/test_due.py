@@ -133,6 +133,13 @@ async def test_two_replicas_fire_every_due_notice_once(engines: list[AsyncEngine
     assert max(notices.values()) == 1, "never two"
     assert not {t for t, _ in notices} & closed_ids
     assert waiting == []
+    # An overdue notice names whom it escalates to: who gave the task (the leader here).
+    escalations = {
+        events_pb2.TaskDue.FromString(payload).escalate_to
+        for subject, payload in outbox
+        if subject == SUBJECTS[DueKind.OVERDUE]
+    }
+    assert escalations == {"leader"}
 
 
 async def test_nothing_fires_before_it_is_due(engines: list[AsyncEngine]) -> None:

@@ -100,6 +100,7 @@ class FakeCalendar:
 class FakeTransaction(RecordingTransaction):
     added: list[Assignment] = field(default_factory=list)
     events: list[Assignment] = field(default_factory=list)
+    assigned_tasks: list[Task] = field(default_factory=list)
     tasks: FakeTasks = field(default_factory=FakeTasks)
     calendar: FakeCalendar = field(default_factory=FakeCalendar)
 
@@ -118,6 +119,9 @@ class FakeTransaction(RecordingTransaction):
 
     def record_assigned(self, assignment: Assignment) -> None:
         self.events.append(assignment)
+
+    def record_tasks_assigned(self, assignment: Assignment, created: Sequence[Task]) -> None:
+        self.assigned_tasks.extend(created)
 
 
 def draft(**overrides: object) -> AssignmentDraft:
@@ -162,6 +166,8 @@ async def test_a_leader_assigns_in_their_own_name() -> None:
     )
     assert (result.assigned_by, result.on_behalf_of, result.lead_unit) == (LEADER, None, "VP")
     assert tx.added == [result] and tx.events == [result] and tx.commits == 1
+    # One task per unit named, each announced (workflow.task.assigned).
+    assert tx.assigned_tasks == tx.tasks.rows and len(tx.assigned_tasks) == 3
     assert tx.audits[0]["on_behalf_of"] is None
 
 

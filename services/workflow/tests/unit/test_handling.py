@@ -206,6 +206,9 @@ class Tx(RecordingTransaction):
     def record_assigned(self, assignment: Assignment) -> None:
         self.store.events.append(("assigned", assignment.id))
 
+    def record_tasks_assigned(self, assignment: Assignment, created: Sequence[Task]) -> None:
+        self.store.events.append(("tasks_assigned", assignment.id))
+
     def record_forwarded(self, parent: Task, created: Sequence[Task]) -> None:
         self.store.events.extend(("forwarded", t.id) for t in created)
 
@@ -378,7 +381,7 @@ async def test_the_handling_through_to_completion_with_events_and_audit() -> Non
         )
         assert done.state is TaskState.COMPLETED and done.closed_by == who
     kinds = [k for k, _ in store.events]
-    assert kinds == ["assigned", "forwarded", "completed", "completed"]
+    assert kinds == ["assigned", "tasks_assigned", "forwarded", "completed", "completed"]
     assert tx.audits[0]["action"] == "task.progress"
 
 

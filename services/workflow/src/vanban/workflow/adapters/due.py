@@ -50,12 +50,16 @@ async def fire_due(uow_factory: Callable[[], UnitOfWork], now: datetime) -> int:
         for row in rows:
             if row.state not in _OPEN:
                 continue
+            kind = DueKind(row.kind)
             uow.record_event(
-                SUBJECTS[DueKind(row.kind)],
+                SUBJECTS[kind],
                 events_pb2.TaskDue(
                     task=task_to_pb(task_from_row(row)),
                     due_at=to_timestamp(row.due_at),
                     occurred_at=to_timestamp(now),
+                    escalate_to=(row.on_behalf_of or row.created_by)
+                    if kind is DueKind.OVERDUE
+                    else "",
                 ),
             )
         if rows:

@@ -23,6 +23,7 @@ from vanban.workflow.domain.model import Assignment
 from vanban.workflow.domain.tasks import Task
 
 INCOMING_ASSIGNED = subject("workflow", "incoming", "assigned")
+TASK_ASSIGNED = subject("workflow", "task", "assigned")
 TASK_FORWARDED = subject("workflow", "task", "forwarded")
 TASK_COMPLETED = subject("workflow", "task", "completed")
 TASK_RETURNED = subject("workflow", "task", "returned")
@@ -42,6 +43,16 @@ class WorkflowTransaction(ServiceTransaction):
             INCOMING_ASSIGNED,
             events_pb2.IncomingDocumentAssigned(
                 assignment=assignment_to_pb(assignment), occurred_at=to_timestamp()
+            ),
+        )
+
+    def record_tasks_assigned(self, assignment: Assignment, created: Sequence[Task]) -> None:
+        self.record_event(
+            TASK_ASSIGNED,
+            events_pb2.TaskAssigned(
+                assignment=assignment_to_pb(assignment),
+                tasks=[task_to_pb(t) for t in created],
+                occurred_at=to_timestamp(),
             ),
         )
 

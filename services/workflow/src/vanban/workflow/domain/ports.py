@@ -112,6 +112,9 @@ class Transaction(TransactionPort, Protocol):
 
     def record_assigned(self, assignment: Assignment) -> None: ...
 
+    def record_tasks_assigned(self, assignment: Assignment, created: Sequence[Task]) -> None:
+        """The tasks the assignment created (`workflow.task.assigned`)."""
+
     def act_for(self, person_id: str) -> None:
         """Audit entries from now on say the actor acts for `person_id`."""
 

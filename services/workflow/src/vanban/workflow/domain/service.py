@@ -124,6 +124,7 @@ async def assign_incoming(
         assignment.document_id, keep_assignment=assignment.id, by=actor.subject, at=now
     )
     tx.record_assigned(assignment)
+    tx.record_tasks_assigned(assignment, created)
     tx.audit(
         action="incoming.assign",
         resource=f"incoming-documents/{assignment.document_id}",

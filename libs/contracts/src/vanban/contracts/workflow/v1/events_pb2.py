@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from vanban.contracts.workflow.v1 import workflow_pb2 as vanban_dot_workflow_dot_v1_dot_workflow__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvanban/workflow/v1/events.proto\x12\x12vanban.workflow.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!vanban/workflow/v1/workflow.proto\"\x7f\n\x18IncomingDocumentAssigned\x12\x32\n\nassignment\x18\x01 \x01(\x0b\x32\x1e.vanban.workflow.v1.Assignment\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x93\x01\n\rTaskForwarded\x12(\n\x06parent\x18\x01 \x01(\x0b\x32\x18.vanban.workflow.v1.Task\x12\'\n\x05tasks\x18\x02 \x03(\x0b\x32\x18.vanban.workflow.v1.Task\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"h\n\rTaskCompleted\x12&\n\x04task\x18\x01 \x01(\x0b\x32\x18.vanban.workflow.v1.Task\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"g\n\x0cTaskReturned\x12&\n\x04task\x18\x01 \x01(\x0b\x32\x18.vanban.workflow.v1.Task\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8e\x01\n\x07TaskDue\x12&\n\x04task\x18\x01 \x01(\x0b\x32\x18.vanban.workflow.v1.Task\x12*\n\x06\x64ue_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"t\n\x11\x41pprovalRequested\x12.\n\x08\x61pproval\x18\x01 \x01(\x0b\x32\x1c.vanban.workflow.v1.Approval\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa6\x01\n\x0f\x41pprovalDecided\x12.\n\x08\x61pproval\x18\x01 \x01(\x0b\x32\x1c.vanban.workflow.v1.Approval\x12\x32\n\x06\x61\x63tion\x18\x02 \x01(\x0b\x32\".vanban.workflow.v1.ApprovalAction\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvanban/workflow/v1/events.proto\x12\x12vanban.workflow.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!vanban/workflow/v1/workflow.proto\"\x7f\n\x18IncomingDocumentAssigned\x12\x32\n\nassignment\x18\x01 \x01(\x0b\x32\x1e.vanban.workflow.v1.Assignment\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x93\x01\n\rTaskForwarded\x12(\n\x06parent\x18\x01 \x01(\x0b\x32\x18.vanban.workflow.v1.Task\x12\'\n\x05tasks\x18\x02 \x03(\x0b\x32\x18.vanban.workflow.v1.Task\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"h\n\rTaskCompleted\x12&\n\x04task\x18\x01 \x01(\x0b\x32\x18.vanban.workflow.v1.Task\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"g\n\x0cTaskReturned\x12&\n\x04task\x18\x01 \x01(\x0b\x32\x18.vanban.workflow.v1.Task\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa3\x01\n\x07TaskDue\x12&\n\x04task\x18\x01 \x01(\x0b\x32\x18.vanban.workflow.v1.Task\x12*\n\x06\x64ue_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x65scalate_to\x18\x04 \x01(\t\"\x9c\x01\n\x0cTaskAssigned\x12\x32\n\nassignment\x18\x01 \x01(\x0b\x32\x1e.vanban.workflow.v1.Assignment\x12\'\n\x05tasks\x18\x02 \x03(\x0b\x32\x18.vanban.workflow.v1.Task\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"t\n\x11\x41pprovalRequested\x12.\n\x08\x61pproval\x18\x01 \x01(\x0b\x32\x1c.vanban.workflow.v1.Approval\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa6\x01\n\x0f\x41pprovalDecided\x12.\n\x08\x61pproval\x18\x01 \x01(\x0b\x32\x1c.vanban.workflow.v1.Approval\x12\x32\n\x06\x61\x63tion\x18\x02 \x01(\x0b\x32\".vanban.workflow.v1.ApprovalAction\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,9 +42,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TASKRETURNED']._serialized_start=508
   _globals['_TASKRETURNED']._serialized_end=611
   _globals['_TASKDUE']._serialized_start=614
-  _globals['_TASKDUE']._serialized_end=756
-  _globals['_APPROVALREQUESTED']._serialized_start=758
-  _globals['_APPROVALREQUESTED']._serialized_end=874
-  _globals['_APPROVALDECIDED']._serialized_start=877
-  _globals['_APPROVALDECIDED']._serialized_end=1043
+  _globals['_TASKDUE']._serialized_end=777
+  _globals['_TASKASSIGNED']._serialized_start=780
+  _globals['_TASKASSIGNED']._serialized_end=936
+  _globals['_APPROVALREQUESTED']._serialized_start=938
+  _globals['_APPROVALREQUESTED']._serialized_end=1054
+  _globals['_APPROVALDECIDED']._serialized_start=1057
+  _globals['_APPROVALDECIDED']._serialized_end=1223
 # @@protoc_insertion_point(module_scope)

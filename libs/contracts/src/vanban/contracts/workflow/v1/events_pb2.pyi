@@ -134,7 +134,7 @@ Global___TaskReturned: _TypeAlias = TaskReturned  # noqa: Y015
 class TaskDue(_message.Message):
     """Subjects vanban.workflow.task.due_soon (the working day before the deadline, 08:00) and
     vanban.workflow.task.overdue (the day after it): fired once, whatever the replicas. An overdue
-    notice is escalated to the head of the holder's unit by whoever notifies.
+    notice names whom it is escalated to.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -142,6 +142,11 @@ class TaskDue(_message.Message):
     TASK_FIELD_NUMBER: _builtins.int
     DUE_AT_FIELD_NUMBER: _builtins.int
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    ESCALATE_TO_FIELD_NUMBER: _builtins.int
+    escalate_to: _builtins.str
+    """Overdue only: whom it is escalated to, the person the task came from (the unit head who
+    forwarded it, or the leader who assigned it; the leader a delegate acted for).
+    """
     @_builtins.property
     def task(self) -> _workflow_pb2.Task: ...
     @_builtins.property
@@ -154,14 +159,47 @@ class TaskDue(_message.Message):
         task: _workflow_pb2.Task | None = ...,
         due_at: _timestamp_pb2.Timestamp | None = ...,
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
+        escalate_to: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "occurred_at", b"occurred_at", "task", b"task"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "occurred_at", b"occurred_at", "task", b"task"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "escalate_to", b"escalate_to", "occurred_at", b"occurred_at", "task", b"task"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TaskDue: _TypeAlias = TaskDue  # noqa: Y015
+
+@_typing.final
+class TaskAssigned(_message.Message):
+    """Subject vanban.workflow.task.assigned: the tasks a leader's assignment created, one per unit or
+    person it names.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ASSIGNMENT_FIELD_NUMBER: _builtins.int
+    TASKS_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def assignment(self) -> _workflow_pb2.Assignment: ...
+    @_builtins.property
+    def tasks(self) -> _containers.RepeatedCompositeFieldContainer[_workflow_pb2.Task]: ...
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        assignment: _workflow_pb2.Assignment | None = ...,
+        tasks: _abc.Iterable[_workflow_pb2.Task] | None = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["assignment", b"assignment", "occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignment", b"assignment", "occurred_at", b"occurred_at", "tasks", b"tasks"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TaskAssigned: _TypeAlias = TaskAssigned  # noqa: Y015
 
 @_typing.final
 class ApprovalRequested(_message.Message):
