@@ -458,3 +458,66 @@ def test_people_are_assigned_in_working_days_and_whoever_gets_the_document_may_o
 def stats_today(gateway: Gateway, token: str) -> str:
     """The agency's today, as the workflow counts it."""
     return str(gateway.http.get("/v1/stats", headers=auth(token)).json()["today"])
+
+
+def test_a_handler_keeps_one_matters_documents_and_tasks_in_a_work_dossier(
+    gateway: Gateway, clerk_token: str, agency: Agency
+) -> None:
+    leader = gateway.token("lanhdao")
+    spec = agency.token("L-spec")
+    mine = gateway.register(clerk_token).json()["id"]
+    other = gateway.register(clerk_token).json()["id"]  # never assigned: not the specialist's
+    assigned = call(
+        gateway,
+        leader,
+        "POST",
+        f"/v1/incoming-documents/{mine}/assignment",
+        {"lead_person": agency.id("L-spec"), "opinion": OPINION},
+    )
+    assert assigned.status_code == 201, assigned.text
+    [task] = [
+        t
+        for t in call(gateway, spec, "GET", "/v1/tasks?mine=true").json()["tasks"]
+        if t["document_id"] == mine
+    ]
+
+    opened = call(gateway, spec, "POST", "/v1/work-dossiers", {"title": "Kế hoạch CCHC 2027"})
+    assert opened.status_code == 201, opened.text
+    dossier = opened.json()["id"]
+    items = f"/v1/work-dossiers/{dossier}/items"
+
+    def add(kind: str, ref: str) -> httpx.Response:
+        return call(gateway, spec, "POST", items, {"kind": kind, "ref_id": ref})
+
+    assert eventually(lambda: add("incoming", mine).status_code == 201)
+    assert add("task", task["id"]).status_code == 201
+    again = add("incoming", mine)
+    assert again.status_code == 400 and again.json()["code"] == "ITEM_ALREADY_IN_DOSSIER"
+    # What the owner may not open stays out, as if it did not exist.
+    for kind, ref in (("incoming", other), ("task", str(uuid.uuid4())), ("outgoing", mine)):
+        refused = add(kind, ref)
+        assert refused.status_code == 404 and refused.json()["code"] == "ITEM_NOT_FOUND", kind
+
+    read = call(gateway, spec, "GET", f"/v1/work-dossiers/{dossier}").json()
+    assert [(i["kind"], i["ref_id"]) for i in read["items"]] == [
+        ("incoming", mine),
+        ("task", task["id"]),
+    ]
+    # The owner's and the leaders', nobody else's.
+    assert call(gateway, leader, "GET", f"/v1/work-dossiers/{dossier}").status_code == 200
+    stranger = call(gateway, agency.token("C-spec"), "GET", f"/v1/work-dossiers/{dossier}")
+    assert stranger.status_code == 404
+    assert (
+        call(gateway, leader, "POST", items, {"kind": "incoming", "ref_id": mine}).status_code
+        == 404
+    )
+    assert gateway.http.get(f"/v1/work-dossiers/{dossier}").status_code == 401
+
+    removed = gateway.http.delete(f"{items}/task/{task['id']}", headers=auth(spec))
+    assert removed.status_code == 204
+    closed = call(gateway, spec, "POST", f"/v1/work-dossiers/{dossier}/close")
+    assert closed.status_code == 200 and closed.json()["closed_at"]
+    late = add("task", task["id"])
+    assert late.status_code == 400 and late.json()["code"] == "WORK_DOSSIER_CLOSED"
+    listed = call(gateway, spec, "GET", "/v1/work-dossiers").json()["dossiers"]
+    assert dossier in [d["id"] for d in listed]

@@ -51,6 +51,7 @@ from vanban.gateway.api.routers import (
     stats,
     tasks,
     units,
+    work_dossiers,
 )
 from vanban.gateway.api.routers import problems as problem_pages
 from vanban.gateway.api.session_tokens import PersonTokens
@@ -144,6 +145,7 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
         tasks.router,
         calendar.router,
         stats.router,
+        work_dossiers.router,
         registers.router,
         problem_pages.router,
     ):

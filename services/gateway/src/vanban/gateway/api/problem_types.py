@@ -568,6 +568,33 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "A unit's figures are for its head, deputies and the agency's leaders; a person's for "
         "themself and the leaders.",
     ),
+    (
+        "WORK_DOSSIER_NOT_FOUND",
+        404,
+        "No such work dossier",
+        "No work dossier with this id that you may see (or, to change it, that is yours).",
+    ),
+    ("WORK_DOSSIER_CLOSED", 400, "Work dossier closed", "A closed work dossier changes no more."),
+    (
+        "INVALID_WORK_DOSSIER",
+        400,
+        "Work dossier not valid",
+        "A title is required; texts have their limits; an item is incoming, outgoing or task.",
+    ),
+    (
+        "ITEM_NOT_FOUND",
+        404,
+        "No such item",
+        "No document or task with this id that you may open, or the dossier does not hold it.",
+    ),
+    ("ITEM_ALREADY_IN_DOSSIER", 400, "Already in it", "The work dossier holds this item already."),
+    ("TOO_MANY_ITEMS", 429, "Dossier full", "A work dossier holds at most 500 items."),
+    (
+        "TOO_MANY_DOSSIERS",
+        429,
+        "Too many open dossiers",
+        "A person keeps at most 1,000 open work dossiers: close some first.",
+    ),
     # Approvals ---------------------------------------------------------------------------------
     (
         "APPROVAL_NOT_FOUND",

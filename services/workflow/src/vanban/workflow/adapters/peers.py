@@ -13,11 +13,15 @@ import grpc
 from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
 from vanban.platform.cache import TtlCache
-from vanban.platform.caller import CALLER_METADATA_KEY
+from vanban.platform.caller import CALLER_METADATA_KEY, Caller
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.convert import clearance_from_pb, secrecy_from_pb
+from vanban.platform.errors import NotFoundError
+from vanban.workflow.adapters.transaction import WorkflowTransaction
 from vanban.workflow.domain.approving import Draft, Person
 from vanban.workflow.domain.calendar import Priority
+from vanban.workflow.domain.dossiers import ItemKind
+from vanban.workflow.domain.handling import read_task
 from vanban.workflow.domain.ports import IncomingFacts
 from vanban.workflow.domain.tasks import Organisation, Unit
 
@@ -198,3 +202,24 @@ class GrpcPeers:
                 members[person_id] = person.units
                 clearances[person_id] = person.clearance
         return replace(org, members=members, clearances=clearances)
+
+
+class CallerItemAccess:
+    """Whether the caller may open a document (the registry, asked with their token) or a task
+    (the task's own rules)."""
+
+    def __init__(self, peers: GrpcPeers, tx: WorkflowTransaction, actor: Caller) -> None:
+        self._peers = peers
+        self._tx = tx
+        self._actor = actor
+
+    async def may_open(self, kind: ItemKind, ref_id: str) -> bool:
+        if kind is ItemKind.INCOMING:
+            return await self._peers.caller_can_read(ref_id)
+        if kind is ItemKind.OUTGOING:
+            return await self._peers.outgoing(ref_id) is not None
+        try:
+            await read_task(tx=self._tx, peers=self._peers, actor=self._actor, task_id=ref_id)
+        except NotFoundError:
+            return False
+        return True

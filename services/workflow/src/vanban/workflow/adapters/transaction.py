@@ -11,6 +11,7 @@ from vanban.platform.convert import to_timestamp
 from vanban.platform.events.nats import subject
 from vanban.platform.transaction import ServiceTransaction
 from vanban.workflow.adapters.db.approvals import SqlApprovals
+from vanban.workflow.adapters.db.dossiers import SqlDossiers
 from vanban.workflow.adapters.db.repository import SqlAssignments, SqlCalendar, SqlTasks
 from vanban.workflow.adapters.grpc.convert import (
     approval_action_to_pb,
@@ -37,6 +38,7 @@ class WorkflowTransaction(ServiceTransaction):
         self.tasks = SqlTasks(session)
         self.calendar = SqlCalendar(session)
         self.approvals = SqlApprovals(session)
+        self.dossiers = SqlDossiers(session)
 
     def record_assigned(self, assignment: Assignment) -> None:
         self.record_event(

@@ -98,6 +98,337 @@ TASK_STATE_RECALLED: TaskState.ValueType  # 5
 Global___TaskState: _TypeAlias = TaskState  # noqa: Y015
 
 @_typing.final
+class WorkDossierItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    REF_ID_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    ADDED_BY_FIELD_NUMBER: _builtins.int
+    ADDED_AT_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """incoming, outgoing or task."""
+    ref_id: _builtins.str
+    note: _builtins.str
+    added_by: _builtins.str
+    @_builtins.property
+    def added_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        ref_id: _builtins.str = ...,
+        note: _builtins.str = ...,
+        added_by: _builtins.str = ...,
+        added_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["added_at", b"added_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["added_at", b"added_at", "added_by", b"added_by", "kind", b"kind", "note", b"note", "ref_id", b"ref_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WorkDossierItem: _TypeAlias = WorkDossierItem  # noqa: Y015
+
+@_typing.final
+class WorkDossier(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    OWNER_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    CLOSED_AT_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    title: _builtins.str
+    description: _builtins.str
+    owner: _builtins.str
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def closed_at(self) -> _timestamp_pb2.Timestamp:
+        """Unset while open."""
+
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___WorkDossierItem]:
+        """Oldest first; empty in lists."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        title: _builtins.str = ...,
+        description: _builtins.str = ...,
+        owner: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        closed_at: _timestamp_pb2.Timestamp | None = ...,
+        items: _abc.Iterable[Global___WorkDossierItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["closed_at", b"closed_at", "created_at", b"created_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["closed_at", b"closed_at", "created_at", b"created_at", "description", b"description", "id", b"id", "items", b"items", "owner", b"owner", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WorkDossier: _TypeAlias = WorkDossier  # noqa: Y015
+
+@_typing.final
+class OpenWorkDossierRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TITLE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    title: _builtins.str
+    description: _builtins.str
+    def __init__(
+        self,
+        *,
+        title: _builtins.str = ...,
+        description: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenWorkDossierRequest: _TypeAlias = OpenWorkDossierRequest  # noqa: Y015
+
+@_typing.final
+class OpenWorkDossierResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOSSIER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def dossier(self) -> Global___WorkDossier: ...
+    def __init__(
+        self,
+        *,
+        dossier: Global___WorkDossier | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenWorkDossierResponse: _TypeAlias = OpenWorkDossierResponse  # noqa: Y015
+
+@_typing.final
+class GetWorkDossierRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetWorkDossierRequest: _TypeAlias = GetWorkDossierRequest  # noqa: Y015
+
+@_typing.final
+class GetWorkDossierResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOSSIER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def dossier(self) -> Global___WorkDossier: ...
+    def __init__(
+        self,
+        *,
+        dossier: Global___WorkDossier | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetWorkDossierResponse: _TypeAlias = GetWorkDossierResponse  # noqa: Y015
+
+@_typing.final
+class ListWorkDossiersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """0: 20; at most 100."""
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListWorkDossiersRequest: _TypeAlias = ListWorkDossiersRequest  # noqa: Y015
+
+@_typing.final
+class ListWorkDossiersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOSSIERS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def dossiers(self) -> _containers.RepeatedCompositeFieldContainer[Global___WorkDossier]: ...
+    def __init__(
+        self,
+        *,
+        dossiers: _abc.Iterable[Global___WorkDossier] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dossiers", b"dossiers", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListWorkDossiersResponse: _TypeAlias = ListWorkDossiersResponse  # noqa: Y015
+
+@_typing.final
+class AddWorkDossierItemRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOSSIER_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    REF_ID_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    dossier_id: _builtins.str
+    kind: _builtins.str
+    ref_id: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        dossier_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        ref_id: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dossier_id", b"dossier_id", "kind", b"kind", "note", b"note", "ref_id", b"ref_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddWorkDossierItemRequest: _TypeAlias = AddWorkDossierItemRequest  # noqa: Y015
+
+@_typing.final
+class AddWorkDossierItemResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOSSIER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def dossier(self) -> Global___WorkDossier: ...
+    def __init__(
+        self,
+        *,
+        dossier: Global___WorkDossier | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddWorkDossierItemResponse: _TypeAlias = AddWorkDossierItemResponse  # noqa: Y015
+
+@_typing.final
+class RemoveWorkDossierItemRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOSSIER_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    REF_ID_FIELD_NUMBER: _builtins.int
+    dossier_id: _builtins.str
+    kind: _builtins.str
+    ref_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        dossier_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        ref_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dossier_id", b"dossier_id", "kind", b"kind", "ref_id", b"ref_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveWorkDossierItemRequest: _TypeAlias = RemoveWorkDossierItemRequest  # noqa: Y015
+
+@_typing.final
+class RemoveWorkDossierItemResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveWorkDossierItemResponse: _TypeAlias = RemoveWorkDossierItemResponse  # noqa: Y015
+
+@_typing.final
+class CloseWorkDossierRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseWorkDossierRequest: _TypeAlias = CloseWorkDossierRequest  # noqa: Y015
+
+@_typing.final
+class CloseWorkDossierResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOSSIER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def dossier(self) -> Global___WorkDossier: ...
+    def __init__(
+        self,
+        *,
+        dossier: Global___WorkDossier | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseWorkDossierResponse: _TypeAlias = CloseWorkDossierResponse  # noqa: Y015
+
+@_typing.final
 class HandlingCounts(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -145,6 +145,36 @@ class WorkflowServiceStub:
                 request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListOverdueTasksRequest.SerializeToString,
                 response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListOverdueTasksResponse.FromString,
                 _registered_method=True)
+        self.OpenWorkDossier = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/OpenWorkDossier',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.OpenWorkDossierRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.OpenWorkDossierResponse.FromString,
+                _registered_method=True)
+        self.GetWorkDossier = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/GetWorkDossier',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetWorkDossierRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetWorkDossierResponse.FromString,
+                _registered_method=True)
+        self.ListWorkDossiers = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/ListWorkDossiers',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListWorkDossiersRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListWorkDossiersResponse.FromString,
+                _registered_method=True)
+        self.AddWorkDossierItem = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/AddWorkDossierItem',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.AddWorkDossierItemRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.AddWorkDossierItemResponse.FromString,
+                _registered_method=True)
+        self.RemoveWorkDossierItem = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/RemoveWorkDossierItem',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.RemoveWorkDossierItemRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.RemoveWorkDossierItemResponse.FromString,
+                _registered_method=True)
+        self.CloseWorkDossier = channel.unary_unary(
+                '/vanban.workflow.v1.WorkflowService/CloseWorkDossier',
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.CloseWorkDossierRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.CloseWorkDossierResponse.FromString,
+                _registered_method=True)
 
 
 class WorkflowServiceServicer:
@@ -317,6 +347,45 @@ class WorkflowServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def OpenWorkDossier(self, request, context):
+        """Work dossiers (hồ sơ công việc): a handler groups one matter's documents and tasks. The
+        owner opens, fills and closes theirs; the agency's leaders may read every one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWorkDossier(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWorkDossiers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddWorkDossierItem(self, request, context):
+        """Adds a document or task the owner may open (ITEM_NOT_FOUND otherwise), once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveWorkDossierItem(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseWorkDossier(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkflowServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -429,6 +498,36 @@ def add_WorkflowServiceServicer_to_server(servicer, server):
                     servicer.ListOverdueTasks,
                     request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListOverdueTasksRequest.FromString,
                     response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListOverdueTasksResponse.SerializeToString,
+            ),
+            'OpenWorkDossier': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenWorkDossier,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.OpenWorkDossierRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.OpenWorkDossierResponse.SerializeToString,
+            ),
+            'GetWorkDossier': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWorkDossier,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetWorkDossierRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetWorkDossierResponse.SerializeToString,
+            ),
+            'ListWorkDossiers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWorkDossiers,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListWorkDossiersRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListWorkDossiersResponse.SerializeToString,
+            ),
+            'AddWorkDossierItem': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddWorkDossierItem,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.AddWorkDossierItemRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.AddWorkDossierItemResponse.SerializeToString,
+            ),
+            'RemoveWorkDossierItem': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveWorkDossierItem,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.RemoveWorkDossierItemRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.RemoveWorkDossierItemResponse.SerializeToString,
+            ),
+            'CloseWorkDossier': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseWorkDossier,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.CloseWorkDossierRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.CloseWorkDossierResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1026,6 +1125,168 @@ class WorkflowService:
             '/vanban.workflow.v1.WorkflowService/ListOverdueTasks',
             vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListOverdueTasksRequest.SerializeToString,
             vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListOverdueTasksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenWorkDossier(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/OpenWorkDossier',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.OpenWorkDossierRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.OpenWorkDossierResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWorkDossier(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/GetWorkDossier',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetWorkDossierRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.GetWorkDossierResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWorkDossiers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/ListWorkDossiers',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListWorkDossiersRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ListWorkDossiersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddWorkDossierItem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/AddWorkDossierItem',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.AddWorkDossierItemRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.AddWorkDossierItemResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveWorkDossierItem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/RemoveWorkDossierItem',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.RemoveWorkDossierItemRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.RemoveWorkDossierItemResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseWorkDossier(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.workflow.v1.WorkflowService/CloseWorkDossier',
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.CloseWorkDossierRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.CloseWorkDossierResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -98,6 +98,16 @@ class WorkflowServiceStub:
     """
     ListOverdueTasks: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.ListOverdueTasksRequest, _workflow_pb2.ListOverdueTasksResponse]
     """The open tasks past their deadline within the caller's scope, longest overdue first."""
+    OpenWorkDossier: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.OpenWorkDossierRequest, _workflow_pb2.OpenWorkDossierResponse]
+    """Work dossiers (hồ sơ công việc): a handler groups one matter's documents and tasks. The
+    owner opens, fills and closes theirs; the agency's leaders may read every one.
+    """
+    GetWorkDossier: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.GetWorkDossierRequest, _workflow_pb2.GetWorkDossierResponse]
+    ListWorkDossiers: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.ListWorkDossiersRequest, _workflow_pb2.ListWorkDossiersResponse]
+    AddWorkDossierItem: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.AddWorkDossierItemRequest, _workflow_pb2.AddWorkDossierItemResponse]
+    """Adds a document or task the owner may open (ITEM_NOT_FOUND otherwise), once."""
+    RemoveWorkDossierItem: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.RemoveWorkDossierItemRequest, _workflow_pb2.RemoveWorkDossierItemResponse]
+    CloseWorkDossier: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.CloseWorkDossierRequest, _workflow_pb2.CloseWorkDossierResponse]
 
 @_typing.type_check_only
 class WorkflowServiceAsyncStub(WorkflowServiceStub):
@@ -169,6 +179,16 @@ class WorkflowServiceAsyncStub(WorkflowServiceStub):
     """
     ListOverdueTasks: _aio.UnaryUnaryMultiCallable[_workflow_pb2.ListOverdueTasksRequest, _workflow_pb2.ListOverdueTasksResponse]  # type: ignore[assignment]
     """The open tasks past their deadline within the caller's scope, longest overdue first."""
+    OpenWorkDossier: _aio.UnaryUnaryMultiCallable[_workflow_pb2.OpenWorkDossierRequest, _workflow_pb2.OpenWorkDossierResponse]  # type: ignore[assignment]
+    """Work dossiers (hồ sơ công việc): a handler groups one matter's documents and tasks. The
+    owner opens, fills and closes theirs; the agency's leaders may read every one.
+    """
+    GetWorkDossier: _aio.UnaryUnaryMultiCallable[_workflow_pb2.GetWorkDossierRequest, _workflow_pb2.GetWorkDossierResponse]  # type: ignore[assignment]
+    ListWorkDossiers: _aio.UnaryUnaryMultiCallable[_workflow_pb2.ListWorkDossiersRequest, _workflow_pb2.ListWorkDossiersResponse]  # type: ignore[assignment]
+    AddWorkDossierItem: _aio.UnaryUnaryMultiCallable[_workflow_pb2.AddWorkDossierItemRequest, _workflow_pb2.AddWorkDossierItemResponse]  # type: ignore[assignment]
+    """Adds a document or task the owner may open (ITEM_NOT_FOUND otherwise), once."""
+    RemoveWorkDossierItem: _aio.UnaryUnaryMultiCallable[_workflow_pb2.RemoveWorkDossierItemRequest, _workflow_pb2.RemoveWorkDossierItemResponse]  # type: ignore[assignment]
+    CloseWorkDossier: _aio.UnaryUnaryMultiCallable[_workflow_pb2.CloseWorkDossierRequest, _workflow_pb2.CloseWorkDossierResponse]  # type: ignore[assignment]
 
 class WorkflowServiceServicer(metaclass=_abc_1.ABCMeta):
     """Assignments, processing opinions, deadlines and approval chains."""
@@ -369,5 +389,51 @@ class WorkflowServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_workflow_pb2.ListOverdueTasksResponse, _abc.Awaitable[_workflow_pb2.ListOverdueTasksResponse]]:
         """The open tasks past their deadline within the caller's scope, longest overdue first."""
+
+    @_abc_1.abstractmethod
+    def OpenWorkDossier(
+        self,
+        request: _workflow_pb2.OpenWorkDossierRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.OpenWorkDossierResponse, _abc.Awaitable[_workflow_pb2.OpenWorkDossierResponse]]:
+        """Work dossiers (hồ sơ công việc): a handler groups one matter's documents and tasks. The
+        owner opens, fills and closes theirs; the agency's leaders may read every one.
+        """
+
+    @_abc_1.abstractmethod
+    def GetWorkDossier(
+        self,
+        request: _workflow_pb2.GetWorkDossierRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.GetWorkDossierResponse, _abc.Awaitable[_workflow_pb2.GetWorkDossierResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListWorkDossiers(
+        self,
+        request: _workflow_pb2.ListWorkDossiersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.ListWorkDossiersResponse, _abc.Awaitable[_workflow_pb2.ListWorkDossiersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AddWorkDossierItem(
+        self,
+        request: _workflow_pb2.AddWorkDossierItemRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.AddWorkDossierItemResponse, _abc.Awaitable[_workflow_pb2.AddWorkDossierItemResponse]]:
+        """Adds a document or task the owner may open (ITEM_NOT_FOUND otherwise), once."""
+
+    @_abc_1.abstractmethod
+    def RemoveWorkDossierItem(
+        self,
+        request: _workflow_pb2.RemoveWorkDossierItemRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.RemoveWorkDossierItemResponse, _abc.Awaitable[_workflow_pb2.RemoveWorkDossierItemResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CloseWorkDossier(
+        self,
+        request: _workflow_pb2.CloseWorkDossierRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_pb2.CloseWorkDossierResponse, _abc.Awaitable[_workflow_pb2.CloseWorkDossierResponse]]: ...
 
 def add_WorkflowServiceServicer_to_server(servicer: WorkflowServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -184,3 +184,31 @@ approval_actions = Table(
     ForeignKeyConstraint(["approval_id"], ["approvals.id"]),
     Index("ix_approval_actions_approval_id", "approval_id", "id"),
 )
+
+# Work dossiers (hồ sơ công việc, ADR 0010 §8): a handler's grouping of one matter's documents and
+# tasks, by reference.
+work_dossiers = Table(
+    "work_dossiers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("owner", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Index("ix_work_dossiers_owner_created_at", "owner", "created_at", "id"),
+)
+
+work_dossier_items = Table(
+    "work_dossier_items",
+    metadata,
+    Column("dossier_id", String(36), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("ref_id", String(36), nullable=False),
+    Column("note", String(500), nullable=False),
+    Column("added_by", String(128), nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("dossier_id", "kind", "ref_id"),
+    ForeignKeyConstraint(["dossier_id"], ["work_dossiers.id"]),
+    CheckConstraint("kind IN ('incoming', 'outgoing', 'task')", name="kind"),
+)

@@ -8,6 +8,7 @@ from vanban.platform.convert import to_timestamp
 from vanban.platform.errors import invalid_fields
 from vanban.workflow.domain.approvals import Approval, ApprovalAction, ApprovalState
 from vanban.workflow.domain.calendar import CalendarDay
+from vanban.workflow.domain.dossiers import WorkDossier
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
 from vanban.workflow.domain.stats import Counts
 from vanban.workflow.domain.tasks import (
@@ -212,3 +213,26 @@ def counts_to_pb(counts: Counts) -> pb.HandlingCounts:
         overdue=counts.overdue,
         returned=counts.returned,
     )
+
+
+def dossier_to_pb(dossier: WorkDossier) -> pb.WorkDossier:
+    out = pb.WorkDossier(
+        id=dossier.id,
+        title=dossier.title,
+        description=dossier.description,
+        owner=dossier.owner,
+        created_at=to_timestamp(dossier.created_at),
+        items=[
+            pb.WorkDossierItem(
+                kind=i.kind.value,
+                ref_id=i.ref_id,
+                note=i.note,
+                added_by=i.added_by,
+                added_at=to_timestamp(i.added_at),
+            )
+            for i in dossier.items
+        ],
+    )
+    if dossier.closed_at is not None:
+        out.closed_at.CopyFrom(to_timestamp(dossier.closed_at))
+    return out

@@ -22,13 +22,21 @@ from vanban.workflow.adapters.grpc.convert import (
     calendar_day_to_pb,
     calendar_days_from_pb,
     counts_to_pb,
+    dossier_to_pb,
     draft_from_request,
     forward_from_request,
     task_to_pb,
 )
-from vanban.workflow.adapters.peers import GrpcPeers
+from vanban.workflow.adapters.peers import CallerItemAccess, GrpcPeers
 from vanban.workflow.adapters.transaction import WorkflowTransaction
-from vanban.workflow.domain import approving, calendar_service, handling, service, stats
+from vanban.workflow.domain import (
+    approving,
+    calendar_service,
+    dossiers,
+    handling,
+    service,
+    stats,
+)
 from vanban.workflow.domain.approvals import Decision
 from vanban.workflow.domain.calendar import DEFAULT_WORKING_DAYS, Priority
 
@@ -443,3 +451,99 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
         return pb.ListOverdueTasksResponse(
             tasks=[task_to_pb(t) for t in found], next_page_token=token
         )
+
+    async def OpenWorkDossier(
+        self, request: pb.OpenWorkDossierRequest, context: grpc.aio.ServicerContext
+    ) -> pb.OpenWorkDossierResponse:
+        actor = current_caller()
+        _ = actor.person_id  # a person's dossier: a service identity has none
+        async with self._uow_factory() as uow:
+            dossier = await dossiers.open_dossier(
+                tx=self._tx(uow),
+                actor=actor,
+                title=request.title,
+                description=request.description,
+                now=datetime.now(self._tz),
+            )
+        return pb.OpenWorkDossierResponse(dossier=dossier_to_pb(dossier))
+
+    async def GetWorkDossier(
+        self, request: pb.GetWorkDossierRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetWorkDossierResponse:
+        async with self._uow_factory() as uow:
+            dossier = await dossiers.read_dossier(
+                tx=self._tx(uow), actor=current_caller(), dossier_id=request.id
+            )
+        return pb.GetWorkDossierResponse(dossier=dossier_to_pb(dossier))
+
+    async def ListWorkDossiers(
+        self, request: pb.ListWorkDossiersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListWorkDossiersResponse:
+        size = page_size(
+            request.page_size, default=handling.PAGE_DEFAULT, maximum=handling.PAGE_MAX
+        )
+        after = None
+        if request.page_token:
+            position = decode_token(request.page_token)
+            try:
+                after = (datetime.fromisoformat(position["c"]), str(uuid.UUID(position["i"])))
+            except (KeyError, ValueError, TypeError):
+                raise bad_token() from None
+            if after[0].tzinfo is None or not 2000 <= after[0].year <= 2200:
+                raise bad_token()
+        async with self._uow_factory() as uow:
+            found = list(
+                await dossiers.my_dossiers(
+                    tx=self._tx(uow), actor=current_caller(), after=after, size=size + 1
+                )
+            )
+        token = ""
+        if len(found) > size:
+            found = found[:size]
+            token = encode_token({"c": found[-1].created_at.isoformat(), "i": found[-1].id})
+        return pb.ListWorkDossiersResponse(
+            dossiers=[dossier_to_pb(d) for d in found], next_page_token=token
+        )
+
+    async def AddWorkDossierItem(
+        self, request: pb.AddWorkDossierItemRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AddWorkDossierItemResponse:
+        actor = current_caller()
+        async with self._uow_factory() as uow:
+            tx = self._tx(uow)
+            dossier = await dossiers.add_item(
+                tx=tx,
+                access=CallerItemAccess(self._peers, tx, actor),
+                actor=actor,
+                dossier_id=request.dossier_id,
+                kind=request.kind,
+                ref_id=request.ref_id,
+                note=request.note,
+                now=datetime.now(self._tz),
+            )
+        return pb.AddWorkDossierItemResponse(dossier=dossier_to_pb(dossier))
+
+    async def RemoveWorkDossierItem(
+        self, request: pb.RemoveWorkDossierItemRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RemoveWorkDossierItemResponse:
+        async with self._uow_factory() as uow:
+            await dossiers.remove_item(
+                tx=self._tx(uow),
+                actor=current_caller(),
+                dossier_id=request.dossier_id,
+                kind=request.kind,
+                ref_id=request.ref_id,
+            )
+        return pb.RemoveWorkDossierItemResponse()
+
+    async def CloseWorkDossier(
+        self, request: pb.CloseWorkDossierRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CloseWorkDossierResponse:
+        async with self._uow_factory() as uow:
+            dossier = await dossiers.close_dossier(
+                tx=self._tx(uow),
+                actor=current_caller(),
+                dossier_id=request.id,
+                now=datetime.now(self._tz),
+            )
+        return pb.CloseWorkDossierResponse(dossier=dossier_to_pb(dossier))
