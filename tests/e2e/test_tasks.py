@@ -5,13 +5,14 @@ holder completes."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.support import Gateway, eventually
+from tests.e2e.support import Gateway, eventually, make_pdf
+from tests.e2e.test_outgoing import draft
 
 PASSWORD = "mat-khau-nhiem-vu-1"
 OPINION = "Giao phòng chủ trì tham mưu văn bản trả lời; hai phòng phối hợp. Báo cáo trước hạn."
@@ -521,3 +522,92 @@ def test_a_handler_keeps_one_matters_documents_and_tasks_in_a_work_dossier(
     assert late.status_code == 400 and late.json()["code"] == "WORK_DOSSIER_CLOSED"
     listed = call(gateway, spec, "GET", "/v1/work-dossiers").json()["dossiers"]
     assert dossier in [d["id"] for d in listed]
+
+
+def test_a_task_completes_with_a_reply_only_when_the_handler_may_open_it(
+    gateway: Gateway, clerk_token: str, agency: Agency
+) -> None:
+    spec = agency.token("L-spec")
+    document = gateway.register(clerk_token).json()["id"]
+    assigned = call(
+        gateway,
+        gateway.token("lanhdao"),
+        "POST",
+        f"/v1/incoming-documents/{document}/assignment",
+        {"lead_person": agency.id("L-spec"), "opinion": OPINION},
+    )
+    assert assigned.status_code == 201, assigned.text
+    [task] = [
+        t
+        for t in call(gateway, spec, "GET", "/v1/tasks?mine=true").json()["tasks"]
+        if t["document_id"] == document
+    ]
+    complete = f"/v1/tasks/{task['id']}/complete"
+    # A reply nobody drafted, or one the handler may not open, is refused.
+    for reply in (str(uuid.uuid4()), document):
+        refused = call(
+            gateway, spec, "POST", complete, {"result": "Xong", "reply_document_id": reply}
+        )
+        assert refused.status_code == 400 and refused.json()["code"] == "INVALID_COMPLETION"
+    drafted = draft(gateway, spec, make_pdf("Tra loi"), drafting_unit=agency.units["L"])
+    assert drafted.status_code == 201, drafted.text
+    reply = drafted.json()["id"]
+    done = call(
+        gateway, spec, "POST", complete, {"result": "Đã dự thảo", "reply_document_id": reply}
+    )
+    assert done.status_code == 200, done.text
+    assert (done.json()["reply_document_id"], done.json()["status_code"]) == (reply, "06")
+
+
+def test_a_unit_heads_delegate_handles_the_units_task_and_both_are_named(
+    gateway: Gateway, clerk_token: str, agency: Agency
+) -> None:
+    units = agency.units
+    document = gateway.register(clerk_token).json()["id"]
+    assigned = call(
+        gateway,
+        gateway.token("lanhdao"),
+        "POST",
+        f"/v1/incoming-documents/{document}/assignment",
+        {"lead_unit": units["D"], "opinion": OPINION},
+    )
+    assert assigned.status_code == 201, assigned.text
+    [task] = [
+        t
+        for t in call(gateway, agency.token("D-head"), "GET", "/v1/tasks?mine=true").json()["tasks"]
+        if t["document_id"] == document
+    ]
+    forward = f"/v1/tasks/{task['id']}/forward"
+    body = {"to": [{"person_id": agency.id("D-spec")}], "on_behalf_of": agency.id("D-head")}
+    # Without a delegation the specialist may not act for their head.
+    refused = call(gateway, agency.token("D-spec"), "POST", forward, body)
+    assert refused.status_code == 403 and refused.json()["code"] == "DELEGATION_REQUIRED"
+
+    now = datetime.now(UTC)
+    delegated = call(
+        gateway,
+        agency.token("D-head"),
+        "POST",
+        "/v1/delegations",
+        {
+            "from_person_id": agency.id("D-head"),
+            "to_person_id": agency.id("D-spec"),
+            "scope": ["handle"],
+            "starts_at": (now - timedelta(minutes=1)).isoformat(),
+            "ends_at": (now + timedelta(days=1)).isoformat(),
+            "reason": "Đi công tác",
+        },
+    )
+    assert delegated.status_code == 201, delegated.text
+
+    def forwarded() -> httpx.Response | None:
+        # A fresh token carries the new delegation.
+        answer = call(gateway, agency.token("D-spec"), "POST", forward, body)
+        return answer if answer.status_code == 201 else None
+
+    answer = eventually(forwarded)
+    [created] = answer.json()["tasks"]
+    assert (created["created_by"], created["on_behalf_of"]) == (
+        agency.id("D-spec"),
+        agency.id("D-head"),
+    )

@@ -1241,6 +1241,7 @@ class Task(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     CLOSED_AT_FIELD_NUMBER: _builtins.int
     CLOSED_BY_FIELD_NUMBER: _builtins.int
+    EXCHANGE_STATUS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     assignment_id: _builtins.str
     document_id: _builtins.str
@@ -1261,6 +1262,10 @@ class Task(_message.Message):
     reply_document_id: _builtins.str
     reason: _builtins.str
     closed_by: _builtins.str
+    exchange_status: _builtins.str
+    """The exchange's business status of the state (QCVN 102: 04 assigned, 05 in progress, 06
+    completed); empty for states it has none for (returned, recalled).
+    """
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -1286,10 +1291,11 @@ class Task(_message.Message):
         reason: _builtins.str = ...,
         closed_at: _timestamp_pb2.Timestamp | None = ...,
         closed_by: _builtins.str = ...,
+        exchange_status: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["closed_at", b"closed_at", "created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignment_id", b"assignment_id", "closed_at", b"closed_at", "closed_by", b"closed_by", "created_at", b"created_at", "created_by", b"created_by", "deadline", b"deadline", "document_id", b"document_id", "holder_person", b"holder_person", "holder_unit", b"holder_unit", "id", b"id", "note", b"note", "on_behalf_of", b"on_behalf_of", "parent_id", b"parent_id", "reason", b"reason", "reply_document_id", b"reply_document_id", "result", b"result", "role", b"role", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignment_id", b"assignment_id", "closed_at", b"closed_at", "closed_by", b"closed_by", "created_at", b"created_at", "created_by", b"created_by", "deadline", b"deadline", "document_id", b"document_id", "exchange_status", b"exchange_status", "holder_person", b"holder_person", "holder_unit", b"holder_unit", "id", b"id", "note", b"note", "on_behalf_of", b"on_behalf_of", "parent_id", b"parent_id", "reason", b"reason", "reply_document_id", b"reply_document_id", "result", b"result", "role", b"role", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -14,15 +14,15 @@ _ROLES = {
     "informed": pb.TASK_ROLE_INFORMED,
 }
 _ROLE_NAMES = {v: k for k, v in _ROLES.items()}
-# The contract's states by their API names, and each with the exchange's business status.
+# The contract's states by their API names.
 _STATES = {
-    pb.TASK_STATE_ASSIGNED: ("assigned", "04"),
-    pb.TASK_STATE_IN_PROGRESS: ("in_progress", "05"),
-    pb.TASK_STATE_COMPLETED: ("completed", "06"),
-    pb.TASK_STATE_RETURNED: ("returned", None),
-    pb.TASK_STATE_RECALLED: ("recalled", None),
+    pb.TASK_STATE_ASSIGNED: "assigned",
+    pb.TASK_STATE_IN_PROGRESS: "in_progress",
+    pb.TASK_STATE_COMPLETED: "completed",
+    pb.TASK_STATE_RETURNED: "returned",
+    pb.TASK_STATE_RECALLED: "recalled",
 }
-STATES_BY_NAME = {name: state for state, (name, _) in _STATES.items()}
+STATES_BY_NAME = {name: state for state, name in _STATES.items()}
 
 
 def _who(value: object) -> str:
@@ -47,7 +47,7 @@ def forward_request(task_id: str, body: ForwardIn) -> pb.ForwardTaskRequest:
 
 
 def task_out(t: pb.Task) -> TaskOut:
-    state, status_code = _STATES[t.state]
+    state = _STATES[t.state]
     return TaskOut(
         id=t.id,
         assignment_id=t.assignment_id,
@@ -59,7 +59,8 @@ def task_out(t: pb.Task) -> TaskOut:
         deadline=date.fromisoformat(t.deadline) if t.deadline else None,
         note=t.note,
         state=state,
-        status_code=status_code,
+        # The workflow says which business status a state is (the exchange's, QCVN 102).
+        status_code=t.exchange_status or None,
         created_by=t.created_by,
         on_behalf_of=t.on_behalf_of or None,
         created_at=from_timestamp(t.created_at),

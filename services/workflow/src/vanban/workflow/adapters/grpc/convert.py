@@ -96,6 +96,7 @@ def task_to_pb(task: Task) -> pb.Task:
         reply_document_id=task.reply_document_id or "",
         reason=task.reason,
         closed_by=task.closed_by or "",
+        exchange_status=task.state.exchange_status or "",
     )
     if task.closed_at is not None:
         message.closed_at.CopyFrom(to_timestamp(task.closed_at))

@@ -143,6 +143,12 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
                 raise invalid_fields(
                     {"reply_document_id": "must be a document id"}, reason="INVALID_COMPLETION"
                 ) from None
+            # The reply is an outgoing document (a draft or issued) the handler may open.
+            if await self._peers.outgoing(reply) is None:
+                raise invalid_fields(
+                    {"reply_document_id": "no outgoing document you may open has this id"},
+                    reason="INVALID_COMPLETION",
+                )
         async with self._uow_factory() as uow:
             task = await handling.complete_task(
                 tx=self._tx(uow),
