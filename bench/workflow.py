@@ -252,6 +252,7 @@ async def load_tasks(dsn: str, *, count: int, units: int = 30, staff: int = 300)
                         f"unit:{holder_unit}" if holder_unit else f"person:{person}:{uuid.uuid4()}",
                         deadline, "", state, "leader", None, created, "", None, "",
                         min(closed, now) if closed else None, "x" if closed else None,
+                        parent is None,
                     )
                 )  # fmt: skip
         await connection.copy_records_to_table(
@@ -272,7 +273,7 @@ async def load_tasks(dsn: str, *, count: int, units: int = 30, staff: int = 300)
                 "id", "assignment_id", "document_id", "parent_id", "role", "holder_unit",
                 "holder_person", "holder_key", "deadline", "note", "state", "created_by",
                 "on_behalf_of", "created_at", "result", "reply_document_id", "reason",
-                "closed_at", "closed_by",
+                "closed_at", "closed_by", "current_lead",
             ],
         )  # fmt: skip
         await connection.execute("ANALYZE tasks")

@@ -4,7 +4,9 @@ nothing is numbered before its chain is passed, or in another version than the o
 
 from __future__ import annotations
 
+import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -175,6 +177,28 @@ def test_a_version_added_after_signing_is_not_numbered(gateway: Gateway, clerk_t
     assert issue(gateway, clerk_token, document_id).status_code == 200
 
 
+def outsider(gateway: Gateway, role: str = "specialist") -> str:
+    """A person of the other demo unit (PTH), signed in: their token."""
+    admin = auth(gateway.token("quantri"))
+    username = f"ngoai{uuid.uuid4().hex[:8]}"
+    created = gateway.http.post(
+        "/v1/people",
+        headers=admin,
+        json={
+            "username": username,
+            "full_name": "Người ngoài",
+            "position_title": "Chuyên viên",
+            "roles": [role],
+            "unit_codes": ["PTH"],
+            "clearance": "secret",
+            "password": "mat-khau-ngoai-1",
+            "password_must_change": False,
+        },
+    )
+    assert created.status_code == 201, created.text
+    return gateway.token(username, "mat-khau-ngoai-1")
+
+
 def test_approvals_are_seen_only_by_those_who_may_open_the_draft(gateway: Gateway) -> None:
     drafter, leader = gateway.token("chuyenvien"), gateway.token("lanhdao")
     created = draft(gateway, drafter, make_pdf("Rieng"))
@@ -188,8 +212,101 @@ def test_approvals_are_seen_only_by_those_who_may_open_the_draft(gateway: Gatewa
     assert post(gateway, "x", f"{base}/sign").status_code == 401
     unknown = gateway.http.get(f"/v1/approvals/{uuid.uuid4()}", headers=auth(leader))
     assert unknown.status_code == 404 and unknown.json()["code"] == "APPROVAL_NOT_FOUND"
+    # Someone of another unit, signed in, may not open the draft: its approval does not exist
+    # for them, by its id or its draft's, in their inbox or for a decision.
+    other = outsider(gateway)
+    for path in (f"/v1/approvals/{approval_id}", f"{base}/approval"):
+        hidden = gateway.http.get(path, headers=auth(other))
+        assert hidden.status_code == 404 and hidden.json()["code"] in (
+            "APPROVAL_NOT_FOUND",
+            "OUTGOING_NOT_FOUND",
+        ), path
+    inbox = gateway.http.get("/v1/approvals", headers=auth(other)).json()["approvals"]
+    assert approval_id not in [a["id"] for a in inbox]
+    returned = post(gateway, other, f"/v1/approvals/{approval_id}/return", {"comment": "Không"})
+    assert returned.status_code == 404
     # The leader who signs it sees it in their inbox, the drafter in its draft.
     inbox = gateway.http.get("/v1/approvals", headers=auth(leader)).json()["approvals"]
     assert approval_id in [a["id"] for a in inbox]
     own = gateway.http.get(f"{base}/approval", headers=auth(drafter))
     assert own.status_code == 200 and own.json()["history"][0]["decision"] == "submitted"
+
+
+def test_the_signer_is_a_leader_or_the_drafting_units_head_never_the_drafter(
+    gateway: Gateway,
+) -> None:
+    head = gateway.token("truongphong")
+    # The head of VP drafts for VP: they may not name themself, nor a head of another unit.
+    created = draft(gateway, head, make_pdf("Cua truong phong"))
+    assert created.status_code == 201, created.text
+    base = f"/v1/outgoing-documents/{created.json()['id']}"
+    for signer in (me(gateway, head), me(gateway, outsider(gateway, "unit_head"))):
+        refused = post(gateway, head, f"{base}/submit", {"signer_id": signer})
+        assert refused.status_code == 400 and refused.json()["code"] == "INVALID_SIGNER"
+    # The specialist's draft may go to the unit's own head.
+    specialist = draft(gateway, gateway.token("chuyenvien"), make_pdf("Cua chuyen vien"))
+    to_head = post(
+        gateway,
+        gateway.token("chuyenvien"),
+        f"/v1/outgoing-documents/{specialist.json()['id']}/submit",
+        {"signer_id": me(gateway, head)},
+    )
+    assert to_head.status_code == 200 and to_head.json()["waiting_for"] == (
+        f"person:{me(gateway, head)}"
+    )
+
+
+def test_a_deputy_signs_for_the_leader_under_a_sign_delegation_and_both_are_named(
+    gateway: Gateway,
+) -> None:
+    drafter, leader, deputy = (
+        gateway.token("chuyenvien"),
+        gateway.token("lanhdao"),
+        gateway.token("truongphong"),
+    )
+    leader_id, deputy_id = me(gateway, leader), me(gateway, deputy)
+    created = draft(gateway, drafter, make_pdf("Ky thay"))
+    base = f"/v1/outgoing-documents/{created.json()['id']}"
+    assert post(gateway, drafter, f"{base}/submit", {"signer_id": leader_id}).status_code == 200
+    body = {"on_behalf_of": leader_id}
+    refused = post(gateway, deputy, f"{base}/sign", body)
+    assert refused.status_code == 403 and refused.json()["code"] == "DELEGATION_REQUIRED"
+
+    now = datetime.now(UTC)
+
+    def delegate(scope: str) -> None:
+        delegated = post(
+            gateway,
+            leader,
+            "/v1/delegations",
+            {
+                "from_person_id": leader_id,
+                "to_person_id": deputy_id,
+                "scope": [scope],
+                "starts_at": (now - timedelta(minutes=1)).isoformat(),
+                "ends_at": (now + timedelta(days=1)).isoformat(),
+                "reason": "Đi công tác",
+            },
+        )
+        assert delegated.status_code == 201, delegated.text
+
+    # To approve for the leader is not to sign for them.
+    delegate("approve")
+    time.sleep(3)  # the gateway's delegation cache in these tests: 2 s
+    approve_only = post(gateway, gateway.token("truongphong"), f"{base}/sign", body)
+    assert approve_only.status_code == 403 and approve_only.json()["code"] == (
+        "DELEGATION_REQUIRED"
+    )
+    delegate("sign")
+
+    def signed() -> httpx.Response | None:
+        answer = post(gateway, gateway.token("truongphong"), f"{base}/sign", body)
+        return answer if answer.status_code == 200 else None
+
+    assert eventually(signed).json()["state"] == "approved"
+    history = gateway.http.get(f"{base}/approval", headers=auth(drafter)).json()["history"]
+    assert (history[-1]["decision"], history[-1]["actor"], history[-1]["on_behalf_of"]) == (
+        "signed",
+        deputy_id,
+        leader_id,
+    )

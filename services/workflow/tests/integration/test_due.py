@@ -67,8 +67,9 @@ async def seed(engine: AsyncEngine) -> tuple[set[str], set[str]]:
                 "deadline": date(2026, 11, 27),
                 "note": "",
                 "state": "assigned" if i < OPEN_TASKS else "completed",
-                "created_by": "leader",
-                "on_behalf_of": None,
+                "created_by": "leader" if i % 2 else "deputy",
+                # Every other task was given by a deputy acting for the chairman.
+                "on_behalf_of": None if i % 2 else "chairman",
                 "created_at": NOW - timedelta(days=10),
             }
         )
@@ -133,13 +134,20 @@ async def test_two_replicas_fire_every_due_notice_once(engines: list[AsyncEngine
     assert max(notices.values()) == 1, "never two"
     assert not {t for t, _ in notices} & closed_ids
     assert waiting == []
-    # An overdue notice names whom it escalates to: who gave the task (the leader here).
+    # An overdue notice names whom it escalates to: who gave the task, or whom they acted for;
+    # a reminder escalates to nobody.
     escalations = {
-        events_pb2.TaskDue.FromString(payload).escalate_to
+        (event.task.created_by, event.escalate_to)
         for subject, payload in outbox
+        for event in [events_pb2.TaskDue.FromString(payload)]
         if subject == SUBJECTS[DueKind.OVERDUE]
     }
-    assert escalations == {"leader"}
+    assert escalations == {("leader", "leader"), ("deputy", "chairman")}
+    assert {
+        events_pb2.TaskDue.FromString(payload).escalate_to
+        for subject, payload in outbox
+        if subject == SUBJECTS[DueKind.DUE_SOON]
+    } == {""}
 
 
 async def test_nothing_fires_before_it_is_due(engines: list[AsyncEngine]) -> None:

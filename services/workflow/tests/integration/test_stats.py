@@ -18,6 +18,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from vanban.platform.caller import Caller
+from vanban.platform.clearance import Clearance
 from vanban.platform.db import session_factory
 from vanban.platform.errors import PermissionDeniedError
 from vanban.platform.migrations import upgrade_async
@@ -55,6 +56,11 @@ class Row:
     deadline: date | None
     state: str
     closed_at: datetime | None
+    # The lead task of the document's current assignment (a reassigned document's former lead
+    # task is not).
+    current_lead: bool = False
+    # The document's secrecy, as its assignment keeps it.
+    secrecy: str = "none"
 
 
 def local(day: date, hour: int = 9, minute: int = 0) -> datetime:
@@ -101,13 +107,24 @@ def generate(count: int, seed: int = 20261129) -> list[Row]:
                 ]
             )
         document, assignment = str(uuid.uuid4()), str(uuid.uuid4())
+        secrecy = rng.choice(["none", "none", "confidential", "secret"])
+        if rng.random() < 0.1:
+            # Reassigned: the former lead gave it back or finished; the document counts once.
+            rows.append(
+                Row(
+                    str(uuid.uuid4()), document, str(uuid.uuid4()), None, "lead",
+                    rng.choice(list(UNITS)), None, created - timedelta(hours=2), None,
+                    rng.choice(["returned", "completed"]), created - timedelta(hours=1),
+                    secrecy=secrecy,
+                )
+            )  # fmt: skip
         lead, *others = rng.sample(list(UNITS), k=rng.randint(1, 3))
         roots = [("lead", lead)] + [("coordinating", u) for u in others]
         for role, unit in roots:
             state, deadline, closed = outcome_of(rng, created)
             root = Row(
                 str(uuid.uuid4()), document, assignment, None, role, unit, None,
-                created, deadline, state, closed,
+                created, deadline, state, closed, current_lead=role == "lead", secrecy=secrecy,
             )  # fmt: skip
             rows.append(root)
             staff = [p for p, u in PEOPLE.items() if u == unit]
@@ -127,6 +144,7 @@ def generate(count: int, seed: int = 20261129) -> list[Row]:
                         deadline,
                         state,
                         closed,
+                        secrecy=secrecy,
                     )
                 )
     return rows
@@ -171,12 +189,14 @@ async def engine(make_database: Callable[..., str]) -> AsyncIterator[AsyncEngine
 async def month(engine: AsyncEngine) -> list[Row]:
     rows = generate(2000)
     async with engine.begin() as connection:
-        for assignment_id, document_id in {(r.assignment_id, r.document_id) for r in rows}:
+        for assignment_id, document_id, secrecy in {
+            (r.assignment_id, r.document_id, r.secrecy) for r in rows
+        }:
             await connection.execute(
                 insert(assignments).values(
                     id=assignment_id, document_id=document_id, lead_unit="A",
                     coordinating_units=[], informed_units=[], opinion="", deadline=None,
-                    assigned_by="leader", on_behalf_of=None, assigned_at=NOW,
+                    assigned_by="leader", on_behalf_of=None, assigned_at=NOW, secrecy=secrecy,
                 )
             )  # fmt: skip
         await connection.execute(
@@ -189,7 +209,7 @@ async def month(engine: AsyncEngine) -> list[Row]:
                     "holder_key": f"unit:{r.unit}" if r.unit else f"person:{r.person}",
                     "deadline": r.deadline, "note": "", "state": r.state,
                     "created_by": "leader", "on_behalf_of": None, "created_at": r.created_at,
-                    "closed_at": r.closed_at,
+                    "closed_at": r.closed_at, "current_lead": r.current_lead,
                 }
                 for r in sorted(rows, key=lambda r: r.parent_id is not None)
             ],
@@ -197,8 +217,10 @@ async def month(engine: AsyncEngine) -> list[Row]:
     return rows
 
 
-def caller(subject: str, *roles: str) -> Caller:
-    return Caller(agency_code="000.00.00.H99", subject=subject, roles=frozenset(roles))
+def caller(subject: str, *roles: str, clearance: Clearance = Clearance.TOP_SECRET) -> Caller:
+    return Caller(
+        agency_code="000.00.00.H99", subject=subject, roles=frozenset(roles), clearance=clearance
+    )
 
 
 async def ask(engine: AsyncEngine, who: Caller, *, unit: str = "", person: str = "") -> Stats:
@@ -214,18 +236,16 @@ async def test_the_agency_every_unit_and_person_count_exactly_what_was_recorded(
 ) -> None:
     found = await ask(engine, caller("chairman", "agency_leader"))
 
-    agency = expected(month, keep=lambda r: r.parent_id is None and r.role == "lead")
+    agency = expected(month, keep=lambda r: r.current_lead)
     assert found.agency == agency
     # Every document of the month is counted once, but those whose lead task was taken back.
     leads = [
-        r
-        for r in month
-        if r.parent_id is None
-        and r.role == "lead"
-        and FIRST <= r.created_at.astimezone(TZ).date() <= LAST
+        r for r in month if r.current_lead and FIRST <= r.created_at.astimezone(TZ).date() <= LAST
     ]
     assert len(leads) >= 2000
     assert agency.received == len([r for r in leads if r.state != "recalled"])
+    # The reassigned ones' former lead tasks are their units' work, not a second document.
+    assert any(not r.current_lead and r.parent_id is None and r.role == "lead" for r in month)
     assert min(vars_of(agency).values()) > 100, "every outcome is represented"
     assert found.units == {u: expected(month, keep=held_by(unit=u)) for u in UNITS}
     assert found.people == {p: expected(month, keep=held_by(person=p)) for p in PEOPLE}
@@ -245,6 +265,7 @@ async def test_a_unit_head_sees_their_units_and_their_people_and_nothing_else(
 
     assert found.agency is None
     assert set(found.units) == {"A", "A1"}
+    assert found.units["A"] == expected(month, keep=held_by(unit="A"))
     assert found.units["A1"] == expected(month, keep=held_by(unit="A1"))
     by_id = {r.id: r for r in month}
 
@@ -265,27 +286,61 @@ async def test_a_unit_head_sees_their_units_and_their_people_and_nothing_else(
     assert own.people == {"p3": expected(month, keep=held_by(person="p3"))}
 
 
-async def test_the_overdue_list_is_every_open_task_past_its_deadline_oldest_first(
-    engine: AsyncEngine, month: list[Row]
-) -> None:
-    leader = caller("chairman", "agency_leader")
+async def all_overdue(
+    engine: AsyncEngine, who: Caller, *, unit: str = "", person: str = ""
+) -> list[Task]:
     listed: list[Task] = []
     after = None
     async with session_factory(engine)() as session:
         while True:
             page = await overdue_tasks(
-                repository=SqlStats(session), actor=leader, org=ORG, unit="", person="",
+                repository=SqlStats(session), actor=who, org=ORG, unit=unit, person=person,
                 after=after, size=97, now=NOW,
             )  # fmt: skip
             listed += page
             if len(page) < 97:
-                break
+                return listed
             last = page[-1]
             assert last.deadline is not None
             after = (last.deadline, last.id)
-    want = sorted(
-        (r for r in month if r.state in ("assigned", "in_progress") and r.deadline and r.deadline < TODAY),
-        key=lambda r: (r.deadline, r.id),
-    )  # fmt: skip
-    assert [t.id for t in listed] == [r.id for r in want]
-    assert len(want) > 100
+
+
+def overdue_of(month: list[Row], keep: Callable[[Row], bool]) -> list[str]:
+    late = [
+        r
+        for r in month
+        if r.state in ("assigned", "in_progress") and r.deadline and r.deadline < TODAY and keep(r)
+    ]
+    return [r.id for r in sorted(late, key=lambda r: (r.deadline, r.id))]
+
+
+async def test_the_overdue_list_is_every_open_task_past_its_deadline_oldest_first(
+    engine: AsyncEngine, month: list[Row]
+) -> None:
+    leader = caller("chairman", "agency_leader", clearance=Clearance.TOP_SECRET)
+    everything = await all_overdue(engine, leader)
+    assert [t.id for t in everything] == overdue_of(month, lambda r: True)
+    assert len(everything) > 100
+
+
+async def test_the_overdue_list_shows_only_what_the_reader_is_cleared_for_and_may_see(
+    engine: AsyncEngine, month: list[Row]
+) -> None:
+    # A leader cleared for "confidential" sees no task of a secret document, nor its notes.
+    cleared = caller("deputy", "deputy_agency_leader", clearance=Clearance.CONFIDENTIAL)
+    assert [t.id for t in await all_overdue(engine, cleared)] == overdue_of(
+        month, lambda r: r.secrecy in ("none", "confidential")
+    )
+    # A unit head: their units' tasks and those forwarded from them to people.
+    by_id = {r.id: r for r in month}
+
+    def of_a(r: Row) -> bool:
+        parent = by_id[r.parent_id] if r.parent_id else None
+        return r.unit in ("A", "A1") or (parent is not None and parent.unit in ("A", "A1"))
+
+    head = caller("head-A", "unit_head", clearance=Clearance.TOP_SECRET)
+    assert [t.id for t in await all_overdue(engine, head, unit="A")] == overdue_of(month, of_a)
+    own = caller("p3", "specialist", clearance=Clearance.TOP_SECRET)
+    assert [t.id for t in await all_overdue(engine, own)] == overdue_of(
+        month, lambda r: r.person == "p3"
+    )

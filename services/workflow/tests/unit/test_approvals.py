@@ -3,7 +3,7 @@ what each decision does."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,13 +13,14 @@ from vanban.platform.errors import (
     PermissionDeniedError,
 )
 from vanban.workflow.domain.approvals import (
+    NUMBERING_LEASE,
     Approval,
     ApprovalState,
     Step,
     chain_from,
     decided,
-    issuable,
     issued,
+    numbering,
     resubmitted,
     returned,
 )
@@ -56,7 +57,16 @@ def approval(*steps: Step, **overrides: object) -> Approval:
 
 @pytest.mark.parametrize(
     "names",
-    [[], ["review"], ["sign", "review"], ["review", "review", "sign"], ["publish", "sign"]],
+    [
+        [],
+        ["review"],
+        ["sign", "review"],
+        ["review", "review", "sign"],
+        ["publish", "sign"],
+        # Out of the decree's order, but each once and ending with sign: only the order refuses.
+        ["approve", "review", "sign"],
+        ["form_check", "review", "sign"],
+    ],
 )
 def test_a_chain_ends_with_sign_keeps_the_decrees_order_and_names_known_steps(
     names: list[str],
@@ -96,7 +106,7 @@ def test_each_step_is_decided_by_its_own_people_in_turn() -> None:
     assert approving_a_signature.value.reason == "WRONG_STEP"
     a = _decide(a, "leader", NONE, signing=True)
     assert (a.state, a.step, a.asked()) == (ApprovalState.APPROVED, None, ("role", "clerk"))
-    issuable(a, 1)
+    numbering(a, 1, at=NOW)
 
 
 def test_a_changed_draft_is_neither_approved_nor_numbered() -> None:
@@ -106,11 +116,11 @@ def test_a_changed_draft_is_neither_approved_nor_numbered() -> None:
     assert changed.value.reason == "DRAFT_CHANGED"
     signed = _decide(a, "leader", NONE, signing=True)
     with pytest.raises(FailedPreconditionError) as late:
-        issuable(signed, 2)
+        numbering(signed, 2, at=NOW)
     assert late.value.reason == "DRAFT_CHANGED"
     for pending in (None, a):
         with pytest.raises(FailedPreconditionError) as early:
-            issuable(pending, 1)
+            numbering(pending, 1, at=NOW)
         assert early.value.reason == "NOT_APPROVED"
 
 
@@ -136,8 +146,29 @@ def test_the_clerk_may_return_an_approved_draft_until_it_is_numbered() -> None:
     assert returned(signed, person="c", roles=CLERK, org=ORG, at=NOW).state is (
         ApprovalState.RETURNED
     )
-    done = issued(signed, at=NOW)
+    # Once the registry asked to number it, a return waits: the number is being taken.
+    being_numbered = numbering(signed, 1, at=NOW)
+    assert being_numbered.state is ApprovalState.NUMBERING
+    with pytest.raises(FailedPreconditionError) as busy:
+        returned(being_numbered, person="c", roles=CLERK, org=ORG, at=NOW + timedelta(seconds=5))
+    assert busy.value.reason == "ISSUE_IN_PROGRESS"
+    # A numbering that failed may be tried again, or the draft returned once the lease is over.
+    assert numbering(being_numbered, 1, at=NOW).state is ApprovalState.NUMBERING
+    later = NOW + NUMBERING_LEASE + timedelta(seconds=1)
+    assert returned(being_numbered, person="c", roles=CLERK, org=ORG, at=later).state is (
+        ApprovalState.RETURNED
+    )
+    done = issued(being_numbered, at=NOW)
     assert done is not None and done.state is ApprovalState.ISSUED
     assert issued(done, at=NOW) is None  # reported twice: nothing changes
     with pytest.raises(FailedPreconditionError):
         returned(done, person="c", roles=CLERK, org=ORG, at=NOW)
+
+
+def test_a_numbered_draft_is_issued_whatever_its_approval_said_meanwhile() -> None:
+    # The registry's number is the fact: a return that slipped in is overtaken, not left open.
+    back = returned(
+        _decide(approval(), "leader", NONE, signing=True), person="c", roles=CLERK, org=ORG, at=NOW
+    )
+    done = issued(back, at=NOW)
+    assert done is not None and done.state is ApprovalState.ISSUED and done.step is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -402,17 +402,22 @@ async def test_a_deadline_right_after_tet_is_reminded_before_it() -> None:
 
 
 @pytest.mark.parametrize(
-    ("priority", "due"),
+    ("priority", "assigned_on", "due"),
     [
-        # Hỏa tốc: the first working day from today (Tết: Monday 23); khẩn 3 working days.
-        (Priority.FLASH, date(2026, 2, 23)),
-        (Priority.VERY_URGENT, date(2026, 2, 23)),
-        (Priority.URGENT, date(2026, 2, 25)),
-        (Priority.NORMAL, date(2026, 3, 6)),
+        # On a working day (Tuesday 24 February 2026): hỏa tốc the same day, thượng khẩn the
+        # next, khẩn 3 working days, thường 10.
+        (Priority.FLASH, date(2026, 2, 24), date(2026, 2, 24)),
+        (Priority.VERY_URGENT, date(2026, 2, 24), date(2026, 2, 25)),
+        (Priority.URGENT, date(2026, 2, 24), date(2026, 2, 27)),
+        (Priority.NORMAL, date(2026, 2, 24), date(2026, 3, 10)),
+        # In Tết: hỏa tốc the first working day after it, thượng khẩn the one after that.
+        (Priority.FLASH, date(2026, 2, 16), date(2026, 2, 23)),
+        (Priority.VERY_URGENT, date(2026, 2, 16), date(2026, 2, 23)),
+        (Priority.URGENT, date(2026, 2, 16), date(2026, 2, 25)),
     ],
 )
 async def test_without_a_deadline_the_documents_urgency_sets_a_short_one(
-    priority: Priority, due: date
+    priority: Priority, assigned_on: date, due: date
 ) -> None:
     tx = on_calendar(*TET_2026)
     assigned = await assign_incoming(
@@ -420,7 +425,7 @@ async def test_without_a_deadline_the_documents_urgency_sets_a_short_one(
         peers=FakePeers(documents={DOCUMENT: IncomingFacts(Secrecy.NONE, priority)}),
         actor=person(LEADER, "agency_leader"),
         draft=draft(deadline=""),
-        now=datetime(2026, 2, 16, 9, 0, tzinfo=VIETNAM),  # in Tết
+        now=datetime.combine(assigned_on, time(9, 0), tzinfo=VIETNAM),
     )
     assert assigned.deadline == due
 

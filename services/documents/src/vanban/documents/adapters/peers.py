@@ -136,10 +136,12 @@ class GrpcApprovals:
                 raise FailedPreconditionError(
                     remote.message, reason=remote.reason, metadata=remote.metadata
                 ) from None
-            raise UnavailableError(
-                "the workflow is unavailable: the draft's approval cannot be checked now",
-                reason="WORKFLOW_UNAVAILABLE",
-            ) from exc
+            if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise UnavailableError(
+                    "the workflow is unavailable: the draft's approval cannot be checked now",
+                    reason="WORKFLOW_UNAVAILABLE",
+                ) from exc
+            raise  # anything else is this platform's fault (a key, a contract): not an outage
 
 
 class NoApprovals:

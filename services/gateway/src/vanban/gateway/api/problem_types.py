@@ -651,6 +651,12 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "A version was added since the draft was submitted: return it and submit it again.",
     ),
     (
+        "ISSUE_IN_PROGRESS",
+        400,
+        "Being numbered",
+        "The clerk is numbering the draft right now; it can be returned only if that fails.",
+    ),
+    (
         "NOT_APPROVED",
         400,
         "Not approved",

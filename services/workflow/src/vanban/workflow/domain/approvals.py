@@ -12,7 +12,7 @@ import enum
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from vanban.platform.errors import FailedPreconditionError, PermissionDeniedError, invalid_fields
 from vanban.workflow.domain.tasks import Organisation
@@ -41,8 +41,15 @@ _ORDER = {Step.REVIEW: 0, Step.FORM_CHECK: 1, Step.APPROVE: 2, Step.SIGN: 3}
 class ApprovalState(enum.Enum):
     PENDING = "pending"  # waiting at steps[position]
     APPROVED = "approved"  # every step passed: the clerk numbers and issues it
+    # The documents service asked to number it (at `numbering_since`): a return waits until it
+    # is numbered, or until NUMBERING_LEASE has passed (the numbering failed).
+    NUMBERING = "numbering"
     RETURNED = "returned"  # back with the drafter, with a comment
     ISSUED = "issued"
+
+
+# How long a numbering in progress holds off a return: far longer than an issue takes.
+NUMBERING_LEASE = timedelta(seconds=60)
 
 
 class Decision(enum.Enum):
@@ -121,6 +128,7 @@ class Approval:
     submitted_by: str
     submitted_at: datetime
     updated_at: datetime
+    numbering_since: datetime | None = None
 
     @property
     def step(self) -> Step | None:
@@ -139,7 +147,7 @@ class Approval:
             return CLERK in roles
         if step in (Step.APPROVE, Step.SIGN):
             return person == self.signer
-        if self.state is ApprovalState.APPROVED:
+        if self.state in (ApprovalState.APPROVED, ApprovalState.NUMBERING):
             return CLERK in roles
         return False
 
@@ -238,20 +246,26 @@ def returned(
 ) -> Approval:
     """The approval back with the drafter: whoever decides the current step may return it, and
     the clerk may until the draft is numbered."""
-    _require_state(approval, ApprovalState.PENDING, ApprovalState.APPROVED)
+    _require_state(approval, ApprovalState.PENDING, ApprovalState.APPROVED, ApprovalState.NUMBERING)
     if not approval.may_decide(person, roles, org):
         raise PermissionDeniedError(
             "this step of the approval is not yours to decide", reason="NOT_YOUR_STEP"
         )
-    return replace(approval, state=ApprovalState.RETURNED, updated_at=at)
+    since = approval.numbering_since
+    if approval.state is ApprovalState.NUMBERING and since and at < since + NUMBERING_LEASE:
+        raise FailedPreconditionError(
+            "the draft is being numbered now: return it, if at all, once that has ended",
+            reason="ISSUE_IN_PROGRESS",
+        )
+    return replace(approval, state=ApprovalState.RETURNED, numbering_since=None, updated_at=at)
 
 
 def issued(approval: Approval, *, at: datetime) -> Approval | None:
-    """The approval once its draft was numbered; None when it was not waiting for that (an
-    issue reported twice, or of a draft that passed no chain)."""
-    if approval.state is not ApprovalState.APPROVED:
+    """The approval once its draft was numbered: issued, whatever it said meanwhile (the
+    registry's number is the fact); None when it was recorded already."""
+    if approval.state is ApprovalState.ISSUED:
         return None
-    return replace(approval, state=ApprovalState.ISSUED, updated_at=at)
+    return replace(approval, state=ApprovalState.ISSUED, numbering_since=None, updated_at=at)
 
 
 def _require_version(approval: Approval, version: int) -> None:
@@ -264,15 +278,20 @@ def _require_version(approval: Approval, version: int) -> None:
         )
 
 
-def issuable(approval: Approval | None, version: int) -> None:
-    """Refuses numbering a draft unless it passed its chain, in the version that is current."""
-    if approval is None or approval.state is not ApprovalState.APPROVED:
+def numbering(approval: Approval | None, version: int, *, at: datetime) -> Approval:
+    """The approval while its draft is numbered: refused unless it passed its chain in the
+    version that is current. A numbering that failed may be tried again."""
+    if approval is None or approval.state not in (
+        ApprovalState.APPROVED,
+        ApprovalState.NUMBERING,
+    ):
         raise FailedPreconditionError(
             "the draft has not passed its approval chain: submit it, and let the signer sign",
             reason="NOT_APPROVED",
             metadata={"state": approval.state.value if approval else "not_submitted"},
         )
     _require_version(approval, version)
+    return replace(approval, state=ApprovalState.NUMBERING, numbering_since=at, updated_at=at)
 
 
 def chain_names(steps: Sequence[Step]) -> list[str]:

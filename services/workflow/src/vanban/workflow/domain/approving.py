@@ -13,6 +13,7 @@ from typing import Protocol
 
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import (
+    AbortedError,
     AlreadyExistsError,
     FailedPreconditionError,
     NotFoundError,
@@ -22,7 +23,6 @@ from vanban.platform.errors import (
 from vanban.platform.ports import TransactionPort
 from vanban.workflow.domain.approvals import (
     DEFAULT_CHAIN,
-    SIGNING_ROLES,
     Approval,
     ApprovalAction,
     ApprovalState,
@@ -32,12 +32,13 @@ from vanban.workflow.domain.approvals import (
     clean_comment,
     clean_document_type,
     decided,
-    issuable,
     issued,
+    numbering,
     resubmitted,
     returned,
 )
 from vanban.workflow.domain.ports import Acting
+from vanban.workflow.domain.service import LEADER_ROLES
 from vanban.workflow.domain.tasks import Organisation
 
 # Delegation scopes: a deputy approves (or signs) for the leader whose delegation they hold.
@@ -132,6 +133,22 @@ def _id(value: str, *, what: str, reason: str) -> str:
         raise NotFoundError(f"no {what} with this id", reason=reason) from None
 
 
+def _person_id(value: str) -> str:
+    """A person id in its one spelling (lower-case, hyphens), or "" when it is none."""
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        return ""
+
+
+def _may_sign(signer: str, person: Person, draft: Draft, org: Organisation) -> bool:
+    """The agency's leaders sign anything; a unit's head or deputy signs their unit's drafts
+    (thừa lệnh, thừa ủy quyền), and only if they may open them (members of the unit)."""
+    if person.roles & LEADER_ROLES:
+        return True
+    return org.leads(signer, draft.drafting_unit) and draft.drafting_unit in person.units
+
+
 async def _draft(peers: ApprovalPeers, document_id: str) -> Draft:
     document_id = _id(document_id, what="outgoing document", reason="OUTGOING_NOT_FOUND")
     draft = await peers.outgoing(document_id)
@@ -162,24 +179,42 @@ async def submit(
         raise PermissionDeniedError(
             "only the drafter or their unit submits a draft", reason="NOT_THE_DRAFTER"
         )
-    signer = signer.strip()
+    signer = _person_id(signer)
     person = await peers.person(signer) if signer else None
-    if person is None or not person.active or not person.roles & SIGNING_ROLES:
+    org = await peers.organisation()
+    if person is None or not person.active or not _may_sign(signer, person, draft, org):
         raise invalid_fields(
-            {"signer_id": "must be an active leader of the agency or head of a unit"},
+            {
+                "signer_id": "must be an active leader of the agency, or the head or a deputy "
+                "of the drafting unit"
+            },
             reason="INVALID_SIGNER",
+        )
+    if signer in (draft.created_by, actor.subject):
+        raise invalid_fields(
+            {"signer_id": "nobody signs their own draft or submission"}, reason="INVALID_SIGNER"
         )
     if not person.clearance.covers(draft.secrecy):
         raise invalid_fields(
             {"signer_id": "is not cleared for the draft's secrecy"}, reason="INVALID_SIGNER"
         )
     existing = await tx.approvals.of_document(draft.id, lock=True)
-    if existing is None:
-        steps = (
+    steps = (
+        existing.steps
+        if existing is not None
+        else (
             await tx.approvals.chain(draft.document_type)
             or await tx.approvals.chain("")
             or DEFAULT_CHAIN
         )
+    )
+    if Step.REVIEW in steps and draft.drafting_unit not in org.units:
+        raise FailedPreconditionError(
+            "the draft's chain has a review by the drafting unit's head, and the draft names no "
+            "unit of the agency: name its drafting unit first",
+            reason="DRAFTING_UNIT_REQUIRED",
+        )
+    if existing is None:
         approval = Approval(
             id=str(uuid.uuid4()),
             document_id=draft.id,
@@ -262,9 +297,11 @@ async def decide(
     comment: str,
     on_behalf_of: str,
     now: datetime,
+    expected_version: int = 0,
 ) -> Approval:
     """Approves, signs or returns the current step of an approval. Whoever decides must be able
-    to open the draft; a return needs its reason."""
+    to open the draft; a return needs its reason. `expected_version` (when given): the version
+    the decider read; refused if another was submitted since (a stale page signs nothing)."""
     assert decision in (Decision.APPROVED, Decision.SIGNED, Decision.RETURNED)
     comment = clean_comment(comment, required=decision is Decision.RETURNED)
     approval_id = _id(approval_id, what="approval", reason="APPROVAL_NOT_FOUND")
@@ -275,11 +312,21 @@ async def decide(
     draft = await peers.outgoing(current.document_id)
     if draft is None:
         raise NotFoundError("no approval with this id", reason="APPROVAL_NOT_FOUND")
+    if not draft.is_draft and decision is not Decision.RETURNED:
+        raise FailedPreconditionError(
+            "the document is no longer a draft", reason="DOCUMENT_NOT_DRAFT"
+        )
     scope = SIGN if decision is Decision.SIGNED else APPROVE
     person, roles = _acting_as(tx, actor, on_behalf_of, scope, now)
-    org = await peers.organisation() if current.step is Step.REVIEW else Organisation({}, {})
+    org = await peers.organisation()
     approval = await tx.approvals.get(approval_id, lock=True)
     assert approval is not None
+    if expected_version and expected_version != approval.version:
+        raise AbortedError(
+            f"version {approval.version} was submitted since you read version {expected_version}",
+            reason="VERSION_CONFLICT",
+            metadata={"current_version": str(approval.version)},
+        )
     if decision is Decision.RETURNED:
         after = returned(approval, person=person, roles=roles, org=org, at=now)
     else:
@@ -333,6 +380,7 @@ async def sign_document(
     comment: str,
     on_behalf_of: str,
     now: datetime,
+    expected_version: int = 0,
 ) -> Approval:
     """The signer signs the draft at the chain's `sign` step: their approval."""
     draft = await _draft(peers, document_id)
@@ -350,6 +398,7 @@ async def sign_document(
         comment=comment,
         on_behalf_of=on_behalf_of,
         now=now,
+        expected_version=expected_version,
     )
 
 
@@ -371,14 +420,17 @@ async def view(
 
 
 async def check_issuable(
-    *, tx: ApprovalTransaction, actor: Acting, document_id: str, version: int
+    *, tx: ApprovalTransaction, actor: Acting, document_id: str, version: int, now: datetime
 ) -> None:
     """The documents service asks before numbering: has the draft passed its chain, in this
-    version? Asked by services only."""
+    version? Asked by services only. A yes holds off returns (the approval is `numbering`)
+    until the number is recorded, or for NUMBERING_LEASE if the numbering fails."""
     if not actor.is_service:
         raise PermissionDeniedError("only platform services may call this", reason="SERVICE_ONLY")
     document_id = _id(document_id, what="outgoing document", reason="OUTGOING_NOT_FOUND")
-    issuable(await tx.approvals.of_document(document_id, lock=False), version)
+    approval = await tx.approvals.of_document(document_id, lock=True)
+    await tx.approvals.update(numbering(approval, version, at=now))
+    await tx.commit()
 
 
 async def record_issued(

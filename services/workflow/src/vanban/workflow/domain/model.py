@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from vanban.platform.clearance import Secrecy
 from vanban.platform.errors import invalid_fields
 from vanban.workflow.domain.calendar import WORKING_DAYS_MAX
 
@@ -45,8 +46,9 @@ class AssignmentDraft:
         except ValueError:
             problems["document_id"] = "must be a document id"
         lead = self.lead_unit.strip()
-        lead_person = self.lead_person.strip()
-        if bool(lead) == bool(lead_person):
+        named_lead = self.lead_person.strip()
+        lead_person = _person_id(named_lead) if named_lead else ""
+        if bool(lead) == bool(named_lead):
             problems["lead_unit"] = (
                 "name the lead (chủ trì): a unit (lead_unit) or a person (lead_person), one"
             )
@@ -54,12 +56,12 @@ class AssignmentDraft:
             problems["lead_unit"] = "must be the code of the lead unit (đơn vị chủ trì)"
         people: dict[str, tuple[str, ...]] = {}
         for name, given in (
-            ("lead_person", (lead_person,) if lead_person else ()),
+            ("lead_person", (named_lead,) if named_lead else ()),
             ("coordinating_people", self.coordinating_people),
             ("informed_people", self.informed_people),
         ):
-            ids = tuple(dict.fromkeys(p.strip() for p in given))
-            if len(ids) > PEOPLE_MAX or not all(_is_uuid(p) for p in ids):
+            ids = tuple(dict.fromkeys(_person_id(p) for p in given))
+            if len(ids) > PEOPLE_MAX or not all(ids):
                 problems[name] = f"must be at most {PEOPLE_MAX} person ids"
             people[name] = ids
         named = [*people["lead_person"], *people["coordinating_people"], *people["informed_people"]]
@@ -112,12 +114,12 @@ class AssignmentDraft:
         return clean, deadline
 
 
-def _is_uuid(value: str) -> bool:
+def _person_id(value: str) -> str:
+    """A person id in its one spelling (lower-case, hyphens); "" when it is not one."""
     try:
-        uuid.UUID(value)
+        return str(uuid.UUID(value.strip()))
     except ValueError:
-        return False
-    return True
+        return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +140,5 @@ class Assignment:
     lead_person: str | None = None
     coordinating_people: tuple[str, ...] = ()
     informed_people: tuple[str, ...] = ()
+    # The document's secrecy when it was assigned (lists across documents filter by it).
+    secrecy: Secrecy = Secrecy.TOP_SECRET

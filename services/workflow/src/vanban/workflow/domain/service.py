@@ -89,6 +89,7 @@ async def assign_incoming(
         lead_person=clean.lead_person or None,
         coordinating_people=clean.coordinating_people,
         informed_people=clean.informed_people,
+        secrecy=document.secrecy,
     )
     # One document's assignments and forwards happen one after the other: a forward on the
     # former assignment cannot slip its tasks in while this one recalls them.

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
+from vanban.platform.clearance import Clearance
 from vanban.platform.errors import PermissionDeniedError, invalid_fields
 from vanban.workflow.domain.ports import Acting
 from vanban.workflow.domain.service import LEADER_ROLES
@@ -81,9 +82,12 @@ class StatsRepository(Protocol):
         *,
         today: date,
         scope: Scope,
+        secrecies: Sequence[str],
         after: tuple[date, str] | None,
         limit: int,
-    ) -> list[Task]: ...
+    ) -> list[Task]:
+        """Open tasks past their deadline, within `scope`, of documents whose secrecy (as
+        assigned) is one of `secrecies`."""
 
 
 def period_of(first: str, last: str, *, today: date) -> Period:
@@ -91,14 +95,16 @@ def period_of(first: str, last: str, *, today: date) -> Period:
     empty."""
     try:
         start = date.fromisoformat(first) if first else today.replace(day=1)
+        if not 2000 <= start.year <= 2200:
+            raise ValueError("out of range")
         if last:
             end = date.fromisoformat(last)
         else:
             next_month = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
             end = next_month - timedelta(days=1)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise invalid_fields(
-            {"from": "dates are YYYY-MM-DD"}, reason="INVALID_STATS_QUERY"
+            {"from": "dates are YYYY-MM-DD, years 2000-2200"}, reason="INVALID_STATS_QUERY"
         ) from None
     if end < start or (end - start).days >= PERIOD_MAX_DAYS or not 2000 <= start.year <= 2200:
         raise invalid_fields(
@@ -166,6 +172,11 @@ async def overdue_tasks(
     size: int,
     now: datetime,
 ) -> Sequence[Task]:
-    """The open tasks past their deadline within the caller's scope, the longest overdue first."""
+    """The open tasks past their deadline within the caller's scope, the longest overdue first;
+    only of documents the caller is cleared for (a task names its document, its notes and
+    results)."""
     scope = scope_of(actor, org, unit=unit.strip(), person=person.strip())
-    return await repository.overdue(today=now.date(), scope=scope, after=after, limit=size)
+    secrecies = [level.value for level in Clearance if actor.clearance.covers(level)]
+    return await repository.overdue(
+        today=now.date(), scope=scope, secrecies=secrecies, after=after, limit=size
+    )

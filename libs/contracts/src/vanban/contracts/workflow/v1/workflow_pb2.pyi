@@ -32,6 +32,8 @@ class _ApprovalStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Approva
     """every step passed: the clerk numbers and issues it"""
     APPROVAL_STATE_RETURNED: _ApprovalState.ValueType  # 3
     APPROVAL_STATE_ISSUED: _ApprovalState.ValueType  # 4
+    APPROVAL_STATE_NUMBERING: _ApprovalState.ValueType  # 5
+    """The documents service is numbering it; a return waits until that has ended."""
 
 class ApprovalState(_ApprovalState, metaclass=_ApprovalStateEnumTypeWrapper): ...
 
@@ -41,6 +43,8 @@ APPROVAL_STATE_APPROVED: ApprovalState.ValueType  # 2
 """every step passed: the clerk numbers and issues it"""
 APPROVAL_STATE_RETURNED: ApprovalState.ValueType  # 3
 APPROVAL_STATE_ISSUED: ApprovalState.ValueType  # 4
+APPROVAL_STATE_NUMBERING: ApprovalState.ValueType  # 5
+"""The documents service is numbering it; a return waits until that has ended."""
 Global___ApprovalState: _TypeAlias = ApprovalState  # noqa: Y015
 
 class _TaskRole:
@@ -786,20 +790,26 @@ class DecideStepRequest(_message.Message):
     APPROVAL_ID_FIELD_NUMBER: _builtins.int
     COMMENT_FIELD_NUMBER: _builtins.int
     ON_BEHALF_OF_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
     approval_id: _builtins.str
     comment: _builtins.str
     on_behalf_of: _builtins.str
     """The person whose delegation (scope "approve") the caller acts under; empty otherwise."""
+    expected_version: _builtins.int
+    """The draft's version the decider read; 0: not said. Refused (VERSION_CONFLICT) if another
+    version was submitted since.
+    """
     def __init__(
         self,
         *,
         approval_id: _builtins.str = ...,
         comment: _builtins.str = ...,
         on_behalf_of: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_id", b"approval_id", "comment", b"comment", "on_behalf_of", b"on_behalf_of"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_id", b"approval_id", "comment", b"comment", "expected_version", b"expected_version", "on_behalf_of", b"on_behalf_of"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -832,20 +842,24 @@ class SignOutgoingDocumentRequest(_message.Message):
     DOCUMENT_ID_FIELD_NUMBER: _builtins.int
     COMMENT_FIELD_NUMBER: _builtins.int
     ON_BEHALF_OF_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
     document_id: _builtins.str
     comment: _builtins.str
     on_behalf_of: _builtins.str
     """The person whose delegation (scope "sign") the caller acts under; empty otherwise."""
+    expected_version: _builtins.int
+    """As DecideStepRequest.expected_version."""
     def __init__(
         self,
         *,
         document_id: _builtins.str = ...,
         comment: _builtins.str = ...,
         on_behalf_of: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "document_id", b"document_id", "on_behalf_of", b"on_behalf_of"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "document_id", b"document_id", "expected_version", b"expected_version", "on_behalf_of", b"on_behalf_of"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -18,6 +18,7 @@ _STATES = {
     pb.APPROVAL_STATE_APPROVED: "approved",
     pb.APPROVAL_STATE_RETURNED: "returned",
     pb.APPROVAL_STATE_ISSUED: "issued",
+    pb.APPROVAL_STATE_NUMBERING: "numbering",
 }
 
 

@@ -56,6 +56,7 @@ def _id(value: UUID | None) -> str:
         "DOCUMENT_NOT_DRAFT",
         "NOT_THE_DRAFTER",
         "INVALID_SIGNER",
+        "DRAFTING_UNIT_REQUIRED",
         "ALREADY_SUBMITTED",
         "APPROVAL_CLOSED",
         "INVALID_DECISION",
@@ -104,6 +105,8 @@ async def submit(
         "NOT_SUBMITTED",
         "WRONG_STEP",
         "DRAFT_CHANGED",
+        "VERSION_CONFLICT",
+        "DOCUMENT_NOT_DRAFT",
     ),
 )
 async def sign(
@@ -120,6 +123,7 @@ async def sign(
             document_id=str(document_id),
             comment=body.comment,
             on_behalf_of=_id(body.on_behalf_of),
+            expected_version=body.expected_version or 0,
         ),
         metadata=principal.metadata,
         timeout=workflow.timeout,
@@ -201,7 +205,16 @@ async def get_approval(
     "/v1/approvals/{approval_id}/approve",
     response_model=ApprovalOut,
     operation_id="approveStep",
-    responses=answers(*SCOPED, *BODY, *UPSTREAM, *_DECIDING, "WRONG_STEP", "DRAFT_CHANGED"),
+    responses=answers(
+        *SCOPED,
+        *BODY,
+        *UPSTREAM,
+        *_DECIDING,
+        "WRONG_STEP",
+        "DRAFT_CHANGED",
+        "VERSION_CONFLICT",
+        "DOCUMENT_NOT_DRAFT",
+    ),
 )
 async def approve(
     principal: Approver,
@@ -220,6 +233,7 @@ async def approve(
             approval_id=str(approval_id),
             comment=body.comment,
             on_behalf_of=_id(body.on_behalf_of),
+            expected_version=body.expected_version or 0,
         ),
         metadata=principal.metadata,
         timeout=workflow.timeout,
@@ -231,7 +245,7 @@ async def approve(
     "/v1/approvals/{approval_id}/return",
     response_model=ApprovalOut,
     operation_id="returnStep",
-    responses=answers(*SCOPED, *BODY, *UPSTREAM, *_DECIDING),
+    responses=answers(*SCOPED, *BODY, *UPSTREAM, *_DECIDING, "ISSUE_IN_PROGRESS"),
 )
 async def return_step(
     principal: Approver,

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 StepName = Literal["review", "form_check", "approve", "sign"]
-ApprovalStateName = Literal["pending", "approved", "returned", "issued"]
+ApprovalStateName = Literal["pending", "approved", "numbering", "returned", "issued"]
 
 
 class _Body(BaseModel):
@@ -26,6 +26,9 @@ class DecideIn(_Body):
     on_behalf_of: UUID | None = Field(
         default=None, description="The leader whose delegation (scope approve) you act under"
     )
+    expected_version: int | None = Field(
+        default=None, ge=1, le=1000, description="The draft's version you read"
+    )
 
 
 class ReturnIn(_Body):
@@ -37,6 +40,9 @@ class SignIn(_Body):
     comment: str = Field(default="", max_length=2000)
     on_behalf_of: UUID | None = Field(
         default=None, description="The leader whose delegation (scope sign) you act under"
+    )
+    expected_version: int | None = Field(
+        default=None, ge=1, le=1000, description="The draft's version you read and sign"
     )
 
 

@@ -24,7 +24,11 @@ from vanban.workflow.domain.approvals import (
 
 
 def _waiting_for(approval: Approval) -> str | None:
-    if approval.state not in (ApprovalState.PENDING, ApprovalState.APPROVED):
+    if approval.state not in (
+        ApprovalState.PENDING,
+        ApprovalState.APPROVED,
+        ApprovalState.NUMBERING,
+    ):
         return None
     kind, who = approval.asked()
     return f"{kind}:{who}"
@@ -39,6 +43,7 @@ def _values(approval: Approval) -> dict[str, Any]:
         "round": approval.round,
         "version": approval.version,
         "waiting_for": _waiting_for(approval),
+        "numbering_since": approval.numbering_since,
         "submitted_by": approval.submitted_by,
         "submitted_at": approval.submitted_at,
         "updated_at": approval.updated_at,
@@ -60,6 +65,7 @@ def _approval(row: Any) -> Approval:
         submitted_by=row.submitted_by,
         submitted_at=row.submitted_at,
         updated_at=row.updated_at,
+        numbering_since=row.numbering_since,
     )
 
 

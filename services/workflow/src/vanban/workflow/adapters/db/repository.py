@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vanban.platform.clearance import Clearance
 from vanban.platform.errors import AlreadyExistsError
 from vanban.workflow.adapters.db.tables import assignments, calendar_days, task_due, tasks
 from vanban.workflow.domain.calendar import CalendarDay, WorkCalendar
@@ -43,6 +44,7 @@ class SqlAssignments:
                 lead_person=assignment.lead_person,
                 coordinating_people=list(assignment.coordinating_people),
                 informed_people=list(assignment.informed_people),
+                secrecy=assignment.secrecy.value,
                 opinion=assignment.opinion,
                 deadline=assignment.deadline,
                 assigned_by=assignment.assigned_by,
@@ -86,6 +88,7 @@ def _assignment(row: Any) -> Assignment:
         lead_person=row.lead_person,
         coordinating_people=tuple(row.coordinating_people),
         informed_people=tuple(row.informed_people),
+        secrecy=Clearance.parse(row.secrecy) or Clearance.TOP_SECRET,
     )
 
 
@@ -128,6 +131,7 @@ class SqlTasks:
                     "created_by": t.created_by,
                     "on_behalf_of": t.on_behalf_of,
                     "created_at": t.created_at,
+                    "current_lead": t.parent_id is None and t.role is Role.LEAD,
                 }
                 for t in new
             ],
@@ -178,7 +182,17 @@ class SqlTasks:
         self, document_id: str, *, keep_assignment: str, by: str, at: datetime
     ) -> list[str]:
         """Recalls the document's open tasks of every assignment but `keep_assignment` (a new
-        assignment replaces the former); the ids recalled."""
+        assignment replaces the former), whose lead task is no longer the document's current
+        one; the ids recalled."""
+        await self._session.execute(
+            update(tasks)
+            .where(
+                tasks.c.document_id == document_id,
+                tasks.c.assignment_id != keep_assignment,
+                tasks.c.current_lead,
+            )
+            .values(current_lead=False)
+        )
         rows = await self._session.execute(
             update(tasks)
             .where(

@@ -43,6 +43,9 @@ assignments = Table(
     Column("assigned_by", String(128), nullable=False),
     Column("on_behalf_of", String(128), nullable=True),
     Column("assigned_at", DateTime(timezone=True), nullable=False),
+    # The document's secrecy when it was assigned: lists of tasks across documents (the overdue
+    # list) show a task only to those cleared for it. Rows from before it was kept: top secret.
+    Column("secrecy", String(16), nullable=False, server_default="top_secret"),
     Index("ix_assignments_document_id_assigned_at", "document_id", "assigned_at"),
 )
 
@@ -71,6 +74,9 @@ tasks = Table(
     Column("reason", Text, nullable=False, server_default=""),
     Column("closed_at", DateTime(timezone=True), nullable=True),
     Column("closed_by", String(128), nullable=True),
+    # The lead task of the document's current assignment: the agency's row of the statistics
+    # counts each document once, however often it was reassigned.
+    Column("current_lead", Boolean, nullable=False, server_default=text("false")),
     ForeignKeyConstraint(["assignment_id"], ["assignments.id"]),
     ForeignKeyConstraint(["parent_id"], ["tasks.id"]),
     CheckConstraint("(holder_unit IS NULL) <> (holder_person IS NULL)", name="one_holder"),
@@ -145,7 +151,7 @@ approvals = Table(
     Column("id", String(36), primary_key=True),
     Column("document_id", String(36), nullable=False, unique=True),
     Column("document_type", String(100), nullable=False),
-    Column("drafting_unit", String(32), nullable=False),
+    Column("drafting_unit", String(64), nullable=False),
     Column("secrecy", String(16), nullable=False),
     Column("signer", String(128), nullable=False),
     Column("steps", JSON, nullable=False),
@@ -154,10 +160,14 @@ approvals = Table(
     Column("round", Integer, nullable=False),
     Column("version", Integer, nullable=False),
     Column("waiting_for", String(140), nullable=True),
+    # Set while the documents service numbers the draft (state 'numbering'): a return waits.
+    Column("numbering_since", DateTime(timezone=True), nullable=True),
     Column("submitted_by", String(128), nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    CheckConstraint("state IN ('pending', 'approved', 'returned', 'issued')", name="state"),
+    CheckConstraint(
+        "state IN ('pending', 'approved', 'numbering', 'returned', 'issued')", name="state"
+    ),
     Index(
         "ix_approvals_waiting_for_updated_at",
         "waiting_for",

@@ -166,12 +166,13 @@ APPROVAL_STATE_TO_PB = {
     ApprovalState.APPROVED: pb.APPROVAL_STATE_APPROVED,
     ApprovalState.RETURNED: pb.APPROVAL_STATE_RETURNED,
     ApprovalState.ISSUED: pb.APPROVAL_STATE_ISSUED,
+    ApprovalState.NUMBERING: pb.APPROVAL_STATE_NUMBERING,
 }
 
 
 def approval_to_pb(approval: Approval) -> pb.Approval:
     waiting = ""
-    if approval.state in (ApprovalState.PENDING, ApprovalState.APPROVED):
+    if approval.state in (ApprovalState.PENDING, ApprovalState.APPROVED, ApprovalState.NUMBERING):
         kind, who = approval.asked()
         waiting = f"{kind}:{who}"
     return pb.Approval(

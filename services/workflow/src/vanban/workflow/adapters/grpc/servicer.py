@@ -276,6 +276,7 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
                 comment=request.comment,
                 on_behalf_of=request.on_behalf_of,
                 now=datetime.now(self._tz),
+                expected_version=request.expected_version,
             )
         return approval_to_pb(approval)
 
@@ -301,6 +302,7 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
                 comment=request.comment,
                 on_behalf_of=request.on_behalf_of,
                 now=datetime.now(self._tz),
+                expected_version=request.expected_version,
             )
         return pb.SignOutgoingDocumentResponse(approval=approval_to_pb(approval))
 
@@ -357,6 +359,7 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
                 actor=current_caller(),
                 document_id=request.document_id,
                 version=request.version,
+                now=datetime.now(self._tz),
             )
         return pb.CheckIssuableResponse()
 

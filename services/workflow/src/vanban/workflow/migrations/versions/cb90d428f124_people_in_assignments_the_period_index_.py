@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 # The public holidays of 2025 and 2026 on weekdays, and the Saturdays worked in exchange, as the
 # government announced them for civil servants [U: an agency checks them against the year's
 # announcement; the administrator edits a year with PUT /v1/calendar/{year}]. Seeded once: what
-# an administrator changes afterwards stays.
+# an administrator changes afterwards stays, and a year they entered before is left alone.
 HOLIDAYS = [
     ("2025-01-01", False, "Tết Dương lịch"),
     ("2025-01-27", False, "Tết Nguyên đán (nghỉ hoán đổi)"),
@@ -70,13 +70,14 @@ def upgrade() -> None:
         sa.column("working", sa.Boolean),
         sa.column("name", sa.String),
     )
-    existing = {row[0].isoformat() for row in op.get_bind().execute(sa.select(days.c.day))}
+    # A year an administrator entered already is theirs: none of its days is added.
+    entered = {row[0].year for row in op.get_bind().execute(sa.select(days.c.day))}
     op.bulk_insert(
         days,
         [
             {"day": date.fromisoformat(day), "working": working, "name": name}
             for day, working, name in HOLIDAYS
-            if day not in existing
+            if date.fromisoformat(day).year not in entered
         ],
     )
 
