@@ -784,7 +784,7 @@ class SubmitOutgoingDocumentResponse(_message.Message):
 Global___SubmitOutgoingDocumentResponse: _TypeAlias = SubmitOutgoingDocumentResponse  # noqa: Y015
 
 @_typing.final
-class DecideStepRequest(_message.Message):
+class ApproveStepRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     APPROVAL_ID_FIELD_NUMBER: _builtins.int
@@ -813,10 +813,10 @@ class DecideStepRequest(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___DecideStepRequest: _TypeAlias = DecideStepRequest  # noqa: Y015
+Global___ApproveStepRequest: _TypeAlias = ApproveStepRequest  # noqa: Y015
 
 @_typing.final
-class DecideStepResponse(_message.Message):
+class ApproveStepResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     APPROVAL_FIELD_NUMBER: _builtins.int
@@ -833,7 +833,58 @@ class DecideStepResponse(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___DecideStepResponse: _TypeAlias = DecideStepResponse  # noqa: Y015
+Global___ApproveStepResponse: _TypeAlias = ApproveStepResponse  # noqa: Y015
+
+@_typing.final
+class ReturnStepRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPROVAL_ID_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    ON_BEHALF_OF_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    approval_id: _builtins.str
+    comment: _builtins.str
+    """Why: required."""
+    on_behalf_of: _builtins.str
+    """The person whose delegation (scope "approve") the caller acts under; empty otherwise."""
+    expected_version: _builtins.int
+    """As ApproveStepRequest.expected_version."""
+    def __init__(
+        self,
+        *,
+        approval_id: _builtins.str = ...,
+        comment: _builtins.str = ...,
+        on_behalf_of: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_id", b"approval_id", "comment", b"comment", "expected_version", b"expected_version", "on_behalf_of", b"on_behalf_of"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReturnStepRequest: _TypeAlias = ReturnStepRequest  # noqa: Y015
+
+@_typing.final
+class ReturnStepResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPROVAL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def approval(self) -> Global___Approval: ...
+    def __init__(
+        self,
+        *,
+        approval: Global___Approval | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["approval", b"approval"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval", b"approval"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReturnStepResponse: _TypeAlias = ReturnStepResponse  # noqa: Y015
 
 @_typing.final
 class SignOutgoingDocumentRequest(_message.Message):
@@ -848,7 +899,7 @@ class SignOutgoingDocumentRequest(_message.Message):
     on_behalf_of: _builtins.str
     """The person whose delegation (scope "sign") the caller acts under; empty otherwise."""
     expected_version: _builtins.int
-    """As DecideStepRequest.expected_version."""
+    """As ApproveStepRequest.expected_version."""
     def __init__(
         self,
         *,

@@ -97,13 +97,13 @@ class WorkflowServiceStub:
                 _registered_method=True)
         self.ApproveStep = channel.unary_unary(
                 '/vanban.workflow.v1.WorkflowService/ApproveStep',
-                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepRequest.SerializeToString,
-                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepResponse.FromString,
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ApproveStepRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ApproveStepResponse.FromString,
                 _registered_method=True)
         self.ReturnStep = channel.unary_unary(
                 '/vanban.workflow.v1.WorkflowService/ReturnStep',
-                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepRequest.SerializeToString,
-                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepResponse.FromString,
+                request_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReturnStepRequest.SerializeToString,
+                response_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReturnStepResponse.FromString,
                 _registered_method=True)
         self.SignOutgoingDocument = channel.unary_unary(
                 '/vanban.workflow.v1.WorkflowService/SignOutgoingDocument',
@@ -451,13 +451,13 @@ def add_WorkflowServiceServicer_to_server(servicer, server):
             ),
             'ApproveStep': grpc.unary_unary_rpc_method_handler(
                     servicer.ApproveStep,
-                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepRequest.FromString,
-                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepResponse.SerializeToString,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ApproveStepRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ApproveStepResponse.SerializeToString,
             ),
             'ReturnStep': grpc.unary_unary_rpc_method_handler(
                     servicer.ReturnStep,
-                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepRequest.FromString,
-                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepResponse.SerializeToString,
+                    request_deserializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReturnStepRequest.FromString,
+                    response_serializer=vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReturnStepResponse.SerializeToString,
             ),
             'SignOutgoingDocument': grpc.unary_unary_rpc_method_handler(
                     servicer.SignOutgoingDocument,
@@ -880,8 +880,8 @@ class WorkflowService:
             request,
             target,
             '/vanban.workflow.v1.WorkflowService/ApproveStep',
-            vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepRequest.SerializeToString,
-            vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepResponse.FromString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ApproveStepRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ApproveStepResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -907,8 +907,8 @@ class WorkflowService:
             request,
             target,
             '/vanban.workflow.v1.WorkflowService/ReturnStep',
-            vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepRequest.SerializeToString,
-            vanban_dot_workflow_dot_v1_dot_workflow__pb2.DecideStepResponse.FromString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReturnStepRequest.SerializeToString,
+            vanban_dot_workflow_dot_v1_dot_workflow__pb2.ReturnStepResponse.FromString,
             options,
             channel_credentials,
             insecure,

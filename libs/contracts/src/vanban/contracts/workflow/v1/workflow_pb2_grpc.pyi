@@ -72,9 +72,9 @@ class WorkflowServiceStub:
     """The drafter (or their unit) sends a draft up its approval chain, naming its signer; a
     returned draft is submitted again the same way (the chain starts over).
     """
-    ApproveStep: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.DecideStepRequest, _workflow_pb2.DecideStepResponse]
+    ApproveStep: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.ApproveStepRequest, _workflow_pb2.ApproveStepResponse]
     """Whoever the current step waits for approves it (not a `sign` step: SignOutgoingDocument)."""
-    ReturnStep: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.DecideStepRequest, _workflow_pb2.DecideStepResponse]
+    ReturnStep: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.ReturnStepRequest, _workflow_pb2.ReturnStepResponse]
     """Whoever the current step waits for returns the draft to its drafter with a comment; the
     clerk may until the draft is numbered.
     """
@@ -153,9 +153,9 @@ class WorkflowServiceAsyncStub(WorkflowServiceStub):
     """The drafter (or their unit) sends a draft up its approval chain, naming its signer; a
     returned draft is submitted again the same way (the chain starts over).
     """
-    ApproveStep: _aio.UnaryUnaryMultiCallable[_workflow_pb2.DecideStepRequest, _workflow_pb2.DecideStepResponse]  # type: ignore[assignment]
+    ApproveStep: _aio.UnaryUnaryMultiCallable[_workflow_pb2.ApproveStepRequest, _workflow_pb2.ApproveStepResponse]  # type: ignore[assignment]
     """Whoever the current step waits for approves it (not a `sign` step: SignOutgoingDocument)."""
-    ReturnStep: _aio.UnaryUnaryMultiCallable[_workflow_pb2.DecideStepRequest, _workflow_pb2.DecideStepResponse]  # type: ignore[assignment]
+    ReturnStep: _aio.UnaryUnaryMultiCallable[_workflow_pb2.ReturnStepRequest, _workflow_pb2.ReturnStepResponse]  # type: ignore[assignment]
     """Whoever the current step waits for returns the draft to its drafter with a comment; the
     clerk may until the draft is numbered.
     """
@@ -307,17 +307,17 @@ class WorkflowServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def ApproveStep(
         self,
-        request: _workflow_pb2.DecideStepRequest,
+        request: _workflow_pb2.ApproveStepRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_workflow_pb2.DecideStepResponse, _abc.Awaitable[_workflow_pb2.DecideStepResponse]]:
+    ) -> _typing.Union[_workflow_pb2.ApproveStepResponse, _abc.Awaitable[_workflow_pb2.ApproveStepResponse]]:
         """Whoever the current step waits for approves it (not a `sign` step: SignOutgoingDocument)."""
 
     @_abc_1.abstractmethod
     def ReturnStep(
         self,
-        request: _workflow_pb2.DecideStepRequest,
+        request: _workflow_pb2.ReturnStepRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_workflow_pb2.DecideStepResponse, _abc.Awaitable[_workflow_pb2.DecideStepResponse]]:
+    ) -> _typing.Union[_workflow_pb2.ReturnStepResponse, _abc.Awaitable[_workflow_pb2.ReturnStepResponse]]:
         """Whoever the current step waits for returns the draft to its drafter with a comment; the
         clerk may until the draft is numbered.
         """

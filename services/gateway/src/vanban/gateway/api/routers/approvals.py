@@ -229,7 +229,7 @@ async def approve(
     deputy; form check: a clerk; approve: the signer). A `sign` step is approved by signing."""
     body = body or DecideIn()
     answer = await workflow.stub.ApproveStep(
-        pb.DecideStepRequest(
+        pb.ApproveStepRequest(
             approval_id=str(approval_id),
             comment=body.comment,
             on_behalf_of=_id(body.on_behalf_of),
@@ -258,7 +258,7 @@ async def return_step(
 ) -> ApprovalOut:
     """Back to the drafter with the reason; they revise (a new version) and submit again."""
     answer = await workflow.stub.ReturnStep(
-        pb.DecideStepRequest(
+        pb.ReturnStepRequest(
             approval_id=str(approval_id),
             comment=body.comment,
             on_behalf_of=_id(body.on_behalf_of),

@@ -265,7 +265,9 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
             )
         return pb.SubmitOutgoingDocumentResponse(approval=approval_to_pb(approval))
 
-    async def _decide(self, request: pb.DecideStepRequest, decision: Decision) -> pb.Approval:
+    async def _decide(
+        self, request: pb.ApproveStepRequest | pb.ReturnStepRequest, decision: Decision
+    ) -> pb.Approval:
         async with self._uow_factory() as uow:
             approval = await approving.decide(
                 tx=self._tx(uow),
@@ -281,14 +283,14 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
         return approval_to_pb(approval)
 
     async def ApproveStep(
-        self, request: pb.DecideStepRequest, context: grpc.aio.ServicerContext
-    ) -> pb.DecideStepResponse:
-        return pb.DecideStepResponse(approval=await self._decide(request, Decision.APPROVED))
+        self, request: pb.ApproveStepRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ApproveStepResponse:
+        return pb.ApproveStepResponse(approval=await self._decide(request, Decision.APPROVED))
 
     async def ReturnStep(
-        self, request: pb.DecideStepRequest, context: grpc.aio.ServicerContext
-    ) -> pb.DecideStepResponse:
-        return pb.DecideStepResponse(approval=await self._decide(request, Decision.RETURNED))
+        self, request: pb.ReturnStepRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReturnStepResponse:
+        return pb.ReturnStepResponse(approval=await self._decide(request, Decision.RETURNED))
 
     async def SignOutgoingDocument(
         self, request: pb.SignOutgoingDocumentRequest, context: grpc.aio.ServicerContext
