@@ -49,6 +49,9 @@ def start_platform(
         "VANBAN_GATEWAY_LOCKOUT_WINDOW_SECONDS": "30",
         "VANBAN_GATEWAY_SIGN_IN_ACCOUNT_MAX_FAILURES": "15",
         "VANBAN_GATEWAY_DELEGATION_CACHE_SECONDS": "2",
+        # Tests make units and name their heads, then act at once: the workflow asks the
+        # directory every time here (its 5 s cache is bench/workflow.py's and production's).
+        "VANBAN_WORKFLOW_PEER_CACHE_SECONDS": "0",
     }
     if otlp is not None:
         env.update(

@@ -168,12 +168,20 @@ class GrpcPeers:
         return person is not None and person.active and bool(person.roles & LEADERS)
 
     async def unknown_units(self, codes: Iterable[str]) -> list[str]:
+        wanted = list(dict.fromkeys(codes))
         known = (await self.organisation()).units
-        return [code for code in dict.fromkeys(codes) if code not in known]
+        if any(code not in known for code in wanted):
+            # A unit made a moment ago is not in what was kept: ask again before refusing.
+            known = (await self.organisation(fresh=True)).units
+        return [code for code in wanted if code not in known]
 
-    async def organisation(self) -> Organisation:
+    async def organisation(self, *, fresh: bool = False) -> Organisation:
         """The units as the directory states them (a new head acts on the unit's tasks once the
-        cache has let go of the former state)."""
+        cache has let go of the former state); `fresh`: asked now, and kept."""
+        if fresh and self._cache is not None:
+            org = await self._units()
+            self._cache.put(("units", ""), org)
+            return org
         return await self._cached(("units", ""), self._units)
 
     async def _units(self) -> Organisation:
