@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -274,6 +275,8 @@ def test_a_deputy_signs_for_the_leader_under_a_sign_delegation_and_both_are_name
 
     now = datetime.now(UTC)
 
+    made: list[str] = []
+
     def delegate(scope: str) -> None:
         delegated = post(
             gateway,
@@ -289,7 +292,26 @@ def test_a_deputy_signs_for_the_leader_under_a_sign_delegation_and_both_are_name
             },
         )
         assert delegated.status_code == 201, delegated.text
+        made.append(delegated.json()["id"])
 
+    try:
+        signed_for_the_leader(gateway, delegate, base, body, drafter, leader_id, deputy_id)
+    finally:
+        # A leader hands a scope to one person at a time: later tests delegate it elsewhere.
+        for delegation in made:
+            revoked = post(gateway, leader, f"/v1/delegations/{delegation}/revoke", {})
+            assert revoked.status_code == 200, revoked.text
+
+
+def signed_for_the_leader(
+    gateway: Gateway,
+    delegate: Callable[[str], None],
+    base: str,
+    body: dict[str, str],
+    drafter: str,
+    leader_id: str,
+    deputy_id: str,
+) -> None:
     # To approve for the leader is not to sign for them.
     delegate("approve")
     time.sleep(3)  # the gateway's delegation cache in these tests: 2 s

@@ -13,7 +13,7 @@ import httpx
 import openpyxl
 
 from tests.e2e.support import Gateway, make_pdf
-from tests.e2e.test_outgoing import draft, issue
+from tests.e2e.test_outgoing import approve_for_issue, draft, issue
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 REASON = "Sai thẩm quyền ký, ban hành lại bằng văn bản khác"
@@ -30,8 +30,10 @@ def cancel(gateway: Gateway, token: str, document_id: str, body: Any) -> httpx.R
 
 
 def issued(gateway: Gateway, clerk_token: str, subject: str) -> dict[str, Any]:
-    created = draft(gateway, gateway.token("chuyenvien"), make_pdf(subject), subject=subject)
+    drafter = gateway.token("chuyenvien")
+    created = draft(gateway, drafter, make_pdf(subject), subject=subject)
     assert created.status_code == 201, created.text
+    approve_for_issue(gateway, drafter, created.json()["id"])
     answer = issue(gateway, clerk_token, created.json()["id"])
     assert answer.status_code == 200, answer.text
     return dict(answer.json())
