@@ -74,6 +74,8 @@ ORG = Organisation(
 @dataclass
 class Peers:
     secrecy: Secrecy = Secrecy.NONE
+    # The units as a cache kept them before the directory changed (None: always up to date).
+    stale: Organisation | None = None
 
     async def document_secrecy(self, document_id: str) -> Secrecy | None:
         return self.secrecy
@@ -90,7 +92,9 @@ class Peers:
     async def unknown_units(self, codes: Iterable[str]) -> list[str]:
         return [c for c in codes if c not in ORG.units]
 
-    async def organisation(self) -> Organisation:
+    async def organisation(self, *, fresh: bool = False) -> Organisation:
+        if self.stale is not None and not fresh:
+            return self.stale
         return ORG
 
     async def with_people(self, org: Organisation, people: Iterable[str]) -> Organisation:
@@ -290,6 +294,41 @@ async def test_every_assignee_reads_the_same_opinion_and_the_whole_tree() -> Non
         )
     with pytest.raises(NotFoundError):
         await read_task(tx=Tx(store=store), peers=Peers(), actor=caller("x"), task_id="not-an-id")
+
+
+async def test_a_new_head_acts_at_once_though_the_units_were_kept_before_the_change() -> None:
+    store = Store()
+    roots = await assigned(store)
+    # PTH had another head when the units were last kept; pth_head is its head now.
+    before = Organisation(
+        units={**ORG.units, "PTH": Unit("PTH", "UBND", "former_head")},
+        members=ORG.members,
+        clearances=ORG.clearances,
+    )
+    view = await read_task(
+        tx=Tx(store=store),
+        peers=Peers(stale=before),
+        actor=caller("pth_head", "unit_head"),
+        task_id=roots["PTH"].id,
+    )
+    assert view.task.id == roots["PTH"].id
+    mine = await my_tasks(
+        tx=Tx(store=store),
+        peers=Peers(stale=before),
+        actor=caller("pth_head", "unit_head"),
+        states=(),
+        size=10,
+        after=None,
+    )
+    assert [t.id for t in mine.tasks] == [roots["PTH"].id]
+    # ... and the former head, by the directory now, no longer reads it.
+    with pytest.raises(NotFoundError):
+        await read_task(
+            tx=Tx(store=store),
+            peers=Peers(),
+            actor=caller("former_head", "unit_head"),
+            task_id=roots["PTH"].id,
+        )
 
 
 async def test_a_coordinating_specialist_cannot_complete_the_leads_task() -> None:

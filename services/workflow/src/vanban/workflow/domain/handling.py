@@ -30,6 +30,7 @@ from vanban.workflow.domain.tasks import (
 
 # The delegation scope under which a deputy acts on the tasks of the person they stand in for.
 HANDLE = "handle"
+HEAD_ROLES = frozenset({"unit_head", "deputy_unit_head"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,9 @@ async def _open(
         raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
     tree = tuple(await tx.tasks.tree(task.assignment_id))
     org = await peers.organisation()
+    if not _may_read(person, actor.roles, tree, org):
+        # The units as kept a few seconds ago may not name a new head yet: ask before refusing.
+        org = await peers.organisation(fresh=True)
     secrecy = await peers.document_secrecy(task.document_id)
     if (
         not _may_read(person, actor.roles, tree, org)
@@ -334,6 +338,10 @@ async def my_tasks(
     """The caller's tasks: their own, and those of the units they head or deputise."""
     org = await peers.organisation()
     led = sorted(code for code in org.units if org.leads(actor.subject, code))
+    if not led and actor.roles & HEAD_ROLES:
+        # A head the kept units do not name yet (just appointed): ask the directory now.
+        org = await peers.organisation(fresh=True)
+        led = sorted(code for code in org.units if org.leads(actor.subject, code))
     found = await tx.tasks.held(
         person=actor.subject, units=led, states=states, after=after, limit=size + 1
     )

@@ -120,8 +120,9 @@ class Transaction(TransactionPort, Protocol):
 
 
 class HandlingPeers(Protocol):
-    async def organisation(self) -> Organisation:
-        """The agency's units (tree, heads, deputies)."""
+    async def organisation(self, *, fresh: bool = False) -> Organisation:
+        """The agency's units (tree, heads, deputies), as kept for a few seconds; `fresh`: as
+        the directory states them now."""
 
     async def with_people(self, org: Organisation, people: Iterable[str]) -> Organisation:
         """`org` with the units and clearance of each of `people`."""
