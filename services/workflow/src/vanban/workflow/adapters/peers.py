@@ -214,20 +214,26 @@ class GrpcPeers:
 
 class CallerItemAccess:
     """Whether the caller may open a document (the registry, asked with their token) or a task
-    (the task's own rules)."""
+    (the task's own rules), and the secrecy of what they may open."""
 
     def __init__(self, peers: GrpcPeers, tx: WorkflowTransaction, actor: Caller) -> None:
         self._peers = peers
         self._tx = tx
         self._actor = actor
 
-    async def may_open(self, kind: ItemKind, ref_id: str) -> bool:
+    async def secrecy_if_open(self, kind: ItemKind, ref_id: str) -> Secrecy | None:
         if kind is ItemKind.INCOMING:
-            return await self._peers.caller_can_read(ref_id)
+            if not await self._peers.caller_can_read(ref_id):
+                return None
+            facts = await self._peers.incoming(ref_id)
+            return facts.secrecy if facts is not None else None
         if kind is ItemKind.OUTGOING:
-            return await self._peers.outgoing(ref_id) is not None
+            draft = await self._peers.outgoing(ref_id)
+            return draft.secrecy if draft is not None else None
         try:
-            await read_task(tx=self._tx, peers=self._peers, actor=self._actor, task_id=ref_id)
+            view = await read_task(
+                tx=self._tx, peers=self._peers, actor=self._actor, task_id=ref_id
+            )
         except NotFoundError:
-            return False
-        return True
+            return None
+        return view.assignment.secrecy

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
+from vanban.platform.clearance import Secrecy
 from vanban.platform.errors import (
     FailedPreconditionError,
     NotFoundError,
@@ -45,6 +46,9 @@ class Item:
     note: str
     added_by: str
     added_at: datetime
+    # The document's secrecy when it was added: a leader reading another's dossier sees only the
+    # items within their clearance.
+    secrecy: Secrecy = Secrecy.TOP_SECRET
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +93,9 @@ class DossierTransaction(TransactionPort, Protocol):
 
 
 class ItemAccess(Protocol):
-    async def may_open(self, kind: ItemKind, ref_id: str) -> bool:
-        """Whether the caller may open the document or task (asked as the caller)."""
+    async def secrecy_if_open(self, kind: ItemKind, ref_id: str) -> Secrecy | None:
+        """The document's (or the task's document's) secrecy if the caller may open it (asked
+        as the caller); None if they may not."""
 
 
 def _text(value: str, field: str, maximum: int, *, required: bool) -> str:
@@ -142,7 +147,12 @@ async def read_dossier(*, tx: DossierTransaction, actor: Acting, dossier_id: str
     )
     if dossier is None or (dossier.owner != actor.subject and not actor.roles & LEADER_ROLES):
         raise NotFoundError("no work dossier with this id", reason="WORK_DOSSIER_NOT_FOUND")
-    return dossier
+    if dossier.owner == actor.subject:
+        return dossier
+    # A leader reads the items within their clearance, not the others' references or notes.
+    return replace(
+        dossier, items=tuple(i for i in dossier.items if actor.clearance.covers(i.secrecy))
+    )
 
 
 async def _own(tx: DossierTransaction, actor: Acting, dossier_id: str) -> WorkDossier:
@@ -179,7 +189,8 @@ async def add_item(
     note = _text(note, "note", NOTE_MAX, required=False)
     ref = _uuid(ref_id, reason="ITEM_NOT_FOUND", what=item_kind.value)
     # Whether the owner may open it is asked before anything is locked.
-    if not await access.may_open(item_kind, ref):
+    secrecy = await access.secrecy_if_open(item_kind, ref)
+    if secrecy is None:
         raise NotFoundError(
             f"no {item_kind.value} you may open with this id", reason="ITEM_NOT_FOUND"
         )
@@ -188,7 +199,14 @@ async def add_item(
         raise ResourceExhaustedError(
             f"a work dossier holds at most {ITEMS_MAX} items", reason="TOO_MANY_ITEMS"
         )
-    item = Item(kind=item_kind, ref_id=ref, note=note, added_by=actor.subject, added_at=now)
+    item = Item(
+        kind=item_kind,
+        ref_id=ref,
+        note=note,
+        added_by=actor.subject,
+        added_at=now,
+        secrecy=secrecy,
+    )
     if not await tx.dossiers.add_item(dossier.id, item):
         raise FailedPreconditionError(
             "the work dossier holds it already", reason="ITEM_ALREADY_IN_DOSSIER"

@@ -91,6 +91,7 @@ class SqlDossiers:
                 note=item.note,
                 added_by=item.added_by,
                 added_at=item.added_at,
+                secrecy=item.secrecy.value,
             )
             .on_conflict_do_nothing()
             .returning(work_dossier_items.c.ref_id)

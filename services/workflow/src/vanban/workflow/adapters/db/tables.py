@@ -218,6 +218,8 @@ work_dossier_items = Table(
     Column("note", String(500), nullable=False),
     Column("added_by", String(128), nullable=False),
     Column("added_at", DateTime(timezone=True), nullable=False),
+    # The document's secrecy when added: leaders reading another's dossier see what they may.
+    Column("secrecy", String(16), nullable=False, server_default="top_secret"),
     PrimaryKeyConstraint("dossier_id", "kind", "ref_id"),
     ForeignKeyConstraint(["dossier_id"], ["work_dossiers.id"]),
     CheckConstraint("kind IN ('incoming', 'outgoing', 'task')", name="kind"),
