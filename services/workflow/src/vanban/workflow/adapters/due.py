@@ -21,7 +21,7 @@ from vanban.workflow.adapters.db.repository import task_from_row
 from vanban.workflow.adapters.db.tables import task_due, tasks
 from vanban.workflow.adapters.grpc.convert import task_to_pb
 from vanban.workflow.domain.due import DueKind
-from vanban.workflow.domain.tasks import TaskState
+from vanban.workflow.domain.tasks import OPEN_STATES
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,6 @@ SUBJECTS = {
     DueKind.OVERDUE: subject("workflow", "task", "overdue"),
 }
 BATCH = 100
-_OPEN = (TaskState.ASSIGNED.value, TaskState.IN_PROGRESS.value)
 
 
 async def fire_due(uow_factory: Callable[[], UnitOfWork], now: datetime) -> int:
@@ -48,7 +47,7 @@ async def fire_due(uow_factory: Callable[[], UnitOfWork], now: datetime) -> int:
             )
         ).all()
         for row in rows:
-            if row.state not in _OPEN:
+            if row.state not in OPEN_STATES:
                 continue
             kind = DueKind(row.kind)
             uow.record_event(

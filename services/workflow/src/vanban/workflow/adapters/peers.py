@@ -23,6 +23,7 @@ from vanban.workflow.domain.calendar import Priority
 from vanban.workflow.domain.dossiers import ItemKind
 from vanban.workflow.domain.handling import read_task
 from vanban.workflow.domain.ports import IncomingFacts
+from vanban.workflow.domain.service import LEADER_ROLES
 from vanban.workflow.domain.tasks import Organisation, Unit
 
 ROLE_NAMES = {
@@ -36,7 +37,6 @@ _PRIORITIES = {
     documents_pb2.PRIORITY_VERY_URGENT: Priority.VERY_URGENT,
     documents_pb2.PRIORITY_FLASH: Priority.FLASH,
 }
-LEADERS = frozenset({"agency_leader", "deputy_agency_leader"})
 
 
 class GrpcPeers:
@@ -165,7 +165,7 @@ class GrpcPeers:
 
     async def is_leader(self, person_id: str) -> bool:
         person = await self.person(person_id)
-        return person is not None and person.active and bool(person.roles & LEADERS)
+        return person is not None and person.active and bool(person.roles & LEADER_ROLES)
 
     async def unknown_units(self, codes: Iterable[str]) -> list[str]:
         wanted = list(dict.fromkeys(codes))

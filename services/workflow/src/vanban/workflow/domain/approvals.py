@@ -9,18 +9,17 @@ its chain; the leader's and the agency's signatures are the signing service's.
 from __future__ import annotations
 
 import enum
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from vanban.platform.errors import FailedPreconditionError, PermissionDeniedError, invalid_fields
 from vanban.workflow.domain.tasks import Organisation
+from vanban.workflow.domain.values import CONTROL_RE
 
 COMMENT_MAX = 2000
 CHAIN_MAX = 6
 DOCUMENT_TYPE_MAX = 100
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class Step(enum.Enum):
@@ -61,7 +60,6 @@ class Decision(enum.Enum):
 
 
 CLERK = "clerk"
-SIGNING_ROLES = frozenset({"agency_leader", "deputy_agency_leader", "unit_head"})
 
 
 def chain_from(names: Iterable[str]) -> tuple[Step, ...]:
@@ -92,7 +90,7 @@ def clean_comment(comment: str, *, required: bool, field: str = "comment") -> st
     clean = comment.strip()
     if required and not clean:
         raise invalid_fields({field: "is required"}, reason="INVALID_DECISION")
-    if len(clean) > COMMENT_MAX or _CONTROL_RE.search(clean):
+    if len(clean) > COMMENT_MAX or CONTROL_RE.search(clean):
         raise invalid_fields(
             {field: f"at most {COMMENT_MAX} characters, no control characters"},
             reason="INVALID_DECISION",
@@ -103,7 +101,7 @@ def clean_comment(comment: str, *, required: bool, field: str = "comment") -> st
 def clean_document_type(name: str) -> str:
     """A chain's document type: a name of the catalogue, or "" for every type without its own."""
     clean = name.strip()
-    if len(clean) > DOCUMENT_TYPE_MAX or _CONTROL_RE.search(clean):
+    if len(clean) > DOCUMENT_TYPE_MAX or CONTROL_RE.search(clean):
         raise invalid_fields(
             {"document_type": f"at most {DOCUMENT_TYPE_MAX} characters"}, reason="INVALID_CHAIN"
         )
@@ -150,6 +148,15 @@ class Approval:
         if self.state in (ApprovalState.APPROVED, ApprovalState.NUMBERING):
             return CLERK in roles
         return False
+
+    @property
+    def waiting_for(self) -> str | None:
+        """Whose decision it waits for, "person:<id>", "unit:<code>" or "role:clerk"; None once
+        returned or issued."""
+        if self.state in (ApprovalState.RETURNED, ApprovalState.ISSUED):
+            return None
+        kind, who = self.asked()
+        return f"{kind}:{who}"
 
     def asked(self) -> tuple[str, str]:
         """Who the current step waits for, as (kind, id): ("person", id), ("unit", code) or
@@ -292,7 +299,3 @@ def numbering(approval: Approval | None, version: int, *, at: datetime) -> Appro
         )
     _require_version(approval, version)
     return replace(approval, state=ApprovalState.NUMBERING, numbering_since=at, updated_at=at)
-
-
-def chain_names(steps: Sequence[Step]) -> list[str]:
-    return [s.value for s in steps]

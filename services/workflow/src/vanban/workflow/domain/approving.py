@@ -40,6 +40,7 @@ from vanban.workflow.domain.approvals import (
 from vanban.workflow.domain.ports import Acting
 from vanban.workflow.domain.service import LEADER_ROLES
 from vanban.workflow.domain.tasks import Organisation
+from vanban.workflow.domain.values import id_or_not_found, person_id
 
 # Delegation scopes: a deputy approves (or signs) for the leader whose delegation they hold.
 APPROVE = "approve"
@@ -126,21 +127,6 @@ class ApprovalView:
     history: tuple[ApprovalAction, ...]
 
 
-def _id(value: str, *, what: str, reason: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise NotFoundError(f"no {what} with this id", reason=reason) from None
-
-
-def _person_id(value: str) -> str:
-    """A person id in its one spelling (lower-case, hyphens), or "" when it is none."""
-    try:
-        return str(uuid.UUID(value.strip()))
-    except ValueError:
-        return ""
-
-
 def _may_sign(signer: str, person: Person, draft: Draft, org: Organisation) -> bool:
     """The agency's leaders sign anything; a unit's head or deputy signs their unit's drafts
     (thừa lệnh, thừa ủy quyền), and only if they may open them (members of the unit)."""
@@ -150,7 +136,9 @@ def _may_sign(signer: str, person: Person, draft: Draft, org: Organisation) -> b
 
 
 async def _draft(peers: ApprovalPeers, document_id: str) -> Draft:
-    document_id = _id(document_id, what="outgoing document", reason="OUTGOING_NOT_FOUND")
+    document_id = id_or_not_found(
+        document_id, what="outgoing document", reason="OUTGOING_NOT_FOUND"
+    )
     draft = await peers.outgoing(document_id)
     if draft is None:
         raise NotFoundError("no outgoing document with this id", reason="OUTGOING_NOT_FOUND")
@@ -179,7 +167,7 @@ async def submit(
         raise PermissionDeniedError(
             "only the drafter or their unit submits a draft", reason="NOT_THE_DRAFTER"
         )
-    signer = _person_id(signer)
+    signer = person_id(signer)
     person = await peers.person(signer) if signer else None
     org = await peers.organisation()
     if person is None or not person.active or not _may_sign(signer, person, draft, org):
@@ -304,7 +292,7 @@ async def decide(
     the decider read; refused if another was submitted since (a stale page signs nothing)."""
     assert decision in (Decision.APPROVED, Decision.SIGNED, Decision.RETURNED)
     comment = clean_comment(comment, required=decision is Decision.RETURNED)
-    approval_id = _id(approval_id, what="approval", reason="APPROVAL_NOT_FOUND")
+    approval_id = id_or_not_found(approval_id, what="approval", reason="APPROVAL_NOT_FOUND")
     current = await tx.approvals.get(approval_id, lock=False)
     if current is None:
         raise NotFoundError("no approval with this id", reason="APPROVAL_NOT_FOUND")
@@ -408,11 +396,11 @@ async def view(
     """An approval with its history, for whoever may open the draft."""
     if approval_id:
         approval = await tx.approvals.get(
-            _id(approval_id, what="approval", reason="APPROVAL_NOT_FOUND"), lock=False
+            id_or_not_found(approval_id, what="approval", reason="APPROVAL_NOT_FOUND"), lock=False
         )
     else:
         approval = await tx.approvals.of_document(
-            _id(document_id, what="approval", reason="APPROVAL_NOT_FOUND"), lock=False
+            id_or_not_found(document_id, what="approval", reason="APPROVAL_NOT_FOUND"), lock=False
         )
     if approval is None or await peers.outgoing(approval.document_id) is None:
         raise NotFoundError("no approval with this id", reason="APPROVAL_NOT_FOUND")
@@ -427,7 +415,9 @@ async def check_issuable(
     until the number is recorded, or for NUMBERING_LEASE if the numbering fails."""
     if not actor.is_service:
         raise PermissionDeniedError("only platform services may call this", reason="SERVICE_ONLY")
-    document_id = _id(document_id, what="outgoing document", reason="OUTGOING_NOT_FOUND")
+    document_id = id_or_not_found(
+        document_id, what="outgoing document", reason="OUTGOING_NOT_FOUND"
+    )
     approval = await tx.approvals.of_document(document_id, lock=True)
     await tx.approvals.update(numbering(approval, version, at=now))
     await tx.commit()

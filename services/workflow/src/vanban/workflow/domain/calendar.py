@@ -7,7 +7,7 @@ holiday by itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import Enum
@@ -134,7 +134,7 @@ def default_deadline(
     calendar: WorkCalendar,
     assigned_on: date,
     priority: Priority,
-    working_days: dict[Priority, int] | None = None,
+    working_days: Mapping[Priority, int] | None = None,
 ) -> date:
     days = (working_days or DEFAULT_WORKING_DAYS)[priority]
     return calendar.add_working_days(assigned_on, days)

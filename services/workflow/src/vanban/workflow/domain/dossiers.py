@@ -7,7 +7,6 @@ only, never the document itself: opening it asks the registry again."""
 from __future__ import annotations
 
 import enum
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -24,13 +23,13 @@ from vanban.platform.errors import (
 from vanban.platform.ports import TransactionPort
 from vanban.workflow.domain.ports import Acting
 from vanban.workflow.domain.service import LEADER_ROLES
+from vanban.workflow.domain.values import CONTROL_RE, id_or_not_found
 
 TITLE_MAX = 300
 DESCRIPTION_MAX = 2000
 NOTE_MAX = 500
 ITEMS_MAX = 500
 OPEN_PER_PERSON_MAX = 1000
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ItemKind(enum.Enum):
@@ -100,19 +99,12 @@ class ItemAccess(Protocol):
 
 def _text(value: str, field: str, maximum: int, *, required: bool) -> str:
     clean = value.strip()
-    if (required and not clean) or len(clean) > maximum or _CONTROL_RE.search(clean):
+    if (required and not clean) or len(clean) > maximum or CONTROL_RE.search(clean):
         raise invalid_fields(
             {field: f"{'required, ' if required else ''}at most {maximum} characters"},
             reason="INVALID_WORK_DOSSIER",
         )
     return clean
-
-
-def _uuid(value: str, *, reason: str, what: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise NotFoundError(f"no {what} with this id", reason=reason) from None
 
 
 async def open_dossier(
@@ -143,7 +135,8 @@ async def open_dossier(
 async def read_dossier(*, tx: DossierTransaction, actor: Acting, dossier_id: str) -> WorkDossier:
     """The dossier with its items, for its owner and the agency's leaders."""
     dossier = await tx.dossiers.get(
-        _uuid(dossier_id, reason="WORK_DOSSIER_NOT_FOUND", what="work dossier"), lock=False
+        id_or_not_found(dossier_id, reason="WORK_DOSSIER_NOT_FOUND", what="work dossier"),
+        lock=False,
     )
     if dossier is None or (dossier.owner != actor.subject and not actor.roles & LEADER_ROLES):
         raise NotFoundError("no work dossier with this id", reason="WORK_DOSSIER_NOT_FOUND")
@@ -157,7 +150,7 @@ async def read_dossier(*, tx: DossierTransaction, actor: Acting, dossier_id: str
 
 async def _own(tx: DossierTransaction, actor: Acting, dossier_id: str) -> WorkDossier:
     dossier = await tx.dossiers.get(
-        _uuid(dossier_id, reason="WORK_DOSSIER_NOT_FOUND", what="work dossier"), lock=True
+        id_or_not_found(dossier_id, reason="WORK_DOSSIER_NOT_FOUND", what="work dossier"), lock=True
     )
     if dossier is None or dossier.owner != actor.subject:
         raise NotFoundError(
@@ -187,7 +180,7 @@ async def add_item(
             {"kind": "one of incoming, outgoing, task"}, reason="INVALID_WORK_DOSSIER"
         ) from None
     note = _text(note, "note", NOTE_MAX, required=False)
-    ref = _uuid(ref_id, reason="ITEM_NOT_FOUND", what=item_kind.value)
+    ref = id_or_not_found(ref_id, reason="ITEM_NOT_FOUND", what=item_kind.value)
     # Whether the owner may open it is asked before anything is locked.
     secrecy = await access.secrecy_if_open(item_kind, ref)
     if secrecy is None:

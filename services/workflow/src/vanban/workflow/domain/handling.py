@@ -27,6 +27,7 @@ from vanban.workflow.domain.tasks import (
     report_progress,
     taken_back,
 )
+from vanban.workflow.domain.values import id_or_not_found
 
 # The delegation scope under which a deputy acts on the tasks of the person they stand in for.
 HANDLE = "handle"
@@ -40,13 +41,6 @@ class TaskView:
     task: Task
     assignment: Assignment
     tree: tuple[Task, ...]
-
-
-def _task_id(task_id: str) -> str:
-    try:
-        return str(uuid.UUID(task_id))
-    except ValueError:
-        raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND") from None
 
 
 def _acting_as(tx: HandlingTransaction, actor: Acting, on_behalf_of: str, now: datetime) -> str:
@@ -96,7 +90,9 @@ async def _open(
     Nothing is locked, nor anyone looked up, before that. `lock`: then the document's tasks are
     locked for the rest of the transaction (a reassignment or another forward waits), and the
     tree is read again under the lock."""
-    task = await tx.tasks.get(_task_id(task_id), lock=False)
+    task = await tx.tasks.get(
+        id_or_not_found(task_id, what="task", reason="TASK_NOT_FOUND"), lock=False
+    )
     if task is None:
         raise NotFoundError("no task with this id", reason="TASK_NOT_FOUND")
     tree = tuple(await tx.tasks.tree(task.assignment_id))

@@ -10,12 +10,12 @@ from datetime import date, datetime
 from vanban.platform.clearance import Secrecy
 from vanban.platform.errors import invalid_fields
 from vanban.workflow.domain.calendar import WORKING_DAYS_MAX
+from vanban.workflow.domain.values import CONTROL_RE, person_id
 
 OPINION_MAX = 2000
 UNITS_MAX = 50
 PEOPLE_MAX = 50
 _UNIT_RE = re.compile(r"^[0-9A-Z][0-9A-Z._-]{0,31}$")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ class AssignmentDraft:
             problems["document_id"] = "must be a document id"
         lead = self.lead_unit.strip()
         named_lead = self.lead_person.strip()
-        lead_person = _person_id(named_lead) if named_lead else ""
+        lead_person = person_id(named_lead) if named_lead else ""
         if bool(lead) == bool(named_lead):
             problems["lead_unit"] = (
                 "name the lead (chủ trì): a unit (lead_unit) or a person (lead_person), one"
@@ -60,7 +60,7 @@ class AssignmentDraft:
             ("coordinating_people", self.coordinating_people),
             ("informed_people", self.informed_people),
         ):
-            ids = tuple(dict.fromkeys(_person_id(p) for p in given))
+            ids = tuple(dict.fromkeys(person_id(p) for p in given))
             if len(ids) > PEOPLE_MAX or not all(ids):
                 problems[name] = f"must be at most {PEOPLE_MAX} person ids"
             people[name] = ids
@@ -77,7 +77,7 @@ class AssignmentDraft:
         if set(coordinating) & set(informed):
             problems["informed_units"] = "cannot also be coordinating"
         opinion = self.opinion.strip()
-        if len(opinion) > OPINION_MAX or _CONTROL_RE.search(opinion):
+        if len(opinion) > OPINION_MAX or CONTROL_RE.search(opinion):
             problems["opinion"] = f"must be at most {OPINION_MAX} printable characters"
         deadline: date | None = None
         if self.deadline and self.deadline_working_days is not None:
@@ -112,14 +112,6 @@ class AssignmentDraft:
             deadline_working_days=self.deadline_working_days,
         )
         return clean, deadline
-
-
-def _person_id(value: str) -> str:
-    """A person id in its one spelling (lower-case, hyphens); "" when it is not one."""
-    try:
-        return str(uuid.UUID(value.strip()))
-    except ValueError:
-        return ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from vanban.platform.errors import NotFoundError, PermissionDeniedError, invalid_fields
-from vanban.workflow.domain.calendar import DEFAULT_WORKING_DAYS, Priority
+from vanban.workflow.domain.calendar import DEFAULT_WORKING_DAYS, Priority, default_deadline
 from vanban.workflow.domain.due import Due, due_for
 from vanban.workflow.domain.model import Assignment, AssignmentDraft
 from vanban.workflow.domain.ports import Acting, Peers, Transaction
@@ -72,8 +72,10 @@ async def assign_incoming(
     if deadline is None:
         calendar = await tx.calendar.load()
         days = clean.deadline_working_days
-        deadline = calendar.add_working_days(
-            now.date(), days if days is not None else default_days[document.priority]
+        deadline = (
+            calendar.add_working_days(now.date(), days)
+            if days is not None
+            else default_deadline(calendar, now.date(), document.priority, default_days)
         )
     assignment = Assignment(
         id=str(uuid.uuid4()),

@@ -6,7 +6,6 @@ return or recall it, and what a forward may name; the adapters load and store th
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -18,11 +17,11 @@ from vanban.platform.errors import (
     PermissionDeniedError,
     invalid_fields,
 )
+from vanban.workflow.domain.values import CONTROL_RE
 
 NOTE_MAX = 2000
 RESULT_MAX = 4000
 TARGETS_MAX = 50
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class Role(enum.Enum):
@@ -47,6 +46,10 @@ class TaskState(enum.Enum):
     @property
     def exchange_status(self) -> str | None:
         return {"assigned": "04", "in_progress": "05", "completed": "06"}.get(self.value)
+
+
+# The open states' values, as the task store and its queries write them.
+OPEN_STATES = tuple(s.value for s in TaskState if s.open)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +152,7 @@ class Forward:
 
 def _text(value: str, limit: int, field_name: str, problems: dict[str, str]) -> str:
     clean = value.strip()
-    if len(clean) > limit or _CONTROL_RE.search(clean):
+    if len(clean) > limit or CONTROL_RE.search(clean):
         problems[field_name] = f"must be at most {limit} printable characters"
     return clean
 

@@ -23,17 +23,6 @@ from vanban.workflow.domain.approvals import (
 )
 
 
-def _waiting_for(approval: Approval) -> str | None:
-    if approval.state not in (
-        ApprovalState.PENDING,
-        ApprovalState.APPROVED,
-        ApprovalState.NUMBERING,
-    ):
-        return None
-    kind, who = approval.asked()
-    return f"{kind}:{who}"
-
-
 def _values(approval: Approval) -> dict[str, Any]:
     return {
         "signer": approval.signer,
@@ -42,7 +31,7 @@ def _values(approval: Approval) -> dict[str, Any]:
         "state": approval.state.value,
         "round": approval.round,
         "version": approval.version,
-        "waiting_for": _waiting_for(approval),
+        "waiting_for": approval.waiting_for,
         "numbering_since": approval.numbering_since,
         "submitted_by": approval.submitted_by,
         "submitted_at": approval.submitted_at,

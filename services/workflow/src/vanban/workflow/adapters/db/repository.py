@@ -24,9 +24,7 @@ from vanban.workflow.adapters.db.tables import assignments, calendar_days, task_
 from vanban.workflow.domain.calendar import CalendarDay, WorkCalendar
 from vanban.workflow.domain.due import Due, DueKind
 from vanban.workflow.domain.model import Assignment
-from vanban.workflow.domain.tasks import Holder, Role, Task, TaskState
-
-_OPEN = (TaskState.ASSIGNED.value, TaskState.IN_PROGRESS.value)
+from vanban.workflow.domain.tasks import OPEN_STATES, Holder, Role, Task, TaskState
 
 
 class SqlAssignments:
@@ -157,7 +155,7 @@ class SqlTasks:
             .where(
                 task_due.c.kind == DueKind.DUE_SOON.value,
                 task_due.c.fired_at.is_(None),
-                tasks.c.state.in_(_OPEN),
+                tasks.c.state.in_(OPEN_STATES),
                 tasks.c.deadline.between(first, last),
             )
             .with_for_update(of=task_due, skip_locked=True)
@@ -198,7 +196,7 @@ class SqlTasks:
             .where(
                 tasks.c.document_id == document_id,
                 tasks.c.assignment_id != keep_assignment,
-                tasks.c.state.in_(_OPEN),
+                tasks.c.state.in_(OPEN_STATES),
             )
             .values(state=TaskState.RECALLED.value, closed_at=at, closed_by=by)
             .returning(tasks.c.id)

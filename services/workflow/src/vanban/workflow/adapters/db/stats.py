@@ -14,9 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vanban.workflow.adapters.db.repository import task_from_row
 from vanban.workflow.adapters.db.tables import assignments, tasks
 from vanban.workflow.domain.stats import Counts, Scope
-from vanban.workflow.domain.tasks import Task
+from vanban.workflow.domain.tasks import OPEN_STATES, Task
 
-_OPEN = ("assigned", "in_progress")
 _ARRAY = ARRAY(String(32))
 
 # Every task of the period read once, its outcome computed once (1 on time, 2 late, 3 in
@@ -114,7 +113,7 @@ class SqlStats:
         t = tasks.c
         cleared = select(assignments.c.id).where(assignments.c.secrecy.in_(list(secrecies)))
         statement = select(tasks).where(
-            t.state.in_(_OPEN),
+            t.state.in_(OPEN_STATES),
             t.deadline.is_not(None),
             t.deadline < today,
             t.assignment_id.in_(cleared),

@@ -171,10 +171,6 @@ APPROVAL_STATE_TO_PB = {
 
 
 def approval_to_pb(approval: Approval) -> pb.Approval:
-    waiting = ""
-    if approval.state in (ApprovalState.PENDING, ApprovalState.APPROVED, ApprovalState.NUMBERING):
-        kind, who = approval.asked()
-        waiting = f"{kind}:{who}"
     return pb.Approval(
         id=approval.id,
         document_id=approval.document_id,
@@ -189,7 +185,7 @@ def approval_to_pb(approval: Approval) -> pb.Approval:
         submitted_by=approval.submitted_by,
         submitted_at=to_timestamp(approval.submitted_at),
         updated_at=to_timestamp(approval.updated_at),
-        waiting_for=waiting,
+        waiting_for=approval.waiting_for or "",
     )
 
 

@@ -41,6 +41,21 @@ from vanban.workflow.domain.approvals import Decision
 from vanban.workflow.domain.calendar import DEFAULT_WORKING_DAYS, Priority
 
 
+def _time_position(token: str, key: str) -> tuple[datetime, str] | None:
+    """The (instant, id) keyset position a time-ordered list's page token holds under `key`;
+    None without a token."""
+    if not token:
+        return None
+    position = decode_token(token)
+    try:
+        after = (datetime.fromisoformat(position[key]), str(uuid.UUID(position["i"])))
+    except (KeyError, ValueError):
+        raise bad_token() from None
+    if after[0].tzinfo is None or not 2000 <= after[0].year <= 2200:
+        raise bad_token()  # PostgreSQL cannot compare far years: a forged token
+    return after
+
+
 class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
     def __init__(
         self,
@@ -200,15 +215,7 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
         states = tuple(STATE_FROM_PB[s] for s in request.states if s in STATE_FROM_PB)
         if len(states) != len(request.states):
             raise invalid_fields({"states": "unknown task state"}, reason="INVALID_FILTER")
-        after = None
-        if request.page_token:
-            position = decode_token(request.page_token)
-            try:
-                after = (datetime.fromisoformat(position["c"]), str(uuid.UUID(position["i"])))
-            except (KeyError, ValueError):
-                raise bad_token() from None
-            if after[0].tzinfo is None or not 2000 <= after[0].year <= 2200:
-                raise bad_token()  # PostgreSQL cannot compare far years: a forged token
+        after = _time_position(request.page_token, "c")
         async with self._uow_factory() as uow:
             page = await handling.my_tasks(
                 tx=self._tx(uow),
@@ -329,15 +336,7 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
         size = page_size(
             request.page_size, default=handling.PAGE_DEFAULT, maximum=approving.PAGE_MAX
         )
-        after = None
-        if request.page_token:
-            position = decode_token(request.page_token)
-            try:
-                after = (datetime.fromisoformat(position["u"]), str(uuid.UUID(position["i"])))
-            except (KeyError, ValueError):
-                raise bad_token() from None
-            if after[0].tzinfo is None or not 2000 <= after[0].year <= 2200:
-                raise bad_token()
+        after = _time_position(request.page_token, "u")
         caller = current_caller()
         _ = caller.person_id  # a person's inbox: a service identity has none
         async with self._uow_factory() as uow:
@@ -493,15 +492,7 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
         size = page_size(
             request.page_size, default=handling.PAGE_DEFAULT, maximum=handling.PAGE_MAX
         )
-        after = None
-        if request.page_token:
-            position = decode_token(request.page_token)
-            try:
-                after = (datetime.fromisoformat(position["c"]), str(uuid.UUID(position["i"])))
-            except (KeyError, ValueError, TypeError):
-                raise bad_token() from None
-            if after[0].tzinfo is None or not 2000 <= after[0].year <= 2200:
-                raise bad_token()
+        after = _time_position(request.page_token, "c")
         async with self._uow_factory() as uow:
             found = list(
                 await dossiers.my_dossiers(
