@@ -28,6 +28,11 @@ class Clearance(enum.StrEnum):
         """Whether someone cleared to this level may know of a document of `secrecy`."""
         return _rank(secrecy) <= _rank(self)
 
+    def levels_covered(self) -> tuple[Clearance, ...]:
+        """Every secrecy level someone cleared to this level may know of, lowest first (what a
+        query filters documents by)."""
+        return tuple(level for level in Clearance if self.covers(level))
+
     def __lt__(self, other: object) -> bool:
         return _rank(self) < _rank(other)
 

@@ -20,11 +20,6 @@ REGISTER_LABELS = {
 }
 
 
-def levels_within(clearance: Clearance) -> tuple[Secrecy, ...]:
-    """The secrecy levels a person cleared to `clearance` may see."""
-    return tuple(level for level in Secrecy if clearance.covers(level))
-
-
 @dataclass(frozen=True, slots=True)
 class Recipient:
     """A person who may be notified, as the directory describes them."""

@@ -10,7 +10,6 @@ from vanban.notify.domain.model import (
     Notification,
     NotificationKind,
     incoming_registered_text,
-    levels_within,
 )
 from vanban.notify.domain.paging import (
     InboxPosition,
@@ -82,7 +81,7 @@ async def list_notifications(
     size = page_size(requested_page_size)
     before = decode_position(page_token)
     notifications = await tx.notifications.list_for_recipient(
-        recipient_id, secrecy=levels_within(clearance), before=before, limit=size + 1
+        recipient_id, secrecy=clearance.levels_covered(), before=before, limit=size + 1
     )
     if len(notifications) <= size:
         return notifications, ""

@@ -471,7 +471,7 @@ async def waiting_for_me(
         keys.append("role:clerk")
     org = await peers.organisation()
     keys += [f"unit:{code}" for code in org.units if org.leads(me, code)]
-    secrecies = [level.value for level in Clearance if actor.clearance.covers(level)]
+    secrecies = [level.value for level in actor.clearance.levels_covered()]
     return await tx.approvals.waiting(keys=keys, secrecies=secrecies, after=after, limit=size)
 
 

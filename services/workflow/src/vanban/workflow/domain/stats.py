@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
-from vanban.platform.clearance import Clearance
 from vanban.platform.errors import PermissionDeniedError, invalid_fields
 from vanban.workflow.domain.ports import Acting
 from vanban.workflow.domain.service import LEADER_ROLES
@@ -176,7 +175,7 @@ async def overdue_tasks(
     only of documents the caller is cleared for (a task names its document, its notes and
     results)."""
     scope = scope_of(actor, org, unit=unit.strip(), person=person.strip())
-    secrecies = [level.value for level in Clearance if actor.clearance.covers(level)]
+    secrecies = [level.value for level in actor.clearance.levels_covered()]
     return await repository.overdue(
         today=now.date(), scope=scope, secrecies=secrecies, after=after, limit=size
     )
