@@ -22,13 +22,19 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from vanban.contracts.signing.v1 import signing_pb2 as vanban_dot_signing_dot_v1_dot_signing__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evanban/signing/v1/events.proto\x12\x11vanban.signing.v1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evanban/signing/v1/events.proto\x12\x11vanban.signing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fvanban/signing/v1/signing.proto\"\x87\x01\n\x0e\x44ocumentSigned\x12/\n\tsignature\x18\x01 \x01(\x0b\x32\x1c.vanban.signing.v1.Signature\x12\x13\n\x0b\x61gency_code\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa3\x01\n\x13ValidationCompleted\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x13\n\x0b\x66ile_sha256\x18\x02 \x01(\t\x12\n\n\x02ok\x18\x03 \x01(\x08\x12\x12\n\nsignatures\x18\x04 \x01(\x05\x12\x13\n\x0b\x61gency_code\x18\x05 \x01(\t\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vanban.signing.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_DOCUMENTSIGNED']._serialized_start=120
+  _globals['_DOCUMENTSIGNED']._serialized_end=255
+  _globals['_VALIDATIONCOMPLETED']._serialized_start=258
+  _globals['_VALIDATIONCOMPLETED']._serialized_end=421
 # @@protoc_insertion_point(module_scope)

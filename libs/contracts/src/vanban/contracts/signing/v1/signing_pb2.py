@@ -22,15 +22,79 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from vanban.contracts.documents.v1 import documents_pb2 as vanban_dot_documents_dot_v1_dot_documents__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvanban/signing/v1/signing.proto\x12\x11vanban.signing.v12\x10\n\x0eSigningServiceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvanban/signing/v1/signing.proto\x12\x11vanban.signing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#vanban/documents/v1/documents.proto\"\xed\x02\n\tSignature\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x05\x12.\n\x04kind\x18\x04 \x01(\x0e\x32 .vanban.signing.v1.SignatureKind\x12,\n\x05level\x18\x05 \x01(\x0e\x32\x1d.vanban.signing.v1.PadesLevel\x12\x11\n\tsigned_by\x18\x06 \x01(\t\x12\x1b\n\x13\x63\x65rtificate_subject\x18\x07 \x01(\t\x12\x1a\n\x12\x63\x65rtificate_sha256\x18\x08 \x01(\t\x12-\n\tsigned_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x04\x66ile\x18\n \x01(\x0b\x32\x1c.vanban.documents.v1.FileRef\x12\x12\n\nfield_name\x18\x0b \x01(\t\x12\x15\n\rsource_sha256\x18\x0c \x01(\t\"\xa3\x01\n\x1bSignOutgoingDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12.\n\x04kind\x18\x02 \x01(\x0e\x32 .vanban.signing.v1.SignatureKind\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\x12\x14\n\x0con_behalf_of\x18\x04 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x05 \x01(\x05\"O\n\x1cSignOutgoingDocumentResponse\x12/\n\tsignature\x18\x01 \x01(\x0b\x32\x1c.vanban.signing.v1.Signature\"4\n\x1cSignOutgoingDocumentsRequest\x12\x14\n\x0c\x64ocument_ids\x18\x01 \x03(\t\"\x96\x01\n\x15\x44ocumentSigningResult\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12/\n\tsignature\x18\x02 \x01(\x0b\x32\x1c.vanban.signing.v1.Signature\x12\x16\n\x0e\x61lready_signed\x18\x03 \x01(\x08\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\"Z\n\x1dSignOutgoingDocumentsResponse\x12\x39\n\x07results\x18\x01 \x03(\x0b\x32(.vanban.signing.v1.DocumentSigningResult\"4\n\x1dListDocumentSignaturesRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\"R\n\x1eListDocumentSignaturesResponse\x12\x30\n\nsignatures\x18\x01 \x03(\x0b\x32\x1c.vanban.signing.v1.Signature\"=\n\x11ValidatePdfHeader\x12\x11\n\tfile_name\x18\x01 \x01(\t\x12\x15\n\rdeclared_size\x18\x02 \x01(\x03\"e\n\x12ValidatePdfRequest\x12\x36\n\x06header\x18\x01 \x01(\x0b\x32$.vanban.signing.v1.ValidatePdfHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\xb8\x01\n\x0f\x43\x65rtificateInfo\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12\x0e\n\x06issuer\x18\x02 \x01(\t\x12\x15\n\rserial_number\x18\x03 \x01(\t\x12.\n\nnot_before\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tnot_after\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06sha256\x18\x06 \x01(\t\"\xb1\x04\n\x0fSignatureReport\x12\x12\n\nfield_name\x18\x01 \x01(\t\x12\x32\n\x06signer\x18\x02 \x01(\x0b\x32\".vanban.signing.v1.CertificateInfo\x12\x31\n\x05\x63hain\x18\x03 \x03(\x0b\x32\".vanban.signing.v1.CertificateInfo\x12\x0e\n\x06intact\x18\x04 \x01(\x08\x12\r\n\x05valid\x18\x05 \x01(\x08\x12\x0f\n\x07trusted\x18\x06 \x01(\x08\x12\x15\n\rtrust_problem\x18\x07 \x01(\t\x12\x30\n\x0csigning_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rhas_timestamp\x18\t \x01(\x08\x12\x32\n\x0etimestamp_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0ftimestamp_valid\x18\x0b \x01(\x08\x12\x10\n\x08\x63overage\x18\x0c \x01(\t\x12\x1a\n\x12modification_level\x18\r \x01(\t\x12\x11\n\tdocmdp_ok\x18\x0e \x01(\x08\x12,\n\x05level\x18\x0f \x01(\x0e\x32\x1d.vanban.signing.v1.PadesLevel\x12\x0f\n\x07summary\x18\x10 \x01(\t\x12\n\n\x02ok\x18\x11 \x01(\x08\x12\r\n\x05\x65rror\x18\x12 \x01(\t\x12\x14\n\x0corganisation\x18\x13 \x01(\x08\x12\x15\n\rtrailing_data\x18\x14 \x01(\x08\"\xe5\x01\n\x10ValidationReport\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tfile_name\x18\x02 \x01(\t\x12\x13\n\x0b\x66ile_sha256\x18\x03 \x01(\t\x12\x11\n\tfile_size\x18\x04 \x01(\x03\x12\x36\n\nsignatures\x18\x05 \x03(\x0b\x32\".vanban.signing.v1.SignatureReport\x12\n\n\x02ok\x18\x06 \x01(\x08\x12\x30\n\x0cvalidated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cvalidated_by\x18\x08 \x01(\t\"J\n\x13ValidatePdfResponse\x12\x33\n\x06report\x18\x01 \x01(\x0b\x32#.vanban.signing.v1.ValidationReport\"(\n\x1aGetValidationReportRequest\x12\n\n\x02id\x18\x01 \x01(\t\"R\n\x1bGetValidationReportResponse\x12\x33\n\x06report\x18\x01 \x01(\x0b\x32#.vanban.signing.v1.ValidationReport\"+\n\x1dRenderValidationReportRequest\x12\n\n\x02id\x18\x01 \x01(\t\"/\n\x1eRenderValidationReportResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\"\xa8\x02\n\x0b\x43\x65rtificate\x12\n\n\x02id\x18\x01 \x01(\t\x12\x30\n\x04role\x18\x02 \x01(\x0e\x32\".vanban.signing.v1.CertificateRole\x12\x30\n\x04info\x18\x03 \x01(\x0b\x32\".vanban.signing.v1.CertificateInfo\x12\x34\n\x06status\x18\x04 \x01(\x0e\x32$.vanban.signing.v1.CertificateStatus\x12\x11\n\tperson_id\x18\x05 \x01(\t\x12\x11\n\tkey_label\x18\x06 \x01(\t\x12\x0b\n\x03pem\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08imported\x18\t \x01(\x08\"\x19\n\x17ListCertificatesRequest\"P\n\x18ListCertificatesResponse\x12\x34\n\x0c\x63\x65rtificates\x18\x01 \x03(\x0b\x32\x1e.vanban.signing.v1.Certificate\";\n\x19ImportCertificatesRequest\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x10\n\x08password\x18\x02 \x01(\t\"R\n\x1aImportCertificatesResponse\x12\x34\n\x0c\x63\x65rtificates\x18\x01 \x03(\x0b\x32\x1e.vanban.signing.v1.Certificate\"\x1d\n\x0eSignXmlRequest\x12\x0b\n\x03xml\x18\x01 \x01(\x0c\"Z\n\x0fSignXmlResponse\x12\x12\n\nsigned_xml\x18\x01 \x01(\x0c\x12\x33\n\x0b\x63\x65rtificate\x18\x02 \x01(\x0b\x32\x1e.vanban.signing.v1.Certificate\"\x1f\n\x10VerifyXmlRequest\x12\x0b\n\x03xml\x18\x01 \x01(\x0c\"[\n\x11VerifyXmlResponse\x12\x32\n\x06signer\x18\x01 \x01(\x0b\x32\".vanban.signing.v1.CertificateInfo\x12\x12\n\nsigned_xml\x18\x02 \x01(\x0c*\x85\x01\n\rSignatureKind\x12\x1e\n\x1aSIGNATURE_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15SIGNATURE_KIND_LEADER\x10\x01\x12\x19\n\x15SIGNATURE_KIND_AGENCY\x10\x02\x12\x1e\n\x1aSIGNATURE_KIND_AGENCY_TEXT\x10\x03*\x80\x01\n\nPadesLevel\x12\x1b\n\x17PADES_LEVEL_UNSPECIFIED\x10\x00\x12\x13\n\x0fPADES_LEVEL_B_B\x10\x01\x12\x13\n\x0fPADES_LEVEL_B_T\x10\x02\x12\x14\n\x10PADES_LEVEL_B_LT\x10\x03\x12\x15\n\x11PADES_LEVEL_B_LTA\x10\x04*\xb7\x01\n\x0f\x43\x65rtificateRole\x12 \n\x1c\x43\x45RTIFICATE_ROLE_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x43\x45RTIFICATE_ROLE_TRUST_ROOT\x10\x01\x12!\n\x1d\x43\x45RTIFICATE_ROLE_ORGANISATION\x10\x02\x12\x1b\n\x17\x43\x45RTIFICATE_ROLE_PERSON\x10\x03\x12!\n\x1d\x43\x45RTIFICATE_ROLE_TIMESTAMPING\x10\x04*\xbb\x01\n\x11\x43\x65rtificateStatus\x12\"\n\x1e\x43\x45RTIFICATE_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43\x45RTIFICATE_STATUS_VALID\x10\x01\x12\x1e\n\x1a\x43\x45RTIFICATE_STATUS_EXPIRED\x10\x02\x12$\n CERTIFICATE_STATUS_NOT_YET_VALID\x10\x03\x12\x1e\n\x1a\x43\x45RTIFICATE_STATUS_REVOKED\x10\x04\x32\xe5\x08\n\x0eSigningService\x12w\n\x14SignOutgoingDocument\x12..vanban.signing.v1.SignOutgoingDocumentRequest\x1a/.vanban.signing.v1.SignOutgoingDocumentResponse\x12z\n\x15SignOutgoingDocuments\x12/.vanban.signing.v1.SignOutgoingDocumentsRequest\x1a\x30.vanban.signing.v1.SignOutgoingDocumentsResponse\x12}\n\x16ListDocumentSignatures\x12\x30.vanban.signing.v1.ListDocumentSignaturesRequest\x1a\x31.vanban.signing.v1.ListDocumentSignaturesResponse\x12^\n\x0bValidatePdf\x12%.vanban.signing.v1.ValidatePdfRequest\x1a&.vanban.signing.v1.ValidatePdfResponse(\x01\x12t\n\x13GetValidationReport\x12-.vanban.signing.v1.GetValidationReportRequest\x1a..vanban.signing.v1.GetValidationReportResponse\x12\x7f\n\x16RenderValidationReport\x12\x30.vanban.signing.v1.RenderValidationReportRequest\x1a\x31.vanban.signing.v1.RenderValidationReportResponse0\x01\x12k\n\x10ListCertificates\x12*.vanban.signing.v1.ListCertificatesRequest\x1a+.vanban.signing.v1.ListCertificatesResponse\x12q\n\x12ImportCertificates\x12,.vanban.signing.v1.ImportCertificatesRequest\x1a-.vanban.signing.v1.ImportCertificatesResponse\x12P\n\x07SignXml\x12!.vanban.signing.v1.SignXmlRequest\x1a\".vanban.signing.v1.SignXmlResponse\x12V\n\tVerifyXml\x12#.vanban.signing.v1.VerifyXmlRequest\x1a$.vanban.signing.v1.VerifyXmlResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vanban.signing.v1.signing_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SIGNINGSERVICE']._serialized_start=54
-  _globals['_SIGNINGSERVICE']._serialized_end=70
+  _globals['_SIGNATUREKIND']._serialized_start=3424
+  _globals['_SIGNATUREKIND']._serialized_end=3557
+  _globals['_PADESLEVEL']._serialized_start=3560
+  _globals['_PADESLEVEL']._serialized_end=3688
+  _globals['_CERTIFICATEROLE']._serialized_start=3691
+  _globals['_CERTIFICATEROLE']._serialized_end=3874
+  _globals['_CERTIFICATESTATUS']._serialized_start=3877
+  _globals['_CERTIFICATESTATUS']._serialized_end=4064
+  _globals['_SIGNATURE']._serialized_start=125
+  _globals['_SIGNATURE']._serialized_end=490
+  _globals['_SIGNOUTGOINGDOCUMENTREQUEST']._serialized_start=493
+  _globals['_SIGNOUTGOINGDOCUMENTREQUEST']._serialized_end=656
+  _globals['_SIGNOUTGOINGDOCUMENTRESPONSE']._serialized_start=658
+  _globals['_SIGNOUTGOINGDOCUMENTRESPONSE']._serialized_end=737
+  _globals['_SIGNOUTGOINGDOCUMENTSREQUEST']._serialized_start=739
+  _globals['_SIGNOUTGOINGDOCUMENTSREQUEST']._serialized_end=791
+  _globals['_DOCUMENTSIGNINGRESULT']._serialized_start=794
+  _globals['_DOCUMENTSIGNINGRESULT']._serialized_end=944
+  _globals['_SIGNOUTGOINGDOCUMENTSRESPONSE']._serialized_start=946
+  _globals['_SIGNOUTGOINGDOCUMENTSRESPONSE']._serialized_end=1036
+  _globals['_LISTDOCUMENTSIGNATURESREQUEST']._serialized_start=1038
+  _globals['_LISTDOCUMENTSIGNATURESREQUEST']._serialized_end=1090
+  _globals['_LISTDOCUMENTSIGNATURESRESPONSE']._serialized_start=1092
+  _globals['_LISTDOCUMENTSIGNATURESRESPONSE']._serialized_end=1174
+  _globals['_VALIDATEPDFHEADER']._serialized_start=1176
+  _globals['_VALIDATEPDFHEADER']._serialized_end=1237
+  _globals['_VALIDATEPDFREQUEST']._serialized_start=1239
+  _globals['_VALIDATEPDFREQUEST']._serialized_end=1340
+  _globals['_CERTIFICATEINFO']._serialized_start=1343
+  _globals['_CERTIFICATEINFO']._serialized_end=1527
+  _globals['_SIGNATUREREPORT']._serialized_start=1530
+  _globals['_SIGNATUREREPORT']._serialized_end=2091
+  _globals['_VALIDATIONREPORT']._serialized_start=2094
+  _globals['_VALIDATIONREPORT']._serialized_end=2323
+  _globals['_VALIDATEPDFRESPONSE']._serialized_start=2325
+  _globals['_VALIDATEPDFRESPONSE']._serialized_end=2399
+  _globals['_GETVALIDATIONREPORTREQUEST']._serialized_start=2401
+  _globals['_GETVALIDATIONREPORTREQUEST']._serialized_end=2441
+  _globals['_GETVALIDATIONREPORTRESPONSE']._serialized_start=2443
+  _globals['_GETVALIDATIONREPORTRESPONSE']._serialized_end=2525
+  _globals['_RENDERVALIDATIONREPORTREQUEST']._serialized_start=2527
+  _globals['_RENDERVALIDATIONREPORTREQUEST']._serialized_end=2570
+  _globals['_RENDERVALIDATIONREPORTRESPONSE']._serialized_start=2572
+  _globals['_RENDERVALIDATIONREPORTRESPONSE']._serialized_end=2619
+  _globals['_CERTIFICATE']._serialized_start=2622
+  _globals['_CERTIFICATE']._serialized_end=2918
+  _globals['_LISTCERTIFICATESREQUEST']._serialized_start=2920
+  _globals['_LISTCERTIFICATESREQUEST']._serialized_end=2945
+  _globals['_LISTCERTIFICATESRESPONSE']._serialized_start=2947
+  _globals['_LISTCERTIFICATESRESPONSE']._serialized_end=3027
+  _globals['_IMPORTCERTIFICATESREQUEST']._serialized_start=3029
+  _globals['_IMPORTCERTIFICATESREQUEST']._serialized_end=3088
+  _globals['_IMPORTCERTIFICATESRESPONSE']._serialized_start=3090
+  _globals['_IMPORTCERTIFICATESRESPONSE']._serialized_end=3172
+  _globals['_SIGNXMLREQUEST']._serialized_start=3174
+  _globals['_SIGNXMLREQUEST']._serialized_end=3203
+  _globals['_SIGNXMLRESPONSE']._serialized_start=3205
+  _globals['_SIGNXMLRESPONSE']._serialized_end=3295
+  _globals['_VERIFYXMLREQUEST']._serialized_start=3297
+  _globals['_VERIFYXMLREQUEST']._serialized_end=3328
+  _globals['_VERIFYXMLRESPONSE']._serialized_start=3330
+  _globals['_VERIFYXMLRESPONSE']._serialized_end=3421
+  _globals['_SIGNINGSERVICE']._serialized_start=4067
+  _globals['_SIGNINGSERVICE']._serialized_end=5192
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,886 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from vanban.contracts.documents.v1 import documents_pb2 as _documents_pb2
+import builtins as _builtins
+import sys
+import typing as _typing
+
+if sys.version_info >= (3, 11):
+    from typing import TypeAlias as _TypeAlias, Never as _Never
+else:
+    from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _SignatureKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SignatureKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SignatureKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SIGNATURE_KIND_UNSPECIFIED: _SignatureKind.ValueType  # 0
+    SIGNATURE_KIND_LEADER: _SignatureKind.ValueType  # 1
+    """Chữ ký số của người có thẩm quyền: the signature image between title and name."""
+    SIGNATURE_KIND_AGENCY: _SignatureKind.ValueType  # 2
+    """Chữ ký số của cơ quan: the seal over the left third of the leader's signature."""
+    SIGNATURE_KIND_AGENCY_TEXT: _SignatureKind.ValueType  # 3
+    """The agency's text-only signature at the top right of page 1 (attachments, copies, scans)."""
+
+class SignatureKind(_SignatureKind, metaclass=_SignatureKindEnumTypeWrapper): ...
+
+SIGNATURE_KIND_UNSPECIFIED: SignatureKind.ValueType  # 0
+SIGNATURE_KIND_LEADER: SignatureKind.ValueType  # 1
+"""Chữ ký số của người có thẩm quyền: the signature image between title and name."""
+SIGNATURE_KIND_AGENCY: SignatureKind.ValueType  # 2
+"""Chữ ký số của cơ quan: the seal over the left third of the leader's signature."""
+SIGNATURE_KIND_AGENCY_TEXT: SignatureKind.ValueType  # 3
+"""The agency's text-only signature at the top right of page 1 (attachments, copies, scans)."""
+Global___SignatureKind: _TypeAlias = SignatureKind  # noqa: Y015
+
+class _PadesLevel:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PadesLevelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PadesLevel.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PADES_LEVEL_UNSPECIFIED: _PadesLevel.ValueType  # 0
+    PADES_LEVEL_B_B: _PadesLevel.ValueType  # 1
+    PADES_LEVEL_B_T: _PadesLevel.ValueType  # 2
+    PADES_LEVEL_B_LT: _PadesLevel.ValueType  # 3
+    PADES_LEVEL_B_LTA: _PadesLevel.ValueType  # 4
+
+class PadesLevel(_PadesLevel, metaclass=_PadesLevelEnumTypeWrapper): ...
+
+PADES_LEVEL_UNSPECIFIED: PadesLevel.ValueType  # 0
+PADES_LEVEL_B_B: PadesLevel.ValueType  # 1
+PADES_LEVEL_B_T: PadesLevel.ValueType  # 2
+PADES_LEVEL_B_LT: PadesLevel.ValueType  # 3
+PADES_LEVEL_B_LTA: PadesLevel.ValueType  # 4
+Global___PadesLevel: _TypeAlias = PadesLevel  # noqa: Y015
+
+class _CertificateRole:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CertificateRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CertificateRole.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CERTIFICATE_ROLE_UNSPECIFIED: _CertificateRole.ValueType  # 0
+    CERTIFICATE_ROLE_TRUST_ROOT: _CertificateRole.ValueType  # 1
+    """The agency's own CA (development) or an imported root or intermediate: trusted."""
+    CERTIFICATE_ROLE_ORGANISATION: _CertificateRole.ValueType  # 2
+    """The agency's organisation certificate (its seal signature)."""
+    CERTIFICATE_ROLE_PERSON: _CertificateRole.ValueType  # 3
+    """A person's (a leader's) signing certificate."""
+    CERTIFICATE_ROLE_TIMESTAMPING: _CertificateRole.ValueType  # 4
+    """The local timestamping authority's."""
+
+class CertificateRole(_CertificateRole, metaclass=_CertificateRoleEnumTypeWrapper): ...
+
+CERTIFICATE_ROLE_UNSPECIFIED: CertificateRole.ValueType  # 0
+CERTIFICATE_ROLE_TRUST_ROOT: CertificateRole.ValueType  # 1
+"""The agency's own CA (development) or an imported root or intermediate: trusted."""
+CERTIFICATE_ROLE_ORGANISATION: CertificateRole.ValueType  # 2
+"""The agency's organisation certificate (its seal signature)."""
+CERTIFICATE_ROLE_PERSON: CertificateRole.ValueType  # 3
+"""A person's (a leader's) signing certificate."""
+CERTIFICATE_ROLE_TIMESTAMPING: CertificateRole.ValueType  # 4
+"""The local timestamping authority's."""
+Global___CertificateRole: _TypeAlias = CertificateRole  # noqa: Y015
+
+class _CertificateStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CertificateStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CertificateStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CERTIFICATE_STATUS_UNSPECIFIED: _CertificateStatus.ValueType  # 0
+    CERTIFICATE_STATUS_VALID: _CertificateStatus.ValueType  # 1
+    CERTIFICATE_STATUS_EXPIRED: _CertificateStatus.ValueType  # 2
+    CERTIFICATE_STATUS_NOT_YET_VALID: _CertificateStatus.ValueType  # 3
+    CERTIFICATE_STATUS_REVOKED: _CertificateStatus.ValueType  # 4
+
+class CertificateStatus(_CertificateStatus, metaclass=_CertificateStatusEnumTypeWrapper): ...
+
+CERTIFICATE_STATUS_UNSPECIFIED: CertificateStatus.ValueType  # 0
+CERTIFICATE_STATUS_VALID: CertificateStatus.ValueType  # 1
+CERTIFICATE_STATUS_EXPIRED: CertificateStatus.ValueType  # 2
+CERTIFICATE_STATUS_NOT_YET_VALID: CertificateStatus.ValueType  # 3
+CERTIFICATE_STATUS_REVOKED: CertificateStatus.ValueType  # 4
+Global___CertificateStatus: _TypeAlias = CertificateStatus  # noqa: Y015
+
+@_typing.final
+class Signature(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    SIGNED_BY_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_SUBJECT_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_SHA256_FIELD_NUMBER: _builtins.int
+    SIGNED_AT_FIELD_NUMBER: _builtins.int
+    FILE_FIELD_NUMBER: _builtins.int
+    FIELD_NAME_FIELD_NUMBER: _builtins.int
+    SOURCE_SHA256_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    document_id: _builtins.str
+    version: _builtins.int
+    """The document version whose file was signed."""
+    kind: Global___SignatureKind.ValueType
+    level: Global___PadesLevel.ValueType
+    signed_by: _builtins.str
+    """The person who signed (LEADER) or asked for the agency signature; "service:signing" when
+    it was made automatically.
+    """
+    certificate_subject: _builtins.str
+    """The certificate's subject, e.g. "CN=Nguyễn Văn An, O=Ủy ban nhân dân tỉnh Demo"."""
+    certificate_sha256: _builtins.str
+    field_name: _builtins.str
+    """The signature's field in the PDF."""
+    source_sha256: _builtins.str
+    """The file the signature was added to (its bytes are the signed file's prefix)."""
+    @_builtins.property
+    def signed_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def file(self) -> _documents_pb2.FileRef:
+        """The PDF as it is after this signature (in the archive)."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        document_id: _builtins.str = ...,
+        version: _builtins.int = ...,
+        kind: Global___SignatureKind.ValueType = ...,
+        level: Global___PadesLevel.ValueType = ...,
+        signed_by: _builtins.str = ...,
+        certificate_subject: _builtins.str = ...,
+        certificate_sha256: _builtins.str = ...,
+        signed_at: _timestamp_pb2.Timestamp | None = ...,
+        file: _documents_pb2.FileRef | None = ...,
+        field_name: _builtins.str = ...,
+        source_sha256: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "signed_at", b"signed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate_sha256", b"certificate_sha256", "certificate_subject", b"certificate_subject", "document_id", b"document_id", "field_name", b"field_name", "file", b"file", "id", b"id", "kind", b"kind", "level", b"level", "signed_at", b"signed_at", "signed_by", b"signed_by", "source_sha256", b"source_sha256", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Signature: _TypeAlias = Signature  # noqa: Y015
+
+@_typing.final
+class SignOutgoingDocumentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    ON_BEHALF_OF_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    kind: Global___SignatureKind.ValueType
+    comment: _builtins.str
+    """LEADER: as workflow's SignOutgoingDocument."""
+    on_behalf_of: _builtins.str
+    expected_version: _builtins.int
+    """LEADER: the draft version the signer read; DRAFT_CHANGED when another is current."""
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+        kind: Global___SignatureKind.ValueType = ...,
+        comment: _builtins.str = ...,
+        on_behalf_of: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "document_id", b"document_id", "expected_version", b"expected_version", "kind", b"kind", "on_behalf_of", b"on_behalf_of"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignOutgoingDocumentRequest: _TypeAlias = SignOutgoingDocumentRequest  # noqa: Y015
+
+@_typing.final
+class SignOutgoingDocumentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def signature(self) -> Global___Signature: ...
+    def __init__(
+        self,
+        *,
+        signature: Global___Signature | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["signature", b"signature"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["signature", b"signature"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignOutgoingDocumentResponse: _TypeAlias = SignOutgoingDocumentResponse  # noqa: Y015
+
+@_typing.final
+class SignOutgoingDocumentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def document_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """At most 100 issued documents, each signed with the agency signature."""
+
+    def __init__(
+        self,
+        *,
+        document_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_ids", b"document_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignOutgoingDocumentsRequest: _TypeAlias = SignOutgoingDocumentsRequest  # noqa: Y015
+
+@_typing.final
+class DocumentSigningResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    ALREADY_SIGNED_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    already_signed: _builtins.bool
+    reason: _builtins.str
+    """Why not, when not: the reason of the refusal (e.g. LEADER_SIGNATURE_REQUIRED) and its text."""
+    message: _builtins.str
+    @_builtins.property
+    def signature(self) -> Global___Signature:
+        """Set when it was signed (or had been before: `already_signed`)."""
+
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+        signature: Global___Signature | None = ...,
+        already_signed: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["signature", b"signature"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["already_signed", b"already_signed", "document_id", b"document_id", "message", b"message", "reason", b"reason", "signature", b"signature"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentSigningResult: _TypeAlias = DocumentSigningResult  # noqa: Y015
+
+@_typing.final
+class SignOutgoingDocumentsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___DocumentSigningResult]: ...
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___DocumentSigningResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignOutgoingDocumentsResponse: _TypeAlias = SignOutgoingDocumentsResponse  # noqa: Y015
+
+@_typing.final
+class ListDocumentSignaturesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDocumentSignaturesRequest: _TypeAlias = ListDocumentSignaturesRequest  # noqa: Y015
+
+@_typing.final
+class ListDocumentSignaturesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SIGNATURES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def signatures(self) -> _containers.RepeatedCompositeFieldContainer[Global___Signature]: ...
+    def __init__(
+        self,
+        *,
+        signatures: _abc.Iterable[Global___Signature] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["signatures", b"signatures"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDocumentSignaturesResponse: _TypeAlias = ListDocumentSignaturesResponse  # noqa: Y015
+
+@_typing.final
+class ValidatePdfHeader(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    DECLARED_SIZE_FIELD_NUMBER: _builtins.int
+    file_name: _builtins.str
+    declared_size: _builtins.int
+    def __init__(
+        self,
+        *,
+        file_name: _builtins.str = ...,
+        declared_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["declared_size", b"declared_size", "file_name", b"file_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ValidatePdfHeader: _TypeAlias = ValidatePdfHeader  # noqa: Y015
+
+@_typing.final
+class ValidatePdfRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEADER_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    @_builtins.property
+    def header(self) -> Global___ValidatePdfHeader: ...
+    def __init__(
+        self,
+        *,
+        header: Global___ValidatePdfHeader | None = ...,
+        chunk: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "header", b"header", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "header", b"header", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["header", "chunk"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___ValidatePdfRequest: _TypeAlias = ValidatePdfRequest  # noqa: Y015
+
+@_typing.final
+class CertificateInfo(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    ISSUER_FIELD_NUMBER: _builtins.int
+    SERIAL_NUMBER_FIELD_NUMBER: _builtins.int
+    NOT_BEFORE_FIELD_NUMBER: _builtins.int
+    NOT_AFTER_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    subject: _builtins.str
+    issuer: _builtins.str
+    serial_number: _builtins.str
+    sha256: _builtins.str
+    """Lower-case hex SHA-256 of the DER certificate."""
+    @_builtins.property
+    def not_before(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def not_after(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        subject: _builtins.str = ...,
+        issuer: _builtins.str = ...,
+        serial_number: _builtins.str = ...,
+        not_before: _timestamp_pb2.Timestamp | None = ...,
+        not_after: _timestamp_pb2.Timestamp | None = ...,
+        sha256: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["not_after", b"not_after", "not_before", b"not_before"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["issuer", b"issuer", "not_after", b"not_after", "not_before", b"not_before", "serial_number", b"serial_number", "sha256", b"sha256", "subject", b"subject"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CertificateInfo: _TypeAlias = CertificateInfo  # noqa: Y015
+
+@_typing.final
+class SignatureReport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIELD_NAME_FIELD_NUMBER: _builtins.int
+    SIGNER_FIELD_NUMBER: _builtins.int
+    CHAIN_FIELD_NUMBER: _builtins.int
+    INTACT_FIELD_NUMBER: _builtins.int
+    VALID_FIELD_NUMBER: _builtins.int
+    TRUSTED_FIELD_NUMBER: _builtins.int
+    TRUST_PROBLEM_FIELD_NUMBER: _builtins.int
+    SIGNING_TIME_FIELD_NUMBER: _builtins.int
+    HAS_TIMESTAMP_FIELD_NUMBER: _builtins.int
+    TIMESTAMP_TIME_FIELD_NUMBER: _builtins.int
+    TIMESTAMP_VALID_FIELD_NUMBER: _builtins.int
+    COVERAGE_FIELD_NUMBER: _builtins.int
+    MODIFICATION_LEVEL_FIELD_NUMBER: _builtins.int
+    DOCMDP_OK_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    OK_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    ORGANISATION_FIELD_NUMBER: _builtins.int
+    TRAILING_DATA_FIELD_NUMBER: _builtins.int
+    field_name: _builtins.str
+    intact: _builtins.bool
+    """The bytes it covers are unchanged (the hash matches)."""
+    valid: _builtins.bool
+    """The cryptographic signature verifies."""
+    trusted: _builtins.bool
+    """The chain ends at one of the agency's trust roots."""
+    trust_problem: _builtins.str
+    """Why the chain was not trusted, when it was not (e.g. NO_CERTIFICATE_CHAIN_FOUND)."""
+    has_timestamp: _builtins.bool
+    timestamp_valid: _builtins.bool
+    coverage: _builtins.str
+    """ENTIRE_FILE, ENTIRE_REVISION (later revisions follow) or UNCOVERED."""
+    modification_level: _builtins.str
+    """What later revisions changed: NONE, LTA_UPDATES, FORM_FILLING, ANNOTATIONS, OTHER."""
+    docmdp_ok: _builtins.bool
+    """The later revisions keep to what the signature allows."""
+    level: Global___PadesLevel.ValueType
+    summary: _builtins.str
+    """pyHanko's one-word summary, e.g. INTACT:TRUSTED,UNTOUCHED."""
+    ok: _builtins.bool
+    """The one verdict: intact, valid, trusted and nothing suspicious added afterwards."""
+    error: _builtins.str
+    """Set when the signature could not be read at all (a damaged signature), with why."""
+    organisation: _builtins.bool
+    """The signing certificate is an organisation's (an agency signature), not a person's."""
+    trailing_data: _builtins.bool
+    """Bytes after the end of the last revision that no revision accounts for."""
+    @_builtins.property
+    def signer(self) -> Global___CertificateInfo: ...
+    @_builtins.property
+    def chain(self) -> _containers.RepeatedCompositeFieldContainer[Global___CertificateInfo]:
+        """The chain from the signer to the trust root, signer first, when one was found."""
+
+    @_builtins.property
+    def signing_time(self) -> _timestamp_pb2.Timestamp:
+        """The time the signer claimed, and the timestamp's, when there is one."""
+
+    @_builtins.property
+    def timestamp_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        field_name: _builtins.str = ...,
+        signer: Global___CertificateInfo | None = ...,
+        chain: _abc.Iterable[Global___CertificateInfo] | None = ...,
+        intact: _builtins.bool = ...,
+        valid: _builtins.bool = ...,
+        trusted: _builtins.bool = ...,
+        trust_problem: _builtins.str = ...,
+        signing_time: _timestamp_pb2.Timestamp | None = ...,
+        has_timestamp: _builtins.bool = ...,
+        timestamp_time: _timestamp_pb2.Timestamp | None = ...,
+        timestamp_valid: _builtins.bool = ...,
+        coverage: _builtins.str = ...,
+        modification_level: _builtins.str = ...,
+        docmdp_ok: _builtins.bool = ...,
+        level: Global___PadesLevel.ValueType = ...,
+        summary: _builtins.str = ...,
+        ok: _builtins.bool = ...,
+        error: _builtins.str = ...,
+        organisation: _builtins.bool = ...,
+        trailing_data: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["signer", b"signer", "signing_time", b"signing_time", "timestamp_time", b"timestamp_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chain", b"chain", "coverage", b"coverage", "docmdp_ok", b"docmdp_ok", "error", b"error", "field_name", b"field_name", "has_timestamp", b"has_timestamp", "intact", b"intact", "level", b"level", "modification_level", b"modification_level", "ok", b"ok", "organisation", b"organisation", "signer", b"signer", "signing_time", b"signing_time", "summary", b"summary", "timestamp_time", b"timestamp_time", "timestamp_valid", b"timestamp_valid", "trailing_data", b"trailing_data", "trust_problem", b"trust_problem", "trusted", b"trusted", "valid", b"valid"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignatureReport: _TypeAlias = SignatureReport  # noqa: Y015
+
+@_typing.final
+class ValidationReport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    FILE_SHA256_FIELD_NUMBER: _builtins.int
+    FILE_SIZE_FIELD_NUMBER: _builtins.int
+    SIGNATURES_FIELD_NUMBER: _builtins.int
+    OK_FIELD_NUMBER: _builtins.int
+    VALIDATED_AT_FIELD_NUMBER: _builtins.int
+    VALIDATED_BY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    file_name: _builtins.str
+    file_sha256: _builtins.str
+    file_size: _builtins.int
+    ok: _builtins.bool
+    """Every signature is ok (and there is at least one)."""
+    validated_by: _builtins.str
+    @_builtins.property
+    def signatures(self) -> _containers.RepeatedCompositeFieldContainer[Global___SignatureReport]: ...
+    @_builtins.property
+    def validated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        file_name: _builtins.str = ...,
+        file_sha256: _builtins.str = ...,
+        file_size: _builtins.int = ...,
+        signatures: _abc.Iterable[Global___SignatureReport] | None = ...,
+        ok: _builtins.bool = ...,
+        validated_at: _timestamp_pb2.Timestamp | None = ...,
+        validated_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["validated_at", b"validated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_name", b"file_name", "file_sha256", b"file_sha256", "file_size", b"file_size", "id", b"id", "ok", b"ok", "signatures", b"signatures", "validated_at", b"validated_at", "validated_by", b"validated_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ValidationReport: _TypeAlias = ValidationReport  # noqa: Y015
+
+@_typing.final
+class ValidatePdfResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REPORT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def report(self) -> Global___ValidationReport: ...
+    def __init__(
+        self,
+        *,
+        report: Global___ValidationReport | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ValidatePdfResponse: _TypeAlias = ValidatePdfResponse  # noqa: Y015
+
+@_typing.final
+class GetValidationReportRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetValidationReportRequest: _TypeAlias = GetValidationReportRequest  # noqa: Y015
+
+@_typing.final
+class GetValidationReportResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REPORT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def report(self) -> Global___ValidationReport: ...
+    def __init__(
+        self,
+        *,
+        report: Global___ValidationReport | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetValidationReportResponse: _TypeAlias = GetValidationReportResponse  # noqa: Y015
+
+@_typing.final
+class RenderValidationReportRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenderValidationReportRequest: _TypeAlias = RenderValidationReportRequest  # noqa: Y015
+
+@_typing.final
+class RenderValidationReportResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHUNK_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        chunk: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenderValidationReportResponse: _TypeAlias = RenderValidationReportResponse  # noqa: Y015
+
+@_typing.final
+class Certificate(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    INFO_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    KEY_LABEL_FIELD_NUMBER: _builtins.int
+    PEM_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    IMPORTED_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    role: Global___CertificateRole.ValueType
+    status: Global___CertificateStatus.ValueType
+    person_id: _builtins.str
+    """The person it belongs to (PERSON)."""
+    key_label: _builtins.str
+    """The label of the key in the token, when the token holds its key."""
+    pem: _builtins.str
+    """PEM of the certificate."""
+    imported: _builtins.bool
+    """Imported from a real CA, or made by the development CA."""
+    @_builtins.property
+    def info(self) -> Global___CertificateInfo: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        role: Global___CertificateRole.ValueType = ...,
+        info: Global___CertificateInfo | None = ...,
+        status: Global___CertificateStatus.ValueType = ...,
+        person_id: _builtins.str = ...,
+        key_label: _builtins.str = ...,
+        pem: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        imported: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "info", b"info"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "id", b"id", "imported", b"imported", "info", b"info", "key_label", b"key_label", "pem", b"pem", "person_id", b"person_id", "role", b"role", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Certificate: _TypeAlias = Certificate  # noqa: Y015
+
+@_typing.final
+class ListCertificatesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCertificatesRequest: _TypeAlias = ListCertificatesRequest  # noqa: Y015
+
+@_typing.final
+class ListCertificatesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CERTIFICATES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def certificates(self) -> _containers.RepeatedCompositeFieldContainer[Global___Certificate]: ...
+    def __init__(
+        self,
+        *,
+        certificates: _abc.Iterable[Global___Certificate] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificates", b"certificates"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCertificatesResponse: _TypeAlias = ListCertificatesResponse  # noqa: Y015
+
+@_typing.final
+class ImportCertificatesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATA_FIELD_NUMBER: _builtins.int
+    PASSWORD_FIELD_NUMBER: _builtins.int
+    data: _builtins.bytes
+    """PEM (one or more certificates) or DER/PKCS#12 bytes; at most 1 MiB."""
+    password: _builtins.str
+    """For a PKCS#12 file protected by one."""
+    def __init__(
+        self,
+        *,
+        data: _builtins.bytes = ...,
+        password: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "password", b"password"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportCertificatesRequest: _TypeAlias = ImportCertificatesRequest  # noqa: Y015
+
+@_typing.final
+class ImportCertificatesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CERTIFICATES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def certificates(self) -> _containers.RepeatedCompositeFieldContainer[Global___Certificate]: ...
+    def __init__(
+        self,
+        *,
+        certificates: _abc.Iterable[Global___Certificate] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificates", b"certificates"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportCertificatesResponse: _TypeAlias = ImportCertificatesResponse  # noqa: Y015
+
+@_typing.final
+class SignXmlRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    XML_FIELD_NUMBER: _builtins.int
+    xml: _builtins.bytes
+    """The XML document to sign; its root carries the enveloped Signature. At most 64 MiB."""
+    def __init__(
+        self,
+        *,
+        xml: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["xml", b"xml"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignXmlRequest: _TypeAlias = SignXmlRequest  # noqa: Y015
+
+@_typing.final
+class SignXmlResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SIGNED_XML_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_FIELD_NUMBER: _builtins.int
+    signed_xml: _builtins.bytes
+    @_builtins.property
+    def certificate(self) -> Global___Certificate: ...
+    def __init__(
+        self,
+        *,
+        signed_xml: _builtins.bytes = ...,
+        certificate: Global___Certificate | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["certificate", b"certificate"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate", b"certificate", "signed_xml", b"signed_xml"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignXmlResponse: _TypeAlias = SignXmlResponse  # noqa: Y015
+
+@_typing.final
+class VerifyXmlRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    XML_FIELD_NUMBER: _builtins.int
+    xml: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        xml: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["xml", b"xml"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyXmlRequest: _TypeAlias = VerifyXmlRequest  # noqa: Y015
+
+@_typing.final
+class VerifyXmlResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SIGNER_FIELD_NUMBER: _builtins.int
+    SIGNED_XML_FIELD_NUMBER: _builtins.int
+    signed_xml: _builtins.bytes
+    """Exactly what was signed (the verified XML)."""
+    @_builtins.property
+    def signer(self) -> Global___CertificateInfo:
+        """The signer's certificate, when the signature verifies and chains to a trust root
+        (INVALID_SIGNATURE or UNTRUSTED_CERTIFICATE otherwise).
+        """
+
+    def __init__(
+        self,
+        *,
+        signer: Global___CertificateInfo | None = ...,
+        signed_xml: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["signer", b"signer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["signed_xml", b"signed_xml", "signer", b"signer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyXmlResponse: _TypeAlias = VerifyXmlResponse  # noqa: Y015

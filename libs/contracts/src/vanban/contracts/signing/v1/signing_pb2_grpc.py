@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from vanban.contracts.signing.v1 import signing_pb2 as vanban_dot_signing_dot_v1_dot_signing__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -25,7 +26,8 @@ if _version_not_supported:
 
 
 class SigningServiceStub:
-    """PAdES signing and validation with keys in a PKCS#11 token. RPCs arrive with the signing issues.
+    """PAdES signing and validation with keys in a PKCS#11 token (ADR 0011). Private keys never leave
+    the token; certificates come from the agency's development CA or are imported from a real CA.
     """
 
     def __init__(self, channel):
@@ -34,15 +36,191 @@ class SigningServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.SignOutgoingDocument = channel.unary_unary(
+                '/vanban.signing.v1.SigningService/SignOutgoingDocument',
+                request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignOutgoingDocumentRequest.SerializeToString,
+                response_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignOutgoingDocumentResponse.FromString,
+                _registered_method=True)
+        self.SignOutgoingDocuments = channel.unary_unary(
+                '/vanban.signing.v1.SigningService/SignOutgoingDocuments',
+                request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignOutgoingDocumentsRequest.SerializeToString,
+                response_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignOutgoingDocumentsResponse.FromString,
+                _registered_method=True)
+        self.ListDocumentSignatures = channel.unary_unary(
+                '/vanban.signing.v1.SigningService/ListDocumentSignatures',
+                request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ListDocumentSignaturesRequest.SerializeToString,
+                response_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ListDocumentSignaturesResponse.FromString,
+                _registered_method=True)
+        self.ValidatePdf = channel.stream_unary(
+                '/vanban.signing.v1.SigningService/ValidatePdf',
+                request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ValidatePdfRequest.SerializeToString,
+                response_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ValidatePdfResponse.FromString,
+                _registered_method=True)
+        self.GetValidationReport = channel.unary_unary(
+                '/vanban.signing.v1.SigningService/GetValidationReport',
+                request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.GetValidationReportRequest.SerializeToString,
+                response_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.GetValidationReportResponse.FromString,
+                _registered_method=True)
+        self.RenderValidationReport = channel.unary_stream(
+                '/vanban.signing.v1.SigningService/RenderValidationReport',
+                request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.RenderValidationReportRequest.SerializeToString,
+                response_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.RenderValidationReportResponse.FromString,
+                _registered_method=True)
+        self.ListCertificates = channel.unary_unary(
+                '/vanban.signing.v1.SigningService/ListCertificates',
+                request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ListCertificatesRequest.SerializeToString,
+                response_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ListCertificatesResponse.FromString,
+                _registered_method=True)
+        self.ImportCertificates = channel.unary_unary(
+                '/vanban.signing.v1.SigningService/ImportCertificates',
+                request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesRequest.SerializeToString,
+                response_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesResponse.FromString,
+                _registered_method=True)
+        self.SignXml = channel.unary_unary(
+                '/vanban.signing.v1.SigningService/SignXml',
+                request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignXmlRequest.SerializeToString,
+                response_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignXmlResponse.FromString,
+                _registered_method=True)
+        self.VerifyXml = channel.unary_unary(
+                '/vanban.signing.v1.SigningService/VerifyXml',
+                request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.VerifyXmlRequest.SerializeToString,
+                response_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.VerifyXmlResponse.FromString,
+                _registered_method=True)
 
 
 class SigningServiceServicer:
-    """PAdES signing and validation with keys in a PKCS#11 token. RPCs arrive with the signing issues.
+    """PAdES signing and validation with keys in a PKCS#11 token (ADR 0011). Private keys never leave
+    the token; certificates come from the agency's development CA or are imported from a real CA.
     """
+
+    def SignOutgoingDocument(self, request, context):
+        """Signs an outgoing document's PDF by incremental update and records the signature with
+        documents. LEADER: the signer at the draft's `sign` step (workflow decides), with their
+        signature image between title and name; the approval passes with it. AGENCY: the clerk on
+        an issued document that carries a valid leader signature (LEADER_SIGNATURE_REQUIRED
+        otherwise), the seal over the left third of the leader's signature.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SignOutgoingDocuments(self, request, context):
+        """The agency signature on several issued documents, each with its own result (clerks).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDocumentSignatures(self, request, context):
+        """The signatures made on one document, oldest first, for whoever may open it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ValidatePdf(self, request_iterator, context):
+        """Validates every signature of a PDF; the first message carries the header, the rest chunks.
+        The report is stored; its PDF rendering comes from RenderValidationReport.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetValidationReport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenderValidationReport(self, request, context):
+        """The report as a human-readable PDF, in chunks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCertificates(self, request, context):
+        """The agency's certificates: its CA, its organisation certificate, the leaders', imported roots.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportCertificates(self, request, context):
+        """Imports a real CA's chain (PEM or PKCS#12, certificates only) as trust roots, and binds a
+        certificate whose public key matches a key in the token to that key (administrators).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SignXml(self, request, context):
+        """Services only (exchange): an enveloped XMLDSig over the whole XML with the agency's
+        organisation key, and its verification against the trust roots.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyXml(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_SigningServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'SignOutgoingDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignOutgoingDocument,
+                    request_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignOutgoingDocumentRequest.FromString,
+                    response_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignOutgoingDocumentResponse.SerializeToString,
+            ),
+            'SignOutgoingDocuments': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignOutgoingDocuments,
+                    request_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignOutgoingDocumentsRequest.FromString,
+                    response_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignOutgoingDocumentsResponse.SerializeToString,
+            ),
+            'ListDocumentSignatures': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDocumentSignatures,
+                    request_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ListDocumentSignaturesRequest.FromString,
+                    response_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ListDocumentSignaturesResponse.SerializeToString,
+            ),
+            'ValidatePdf': grpc.stream_unary_rpc_method_handler(
+                    servicer.ValidatePdf,
+                    request_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ValidatePdfRequest.FromString,
+                    response_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ValidatePdfResponse.SerializeToString,
+            ),
+            'GetValidationReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetValidationReport,
+                    request_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.GetValidationReportRequest.FromString,
+                    response_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.GetValidationReportResponse.SerializeToString,
+            ),
+            'RenderValidationReport': grpc.unary_stream_rpc_method_handler(
+                    servicer.RenderValidationReport,
+                    request_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.RenderValidationReportRequest.FromString,
+                    response_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.RenderValidationReportResponse.SerializeToString,
+            ),
+            'ListCertificates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCertificates,
+                    request_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ListCertificatesRequest.FromString,
+                    response_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ListCertificatesResponse.SerializeToString,
+            ),
+            'ImportCertificates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportCertificates,
+                    request_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesRequest.FromString,
+                    response_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesResponse.SerializeToString,
+            ),
+            'SignXml': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignXml,
+                    request_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignXmlRequest.FromString,
+                    response_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignXmlResponse.SerializeToString,
+            ),
+            'VerifyXml': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyXml,
+                    request_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.VerifyXmlRequest.FromString,
+                    response_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.VerifyXmlResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'vanban.signing.v1.SigningService', rpc_method_handlers)
@@ -52,5 +230,276 @@ def add_SigningServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SigningService:
-    """PAdES signing and validation with keys in a PKCS#11 token. RPCs arrive with the signing issues.
+    """PAdES signing and validation with keys in a PKCS#11 token (ADR 0011). Private keys never leave
+    the token; certificates come from the agency's development CA or are imported from a real CA.
     """
+
+    @staticmethod
+    def SignOutgoingDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.signing.v1.SigningService/SignOutgoingDocument',
+            vanban_dot_signing_dot_v1_dot_signing__pb2.SignOutgoingDocumentRequest.SerializeToString,
+            vanban_dot_signing_dot_v1_dot_signing__pb2.SignOutgoingDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignOutgoingDocuments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.signing.v1.SigningService/SignOutgoingDocuments',
+            vanban_dot_signing_dot_v1_dot_signing__pb2.SignOutgoingDocumentsRequest.SerializeToString,
+            vanban_dot_signing_dot_v1_dot_signing__pb2.SignOutgoingDocumentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDocumentSignatures(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.signing.v1.SigningService/ListDocumentSignatures',
+            vanban_dot_signing_dot_v1_dot_signing__pb2.ListDocumentSignaturesRequest.SerializeToString,
+            vanban_dot_signing_dot_v1_dot_signing__pb2.ListDocumentSignaturesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ValidatePdf(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/vanban.signing.v1.SigningService/ValidatePdf',
+            vanban_dot_signing_dot_v1_dot_signing__pb2.ValidatePdfRequest.SerializeToString,
+            vanban_dot_signing_dot_v1_dot_signing__pb2.ValidatePdfResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetValidationReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.signing.v1.SigningService/GetValidationReport',
+            vanban_dot_signing_dot_v1_dot_signing__pb2.GetValidationReportRequest.SerializeToString,
+            vanban_dot_signing_dot_v1_dot_signing__pb2.GetValidationReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenderValidationReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/vanban.signing.v1.SigningService/RenderValidationReport',
+            vanban_dot_signing_dot_v1_dot_signing__pb2.RenderValidationReportRequest.SerializeToString,
+            vanban_dot_signing_dot_v1_dot_signing__pb2.RenderValidationReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCertificates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.signing.v1.SigningService/ListCertificates',
+            vanban_dot_signing_dot_v1_dot_signing__pb2.ListCertificatesRequest.SerializeToString,
+            vanban_dot_signing_dot_v1_dot_signing__pb2.ListCertificatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportCertificates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.signing.v1.SigningService/ImportCertificates',
+            vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesRequest.SerializeToString,
+            vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignXml(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.signing.v1.SigningService/SignXml',
+            vanban_dot_signing_dot_v1_dot_signing__pb2.SignXmlRequest.SerializeToString,
+            vanban_dot_signing_dot_v1_dot_signing__pb2.SignXmlResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyXml(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.signing.v1.SigningService/VerifyXml',
+            vanban_dot_signing_dot_v1_dot_signing__pb2.VerifyXmlRequest.SerializeToString,
+            vanban_dot_signing_dot_v1_dot_signing__pb2.VerifyXmlResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from vanban.contracts.signing.v1 import signing_pb2 as _signing_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -26,22 +27,173 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class SigningServiceStub:
-    """PAdES signing and validation with keys in a PKCS#11 token. RPCs arrive with the signing issues."""
+    """PAdES signing and validation with keys in a PKCS#11 token (ADR 0011). Private keys never leave
+    the token; certificates come from the agency's development CA or are imported from a real CA.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> SigningServiceAsyncStub: ...
+    SignOutgoingDocument: _grpc.UnaryUnaryMultiCallable[_signing_pb2.SignOutgoingDocumentRequest, _signing_pb2.SignOutgoingDocumentResponse]
+    """Signs an outgoing document's PDF by incremental update and records the signature with
+    documents. LEADER: the signer at the draft's `sign` step (workflow decides), with their
+    signature image between title and name; the approval passes with it. AGENCY: the clerk on
+    an issued document that carries a valid leader signature (LEADER_SIGNATURE_REQUIRED
+    otherwise), the seal over the left third of the leader's signature.
+    """
+    SignOutgoingDocuments: _grpc.UnaryUnaryMultiCallable[_signing_pb2.SignOutgoingDocumentsRequest, _signing_pb2.SignOutgoingDocumentsResponse]
+    """The agency signature on several issued documents, each with its own result (clerks)."""
+    ListDocumentSignatures: _grpc.UnaryUnaryMultiCallable[_signing_pb2.ListDocumentSignaturesRequest, _signing_pb2.ListDocumentSignaturesResponse]
+    """The signatures made on one document, oldest first, for whoever may open it."""
+    ValidatePdf: _grpc.StreamUnaryMultiCallable[_signing_pb2.ValidatePdfRequest, _signing_pb2.ValidatePdfResponse]
+    """Validates every signature of a PDF; the first message carries the header, the rest chunks.
+    The report is stored; its PDF rendering comes from RenderValidationReport.
+    """
+    GetValidationReport: _grpc.UnaryUnaryMultiCallable[_signing_pb2.GetValidationReportRequest, _signing_pb2.GetValidationReportResponse]
+    RenderValidationReport: _grpc.UnaryStreamMultiCallable[_signing_pb2.RenderValidationReportRequest, _signing_pb2.RenderValidationReportResponse]
+    """The report as a human-readable PDF, in chunks."""
+    ListCertificates: _grpc.UnaryUnaryMultiCallable[_signing_pb2.ListCertificatesRequest, _signing_pb2.ListCertificatesResponse]
+    """The agency's certificates: its CA, its organisation certificate, the leaders', imported roots."""
+    ImportCertificates: _grpc.UnaryUnaryMultiCallable[_signing_pb2.ImportCertificatesRequest, _signing_pb2.ImportCertificatesResponse]
+    """Imports a real CA's chain (PEM or PKCS#12, certificates only) as trust roots, and binds a
+    certificate whose public key matches a key in the token to that key (administrators).
+    """
+    SignXml: _grpc.UnaryUnaryMultiCallable[_signing_pb2.SignXmlRequest, _signing_pb2.SignXmlResponse]
+    """Services only (exchange): an enveloped XMLDSig over the whole XML with the agency's
+    organisation key, and its verification against the trust roots.
+    """
+    VerifyXml: _grpc.UnaryUnaryMultiCallable[_signing_pb2.VerifyXmlRequest, _signing_pb2.VerifyXmlResponse]
 
 @_typing.type_check_only
 class SigningServiceAsyncStub(SigningServiceStub):
-    """PAdES signing and validation with keys in a PKCS#11 token. RPCs arrive with the signing issues."""
+    """PAdES signing and validation with keys in a PKCS#11 token (ADR 0011). Private keys never leave
+    the token; certificates come from the agency's development CA or are imported from a real CA.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
+    SignOutgoingDocument: _aio.UnaryUnaryMultiCallable[_signing_pb2.SignOutgoingDocumentRequest, _signing_pb2.SignOutgoingDocumentResponse]  # type: ignore[assignment]
+    """Signs an outgoing document's PDF by incremental update and records the signature with
+    documents. LEADER: the signer at the draft's `sign` step (workflow decides), with their
+    signature image between title and name; the approval passes with it. AGENCY: the clerk on
+    an issued document that carries a valid leader signature (LEADER_SIGNATURE_REQUIRED
+    otherwise), the seal over the left third of the leader's signature.
+    """
+    SignOutgoingDocuments: _aio.UnaryUnaryMultiCallable[_signing_pb2.SignOutgoingDocumentsRequest, _signing_pb2.SignOutgoingDocumentsResponse]  # type: ignore[assignment]
+    """The agency signature on several issued documents, each with its own result (clerks)."""
+    ListDocumentSignatures: _aio.UnaryUnaryMultiCallable[_signing_pb2.ListDocumentSignaturesRequest, _signing_pb2.ListDocumentSignaturesResponse]  # type: ignore[assignment]
+    """The signatures made on one document, oldest first, for whoever may open it."""
+    ValidatePdf: _aio.StreamUnaryMultiCallable[_signing_pb2.ValidatePdfRequest, _signing_pb2.ValidatePdfResponse]  # type: ignore[assignment]
+    """Validates every signature of a PDF; the first message carries the header, the rest chunks.
+    The report is stored; its PDF rendering comes from RenderValidationReport.
+    """
+    GetValidationReport: _aio.UnaryUnaryMultiCallable[_signing_pb2.GetValidationReportRequest, _signing_pb2.GetValidationReportResponse]  # type: ignore[assignment]
+    RenderValidationReport: _aio.UnaryStreamMultiCallable[_signing_pb2.RenderValidationReportRequest, _signing_pb2.RenderValidationReportResponse]  # type: ignore[assignment]
+    """The report as a human-readable PDF, in chunks."""
+    ListCertificates: _aio.UnaryUnaryMultiCallable[_signing_pb2.ListCertificatesRequest, _signing_pb2.ListCertificatesResponse]  # type: ignore[assignment]
+    """The agency's certificates: its CA, its organisation certificate, the leaders', imported roots."""
+    ImportCertificates: _aio.UnaryUnaryMultiCallable[_signing_pb2.ImportCertificatesRequest, _signing_pb2.ImportCertificatesResponse]  # type: ignore[assignment]
+    """Imports a real CA's chain (PEM or PKCS#12, certificates only) as trust roots, and binds a
+    certificate whose public key matches a key in the token to that key (administrators).
+    """
+    SignXml: _aio.UnaryUnaryMultiCallable[_signing_pb2.SignXmlRequest, _signing_pb2.SignXmlResponse]  # type: ignore[assignment]
+    """Services only (exchange): an enveloped XMLDSig over the whole XML with the agency's
+    organisation key, and its verification against the trust roots.
+    """
+    VerifyXml: _aio.UnaryUnaryMultiCallable[_signing_pb2.VerifyXmlRequest, _signing_pb2.VerifyXmlResponse]  # type: ignore[assignment]
 
 class SigningServiceServicer(metaclass=_abc_1.ABCMeta):
-    """PAdES signing and validation with keys in a PKCS#11 token. RPCs arrive with the signing issues."""
+    """PAdES signing and validation with keys in a PKCS#11 token (ADR 0011). Private keys never leave
+    the token; certificates come from the agency's development CA or are imported from a real CA.
+    """
 
-    ...
+    @_abc_1.abstractmethod
+    def SignOutgoingDocument(
+        self,
+        request: _signing_pb2.SignOutgoingDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_signing_pb2.SignOutgoingDocumentResponse, _abc.Awaitable[_signing_pb2.SignOutgoingDocumentResponse]]:
+        """Signs an outgoing document's PDF by incremental update and records the signature with
+        documents. LEADER: the signer at the draft's `sign` step (workflow decides), with their
+        signature image between title and name; the approval passes with it. AGENCY: the clerk on
+        an issued document that carries a valid leader signature (LEADER_SIGNATURE_REQUIRED
+        otherwise), the seal over the left third of the leader's signature.
+        """
+
+    @_abc_1.abstractmethod
+    def SignOutgoingDocuments(
+        self,
+        request: _signing_pb2.SignOutgoingDocumentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_signing_pb2.SignOutgoingDocumentsResponse, _abc.Awaitable[_signing_pb2.SignOutgoingDocumentsResponse]]:
+        """The agency signature on several issued documents, each with its own result (clerks)."""
+
+    @_abc_1.abstractmethod
+    def ListDocumentSignatures(
+        self,
+        request: _signing_pb2.ListDocumentSignaturesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_signing_pb2.ListDocumentSignaturesResponse, _abc.Awaitable[_signing_pb2.ListDocumentSignaturesResponse]]:
+        """The signatures made on one document, oldest first, for whoever may open it."""
+
+    @_abc_1.abstractmethod
+    def ValidatePdf(
+        self,
+        request_iterator: _MaybeAsyncIterator[_signing_pb2.ValidatePdfRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_signing_pb2.ValidatePdfResponse, _abc.Awaitable[_signing_pb2.ValidatePdfResponse]]:
+        """Validates every signature of a PDF; the first message carries the header, the rest chunks.
+        The report is stored; its PDF rendering comes from RenderValidationReport.
+        """
+
+    @_abc_1.abstractmethod
+    def GetValidationReport(
+        self,
+        request: _signing_pb2.GetValidationReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_signing_pb2.GetValidationReportResponse, _abc.Awaitable[_signing_pb2.GetValidationReportResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RenderValidationReport(
+        self,
+        request: _signing_pb2.RenderValidationReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_signing_pb2.RenderValidationReportResponse], _abc.AsyncIterator[_signing_pb2.RenderValidationReportResponse]]:
+        """The report as a human-readable PDF, in chunks."""
+
+    @_abc_1.abstractmethod
+    def ListCertificates(
+        self,
+        request: _signing_pb2.ListCertificatesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_signing_pb2.ListCertificatesResponse, _abc.Awaitable[_signing_pb2.ListCertificatesResponse]]:
+        """The agency's certificates: its CA, its organisation certificate, the leaders', imported roots."""
+
+    @_abc_1.abstractmethod
+    def ImportCertificates(
+        self,
+        request: _signing_pb2.ImportCertificatesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_signing_pb2.ImportCertificatesResponse, _abc.Awaitable[_signing_pb2.ImportCertificatesResponse]]:
+        """Imports a real CA's chain (PEM or PKCS#12, certificates only) as trust roots, and binds a
+        certificate whose public key matches a key in the token to that key (administrators).
+        """
+
+    @_abc_1.abstractmethod
+    def SignXml(
+        self,
+        request: _signing_pb2.SignXmlRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_signing_pb2.SignXmlResponse, _abc.Awaitable[_signing_pb2.SignXmlResponse]]:
+        """Services only (exchange): an enveloped XMLDSig over the whole XML with the agency's
+        organisation key, and its verification against the trust roots.
+        """
+
+    @_abc_1.abstractmethod
+    def VerifyXml(
+        self,
+        request: _signing_pb2.VerifyXmlRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_signing_pb2.VerifyXmlResponse, _abc.Awaitable[_signing_pb2.VerifyXmlResponse]]: ...
 
 def add_SigningServiceServicer_to_server(servicer: SigningServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
