@@ -1,7 +1,9 @@
 # Two commands matter on a fresh machine: `make up` and `make test`.
 # Both install what is missing first: uv (into tools/uv, without the system pip), the locked
 # Python packages, PostgreSQL server binaries, tesseract with Vietnamese (OCR of scans), DejaVu
-# fonts (register books); `make test` also buf (from npm).
+# fonts (register books, signatures), SoftHSM2 (the signing keys' PKCS#11 token) and poppler's
+# pdftoppm (the signing tests compare pages rendered before and after signing); `make test`
+# also buf (from npm).
 
 SHELL := /bin/bash
 UV_VERSION := 0.13.9
@@ -17,7 +19,7 @@ export UV
 PG_BINDIR := $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: up test bootstrap uv postgres tesseract fonts buf proto proto-check lint unit e2e images test-images \
+.PHONY: up test bootstrap uv postgres tesseract fonts softhsm buf proto proto-check lint unit e2e images test-images \
 	container-tools clean
 
 up: bootstrap
@@ -26,7 +28,7 @@ up: bootstrap
 test: bootstrap buf lint proto-check
 	"$(UV)" run --frozen pytest -q
 
-bootstrap: uv postgres tesseract fonts
+bootstrap: uv postgres tesseract fonts softhsm
 	"$(UV)" sync --frozen
 
 uv:
@@ -49,6 +51,13 @@ fonts:
 	@if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
 		echo "installing fonts-dejavu-core"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends fonts-dejavu-core >/dev/null; fi
+
+# SoftHSM2: the PKCS#11 token that holds the agency's signing keys in the embedded default and
+# the tests; pdftoppm (poppler-utils) renders pages for the signing tests.
+softhsm:
+	@if [ ! -f /usr/lib/softhsm/libsofthsm2.so ] || ! command -v pdftoppm >/dev/null 2>&1; then \
+		echo "installing softhsm2 and poppler-utils"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends softhsm2 poppler-utils >/dev/null; fi
 
 buf:
 	@if ! command -v npm >/dev/null 2>&1; then \

@@ -123,7 +123,10 @@ def test_a_draft_goes_through_its_whole_chain_with_a_return_and_is_issued(
     assert post(gateway, drafter, f"{base}/sign").json()["code"] == "NOT_YOUR_STEP"
     signed = post(gateway, leader, f"{base}/sign", {"comment": "Ký ban hành"})
     assert signed.status_code == 200, signed.text
-    assert (signed.json()["state"], signed.json()["waiting_for"]) == ("approved", "role:clerk")
+    assert (signed.json()["approval"]["state"], signed.json()["approval"]["waiting_for"]) == (
+        "approved",
+        "role:clerk",
+    )
 
     issued = issue(gateway, clerk_token, document_id, expected_version=2)
     assert issued.status_code == 200, issued.text
@@ -325,7 +328,7 @@ def signed_for_the_leader(
         answer = post(gateway, gateway.token("truongphong"), f"{base}/sign", body)
         return answer if answer.status_code == 200 else None
 
-    assert eventually(signed).json()["state"] == "approved"
+    assert eventually(signed).json()["approval"]["state"] == "approved"
     history = gateway.http.get(f"{base}/approval", headers=auth(drafter)).json()["history"]
     assert (history[-1]["decision"], history[-1]["actor"], history[-1]["on_behalf_of"]) == (
         "signed",

@@ -74,7 +74,9 @@ def approve_for_issue(gateway: Gateway, drafter: str, document_id: str) -> None:
         f"/v1/outgoing-documents/{document_id}/sign",
         headers={"Authorization": f"Bearer {leader}"},
     )
-    assert signed.status_code == 200 and signed.json()["state"] == "approved", signed.text
+    assert signed.status_code == 200 and signed.json()["approval"]["state"] == "approved", (
+        signed.text
+    )
 
 
 def issue(gateway: Gateway, token: str, document_id: str, **body: Any) -> httpx.Response:

@@ -13,11 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from pkcs11 import Attribute, ObjectClass
 
 from vanban.signing.adapters import softhsm
+from vanban.signing.adapters.ca import CA_KEY_LABEL, DevelopmentCa
 from vanban.signing.adapters.token import Token, TokenConfig
 
 TOKEN_LABEL = "vanban-test"
+AGENCY_NAME = "Ủy ban nhân dân tỉnh Demo"
+AGENCY_CODE = "000.00.00.H99"
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +47,17 @@ def token(token_config: TokenConfig) -> Iterator[Token]:
     opened = Token.open(token_config)
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def dev_ca(token: Token) -> DevelopmentCa:
+    """The development CA (its key label is fixed), made once per session. Should something
+    else of the session have made it already, its root is read back from the token."""
+    if not token.has_key(CA_KEY_LABEL):
+        return DevelopmentCa.create(token, agency_name=AGENCY_NAME, agency_code=AGENCY_CODE)
+    stored = next(
+        token.session.get_objects(
+            {Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.LABEL: CA_KEY_LABEL}
+        )
+    )
+    return DevelopmentCa(token, x509.load_der_x509_certificate(bytes(stored[Attribute.VALUE])))

@@ -22,7 +22,13 @@ from vanban.documents.domain.model import (
     RelationKind,
 )
 from vanban.documents.domain.numbering import CancelledNumber, Register, RegisterKind
-from vanban.documents.domain.outgoing import OutgoingDocument, OutgoingDraft, Recipient
+from vanban.documents.domain.outgoing import (
+    OutgoingDocument,
+    OutgoingDraft,
+    Recipient,
+    Signature,
+    SignatureKind,
+)
 from vanban.documents.domain.ports import Linked
 from vanban.documents.domain.service import (
     Issuer,
@@ -34,6 +40,7 @@ from vanban.documents.domain.service import (
     get_outgoing,
     issue_outgoing,
     may_read,
+    record_signature,
     register_incoming,
 )
 from vanban.platform.clearance import Clearance, Secrecy
@@ -49,11 +56,17 @@ from vanban.platform.fakes import RecordingTransaction
 
 
 class ApprovalsFake:
-    """The workflow's answer before numbering: approved, or refused with `refusal`."""
+    """The workflow's answer before numbering: approved, or refused with `refusal`; with
+    `leader_signature`, the chain is in force and the leader signs before the number."""
 
-    def __init__(self, refusal: str = "") -> None:
+    def __init__(self, refusal: str = "", *, leader_signature: bool = False) -> None:
         self.refusal = refusal
+        self.leader_signature = leader_signature
         self.asked: list[tuple[str, int]] = []
+
+    @property
+    def requires_leader_signature(self) -> bool:
+        return self.leader_signature
 
     async def check(self, document_id: str, version: int) -> None:
         self.asked.append((document_id, version))
@@ -138,6 +151,13 @@ class FakeOutgoingRepository:
     async def mark_cancelled(self, document: OutgoingDocument) -> None:
         assert self.documents[document.id].status is DocumentStatus.ISSUED
         self.documents[document.id] = document
+
+    async def add_signature(self, document_id: str, signature: Signature, *, at: datetime) -> None:
+        document = self.documents[document_id]
+        assert all(s.id != signature.id for s in document.signatures)
+        self.documents[document_id] = replace(
+            document, signatures=(*document.signatures, signature)
+        )
 
 
 class FakeLinks:
@@ -981,3 +1001,139 @@ async def test_cancelling_is_the_clerks_who_may_open_the_document() -> None:
             )
         assert missing.value.reason == "OUTGOING_NOT_FOUND"
     assert tx.registers.cancelled == {}
+
+
+def leader_signature(document: OutgoingDocument, **overrides: Any) -> Signature:
+    """The leader's signature on the document's current version, as the signing service makes
+    it."""
+    signature = Signature(
+        id="sig-leader-1",
+        version=document.current.version,
+        kind=SignatureKind.LEADER,
+        file=FileRef(
+            sha256="5e" * 32, size=12, content_type="application/pdf", file_name="d-signed.pdf"
+        ),
+        source_sha256=document.current.file.sha256,
+        signed_by="ld-hung",
+        signed_at=NOW,
+        certificate_subject="CN=Trần Văn Hùng, O=Ủy ban nhân dân tỉnh Demo",
+    )
+    return replace(signature, **overrides)
+
+
+async def test_a_signature_is_recorded_once_with_its_event_and_audit_entry() -> None:
+    tx = FakeTransaction()
+    draft = await draft_outgoing(
+        tx=tx, draft=outgoing_draft(), author="cv-an", now=NOW, clearance=Clearance.NONE
+    )
+    commits, events = tx.commits, len(tx.events)
+    signature = leader_signature(draft)
+
+    signed = await record_signature(tx=tx, document_id=draft.id, signature=signature, now=NOW)
+    again = await record_signature(tx=tx, document_id=draft.id, signature=signature, now=NOW)
+
+    assert signed.signatures == again.signatures == (signature,)
+    assert signed.signed_file == signature.file
+    assert tx.outgoing.documents[draft.id].signatures == (signature,)
+    assert tx.outgoing.locked == [draft.id, draft.id]
+    # Written, published and audited once; the second call committed nothing.
+    assert tx.commits == commits + 1
+    assert tx.events[events:] == [("updated", draft.id, "outgoing", ("signatures",))]
+    assert tx.audits[-1]["action"] == "outgoing.sign"
+    assert tx.audits[-1]["after"]["signed_file"] == signature.file.sha256
+    assert [a["action"] for a in tx.audits].count("outgoing.sign") == 1
+
+
+async def test_a_refused_signature_writes_nothing() -> None:
+    tx = FakeTransaction()
+    draft = await draft_outgoing(
+        tx=tx, draft=outgoing_draft(), author="cv-an", now=NOW, clearance=Clearance.NONE
+    )
+    commits = tx.commits
+    with pytest.raises(FailedPreconditionError) as refused:
+        await record_signature(
+            tx=tx,
+            document_id=draft.id,
+            signature=leader_signature(draft, source_sha256="0f" * 32),
+            now=NOW,
+        )
+    assert refused.value.reason == "SIGNATURE_OUT_OF_ORDER"
+    for document_id in ("not-a-uuid", "0b7a1c1e-1111-4b5a-9a63-2f0e3d9c8a11"):
+        with pytest.raises(NotFoundError) as missing:
+            await record_signature(
+                tx=tx, document_id=document_id, signature=leader_signature(draft), now=NOW
+            )
+        assert missing.value.reason == "OUTGOING_NOT_FOUND"
+    assert tx.commits == commits
+    assert tx.outgoing.documents[draft.id].signatures == ()
+
+
+async def test_where_the_chain_is_in_force_only_a_version_the_leader_signed_is_numbered() -> None:
+    tx = FakeTransaction()
+    draft = await draft_outgoing(
+        tx=tx, draft=outgoing_draft(), author="cv-an", now=NOW, clearance=Clearance.NONE
+    )
+    gate = ApprovalsFake(leader_signature=True)
+
+    async def issue() -> OutgoingDocument:
+        return await issue_outgoing(
+            tx=tx,
+            document_id=draft.id,
+            expected_version=None,
+            issuer=ISSUER,
+            reader=CLERK,
+            approvals=gate,
+            now=NOW,
+        )
+
+    with pytest.raises(FailedPreconditionError) as unsigned:
+        await issue()
+    assert unsigned.value.reason == "LEADER_SIGNATURE_REQUIRED"
+    # Refused under the lock, before the workflow is asked and before any number is taken.
+    assert tx.outgoing.locked == [draft.id]
+    assert gate.asked == []
+    assert tx.registers.taken == []
+
+    # A signature of version 1 does not sign version 2.
+    await record_signature(tx=tx, document_id=draft.id, signature=leader_signature(draft), now=NOW)
+    revised = await add_version(
+        tx=tx,
+        document_id=draft.id,
+        file=FileRef(sha256="7a" * 32, size=9, content_type="application/pdf", file_name="v2.pdf"),
+        note="",
+        expected_version=None,
+        reader=CLERK,
+        now=NOW,
+    )
+    with pytest.raises(FailedPreconditionError) as stale:
+        await issue()
+    assert stale.value.reason == "LEADER_SIGNATURE_REQUIRED"
+    assert tx.registers.taken == []
+
+    await record_signature(
+        tx=tx,
+        document_id=draft.id,
+        signature=leader_signature(revised, id="sig-leader-2"),
+        now=NOW,
+    )
+    issued = await issue()
+    assert issued.status is DocumentStatus.ISSUED and issued.issue is not None
+    assert gate.asked == [(draft.id, 2)]
+    assert len(tx.registers.taken) == 1
+
+
+async def test_without_the_chain_an_unsigned_draft_is_numbered() -> None:
+    tx = FakeTransaction()
+    draft = await draft_outgoing(
+        tx=tx, draft=outgoing_draft(), author="cv-an", now=NOW, clearance=Clearance.NONE
+    )
+    issued = await issue_outgoing(
+        tx=tx,
+        document_id=draft.id,
+        expected_version=None,
+        issuer=ISSUER,
+        reader=CLERK,
+        approvals=ApprovalsFake(leader_signature=False),
+        now=NOW,
+    )
+    assert issued.status is DocumentStatus.ISSUED and issued.signatures == ()

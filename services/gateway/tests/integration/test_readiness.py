@@ -15,6 +15,7 @@ from vanban.contracts.archive.v1 import archive_pb2_grpc
 from vanban.contracts.directory.v1 import directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2_grpc
 from vanban.contracts.notify.v1 import notify_pb2_grpc
+from vanban.contracts.signing.v1 import signing_pb2_grpc
 from vanban.contracts.workflow.v1 import workflow_pb2_grpc
 from vanban.gateway.adapters.grpc.upstreams import READINESS_REUSE_SECONDS, Upstreams
 from vanban.platform.grpc.health import health_check
@@ -57,6 +58,7 @@ async def test_many_readiness_probes_at_once_ask_each_peer_once(
         archive=archive_pb2_grpc.ArchiveServiceStub(channel),
         notify=notify_pb2_grpc.NotifyServiceStub(channel),
         workflow=workflow_pb2_grpc.WorkflowServiceStub(channel),
+        signing=signing_pb2_grpc.SigningServiceStub(channel),
         health={"directory": health_check(channel)},
         service_metadata=lambda: (),
         timeout=2,

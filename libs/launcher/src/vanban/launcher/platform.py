@@ -71,7 +71,15 @@ WORKERS = {
     # Digitization: extracts documents' text (PDF text layer, else tesseract OCR) for search.
     "documents-text": ("documents", "textworker"),
 }
-DATABASE_SERVICES = ("directory", "archive", "documents", "notify", "workflow", "gateway")
+DATABASE_SERVICES = (
+    "directory",
+    "archive",
+    "documents",
+    "notify",
+    "workflow",
+    "signing",
+    "gateway",
+)
 DEMO_AGENCY_CODE = "000.00.00.H99"
 DEMO_AGENCY_NAME = "Ủy ban nhân dân tỉnh Demo"
 DEMO_ABBREVIATION = "UBND"
@@ -85,13 +93,16 @@ DEMO_ACCOUNTS = (
 )
 # Whom each service calls (VANBAN_PEERS).
 PEERS = {
-    "gateway": ("directory", "documents", "archive", "notify", "workflow"),
+    "gateway": ("directory", "documents", "archive", "notify", "workflow", "signing"),
     "notify": ("directory",),
     "workflow": ("documents", "directory"),
     "directory": ("archive",),
     # Documents reads the directory and asks the workflow before numbering a draft; its text
     # worker (WORKERS) reads files from the archive.
     "documents": ("directory", "archive", "workflow"),
+    # Signing reads the document, asks the workflow whether the caller may sign, reads names and
+    # images from the directory and bytes from the archive, and records with documents.
+    "signing": ("documents", "workflow", "directory", "archive"),
 }
 # The durable consumers each service keeps, from the list the services name them from: its
 # NATS user may make, read and ack exactly these (and see the streams they read), no other.
@@ -213,9 +224,27 @@ class AgencyProcesses:
                     prefix + "SPOOL_DIR": str(self.root / "spool"),
                 }
             )
+        if service == "signing":
+            env.update(
+                {
+                    # The agency's own SoftHSM2 token (the embedded default's PKCS#11 token).
+                    "SOFTHSM2_CONF": str(self.softhsm_dir / "softhsm2.conf"),
+                    prefix + "TOKEN_PIN": self.token_pin("pin"),
+                    prefix + "AGENCY_NAME": self.spec.name,
+                    prefix + "WORK_DIR": str(self.root / "signing"),
+                }
+            )
         if service == "gateway":
             env[prefix + "HTTP_PORT"] = str(self.gateway_port)
         return env
+
+    @property
+    def softhsm_dir(self) -> Path:
+        return self.root / "softhsm"
+
+    def token_pin(self, which: str) -> str:
+        """The agency token's user ("pin") or security officer ("so_pin") PIN, made once."""
+        return str(self.platform.secrets.get("signing", self.spec.code, which))
 
     def process(self, name: str) -> ManagedProcess:
         """The process of a service or of a worker (WORKERS) by its name."""
@@ -243,6 +272,33 @@ class AgencyProcesses:
             )
         # The archive's keys may not create buckets: the bucket is made here, with object lock.
         self.platform.seaweed.ensure_bucket(self.bucket())
+        self.prepare_token()
+
+    def prepare_token(self) -> None:
+        """The agency's SoftHSM2 token, made on its first start; its keys are made in it by the
+        signing service."""
+        log_path = self.root / "logs" / "signing-token.log"
+        with open_private_log(log_path) as output:
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "vanban.signing",
+                    "init-softhsm",
+                    "--dir",
+                    str(self.softhsm_dir),
+                ],
+                env={
+                    **self.platform.base_env,
+                    "VANBAN_SIGNING_TOKEN_PIN": self.token_pin("pin"),
+                    "VANBAN_SIGNING_TOKEN_SO_PIN": self.token_pin("so_pin"),
+                },
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+        if result.returncode != 0:
+            raise RuntimeError(f"the agency's signing token could not be made: see {log_path}")
 
     def prepare(self) -> None:
         """Storage, then the agency's directory entries (idempotent)."""

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
 from vanban.documents.adapters.db.tables import platform_tables
 from vanban.documents.adapters.events.reach import forwarded_consumer, reach_consumer
+from vanban.documents.adapters.events.signed import signed_consumer
 from vanban.documents.adapters.grpc.servicer import DocumentRegistryServicer
 from vanban.documents.adapters.peers import GrpcApprovals, GrpcDirectory, NoApprovals
 from vanban.documents.settings import DocumentsSettings
@@ -30,6 +31,14 @@ def build(settings: DocumentsSettings) -> ServiceHost:
     host.add_consumer(
         lambda js: forwarded_consumer(
             js=js, uow_factory=host.uow, max_deliver=settings.consumer_max_deliver
+        )
+    )
+    host.add_consumer(
+        lambda js: signed_consumer(
+            js=js,
+            uow_factory=host.uow,
+            agency_code=settings.agency_code,
+            max_deliver=settings.consumer_max_deliver,
         )
     )
     host.grpc.add_service(

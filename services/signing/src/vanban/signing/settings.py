@@ -36,8 +36,16 @@ class SigningSettings(ServiceSettings, DatabaseSettingsMixin):
     auto_agency_signature: bool = True
     max_pdf_bytes: int = Field(default=50 * MIB, gt=0)
     max_xml_bytes: int = Field(default=64 * MIB, gt=0)
-    # The agency's name in certificates (O=) and appearances; the directory's by default.
+    # The agency's name in certificates (O=); the directory's by default.
     agency_name: str = ""
+    # The place named in signatures (/Location).
+    location: str = "Việt Nam"
+    # The seal's diameter at real size, in millimetres (Decree 30: real size).
+    seal_mm: float = Field(default=36.0, gt=10, lt=80)
+    # The text a template writes where the leader signs, when it has no empty signature field
+    # named LanhDao.
+    leader_anchor: str = "{{chu_ky}}"
+    consumer_max_deliver: int = Field(default=20, gt=0)
 
     @field_validator("pades_level")
     @classmethod

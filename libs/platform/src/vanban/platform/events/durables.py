@@ -42,6 +42,12 @@ ARCHIVE_INCOMING_REGISTERED = Durable("archive", "documents", "archive-incoming-
 ARCHIVE_OUTGOING_DRAFTED = Durable("archive", "documents", "archive-outgoing-drafted")
 ARCHIVE_PERSON_UPSERTED = Durable("archive", "directory", "archive-person-upserted")
 ARCHIVE_AGENCY_UPDATED = Durable("archive", "directory", "archive-agency-updated")
+# ... and the signed PDFs of outgoing documents.
+ARCHIVE_DOCUMENT_SIGNED = Durable("archive", "signing", "archive-document-signed")
+# An outgoing document's signatures are recorded with it (also called at once; this catches up).
+DOCUMENTS_DOCUMENT_SIGNED = Durable("documents", "signing", "documents-document-signed")
+# The agency signature is made automatically on what was issued through the approval chain.
+SIGNING_OUTGOING_ISSUED = Durable("signing", "documents", "signing-outgoing-issued")
 # Who may read an incoming document: the units of its assignment join its reach.
 DOCUMENTS_REACH = Durable("documents", "workflow", "documents-reach")
 # ... and the units and people a task is forwarded to.
@@ -56,6 +62,9 @@ DURABLES: tuple[Durable, ...] = (
     ARCHIVE_OUTGOING_DRAFTED,
     ARCHIVE_PERSON_UPSERTED,
     ARCHIVE_AGENCY_UPDATED,
+    ARCHIVE_DOCUMENT_SIGNED,
+    DOCUMENTS_DOCUMENT_SIGNED,
+    SIGNING_OUTGOING_ISSUED,
     DOCUMENTS_REACH,
     DOCUMENTS_REACH_FORWARDED,
     WORKFLOW_OUTGOING_ISSUED,

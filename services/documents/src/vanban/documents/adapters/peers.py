@@ -121,6 +121,10 @@ class GrpcApprovals:
         self._stub_: WorkflowStub | None = None
         self._timeout = timeout
 
+    @property
+    def requires_leader_signature(self) -> bool:
+        return True
+
     async def check(self, document_id: str, version: int) -> None:
         if self._stub_ is None:
             self._stub_ = WorkflowStub(self._channel())
@@ -146,7 +150,11 @@ class GrpcApprovals:
 
 class NoApprovals:
     """For a registry run without the workflow (`approval_required` off: tools, the registry's
-    own tests): every draft may be numbered."""
+    own tests): every draft may be numbered, signed or not."""
+
+    @property
+    def requires_leader_signature(self) -> bool:
+        return False
 
     async def check(self, document_id: str, version: int) -> None:
         return None

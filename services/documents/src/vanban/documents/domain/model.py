@@ -223,6 +223,11 @@ class Problems(dict[str, str]):
             raise invalid_fields(dict(self), reason=reason)
 
 
+def is_sha256(value: str) -> bool:
+    """A lower-case hex SHA-256, as the archive names its files."""
+    return _SHA256_RE.fullmatch(value) is not None
+
+
 def is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)

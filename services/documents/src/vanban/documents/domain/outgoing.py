@@ -7,6 +7,7 @@ version; none is ever changed, and issue freezes the current one.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -21,6 +22,7 @@ from vanban.documents.domain.model import (
     Problems,
     Relation,
     Signer,
+    is_sha256,
 )
 from vanban.documents.domain.numbering import CancelledNumber
 from vanban.platform.clearance import Secrecy
@@ -31,6 +33,13 @@ UNIT_CODE_MAX = 64
 NOTE_MAX = 500
 ISSUED_AMOUNT_MAX = 999  # IssuedAmount N3
 VERSIONS_MAX = 200  # versions of one draft: a limit, not a wish
+# Signatures of one document: the leader's (a co-signer's) and the agency's, with room for a
+# few more; a limit, not a wish.
+SIGNATURES_MAX = 20
+SIGNATURE_ID_MAX = 64
+SIGNED_BY_MAX = 128
+CERTIFICATE_SUBJECT_MAX = 1000
+PDF = "application/pdf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +57,52 @@ class Version:
     uploaded_by: str
     uploaded_at: datetime
     note: str = ""
+
+
+class SignatureKind(enum.Enum):
+    # Chữ ký số của người có thẩm quyền: on the draft, between title and name.
+    LEADER = "leader"
+    # Chữ ký số của cơ quan: the seal over the left third of the leader's signature, once issued.
+    AGENCY = "agency"
+    # The agency's text-only signature at the top right of page 1 (attachments, copies).
+    AGENCY_TEXT = "agency_text"
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """A digital signature (chữ ký số) the signing service added to the document's PDF by
+    incremental update: `file` is the PDF after it, `source_sha256` the file it was added to."""
+
+    id: str
+    version: int
+    kind: SignatureKind
+    file: FileRef
+    source_sha256: str
+    signed_by: str
+    signed_at: datetime
+    certificate_subject: str = ""
+
+    def check(self) -> None:
+        """The signature's own fields (InvalidArgumentError INVALID_SIGNATURE)."""
+        problems = Problems()
+        problems.text("signature.id", self.id, SIGNATURE_ID_MAX)
+        if self.version < 1:
+            problems["signature.version"] = "must be a version number from 1"
+        problems.file("signature.file", self.file)
+        if "signature.file.content_type" not in problems and self.file.content_type != PDF:
+            problems["signature.file.content_type"] = f"must be {PDF}: a signed PDF"
+        if not is_sha256(self.source_sha256):
+            problems["signature.source_sha256"] = "must be a lower-case hex SHA-256"
+        problems.text("signature.signed_by", self.signed_by, SIGNED_BY_MAX)
+        problems.text(
+            "signature.certificate_subject",
+            self.certificate_subject,
+            CERTIFICATE_SUBJECT_MAX,
+            required=False,
+        )
+        if self.signed_at.tzinfo is None:
+            problems["signature.signed_at"] = "must be an instant (with its offset)"
+        problems.raise_if_any("INVALID_SIGNATURE")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,10 +214,78 @@ class OutgoingDocument:
     reach: tuple[str, ...] = ()
     # Set when its number was cancelled (status cancelled): the reason, who and when.
     cancellation: CancelledNumber | None = None
+    # The signatures added to its PDF, oldest first (each on the file the one before made).
+    signatures: tuple[Signature, ...] = ()
 
     @property
     def current(self) -> Version:
         return self.versions[-1]
+
+    @property
+    def signed_file(self) -> FileRef | None:
+        """The file of the last signature made on the current version; None when it has none
+        (a new version starts unsigned)."""
+        for signature in reversed(self.signatures):
+            if signature.version == self.current.version:
+                return signature.file
+        return None
+
+    @property
+    def leader_signed(self) -> bool:
+        """Whether the current version carries the leader's signature."""
+        return any(
+            s.kind is SignatureKind.LEADER and s.version == self.current.version
+            for s in self.signatures
+        )
+
+    def with_signature(self, signature: Signature) -> tuple[OutgoingDocument, bool]:
+        """The document with `signature` recorded, and whether it is new: a signature already
+        recorded (by its id: the signing service calls, and its event follows) leaves the
+        document as it is, so nothing is written twice.
+
+        Signatures form one chain per version: each is added to the file the one before made
+        (the first to the version's own file). The leader signs the current version of a draft;
+        the agency signs an issued document the leader signed, on top of the leader's signature
+        (Decree 30/2020, appendix I: the agency signs only what its leader signed).
+        """
+        if any(s.id == signature.id for s in self.signatures):
+            return self, False
+        signature.check()
+        if len(self.signatures) >= SIGNATURES_MAX:
+            raise FailedPreconditionError(
+                f"a document keeps at most {SIGNATURES_MAX} signatures",
+                reason="TOO_MANY_SIGNATURES",
+            )
+        signed = self.signed_file
+        if signature.kind is SignatureKind.LEADER:
+            self.require_draft()
+            if signature.version != self.current.version:
+                raise FailedPreconditionError(
+                    f"version {signature.version} was signed, but the draft is at version "
+                    f"{self.current.version}",
+                    reason="DRAFT_CHANGED",
+                    metadata={"current_version": str(self.current.version)},
+                )
+            allowed = {self.current.file.sha256, *((signed.sha256,) if signed else ())}
+        else:
+            if self.status is not DocumentStatus.ISSUED:
+                raise FailedPreconditionError(
+                    f"the document is {self.status.value}: the agency signs issued documents",
+                    reason="DOCUMENT_NOT_ISSUED",
+                    metadata={"status": self.status.value},
+                )
+            if not self.leader_signed or signed is None:
+                raise FailedPreconditionError(
+                    "the agency signs only a document its leader signed",
+                    reason="LEADER_SIGNATURE_REQUIRED",
+                )
+            allowed = {signed.sha256} if signature.version == self.current.version else set()
+        if signature.source_sha256 not in allowed:
+            raise FailedPreconditionError(
+                "the signature was added to another file than the document's last signed one",
+                reason="SIGNATURE_OUT_OF_ORDER",
+            )
+        return replace(self, signatures=(*self.signatures, signature)), True
 
     def require_draft(self) -> None:
         if self.status is not DocumentStatus.DRAFT:

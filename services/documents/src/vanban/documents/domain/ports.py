@@ -10,7 +10,7 @@ from typing import Protocol
 from vanban.documents.domain.document_types import DocumentType
 from vanban.documents.domain.model import DocumentStatus, Duplicate, IncomingDocument
 from vanban.documents.domain.numbering import CancelledNumber, Register
-from vanban.documents.domain.outgoing import OutgoingDocument
+from vanban.documents.domain.outgoing import OutgoingDocument, Signature
 from vanban.platform.clearance import Secrecy
 from vanban.platform.ports import TransactionPort
 
@@ -55,6 +55,10 @@ class OutgoingRepository(Protocol):
     async def mark_cancelled(self, document: OutgoingDocument) -> None:
         """Sets the status of an issued document, locked by this transaction, to cancelled (its
         number, date and identifier stay; the reason is the register's cancellation)."""
+
+    async def add_signature(self, document_id: str, signature: Signature, *, at: datetime) -> None:
+        """Stores a signature of a document locked by this transaction (`with_signature`
+        checked it); `at`, when it was recorded, is the document's last change."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +144,11 @@ class Transaction(TransactionPort, Protocol):
 
 
 class ApprovalGate(Protocol):
+    @property
+    def requires_leader_signature(self) -> bool:
+        """Whether a draft is numbered only once its current version carries the leader's
+        digital signature: where the approval chain is in force, its `sign` step signs."""
+
     async def check(self, document_id: str, version: int) -> None:
         """Refuses (FailedPreconditionError NOT_APPROVED, DRAFT_CHANGED) numbering a draft that
         has not passed its approval chain in `version`."""

@@ -29,7 +29,13 @@ from vanban.documents.domain.numbering import (
     notation,
     register_year,
 )
-from vanban.documents.domain.outgoing import Issue, OutgoingDocument, OutgoingDraft, Version
+from vanban.documents.domain.outgoing import (
+    Issue,
+    OutgoingDocument,
+    OutgoingDraft,
+    Signature,
+    Version,
+)
 from vanban.documents.domain.ports import ApprovalGate, Transaction
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import (
@@ -62,6 +68,8 @@ READ_ALL_ROLES = ("clerk", "agency_leader", "deputy_agency_leader", "archivist",
 KEY_READER_ROLE = "system_reader"
 # Duplicate warnings returned with one registration; more are not informative.
 DUPLICATES_MAX = 20
+# The one caller that records signatures: the signing service made them (ADR 0011).
+SIGNATURE_RECORDER = "service:signing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,6 +461,16 @@ async def issue_outgoing(
     document = await _visible_outgoing(tx, document_id, reader, for_update=True)
     document.require_draft()
     document.require_version(expected_version)
+    # Where the chain is in force, the leader signs the version to be numbered (the outgoing
+    # flow of Decree 30/2020: the leader's signature, then number and date). Checked here, under the row's lock, before the workflow
+    # is asked (its yes holds the approval off returns) and before any number is taken.
+    if approvals.requires_leader_signature and not document.leader_signed:
+        raise FailedPreconditionError(
+            f"version {document.current.version} of the draft carries no leader's signature: "
+            "the leader signs before the clerk numbers it",
+            reason="LEADER_SIGNATURE_REQUIRED",
+            metadata={"version": str(document.current.version)},
+        )
     # The draft passed its chain in the version now current (asked under the row's lock: no
     # version can be added between the answer and the number).
     await approvals.check(document.id, document.current.version)
@@ -601,3 +619,41 @@ async def cancel_outgoing(
     )
     await tx.commit()
     return cancelled
+
+
+async def record_signature(
+    *, tx: Transaction, document_id: str, signature: Signature, now: datetime
+) -> OutgoingDocument:
+    """Records a signature the signing service added to an outgoing document's PDF.
+
+    The signing service calls at once and publishes an event that catches up when the call was
+    lost; both come here, and a signature recorded before (by its id) is answered as it is,
+    written, audited and published once. The rules of the chain are `with_signature`'s, checked
+    with the document's row locked, so two signatures of one document are recorded one after
+    the other, each seeing the one before.
+    """
+    document = await tx.outgoing.get(document_id, for_update=True) if is_uuid(document_id) else None
+    if document is None:
+        raise NotFoundError("no outgoing document with this id", reason="OUTGOING_NOT_FOUND")
+    before = document.signed_file
+    signed, added = document.with_signature(signature)
+    if not added:
+        return signed
+    await tx.outgoing.add_signature(signed.id, signature, at=now)
+    tx.record_updated(signed.id, "outgoing", changed=("signatures",))
+    tx.audit(
+        action="outgoing.sign",
+        resource=f"outgoing-documents/{signed.id}",
+        before={"signed_file": before.sha256 if before else None},
+        after={
+            "signature": signature.id,
+            "kind": signature.kind.value,
+            "version": signature.version,
+            "signed_file": signature.file.sha256,
+            "source": signature.source_sha256,
+            "signed_by": signature.signed_by,
+            "certificate_subject": signature.certificate_subject,
+        },
+    )
+    await tx.commit()
+    return signed

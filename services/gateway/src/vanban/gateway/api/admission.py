@@ -42,6 +42,10 @@ SIGN_OUT_MAX_BYTES = 4 * KIB
 # multipart framing around the one file part.
 IMAGE_MAX_BYTES = MIB
 IMPORT_MAX_BYTES = 5 * MIB
+# A PDF whose signatures are validated (any PDF, not only the agency's), and a file of
+# certificates to import (the signing service's own limit).
+SIGNED_PDF_MAX_BYTES = 50 * MIB
+CERTIFICATES_MAX_BYTES = MIB
 FILE_FRAMING_BYTES = 64 * KIB
 _NO_BODY_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 
@@ -97,6 +101,13 @@ def route_policies(settings: GatewaySettings) -> dict[str, RoutePolicy]:
         ),
         "importPeople": RoutePolicy(
             IMPORT_MAX_BYTES + FILE_FRAMING_BYTES, file_limit=IMPORT_MAX_BYTES
+        ),
+        "validatePdfSignatures": RoutePolicy(
+            SIGNED_PDF_MAX_BYTES + FILE_FRAMING_BYTES, file_limit=SIGNED_PDF_MAX_BYTES
+        ),
+        # The framing leaves room for the optional `password` field too.
+        "importCertificates": RoutePolicy(
+            CERTIFICATES_MAX_BYTES + FILE_FRAMING_BYTES, file_limit=CERTIFICATES_MAX_BYTES
         ),
     }
 

@@ -19,6 +19,7 @@ from vanban.gateway.adapters.grpc.upstreams import (
     DirectoryStub,
     DocumentsStub,
     NotifyStub,
+    SigningStub,
     Upstreams,
     WorkflowStub,
 )
@@ -68,6 +69,10 @@ def _workflow(up: _AllUpstreams) -> Upstream[WorkflowStub]:
     return Upstream(up.workflow, up.timeout)
 
 
+def _signing(up: _AllUpstreams) -> Upstream[SigningStub]:
+    return Upstream(up.signing, up.timeout)
+
+
 def _gateway_identity(up: _AllUpstreams) -> CallerCredentials:
     return up.service_metadata()
 
@@ -81,6 +86,7 @@ Documents = Annotated[Upstream[DocumentsStub], Depends(_documents)]
 Archive = Annotated[Upstream[ArchiveStub], Depends(_archive)]
 Notify = Annotated[Upstream[NotifyStub], Depends(_notify)]
 Workflow = Annotated[Upstream[WorkflowStub], Depends(_workflow)]
+Signing = Annotated[Upstream[SigningStub], Depends(_signing)]
 # The gateway's own identity, for the calls it makes on its own account (reading the archive once
 # documents agreed the caller may open a document).
 GatewayIdentity = Annotated[CallerCredentials, Depends(_gateway_identity)]
@@ -139,6 +145,9 @@ SCOPES = {
     "directory:manage": "Change the directory (people only; the directory decides who)",
     "api-keys:manage": "Manage API keys (people only)",
     "registers:book": "Print register books (people only; documents decides who)",
+    "signatures:validate": "Validate the signatures of a PDF and read the reports (people only)",
+    "certificates:read": "Read the agency's certificates (people only)",
+    "certificates:manage": "Import certificates and trust roots (people only: administrators)",
     "role:clerk": "The caller holds the role clerk (văn thư)",
     "role:admin": "The caller holds the role admin (quản trị)",
     "role:specialist": "The caller holds the role specialist (chuyên viên)",
@@ -153,17 +162,22 @@ def role(name: str) -> str:
     return f"{ROLE}{name}"
 
 
-async def authorized(security_scopes: SecurityScopes, principal: CurrentPrincipal) -> Principal:
-    """The caller, once it may use the route: an API key must hold every scope the route names
-    (people are not limited by scopes: their roles decide, here and in the services), and the
-    caller must hold one of the roles the route names (`role:<name>`), if it names any."""
-    roles = [scope.removeprefix(ROLE) for scope in security_scopes.scopes if scope.startswith(ROLE)]
-    for scope in security_scopes.scopes:
+def require(principal: Principal, *scopes: str) -> Principal:
+    """The caller, once it may do what needs these scopes: an API key must hold every scope
+    named (people are not limited by scopes: their roles decide, here and in the services), and
+    the caller must hold one of the roles named (`role:<name>`), if any is."""
+    roles = [scope.removeprefix(ROLE) for scope in scopes if scope.startswith(ROLE)]
+    for scope in scopes:
         if not scope.startswith(ROLE):
             principal.require_scope(scope)
     if roles:
         principal.caller.require_role(*roles)
     return principal
+
+
+async def authorized(security_scopes: SecurityScopes, principal: CurrentPrincipal) -> Principal:
+    """The caller, once it may use the route: `require` with the scopes the route names."""
+    return require(principal, *security_scopes.scopes)
 
 
 def allowed(*scopes: str) -> Any:

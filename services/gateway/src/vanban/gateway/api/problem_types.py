@@ -399,8 +399,8 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "DOCUMENT_NOT_ISSUED",
         400,
         "Not issued",
-        "Only an issued document's number can be cancelled: this one is a draft (it has no "
-        "number yet) or was recalled.",
+        "Only an issued document's number can be cancelled, and only an issued document takes "
+        "the agency signature: this one is a draft (it has no number yet) or was recalled.",
     ),
     (
         "ALREADY_CANCELLED",
@@ -429,6 +429,12 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "The draft has the most versions one draft keeps.",
     ),
     ("VERSION_NOT_FOUND", 404, "No such version", "The draft has no version with this number."),
+    (
+        "NOT_SIGNED",
+        404,
+        "Not signed yet",
+        "The document's current version carries no signature yet: its file is the unsigned one.",
+    ),
     (
         "DRAFTING_UNIT_REQUIRED",
         400,
@@ -679,6 +685,90 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         400,
         "Decision not valid",
         "The comment is too long or holds control characters; a return needs one.",
+    ),
+    # Signatures (chữ ký số) --------------------------------------------------------------------
+    (
+        "LEADER_SIGNATURE_REQUIRED",
+        400,
+        "Leader's signature required",
+        "The leader signs first: the agency signature (chữ ký số của cơ quan) goes only on an "
+        "issued document whose leader's signature validates, and where the approval chain is in "
+        "force a draft is numbered only once its current version carries the leader's "
+        "signature. Nothing was signed or numbered.",
+    ),
+    (
+        "NOT_A_PDF_DOCUMENT",
+        400,
+        "Document not a PDF",
+        "The document's file is not a PDF, so it cannot carry a digital signature (PAdES). "
+        "Nothing was signed.",
+    ),
+    (
+        "ALREADY_SIGNED",
+        400,
+        "Signed already",
+        "The document carries this signature already; its signatures are listed at "
+        "`/v1/outgoing-documents/{id}/signatures`.",
+    ),
+    (
+        "CERTIFICATE_EXPIRED",
+        400,
+        "Certificate expired",
+        "The signing certificate (chứng thư số: the leader's or the agency's) is past its "
+        "validity. Nothing was signed; an administrator imports a new one.",
+    ),
+    (
+        "CERTIFICATE_REVOKED",
+        400,
+        "Certificate revoked",
+        "The signing certificate (chứng thư số) was revoked by its certification authority. "
+        "Nothing was signed; an administrator imports a new one.",
+    ),
+    (
+        "TOKEN_UNAVAILABLE",
+        503,
+        "Signing token unavailable",
+        "The token (PKCS#11) that holds the signing keys is not answering. Nothing was signed; "
+        "try again shortly.",
+    ),
+    (
+        "ENCRYPTED_PDF",
+        400,
+        "PDF encrypted",
+        "The PDF is encrypted: its signatures cannot be validated.",
+    ),
+    (
+        "REPORT_NOT_FOUND",
+        404,
+        "No such validation report",
+        "No signature validation report with this id that you may read.",
+    ),
+    (
+        "INVALID_CERTIFICATE",
+        400,
+        "Certificates not readable",
+        "The file holds no certificate as PEM, DER or PKCS#12, or the PKCS#12 password is "
+        "wrong. Nothing was imported.",
+    ),
+    (
+        "PRIVATE_KEY_REFUSED",
+        400,
+        "Private key refused",
+        "The file carries a private key: keys are made in the token and never imported. Send "
+        "the certificates alone. Nothing was imported.",
+    ),
+    (
+        "CERTIFICATE_WITHOUT_KEY",
+        400,
+        "No key for the certificate",
+        "A certificate that is not a CA's must match a key in the token (the agency's or a "
+        "leader's), and none does. Nothing was imported.",
+    ),
+    (
+        "TOO_MANY_CERTIFICATES",
+        400,
+        "Too many certificates",
+        "The file holds more certificates than one import takes. Nothing was imported.",
     ),
     # Directory --------------------------------------------------------------------------------
     ("AGENCY_NOT_CONFIGURED", 404, "Agency not set up", "The agency's profile is missing."),

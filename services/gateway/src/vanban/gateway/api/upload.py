@@ -21,11 +21,14 @@ MULTIPART_OVERHEAD = 1024 * 1024
 FILE_NAME_MAX = 255
 
 
-async def check_pdf(upload: UploadFile, *, max_bytes: int, field: str = "file") -> int:
+async def check_pdf(
+    upload: UploadFile, *, max_bytes: int, field: str = "file", require_eof: bool = True
+) -> int:
     """Checks size, the PDF signature, and that PDFium opens the file (a damaged or
     password-protected PDF is refused here, before a byte is stored), without reading the
     whole file into memory: PDFium reads the spooled file where it lies. Problems name
-    `field`."""
+    `field`. Without `require_eof` the end of the file is not looked at: a PDF whose
+    signatures are validated may carry bytes after its last revision, which the report names."""
     upload.file.seek(0, 2)
     size = upload.file.tell()
     upload.file.seek(0)
@@ -42,7 +45,7 @@ async def check_pdf(upload: UploadFile, *, max_bytes: int, field: str = "file") 
     upload.file.seek(max(0, size - 2048))
     tail = upload.file.read()
     upload.file.seek(0)
-    if b"%PDF-" not in head or b"%%EOF" not in tail:
+    if b"%PDF-" not in head or (require_eof and b"%%EOF" not in tail):
         raise HttpProblem(415, "NOT_A_PDF", "the file is not a PDF document", field=field)
     try:
         await inspect_async(upload.file)
@@ -103,7 +106,16 @@ def file_body(description: str, *, example: str) -> dict[str, Any]:
 async def read_file(request: Request, *, max_bytes: int) -> tuple[bytes, UploadFile]:
     """The `file` part of a multipart body, at most `max_bytes` (the body as a whole was held
     to its limit by the admission middleware, after the caller was established)."""
-    async with request.form(max_files=1, max_fields=0) as form:
+    data, upload, _ = await read_file_and_fields(request, max_bytes=max_bytes, fields=())
+    return data, upload
+
+
+async def read_file_and_fields(
+    request: Request, *, max_bytes: int, fields: tuple[str, ...]
+) -> tuple[bytes, UploadFile, dict[str, str]]:
+    """As `read_file`, with the text fields named in `fields` that were sent (each optional,
+    at most once); any other field refuses the body."""
+    async with request.form(max_files=1, max_fields=len(fields)) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise HttpProblem(
@@ -112,6 +124,24 @@ async def read_file(request: Request, *, max_bytes: int) -> tuple[bytes, UploadF
                 "file: a multipart part named file is required",
                 field="file",
             )
+        unknown = sorted(set(form.keys()) - {"file", *fields})
+        if unknown:
+            raise HttpProblem(
+                422,
+                "VALIDATION_FAILED",
+                f"{unknown[0]}: not a field of this body",
+                field=unknown[0],
+            )
+        values: dict[str, str] = {}
+        for name in fields:
+            sent = form.getlist(name)
+            if not sent:
+                continue
+            if len(sent) > 1 or not isinstance(sent[0], str):
+                raise HttpProblem(
+                    422, "VALIDATION_FAILED", f"{name}: one text field at most", field=name
+                )
+            values[name] = sent[0]
         data = await upload.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise HttpProblem(
@@ -120,4 +150,4 @@ async def read_file(request: Request, *, max_bytes: int) -> tuple[bytes, UploadF
             f"the file is larger than the limit of {max_bytes // (1024 * 1024)} MiB",
             field="file",
         )
-    return data, upload
+    return data, upload, values

@@ -7,10 +7,13 @@ in a process: whoever uses the token sets it in the environment before that.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
 from pathlib import Path
+
+from vanban.platform.command import Command
 
 SOFTHSM_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 CONF_ENV = "SOFTHSM2_CONF"
@@ -78,3 +81,32 @@ def init_token(conf: Path, *, label: str, pin: str, so_pin: str) -> bool:
         stdin=subprocess.DEVNULL,
     )
     return True
+
+
+def _init_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dir", type=Path, required=True, help="where the token is kept")
+    parser.add_argument("--label", default="vanban", help="the token's label")
+
+
+def _init(args: argparse.Namespace) -> int:
+    """Prints the configuration file to set as SOFTHSM2_CONF; PINs come from the environment
+    (VANBAN_SIGNING_TOKEN_PIN, VANBAN_SIGNING_TOKEN_SO_PIN), never from the command line of a
+    caller that others can read."""
+    pin = os.environ.get("VANBAN_SIGNING_TOKEN_PIN", "")
+    so_pin = os.environ.get("VANBAN_SIGNING_TOKEN_SO_PIN", "")
+    if not pin or not so_pin:
+        print("VANBAN_SIGNING_TOKEN_PIN and VANBAN_SIGNING_TOKEN_SO_PIN must be set")
+        return 2
+    conf = write_conf(args.dir)
+    made = init_token(conf, label=args.label, pin=pin, so_pin=so_pin)
+    print(f"{'initialised' if made else 'kept'} token {args.label!r}: SOFTHSM2_CONF={conf}")
+    return 0
+
+
+# `python -m vanban.signing init-softhsm --dir D`: the embedded default's token (the launcher).
+INIT_COMMAND = Command(
+    name="init-softhsm",
+    help="make a SoftHSM2 token for this agency unless it exists (embedded default, tests)",
+    run=_init,
+    add_arguments=_init_arguments,
+)

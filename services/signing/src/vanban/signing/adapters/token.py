@@ -20,7 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from pkcs11 import Attribute, CertificateType, KeyType, Mechanism, ObjectClass
-from pkcs11.util.ec import encode_ecdsa_signature
+from pkcs11.util.ec import encode_ecdsa_signature, encode_named_curve_parameters
 
 from vanban.platform.errors import FailedPreconditionError, UnavailableError
 
@@ -64,6 +64,11 @@ class Token:
         token = cls(config)
         token._login()
         return token
+
+    def open_session(self) -> None:
+        """Logs in (a service does it at start, not when it is built)."""
+        if self._session is None:
+            self._login()
 
     def _login(self) -> None:
         if not self.config.module.exists():
@@ -140,6 +145,27 @@ class Token:
         )
         public = self.public_key(label)
         assert isinstance(public, rsa.RSAPublicKey)
+        return public
+
+    def generate_ec(self, label: str) -> ec.EllipticCurvePublicKey:
+        """A new P-256 key pair in the token under `label` (refused when one exists)."""
+        if self.has_key(label):
+            raise FailedPreconditionError(
+                f"the token already holds a key {label!r}", reason="KEY_EXISTS"
+            )
+        parameters = self.session.create_domain_parameters(
+            KeyType.EC,
+            {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")},
+            local=True,
+        )
+        parameters.generate_keypair(
+            label=label,
+            id=hashlib.sha256(label.encode()).digest()[:16],
+            store=True,
+            private_template=NON_EXPORTABLE,
+        )
+        public = self.public_key(label)
+        assert isinstance(public, ec.EllipticCurvePublicKey)
         return public
 
     def _private_key(self, label: str) -> Any:

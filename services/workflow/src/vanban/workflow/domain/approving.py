@@ -286,10 +286,12 @@ async def decide(
     on_behalf_of: str,
     now: datetime,
     expected_version: int = 0,
+    dry_run: bool = False,
 ) -> Approval:
     """Approves, signs or returns the current step of an approval. Whoever decides must be able
     to open the draft; a return needs its reason. `expected_version` (when given): the version
-    the decider read; refused if another was submitted since (a stale page signs nothing)."""
+    the decider read; refused if another was submitted since (a stale page signs nothing).
+    `dry_run`: every check, nothing recorded (the signing service asks before it signs)."""
     assert decision in (Decision.APPROVED, Decision.SIGNED, Decision.RETURNED)
     comment = clean_comment(comment, required=decision is Decision.RETURNED)
     approval_id = id_or_not_found(approval_id, what="approval", reason="APPROVAL_NOT_FOUND")
@@ -327,6 +329,8 @@ async def decide(
             version=draft.version,
             at=now,
         )
+    if dry_run:
+        return after
     await tx.approvals.update(after)
     step = approval.step.value if approval.step is not None else "issue"
     action = ApprovalAction(
@@ -369,8 +373,10 @@ async def sign_document(
     on_behalf_of: str,
     now: datetime,
     expected_version: int = 0,
+    dry_run: bool = False,
 ) -> Approval:
-    """The signer signs the draft at the chain's `sign` step: their approval."""
+    """The signer signs the draft at the chain's `sign` step: their approval. `dry_run`: the
+    checks only, for the signing service before it makes the signature."""
     draft = await _draft(peers, document_id)
     approval = await tx.approvals.of_document(draft.id, lock=False)
     if approval is None:
@@ -387,6 +393,7 @@ async def sign_document(
         on_behalf_of=on_behalf_of,
         now=now,
         expected_version=expected_version,
+        dry_run=dry_run,
     )
 
 

@@ -596,6 +596,8 @@ class OutgoingDocument(_message.Message):
     CANCEL_REASON_FIELD_NUMBER: _builtins.int
     CANCELLED_BY_FIELD_NUMBER: _builtins.int
     CANCELLED_AT_FIELD_NUMBER: _builtins.int
+    SIGNATURES_FIELD_NUMBER: _builtins.int
+    SIGNED_FILE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     status: Global___DocumentStatus.ValueType
     document_type: _builtins.str
@@ -645,6 +647,18 @@ class OutgoingDocument(_message.Message):
     def attachments(self) -> _containers.RepeatedCompositeFieldContainer[Global___FileRef]: ...
     @_builtins.property
     def cancelled_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def signatures(self) -> _containers.RepeatedCompositeFieldContainer[Global___DocumentSignature]:
+        """The digital signatures added to its PDF, oldest first: the leader's on the draft, then the
+        agency's on the issued document.
+        """
+
+    @_builtins.property
+    def signed_file(self) -> Global___FileRef:
+        """The file of the last signature made on the current version (what is sent and kept), unset
+        when the current version is not signed.
+        """
+
     def __init__(
         self,
         *,
@@ -679,14 +693,74 @@ class OutgoingDocument(_message.Message):
         cancel_reason: _builtins.str = ...,
         cancelled_by: _builtins.str = ...,
         cancelled_at: _timestamp_pb2.Timestamp | None = ...,
+        signatures: _abc.Iterable[Global___DocumentSignature] | None = ...,
+        signed_file: Global___FileRef | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["cancelled_at", b"cancelled_at", "created_at", b"created_at", "digitization", b"digitization", "file", b"file", "issued_at", b"issued_at", "signer", b"signer"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cancelled_at", b"cancelled_at", "created_at", b"created_at", "digitization", b"digitization", "file", b"file", "issued_at", b"issued_at", "signed_file", b"signed_file", "signer", b"signer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "cancel_reason", b"cancel_reason", "cancelled_at", b"cancelled_at", "cancelled_by", b"cancelled_by", "code_notation", b"code_notation", "code_number", b"code_number", "created_at", b"created_at", "created_by", b"created_by", "current_version", b"current_version", "description", b"description", "digitization", b"digitization", "document_type", b"document_type", "drafting_unit", b"drafting_unit", "file", b"file", "id", b"id", "identifier", b"identifier", "issued_amount", b"issued_amount", "issued_at", b"issued_at", "issued_by", b"issued_by", "issued_date", b"issued_date", "number", b"number", "priority", b"priority", "recipients", b"recipients", "register_id", b"register_id", "relations", b"relations", "secrecy", b"secrecy", "signer", b"signer", "status", b"status", "subject", b"subject", "versions", b"versions", "year", b"year"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "cancel_reason", b"cancel_reason", "cancelled_at", b"cancelled_at", "cancelled_by", b"cancelled_by", "code_notation", b"code_notation", "code_number", b"code_number", "created_at", b"created_at", "created_by", b"created_by", "current_version", b"current_version", "description", b"description", "digitization", b"digitization", "document_type", b"document_type", "drafting_unit", b"drafting_unit", "file", b"file", "id", b"id", "identifier", b"identifier", "issued_amount", b"issued_amount", "issued_at", b"issued_at", "issued_by", b"issued_by", "issued_date", b"issued_date", "number", b"number", "priority", b"priority", "recipients", b"recipients", "register_id", b"register_id", "relations", b"relations", "secrecy", b"secrecy", "signatures", b"signatures", "signed_file", b"signed_file", "signer", b"signer", "status", b"status", "subject", b"subject", "versions", b"versions", "year", b"year"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OutgoingDocument: _TypeAlias = OutgoingDocument  # noqa: Y015
+
+@_typing.final
+class DocumentSignature(_message.Message):
+    """A digital signature (chữ ký số) added to an outgoing document's PDF by the signing service."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    FILE_FIELD_NUMBER: _builtins.int
+    SOURCE_SHA256_FIELD_NUMBER: _builtins.int
+    SIGNED_BY_FIELD_NUMBER: _builtins.int
+    SIGNED_AT_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_SUBJECT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The signing service's id of the signature (at most 64 characters)."""
+    version: _builtins.int
+    """The document version whose file was signed."""
+    kind: _builtins.str
+    """"leader" (the signer's, on the draft), "agency" (the seal over the leader's signature) or
+    "agency_text" (the agency's text-only signature at the top right of page 1).
+    """
+    source_sha256: _builtins.str
+    """The file the signature was added to: the version's file or the previous signature's."""
+    signed_by: _builtins.str
+    """The person who signed (leader) or asked for the agency signature; "service:signing" when
+    it was made automatically (at most 128 characters).
+    """
+    certificate_subject: _builtins.str
+    """The certificate's subject, e.g. "CN=Nguyễn Văn An, O=Ủy ban nhân dân tỉnh Demo" (at most
+    1000 characters).
+    """
+    @_builtins.property
+    def file(self) -> Global___FileRef:
+        """The PDF as it is after this signature (in the archive)."""
+
+    @_builtins.property
+    def signed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        version: _builtins.int = ...,
+        kind: _builtins.str = ...,
+        file: Global___FileRef | None = ...,
+        source_sha256: _builtins.str = ...,
+        signed_by: _builtins.str = ...,
+        signed_at: _timestamp_pb2.Timestamp | None = ...,
+        certificate_subject: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "signed_at", b"signed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate_subject", b"certificate_subject", "file", b"file", "id", b"id", "kind", b"kind", "signed_at", b"signed_at", "signed_by", b"signed_by", "source_sha256", b"source_sha256", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentSignature: _TypeAlias = DocumentSignature  # noqa: Y015
 
 @_typing.final
 class DocumentVersion(_message.Message):
@@ -1079,6 +1153,51 @@ class CancelOutgoingDocumentResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CancelOutgoingDocumentResponse: _TypeAlias = CancelOutgoingDocumentResponse  # noqa: Y015
+
+@_typing.final
+class RecordOutgoingSignatureRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    @_builtins.property
+    def signature(self) -> Global___DocumentSignature: ...
+    def __init__(
+        self,
+        *,
+        document_id: _builtins.str = ...,
+        signature: Global___DocumentSignature | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["signature", b"signature"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "signature", b"signature"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordOutgoingSignatureRequest: _TypeAlias = RecordOutgoingSignatureRequest  # noqa: Y015
+
+@_typing.final
+class RecordOutgoingSignatureResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def document(self) -> Global___OutgoingDocument:
+        """The document with the signature (recorded now or before)."""
+
+    def __init__(
+        self,
+        *,
+        document: Global___OutgoingDocument | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordOutgoingSignatureResponse: _TypeAlias = RecordOutgoingSignatureResponse  # noqa: Y015
 
 @_typing.final
 class DocumentFilter(_message.Message):

@@ -80,6 +80,11 @@ class DocumentRegistryServiceStub:
                 request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.CancelOutgoingDocumentRequest.SerializeToString,
                 response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.CancelOutgoingDocumentResponse.FromString,
                 _registered_method=True)
+        self.RecordOutgoingSignature = channel.unary_unary(
+                '/vanban.documents.v1.DocumentRegistryService/RecordOutgoingSignature',
+                request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.RecordOutgoingSignatureRequest.SerializeToString,
+                response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.RecordOutgoingSignatureResponse.FromString,
+                _registered_method=True)
         self.SearchDocuments = channel.unary_unary(
                 '/vanban.documents.v1.DocumentRegistryService/SearchDocuments',
                 request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.SearchDocumentsRequest.SerializeToString,
@@ -154,7 +159,9 @@ class DocumentRegistryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def IssueOutgoingDocument(self, request, context):
-        """Assigns the number, date and identifier atomically and locks the registered fields.
+        """Assigns the number, date and identifier atomically and locks the registered fields. Where
+        the approval chain is in force, the current version must carry the leader's signature
+        (LEADER_SIGNATURE_REQUIRED otherwise, no number taken).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -162,6 +169,21 @@ class DocumentRegistryServiceServicer:
 
     def CancelOutgoingDocument(self, request, context):
         """Cancels an issued document's number (hủy số): the number stays taken, kept with its reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordOutgoingSignature(self, request, context):
+        """Services only, and of them the signing service only: records a signature it added to the
+        document's PDF (by incremental update), idempotent by the signature's id (the same id again
+        changes nothing and answers the document). "leader" on a draft (DOCUMENT_NOT_DRAFT
+        otherwise), of its current version (DRAFT_CHANGED otherwise), added to that version's file or
+        to its last signed file; "agency" and "agency_text" on an issued document
+        (DOCUMENT_NOT_ISSUED) whose current version carries a leader signature
+        (LEADER_SIGNATURE_REQUIRED), added to its last signed file. A signature added to another
+        file is SIGNATURE_OUT_OF_ORDER; the file is a PDF (INVALID_SIGNATURE otherwise); at most 20
+        signatures per document (TOO_MANY_SIGNATURES).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -240,6 +262,11 @@ def add_DocumentRegistryServiceServicer_to_server(servicer, server):
                     servicer.CancelOutgoingDocument,
                     request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.CancelOutgoingDocumentRequest.FromString,
                     response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.CancelOutgoingDocumentResponse.SerializeToString,
+            ),
+            'RecordOutgoingSignature': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordOutgoingSignature,
+                    request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.RecordOutgoingSignatureRequest.FromString,
+                    response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.RecordOutgoingSignatureResponse.SerializeToString,
             ),
             'SearchDocuments': grpc.unary_unary_rpc_method_handler(
                     servicer.SearchDocuments,
@@ -506,6 +533,33 @@ class DocumentRegistryService:
             '/vanban.documents.v1.DocumentRegistryService/CancelOutgoingDocument',
             vanban_dot_documents_dot_v1_dot_documents__pb2.CancelOutgoingDocumentRequest.SerializeToString,
             vanban_dot_documents_dot_v1_dot_documents__pb2.CancelOutgoingDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordOutgoingSignature(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.documents.v1.DocumentRegistryService/RecordOutgoingSignature',
+            vanban_dot_documents_dot_v1_dot_documents__pb2.RecordOutgoingSignatureRequest.SerializeToString,
+            vanban_dot_documents_dot_v1_dot_documents__pb2.RecordOutgoingSignatureResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -47,9 +47,23 @@ class DocumentRegistryServiceStub:
     AddOutgoingVersion: _grpc.UnaryUnaryMultiCallable[_documents_pb2.AddOutgoingVersionRequest, _documents_pb2.AddOutgoingVersionResponse]
     """Adds a version (a new file) to a draft; earlier versions are kept."""
     IssueOutgoingDocument: _grpc.UnaryUnaryMultiCallable[_documents_pb2.IssueOutgoingDocumentRequest, _documents_pb2.IssueOutgoingDocumentResponse]
-    """Assigns the number, date and identifier atomically and locks the registered fields."""
+    """Assigns the number, date and identifier atomically and locks the registered fields. Where
+    the approval chain is in force, the current version must carry the leader's signature
+    (LEADER_SIGNATURE_REQUIRED otherwise, no number taken).
+    """
     CancelOutgoingDocument: _grpc.UnaryUnaryMultiCallable[_documents_pb2.CancelOutgoingDocumentRequest, _documents_pb2.CancelOutgoingDocumentResponse]
     """Cancels an issued document's number (hủy số): the number stays taken, kept with its reason."""
+    RecordOutgoingSignature: _grpc.UnaryUnaryMultiCallable[_documents_pb2.RecordOutgoingSignatureRequest, _documents_pb2.RecordOutgoingSignatureResponse]
+    """Services only, and of them the signing service only: records a signature it added to the
+    document's PDF (by incremental update), idempotent by the signature's id (the same id again
+    changes nothing and answers the document). "leader" on a draft (DOCUMENT_NOT_DRAFT
+    otherwise), of its current version (DRAFT_CHANGED otherwise), added to that version's file or
+    to its last signed file; "agency" and "agency_text" on an issued document
+    (DOCUMENT_NOT_ISSUED) whose current version carries a leader signature
+    (LEADER_SIGNATURE_REQUIRED), added to its last signed file. A signature added to another
+    file is SIGNATURE_OUT_OF_ORDER; the file is a PDF (INVALID_SIGNATURE otherwise); at most 20
+    signatures per document (TOO_MANY_SIGNATURES).
+    """
     SearchDocuments: _grpc.UnaryUnaryMultiCallable[_documents_pb2.SearchDocumentsRequest, _documents_pb2.SearchDocumentsResponse]
     """One search box over both directions; results and totals hold only what the caller may see."""
     ListDocumentTypes: _grpc.UnaryUnaryMultiCallable[_documents_pb2.ListDocumentTypesRequest, _documents_pb2.ListDocumentTypesResponse]
@@ -76,9 +90,23 @@ class DocumentRegistryServiceAsyncStub(DocumentRegistryServiceStub):
     AddOutgoingVersion: _aio.UnaryUnaryMultiCallable[_documents_pb2.AddOutgoingVersionRequest, _documents_pb2.AddOutgoingVersionResponse]  # type: ignore[assignment]
     """Adds a version (a new file) to a draft; earlier versions are kept."""
     IssueOutgoingDocument: _aio.UnaryUnaryMultiCallable[_documents_pb2.IssueOutgoingDocumentRequest, _documents_pb2.IssueOutgoingDocumentResponse]  # type: ignore[assignment]
-    """Assigns the number, date and identifier atomically and locks the registered fields."""
+    """Assigns the number, date and identifier atomically and locks the registered fields. Where
+    the approval chain is in force, the current version must carry the leader's signature
+    (LEADER_SIGNATURE_REQUIRED otherwise, no number taken).
+    """
     CancelOutgoingDocument: _aio.UnaryUnaryMultiCallable[_documents_pb2.CancelOutgoingDocumentRequest, _documents_pb2.CancelOutgoingDocumentResponse]  # type: ignore[assignment]
     """Cancels an issued document's number (hủy số): the number stays taken, kept with its reason."""
+    RecordOutgoingSignature: _aio.UnaryUnaryMultiCallable[_documents_pb2.RecordOutgoingSignatureRequest, _documents_pb2.RecordOutgoingSignatureResponse]  # type: ignore[assignment]
+    """Services only, and of them the signing service only: records a signature it added to the
+    document's PDF (by incremental update), idempotent by the signature's id (the same id again
+    changes nothing and answers the document). "leader" on a draft (DOCUMENT_NOT_DRAFT
+    otherwise), of its current version (DRAFT_CHANGED otherwise), added to that version's file or
+    to its last signed file; "agency" and "agency_text" on an issued document
+    (DOCUMENT_NOT_ISSUED) whose current version carries a leader signature
+    (LEADER_SIGNATURE_REQUIRED), added to its last signed file. A signature added to another
+    file is SIGNATURE_OUT_OF_ORDER; the file is a PDF (INVALID_SIGNATURE otherwise); at most 20
+    signatures per document (TOO_MANY_SIGNATURES).
+    """
     SearchDocuments: _aio.UnaryUnaryMultiCallable[_documents_pb2.SearchDocumentsRequest, _documents_pb2.SearchDocumentsResponse]  # type: ignore[assignment]
     """One search box over both directions; results and totals hold only what the caller may see."""
     ListDocumentTypes: _aio.UnaryUnaryMultiCallable[_documents_pb2.ListDocumentTypesRequest, _documents_pb2.ListDocumentTypesResponse]  # type: ignore[assignment]
@@ -150,7 +178,10 @@ class DocumentRegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _documents_pb2.IssueOutgoingDocumentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_documents_pb2.IssueOutgoingDocumentResponse, _abc.Awaitable[_documents_pb2.IssueOutgoingDocumentResponse]]:
-        """Assigns the number, date and identifier atomically and locks the registered fields."""
+        """Assigns the number, date and identifier atomically and locks the registered fields. Where
+        the approval chain is in force, the current version must carry the leader's signature
+        (LEADER_SIGNATURE_REQUIRED otherwise, no number taken).
+        """
 
     @_abc_1.abstractmethod
     def CancelOutgoingDocument(
@@ -159,6 +190,23 @@ class DocumentRegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_documents_pb2.CancelOutgoingDocumentResponse, _abc.Awaitable[_documents_pb2.CancelOutgoingDocumentResponse]]:
         """Cancels an issued document's number (hủy số): the number stays taken, kept with its reason."""
+
+    @_abc_1.abstractmethod
+    def RecordOutgoingSignature(
+        self,
+        request: _documents_pb2.RecordOutgoingSignatureRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_documents_pb2.RecordOutgoingSignatureResponse, _abc.Awaitable[_documents_pb2.RecordOutgoingSignatureResponse]]:
+        """Services only, and of them the signing service only: records a signature it added to the
+        document's PDF (by incremental update), idempotent by the signature's id (the same id again
+        changes nothing and answers the document). "leader" on a draft (DOCUMENT_NOT_DRAFT
+        otherwise), of its current version (DRAFT_CHANGED otherwise), added to that version's file or
+        to its last signed file; "agency" and "agency_text" on an issued document
+        (DOCUMENT_NOT_ISSUED) whose current version carries a leader signature
+        (LEADER_SIGNATURE_REQUIRED), added to its last signed file. A signature added to another
+        file is SIGNATURE_OUT_OF_ORDER; the file is a PDF (INVALID_SIGNATURE otherwise); at most 20
+        signatures per document (TOO_MANY_SIGNATURES).
+        """
 
     @_abc_1.abstractmethod
     def SearchDocuments(

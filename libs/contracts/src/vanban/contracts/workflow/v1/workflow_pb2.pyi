@@ -894,12 +894,17 @@ class SignOutgoingDocumentRequest(_message.Message):
     COMMENT_FIELD_NUMBER: _builtins.int
     ON_BEHALF_OF_FIELD_NUMBER: _builtins.int
     EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    VALIDATE_ONLY_FIELD_NUMBER: _builtins.int
     document_id: _builtins.str
     comment: _builtins.str
     on_behalf_of: _builtins.str
     """The person whose delegation (scope "sign") the caller acts under; empty otherwise."""
     expected_version: _builtins.int
     """As ApproveStepRequest.expected_version."""
+    validate_only: _builtins.bool
+    """Every check of a signature, nothing recorded: the signing service asks before it signs
+    (the answer is the approval as it would be).
+    """
     def __init__(
         self,
         *,
@@ -907,10 +912,11 @@ class SignOutgoingDocumentRequest(_message.Message):
         comment: _builtins.str = ...,
         on_behalf_of: _builtins.str = ...,
         expected_version: _builtins.int = ...,
+        validate_only: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "document_id", b"document_id", "expected_version", b"expected_version", "on_behalf_of", b"on_behalf_of"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "document_id", b"document_id", "expected_version", b"expected_version", "on_behalf_of", b"on_behalf_of", "validate_only", b"validate_only"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

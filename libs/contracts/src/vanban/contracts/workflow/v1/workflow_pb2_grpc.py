@@ -290,7 +290,9 @@ class WorkflowServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SignOutgoingDocument(self, request, context):
-        """The signer signs the draft at its chain's `sign` step: their approval.
+        """The signer signs the draft at its chain's `sign` step: their approval. People sign through
+        the signing service, which asks here first (validate_only), makes the PAdES signature with
+        the signer's key, then records the approval here.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

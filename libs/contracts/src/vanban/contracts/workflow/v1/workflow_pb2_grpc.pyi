@@ -79,7 +79,10 @@ class WorkflowServiceStub:
     clerk may until the draft is numbered.
     """
     SignOutgoingDocument: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.SignOutgoingDocumentRequest, _workflow_pb2.SignOutgoingDocumentResponse]
-    """The signer signs the draft at its chain's `sign` step: their approval."""
+    """The signer signs the draft at its chain's `sign` step: their approval. People sign through
+    the signing service, which asks here first (validate_only), makes the PAdES signature with
+    the signer's key, then records the approval here.
+    """
     GetApproval: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.GetApprovalRequest, _workflow_pb2.GetApprovalResponse]
     """An approval with its history, by its id or its document's, for whoever may open the draft."""
     ListMyApprovals: _grpc.UnaryUnaryMultiCallable[_workflow_pb2.ListMyApprovalsRequest, _workflow_pb2.ListMyApprovalsResponse]
@@ -160,7 +163,10 @@ class WorkflowServiceAsyncStub(WorkflowServiceStub):
     clerk may until the draft is numbered.
     """
     SignOutgoingDocument: _aio.UnaryUnaryMultiCallable[_workflow_pb2.SignOutgoingDocumentRequest, _workflow_pb2.SignOutgoingDocumentResponse]  # type: ignore[assignment]
-    """The signer signs the draft at its chain's `sign` step: their approval."""
+    """The signer signs the draft at its chain's `sign` step: their approval. People sign through
+    the signing service, which asks here first (validate_only), makes the PAdES signature with
+    the signer's key, then records the approval here.
+    """
     GetApproval: _aio.UnaryUnaryMultiCallable[_workflow_pb2.GetApprovalRequest, _workflow_pb2.GetApprovalResponse]  # type: ignore[assignment]
     """An approval with its history, by its id or its document's, for whoever may open the draft."""
     ListMyApprovals: _aio.UnaryUnaryMultiCallable[_workflow_pb2.ListMyApprovalsRequest, _workflow_pb2.ListMyApprovalsResponse]  # type: ignore[assignment]
@@ -328,7 +334,10 @@ class WorkflowServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _workflow_pb2.SignOutgoingDocumentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_workflow_pb2.SignOutgoingDocumentResponse, _abc.Awaitable[_workflow_pb2.SignOutgoingDocumentResponse]]:
-        """The signer signs the draft at its chain's `sign` step: their approval."""
+        """The signer signs the draft at its chain's `sign` step: their approval. People sign through
+        the signing service, which asks here first (validate_only), makes the PAdES signature with
+        the signer's key, then records the approval here.
+        """
 
     @_abc_1.abstractmethod
     def GetApproval(

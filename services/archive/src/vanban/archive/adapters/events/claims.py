@@ -18,10 +18,12 @@ from vanban.contracts.documents.v1.events_pb2 import (
     IncomingDocumentRegistered,
     OutgoingDocumentDrafted,
 )
+from vanban.contracts.signing.v1.events_pb2 import DocumentSigned
 from vanban.platform.db import UnitOfWork
 from vanban.platform.events.consumer import EventConsumer, EventContext, Handler
 from vanban.platform.events.durables import (
     ARCHIVE_AGENCY_UPDATED,
+    ARCHIVE_DOCUMENT_SIGNED,
     ARCHIVE_INCOMING_REGISTERED,
     ARCHIVE_OUTGOING_DRAFTED,
     ARCHIVE_PERSON_UPSERTED,
@@ -64,6 +66,20 @@ async def on_outgoing_drafted(
                 claimed_by=f"outgoing-documents/{document.id}",
                 now=datetime.now(UTC),
             )
+
+
+DOCUMENT_SIGNED = subject("signing", "document", "signed")
+
+
+async def on_document_signed(uow: UnitOfWork, event: DocumentSigned, context: EventContext) -> None:
+    """A signed PDF is kept by the document it signs, like its versions."""
+    signature = event.signature
+    await service.claim_object(
+        tx=ArchiveTransaction(uow, actor=SERVICE_ACTOR, on_behalf_of=signature.signed_by or None),
+        sha256=signature.file.sha256,
+        claimed_by=f"outgoing-documents/{signature.document_id}",
+        now=datetime.now(UTC),
+    )
 
 
 # A lost claim lets the sweeper delete a registered document's file, so claims are retried for
@@ -117,6 +133,7 @@ CLAIM_SOURCES = (
     ClaimSource(
         ARCHIVE_OUTGOING_DRAFTED, OUTGOING_DRAFTED, OutgoingDocumentDrafted, on_outgoing_drafted
     ),
+    ClaimSource(ARCHIVE_DOCUMENT_SIGNED, DOCUMENT_SIGNED, DocumentSigned, on_document_signed),
     ClaimSource(ARCHIVE_PERSON_UPSERTED, PERSON_UPSERTED, PersonUpserted, on_person_upserted),
     ClaimSource(ARCHIVE_AGENCY_UPDATED, AGENCY_UPDATED, AgencyUpdated, on_agency_updated),
 )

@@ -16,6 +16,7 @@ from vanban.documents.adapters.db.tables import (
     document_files,
     document_recipients,
     document_relations,
+    document_signatures,
     document_texts,
     document_types,
     document_versions,
@@ -38,7 +39,14 @@ from vanban.documents.domain.model import (
     SignerCompetence,
 )
 from vanban.documents.domain.numbering import CancelledNumber, Register, RegisterKind
-from vanban.documents.domain.outgoing import Issue, OutgoingDocument, Recipient, Version
+from vanban.documents.domain.outgoing import (
+    Issue,
+    OutgoingDocument,
+    Recipient,
+    Signature,
+    SignatureKind,
+    Version,
+)
 from vanban.documents.domain.ports import Linked
 from vanban.documents.domain.search import SECRECY_RANKS
 from vanban.platform.clearance import Secrecy
@@ -444,6 +452,48 @@ class SqlOutgoingRepository:
         )
         assert result.rowcount == 1, "the issued row is locked by this transaction"  # type: ignore[attr-defined]
 
+    async def add_signature(self, document_id: str, signature: Signature, *, at: datetime) -> None:
+        await self._session.execute(
+            insert(document_signatures).values(
+                document_id=document_id,
+                id=signature.id,
+                version=signature.version,
+                kind=signature.kind.value,
+                source_sha256=signature.source_sha256,
+                signed_by=signature.signed_by,
+                signed_at=signature.signed_at,
+                certificate_subject=signature.certificate_subject or None,
+                **_file_columns(signature.file),
+            )
+        )
+        result = await self._session.execute(
+            update(documents)
+            .where(documents.c.id == document_id)
+            .values(updated_at=at, row_version=documents.c.row_version + 1)
+        )
+        assert result.rowcount == 1, "the document row is locked by this transaction"  # type: ignore[attr-defined]
+
+    async def _signatures(self, document_id: str) -> tuple[Signature, ...]:
+        s = document_signatures.c
+        rows = await self._session.execute(
+            select(document_signatures)
+            .where(s.document_id == document_id)
+            .order_by(s.signed_at, s.id)
+        )
+        return tuple(
+            Signature(
+                id=row.id,
+                version=row.version,
+                kind=SignatureKind(row.kind),
+                file=_file_of(row),
+                source_sha256=row.source_sha256,
+                signed_by=row.signed_by,
+                signed_at=row.signed_at,
+                certificate_subject=row.certificate_subject or "",
+            )
+            for row in rows
+        )
+
     async def get(self, document_id: str, *, for_update: bool = False) -> OutgoingDocument | None:
         query = select(documents).where(
             documents.c.id == document_id, documents.c.direction == "outgoing"
@@ -504,6 +554,7 @@ class SqlOutgoingRepository:
                 if issue is not None and row.status == "cancelled"
                 else None
             ),
+            signatures=await self._signatures(document_id),
         )
 
 

@@ -270,6 +270,29 @@ document_versions = Table(
     ForeignKeyConstraint(["document_id"], ["documents.id"], ondelete="CASCADE"),
 )
 
+# The digital signatures added to an outgoing document's PDF by the signing service, each a new
+# file in the archive made from `source_sha256` by incremental update; none changes.
+document_signatures = Table(
+    "document_signatures",
+    metadata,
+    Column("document_id", String(36), nullable=False),
+    # The signing service's id: recording the same one again changes nothing.
+    Column("id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("content_type", String(127), nullable=False),
+    Column("file_name", String(255), nullable=False),
+    Column("source_sha256", String(64), nullable=False),
+    Column("signed_by", String(128), nullable=False),
+    Column("signed_at", DateTime(timezone=True), nullable=False),
+    Column("certificate_subject", String(1000), nullable=True),
+    PrimaryKeyConstraint("document_id", "id"),
+    ForeignKeyConstraint(["document_id"], ["documents.id"], ondelete="CASCADE"),
+    CheckConstraint("kind IN ('leader', 'agency', 'agency_text')", name="kind"),
+)
+
 # Nơi nhận of an outgoing document, by mã định danh.
 document_recipients = Table(
     "document_recipients",

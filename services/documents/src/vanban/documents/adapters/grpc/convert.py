@@ -19,9 +19,20 @@ from vanban.documents.domain.model import (
     Signer,
     SignerCompetence,
 )
-from vanban.documents.domain.outgoing import OutgoingDocument, OutgoingDraft, Recipient
+from vanban.documents.domain.outgoing import (
+    OutgoingDocument,
+    OutgoingDraft,
+    Recipient,
+    Signature,
+    SignatureKind,
+)
 from vanban.platform.clearance import Secrecy
-from vanban.platform.convert import SECRECY_TO_PB, secrecy_from_pb, to_timestamp
+from vanban.platform.convert import (
+    SECRECY_TO_PB,
+    optional_datetime,
+    secrecy_from_pb,
+    to_timestamp,
+)
 from vanban.platform.errors import invalid_fields
 
 PRIORITY_TO_PB = {
@@ -132,6 +143,45 @@ def file_to_pb(file: FileRef) -> pb.FileRef:
         size=file.size,
         content_type=file.content_type,
         file_name=file.file_name,
+    )
+
+
+def signature_from_pb(message: pb.DocumentSignature) -> Signature:
+    """The signature as the signing service sent it; its own rules are the domain's
+    (`Signature.check`)."""
+    problems = _Fields()
+    kind = next((k for k in SignatureKind if k.value == message.kind), None)
+    if kind is None:
+        problems["signature.kind"] = "must be leader, agency or agency_text"
+    if not message.HasField("file"):
+        problems["signature.file"] = "is required"
+    signed_at = optional_datetime(message, "signed_at")
+    if signed_at is None:
+        problems["signature.signed_at"] = "is required"
+    problems.raise_if_any("INVALID_SIGNATURE")
+    assert kind is not None and signed_at is not None
+    return Signature(
+        id=message.id,
+        version=message.version,
+        kind=kind,
+        file=file_from_pb(message.file),
+        source_sha256=message.source_sha256,
+        signed_by=message.signed_by,
+        signed_at=signed_at,
+        certificate_subject=message.certificate_subject,
+    )
+
+
+def signature_to_pb(signature: Signature) -> pb.DocumentSignature:
+    return pb.DocumentSignature(
+        id=signature.id,
+        version=signature.version,
+        kind=signature.kind.value,
+        file=file_to_pb(signature.file),
+        source_sha256=signature.source_sha256,
+        signed_by=signature.signed_by,
+        signed_at=to_timestamp(signature.signed_at),
+        certificate_subject=signature.certificate_subject,
     )
 
 
@@ -285,7 +335,11 @@ def outgoing_to_pb(document: OutgoingDocument) -> pb.OutgoingDocument:
         created_at=to_timestamp(document.created_at),
         description=document.description,
         issued_amount=document.issued_amount,
+        signatures=[signature_to_pb(s) for s in document.signatures],
     )
+    signed = document.signed_file
+    if signed is not None:
+        message.signed_file.CopyFrom(file_to_pb(signed))
     if document.issue is not None:
         issue = document.issue
         message.code_number = issue.code_number

@@ -17,6 +17,7 @@ from vanban.documents.adapters.grpc.convert import (
     incoming_to_pb,
     outgoing_draft_from_request,
     outgoing_to_pb,
+    signature_from_pb,
 )
 from vanban.documents.adapters.grpc.registers import BOOKS_IN_PARALLEL, RegistersMixin
 from vanban.documents.adapters.grpc.search import SearchMixin
@@ -27,7 +28,7 @@ from vanban.documents.domain.ports import ApprovalGate
 from vanban.platform.caller import Caller, current_caller
 from vanban.platform.clearance import Clearance
 from vanban.platform.db import UnitOfWork
-from vanban.platform.errors import invalid_fields
+from vanban.platform.errors import PermissionDeniedError, invalid_fields
 
 
 def reader_of(caller: Caller) -> service.Reader:
@@ -209,5 +210,33 @@ class DocumentRegistryServicer(
         async with self._uow_factory() as uow:
             digitization = await latest_digitization(uow.session, document_id=document.id)
         return pb.CancelOutgoingDocumentResponse(
+            document=with_digitization(outgoing_to_pb(document), digitization)
+        )
+
+    async def RecordOutgoingSignature(
+        self, request: pb.RecordOutgoingSignatureRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordOutgoingSignatureResponse:
+        caller = current_caller()
+        caller.require_service()
+        # The signing service made the signature; another service recording one would put a
+        # signature on the record that no key made.
+        if caller.subject != service.SIGNATURE_RECORDER:
+            raise PermissionDeniedError(
+                "only the signing service records signatures",
+                reason="SIGNING_SERVICE_ONLY",
+            )
+        if not request.HasField("signature"):
+            raise invalid_fields({"signature": "is required"}, reason="INVALID_SIGNATURE")
+        signature = signature_from_pb(request.signature)
+        async with self._uow_factory() as uow:
+            document = await service.record_signature(
+                tx=self._tx(uow, caller),
+                document_id=request.document_id,
+                signature=signature,
+                now=datetime.now(self._tz),
+            )
+        async with self._uow_factory() as uow:
+            digitization = await latest_digitization(uow.session, document_id=document.id)
+        return pb.RecordOutgoingSignatureResponse(
             document=with_digitization(outgoing_to_pb(document), digitization)
         )

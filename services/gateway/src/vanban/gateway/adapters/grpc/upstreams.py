@@ -15,6 +15,7 @@ from vanban.contracts.archive.v1 import archive_pb2_grpc
 from vanban.contracts.directory.v1 import directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2_grpc
 from vanban.contracts.notify.v1 import notify_pb2_grpc
+from vanban.contracts.signing.v1 import signing_pb2_grpc
 from vanban.contracts.workflow.v1 import workflow_pb2_grpc
 from vanban.platform.caller import CALLER_METADATA_KEY
 from vanban.platform.grpc.health import health_check
@@ -28,18 +29,20 @@ if TYPE_CHECKING:
     ArchiveStub: TypeAlias = archive_pb2_grpc.ArchiveServiceAsyncStub
     NotifyStub: TypeAlias = notify_pb2_grpc.NotifyServiceAsyncStub
     WorkflowStub: TypeAlias = workflow_pb2_grpc.WorkflowServiceAsyncStub
+    SigningStub: TypeAlias = signing_pb2_grpc.SigningServiceAsyncStub
 else:
     DirectoryStub = directory_pb2_grpc.DirectoryServiceStub
     DocumentsStub = documents_pb2_grpc.DocumentRegistryServiceStub
     ArchiveStub = archive_pb2_grpc.ArchiveServiceStub
     NotifyStub = notify_pb2_grpc.NotifyServiceStub
     WorkflowStub = workflow_pb2_grpc.WorkflowServiceStub
+    SigningStub = signing_pb2_grpc.SigningServiceStub
 
 HealthCheck: TypeAlias = grpc.aio.UnaryUnaryMultiCallable[
     health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse
 ]
 
-READINESS_PEERS = ("directory", "documents", "archive", "notify", "workflow")
+READINESS_PEERS = ("directory", "documents", "archive", "notify", "workflow", "signing")
 # `/readyz` is open to anyone: however often it is asked, the peers are asked at most this often.
 READINESS_REUSE_SECONDS = 1.0
 
@@ -51,6 +54,7 @@ class Upstreams:
     archive: ArchiveStub
     notify: NotifyStub
     workflow: WorkflowStub
+    signing: SigningStub
     health: dict[str, HealthCheck]
     service_metadata: Callable[[], tuple[tuple[str, str], ...]]
     timeout: float
@@ -69,6 +73,7 @@ class Upstreams:
             archive=archive_pb2_grpc.ArchiveServiceStub(channel("archive")),
             notify=notify_pb2_grpc.NotifyServiceStub(channel("notify")),
             workflow=workflow_pb2_grpc.WorkflowServiceStub(channel("workflow")),
+            signing=signing_pb2_grpc.SigningServiceStub(channel("signing")),
             health={name: health_check(channel(name)) for name in READINESS_PEERS},
             service_metadata=lambda: ((CALLER_METADATA_KEY, host.identity.token()),),
             timeout=timeout,

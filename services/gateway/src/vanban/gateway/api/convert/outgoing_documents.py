@@ -67,6 +67,7 @@ def outgoing_out(document: docs.OutgoingDocument) -> OutgoingDocumentOut:
         issued_amount=document.issued_amount or None,
         current_version=document.current_version,
         file=file_out(document.file),
+        signed_file=file_out(document.signed_file) if document.HasField("signed_file") else None,
         versions=[
             VersionOut(
                 version=v.version,

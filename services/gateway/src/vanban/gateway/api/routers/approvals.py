@@ -1,18 +1,23 @@
 """The approval chain of outgoing documents (ADR 0010, 5): the drafter submits, each step
-approves or returns, the signer signs, the clerk issues (outgoing_documents.issue). Workflow
-decides who acts at each step; the gateway only carries the caller to it."""
+approves or returns, the signer signs (a digital signature, made by the signing service, ADR
+0011), the clerk issues (outgoing_documents.issue). Workflow decides who acts at each step; the
+gateway only carries the caller to it."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+from typing import Annotated, Any
 from uuid import UUID
 
+import grpc
 from fastapi import APIRouter, Body, Query
 
+from vanban.contracts.signing.v1 import signing_pb2 as signing_pb
 from vanban.contracts.workflow.v1 import workflow_pb2 as pb
-from vanban.gateway.api.auth import Principal
+from vanban.gateway.api.auth import CurrentPrincipal, Principal
 from vanban.gateway.api.convert.approvals import approval_out, approval_view_out, chain_out
-from vanban.gateway.api.deps import Workflow, allowed, role
+from vanban.gateway.api.convert.signing import KIND, signature_out
+from vanban.gateway.api.deps import Signing, Workflow, allowed, require, role
 from vanban.gateway.api.openapi import BODY, PARAMETERS, SCOPED, UPSTREAM, answers
 from vanban.gateway.api.schemas.approvals import (
     ApprovalChainIn,
@@ -23,10 +28,12 @@ from vanban.gateway.api.schemas.approvals import (
     ApprovalViewOut,
     DecideIn,
     ReturnIn,
-    SignIn,
     SubmitIn,
 )
+from vanban.gateway.api.schemas.signing import SignedOut, SignOutgoingIn
 from vanban.platform.errors import invalid_fields
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["approvals"])
 
@@ -38,6 +45,28 @@ _DECIDING = (
     "DELEGATION_REQUIRED",
     "INVALID_DECISION",
 )
+# The leader signs at the draft's sign step, as the approvers do; the agency signature is the
+# clerk's (văn thư), who issues the document. Which applies depends on the body's `kind`, so the
+# route checks it once the body is read (`require`).
+LEADER_SIGNS = ("outgoing:approve",)
+AGENCY_SIGNS = ("outgoing:issue", role("clerk"))
+# What the signing service refuses a signature with, besides workflow's refusals it passes on.
+SIGNING_REFUSALS = (
+    "LEADER_SIGNATURE_REQUIRED",
+    "NOT_A_PDF_DOCUMENT",
+    "DOCUMENT_NOT_ISSUED",
+    "ALREADY_SIGNED",
+    "CERTIFICATE_EXPIRED",
+    "CERTIFICATE_REVOKED",
+    "TOKEN_UNAVAILABLE",
+)
+_SIGN_EXAMPLES: dict[str, Any] = {
+    "the leader signs": {
+        "value": {"kind": "leader", "comment": "Ký ban hành", "expected_version": 2}
+    },
+    "the leader, with nothing to add": {"value": {}},
+    "the agency signature": {"value": {"kind": "agency"}},
+}
 
 
 def _id(value: UUID | None) -> str:
@@ -94,41 +123,71 @@ async def submit(
 
 @router.post(
     "/v1/outgoing-documents/{document_id}/sign",
-    response_model=ApprovalOut,
+    response_model=SignedOut,
     operation_id="signOutgoingDocument",
     responses=answers(
         *SCOPED,
         *BODY,
         *UPSTREAM,
         *_DECIDING,
+        "ROLE_REQUIRED",
         "OUTGOING_NOT_FOUND",
         "NOT_SUBMITTED",
         "WRONG_STEP",
         "DRAFT_CHANGED",
         "VERSION_CONFLICT",
         "DOCUMENT_NOT_DRAFT",
+        *SIGNING_REFUSALS,
     ),
 )
 async def sign(
-    principal: Approver,
+    principal: CurrentPrincipal,
     document_id: UUID,
+    signing: Signing,
     workflow: Workflow,
-    body: Annotated[SignIn | None, Body(openapi_examples={"plain": {"value": {}}})] = None,
-) -> ApprovalOut:
-    """The signer signs the draft at its chain's last step: their approval. The clerk then
-    numbers and issues it."""
-    body = body or SignIn()
-    answer = await workflow.stub.SignOutgoingDocument(
-        pb.SignOutgoingDocumentRequest(
+    body: Annotated[SignOutgoingIn | None, Body(openapi_examples=_SIGN_EXAMPLES)] = None,
+) -> SignedOut:
+    """Signs the document's PDF with a digital signature (chữ ký số, PAdES).
+
+    `leader` (the default): the signer named at submission signs the draft at its chain's last
+    step, their signature image between title and name; it is their approval, and the clerk
+    then numbers and issues the document. Scope `outgoing:approve`; workflow decides who.
+
+    `agency`: the clerk (văn thư) adds the agency signature to an issued document whose
+    leader's signature validates, the seal over the left third of it. Scope `outgoing:issue`
+    and the role clerk; the signing service decides too."""
+    body = body or SignOutgoingIn()
+    leader = body.kind == "leader"
+    require(principal, *(LEADER_SIGNS if leader else AGENCY_SIGNS))
+    answer = await signing.stub.SignOutgoingDocument(
+        signing_pb.SignOutgoingDocumentRequest(
             document_id=str(document_id),
+            kind=KIND[body.kind],
             comment=body.comment,
             on_behalf_of=_id(body.on_behalf_of),
             expected_version=body.expected_version or 0,
         ),
         metadata=principal.metadata,
-        timeout=workflow.timeout,
+        timeout=signing.timeout,
     )
-    return approval_out(answer.approval)
+    signature = signature_out(answer.signature)
+    if not leader:
+        return SignedOut(signature=signature, approval=None)
+    try:
+        approval = await workflow.stub.GetApproval(
+            pb.GetApprovalRequest(document_id=str(document_id)),
+            metadata=principal.metadata,
+            timeout=workflow.timeout,
+        )
+    except grpc.aio.AioRpcError as exc:
+        # The signature is made and the approval recorded: an error now would have the signer
+        # sign again. The approval is read at `…/approval` once workflow answers.
+        logger.warning(
+            "the approval could not be read after signing",
+            extra={"grpc_code": exc.code().name, "document_id": str(document_id)},
+        )
+        return SignedOut(signature=signature, approval=None)
+    return SignedOut(signature=signature, approval=approval_out(approval.approval))
 
 
 @router.get(

@@ -297,6 +297,9 @@ async def add_version(
         "NOT_APPROVED",
         "DRAFT_CHANGED",
         "WORKFLOW_UNAVAILABLE",
+        # Where the approval chain is in force, the current version carries the leader's
+        # signature first.
+        "LEADER_SIGNATURE_REQUIRED",
     ),
 )
 async def issue_outgoing(
@@ -398,5 +401,49 @@ async def get_outgoing_file(
         gateway,
         sha256=file.sha256,
         file_name=file.file_name or f"{document.id}.pdf",
+        download_seconds=settings.download_timeout_seconds,
+    )
+
+
+@router.get(
+    "/{document_id}/signed-file",
+    operation_id="getOutgoingDocumentSignedFile",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        **answers(
+            *SCOPED,
+            *PARAMETERS,
+            *UPSTREAM,
+            "OUTGOING_NOT_FOUND",
+            "NOT_SIGNED",
+            *FILE_DOWNLOAD_ANSWERS,
+        ),
+    },
+)
+async def get_outgoing_signed_file(
+    principal: Reader,
+    document_id: UUID,
+    documents: Documents,
+    archive: Archive,
+    gateway: GatewayIdentity,
+    settings: Settings,
+) -> StreamingResponse:
+    """The current version with its signatures (the leader's, then the agency's): the file to
+    dispatch and keep. 404 NOT_SIGNED before the first signature."""
+    answer = await documents.stub.GetOutgoingDocument(
+        docs.GetOutgoingDocumentRequest(id=str(document_id)),
+        metadata=principal.metadata,
+        timeout=documents.timeout,
+    )
+    document = answer.document
+    if not document.HasField("signed_file"):
+        raise HttpProblem(404, "NOT_SIGNED", "the document carries no signature yet")
+    file = document.signed_file
+    return await stream_file(
+        archive,
+        gateway,
+        sha256=file.sha256,
+        file_name=file.file_name or f"{document.id}-da-ky.pdf",
         download_seconds=settings.download_timeout_seconds,
     )

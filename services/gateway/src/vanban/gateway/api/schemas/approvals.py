@@ -36,16 +36,6 @@ class ReturnIn(_Body):
     on_behalf_of: UUID | None = None
 
 
-class SignIn(_Body):
-    comment: str = Field(default="", max_length=2000)
-    on_behalf_of: UUID | None = Field(
-        default=None, description="The leader whose delegation (scope sign) you act under"
-    )
-    expected_version: int | None = Field(
-        default=None, ge=1, le=1000, description="The draft's version you read and sign"
-    )
-
-
 class ApprovalOut(BaseModel):
     id: str
     document_id: str

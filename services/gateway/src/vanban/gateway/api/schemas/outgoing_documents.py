@@ -110,6 +110,10 @@ class OutgoingDocumentOut(BaseModel):
     issued_amount: int | None
     current_version: int
     file: FileOut = Field(description="The current version's file")
+    signed_file: FileOut | None = Field(
+        description="The current version as last signed (the leader's, then the agency's "
+        "signature added by incremental update); GET …/signed-file serves it"
+    )
     versions: list[VersionOut] = Field(description="Every version, oldest first")
     register_id: str | None = Field(description="The register (sổ) that numbered it")
     number: int | None

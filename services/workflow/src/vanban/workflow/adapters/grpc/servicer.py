@@ -312,6 +312,7 @@ class WorkflowServicer(workflow_pb2_grpc.WorkflowServiceServicer):
                 on_behalf_of=request.on_behalf_of,
                 now=datetime.now(self._tz),
                 expected_version=request.expected_version,
+                dry_run=request.validate_only,
             )
         return pb.SignOutgoingDocumentResponse(approval=approval_to_pb(approval))
 

@@ -1,0 +1,299 @@
+"""Signing through the gateway (issue 10, ADR 0011): the leader signs at the chain's sign step,
+the clerk issues, the agency's signature follows by itself; pyHanko in another process trusts
+both under the agency CA, and nothing on the page moved outside the signature boxes."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image, ImageChops, ImageDraw
+from reportlab.pdfgen import canvas
+
+from tests.e2e.conftest import start_platform, stop_platform
+from tests.e2e.support import Gateway, eventually, make_pdf
+from tests.e2e.test_outgoing import draft, issue
+from vanban.launcher.platform import Platform
+
+DPI = 72
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def letter(text: str) -> bytes:
+    """A decision as a template makes it: the signer's title, the anchor where the leader's
+    signature goes, then the name."""
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, invariant=1)
+    page.drawString(72, 760, "UY BAN NHAN DAN TINH DEMO")
+    for line in range(25):
+        page.drawString(72, 720 - 14 * line, f"{text} - dieu {line + 1}.")
+    page.drawString(360, 230, "CHU TICH")
+    page.drawString(380, 170, "{{chu_ky}}")
+    page.drawString(350, 100, "Nguyen Van An")
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def png(colour: tuple[int, int, int]) -> bytes:
+    image = Image.new("RGBA", (400, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((20, 20, 380, 180), outline=(*colour, 255), width=14)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def me(gateway: Gateway, token: str) -> str:
+    return str(gateway.http.get("/v1/me", headers=auth(token)).json()["id"])
+
+
+def submit(gateway: Gateway, drafter: str, document_id: str, leader_id: str) -> None:
+    submitted = gateway.http.post(
+        f"/v1/outgoing-documents/{document_id}/submit",
+        headers=auth(drafter),
+        json={"signer_id": leader_id},
+    )
+    assert submitted.status_code == 200, submitted.text
+
+
+def sign(gateway: Gateway, token: str, document_id: str, **body: Any) -> httpx.Response:
+    return gateway.http.post(
+        f"/v1/outgoing-documents/{document_id}/sign", headers=auth(token), json=body or None
+    )
+
+
+VALIDATE = """
+import io, json, sys
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+root = load_cert_from_pemder(sys.argv[2])
+reader = PdfFileReader(io.BytesIO(open(sys.argv[1], "rb").read()))
+out = []
+for sig in reader.embedded_signatures:
+    status = validate_pdf_signature(sig, ValidationContext(trust_roots=[root], allow_fetching=False))
+    rect = [float(v) for v in sig.sig_field["/Kids"][0]["/Rect"]] if "/Kids" in sig.sig_field \
+        else [float(v) for v in sig.sig_field["/Rect"]]
+    out.append({
+        "field": sig.field_name, "intact": status.intact, "valid": status.valid,
+        "trusted": status.trusted, "bottom_line": status.bottom_line,
+        "signer": status.signing_cert.subject.human_friendly, "rect": rect,
+    })
+print(json.dumps(out))
+"""
+
+
+def validate_elsewhere(data: bytes, root_pem: str, tmp: Path) -> list[dict[str, Any]]:
+    (tmp / "signed.pdf").write_bytes(data)
+    (tmp / "root.pem").write_text(root_pem)
+    done = subprocess.run(
+        [sys.executable, "-c", VALIDATE, str(tmp / "signed.pdf"), str(tmp / "root.pem")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    found: list[dict[str, Any]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def render(data: bytes, tmp: Path, name: str) -> Image.Image:
+    (tmp / f"{name}.pdf").write_bytes(data)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            str(DPI),
+            "-png",
+            "-singlefile",
+            str(tmp / f"{name}.pdf"),
+            str(tmp / name),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return Image.open(tmp / f"{name}.png").convert("RGB")
+
+
+def blank(image: Image.Image, rects: list[list[float]]) -> Image.Image:
+    masked = image.copy()
+    draw = ImageDraw.Draw(masked)
+    for x1, y1, x2, y2 in rects:
+        draw.rectangle((x1 - 2, image.height - y2 - 2, x2 + 2, image.height - y1 + 2), fill="white")
+    return masked
+
+
+def test_leader_then_agency_signatures_are_trusted_and_move_nothing(
+    gateway: Gateway, clerk_token: str, tmp_path: Path
+) -> None:
+    admin, drafter = gateway.token("quantri"), gateway.token("chuyenvien")
+    leader = gateway.token("lanhdao")
+    leader_id = me(gateway, leader)
+    # The leader's blue signature and the agency's red seal, as the administrator sets them.
+    assert (
+        gateway.http.put(
+            f"/v1/people/{leader_id}/signature-image",
+            headers={**auth(admin), "Content-Type": "image/png"},
+            content=png((20, 40, 200)),
+        ).status_code
+        == 200
+    )
+    assert (
+        gateway.http.put(
+            "/v1/agency/seal-image",
+            headers={**auth(admin), "Content-Type": "image/png"},
+            content=png((220, 20, 20)),
+        ).status_code
+        == 200
+    )
+    source = letter("Quyet dinh ky so")
+    created = draft(gateway, drafter, source)
+    assert created.status_code == 201, created.text
+    document_id = created.json()["id"]
+    submit(gateway, drafter, document_id, leader_id)
+
+    # Only the signer the chain waits for signs; the drafter cannot.
+    refused = sign(gateway, drafter, document_id)
+    assert refused.status_code == 403 and refused.json()["code"] == "NOT_YOUR_STEP", refused.text
+    # The agency signs only what is issued.
+    early = sign(gateway, clerk_token, document_id, kind="agency")
+    assert early.status_code == 400 and early.json()["code"] == "DOCUMENT_NOT_ISSUED", early.text
+
+    signed = sign(gateway, leader, document_id, comment="Ký ban hành")
+    assert signed.status_code == 200, signed.text
+    body = signed.json()
+    assert body["approval"]["state"] == "approved"
+    assert body["signature"]["kind"] == "leader"
+    assert (
+        "Nguyễn Văn An" in body["signature"]["certificate_subject"]
+        or body["signature"]["certificate_subject"]
+    )
+    # A second signature of the same step is refused by the workflow: it moved on.
+    again = sign(gateway, leader, document_id)
+    assert again.status_code in (400, 403, 409), again.text
+
+    issued = issue(gateway, clerk_token, document_id)
+    assert issued.status_code == 200, issued.text
+
+    def both() -> list[dict[str, Any]] | None:
+        answer = gateway.http.get(
+            f"/v1/outgoing-documents/{document_id}/signatures", headers=auth(clerk_token)
+        )
+        assert answer.status_code == 200, answer.text
+        made = answer.json()["signatures"]
+        return made if len(made) == 2 else None
+
+    made = eventually(both)
+    assert made is not None, "the agency signature was not made after issue"
+    assert [s["kind"] for s in made] == ["leader", "agency"]
+    assert made[1]["source_sha256"] == made[0]["file"]["sha256"]
+
+    # The signed file as documents now serves it.
+    def signed_file() -> bytes | None:
+        answer = gateway.http.get(
+            f"/v1/outgoing-documents/{document_id}/signed-file", headers=auth(clerk_token)
+        )
+        if answer.status_code != 200:
+            return None
+        return answer.content if answer.content != source else None
+
+    final = eventually(signed_file)
+    assert final is not None and final.startswith(source)
+
+    certificates = gateway.http.get("/v1/certificates", headers=auth(clerk_token)).json()[
+        "certificates"
+    ]
+    root = next(c for c in certificates if c["role"] == "trust_root" and not c["imported"])
+    found = validate_elsewhere(final, root["pem"], tmp_path)
+    assert len(found) == 2
+    for one in found:
+        assert (one["intact"], one["valid"], one["trusted"], one["bottom_line"]) == (
+            True,
+            True,
+            True,
+            True,
+        ), one
+    assert "Nguyễn Văn An" in found[0]["signer"] or "Nguyen" in found[0]["signer"]
+
+    before, after = render(source, tmp_path, "before"), render(final, tmp_path, "after")
+    rects = [one["rect"] for one in found]
+    assert ImageChops.difference(before, after).getbbox() is not None
+    assert ImageChops.difference(blank(before, rects), blank(after, rects)).getbbox() is None
+
+    # The same file through the validation API: two signatures, the second the agency's.
+    report = gateway.http.post(
+        "/v1/signatures/validate",
+        headers=auth(drafter),
+        files={"file": ("da-ky.pdf", final, "application/pdf")},
+    )
+    assert report.status_code == 200, report.text
+    checked = report.json()
+    assert checked["ok"] is True and len(checked["signatures"]) == 2
+    assert [s["organisation"] for s in checked["signatures"]] == [False, True]
+    rendered = gateway.http.get(
+        f"/v1/signatures/reports/{checked['id']}/pdf", headers=auth(drafter)
+    )
+    assert rendered.status_code == 200 and rendered.content.startswith(b"%PDF-")
+
+    # The clerk's batch: already signed, said so per document.
+    batch = gateway.http.post(
+        "/v1/outgoing-documents/agency-signatures",
+        headers=auth(clerk_token),
+        json={"document_ids": [document_id]},
+    )
+    assert batch.status_code == 200, batch.text
+    assert batch.json()["results"][0]["already_signed"] is True
+
+
+def test_a_flipped_byte_is_reported_broken(gateway: Gateway, clerk_token: str) -> None:
+    plain = make_pdf("Khong ky")
+    unsigned = gateway.http.post(
+        "/v1/signatures/validate",
+        headers=auth(clerk_token),
+        files={"file": ("khong-ky.pdf", plain, "application/pdf")},
+    )
+    assert unsigned.status_code == 200, unsigned.text
+    assert unsigned.json()["ok"] is False and unsigned.json()["signatures"] == []
+    strangers = httpx.post(
+        f"{gateway.base_url}/v1/signatures/validate",
+        files={"file": ("khong-ky.pdf", plain, "application/pdf")},
+    )
+    assert strangers.status_code == 401
+
+
+@pytest.fixture(scope="module")
+def unapproved_platform() -> Iterator[Platform]:
+    """An agency whose registry numbers drafts without an approval chain (no leader signs)."""
+    platform, data_dir = start_platform(
+        None, extra_env={"VANBAN_DOCUMENTS_APPROVAL_REQUIRED": "false"}
+    )
+    yield platform
+    stop_platform(platform, data_dir)
+
+
+def test_the_agency_signature_needs_a_leader_signature(unapproved_platform: Platform) -> None:
+    gateway = Gateway(unapproved_platform.agencies[0].gateway_url)
+    clerk, drafter = gateway.token("vanthu"), gateway.token("chuyenvien")
+    created = draft(gateway, drafter, letter("Khong co chu ky lanh dao"))
+    assert created.status_code == 201, created.text
+    document_id = created.json()["id"]
+    issued = issue(gateway, clerk, document_id)
+    assert issued.status_code == 200, issued.text
+    refused = sign(gateway, clerk, document_id, kind="agency")
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["code"] == "LEADER_SIGNATURE_REQUIRED"
+    listed = gateway.http.get(
+        f"/v1/outgoing-documents/{document_id}/signatures", headers=auth(clerk)
+    )
+    assert listed.json()["signatures"] == []
