@@ -140,20 +140,21 @@ def test_leader_then_agency_signatures_are_trusted_and_move_nothing(
     admin, drafter = gateway.token("quantri"), gateway.token("chuyenvien")
     leader = gateway.token("lanhdao")
     leader_id = me(gateway, leader)
+    leader_name = gateway.http.get("/v1/me", headers=auth(leader)).json()["full_name"]
     # The leader's blue signature and the agency's red seal, as the administrator sets them.
     assert (
         gateway.http.put(
             f"/v1/people/{leader_id}/signature-image",
-            headers={**auth(admin), "Content-Type": "image/png"},
-            content=png((20, 40, 200)),
+            headers=auth(admin),
+            files={"file": ("chu-ky.png", png((20, 40, 200)), "image/png")},
         ).status_code
         == 200
     )
     assert (
         gateway.http.put(
             "/v1/agency/seal-image",
-            headers={**auth(admin), "Content-Type": "image/png"},
-            content=png((220, 20, 20)),
+            headers=auth(admin),
+            files={"file": ("con-dau.png", png((220, 20, 20)), "image/png")},
         ).status_code
         == 200
     )
@@ -224,7 +225,8 @@ def test_leader_then_agency_signatures_are_trusted_and_move_nothing(
             True,
             True,
         ), one
-    assert "Nguyễn Văn An" in found[0]["signer"] or "Nguyen" in found[0]["signer"]
+    assert f"Common Name: {leader_name}" in found[0]["signer"]
+    assert "Organization Identifier" in found[1]["signer"] or "000.00.00.H99" in found[1]["signer"]
 
     before, after = render(source, tmp_path, "before"), render(final, tmp_path, "after")
     rects = [one["rect"] for one in found]

@@ -64,7 +64,12 @@ def png(colour: tuple[int, int, int]) -> bytes:
 def signer(
     token: Token, dev_ca: DevelopmentCa, tmp_path_factory: pytest.TempPathFactory
 ) -> pades.PadesSigner:
-    stamper, _ = tsa.local_tsa(dev_ca, agency_name="UBND tỉnh Demo")
+    if not token.has_key(tsa.TSA_KEY_LABEL):
+        token.generate_rsa(tsa.TSA_KEY_LABEL)
+    certificate = dev_ca.issue_timestamping(
+        token.public_key(tsa.TSA_KEY_LABEL), agency_name="UBND tỉnh Demo"
+    )
+    stamper = tsa.TokenTimeStamper(token=token, certificate=certificate, chain=(dev_ca.root,))
     font = pades.prepare_font(FONT, tmp_path_factory.mktemp("font"))
     return pades.PadesSigner(token=token, font=font, timestamper=stamper)
 

@@ -6,8 +6,11 @@ an agency's first start), the font of the visible signatures, the TSA; then the 
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vanban.contracts.signing.v1 import signing_pb2, signing_pb2_grpc
@@ -19,12 +22,17 @@ from vanban.signing.adapters.events import issued_consumer
 from vanban.signing.adapters.grpc.servicer import SigningServicer
 from vanban.signing.adapters.keys import KeyStore
 from vanban.signing.adapters.peers import GrpcPeers
+from vanban.signing.adapters.pool import SigningPool, WorkerSetup
 from vanban.signing.adapters.token import Token, TokenConfig
 from vanban.signing.service import SERVICE_ACTOR, Options, SigningService
 from vanban.signing.settings import SigningSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = signing_pb2.DESCRIPTOR.services_by_name["SigningService"].full_name
+
+
+def _der(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.DER)
 
 
 def build(settings: SigningSettings) -> ServiceHost:
@@ -73,14 +81,35 @@ def build(settings: SigningSettings) -> ServiceHost:
         signer.font = await asyncio.to_thread(
             pades.prepare_font, settings.font_path, settings.work_dir
         )
+        local = None
         if settings.pades_level == "B-T":
             if settings.tsa_url:
                 signer.timestamper = tsa.remote_tsa(settings.tsa_url)
             else:
-                stamper, _ = await asyncio.to_thread(
-                    tsa.local_tsa, keys.ca, agency_name=keys.agency_name
+                local = await keys.timestamping()
+                signer.timestamper = tsa.TokenTimeStamper(
+                    token=token, certificate=local.certificate, chain=local.chain
                 )
-                signer.timestamper = stamper
+        if settings.workers:
+            pool = SigningPool(
+                workers=settings.workers,
+                level=signer.level,
+                setup=WorkerSetup(
+                    token=token.config,
+                    font=signer.font,
+                    softhsm_conf=os.environ.get("SOFTHSM2_CONF"),
+                    tsa_url=settings.tsa_url if settings.pades_level == "B-T" else "",
+                    tsa_certificate=_der(local.certificate) if local else b"",
+                    tsa_chain=tuple(_der(c) for c in local.chain) if local else (),
+                ),
+            )
+            await asyncio.to_thread(pool.start)
+            service.signer = pool
+
+            async def stop_pool() -> None:
+                await asyncio.to_thread(pool.close)
+
+            host.on_shutdown(stop_pool)
 
     host.on_start(start)
     host.grpc.add_service(

@@ -17,7 +17,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from google.protobuf import json_format
@@ -61,6 +61,11 @@ CLERK_ROLES = frozenset({"clerk"})
 LEADER_FIELD = "LanhDao"
 AGENCY_FIELD = "CoQuan"
 BATCH_MAX = 100
+# SignPdf carries the file in the message: within gRPC's message size, with room for the
+# signature.
+SIGN_PDF_MAX_BYTES = 4 * 1024 * 1024
+TEXT_LINES_MAX = 4
+TEXT_LINE_MAX = 120
 # Refusals that say "not now" rather than "no": the work is tried again.
 TRANSIENT = frozenset({ErrorCode.UNAVAILABLE, ErrorCode.DEADLINE_EXCEEDED, ErrorCode.ABORTED})
 
@@ -135,12 +140,31 @@ def record_request(signature: pb.Signature) -> documents_pb2.RecordOutgoingSigna
     )
 
 
+class Signer(Protocol):
+    """Makes PAdES signatures: in this process (PadesSigner) or in workers (SigningPool)."""
+
+    @property
+    def level(self) -> pades.Level: ...
+
+    async def sign(
+        self,
+        data: bytes,
+        *,
+        key: pades.KeyHolder,
+        placement: pades.Placement,
+        appearance: pades.Appearance,
+        field_name: str,
+        reason: str,
+        location: str,
+    ) -> bytes: ...
+
+
 class SigningService:
     def __init__(
         self,
         *,
         keys: KeyStore,
-        signer: pades.PadesSigner,
+        signer: Signer,
         peers: GrpcPeers,
         uow_factory: Any,
         options: Options,
@@ -384,6 +408,40 @@ class SigningService:
                 stmt.on_conflict_do_update(index_elements=["document_id"], set_=values)
             )
             await uow.commit()
+
+    async def sign_text(
+        self, caller: Caller, *, pdf: bytes, lines: list[str]
+    ) -> tuple[bytes, datetime, pades.KeyHolder]:
+        """The agency's text-only signature at the top right of page 1 of `pdf` (copies,
+        attachments, digitized scans), for another service."""
+        caller.require_service()
+        if len(pdf) > SIGN_PDF_MAX_BYTES:
+            raise InvalidArgumentError(
+                f"a PDF signed this way is at most {SIGN_PDF_MAX_BYTES} bytes",
+                reason="FILE_TOO_LARGE",
+            )
+        if not 1 <= len(lines) <= TEXT_LINES_MAX or any(
+            not line.strip() or len(line) > TEXT_LINE_MAX or not line.isprintable()
+            for line in lines
+        ):
+            raise InvalidArgumentError(
+                f"1 to {TEXT_LINES_MAX} printable lines of at most {TEXT_LINE_MAX} characters",
+                reason="INVALID_SIGNATURE_TEXT",
+            )
+        key = await self.keys.organisation()
+        now = datetime.now(UTC)
+        signed = await self.signer.sign(
+            pdf,
+            key=key,
+            placement=pades.top_right_placement(pdf),
+            appearance=pades.Appearance(
+                text="\n".join([*lines, f"Thời gian ký: {pades.vietnam_time(now)}"])
+            ),
+            field_name=f"{AGENCY_FIELD}-{uuid.uuid4().hex[:8]}",
+            reason="Ký số của cơ quan",
+            location=self.options.location,
+        )
+        return signed, now, key
 
     # Shared steps -------------------------------------------------------------------------
 

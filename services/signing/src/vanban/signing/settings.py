@@ -46,6 +46,9 @@ class SigningSettings(ServiceSettings, DatabaseSettingsMixin):
     # named LanhDao.
     leader_anchor: str = "{{chu_ky}}"
     consumer_max_deliver: int = Field(default=20, gt=0)
+    # Processes that make PAdES signatures, each with its own token session (signing is CPU
+    # work that holds the GIL: one per core); 0 signs in the service's own process.
+    workers: int = Field(default=2, ge=0, le=32)
 
     @field_validator("pades_level")
     @classmethod

@@ -9,7 +9,6 @@ asn1crypto.
 from __future__ import annotations
 
 import functools
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from asn1crypto import x509 as asn1_x509
@@ -136,13 +135,14 @@ class DevelopmentCa:
     def issue_person(
         self, public: PublicKey, *, full_name: str, person_id: str, agency_name: str
     ) -> x509.Certificate:
-        given, _, surname = full_name.rpartition(" ")
+        # A Vietnamese name starts with the family name: Trần (SN) Văn An (GN).
+        surname, _, given = full_name.strip().partition(" ")
         return self.issue(
             public,
             _name(
                 (NameOID.COUNTRY_NAME, "VN"),
                 (NameOID.ORGANIZATION_NAME, agency_name),
-                (NameOID.SURNAME, surname or full_name),
+                (NameOID.SURNAME, surname),
                 (NameOID.GIVEN_NAME, given),
                 (NameOID.COMMON_NAME, full_name),
                 (NameOID.SERIAL_NUMBER, person_id),
@@ -168,7 +168,7 @@ class DevelopmentCa:
             _name(
                 (NameOID.COUNTRY_NAME, "VN"),
                 (NameOID.ORGANIZATION_NAME, agency_name),
-                (NameOID.COMMON_NAME, f"{agency_name} - TSA {uuid.uuid4().hex[:8]}"),
+                (NameOID.COMMON_NAME, f"{agency_name} - TSA"),
             ),
             timestamping=True,
         )

@@ -30,6 +30,7 @@ from vanban.signing.adapters.ca import (
 from vanban.signing.adapters.db.tables import certificates
 from vanban.signing.adapters.pades import KeyHolder
 from vanban.signing.adapters.token import Token
+from vanban.signing.adapters.tsa import TSA_KEY_LABEL
 from vanban.signing.domain.certificates import (
     Role,
     StoredCertificate,
@@ -219,6 +220,16 @@ class KeyStore:
             ),
         )
 
+    async def timestamping(self) -> KeyHolder:
+        """The local TSA's key and certificate (the embedded default's B-T timestamps)."""
+        return await self._holder(
+            TSA_KEY_LABEL,
+            Role.TIMESTAMPING,
+            lambda: self.ca.issue_timestamping(
+                self.token.public_key(TSA_KEY_LABEL), agency_name=self.agency_name
+            ),
+        )
+
     async def person(self, person_id: str, *, full_name: str) -> KeyHolder:
         label = person_key_label(person_id)
         return await self._holder(
@@ -246,9 +257,6 @@ class KeyStore:
             for s in map(_row_to_stored, rows)
             if s.revoked_at is None or s.revoked_at > now
         ]
-
-    async def add_timestamping(self, certificate: x509.Certificate) -> None:
-        await self._add(self._new(Role.TIMESTAMPING, certificate, None))
 
     async def all(self) -> list[StoredCertificate]:
         async with self._engine().connect() as conn:
@@ -303,7 +311,7 @@ class KeyStore:
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         for label in labels:
-            if label == CA_KEY_LABEL:
+            if label in (CA_KEY_LABEL, TSA_KEY_LABEL):
                 continue
             public = self.token.public_key(label).public_bytes(
                 serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo

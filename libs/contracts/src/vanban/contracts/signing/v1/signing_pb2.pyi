@@ -798,6 +798,61 @@ class ImportCertificatesResponse(_message.Message):
 Global___ImportCertificatesResponse: _TypeAlias = ImportCertificatesResponse  # noqa: Y015
 
 @_typing.final
+class SignPdfRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PDF_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    pdf: _builtins.bytes
+    """At most 4 MiB (a larger file goes by the archive)."""
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """1 to 4 lines of at most 120 characters each."""
+
+    def __init__(
+        self,
+        *,
+        pdf: _builtins.bytes = ...,
+        lines: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lines", b"lines", "pdf", b"pdf"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignPdfRequest: _TypeAlias = SignPdfRequest  # noqa: Y015
+
+@_typing.final
+class SignPdfResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SIGNED_PDF_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_SUBJECT_FIELD_NUMBER: _builtins.int
+    SIGNED_AT_FIELD_NUMBER: _builtins.int
+    signed_pdf: _builtins.bytes
+    level: Global___PadesLevel.ValueType
+    certificate_subject: _builtins.str
+    @_builtins.property
+    def signed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        signed_pdf: _builtins.bytes = ...,
+        level: Global___PadesLevel.ValueType = ...,
+        certificate_subject: _builtins.str = ...,
+        signed_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["signed_at", b"signed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate_subject", b"certificate_subject", "level", b"level", "signed_at", b"signed_at", "signed_pdf", b"signed_pdf"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignPdfResponse: _TypeAlias = SignPdfResponse  # noqa: Y015
+
+@_typing.final
 class SignXmlRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

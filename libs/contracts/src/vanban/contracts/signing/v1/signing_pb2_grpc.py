@@ -76,6 +76,11 @@ class SigningServiceStub:
                 request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesRequest.SerializeToString,
                 response_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesResponse.FromString,
                 _registered_method=True)
+        self.SignPdf = channel.unary_unary(
+                '/vanban.signing.v1.SigningService/SignPdf',
+                request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignPdfRequest.SerializeToString,
+                response_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignPdfResponse.FromString,
+                _registered_method=True)
         self.SignXml = channel.unary_unary(
                 '/vanban.signing.v1.SigningService/SignXml',
                 request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignXmlRequest.SerializeToString,
@@ -154,6 +159,15 @@ class SigningServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SignPdf(self, request, context):
+        """Services only (documents' copies and digitized scans, exchange): `pdf` with the agency's
+        text-only signature at the top right of page 1 (Decree 30, appendix I): `lines` (số/ký
+        hiệu, or the copy type and the copying agency), then the signing time in Vietnam time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SignXml(self, request, context):
         """Services only (exchange): an enveloped XMLDSig over the whole XML with the agency's
         organisation key, and its verification against the trust roots.
@@ -210,6 +224,11 @@ def add_SigningServiceServicer_to_server(servicer, server):
                     servicer.ImportCertificates,
                     request_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesRequest.FromString,
                     response_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesResponse.SerializeToString,
+            ),
+            'SignPdf': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignPdf,
+                    request_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignPdfRequest.FromString,
+                    response_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignPdfResponse.SerializeToString,
             ),
             'SignXml': grpc.unary_unary_rpc_method_handler(
                     servicer.SignXml,
@@ -440,6 +459,33 @@ class SigningService:
             '/vanban.signing.v1.SigningService/ImportCertificates',
             vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesRequest.SerializeToString,
             vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignPdf(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.signing.v1.SigningService/SignPdf',
+            vanban_dot_signing_dot_v1_dot_signing__pb2.SignPdfRequest.SerializeToString,
+            vanban_dot_signing_dot_v1_dot_signing__pb2.SignPdfResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -59,6 +59,11 @@ class SigningServiceStub:
     """Imports a real CA's chain (PEM or PKCS#12, certificates only) as trust roots, and binds a
     certificate whose public key matches a key in the token to that key (administrators).
     """
+    SignPdf: _grpc.UnaryUnaryMultiCallable[_signing_pb2.SignPdfRequest, _signing_pb2.SignPdfResponse]
+    """Services only (documents' copies and digitized scans, exchange): `pdf` with the agency's
+    text-only signature at the top right of page 1 (Decree 30, appendix I): `lines` (số/ký
+    hiệu, or the copy type and the copying agency), then the signing time in Vietnam time.
+    """
     SignXml: _grpc.UnaryUnaryMultiCallable[_signing_pb2.SignXmlRequest, _signing_pb2.SignXmlResponse]
     """Services only (exchange): an enveloped XMLDSig over the whole XML with the agency's
     organisation key, and its verification against the trust roots.
@@ -95,6 +100,11 @@ class SigningServiceAsyncStub(SigningServiceStub):
     ImportCertificates: _aio.UnaryUnaryMultiCallable[_signing_pb2.ImportCertificatesRequest, _signing_pb2.ImportCertificatesResponse]  # type: ignore[assignment]
     """Imports a real CA's chain (PEM or PKCS#12, certificates only) as trust roots, and binds a
     certificate whose public key matches a key in the token to that key (administrators).
+    """
+    SignPdf: _aio.UnaryUnaryMultiCallable[_signing_pb2.SignPdfRequest, _signing_pb2.SignPdfResponse]  # type: ignore[assignment]
+    """Services only (documents' copies and digitized scans, exchange): `pdf` with the agency's
+    text-only signature at the top right of page 1 (Decree 30, appendix I): `lines` (số/ký
+    hiệu, or the copy type and the copying agency), then the signing time in Vietnam time.
     """
     SignXml: _aio.UnaryUnaryMultiCallable[_signing_pb2.SignXmlRequest, _signing_pb2.SignXmlResponse]  # type: ignore[assignment]
     """Services only (exchange): an enveloped XMLDSig over the whole XML with the agency's
@@ -177,6 +187,17 @@ class SigningServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_signing_pb2.ImportCertificatesResponse, _abc.Awaitable[_signing_pb2.ImportCertificatesResponse]]:
         """Imports a real CA's chain (PEM or PKCS#12, certificates only) as trust roots, and binds a
         certificate whose public key matches a key in the token to that key (administrators).
+        """
+
+    @_abc_1.abstractmethod
+    def SignPdf(
+        self,
+        request: _signing_pb2.SignPdfRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_signing_pb2.SignPdfResponse, _abc.Awaitable[_signing_pb2.SignPdfResponse]]:
+        """Services only (documents' copies and digitized scans, exchange): `pdf` with the agency's
+        text-only signature at the top right of page 1 (Decree 30, appendix I): `lines` (số/ký
+        hiệu, or the copy type and the copying agency), then the signing time in Vietnam time.
         """
 
     @_abc_1.abstractmethod

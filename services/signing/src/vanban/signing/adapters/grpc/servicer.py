@@ -11,7 +11,7 @@ from vanban.contracts.signing.v1 import signing_pb2_grpc
 from vanban.platform.caller import current_caller
 from vanban.platform.errors import InvalidArgumentError
 from vanban.signing.adapters import xmldsig
-from vanban.signing.adapters.grpc.convert import certificate_info_to_pb, certificate_to_pb
+from vanban.signing.adapters.grpc.convert import certificate_info_to_pb, certificate_to_pb, ts
 from vanban.signing.adapters.validation import certificate_summary
 from vanban.signing.service import SigningService
 
@@ -128,6 +128,21 @@ class SigningServicer(signing_pb2_grpc.SigningServiceServicer):
         now = datetime.now(UTC)
         return pb.ImportCertificatesResponse(
             certificates=[certificate_to_pb(c, now=now) for c in made]
+        )
+
+    async def SignPdf(
+        self, request: pb.SignPdfRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SignPdfResponse:
+        signed, at, key = await self._service.sign_text(
+            current_caller(), pdf=request.pdf, lines=list(request.lines)
+        )
+        return pb.SignPdfResponse(
+            signed_pdf=signed,
+            level=pb.PADES_LEVEL_B_T
+            if self._service.signer.level.value == "B-T"
+            else pb.PADES_LEVEL_B_B,
+            certificate_subject=key.certificate.subject.rfc4514_string(),
+            signed_at=ts(at),
         )
 
     async def SignXml(
