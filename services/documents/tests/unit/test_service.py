@@ -1089,9 +1089,10 @@ async def test_where_the_chain_is_in_force_only_a_version_the_leader_signed_is_n
     with pytest.raises(FailedPreconditionError) as unsigned:
         await issue()
     assert unsigned.value.reason == "LEADER_SIGNATURE_REQUIRED"
-    # Refused under the lock, before the workflow is asked and before any number is taken.
+    # Refused under the lock, once the workflow said the chain was passed, before any number
+    # is taken.
     assert tx.outgoing.locked == [draft.id]
-    assert gate.asked == []
+    assert gate.asked == [(draft.id, 1)]
     assert tx.registers.taken == []
 
     # A signature of version 1 does not sign version 2.
@@ -1118,7 +1119,7 @@ async def test_where_the_chain_is_in_force_only_a_version_the_leader_signed_is_n
     )
     issued = await issue()
     assert issued.status is DocumentStatus.ISSUED and issued.issue is not None
-    assert gate.asked == [(draft.id, 2)]
+    assert gate.asked == [(draft.id, 1), (draft.id, 2), (draft.id, 2)]
     assert len(tx.registers.taken) == 1
 
 

@@ -461,9 +461,14 @@ async def issue_outgoing(
     document = await _visible_outgoing(tx, document_id, reader, for_update=True)
     document.require_draft()
     document.require_version(expected_version)
-    # Where the chain is in force, the leader signs the version to be numbered (the outgoing
-    # flow of Decree 30/2020: the leader's signature, then number and date). Checked here, under the row's lock, before the workflow
-    # is asked (its yes holds the approval off returns) and before any number is taken.
+    # The draft passed its chain in the version now current (asked under the row's lock: no
+    # version can be added between the answer and the number). Asked first: its refusals say
+    # most (not submitted, another version approved).
+    await approvals.check(document.id, document.current.version)
+    # Where the chain is in force, the leader signed the version to be numbered (the outgoing
+    # flow of Decree 30/2020: the leader's signature, then number and date), before any number
+    # is taken. The signing service records the signature before the workflow passes the sign
+    # step, so this refuses only when that record was lost (the leader signs again).
     if approvals.requires_leader_signature and not document.leader_signed:
         raise FailedPreconditionError(
             f"version {document.current.version} of the draft carries no leader's signature: "
@@ -471,9 +476,6 @@ async def issue_outgoing(
             reason="LEADER_SIGNATURE_REQUIRED",
             metadata={"version": str(document.current.version)},
         )
-    # The draft passed its chain in the version now current (asked under the row's lock: no
-    # version can be added between the answer and the number).
-    await approvals.check(document.id, document.current.version)
     try:
         # The related documents, as the issuing clerk sees them: a recall takes effect now.
         await _check_related(
