@@ -431,15 +431,15 @@ async def test_with_the_approval_chain_the_clerk_numbers_only_what_the_leader_si
             grpc.StatusCode.FAILED_PRECONDITION,
             "LEADER_SIGNATURE_REQUIRED",
         )
-        # Refused before the workflow was asked and before a number was taken.
-        assert workflow.asked == []
+        # Refused once the workflow said yes (it approves everything here), before a number.
+        assert workflow.asked == [(document.id, 1)]
         assert (await get(stub, office.clerk, document.id)).status == pb.DOCUMENT_STATUS_DRAFT
 
         await record(stub, signing, document.id, signature_on(document))
         issued = await issue(stub, office.clerk, document.id)
 
     assert issued.status == pb.DOCUMENT_STATUS_ISSUED and issued.number == 1
-    assert workflow.asked == [(document.id, 1)]
+    assert workflow.asked == [(document.id, 1), (document.id, 1)]
     async with service.engine.connect() as connection:
         count = (
             await connection.execute(select(func.count()).select_from(document_signatures))
