@@ -299,3 +299,45 @@ def test_the_agency_signature_needs_a_leader_signature(unapproved_platform: Plat
         f"/v1/outgoing-documents/{document_id}/signatures", headers=auth(clerk)
     )
     assert listed.json()["signatures"] == []
+
+
+def test_a_revoked_certificate_signs_nothing_again(gateway: Gateway, clerk_token: str) -> None:
+    admin, drafter = gateway.token("quantri"), gateway.token("chuyenvien")
+    leader = gateway.token("lanhdao")
+    leader_id = me(gateway, leader)
+
+    def signed_once() -> dict[str, Any]:
+        created = draft(gateway, drafter, letter("Thu hoi chung thu"))
+        assert created.status_code == 201, created.text
+        submit(gateway, drafter, created.json()["id"], leader_id)
+        answer = sign(gateway, leader, created.json()["id"])
+        assert answer.status_code == 200, answer.text
+        signature: dict[str, Any] = answer.json()["signature"]
+        return signature
+
+    before = signed_once()
+    listed = gateway.http.get("/v1/certificates", headers=auth(admin)).json()["certificates"]
+    mine = next(c for c in listed if c["info"]["sha256"] == before["certificate_sha256"])
+    assert (mine["role"], mine["person_id"], mine["status"]) == ("person", leader_id, "valid")
+    path = f"/v1/certificates/{mine['id']}/revoke"
+    # Only an administrator revokes, and says why.
+    assert (
+        gateway.http.post(path, headers=auth(clerk_token), json={"reason": "x"}).status_code == 403
+    )
+    assert gateway.http.post(path, headers=auth(admin), json={"reason": ""}).status_code == 422
+    revoked = gateway.http.post(path, headers=auth(admin), json={"reason": "Lộ khóa bí mật"})
+    assert revoked.status_code == 200, revoked.text
+    assert (revoked.json()["status"], revoked.json()["revocation_reason"]) == (
+        "revoked",
+        "Lộ khóa bí mật",
+    )
+    again = gateway.http.post(path, headers=auth(admin), json={"reason": "Lần nữa"})
+    assert again.status_code == 400 and again.json()["code"] == "CERTIFICATE_REVOKED"
+
+    # The leader's next signature is made with a new key and certificate, never the revoked one.
+    after = signed_once()
+    assert after["certificate_sha256"] != before["certificate_sha256"]
+    listed = gateway.http.get("/v1/certificates", headers=auth(admin)).json()["certificates"]
+    statuses = {c["info"]["sha256"]: c["status"] for c in listed}
+    assert statuses[before["certificate_sha256"]] == "revoked"
+    assert statuses[after["certificate_sha256"]] == "valid"

@@ -443,6 +443,18 @@ class SigningService:
         )
         return signed, now, key
 
+    async def revoke(self, caller: Caller, certificate_id: str, *, reason: str) -> Any:
+        revoked = await self.keys.revoke(certificate_id, reason=reason)
+        async with self._uow_factory() as uow:
+            uow.audit(
+                actor=caller.subject,
+                action="signing.certificate.revoked",
+                resource=f"certificates/{certificate_id}",
+                after={"reason": reason, "sha256": revoked.sha256},
+            )
+            await uow.commit()
+        return revoked
+
     # Shared steps -------------------------------------------------------------------------
 
     async def _image(self, sha256: str) -> bytes | None:

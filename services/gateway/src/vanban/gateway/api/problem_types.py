@@ -770,6 +770,25 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "Too many certificates",
         "The file holds more certificates than one import takes. Nothing was imported.",
     ),
+    (
+        "CERTIFICATE_NOT_FOUND",
+        404,
+        "No such certificate",
+        "The agency has no certificate with this id.",
+    ),
+    (
+        "CERTIFICATE_NOT_REVOCABLE",
+        400,
+        "Certificate not revocable here",
+        "The agency CA and the timestamping certificate are replaced with the agency's "
+        "token, not revoked one by one.",
+    ),
+    (
+        "INVALID_REVOCATION_REASON",
+        400,
+        "Reason required",
+        "A revocation names its reason: 1 to 500 printable characters.",
+    ),
     # Directory --------------------------------------------------------------------------------
     ("AGENCY_NOT_CONFIGURED", 404, "Agency not set up", "The agency's profile is missing."),
     ("AGENCY_MISMATCH", 400, "Another agency", "This directory already serves another agency."),

@@ -9,6 +9,7 @@ issue a new one, then it is imported again).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from pkcs11 import Attribute, ObjectClass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from vanban.platform.errors import FailedPreconditionError, InvalidArgumentError
+from vanban.platform.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from vanban.signing.adapters.ca import (
     CA_KEY_LABEL,
     ORGANISATION_KEY_LABEL,
@@ -56,6 +57,7 @@ def _row_to_stored(row: sa.Row[tuple[object, ...]]) -> StoredCertificate:
         imported=m["imported"],
         created_at=m["created_at"],
         revoked_at=m["revoked_at"],
+        revocation_reason=m["revocation_reason"],
     )
 
 
@@ -75,6 +77,7 @@ def _values(stored: StoredCertificate) -> dict[str, object]:
         "person_id": stored.person_id,
         "imported": stored.imported,
         "revoked_at": stored.revoked_at,
+        "revocation_reason": stored.revocation_reason,
         "created_at": stored.created_at,
     }
 
@@ -264,6 +267,63 @@ class KeyStore:
                 await conn.execute(sa.select(certificates).order_by(certificates.c.created_at))
             ).all()
         return [_row_to_stored(r) for r in rows]
+
+    async def revoke(self, certificate_id: str, *, reason: str) -> StoredCertificate:
+        """Revokes a certificate of the agency's own keys: its key is retired in the token (kept
+        under another name), so nothing signs with it again; the next signature of its holder
+        makes a new key and certificate. Trust roots are revoked without touching a key."""
+        reason = reason.strip()
+        if not reason or len(reason) > 500 or not reason.isprintable():
+            raise InvalidArgumentError(
+                "a reason of 1 to 500 printable characters is required",
+                reason="INVALID_REVOCATION_REASON",
+            )
+        try:
+            uuid.UUID(certificate_id)
+        except ValueError:
+            raise NotFoundError(
+                "no certificate with this id", reason="CERTIFICATE_NOT_FOUND"
+            ) from None
+        now = datetime.now(UTC)
+        async with self._engine().begin() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(certificates)
+                    .where(certificates.c.id == certificate_id)
+                    .with_for_update()
+                )
+            ).first()
+            if row is None:
+                raise NotFoundError("no certificate with this id", reason="CERTIFICATE_NOT_FOUND")
+            stored = _row_to_stored(row)
+            if stored.revoked_at is not None:
+                raise FailedPreconditionError(
+                    "the certificate is revoked already", reason="CERTIFICATE_REVOKED"
+                )
+            if stored.key_label in (CA_KEY_LABEL, TSA_KEY_LABEL):
+                raise FailedPreconditionError(
+                    "the agency CA and the timestamping certificate are not revoked here",
+                    reason="CERTIFICATE_NOT_REVOCABLE",
+                )
+            label = stored.key_label
+            retired = f"{label}-retired-{now:%Y%m%d%H%M%S}" if label else None
+            await conn.execute(
+                sa.update(certificates)
+                .where(certificates.c.id == certificate_id)
+                .values(revoked_at=now, revocation_reason=reason)
+            )
+            if label is not None:
+                # Every certificate of the retired key follows it: none is chosen for the name.
+                await conn.execute(
+                    sa.update(certificates)
+                    .where(certificates.c.key_label == label)
+                    .values(key_label=retired)
+                )
+                async with self._lock(label):
+                    await asyncio.to_thread(self.token.retire, label, as_label=str(retired))
+        return dataclasses.replace(
+            stored, revoked_at=now, revocation_reason=reason, key_label=retired
+        )
 
     async def import_certificates(self, data: bytes, password: str) -> list[StoredCertificate]:
         """A real CA's chain: CA certificates become trust roots; an end-entity certificate is

@@ -211,6 +211,14 @@ class Token:
     def key(self, label: str) -> TokenKey:
         return TokenKey(self, label, self.public_key(label))
 
+    def retire(self, label: str, *, as_label: str) -> None:
+        """Renames the key pair (and certificate) `label` to `as_label`: kept in the token, never
+        found under its old name again, so that a new key can take it."""
+        with self._lock:
+            for obj in self.session.get_objects({Attribute.LABEL: label}):
+                obj[Attribute.LABEL] = as_label
+            self._private.pop(label, None)
+
     # Certificates -------------------------------------------------------------------------
 
     def store_certificate(self, label: str, certificate: x509.Certificate) -> None:

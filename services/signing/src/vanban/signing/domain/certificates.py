@@ -49,6 +49,7 @@ class StoredCertificate:
     imported: bool
     created_at: datetime
     revoked_at: datetime | None = None
+    revocation_reason: str | None = None
 
     @property
     def sha256(self) -> str:

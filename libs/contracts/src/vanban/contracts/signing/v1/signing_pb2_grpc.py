@@ -76,6 +76,11 @@ class SigningServiceStub:
                 request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesRequest.SerializeToString,
                 response_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesResponse.FromString,
                 _registered_method=True)
+        self.RevokeCertificate = channel.unary_unary(
+                '/vanban.signing.v1.SigningService/RevokeCertificate',
+                request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.RevokeCertificateRequest.SerializeToString,
+                response_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.RevokeCertificateResponse.FromString,
+                _registered_method=True)
         self.SignPdf = channel.unary_unary(
                 '/vanban.signing.v1.SigningService/SignPdf',
                 request_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.SignPdfRequest.SerializeToString,
@@ -159,6 +164,15 @@ class SigningServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RevokeCertificate(self, request, context):
+        """Revokes a certificate (administrators): it signs nothing from now on, and its key is
+        retired in the token (kept, never used again); the next signature of that person or of
+        the agency is made with a new key and certificate.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SignPdf(self, request, context):
         """Services only (documents' copies and digitized scans, exchange): `pdf` with the agency's
         text-only signature at the top right of page 1 (Decree 30, appendix I): `lines` (số/ký
@@ -224,6 +238,11 @@ def add_SigningServiceServicer_to_server(servicer, server):
                     servicer.ImportCertificates,
                     request_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesRequest.FromString,
                     response_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesResponse.SerializeToString,
+            ),
+            'RevokeCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeCertificate,
+                    request_deserializer=vanban_dot_signing_dot_v1_dot_signing__pb2.RevokeCertificateRequest.FromString,
+                    response_serializer=vanban_dot_signing_dot_v1_dot_signing__pb2.RevokeCertificateResponse.SerializeToString,
             ),
             'SignPdf': grpc.unary_unary_rpc_method_handler(
                     servicer.SignPdf,
@@ -459,6 +478,33 @@ class SigningService:
             '/vanban.signing.v1.SigningService/ImportCertificates',
             vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesRequest.SerializeToString,
             vanban_dot_signing_dot_v1_dot_signing__pb2.ImportCertificatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.signing.v1.SigningService/RevokeCertificate',
+            vanban_dot_signing_dot_v1_dot_signing__pb2.RevokeCertificateRequest.SerializeToString,
+            vanban_dot_signing_dot_v1_dot_signing__pb2.RevokeCertificateResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -59,6 +59,11 @@ class SigningServiceStub:
     """Imports a real CA's chain (PEM or PKCS#12, certificates only) as trust roots, and binds a
     certificate whose public key matches a key in the token to that key (administrators).
     """
+    RevokeCertificate: _grpc.UnaryUnaryMultiCallable[_signing_pb2.RevokeCertificateRequest, _signing_pb2.RevokeCertificateResponse]
+    """Revokes a certificate (administrators): it signs nothing from now on, and its key is
+    retired in the token (kept, never used again); the next signature of that person or of
+    the agency is made with a new key and certificate.
+    """
     SignPdf: _grpc.UnaryUnaryMultiCallable[_signing_pb2.SignPdfRequest, _signing_pb2.SignPdfResponse]
     """Services only (documents' copies and digitized scans, exchange): `pdf` with the agency's
     text-only signature at the top right of page 1 (Decree 30, appendix I): `lines` (số/ký
@@ -100,6 +105,11 @@ class SigningServiceAsyncStub(SigningServiceStub):
     ImportCertificates: _aio.UnaryUnaryMultiCallable[_signing_pb2.ImportCertificatesRequest, _signing_pb2.ImportCertificatesResponse]  # type: ignore[assignment]
     """Imports a real CA's chain (PEM or PKCS#12, certificates only) as trust roots, and binds a
     certificate whose public key matches a key in the token to that key (administrators).
+    """
+    RevokeCertificate: _aio.UnaryUnaryMultiCallable[_signing_pb2.RevokeCertificateRequest, _signing_pb2.RevokeCertificateResponse]  # type: ignore[assignment]
+    """Revokes a certificate (administrators): it signs nothing from now on, and its key is
+    retired in the token (kept, never used again); the next signature of that person or of
+    the agency is made with a new key and certificate.
     """
     SignPdf: _aio.UnaryUnaryMultiCallable[_signing_pb2.SignPdfRequest, _signing_pb2.SignPdfResponse]  # type: ignore[assignment]
     """Services only (documents' copies and digitized scans, exchange): `pdf` with the agency's
@@ -187,6 +197,17 @@ class SigningServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_signing_pb2.ImportCertificatesResponse, _abc.Awaitable[_signing_pb2.ImportCertificatesResponse]]:
         """Imports a real CA's chain (PEM or PKCS#12, certificates only) as trust roots, and binds a
         certificate whose public key matches a key in the token to that key (administrators).
+        """
+
+    @_abc_1.abstractmethod
+    def RevokeCertificate(
+        self,
+        request: _signing_pb2.RevokeCertificateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_signing_pb2.RevokeCertificateResponse, _abc.Awaitable[_signing_pb2.RevokeCertificateResponse]]:
+        """Revokes a certificate (administrators): it signs nothing from now on, and its key is
+        retired in the token (kept, never used again); the next signature of that person or of
+        the agency is made with a new key and certificate.
         """
 
     @_abc_1.abstractmethod

@@ -117,4 +117,6 @@ def certificate_out(certificate: pb.Certificate) -> CertificateOut:
         pem=certificate.pem,
         imported=certificate.imported,
         created_at=optional_datetime(certificate, "created_at"),
+        revoked_at=optional_datetime(certificate, "revoked_at"),
+        revocation_reason=certificate.revocation_reason or None,
     )

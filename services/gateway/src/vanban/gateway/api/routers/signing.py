@@ -30,7 +30,9 @@ from vanban.gateway.api.schemas.signing import (
     PASSWORD_MAX,
     AgencySignatureResultsOut,
     AgencySignaturesIn,
+    CertificateOut,
     CertificatesOut,
+    RevokeCertificateIn,
     SignaturesOut,
     ValidationReportOut,
 )
@@ -299,3 +301,38 @@ async def import_certificates(
         timeout=signing.timeout,
     )
     return CertificatesOut(certificates=[certificate_out(c) for c in answer.certificates])
+
+
+@router.post(
+    "/v1/certificates/{certificate_id}/revoke",
+    response_model=CertificateOut,
+    operation_id="revokeCertificate",
+    responses=answers(
+        *SCOPED,
+        *BODY,
+        *PARAMETERS,
+        *UPSTREAM,
+        "ROLE_REQUIRED",
+        "CERTIFICATE_NOT_FOUND",
+        "CERTIFICATE_REVOKED",
+        "CERTIFICATE_NOT_REVOCABLE",
+        "INVALID_REVOCATION_REASON",
+    ),
+)
+async def revoke_certificate(
+    principal: CertificateAdmin,
+    certificate_id: UUID,
+    signing: Signing,
+    body: Annotated[
+        RevokeCertificateIn, Body(openapi_examples={"lost": {"value": {"reason": "Lộ khóa"}}})
+    ],
+) -> CertificateOut:
+    """Revokes one of the agency's certificates (administrators): nothing is signed with it
+    again, and its key is retired in the token; the holder's next signature is made with a new
+    key and certificate."""
+    answer = await signing.stub.RevokeCertificate(
+        pb.RevokeCertificateRequest(id=str(certificate_id), reason=body.reason),
+        metadata=principal.metadata,
+        timeout=signing.timeout,
+    )
+    return certificate_out(answer.certificate)

@@ -183,6 +183,16 @@ class CertificateOut(BaseModel):
     pem: str
     imported: bool = Field(description="Imported from a CA, not made by the development CA")
     created_at: datetime | None
+    revoked_at: datetime | None = Field(description="Set when it was revoked")
+    revocation_reason: str | None
+
+
+class RevokeCertificateIn(_Body):
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Why it is revoked (e.g. lộ khóa bí mật, đã nghỉ việc)",
+    )
 
 
 class CertificatesOut(BaseModel):

@@ -39,6 +39,7 @@ certificates = Table(
     Column("person_id", String(128), nullable=True),
     Column("imported", Boolean, nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("revocation_reason", String(500), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint(
         "role IN ('trust_root', 'organisation', 'person', 'timestamping')", name="role"

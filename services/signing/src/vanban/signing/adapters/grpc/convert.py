@@ -168,4 +168,6 @@ def certificate_to_pb(stored: StoredCertificate, *, now: datetime) -> pb.Certifi
         pem=c.public_bytes(serialization.Encoding.PEM).decode("ascii"),
         created_at=ts(stored.created_at),
         imported=stored.imported,
+        revoked_at=ts(stored.revoked_at),
+        revocation_reason=stored.revocation_reason or "",
     )

@@ -130,6 +130,16 @@ class SigningServicer(signing_pb2_grpc.SigningServiceServicer):
             certificates=[certificate_to_pb(c, now=now) for c in made]
         )
 
+    async def RevokeCertificate(
+        self, request: pb.RevokeCertificateRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RevokeCertificateResponse:
+        caller = current_caller()
+        caller.require_role("admin")
+        revoked = await self._service.revoke(caller, request.id, reason=request.reason)
+        return pb.RevokeCertificateResponse(
+            certificate=certificate_to_pb(revoked, now=datetime.now(UTC))
+        )
+
     async def SignPdf(
         self, request: pb.SignPdfRequest, context: grpc.aio.ServicerContext
     ) -> pb.SignPdfResponse:

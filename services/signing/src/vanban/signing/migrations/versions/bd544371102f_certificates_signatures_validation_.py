@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("person_id", sa.String(length=128), nullable=True),
         sa.Column("imported", sa.Boolean(), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revocation_reason", sa.String(length=500), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "role IN ('trust_root', 'organisation', 'person', 'timestamping')",
