@@ -67,6 +67,15 @@ RUN if [ "${SERVICE}" = documents ]; then \
            fonts-dejavu-core \
         && rm -rf /var/lib/apt/lists/*; \
     fi
+# The signing image writes visible signatures with DejaVu Sans and carries SoftHSM2's PKCS#11
+# module, the token of the embedded default and of a cluster without an HSM; with an HSM, its
+# vendor's module is mounted and named by VANBAN_SIGNING_PKCS11_MODULE (ADR 0011, 1).
+# hadolint ignore=DL3008
+RUN if [ "${SERVICE}" = signing ]; then \
+        apt-get update \
+        && apt-get install -y --no-install-recommends softhsm2 fonts-dejavu-core \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi
 COPY --from=build /app/.venv /app/.venv
 # Bytecode was compiled at build time; the root filesystem is read-only when deployed. The
 # archive spools uploads to the temp dir: mount a writable volume (emptyDir) at /tmp.

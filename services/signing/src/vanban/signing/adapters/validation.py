@@ -207,7 +207,9 @@ def _signatures(reader: PdfFileReader) -> list[_Found]:
         try:
             embedded = EmbeddedPdfSignature(reader, field, name)
         except Exception as exc:
-            logger.info("signature %s cannot be read: %s", name, _describe(exc))
+            logger.info(
+                "signature cannot be read", extra={"field": str(name), "error": _describe(exc)}
+            )
             found.append(
                 _Found(str(name), field, field_ref.reference, revision, None, _describe(exc))
             )
@@ -257,7 +259,8 @@ async def _document_timestamp_holds(
         status = await async_validate_pdf_timestamp(embedded, context)
     except Exception as exc:
         logger.info(
-            "document timestamp %s cannot be validated: %s", embedded.field_name, _describe(exc)
+            "document timestamp cannot be validated",
+            extra={"field": embedded.field_name, "error": _describe(exc)},
         )
         return False
     return bool(status.intact and status.valid and status.trusted)
@@ -325,7 +328,10 @@ async def _check(
     try:
         status = await async_validate_pdf_signature(embedded, context)
     except Exception as exc:
-        logger.info("signature %s cannot be validated: %s", found.field_name, _describe(exc))
+        logger.info(
+            "signature cannot be validated",
+            extra={"field": found.field_name, "error": _describe(exc)},
+        )
         return SignatureCheck(**common, error=_describe(exc))
     return _from_status(status, found=found, facts=facts, common=common)
 
