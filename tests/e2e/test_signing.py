@@ -9,12 +9,23 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from PIL import Image, ImageChops, ImageDraw
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 from reportlab.pdfgen import canvas
 
 from tests.e2e.conftest import start_platform, stop_platform
@@ -33,7 +44,8 @@ def letter(text: str) -> bytes:
     """A decision as a template makes it: the signer's title, the anchor where the leader's
     signature goes, then the name."""
     buffer = io.BytesIO()
-    page = canvas.Canvas(buffer, invariant=1)
+    # Uncompressed, so that a test can find its words and change one.
+    page = canvas.Canvas(buffer, invariant=1, pageCompression=0)
     page.drawString(72, 760, "UY BAN NHAN DAN TINH DEMO")
     for line in range(25):
         page.drawString(72, 720 - 14 * line, f"{text} - dieu {line + 1}.")
@@ -126,6 +138,21 @@ def render(data: bytes, tmp: Path, name: str) -> Image.Image:
     return Image.open(tmp / f"{name}.png").convert("RGB")
 
 
+def _pixels(image: Image.Image, rect: list[float]) -> list[tuple[int, int, int]]:
+    x1, y1, x2, y2 = rect
+    box = image.crop((int(x1), image.height - int(y2), int(x2), image.height - int(y1)))
+    raw = box.convert("RGB").tobytes()
+    return [(raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 3)]
+
+
+def red_inside(image: Image.Image, rect: list[float]) -> bool:
+    return sum(1 for r, g, b in _pixels(image, rect) if r > 150 and g < 90 and b < 90) > 50
+
+
+def blue_inside(image: Image.Image, rect: list[float]) -> bool:
+    return sum(1 for r, g, b in _pixels(image, rect) if b > 150 and r < 90 and g < 120) > 50
+
+
 def blank(image: Image.Image, rects: list[list[float]]) -> Image.Image:
     masked = image.copy()
     draw = ImageDraw.Draw(masked)
@@ -176,13 +203,10 @@ def test_leader_then_agency_signatures_are_trusted_and_move_nothing(
     body = signed.json()
     assert body["approval"]["state"] == "approved"
     assert body["signature"]["kind"] == "leader"
-    assert (
-        "Nguyễn Văn An" in body["signature"]["certificate_subject"]
-        or body["signature"]["certificate_subject"]
-    )
+    assert f"CN={leader_name}" in body["signature"]["certificate_subject"]
     # A second signature of the same step is refused by the workflow: it moved on.
     again = sign(gateway, leader, document_id)
-    assert again.status_code in (400, 403, 409), again.text
+    assert again.status_code == 400 and again.json()["code"] == "APPROVAL_CLOSED", again.text
 
     issued = issue(gateway, clerk_token, document_id)
     assert issued.status_code == 200, issued.text
@@ -228,8 +252,18 @@ def test_leader_then_agency_signatures_are_trusted_and_move_nothing(
     assert f"Common Name: {leader_name}" in found[0]["signer"]
     assert "Organization Identifier" in found[1]["signer"] or "000.00.00.H99" in found[1]["signer"]
 
+    # The seal at real size (36 mm) over the left third of the leader's signature.
+    (lx1, ly1, lx2, ly2), (sx1, sy1, sx2, sy2) = found[0]["rect"], found[1]["rect"]
+    seal = 36 * 72 / 25.4
+    assert abs(sx2 - (lx1 + (lx2 - lx1) / 3)) <= 1
+    assert abs((sx2 - sx1) - seal) <= 1 and abs((sy2 - sy1) - seal) <= 1
+    assert abs((sy1 + sy2) / 2 - (ly1 + ly2) / 2) <= 1
+
     before, after = render(source, tmp_path, "before"), render(final, tmp_path, "after")
     rects = [one["rect"] for one in found]
+    # Red of the seal and blue of the signature were drawn, each inside its own box.
+    assert red_inside(after, found[1]["rect"]) and not red_inside(before, found[1]["rect"])
+    assert blue_inside(after, found[0]["rect"])
     assert ImageChops.difference(before, after).getbbox() is not None
     assert ImageChops.difference(blank(before, rects), blank(after, rects)).getbbox() is None
 
@@ -248,6 +282,24 @@ def test_leader_then_agency_signatures_are_trusted_and_move_nothing(
     )
     assert rendered.status_code == 200 and rendered.content.startswith(b"%PDF-")
 
+    # Altered copies of the same file, through the same route: a byte flipped inside what the
+    # leader signed breaks it; a page changed in a later incremental update is a modification.
+    position = final.index(b"Quyet dinh ky so")
+    flipped = validate(gateway, drafter, final[:position] + b"X" + final[position + 1 :])
+    assert flipped["ok"] is False
+    assert (flipped["signatures"][0]["intact"], flipped["signatures"][0]["ok"]) == (False, False)
+    writer = IncrementalPdfFileWriter(io.BytesIO(final))
+    forged = writer.add_object(
+        generic.StreamObject(stream_data=b"BT /F1 24 Tf 72 600 Td (Da huy) Tj ET")
+    )
+    writer.add_stream_to_page(0, forged)
+    changed = io.BytesIO()
+    writer.write(changed)
+    modified = validate(gateway, drafter, changed.getvalue())
+    assert modified["ok"] is False
+    last = modified["signatures"][-1]
+    assert last["intact"] is True and last["modification_level"] == "other" and last["ok"] is False
+
     # The clerk's batch: already signed, said so per document.
     batch = gateway.http.post(
         "/v1/outgoing-documents/agency-signatures",
@@ -258,15 +310,76 @@ def test_leader_then_agency_signatures_are_trusted_and_move_nothing(
     assert batch.json()["results"][0]["already_signed"] is True
 
 
-def test_a_flipped_byte_is_reported_broken(gateway: Gateway, clerk_token: str) -> None:
-    plain = make_pdf("Khong ky")
-    unsigned = gateway.http.post(
+def validate(gateway: Gateway, token: str, pdf: bytes) -> dict[str, Any]:
+    answer = gateway.http.post(
         "/v1/signatures/validate",
-        headers=auth(clerk_token),
-        files={"file": ("khong-ky.pdf", plain, "application/pdf")},
+        headers=auth(token),
+        files={"file": ("tai-lieu.pdf", pdf, "application/pdf")},
     )
-    assert unsigned.status_code == 200, unsigned.text
-    assert unsigned.json()["ok"] is False and unsigned.json()["signatures"] == []
+    assert answer.status_code == 200, answer.text
+    report: dict[str, Any] = answer.json()
+    return report
+
+
+def stranger_signed(pdf: bytes) -> bytes:
+    """`pdf` signed by a CA the agency never heard of (software keys, stock pyHanko)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CA lạ")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    signer = signers.SimpleSigner(
+        signing_cert=asn1_x509.Certificate.load(
+            certificate.public_bytes(serialization.Encoding.DER)
+        ),
+        signing_key=asn1_keys.PrivateKeyInfo.load(
+            key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        ),
+        cert_registry=SimpleCertificateStore(),
+    )
+    meta = signers.PdfSignatureMetadata(field_name="Sig1", md_algorithm="sha256")
+    out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=signer)
+    return bytes(out.getvalue())
+
+
+def test_validation_reports_unsigned_and_untrusted_files(
+    gateway: Gateway, clerk_token: str
+) -> None:
+    plain = make_pdf("Khong ky")
+    unsigned = validate(gateway, clerk_token, plain)
+    assert unsigned["ok"] is False and unsigned["signatures"] == []
+    # Signed by an unknown CA: the bytes are intact, the signer is not trusted.
+    untrusted = validate(gateway, clerk_token, stranger_signed(plain))
+    (signature,) = untrusted["signatures"]
+    assert (signature["intact"], signature["valid"], signature["trusted"]) == (True, True, False)
+    assert signature["ok"] is False and untrusted["ok"] is False
+    assert signature["signer"]["subject"] == "CN=CA lạ"
+    # A report is its asker's: another person does not get it.
+    other = gateway.token("chuyenvien")
+    assert (
+        gateway.http.get(
+            f"/v1/signatures/reports/{untrusted['id']}", headers=auth(other)
+        ).status_code
+        == 404
+    )
+    mine = gateway.http.get(f"/v1/signatures/reports/{untrusted['id']}", headers=auth(clerk_token))
+    assert mine.status_code == 200 and mine.json()["id"] == untrusted["id"]
     strangers = httpx.post(
         f"{gateway.base_url}/v1/signatures/validate",
         files={"file": ("khong-ky.pdf", plain, "application/pdf")},

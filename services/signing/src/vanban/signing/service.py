@@ -12,14 +12,19 @@ the approval and documents a leader signature of the version approved.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
+import hashlib
 import logging
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from cryptography import x509
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -60,14 +65,27 @@ SERVICE_ACTOR = "service:signing"
 CLERK_ROLES = frozenset({"clerk"})
 LEADER_FIELD = "LanhDao"
 AGENCY_FIELD = "CoQuan"
-BATCH_MAX = 100
+# Signed one after another within the gateway's 30 s: a page of documents at a time.
+BATCH_MAX = 20
 # SignPdf carries the file in the message: within gRPC's message size, with room for the
 # signature.
 SIGN_PDF_MAX_BYTES = 4 * 1024 * 1024
 TEXT_LINES_MAX = 4
+VALIDATIONS_AT_ONCE = 2
+# The services that have the agency's key sign a PDF (copies, scans) or an XML package.
+PDF_SIGNERS = frozenset({"service:documents", "service:exchange"})
+XML_SIGNERS = frozenset({"service:exchange"})
 TEXT_LINE_MAX = 120
 # Refusals that say "not now" rather than "no": the work is tried again.
-TRANSIENT = frozenset({ErrorCode.UNAVAILABLE, ErrorCode.DEADLINE_EXCEEDED, ErrorCode.ABORTED})
+TRANSIENT = frozenset(
+    {
+        ErrorCode.UNAVAILABLE,
+        ErrorCode.DEADLINE_EXCEEDED,
+        ErrorCode.ABORTED,
+        ErrorCode.INTERNAL,
+        ErrorCode.UNKNOWN,
+    }
+)
 
 _KIND_NAMES = {
     pb.SIGNATURE_KIND_LEADER: "leader",
@@ -159,6 +177,13 @@ class Signer(Protocol):
     ) -> bytes: ...
 
 
+Validator = Callable[[bytes, list[x509.Certificate]], Awaitable[ValidationResult]]
+
+
+async def validate_in_thread(data: bytes, roots: list[x509.Certificate]) -> ValidationResult:
+    return await asyncio.to_thread(asyncio.run, validate_pdf(data, trust_roots=roots))
+
+
 class SigningService:
     def __init__(
         self,
@@ -168,12 +193,26 @@ class SigningService:
         peers: GrpcPeers,
         uow_factory: Any,
         options: Options,
+        validator: Validator | None = None,
     ) -> None:
         self.keys = keys
         self.signer = signer
+        # Validation is CPU work: off the event loop (a thread, or the signing workers).
+        self.validator: Validator = validator or validate_in_thread
+        # Validations asked by people, at most this many at once (each is seconds of CPU at
+        # worst); more wait their turn.
+        self._validations = asyncio.Semaphore(VALIDATIONS_AT_ONCE)
         self.peers = peers
         self._uow_factory = uow_factory
         self.options = options
+
+    @contextlib.asynccontextmanager
+    async def _document_lock(self, document_id: str) -> AsyncIterator[None]:
+        """A transaction-scoped advisory lock on the document, held while it is signed."""
+        key = int.from_bytes(hashlib.sha256(document_id.encode()).digest()[:8], "big", signed=True)
+        async with self._uow_factory() as uow:
+            await uow.session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+            yield
 
     # Reading ------------------------------------------------------------------------------
 
@@ -189,12 +228,34 @@ class SigningService:
             ).all()
         return list(rows)
 
-    async def list_signatures(self, caller: Caller, document_id: str) -> list[pb.Signature]:
+    async def list_signatures(
+        self, caller: Caller, document_id: str
+    ) -> pb.ListDocumentSignaturesResponse:
         if not _is_uuid(document_id):
             raise NotFoundError("no outgoing document with this id", reason="OUTGOING_NOT_FOUND")
         # Documents decides who may open it (asked with the caller's token).
         await self.peers.outgoing(document_id)
-        return [signature_to_pb(r) for r in await self._signatures_of(document_id)]
+        answer = pb.ListDocumentSignaturesResponse(
+            signatures=[signature_to_pb(r) for r in await self._signatures_of(document_id)]
+        )
+        async with self._uow_factory() as uow:
+            attempt = (
+                await uow.session.execute(
+                    sa.select(agency_signing_attempts).where(
+                        agency_signing_attempts.c.document_id == document_id
+                    )
+                )
+            ).first()
+        if attempt is not None:
+            answer.automatic_agency_signature.CopyFrom(
+                pb.AgencySigningAttempt(
+                    outcome=attempt.outcome,
+                    reason=attempt.reason,
+                    message=attempt.message,
+                    attempted_at=_ts(attempt.attempted_at),
+                )
+            )
+        return answer
 
     # Signing ------------------------------------------------------------------------------
 
@@ -213,6 +274,26 @@ class SigningService:
             )
         if not _is_uuid(document_id):
             raise NotFoundError("no outgoing document with this id", reason="OUTGOING_NOT_FOUND")
+        # One signature of a document at a time, on every replica: a second click waits, then
+        # finds the step passed (the workflow says so) and signs nothing.
+        async with self._document_lock(document_id):
+            return await self._sign_leader(
+                caller,
+                document_id=document_id,
+                comment=comment,
+                on_behalf_of=on_behalf_of,
+                expected_version=expected_version,
+            )
+
+    async def _sign_leader(
+        self,
+        caller: Caller,
+        *,
+        document_id: str,
+        comment: str,
+        on_behalf_of: str,
+        expected_version: int,
+    ) -> pb.Signature:
         document = await self.peers.outgoing(document_id)
         if document.status != documents_pb2.DOCUMENT_STATUS_DRAFT:
             raise FailedPreconditionError(
@@ -232,8 +313,8 @@ class SigningService:
         person = await self.peers.person(caller.person_id)
         key = await self.keys.person(caller.person_id, full_name=person.full_name)
         data = await self.peers.read(source.sha256, max_bytes=self.options.max_pdf_bytes)
-        placement = pades.leader_placement(
-            data, field_name=LEADER_FIELD, anchor=self.options.leader_anchor
+        placement = await asyncio.to_thread(
+            pades.leader_placement, data, field_name=LEADER_FIELD, anchor=self.options.leader_anchor
         )
         now = datetime.now(UTC)
         image = await self._image(person.signature_image)
@@ -270,14 +351,15 @@ class SigningService:
     async def sign_agency(self, caller: Caller, *, document_id: str) -> pb.Signature:
         """The agency's signature (the seal) on an issued document whose last signature is a
         valid leader's: by the clerk, or by this service when a document is issued."""
-        if not caller.is_service and not caller.roles.intersection(CLERK_ROLES):
-            raise PermissionDeniedError(
-                "the agency's signature is the clerk's (văn thư) to affix",
-                reason="ROLE_REQUIRED",
-                metadata={"roles": ",".join(sorted(CLERK_ROLES))},
-            )
+        _require_clerk(caller)
         if not _is_uuid(document_id):
             raise NotFoundError("no outgoing document with this id", reason="OUTGOING_NOT_FOUND")
+        # One agency signature per document, however many clerks (and the automatic one) ask
+        # at once: the second finds the first and answers ALREADY_SIGNED.
+        async with self._document_lock(document_id):
+            return await self._sign_agency(caller, document_id=document_id)
+
+    async def _sign_agency(self, caller: Caller, *, document_id: str) -> pb.Signature:
         document = await self.peers.outgoing(document_id, as_service=caller.is_service)
         if document.status != documents_pb2.DOCUMENT_STATUS_ISSUED:
             raise FailedPreconditionError(
@@ -296,7 +378,7 @@ class SigningService:
             )
         source_sha = leader[-1].sha256
         data = await self.peers.read(source_sha, max_bytes=self.options.max_pdf_bytes)
-        found = await validate_pdf(data, trust_roots=await self.keys.trust_roots())
+        found = await self.validator(data, await self.keys.trust_roots())
         check = _valid_leader(found)
         if check is None:
             raise FailedPreconditionError(
@@ -313,7 +395,7 @@ class SigningService:
             )
             image = await self._image(agency.seal_image)
         else:
-            placement, image = pades.top_right_placement(data), None
+            placement, image = await asyncio.to_thread(pades.top_right_placement, data), None
         number = f"{document.code_number}/{document.code_notation}"
         appearance = pades.Appearance(
             image_png=image,
@@ -346,10 +428,7 @@ class SigningService:
     async def sign_agency_batch(
         self, caller: Caller, document_ids: list[str]
     ) -> list[pb.DocumentSigningResult]:
-        if not caller.is_service and not caller.roles.intersection(CLERK_ROLES):
-            raise PermissionDeniedError(
-                "the agency's signature is the clerk's (văn thư) to affix", reason="ROLE_REQUIRED"
-            )
+        _require_clerk(caller)
         if not document_ids or len(document_ids) > BATCH_MAX:
             raise InvalidArgumentError(f"name 1 to {BATCH_MAX} documents", reason="INVALID_BATCH")
         if len(set(document_ids)) != len(document_ids):
@@ -387,6 +466,8 @@ class SigningService:
             outcome = "signed"
         except DomainError as exc:
             if exc.code in TRANSIENT:
+                # Kept as the latest state for the clerk, then tried again (the event returns).
+                await self._attempted(document.id, "failed", exc.reason, exc.message)
                 raise
             outcome = "already_signed" if exc.reason == "ALREADY_SIGNED" else "refused"
             reason, message = exc.reason, exc.message
@@ -395,12 +476,15 @@ class SigningService:
                 "automatic agency signature refused",
                 extra={"document_id": document.id, "reason": reason},
             )
+        await self._attempted(document.id, outcome, reason, message)
+
+    async def _attempted(self, document_id: str, outcome: str, reason: str, message: str) -> None:
         async with self._uow_factory() as uow:
             values = {
-                "document_id": document.id,
+                "document_id": document_id,
                 "outcome": outcome,
                 "reason": reason,
-                "message": message,
+                "message": message[:2000],
                 "attempted_at": datetime.now(UTC),
             }
             stmt = pg_insert(agency_signing_attempts).values(values)
@@ -413,8 +497,8 @@ class SigningService:
         self, caller: Caller, *, pdf: bytes, lines: list[str]
     ) -> tuple[bytes, datetime, pades.KeyHolder]:
         """The agency's text-only signature at the top right of page 1 of `pdf` (copies,
-        attachments, digitized scans), for another service."""
-        caller.require_service()
+        attachments, digitized scans), for the services that make them; audited."""
+        require_service_of(caller, PDF_SIGNERS)
         if len(pdf) > SIGN_PDF_MAX_BYTES:
             raise InvalidArgumentError(
                 f"a PDF signed this way is at most {SIGN_PDF_MAX_BYTES} bytes",
@@ -441,7 +525,37 @@ class SigningService:
             reason="Ký số của cơ quan",
             location=self.options.location,
         )
+        await self.audit_use(caller, "signing.pdf", source=pdf, signed=signed, key=key)
         return signed, now, key
+
+    async def audit_use(
+        self, caller: Caller, action: str, *, source: bytes, signed: bytes, key: pades.KeyHolder
+    ) -> None:
+        """What the agency's key signed for another service, by hash: who, what in, what out."""
+        async with self._uow_factory() as uow:
+            uow.audit(
+                actor=caller.subject,
+                action=action,
+                resource=f"files/{hashlib.sha256(source).hexdigest()}",
+                after={
+                    "signed_sha256": hashlib.sha256(signed).hexdigest(),
+                    "certificate": fingerprint(key.certificate),
+                },
+            )
+            await uow.commit()
+
+    async def import_certificates(self, caller: Caller, data: bytes, password: str) -> Any:
+        made = await self.keys.import_certificates(data, password)
+        async with self._uow_factory() as uow:
+            for stored in made:
+                uow.audit(
+                    actor=caller.subject,
+                    action="signing.certificate.imported",
+                    resource=f"certificates/{stored.id}",
+                    after={"role": stored.role.value, "sha256": stored.sha256},
+                )
+            await uow.commit()
+        return made
 
     async def revoke(self, caller: Caller, certificate_id: str, *, reason: str) -> Any:
         revoked = await self.keys.revoke(certificate_id, reason=reason)
@@ -553,7 +667,8 @@ class SigningService:
     async def validate(self, caller: Caller, *, data: bytes, file_name: str) -> pb.ValidationReport:
         """Every signature of `data` validated against the agency's trust roots; the report is
         kept (GetValidationReport, RenderValidationReport) and announced."""
-        result = await validate_pdf(data, trust_roots=await self.keys.trust_roots())
+        async with self._validations:
+            result = await self.validator(data, await self.keys.trust_roots())
         report_id = str(uuid.uuid4())
         now = datetime.now(UTC)
         report = report_to_pb(
@@ -586,28 +701,57 @@ class SigningService:
             await uow.commit()
         return report
 
-    async def report(self, report_id: str) -> pb.ValidationReport:
+    async def report(self, caller: Caller, report_id: str) -> pb.ValidationReport:
+        """A report, for whoever asked for it (administrators and services: any)."""
         if not _is_uuid(report_id):
             raise NotFoundError("no validation report with this id", reason="REPORT_NOT_FOUND")
         async with self._uow_factory() as uow:
             row = (
                 await uow.session.execute(
-                    sa.select(validation_reports.c.result).where(
+                    sa.select(validation_reports.c.result, validation_reports.c.validated_by).where(
                         validation_reports.c.id == report_id
                     )
                 )
             ).first()
-        if row is None:
+        if row is None or not (
+            caller.is_service or "admin" in caller.roles or row.validated_by == caller.subject
+        ):
             raise NotFoundError("no validation report with this id", reason="REPORT_NOT_FOUND")
         return json_format.ParseDict(row.result, pb.ValidationReport())
 
-    async def render(self, report_id: str) -> bytes:
-        report = await self.report(report_id)
+    async def render(self, caller: Caller, report_id: str) -> bytes:
+        report = await self.report(caller, report_id)
         return render_report(
             result_from_pb(report),
             file_name=report.file_name,
             validated_at=report.validated_at.ToDatetime(tzinfo=UTC),
             validated_by=report.validated_by,
+        )
+
+
+def require_service_of(caller: Caller, allowed: frozenset[str]) -> None:
+    if not caller.is_service or caller.subject not in allowed:
+        raise PermissionDeniedError(
+            f"only {', '.join(sorted(allowed))} may have the agency's key sign this",
+            reason="SERVICE_NOT_ALLOWED",
+        )
+
+
+def _require_clerk(caller: Caller) -> None:
+    """The agency signature is the clerk's, or this service's own (at issue); no other service
+    makes it."""
+    if caller.is_service:
+        if caller.subject != SERVICE_ACTOR:
+            raise PermissionDeniedError(
+                "only the clerk, or the signing service itself, makes the agency's signature",
+                reason="ROLE_REQUIRED",
+            )
+        return
+    if not caller.roles.intersection(CLERK_ROLES):
+        raise PermissionDeniedError(
+            "the agency's signature is the clerk's (văn thư) to affix",
+            reason="ROLE_REQUIRED",
+            metadata={"roles": ",".join(sorted(CLERK_ROLES))},
         )
 
 

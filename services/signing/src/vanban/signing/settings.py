@@ -35,7 +35,8 @@ class SigningSettings(ServiceSettings, DatabaseSettingsMixin):
     # carries a leader signature, as soon as it is issued.
     auto_agency_signature: bool = True
     max_pdf_bytes: int = Field(default=50 * MIB, gt=0)
-    max_xml_bytes: int = Field(default=64 * MIB, gt=0)
+    # Within gRPC's message size (8 MiB), with room for the signature.
+    max_xml_bytes: int = Field(default=7 * MIB, gt=0, le=7 * MIB)
     # The agency's name in certificates (O=); the directory's by default.
     agency_name: str = ""
     # The place named in signatures (/Location).

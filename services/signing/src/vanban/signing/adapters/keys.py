@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pkcs11 import Attribute, ObjectClass
@@ -167,10 +169,6 @@ class KeyStore:
             ).all()
         return [_row_to_stored(r) for r in rows]
 
-    async def _add(self, stored: StoredCertificate) -> None:
-        async with self._engine().begin() as conn:
-            await conn.execute(sa.insert(certificates).values(_values(stored)))
-
     def _lock(self, label: str) -> asyncio.Lock:
         return self._locks.setdefault(label, asyncio.Lock())
 
@@ -188,17 +186,47 @@ class KeyStore:
         async with self._lock(label):
             found = choose(await self._of_key(label), now)
             if found is None:
-                if not self.token.has_key(label):
-                    await asyncio.to_thread(self.token.generate_rsa, label)
-                certificate = await asyncio.to_thread(issue)
-                found = self._new(role, certificate, label, person_id=person_id)
-                await self._add(found)
+                found = await self._make(label, role, issue, person_id=person_id, now=now)
         found.require_usable(now)
         return KeyHolder(
             label=label,
             certificate=found.certificate,
             chain=await self._chain(found.certificate),
         )
+
+    async def _make(
+        self,
+        label: str,
+        role: Role,
+        issue: Callable[[], x509.Certificate],
+        *,
+        person_id: str | None,
+        now: datetime,
+    ) -> StoredCertificate:
+        """A key (when the token has none) and a development certificate, under a lock per
+        label that every replica takes: two replicas never make two keys of one name."""
+        lock = int.from_bytes(hashlib.sha256(label.encode()).digest()[:8], "big", signed=True)
+        async with self._engine().begin() as conn:
+            await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock)))
+            rows = (
+                await conn.execute(sa.select(certificates).where(certificates.c.key_label == label))
+            ).all()
+            known = [_row_to_stored(r) for r in rows]
+            found = choose(known, now)
+            if found is not None:
+                return found  # another replica made it meanwhile
+            imported = [c for c in known if c.imported]
+            if imported:
+                # A real CA's certificate is renewed by that CA and imported again; the
+                # development CA never stands in for it.
+                latest = max(imported, key=lambda c: c.created_at)
+                latest.require_usable(now)
+            if not self.token.has_key(label):
+                await asyncio.to_thread(self.token.generate_rsa, label)
+            certificate = await asyncio.to_thread(issue)
+            made = self._new(role, certificate, label, person_id=person_id)
+            await conn.execute(sa.insert(certificates).values(_values(made)))
+            return made
 
     async def _chain(self, certificate: x509.Certificate) -> tuple[x509.Certificate, ...]:
         pool = await self.trust_roots()
@@ -331,6 +359,23 @@ class KeyStore:
         and refused when the token has none. A file carrying a private key is refused: keys
         are made in the token, never imported from a file."""
         parsed = parse_certificates(data, password)
+        now = datetime.now(UTC)
+        for certificate in parsed:
+            if not certificate.not_valid_before_utc <= now < certificate.not_valid_after_utc:
+                raise InvalidArgumentError(
+                    f"{certificate.subject.rfc4514_string()} is not valid now (valid "
+                    f"{certificate.not_valid_before_utc:%Y-%m-%d} to "
+                    f"{certificate.not_valid_after_utc:%Y-%m-%d}); nothing was imported",
+                    reason="CERTIFICATE_NOT_VALID_NOW",
+                )
+        roots = [c for c in parsed if is_ca(c)] + await self.trust_roots()
+        for certificate in parsed:
+            if not is_ca(certificate) and not _issued_by_one_of(certificate, roots):
+                raise InvalidArgumentError(
+                    f"{certificate.subject.rfc4514_string()} is not issued by a trusted CA (import "
+                    "its CA's chain with it); nothing was imported",
+                    reason="CERTIFICATE_UNTRUSTED",
+                )
         labels = self._key_labels()
         made: list[StoredCertificate] = []
         known = {s.sha256 for s in await self.all()}
@@ -379,6 +424,16 @@ class KeyStore:
             if public == wanted:
                 return label
         return None
+
+
+def _issued_by_one_of(certificate: x509.Certificate, issuers: Sequence[x509.Certificate]) -> bool:
+    for issuer in issuers:
+        try:
+            certificate.verify_directly_issued_by(issuer)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return True
+    return False
 
 
 def parse_certificates(data: bytes, password: str) -> list[x509.Certificate]:

@@ -292,6 +292,13 @@ class PadesSigner:
             self._signers[(key.label, fingerprint)] = signer
             return signer
 
+    @property
+    def token(self) -> Token:
+        return self._token
+
+    def forget_all(self) -> None:
+        self._signers.clear()
+
     def forget(self, label: str) -> None:
         """Drops the signer of a key whose certificate changed (renewed, revoked)."""
         for cached in [k for k in self._signers if k[0] == label]:

@@ -13,10 +13,12 @@ import asyncio
 import concurrent.futures
 import multiprocessing
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pkcs11
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -89,6 +91,16 @@ def _sign(
     except DomainError as exc:
         # Domain errors travel as their parts (their constructor does not unpickle).
         return "error", (int(exc.code), exc.reason, exc.message)
+    except pkcs11.exceptions.PKCS11Error as exc:
+        # The token dropped the session (a restarted HSM, a lost login): log in again, forget
+        # the signers made on the old one, and let the caller try again.
+        signer.token.reopen()
+        signer.forget_all()
+        return "error", (
+            int(ErrorCode.UNAVAILABLE),
+            "SIGNING_UNAVAILABLE",
+            f"the token failed ({type(exc).__name__}); try again",
+        )
     return "signed", signed
 
 
@@ -104,6 +116,8 @@ class SigningPool:
         self._setup = setup
         self._level = level
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        # Restarts one at a time; a failure of a pool already replaced restarts nothing.
+        self._restarting = threading.Lock()
 
     @property
     def level(self) -> pades.Level:
@@ -135,13 +149,14 @@ class SigningPool:
         reason: str,
         location: str,
     ) -> bytes:
-        if self._pool is None:
+        pool = self._pool
+        if pool is None:
             raise UnavailableError(
                 "the signing workers are not running", reason="SIGNING_UNAVAILABLE"
             )
         try:
             outcome, value = await asyncio.wrap_future(
-                self._pool.submit(
+                pool.submit(
                     _sign,
                     data,
                     key.label,
@@ -156,7 +171,7 @@ class SigningPool:
             )
         except concurrent.futures.BrokenExecutor:
             # A worker died (its token session with it): start them again for the next.
-            await asyncio.to_thread(self._restart)
+            await asyncio.to_thread(self._restart, pool)
             raise UnavailableError(
                 "a signing worker stopped; try again", reason="SIGNING_UNAVAILABLE"
             ) from None
@@ -168,9 +183,13 @@ class SigningPool:
         signed: bytes = value
         return signed
 
-    def _restart(self) -> None:
-        self.close()
-        self.start()
+    def _restart(self, broken: concurrent.futures.ProcessPoolExecutor) -> None:
+        with self._restarting:
+            if self._pool is not broken:
+                return
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+            self.start()
 
 
 def _ready(_: int) -> bool:

@@ -62,6 +62,8 @@ _NAME_LABELS = {
     NameOID.EMAIL_ADDRESS: "emailAddress",
     NameOID.PSEUDONYM: "pseudonym",
 }
+# Signatures validated in one file (a document carries a handful).
+MAX_SIGNATURES = 20
 _ACCEPTED_COVERAGE = (SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION)
 # PDF white-space (ISO 32000-1, 7.2.2): what may follow the last %%EOF without being data.
 _PDF_WHITESPACE = b"\x00\t\n\x0c\r "
@@ -198,6 +200,13 @@ def _signatures(reader: PdfFileReader) -> list[_Found]:
         fields = list(enumerate_sig_fields(reader, filled_status=True))
     except Exception as exc:
         raise _invalid_pdf(exc) from None
+    if len(fields) > MAX_SIGNATURES:
+        # Each signature's difference analysis reads every later revision: the cost grows with
+        # the square of their number, and no document of an agency carries this many.
+        raise InvalidArgumentError(
+            f"the PDF carries {len(fields)} signatures; at most {MAX_SIGNATURES} are validated",
+            reason="TOO_MANY_SIGNATURES",
+        )
     for index, (name, value_ref, field_ref) in enumerate(fields):
         field = field_ref.get_object()
         try:

@@ -240,7 +240,7 @@ class SignOutgoingDocumentsRequest(_message.Message):
     DOCUMENT_IDS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def document_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """At most 100 issued documents, each signed with the agency signature."""
+        """At most 20 issued documents, each signed with the agency signature."""
 
     def __init__(
         self,
@@ -334,20 +334,56 @@ class ListDocumentSignaturesResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     SIGNATURES_FIELD_NUMBER: _builtins.int
+    AUTOMATIC_AGENCY_SIGNATURE_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def signatures(self) -> _containers.RepeatedCompositeFieldContainer[Global___Signature]: ...
+    @_builtins.property
+    def automatic_agency_signature(self) -> Global___AgencySigningAttempt:
+        """The last automatic attempt at the agency signature (at issue), when one was made."""
+
     def __init__(
         self,
         *,
         signatures: _abc.Iterable[Global___Signature] | None = ...,
+        automatic_agency_signature: Global___AgencySigningAttempt | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["automatic_agency_signature", b"automatic_agency_signature"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["signatures", b"signatures"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["automatic_agency_signature", b"automatic_agency_signature", "signatures", b"signatures"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListDocumentSignaturesResponse: _TypeAlias = ListDocumentSignaturesResponse  # noqa: Y015
+
+@_typing.final
+class AgencySigningAttempt(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    ATTEMPTED_AT_FIELD_NUMBER: _builtins.int
+    outcome: _builtins.str
+    """signed, already_signed, refused (with the reason) or failed (tried again later)."""
+    reason: _builtins.str
+    message: _builtins.str
+    @_builtins.property
+    def attempted_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        outcome: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        message: _builtins.str = ...,
+        attempted_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["attempted_at", b"attempted_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempted_at", b"attempted_at", "message", b"message", "outcome", b"outcome", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AgencySigningAttempt: _TypeAlias = AgencySigningAttempt  # noqa: Y015
 
 @_typing.final
 class ValidatePdfHeader(_message.Message):
@@ -910,7 +946,7 @@ class SignXmlRequest(_message.Message):
 
     XML_FIELD_NUMBER: _builtins.int
     xml: _builtins.bytes
-    """The XML document to sign; its root carries the enveloped Signature. At most 64 MiB."""
+    """The XML document to sign; its root carries the enveloped Signature. At most 7 MiB."""
     def __init__(
         self,
         *,

@@ -8,6 +8,7 @@ from vanban.gateway.api.convert.common import enum_names
 from vanban.gateway.api.convert.documents import file_out
 from vanban.gateway.api.schemas.signing import (
     AgencySignatureResultOut,
+    AgencySigningAttemptOut,
     CertificateInfoOut,
     CertificateOut,
     SignatureOut,
@@ -119,4 +120,13 @@ def certificate_out(certificate: pb.Certificate) -> CertificateOut:
         created_at=optional_datetime(certificate, "created_at"),
         revoked_at=optional_datetime(certificate, "revoked_at"),
         revocation_reason=certificate.revocation_reason or None,
+    )
+
+
+def attempt_out(attempt: pb.AgencySigningAttempt) -> AgencySigningAttemptOut:
+    return AgencySigningAttemptOut(
+        outcome=attempt.outcome,
+        code=attempt.reason or None,
+        detail=attempt.message or None,
+        attempted_at=optional_datetime(attempt, "attempted_at"),
     )

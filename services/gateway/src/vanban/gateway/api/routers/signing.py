@@ -18,6 +18,7 @@ from vanban.gateway.api.admission import CERTIFICATES_MAX_BYTES, SIGNED_PDF_MAX_
 from vanban.gateway.api.auth import Principal
 from vanban.gateway.api.convert.signing import (
     agency_result_out,
+    attempt_out,
     certificate_out,
     report_out,
     signature_out,
@@ -102,7 +103,12 @@ async def list_signatures(
         metadata=principal.metadata,
         timeout=signing.timeout,
     )
-    return SignaturesOut(signatures=[signature_out(s) for s in answer.signatures])
+    return SignaturesOut(
+        signatures=[signature_out(s) for s in answer.signatures],
+        automatic_agency_signature=attempt_out(answer.automatic_agency_signature)
+        if answer.HasField("automatic_agency_signature")
+        else None,
+    )
 
 
 async def _validation_chunks(

@@ -22,7 +22,7 @@ CertificateStatusName = Literal["valid", "expired", "not_yet_valid", "revoked"]
 T = TypeVar("T")
 
 # One request signs at most this many documents with the agency signature (the contract's).
-AGENCY_BATCH_MAX = 100
+AGENCY_BATCH_MAX = 20
 # A PKCS#12 password, as long as anyone types one.
 PASSWORD_MAX = 1024
 
@@ -124,8 +124,21 @@ class AgencySignatureResultsOut(BaseModel):
     results: list[AgencySignatureResultOut] = Field(description="One per document, in order")
 
 
+class AgencySigningAttemptOut(BaseModel):
+    outcome: Literal["signed", "already_signed", "refused", "failed"] = Field(
+        description="refused: `code` says why (e.g. LEADER_SIGNATURE_REQUIRED); failed: tried "
+        "again later"
+    )
+    code: str | None
+    detail: str | None
+    attempted_at: datetime | None
+
+
 class SignaturesOut(BaseModel):
     signatures: list[SignatureOut] = Field(description="Oldest first")
+    automatic_agency_signature: AgencySigningAttemptOut | None = Field(
+        description="The last attempt at the agency signature made automatically at issue"
+    )
 
 
 class SignatureReportOut(BaseModel):

@@ -13,10 +13,9 @@ from vanban.platform.errors import InvalidArgumentError
 from vanban.signing.adapters import xmldsig
 from vanban.signing.adapters.grpc.convert import certificate_info_to_pb, certificate_to_pb, ts
 from vanban.signing.adapters.validation import certificate_summary
-from vanban.signing.service import SigningService
+from vanban.signing.service import XML_SIGNERS, SigningService, require_service_of
 
 REPORT_CHUNK = 64 * 1024
-XML_SIGNERS = frozenset({"service:exchange"})
 
 
 class SigningServicer(signing_pb2_grpc.SigningServiceServicer):
@@ -56,8 +55,7 @@ class SigningServicer(signing_pb2_grpc.SigningServiceServicer):
     async def ListDocumentSignatures(
         self, request: pb.ListDocumentSignaturesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListDocumentSignaturesResponse:
-        found = await self._service.list_signatures(current_caller(), request.document_id)
-        return pb.ListDocumentSignaturesResponse(signatures=found)
+        return await self._service.list_signatures(current_caller(), request.document_id)
 
     async def ValidatePdf(
         self,
@@ -100,14 +98,14 @@ class SigningServicer(signing_pb2_grpc.SigningServiceServicer):
     async def GetValidationReport(
         self, request: pb.GetValidationReportRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetValidationReportResponse:
-        current_caller()
-        return pb.GetValidationReportResponse(report=await self._service.report(request.id))
+        return pb.GetValidationReportResponse(
+            report=await self._service.report(current_caller(), request.id)
+        )
 
     async def RenderValidationReport(
         self, request: pb.RenderValidationReportRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.RenderValidationReportResponse]:
-        current_caller()
-        data = await self._service.render(request.id)
+        data = await self._service.render(current_caller(), request.id)
         for start in range(0, len(data), REPORT_CHUNK):
             yield pb.RenderValidationReportResponse(chunk=data[start : start + REPORT_CHUNK])
 
@@ -123,8 +121,9 @@ class SigningServicer(signing_pb2_grpc.SigningServiceServicer):
     async def ImportCertificates(
         self, request: pb.ImportCertificatesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ImportCertificatesResponse:
-        current_caller().require_role("admin")
-        made = await self._service.keys.import_certificates(request.data, request.password)
+        caller = current_caller()
+        caller.require_role("admin")
+        made = await self._service.import_certificates(caller, request.data, request.password)
         now = datetime.now(UTC)
         return pb.ImportCertificatesResponse(
             certificates=[certificate_to_pb(c, now=now) for c in made]
@@ -159,7 +158,7 @@ class SigningServicer(signing_pb2_grpc.SigningServiceServicer):
         self, request: pb.SignXmlRequest, context: grpc.aio.ServicerContext
     ) -> pb.SignXmlResponse:
         caller = current_caller()
-        caller.require_service()
+        require_service_of(caller, XML_SIGNERS)
         key = await self._service.keys.organisation()
         signed = await asyncio.to_thread(
             xmldsig.sign_enveloped,
@@ -168,6 +167,9 @@ class SigningServicer(signing_pb2_grpc.SigningServiceServicer):
             certificate=key.certificate,
             chain=key.chain,
             max_bytes=self._max_xml,
+        )
+        await self._service.audit_use(
+            caller, "signing.xml", source=request.xml, signed=signed, key=key
         )
         stored = [c for c in await self._service.keys.all() if c.certificate == key.certificate]
         now = datetime.now(UTC)
@@ -179,7 +181,7 @@ class SigningServicer(signing_pb2_grpc.SigningServiceServicer):
     async def VerifyXml(
         self, request: pb.VerifyXmlRequest, context: grpc.aio.ServicerContext
     ) -> pb.VerifyXmlResponse:
-        current_caller().require_service()
+        require_service_of(current_caller(), XML_SIGNERS)
         verified = await asyncio.to_thread(
             xmldsig.verify_enveloped,
             request.xml,
