@@ -2,13 +2,13 @@
 target: the service ≥ 8× the stock figure, on the same PDF, in one run).
 
 usage: uv run python bench/signing.py [--signatures 200] [--concurrency 4] [--stock 20]
-                                      [--documents 20]
+                                      [--documents 20] [--workers 2]
 
 Through the service: the platform is started as `vanban up` starts it, and the agency's
 signing service is called over gRPC (SignPdf, as documents and exchange call it): the PDF goes
 in, the agency's PAdES B-T signature with its visible text comes back, made with the
 organisation key in the SoftHSM2 token, timestamped by the local TSA. `--concurrency` calls are
-in flight at once.
+in flight at once; the service signs in `--workers` processes (VANBAN_SIGNING_WORKERS).
 
 Stock: pyHanko's `SimpleSigner` loaded from a PKCS#12 file (RSA-3072, made here), signing the
 same PDF in this process with `signers.sign_pdf` and pyHanko's defaults: B-B, invisible, the
@@ -190,7 +190,7 @@ def gateway_paths(gateway: Gateway, pdf: bytes, documents: int) -> tuple[float, 
     return leader_rate, agency_rate
 
 
-def run(*, signatures: int, concurrency: int, stock: int, documents: int) -> None:
+def run(*, signatures: int, concurrency: int, stock: int, documents: int, workers: int) -> None:
     pdf = letter()
     data_dir = Path(tempfile.mkdtemp(prefix="vanban-bench-"))
     data_dir.chmod(0o755)
@@ -201,6 +201,7 @@ def run(*, signatures: int, concurrency: int, stock: int, documents: int) -> Non
             "OTEL_SDK_DISABLED": "true",
             # The batch below makes the agency signatures; none is made at issue here.
             "VANBAN_SIGNING_AUTO_AGENCY_SIGNATURE": "false",
+            "VANBAN_SIGNING_WORKERS": str(workers),
         },
     )
     try:
@@ -225,7 +226,7 @@ def run(*, signatures: int, concurrency: int, stock: int, documents: int) -> Non
     print(f"PDF: {len(pdf)} bytes, one page")
     print(
         f"signing service (gRPC SignPdf, B-T, visible text, token key), {signatures} signatures, "
-        f"{concurrency} in flight: {service:.1f} signatures/s"
+        f"{concurrency} in flight, {workers} signing processes: {service:.1f} signatures/s"
     )
     print(f"stock pyHanko SimpleSigner in-process (B-B, invisible, PKCS#12): {stocked:.2f}/s")
     print(
@@ -243,12 +244,14 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--stock", type=int, default=20)
     parser.add_argument("--documents", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     run(
         signatures=args.signatures,
         concurrency=args.concurrency,
         stock=args.stock,
         documents=args.documents,
+        workers=args.workers,
     )
     return 0
 

@@ -6,6 +6,7 @@ an agency's first start), the font of the visible signatures, the TSA; then the 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from pathlib import Path
 
@@ -23,10 +24,11 @@ from vanban.signing.adapters.grpc.servicer import SigningServicer
 from vanban.signing.adapters.keys import KeyStore
 from vanban.signing.adapters.peers import GrpcPeers
 from vanban.signing.adapters.pool import SigningPool, WorkerSetup
-from vanban.signing.adapters.token import Token, TokenConfig
+from vanban.signing.adapters.token import Token, TokenConfig, TokenError
 from vanban.signing.service import SERVICE_ACTOR, Options, SigningService
 from vanban.signing.settings import SigningSettings
 
+logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = signing_pb2.DESCRIPTOR.services_by_name["SigningService"].full_name
 
@@ -76,7 +78,15 @@ def build(settings: SigningSettings) -> ServiceHost:
     )
 
     async def start() -> None:
-        await asyncio.to_thread(token.open_session)
+        try:
+            await asyncio.to_thread(token.open_session)
+        except TokenError as exc:
+            # A wrong PIN, a missing token or module: said in one line, and the service stops.
+            logger.error(
+                "the signing token cannot be used",
+                extra={"reason": exc.reason, "detail": exc.message},
+            )
+            raise SystemExit(2) from None
         await keys.start()
         signer.font = await asyncio.to_thread(
             pades.prepare_font, settings.font_path, settings.work_dir

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ from vanban.signing.domain.certificates import (
 )
 
 IMPORT_MAX_BYTES = 1024 * 1024
+HOLDER_SECONDS = 10.0
 IMPORT_MAX_CERTIFICATES = 20
 # One start at a time makes the CA and the organisation key (replicas share the token).
 _START_LOCK = 0x7661_6E62_616E_01
@@ -99,6 +101,9 @@ class KeyStore:
         self.agency_code = agency_code
         self._ca: DevelopmentCa | None = None
         self._locks: dict[str, asyncio.Lock] = {}
+        # The certificate each key signs with, kept HOLDER_SECONDS (a revocation or an import on
+        # another replica counts here that much later; on this one at once).
+        self._holders: dict[str, tuple[KeyHolder, float, StoredCertificate]] = {}
 
     @property
     def ca(self) -> DevelopmentCa:
@@ -183,16 +188,29 @@ class KeyStore:
         """The usable certificate of key `label` with its chain; the key and a development
         certificate are made when there is none (the first signature, or the last expired)."""
         now = datetime.now(UTC)
+        cached = self._holders.get(label)
+        if (
+            cached is not None
+            and cached[1] > time.monotonic()
+            and cached[2].status(now).value == "valid"
+        ):
+            return cached[0]
         async with self._lock(label):
             found = choose(await self._of_key(label), now)
             if found is None:
                 found = await self._make(label, role, issue, person_id=person_id, now=now)
         found.require_usable(now)
-        return KeyHolder(
+        holder = KeyHolder(
             label=label,
             certificate=found.certificate,
             chain=await self._chain(found.certificate),
         )
+        self._holders[label] = (holder, time.monotonic() + HOLDER_SECONDS, found)
+        return holder
+
+    def forget(self) -> None:
+        """After an import or a revocation here: every certificate is read again."""
+        self._holders.clear()
 
     async def _make(
         self,
@@ -349,6 +367,7 @@ class KeyStore:
                 )
                 async with self._lock(label):
                     await asyncio.to_thread(self.token.retire, label, as_label=str(retired))
+        self.forget()
         return dataclasses.replace(
             stored, revoked_at=now, revocation_reason=reason, key_label=retired
         )
@@ -403,6 +422,7 @@ class KeyStore:
         async with self._engine().begin() as conn:
             for stored in made:
                 await conn.execute(sa.insert(certificates).values(_values(stored)))
+        self.forget()
         return made
 
     def _key_labels(self) -> list[str]:
