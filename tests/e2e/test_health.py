@@ -23,6 +23,7 @@ def test_the_gateway_is_live_and_ready(gateway: Gateway) -> None:
         "archive",
         "notify",
         "workflow",
+        "signing",
     }
 
 
