@@ -454,3 +454,41 @@ def test_a_revoked_certificate_signs_nothing_again(gateway: Gateway, clerk_token
     statuses = {c["info"]["sha256"]: c["status"] for c in listed}
     assert statuses[before["certificate_sha256"]] == "revoked"
     assert statuses[after["certificate_sha256"]] == "valid"
+
+
+def test_without_images_both_signatures_are_text_and_the_agencys_sits_top_right(
+    unapproved_platform: Platform, tmp_path: Path
+) -> None:
+    # This agency has no signature image and no seal: both signatures are written as text.
+    gateway = Gateway(unapproved_platform.agencies[0].gateway_url)
+    clerk, drafter, leader = (gateway.token(n) for n in ("vanthu", "chuyenvien", "lanhdao"))
+    source = letter("Khong co anh chu ky")
+    created = draft(gateway, drafter, source)
+    assert created.status_code == 201, created.text
+    document_id = created.json()["id"]
+    submit(gateway, drafter, document_id, me(gateway, leader))
+    assert sign(gateway, leader, document_id).status_code == 200
+    assert issue(gateway, clerk, document_id).status_code == 200
+
+    def signed_twice() -> bytes | None:
+        answer = gateway.http.get(
+            f"/v1/outgoing-documents/{document_id}/signatures", headers=auth(clerk)
+        ).json()
+        if len(answer["signatures"]) < 2:
+            return None
+        assert answer["automatic_agency_signature"]["outcome"] == "signed"
+        final = gateway.http.get(
+            f"/v1/outgoing-documents/{document_id}/signed-file", headers=auth(clerk)
+        )
+        return final.content if len(final.content) > len(source) * 2 else None
+
+    final = eventually(signed_twice)
+    assert final is not None and final.startswith(source)
+    certificates = gateway.http.get("/v1/certificates", headers=auth(clerk)).json()
+    root = next(c for c in certificates["certificates"] if c["role"] == "trust_root")
+    leader_found, agency_found = validate_elsewhere(final, root["pem"], tmp_path)
+    assert leader_found["bottom_line"] and agency_found["bottom_line"]
+    # A4/letter page: the agency's text box in the top right corner, clear of the leader's.
+    agency_left, agency_bottom = agency_found["rect"][0], agency_found["rect"][1]
+    assert agency_left > 300 and agency_bottom > 700
+    assert leader_found["rect"][3] < agency_bottom

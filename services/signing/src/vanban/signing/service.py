@@ -389,12 +389,14 @@ class SigningService:
         agency = await self.peers.agency()
         key = await self.keys.organisation()
         now = datetime.now(UTC)
-        if check.box is not None and check.page is not None:
+        image = await self._image(agency.seal_image)
+        if image is not None and check.box is not None and check.page is not None:
             placement = pades.seal_placement(
                 pades.Placement(page=check.page, box=check.box), seal_mm=self.options.seal_mm
             )
-            image = await self._image(agency.seal_image)
         else:
+            # No seal image (or an invisible leader signature): the agency's signature as text
+            # at the top right of page 1, where it reads and covers nothing.
             placement, image = await asyncio.to_thread(pades.top_right_placement, data), None
         number = f"{document.code_number}/{document.code_notation}"
         appearance = pades.Appearance(
