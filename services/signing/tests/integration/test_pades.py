@@ -282,3 +282,18 @@ async def test_a_text_only_signature_sits_at_the_top_right_in_vietnam_time(
     )
     # Something of a width of text was drawn there, not an empty frame.
     assert right - left > 100 and bottom - top > 15
+
+
+def test_a_huge_image_is_scaled_down_and_keeps_its_transparency() -> None:
+    image = Image.new("RGBA", (6000, 3000), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((100, 100, 5900, 2900), outline=(220, 20, 20, 255), width=40)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    kept = pades.check_png(out.getvalue())
+    with Image.open(io.BytesIO(kept)) as scaled:
+        assert scaled.size == (1500, 750) and scaled.mode == "RGBA"
+        assert scaled.getpixel((0, 0))[3] == 0
+    small = png((20, 40, 200))
+    assert pades.check_png(small) == small
+    with pytest.raises(Exception, match="not a PNG"):
+        pades.check_png(b"GIF89a" + b"\0" * 40)

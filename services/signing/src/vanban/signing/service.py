@@ -609,6 +609,7 @@ class SigningService:
             field_name=field_name,
             source_sha256=source_sha256,
         )
+        committed = False
         try:
             async with self._uow_factory() as uow:
                 await uow.session.execute(
@@ -649,8 +650,12 @@ class SigningService:
                     },
                 )
                 await uow.commit()
+                committed = True
         except BaseException:
-            await self.peers.release(upload_id)
+            # Released only while no record names the file: once the signature is committed,
+            # its event makes the archive claim the file.
+            if not committed:
+                await self.peers.release(upload_id)
             raise
         return signature
 

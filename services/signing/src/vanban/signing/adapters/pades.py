@@ -247,11 +247,27 @@ def top_right_placement(data: bytes) -> Placement:
     )
 
 
+# A signature or seal image is drawn some 30-60 mm wide: this many pixels a side is more than
+# 600 dpi for it, and keeps a huge image from going into every signed file.
+IMAGE_MAX_SIDE = 1500
+
+
 def check_png(data: bytes) -> bytes:
-    with Image.open(io.BytesIO(data)) as image:
+    """The PNG as signatures carry it: refused when it is not one, scaled down (transparency
+    kept) when a side is over IMAGE_MAX_SIDE pixels."""
+    try:
+        opened = Image.open(io.BytesIO(data))
+    except (OSError, ValueError):
+        raise FailedPreconditionError("the image is not a PNG", reason="IMAGE_NOT_PNG") from None
+    with opened as image:
         if image.format != "PNG":
             raise FailedPreconditionError("the image is not a PNG", reason="IMAGE_NOT_PNG")
-    return data
+        if max(image.size) <= IMAGE_MAX_SIDE:
+            return data
+        image.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE))
+        out = io.BytesIO()
+        image.save(out, "PNG")
+        return out.getvalue()
 
 
 class PadesSigner:
