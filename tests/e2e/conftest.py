@@ -52,6 +52,9 @@ def start_platform(
         # Tests make units and name their heads, then act at once: the workflow asks the
         # directory every time here (its 5 s cache is bench/workflow.py's and production's).
         "VANBAN_WORKFLOW_PEER_CACHE_SECONDS": "0",
+        # One signing process per agency (two by default): the pool is exercised, and the
+        # platforms these tests start and restart spawn half as many.
+        "VANBAN_SIGNING_WORKERS": "1",
     }
     if otlp is not None:
         env.update(
