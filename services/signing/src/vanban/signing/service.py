@@ -26,13 +26,13 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from cryptography import x509
 from google.protobuf import json_format
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from vanban.contracts.documents.v1 import documents_pb2
 from vanban.contracts.signing.v1 import events_pb2
 from vanban.contracts.signing.v1 import signing_pb2 as pb
 from vanban.platform.caller import Caller
+from vanban.platform.convert import from_timestamp, to_timestamp
 from vanban.platform.db import UnitOfWork
 from vanban.platform.errors import (
     DomainError,
@@ -96,12 +96,6 @@ _KIND_OF_NAME = {v: k for k, v in _KIND_NAMES.items()}
 _LEVELS = {"B-B": pb.PADES_LEVEL_B_B, "B-T": pb.PADES_LEVEL_B_T}
 
 
-def _ts(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
 def _is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
@@ -130,7 +124,7 @@ def signature_to_pb(row: Any) -> pb.Signature:
         signed_by=m["signed_by"],
         certificate_subject=m["certificate_subject"],
         certificate_sha256=m["certificate_sha256"],
-        signed_at=_ts(m["signed_at"]),
+        signed_at=to_timestamp(m["signed_at"]),
         file=documents_pb2.FileRef(
             sha256=m["sha256"],
             size=m["size"],
@@ -252,7 +246,7 @@ class SigningService:
                     outcome=attempt.outcome,
                     reason=attempt.reason,
                     message=attempt.message,
-                    attempted_at=_ts(attempt.attempted_at),
+                    attempted_at=to_timestamp(attempt.attempted_at),
                 )
             )
         return answer
@@ -604,7 +598,7 @@ class SigningService:
             signed_by=caller.subject,
             certificate_subject=key.certificate.subject.rfc4514_string()[:1000],
             certificate_sha256=fingerprint(key.certificate),
-            signed_at=_ts(signed_at),
+            signed_at=to_timestamp(signed_at),
             file=file,
             field_name=field_name,
             source_sha256=source_sha256,
@@ -635,7 +629,7 @@ class SigningService:
                     events_pb2.DocumentSigned(
                         signature=signature,
                         agency_code=self.keys.agency_code,
-                        occurred_at=_ts(signed_at),
+                        occurred_at=to_timestamp(signed_at),
                     ),
                 )
                 uow.audit(
@@ -702,7 +696,7 @@ class SigningService:
                     ok=result.ok,
                     signatures=len(result.signatures),
                     agency_code=self.keys.agency_code,
-                    occurred_at=_ts(now),
+                    occurred_at=to_timestamp(now),
                 ),
             )
             await uow.commit()
@@ -731,7 +725,7 @@ class SigningService:
         return render_report(
             result_from_pb(report),
             file_name=report.file_name,
-            validated_at=report.validated_at.ToDatetime(tzinfo=UTC),
+            validated_at=from_timestamp(report.validated_at),
             validated_by=report.validated_by,
         )
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from cryptography.hazmat.primitives import serialization
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from vanban.contracts.signing.v1 import signing_pb2 as pb
+from vanban.platform.convert import from_timestamp, to_timestamp
 from vanban.signing.domain.certificates import Role, Status, StoredCertificate
 from vanban.signing.domain.model import (
     CertificateSummary,
@@ -38,15 +39,12 @@ _STATUS_TO_PB = {
 
 
 def ts(moment: datetime | None) -> Timestamp | None:
-    if moment is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
+    """An optional time (unset in the message when None)."""
+    return to_timestamp(moment) if moment is not None else None
 
 
 def _dt(stamp: Timestamp, present: bool) -> datetime | None:
-    return stamp.ToDatetime(tzinfo=UTC) if present else None
+    return from_timestamp(stamp) if present else None
 
 
 def certificate_info_to_pb(summary: CertificateSummary) -> pb.CertificateInfo:
@@ -65,8 +63,8 @@ def certificate_info_from_pb(info: pb.CertificateInfo) -> CertificateSummary:
         subject=info.subject,
         issuer=info.issuer,
         serial_number=info.serial_number,
-        not_before=info.not_before.ToDatetime(tzinfo=UTC),
-        not_after=info.not_after.ToDatetime(tzinfo=UTC),
+        not_before=from_timestamp(info.not_before),
+        not_after=from_timestamp(info.not_after),
         sha256=info.sha256,
     )
 
