@@ -10,8 +10,6 @@ import logging
 import os
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vanban.contracts.signing.v1 import signing_pb2, signing_pb2_grpc
@@ -25,16 +23,13 @@ from vanban.signing.adapters.keys import KeyStore
 from vanban.signing.adapters.peers import GrpcPeers
 from vanban.signing.adapters.pool import SigningPool, WorkerSetup
 from vanban.signing.adapters.token import Token, TokenConfig, TokenError
+from vanban.signing.domain.certificates import der
 from vanban.signing.service import SERVICE_ACTOR, Options, SigningService
 from vanban.signing.settings import SigningSettings
 
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = signing_pb2.DESCRIPTOR.services_by_name["SigningService"].full_name
-
-
-def _der(certificate: x509.Certificate) -> bytes:
-    return certificate.public_bytes(serialization.Encoding.DER)
 
 
 def build(settings: SigningSettings) -> ServiceHost:
@@ -109,8 +104,8 @@ def build(settings: SigningSettings) -> ServiceHost:
                     font=signer.font,
                     softhsm_conf=os.environ.get("SOFTHSM2_CONF"),
                     tsa_url=settings.tsa_url if settings.pades_level == "B-T" else "",
-                    tsa_certificate=_der(local.certificate) if local else b"",
-                    tsa_chain=tuple(_der(c) for c in local.chain) if local else (),
+                    tsa_certificate=der(local.certificate) if local else b"",
+                    tsa_chain=tuple(der(c) for c in local.chain) if local else (),
                 ),
             )
             await asyncio.to_thread(pool.start)

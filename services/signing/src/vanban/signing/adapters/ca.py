@@ -18,11 +18,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from vanban.signing.adapters.token import PublicKey, Token
+from vanban.signing.domain.certificates import der
 
 CA_KEY_LABEL = "agency-ca"
 ORGANISATION_KEY_LABEL = "agency-organisation"
 CA_YEARS = 10
 LEAF_YEARS = 3
+
+
+def as_asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    """The certificate as pyHanko's asn1crypto takes it."""
+    return asn1_x509.Certificate.load(der(certificate))
 
 
 def person_key_label(person_id: str) -> str:

@@ -13,7 +13,6 @@ import io
 import logging
 import tempfile
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,9 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pypdfium2
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.scaleUpem import scale_upem
@@ -40,6 +37,7 @@ from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.stamp import BaseStampStyle, StaticStampStyle, TextStampStyle
 
 from vanban.platform.errors import FailedPreconditionError, InvalidArgumentError
+from vanban.signing.adapters.ca import as_asn1
 from vanban.signing.adapters.token import Token
 
 logger = logging.getLogger(__name__)
@@ -91,10 +89,6 @@ class KeyHolder:
 def vietnam_time(moment: datetime) -> str:
     """ISO 8601 in Vietnam time, to the second: 2026-11-29T10:05:00+07:00."""
     return moment.astimezone(VIETNAM).replace(microsecond=0).isoformat()
-
-
-def _asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
 
 
 # What visible signatures write: ASCII, Latin-1 and Latin Extended (Vietnamese letters are in
@@ -299,8 +293,8 @@ class PadesSigner:
             signer = PKCS11Signer(
                 self._token.session,
                 key_label=key.label,
-                signing_cert=_asn1(key.certificate),
-                ca_chain=[_asn1(c) for c in key.chain],
+                signing_cert=as_asn1(key.certificate),
+                ca_chain=[as_asn1(c) for c in key.chain],
                 other_certs_to_pull=None,
                 embed_roots=False,
             )
@@ -314,11 +308,6 @@ class PadesSigner:
 
     def forget_all(self) -> None:
         self._signers.clear()
-
-    def forget(self, label: str) -> None:
-        """Drops the signer of a key whose certificate changed (renewed, revoked)."""
-        for cached in [k for k in self._signers if k[0] == label]:
-            del self._signers[cached]
 
     def _style(self, appearance: Appearance) -> BaseStampStyle:
         if appearance.image_png is not None:
@@ -386,18 +375,3 @@ class PadesSigner:
         if signed[: len(data)] != data:  # pragma: no cover - pyHanko's guarantee
             raise RuntimeError("the signed PDF does not keep the original bytes")
         return signed
-
-
-def chain_of(
-    certificate: x509.Certificate, pool: Sequence[x509.Certificate]
-) -> tuple[x509.Certificate, ...]:
-    """The issuers of `certificate` found in `pool`, nearest first (the signer excluded)."""
-    chain: list[x509.Certificate] = []
-    current = certificate
-    while current.issuer != current.subject:
-        issuer = next((c for c in pool if c.subject == current.issuer and c not in chain), None)
-        if issuer is None:
-            break
-        chain.append(issuer)
-        current = issuer
-    return tuple(chain)

@@ -20,11 +20,11 @@ from typing import Any
 
 import pkcs11
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from vanban.platform.errors import DomainError, ErrorCode, UnavailableError
 from vanban.signing.adapters import pades, tsa
 from vanban.signing.adapters.token import Token, TokenConfig
+from vanban.signing.domain.certificates import der
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +104,6 @@ def _sign(
     return "signed", signed
 
 
-def _der(certificate: x509.Certificate) -> bytes:
-    return certificate.public_bytes(serialization.Encoding.DER)
-
-
 class SigningPool:
     """The PadesSigner's face (`sign`, `level`), signing in `workers` processes."""
 
@@ -160,8 +156,8 @@ class SigningPool:
                     _sign,
                     data,
                     key.label,
-                    _der(key.certificate),
-                    tuple(_der(c) for c in key.chain),
+                    der(key.certificate),
+                    tuple(der(c) for c in key.chain),
                     placement,
                     appearance,
                     field_name,

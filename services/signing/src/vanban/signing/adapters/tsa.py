@@ -12,21 +12,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from asn1crypto import cms, core
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from pyhanko.sign import general
 from pyhanko.sign.general import simple_cms_attribute
 from pyhanko.sign.timestamps import DummyTimeStamper, HTTPTimeStamper, TimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from vanban.signing.adapters.ca import as_asn1
 from vanban.signing.adapters.token import Token
 
 TSA_KEY_LABEL = "agency-tsa"
-
-
-def _der(certificate: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
 
 
 class TokenTimeStamper(DummyTimeStamper):
@@ -40,9 +36,9 @@ class TokenTimeStamper(DummyTimeStamper):
         chain: tuple[x509.Certificate, ...],
     ) -> None:
         super().__init__(
-            tsa_cert=_der(certificate),
+            tsa_cert=as_asn1(certificate),
             tsa_key=None,  # type: ignore[arg-type]  # the token signs: see _sign_tst_info
-            certs_to_embed=SimpleCertificateStore.from_certs([_der(c) for c in chain]),
+            certs_to_embed=SimpleCertificateStore.from_certs([as_asn1(c) for c in chain]),
         )
         self._token = token
         # The same for every timestamp: made once, and kept as parsed bytes (asn1crypto then

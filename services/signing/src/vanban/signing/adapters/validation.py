@@ -21,7 +21,7 @@ from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -33,6 +33,7 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverage
 from pyhanko_certvalidator import ValidationContext
 
 from vanban.platform.errors import InvalidArgumentError
+from vanban.signing.adapters.ca import as_asn1
 from vanban.signing.domain.model import (
     CertificateSummary,
     PadesLevel,
@@ -82,7 +83,7 @@ async def validate_pdf(data: bytes, *, trust_roots: Sequence[x509.Certificate]) 
     token = _validating.set(True)
     try:
         reader, trailing, unreadable = _open(data)
-        roots = [_to_asn1(cert) for cert in trust_roots]
+        roots = [as_asn1(cert) for cert in trust_roots]
         found = _signatures(reader)
         if unreadable is not None and not found:
             # Nothing signed precedes what cannot be read (a truncated file, say): there is no
@@ -516,10 +517,6 @@ def _format_name(name: x509.Name) -> str:
 def _hex_serial(serial: int) -> str:
     digits = format(serial, "x")
     return digits if len(digits) % 2 == 0 else "0" + digits
-
-
-def _to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
 def _describe(exc: BaseException) -> str:

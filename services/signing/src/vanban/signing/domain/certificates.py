@@ -27,8 +27,12 @@ class Status(StrEnum):
     REVOKED = "revoked"
 
 
+def der(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.DER)
+
+
 def fingerprint(certificate: x509.Certificate) -> str:
-    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
+    return hashlib.sha256(der(certificate)).hexdigest()
 
 
 def is_ca(certificate: x509.Certificate) -> bool:
