@@ -93,7 +93,7 @@ _KIND_NAMES = {
     pb.SIGNATURE_KIND_AGENCY_TEXT: "agency_text",
 }
 _KIND_OF_NAME = {v: k for k, v in _KIND_NAMES.items()}
-_LEVELS = {"B-B": pb.PADES_LEVEL_B_B, "B-T": pb.PADES_LEVEL_B_T}
+LEVELS = {"B-B": pb.PADES_LEVEL_B_B, "B-T": pb.PADES_LEVEL_B_T}
 
 
 def _is_uuid(value: str) -> bool:
@@ -120,7 +120,7 @@ def signature_to_pb(row: Any) -> pb.Signature:
         document_id=m["document_id"],
         version=m["version"],
         kind=_KIND_OF_NAME[m["kind"]],
-        level=_LEVELS.get(m["level"], pb.PADES_LEVEL_UNSPECIFIED),
+        level=LEVELS.get(m["level"], pb.PADES_LEVEL_UNSPECIFIED),
         signed_by=m["signed_by"],
         certificate_subject=m["certificate_subject"],
         certificate_sha256=m["certificate_sha256"],
@@ -203,9 +203,14 @@ class SigningService:
     @contextlib.asynccontextmanager
     async def _document_lock(self, document_id: str) -> AsyncIterator[None]:
         """A transaction-scoped advisory lock on the document, held while it is signed."""
-        key = int.from_bytes(hashlib.sha256(document_id.encode()).digest()[:8], "big", signed=True)
         async with self._uow_factory() as uow:
-            await uow.session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+            await uow.session.execute(
+                sa.select(
+                    sa.func.pg_advisory_xact_lock(
+                        sa.func.hashtextextended(f"sign:{document_id}", 0)
+                    )
+                )
+            )
             yield
 
     # Reading ------------------------------------------------------------------------------
@@ -594,7 +599,7 @@ class SigningService:
             document_id=document.id,
             version=document.current_version,
             kind=kind,
-            level=_LEVELS[self.signer.level.value],
+            level=LEVELS[self.signer.level.value],
             signed_by=caller.subject,
             certificate_subject=key.certificate.subject.rfc4514_string()[:1000],
             certificate_sha256=fingerprint(key.certificate),

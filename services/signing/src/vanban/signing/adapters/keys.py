@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -208,6 +207,11 @@ class KeyStore:
         self._holders[label] = (holder, time.monotonic() + HOLDER_SECONDS, found)
         return holder
 
+    def record_of(self, holder: KeyHolder) -> StoredCertificate | None:
+        """The stored certificate a holder just returned signs with (no query)."""
+        cached = self._holders.get(holder.label)
+        return cached[2] if cached is not None and cached[0] is holder else None
+
     def forget(self) -> None:
         """After an import or a revocation here: every certificate is read again."""
         self._holders.clear()
@@ -223,9 +227,12 @@ class KeyStore:
     ) -> StoredCertificate:
         """A key (when the token has none) and a development certificate, under a lock per
         label that every replica takes: two replicas never make two keys of one name."""
-        lock = int.from_bytes(hashlib.sha256(label.encode()).digest()[:8], "big", signed=True)
         async with self._engine().begin() as conn:
-            await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock)))
+            await conn.execute(
+                sa.select(
+                    sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"key:{label}", 0))
+                )
+            )
             rows = (
                 await conn.execute(sa.select(certificates).where(certificates.c.key_label == label))
             ).all()

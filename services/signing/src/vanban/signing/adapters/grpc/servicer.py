@@ -13,7 +13,7 @@ from vanban.platform.errors import InvalidArgumentError
 from vanban.signing.adapters import xmldsig
 from vanban.signing.adapters.grpc.convert import certificate_info_to_pb, certificate_to_pb, ts
 from vanban.signing.adapters.validation import certificate_summary
-from vanban.signing.service import XML_SIGNERS, SigningService, require_service_of
+from vanban.signing.service import LEVELS, XML_SIGNERS, SigningService, require_service_of
 
 REPORT_CHUNK = 64 * 1024
 
@@ -147,9 +147,7 @@ class SigningServicer(signing_pb2_grpc.SigningServiceServicer):
         )
         return pb.SignPdfResponse(
             signed_pdf=signed,
-            level=pb.PADES_LEVEL_B_T
-            if self._service.signer.level.value == "B-T"
-            else pb.PADES_LEVEL_B_B,
+            level=LEVELS[self._service.signer.level.value],
             certificate_subject=key.certificate.subject.rfc4514_string(),
             signed_at=ts(at),
         )
@@ -171,11 +169,10 @@ class SigningServicer(signing_pb2_grpc.SigningServiceServicer):
         await self._service.audit_use(
             caller, "signing.xml", source=request.xml, signed=signed, key=key
         )
-        stored = [c for c in await self._service.keys.all() if c.certificate == key.certificate]
-        now = datetime.now(UTC)
+        stored = self._service.keys.record_of(key)
         return pb.SignXmlResponse(
             signed_xml=signed,
-            certificate=certificate_to_pb(stored[0], now=now) if stored else None,
+            certificate=certificate_to_pb(stored, now=datetime.now(UTC)) if stored else None,
         )
 
     async def VerifyXml(
