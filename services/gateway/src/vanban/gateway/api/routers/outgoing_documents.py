@@ -3,6 +3,7 @@ translate: the documents service decides."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -382,25 +383,47 @@ async def get_outgoing_file(
     ] = None,
 ) -> StreamingResponse:
     """The exact bytes of the current version (or of `version`), checked by the archive."""
+
+    def chosen(document: docs.OutgoingDocument) -> docs.FileRef:
+        if version is None:
+            return document.file
+        found = [v for v in document.versions if v.version == version]
+        if not found:
+            raise HttpProblem(
+                404, "VERSION_NOT_FOUND", "the draft has no such version", field="version"
+            )
+        return found[0].file
+
+    return await _stream_outgoing_file(
+        principal, document_id, documents, archive, gateway, settings, chosen, suffix=""
+    )
+
+
+async def _stream_outgoing_file(
+    principal: Reader,
+    document_id: UUID,
+    documents: Documents,
+    archive: Archive,
+    gateway: GatewayIdentity,
+    settings: Settings,
+    choose: Callable[[docs.OutgoingDocument], docs.FileRef],
+    *,
+    suffix: str,
+) -> StreamingResponse:
+    """A file of the document as the caller may see it (documents decides), `choose`n from it,
+    streamed from the archive."""
     answer = await documents.stub.GetOutgoingDocument(
         docs.GetOutgoingDocumentRequest(id=str(document_id)),
         metadata=principal.metadata,
         timeout=documents.timeout,
     )
     document = answer.document
-    file = document.file
-    if version is not None:
-        chosen = [v for v in document.versions if v.version == version]
-        if not chosen:
-            raise HttpProblem(
-                404, "VERSION_NOT_FOUND", "the draft has no such version", field="version"
-            )
-        file = chosen[0].file
+    file = choose(document)
     return await stream_file(
         archive,
         gateway,
         sha256=file.sha256,
-        file_name=file.file_name or f"{document.id}.pdf",
+        file_name=file.file_name or f"{document.id}{suffix}.pdf",
         download_seconds=settings.download_timeout_seconds,
     )
 
@@ -431,19 +454,12 @@ async def get_outgoing_signed_file(
 ) -> StreamingResponse:
     """The current version with its signatures (the leader's, then the agency's): the file to
     dispatch and keep. 404 NOT_SIGNED before the first signature."""
-    answer = await documents.stub.GetOutgoingDocument(
-        docs.GetOutgoingDocumentRequest(id=str(document_id)),
-        metadata=principal.metadata,
-        timeout=documents.timeout,
-    )
-    document = answer.document
-    if not document.HasField("signed_file"):
-        raise HttpProblem(404, "NOT_SIGNED", "the document carries no signature yet")
-    file = document.signed_file
-    return await stream_file(
-        archive,
-        gateway,
-        sha256=file.sha256,
-        file_name=file.file_name or f"{document.id}-da-ky.pdf",
-        download_seconds=settings.download_timeout_seconds,
+
+    def signed(document: docs.OutgoingDocument) -> docs.FileRef:
+        if not document.HasField("signed_file"):
+            raise HttpProblem(404, "NOT_SIGNED", "the document carries no signature yet")
+        return document.signed_file
+
+    return await _stream_outgoing_file(
+        principal, document_id, documents, archive, gateway, settings, signed, suffix="-da-ky"
     )
