@@ -12,9 +12,9 @@ import pytest
 from tests.e2e.oidc_provider import OidcProvider
 from tests.e2e.otlp import OtlpReceiver
 from tests.e2e.support import Gateway
-from vanban.launcher.infra import free_port
+from vanban.launcher.infra import free_port, free_port_block
 from vanban.launcher.infra.process import group_members
-from vanban.launcher.platform import Platform
+from vanban.launcher.platform import AgencySpec, Platform
 
 HERE = Path(__file__).parent
 
@@ -104,3 +104,33 @@ def gateway(platform: Platform) -> Gateway:
 @pytest.fixture(scope="session")
 def clerk_token(gateway: Gateway) -> str:
     return gateway.token("vanthu")
+
+
+A, B = "000.00.00.H99", "000.00.00.H98"
+
+
+@pytest.fixture(scope="session")
+def two() -> Iterator[Platform]:
+    """Two agencies side by side on one machine, joined by the local exchange axis (shared by
+    the tests of both: each start costs a minute)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="vanban-two-"))
+    data_dir.chmod(0o755)
+    # One port for each agency's gateway (base + index): both taken now, so that no other
+    # server of the run is handed the second one (it was, once: "address already in use").
+    base = free_port_block(2)
+    platform = Platform(
+        data_dir,
+        [AgencySpec(A), AgencySpec(B, name="Ủy ban nhân dân tỉnh Thử nghiệm")],
+        gateway_base_port=base,
+        env={"OTEL_SDK_DISABLED": "true", "VANBAN_SIGNING_WORKERS": "1"},
+        fast=True,
+    )
+    try:
+        platform.start()
+        yield platform
+    finally:
+        pids = [p.pid for a in platform.agencies for p in a.processes.values() if p.pid]
+        unclean = platform.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+        assert [pid for pid in pids if group_members(pid)] == []
+        assert unclean == [], f"did not exit on SIGTERM and were killed: {unclean}"

@@ -2,53 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import grpc
-import pytest
 from grpc_health.v1 import health_pb2
 
+from tests.e2e.conftest import A, B
 from tests.e2e.support import Gateway, eventually, stored_events
 from vanban.contracts.archive.v1 import archive_pb2, archive_pb2_grpc
 from vanban.contracts.directory.v1 import directory_pb2, directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2, documents_pb2_grpc
 from vanban.contracts.notify.v1 import notify_pb2, notify_pb2_grpc
 from vanban.contracts.workflow.v1 import workflow_pb2, workflow_pb2_grpc
-from vanban.launcher.infra import free_port_block
-from vanban.launcher.infra.process import group_members
-from vanban.launcher.platform import SERVICES, AgencyProcesses, AgencySpec, Platform
+from vanban.launcher.platform import SERVICES, AgencyProcesses, Platform
 from vanban.platform.caller import CALLER_METADATA_KEY, Caller, CallerTokenIssuer
 from vanban.platform.grpc.health import health_check
-
-A, B = "000.00.00.H99", "000.00.00.H98"
-
-
-@pytest.fixture(scope="module")
-def two() -> Iterator[Platform]:
-    data_dir = Path(tempfile.mkdtemp(prefix="vanban-two-"))
-    data_dir.chmod(0o755)
-    # One port for each agency's gateway (base + index): both taken now, so that no other
-    # server of the run is handed the second one (it was, once: "address already in use").
-    base = free_port_block(2)
-    platform = Platform(
-        data_dir,
-        [AgencySpec(A), AgencySpec(B, name="Ủy ban nhân dân tỉnh Thử nghiệm")],
-        gateway_base_port=base,
-        env={"OTEL_SDK_DISABLED": "true"},
-        fast=True,
-    )
-    try:
-        platform.start()
-        yield platform
-    finally:
-        pids = [p.pid for a in platform.agencies for p in a.processes.values() if p.pid]
-        unclean = platform.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
-        assert [pid for pid in pids if group_members(pid)] == []
-        assert unclean == [], f"did not exit on SIGTERM and were killed: {unclean}"
 
 
 def test_each_agency_has_its_own_gateway_and_demo_accounts(two: Platform) -> None:

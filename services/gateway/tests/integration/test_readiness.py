@@ -14,6 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from vanban.contracts.archive.v1 import archive_pb2_grpc
 from vanban.contracts.directory.v1 import directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2_grpc
+from vanban.contracts.exchange.v1 import exchange_pb2_grpc
 from vanban.contracts.notify.v1 import notify_pb2_grpc
 from vanban.contracts.signing.v1 import signing_pb2_grpc
 from vanban.contracts.workflow.v1 import workflow_pb2_grpc
@@ -59,6 +60,7 @@ async def test_many_readiness_probes_at_once_ask_each_peer_once(
         notify=notify_pb2_grpc.NotifyServiceStub(channel),
         workflow=workflow_pb2_grpc.WorkflowServiceStub(channel),
         signing=signing_pb2_grpc.SigningServiceStub(channel),
+        exchange=exchange_pb2_grpc.ExchangeServiceStub(channel),
         health={"directory": health_check(channel)},
         service_metadata=lambda: (),
         timeout=2,

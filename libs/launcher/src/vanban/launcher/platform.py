@@ -78,6 +78,7 @@ DATABASE_SERVICES = (
     "notify",
     "workflow",
     "signing",
+    "exchange",
     "gateway",
 )
 DEMO_AGENCY_CODE = "000.00.00.H99"
@@ -93,7 +94,7 @@ DEMO_ACCOUNTS = (
 )
 # Whom each service calls (VANBAN_PEERS).
 PEERS = {
-    "gateway": ("directory", "documents", "archive", "notify", "workflow", "signing"),
+    "gateway": ("directory", "documents", "archive", "notify", "workflow", "signing", "exchange"),
     "notify": ("directory",),
     "workflow": ("documents", "directory"),
     "directory": ("archive",),
@@ -103,6 +104,9 @@ PEERS = {
     # Signing reads the document, asks the workflow whether the caller may sign, reads names and
     # images from the directory and bytes from the archive, and records with documents.
     "signing": ("documents", "workflow", "directory", "archive"),
+    # Exchange reads outgoing documents and registers incoming ones, keeps bytes in the archive,
+    # signs and verifies packages with the agency's organisation key, reads the agency's name.
+    "exchange": ("documents", "archive", "signing", "directory"),
 }
 # The durable consumers each service keeps, from the list the services name them from: its
 # NATS user may make, read and ack exactly these (and see the streams they read), no other.
@@ -232,6 +236,9 @@ class AgencyProcesses:
                     prefix + "TOKEN_PIN": self.token_pin("pin"),
                     prefix + "AGENCY_NAME": self.spec.name,
                     prefix + "WORK_DIR": str(self.root / "signing"),
+                    # The agencies it runs trust each other's development CAs (ADR 0012).
+                    prefix + "TRUST_DIR": str(p.trust_dir),
+                    prefix + "CA_EXPORT": str(p.trust_dir / f"{self.spec.code}.pem"),
                 }
             )
         if service == "gateway":
@@ -481,7 +488,7 @@ class Platform:
         if postgres_home != infra / "postgres":
             for directory in (self.data_dir, infra):
                 private_dir(directory)
-        for directory in (self.data_dir / "run", infra / "seaweedfs"):
+        for directory in (self.data_dir / "run", infra / "seaweedfs", self.data_dir / "trust"):
             private_dir(directory)
         self.secrets = SecretStore(self.data_dir / "secrets.json")
         self.postgres = PostgresServer(
@@ -510,6 +517,11 @@ class Platform:
             AgencyProcesses(self, spec, gateway_base_port + index)
             for index, spec in enumerate(specs)
         ]
+
+    @property
+    def trust_dir(self) -> Path:
+        """Where each agency's signing service writes its development CA and reads the others'."""
+        return self.data_dir / "trust"
 
     @property
     def state_path(self) -> Path:

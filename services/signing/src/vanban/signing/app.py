@@ -23,6 +23,7 @@ from vanban.signing.adapters.keys import KeyStore
 from vanban.signing.adapters.peers import GrpcPeers
 from vanban.signing.adapters.pool import SigningPool, WorkerSetup
 from vanban.signing.adapters.token import Token, TokenConfig, TokenError
+from vanban.signing.adapters.trust import TrustDirectory, export_certificate
 from vanban.signing.domain.certificates import der
 from vanban.signing.service import SERVICE_ACTOR, Options, SigningService
 from vanban.signing.settings import SigningSettings
@@ -51,6 +52,7 @@ def build(settings: SigningSettings) -> ServiceHost:
         engine=engine,
         agency_name=settings.agency_name or "Cơ quan " + settings.agency_code,
         agency_code=settings.agency_code,
+        trust_directory=TrustDirectory(settings.trust_dir) if settings.trust_dir else None,
     )
     signer = pades.PadesSigner(
         token=token,
@@ -83,6 +85,8 @@ def build(settings: SigningSettings) -> ServiceHost:
             )
             raise SystemExit(2) from None
         await keys.start()
+        if settings.ca_export:
+            await asyncio.to_thread(export_certificate, keys.ca.root, settings.ca_export)
         signer.font = await asyncio.to_thread(
             pades.prepare_font, settings.font_path, settings.work_dir
         )

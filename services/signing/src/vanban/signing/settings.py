@@ -47,6 +47,12 @@ class SigningSettings(ServiceSettings, DatabaseSettingsMixin):
     # named LanhDao.
     leader_anchor: str = "{{chu_ky}}"
     consumer_max_deliver: int = Field(default=20, gt=0)
+    # Extra trust roots: every CA certificate in this directory's *.pem files (the national
+    # roots in production; in the embedded default, the CAs of the other agencies it runs).
+    trust_dir: Path | None = None
+    # Where the agency CA's certificate is written at start, for the others' trust directory
+    # (the embedded default shares its agencies' CAs this way); unset: not written.
+    ca_export: Path | None = None
     # Processes that make PAdES signatures, each with its own token session (signing is CPU
     # work that holds the GIL: one per core); 0 signs in the service's own process.
     workers: int = Field(default=2, ge=0, le=32)

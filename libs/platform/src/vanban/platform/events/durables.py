@@ -54,6 +54,11 @@ DOCUMENTS_REACH = Durable("documents", "workflow", "documents-reach")
 DOCUMENTS_REACH_FORWARDED = Durable("documents", "workflow", "documents-reach-forwarded")
 # A numbered draft closes its approval.
 WORKFLOW_OUTGOING_ISSUED = Durable("workflow", "documents", "workflow-outgoing-issued")
+# An outgoing document's package leaves once the agency signature is on it (ADR 0012).
+EXCHANGE_DOCUMENT_SIGNED = Durable("exchange", "signing", "exchange-document-signed")
+# The signed bytes of every package and status, and the files a package brought, are kept for
+# the exchange's evidence.
+ARCHIVE_EXCHANGE_EVIDENCE = Durable("archive", "exchange", "archive-exchange-evidence")
 
 DURABLES: tuple[Durable, ...] = (
     GATEWAY_PERSON_SESSIONS,
@@ -68,6 +73,8 @@ DURABLES: tuple[Durable, ...] = (
     DOCUMENTS_REACH,
     DOCUMENTS_REACH_FORWARDED,
     WORKFLOW_OUTGOING_ISSUED,
+    EXCHANGE_DOCUMENT_SIGNED,
+    ARCHIVE_EXCHANGE_EVIDENCE,
 )
 
 

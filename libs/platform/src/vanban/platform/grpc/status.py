@@ -95,3 +95,17 @@ def _trailing_metadata(exc: grpc.aio.AioRpcError | grpc.RpcError) -> list[tuple[
         return list(exc.trailing_metadata() or ())
     # A blocking call's error: its metadata are (key, value) named tuples.
     return [(item.key, item.value) for item in exc.trailing_metadata() or ()]
+
+
+def passed_on(exc: grpc.aio.AioRpcError) -> DomainError:
+    """Another service's refusal, passed on to our caller as it was given (code, reason, the
+    fields): the workflow's NOT_YOUR_STEP stays NOT_YOUR_STEP."""
+    remote = remote_error(exc)
+    error = DomainError(
+        remote.message or exc.code().name,
+        reason=remote.reason or exc.code().name,
+        metadata=remote.metadata,
+        violations=remote.violations,
+    )
+    error.code = remote.code or ErrorCode.UNAVAILABLE
+    return error

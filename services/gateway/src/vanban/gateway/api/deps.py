@@ -18,6 +18,7 @@ from vanban.gateway.adapters.grpc.upstreams import (
     ArchiveStub,
     DirectoryStub,
     DocumentsStub,
+    ExchangeStub,
     NotifyStub,
     SigningStub,
     Upstreams,
@@ -73,6 +74,10 @@ def _signing(up: _AllUpstreams) -> Upstream[SigningStub]:
     return Upstream(up.signing, up.timeout)
 
 
+def _exchange(up: _AllUpstreams) -> Upstream[ExchangeStub]:
+    return Upstream(up.exchange, up.timeout)
+
+
 def _gateway_identity(up: _AllUpstreams) -> CallerCredentials:
     return up.service_metadata()
 
@@ -87,6 +92,7 @@ Archive = Annotated[Upstream[ArchiveStub], Depends(_archive)]
 Notify = Annotated[Upstream[NotifyStub], Depends(_notify)]
 Workflow = Annotated[Upstream[WorkflowStub], Depends(_workflow)]
 Signing = Annotated[Upstream[SigningStub], Depends(_signing)]
+Exchange = Annotated[Upstream[ExchangeStub], Depends(_exchange)]
 # The gateway's own identity, for the calls it makes on its own account (reading the archive once
 # documents agreed the caller may open a document).
 GatewayIdentity = Annotated[CallerCredentials, Depends(_gateway_identity)]
@@ -148,6 +154,10 @@ SCOPES = {
     "signatures:validate": "Validate the signatures of a PDF and read the reports (people only)",
     "certificates:read": "Read the agency's certificates (people only)",
     "certificates:manage": "Import certificates and trust roots (people only: administrators)",
+    "exchange:read": "Read the exchange inbox and the packages exchanged with other agencies "
+    "(people only; the exchange service decides who)",
+    "exchange:handle": "Register or reject packages that arrived from other agencies (people "
+    "only: the clerk)",
     "role:clerk": "The caller holds the role clerk (văn thư)",
     "role:admin": "The caller holds the role admin (quản trị)",
     "role:specialist": "The caller holds the role specialist (chuyên viên)",

@@ -198,12 +198,27 @@ async def stream_file(
             # The client went away or the archive failed: stop the upstream stream as well.
             stream.cancel()
 
-    digest = base64.b64encode(bytes.fromhex(first.info.sha256)).decode()
-    return StreamingResponse(
+    return download(
         body(),
+        size=first.info.size,
+        sha256=first.info.sha256,
         media_type=first.info.content_type or "application/pdf",
+        file_name=file_name,
+    )
+
+
+def download(
+    body: AsyncIterator[bytes], *, size: int, sha256: str, media_type: str, file_name: str
+) -> StreamingResponse:
+    """Bytes streamed from a service that announced their size and SHA-256 (hex) before the
+    first chunk: their length, their digest (RFC 9530 `Repr-Digest`) and the name to save them
+    under."""
+    digest = base64.b64encode(bytes.fromhex(sha256)).decode()
+    return StreamingResponse(
+        body,
+        media_type=media_type,
         headers={
-            "Content-Length": str(first.info.size),
+            "Content-Length": str(size),
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file_name, safe='')}",
             "Repr-Digest": f"sha-256=:{digest}:",
         },

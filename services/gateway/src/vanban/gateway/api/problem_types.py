@@ -789,6 +789,48 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "Reason required",
         "A revocation names its reason: 1 to 500 printable characters.",
     ),
+    # Exchange with other agencies (edXML over the axis) ---------------------------------------
+    (
+        "INBOX_ITEM_NOT_FOUND",
+        404,
+        "No such inbox item",
+        "The agency's exchange inbox holds no package with this id.",
+    ),
+    (
+        "INBOX_ITEM_NOT_RECEIVED",
+        400,
+        "Handled already",
+        "Only a package that arrived and waits for the clerk (state `received`) is registered "
+        "or rejected: this one was rejected, refused on arrival or is a duplicate (the detail "
+        "names its state). A registered one answers its incoming document again.",
+    ),
+    (
+        "INVALID_REJECTION",
+        400,
+        "Reason required",
+        "A rejection names its reason, sent to the sender with status 02: 1 to 500 printable "
+        "characters.",
+    ),
+    (
+        "NOT_A_DOCUMENT",
+        400,
+        "Not a document package",
+        "The package is not a document (a status message, for instance): it is neither "
+        "registered nor rejected.",
+    ),
+    (
+        "PACKAGE_NOT_FOUND",
+        404,
+        "No such package",
+        "No package or status message was sent or received with this id.",
+    ),
+    (
+        "PACKAGE_TOO_LARGE",
+        400,
+        "Package too large",
+        "The package, or a file it carries, is larger than the exchange service handles (the "
+        "most the axis carries).",
+    ),
     # Directory --------------------------------------------------------------------------------
     ("AGENCY_NOT_CONFIGURED", 404, "Agency not set up", "The agency's profile is missing."),
     ("AGENCY_MISMATCH", 400, "Another agency", "This directory already serves another agency."),

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pkcs11 import Attribute, ObjectClass
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -33,6 +33,7 @@ from vanban.signing.adapters.ca import (
 from vanban.signing.adapters.db.tables import certificates
 from vanban.signing.adapters.pades import KeyHolder
 from vanban.signing.adapters.token import Token
+from vanban.signing.adapters.trust import TrustDirectory
 from vanban.signing.adapters.tsa import TSA_KEY_LABEL
 from vanban.signing.domain.certificates import (
     Role,
@@ -93,8 +94,10 @@ class KeyStore:
         engine: Callable[[], AsyncEngine],
         agency_name: str,
         agency_code: str,
+        trust_directory: TrustDirectory | None = None,
     ) -> None:
         self.token = token
+        self._trust_directory = trust_directory
         self._engine = engine
         self.agency_name = agency_name
         self.agency_code = agency_code
@@ -308,11 +311,20 @@ class KeyStore:
                     sa.select(certificates).where(certificates.c.role == Role.TRUST_ROOT.value)
                 )
             ).all()
-        return [
+        stored = [
             s.certificate
             for s in map(_row_to_stored, rows)
             if s.revoked_at is None or s.revoked_at > now
         ]
+        if self._trust_directory is None:
+            return stored
+        known = {c.fingerprint(hashes.SHA256()) for c in stored}
+        extra = [
+            c
+            for c in await asyncio.to_thread(self._trust_directory.roots)
+            if c.fingerprint(hashes.SHA256()) not in known
+        ]
+        return stored + extra
 
     async def all(self) -> list[StoredCertificate]:
         async with self._engine().connect() as conn:

@@ -21,8 +21,8 @@ from vanban.contracts.documents.v1.documents_pb2_grpc import DocumentRegistrySer
 from vanban.contracts.workflow.v1 import workflow_pb2
 from vanban.contracts.workflow.v1.workflow_pb2_grpc import WorkflowServiceStub
 from vanban.platform.caller import CALLER_METADATA_KEY
-from vanban.platform.errors import DomainError, ErrorCode, FailedPreconditionError
-from vanban.platform.grpc.status import remote_error
+from vanban.platform.errors import FailedPreconditionError
+from vanban.platform.grpc.status import passed_on
 
 if TYPE_CHECKING:
     from vanban.contracts.archive.v1.archive_pb2_grpc import ArchiveServiceAsyncStub
@@ -33,20 +33,6 @@ if TYPE_CHECKING:
     from vanban.contracts.workflow.v1.workflow_pb2_grpc import WorkflowServiceAsyncStub
 
 CHUNK = 256 * 1024
-
-
-def passed_on(exc: grpc.aio.AioRpcError) -> DomainError:
-    """Another service's refusal, passed on to our caller as it was given (code, reason, the
-    fields): the workflow's NOT_YOUR_STEP stays NOT_YOUR_STEP."""
-    remote = remote_error(exc)
-    error = DomainError(
-        remote.message or exc.code().name,
-        reason=remote.reason or exc.code().name,
-        metadata=remote.metadata,
-        violations=remote.violations,
-    )
-    error.code = remote.code or ErrorCode.UNAVAILABLE
-    return error
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,7 +116,13 @@ def certificate_summary(cert: x509.Certificate) -> CertificateSummary:
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
         sha256=cert.fingerprint(hashes.SHA256()).hex(),
+        organization_identifier=_organization_identifier(cert.subject),
     )
+
+
+def _organization_identifier(name: x509.Name) -> str:
+    values = name.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
+    return str(values[0].value) if values else ""
 
 
 # --- reading the file --------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 checked against the agency's roots (ADR 0011; docs/notes/signing-research.md, 6).
 
 Every XML that reaches this module may be hostile (an edXML package from another agency, an
-upload): it is parsed only by `parse_xml`, which refuses any DOCTYPE before libxml2 reads it,
-so neither entity expansion nor external entities are reachable.
+upload): it is parsed only by the platform's `parse_xml` (`vanban.platform.xml`, shared with
+the exchange service), which refuses any DOCTYPE before libxml2 reads it, so neither entity
+expansion nor external entities are reachable.
 
 signxml does the XMLDSig work. The certificate chain is checked here, not by signxml: signxml
 falls back to the certifi bundle when it is not given a CA file, and it reports an expired
@@ -36,14 +37,13 @@ from signxml import (
 )
 
 from vanban.platform.errors import FailedPreconditionError, InvalidArgumentError
+from vanban.platform.xml import hardened_parser, parse_xml
 
 if TYPE_CHECKING:
     from vanban.signing.adapters.token import TokenKey
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 _NS = {"ds": DS}
-# A feed of this size is enough to see the prolog of any document we accept.
-_PROLOG_CHUNK = 16 * 1024
 # More certificates than a real chain has is an attempt to make chain building expensive.
 MAX_KEY_INFO_CERTIFICATES = 8
 
@@ -69,96 +69,6 @@ class VerifiedXml:
 
     signer: x509.Certificate
     signed_xml: bytes
-
-
-# Parsing ------------------------------------------------------------------------------------
-
-
-class _DoctypeFound(Exception):
-    pass
-
-
-class _PrologEnd(Exception):
-    pass
-
-
-class _PrologScan:
-    """A parser target that stops at the DOCTYPE (before libxml2 reads its internal subset,
-    where entities are declared) or at the root element's start tag, whichever comes first."""
-
-    def doctype(self, name: str | None, pubid: str | None, system: str | None) -> None:
-        raise _DoctypeFound
-
-    def start(self, tag: str, attrib: Any, nsmap: Any = None) -> None:
-        raise _PrologEnd
-
-    def end(self, tag: str) -> None:
-        pass
-
-    def data(self, data: str) -> None:
-        pass
-
-    def close(self) -> None:
-        return None
-
-
-def _hardened_parser(target: object | None = None) -> etree.XMLParser:
-    # A new parser each time: an lxml parser must not be used by two threads at once.
-    return etree.XMLParser(
-        target=target,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-    )
-
-
-def _malformed(exc: etree.XMLSyntaxError) -> InvalidArgumentError:
-    return InvalidArgumentError(f"the XML is not well-formed: {exc}", reason="XML_MALFORMED")
-
-
-def _doctype_forbidden() -> InvalidArgumentError:
-    return InvalidArgumentError(
-        "the XML has a DOCTYPE; document type declarations are not accepted",
-        reason="XML_DOCTYPE_FORBIDDEN",
-    )
-
-
-def _refuse_doctype(data: bytes) -> None:
-    scan = _hardened_parser(_PrologScan())
-    try:
-        for start in range(0, len(data), _PROLOG_CHUNK):
-            scan.feed(data[start : start + _PROLOG_CHUNK])
-        scan.close()
-    except _DoctypeFound:
-        raise _doctype_forbidden() from None
-    except _PrologEnd:
-        return
-    except etree.XMLSyntaxError as exc:
-        raise _malformed(exc) from None
-
-
-def parse_xml(data: bytes, *, max_bytes: int) -> etree._Element:
-    """The root of `data` parsed for hostile input: at most `max_bytes`, no DOCTYPE (so no
-    entity of any kind), nothing fetched from files or the network, libxml2's size limits."""
-    if len(data) > max_bytes:
-        raise InvalidArgumentError(
-            f"the XML has {len(data)} bytes, more than the {max_bytes} accepted",
-            reason="XML_TOO_LARGE",
-            metadata={"max_bytes": str(max_bytes)},
-        )
-    _refuse_doctype(data)
-    try:
-        root = etree.fromstring(data, parser=_hardened_parser())
-    except etree.XMLSyntaxError as exc:
-        raise _malformed(exc) from None
-    docinfo = root.getroottree().docinfo
-    # The scan above has refused these already; checked again on the tree that is returned.
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise _doctype_forbidden()
-    if next(root.iter(etree.Entity), None) is not None:
-        raise _doctype_forbidden()
-    return root
 
 
 # Signing ------------------------------------------------------------------------------------
@@ -374,7 +284,7 @@ def verify_enveloped(
     )
     try:
         result = XMLVerifier().verify(
-            root, x509_cert=signer, parser=_hardened_parser(), expect_config=config
+            root, x509_cert=signer, parser=hardened_parser(), expect_config=config
         )
     except signxml.InvalidCertificate as exc:
         # The signer chained a moment ago; signxml only checks its validity period again.

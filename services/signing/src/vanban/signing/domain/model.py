@@ -34,6 +34,9 @@ class CertificateSummary:
     not_after: datetime
     # Lower-case hex SHA-256 of the DER certificate.
     sha256: str
+    # The subject's organizationIdentifier, when it has one (the agency code of an
+    # organisation certificate).
+    organization_identifier: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -821,6 +821,7 @@ class RegisterIncomingDocumentRequest(_message.Message):
     PAGE_AMOUNT_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     DUE_DATE_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
     issuer_code: _builtins.str
     """Mã định danh of the issuing agency."""
     issuer_name: _builtins.str
@@ -841,6 +842,11 @@ class RegisterIncomingDocumentRequest(_message.Message):
     description: _builtins.str
     due_date: _builtins.str
     """YYYY-MM-DD."""
+    request_id: _builtins.str
+    """Makes the registration idempotent: a second request with the same id answers the document
+    the first registered instead of numbering another (e.g. "exchange:<inbox item id>"): at most
+    64 letters, digits and ":._-". Set by services (the gateway takes none from its clients).
+    """
     @_builtins.property
     def file(self) -> Global___FileRef: ...
     @_builtins.property
@@ -870,10 +876,11 @@ class RegisterIncomingDocumentRequest(_message.Message):
         page_amount: _builtins.int = ...,
         description: _builtins.str = ...,
         due_date: _builtins.str = ...,
+        request_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "signer", b"signer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "code_notation", b"code_notation", "code_number", b"code_number", "description", b"description", "document_type", b"document_type", "due_date", b"due_date", "file", b"file", "identifier", b"identifier", "issued_date", b"issued_date", "issuer_code", b"issuer_code", "issuer_name", b"issuer_name", "page_amount", b"page_amount", "priority", b"priority", "received_via", b"received_via", "relations", b"relations", "secrecy", b"secrecy", "signer", b"signer", "subject", b"subject"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "code_notation", b"code_notation", "code_number", b"code_number", "description", b"description", "document_type", b"document_type", "due_date", b"due_date", "file", b"file", "identifier", b"identifier", "issued_date", b"issued_date", "issuer_code", b"issuer_code", "issuer_name", b"issuer_name", "page_amount", b"page_amount", "priority", b"priority", "received_via", b"received_via", "relations", b"relations", "request_id", b"request_id", "secrecy", b"secrecy", "signer", b"signer", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

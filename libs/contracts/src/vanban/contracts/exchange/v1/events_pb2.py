@@ -22,13 +22,24 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from vanban.contracts.documents.v1 import documents_pb2 as vanban_dot_documents_dot_v1_dot_documents__pb2
+from vanban.contracts.exchange.v1 import exchange_pb2 as vanban_dot_exchange_dot_v1_dot_exchange__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvanban/exchange/v1/events.proto\x12\x12vanban.exchange.v1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvanban/exchange/v1/events.proto\x12\x12vanban.exchange.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#vanban/documents/v1/documents.proto\x1a!vanban/exchange/v1/exchange.proto\"\x84\x01\n\x0fPackageReceived\x12+\n\x04item\x18\x01 \x01(\x0b\x32\x1d.vanban.exchange.v1.InboxItem\x12\x13\n\x0b\x61gency_code\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd0\x01\n\x0bPackageSent\x12\x1c\n\x14outgoing_document_id\x18\x01 \x01(\t\x12\x12\n\npackage_id\x18\x02 \x01(\t\x12,\n\trecipient\x18\x03 \x01(\x0b\x32\x19.vanban.exchange.v1.Organ\x12\x1b\n\x13transport_reference\x18\x04 \x01(\t\x12\x13\n\x0b\x61gency_code\x18\x05 \x01(\t\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xea\x01\n\x0eStatusReceived\x12\x1c\n\x14outgoing_document_id\x18\x01 \x01(\t\x12\x12\n\npackage_id\x18\x02 \x01(\t\x12,\n\trecipient\x18\x03 \x01(\x0b\x32\x19.vanban.exchange.v1.Organ\x12\x32\n\x06status\x18\x04 \x01(\x0b\x32\".vanban.exchange.v1.BusinessStatus\x12\x13\n\x0b\x61gency_code\x18\x05 \x01(\t\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd6\x01\n\x10\x45videnceRecorded\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x12\n\nentry_hash\x18\x02 \x01(\t\x12)\n\x03xml\x18\x03 \x01(\x0b\x32\x1c.vanban.documents.v1.FileRef\x12+\n\x05\x66iles\x18\x04 \x03(\x0b\x32\x1c.vanban.documents.v1.FileRef\x12\x13\n\x0b\x61gency_code\x18\x05 \x01(\t\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vanban.exchange.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_PACKAGERECEIVED']._serialized_start=161
+  _globals['_PACKAGERECEIVED']._serialized_end=293
+  _globals['_PACKAGESENT']._serialized_start=296
+  _globals['_PACKAGESENT']._serialized_end=504
+  _globals['_STATUSRECEIVED']._serialized_start=507
+  _globals['_STATUSRECEIVED']._serialized_end=741
+  _globals['_EVIDENCERECORDED']._serialized_start=744
+  _globals['_EVIDENCERECORDED']._serialized_end=958
 # @@protoc_insertion_point(module_scope)

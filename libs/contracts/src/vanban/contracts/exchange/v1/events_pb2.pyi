@@ -3,6 +3,179 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from vanban.contracts.documents.v1 import documents_pb2 as _documents_pb2
+from vanban.contracts.exchange.v1 import exchange_pb2 as _exchange_pb2
+import builtins as _builtins
+import sys
+import typing as _typing
+
+if sys.version_info >= (3, 11):
+    from typing import TypeAlias as _TypeAlias, Never as _Never
+else:
+    from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+@_typing.final
+class PackageReceived(_message.Message):
+    """Subject vanban.exchange.package.received: a package from another agency landed in the inbox
+    (or was refused on arrival, or was a duplicate: see the item's state).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_FIELD_NUMBER: _builtins.int
+    AGENCY_CODE_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    agency_code: _builtins.str
+    @_builtins.property
+    def item(self) -> _exchange_pb2.InboxItem: ...
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        item: _exchange_pb2.InboxItem | None = ...,
+        agency_code: _builtins.str = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["item", b"item", "occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_code", b"agency_code", "item", b"item", "occurred_at", b"occurred_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PackageReceived: _TypeAlias = PackageReceived  # noqa: Y015
+
+@_typing.final
+class PackageSent(_message.Message):
+    """Subject vanban.exchange.package.sent: the axis acknowledged an outgoing document's package
+    for one recipient.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTGOING_DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    PACKAGE_ID_FIELD_NUMBER: _builtins.int
+    RECIPIENT_FIELD_NUMBER: _builtins.int
+    TRANSPORT_REFERENCE_FIELD_NUMBER: _builtins.int
+    AGENCY_CODE_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    outgoing_document_id: _builtins.str
+    package_id: _builtins.str
+    transport_reference: _builtins.str
+    agency_code: _builtins.str
+    @_builtins.property
+    def recipient(self) -> _exchange_pb2.Organ: ...
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        outgoing_document_id: _builtins.str = ...,
+        package_id: _builtins.str = ...,
+        recipient: _exchange_pb2.Organ | None = ...,
+        transport_reference: _builtins.str = ...,
+        agency_code: _builtins.str = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "recipient", b"recipient"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_code", b"agency_code", "occurred_at", b"occurred_at", "outgoing_document_id", b"outgoing_document_id", "package_id", b"package_id", "recipient", b"recipient", "transport_reference", b"transport_reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PackageSent: _TypeAlias = PackageSent  # noqa: Y015
+
+@_typing.final
+class StatusReceived(_message.Message):
+    """Subject vanban.exchange.status.received: a recipient sent a business status of one of the
+    agency's packages.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTGOING_DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    PACKAGE_ID_FIELD_NUMBER: _builtins.int
+    RECIPIENT_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    AGENCY_CODE_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    outgoing_document_id: _builtins.str
+    package_id: _builtins.str
+    agency_code: _builtins.str
+    @_builtins.property
+    def recipient(self) -> _exchange_pb2.Organ: ...
+    @_builtins.property
+    def status(self) -> _exchange_pb2.BusinessStatus: ...
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        outgoing_document_id: _builtins.str = ...,
+        package_id: _builtins.str = ...,
+        recipient: _exchange_pb2.Organ | None = ...,
+        status: _exchange_pb2.BusinessStatus | None = ...,
+        agency_code: _builtins.str = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "recipient", b"recipient", "status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_code", b"agency_code", "occurred_at", b"occurred_at", "outgoing_document_id", b"outgoing_document_id", "package_id", b"package_id", "recipient", b"recipient", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatusReceived: _TypeAlias = StatusReceived  # noqa: Y015
+
+@_typing.final
+class EvidenceRecorded(_message.Message):
+    """Subject vanban.exchange.evidence.recorded: a package or status message, sent or received, was
+    kept as evidence (its signed bytes and the files it carried are in the archive, which keeps
+    them for the entry).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    ENTRY_HASH_FIELD_NUMBER: _builtins.int
+    XML_FIELD_NUMBER: _builtins.int
+    FILES_FIELD_NUMBER: _builtins.int
+    AGENCY_CODE_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    sequence: _builtins.int
+    """The entry's place in the agency's hash chain."""
+    entry_hash: _builtins.str
+    agency_code: _builtins.str
+    @_builtins.property
+    def xml(self) -> _documents_pb2.FileRef:
+        """The signed bytes."""
+
+    @_builtins.property
+    def files(self) -> _containers.RepeatedCompositeFieldContainer[_documents_pb2.FileRef]:
+        """The files decoded from a received package."""
+
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        sequence: _builtins.int = ...,
+        entry_hash: _builtins.str = ...,
+        xml: _documents_pb2.FileRef | None = ...,
+        files: _abc.Iterable[_documents_pb2.FileRef] | None = ...,
+        agency_code: _builtins.str = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "xml", b"xml"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agency_code", b"agency_code", "entry_hash", b"entry_hash", "files", b"files", "occurred_at", b"occurred_at", "sequence", b"sequence", "xml", b"xml"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EvidenceRecorded: _TypeAlias = EvidenceRecorded  # noqa: Y015

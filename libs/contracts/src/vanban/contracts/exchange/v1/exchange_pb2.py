@@ -22,15 +22,60 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from vanban.contracts.documents.v1 import documents_pb2 as vanban_dot_documents_dot_v1_dot_documents__pb2
+from vanban.contracts.options.v1 import options_pb2 as vanban_dot_options_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!vanban/exchange/v1/exchange.proto\x12\x12vanban.exchange.v12\x11\n\x0f\x45xchangeServiceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!vanban/exchange/v1/exchange.proto\x12\x12vanban.exchange.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#vanban/documents/v1/documents.proto\x1a\x1fvanban/options/v1/options.proto\"-\n\x05Organ\x12\x10\n\x08organ_id\x18\x01 \x01(\t\x12\x12\n\norgan_name\x18\x02 \x01(\t\"\xfa\x05\n\tInboxItem\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\x05state\x18\x02 \x01(\x0e\x32\x1e.vanban.exchange.v1.InboxState\x12/\n\x0breceived_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x06sender\x18\x04 \x01(\x0b\x32\x19.vanban.exchange.v1.Organ\x12\x13\n\x0b\x64ocument_id\x18\x05 \x01(\t\x12\x13\n\x0b\x63ode_number\x18\x06 \x01(\t\x12\x15\n\rcode_notation\x18\x07 \x01(\t\x12\x13\n\x0bissued_date\x18\x08 \x01(\t\x12\x15\n\rdocument_type\x18\t \x01(\t\x12\x0f\n\x07subject\x18\n \x01(\t\x12/\n\x08priority\x18\x0b \x01(\x0e\x32\x1d.vanban.documents.v1.Priority\x12+\n\x06signer\x18\x0c \x01(\x0b\x32\x1b.vanban.documents.v1.Signer\x12\x19\n\x11\x62usiness_doc_type\x18\r \x01(\x05\x12*\n\x04\x66ile\x18\x0e \x01(\x0b\x32\x1c.vanban.documents.v1.FileRef\x12\x31\n\x0b\x61ttachments\x18\x0f \x03(\x0b\x32\x1c.vanban.documents.v1.FileRef\x12\x1a\n\x12signer_certificate\x18\x10 \x01(\t\x12!\n\x19signer_certificate_sha256\x18\x11 \x01(\t\x12\x1c\n\x14incoming_document_id\x18\x12 \x01(\t\x12\x0e\n\x06reason\x18\x13 \x01(\t\x12\x14\n\x0c\x64uplicate_of\x18\x14 \x01(\t\x12\x12\n\npackage_id\x18\x15 \x01(\t\x12\x12\n\nhandled_by\x18\x16 \x01(\t\x12.\n\nhandled_at\x18\x17 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x64ue_date\x18\x18 \x01(\t\x12\x13\n\x0bpage_amount\x18\x19 \x01(\x05\"h\n\x10ListInboxRequest\x12-\n\x05state\x18\x01 \x01(\x0e\x32\x1e.vanban.exchange.v1.InboxState\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Z\n\x11ListInboxResponse\x12,\n\x05items\x18\x01 \x03(\x0b\x32\x1d.vanban.exchange.v1.InboxItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"!\n\x13GetInboxItemRequest\x12\n\n\x02id\x18\x01 \x01(\t\"C\n\x14GetInboxItemResponse\x12+\n\x04item\x18\x01 \x01(\x0b\x32\x1d.vanban.exchange.v1.InboxItem\"t\n\x18RegisterInboxItemRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1d\n\rdocument_type\x18\x02 \x01(\tB\x06\x8a\xb5\x18\x02\x10\x64\x12-\n\x07secrecy\x18\x03 \x01(\x0e\x32\x1c.vanban.documents.v1.Secrecy\"\x81\x01\n\x19RegisterInboxItemResponse\x12+\n\x04item\x18\x01 \x01(\x0b\x32\x1d.vanban.exchange.v1.InboxItem\x12\x37\n\x08\x64ocument\x18\x02 \x01(\x0b\x32%.vanban.documents.v1.IncomingDocument\"?\n\x16RejectInboxItemRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x19\n\x06reason\x18\x02 \x01(\tB\t\x8a\xb5\x18\x05\x08\x01\x10\xf4\x03\"F\n\x17RejectInboxItemResponse\x12+\n\x04item\x18\x01 \x01(\x0b\x32\x1d.vanban.exchange.v1.InboxItem\"\xaf\x01\n\x0e\x42usinessStatus\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nmessage_id\x18\x04 \x01(\t\x12/\n\x0brecorded_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05staff\x18\x06 \x01(\t\"\xb7\x02\n\x08\x44\x65livery\x12,\n\trecipient\x18\x01 \x01(\x0b\x32\x19.vanban.exchange.v1.Organ\x12;\n\x0ftransport_state\x18\x02 \x01(\x0e\x32\".vanban.exchange.v1.TransportState\x12\x10\n\x08\x61ttempts\x18\x03 \x01(\x05\x12\x12\n\nlast_error\x18\x04 \x01(\t\x12\x33\n\x0f\x61\x63knowledged_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13transport_reference\x18\x06 \x01(\t\x12\x34\n\x08statuses\x18\x07 \x03(\x0b\x32\".vanban.exchange.v1.BusinessStatus\x12\x12\n\npackage_id\x18\x08 \x01(\t\"5\n\x15ListDeliveriesRequest\x12\x1c\n\x14outgoing_document_id\x18\x01 \x01(\t\"X\n\x16ListDeliveriesResponse\x12\x30\n\ndeliveries\x18\x01 \x03(\x0b\x32\x1c.vanban.exchange.v1.Delivery\x12\x0c\n\x04note\x18\x02 \x01(\t\"\"\n\x14GetPackageXmlRequest\x12\n\n\x02id\x18\x01 \x01(\t\"d\n\x15GetPackageXmlResponse\x12\x32\n\x04info\x18\x01 \x01(\x0b\x32\".vanban.exchange.v1.PackageXmlInfoH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"O\n\x0ePackageXmlInfo\x12\x0c\n\x04size\x18\x01 \x01(\x03\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x11\n\tdirection\x18\x04 \x01(\t*\xad\x01\n\nInboxState\x12\x1b\n\x17INBOX_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14INBOX_STATE_RECEIVED\x10\x01\x12\x1a\n\x16INBOX_STATE_REGISTERED\x10\x02\x12\x18\n\x14INBOX_STATE_REJECTED\x10\x03\x12\x17\n\x13INBOX_STATE_REFUSED\x10\x04\x12\x19\n\x15INBOX_STATE_DUPLICATE\x10\x05*\x8c\x01\n\x0eTransportState\x12\x1f\n\x1bTRANSPORT_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17TRANSPORT_STATE_PENDING\x10\x01\x12 \n\x1cTRANSPORT_STATE_ACKNOWLEDGED\x10\x02\x12\x1a\n\x16TRANSPORT_STATE_FAILED\x10\x03\x32\xfd\x04\n\x0f\x45xchangeService\x12X\n\tListInbox\x12$.vanban.exchange.v1.ListInboxRequest\x1a%.vanban.exchange.v1.ListInboxResponse\x12\x61\n\x0cGetInboxItem\x12\'.vanban.exchange.v1.GetInboxItemRequest\x1a(.vanban.exchange.v1.GetInboxItemResponse\x12p\n\x11RegisterInboxItem\x12,.vanban.exchange.v1.RegisterInboxItemRequest\x1a-.vanban.exchange.v1.RegisterInboxItemResponse\x12j\n\x0fRejectInboxItem\x12*.vanban.exchange.v1.RejectInboxItemRequest\x1a+.vanban.exchange.v1.RejectInboxItemResponse\x12g\n\x0eListDeliveries\x12).vanban.exchange.v1.ListDeliveriesRequest\x1a*.vanban.exchange.v1.ListDeliveriesResponse\x12\x66\n\rGetPackageXml\x12(.vanban.exchange.v1.GetPackageXmlRequest\x1a).vanban.exchange.v1.GetPackageXmlResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vanban.exchange.v1.exchange_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EXCHANGESERVICE']._serialized_start=57
-  _globals['_EXCHANGESERVICE']._serialized_end=74
+  _globals['_REGISTERINBOXITEMREQUEST'].fields_by_name['document_type']._loaded_options = None
+  _globals['_REGISTERINBOXITEMREQUEST'].fields_by_name['document_type']._serialized_options = b'\212\265\030\002\020d'
+  _globals['_REJECTINBOXITEMREQUEST'].fields_by_name['reason']._loaded_options = None
+  _globals['_REJECTINBOXITEMREQUEST'].fields_by_name['reason']._serialized_options = b'\212\265\030\005\010\001\020\364\003'
+  _globals['_INBOXSTATE']._serialized_start=2518
+  _globals['_INBOXSTATE']._serialized_end=2691
+  _globals['_TRANSPORTSTATE']._serialized_start=2694
+  _globals['_TRANSPORTSTATE']._serialized_end=2834
+  _globals['_ORGAN']._serialized_start=160
+  _globals['_ORGAN']._serialized_end=205
+  _globals['_INBOXITEM']._serialized_start=208
+  _globals['_INBOXITEM']._serialized_end=970
+  _globals['_LISTINBOXREQUEST']._serialized_start=972
+  _globals['_LISTINBOXREQUEST']._serialized_end=1076
+  _globals['_LISTINBOXRESPONSE']._serialized_start=1078
+  _globals['_LISTINBOXRESPONSE']._serialized_end=1168
+  _globals['_GETINBOXITEMREQUEST']._serialized_start=1170
+  _globals['_GETINBOXITEMREQUEST']._serialized_end=1203
+  _globals['_GETINBOXITEMRESPONSE']._serialized_start=1205
+  _globals['_GETINBOXITEMRESPONSE']._serialized_end=1272
+  _globals['_REGISTERINBOXITEMREQUEST']._serialized_start=1274
+  _globals['_REGISTERINBOXITEMREQUEST']._serialized_end=1390
+  _globals['_REGISTERINBOXITEMRESPONSE']._serialized_start=1393
+  _globals['_REGISTERINBOXITEMRESPONSE']._serialized_end=1522
+  _globals['_REJECTINBOXITEMREQUEST']._serialized_start=1524
+  _globals['_REJECTINBOXITEMREQUEST']._serialized_end=1587
+  _globals['_REJECTINBOXITEMRESPONSE']._serialized_start=1589
+  _globals['_REJECTINBOXITEMRESPONSE']._serialized_end=1659
+  _globals['_BUSINESSSTATUS']._serialized_start=1662
+  _globals['_BUSINESSSTATUS']._serialized_end=1837
+  _globals['_DELIVERY']._serialized_start=1840
+  _globals['_DELIVERY']._serialized_end=2151
+  _globals['_LISTDELIVERIESREQUEST']._serialized_start=2153
+  _globals['_LISTDELIVERIESREQUEST']._serialized_end=2206
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=2208
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=2296
+  _globals['_GETPACKAGEXMLREQUEST']._serialized_start=2298
+  _globals['_GETPACKAGEXMLREQUEST']._serialized_end=2332
+  _globals['_GETPACKAGEXMLRESPONSE']._serialized_start=2334
+  _globals['_GETPACKAGEXMLRESPONSE']._serialized_end=2434
+  _globals['_PACKAGEXMLINFO']._serialized_start=2436
+  _globals['_PACKAGEXMLINFO']._serialized_end=2515
+  _globals['_EXCHANGESERVICE']._serialized_start=2837
+  _globals['_EXCHANGESERVICE']._serialized_end=3474
 # @@protoc_insertion_point(module_scope)

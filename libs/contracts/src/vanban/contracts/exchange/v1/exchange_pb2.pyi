@@ -3,6 +3,607 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from vanban.contracts.documents.v1 import documents_pb2 as _documents_pb2
+import builtins as _builtins
+import sys
+import typing as _typing
+
+if sys.version_info >= (3, 11):
+    from typing import TypeAlias as _TypeAlias, Never as _Never
+else:
+    from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _InboxState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _InboxStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_InboxState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    INBOX_STATE_UNSPECIFIED: _InboxState.ValueType  # 0
+    INBOX_STATE_RECEIVED: _InboxState.ValueType  # 1
+    """Arrived, verified; status 01 sent; waits for the clerk."""
+    INBOX_STATE_REGISTERED: _InboxState.ValueType  # 2
+    """Registered as an incoming document; status 03 sent."""
+    INBOX_STATE_REJECTED: _InboxState.ValueType  # 3
+    """Refused by the clerk; status 02 sent."""
+    INBOX_STATE_REFUSED: _InboxState.ValueType  # 4
+    """Refused on arrival (signature, certificate, content); status 02 sent when the sender could
+    be named.
+    """
+    INBOX_STATE_DUPLICATE: _InboxState.ValueType  # 5
+    """A DocumentId already received: kept, never registered; status 02 sent."""
+
+class InboxState(_InboxState, metaclass=_InboxStateEnumTypeWrapper):
+    """Where a package that arrived stands."""
+
+INBOX_STATE_UNSPECIFIED: InboxState.ValueType  # 0
+INBOX_STATE_RECEIVED: InboxState.ValueType  # 1
+"""Arrived, verified; status 01 sent; waits for the clerk."""
+INBOX_STATE_REGISTERED: InboxState.ValueType  # 2
+"""Registered as an incoming document; status 03 sent."""
+INBOX_STATE_REJECTED: InboxState.ValueType  # 3
+"""Refused by the clerk; status 02 sent."""
+INBOX_STATE_REFUSED: InboxState.ValueType  # 4
+"""Refused on arrival (signature, certificate, content); status 02 sent when the sender could
+be named.
+"""
+INBOX_STATE_DUPLICATE: InboxState.ValueType  # 5
+"""A DocumentId already received: kept, never registered; status 02 sent."""
+Global___InboxState: _TypeAlias = InboxState  # noqa: Y015
+
+class _TransportState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _TransportStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TransportState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    TRANSPORT_STATE_UNSPECIFIED: _TransportState.ValueType  # 0
+    TRANSPORT_STATE_PENDING: _TransportState.ValueType  # 1
+    """Waiting for its (next) attempt."""
+    TRANSPORT_STATE_ACKNOWLEDGED: _TransportState.ValueType  # 2
+    """The axis holds it for the recipient (its acknowledgement)."""
+    TRANSPORT_STATE_FAILED: _TransportState.ValueType  # 3
+    """Given up after the retry period: `last_error` says why."""
+
+class TransportState(_TransportState, metaclass=_TransportStateEnumTypeWrapper):
+    """Where the transport stands with one recipient."""
+
+TRANSPORT_STATE_UNSPECIFIED: TransportState.ValueType  # 0
+TRANSPORT_STATE_PENDING: TransportState.ValueType  # 1
+"""Waiting for its (next) attempt."""
+TRANSPORT_STATE_ACKNOWLEDGED: TransportState.ValueType  # 2
+"""The axis holds it for the recipient (its acknowledgement)."""
+TRANSPORT_STATE_FAILED: TransportState.ValueType  # 3
+"""Given up after the retry period: `last_error` says why."""
+Global___TransportState: _TypeAlias = TransportState  # noqa: Y015
+
+@_typing.final
+class Organ(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGAN_ID_FIELD_NUMBER: _builtins.int
+    ORGAN_NAME_FIELD_NUMBER: _builtins.int
+    organ_id: _builtins.str
+    organ_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        organ_id: _builtins.str = ...,
+        organ_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organ_id", b"organ_id", "organ_name", b"organ_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Organ: _TypeAlias = Organ  # noqa: Y015
+
+@_typing.final
+class InboxItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    RECEIVED_AT_FIELD_NUMBER: _builtins.int
+    SENDER_FIELD_NUMBER: _builtins.int
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    CODE_NUMBER_FIELD_NUMBER: _builtins.int
+    CODE_NOTATION_FIELD_NUMBER: _builtins.int
+    ISSUED_DATE_FIELD_NUMBER: _builtins.int
+    DOCUMENT_TYPE_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    SIGNER_FIELD_NUMBER: _builtins.int
+    BUSINESS_DOC_TYPE_FIELD_NUMBER: _builtins.int
+    FILE_FIELD_NUMBER: _builtins.int
+    ATTACHMENTS_FIELD_NUMBER: _builtins.int
+    SIGNER_CERTIFICATE_FIELD_NUMBER: _builtins.int
+    SIGNER_CERTIFICATE_SHA256_FIELD_NUMBER: _builtins.int
+    INCOMING_DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DUPLICATE_OF_FIELD_NUMBER: _builtins.int
+    PACKAGE_ID_FIELD_NUMBER: _builtins.int
+    HANDLED_BY_FIELD_NUMBER: _builtins.int
+    HANDLED_AT_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    PAGE_AMOUNT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    state: Global___InboxState.ValueType
+    document_id: _builtins.str
+    """edXML DocumentId: "OrganId,yyyy/MM/dd,số/ký hiệu"."""
+    code_number: _builtins.str
+    code_notation: _builtins.str
+    issued_date: _builtins.str
+    """YYYY-MM-DD."""
+    document_type: _builtins.str
+    subject: _builtins.str
+    priority: _documents_pb2.Priority.ValueType
+    business_doc_type: _builtins.int
+    """0 new, 1 recall, 2 update, 3 replace (edXML BussinessDocType)."""
+    signer_certificate: _builtins.str
+    """The certificate that signed the package: subject and SHA-256."""
+    signer_certificate_sha256: _builtins.str
+    incoming_document_id: _builtins.str
+    """Set once registered."""
+    reason: _builtins.str
+    """Why it was refused, rejected, or of which item it is a duplicate."""
+    duplicate_of: _builtins.str
+    package_id: _builtins.str
+    """The package's own id (GetPackageXml)."""
+    handled_by: _builtins.str
+    due_date: _builtins.str
+    """YYYY-MM-DD, when the package sets one."""
+    page_amount: _builtins.int
+    @_builtins.property
+    def received_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def sender(self) -> Global___Organ:
+        """The sender, as the package names it (its signature is checked against it)."""
+
+    @_builtins.property
+    def signer(self) -> _documents_pb2.Signer: ...
+    @_builtins.property
+    def file(self) -> _documents_pb2.FileRef:
+        """The main file (the signed PDF) and the attachments, in the archive."""
+
+    @_builtins.property
+    def attachments(self) -> _containers.RepeatedCompositeFieldContainer[_documents_pb2.FileRef]: ...
+    @_builtins.property
+    def handled_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        state: Global___InboxState.ValueType = ...,
+        received_at: _timestamp_pb2.Timestamp | None = ...,
+        sender: Global___Organ | None = ...,
+        document_id: _builtins.str = ...,
+        code_number: _builtins.str = ...,
+        code_notation: _builtins.str = ...,
+        issued_date: _builtins.str = ...,
+        document_type: _builtins.str = ...,
+        subject: _builtins.str = ...,
+        priority: _documents_pb2.Priority.ValueType = ...,
+        signer: _documents_pb2.Signer | None = ...,
+        business_doc_type: _builtins.int = ...,
+        file: _documents_pb2.FileRef | None = ...,
+        attachments: _abc.Iterable[_documents_pb2.FileRef] | None = ...,
+        signer_certificate: _builtins.str = ...,
+        signer_certificate_sha256: _builtins.str = ...,
+        incoming_document_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        duplicate_of: _builtins.str = ...,
+        package_id: _builtins.str = ...,
+        handled_by: _builtins.str = ...,
+        handled_at: _timestamp_pb2.Timestamp | None = ...,
+        due_date: _builtins.str = ...,
+        page_amount: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "handled_at", b"handled_at", "received_at", b"received_at", "sender", b"sender", "signer", b"signer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "business_doc_type", b"business_doc_type", "code_notation", b"code_notation", "code_number", b"code_number", "document_id", b"document_id", "document_type", b"document_type", "due_date", b"due_date", "duplicate_of", b"duplicate_of", "file", b"file", "handled_at", b"handled_at", "handled_by", b"handled_by", "id", b"id", "incoming_document_id", b"incoming_document_id", "issued_date", b"issued_date", "package_id", b"package_id", "page_amount", b"page_amount", "priority", b"priority", "reason", b"reason", "received_at", b"received_at", "sender", b"sender", "signer", b"signer", "signer_certificate", b"signer_certificate", "signer_certificate_sha256", b"signer_certificate_sha256", "state", b"state", "subject", b"subject"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InboxItem: _TypeAlias = InboxItem  # noqa: Y015
+
+@_typing.final
+class ListInboxRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    state: Global___InboxState.ValueType
+    """Unspecified: every state."""
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        state: Global___InboxState.ValueType = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListInboxRequest: _TypeAlias = ListInboxRequest  # noqa: Y015
+
+@_typing.final
+class ListInboxResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___InboxItem]: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___InboxItem] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListInboxResponse: _TypeAlias = ListInboxResponse  # noqa: Y015
+
+@_typing.final
+class GetInboxItemRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInboxItemRequest: _TypeAlias = GetInboxItemRequest  # noqa: Y015
+
+@_typing.final
+class GetInboxItemResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def item(self) -> Global___InboxItem: ...
+    def __init__(
+        self,
+        *,
+        item: Global___InboxItem | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["item", b"item"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item", b"item"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInboxItemResponse: _TypeAlias = GetInboxItemResponse  # noqa: Y015
+
+@_typing.final
+class RegisterInboxItemRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    DOCUMENT_TYPE_FIELD_NUMBER: _builtins.int
+    SECRECY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    document_type: _builtins.str
+    """The agency's own document type for the registration when the package's is not in its
+    catalogue (the package's by default).
+    """
+    secrecy: _documents_pb2.Secrecy.ValueType
+    """Độ mật, when the clerk sets one (packages over the axis are not secret)."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        document_type: _builtins.str = ...,
+        secrecy: _documents_pb2.Secrecy.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_type", b"document_type", "id", b"id", "secrecy", b"secrecy"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterInboxItemRequest: _TypeAlias = RegisterInboxItemRequest  # noqa: Y015
+
+@_typing.final
+class RegisterInboxItemResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_FIELD_NUMBER: _builtins.int
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def item(self) -> Global___InboxItem: ...
+    @_builtins.property
+    def document(self) -> _documents_pb2.IncomingDocument: ...
+    def __init__(
+        self,
+        *,
+        item: Global___InboxItem | None = ...,
+        document: _documents_pb2.IncomingDocument | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document", "item", b"item"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document", b"document", "item", b"item"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterInboxItemResponse: _TypeAlias = RegisterInboxItemResponse  # noqa: Y015
+
+@_typing.final
+class RejectInboxItemRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    reason: _builtins.str
+    """Sent to the sender with status 02."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RejectInboxItemRequest: _TypeAlias = RejectInboxItemRequest  # noqa: Y015
+
+@_typing.final
+class RejectInboxItemResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def item(self) -> Global___InboxItem: ...
+    def __init__(
+        self,
+        *,
+        item: Global___InboxItem | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["item", b"item"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item", b"item"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RejectInboxItemResponse: _TypeAlias = RejectInboxItemResponse  # noqa: Y015
+
+@_typing.final
+class BusinessStatus(_message.Message):
+    """A business status (edXML StatusCode) of a package, sent or received."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    STAFF_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    """"01".."06", "13", "15", "16"; another code as it arrived."""
+    description: _builtins.str
+    message_id: _builtins.str
+    """The status message's id (GetPackageXml)."""
+    staff: _builtins.str
+    """The person who handled it at the recipient, as the status names them."""
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp:
+        """When the agency that set it says it did."""
+
+    @_builtins.property
+    def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        description: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        message_id: _builtins.str = ...,
+        recorded_at: _timestamp_pb2.Timestamp | None = ...,
+        staff: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "recorded_at", b"recorded_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "code", b"code", "description", b"description", "message_id", b"message_id", "recorded_at", b"recorded_at", "staff", b"staff"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BusinessStatus: _TypeAlias = BusinessStatus  # noqa: Y015
+
+@_typing.final
+class Delivery(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECIPIENT_FIELD_NUMBER: _builtins.int
+    TRANSPORT_STATE_FIELD_NUMBER: _builtins.int
+    ATTEMPTS_FIELD_NUMBER: _builtins.int
+    LAST_ERROR_FIELD_NUMBER: _builtins.int
+    ACKNOWLEDGED_AT_FIELD_NUMBER: _builtins.int
+    TRANSPORT_REFERENCE_FIELD_NUMBER: _builtins.int
+    STATUSES_FIELD_NUMBER: _builtins.int
+    PACKAGE_ID_FIELD_NUMBER: _builtins.int
+    transport_state: Global___TransportState.ValueType
+    attempts: _builtins.int
+    last_error: _builtins.str
+    transport_reference: _builtins.str
+    """The axis's reference of what it holds, e.g. "INBOX_000_00_00_H98#17"."""
+    package_id: _builtins.str
+    @_builtins.property
+    def recipient(self) -> Global___Organ: ...
+    @_builtins.property
+    def acknowledged_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def statuses(self) -> _containers.RepeatedCompositeFieldContainer[Global___BusinessStatus]:
+        """Oldest first."""
+
+    def __init__(
+        self,
+        *,
+        recipient: Global___Organ | None = ...,
+        transport_state: Global___TransportState.ValueType = ...,
+        attempts: _builtins.int = ...,
+        last_error: _builtins.str = ...,
+        acknowledged_at: _timestamp_pb2.Timestamp | None = ...,
+        transport_reference: _builtins.str = ...,
+        statuses: _abc.Iterable[Global___BusinessStatus] | None = ...,
+        package_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "recipient", b"recipient"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "attempts", b"attempts", "last_error", b"last_error", "package_id", b"package_id", "recipient", b"recipient", "statuses", b"statuses", "transport_reference", b"transport_reference", "transport_state", b"transport_state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Delivery: _TypeAlias = Delivery  # noqa: Y015
+
+@_typing.final
+class ListDeliveriesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTGOING_DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    outgoing_document_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        outgoing_document_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["outgoing_document_id", b"outgoing_document_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDeliveriesRequest: _TypeAlias = ListDeliveriesRequest  # noqa: Y015
+
+@_typing.final
+class ListDeliveriesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELIVERIES_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    note: _builtins.str
+    """Why nothing was sent yet, when nothing was: e.g. "waiting for the agency signature"."""
+    @_builtins.property
+    def deliveries(self) -> _containers.RepeatedCompositeFieldContainer[Global___Delivery]: ...
+    def __init__(
+        self,
+        *,
+        deliveries: _abc.Iterable[Global___Delivery] | None = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deliveries", b"deliveries", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDeliveriesResponse: _TypeAlias = ListDeliveriesResponse  # noqa: Y015
+
+@_typing.final
+class GetPackageXmlRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPackageXmlRequest: _TypeAlias = GetPackageXmlRequest  # noqa: Y015
+
+@_typing.final
+class GetPackageXmlResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INFO_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    @_builtins.property
+    def info(self) -> Global___PackageXmlInfo:
+        """First message: the size and SHA-256 of the bytes that follow."""
+
+    def __init__(
+        self,
+        *,
+        info: Global___PackageXmlInfo | None = ...,
+        chunk: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "info", b"info", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "info", b"info", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["info", "chunk"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___GetPackageXmlResponse: _TypeAlias = GetPackageXmlResponse  # noqa: Y015
+
+@_typing.final
+class PackageXmlInfo(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SIZE_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    DIRECTION_FIELD_NUMBER: _builtins.int
+    size: _builtins.int
+    sha256: _builtins.str
+    kind: _builtins.str
+    """"document" or "status"."""
+    direction: _builtins.str
+    """"sent" or "received"."""
+    def __init__(
+        self,
+        *,
+        size: _builtins.int = ...,
+        sha256: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        direction: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["direction", b"direction", "kind", b"kind", "sha256", b"sha256", "size", b"size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PackageXmlInfo: _TypeAlias = PackageXmlInfo  # noqa: Y015

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from vanban.contracts.exchange.v1 import exchange_pb2 as vanban_dot_exchange_dot_v1_dot_exchange__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -25,7 +26,9 @@ if _version_not_supported:
 
 
 class ExchangeServiceStub:
-    """Packages exchanged with other agencies over the axis. RPCs arrive with the exchange issues.
+    """Packages exchanged with other agencies over the axis (ADR 0012): edXML (QCVN 102:2016) signed
+    with the agency's organisation certificate, delivered at least once and received exactly once,
+    with the business statuses both ways and the evidence of every package and status.
     """
 
     def __init__(self, channel):
@@ -34,15 +37,121 @@ class ExchangeServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.ListInbox = channel.unary_unary(
+                '/vanban.exchange.v1.ExchangeService/ListInbox',
+                request_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListInboxRequest.SerializeToString,
+                response_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListInboxResponse.FromString,
+                _registered_method=True)
+        self.GetInboxItem = channel.unary_unary(
+                '/vanban.exchange.v1.ExchangeService/GetInboxItem',
+                request_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.GetInboxItemRequest.SerializeToString,
+                response_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.GetInboxItemResponse.FromString,
+                _registered_method=True)
+        self.RegisterInboxItem = channel.unary_unary(
+                '/vanban.exchange.v1.ExchangeService/RegisterInboxItem',
+                request_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.RegisterInboxItemRequest.SerializeToString,
+                response_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.RegisterInboxItemResponse.FromString,
+                _registered_method=True)
+        self.RejectInboxItem = channel.unary_unary(
+                '/vanban.exchange.v1.ExchangeService/RejectInboxItem',
+                request_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.RejectInboxItemRequest.SerializeToString,
+                response_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.RejectInboxItemResponse.FromString,
+                _registered_method=True)
+        self.ListDeliveries = channel.unary_unary(
+                '/vanban.exchange.v1.ExchangeService/ListDeliveries',
+                request_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListDeliveriesRequest.SerializeToString,
+                response_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListDeliveriesResponse.FromString,
+                _registered_method=True)
+        self.GetPackageXml = channel.unary_stream(
+                '/vanban.exchange.v1.ExchangeService/GetPackageXml',
+                request_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.GetPackageXmlRequest.SerializeToString,
+                response_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.GetPackageXmlResponse.FromString,
+                _registered_method=True)
 
 
 class ExchangeServiceServicer:
-    """Packages exchanged with other agencies over the axis. RPCs arrive with the exchange issues.
+    """Packages exchanged with other agencies over the axis (ADR 0012): edXML (QCVN 102:2016) signed
+    with the agency's organisation certificate, delivered at least once and received exactly once,
+    with the business statuses both ways and the evidence of every package and status.
     """
+
+    def ListInbox(self, request, context):
+        """The agency's exchange inbox (clerks): packages that arrived, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInboxItem(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterInboxItem(self, request, context):
+        """The clerk registers an arrived package: it becomes an incoming document with its arrival
+        number (documents), status 03 goes back to the sender. Registering the same item again
+        answers the same incoming document.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RejectInboxItem(self, request, context):
+        """The clerk refuses an arrived package with a reason: status 02 goes back.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeliveries(self, request, context):
+        """Per recipient of an outgoing document: the transport state and every business status, for
+        whoever may open the document.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPackageXml(self, request, context):
+        """The signed bytes of a package or status message, sent or received, in chunks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_ExchangeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'ListInbox': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInbox,
+                    request_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListInboxRequest.FromString,
+                    response_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListInboxResponse.SerializeToString,
+            ),
+            'GetInboxItem': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInboxItem,
+                    request_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.GetInboxItemRequest.FromString,
+                    response_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.GetInboxItemResponse.SerializeToString,
+            ),
+            'RegisterInboxItem': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterInboxItem,
+                    request_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.RegisterInboxItemRequest.FromString,
+                    response_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.RegisterInboxItemResponse.SerializeToString,
+            ),
+            'RejectInboxItem': grpc.unary_unary_rpc_method_handler(
+                    servicer.RejectInboxItem,
+                    request_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.RejectInboxItemRequest.FromString,
+                    response_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.RejectInboxItemResponse.SerializeToString,
+            ),
+            'ListDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeliveries,
+                    request_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListDeliveriesRequest.FromString,
+                    response_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListDeliveriesResponse.SerializeToString,
+            ),
+            'GetPackageXml': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetPackageXml,
+                    request_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.GetPackageXmlRequest.FromString,
+                    response_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.GetPackageXmlResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'vanban.exchange.v1.ExchangeService', rpc_method_handlers)
@@ -52,5 +161,169 @@ def add_ExchangeServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ExchangeService:
-    """Packages exchanged with other agencies over the axis. RPCs arrive with the exchange issues.
+    """Packages exchanged with other agencies over the axis (ADR 0012): edXML (QCVN 102:2016) signed
+    with the agency's organisation certificate, delivered at least once and received exactly once,
+    with the business statuses both ways and the evidence of every package and status.
     """
+
+    @staticmethod
+    def ListInbox(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.exchange.v1.ExchangeService/ListInbox',
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListInboxRequest.SerializeToString,
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListInboxResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInboxItem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.exchange.v1.ExchangeService/GetInboxItem',
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.GetInboxItemRequest.SerializeToString,
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.GetInboxItemResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterInboxItem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.exchange.v1.ExchangeService/RegisterInboxItem',
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.RegisterInboxItemRequest.SerializeToString,
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.RegisterInboxItemResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RejectInboxItem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.exchange.v1.ExchangeService/RejectInboxItem',
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.RejectInboxItemRequest.SerializeToString,
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.RejectInboxItemResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.exchange.v1.ExchangeService/ListDeliveries',
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListDeliveriesRequest.SerializeToString,
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPackageXml(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/vanban.exchange.v1.ExchangeService/GetPackageXml',
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.GetPackageXmlRequest.SerializeToString,
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.GetPackageXmlResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from vanban.contracts.exchange.v1 import exchange_pb2 as _exchange_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -26,22 +27,113 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class ExchangeServiceStub:
-    """Packages exchanged with other agencies over the axis. RPCs arrive with the exchange issues."""
+    """Packages exchanged with other agencies over the axis (ADR 0012): edXML (QCVN 102:2016) signed
+    with the agency's organisation certificate, delivered at least once and received exactly once,
+    with the business statuses both ways and the evidence of every package and status.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ExchangeServiceAsyncStub: ...
+    ListInbox: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.ListInboxRequest, _exchange_pb2.ListInboxResponse]
+    """The agency's exchange inbox (clerks): packages that arrived, newest first."""
+    GetInboxItem: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.GetInboxItemRequest, _exchange_pb2.GetInboxItemResponse]
+    RegisterInboxItem: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.RegisterInboxItemRequest, _exchange_pb2.RegisterInboxItemResponse]
+    """The clerk registers an arrived package: it becomes an incoming document with its arrival
+    number (documents), status 03 goes back to the sender. Registering the same item again
+    answers the same incoming document.
+    """
+    RejectInboxItem: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.RejectInboxItemRequest, _exchange_pb2.RejectInboxItemResponse]
+    """The clerk refuses an arrived package with a reason: status 02 goes back."""
+    ListDeliveries: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.ListDeliveriesRequest, _exchange_pb2.ListDeliveriesResponse]
+    """Per recipient of an outgoing document: the transport state and every business status, for
+    whoever may open the document.
+    """
+    GetPackageXml: _grpc.UnaryStreamMultiCallable[_exchange_pb2.GetPackageXmlRequest, _exchange_pb2.GetPackageXmlResponse]
+    """The signed bytes of a package or status message, sent or received, in chunks."""
 
 @_typing.type_check_only
 class ExchangeServiceAsyncStub(ExchangeServiceStub):
-    """Packages exchanged with other agencies over the axis. RPCs arrive with the exchange issues."""
+    """Packages exchanged with other agencies over the axis (ADR 0012): edXML (QCVN 102:2016) signed
+    with the agency's organisation certificate, delivered at least once and received exactly once,
+    with the business statuses both ways and the evidence of every package and status.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
+    ListInbox: _aio.UnaryUnaryMultiCallable[_exchange_pb2.ListInboxRequest, _exchange_pb2.ListInboxResponse]  # type: ignore[assignment]
+    """The agency's exchange inbox (clerks): packages that arrived, newest first."""
+    GetInboxItem: _aio.UnaryUnaryMultiCallable[_exchange_pb2.GetInboxItemRequest, _exchange_pb2.GetInboxItemResponse]  # type: ignore[assignment]
+    RegisterInboxItem: _aio.UnaryUnaryMultiCallable[_exchange_pb2.RegisterInboxItemRequest, _exchange_pb2.RegisterInboxItemResponse]  # type: ignore[assignment]
+    """The clerk registers an arrived package: it becomes an incoming document with its arrival
+    number (documents), status 03 goes back to the sender. Registering the same item again
+    answers the same incoming document.
+    """
+    RejectInboxItem: _aio.UnaryUnaryMultiCallable[_exchange_pb2.RejectInboxItemRequest, _exchange_pb2.RejectInboxItemResponse]  # type: ignore[assignment]
+    """The clerk refuses an arrived package with a reason: status 02 goes back."""
+    ListDeliveries: _aio.UnaryUnaryMultiCallable[_exchange_pb2.ListDeliveriesRequest, _exchange_pb2.ListDeliveriesResponse]  # type: ignore[assignment]
+    """Per recipient of an outgoing document: the transport state and every business status, for
+    whoever may open the document.
+    """
+    GetPackageXml: _aio.UnaryStreamMultiCallable[_exchange_pb2.GetPackageXmlRequest, _exchange_pb2.GetPackageXmlResponse]  # type: ignore[assignment]
+    """The signed bytes of a package or status message, sent or received, in chunks."""
 
 class ExchangeServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Packages exchanged with other agencies over the axis. RPCs arrive with the exchange issues."""
+    """Packages exchanged with other agencies over the axis (ADR 0012): edXML (QCVN 102:2016) signed
+    with the agency's organisation certificate, delivered at least once and received exactly once,
+    with the business statuses both ways and the evidence of every package and status.
+    """
 
-    ...
+    @_abc_1.abstractmethod
+    def ListInbox(
+        self,
+        request: _exchange_pb2.ListInboxRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_exchange_pb2.ListInboxResponse, _abc.Awaitable[_exchange_pb2.ListInboxResponse]]:
+        """The agency's exchange inbox (clerks): packages that arrived, newest first."""
+
+    @_abc_1.abstractmethod
+    def GetInboxItem(
+        self,
+        request: _exchange_pb2.GetInboxItemRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_exchange_pb2.GetInboxItemResponse, _abc.Awaitable[_exchange_pb2.GetInboxItemResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RegisterInboxItem(
+        self,
+        request: _exchange_pb2.RegisterInboxItemRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_exchange_pb2.RegisterInboxItemResponse, _abc.Awaitable[_exchange_pb2.RegisterInboxItemResponse]]:
+        """The clerk registers an arrived package: it becomes an incoming document with its arrival
+        number (documents), status 03 goes back to the sender. Registering the same item again
+        answers the same incoming document.
+        """
+
+    @_abc_1.abstractmethod
+    def RejectInboxItem(
+        self,
+        request: _exchange_pb2.RejectInboxItemRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_exchange_pb2.RejectInboxItemResponse, _abc.Awaitable[_exchange_pb2.RejectInboxItemResponse]]:
+        """The clerk refuses an arrived package with a reason: status 02 goes back."""
+
+    @_abc_1.abstractmethod
+    def ListDeliveries(
+        self,
+        request: _exchange_pb2.ListDeliveriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_exchange_pb2.ListDeliveriesResponse, _abc.Awaitable[_exchange_pb2.ListDeliveriesResponse]]:
+        """Per recipient of an outgoing document: the transport state and every business status, for
+        whoever may open the document.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPackageXml(
+        self,
+        request: _exchange_pb2.GetPackageXmlRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_exchange_pb2.GetPackageXmlResponse], _abc.AsyncIterator[_exchange_pb2.GetPackageXmlResponse]]:
+        """The signed bytes of a package or status message, sent or received, in chunks."""
 
 def add_ExchangeServiceServicer_to_server(servicer: ExchangeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -442,11 +442,16 @@ class CertificateInfo(_message.Message):
     NOT_BEFORE_FIELD_NUMBER: _builtins.int
     NOT_AFTER_FIELD_NUMBER: _builtins.int
     SHA256_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_IDENTIFIER_FIELD_NUMBER: _builtins.int
     subject: _builtins.str
     issuer: _builtins.str
     serial_number: _builtins.str
     sha256: _builtins.str
     """Lower-case hex SHA-256 of the DER certificate."""
+    organization_identifier: _builtins.str
+    """The subject's organizationIdentifier (2.5.4.97), when it has one: the agency's code in an
+    organisation certificate (exchange binds a package's sender to it).
+    """
     @_builtins.property
     def not_before(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -460,10 +465,11 @@ class CertificateInfo(_message.Message):
         not_before: _timestamp_pb2.Timestamp | None = ...,
         not_after: _timestamp_pb2.Timestamp | None = ...,
         sha256: _builtins.str = ...,
+        organization_identifier: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["not_after", b"not_after", "not_before", b"not_before"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["issuer", b"issuer", "not_after", b"not_after", "not_before", b"not_before", "serial_number", b"serial_number", "sha256", b"sha256", "subject", b"subject"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["issuer", b"issuer", "not_after", b"not_after", "not_before", b"not_before", "organization_identifier", b"organization_identifier", "serial_number", b"serial_number", "sha256", b"sha256", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

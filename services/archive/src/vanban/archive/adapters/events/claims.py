@@ -18,12 +18,14 @@ from vanban.contracts.documents.v1.events_pb2 import (
     IncomingDocumentRegistered,
     OutgoingDocumentDrafted,
 )
+from vanban.contracts.exchange.v1.events_pb2 import EvidenceRecorded
 from vanban.contracts.signing.v1.events_pb2 import DocumentSigned
 from vanban.platform.db import UnitOfWork
 from vanban.platform.events.consumer import EventConsumer, EventContext, Handler
 from vanban.platform.events.durables import (
     ARCHIVE_AGENCY_UPDATED,
     ARCHIVE_DOCUMENT_SIGNED,
+    ARCHIVE_EXCHANGE_EVIDENCE,
     ARCHIVE_INCOMING_REGISTERED,
     ARCHIVE_OUTGOING_DRAFTED,
     ARCHIVE_PERSON_UPSERTED,
@@ -82,6 +84,24 @@ async def on_document_signed(uow: UnitOfWork, event: DocumentSigned, context: Ev
     )
 
 
+EVIDENCE_RECORDED = subject("exchange", "evidence", "recorded")
+
+
+async def on_evidence_recorded(
+    uow: UnitOfWork, event: EvidenceRecorded, context: EventContext
+) -> None:
+    """A package or status message kept as exchange evidence keeps its signed bytes, and the
+    files a received package brought, for the entry (ADR 0012)."""
+    tx = ArchiveTransaction(uow, actor=SERVICE_ACTOR)
+    for file in (event.xml, *event.files):
+        await service.claim_object(
+            tx=tx,
+            sha256=file.sha256,
+            claimed_by=f"exchange/evidence/{event.sequence}",
+            now=datetime.now(UTC),
+        )
+
+
 # A lost claim lets the sweeper delete a registered document's file, so claims are retried for
 # about 50 minutes (delays grow to 30 s) before they are dead-lettered.
 CLAIM_MAX_DELIVER = 100
@@ -136,6 +156,9 @@ CLAIM_SOURCES = (
     ClaimSource(ARCHIVE_DOCUMENT_SIGNED, DOCUMENT_SIGNED, DocumentSigned, on_document_signed),
     ClaimSource(ARCHIVE_PERSON_UPSERTED, PERSON_UPSERTED, PersonUpserted, on_person_upserted),
     ClaimSource(ARCHIVE_AGENCY_UPDATED, AGENCY_UPDATED, AgencyUpdated, on_agency_updated),
+    ClaimSource(
+        ARCHIVE_EXCHANGE_EVIDENCE, EVIDENCE_RECORDED, EvidenceRecorded, on_evidence_recorded
+    ),
 )
 
 

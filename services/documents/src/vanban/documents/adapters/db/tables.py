@@ -338,6 +338,17 @@ incoming_duplicates = Table(
     CheckConstraint("rule IN ('identifier', 'number')", name="rule"),
 )
 
+# Registrations asked with a request id (e.g. exchange's "exchange:<inbox item>"): a repeat of
+# the request answers the document registered the first time instead of numbering another.
+registration_requests = Table(
+    "registration_requests",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("document_id", String(36), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(["document_id"], ["documents.id"], ondelete="CASCADE"),
+)
+
 # The text of a document's main file (PDF text layer or OCR), searchable through search_tsv.
 document_texts = Table(
     "document_texts",

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import grpc
+from sqlalchemy.exc import IntegrityError
 
 from vanban.contracts.documents.v1 import documents_pb2 as pb
 from vanban.contracts.documents.v1 import documents_pb2_grpc
+from vanban.documents.adapters.db import requests
 from vanban.documents.adapters.db.text_jobs import latest_digitization
 from vanban.documents.adapters.grpc.convert import (
     draft_from_request,
@@ -24,11 +27,21 @@ from vanban.documents.adapters.grpc.search import SearchMixin
 from vanban.documents.adapters.peers import GrpcDirectory
 from vanban.documents.adapters.transaction import DocumentsTransaction
 from vanban.documents.domain import service
+from vanban.documents.domain.model import IncomingDocument
 from vanban.documents.domain.ports import ApprovalGate
 from vanban.platform.caller import Caller, current_caller
 from vanban.platform.clearance import Clearance
 from vanban.platform.db import UnitOfWork
 from vanban.platform.errors import PermissionDeniedError, invalid_fields
+
+REQUEST_ID = re.compile(r"[0-9A-Za-z:._-]{1,64}")
+
+
+def check_request_id(request_id: str) -> str:
+    """What is wrong with a registration's request id, or "" (the contract's rule)."""
+    if REQUEST_ID.fullmatch(request_id) is None:
+        return "at most 64 letters, digits and :._-"
+    return ""
 
 
 def reader_of(caller: Caller) -> service.Reader:
@@ -90,16 +103,43 @@ class DocumentRegistryServicer(
         caller = current_caller()
         caller.require_role(*service.REGISTER_ROLES)
         draft = draft_from_request(request)
-        async with self._uow_factory() as uow:
-            document = await service.register_incoming(
-                tx=self._tx(uow, caller),
-                draft=draft,
-                registered_by=caller.subject,
-                now=datetime.now(self._tz),
-                clearance=Clearance.TOP_SECRET if caller.is_service else caller.clearance,
-                reader=reader_of(caller),
-            )
+        request_id = request.request_id
+        if request_id:
+            invalid = check_request_id(request_id)
+            if invalid:
+                raise invalid_fields({"request_id": invalid}, reason="INVALID_INCOMING_DOCUMENT")
+            known = await self._registered_for(request_id, caller)
+            if known is not None:
+                return pb.RegisterIncomingDocumentResponse(document=incoming_to_pb(known))
+        try:
+            async with self._uow_factory() as uow:
+                now = datetime.now(self._tz)
+                document = await service.register_incoming(
+                    tx=self._tx(uow, caller),
+                    draft=draft,
+                    registered_by=caller.subject,
+                    now=now,
+                    clearance=Clearance.TOP_SECRET if caller.is_service else caller.clearance,
+                    reader=reader_of(caller),
+                )
+                if request_id:
+                    await requests.remember(uow.session, request_id, document.id, now)
+        except IntegrityError:
+            # The same request id registered concurrently and won: its document is the answer.
+            known = await self._registered_for(request_id, caller) if request_id else None
+            if known is None:
+                raise
+            return pb.RegisterIncomingDocumentResponse(document=incoming_to_pb(known))
         return pb.RegisterIncomingDocumentResponse(document=queued(incoming_to_pb(document)))
+
+    async def _registered_for(self, request_id: str, caller: Caller) -> IncomingDocument | None:
+        async with self._uow_factory() as uow:
+            document_id = await requests.registered_for(uow.session, request_id)
+            if document_id is None:
+                return None
+            return await service.get_incoming(
+                tx=self._tx(uow, caller), document_id=document_id, reader=reader_of(caller)
+            )
 
     async def GetIncomingDocument(
         self, request: pb.GetIncomingDocumentRequest, context: grpc.aio.ServicerContext

@@ -14,6 +14,7 @@ from grpc_health.v1 import health_pb2
 from vanban.contracts.archive.v1 import archive_pb2_grpc
 from vanban.contracts.directory.v1 import directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2_grpc
+from vanban.contracts.exchange.v1 import exchange_pb2_grpc
 from vanban.contracts.notify.v1 import notify_pb2_grpc
 from vanban.contracts.signing.v1 import signing_pb2_grpc
 from vanban.contracts.workflow.v1 import workflow_pb2_grpc
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     NotifyStub: TypeAlias = notify_pb2_grpc.NotifyServiceAsyncStub
     WorkflowStub: TypeAlias = workflow_pb2_grpc.WorkflowServiceAsyncStub
     SigningStub: TypeAlias = signing_pb2_grpc.SigningServiceAsyncStub
+    ExchangeStub: TypeAlias = exchange_pb2_grpc.ExchangeServiceAsyncStub
 else:
     DirectoryStub = directory_pb2_grpc.DirectoryServiceStub
     DocumentsStub = documents_pb2_grpc.DocumentRegistryServiceStub
@@ -37,12 +39,21 @@ else:
     NotifyStub = notify_pb2_grpc.NotifyServiceStub
     WorkflowStub = workflow_pb2_grpc.WorkflowServiceStub
     SigningStub = signing_pb2_grpc.SigningServiceStub
+    ExchangeStub = exchange_pb2_grpc.ExchangeServiceStub
 
 HealthCheck: TypeAlias = grpc.aio.UnaryUnaryMultiCallable[
     health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse
 ]
 
-READINESS_PEERS = ("directory", "documents", "archive", "notify", "workflow", "signing")
+READINESS_PEERS = (
+    "directory",
+    "documents",
+    "archive",
+    "notify",
+    "workflow",
+    "signing",
+    "exchange",
+)
 # `/readyz` is open to anyone: however often it is asked, the peers are asked at most this often.
 READINESS_REUSE_SECONDS = 1.0
 
@@ -55,6 +66,7 @@ class Upstreams:
     notify: NotifyStub
     workflow: WorkflowStub
     signing: SigningStub
+    exchange: ExchangeStub
     health: dict[str, HealthCheck]
     service_metadata: Callable[[], tuple[tuple[str, str], ...]]
     timeout: float
@@ -74,6 +86,7 @@ class Upstreams:
             notify=notify_pb2_grpc.NotifyServiceStub(channel("notify")),
             workflow=workflow_pb2_grpc.WorkflowServiceStub(channel("workflow")),
             signing=signing_pb2_grpc.SigningServiceStub(channel("signing")),
+            exchange=exchange_pb2_grpc.ExchangeServiceStub(channel("exchange")),
             health={name: health_check(channel(name)) for name in READINESS_PEERS},
             service_metadata=lambda: ((CALLER_METADATA_KEY, host.identity.token()),),
             timeout=timeout,

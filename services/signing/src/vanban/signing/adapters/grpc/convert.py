@@ -55,6 +55,7 @@ def certificate_info_to_pb(summary: CertificateSummary) -> pb.CertificateInfo:
         not_before=ts(summary.not_before),
         not_after=ts(summary.not_after),
         sha256=summary.sha256,
+        organization_identifier=summary.organization_identifier,
     )
 
 
@@ -66,6 +67,7 @@ def certificate_info_from_pb(info: pb.CertificateInfo) -> CertificateSummary:
         not_before=from_timestamp(info.not_before),
         not_after=from_timestamp(info.not_after),
         sha256=info.sha256,
+        organization_identifier=info.organization_identifier,
     )
 
 
