@@ -82,8 +82,9 @@ def test_an_issued_document_reaches_the_other_agency_once_with_its_statuses(
         document["code_notation"],
     )
     assert item["subject"] == "Ve viec trao doi van ban dien tu"
-    assert "organizationIdentifier=" + A in item["signer_certificate"] or A in (
-        item["signer_certificate"]
+    assert (
+        "organizationIdentifier=" + A in item["signer_certificate"]
+        or A in (item["signer_certificate"])
     )
 
     def arrived() -> dict[str, Any] | None:

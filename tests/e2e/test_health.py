@@ -24,6 +24,7 @@ def test_the_gateway_is_live_and_ready(gateway: Gateway) -> None:
         "notify",
         "workflow",
         "signing",
+        "exchange",
     }
 
 

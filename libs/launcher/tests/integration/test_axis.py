@@ -28,6 +28,7 @@ from vanban.exchange.adapters.axis import AXIS_UNAVAILABLE, NO_INBOX, REFUSED, N
 from vanban.exchange.adapters.transport import Arrival, TransportError
 from vanban.launcher.infra.axis import MAX_PACKAGE_BYTES, AxisAgency, AxisServer
 from vanban.launcher.infra.nats import NatsUser
+from vanban.launcher.platform import AgencySpec, Platform
 from vanban.platform.axis_names import (
     INBOX_CONSUMER,
     agency_token,
@@ -86,8 +87,8 @@ async def inbox_consumer(admin: Client, code: str) -> ConsumerInfo:
     return await admin.jetstream().consumer_info(inbox_stream(code), INBOX_CONSUMER)
 
 
-async def fetch_one(transport: NatsAxis, *, timeout: float = 3.0) -> Arrival:
-    arrivals = await transport.fetch(batch=10, timeout=timeout)
+async def fetch_one(transport: NatsAxis, *, wait: float = 3.0) -> Arrival:
+    arrivals = await transport.fetch(batch=10, wait=wait)
     assert len(arrivals) == 1, arrivals
     return arrivals[0]
 
@@ -98,10 +99,10 @@ async def expect_unavailable(transport: NatsAxis) -> None:
     assert down.value.reason == AXIS_UNAVAILABLE
 
 
-async def eventually(attempt: Callable[[], Awaitable[T]], *, timeout: float = 10.0) -> T:
-    """The first result of `attempt` that is not a TransportError, retried until `timeout`."""
+async def eventually(attempt: Callable[[], Awaitable[T]], *, within: float = 10.0) -> T:
+    """The first result of `attempt` that is not a TransportError, retried for `within` s."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while True:
         try:
             return await attempt()
@@ -149,9 +150,9 @@ async def test_a_package_reaches_its_recipient_once(
     # Confirmed: nothing pending or waiting for an ack when ack() has returned.
     consumer = await inbox_consumer(admin, B)
     assert (consumer.num_pending, consumer.num_ack_pending) == (0, 0)
-    assert await recipient.fetch(batch=10, timeout=0) == []
+    assert await recipient.fetch(batch=10, wait=0) == []
     # The sender's own inbox got nothing.
-    assert await sender.fetch(batch=10, timeout=0) == []
+    assert await sender.fetch(batch=10, wait=0) == []
 
 
 async def test_a_fetch_takes_a_batch_and_waits_no_longer_than_its_timeout(
@@ -161,11 +162,11 @@ async def test_a_fetch_takes_a_batch_and_waits_no_longer_than_its_timeout(
     recipient = await open_axis(axis.agency_url(A), A)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    assert await recipient.fetch(batch=5, timeout=0.3) == []
+    assert await recipient.fetch(batch=5, wait=0.3) == []
     assert 0.25 < loop.time() - started < 1.0
     for n in range(3):
         await sender.send(A, f"package {n}".encode(), message_id=f"batch-{n}")
-    arrivals = await recipient.fetch(batch=5, timeout=3)
+    arrivals = await recipient.fetch(batch=5, wait=3)
     assert [arrival.data for arrival in arrivals] == [b"package 0", b"package 1", b"package 2"]
     for arrival in arrivals:
         await arrival.ack()
@@ -247,13 +248,13 @@ async def test_an_unsettled_arrival_comes_again(
     first = await fetch_one(recipient)
     assert first.delivery_count == 1
     # Not acked within the ack wait: delivered again, counted.
-    assert await recipient.fetch(batch=10, timeout=ACK_WAIT / 3) == []
-    second = await fetch_one(recipient, timeout=ACK_WAIT * 3)
+    assert await recipient.fetch(batch=10, wait=ACK_WAIT / 3) == []
+    second = await fetch_one(recipient, wait=ACK_WAIT * 3)
     assert (second.message_id, second.delivery_count) == ("redelivered-1", 2)
     # A nak with a delay: not before the delay, then again.
     await second.nak(delay=0.8)
-    assert await recipient.fetch(batch=10, timeout=0.3) == []
-    third = await fetch_one(recipient, timeout=3)
+    assert await recipient.fetch(batch=10, wait=0.3) == []
+    third = await fetch_one(recipient, wait=3)
     assert (third.data, third.delivery_count) == (b"read me twice", 3)
     await third.ack()
     consumer = await inbox_consumer(admin, C)
@@ -290,8 +291,10 @@ async def test_a_package_for_an_agency_without_an_inbox_is_not_taken(
     with pytest.raises(TransportError, match=r"no inbox of 000\.00\.00\.Z99") as raised:
         await sender.send("000.00.00.Z99", b"nobody", message_id="lost-1")
     assert raised.value.reason == NO_INBOX
-    with pytest.raises(ValueError):
-        await sender.send("axis.inbox.>", b"everyone", message_id="wild-1")
+    # Not an agency code, so no inbox either: never a wildcard addressing every inbox.
+    with pytest.raises(TransportError, match="not an agency code") as raised:
+        await sender.send(">", b"everyone", message_id="wild-1")
+    assert raised.value.reason == NO_INBOX
 
 
 def test_the_axis_configuration_is_private(axis: AxisServer) -> None:
@@ -345,9 +348,37 @@ async def test_an_axis_restarted_with_more_agencies_keeps_its_inboxes_and_adds_t
         await third.send(B, b"from the newcomer", message_id="new-1")
         await eventually(lambda: sender.send(C, b"welcome", message_id="welcome-1"))
         recipient = await open_axis(server.agency_url(B), B)
-        arrivals = await recipient.fetch(batch=10, timeout=3)
+        arrivals = await recipient.fetch(batch=10, wait=3)
         assert [arrival.data for arrival in arrivals] == [b"before", b"from the newcomer"]
         assert (await fetch_one(third)).data == b"welcome"
+
+
+# The launcher's own axis
+
+
+async def test_the_platform_gives_each_agencys_exchange_its_own_account_on_one_axis(
+    tmp_path: Path, open_axis: OpenAxis
+) -> None:
+    """`vanban up`'s wiring, without the rest of the platform: only its axis is started."""
+    platform = Platform(tmp_path / "data", [AgencySpec(A), AgencySpec(B)], fast=True)
+    urls = {
+        agency.spec.code: agency.env("exchange")["VANBAN_EXCHANGE_AXIS_URL"]
+        for agency in platform.agencies
+    }
+    # Each from the platform's 0600 secrets, made once: not in the repository, not shared.
+    secrets = platform.secrets.path
+    assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
+    stored = json.loads(secrets.read_text())["axis"]
+    assert stored["admin"] not in urls[A] + urls[B]
+    assert stored["agencies"][A] in urls[A] and stored["agencies"][B] in urls[B]
+    assert platform.axis.data_dir == tmp_path / "data" / "infra" / "axis" / "data"
+    async with platform.axis:
+        sender = await open_axis(urls[A], A)
+        recipient = await open_axis(urls[B], B)
+        await sender.send(B, b"via vanban up", message_id="platform-1")
+        arrival = await fetch_one(recipient)
+        assert arrival.data == b"via vanban up"
+        await arrival.ack()
 
 
 # Leaf nodes: a province's axis joined to the national one

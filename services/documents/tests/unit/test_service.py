@@ -107,6 +107,7 @@ class FakeIncomingRepository:
     def __init__(self) -> None:
         self.documents: dict[str, IncomingDocument] = {}
         self.duplicates: dict[str, list[Duplicate]] = {}
+        self.requests: dict[str, str] = {}
 
     async def add(self, document: IncomingDocument) -> None:
         self.documents[document.id] = document
@@ -127,6 +128,9 @@ class FakeIncomingRepository:
     ) -> None:
         if duplicates:
             self.duplicates[document_id] = list(duplicates)
+
+    async def remember_request(self, request_id: str, document_id: str, at: datetime) -> None:
+        self.requests[request_id] = document_id
 
 
 class FakeOutgoingRepository:

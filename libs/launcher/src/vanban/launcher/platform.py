@@ -7,6 +7,7 @@ only (0700; 0711 as root when the postgres user must get through to its cluster)
     <data-dir>/secrets.json                        generated passwords and keys, 0600, made once
     <data-dir>/infra/postgres/                     the shared PostgreSQL cluster and its log
     <data-dir>/infra/seaweedfs/                    the shared S3 server, its data, identities, log
+    <data-dir>/infra/axis/                         the exchange axis (NATS JetStream) and its log
     <data-dir>/agencies/<code>/nats/               the agency's own NATS JetStream
     <data-dir>/agencies/<code>/keys/               caller-signing and gateway keys, made at first start
     <data-dir>/agencies/<code>/logs/<svc>.log      each service's JSON log (0600)
@@ -41,6 +42,7 @@ import httpx
 from grpc_health.v1 import health_pb2
 
 from vanban.launcher.infra import InfraError, NatsServer, PostgresServer, SeaweedServer, free_port
+from vanban.launcher.infra.axis import AxisAgency, AxisServer
 from vanban.launcher.infra.files import SecretStore, open_private_log, private_dir, write_private
 from vanban.launcher.infra.nats import NatsUser, service_permissions
 from vanban.launcher.infra.postgres import cluster_home, server_user
@@ -243,6 +245,9 @@ class AgencyProcesses:
             )
         if service == "gateway":
             env[prefix + "HTTP_PORT"] = str(self.gateway_port)
+        if service == "exchange":
+            # The agency's own account on the axis: any inbox to send to, only its own to read.
+            env[prefix + "AXIS_URL"] = p.axis.agency_url(self.spec.code)
         return env
 
     @property
@@ -488,7 +493,12 @@ class Platform:
         if postgres_home != infra / "postgres":
             for directory in (self.data_dir, infra):
                 private_dir(directory)
-        for directory in (self.data_dir / "run", infra / "seaweedfs", self.data_dir / "trust"):
+        for directory in (
+            self.data_dir / "run",
+            infra / "seaweedfs",
+            infra / "axis",
+            self.data_dir / "trust",
+        ):
             private_dir(directory)
         self.secrets = SecretStore(self.data_dir / "secrets.json")
         self.postgres = PostgresServer(
@@ -508,6 +518,15 @@ class Platform:
                 )
                 for spec in specs
             ],
+        )
+        # One local axis for every agency it runs, standing in for the national one.
+        self.axis = AxisServer(
+            infra / "axis" / "data",
+            [
+                AxisAgency(spec.code, self.secrets.get("axis", "agencies", spec.code))
+                for spec in specs
+            ],
+            admin_password=self.secrets.get("axis", "admin"),
         )
         self.base_env = {
             key: value for key, value in os.environ.items() if not key.startswith("VANBAN_")
@@ -537,12 +556,14 @@ class Platform:
         return self.agencies[0].nats
 
     def start_backing_servers(self) -> None:
-        """PostgreSQL, SeaweedFS and each agency's NATS, all at once."""
+        """PostgreSQL, SeaweedFS, each agency's NATS and the exchange axis (with every agency's
+        inbox), all at once."""
         # Each stage is named once its server is up, with where it listens.
         servers: list[tuple[Server, Callable[[], str]]] = [
             (self.postgres, lambda: f"database ready (PostgreSQL, 127.0.0.1:{self.postgres.port})"),
             (self.seaweed, lambda: f"object storage ready (SeaweedFS S3, {self.seaweed.endpoint})"),
             *((agency.nats, _nats_stage(agency)) for agency in self.agencies),
+            (self.axis, lambda: f"exchange axis ready (NATS JetStream, {self.axis.address})"),
         ]
 
         def start(server: Server, stage: Callable[[], str]) -> None:
@@ -571,6 +592,7 @@ class Platform:
         unclean: list[str | None] = [what for agency in self.agencies for what in agency.stop()]
         servers: list[tuple[str, Server]] = [
             *((f"{agency.spec.code} NATS", agency.nats) for agency in self.agencies),
+            ("exchange axis", self.axis),
             ("SeaweedFS", self.seaweed),
             ("PostgreSQL", self.postgres),
         ]
@@ -585,6 +607,7 @@ class Platform:
             "infra": {
                 "postgres": {"pid": self.postgres.pid, "port": self.postgres.port},
                 "seaweedfs": {"pid": self.seaweed.pid, "s3_endpoint": self.seaweed.endpoint},
+                "axis": {"pid": self.axis.pid, "port": self.axis.port},
                 **{
                     f"nats {agency.spec.code}": {"pid": agency.nats.pid, "port": agency.nats.port}
                     for agency in self.agencies

@@ -12,11 +12,12 @@ transaction that records their outcome, so no transaction waits on another servi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -105,6 +106,12 @@ class _Refused(Exception):
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    """Waits `seconds`, or less if `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
 def _file_ref(value: dict[str, Any] | None) -> documents_pb2.FileRef:
@@ -398,9 +405,13 @@ class ExchangeService:
             self._wake.clear()
             waiter = asyncio.ensure_future(self._wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            stopper.cancel()
+            try:
+                await asyncio.wait(
+                    {waiter, stopper}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                waiter.cancel()
+                stopper.cancel()
 
     async def deliver_due(self) -> int:
         """One pass: the due transmissions, locked so that no other replica sends them at the
@@ -488,10 +499,10 @@ class ExchangeService:
     async def receive_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                arrivals = await self.transport.fetch(batch=self.options.receive_batch, timeout=1.0)
+                arrivals = await self.transport.fetch(batch=self.options.receive_batch, wait=1.0)
             except TransportError as exc:
                 logger.warning("the axis cannot be read now", extra={"reason": exc.reason})
-                await asyncio.wait({asyncio.ensure_future(stop.wait())}, timeout=2.0)
+                await _pause(stop, 2.0)
                 continue
             for arrival in arrivals:
                 await self._take(arrival)
@@ -505,9 +516,19 @@ class ExchangeService:
                 "an arrival could not be taken now",
                 extra={"message_id": arrival.message_id, "error": repr(exc)},
             )
-            await arrival.nak(delay=min(60.0, 2.0 ** min(arrival.delivery_count, 6)))
+            await self._settle_arrival(
+                arrival.nak(delay=min(60.0, 2.0 ** min(arrival.delivery_count, 6)))
+            )
             return
-        await arrival.ack()
+        await self._settle_arrival(arrival.ack())
+
+    async def _settle_arrival(self, settling: Awaitable[None]) -> None:
+        """An ack or nak the axis did not confirm: the arrival comes again after the ack wait,
+        and is recognised by its message id."""
+        try:
+            await settling
+        except TransportError as exc:
+            logger.warning("an arrival could not be settled", extra={"reason": exc.reason})
 
     async def receive(self, data: bytes, *, message_id: str) -> None:
         """Takes one arrival: recorded once (by its message id), verified before it is read."""

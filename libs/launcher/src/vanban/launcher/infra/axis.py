@@ -17,6 +17,14 @@ A province's axis is another ``AxisServer`` joined to the national one as a leaf
 ``AXIS`` account on both sides): its agencies reach each other locally and every other agency
 through the one leaf connection. Each server has its own JetStream domain, so the two servers'
 JetStream APIs never answer for each other, and each keeps the inboxes of its own agencies.
+
+Limit of the leaf: the national side keeps the province's users off its JetStream API
+(``LEAF_PERMISSIONS``), but the province's own ``AXIS`` users (its admin) share the national
+``AXIS`` account's subjects through the leaf: subscribing there, they would receive what the
+national axis routes in that account, national agencies' pulled packages included. A province's
+axis operators are trusted with that until the leaf gets an account of its own on the national
+side (not built: a per-province account exporting its agencies' inboxes to ``AXIS`` and
+importing everyone else's).
 """
 
 from __future__ import annotations
@@ -163,6 +171,7 @@ class AxisServer(NatsServer):
             # Agency users live in the agency accounts; user_url(code) is an agency's URL.
             users=[NatsUser(agency.code, agency.password) for agency in self.agencies.values()],
             admin_password=admin_password,
+            # Inboxes are on file; memory is JetStream's own small needs.
             max_memory_store="64MB",
             max_file_store=str(max_file_store),
             startup_timeout=startup_timeout,
@@ -314,8 +323,8 @@ async def _create_or_update_stream(js: JetStreamContext, config: StreamConfig) -
     """Creates the stream, or updates the one there to ``config``.
 
     Asks first rather than trying to create: creating a stream that exists counts its storage
-    reservation twice, which a store sized to its inboxes refuses ("insufficient storage
-    resources available").
+    reservation twice, which a store with little room over its inboxes' reservations refuses
+    ("insufficient storage resources available").
     """
     try:
         await js.stream_info(config.name or "")

@@ -38,6 +38,9 @@ class IncomingRepository(Protocol):
         self, document_id: str, duplicates: Sequence[Duplicate], at: datetime
     ) -> None: ...
 
+    async def remember_request(self, request_id: str, document_id: str, at: datetime) -> None:
+        """Binds a registration's request id to the document it registered (idempotency)."""
+
 
 class OutgoingRepository(Protocol):
     async def add(self, document: OutgoingDocument) -> None:

@@ -198,8 +198,12 @@ async def register_incoming(
     now: datetime,
     clearance: Clearance,
     reader: Reader | None = None,
+    request_id: str = "",
 ) -> IncomingDocument:
     """Registers an arriving document under the next arrival number of its register.
+
+    A `request_id` is bound to the new document in the same transaction, so that a repeat of
+    the request (the caller lost the answer) finds it instead of numbering another.
 
     `now` is the arrival instant: its year in Vietnam time selects the register's year. Each
     secrecy level has a register of its own (Decree 30, art. 22: secret documents are registered
@@ -258,6 +262,8 @@ async def register_incoming(
     document = replace(document, duplicates=tuple(duplicates))
     await tx.incoming.add(document)
     await tx.incoming.add_duplicates(document.id, duplicates, now)
+    if request_id:
+        await tx.incoming.remember_request(request_id, document.id, now)
     await tx.text_jobs.queue(document_id=document.id, sha256=document.file.sha256, now=now)
     await _recall(tx, document.relations, recalled_by=document.id)
     tx.record_registered(document)

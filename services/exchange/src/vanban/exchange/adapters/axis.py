@@ -116,6 +116,7 @@ class NatsAxis:
         self._js = self._client.jetstream(timeout=send_timeout)
         self._connecting: asyncio.Task[None] | None = None
         self._errors_seen: set[str] = set()
+        self._closing = False
 
     async def start(self) -> None:
         """Connects, waiting up to `start_wait` seconds; if the axis is not there by then, keeps
@@ -130,6 +131,7 @@ class NatsAxis:
             logger.warning("axis not reachable yet; still trying", extra=self._log_extra())
 
     async def close(self) -> None:
+        self._closing = True
         if self._connecting is not None and not self._connecting.done():
             self._connecting.cancel()
             await asyncio.gather(self._connecting, return_exceptions=True)
@@ -139,11 +141,10 @@ class NatsAxis:
     async def send(self, recipient: str, data: bytes, *, message_id: str) -> SendReceipt:
         """Publishes to `recipient`'s inbox with `message_id` as its Nats-Msg-Id, and returns
         once the inbox's stream holds it (a repeat within its duplicate window is acknowledged
-        as a duplicate, not stored twice). Raises `ValueError` for a malformed agency code or
-        an empty `message_id`."""
+        as a duplicate, not stored twice). Raises `ValueError` for an empty `message_id`."""
         if not message_id:
             raise ValueError("a package needs a message id")
-        subject = inbox_subject(recipient)
+        subject = _inbox_of(recipient)
         self._require_connection()
         try:
             ack = await self._js.publish(
@@ -167,20 +168,20 @@ class NatsAxis:
             ) from exc
         return SendReceipt(reference=f"{ack.stream}#{ack.seq}", duplicate=bool(ack.duplicate))
 
-    async def fetch(self, *, batch: int, timeout: float) -> list[Arrival]:
-        """Up to `batch` arrivals from this agency's inbox, waiting at most `timeout` seconds.
+    async def fetch(self, *, batch: int, wait: float) -> list[Arrival]:
+        """Up to `batch` arrivals from this agency's inbox, waiting at most `wait` seconds.
 
-        First a pull of one that waits up to `timeout`, then (when one came) a pull of the rest
-        that returns at once with what is there; a `timeout` of 0 is that second pull alone.
+        First a pull of one that waits up to `wait`, then (when one came) a pull of the rest
+        that returns at once with what is there; a `wait` of 0 is that second pull alone.
         Each pull ends with the axis's own answer, so no package is handed to a pull nobody
         reads any more (it would come again only after the consumer's ack wait).
         """
         if batch < 1:
             raise ValueError("batch must be at least 1")
         self._require_connection()
-        if timeout <= 0:
+        if wait <= 0:
             return await self._pull(batch, expires=None)
-        first = await self._pull(1, expires=timeout)
+        first = await self._pull(1, expires=wait)
         if not first or batch == 1:
             return first
         return first + await self._pull(batch - 1, expires=None)
@@ -260,7 +261,7 @@ class NatsAxis:
             name=f"vanban-exchange {self.agency_code}",
             allow_reconnect=True,
             max_reconnect_attempts=-1,
-            reconnect_time_wait=1.0,
+            reconnect_time_wait=1,
             connect_timeout=5,
             disconnected_cb=self._on_disconnected,
             reconnected_cb=self._on_reconnected,
@@ -270,6 +271,8 @@ class NatsAxis:
         logger.info("connected to the axis", extra=self._log_extra())
 
     async def _on_disconnected(self) -> None:
+        if self._closing:  # nats-py reports its own close as a disconnection too
+            return
         logger.warning("disconnected from the axis; reconnecting", extra=self._log_extra())
 
     async def _on_reconnected(self) -> None:
@@ -287,6 +290,15 @@ class NatsAxis:
 
     def _log_extra(self) -> dict[str, str]:
         return {"agency_code": self.agency_code, "axis_url": redact(self._url)}
+
+
+def _inbox_of(recipient: str) -> str:
+    """The recipient's inbox subject; what is not an agency code has no inbox (and must not be
+    made a subject: a wildcard would address every inbox)."""
+    try:
+        return inbox_subject(recipient)
+    except ValueError as exc:
+        raise TransportError(str(exc), reason=NO_INBOX) from exc
 
 
 def _refusal(recipient: str, exc: APIError) -> TransportError:

@@ -31,7 +31,7 @@ class TransportError(Exception):
 class SendReceipt:
     """The transport's acknowledgement that it holds the package for the recipient."""
 
-    # Where it is kept, e.g. "INBOX_000.00.00.H98#17" (stream and sequence on the axis).
+    # Where it is kept, e.g. "INBOX_000_00_00_H98#17" (stream and sequence on the axis).
     reference: str
     # The transport already had a package of this message id (a repeat after a retry).
     duplicate: bool
@@ -75,7 +75,7 @@ class Transport(Protocol):
         `TransportError` when it could not."""
         ...
 
-    async def fetch(self, *, batch: int, timeout: float) -> list[Arrival]:
-        """Up to `batch` arrivals, waiting at most `timeout` seconds for the first; an empty
+    async def fetch(self, *, batch: int, wait: float) -> list[Arrival]:
+        """Up to `batch` arrivals, waiting at most `wait` seconds for the first; an empty
         list when none came. Raises `TransportError` when the axis cannot be reached."""
         ...

@@ -801,8 +801,8 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         400,
         "Handled already",
         "Only a package that arrived and waits for the clerk (state `received`) is registered "
-        "or rejected: this one was rejected, refused on arrival or is a duplicate (the detail "
-        "names its state). A registered one answers its incoming document again.",
+        "or rejected (registering a registered one again answers its incoming document): this "
+        "one is in another state, which the detail names.",
     ),
     (
         "INVALID_REJECTION",

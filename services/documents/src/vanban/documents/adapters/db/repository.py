@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vanban.documents.adapters.db import requests
 from vanban.documents.adapters.db.indexing import number_key, search_head, search_vector
 from vanban.documents.adapters.db.tables import (
     cancelled_numbers,
@@ -246,6 +247,9 @@ class SqlIncomingRepository:
         )
         found += [Duplicate(row.id, "number", Secrecy(row.secrecy)) for row in rows]
         return found
+
+    async def remember_request(self, request_id: str, document_id: str, at: datetime) -> None:
+        await requests.remember(self._session, request_id, document_id, at)
 
     async def add_duplicates(
         self, document_id: str, duplicates: Sequence[Duplicate], at: datetime

@@ -121,9 +121,8 @@ class DocumentRegistryServicer(
                     now=now,
                     clearance=Clearance.TOP_SECRET if caller.is_service else caller.clearance,
                     reader=reader_of(caller),
+                    request_id=request_id,
                 )
-                if request_id:
-                    await requests.remember(uow.session, request_id, document.id, now)
         except IntegrityError:
             # The same request id registered concurrently and won: its document is the answer.
             known = await self._registered_for(request_id, caller) if request_id else None
