@@ -711,12 +711,6 @@ def test_a_rejection_that_is_not_valid_is_refused_before_the_service_is_asked(
         ),
         (
             "post",
-            f"/v1/exchange/inbox/{ITEM}/register",
-            grpc.StatusCode.FAILED_PRECONDITION,
-            FailedPreconditionError("not a document package", reason="NOT_A_DOCUMENT"),
-        ),
-        (
-            "post",
             f"/v1/exchange/inbox/{ITEM}/reject",
             grpc.StatusCode.INVALID_ARGUMENT,
             invalid_fields({"reason": "1 to 500 printable characters"}, reason="INVALID_REJECTION"),
@@ -794,7 +788,6 @@ def test_an_unavailable_exchange_service_is_a_503(gateway: Gateway) -> None:
         ("INVALID_REJECTION", 400),
         ("PACKAGE_NOT_FOUND", 404),
         ("PACKAGE_TOO_LARGE", 400),
-        ("NOT_A_DOCUMENT", 400),
         ("ROLE_REQUIRED", 403),
         ("OUTGOING_NOT_FOUND", 404),
     ],

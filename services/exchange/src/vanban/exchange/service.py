@@ -16,12 +16,10 @@ import contextlib
 import logging
 import random
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +32,7 @@ from vanban.contracts.signing.v1 import signing_pb2
 from vanban.exchange.adapters.db import evidence
 from vanban.exchange.adapters.db.tables import inbox, packages, statuses, transmissions
 from vanban.exchange.adapters.peers import GrpcPeers
-from vanban.exchange.adapters.transport import Arrival, Transport, TransportError
+from vanban.exchange.adapters.transport import Arrival, SendReceipt, Transport, TransportError
 from vanban.exchange.domain import edxml
 from vanban.exchange.domain.model import (
     DESCRIPTIONS,
@@ -43,6 +41,7 @@ from vanban.exchange.domain.model import (
     Status,
     TransportState,
 )
+from vanban.platform.cache import TtlCache
 from vanban.platform.caller import Caller
 from vanban.platform.convert import to_timestamp
 from vanban.platform.db import UnitOfWork, UnitOfWorkFactory
@@ -59,7 +58,6 @@ from vanban.platform.events.nats import subject
 logger = logging.getLogger(__name__)
 
 SERVICE_ACTOR = "service:exchange"
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 # Who works the exchange inbox: the văn thư receives documents (Decree 30, art. 20).
 INBOX_ROLES = ("clerk",)
 # Who may read the signed bytes of any package: the inbox's clerks and the agency's leaders.
@@ -90,18 +88,12 @@ class Options:
     give_up_after: timedelta = timedelta(hours=72)
 
 
-@dataclass(frozen=True, slots=True)
-class Refusal:
+class _Refused(Exception):
     """Why an arrival is not taken, said to its sender with status 02."""
 
-    reason: str
-    message: str
-
-
-class _Refused(Exception):
-    def __init__(self, refusal: Refusal) -> None:
-        super().__init__(refusal.message)
-        self.refusal = refusal
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def _now() -> datetime:
@@ -129,26 +121,6 @@ def _file_json(ref: documents_pb2.FileRef) -> dict[str, Any]:
     }
 
 
-class _PackageCache:
-    """The bytes of the packages being sent, by SHA-256: one document to 700 agencies reads
-    its package from the archive once."""
-
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
-        self._max = max_bytes
-        self._entries: OrderedDict[str, bytes] = OrderedDict()
-
-    def get(self, sha256: str) -> bytes | None:
-        found = self._entries.get(sha256)
-        if found is not None:
-            self._entries.move_to_end(sha256)
-        return found
-
-    def put(self, sha256: str, data: bytes) -> None:
-        self._entries[sha256] = data
-        while sum(map(len, self._entries.values())) > self._max and len(self._entries) > 1:
-            self._entries.popitem(last=False)
-
-
 class ExchangeService:
     def __init__(
         self,
@@ -165,16 +137,19 @@ class ExchangeService:
         self.options = options
         self.limits = limits or edxml.Limits(max_package_bytes=options.max_package_bytes)
         self._wake = asyncio.Event()
-        self._cache = _PackageCache()
-        self._agency: tuple[directory_pb2.Agency, float] | None = None
+        # The packages being sent, by SHA-256: one document to 700 agencies is read from the
+        # archive once (at most 8 packages of 7 MiB kept).
+        self._packages: TtlCache[str, bytes] = TtlCache(maxsize=8, ttl=600)
+        # The agency's own name and address, for the packages' From.
+        self._agency: TtlCache[str, directory_pb2.Agency] = TtlCache(maxsize=1, ttl=60)
 
     # -- who we are ------------------------------------------------------------------------
 
     async def _own_organ(self) -> edxml.Organ:
-        loop = asyncio.get_running_loop()
-        if self._agency is None or loop.time() - self._agency[1] > 60:
-            self._agency = (await self.peers.agency(), loop.time())
-        agency = self._agency[0]
+        agency = self._agency.get(self.options.agency_code)
+        if agency is None:
+            agency = await self.peers.agency()
+            self._agency.put(self.options.agency_code, agency)
         return edxml.Organ(
             organ_id=self.options.agency_code,
             organ_name=agency.name or self.options.agency_code,
@@ -182,6 +157,20 @@ class ExchangeService:
             email=agency.email,
             telephone=agency.phone,
             website=agency.website,
+        )
+
+    async def _store(
+        self, data: bytes, *, content_type: str, file_name: str
+    ) -> documents_pb2.FileRef:
+        """Kept in the archive; the evidence entry recorded with it claims the bytes."""
+        stored, _upload = await self.peers.archive.store(
+            data, content_type=content_type, file_name=file_name
+        )
+        return stored
+
+    async def _read(self, sha256: str) -> bytes:
+        return await self.peers.archive.read(
+            sha256, max_bytes=self.limits.max_package_bytes, too_large="PACKAGE_TOO_LARGE"
         )
 
     # -- outbound --------------------------------------------------------------------------
@@ -218,7 +207,7 @@ class ExchangeService:
         signed_file = signature.file
         xml = await self._document_package(document, signed_file, recipients)
         signed_xml, _certificate = await self.peers.sign_xml(xml)
-        stored = await self.peers.store(
+        stored = await self._store(
             signed_xml, content_type="application/xml", file_name=f"{document.id}.edxml"
         )
         now = _now()
@@ -242,7 +231,7 @@ class ExchangeService:
             await self._add_transmission(
                 uow, package_id, recipient.organ_id, recipient.organ_name, now
             )
-        self._cache.put(stored.sha256, signed_xml)
+        self._packages.put(stored.sha256, signed_xml)
         self._wake.set()
 
     async def _document_package(
@@ -254,7 +243,7 @@ class ExchangeService:
         budget = self.limits.max_package_bytes
         files: list[edxml.Attachment] = []
         for ref in (signed_file, *document.attachments):
-            data = await self.peers.read(ref.sha256, max_bytes=budget)
+            data = await self._read(ref.sha256)
             files.append(
                 edxml.Attachment(
                     content_id=str(uuid.uuid4()),
@@ -345,7 +334,7 @@ class ExchangeService:
         business_doc_type: int | None = None,
         message_id: str | None = None,
         files: Sequence[documents_pb2.FileRef] = (),
-    ) -> int:
+    ) -> None:
         """The package row and its evidence entry (with the event that keeps its bytes)."""
         entry, digest = await evidence.append(
             uow.session,
@@ -385,12 +374,8 @@ class ExchangeService:
                 occurred_at=to_timestamp(at),
             ),
         )
-        return entry.sequence
 
     # -- delivery --------------------------------------------------------------------------
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def deliver_loop(self, stop: asyncio.Event) -> None:
         """Sends what is due until `stop`; woken at once when a package is made."""
@@ -420,7 +405,12 @@ class ExchangeService:
             now = _now()
             rows = (
                 await uow.session.execute(
-                    sa.select(transmissions, packages.c.sha256, packages.c.kind)
+                    sa.select(
+                        transmissions,
+                        packages.c.sha256,
+                        packages.c.kind,
+                        packages.c.outgoing_document_id,
+                    )
                     .join(packages, packages.c.id == transmissions.c.package_id)
                     .where(
                         transmissions.c.state == TransportState.PENDING.value,
@@ -433,25 +423,39 @@ class ExchangeService:
             ).all()
             if not rows:
                 return 0
-            outcomes = await asyncio.gather(*(self._transmit(row) for row in rows))
+            # Each package of the batch is read once, however many recipients it has.
+            payloads = {sha256: await self._payload(sha256) for sha256 in {r.sha256 for r in rows}}
+            outcomes = await asyncio.gather(
+                *(self._transmit(row, payloads[row.sha256]) for row in rows)
+            )
             for row, outcome in zip(rows, outcomes, strict=True):
                 await self._settle(uow, row, outcome, now)
             await uow.commit()
         return len(rows)
 
-    async def _transmit(self, row: Any) -> Any:
+    async def _payload(self, sha256: str) -> bytes | TransportError:
+        data = self._packages.get(sha256)
+        if data is None:
+            try:
+                data = await self._read(sha256)
+            except DomainError as exc:  # the archive could not give the bytes now
+                return TransportError(str(exc), reason=exc.reason or "ARCHIVE_UNAVAILABLE")
+            self._packages.put(sha256, data)
+        return data
+
+    async def _transmit(
+        self, row: Any, payload: bytes | TransportError
+    ) -> SendReceipt | TransportError:
+        if isinstance(payload, TransportError):
+            return payload
         try:
-            data = self._cache.get(row.sha256)
-            if data is None:
-                data = await self.peers.read(row.sha256, max_bytes=self.limits.max_package_bytes)
-                self._cache.put(row.sha256, data)
-            return await self.transport.send(row.recipient, data, message_id=row.message_id)
+            return await self.transport.send(row.recipient, payload, message_id=row.message_id)
         except TransportError as exc:
             return exc
-        except DomainError as exc:  # the archive could not give the bytes now
-            return TransportError(str(exc), reason=exc.reason or "ARCHIVE_UNAVAILABLE")
 
-    async def _settle(self, uow: UnitOfWork, row: Any, outcome: Any, now: datetime) -> None:
+    async def _settle(
+        self, uow: UnitOfWork, row: Any, outcome: SendReceipt | TransportError, now: datetime
+    ) -> None:
         attempts = row.attempts + 1
         if isinstance(outcome, TransportError):
             give_up = now - row.created_at > self.options.give_up_after
@@ -479,13 +483,10 @@ class ExchangeService:
             )
         )
         if row.kind == "document":
-            outgoing_id = await uow.session.scalar(
-                sa.select(packages.c.outgoing_document_id).where(packages.c.id == row.package_id)
-            )
             uow.record_event(
                 PACKAGE_SENT,
                 events.PackageSent(
-                    outgoing_document_id=outgoing_id or "",
+                    outgoing_document_id=row.outgoing_document_id or "",
                     package_id=row.package_id,
                     recipient=pb.Organ(organ_id=row.recipient, organ_name=row.recipient_name),
                     transport_reference=outcome.reference,
@@ -543,7 +544,7 @@ class ExchangeService:
         try:
             message, signer = await self._verified(data)
         except _Refused as refused:
-            await self._record_refused(data, message_id=message_id, refusal=refused.refusal)
+            await self._record_refused(data, message_id=message_id, refused=refused)
             return
         try:
             if isinstance(message, edxml.StatusMessage):
@@ -557,50 +558,42 @@ class ExchangeService:
     async def _verified(
         self, data: bytes
     ) -> tuple[edxml.DocumentPackage | edxml.StatusMessage, signing_pb2.CertificateInfo]:
-        if len(data) > self.limits.max_package_bytes:
+        limit = self.limits.max_package_bytes
+        if len(data) > limit:
             raise _Refused(
-                Refusal(
-                    "PACKAGE_TOO_LARGE",
-                    f"the package has {len(data)} bytes, more than the "
-                    f"{self.limits.max_package_bytes} accepted",
-                )
+                "PACKAGE_TOO_LARGE",
+                f"the package has {len(data)} bytes, more than the {limit} accepted",
             )
         try:
             verified = await self.peers.verify_xml(data)
         except DomainError as exc:
             if exc.code in (ErrorCode.FAILED_PRECONDITION, ErrorCode.INVALID_ARGUMENT):
-                raise _Refused(Refusal(exc.reason or "INVALID_SIGNATURE", str(exc))) from None
+                raise _Refused(exc.reason or "INVALID_SIGNATURE", str(exc)) from None
             raise
         try:
             message = edxml.parse(verified.signed_xml, limits=self.limits)
         except edxml.EdxmlError as exc:
-            raise _Refused(Refusal(exc.reason, str(exc))) from None
+            raise _Refused(exc.reason, str(exc)) from None
         sender = message.from_.organ_id
         if verified.signer.organization_identifier != sender:
             raise _Refused(
-                Refusal(
-                    "SENDER_MISMATCH",
-                    f"the package says it is from {sender} but is signed by "
-                    f"{verified.signer.subject}",
-                )
+                "SENDER_MISMATCH",
+                f"the package says it is from {sender} but is signed by {verified.signer.subject}",
             )
         if isinstance(message, edxml.DocumentPackage) and self.options.agency_code not in {
             organ.organ_id for organ in message.to
         }:
             raise _Refused(
-                Refusal(
-                    "NOT_ADDRESSED_HERE",
-                    f"the package is not addressed to {self.options.agency_code}",
-                )
+                "NOT_ADDRESSED_HERE", f"the package is not addressed to {self.options.agency_code}"
             )
         return message, verified.signer
 
-    async def _record_refused(self, data: bytes, *, message_id: str, refusal: Refusal) -> None:
+    async def _record_refused(self, data: bytes, *, message_id: str, refused: _Refused) -> None:
         """Kept as it came (when not too large), with status 02 to the sender it names, when
         it names one: a refusal is evidence too."""
         claimed = self._unverified(data)
         stored = (
-            await self.peers.store(data, content_type="application/xml", file_name="refused.edxml")
+            await self._store(data, content_type="application/xml", file_name="refused.edxml")
             if len(data) <= self.limits.max_package_bytes
             else documents_pb2.FileRef(sha256="", size=len(data), content_type="application/xml")
         )
@@ -609,7 +602,7 @@ class ExchangeService:
         reply = None
         if isinstance(claimed, edxml.DocumentPackage) and sender:
             reply = await self._signed_status(
-                claimed, Status.REJECTED, f"{refusal.reason}: {refusal.message}"[:500], staff=""
+                _answering(claimed), Status.REJECTED, f"{refused.reason}: {refused}"[:500], staff=""
             )
         now = _now()
         async with self._uow() as uow:
@@ -623,7 +616,7 @@ class ExchangeService:
                 document_id=document_id,
                 counterpart=sender,
                 actor=SERVICE_ACTOR,
-                summary=f"refused: {refusal.reason}",
+                summary=f"refused: {refused.reason}",
                 at=now,
                 message_id=message_id,
             )
@@ -632,7 +625,7 @@ class ExchangeService:
                 package_id=package_id,
                 state=InboxState.REFUSED,
                 message=claimed if isinstance(claimed, edxml.DocumentPackage) else None,
-                reason=f"{refusal.reason}: {refusal.message}"[:500],
+                reason=f"{refused.reason}: {refused}"[:500],
                 at=now,
             )
             if reply is not None:
@@ -663,14 +656,12 @@ class ExchangeService:
         message_id: str,
     ) -> None:
         stored_files = [
-            await self.peers.store(
+            await self._store(
                 attachment.data, content_type=attachment.content_type, file_name=attachment.name
             )
             for attachment in package.attachments
         ]
-        stored = await self.peers.store(
-            data, content_type="application/xml", file_name="received.edxml"
-        )
+        stored = await self._store(data, content_type="application/xml", file_name="received.edxml")
         async with self._uow() as uow:
             duplicate_of = None
             if int(package.business.doc_type) == BusinessDocType.NEW:
@@ -684,14 +675,14 @@ class ExchangeService:
                 )
         if duplicate_of is not None:
             reply = await self._signed_status(
-                package,
+                _answering(package),
                 Status.REJECTED,
                 "Văn bản đã được tiếp nhận trước đó (trùng DocumentId); không tiếp nhận lần hai",
                 staff="",
             )
         else:
             reply = await self._signed_status(
-                package, Status.ARRIVED, DESCRIPTIONS[Status.ARRIVED], staff=""
+                _answering(package), Status.ARRIVED, DESCRIPTIONS[Status.ARRIVED], staff=""
             )
         now = _now()
         async with self._uow() as uow:
@@ -772,29 +763,23 @@ class ExchangeService:
 
     async def _signed_status(
         self,
-        about: edxml.DocumentPackage,
+        about: edxml.ResponseFor,
         code: Status,
         description: str,
         *,
         staff: str,
     ) -> tuple[edxml.StatusMessage, bytes, documents_pb2.FileRef]:
         """A status message about a received package, signed and kept in the archive."""
-        own = await self._own_organ()
         message = edxml.StatusMessage(
-            from_=own,
-            response_for=edxml.ResponseFor(
-                organ_id=about.from_.organ_id,
-                code=f"{about.code.code_number}/{about.code.code_notation}",
-                promulgation_date=about.promulgation_date,
-                document_id=about.document_id,
-            ),
+            from_=await self._own_organ(),
+            response_for=about,
             staff_info=edxml.StaffInfo(staff=staff),
             status_code=code.value,
             description=description,
             timestamp=_now(),
         )
         signed, _certificate = await self.peers.sign_xml(edxml.build_status(message))
-        stored = await self.peers.store(
+        stored = await self._store(
             signed, content_type="application/xml", file_name=f"status-{code.value}.edxml"
         )
         return message, signed, stored
@@ -822,30 +807,21 @@ class ExchangeService:
             summary=f"status {message.status_code}: {message.description}",
             at=at,
         )
-        await uow.session.execute(
-            sa.insert(statuses).values(
-                id=str(uuid.uuid4()),
-                package_id=package_id,
-                direction="sent",
-                about_package_id=about_package_id,
-                counterpart=recipient,
-                code=message.status_code,
-                raw_code=message.status_code,
-                description=message.description[:2000],
-                staff=message.staff_info.staff[:200] if message.staff_info else "",
-                status_at=message.timestamp,
-                recorded_at=at,
-            )
+        await _insert_status(
+            uow,
+            message,
+            package_id=package_id,
+            direction="sent",
+            about_package_id=about_package_id,
+            at=at,
         )
         await self._add_transmission(uow, package_id, recipient, "", at)
-        self._cache.put(stored.sha256, signed)
+        self._packages.put(stored.sha256, signed)
 
     async def _record_status(
         self, data: bytes, message: edxml.StatusMessage, *, message_id: str
     ) -> None:
-        stored = await self.peers.store(
-            data, content_type="application/xml", file_name="status.edxml"
-        )
+        stored = await self._store(data, content_type="application/xml", file_name="status.edxml")
         sender = message.from_.organ_id
         now = _now()
         async with self._uow() as uow:
@@ -877,21 +853,13 @@ class ExchangeService:
                 at=now,
                 message_id=message_id,
             )
-            status_id = str(uuid.uuid4())
-            await uow.session.execute(
-                sa.insert(statuses).values(
-                    id=status_id,
-                    package_id=package_id,
-                    direction="received",
-                    about_package_id=about.id if about else None,
-                    counterpart=sender,
-                    code=message.status_code,
-                    raw_code=message.raw_status_code or message.status_code,
-                    description=message.description[:2000],
-                    staff=message.staff_info.staff[:200] if message.staff_info else "",
-                    status_at=message.timestamp,
-                    recorded_at=now,
-                )
+            await _insert_status(
+                uow,
+                message,
+                package_id=package_id,
+                direction="received",
+                about_package_id=about.id if about else None,
+                at=now,
             )
             uow.record_event(
                 STATUS_RECEIVED,
@@ -905,7 +873,7 @@ class ExchangeService:
                         at=to_timestamp(message.timestamp),
                         message_id=package_id,
                         recorded_at=to_timestamp(now),
-                        staff=message.staff_info.staff if message.staff_info else "",
+                        staff=message.staff_info.staff,
                     ),
                     agency_code=self.options.agency_code,
                     occurred_at=to_timestamp(now),
@@ -998,9 +966,8 @@ class ExchangeService:
         document = await self.peers.register_incoming(request)
         if row["state"] == InboxState.REGISTERED.value:
             return _item_to_pb(row), document
-        package = await self._package_of(row)
         reply = await self._signed_status(
-            package,
+            _answering_item(row),
             Status.REGISTERED,
             f"{DESCRIPTIONS[Status.REGISTERED]}: số đến {document.arrival_number}",
             staff=caller.subject,
@@ -1048,8 +1015,9 @@ class ExchangeService:
                 reason="INBOX_ITEM_NOT_RECEIVED",
                 metadata={"state": row["state"]},
             )
-        package = await self._package_of(row)
-        reply = await self._signed_status(package, Status.REJECTED, reason, staff=caller.subject)
+        reply = await self._signed_status(
+            _answering_item(row), Status.REJECTED, reason, staff=caller.subject
+        )
         now = _now()
         async with self._uow() as uow:
             changed = await uow.session.execute(
@@ -1078,18 +1046,6 @@ class ExchangeService:
             await uow.commit()
         self._wake.set()
         return _item_to_pb(dict(updated))
-
-    async def _package_of(self, row: dict[str, Any]) -> edxml.DocumentPackage:
-        """The received package as it was verified on arrival (its bytes in the archive)."""
-        async with self._uow() as uow:
-            sha256 = await uow.session.scalar(
-                sa.select(packages.c.sha256).where(packages.c.id == row["package_id"])
-            )
-        data = await self.peers.read(sha256 or "", max_bytes=self.limits.max_package_bytes)
-        message = edxml.parse(data, limits=self.limits)
-        if not isinstance(message, edxml.DocumentPackage):
-            raise FailedPreconditionError("not a document package", reason="NOT_A_DOCUMENT")
-        return message
 
     # -- what the sender sees --------------------------------------------------------------
 
@@ -1180,7 +1136,7 @@ class ExchangeService:
             ).first()
         if row is None or not row.sha256:
             raise NotFoundError("no such package", reason="PACKAGE_NOT_FOUND")
-        data = await self.peers.read(row.sha256, max_bytes=self.limits.max_package_bytes)
+        data = await self._read(row.sha256)
         return (
             pb.PackageXmlInfo(
                 size=len(data), sha256=row.sha256, kind=row.kind, direction=row.direction
@@ -1202,6 +1158,57 @@ _INBOX_TO_PB = {
     InboxState.DUPLICATE.value: pb.INBOX_STATE_DUPLICATE,
 }
 INBOX_FROM_PB = {value: key for key, value in _INBOX_TO_PB.items()}
+
+
+def _answering(package: edxml.DocumentPackage) -> edxml.ResponseFor:
+    """What a status message about `package` names it by."""
+    return edxml.ResponseFor(
+        organ_id=package.from_.organ_id,
+        code=f"{package.code.code_number}/{package.code.code_notation}",
+        promulgation_date=package.promulgation_date,
+        document_id=package.document_id,
+    )
+
+
+def _answering_item(row: dict[str, Any]) -> edxml.ResponseFor:
+    """The same, from what the inbox kept of the package when it arrived."""
+    fields = row["fields"]
+    issued = fields.get("issued_date")
+    return edxml.ResponseFor(
+        organ_id=row["sender_id"],
+        code=f"{fields.get('code_number', '')}/{fields.get('code_notation', '')}",
+        promulgation_date=date.fromisoformat(issued) if issued else None,
+        document_id=row["document_id"],
+    )
+
+
+async def _insert_status(
+    uow: UnitOfWork,
+    message: edxml.StatusMessage,
+    *,
+    package_id: str,
+    direction: str,
+    about_package_id: str | None,
+    at: datetime,
+) -> None:
+    """A business status sent or received; the other agency is the one the message is from
+    (received) or answers (sent)."""
+    received = direction == "received"
+    await uow.session.execute(
+        sa.insert(statuses).values(
+            id=str(uuid.uuid4()),
+            package_id=package_id,
+            direction=direction,
+            about_package_id=about_package_id,
+            counterpart=message.from_.organ_id if received else message.response_for.organ_id,
+            code=message.status_code,
+            raw_code=message.raw_status_code or message.status_code,
+            description=message.description[:2000],
+            staff=message.staff_info.staff[:200],
+            status_at=message.timestamp,
+            recorded_at=at,
+        )
+    )
 
 
 def _fields_of(package: edxml.DocumentPackage) -> dict[str, Any]:

@@ -311,7 +311,7 @@ class SigningService:
         _require_pdf(source)
         person = await self.peers.person(caller.person_id)
         key = await self.keys.person(caller.person_id, full_name=person.full_name)
-        data = await self.peers.read(source.sha256, max_bytes=self.options.max_pdf_bytes)
+        data = await self.peers.archive.read(source.sha256, max_bytes=self.options.max_pdf_bytes)
         placement = await asyncio.to_thread(
             pades.leader_placement, data, field_name=LEADER_FIELD, anchor=self.options.leader_anchor
         )
@@ -376,7 +376,7 @@ class SigningService:
                 "the document carries no leader's signature", reason="LEADER_SIGNATURE_REQUIRED"
             )
         source_sha = leader[-1].sha256
-        data = await self.peers.read(source_sha, max_bytes=self.options.max_pdf_bytes)
+        data = await self.peers.archive.read(source_sha, max_bytes=self.options.max_pdf_bytes)
         found = await self.validator(data, await self.keys.trust_roots())
         check = _valid_leader(found)
         if check is None:
@@ -575,7 +575,7 @@ class SigningService:
     async def _image(self, sha256: str) -> bytes | None:
         if not sha256:
             return None
-        return pades.check_png(await self.peers.read(sha256, max_bytes=1024 * 1024))
+        return pades.check_png(await self.peers.archive.read(sha256, max_bytes=1024 * 1024))
 
     async def _store_and_record(
         self,
@@ -591,8 +591,10 @@ class SigningService:
     ) -> pb.Signature:
         name = document.file.file_name or "van-ban.pdf"
         stem = name[:-4] if name.lower().endswith(".pdf") else name
-        file, upload_id = await self.peers.store(
-            data, file_name=f"{stem}-{_KIND_NAMES[kind].replace('_', '-')}.pdf"[:255]
+        file, upload_id = await self.peers.archive.store(
+            data,
+            content_type="application/pdf",
+            file_name=f"{stem}-{_KIND_NAMES[kind].replace('_', '-')}.pdf"[:255],
         )
         signature = pb.Signature(
             id=str(uuid.uuid4()),
@@ -654,7 +656,7 @@ class SigningService:
             # Released only while no record names the file: once the signature is committed,
             # its event makes the archive claim the file.
             if not committed:
-                await self.peers.release(upload_id)
+                await self.peers.archive.release(upload_id)
             raise
         return signature
 

@@ -8,32 +8,27 @@ else is exchange's own work, done as the service."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from vanban.contracts.archive.v1 import archive_pb2
-from vanban.contracts.archive.v1.archive_pb2_grpc import ArchiveServiceStub
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.contracts.directory.v1.directory_pb2_grpc import DirectoryServiceStub
 from vanban.contracts.documents.v1 import documents_pb2
 from vanban.contracts.documents.v1.documents_pb2_grpc import DocumentRegistryServiceStub
 from vanban.contracts.signing.v1 import signing_pb2
 from vanban.contracts.signing.v1.signing_pb2_grpc import SigningServiceStub
+from vanban.platform.archive import ArchiveFiles
 from vanban.platform.caller import CALLER_METADATA_KEY
-from vanban.platform.errors import FailedPreconditionError
 from vanban.platform.grpc.status import passed_on
 
 if TYPE_CHECKING:
-    from vanban.contracts.archive.v1.archive_pb2_grpc import ArchiveServiceAsyncStub
     from vanban.contracts.directory.v1.directory_pb2_grpc import DirectoryServiceAsyncStub
     from vanban.contracts.documents.v1.documents_pb2_grpc import (
         DocumentRegistryServiceAsyncStub,
     )
     from vanban.contracts.signing.v1.signing_pb2_grpc import SigningServiceAsyncStub
-
-CHUNK = 256 * 1024
 
 
 class GrpcPeers:
@@ -47,15 +42,15 @@ class GrpcPeers:
         self._channel = channel
         self._token = service_token
         self._timeout = timeout
+        # Packages and the files they carry are read and stored as exchange itself.
+        self.archive = ArchiveFiles(
+            lambda: self._channel("archive"), service_token=service_token, timeout=timeout
+        )
 
     # The stubs are made at first use: the channels exist once the host has started.
     @functools.cached_property
     def _documents(self) -> DocumentRegistryServiceAsyncStub:
         return DocumentRegistryServiceStub(self._channel("documents"))
-
-    @functools.cached_property
-    def _archive(self) -> ArchiveServiceAsyncStub:
-        return ArchiveServiceStub(self._channel("archive"))
 
     @functools.cached_property
     def _signing(self) -> SigningServiceAsyncStub:
@@ -112,53 +107,6 @@ class GrpcPeers:
         except grpc.aio.AioRpcError as exc:
             raise passed_on(exc) from None
         return answer.agency
-
-    async def read(self, sha256: str, *, max_bytes: int) -> bytes:
-        parts: list[bytes] = []
-        size = 0
-        try:
-            async for message in self._archive.GetObject(
-                archive_pb2.GetObjectRequest(sha256=sha256),
-                metadata=self._as_service(),
-                timeout=self._timeout * 6,
-            ):
-                if message.WhichOneof("part") != "chunk":
-                    continue
-                size += len(message.chunk)
-                if size > max_bytes:
-                    raise FailedPreconditionError(
-                        f"the file {sha256} is larger than the {max_bytes} bytes a package holds",
-                        reason="PACKAGE_TOO_LARGE",
-                    )
-                parts.append(message.chunk)
-        except grpc.aio.AioRpcError as exc:
-            raise passed_on(exc) from None
-        return b"".join(parts)
-
-    async def store(
-        self, data: bytes, *, content_type: str, file_name: str
-    ) -> documents_pb2.FileRef:
-        def parts() -> Iterator[archive_pb2.PutObjectRequest]:
-            yield archive_pb2.PutObjectRequest(
-                header=archive_pb2.ObjectHeader(
-                    content_type=content_type, file_name=file_name, declared_size=len(data)
-                )
-            )
-            for start in range(0, len(data), CHUNK):
-                yield archive_pb2.PutObjectRequest(chunk=data[start : start + CHUNK])
-
-        try:
-            answer = await self._archive.PutObject(
-                parts(), metadata=self._as_service(), timeout=self._timeout * 6
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise passed_on(exc) from None
-        return documents_pb2.FileRef(
-            sha256=answer.object.sha256,
-            size=answer.object.size,
-            content_type=content_type,
-            file_name=file_name,
-        )
 
     async def sign_xml(self, xml: bytes) -> tuple[bytes, signing_pb2.Certificate]:
         try:

@@ -812,13 +812,6 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "characters.",
     ),
     (
-        "NOT_A_DOCUMENT",
-        400,
-        "Not a document package",
-        "The package is not a document (a status message, for instance): it is neither "
-        "registered nor rejected.",
-    ),
-    (
         "PACKAGE_NOT_FOUND",
         404,
         "No such package",

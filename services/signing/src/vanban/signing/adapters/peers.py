@@ -6,33 +6,28 @@ see); reading and storing bytes is done as the signing service itself."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from vanban.contracts.archive.v1 import archive_pb2
-from vanban.contracts.archive.v1.archive_pb2_grpc import ArchiveServiceStub
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.contracts.directory.v1.directory_pb2_grpc import DirectoryServiceStub
 from vanban.contracts.documents.v1 import documents_pb2
 from vanban.contracts.documents.v1.documents_pb2_grpc import DocumentRegistryServiceStub
 from vanban.contracts.workflow.v1 import workflow_pb2
 from vanban.contracts.workflow.v1.workflow_pb2_grpc import WorkflowServiceStub
+from vanban.platform.archive import ArchiveFiles
 from vanban.platform.caller import CALLER_METADATA_KEY
-from vanban.platform.errors import FailedPreconditionError
 from vanban.platform.grpc.status import passed_on
 
 if TYPE_CHECKING:
-    from vanban.contracts.archive.v1.archive_pb2_grpc import ArchiveServiceAsyncStub
     from vanban.contracts.directory.v1.directory_pb2_grpc import DirectoryServiceAsyncStub
     from vanban.contracts.documents.v1.documents_pb2_grpc import (
         DocumentRegistryServiceAsyncStub,
     )
     from vanban.contracts.workflow.v1.workflow_pb2_grpc import WorkflowServiceAsyncStub
-
-CHUNK = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +56,10 @@ class GrpcPeers:
         self._channel = channel
         self._token = service_token
         self._timeout = timeout
+        # Bytes are read and stored as signing itself.
+        self.archive = ArchiveFiles(
+            lambda: self._aio("archive"), service_token=service_token, timeout=timeout
+        )
 
     def _aio(self, peer: str) -> grpc.aio.Channel:
         channel: grpc.aio.Channel = self._channel(peer)
@@ -78,10 +77,6 @@ class GrpcPeers:
     @functools.cached_property
     def _directory(self) -> DirectoryServiceAsyncStub:
         return DirectoryServiceStub(self._aio("directory"))
-
-    @functools.cached_property
-    def _archive(self) -> ArchiveServiceAsyncStub:
-        return ArchiveServiceStub(self._aio("archive"))
 
     def as_service(self) -> tuple[tuple[str, str], ...]:
         return ((CALLER_METADATA_KEY, self._token()),)
@@ -154,67 +149,6 @@ class GrpcPeers:
             raise passed_on(exc) from None
         a = answer.agency
         return AgencyFacts(code=a.code, name=a.name, seal_image=a.seal_image.sha256)
-
-    async def read(self, sha256: str, *, max_bytes: int) -> bytes:
-        """The stored bytes, refused past `max_bytes`."""
-        parts: list[bytes] = []
-        size = 0
-        try:
-            async for message in self._archive.GetObject(
-                archive_pb2.GetObjectRequest(sha256=sha256),
-                metadata=self.as_service(),
-                timeout=self._timeout * 6,
-            ):
-                if message.WhichOneof("part") == "info" and message.info.size > max_bytes:
-                    raise FailedPreconditionError(
-                        f"the file is over {max_bytes} bytes", reason="FILE_TOO_LARGE"
-                    )
-                if message.WhichOneof("part") == "chunk":
-                    size += len(message.chunk)
-                    if size > max_bytes:
-                        raise FailedPreconditionError(
-                            f"the file is over {max_bytes} bytes", reason="FILE_TOO_LARGE"
-                        )
-                    parts.append(message.chunk)
-        except grpc.aio.AioRpcError as exc:
-            raise passed_on(exc) from None
-        return b"".join(parts)
-
-    async def store(self, data: bytes, *, file_name: str) -> tuple[documents_pb2.FileRef, str]:
-        """Stores a signed PDF; its FileRef and the upload id (released if no record follows)."""
-
-        def parts() -> Iterator[archive_pb2.PutObjectRequest]:
-            yield archive_pb2.PutObjectRequest(
-                header=archive_pb2.ObjectHeader(
-                    content_type="application/pdf", file_name=file_name, declared_size=len(data)
-                )
-            )
-            for start in range(0, len(data), CHUNK):
-                yield archive_pb2.PutObjectRequest(chunk=data[start : start + CHUNK])
-
-        try:
-            answer = await self._archive.PutObject(
-                parts(), metadata=self.as_service(), timeout=self._timeout * 6
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise passed_on(exc) from None
-        ref = documents_pb2.FileRef(
-            sha256=answer.object.sha256,
-            size=answer.object.size,
-            content_type="application/pdf",
-            file_name=file_name,
-        )
-        return ref, answer.upload_id
-
-    async def release(self, upload_id: str) -> None:
-        try:
-            await self._archive.ReleaseUpload(
-                archive_pb2.ReleaseUploadRequest(upload_id=upload_id),
-                metadata=self.as_service(),
-                timeout=self._timeout,
-            )
-        except grpc.aio.AioRpcError:
-            return  # the unclaimed upload is collected later anyway
 
     async def record(self, request: documents_pb2.RecordOutgoingSignatureRequest) -> None:
         """Records a signature with documents, as signing (documents' RecordOutgoingSignature)."""

@@ -48,14 +48,12 @@ PackageReader = Annotated[Principal, allowed("exchange:read")]
 # The deliveries are part of reading the outgoing document: documents decides who may open it.
 DeliveryReader = Annotated[Principal, allowed("outgoing:read")]
 
-# What handling an arrived package can be refused with: the item itself, reading the package
-# again, and signing the status that goes back.
+# What handling an arrived package can be refused with: the item itself, and signing the
+# status that goes back.
 _HANDLING = (
     "ROLE_REQUIRED",
     "INBOX_ITEM_NOT_FOUND",
     "INBOX_ITEM_NOT_RECEIVED",
-    "NOT_A_DOCUMENT",
-    "PACKAGE_TOO_LARGE",
     "TOKEN_UNAVAILABLE",
 )
 _REGISTER_EXAMPLES: dict[str, Any] = {
