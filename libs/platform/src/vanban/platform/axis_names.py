@@ -11,11 +11,8 @@ never contains, so two codes never share a token.
 
 from __future__ import annotations
 
-import re
+from vanban.platform.organ_id import is_organ_id
 
-# Digits, capitals and dots, starting with a digit or a capital (000.00.00.H98, G22).
-AGENCY_CODE = re.compile(r"^[0-9A-Z][0-9A-Z.]*$")
-MAX_CODE_LENGTH = 13
 INBOX_SUBJECT_PREFIX = "axis.inbox"
 # Every agency's inbox has one durable pull consumer, its exchange service, under this name.
 INBOX_CONSUMER = "exchange"
@@ -27,7 +24,7 @@ def agency_token(code: str) -> str:
     Raises ``ValueError`` for anything that is not an agency code, so that a stray wildcard or
     space can never widen a subject or a permission built from it.
     """
-    if len(code) > MAX_CODE_LENGTH or not AGENCY_CODE.fullmatch(code):
+    if not is_organ_id(code):
         raise ValueError(f"{code!r} is not an agency code (digits, capitals and dots, ≤13)")
     return code.replace(".", "_")
 

@@ -54,7 +54,7 @@ from nats.js.errors import NotFoundError
 
 from vanban.launcher.infra.errors import InfraError
 from vanban.launcher.infra.files import new_password, open_private_log, write_private
-from vanban.launcher.infra.nats import ADMIN_USER, NatsServer, NatsUser
+from vanban.launcher.infra.nats import ADMIN_USER, NatsServer, NatsUser, user_entry
 from vanban.launcher.infra.ports import LOOPBACK, free_port
 from vanban.platform.axis_names import (
     INBOX_CONSUMER,
@@ -280,7 +280,7 @@ class AxisServer(NatsServer):
         accounts: dict[str, Any] = {
             HUB_ACCOUNT: {
                 "jetstream": "enabled",
-                "users": [_user_entry(user) for user in (self.admin, *leaf_users)],
+                "users": [user_entry(user) for user in (self.admin, *leaf_users)],
                 "exports": [
                     {"service": f"{INBOX_SUBJECT_PREFIX}.>"},
                     *(entry for agency in self.agencies.values() for entry in _own_exports(agency)),
@@ -289,20 +289,13 @@ class AxisServer(NatsServer):
         }
         for agency in self.agencies.values():
             accounts[agency.account] = {
-                "users": [{"user": agency.code, "password": agency.password}],
+                "users": [user_entry(NatsUser(agency.code, agency.password))],
                 "imports": [
                     {"service": {"account": HUB_ACCOUNT, "subject": subject}}
                     for subject in (f"{INBOX_SUBJECT_PREFIX}.>", *_own_subjects(agency.code))
                 ],
             }
         return accounts
-
-
-def _user_entry(user: NatsUser) -> dict[str, Any]:
-    entry: dict[str, Any] = {"user": user.name, "password": user.password}
-    if user.permissions is not None:
-        entry["permissions"] = user.permissions
-    return entry
 
 
 def _own_subjects(code: str) -> tuple[str, str]:

@@ -29,6 +29,14 @@ class NatsUser:
     permissions: Mapping[str, Any] | None = None
 
 
+def user_entry(user: NatsUser) -> dict[str, Any]:
+    """The user as nats-server's configuration names it."""
+    entry: dict[str, Any] = {"user": user.name, "password": user.password}
+    if user.permissions is not None:
+        entry["permissions"] = user.permissions
+    return entry
+
+
 def service_permissions(service: str, *, durables: Iterable[Durable] = ()) -> dict[str, Any]:
     """What a service may do on its agency's NATS, and nothing more.
 
@@ -161,12 +169,7 @@ class NatsServer(Server):
         return self._process.stop(grace=10.0)
 
     def _write_config(self) -> None:
-        users = [{"user": self.admin.name, "password": self.admin.password}]
-        for user in self.users.values():
-            entry: dict[str, Any] = {"user": user.name, "password": user.password}
-            if user.permissions is not None:
-                entry["permissions"] = user.permissions
-            users.append(entry)
+        users = [user_entry(user) for user in (self.admin, *self.users.values())]
         # JSON is valid nats-server config syntax, and quotes every subject and password.
         # The JetStream limits default to 75% of RAM and disk: always set them explicitly.
         config = f"""\

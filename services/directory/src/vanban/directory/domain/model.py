@@ -11,6 +11,7 @@ from datetime import datetime
 from vanban.platform.clearance import Clearance
 from vanban.platform.credentials import PASSWORD_MAX
 from vanban.platform.errors import invalid_fields
+from vanban.platform.organ_id import ORGAN_ID
 
 
 class Role(enum.Enum):
@@ -45,7 +46,6 @@ POSITION_TITLE_MAX = 200
 UNIT_CODE_MAX = 32
 PASSWORD_MIN = 8
 
-_AGENCY_CODE_RE = re.compile(r"^[0-9A-Z][0-9A-Z.]*$")
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _UNIT_CODE_RE = re.compile(r"^[0-9A-Z][0-9A-Z._-]*$")
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().-]*$")
@@ -105,7 +105,7 @@ class Agency:
         )
         problems: dict[str, str] = {}
         check_text(problems, "code", agency.code, AGENCY_CODE_MAX)
-        if "code" not in problems and not _AGENCY_CODE_RE.match(agency.code):
+        if "code" not in problems and not ORGAN_ID.fullmatch(agency.code):
             problems["code"] = "must be an agency identifier such as 000.00.00.H99"
         check_text(problems, "name", agency.name, AGENCY_NAME_MAX)
         check_text(problems, "abbreviation", agency.abbreviation, ABBREVIATION_MAX)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from vanban.platform.clearance import Secrecy
 from vanban.platform.errors import invalid_fields
+from vanban.platform.organ_id import ORGAN_ID_MAX, ORGAN_ID_PATTERN
 
 
 class Priority(enum.Enum):
@@ -109,7 +110,7 @@ PAGE_AMOUNT_MAX = 999  # PageAmount N3
 ATTACHMENTS_MAX = 20
 RELATIONS_MAX = 20
 RECIPIENTS_MAX = 500
-ISSUER_CODE_MAX = 13
+ISSUER_CODE_MAX = ORGAN_ID_MAX
 ISSUER_NAME_MAX = 200
 CODE_NUMBER_MAX = 11
 CODE_NOTATION_MAX = 30
@@ -120,7 +121,7 @@ FILE_NAME_MAX = 255
 CONTENT_TYPE_MAX = 127
 # Mã định danh (Decision 20/2020): digits, capitals and dots, e.g. 000.00.00.G22. The contract
 # declares the same rule on RegisterIncomingDocumentRequest, for the gateway to check first.
-ISSUER_CODE_PATTERN = r"^[0-9A-Z][0-9A-Z.]*$"
+ISSUER_CODE_PATTERN = ORGAN_ID_PATTERN
 _ISSUER_CODE_RE = re.compile(ISSUER_CODE_PATTERN)
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 # Số: Arabic numerals ("05", "123"). The contract declares the same rule for the gateway.

@@ -29,6 +29,7 @@ from typing import Final, cast
 from lxml import etree
 
 from vanban.platform.errors import InvalidArgumentError
+from vanban.platform.organ_id import ORGAN_ID_MAX, is_organ_id
 from vanban.platform.xml import hardened_parser, parse_xml
 
 NAMESPACE: Final = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
@@ -38,8 +39,6 @@ VIETNAM_TIME: Final = timezone(timedelta(hours=7))
 
 _MIB: Final = 1024 * 1024
 # Mã định danh of an agency (Decision 20/2020, amended 2025), as documents.proto checks it.
-_ORGAN_ID: Final = re.compile(r"[0-9A-Z][0-9A-Z.]*")
-_ORGAN_ID_MAX: Final = 13
 _DIGITS: Final = re.compile(r"[0-9]+")
 _DATE: Final = re.compile(r"([0-9]{4})/([0-9]{2})/([0-9]{2})")
 _TIMESTAMP: Final = re.compile(r"([0-9]{4})/([0-9]{2})/([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
@@ -288,7 +287,7 @@ class EdxmlError(InvalidArgumentError):
 def document_id(organ_id: str, day: date, code_number: str, code_notation: str) -> str:
     """The DocumentId of a document: `OrganId,yyyy/MM/dd,số/ký hiệu` of the issuing agency,
     e.g. `000.00.00.G22,2015/09/30,7816/VPCP-TTĐT`."""
-    if not _is_organ_id(organ_id):
+    if not is_organ_id(organ_id):
         raise ValueError(f"{organ_id!r} is not an agency identifier")
     if not _DIGITS.fullmatch(code_number) or not code_notation:
         raise ValueError(f"{code_number!r}/{code_notation!r} is not a số/ký hiệu")
@@ -586,10 +585,6 @@ class _Node:
         return value
 
 
-def _is_organ_id(value: str) -> bool:
-    return len(value) <= _ORGAN_ID_MAX and _ORGAN_ID.fullmatch(value) is not None
-
-
 def _parse_date(value: str, path: str) -> date:
     match = _DATE.fullmatch(value)
     if match is not None:
@@ -608,8 +603,8 @@ def _parse_timestamp(value: str, path: str) -> datetime:
 
 
 def _organ_id(node: _Node, name: str) -> str:
-    value = node.text(name, max_length=_ORGAN_ID_MAX, required=True)
-    if not _is_organ_id(value):
+    value = node.text(name, max_length=ORGAN_ID_MAX, required=True)
+    if not is_organ_id(value):
         raise _invalid(f"{node.path}/{name}", f"is {value!r}, not an agency identifier")
     return value
 
@@ -645,7 +640,7 @@ def _document_id_issuer(value: str, path: str) -> str:
     """The agency a DocumentId names; any other shape than `OrganId,yyyy/MM/dd,số/ký hiệu`
     is refused."""
     parts = value.split(",", 2)
-    if len(parts) != 3 or not _is_organ_id(parts[0]):
+    if len(parts) != 3 or not is_organ_id(parts[0]):
         raise _not_a_document_id(path, value)
     issuer, day, code = parts
     _parse_date(day, path)
@@ -782,7 +777,7 @@ def _replacement(node: _Node) -> Replacement:
 def _organ_ids(node: _Node) -> list[str]:
     values = [item.value() for item in node.many("OrganId")]
     for index, value in enumerate(values, start=1):
-        if not _is_organ_id(value):
+        if not is_organ_id(value):
             raise _invalid(f"{node.path}/OrganId[{index}]", f"is {value!r}, not an identifier")
     return values
 
