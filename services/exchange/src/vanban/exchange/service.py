@@ -34,13 +34,8 @@ from vanban.exchange.adapters.db.tables import inbox, packages, statuses, transm
 from vanban.exchange.adapters.peers import GrpcPeers
 from vanban.exchange.adapters.transport import Arrival, SendReceipt, Transport, TransportError
 from vanban.exchange.domain import edxml
-from vanban.exchange.domain.model import (
-    DESCRIPTIONS,
-    BusinessDocType,
-    InboxState,
-    Status,
-    TransportState,
-)
+from vanban.exchange.domain.edxml import BusinessDocType, StatusCode
+from vanban.exchange.domain.model import DESCRIPTIONS, InboxState, TransportState
 from vanban.platform.cache import TtlCache
 from vanban.platform.caller import Caller
 from vanban.platform.convert import to_timestamp
@@ -287,7 +282,7 @@ class ExchangeService:
             response_for=(),
             steering_type=0,
             trace_headers=(edxml.TraceHeader(organ_id=own.organ_id, timestamp=_now()),),
-            business=edxml.Business(doc_type=edxml.BusinessDocType.NEW),
+            business=edxml.Business(doc_type=BusinessDocType.NEW),
             attachments=tuple(files),
         )
         data = edxml.build_package(package)
@@ -602,7 +597,10 @@ class ExchangeService:
         reply = None
         if isinstance(claimed, edxml.DocumentPackage) and sender:
             reply = await self._signed_status(
-                _answering(claimed), Status.REJECTED, f"{refused.reason}: {refused}"[:500], staff=""
+                _answering(claimed),
+                StatusCode.REJECTED,
+                f"{refused.reason}: {refused}"[:500],
+                staff="",
             )
         now = _now()
         async with self._uow() as uow:
@@ -676,13 +674,13 @@ class ExchangeService:
         if duplicate_of is not None:
             reply = await self._signed_status(
                 _answering(package),
-                Status.REJECTED,
+                StatusCode.REJECTED,
                 "Văn bản đã được tiếp nhận trước đó (trùng DocumentId); không tiếp nhận lần hai",
                 staff="",
             )
         else:
             reply = await self._signed_status(
-                _answering(package), Status.ARRIVED, DESCRIPTIONS[Status.ARRIVED], staff=""
+                _answering(package), StatusCode.ARRIVED, DESCRIPTIONS[StatusCode.ARRIVED], staff=""
             )
         now = _now()
         async with self._uow() as uow:
@@ -764,7 +762,7 @@ class ExchangeService:
     async def _signed_status(
         self,
         about: edxml.ResponseFor,
-        code: Status,
+        code: StatusCode,
         description: str,
         *,
         staff: str,
@@ -968,8 +966,8 @@ class ExchangeService:
             return _item_to_pb(row), document
         reply = await self._signed_status(
             _answering_item(row),
-            Status.REGISTERED,
-            f"{DESCRIPTIONS[Status.REGISTERED]}: số đến {document.arrival_number}",
+            StatusCode.ACCEPTED,
+            f"{DESCRIPTIONS[StatusCode.ACCEPTED]}: số đến {document.arrival_number}",
             staff=caller.subject,
         )
         now = _now()
@@ -1016,7 +1014,7 @@ class ExchangeService:
                 metadata={"state": row["state"]},
             )
         reply = await self._signed_status(
-            _answering_item(row), Status.REJECTED, reason, staff=caller.subject
+            _answering_item(row), StatusCode.REJECTED, reason, staff=caller.subject
         )
         now = _now()
         async with self._uow() as uow:
