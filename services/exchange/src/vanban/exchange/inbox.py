@@ -1,0 +1,376 @@
+"""The clerk's inbox (register: 03, reject: 02) and what the sender sees of its deliveries."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date, datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+
+from vanban.contracts.documents.v1 import documents_pb2
+from vanban.contracts.exchange.v1 import exchange_pb2 as pb
+from vanban.exchange.adapters.db.tables import inbox, packages, statuses, transmissions
+from vanban.exchange.core import (
+    INBOX_ROLES,
+    PACKAGE_READER_ROLES,
+    PAGE_MAX,
+    PRIORITY_FROM_EDXML,
+    Core,
+    file_ref,
+    utc_now,
+)
+from vanban.exchange.domain import edxml
+from vanban.exchange.domain.edxml import StatusCode
+from vanban.exchange.domain.model import DESCRIPTIONS, InboxState, TransportState
+from vanban.platform.caller import Caller
+from vanban.platform.convert import to_timestamp
+from vanban.platform.db import UnitOfWork
+from vanban.platform.errors import (
+    FailedPreconditionError,
+    NotFoundError,
+    PermissionDeniedError,
+    invalid_fields,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class Inbox(Core):
+    async def list_inbox(
+        self,
+        caller: Caller,
+        *,
+        state: str | None,
+        page_size: int,
+        after: tuple[datetime, str] | None,
+    ) -> tuple[list[pb.InboxItem], tuple[datetime, str] | None]:
+        caller.require_role(*INBOX_ROLES)
+        size = max(1, min(page_size or 50, PAGE_MAX))
+        query = sa.select(inbox).order_by(inbox.c.received_at.desc(), inbox.c.id.desc())
+        if state:
+            query = query.where(inbox.c.state == state)
+        if after is not None:
+            query = query.where(sa.tuple_(inbox.c.received_at, inbox.c.id) < after)
+        async with self._uow() as uow:
+            rows = (await uow.session.execute(query.limit(size + 1))).mappings().all()
+        items = [item_to_pb(dict(row)) for row in rows[:size]]
+        more = rows[size] if len(rows) > size else None
+        last = rows[size - 1] if more is not None else None
+        return items, ((last["received_at"], last["id"]) if last is not None else None)
+
+    async def get_item(self, caller: Caller, item_id: str) -> pb.InboxItem:
+        caller.require_role(*INBOX_ROLES)
+        async with self._uow() as uow:
+            row = await self._item_row(uow, item_id)
+        return item_to_pb(dict(row))
+
+    async def _item_row(self, uow: UnitOfWork, item_id: str, *, lock: bool = False) -> Any:
+        query = sa.select(inbox).where(inbox.c.id == item_id)
+        if lock:
+            query = query.with_for_update()
+        try:
+            uuid.UUID(item_id)
+        except ValueError:
+            row = None
+        else:
+            row = (await uow.session.execute(query)).mappings().first()
+        if row is None:
+            raise NotFoundError("no such inbox item", reason="INBOX_ITEM_NOT_FOUND")
+        return row
+
+    async def register(
+        self, caller: Caller, item_id: str, *, document_type: str, secrecy: int
+    ) -> tuple[pb.InboxItem, documents_pb2.IncomingDocument]:
+        """Registers the package as an incoming document (for the clerk, with their rights);
+        then 03 goes back. Asked again, it answers the same document."""
+        caller.require_role(*INBOX_ROLES)
+        async with self._uow() as uow:
+            row = dict(await self._item_row(uow, item_id))
+        if row["state"] not in (InboxState.RECEIVED.value, InboxState.REGISTERED.value):
+            raise FailedPreconditionError(
+                f"the package is {row['state']}; only a received one is registered",
+                reason="INBOX_ITEM_NOT_RECEIVED",
+                metadata={"state": row["state"]},
+            )
+        fields = row["fields"]
+        request = documents_pb2.RegisterIncomingDocumentRequest(
+            issuer_code=row["sender_id"],
+            issuer_name=row["sender_name"],
+            code_number=fields.get("code_number", ""),
+            code_notation=fields.get("code_notation", ""),
+            issued_date=fields.get("issued_date", ""),
+            document_type=document_type.strip() or fields.get("document_type", ""),
+            subject=fields.get("subject", ""),
+            priority=fields.get("priority", documents_pb2.PRIORITY_NORMAL),
+            secrecy=cast(documents_pb2.Secrecy.ValueType, secrecy or documents_pb2.SECRECY_NONE),
+            file=file_ref(row["file"]),
+            received_via=documents_pb2.RECEIVED_VIA_ELECTRONIC,
+            identifier=row["document_id"],
+            signer=documents_pb2.Signer(
+                position=fields.get("signer_position", ""),
+                full_name=fields.get("signer_name", ""),
+            ),
+            attachments=[file_ref(a) for a in row["attachments"]],
+            page_amount=fields.get("page_amount", 0),
+            due_date=fields.get("due_date", ""),
+            # One package, one incoming document, however often this is asked.
+            request_id=f"exchange:{item_id}",
+        )
+        document = await self.peers.register_incoming(request)
+        if row["state"] == InboxState.REGISTERED.value:
+            return item_to_pb(row), document
+        reply = await self._signed_status(
+            answering_item(row),
+            StatusCode.ACCEPTED,
+            f"{DESCRIPTIONS[StatusCode.ACCEPTED]}: số đến {document.arrival_number}",
+            staff=caller.subject,
+        )
+        now = utc_now()
+        async with self._uow() as uow:
+            changed = await uow.session.execute(
+                sa.update(inbox)
+                .where(inbox.c.id == item_id, inbox.c.state == InboxState.RECEIVED.value)
+                .values(
+                    state=InboxState.REGISTERED.value,
+                    incoming_document_id=document.id,
+                    handled_by=caller.subject,
+                    handled_at=now,
+                )
+                .returning(*inbox.c)
+            )
+            updated = changed.mappings().first()
+            if updated is None:  # registered meanwhile by another clerk: same document
+                row = dict(await self._item_row(uow, item_id))
+                return item_to_pb(row), document
+            await self._queue_status(uow, reply, about_package_id=row["package_id"], at=now)
+            uow.audit(
+                actor=caller.subject,
+                action="exchange.inbox.register",
+                resource=f"exchange/inbox/{item_id}",
+                after={"incoming_document_id": document.id},
+            )
+            await uow.commit()
+        self._wake.set()
+        return item_to_pb(dict(updated)), document
+
+    async def reject(self, caller: Caller, item_id: str, *, reason: str) -> pb.InboxItem:
+        caller.require_role(*INBOX_ROLES)
+        reason = reason.strip()
+        if not reason or len(reason) > 500 or not reason.isprintable():
+            raise invalid_fields(
+                {"reason": "1 to 500 printable characters"}, reason="INVALID_REJECTION"
+            )
+        async with self._uow() as uow:
+            row = dict(await self._item_row(uow, item_id))
+        if row["state"] != InboxState.RECEIVED.value:
+            raise FailedPreconditionError(
+                f"the package is {row['state']}; only a received one is rejected",
+                reason="INBOX_ITEM_NOT_RECEIVED",
+                metadata={"state": row["state"]},
+            )
+        reply = await self._signed_status(
+            answering_item(row), StatusCode.REJECTED, reason, staff=caller.subject
+        )
+        now = utc_now()
+        async with self._uow() as uow:
+            changed = await uow.session.execute(
+                sa.update(inbox)
+                .where(inbox.c.id == item_id, inbox.c.state == InboxState.RECEIVED.value)
+                .values(
+                    state=InboxState.REJECTED.value,
+                    reason=reason,
+                    handled_by=caller.subject,
+                    handled_at=now,
+                )
+                .returning(*inbox.c)
+            )
+            updated = changed.mappings().first()
+            if updated is None:
+                raise FailedPreconditionError(
+                    "the package was handled meanwhile", reason="INBOX_ITEM_NOT_RECEIVED"
+                )
+            await self._queue_status(uow, reply, about_package_id=row["package_id"], at=now)
+            uow.audit(
+                actor=caller.subject,
+                action="exchange.inbox.reject",
+                resource=f"exchange/inbox/{item_id}",
+                after={"reason": reason},
+            )
+            await uow.commit()
+        self._wake.set()
+        return item_to_pb(dict(updated))
+
+    async def deliveries(
+        self, caller: Caller, outgoing_document_id: str
+    ) -> pb.ListDeliveriesResponse:
+        """Per recipient: transport state and business statuses, for whoever may open the
+        document (documents decides)."""
+        document = await self.peers.may_open_outgoing(outgoing_document_id)
+        async with self._uow() as uow:
+            rows = (
+                await uow.session.execute(
+                    sa.select(transmissions, packages.c.created_at.label("package_created_at"))
+                    .join(packages, packages.c.id == transmissions.c.package_id)
+                    .where(
+                        packages.c.outgoing_document_id == document.id,
+                        packages.c.direction == "sent",
+                        packages.c.kind == "document",
+                    )
+                    .order_by(packages.c.created_at, transmissions.c.recipient)
+                )
+            ).all()
+            received = (
+                await uow.session.execute(
+                    sa.select(statuses)
+                    .where(
+                        statuses.c.direction == "received",
+                        statuses.c.about_package_id.in_({row.package_id for row in rows}),
+                    )
+                    .order_by(statuses.c.status_at, statuses.c.recorded_at)
+                )
+            ).all()
+        by_recipient: dict[tuple[str, str], list[pb.BusinessStatus]] = {}
+        for status in received:
+            by_recipient.setdefault((status.about_package_id, status.counterpart), []).append(
+                pb.BusinessStatus(
+                    code=status.code,
+                    description=status.description,
+                    at=to_timestamp(status.status_at),
+                    message_id=status.package_id,
+                    recorded_at=to_timestamp(status.recorded_at),
+                    staff=status.staff,
+                )
+            )
+        deliveries = [
+            pb.Delivery(
+                recipient=pb.Organ(organ_id=row.recipient, organ_name=row.recipient_name),
+                transport_state=TRANSPORT_TO_PB[row.state],
+                attempts=row.attempts,
+                last_error=row.last_error or "",
+                acknowledged_at=to_timestamp(row.acknowledged_at) if row.acknowledged_at else None,
+                transport_reference=row.reference or "",
+                statuses=by_recipient.get((row.package_id, row.recipient), []),
+                package_id=row.package_id,
+            )
+            for row in rows
+        ]
+        note = ""
+        if not deliveries:
+            external = [r for r in document.recipients if r.organ_id != self.options.agency_code]
+            if not external:
+                note = "no recipient outside the agency"
+            elif document.status != documents_pb2.DOCUMENT_STATUS_ISSUED:
+                note = "sent once issued and signed by the agency"
+            elif document.secrecy not in (
+                documents_pb2.SECRECY_UNSPECIFIED,
+                documents_pb2.SECRECY_NONE,
+            ):
+                note = "secret documents are not sent over the axis"
+            else:
+                note = "waiting for the agency signature"
+        return pb.ListDeliveriesResponse(deliveries=deliveries, note=note)
+
+    async def package_xml(self, caller: Caller, package_id: str) -> tuple[pb.PackageXmlInfo, bytes]:
+        if not caller.is_service and not caller.roles.intersection(PACKAGE_READER_ROLES):
+            raise PermissionDeniedError(
+                "reading exchanged packages needs one of the roles: "
+                + ", ".join(PACKAGE_READER_ROLES),
+                reason="ROLE_REQUIRED",
+            )
+        try:
+            uuid.UUID(package_id)
+        except ValueError:
+            raise NotFoundError("no such package", reason="PACKAGE_NOT_FOUND") from None
+        async with self._uow() as uow:
+            row = (
+                await uow.session.execute(sa.select(packages).where(packages.c.id == package_id))
+            ).first()
+        if row is None or not row.sha256:
+            raise NotFoundError("no such package", reason="PACKAGE_NOT_FOUND")
+        data = await self._read(row.sha256)
+        return (
+            pb.PackageXmlInfo(
+                size=len(data), sha256=row.sha256, kind=row.kind, direction=row.direction
+            ),
+            data,
+        )
+
+
+TRANSPORT_TO_PB = {
+    TransportState.PENDING.value: pb.TRANSPORT_STATE_PENDING,
+    TransportState.ACKNOWLEDGED.value: pb.TRANSPORT_STATE_ACKNOWLEDGED,
+    TransportState.FAILED.value: pb.TRANSPORT_STATE_FAILED,
+}
+INBOX_TO_PB = {
+    InboxState.RECEIVED.value: pb.INBOX_STATE_RECEIVED,
+    InboxState.REGISTERED.value: pb.INBOX_STATE_REGISTERED,
+    InboxState.REJECTED.value: pb.INBOX_STATE_REJECTED,
+    InboxState.REFUSED.value: pb.INBOX_STATE_REFUSED,
+    InboxState.DUPLICATE.value: pb.INBOX_STATE_DUPLICATE,
+}
+INBOX_FROM_PB = {value: key for key, value in INBOX_TO_PB.items()}
+
+
+def answering_item(row: dict[str, Any]) -> edxml.ResponseFor:
+    """The same, from what the inbox kept of the package when it arrived."""
+    fields = row["fields"]
+    issued = fields.get("issued_date")
+    return edxml.ResponseFor(
+        organ_id=row["sender_id"],
+        code=f"{fields.get('code_number', '')}/{fields.get('code_notation', '')}",
+        promulgation_date=date.fromisoformat(issued) if issued else None,
+        document_id=row["document_id"],
+    )
+
+
+def fields_of(package: edxml.DocumentPackage) -> dict[str, Any]:
+    """What the inbox shows and registration needs, as JSON."""
+    return {
+        "code_number": package.code.code_number,
+        "code_notation": package.code.code_notation,
+        "issued_date": package.promulgation_date.isoformat() if package.promulgation_date else "",
+        "document_type": package.document_type.type_name,
+        "subject": package.subject,
+        "priority": PRIORITY_FROM_EDXML.get(
+            package.other_info.priority if package.other_info else 0, documents_pb2.PRIORITY_NORMAL
+        ),
+        "signer_position": package.signer_info.position if package.signer_info else "",
+        "signer_name": package.signer_info.full_name if package.signer_info else "",
+        "due_date": package.due_date.isoformat() if package.due_date else "",
+        "page_amount": package.other_info.page_amount if package.other_info else 0,
+    }
+
+
+def item_to_pb(row: dict[str, Any]) -> pb.InboxItem:
+    fields = row.get("fields") or {}
+    return pb.InboxItem(
+        id=row["id"],
+        state=INBOX_TO_PB[row["state"]],
+        received_at=to_timestamp(row["received_at"]),
+        sender=pb.Organ(organ_id=row["sender_id"], organ_name=row["sender_name"]),
+        document_id=row["document_id"],
+        code_number=fields.get("code_number", ""),
+        code_notation=fields.get("code_notation", ""),
+        issued_date=fields.get("issued_date", ""),
+        document_type=fields.get("document_type", ""),
+        subject=fields.get("subject", ""),
+        priority=fields.get("priority", 0),
+        signer=documents_pb2.Signer(
+            position=fields.get("signer_position", ""), full_name=fields.get("signer_name", "")
+        ),
+        business_doc_type=row["business_doc_type"],
+        file=file_ref(row.get("file")),
+        attachments=[file_ref(a) for a in row.get("attachments") or []],
+        signer_certificate=row.get("signer_certificate") or "",
+        signer_certificate_sha256=row.get("signer_certificate_sha256") or "",
+        incoming_document_id=row.get("incoming_document_id") or "",
+        reason=row.get("reason") or "",
+        duplicate_of=row.get("duplicate_of") or "",
+        package_id=row["package_id"],
+        handled_by=row.get("handled_by") or "",
+        handled_at=to_timestamp(row["handled_at"]) if row.get("handled_at") else None,
+        due_date=fields.get("due_date", ""),
+        page_amount=fields.get("page_amount", 0),
+    )

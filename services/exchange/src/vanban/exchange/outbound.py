@@ -1,0 +1,283 @@
+"""Outbound (ADR 0012 §5): an issued document's package, made once, and its transmissions, retried
+until the axis acknowledges each."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from vanban.contracts.documents.v1 import documents_pb2
+from vanban.contracts.exchange.v1 import events_pb2 as events
+from vanban.contracts.exchange.v1 import exchange_pb2 as pb
+from vanban.contracts.signing.v1 import signing_pb2
+from vanban.exchange.adapters.db.tables import packages, transmissions
+from vanban.exchange.adapters.transport import SendReceipt, TransportError
+from vanban.exchange.core import (
+    PACKAGE_SENT,
+    PRIORITY_TO_EDXML,
+    SERVICE_ACTOR,
+    Core,
+    utc_now,
+)
+from vanban.exchange.domain import edxml
+from vanban.exchange.domain.edxml import BusinessDocType
+from vanban.exchange.domain.model import TransportState
+from vanban.platform.convert import to_timestamp
+from vanban.platform.db import UnitOfWork
+from vanban.platform.errors import (
+    DomainError,
+    FailedPreconditionError,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class Outbound(Core):
+    async def send_signed(self, uow: UnitOfWork, signature: signing_pb2.Signature) -> None:
+        """The agency signature is on an outgoing document: its package leaves for every
+        recipient outside the agency (once: a repeated event finds the package made)."""
+        if signature.kind != signing_pb2.SIGNATURE_KIND_AGENCY:
+            return
+        document = await self.peers.outgoing(signature.document_id)
+        recipients = [
+            r for r in document.recipients if r.organ_id and r.organ_id != self.options.agency_code
+        ]
+        if not recipients or document.status != documents_pb2.DOCUMENT_STATUS_ISSUED:
+            return
+        if document.secrecy not in (documents_pb2.SECRECY_UNSPECIFIED, documents_pb2.SECRECY_NONE):
+            # Secret documents never travel over the axis (Decree 30, art. 18 and the law on
+            # state secrets): they go on paper.
+            logger.warning(
+                "a secret document is not sent over the axis",
+                extra={"document_id": document.id},
+            )
+            return
+        existing = await uow.session.scalar(
+            sa.select(packages.c.id).where(
+                packages.c.outgoing_document_id == document.id,
+                packages.c.direction == "sent",
+                packages.c.kind == "document",
+                packages.c.business_doc_type == BusinessDocType.NEW,
+            )
+        )
+        if existing is not None:
+            return
+        signed_file = signature.file
+        xml = await self._document_package(document, signed_file, recipients)
+        signed_xml, _certificate = await self.peers.sign_xml(xml)
+        stored = await self._store(
+            signed_xml, content_type="application/xml", file_name=f"{document.id}.edxml"
+        )
+        now = utc_now()
+        package_id = str(uuid.uuid4())
+        await self._record_package(
+            uow,
+            package_id=package_id,
+            direction="sent",
+            kind="document",
+            stored=stored,
+            document_id=document.identifier,
+            counterpart="",
+            outgoing_document_id=document.id,
+            business_doc_type=BusinessDocType.NEW,
+            actor=signature.signed_by or SERVICE_ACTOR,
+            summary=f"{document.code_number}/{document.code_notation} to "
+            + ", ".join(r.organ_id for r in recipients),
+            at=now,
+        )
+        for recipient in recipients:
+            await self._add_transmission(
+                uow, package_id, recipient.organ_id, recipient.organ_name, now
+            )
+        self._packages.put(stored.sha256, signed_xml)
+        self._wake.set()
+
+    async def _document_package(
+        self,
+        document: documents_pb2.OutgoingDocument,
+        signed_file: documents_pb2.FileRef,
+        recipients: Sequence[documents_pb2.Recipient],
+    ) -> bytes:
+        budget = self.limits.max_package_bytes
+        files: list[edxml.Attachment] = []
+        for ref in (signed_file, *document.attachments):
+            data = await self._read(ref.sha256)
+            files.append(
+                edxml.Attachment(
+                    content_id=str(uuid.uuid4()),
+                    name=ref.file_name or f"{ref.sha256[:16]}.pdf",
+                    content_type=ref.content_type or "application/pdf",
+                    description="",
+                    data=data,
+                )
+            )
+        own = await self._own_organ()
+        issued = datetime.strptime(document.issued_date, "%Y-%m-%d").date()
+        package = edxml.DocumentPackage(
+            from_=own,
+            to=tuple(
+                edxml.Organ(organ_id=r.organ_id, organ_name=r.organ_name or r.organ_id)
+                for r in recipients
+            ),
+            document_id=document.identifier,
+            code=edxml.Code(code_number=document.code_number, code_notation=document.code_notation),
+            promulgation_place=own.organ_add or "",
+            promulgation_date=issued,
+            document_type=edxml.DocumentType(
+                type=1, type_detail=0, type_name=document.document_type
+            ),
+            subject=document.subject,
+            content="",
+            signer_info=edxml.SignerInfo(
+                competence=documents_pb2.SignerCompetence.Name(document.signer.competence)
+                if document.signer.competence
+                else "",
+                position=document.signer.position,
+                full_name=document.signer.full_name,
+            ),
+            due_date=None,
+            to_places=tuple(r.organ_name or r.organ_id for r in recipients),
+            other_info=edxml.OtherInfo(
+                priority=PRIORITY_TO_EDXML.get(document.priority, 0),
+                promulgation_amount=document.issued_amount,
+                page_amount=0,
+            ),
+            response_for=(),
+            steering_type=0,
+            trace_headers=(edxml.TraceHeader(organ_id=own.organ_id, timestamp=utc_now()),),
+            business=edxml.Business(doc_type=BusinessDocType.NEW),
+            attachments=tuple(files),
+        )
+        data = edxml.build_package(package)
+        if len(data) > budget:
+            raise FailedPreconditionError(
+                f"the package would have {len(data)} bytes, more than the {budget} the axis "
+                "carries",
+                reason="PACKAGE_TOO_LARGE",
+            )
+        return data
+
+    async def deliver_loop(self, stop: asyncio.Event) -> None:
+        """Sends what is due until `stop`; woken at once when a package is made."""
+        while not stop.is_set():
+            try:
+                sent = await self.deliver_due()
+            except Exception:
+                logger.exception("a delivery pass failed; it is tried again")
+                sent = 0
+            if sent:
+                continue
+            self._wake.clear()
+            waiter = asyncio.ensure_future(self._wake.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait(
+                    {waiter, stopper}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                waiter.cancel()
+                stopper.cancel()
+
+    async def deliver_due(self) -> int:
+        """One pass: the due transmissions, locked so that no other replica sends them at the
+        same time, each handed to the transport; returns how many were tried."""
+        async with self._uow() as uow:
+            now = utc_now()
+            rows = (
+                await uow.session.execute(
+                    sa.select(
+                        transmissions,
+                        packages.c.sha256,
+                        packages.c.kind,
+                        packages.c.outgoing_document_id,
+                    )
+                    .join(packages, packages.c.id == transmissions.c.package_id)
+                    .where(
+                        transmissions.c.state == TransportState.PENDING.value,
+                        transmissions.c.next_attempt_at <= now,
+                    )
+                    .order_by(transmissions.c.next_attempt_at)
+                    .limit(self.options.send_batch)
+                    .with_for_update(of=transmissions, skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            # Each package of the batch is read once, however many recipients it has.
+            payloads = {sha256: await self._payload(sha256) for sha256 in {r.sha256 for r in rows}}
+            outcomes = await asyncio.gather(
+                *(self._transmit(row, payloads[row.sha256]) for row in rows)
+            )
+            for row, outcome in zip(rows, outcomes, strict=True):
+                await self._settle(uow, row, outcome, now)
+            await uow.commit()
+        return len(rows)
+
+    async def _payload(self, sha256: str) -> bytes | TransportError:
+        data = self._packages.get(sha256)
+        if data is None:
+            try:
+                data = await self._read(sha256)
+            except DomainError as exc:  # the archive could not give the bytes now
+                return TransportError(str(exc), reason=exc.reason or "ARCHIVE_UNAVAILABLE")
+            self._packages.put(sha256, data)
+        return data
+
+    async def _transmit(
+        self, row: Any, payload: bytes | TransportError
+    ) -> SendReceipt | TransportError:
+        if isinstance(payload, TransportError):
+            return payload
+        try:
+            return await self.transport.send(row.recipient, payload, message_id=row.message_id)
+        except TransportError as exc:
+            return exc
+
+    async def _settle(
+        self, uow: UnitOfWork, row: Any, outcome: SendReceipt | TransportError, now: datetime
+    ) -> None:
+        attempts = row.attempts + 1
+        if isinstance(outcome, TransportError):
+            give_up = now - row.created_at > self.options.give_up_after
+            delay = min(self.options.retry_max_delay, 2.0 ** min(attempts - 1, 20))
+            await uow.session.execute(
+                sa.update(transmissions)
+                .where(transmissions.c.id == row.id)
+                .values(
+                    attempts=attempts,
+                    last_error=f"{outcome.reason}: {outcome}"[:500],
+                    state=(TransportState.FAILED if give_up else TransportState.PENDING).value,
+                    next_attempt_at=now + timedelta(seconds=delay * random.uniform(0.8, 1.2)),
+                )
+            )
+            return
+        await uow.session.execute(
+            sa.update(transmissions)
+            .where(transmissions.c.id == row.id)
+            .values(
+                attempts=attempts,
+                state=TransportState.ACKNOWLEDGED.value,
+                reference=outcome.reference[:200],
+                acknowledged_at=now,
+                last_error=None,
+            )
+        )
+        if row.kind == "document":
+            uow.record_event(
+                PACKAGE_SENT,
+                events.PackageSent(
+                    outgoing_document_id=row.outgoing_document_id or "",
+                    package_id=row.package_id,
+                    recipient=pb.Organ(organ_id=row.recipient, organ_name=row.recipient_name),
+                    transport_reference=outcome.reference,
+                    agency_code=self.options.agency_code,
+                    occurred_at=to_timestamp(now),
+                ),
+            )
