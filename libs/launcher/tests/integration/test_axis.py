@@ -24,7 +24,13 @@ from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, ConsumerInfo, DeliverPolicy
 from nats.js.errors import APIError
 
-from vanban.exchange.adapters.axis import AXIS_UNAVAILABLE, NO_INBOX, REFUSED, NatsAxis
+from vanban.exchange.adapters.axis import (
+    AXIS_UNAVAILABLE,
+    INBOX_FULL,
+    NO_INBOX,
+    REFUSED,
+    NatsAxis,
+)
 from vanban.exchange.adapters.transport import Arrival, TransportError
 from vanban.launcher.infra.axis import MAX_PACKAGE_BYTES, AxisAgency, AxisServer
 from vanban.launcher.infra.nats import NatsUser
@@ -282,6 +288,27 @@ async def test_a_package_over_the_limit_is_refused_and_one_under_it_is_taken(
     assert refused.value.reason == REFUSED
     assert (await sender.send(B, b"small", message_id="after-big")).duplicate is False
     await (await fetch_one(recipient)).ack()
+
+
+async def test_an_inbox_bounds_what_waits_not_what_ever_passed_through(
+    tmp_path: Path, open_axis: OpenAxis
+) -> None:
+    # An inbox of 3 MiB: four packages of 1 MiB taken one after the other all pass (a taken
+    # package leaves the inbox), four left waiting do not.
+    small = AxisAgency(A), AxisAgency(B)
+    with AxisServer(tmp_path / "data", small, inbox_max_bytes=3 * 1024 * 1024) as server:
+        sender = await open_axis(server.agency_url(A), A)
+        recipient = await open_axis(server.agency_url(B), B)
+        package = os.urandom(1024 * 1024)
+        for number in range(4):
+            await sender.send(B, package, message_id=f"taken-{number}")
+            await (await fetch_one(recipient)).ack()
+        for number in range(2):
+            await sender.send(B, package, message_id=f"waiting-{number}")
+        with pytest.raises(TransportError) as full:
+            for number in range(2, 4):
+                await sender.send(B, package, message_id=f"waiting-{number}")
+        assert full.value.reason == INBOX_FULL, str(full.value)
 
 
 async def test_a_package_for_an_agency_without_an_inbox_is_not_taken(

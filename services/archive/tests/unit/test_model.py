@@ -12,7 +12,6 @@ from vanban.archive.domain.errors import (
     SizeMismatchError,
 )
 from vanban.archive.domain.model import (
-    DEFAULT_CONTENT_TYPE,
     ContentMeter,
     FixityCheck,
     ObjectHeader,
@@ -21,6 +20,7 @@ from vanban.archive.domain.model import (
     validated_sha256,
 )
 from vanban.platform.errors import ErrorCode, InvalidArgumentError
+from vanban.platform.stored_files import DEFAULT_CONTENT_TYPE
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 TTL = timedelta(hours=1)

@@ -707,6 +707,9 @@ def test_a_document_id_of_another_shape_is_refused(value: str) -> None:
         (f"{HEADER}/ResponseFor/PromulgationDate", "2015/09/31"),
         (f"{TRACE}/TraceHeader/Timestamp", "2015/09/30 24:00:00"),
         (f"{TRACE}/TraceHeader/Timestamp", "2015/09/30T08:00:00"),
+        # Real days, but no UTC instant or protobuf Timestamp holds them.
+        (f"{TRACE}/TraceHeader/Timestamp", "0001/01/01 00:00:00"),
+        (f"{HEADER}/PromulgationInfo/PromulgationDate", "0001/01/01"),
     ],
 )
 def test_a_bad_date_is_refused(path: str, value: str) -> None:

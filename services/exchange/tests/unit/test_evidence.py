@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+
 from vanban.exchange.domain.evidence import GENESIS, Entry, first_break
 
 START = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
@@ -66,3 +68,9 @@ def test_the_hash_does_not_depend_on_the_time_zone_the_time_is_read_in() -> None
     entry, stored = chain(1)[0]
     vietnam = timezone(timedelta(hours=7))
     assert replace(entry, recorded_at=entry.recorded_at.astimezone(vietnam)).digest() == stored
+
+
+def test_an_entry_without_a_time_zone_has_no_hash() -> None:
+    entry, _ = chain(1)[0]
+    with pytest.raises(ValueError, match="time zone"):
+        replace(entry, recorded_at=entry.recorded_at.replace(tzinfo=None)).digest()

@@ -64,11 +64,16 @@ class Options:
 
 
 class Refused(Exception):
-    """Why an arrival is not taken, said to its sender with status 02."""
+    """Why an arrival is not taken. `package` is set when the refusal came after the package's
+    signature held and its signer was its sender: only then is 02 sent back (an unverified
+    package names a sender it cannot prove, and nobody is answered on its word)."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(
+        self, reason: str, message: str, *, package: edxml.DocumentPackage | None = None
+    ) -> None:
         super().__init__(message)
         self.reason = reason
+        self.package = package
 
 
 def utc_now() -> datetime:
@@ -143,10 +148,10 @@ class Core:
         )
         return stored
 
-    async def _read(self, sha256: str) -> bytes:
-        return await self.peers.archive.read(
-            sha256, max_bytes=self.limits.max_package_bytes, too_large="PACKAGE_TOO_LARGE"
-        )
+    async def _read(self, sha256: str, *, max_bytes: int | None = None) -> bytes:
+        """Bytes kept in the archive: a package (at most a package's size) or a file of one."""
+        limit = self.limits.max_package_bytes if max_bytes is None else max_bytes
+        return await self.peers.archive.read(sha256, max_bytes=limit, too_large="PACKAGE_TOO_LARGE")
 
     async def _add_transmission(
         self, uow: UnitOfWork, package_id: str, recipient: str, name: str, now: datetime
@@ -157,8 +162,10 @@ class Core:
                 package_id=package_id,
                 recipient=recipient,
                 recipient_name=(name or "")[:200],
-                # The same on every attempt: the axis drops a repeat it still remembers.
-                message_id=f"{package_id}.{recipient}",
+                # The same on every attempt, so the axis drops a repeat it still remembers;
+                # random, so that no other agency (a co-recipient sees the package's id) can
+                # take it first and have the real package dropped as a repeat.
+                message_id=str(uuid.uuid4()),
                 state=TransportState.PENDING.value,
                 attempts=0,
                 next_attempt_at=now,
@@ -183,8 +190,10 @@ class Core:
         business_doc_type: int | None = None,
         message_id: str | None = None,
         files: Sequence[documents_pb2.FileRef] = (),
+        kept: bool = True,
     ) -> None:
-        """The package row and its evidence entry (with the event that keeps its bytes)."""
+        """The package row and its evidence entry, with the event that has the archive keep
+        its bytes (`kept`: they were stored; else `stored` is their digest and size only)."""
         entry, digest = await evidence.append(
             uow.session,
             at=at,
@@ -204,6 +213,7 @@ class Core:
                 message_id=message_id,
                 sha256=stored.sha256,
                 size=stored.size,
+                kept=kept,
                 document_id=document_id[:100] or None,
                 counterpart=counterpart or None,
                 outgoing_document_id=outgoing_document_id,
@@ -217,7 +227,7 @@ class Core:
             events.EvidenceRecorded(
                 sequence=entry.sequence,
                 entry_hash=digest,
-                xml=stored,
+                xml=stored if kept else None,
                 files=list(files),
                 agency_code=self.options.agency_code,
                 occurred_at=to_timestamp(at),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import uuid
 from collections.abc import Awaitable, Sequence
@@ -40,8 +41,23 @@ from vanban.platform.errors import (
     DomainError,
     ErrorCode,
 )
+from vanban.platform.stored_files import DEFAULT_CONTENT_TYPE, FILE_NAME_MAX, is_media_type
 
 logger = logging.getLogger(__name__)
+
+
+# Deliveries of one arrival before it is given up and recorded as refused.
+MAX_DELIVERIES = 10
+
+
+def _storable(attachment: edxml.Attachment) -> dict[str, str]:
+    """The attachment's description as the archive takes it: a sender's loose content type
+    becomes application/octet-stream and a long name is cut, rather than the package refused."""
+    content_type = attachment.content_type.strip()
+    return {
+        "content_type": content_type if is_media_type(content_type) else DEFAULT_CONTENT_TYPE,
+        "file_name": attachment.name[:FILE_NAME_MAX],
+    }
 
 
 class Inbound(Core):
@@ -60,6 +76,9 @@ class Inbound(Core):
         try:
             await self.receive(arrival.data, message_id=arrival.message_id)
         except Exception as exc:
+            if arrival.delivery_count >= MAX_DELIVERIES:
+                await self._give_up(arrival, exc)
+                return
             # A peer (signing, archive, the database) failed: the arrival comes again later.
             logger.warning(
                 "an arrival could not be taken now",
@@ -68,6 +87,26 @@ class Inbound(Core):
             await self._settle_arrival(
                 arrival.nak(delay=min(60.0, 2.0 ** min(arrival.delivery_count, 6)))
             )
+            return
+        await self._settle_arrival(arrival.ack())
+
+    async def _give_up(self, arrival: Arrival, exc: Exception) -> None:
+        """An arrival that failed every time it came is recorded as refused (by its digest)
+        and settled, so that one package cannot occupy the inbox for ever."""
+        logger.error(
+            "an arrival failed every delivery and is refused",
+            extra={"message_id": arrival.message_id, "error": repr(exc)},
+        )
+        refused = Refused(
+            "UNPROCESSABLE", f"not taken after {arrival.delivery_count} deliveries: {exc!r}"
+        )
+        try:
+            await self._record_refused(arrival.data, message_id=arrival.message_id, refused=refused)
+        except IntegrityError:
+            pass  # recorded meanwhile
+        except Exception:
+            logger.exception("a refused arrival could not be recorded; it comes again")
+            await self._settle_arrival(arrival.nak(delay=60.0))
             return
         await self._settle_arrival(arrival.ack())
 
@@ -80,7 +119,9 @@ class Inbound(Core):
             logger.warning("an arrival could not be settled", extra={"reason": exc.reason})
 
     async def receive(self, data: bytes, *, message_id: str) -> None:
-        """Takes one arrival: recorded once (by its message id), verified before it is read."""
+        """Takes one arrival: recorded once (by its message id), verified before it is read.
+        A concurrent replica's record of the same arrival fails this one's insert: it comes
+        again and is then known."""
         async with self._uow() as uow:
             known = await uow.session.scalar(
                 sa.select(packages.c.id).where(
@@ -94,14 +135,10 @@ class Inbound(Core):
         except Refused as refused:
             await self._record_refused(data, message_id=message_id, refused=refused)
             return
-        try:
-            if isinstance(message, edxml.StatusMessage):
-                await self._record_status(data, message, message_id=message_id)
-            else:
-                await self._record_document(data, message, signer, message_id=message_id)
-        except IntegrityError:
-            # Another replica recorded the same message (or package) meanwhile.
-            logger.info("an arrival was recorded concurrently", extra={"message_id": message_id})
+        if isinstance(message, edxml.StatusMessage):
+            await self._record_status(data, message, message_id=message_id)
+        else:
+            await self._record_document(data, message, signer, message_id=message_id)
 
     async def _verified(
         self, data: bytes
@@ -123,38 +160,40 @@ class Inbound(Core):
         except edxml.EdxmlError as exc:
             raise Refused(exc.reason, str(exc)) from None
         sender = message.from_.organ_id
-        if verified.signer.organization_identifier != sender:
+        signer = verified.signer
+        # The signer is the sender; and a CA that names an agency (a development agency CA)
+        # vouches for that agency alone, not for another agency's code.
+        if signer.organization_identifier != sender or (
+            signer.issuer_organization_identifier not in ("", sender)
+        ):
             raise Refused(
                 "SENDER_MISMATCH",
-                f"the package says it is from {sender} but is signed by {verified.signer.subject}",
+                f"the package says it is from {sender} but is signed by {signer.subject}, "
+                f"issued by {signer.issuer}",
             )
         if isinstance(message, edxml.DocumentPackage) and self.options.agency_code not in {
             organ.organ_id for organ in message.to
         }:
             raise Refused(
-                "NOT_ADDRESSED_HERE", f"the package is not addressed to {self.options.agency_code}"
+                "NOT_ADDRESSED_HERE",
+                f"the package is not addressed to {self.options.agency_code}",
+                package=message,
             )
         return message, verified.signer
 
     async def _record_refused(self, data: bytes, *, message_id: str, refused: Refused) -> None:
-        """Kept as it came (when not too large), with status 02 to the sender it names, when
-        it names one: a refusal is evidence too."""
-        claimed = self._unverified(data)
-        stored = (
-            await self._store(data, content_type="application/xml", file_name="refused.edxml")
-            if len(data) <= self.limits.max_package_bytes
-            else documents_pb2.FileRef(sha256="", size=len(data), content_type="application/xml")
-        )
-        sender = claimed.from_.organ_id if claimed else ""
-        document_id = claimed.document_id if isinstance(claimed, edxml.DocumentPackage) else ""
+        """Recorded by its digest and size, never kept in the archive (another agency cannot
+        fill it); 02 goes back only to a sender the signature proved (`Refused.package`)."""
+        package = refused.package
+        reason = f"{refused.reason}: {refused}"[:500]
         reply = None
-        if isinstance(claimed, edxml.DocumentPackage) and sender:
+        if package is not None:
             reply = await self._signed_status(
-                answering(claimed),
-                StatusCode.REJECTED,
-                f"{refused.reason}: {refused}"[:500],
-                staff="",
+                answering(package), StatusCode.REJECTED, reason, staff=""
             )
+        digest = documents_pb2.FileRef(
+            sha256=hashlib.sha256(data).hexdigest(), size=len(data), content_type="application/xml"
+        )
         now = utc_now()
         async with self._uow() as uow:
             package_id = str(uuid.uuid4())
@@ -162,10 +201,11 @@ class Inbound(Core):
                 uow,
                 package_id=package_id,
                 direction="received",
-                kind="document" if isinstance(claimed, edxml.DocumentPackage) else "unknown",
-                stored=stored,
-                document_id=document_id,
-                counterpart=sender,
+                kind="document" if package is not None else "unknown",
+                stored=digest,
+                kept=False,
+                document_id=package.document_id if package is not None else "",
+                counterpart=package.from_.organ_id if package is not None else "",
                 actor=SERVICE_ACTOR,
                 summary=f"refused: {refused.reason}",
                 at=now,
@@ -175,8 +215,8 @@ class Inbound(Core):
                 uow,
                 package_id=package_id,
                 state=InboxState.REFUSED,
-                message=claimed if isinstance(claimed, edxml.DocumentPackage) else None,
-                reason=f"{refused.reason}: {refused}"[:500],
+                message=package,
+                reason=reason,
                 at=now,
             )
             if reply is not None:
@@ -190,14 +230,6 @@ class Inbound(Core):
             await uow.commit()
         self._wake.set()
 
-    def _unverified(self, data: bytes) -> edxml.DocumentPackage | edxml.StatusMessage | None:
-        """What a refused package claims, to answer its sender; never trusted for anything
-        else."""
-        try:
-            return edxml.parse(data, limits=self.limits)
-        except edxml.EdxmlError:
-            return None
-
     async def _record_document(
         self,
         data: bytes,
@@ -207,33 +239,24 @@ class Inbound(Core):
         message_id: str,
     ) -> None:
         stored_files = [
-            await self._store(
-                attachment.data, content_type=attachment.content_type, file_name=attachment.name
-            )
+            await self._store(attachment.data, **_storable(attachment))
             for attachment in package.attachments
         ]
         stored = await self._store(data, content_type="application/xml", file_name="received.edxml")
-        async with self._uow() as uow:
-            duplicate_of = None
-            if int(package.business.doc_type) == BusinessDocType.NEW:
-                duplicate_of = await uow.session.scalar(
-                    sa.select(inbox.c.id).where(
-                        inbox.c.sender_id == package.from_.organ_id,
-                        inbox.c.document_id == package.document_id,
-                        inbox.c.state.in_((InboxState.RECEIVED.value, InboxState.REGISTERED.value)),
-                        inbox.c.business_doc_type == BusinessDocType.NEW,
-                    )
-                )
-        if duplicate_of is not None:
+        duplicate_of, replayed = await self._earlier(package, stored.sha256)
+        reply = None
+        if duplicate_of is None:
+            reply = await self._signed_status(
+                answering(package), StatusCode.ARRIVED, DESCRIPTIONS[StatusCode.ARRIVED], staff=""
+            )
+        elif not replayed:
+            # The sender sent the same document again as another package: told so. The same
+            # signed bytes again are a replay (by anyone on the axis), answered to nobody.
             reply = await self._signed_status(
                 answering(package),
                 StatusCode.REJECTED,
                 "Văn bản đã được tiếp nhận trước đó (trùng DocumentId); không tiếp nhận lần hai",
                 staff="",
-            )
-        else:
-            reply = await self._signed_status(
-                answering(package), StatusCode.ARRIVED, DESCRIPTIONS[StatusCode.ARRIVED], staff=""
             )
         now = utc_now()
         async with self._uow() as uow:
@@ -265,7 +288,8 @@ class Inbound(Core):
                 reason="DocumentId already received" if duplicate_of else None,
                 at=now,
             )
-            await self._queue_status(uow, reply, about_package_id=package_id, at=now)
+            if reply is not None:
+                await self._queue_status(uow, reply, about_package_id=package_id, at=now)
             uow.record_event(
                 PACKAGE_RECEIVED,
                 events.PackageReceived(
@@ -274,6 +298,33 @@ class Inbound(Core):
             )
             await uow.commit()
         self._wake.set()
+
+    async def _earlier(
+        self, package: edxml.DocumentPackage, sha256: str
+    ) -> tuple[str | None, bool]:
+        """The inbox item this package repeats, if any, and whether it is the very same signed
+        bytes (a replay): the same bytes received before in any state, or a new document whose
+        DocumentId from this sender is already received or registered."""
+        async with self._uow() as uow:
+            replay = await uow.session.scalar(
+                sa.select(inbox.c.id)
+                .join(packages, packages.c.id == inbox.c.package_id)
+                .where(packages.c.direction == "received", packages.c.sha256 == sha256)
+                .limit(1)
+            )
+            if replay is not None:
+                return replay, True
+            if package.business.doc_type != BusinessDocType.NEW:
+                return None, False
+            live = await uow.session.scalar(
+                sa.select(inbox.c.id).where(
+                    inbox.c.sender_id == package.from_.organ_id,
+                    inbox.c.document_id == package.document_id,
+                    inbox.c.state.in_((InboxState.RECEIVED.value, InboxState.REGISTERED.value)),
+                    inbox.c.business_doc_type == BusinessDocType.NEW,
+                )
+            )
+        return live, False
 
     async def _insert_inbox(
         self,

@@ -28,6 +28,8 @@ from vanban.platform.caller import Caller
 from vanban.platform.convert import to_timestamp
 from vanban.platform.db import UnitOfWork
 from vanban.platform.errors import (
+    DomainError,
+    ErrorCode,
     FailedPreconditionError,
     NotFoundError,
     PermissionDeniedError,
@@ -118,7 +120,16 @@ class Inbox(Core):
             # One package, one incoming document, however often this is asked.
             request_id=f"exchange:{item_id}",
         )
-        document = await self.peers.register_incoming(request)
+        if row["state"] == InboxState.RECEIVED.value:
+            await self._start_registration(item_id)
+        try:
+            document = await self.peers.register_incoming(request)
+        except DomainError as exc:
+            if exc.code not in (ErrorCode.UNAVAILABLE, ErrorCode.DEADLINE_EXCEEDED):
+                # Refused (a field, the catalogue, the clerk's clearance): nothing was
+                # registered, so the item may be rejected again.
+                await self._abandon_registration(item_id)
+            raise
         if row["state"] == InboxState.REGISTERED.value:
             return item_to_pb(row), document
         reply = await self._signed_status(
@@ -155,6 +166,30 @@ class Inbox(Core):
         self._wake.set()
         return item_to_pb(dict(updated)), document
 
+    async def _start_registration(self, item_id: str) -> None:
+        """Marks the item as being registered before documents numbers it: from then on a
+        rejection is refused, so that no document is registered while the sender hears 02."""
+        async with self._uow() as uow:
+            await uow.session.execute(
+                sa.update(inbox)
+                .where(
+                    inbox.c.id == item_id,
+                    inbox.c.state == InboxState.RECEIVED.value,
+                    inbox.c.registration_started_at.is_(None),
+                )
+                .values(registration_started_at=utc_now())
+            )
+            await uow.commit()
+
+    async def _abandon_registration(self, item_id: str) -> None:
+        async with self._uow() as uow:
+            await uow.session.execute(
+                sa.update(inbox)
+                .where(inbox.c.id == item_id, inbox.c.state == InboxState.RECEIVED.value)
+                .values(registration_started_at=None)
+            )
+            await uow.commit()
+
     async def reject(self, caller: Caller, item_id: str, *, reason: str) -> pb.InboxItem:
         caller.require_role(*INBOX_ROLES)
         reason = reason.strip()
@@ -177,7 +212,12 @@ class Inbox(Core):
         async with self._uow() as uow:
             changed = await uow.session.execute(
                 sa.update(inbox)
-                .where(inbox.c.id == item_id, inbox.c.state == InboxState.RECEIVED.value)
+                .where(
+                    inbox.c.id == item_id,
+                    inbox.c.state == InboxState.RECEIVED.value,
+                    # A registration under way finishes; it is not undone by a rejection.
+                    inbox.c.registration_started_at.is_(None),
+                )
                 .values(
                     state=InboxState.REJECTED.value,
                     reason=reason,
@@ -189,7 +229,8 @@ class Inbox(Core):
             updated = changed.mappings().first()
             if updated is None:
                 raise FailedPreconditionError(
-                    "the package was handled meanwhile", reason="INBOX_ITEM_NOT_RECEIVED"
+                    "the package is being registered or was handled meanwhile",
+                    reason="INBOX_ITEM_NOT_RECEIVED",
                 )
             await self._queue_status(uow, reply, about_package_id=row["package_id"], at=now)
             uow.audit(
@@ -285,10 +326,21 @@ class Inbox(Core):
             raise NotFoundError("no such package", reason="PACKAGE_NOT_FOUND") from None
         async with self._uow() as uow:
             row = (
-                await uow.session.execute(sa.select(packages).where(packages.c.id == package_id))
+                await uow.session.execute(
+                    sa.select(packages, inbox.c.incoming_document_id)
+                    .outerjoin(inbox, inbox.c.package_id == packages.c.id)
+                    .where(packages.c.id == package_id)
+                )
             ).first()
-        if row is None or not row.sha256:
+        if row is None or not row.kept:
+            # A refused package was never kept: its record has its digest only.
             raise NotFoundError("no such package", reason="PACKAGE_NOT_FOUND")
+        # A package that became a document is read by whoever may open the document (its
+        # secrecy, as the clerk registered it, and its reach; documents decides).
+        if row.incoming_document_id:
+            await self.peers.may_open_incoming(row.incoming_document_id)
+        elif row.outgoing_document_id:
+            await self.peers.may_open_outgoing(row.outgoing_document_id)
         data = await self._read(row.sha256)
         return (
             pb.PackageXmlInfo(

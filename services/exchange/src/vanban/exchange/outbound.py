@@ -39,6 +39,10 @@ from vanban.platform.errors import (
 logger = logging.getLogger(__name__)
 
 
+# How long a pass holds the transmissions it took before another may take them again.
+LEASE = timedelta(seconds=120)
+
+
 class Outbound(Core):
     async def send_signed(self, uow: UnitOfWork, signature: signing_pb2.Signature) -> None:
         """The agency signature is on an outgoing document: its package leaves for every
@@ -106,9 +110,12 @@ class Outbound(Core):
         recipients: Sequence[documents_pb2.Recipient],
     ) -> bytes:
         budget = self.limits.max_package_bytes
+        # The files travel in base64 (4 bytes for 3): each is read within what is left.
+        room = budget * 3 // 4
         files: list[edxml.Attachment] = []
         for ref in (signed_file, *document.attachments):
-            data = await self._read(ref.sha256)
+            data = await self._read(ref.sha256, max_bytes=room)
+            room -= len(data)
             files.append(
                 edxml.Attachment(
                     content_id=str(uuid.uuid4()),
@@ -186,10 +193,37 @@ class Outbound(Core):
                 stopper.cancel()
 
     async def deliver_due(self) -> int:
-        """One pass: the due transmissions, locked so that no other replica sends them at the
-        same time, each handed to the transport; returns how many were tried."""
+        """One pass: the due transmissions are leased (moved past the lease, so that no other
+        replica takes them meanwhile) in a short transaction, handed to the transport with no
+        transaction open, and settled in another; returns how many were tried. A pass cut off
+        between the two leaves its transmissions to be sent again once the lease ends, with
+        the same message ids: the axis drops the repeats."""
+        now = utc_now()
         async with self._uow() as uow:
-            now = utc_now()
+            due = (
+                sa.select(transmissions.c.id)
+                .where(
+                    transmissions.c.state == TransportState.PENDING.value,
+                    transmissions.c.next_attempt_at <= now,
+                )
+                .order_by(transmissions.c.next_attempt_at)
+                .limit(self.options.send_batch)
+                .with_for_update(skip_locked=True)
+            )
+            leased = (
+                (
+                    await uow.session.execute(
+                        sa.update(transmissions)
+                        .where(transmissions.c.id.in_(due.scalar_subquery()))
+                        .values(next_attempt_at=now + LEASE)
+                        .returning(transmissions.c.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if not leased:
+                return 0
             rows = (
                 await uow.session.execute(
                     sa.select(
@@ -199,24 +233,19 @@ class Outbound(Core):
                         packages.c.outgoing_document_id,
                     )
                     .join(packages, packages.c.id == transmissions.c.package_id)
-                    .where(
-                        transmissions.c.state == TransportState.PENDING.value,
-                        transmissions.c.next_attempt_at <= now,
-                    )
-                    .order_by(transmissions.c.next_attempt_at)
-                    .limit(self.options.send_batch)
-                    .with_for_update(of=transmissions, skip_locked=True)
+                    .where(transmissions.c.id.in_(leased))
                 )
             ).all()
-            if not rows:
-                return 0
-            # Each package of the batch is read once, however many recipients it has.
-            payloads = {sha256: await self._payload(sha256) for sha256 in {r.sha256 for r in rows}}
-            outcomes = await asyncio.gather(
-                *(self._transmit(row, payloads[row.sha256]) for row in rows)
-            )
+            await uow.commit()
+        # Each package of the batch is read once, however many recipients it has.
+        payloads = {sha256: await self._payload(sha256) for sha256 in {r.sha256 for r in rows}}
+        outcomes = await asyncio.gather(
+            *(self._transmit(row, payloads[row.sha256]) for row in rows)
+        )
+        settled = utc_now()
+        async with self._uow() as uow:
             for row, outcome in zip(rows, outcomes, strict=True):
-                await self._settle(uow, row, outcome, now)
+                await self._settle(uow, row, outcome, settled)
             await uow.commit()
         return len(rows)
 

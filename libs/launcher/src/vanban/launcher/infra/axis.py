@@ -72,7 +72,8 @@ HUB_ACCOUNT = "AXIS"
 MiB = 1024 * 1024
 # The largest package (payload and headers) an inbox takes; a larger one is refused on send.
 MAX_PACKAGE_BYTES = 8 * MiB
-# What one inbox may hold before it refuses new packages (discard new: nothing is dropped).
+# What one inbox may hold, not yet taken, before it refuses new packages (discard new: nothing
+# is dropped; the sender retries).
 INBOX_MAX_BYTES = 256 * MiB
 # The whole axis's file store. JetStream reserves each inbox's limit in it up front: it must
 # hold every inbox's, and while an inbox's limit is changed, its old and new ones together.
@@ -223,7 +224,9 @@ class AxisServer(NatsServer):
         return StreamConfig(
             name=inbox_stream(code),
             subjects=[inbox_subject(code)],
-            retention=RetentionPolicy.LIMITS,
+            # An acknowledged package leaves the inbox: the byte limit bounds what waits to be
+            # taken, not everything that ever arrived (the receiver keeps its own evidence).
+            retention=RetentionPolicy.WORK_QUEUE,
             storage=StorageType.FILE,
             max_bytes=self.inbox_max_bytes,
             max_msg_size=self.max_package_bytes,

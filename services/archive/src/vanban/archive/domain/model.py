@@ -17,15 +17,14 @@ from vanban.archive.domain.errors import (
     SizeMismatchError,
 )
 from vanban.platform.errors import InvalidArgumentError, invalid_fields
+from vanban.platform.stored_files import (
+    CONTENT_TYPE_MAX,
+    DEFAULT_CONTENT_TYPE,
+    FILE_NAME_MAX,
+    is_media_type,
+)
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
-CONTENT_TYPE_MAX = 127
-FILE_NAME_MAX = 255
-# type "/" subtype, optionally followed by parameters (RFC 9110 section 8.3.1).
-_CONTENT_TYPE_RE = re.compile(
-    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;.*)?$"
-)
 
 
 def object_key(sha256: str) -> str:
@@ -60,7 +59,7 @@ class ObjectHeader:
         problems: dict[str, str] = {}
         if len(content_type) > CONTENT_TYPE_MAX:
             problems["header.content_type"] = f"must be at most {CONTENT_TYPE_MAX} characters"
-        elif not _CONTENT_TYPE_RE.match(content_type):
+        elif not is_media_type(content_type):
             problems["header.content_type"] = "must be a media type such as application/pdf"
         if len(file_name) > FILE_NAME_MAX:
             problems["header.file_name"] = f"must be at most {FILE_NAME_MAX} characters"

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from vanban.platform import stored_files
 from vanban.platform.clearance import Secrecy
 from vanban.platform.errors import invalid_fields
 from vanban.platform.organ_id import ORGAN_ID_MAX, ORGAN_ID_PATTERN
@@ -116,9 +117,9 @@ CODE_NUMBER_MAX = 11
 CODE_NOTATION_MAX = 30
 TYPE_NAME_MAX = 100
 SUBJECT_MAX = 500
-FILE_NAME_MAX = 255
+FILE_NAME_MAX = stored_files.FILE_NAME_MAX
 # The width of the database column: a longer value must be refused here, not fail the insert.
-CONTENT_TYPE_MAX = 127
+CONTENT_TYPE_MAX = stored_files.CONTENT_TYPE_MAX
 # Mã định danh (Decision 20/2020): digits, capitals and dots, e.g. 000.00.00.G22. The contract
 # declares the same rule on RegisterIncomingDocumentRequest, for the gateway to check first.
 ISSUER_CODE_PATTERN = ORGAN_ID_PATTERN

@@ -13,6 +13,7 @@ axis); a larger one is refused. A fetch holds up to `batch` packages in memory a
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -37,10 +38,16 @@ AXIS_UNAVAILABLE = "AXIS_UNAVAILABLE"
 # Nobody answers on the inbox's subject: the agency has no inbox on the axis (unknown, or not
 # provisioned yet), or its inbox is on a province's axis whose leaf link is down. Retry later.
 NO_INBOX = "NO_INBOX"
-# The inbox's stream refused the package (too large, inbox full); the message is the axis's own.
+# The inbox's stream refused the package (too large); the message is the axis's own.
 REFUSED = "REFUSED"
+# The recipient's inbox holds as much as it may until the recipient takes some: retry later.
+INBOX_FULL = "INBOX_FULL"
+# JetStream's error code for a stream at its byte limit with discard new.
+_STREAM_FULL = 10077
 
 MSG_ID_HEADER = "Nats-Msg-Id"
+# The longest message id an arrival carries as it was sent (the receiver's record holds 200).
+MESSAGE_ID_MAX = 120
 # How long a send waits for the inbox's PubAck, and an ack or nak for its confirmation.
 SEND_TIMEOUT = 5.0
 SETTLE_TIMEOUT = 5.0
@@ -243,7 +250,7 @@ class NatsAxis:
         reference = f"{metadata.stream}#{metadata.sequence.stream}"
         return AxisArrival(
             data=msg.data,
-            message_id=(msg.headers or {}).get(MSG_ID_HEADER) or reference,
+            message_id=_message_id((msg.headers or {}).get(MSG_ID_HEADER), reference),
             delivery_count=metadata.num_delivered,
             reference=reference,
             _client=self._client,
@@ -292,6 +299,17 @@ class NatsAxis:
         return {"agency_code": self.agency_code, "axis_url": redact(self._url)}
 
 
+def _message_id(sent: str | None, reference: str) -> str:
+    """The sender's message id as the receiver keeps it: at most MESSAGE_ID_MAX characters (a
+    longer one is kept by its digest, so that a hostile header cannot overflow a record), the
+    inbox reference when the sender set none (stable across redeliveries too)."""
+    if not sent:
+        return reference
+    if len(sent) > MESSAGE_ID_MAX:
+        return "sha256:" + hashlib.sha256(sent.encode()).hexdigest()
+    return sent
+
+
 def _inbox_of(recipient: str) -> str:
     """The recipient's inbox subject; what is not an agency code has no inbox (and must not be
     made a subject: a wildcard would address every inbox)."""
@@ -303,6 +321,11 @@ def _inbox_of(recipient: str) -> str:
 
 def _refusal(recipient: str, exc: APIError) -> TransportError:
     """A JetStream error answer: refused for good unless the axis says it is unavailable."""
+    if exc.err_code == _STREAM_FULL:
+        return TransportError(
+            f"the inbox of {recipient} is full until it takes what waits there",
+            reason=INBOX_FULL,
+        )
     if exc.code == 503:
         return TransportError(
             f"the axis is unavailable for {recipient}: {exc.description}", reason=AXIS_UNAVAILABLE

@@ -85,6 +85,16 @@ class GrpcPeers:
             raise passed_on(exc) from None
         return answer.document
 
+    async def may_open_incoming(self, document_id: str) -> documents_pb2.IncomingDocument:
+        """The incoming document as the caller of the call being served may see it."""
+        try:
+            answer = await self._documents.GetIncomingDocument(
+                documents_pb2.GetIncomingDocumentRequest(id=document_id), timeout=self._timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise passed_on(exc) from None
+        return answer.document
+
     async def register_incoming(
         self, request: documents_pb2.RegisterIncomingDocumentRequest
     ) -> documents_pb2.IncomingDocument:

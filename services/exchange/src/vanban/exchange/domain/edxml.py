@@ -585,12 +585,19 @@ class _Node:
         return value
 
 
+# The years a date or timestamp of a package may fall in: wide enough for any document, narrow
+# enough that every one converts to UTC and to a protobuf Timestamp.
+YEARS: Final = (1900, 9998)
+
+
 def _parse_date(value: str, path: str) -> date:
     match = _DATE.fullmatch(value)
     if match is not None:
         with contextlib.suppress(ValueError):  # no such day
-            return date(*(int(part) for part in match.groups()))
-    raise _invalid(path, f"is {value!r}, not a date yyyy/MM/dd")
+            day = date(*(int(part) for part in match.groups()))
+            if YEARS[0] <= day.year <= YEARS[1]:
+                return day
+    raise _invalid(path, f"is {value!r}, not a date yyyy/MM/dd of {YEARS[0]} to {YEARS[1]}")
 
 
 def _parse_timestamp(value: str, path: str) -> datetime:
@@ -598,8 +605,11 @@ def _parse_timestamp(value: str, path: str) -> datetime:
     if match is not None:
         with contextlib.suppress(ValueError):  # no such day or time
             year, month, day, hour, minute, second = (int(part) for part in match.groups())
-            return datetime(year, month, day, hour, minute, second, tzinfo=VIETNAM_TIME)
-    raise _invalid(path, f"is {value!r}, not a timestamp yyyy/MM/dd HH:mm:ss")
+            if YEARS[0] <= year <= YEARS[1]:
+                return datetime(year, month, day, hour, minute, second, tzinfo=VIETNAM_TIME)
+    raise _invalid(
+        path, f"is {value!r}, not a timestamp yyyy/MM/dd HH:mm:ss of {YEARS[0]} to {YEARS[1]}"
+    )
 
 
 def _organ_id(node: _Node, name: str) -> str:

@@ -32,6 +32,8 @@ class Entry:
 
     def digest(self) -> str:
         """SHA-256 over the entry's canonical JSON (sorted keys, UTC time in ISO 8601)."""
+        if self.recorded_at.tzinfo is None:
+            raise ValueError("an evidence entry's time must carry its time zone")
         fields = asdict(self)
         fields["recorded_at"] = self.recorded_at.astimezone(UTC).isoformat()
         canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -117,6 +117,7 @@ def certificate_summary(cert: x509.Certificate) -> CertificateSummary:
         not_after=cert.not_valid_after_utc,
         sha256=cert.fingerprint(hashes.SHA256()).hex(),
         organization_identifier=_organization_identifier(cert.subject),
+        issuer_organization_identifier=_organization_identifier(cert.issuer),
     )
 
 

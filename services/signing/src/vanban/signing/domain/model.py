@@ -37,6 +37,8 @@ class CertificateSummary:
     # The subject's organizationIdentifier, when it has one (the agency code of an
     # organisation certificate).
     organization_identifier: str = ""
+    # The issuer's, when it has one (a development agency CA names its agency's code).
+    issuer_organization_identifier: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -443,6 +443,7 @@ class CertificateInfo(_message.Message):
     NOT_AFTER_FIELD_NUMBER: _builtins.int
     SHA256_FIELD_NUMBER: _builtins.int
     ORGANIZATION_IDENTIFIER_FIELD_NUMBER: _builtins.int
+    ISSUER_ORGANIZATION_IDENTIFIER_FIELD_NUMBER: _builtins.int
     subject: _builtins.str
     issuer: _builtins.str
     serial_number: _builtins.str
@@ -451,6 +452,10 @@ class CertificateInfo(_message.Message):
     organization_identifier: _builtins.str
     """The subject's organizationIdentifier (2.5.4.97), when it has one: the agency's code in an
     organisation certificate (exchange binds a package's sender to it).
+    """
+    issuer_organization_identifier: _builtins.str
+    """The issuer's organizationIdentifier, when it has one: a development agency CA names its
+    agency's code, and vouches for that agency only (exchange checks it).
     """
     @_builtins.property
     def not_before(self) -> _timestamp_pb2.Timestamp: ...
@@ -466,10 +471,11 @@ class CertificateInfo(_message.Message):
         not_after: _timestamp_pb2.Timestamp | None = ...,
         sha256: _builtins.str = ...,
         organization_identifier: _builtins.str = ...,
+        issuer_organization_identifier: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["not_after", b"not_after", "not_before", b"not_before"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["issuer", b"issuer", "not_after", b"not_after", "not_before", b"not_before", "organization_identifier", b"organization_identifier", "serial_number", b"serial_number", "sha256", b"sha256", "subject", b"subject"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["issuer", b"issuer", "issuer_organization_identifier", b"issuer_organization_identifier", "not_after", b"not_after", "not_before", b"not_before", "organization_identifier", b"organization_identifier", "serial_number", b"serial_number", "sha256", b"sha256", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

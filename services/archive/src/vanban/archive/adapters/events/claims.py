@@ -91,9 +91,12 @@ async def on_evidence_recorded(
     uow: UnitOfWork, event: EvidenceRecorded, context: EventContext
 ) -> None:
     """A package or status message kept as exchange evidence keeps its signed bytes, and the
-    files a received package brought, for the entry (ADR 0012)."""
+    files a received package brought, for the entry (ADR 0012). A refused package's entry
+    names no bytes: they were never kept."""
     tx = ArchiveTransaction(uow, actor=SERVICE_ACTOR)
     for file in (event.xml, *event.files):
+        if not file.sha256:
+            continue
         await service.claim_object(
             tx=tx,
             sha256=file.sha256,

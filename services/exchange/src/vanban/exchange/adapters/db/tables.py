@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -17,6 +18,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+)
+from sqlalchemy import (
+    true as sa_true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -37,6 +41,9 @@ packages = Table(
     Column("message_id", String(200), nullable=True),
     Column("sha256", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
+    # Whether the bytes are in the archive: what was refused before its signature held is
+    # recorded by its digest and size only (another agency cannot fill the archive).
+    Column("kept", Boolean, nullable=False, server_default=sa_true()),
     # The edXML DocumentId the package carries or the status refers to.
     Column("document_id", String(100), nullable=True),
     # The other agency: the sender of what was received, the recipient of a status sent; a
@@ -55,6 +62,13 @@ packages = Table(
         "message_id",
         unique=True,
         postgresql_where=text("direction = 'received'"),
+    ),
+    # An outgoing document leaves as one new-document package, however often it is asked.
+    Index(
+        "uq_packages_sent_document",
+        "outgoing_document_id",
+        unique=True,
+        postgresql_where=text("direction = 'sent' AND kind = 'document' AND business_doc_type = 0"),
     ),
 )
 
@@ -105,6 +119,9 @@ inbox = Table(
     Column("incoming_document_id", String(36), nullable=True),
     Column("reason", String(500), nullable=True),
     Column("duplicate_of", String(36), nullable=True),
+    # Set when a clerk starts registering it: from then on it is registered (documents'
+    # registration is idempotent by the item), never rejected.
+    Column("registration_started_at", DateTime(timezone=True), nullable=True),
     Column("handled_by", String(128), nullable=True),
     Column("handled_at", DateTime(timezone=True), nullable=True),
     Column("received_at", DateTime(timezone=True), nullable=False),

@@ -56,6 +56,7 @@ def certificate_info_to_pb(summary: CertificateSummary) -> pb.CertificateInfo:
         not_after=ts(summary.not_after),
         sha256=summary.sha256,
         organization_identifier=summary.organization_identifier,
+        issuer_organization_identifier=summary.issuer_organization_identifier,
     )
 
 
@@ -68,6 +69,7 @@ def certificate_info_from_pb(info: pb.CertificateInfo) -> CertificateSummary:
         not_after=from_timestamp(info.not_after),
         sha256=info.sha256,
         organization_identifier=info.organization_identifier,
+        issuer_organization_identifier=info.issuer_organization_identifier,
     )
 
 

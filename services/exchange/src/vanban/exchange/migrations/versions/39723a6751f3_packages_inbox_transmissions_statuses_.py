@@ -1,8 +1,8 @@
 """packages inbox transmissions statuses evidence
 
-Revision ID: f85443701346
+Revision ID: 39723a6751f3
 Revises:
-Create Date: 2026-11-29 20:46:30.452650
+Create Date: 2026-11-29 21:22:01.858610
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "f85443701346"
+revision: str = "39723a6751f3"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("incoming_document_id", sa.String(length=36), nullable=True),
         sa.Column("reason", sa.String(length=500), nullable=True),
         sa.Column("duplicate_of", sa.String(length=36), nullable=True),
+        sa.Column("registration_started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("handled_by", sa.String(length=128), nullable=True),
         sa.Column("handled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
@@ -106,6 +107,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=200), nullable=True),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("kept", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column("document_id", sa.String(length=100), nullable=True),
         sa.Column("counterpart", sa.String(length=13), nullable=True),
         sa.Column("outgoing_document_id", sa.String(length=36), nullable=True),
@@ -127,6 +129,15 @@ def upgrade() -> None:
         ["message_id"],
         unique=True,
         postgresql_where=sa.text("direction = 'received'"),
+    )
+    op.create_index(
+        "uq_packages_sent_document",
+        "packages",
+        ["outgoing_document_id"],
+        unique=True,
+        postgresql_where=sa.text(
+            "direction = 'sent' AND kind = 'document' AND business_doc_type = 0"
+        ),
     )
     op.create_table(
         "processed_events",
@@ -201,6 +212,13 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_statuses_about_package_id"), table_name="statuses")
     op.drop_table("statuses")
     op.drop_table("processed_events")
+    op.drop_index(
+        "uq_packages_sent_document",
+        table_name="packages",
+        postgresql_where=sa.text(
+            "direction = 'sent' AND kind = 'document' AND business_doc_type = 0"
+        ),
+    )
     op.drop_index(
         "uq_packages_received_message",
         table_name="packages",
