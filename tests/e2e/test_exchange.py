@@ -5,16 +5,28 @@ arrive are the bytes that left, and both signatures are trusted at the receiver.
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import grpc
 import pytest
+import signxml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from tests.e2e.conftest import A, B
 from tests.e2e.support import Gateway, eventually
 from tests.e2e.test_outgoing import approve_for_issue, draft, issue
 from tests.e2e.test_signing import auth, letter
-from vanban.launcher.platform import Platform
+from vanban.contracts.signing.v1 import signing_pb2, signing_pb2_grpc
+from vanban.exchange.adapters.axis import NatsAxis
+from vanban.launcher.platform import AgencyProcesses, Platform
+from vanban.platform.caller import CALLER_METADATA_KEY, Caller, CallerTokenIssuer
 
 EDXML = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -205,3 +217,158 @@ def test_a_rejected_package_sends_02_with_the_reason(sender: Gateway, receiver: 
 
     status = eventually(rejected_status, timeout=60)
     assert status["description"] == "Văn bản gửi nhầm nơi nhận"
+
+
+# Packages another agency could put on the axis: each is refused or recorded as what it is.
+
+BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016">&lol3;</edXML>"""
+
+
+def publish(two: Platform, data: bytes) -> None:
+    """`data` put in H98's inbox by H99's own account on the axis, as a new message."""
+
+    async def send() -> None:
+        transport = NatsAxis(two.axis.agency_url(A), A)
+        await transport.start()
+        try:
+            await transport.send(B, data, message_id=str(uuid.uuid4()))
+        finally:
+            await transport.close()
+
+    asyncio.run(send())
+
+
+def sign_as(agency: AgencyProcesses, xml: bytes) -> bytes:
+    """`xml` signed with `agency`'s organisation key, as its exchange service has it signed."""
+    issuer = CallerTokenIssuer.from_keys_dir(agency.keys_dir)
+    token = issuer.issue(
+        Caller(agency_code=agency.spec.code, subject="service:exchange", is_service=True)
+    )
+    with grpc.insecure_channel(agency.address("signing")) as channel:
+        answer = signing_pb2_grpc.SigningServiceStub(channel).SignXml(
+            signing_pb2.SignXmlRequest(xml=xml),
+            metadata=((CALLER_METADATA_KEY, token),),
+            timeout=30,
+        )
+    return bytes(answer.signed_xml)
+
+
+def unsigned(signed: bytes) -> etree._Element:
+    root = etree.fromstring(signed)
+    root.remove(root.find(f"{{{DS}}}Signature"))
+    return root
+
+
+def signed_by_a_stranger(xml: bytes) -> bytes:
+    """Signed with a key and certificate no agency's trust roots know (an unknown CA)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, A),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Cơ quan giả mạo"),
+        ]
+    )
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, True, False, False, False),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    signer = signxml.XMLSigner(
+        c14n_algorithm=signxml.CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
+    )
+    signed = signer.sign(etree.fromstring(xml), key=key, cert=[certificate])
+    return bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
+
+
+def test_hostile_or_repeated_packages_are_refused_or_recorded_as_such(
+    two: Platform, sender: Gateway, receiver: Gateway
+) -> None:
+    document = send_document(sender, "Van ban goc de thu goi gia mao")
+    sender_clerk, receiver_clerk = sender.token("vanthu"), receiver.token("vanthu")
+    original = eventually(
+        lambda: inbox_item(receiver, receiver_clerk, document["identifier"]), timeout=60
+    )
+    genuine = receiver.http.get(
+        f"/v1/exchange/packages/{original['package_id']}/edxml", headers=auth(receiver_clerk)
+    ).content
+
+    def statuses_at_sender() -> list[str]:
+        found = deliveries(sender, sender_clerk, document["id"])["deliveries"][0]["statuses"]
+        return [s["code"] for s in found]
+
+    assert eventually(lambda: statuses_at_sender() == ["01"] or None, timeout=60)
+
+    def newest(state: str) -> list[dict[str, Any]]:
+        listed = receiver.http.get(
+            "/v1/exchange/inbox", params={"state": state}, headers=auth(receiver_clerk)
+        )
+        assert listed.status_code == 200, listed.text
+        items: list[dict[str, Any]] = listed.json()["items"]
+        return items
+
+    def arrives(state: str, seen: set[str]) -> dict[str, Any]:
+        def new() -> dict[str, Any] | None:
+            fresh = [i for i in newest(state) if i["id"] not in seen]
+            return fresh[0] if fresh else None
+
+        found: dict[str, Any] = eventually(new, timeout=60)
+        seen.add(found["id"])
+        return found
+
+    refused_seen = {i["id"] for i in newest("refused")}
+    # A broken signature: one letter of the trích yếu changed after signing.
+    broken = genuine.replace(b"Van ban goc", b"Van ban gia", 1)
+    assert broken != genuine
+    publish(two, broken)
+    item = arrives("refused", refused_seen)
+    assert "INVALID_SIGNATURE" in item["reason"], item
+    # A signature by a CA nobody trusts, claiming to be H99.
+    publish(two, signed_by_a_stranger(etree.tostring(unsigned(genuine))))
+    item = arrives("refused", refused_seen)
+    assert "UNTRUSTED_CERTIFICATE" in item["reason"], item
+    # An XML bomb: refused before any entity is expanded.
+    publish(two, BOMB)
+    item = arrives("refused", refused_seen)
+    assert "DOCTYPE" in item["reason"], item
+    # None of them names a sender it could prove: nobody is answered, none is kept.
+    for refused in (i for i in newest("refused") if i["id"] in refused_seen):
+        assert refused["sender"]["organ_id"] in ("", None), refused
+        package = receiver.http.get(
+            f"/v1/exchange/packages/{refused['package_id']}/edxml", headers=auth(receiver_clerk)
+        )
+        assert package.status_code == 404, package.text
+
+    duplicates_seen = {i["id"] for i in newest("duplicate")}
+    # The same signed bytes again (a replay, by anyone on the axis): a duplicate, answered to
+    # nobody.
+    publish(two, genuine)
+    replay = arrives("duplicate", duplicates_seen)
+    assert replay["duplicate_of"] == original["id"]
+    # The sender signs the same DocumentId again as another package: a duplicate, and 02.
+    again = unsigned(genuine)
+    trace = again.find(f".//{{{EDXML}}}TraceHeader/{{{EDXML}}}Timestamp")
+    trace.text = "2026/01/02 03:04:05"
+    publish(two, sign_as(two.agencies[0], etree.tostring(again)))
+    second = arrives("duplicate", duplicates_seen)
+    assert second["duplicate_of"] == original["id"]
+    assert eventually(lambda: statuses_at_sender() == ["01", "02"] or None, timeout=60)
+    # Never a second incoming document, and the original still waits for the clerk.
+    assert [
+        i["id"]
+        for i in inbox_items(receiver, receiver_clerk, document["identifier"])
+        if i["state"] == "received"
+    ] == [original["id"]]
