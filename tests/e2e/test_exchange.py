@@ -372,3 +372,58 @@ def test_hostile_or_repeated_packages_are_refused_or_recorded_as_such(
         for i in inbox_items(receiver, receiver_clerk, document["identifier"])
         if i["state"] == "received"
     ] == [original["id"]]
+
+
+def test_the_handling_at_the_receiver_goes_back_as_04_05_06(
+    sender: Gateway, receiver: Gateway
+) -> None:
+    document = send_document(sender, "Van ban can xu ly va bao cao")
+    sender_clerk, receiver_clerk = sender.token("vanthu"), receiver.token("vanthu")
+    item = eventually(
+        lambda: inbox_item(receiver, receiver_clerk, document["identifier"]), timeout=60
+    )
+    registered = receiver.http.post(
+        f"/v1/exchange/inbox/{item['id']}/register", headers=auth(receiver_clerk), json={}
+    )
+    assert registered.status_code == 200, registered.text
+    incoming_id = registered.json()["document"]["id"]
+
+    def codes() -> list[str]:
+        found = deliveries(sender, sender_clerk, document["id"])["deliveries"][0]["statuses"]
+        return [s["code"] for s in found]
+
+    def reaches(expected: list[str]) -> None:
+        assert eventually(lambda: codes() == expected or None, timeout=60), codes()
+
+    reaches(["01", "03"])
+    # H98's leader assigns it to the office: 04.
+    leader, head = receiver.token("lanhdao"), receiver.token("truongphong")
+    specialist = receiver.token("chuyenvien")
+    assigned = receiver.http.post(
+        f"/v1/incoming-documents/{incoming_id}/assignment",
+        headers=auth(leader),
+        json={"lead_unit": "VP", "opinion": "Văn phòng chủ trì.", "deadline_working_days": 5},
+    )
+    assert assigned.status_code in (200, 201), assigned.text
+    reaches(["01", "03", "04"])
+    # The office's head forwards it to a specialist: handling is under way, 05.
+    tasks = receiver.http.get(
+        "/v1/tasks", params={"mine": "true", "state": "assigned"}, headers=auth(head)
+    ).json()["tasks"]
+    lead = next(t for t in tasks if t["document_id"] == incoming_id)
+    specialist_id = receiver.http.get("/v1/me", headers=auth(specialist)).json()["id"]
+    forwarded = receiver.http.post(
+        f"/v1/tasks/{lead['id']}/forward",
+        headers=auth(head),
+        json={"to": [{"person_id": specialist_id}], "note": "Đồng chí xử lý."},
+    )
+    assert forwarded.status_code in (200, 201), forwarded.text
+    reaches(["01", "03", "04", "05"])
+    # The specialist's task is done, then the office's lead task: completed, 06 (once).
+    mine = forwarded.json()["tasks"][0]["id"]
+    for token, task_id in ((specialist, mine), (head, lead["id"])):
+        done = receiver.http.post(
+            f"/v1/tasks/{task_id}/complete", headers=auth(token), json={"result": "Đã xử lý."}
+        )
+        assert done.status_code == 200, done.text
+    reaches(["01", "03", "04", "05", "06"])

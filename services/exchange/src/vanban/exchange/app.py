@@ -4,13 +4,14 @@ that sends issued documents, the delivery and receiving loops, and the server.""
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import timedelta
 from pathlib import Path
 
 from vanban.contracts.exchange.v1 import exchange_pb2, exchange_pb2_grpc
 from vanban.exchange.adapters.axis import NatsAxis
 from vanban.exchange.adapters.db.tables import platform_tables
-from vanban.exchange.adapters.events import signed_consumer
+from vanban.exchange.adapters.events import PROGRESS_SOURCES, progress_consumer, signed_consumer
 from vanban.exchange.adapters.grpc.servicer import ExchangeServicer
 from vanban.exchange.adapters.peers import GrpcPeers
 from vanban.exchange.service import ExchangeService, Options
@@ -63,6 +64,16 @@ def build(settings: ExchangeSettings) -> ServiceHost:
             send=service.send_signed,
         )
     )
+    for source in PROGRESS_SOURCES:
+        host.add_consumer(
+            functools.partial(
+                progress_consumer,
+                source=source,
+                uow_factory=host.uow,
+                max_deliver=settings.consumer_max_deliver,
+                report=service.report_progress,
+            )
+        )
     host.add_background("exchange", exchange)
     return host
 

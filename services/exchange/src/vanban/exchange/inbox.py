@@ -39,6 +39,10 @@ from vanban.platform.errors import (
 logger = logging.getLogger(__name__)
 
 
+# The business statuses of handling, in their order.
+PROGRESS = frozenset({StatusCode.ASSIGNED, StatusCode.IN_PROGRESS, StatusCode.COMPLETED})
+
+
 class Inbox(Core):
     async def list_inbox(
         self,
@@ -242,6 +246,42 @@ class Inbox(Core):
             await uow.commit()
         self._wake.set()
         return item_to_pb(dict(updated))
+
+    async def report_progress(self, uow: UnitOfWork, document_id: str, code: StatusCode) -> None:
+        """Tells the agency that sent the incoming document `document_id` how its handling
+        goes (04, 05, 06), once per code and never backwards: a document whose 06 went back
+        is not reported as 05 again. Documents that did not come over the axis are not."""
+        row = (
+            (
+                await uow.session.execute(
+                    sa.select(inbox).where(
+                        inbox.c.incoming_document_id == document_id,
+                        inbox.c.state == InboxState.REGISTERED.value,
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return
+        sent = set(
+            (
+                await uow.session.execute(
+                    sa.select(statuses.c.code).where(
+                        statuses.c.about_package_id == row["package_id"],
+                        statuses.c.direction == "sent",
+                    )
+                )
+            ).scalars()
+        )
+        if any(code <= done for done in sent.intersection(PROGRESS)):
+            return
+        reply = await self._signed_status(
+            answering_item(dict(row)), code, DESCRIPTIONS[code], staff=""
+        )
+        await self._queue_status(uow, reply, about_package_id=row["package_id"], at=utc_now())
+        self._wake.set()
 
     async def deliveries(
         self, caller: Caller, outgoing_document_id: str

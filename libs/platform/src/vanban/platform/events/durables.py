@@ -56,6 +56,10 @@ DOCUMENTS_REACH_FORWARDED = Durable("documents", "workflow", "documents-reach-fo
 WORKFLOW_OUTGOING_ISSUED = Durable("workflow", "documents", "workflow-outgoing-issued")
 # An outgoing document's package leaves once the agency signature is on it (ADR 0012).
 EXCHANGE_DOCUMENT_SIGNED = Durable("exchange", "signing", "exchange-document-signed")
+# Handling of a document that came over the axis goes back to its sender as 04, 05, 06.
+EXCHANGE_TASK_ASSIGNED = Durable("exchange", "workflow", "exchange-task-assigned")
+EXCHANGE_TASK_FORWARDED = Durable("exchange", "workflow", "exchange-task-forwarded")
+EXCHANGE_TASK_COMPLETED = Durable("exchange", "workflow", "exchange-task-completed")
 # The signed bytes of every package and status, and the files a package brought, are kept for
 # the exchange's evidence.
 ARCHIVE_EXCHANGE_EVIDENCE = Durable("archive", "exchange", "archive-exchange-evidence")
@@ -74,6 +78,9 @@ DURABLES: tuple[Durable, ...] = (
     DOCUMENTS_REACH_FORWARDED,
     WORKFLOW_OUTGOING_ISSUED,
     EXCHANGE_DOCUMENT_SIGNED,
+    EXCHANGE_TASK_ASSIGNED,
+    EXCHANGE_TASK_FORWARDED,
+    EXCHANGE_TASK_COMPLETED,
     ARCHIVE_EXCHANGE_EVIDENCE,
 )
 
