@@ -70,7 +70,7 @@ from signxml import (
 from vanban.exchange.adapters.axis import NatsAxis
 from vanban.exchange.adapters.transport import SendReceipt, TransportError
 from vanban.exchange.domain import edxml
-from vanban.launcher.infra.axis import MiB, AxisAgency, AxisServer
+from vanban.launcher.infra.axis import AxisAgency, AxisServer, MiB
 from vanban.platform.axis_names import inbox_stream
 
 TARGET_SECONDS = 10.0
@@ -125,8 +125,8 @@ def document_package(receivers: list[str], size: int) -> edxml.DocumentPackage:
     )
     issued = date.today()
     organs = tuple(
-        edxml.Organ(organ_id=code, organ_name=f"Ủy ban nhân dân xã {code[-3:]}")
-        for code in receivers
+        edxml.Organ(organ_id=code, organ_name=f"Ủy ban nhân dân xã số {number}")
+        for number, code in enumerate(receivers, 1)
     )
     pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + os.urandom(max(size - 15, 0))
     return edxml.DocumentPackage(
@@ -217,13 +217,13 @@ def receivers_process(conn: Connection) -> None:
     """Entry point of the receivers' process: takes (urls, package, receive batch, timeout),
     answers "ready" once every receiver is connected and pulling, then the results."""
     urls, package, receive_batch, timeout = conn.recv()
-    conn.send(asyncio.run(_receive_all(conn, urls, package, receive_batch, timeout)))
+    asyncio.run(_receive_all(conn, urls, package, receive_batch, timeout))
     conn.close()
 
 
 async def _receive_all(
-    conn: Connection, urls: dict[str, str], package: bytes, receive_batch: int, timeout: float
-) -> dict[str, Any]:
+    conn: Connection, urls: dict[str, str], package: bytes, receive_batch: int, within: float
+) -> None:
     transports = [NatsAxis(url, code) for code, url in urls.items()]
     try:
         for start in range(0, len(transports), 50):
@@ -235,7 +235,7 @@ async def _receive_all(
             if any(early):
                 raise RuntimeError("an inbox was not empty before the package was sent")
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         tasks = [
             asyncio.create_task(_receive(t, package, receive_batch, deadline)) for t in transports
         ]
@@ -244,15 +244,16 @@ async def _receive_all(
         await loop.run_in_executor(None, conn.send, "ready")
         results = await asyncio.gather(*tasks, return_exceptions=True)
         cpu = time.process_time() - cpu
+        # Answered before the connections are closed, which takes a while for 700.
+        outcome = {
+            "received": [r for r in results if isinstance(r, Received)],
+            "failures": [repr(r) for r in results if isinstance(r, BaseException)],
+            "cpu": cpu,
+        }
+        await loop.run_in_executor(None, conn.send, outcome)
     finally:
         for start in range(0, len(transports), 50):
             await asyncio.gather(*(t.close() for t in transports[start : start + 50]))
-    failures = [repr(r) for r in results if isinstance(r, BaseException)]
-    return {
-        "received": [r for r in results if isinstance(r, Received)],
-        "failures": failures,
-        "cpu": cpu,
-    }
 
 
 async def _receive(transport: NatsAxis, package: bytes, batch: int, deadline: float) -> Received:
@@ -353,6 +354,18 @@ def kib(pid: int, field: str) -> int:
     return 0
 
 
+def stalled() -> dict[str, float]:
+    """Seconds some task waited for a CPU and for I/O since boot (Linux PSI), when known."""
+    totals = {}
+    for kind in ("cpu", "io"):
+        try:
+            line = Path(f"/proc/pressure/{kind}").read_text().splitlines()[0]
+        except OSError:
+            continue
+        totals[kind] = int(line.rsplit("total=", 1)[1]) / 1e6
+    return totals
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -409,16 +422,19 @@ def run(*, agencies: int, size_kb: int, batch: int, receive_batch: int, timeout:
             raise RuntimeError("the receivers did not get ready")
         print(
             f"receivers: {agencies} connections (one NatsAxis each, own credentials) ready in "
-            f"{time.perf_counter() - started:.1f} s; nats-server RSS {kib(server.pid, 'VmRSS') // 1024} MiB",
+            f"{time.perf_counter() - started:.1f} s; nats-server RSS "
+            f"{kib(server.pid, 'VmRSS') // 1024} MiB",
             flush=True,
         )
         server_cpu = cpu_seconds(server.pid)
+        pressure = stalled()
         own_cpu = time.process_time()
         sent_at, acknowledged, message_ids, receipts, retried = asyncio.run(
             send_all(server.agency_url(SENDER), package.data, receivers, batch)
         )
         own_cpu = time.process_time() - own_cpu
         outcome = answer(parent, process, timeout + 30)
+        pressure = {kind: total - pressure[kind] for kind, total in stalled().items()}
         server_cpu = cpu_seconds(server.pid) - server_cpu
         server_peak = kib(server.pid, "VmHWM")
         process.join(30)
@@ -426,7 +442,9 @@ def run(*, agencies: int, size_kb: int, batch: int, receive_batch: int, timeout:
         if process.is_alive():
             process.terminate()
             process.join(10)
-        server.stop()
+        stopping = time.perf_counter()
+        killed = server.stop()
+        stopped = time.perf_counter() - stopping
         shutil.rmtree(work, ignore_errors=True)
 
     received: list[Received] = outcome["received"]
@@ -474,6 +492,17 @@ def run(*, agencies: int, size_kb: int, batch: int, receive_batch: int, timeout:
     print(
         f"CPU meanwhile: nats-server {server_cpu:.1f} s (peak RSS {server_peak // 1024} MiB), "
         f"sender {own_cpu:.1f} s, receivers {outcome['cpu']:.1f} s"
+    )
+    if pressure:
+        window = max(everyone, pubacks)
+        print(
+            "the machine meanwhile (PSI, some task waiting): "
+            + ", ".join(f"{kind} {100 * t / window:.0f} %" for kind, t in pressure.items())
+            + " of the window"
+        )
+    print(
+        f"axis stopped in {stopped:.1f} s"
+        + (" (killed after the grace period)" if killed else " (SIGTERM, not killed)")
     )
     if misplaced:
         print(f"  receipts not of the recipient's inbox or duplicates: {misplaced[:5]}")

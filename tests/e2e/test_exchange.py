@@ -427,3 +427,68 @@ def test_the_handling_at_the_receiver_goes_back_as_04_05_06(
         )
         assert done.status_code == 200, done.text
     reaches(["01", "03", "04", "05", "06"])
+
+
+def test_a_recall_the_receiver_agrees_to_withdraws_the_incoming_document(
+    sender: Gateway, receiver: Gateway
+) -> None:
+    document = send_document(sender, "Van ban se thu hoi")
+    sender_clerk, receiver_clerk = sender.token("vanthu"), receiver.token("vanthu")
+    item = eventually(
+        lambda: inbox_item(receiver, receiver_clerk, document["identifier"]), timeout=60
+    )
+    # Nothing to answer before the sender asks.
+    early = receiver.http.post(
+        f"/v1/exchange/inbox/{item['id']}/recall",
+        headers=auth(receiver_clerk),
+        json={"agree": True},
+    )
+    assert early.status_code == 400 and early.json()["code"] == "RECALL_NOT_ASKED", early.text
+    registered = receiver.http.post(
+        f"/v1/exchange/inbox/{item['id']}/register", headers=auth(receiver_clerk), json={}
+    )
+    assert registered.status_code == 200, registered.text
+    incoming_id = registered.json()["document"]["id"]
+
+    # H99's clerk asks for it back (13, with the reason).
+    asked = sender.http.post(
+        f"/v1/outgoing-documents/{document['id']}/recall",
+        headers=auth(sender_clerk),
+        json={"reason": "Văn bản ban hành sai thẩm quyền"},
+    )
+    assert asked.status_code == 200, asked.text
+
+    def recall_asked() -> dict[str, Any] | None:
+        found = inbox_item(receiver, receiver_clerk, document["identifier"])
+        return found if found and found["recall"] else None
+
+    asked_item = eventually(recall_asked, timeout=60)
+    assert asked_item["recall"]["reason"] == "Văn bản ban hành sai thẩm quyền"
+    assert asked_item["recall"]["answer"] is None
+    # H98's clerk agrees (15): the incoming document is withdrawn, kept and marked.
+    agreed = receiver.http.post(
+        f"/v1/exchange/inbox/{item['id']}/recall",
+        headers=auth(receiver_clerk),
+        json={"agree": True},
+    )
+    assert agreed.status_code == 200, agreed.text
+    assert agreed.json()["item"]["recall"]["answer"] == "agreed"
+    withdrawn = receiver.http.get(
+        f"/v1/incoming-documents/{incoming_id}", headers=auth(receiver_clerk)
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["status"] == "recalled"
+    # Answered once.
+    again = receiver.http.post(
+        f"/v1/exchange/inbox/{item['id']}/recall",
+        headers=auth(receiver_clerk),
+        json={"agree": False, "reason": "Đổi ý"},
+    )
+    assert again.status_code == 400 and again.json()["code"] == "RECALL_NOT_ASKED", again.text
+
+    def answered() -> list[str] | None:
+        found = deliveries(sender, sender_clerk, document["id"])["deliveries"][0]["statuses"]
+        codes = [s["code"] for s in found]
+        return codes if codes[-1:] == ["15"] else None
+
+    assert eventually(answered, timeout=60) == ["01", "03", "15"]

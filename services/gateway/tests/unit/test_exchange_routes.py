@@ -1,5 +1,5 @@
 """The exchange routes (the inbox of packages from other agencies, an outgoing document's
-deliveries, a package's signed edXML), on the real gateway with the exchange service faked:
+deliveries and its recall, the answer to a recall, a package's signed edXML), on the real gateway with the exchange service faked:
 every input is checked before the service is asked, refusals are problem+json with the
 service's reason, and what the service is sent and answers is carried unchanged."""
 
@@ -34,6 +34,7 @@ from vanban.platform.errors import (
     FailedPreconditionError,
     NotFoundError,
     PermissionDeniedError,
+    UnavailableError,
     invalid_fields,
 )
 from vanban.platform.grpc.status import DETAILS_KEY, to_rich_status
@@ -48,6 +49,9 @@ XML = (
 )
 XML_TAIL = b"<Signature/></edXML>"
 RECEIVED_AT = datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC)
+RECALLED_AT = datetime(2026, 11, 3, 8, 0, 0, tzinfo=UTC)
+ANSWERED_AT = datetime(2026, 11, 3, 9, 30, 0, tzinfo=UTC)
+RECALL_REASON = "Văn bản ban hành sai nơi nhận"
 
 
 def stamp(when: datetime) -> Timestamp:
@@ -119,6 +123,46 @@ def rpc_error(code: grpc.StatusCode, error: DomainError) -> grpc.aio.AioRpcError
         initial_metadata=grpc.aio.Metadata(),
         trailing_metadata=trailing,
         details=error.message,
+    )
+
+
+def deliveries() -> pb.ListDeliveriesResponse:
+    """An outgoing document's deliveries: one acknowledged and registered, one failed."""
+    return pb.ListDeliveriesResponse(
+        deliveries=[
+            pb.Delivery(
+                recipient=pb.Organ(organ_id="000.00.00.H98", organ_name="UBND tỉnh Khác"),
+                transport_state=pb.TRANSPORT_STATE_ACKNOWLEDGED,
+                attempts=1,
+                acknowledged_at=stamp(RECEIVED_AT),
+                transport_reference="INBOX_000_00_00_H98#17",
+                package_id=PACKAGE,
+                statuses=[
+                    pb.BusinessStatus(
+                        code="01",
+                        description="Đã đến",
+                        at=stamp(RECEIVED_AT),
+                        message_id="m1",
+                        recorded_at=stamp(RECEIVED_AT),
+                    ),
+                    pb.BusinessStatus(
+                        code="03",
+                        description="Đã vào sổ: số đến 17",
+                        at=stamp(RECEIVED_AT),
+                        message_id="m2",
+                        recorded_at=stamp(RECEIVED_AT),
+                        staff="Trần Thị Bình",
+                    ),
+                ],
+            ),
+            pb.Delivery(
+                recipient=pb.Organ(organ_id="000.00.00.H97"),
+                transport_state=pb.TRANSPORT_STATE_FAILED,
+                attempts=12,
+                last_error="the axis refused the package",
+                package_id=PACKAGE,
+            ),
+        ]
     )
 
 
@@ -219,41 +263,42 @@ class FakeExchange:
         self, request: pb.ListDeliveriesRequest, **_: Any
     ) -> pb.ListDeliveriesResponse:
         self._called("ListDeliveries", request)
-        return pb.ListDeliveriesResponse(
-            deliveries=[
-                pb.Delivery(
-                    recipient=pb.Organ(organ_id="000.00.00.H98", organ_name="UBND tỉnh Khác"),
-                    transport_state=pb.TRANSPORT_STATE_ACKNOWLEDGED,
-                    attempts=1,
-                    acknowledged_at=stamp(RECEIVED_AT),
-                    transport_reference="INBOX_000_00_00_H98#17",
-                    package_id=PACKAGE,
-                    statuses=[
-                        pb.BusinessStatus(
-                            code="01",
-                            description="Đã đến",
-                            at=stamp(RECEIVED_AT),
-                            message_id="m1",
-                            recorded_at=stamp(RECEIVED_AT),
-                        ),
-                        pb.BusinessStatus(
-                            code="03",
-                            description="Đã vào sổ: số đến 17",
-                            at=stamp(RECEIVED_AT),
-                            message_id="m2",
-                            recorded_at=stamp(RECEIVED_AT),
-                            staff="Trần Thị Bình",
-                        ),
-                    ],
+        return deliveries()
+
+    async def RecallOutgoingDocument(
+        self, request: pb.RecallOutgoingDocumentRequest, **_: Any
+    ) -> pb.RecallOutgoingDocumentResponse:
+        self._called("RecallOutgoingDocument", request)
+        answer = deliveries()
+        answer.deliveries[0].statuses.append(
+            pb.BusinessStatus(
+                code="13",
+                description=request.reason,
+                at=stamp(RECALLED_AT),
+                message_id="m3",
+                recorded_at=stamp(RECALLED_AT),
+            )
+        )
+        return pb.RecallOutgoingDocumentResponse(deliveries=answer)
+
+    async def AnswerRecall(
+        self, request: pb.AnswerRecallRequest, **_: Any
+    ) -> pb.AnswerRecallResponse:
+        self._called("AnswerRecall", request)
+        return pb.AnswerRecallResponse(
+            item=inbox_item(
+                id=request.id,
+                state=pb.INBOX_STATE_REGISTERED,
+                incoming_document_id=INCOMING,
+                recall=pb.Recall(
+                    reason=RECALL_REASON,
+                    requested_at=stamp(RECALLED_AT),
+                    answer="agreed" if request.agree else "refused",
+                    answer_reason=request.reason,
+                    answered_by="clerk",
+                    answered_at=stamp(ANSWERED_AT),
                 ),
-                pb.Delivery(
-                    recipient=pb.Organ(organ_id="000.00.00.H97"),
-                    transport_state=pb.TRANSPORT_STATE_FAILED,
-                    attempts=12,
-                    last_error="the axis refused the package",
-                    package_id=PACKAGE,
-                ),
-            ]
+            )
         )
 
     def GetPackageXml(self, request: pb.GetPackageXmlRequest, **_: Any) -> XmlStream:

@@ -28,6 +28,7 @@ from vanban.exchange.domain.model import TransportState
 from vanban.platform.cache import TtlCache
 from vanban.platform.convert import to_timestamp
 from vanban.platform.db import UnitOfWork, UnitOfWorkFactory
+from vanban.platform.errors import invalid_fields
 from vanban.platform.events.nats import subject
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 SERVICE_ACTOR = "service:exchange"
 # Who works the exchange inbox: the văn thư receives documents (Decree 30, art. 20).
 INBOX_ROLES = ("clerk",)
+# Who asks the recipients to take a document back: the văn thư who issued it.
+ISSUE_ROLES = ("clerk",)
 # Who may read the signed bytes of any package: the inbox's clerks and the agency's leaders.
 PACKAGE_READER_ROLES = ("clerk", "agency_leader", "deputy_agency_leader", "archivist")
 PAGE_MAX = 100
@@ -74,6 +77,14 @@ class Refused(Exception):
         super().__init__(message)
         self.reason = reason
         self.package = package
+
+
+def checked_reason(reason: str, *, field: str, code: str, required: bool = True) -> str:
+    """A reason told to another agency: trimmed, at most 500 printable characters."""
+    clean = reason.strip()
+    if (required and not clean) or len(clean) > 500 or not clean.isprintable():
+        raise invalid_fields({field: "1 to 500 printable characters"}, reason=code)
+    return clean
 
 
 def utc_now() -> datetime:
@@ -266,9 +277,12 @@ class Core:
         *,
         about_package_id: str,
         at: datetime,
+        to: str | None = None,
     ) -> None:
+        """Records a signed status and queues it for `to`: by default the agency whose package
+        it answers (a recall request, 13, goes from the sender to each recipient instead)."""
         message, signed, stored = reply
-        recipient = message.response_for.organ_id
+        recipient = to or message.response_for.organ_id
         package_id = str(uuid.uuid4())
         await self._record_package(
             uow,
@@ -288,6 +302,7 @@ class Core:
             package_id=package_id,
             direction="sent",
             about_package_id=about_package_id,
+            counterpart=recipient,
             at=at,
         )
         await self._add_transmission(uow, package_id, recipient, "", at)
@@ -311,18 +326,17 @@ async def insert_status(
     package_id: str,
     direction: str,
     about_package_id: str | None,
+    counterpart: str,
     at: datetime,
 ) -> None:
-    """A business status sent or received; the other agency is the one the message is from
-    (received) or answers (sent)."""
-    received = direction == "received"
+    """A business status sent to or received from the agency `counterpart`."""
     await uow.session.execute(
         sa.insert(statuses).values(
             id=str(uuid.uuid4()),
             package_id=package_id,
             direction=direction,
             about_package_id=about_package_id,
-            counterpart=message.from_.organ_id if received else message.response_for.organ_id,
+            counterpart=counterpart,
             code=message.status_code,
             raw_code=message.raw_status_code or message.status_code,
             description=message.description[:2000],

@@ -8,7 +8,9 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -58,6 +60,12 @@ def _storable(attachment: edxml.Attachment) -> dict[str, str]:
         "content_type": content_type if is_media_type(content_type) else DEFAULT_CONTENT_TYPE,
         "file_name": attachment.name[:FILE_NAME_MAX],
     }
+
+
+@dataclass(frozen=True, slots=True)
+class _About:
+    id: str
+    outgoing_document_id: str | None
 
 
 class Inbound(Core):
@@ -361,6 +369,50 @@ class Inbound(Core):
         await uow.session.execute(sa.insert(inbox).values(**values))
         return item_to_pb(values)
 
+    async def _sent_package_answered(self, uow: UnitOfWork, message: edxml.StatusMessage) -> Any:
+        """The package we sent that a recipient's status is about (its latest of the
+        DocumentId to that recipient), with its outgoing document."""
+        return (
+            await uow.session.execute(
+                sa.select(packages.c.id, packages.c.outgoing_document_id)
+                .join(transmissions, transmissions.c.package_id == packages.c.id)
+                .where(
+                    packages.c.direction == "sent",
+                    packages.c.kind == "document",
+                    packages.c.document_id == message.response_for.document_id,
+                    transmissions.c.recipient == message.from_.organ_id,
+                )
+                .order_by(packages.c.created_at.desc())
+                .limit(1)
+            )
+        ).first()
+
+    async def _recall_asked(
+        self, uow: UnitOfWork, message: edxml.StatusMessage, *, at: datetime
+    ) -> Any:
+        """The received package a sender's recall (13) is about, marked as asked (once, until
+        it is answered); None when nothing of that sender and DocumentId was received."""
+        item = (
+            await uow.session.execute(
+                sa.select(inbox.c.id, inbox.c.package_id.label("package_id"))
+                .where(
+                    inbox.c.sender_id == message.from_.organ_id,
+                    inbox.c.document_id == message.response_for.document_id,
+                    inbox.c.state.in_((InboxState.RECEIVED.value, InboxState.REGISTERED.value)),
+                )
+                .order_by(inbox.c.received_at.desc())
+                .limit(1)
+            )
+        ).first()
+        if item is None:
+            return None
+        await uow.session.execute(
+            sa.update(inbox)
+            .where(inbox.c.id == item.id, inbox.c.recall_answer.is_(None))
+            .values(recall_reason=message.description[:2000], recall_requested_at=at)
+        )
+        return _About(id=item.package_id, outgoing_document_id=None)
+
     async def _record_status(
         self, data: bytes, message: edxml.StatusMessage, *, message_id: str
     ) -> None:
@@ -368,20 +420,11 @@ class Inbound(Core):
         sender = message.from_.organ_id
         now = utc_now()
         async with self._uow() as uow:
-            about = (
-                await uow.session.execute(
-                    sa.select(packages.c.id, packages.c.outgoing_document_id)
-                    .join(transmissions, transmissions.c.package_id == packages.c.id)
-                    .where(
-                        packages.c.direction == "sent",
-                        packages.c.kind == "document",
-                        packages.c.document_id == message.response_for.document_id,
-                        transmissions.c.recipient == sender,
-                    )
-                    .order_by(packages.c.created_at.desc())
-                    .limit(1)
-                )
-            ).first()
+            if message.status_code == StatusCode.TAKE_BACK_REQUESTED:
+                # The sender of a package we received asks to take it back.
+                about = await self._recall_asked(uow, message, at=now)
+            else:
+                about = await self._sent_package_answered(uow, message)
             package_id = str(uuid.uuid4())
             await self._record_package(
                 uow,
@@ -402,6 +445,7 @@ class Inbound(Core):
                 package_id=package_id,
                 direction="received",
                 about_package_id=about.id if about else None,
+                counterpart=sender,
                 at=now,
             )
             uow.record_event(

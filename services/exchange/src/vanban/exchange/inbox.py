@@ -11,19 +11,20 @@ import sqlalchemy as sa
 
 from vanban.contracts.documents.v1 import documents_pb2
 from vanban.contracts.exchange.v1 import exchange_pb2 as pb
-from vanban.exchange.adapters.db.tables import inbox, packages, statuses, transmissions
+from vanban.exchange.adapters.db.tables import inbox, packages, statuses
 from vanban.exchange.core import (
     INBOX_ROLES,
     PACKAGE_READER_ROLES,
     PAGE_MAX,
     PRIORITY_FROM_EDXML,
     Core,
+    checked_reason,
     file_ref,
     utc_now,
 )
 from vanban.exchange.domain import edxml
 from vanban.exchange.domain.edxml import StatusCode
-from vanban.exchange.domain.model import DESCRIPTIONS, InboxState, TransportState
+from vanban.exchange.domain.model import DESCRIPTIONS, InboxState
 from vanban.platform.caller import Caller
 from vanban.platform.convert import to_timestamp
 from vanban.platform.db import UnitOfWork
@@ -33,7 +34,6 @@ from vanban.platform.errors import (
     FailedPreconditionError,
     NotFoundError,
     PermissionDeniedError,
-    invalid_fields,
 )
 
 logger = logging.getLogger(__name__)
@@ -99,6 +99,12 @@ class Inbox(Core):
                 f"the package is {row['state']}; only a received one is registered",
                 reason="INBOX_ITEM_NOT_RECEIVED",
                 metadata={"state": row["state"]},
+            )
+        if row["recall_answer"] == "agreed" and row["state"] == InboxState.RECEIVED.value:
+            raise FailedPreconditionError(
+                "its sender took it back (recall agreed); it is not registered",
+                reason="INBOX_ITEM_NOT_RECEIVED",
+                metadata={"state": "recalled"},
             )
         fields = row["fields"]
         request = documents_pb2.RegisterIncomingDocumentRequest(
@@ -196,11 +202,7 @@ class Inbox(Core):
 
     async def reject(self, caller: Caller, item_id: str, *, reason: str) -> pb.InboxItem:
         caller.require_role(*INBOX_ROLES)
-        reason = reason.strip()
-        if not reason or len(reason) > 500 or not reason.isprintable():
-            raise invalid_fields(
-                {"reason": "1 to 500 printable characters"}, reason="INVALID_REJECTION"
-            )
+        reason = checked_reason(reason, field="reason", code="INVALID_REJECTION")
         async with self._uow() as uow:
             row = dict(await self._item_row(uow, item_id))
         if row["state"] != InboxState.RECEIVED.value:
@@ -247,6 +249,66 @@ class Inbox(Core):
         self._wake.set()
         return item_to_pb(dict(updated))
 
+    async def answer_recall(
+        self, caller: Caller, item_id: str, *, agree: bool, reason: str
+    ) -> pb.InboxItem:
+        """The clerk answers its sender's recall: agreed (15), the incoming document, if
+        registered, is withdrawn (kept, marked recalled); refused (16) with the reason."""
+        caller.require_role(*INBOX_ROLES)
+        reason = checked_reason(reason, field="reason", code="INVALID_RECALL", required=not agree)
+        async with self._uow() as uow:
+            row = dict(await self._item_row(uow, item_id))
+        if row["recall_requested_at"] is None or row["recall_answer"] is not None:
+            raise FailedPreconditionError(
+                "no recall of this package waits for an answer", reason="RECALL_NOT_ASKED"
+            )
+        if agree and row["incoming_document_id"]:
+            await self.peers.withdraw_incoming(
+                row["incoming_document_id"],
+                reason=(row["recall_reason"] or "Thu hồi theo đề nghị của cơ quan gửi")[:500],
+                agreed_by=caller.subject,
+            )
+        code = StatusCode.AGREED if agree else StatusCode.REFUSED
+        reply = await self._signed_status(
+            answering_item(row),
+            code,
+            reason or "Đồng ý thu hồi văn bản",
+            staff=caller.subject,
+        )
+        now = utc_now()
+        async with self._uow() as uow:
+            updated = (
+                (
+                    await uow.session.execute(
+                        sa.update(inbox)
+                        .where(inbox.c.id == item_id, inbox.c.recall_answer.is_(None))
+                        .values(
+                            recall_answer="agreed" if agree else "refused",
+                            recall_answer_reason=reason or None,
+                            recall_answered_by=caller.subject,
+                            recall_answered_at=now,
+                        )
+                        .returning(*inbox.c)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if updated is None:
+                raise FailedPreconditionError(
+                    "the recall was answered meanwhile", reason="RECALL_NOT_ASKED"
+                )
+            await self._queue_status(uow, reply, about_package_id=row["package_id"], at=now)
+            uow.audit(
+                actor=caller.subject,
+                action="exchange.recall.agree" if agree else "exchange.recall.refuse",
+                resource=f"exchange/inbox/{item_id}",
+                after={"reason": reason},
+            )
+            await uow.commit()
+        self._wake.set()
+        return item_to_pb(dict(updated))
+
     async def report_progress(self, uow: UnitOfWork, document_id: str, code: StatusCode) -> None:
         """Tells the agency that sent the incoming document `document_id` how its handling
         goes (04, 05, 06), once per code and never backwards: a document whose 06 went back
@@ -282,76 +344,6 @@ class Inbox(Core):
         )
         await self._queue_status(uow, reply, about_package_id=row["package_id"], at=utc_now())
         self._wake.set()
-
-    async def deliveries(
-        self, caller: Caller, outgoing_document_id: str
-    ) -> pb.ListDeliveriesResponse:
-        """Per recipient: transport state and business statuses, for whoever may open the
-        document (documents decides)."""
-        document = await self.peers.may_open_outgoing(outgoing_document_id)
-        async with self._uow() as uow:
-            rows = (
-                await uow.session.execute(
-                    sa.select(transmissions, packages.c.created_at.label("package_created_at"))
-                    .join(packages, packages.c.id == transmissions.c.package_id)
-                    .where(
-                        packages.c.outgoing_document_id == document.id,
-                        packages.c.direction == "sent",
-                        packages.c.kind == "document",
-                    )
-                    .order_by(packages.c.created_at, transmissions.c.recipient)
-                )
-            ).all()
-            received = (
-                await uow.session.execute(
-                    sa.select(statuses)
-                    .where(
-                        statuses.c.direction == "received",
-                        statuses.c.about_package_id.in_({row.package_id for row in rows}),
-                    )
-                    .order_by(statuses.c.status_at, statuses.c.recorded_at)
-                )
-            ).all()
-        by_recipient: dict[tuple[str, str], list[pb.BusinessStatus]] = {}
-        for status in received:
-            by_recipient.setdefault((status.about_package_id, status.counterpart), []).append(
-                pb.BusinessStatus(
-                    code=status.code,
-                    description=status.description,
-                    at=to_timestamp(status.status_at),
-                    message_id=status.package_id,
-                    recorded_at=to_timestamp(status.recorded_at),
-                    staff=status.staff,
-                )
-            )
-        deliveries = [
-            pb.Delivery(
-                recipient=pb.Organ(organ_id=row.recipient, organ_name=row.recipient_name),
-                transport_state=TRANSPORT_TO_PB[row.state],
-                attempts=row.attempts,
-                last_error=row.last_error or "",
-                acknowledged_at=to_timestamp(row.acknowledged_at) if row.acknowledged_at else None,
-                transport_reference=row.reference or "",
-                statuses=by_recipient.get((row.package_id, row.recipient), []),
-                package_id=row.package_id,
-            )
-            for row in rows
-        ]
-        note = ""
-        if not deliveries:
-            external = [r for r in document.recipients if r.organ_id != self.options.agency_code]
-            if not external:
-                note = "no recipient outside the agency"
-            elif document.status != documents_pb2.DOCUMENT_STATUS_ISSUED:
-                note = "sent once issued and signed by the agency"
-            elif document.secrecy not in (
-                documents_pb2.SECRECY_UNSPECIFIED,
-                documents_pb2.SECRECY_NONE,
-            ):
-                note = "secret documents are not sent over the axis"
-            else:
-                note = "waiting for the agency signature"
-        return pb.ListDeliveriesResponse(deliveries=deliveries, note=note)
 
     async def package_xml(self, caller: Caller, package_id: str) -> tuple[pb.PackageXmlInfo, bytes]:
         if not caller.is_service and not caller.roles.intersection(PACKAGE_READER_ROLES):
@@ -390,11 +382,6 @@ class Inbox(Core):
         )
 
 
-TRANSPORT_TO_PB = {
-    TransportState.PENDING.value: pb.TRANSPORT_STATE_PENDING,
-    TransportState.ACKNOWLEDGED.value: pb.TRANSPORT_STATE_ACKNOWLEDGED,
-    TransportState.FAILED.value: pb.TRANSPORT_STATE_FAILED,
-}
 INBOX_TO_PB = {
     InboxState.RECEIVED.value: pb.INBOX_STATE_RECEIVED,
     InboxState.REGISTERED.value: pb.INBOX_STATE_REGISTERED,
@@ -463,6 +450,19 @@ def item_to_pb(row: dict[str, Any]) -> pb.InboxItem:
         package_id=row["package_id"],
         handled_by=row.get("handled_by") or "",
         handled_at=to_timestamp(row["handled_at"]) if row.get("handled_at") else None,
+        recall=_recall_to_pb(row) if row.get("recall_requested_at") else None,
         due_date=fields.get("due_date", ""),
         page_amount=fields.get("page_amount", 0),
+    )
+
+
+def _recall_to_pb(row: dict[str, Any]) -> pb.Recall:
+    answered = row.get("recall_answered_at")
+    return pb.Recall(
+        reason=row.get("recall_reason") or "",
+        requested_at=to_timestamp(row["recall_requested_at"]),
+        answer=row.get("recall_answer") or "",
+        answer_reason=row.get("recall_answer_reason") or "",
+        answered_by=row.get("recall_answered_by") or "",
+        answered_at=to_timestamp(answered) if answered else None,
     )

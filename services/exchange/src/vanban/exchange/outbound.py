@@ -8,7 +8,7 @@ import logging
 import random
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,18 +17,21 @@ from vanban.contracts.documents.v1 import documents_pb2
 from vanban.contracts.exchange.v1 import events_pb2 as events
 from vanban.contracts.exchange.v1 import exchange_pb2 as pb
 from vanban.contracts.signing.v1 import signing_pb2
-from vanban.exchange.adapters.db.tables import packages, transmissions
+from vanban.exchange.adapters.db.tables import packages, statuses, transmissions
 from vanban.exchange.adapters.transport import SendReceipt, TransportError
 from vanban.exchange.core import (
+    ISSUE_ROLES,
     PACKAGE_SENT,
     PRIORITY_TO_EDXML,
     SERVICE_ACTOR,
     Core,
+    checked_reason,
     utc_now,
 )
 from vanban.exchange.domain import edxml
-from vanban.exchange.domain.edxml import BusinessDocType
+from vanban.exchange.domain.edxml import BusinessDocType, StatusCode
 from vanban.exchange.domain.model import TransportState
+from vanban.platform.caller import Caller
 from vanban.platform.convert import to_timestamp
 from vanban.platform.db import UnitOfWork
 from vanban.platform.errors import (
@@ -171,6 +174,136 @@ class Outbound(Core):
             )
         return data
 
+    async def recall(
+        self, caller: Caller, outgoing_document_id: str, *, reason: str
+    ) -> pb.ListDeliveriesResponse:
+        """The clerk asks every recipient of the document's package to take it back (thu hồi):
+        a status 13 with the reason to each; their answers (15, 16) come back as statuses."""
+        caller.require_role(*ISSUE_ROLES)
+        reason = checked_reason(reason, field="reason", code="INVALID_RECALL")
+        document = await self.peers.may_open_outgoing(outgoing_document_id)
+        async with self._uow() as uow:
+            rows = (
+                await uow.session.execute(
+                    sa.select(packages.c.id, packages.c.document_id, transmissions.c.recipient)
+                    .join(transmissions, transmissions.c.package_id == packages.c.id)
+                    .where(
+                        packages.c.outgoing_document_id == document.id,
+                        packages.c.direction == "sent",
+                        packages.c.kind == "document",
+                        packages.c.business_doc_type == BusinessDocType.NEW,
+                    )
+                )
+            ).all()
+        if not rows:
+            raise FailedPreconditionError(
+                "the document was not sent over the axis: there is nothing to take back",
+                reason="NOT_SENT",
+            )
+        own = await self._own_organ()
+        issued = date.fromisoformat(document.issued_date) if document.issued_date else None
+        about = edxml.ResponseFor(
+            organ_id=own.organ_id,
+            code=f"{document.code_number}/{document.code_notation}",
+            promulgation_date=issued,
+            document_id=rows[0].document_id or document.identifier,
+        )
+        # One signed status per recipient: each is its own message on the axis.
+        replies = [
+            (
+                row,
+                await self._signed_status(
+                    about, StatusCode.TAKE_BACK_REQUESTED, reason, staff=caller.subject
+                ),
+            )
+            for row in rows
+        ]
+        now = utc_now()
+        async with self._uow() as uow:
+            for row, reply in replies:
+                await self._queue_status(
+                    uow, reply, about_package_id=row.id, at=now, to=row.recipient
+                )
+            uow.audit(
+                actor=caller.subject,
+                action="exchange.recall.ask",
+                resource=f"outgoing-documents/{document.id}",
+                after={"reason": reason, "recipients": [row.recipient for row in rows]},
+            )
+            await uow.commit()
+        self._wake.set()
+        return await self.deliveries(caller, outgoing_document_id)
+
+    async def deliveries(
+        self, caller: Caller, outgoing_document_id: str
+    ) -> pb.ListDeliveriesResponse:
+        """Per recipient: transport state and business statuses, for whoever may open the
+        document (documents decides)."""
+        document = await self.peers.may_open_outgoing(outgoing_document_id)
+        async with self._uow() as uow:
+            rows = (
+                await uow.session.execute(
+                    sa.select(transmissions, packages.c.created_at.label("package_created_at"))
+                    .join(packages, packages.c.id == transmissions.c.package_id)
+                    .where(
+                        packages.c.outgoing_document_id == document.id,
+                        packages.c.direction == "sent",
+                        packages.c.kind == "document",
+                    )
+                    .order_by(packages.c.created_at, transmissions.c.recipient)
+                )
+            ).all()
+            received = (
+                await uow.session.execute(
+                    sa.select(statuses)
+                    .where(
+                        statuses.c.direction == "received",
+                        statuses.c.about_package_id.in_({row.package_id for row in rows}),
+                    )
+                    .order_by(statuses.c.status_at, statuses.c.recorded_at)
+                )
+            ).all()
+        by_recipient: dict[tuple[str, str], list[pb.BusinessStatus]] = {}
+        for status in received:
+            by_recipient.setdefault((status.about_package_id, status.counterpart), []).append(
+                pb.BusinessStatus(
+                    code=status.code,
+                    description=status.description,
+                    at=to_timestamp(status.status_at),
+                    message_id=status.package_id,
+                    recorded_at=to_timestamp(status.recorded_at),
+                    staff=status.staff,
+                )
+            )
+        deliveries = [
+            pb.Delivery(
+                recipient=pb.Organ(organ_id=row.recipient, organ_name=row.recipient_name),
+                transport_state=TRANSPORT_TO_PB[row.state],
+                attempts=row.attempts,
+                last_error=row.last_error or "",
+                acknowledged_at=to_timestamp(row.acknowledged_at) if row.acknowledged_at else None,
+                transport_reference=row.reference or "",
+                statuses=by_recipient.get((row.package_id, row.recipient), []),
+                package_id=row.package_id,
+            )
+            for row in rows
+        ]
+        note = ""
+        if not deliveries:
+            external = [r for r in document.recipients if r.organ_id != self.options.agency_code]
+            if not external:
+                note = "no recipient outside the agency"
+            elif document.status != documents_pb2.DOCUMENT_STATUS_ISSUED:
+                note = "sent once issued and signed by the agency"
+            elif document.secrecy not in (
+                documents_pb2.SECRECY_UNSPECIFIED,
+                documents_pb2.SECRECY_NONE,
+            ):
+                note = "secret documents are not sent over the axis"
+            else:
+                note = "waiting for the agency signature"
+        return pb.ListDeliveriesResponse(deliveries=deliveries, note=note)
+
     async def deliver_loop(self, stop: asyncio.Event) -> None:
         """Sends what is due until `stop`; woken at once when a package is made."""
         while not stop.is_set():
@@ -310,3 +443,10 @@ class Outbound(Core):
                     occurred_at=to_timestamp(now),
                 ),
             )
+
+
+TRANSPORT_TO_PB = {
+    TransportState.PENDING.value: pb.TRANSPORT_STATE_PENDING,
+    TransportState.ACKNOWLEDGED.value: pb.TRANSPORT_STATE_ACKNOWLEDGED,
+    TransportState.FAILED.value: pb.TRANSPORT_STATE_FAILED,
+}

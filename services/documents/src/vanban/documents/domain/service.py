@@ -70,6 +70,8 @@ KEY_READER_ROLE = "system_reader"
 DUPLICATES_MAX = 20
 # The one caller that records signatures: the signing service made them (ADR 0011).
 SIGNATURE_RECORDER = "service:signing"
+# The one caller that withdraws an incoming document its sender recalled (ADR 0012).
+INCOMING_WITHDRAWER = "service:exchange"
 
 
 @dataclass(frozen=True, slots=True)
@@ -565,6 +567,36 @@ async def _recall(tx: Transaction, relations: tuple[Relation, ...], *, recalled_
     targets = [r.document_id for r in relations if r.kind is RelationKind.RECALLS and r.document_id]
     for target, direction in await tx.links.mark_recalled(targets, recalled_by=recalled_by):
         tx.record_recalled(target, direction, recalled_by)
+
+
+async def withdraw_incoming(
+    *, tx: Transaction, document_id: str, reason: str, agreed_by: str
+) -> IncomingDocument:
+    """Marks an incoming document recalled (thu hồi) by its sender, over the axis, with the
+    receiving clerk's agreement: kept, read-only from now on, its reach unchanged. Asked again,
+    it answers the document as it is."""
+    reason, agreed_by = reason.strip(), agreed_by.strip()
+    problems: dict[str, str] = {}
+    if not reason or len(reason) > 500:
+        problems["reason"] = "1 to 500 characters"
+    if not agreed_by or len(agreed_by) > 128:
+        problems["agreed_by"] = "1 to 128 characters"
+    if problems:
+        raise invalid_fields(problems, reason="INVALID_WITHDRAWAL")
+    document = await tx.incoming.get(document_id) if is_uuid(document_id) else None
+    if document is None:
+        raise NotFoundError("no incoming document with this id", reason="INCOMING_NOT_FOUND")
+    for target, direction in await tx.links.mark_recalled([document.id], recalled_by=""):
+        tx.record_recalled(target, direction, "")
+        tx.audit(
+            action="incoming.withdraw",
+            resource=f"incoming-documents/{target}",
+            after={"reason": reason, "agreed_by": agreed_by},
+        )
+    await tx.commit()
+    withdrawn = await tx.incoming.get(document.id)
+    assert withdrawn is not None
+    return withdrawn
 
 
 def may_read(*, secrecy: Secrecy, clearance: Clearance) -> bool:

@@ -107,6 +107,19 @@ class GrpcPeers:
             raise passed_on(exc) from None
         return answer.document
 
+    async def withdraw_incoming(self, document_id: str, *, reason: str, agreed_by: str) -> None:
+        """Documents marks the incoming document recalled by its sender (as exchange)."""
+        try:
+            await self._documents.WithdrawIncomingDocument(
+                documents_pb2.WithdrawIncomingDocumentRequest(
+                    id=document_id, reason=reason, agreed_by=agreed_by
+                ),
+                metadata=self._as_service(),
+                timeout=self._timeout,
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise passed_on(exc) from None
+
     async def agency(self) -> directory_pb2.Agency:
         try:
             answer = await self._directory.GetAgency(

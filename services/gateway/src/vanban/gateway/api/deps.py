@@ -144,7 +144,7 @@ SCOPES = {
     "stats:read": "Read handling statistics (people only; workflow decides how far)",
     "outgoing:draft": "Draft outgoing documents and add versions (people only)",
     "outgoing:read": "Read outgoing documents and their files (API keys may hold it)",
-    "outgoing:issue": "Number and issue outgoing documents (people only: the clerk)",
+    "outgoing:issue": "Number, issue and recall outgoing documents (people only: the clerk)",
     "outgoing:approve": "Submit, approve, sign and return drafts (people only; workflow decides)",
     "notifications:read": "Read one's own notifications (people only)",
     "directory:read": "Read the agency, units, people and delegations (people only)",
@@ -156,8 +156,8 @@ SCOPES = {
     "certificates:manage": "Import certificates and trust roots (people only: administrators)",
     "exchange:read": "Read the exchange inbox and the packages exchanged with other agencies "
     "(people only; the exchange service decides who)",
-    "exchange:handle": "Register or reject packages that arrived from other agencies (people "
-    "only: the clerk)",
+    "exchange:handle": "Register or reject packages that arrived from other agencies, and "
+    "answer their recalls (people only: the clerk)",
     "role:clerk": "The caller holds the role clerk (văn thư)",
     "role:admin": "The caller holds the role admin (quản trị)",
     "role:specialist": "The caller holds the role specialist (chuyên viên)",

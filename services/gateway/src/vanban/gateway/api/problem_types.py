@@ -812,6 +812,26 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "characters.",
     ),
     (
+        "NOT_SENT",
+        400,
+        "Not sent to other agencies",
+        "The document was not sent to any agency over the axis: there is nothing to recall.",
+    ),
+    (
+        "RECALL_NOT_ASKED",
+        400,
+        "No recall to answer",
+        "No recall waits for an answer on this package: its sender asked for none, or it was "
+        "answered already.",
+    ),
+    (
+        "INVALID_RECALL",
+        400,
+        "Reason required",
+        "A recall names its reason, sent to every recipient with status 13, and refusing one "
+        "names its own, sent back with status 16: 1 to 500 printable characters.",
+    ),
+    (
         "PACKAGE_NOT_FOUND",
         404,
         "No such package",

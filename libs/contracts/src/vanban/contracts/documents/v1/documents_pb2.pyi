@@ -1162,6 +1162,53 @@ class CancelOutgoingDocumentResponse(_message.Message):
 Global___CancelOutgoingDocumentResponse: _TypeAlias = CancelOutgoingDocumentResponse  # noqa: Y015
 
 @_typing.final
+class WithdrawIncomingDocumentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    AGREED_BY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    reason: _builtins.str
+    """The sender's reason, as its recall said it (at most 500 characters)."""
+    agreed_by: _builtins.str
+    """The clerk who agreed to the recall (at most 128 characters)."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        agreed_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreed_by", b"agreed_by", "id", b"id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WithdrawIncomingDocumentRequest: _TypeAlias = WithdrawIncomingDocumentRequest  # noqa: Y015
+
+@_typing.final
+class WithdrawIncomingDocumentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def document(self) -> Global___IncomingDocument: ...
+    def __init__(
+        self,
+        *,
+        document: Global___IncomingDocument | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WithdrawIncomingDocumentResponse: _TypeAlias = WithdrawIncomingDocumentResponse  # noqa: Y015
+
+@_typing.final
 class RecordOutgoingSignatureRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

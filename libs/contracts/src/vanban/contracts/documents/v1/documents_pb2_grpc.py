@@ -85,6 +85,11 @@ class DocumentRegistryServiceStub:
                 request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.RecordOutgoingSignatureRequest.SerializeToString,
                 response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.RecordOutgoingSignatureResponse.FromString,
                 _registered_method=True)
+        self.WithdrawIncomingDocument = channel.unary_unary(
+                '/vanban.documents.v1.DocumentRegistryService/WithdrawIncomingDocument',
+                request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.WithdrawIncomingDocumentRequest.SerializeToString,
+                response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.WithdrawIncomingDocumentResponse.FromString,
+                _registered_method=True)
         self.SearchDocuments = channel.unary_unary(
                 '/vanban.documents.v1.DocumentRegistryService/SearchDocuments',
                 request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.SearchDocumentsRequest.SerializeToString,
@@ -189,6 +194,14 @@ class DocumentRegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WithdrawIncomingDocument(self, request, context):
+        """The exchange service only: an incoming document its sender recalled over the axis, with the
+        receiving clerk's agreement, is withdrawn: kept, marked recalled (thu hồi), read-only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SearchDocuments(self, request, context):
         """One search box over both directions; results and totals hold only what the caller may see.
         """
@@ -267,6 +280,11 @@ def add_DocumentRegistryServiceServicer_to_server(servicer, server):
                     servicer.RecordOutgoingSignature,
                     request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.RecordOutgoingSignatureRequest.FromString,
                     response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.RecordOutgoingSignatureResponse.SerializeToString,
+            ),
+            'WithdrawIncomingDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawIncomingDocument,
+                    request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.WithdrawIncomingDocumentRequest.FromString,
+                    response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.WithdrawIncomingDocumentResponse.SerializeToString,
             ),
             'SearchDocuments': grpc.unary_unary_rpc_method_handler(
                     servicer.SearchDocuments,
@@ -560,6 +578,33 @@ class DocumentRegistryService:
             '/vanban.documents.v1.DocumentRegistryService/RecordOutgoingSignature',
             vanban_dot_documents_dot_v1_dot_documents__pb2.RecordOutgoingSignatureRequest.SerializeToString,
             vanban_dot_documents_dot_v1_dot_documents__pb2.RecordOutgoingSignatureResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawIncomingDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.documents.v1.DocumentRegistryService/WithdrawIncomingDocument',
+            vanban_dot_documents_dot_v1_dot_documents__pb2.WithdrawIncomingDocumentRequest.SerializeToString,
+            vanban_dot_documents_dot_v1_dot_documents__pb2.WithdrawIncomingDocumentResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -64,6 +64,10 @@ class DocumentRegistryServiceStub:
     file is SIGNATURE_OUT_OF_ORDER; the file is a PDF (INVALID_SIGNATURE otherwise); at most 20
     signatures per document (TOO_MANY_SIGNATURES).
     """
+    WithdrawIncomingDocument: _grpc.UnaryUnaryMultiCallable[_documents_pb2.WithdrawIncomingDocumentRequest, _documents_pb2.WithdrawIncomingDocumentResponse]
+    """The exchange service only: an incoming document its sender recalled over the axis, with the
+    receiving clerk's agreement, is withdrawn: kept, marked recalled (thu hồi), read-only.
+    """
     SearchDocuments: _grpc.UnaryUnaryMultiCallable[_documents_pb2.SearchDocumentsRequest, _documents_pb2.SearchDocumentsResponse]
     """One search box over both directions; results and totals hold only what the caller may see."""
     ListDocumentTypes: _grpc.UnaryUnaryMultiCallable[_documents_pb2.ListDocumentTypesRequest, _documents_pb2.ListDocumentTypesResponse]
@@ -106,6 +110,10 @@ class DocumentRegistryServiceAsyncStub(DocumentRegistryServiceStub):
     (LEADER_SIGNATURE_REQUIRED), added to its last signed file. A signature added to another
     file is SIGNATURE_OUT_OF_ORDER; the file is a PDF (INVALID_SIGNATURE otherwise); at most 20
     signatures per document (TOO_MANY_SIGNATURES).
+    """
+    WithdrawIncomingDocument: _aio.UnaryUnaryMultiCallable[_documents_pb2.WithdrawIncomingDocumentRequest, _documents_pb2.WithdrawIncomingDocumentResponse]  # type: ignore[assignment]
+    """The exchange service only: an incoming document its sender recalled over the axis, with the
+    receiving clerk's agreement, is withdrawn: kept, marked recalled (thu hồi), read-only.
     """
     SearchDocuments: _aio.UnaryUnaryMultiCallable[_documents_pb2.SearchDocumentsRequest, _documents_pb2.SearchDocumentsResponse]  # type: ignore[assignment]
     """One search box over both directions; results and totals hold only what the caller may see."""
@@ -206,6 +214,16 @@ class DocumentRegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         (LEADER_SIGNATURE_REQUIRED), added to its last signed file. A signature added to another
         file is SIGNATURE_OUT_OF_ORDER; the file is a PDF (INVALID_SIGNATURE otherwise); at most 20
         signatures per document (TOO_MANY_SIGNATURES).
+        """
+
+    @_abc_1.abstractmethod
+    def WithdrawIncomingDocument(
+        self,
+        request: _documents_pb2.WithdrawIncomingDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_documents_pb2.WithdrawIncomingDocumentResponse, _abc.Awaitable[_documents_pb2.WithdrawIncomingDocumentResponse]]:
+        """The exchange service only: an incoming document its sender recalled over the axis, with the
+        receiving clerk's agreement, is withdrawn: kept, marked recalled (thu hồi), read-only.
         """
 
     @_abc_1.abstractmethod

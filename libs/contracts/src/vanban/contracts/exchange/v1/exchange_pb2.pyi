@@ -136,6 +136,7 @@ class InboxItem(_message.Message):
     HANDLED_AT_FIELD_NUMBER: _builtins.int
     DUE_DATE_FIELD_NUMBER: _builtins.int
     PAGE_AMOUNT_FIELD_NUMBER: _builtins.int
+    RECALL_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     state: Global___InboxState.ValueType
     document_id: _builtins.str
@@ -179,6 +180,10 @@ class InboxItem(_message.Message):
     def attachments(self) -> _containers.RepeatedCompositeFieldContainer[_documents_pb2.FileRef]: ...
     @_builtins.property
     def handled_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def recall(self) -> Global___Recall:
+        """The sender asked to take it back (status 13): why, when, and the answer once given."""
+
     def __init__(
         self,
         *,
@@ -207,14 +212,141 @@ class InboxItem(_message.Message):
         handled_at: _timestamp_pb2.Timestamp | None = ...,
         due_date: _builtins.str = ...,
         page_amount: _builtins.int = ...,
+        recall: Global___Recall | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "handled_at", b"handled_at", "received_at", b"received_at", "sender", b"sender", "signer", b"signer"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "handled_at", b"handled_at", "recall", b"recall", "received_at", b"received_at", "sender", b"sender", "signer", b"signer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "business_doc_type", b"business_doc_type", "code_notation", b"code_notation", "code_number", b"code_number", "document_id", b"document_id", "document_type", b"document_type", "due_date", b"due_date", "duplicate_of", b"duplicate_of", "file", b"file", "handled_at", b"handled_at", "handled_by", b"handled_by", "id", b"id", "incoming_document_id", b"incoming_document_id", "issued_date", b"issued_date", "package_id", b"package_id", "page_amount", b"page_amount", "priority", b"priority", "reason", b"reason", "received_at", b"received_at", "sender", b"sender", "signer", b"signer", "signer_certificate", b"signer_certificate", "signer_certificate_sha256", b"signer_certificate_sha256", "state", b"state", "subject", b"subject"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "business_doc_type", b"business_doc_type", "code_notation", b"code_notation", "code_number", b"code_number", "document_id", b"document_id", "document_type", b"document_type", "due_date", b"due_date", "duplicate_of", b"duplicate_of", "file", b"file", "handled_at", b"handled_at", "handled_by", b"handled_by", "id", b"id", "incoming_document_id", b"incoming_document_id", "issued_date", b"issued_date", "package_id", b"package_id", "page_amount", b"page_amount", "priority", b"priority", "reason", b"reason", "recall", b"recall", "received_at", b"received_at", "sender", b"sender", "signer", b"signer", "signer_certificate", b"signer_certificate", "signer_certificate_sha256", b"signer_certificate_sha256", "state", b"state", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___InboxItem: _TypeAlias = InboxItem  # noqa: Y015
+
+@_typing.final
+class Recall(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REASON_FIELD_NUMBER: _builtins.int
+    REQUESTED_AT_FIELD_NUMBER: _builtins.int
+    ANSWER_FIELD_NUMBER: _builtins.int
+    ANSWER_REASON_FIELD_NUMBER: _builtins.int
+    ANSWERED_BY_FIELD_NUMBER: _builtins.int
+    ANSWERED_AT_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    answer: _builtins.str
+    """"" while unanswered, "agreed" (15) or "refused" (16)."""
+    answer_reason: _builtins.str
+    answered_by: _builtins.str
+    @_builtins.property
+    def requested_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def answered_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        reason: _builtins.str = ...,
+        requested_at: _timestamp_pb2.Timestamp | None = ...,
+        answer: _builtins.str = ...,
+        answer_reason: _builtins.str = ...,
+        answered_by: _builtins.str = ...,
+        answered_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["answered_at", b"answered_at", "requested_at", b"requested_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer", b"answer", "answer_reason", b"answer_reason", "answered_at", b"answered_at", "answered_by", b"answered_by", "reason", b"reason", "requested_at", b"requested_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Recall: _TypeAlias = Recall  # noqa: Y015
+
+@_typing.final
+class RecallOutgoingDocumentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTGOING_DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    outgoing_document_id: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        outgoing_document_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["outgoing_document_id", b"outgoing_document_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecallOutgoingDocumentRequest: _TypeAlias = RecallOutgoingDocumentRequest  # noqa: Y015
+
+@_typing.final
+class RecallOutgoingDocumentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELIVERIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def deliveries(self) -> Global___ListDeliveriesResponse: ...
+    def __init__(
+        self,
+        *,
+        deliveries: Global___ListDeliveriesResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deliveries", b"deliveries"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deliveries", b"deliveries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecallOutgoingDocumentResponse: _TypeAlias = RecallOutgoingDocumentResponse  # noqa: Y015
+
+@_typing.final
+class AnswerRecallRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    AGREE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The inbox item."""
+    agree: _builtins.bool
+    reason: _builtins.str
+    """Required when refusing; sent with 16."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        agree: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agree", b"agree", "id", b"id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerRecallRequest: _TypeAlias = AnswerRecallRequest  # noqa: Y015
+
+@_typing.final
+class AnswerRecallResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def item(self) -> Global___InboxItem: ...
+    def __init__(
+        self,
+        *,
+        item: Global___InboxItem | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["item", b"item"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item", b"item"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerRecallResponse: _TypeAlias = AnswerRecallResponse  # noqa: Y015
 
 @_typing.final
 class ListInboxRequest(_message.Message):

@@ -62,6 +62,16 @@ class ExchangeServiceStub:
                 request_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListDeliveriesRequest.SerializeToString,
                 response_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListDeliveriesResponse.FromString,
                 _registered_method=True)
+        self.RecallOutgoingDocument = channel.unary_unary(
+                '/vanban.exchange.v1.ExchangeService/RecallOutgoingDocument',
+                request_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.RecallOutgoingDocumentRequest.SerializeToString,
+                response_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.RecallOutgoingDocumentResponse.FromString,
+                _registered_method=True)
+        self.AnswerRecall = channel.unary_unary(
+                '/vanban.exchange.v1.ExchangeService/AnswerRecall',
+                request_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.AnswerRecallRequest.SerializeToString,
+                response_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.AnswerRecallResponse.FromString,
+                _registered_method=True)
         self.GetPackageXml = channel.unary_stream(
                 '/vanban.exchange.v1.ExchangeService/GetPackageXml',
                 request_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.GetPackageXmlRequest.SerializeToString,
@@ -112,6 +122,22 @@ class ExchangeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecallOutgoingDocument(self, request, context):
+        """The clerk asks every recipient of an issued document to take it back (thu hồi: status 13 with
+        the reason); each answers 15 (agrees) or 16 (refuses), seen in ListDeliveries.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnswerRecall(self, request, context):
+        """The receiving clerk answers a recall its sender asked for: agreed (15), the incoming
+        document is withdrawn (kept, marked recalled); refused (16, with a reason).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPackageXml(self, request, context):
         """The signed bytes of a package or status message, sent or received, in chunks.
         """
@@ -146,6 +172,16 @@ def add_ExchangeServiceServicer_to_server(servicer, server):
                     servicer.ListDeliveries,
                     request_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListDeliveriesRequest.FromString,
                     response_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListDeliveriesResponse.SerializeToString,
+            ),
+            'RecallOutgoingDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecallOutgoingDocument,
+                    request_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.RecallOutgoingDocumentRequest.FromString,
+                    response_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.RecallOutgoingDocumentResponse.SerializeToString,
+            ),
+            'AnswerRecall': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerRecall,
+                    request_deserializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.AnswerRecallRequest.FromString,
+                    response_serializer=vanban_dot_exchange_dot_v1_dot_exchange__pb2.AnswerRecallResponse.SerializeToString,
             ),
             'GetPackageXml': grpc.unary_stream_rpc_method_handler(
                     servicer.GetPackageXml,
@@ -291,6 +327,60 @@ class ExchangeService:
             '/vanban.exchange.v1.ExchangeService/ListDeliveries',
             vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListDeliveriesRequest.SerializeToString,
             vanban_dot_exchange_dot_v1_dot_exchange__pb2.ListDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecallOutgoingDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.exchange.v1.ExchangeService/RecallOutgoingDocument',
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.RecallOutgoingDocumentRequest.SerializeToString,
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.RecallOutgoingDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerRecall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.exchange.v1.ExchangeService/AnswerRecall',
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.AnswerRecallRequest.SerializeToString,
+            vanban_dot_exchange_dot_v1_dot_exchange__pb2.AnswerRecallResponse.FromString,
             options,
             channel_credentials,
             insecure,

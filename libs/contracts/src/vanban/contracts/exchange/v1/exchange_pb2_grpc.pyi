@@ -50,6 +50,14 @@ class ExchangeServiceStub:
     """Per recipient of an outgoing document: the transport state and every business status, for
     whoever may open the document.
     """
+    RecallOutgoingDocument: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.RecallOutgoingDocumentRequest, _exchange_pb2.RecallOutgoingDocumentResponse]
+    """The clerk asks every recipient of an issued document to take it back (thu hồi: status 13 with
+    the reason); each answers 15 (agrees) or 16 (refuses), seen in ListDeliveries.
+    """
+    AnswerRecall: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.AnswerRecallRequest, _exchange_pb2.AnswerRecallResponse]
+    """The receiving clerk answers a recall its sender asked for: agreed (15), the incoming
+    document is withdrawn (kept, marked recalled); refused (16, with a reason).
+    """
     GetPackageXml: _grpc.UnaryStreamMultiCallable[_exchange_pb2.GetPackageXmlRequest, _exchange_pb2.GetPackageXmlResponse]
     """The signed bytes of a package or status message, sent or received, in chunks."""
 
@@ -74,6 +82,14 @@ class ExchangeServiceAsyncStub(ExchangeServiceStub):
     ListDeliveries: _aio.UnaryUnaryMultiCallable[_exchange_pb2.ListDeliveriesRequest, _exchange_pb2.ListDeliveriesResponse]  # type: ignore[assignment]
     """Per recipient of an outgoing document: the transport state and every business status, for
     whoever may open the document.
+    """
+    RecallOutgoingDocument: _aio.UnaryUnaryMultiCallable[_exchange_pb2.RecallOutgoingDocumentRequest, _exchange_pb2.RecallOutgoingDocumentResponse]  # type: ignore[assignment]
+    """The clerk asks every recipient of an issued document to take it back (thu hồi: status 13 with
+    the reason); each answers 15 (agrees) or 16 (refuses), seen in ListDeliveries.
+    """
+    AnswerRecall: _aio.UnaryUnaryMultiCallable[_exchange_pb2.AnswerRecallRequest, _exchange_pb2.AnswerRecallResponse]  # type: ignore[assignment]
+    """The receiving clerk answers a recall its sender asked for: agreed (15), the incoming
+    document is withdrawn (kept, marked recalled); refused (16, with a reason).
     """
     GetPackageXml: _aio.UnaryStreamMultiCallable[_exchange_pb2.GetPackageXmlRequest, _exchange_pb2.GetPackageXmlResponse]  # type: ignore[assignment]
     """The signed bytes of a package or status message, sent or received, in chunks."""
@@ -126,6 +142,26 @@ class ExchangeServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_exchange_pb2.ListDeliveriesResponse, _abc.Awaitable[_exchange_pb2.ListDeliveriesResponse]]:
         """Per recipient of an outgoing document: the transport state and every business status, for
         whoever may open the document.
+        """
+
+    @_abc_1.abstractmethod
+    def RecallOutgoingDocument(
+        self,
+        request: _exchange_pb2.RecallOutgoingDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_exchange_pb2.RecallOutgoingDocumentResponse, _abc.Awaitable[_exchange_pb2.RecallOutgoingDocumentResponse]]:
+        """The clerk asks every recipient of an issued document to take it back (thu hồi: status 13 with
+        the reason); each answers 15 (agrees) or 16 (refuses), seen in ListDeliveries.
+        """
+
+    @_abc_1.abstractmethod
+    def AnswerRecall(
+        self,
+        request: _exchange_pb2.AnswerRecallRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_exchange_pb2.AnswerRecallResponse, _abc.Awaitable[_exchange_pb2.AnswerRecallResponse]]:
+        """The receiving clerk answers a recall its sender asked for: agreed (15), the incoming
+        document is withdrawn (kept, marked recalled); refused (16, with a reason).
         """
 
     @_abc_1.abstractmethod

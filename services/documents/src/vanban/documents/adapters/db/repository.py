@@ -601,7 +601,8 @@ class SqlDocumentLinks:
             )
             .values(
                 status="recalled",
-                recalled_by=recalled_by,
+                # None: recalled by its sender over the exchange, not by a document here.
+                recalled_by=recalled_by or None,
                 row_version=documents.c.row_version + 1,
             )
             .returning(documents.c.id, documents.c.direction)

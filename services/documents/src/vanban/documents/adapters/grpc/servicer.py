@@ -252,6 +252,26 @@ class DocumentRegistryServicer(
             document=with_digitization(outgoing_to_pb(document), digitization)
         )
 
+    async def WithdrawIncomingDocument(
+        self, request: pb.WithdrawIncomingDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.WithdrawIncomingDocumentResponse:
+        caller = current_caller()
+        caller.require_service()
+        # A recall arrives over the axis, where only the exchange service hears it.
+        if caller.subject != service.INCOMING_WITHDRAWER:
+            raise PermissionDeniedError(
+                "only the exchange service withdraws incoming documents",
+                reason="EXCHANGE_SERVICE_ONLY",
+            )
+        async with self._uow_factory() as uow:
+            document = await service.withdraw_incoming(
+                tx=self._tx(uow, caller),
+                document_id=request.id,
+                reason=request.reason,
+                agreed_by=request.agreed_by,
+            )
+        return pb.WithdrawIncomingDocumentResponse(document=incoming_to_pb(document))
+
     async def RecordOutgoingSignature(
         self, request: pb.RecordOutgoingSignatureRequest, context: grpc.aio.ServicerContext
     ) -> pb.RecordOutgoingSignatureResponse:

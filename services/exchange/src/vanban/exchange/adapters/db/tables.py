@@ -122,12 +122,20 @@ inbox = Table(
     # Set when a clerk starts registering it: from then on it is registered (documents'
     # registration is idempotent by the item), never rejected.
     Column("registration_started_at", DateTime(timezone=True), nullable=True),
+    # The sender asked to take it back (13), and the clerk's answer (15 agreed, 16 refused).
+    Column("recall_reason", String(2000), nullable=True),
+    Column("recall_requested_at", DateTime(timezone=True), nullable=True),
+    Column("recall_answer", String(8), nullable=True),
+    Column("recall_answer_reason", String(500), nullable=True),
+    Column("recall_answered_by", String(128), nullable=True),
+    Column("recall_answered_at", DateTime(timezone=True), nullable=True),
     Column("handled_by", String(128), nullable=True),
     Column("handled_at", DateTime(timezone=True), nullable=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
     CheckConstraint(
         "state IN ('received', 'registered', 'rejected', 'refused', 'duplicate')", name="state"
     ),
+    CheckConstraint("recall_answer IN ('agreed', 'refused')", name="recall_answer"),
     Index("ix_inbox_received_at", "received_at"),
     # A DocumentId from one sender becomes one incoming document, however often it comes.
     Index(

@@ -70,6 +70,22 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     ) -> pb.ListDeliveriesResponse:
         return await self._service.deliveries(current_caller(), request.outgoing_document_id)
 
+    async def RecallOutgoingDocument(
+        self, request: pb.RecallOutgoingDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecallOutgoingDocumentResponse:
+        deliveries = await self._service.recall(
+            current_caller(), request.outgoing_document_id, reason=request.reason
+        )
+        return pb.RecallOutgoingDocumentResponse(deliveries=deliveries)
+
+    async def AnswerRecall(
+        self, request: pb.AnswerRecallRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AnswerRecallResponse:
+        item = await self._service.answer_recall(
+            current_caller(), request.id, agree=request.agree, reason=request.reason
+        )
+        return pb.AnswerRecallResponse(item=item)
+
     async def GetPackageXml(
         self, request: pb.GetPackageXmlRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.GetPackageXmlResponse]:

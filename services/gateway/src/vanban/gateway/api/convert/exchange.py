@@ -1,7 +1,9 @@
-"""The exchange inbox and an outgoing document's deliveries between the REST API and the
-exchange contract."""
+"""The exchange inbox, an outgoing document's deliveries and the recalls between the REST API
+and the exchange contract."""
 
 from __future__ import annotations
+
+from typing import get_args
 
 from vanban.contracts.documents.v1 import documents_pb2 as docs
 from vanban.contracts.exchange.v1 import exchange_pb2 as pb
@@ -14,11 +16,14 @@ from vanban.gateway.api.convert.documents import (
     signer_out,
 )
 from vanban.gateway.api.schemas.exchange import (
+    AnswerRecallIn,
     BusinessStatusOut,
     DeliveriesOut,
     DeliveryOut,
     InboxItemOut,
     OrganOut,
+    RecallAnswerName,
+    RecallOut,
     RegisterInboxItemIn,
 )
 from vanban.platform.convert import optional_datetime
@@ -28,10 +33,25 @@ INBOX_STATE = enum_values(pb.InboxState)
 TRANSPORT_STATE_NAME = enum_names(pb.TransportState)
 # edXML BussinessDocType, as the contract numbers it.
 BUSINESS_DOC_TYPE_NAME = {0: "new", 1: "recall", 2: "update", 3: "replace"}
+# The answers to a recall the contract spells out ("" while unanswered).
+RECALL_ANSWERS: dict[str, RecallAnswerName] = {a: a for a in get_args(RecallAnswerName)}
 
 
 def organ_out(organ: pb.Organ) -> OrganOut:
     return OrganOut(organ_id=organ.organ_id, organ_name=organ.organ_name)
+
+
+def recall_out(recall: pb.Recall) -> RecallOut:
+    return RecallOut(
+        reason=recall.reason,
+        requested_at=optional_datetime(recall, "requested_at"),
+        # An answer the contract does not spell out is the service's fault: not a null that
+        # would read as unanswered.
+        answer=RECALL_ANSWERS[recall.answer] if recall.answer else None,
+        answer_reason=recall.answer_reason or None,
+        answered_by=recall.answered_by or None,
+        answered_at=optional_datetime(recall, "answered_at"),
+    )
 
 
 def inbox_item_out(item: pb.InboxItem) -> InboxItemOut:
@@ -62,6 +82,7 @@ def inbox_item_out(item: pb.InboxItem) -> InboxItemOut:
         handled_at=optional_datetime(item, "handled_at"),
         due_date=optional_date(item.due_date),
         page_amount=item.page_amount or None,
+        recall=recall_out(item.recall) if item.HasField("recall") else None,
     )
 
 
@@ -72,6 +93,10 @@ def register_request(item_id: str, body: RegisterInboxItemIn) -> pb.RegisterInbo
         # Unspecified: the exchange service registers it as not secret.
         secrecy=SECRECY[body.secrecy] if body.secrecy is not None else docs.SECRECY_UNSPECIFIED,
     )
+
+
+def answer_recall_request(item_id: str, body: AnswerRecallIn) -> pb.AnswerRecallRequest:
+    return pb.AnswerRecallRequest(id=item_id, agree=body.agree, reason=body.reason or "")
 
 
 def business_status_out(status: pb.BusinessStatus) -> BusinessStatusOut:

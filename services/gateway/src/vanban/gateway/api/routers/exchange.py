@@ -1,6 +1,7 @@
 """The exchange with other agencies (liên thông văn bản, ADR 0012): the agency's inbox of
 packages that arrived over the axis, which the clerk registers or rejects; what became of an
-outgoing document with each recipient; and the signed edXML of any package or status message.
+outgoing document with each recipient, and its recall (thu hồi), which the sender's clerk asks
+and each recipient's clerk answers; and the signed edXML of any package or status message.
 Handlers only translate: the exchange service decides (and asks documents who may open what)."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from vanban.contracts.exchange.v1 import exchange_pb2 as pb
 from vanban.gateway.api.auth import Principal
 from vanban.gateway.api.convert.exchange import (
     INBOX_STATE,
+    answer_recall_request,
     deliveries_out,
     inbox_item_out,
     register_request,
@@ -26,11 +28,13 @@ from vanban.gateway.api.document_files import download
 from vanban.gateway.api.openapi import BODY, PARAMETERS, SCOPED, UPSTREAM, answers
 from vanban.gateway.api.problems import HttpProblem
 from vanban.gateway.api.schemas.exchange import (
+    AnswerRecallIn,
     DeliveriesOut,
     InboxItemAnswerOut,
     InboxItemOut,
     InboxOut,
     InboxStateName,
+    RecallOutgoingIn,
     RegisteredInboxItemOut,
     RegisterInboxItemIn,
     RejectInboxItemIn,
@@ -47,6 +51,9 @@ InboxHandler = Annotated[Principal, allowed("exchange:handle", role("clerk"))]
 PackageReader = Annotated[Principal, allowed("exchange:read")]
 # The deliveries are part of reading the outgoing document: documents decides who may open it.
 DeliveryReader = Annotated[Principal, allowed("outgoing:read")]
+# Recalling an issued document is the clerk's (văn thư), as issuing it is; documents decides
+# whether they may open it.
+Recaller = Annotated[Principal, allowed("outgoing:issue", role("clerk"))]
 
 # What handling an arrived package can be refused with: the item itself, and signing the
 # status that goes back.
@@ -62,6 +69,15 @@ _REGISTER_EXAMPLES: dict[str, Any] = {
 }
 _REJECT_EXAMPLES: dict[str, Any] = {
     "sent to the wrong agency": {"value": {"reason": "Văn bản gửi nhầm nơi nhận"}}
+}
+_RECALL_EXAMPLES: dict[str, Any] = {
+    "a wrong recipient": {"value": {"reason": "Văn bản ban hành sai nơi nhận"}}
+}
+_ANSWER_RECALL_EXAMPLES: dict[str, Any] = {
+    "agreed": {"value": {"agree": True}},
+    "refused": {
+        "value": {"agree": False, "reason": "Văn bản đã được triển khai thực hiện"},
+    },
 }
 
 
@@ -165,6 +181,39 @@ async def reject_inbox_item(
     return InboxItemAnswerOut(item=inbox_item_out(answer.item))
 
 
+@router.post(
+    "/v1/exchange/inbox/{item_id}/recall",
+    response_model=InboxItemAnswerOut,
+    operation_id="answerExchangeRecall",
+    responses=answers(
+        *SCOPED,
+        *BODY,
+        *PARAMETERS,
+        *UPSTREAM,
+        "ROLE_REQUIRED",
+        "INBOX_ITEM_NOT_FOUND",
+        "RECALL_NOT_ASKED",
+        "INVALID_RECALL",
+        "TOKEN_UNAVAILABLE",
+    ),
+)
+async def answer_recall(
+    principal: InboxHandler,
+    item_id: UUID,
+    exchange: Exchange,
+    body: Annotated[AnswerRecallIn, Body(openapi_examples=_ANSWER_RECALL_EXAMPLES)],
+) -> InboxItemAnswerOut:
+    """The clerk answers the recall its sender asked for: agreed, the incoming document is
+    withdrawn (kept, marked recalled) and status 15 goes back; refused, with the reason sent
+    back in status 16."""
+    answer = await exchange.stub.AnswerRecall(
+        answer_recall_request(str(item_id), body),
+        metadata=principal.metadata,
+        timeout=exchange.timeout,
+    )
+    return InboxItemAnswerOut(item=inbox_item_out(answer.item))
+
+
 @router.get(
     "/v1/outgoing-documents/{document_id}/deliveries",
     response_model=DeliveriesOut,
@@ -182,6 +231,39 @@ async def list_deliveries(
         timeout=exchange.timeout,
     )
     return deliveries_out(answer)
+
+
+@router.post(
+    "/v1/outgoing-documents/{document_id}/recall",
+    response_model=DeliveriesOut,
+    operation_id="recallOutgoingDocument",
+    responses=answers(
+        *SCOPED,
+        *BODY,
+        *PARAMETERS,
+        *UPSTREAM,
+        "ROLE_REQUIRED",
+        "OUTGOING_NOT_FOUND",
+        "NOT_SENT",
+        "INVALID_RECALL",
+        "TOKEN_UNAVAILABLE",
+    ),
+)
+async def recall_outgoing(
+    principal: Recaller,
+    document_id: UUID,
+    exchange: Exchange,
+    body: Annotated[RecallOutgoingIn, Body(openapi_examples=_RECALL_EXAMPLES)],
+) -> DeliveriesOut:
+    """The clerk asks every recipient outside the agency to take an issued document back
+    (thu hồi): status 13 with the reason goes to each. Each answers 15 (agreed) or 16
+    (refused), seen in the deliveries, which this answers."""
+    answer = await exchange.stub.RecallOutgoingDocument(
+        pb.RecallOutgoingDocumentRequest(outgoing_document_id=str(document_id), reason=body.reason),
+        metadata=principal.metadata,
+        timeout=exchange.timeout,
+    )
+    return deliveries_out(answer.deliveries)
 
 
 @router.get(

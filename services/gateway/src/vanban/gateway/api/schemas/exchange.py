@@ -1,12 +1,13 @@
 """Bodies of the exchange with other agencies (liên thông văn bản, edXML over the axis): the
-agency's inbox of packages that arrived, and the deliveries of an outgoing document."""
+agency's inbox of packages that arrived, the deliveries of an outgoing document, and the recall
+(thu hồi) of an issued one, asked by its sender and answered by each recipient."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from vanban.contracts.exchange.v1 import exchange_pb2 as pb
 from vanban.gateway.api.schemas.documents import (
@@ -14,6 +15,7 @@ from vanban.gateway.api.schemas.documents import (
     Priority,
     SignerOut,
     Strict,
+    contract_rules,
     contract_text,
 )
 from vanban.gateway.api.schemas.incoming_documents import IncomingDocumentOut
@@ -25,11 +27,27 @@ InboxStateName = Literal["received", "registered", "rejected", "refused", "dupli
 TransportStateName = Literal["pending", "acknowledged", "failed"]
 # edXML BussinessDocType (0..3), by name.
 BusinessDocTypeName = Literal["new", "recall", "update", "replace"]
+# The answer to a recall, as the contract spells it ("" while unanswered: null).
+RecallAnswerName = Literal["agreed", "refused"]
 
 
 class OrganOut(BaseModel):
     organ_id: str = Field(description="Mã định danh of the agency, e.g. 000.00.00.G22")
     organ_name: str
+
+
+class RecallOut(BaseModel):
+    """The sender asked to take the document back (status 13), and the answer once given."""
+
+    reason: str = Field(description="Why the sender recalls it, as its status 13 says")
+    requested_at: datetime | None
+    answer: RecallAnswerName | None = Field(
+        description="null while unanswered; agreed: the incoming document is withdrawn (status "
+        "15 sent); refused: it stays (status 16 sent, with `answer_reason`)"
+    )
+    answer_reason: str | None
+    answered_by: str | None = Field(description="The clerk who answered")
+    answered_at: datetime | None
 
 
 class InboxItemOut(BaseModel):
@@ -69,6 +87,9 @@ class InboxItemOut(BaseModel):
     handled_at: datetime | None
     due_date: date | None = Field(description="Hạn xử lý, when the package sets one")
     page_amount: int | None
+    recall: RecallOut | None = Field(
+        description="Set once the sender asked to take the document back (status 13)"
+    )
 
 
 class InboxOut(BaseModel):
@@ -82,6 +103,8 @@ class InboxItemAnswerOut(BaseModel):
 
 _REGISTER = pb.RegisterInboxItemRequest.DESCRIPTOR
 _REJECT = pb.RejectInboxItemRequest.DESCRIPTOR
+_RECALL = pb.RecallOutgoingDocumentRequest.DESCRIPTOR
+_ANSWER_RECALL = pb.AnswerRecallRequest.DESCRIPTOR
 
 
 class RegisterInboxItemIn(Strict):
@@ -108,6 +131,37 @@ class RegisteredInboxItemOut(BaseModel):
 class RejectInboxItemIn(Strict):
     reason: str = contract_text(
         _REJECT, "reason", "Why it is rejected: sent to the sender with status 02"
+    )
+
+
+class AnswerRecallIn(Strict):
+    agree: bool = Field(
+        strict=True,
+        description="true: the incoming document is withdrawn (status 15 goes back); false: "
+        "the recall is refused (status 16 goes back, with the reason)",
+    )
+    reason: str | None = Field(
+        None,
+        max_length=contract_rules(_ANSWER_RECALL, "reason").max_length or None,
+        validate_default=True,
+        description="Why the recall is refused: required when `agree` is false, sent to the "
+        "sender with status 16",
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _required_when_refusing(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # `agree` comes first, so it is validated by now (absent: it was not valid itself).
+        if info.data.get("agree") is False and not value:
+            raise ValueError("is required when the recall is refused")
+        return value
+
+
+class RecallOutgoingIn(Strict):
+    reason: str = contract_text(
+        _RECALL,
+        "reason",
+        "Why the document is recalled (lý do thu hồi): sent to every recipient with status 13",
     )
 
 

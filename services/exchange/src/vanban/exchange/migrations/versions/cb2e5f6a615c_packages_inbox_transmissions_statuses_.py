@@ -1,8 +1,8 @@
 """packages inbox transmissions statuses evidence
 
-Revision ID: 39723a6751f3
+Revision ID: cb2e5f6a615c
 Revises:
-Create Date: 2026-11-29 21:22:01.858610
+Create Date: 2026-11-29 21:34:32.745648
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "39723a6751f3"
+revision: str = "cb2e5f6a615c"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -69,9 +69,18 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=500), nullable=True),
         sa.Column("duplicate_of", sa.String(length=36), nullable=True),
         sa.Column("registration_started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("recall_reason", sa.String(length=2000), nullable=True),
+        sa.Column("recall_requested_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("recall_answer", sa.String(length=8), nullable=True),
+        sa.Column("recall_answer_reason", sa.String(length=500), nullable=True),
+        sa.Column("recall_answered_by", sa.String(length=128), nullable=True),
+        sa.Column("recall_answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("handled_by", sa.String(length=128), nullable=True),
         sa.Column("handled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "recall_answer IN ('agreed', 'refused')", name=op.f("ck_inbox_recall_answer")
+        ),
         sa.CheckConstraint(
             "state IN ('received', 'registered', 'rejected', 'refused', 'duplicate')",
             name=op.f("ck_inbox_state"),
