@@ -30,7 +30,10 @@ archive, no database. Both processes take their times on CLOCK_MONOTONIC, which 
 
 Printed: the machine, the package's size, how long the sender took to have every PubAck (the
 transport's acknowledgement), how long until every receiver had fetched and acked (the target),
-the rates of both, and the CPU the axis, the sender and the receivers spent meanwhile.
+the rates of both, the CPU the axis, the sender and the receivers spent meanwhile, the
+machine's CPU and I/O pressure (PSI) over that window, and how long the axis took to stop. Also,
+outside the window, whether `edxml.parse` with its default `Limits` (what a receiver reads
+before anything else) takes a package with that many To.
 """
 
 from __future__ import annotations

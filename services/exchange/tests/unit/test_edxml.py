@@ -4,6 +4,7 @@ schema, read as other implementations write them, and hostile input refused for 
 import base64
 import dataclasses
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -746,14 +747,35 @@ def test_a_field_out_of_bounds_is_refused(path: str, value: str, reason: str) ->
     assert error.metadata["field"].replace("[1]", "") == f"edXML/{path}"
 
 
+def test_more_recipients_than_the_limit_are_refused() -> None:
+    data = build_package(package())
+    assert len(read_package(data, Limits(max_recipients=2)).to) == 2
+
+    error = refused(data, Limits(max_recipients=1))
+
+    assert error.reason == "EDXML_INVALID_FIELD"
+    assert error.metadata["field"] == "edXML/edXMLEnvelope/edXMLHeader/MessageHeader/To"
+
+
+def test_a_package_to_seven_hundred_agencies_is_read() -> None:
+    # A ministry's circular to every agency of the country names each in To.
+    recipients = tuple(
+        Organ(organ_id=f"000.{n // 100:02d}.{n % 100:02d}.H01", organ_name=f"Cơ quan {n}")
+        for n in range(700)
+    )
+    data = build_package(replace(package(), to=recipients))
+
+    assert read_package(data).to == recipients
+
+
 def test_more_repeated_elements_than_the_limit_are_refused() -> None:
     data = build_package(package())
-    assert len(read_package(data, Limits(max_items=2)).to) == 2
+    assert len(read_package(data, Limits(max_items=2)).other_info.appendixes) == 2
 
     error = refused(data, Limits(max_items=1))
 
     assert error.reason == "EDXML_INVALID_FIELD"
-    assert error.metadata["field"] == "edXML/edXMLEnvelope/edXMLHeader/MessageHeader/To"
+    assert error.metadata["field"].endswith("OtherInfo/Appendixes/Appendix")
 
 
 def test_a_subject_at_the_limit_is_read() -> None:

@@ -253,7 +253,10 @@ class Limits:
     max_attachments: int = 20
     # Decoded, each: base64 in a 7 MiB package leaves about 5.2 MiB for all of them.
     max_attachment_bytes: int = 5 * _MIB
-    # Any other repeated element: To, ToPlaces/Place, ResponseFor, TraceHeader, Appendix, ...
+    # The recipients one package names (To, ToPlaces/Place): a ministry's circular goes to every
+    # province and ministry, a province's to all of its departments and districts.
+    max_recipients: int = 2000
+    # Any other repeated element: ResponseFor, TraceHeader, Appendix, ...
     max_items: int = 200
     max_subject: int = 500
     max_organ_name: int = 200
@@ -733,12 +736,12 @@ def _signer_info(node: _Node | None) -> SignerInfo:
     )
 
 
-def _texts(node: _Node | None, name: str) -> tuple[str, ...]:
+def _texts(node: _Node | None, name: str, *, at_most: int | None = None) -> tuple[str, ...]:
     """The non-empty texts of the repeated child `name` (senders write empty ones)."""
     if node is None:
         return ()
     texts = []
-    for item in node.many(name):
+    for item in node.many(name, at_most=at_most):
         value = item.value()
         if len(value) > node.limits.max_text:
             raise _invalid(
@@ -910,7 +913,7 @@ def _package(
 ) -> DocumentPackage:
     limits = message.limits
     from_ = _organ(message.required("From"))
-    to = tuple(_organ(item) for item in message.many("To"))
+    to = tuple(_organ(item) for item in message.many("To", at_most=message.limits.max_recipients))
     if not to:
         raise _missing(f"{message.path}/To")
     identifier = _document_id(message, "DocumentId")
@@ -935,7 +938,7 @@ def _package(
         content=message.text("Content", max_length=limits.max_content),
         signer_info=_signer_info(message.child("SignerInfo")),
         due_date=_optional_date(message, "DueDate"),
-        to_places=_texts(message.child("ToPlaces"), "Place"),
+        to_places=_texts(message.child("ToPlaces"), "Place", at_most=message.limits.max_recipients),
         other_info=_other_info(message.child("OtherInfo")),
         response_for=tuple(_response_for(item) for item in message.many("ResponseFor")),
         steering_type=_count(message, "SteeringType"),
