@@ -1,10 +1,14 @@
-"""The exchange inbox and deliveries as the API writes them: the contract's enums as lower-case
-names, no more and no fewer, and what was not set as null."""
+"""The exchange inbox, deliveries and recalls as the API writes them: the contract's enums as
+lower-case names, no more and no fewer, and what was not set as null."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any, get_args
+
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from vanban.contracts.documents.v1 import documents_pb2 as docs
 from vanban.contracts.exchange.v1 import exchange_pb2 as pb
@@ -13,11 +17,14 @@ from vanban.gateway.api.convert.exchange import (
     INBOX_STATE,
     INBOX_STATE_NAME,
     TRANSPORT_STATE_NAME,
+    answer_recall_request,
     deliveries_out,
     inbox_item_out,
+    recall_out,
     register_request,
 )
 from vanban.gateway.api.schemas.exchange import (
+    AnswerRecallIn,
     BusinessDocTypeName,
     InboxStateName,
     RegisterInboxItemIn,
@@ -57,6 +64,7 @@ def test_a_bare_inbox_item_is_nulls_not_empty_strings() -> None:
         "handled_at",
         "due_date",
         "page_amount",
+        "recall",
     ):
         assert body[name] is None, name
     assert body["sender"] == {"organ_id": "", "organ_name": ""}
@@ -125,3 +133,70 @@ def test_a_delivery_without_statuses_or_acknowledgement() -> None:
         ],
         "note": None,
     }
+
+
+def stamp(year: int, month: int, day: int, hour: int) -> Timestamp:
+    value = Timestamp()
+    value.FromDatetime(datetime(year, month, day, hour, tzinfo=UTC))
+    return value
+
+
+def test_a_recall_asked_and_not_answered_yet_has_null_answers() -> None:
+    item = pb.InboxItem(
+        state=pb.INBOX_STATE_REGISTERED,
+        recall=pb.Recall(reason="Sai nơi nhận", requested_at=stamp(2026, 11, 3, 8)),
+    )
+
+    assert as_json(inbox_item_out(item))["recall"] == {
+        "reason": "Sai nơi nhận",
+        "requested_at": "2026-11-03T08:00:00Z",
+        "answer": None,
+        "answer_reason": None,
+        "answered_by": None,
+        "answered_at": None,
+    }
+
+
+def test_an_empty_recall_that_is_set_is_still_a_recall() -> None:
+    # Presence, not content, says a recall was asked.
+    item = pb.InboxItem(state=pb.INBOX_STATE_REGISTERED, recall=pb.Recall())
+
+    assert as_json(inbox_item_out(item))["recall"] == {
+        "reason": "",
+        "requested_at": None,
+        "answer": None,
+        "answer_reason": None,
+        "answered_by": None,
+        "answered_at": None,
+    }
+
+
+@pytest.mark.parametrize("answer", ["agreed", "refused"])
+def test_each_answer_to_a_recall_keeps_its_name(answer: str) -> None:
+    recall = pb.Recall(
+        reason="Sai nơi nhận",
+        requested_at=stamp(2026, 11, 3, 8),
+        answer=answer,
+        answer_reason="Đã triển khai" if answer == "refused" else "",
+        answered_by="clerk",
+        answered_at=stamp(2026, 11, 3, 9),
+    )
+
+    body = as_json(recall_out(recall))
+
+    assert body["answer"] == answer
+    assert body["answer_reason"] == ("Đã triển khai" if answer == "refused" else None)
+    assert (body["answered_by"], body["answered_at"]) == ("clerk", "2026-11-03T09:00:00Z")
+
+
+def test_an_answer_the_contract_does_not_spell_out_is_not_read_as_unanswered() -> None:
+    with pytest.raises(KeyError):
+        recall_out(pb.Recall(reason="Sai nơi nhận", answer="maybe"))
+
+
+def test_an_answer_to_a_recall_reaches_the_request() -> None:
+    refused = answer_recall_request("i1", AnswerRecallIn(agree=False, reason="Đã triển khai"))
+    agreed = answer_recall_request("i1", AnswerRecallIn(agree=True))
+
+    assert (refused.id, refused.agree, refused.reason) == ("i1", False, "Đã triển khai")
+    assert (agreed.id, agreed.agree, agreed.reason) == ("i1", True, "")

@@ -1,7 +1,8 @@
-"""The exchange routes (the inbox of packages from other agencies, an outgoing document's
-deliveries and its recall, the answer to a recall, a package's signed edXML), on the real gateway with the exchange service faked:
-every input is checked before the service is asked, refusals are problem+json with the
-service's reason, and what the service is sent and answers is carried unchanged."""
+"""The exchange routes (the inbox of packages from other agencies and the answer to a recall, an
+outgoing document's deliveries and its recall, a package's signed edXML), on the real gateway
+with the exchange service faked: every input is checked before the service is asked, refusals
+are problem+json with the service's reason, and what the service is sent and answers is carried
+unchanged."""
 
 from __future__ import annotations
 
@@ -269,17 +270,7 @@ class FakeExchange:
         self, request: pb.RecallOutgoingDocumentRequest, **_: Any
     ) -> pb.RecallOutgoingDocumentResponse:
         self._called("RecallOutgoingDocument", request)
-        answer = deliveries()
-        answer.deliveries[0].statuses.append(
-            pb.BusinessStatus(
-                code="13",
-                description=request.reason,
-                at=stamp(RECALLED_AT),
-                message_id="m3",
-                recorded_at=stamp(RECALLED_AT),
-            )
-        )
-        return pb.RecallOutgoingDocumentResponse(deliveries=answer)
+        return pb.RecallOutgoingDocumentResponse(deliveries=deliveries())
 
     async def AnswerRecall(
         self, request: pb.AnswerRecallRequest, **_: Any
@@ -359,8 +350,15 @@ def gateway(tmp_path: Path) -> Iterator[Gateway]:
 
 
 def body_for(path: str) -> dict[str, Any] | None:
-    """A valid body for the route: a rejection needs its reason, the others take none."""
-    return {"reason": "Văn bản gửi nhầm nơi nhận"} if path.endswith("/reject") else None
+    """A valid body for the route: a rejection and a recall need their reason, the answer to a
+    recall its answer, the others take none."""
+    if path.endswith("/reject"):
+        return {"reason": "Văn bản gửi nhầm nơi nhận"}
+    if path.startswith("/v1/outgoing-documents/") and path.endswith("/recall"):
+        return {"reason": RECALL_REASON}
+    if path.endswith("/recall"):
+        return {"agree": True}
+    return None
 
 
 def problem_of(response: Response, status: int, code: str) -> dict[str, Any]:
@@ -377,7 +375,9 @@ ROUTES = [
     ("get", f"/v1/exchange/inbox/{ITEM}"),
     ("post", f"/v1/exchange/inbox/{ITEM}/register"),
     ("post", f"/v1/exchange/inbox/{ITEM}/reject"),
+    ("post", f"/v1/exchange/inbox/{ITEM}/recall"),
     ("get", f"/v1/outgoing-documents/{DOCUMENT}/deliveries"),
+    ("post", f"/v1/outgoing-documents/{DOCUMENT}/recall"),
     ("get", f"/v1/exchange/packages/{PACKAGE}/edxml"),
 ]
 
@@ -400,6 +400,8 @@ def test_a_stranger_reaches_no_exchange_route(gateway: Gateway, method: str, pat
         ("get", f"/v1/exchange/inbox/{ITEM}", "exchange:read"),
         ("post", f"/v1/exchange/inbox/{ITEM}/register", "exchange:handle"),
         ("post", f"/v1/exchange/inbox/{ITEM}/reject", "exchange:handle"),
+        ("post", f"/v1/exchange/inbox/{ITEM}/recall", "exchange:handle"),
+        ("post", f"/v1/outgoing-documents/{DOCUMENT}/recall", "outgoing:issue"),
         ("get", f"/v1/exchange/packages/{PACKAGE}/edxml", "exchange:read"),
     ],
 )
@@ -415,7 +417,7 @@ def test_an_api_key_with_every_scope_a_key_may_hold_reaches_no_exchange_route(
     assert gateway.exchange.calls == []
 
 
-@pytest.mark.parametrize("scope", ["exchange:read", "exchange:handle"])
+@pytest.mark.parametrize("scope", ["exchange:read", "exchange:handle", "outgoing:issue"])
 def test_no_api_key_can_be_given_an_exchange_scope(scope: str) -> None:
     assert scope not in api_keys.SCOPES
 
@@ -460,6 +462,7 @@ def test_an_api_key_with_outgoing_read_sees_deliveries(gateway: Gateway) -> None
         ("get", f"/v1/exchange/inbox/{ITEM}"),
         ("post", f"/v1/exchange/inbox/{ITEM}/register"),
         ("post", f"/v1/exchange/inbox/{ITEM}/reject"),
+        ("post", f"/v1/exchange/inbox/{ITEM}/recall"),
     ],
 )
 @pytest.mark.parametrize("roles", [("specialist",), ("agency_leader",), ("admin",)])
@@ -472,6 +475,35 @@ def test_the_inbox_is_the_clerks_alone(
 
     problem_of(response, 403, "ROLE_REQUIRED")
     assert gateway.exchange.calls == []
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [("specialist",), ("unit_head",), ("agency_leader",), ("archivist",), ("admin",)],
+)
+def test_only_the_clerk_recalls_an_outgoing_document(
+    gateway: Gateway, roles: tuple[str, ...]
+) -> None:
+    path = f"/v1/outgoing-documents/{DOCUMENT}/recall"
+
+    response = gateway.client.post(path, json=body_for(path), headers=gateway.bearer(*roles))
+
+    problem_of(response, 403, "ROLE_REQUIRED")
+    assert gateway.exchange.calls == []
+
+
+def test_an_api_key_acting_as_a_clerk_cannot_recall() -> None:
+    # `incoming:register` makes a key a clerk; `outgoing:issue` is no key's.
+    key = Principal(
+        caller=Caller(agency_code=AGENCY, subject="apikey:k1", roles=frozenset({"clerk"})),
+        metadata=(),
+        scopes=frozenset(api_keys.SCOPES),
+    )
+
+    with pytest.raises(PermissionDeniedError) as refused:
+        require(key, "outgoing:issue", role("clerk"))
+
+    assert refused.value.reason == "SCOPE_REQUIRED"
 
 
 @pytest.mark.parametrize("roles", [("agency_leader",), ("specialist",)])
@@ -495,7 +527,9 @@ def test_anyone_signed_in_may_ask_for_a_package_the_service_decides(
         ("get", "/v1/exchange/inbox/i1", "path.item_id"),
         ("post", "/v1/exchange/inbox/i1/register", "path.item_id"),
         ("post", "/v1/exchange/inbox/not-a-uuid/reject", "path.item_id"),
+        ("post", "/v1/exchange/inbox/i1/recall", "path.item_id"),
         ("get", "/v1/outgoing-documents/d1/deliveries", "path.document_id"),
+        ("post", "/v1/outgoing-documents/d1/recall", "path.document_id"),
         ("get", "/v1/exchange/packages/p1/edxml", "path.package_id"),
     ],
 )
@@ -563,6 +597,7 @@ def test_the_clerk_lists_the_inbox_as_the_api_writes_it(gateway: Gateway) -> Non
         "handled_at": None,
         "due_date": None,
         "page_amount": None,
+        "recall": None,
     }
     assert refused["state"] == "refused"
     assert refused["reason"].startswith("INVALID_SIGNATURE")
@@ -733,6 +768,222 @@ def test_a_rejection_that_is_not_valid_is_refused_before_the_service_is_asked(
     assert gateway.exchange.calls == []
 
 
+# Recalls -----------------------------------------------------------------------------------------
+
+
+def test_the_clerk_recalls_an_outgoing_document_and_gets_its_deliveries(gateway: Gateway) -> None:
+    response = gateway.client.post(
+        f"/v1/outgoing-documents/{DOCUMENT}/recall",
+        json={"reason": f"  {RECALL_REASON} "},
+        headers=gateway.bearer("clerk"),
+    )
+
+    assert response.status_code == 200, response.text
+    [(name, sent)] = gateway.exchange.calls
+    assert (name, sent.outgoing_document_id, sent.reason) == (
+        "RecallOutgoingDocument",
+        DOCUMENT,
+        RECALL_REASON,
+    )
+    # The same body as `GET /v1/outgoing-documents/{id}/deliveries` answers.
+    listed = gateway.client.get(
+        f"/v1/outgoing-documents/{DOCUMENT}/deliveries", headers=gateway.bearer("clerk")
+    )
+    assert response.json() == listed.json()
+    assert set(response.json()) == {"deliveries", "note"}
+    assert [d["recipient"]["organ_id"] for d in response.json()["deliveries"]] == [
+        "000.00.00.H98",
+        "000.00.00.H97",
+    ]
+
+
+def test_a_recall_reason_of_500_characters_is_taken(gateway: Gateway) -> None:
+    response = gateway.client.post(
+        f"/v1/outgoing-documents/{DOCUMENT}/recall",
+        json={"reason": "x" * 500},
+        headers=gateway.bearer("clerk"),
+    )
+
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (None, ""),
+        ({}, "reason"),
+        ({"reason": ""}, "reason"),
+        ({"reason": "   "}, "reason"),
+        ({"reason": None}, "reason"),
+        ({"reason": "x" * 501}, "reason"),
+        ({"reason": "Sai\tnơi nhận"}, "reason"),
+        ({"reason": 42}, "reason"),
+        ({"reason": "Sai nơi nhận", "recipients": ["000.00.00.H98"]}, "recipients"),
+    ],
+    ids=[
+        "no body",
+        "no reason",
+        "empty",
+        "blank",
+        "null",
+        "over 500",
+        "a control character",
+        "a number",
+        "an unknown field",
+    ],
+)
+def test_a_recall_that_is_not_valid_is_refused_before_the_service_is_asked(
+    gateway: Gateway, body: Any, field: str
+) -> None:
+    response = gateway.client.post(
+        f"/v1/outgoing-documents/{DOCUMENT}/recall", json=body, headers=gateway.bearer("clerk")
+    )
+
+    problem = problem_of(response, 422, "VALIDATION_FAILED")
+    assert [e["field"] for e in problem["errors"]] == [field]
+    assert gateway.exchange.calls == []
+
+
+def test_the_clerk_agrees_to_a_recall(gateway: Gateway) -> None:
+    response = gateway.client.post(
+        f"/v1/exchange/inbox/{ITEM}/recall",
+        json={"agree": True},
+        headers=gateway.bearer("clerk"),
+    )
+
+    assert response.status_code == 200, response.text
+    assert set(response.json()) == {"item"}
+    item = response.json()["item"]
+    assert (item["id"], item["incoming_document_id"]) == (ITEM, INCOMING)
+    assert item["recall"] == {
+        "reason": RECALL_REASON,
+        "requested_at": "2026-11-03T08:00:00Z",
+        "answer": "agreed",
+        "answer_reason": None,
+        "answered_by": "clerk",
+        "answered_at": "2026-11-03T09:30:00Z",
+    }
+    [(name, sent)] = gateway.exchange.calls
+    assert (name, sent.id, sent.agree, sent.reason) == ("AnswerRecall", ITEM, True, "")
+
+
+def test_the_clerk_refuses_a_recall_with_the_reason(gateway: Gateway) -> None:
+    response = gateway.client.post(
+        f"/v1/exchange/inbox/{ITEM}/recall",
+        json={"agree": False, "reason": " Văn bản đã được triển khai thực hiện "},
+        headers=gateway.bearer("clerk"),
+    )
+
+    assert response.status_code == 200, response.text
+    recall = response.json()["item"]["recall"]
+    assert (recall["answer"], recall["answer_reason"]) == (
+        "refused",
+        "Văn bản đã được triển khai thực hiện",
+    )
+    [(_, sent)] = gateway.exchange.calls
+    assert (sent.agree, sent.reason) == (False, "Văn bản đã được triển khai thực hiện")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"agree": True, "reason": "Đồng ý thu hồi"}, {"agree": True, "reason": None}],
+    ids=["with a reason", "a null reason"],
+)
+def test_agreeing_may_say_why_or_not(gateway: Gateway, body: dict[str, Any]) -> None:
+    response = gateway.client.post(
+        f"/v1/exchange/inbox/{ITEM}/recall", json=body, headers=gateway.bearer("clerk")
+    )
+
+    assert response.status_code == 200, response.text
+    [(_, sent)] = gateway.exchange.calls
+    assert (sent.agree, sent.reason) == (True, body["reason"] or "")
+
+
+def test_a_refusal_reason_of_500_characters_is_taken(gateway: Gateway) -> None:
+    response = gateway.client.post(
+        f"/v1/exchange/inbox/{ITEM}/recall",
+        json={"agree": False, "reason": "x" * 500},
+        headers=gateway.bearer("clerk"),
+    )
+
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (None, ""),
+        ({}, "agree"),
+        ({"reason": "Đã triển khai"}, "agree"),
+        ({"agree": None}, "agree"),
+        ({"agree": "false", "reason": "Đã triển khai"}, "agree"),
+        ({"agree": 0, "reason": "Đã triển khai"}, "agree"),
+        ({"agree": False}, "reason"),
+        ({"agree": False, "reason": None}, "reason"),
+        ({"agree": False, "reason": ""}, "reason"),
+        ({"agree": False, "reason": "   "}, "reason"),
+        ({"agree": False, "reason": "x" * 501}, "reason"),
+        ({"agree": True, "reason": "x" * 501}, "reason"),
+        ({"agree": False, "reason": "Đã\ntriển khai"}, "reason"),
+        ({"agree": False, "reason": 42}, "reason"),
+        ({"agree": True, "withdraw": True}, "withdraw"),
+    ],
+    ids=[
+        "no body",
+        "no answer",
+        "a reason without an answer",
+        "a null answer",
+        "a string for the answer",
+        "a number for the answer",
+        "refused without a reason",
+        "refused with a null reason",
+        "refused with an empty reason",
+        "refused with a blank reason",
+        "refused, over 500",
+        "agreed, over 500",
+        "a control character",
+        "a number for the reason",
+        "an unknown field",
+    ],
+)
+def test_an_answer_to_a_recall_that_is_not_valid_is_refused_before_the_service_is_asked(
+    gateway: Gateway, body: Any, field: str
+) -> None:
+    response = gateway.client.post(
+        f"/v1/exchange/inbox/{ITEM}/recall", json=body, headers=gateway.bearer("clerk")
+    )
+
+    problem = problem_of(response, 422, "VALIDATION_FAILED")
+    assert [e["field"] for e in problem["errors"]] == [field]
+    assert gateway.exchange.calls == []
+
+
+def test_an_inbox_item_shows_a_recall_waiting_for_its_answer(gateway: Gateway) -> None:
+    class Recalled(FakeExchange):
+        async def GetInboxItem(self, request: Any, **_: Any) -> pb.GetInboxItemResponse:
+            return pb.GetInboxItemResponse(
+                item=inbox_item(
+                    state=pb.INBOX_STATE_REGISTERED,
+                    incoming_document_id=INCOMING,
+                    recall=pb.Recall(reason=RECALL_REASON, requested_at=stamp(RECALLED_AT)),
+                )
+            )
+
+    gateway.app.state.upstreams.exchange = Recalled()
+
+    response = gateway.client.get(f"/v1/exchange/inbox/{ITEM}", headers=gateway.bearer("clerk"))
+
+    assert response.status_code == 200, response.text
+    assert response.json()["recall"] == {
+        "reason": RECALL_REASON,
+        "requested_at": "2026-11-03T08:00:00Z",
+        "answer": None,
+        "answer_reason": None,
+        "answered_by": None,
+        "answered_at": None,
+    }
+
+
 # The service's refusals --------------------------------------------------------------------------
 
 
@@ -790,6 +1041,61 @@ def test_a_rejection_that_is_not_valid_is_refused_before_the_service_is_asked(
             grpc.StatusCode.PERMISSION_DENIED,
             PermissionDeniedError("needs a role", reason="ROLE_REQUIRED"),
         ),
+        (
+            "post",
+            f"/v1/outgoing-documents/{DOCUMENT}/recall",
+            grpc.StatusCode.NOT_FOUND,
+            NotFoundError("no outgoing document with this id", reason="OUTGOING_NOT_FOUND"),
+        ),
+        (
+            "post",
+            f"/v1/outgoing-documents/{DOCUMENT}/recall",
+            grpc.StatusCode.FAILED_PRECONDITION,
+            FailedPreconditionError(
+                "the document was not sent over the axis: nothing to recall", reason="NOT_SENT"
+            ),
+        ),
+        (
+            "post",
+            f"/v1/outgoing-documents/{DOCUMENT}/recall",
+            grpc.StatusCode.INVALID_ARGUMENT,
+            invalid_fields({"reason": "1 to 500 printable characters"}, reason="INVALID_RECALL"),
+        ),
+        (
+            "post",
+            f"/v1/outgoing-documents/{DOCUMENT}/recall",
+            grpc.StatusCode.PERMISSION_DENIED,
+            PermissionDeniedError("needs the role clerk", reason="ROLE_REQUIRED"),
+        ),
+        (
+            "post",
+            f"/v1/exchange/inbox/{ITEM}/recall",
+            grpc.StatusCode.NOT_FOUND,
+            NotFoundError("no such inbox item", reason="INBOX_ITEM_NOT_FOUND"),
+        ),
+        (
+            "post",
+            f"/v1/exchange/inbox/{ITEM}/recall",
+            grpc.StatusCode.FAILED_PRECONDITION,
+            FailedPreconditionError(
+                "no recall waits for an answer on this item", reason="RECALL_NOT_ASKED"
+            ),
+        ),
+        (
+            "post",
+            f"/v1/exchange/inbox/{ITEM}/recall",
+            grpc.StatusCode.INVALID_ARGUMENT,
+            invalid_fields(
+                {"reason": "required when refusing, at most 500 characters"},
+                reason="INVALID_RECALL",
+            ),
+        ),
+        (
+            "post",
+            f"/v1/exchange/inbox/{ITEM}/recall",
+            grpc.StatusCode.PERMISSION_DENIED,
+            PermissionDeniedError("needs the role clerk", reason="ROLE_REQUIRED"),
+        ),
     ],
 )
 def test_the_services_refusal_is_a_problem_with_its_reason_and_its_page(
@@ -809,6 +1115,23 @@ def test_the_services_refusal_is_a_problem_with_its_reason_and_its_page(
         assert [e["field"] for e in problem["errors"]] == ["reason"]
     for stream in gateway.exchange.streams:
         assert stream.cancelled
+
+
+@pytest.mark.parametrize(
+    "path", [f"/v1/outgoing-documents/{DOCUMENT}/recall", f"/v1/exchange/inbox/{ITEM}/recall"]
+)
+def test_a_token_away_is_a_503_with_its_reason(gateway: Gateway, path: str) -> None:
+    # The status 13 (or 15, 16) is signed with the agency's key before anything is sent.
+    error = UnavailableError("the token does not answer", reason="TOKEN_UNAVAILABLE")
+    gateway.exchange.refusal = rpc_error(grpc.StatusCode.UNAVAILABLE, error)
+
+    response = gateway.client.post(path, json=body_for(path), headers=gateway.bearer("clerk"))
+
+    problem = problem_of(response, 503, "TOKEN_UNAVAILABLE")
+    assert problem["type"] == "/problems/TOKEN_UNAVAILABLE"
+    assert PROBLEM_TYPES["TOKEN_UNAVAILABLE"].status == 503
+    # What failed upstream is logged, not shown.
+    assert "the token does not answer" not in response.text
 
 
 def test_an_unavailable_exchange_service_is_a_503(gateway: Gateway) -> None:
@@ -835,6 +1158,10 @@ def test_an_unavailable_exchange_service_is_a_503(gateway: Gateway) -> None:
         ("PACKAGE_TOO_LARGE", 400),
         ("ROLE_REQUIRED", 403),
         ("OUTGOING_NOT_FOUND", 404),
+        ("NOT_SENT", 400),
+        ("RECALL_NOT_ASKED", 400),
+        ("INVALID_RECALL", 400),
+        ("TOKEN_UNAVAILABLE", 503),
     ],
 )
 def test_every_reason_of_the_exchange_service_has_its_page_with_its_status(
