@@ -396,3 +396,21 @@ def test_kill_9_of_either_exchange_and_the_axis_loses_and_doubles_nothing(
     assert {i["incoming_document_id"] for i in items} == {d["id"] for d in incoming}
     assert set(registered.values()) == {d["id"] for d in incoming}
     logger.info("done after %.0f s", time.monotonic() - began)
+    import shutil as _sh  # TEMP
+
+    for _a in two.agencies:
+        _sh.copytree(_a.root / "logs", f"/tmp/xdur-logs/{_a.spec.code}", dirs_exist_ok=True)
+    _sh.copy(two.axis.log_path, "/tmp/xdur-logs/axis.log")
+
+    async def _dump() -> None:
+        for _a in two.agencies:
+            _e = create_async_engine(two.postgres.dsn(_a.database_name("exchange")))
+            async with _e.connect() as _db:
+                for _q in (
+                    "select attempts, last_error is not null, count(*) from transmissions group by 1,2",
+                    "select direction, kind, count(*) from packages group by 1,2",
+                ):
+                    logger.info("%s %s %s", _a.spec.code, _q, (await _db.execute(text(_q))).all())
+            await _e.dispose()
+
+    asyncio.run(_dump())
