@@ -49,7 +49,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
@@ -75,6 +74,7 @@ from vanban.exchange.adapters.transport import SendReceipt, TransportError
 from vanban.exchange.domain import edxml
 from vanban.launcher.infra.axis import AxisAgency, AxisServer, MiB
 from vanban.platform.axis_names import inbox_stream
+from vanban.platform.testing import self_signed
 
 TARGET_SECONDS = 10.0
 SENDER = "000.00.00.G22"
@@ -94,31 +94,17 @@ def receiver_code(number: int) -> str:
 
 def signing_identity() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     """A throwaway organisation key and certificate, as the token's (RSA-3072) would be."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Văn phòng Chính phủ"),
-            x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, SENDER),
-            x509.NameAttribute(NameOID.COMMON_NAME, "Văn phòng Chính phủ"),
-        ]
+    return self_signed(
+        x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Văn phòng Chính phủ"),
+                x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, SENDER),
+                x509.NameAttribute(NameOID.COMMON_NAME, "Văn phòng Chính phủ"),
+            ]
+        ),
+        key_size=3072,
     )
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return key, certificate
 
 
 def document_package(receivers: list[str], size: int) -> edxml.DocumentPackage:

@@ -30,15 +30,13 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -54,7 +52,7 @@ from vanban.contracts.signing.v1.signing_pb2_grpc import SigningServiceStub
 from vanban.launcher.infra import free_port
 from vanban.launcher.platform import Platform
 from vanban.platform.caller import CALLER_METADATA_KEY, CallerTokenIssuer
-from vanban.platform.testing import channel
+from vanban.platform.testing import channel, self_signed
 
 TARGET = 8.0
 
@@ -75,22 +73,8 @@ def letter() -> bytes:
 
 
 def stock_rate(pdf: bytes, count: int, work: Path) -> float:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Nguyễn Văn An")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
+    key, certificate = self_signed(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Nguyễn Văn An")]), key_size=3072
     )
     p12 = work / "stock.p12"
     p12.write_bytes(

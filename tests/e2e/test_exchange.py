@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
 import pytest
 import signxml
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
@@ -27,6 +24,7 @@ from vanban.contracts.signing.v1 import signing_pb2, signing_pb2_grpc
 from vanban.exchange.adapters.axis import NatsAxis
 from vanban.launcher.platform import AgencyProcesses, Platform
 from vanban.platform.caller import CALLER_METADATA_KEY, Caller, CallerTokenIssuer
+from vanban.platform.testing import self_signed
 
 EDXML = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -264,28 +262,14 @@ def unsigned(signed: bytes) -> etree._Element:
 
 def signed_by_a_stranger(xml: bytes) -> bytes:
     """Signed with a key and certificate no agency's trust roots know (an unknown CA)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, A),
-            x509.NameAttribute(NameOID.COMMON_NAME, "Cơ quan giả mạo"),
-        ]
-    )
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, False, False, False, False, True, False, False, False),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
+    key, certificate = self_signed(
+        x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, A),
+                x509.NameAttribute(NameOID.COMMON_NAME, "Cơ quan giả mạo"),
+            ]
+        ),
+        ca=True,
     )
     signer = signxml.XMLSigner(
         c14n_algorithm=signxml.CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0

@@ -9,7 +9,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,7 @@ import pytest
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from PIL import Image, ImageChops, ImageDraw
 from pyhanko.pdf_utils import generic
@@ -32,6 +30,7 @@ from tests.e2e.conftest import start_platform, stop_platform
 from tests.e2e.support import Gateway, eventually, make_pdf
 from tests.e2e.test_outgoing import draft, issue
 from vanban.launcher.platform import Platform
+from vanban.platform.testing import self_signed
 
 DPI = 72
 
@@ -323,23 +322,7 @@ def validate(gateway: Gateway, token: str, pdf: bytes) -> dict[str, Any]:
 
 def stranger_signed(pdf: bytes) -> bytes:
     """`pdf` signed by a CA the agency never heard of (software keys, stock pyHanko)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CA lạ")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
+    key, certificate = self_signed(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CA lạ")]))
     signer = signers.SimpleSigner(
         signing_cert=asn1_x509.Certificate.load(
             certificate.public_bytes(serialization.Encoding.DER)

@@ -1,6 +1,8 @@
-"""Helpers for tests that run a service in-process against real backing servers.
+"""Helpers for tests that run a service in-process against real backing servers, and for
+benchmarks.
 
-No fakes here: these start the real ServiceHost on port 0 and mint real caller tokens.
+No fakes here: these start the real ServiceHost on port 0, mint real caller tokens and make real
+(throwaway) keys and certificates.
 """
 
 from __future__ import annotations
@@ -8,9 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from vanban.platform.caller import Caller, CallerTokenIssuer, ensure_keypair
 from vanban.platform.clearance import Clearance
@@ -81,3 +87,31 @@ async def channel(address: str) -> AsyncIterator[grpc.aio.Channel]:
         yield ch
     finally:
         await ch.close()
+
+
+def self_signed(
+    subject: x509.Name, *, key_size: int = 2048, ca: bool = False
+) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """A throwaway RSA key and a self-signed certificate for it, valid for 30 days from
+    yesterday, allowed to sign documents (digitalSignature, nonRepudiation): a signer no agency
+    trusts, for tests and benchmarks. `ca` adds CA basic constraints (and keyCertSign)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+    now = datetime.now(UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, ca, False, False, False),
+            critical=True,
+        )
+    )
+    if ca:
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=True, path_length=None), critical=True
+        )
+    return key, builder.sign(key, hashes.SHA256())

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 import grpc
@@ -181,28 +182,42 @@ async def stream_file(
     stream = archive.stub.GetObject(
         archive_pb2.GetObjectRequest(sha256=sha256), metadata=gateway, timeout=download_seconds
     )
+    return await relay_download(
+        stream,
+        missing=HttpProblem(502, "ARCHIVE_PROTOCOL", "the archive answered without object info"),
+        describe=lambda info: (info.content_type or "application/pdf", file_name),
+    )
+
+
+async def relay_download(
+    stream: Any, *, missing: HttpProblem, describe: Callable[[Any], tuple[str, str]]
+) -> StreamingResponse:
+    """An upstream server stream whose first message is the file's `info` (size, sha256), then
+    its chunks, relayed as a download; `describe` names the media type and file name from the
+    info. A refusal before the first message comes out as problem+json; no info is `missing`."""
     try:
         first = await stream.read()  # the info message (or EOF); errors surface as problem+json
     except BaseException:
         stream.cancel()
         raise
-    if not isinstance(first, archive_pb2.GetObjectResponse) or not first.HasField("info"):
+    if first is grpc.aio.EOF or not first.HasField("info"):
         stream.cancel()
-        raise HttpProblem(502, "ARCHIVE_PROTOCOL", "the archive answered without object info")
+        raise missing
 
     async def body() -> AsyncIterator[bytes]:
         try:
             async for part in stream:
                 yield part.chunk
         finally:
-            # The client went away or the archive failed: stop the upstream stream as well.
+            # The client went away or the upstream failed: stop the upstream stream as well.
             stream.cancel()
 
+    media_type, file_name = describe(first.info)
     return download(
         body(),
         size=first.info.size,
         sha256=first.info.sha256,
-        media_type=first.info.content_type or "application/pdf",
+        media_type=media_type,
         file_name=file_name,
     )
 

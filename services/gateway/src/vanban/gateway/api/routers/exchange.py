@@ -6,7 +6,6 @@ Handlers only translate: the exchange service decides (and asks documents who ma
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -24,7 +23,7 @@ from vanban.gateway.api.convert.exchange import (
 )
 from vanban.gateway.api.convert.incoming_documents import incoming_out
 from vanban.gateway.api.deps import Exchange, Settings, allowed, role
-from vanban.gateway.api.document_files import download
+from vanban.gateway.api.document_files import relay_download
 from vanban.gateway.api.openapi import BODY, PARAMETERS, SCOPED, UPSTREAM, answers
 from vanban.gateway.api.problems import HttpProblem
 from vanban.gateway.api.schemas.exchange import (
@@ -298,28 +297,8 @@ async def get_package_xml(
         metadata=principal.metadata,
         timeout=settings.download_timeout_seconds,
     )
-    try:
-        # The service answers a refusal before its first message: a problem+json here.
-        first = await stream.read()
-    except BaseException:
-        stream.cancel()
-        raise
-    if not isinstance(first, pb.GetPackageXmlResponse) or not first.HasField("info"):
-        stream.cancel()
-        raise HttpProblem(502, "UPSTREAM_ERROR", "the exchange service answered no package info")
-
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            async for part in stream:
-                yield part.chunk
-        finally:
-            # The client went away or the service failed: stop the upstream stream as well.
-            stream.cancel()
-
-    return download(
-        body(),
-        size=first.info.size,
-        sha256=first.info.sha256,
-        media_type="application/xml",
-        file_name=f"{first.info.kind or 'package'}-{package_id}.edxml",
+    return await relay_download(
+        stream,
+        missing=HttpProblem(502, "UPSTREAM_ERROR", "the exchange service answered no package info"),
+        describe=lambda info: ("application/xml", f"{info.kind or 'package'}-{package_id}.edxml"),
     )
