@@ -24,7 +24,7 @@ from vanban.exchange.adapters.db import evidence
 from vanban.exchange.adapters.db.tables import evidence as evidence_table
 from vanban.exchange.adapters.db.tables import metadata
 from vanban.exchange.app import MIGRATIONS
-from vanban.exchange.domain.evidence import first_break
+from vanban.exchange.domain.evidence import Break, first_break
 from vanban.platform.migrations import upgrade_async
 
 
@@ -52,7 +52,7 @@ async def append_one(sessions: async_sessionmaker[AsyncSession], number: int) ->
         )
 
 
-async def walk(engine: AsyncEngine) -> tuple[int, object]:
+async def walk(engine: AsyncEngine) -> tuple[int, Break | None]:
     async with AsyncSession(engine) as session:
         entries = [pair async for pair in evidence.entries(session, batch=7)]
     return len(entries), first_break(entries)
