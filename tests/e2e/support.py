@@ -107,10 +107,12 @@ def eventually(check: Callable[[], Any], *, timeout: float = 30.0, interval: flo
         time.sleep(interval)
 
 
-def query(platform: Platform, service: str, sql: str, **params: Any) -> list[Any]:
-    """Rows of a read-only query in one service's database of the first agency (to look at what
-    a service stored, never to change it)."""
-    agency = platform.agencies[0]
+def query(
+    platform: Platform, service: str, sql: str, *, agency_index: int = 0, **params: Any
+) -> list[Any]:
+    """Rows of a read-only query in one service's database of an agency, the first by default
+    (to look at what a service stored, never to change it)."""
+    agency = platform.agencies[agency_index]
 
     async def run() -> list[Any]:
         engine = create_async_engine(platform.postgres.dsn(agency.database_name(service)))

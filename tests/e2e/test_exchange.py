@@ -17,7 +17,7 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from tests.e2e.conftest import A, B
-from tests.e2e.support import Gateway, eventually
+from tests.e2e.support import Gateway, eventually, query
 from tests.e2e.test_outgoing import approve_for_issue, draft, issue
 from tests.e2e.test_signing import auth, letter
 from vanban.contracts.signing.v1 import signing_pb2, signing_pb2_grpc
@@ -328,13 +328,47 @@ def test_hostile_or_repeated_packages_are_refused_or_recorded_as_such(
     publish(two, BOMB)
     item = arrives("refused", refused_seen)
     assert "DOCTYPE" in item["reason"], item
-    # None of them names a sender it could prove: nobody is answered, none is kept.
+    # None of them names a sender it could prove, and none is kept; their claimed sender is not
+    # answered about a DocumentId already taken from it (the genuine package was).
     for refused in (i for i in newest("refused") if i["id"] in refused_seen):
         assert refused["sender"]["organ_id"] in ("", None), refused
         package = receiver.http.get(
             f"/v1/exchange/packages/{refused['package_id']}/edxml", headers=auth(receiver_clerk)
         )
         assert package.status_code == 404, package.text
+
+    # A broken signature on a DocumentId not taken yet: its claimed sender hears 02 with the
+    # reason (QCVN 102), once.
+    fresh = document["identifier"] + "B"
+    forged = genuine.replace(document["identifier"].encode(), fresh.encode())
+    publish(two, forged)
+    item = arrives("refused", refused_seen)
+    assert "INVALID_SIGNATURE" in item["reason"], item
+    publish(two, forged.replace(b"Van ban goc", b"Van ban gia", 1))
+    arrives("refused", refused_seen)
+
+    def told_at_sender() -> list[Any] | None:
+        rows = query(
+            two,
+            "exchange",
+            "SELECT s.description FROM statuses s JOIN packages p ON p.id = s.package_id"
+            " WHERE s.direction = 'received' AND s.code = '02' AND p.document_id = :id",
+            id=fresh,
+        )
+        return rows or None
+
+    told = eventually(told_at_sender, timeout=60)
+    assert len(told) == 1 and "INVALID_SIGNATURE" in told[0].description, told
+    # The second refusal of that claim was recorded without an answer (H98 sent one 02 only).
+    replies = query(
+        two,
+        "exchange",
+        "SELECT id FROM packages WHERE direction = 'sent' AND kind = 'status'"
+        " AND document_id = :id",
+        agency_index=1,
+        id=fresh,
+    )
+    assert len(replies) == 1, replies
 
     duplicates_seen = {i["id"] for i in newest("duplicate")}
     # The same signed bytes again (a replay, by anyone on the axis): a duplicate, answered to

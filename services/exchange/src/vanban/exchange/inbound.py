@@ -191,13 +191,15 @@ class Inbound(Core):
 
     async def _record_refused(self, data: bytes, *, message_id: str, refused: Refused) -> None:
         """Recorded by its digest and size, never kept in the archive (another agency cannot
-        fill it); 02 goes back only to a sender the signature proved (`Refused.package`)."""
+        fill it), and answered with 02 and the reason (QCVN 102): to the sender its signature
+        proved (`Refused.package`), or to the sender an unverified package names (`_claimed`)."""
         package = refused.package
         reason = f"{refused.reason}: {refused}"[:500]
+        answered = package if package is not None else await self._claimed(data)
         reply = None
-        if package is not None:
+        if answered is not None:
             reply = await self._signed_status(
-                answering(package), StatusCode.REJECTED, reason, staff=""
+                answering(answered), StatusCode.REJECTED, reason, staff=""
             )
         digest = documents_pb2.FileRef(
             sha256=hashlib.sha256(data).hexdigest(), size=len(data), content_type="application/xml"
@@ -237,6 +239,39 @@ class Inbound(Core):
             )
             await uow.commit()
         self._wake.set()
+
+    async def _claimed(self, data: bytes) -> edxml.DocumentPackage | None:
+        """The sender and DocumentId an unverified package claims, to tell that sender it was
+        refused, as the standard asks; nothing else is taken from it. The claim is answered only
+        the first time and never about a DocumentId already taken from that sender, so that
+        nobody can have 02 sent on another agency's behalf about a document it did send, or
+        have a sender flooded with answers."""
+        try:
+            claimed = edxml.parse(data, limits=self.limits)
+        except edxml.EdxmlError:
+            return None
+        if not isinstance(claimed, edxml.DocumentPackage):
+            return None
+        sender, document_id = claimed.from_.organ_id, claimed.document_id
+        if sender == self.options.agency_code:
+            return None
+        async with self._uow() as uow:
+            taken = await uow.session.scalar(
+                sa.select(inbox.c.id).where(
+                    inbox.c.sender_id == sender,
+                    inbox.c.document_id == document_id,
+                    inbox.c.state != InboxState.REFUSED.value,
+                )
+            )
+            answered = await uow.session.scalar(
+                sa.select(packages.c.id).where(
+                    packages.c.direction == "sent",
+                    packages.c.kind == "status",
+                    packages.c.counterpart == sender,
+                    packages.c.document_id == document_id,
+                )
+            )
+        return claimed if taken is None and answered is None else None
 
     async def _record_document(
         self,
