@@ -6,7 +6,9 @@ arrive are the bytes that left, and both signatures are trusted at the receiver.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -22,6 +24,7 @@ from tests.e2e.test_outgoing import approve_for_issue, draft, issue
 from tests.e2e.test_signing import auth, letter
 from vanban.contracts.signing.v1 import signing_pb2, signing_pb2_grpc
 from vanban.exchange.adapters.axis import NatsAxis
+from vanban.exchange.domain import edxml
 from vanban.launcher.platform import AgencyProcesses, Platform
 from vanban.platform.caller import CALLER_METADATA_KEY, Caller, CallerTokenIssuer
 from vanban.platform.testing import self_signed
@@ -437,18 +440,26 @@ def test_the_handling_at_the_receiver_goes_back_as_04_05_06(
     )
     assert forwarded.status_code in (200, 201), forwarded.text
     reaches(["01", "03", "04", "05"])
-    # The specialist's task is done, then the office's lead task: completed, 06 (once).
+    # The specialist's task is done, then the office's lead task: completed, 06 (once), when
+    # the lead task is, not when the specialist's is.
     mine = forwarded.json()["tasks"][0]["id"]
-    for token, task_id in ((specialist, mine), (head, lead["id"])):
-        done = receiver.http.post(
-            f"/v1/tasks/{task_id}/complete", headers=auth(token), json={"result": "Đã xử lý."}
-        )
-        assert done.status_code == 200, done.text
+    done = receiver.http.post(
+        f"/v1/tasks/{mine}/complete", headers=auth(specialist), json={"result": "Đã xử lý."}
+    )
+    assert done.status_code == 200, done.text
+    time.sleep(1.1)  # statuses carry their time to the second
+    between = datetime.now(UTC).replace(microsecond=0)
+    done = receiver.http.post(
+        f"/v1/tasks/{lead['id']}/complete", headers=auth(head), json={"result": "Đã xử lý."}
+    )
+    assert done.status_code == 200, done.text
     reaches(["01", "03", "04", "05", "06"])
+    completed = deliveries(sender, sender_clerk, document["id"])["deliveries"][0]["statuses"][-1]
+    assert datetime.fromisoformat(completed["at"]) >= between, completed
 
 
 def test_a_recall_the_receiver_agrees_to_withdraws_the_incoming_document(
-    sender: Gateway, receiver: Gateway
+    two: Platform, sender: Gateway, receiver: Gateway
 ) -> None:
     document = send_document(sender, "Van ban se thu hoi")
     sender_clerk, receiver_clerk = sender.token("vanthu"), receiver.token("vanthu")
@@ -467,6 +478,41 @@ def test_a_recall_the_receiver_agrees_to_withdraws_the_incoming_document(
     )
     assert registered.status_code == 200, registered.text
     incoming_id = registered.json()["document"]["id"]
+
+    # A 13 about H99's document that H99 did not send (signed by H98 itself) recalls nothing.
+    genuine = receiver.http.get(
+        f"/v1/exchange/packages/{item['package_id']}/edxml", headers=auth(receiver_clerk)
+    ).content
+    issued = edxml.parse(genuine, limits=edxml.Limits())
+    assert isinstance(issued, edxml.DocumentPackage)
+    forged = edxml.build_status(
+        edxml.StatusMessage(
+            from_=edxml.Organ(organ_id=B, organ_name="Ủy ban nhân dân tỉnh Thử nghiệm"),
+            response_for=edxml.ResponseFor(
+                organ_id=A,
+                document_id=issued.document_id,
+                code=f"{issued.code.code_number}/{issued.code.code_notation}",
+            ),
+            status_code="13",
+            description="Thu hồi giả",
+            timestamp=datetime.now(UTC),
+        )
+    )
+    publish(two, sign_as(two.agencies[1], forged))
+
+    def forged_recorded() -> list[Any] | None:
+        rows = query(
+            two,
+            "exchange",
+            "SELECT id FROM statuses WHERE direction = 'received' AND code = '13'"
+            " AND description = 'Thu hồi giả'",
+            agency_index=1,
+        )
+        return rows or None
+
+    eventually(forged_recorded, timeout=60)
+    untouched = inbox_item(receiver, receiver_clerk, document["identifier"])
+    assert untouched is not None and untouched["recall"] is None
 
     # H99's clerk asks for it back (13, with the reason).
     asked = sender.http.post(

@@ -9,7 +9,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from vanban.contracts.documents.v1 import documents_pb2
 from vanban.contracts.exchange.v1 import events_pb2 as events
 from vanban.contracts.exchange.v1 import exchange_pb2 as pb
 from vanban.contracts.signing.v1 import signing_pb2
-from vanban.exchange.adapters.db.tables import inbox, packages, transmissions
+from vanban.exchange.adapters.db.tables import inbox, packages, statuses, transmissions
 from vanban.exchange.adapters.transport import Arrival, TransportError
 from vanban.exchange.core import (
     PACKAGE_RECEIVED,
@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 # Deliveries of one arrival before it is given up and recorded as refused.
 MAX_DELIVERIES = 10
+# Answers (02) to packages refused before their signature held, per sender they name, a day.
+CLAIM_ANSWERS_PER_DAY = 20
 
 
 def _storable(attachment: edxml.Attachment) -> dict[str, str]:
@@ -105,11 +107,11 @@ class Inbound(Core):
             "an arrival failed every delivery and is refused",
             extra={"message_id": arrival.message_id, "error": repr(exc)},
         )
-        refused = Refused(
-            "UNPROCESSABLE", f"not taken after {arrival.delivery_count} deliveries: {exc!r}"
-        )
+        refused = Refused("UNPROCESSABLE", f"not taken after {arrival.delivery_count} deliveries")
         try:
-            await self._record_refused(arrival.data, message_id=arrival.message_id, refused=refused)
+            await self._record_refused(
+                arrival.data, message_id=arrival.message_id, refused=refused, answer=False
+            )
         except IntegrityError:
             pass  # recorded meanwhile
         except Exception:
@@ -189,13 +191,18 @@ class Inbound(Core):
             )
         return message, verified.signer
 
-    async def _record_refused(self, data: bytes, *, message_id: str, refused: Refused) -> None:
+    async def _record_refused(
+        self, data: bytes, *, message_id: str, refused: Refused, answer: bool = True
+    ) -> None:
         """Recorded by its digest and size, never kept in the archive (another agency cannot
         fill it), and answered with 02 and the reason (QCVN 102): to the sender its signature
-        proved (`Refused.package`), or to the sender an unverified package names (`_claimed`)."""
+        proved (`Refused.package`), or to the sender an unverified package names (`_claimed`).
+        Not `answer`: recorded only (an arrival given up on, whatever failed)."""
         package = refused.package
         reason = f"{refused.reason}: {refused}"[:500]
-        answered = package if package is not None else await self._claimed(data)
+        answered = None
+        if answer:
+            answered = package if package is not None else await self._claimed(data)
         reply = None
         if answered is not None:
             reply = await self._signed_status(
@@ -253,9 +260,25 @@ class Inbound(Core):
         if not isinstance(claimed, edxml.DocumentPackage):
             return None
         sender, document_id = claimed.from_.organ_id, claimed.document_id
-        if sender == self.options.agency_code:
+        own = self.options.agency_code
+        if sender == own or own not in {organ.organ_id for organ in claimed.to}:
             return None
         async with self._uow() as uow:
+            # At most CLAIM_ANSWERS_PER_DAY answers to unverified claims per named sender: new
+            # DocumentIds are cheap to make up.
+            lately = await uow.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(statuses)
+                .join(packages, packages.c.id == statuses.c.about_package_id)
+                .where(
+                    statuses.c.direction == "sent",
+                    statuses.c.counterpart == sender,
+                    statuses.c.recorded_at > utc_now() - timedelta(days=1),
+                    packages.c.kept.is_(False),
+                )
+            )
+            if (lately or 0) >= CLAIM_ANSWERS_PER_DAY:
+                return None
             taken = await uow.session.scalar(
                 sa.select(inbox.c.id).where(
                     inbox.c.sender_id == sender,
@@ -434,6 +457,7 @@ class Inbound(Core):
                     inbox.c.sender_id == message.from_.organ_id,
                     inbox.c.document_id == message.response_for.document_id,
                     inbox.c.state.in_((InboxState.RECEIVED.value, InboxState.REGISTERED.value)),
+                    inbox.c.business_doc_type == BusinessDocType.NEW,
                 )
                 .order_by(inbox.c.received_at.desc())
                 .limit(1)

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 
 # The business statuses of handling, in their order.
-PROGRESS = frozenset({StatusCode.ASSIGNED, StatusCode.IN_PROGRESS, StatusCode.COMPLETED})
+PROGRESS = {StatusCode.ASSIGNED: 1, StatusCode.IN_PROGRESS: 2, StatusCode.COMPLETED: 3}
 
 
 class Inbox(Core):
@@ -178,7 +178,9 @@ class Inbox(Core):
 
     async def _start_registration(self, item_id: str) -> None:
         """Marks the item as being registered before documents numbers it: from then on a
-        rejection is refused, so that no document is registered while the sender hears 02."""
+        rejection is refused, so that no document is registered while the sender hears 02, and
+        so is agreeing to a recall (nothing would be withdrawn). An item whose recall was agreed
+        meanwhile is not registered."""
         async with self._uow() as uow:
             await uow.session.execute(
                 sa.update(inbox)
@@ -189,6 +191,17 @@ class Inbox(Core):
                 )
                 .values(registration_started_at=utc_now())
             )
+            recalled = await uow.session.scalar(
+                sa.select(inbox.c.id).where(
+                    inbox.c.id == item_id, inbox.c.recall_answer == "agreed"
+                )
+            )
+            if recalled is not None:
+                raise FailedPreconditionError(
+                    "its sender took it back (recall agreed); it is not registered",
+                    reason="INBOX_ITEM_NOT_RECEIVED",
+                    metadata={"state": "recalled"},
+                )
             await uow.commit()
 
     async def _abandon_registration(self, item_id: str) -> None:
@@ -221,8 +234,10 @@ class Inbox(Core):
                 .where(
                     inbox.c.id == item_id,
                     inbox.c.state == InboxState.RECEIVED.value,
-                    # A registration under way finishes; it is not undone by a rejection.
+                    # A registration under way finishes; it is not undone by a rejection. An item
+                    # its sender took back is not rejected after the 15.
                     inbox.c.registration_started_at.is_(None),
+                    inbox.c.recall_answer.is_distinct_from("agreed"),
                 )
                 .values(
                     state=InboxState.REJECTED.value,
@@ -253,15 +268,15 @@ class Inbox(Core):
         self, caller: Caller, item_id: str, *, agree: bool, reason: str
     ) -> pb.InboxItem:
         """The clerk answers its sender's recall: agreed (15), the incoming document, if
-        registered, is withdrawn (kept, marked recalled); refused (16) with the reason."""
+        registered, is withdrawn (kept, marked recalled); refused (16) with the reason.
+
+        The answer is claimed first (one answer per recall, not while a registration is under
+        way), then the document withdrawn, then the status sent: asked again with the same
+        answer, the steps a failure left undone are done, and the status is sent once."""
         caller.require_role(*INBOX_ROLES)
         reason = checked_reason(reason, field="reason", code="INVALID_RECALL", required=not agree)
-        async with self._uow() as uow:
-            row = dict(await self._item_row(uow, item_id))
-        if row["recall_requested_at"] is None or row["recall_answer"] is not None:
-            raise FailedPreconditionError(
-                "no recall of this package waits for an answer", reason="RECALL_NOT_ASKED"
-            )
+        answer = "agreed" if agree else "refused"
+        row = await self._claim_answer(caller, item_id, answer=answer, reason=reason)
         if agree and row["incoming_document_id"]:
             await self.peers.withdraw_incoming(
                 row["incoming_document_id"],
@@ -269,21 +284,58 @@ class Inbox(Core):
                 agreed_by=caller.subject,
             )
         code = StatusCode.AGREED if agree else StatusCode.REFUSED
-        reply = await self._signed_status(
-            answering_item(row),
-            code,
-            reason or "Đồng ý thu hồi văn bản",
-            staff=caller.subject,
-        )
-        now = utc_now()
         async with self._uow() as uow:
+            sent = await uow.session.scalar(
+                sa.select(statuses.c.id).where(
+                    statuses.c.about_package_id == row["package_id"],
+                    statuses.c.direction == "sent",
+                    statuses.c.code == code.value,
+                )
+            )
+        if sent is None:
+            reply = await self._signed_status(
+                answering_item(row),
+                code,
+                row["recall_answer_reason"] or "Đồng ý thu hồi văn bản",
+                staff=caller.subject,
+            )
+            async with self._uow() as uow:
+                await self._queue_status(
+                    uow, reply, about_package_id=row["package_id"], at=utc_now()
+                )
+                await uow.commit()
+            self._wake.set()
+        return item_to_pb(row)
+
+    async def _claim_answer(
+        self, caller: Caller, item_id: str, *, answer: str, reason: str
+    ) -> dict[str, Any]:
+        async with self._uow() as uow:
+            row = dict(await self._item_row(uow, item_id, lock=True))
+            if row["recall_requested_at"] is None or row["recall_answer"] not in (None, answer):
+                raise FailedPreconditionError(
+                    "no recall of this package waits for an answer", reason="RECALL_NOT_ASKED"
+                )
+            if row["recall_answer"] == answer:
+                return row  # answered so before: finish what is left
+            registering = (
+                row["state"] == InboxState.RECEIVED.value
+                and row["registration_started_at"] is not None
+            )
+            if answer == "agreed" and registering:
+                raise FailedPreconditionError(
+                    "the package is being registered; answer once it is registered",
+                    reason="INBOX_ITEM_NOT_RECEIVED",
+                    metadata={"state": "registering"},
+                )
+            now = utc_now()
             updated = (
                 (
                     await uow.session.execute(
                         sa.update(inbox)
-                        .where(inbox.c.id == item_id, inbox.c.recall_answer.is_(None))
+                        .where(inbox.c.id == item_id)
                         .values(
-                            recall_answer="agreed" if agree else "refused",
+                            recall_answer=answer,
                             recall_answer_reason=reason or None,
                             recall_answered_by=caller.subject,
                             recall_answered_at=now,
@@ -292,22 +344,16 @@ class Inbox(Core):
                     )
                 )
                 .mappings()
-                .first()
+                .one()
             )
-            if updated is None:
-                raise FailedPreconditionError(
-                    "the recall was answered meanwhile", reason="RECALL_NOT_ASKED"
-                )
-            await self._queue_status(uow, reply, about_package_id=row["package_id"], at=now)
             uow.audit(
                 actor=caller.subject,
-                action="exchange.recall.agree" if agree else "exchange.recall.refuse",
+                action=f"exchange.recall.{'agree' if answer == 'agreed' else 'refuse'}",
                 resource=f"exchange/inbox/{item_id}",
                 after={"reason": reason},
             )
             await uow.commit()
-        self._wake.set()
-        return item_to_pb(dict(updated))
+        return dict(updated)
 
     async def report_progress(self, uow: UnitOfWork, document_id: str, code: StatusCode) -> None:
         """Tells the agency that sent the incoming document `document_id` how its handling
@@ -316,10 +362,16 @@ class Inbox(Core):
         row = (
             (
                 await uow.session.execute(
-                    sa.select(inbox).where(
+                    sa.select(inbox)
+                    .where(
                         inbox.c.incoming_document_id == document_id,
                         inbox.c.state == InboxState.REGISTERED.value,
+                        # A document its sender took back is not reported on.
+                        inbox.c.recall_answer.is_distinct_from("agreed"),
                     )
+                    # One report at a time per document, on every replica and consumer: the
+                    # statuses read below then include the other's.
+                    .with_for_update()
                 )
             )
             .mappings()
@@ -337,7 +389,7 @@ class Inbox(Core):
                 )
             ).scalars()
         )
-        if any(code <= done for done in sent.intersection(PROGRESS)):
+        if any(PROGRESS[code] <= PROGRESS[done] for done in sent.intersection(PROGRESS)):
             return
         reply = await self._signed_status(
             answering_item(dict(row)), code, DESCRIPTIONS[code], staff=""

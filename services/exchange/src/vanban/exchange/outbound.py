@@ -185,7 +185,13 @@ class Outbound(Core):
         async with self._uow() as uow:
             rows = (
                 await uow.session.execute(
-                    sa.select(packages.c.id, packages.c.document_id, transmissions.c.recipient)
+                    sa.select(
+                        packages.c.id,
+                        packages.c.document_id,
+                        transmissions.c.id.label("transmission_id"),
+                        transmissions.c.recipient,
+                        transmissions.c.state,
+                    )
                     .join(transmissions, transmissions.c.package_id == packages.c.id)
                     .where(
                         packages.c.outgoing_document_id == document.id,
@@ -195,11 +201,40 @@ class Outbound(Core):
                     )
                 )
             ).all()
-        if not rows:
-            raise FailedPreconditionError(
-                "the document was not sent over the axis: there is nothing to take back",
-                reason="NOT_SENT",
+            if not rows:
+                raise FailedPreconditionError(
+                    "the document was not sent over the axis: there is nothing to take back",
+                    reason="NOT_SENT",
+                )
+            # What has not reached a recipient yet is not sent at all.
+            await uow.session.execute(
+                sa.update(transmissions)
+                .where(
+                    transmissions.c.id.in_([r.transmission_id for r in rows]),
+                    transmissions.c.state == TransportState.PENDING.value,
+                )
+                .values(state=TransportState.FAILED.value, last_error="RECALLED: taken back")
             )
+            asked = set(
+                (
+                    await uow.session.execute(
+                        sa.select(statuses.c.counterpart).where(
+                            statuses.c.about_package_id.in_({r.id for r in rows}),
+                            statuses.c.direction == "sent",
+                            statuses.c.code == StatusCode.TAKE_BACK_REQUESTED.value,
+                        )
+                    )
+                ).scalars()
+            )
+            await uow.commit()
+        # Each recipient that holds it is asked once (asking again asks no one twice).
+        rows = [
+            r
+            for r in rows
+            if r.state == TransportState.ACKNOWLEDGED.value and r.recipient not in asked
+        ]
+        if not rows:
+            return await self.deliveries(caller, outgoing_document_id)
         own = await self._own_organ()
         issued = date.fromisoformat(document.issued_date) if document.issued_date else None
         about = edxml.ResponseFor(
