@@ -3,9 +3,13 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from vanban.contracts.archive.v1 import archive_pb2 as _archive_pb2
+from vanban.contracts.archive.v1 import records_pb2 as _records_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -38,3 +42,137 @@ class ObjectStored(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ObjectStored: _TypeAlias = ObjectStored  # noqa: Y015
+
+@_typing.final
+class DossierClosed(_message.Message):
+    """Subject vanban.archive.dossier.closed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOSSIER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def dossier(self) -> _records_pb2.Dossier: ...
+    def __init__(
+        self,
+        *,
+        dossier: _records_pb2.Dossier | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DossierClosed: _TypeAlias = DossierClosed  # noqa: Y015
+
+@_typing.final
+class DossierHandedOver(_message.Message):
+    """Subject vanban.archive.dossier.handed_over: the dossier is in the agency archive; its documents
+    are read-only from now on.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOSSIER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def dossier(self) -> _records_pb2.Dossier: ...
+    def __init__(
+        self,
+        *,
+        dossier: _records_pb2.Dossier | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DossierHandedOver: _TypeAlias = DossierHandedOver  # noqa: Y015
+
+@_typing.final
+class DossierHandoverDue(_message.Message):
+    """Subject vanban.archive.dossier.handover_due: a closed dossier is due for handover within 30 days
+    (or is overdue); once per dossier.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOSSIER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def dossier(self) -> _records_pb2.Dossier: ...
+    def __init__(
+        self,
+        *,
+        dossier: _records_pb2.Dossier | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DossierHandoverDue: _TypeAlias = DossierHandoverDue  # noqa: Y015
+
+@_typing.final
+class DossierDisposed(_message.Message):
+    """Subject vanban.archive.dossier.disposed: the dossier was destroyed by an executed disposition."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOSSIER_ID_FIELD_NUMBER: _builtins.int
+    FILE_CODE_FIELD_NUMBER: _builtins.int
+    DISPOSITION_ID_FIELD_NUMBER: _builtins.int
+    DOCUMENT_IDS_FIELD_NUMBER: _builtins.int
+    dossier_id: _builtins.str
+    file_code: _builtins.str
+    disposition_id: _builtins.str
+    @_builtins.property
+    def document_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The documents whose records are marked destroyed."""
+
+    def __init__(
+        self,
+        *,
+        dossier_id: _builtins.str = ...,
+        file_code: _builtins.str = ...,
+        disposition_id: _builtins.str = ...,
+        document_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["disposition_id", b"disposition_id", "document_ids", b"document_ids", "dossier_id", b"dossier_id", "file_code", b"file_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DossierDisposed: _TypeAlias = DossierDisposed  # noqa: Y015
+
+@_typing.final
+class FixityFailed(_message.Message):
+    """Subject vanban.archive.fixity.failed: stored bytes no longer match their SHA-256, or cannot be
+    read.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHA256_FIELD_NUMBER: _builtins.int
+    PROBLEM_FIELD_NUMBER: _builtins.int
+    CHECKED_AT_FIELD_NUMBER: _builtins.int
+    sha256: _builtins.str
+    problem: _builtins.str
+    """"altered", "missing" or "unreadable"."""
+    @_builtins.property
+    def checked_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        sha256: _builtins.str = ...,
+        problem: _builtins.str = ...,
+        checked_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["checked_at", b"checked_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checked_at", b"checked_at", "problem", b"problem", "sha256", b"sha256"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FixityFailed: _TypeAlias = FixityFailed  # noqa: Y015

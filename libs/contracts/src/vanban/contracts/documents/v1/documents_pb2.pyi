@@ -471,6 +471,7 @@ class IncomingDocument(_message.Message):
     PAGE_AMOUNT_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     DUE_DATE_FIELD_NUMBER: _builtins.int
+    ARCHIVE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     arrival_number: _builtins.int
     """Số đến: gapless within its register, which is the agency's for the year of arrival and
@@ -520,6 +521,10 @@ class IncomingDocument(_message.Message):
     def attachments(self) -> _containers.RepeatedCompositeFieldContainer[Global___FileRef]:
         """Attachments (phụ lục, tài liệu kèm theo), files in the archive."""
 
+    @_builtins.property
+    def archive(self) -> Global___ArchiveRecord:
+        """Set once a dossier holding it was handed over to the agency archive."""
+
     def __init__(
         self,
         *,
@@ -550,10 +555,11 @@ class IncomingDocument(_message.Message):
         page_amount: _builtins.int = ...,
         description: _builtins.str = ...,
         due_date: _builtins.str = ...,
+        archive: Global___ArchiveRecord | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["arrived_at", b"arrived_at", "digitization", b"digitization", "file", b"file", "signer", b"signer"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["archive", b"archive", "arrived_at", b"arrived_at", "digitization", b"digitization", "file", b"file", "signer", b"signer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrival_number", b"arrival_number", "arrival_year", b"arrival_year", "arrived_at", b"arrived_at", "attachments", b"attachments", "code_notation", b"code_notation", "code_number", b"code_number", "description", b"description", "digitization", b"digitization", "document_type", b"document_type", "due_date", b"due_date", "duplicates", b"duplicates", "file", b"file", "id", b"id", "identifier", b"identifier", "issued_date", b"issued_date", "issuer_code", b"issuer_code", "issuer_name", b"issuer_name", "page_amount", b"page_amount", "priority", b"priority", "received_via", b"received_via", "register_id", b"register_id", "registered_by", b"registered_by", "relations", b"relations", "secrecy", b"secrecy", "signer", b"signer", "status", b"status", "subject", b"subject"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["archive", b"archive", "arrival_number", b"arrival_number", "arrival_year", b"arrival_year", "arrived_at", b"arrived_at", "attachments", b"attachments", "code_notation", b"code_notation", "code_number", b"code_number", "description", b"description", "digitization", b"digitization", "document_type", b"document_type", "due_date", b"due_date", "duplicates", b"duplicates", "file", b"file", "id", b"id", "identifier", b"identifier", "issued_date", b"issued_date", "issuer_code", b"issuer_code", "issuer_name", b"issuer_name", "page_amount", b"page_amount", "priority", b"priority", "received_via", b"received_via", "register_id", b"register_id", "registered_by", b"registered_by", "relations", b"relations", "secrecy", b"secrecy", "signer", b"signer", "status", b"status", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -598,6 +604,7 @@ class OutgoingDocument(_message.Message):
     CANCELLED_AT_FIELD_NUMBER: _builtins.int
     SIGNATURES_FIELD_NUMBER: _builtins.int
     SIGNED_FILE_FIELD_NUMBER: _builtins.int
+    ARCHIVE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     status: Global___DocumentStatus.ValueType
     document_type: _builtins.str
@@ -659,6 +666,10 @@ class OutgoingDocument(_message.Message):
         when the current version is not signed.
         """
 
+    @_builtins.property
+    def archive(self) -> Global___ArchiveRecord:
+        """Set once a dossier holding it was handed over to the agency archive."""
+
     def __init__(
         self,
         *,
@@ -695,14 +706,50 @@ class OutgoingDocument(_message.Message):
         cancelled_at: _timestamp_pb2.Timestamp | None = ...,
         signatures: _abc.Iterable[Global___DocumentSignature] | None = ...,
         signed_file: Global___FileRef | None = ...,
+        archive: Global___ArchiveRecord | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["cancelled_at", b"cancelled_at", "created_at", b"created_at", "digitization", b"digitization", "file", b"file", "issued_at", b"issued_at", "signed_file", b"signed_file", "signer", b"signer"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["archive", b"archive", "cancelled_at", b"cancelled_at", "created_at", b"created_at", "digitization", b"digitization", "file", b"file", "issued_at", b"issued_at", "signed_file", b"signed_file", "signer", b"signer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "cancel_reason", b"cancel_reason", "cancelled_at", b"cancelled_at", "cancelled_by", b"cancelled_by", "code_notation", b"code_notation", "code_number", b"code_number", "created_at", b"created_at", "created_by", b"created_by", "current_version", b"current_version", "description", b"description", "digitization", b"digitization", "document_type", b"document_type", "drafting_unit", b"drafting_unit", "file", b"file", "id", b"id", "identifier", b"identifier", "issued_amount", b"issued_amount", "issued_at", b"issued_at", "issued_by", b"issued_by", "issued_date", b"issued_date", "number", b"number", "priority", b"priority", "recipients", b"recipients", "register_id", b"register_id", "relations", b"relations", "secrecy", b"secrecy", "signatures", b"signatures", "signed_file", b"signed_file", "signer", b"signer", "status", b"status", "subject", b"subject", "versions", b"versions", "year", b"year"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["archive", b"archive", "attachments", b"attachments", "cancel_reason", b"cancel_reason", "cancelled_at", b"cancelled_at", "cancelled_by", b"cancelled_by", "code_notation", b"code_notation", "code_number", b"code_number", "created_at", b"created_at", "created_by", b"created_by", "current_version", b"current_version", "description", b"description", "digitization", b"digitization", "document_type", b"document_type", "drafting_unit", b"drafting_unit", "file", b"file", "id", b"id", "identifier", b"identifier", "issued_amount", b"issued_amount", "issued_at", b"issued_at", "issued_by", b"issued_by", "issued_date", b"issued_date", "number", b"number", "priority", b"priority", "recipients", b"recipients", "register_id", b"register_id", "relations", b"relations", "secrecy", b"secrecy", "signatures", b"signatures", "signed_file", b"signed_file", "signer", b"signer", "status", b"status", "subject", b"subject", "versions", b"versions", "year", b"year"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OutgoingDocument: _TypeAlias = OutgoingDocument  # noqa: Y015
+
+@_typing.final
+class ArchiveRecord(_message.Message):
+    """Where the agency archive holds a document (lưu trữ cơ quan)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOSSIER_ID_FIELD_NUMBER: _builtins.int
+    ARCHIVED_AT_FIELD_NUMBER: _builtins.int
+    DESTROYED_AT_FIELD_NUMBER: _builtins.int
+    DISPOSITION_ID_FIELD_NUMBER: _builtins.int
+    dossier_id: _builtins.str
+    """The dossier (hồ sơ) whose handover made it read-only."""
+    disposition_id: _builtins.str
+    @_builtins.property
+    def archived_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def destroyed_at(self) -> _timestamp_pb2.Timestamp:
+        """Set when a disposition destroyed it: its files are gone, this record stays."""
+
+    def __init__(
+        self,
+        *,
+        dossier_id: _builtins.str = ...,
+        archived_at: _timestamp_pb2.Timestamp | None = ...,
+        destroyed_at: _timestamp_pb2.Timestamp | None = ...,
+        disposition_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["archived_at", b"archived_at", "destroyed_at", b"destroyed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["archived_at", b"archived_at", "destroyed_at", b"destroyed_at", "disposition_id", b"disposition_id", "dossier_id", b"dossier_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ArchiveRecord: _TypeAlias = ArchiveRecord  # noqa: Y015
 
 @_typing.final
 class DocumentSignature(_message.Message):
@@ -1207,6 +1254,76 @@ class WithdrawIncomingDocumentResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___WithdrawIncomingDocumentResponse: _TypeAlias = WithdrawIncomingDocumentResponse  # noqa: Y015
+
+@_typing.final
+class ArchivedDocument(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """incoming or outgoing."""
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "kind", b"kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ArchivedDocument: _TypeAlias = ArchivedDocument  # noqa: Y015
+
+@_typing.final
+class MarkArchivedRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENTS_FIELD_NUMBER: _builtins.int
+    DOSSIER_ID_FIELD_NUMBER: _builtins.int
+    DISPOSITION_ID_FIELD_NUMBER: _builtins.int
+    dossier_id: _builtins.str
+    disposition_id: _builtins.str
+    """Empty: handed over; set: destroyed by this disposition."""
+    @_builtins.property
+    def documents(self) -> _containers.RepeatedCompositeFieldContainer[Global___ArchivedDocument]: ...
+    def __init__(
+        self,
+        *,
+        documents: _abc.Iterable[Global___ArchivedDocument] | None = ...,
+        dossier_id: _builtins.str = ...,
+        disposition_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["disposition_id", b"disposition_id", "documents", b"documents", "dossier_id", b"dossier_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkArchivedRequest: _TypeAlias = MarkArchivedRequest  # noqa: Y015
+
+@_typing.final
+class MarkArchivedResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MARKED_FIELD_NUMBER: _builtins.int
+    marked: _builtins.int
+    """How many documents this call marked (those already marked are not counted)."""
+    def __init__(
+        self,
+        *,
+        marked: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["marked", b"marked"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkArchivedResponse: _TypeAlias = MarkArchivedResponse  # noqa: Y015
 
 @_typing.final
 class RecordOutgoingSignatureRequest(_message.Message):

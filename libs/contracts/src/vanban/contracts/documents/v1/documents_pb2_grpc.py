@@ -90,6 +90,11 @@ class DocumentRegistryServiceStub:
                 request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.WithdrawIncomingDocumentRequest.SerializeToString,
                 response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.WithdrawIncomingDocumentResponse.FromString,
                 _registered_method=True)
+        self.MarkArchived = channel.unary_unary(
+                '/vanban.documents.v1.DocumentRegistryService/MarkArchived',
+                request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.MarkArchivedRequest.SerializeToString,
+                response_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.MarkArchivedResponse.FromString,
+                _registered_method=True)
         self.SearchDocuments = channel.unary_unary(
                 '/vanban.documents.v1.DocumentRegistryService/SearchDocuments',
                 request_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.SearchDocumentsRequest.SerializeToString,
@@ -202,6 +207,15 @@ class DocumentRegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def MarkArchived(self, request, context):
+        """The archive service only: the documents of a dossier handed over to the agency archive
+        become read-only (every change is refused with DOCUMENT_ARCHIVED); those of a destroyed
+        dossier are marked destroyed. Marking again is harmless; a mark is never taken back.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SearchDocuments(self, request, context):
         """One search box over both directions; results and totals hold only what the caller may see.
         """
@@ -285,6 +299,11 @@ def add_DocumentRegistryServiceServicer_to_server(servicer, server):
                     servicer.WithdrawIncomingDocument,
                     request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.WithdrawIncomingDocumentRequest.FromString,
                     response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.WithdrawIncomingDocumentResponse.SerializeToString,
+            ),
+            'MarkArchived': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkArchived,
+                    request_deserializer=vanban_dot_documents_dot_v1_dot_documents__pb2.MarkArchivedRequest.FromString,
+                    response_serializer=vanban_dot_documents_dot_v1_dot_documents__pb2.MarkArchivedResponse.SerializeToString,
             ),
             'SearchDocuments': grpc.unary_unary_rpc_method_handler(
                     servicer.SearchDocuments,
@@ -605,6 +624,33 @@ class DocumentRegistryService:
             '/vanban.documents.v1.DocumentRegistryService/WithdrawIncomingDocument',
             vanban_dot_documents_dot_v1_dot_documents__pb2.WithdrawIncomingDocumentRequest.SerializeToString,
             vanban_dot_documents_dot_v1_dot_documents__pb2.WithdrawIncomingDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkArchived(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.documents.v1.DocumentRegistryService/MarkArchived',
+            vanban_dot_documents_dot_v1_dot_documents__pb2.MarkArchivedRequest.SerializeToString,
+            vanban_dot_documents_dot_v1_dot_documents__pb2.MarkArchivedResponse.FromString,
             options,
             channel_credentials,
             insecure,

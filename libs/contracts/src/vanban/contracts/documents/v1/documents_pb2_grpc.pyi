@@ -68,6 +68,11 @@ class DocumentRegistryServiceStub:
     """The exchange service only: an incoming document its sender recalled over the axis, with the
     receiving clerk's agreement, is withdrawn: kept, marked recalled (thu hồi), read-only.
     """
+    MarkArchived: _grpc.UnaryUnaryMultiCallable[_documents_pb2.MarkArchivedRequest, _documents_pb2.MarkArchivedResponse]
+    """The archive service only: the documents of a dossier handed over to the agency archive
+    become read-only (every change is refused with DOCUMENT_ARCHIVED); those of a destroyed
+    dossier are marked destroyed. Marking again is harmless; a mark is never taken back.
+    """
     SearchDocuments: _grpc.UnaryUnaryMultiCallable[_documents_pb2.SearchDocumentsRequest, _documents_pb2.SearchDocumentsResponse]
     """One search box over both directions; results and totals hold only what the caller may see."""
     ListDocumentTypes: _grpc.UnaryUnaryMultiCallable[_documents_pb2.ListDocumentTypesRequest, _documents_pb2.ListDocumentTypesResponse]
@@ -114,6 +119,11 @@ class DocumentRegistryServiceAsyncStub(DocumentRegistryServiceStub):
     WithdrawIncomingDocument: _aio.UnaryUnaryMultiCallable[_documents_pb2.WithdrawIncomingDocumentRequest, _documents_pb2.WithdrawIncomingDocumentResponse]  # type: ignore[assignment]
     """The exchange service only: an incoming document its sender recalled over the axis, with the
     receiving clerk's agreement, is withdrawn: kept, marked recalled (thu hồi), read-only.
+    """
+    MarkArchived: _aio.UnaryUnaryMultiCallable[_documents_pb2.MarkArchivedRequest, _documents_pb2.MarkArchivedResponse]  # type: ignore[assignment]
+    """The archive service only: the documents of a dossier handed over to the agency archive
+    become read-only (every change is refused with DOCUMENT_ARCHIVED); those of a destroyed
+    dossier are marked destroyed. Marking again is harmless; a mark is never taken back.
     """
     SearchDocuments: _aio.UnaryUnaryMultiCallable[_documents_pb2.SearchDocumentsRequest, _documents_pb2.SearchDocumentsResponse]  # type: ignore[assignment]
     """One search box over both directions; results and totals hold only what the caller may see."""
@@ -224,6 +234,17 @@ class DocumentRegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_documents_pb2.WithdrawIncomingDocumentResponse, _abc.Awaitable[_documents_pb2.WithdrawIncomingDocumentResponse]]:
         """The exchange service only: an incoming document its sender recalled over the axis, with the
         receiving clerk's agreement, is withdrawn: kept, marked recalled (thu hồi), read-only.
+        """
+
+    @_abc_1.abstractmethod
+    def MarkArchived(
+        self,
+        request: _documents_pb2.MarkArchivedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_documents_pb2.MarkArchivedResponse, _abc.Awaitable[_documents_pb2.MarkArchivedResponse]]:
+        """The archive service only: the documents of a dossier handed over to the agency archive
+        become read-only (every change is refused with DOCUMENT_ARCHIVED); those of a destroyed
+        dossier are marked destroyed. Marking again is harmless; a mark is never taken back.
         """
 
     @_abc_1.abstractmethod
