@@ -109,12 +109,21 @@ class FakeUploads:
         return len(gone)
 
 
+class FakeClaims:
+    def __init__(self) -> None:
+        self.rows: set[tuple[str, str]] = set()
+
+    async def add(self, sha256: str, *, claimed_by: str, at: datetime) -> None:
+        self.rows.add((sha256, claimed_by))
+
+
 class FakeTransaction(RecordingTransaction):
     def __init__(self, db: FakeDatabase) -> None:
         # What every transaction commits is audited in the one database.
         super().__init__(audits=db.audit)
         self.objects = db.objects
         self.uploads = db.uploads
+        self.claims = db.claims
         self._db = db
         self._events: list[StoredObject] = []
 
@@ -133,6 +142,7 @@ class FakeDatabase:
     def __init__(self) -> None:
         self.objects = FakeObjects()
         self.uploads = FakeUploads()
+        self.claims = FakeClaims()
         self.events: list[StoredObject] = []
         self.audit: list[dict[str, object]] = []
         self.commit_fails = False
@@ -349,6 +359,11 @@ class TestClaim:
             await tx.commit()
         assert db.objects.rows[obj.sha256].claimed_at == NOW
         assert db.actions() == ["object.claim"]
+        # Both holders are remembered, so a disposition of one keeps the bytes for the other.
+        assert db.claims.rows == {
+            (obj.sha256, "incoming-documents/1"),
+            (obj.sha256, "incoming-documents/2"),
+        }
 
     async def test_claim_of_unknown_content_changes_nothing(self, db: FakeDatabase) -> None:
         async with db.transaction() as tx:
@@ -356,7 +371,7 @@ class TestClaim:
                 tx=tx, sha256="1" * 64, claimed_by="incoming-documents/1", now=NOW
             )
             await tx.commit()
-        assert db.objects.rows == {} and db.audit == []
+        assert db.objects.rows == {} and db.audit == [] and db.claims.rows == set()
 
 
 class TestCollect:

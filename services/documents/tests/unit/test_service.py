@@ -3,7 +3,7 @@ in-memory Transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -12,6 +12,7 @@ import pytest
 
 from vanban.documents.domain.document_types import DEFAULT_CATALOGUE, DocumentType
 from vanban.documents.domain.model import (
+    ArchiveRecord,
     DocumentStatus,
     Duplicate,
     FileRef,
@@ -29,7 +30,7 @@ from vanban.documents.domain.outgoing import (
     Signature,
     SignatureKind,
 )
-from vanban.documents.domain.ports import Linked
+from vanban.documents.domain.ports import Held, Linked
 from vanban.documents.domain.service import (
     Issuer,
     Reader,
@@ -108,11 +109,14 @@ class FakeIncomingRepository:
         self.documents: dict[str, IncomingDocument] = {}
         self.duplicates: dict[str, list[Duplicate]] = {}
         self.requests: dict[str, str] = {}
+        self.locked: list[str] = []
 
     async def add(self, document: IncomingDocument) -> None:
         self.documents[document.id] = document
 
-    async def get(self, document_id: str) -> IncomingDocument | None:
+    async def get(self, document_id: str, *, for_update: bool = False) -> IncomingDocument | None:
+        if for_update:
+            self.locked.append(document_id)
         return self.documents.get(document_id)
 
     async def find_duplicates(self, document: IncomingDocument) -> list[Duplicate]:
@@ -168,13 +172,22 @@ class FakeLinks:
     def __init__(self, tx: FakeTransaction) -> None:
         self._tx = tx
         self.recalled: dict[str, str] = {}
+        self.locked: list[str] = []
 
-    async def existing(self, document_ids: Sequence[str]) -> dict[str, Linked]:
+    async def existing(
+        self, document_ids: Sequence[str], *, locking: Collection[str] = ()
+    ) -> dict[str, Linked]:
+        self.locked.extend(sorted(locking))
         known = {
-            d.id: Linked("incoming", d.secrecy, d.issuer_code)
+            d.id: Linked("incoming", d.secrecy, d.issuer_code, archive=d.archive)
             for d in self._tx.incoming.documents.values()
         } | {
-            d.id: Linked("outgoing", d.secrecy, d.issue.issuer_code if d.issue else None)
+            d.id: Linked(
+                "outgoing",
+                d.secrecy,
+                d.issue.issuer_code if d.issue else None,
+                archive=d.archive,
+            )
             for d in self._tx.outgoing.documents.values()
         }
         return {i: known[i] for i in document_ids if i in known}
@@ -183,11 +196,15 @@ class FakeLinks:
         self, document_ids: Sequence[str], recalled_by: str
     ) -> list[tuple[str, str]]:
         changed = []
+        # As the registry's: only registered or issued documents become recalled.
+        recallable = (DocumentStatus.REGISTERED, DocumentStatus.ISSUED)
         for document_id in document_ids:
-            if document_id in self._tx.incoming.documents:
+            incoming = self._tx.incoming.documents.get(document_id)
+            outgoing = self._tx.outgoing.documents.get(document_id)
+            if incoming is not None and incoming.status in recallable:
                 self.recalled[document_id] = recalled_by
                 changed.append((document_id, "incoming"))
-            elif document_id in self._tx.outgoing.documents:
+            elif outgoing is not None and outgoing.status in recallable:
                 self.recalled[document_id] = recalled_by
                 changed.append((document_id, "outgoing"))
         return changed
@@ -231,6 +248,46 @@ class FakeRegisterRepository:
         self.cancelled[key] = cancelled
 
 
+class FakeArchiveRepository:
+    """The archive's records, kept on the fake repositories' documents."""
+
+    def __init__(self, tx: FakeTransaction) -> None:
+        self._tx = tx
+        self.locked: list[str] = []
+        self.erased: list[str] = []
+
+    async def lock(self, document_ids: Sequence[str]) -> dict[str, Held]:
+        self.locked.extend(sorted(document_ids))
+        held = {
+            d.id: Held("incoming", d.archive)
+            for d in self._tx.incoming.documents.values()
+            if d.id in document_ids
+        }
+        return held | {
+            d.id: Held("outgoing", d.archive)
+            for d in self._tx.outgoing.documents.values()
+            if d.id in document_ids
+        }
+
+    def _keep(self, records: Mapping[str, ArchiveRecord]) -> None:
+        for document_id, record in records.items():
+            incoming = self._tx.incoming.documents
+            outgoing = self._tx.outgoing.documents
+            if document_id in incoming:
+                incoming[document_id] = replace(incoming[document_id], archive=record)
+            else:
+                outgoing[document_id] = replace(outgoing[document_id], archive=record)
+
+    async def add(self, records: Mapping[str, ArchiveRecord]) -> None:
+        self._keep(records)
+
+    async def destroy(self, records: Mapping[str, ArchiveRecord]) -> None:
+        self._keep(records)
+
+    async def erase_contents(self, document_ids: Sequence[str]) -> None:
+        self.erased.extend(document_ids)
+
+
 @dataclass
 class FakeTransaction(RecordingTransaction):
     catalogue: FakeCatalogue = field(default_factory=FakeCatalogue)
@@ -242,6 +299,7 @@ class FakeTransaction(RecordingTransaction):
 
     def __post_init__(self) -> None:
         self.links = FakeLinks(self)
+        self.archive = FakeArchiveRepository(self)
 
     def record_registered(self, document: IncomingDocument) -> None:
         self.events.append(document)

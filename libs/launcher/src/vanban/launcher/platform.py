@@ -109,6 +109,9 @@ PEERS = {
     # Exchange reads outgoing documents and registers incoming ones, keeps bytes in the archive,
     # signs and verifies packages with the agency's organisation key, reads the agency's name.
     "exchange": ("documents", "archive", "signing", "directory"),
+    # The records read the documents a dossier holds (for its keeper) and mark them read-only at
+    # a handover; the agency's name goes on the handover and disposition records.
+    "archive": ("documents", "directory"),
 }
 # The durable consumers each service keeps, from the list the services name them from: its
 # NATS user may make, read and ack exactly these (and see the streams they read), no other.

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.sql.dml import UpdateBase
 
+from vanban.platform import audit_chain
 from vanban.platform.events.tables import EventTables
 
 NAMING_CONVENTION = {
@@ -145,9 +146,6 @@ class UnitOfWork:
         )
 
     async def commit(self) -> None:
-        if self._audit:
-            await self.session.execute(insert(self.tables.audit), self._audit)
-            self._audit.clear()
         if self._events:
             now = datetime.now(UTC)
             await self.session.execute(
@@ -168,11 +166,22 @@ class UnitOfWork:
                     for e in self._events
                 ],
             )
+        # The audit log last: a chained log is locked from here to the end of the commit only.
+        if self._audit:
+            await self._write_audit()
         await self.session.commit()
         had_events = bool(self._events)
         self._events.clear()
         if had_events and self._on_commit:
             self._on_commit()
+
+    async def _write_audit(self) -> None:
+        entries: list[dict[str, object]] = self._audit
+        if self.tables.chained_audit:
+            head = await audit_chain.lock_head(self.session, self.tables.audit)
+            entries = audit_chain.chain(entries, head=head)
+        await self.session.execute(insert(self.tables.audit), entries)
+        self._audit.clear()
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

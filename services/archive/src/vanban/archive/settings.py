@@ -41,6 +41,8 @@ class ArchiveSettings(ServiceSettings, DatabaseSettingsMixin):
     # Bytes left in the bucket without a database row (a crash between upload and commit) are
     # looked for this often; a full listing of the bucket is expensive, so not every sweep.
     orphan_scan_interval_seconds: float = Field(default=3600, gt=0)
+    # The agency's calendar: a dossier's dates, its handover and retention are counted in it.
+    timezone: str = "Asia/Ho_Chi_Minh"
     # Where uploads wait while they are received and hashed; the system temp dir by default.
     spool_dir: Path | None = None
 

@@ -171,7 +171,10 @@ class TextWorker:
         try:
             await self._work(job, stop or asyncio.Event())
         except LostJobError:
-            logger.warning("text job taken over by another worker", extra={"job_id": job.id})
+            logger.warning(
+                "text job taken over by another worker, or ended by its document's destruction",
+                extra={"job_id": job.id},
+            )
         except _Stopping:
             async with self._transaction() as tx:
                 await text_jobs.release(tx.session, job)

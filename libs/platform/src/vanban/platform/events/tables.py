@@ -22,9 +22,13 @@ class EventTables:
     outbox: Table
     processed: Table
     audit: Table
+    # Whether the audit log is a hash chain (vanban.platform.audit_chain).
+    chained_audit: bool = False
 
 
-def event_tables(metadata: MetaData) -> EventTables:
+def event_tables(metadata: MetaData, *, chained_audit: bool = False) -> EventTables:
+    """The platform's tables in `metadata`. `chained_audit` makes the audit log tamper-evident:
+    every entry carries its hash and its predecessor's (PostgreSQL only)."""
     outbox = Table(
         "outbox",
         metadata,
@@ -56,5 +60,15 @@ def event_tables(metadata: MetaData) -> EventTables:
         Column("before", JSON, nullable=True),
         Column("after", JSON, nullable=True),
         Column("trace_id", String(32), nullable=True),
+        *_chain_columns(chained=chained_audit),
     )
-    return EventTables(outbox=outbox, processed=processed, audit=audit)
+    return EventTables(outbox=outbox, processed=processed, audit=audit, chained_audit=chained_audit)
+
+
+def _chain_columns(*, chained: bool) -> list[Column[str]]:
+    if not chained:
+        return []
+    return [
+        Column("previous_hash", String(64), nullable=False),
+        Column("entry_hash", String(64), nullable=False),
+    ]

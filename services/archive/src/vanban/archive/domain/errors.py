@@ -56,6 +56,23 @@ class ObjectMissingError(DomainError):
     reason = "OBJECT_MISSING"
 
 
+class ObjectUnreadableError(DomainError):
+    """The object store still holds the object but cannot give its bytes back: its own checksum
+    no longer matches (bit rot or tampering on disk; SeaweedFS checks a CRC per stored chunk,
+    MinIO a hash per erasure shard) or too little of it is intact to rebuild it. For a fixity
+    check this is a failure like altered bytes."""
+
+    code = ErrorCode.DATA_LOSS
+    reason = "OBJECT_UNREADABLE"
+
+
+class RetentionConflictError(FailedPreconditionError):
+    """The object is already locked in a mode that cannot become the one asked for without
+    bypassing the lock (GOVERNANCE to COMPLIANCE), which the archive never does."""
+
+    reason = "RETENTION_CONFLICT"
+
+
 class ClaimedObjectError(FailedPreconditionError):
     reason = "OBJECT_CLAIMED"
 

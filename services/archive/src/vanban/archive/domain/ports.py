@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -57,6 +58,11 @@ class UploadRepository(Protocol):
         """Ends every upload made before `before`; how many there were."""
 
 
+class Claims(Protocol):
+    async def add(self, sha256: str, *, claimed_by: str, at: datetime) -> None:
+        """Remembers that `claimed_by` holds the object (again: no change)."""
+
+
 class Transaction(TransactionPort, Protocol):
     """The unit of work as the domain sees it."""
 
@@ -65,6 +71,9 @@ class Transaction(TransactionPort, Protocol):
 
     @property
     def uploads(self) -> UploadRepository: ...
+
+    @property
+    def claims(self) -> Claims: ...
 
     def record_stored(self, obj: StoredObject) -> None: ...
 
@@ -101,3 +110,63 @@ class ObjectStore(Protocol):
         """Every version under `objects/` last modified before `before`."""
 
     async def delete_version(self, *, sha256: str, version_id: str | None) -> None: ...
+
+
+class RetentionMode(enum.StrEnum):
+    """S3 object-lock modes. COMPLIANCE: nobody, not even the store's administrator, shortens or
+    lifts the lock before it ends. GOVERNANCE: keys allowed to bypass it (the administrator's)
+    can, with the `x-amz-bypass-governance-retention` header; the archive's own keys cannot."""
+
+    GOVERNANCE = "GOVERNANCE"
+    COMPLIANCE = "COMPLIANCE"
+
+
+@dataclass(frozen=True, slots=True)
+class VersionLock:
+    """The object lock of one version as the store reports it. `retain_until` stays reported
+    after it has passed, when the lock no longer holds."""
+
+    version_id: str
+    mode: RetentionMode | None
+    retain_until: datetime | None
+    legal_hold: bool
+
+    def holds(self, *, at: datetime) -> bool:
+        """Whether the store refuses to delete this version at `at`."""
+        return self.legal_hold or (self.retain_until is not None and self.retain_until > at)
+
+
+class LockableObjectStore(ObjectStore, Protocol):
+    """The agency bucket with S3 object lock: handed-over objects become write-once (WORM), so
+    that not even the archive's own keys delete them before their retention ends.
+
+    Locks are per version. A delete without a version id does not remove a locked version but
+    adds a delete marker, after which the key reads as missing: reads therefore find the bytes
+    by version. Version ids are "null" for a version written while the bucket kept no versions.
+    """
+
+    def read(self, sha256: str, *, version_id: str | None = None) -> AsyncIterator[bytes]:
+        """Streams the bytes of `version_id`, or of the newest version holding bytes (a delete
+        marker does not hide them). Raises ObjectMissingError when the store has none, and
+        ObjectUnreadableError when it holds them but cannot read them back."""
+
+    async def versions(self, sha256: str) -> list[str]:
+        """The ids of the versions holding this object's bytes, newest first; delete markers
+        are left out."""
+
+    async def protect(self, *, sha256: str, mode: str, retain_until: datetime) -> list[str]:
+        """Locks every version in `mode` (a RetentionMode) until at least `retain_until`, and
+        returns their ids.
+
+        A lock already in place is never weakened: the later date and the stricter mode win, as
+        an object may belong to several dossiers. Raises RetentionConflictError when a version
+        is locked in GOVERNANCE and COMPLIANCE is asked, ObjectMissingError when the object has
+        no version. Stores keep whole seconds.
+        """
+
+    async def set_legal_hold(self, *, sha256: str, on: bool) -> None:
+        """Puts on or lifts a legal hold on every version: while on, no version is deleted,
+        whatever its retention."""
+
+    async def retention(self, sha256: str) -> list[VersionLock]:
+        """The lock of every version holding bytes, newest first."""

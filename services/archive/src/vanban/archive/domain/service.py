@@ -263,15 +263,20 @@ async def claim_object(*, tx: Transaction, sha256: str, claimed_by: str, now: da
             before={"claimed_at": None},
             after={"claimed_at": now.isoformat(), "claimed_by": claimed_by},
         )
-        return True
-    if await tx.objects.get(key) is None:
+        claimed = True
+    elif await tx.objects.get(key) is None:
         # The record refers to bytes this archive does not hold (never stored, or collected
         # because the record came after the grace period): someone has to look at it.
         logger.error(
             "a registered record refers to an object the archive does not hold",
             extra={"sha256": key, "claimed_by": claimed_by},
         )
-    return False
+        return False
+    else:
+        claimed = False
+    # Every holder is remembered: a disposition deletes bytes only when all of them are gone.
+    await tx.claims.add(key, claimed_by=claimed_by, at=now)
+    return claimed
 
 
 async def collect_unclaimed(

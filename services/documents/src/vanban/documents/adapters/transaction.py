@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.contracts.documents.v1 import events_pb2
+from vanban.documents.adapters.db.archive import SqlArchiveRepository
 from vanban.documents.adapters.db.registers import SqlRegisterRepository
 from vanban.documents.adapters.db.repository import (
     SqlCatalogue,
@@ -56,6 +57,7 @@ class DocumentsTransaction(ServiceTransaction):
         self.links = SqlDocumentLinks(session)
         self.text_jobs = SqlTextJobs(session)
         self.registers = SqlRegisterRepository(session)
+        self.archive = SqlArchiveRepository(session)
 
     def record_registered(self, document: IncomingDocument) -> None:
         self.record_event(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from vanban.platform import stored_files
 from vanban.platform.clearance import Secrecy
-from vanban.platform.errors import invalid_fields
+from vanban.platform.errors import FailedPreconditionError, invalid_fields
 from vanban.platform.organ_id import ORGAN_ID_MAX, ORGAN_ID_PATTERN
 
 
@@ -89,6 +89,59 @@ class Duplicate:
     rule: str  # "identifier" or "number"
     # The earlier document's: a reader below it is not told of it (its existence is information).
     secrecy: Secrecy = Secrecy.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveRecord:
+    """Where the agency archive (lưu trữ cơ quan) holds a document: the dossier (hồ sơ) whose
+    handover (nộp lưu) made it read-only, and, once a disposition (hủy tài liệu hết giá trị)
+    destroyed it, when and by which. The record stays when its files are gone."""
+
+    dossier_id: str
+    archived_at: datetime
+    destroyed_at: datetime | None = None
+    disposition_id: str = ""
+
+    @property
+    def destroyed(self) -> bool:
+        return self.destroyed_at is not None
+
+
+def refuse_archived(document_id: str, archive: ArchiveRecord | None) -> None:
+    """A document of a handed-over (or destroyed) dossier is read-only: every change to it is
+    refused with DOCUMENT_ARCHIVED, before anything is written. Reading stays allowed."""
+    if archive is None:
+        return
+    metadata = {"document_id": document_id, "dossier_id": archive.dossier_id}
+    if archive.destroyed:
+        metadata["disposition_id"] = archive.disposition_id
+        what = "was destroyed by a disposition of the agency archive"
+    else:
+        what = "belongs to a dossier handed over to the agency archive"
+    raise FailedPreconditionError(
+        f"the document {what}: it is read-only", reason="DOCUMENT_ARCHIVED", metadata=metadata
+    )
+
+
+def archive_mark(
+    current: ArchiveRecord | None, *, dossier_id: str, disposition_id: str, at: datetime
+) -> ArchiveRecord | None:
+    """The document's record after the archive marks it, or None when the mark changes nothing.
+
+    A handover (no `disposition_id`) keeps the first dossier a document was handed over with:
+    handing it over again, with the same dossier or another, changes nothing. A disposition
+    destroys it, handed over before or not (a dossier past its retention may be destroyed without
+    being handed over), and a destroyed document stays as it was.
+    """
+    if not disposition_id:
+        return ArchiveRecord(dossier_id=dossier_id, archived_at=at) if current is None else None
+    if current is None:
+        return ArchiveRecord(
+            dossier_id=dossier_id, archived_at=at, destroyed_at=at, disposition_id=disposition_id
+        )
+    if current.destroyed:
+        return None
+    return replace(current, destroyed_at=at, disposition_id=disposition_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,3 +446,8 @@ class IncomingDocument:
     duplicates: tuple[Duplicate, ...] = ()
     # Who may read it besides the read-all roles (ADR 0009, 4): "unit:<code>", "person:<id>".
     reach: tuple[str, ...] = ()
+    # Set once the agency archive keeps it: read-only from then on.
+    archive: ArchiveRecord | None = None
+
+    def require_not_archived(self) -> None:
+        refuse_archived(self.id, self.archive)

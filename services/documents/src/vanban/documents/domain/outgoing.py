@@ -16,6 +16,7 @@ from vanban.documents.domain.model import (
     RECIPIENTS_MAX,
     SUBJECT_MAX,
     TYPE_NAME_MAX,
+    ArchiveRecord,
     DocumentStatus,
     FileRef,
     Priority,
@@ -23,6 +24,7 @@ from vanban.documents.domain.model import (
     Relation,
     Signer,
     is_sha256,
+    refuse_archived,
 )
 from vanban.documents.domain.numbering import CancelledNumber
 from vanban.platform.clearance import Secrecy
@@ -216,6 +218,8 @@ class OutgoingDocument:
     cancellation: CancelledNumber | None = None
     # The signatures added to its PDF, oldest first (each on the file the one before made).
     signatures: tuple[Signature, ...] = ()
+    # Set once the agency archive keeps it: read-only from then on.
+    archive: ArchiveRecord | None = None
 
     @property
     def current(self) -> Version:
@@ -241,7 +245,8 @@ class OutgoingDocument:
     def with_signature(self, signature: Signature) -> tuple[OutgoingDocument, bool]:
         """The document with `signature` recorded, and whether it is new: a signature already
         recorded (by its id: the signing service calls, and its event follows) leaves the
-        document as it is, so nothing is written twice.
+        document as it is, so nothing is written twice. A document the archive keeps takes no
+        new one (DOCUMENT_ARCHIVED).
 
         Signatures form one chain per version: each is added to the file the one before made
         (the first to the version's own file). The leader signs the current version of a draft;
@@ -250,6 +255,7 @@ class OutgoingDocument:
         """
         if any(s.id == signature.id for s in self.signatures):
             return self, False
+        self.require_not_archived()
         signature.check()
         if len(self.signatures) >= SIGNATURES_MAX:
             raise FailedPreconditionError(
@@ -287,7 +293,13 @@ class OutgoingDocument:
             )
         return replace(self, signatures=(*self.signatures, signature)), True
 
+    def require_not_archived(self) -> None:
+        refuse_archived(self.id, self.archive)
+
     def require_draft(self) -> None:
+        """Only a draft changes (a version, its issue, the leader's signature), and only while
+        the archive does not keep it."""
+        self.require_not_archived()
         if self.status is not DocumentStatus.DRAFT:
             raise FailedPreconditionError(
                 f"the document is {self.status.value}: its registered fields are locked",
@@ -324,6 +336,7 @@ class OutgoingDocument:
     def require_issued(self) -> Issue:
         """Only an issued document's number can be cancelled: a draft has none yet, and a
         cancelled or recalled one is past it."""
+        self.require_not_archived()
         if self.status is DocumentStatus.CANCELLED:
             raise FailedPreconditionError(
                 "the document's number is already cancelled", reason="ALREADY_CANCELLED"

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from vanban.documents.domain.document_types import DocumentType
-from vanban.documents.domain.model import DocumentStatus, Duplicate, IncomingDocument
+from vanban.documents.domain.model import (
+    ArchiveRecord,
+    DocumentStatus,
+    Duplicate,
+    IncomingDocument,
+)
 from vanban.documents.domain.numbering import CancelledNumber, Register
 from vanban.documents.domain.outgoing import OutgoingDocument, Signature
 from vanban.platform.clearance import Secrecy
@@ -28,7 +33,8 @@ class CatalogueRepository(Protocol):
 class IncomingRepository(Protocol):
     async def add(self, document: IncomingDocument) -> None: ...
 
-    async def get(self, document_id: str) -> IncomingDocument | None: ...
+    async def get(self, document_id: str, *, for_update: bool = False) -> IncomingDocument | None:
+        """`for_update` locks the row until the transaction ends (a withdrawal)."""
 
     async def find_duplicates(self, document: IncomingDocument) -> list[Duplicate]:
         """Incoming documents registered before with the same identifier, or the same issuer
@@ -75,17 +81,53 @@ class Linked:
     # Who may read it besides the read-all roles (`reach`).
     reach: tuple[str, ...] = ()
     status: DocumentStatus | None = None
+    # Set when the agency archive keeps it: a recall cannot change it.
+    archive: ArchiveRecord | None = None
 
 
 class DocumentLinks(Protocol):
-    async def existing(self, document_ids: Sequence[str]) -> dict[str, Linked]:
-        """Those of these ids that are documents of this registry."""
+    async def existing(
+        self, document_ids: Sequence[str], *, locking: Collection[str] = ()
+    ) -> dict[str, Linked]:
+        """Those of these ids that are documents of this registry. Those in `locking` (the
+        documents a recall will change) are locked until the transaction ends first, so that
+        what is answered of them stays true until then."""
 
     async def mark_recalled(
         self, document_ids: Sequence[str], recalled_by: str
     ) -> list[tuple[str, str]]:
         """Marks issued or registered documents recalled; the (id, direction) of those it
         changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A document as the archive's mark finds it."""
+
+    direction: str  # "incoming" or "outgoing"
+    archive: ArchiveRecord | None
+
+
+class ArchiveRepository(Protocol):
+    """The records of the agency archive on the registry's documents (`ArchiveRecord`)."""
+
+    async def lock(self, document_ids: Sequence[str]) -> dict[str, Held]:
+        """Those of these ids that are documents of this registry, with their records, each
+        locked until the transaction ends (in the order of their ids, so two marks never wait
+        for each other in a cycle): a change under way ends first, and none starts before the
+        marks are committed."""
+
+    async def add(self, records: Mapping[str, ArchiveRecord]) -> None:
+        """Keeps the first record of each of these documents (by id), locked by `lock`."""
+
+    async def destroy(self, records: Mapping[str, ArchiveRecord]) -> None:
+        """Writes the destruction (`destroyed_at`, `disposition_id`) into the records these
+        documents already have."""
+
+    async def erase_contents(self, document_ids: Sequence[str]) -> None:
+        """What the registry read from the files of destroyed documents goes with the files:
+        their extracted text and the body words of their search vector (the head fields stay
+        searchable), and their text jobs still to do end failed."""
 
 
 class TextJobs(Protocol):
@@ -133,6 +175,9 @@ class Transaction(TransactionPort, Protocol):
 
     @property
     def registers(self) -> RegisterRepository: ...
+
+    @property
+    def archive(self) -> ArchiveRepository: ...
 
     def record_registered(self, document: IncomingDocument) -> None: ...
 

@@ -17,6 +17,7 @@ from vanban.documents.domain.model import (
     Relation,
     RelationKind,
     is_uuid,
+    refuse_archived,
 )
 from vanban.documents.domain.numbering import (
     CANCEL_REASON_MAX,
@@ -141,11 +142,17 @@ async def _check_related(
     """The documents of this registry a new one names must exist, be within the clearance of
     whoever names them (a secret one is reported as missing, as a read would), and, for a recall,
     be of the same direction: another agency recalls the documents it sent us (`issuer_code`:
-    the sender must be the one who issued them), the agency its own issued ones."""
+    the sender must be the one who issued them), the agency its own issued ones.
+
+    A recall changes its target (`_recall`): a target the archive keeps is refused
+    (DOCUMENT_ARCHIVED), as any change to it is; the targets are locked until the transaction
+    ends, so that the archive cannot take one between this check and the recall. Naming a kept
+    document otherwise (a reply, an amendment, a replacement) changes only the new document."""
     named = [r.document_id for r in relations if r.document_id]
     if not named:
         return
-    found = await tx.links.existing(named)
+    recalled = {r.document_id for r in relations if r.kind is RelationKind.RECALLS}
+    found = await tx.links.existing(named, locking=recalled.intersection(named))
     problems: dict[str, str] = {}
     for i, r in enumerate(relations):
         if not r.document_id:
@@ -181,6 +188,9 @@ async def _check_related(
             )
     if problems:
         raise invalid_fields(problems, reason=reason)
+    for r in relations:
+        if r.kind is RelationKind.RECALLS and r.document_id:
+            refuse_archived(r.document_id, found[r.document_id].archive)
 
 
 def _require_clearance(secrecy: Secrecy, clearance: Clearance, what: str) -> None:
@@ -574,7 +584,8 @@ async def withdraw_incoming(
 ) -> IncomingDocument:
     """Marks an incoming document recalled (thu hồi) by its sender, over the axis, with the
     receiving clerk's agreement: kept, read-only from now on, its reach unchanged. Asked again,
-    it answers the document as it is."""
+    it answers the document as it is. A document the archive keeps is not withdrawn
+    (DOCUMENT_ARCHIVED), unless it was withdrawn before it was handed over."""
     reason, agreed_by = reason.strip(), agreed_by.strip()
     problems: dict[str, str] = {}
     if not reason or len(reason) > 500:
@@ -583,9 +594,11 @@ async def withdraw_incoming(
         problems["agreed_by"] = "1 to 128 characters"
     if problems:
         raise invalid_fields(problems, reason="INVALID_WITHDRAWAL")
-    document = await tx.incoming.get(document_id) if is_uuid(document_id) else None
+    document = await tx.incoming.get(document_id, for_update=True) if is_uuid(document_id) else None
     if document is None:
         raise NotFoundError("no incoming document with this id", reason="INCOMING_NOT_FOUND")
+    if document.status is not DocumentStatus.RECALLED:
+        document.require_not_archived()
     for target, direction in await tx.links.mark_recalled([document.id], recalled_by=""):
         tx.record_recalled(target, direction, "")
         tx.audit(

@@ -2,6 +2,13 @@
 
 The SDK is synchronous: every call goes through `asyncio.to_thread` so the event loop keeps
 serving other RPCs while bytes move.
+
+Both servers enforce S3 object lock the same way where it matters here (seen on SeaweedFS 4.48,
+read in MinIO's source): a locked version is not deleted, a COMPLIANCE lock is neither shortened
+nor turned into GOVERNANCE, a GOVERNANCE lock is neither shortened nor turned into COMPLIANCE
+without the bypass header, and a legal hold blocks deletion even with it. A delete without a
+version id succeeds and adds a delete marker. Where they differ is the codes they answer with,
+which is what the constants below absorb.
 """
 
 from __future__ import annotations
@@ -11,18 +18,24 @@ import contextlib
 import itertools
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import urllib3.exceptions
 from minio import Minio
-from minio.error import S3Error, ServerError
+from minio.error import InvalidResponseError, S3Error, ServerError
+from minio.retention import Retention
+from urllib3 import BaseHTTPResponse
 
-from vanban.archive.domain.errors import ObjectMissingError
+from vanban.archive.domain.errors import (
+    ObjectMissingError,
+    ObjectUnreadableError,
+    RetentionConflictError,
+)
 from vanban.archive.domain.model import SHA256_RE, object_key
-from vanban.archive.domain.ports import StoredVersion
-from vanban.platform.errors import UnavailableError
+from vanban.archive.domain.ports import RetentionMode, StoredVersion, VersionLock
+from vanban.platform.errors import InvalidArgumentError, UnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +44,17 @@ PREFIX = "objects/"
 LIST_PAGE = 1000
 _MISSING = {"NoSuchKey", "NoSuchVersion", "NoSuchObject"}
 _BUCKET_TAKEN = {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}
+# "This version has no retention / no legal hold": AWS and MinIO say NoSuchObjectLockConfiguration
+# (which the SDK turns into None or False), SeaweedFS says it with codes of its own.
+_NO_RETENTION = {"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"}
+_NO_LEGAL_HOLD = {"NoSuchObjectLockConfiguration", "NoSuchObjectLegalHold"}
+# A lock refusing a change: SeaweedFS answers AccessDenied, MinIO InvalidRequest ("Object is WORM
+# protected").
+_LOCKED = {"AccessDenied", "InvalidRequest"}
+# The id S3 gives a version written while the bucket kept none.
+NULL_VERSION = "null"
+_STRICTNESS = {RetentionMode.GOVERNANCE: 0, RetentionMode.COMPLIANCE: 1}
+_FAILED_READ = (urllib3.exceptions.HTTPError, ServerError, InvalidResponseError)
 
 
 class S3ObjectStore:
@@ -88,29 +112,100 @@ class S3ObjectStore:
                 logger.exception("could not undo a cancelled upload", extra={"sha256": sha256})
             raise
 
-    async def read(self, sha256: str) -> AsyncIterator[bytes]:
-        try:
-            with _unavailable_on_failure():
-                response = await asyncio.to_thread(
-                    self._client.get_object, self.bucket, object_key(sha256)
-                )
-        except S3Error as exc:
-            if exc.code in _MISSING:
-                logger.error("the store has lost an object", extra={"sha256": sha256})
-                raise ObjectMissingError(
-                    "the object's bytes are missing from the store",
-                    metadata={"sha256": sha256},
-                ) from None
-            raise
+    async def read(self, sha256: str, *, version_id: str | None = None) -> AsyncIterator[bytes]:
+        response = await self._open(sha256, version_id=version_id)
+        # A resumed stream must continue the very version it started with.
+        pinned = version_id or response.headers.get("x-amz-version-id") or None
+        delivered = 0
+        resumed = False
         try:
             while True:
-                chunk = await asyncio.to_thread(_read_exactly, response, READ_CHUNK_BYTES)
+                try:
+                    chunk = await asyncio.to_thread(_read_exactly, response, READ_CHUNK_BYTES)
+                except (urllib3.exceptions.HTTPError, OSError) as exc:
+                    _release(response)
+                    if resumed:
+                        raise await self._read_failure(sha256, pinned, exc) from exc
+                    # A dropped connection is resumed once where it stopped; SeaweedFS also cuts
+                    # the stream short at a chunk it cannot read, and then the resumed read
+                    # fails as well.
+                    logger.warning(
+                        "an object stream was cut short; resuming it",
+                        extra={"sha256": sha256, "offset": delivered, "error": repr(exc)},
+                    )
+                    resumed = True
+                    response = await self._open(sha256, version_id=pinned, offset=delivered)
+                    continue
                 if not chunk:
                     break
+                delivered += len(chunk)
                 yield chunk
         finally:
-            response.close()
-            response.release_conn()
+            _release(response)
+
+    async def _open(
+        self, sha256: str, *, version_id: str | None, offset: int = 0
+    ) -> BaseHTTPResponse:
+        failure: Exception
+        try:
+            return await asyncio.to_thread(
+                self._client.get_object,
+                self.bucket,
+                object_key(sha256),
+                offset=offset,
+                version_id=version_id,
+            )
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                if version_id is None:
+                    # A delete without a version id hides the key behind a delete marker but
+                    # leaves every version, locked ones included, in place.
+                    hidden = await self.versions(sha256)
+                    if hidden:
+                        logger.warning(
+                            "a delete marker hides a stored object; reading its newest version",
+                            extra={"sha256": sha256, "version_id": hidden[0]},
+                        )
+                        return await self._open(sha256, version_id=hidden[0], offset=offset)
+                raise _missing(sha256) from None
+            # What SeaweedFS answers, after retrying for about 13 s, when a chunk of the object
+            # fails its CRC check.
+            if exc.code != "InternalError":
+                raise
+            failure = exc
+        except _FAILED_READ as exc:
+            # The SDK's own retries of 5xx answers end here too (MaxRetryError).
+            failure = exc
+        raise await self._read_failure(sha256, version_id, failure) from failure
+
+    async def _read_failure(
+        self, sha256: str, version_id: str | None, failure: Exception
+    ) -> Exception:
+        """What a read that failed for good means: the store is asked for the object's metadata
+        alone. If it answers, it is up and holds the object but cannot give its bytes back,
+        which is data loss, not a reason to try again later."""
+        try:
+            await asyncio.to_thread(
+                self._client.stat_object, self.bucket, object_key(sha256), version_id=version_id
+            )
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                return _missing(sha256)
+            return exc
+        except _FAILED_READ as exc:
+            return _unavailable(exc)
+        logger.error(
+            "the store holds an object it cannot read",
+            extra={"sha256": sha256, "version_id": version_id, "error": repr(failure)},
+        )
+        return ObjectUnreadableError(
+            "the object store holds the object but cannot read its bytes back",
+            metadata={
+                "sha256": sha256,
+                "version_id": version_id or "",
+                "store_error": _describe(failure),
+            },
+        )
 
     async def delete(self, sha256: str) -> None:
         # Versioned bucket: a plain delete would only add a delete marker and keep the bytes.
@@ -145,6 +240,173 @@ class S3ObjectStore:
             self._client.remove_object, self.bucket, object_key(sha256), version_id=version_id
         )
 
+    async def versions(self, sha256: str) -> list[str]:
+        key = object_key(sha256)
+
+        def listing() -> list[Any]:
+            with _unavailable_on_failure():
+                return [
+                    item
+                    for item in self._client.list_objects(
+                        self.bucket, prefix=key, include_version=True
+                    )
+                    if item.object_name == key and not item.is_delete_marker
+                ]
+
+        # Newest first, as S3 lists them. Not by LastModified: SeaweedFS moves it to the time of
+        # a version's last lock change.
+        return [item.version_id or NULL_VERSION for item in await asyncio.to_thread(listing)]
+
+    async def protect(self, *, sha256: str, mode: str, retain_until: datetime) -> list[str]:
+        wanted = RetentionMode(mode)
+        if retain_until.tzinfo is None:
+            raise ValueError("retain_until must carry a time zone")
+        until = retain_until.astimezone(UTC).replace(microsecond=0)
+        versions = await self._versions_or_missing(sha256)
+        now = datetime.now(UTC)
+        # Every version is checked before any is changed: a conflict changes nothing.
+        plan: list[tuple[str, Retention | None]] = []
+        for version_id in versions:
+            lock = await self._lock_of(sha256, version_id)
+            plan.append((version_id, _strengthened(lock, wanted, until, now=now, sha256=sha256)))
+        for version_id, retention in plan:
+            if retention is not None:
+                await self._set_retention(sha256, version_id, retention)
+        logger.info(
+            "protected an object",
+            extra={"sha256": sha256, "mode": wanted.value, "retain_until": until.isoformat()},
+        )
+        return versions
+
+    async def _set_retention(self, sha256: str, version_id: str, retention: Retention) -> None:
+        try:
+            with _unavailable_on_failure():
+                await asyncio.to_thread(
+                    self._client.set_object_retention,
+                    self.bucket,
+                    object_key(sha256),
+                    retention,
+                    version_id=version_id,
+                )
+        except S3Error as exc:
+            if exc.code not in _LOCKED:
+                raise
+            # Refused as a shortening: another call locked it for longer meanwhile, which is as
+            # good. Anything else (such as keys without the right to lock) stands.
+            lock = await self._lock_of(sha256, version_id)
+            if not _satisfies(lock, RetentionMode(retention.mode), retention.retain_until_date):
+                raise
+
+    async def set_legal_hold(self, *, sha256: str, on: bool) -> None:
+        key = object_key(sha256)
+        change = (
+            self._client.enable_object_legal_hold if on else self._client.disable_object_legal_hold
+        )
+        for version_id in await self._versions_or_missing(sha256):
+            with _unavailable_on_failure():
+                await asyncio.to_thread(change, self.bucket, key, version_id=version_id)
+        logger.info("set a legal hold", extra={"sha256": sha256, "on": on})
+
+    async def retention(self, sha256: str) -> list[VersionLock]:
+        return [
+            await self._lock_of(sha256, version_id)
+            for version_id in await self._versions_or_missing(sha256)
+        ]
+
+    async def _versions_or_missing(self, sha256: str) -> list[str]:
+        versions = await self.versions(sha256)
+        if not versions:
+            raise _missing(sha256)
+        return versions
+
+    async def _lock_of(self, sha256: str, version_id: str) -> VersionLock:
+        key = object_key(sha256)
+
+        def read_lock() -> VersionLock:
+            with _unavailable_on_failure():
+                try:
+                    retention = self._client.get_object_retention(
+                        self.bucket, key, version_id=version_id
+                    )
+                except S3Error as exc:
+                    if exc.code not in _NO_RETENTION:
+                        raise
+                    retention = None
+                try:
+                    held = self._client.is_object_legal_hold_enabled(
+                        self.bucket, key, version_id=version_id
+                    )
+                except S3Error as exc:
+                    if exc.code not in _NO_LEGAL_HOLD:
+                        raise
+                    held = False
+            return VersionLock(
+                version_id=version_id,
+                mode=RetentionMode(retention.mode) if retention else None,
+                retain_until=retention.retain_until_date if retention else None,
+                legal_hold=held,
+            )
+
+        return await asyncio.to_thread(read_lock)
+
+
+def _strengthened(
+    lock: VersionLock, mode: RetentionMode, until: datetime, *, now: datetime, sha256: str
+) -> Retention | None:
+    """The retention to set so that the version is locked at least in `mode` until `until`;
+    None when its lock already does. A lock in force is only ever extended or made stricter."""
+    if lock.mode is None or lock.retain_until is None or lock.retain_until <= now:
+        if until <= now:
+            raise InvalidArgumentError(
+                "an object cannot be locked until a moment that has passed",
+                reason="RETENTION_IN_THE_PAST",
+                metadata={"sha256": sha256, "retain_until": until.isoformat()},
+            )
+        return Retention(mode.value, until)
+    if _STRICTNESS[mode] > _STRICTNESS[lock.mode]:
+        # Both servers refuse this change without the bypass header, and with the bypass right
+        # the archive's keys could delete GOVERNANCE-locked objects too.
+        raise RetentionConflictError(
+            f"the object is locked in {lock.mode.value} mode, which cannot become {mode.value}",
+            metadata={
+                "sha256": sha256,
+                "version_id": lock.version_id,
+                "mode": lock.mode.value,
+                "retain_until": lock.retain_until.isoformat(),
+            },
+        )
+    if lock.retain_until >= until:
+        return None
+    # The stricter mode in force stays: COMPLIANCE cannot become GOVERNANCE anyway.
+    return Retention(lock.mode.value, until)
+
+
+def _satisfies(lock: VersionLock, mode: RetentionMode, until: datetime) -> bool:
+    return (
+        lock.mode is not None
+        and lock.retain_until is not None
+        and _STRICTNESS[lock.mode] >= _STRICTNESS[mode]
+        and lock.retain_until >= until
+    )
+
+
+def _missing(sha256: str) -> ObjectMissingError:
+    logger.error("the store has lost an object", extra={"sha256": sha256})
+    return ObjectMissingError(
+        "the object's bytes are missing from the store", metadata={"sha256": sha256}
+    )
+
+
+def _describe(failure: Exception) -> str:
+    if isinstance(failure, S3Error):
+        return f"{failure.code}: {failure.message}"
+    return f"{type(failure).__name__}: {failure}"[:300]
+
+
+def _release(response: BaseHTTPResponse) -> None:
+    response.close()
+    response.release_conn()
+
 
 @contextlib.contextmanager
 def _unavailable_on_failure() -> Iterator[None]:
@@ -152,10 +414,14 @@ def _unavailable_on_failure() -> Iterator[None]:
     try:
         yield
     except (urllib3.exceptions.HTTPError, ServerError) as exc:
-        logger.warning("the object store failed", extra={"error": repr(exc)})
-        raise UnavailableError(
-            "the object store is unavailable; try again", reason="OBJECT_STORE_UNAVAILABLE"
-        ) from exc
+        raise _unavailable(exc) from exc
+
+
+def _unavailable(exc: Exception) -> UnavailableError:
+    logger.warning("the object store failed", extra={"error": repr(exc)})
+    return UnavailableError(
+        "the object store is unavailable; try again", reason="OBJECT_STORE_UNAVAILABLE"
+    )
 
 
 def _next_page(listing: Iterator[Any], size: int) -> list[Any]:

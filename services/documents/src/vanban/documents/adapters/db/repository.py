@@ -3,7 +3,7 @@ duplicate warnings (ADR 0009)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +11,11 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.documents.adapters.db import requests
+from vanban.documents.adapters.db.archive import ARCHIVE_COLUMNS, archive_of, archive_record
 from vanban.documents.adapters.db.indexing import number_key, search_head, search_vector
 from vanban.documents.adapters.db.tables import (
     cancelled_numbers,
+    document_archive,
     document_files,
     document_recipients,
     document_relations,
@@ -268,14 +270,13 @@ class SqlIncomingRepository:
                 ],
             )
 
-    async def get(self, document_id: str) -> IncomingDocument | None:
-        row = (
-            await self._session.execute(
-                select(documents).where(
-                    documents.c.id == document_id, documents.c.direction == "incoming"
-                )
-            )
-        ).first()
+    async def get(self, document_id: str, *, for_update: bool = False) -> IncomingDocument | None:
+        query = select(documents).where(
+            documents.c.id == document_id, documents.c.direction == "incoming"
+        )
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).first()
         if row is None:
             return None
         files = (
@@ -330,6 +331,7 @@ class SqlIncomingRepository:
                 Duplicate(d.duplicate_of, d.rule, Secrecy(d.secrecy)) for d in duplicates
             ),
             reach=tuple(row.reach),
+            archive=await archive_of(self._session, document_id),
         )
 
 
@@ -559,6 +561,7 @@ class SqlOutgoingRepository:
                 else None
             ),
             signatures=await self._signatures(document_id),
+            archive=await archive_of(self._session, document_id),
         )
 
 
@@ -566,7 +569,17 @@ class SqlDocumentLinks:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def existing(self, document_ids: Sequence[str]) -> dict[str, Linked]:
+    async def existing(
+        self, document_ids: Sequence[str], *, locking: Collection[str] = ()
+    ) -> dict[str, Linked]:
+        if locking:
+            await self._session.execute(
+                select(documents.c.id)
+                .where(documents.c.id.in_(sorted(locking)))
+                .order_by(documents.c.id)
+                .with_for_update()
+            )
+        # Read after the locks are held: what a transaction that held one committed is seen.
         rows = await self._session.execute(
             select(
                 documents.c.id,
@@ -575,7 +588,10 @@ class SqlDocumentLinks:
                 documents.c.issuer_code,
                 documents.c.reach,
                 documents.c.status,
-            ).where(documents.c.id.in_(list(document_ids)))
+                *ARCHIVE_COLUMNS,
+            )
+            .outerjoin(document_archive, document_archive.c.document_id == documents.c.id)
+            .where(documents.c.id.in_(list(document_ids)))
         )
         return {
             row.id: Linked(
@@ -584,6 +600,7 @@ class SqlDocumentLinks:
                 row.issuer_code,
                 tuple(row.reach),
                 DocumentStatus(row.status),
+                archive_record(row),
             )
             for row in rows
         }

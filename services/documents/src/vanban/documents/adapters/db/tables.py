@@ -338,6 +338,26 @@ incoming_duplicates = Table(
     CheckConstraint("rule IN ('identifier', 'number')", name="rule"),
 )
 
+# The agency archive's record of a document (`model.ArchiveRecord`): written when a dossier holding
+# it is handed over (or destroyed), never deleted. A table of its own, not columns of `documents`:
+# a handover marks up to 10 000 documents at once, and an update of their `documents` rows would
+# write each row again into every index of that table, the text indexes (head and body) with all
+# their words among them; here it is one small row each. `documents.id` is unique across both
+# directions, so the id alone is the key; the mark checks the direction named against the row.
+document_archive = Table(
+    "document_archive",
+    metadata,
+    Column("document_id", String(36), primary_key=True),
+    # The archive service's dossier: the first handed over with it, or the destroyed one.
+    Column("dossier_id", String(36), nullable=False),
+    Column("archived_at", DateTime(timezone=True), nullable=False),
+    Column("destroyed_at", DateTime(timezone=True), nullable=True),
+    Column("disposition_id", String(36), nullable=True),
+    # No cascade: a document the archive keeps is not deleted.
+    ForeignKeyConstraint(["document_id"], ["documents.id"]),
+    CheckConstraint("(destroyed_at IS NULL) = (disposition_id IS NULL)", name="destroyed"),
+)
+
 # Registrations asked with a request id (e.g. exchange's "exchange:<inbox item>"): a repeat of
 # the request answers the document registered the first time instead of numbering another.
 registration_requests = Table(

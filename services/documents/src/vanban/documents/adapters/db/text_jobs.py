@@ -296,7 +296,16 @@ class Extracted:
 async def finish(session: AsyncSession, job: ClaimedJob, *, extracted: Extracted) -> str | None:
     """Marks the job done and, unless a newer job of the same document exists (a later draft
     version), stores the text and refreshes the document's `search_tsv` over its head and the
-    normalised body. The document's direction when the text was stored, else None."""
+    normalised body. The document's direction when the text was stored, else None.
+
+    The document's row is locked first, as the archive's destruction of a document locks it
+    before it ends the document's jobs (`archive.SqlArchiveRepository.erase_contents`): a job it
+    ended is no longer this claim's, and a text stored before it is erased by it."""
+    await session.execute(
+        select(documents.c.id)
+        .where(documents.c.id == job.document_id)
+        .with_for_update(key_share=True)
+    )
     if not await changed_rows(
         session,
         update(text_jobs)

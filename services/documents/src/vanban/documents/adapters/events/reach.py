@@ -4,6 +4,10 @@ A specialist sees an incoming document once it is assigned to their unit (ADR 00
 the lead, coordinating and informed units join the document's `reach`, and the lead unit becomes
 its `unit_code` (the unit filter of lists and search). Entries are only added: a later assignment
 widens who reads, it never takes the document away from a unit that had it.
+
+A document the agency archive keeps is read-only, its reach and lead unit too (the register
+book prints the unit): an assignment of it changes nothing and is logged. Who needs it from
+then on reads it through the archive (or as one of the roles that read every document).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import select, text
 
 from vanban.contracts.workflow.v1 import events_pb2 as wfevents
+from vanban.documents.adapters.db.archive import archive_of
 from vanban.documents.adapters.db.tables import documents
 from vanban.platform.db import UnitOfWork, UnitOfWorkFactory
 from vanban.platform.events.consumer import EventConsumer, EventContext
@@ -71,6 +76,18 @@ async def _widen(
         logger.warning(
             "an assignment names no incoming document of the registry",
             extra={"document_id": document_id, "event_id": context.event_id},
+        )
+        return
+    archive = await archive_of(uow.session, document_id)
+    if archive is not None:
+        logger.warning(
+            "an assignment names a document the archive keeps: its reach stays as it is",
+            extra={
+                "document_id": document_id,
+                "dossier_id": archive.dossier_id,
+                "reason": "DOCUMENT_ARCHIVED",
+                "event_id": context.event_id,
+            },
         )
         return
     after = (

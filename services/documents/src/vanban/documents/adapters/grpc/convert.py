@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from datetime import date
 
 from vanban.contracts.documents.v1 import documents_pb2 as pb
+from vanban.documents.domain.archiving import ArchivedRef
 from vanban.documents.domain.model import (
+    ArchiveRecord,
     DocumentStatus,
     Duplicate,
     FileRef,
@@ -274,8 +276,24 @@ def duplicate_to_pb(duplicate: Duplicate) -> pb.Duplicate:
     return pb.Duplicate(document_id=duplicate.document_id, rule=duplicate.rule)
 
 
+def archive_to_pb(record: ArchiveRecord) -> pb.ArchiveRecord:
+    message = pb.ArchiveRecord(
+        dossier_id=record.dossier_id,
+        archived_at=to_timestamp(record.archived_at),
+        disposition_id=record.disposition_id,
+    )
+    if record.destroyed_at is not None:
+        message.destroyed_at.CopyFrom(to_timestamp(record.destroyed_at))
+    return message
+
+
+def archived_refs(request: pb.MarkArchivedRequest) -> list[ArchivedRef]:
+    """The documents the archive names, as sent (`archiving.checked_marks` checks them)."""
+    return [ArchivedRef(kind=d.kind, id=d.id) for d in request.documents]
+
+
 def incoming_to_pb(document: IncomingDocument) -> pb.IncomingDocument:
-    return pb.IncomingDocument(
+    message = pb.IncomingDocument(
         id=document.id,
         arrival_number=document.arrival_number,
         arrival_year=document.arrival_year,
@@ -303,6 +321,9 @@ def incoming_to_pb(document: IncomingDocument) -> pb.IncomingDocument:
         description=document.description,
         due_date=document.due_date.isoformat() if document.due_date else "",
     )
+    if document.archive is not None:
+        message.archive.CopyFrom(archive_to_pb(document.archive))
+    return message
 
 
 def outgoing_to_pb(document: OutgoingDocument) -> pb.OutgoingDocument:
@@ -355,4 +376,6 @@ def outgoing_to_pb(document: OutgoingDocument) -> pb.OutgoingDocument:
         message.cancel_reason = document.cancellation.reason
         message.cancelled_by = document.cancellation.cancelled_by
         message.cancelled_at.CopyFrom(to_timestamp(document.cancellation.at))
+    if document.archive is not None:
+        message.archive.CopyFrom(archive_to_pb(document.archive))
     return message

@@ -15,6 +15,7 @@ from vanban.contracts.documents.v1 import documents_pb2_grpc
 from vanban.documents.adapters.db import requests
 from vanban.documents.adapters.db.text_jobs import latest_digitization
 from vanban.documents.adapters.grpc.convert import (
+    archived_refs,
     draft_from_request,
     file_from_pb,
     incoming_to_pb,
@@ -26,7 +27,7 @@ from vanban.documents.adapters.grpc.registers import BOOKS_IN_PARALLEL, Register
 from vanban.documents.adapters.grpc.search import SearchMixin
 from vanban.documents.adapters.peers import GrpcDirectory
 from vanban.documents.adapters.transaction import DocumentsTransaction
-from vanban.documents.domain import service
+from vanban.documents.domain import archiving, service
 from vanban.documents.domain.model import IncomingDocument
 from vanban.documents.domain.ports import ApprovalGate
 from vanban.platform.caller import Caller, current_caller
@@ -299,3 +300,26 @@ class DocumentRegistryServicer(
         return pb.RecordOutgoingSignatureResponse(
             document=with_digitization(outgoing_to_pb(document), digitization)
         )
+
+    async def MarkArchived(
+        self, request: pb.MarkArchivedRequest, context: grpc.aio.ServicerContext
+    ) -> pb.MarkArchivedResponse:
+        caller = current_caller()
+        caller.require_service()
+        # The archive keeps the dossiers: another service marking documents would make them
+        # read-only, or destroy their records, without any handover or disposition.
+        if caller.subject != archiving.ARCHIVE_MARKER:
+            raise PermissionDeniedError(
+                "only the archive service marks documents archived",
+                reason="ARCHIVE_SERVICE_ONLY",
+            )
+        marks = archiving.checked_marks(
+            archived_refs(request),
+            dossier_id=request.dossier_id,
+            disposition_id=request.disposition_id,
+        )
+        async with self._uow_factory() as uow:
+            marked = await archiving.mark_archived(
+                tx=self._tx(uow, caller), marks=marks, now=datetime.now(self._tz)
+            )
+        return pb.MarkArchivedResponse(marked=marked)

@@ -1,0 +1,402 @@
+"""Use cases of the dossier list and of forming dossiers: list, approve, open, add and remove
+documents, close. The caller is the person of the call being served; every rule about who may
+do what is in `records`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from vanban.archive.domain.dossier_list import (
+    ImportProblem,
+    ImportReport,
+    ListEntry,
+    sorted_problems,
+)
+from vanban.archive.domain.records import (
+    HANDOVER_WARNING_DAYS,
+    DocumentKind,
+    Dossier,
+    DossierExistsError,
+    DossierNotFoundError,
+    DossierState,
+    check_year,
+    ensure_document_issued,
+    file_code,
+    require_archivist,
+    require_leader,
+    validated_id,
+)
+from vanban.archive.domain.records_ports import (
+    DocumentsPort,
+    RecordsTransaction,
+    RecordsTransactions,
+)
+from vanban.platform.caller import Caller
+from vanban.platform.errors import (
+    FailedPreconditionError,
+    NotFoundError,
+    PermissionDeniedError,
+    invalid_fields,
+)
+from vanban.platform.paging import bad_token, decode_token, encode_token, page_size
+
+
+@dataclass(frozen=True, slots=True)
+class ListedEntry:
+    entry: ListEntry
+    approved_at: datetime | None
+    approved_by: str | None
+    dossier_id: str
+
+
+async def list_entries(*, tx: RecordsTransaction, year: int, today: date) -> list[ListedEntry]:
+    """The year's list as everyone of the agency sees it."""
+    year = check_year(year, today=today)
+    opened = await tx.dossier_list.opened(year)
+    return [
+        ListedEntry(
+            entry=entry,
+            approved_at=approved_at,
+            approved_by=approved_by,
+            dossier_id=opened.get(entry.code, ""),
+        )
+        for entry, approved_at, approved_by in await tx.dossier_list.entries(year)
+    ]
+
+
+async def approve_list(
+    *, tx: RecordsTransaction, caller: Caller, year: int, today: date, now: datetime
+) -> list[str]:
+    """The leader approves every entry of the year awaiting approval; their codes."""
+    require_leader(caller)
+    year = check_year(year, today=today)
+    codes = await tx.dossier_list.approve(year, by=caller.subject, at=now)
+    if codes:
+        tx.audit(
+            action="dossier_list.approve",
+            resource=f"dossier-lists/{year}",
+            after={"codes": codes},
+        )
+    await tx.commit()
+    return codes
+
+
+async def open_dossier(
+    *,
+    tx: RecordsTransaction,
+    caller: Caller,
+    agency_code: str,
+    year: int,
+    list_code: str,
+    title: str,
+    description: str,
+    today: date,
+    now: datetime,
+) -> Dossier:
+    """Opens the dossier of an approved entry, for its responsible person or creator unit."""
+    year = check_year(year, today=today)
+    code = list_code.strip()
+    found = await tx.dossier_list.get(year, code)
+    if found is None:
+        raise NotFoundError(
+            f"the dossier list of {year} has no entry {code}",
+            reason="UNKNOWN_LIST_CODE",
+            metadata={"year": str(year), "list_code": code[:40]},
+        )
+    entry, approved_at = found
+    if approved_at is None:
+        raise FailedPreconditionError(
+            "the entry is not approved yet: a dossier is opened from the approved list",
+            reason="LIST_ENTRY_NOT_APPROVED",
+            metadata={"year": str(year), "list_code": entry.code},
+        )
+    dossier = Dossier(
+        id=str(uuid.uuid4()),
+        year=year,
+        list_code=entry.code,
+        file_code=file_code(agency_code=agency_code, year=year, list_code=entry.code),
+        title=title.strip() or entry.title,
+        retention=entry.retention,
+        retention_years=entry.retention_years,
+        access=entry.access,
+        creator_unit=entry.creator_unit,
+        responsible=entry.responsible,
+        opened_by=caller.subject,
+        opened_at=now,
+        description=description.strip(),
+        start_date=now.date(),
+    )
+    if not dossier.is_keeper(caller):
+        raise PermissionDeniedError(
+            "the dossier is opened by the person responsible for it or its creator unit",
+            reason="NOT_DOSSIER_KEEPER",
+            metadata={"list_code": entry.code, "creator_unit": entry.creator_unit},
+        )
+    if not await tx.dossiers.add(dossier):
+        raise DossierExistsError(
+            "this entry of the list already has its dossier",
+            metadata={"year": str(year), "list_code": entry.code},
+        )
+    tx.audit(action="dossier.open", resource=_resource(dossier), after=_summary(dossier))
+    await tx.commit()
+    return dossier
+
+
+async def get_dossier(*, tx: RecordsTransaction, caller: Caller, dossier_id: str) -> Dossier:
+    return await _visible(tx, caller, dossier_id)
+
+
+async def list_dossiers(
+    *,
+    tx: RecordsTransaction,
+    caller: Caller,
+    year: int,
+    state: DossierState | None,
+    handover_due: bool,
+    requested_size: int,
+    page_token: str,
+    today: date,
+) -> tuple[list[Dossier], str]:
+    """The dossiers the caller may see, newest first, without their documents."""
+    size = page_size(requested_size, default=20, maximum=100)
+    after: tuple[str, str] | None = None
+    if page_token:
+        position = decode_token(page_token)
+        if set(position) != {"opened_at", "id"}:
+            raise bad_token()
+        try:
+            datetime.fromisoformat(position["opened_at"])
+        except ValueError:
+            raise bad_token() from None
+        after = (position["opened_at"], position["id"])
+    if year:
+        year = check_year(year, today=today)
+    # Due within the warning window: the work ended a year ago less the window, or earlier.
+    due_before = today - timedelta(days=365 - HANDOVER_WARNING_DAYS) if handover_due else None
+    shown: list[Dossier] = []
+    # Dossiers the caller may not see are skipped; read on until the page is full.
+    while len(shown) < size:
+        batch = await tx.dossiers.page(
+            year=year, state=state, handover_before=due_before, after=after, limit=size * 2
+        )
+        for dossier in batch:
+            after = (dossier.opened_at.isoformat(), dossier.id)
+            if dossier.may_see(caller):
+                shown.append(dossier)
+                if len(shown) == size:
+                    break
+        if len(batch) < size * 2:
+            if len(shown) < size:
+                return shown, ""
+            break
+    last = shown[-1]
+    return shown, encode_token({"opened_at": last.opened_at.isoformat(), "id": last.id})
+
+
+async def add_document(
+    *,
+    transactions: RecordsTransactions,
+    documents: DocumentsPort,
+    caller: Caller,
+    dossier_id: str,
+    document_id: str,
+    kind: str,
+    now: datetime,
+) -> Dossier:
+    """Adds a document by reference, as the caller may open it (documents decides); adding it
+    again changes nothing."""
+    key = validated_id(dossier_id, field="dossier_id")
+    reference = validated_id(document_id, field="document_id")
+    wanted = DocumentKind.parse(kind)
+    async with transactions() as tx:
+        dossier = await _visible(tx, caller, key)
+        dossier.ensure_keeper(caller)
+        dossier.ensure_open()
+        if dossier.holds(reference):
+            return dossier
+    # Asked with no transaction open: documents answers for the caller.
+    found = await documents.find(reference, kind=wanted, added_by=caller.subject, now=now)
+    ensure_document_issued(
+        kind=found.document.kind, status=found.status, document_id=found.document.document_id
+    )
+    async with transactions() as tx:
+        dossier = await _visible(tx, caller, key, lock=True)
+        dossier.ensure_keeper(caller)
+        if dossier.holds(reference):
+            return dossier
+        updated = dossier.with_document(found.document)
+        await tx.dossiers.save(updated)
+        tx.audit(
+            action="dossier.document.add",
+            resource=_resource(updated),
+            after={
+                "document_id": reference,
+                "kind": found.document.kind.value,
+                "doc_total": updated.doc_total,
+                "page_total": updated.page_total,
+            },
+        )
+        await tx.commit()
+    return updated
+
+
+async def remove_document(
+    *, tx: RecordsTransaction, caller: Caller, dossier_id: str, document_id: str
+) -> Dossier:
+    key = validated_id(dossier_id, field="dossier_id")
+    reference = validated_id(document_id, field="document_id")
+    dossier = await _visible(tx, caller, key, lock=True)
+    dossier.ensure_keeper(caller)
+    updated = dossier.without_document(reference)
+    await tx.dossiers.save(updated)
+    tx.audit(
+        action="dossier.document.remove",
+        resource=_resource(updated),
+        before={"document_id": reference},
+        after={"doc_total": updated.doc_total, "page_total": updated.page_total},
+    )
+    await tx.commit()
+    return updated
+
+
+async def close_dossier(
+    *,
+    tx: RecordsTransaction,
+    caller: Caller,
+    dossier_id: str,
+    end_date: str,
+    today: date,
+    now: datetime,
+) -> Dossier:
+    key = validated_id(dossier_id, field="id")
+    end = _date(end_date, field="end_date")
+    dossier = await _visible(tx, caller, key, lock=True)
+    dossier.ensure_keeper(caller)
+    closed = dossier.closed(end_date=end, today=today, by=caller.subject, at=now)
+    await tx.dossiers.save(closed)
+    tx.record_dossier_closed(closed)
+    tx.audit(
+        action="dossier.close",
+        resource=_resource(closed),
+        before={"state": dossier.state.value},
+        after={
+            "state": closed.state.value,
+            "end_date": closed.end_date.isoformat() if closed.end_date else None,
+            "doc_total": closed.doc_total,
+            "page_total": closed.page_total,
+        },
+    )
+    await tx.commit()
+    return closed
+
+
+async def warn_handover_due(
+    *, tx: RecordsTransaction, today: date, now: datetime, limit: int = 100
+) -> int:
+    """Raises `archive.dossier.handover_due` once for each closed dossier due for handover
+    within the warning window (or overdue); how many."""
+    ended_before = today - timedelta(days=365 - HANDOVER_WARNING_DAYS)
+    warned = 0
+    for dossier_id in await tx.dossiers.due_for_warning(ended_before=ended_before, limit=limit):
+        dossier = await tx.dossiers.get(dossier_id, lock=True)
+        if dossier is None or not dossier.due_for_handover_warning(today):
+            continue
+        marked = replace(dossier, handover_warned_at=now)
+        await tx.dossiers.save(marked)
+        tx.record_handover_due(marked)
+        warned += 1
+    await tx.commit()
+    return warned
+
+
+def _date(value: str, *, field: str) -> date | None:
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise invalid_fields(
+            {field: "must be a date YYYY-MM-DD"}, reason="INVALID_END_DATE"
+        ) from None
+
+
+async def _visible(
+    tx: RecordsTransaction, caller: Caller, dossier_id: str, *, lock: bool = False
+) -> Dossier:
+    key = validated_id(dossier_id, field="id")
+    dossier = await tx.dossiers.get(key, lock=lock)
+    if dossier is None:
+        raise DossierNotFoundError("no dossier with this id", metadata={"dossier_id": key})
+    dossier.ensure_visible(caller)
+    return dossier
+
+
+def _resource(dossier: Dossier) -> str:
+    return f"dossiers/{dossier.id}"
+
+
+def _summary(dossier: Dossier) -> dict[str, object]:
+    return {
+        "file_code": dossier.file_code,
+        "title": dossier.title,
+        "retention": dossier.retention,
+        "retention_years": dossier.retention_years,
+        "access": dossier.access,
+        "creator_unit": dossier.creator_unit,
+        "state": dossier.state.value,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    report: ImportReport
+    applied: bool
+    added: int
+    updated: int
+
+
+async def import_list(
+    *,
+    tx: RecordsTransaction,
+    caller: Caller,
+    report: ImportReport,
+    year: int,
+    dry_run: bool,
+    now: datetime,
+) -> ImportOutcome:
+    """The archivist imports the year's list from a checked file: nothing is written on a dry
+    run or when any line has a problem. An entry already opened as a dossier cannot change; an
+    entry that changes waits for the leader's approval again."""
+    require_archivist(caller)
+    opened = await tx.dossier_list.opened(year)
+    current = {entry.code: entry for entry, _, _ in await tx.dossier_list.entries(year)}
+    problems = list(report.problems)
+    changed: list[ListEntry] = []
+    for line, entry in zip(report.lines, report.entries, strict=True):
+        before = current.get(entry.code)
+        if before == entry:
+            continue
+        if entry.code in opened:
+            problems.append(
+                ImportProblem(
+                    line=line,
+                    field="code",
+                    message="a dossier is already opened from this entry: it cannot change",
+                )
+            )
+            continue
+        changed.append(entry)
+    checked = replace(report, problems=sorted_problems(problems))
+    if dry_run or not checked.ok:
+        return ImportOutcome(report=checked, applied=False, added=0, updated=0)
+    added = await tx.dossier_list.upsert(changed, by=caller.subject, at=now)
+    tx.audit(
+        action="dossier_list.import",
+        resource=f"dossier-lists/{year}",
+        after={"codes": [e.code for e in changed], "added": added},
+    )
+    await tx.commit()
+    return ImportOutcome(report=checked, applied=True, added=added, updated=len(changed) - added)

@@ -1,0 +1,600 @@
+"""Use cases of the agency archive (lưu trữ cơ quan): receiving a closed dossier (handover, with
+write-once storage), legal holds, fixity, and destroying what is past its retention
+(disposition). Every step that talks to another service or the object store runs with no
+transaction open; the state changes are committed after it, so a failure half-way leaves the
+dossier as it was and the step can be asked again."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time
+from typing import Protocol
+
+from vanban.archive.domain.errors import FixityMismatchError, ObjectMissingError
+from vanban.archive.domain.model import FixityCheck
+from vanban.archive.domain.records import (
+    LEADERS,
+    Disposition,
+    DispositionItem,
+    DispositionNotFoundError,
+    DispositionState,
+    Dossier,
+    DossierFile,
+    DossierNotFoundError,
+    DossierState,
+    not_disposable,
+    require_archivist,
+    require_leader,
+    validated_id,
+)
+from vanban.archive.domain.records_ports import (
+    DocumentsPort,
+    RecordsTransaction,
+    RecordsTransactions,
+)
+from vanban.platform.caller import Caller
+from vanban.platform.errors import DomainError, FailedPreconditionError, invalid_fields
+from vanban.platform.paging import bad_token, decode_token, encode_token, page_size
+
+logger = logging.getLogger(__name__)
+
+# A disposition names at most this many dossiers (one decision, one record).
+MAX_DISPOSITION_DOSSIERS = 500
+
+
+class Vault(Protocol):
+    """Write-once protection in the object store (S3 object lock)."""
+
+    async def protect(self, *, sha256: str, mode: str, retain_until: datetime) -> list[str]:
+        """Retention on every version of the object, never shortened."""
+
+    async def set_legal_hold(self, *, sha256: str, on: bool) -> None: ...
+
+
+class ObjectReader(Protocol):
+    def read(self, sha256: str) -> AsyncIterator[bytes]: ...
+
+    async def delete(self, sha256: str) -> None: ...
+
+
+class RecordFiles(Protocol):
+    """Keeps a file the archive makes itself (a handover or disposition record)."""
+
+    async def put(
+        self, data: bytes, *, content_type: str, file_name: str, claimed_by: str
+    ) -> DossierFile:
+        """Stored and claimed by `claimed_by` (the record it belongs to)."""
+
+
+class Renderer(Protocol):
+    def handover_record(
+        self, *, agency_name: str, dossier: Dossier, received_by: str, at: datetime
+    ) -> bytes: ...
+
+    def disposition_record(
+        self, *, agency_name: str, disposition: Disposition, executed_by: str, at: datetime
+    ) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LockPolicy:
+    """How handed-over objects are locked: the S3 object-lock mode per retention code
+    (COMPLIANCE unless the agency chose otherwise) and the date that stands for "permanent"."""
+
+    modes: dict[str, str]
+    permanent_until: date
+    default_mode: str = "COMPLIANCE"
+
+    def mode(self, retention: str) -> str:
+        return self.modes.get(retention, self.default_mode)
+
+    def until(self, dossier: Dossier) -> datetime:
+        ends = dossier.retention_ends or self.permanent_until
+        return datetime.combine(ends, time.min, tzinfo=UTC)
+
+
+async def _dossier(
+    tx: RecordsTransaction, caller: Caller, dossier_id: str, *, lock: bool
+) -> Dossier:
+    key = validated_id(dossier_id, field="id")
+    dossier = await tx.dossiers.get(key, lock=lock)
+    if dossier is None:
+        raise DossierNotFoundError("no dossier with this id", metadata={"dossier_id": key})
+    dossier.ensure_visible(caller)
+    return dossier
+
+
+async def hand_over(
+    *,
+    transactions: RecordsTransactions,
+    documents: DocumentsPort,
+    vault: Vault,
+    files: RecordFiles,
+    renderer: Renderer,
+    agency_name: Callable[[], Awaitable[str]],
+    policy: LockPolicy,
+    caller: Caller,
+    dossier_id: str,
+    now: datetime,
+) -> Dossier:
+    """The archivist receives a closed dossier: its documents become read-only (documents), a
+    handover record is made, every file is locked until its retention ends, then the dossier is
+    handed over. Asked again after a failure, it picks up where it stopped (each step is
+    idempotent); asked again after success, it answers the dossier as it is."""
+    require_archivist(caller)
+    async with transactions() as tx:
+        dossier = await _dossier(tx, caller, dossier_id, lock=False)
+        if dossier.state is DossierState.HANDED_OVER:
+            return dossier
+        dossier.ensure_closed_for_handover()
+    await documents.mark_archived(
+        [(d.kind, d.document_id) for d in dossier.documents], dossier_id=dossier.id
+    )
+    name = await agency_name()
+    record = await files.put(
+        renderer.handover_record(
+            agency_name=name, dossier=dossier, received_by=caller.subject, at=now
+        ),
+        content_type="application/pdf",
+        file_name=f"bien-ban-giao-nop-{dossier.file_code}.pdf",
+        claimed_by=f"dossiers/{dossier.id}",
+    )
+    mode = policy.mode(dossier.retention)
+    until = policy.until(dossier)
+    protected = [*dossier.files(), record]
+    for file in protected:
+        await vault.protect(sha256=file.sha256, mode=mode, retain_until=until)
+    async with transactions() as tx:
+        current = await _dossier(tx, caller, dossier.id, lock=True)
+        if current.state is DossierState.HANDED_OVER:
+            return current
+        handed = current.handed_over(by=caller.subject, at=now, record=record)
+        await tx.dossiers.save(handed)
+        await tx.claims.mark_locked([f.sha256 for f in protected], until=until, mode=mode)
+        tx.record_dossier_handed_over(handed)
+        tx.audit(
+            action="dossier.handover",
+            resource=f"dossiers/{handed.id}",
+            before={"state": current.state.value},
+            after={
+                "state": handed.state.value,
+                "handover_record": record.sha256,
+                "lock_mode": mode,
+                "locked_until": until.date().isoformat(),
+                "files": len(protected),
+            },
+        )
+        await tx.commit()
+    return handed
+
+
+async def set_hold(
+    *,
+    transactions: RecordsTransactions,
+    vault: Vault,
+    caller: Caller,
+    dossier_id: str,
+    hold: bool,
+    reason: str,
+) -> Dossier:
+    """A legal hold (on demand, e.g. an inspection or a dispute) keeps every file of a handed-over
+    dossier whatever its retention, and keeps it out of any disposition, until lifted."""
+    require_archivist(caller)
+    why = reason.strip()
+    if not why:
+        raise invalid_fields({"reason": "say why"}, reason="INVALID_ARGUMENT")
+    async with transactions() as tx:
+        dossier = await _dossier(tx, caller, dossier_id, lock=False)
+    if dossier.state is not DossierState.HANDED_OVER:
+        raise FailedPreconditionError(
+            "a legal hold is put on a dossier in the agency archive",
+            reason="DOSSIER_NOT_HANDED_OVER",
+            metadata={"dossier_id": dossier.id, "state": dossier.state.value},
+        )
+    for file in dossier.files():
+        await vault.set_legal_hold(sha256=file.sha256, on=hold)
+    async with transactions() as tx:
+        current = await _dossier(tx, caller, dossier.id, lock=True)
+        held = replace(current, legal_hold=hold, hold_reason=why if hold else "")
+        await tx.dossiers.save(held)
+        await tx.claims.set_hold([f.sha256 for f in dossier.files()], on=hold)
+        tx.audit(
+            action="dossier.hold" if hold else "dossier.release_hold",
+            resource=f"dossiers/{held.id}",
+            before={"legal_hold": current.legal_hold},
+            after={"legal_hold": hold, "reason": why},
+        )
+        await tx.commit()
+    return held
+
+
+# --- fixity -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FixityResult:
+    sha256: str
+    # None: the bytes match; else "altered", "missing" or "unreadable".
+    problem: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+async def check_fixity(*, store: ObjectReader, sha256: str, size: int) -> FixityResult:
+    """Reads the object back in full and compares it with its SHA-256 and size."""
+    check = FixityCheck(sha256=sha256, size=size)
+    try:
+        async for chunk in store.read(sha256):
+            check.feed(chunk)
+        check.verify()
+    except FixityMismatchError:
+        return FixityResult(sha256=sha256, problem="altered")
+    except ObjectMissingError:
+        return FixityResult(sha256=sha256, problem="missing")
+    except DomainError as exc:
+        if exc.reason == "OBJECT_UNREADABLE":
+            return FixityResult(sha256=sha256, problem="unreadable")
+        raise
+    return FixityResult(sha256=sha256, problem=None)
+
+
+async def record_fixity(
+    *,
+    transactions: RecordsTransactions,
+    results: Sequence[FixityResult],
+    now: datetime,
+    on_failure: Callable[[FixityResult], None],
+) -> None:
+    """Keeps what each check found; a failure is an alert (log, metric, event)."""
+    async with transactions() as tx:
+        for result in results:
+            await tx.claims.record_fixity(result.sha256, at=now, problem=result.problem)
+            if not result.ok:
+                tx.record_fixity_failed(result.sha256, problem=result.problem or "", at=now)
+                tx.audit(
+                    action="object.fixity.failed",
+                    resource=f"objects/{result.sha256}",
+                    after={"problem": result.problem},
+                )
+        await tx.commit()
+    for result in results:
+        if not result.ok:
+            logger.error(
+                "fixity check failed: stored bytes no longer match their SHA-256",
+                extra={"sha256": result.sha256, "problem": result.problem},
+            )
+            on_failure(result)
+
+
+async def check_dossier_fixity(
+    *,
+    transactions: RecordsTransactions,
+    store: ObjectReader,
+    caller: Caller,
+    dossier_id: str,
+    now: datetime,
+    on_failure: Callable[[FixityResult], None],
+) -> list[FixityResult]:
+    """The archivist re-reads every file of one dossier."""
+    require_archivist(caller)
+    async with transactions() as tx:
+        dossier = await _dossier(tx, caller, dossier_id, lock=False)
+    results = [
+        await check_fixity(store=store, sha256=f.sha256, size=f.size) for f in dossier.files()
+    ]
+    await record_fixity(transactions=transactions, results=results, now=now, on_failure=on_failure)
+    return results
+
+
+async def scheduled_fixity(
+    *,
+    transactions: RecordsTransactions,
+    store: ObjectReader,
+    share: float,
+    now: datetime,
+    on_failure: Callable[[FixityResult], None],
+    maximum: int = 10_000,
+) -> list[FixityResult]:
+    """One scheduled run: the `share` of kept objects checked longest ago (never checked first),
+    so that every object is checked once every 1/share runs."""
+    async with transactions() as tx:
+        due = await tx.claims.fixity_due(share=share, maximum=maximum)
+    results = [await check_fixity(store=store, sha256=sha, size=size) for sha, size in due]
+    if results:
+        await record_fixity(
+            transactions=transactions, results=results, now=now, on_failure=on_failure
+        )
+    return results
+
+
+# --- disposition ------------------------------------------------------------------------------
+
+
+async def _disposition(tx: RecordsTransaction, disposition_id: str, *, lock: bool) -> Disposition:
+    key = validated_id(disposition_id, field="id")
+    found = await tx.dispositions.get(key, lock=lock)
+    if found is None:
+        raise DispositionNotFoundError(
+            "no disposition with this id", metadata={"disposition_id": key}
+        )
+    return found
+
+
+async def propose_disposition(
+    *,
+    tx: RecordsTransaction,
+    caller: Caller,
+    reason: str,
+    dossier_ids: Sequence[str],
+    today: date,
+    now: datetime,
+) -> Disposition:
+    """The archivist proposes destroying dossiers past their retention: those named (each must
+    be), or every one that is when none is named. A permanent dossier can never be proposed."""
+    require_archivist(caller)
+    why = reason.strip()
+    if not why:
+        raise invalid_fields({"reason": "say why"}, reason="INVALID_ARGUMENT")
+    if len(dossier_ids) > MAX_DISPOSITION_DOSSIERS:
+        raise invalid_fields(
+            {"dossier_ids": f"at most {MAX_DISPOSITION_DOSSIERS} dossiers per disposition"},
+            reason="INVALID_ARGUMENT",
+        )
+    named = [validated_id(i, field="dossier_ids") for i in dict.fromkeys(dossier_ids)]
+    candidates = named or await tx.dossiers.past_retention(ended_before=today)
+    elsewhere = await tx.dispositions.proposed_elsewhere(candidates)
+    chosen: list[Dossier] = []
+    blocked: dict[str, str] = {}
+    for dossier_id in candidates:
+        dossier = await tx.dossiers.get(dossier_id, lock=True)
+        if dossier is None:
+            blocked[dossier_id] = "no such dossier"
+            continue
+        why_not = dossier.disposal_blocker(today) or (
+            f"already in disposition {elsewhere[dossier_id]}" if dossier_id in elsewhere else None
+        )
+        if why_not:
+            blocked[dossier_id] = why_not
+        else:
+            chosen.append(dossier)
+    if named and blocked:
+        raise not_disposable(blocked)
+    if not chosen:
+        raise FailedPreconditionError(
+            "no dossier is past its retention", reason="NOTHING_TO_DISPOSE"
+        )
+    disposition = Disposition(
+        id=str(uuid.uuid4()),
+        reason=why,
+        proposed_by=caller.subject,
+        proposed_at=now,
+        items=tuple(DispositionItem.of(d) for d in chosen[:MAX_DISPOSITION_DOSSIERS]),
+    )
+    await tx.dispositions.add(disposition)
+    tx.audit(
+        action="disposition.propose",
+        resource=f"dispositions/{disposition.id}",
+        after={"reason": why, "dossiers": [i.file_code for i in disposition.items]},
+    )
+    await tx.commit()
+    return disposition
+
+
+async def get_disposition(
+    *, tx: RecordsTransaction, caller: Caller, disposition_id: str
+) -> Disposition:
+    if not caller.is_service and not caller.roles.intersection(("archivist", *LEADERS)):
+        require_archivist(caller)
+    return await _disposition(tx, disposition_id, lock=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DryRun:
+    items: tuple[DispositionItem, ...]
+    document_ids: tuple[str, ...]
+    # sha256 → (size, kept because something else still holds it).
+    files: dict[str, tuple[int, bool]]
+    blocked: dict[str, str]
+
+    @property
+    def bytes_deleted(self) -> int:
+        return sum(size for size, kept in self.files.values() if not kept)
+
+
+async def plan_disposition(
+    *, tx: RecordsTransaction, disposition: Disposition, today: date
+) -> tuple[list[Dossier], DryRun]:
+    """Exactly what executing the disposition now would destroy: its dossiers still disposable,
+    the documents no other living dossier holds, and the files no other holder keeps."""
+    dossiers: list[Dossier] = []
+    blocked: dict[str, str] = {}
+    for item in disposition.items:
+        dossier = await tx.dossiers.get(item.dossier_id)
+        why_not = "no such dossier" if dossier is None else dossier.disposal_blocker(today)
+        if why_not or dossier is None:
+            blocked[item.dossier_id] = why_not or "no such dossier"
+        else:
+            dossiers.append(dossier)
+    going = {d.id for d in dossiers}
+    documents = {doc.document_id: doc for d in dossiers for doc in d.documents}
+    holding = await tx.dossiers.holding(documents)
+    states = await tx.dossiers.states({h for held in holding.values() for h in held})
+    destroyed = tuple(
+        doc_id
+        for doc_id in documents
+        if all(
+            h in going or states.get(h) is DossierState.DISPOSED for h in holding.get(doc_id, set())
+        )
+    )
+    # The holders that go: the destroyed documents and the dossiers themselves (their records).
+    leaving = {f"{documents[d].kind.value}-documents/{d}" for d in destroyed} | {
+        f"dossiers/{d}" for d in going
+    }
+    candidates = await tx.claims.by(leaving)
+    for dossier in dossiers:
+        candidates |= {f.sha256 for f in dossier.files()}
+    holders = await tx.claims.holders(candidates)
+    sizes = await tx.claims.sizes(candidates)
+    files = {
+        sha: (sizes.get(sha, 0), not holders.get(sha, set()) <= leaving)
+        for sha in sorted(candidates)
+        if sha in sizes
+    }
+    return dossiers, DryRun(
+        items=tuple(DispositionItem.of(d) for d in dossiers),
+        document_ids=destroyed,
+        files=files,
+        blocked=blocked,
+    )
+
+
+async def dry_run(
+    *, tx: RecordsTransaction, caller: Caller, disposition_id: str, today: date
+) -> DryRun:
+    disposition = await get_disposition(tx=tx, caller=caller, disposition_id=disposition_id)
+    _, plan = await plan_disposition(tx=tx, disposition=disposition, today=today)
+    return plan
+
+
+async def decide_disposition(
+    *,
+    tx: RecordsTransaction,
+    caller: Caller,
+    disposition_id: str,
+    approve: bool,
+    note: str,
+    now: datetime,
+) -> Disposition:
+    """The agency's leader approves or refuses (with a reason)."""
+    require_leader(caller)
+    disposition = await _disposition(tx, disposition_id, lock=True)
+    decided = disposition.decided(approve=approve, by=caller.subject, at=now, note=note)
+    await tx.dispositions.save(decided)
+    tx.audit(
+        action="disposition.approve" if approve else "disposition.refuse",
+        resource=f"dispositions/{decided.id}",
+        before={"state": disposition.state.value},
+        after={"state": decided.state.value, "note": decided.decision_note},
+    )
+    await tx.commit()
+    return decided
+
+
+async def execute_disposition(
+    *,
+    transactions: RecordsTransactions,
+    documents: DocumentsPort,
+    store: ObjectReader,
+    files: RecordFiles,
+    vault: Vault,
+    renderer: Renderer,
+    agency_name: Callable[[], Awaitable[str]],
+    policy: LockPolicy,
+    caller: Caller,
+    disposition_id: str,
+    today: date,
+    now: datetime,
+) -> Disposition:
+    """The archivist destroys what the leader approved: the documents are marked destroyed
+    (documents), the files nothing else keeps are deleted, the dossiers are marked destroyed,
+    and the disposition record (a PDF locked for ever) is kept."""
+    require_archivist(caller)
+    async with transactions() as tx:
+        disposition = await _disposition(tx, disposition_id, lock=False)
+        if disposition.state is DispositionState.EXECUTED:
+            return disposition
+        disposition.ensure_approved()
+        dossiers, plan = await plan_disposition(tx=tx, disposition=disposition, today=today)
+    if plan.blocked:
+        # Something changed since the approval (a hold, a correction): the leader decides again.
+        raise not_disposable(plan.blocked)
+    kinds = {doc.document_id: doc.kind for d in dossiers for doc in d.documents}
+    await documents.mark_archived(
+        [(kinds[d], d) for d in plan.document_ids],
+        dossier_id=dossiers[0].id if dossiers else "",
+        disposition_id=disposition.id,
+    )
+    doomed = [sha for sha, (_, kept) in plan.files.items() if not kept]
+    for sha256 in doomed:
+        await store.delete(sha256)
+    name = await agency_name()
+    record = await files.put(
+        renderer.disposition_record(
+            agency_name=name, disposition=disposition, executed_by=caller.subject, at=now
+        ),
+        content_type="application/pdf",
+        file_name=f"bien-ban-huy-{disposition.id}.pdf",
+        claimed_by=f"dispositions/{disposition.id}",
+    )
+    until = datetime.combine(policy.permanent_until, time.min, tzinfo=UTC)
+    await vault.protect(sha256=record.sha256, mode=policy.default_mode, retain_until=until)
+    async with transactions() as tx:
+        current = await _disposition(tx, disposition.id, lock=True)
+        if current.state is DispositionState.EXECUTED:
+            return current
+        executed = current.executed(by=caller.subject, at=now, record=record)
+        await tx.dispositions.save(executed)
+        await tx.claims.mark_locked([record.sha256], until=until, mode=policy.default_mode)
+        await tx.claims.mark_destroyed(doomed, at=now)
+        for dossier in dossiers:
+            gone = replace(
+                dossier,
+                state=DossierState.DISPOSED,
+                disposed_at=now,
+                disposition_id=executed.id,
+            )
+            await tx.dossiers.save(replace(gone, documents=dossier.documents))
+            tx.record_dossier_disposed(
+                gone,
+                disposition_id=executed.id,
+                document_ids=[
+                    doc.document_id
+                    for doc in dossier.documents
+                    if doc.document_id in plan.document_ids
+                ],
+            )
+        tx.audit(
+            action="disposition.execute",
+            resource=f"dispositions/{executed.id}",
+            before={"state": current.state.value},
+            after={
+                "state": executed.state.value,
+                "dossiers": [d.file_code for d in dossiers],
+                "documents": len(plan.document_ids),
+                "files_deleted": len(doomed),
+                "bytes_deleted": plan.bytes_deleted,
+                "record": record.sha256,
+            },
+        )
+        await tx.commit()
+    return executed
+
+
+async def list_dispositions(
+    *, tx: RecordsTransaction, caller: Caller, requested_size: int, page_token: str
+) -> tuple[list[Disposition], str]:
+    """Newest first; for the archivists and the agency's leaders."""
+    if not caller.roles.intersection(("archivist", *LEADERS)):
+        require_archivist(caller)
+    size = page_size(requested_size, default=20, maximum=100)
+    after: tuple[str, str] | None = None
+    if page_token:
+        position = decode_token(page_token)
+        if set(position) != {"proposed_at", "id"}:
+            raise bad_token()
+        try:
+            datetime.fromisoformat(position["proposed_at"])
+        except ValueError:
+            raise bad_token() from None
+        after = (position["proposed_at"], position["id"])
+    found = await tx.dispositions.page(after=after, limit=size + 1)
+    if len(found) <= size:
+        return found, ""
+    shown = found[:size]
+    last = shown[-1]
+    return shown, encode_token({"proposed_at": last.proposed_at.isoformat(), "id": last.id})
