@@ -22,7 +22,6 @@ from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 from minio.retention import Retention
 
-from services.archive.tests.integration.seaweed_volumes import corrupt_stored_object
 from vanban.archive.adapters.s3.store import S3ObjectStore
 from vanban.archive.domain.errors import (
     FixityMismatchError,
@@ -35,6 +34,7 @@ from vanban.archive.domain.ports import RetentionMode, VersionLock
 from vanban.launcher.infra import SeaweedServer, free_port
 from vanban.launcher.infra import seaweed as seaweed_infra
 from vanban.launcher.infra.seaweed import S3Identity
+from vanban.launcher.infra.seaweed_damage import corrupt_stored_object
 from vanban.platform.errors import InvalidArgumentError, UnavailableError
 
 MIB = 1024 * 1024
@@ -66,16 +66,10 @@ class Agency:
 def agency(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agency]:
     identity = S3Identity("archive", BUCKETS)
     server = SeaweedServer(tmp_path_factory.mktemp("worm") / "data", identities=[identity])
-    with pytest.MonkeyPatch.context() as patch:
-        # The launcher does not grant an agency's keys the object-lock actions yet; without
-        # them every lock call is refused (AccessDenied). Written into the config at start.
-        granted = seaweed_infra._BUCKET_ACTIONS
-        patch.setattr(
-            seaweed_infra,
-            "_BUCKET_ACTIONS",
-            (*granted, *(a for a in LOCK_ACTIONS if a not in granted)),
-        )
-        server.start()
+    # The launcher grants an agency's keys the object-lock actions (and never the bypass):
+    # without them every lock call would be refused.
+    assert set(LOCK_ACTIONS) <= set(seaweed_infra._BUCKET_ACTIONS)
+    server.start()
     try:
         yield Agency(server=server, identity=identity)
     finally:

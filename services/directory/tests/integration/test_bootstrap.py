@@ -62,12 +62,13 @@ async def test_bootstrap_twice_changes_nothing(
         "lanhdao",
         "truongphong",
         "chuyenvien",
+        "luutru",
         "quantri",
     }
     assert first.units_created == ("VP", "PTH")
     before = await _snapshot(url)
     assert before["outbox"] == {
-        "vanban.directory.person.upserted": 5,
+        "vanban.directory.person.upserted": 6,
         "vanban.directory.unit.upserted": 2,
     }
     # Văn phòng, headed by truongphong, with Phòng Tổng hợp inside it.
@@ -134,12 +135,13 @@ async def test_the_bootstrap_command_runs_twice_from_the_command_line(
     assert [row[0] for row in snapshot["people"]] == [
         "chuyenvien",
         "lanhdao",
+        "luutru",
         "quantri",
         "truongphong",
         "vanthu",
     ]
     assert snapshot["outbox"] == {
-        "vanban.directory.person.upserted": 5,
+        "vanban.directory.person.upserted": 6,
         "vanban.directory.unit.upserted": 2,
     }
     assert demo_password.encode() not in stderr

@@ -125,7 +125,7 @@ async def test_list_people_pages_through_everyone(directory: str, mint: TokenMin
         page_token = answer.next_page_token
         if not page_token:
             break
-    assert seen == ["chuyenvien", "lanhdao", "quantri", "truongphong", "vanthu"]
+    assert seen == ["chuyenvien", "lanhdao", "luutru", "quantri", "truongphong", "vanthu"]
     error = await _failure(
         directory, "ListPeople", pb.ListPeopleRequest(page_token="rubbish"), token
     )
@@ -172,7 +172,7 @@ async def test_the_people_created_by_the_bootstrap_are_published(
         usernames = sorted(
             events_pb2.PersonUpserted.FromString(m.data).person.username for m in messages
         )
-        assert usernames == ["chuyenvien", "lanhdao", "quantri", "truongphong", "vanthu"]
+        assert usernames == ["chuyenvien", "lanhdao", "luutru", "quantri", "truongphong", "vanthu"]
         assert all(m.headers and m.headers.get("Nats-Msg-Id") for m in messages)
     finally:
         await nc.close()

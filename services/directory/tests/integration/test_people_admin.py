@@ -198,7 +198,9 @@ async def test_people_rules_hold_over_grpc(directory: str, mint: TokenMint) -> N
     # Văn phòng has the demo people in it: it cannot go, and the answer says why.
     not_empty = await failure(directory, "DeleteUnit", pb.DeleteUnitRequest(code="VP"), admin)
     assert not_empty.code() is grpc.StatusCode.FAILED_PRECONDITION
-    assert "member(s) (chuyenvien, quantri, truongphong, vanthu)" in (not_empty.details() or "")
+    assert "member(s) (chuyenvien, luutru, quantri, truongphong, vanthu)" in (
+        not_empty.details() or ""
+    )
     assert "child unit(s) (PTH)" in (not_empty.details() or "")
 
 

@@ -11,7 +11,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from vanban.contracts.archive.v1 import archive_pb2_grpc
+from vanban.contracts.archive.v1 import archive_pb2_grpc, records_pb2_grpc
 from vanban.contracts.directory.v1 import directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2_grpc
 from vanban.contracts.exchange.v1 import exchange_pb2_grpc
@@ -57,6 +57,7 @@ async def test_many_readiness_probes_at_once_ask_each_peer_once(
         directory=directory_pb2_grpc.DirectoryServiceStub(channel),
         documents=documents_pb2_grpc.DocumentRegistryServiceStub(channel),
         archive=archive_pb2_grpc.ArchiveServiceStub(channel),
+        records=records_pb2_grpc.RecordsServiceStub(channel),
         notify=notify_pb2_grpc.NotifyServiceStub(channel),
         workflow=workflow_pb2_grpc.WorkflowServiceStub(channel),
         signing=signing_pb2_grpc.SigningServiceStub(channel),

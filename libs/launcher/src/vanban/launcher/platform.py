@@ -92,6 +92,7 @@ DEMO_ACCOUNTS = (
     ("lanhdao", "lãnh đạo cơ quan (agency leader)"),
     ("truongphong", "trưởng phòng (unit head)"),
     ("chuyenvien", "chuyên viên (specialist)"),
+    ("luutru", "lưu trữ (archivist)"),
     ("quantri", "quản trị (administrator)"),
 )
 # Whom each service calls (VANBAN_PEERS).
@@ -231,6 +232,8 @@ class AgencyProcesses:
                     prefix + "S3_SECRET_KEY": keys.secret_key,
                     prefix + "BUCKET": self.bucket(),
                     prefix + "SPOOL_DIR": str(self.root / "spool"),
+                    # The demo agencies start with an approved dossier list for the year.
+                    prefix + "DEMO_LIST": "true",
                 }
             )
         if service == "signing":

@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
+from datetime import datetime
 
 from vanban.platform.errors import invalid_fields
 
@@ -43,3 +44,18 @@ def decode_token(token: str) -> dict[str, str]:
     ):
         raise bad_token()
     return data
+
+
+def keyset_after(token: str, *, moment: str) -> tuple[str, str] | None:
+    """The position a newest-first listing's token holds: the `moment` (an ISO 8601 time) and
+    the id of the last item shown; None when there is no token. Anything else is refused."""
+    if not token:
+        return None
+    position = decode_token(token)
+    if set(position) != {moment, "id"}:
+        raise bad_token()
+    try:
+        datetime.fromisoformat(position[moment])
+    except ValueError:
+        raise bad_token() from None
+    return position[moment], position["id"]

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -43,6 +45,20 @@ class ArchiveSettings(ServiceSettings, DatabaseSettingsMixin):
     orphan_scan_interval_seconds: float = Field(default=3600, gt=0)
     # The agency's calendar: a dossier's dates, its handover and retention are counted in it.
     timezone: str = "Asia/Ho_Chi_Minh"
+    # Fixity: each run re-reads this share of the kept objects (those checked longest ago
+    # first), so every object is checked once every 1/share runs (20 runs, 20 hours, here).
+    fixity_share: float = Field(default=0.05, gt=0, le=1)
+    fixity_interval_seconds: float = Field(default=3600, gt=0)
+    # Closed dossiers due for handover within 30 days are looked for this often.
+    handover_check_interval_seconds: float = Field(default=6 * 3600, gt=0)
+    # S3 object-lock mode of handed-over files per retention code ("01".."07"); COMPLIANCE (not
+    # even the bucket's owner can delete before the date) for any code not named.
+    lock_modes: dict[str, Literal["COMPLIANCE", "GOVERNANCE"]] = Field(default_factory=dict)
+    # The retain-until date that stands for "permanent" (retention 01): the last day both MinIO
+    # and SeaweedFS can write (four-digit years).
+    permanent_lock_until: date = date(9999, 12, 31)
+    # Only the embedded default: seed an approved demo dossier list for the current year.
+    demo_list: bool = False
     # Where uploads wait while they are received and hashed; the system temp dir by default.
     spool_dir: Path | None = None
 

@@ -83,6 +83,14 @@ DEMO_PEOPLE = (
         clearance=Clearance.NONE,
     ),
     PersonDraft(
+        username="luutru",
+        full_name="Đỗ Thị Lưu Trữ",
+        position_title="Lưu trữ viên",
+        roles=(Role.ARCHIVIST,),
+        unit_codes=(DEMO_UNIT,),
+        clearance=Clearance.CONFIDENTIAL,
+    ),
+    PersonDraft(
         username="quantri",
         full_name="Hoàng Văn Quản Trị",
         position_title="Quản trị hệ thống",

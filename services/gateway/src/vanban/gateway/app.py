@@ -47,6 +47,7 @@ from vanban.gateway.api.routers import (
     notifications,
     outgoing_documents,
     people,
+    records,
     registers,
     sessions,
     signing,
@@ -151,6 +152,7 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
         stats.router,
         work_dossiers.router,
         registers.router,
+        records.router,
         problem_pages.router,
     ):
         app.include_router(router)

@@ -106,5 +106,8 @@ class GatewaySettings(ServiceSettings, DatabaseSettingsMixin):
     upstream_timeout_seconds: float = 30.0
     # Seconds allowed to stream one file out of the archive to the client.
     download_timeout_seconds: float = 600.0
+    # Records work on a whole dossier in one call (a handover locks every file, a fixity check
+    # re-reads them, a disposition deletes them; the audit walk reads the whole chain).
+    long_call_timeout_seconds: PositiveFloat = 600.0
     # The agency's civil calendar, for "not later than today" checks.
     timezone: str = "Asia/Ho_Chi_Minh"

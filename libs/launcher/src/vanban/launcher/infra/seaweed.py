@@ -48,7 +48,19 @@ _HTTPS_SERVERS = ("master", "volume", "filer", "admin")
 _SOCKET_DIR = Path("/tmp")
 # What an identity limited to some buckets may do there: everything a bucket's user needs
 # (objects, versions, tags, retention), but not create, delete or configure buckets.
-_BUCKET_ACTIONS = ("Read", "Write", "List", "Tagging")
+# The archive locks handed-over objects (object lock, ADR 0013): it sets and reads retention and
+# legal holds, and is never given BypassGovernanceRetention or Admin, which would let it delete
+# a locked object.
+_BUCKET_ACTIONS = (
+    "Read",
+    "Write",
+    "List",
+    "Tagging",
+    "PutObjectRetention",
+    "GetObjectRetention",
+    "PutObjectLegalHold",
+    "GetObjectLegalHold",
+)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -27,6 +28,10 @@ from vanban.archive.domain.model import Content
 from vanban.archive.domain.ports import ObjectStore
 from vanban.archive.domain.records import Disposition, DispositionItem, Dossier, DossierFile
 from vanban.platform.db import UnitOfWork
+from vanban.platform.errors import DomainError
+from vanban.platform.pdf import UnreadablePdfError, inspect_async
+
+logger = logging.getLogger(__name__)
 
 
 def _coded_retention(code: str, years: int | None) -> Coded:
@@ -217,3 +222,30 @@ def verified_reader(
             yield chunk
 
     return read
+
+
+class PdfPages:
+    """Counts the pages of a kept PDF (an outgoing document's record carries no page count):
+    the bytes go to a spool file, PDFium counts; anything it cannot open counts 0."""
+
+    def __init__(
+        self, *, read: Callable[[str], AsyncIterator[bytes]], spool_dir: Path | None
+    ) -> None:
+        self._read = read
+        self._spool_dir = spool_dir
+
+    async def pages(self, file: DossierFile) -> int:
+        if file.content_type != "application/pdf":
+            return 0
+        with tempfile.TemporaryDirectory(dir=self._spool_dir, prefix="pages-") as workdir:
+            path = Path(workdir) / "file.pdf"
+            try:
+                with path.open("wb") as sink:
+                    async for chunk in self._read(file.sha256):
+                        await asyncio.to_thread(sink.write, chunk)
+                return (await inspect_async(str(path))).pages
+            except (UnreadablePdfError, DomainError):
+                logger.warning(
+                    "could not count the pages of a kept PDF", extra={"sha256": file.sha256}
+                )
+                return 0

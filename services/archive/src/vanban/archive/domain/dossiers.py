@@ -30,6 +30,7 @@ from vanban.archive.domain.records import (
 )
 from vanban.archive.domain.records_ports import (
     DocumentsPort,
+    PageCounter,
     RecordsTransaction,
     RecordsTransactions,
 )
@@ -40,7 +41,7 @@ from vanban.platform.errors import (
     PermissionDeniedError,
     invalid_fields,
 )
-from vanban.platform.paging import bad_token, decode_token, encode_token, page_size
+from vanban.platform.paging import encode_token, keyset_after, page_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,16 +162,7 @@ async def list_dossiers(
 ) -> tuple[list[Dossier], str]:
     """The dossiers the caller may see, newest first, without their documents."""
     size = page_size(requested_size, default=20, maximum=100)
-    after: tuple[str, str] | None = None
-    if page_token:
-        position = decode_token(page_token)
-        if set(position) != {"opened_at", "id"}:
-            raise bad_token()
-        try:
-            datetime.fromisoformat(position["opened_at"])
-        except ValueError:
-            raise bad_token() from None
-        after = (position["opened_at"], position["id"])
+    after = keyset_after(page_token, moment="opened_at")
     if year:
         year = check_year(year, today=today)
     # Due within the warning window: the work ended a year ago less the window, or earlier.
@@ -199,6 +191,7 @@ async def add_document(
     *,
     transactions: RecordsTransactions,
     documents: DocumentsPort,
+    pages: PageCounter,
     caller: Caller,
     dossier_id: str,
     document_id: str,
@@ -221,19 +214,23 @@ async def add_document(
     ensure_document_issued(
         kind=found.document.kind, status=found.status, document_id=found.document.document_id
     )
+    document = found.document
+    if document.page_amount <= 0 and document.files:
+        # An outgoing document's record says nothing of its pages: its issued PDF does.
+        document = replace(document, page_amount=await pages.pages(document.files[0]))
     async with transactions() as tx:
         dossier = await _visible(tx, caller, key, lock=True)
         dossier.ensure_keeper(caller)
         if dossier.holds(reference):
             return dossier
-        updated = dossier.with_document(found.document)
+        updated = dossier.with_document(document)
         await tx.dossiers.save(updated)
         tx.audit(
             action="dossier.document.add",
             resource=_resource(updated),
             after={
                 "document_id": reference,
-                "kind": found.document.kind.value,
+                "kind": document.kind.value,
                 "doc_total": updated.doc_total,
                 "page_total": updated.page_total,
             },

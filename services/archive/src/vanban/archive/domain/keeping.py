@@ -37,7 +37,7 @@ from vanban.archive.domain.records_ports import (
 )
 from vanban.platform.caller import Caller
 from vanban.platform.errors import DomainError, FailedPreconditionError, invalid_fields
-from vanban.platform.paging import bad_token, decode_token, encode_token, page_size
+from vanban.platform.paging import encode_token, keyset_after, page_size
 
 logger = logging.getLogger(__name__)
 
@@ -145,15 +145,19 @@ async def hand_over(
     mode = policy.mode(dossier.retention)
     until = policy.until(dossier)
     protected = [*dossier.files(), record]
-    for file in protected:
-        await vault.protect(sha256=file.sha256, mode=mode, retain_until=until)
+    # A dossier whose retention has already ended (an old one received late) has nothing left
+    # to lock: S3 refuses a retain-until date in the past.
+    if until > now:
+        for file in protected:
+            await vault.protect(sha256=file.sha256, mode=mode, retain_until=until)
     async with transactions() as tx:
         current = await _dossier(tx, caller, dossier.id, lock=True)
         if current.state is DossierState.HANDED_OVER:
             return current
         handed = current.handed_over(by=caller.subject, at=now, record=record)
         await tx.dossiers.save(handed)
-        await tx.claims.mark_locked([f.sha256 for f in protected], until=until, mode=mode)
+        if until > now:
+            await tx.claims.mark_locked([f.sha256 for f in protected], until=until, mode=mode)
         tx.record_dossier_handed_over(handed)
         tx.audit(
             action="dossier.handover",
@@ -163,7 +167,7 @@ async def hand_over(
                 "state": handed.state.value,
                 "handover_record": record.sha256,
                 "lock_mode": mode,
-                "locked_until": until.date().isoformat(),
+                "locked_until": until.date().isoformat() if until > now else None,
                 "files": len(protected),
             },
         )
@@ -194,13 +198,18 @@ async def set_hold(
             reason="DOSSIER_NOT_HANDED_OVER",
             metadata={"dossier_id": dossier.id, "state": dossier.state.value},
         )
-    for file in dossier.files():
-        await vault.set_legal_hold(sha256=file.sha256, on=hold)
+    files = {f.sha256 for f in dossier.files()}
+    if not hold:
+        # A file another held dossier also keeps stays held.
+        async with transactions() as tx:
+            files -= await tx.dossiers.held_files(excluding=dossier.id)
+    for sha256 in sorted(files):
+        await vault.set_legal_hold(sha256=sha256, on=hold)
     async with transactions() as tx:
         current = await _dossier(tx, caller, dossier.id, lock=True)
         held = replace(current, legal_hold=hold, hold_reason=why if hold else "")
         await tx.dossiers.save(held)
-        await tx.claims.set_hold([f.sha256 for f in dossier.files()], on=hold)
+        await tx.claims.set_hold(files, on=hold)
         tx.audit(
             action="dossier.hold" if hold else "dossier.release_hold",
             resource=f"dossiers/{held.id}",
@@ -288,6 +297,16 @@ async def check_dossier_fixity(
         await check_fixity(store=store, sha256=f.sha256, size=f.size) for f in dossier.files()
     ]
     await record_fixity(transactions=transactions, results=results, now=now, on_failure=on_failure)
+    async with transactions() as tx:
+        tx.audit(
+            action="dossier.fixity",
+            resource=f"dossiers/{dossier.id}",
+            after={
+                "files": len(results),
+                "failed": {r.sha256: r.problem for r in results if not r.ok},
+            },
+        )
+        await tx.commit()
     return results
 
 
@@ -347,11 +366,14 @@ async def propose_disposition(
         )
     named = [validated_id(i, field="dossier_ids") for i in dict.fromkeys(dossier_ids)]
     candidates = named or await tx.dossiers.past_retention(ended_before=today)
+    # Locked in a fixed order before anything else is read: two proposals naming the same
+    # dossiers wait for each other instead of both taking them.
+    found = {i: await tx.dossiers.get(i, lock=True) for i in sorted(candidates)}
     elsewhere = await tx.dispositions.proposed_elsewhere(candidates)
     chosen: list[Dossier] = []
     blocked: dict[str, str] = {}
     for dossier_id in candidates:
-        dossier = await tx.dossiers.get(dossier_id, lock=True)
+        dossier = found[dossier_id]
         if dossier is None:
             blocked[dossier_id] = "no such dossier"
             continue
@@ -513,12 +535,13 @@ async def execute_disposition(
     if plan.blocked:
         # Something changed since the approval (a hold, a correction): the leader decides again.
         raise not_disposable(plan.blocked)
-    kinds = {doc.document_id: doc.kind for d in dossiers for doc in d.documents}
-    await documents.mark_archived(
-        [(kinds[d], d) for d in plan.document_ids],
-        dossier_id=dossiers[0].id if dossiers else "",
-        disposition_id=disposition.id,
-    )
+    destroyed = set(plan.document_ids)
+    for dossier in dossiers:
+        mine = [(d.kind, d.document_id) for d in dossier.documents if d.document_id in destroyed]
+        if mine:
+            await documents.mark_archived(
+                mine, dossier_id=dossier.id, disposition_id=disposition.id
+            )
     doomed = [sha for sha, (_, kept) in plan.files.items() if not kept]
     for sha256 in doomed:
         await store.delete(sha256)
@@ -582,16 +605,7 @@ async def list_dispositions(
     if not caller.roles.intersection(("archivist", *LEADERS)):
         require_archivist(caller)
     size = page_size(requested_size, default=20, maximum=100)
-    after: tuple[str, str] | None = None
-    if page_token:
-        position = decode_token(page_token)
-        if set(position) != {"proposed_at", "id"}:
-            raise bad_token()
-        try:
-            datetime.fromisoformat(position["proposed_at"])
-        except ValueError:
-            raise bad_token() from None
-        after = (position["proposed_at"], position["id"])
+    after = keyset_after(page_token, moment="proposed_at")
     found = await tx.dispositions.page(after=after, limit=size + 1)
     if len(found) <= size:
         return found, ""

@@ -155,6 +155,8 @@ class StoredObject:
     created_at: datetime
     last_put_at: datetime
     claimed_at: datetime | None = None
+    # Destroyed by a disposition (hủy): the bytes are gone, the row stays as the record of it.
+    destroyed_at: datetime | None = None
 
     @property
     def claimed(self) -> bool:

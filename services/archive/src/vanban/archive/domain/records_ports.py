@@ -14,6 +14,7 @@ from vanban.archive.domain.records import (
     DocumentKind,
     Dossier,
     DossierDocument,
+    DossierFile,
     DossierState,
 )
 from vanban.platform.ports import TransactionPort
@@ -57,6 +58,9 @@ class DossierRepository(Protocol):
     async def holding(self, document_ids: Collection[str]) -> dict[str, set[str]]: ...
 
     async def states(self, dossier_ids: Collection[str]) -> dict[str, DossierState]: ...
+
+    async def held_files(self, *, excluding: str) -> set[str]:
+        """The files of every dossier on legal hold but `excluding`."""
 
 
 class DispositionRepository(Protocol):
@@ -129,6 +133,11 @@ class FoundDocument:
 
     document: DossierDocument
     status: str
+
+
+class PageCounter(Protocol):
+    async def pages(self, file: DossierFile) -> int:
+        """The pages of a kept file; 0 when it is not a PDF that opens."""
 
 
 class DocumentsPort(Protocol):

@@ -218,6 +218,12 @@ async def stat_object(*, transactions: Transactions, sha256: str) -> StoredObjec
         obj = await tx.objects.get(key)
     if obj is None:
         raise ObjectNotFoundError("no object with this sha256", metadata={"sha256": key})
+    if obj.destroyed_at is not None:
+        raise ObjectNotFoundError(
+            "the object was destroyed by a disposition (hủy tài liệu hết giá trị)",
+            reason="OBJECT_DESTROYED",
+            metadata={"sha256": key, "destroyed_at": obj.destroyed_at.isoformat()},
+        )
     return obj
 
 

@@ -46,6 +46,8 @@ IMPORT_MAX_BYTES = 5 * MIB
 # certificates to import (the signing service's own limit).
 SIGNED_PDF_MAX_BYTES = 50 * MIB
 CERTIFICATES_MAX_BYTES = MIB
+# A year's dossier list (danh mục hồ sơ), CSV or XLSX: a few hundred entries at most.
+DOSSIER_LIST_MAX_BYTES = 2 * MIB
 FILE_FRAMING_BYTES = 64 * KIB
 _NO_BODY_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 
@@ -108,6 +110,9 @@ def route_policies(settings: GatewaySettings) -> dict[str, RoutePolicy]:
         # The framing leaves room for the optional `password` field too.
         "importCertificates": RoutePolicy(
             CERTIFICATES_MAX_BYTES + FILE_FRAMING_BYTES, file_limit=CERTIFICATES_MAX_BYTES
+        ),
+        "importDossierList": RoutePolicy(
+            DOSSIER_LIST_MAX_BYTES + FILE_FRAMING_BYTES, file_limit=DOSSIER_LIST_MAX_BYTES
         ),
     }
 

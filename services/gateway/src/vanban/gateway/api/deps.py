@@ -20,6 +20,7 @@ from vanban.gateway.adapters.grpc.upstreams import (
     DocumentsStub,
     ExchangeStub,
     NotifyStub,
+    RecordsStub,
     SigningStub,
     Upstreams,
     WorkflowStub,
@@ -62,6 +63,10 @@ def _archive(up: _AllUpstreams) -> Upstream[ArchiveStub]:
     return Upstream(up.archive, up.timeout)
 
 
+def _records(up: _AllUpstreams) -> Upstream[RecordsStub]:
+    return Upstream(up.records, up.timeout)
+
+
 def _notify(up: _AllUpstreams) -> Upstream[NotifyStub]:
     return Upstream(up.notify, up.timeout)
 
@@ -89,6 +94,8 @@ def _readiness(up: _AllUpstreams) -> Callable[[], Awaitable[dict[str, str]]]:
 Directory = Annotated[Upstream[DirectoryStub], Depends(_directory)]
 Documents = Annotated[Upstream[DocumentsStub], Depends(_documents)]
 Archive = Annotated[Upstream[ArchiveStub], Depends(_archive)]
+# The archive's RecordsService, on the archive's channel.
+Records = Annotated[Upstream[RecordsStub], Depends(_records)]
 Notify = Annotated[Upstream[NotifyStub], Depends(_notify)]
 Workflow = Annotated[Upstream[WorkflowStub], Depends(_workflow)]
 Signing = Annotated[Upstream[SigningStub], Depends(_signing)]
@@ -158,6 +165,15 @@ SCOPES = {
     "(people only; the exchange service decides who)",
     "exchange:handle": "Register or reject packages that arrived from other agencies, and "
     "answer their recalls (people only: the clerk)",
+    "records:read": "Read the dossier list, dossiers and their exports, and dispositions "
+    "(people only; the archive decides who sees which)",
+    "records:keep": "Open dossiers, add and remove their documents, close them (people only; "
+    "the archive decides: the dossier's creator unit and the person responsible)",
+    "records:manage": "Import the dossier list, receive dossiers into the agency archive, hold "
+    "them, check their fixity, propose and execute dispositions (people only: archivists)",
+    "records:approve": "Approve the dossier list, approve or refuse dispositions (people only: "
+    "the agency's leaders)",
+    "audit:verify": "Verify the archive's audit chain (people only: archivists and administrators)",
     "role:clerk": "The caller holds the role clerk (văn thư)",
     "role:admin": "The caller holds the role admin (quản trị)",
     "role:specialist": "The caller holds the role specialist (chuyên viên)",
@@ -165,6 +181,7 @@ SCOPES = {
     "role:deputy_unit_head": "The caller holds the role deputy_unit_head (phó đơn vị)",
     "role:agency_leader": "The caller holds the role agency_leader (lãnh đạo cơ quan)",
     "role:deputy_agency_leader": "The caller holds the role deputy_agency_leader (phó lãnh đạo)",
+    "role:archivist": "The caller holds the role archivist (lưu trữ)",
 }
 
 

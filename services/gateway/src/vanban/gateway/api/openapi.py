@@ -71,6 +71,12 @@ _FIELD_ERRORS = {
     "INVALID_METADATA": {"field": "metadata.issued_date", "detail": "cannot be later than today"},
     "INVALID_CREDENTIALS_FORMAT": {"field": "username", "detail": "is required"},
 }
+# Members of a problem beyond `errors`, as the codes that carry them show them.
+_MEMBERS: dict[str, dict[str, Any]] = {
+    "DOSSIER_LIST_INVALID": {
+        "problems": [{"line": 3, "field": "retention", "message": "must be a code 01 to 07"}]
+    },
+}
 
 
 def example(problem: ProblemType, *, instance: str = "") -> dict[str, Any]:
@@ -88,6 +94,7 @@ def example(problem: ProblemType, *, instance: str = "") -> dict[str, Any]:
         body["errors"] = [_FIELD_ERRORS[problem.code]]
     if problem.code in _RETRY_AFTER:
         body["retry_after_seconds"] = 60
+    body.update(_MEMBERS.get(problem.code, {}))
     return body
 
 

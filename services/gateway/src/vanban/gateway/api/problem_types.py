@@ -396,11 +396,27 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "versions are locked.",
     ),
     (
+        "OBJECT_DESTROYED",
+        404,
+        "File destroyed",
+        "The file was destroyed by a disposition (hủy tài liệu hết giá trị) once its retention "
+        "had ended and the agency's leader approved: the document's record stays, its bytes "
+        "are gone.",
+    ),
+    (
+        "DOCUMENT_ARCHIVED",
+        400,
+        "Document in the archive",
+        "A dossier (hồ sơ) holding the document was handed over to the agency archive, or a "
+        "disposition destroyed it: the document is read-only and nothing of it can change.",
+    ),
+    (
         "DOCUMENT_NOT_ISSUED",
         400,
         "Not issued",
         "Only an issued document's number can be cancelled, and only an issued document takes "
-        "the agency signature: this one is a draft (it has no number yet) or was recalled.",
+        "the agency signature or goes into a dossier (hồ sơ): this one is a draft (it has no "
+        "number yet) or was recalled.",
     ),
     (
         "ALREADY_CANCELLED",
@@ -844,6 +860,186 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "The package, or a file it carries, is larger than the exchange service handles (the "
         "most the axis carries).",
     ),
+    # Records: the dossier list, dossiers, the agency archive, dispositions --------------------
+    (
+        "INVALID_DOSSIER_LIST_ENTRY",
+        400,
+        "Dossier list entry not valid",
+        "An entry of the dossier list (danh mục hồ sơ) is not valid: its code, title, "
+        "retention (01 to 07), access (01 to 03), creator unit or person responsible; "
+        "`errors` names each field.",
+    ),
+    (
+        "DOSSIER_LIST_INVALID",
+        422,
+        "Dossier list has problems",
+        "The file imported has problems: `problems` names each by line (the header is line 1) "
+        "and field. Nothing was imported; a dry run lists the same problems without refusing.",
+    ),
+    (
+        "INVALID_DOSSIER_LIST_FILE",
+        400,
+        "Not a dossier list",
+        "The file cannot be read as a dossier list at all (not CSV or XLSX, damaged, empty, or "
+        "a header without the required columns code, title, retention, access and "
+        "creator_unit); `errors` says where and why. Nothing was imported.",
+    ),
+    (
+        "LIST_FILE_TOO_LARGE",
+        429,
+        "Dossier list too large",
+        "A dossier list file is at most 2 MiB.",
+    ),
+    (
+        "UNKNOWN_RETENTION_CODE",
+        400,
+        "Unknown retention code",
+        "A retention (thời hạn bảo quản) is a code from 01 (permanent) to 07 (other).",
+    ),
+    (
+        "RETENTION_YEARS_REQUIRED",
+        400,
+        "Retention years required",
+        "Retention 07 (other) needs its number of years, from 1 to 100.",
+    ),
+    (
+        "INVALID_RETENTION_YEARS",
+        400,
+        "Retention years not valid",
+        "The years of retention 07 (other) are from 1 to 100, and those given with another "
+        "code must be the code's own.",
+    ),
+    (
+        "UNKNOWN_LIST_CODE",
+        404,
+        "Unknown list code",
+        "The year's dossier list has no entry with this code.",
+    ),
+    (
+        "LIST_ENTRY_NOT_APPROVED",
+        400,
+        "Entry not approved",
+        "A dossier is opened only from an entry of the dossier list that the agency's leader "
+        "approved.",
+    ),
+    (
+        "DOSSIER_EXISTS",
+        409,
+        "Dossier opened already",
+        "The entry's dossier of this year exists already: one dossier per entry and year (the "
+        "dossier list names it, `dossier_id`).",
+    ),
+    (
+        "DOSSIER_NOT_FOUND",
+        404,
+        "No such dossier",
+        "No dossier with this id that you may see (one holding a document above your clearance "
+        "is not found either).",
+    ),
+    (
+        "DOSSIER_DOCUMENT_NOT_FOUND",
+        404,
+        "Not in the dossier",
+        "The dossier does not hold this document.",
+    ),
+    (
+        "DOSSIER_NOT_OPEN",
+        400,
+        "Dossier closed",
+        "The dossier is closed: no document is added or removed.",
+    ),
+    (
+        "DOSSIER_NOT_CLOSED",
+        400,
+        "Dossier still open",
+        "Only a closed dossier is handed over to the agency archive (nộp lưu).",
+    ),
+    (
+        "DOSSIER_NOT_HANDED_OVER",
+        400,
+        "Dossier not in the archive",
+        "A legal hold is put on (or lifted from) a dossier in the agency archive only: this one "
+        "was not handed over.",
+    ),
+    (
+        "DOSSIER_HANDED_OVER",
+        400,
+        "Dossier in the archive",
+        "The dossier was handed over to the agency archive (or destroyed): it and its documents "
+        "are read-only.",
+    ),
+    (
+        "DOSSIER_EMPTY",
+        400,
+        "Dossier empty",
+        "A dossier without documents is not closed.",
+    ),
+    (
+        "DOSSIER_TOO_LARGE",
+        429,
+        "Dossier full",
+        "The dossier holds the most documents one dossier may (the detail names the limit).",
+    ),
+    (
+        "INVALID_END_DATE",
+        400,
+        "End date not valid",
+        "A dossier's end date is not in the future, nor before its start date (its earliest "
+        "document's date); `errors` names `end_date`.",
+    ),
+    (
+        "NOT_DOSSIER_KEEPER",
+        403,
+        "Not the dossier's keeper",
+        "Only who forms the dossier, a person of its creator unit or the person responsible, "
+        "adds or removes its documents and closes it; the archivist receives it.",
+    ),
+    (
+        "DISPOSITION_NOT_FOUND",
+        404,
+        "No such disposition",
+        "No disposition (hủy tài liệu) with this id.",
+    ),
+    (
+        "DISPOSITION_NOT_PROPOSED",
+        400,
+        "Decided already",
+        "The disposition was approved or refused already: its decision stands.",
+    ),
+    (
+        "DISPOSITION_NOT_APPROVED",
+        400,
+        "Disposition not approved",
+        "Nothing is destroyed without the leader's approval: this disposition is not approved "
+        "(it waits for the decision, was refused, or was executed already).",
+    ),
+    (
+        "NOT_DISPOSABLE",
+        400,
+        "Not to be destroyed",
+        "Some dossiers cannot be destroyed: permanent, still open, on legal hold or not past "
+        "their retention; the detail names each. Nothing was proposed or destroyed.",
+    ),
+    (
+        "NOTHING_TO_DISPOSE",
+        400,
+        "Nothing to destroy",
+        "No dossier is past its retention and free to go (or none of those named is): there is "
+        "nothing to propose or destroy.",
+    ),
+    (
+        "INVALID_EXPORT_FORMAT",
+        400,
+        "Export format not valid",
+        "A dossier is exported as bagit, eark or pdf.",
+    ),
+    (
+        "EXPORT_FAILED",
+        500,
+        "Export failed",
+        "The archive could not build the dossier's export; quote the `trace_id` when you report "
+        "it. A download that had begun is cut off, never ended as if complete.",
+    ),
     # Directory --------------------------------------------------------------------------------
     ("AGENCY_NOT_CONFIGURED", 404, "Agency not set up", "The agency's profile is missing."),
     ("AGENCY_MISMATCH", 400, "Another agency", "This directory already serves another agency."),
@@ -931,7 +1127,8 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "UNSUPPORTED_IMPORT_FORMAT",
         415,
         "Import format not supported",
-        "Send the file as text/csv or application/json, or name it .csv or .json.",
+        "Send people as text/csv or application/json (or name the file .csv or .json), a "
+        "dossier list as text/csv or XLSX (or name it .csv or .xlsx).",
     ),
     ("IMPORT_TOO_LARGE", 400, "Import too large", "The import file is larger than 5 MiB."),
     ("DELEGATION_NOT_FOUND", 404, "No such delegation", "No delegation has this id."),

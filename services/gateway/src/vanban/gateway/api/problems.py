@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 import grpc
 from fastapi import FastAPI, Request
@@ -23,10 +24,20 @@ logger = logging.getLogger(__name__)
 class HttpProblem(Exception):
     """A problem the gateway itself detects (size, media type), with its own HTTP status."""
 
-    def __init__(self, status: int, code: str, detail: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        field: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail = status, code, detail
         self.errors = (FieldViolation(field=field, description=detail),) if field else ()
+        # Members of the problem beyond RFC 9457's and `errors` (the import's `problems`).
+        self.extra = dict(extra or {})
 
 
 def _trace_id() -> str:
@@ -38,7 +49,13 @@ def problem_for(exc: BaseException) -> tuple[Problem, dict[str, str]]:
     """The problem an exception is answered with, and the headers that go with it."""
     headers: dict[str, str] = {}
     if isinstance(exc, HttpProblem):
-        problem = Problem(status=exc.status, code=exc.code, detail=exc.detail, errors=exc.errors)
+        problem = Problem(
+            status=exc.status,
+            code=exc.code,
+            detail=exc.detail,
+            errors=exc.errors,
+            extra=dict(exc.extra),
+        )
     elif isinstance(exc, DomainError):
         problem = Problem(
             status=http_status(exc.code),

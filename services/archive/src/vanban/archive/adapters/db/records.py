@@ -304,6 +304,19 @@ class SqlDossierRepository:
             held.setdefault(row.document_id, set()).add(row.dossier_id)
         return held
 
+    async def held_files(self, *, excluding: str) -> set[str]:
+        rows = await self._session.execute(
+            select(dossier_documents.c.files, dossiers.c.handover_record)
+            .join(dossiers, dossiers.c.id == dossier_documents.c.dossier_id)
+            .where(dossiers.c.legal_hold.is_(True), dossiers.c.id != excluding)
+        )
+        held: set[str] = set()
+        for row in rows:
+            held |= {str(f["sha256"]) for f in row.files}
+            if row.handover_record:
+                held.add(str(row.handover_record["sha256"]))
+        return held
+
     async def states(self, dossier_ids: Collection[str]) -> dict[str, DossierState]:
         if not dossier_ids:
             return {}

@@ -23,6 +23,7 @@ def _to_domain(row: Row) -> StoredObject:
         created_at=row.created_at,
         last_put_at=row.last_put_at,
         claimed_at=row.claimed_at,
+        destroyed_at=row.destroyed_at,
     )
 
 

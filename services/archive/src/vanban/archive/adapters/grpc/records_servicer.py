@@ -29,7 +29,7 @@ from vanban.archive.adapters.grpc.records_convert import (
 )
 from vanban.archive.adapters.list_import import check_file
 from vanban.archive.adapters.peers import GrpcDocuments
-from vanban.archive.adapters.records_io import dossier_metadata, export_documents
+from vanban.archive.adapters.records_io import PdfPages, dossier_metadata, export_documents
 from vanban.archive.adapters.transaction import ArchiveTransaction
 from vanban.archive.domain import dossiers, keeping
 from vanban.archive.domain.dossier_list import MAX_LIST_FILE_BYTES
@@ -86,6 +86,7 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
         self._documents = documents
         self._store = store
         self._read = read
+        self._pages = PdfPages(read=read, spool_dir=spool_dir)
         self._vault = vault
         self._files = files
         self._renderer = renderer
@@ -178,6 +179,7 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
         dossier = await dossiers.add_document(
             transactions=self._transactions(caller),
             documents=self._documents,
+            pages=self._pages,
             caller=caller,
             dossier_id=request.dossier_id,
             document_id=request.document_id,
@@ -318,6 +320,16 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
             )
         async with self._transactions(caller)() as tx:
             dossier = await dossiers.get_dossier(tx=tx, caller=caller, dossier_id=request.id)
+            # Who took a copy of which dossier is part of the record.
+            tx.audit(
+                action="dossier.export",
+                resource=f"dossiers/{dossier.id}",
+                after={
+                    "format": pb.ExportFormat.Name(request.format),
+                    "files": len(dossier.files()),
+                },
+            )
+            await tx.commit()
         name = await self._documents.agency_name()
         meta = dossier_metadata(dossier, agency_code=self._agency_code, agency_name=name)
         progress: asyncio.Queue[tuple[int, int]] = asyncio.Queue()

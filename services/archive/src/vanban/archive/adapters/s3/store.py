@@ -17,11 +17,14 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import certifi
+import urllib3
 import urllib3.exceptions
 from minio import Minio
 from minio.error import InvalidResponseError, S3Error, ServerError
@@ -68,7 +71,13 @@ class S3ObjectStore:
     ) -> S3ObjectStore:
         # No network traffic here: the client connects on first use.
         return cls(
-            Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure),
+            Minio(
+                endpoint,
+                access_key=access_key,
+                secret_key=secret_key,
+                secure=secure,
+                http_client=_http_client(),
+            ),
             bucket=bucket,
         )
 
@@ -421,6 +430,20 @@ def _unavailable(exc: Exception) -> UnavailableError:
     logger.warning("the object store failed", extra={"error": repr(exc)})
     return UnavailableError(
         "the object store is unavailable; try again", reason="OBJECT_STORE_UNAVAILABLE"
+    )
+
+
+def _http_client() -> urllib3.PoolManager:
+    """The SDK's own client, but a 500 is not retried: the store answers it for bytes it cannot
+    read (SeaweedFS after ~13 s of its own retries at a damaged chunk), and five retries of it
+    would hold a fixity check or a download for over a minute. Gateways' 502-504 are retried."""
+    timeout = 300.0
+    return urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=timeout, read=timeout),
+        maxsize=10,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        retries=urllib3.Retry(total=5, backoff_factor=0.2, status_forcelist=[502, 503, 504]),
     )
 
 

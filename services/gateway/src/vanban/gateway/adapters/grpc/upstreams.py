@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import grpc
 from grpc_health.v1 import health_pb2
 
-from vanban.contracts.archive.v1 import archive_pb2_grpc
+from vanban.contracts.archive.v1 import archive_pb2_grpc, records_pb2_grpc
 from vanban.contracts.directory.v1 import directory_pb2_grpc
 from vanban.contracts.documents.v1 import documents_pb2_grpc
 from vanban.contracts.exchange.v1 import exchange_pb2_grpc
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     DirectoryStub: TypeAlias = directory_pb2_grpc.DirectoryServiceAsyncStub
     DocumentsStub: TypeAlias = documents_pb2_grpc.DocumentRegistryServiceAsyncStub
     ArchiveStub: TypeAlias = archive_pb2_grpc.ArchiveServiceAsyncStub
+    RecordsStub: TypeAlias = records_pb2_grpc.RecordsServiceAsyncStub
     NotifyStub: TypeAlias = notify_pb2_grpc.NotifyServiceAsyncStub
     WorkflowStub: TypeAlias = workflow_pb2_grpc.WorkflowServiceAsyncStub
     SigningStub: TypeAlias = signing_pb2_grpc.SigningServiceAsyncStub
@@ -36,6 +37,7 @@ else:
     DirectoryStub = directory_pb2_grpc.DirectoryServiceStub
     DocumentsStub = documents_pb2_grpc.DocumentRegistryServiceStub
     ArchiveStub = archive_pb2_grpc.ArchiveServiceStub
+    RecordsStub = records_pb2_grpc.RecordsServiceStub
     NotifyStub = notify_pb2_grpc.NotifyServiceStub
     WorkflowStub = workflow_pb2_grpc.WorkflowServiceStub
     SigningStub = signing_pb2_grpc.SigningServiceStub
@@ -63,6 +65,8 @@ class Upstreams:
     directory: DirectoryStub
     documents: DocumentsStub
     archive: ArchiveStub
+    # The archive's records (dossier lists, dossiers, dispositions), served beside its objects.
+    records: RecordsStub
     notify: NotifyStub
     workflow: WorkflowStub
     signing: SigningStub
@@ -83,6 +87,7 @@ class Upstreams:
             directory=directory_pb2_grpc.DirectoryServiceStub(channel("directory")),
             documents=documents_pb2_grpc.DocumentRegistryServiceStub(channel("documents")),
             archive=archive_pb2_grpc.ArchiveServiceStub(channel("archive")),
+            records=records_pb2_grpc.RecordsServiceStub(channel("archive")),
             notify=notify_pb2_grpc.NotifyServiceStub(channel("notify")),
             workflow=workflow_pb2_grpc.WorkflowServiceStub(channel("workflow")),
             signing=signing_pb2_grpc.SigningServiceStub(channel("signing")),

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from vanban.contracts.documents.v1 import documents_pb2 as docs
 from vanban.gateway.api.convert.common import enum_names, enum_values, from_message
 from vanban.gateway.api.schemas.documents import (
+    ArchiveOut,
     DigitizationOut,
     FileOut,
     RelationIn,
@@ -18,6 +19,7 @@ from vanban.gateway.api.schemas.documents import (
     SignerIn,
     SignerOut,
 )
+from vanban.platform.convert import from_timestamp
 from vanban.platform.errors import FieldViolation, InvalidArgumentError
 
 PRIORITY_NAME = enum_names(docs.Priority)
@@ -114,6 +116,20 @@ def digitization_out(message: docs.Digitization) -> DigitizationOut | None:
         pages_done=message.pages_done,
         warnings=list(message.warnings),
         error=message.error or None,
+    )
+
+
+def archive_out(document: docs.IncomingDocument | docs.OutgoingDocument) -> ArchiveOut | None:
+    if not document.HasField("archive"):
+        return None
+    record = document.archive
+    return ArchiveOut(
+        dossier_id=record.dossier_id,
+        archived_at=from_timestamp(record.archived_at),
+        destroyed_at=from_timestamp(record.destroyed_at)
+        if record.HasField("destroyed_at")
+        else None,
+        disposition_id=record.disposition_id or None,
     )
 
 

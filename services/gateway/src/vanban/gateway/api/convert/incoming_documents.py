@@ -13,6 +13,7 @@ from vanban.gateway.api.convert.documents import (
     SECRECY,
     SECRECY_NAME,
     STATUS_NAME,
+    archive_out,
     digitization_out,
     file_out,
     optional_date,
@@ -80,6 +81,7 @@ def incoming_out(document: docs.IncomingDocument) -> IncomingDocumentOut:
         attachments=[file_out(f) for f in document.attachments],
         duplicates=[DuplicateOut(id=d.document_id, rule=d.rule) for d in document.duplicates],
         digitization=digitization_out(document.digitization),
+        archive=archive_out(document),
     )
 
 

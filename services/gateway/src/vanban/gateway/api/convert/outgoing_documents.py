@@ -9,6 +9,7 @@ from vanban.gateway.api.convert.documents import (
     SECRECY,
     SECRECY_NAME,
     STATUS_NAME,
+    archive_out,
     digitization_out,
     file_out,
     optional_date,
@@ -93,6 +94,7 @@ def outgoing_out(document: docs.OutgoingDocument) -> OutgoingDocumentOut:
             from_timestamp(document.cancelled_at) if document.HasField("cancelled_at") else None
         ),
         digitization=digitization_out(document.digitization),
+        archive=archive_out(document),
         created_by=document.created_by,
         created_at=from_timestamp(document.created_at),
     )

@@ -55,6 +55,7 @@ SIGNING_REFUSALS = (
     "LEADER_SIGNATURE_REQUIRED",
     "NOT_A_PDF_DOCUMENT",
     "DOCUMENT_NOT_ISSUED",
+    "DOCUMENT_ARCHIVED",
     "ALREADY_SIGNED",
     "CERTIFICATE_EXPIRED",
     "CERTIFICATE_REVOKED",
@@ -83,6 +84,7 @@ def _id(value: UUID | None) -> str:
         *UPSTREAM,
         "OUTGOING_NOT_FOUND",
         "DOCUMENT_NOT_DRAFT",
+        "DOCUMENT_ARCHIVED",
         "NOT_THE_DRAFTER",
         "INVALID_SIGNER",
         "DRAFTING_UNIT_REQUIRED",
@@ -137,6 +139,7 @@ async def submit(
         "DRAFT_CHANGED",
         "VERSION_CONFLICT",
         "DOCUMENT_NOT_DRAFT",
+        "DOCUMENT_ARCHIVED",
         *SIGNING_REFUSALS,
     ),
 )
@@ -273,6 +276,7 @@ async def get_approval(
         "DRAFT_CHANGED",
         "VERSION_CONFLICT",
         "DOCUMENT_NOT_DRAFT",
+        "DOCUMENT_ARCHIVED",
     ),
 )
 async def approve(

@@ -4,7 +4,7 @@ text extraction's progress, and text limited as the documents contract declares.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from google.protobuf.descriptor import Descriptor
@@ -123,6 +123,18 @@ class FileOut(BaseModel):
     size: int
     content_type: str
     file_name: str
+
+
+class ArchiveOut(BaseModel):
+    """Where the agency archive holds the document: set once a dossier holding it was handed
+    over (the document is read-only from then on), and when a disposition destroyed it."""
+
+    dossier_id: str = Field(description="The dossier (hồ sơ) whose handover made it read-only")
+    archived_at: datetime
+    destroyed_at: datetime | None = Field(
+        description="When a disposition destroyed it: its files are gone, this record stays"
+    )
+    disposition_id: str | None
 
 
 class DigitizationOut(BaseModel):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from vanban.contracts.documents.v1 import documents_pb2 as docs
 from vanban.gateway.api.schemas.documents import (
     RELATIONS_MAX,
+    ArchiveOut,
     DigitizationOut,
     FileOut,
     Priority,
@@ -108,5 +109,8 @@ class IncomingDocumentOut(BaseModel):
     )
     digitization: DigitizationOut | None = Field(
         description="Text extraction for search (OCR of a scan), when it has started"
+    )
+    archive: ArchiveOut | None = Field(
+        default=None, description="Set once a dossier holding it is in the agency archive"
     )
     registered_by: str = Field(description="Who registered it (a person or an API key)")

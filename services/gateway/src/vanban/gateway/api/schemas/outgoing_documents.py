@@ -10,6 +10,7 @@ from vanban.contracts.documents.v1 import documents_pb2 as docs
 from vanban.gateway.api.schemas.documents import (
     RECIPIENTS_MAX,
     RELATIONS_MAX,
+    ArchiveOut,
     DigitizationOut,
     FileOut,
     Priority,
@@ -132,3 +133,6 @@ class OutgoingDocumentOut(BaseModel):
     digitization: DigitizationOut | None
     created_by: str
     created_at: datetime
+    archive: ArchiveOut | None = Field(
+        default=None, description="Set once a dossier holding it is in the agency archive"
+    )

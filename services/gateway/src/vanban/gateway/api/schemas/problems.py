@@ -11,6 +11,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from vanban.gateway.api.schemas.records import DossierListProblemOut
+
 
 class FieldError(BaseModel):
     field: str = Field(
@@ -70,4 +72,8 @@ class Problem(BaseModel):
         default=None,
         description="With 429 and 503 refusals that pass: seconds until a retry may succeed "
         "(also in the Retry-After header)",
+    )
+    problems: list[DossierListProblemOut] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="With `DOSSIER_LIST_INVALID`: every problem of the file imported, by line",
     )
