@@ -7,7 +7,6 @@ leader's approval."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import io
 import os
 import subprocess
@@ -197,11 +196,14 @@ def test_a_dossier_is_formed_closed_handed_over_locked_and_exported(
     for line in (bag_dir / "manifest-sha256.txt").read_text().splitlines():
         digest, name = line.split(maxsplit=1)
         manifest[name] = digest
-    registered = {first["file"]["sha256"], second["file"]["sha256"]}
+    kept_outgoing = gateway.http.get(
+        f"/v1/outgoing-documents/{outgoing['id']}", headers=auth(clerk)
+    ).json()
+    sent = (kept_outgoing.get("signed_file") or kept_outgoing["file"])["sha256"]
+    registered = {first["file"]["sha256"], second["file"]["sha256"], sent}
     payload = {digest for name, digest in manifest.items() if name.startswith("data/documents/")}
-    assert registered <= payload
-    for name, digest in manifest.items():
-        assert hashlib.sha256((bag_dir / name).read_bytes()).hexdigest() == digest
+    # Exactly the registered files (the issued, signed PDF of the outgoing one), nothing else.
+    assert payload == registered
 
     as_pdf = gateway.http.get(
         f"/v1/dossiers/{dossier_id}/export", params={"format": "pdf"}, headers=auth(archivist)
@@ -314,6 +316,10 @@ def test_an_old_list_is_imported_and_what_is_past_retention_goes_only_once_appro
         dossiers[code] = opened.json()["id"]
         documents[code] = register(gateway, clerk, random_pdf(code), issued_date="2010-03-01")
         assert add(gateway, clerk, dossiers[code], documents[code]["id"]).status_code == 201
+    # 03.VP's document is also in the permanent dossier: it outlives 03.VP's destruction.
+    shared = documents["03.VP"]
+    assert add(gateway, clerk, dossiers["01.VP"], shared["id"]).status_code == 201
+    for code in ("01.VP", "02.VP", "03.VP"):
         closed = gateway.http.post(
             f"/v1/dossiers/{dossiers[code]}/close",
             headers=auth(clerk),
@@ -342,12 +348,12 @@ def test_an_old_list_is_imported_and_what_is_past_retention_goes_only_once_appro
     plan = gateway.http.get(f"/v1/dispositions/{disposition_id}/dry-run", headers=auth(archivist))
     assert plan.status_code == 200, plan.text
     assert {i["dossier_id"] for i in plan.json()["items"]} == going
-    assert set(plan.json()["document_ids"]) == {
-        documents["02.VP"]["id"],
-        documents["03.VP"]["id"],
-    }
-    doomed = {f["sha256"] for f in plan.json()["files"] if not f["kept"]}
-    assert {documents["02.VP"]["file"]["sha256"], documents["03.VP"]["file"]["sha256"]} <= doomed
+    # Only 02.VP's document goes: 03.VP's is still held by the permanent dossier.
+    assert plan.json()["document_ids"] == [documents["02.VP"]["id"]]
+    files = {f["sha256"]: f["kept"] for f in plan.json()["files"]}
+    doomed = {sha for sha, kept in files.items() if not kept}
+    assert documents["02.VP"]["file"]["sha256"] in doomed
+    assert files.get(shared["file"]["sha256"], True) is True  # listed as kept, or not at all
     assert documents["01.VP"]["file"]["sha256"] not in doomed
 
     early = gateway.http.post(f"/v1/dispositions/{disposition_id}/execute", headers=auth(archivist))
@@ -373,11 +379,17 @@ def test_an_old_list_is_imported_and_what_is_past_retention_goes_only_once_appro
     assert done.status_code == 200, done.text
     assert done.json()["state"] == "executed" and done.json()["record"]["sha256"]
     assert not any(held(sha) for sha in doomed)
-    assert held(documents["01.VP"]["file"]["sha256"])
-    for code in ("02.VP", "03.VP"):
-        assert dossier(gateway, archivist, dossiers[code])["state"] == "disposed"
-        record = gateway.http.get(
-            f"/v1/incoming-documents/{documents[code]['id']}", headers=auth(clerk)
-        ).json()
-        assert record["archive"]["destroyed_at"], record
+    assert held(documents["01.VP"]["file"]["sha256"]) and held(shared["file"]["sha256"])
+    assert dossier(gateway, archivist, dossiers["02.VP"])["state"] == "disposed"
+    assert dossier(gateway, archivist, dossiers["03.VP"])["state"] == "disposed"
+    gone = gateway.http.get(
+        f"/v1/incoming-documents/{documents['02.VP']['id']}", headers=auth(clerk)
+    ).json()
+    assert gone["archive"]["destroyed_at"], gone
+    download = gateway.http.get(
+        f"/v1/incoming-documents/{documents['02.VP']['id']}/file", headers=auth(clerk)
+    )
+    assert download.status_code == 404 and download.json()["code"] == "OBJECT_DESTROYED"
+    alive = gateway.http.get(f"/v1/incoming-documents/{shared['id']}", headers=auth(clerk)).json()
+    assert alive["archive"] is None or not alive["archive"]["destroyed_at"], alive
     assert dossier(gateway, archivist, dossiers["01.VP"])["state"] == "closed"

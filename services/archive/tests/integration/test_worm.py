@@ -35,7 +35,7 @@ from vanban.launcher.infra import SeaweedServer, free_port
 from vanban.launcher.infra import seaweed as seaweed_infra
 from vanban.launcher.infra.seaweed import S3Identity
 from vanban.launcher.infra.seaweed_damage import corrupt_stored_object
-from vanban.platform.errors import InvalidArgumentError, UnavailableError
+from vanban.platform.errors import DomainError, InvalidArgumentError, UnavailableError
 
 MIB = 1024 * 1024
 BUCKETS = tuple(f"vanban-worm-{secrets.token_hex(3)}-{n:02d}" for n in range(20))
@@ -150,8 +150,9 @@ async def test_a_compliance_lock_outlasts_every_delete(bucket: Bucket) -> None:
     with pytest.raises(S3Error) as refused:
         await bucket.store.delete_version(sha256=sha256, version_id=version)
     assert refused.value.code == "AccessDenied"
-    with pytest.raises(S3Error):
+    with pytest.raises(DomainError) as locked:
         await bucket.store.delete(sha256)
+    assert locked.value.reason == "OBJECT_LOCKED"
     assert delete_refused(bucket.keys, bucket, sha256, version) == "AccessDenied"
     # Not even the server's administrator.
     assert delete_refused(bucket.admin, bucket, sha256, version) == "AccessDenied"

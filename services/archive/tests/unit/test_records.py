@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from vanban.archive.domain.keeping import LockPolicy
+from vanban.archive.domain.keeping import LockPolicy, deletable
 from vanban.archive.domain.records import (
     MAX_DOCUMENTS,
     Disposition,
@@ -18,6 +19,7 @@ from vanban.archive.domain.records import (
     DossierDocument,
     DossierFile,
     DossierState,
+    Keeping,
     add_years,
 )
 from vanban.platform.caller import Caller
@@ -236,3 +238,29 @@ def test_the_lock_policy_is_compliance_unless_named_and_permanent_is_far() -> No
     assert policy.until(ten) == datetime(2036, 1, 31, tzinfo=UTC)
     permanent = replace(ten, retention="01", retention_years=None)
     assert policy.until(permanent) == datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def test_a_file_goes_only_when_every_known_holder_goes_and_nothing_keeps_it() -> None:
+    free = Keeping(size=1, locked_until=None, legal_hold=False)
+    leaving = {"incoming-documents/a", "dossiers/d"}
+    assert deletable({"incoming-documents/a"}, leaving, free, NOW)
+    # Another record still holds it; nobody is known to hold it (a lost claim): it stays.
+    assert not deletable({"incoming-documents/a", "incoming-documents/b"}, leaving, free, NOW)
+    assert not deletable(set(), leaving, free, NOW)
+    assert not deletable({"unknown"}, leaving, free, NOW)
+    # A legal hold or a lock that has not ended keeps it.
+    held = Keeping(size=1, locked_until=None, legal_hold=True)
+    assert not deletable({"incoming-documents/a"}, leaving, held, NOW)
+    locked = Keeping(size=1, locked_until=datetime(2030, 1, 1, tzinfo=UTC), legal_hold=False)
+    assert not deletable({"incoming-documents/a"}, leaving, locked, NOW)
+    ended = Keeping(size=1, locked_until=datetime(2020, 1, 1, tzinfo=UTC), legal_hold=False)
+    assert deletable({"incoming-documents/a"}, leaving, ended, NOW)
+
+
+def test_a_retention_ends_at_the_start_of_its_day_in_the_agencys_calendar() -> None:
+    vietnam = ZoneInfo("Asia/Ho_Chi_Minh")
+    policy = LockPolicy(modes={}, permanent_until=date(9999, 12, 31), timezone=vietnam)
+    dossier = replace(make_dossier(), end_date=date(2010, 12, 31))
+    # 2020-12-31 00:00 in Vietnam is 17:00 UTC the day before: the day it becomes disposable
+    # there, its lock has ended.
+    assert policy.until(dossier) == datetime(2020, 12, 30, 17, 0, tzinfo=UTC)

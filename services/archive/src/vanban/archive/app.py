@@ -12,7 +12,7 @@ from vanban.archive.adapters.db.tables import platform_tables
 from vanban.archive.adapters.events.claims import CLAIM_SOURCES, claim_consumer
 from vanban.archive.adapters.grpc.records_servicer import RecordsServicer
 from vanban.archive.adapters.grpc.servicer import ArchiveServicer
-from vanban.archive.adapters.peers import GrpcDocuments
+from vanban.archive.adapters.peers import GrpcPeers
 from vanban.archive.adapters.records_io import PdfRenderer, StoredRecordFiles, verified_reader
 from vanban.archive.adapters.records_jobs import FixityAlarm, RecordsJobs
 from vanban.archive.adapters.s3.store import S3ObjectStore
@@ -57,7 +57,7 @@ def build(settings: ArchiveSettings) -> ServiceHost:
         SERVICE_NAME,
     )
     timezone = ZoneInfo(settings.timezone)
-    documents = GrpcDocuments(channel=host.channel, service_token=lambda: host.identity.token())
+    documents = GrpcPeers(channel=host.channel, service_token=lambda: host.identity.token())
     alarm = FixityAlarm()
     host.grpc.add_service(
         records_pb2_grpc.add_RecordsServiceServicer_to_server,
@@ -74,7 +74,9 @@ def build(settings: ArchiveSettings) -> ServiceHost:
             ),
             renderer=PdfRenderer(agency_code=settings.agency_code),
             policy=LockPolicy(
-                modes=dict(settings.lock_modes), permanent_until=settings.permanent_lock_until
+                modes=dict(settings.lock_modes),
+                permanent_until=settings.permanent_lock_until,
+                timezone=timezone,
             ),
             timezone=timezone,
             spool_dir=settings.spool_dir,

@@ -296,6 +296,10 @@ def _delimiter(text: str) -> str:
     return max(CSV_DELIMITERS, key=lambda delimiter: counts[delimiter])
 
 
+# A list has eight columns of its own; a form may carry a few more (STT, notes) that are ignored.
+MAX_COLUMNS = 40
+
+
 def _xlsx_lines(data: bytes) -> _Lines:
     _check_package(data)
     try:
@@ -308,7 +312,9 @@ def _xlsx_lines(data: bytes) -> _Lines:
         sheet = book.worksheets[0]
         # The dimension a file declares may be wrong (other producers): read every cell there is.
         sheet.reset_dimensions()
-        values = sheet.iter_rows(values_only=True)
+        # Read up to MAX_COLUMNS: a row with a cell far right (column XFD) would otherwise be
+        # padded with thousands of empty cells, seconds of CPU per row.
+        values = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
         number = 0
         while True:
             number += 1

@@ -7,7 +7,7 @@ dossier only ever holds what its keeper may open; marking is the archive's own w
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +45,7 @@ _STATUS = {
 }
 
 
-class GrpcDocuments:
+class GrpcPeers:
     def __init__(
         self,
         *,
@@ -116,6 +116,33 @@ class GrpcDocuments:
             raise passed_on(exc) from None
         return answer.marked
 
+    async def person_ids(self, usernames: Collection[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for username in sorted(usernames):
+            try:
+                answer = await self._directory.FindPerson(
+                    directory_pb2.FindPersonRequest(username=username),
+                    metadata=self._as_service(),
+                    timeout=self._timeout,
+                )
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.NOT_FOUND:
+                    continue
+                raise passed_on(exc) from None
+            found[username] = answer.person.id
+        return found
+
+    async def unit_codes(self) -> set[str]:
+        try:
+            answer = await self._directory.ListUnits(
+                directory_pb2.ListUnitsRequest(),
+                metadata=self._as_service(),
+                timeout=self._timeout,
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise passed_on(exc) from None
+        return {unit.code for unit in answer.units}
+
     async def agency_name(self) -> str:
         try:
             answer = await self._directory.GetAgency(
@@ -166,6 +193,7 @@ def _incoming(
             added_at=now,
         ),
         status=_STATUS.get(document.status, "unknown"),
+        destroyed=document.archive.HasField("destroyed_at"),
     )
 
 
@@ -192,4 +220,5 @@ def _outgoing(
             added_at=now,
         ),
         status=_STATUS.get(document.status, "unknown"),
+        destroyed=document.archive.HasField("destroyed_at"),
     )

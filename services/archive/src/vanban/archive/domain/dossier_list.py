@@ -139,6 +139,8 @@ class ListEntry:
     creator_unit: str
     responsible: str
     notes: str
+    # The directory's person id of `responsible`, once the service has found them.
+    responsible_id: str = ""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -581,7 +583,14 @@ def _shown(value: str) -> str:
     return text if len(text) <= _SHOWN_MAX else text[:_SHOWN_MAX] + "…"
 
 
+# A code repeated on many lines names at most this many of the others (the answer stays small).
+_LINES_SHOWN = 10
+
+
 def _lines(numbers: Sequence[int]) -> str:
     if len(numbers) == 1:
         return f"line {numbers[0]}"
+    if len(numbers) > _LINES_SHOWN:
+        shown = ", ".join(str(n) for n in numbers[:_LINES_SHOWN])
+        return f"lines {shown} and {len(numbers) - _LINES_SHOWN} more"
     return "lines " + ", ".join(str(n) for n in numbers[:-1]) + f" and {numbers[-1]}"

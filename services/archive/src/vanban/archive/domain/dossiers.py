@@ -4,6 +4,7 @@ do what is in `records`."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -18,6 +19,7 @@ from vanban.archive.domain.records import (
     HANDOVER_WARNING_DAYS,
     DocumentKind,
     Dossier,
+    DossierDocument,
     DossierExistsError,
     DossierNotFoundError,
     DossierState,
@@ -29,6 +31,7 @@ from vanban.archive.domain.records import (
     validated_id,
 )
 from vanban.archive.domain.records_ports import (
+    DirectoryPort,
     DocumentsPort,
     PageCounter,
     RecordsTransaction,
@@ -36,6 +39,8 @@ from vanban.archive.domain.records_ports import (
 )
 from vanban.platform.caller import Caller
 from vanban.platform.errors import (
+    DomainError,
+    ErrorCode,
     FailedPreconditionError,
     NotFoundError,
     PermissionDeniedError,
@@ -99,7 +104,8 @@ async def open_dossier(
     """Opens the dossier of an approved entry, for its responsible person or creator unit."""
     year = check_year(year, today=today)
     code = list_code.strip()
-    found = await tx.dossier_list.get(year, code)
+    # Locked until the dossier is written: an import cannot change the entry meanwhile.
+    found = await tx.dossier_list.get(year, code, lock=True)
     if found is None:
         raise NotFoundError(
             f"the dossier list of {year} has no entry {code}",
@@ -124,6 +130,7 @@ async def open_dossier(
         access=entry.access,
         creator_unit=entry.creator_unit,
         responsible=entry.responsible,
+        responsible_id=entry.responsible_id,
         opened_by=caller.subject,
         opened_at=now,
         description=description.strip(),
@@ -214,6 +221,12 @@ async def add_document(
     ensure_document_issued(
         kind=found.document.kind, status=found.status, document_id=found.document.document_id
     )
+    if found.destroyed:
+        raise FailedPreconditionError(
+            "the document was destroyed by a disposition: its files are gone",
+            reason="DOCUMENT_DESTROYED",
+            metadata={"document_id": found.document.document_id},
+        )
     document = found.document
     if document.page_amount <= 0 and document.files:
         # An outgoing document's record says nothing of its pages: its issued PDF does.
@@ -357,43 +370,110 @@ class ImportOutcome:
 
 async def import_list(
     *,
-    tx: RecordsTransaction,
+    transactions: RecordsTransactions,
     caller: Caller,
+    directory: DirectoryPort,
     report: ImportReport,
     year: int,
     dry_run: bool,
     now: datetime,
 ) -> ImportOutcome:
     """The archivist imports the year's list from a checked file: nothing is written on a dry
-    run or when any line has a problem. An entry already opened as a dossier cannot change; an
-    entry that changes waits for the leader's approval again."""
+    run or when any line has a problem. Every unit and person named must be the directory's.
+    An entry already opened as a dossier cannot change; an entry that changes waits for the
+    leader's approval again."""
     require_archivist(caller)
-    opened = await tx.dossier_list.opened(year)
-    current = {entry.code: entry for entry, _, _ in await tx.dossier_list.entries(year)}
+    # Asked before any transaction is open.
+    report = await _resolved(report, directory)
+    async with transactions() as tx:
+        # The entries locked first: a dossier opened meanwhile from one of them is seen.
+        listed = await tx.dossier_list.entries(year, lock=True)
+        current = {entry.code: entry for entry, _, _ in listed}
+        opened = await tx.dossier_list.opened(year)
+        problems = list(report.problems)
+        changed: list[ListEntry] = []
+        for line, entry in zip(report.lines, report.entries, strict=True):
+            if current.get(entry.code) == entry:
+                continue
+            if entry.code in opened:
+                problems.append(
+                    ImportProblem(
+                        line=line,
+                        field="code",
+                        message="a dossier is already opened from this entry: it cannot change",
+                    )
+                )
+                continue
+            changed.append(entry)
+        checked = replace(report, problems=sorted_problems(problems))
+        if dry_run or not checked.ok:
+            return ImportOutcome(report=checked, applied=False, added=0, updated=0)
+        added = await tx.dossier_list.upsert(changed, by=caller.subject, at=now)
+        tx.audit(
+            action="dossier_list.import",
+            resource=f"dossier-lists/{year}",
+            after={"codes": [e.code for e in changed], "added": added},
+        )
+        await tx.commit()
+    return ImportOutcome(report=checked, applied=True, added=added, updated=len(changed) - added)
+
+
+async def _resolved(report: ImportReport, directory: DirectoryPort) -> ImportReport:
+    """Every creator unit must be a unit of the directory and every person responsible one of
+    its people (named by username); each entry gets its person's id."""
+    if not report.entries:
+        return report
+    units = await directory.unit_codes()
+    wanted = {e.responsible for e in report.entries if e.responsible}
+    people = await directory.person_ids(wanted)
     problems = list(report.problems)
-    changed: list[ListEntry] = []
+    entries: list[ListEntry] = []
+    lines: list[int] = []
     for line, entry in zip(report.lines, report.entries, strict=True):
-        before = current.get(entry.code)
-        if before == entry:
-            continue
-        if entry.code in opened:
+        wrong = False
+        if entry.creator_unit not in units:
             problems.append(
                 ImportProblem(
-                    line=line,
-                    field="code",
-                    message="a dossier is already opened from this entry: it cannot change",
+                    line, "creator_unit", f"no unit {entry.creator_unit} in the directory"
                 )
             )
-            continue
-        changed.append(entry)
-    checked = replace(report, problems=sorted_problems(problems))
-    if dry_run or not checked.ok:
-        return ImportOutcome(report=checked, applied=False, added=0, updated=0)
-    added = await tx.dossier_list.upsert(changed, by=caller.subject, at=now)
-    tx.audit(
-        action="dossier_list.import",
-        resource=f"dossier-lists/{year}",
-        after={"codes": [e.code for e in changed], "added": added},
+            wrong = True
+        if entry.responsible and entry.responsible not in people:
+            problems.append(
+                ImportProblem(
+                    line, "responsible", f"no person {entry.responsible} in the directory"
+                )
+            )
+            wrong = True
+        if not wrong:
+            entries.append(replace(entry, responsible_id=people.get(entry.responsible, "")))
+            lines.append(line)
+    return replace(
+        report, entries=tuple(entries), lines=tuple(lines), problems=sorted_problems(problems)
     )
-    await tx.commit()
-    return ImportOutcome(report=checked, applied=True, added=added, updated=len(changed) - added)
+
+
+# Documents asked at once when a dossier is shown to someone.
+READ_CHECKS = 16
+
+
+async def readable(dossier: Dossier, *, documents: DocumentsPort, now: datetime) -> Dossier:
+    """The dossier with only the documents the caller of the call being served may open
+    (documents decides, as it does everywhere): seeing a dossier never widens who may read a
+    document in it. Its totals still count every document it holds."""
+    gate = asyncio.Semaphore(READ_CHECKS)
+
+    async def may_open(document: DossierDocument) -> bool:
+        async with gate:
+            try:
+                await documents.find(document.document_id, kind=document.kind, added_by="", now=now)
+            except DomainError as exc:
+                if exc.code in (ErrorCode.NOT_FOUND, ErrorCode.PERMISSION_DENIED):
+                    return False
+                raise
+            return True
+
+    allowed = await asyncio.gather(*(may_open(d) for d in dossier.documents))
+    return replace(
+        dossier, documents=tuple(d for d, ok in zip(dossier.documents, allowed, strict=True) if ok)
+    )

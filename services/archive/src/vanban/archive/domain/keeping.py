@@ -10,7 +10,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Protocol
 
 from vanban.archive.domain.errors import FixityMismatchError, ObjectMissingError
@@ -25,6 +25,7 @@ from vanban.archive.domain.records import (
     DossierFile,
     DossierNotFoundError,
     DossierState,
+    Keeping,
     not_disposable,
     require_archivist,
     require_leader,
@@ -86,14 +87,21 @@ class LockPolicy:
 
     modes: dict[str, str]
     permanent_until: date
+    # The agency's calendar: a retention ends at the start of its last day there, so that the
+    # day a dossier becomes disposable (by the agency's date) its lock has ended too.
+    timezone: tzinfo = UTC
     default_mode: str = "COMPLIANCE"
 
     def mode(self, retention: str) -> str:
         return self.modes.get(retention, self.default_mode)
 
     def until(self, dossier: Dossier) -> datetime:
-        ends = dossier.retention_ends or self.permanent_until
-        return datetime.combine(ends, time.min, tzinfo=UTC)
+        if dossier.retention_ends is None:
+            return self.permanent()
+        return datetime.combine(dossier.retention_ends, time.min, tzinfo=self.timezone)
+
+    def permanent(self) -> datetime:
+        return datetime.combine(self.permanent_until, time.min, tzinfo=UTC)
 
 
 async def _dossier(
@@ -207,6 +215,12 @@ async def set_hold(
         await vault.set_legal_hold(sha256=sha256, on=hold)
     async with transactions() as tx:
         current = await _dossier(tx, caller, dossier.id, lock=True)
+        if current.state is not DossierState.HANDED_OVER:  # destroyed meanwhile
+            raise FailedPreconditionError(
+                "a legal hold is put on a dossier in the agency archive",
+                reason="DOSSIER_NOT_HANDED_OVER",
+                metadata={"dossier_id": current.id, "state": current.state.value},
+            )
         held = replace(current, legal_hold=hold, hold_reason=why if hold else "")
         await tx.dossiers.save(held)
         await tx.claims.set_hold(files, on=hold)
@@ -293,8 +307,12 @@ async def check_dossier_fixity(
     require_archivist(caller)
     async with transactions() as tx:
         dossier = await _dossier(tx, caller, dossier_id, lock=False)
+        # A file a disposition destroyed is gone on purpose, not lost.
+        held = await tx.claims.keeping([f.sha256 for f in dossier.files()])
     results = [
-        await check_fixity(store=store, sha256=f.sha256, size=f.size) for f in dossier.files()
+        await check_fixity(store=store, sha256=f.sha256, size=f.size)
+        for f in dossier.files()
+        if f.sha256 in held
     ]
     await record_fixity(transactions=transactions, results=results, now=now, on_failure=on_failure)
     async with transactions() as tx:
@@ -374,8 +392,10 @@ async def propose_disposition(
     blocked: dict[str, str] = {}
     for dossier_id in candidates:
         dossier = found[dossier_id]
-        if dossier is None:
-            blocked[dossier_id] = "no such dossier"
+        if dossier is None or not dossier.may_see(caller):
+            # One the archivist may not see is one they cannot name (nor learn of).
+            if named:
+                blocked[dossier_id] = "no such dossier"
             continue
         why_not = dossier.disposal_blocker(today) or (
             f"already in disposition {elsewhere[dossier_id]}" if dossier_id in elsewhere else None
@@ -412,16 +432,40 @@ async def get_disposition(
 ) -> Disposition:
     if not caller.is_service and not caller.roles.intersection(("archivist", *LEADERS)):
         require_archivist(caller)
-    return await _disposition(tx, disposition_id, lock=False)
+    return await _visible_disposition(tx, caller, disposition_id)
+
+
+async def _visible_disposition(
+    tx: RecordsTransaction, caller: Caller, disposition_id: str, *, lock: bool = False
+) -> Disposition:
+    """A disposition exists for whoever may see every dossier it names (their clearance covers
+    each): nobody learns of, decides on or destroys a dossier they may not see."""
+    disposition = await _disposition(tx, disposition_id, lock=lock)
+    if not await _sees_all(tx, caller, disposition):
+        raise DispositionNotFoundError(
+            "no disposition with this id", metadata={"disposition_id": disposition.id}
+        )
+    return disposition
+
+
+async def _sees_all(tx: RecordsTransaction, caller: Caller, disposition: Disposition) -> bool:
+    for item in disposition.items:
+        dossier = await tx.dossiers.get(item.dossier_id)
+        if dossier is not None and not dossier.may_see(caller):
+            return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
 class DryRun:
     items: tuple[DispositionItem, ...]
     document_ids: tuple[str, ...]
-    # sha256 → (size, kept because something else still holds it).
+    # sha256 → (size, kept: something else holds it, nobody is known to, or it is held or
+    # locked).
     files: dict[str, tuple[int, bool]]
     blocked: dict[str, str]
+    # The holders that go with it: its destroyed documents and its dossiers' records.
+    leaving: frozenset[str] = frozenset()
 
     @property
     def bytes_deleted(self) -> int:
@@ -429,7 +473,7 @@ class DryRun:
 
 
 async def plan_disposition(
-    *, tx: RecordsTransaction, disposition: Disposition, today: date
+    *, tx: RecordsTransaction, disposition: Disposition, today: date, now: datetime
 ) -> tuple[list[Dossier], DryRun]:
     """Exactly what executing the disposition now would destroy: its dossiers still disposable,
     the documents no other living dossier holds, and the files no other holder keeps."""
@@ -461,25 +505,38 @@ async def plan_disposition(
     for dossier in dossiers:
         candidates |= {f.sha256 for f in dossier.files()}
     holders = await tx.claims.holders(candidates)
-    sizes = await tx.claims.sizes(candidates)
+    kept = await tx.claims.keeping(candidates)
     files = {
-        sha: (sizes.get(sha, 0), not holders.get(sha, set()) <= leaving)
-        for sha in sorted(candidates)
-        if sha in sizes
+        sha: (state.size, not deletable(holders.get(sha, set()), leaving, state, now))
+        for sha, state in sorted(kept.items())
     }
     return dossiers, DryRun(
         items=tuple(DispositionItem.of(d) for d in dossiers),
         document_ids=destroyed,
         files=files,
         blocked=blocked,
+        leaving=frozenset(leaving),
     )
 
 
+def deletable(
+    holders: set[str], leaving: set[str] | frozenset[str], state: Keeping, now: datetime
+) -> bool:
+    """A file goes only when someone is known to hold it and every holder goes, and neither a
+    legal hold nor an unexpired lock keeps it. A file nobody is known to hold (its claim lost,
+    or held before holders were remembered) is kept: deleting it could break a record."""
+    if not holders or not holders <= leaving:
+        return False
+    if state.legal_hold:
+        return False
+    return state.locked_until is None or state.locked_until <= now
+
+
 async def dry_run(
-    *, tx: RecordsTransaction, caller: Caller, disposition_id: str, today: date
+    *, tx: RecordsTransaction, caller: Caller, disposition_id: str, today: date, now: datetime
 ) -> DryRun:
     disposition = await get_disposition(tx=tx, caller=caller, disposition_id=disposition_id)
-    _, plan = await plan_disposition(tx=tx, disposition=disposition, today=today)
+    _, plan = await plan_disposition(tx=tx, disposition=disposition, today=today, now=now)
     return plan
 
 
@@ -494,7 +551,7 @@ async def decide_disposition(
 ) -> Disposition:
     """The agency's leader approves or refuses (with a reason)."""
     require_leader(caller)
-    disposition = await _disposition(tx, disposition_id, lock=True)
+    disposition = await _visible_disposition(tx, caller, disposition_id, lock=True)
     decided = disposition.decided(approve=approve, by=caller.subject, at=now, note=note)
     await tx.dispositions.save(decided)
     tx.audit(
@@ -527,14 +584,25 @@ async def execute_disposition(
     and the disposition record (a PDF locked for ever) is kept."""
     require_archivist(caller)
     async with transactions() as tx:
-        disposition = await _disposition(tx, disposition_id, lock=False)
+        disposition = await _visible_disposition(tx, caller, disposition_id)
         if disposition.state is DispositionState.EXECUTED:
             return disposition
         disposition.ensure_approved()
-        dossiers, plan = await plan_disposition(tx=tx, disposition=disposition, today=today)
+        dossiers, plan = await plan_disposition(
+            tx=tx, disposition=disposition, today=today, now=now
+        )
     if plan.blocked:
         # Something changed since the approval (a hold, a correction): the leader decides again.
         raise not_disposable(plan.blocked)
+    # The bytes first, each under its content lock and checked again there: an upload of the
+    # same content or a new holder since the plan keeps it. Its destruction is recorded (and
+    # audited) in the transaction that deletes it.
+    deleted: list[str] = []
+    for sha256, (_, kept) in plan.files.items():
+        if not kept and await _destroy(
+            transactions=transactions, store=store, sha256=sha256, plan=plan, now=now
+        ):
+            deleted.append(sha256)
     destroyed = set(plan.document_ids)
     for dossier in dossiers:
         mine = [(d.kind, d.document_id) for d in dossier.documents if d.document_id in destroyed]
@@ -542,9 +610,6 @@ async def execute_disposition(
             await documents.mark_archived(
                 mine, dossier_id=dossier.id, disposition_id=disposition.id
             )
-    doomed = [sha for sha, (_, kept) in plan.files.items() if not kept]
-    for sha256 in doomed:
-        await store.delete(sha256)
     name = await agency_name()
     record = await files.put(
         renderer.disposition_record(
@@ -554,7 +619,7 @@ async def execute_disposition(
         file_name=f"bien-ban-huy-{disposition.id}.pdf",
         claimed_by=f"dispositions/{disposition.id}",
     )
-    until = datetime.combine(policy.permanent_until, time.min, tzinfo=UTC)
+    until = policy.permanent()
     await vault.protect(sha256=record.sha256, mode=policy.default_mode, retain_until=until)
     async with transactions() as tx:
         current = await _disposition(tx, disposition.id, lock=True)
@@ -563,23 +628,19 @@ async def execute_disposition(
         executed = current.executed(by=caller.subject, at=now, record=record)
         await tx.dispositions.save(executed)
         await tx.claims.mark_locked([record.sha256], until=until, mode=policy.default_mode)
-        await tx.claims.mark_destroyed(doomed, at=now)
-        for dossier in dossiers:
+        for planned in dossiers:
+            # Read again under lock: what changed since the plan (a description) is kept.
+            latest = await tx.dossiers.get(planned.id, lock=True)
+            if latest is None:
+                continue
             gone = replace(
-                dossier,
-                state=DossierState.DISPOSED,
-                disposed_at=now,
-                disposition_id=executed.id,
+                latest, state=DossierState.DISPOSED, disposed_at=now, disposition_id=executed.id
             )
-            await tx.dossiers.save(replace(gone, documents=dossier.documents))
+            await tx.dossiers.save(gone)
             tx.record_dossier_disposed(
                 gone,
                 disposition_id=executed.id,
-                document_ids=[
-                    doc.document_id
-                    for doc in dossier.documents
-                    if doc.document_id in plan.document_ids
-                ],
+                document_ids=[d.document_id for d in gone.documents if d.document_id in destroyed],
             )
         tx.audit(
             action="disposition.execute",
@@ -589,13 +650,51 @@ async def execute_disposition(
                 "state": executed.state.value,
                 "dossiers": [d.file_code for d in dossiers],
                 "documents": len(plan.document_ids),
-                "files_deleted": len(doomed),
-                "bytes_deleted": plan.bytes_deleted,
+                "files_deleted": len(deleted),
+                "files_kept": len(plan.files) - len(deleted),
                 "record": record.sha256,
             },
         )
         await tx.commit()
     return executed
+
+
+async def _destroy(
+    *,
+    transactions: RecordsTransactions,
+    store: ObjectReader,
+    sha256: str,
+    plan: DryRun,
+    now: datetime,
+) -> bool:
+    """Deletes one planned file if it may still go; whether it went."""
+    async with transactions() as tx:
+        await tx.objects.lock_content(sha256)
+        holders = (await tx.claims.holders([sha256])).get(sha256, set())
+        state = (await tx.claims.keeping([sha256])).get(sha256)
+        if (
+            state is None
+            or not deletable(holders, plan.leaving, state, now)
+            or await tx.uploads.holding(sha256)
+        ):
+            return False
+        try:
+            await store.delete(sha256)
+        except DomainError as exc:
+            # The store refused (a lock it keeps that we did not know of): the file stays.
+            logger.warning(
+                "a disposition could not delete a file; it is kept",
+                extra={"sha256": sha256, "reason": exc.reason},
+            )
+            return False
+        await tx.claims.mark_destroyed([sha256], at=now)
+        tx.audit(
+            action="object.destroy",
+            resource=f"objects/{sha256}",
+            after={"holders": sorted(holders)},
+        )
+        await tx.commit()
+    return True
 
 
 async def list_dispositions(
@@ -606,9 +705,16 @@ async def list_dispositions(
         require_archivist(caller)
     size = page_size(requested_size, default=20, maximum=100)
     after = keyset_after(page_token, moment="proposed_at")
-    found = await tx.dispositions.page(after=after, limit=size + 1)
-    if len(found) <= size:
-        return found, ""
-    shown = found[:size]
-    last = shown[-1]
-    return shown, encode_token({"proposed_at": last.proposed_at.isoformat(), "id": last.id})
+    shown: list[Disposition] = []
+    while True:
+        batch = await tx.dispositions.page(after=after, limit=size * 2)
+        for disposition in batch:
+            after = (disposition.proposed_at.isoformat(), disposition.id)
+            if await _sees_all(tx, caller, disposition):
+                shown.append(disposition)
+                if len(shown) == size:
+                    last = shown[-1]
+                    token = {"proposed_at": last.proposed_at.isoformat(), "id": last.id}
+                    return shown, encode_token(token)
+        if len(batch) < size * 2:
+            return shown, ""

@@ -134,6 +134,8 @@ class Dossier:
     opened_by: str
     opened_at: datetime
     state: DossierState = DossierState.OPEN
+    # The directory's person id of `responsible` (empty when the list names nobody).
+    responsible_id: str = ""
     description: str = ""
     language: str = LANGUAGE
     start_date: date | None = None
@@ -190,10 +192,8 @@ class Dossier:
     def is_keeper(self, caller: Caller) -> bool:
         if caller.is_service:
             return False
-        return (
-            caller.subject in (self.opened_by, self.responsible)
-            or self.creator_unit in caller.units
-        )
+        named = {self.opened_by, self.responsible_id} - {""}
+        return caller.subject in named or self.creator_unit in caller.units
 
     def ensure_visible(self, caller: Caller) -> None:
         if not self.may_see(caller):
@@ -348,6 +348,15 @@ class Dossier:
             ends = self.retention_ends
             return f"retained until {ends.isoformat()}" if ends else "not past retention"
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Keeping:
+    """How the archive keeps one object: its size, lock and hold."""
+
+    size: int
+    locked_until: datetime | None
+    legal_hold: bool
 
 
 class DossierNotFoundError(NotFoundError):

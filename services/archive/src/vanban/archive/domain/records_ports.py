@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from vanban.archive.domain.dossier_list import ListEntry
+from vanban.archive.domain.ports import ObjectRepository, UploadRepository
 from vanban.archive.domain.records import (
     Disposition,
     DocumentKind,
@@ -16,12 +17,15 @@ from vanban.archive.domain.records import (
     DossierDocument,
     DossierFile,
     DossierState,
+    Keeping,
 )
 from vanban.platform.ports import TransactionPort
 
 
 class DossierListRepository(Protocol):
-    async def entries(self, year: int) -> list[tuple[ListEntry, datetime | None, str | None]]: ...
+    async def entries(
+        self, year: int, *, lock: bool = False
+    ) -> list[tuple[ListEntry, datetime | None, str | None]]: ...
 
     async def get(
         self, year: int, code: str, *, lock: bool = False
@@ -82,8 +86,8 @@ class ClaimRepository(Protocol):
 
     async def by(self, claimers: Collection[str]) -> set[str]: ...
 
-    async def sizes(self, sha256s: Collection[str]) -> dict[str, int]:
-        """The size of each object still held (destroyed ones are left out)."""
+    async def keeping(self, sha256s: Collection[str]) -> dict[str, Keeping]:
+        """How each object still held is kept (destroyed ones are left out)."""
 
     async def mark_locked(self, sha256s: Collection[str], *, until: datetime, mode: str) -> None:
         """Keeps the later of the lock dates."""
@@ -95,10 +99,17 @@ class ClaimRepository(Protocol):
 
     async def record_fixity(self, sha256: str, *, at: datetime, problem: str | None) -> None: ...
 
-    async def mark_destroyed(self, sha256s: Collection[str], *, at: datetime) -> None: ...
+    async def mark_destroyed(self, sha256s: Collection[str], *, at: datetime) -> None:
+        """The bytes are gone: the row stays, its holders are forgotten."""
 
 
 class RecordsTransaction(TransactionPort, Protocol):
+    @property
+    def objects(self) -> ObjectRepository: ...
+
+    @property
+    def uploads(self) -> UploadRepository: ...
+
     @property
     def dossier_list(self) -> DossierListRepository: ...
 
@@ -133,11 +144,21 @@ class FoundDocument:
 
     document: DossierDocument
     status: str
+    # A disposition destroyed it: its files are gone.
+    destroyed: bool = False
 
 
 class PageCounter(Protocol):
     async def pages(self, file: DossierFile) -> int:
         """The pages of a kept file; 0 when it is not a PDF that opens."""
+
+
+class DirectoryPort(Protocol):
+    async def person_ids(self, usernames: Collection[str]) -> dict[str, str]:
+        """Username → person id of those the directory knows (active or not)."""
+
+    async def unit_codes(self) -> set[str]:
+        """Every unit code of the agency."""
 
 
 class DocumentsPort(Protocol):

@@ -270,9 +270,10 @@ async def claim_object(*, tx: Transaction, sha256: str, claimed_by: str, now: da
             after={"claimed_at": now.isoformat(), "claimed_by": claimed_by},
         )
         claimed = True
-    elif await tx.objects.get(key) is None:
-        # The record refers to bytes this archive does not hold (never stored, or collected
-        # because the record came after the grace period): someone has to look at it.
+    elif (held := await tx.objects.get(key)) is None or held.destroyed_at is not None:
+        # The record refers to bytes this archive does not hold (never stored, collected
+        # because the record came after the grace period, or destroyed by a disposition):
+        # someone has to look at it.
         logger.error(
             "a registered record refers to an object the archive does not hold",
             extra={"sha256": key, "claimed_by": claimed_by},

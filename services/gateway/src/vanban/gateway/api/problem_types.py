@@ -962,6 +962,19 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "was not handed over.",
     ),
     (
+        "DOSSIER_DISPOSED",
+        400,
+        "Dossier destroyed",
+        "A disposition destroyed the dossier: only its record (and the disposition record) "
+        "remains, nothing of it can be exported.",
+    ),
+    (
+        "DOCUMENT_DESTROYED",
+        400,
+        "Document destroyed",
+        "A disposition destroyed the document's files: it cannot go into a dossier.",
+    ),
+    (
         "DOSSIER_HANDED_OVER",
         400,
         "Dossier in the archive",

@@ -30,6 +30,7 @@ from vanban.archive.domain.records import (
     DossierDocument,
     DossierFile,
     DossierState,
+    Keeping,
 )
 from vanban.platform.clearance import Clearance
 
@@ -60,13 +61,19 @@ class SqlDossierListRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def entries(self, year: int) -> list[tuple[ListEntry, datetime | None, str | None]]:
-        """Every entry of the year in code order, with its approval."""
-        rows = await self._session.execute(
+    async def entries(
+        self, year: int, *, lock: bool = False
+    ) -> list[tuple[ListEntry, datetime | None, str | None]]:
+        """Every entry of the year in code order, with its approval; with `lock`, locked until
+        the transaction ends (an import against a dossier being opened from one of them)."""
+        query = (
             select(dossier_list_entries)
             .where(dossier_list_entries.c.year == year)
             .order_by(dossier_list_entries.c.code)
         )
+        if lock:
+            query = query.with_for_update()
+        rows = await self._session.execute(query)
         return [(_entry(row), row.approved_at, row.approved_by) for row in rows]
 
     async def get(
@@ -106,6 +113,7 @@ class SqlDossierListRepository:
                     "access": e.access,
                     "creator_unit": e.creator_unit,
                     "responsible": e.responsible,
+                    "responsible_id": e.responsible_id,
                     "notes": e.notes,
                     "imported_by": by,
                     "imported_at": at,
@@ -128,6 +136,7 @@ class SqlDossierListRepository:
                         "access",
                         "creator_unit",
                         "responsible",
+                        "responsible_id",
                         "notes",
                         "imported_by",
                         "imported_at",
@@ -171,6 +180,7 @@ def _entry(row: Row) -> ListEntry:
         creator_unit=row.creator_unit,
         responsible=row.responsible,
         notes=row.notes,
+        responsible_id=row.responsible_id,
     )
 
 
@@ -338,6 +348,7 @@ def _dossier_row(dossier: Dossier) -> dict[str, Any]:
         "access": dossier.access,
         "creator_unit": dossier.creator_unit,
         "responsible": dossier.responsible,
+        "responsible_id": dossier.responsible_id,
         "language": dossier.language,
         "description": dossier.description,
         "state": dossier.state.value,
@@ -373,6 +384,7 @@ def _dossier(row: Row, documents: tuple[DossierDocument, ...]) -> Dossier:
         access=row.access,
         creator_unit=row.creator_unit,
         responsible=row.responsible,
+        responsible_id=row.responsible_id,
         opened_by=row.opened_by,
         opened_at=row.opened_at,
         state=DossierState(row.state),
@@ -598,15 +610,20 @@ class SqlClaimRepository:
         )
         return {row.sha256 for row in rows}
 
-    async def sizes(self, sha256s: Collection[str]) -> dict[str, int]:
+    async def keeping(self, sha256s: Collection[str]) -> dict[str, Keeping]:
         if not sha256s:
             return {}
         rows = await self._session.execute(
-            select(objects.c.sha256, objects.c.size).where(
-                objects.c.sha256.in_(list(sha256s)), objects.c.destroyed_at.is_(None)
-            )
+            select(
+                objects.c.sha256, objects.c.size, objects.c.locked_until, objects.c.legal_hold
+            ).where(objects.c.sha256.in_(list(sha256s)), objects.c.destroyed_at.is_(None))
         )
-        return {row.sha256: row.size for row in rows}
+        return {
+            row.sha256: Keeping(
+                size=row.size, locked_until=row.locked_until, legal_hold=row.legal_hold
+            )
+            for row in rows
+        }
 
     async def mark_locked(self, sha256s: Collection[str], *, until: datetime, mode: str) -> None:
         if not sha256s:
@@ -657,4 +674,8 @@ class SqlClaimRepository:
                 update(objects)
                 .where(objects.c.sha256.in_(list(sha256s)), objects.c.destroyed_at.is_(None))
                 .values(destroyed_at=at)
+            )
+            # Content stored again later starts with its new holders only.
+            await self._session.execute(
+                delete(object_claims).where(object_claims.c.sha256.in_(list(sha256s)))
             )

@@ -56,7 +56,25 @@ class SqlObjectRepository:
                 last_put_at=obj.last_put_at,
                 claimed_at=obj.claimed_at,
             )
-            .on_conflict_do_nothing(index_elements=[objects.c.sha256])
+            # A row left by a disposition (its bytes destroyed) is the same content stored
+            # anew: it starts again as a fresh upload, unclaimed, unlocked, unchecked.
+            .on_conflict_do_update(
+                index_elements=[objects.c.sha256],
+                set_={
+                    "size": obj.size,
+                    "content_type": obj.content_type,
+                    "created_at": obj.created_at,
+                    "last_put_at": obj.last_put_at,
+                    "claimed_at": obj.claimed_at,
+                    "destroyed_at": None,
+                    "locked_until": None,
+                    "lock_mode": None,
+                    "legal_hold": False,
+                    "fixity_checked_at": None,
+                    "fixity_problem": None,
+                },
+                where=objects.c.destroyed_at.is_not(None),
+            )
             .returning(objects.c.sha256)
         )
         return (await self._session.execute(statement)).first() is not None
@@ -64,9 +82,10 @@ class SqlObjectRepository:
     async def touch(self, sha256: str, *, at: datetime) -> StoredObject | None:
         # The UPDATE's row lock makes this wait for a sweeper holding the row; if the sweeper
         # deleted it, nothing is returned and the caller uploads the bytes afresh.
+        # Destroyed content is not held: the caller uploads it afresh.
         statement = (
             update(objects)
-            .where(objects.c.sha256 == sha256)
+            .where(objects.c.sha256 == sha256, objects.c.destroyed_at.is_(None))
             .values(last_put_at=at)
             .returning(*objects.c)
         )
@@ -76,7 +95,11 @@ class SqlObjectRepository:
     async def claim(self, sha256: str, *, at: datetime) -> bool:
         statement = (
             update(objects)
-            .where(objects.c.sha256 == sha256, objects.c.claimed_at.is_(None))
+            .where(
+                objects.c.sha256 == sha256,
+                objects.c.claimed_at.is_(None),
+                objects.c.destroyed_at.is_(None),
+            )
             .values(claimed_at=at)
             .returning(objects.c.sha256)
         )

@@ -83,6 +83,8 @@ dossier_list_entries = Table(
     Column("access", String(2), nullable=False),
     Column("creator_unit", String(64), nullable=False),
     Column("responsible", String(128), nullable=False),
+    # The directory's person id of `responsible`, found at import ('' when nobody is named).
+    Column("responsible_id", String(64), nullable=False, server_default=""),
     Column("notes", String(1000), nullable=False),
     Column("imported_by", String(128), nullable=False),
     Column("imported_at", DateTime(timezone=True), nullable=False),
@@ -103,6 +105,7 @@ dossiers = Table(
     Column("access", String(2), nullable=False),
     Column("creator_unit", String(64), nullable=False),
     Column("responsible", String(128), nullable=False),
+    Column("responsible_id", String(64), nullable=False, server_default=""),
     Column("language", String(16), nullable=False),
     Column("description", String(2000), nullable=False),
     Column("state", String(16), nullable=False, index=True),

@@ -28,7 +28,7 @@ from vanban.archive.adapters.grpc.records_convert import (
     timestamp,
 )
 from vanban.archive.adapters.list_import import check_file
-from vanban.archive.adapters.peers import GrpcDocuments
+from vanban.archive.adapters.peers import GrpcPeers
 from vanban.archive.adapters.records_io import PdfPages, dossier_metadata, export_documents
 from vanban.archive.adapters.transaction import ArchiveTransaction
 from vanban.archive.domain import dossiers, keeping
@@ -41,14 +41,26 @@ from vanban.archive.domain.keeping import (
     Renderer,
     Vault,
 )
-from vanban.archive.domain.records import ADMIN, ARCHIVIST, check_year, require_archivist
+from vanban.archive.domain.records import (
+    ADMIN,
+    ARCHIVIST,
+    DossierState,
+    check_year,
+    require_archivist,
+)
 from vanban.contracts.archive.v1 import records_pb2 as pb
 from vanban.contracts.archive.v1 import records_pb2_grpc
 from vanban.platform.caller import Caller, current_caller
 from vanban.platform.db import UnitOfWork
-from vanban.platform.errors import ResourceExhaustedError, UnavailableError, invalid_fields
+from vanban.platform.errors import (
+    FailedPreconditionError,
+    ResourceExhaustedError,
+    UnavailableError,
+    invalid_fields,
+)
 
 EXPORT_CHUNK = 256 * 1024
+MAX_PROBLEMS = 500
 Builder = Callable[..., Awaitable[Path]]
 _BUILDERS: dict[int, Builder] = {
     pb.EXPORT_FORMAT_BAGIT: build_bagit,
@@ -69,7 +81,7 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
         uow_factory: Callable[[], UnitOfWork],
         sessions: Callable[[], async_sessionmaker[AsyncSession] | None],
         agency_code: str,
-        documents: GrpcDocuments,
+        documents: GrpcPeers,
         store: ObjectReader,
         read: Callable[[str], AsyncIterator[bytes]],
         vault: Vault,
@@ -150,6 +162,7 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
         caller = current_caller()
         async with self._transactions(caller)() as tx:
             dossier = await dossiers.get_dossier(tx=tx, caller=caller, dossier_id=request.id)
+        dossier = await dossiers.readable(dossier, documents=self._documents, now=self._now())
         return pb.GetDossierResponse(dossier=dossier_to_pb(dossier))
 
     async def ListDossiers(
@@ -235,22 +248,24 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
             media_type=request.content_type or None,
             filename=request.file_name or None,
         )
-        async with self._transactions(caller)() as tx:
-            outcome = await dossiers.import_list(
-                tx=tx,
-                caller=caller,
-                report=report,
-                year=year,
-                dry_run=request.dry_run,
-                now=self._now(),
-            )
+        outcome = await dossiers.import_list(
+            transactions=self._transactions(caller),
+            caller=caller,
+            directory=self._documents,
+            report=report,
+            year=year,
+            dry_run=request.dry_run,
+            now=self._now(),
+        )
         return pb.ImportDossierListResponse(
             entries=[plain_entry_to_pb(e) for e in outcome.report.entries]
             if outcome.report.ok
             else [],
+            # The first MAX_PROBLEMS, by line: enough to fix a file, and an answer that stays
+            # small whatever the file holds.
             problems=[
                 pb.ImportProblem(line=p.line, field=p.field, message=p.message)
-                for p in outcome.report.problems
+                for p in outcome.report.problems[:MAX_PROBLEMS]
             ],
             applied=outcome.applied,
             added=outcome.added,
@@ -320,6 +335,12 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
             )
         async with self._transactions(caller)() as tx:
             dossier = await dossiers.get_dossier(tx=tx, caller=caller, dossier_id=request.id)
+            if dossier.state is DossierState.DISPOSED:
+                raise FailedPreconditionError(
+                    "the dossier was destroyed by a disposition: only its record remains",
+                    reason="DOSSIER_DISPOSED",
+                    metadata={"dossier_id": dossier.id},
+                )
             # Who took a copy of which dossier is part of the record.
             tx.audit(
                 action="dossier.export",
@@ -330,6 +351,7 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
                 },
             )
             await tx.commit()
+        dossier = await dossiers.readable(dossier, documents=self._documents, now=self._now())
         name = await self._documents.agency_name()
         meta = dossier_metadata(dossier, agency_code=self._agency_code, agency_name=name)
         progress: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
@@ -417,7 +439,11 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
         caller = current_caller()
         async with self._transactions(caller)() as tx:
             plan = await keeping.dry_run(
-                tx=tx, caller=caller, disposition_id=request.id, today=self._today()
+                tx=tx,
+                caller=caller,
+                disposition_id=request.id,
+                today=self._today(),
+                now=self._now(),
             )
         return pb.DryRunDispositionResponse(
             items=[item_to_pb(i) for i in plan.items],

@@ -38,7 +38,11 @@ from vanban.archive.domain.errors import (
 )
 from vanban.archive.domain.model import SHA256_RE, object_key
 from vanban.archive.domain.ports import RetentionMode, StoredVersion, VersionLock
-from vanban.platform.errors import InvalidArgumentError, UnavailableError
+from vanban.platform.errors import (
+    FailedPreconditionError,
+    InvalidArgumentError,
+    UnavailableError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +229,17 @@ class S3ObjectStore:
                 if item.object_name == key:
                     self._client.remove_object(self.bucket, key, version_id=item.version_id)
 
-        await asyncio.to_thread(remove_all)
+        try:
+            await asyncio.to_thread(remove_all)
+        except S3Error as exc:
+            # SeaweedFS answers AccessDenied, MinIO InvalidRequest, for a version under lock.
+            if exc.code in ("AccessDenied", "InvalidRequest"):
+                raise FailedPreconditionError(
+                    "the store keeps the object under an object lock or legal hold",
+                    reason="OBJECT_LOCKED",
+                    metadata={"sha256": sha256, "store_code": exc.code},
+                ) from None
+            raise
 
     async def versions_before(self, before: datetime) -> AsyncIterator[StoredVersion]:
         listing = iter(
