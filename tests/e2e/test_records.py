@@ -27,7 +27,7 @@ from reportlab.pdfgen import canvas
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.e2e.support import Gateway, make_pdf, metadata, query
+from tests.e2e.support import Gateway, eventually, make_pdf, metadata, query
 from tests.e2e.test_outgoing import approve_for_issue, draft, issue
 from vanban.launcher.infra.seaweed_damage import corrupt_stored_object
 from vanban.launcher.platform import Platform
@@ -110,6 +110,17 @@ def test_a_dossier_is_formed_closed_handed_over_locked_and_exported(
     issued = issue(gateway, clerk, drafted.json()["id"])
     assert issued.status_code == 200, issued.text
     outgoing = issued.json()
+    # The agency's signature follows the issue (signing): the document is final once it is on.
+    assert eventually(
+        lambda: (
+            len(
+                gateway.http.get(
+                    f"/v1/outgoing-documents/{outgoing['id']}/signatures", headers=auth(clerk)
+                ).json()["signatures"]
+            )
+            == 2
+        )
+    ), "the agency signature was not made after issue"
 
     opened = gateway.http.post("/v1/dossiers", headers=auth(clerk), json={"list_code": "03.VP"})
     assert opened.status_code == 201, opened.text
@@ -164,6 +175,23 @@ def test_a_dossier_is_formed_closed_handed_over_locked_and_exported(
             own.remove_object(agency.bucket(), key, version_id=version.version_id)
         assert refusal.value.code == "AccessDenied"
     assert own.get_object_retention(agency.bucket(), key, version_id=versions[0].version_id)
+
+    # A legal hold on demand holds every file in S3 until it is lifted.
+    hold = gateway.http.post(
+        f"/v1/dossiers/{dossier_id}/hold",
+        headers=auth(archivist),
+        json={"hold": True, "reason": "Phục vụ thanh tra"},
+    )
+    assert hold.status_code == 200 and hold.json()["legal_hold"], hold.text
+    version = versions[0].version_id
+    assert own.is_object_legal_hold_enabled(agency.bucket(), key, version_id=version)
+    lifted = gateway.http.post(
+        f"/v1/dossiers/{dossier_id}/hold",
+        headers=auth(archivist),
+        json={"hold": False, "reason": "Kết thúc thanh tra"},
+    )
+    assert lifted.status_code == 200 and not lifted.json()["legal_hold"], lifted.text
+    assert not own.is_object_legal_hold_enabled(agency.bucket(), key, version_id=version)
 
     # Its documents are read-only now.
     cancel = gateway.http.post(
@@ -284,10 +312,19 @@ def test_an_old_list_is_imported_and_what_is_past_retention_goes_only_once_appro
             files={"file": ("danh-muc-2010.csv", body.encode(), "text/csv")},
         )
 
-    wrong = OLD_LIST + "04.VP,Hồ sơ sai mã,08,,01,VP,vanthu\n"
+    wrong = (
+        OLD_LIST
+        + "04.VP,Hồ sơ sai mã,08,,01,VP,vanthu\n"
+        + "05.VP,Hồ sơ của đơn vị lạ,06,,01,KHONGCO,vanthu\n"
+        + "06.VP,Hồ sơ của người lạ,06,,01,VP,khongai\n"
+    )
     checked = upload(wrong, dry_run=True)
     assert checked.status_code == 200, checked.text
-    assert [(p["line"], p["field"]) for p in checked.json()["problems"]] == [(5, "retention")]
+    assert [(p["line"], p["field"]) for p in checked.json()["problems"]] == [
+        (5, "retention"),
+        (6, "creator_unit"),
+        (7, "responsible"),
+    ]
     refused = upload(wrong, dry_run=False)
     assert refused.status_code == 422 and refused.json()["code"] == "DOSSIER_LIST_INVALID"
     assert refused.json()["problems"][0]["line"] == 5
@@ -326,6 +363,14 @@ def test_an_old_list_is_imported_and_what_is_past_retention_goes_only_once_appro
             json={"end_date": "2010-12-31"},
         )
         assert closed.status_code == 200, closed.text
+    changed = upload(
+        OLD_LIST.replace(
+            "02.VP,Tập lưu công văn năm 2010,06", "02.VP,Tập lưu công văn năm 2010,04"
+        ),
+        dry_run=False,
+    )
+    assert changed.status_code == 422, changed.text
+    assert [(p["line"], p["field"]) for p in changed.json()["problems"]] == [(3, "code")]
     handed = gateway.http.post(
         f"/v1/dossiers/{dossiers['02.VP']}/handover", headers=auth(archivist)
     )
@@ -345,6 +390,12 @@ def test_an_old_list_is_imported_and_what_is_past_retention_goes_only_once_appro
     going = {dossiers["02.VP"], dossiers["03.VP"]}
     assert {i["dossier_id"] for i in proposed.json()["items"]} == going
 
+    twice = gateway.http.post(
+        "/v1/dispositions",
+        headers=auth(archivist),
+        json={"reason": "Đề xuất lần hai", "dossier_ids": [dossiers["02.VP"]]},
+    )
+    assert twice.status_code == 400 and twice.json()["code"] == "NOT_DISPOSABLE", twice.text
     plan = gateway.http.get(f"/v1/dispositions/{disposition_id}/dry-run", headers=auth(archivist))
     assert plan.status_code == 200, plan.text
     assert {i["dossier_id"] for i in plan.json()["items"]} == going

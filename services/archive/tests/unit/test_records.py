@@ -264,3 +264,15 @@ def test_a_retention_ends_at_the_start_of_its_day_in_the_agencys_calendar() -> N
     # 2020-12-31 00:00 in Vietnam is 17:00 UTC the day before: the day it becomes disposable
     # there, its lock has ended.
     assert policy.until(dossier) == datetime(2020, 12, 30, 17, 0, tzinfo=UTC)
+
+
+def test_a_handover_takes_the_documents_as_they_finally_are() -> None:
+    dossier = make_dossier().with_document(make_document(1)).with_document(make_document(2))
+    signed = replace(
+        make_document(2, page_amount=3),
+        files=(DossierFile("a" * 64, 20, "application/pdf", "signed.pdf"),),
+    )
+    final = dossier.with_snapshots((make_document(1), signed))
+    assert final.page_total == 5 and final.files()[-1].sha256 == "a" * 64
+    with pytest.raises(ValueError):
+        dossier.with_snapshots((signed, make_document(1)))

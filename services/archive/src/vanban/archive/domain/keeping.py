@@ -22,6 +22,7 @@ from vanban.archive.domain.records import (
     DispositionNotFoundError,
     DispositionState,
     Dossier,
+    DossierDocument,
     DossierFile,
     DossierNotFoundError,
     DossierState,
@@ -141,6 +142,11 @@ async def hand_over(
     await documents.mark_archived(
         [(d.kind, d.document_id) for d in dossier.documents], dossier_id=dossier.id
     )
+    # Read once more now that nothing of them can change: what is locked and exported is what
+    # they finally are (an outgoing document's signed PDF may have arrived since it was added).
+    dossier = dossier.with_snapshots(
+        tuple([await _now_as(documents, held) for held in dossier.documents])
+    )
     name = await agency_name()
     record = await files.put(
         renderer.handover_record(
@@ -162,7 +168,9 @@ async def hand_over(
         current = await _dossier(tx, caller, dossier.id, lock=True)
         if current.state is DossierState.HANDED_OVER:
             return current
-        handed = current.handed_over(by=caller.subject, at=now, record=record)
+        handed = current.with_snapshots(dossier.documents).handed_over(
+            by=caller.subject, at=now, record=record
+        )
         await tx.dossiers.save(handed)
         if until > now:
             await tx.claims.mark_locked([f.sha256 for f in protected], until=until, mode=mode)
@@ -181,6 +189,15 @@ async def hand_over(
         )
         await tx.commit()
     return handed
+
+
+async def _now_as(documents: DocumentsPort, held: DossierDocument) -> DossierDocument:
+    """The document as documents shows it now, added when and by whom it was."""
+    found = await documents.find(
+        held.document_id, kind=held.kind, added_by=held.added_by, now=held.added_at
+    )
+    pages = found.document.page_amount if found.document.page_amount > 0 else held.page_amount
+    return replace(found.document, page_amount=pages)
 
 
 async def set_hold(

@@ -252,6 +252,13 @@ class Dossier:
             )
         return self._totalled(tuple(d for d in self.documents if d.document_id != document_id))
 
+    def with_snapshots(self, documents: tuple[DossierDocument, ...]) -> Dossier:
+        """The same documents as they are now (read again at the handover: an outgoing
+        document's signed PDF may have arrived since it was added)."""
+        if [d.document_id for d in documents] != [d.document_id for d in self.documents]:
+            raise ValueError("snapshots must be of the documents the dossier holds, in order")
+        return self._totalled(documents)
+
     def _totalled(self, documents: tuple[DossierDocument, ...]) -> Dossier:
         """Totals, start date and secrecy follow the documents held."""
         dates = [d.issued_date for d in documents if d.issued_date is not None]
