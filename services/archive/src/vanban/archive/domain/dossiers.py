@@ -393,7 +393,11 @@ async def import_list(
         problems = list(report.problems)
         changed: list[ListEntry] = []
         for line, entry in zip(report.lines, report.entries, strict=True):
-            if current.get(entry.code) == entry:
+            before = current.get(entry.code)
+            # The same entry, whether or not its person's id was known when it was written.
+            if before is not None and replace(before, responsible_id="") == replace(
+                entry, responsible_id=""
+            ):
                 continue
             if entry.code in opened:
                 problems.append(

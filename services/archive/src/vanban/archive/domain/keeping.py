@@ -6,6 +6,7 @@ dossier as it was and the step can be asked again."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -483,6 +484,8 @@ class DryRun:
     blocked: dict[str, str]
     # The holders that go with it: its destroyed documents and its dossiers' records.
     leaving: frozenset[str] = frozenset()
+    # Its dossiers that go.
+    going: frozenset[str] = frozenset()
 
     @property
     def bytes_deleted(self) -> int:
@@ -533,6 +536,7 @@ async def plan_disposition(
         files=files,
         blocked=blocked,
         leaving=frozenset(leaving),
+        going=frozenset(going),
     )
 
 
@@ -616,11 +620,15 @@ async def execute_disposition(
     # audited) in the transaction that deletes it.
     deleted: list[str] = []
     for sha256, (_, kept) in plan.files.items():
-        if not kept and await _destroy(
-            transactions=transactions, store=store, sha256=sha256, plan=plan, now=now
+        # Shielded: once its bytes are being deleted, the call being cancelled (a client gone)
+        # must not leave them deleted and recorded as kept.
+        if not kept and await asyncio.shield(
+            _destroy(transactions=transactions, store=store, sha256=sha256, plan=plan, now=now)
         ):
             deleted.append(sha256)
-    destroyed = set(plan.document_ids)
+    # A document added to another dossier since the plan stays (its files did too).
+    async with transactions() as tx:
+        destroyed = await _still_going(tx, set(plan.document_ids), plan.going)
     for dossier in dossiers:
         mine = [(d.kind, d.document_id) for d in dossier.documents if d.document_id in destroyed]
         if mine:
@@ -666,7 +674,7 @@ async def execute_disposition(
             after={
                 "state": executed.state.value,
                 "dossiers": [d.file_code for d in dossiers],
-                "documents": len(plan.document_ids),
+                "documents": len(destroyed),
                 "files_deleted": len(deleted),
                 "files_kept": len(plan.files) - len(deleted),
                 "record": record.sha256,
@@ -674,6 +682,25 @@ async def execute_disposition(
         )
         await tx.commit()
     return executed
+
+
+async def _still_going(
+    tx: RecordsTransaction, document_ids: set[str], going: frozenset[str]
+) -> set[str]:
+    """Those of the documents no dossier holds any more but the ones going and those already
+    destroyed."""
+    if not document_ids:
+        return set()
+    holding = await tx.dossiers.holding(document_ids)
+    states = await tx.dossiers.states({d for held in holding.values() for d in held})
+    return {
+        document_id
+        for document_id in document_ids
+        if all(
+            d in going or states.get(d) is DossierState.DISPOSED
+            for d in holding.get(document_id, set())
+        )
+    }
 
 
 async def _destroy(
@@ -689,10 +716,14 @@ async def _destroy(
         await tx.objects.lock_content(sha256)
         holders = (await tx.claims.holders([sha256])).get(sha256, set())
         state = (await tx.claims.keeping([sha256])).get(sha256)
+        held_documents = {
+            h.split("/", 1)[1] for h in holders if h.split("/", 1)[0].endswith("-documents")
+        }
         if (
             state is None
             or not deletable(holders, plan.leaving, state, now)
             or await tx.uploads.holding(sha256)
+            or await _still_going(tx, held_documents, plan.going) != held_documents
         ):
             return False
         try:

@@ -260,6 +260,9 @@ async def claim_object(*, tx: Transaction, sha256: str, claimed_by: str, now: da
     Returns whether this call claimed it; claiming again is harmless.
     """
     key = validated_sha256(sha256, field="document.file.sha256")
+    # Under the content's lock, as uploads, releases and a disposition's deletion are: a claim
+    # is either seen by a deletion checking its holders, or waits until the bytes are gone.
+    await tx.objects.lock_content(key)
     # A claimed object is kept for good: the uploads that held it have nothing left to hold.
     await tx.uploads.remove_for(key)
     if await tx.objects.claim(key, at=now):

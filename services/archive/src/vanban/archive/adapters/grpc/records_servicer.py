@@ -44,6 +44,7 @@ from vanban.archive.domain.keeping import (
 from vanban.archive.domain.records import (
     ADMIN,
     ARCHIVIST,
+    Dossier,
     DossierState,
     check_year,
     require_archivist,
@@ -114,6 +115,12 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
         """The agency's calendar day (Vietnam's, not the server's)."""
         return datetime.now(self._timezone).date()
 
+    async def _shown(self, dossier: Dossier) -> pb.Dossier:
+        """The dossier as the caller of the call being served may read it: every answer that
+        carries its documents goes through here."""
+        readable = await dossiers.readable(dossier, documents=self._documents, now=self._now())
+        return dossier_to_pb(readable)
+
     def _transactions(
         self, caller: Caller
     ) -> Callable[[], AbstractAsyncContextManager[ArchiveTransaction]]:
@@ -162,8 +169,7 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
         caller = current_caller()
         async with self._transactions(caller)() as tx:
             dossier = await dossiers.get_dossier(tx=tx, caller=caller, dossier_id=request.id)
-        dossier = await dossiers.readable(dossier, documents=self._documents, now=self._now())
-        return pb.GetDossierResponse(dossier=dossier_to_pb(dossier))
+        return pb.GetDossierResponse(dossier=await self._shown(dossier))
 
     async def ListDossiers(
         self, request: pb.ListDossiersRequest, context: grpc.aio.ServicerContext
@@ -199,7 +205,7 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
             kind=request.kind,
             now=self._now(),
         )
-        return pb.AddDossierDocumentResponse(dossier=dossier_to_pb(dossier))
+        return pb.AddDossierDocumentResponse(dossier=await self._shown(dossier))
 
     async def RemoveDossierDocument(
         self, request: pb.RemoveDossierDocumentRequest, context: grpc.aio.ServicerContext
@@ -210,7 +216,7 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
             dossier = await dossiers.remove_document(
                 tx=tx, caller=caller, dossier_id=request.dossier_id, document_id=request.document_id
             )
-        return pb.RemoveDossierDocumentResponse(dossier=dossier_to_pb(dossier))
+        return pb.RemoveDossierDocumentResponse(dossier=await self._shown(dossier))
 
     async def CloseDossier(
         self, request: pb.CloseDossierRequest, context: grpc.aio.ServicerContext
@@ -226,7 +232,7 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
                 today=self._today(),
                 now=self._now(),
             )
-        return pb.CloseDossierResponse(dossier=dossier_to_pb(dossier))
+        return pb.CloseDossierResponse(dossier=await self._shown(dossier))
 
     async def ImportDossierList(
         self, request: pb.ImportDossierListRequest, context: grpc.aio.ServicerContext
@@ -341,17 +347,19 @@ class RecordsServicer(records_pb2_grpc.RecordsServiceServicer):
                     reason="DOSSIER_DISPOSED",
                     metadata={"dossier_id": dossier.id},
                 )
-            # Who took a copy of which dossier is part of the record.
+        dossier = await dossiers.readable(dossier, documents=self._documents, now=self._now())
+        async with self._transactions(caller)() as tx:
+            # Who took a copy of which dossier, and of how much of it, is part of the record.
             tx.audit(
                 action="dossier.export",
                 resource=f"dossiers/{dossier.id}",
                 after={
                     "format": pb.ExportFormat.Name(request.format),
+                    "documents": len(dossier.documents),
                     "files": len(dossier.files()),
                 },
             )
             await tx.commit()
-        dossier = await dossiers.readable(dossier, documents=self._documents, now=self._now())
         name = await self._documents.agency_name()
         meta = dossier_metadata(dossier, agency_code=self._agency_code, agency_name=name)
         progress: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
