@@ -572,8 +572,7 @@ def _responsible(value: str, problems: dict[str, str]) -> str:
         problems["responsible"] = f"must be at most {RESPONSIBLE_MAX} characters"
     elif person and not _RESPONSIBLE_RE.match(person):
         problems["responsible"] = (
-            f"{_shown(person)} is not the username of a person in the directory, "
-            "such as nguyenvana"
+            f"{_shown(person)} is not the username of a person in the directory, such as nguyenvana"
         )
     return person.lower()
 
