@@ -7,6 +7,7 @@ leader's approval."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import os
 import subprocess
@@ -159,6 +160,14 @@ def test_a_dossier_is_formed_closed_handed_over_locked_and_exported(
     assert handed.json()["state"] == "handed_over"
     record = handed.json()["handover_record"]
     assert record["content_type"] == "application/pdf"
+    # The handover record (biên bản giao nộp) names who handed over and who received, by name.
+    kept_record = gateway.http.get(
+        f"/v1/dossiers/{dossier_id}/handover-record", headers=auth(archivist)
+    )
+    assert kept_record.status_code == 200, kept_record.text
+    assert hashlib.sha256(kept_record.content).hexdigest() == record["sha256"]
+    text = pdfium.PdfDocument(kept_record.content)[0].get_textpage().get_text_range()
+    assert "BIÊN BẢN" in text and "Đỗ Thị Lưu Trữ" in text, text
 
     # Deleting a locked file through S3 with the archive's own credentials is refused.
     agency = platform.agencies[0]

@@ -121,6 +121,7 @@ OPERATIONS = {
     ("post", "/v1/dossiers/{dossier_id}/documents"): "addDossierDocument",
     ("delete", "/v1/dossiers/{dossier_id}/documents/{document_id}"): "removeDossierDocument",
     ("post", "/v1/dossiers/{dossier_id}/close"): "closeDossier",
+    ("get", "/v1/dossiers/{dossier_id}/handover-record"): "getHandoverRecord",
     ("post", "/v1/dossiers/{dossier_id}/handover"): "handOverDossier",
     ("post", "/v1/dossiers/{dossier_id}/hold"): "setDossierHold",
     ("post", "/v1/dossiers/{dossier_id}/fixity"): "checkDossierFixity",

@@ -143,6 +143,21 @@ class GrpcPeers:
             raise passed_on(exc) from None
         return {unit.code for unit in answer.units}
 
+    async def person_name(self, person_id: str) -> str:
+        """The person's full name for a record's signature block; the id itself when the
+        directory does not know it (a record is still made)."""
+        try:
+            answer = await self._directory.GetPerson(
+                directory_pb2.GetPersonRequest(id=person_id),
+                metadata=self._as_service(),
+                timeout=self._timeout,
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                return person_id
+            raise passed_on(exc) from None
+        return answer.person.full_name or person_id
+
     async def agency_name(self) -> str:
         try:
             answer = await self._directory.GetAgency(

@@ -124,7 +124,7 @@ class PdfRenderer:
         self._agency_code = agency_code
 
     def handover_record(
-        self, *, agency_name: str, dossier: Dossier, received_by: str, at: datetime
+        self, *, agency_name: str, dossier: Dossier, handed_by: str, received_by: str, at: datetime
     ) -> bytes:
         return handover_record_pdf(
             HandoverRecord(
@@ -133,7 +133,7 @@ class PdfRenderer:
                 handover_id=dossier.id,
                 handed_over_on=at.date(),
                 handing_unit=dossier.creator_unit,
-                handing_person=dossier.responsible or dossier.opened_by,
+                handing_person=handed_by,
                 archivist=received_by,
                 dossiers=(
                     dossier_metadata(
@@ -144,7 +144,13 @@ class PdfRenderer:
         )
 
     def disposition_record(
-        self, *, agency_name: str, disposition: Disposition, executed_by: str, at: datetime
+        self,
+        *,
+        agency_name: str,
+        disposition: Disposition,
+        approved_by: str,
+        executed_by: str,
+        at: datetime,
     ) -> bytes:
         return disposition_record_pdf(
             DispositionRecord(
@@ -152,7 +158,7 @@ class PdfRenderer:
                 agency_name=agency_name,
                 proposal_id=disposition.id,
                 reason=disposition.reason,
-                approver_name=disposition.decided_by,
+                approver_name=approved_by,
                 approved_on=(disposition.decided_at or at).date(),
                 destroyed_on=at.date(),
                 performed_by=executed_by,

@@ -74,11 +74,17 @@ class RecordFiles(Protocol):
 
 class Renderer(Protocol):
     def handover_record(
-        self, *, agency_name: str, dossier: Dossier, received_by: str, at: datetime
+        self, *, agency_name: str, dossier: Dossier, handed_by: str, received_by: str, at: datetime
     ) -> bytes: ...
 
     def disposition_record(
-        self, *, agency_name: str, disposition: Disposition, executed_by: str, at: datetime
+        self,
+        *,
+        agency_name: str,
+        disposition: Disposition,
+        approved_by: str,
+        executed_by: str,
+        at: datetime,
     ) -> bytes: ...
 
 
@@ -125,6 +131,7 @@ async def hand_over(
     files: RecordFiles,
     renderer: Renderer,
     agency_name: Callable[[], Awaitable[str]],
+    person_name: Callable[[str], Awaitable[str]],
     policy: LockPolicy,
     caller: Caller,
     dossier_id: str,
@@ -151,7 +158,11 @@ async def hand_over(
     name = await agency_name()
     record = await files.put(
         renderer.handover_record(
-            agency_name=name, dossier=dossier, received_by=caller.subject, at=now
+            agency_name=name,
+            dossier=dossier,
+            handed_by=await person_name(dossier.responsible_id or dossier.opened_by),
+            received_by=await person_name(caller.subject),
+            at=now,
         ),
         content_type="application/pdf",
         file_name=f"bien-ban-giao-nop-{dossier.file_code}.pdf",
@@ -594,6 +605,7 @@ async def execute_disposition(
     vault: Vault,
     renderer: Renderer,
     agency_name: Callable[[], Awaitable[str]],
+    person_name: Callable[[str], Awaitable[str]],
     policy: LockPolicy,
     caller: Caller,
     disposition_id: str,
@@ -638,7 +650,11 @@ async def execute_disposition(
     name = await agency_name()
     record = await files.put(
         renderer.disposition_record(
-            agency_name=name, disposition=disposition, executed_by=caller.subject, at=now
+            agency_name=name,
+            disposition=disposition,
+            approved_by=await person_name(disposition.decided_by),
+            executed_by=await person_name(caller.subject),
+            at=now,
         ),
         content_type="application/pdf",
         file_name=f"bien-ban-huy-{disposition.id}.pdf",

@@ -962,6 +962,13 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "was not handed over.",
     ),
     (
+        "HANDOVER_RECORD_NOT_FOUND",
+        404,
+        "No handover record",
+        "The dossier has not been handed over to the agency archive: it has no handover record "
+        "(biên bản giao nộp) yet.",
+    ),
+    (
         "DOSSIER_DISPOSED",
         400,
         "Dossier destroyed",

@@ -32,7 +32,8 @@ from vanban.gateway.api.convert.records import (
     import_out,
     problem_out,
 )
-from vanban.gateway.api.deps import Records, Settings, allowed, role
+from vanban.gateway.api.deps import Archive, GatewayIdentity, Records, Settings, allowed, role
+from vanban.gateway.api.document_files import FILE_DOWNLOAD_ANSWERS, stream_file
 from vanban.gateway.api.dossier_export import relay_export
 from vanban.gateway.api.openapi import BODY, FILE, PARAMETERS, SCOPED, UPSTREAM, answers
 from vanban.gateway.api.problems import HttpProblem
@@ -428,6 +429,52 @@ async def close_dossier(
         timeout=records.timeout,
     )
     return dossier_out(answer.dossier)
+
+
+@router.get(
+    "/v1/dossiers/{dossier_id}/handover-record",
+    operation_id="getHandoverRecord",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        **answers(
+            *SCOPED,
+            *PARAMETERS,
+            *UPSTREAM,
+            "DOSSIER_NOT_FOUND",
+            "HANDOVER_RECORD_NOT_FOUND",
+            *FILE_DOWNLOAD_ANSWERS,
+        ),
+    },
+)
+async def get_handover_record(
+    principal: Reader,
+    dossier_id: UUID,
+    records: Records,
+    archive: Archive,
+    gateway: GatewayIdentity,
+    settings: Settings,
+) -> StreamingResponse:
+    """The handover record (biên bản giao nộp) of a dossier received into the agency archive, as
+    the PDF kept under object lock; for whoever may see the dossier."""
+    answer = await records.stub.GetDossier(
+        pb.GetDossierRequest(id=str(dossier_id)),
+        metadata=principal.metadata,
+        timeout=records.timeout,
+    )
+    record = answer.dossier.handover_record
+    if not answer.dossier.HasField("handover_record"):
+        raise HttpProblem(
+            404, "HANDOVER_RECORD_NOT_FOUND", "the dossier has not been handed over yet"
+        )
+    # The archive agreed this caller may see the dossier; the bytes are fetched as the gateway.
+    return await stream_file(
+        archive,
+        gateway,
+        sha256=record.sha256,
+        file_name=record.file_name or f"bien-ban-giao-nop-{dossier_id}.pdf",
+        download_seconds=settings.download_timeout_seconds,
+    )
 
 
 @router.post(
