@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, or_, select, true, update
+from sqlalchemy import Column, Row, and_, delete, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,6 +51,19 @@ def _file_in(data: dict[str, Any]) -> DossierFile:
         content_type=str(data["content_type"]),
         file_name=str(data.get("file_name", "")),
     )
+
+
+async def _grouped(
+    session: AsyncSession, key: Column[str], value: Column[str], keys: Collection[str]
+) -> dict[str, set[str]]:
+    """Each of `keys` that has rows → the set of its `value`s."""
+    if not keys:
+        return {}
+    rows = await session.execute(select(key, value).where(key.in_(list(keys))))
+    grouped: dict[str, set[str]] = {}
+    for found, held in rows.tuples():
+        grouped.setdefault(found, set()).add(held)
+    return grouped
 
 
 def _day(value: str | None) -> date | None:
@@ -302,17 +315,12 @@ class SqlDossierRepository:
 
     async def holding(self, document_ids: Collection[str]) -> dict[str, set[str]]:
         """Document id → the dossiers that hold it (disposed ones included)."""
-        if not document_ids:
-            return {}
-        rows = await self._session.execute(
-            select(dossier_documents.c.document_id, dossier_documents.c.dossier_id).where(
-                dossier_documents.c.document_id.in_(list(document_ids))
-            )
+        return await _grouped(
+            self._session,
+            dossier_documents.c.document_id,
+            dossier_documents.c.dossier_id,
+            document_ids,
         )
-        held: dict[str, set[str]] = {}
-        for row in rows:
-            held.setdefault(row.document_id, set()).add(row.dossier_id)
-        return held
 
     async def held_files(self, *, excluding: str) -> set[str]:
         rows = await self._session.execute(
@@ -589,17 +597,9 @@ class SqlClaimRepository:
         )
 
     async def holders(self, sha256s: Collection[str]) -> dict[str, set[str]]:
-        if not sha256s:
-            return {}
-        rows = await self._session.execute(
-            select(object_claims.c.sha256, object_claims.c.claimed_by).where(
-                object_claims.c.sha256.in_(list(sha256s))
-            )
+        return await _grouped(
+            self._session, object_claims.c.sha256, object_claims.c.claimed_by, sha256s
         )
-        held: dict[str, set[str]] = {}
-        for row in rows:
-            held.setdefault(row.sha256, set()).add(row.claimed_by)
-        return held
 
     async def by(self, claimers: Collection[str]) -> set[str]:
         """Every object any of these holders keeps."""
