@@ -9,10 +9,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from vanban.platform.errors import invalid_fields
+
+T = TypeVar("T")
 
 
 def page_size(requested: int, *, default: int, maximum: int) -> int:
@@ -59,3 +62,30 @@ def keyset_after(token: str, *, moment: str) -> tuple[str, str] | None:
     except ValueError:
         raise bad_token() from None
     return position[moment], position["id"]
+
+
+async def filtered_page(
+    fetch: Callable[[tuple[str, str] | None, int], Awaitable[Sequence[T]]],
+    shown: Callable[[T], Awaitable[bool]],
+    position: Callable[[T], tuple[str, str]],
+    *,
+    moment: str,
+    size: int,
+    after: tuple[str, str] | None,
+) -> tuple[list[T], str]:
+    """A page of a newest-first listing whose rows the caller may not all see: rows are read in
+    batches from `after` and those `shown` rejects are skipped, until the page is full or the
+    rows run out. The token (empty at the end) holds the `position` (`moment`, id) of the last
+    row shown."""
+    page: list[T] = []
+    while True:
+        batch = await fetch(after, size * 2)
+        for row in batch:
+            after = position(row)
+            if await shown(row):
+                page.append(row)
+                if len(page) == size:
+                    at, row_id = after
+                    return page, encode_token({moment: at, "id": row_id})
+        if len(batch) < size * 2:
+            return page, ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.archive.adapters.db.records import (
@@ -20,6 +19,7 @@ from vanban.archive.adapters.grpc.records_convert import dossier_to_pb
 from vanban.archive.domain.model import StoredObject
 from vanban.archive.domain.records import Dossier
 from vanban.contracts.archive.v1 import events_pb2
+from vanban.platform.convert import to_timestamp
 from vanban.platform.events.nats import subject
 from vanban.platform.transaction import ServiceTransaction
 
@@ -64,11 +64,9 @@ class ArchiveTransaction(ServiceTransaction):
         )
 
     def record_fixity_failed(self, sha256: str, *, problem: str, at: datetime) -> None:
-        stamp = Timestamp()
-        stamp.FromDatetime(at)
         self.record_event(
             FIXITY_FAILED,
-            events_pb2.FixityFailed(sha256=sha256, problem=problem, checked_at=stamp),
+            events_pb2.FixityFailed(sha256=sha256, problem=problem, checked_at=to_timestamp(at)),
         )
 
     def record_dossier_disposed(

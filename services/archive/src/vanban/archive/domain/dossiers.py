@@ -46,7 +46,7 @@ from vanban.platform.errors import (
     PermissionDeniedError,
     invalid_fields,
 )
-from vanban.platform.paging import encode_token, keyset_after, page_size
+from vanban.platform.paging import filtered_page, keyset_after, page_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +153,7 @@ async def open_dossier(
 
 
 async def get_dossier(*, tx: RecordsTransaction, caller: Caller, dossier_id: str) -> Dossier:
-    return await _visible(tx, caller, dossier_id)
+    return await visible_dossier(tx, caller, dossier_id)
 
 
 async def list_dossiers(
@@ -174,24 +174,23 @@ async def list_dossiers(
         year = check_year(year, today=today)
     # Due within the warning window: the work ended a year ago less the window, or earlier.
     due_before = today - timedelta(days=365 - HANDOVER_WARNING_DAYS) if handover_due else None
-    shown: list[Dossier] = []
-    # Dossiers the caller may not see are skipped; read on until the page is full.
-    while len(shown) < size:
-        batch = await tx.dossiers.page(
-            year=year, state=state, handover_before=due_before, after=after, limit=size * 2
+
+    async def fetch(position: tuple[str, str] | None, limit: int) -> list[Dossier]:
+        return await tx.dossiers.page(
+            year=year, state=state, handover_before=due_before, after=position, limit=limit
         )
-        for dossier in batch:
-            after = (dossier.opened_at.isoformat(), dossier.id)
-            if dossier.may_see(caller):
-                shown.append(dossier)
-                if len(shown) == size:
-                    break
-        if len(batch) < size * 2:
-            if len(shown) < size:
-                return shown, ""
-            break
-    last = shown[-1]
-    return shown, encode_token({"opened_at": last.opened_at.isoformat(), "id": last.id})
+
+    async def shown(dossier: Dossier) -> bool:
+        return dossier.may_see(caller)
+
+    return await filtered_page(
+        fetch,
+        shown,
+        lambda d: (d.opened_at.isoformat(), d.id),
+        moment="opened_at",
+        size=size,
+        after=after,
+    )
 
 
 async def add_document(
@@ -211,7 +210,7 @@ async def add_document(
     reference = validated_id(document_id, field="document_id")
     wanted = DocumentKind.parse(kind)
     async with transactions() as tx:
-        dossier = await _visible(tx, caller, key)
+        dossier = await visible_dossier(tx, caller, key)
         dossier.ensure_keeper(caller)
         dossier.ensure_open()
         if dossier.holds(reference):
@@ -232,7 +231,7 @@ async def add_document(
         # An outgoing document's record says nothing of its pages: its issued PDF does.
         document = replace(document, page_amount=await pages.pages(document.files[0]))
     async with transactions() as tx:
-        dossier = await _visible(tx, caller, key, lock=True)
+        dossier = await visible_dossier(tx, caller, key, lock=True)
         dossier.ensure_keeper(caller)
         if dossier.holds(reference):
             return dossier
@@ -257,7 +256,7 @@ async def remove_document(
 ) -> Dossier:
     key = validated_id(dossier_id, field="dossier_id")
     reference = validated_id(document_id, field="document_id")
-    dossier = await _visible(tx, caller, key, lock=True)
+    dossier = await visible_dossier(tx, caller, key, lock=True)
     dossier.ensure_keeper(caller)
     updated = dossier.without_document(reference)
     await tx.dossiers.save(updated)
@@ -282,7 +281,7 @@ async def close_dossier(
 ) -> Dossier:
     key = validated_id(dossier_id, field="id")
     end = _date(end_date, field="end_date")
-    dossier = await _visible(tx, caller, key, lock=True)
+    dossier = await visible_dossier(tx, caller, key, lock=True)
     dossier.ensure_keeper(caller)
     closed = dossier.closed(end_date=end, today=today, by=caller.subject, at=now)
     await tx.dossiers.save(closed)
@@ -333,9 +332,11 @@ def _date(value: str, *, field: str) -> date | None:
         ) from None
 
 
-async def _visible(
+async def visible_dossier(
     tx: RecordsTransaction, caller: Caller, dossier_id: str, *, lock: bool = False
 ) -> Dossier:
+    """The dossier, if the caller may see it; one they may not is not told apart from one that
+    does not exist."""
     key = validated_id(dossier_id, field="id")
     dossier = await tx.dossiers.get(key, lock=lock)
     if dossier is None:

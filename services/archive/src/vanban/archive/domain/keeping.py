@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Protocol
 
+from vanban.archive.domain.dossiers import visible_dossier
 from vanban.archive.domain.errors import FixityMismatchError, ObjectMissingError
 from vanban.archive.domain.model import FixityCheck
 from vanban.archive.domain.records import (
@@ -25,7 +26,6 @@ from vanban.archive.domain.records import (
     Dossier,
     DossierDocument,
     DossierFile,
-    DossierNotFoundError,
     DossierState,
     Keeping,
     not_disposable,
@@ -40,7 +40,7 @@ from vanban.archive.domain.records_ports import (
 )
 from vanban.platform.caller import Caller
 from vanban.platform.errors import DomainError, FailedPreconditionError, invalid_fields
-from vanban.platform.paging import encode_token, keyset_after, page_size
+from vanban.platform.paging import filtered_page, keyset_after, page_size
 
 logger = logging.getLogger(__name__)
 
@@ -112,17 +112,6 @@ class LockPolicy:
         return datetime.combine(self.permanent_until, time.min, tzinfo=UTC)
 
 
-async def _dossier(
-    tx: RecordsTransaction, caller: Caller, dossier_id: str, *, lock: bool
-) -> Dossier:
-    key = validated_id(dossier_id, field="id")
-    dossier = await tx.dossiers.get(key, lock=lock)
-    if dossier is None:
-        raise DossierNotFoundError("no dossier with this id", metadata={"dossier_id": key})
-    dossier.ensure_visible(caller)
-    return dossier
-
-
 async def hand_over(
     *,
     transactions: RecordsTransactions,
@@ -143,7 +132,7 @@ async def hand_over(
     idempotent); asked again after success, it answers the dossier as it is."""
     require_archivist(caller)
     async with transactions() as tx:
-        dossier = await _dossier(tx, caller, dossier_id, lock=False)
+        dossier = await visible_dossier(tx, caller, dossier_id, lock=False)
         if dossier.state is DossierState.HANDED_OVER:
             return dossier
         dossier.ensure_closed_for_handover()
@@ -177,7 +166,7 @@ async def hand_over(
         for file in protected:
             await vault.protect(sha256=file.sha256, mode=mode, retain_until=until)
     async with transactions() as tx:
-        current = await _dossier(tx, caller, dossier.id, lock=True)
+        current = await visible_dossier(tx, caller, dossier.id, lock=True)
         if current.state is DossierState.HANDED_OVER:
             return current
         handed = current.with_snapshots(dossier.documents).handed_over(
@@ -228,7 +217,7 @@ async def set_hold(
     if not why:
         raise invalid_fields({"reason": "say why"}, reason="INVALID_ARGUMENT")
     async with transactions() as tx:
-        dossier = await _dossier(tx, caller, dossier_id, lock=False)
+        dossier = await visible_dossier(tx, caller, dossier_id, lock=False)
     if dossier.state is not DossierState.HANDED_OVER:
         raise FailedPreconditionError(
             "a legal hold is put on a dossier in the agency archive",
@@ -243,7 +232,7 @@ async def set_hold(
     for sha256 in sorted(files):
         await vault.set_legal_hold(sha256=sha256, on=hold)
     async with transactions() as tx:
-        current = await _dossier(tx, caller, dossier.id, lock=True)
+        current = await visible_dossier(tx, caller, dossier.id, lock=True)
         if current.state is not DossierState.HANDED_OVER:  # destroyed meanwhile
             raise FailedPreconditionError(
                 "a legal hold is put on a dossier in the agency archive",
@@ -335,7 +324,7 @@ async def check_dossier_fixity(
     """The archivist re-reads every file of one dossier."""
     require_archivist(caller)
     async with transactions() as tx:
-        dossier = await _dossier(tx, caller, dossier_id, lock=False)
+        dossier = await visible_dossier(tx, caller, dossier_id, lock=False)
         # A file a disposition destroyed is gone on purpose, not lost.
         held = await tx.claims.keeping([f.sha256 for f in dossier.files()])
     results = [
@@ -769,16 +758,18 @@ async def list_dispositions(
         require_archivist(caller)
     size = page_size(requested_size, default=20, maximum=100)
     after = keyset_after(page_token, moment="proposed_at")
-    shown: list[Disposition] = []
-    while True:
-        batch = await tx.dispositions.page(after=after, limit=size * 2)
-        for disposition in batch:
-            after = (disposition.proposed_at.isoformat(), disposition.id)
-            if await _sees_all(tx, caller, disposition):
-                shown.append(disposition)
-                if len(shown) == size:
-                    last = shown[-1]
-                    token = {"proposed_at": last.proposed_at.isoformat(), "id": last.id}
-                    return shown, encode_token(token)
-        if len(batch) < size * 2:
-            return shown, ""
+
+    async def fetch(position: tuple[str, str] | None, limit: int) -> list[Disposition]:
+        return await tx.dispositions.page(after=position, limit=limit)
+
+    async def shown(disposition: Disposition) -> bool:
+        return await _sees_all(tx, caller, disposition)
+
+    return await filtered_page(
+        fetch,
+        shown,
+        lambda d: (d.proposed_at.isoformat(), d.id),
+        moment="proposed_at",
+        size=size,
+        after=after,
+    )
