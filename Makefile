@@ -19,13 +19,13 @@ export UV
 PG_BINDIR := $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: up test bootstrap uv postgres tesseract fonts softhsm buf proto proto-check lint unit e2e images test-images \
+.PHONY: up test bootstrap uv postgres tesseract fonts softhsm buf proto proto-check lint unit e2e images test-images k8s \
 	container-tools clean
 
 up: bootstrap
 	"$(UV)" run --frozen vanban up
 
-test: bootstrap buf lint proto-check
+test: bootstrap buf lint proto-check k8s
 	"$(UV)" run --frozen pytest -q
 
 bootstrap: uv postgres tesseract fonts softhsm
@@ -83,6 +83,12 @@ unit: bootstrap
 
 e2e: bootstrap
 	"$(UV)" run --frozen pytest -q -m e2e tests/e2e
+
+# Renders every overlay of k8s/ and the axis, and checks them: kubernetes-validate --strict,
+# checkov, our own rules (tools/k8s/check; docs/operations.md). The tools come from PyPI, locked
+# in tools/k8s/uv.lock.
+k8s: uv
+	tools/k8s/check
 
 # Every service's image, from the one Dockerfile, with buildah (no Docker engine needed).
 images: container-tools
