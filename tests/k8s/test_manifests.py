@@ -104,6 +104,10 @@ def _short_grace(docs: list[Doc]) -> None:
     pod["terminationGracePeriodSeconds"] = 10
 
 
+def _replicas(docs: list[Doc]) -> None:
+    find(docs, "Deployment", "documents")["spec"]["replicas"] = 3
+
+
 def _token(docs: list[Doc]) -> None:
     pod = find(docs, "Deployment", "exchange")["spec"]["template"]["spec"]
     del pod["automountServiceAccountToken"]
@@ -128,6 +132,7 @@ BREAKS: dict[str, tuple[Callable[[list[Doc]], list[Doc] | None], str]] = {
     "root": (_root, "Deployment/notify: container notify: runs as 0"),
     "grace": (_short_grace, "Deployment/workflow: container workflow: 10 s to terminate"),
     "token": (_token, "Deployment/exchange: mounts a service-account token"),
+    "replicas": (_replicas, "Deployment/documents: sets replicas"),
     "default deny": (
         lambda docs: without(docs, "NetworkPolicy", "default-deny"),
         ": no default-deny NetworkPolicy",

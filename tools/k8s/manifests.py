@@ -366,8 +366,9 @@ def deployment(workload: Workload) -> dict[str, Any]:
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": workload.name, "labels": labels(workload)},
+        # No `replicas`: the autoscaler owns the count (one in the manifest would reset it at
+        # every apply); a singleton overlay sets it to 1.
         "spec": {
-            "replicas": 2,
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": selector(workload.name)},
             # A new pod serves before an old one goes.

@@ -4,7 +4,7 @@ checkov checks what any cluster should; these are ours, on everything `kubectl k
 renders, so that a new service (or an overlay's patch) cannot quietly go without them:
 
 - every workload has a PodDisruptionBudget and, unless it is annotated as a singleton with its
-  reason (`vanban.gov.vn/singleton`), a HorizontalPodAutoscaler;
+  reason (`vanban.gov.vn/singleton`), a HorizontalPodAutoscaler, which alone sets its replicas;
 - every container has CPU and memory requests and limits and the restricted security context
   (non-root as the images' user, read-only root filesystem, no privilege escalation, every
   capability dropped, seccomp RuntimeDefault), a writable /tmp of its own, and, when it serves,
@@ -213,6 +213,8 @@ def problems(docs: list[Doc]) -> list[str]:
         )
         if not scaled and not singleton:
             found.append(f"{where}: no HorizontalPodAutoscaler (nor a singleton reason)")
+        if scaled and "replicas" in (doc.get("spec") or {}):
+            found.append(f"{where}: sets replicas, which every apply would reset under its HPA")
         if not any(
             same(policy)
             and not _is_default_deny(policy)
