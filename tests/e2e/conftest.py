@@ -110,9 +110,10 @@ A, B = "000.00.00.H99", "000.00.00.H98"
 
 
 @pytest.fixture(scope="session")
-def two() -> Iterator[Platform]:
+def two(otlp: OtlpReceiver) -> Iterator[Platform]:
     """Two agencies side by side on one machine, joined by the local exchange axis (shared by
-    the tests of both: each start costs a minute)."""
+    the tests of both: each start costs a minute). Their spans go to `otlp`: a document's trace
+    is followed from one agency to the other."""
     data_dir = Path(tempfile.mkdtemp(prefix="vanban-two-"))
     data_dir.chmod(0o755)
     # One port for each agency's gateway (base + index): both taken now, so that no other
@@ -122,7 +123,13 @@ def two() -> Iterator[Platform]:
         data_dir,
         [AgencySpec(A), AgencySpec(B, name="Ủy ban nhân dân tỉnh Thử nghiệm")],
         gateway_base_port=base,
-        env={"OTEL_SDK_DISABLED": "true", "VANBAN_SIGNING_WORKERS": "1"},
+        env={
+            "VANBAN_SIGNING_WORKERS": "1",
+            "OTEL_METRICS_EXPORTER": "none",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
+            "OTEL_EXPORTER_OTLP_INSECURE": "true",
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+        },
         fast=True,
     )
     try:

@@ -21,6 +21,8 @@ class ReceivedSpan:
     parent_span_id: str
     kind: int
     attributes: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # The spans it links to, as (trace id, span id): e.g. another trace it follows from.
+    links: tuple[tuple[str, str], ...] = field(default=(), hash=False, compare=False)
 
 
 class _Collector(trace_service_pb2_grpc.TraceServiceServicer):
@@ -57,6 +59,9 @@ class _Collector(trace_service_pb2_grpc.TraceServiceServicer):
                                 for a in span.attributes
                                 if a.value.WhichOneof("value")
                             },
+                            links=tuple(
+                                (link.trace_id.hex(), link.span_id.hex()) for link in span.links
+                            ),
                         )
                         self.by_trace[received.trace_id].append(received)
         return trace_service_pb2.ExportTraceServiceResponse()

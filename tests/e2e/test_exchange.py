@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from tests.e2e.conftest import A, B
+from tests.e2e.otlp import OtlpReceiver, ReceivedSpan
 from tests.e2e.support import Gateway, eventually, query
 from tests.e2e.test_outgoing import approve_for_issue, draft, issue
 from tests.e2e.test_signing import auth, letter
@@ -30,6 +31,8 @@ from vanban.platform.caller import CALLER_METADATA_KEY, Caller, CallerTokenIssue
 from vanban.platform.testing import self_signed
 
 EDXML = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
+# OpenTelemetry span kinds as OTLP numbers them.
+SERVER, PRODUCER, CONSUMER = 2, 4, 5
 DS = "http://www.w3.org/2000/09/xmldsig#"
 
 
@@ -556,3 +559,120 @@ def test_a_recall_the_receiver_agrees_to_withdraws_the_incoming_document(
         return codes if codes[-1:] == ["15"] else None
 
     assert eventually(answered, timeout=60) == ["01", "03", "15"]
+
+
+def test_one_documents_trace_is_followed_from_the_sender_into_the_receiver(
+    sender: Gateway, receiver: Gateway, otlp: OtlpReceiver
+) -> None:
+    """ADR 0012 §10: H99's transmission carries its span's traceparent over the axis; H98 takes
+    the package under it, so an SRE finds H98's receiving (its verification, the archive, the
+    01 back) by H99's trace id; the clerk's registration at H98, a trace of its own, links to
+    it."""
+    document = send_document(sender, "Ve viec theo doi van ban qua hai co quan")
+    sender_clerk, receiver_clerk = sender.token("vanthu"), receiver.token("vanthu")
+    item = eventually(
+        lambda: inbox_item(receiver, receiver_clerk, document["identifier"]), timeout=60
+    )
+    delivery = eventually(
+        lambda: next(iter(deliveries(sender, sender_clerk, document["id"])["deliveries"]), None),
+        timeout=60,
+    )
+    assert delivery and delivery["transport_state"] == "acknowledged", delivery
+
+    def sent(span: ReceivedSpan) -> bool:
+        """H99's attempt the axis acknowledged (one before it may have failed)."""
+        return (
+            span.name == "exchange.transmit"
+            and span.attributes.get("vanban.exchange.package_id") == delivery["package_id"]
+            and span.attributes.get("vanban.exchange.reference") == delivery["transport_reference"]
+        )
+
+    def trace_of(found: list[ReceivedSpan]) -> list[ReceivedSpan]:
+        return otlp.spans(found[0].trace_id) if found else []
+
+    def received(spans: list[ReceivedSpan], transmit: ReceivedSpan) -> list[ReceivedSpan]:
+        return [
+            s
+            for s in spans
+            if s.name == "exchange.receive" and s.parent_span_id == transmit.span_id
+        ]
+
+    def whole(spans: list[ReceivedSpan]) -> list[ReceivedSpan] | None:
+        """The trace, once every span's parent has arrived and H98's 01 has left in it."""
+        ids = {s.span_id for s in spans}
+        answered = any(
+            s.name == "exchange.transmit" and s.attributes.get("vanban.exchange.recipient") == A
+            for s in spans
+        )
+        parents = all(not s.parent_span_id or s.parent_span_id in ids for s in spans)
+        return spans if answered and parents else None
+
+    spans = eventually(lambda: whole(trace_of(otlp.find(sent))), timeout=30)
+    assert spans, "H98's receiving is not in H99's trace: " + repr(
+        [(s.service, s.name) for s in trace_of(otlp.find(sent)) if s.kind in (PRODUCER, CONSUMER)]
+    )
+    by_id = {s.span_id: s for s in spans}
+    [transmit] = [s for s in spans if sent(s)]
+    assert (transmit.service, transmit.kind) == ("vanban-exchange", PRODUCER)
+    assert transmit.attributes["vanban.exchange.recipient"] == B
+
+    def ancestors(span: ReceivedSpan) -> list[ReceivedSpan]:
+        found = []
+        while span.parent_span_id:
+            span = by_id[span.parent_span_id]
+            found.append(span)
+        return found
+
+    # H98's receiving is a consumer span right under H99's attempt (once, or again after a
+    # failure): one trace id...
+    receiving = {s.span_id for s in received(spans, transmit)}
+    assert receiving, [(s.service, s.name, s.parent_span_id) for s in spans]
+    assert {(by_id[i].service, by_id[i].kind) for i in receiving} == {("vanban-exchange", CONSUMER)}
+    # ...and what H98's exchange called while taking it is in that trace, under it.
+    for service, method in (("vanban-signing", "/VerifyXml"), ("vanban-archive", "/PutObject")):
+        assert any(
+            s.service == service
+            and s.kind == SERVER
+            and s.name.endswith(method)
+            and any(a.span_id in receiving for a in ancestors(s))
+            for s in spans
+        ), (service, method)
+    # H99's side of the send is the same trace: the clerk's request that issued the document
+    # at H99's gateway, through the agency signature's event, to the package and its attempt.
+    chain = ancestors(transmit)
+    assert [(s.service, s.kind) for s in chain[-1:]] == [("vanban-gateway", SERVER)], [
+        (s.service, s.name) for s in chain
+    ]
+    assert any(s.service == "vanban-exchange" and s.kind == CONSUMER for s in chain), [
+        (s.service, s.name) for s in chain
+    ]
+
+    # The clerk registers it at H98: a request of its own, whose registration links to the
+    # receiving; documents registers the incoming document in that request's trace.
+    registered = receiver.http.post(
+        f"/v1/exchange/inbox/{item['id']}/register", headers=auth(receiver_clerk), json={}
+    )
+    assert registered.status_code == 200, registered.text
+
+    def registration() -> list[ReceivedSpan]:
+        linked = otlp.find(
+            lambda s: (
+                s.name == "exchange.register"
+                and any((transmit.trace_id, i) in s.links for i in receiving)
+            )
+        )
+        found = trace_of(linked)
+        return found if any(s.name.endswith("/RegisterIncomingDocument") for s in found) else []
+
+    clerks = eventually(registration, timeout=30)
+    assert clerks, "no registration linked to the receiving"
+    [register] = [s for s in clerks if s.name == "exchange.register"]
+    assert register.service == "vanban-exchange"
+    documents = [
+        s
+        for s in clerks
+        if s.service == "vanban-documents"
+        and s.kind == SERVER
+        and s.name.endswith("/RegisterIncomingDocument")
+    ]
+    assert documents, [(s.service, s.name) for s in clerks]

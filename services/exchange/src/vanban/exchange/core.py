@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from vanban.contracts.directory.v1 import directory_pb2
 from vanban.contracts.documents.v1 import documents_pb2
 from vanban.contracts.exchange.v1 import events_pb2 as events
+from vanban.exchange.adapters import trace_context
 from vanban.exchange.adapters.db import evidence
 from vanban.exchange.adapters.db.tables import packages, statuses, transmissions
 from vanban.exchange.adapters.peers import GrpcPeers
@@ -167,6 +168,9 @@ class Core:
     async def _add_transmission(
         self, uow: UnitOfWork, package_id: str, recipient: str, name: str, now: datetime
     ) -> None:
+        """A package to send to `recipient`, with the trace context of the work that made it
+        (every attempt is a span under it, however late it is sent)."""
+        made_in = trace_context.current()
         await uow.session.execute(
             sa.insert(transmissions).values(
                 id=str(uuid.uuid4()),
@@ -181,6 +185,8 @@ class Core:
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
+                trace_parent=made_in.traceparent if made_in else None,
+                trace_state=made_in.tracestate if made_in else None,
             )
         )
 

@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from opentelemetry import trace
 from sqlalchemy.exc import IntegrityError
 
 from vanban.contracts.documents.v1 import documents_pb2
 from vanban.contracts.exchange.v1 import events_pb2 as events
 from vanban.contracts.exchange.v1 import exchange_pb2 as pb
 from vanban.contracts.signing.v1 import signing_pb2
+from vanban.exchange.adapters import trace_context
 from vanban.exchange.adapters.db.tables import inbox, packages, statuses, transmissions
 from vanban.exchange.adapters.transport import Arrival, TransportError
 from vanban.exchange.core import (
@@ -46,6 +48,7 @@ from vanban.platform.errors import (
 from vanban.platform.stored_files import DEFAULT_CONTENT_TYPE, FILE_NAME_MAX, is_media_type
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer("vanban.exchange")
 
 
 # Deliveries of one arrival before it is given up and recorded as refused.
@@ -83,22 +86,44 @@ class Inbound(Core):
                 await self._take(arrival)
 
     async def _take(self, arrival: Arrival) -> None:
-        try:
-            await self.receive(arrival.data, message_id=arrival.message_id)
-        except Exception as exc:
-            if arrival.delivery_count >= MAX_DELIVERIES:
-                await self._give_up(arrival, exc)
+        """Takes one arrival in a span under the sender's (its `traceparent`, when well formed
+        and sampled), although the sender is another agency: one document is one trace across
+        agencies, so that its receiving here (verification, the archive, the status 01 back) is
+        found from the sender's trace by its id. The sender decides nothing else by it: its
+        context is ids only, taken only well formed (`trace_context.accepted`), never with
+        baggage; one it did not sample is a link from a trace of our own, so that a sender can
+        at most make us sample, never stop us; a made-up trace id only groups our spans under
+        it in our own tracing."""
+        parent, links = trace_context.from_sender(arrival.trace_context)
+        with tracer.start_as_current_span(
+            "exchange.receive",
+            context=parent,
+            kind=trace.SpanKind.CONSUMER,
+            links=links,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.message.id": arrival.message_id,
+                "messaging.message.delivery_count": arrival.delivery_count,
+            },
+        ) as span:
+            try:
+                await self.receive(arrival.data, message_id=arrival.message_id)
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(trace.Status(trace.StatusCode.ERROR, type(exc).__name__))
+                if arrival.delivery_count >= MAX_DELIVERIES:
+                    await self._give_up(arrival, exc)
+                    return
+                # A peer (signing, archive, the database) failed: the arrival comes again later.
+                logger.warning(
+                    "an arrival could not be taken now",
+                    extra={"message_id": arrival.message_id, "error": repr(exc)},
+                )
+                await self._settle_arrival(
+                    arrival.nak(delay=min(60.0, 2.0 ** min(arrival.delivery_count, 6)))
+                )
                 return
-            # A peer (signing, archive, the database) failed: the arrival comes again later.
-            logger.warning(
-                "an arrival could not be taken now",
-                extra={"message_id": arrival.message_id, "error": repr(exc)},
-            )
-            await self._settle_arrival(
-                arrival.nak(delay=min(60.0, 2.0 ** min(arrival.delivery_count, 6)))
-            )
-            return
-        await self._settle_arrival(arrival.ack())
+            await self._settle_arrival(arrival.ack())
 
     async def _give_up(self, arrival: Arrival, exc: Exception) -> None:
         """An arrival that failed every time it came is recorded as refused (by its digest)
@@ -407,6 +432,7 @@ class Inbound(Core):
     ) -> pb.InboxItem:
         item_id = str(uuid.uuid4())
         fields = fields_of(message) if message else {}
+        received_in = trace_context.current()
         values = {
             "id": item_id,
             "package_id": package_id,
@@ -423,6 +449,7 @@ class Inbound(Core):
             "reason": reason,
             "duplicate_of": duplicate_of,
             "received_at": at,
+            "trace_parent": received_in.traceparent if received_in else None,
         }
         await uow.session.execute(sa.insert(inbox).values(**values))
         return item_to_pb(values)

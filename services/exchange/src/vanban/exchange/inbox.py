@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
+from opentelemetry import trace
 
 from vanban.contracts.documents.v1 import documents_pb2
 from vanban.contracts.exchange.v1 import exchange_pb2 as pb
+from vanban.exchange.adapters import trace_context
 from vanban.exchange.adapters.db.tables import inbox, packages, statuses
 from vanban.exchange.core import (
     INBOX_ROLES,
@@ -37,6 +41,7 @@ from vanban.platform.errors import (
 )
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer("vanban.exchange")
 
 
 # The business statuses of handling, in their order.
@@ -94,6 +99,20 @@ class Inbox(Core):
         caller.require_role(*INBOX_ROLES)
         async with self._uow() as uow:
             row = dict(await self._item_row(uow, item_id))
+        with _handling("exchange.register", item_id, row):
+            return await self._register(
+                caller, item_id, row, document_type=document_type, secrecy=secrecy
+            )
+
+    async def _register(
+        self,
+        caller: Caller,
+        item_id: str,
+        row: dict[str, Any],
+        *,
+        document_type: str,
+        secrecy: int,
+    ) -> tuple[pb.InboxItem, documents_pb2.IncomingDocument]:
         if row["state"] not in (InboxState.RECEIVED.value, InboxState.REGISTERED.value):
             raise FailedPreconditionError(
                 f"the package is {row['state']}; only a received one is registered",
@@ -218,6 +237,12 @@ class Inbox(Core):
         reason = checked_reason(reason, field="reason", code="INVALID_REJECTION")
         async with self._uow() as uow:
             row = dict(await self._item_row(uow, item_id))
+        with _handling("exchange.reject", item_id, row):
+            return await self._reject(caller, item_id, row, reason=reason)
+
+    async def _reject(
+        self, caller: Caller, item_id: str, row: dict[str, Any], *, reason: str
+    ) -> pb.InboxItem:
         if row["state"] != InboxState.RECEIVED.value:
             raise FailedPreconditionError(
                 f"the package is {row['state']}; only a received one is rejected",
@@ -442,6 +467,20 @@ INBOX_TO_PB = {
     InboxState.DUPLICATE.value: pb.INBOX_STATE_DUPLICATE,
 }
 INBOX_FROM_PB = {value: key for key, value in INBOX_TO_PB.items()}
+
+
+@contextmanager
+def _handling(name: str, item_id: str, row: dict[str, Any]) -> Iterator[trace.Span]:
+    """The clerk's handling of an arrival, in the trace of the clerk's request, linked to the
+    package's receiving (in its sender's trace when it came with one): a person's act later
+    on is a trace of its own (ADR 0012 §10)."""
+    received_in = trace_context.accepted(row.get("trace_parent"))
+    with tracer.start_as_current_span(
+        name,
+        links=trace_context.link_to(received_in),
+        attributes={"vanban.exchange.inbox_item_id": item_id},
+    ) as span:
+        yield span
 
 
 def answering_item(row: dict[str, Any]) -> edxml.ResponseFor:

@@ -12,11 +12,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from opentelemetry import trace
 
 from vanban.contracts.documents.v1 import documents_pb2
 from vanban.contracts.exchange.v1 import events_pb2 as events
 from vanban.contracts.exchange.v1 import exchange_pb2 as pb
 from vanban.contracts.signing.v1 import signing_pb2
+from vanban.exchange.adapters import trace_context
 from vanban.exchange.adapters.db.tables import packages, statuses, transmissions
 from vanban.exchange.adapters.transport import SendReceipt, TransportError
 from vanban.exchange.core import (
@@ -40,6 +42,7 @@ from vanban.platform.errors import (
 )
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer("vanban.exchange")
 
 
 # How long a pass holds the transmissions it took before another may take them again.
@@ -430,12 +433,40 @@ class Outbound(Core):
     async def _transmit(
         self, row: Any, payload: bytes | TransportError
     ) -> SendReceipt | TransportError:
-        if isinstance(payload, TransportError):
-            return payload
-        try:
-            return await self.transport.send(row.recipient, payload, message_id=row.message_id)
-        except TransportError as exc:
-            return exc
+        """One attempt, in a span under the context the transmission was made in (every retry
+        too, so that each attempt is in the document's trace), whose own context the transport
+        carries to the recipient."""
+        made_in = trace_context.accepted(row.trace_parent, row.trace_state)
+        with tracer.start_as_current_span(
+            "exchange.transmit",
+            context=trace_context.as_parent(made_in),
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.message.id": row.message_id,
+                "vanban.exchange.recipient": row.recipient,
+                "vanban.exchange.package_id": row.package_id,
+                "vanban.exchange.attempt": row.attempts + 1,
+            },
+        ) as span:
+            if isinstance(payload, TransportError):
+                outcome: SendReceipt | TransportError = payload
+            else:
+                try:
+                    outcome = await self.transport.send(
+                        row.recipient,
+                        payload,
+                        message_id=row.message_id,
+                        trace=trace_context.current(),
+                    )
+                except TransportError as exc:
+                    outcome = exc
+            if isinstance(outcome, TransportError):
+                span.set_attribute("error.type", outcome.reason)
+                span.set_status(trace.Status(trace.StatusCode.ERROR, outcome.reason))
+            else:
+                span.set_attribute("vanban.exchange.reference", outcome.reference)
+            return outcome
 
     async def _settle(
         self, uow: UnitOfWork, row: Any, outcome: SendReceipt | TransportError, now: datetime

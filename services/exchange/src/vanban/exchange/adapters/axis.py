@@ -26,6 +26,7 @@ from nats.errors import MaxPayloadError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import APIError, NoStreamResponseError
 
+from vanban.exchange.adapters.trace_context import TRACEPARENT, TRACESTATE, TraceContext, accepted
 from vanban.exchange.adapters.transport import Arrival, SendReceipt, TransportError
 from vanban.platform.axis_names import inbox_pull_subject, inbox_subject
 from vanban.platform.events.nats import redact
@@ -69,6 +70,8 @@ class AxisArrival:
     # The sender's Nats-Msg-Id; the inbox reference when a sender set none (stable too).
     message_id: str
     delivery_count: int
+    # The sender's `traceparent`/`tracestate` headers, when well formed (else None).
+    trace_context: TraceContext | None
     # Where the axis keeps it, "INBOX_<token>#<stream sequence>", as in the sender's receipt.
     reference: str
     _client: Client = field(repr=False)
@@ -145,18 +148,26 @@ class NatsAxis:
         if not self._client.is_closed:
             await self._client.close()
 
-    async def send(self, recipient: str, data: bytes, *, message_id: str) -> SendReceipt:
-        """Publishes to `recipient`'s inbox with `message_id` as its Nats-Msg-Id, and returns
-        once the inbox's stream holds it (a repeat within its duplicate window is acknowledged
-        as a duplicate, not stored twice). Raises `ValueError` for an empty `message_id`."""
+    async def send(
+        self,
+        recipient: str,
+        data: bytes,
+        *,
+        message_id: str,
+        trace: TraceContext | None = None,
+    ) -> SendReceipt:
+        """Publishes to `recipient`'s inbox with `message_id` as its Nats-Msg-Id (and `trace`
+        as its `traceparent`/`tracestate` headers), and returns once the inbox's stream holds it
+        (a repeat within its duplicate window is acknowledged as a duplicate, not stored twice).
+        Raises `ValueError` for an empty `message_id`."""
         if not message_id:
             raise ValueError("a package needs a message id")
         subject = _inbox_of(recipient)
         self._require_connection()
+        headers = trace.headers() if trace is not None else {}
+        headers[MSG_ID_HEADER] = message_id
         try:
-            ack = await self._js.publish(
-                subject, data, timeout=self._send_timeout, headers={MSG_ID_HEADER: message_id}
-            )
+            ack = await self._js.publish(subject, data, timeout=self._send_timeout, headers=headers)
         except NoStreamResponseError as exc:
             raise TransportError(
                 f"no inbox of {recipient} answers on the axis", reason=NO_INBOX
@@ -248,10 +259,12 @@ class NatsAxis:
         # `$JS.ACK.<stream>.<consumer>...` and the domain-prefixed form are parsed by nats-py).
         metadata = msg.metadata
         reference = f"{metadata.stream}#{metadata.sequence.stream}"
+        headers = msg.headers or {}
         return AxisArrival(
             data=msg.data,
-            message_id=_message_id((msg.headers or {}).get(MSG_ID_HEADER), reference),
+            message_id=_message_id(headers.get(MSG_ID_HEADER), reference),
             delivery_count=metadata.num_delivered,
+            trace_context=_trace_context(headers),
             reference=reference,
             _client=self._client,
             _ack_subject=msg.reply,
@@ -308,6 +321,13 @@ def _message_id(sent: str | None, reference: str) -> str:
     if len(sent) > MESSAGE_ID_MAX:
         return "sha256:" + hashlib.sha256(sent.encode()).hexdigest()
     return sent
+
+
+def _trace_context(headers: dict[str, str]) -> TraceContext | None:
+    """The sender's trace context, its header names in any case (as HTTP's are); None unless
+    well formed (`accepted`)."""
+    found = {name.lower(): value for name, value in headers.items()}
+    return accepted(found.get(TRACEPARENT), found.get(TRACESTATE))
 
 
 def _inbox_of(recipient: str) -> str:

@@ -7,6 +7,10 @@ same face: `send` hands one package to the transport for one recipient, `fetch` 
 arrived for this agency, and each arrival is settled (`ack` once it is committed, `nak` to have
 it again later).
 
+A package may carry the W3C trace context of the attempt that sends it (`send(trace=...)`),
+and an arrival the sender's (`Arrival.trace_context`, None unless well formed): one document's
+trace is followed across agencies (ADR 0012 §10).
+
 Delivery is at least once: `send` may be repeated with the same `message_id` (the transport
 drops repeats it still remembers), and an arrival may come again after a crash before its
 `ack`. The exchange service de-duplicates arrivals itself, by message id and by DocumentId.
@@ -16,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
+
+from vanban.exchange.adapters.trace_context import TraceContext
 
 
 class TransportError(Exception):
@@ -49,6 +55,11 @@ class Arrival(Protocol):
         ...
 
     @property
+    def trace_context(self) -> TraceContext | None:
+        """The sender's trace context, if it sent a well-formed one (anything else is None)."""
+        ...
+
+    @property
     def delivery_count(self) -> int:
         """1 the first time, more when it comes again (not acked in time, or nak'ed)."""
         ...
@@ -70,9 +81,17 @@ class Transport(Protocol):
 
     async def close(self) -> None: ...
 
-    async def send(self, recipient: str, data: bytes, *, message_id: str) -> SendReceipt:
-        """Hands `data` to the transport for the agency `recipient` (its organ id); raises
-        `TransportError` when it could not."""
+    async def send(
+        self,
+        recipient: str,
+        data: bytes,
+        *,
+        message_id: str,
+        trace: TraceContext | None = None,
+    ) -> SendReceipt:
+        """Hands `data` to the transport for the agency `recipient` (its organ id), with the
+        trace context `trace` when given (the same `message_id` is a repeat, whatever its trace
+        context); raises `TransportError` when it could not."""
         ...
 
     async def fetch(self, *, batch: int, wait: float) -> list[Arrival]:

@@ -89,6 +89,10 @@ transmissions = Table(
     Column("reference", String(200), nullable=True),
     Column("acknowledged_at", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The W3C trace context of the work that made the package (ADR 0012 §10): every attempt is
+    # a span under it, and carries its own context to the recipient. None before it was kept.
+    Column("trace_parent", String(55), nullable=True),
+    Column("trace_state", String(512), nullable=True),
     CheckConstraint("state IN ('pending', 'acknowledged', 'failed')", name="state"),
     UniqueConstraint("package_id", "recipient"),
     Index(
@@ -132,6 +136,9 @@ inbox = Table(
     Column("handled_by", String(128), nullable=True),
     Column("handled_at", DateTime(timezone=True), nullable=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    # The W3C traceparent of its receiving (in the sender's trace, when the sender sent one):
+    # the clerk's registration or rejection links to it (ADR 0012 §10).
+    Column("trace_parent", String(55), nullable=True),
     CheckConstraint(
         "state IN ('received', 'registered', 'rejected', 'refused', 'duplicate')", name="state"
     ),
