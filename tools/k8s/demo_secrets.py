@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from manifests import K8S, secret_keys
+from manifests import K8S, axis_agencies, secret_keys
 
 from vanban.launcher.platform import SERVICES
 from vanban.platform.axis_names import agency_token
@@ -38,14 +38,26 @@ def write_env(path: Path, values: dict[str, str]) -> None:
     path.chmod(0o600)
 
 
-def axis_password(code: str) -> str:
-    """The agency's password on the (demo) axis, shared with the axis's own Secret."""
-    AXIS_SECRETS.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = AXIS_SECRETS / f"{agency_token(code)}.password"
+def axis_users() -> dict[str, str]:
+    """The demo axis's passwords (its `axis-users` Secret: `kubectl create secret generic
+    axis-users --from-env-file=k8s/axis/secrets/axis-users.env`), made once: the admin, the
+    provinces' leaf user and every agency of k8s/axis/agencies.txt."""
+    path = AXIS_SECRETS / "axis-users.env"
     if not path.exists():
-        path.write_text(password())
-        path.chmod(0o600)
-    return path.read_text().strip()
+        AXIS_SECRETS.mkdir(mode=0o700, parents=True, exist_ok=True)
+        users = {"ADMIN": password(), "PROVINCE": password()}
+        users |= {f"AGENCY_{agency_token(code)}": password() for code in axis_agencies()}
+        write_env(path, users)
+    lines = path.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def axis_password(code: str) -> str:
+    """The agency's password on the (demo) axis, the one the axis's own Secret holds."""
+    try:
+        return axis_users()[f"AGENCY_{agency_token(code)}"]
+    except KeyError:
+        raise SystemExit(f"{code} is not in k8s/axis/agencies.txt") from None
 
 
 def make(overlay: Path) -> None:
@@ -68,7 +80,7 @@ def make(overlay: Path) -> None:
         if service == "archive":
             values |= {prefix + "S3_ACCESS_KEY": s3_access, prefix + "S3_SECRET_KEY": s3_secret}
         if service == "signing":
-            values |= {prefix + "TOKEN_PIN": password(), prefix + "TOKEN_SO_PIN": password()}
+            values[prefix + "TOKEN_PIN"] = password()
         if service == "exchange":
             values[prefix + "AXIS_URL"] = (
                 f"nats://{code}:{axis_password(code)}@nats.vanban-axis.svc:4222"
@@ -79,6 +91,9 @@ def make(overlay: Path) -> None:
             {"username": service, "password": database[service]},
         )
     write_env(folder / "vanban-nats-users.env", nats)
+    # The SoftHSM2 token's security officer PIN: read only by the container that makes the
+    # token (components/softhsm-signing), never by the service.
+    write_env(folder / "vanban-signing-token.env", {"VANBAN_SIGNING_TOKEN_SO_PIN": password()})
     write_env(
         folder / "vanban-archive-user.env",
         {"CONSOLE_ACCESS_KEY": s3_access, "CONSOLE_SECRET_KEY": s3_secret},

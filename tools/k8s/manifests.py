@@ -223,11 +223,13 @@ def http_probe(path: str, period: int, failures: int) -> dict[str, Any]:
 
 def probes(workload: Workload) -> dict[str, Any]:
     # Startup: up to two minutes (the database and NATS may still be coming up); then ready
-    # or not every 5 s, and restarted after 30 s of not answering at all.
+    # or not every 5 s, and restarted after 30 s of not answering at all. The gateway's
+    # readiness is its own (/healthz), not its peers' (/readyz): one service down must not take
+    # every gateway pod out of the Service; requests needing it get their own 503 problem.
     if workload.is_gateway:
         return {
             "startupProbe": http_probe("/healthz", 2, 60),
-            "readinessProbe": http_probe("/readyz", 5, 2),
+            "readinessProbe": http_probe("/healthz", 5, 2),
             "livenessProbe": http_probe("/healthz", 10, 3),
         }
     return {
@@ -249,7 +251,18 @@ def env(workload: Workload) -> list[dict[str, Any]]:
     }
     if workload.is_gateway:
         values |= {prefix + "HTTP_HOST": "0.0.0.0", prefix + "HTTP_PORT": str(HTTP_PORT)}
-    return [{"name": name, "value": value} for name, value in values.items()]
+    # Each pod's spans say which pod and namespace made them (OTEL_RESOURCE_ATTRIBUTES is read
+    # by the SDK's Resource.create; $(VAR) is expanded by Kubernetes from the two before it).
+    pod: list[dict[str, Any]] = [
+        {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+        {
+            "name": "OTEL_RESOURCE_ATTRIBUTES",
+            "value": "service.instance.id=$(POD_NAME),k8s.pod.name=$(POD_NAME),"
+            "k8s.namespace.name=$(POD_NAMESPACE)",
+        },
+    ]
+    return [*pod, *({"name": name, "value": value} for name, value in values.items())]
 
 
 def env_from(workload: Workload) -> list[dict[str, Any]]:
@@ -310,7 +323,8 @@ def deployment(workload: Workload) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": workload.name,
         "image": image,
-        "imagePullPolicy": "Always",
+        # Pinned by digest in production: a digest never names another image.
+        "imagePullPolicy": "IfNotPresent",
         **({"args": list(workload.command)} if workload.command else {}),
         "ports": ports,
         "env": env(workload),
@@ -329,10 +343,11 @@ def deployment(workload: Workload) -> dict[str, Any]:
             {
                 "name": "migrate",
                 "image": image,
-                "imagePullPolicy": "Always",
+                "imagePullPolicy": "IfNotPresent",
                 "args": ["migrate"],
+                # The service's whole environment: its settings are checked before it migrates.
                 "envFrom": env_from(workload),
-                "env": [{"name": "OTEL_SDK_DISABLED", "value": "true"}],
+                "env": [*env(workload), {"name": "OTEL_SDK_DISABLED", "value": "true"}],
                 "resources": resources(Size(memory=128, memory_limit=384, cpu=100, cpu_limit=500)),
                 "securityContext": container_security(),
                 "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
@@ -591,7 +606,7 @@ def secret_keys() -> dict[str, tuple[str, ...]]:
         if service == "archive":
             keys += [prefix + "S3_ACCESS_KEY", prefix + "S3_SECRET_KEY"]
         if service == "signing":
-            keys += [prefix + "TOKEN_PIN", prefix + "TOKEN_SO_PIN"]
+            keys.append(prefix + "TOKEN_PIN")
         if service == "exchange":
             keys.append(prefix + "AXIS_URL")
         found[f"vanban-{service}"] = tuple(keys)
@@ -711,6 +726,48 @@ def axis() -> dict[Path, list[dict[str, Any]]]:
     return {
         K8S / "axis" / "accounts.yaml": [accounts],
         K8S / "axis" / "inboxes.yaml": streams,
+        K8S / "axis" / "nats-network.yaml": [axis_policy(codes)],
+    }
+
+
+def agency_namespace(code: str) -> str:
+    """The namespace of an agency's overlay: vanban-<code in lower case, dots as dashes>."""
+    return "vanban-" + code.lower().replace(".", "-")
+
+
+def axis_policy(codes: list[str]) -> dict[str, Any]:
+    """Who reaches the axis's servers: each listed agency's exchange pods, by the agency's
+    namespace (a label anyone may put on a namespace would not do), NACK (which provisions the
+    inboxes, from its own namespace), the provinces' axes (leaf, their addresses: a
+    documentation range here), Prometheus, and the servers among themselves."""
+    nats = {"app.kubernetes.io/name": "nats"}
+
+    def port(number: int) -> list[dict[str, Any]]:
+        return [{"protocol": "TCP", "port": number}]
+
+    def namespace(name: str) -> dict[str, Any]:
+        return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+    agencies = [
+        {**namespace(agency_namespace(code)), "podSelector": {"matchLabels": selector("exchange")}}
+        for code in codes
+    ]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "nats"},
+        "spec": {
+            "podSelector": {"matchLabels": nats},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {"from": agencies, "ports": port(4222)},
+                {"from": [namespace("nack")], "ports": port(4222)},
+                {"from": [{"ipBlock": {"cidr": "192.0.2.0/24"}}], "ports": port(7422)},
+                {"from": [{"podSelector": {"matchLabels": nats}}], "ports": port(6222)},
+                {"from": [namespace("monitoring")], "ports": port(7777)},
+            ],
+            "egress": [{"to": [{"podSelector": {"matchLabels": nats}}], "ports": port(6222)}],
+        },
     }
 
 

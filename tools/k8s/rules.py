@@ -13,7 +13,10 @@ renders, so that a new service (or an overlay's patch) cannot quietly go without
   period covers the preStop pause and the service's own shutdown grace);
 - every namespace enforces the restricted Pod Security Standard and denies all traffic by
   default, and every workload has a NetworkPolicy of its own that opens its flows;
-- every Secret and ConfigMap a workload reads is in the render (or fetched by an ExternalSecret).
+- every Secret, ConfigMap and volume claim a workload uses is in the render (a Secret may be
+  fetched by an ExternalSecret);
+- no NetworkPolicy rule is open to every address or every pod, unless annotated with why
+  (`vanban.gov.vn/open-egress`, for the API server); an empty render is itself a problem.
 """
 
 from __future__ import annotations
@@ -26,8 +29,12 @@ from typing import Any
 import yaml
 
 IMAGE_USER = 10001
+NAME_LABEL = "app.kubernetes.io/name"
 SINGLETON = "vanban.gov.vn/singleton"
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet"}
+# A NetworkPolicy rule that names no peer lets every address through: only with this
+# annotation, which says why (e.g. the API server, whose address differs per cluster).
+OPEN_EGRESS = "vanban.gov.vn/open-egress"
 # What Kubernetes itself puts in every namespace.
 BUILT_IN = {("ConfigMap", "kube-root-ca.crt")}
 
@@ -150,6 +157,8 @@ def _references(pod: Doc) -> Iterator[tuple[str, str, bool]]:
                     ref = value_from[key]
                     yield kind, ref["name"], bool(ref.get("optional"))
     for volume in pod.get("volumes") or ():
+        if "persistentVolumeClaim" in volume:
+            yield "PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"], False
         if "secret" in volume:
             yield "Secret", volume["secret"]["secretName"], bool(volume["secret"].get("optional"))
         if "configMap" in volume:
@@ -162,8 +171,33 @@ def _references(pod: Doc) -> Iterator[tuple[str, str, bool]]:
                     yield kind, ref["name"], bool(ref.get("optional"))
 
 
+def _open_rules(policy: Doc) -> Iterator[str]:
+    """What in a NetworkPolicy lets anything in or out: a rule without peers (every address),
+    or a peer selecting every pod of every namespace, or 0.0.0.0/0."""
+    spec = policy.get("spec") or {}
+    annotations = (policy.get("metadata") or {}).get("annotations") or {}
+    for direction, key in (("ingress", "from"), ("egress", "to")):
+        for rule in spec.get(direction) or ():
+            peers = rule.get(key)
+            if not peers:
+                if direction == "egress" and annotations.get(OPEN_EGRESS):
+                    continue
+                yield f"an {direction} rule open to every address"
+                continue
+            for peer in peers:
+                if peer == {} or peer.get("namespaceSelector") == {}:
+                    yield f"an {direction} rule open to every pod of every namespace"
+                if (peer.get("ipBlock") or {}).get("cidr") in ("0.0.0.0/0", "::/0"):
+                    yield f"an {direction} rule open to every address"
+
+
 def problems(docs: list[Doc]) -> list[str]:
+    if not docs:
+        return ["the render is empty"]
     found: list[str] = []
+    for policy in docs:
+        if policy.get("kind") == "NetworkPolicy":
+            found += [f"{_name(policy)}: {p}" for p in _open_rules(policy)]
     namespaces = {doc["metadata"]["name"]: doc for doc in docs if doc.get("kind") == "Namespace"}
     by_kind: dict[str, list[Doc]] = {}
     for doc in docs:
@@ -171,7 +205,7 @@ def problems(docs: list[Doc]) -> list[str]:
     have: set[tuple[str | None, str, str]] = set()
     for doc in docs:
         kind = str(doc.get("kind"))
-        if kind in ("Secret", "ConfigMap", "ServiceAccount"):
+        if kind in ("Secret", "ConfigMap", "ServiceAccount", "PersistentVolumeClaim"):
             have.add((_namespace(doc), kind, doc["metadata"]["name"]))
         if kind == "ExternalSecret":
             target = (doc.get("spec") or {}).get("target") or {}
@@ -215,11 +249,16 @@ def problems(docs: list[Doc]) -> list[str]:
             found.append(f"{where}: no HorizontalPodAutoscaler (nor a singleton reason)")
         if scaled and "replicas" in (doc.get("spec") or {}):
             found.append(f"{where}: sets replicas, which every apply would reset under its HPA")
-        if not any(
+        # Its own: selecting this workload by its name, both directions (a policy for the whole
+        # namespace, or one that also opens a flow for it, does not say what it needs).
+        own_name = labels.get(NAME_LABEL)
+        if not own_name or not any(
             same(policy)
-            and not _is_default_deny(policy)
-            and (policy.get("spec") or {}).get("podSelector")
-            and _selects((policy.get("spec") or {}).get("podSelector"), labels)
+            and ((policy.get("spec") or {}).get("podSelector") or {})
+            .get("matchLabels", {})
+            .get(NAME_LABEL)
+            == own_name
+            and set((policy.get("spec") or {}).get("policyTypes") or ()) == {"Ingress", "Egress"}
             for policy in by_kind.get("NetworkPolicy", ())
         ):
             found.append(f"{where}: no NetworkPolicy of its own")
@@ -245,7 +284,8 @@ def main(argv: list[str]) -> int:
     if not argv:
         print("usage: rules.py RENDERED.yaml...", file=sys.stderr)
         return 2
-    found = problems(load(Path(arg) for arg in argv))
+    # Each file on its own: an overlay that renders nothing is broken, whatever the others hold.
+    found = [f"{arg}: {p}" for arg in argv for p in problems(load([Path(arg)]))]
     for problem in found:
         print(problem, file=sys.stderr)
     print(f"{len(found)} rule(s) broken in {', '.join(argv)}")

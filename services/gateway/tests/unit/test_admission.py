@@ -74,6 +74,10 @@ def build_app(tokens: AccessTokens, seen: Seen, *, proxies: tuple[str, ...] = ()
     async def _list(who: CurrentPrincipal) -> dict[str, str]:
         return {"caller": who.caller.subject}
 
+    @app.get("/healthz", operation_id="liveness")
+    async def _healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
     @app.post("/sign-in", operation_id="signIn")
     async def _sign_in(request: Request) -> dict[str, Any]:
         body = await request.body()
@@ -88,6 +92,7 @@ def build_app(tokens: AccessTokens, seen: Seen, *, proxies: tuple[str, ...] = ()
             {
                 "upload": RoutePolicy(UPLOAD_LIMIT, file_limit=FILE_LIMIT),
                 "signIn": RoutePolicy(SIGN_IN_LIMIT, public=True),
+                "liveness": RoutePolicy(0, public=True),
             },
         ),
         authenticate=Authenticator(
@@ -318,6 +323,21 @@ def test_a_get_takes_no_body(client: TestClient, bearer: dict[str, str]) -> None
 
 
 # Host and headers ----------------------------------------------------------------------------
+
+
+def test_the_orchestrators_probe_is_answered_at_the_pods_address(
+    client: TestClient, bearer: dict[str, str]
+) -> None:
+    """The kubelet names the pod's address as the host: the probe is answered, nothing else."""
+    pod = {"Host": "10.42.3.17:8080"}
+
+    assert client.get("/healthz", headers=pod).json() == {"status": "ok"}
+    assert problem_of(client.get("/things", headers={**bearer, **pod}), 400)["code"] == (
+        "HOST_NOT_ALLOWED"
+    )
+    assert problem_of(client.post("/sign-in", content=b"{}", headers=pod), 400)["code"] == (
+        "HOST_NOT_ALLOWED"
+    )
 
 
 @pytest.mark.parametrize("host", ["evil.example", "localhost.evil.example", "demo.gov.vn", ""])

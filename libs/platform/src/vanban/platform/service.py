@@ -57,6 +57,9 @@ class ServiceHost:
         self._database_url = (
             settings.database_url if isinstance(settings, DatabaseSettingsMixin) else None
         )
+        self._pool_size = (
+            settings.database_pool_size if isinstance(settings, DatabaseSettingsMixin) else 1
+        )
         self._uses_nats = uses_nats
         self.verifier = CallerTokenVerifier.from_keys_dir(
             settings.keys_dir, agency_code=settings.agency_code
@@ -82,7 +85,7 @@ class ServiceHost:
         if self._database_url:
             if self._migrations:
                 await upgrade_async(self._database_url, self._migrations)
-            self.engine = create_engine(self._database_url)
+            self.engine = create_engine(self._database_url, pool_size=self._pool_size)
             self.sessions = session_factory(self.engine)
         if self._uses_nats:
             self.nc = await connect(
@@ -91,8 +94,9 @@ class ServiceHost:
                 inbox=inbox_prefix(self.service),
             )
             self.js = self.nc.jetstream()
-            await ensure_service_stream(self.js, self.service)
-            await ensure_dlq_stream(self.js)
+            replicas = self.settings.nats_stream_replicas
+            await ensure_service_stream(self.js, self.service, replicas=replicas)
+            await ensure_dlq_stream(self.js, replicas=replicas)
             if self.sessions is not None and self._tables is not None:
                 self.relay = OutboxRelay(sessions=self.sessions, tables=self._tables, js=self.js)
         for hook in self._on_start:

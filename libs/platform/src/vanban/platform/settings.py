@@ -28,6 +28,11 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias="VANBAN_LOG_LEVEL")
     # Seconds given to in-flight RPCs and the message in hand on SIGTERM.
     shutdown_grace: float = 10.0
+    # Copies of this service's event stream (and the dead-letter stream) on a NATS cluster: 3
+    # on Kubernetes (the chart's three servers), 1 on a single server (`vanban up`).
+    nats_stream_replicas: int = Field(
+        default=1, ge=1, le=5, validation_alias="VANBAN_NATS_STREAM_REPLICAS"
+    )
     # Addresses of the other services this one calls, keyed by service name.
     peers: dict[str, str] = Field(default_factory=dict, validation_alias="VANBAN_PEERS")
 
@@ -49,6 +54,12 @@ class ServiceSettings(BaseSettings):
 
 class DatabaseSettingsMixin(BaseSettings):
     database_url: str
+    # Connections each process keeps open to its database; it may open as many again at a
+    # peak. Size it so that every replica at its autoscaler's maximum fits in the server's
+    # max_connections (docs/operations.md, "Sizing").
+    database_pool_size: int = Field(
+        default=10, ge=1, le=100, validation_alias="VANBAN_DATABASE_POOL_SIZE"
+    )
 
     @field_validator("database_url")
     @classmethod

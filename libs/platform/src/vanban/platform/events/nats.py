@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
 import nats
@@ -74,22 +75,31 @@ async def connect(url: str, *, name: str, inbox: str | None = None) -> Client:
     )
 
 
-async def _ensure(js: JetStreamContext, config: StreamConfig, *, update: bool = True) -> None:
+async def _ensure(
+    js: JetStreamContext, config: StreamConfig, *, update: bool = True, replicas: int | None = None
+) -> None:
+    """Creates the stream, or updates it to `config`. `replicas` (copies kept on a NATS
+    cluster) when given; else a new stream has one and an existing one keeps its own, so that a
+    caller that does not know the agency's setting (a consumer ensuring the dead-letter stream)
+    never scales down what its service set."""
     try:
-        await js.stream_info(config.name or "")
+        info = await js.stream_info(config.name or "")
     except NotFoundError:
         try:
-            await js.add_stream(config)
+            await js.add_stream(replace(config, num_replicas=replicas or 1))
         except BadRequestError as exc:
             # Another replica created it between the two calls.
             if exc.err_code != 10058:
                 raise
         return
     if update:
-        await js.update_stream(config)
+        kept = replicas or info.config.num_replicas or 1
+        await js.update_stream(replace(config, num_replicas=kept))
 
 
-async def ensure_service_stream(js: JetStreamContext, service: str, *, update: bool = True) -> None:
+async def ensure_service_stream(
+    js: JetStreamContext, service: str, *, update: bool = True, replicas: int | None = None
+) -> None:
     """The stream that holds every event a service publishes: `vanban.<svc>.>`.
 
     Only its owner makes it (``update=True``, so a changed configuration takes effect): no other
@@ -108,10 +118,11 @@ async def ensure_service_stream(js: JetStreamContext, service: str, *, update: b
             discard=DiscardPolicy.OLD,
         ),
         update=update,
+        replicas=replicas,
     )
 
 
-async def ensure_dlq_stream(js: JetStreamContext) -> None:
+async def ensure_dlq_stream(js: JetStreamContext, *, replicas: int | None = None) -> None:
     await _ensure(
         js,
         StreamConfig(
@@ -121,4 +132,5 @@ async def ensure_dlq_stream(js: JetStreamContext) -> None:
             storage=StorageType.FILE,
             max_age=RETENTION_SECONDS,
         ),
+        replicas=replicas,
     )

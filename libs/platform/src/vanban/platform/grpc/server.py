@@ -161,6 +161,10 @@ class _Guard:
         )
 
 
+MAX_CONNECTION_AGE_MS = 5 * 60 * 1000
+MAX_CONNECTION_AGE_GRACE_MS = 15 * 60 * 1000
+
+
 class GrpcServer:
     """Owns one grpc.aio server; `start()` binds and returns the port actually bound."""
 
@@ -173,6 +177,12 @@ class GrpcServer:
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                # Connections are closed (GOAWAY) after a while, so that callers balancing
+                # round robin over a Service's pods resolve its name again and find the pods
+                # added since (an autoscaler's); calls in flight get the grace to finish, as
+                # long as the longest download.
+                ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
+                ("grpc.max_connection_age_grace_ms", MAX_CONNECTION_AGE_GRACE_MS),
             ],
         )
         self._address = f"{host}:{port}"

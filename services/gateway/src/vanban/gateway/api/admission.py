@@ -31,6 +31,10 @@ from vanban.gateway.domain.throttle import PasswordCheckGate, TooManyAttemptsErr
 from vanban.gateway.settings import GatewaySettings
 from vanban.platform.problem import Problem
 
+# The orchestrator's probes, which name the pod's address as the host: answered whatever the
+# Host header (a health answer is no use to a rebinding page; every other path still checks it).
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+
 KIB = 1024
 MIB = 1024 * KIB
 # Every JSON body of the API fits easily (the longest: a person with 50 units, or a delegation).
@@ -310,7 +314,7 @@ class AdmissionMiddleware:
             await self._app(scope, receive, send)
             return
         send = _with_safe_headers(send)
-        if not self._host_allowed(scope):
+        if scope.get("path") not in PROBE_PATHS and not self._host_allowed(scope):
             await _answer(
                 scope,
                 receive,
