@@ -1,18 +1,24 @@
 from __future__ import annotations
 
+import argparse
 import asyncio
+import io
 import os
 import sys
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from vanban.directory.adapters.db.tables import people, platform_tables, units
 from vanban.directory.adapters.password import Argon2PasswordHasher
-from vanban.directory.bootstrap import run_bootstrap
+from vanban.directory.bootstrap import add_arguments, bootstrap_command, run_bootstrap
 from vanban.directory.domain.model import Agency
 from vanban.launcher.pytest_plugin import DatabaseFactory
+
+BOOTSTRAP_PARSER = argparse.ArgumentParser()
+add_arguments(BOOTSTRAP_PARSER)
 
 
 async def _snapshot(url: str) -> dict[str, Any]:
@@ -163,3 +169,68 @@ async def test_a_directory_from_before_units_gets_its_tree_on_the_next_bootstrap
         await engine.dispose()
     assert report.units_created == ("VP", "PTH") and report.people_created == ()
     assert (await _snapshot(url))["units"] == [("PTH", "VP", None), ("VP", None, "truongphong")]
+
+
+def test_a_real_agency_gets_its_first_administrator_alone(
+    make_database: DatabaseFactory, agency: Agency, monkeypatch: Any
+) -> None:
+    """`bootstrap --administrator quantri --password-stdin`: the agency and one administrator,
+    no demo units or people, the password from standard input and to be changed at the first
+    sign-in; the same again changes nothing."""
+    url = make_database("directory_first_admin")
+    args = BOOTSTRAP_PARSER.parse_args(
+        [
+            "--agency-code", agency.code,
+            "--agency-name", agency.name,
+            "--abbreviation", agency.abbreviation,
+            "--database-url", url,
+            "--administrator", "quantri",
+            "--password-stdin",
+        ]
+    )  # fmt: skip
+    monkeypatch.delenv("VANBAN_DIRECTORY_DEMO_PASSWORD", raising=False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Mật-khẩu-ban-đầu-2026\n"))
+    assert bootstrap_command(args) == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Mật-khẩu-ban-đầu-2026\n"))
+    assert bootstrap_command(args) == 0
+
+    async def read() -> list[Any]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(
+                    select(
+                        people.c.username,
+                        people.c.roles,
+                        people.c.password_must_change,
+                        people.c.password_hash,
+                    )
+                )
+                unit_count = (
+                    await connection.execute(select(func.count()).select_from(units))
+                ).scalar_one()
+                return [rows.all(), unit_count]
+        finally:
+            await engine.dispose()
+
+    (found, unit_count) = asyncio.run(read())
+    assert unit_count == 0
+    assert [(row.username, row.password_must_change) for row in found] == [("quantri", True)]
+    assert "admin" in str(found[0].roles).lower()
+    assert asyncio.run(
+        Argon2PasswordHasher().verify(found[0].password_hash, "Mật-khẩu-ban-đầu-2026")
+    )
+
+
+def test_the_administrator_takes_no_password_from_the_command_line(agency: Agency) -> None:
+    args = BOOTSTRAP_PARSER.parse_args(
+        [
+            "--agency-code", agency.code,
+            "--agency-name", agency.name,
+            "--abbreviation", agency.abbreviation,
+            "--administrator", "quantri",
+            "--demo-password", "typed-where-ps-shows-it",
+        ]
+    )  # fmt: skip
+    with pytest.raises(SystemExit, match="password-stdin"):
+        bootstrap_command(args)

@@ -1,7 +1,15 @@
-"""`python -m vanban.directory bootstrap`: the agency, its demo units and people, created once.
+"""`python -m vanban.directory bootstrap`: the agency and its first people, created once.
 
-The launcher runs it before the first start; running it again changes nothing. The demo
-password comes from `--demo-password` or `VANBAN_DIRECTORY_DEMO_PASSWORD`, never from code.
+Two ways, both idempotent (running it again changes nothing):
+
+- the demo (what the launcher runs before the first start): the agency, its demo units and six
+  demo people sharing one password, from `--demo-password` or `VANBAN_DIRECTORY_DEMO_PASSWORD`;
+- a real agency (`--administrator USERNAME`): the agency and its first administrator alone,
+  whose password is read from standard input (`--password-stdin`, never a command line, where
+  the process list would show it) and must be changed at the first sign-in. The administrator
+  then makes the units and people (or imports them).
+
+Passwords never come from code.
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -117,6 +126,7 @@ async def run_bootstrap(
     people: Sequence[PersonDraft] = DEMO_PEOPLE,
     units: Sequence[UnitSeed] = DEMO_UNITS,
     hasher: PasswordHasher | None = None,
+    must_change_password: bool = False,
 ) -> service.BootstrapReport:
     """Migrates the database, then creates whatever of the agency, units and people is
     missing."""
@@ -137,6 +147,7 @@ async def run_bootstrap(
                 units=units,
                 password=demo_password,
                 now=datetime.now(UTC),
+                must_change_password=must_change_password,
             )
     finally:
         await engine.dispose()
@@ -151,19 +162,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="initial password of the demo people (default: $VANBAN_DIRECTORY_DEMO_PASSWORD)",
     )
     parser.add_argument("--database-url", help="default: $VANBAN_DIRECTORY_DATABASE_URL")
+    parser.add_argument(
+        "--administrator",
+        metavar="USERNAME",
+        help="a real agency: create only the agency and this first administrator (no demo "
+        "units or people); its password must be changed at the first sign-in",
+    )
+    parser.add_argument(
+        "--administrator-name", default="Quản trị hệ thống", help="the administrator's full name"
+    )
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the initial password from the first line of standard input",
+    )
 
 
 def bootstrap_command(args: argparse.Namespace) -> int:
     configure_logging("directory", os.environ.get("VANBAN_LOG_LEVEL", "INFO"))
     overrides = {"database_url": args.database_url} if args.database_url else {}
+    if args.administrator and not args.password_stdin:
+        raise SystemExit("--administrator takes its password from --password-stdin")
     settings = BootstrapSettings(**overrides)
-    password = args.demo_password or (
-        settings.demo_password.get_secret_value() if settings.demo_password else ""
-    )
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = args.demo_password or (
+            settings.demo_password.get_secret_value() if settings.demo_password else ""
+        )
     if not password:
         raise SystemExit(
-            "bootstrap needs the demo password: --demo-password or VANBAN_DIRECTORY_DEMO_PASSWORD"
+            "bootstrap needs a password: --password-stdin, --demo-password or "
+            "VANBAN_DIRECTORY_DEMO_PASSWORD"
         )
+    people: Sequence[PersonDraft] = DEMO_PEOPLE
+    units: Sequence[UnitSeed] = DEMO_UNITS
+    if args.administrator:
+        people = (
+            PersonDraft(
+                username=args.administrator,
+                full_name=args.administrator_name,
+                position_title="Quản trị hệ thống",
+                roles=(Role.ADMIN,),
+            ),
+        )
+        units = ()
     configured = os.environ.get("VANBAN_AGENCY_CODE")
     if configured and configured != args.agency_code:
         raise SystemExit(
@@ -177,6 +220,9 @@ def bootstrap_command(args: argparse.Namespace) -> int:
                     code=args.agency_code, name=args.agency_name, abbreviation=args.abbreviation
                 ),
                 demo_password=password,
+                people=people,
+                units=units,
+                must_change_password=bool(args.administrator),
             )
         )
     except DomainError as exc:
@@ -195,9 +241,11 @@ def bootstrap_command(args: argparse.Namespace) -> int:
 
 BOOTSTRAP = Command(
     name="bootstrap",
-    help="create the agency, its demo units and people unless they exist, then exit",
-    description="Migrate the directory's database, then create the agency, its demo units and "
-    "people unless they exist (running it again changes nothing).",
+    help="create the agency and its first people (the demo's, or one administrator) unless "
+    "they exist, then exit",
+    description="Migrate the directory's database, then create the agency and either its demo "
+    "units and people or (--administrator) its first administrator alone, unless they exist "
+    "(running it again changes nothing).",
     add_arguments=add_arguments,
     run=bootstrap_command,
 )

@@ -126,8 +126,11 @@ async def bootstrap(
     password: str,
     now: datetime,
     units: Sequence[UnitSeed] = (),
+    must_change_password: bool = False,
 ) -> BootstrapReport:
     """Creates the agency, its first units and its first people unless they already exist.
+    With `must_change_password`, the people created must change the password at first sign-in
+    (an agency's first administrator, whose password someone typed into a terminal).
 
     Running it again changes nothing: an existing agency, unit or account is left exactly as
     it is, so a password its owner has changed is never reset to the initial one. Units come
@@ -159,7 +162,14 @@ async def bootstrap(
     created: list[str] = []
     kept: list[str] = []
     for draft in drafts:
-        if await create_person(tx=tx, hasher=hasher, draft=draft, password=password, now=now):
+        if await create_person(
+            tx=tx,
+            hasher=hasher,
+            draft=draft,
+            password=password,
+            now=now,
+            must_change=must_change_password,
+        ):
             created.append(draft.username)
         else:
             kept.append(draft.username)
@@ -181,7 +191,13 @@ async def bootstrap(
 
 
 async def create_person(
-    *, tx: Transaction, hasher: PasswordHasher, draft: PersonDraft, password: str, now: datetime
+    *,
+    tx: Transaction,
+    hasher: PasswordHasher,
+    draft: PersonDraft,
+    password: str,
+    now: datetime,
+    must_change: bool = False,
 ) -> bool:
     """Adds a person unless the username is taken; True when added. The caller commits and
     holds the tree lock."""
@@ -201,6 +217,7 @@ async def create_person(
         created_at=now,
         email=clean.email,
         external_subject=clean.external_subject,
+        password_must_change=must_change,
     )
     # Another bootstrap may have added the same username since the look-up: that one wins.
     if not await tx.people.add_if_absent(person, password_hash=await hasher.hash(password)):
