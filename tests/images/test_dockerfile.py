@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+import runpy
+import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = (REPO / "Dockerfile").read_text()
@@ -43,3 +47,21 @@ def test_ocr_comes_with_the_documents_image_and_the_bootstrap() -> None:
     makefile = (REPO / "Makefile").read_text()
     assert re.search(r"^bootstrap: .*\btesseract\b", makefile, re.M)
     assert packages in makefile
+
+
+@pytest.mark.parametrize(
+    "service", sorted(path.parent.name for path in REPO.glob("services/*/pyproject.toml"))
+)
+def test_every_image_with_migrations_can_migrate(
+    service: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The Deployments' init container runs the image with `migrate` (so does tests/images):
+    # every service that keeps migrations must offer the command.
+    kept = REPO / "services" / service / "src" / "vanban" / service / "migrations"
+    monkeypatch.setattr(sys, "argv", [f"vanban.{service}", "--help"])
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_module(f"vanban.{service}", run_name="__main__")
+    assert exited.value.code == 0
+    commands = re.findall(r"^    ([a-z-]+) ", capsys.readouterr().out, re.M)
+    assert "serve" in commands
+    assert ("migrate" in commands) == kept.is_dir()
