@@ -27,10 +27,15 @@ def softhsm_util() -> str:
 
 
 def write_conf(directory: Path) -> Path:
-    """`directory`/softhsm2.conf keeping the tokens in `directory`/tokens (0700)."""
+    """`directory`/softhsm2.conf (0600) keeping the tokens in `directory`/tokens (0700).
+
+    `directory` is made private too when it is ours; a volume mounted there (a Kubernetes
+    PersistentVolume, owned by root and given to the pod's fsGroup) keeps the mode its owner
+    gave it, which only root may change: what it holds is private either way."""
     tokens = directory / "tokens"
     tokens.mkdir(parents=True, exist_ok=True, mode=0o700)
-    directory.chmod(0o700)
+    if directory.stat().st_uid == os.geteuid():
+        directory.chmod(0o700)
     tokens.chmod(0o700)
     conf = directory / "softhsm2.conf"
     conf.write_text(
