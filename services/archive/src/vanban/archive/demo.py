@@ -1,6 +1,7 @@
 """The demo agency's dossier list (danh mục hồ sơ) for the current year, approved, so that a
 dossier can be opened as soon as the platform is up. Only the embedded default asks for it
-(`VANBAN_ARCHIVE_DEMO_LIST`); a year that already has a list is left as it is."""
+(`VANBAN_ARCHIVE_DEMO_LIST`); a year that already has a list is left as it is, and of replicas
+starting together one seeds it."""
 
 from __future__ import annotations
 
@@ -63,6 +64,8 @@ async def seed_demo_list(*, uow_factory: Callable[[], UnitOfWork], timezone: Zon
     if not report.ok:  # a mistake in the table above, not in anybody's input
         raise ValueError(f"the demo dossier list is wrong: {report.problems}")
     async with ArchiveTransaction.factory(uow_factory, actor=ACTOR)() as tx:
+        # Replicas starting together take turns: the first seeds, the others find its list.
+        await tx.dossier_list.lock_year(year)
         if await tx.dossier_list.entries(year):
             return 0
         added = await tx.dossier_list.upsert(report.entries, by=ACTOR, at=now)

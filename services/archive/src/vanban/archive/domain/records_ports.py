@@ -23,6 +23,10 @@ from vanban.platform.ports import TransactionPort
 
 
 class DossierListRepository(Protocol):
+    async def lock_year(self, year: int) -> None:
+        """Holds the year's list until the transaction ends, even while it has no entry."""
+        ...
+
     async def entries(
         self, year: int, *, lock: bool = False
     ) -> list[tuple[ListEntry, datetime | None, str | None]]: ...

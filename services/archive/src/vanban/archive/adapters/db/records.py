@@ -70,9 +70,17 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+# The first key of the advisory locks on a year's dossier list (the second is the year).
+_LIST_LOCK = 0x4C495354  # "LIST"
+
+
 class SqlDossierListRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def lock_year(self, year: int) -> None:
+        # An advisory lock: it exists before the year has any row to lock.
+        await self._session.execute(select(func.pg_advisory_xact_lock(_LIST_LOCK, year)))
 
     async def entries(
         self, year: int, *, lock: bool = False
