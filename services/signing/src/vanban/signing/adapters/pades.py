@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -122,9 +123,16 @@ def prepare_font(source: Path, work_dir: Path | None) -> Path:
         cutter = subset.Subsetter(options)
         cutter.populate(unicodes=FONT_UNICODES)
         cutter.subset(font)
-        partial = target.with_suffix(".partial")
-        font.save(partial)
-        partial.replace(target)
+        # A file of its own: replicas sharing the work directory may make it at the same time,
+        # and each then puts a whole font in place (the same one).
+        fd, name = tempfile.mkstemp(dir=target_dir, prefix=f".{target.stem}-", suffix=".partial")
+        os.close(fd)
+        partial = Path(name)
+        try:
+            font.save(partial)
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
     return target
 
 
