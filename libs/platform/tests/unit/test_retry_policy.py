@@ -26,3 +26,11 @@ def test_only_reads_and_named_idempotent_writes_are_retried() -> None:
     assert writes == IDEMPOTENT_WRITES
     # Every entry names one method: an entry without a method would cover a whole service.
     assert all(name.get("method") for name in method_config["name"])
+
+
+def test_calls_are_spread_round_robin_only_over_a_target_of_several_replicas() -> None:
+    # pick_first, the default, would send every call to one replica of a peer.
+    assert json.loads(service_config(round_robin=True))["loadBalancingConfig"] == [
+        {"round_robin": {}}
+    ]
+    assert "loadBalancingConfig" not in json.loads(service_config())

@@ -1,9 +1,11 @@
-"""Outbound gRPC channels: tracing, the caller token passed along on every call, and retries of
-idempotent calls that met an unavailable peer."""
+"""Outbound gRPC channels: tracing, the caller token passed along on every call, calls spread
+over the peer's replicas (round_robin), a peer that comes back found again within a second, and
+retries of idempotent calls that met an unavailable peer."""
 
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import time
 from collections.abc import Callable
 from typing import Any
@@ -87,8 +89,36 @@ class _StreamStream(_CallerMetadata, grpc.aio.StreamStreamClientInterceptor):
         return await continuation(self.details(details), request_iterator)
 
 
+# After a failed connection gRPC waits before the next attempt, 1 s growing to 120 s by default:
+# a peer that restarted would stay unreachable that long after a call found it down. At most
+# 1 s here, so a restarted replica (or the only one) is found again within about a second.
+RECONNECT_BACKOFF_MS = {"initial": 200, "max": 1000}
+
+
+def balanced(target: str) -> bool:
+    """Whether `target` may name several replicas of a peer, whose calls are then spread over
+    them (round_robin): several addresses (`ipv4:127.0.0.1:5001,127.0.0.1:5002`, as `vanban up
+    --replicas` gives), or a name the resolver may answer with several addresses (a Kubernetes
+    headless service, `dns:///name.namespace.svc.cluster.local:50051`). One IP address keeps
+    pick_first, as before: an idle connection to it is made again by the next call, at once."""
+    if target.startswith("unix:"):
+        return False
+    if target.startswith(("ipv4:", "ipv6:")):
+        return "," in target
+    host = target.removeprefix("dns:").lstrip("/").rsplit(":", 1)[0].strip("[]")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return True  # a name: it may stand for several replicas
+    return False
+
+
 def open_channel(address: str, *, fallback_token: TokenSource | None = None) -> grpc.aio.Channel:
-    """A channel to a peer service. Tracing comes first so the caller metadata rides inside the span."""
+    """A channel to a peer service. Tracing comes first so the caller metadata rides inside the span.
+
+    `address` is any gRPC target: `host:port`, several replicas' `ipv4:host:port,host:port`, or a
+    name resolving to several (`dns:///name:port`); calls go round-robin over the replicas.
+    """
     return grpc.aio.insecure_channel(
         address,
         interceptors=[
@@ -102,7 +132,9 @@ def open_channel(address: str, *, fallback_token: TokenSource | None = None) -> 
             ("grpc.max_receive_message_length", 8 * 1024 * 1024),
             ("grpc.max_send_message_length", 8 * 1024 * 1024),
             ("grpc.keepalive_time_ms", 30_000),
+            ("grpc.initial_reconnect_backoff_ms", RECONNECT_BACKOFF_MS["initial"]),
+            ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MS["max"]),
             ("grpc.enable_retries", 1),
-            ("grpc.service_config", service_config()),
+            ("grpc.service_config", service_config(round_robin=balanced(address))),
         ],
     )

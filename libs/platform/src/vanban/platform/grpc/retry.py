@@ -63,7 +63,18 @@ RETRY_POLICY: dict[str, object] = {
 }
 
 
-def service_config(methods: tuple[MethodDescriptor, ...] = IDEMPOTENT_METHODS) -> str:
-    """The `grpc.service_config` channel option: the retry policy for `methods` alone."""
+# round_robin keeps a connection to each replica a target names and spreads the calls over those
+# that are ready; the default, pick_first, would send every call to one (see `balanced`).
+ROUND_ROBIN: list[dict[str, object]] = [{"round_robin": {}}]
+
+
+def service_config(
+    methods: tuple[MethodDescriptor, ...] = IDEMPOTENT_METHODS, *, round_robin: bool = False
+) -> str:
+    """The `grpc.service_config` channel option: the retry policy for `methods` alone, and with
+    `round_robin` the calls spread over the replicas the target names."""
     names = [{"service": m.containing_service.full_name, "method": m.name} for m in methods]
-    return json.dumps({"methodConfig": [{"name": names, "retryPolicy": RETRY_POLICY}]})
+    config: dict[str, object] = {"methodConfig": [{"name": names, "retryPolicy": RETRY_POLICY}]}
+    if round_robin:
+        config["loadBalancingConfig"] = ROUND_ROBIN
+    return json.dumps(config)
