@@ -35,7 +35,7 @@ def otlp() -> Iterator[OtlpReceiver]:
 
 
 def start_platform(
-    otlp: OtlpReceiver | None, *, extra_env: dict[str, str] | None = None
+    otlp: OtlpReceiver | None, *, extra_env: dict[str, str] | None = None, replicas: int = 1
 ) -> tuple[Platform, Path]:
     # Not under pytest's 0700 tmp dirs: as root, PostgreSQL runs as postgres and must reach it.
     data_dir = Path(tempfile.mkdtemp(prefix="vanban-e2e-"))
@@ -65,7 +65,9 @@ def start_platform(
             }
         )
     env.update(extra_env or {})
-    platform = Platform(data_dir, gateway_base_port=free_port(), env=env, fast=True)
+    platform = Platform(
+        data_dir, gateway_base_port=free_port(), env=env, fast=True, replicas=replicas
+    )
     platform.start()
     return platform, data_dir
 

@@ -21,6 +21,8 @@ class ReceivedSpan:
     parent_span_id: str
     kind: int
     attributes: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # Which process of the service sent it (the launcher names each replica here).
+    instance: str = ""
     # The spans it links to, as (trace id, span id): e.g. another trace it follows from.
     links: tuple[tuple[str, str], ...] = field(default=(), hash=False, compare=False)
 
@@ -37,14 +39,9 @@ class _Collector(trace_service_pb2_grpc.TraceServiceServicer):
     ) -> trace_service_pb2.ExportTraceServiceResponse:
         with self.lock:
             for resource_spans in request.resource_spans:
-                service = next(
-                    (
-                        a.value.string_value
-                        for a in resource_spans.resource.attributes
-                        if a.key == "service.name"
-                    ),
-                    "",
-                )
+                resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+                service = resource.get("service.name", "")
+                instance = resource.get("service.instance.id", "")
                 for scope_spans in resource_spans.scope_spans:
                     for span in scope_spans.spans:
                         received = ReceivedSpan(
@@ -59,6 +56,7 @@ class _Collector(trace_service_pb2_grpc.TraceServiceServicer):
                                 for a in span.attributes
                                 if a.value.WhichOneof("value")
                             },
+                            instance=instance,
                             links=tuple(
                                 (link.trace_id.hex(), link.span_id.hex()) for link in span.links
                             ),

@@ -58,7 +58,11 @@ def _up(args: argparse.Namespace) -> int:
 
     try:
         platform = Platform(
-            Path(args.data_dir), specs, gateway_base_port=args.gateway_port, progress=progress
+            Path(args.data_dir),
+            specs,
+            gateway_base_port=args.gateway_port,
+            progress=progress,
+            replicas=args.replicas,
         )
     except InfraError as exc:
         print(f"Vanban could not start: {exc}", file=sys.stderr)
@@ -231,6 +235,11 @@ def _print_welcome(agencies: list[AgencyProcesses], password: str) -> None:
     for agency in agencies:
         lines.append(f"  {agency.spec.code} {agency.spec.name}: {agency.gateway_url}")
         lines.append(f"    API documentation: {agency.gateway_url}/docs")
+        if agency.replicas > 1:
+            others = ", ".join(agency.gateway_urls[1:])
+            lines.append(
+                f"    {agency.replicas} replicas of every service; other gateways: {others}"
+            )
     lines.append(f"  Demo accounts (password {password}):")
     for username, role in DEMO_ACCOUNTS:
         lines.append(f"    {username:<12} {role}")
@@ -266,19 +275,29 @@ def _status(args: argparse.Namespace) -> int:
                     health = health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
                 except grpc.RpcError as exc:
                     health = exc.code().name
-            if name == "gateway":
+            http_port = service.get("http_port")
+            if http_port:
                 try:
-                    ready = (
-                        httpx.get(agency["gateway_url"] + "/readyz", timeout=3).status_code == 200
-                    )
+                    url = f"http://127.0.0.1:{http_port}/readyz"
+                    ready = httpx.get(url, timeout=3).status_code == 200
                 except httpx.HTTPError:
                     ready = False
-                health += ", http ready" if ready else ", http NOT READY"
+                health += f", http :{http_port} " + ("ready" if ready else "NOT READY")
             healthy &= alive and health.startswith("SERVING")
             print(
-                f"  {name:<10} pid {service['pid']!s:<8} grpc :{service['grpc_port']:<6} {health}"
+                f"  {name:<16} pid {service['pid']!s:<8} grpc :{service['grpc_port']:<6} {health}"
             )
     return 0 if healthy else 1
+
+
+def _replicas(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 8:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of replicas from 1 to 8")
+    return count
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,6 +319,16 @@ def main(argv: list[str] | None = None) -> int:
         "--agency", action="append", help="agency code (mã định danh); repeat for more agencies"
     )
     up.add_argument("--gateway-port", type=int, default=8000, help="first agency's gateway port")
+    up.add_argument(
+        "--replicas",
+        type=_replicas,
+        default=1,
+        metavar="N",
+        help="run N processes of every service and worker side by side (default 1): the first"
+        " keeps the usual ports and <svc>.log, the others get ports of their own and"
+        " <svc>-2.log ...; peers spread their calls over all N (gRPC round_robin); vanban"
+        " status lists each one",
+    )
     commands.add_parser("status", parents=[after], help="show each process and its health")
     down = commands.add_parser(
         "down", parents=[after], help="stop the platform that vanban up runs (in another terminal)"

@@ -10,7 +10,8 @@ only (0700; 0711 as root when the postgres user must get through to its cluster)
     <data-dir>/infra/axis/                         the exchange axis (NATS JetStream) and its log
     <data-dir>/agencies/<code>/nats/               the agency's own NATS JetStream
     <data-dir>/agencies/<code>/keys/               caller-signing and gateway keys, made at first start
-    <data-dir>/agencies/<code>/logs/<svc>.log      each service's JSON log (0600)
+    <data-dir>/agencies/<code>/logs/<svc>.log      each service's JSON log (0600); with replicas,
+                                                   <svc>-2.log, <svc>-3.log ... for the others
     <data-dir>/agencies/<code>/spool/              archive upload spool
     <data-dir>/run/state.json                      what is running where, for `vanban status` (0600)
 
@@ -32,7 +33,7 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -143,6 +144,8 @@ class ServiceState:
     grpc_port: int
     log: str
     http_port: int | None = None
+    # The service (or worker) this process is a replica of: its own name for the first.
+    replica_of: str = ""
 
 
 @dataclass
@@ -152,6 +155,24 @@ class AgencyState:
     services: dict[str, ServiceState] = field(default_factory=dict)
 
 
+def replica_names(name: str, replicas: int) -> tuple[str, ...]:
+    """The process names of a service's (or worker's) replicas: the first keeps the plain name,
+    so its log, pid file and port are where a single process's are; then `<name>-2`, ..."""
+    if replicas < 1:
+        raise ValueError("replicas must be at least 1")
+    return (name, *(f"{name}-{index}" for index in range(2, replicas + 1)))
+
+
+def peer_target(addresses: Sequence[str]) -> str:
+    """The gRPC target of a peer's replicas: one address as it is (host:port), several as one
+    `ipv4:` target, over which the channel's round_robin policy spreads the calls."""
+    if not addresses:
+        raise ValueError("a peer needs at least one address")
+    if len(addresses) == 1:
+        return addresses[0]
+    return "ipv4:" + ",".join(addresses)
+
+
 def _s3_keys() -> dict[str, str]:
     return {"access_key": f"vanban-{secrets.token_hex(8)}", "secret_key": secrets.token_urlsafe(32)}
 
@@ -159,14 +180,30 @@ def _s3_keys() -> dict[str, str]:
 class AgencyProcesses:
     """One agency's set of service processes, with its own keys, databases and bucket."""
 
-    def __init__(self, platform: Platform, spec: AgencySpec, gateway_port: int) -> None:
+    def __init__(
+        self, platform: Platform, spec: AgencySpec, gateway_port: int, *, replicas: int = 1
+    ) -> None:
+        """`replicas` processes of every service and worker, side by side (stateless: they
+        share the service's database, stream and durable consumers)."""
         self.platform = platform
         self.spec = spec
         self.root = private_dir(platform.data_dir / "agencies") / spec.code
         private_dir(self.root)
         self.keys_dir = self.root / "keys"
         self.gateway_port = gateway_port
-        self.ports = {name: free_port() for name in (*SERVICES, *WORKERS)}
+        self.replicas = replicas
+        # Process names by service (or worker), and the service (or worker) of each process.
+        self.replica_names = {name: replica_names(name, replicas) for name in (*SERVICES, *WORKERS)}
+        self.replica_of = {
+            process: name for name, processes in self.replica_names.items() for process in processes
+        }
+        self.ports = {name: free_port() for name in self.replica_of}
+        # The gateway's first replica answers HTTP on the agency's gateway port; the others
+        # each on a port of their own.
+        self.http_ports = {
+            name: gateway_port if index == 0 else free_port()
+            for index, name in enumerate(self.replica_names["gateway"])
+        }
         self.processes: dict[str, ManagedProcess] = {}
         # Each agency gets its own NATS: streams and durable consumers carry no agency in their
         # names, so a shared server would hand one agency's events to another's consumers.
@@ -189,8 +226,18 @@ class AgencyProcesses:
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
 
-    def address(self, service: str) -> str:
-        return f"127.0.0.1:{self.ports[service]}"
+    @property
+    def gateway_urls(self) -> list[str]:
+        """Every gateway replica's URL, the first (`gateway_url`) first."""
+        return [f"http://127.0.0.1:{port}" for port in self.http_ports.values()]
+
+    def address(self, name: str) -> str:
+        """The gRPC address of one process: a service's or worker's name is its first replica."""
+        return f"127.0.0.1:{self.ports[name]}"
+
+    def target(self, service: str) -> str:
+        """How a peer reaches `service`: the addresses of all its replicas (`peer_target`)."""
+        return peer_target([self.address(name) for name in self.replica_names[service]])
 
     def database_name(self, service: str) -> str:
         """The service's database, and the name of the role that owns it."""
@@ -216,7 +263,7 @@ class AgencyProcesses:
             "VANBAN_KEYS_DIR": str(self.keys_dir),
             "VANBAN_NATS_URL": self.nats.user_url(service),
             "VANBAN_PEERS": json.dumps(
-                {peer: self.address(peer) for peer in PEERS.get(service, ())}
+                {peer: self.target(peer) for peer in PEERS.get(service, ())}
             ),
             "OTEL_SERVICE_NAME": f"vanban-{service}",
             prefix + "GRPC_PORT": str(self.ports[service]),
@@ -264,12 +311,27 @@ class AgencyProcesses:
         """The agency token's user ("pin") or security officer ("so_pin") PIN, made once."""
         return str(self.platform.secrets.get("signing", self.spec.code, which))
 
+    def process_env(self, name: str) -> dict[str, str]:
+        """The environment of one process (a replica of a service or of a worker)."""
+        base = self.replica_of[name]
+        service = WORKERS.get(base, (base,))[0]
+        env = self.env(service)
+        prefix = f"VANBAN_{service.upper()}_"
+        env[prefix + "GRPC_PORT"] = str(self.ports[name])
+        if name in self.http_ports:
+            env[prefix + "HTTP_PORT"] = str(self.http_ports[name])
+        # Which replica sent a span (Kubernetes names the pod here).
+        attributes = [env.get("OTEL_RESOURCE_ATTRIBUTES", ""), f"service.instance.id={name}"]
+        env["OTEL_RESOURCE_ATTRIBUTES"] = ",".join(filter(None, attributes))
+        return env
+
     def process(self, name: str) -> ManagedProcess:
-        """The process of a service or of a worker (WORKERS) by its name."""
+        """The process of a service or of a worker (WORKERS) by its name, or of one of their
+        replicas by its (`replica_names`)."""
         if name not in self.processes:
-            service, *command = WORKERS.get(name, (name,))
-            env = self.env(service)
-            env[f"VANBAN_{service.upper()}_GRPC_PORT"] = str(self.ports[name])
+            base = self.replica_of[name]
+            service, *command = WORKERS.get(base, (base,))
+            env = self.process_env(name)
             self.processes[name] = ManagedProcess(
                 [sys.executable, "-m", f"vanban.{service}", *command],
                 log_path=self.root / "logs" / f"{name}.log",
@@ -384,40 +446,56 @@ class AgencyProcesses:
             time.sleep(0.2)
 
     def wait_ready(self, *, timeout: float = 60.0) -> None:
+        """Until every gateway replica answers /readyz."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.gateway_url + "/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise InfraError(
-            "the gateway did not become ready", log_tail=self.process("gateway").log_tail()
-        )
+        for name, url in zip(self.http_ports, self.gateway_urls, strict=True):
+            while True:
+                try:
+                    if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise InfraError(
+                        f"the gateway did not become ready ({url})",
+                        log_tail=self.process(name).log_tail(),
+                    )
+                time.sleep(0.2)
+
+    def _addresses(self, name: str) -> str:
+        return ", ".join(self.address(process) for process in self.replica_names[name])
 
     def start(self) -> None:
         self.prepare()
         self._progress("agency prepared (databases, keys, bucket, directory entries)")
-        # Everything but the gateway starts at once; each runs its own migrations.
-        for service in SERVICES[:-1]:
-            self.start_service(service, wait=False)
+        # Everything but the gateway starts at once; each runs its own migrations (replicas of
+        # one service take turns, under the migrations' lock).
+        backends = [name for service in SERVICES[:-1] for name in self.replica_names[service]]
+        for name in backends:
+            self.start_service(name, wait=False)
 
         def wait(service: str) -> None:
-            self.wait_healthy(service, timeout=120)
-            self._progress(f"{service} serving (gRPC {self.address(service)})")
+            for name in self.replica_names[service]:
+                self.wait_healthy(name, timeout=120)
+            self._progress(f"{service} serving (gRPC {self._addresses(service)})")
 
         with ThreadPoolExecutor(len(SERVICES)) as pool:
             list(pool.map(wait, SERVICES[:-1]))
-        for worker in WORKERS:
-            self.start_service(worker, wait=False)
-        self.start_service("gateway")
+        workers = [name for worker in WORKERS for name in self.replica_names[worker]]
+        for name in workers:
+            self.start_service(name, wait=False)
+        gateways = self.replica_names["gateway"]
+        for name in gateways:
+            self.start_service(name, wait=False)
+        for name in gateways:
+            self.wait_healthy(name, timeout=90)
         self.wait_ready()
         for worker in WORKERS:
-            self.wait_healthy(worker, timeout=60)
-            self._progress(f"{worker} working (health on gRPC {self.address(worker)})")
+            for name in self.replica_names[worker]:
+                self.wait_healthy(name, timeout=60)
+            self._progress(f"{worker} working (health on gRPC {self._addresses(worker)})")
         # Last: the gateway's URL is what a person goes on with.
-        self._progress(f"gateway serving ({self.gateway_url})")
+        self._progress(f"gateway serving ({', '.join(self.gateway_urls)})")
 
     def _progress(self, stage: str) -> None:
         several = len(self.platform.agencies) > 1
@@ -426,12 +504,21 @@ class AgencyProcesses:
     def stop(self) -> list[str]:
         """Stops every service, the gateway first; returns those that had to be killed."""
         code = self.spec.code
-        unclean = [_stop_quietly(f"{code} gateway", lambda: self.stop_service("gateway"))]
-        with ThreadPoolExecutor(len(SERVICES) + len(WORKERS)) as pool:
-            unclean += pool.map(
-                lambda name: _stop_quietly(f"{code} {name}", lambda: self.stop_service(name)),
-                (*WORKERS, *SERVICES[:-1]),
-            )
+        gateways = self.replica_names["gateway"]
+        rest = [name for name in self.replica_of if name not in gateways]
+
+        def stop_all(names: Sequence[str]) -> list[str | None]:
+            with ThreadPoolExecutor(len(names)) as pool:
+                return list(
+                    pool.map(
+                        lambda name: _stop_quietly(
+                            f"{code} {name}", lambda: self.stop_service(name)
+                        ),
+                        names,
+                    )
+                )
+
+        unclean = [*stop_all(gateways), *stop_all(rest)]
         return [what for what in unclean if what is not None]
 
     def state(self) -> AgencyState:
@@ -443,10 +530,11 @@ class AgencyProcesses:
                     name=name,
                     pid=self.processes[name].pid if name in self.processes else None,
                     grpc_port=self.ports[name],
-                    http_port=self.gateway_port if name == "gateway" else None,
+                    http_port=self.http_ports.get(name),
                     log=str(self.root / "logs" / f"{name}.log"),
+                    replica_of=self.replica_of[name],
                 )
-                for name in (*SERVICES, *WORKERS)
+                for name in self.replica_of
             },
         )
 
@@ -483,8 +571,12 @@ class Platform:
         fast: bool = False,
         demo_password: str = DEMO_PASSWORD,
         progress: Callable[[str], None] = lambda stage: None,
+        replicas: int = 1,
     ) -> None:
-        """`progress` is told of each stage as it completes (from several threads at once)."""
+        """`progress` is told of each stage as it completes (from several threads at once);
+        `replicas` processes run of every service and worker of each agency."""
+        if replicas < 1:
+            raise ValueError("replicas must be at least 1")
         self.data_dir = Path(data_dir).absolute()
         self.progress = progress
         self.demo_password = demo_password
@@ -539,7 +631,7 @@ class Platform:
         }
         self.base_env.update(env or {})
         self.agencies = [
-            AgencyProcesses(self, spec, gateway_base_port + index)
+            AgencyProcesses(self, spec, gateway_base_port + index, replicas=replicas)
             for index, spec in enumerate(specs)
         ]
 
