@@ -4,6 +4,7 @@ storage is reported (row, event, audit)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import secrets
@@ -135,4 +136,52 @@ async def test_each_run_checks_its_share_oldest_first_and_reports_a_flipped_byte
         "select count(*) from audit_log where action = 'object.fixity.failed' "
         "and resource = :resource",
         resource=f"objects/{kept[1]}",
+    ) == [(1,)]
+
+
+async def test_two_replicas_runs_never_check_one_object_together(
+    engine: AsyncEngine, store: S3ObjectStore, s3_server: SeaweedServer, tmp_path: Path
+) -> None:
+    """Two replicas' runs at the same moment: a run still holding its objects makes the other
+    take different ones, and a damaged object is reported once, not once per replica."""
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(session_factory(engine), tables=platform_tables, source="test")
+
+    contents = [os.urandom(64 * 1024) for _ in range(4)]
+    kept = [await keep(uow, store, data, tmp_path) for data in contents]
+    transactions = ArchiveTransaction.factory(uow, actor="test")
+    now = datetime.now(UTC)
+    # The first run has taken its share and not committed yet; the second takes the rest.
+    async with transactions() as first, transactions() as second:
+        mine = await first.claims.claim_fixity_due(share=0.5, maximum=100, now=now)
+        # Not waiting for the first's rows: it skips them (a wait here would be a deadlock).
+        theirs = await asyncio.wait_for(
+            second.claims.claim_fixity_due(share=0.5, maximum=100, now=now), timeout=10
+        )
+        await first.commit()
+        await second.commit()
+    assert len(mine) == len(theirs) == 2
+    assert {sha for sha, _ in mine} | {sha for sha, _ in theirs} == set(kept)
+
+    corrupt_stored_object(s3_server.data_dir, contents[2], keep_checksum=True)
+    alarms = [Failures(), Failures()]
+    replicas = [
+        RecordsJobs(
+            uow_factory=uow,
+            store=store,
+            alarm=alarm,
+            timezone=ZoneInfo("Asia/Ho_Chi_Minh"),
+            fixity_share=0.5,
+            fixity_interval=3600,
+            handover_check_interval=3600,
+        )
+        for alarm in alarms
+    ]
+    runs = await asyncio.gather(*(replica.check_fixity() for replica in replicas))
+    checked = [r.sha256 for run in runs for r in run]
+    assert sorted(checked) == sorted(kept)  # each once, by one replica or the other
+    assert [r.sha256 for alarm in alarms for r in alarm.seen] == [kept[2]]
+    assert await rows(
+        engine, "select count(*) from outbox where subject = 'vanban.archive.fixity.failed'"
     ) == [(1,)]

@@ -356,9 +356,13 @@ async def scheduled_fixity(
     maximum: int = 10_000,
 ) -> list[FixityResult]:
     """One scheduled run: the `share` of kept objects checked longest ago (never checked first),
-    so that every object is checked once every 1/share runs."""
+    so that every object is checked once every 1/share runs. The objects are taken in a
+    transaction of their own before they are read: runs of several replicas check different
+    objects, and report a damaged one once. A run cut off after taking them leaves them looking
+    checked until their turn comes again."""
     async with transactions() as tx:
-        due = await tx.claims.fixity_due(share=share, maximum=maximum)
+        due = await tx.claims.claim_fixity_due(share=share, maximum=maximum, now=now)
+        await tx.commit()
     results = [await check_fixity(store=store, sha256=sha, size=size) for sha, size in due]
     if results:
         await record_fixity(

@@ -98,8 +98,12 @@ class ClaimRepository(Protocol):
 
     async def set_hold(self, sha256s: Collection[str], *, on: bool) -> None: ...
 
-    async def fixity_due(self, *, share: float, maximum: int) -> list[tuple[str, int]]:
-        """`share` of the objects held, those checked longest ago first (never checked first)."""
+    async def claim_fixity_due(
+        self, *, share: float, maximum: int, now: datetime
+    ) -> list[tuple[str, int]]:
+        """`share` of the objects held, those checked longest ago first (never checked first),
+        taken for this run: marked checked at `now` in the caller's transaction, skipping rows
+        another run holds, so that runs of several replicas never check one object together."""
 
     async def record_fixity(self, sha256: str, *, at: datetime, problem: str | None) -> None: ...
 

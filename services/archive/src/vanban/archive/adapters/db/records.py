@@ -651,7 +651,9 @@ class SqlClaimRepository:
                 update(objects).where(objects.c.sha256.in_(list(sha256s))).values(legal_hold=on)
             )
 
-    async def fixity_due(self, *, share: float, maximum: int) -> list[tuple[str, int]]:
+    async def claim_fixity_due(
+        self, *, share: float, maximum: int, now: datetime
+    ) -> list[tuple[str, int]]:
         kept = and_(objects.c.claimed_at.is_not(None), objects.c.destroyed_at.is_(None))
         total = int(
             (
@@ -661,12 +663,22 @@ class SqlClaimRepository:
         wanted = min(maximum, max(1, math.ceil(total * share))) if total else 0
         if not wanted:
             return []
-        rows = await self._session.execute(
-            select(objects.c.sha256, objects.c.size)
-            .where(kept)
-            .order_by(objects.c.fixity_checked_at.asc().nulls_first(), objects.c.sha256)
-            .limit(wanted)
-        )
+        rows = (
+            await self._session.execute(
+                select(objects.c.sha256, objects.c.size)
+                .where(kept)
+                .order_by(objects.c.fixity_checked_at.asc().nulls_first(), objects.c.sha256)
+                .limit(wanted)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        if rows:
+            # Taken: the next run (this replica's or another's) goes on with the ones after.
+            await self._session.execute(
+                update(objects)
+                .where(objects.c.sha256.in_([row.sha256 for row in rows]))
+                .values(fixity_checked_at=now)
+            )
         return [(row.sha256, row.size) for row in rows]
 
     async def record_fixity(self, sha256: str, *, at: datetime, problem: str | None) -> None:
