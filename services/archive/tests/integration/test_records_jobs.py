@@ -88,6 +88,21 @@ async def keep(
     return obj.sha256
 
 
+def half_each_run(
+    uow: Callable[[], UnitOfWork], store: S3ObjectStore, alarm: FixityAlarm
+) -> RecordsJobs:
+    """The records' jobs checking half of the kept objects each run."""
+    return RecordsJobs(
+        uow_factory=uow,
+        store=store,
+        alarm=alarm,
+        timezone=ZoneInfo("Asia/Ho_Chi_Minh"),
+        fixity_share=0.5,
+        fixity_interval=3600,
+        handover_check_interval=3600,
+    )
+
+
 async def rows(engine: AsyncEngine, sql: str, **params: Any) -> list[Any]:
     async with engine.connect() as connection:
         return list((await connection.execute(text(sql), params)).all())
@@ -102,15 +117,7 @@ async def test_each_run_checks_its_share_oldest_first_and_reports_a_flipped_byte
     contents = [os.urandom(96 * 1024) for _ in range(4)]
     kept = [await keep(uow, store, data, tmp_path) for data in contents]
     alarm = Failures()
-    jobs = RecordsJobs(
-        uow_factory=uow,
-        store=store,
-        alarm=alarm,
-        timezone=ZoneInfo("Asia/Ho_Chi_Minh"),
-        fixity_share=0.5,
-        fixity_interval=3600,
-        handover_check_interval=3600,
-    )
+    jobs = half_each_run(uow, store, alarm)
     first = await jobs.check_fixity()
     second = await jobs.check_fixity()
     # Half of the four each run, and the second run takes the two the first did not.
@@ -166,18 +173,7 @@ async def test_two_replicas_runs_never_check_one_object_together(
 
     corrupt_stored_object(s3_server.data_dir, contents[2], keep_checksum=True)
     alarms = [Failures(), Failures()]
-    replicas = [
-        RecordsJobs(
-            uow_factory=uow,
-            store=store,
-            alarm=alarm,
-            timezone=ZoneInfo("Asia/Ho_Chi_Minh"),
-            fixity_share=0.5,
-            fixity_interval=3600,
-            handover_check_interval=3600,
-        )
-        for alarm in alarms
-    ]
+    replicas = [half_each_run(uow, store, alarm) for alarm in alarms]
     runs = await asyncio.gather(*(replica.check_fixity() for replica in replicas))
     checked = [r.sha256 for run in runs for r in run]
     assert sorted(checked) == sorted(kept)  # each once, by one replica or the other
