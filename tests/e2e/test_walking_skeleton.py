@@ -176,3 +176,34 @@ def test_a_wrong_password_is_refused(gateway: Gateway) -> None:
     )
     assert response.status_code == 401
     assert response.json()["code"] == "BAD_CREDENTIALS"
+
+
+def test_a_callers_trace_headers_are_not_taken(
+    gateway: Gateway, clerk_token: str, otlp: OtlpReceiver
+) -> None:
+    """A caller's `traceparent` (unsampled, with its own trace id), `tracestate` and `baggage`
+    are dropped at the gateway: the request is traced all the same, in a trace of ours."""
+    agent = f"vanban-trace-test/{secrets.token_hex(8)}"
+    theirs = secrets.token_hex(16)
+    created = gateway.register(
+        clerk_token,
+        headers={
+            "User-Agent": agent,
+            "traceparent": f"00-{theirs}-{secrets.token_hex(8)}-00",
+            "tracestate": "evil=" + "x" * 200,
+            "baggage": "k=" + "v" * 2000,
+        },
+    )
+    assert created.status_code == 201, created.text
+
+    def ours(span: ReceivedSpan) -> bool:
+        agents = (
+            span.attributes.get("http.user_agent"),
+            span.attributes.get("user_agent.original"),
+        )
+        return span.service == "vanban-gateway" and agent in agents
+
+    found = eventually(lambda: otlp.find(ours), timeout=30)
+    assert found, "the request was not traced: the caller's unsampled context was taken"
+    assert all(span.trace_id != theirs for span in found)
+    assert not [s for s in found if s.kind == SERVER and s.parent_span_id]

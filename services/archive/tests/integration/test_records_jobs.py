@@ -29,6 +29,7 @@ from vanban.archive.domain.model import Content
 from vanban.launcher.infra.seaweed import SeaweedServer
 from vanban.launcher.infra.seaweed_damage import corrupt_stored_object
 from vanban.platform.db import UnitOfWork, create_engine, session_factory
+from vanban.platform.errors import UnavailableError
 from vanban.platform.migrations import upgrade_async
 
 
@@ -159,15 +160,21 @@ async def test_two_replicas_runs_never_check_one_object_together(
     kept = [await keep(uow, store, data, tmp_path) for data in contents]
     transactions = ArchiveTransaction.factory(uow, actor="test")
     now = datetime.now(UTC)
-    # The first run has taken its share and not committed yet; the second takes the rest.
-    async with transactions() as first, transactions() as second:
+    # The first run has taken its share and not committed yet when the second asks: the second
+    # gets the rest, never the first's.
+
+    async def second_run() -> list[tuple[str, int]]:
+        async with transactions() as second:
+            taken = await second.claims.claim_fixity_due(share=0.5, maximum=100, now=now)
+            await second.commit()
+            return taken
+
+    async with transactions() as first:
         mine = await first.claims.claim_fixity_due(share=0.5, maximum=100, now=now)
-        # Not waiting for the first's rows: it skips them (a wait here would be a deadlock).
-        theirs = await asyncio.wait_for(
-            second.claims.claim_fixity_due(share=0.5, maximum=100, now=now), timeout=10
-        )
+        later = asyncio.create_task(second_run())
+        await asyncio.sleep(0.3)
         await first.commit()
-        await second.commit()
+    theirs = await asyncio.wait_for(later, timeout=10)
     assert len(mine) == len(theirs) == 2
     assert {sha for sha, _ in mine} | {sha for sha, _ in theirs} == set(kept)
 
@@ -181,3 +188,57 @@ async def test_two_replicas_runs_never_check_one_object_together(
     assert await rows(
         engine, "select count(*) from outbox where subject = 'vanban.archive.fixity.failed'"
     ) == [(1,)]
+
+
+class DownAt:
+    """The store, unavailable when it comes to one object (a run cut short)."""
+
+    def __init__(self, store: S3ObjectStore, sha256: str) -> None:
+        self._store = store
+        self._down = sha256
+
+    def read(self, sha256: str) -> AsyncIterator[bytes]:
+        if sha256 == self._down:
+            raise UnavailableError("the object store does not answer")
+        return self._store.read(sha256)
+
+    async def delete(self, sha256: str) -> None:
+        await self._store.delete(sha256)
+
+
+async def test_a_run_cut_short_keeps_what_it_found_and_gives_back_what_it_did_not_read(
+    engine: AsyncEngine, store: S3ObjectStore, s3_server: SeaweedServer, tmp_path: Path
+) -> None:
+    def uow() -> UnitOfWork:
+        return UnitOfWork(session_factory(engine), tables=platform_tables, source="test")
+
+    contents = [os.urandom(32 * 1024) for _ in range(4)]
+    kept = [await keep(uow, store, data, tmp_path) for data in contents]
+    # The run reads in hash order (none checked yet): damage the first, and the store goes
+    # away at the second.
+    order = sorted(kept)
+    damaged = contents[kept.index(order[0])]
+    corrupt_stored_object(s3_server.data_dir, damaged, keep_checksum=True)
+    alarm = Failures()
+    jobs = RecordsJobs(
+        uow_factory=uow,
+        store=DownAt(store, order[1]),
+        alarm=alarm,
+        timezone=ZoneInfo("Asia/Ho_Chi_Minh"),
+        fixity_share=1.0,
+        fixity_interval=3600,
+        handover_check_interval=3600,
+    )
+    with pytest.raises(UnavailableError):
+        await jobs.check_fixity()
+    # What it found is reported; what it did not read is first in line again.
+    assert [r.sha256 for r in alarm.seen] == [order[0]]
+    assert await rows(
+        engine,
+        "select sha256, fixity_problem, fixity_checked_at is null from objects order by sha256",
+    ) == [
+        (order[0], "altered", False),
+        (order[1], None, True),
+        (order[2], None, True),
+        (order[3], None, True),
+    ]

@@ -28,6 +28,7 @@ from vanban.gateway.api.admission import (
     client_address,
     client_of,
     host_allowed,
+    without_trace_headers,
 )
 from vanban.gateway.api.auth import AccessTokens, Authenticator, CurrentPrincipal, principal
 from vanban.gateway.domain.revocations import Revocations
@@ -338,6 +339,16 @@ def test_the_orchestrators_probe_is_answered_at_the_pods_address(
     assert problem_of(client.post("/sign-in", content=b"{}", headers=pod), 400)["code"] == (
         "HOST_NOT_ALLOWED"
     )
+    # Only the probes' exact paths: nothing under or beside them, however it is spelt.
+    for path in (
+        "/healthz/x",
+        "/healthzz",
+        "/healthz/../things",
+        "//healthz",
+        "/things?p=/healthz",
+    ):
+        answer = client.get(path, headers={**bearer, **pod})
+        assert problem_of(answer, 400)["code"] == "HOST_NOT_ALLOWED", path
 
 
 @pytest.mark.parametrize("host", ["evil.example", "localhost.evil.example", "demo.gov.vn", ""])
@@ -506,3 +517,20 @@ def test_an_address_with_every_check_taken_is_refused_before_the_app_and_its_con
     assert ended_at >= 0.2  # the connection carries nothing else until then
     assert seen.bodies == [3]  # the app saw only the other address's attempt
     assert other[0]["status"] == 200
+
+
+async def test_a_callers_trace_headers_never_reach_the_app() -> None:
+    seen: list[list[tuple[bytes, bytes]]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(list(scope["headers"]))
+
+    headers = [
+        (b"host", b"localhost"),
+        (b"traceparent", b"00-" + b"a" * 32 + b"-" + b"b" * 16 + b"-00"),
+        (b"TraceState", b"evil=1"),
+        (b"baggage", b"k=v"),
+        (b"user-agent", b"test"),
+    ]
+    await without_trace_headers(app)({"type": "http", "headers": headers}, None, None)
+    assert seen == [[(b"host", b"localhost"), (b"user-agent", b"test")]]

@@ -16,7 +16,6 @@ import os
 from dataclasses import dataclass
 
 from opentelemetry import metrics, propagate, trace
-from opentelemetry.baggage.propagation import W3CBaggagePropagator
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.sdk.metrics import MeterProvider
@@ -73,9 +72,9 @@ def setup_telemetry(service_name: str, *, agency_code: str) -> Telemetry:
 
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
-    propagate.set_global_textmap(
-        CompositePropagator([TraceContextTextMapPropagator(), W3CBaggagePropagator()])
-    )
+    # Trace context only: no baggage rides between services (nothing reads it, and whatever
+    # rode in would be stored with every event).
+    propagate.set_global_textmap(CompositePropagator([TraceContextTextMapPropagator()]))
     database = AsyncPGInstrumentor(capture_parameters=False)
     if not database.is_instrumented_by_opentelemetry:
         database.instrument(tracer_provider=tracer_provider)

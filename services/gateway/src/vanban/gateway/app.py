@@ -29,6 +29,7 @@ from vanban.gateway.api.admission import (
     RouteTable,
     SignInFloodGuard,
     route_policies,
+    without_trace_headers,
 )
 from vanban.gateway.api.auth import AccessTokens, Authenticator, load_or_create_access_key
 from vanban.gateway.api.deps import SCOPES
@@ -174,17 +175,22 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
         trusted_hosts=settings.trusted_hosts,
         trusted_proxies=settings.trusted_proxies,
     )
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    # Only the probes' own paths go untraced (the setting is a regular expression searched in
+    # the whole URL: a bare "healthz" would also match any URL that contains it).
+    FastAPIInstrumentor.instrument_app(app, excluded_urls=r"^https?://[^/]+/(healthz|readyz)$")
     return app
 
 
 def served(app: FastAPI, settings: GatewaySettings) -> ASGIApp:
-    """What the HTTP server runs: the app behind the sign-in flood guard."""
-    return SignInFloodGuard(
-        app,
-        paths=app.state.routes.password_check_paths,
-        password_checks=app.state.password_checks,
-        trusted_proxies=settings.trusted_proxies,
+    """What the HTTP server runs: the app behind the sign-in flood guard, and before both, the
+    caller's trace headers dropped (every request starts a trace of the platform's own)."""
+    return without_trace_headers(
+        SignInFloodGuard(
+            app,
+            paths=app.state.routes.password_check_paths,
+            password_checks=app.state.password_checks,
+            trusted_proxies=settings.trusted_proxies,
+        )
     )
 
 

@@ -358,16 +358,26 @@ async def scheduled_fixity(
     """One scheduled run: the `share` of kept objects checked longest ago (never checked first),
     so that every object is checked once every 1/share runs. The objects are taken in a
     transaction of their own before they are read: runs of several replicas check different
-    objects, and report a damaged one once. A run cut off after taking them leaves them looking
-    checked until their turn comes again."""
+    objects, and report a damaged one once. A run that stops early (the store unavailable)
+    keeps what it found and gives back the objects it did not read, first in line for the next
+    run; only a process killed meanwhile leaves them looking checked until their turn."""
     async with transactions() as tx:
         due = await tx.claims.claim_fixity_due(share=share, maximum=maximum, now=now)
         await tx.commit()
-    results = [await check_fixity(store=store, sha256=sha, size=size) for sha, size in due]
-    if results:
-        await record_fixity(
-            transactions=transactions, results=results, now=now, on_failure=on_failure
-        )
+    results: list[FixityResult] = []
+    try:
+        for sha, size in due:
+            results.append(await check_fixity(store=store, sha256=sha, size=size))
+    finally:
+        if results:
+            await record_fixity(
+                transactions=transactions, results=results, now=now, on_failure=on_failure
+            )
+        unread = [sha for sha, _ in due[len(results) :]]
+        if unread:
+            async with transactions() as tx:
+                await tx.claims.release_fixity(unread, claimed_at=now)
+                await tx.commit()
     return results
 
 

@@ -105,6 +105,9 @@ class ClaimRepository(Protocol):
         taken for this run: marked checked at `now` in the caller's transaction, skipping rows
         another run holds, so that runs of several replicas never check one object together."""
 
+    async def release_fixity(self, sha256s: Collection[str], *, claimed_at: datetime) -> None:
+        """Gives back objects taken at `claimed_at` and not read: first in line next time."""
+
     async def record_fixity(self, sha256: str, *, at: datetime, problem: str | None) -> None: ...
 
     async def mark_destroyed(self, sha256s: Collection[str], *, at: datetime) -> None:

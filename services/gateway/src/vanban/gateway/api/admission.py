@@ -31,6 +31,12 @@ from vanban.gateway.domain.throttle import PasswordCheckGate, TooManyAttemptsErr
 from vanban.gateway.settings import GatewaySettings
 from vanban.platform.problem import Problem
 
+# Trace headers a caller may send, which the gateway never takes: a stranger's `traceparent`
+# would choose the trace id in our logs and problems and, unsampled, switch tracing off in
+# every service the request reaches; `tracestate` and `baggage` would ride into every call,
+# event and package (ADR 0012 §10 takes another agency's context at the axis, with care).
+TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+
 # The orchestrator's probes, which name the pod's address as the host: answered whatever the
 # Host header (a health answer is no use to a rebinding page; every other path still checks it).
 PROBE_PATHS = frozenset({"/healthz", "/readyz"})
@@ -450,3 +456,19 @@ async def _answer(
 ) -> None:
     response = problems.problem_response(problem, instance=scope.get("path", ""), headers=headers)
     await response(scope, receive, send)
+
+
+def without_trace_headers(app: ASGIApp) -> ASGIApp:
+    """`app` given every HTTP request without the caller's trace headers (TRACE_HEADERS)."""
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope.get("headers") or ()
+            if any(name.lower() in TRACE_HEADERS for name, _ in headers):
+                scope = {
+                    **scope,
+                    "headers": [(k, v) for k, v in headers if k.lower() not in TRACE_HEADERS],
+                }
+        await app(scope, receive, send)
+
+    return guarded

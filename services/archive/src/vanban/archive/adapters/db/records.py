@@ -70,6 +70,9 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+# The advisory lock fixity runs take their objects under (see claim_fixity_due).
+_FIXITY_CLAIM_LOCK = 0x46495859  # "FIXY"
+
 # The first key of the advisory locks on a year's dossier list (the second is the year).
 _LIST_LOCK = 0x4C495354  # "LIST"
 
@@ -654,6 +657,11 @@ class SqlClaimRepository:
     async def claim_fixity_due(
         self, *, share: float, maximum: int, now: datetime
     ) -> list[tuple[str, int]]:
+        # Runs take their objects one after another: a run's snapshot then always shows what
+        # the run before it took (marked checked, so last in line). SKIP LOCKED alone is not
+        # enough: a row another run took after this statement's snapshot would be returned
+        # again once its lock was released.
+        await self._session.execute(select(func.pg_advisory_xact_lock(_FIXITY_CLAIM_LOCK)))
         kept = and_(objects.c.claimed_at.is_not(None), objects.c.destroyed_at.is_(None))
         total = int(
             (
@@ -680,6 +688,13 @@ class SqlClaimRepository:
                 .values(fixity_checked_at=now)
             )
         return [(row.sha256, row.size) for row in rows]
+
+    async def release_fixity(self, sha256s: Collection[str], *, claimed_at: datetime) -> None:
+        await self._session.execute(
+            update(objects)
+            .where(objects.c.sha256.in_(list(sha256s)), objects.c.fixity_checked_at == claimed_at)
+            .values(fixity_checked_at=None)
+        )
 
     async def record_fixity(self, sha256: str, *, at: datetime, problem: str | None) -> None:
         await self._session.execute(
