@@ -471,13 +471,21 @@ class Outbound(Core):
     async def _settle(
         self, uow: UnitOfWork, row: Any, outcome: SendReceipt | TransportError, now: datetime
     ) -> None:
+        """Records the attempt, if this pass still holds the transmission: a pass that outlived
+        its lease (a slow archive) finds another pass has taken it again (and the axis dropped
+        the repeat), and leaves it to that one, so that it is counted, and announced, once."""
         attempts = row.attempts + 1
+        ours = sa.and_(
+            transmissions.c.id == row.id,
+            transmissions.c.state == TransportState.PENDING.value,
+            transmissions.c.next_attempt_at == row.next_attempt_at,
+        )
         if isinstance(outcome, TransportError):
             give_up = now - row.created_at > self.options.give_up_after
             delay = min(self.options.retry_max_delay, 2.0 ** min(attempts - 1, 20))
             await uow.session.execute(
                 sa.update(transmissions)
-                .where(transmissions.c.id == row.id)
+                .where(ours)
                 .values(
                     attempts=attempts,
                     last_error=f"{outcome.reason}: {outcome}"[:500],
@@ -486,9 +494,9 @@ class Outbound(Core):
                 )
             )
             return
-        await uow.session.execute(
+        settled = await uow.session.execute(
             sa.update(transmissions)
-            .where(transmissions.c.id == row.id)
+            .where(ours)
             .values(
                 attempts=attempts,
                 state=TransportState.ACKNOWLEDGED.value,
@@ -496,7 +504,14 @@ class Outbound(Core):
                 acknowledged_at=now,
                 last_error=None,
             )
+            .returning(transmissions.c.id)
         )
+        if settled.first() is None:
+            logger.info(
+                "a transmission was settled by another pass after this one's lease ran out",
+                extra={"transmission_id": row.id},
+            )
+            return
         if row.kind == "document":
             uow.record_event(
                 PACKAGE_SENT,
