@@ -532,5 +532,11 @@ async def test_a_callers_trace_headers_never_reach_the_app() -> None:
         (b"baggage", b"k=v"),
         (b"user-agent", b"test"),
     ]
-    await without_trace_headers(app)({"type": "http", "headers": headers}, None, None)
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request"}
+
+    async def send(message: Any) -> None:
+        return None
+
+    await without_trace_headers(app)({"type": "http", "headers": headers}, receive, send)
     assert seen == [[(b"host", b"localhost"), (b"user-agent", b"test")]]
