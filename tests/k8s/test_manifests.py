@@ -480,6 +480,11 @@ def test_every_container_gets_the_settings_its_service_needs(
             )
             assert settings.grpc_host == "0.0.0.0" and settings.grpc_port == 50051, name
             assert str(settings.keys_dir) == "/keys"
+            # The agency's sizing reaches the settings the code applies (a wrong variable name
+            # would leave the defaults: 20 connections a process, one stream copy).
+            assert settings.nats_stream_replicas == 3, name
+            if hasattr(settings, "database_pool_size"):
+                assert settings.database_pool_size == 5, name
             assert set(settings.peers) == set(
                 next(w for w in manifests.workloads() if w.name == name).peers
             )

@@ -64,6 +64,15 @@ def make(overlay: Path) -> None:
     code = agency_code(overlay)
     folder = overlay / "secrets"
     if (folder / "complete").exists():
+        # Kept, but the exchange's axis URL follows the axis's passwords (made afresh when
+        # k8s/axis/secrets was removed).
+        exchange = folder / "vanban-exchange.env"
+        lines = exchange.read_text().splitlines()
+        url = f"VANBAN_EXCHANGE_AXIS_URL=nats://{code}:{axis_password(code)}@nats.vanban-axis.svc:4222"
+        write_env(
+            exchange,
+            dict(line.split("=", 1) for line in lines if "=" in line) | dict([url.split("=", 1)]),
+        )
         return
     folder.mkdir(mode=0o700, exist_ok=True)
     database = {service: password() for service in SERVICES}

@@ -234,3 +234,22 @@ def test_the_administrator_takes_no_password_from_the_command_line(agency: Agenc
     )  # fmt: skip
     with pytest.raises(SystemExit, match="password-stdin"):
         bootstrap_command(args)
+
+
+def test_the_first_administrators_password_keeps_the_password_rules(
+    make_database: DatabaseFactory, agency: Agency, monkeypatch: Any
+) -> None:
+    url = make_database("directory_first_admin_short")
+    args = BOOTSTRAP_PARSER.parse_args(
+        [
+            "--agency-code", agency.code,
+            "--agency-name", agency.name,
+            "--abbreviation", agency.abbreviation,
+            "--database-url", url,
+            "--administrator", "quantri",
+            "--password-stdin",
+        ]
+    )  # fmt: skip
+    monkeypatch.setattr(sys, "stdin", io.StringIO("abc\n"))
+    with pytest.raises(SystemExit, match="bootstrap refused"):
+        bootstrap_command(args)
