@@ -55,6 +55,9 @@ def start_platform(
         # One signing process per agency (two by default): the pool is exercised, and the
         # platforms these tests start and restart spawn half as many.
         "VANBAN_SIGNING_WORKERS": "1",
+        # The run's session tokens (clerk_token, ...) are used for the whole suite, which on a
+        # loaded machine outlasts the 15-minute default (tokens expired in its last tests).
+        "VANBAN_GATEWAY_ACCESS_TOKEN_TTL_SECONDS": "3600",
     }
     if otlp is not None:
         env.update(
