@@ -532,6 +532,7 @@ async def test_a_callers_trace_headers_never_reach_the_app() -> None:
         (b"baggage", b"k=v"),
         (b"user-agent", b"test"),
     ]
+
     async def receive() -> dict[str, Any]:
         return {"type": "http.request"}
 
