@@ -24,7 +24,7 @@ from vanban.archive.adapters.s3.store import S3ObjectStore
 from vanban.archive.adapters.transaction import ArchiveTransaction
 from vanban.archive.app import MIGRATIONS
 from vanban.archive.domain import service
-from vanban.archive.domain.keeping import FixityResult
+from vanban.archive.domain.keeping import FixityResult, ObjectReader
 from vanban.archive.domain.model import Content
 from vanban.launcher.infra.seaweed import SeaweedServer
 from vanban.launcher.infra.seaweed_damage import corrupt_stored_object
@@ -90,15 +90,15 @@ async def keep(
 
 
 def half_each_run(
-    uow: Callable[[], UnitOfWork], store: S3ObjectStore, alarm: FixityAlarm
+    uow: Callable[[], UnitOfWork], store: ObjectReader, alarm: FixityAlarm, *, share: float = 0.5
 ) -> RecordsJobs:
-    """The records' jobs checking half of the kept objects each run."""
+    """The records' jobs checking half of the kept objects each run (or `share`)."""
     return RecordsJobs(
         uow_factory=uow,
         store=store,
         alarm=alarm,
         timezone=ZoneInfo("Asia/Ho_Chi_Minh"),
-        fixity_share=0.5,
+        fixity_share=share,
         fixity_interval=3600,
         handover_check_interval=3600,
     )
@@ -220,15 +220,7 @@ async def test_a_run_cut_short_keeps_what_it_found_and_gives_back_what_it_did_no
     damaged = contents[kept.index(order[0])]
     corrupt_stored_object(s3_server.data_dir, damaged, keep_checksum=True)
     alarm = Failures()
-    jobs = RecordsJobs(
-        uow_factory=uow,
-        store=DownAt(store, order[1]),
-        alarm=alarm,
-        timezone=ZoneInfo("Asia/Ho_Chi_Minh"),
-        fixity_share=1.0,
-        fixity_interval=3600,
-        handover_check_interval=3600,
-    )
+    jobs = half_each_run(uow, DownAt(store, order[1]), alarm, share=1.0)
     with pytest.raises(UnavailableError):
         await jobs.check_fixity()
     # What it found is reported; what it did not read is first in line again.

@@ -21,6 +21,20 @@ BOOTSTRAP_PARSER = argparse.ArgumentParser()
 add_arguments(BOOTSTRAP_PARSER)
 
 
+def administrator_args(agency: Agency, url: str) -> argparse.Namespace:
+    """`bootstrap --administrator quantri --password-stdin` for `agency` on `url`."""
+    return BOOTSTRAP_PARSER.parse_args(
+        [
+            "--agency-code", agency.code,
+            "--agency-name", agency.name,
+            "--abbreviation", agency.abbreviation,
+            "--database-url", url,
+            "--administrator", "quantri",
+            "--password-stdin",
+        ]
+    )  # fmt: skip
+
+
 async def _snapshot(url: str) -> dict[str, Any]:
     engine = create_async_engine(url)
     try:
@@ -178,16 +192,7 @@ def test_a_real_agency_gets_its_first_administrator_alone(
     no demo units or people, the password from standard input and to be changed at the first
     sign-in; the same again changes nothing."""
     url = make_database("directory_first_admin")
-    args = BOOTSTRAP_PARSER.parse_args(
-        [
-            "--agency-code", agency.code,
-            "--agency-name", agency.name,
-            "--abbreviation", agency.abbreviation,
-            "--database-url", url,
-            "--administrator", "quantri",
-            "--password-stdin",
-        ]
-    )  # fmt: skip
+    args = administrator_args(agency, url)
     monkeypatch.delenv("VANBAN_DIRECTORY_DEMO_PASSWORD", raising=False)
     monkeypatch.setattr(sys, "stdin", io.StringIO("Mật-khẩu-ban-đầu-2026\n"))
     assert bootstrap_command(args) == 0
@@ -240,16 +245,7 @@ def test_the_first_administrators_password_keeps_the_password_rules(
     make_database: DatabaseFactory, agency: Agency, monkeypatch: Any
 ) -> None:
     url = make_database("directory_first_admin_short")
-    args = BOOTSTRAP_PARSER.parse_args(
-        [
-            "--agency-code", agency.code,
-            "--agency-name", agency.name,
-            "--abbreviation", agency.abbreviation,
-            "--database-url", url,
-            "--administrator", "quantri",
-            "--password-stdin",
-        ]
-    )  # fmt: skip
+    args = administrator_args(agency, url)
     monkeypatch.setattr(sys, "stdin", io.StringIO("abc\n"))
     with pytest.raises(SystemExit, match="bootstrap refused"):
         bootstrap_command(args)

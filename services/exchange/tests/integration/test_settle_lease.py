@@ -33,6 +33,17 @@ async def engine(make_database: Callable[[str], str]) -> AsyncIterator[AsyncEngi
     await made.dispose()
 
 
+def as_a_pass_reads_it(transmission_id: str) -> Any:
+    """The transmission as a delivery pass reads it once leased (with its package's fields)."""
+    return (
+        sa.select(
+            transmissions, packages.c.sha256, packages.c.kind, packages.c.outgoing_document_id
+        )
+        .join(packages, packages.c.id == transmissions.c.package_id)
+        .where(transmissions.c.id == transmission_id)
+    )
+
+
 async def leased_row(engine: AsyncEngine, lease: datetime) -> Any:
     """A document package with one transmission, leased until `lease`, as a pass holds it."""
     now = datetime.now(UTC)
@@ -62,18 +73,7 @@ async def leased_row(engine: AsyncEngine, lease: datetime) -> Any:
                 created_at=now,
             )
         )
-        return (
-            await connection.execute(
-                sa.select(
-                    transmissions,
-                    packages.c.sha256,
-                    packages.c.kind,
-                    packages.c.outgoing_document_id,
-                )
-                .join(packages, packages.c.id == transmissions.c.package_id)
-                .where(transmissions.c.id == transmission_id)
-            )
-        ).one()
+        return (await connection.execute(as_a_pass_reads_it(transmission_id))).one()
 
 
 async def settle(engine: AsyncEngine, row: Any) -> None:
@@ -129,18 +129,7 @@ async def test_a_pass_whose_lease_ran_out_leaves_the_transmission_to_the_pass_ho
 
     # The pass that holds it settles it: once, announced once.
     async with engine.connect() as connection:
-        theirs = (
-            await connection.execute(
-                sa.select(
-                    transmissions,
-                    packages.c.sha256,
-                    packages.c.kind,
-                    packages.c.outgoing_document_id,
-                )
-                .join(packages, packages.c.id == transmissions.c.package_id)
-                .where(transmissions.c.id == ours.id)
-            )
-        ).one()
+        theirs = (await connection.execute(as_a_pass_reads_it(ours.id))).one()
     await settle(engine, theirs)
     assert await state(engine, ours) == ("acknowledged", 1, 1)
     await settle(engine, theirs)  # a repeat (or our late pass again) changes nothing
