@@ -60,6 +60,11 @@ def axis_password(code: str) -> str:
         raise SystemExit(f"{code} is not in k8s/axis/agencies.txt") from None
 
 
+def axis_url(code: str) -> str:
+    """The agency's exchange URL on the demo axis, with its account's password."""
+    return f"nats://{code}:{axis_password(code)}@nats.vanban-axis.svc:4222"
+
+
 def make(overlay: Path) -> None:
     code = agency_code(overlay)
     folder = overlay / "secrets"
@@ -68,11 +73,8 @@ def make(overlay: Path) -> None:
         # k8s/axis/secrets was removed).
         exchange = folder / "vanban-exchange.env"
         lines = exchange.read_text().splitlines()
-        url = f"VANBAN_EXCHANGE_AXIS_URL=nats://{code}:{axis_password(code)}@nats.vanban-axis.svc:4222"
-        write_env(
-            exchange,
-            dict(line.split("=", 1) for line in lines if "=" in line) | dict([url.split("=", 1)]),
-        )
+        kept = dict(line.split("=", 1) for line in lines if "=" in line)
+        write_env(exchange, kept | {"VANBAN_EXCHANGE_AXIS_URL": axis_url(code)})
         return
     folder.mkdir(mode=0o700, exist_ok=True)
     database = {service: password() for service in SERVICES}
@@ -91,9 +93,7 @@ def make(overlay: Path) -> None:
         if service == "signing":
             values[prefix + "TOKEN_PIN"] = password()
         if service == "exchange":
-            values[prefix + "AXIS_URL"] = (
-                f"nats://{code}:{axis_password(code)}@nats.vanban-axis.svc:4222"
-            )
+            values[prefix + "AXIS_URL"] = axis_url(code)
         write_env(folder / f"vanban-{service}.env", values)
         write_env(
             folder / f"vanban-db-{service}.env",
