@@ -325,3 +325,59 @@ async def test_the_store_refuses_a_second_notice_for_the_same_event_and_person(
         await directory_channel.close()
         await engine.dispose()
     assert stored == 1
+
+
+async def test_a_persons_notices_are_numbered_in_commit_order_without_gaps(
+    notify: str,
+    notify_settings: NotifySettings,
+    directory: DirectoryService,
+    mint: TokenMint,
+    clerk_id: str,
+) -> None:
+    """A notice recorded while another for the same person is not yet committed waits for it and
+    takes the next number: whoever has seen number n has seen every number below it."""
+    engine = create_engine(notify_settings.database_url, pool_size=2)
+    directory_channel = open_channel(directory.address, fallback_token=lambda: mint.service())
+    handler = IncomingRegisteredHandler(people=DirectoryPeople(directory_channel))
+    sessions = session_factory(engine)
+    first, second = make_registered(arrival_number=41), make_registered(arrival_number=42)
+    first_context = EventContext(event_id=str(uuid.uuid4()), subject=SUBJECT, delivery=1)
+
+    async def record(event: docevents.IncomingDocumentRegistered, context: EventContext) -> None:
+        async with UnitOfWork(sessions, tables=platform_tables, source="/test") as uow:
+            await handler(uow, event, context)
+            await uow.commit()
+
+    try:
+        async with UnitOfWork(sessions, tables=platform_tables, source="/test") as uow:
+            await handler(uow, first, first_context)
+            later = asyncio.create_task(
+                record(
+                    second, EventContext(event_id=str(uuid.uuid4()), subject=SUBJECT, delivery=1)
+                )
+            )
+            await asyncio.sleep(1.0)
+            assert not later.done(), "the second notice was numbered before the first committed"
+            await uow.commit()
+        await later
+        # The first event recorded again takes no number.
+        await record(first, first_context)
+        async with engine.connect() as connection:
+            numbers = {
+                row.resource: row.sequence
+                for row in await connection.execute(
+                    select(notifications.c.resource, notifications.c.sequence).where(
+                        notifications.c.recipient_id == clerk_id
+                    )
+                )
+            }
+    finally:
+        await directory_channel.close()
+        await engine.dispose()
+    mine = sorted(numbers.values())
+    assert mine == list(range(1, len(mine) + 1))
+    assert (
+        numbers[f"incoming-documents/{second.document.id}"]
+        == numbers[f"incoming-documents/{first.document.id}"] + 1
+    )
+    assert max(mine) == numbers[f"incoming-documents/{second.document.id}"]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ from vanban.notify.domain import service
 from vanban.notify.domain.model import IncomingRegistered, Notification, Recipient
 from vanban.notify.domain.paging import InboxPosition
 from vanban.platform.clearance import Clearance, Secrecy
-from vanban.platform.errors import InvalidArgumentError
+from vanban.platform.errors import InvalidArgumentError, NotFoundError
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -28,12 +29,14 @@ class FakeNotifications:
     def __init__(self) -> None:
         self.rows: list[Notification] = []
 
-    async def add_if_absent(self, notification: Notification) -> bool:
+    async def add_if_absent(self, notification: Notification) -> Notification | None:
         key = (notification.source_event_id, notification.recipient_id)
         if any((n.source_event_id, n.recipient_id) == key for n in self.rows):
-            return False
+            return None
+        sequence = 1 + sum(n.recipient_id == notification.recipient_id for n in self.rows)
+        notification = dataclasses.replace(notification, sequence=sequence)
         self.rows.append(notification)
-        return True
+        return notification
 
     async def list_for_recipient(
         self,
@@ -42,7 +45,17 @@ class FakeNotifications:
         secrecy: Collection[Secrecy],
         before: InboxPosition | None,
         limit: int,
+        after_sequence: int = 0,
     ) -> list[Notification]:
+        if after_sequence:
+            later = [
+                n
+                for n in self.rows
+                if n.recipient_id == recipient_id
+                and n.secrecy in secrecy
+                and n.sequence > after_sequence
+            ]
+            return sorted(later, key=lambda n: n.sequence)[:limit]
         mine = sorted(
             (n for n in self.rows if n.recipient_id == recipient_id and n.secrecy in secrecy),
             key=lambda n: (n.created_at, n.id),
@@ -51,6 +64,42 @@ class FakeNotifications:
         if before is not None:
             mine = [n for n in mine if (n.created_at, n.id) < (before.created_at, before.id)]
         return mine[:limit]
+
+    async def mark_read(
+        self,
+        recipient_id: str,
+        notification_id: str,
+        *,
+        secrecy: Collection[Secrecy],
+        now: datetime,
+    ) -> Notification | None:
+        for index, n in enumerate(self.rows):
+            if n.id == notification_id and n.recipient_id == recipient_id and n.secrecy in secrecy:
+                self.rows[index] = dataclasses.replace(n, read_at=n.read_at or now)
+                return self.rows[index]
+        return None
+
+    async def mark_all_read(
+        self, recipient_id: str, *, secrecy: Collection[Secrecy], up_to: int, now: datetime
+    ) -> int:
+        marked = 0
+        for index, n in enumerate(self.rows):
+            if (
+                n.recipient_id == recipient_id
+                and n.secrecy in secrecy
+                and not n.read
+                and (up_to == 0 or n.sequence <= up_to)
+            ):
+                self.rows[index] = dataclasses.replace(n, read_at=now)
+                marked += 1
+        return marked
+
+    async def count_unread(
+        self, recipient_id: str, *, secrecy: Collection[Secrecy]
+    ) -> tuple[int, int]:
+        mine = [n for n in self.rows if n.recipient_id == recipient_id]
+        unread = sum(1 for n in mine if n.secrecy in secrecy and not n.read)
+        return unread, max((n.sequence for n in mine), default=0)
 
 
 @dataclass
@@ -219,3 +268,79 @@ async def test_a_forged_page_token_is_refused() -> None:
                 page_token=token,
             )
         assert raised.value.reason == "INVALID_PAGE_TOKEN"
+
+
+async def record(tx: FakeTransaction, *numbers: int, secrecy: Secrecy = Secrecy.NONE) -> None:
+    for number in numbers:
+        await service.notify_incoming_registered(
+            tx=tx,
+            people=FakePeople(CLERK),
+            document=make_document(document_id=f"doc-{number}", secrecy=secrecy),
+            event_id=f"ev-{number}",
+            now=NOW + timedelta(minutes=number),
+        )
+
+
+async def test_a_stream_catches_up_after_its_last_sequence_oldest_first() -> None:
+    tx = FakeTransaction()
+    await record(tx, 1, 2, 3)
+    await record(tx, 4, secrecy=Secrecy.SECRET)
+    await record(tx, 5)
+    later, token = await service.list_notifications(
+        tx=tx,
+        recipient_id="clerk-1",
+        clearance=Clearance.CONFIDENTIAL,
+        requested_page_size=0,
+        page_token="",
+        after_sequence=1,
+    )
+    # The secret one was never recorded for a confidential clerk: numbers stay gap-free.
+    assert [(n.sequence, n.resource) for n in later] == [
+        (2, "incoming-documents/doc-2"),
+        (3, "incoming-documents/doc-3"),
+        (4, "incoming-documents/doc-5"),
+    ]
+    assert token == ""
+    with pytest.raises(InvalidArgumentError):
+        await service.list_notifications(
+            tx=tx,
+            recipient_id="clerk-1",
+            clearance=Clearance.NONE,
+            requested_page_size=0,
+            page_token="",
+            after_sequence=-1,
+        )
+
+
+async def test_notices_are_read_one_by_one_or_all_up_to_what_was_seen() -> None:
+    tx = FakeTransaction()
+    await record(tx, 1, 2, 3, 4)
+    assert await service.count_unread(tx=tx, recipient_id="clerk-1", clearance=Clearance.NONE) == (
+        4,
+        4,
+    )
+    first = tx.notifications.rows[0]
+    read = await service.mark_read(
+        tx=tx,
+        recipient_id="clerk-1",
+        clearance=Clearance.NONE,
+        notification_id=first.id,
+        now=NOW,
+    )
+    assert read.read
+    with pytest.raises(NotFoundError):
+        await service.mark_read(
+            tx=tx,
+            recipient_id="clerk-2",
+            clearance=Clearance.NONE,
+            notification_id=tx.notifications.rows[1].id,
+            now=NOW,
+        )
+    marked = await service.mark_all_read(
+        tx=tx, recipient_id="clerk-1", clearance=Clearance.NONE, up_to_sequence=3, now=NOW
+    )
+    assert marked == 2
+    assert await service.count_unread(tx=tx, recipient_id="clerk-1", clearance=Clearance.NONE) == (
+        1,
+        4,
+    )

@@ -61,6 +61,8 @@ class Notification:
     source_event_id: str
     secrecy: Secrecy = Secrecy.NONE
     read_at: datetime | None = None
+    # 1, 2, 3 ... per recipient in commit order, given when it is recorded (0 before).
+    sequence: int = 0
 
     @property
     def read(self) -> bool:

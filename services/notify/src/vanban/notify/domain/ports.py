@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Protocol
 
 from vanban.notify.domain.model import Notification, Recipient
@@ -19,8 +20,9 @@ class People(Protocol):
 
 
 class NotificationRepository(Protocol):
-    async def add_if_absent(self, notification: Notification) -> bool:
-        """Adds the notification unless its recipient already has one from the same event."""
+    async def add_if_absent(self, notification: Notification) -> Notification | None:
+        """Adds the notification, numbered next among its recipient's, unless they already
+        have one from the same event (then None)."""
 
     async def list_for_recipient(
         self,
@@ -29,9 +31,32 @@ class NotificationRepository(Protocol):
         secrecy: Collection[Secrecy],
         before: InboxPosition | None,
         limit: int,
+        after_sequence: int = 0,
     ) -> list[Notification]:
         """Newest first, only those about documents of the given secrecy levels, strictly older
-        than `before` when given."""
+        than `before` when given; with `after_sequence`, those numbered after it, oldest first."""
+
+    async def mark_read(
+        self,
+        recipient_id: str,
+        notification_id: str,
+        *,
+        secrecy: Collection[Secrecy],
+        now: datetime,
+    ) -> Notification | None:
+        """The notice read (since `now` unless it already was); None when the recipient has no
+        such notice within the given levels."""
+
+    async def mark_all_read(
+        self, recipient_id: str, *, secrecy: Collection[Secrecy], up_to: int, now: datetime
+    ) -> int:
+        """Every unread notice within the levels (numbered up to `up_to` when above 0) read;
+        how many."""
+
+    async def count_unread(
+        self, recipient_id: str, *, secrecy: Collection[Secrecy]
+    ) -> tuple[int, int]:
+        """Unread notices within the levels, and the recipient's latest sequence."""
 
 
 class Transaction(TransactionPort, Protocol):

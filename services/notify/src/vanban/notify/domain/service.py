@@ -19,6 +19,7 @@ from vanban.notify.domain.paging import (
 )
 from vanban.notify.domain.ports import People, Transaction
 from vanban.platform.clearance import Clearance
+from vanban.platform.errors import InvalidArgumentError, NotFoundError
 
 
 async def notify_incoming_registered(
@@ -38,10 +39,12 @@ async def notify_incoming_registered(
     """
     recorded: list[Notification] = []
     title, body = incoming_registered_text(document)
-    for clerk in await people.active_clerks():
+    # In the order of their ids: two events recorded at once take their recipients' numbers in
+    # the same order, never each waiting for the other's.
+    for clerk in sorted(await people.active_clerks(), key=lambda clerk: clerk.id):
         if not clerk.active or not clerk.clearance.covers(document.secrecy):
             continue
-        notification = Notification(
+        candidate = Notification(
             id=str(uuid.uuid4()),
             recipient_id=clerk.id,
             kind=NotificationKind.INCOMING_REGISTERED,
@@ -52,7 +55,8 @@ async def notify_incoming_registered(
             source_event_id=event_id,
             secrecy=document.secrecy,
         )
-        if await tx.notifications.add_if_absent(notification):
+        notification = await tx.notifications.add_if_absent(candidate)
+        if notification is not None:
             tx.record_notification_recorded(notification)
             tx.audit(
                 action="notification.record",
@@ -75,10 +79,23 @@ async def list_notifications(
     clearance: Clearance,
     requested_page_size: int,
     page_token: str,
+    after_sequence: int = 0,
 ) -> tuple[list[Notification], str]:
     """The recipient's notices about documents within their clearance (as the caller token
-    has it now), newest first, one page at a time."""
+    has it now), newest first, one page at a time; or, `after_sequence` given, the next ones
+    after it, oldest first (a live stream catching up asks again after the last)."""
     size = page_size(requested_page_size)
+    if after_sequence < 0:
+        raise InvalidArgumentError("after_sequence must not be negative", reason="INVALID_SEQUENCE")
+    if after_sequence > 0:
+        later = await tx.notifications.list_for_recipient(
+            recipient_id,
+            secrecy=clearance.levels_covered(),
+            before=None,
+            limit=size,
+            after_sequence=after_sequence,
+        )
+        return later, ""
     before = decode_position(page_token)
     notifications = await tx.notifications.list_for_recipient(
         recipient_id, secrecy=clearance.levels_covered(), before=before, limit=size + 1
@@ -88,3 +105,33 @@ async def list_notifications(
     notifications = notifications[:size]
     last = notifications[-1]
     return notifications, encode_position(InboxPosition(created_at=last.created_at, id=last.id))
+
+
+async def mark_read(
+    *, tx: Transaction, recipient_id: str, clearance: Clearance, notification_id: str, now: datetime
+) -> Notification:
+    """One of the recipient's own notices read. Another's, or one above their clearance now,
+    is not found: which ids exist is nobody else's business."""
+    notification = await tx.notifications.mark_read(
+        recipient_id, notification_id, secrecy=clearance.levels_covered(), now=now
+    )
+    if notification is None:
+        raise NotFoundError(f"no notification {notification_id}", reason="NOTIFICATION_NOT_FOUND")
+    return notification
+
+
+async def mark_all_read(
+    *, tx: Transaction, recipient_id: str, clearance: Clearance, up_to_sequence: int, now: datetime
+) -> int:
+    if up_to_sequence < 0:
+        raise InvalidArgumentError("up_to_sequence must not be negative", reason="INVALID_SEQUENCE")
+    return await tx.notifications.mark_all_read(
+        recipient_id, secrecy=clearance.levels_covered(), up_to=up_to_sequence, now=now
+    )
+
+
+async def count_unread(
+    *, tx: Transaction, recipient_id: str, clearance: Clearance
+) -> tuple[int, int]:
+    """Unread notices within the clearance, and the recipient's latest sequence."""
+    return await tx.notifications.count_unread(recipient_id, secrecy=clearance.levels_covered())

@@ -23,23 +23,36 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from vanban.contracts.documents.v1 import documents_pb2 as vanban_dot_documents_dot_v1_dot_documents__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dvanban/notify/v1/notify.proto\x12\x10vanban.notify.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcf\x01\n\x0cNotification\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0crecipient_id\x18\x02 \x01(\t\x12\x30\n\x04kind\x18\x03 \x01(\x0e\x32\".vanban.notify.v1.NotificationKind\x12\r\n\x05title\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12\x10\n\x08resource\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04read\x18\x08 \x01(\x08\"A\n\x18ListNotificationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"k\n\x19ListNotificationsResponse\x12\x35\n\rnotifications\x18\x01 \x03(\x0b\x32\x1e.vanban.notify.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*`\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12)\n%NOTIFICATION_KIND_INCOMING_REGISTERED\x10\x01\x32}\n\rNotifyService\x12l\n\x11ListNotifications\x12*.vanban.notify.v1.ListNotificationsRequest\x1a+.vanban.notify.v1.ListNotificationsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dvanban/notify/v1/notify.proto\x12\x10vanban.notify.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#vanban/documents/v1/documents.proto\"\x90\x02\n\x0cNotification\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0crecipient_id\x18\x02 \x01(\t\x12\x30\n\x04kind\x18\x03 \x01(\x0e\x32\".vanban.notify.v1.NotificationKind\x12\r\n\x05title\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12\x10\n\x08resource\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04read\x18\x08 \x01(\x08\x12\x10\n\x08sequence\x18\t \x01(\x03\x12-\n\x07secrecy\x18\n \x01(\x0e\x32\x1c.vanban.documents.v1.Secrecy\"Y\n\x18ListNotificationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x16\n\x0e\x61\x66ter_sequence\x18\x03 \x01(\x03\"k\n\x19ListNotificationsResponse\x12\x35\n\rnotifications\x18\x01 \x03(\x0b\x32\x1e.vanban.notify.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\")\n\x1bMarkNotificationReadRequest\x12\n\n\x02id\x18\x01 \x01(\t\"T\n\x1cMarkNotificationReadResponse\x12\x34\n\x0cnotification\x18\x01 \x01(\x0b\x32\x1e.vanban.notify.v1.Notification\"9\n\x1fMarkAllNotificationsReadRequest\x12\x16\n\x0eup_to_sequence\x18\x01 \x01(\x03\"2\n MarkAllNotificationsReadResponse\x12\x0e\n\x06marked\x18\x01 \x01(\x05\"!\n\x1f\x43ountUnreadNotificationsRequest\"K\n CountUnreadNotificationsResponse\x12\x0e\n\x06unread\x18\x01 \x01(\x05\x12\x17\n\x0flatest_sequence\x18\x02 \x01(\x03*`\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12)\n%NOTIFICATION_KIND_INCOMING_REGISTERED\x10\x01\x32\xfc\x03\n\rNotifyService\x12l\n\x11ListNotifications\x12*.vanban.notify.v1.ListNotificationsRequest\x1a+.vanban.notify.v1.ListNotificationsResponse\x12u\n\x14MarkNotificationRead\x12-.vanban.notify.v1.MarkNotificationReadRequest\x1a..vanban.notify.v1.MarkNotificationReadResponse\x12\x81\x01\n\x18MarkAllNotificationsRead\x12\x31.vanban.notify.v1.MarkAllNotificationsReadRequest\x1a\x32.vanban.notify.v1.MarkAllNotificationsReadResponse\x12\x81\x01\n\x18\x43ountUnreadNotifications\x12\x31.vanban.notify.v1.CountUnreadNotificationsRequest\x1a\x32.vanban.notify.v1.CountUnreadNotificationsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vanban.notify.v1.notify_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NOTIFICATIONKIND']._serialized_start=470
-  _globals['_NOTIFICATIONKIND']._serialized_end=566
-  _globals['_NOTIFICATION']._serialized_start=85
-  _globals['_NOTIFICATION']._serialized_end=292
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=294
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=359
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=361
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=468
-  _globals['_NOTIFYSERVICE']._serialized_start=568
-  _globals['_NOTIFYSERVICE']._serialized_end=693
+  _globals['_NOTIFICATIONKIND']._serialized_start=948
+  _globals['_NOTIFICATIONKIND']._serialized_end=1044
+  _globals['_NOTIFICATION']._serialized_start=122
+  _globals['_NOTIFICATION']._serialized_end=394
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=396
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=485
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=487
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=594
+  _globals['_MARKNOTIFICATIONREADREQUEST']._serialized_start=596
+  _globals['_MARKNOTIFICATIONREADREQUEST']._serialized_end=637
+  _globals['_MARKNOTIFICATIONREADRESPONSE']._serialized_start=639
+  _globals['_MARKNOTIFICATIONREADRESPONSE']._serialized_end=723
+  _globals['_MARKALLNOTIFICATIONSREADREQUEST']._serialized_start=725
+  _globals['_MARKALLNOTIFICATIONSREADREQUEST']._serialized_end=782
+  _globals['_MARKALLNOTIFICATIONSREADRESPONSE']._serialized_start=784
+  _globals['_MARKALLNOTIFICATIONSREADRESPONSE']._serialized_end=834
+  _globals['_COUNTUNREADNOTIFICATIONSREQUEST']._serialized_start=836
+  _globals['_COUNTUNREADNOTIFICATIONSREQUEST']._serialized_end=869
+  _globals['_COUNTUNREADNOTIFICATIONSRESPONSE']._serialized_start=871
+  _globals['_COUNTUNREADNOTIFICATIONSRESPONSE']._serialized_end=946
+  _globals['_NOTIFYSERVICE']._serialized_start=1047
+  _globals['_NOTIFYSERVICE']._serialized_end=1555
 # @@protoc_insertion_point(module_scope)

@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from vanban.contracts.documents.v1 import documents_pb2 as _documents_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -49,6 +50,8 @@ class Notification(_message.Message):
     RESOURCE_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     READ_FIELD_NUMBER: _builtins.int
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    SECRECY_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     recipient_id: _builtins.str
     kind: Global___NotificationKind.ValueType
@@ -57,6 +60,12 @@ class Notification(_message.Message):
     resource: _builtins.str
     """What the notification is about, e.g. "incoming-documents/<id>"."""
     read: _builtins.bool
+    sequence: _builtins.int
+    """The notice's place among its recipient's notices: 1, 2, 3 ... in the order they were
+    committed, without gaps (the live stream's event id, Last-Event-ID on a reconnect).
+    """
+    secrecy: _documents_pb2.Secrecy.ValueType
+    """Độ mật of the document the notice is about; shown only to those cleared for it."""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -70,10 +79,12 @@ class Notification(_message.Message):
         resource: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         read: _builtins.bool = ...,
+        sequence: _builtins.int = ...,
+        secrecy: _documents_pb2.Secrecy.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "created_at", b"created_at", "id", b"id", "kind", b"kind", "read", b"read", "recipient_id", b"recipient_id", "resource", b"resource", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "created_at", b"created_at", "id", b"id", "kind", b"kind", "read", b"read", "recipient_id", b"recipient_id", "resource", b"resource", "secrecy", b"secrecy", "sequence", b"sequence", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -85,17 +96,23 @@ class ListNotificationsRequest(_message.Message):
 
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    AFTER_SEQUENCE_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     page_token: _builtins.str
+    after_sequence: _builtins.int
+    """When above 0: only notices after this sequence, oldest first (a live stream catching up);
+    `page_token` is then ignored and `next_page_token` is empty (ask again after the last).
+    """
     def __init__(
         self,
         *,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        after_sequence: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_sequence", b"after_sequence", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -123,3 +140,119 @@ class ListNotificationsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListNotificationsResponse: _TypeAlias = ListNotificationsResponse  # noqa: Y015
+
+@_typing.final
+class MarkNotificationReadRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkNotificationReadRequest: _TypeAlias = MarkNotificationReadRequest  # noqa: Y015
+
+@_typing.final
+class MarkNotificationReadResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTIFICATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def notification(self) -> Global___Notification: ...
+    def __init__(
+        self,
+        *,
+        notification: Global___Notification | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["notification", b"notification"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["notification", b"notification"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkNotificationReadResponse: _TypeAlias = MarkNotificationReadResponse  # noqa: Y015
+
+@_typing.final
+class MarkAllNotificationsReadRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UP_TO_SEQUENCE_FIELD_NUMBER: _builtins.int
+    up_to_sequence: _builtins.int
+    """0: every notice; else only those up to this sequence."""
+    def __init__(
+        self,
+        *,
+        up_to_sequence: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["up_to_sequence", b"up_to_sequence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkAllNotificationsReadRequest: _TypeAlias = MarkAllNotificationsReadRequest  # noqa: Y015
+
+@_typing.final
+class MarkAllNotificationsReadResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MARKED_FIELD_NUMBER: _builtins.int
+    marked: _builtins.int
+    """How many became read."""
+    def __init__(
+        self,
+        *,
+        marked: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["marked", b"marked"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkAllNotificationsReadResponse: _TypeAlias = MarkAllNotificationsReadResponse  # noqa: Y015
+
+@_typing.final
+class CountUnreadNotificationsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountUnreadNotificationsRequest: _TypeAlias = CountUnreadNotificationsRequest  # noqa: Y015
+
+@_typing.final
+class CountUnreadNotificationsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNREAD_FIELD_NUMBER: _builtins.int
+    LATEST_SEQUENCE_FIELD_NUMBER: _builtins.int
+    unread: _builtins.int
+    latest_sequence: _builtins.int
+    def __init__(
+        self,
+        *,
+        unread: _builtins.int = ...,
+        latest_sequence: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["latest_sequence", b"latest_sequence", "unread", b"unread"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountUnreadNotificationsResponse: _TypeAlias = CountUnreadNotificationsResponse  # noqa: Y015

@@ -40,6 +40,21 @@ class NotifyServiceStub:
                 request_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListNotificationsRequest.SerializeToString,
                 response_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListNotificationsResponse.FromString,
                 _registered_method=True)
+        self.MarkNotificationRead = channel.unary_unary(
+                '/vanban.notify.v1.NotifyService/MarkNotificationRead',
+                request_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.MarkNotificationReadRequest.SerializeToString,
+                response_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.MarkNotificationReadResponse.FromString,
+                _registered_method=True)
+        self.MarkAllNotificationsRead = channel.unary_unary(
+                '/vanban.notify.v1.NotifyService/MarkAllNotificationsRead',
+                request_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.MarkAllNotificationsReadRequest.SerializeToString,
+                response_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.MarkAllNotificationsReadResponse.FromString,
+                _registered_method=True)
+        self.CountUnreadNotifications = channel.unary_unary(
+                '/vanban.notify.v1.NotifyService/CountUnreadNotifications',
+                request_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.CountUnreadNotificationsRequest.SerializeToString,
+                response_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.CountUnreadNotificationsResponse.FromString,
+                _registered_method=True)
 
 
 class NotifyServiceServicer:
@@ -53,6 +68,29 @@ class NotifyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def MarkNotificationRead(self, request, context):
+        """Marks one of the caller's notifications read (again: no change).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkAllNotificationsRead(self, request, context):
+        """Marks the caller's notifications read, up to a sequence when given (so what arrived after
+        the person looked stays unread).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountUnreadNotifications(self, request, context):
+        """How many of the caller's notifications within their clearance are unread, and the
+        sequence of their newest notice (where a live stream without Last-Event-ID starts).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotifyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -60,6 +98,21 @@ def add_NotifyServiceServicer_to_server(servicer, server):
                     servicer.ListNotifications,
                     request_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListNotificationsRequest.FromString,
                     response_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListNotificationsResponse.SerializeToString,
+            ),
+            'MarkNotificationRead': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkNotificationRead,
+                    request_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.MarkNotificationReadRequest.FromString,
+                    response_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.MarkNotificationReadResponse.SerializeToString,
+            ),
+            'MarkAllNotificationsRead': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkAllNotificationsRead,
+                    request_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.MarkAllNotificationsReadRequest.FromString,
+                    response_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.MarkAllNotificationsReadResponse.SerializeToString,
+            ),
+            'CountUnreadNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountUnreadNotifications,
+                    request_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.CountUnreadNotificationsRequest.FromString,
+                    response_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.CountUnreadNotificationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,6 +143,87 @@ class NotifyService:
             '/vanban.notify.v1.NotifyService/ListNotifications',
             vanban_dot_notify_dot_v1_dot_notify__pb2.ListNotificationsRequest.SerializeToString,
             vanban_dot_notify_dot_v1_dot_notify__pb2.ListNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkNotificationRead(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.notify.v1.NotifyService/MarkNotificationRead',
+            vanban_dot_notify_dot_v1_dot_notify__pb2.MarkNotificationReadRequest.SerializeToString,
+            vanban_dot_notify_dot_v1_dot_notify__pb2.MarkNotificationReadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkAllNotificationsRead(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.notify.v1.NotifyService/MarkAllNotificationsRead',
+            vanban_dot_notify_dot_v1_dot_notify__pb2.MarkAllNotificationsReadRequest.SerializeToString,
+            vanban_dot_notify_dot_v1_dot_notify__pb2.MarkAllNotificationsReadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountUnreadNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.notify.v1.NotifyService/CountUnreadNotifications',
+            vanban_dot_notify_dot_v1_dot_notify__pb2.CountUnreadNotificationsRequest.SerializeToString,
+            vanban_dot_notify_dot_v1_dot_notify__pb2.CountUnreadNotificationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

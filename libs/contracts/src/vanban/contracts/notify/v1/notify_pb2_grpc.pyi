@@ -35,6 +35,16 @@ class NotifyServiceStub:
     def __new__(cls, channel: _aio.Channel) -> NotifyServiceAsyncStub: ...
     ListNotifications: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ListNotificationsRequest, _notify_pb2.ListNotificationsResponse]
     """The caller's own notifications, newest first."""
+    MarkNotificationRead: _grpc.UnaryUnaryMultiCallable[_notify_pb2.MarkNotificationReadRequest, _notify_pb2.MarkNotificationReadResponse]
+    """Marks one of the caller's notifications read (again: no change)."""
+    MarkAllNotificationsRead: _grpc.UnaryUnaryMultiCallable[_notify_pb2.MarkAllNotificationsReadRequest, _notify_pb2.MarkAllNotificationsReadResponse]
+    """Marks the caller's notifications read, up to a sequence when given (so what arrived after
+    the person looked stays unread).
+    """
+    CountUnreadNotifications: _grpc.UnaryUnaryMultiCallable[_notify_pb2.CountUnreadNotificationsRequest, _notify_pb2.CountUnreadNotificationsResponse]
+    """How many of the caller's notifications within their clearance are unread, and the
+    sequence of their newest notice (where a live stream without Last-Event-ID starts).
+    """
 
 @_typing.type_check_only
 class NotifyServiceAsyncStub(NotifyServiceStub):
@@ -43,6 +53,16 @@ class NotifyServiceAsyncStub(NotifyServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListNotifications: _aio.UnaryUnaryMultiCallable[_notify_pb2.ListNotificationsRequest, _notify_pb2.ListNotificationsResponse]  # type: ignore[assignment]
     """The caller's own notifications, newest first."""
+    MarkNotificationRead: _aio.UnaryUnaryMultiCallable[_notify_pb2.MarkNotificationReadRequest, _notify_pb2.MarkNotificationReadResponse]  # type: ignore[assignment]
+    """Marks one of the caller's notifications read (again: no change)."""
+    MarkAllNotificationsRead: _aio.UnaryUnaryMultiCallable[_notify_pb2.MarkAllNotificationsReadRequest, _notify_pb2.MarkAllNotificationsReadResponse]  # type: ignore[assignment]
+    """Marks the caller's notifications read, up to a sequence when given (so what arrived after
+    the person looked stays unread).
+    """
+    CountUnreadNotifications: _aio.UnaryUnaryMultiCallable[_notify_pb2.CountUnreadNotificationsRequest, _notify_pb2.CountUnreadNotificationsResponse]  # type: ignore[assignment]
+    """How many of the caller's notifications within their clearance are unread, and the
+    sequence of their newest notice (where a live stream without Last-Event-ID starts).
+    """
 
 class NotifyServiceServicer(metaclass=_abc_1.ABCMeta):
     """In-app notifications of the agency's people."""
@@ -54,5 +74,33 @@ class NotifyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_notify_pb2.ListNotificationsResponse, _abc.Awaitable[_notify_pb2.ListNotificationsResponse]]:
         """The caller's own notifications, newest first."""
+
+    @_abc_1.abstractmethod
+    def MarkNotificationRead(
+        self,
+        request: _notify_pb2.MarkNotificationReadRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.MarkNotificationReadResponse, _abc.Awaitable[_notify_pb2.MarkNotificationReadResponse]]:
+        """Marks one of the caller's notifications read (again: no change)."""
+
+    @_abc_1.abstractmethod
+    def MarkAllNotificationsRead(
+        self,
+        request: _notify_pb2.MarkAllNotificationsReadRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.MarkAllNotificationsReadResponse, _abc.Awaitable[_notify_pb2.MarkAllNotificationsReadResponse]]:
+        """Marks the caller's notifications read, up to a sequence when given (so what arrived after
+        the person looked stays unread).
+        """
+
+    @_abc_1.abstractmethod
+    def CountUnreadNotifications(
+        self,
+        request: _notify_pb2.CountUnreadNotificationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.CountUnreadNotificationsResponse, _abc.Awaitable[_notify_pb2.CountUnreadNotificationsResponse]]:
+        """How many of the caller's notifications within their clearance are unread, and the
+        sequence of their newest notice (where a live stream without Last-Event-ID starts).
+        """
 
 def add_NotifyServiceServicer_to_server(servicer: NotifyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

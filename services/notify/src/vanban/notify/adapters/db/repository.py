@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vanban.notify.adapters.db.tables import notifications
+from vanban.notify.adapters.db.tables import notice_sequences, notifications
 from vanban.notify.domain.model import Notification, NotificationKind
 from vanban.notify.domain.paging import InboxPosition
 from vanban.platform.clearance import Secrecy
@@ -25,6 +27,7 @@ def _notification(row: Any) -> Notification:
         source_event_id=row.source_event_id,
         secrecy=Secrecy(row.secrecy),
         read_at=row.read_at,
+        sequence=row.sequence,
     )
 
 
@@ -32,27 +35,52 @@ class SqlNotificationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add_if_absent(self, notification: Notification) -> bool:
-        statement = (
-            pg_insert(notifications)
-            .values(
-                id=notification.id,
-                recipient_id=notification.recipient_id,
-                kind=notification.kind.value,
-                title=notification.title,
-                body=notification.body,
-                resource=notification.resource,
-                created_at=notification.created_at,
-                read_at=notification.read_at,
-                source_event_id=notification.source_event_id,
-                secrecy=notification.secrecy.value,
+    async def add_if_absent(self, notification: Notification) -> Notification | None:
+        # The recipient's next number first: it locks their counter row until commit, so a
+        # second recording of the same event (another replica) waits here and then finds the
+        # notice below, and hands its number back before anyone could see it.
+        sequence = await self._next_sequence(notification.recipient_id)
+        existing = await self._session.execute(
+            select(notifications.c.id).where(
+                notifications.c.source_event_id == notification.source_event_id,
+                notifications.c.recipient_id == notification.recipient_id,
             )
-            .on_conflict_do_nothing(
-                index_elements=[notifications.c.source_event_id, notifications.c.recipient_id]
-            )
-            .returning(notifications.c.id)
         )
-        return (await self._session.execute(statement)).first() is not None
+        if existing.first() is not None:
+            await self._session.execute(
+                update(notice_sequences)
+                .where(notice_sequences.c.recipient_id == notification.recipient_id)
+                .values(last_sequence=notice_sequences.c.last_sequence - 1)
+            )
+            return None
+        notification = dataclasses.replace(notification, sequence=sequence)
+        statement = pg_insert(notifications).values(
+            id=notification.id,
+            recipient_id=notification.recipient_id,
+            kind=notification.kind.value,
+            title=notification.title,
+            body=notification.body,
+            resource=notification.resource,
+            created_at=notification.created_at,
+            read_at=notification.read_at,
+            source_event_id=notification.source_event_id,
+            secrecy=notification.secrecy.value,
+            sequence=sequence,
+        )
+        await self._session.execute(statement)
+        return notification
+
+    async def _next_sequence(self, recipient_id: str) -> int:
+        statement = (
+            pg_insert(notice_sequences)
+            .values(recipient_id=recipient_id, last_sequence=1)
+            .on_conflict_do_update(
+                index_elements=[notice_sequences.c.recipient_id],
+                set_={"last_sequence": notice_sequences.c.last_sequence + 1},
+            )
+            .returning(notice_sequences.c.last_sequence)
+        )
+        return int((await self._session.execute(statement)).scalar_one())
 
     async def list_for_recipient(
         self,
@@ -61,12 +89,20 @@ class SqlNotificationRepository:
         secrecy: Collection[Secrecy],
         before: InboxPosition | None,
         limit: int,
+        after_sequence: int = 0,
     ) -> list[Notification]:
         # The clearance rule is part of the query, so a page never holds a hidden notice.
         query = select(notifications).where(
             notifications.c.recipient_id == recipient_id,
             notifications.c.secrecy.in_([level.value for level in secrecy]),
         )
+        if after_sequence > 0:
+            query = (
+                query.where(notifications.c.sequence > after_sequence)
+                .order_by(notifications.c.sequence)
+                .limit(limit)
+            )
+            return [_notification(row) for row in await self._session.execute(query)]
         if before is not None:
             query = query.where(
                 tuple_(notifications.c.created_at, notifications.c.id)
@@ -76,3 +112,56 @@ class SqlNotificationRepository:
             limit
         )
         return [_notification(row) for row in await self._session.execute(query)]
+
+    async def mark_read(
+        self,
+        recipient_id: str,
+        notification_id: str,
+        *,
+        secrecy: Collection[Secrecy],
+        now: datetime,
+    ) -> Notification | None:
+        """The recipient's notice, read since `now` unless it already was; None when they have
+        no such notice within their clearance."""
+        mine = (
+            notifications.c.id == notification_id,
+            notifications.c.recipient_id == recipient_id,
+            notifications.c.secrecy.in_([level.value for level in secrecy]),
+        )
+        await self._session.execute(
+            update(notifications)
+            .where(*mine, notifications.c.read_at.is_(None))
+            .values(read_at=now)
+        )
+        row = (await self._session.execute(select(notifications).where(*mine))).first()
+        return _notification(row) if row is not None else None
+
+    async def mark_all_read(
+        self, recipient_id: str, *, secrecy: Collection[Secrecy], up_to: int, now: datetime
+    ) -> int:
+        statement = update(notifications).where(
+            notifications.c.recipient_id == recipient_id,
+            notifications.c.secrecy.in_([level.value for level in secrecy]),
+            notifications.c.read_at.is_(None),
+        )
+        if up_to > 0:
+            statement = statement.where(notifications.c.sequence <= up_to)
+        result = await self._session.execute(statement.values(read_at=now))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def count_unread(
+        self, recipient_id: str, *, secrecy: Collection[Secrecy]
+    ) -> tuple[int, int]:
+        unread = await self._session.execute(
+            select(func.count()).where(
+                notifications.c.recipient_id == recipient_id,
+                notifications.c.secrecy.in_([level.value for level in secrecy]),
+                notifications.c.read_at.is_(None),
+            )
+        )
+        latest = await self._session.execute(
+            select(notice_sequences.c.last_sequence).where(
+                notice_sequences.c.recipient_id == recipient_id
+            )
+        )
+        return int(unread.scalar_one()), int(latest.scalar_one_or_none() or 0)

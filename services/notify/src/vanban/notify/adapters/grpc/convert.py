@@ -6,6 +6,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from vanban.contracts.notify.v1 import notify_pb2 as pb
 from vanban.notify.domain.model import Notification, NotificationKind
+from vanban.platform.convert import SECRECY_TO_PB
 
 KIND_TO_PB = {NotificationKind.INCOMING_REGISTERED: pb.NOTIFICATION_KIND_INCOMING_REGISTERED}
 
@@ -22,4 +23,6 @@ def notification_to_pb(notification: Notification) -> pb.Notification:
         resource=notification.resource,
         created_at=created_at,
         read=notification.read,
+        sequence=notification.sequence,
+        secrecy=SECRECY_TO_PB[notification.secrecy],
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import grpc
 
@@ -30,8 +31,51 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
                 clearance=caller.clearance,
                 requested_page_size=request.page_size,
                 page_token=request.page_token,
+                after_sequence=request.after_sequence,
             )
         return pb.ListNotificationsResponse(
             notifications=[notification_to_pb(n) for n in notifications],
             next_page_token=next_token,
         )
+
+    async def MarkNotificationRead(
+        self, request: pb.MarkNotificationReadRequest, context: grpc.aio.ServicerContext
+    ) -> pb.MarkNotificationReadResponse:
+        caller = current_caller()
+        async with self._uow_factory() as uow:
+            notification = await service.mark_read(
+                tx=NotifyTransaction(uow, actor=caller.subject),
+                recipient_id=caller.person_id,
+                clearance=caller.clearance,
+                notification_id=request.id,
+                now=datetime.now(UTC),
+            )
+            await uow.commit()
+        return pb.MarkNotificationReadResponse(notification=notification_to_pb(notification))
+
+    async def MarkAllNotificationsRead(
+        self, request: pb.MarkAllNotificationsReadRequest, context: grpc.aio.ServicerContext
+    ) -> pb.MarkAllNotificationsReadResponse:
+        caller = current_caller()
+        async with self._uow_factory() as uow:
+            marked = await service.mark_all_read(
+                tx=NotifyTransaction(uow, actor=caller.subject),
+                recipient_id=caller.person_id,
+                clearance=caller.clearance,
+                up_to_sequence=request.up_to_sequence,
+                now=datetime.now(UTC),
+            )
+            await uow.commit()
+        return pb.MarkAllNotificationsReadResponse(marked=marked)
+
+    async def CountUnreadNotifications(
+        self, request: pb.CountUnreadNotificationsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CountUnreadNotificationsResponse:
+        caller = current_caller()
+        async with self._uow_factory() as uow:
+            unread, latest = await service.count_unread(
+                tx=NotifyTransaction(uow, actor=caller.subject),
+                recipient_id=caller.person_id,
+                clearance=caller.clearance,
+            )
+        return pb.CountUnreadNotificationsResponse(unread=unread, latest_sequence=latest)
