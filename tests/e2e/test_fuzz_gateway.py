@@ -65,8 +65,11 @@ class Run:
 
 @pytest.fixture(scope="module")
 def fuzzed_platform() -> Iterator[Platform]:
-    # Its own platform: generated requests create and change records at random.
-    platform, data_dir = start_platform(None)
+    # Its own platform: generated requests create and change records at random. A notification
+    # stream lasts a second here: the fuzzer reads each answer to its end.
+    platform, data_dir = start_platform(
+        None, extra_env={"VANBAN_GATEWAY_NOTIFICATION_STREAM_MAX_SECONDS": "1"}
+    )
     yield platform
     stop_platform(platform, data_dir)
 

@@ -317,6 +317,25 @@ async def test_a_service_cannot_listen_in_or_touch_streams_it_does_not_own(
         await admin.close()
 
 
+async def test_the_gateway_follows_new_notices_live_and_nothing_else(
+    nats_server: NatsServer, as_service: OpenAs
+) -> None:
+    notify, _ = await as_service("notify")
+    gateway, violations = await as_service("gateway")
+    followed = await gateway.subscribe("vanban.notify.notification.recorded")
+    await gateway.flush()
+    await notify.publish("vanban.notify.notification.recorded", b"notice")
+    message = await followed.next_msg(timeout=5)
+    assert message.data == b"notice"
+    # Not the rest of notify's events, nor anyone else's.
+    await gateway.subscribe("vanban.notify.>")
+    await violations.wait_for('subscription to "vanban.notify.>"')
+    # ... and no other service follows the notices.
+    archive, archive_violations = await as_service("archive")
+    await archive.subscribe("vanban.notify.notification.recorded")
+    await archive_violations.wait_for('subscription to "vanban.notify.notification.recorded"')
+
+
 def test_consumer_rights_name_each_durable_of_the_service_and_no_other() -> None:
     names = [durable.name for durable in DURABLES]
     assert len(set(names)) == len(names)

@@ -76,6 +76,7 @@ class ServiceHost:
         self._consumers: list[EventConsumer[Any] | ConsumerFactory] = []
         self._background: dict[str, Callable[[asyncio.Event], Awaitable[None]]] = {}
         self._on_start: list[Callable[[], Awaitable[None]]] = []
+        self._on_reconnect: list[Callable[[], None]] = []
         self._channels: dict[str, Any] = {}
         self._consumer_stop = asyncio.Event()
         self._relay_stop = asyncio.Event()
@@ -92,6 +93,7 @@ class ServiceHost:
                 self.settings.nats_url,
                 name=f"vanban-{self.service}",
                 inbox=inbox_prefix(self.service),
+                reconnected=self._reconnected,
             )
             self.js = self.nc.jetstream()
             replicas = self.settings.nats_stream_replicas
@@ -144,6 +146,14 @@ class ServiceHost:
     def on_start(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Work to do once the database and NATS are connected, before the server answers."""
         self._on_start.append(hook)
+
+    def on_nats_reconnect(self, hook: Callable[[], None]) -> None:
+        """Called each time the NATS connection is back after it was lost."""
+        self._on_reconnect.append(hook)
+
+    def _reconnected(self) -> None:
+        for hook in self._on_reconnect:
+            hook()
 
     def on_shutdown(self, cleanup: Callable[[], Awaitable[None]]) -> None:
         """Stops another server of the process (HTTP); runs while gRPC drains."""

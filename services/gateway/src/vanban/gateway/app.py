@@ -18,6 +18,7 @@ from vanban.gateway.adapters.db.revocations import RevocationFollower
 from vanban.gateway.adapters.db.sessions import SqlSessionStore
 from vanban.gateway.adapters.db.tables import platform_tables
 from vanban.gateway.adapters.events.directory import person_sessions_consumer
+from vanban.gateway.adapters.events.notices import NoticeHub
 from vanban.gateway.adapters.grpc.delegations import DelegationCache
 from vanban.gateway.adapters.grpc.directory import DirectoryAccounts
 from vanban.gateway.adapters.grpc.upstreams import Upstreams
@@ -91,6 +92,10 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
         revocations=app.state.revocations,
     )
     app.state.caller_tokens = CallerTokenIssuer.from_keys_dir(settings.keys_dir)
+    app.state.notice_hub = NoticeHub(
+        max_streams=settings.notification_streams_max,
+        max_streams_per_person=settings.notification_streams_per_person,
+    )
     app.state.upstreams = Upstreams.from_host(host, timeout=settings.upstream_timeout_seconds)
     app.state.delegations = DelegationCache(
         app.state.upstreams, ttl=settings.delegation_cache_seconds
@@ -254,6 +259,10 @@ def build(settings: GatewaySettings) -> tuple[ServiceHost, FastAPI]:
         poll_seconds=settings.revocation_poll_seconds,
     )
     host.on_start(follower.poll_once)
+    # New notices are pushed to the streams held here; after NATS was away, each catches up.
+    hub: NoticeHub = app.state.notice_hub
+    host.on_start(lambda: hub.start(host.nc))
+    host.on_nats_reconnect(hub.catch_up_all)
     host.add_background("session-revocations", follower.run)
     return host, app
 
@@ -282,6 +291,9 @@ async def main(settings: GatewaySettings, stop: asyncio.Event) -> None:
 
     async def stop_http() -> None:
         app.state.stopping = True
+        # Open notification streams end first (their clients reconnect elsewhere), or the
+        # server would wait for them until its grace ran out.
+        await app.state.notice_hub.stop()
         server.should_exit = True
         await http
 

@@ -55,6 +55,15 @@ class GatewaySettings(ServiceSettings, DatabaseSettingsMixin):
     sign_in_max_in_flight_per_address: PositiveInt = 1
     sign_in_max_waiting_per_address: NonNegativeInt = 8
     sign_in_queue_seconds: PositiveFloat = 2.0
+    # Live notification streams (GET /v1/notifications/stream) one gateway process holds, in all
+    # and per person (tabs and devices); each ends when its access token does, or after the
+    # longest a stream may last, whichever comes first (the client reconnects with
+    # Last-Event-ID and loses nothing).
+    notification_streams_max: PositiveInt = 10_000
+    notification_streams_per_person: PositiveInt = 5
+    notification_stream_max_seconds: PositiveInt = 3600
+    # How often an open stream checks that its session still stands (and sends a keep-alive).
+    notification_stream_check_seconds: PositiveFloat = 15.0
     # How long the delegations a person holds are cached: a new or revoked delegation takes
     # effect within this many seconds.
     delegation_cache_seconds: float = 30.0

@@ -12,7 +12,7 @@ from vanban.launcher.infra.errors import InfraError
 from vanban.launcher.infra.files import new_password, open_private_log, write_private
 from vanban.launcher.infra.ports import LOOPBACK, free_port
 from vanban.launcher.infra.process import ManagedProcess, Server, find_binary, wait_until
-from vanban.platform.events.durables import Durable
+from vanban.platform.events.durables import Durable, follows_of
 from vanban.platform.events.nats import DLQ_PREFIX, DLQ_STREAM, inbox_prefix, stream_name
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,8 @@ def service_permissions(service: str, *, durables: Iterable[Durable] = ()) -> di
       stream it may keep). Every grant names the exact stream and durable: no other service's
       consumer, no consumer of another name, no ephemeral consumer, and no stream of another
       service to create, update, purge or delete;
-    - receive replies only on its own inbox prefix (``_INBOX.<svc>.>``), not on others'.
+    - receive replies only on its own inbox prefix (``_INBOX.<svc>.>``), not on others';
+    - subscribe to the subjects it follows live (``durables.FOLLOWS``), each by its full name.
     """
     own = stream_name(service)
     publish = [f"vanban.{service}.>"]
@@ -76,7 +77,9 @@ def service_permissions(service: str, *, durables: Iterable[Durable] = ()) -> di
         ]
     return {
         "publish": {"allow": publish},
-        "subscribe": {"allow": [f"{inbox_prefix(service)}.>"]},
+        "subscribe": {
+            "allow": [f"{inbox_prefix(service)}.>", *(f.subject for f in follows_of(service))]
+        },
     }
 
 

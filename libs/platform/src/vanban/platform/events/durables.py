@@ -88,3 +88,25 @@ DURABLES: tuple[Durable, ...] = (
 def durables_of(service: str) -> tuple[Durable, ...]:
     """The durables ``service`` keeps."""
     return tuple(durable for durable in DURABLES if durable.owner == service)
+
+
+@dataclass(frozen=True)
+class Follow:
+    """A live subscription of service ``owner`` to ``subject``: plain NATS, at most once, from
+    now on. For pushing what is new while someone waits, never for work that must happen: the
+    follower catches up by other means whatever it misses."""
+
+    owner: str
+    subject: str
+
+
+# Every gateway replica pushes new notices to the people whose streams it holds (a stream
+# catches up from notify's store after a gap, a reconnect or a missed message).
+GATEWAY_NOTICES = Follow("gateway", "vanban.notify.notification.recorded")
+
+FOLLOWS: tuple[Follow, ...] = (GATEWAY_NOTICES,)
+
+
+def follows_of(service: str) -> tuple[Follow, ...]:
+    """The subjects ``service`` follows live."""
+    return tuple(follow for follow in FOLLOWS if follow.owner == service)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
@@ -44,11 +45,18 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-async def connect(url: str, *, name: str, inbox: str | None = None) -> Client:
+async def connect(
+    url: str,
+    *,
+    name: str,
+    inbox: str | None = None,
+    reconnected: Callable[[], None] | None = None,
+) -> Client:
     """Connect to ``url``, which carries the user and password (``nats://user:pw@host:port``).
 
     ``inbox`` is the reply-subject prefix (see ``inbox_prefix``); the default suits a user that
-    may subscribe to every ``_INBOX.>``.
+    may subscribe to every ``_INBOX.>``. ``reconnected`` is called each time the connection is
+    back after it was lost.
     """
     shown = redact(url)
 
@@ -57,6 +65,9 @@ async def connect(url: str, *, name: str, inbox: str | None = None) -> Client:
 
     async def on_reconnect() -> None:
         logger.info("nats reconnected", extra={"nats_url": shown})
+        if reconnected is not None:
+            # Plain subscriptions heard nothing while the connection was away.
+            reconnected()
 
     async def on_error(exc: Exception) -> None:
         logger.warning("nats error", extra={"nats_url": shown, "error": repr(exc)})

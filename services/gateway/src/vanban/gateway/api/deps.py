@@ -14,6 +14,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import SecurityScopes
 
 from vanban.contracts.directory.v1 import directory_pb2
+from vanban.gateway.adapters.events.notices import NoticeHub
 from vanban.gateway.adapters.grpc.upstreams import (
     ArchiveStub,
     DirectoryStub,
@@ -28,8 +29,10 @@ from vanban.gateway.adapters.grpc.upstreams import (
 from vanban.gateway.api.admission import ClientAddress, client_of
 from vanban.gateway.api.auth import CurrentPrincipal, Principal
 from vanban.gateway.domain.ports import CallerCredentials, Transactions
+from vanban.gateway.domain.revocations import Revocations
 from vanban.gateway.domain.sign_in import SignInService
 from vanban.gateway.settings import GatewaySettings
+from vanban.platform.caller import CallerTokenIssuer
 
 StubT = TypeVar("StubT")
 
@@ -105,6 +108,27 @@ Exchange = Annotated[Upstream[ExchangeStub], Depends(_exchange)]
 GatewayIdentity = Annotated[CallerCredentials, Depends(_gateway_identity)]
 # The health of every service behind the gateway (asked at most once a second).
 Readiness = Annotated[Callable[[], Awaitable[dict[str, str]]], Depends(_readiness)]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSupport:
+    """What a live stream needs beyond one call: the hub of new notices, fresh caller tokens for
+    the calls it makes long after it opened, and the ended sessions it must stop for."""
+
+    hub: NoticeHub
+    caller_tokens: CallerTokenIssuer
+    revocations: Revocations
+
+
+def _streams(request: Request) -> StreamSupport:
+    return StreamSupport(
+        hub=request.app.state.notice_hub,
+        caller_tokens=request.app.state.caller_tokens,
+        revocations=request.app.state.revocations,
+    )
+
+
+Streams = Annotated[StreamSupport, Depends(_streams)]
 
 
 def _settings(request: Request) -> GatewaySettings:

@@ -1194,6 +1194,26 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "Directory unavailable",
         "The directory is not answering; try again shortly.",
     ),
+    (
+        "NOTIFICATION_NOT_FOUND",
+        404,
+        "No such notification",
+        "You have no notification with this id (or none you are cleared to see now).",
+    ),
+    (
+        "INVALID_SEQUENCE",
+        400,
+        "Sequence not valid",
+        "A notification sequence (Last-Event-ID, up_to_sequence) must be a whole number, "
+        "0 or more.",
+    ),
+    (
+        "TOO_MANY_STREAMS",
+        429,
+        "Too many notification streams",
+        "A person holds at most a few notification streams at once, and each gateway a "
+        "limited number in all: close one, or try again shortly.",
+    ),
     ("PROBLEM_TYPE_NOT_FOUND", 404, "No such problem type", "No problem of the API has this code."),
 )
 

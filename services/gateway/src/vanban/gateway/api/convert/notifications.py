@@ -19,4 +19,5 @@ def notification_out(n: notify_pb2.Notification) -> NotificationOut:
         resource=n.resource,
         created_at=from_timestamp(n.created_at),
         read=n.read,
+        sequence=n.sequence,
     )

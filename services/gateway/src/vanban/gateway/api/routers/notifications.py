@@ -1,19 +1,40 @@
-"""The signed-in person's inbox."""
+"""The signed-in person's inbox: the list, the live stream, read state."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+import jwt
+from fastapi import APIRouter, Body, Header, Path, Query, Request
+from sse_starlette import EventSourceResponse
 
 from vanban.contracts.notify.v1 import notify_pb2
-from vanban.gateway.api.auth import Principal
+from vanban.gateway.api.auth import Principal, presented_token
 from vanban.gateway.api.convert.notifications import notification_out
-from vanban.gateway.api.deps import Notify, allowed
-from vanban.gateway.api.openapi import PARAMETERS, SCOPED, UPSTREAM, answers
-from vanban.gateway.api.schemas.notifications import NotificationPage
+from vanban.gateway.api.deps import Notify, Settings, Streams, allowed
+from vanban.gateway.api.notice_stream import NoticeStream, parse_last_event_id
+from vanban.gateway.api.openapi import BODY, PARAMETERS, SCOPED, UPSTREAM, answers
+from vanban.gateway.api.schemas.notifications import (
+    NotificationOut,
+    NotificationPage,
+    ReadAll,
+    ReadAllOut,
+    UnreadCount,
+)
+from vanban.platform.caller import CALLER_METADATA_KEY
+from vanban.platform.errors import UnauthenticatedError
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+
+# API keys have no inbox: no key holds this scope.
+Reader = Annotated[Principal, allowed("notifications:read")]
+_READ_ALL = {
+    "seen": {"summary": "Up to the newest notice shown", "value": {"up_to_sequence": 42}},
+    "all": {"summary": "Every notice", "value": {}},
+}
+NotificationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-fA-F-]+$")]
 
 
 @router.get(
@@ -23,8 +44,7 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
     responses=answers(*SCOPED, *PARAMETERS, *UPSTREAM, "INVALID_PAGE_TOKEN"),
 )
 async def list_notifications(
-    # API keys have no inbox: no key holds this scope.
-    principal: Annotated[Principal, allowed("notifications:read")],
+    principal: Reader,
     notify: Notify,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     page_token: Annotated[str, Query(max_length=512)] = "",
@@ -39,3 +59,154 @@ async def list_notifications(
         items=[notification_out(n) for n in answer.notifications],
         next_page_token=answer.next_page_token or None,
     )
+
+
+@router.get(
+    "/unread-count",
+    response_model=UnreadCount,
+    operation_id="countUnreadNotifications",
+    responses=answers(*SCOPED, *UPSTREAM),
+)
+async def count_unread(principal: Reader, notify: Notify) -> UnreadCount:
+    """How many of the person's notifications are unread."""
+    answer = await notify.stub.CountUnreadNotifications(
+        notify_pb2.CountUnreadNotificationsRequest(),
+        metadata=principal.metadata,
+        timeout=notify.timeout,
+    )
+    return UnreadCount(unread=answer.unread, latest_sequence=answer.latest_sequence)
+
+
+@router.post(
+    "/read-all",
+    response_model=ReadAllOut,
+    operation_id="markAllNotificationsRead",
+    responses=answers(*SCOPED, *BODY, *UPSTREAM, "INVALID_SEQUENCE"),
+)
+async def mark_all_read(
+    principal: Reader,
+    notify: Notify,
+    body: Annotated[ReadAll | None, Body(openapi_examples=_READ_ALL)] = None,
+) -> ReadAllOut:
+    """Marks the person's notifications read: all, or those up to `up_to_sequence` (what the
+    person has seen, so a notice that arrived since stays unread)."""
+    up_to = body.up_to_sequence if body is not None and body.up_to_sequence else 0
+    answer = await notify.stub.MarkAllNotificationsRead(
+        notify_pb2.MarkAllNotificationsReadRequest(up_to_sequence=up_to),
+        metadata=principal.metadata,
+        timeout=notify.timeout,
+    )
+    return ReadAllOut(marked=answer.marked)
+
+
+@router.post(
+    "/{notification_id}/read",
+    response_model=NotificationOut,
+    operation_id="markNotificationRead",
+    responses=answers(*SCOPED, *PARAMETERS, *UPSTREAM, "NOTIFICATION_NOT_FOUND"),
+)
+async def mark_read(
+    principal: Reader, notify: Notify, notification_id: NotificationId
+) -> NotificationOut:
+    """Marks one of the person's notifications read."""
+    answer = await notify.stub.MarkNotificationRead(
+        notify_pb2.MarkNotificationReadRequest(id=notification_id),
+        metadata=principal.metadata,
+        timeout=notify.timeout,
+    )
+    return notification_out(answer.notification)
+
+
+@router.get(
+    "/stream",
+    operation_id="streamNotifications",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": 'A stream of Server-Sent Events: first `unread` (`{"unread": n}`), '
+            "then one `notification` per new notice (its JSON as in the list), the notice's "
+            "sequence as the event id. Reconnect with `Last-Event-ID` to resume after it.",
+            "content": {"text/event-stream": {}},
+        },
+        **answers(*SCOPED, *PARAMETERS, *UPSTREAM, "INVALID_SEQUENCE", "TOO_MANY_STREAMS"),
+    },
+)
+async def stream_notifications(
+    request: Request,
+    principal: Reader,
+    notify: Notify,
+    streams: Streams,
+    settings: Settings,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)] = None,
+) -> EventSourceResponse:
+    """New notifications of the signed-in person as they are recorded (Server-Sent Events).
+
+    Without `Last-Event-ID` the stream starts with what comes next; with it, it first sends
+    every notice after that one. It ends when the access token expires (or the session ends);
+    reconnect with a fresh token and the last id."""
+    after = parse_last_event_id(last_event_id)
+    person_id = principal.caller.person_id
+    loop = asyncio.get_running_loop()
+    ends_at = loop.time() + _seconds_left(request, settings.notification_stream_max_seconds)
+
+    def fresh_metadata() -> tuple[tuple[str, str], ...]:
+        # The caller token of the request lasts minutes; the stream may last an hour.
+        return ((CALLER_METADATA_KEY, streams.caller_tokens.issue(principal.caller)),)
+
+    async def fetch_after(sequence: int, limit: int) -> list[notify_pb2.Notification]:
+        answer = await notify.stub.ListNotifications(
+            notify_pb2.ListNotificationsRequest(after_sequence=sequence, page_size=limit),
+            metadata=fresh_metadata(),
+            timeout=notify.timeout,
+        )
+        return list(answer.notifications)
+
+    def still_signed_in() -> bool:
+        session = principal.session
+        if session is None:
+            return True
+        try:
+            streams.revocations.check(
+                person_id=person_id, version=session.session_version, family_id=session.family_id
+            )
+        except UnauthenticatedError:
+            return False
+        return True
+
+    counted = await notify.stub.CountUnreadNotifications(
+        notify_pb2.CountUnreadNotificationsRequest(),
+        metadata=principal.metadata,
+        timeout=notify.timeout,
+    )
+    listener = streams.hub.open(person_id)
+    stream = NoticeStream(
+        hub=streams.hub,
+        listener=listener,
+        fetch_after=fetch_after,
+        clearance=principal.caller.clearance,
+        ends_at=ends_at,
+        still_signed_in=still_signed_in,
+        check_every=settings.notification_stream_check_seconds,
+    )
+    return EventSourceResponse(
+        stream.events(
+            after=counted.latest_sequence if after is None else after, unread=counted.unread
+        ),
+        ping=int(settings.notification_stream_check_seconds),
+        headers={"Cache-Control": "no-store"},
+        # A client that stops reading is let go rather than held in memory.
+        send_timeout=30,
+    )
+
+
+def _seconds_left(request: Request, longest: int) -> float:
+    """Until the access token the stream was opened with expires, at most `longest`. The token
+    was verified on the way in (admission); only its `exp` is read here."""
+    token = presented_token(request.headers) or ""
+    try:
+        expires = jwt.decode(token, options={"verify_signature": False}).get("exp")
+    except jwt.InvalidTokenError:
+        expires = None
+    if not isinstance(expires, int | float):
+        return float(longest)
+    return max(0.0, min(float(longest), expires - time.time()))

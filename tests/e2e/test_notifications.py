@@ -1,0 +1,203 @@
+"""A clerk's notices reach an open browser stream live, survive a dropped connection by
+Last-Event-ID, and are read one by one or all at once; all through the real gateway, notify,
+documents, NATS and PostgreSQL of the demo platform."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from httpx_sse import ServerSentEvent, aconnect_sse
+
+from tests.e2e.support import Gateway, eventually
+
+STREAM = "/v1/notifications/stream"
+# A liveness bound, not a measurement: bench/notify.py measures how fast notices arrive.
+LIVE_WITHIN = 10.0
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def register(client: httpx.AsyncClient, token: str, gateway: Gateway) -> str:
+    from tests.e2e.support import make_pdf, metadata
+
+    response = await client.post(
+        "/v1/incoming-documents",
+        headers=auth(token),
+        files={"file": ("van-ban.pdf", make_pdf(), "application/pdf")},
+        data={"metadata": json.dumps(metadata())},
+    )
+    assert response.status_code == 201, response.text
+    document_id: str = response.json()["id"]
+    return document_id
+
+
+async def notices(
+    events: AsyncIterator[ServerSentEvent],
+) -> AsyncIterator[tuple[int, dict[str, Any]]]:
+    """(sequence, notice) of each notification event, skipping the rest."""
+    async for event in events:
+        if event.event == "notification":
+            yield int(event.id), json.loads(event.data)
+
+
+async def until_about(
+    stream: AsyncIterator[tuple[int, dict[str, Any]]], wanted: set[str], seen: list[tuple[int, str]]
+) -> None:
+    """Reads notices into `seen` (sequence, resource) until every id in `wanted` has come."""
+    resources = {f"incoming-documents/{document_id}" for document_id in wanted}
+    async for sequence, notice in stream:
+        seen.append((sequence, notice["resource"]))
+        if resources <= {resource for _, resource in seen}:
+            return
+
+
+async def test_an_open_stream_shows_a_registration_at_once(
+    gateway: Gateway, clerk_token: str
+) -> None:
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=60) as client:
+        async with aconnect_sse(client, "GET", STREAM, headers=auth(clerk_token)) as source:
+            assert source.response.status_code == 200
+            assert source.response.headers["content-type"].startswith("text/event-stream")
+            events = source.aiter_sse()
+            first = await anext(events)
+            assert first.event == "unread" and isinstance(json.loads(first.data)["unread"], int)
+            document_id = await register(client, clerk_token, gateway)
+            registered = time.monotonic()
+            seen: list[tuple[int, str]] = []
+            await asyncio.wait_for(until_about(notices(events), {document_id}, seen), LIVE_WITHIN)
+            print(f"registration to notice on the stream: {time.monotonic() - registered:.3f} s")
+    [(sequence, _)] = [item for item in seen if item[1].endswith(document_id)]
+    assert sequence > 0
+
+
+async def test_twenty_registrations_across_a_dropped_connection_arrive_once_each(
+    gateway: Gateway, clerk_token: str
+) -> None:
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=60) as client:
+        registered: list[str] = []
+        seen: list[tuple[int, str]] = []
+        async with aconnect_sse(client, "GET", STREAM, headers=auth(clerk_token)) as source:
+            stream = notices(source.aiter_sse())
+            for _ in range(5):
+                registered.append(await register(client, clerk_token, gateway))
+            await asyncio.wait_for(until_about(stream, set(registered), seen), LIVE_WITHIN)
+            # The connection drops here, with the browser holding the last id it saw.
+        last_seen = seen[-1][0]
+        # Registrations go on while nobody listens.
+        for _ in range(15):
+            registered.append(await register(client, clerk_token, gateway))
+        async with aconnect_sse(
+            client, "GET", STREAM, headers={**auth(clerk_token), "Last-Event-ID": str(last_seen)}
+        ) as source:
+            await asyncio.wait_for(
+                until_about(notices(source.aiter_sse()), set(registered), seen), LIVE_WITHIN * 3
+            )
+    ours = [
+        (sequence, resource)
+        for sequence, resource in seen
+        if resource.removeprefix("incoming-documents/") in registered
+    ]
+    assert sorted(resource for _, resource in ours) == sorted(
+        f"incoming-documents/{document_id}" for document_id in registered
+    )
+    sequences = [sequence for sequence, _ in seen]
+    # Nothing twice, in the order they were recorded, across the reconnect.
+    assert sequences == sorted(set(sequences))
+    # In the order they were registered, too: one clerk's notices of one registrar.
+    assert [resource for _, resource in ours] == [
+        f"incoming-documents/{document_id}" for document_id in registered
+    ]
+
+
+def test_notices_are_read_one_by_one_or_all_up_to_what_was_seen(
+    gateway: Gateway, clerk_token: str
+) -> None:
+    document_ids = [gateway.register(clerk_token).json()["id"] for _ in range(3)]
+
+    def mine() -> list[dict[str, Any]]:
+        wanted = {f"incoming-documents/{d}" for d in document_ids}
+        return [n for n in gateway.notifications(clerk_token) if n["resource"] in wanted]
+
+    ours = eventually(lambda: len(mine()) == 3 and mine())
+    ours.sort(key=lambda n: n["sequence"])
+    before = gateway.http.get("/v1/notifications/unread-count", headers=auth(clerk_token)).json()
+    assert before["latest_sequence"] >= ours[-1]["sequence"] and before["unread"] >= 3
+
+    read = gateway.http.post(f"/v1/notifications/{ours[0]['id']}/read", headers=auth(clerk_token))
+    assert read.status_code == 200 and read.json()["read"] is True
+    again = gateway.http.post(f"/v1/notifications/{ours[0]['id']}/read", headers=auth(clerk_token))
+    assert again.status_code == 200
+    after_one = gateway.http.get("/v1/notifications/unread-count", headers=auth(clerk_token))
+    assert after_one.json()["unread"] == before["unread"] - 1
+
+    # Someone else cannot touch the clerk's notice, nor learn that it exists.
+    other = gateway.token("chuyenvien")
+    refused = gateway.http.post(f"/v1/notifications/{ours[1]['id']}/read", headers=auth(other))
+    assert refused.status_code == 404 and refused.json()["code"] == "NOTIFICATION_NOT_FOUND"
+
+    # Read all up to the second: the third stays unread.
+    marked = gateway.http.post(
+        "/v1/notifications/read-all",
+        headers=auth(clerk_token),
+        json={"up_to_sequence": ours[1]["sequence"]},
+    )
+    assert marked.status_code == 200 and marked.json()["marked"] >= 1
+    state = {n["id"]: n["read"] for n in mine()}
+    assert state == {ours[0]["id"]: True, ours[1]["id"]: True, ours[2]["id"]: False}
+    everything = gateway.http.post("/v1/notifications/read-all", headers=auth(clerk_token))
+    assert everything.status_code == 200
+    assert (
+        gateway.http.get("/v1/notifications/unread-count", headers=auth(clerk_token)).json()[
+            "unread"
+        ]
+        == 0
+    )
+
+
+@pytest.mark.parametrize("last_event_id", ["abc", "-4", "1" * 19])
+def test_a_stream_resumed_after_no_sequence_is_refused(
+    gateway: Gateway, clerk_token: str, last_event_id: str
+) -> None:
+    response = gateway.http.get(
+        STREAM, headers={**auth(clerk_token), "Last-Event-ID": last_event_id}
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "INVALID_SEQUENCE"
+
+
+def test_a_stream_needs_a_person(gateway: Gateway) -> None:
+    anonymous = gateway.http.get(STREAM)
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "TOKEN_MISSING"
+    for path in ("/v1/notifications/read-all", "/v1/notifications/x/read"):
+        assert gateway.http.post(path).status_code == 401
+
+
+async def test_one_person_holds_only_a_few_streams_at_once(
+    gateway: Gateway, clerk_token: str
+) -> None:
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=60) as client:
+        opened = []
+        try:
+            for _ in range(5):
+                request = client.build_request("GET", STREAM, headers=auth(clerk_token))
+                response = await client.send(request, stream=True)
+                assert response.status_code == 200
+                opened.append(response)
+            sixth = await client.get(STREAM, headers=auth(clerk_token))
+            assert sixth.status_code == 429 and sixth.json()["code"] == "TOO_MANY_STREAMS"
+        finally:
+            for response in opened:
+                await response.aclose()
+        # Closed streams are let go: a new one opens.
+        await asyncio.sleep(0.5)
+        async with aconnect_sse(client, "GET", STREAM, headers=auth(clerk_token)) as source:
+            assert source.response.status_code == 200
