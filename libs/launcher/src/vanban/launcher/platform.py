@@ -296,6 +296,11 @@ class AgencyProcesses:
                     prefix + "CA_EXPORT": str(p.trust_dir / f"{self.spec.code}.pem"),
                 }
             )
+        if service == "notify":
+            # On one machine the agency's systems are local too: webhooks to http and loopback
+            # addresses are allowed here (never in production: docs/webhooks.md).
+            env[prefix + "WEBHOOK_ALLOW_HTTP"] = "true"
+            env[prefix + "WEBHOOK_ALLOW_PRIVATE"] = "true"
         if service == "gateway":
             env[prefix + "HTTP_PORT"] = str(self.gateway_port)
         if service == "exchange":

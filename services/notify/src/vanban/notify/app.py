@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from vanban.contracts.notify.v1 import notify_pb2, notify_pb2_grpc
@@ -10,11 +11,16 @@ from vanban.notify.adapters.db.tables import platform_tables
 from vanban.notify.adapters.directory import DirectoryPeople
 from vanban.notify.adapters.events.incoming import incoming_registered_consumer
 from vanban.notify.adapters.grpc.servicer import NotifyServicer
+from vanban.notify.adapters.grpc.webhooks import WebhookServicer
+from vanban.notify.adapters.webhooks.guard import DnsUrlGuard
+from vanban.notify.adapters.webhooks.sender import WebhookSender
+from vanban.notify.domain.webhooks import RetryPolicy
 from vanban.notify.settings import NotifySettings
 from vanban.platform.service import ServiceHost
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = notify_pb2.DESCRIPTOR.services_by_name["NotifyService"].full_name
+WEBHOOK_SERVICE_NAME = notify_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name
 
 
 def build(settings: NotifySettings) -> ServiceHost:
@@ -33,6 +39,27 @@ def build(settings: NotifySettings) -> ServiceHost:
         NotifyServicer(uow_factory=host.uow),
         SERVICE_NAME,
     )
+    guard = DnsUrlGuard(
+        allow_private=settings.webhook_allow_private, allow_http=settings.webhook_allow_http
+    )
+    host.grpc.add_service(
+        notify_pb2_grpc.add_WebhookServiceServicer_to_server,
+        WebhookServicer(uow_factory=host.uow, guard=guard, max_webhooks=settings.webhooks_max),
+        WEBHOOK_SERVICE_NAME,
+    )
+    sender = WebhookSender(
+        uow_factory=host.uow,
+        guard=guard,
+        policy=RetryPolicy(
+            first=timedelta(seconds=settings.webhook_retry_first_seconds),
+            longest=timedelta(seconds=settings.webhook_retry_longest_seconds),
+            give_up_after=timedelta(seconds=settings.webhook_give_up_after_seconds),
+        ),
+        timeout=settings.webhook_timeout_seconds,
+        max_endpoints=settings.webhook_max_endpoints_at_once,
+        poll_seconds=settings.webhook_poll_seconds,
+    )
+    host.add_background("webhook-deliveries", sender.run)
     return host
 
 

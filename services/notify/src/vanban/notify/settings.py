@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import field_validator
+from pydantic import PositiveFloat, PositiveInt, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from vanban.platform.settings import DatabaseSettingsMixin, ServiceSettings
@@ -14,6 +14,21 @@ class NotifySettings(ServiceSettings, DatabaseSettingsMixin):
     # Deliveries of one event before it is dead-lettered. Retries wait 1, 2, 4 ... 30 s, so ten
     # deliveries ride out a directory restart of about two minutes.
     consumer_max_deliver: int = 10
+
+    # Webhooks (docs/webhooks.md). Deliveries go to public https addresses only; development
+    # may allow http and loopback/private addresses (never in production).
+    webhook_allow_http: bool = False
+    webhook_allow_private: bool = False
+    webhooks_max: PositiveInt = 20
+    # One attempt's whole time; the first retry after a failure, doubling up to the longest;
+    # disabled after failing for a day.
+    webhook_timeout_seconds: PositiveFloat = 10.0
+    webhook_retry_first_seconds: PositiveFloat = 10.0
+    webhook_retry_longest_seconds: PositiveFloat = 3600.0
+    webhook_give_up_after_seconds: PositiveFloat = 86400.0
+    # Endpoints drained at once by one replica (each one at a time, in order).
+    webhook_max_endpoints_at_once: PositiveInt = 20
+    webhook_poll_seconds: PositiveFloat = 0.5
 
     @field_validator("peers")
     @classmethod

@@ -26,15 +26,19 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from vanban.contracts.documents.v1 import documents_pb2 as vanban_dot_documents_dot_v1_dot_documents__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dvanban/notify/v1/notify.proto\x12\x10vanban.notify.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#vanban/documents/v1/documents.proto\"\x90\x02\n\x0cNotification\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0crecipient_id\x18\x02 \x01(\t\x12\x30\n\x04kind\x18\x03 \x01(\x0e\x32\".vanban.notify.v1.NotificationKind\x12\r\n\x05title\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12\x10\n\x08resource\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04read\x18\x08 \x01(\x08\x12\x10\n\x08sequence\x18\t \x01(\x03\x12-\n\x07secrecy\x18\n \x01(\x0e\x32\x1c.vanban.documents.v1.Secrecy\"Y\n\x18ListNotificationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x16\n\x0e\x61\x66ter_sequence\x18\x03 \x01(\x03\"k\n\x19ListNotificationsResponse\x12\x35\n\rnotifications\x18\x01 \x03(\x0b\x32\x1e.vanban.notify.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\")\n\x1bMarkNotificationReadRequest\x12\n\n\x02id\x18\x01 \x01(\t\"T\n\x1cMarkNotificationReadResponse\x12\x34\n\x0cnotification\x18\x01 \x01(\x0b\x32\x1e.vanban.notify.v1.Notification\"9\n\x1fMarkAllNotificationsReadRequest\x12\x16\n\x0eup_to_sequence\x18\x01 \x01(\x03\"2\n MarkAllNotificationsReadResponse\x12\x0e\n\x06marked\x18\x01 \x01(\x05\"!\n\x1f\x43ountUnreadNotificationsRequest\"K\n CountUnreadNotificationsResponse\x12\x0e\n\x06unread\x18\x01 \x01(\x05\x12\x17\n\x0flatest_sequence\x18\x02 \x01(\x03*`\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12)\n%NOTIFICATION_KIND_INCOMING_REGISTERED\x10\x01\x32\xfc\x03\n\rNotifyService\x12l\n\x11ListNotifications\x12*.vanban.notify.v1.ListNotificationsRequest\x1a+.vanban.notify.v1.ListNotificationsResponse\x12u\n\x14MarkNotificationRead\x12-.vanban.notify.v1.MarkNotificationReadRequest\x1a..vanban.notify.v1.MarkNotificationReadResponse\x12\x81\x01\n\x18MarkAllNotificationsRead\x12\x31.vanban.notify.v1.MarkAllNotificationsReadRequest\x1a\x32.vanban.notify.v1.MarkAllNotificationsReadResponse\x12\x81\x01\n\x18\x43ountUnreadNotifications\x12\x31.vanban.notify.v1.CountUnreadNotificationsRequest\x1a\x32.vanban.notify.v1.CountUnreadNotificationsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dvanban/notify/v1/notify.proto\x12\x10vanban.notify.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#vanban/documents/v1/documents.proto\"\x90\x02\n\x0cNotification\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0crecipient_id\x18\x02 \x01(\t\x12\x30\n\x04kind\x18\x03 \x01(\x0e\x32\".vanban.notify.v1.NotificationKind\x12\r\n\x05title\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12\x10\n\x08resource\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04read\x18\x08 \x01(\x08\x12\x10\n\x08sequence\x18\t \x01(\x03\x12-\n\x07secrecy\x18\n \x01(\x0e\x32\x1c.vanban.documents.v1.Secrecy\"Y\n\x18ListNotificationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x16\n\x0e\x61\x66ter_sequence\x18\x03 \x01(\x03\"k\n\x19ListNotificationsResponse\x12\x35\n\rnotifications\x18\x01 \x03(\x0b\x32\x1e.vanban.notify.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\")\n\x1bMarkNotificationReadRequest\x12\n\n\x02id\x18\x01 \x01(\t\"T\n\x1cMarkNotificationReadResponse\x12\x34\n\x0cnotification\x18\x01 \x01(\x0b\x32\x1e.vanban.notify.v1.Notification\"9\n\x1fMarkAllNotificationsReadRequest\x12\x16\n\x0eup_to_sequence\x18\x01 \x01(\x03\"2\n MarkAllNotificationsReadResponse\x12\x0e\n\x06marked\x18\x01 \x01(\x05\"!\n\x1f\x43ountUnreadNotificationsRequest\"K\n CountUnreadNotificationsResponse\x12\x0e\n\x06unread\x18\x01 \x01(\x05\x12\x17\n\x0flatest_sequence\x18\x02 \x01(\x03\"\x9c\x02\n\x07Webhook\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x13\n\x0b\x65vent_types\x18\x03 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12-\n\x05state\x18\x05 \x01(\x0e\x32\x1e.vanban.notify.v1.WebhookState\x12\x17\n\x0f\x64isabled_reason\x18\x06 \x01(\t\x12\x12\n\ncreated_by\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rfailing_since\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07pending\x18\n \x01(\x05\"r\n\x0f\x44\x65liveryAttempt\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bstatus_code\x18\x02 \x01(\x05\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x13\n\x0b\x64uration_ms\x18\x04 \x01(\x05\"\xb5\x02\n\x0fWebhookDelivery\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nwebhook_id\x18\x02 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\t\x12\x12\n\nevent_type\x18\x04 \x01(\t\x12.\n\x05state\x18\x05 \x01(\x0e\x32\x1f.vanban.notify.v1.DeliveryState\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x64\x65livered_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x08\x61ttempts\x18\x08 \x03(\x0b\x32!.vanban.notify.v1.DeliveryAttempt\x12\x15\n\rattempt_count\x18\t \x01(\x05\"M\n\x14\x43reateWebhookRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x13\n\x0b\x65vent_types\x18\x02 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"S\n\x15\x43reateWebhookResponse\x12*\n\x07webhook\x18\x01 \x01(\x0b\x32\x19.vanban.notify.v1.Webhook\x12\x0e\n\x06secret\x18\x02 \x01(\t\"\x15\n\x13ListWebhooksRequest\"C\n\x14ListWebhooksResponse\x12+\n\x08webhooks\x18\x01 \x03(\x0b\x32\x19.vanban.notify.v1.Webhook\"\x1f\n\x11GetWebhookRequest\x12\n\n\x02id\x18\x01 \x01(\t\"@\n\x12GetWebhookResponse\x12*\n\x07webhook\x18\x01 \x01(\x0b\x32\x19.vanban.notify.v1.Webhook\"\x9c\x01\n\x14UpdateWebhookRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x07\x65nabled\x18\x02 \x01(\x08H\x00\x88\x01\x01\x12\x13\n\x0b\x65vent_types\x18\x03 \x03(\t\x12\x17\n\x0fset_event_types\x18\x04 \x01(\x08\x12\x18\n\x0b\x64\x65scription\x18\x05 \x01(\tH\x01\x88\x01\x01\x42\n\n\x08_enabledB\x0e\n\x0c_description\"C\n\x15UpdateWebhookResponse\x12*\n\x07webhook\x18\x01 \x01(\x0b\x32\x19.vanban.notify.v1.Webhook\"\"\n\x14\x44\x65leteWebhookRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteWebhookResponse\"Y\n\x1cListWebhookDeliveriesRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"o\n\x1dListWebhookDeliveriesResponse\x12\x35\n\ndeliveries\x18\x01 \x03(\x0b\x32!.vanban.notify.v1.WebhookDelivery\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"G\n\x1cReplayWebhookDeliveryRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65livery_id\x18\x02 \x01(\t\"T\n\x1dReplayWebhookDeliveryResponse\x12\x33\n\x08\x64\x65livery\x18\x01 \x01(\x0b\x32!.vanban.notify.v1.WebhookDelivery*`\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12)\n%NOTIFICATION_KIND_INCOMING_REGISTERED\x10\x01*d\n\x0cWebhookState\x12\x1d\n\x19WEBHOOK_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15WEBHOOK_STATE_ENABLED\x10\x01\x12\x1a\n\x16WEBHOOK_STATE_DISABLED\x10\x02*i\n\rDeliveryState\x12\x1e\n\x1a\x44\x45LIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LIVERY_STATE_PENDING\x10\x01\x12\x1c\n\x18\x44\x45LIVERY_STATE_DELIVERED\x10\x02\x32\xfc\x03\n\rNotifyService\x12l\n\x11ListNotifications\x12*.vanban.notify.v1.ListNotificationsRequest\x1a+.vanban.notify.v1.ListNotificationsResponse\x12u\n\x14MarkNotificationRead\x12-.vanban.notify.v1.MarkNotificationReadRequest\x1a..vanban.notify.v1.MarkNotificationReadResponse\x12\x81\x01\n\x18MarkAllNotificationsRead\x12\x31.vanban.notify.v1.MarkAllNotificationsReadRequest\x1a\x32.vanban.notify.v1.MarkAllNotificationsReadResponse\x12\x81\x01\n\x18\x43ountUnreadNotifications\x12\x31.vanban.notify.v1.CountUnreadNotificationsRequest\x1a\x32.vanban.notify.v1.CountUnreadNotificationsResponse2\xe2\x05\n\x0eWebhookService\x12`\n\rCreateWebhook\x12&.vanban.notify.v1.CreateWebhookRequest\x1a\'.vanban.notify.v1.CreateWebhookResponse\x12]\n\x0cListWebhooks\x12%.vanban.notify.v1.ListWebhooksRequest\x1a&.vanban.notify.v1.ListWebhooksResponse\x12W\n\nGetWebhook\x12#.vanban.notify.v1.GetWebhookRequest\x1a$.vanban.notify.v1.GetWebhookResponse\x12`\n\rUpdateWebhook\x12&.vanban.notify.v1.UpdateWebhookRequest\x1a\'.vanban.notify.v1.UpdateWebhookResponse\x12`\n\rDeleteWebhook\x12&.vanban.notify.v1.DeleteWebhookRequest\x1a\'.vanban.notify.v1.DeleteWebhookResponse\x12x\n\x15ListWebhookDeliveries\x12..vanban.notify.v1.ListWebhookDeliveriesRequest\x1a/.vanban.notify.v1.ListWebhookDeliveriesResponse\x12x\n\x15ReplayWebhookDelivery\x12..vanban.notify.v1.ReplayWebhookDeliveryRequest\x1a/.vanban.notify.v1.ReplayWebhookDeliveryResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vanban.notify.v1.notify_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NOTIFICATIONKIND']._serialized_start=948
-  _globals['_NOTIFICATIONKIND']._serialized_end=1044
+  _globals['_NOTIFICATIONKIND']._serialized_start=2670
+  _globals['_NOTIFICATIONKIND']._serialized_end=2766
+  _globals['_WEBHOOKSTATE']._serialized_start=2768
+  _globals['_WEBHOOKSTATE']._serialized_end=2868
+  _globals['_DELIVERYSTATE']._serialized_start=2870
+  _globals['_DELIVERYSTATE']._serialized_end=2975
   _globals['_NOTIFICATION']._serialized_start=122
   _globals['_NOTIFICATION']._serialized_end=394
   _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=396
@@ -53,6 +57,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_COUNTUNREADNOTIFICATIONSREQUEST']._serialized_end=869
   _globals['_COUNTUNREADNOTIFICATIONSRESPONSE']._serialized_start=871
   _globals['_COUNTUNREADNOTIFICATIONSRESPONSE']._serialized_end=946
-  _globals['_NOTIFYSERVICE']._serialized_start=1047
-  _globals['_NOTIFYSERVICE']._serialized_end=1555
+  _globals['_WEBHOOK']._serialized_start=949
+  _globals['_WEBHOOK']._serialized_end=1233
+  _globals['_DELIVERYATTEMPT']._serialized_start=1235
+  _globals['_DELIVERYATTEMPT']._serialized_end=1349
+  _globals['_WEBHOOKDELIVERY']._serialized_start=1352
+  _globals['_WEBHOOKDELIVERY']._serialized_end=1661
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_start=1663
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_end=1740
+  _globals['_CREATEWEBHOOKRESPONSE']._serialized_start=1742
+  _globals['_CREATEWEBHOOKRESPONSE']._serialized_end=1825
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=1827
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=1848
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=1850
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=1917
+  _globals['_GETWEBHOOKREQUEST']._serialized_start=1919
+  _globals['_GETWEBHOOKREQUEST']._serialized_end=1950
+  _globals['_GETWEBHOOKRESPONSE']._serialized_start=1952
+  _globals['_GETWEBHOOKRESPONSE']._serialized_end=2016
+  _globals['_UPDATEWEBHOOKREQUEST']._serialized_start=2019
+  _globals['_UPDATEWEBHOOKREQUEST']._serialized_end=2175
+  _globals['_UPDATEWEBHOOKRESPONSE']._serialized_start=2177
+  _globals['_UPDATEWEBHOOKRESPONSE']._serialized_end=2244
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=2246
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=2280
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=2282
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=2305
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_start=2307
+  _globals['_LISTWEBHOOKDELIVERIESREQUEST']._serialized_end=2396
+  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_start=2398
+  _globals['_LISTWEBHOOKDELIVERIESRESPONSE']._serialized_end=2509
+  _globals['_REPLAYWEBHOOKDELIVERYREQUEST']._serialized_start=2511
+  _globals['_REPLAYWEBHOOKDELIVERYREQUEST']._serialized_end=2582
+  _globals['_REPLAYWEBHOOKDELIVERYRESPONSE']._serialized_start=2584
+  _globals['_REPLAYWEBHOOKDELIVERYRESPONSE']._serialized_end=2668
+  _globals['_NOTIFYSERVICE']._serialized_start=2978
+  _globals['_NOTIFYSERVICE']._serialized_end=3486
+  _globals['_WEBHOOKSERVICE']._serialized_start=3489
+  _globals['_WEBHOOKSERVICE']._serialized_end=4227
 # @@protoc_insertion_point(module_scope)

@@ -233,3 +233,342 @@ class NotifyService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class WebhookServiceStub:
+    """Endpoints of the agency's own systems that hear about documents (administrators only).
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.CreateWebhook = channel.unary_unary(
+                '/vanban.notify.v1.WebhookService/CreateWebhook',
+                request_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.CreateWebhookRequest.SerializeToString,
+                response_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.CreateWebhookResponse.FromString,
+                _registered_method=True)
+        self.ListWebhooks = channel.unary_unary(
+                '/vanban.notify.v1.WebhookService/ListWebhooks',
+                request_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListWebhooksRequest.SerializeToString,
+                response_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListWebhooksResponse.FromString,
+                _registered_method=True)
+        self.GetWebhook = channel.unary_unary(
+                '/vanban.notify.v1.WebhookService/GetWebhook',
+                request_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.GetWebhookRequest.SerializeToString,
+                response_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.GetWebhookResponse.FromString,
+                _registered_method=True)
+        self.UpdateWebhook = channel.unary_unary(
+                '/vanban.notify.v1.WebhookService/UpdateWebhook',
+                request_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.UpdateWebhookRequest.SerializeToString,
+                response_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.UpdateWebhookResponse.FromString,
+                _registered_method=True)
+        self.DeleteWebhook = channel.unary_unary(
+                '/vanban.notify.v1.WebhookService/DeleteWebhook',
+                request_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.DeleteWebhookRequest.SerializeToString,
+                response_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.DeleteWebhookResponse.FromString,
+                _registered_method=True)
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/vanban.notify.v1.WebhookService/ListWebhookDeliveries',
+                request_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListWebhookDeliveriesResponse.FromString,
+                _registered_method=True)
+        self.ReplayWebhookDelivery = channel.unary_unary(
+                '/vanban.notify.v1.WebhookService/ReplayWebhookDelivery',
+                request_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ReplayWebhookDeliveryRequest.SerializeToString,
+                response_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ReplayWebhookDeliveryResponse.FromString,
+                _registered_method=True)
+
+
+class WebhookServiceServicer:
+    """Endpoints of the agency's own systems that hear about documents (administrators only).
+    """
+
+    def CreateWebhook(self, request, context):
+        """Registers an endpoint; the answer carries its signing secret, the only time it is shown.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhooks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWebhook(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateWebhook(self, request, context):
+        """Enables or disables an endpoint (enabling clears why it was disabled), or changes the
+        event types it hears or its description.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhook(self, request, context):
+        """Removes an endpoint and its deliveries.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookDeliveries(self, request, context):
+        """The endpoint's deliveries, newest first, each with its attempts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplayWebhookDelivery(self, request, context):
+        """Sends a delivery again (delivered or not), as soon as the endpoint is enabled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_WebhookServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'CreateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWebhook,
+                    request_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.CreateWebhookRequest.FromString,
+                    response_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.CreateWebhookResponse.SerializeToString,
+            ),
+            'ListWebhooks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhooks,
+                    request_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListWebhooksRequest.FromString,
+                    response_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListWebhooksResponse.SerializeToString,
+            ),
+            'GetWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWebhook,
+                    request_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.GetWebhookRequest.FromString,
+                    response_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.GetWebhookResponse.SerializeToString,
+            ),
+            'UpdateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateWebhook,
+                    request_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.UpdateWebhookRequest.FromString,
+                    response_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.UpdateWebhookResponse.SerializeToString,
+            ),
+            'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhook,
+                    request_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.DeleteWebhookRequest.FromString,
+                    response_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.DeleteWebhookResponse.SerializeToString,
+            ),
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListWebhookDeliveriesRequest.FromString,
+                    response_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListWebhookDeliveriesResponse.SerializeToString,
+            ),
+            'ReplayWebhookDelivery': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayWebhookDelivery,
+                    request_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ReplayWebhookDeliveryRequest.FromString,
+                    response_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ReplayWebhookDeliveryResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'vanban.notify.v1.WebhookService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('vanban.notify.v1.WebhookService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class WebhookService:
+    """Endpoints of the agency's own systems that hear about documents (administrators only).
+    """
+
+    @staticmethod
+    def CreateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.notify.v1.WebhookService/CreateWebhook',
+            vanban_dot_notify_dot_v1_dot_notify__pb2.CreateWebhookRequest.SerializeToString,
+            vanban_dot_notify_dot_v1_dot_notify__pb2.CreateWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.notify.v1.WebhookService/ListWebhooks',
+            vanban_dot_notify_dot_v1_dot_notify__pb2.ListWebhooksRequest.SerializeToString,
+            vanban_dot_notify_dot_v1_dot_notify__pb2.ListWebhooksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.notify.v1.WebhookService/GetWebhook',
+            vanban_dot_notify_dot_v1_dot_notify__pb2.GetWebhookRequest.SerializeToString,
+            vanban_dot_notify_dot_v1_dot_notify__pb2.GetWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.notify.v1.WebhookService/UpdateWebhook',
+            vanban_dot_notify_dot_v1_dot_notify__pb2.UpdateWebhookRequest.SerializeToString,
+            vanban_dot_notify_dot_v1_dot_notify__pb2.UpdateWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.notify.v1.WebhookService/DeleteWebhook',
+            vanban_dot_notify_dot_v1_dot_notify__pb2.DeleteWebhookRequest.SerializeToString,
+            vanban_dot_notify_dot_v1_dot_notify__pb2.DeleteWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.notify.v1.WebhookService/ListWebhookDeliveries',
+            vanban_dot_notify_dot_v1_dot_notify__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+            vanban_dot_notify_dot_v1_dot_notify__pb2.ListWebhookDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayWebhookDelivery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.notify.v1.WebhookService/ReplayWebhookDelivery',
+            vanban_dot_notify_dot_v1_dot_notify__pb2.ReplayWebhookDeliveryRequest.SerializeToString,
+            vanban_dot_notify_dot_v1_dot_notify__pb2.ReplayWebhookDeliveryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -104,3 +104,106 @@ class NotifyServiceServicer(metaclass=_abc_1.ABCMeta):
         """
 
 def add_NotifyServiceServicer_to_server(servicer: NotifyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class WebhookServiceStub:
+    """Endpoints of the agency's own systems that hear about documents (administrators only)."""
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> WebhookServiceAsyncStub: ...
+    CreateWebhook: _grpc.UnaryUnaryMultiCallable[_notify_pb2.CreateWebhookRequest, _notify_pb2.CreateWebhookResponse]
+    """Registers an endpoint; the answer carries its signing secret, the only time it is shown."""
+    ListWebhooks: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ListWebhooksRequest, _notify_pb2.ListWebhooksResponse]
+    GetWebhook: _grpc.UnaryUnaryMultiCallable[_notify_pb2.GetWebhookRequest, _notify_pb2.GetWebhookResponse]
+    UpdateWebhook: _grpc.UnaryUnaryMultiCallable[_notify_pb2.UpdateWebhookRequest, _notify_pb2.UpdateWebhookResponse]
+    """Enables or disables an endpoint (enabling clears why it was disabled), or changes the
+    event types it hears or its description.
+    """
+    DeleteWebhook: _grpc.UnaryUnaryMultiCallable[_notify_pb2.DeleteWebhookRequest, _notify_pb2.DeleteWebhookResponse]
+    """Removes an endpoint and its deliveries."""
+    ListWebhookDeliveries: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ListWebhookDeliveriesRequest, _notify_pb2.ListWebhookDeliveriesResponse]
+    """The endpoint's deliveries, newest first, each with its attempts."""
+    ReplayWebhookDelivery: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ReplayWebhookDeliveryRequest, _notify_pb2.ReplayWebhookDeliveryResponse]
+    """Sends a delivery again (delivered or not), as soon as the endpoint is enabled."""
+
+@_typing.type_check_only
+class WebhookServiceAsyncStub(WebhookServiceStub):
+    """Endpoints of the agency's own systems that hear about documents (administrators only)."""
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    CreateWebhook: _aio.UnaryUnaryMultiCallable[_notify_pb2.CreateWebhookRequest, _notify_pb2.CreateWebhookResponse]  # type: ignore[assignment]
+    """Registers an endpoint; the answer carries its signing secret, the only time it is shown."""
+    ListWebhooks: _aio.UnaryUnaryMultiCallable[_notify_pb2.ListWebhooksRequest, _notify_pb2.ListWebhooksResponse]  # type: ignore[assignment]
+    GetWebhook: _aio.UnaryUnaryMultiCallable[_notify_pb2.GetWebhookRequest, _notify_pb2.GetWebhookResponse]  # type: ignore[assignment]
+    UpdateWebhook: _aio.UnaryUnaryMultiCallable[_notify_pb2.UpdateWebhookRequest, _notify_pb2.UpdateWebhookResponse]  # type: ignore[assignment]
+    """Enables or disables an endpoint (enabling clears why it was disabled), or changes the
+    event types it hears or its description.
+    """
+    DeleteWebhook: _aio.UnaryUnaryMultiCallable[_notify_pb2.DeleteWebhookRequest, _notify_pb2.DeleteWebhookResponse]  # type: ignore[assignment]
+    """Removes an endpoint and its deliveries."""
+    ListWebhookDeliveries: _aio.UnaryUnaryMultiCallable[_notify_pb2.ListWebhookDeliveriesRequest, _notify_pb2.ListWebhookDeliveriesResponse]  # type: ignore[assignment]
+    """The endpoint's deliveries, newest first, each with its attempts."""
+    ReplayWebhookDelivery: _aio.UnaryUnaryMultiCallable[_notify_pb2.ReplayWebhookDeliveryRequest, _notify_pb2.ReplayWebhookDeliveryResponse]  # type: ignore[assignment]
+    """Sends a delivery again (delivered or not), as soon as the endpoint is enabled."""
+
+class WebhookServiceServicer(metaclass=_abc_1.ABCMeta):
+    """Endpoints of the agency's own systems that hear about documents (administrators only)."""
+
+    @_abc_1.abstractmethod
+    def CreateWebhook(
+        self,
+        request: _notify_pb2.CreateWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.CreateWebhookResponse, _abc.Awaitable[_notify_pb2.CreateWebhookResponse]]:
+        """Registers an endpoint; the answer carries its signing secret, the only time it is shown."""
+
+    @_abc_1.abstractmethod
+    def ListWebhooks(
+        self,
+        request: _notify_pb2.ListWebhooksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.ListWebhooksResponse, _abc.Awaitable[_notify_pb2.ListWebhooksResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetWebhook(
+        self,
+        request: _notify_pb2.GetWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.GetWebhookResponse, _abc.Awaitable[_notify_pb2.GetWebhookResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateWebhook(
+        self,
+        request: _notify_pb2.UpdateWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.UpdateWebhookResponse, _abc.Awaitable[_notify_pb2.UpdateWebhookResponse]]:
+        """Enables or disables an endpoint (enabling clears why it was disabled), or changes the
+        event types it hears or its description.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteWebhook(
+        self,
+        request: _notify_pb2.DeleteWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.DeleteWebhookResponse, _abc.Awaitable[_notify_pb2.DeleteWebhookResponse]]:
+        """Removes an endpoint and its deliveries."""
+
+    @_abc_1.abstractmethod
+    def ListWebhookDeliveries(
+        self,
+        request: _notify_pb2.ListWebhookDeliveriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.ListWebhookDeliveriesResponse, _abc.Awaitable[_notify_pb2.ListWebhookDeliveriesResponse]]:
+        """The endpoint's deliveries, newest first, each with its attempts."""
+
+    @_abc_1.abstractmethod
+    def ReplayWebhookDelivery(
+        self,
+        request: _notify_pb2.ReplayWebhookDeliveryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.ReplayWebhookDeliveryResponse, _abc.Awaitable[_notify_pb2.ReplayWebhookDeliveryResponse]]:
+        """Sends a delivery again (delivered or not), as soon as the endpoint is enabled."""
+
+def add_WebhookServiceServicer_to_server(servicer: WebhookServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

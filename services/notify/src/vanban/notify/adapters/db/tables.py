@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
+    ForeignKey,
     Index,
+    Integer,
     String,
     Table,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -62,4 +67,79 @@ Index(
     "ix_notifications_recipient_unread",
     notifications.c.recipient_id,
     postgresql_where=text("read_at IS NULL"),
+)
+
+# Endpoints of the agency's own systems (webhooks) and what is sent to them.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("url", String(2048), nullable=False),
+    Column("event_types", ARRAY(String(64)), nullable=False),
+    Column("description", String(500), nullable=False, server_default=""),
+    # The HMAC key of the signatures: the platform signs with it, so it is kept as given out.
+    Column("secret", String(128), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("disabled_reason", String(1000), nullable=False, server_default=""),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # While deliveries fail: since when, how many attempts in a row, and when to try next.
+    Column("failing_since", DateTime(timezone=True), nullable=True),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("retry_at", DateTime(timezone=True), nullable=True),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "webhook_id",
+        String(36),
+        ForeignKey("webhooks.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_id", String(64), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    # The CloudEvent exactly as it is sent (signed afresh at each attempt).
+    Column("body", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("attempt_count", Integer, nullable=False, server_default="0"),
+    # A sender holds it until then (another replica leaves it alone).
+    Column("leased_until", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_webhook_event"),
+)
+
+# The sender's query: an endpoint's pending deliveries, oldest first.
+Index(
+    "ix_webhook_deliveries_pending",
+    webhook_deliveries.c.webhook_id,
+    webhook_deliveries.c.created_at,
+    postgresql_where=text("state = 'pending'"),
+)
+# The admin's list: an endpoint's deliveries, newest first.
+Index(
+    "ix_webhook_deliveries_webhook_created",
+    webhook_deliveries.c.webhook_id,
+    webhook_deliveries.c.created_at.desc(),
+    webhook_deliveries.c.id.desc(),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id",
+        String(36),
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("error", String(1000), nullable=False, server_default=""),
+    Column("duration_ms", Integer, nullable=False),
 )

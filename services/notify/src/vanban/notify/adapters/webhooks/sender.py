@@ -1,0 +1,201 @@
+"""Sends the webhook deliveries: each endpoint drained by a task of its own, in the order the
+events came, one at a time; an endpoint that fails backs off alone. Replicas share the queue
+through leases (`FOR UPDATE SKIP LOCKED`), so a delivery is sent by one of them at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import functools
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from vanban.notify.adapters.db.webhooks import SqlWebhooks
+from vanban.notify.adapters.webhooks.guard import DnsUrlGuard
+from vanban.notify.domain.webhooks import (
+    SIGNATURE_HEADER,
+    WEBHOOK_ID_HEADER,
+    Attempt,
+    Delivery,
+    RetryPolicy,
+    Webhook,
+    after_failure,
+    signature,
+)
+from vanban.platform.db import UnitOfWork
+from vanban.platform.errors import InvalidArgumentError
+
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
+USER_AGENT = "Vanban-Webhooks/1"
+
+
+class WebhookSender:
+    def __init__(
+        self,
+        *,
+        uow_factory: Callable[[], UnitOfWork],
+        guard: DnsUrlGuard,
+        policy: RetryPolicy,
+        timeout: float,
+        max_endpoints: int,
+        poll_seconds: float = 0.5,
+        lease: timedelta = timedelta(seconds=60),
+        batch: int = 10,
+    ) -> None:
+        self._uow = uow_factory
+        self._guard = guard
+        self._policy = policy
+        self._timeout = timeout
+        self._max = max_endpoints
+        self._poll = poll_seconds
+        self._lease = lease
+        self._batch = batch
+        self._running: dict[str, asyncio.Task[None]] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        # No connection is kept: each delivery connects to the address just checked.
+        async with httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=httpx.Timeout(self._timeout),
+            limits=httpx.Limits(max_keepalive_connections=0),
+            trust_env=False,
+        ) as client:
+            try:
+                while not stop.is_set():
+                    try:
+                        await self._start_due(client, stop)
+                    except Exception:
+                        logger.exception("webhook scan failed")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=self._poll)
+            finally:
+                for task in self._running.values():
+                    task.cancel()
+                await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    async def _start_due(self, client: httpx.AsyncClient, stop: asyncio.Event) -> None:
+        async with self._uow() as uow:
+            due = await SqlWebhooks(uow.session).due_endpoints(datetime.now(UTC))
+        for webhook_id in due:
+            if webhook_id in self._running or len(self._running) >= self._max:
+                continue
+            task = asyncio.create_task(self._drain(client, webhook_id, stop))
+            self._running[webhook_id] = task
+            task.add_done_callback(functools.partial(self._finished, webhook_id))
+
+    def _finished(self, webhook_id: str, _: asyncio.Task[None]) -> None:
+        self._running.pop(webhook_id, None)
+
+    async def _drain(self, client: httpx.AsyncClient, webhook_id: str, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                now = datetime.now(UTC)
+                async with self._uow() as uow:
+                    store = SqlWebhooks(uow.session)
+                    webhook = await store.get(webhook_id)
+                    if webhook is None or not webhook.enabled:
+                        return
+                    if webhook.retry_at is not None and webhook.retry_at > now:
+                        return
+                    deliveries = await store.claim(
+                        webhook_id, now=now, lease=self._lease, limit=self._batch
+                    )
+                    await uow.commit()
+                if not deliveries:
+                    return
+                held_until = now + self._lease
+                for index, delivery in enumerate(deliveries):
+                    attempt = await self._send(client, webhook, delivery)
+                    webhook = await self._record(webhook_id, delivery, attempt, held_until)
+                    if webhook is None or not attempt.succeeded:
+                        async with self._uow() as uow:
+                            await SqlWebhooks(uow.session).release(
+                                [d.id for d in deliveries[index + 1 :]]
+                            )
+                            await uow.commit()
+                        return
+        except Exception:
+            logger.exception("webhook deliveries failed", extra={"webhook_id": webhook_id})
+
+    async def _send(
+        self, client: httpx.AsyncClient, webhook: Webhook, delivery: Delivery
+    ) -> Attempt:
+        started = time.monotonic()
+        at = datetime.now(UTC)
+
+        def attempt(status: int, error: str) -> Attempt:
+            elapsed = int((time.monotonic() - started) * 1000)
+            return Attempt(at=at, status_code=status, error=error, duration_ms=elapsed)
+
+        try:
+            addresses = await self._guard.addresses(webhook.url)
+        except InvalidArgumentError as exc:
+            return attempt(0, f"refused: {exc.message}")
+        parts = urlsplit(webhook.url)
+        address = addresses[0]
+        host = f"[{address}]" if address.version == 6 else str(address)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        pinned = urlunsplit((parts.scheme, f"{host}:{port}", parts.path or "/", parts.query, ""))
+        body = delivery.body.encode()
+        headers = {
+            "Host": parts.netloc,
+            "Content-Type": CONTENT_TYPE,
+            "User-Agent": USER_AGENT,
+            WEBHOOK_ID_HEADER: webhook.id,
+            SIGNATURE_HEADER: signature(webhook.secret, int(time.time()), body),
+        }
+        extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+        try:
+            async with client.stream(
+                "POST", pinned, content=body, headers=headers, extensions=extensions
+            ) as response:
+                status = response.status_code
+        except httpx.HTTPError as exc:
+            return attempt(0, f"{type(exc).__name__}: {exc}"[:1000] or type(exc).__name__)
+        if 200 <= status < 300:
+            return attempt(status, "")
+        return attempt(status, f"the endpoint answered {status}")
+
+    async def _record(
+        self, webhook_id: str, delivery: Delivery, attempt: Attempt, held_until: datetime
+    ) -> Webhook | None:
+        async with self._uow() as uow:
+            store = SqlWebhooks(uow.session)
+            webhook = await store.get(webhook_id, for_update=True)
+            if webhook is None:
+                return None
+            kept = await store.record_attempt(
+                delivery.id, attempt, delivered=attempt.succeeded, held_until=held_until
+            )
+            if not kept:
+                await uow.commit()
+                return None
+            if attempt.succeeded:
+                webhook = dataclasses.replace(
+                    webhook, failing_since=None, consecutive_failures=0, retry_at=None
+                )
+            else:
+                since, failures, retry_at, reason = after_failure(
+                    webhook, now=attempt.at, error=attempt.error, policy=self._policy
+                )
+                webhook = dataclasses.replace(
+                    webhook,
+                    failing_since=since,
+                    consecutive_failures=failures,
+                    retry_at=retry_at,
+                    enabled=webhook.enabled and not reason,
+                    disabled_reason=reason or webhook.disabled_reason,
+                )
+                if reason:
+                    logger.warning("webhook disabled", extra={"webhook_id": webhook_id})
+            await store.save(webhook)
+            await uow.commit()
+        return webhook
