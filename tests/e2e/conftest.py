@@ -58,6 +58,9 @@ def start_platform(
         # The run's session tokens (clerk_token, ...) are used for the whole suite, which on a
         # loaded machine outlasts the 15-minute default (tokens expired in its last tests).
         "VANBAN_GATEWAY_ACCESS_TOKEN_TTL_SECONDS": "3600",
+        # A webhook endpoint the tests take down is tried again after a second (10 s by default).
+        "VANBAN_NOTIFY_WEBHOOK_RETRY_FIRST_SECONDS": "1",
+        "VANBAN_NOTIFY_WEBHOOK_RETRY_LONGEST_SECONDS": "2",
     }
     if otlp is not None:
         env.update(

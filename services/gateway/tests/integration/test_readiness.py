@@ -59,6 +59,7 @@ async def test_many_readiness_probes_at_once_ask_each_peer_once(
         archive=archive_pb2_grpc.ArchiveServiceStub(channel),
         records=records_pb2_grpc.RecordsServiceStub(channel),
         notify=notify_pb2_grpc.NotifyServiceStub(channel),
+        webhooks=notify_pb2_grpc.WebhookServiceStub(channel),
         workflow=workflow_pb2_grpc.WorkflowServiceStub(channel),
         signing=signing_pb2_grpc.SigningServiceStub(channel),
         exchange=exchange_pb2_grpc.ExchangeServiceStub(channel),

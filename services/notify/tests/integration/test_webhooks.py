@@ -24,10 +24,11 @@ from vanban.launcher.infra import NatsServer
 from vanban.launcher.infra.ports import free_port
 from vanban.launcher.pytest_plugin import DatabaseFactory
 from vanban.notify.adapters.webhooks.guard import DnsUrlGuard
+from vanban.notify.app import build as build_notify
 from vanban.notify.settings import NotifySettings
 from vanban.platform.errors import InvalidArgumentError
 from vanban.platform.grpc.status import remote_error
-from vanban.platform.testing import DEMO_AGENCY, TokenMint, channel, metadata
+from vanban.platform.testing import DEMO_AGENCY, TokenMint, channel, metadata, running
 
 from .test_incoming_notifications import DirectoryService, eventually, make_registered, publish
 
@@ -216,7 +217,7 @@ async def test_only_an_administrator_manages_webhooks(notify: str, mint: TokenMi
                 url="https://example.gov.vn/hook", event_types=["incoming_document.registered"]
             ),
         )
-    assert remote_error(refused.value).reason == "ADMIN_REQUIRED"
+    assert remote_error(refused.value).reason == "ROLE_REQUIRED"
 
 
 @pytest.mark.parametrize(
@@ -271,3 +272,24 @@ async def test_deliveries_never_go_to_private_addresses_or_plain_http_unless_all
 
 async def test_a_public_https_address_is_allowed() -> None:
     await DnsUrlGuard().check("https://8.8.8.8/hook")
+
+
+async def test_a_platform_that_does_not_allow_it_refuses_a_private_endpoint(
+    notify_settings: NotifySettings, mint: TokenMint
+) -> None:
+    """Production settings (the defaults): the URL is refused before anything is stored."""
+    strict = notify_settings.model_copy(
+        update={"webhook_allow_http": False, "webhook_allow_private": False, "grpc_port": 0}
+    )
+    async with running(build_notify(strict)) as address:
+        for url in ("https://127.0.0.1:9/hook", "https://localhost/hook", "http://8.8.8.8/hook"):
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await call(
+                    address,
+                    admin(mint),
+                    "CreateWebhook",
+                    pb.CreateWebhookRequest(url=url, event_types=["incoming_document.registered"]),
+                )
+            assert remote_error(refused.value).reason == "WEBHOOK_URL_NOT_ALLOWED"
+        listed = await call(address, admin(mint), "ListWebhooks", pb.ListWebhooksRequest())
+    assert [w.url for w in listed.webhooks if "127.0.0.1:9" in w.url or "localhost" in w.url] == []

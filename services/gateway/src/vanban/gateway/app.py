@@ -56,6 +56,7 @@ from vanban.gateway.api.routers import (
     stats,
     tasks,
     units,
+    webhooks,
     work_dossiers,
 )
 from vanban.gateway.api.routers import problems as problem_pages
@@ -148,6 +149,7 @@ def create_app(settings: GatewaySettings, host: ServiceHost) -> FastAPI:
         exchange.router,
         document_search.router,
         notifications.router,
+        webhooks.router,
         agency.router,
         units.router,
         people.router,

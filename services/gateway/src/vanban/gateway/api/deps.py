@@ -24,6 +24,7 @@ from vanban.gateway.adapters.grpc.upstreams import (
     RecordsStub,
     SigningStub,
     Upstreams,
+    WebhooksStub,
     WorkflowStub,
 )
 from vanban.gateway.api.admission import ClientAddress, client_of
@@ -74,6 +75,10 @@ def _notify(up: _AllUpstreams) -> Upstream[NotifyStub]:
     return Upstream(up.notify, up.timeout)
 
 
+def _webhooks(up: _AllUpstreams) -> Upstream[WebhooksStub]:
+    return Upstream(up.webhooks, up.timeout)
+
+
 def _workflow(up: _AllUpstreams) -> Upstream[WorkflowStub]:
     return Upstream(up.workflow, up.timeout)
 
@@ -100,6 +105,7 @@ Archive = Annotated[Upstream[ArchiveStub], Depends(_archive)]
 # The archive's RecordsService, on the archive's channel.
 Records = Annotated[Upstream[RecordsStub], Depends(_records)]
 Notify = Annotated[Upstream[NotifyStub], Depends(_notify)]
+Webhooks = Annotated[Upstream[WebhooksStub], Depends(_webhooks)]
 Workflow = Annotated[Upstream[WorkflowStub], Depends(_workflow)]
 Signing = Annotated[Upstream[SigningStub], Depends(_signing)]
 Exchange = Annotated[Upstream[ExchangeStub], Depends(_exchange)]
@@ -178,6 +184,8 @@ SCOPES = {
     "outgoing:issue": "Number, issue and recall outgoing documents (people only: the clerk)",
     "outgoing:approve": "Submit, approve, sign and return drafts (people only; workflow decides)",
     "notifications:read": "Read one's own notifications (people only)",
+    "webhooks:manage": "Register the agency systems' webhooks and see their deliveries "
+    "(people only: administrators)",
     "directory:read": "Read the agency, units, people and delegations (people only)",
     "directory:manage": "Change the directory (people only; the directory decides who)",
     "api-keys:manage": "Manage API keys (people only)",

@@ -1208,6 +1208,39 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "0 or more.",
     ),
     (
+        "INVALID_WEBHOOK_URL",
+        400,
+        "Webhook URL not valid",
+        "A webhook URL is an absolute https URL of at most 2,048 characters, without user, "
+        "password or fragment.",
+    ),
+    (
+        "WEBHOOK_URL_NOT_ALLOWED",
+        400,
+        "Webhook URL not allowed",
+        "Deliveries go only to https URLs on public addresses: the host is, or resolves to, a "
+        "loopback, private, link-local or reserved address, or does not resolve.",
+    ),
+    (
+        "UNKNOWN_EVENT_TYPE",
+        400,
+        "Unknown event type",
+        "A webhook hears only the platform's event types (docs/webhooks.md).",
+    ),
+    (
+        "TOO_MANY_WEBHOOKS",
+        429,
+        "Too many webhooks",
+        "The agency has as many webhooks as it may: remove one first.",
+    ),
+    ("WEBHOOK_NOT_FOUND", 404, "No such webhook", "The agency has no webhook with this id."),
+    (
+        "DELIVERY_NOT_FOUND",
+        404,
+        "No such delivery",
+        "The webhook has no delivery with this id.",
+    ),
+    (
         "TOO_MANY_STREAMS",
         429,
         "Too many notification streams",

@@ -114,7 +114,7 @@ class UrlGuard(Protocol):
 def require_admin(caller: Caller) -> None:
     if "admin" not in caller.roles:
         raise PermissionDeniedError(
-            "only an administrator manages the agency's webhooks", reason="ADMIN_REQUIRED"
+            "only an administrator manages the agency's webhooks", reason="ROLE_REQUIRED"
         )
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     ArchiveStub: TypeAlias = archive_pb2_grpc.ArchiveServiceAsyncStub
     RecordsStub: TypeAlias = records_pb2_grpc.RecordsServiceAsyncStub
     NotifyStub: TypeAlias = notify_pb2_grpc.NotifyServiceAsyncStub
+    WebhooksStub: TypeAlias = notify_pb2_grpc.WebhookServiceAsyncStub
     WorkflowStub: TypeAlias = workflow_pb2_grpc.WorkflowServiceAsyncStub
     SigningStub: TypeAlias = signing_pb2_grpc.SigningServiceAsyncStub
     ExchangeStub: TypeAlias = exchange_pb2_grpc.ExchangeServiceAsyncStub
@@ -39,6 +40,7 @@ else:
     ArchiveStub = archive_pb2_grpc.ArchiveServiceStub
     RecordsStub = records_pb2_grpc.RecordsServiceStub
     NotifyStub = notify_pb2_grpc.NotifyServiceStub
+    WebhooksStub = notify_pb2_grpc.WebhookServiceStub
     WorkflowStub = workflow_pb2_grpc.WorkflowServiceStub
     SigningStub = signing_pb2_grpc.SigningServiceStub
     ExchangeStub = exchange_pb2_grpc.ExchangeServiceStub
@@ -68,6 +70,8 @@ class Upstreams:
     # The archive's records (dossier lists, dossiers, dispositions), served beside its objects.
     records: RecordsStub
     notify: NotifyStub
+    # Notify's webhooks, on notify's channel.
+    webhooks: WebhooksStub
     workflow: WorkflowStub
     signing: SigningStub
     exchange: ExchangeStub
@@ -89,6 +93,7 @@ class Upstreams:
             archive=archive_pb2_grpc.ArchiveServiceStub(channel("archive")),
             records=records_pb2_grpc.RecordsServiceStub(channel("archive")),
             notify=notify_pb2_grpc.NotifyServiceStub(channel("notify")),
+            webhooks=notify_pb2_grpc.WebhookServiceStub(channel("notify")),
             workflow=workflow_pb2_grpc.WorkflowServiceStub(channel("workflow")),
             signing=signing_pb2_grpc.SigningServiceStub(channel("signing")),
             exchange=exchange_pb2_grpc.ExchangeServiceStub(channel("exchange")),
