@@ -8,13 +8,16 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from httpx_sse import ServerSentEvent, aconnect_sse
 
-from tests.e2e.support import Gateway, eventually
+from tests.e2e.support import Gateway, eventually, make_pdf
+from tests.e2e.test_outgoing import draft
+from tests.e2e.test_tasks import Agency
 
 STREAM = "/v1/notifications/stream"
 # A liveness bound, not a measurement: bench/notify.py measures how fast notices arrive.
@@ -201,3 +204,104 @@ async def test_one_person_holds_only_a_few_streams_at_once(
         await asyncio.sleep(0.5)
         async with aconnect_sse(client, "GET", STREAM, headers=auth(clerk_token)) as source:
             assert source.response.status_code == 200
+
+
+def kinds_about(gateway: Gateway, token: str, resource_prefix: str) -> list[tuple[str, str]]:
+    return [
+        (n["kind"], n["title"])
+        for n in gateway.notifications(token)
+        if n["resource"].startswith(resource_prefix)
+    ]
+
+
+def test_the_handling_of_a_document_reaches_each_person_it_concerns(
+    gateway: Gateway, clerk_token: str
+) -> None:
+    agency = Agency(gateway)
+    units = agency.units
+    document = gateway.register(clerk_token).json()["id"]
+    deadline = (date.today() + timedelta(days=20)).isoformat()
+    assigned = gateway.http.post(
+        f"/v1/incoming-documents/{document}/assignment",
+        headers=auth(gateway.token("lanhdao")),
+        json={"lead_unit": units["L"], "coordinating_units": [units["C"]], "deadline": deadline},
+    )
+    assert assigned.status_code == 201, assigned.text
+    [lead_task] = [
+        t
+        for t in gateway.http.get(
+            "/v1/tasks?mine=true&state=assigned", headers=auth(agency.token("L-head"))
+        ).json()["tasks"]
+        if t["document_id"] == document
+    ]
+
+    day = date.fromisoformat(deadline).strftime("%d/%m/%Y")
+    lead_notes = eventually(lambda: kinds_about(gateway, agency.token("L-head"), "tasks/"))
+    assert lead_notes == [("task_assigned", "Văn bản được giao cho bạn (chủ trì)")]
+    [note] = [
+        n
+        for n in gateway.notifications(agency.token("L-head"))
+        if n["resource"].startswith("tasks/")
+    ]
+    assert note["resource"] == f"tasks/{lead_task['id']}"
+    assert note["body"].startswith("Số đến ") and note["body"].endswith(f"hạn xử lý {day}")
+    assert eventually(lambda: kinds_about(gateway, agency.token("C-head"), "tasks/")) == [
+        ("task_assigned", "Văn bản được giao cho bạn (phối hợp)")
+    ]
+    # Nobody outside the assignment hears of it.
+    assert kinds_about(gateway, agency.token("L-spec"), "tasks/") == []
+    assert kinds_about(gateway, agency.token("D-head"), "tasks/") == []
+
+    forwarded = gateway.http.post(
+        f"/v1/tasks/{lead_task['id']}/forward",
+        headers=auth(agency.token("L-head")),
+        json={"to": [{"person_id": agency.id("L-spec")}], "role": "lead"},
+    )
+    assert forwarded.status_code == 201, forwarded.text
+    [spec_task] = forwarded.json()["tasks"]
+    assert eventually(lambda: kinds_about(gateway, agency.token("L-spec"), "tasks/")) == [
+        ("task_forwarded", "Văn bản được chuyển cho bạn (chủ trì)")
+    ]
+    done = gateway.http.post(
+        f"/v1/tasks/{spec_task['id']}/complete",
+        headers=auth(agency.token("L-spec")),
+        json={"result": "Đã dự thảo công văn trả lời"},
+    )
+    assert done.status_code == 200, done.text
+    completed = eventually(
+        lambda: [
+            k
+            for k in kinds_about(gateway, agency.token("L-head"), "tasks/")
+            if k[0] == "task_completed"
+        ]
+    )
+    assert completed == [("task_completed", "Văn bản đã được xử lý xong (chủ trì)")]
+
+
+def test_a_draft_waiting_for_a_signature_and_its_return_reach_signer_and_drafter(
+    gateway: Gateway,
+) -> None:
+    drafter = gateway.token("chuyenvien")
+    leader = gateway.token("lanhdao")
+    leader_id = gateway.http.get("/v1/me", headers=auth(leader)).json()["id"]
+    created = draft(gateway, drafter, make_pdf("Du thao thong bao"))
+    assert created.status_code == 201, created.text
+    document_id = created.json()["id"]
+    resource = f"outgoing-documents/{document_id}"
+    submitted = gateway.http.post(
+        f"/v1/{resource}/submit", headers=auth(drafter), json={"signer_id": leader_id}
+    )
+    assert submitted.status_code == 200, submitted.text
+    assert eventually(lambda: kinds_about(gateway, leader, resource)) == [
+        ("signature_requested", "Dự thảo chờ bạn ký")
+    ]
+    returned = gateway.http.post(
+        f"/v1/approvals/{submitted.json()['id']}/return",
+        headers=auth(leader),
+        json={"comment": "Bổ sung số liệu"},
+    )
+    assert returned.status_code == 200, returned.text
+    [(kind, title)] = eventually(lambda: kinds_about(gateway, drafter, resource))
+    assert (kind, title) == ("approval_decided", "Dự thảo bị trả lại")
+    [note] = [n for n in gateway.notifications(drafter) if n["resource"] == resource]
+    assert note["body"].endswith("ý kiến: Bổ sung số liệu")

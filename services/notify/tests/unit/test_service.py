@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from vanban.notify.domain import service
-from vanban.notify.domain.model import IncomingRegistered, Notification, Recipient
+from vanban.notify.domain.model import IncomingRegistered, KnownDocument, Notification, Recipient
 from vanban.notify.domain.paging import InboxPosition
 from vanban.platform.clearance import Clearance, Secrecy
 from vanban.platform.errors import InvalidArgumentError, NotFoundError
@@ -22,6 +22,9 @@ class FakePeople:
         self.clerks = list(clerks)
 
     async def active_clerks(self) -> list[Recipient]:
+        return self.clerks
+
+    async def everyone(self) -> list[Recipient]:
         return self.clerks
 
 
@@ -102,9 +105,21 @@ class FakeNotifications:
         return unread, max((n.sequence for n in mine), default=0)
 
 
+class FakeDocuments:
+    def __init__(self) -> None:
+        self.known: dict[str, KnownDocument] = {}
+
+    async def remember(self, document: KnownDocument) -> None:
+        self.known[document.id] = document
+
+    async def get(self, document_id: str) -> KnownDocument | None:
+        return self.known.get(document_id)
+
+
 @dataclass
 class FakeTransaction:
     notifications: FakeNotifications = field(default_factory=FakeNotifications)
+    documents: FakeDocuments = field(default_factory=FakeDocuments)
     events: list[Notification] = field(default_factory=list)
     audits: list[str] = field(default_factory=list)
 

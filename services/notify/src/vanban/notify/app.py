@@ -9,6 +9,7 @@ from pathlib import Path
 from vanban.contracts.notify.v1 import notify_pb2, notify_pb2_grpc
 from vanban.notify.adapters.db.tables import platform_tables
 from vanban.notify.adapters.directory import DirectoryPeople
+from vanban.notify.adapters.events.handling import handling_consumers
 from vanban.notify.adapters.events.incoming import incoming_registered_consumer
 from vanban.notify.adapters.grpc.servicer import NotifyServicer
 from vanban.notify.adapters.grpc.webhooks import WebhookServicer
@@ -25,7 +26,7 @@ WEBHOOK_SERVICE_NAME = notify_pb2.DESCRIPTOR.services_by_name["WebhookService"].
 
 def build(settings: NotifySettings) -> ServiceHost:
     host = ServiceHost(settings, service="notify", tables=platform_tables, migrations=MIGRATIONS)
-    people = DirectoryPeople(host.channel("directory"))
+    people = DirectoryPeople(host.channel("directory"), cache_seconds=settings.people_cache_seconds)
     host.add_consumer(
         lambda js: incoming_registered_consumer(
             js=js,
@@ -34,6 +35,10 @@ def build(settings: NotifySettings) -> ServiceHost:
             max_deliver=settings.consumer_max_deliver,
         )
     )
+    for factory in handling_consumers(
+        uow_factory=host.uow, people=people, max_deliver=settings.consumer_max_deliver
+    ):
+        host.add_consumer(factory)
     host.grpc.add_service(
         notify_pb2_grpc.add_NotifyServiceServicer_to_server,
         NotifyServicer(uow_factory=host.uow),

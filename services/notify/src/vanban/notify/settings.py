@@ -14,6 +14,8 @@ class NotifySettings(ServiceSettings, DatabaseSettingsMixin):
     # Deliveries of one event before it is dead-lettered. Retries wait 1, 2, 4 ... 30 s, so ten
     # deliveries ride out a directory restart of about two minutes.
     consumer_max_deliver: int = 10
+    # How long the agency's people (roles, units, clearances) are kept between directory calls.
+    people_cache_seconds: float = 5.0
 
     # Webhooks (docs/webhooks.md). Deliveries go to public https addresses only; development
     # may allow http and loopback/private addresses (never in production).

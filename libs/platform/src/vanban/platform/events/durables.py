@@ -37,6 +37,19 @@ class Durable:
 GATEWAY_PERSON_SESSIONS = Durable("gateway", "directory", "gateway-person-sessions")
 # A notice for every clerk when an incoming document is registered.
 NOTIFY_INCOMING_REGISTERED = Durable("notify", "documents", "notify-incoming-registered")
+# ... and the notices of a document's handling: what they say of a draft, whom its tasks,
+# approvals, packages and dossiers concern.
+NOTIFY_OUTGOING_DRAFTED = Durable("notify", "documents", "notify-outgoing-drafted")
+NOTIFY_TASK_ASSIGNED = Durable("notify", "workflow", "notify-task-assigned")
+NOTIFY_TASK_FORWARDED = Durable("notify", "workflow", "notify-task-forwarded")
+NOTIFY_TASK_RETURNED = Durable("notify", "workflow", "notify-task-returned")
+NOTIFY_TASK_COMPLETED = Durable("notify", "workflow", "notify-task-completed")
+NOTIFY_TASK_DUE_SOON = Durable("notify", "workflow", "notify-task-due-soon")
+NOTIFY_TASK_OVERDUE = Durable("notify", "workflow", "notify-task-overdue")
+NOTIFY_APPROVAL_REQUESTED = Durable("notify", "workflow", "notify-approval-requested")
+NOTIFY_APPROVAL_DECIDED = Durable("notify", "workflow", "notify-approval-decided")
+NOTIFY_PACKAGE_RECEIVED = Durable("notify", "exchange", "notify-package-received")
+NOTIFY_DOSSIER_HANDOVER_DUE = Durable("notify", "archive", "notify-dossier-handover-due")
 # Claims keep the bytes a registered document, a signature image or the seal refers to.
 ARCHIVE_INCOMING_REGISTERED = Durable("archive", "documents", "archive-incoming-registered")
 ARCHIVE_OUTGOING_DRAFTED = Durable("archive", "documents", "archive-outgoing-drafted")
@@ -67,6 +80,17 @@ ARCHIVE_EXCHANGE_EVIDENCE = Durable("archive", "exchange", "archive-exchange-evi
 DURABLES: tuple[Durable, ...] = (
     GATEWAY_PERSON_SESSIONS,
     NOTIFY_INCOMING_REGISTERED,
+    NOTIFY_OUTGOING_DRAFTED,
+    NOTIFY_TASK_ASSIGNED,
+    NOTIFY_TASK_FORWARDED,
+    NOTIFY_TASK_RETURNED,
+    NOTIFY_TASK_COMPLETED,
+    NOTIFY_TASK_DUE_SOON,
+    NOTIFY_TASK_OVERDUE,
+    NOTIFY_APPROVAL_REQUESTED,
+    NOTIFY_APPROVAL_DECIDED,
+    NOTIFY_PACKAGE_RECEIVED,
+    NOTIFY_DOSSIER_HANDOVER_DUE,
     ARCHIVE_INCOMING_REGISTERED,
     ARCHIVE_OUTGOING_DRAFTED,
     ARCHIVE_PERSON_UPSERTED,

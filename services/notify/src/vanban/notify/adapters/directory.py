@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import grpc
 
 from vanban.contracts.directory.v1 import directory_pb2 as dpb
@@ -13,39 +16,65 @@ from vanban.platform.errors import UnavailableError
 from vanban.platform.grpc.status import remote_error
 
 PAGE_SIZE = 500
+ROLE_NAMES = {
+    value: name.removeprefix("ROLE_").lower()
+    for name, value in dpb.Role.items()
+    if value != dpb.ROLE_UNSPECIFIED
+}
+
+
+def recipient(person: dpb.Person) -> Recipient:
+    return Recipient(
+        id=person.id,
+        # A level this notify does not know grants nothing more than none.
+        clearance=clearance_from_pb(person.clearance) or Clearance.NONE,
+        active=person.active,
+        roles=frozenset(ROLE_NAMES[r] for r in person.roles if r in ROLE_NAMES),
+        units=tuple(person.unit_codes),
+        email=person.email,
+        full_name=person.full_name,
+    )
 
 
 class DirectoryPeople:
-    def __init__(self, channel: grpc.aio.Channel, *, timeout: float = 10.0) -> None:
+    """The agency's people, asked of the directory. The whole list is kept for a few seconds:
+    a burst of events (a leader assigning a pile of documents) asks once."""
+
+    def __init__(
+        self, channel: grpc.aio.Channel, *, timeout: float = 10.0, cache_seconds: float = 5.0
+    ) -> None:
         self._stub = directory_pb2_grpc.DirectoryServiceStub(channel)
         self._timeout = timeout
+        self._cache_seconds = cache_seconds
+        self._cached: tuple[float, list[Recipient]] | None = None
+        self._lock = asyncio.Lock()
 
     async def active_clerks(self) -> list[Recipient]:
-        clerks: list[Recipient] = []
+        return await self._list(dpb.ROLE_CLERK)
+
+    async def everyone(self) -> list[Recipient]:
+        async with self._lock:
+            now = time.monotonic()
+            if self._cached is None or self._cached[0] <= now:
+                self._cached = (now + self._cache_seconds, await self._list(dpb.ROLE_UNSPECIFIED))
+            return self._cached[1]
+
+    async def _list(self, role: dpb.Role.ValueType) -> list[Recipient]:
+        people: list[Recipient] = []
         token = ""
         while True:
             try:
                 response = await self._stub.ListPeople(
-                    dpb.ListPeopleRequest(
-                        role=dpb.ROLE_CLERK, page_size=PAGE_SIZE, page_token=token
-                    ),
+                    dpb.ListPeopleRequest(role=role, page_size=PAGE_SIZE, page_token=token),
                     timeout=self._timeout,
                 )
             except grpc.aio.AioRpcError as exc:
                 error = remote_error(exc)
                 raise UnavailableError(
-                    f"the directory could not list the clerks: {exc.code().name} {error.message}",
+                    f"the directory could not list people: {exc.code().name} {error.message}",
                     reason="DIRECTORY_UNAVAILABLE",
                 ) from exc
-            clerks.extend(
-                Recipient(
-                    id=person.id,
-                    # A level this notify does not know grants nothing more than none.
-                    clearance=clearance_from_pb(person.clearance) or Clearance.NONE,
-                    active=person.active,
-                )
-                for person in response.people
-            )
+            people.extend(recipient(person) for person in response.people)
             token = response.next_page_token
             if not token:
-                return clerks
+                return people

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.contracts.notify.v1 import events_pb2
-from vanban.notify.adapters.db.repository import SqlNotificationRepository
+from vanban.notify.adapters.db.repository import SqlKnownDocuments, SqlNotificationRepository
 from vanban.notify.adapters.db.webhooks import SqlWebhooks
 from vanban.notify.adapters.grpc.convert import notification_to_pb
 from vanban.notify.domain.model import Notification
@@ -21,6 +21,7 @@ class NotifyTransaction(ServiceTransaction):
     def open_repositories(self, session: AsyncSession) -> None:
         self.notifications = SqlNotificationRepository(session)
         self.webhooks = SqlWebhooks(session)
+        self.documents = SqlKnownDocuments(session)
 
     def record_notification_recorded(self, notification: Notification) -> None:
         self.record_event(

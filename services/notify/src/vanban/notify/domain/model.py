@@ -11,6 +11,18 @@ from vanban.platform.clearance import Clearance, Secrecy
 
 class NotificationKind(enum.Enum):
     INCOMING_REGISTERED = "incoming_registered"
+    TASK_ASSIGNED = "task_assigned"
+    TASK_FORWARDED = "task_forwarded"
+    TASK_RETURNED = "task_returned"
+    TASK_COMPLETED = "task_completed"
+    TASK_DUE_SOON = "task_due_soon"
+    TASK_OVERDUE = "task_overdue"
+    TASK_OVERDUE_ESCALATED = "task_overdue_escalated"
+    APPROVAL_REQUESTED = "approval_requested"
+    SIGNATURE_REQUESTED = "signature_requested"
+    APPROVAL_DECIDED = "approval_decided"
+    PACKAGE_RECEIVED = "package_received"
+    DOSSIER_HANDOVER_DUE = "dossier_handover_due"
 
 
 REGISTER_LABELS = {
@@ -27,6 +39,22 @@ class Recipient:
     id: str
     clearance: Clearance
     active: bool
+    roles: frozenset[str] = frozenset()
+    units: tuple[str, ...] = ()
+    email: str = ""
+    full_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class KnownDocument:
+    """What notify remembers of a document to write notices about it: how people call it (its
+    arrival number, its số/ký hiệu, or "dự thảo"), its trích yếu and its secrecy."""
+
+    id: str
+    direction: str  # incoming or outgoing
+    label: str
+    subject: str
+    secrecy: Secrecy
 
 
 @dataclass(frozen=True, slots=True)

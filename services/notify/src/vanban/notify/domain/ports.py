@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
-from vanban.notify.domain.model import Notification, Recipient
+from vanban.notify.domain.model import KnownDocument, Notification, Recipient
 from vanban.notify.domain.paging import InboxPosition
 from vanban.platform.clearance import Secrecy
 from vanban.platform.ports import TransactionPort
@@ -17,6 +17,17 @@ class People(Protocol):
 
     async def active_clerks(self) -> list[Recipient]:
         """Every active văn thư of the agency; raises when the directory cannot answer."""
+
+    async def everyone(self) -> list[Recipient]:
+        """Every person of the agency (active or not); raises when the directory cannot
+        answer."""
+
+
+class KnownDocuments(Protocol):
+    async def remember(self, document: KnownDocument) -> None:
+        """Keeps (or updates) what notices say of the document."""
+
+    async def get(self, document_id: str) -> KnownDocument | None: ...
 
 
 class NotificationRepository(Protocol):
@@ -64,5 +75,8 @@ class Transaction(TransactionPort, Protocol):
 
     @property
     def notifications(self) -> NotificationRepository: ...
+
+    @property
+    def documents(self) -> KnownDocuments: ...
 
     def record_notification_recorded(self, notification: Notification) -> None: ...

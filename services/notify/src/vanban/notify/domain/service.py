@@ -7,10 +7,13 @@ from datetime import datetime
 
 from vanban.notify.domain.model import (
     IncomingRegistered,
+    KnownDocument,
     Notification,
     NotificationKind,
+    Recipient,
     incoming_registered_text,
 )
+from vanban.notify.domain.notices import Notice, Plan
 from vanban.notify.domain.paging import (
     InboxPosition,
     decode_position,
@@ -19,7 +22,7 @@ from vanban.notify.domain.paging import (
 )
 from vanban.notify.domain.ports import People, Transaction
 from vanban.platform.clearance import Clearance
-from vanban.platform.errors import InvalidArgumentError, NotFoundError
+from vanban.platform.errors import InvalidArgumentError, NotFoundError, UnavailableError
 
 
 async def notify_incoming_registered(
@@ -31,44 +34,95 @@ async def notify_incoming_registered(
     now: datetime,
 ) -> list[Notification]:
     """Gives every active clerk cleared for the document a notice that it was registered and
-    waits. A clerk below its secrecy gets nothing at all: a notice without the abstract would
-    still tell them that a secret document arrived, from whom, and its number.
+    waits, and remembers the document for the notices of its handling. A clerk below its
+    secrecy gets nothing at all: a notice without the abstract would still tell them that a
+    secret document arrived, from whom, and its number.
 
     Runs inside the event's unit of work, which the consumer commits. A clerk who already has
     the notice from this event gets no second one, whatever delivered the event twice.
     """
-    recorded: list[Notification] = []
+    await tx.documents.remember(known_incoming(document))
     title, body = incoming_registered_text(document)
+    notice = Notice(
+        kind=NotificationKind.INCOMING_REGISTERED,
+        title=title,
+        body=body,
+        resource=f"incoming-documents/{document.document_id}",
+        secrecy=document.secrecy,
+    )
+    return await record_plan(
+        tx=tx, plan=[(await people.active_clerks(), notice)], event_id=event_id, now=now
+    )
+
+
+def known_incoming(document: IncomingRegistered) -> KnownDocument:
+    label = f"Số đến {document.arrival_number}/{document.arrival_year}"
+    code = "/".join(part for part in (document.code_number, document.code_notation) if part)
+    if code:
+        label += f" ({code})"
+    return KnownDocument(
+        id=document.document_id,
+        direction="incoming",
+        label=label,
+        subject=document.subject,
+        secrecy=document.secrecy,
+    )
+
+
+async def known_document(tx: Transaction, document_id: str) -> KnownDocument:
+    """The document an event of its handling is about. Its own event may not have been read
+    yet (another stream): the event is tried again shortly, not notified without it."""
+    found = await tx.documents.get(document_id)
+    if found is None:
+        raise UnavailableError(
+            f"document {document_id} is not known here yet", reason="DOCUMENT_NOT_YET_KNOWN"
+        )
+    return found
+
+
+async def record_plan(
+    *, tx: Transaction, plan: Plan, event_id: str, now: datetime
+) -> list[Notification]:
+    """Records each notice of the plan for each of its people who is active and cleared for it,
+    once per person and event."""
+    given: dict[str, tuple[Recipient, Notice]] = {}
+    for recipients, notice in plan:
+        for person in recipients:
+            if person.active and person.clearance.covers(notice.secrecy):
+                # One notice per person per event: the first rule that names them.
+                given.setdefault(person.id, (person, notice))
+    recorded: list[Notification] = []
     # In the order of their ids: two events recorded at once take their recipients' numbers in
     # the same order, never each waiting for the other's.
-    for clerk in sorted(await people.active_clerks(), key=lambda clerk: clerk.id):
-        if not clerk.active or not clerk.clearance.covers(document.secrecy):
-            continue
-        candidate = Notification(
-            id=str(uuid.uuid4()),
-            recipient_id=clerk.id,
-            kind=NotificationKind.INCOMING_REGISTERED,
-            title=title,
-            body=body,
-            resource=f"incoming-documents/{document.document_id}",
-            created_at=now,
-            source_event_id=event_id,
-            secrecy=document.secrecy,
-        )
-        notification = await tx.notifications.add_if_absent(candidate)
-        if notification is not None:
-            tx.record_notification_recorded(notification)
-            tx.audit(
-                action="notification.record",
-                resource=f"notifications/{notification.id}",
-                after={
-                    "recipient_id": notification.recipient_id,
-                    "kind": notification.kind.value,
-                    "resource": notification.resource,
-                    "source_event_id": event_id,
-                },
+    for person_id in sorted(given):
+        _, notice = given[person_id]
+        notification = await tx.notifications.add_if_absent(
+            Notification(
+                id=str(uuid.uuid4()),
+                recipient_id=person_id,
+                kind=notice.kind,
+                title=notice.title,
+                body=notice.body,
+                resource=notice.resource,
+                created_at=now,
+                source_event_id=event_id,
+                secrecy=notice.secrecy,
             )
-            recorded.append(notification)
+        )
+        if notification is None:
+            continue
+        tx.record_notification_recorded(notification)
+        tx.audit(
+            action="notification.record",
+            resource=f"notifications/{notification.id}",
+            after={
+                "recipient_id": notification.recipient_id,
+                "kind": notification.kind.value,
+                "resource": notification.resource,
+                "source_event_id": event_id,
+            },
+        )
+        recorded.append(notification)
     return recorded
 
 

@@ -30,12 +30,60 @@ class _NotificationKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Noti
     NOTIFICATION_KIND_UNSPECIFIED: _NotificationKind.ValueType  # 0
     NOTIFICATION_KIND_INCOMING_REGISTERED: _NotificationKind.ValueType  # 1
     """An incoming document was registered and waits to be presented."""
+    NOTIFICATION_KIND_TASK_ASSIGNED: _NotificationKind.ValueType  # 2
+    """A document was assigned to the person, or to a unit they head (chủ trì, phối hợp, để biết)."""
+    NOTIFICATION_KIND_TASK_FORWARDED: _NotificationKind.ValueType  # 3
+    """... forwarded to them by a unit head."""
+    NOTIFICATION_KIND_TASK_RETURNED: _NotificationKind.ValueType  # 4
+    """A task they gave was sent back, with the reason."""
+    NOTIFICATION_KIND_TASK_COMPLETED: _NotificationKind.ValueType  # 5
+    """A lead or coordinating task they gave was completed."""
+    NOTIFICATION_KIND_TASK_DUE_SOON: _NotificationKind.ValueType  # 6
+    """A task of theirs is due on the next working day."""
+    NOTIFICATION_KIND_TASK_OVERDUE: _NotificationKind.ValueType  # 7
+    """A task of theirs is past its deadline."""
+    NOTIFICATION_KIND_TASK_OVERDUE_ESCALATED: _NotificationKind.ValueType  # 8
+    """Someone else's task is past its deadline, escalated to them."""
+    NOTIFICATION_KIND_APPROVAL_REQUESTED: _NotificationKind.ValueType  # 9
+    """A draft waits for their review or approval (or, the clerk's, its number and issue)."""
+    NOTIFICATION_KIND_SIGNATURE_REQUESTED: _NotificationKind.ValueType  # 10
+    """A draft waits for their signature."""
+    NOTIFICATION_KIND_APPROVAL_DECIDED: _NotificationKind.ValueType  # 11
+    """Their draft was approved, signed, returned or issued."""
+    NOTIFICATION_KIND_PACKAGE_RECEIVED: _NotificationKind.ValueType  # 12
+    """A document from another agency waits in the exchange inbox."""
+    NOTIFICATION_KIND_DOSSIER_HANDOVER_DUE: _NotificationKind.ValueType  # 13
+    """A closed dossier they keep is due for the agency archive."""
 
 class NotificationKind(_NotificationKind, metaclass=_NotificationKindEnumTypeWrapper): ...
 
 NOTIFICATION_KIND_UNSPECIFIED: NotificationKind.ValueType  # 0
 NOTIFICATION_KIND_INCOMING_REGISTERED: NotificationKind.ValueType  # 1
 """An incoming document was registered and waits to be presented."""
+NOTIFICATION_KIND_TASK_ASSIGNED: NotificationKind.ValueType  # 2
+"""A document was assigned to the person, or to a unit they head (chủ trì, phối hợp, để biết)."""
+NOTIFICATION_KIND_TASK_FORWARDED: NotificationKind.ValueType  # 3
+"""... forwarded to them by a unit head."""
+NOTIFICATION_KIND_TASK_RETURNED: NotificationKind.ValueType  # 4
+"""A task they gave was sent back, with the reason."""
+NOTIFICATION_KIND_TASK_COMPLETED: NotificationKind.ValueType  # 5
+"""A lead or coordinating task they gave was completed."""
+NOTIFICATION_KIND_TASK_DUE_SOON: NotificationKind.ValueType  # 6
+"""A task of theirs is due on the next working day."""
+NOTIFICATION_KIND_TASK_OVERDUE: NotificationKind.ValueType  # 7
+"""A task of theirs is past its deadline."""
+NOTIFICATION_KIND_TASK_OVERDUE_ESCALATED: NotificationKind.ValueType  # 8
+"""Someone else's task is past its deadline, escalated to them."""
+NOTIFICATION_KIND_APPROVAL_REQUESTED: NotificationKind.ValueType  # 9
+"""A draft waits for their review or approval (or, the clerk's, its number and issue)."""
+NOTIFICATION_KIND_SIGNATURE_REQUESTED: NotificationKind.ValueType  # 10
+"""A draft waits for their signature."""
+NOTIFICATION_KIND_APPROVAL_DECIDED: NotificationKind.ValueType  # 11
+"""Their draft was approved, signed, returned or issued."""
+NOTIFICATION_KIND_PACKAGE_RECEIVED: NotificationKind.ValueType  # 12
+"""A document from another agency waits in the exchange inbox."""
+NOTIFICATION_KIND_DOSSIER_HANDOVER_DUE: NotificationKind.ValueType  # 13
+"""A closed dossier they keep is due for the agency archive."""
 Global___NotificationKind: _TypeAlias = NotificationKind  # noqa: Y015
 
 class _WebhookState:

@@ -9,8 +9,8 @@ from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vanban.notify.adapters.db.tables import notice_sequences, notifications
-from vanban.notify.domain.model import Notification, NotificationKind
+from vanban.notify.adapters.db.tables import known_documents, notice_sequences, notifications
+from vanban.notify.domain.model import KnownDocument, Notification, NotificationKind
 from vanban.notify.domain.paging import InboxPosition
 from vanban.platform.clearance import Secrecy
 
@@ -165,3 +165,37 @@ class SqlNotificationRepository:
             )
         )
         return int(unread.scalar_one()), int(latest.scalar_one_or_none() or 0)
+
+
+class SqlKnownDocuments:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def remember(self, document: KnownDocument) -> None:
+        values = {
+            "direction": document.direction,
+            "label": document.label[:300],
+            "subject": document.subject[:1000],
+            "secrecy": document.secrecy.value,
+        }
+        await self._session.execute(
+            pg_insert(known_documents)
+            .values(id=document.id, **values)
+            .on_conflict_do_update(index_elements=[known_documents.c.id], set_=values)
+        )
+
+    async def get(self, document_id: str) -> KnownDocument | None:
+        row = (
+            await self._session.execute(
+                select(known_documents).where(known_documents.c.id == document_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        return KnownDocument(
+            id=row.id,
+            direction=row.direction,
+            label=row.label,
+            subject=row.subject,
+            secrecy=Secrecy(row.secrecy),
+        )

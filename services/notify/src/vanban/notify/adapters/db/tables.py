@@ -143,3 +143,14 @@ webhook_attempts = Table(
     Column("error", String(1000), nullable=False, server_default=""),
     Column("duration_ms", Integer, nullable=False),
 )
+
+# What notices say of a document (from the documents' own events): its label, trích yếu, secrecy.
+known_documents = Table(
+    "known_documents",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("direction", String(16), nullable=False),
+    Column("label", String(300), nullable=False),
+    Column("subject", String(1000), nullable=False),
+    Column("secrecy", String(16), nullable=False),
+)

@@ -8,7 +8,9 @@ from vanban.contracts.notify.v1 import notify_pb2 as pb
 from vanban.notify.domain.model import Notification, NotificationKind
 from vanban.platform.convert import SECRECY_TO_PB
 
-KIND_TO_PB = {NotificationKind.INCOMING_REGISTERED: pb.NOTIFICATION_KIND_INCOMING_REGISTERED}
+KIND_TO_PB = {
+    kind: pb.NotificationKind.Value(f"NOTIFICATION_KIND_{kind.name}") for kind in NotificationKind
+}
 
 
 def notification_to_pb(notification: Notification) -> pb.Notification:
