@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from vanban.notify.domain import service
+from vanban.notify.domain.email import Preferences
 from vanban.notify.domain.model import IncomingRegistered, KnownDocument, Notification, Recipient
 from vanban.notify.domain.paging import InboxPosition
 from vanban.platform.clearance import Clearance, Secrecy
@@ -116,10 +117,31 @@ class FakeDocuments:
         return self.known.get(document_id)
 
 
+class FakePreferences:
+    def __init__(self) -> None:
+        self.chosen: dict[str, Preferences] = {}
+
+    async def get(self, person_id: str) -> Preferences:
+        return self.chosen.get(person_id, Preferences())
+
+    async def put(self, person_id: str, preferences: Preferences, *, now: datetime) -> None:
+        self.chosen[person_id] = preferences
+
+
+class FakeEmails:
+    def __init__(self) -> None:
+        self.queued: list[dict[str, Any]] = []
+
+    async def enqueue(self, **fields: Any) -> None:
+        self.queued.append(fields)
+
+
 @dataclass
 class FakeTransaction:
     notifications: FakeNotifications = field(default_factory=FakeNotifications)
     documents: FakeDocuments = field(default_factory=FakeDocuments)
+    preferences: FakePreferences = field(default_factory=FakePreferences)
+    emails: FakeEmails = field(default_factory=FakeEmails)
     events: list[Notification] = field(default_factory=list)
     audits: list[str] = field(default_factory=list)
 

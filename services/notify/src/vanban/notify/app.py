@@ -9,6 +9,7 @@ from pathlib import Path
 from vanban.contracts.notify.v1 import notify_pb2, notify_pb2_grpc
 from vanban.notify.adapters.db.tables import platform_tables
 from vanban.notify.adapters.directory import DirectoryPeople
+from vanban.notify.adapters.email.sender import EmailSender, SmtpRelay
 from vanban.notify.adapters.events.handling import handling_consumers
 from vanban.notify.adapters.events.incoming import incoming_registered_consumer
 from vanban.notify.adapters.grpc.servicer import NotifyServicer
@@ -33,10 +34,14 @@ def build(settings: NotifySettings) -> ServiceHost:
             uow_factory=host.uow,
             people=people,
             max_deliver=settings.consumer_max_deliver,
+            email=settings.email_enabled,
         )
     )
     for factory in handling_consumers(
-        uow_factory=host.uow, people=people, max_deliver=settings.consumer_max_deliver
+        uow_factory=host.uow,
+        people=people,
+        max_deliver=settings.consumer_max_deliver,
+        email=settings.email_enabled,
     ):
         host.add_consumer(factory)
     host.grpc.add_service(
@@ -65,6 +70,26 @@ def build(settings: NotifySettings) -> ServiceHost:
         poll_seconds=settings.webhook_poll_seconds,
     )
     host.add_background("webhook-deliveries", sender.run)
+    if settings.email_enabled:
+        mailer = EmailSender(
+            uow_factory=host.uow,
+            relay=SmtpRelay(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                username=settings.smtp_username,
+                password=settings.smtp_password.get_secret_value(),
+                starttls=settings.smtp_starttls,
+                implicit_tls=settings.smtp_implicit_tls,
+                sender=settings.smtp_sender,
+                timeout=settings.smtp_timeout_seconds,
+                ca_file=settings.smtp_ca_file,
+            ),
+            link_base=settings.link_base,
+            max_attempts=settings.email_max_attempts,
+            retry_first=timedelta(seconds=settings.email_retry_first_seconds),
+            poll_seconds=settings.email_poll_seconds,
+        )
+        host.add_background("email", mailer.run)
     return host
 
 

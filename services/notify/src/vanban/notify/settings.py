@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import PositiveFloat, PositiveInt, field_validator
+from pydantic import PositiveFloat, PositiveInt, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from vanban.platform.settings import DatabaseSettingsMixin, ServiceSettings
@@ -16,6 +16,30 @@ class NotifySettings(ServiceSettings, DatabaseSettingsMixin):
     consumer_max_deliver: int = 10
     # How long the agency's people (roles, units, clearances) are kept between directory calls.
     people_cache_seconds: float = 5.0
+
+    # E-mail through the agency's SMTP relay; none is sent while no host is set.
+    smtp_host: str = ""
+    smtp_port: PositiveInt = 587
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    # STARTTLS on the plain port (587, the default), or TLS from the start (465).
+    smtp_starttls: bool = True
+    smtp_implicit_tls: bool = False
+    # A private CA's certificates (PEM file) the relay's certificate is checked against.
+    smtp_ca_file: str = ""
+    smtp_sender: str = "Vanban <no-reply@localhost>"
+    smtp_timeout_seconds: PositiveFloat = 30.0
+    # Links in e-mails: this base, then the notice's resource (e.g. incoming-documents/<id>).
+    link_base: str = "http://localhost:8000/v1"
+    # Attempts of one e-mail before it is given up on (a 5xx refusal gives up at once); the
+    # first retry after this long, doubling up to an hour.
+    email_max_attempts: PositiveInt = 8
+    email_retry_first_seconds: PositiveFloat = 30.0
+    email_poll_seconds: PositiveFloat = 1.0
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host)
 
     # Webhooks (docs/webhooks.md). Deliveries go to public https addresses only; development
     # may allow http and loopback/private addresses (never in production).

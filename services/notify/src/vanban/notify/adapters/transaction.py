@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanban.contracts.notify.v1 import events_pb2
+from vanban.notify.adapters.db.email import SqlEmails, SqlPreferences
 from vanban.notify.adapters.db.repository import SqlKnownDocuments, SqlNotificationRepository
 from vanban.notify.adapters.db.webhooks import SqlWebhooks
 from vanban.notify.adapters.grpc.convert import notification_to_pb
@@ -22,6 +23,8 @@ class NotifyTransaction(ServiceTransaction):
         self.notifications = SqlNotificationRepository(session)
         self.webhooks = SqlWebhooks(session)
         self.documents = SqlKnownDocuments(session)
+        self.preferences = SqlPreferences(session)
+        self.emails = SqlEmails(session)
 
     def record_notification_recorded(self, notification: Notification) -> None:
         self.record_event(

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
+from vanban.notify.domain.email import EmailMode, Preferences
 from vanban.notify.domain.model import KnownDocument, Notification, Recipient
 from vanban.notify.domain.paging import InboxPosition
 from vanban.platform.clearance import Secrecy
@@ -70,6 +71,29 @@ class NotificationRepository(Protocol):
         """Unread notices within the levels, and the recipient's latest sequence."""
 
 
+class PreferenceStore(Protocol):
+    async def get(self, person_id: str) -> Preferences:
+        """The person's choices (the defaults when they never chose)."""
+
+    async def put(self, person_id: str, preferences: Preferences, *, now: datetime) -> None: ...
+
+
+class EmailQueue(Protocol):
+    async def enqueue(
+        self,
+        *,
+        email_id: str,
+        notification_id: str,
+        person_id: str,
+        address: str,
+        name: str,
+        mode: EmailMode,
+        now: datetime,
+        due_at: datetime,
+    ) -> None:
+        """Queues the notice's e-mail (once per notice)."""
+
+
 class Transaction(TransactionPort, Protocol):
     """The unit of work as the domain sees it."""
 
@@ -78,5 +102,11 @@ class Transaction(TransactionPort, Protocol):
 
     @property
     def documents(self) -> KnownDocuments: ...
+
+    @property
+    def preferences(self) -> PreferenceStore: ...
+
+    @property
+    def emails(self) -> EmailQueue: ...
 
     def record_notification_recorded(self, notification: Notification) -> None: ...

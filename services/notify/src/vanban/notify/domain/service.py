@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from vanban.notify.domain.email import EmailMode, due_at
 from vanban.notify.domain.model import (
     IncomingRegistered,
     KnownDocument,
@@ -32,6 +33,7 @@ async def notify_incoming_registered(
     document: IncomingRegistered,
     event_id: str,
     now: datetime,
+    email: bool = False,
 ) -> list[Notification]:
     """Gives every active clerk cleared for the document a notice that it was registered and
     waits, and remembers the document for the notices of its handling. A clerk below its
@@ -51,7 +53,11 @@ async def notify_incoming_registered(
         secrecy=document.secrecy,
     )
     return await record_plan(
-        tx=tx, plan=[(await people.active_clerks(), notice)], event_id=event_id, now=now
+        tx=tx,
+        plan=[(await people.active_clerks(), notice)],
+        event_id=event_id,
+        now=now,
+        email=email,
     )
 
 
@@ -69,6 +75,25 @@ def known_incoming(document: IncomingRegistered) -> KnownDocument:
     )
 
 
+async def queue_email(
+    tx: Transaction, person: Recipient, notification: Notification, *, now: datetime
+) -> None:
+    preferences = await tx.preferences.get(person.id)
+    mode = preferences.mode(notification.kind)
+    if mode is EmailMode.OFF:
+        return
+    await tx.emails.enqueue(
+        email_id=str(uuid.uuid4()),
+        notification_id=notification.id,
+        person_id=person.id,
+        address=person.email,
+        name=person.full_name,
+        mode=mode,
+        now=now,
+        due_at=due_at(preferences, mode, now),
+    )
+
+
 async def known_document(tx: Transaction, document_id: str) -> KnownDocument:
     """The document an event of its handling is about. Its own event may not have been read
     yet (another stream): the event is tried again shortly, not notified without it."""
@@ -81,10 +106,11 @@ async def known_document(tx: Transaction, document_id: str) -> KnownDocument:
 
 
 async def record_plan(
-    *, tx: Transaction, plan: Plan, event_id: str, now: datetime
+    *, tx: Transaction, plan: Plan, event_id: str, now: datetime, email: bool = False
 ) -> list[Notification]:
     """Records each notice of the plan for each of its people who is active and cleared for it,
-    once per person and event."""
+    once per person and event; with `email` (the platform sends e-mail), queues its e-mail as
+    the person chose (at once, in the digest, or none)."""
     given: dict[str, tuple[Recipient, Notice]] = {}
     for recipients, notice in plan:
         for person in recipients:
@@ -111,6 +137,9 @@ async def record_plan(
         )
         if notification is None:
             continue
+        person, _ = given[person_id]
+        if email and person.email:
+            await queue_email(tx, person, notification, now=now)
         tx.record_notification_recorded(notification)
         tx.audit(
             action="notification.record",

@@ -55,6 +55,21 @@ class NotifyServiceStub:
                 request_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.CountUnreadNotificationsRequest.SerializeToString,
                 response_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.CountUnreadNotificationsResponse.FromString,
                 _registered_method=True)
+        self.GetNotificationPreferences = channel.unary_unary(
+                '/vanban.notify.v1.NotifyService/GetNotificationPreferences',
+                request_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.GetNotificationPreferencesRequest.SerializeToString,
+                response_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.GetNotificationPreferencesResponse.FromString,
+                _registered_method=True)
+        self.UpdateNotificationPreferences = channel.unary_unary(
+                '/vanban.notify.v1.NotifyService/UpdateNotificationPreferences',
+                request_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.UpdateNotificationPreferencesRequest.SerializeToString,
+                response_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.UpdateNotificationPreferencesResponse.FromString,
+                _registered_method=True)
+        self.ListEmailDeliveries = channel.unary_unary(
+                '/vanban.notify.v1.NotifyService/ListEmailDeliveries',
+                request_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListEmailDeliveriesRequest.SerializeToString,
+                response_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListEmailDeliveriesResponse.FromString,
+                _registered_method=True)
 
 
 class NotifyServiceServicer:
@@ -91,6 +106,27 @@ class NotifyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetNotificationPreferences(self, request, context):
+        """The caller's choices of how notices reach them (the defaults until they choose).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateNotificationPreferences(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEmailDeliveries(self, request, context):
+        """The agency's e-mails of notices, newest first, by state (administrators only): what the
+        relay refused, and why.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotifyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +149,21 @@ def add_NotifyServiceServicer_to_server(servicer, server):
                     servicer.CountUnreadNotifications,
                     request_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.CountUnreadNotificationsRequest.FromString,
                     response_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.CountUnreadNotificationsResponse.SerializeToString,
+            ),
+            'GetNotificationPreferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNotificationPreferences,
+                    request_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.GetNotificationPreferencesRequest.FromString,
+                    response_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.GetNotificationPreferencesResponse.SerializeToString,
+            ),
+            'UpdateNotificationPreferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateNotificationPreferences,
+                    request_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.UpdateNotificationPreferencesRequest.FromString,
+                    response_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.UpdateNotificationPreferencesResponse.SerializeToString,
+            ),
+            'ListEmailDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEmailDeliveries,
+                    request_deserializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListEmailDeliveriesRequest.FromString,
+                    response_serializer=vanban_dot_notify_dot_v1_dot_notify__pb2.ListEmailDeliveriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -224,6 +275,87 @@ class NotifyService:
             '/vanban.notify.v1.NotifyService/CountUnreadNotifications',
             vanban_dot_notify_dot_v1_dot_notify__pb2.CountUnreadNotificationsRequest.SerializeToString,
             vanban_dot_notify_dot_v1_dot_notify__pb2.CountUnreadNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNotificationPreferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.notify.v1.NotifyService/GetNotificationPreferences',
+            vanban_dot_notify_dot_v1_dot_notify__pb2.GetNotificationPreferencesRequest.SerializeToString,
+            vanban_dot_notify_dot_v1_dot_notify__pb2.GetNotificationPreferencesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateNotificationPreferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.notify.v1.NotifyService/UpdateNotificationPreferences',
+            vanban_dot_notify_dot_v1_dot_notify__pb2.UpdateNotificationPreferencesRequest.SerializeToString,
+            vanban_dot_notify_dot_v1_dot_notify__pb2.UpdateNotificationPreferencesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEmailDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vanban.notify.v1.NotifyService/ListEmailDeliveries',
+            vanban_dot_notify_dot_v1_dot_notify__pb2.ListEmailDeliveriesRequest.SerializeToString,
+            vanban_dot_notify_dot_v1_dot_notify__pb2.ListEmailDeliveriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -45,6 +45,13 @@ class NotifyServiceStub:
     """How many of the caller's notifications within their clearance are unread, and the
     sequence of their newest notice (where a live stream without Last-Event-ID starts).
     """
+    GetNotificationPreferences: _grpc.UnaryUnaryMultiCallable[_notify_pb2.GetNotificationPreferencesRequest, _notify_pb2.GetNotificationPreferencesResponse]
+    """The caller's choices of how notices reach them (the defaults until they choose)."""
+    UpdateNotificationPreferences: _grpc.UnaryUnaryMultiCallable[_notify_pb2.UpdateNotificationPreferencesRequest, _notify_pb2.UpdateNotificationPreferencesResponse]
+    ListEmailDeliveries: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ListEmailDeliveriesRequest, _notify_pb2.ListEmailDeliveriesResponse]
+    """The agency's e-mails of notices, newest first, by state (administrators only): what the
+    relay refused, and why.
+    """
 
 @_typing.type_check_only
 class NotifyServiceAsyncStub(NotifyServiceStub):
@@ -62,6 +69,13 @@ class NotifyServiceAsyncStub(NotifyServiceStub):
     CountUnreadNotifications: _aio.UnaryUnaryMultiCallable[_notify_pb2.CountUnreadNotificationsRequest, _notify_pb2.CountUnreadNotificationsResponse]  # type: ignore[assignment]
     """How many of the caller's notifications within their clearance are unread, and the
     sequence of their newest notice (where a live stream without Last-Event-ID starts).
+    """
+    GetNotificationPreferences: _aio.UnaryUnaryMultiCallable[_notify_pb2.GetNotificationPreferencesRequest, _notify_pb2.GetNotificationPreferencesResponse]  # type: ignore[assignment]
+    """The caller's choices of how notices reach them (the defaults until they choose)."""
+    UpdateNotificationPreferences: _aio.UnaryUnaryMultiCallable[_notify_pb2.UpdateNotificationPreferencesRequest, _notify_pb2.UpdateNotificationPreferencesResponse]  # type: ignore[assignment]
+    ListEmailDeliveries: _aio.UnaryUnaryMultiCallable[_notify_pb2.ListEmailDeliveriesRequest, _notify_pb2.ListEmailDeliveriesResponse]  # type: ignore[assignment]
+    """The agency's e-mails of notices, newest first, by state (administrators only): what the
+    relay refused, and why.
     """
 
 class NotifyServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -101,6 +115,31 @@ class NotifyServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_notify_pb2.CountUnreadNotificationsResponse, _abc.Awaitable[_notify_pb2.CountUnreadNotificationsResponse]]:
         """How many of the caller's notifications within their clearance are unread, and the
         sequence of their newest notice (where a live stream without Last-Event-ID starts).
+        """
+
+    @_abc_1.abstractmethod
+    def GetNotificationPreferences(
+        self,
+        request: _notify_pb2.GetNotificationPreferencesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.GetNotificationPreferencesResponse, _abc.Awaitable[_notify_pb2.GetNotificationPreferencesResponse]]:
+        """The caller's choices of how notices reach them (the defaults until they choose)."""
+
+    @_abc_1.abstractmethod
+    def UpdateNotificationPreferences(
+        self,
+        request: _notify_pb2.UpdateNotificationPreferencesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.UpdateNotificationPreferencesResponse, _abc.Awaitable[_notify_pb2.UpdateNotificationPreferencesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListEmailDeliveries(
+        self,
+        request: _notify_pb2.ListEmailDeliveriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.ListEmailDeliveriesResponse, _abc.Awaitable[_notify_pb2.ListEmailDeliveriesResponse]]:
+        """The agency's e-mails of notices, newest first, by state (administrators only): what the
+        relay refused, and why.
         """
 
 def add_NotifyServiceServicer_to_server(servicer: NotifyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

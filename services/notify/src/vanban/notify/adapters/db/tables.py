@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from vanban.platform.db import make_metadata
 from vanban.platform.events.tables import event_tables
@@ -153,4 +154,55 @@ known_documents = Table(
     Column("label", String(300), nullable=False),
     Column("subject", String(1000), nullable=False),
     Column("secrecy", String(16), nullable=False),
+)
+
+# Each person's choices of how notices reach them (absent: the defaults).
+notification_preferences = Table(
+    "notification_preferences",
+    metadata,
+    Column("person_id", String(128), primary_key=True),
+    # {kind: each | digest | off}
+    Column("email_modes", JSONB, nullable=False),
+    Column("quiet_start", String(5), nullable=True),
+    Column("quiet_end", String(5), nullable=True),
+    Column("digest_time", String(5), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# E-mails of notices waiting to go, gone, or given up on (the administrator sees why).
+email_deliveries = Table(
+    "email_deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column(
+        "notification_id",
+        String(36),
+        ForeignKey("notifications.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("person_id", String(128), nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("name", String(300), nullable=False, server_default=""),
+    Column("mode", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", String(1000), nullable=False, server_default=""),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("leased_until", DateTime(timezone=True), nullable=True),
+)
+
+# The sender's query: what is due.
+Index(
+    "ix_email_deliveries_due",
+    email_deliveries.c.due_at,
+    postgresql_where=text("state = 'pending'"),
+)
+# The administrator's list: newest first, by state.
+Index(
+    "ix_email_deliveries_state_created",
+    email_deliveries.c.state,
+    email_deliveries.c.created_at.desc(),
 )

@@ -225,9 +225,10 @@ HANDLED = (
 class PlanHandler:
     """Runs one event's rule inside the event's unit of work (the consumer commits it)."""
 
-    def __init__(self, *, people: People, plan: Planner) -> None:
+    def __init__(self, *, people: People, plan: Planner, email: bool = False) -> None:
         self._people = people
         self._plan = plan
+        self._email = email
 
     async def __call__(self, uow: UnitOfWork, event: Any, context: EventContext) -> None:
         tx = NotifyTransaction(uow, actor=ACTOR)
@@ -236,7 +237,11 @@ class PlanHandler:
         plan = await self._plan(tx, await self._people.everyone(), event)
         if plan:
             await service.record_plan(
-                tx=tx, plan=plan, event_id=context.event_id, now=datetime.now(UTC)
+                tx=tx,
+                plan=plan,
+                event_id=context.event_id,
+                now=datetime.now(UTC),
+                email=self._email,
             )
 
 
@@ -288,7 +293,7 @@ def _factory(
 
 
 def handling_consumers(
-    *, uow_factory: UnitOfWorkFactory, people: People, max_deliver: int
+    *, uow_factory: UnitOfWorkFactory, people: People, max_deliver: int, email: bool = False
 ) -> list[Callable[[JetStreamContext], EventConsumer[Any]]]:
     """The consumers of the handling's events, each made once JetStream is connected."""
     made = [
@@ -307,7 +312,7 @@ def handling_consumers(
                 handled.durable,
                 handled.subject,
                 handled.message_type,
-                PlanHandler(people=people, plan=handled.plan),
+                PlanHandler(people=people, plan=handled.plan, email=email),
                 uow_factory=uow_factory,
                 max_deliver=max_deliver,
             )

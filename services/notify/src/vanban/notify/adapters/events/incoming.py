@@ -72,8 +72,9 @@ def registered_cloud_event(
 
 
 class IncomingRegisteredHandler:
-    def __init__(self, *, people: People) -> None:
+    def __init__(self, *, people: People, email: bool = False) -> None:
         self._people = people
+        self._email = email
 
     async def __call__(
         self,
@@ -86,7 +87,12 @@ class IncomingRegisteredHandler:
         document = incoming_from_pb(event)
         now = datetime.now(UTC)
         await service.notify_incoming_registered(
-            tx=tx, people=self._people, document=document, event_id=context.event_id, now=now
+            tx=tx,
+            people=self._people,
+            document=document,
+            event_id=context.event_id,
+            now=now,
+            email=self._email,
         )
         # Systems have no clearance: they hear only of documents that are not secret.
         if document.secrecy is Secrecy.NONE:
@@ -105,6 +111,7 @@ def incoming_registered_consumer(
     uow_factory: UnitOfWorkFactory,
     people: People,
     max_deliver: int,
+    email: bool = False,
 ) -> EventConsumer[docevents.IncomingDocumentRegistered]:
     return EventConsumer(
         js=js,
@@ -112,7 +119,7 @@ def incoming_registered_consumer(
         durable=DURABLE,
         subject=SUBJECT,
         message_type=docevents.IncomingDocumentRegistered,
-        handler=IncomingRegisteredHandler(people=people),
+        handler=IncomingRegisteredHandler(people=people, email=email),
         uow_factory=uow_factory,
         max_deliver=max_deliver,
     )

@@ -1,0 +1,191 @@
+"""Sends the queued e-mails through the agency's SMTP relay (STARTTLS, credentials): each
+notice's at once, each person's digest as one message. A refusal for good (5xx) gives up at
+once; anything else is tried again with back-off until the attempts run out. What was given up
+on stays listed for the administrator, with the relay's words."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import ssl
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+
+import aiosmtplib
+
+from vanban.notify.adapters.db.email import QueuedEmail, SqlEmails
+from vanban.notify.domain.email import compose
+from vanban.platform.db import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+# Headers folded at the line limit, not at 78: CPython folds a long Vietnamese subject into
+# several encoded words and drops the space between them (the subject is kept short enough).
+WIRE = SMTP.clone(max_line_length=998)
+# Deliberately plain: one @, no spaces or control characters, at most 320 characters.
+ADDRESS = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]{1,255}$")
+
+
+@dataclass(frozen=True)
+class SmtpRelay:
+    host: str
+    port: int
+    username: str
+    password: str
+    # STARTTLS on a plain connection (587), or TLS from the start (465).
+    starttls: bool
+    implicit_tls: bool
+    sender: str
+    timeout: float
+    # A private CA's certificates (PEM) to trust the relay by; empty: the system's.
+    ca_file: str = ""
+
+    def tls_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.ca_file or None)
+
+
+class Permanent(Exception):
+    """The relay refused the message for good (5xx), or it cannot be made at all."""
+
+
+class EmailSender:
+    def __init__(
+        self,
+        *,
+        uow_factory: Callable[[], UnitOfWork],
+        relay: SmtpRelay,
+        link_base: str,
+        max_attempts: int,
+        retry_first: timedelta,
+        poll_seconds: float = 1.0,
+        lease: timedelta = timedelta(minutes=2),
+        batch: int = 50,
+    ) -> None:
+        self._uow = uow_factory
+        self._relay = relay
+        self._link_base = link_base
+        self._max_attempts = max_attempts
+        self._retry_first = retry_first
+        self._poll = poll_seconds
+        self._lease = lease
+        self._batch = batch
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                busy = await self.send_due()
+            except Exception:
+                logger.exception("e-mail round failed")
+                busy = False
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self._poll)
+
+    async def send_due(self) -> bool:
+        """One round: claims what is due and sends it; whether there was anything."""
+        now = datetime.now(UTC)
+        async with self._uow() as uow:
+            claimed = await SqlEmails(uow.session).claim_due(
+                now=now, lease=self._lease, limit=self._batch
+            )
+            await uow.commit()
+        if not claimed:
+            return False
+        for group in _messages(claimed):
+            await self._deliver(group)
+        return True
+
+    async def _deliver(self, group: list[QueuedEmail]) -> None:
+        first = group[0]
+        error, permanent = "", False
+        try:
+            await self._send(self._message(group))
+        except Permanent as exc:
+            error, permanent = str(exc), True
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        now = datetime.now(UTC)
+        attempts = first.attempts + 1
+        give_up = bool(error) and (permanent or attempts >= self._max_attempts)
+        retry_at = now + min(self._retry_first * 2 ** (attempts - 1), timedelta(hours=1))
+        async with self._uow() as uow:
+            await SqlEmails(uow.session).settle(
+                [e.id for e in group],
+                sent_at=None if error else now,
+                error=error,
+                retry_at=retry_at,
+                give_up=give_up,
+            )
+            await uow.commit()
+        if give_up:
+            logger.warning(
+                "e-mail given up",
+                extra={"person_id": first.person_id, "emails": len(group), "error": error},
+            )
+
+    def _message(self, group: list[QueuedEmail]) -> EmailMessage:
+        first = group[0]
+        if not ADDRESS.match(first.address) or len(first.address) > 320:
+            raise Permanent(f"the directory's address {first.address!r} is not an e-mail address")
+        email = compose(
+            [e.notification for e in group],
+            name=first.name,
+            link_base=self._link_base,
+            digest=first.mode == "digest",
+        )
+        message = EmailMessage()
+        message["From"] = self._relay.sender
+        message["To"] = formataddr((first.name, first.address))
+        message["Subject"] = email.subject
+        message["Date"] = format_datetime(datetime.now(UTC))
+        message["Message-ID"] = make_msgid(domain="vanban.invalid")
+        message["Auto-Submitted"] = "auto-generated"
+        message.set_content(email.text)
+        message.add_alternative(email.html, subtype="html")
+        return message
+
+    async def _send(self, message: EmailMessage) -> None:
+        relay = self._relay
+        try:
+            await aiosmtplib.send(
+                message.as_bytes(policy=WIRE),
+                sender=parseaddr(relay.sender)[1],
+                recipients=[parseaddr(str(message["To"]))[1]],
+                hostname=relay.host,
+                port=relay.port,
+                username=relay.username or None,
+                password=relay.password or None,
+                start_tls=relay.starttls and not relay.implicit_tls,
+                use_tls=relay.implicit_tls,
+                tls_context=relay.tls_context() if relay.starttls or relay.implicit_tls else None,
+                timeout=relay.timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [refusal.code for refusal in exc.recipients]
+            words = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+            if codes and all(code >= 500 for code in codes):
+                raise Permanent(f"the relay refused the address: {words}") from exc
+            raise
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code >= 500:
+                raise Permanent(f"the relay refused the message: {exc.code} {exc.message}") from exc
+            raise
+
+
+def _messages(claimed: list[QueuedEmail]) -> list[list[QueuedEmail]]:
+    """One message per notice sent at once; one per person for their digest."""
+    digests: dict[tuple[str, str], list[QueuedEmail]] = defaultdict(list)
+    single: list[list[QueuedEmail]] = []
+    for email in claimed:
+        if email.mode == "digest":
+            digests[(email.person_id, email.address)].append(email)
+        else:
+            single.append([email])
+    return single + list(digests.values())

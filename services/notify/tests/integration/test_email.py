@@ -1,0 +1,323 @@
+"""Notices by e-mail through a real SMTP relay in the test process (aiosmtpd): STARTTLS with a
+certificate the platform is told to trust, a user and password, Vietnamese plain text and HTML
+with the link; refusals given up on and shown to the administrator; each person's choices."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email
+import ssl
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from google.protobuf.field_mask_pb2 import FieldMask
+from google.protobuf.timestamp_pb2 import Timestamp
+from nats.js import JetStreamContext
+
+from vanban.contracts.directory.v1 import directory_pb2 as dpb
+from vanban.contracts.directory.v1 import directory_pb2_grpc
+from vanban.contracts.notify.v1 import notify_pb2 as pb
+from vanban.contracts.notify.v1 import notify_pb2_grpc
+from vanban.contracts.workflow.v1 import events_pb2 as workflow_events
+from vanban.contracts.workflow.v1 import workflow_pb2
+from vanban.launcher.infra import NatsServer
+from vanban.launcher.infra.ports import free_port
+from vanban.launcher.pytest_plugin import DatabaseFactory
+from vanban.notify.settings import NotifySettings
+from vanban.platform.events.nats import ensure_service_stream
+from vanban.platform.testing import DEMO_AGENCY, TokenMint, channel, metadata
+
+from .test_incoming_notifications import (
+    DirectoryService,
+    eventually,
+    make_registered,
+    publish,
+)
+
+USER, PASSWORD = "vanban-relay", "mat-khau-relay"
+LINK_BASE = "https://vanban.example.gov.vn/app"
+REFUSED = "khong-ton-tai@example.gov.vn"
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "relay.pem", directory / "relay.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@dataclass
+class Relay:
+    """What the relay saw: each message with whether it came over TLS and who signed in."""
+
+    messages: list[tuple[EmailMessage, bool, str]] = field(default_factory=list)
+    port: int = 0
+    ca_file: str = ""
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address == REFUSED:
+            return "550 5.1.1 Không có hộp thư này"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=default_policy)
+        assert isinstance(message, EmailMessage)
+        login = session.auth_data.login.decode() if session.auth_data else ""
+        self.messages.append((message, session.ssl is not None, login))
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m, _, _ in self.messages if address in str(m["To"])]
+
+
+def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+        USER.encode(),
+        PASSWORD.encode(),
+    )
+    return AuthResult(success=ok, auth_data=data)
+
+
+@pytest.fixture(scope="module")
+def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Relay]:
+    cert, key = self_signed(tmp_path_factory.mktemp("relay"))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    found = Relay(port=free_port(), ca_file=str(cert))
+    controller = Controller(
+        found,
+        hostname="127.0.0.1",
+        port=found.port,
+        server_hostname="localhost",
+        tls_context=context,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=authenticate,
+    )
+    controller.start()
+    try:
+        yield found
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def notify_settings(
+    make_database: DatabaseFactory,
+    nats_server: NatsServer,
+    mint: TokenMint,
+    directory: DirectoryService,
+    relay: Relay,
+) -> NotifySettings:
+    return NotifySettings(
+        agency_code=DEMO_AGENCY,
+        keys_dir=mint.keys_dir,
+        nats_url=nats_server.url,
+        database_url=make_database("notify_email"),
+        peers={"directory": directory.address},
+        shutdown_grace=2.0,
+        people_cache_seconds=0.0,
+        smtp_host="localhost",
+        smtp_port=relay.port,
+        smtp_username=USER,
+        smtp_password=PASSWORD,
+        smtp_ca_file=relay.ca_file,
+        smtp_sender="Vanban UBND tỉnh Demo <no-reply@demo.gov.vn>",
+        link_base=LINK_BASE,
+        email_retry_first_seconds=0.2,
+        email_poll_seconds=0.1,
+    )
+
+
+@pytest.fixture(scope="module")
+async def workflow_js(js: JetStreamContext) -> AsyncIterator[JetStreamContext]:
+    await ensure_service_stream(js, "workflow")
+    yield js
+
+
+async def set_email(
+    directory: DirectoryService, mint: TokenMint, username: str, address: str
+) -> dpb.Person:
+    async with channel(directory.address) as ch:
+        stub = directory_pb2_grpc.DirectoryServiceStub(ch)
+        admin = await stub.FindPerson(
+            dpb.FindPersonRequest(username="quantri"), metadata=metadata(mint.service()), timeout=10
+        )
+        token = mint.person(admin.person.id, roles=("admin",), units=admin.person.unit_codes)
+        found = await stub.FindPerson(
+            dpb.FindPersonRequest(username=username), metadata=metadata(mint.service()), timeout=10
+        )
+        changed = await stub.UpdatePerson(
+            dpb.UpdatePersonRequest(
+                person=dpb.Person(id=found.person.id, email=address),
+                update_mask=FieldMask(paths=["email"]),
+            ),
+            metadata=metadata(token),
+            timeout=10,
+        )
+    return changed.person
+
+
+async def assign(js: JetStreamContext, *, document_id: str, unit: str) -> str:
+    task_id = str(uuid.uuid4())
+    occurred = Timestamp()
+    occurred.GetCurrentTime()
+    event = workflow_events.TaskAssigned(
+        assignment=workflow_pb2.Assignment(id=str(uuid.uuid4()), document_id=document_id),
+        tasks=[
+            workflow_pb2.Task(
+                id=task_id,
+                document_id=document_id,
+                role=workflow_pb2.TASK_ROLE_LEAD,
+                holder_unit=unit,
+                deadline="2026-12-15",
+                created_by="leader",
+            )
+        ],
+        occurred_at=occurred,
+    )
+    await js.publish(
+        "vanban.workflow.task.assigned",
+        event.SerializeToString(),
+        headers={"Nats-Msg-Id": str(uuid.uuid4())},
+    )
+    return task_id
+
+
+async def test_an_assignment_reaches_the_unit_head_by_e_mail_in_vietnamese_with_the_link(
+    notify: str,
+    js: JetStreamContext,
+    workflow_js: JetStreamContext,
+    relay: Relay,
+    directory: DirectoryService,
+    mint: TokenMint,
+) -> None:
+    head = await set_email(directory, mint, "truongphong", "truongphong@demo.gov.vn")
+    registered = make_registered(subject="V/v báo cáo tình hình thực hiện nhiệm vụ năm 2026")
+    await publish(js, registered, event_id=str(uuid.uuid4()))
+    task_id = await assign(workflow_js, document_id=registered.document.id, unit="VP")
+
+    [message] = await eventually(
+        lambda: asyncio.sleep(0, [m for m in relay.to(head.email) if "được giao" in m["Subject"]]),
+        bool,
+        within=60,
+    )
+    assert message["Subject"] == "[Vanban] Văn bản được giao cho bạn (chủ trì)"
+    assert message["From"] == "Vanban UBND tỉnh Demo <no-reply@demo.gov.vn>"
+    text = message.get_body(("plain",)).get_content()
+    markup = message.get_body(("html",)).get_content()
+    link = f"{LINK_BASE}/tasks/{task_id}"
+    assert text.startswith(f"Kính gửi {head.full_name},")
+    assert "V/v báo cáo tình hình thực hiện nhiệm vụ năm 2026" in text
+    assert "hạn xử lý 15/12/2026" in text and link in text
+    assert f'href="{link}"' in markup and 'lang="vi"' in markup
+    # Over STARTTLS, signed in with the relay's user.
+    [(_, over_tls, login)] = [(m, t, u) for m, t, u in relay.messages if m is message]
+    assert over_tls and login == USER
+
+
+async def test_an_address_the_relay_refuses_is_given_up_and_shown_to_the_administrator(
+    notify: str,
+    js: JetStreamContext,
+    workflow_js: JetStreamContext,
+    relay: Relay,
+    directory: DirectoryService,
+    mint: TokenMint,
+) -> None:
+    await set_email(directory, mint, "truongphong", REFUSED)
+    registered = make_registered(subject="Văn bản không gửi được thư")
+    await publish(js, registered, event_id=str(uuid.uuid4()))
+    await assign(workflow_js, document_id=registered.document.id, unit="VP")
+    admin = mint.person("admin-1", roles=("admin",))
+
+    async def failed() -> list[pb.EmailDelivery]:
+        async with channel(notify) as ch:
+            answer = await notify_pb2_grpc.NotifyServiceStub(ch).ListEmailDeliveries(
+                pb.ListEmailDeliveriesRequest(state="failed"), metadata=metadata(admin), timeout=10
+            )
+        return list(answer.deliveries)
+
+    [gone] = await eventually(failed, bool, within=60)
+    assert gone.address == REFUSED and gone.attempts == 1
+    assert "550" in gone.last_error and "Không có hộp thư này" in gone.last_error
+    assert gone.kind == pb.NOTIFICATION_KIND_TASK_ASSIGNED
+    await set_email(directory, mint, "truongphong", "truongphong@demo.gov.vn")
+
+
+async def test_a_person_who_turned_an_e_mail_off_gets_none_and_keeps_the_notice(
+    notify: str,
+    js: JetStreamContext,
+    workflow_js: JetStreamContext,
+    relay: Relay,
+    directory: DirectoryService,
+    mint: TokenMint,
+) -> None:
+    head = await set_email(directory, mint, "truongphong", "truongphong@demo.gov.vn")
+    token = mint.person(head.id, roles=("unit_head",), units=head.unit_codes)
+    async with channel(notify) as ch:
+        stub = notify_pb2_grpc.NotifyServiceStub(ch)
+        chosen = await stub.UpdateNotificationPreferences(
+            pb.UpdateNotificationPreferencesRequest(
+                preferences=pb.NotificationPreferences(email={"task_assigned": "off"})
+            ),
+            metadata=metadata(token),
+            timeout=10,
+        )
+        assert chosen.preferences.effective_email["task_assigned"] == "off"
+        assert chosen.preferences.effective_email["task_completed"] == "digest"
+        before = len(relay.to(head.email))
+        registered = make_registered(subject="Văn bản không cần thư")
+        await publish(js, registered, event_id=str(uuid.uuid4()))
+        task_id = await assign(workflow_js, document_id=registered.document.id, unit="VP")
+
+        async def inbox() -> list[pb.Notification]:
+            answer = await stub.ListNotifications(
+                pb.ListNotificationsRequest(page_size=50), metadata=metadata(token), timeout=10
+            )
+            return [n for n in answer.notifications if n.resource == f"tasks/{task_id}"]
+
+        await eventually(inbox, bool, within=60)
+        await asyncio.sleep(1.0)
+        assert len(relay.to(head.email)) == before
+        await stub.UpdateNotificationPreferences(
+            pb.UpdateNotificationPreferencesRequest(preferences=pb.NotificationPreferences()),
+            metadata=metadata(token),
+            timeout=10,
+        )
