@@ -241,8 +241,9 @@ async def test_an_assignment_reaches_the_unit_head_by_e_mail_in_vietnamese_with_
     )
     assert message["Subject"] == "[Vanban] Văn bản được giao cho bạn (chủ trì)"
     assert message["From"] == "Vanban UBND tỉnh Demo <no-reply@demo.gov.vn>"
-    text = message.get_body(("plain",)).get_content()
-    markup = message.get_body(("html",)).get_content()
+    plain, rich = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None and rich is not None
+    text, markup = plain.get_content(), rich.get_content()
     link = f"{LINK_BASE}/tasks/{task_id}"
     assert text.startswith(f"Kính gửi {head.full_name},")
     assert "V/v báo cáo tình hình thực hiện nhiệm vụ năm 2026" in text
