@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
@@ -305,3 +306,39 @@ def test_a_draft_waiting_for_a_signature_and_its_return_reach_signer_and_drafter
     assert (kind, title) == ("approval_decided", "Dự thảo bị trả lại")
     [note] = [n for n in gateway.notifications(drafter) if n["resource"] == resource]
     assert note["body"].endswith("ý kiến: Bổ sung số liệu")
+
+
+async def test_a_new_clerk_resuming_from_nothing_gets_every_notice_from_the_first(
+    gateway: Gateway, clerk_token: str
+) -> None:
+    admin = gateway.token("quantri")
+    username = f"vt{uuid.uuid4().hex[:10]}"
+    created = gateway.http.post(
+        "/v1/people",
+        headers=auth(admin),
+        json={
+            "username": username,
+            "full_name": "Văn thư mới",
+            "position_title": "Văn thư",
+            "roles": ["clerk"],
+            "unit_codes": ["VP"],
+            "password": "mat-khau-van-thu-1",
+            "password_must_change": False,
+        },
+    )
+    assert created.status_code == 201, created.text
+    newcomer = gateway.token(username, "mat-khau-van-thu-1")
+    registered = [gateway.register(clerk_token).json()["id"] for _ in range(3)]
+    eventually(lambda: len(gateway.notifications(newcomer)) >= 3)
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=60) as client:
+        async with aconnect_sse(
+            client, "GET", STREAM, headers={**auth(newcomer), "Last-Event-ID": "0"}
+        ) as source:
+            seen: list[tuple[int, str]] = []
+            await asyncio.wait_for(
+                until_about(notices(source.aiter_sse()), set(registered), seen), LIVE_WITHIN
+            )
+    assert [sequence for sequence, _ in seen[:3]] == [1, 2, 3]
+    assert [resource for _, resource in seen[:3]] == [
+        f"incoming-documents/{document_id}" for document_id in registered
+    ]

@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 from sse_starlette import ServerSentEvent
 
 from vanban.contracts.documents.v1 import documents_pb2
-from vanban.contracts.notify.v1 import notify_pb2
+from vanban.contracts.notify.v1 import events_pb2, notify_pb2
 from vanban.gateway.adapters.events.notices import NoticeHub
 from vanban.gateway.api.notice_stream import NoticeStream, parse_last_event_id
 from vanban.platform.clearance import Clearance
@@ -133,12 +134,33 @@ async def test_a_notice_above_the_persons_clearance_is_never_sent() -> None:
     hub, store = NoticeHub(max_streams=10, max_streams_per_person=5), Store()
     events = stream(hub, store, clearance=Clearance.NONE).events(after=0, unread=0)
     await anext(events)
+    waiting = asyncio.ensure_future(take(events, 1))
+    # The first catch-up (of an empty store) is over; what follows comes live, in order.
+    await asyncio.sleep(0.1)
     [listener] = hub._listeners[PERSON]
     listener.offer(notice(1, documents_pb2.SECRECY_SECRET))
-    store.notices = [notice(1, documents_pb2.SECRECY_SECRET), notice(2)]
     listener.offer(notice(2))
-    assert await take(events, 1) == ["2"]
+    assert await waiting == ["2"]
+    assert store.reads == [0]
     await events.aclose()
+
+
+@dataclass
+class Message:
+    """A NATS message as the hub's subscription hands it over."""
+
+    data: bytes
+
+
+async def test_the_hub_hands_each_notice_to_its_recipients_streams_only() -> None:
+    hub = NoticeHub(max_streams=10, max_streams_per_person=5)
+    mine, also_mine, theirs = hub.open(PERSON), hub.open(PERSON), hub.open("clerk-2")
+    recorded = events_pb2.NotificationRecorded(notification=notice(1))
+    await hub._received(Message(recorded.SerializeToString()))  # type: ignore[arg-type]
+    await hub._received(Message(b"\xff not a notice"))  # type: ignore[arg-type]
+    assert mine.queue.get_nowait() == notice(1)
+    assert also_mine.queue.get_nowait() == notice(1)
+    assert theirs.queue.empty() and mine.queue.empty()
 
 
 async def test_the_stream_ends_when_its_time_is_up_or_the_gateway_stops() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ from vanban.launcher.infra.ports import free_port
 from vanban.launcher.pytest_plugin import DatabaseFactory
 from vanban.notify.adapters.webhooks.guard import DnsUrlGuard
 from vanban.notify.app import build as build_notify
+from vanban.notify.domain.webhooks import signature
 from vanban.notify.settings import NotifySettings
 from vanban.platform.errors import InvalidArgumentError
 from vanban.platform.grpc.status import remote_error
@@ -47,20 +49,37 @@ def documented_verify() -> Callable[..., bool]:
 
 
 class Receiver:
-    """An agency system's endpoint on a fixed port, which a test may take down and bring back."""
+    """An agency system's endpoint on a fixed port, which a test may take down and bring back;
+    it may take its time to answer, or answer with another status."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, delay: float = 0.0, status: int = 204, location: str = "") -> None:
         self.port = free_port()
         self.received: list[tuple[dict[str, str], bytes]] = []
+        self.delay = delay
+        self.status = status
+        self.location = location
+        self.in_flight = 0
+        self.most_in_flight = 0
         self._runner: web.AppRunner | None = None
+
+    def ids(self) -> list[str]:
+        return [json.loads(body)["id"] for _, body in self.received]
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks/vanban"
 
     async def _hook(self, request: web.Request) -> web.Response:
-        self.received.append((dict(request.headers), await request.read()))
-        return web.Response(status=204)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            body = await request.read()
+            await asyncio.sleep(self.delay)
+        finally:
+            self.in_flight -= 1
+        self.received.append((dict(request.headers), body))
+        headers = {"Location": self.location} if self.location else None
+        return web.Response(status=self.status, headers=headers)
 
     async def start(self) -> None:
         app = web.Application()
@@ -95,6 +114,9 @@ def notify_settings(
         webhook_retry_first_seconds=0.2,
         webhook_retry_longest_seconds=1.0,
         webhook_poll_seconds=0.1,
+        # An endpoint failing this long is disabled (a day in production).
+        webhook_give_up_after_seconds=8.0,
+        webhook_timeout_seconds=2.0,
     )
 
 
@@ -293,3 +315,179 @@ async def test_a_platform_that_does_not_allow_it_refuses_a_private_endpoint(
             assert remote_error(refused.value).reason == "WEBHOOK_URL_NOT_ALLOWED"
         listed = await call(address, admin(mint), "ListWebhooks", pb.ListWebhooksRequest())
     assert [w.url for w in listed.webhooks if "127.0.0.1:9" in w.url or "localhost" in w.url] == []
+
+
+async def subscribe(notify: str, mint: TokenMint, url: str) -> pb.CreateWebhookResponse:
+    created: pb.CreateWebhookResponse = await call(
+        notify,
+        admin(mint),
+        "CreateWebhook",
+        pb.CreateWebhookRequest(url=url, event_types=["incoming_document.registered"]),
+    )
+    return created
+
+
+async def forget(notify: str, mint: TokenMint, webhook_id: str) -> None:
+    await call(notify, admin(mint), "DeleteWebhook", pb.DeleteWebhookRequest(id=webhook_id))
+
+
+@pytest.fixture
+async def second_notify(notify: str, notify_settings: NotifySettings) -> AsyncIterator[str]:
+    """Another replica of notify on the same database and NATS."""
+    async with running(build_notify(notify_settings.model_copy(update={"grpc_port": 0}))) as a:
+        yield a
+
+
+async def test_two_replicas_send_to_one_endpoint_one_at_a_time_each_once(
+    notify: str, second_notify: str, js: JetStreamContext, mint: TokenMint
+) -> None:
+    receiver = Receiver(delay=0.2)
+    await receiver.start()
+    created = await subscribe(notify, mint, f"http://127.0.0.1:{receiver.port}/hooks/vanban")
+    try:
+        ids = [str(uuid.uuid4()) for _ in range(25)]
+        for number, event_id in enumerate(ids):
+            await publish(js, make_registered(arrival_number=500 + number), event_id=event_id)
+        await eventually(lambda: asyncio.sleep(0, len(receiver.received)), lambda n: n >= 25)
+        await asyncio.sleep(1.0)
+    finally:
+        await forget(notify, mint, created.webhook.id)
+        await receiver.stop()
+    assert receiver.most_in_flight == 1
+    # Each once. (Two replicas handle events side by side: two recorded at the same moment
+    # may swap; one replica keeps their order, as the outage test shows.)
+    assert sorted(receiver.ids()) == sorted(ids)
+
+
+async def test_a_slow_endpoint_delays_no_other(
+    notify: str, js: JetStreamContext, mint: TokenMint
+) -> None:
+    # The slow one answers after the attempt's 2 s are up: every attempt fails, slowly.
+    slow, quick = Receiver(delay=5.0), Receiver()
+    for receiver in (slow, quick):
+        await receiver.start()
+    hooks = [
+        await subscribe(notify, mint, f"http://127.0.0.1:{r.port}/hooks/vanban")
+        for r in (slow, quick)
+    ]
+    try:
+        ids = [str(uuid.uuid4()) for _ in range(5)]
+        for number, event_id in enumerate(ids):
+            await publish(js, make_registered(arrival_number=600 + number), event_id=event_id)
+        await eventually(lambda: asyncio.sleep(0, quick.ids()), lambda got: got == ids, within=10)
+        # Meanwhile the slow one took the first delivery and has not answered it.
+        assert slow.received == []
+        listed = await call(
+            notify,
+            admin(mint),
+            "ListWebhookDeliveries",
+            pb.ListWebhookDeliveriesRequest(webhook_id=hooks[0].webhook.id, page_size=10),
+        )
+        await asyncio.sleep(2.5)
+        listed = await call(
+            notify,
+            admin(mint),
+            "ListWebhookDeliveries",
+            pb.ListWebhookDeliveriesRequest(webhook_id=hooks[0].webhook.id, page_size=10),
+        )
+        attempts = [a for d in listed.deliveries for a in d.attempts]
+        assert attempts and attempts[0].error == "no answer within 2 s"
+    finally:
+        for hook in hooks:
+            await forget(notify, mint, hook.webhook.id)
+        for receiver in (slow, quick):
+            await receiver.stop()
+
+
+async def test_a_redirect_is_not_followed(
+    notify: str, js: JetStreamContext, mint: TokenMint
+) -> None:
+    elsewhere = Receiver()
+    await elsewhere.start()
+    redirecting = Receiver(status=307, location=f"http://127.0.0.1:{elsewhere.port}/hooks/vanban")
+    await redirecting.start()
+    created = await subscribe(notify, mint, f"http://127.0.0.1:{redirecting.port}/hooks/vanban")
+    try:
+        await publish(js, make_registered(arrival_number=700), event_id=str(uuid.uuid4()))
+
+        async def tried() -> list[pb.WebhookDelivery]:
+            listed = await call(
+                notify,
+                admin(mint),
+                "ListWebhookDeliveries",
+                pb.ListWebhookDeliveriesRequest(webhook_id=created.webhook.id),
+            )
+            return [d for d in listed.deliveries if d.attempts]
+
+        [delivery] = await eventually(tried, bool)
+        assert delivery.state == pb.DELIVERY_STATE_PENDING
+        assert delivery.attempts[-1].status_code == 307
+        assert elsewhere.received == []
+    finally:
+        await forget(notify, mint, created.webhook.id)
+        for receiver in (elsewhere, redirecting):
+            await receiver.stop()
+
+
+async def test_an_endpoint_failing_too_long_is_disabled_keeps_its_deliveries_and_resumes(
+    notify: str, js: JetStreamContext, mint: TokenMint
+) -> None:
+    receiver = Receiver()  # not started: nobody answers on its port
+    created = await subscribe(notify, mint, f"http://127.0.0.1:{receiver.port}/hooks/vanban")
+    webhook_id = created.webhook.id
+
+    async def webhook() -> pb.Webhook:
+        answer = await call(notify, admin(mint), "GetWebhook", pb.GetWebhookRequest(id=webhook_id))
+        return answer.webhook
+
+    try:
+        first = str(uuid.uuid4())
+        await publish(js, make_registered(arrival_number=800), event_id=first)
+        disabled = await eventually(
+            webhook, lambda w: w.state == pb.WEBHOOK_STATE_DISABLED, within=40
+        )
+        assert disabled.disabled_reason.startswith("disabled by the platform: no successful")
+        assert disabled.pending == 1
+        # What comes while it is disabled waits too.
+        second = str(uuid.uuid4())
+        await publish(js, make_registered(arrival_number=801), event_id=second)
+        await eventually(webhook, lambda w: w.pending == 2)
+        await receiver.start()
+        enabled = await call(
+            notify,
+            admin(mint),
+            "UpdateWebhook",
+            pb.UpdateWebhookRequest(id=webhook_id, enabled=True),
+        )
+        assert enabled.webhook.state == pb.WEBHOOK_STATE_ENABLED
+        assert enabled.webhook.disabled_reason == ""
+        await eventually(
+            lambda: asyncio.sleep(0, receiver.ids()), lambda got: got == [first, second]
+        )
+        # An administrator disables it: nothing more is sent until enabled.
+        await call(
+            notify,
+            admin(mint),
+            "UpdateWebhook",
+            pb.UpdateWebhookRequest(id=webhook_id, enabled=False),
+        )
+        await publish(js, make_registered(arrival_number=802), event_id=str(uuid.uuid4()))
+        await eventually(webhook, lambda w: w.pending == 1)
+        await asyncio.sleep(1.0)
+        assert len(receiver.received) == 2
+    finally:
+        await forget(notify, mint, webhook_id)
+        await receiver.stop()
+    with pytest.raises(grpc.aio.AioRpcError) as gone:
+        await webhook()
+    assert gone.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_the_documented_check_refuses_an_old_or_forged_signature() -> None:
+    verify = documented_verify()
+    body = b'{"id":"1"}'
+    old = signature("whsec_k", int(time.time()) - 600, body)
+    assert not verify("whsec_k", old, body)
+    assert verify("whsec_k", signature("whsec_k", int(time.time()), body), body)
+    for header in ("t=1,v1=é", "t=" + "9" * 400 + ",v1=00", "", "v1=00", "t=x"):
+        assert not verify("whsec_k", header, body)

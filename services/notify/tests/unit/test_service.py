@@ -50,8 +50,9 @@ class FakeNotifications:
         before: InboxPosition | None,
         limit: int,
         after_sequence: int = 0,
+        oldest_first: bool = False,
     ) -> list[Notification]:
-        if after_sequence:
+        if oldest_first:
             later = [
                 n
                 for n in self.rows
@@ -338,6 +339,17 @@ async def test_a_stream_catches_up_after_its_last_sequence_oldest_first() -> Non
         (4, "incoming-documents/doc-5"),
     ]
     assert token == ""
+    # From the very first, when a stream starts before the person had any notice.
+    first, _ = await service.list_notifications(
+        tx=tx,
+        recipient_id="clerk-1",
+        clearance=Clearance.CONFIDENTIAL,
+        requested_page_size=0,
+        page_token="",
+        after_sequence=0,
+        oldest_first=True,
+    )
+    assert [n.sequence for n in first] == [1, 2, 3, 4]
     with pytest.raises(InvalidArgumentError):
         await service.list_notifications(
             tx=tx,

@@ -44,9 +44,11 @@ class NotificationRepository(Protocol):
         before: InboxPosition | None,
         limit: int,
         after_sequence: int = 0,
+        oldest_first: bool = False,
     ) -> list[Notification]:
         """Newest first, only those about documents of the given secrecy levels, strictly older
-        than `before` when given; with `after_sequence`, those numbered after it, oldest first."""
+        than `before` when given; `oldest_first`, those numbered after `after_sequence`, oldest
+        first."""
 
     async def mark_read(
         self,

@@ -163,6 +163,7 @@ async def list_notifications(
     requested_page_size: int,
     page_token: str,
     after_sequence: int = 0,
+    oldest_first: bool = False,
 ) -> tuple[list[Notification], str]:
     """The recipient's notices about documents within their clearance (as the caller token
     has it now), newest first, one page at a time; or, `after_sequence` given, the next ones
@@ -170,13 +171,14 @@ async def list_notifications(
     size = page_size(requested_page_size)
     if after_sequence < 0:
         raise InvalidArgumentError("after_sequence must not be negative", reason="INVALID_SEQUENCE")
-    if after_sequence > 0:
+    if after_sequence > 0 or oldest_first:
         later = await tx.notifications.list_for_recipient(
             recipient_id,
             secrecy=clearance.levels_covered(),
             before=None,
             limit=size,
             after_sequence=after_sequence,
+            oldest_first=True,
         )
         return later, ""
     before = decode_position(page_token)

@@ -145,9 +145,10 @@ def check_url_shape(url: str) -> str:
         )
     if port == 0:
         raise InvalidArgumentError("the URL's port is not valid", reason="INVALID_WEBHOOK_URL")
-    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
+    if not url.isascii() or any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
         raise InvalidArgumentError(
-            "the URL must not contain spaces or control characters", reason="INVALID_WEBHOOK_URL"
+            "the URL must be ASCII (a name in its xn-- form), without spaces or control characters",
+            reason="INVALID_WEBHOOK_URL",
         )
     return url
 
@@ -166,6 +167,10 @@ def check_event_types(event_types: Collection[str]) -> tuple[str, ...]:
 
 def check_description(description: str) -> str:
     description = description.strip()
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in description):
+        raise InvalidArgumentError(
+            "the description must be one line of text", reason="INVALID_DESCRIPTION"
+        )
     if len(description) > MAX_DESCRIPTION_LENGTH:
         raise InvalidArgumentError(
             f"the description is at most {MAX_DESCRIPTION_LENGTH} characters",

@@ -155,7 +155,9 @@ async def stream_notifications(
 
     async def fetch_after(sequence: int, limit: int) -> list[notify_pb2.Notification]:
         answer = await notify.stub.ListNotifications(
-            notify_pb2.ListNotificationsRequest(after_sequence=sequence, page_size=limit),
+            notify_pb2.ListNotificationsRequest(
+                after_sequence=sequence, oldest_first=True, page_size=limit
+            ),
             metadata=fresh_metadata(),
             timeout=notify.timeout,
         )
@@ -188,10 +190,10 @@ async def stream_notifications(
         still_signed_in=still_signed_in,
         check_every=settings.notification_stream_check_seconds,
     )
+    # A client that claims more than was ever sent resumes from the newest notice.
+    start = counted.latest_sequence if after is None else min(after, counted.latest_sequence)
     return EventSourceResponse(
-        stream.events(
-            after=counted.latest_sequence if after is None else after, unread=counted.unread
-        ),
+        stream.events(after=start, unread=counted.unread),
         ping=int(settings.notification_stream_check_seconds),
         headers={"Cache-Control": "no-store"},
         # A client that stops reading is let go rather than held in memory.

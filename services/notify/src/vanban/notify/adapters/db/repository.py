@@ -90,13 +90,14 @@ class SqlNotificationRepository:
         before: InboxPosition | None,
         limit: int,
         after_sequence: int = 0,
+        oldest_first: bool = False,
     ) -> list[Notification]:
         # The clearance rule is part of the query, so a page never holds a hidden notice.
         query = select(notifications).where(
             notifications.c.recipient_id == recipient_id,
             notifications.c.secrecy.in_([level.value for level in secrecy]),
         )
-        if after_sequence > 0:
+        if oldest_first:
             query = (
                 query.where(notifications.c.sequence > after_sequence)
                 .order_by(notifications.c.sequence)

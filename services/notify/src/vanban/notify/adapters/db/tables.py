@@ -88,6 +88,10 @@ webhooks = Table(
     Column("failing_since", DateTime(timezone=True), nullable=True),
     Column("consecutive_failures", Integer, nullable=False, server_default="0"),
     Column("retry_at", DateTime(timezone=True), nullable=True),
+    # One sender at a time per endpoint (of all replicas): it holds the endpoint until then,
+    # renewing before each attempt, so deliveries go one by one and in order.
+    Column("leased_until", DateTime(timezone=True), nullable=True),
+    Column("lease_token", String(36), nullable=True),
 )
 
 webhook_deliveries = Table(
@@ -108,8 +112,6 @@ webhook_deliveries = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
     Column("attempt_count", Integer, nullable=False, server_default="0"),
-    # A sender holds it until then (another replica leaves it alone).
-    Column("leased_until", DateTime(timezone=True), nullable=True),
     UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_webhook_event"),
 )
 

@@ -118,11 +118,10 @@ class SqlWebhooks:
         return bool(getattr(result, "rowcount", 0))
 
     async def listening(self, event_type: str) -> list[Webhook]:
-        """Enabled endpoints that asked for `event_type`."""
+        """Endpoints that asked for `event_type`, enabled or not: a disabled endpoint's
+        deliveries wait for it to be enabled again."""
         rows = await self._session.execute(
-            select(webhooks).where(
-                webhooks.c.enabled.is_(True), literal(event_type) == any_(webhooks.c.event_types)
-            )
+            select(webhooks).where(literal(event_type) == any_(webhooks.c.event_types))
         )
         return [_webhook(row) for row in rows]
 
@@ -146,18 +145,17 @@ class SqlWebhooks:
         return result.first() is not None
 
     async def due_endpoints(self, now: datetime) -> list[str]:
-        """Enabled endpoints with pending deliveries, not backing off."""
+        """Enabled endpoints with pending deliveries, not backing off, nobody sending to."""
         rows = await self._session.execute(
             select(webhooks.c.id)
             .where(
                 webhooks.c.enabled.is_(True),
                 (webhooks.c.retry_at.is_(None)) | (webhooks.c.retry_at <= now),
+                (webhooks.c.leased_until.is_(None)) | (webhooks.c.leased_until < now),
                 select(webhook_deliveries.c.id)
                 .where(
                     webhook_deliveries.c.webhook_id == webhooks.c.id,
                     webhook_deliveries.c.state == DeliveryState.PENDING.value,
-                    (webhook_deliveries.c.leased_until.is_(None))
-                    | (webhook_deliveries.c.leased_until < now),
                 )
                 .exists(),
             )
@@ -165,53 +163,61 @@ class SqlWebhooks:
         )
         return [row.id for row in rows]
 
-    async def claim(
-        self, webhook_id: str, *, now: datetime, lease: timedelta, limit: int
-    ) -> list[Delivery]:
-        """The endpoint's oldest pending deliveries nobody holds, held until `now + lease`."""
-        rows = (
-            await self._session.execute(
-                select(webhook_deliveries)
-                .where(
-                    webhook_deliveries.c.webhook_id == webhook_id,
-                    webhook_deliveries.c.state == DeliveryState.PENDING.value,
-                    (webhook_deliveries.c.leased_until.is_(None))
-                    | (webhook_deliveries.c.leased_until < now),
-                )
-                .order_by(webhook_deliveries.c.created_at, webhook_deliveries.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+    async def hold(self, webhook_id: str, token: str, *, now: datetime, lease: timedelta) -> bool:
+        """Takes (or, with the same token, renews) the endpoint for `lease`: while it is enabled
+        and nobody else holds it."""
+        result = await self._session.execute(
+            update(webhooks)
+            .where(
+                webhooks.c.id == webhook_id,
+                webhooks.c.enabled.is_(True),
+                (webhooks.c.leased_until.is_(None))
+                | (webhooks.c.leased_until < now)
+                | (webhooks.c.lease_token == token),
             )
-        ).all()
-        if rows:
+            .values(leased_until=now + lease, lease_token=token)
+            .returning(webhooks.c.id)
+        )
+        return result.first() is not None
+
+    async def holds(self, webhook_id: str, token: str) -> bool:
+        """Whether `token` still holds the endpoint (its row locked until the transaction ends)."""
+        row = (
             await self._session.execute(
-                update(webhook_deliveries)
-                .where(webhook_deliveries.c.id.in_([row.id for row in rows]))
-                .values(leased_until=now + lease)
+                select(webhooks.c.lease_token).where(webhooks.c.id == webhook_id).with_for_update()
             )
+        ).first()
+        return row is not None and row.lease_token == token
+
+    async def let_go(self, webhook_id: str, token: str) -> None:
+        await self._session.execute(
+            update(webhooks)
+            .where(webhooks.c.id == webhook_id, webhooks.c.lease_token == token)
+            .values(leased_until=None, lease_token=None)
+        )
+
+    async def pending(self, webhook_id: str, *, limit: int) -> list[Delivery]:
+        """The endpoint's pending deliveries, oldest first."""
+        rows = await self._session.execute(
+            select(webhook_deliveries)
+            .where(
+                webhook_deliveries.c.webhook_id == webhook_id,
+                webhook_deliveries.c.state == DeliveryState.PENDING.value,
+            )
+            .order_by(webhook_deliveries.c.created_at, webhook_deliveries.c.id)
+            .limit(limit)
+        )
         return [_delivery(row) for row in rows]
 
-    async def record_attempt(
-        self, delivery_id: str, attempt: Attempt, *, delivered: bool, held_until: datetime
-    ) -> bool:
-        """The attempt, and the delivery delivered (or released for a later try). False when
-        the lease ran out meanwhile (someone else may have it now): nothing is changed."""
-        values: dict[str, Any] = {
-            "attempt_count": webhook_deliveries.c.attempt_count + 1,
-            "leased_until": None,
-        }
+    async def record_attempt(self, delivery_id: str, attempt: Attempt, *, delivered: bool) -> None:
+        values: dict[str, Any] = {"attempt_count": webhook_deliveries.c.attempt_count + 1}
         if delivered:
             values.update(state=DeliveryState.DELIVERED.value, delivered_at=attempt.at)
-        result = await self._session.execute(
+        await self._session.execute(
             update(webhook_deliveries)
-            .where(
-                webhook_deliveries.c.id == delivery_id,
-                webhook_deliveries.c.leased_until == held_until,
-            )
+            .where(webhook_deliveries.c.id == delivery_id)
             .values(**values)
         )
-        if not getattr(result, "rowcount", 0):
-            return False
         await self._session.execute(
             webhook_attempts.insert().values(
                 delivery_id=delivery_id,
@@ -221,15 +227,6 @@ class SqlWebhooks:
                 duration_ms=attempt.duration_ms,
             )
         )
-        return True
-
-    async def release(self, delivery_ids: list[str]) -> None:
-        if delivery_ids:
-            await self._session.execute(
-                update(webhook_deliveries)
-                .where(webhook_deliveries.c.id.in_(delivery_ids))
-                .values(leased_until=None)
-            )
 
     async def deliveries(
         self, webhook_id: str, *, before: InboxPosition | None, limit: int
@@ -264,7 +261,7 @@ class SqlWebhooks:
         await self._session.execute(
             update(webhook_deliveries)
             .where(webhook_deliveries.c.id == delivery_id)
-            .values(state=DeliveryState.PENDING.value, delivered_at=None, leased_until=None)
+            .values(state=DeliveryState.PENDING.value, delivered_at=None)
         )
 
     async def _attempts(self, delivery_id: str) -> tuple[Attempt, ...]:

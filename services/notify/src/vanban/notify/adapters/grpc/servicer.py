@@ -47,6 +47,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
                 requested_page_size=request.page_size,
                 page_token=request.page_token,
                 after_sequence=request.after_sequence,
+                oldest_first=request.oldest_first,
             )
         return pb.ListNotificationsResponse(
             notifications=[notification_to_pb(n) for n in notifications],

@@ -136,6 +136,14 @@ class WebhookServicer(notify_pb2_grpc.WebhookServiceServicer):
     ) -> pb.UpdateWebhookResponse:
         caller = current_caller()
         domain.require_admin(caller)
+        if request.HasField("enabled") and request.enabled:
+            # Where it points may have changed since it was registered: checked again before it
+            # is enabled, and before any lock is taken (a lookup takes seconds).
+            async with self._uow() as uow:
+                current = await SqlWebhooks(uow.session).get(request.id)
+            if current is None:
+                raise domain.not_found(request.id)
+            await self._guard.check(current.url)
         async with self._uow() as uow:
             store = SqlWebhooks(uow.session)
             webhook = await store.get(request.id, for_update=True)
@@ -152,8 +160,6 @@ class WebhookServicer(notify_pb2_grpc.WebhookServiceServicer):
                 )
             if request.HasField("enabled"):
                 if request.enabled and not webhook.enabled:
-                    # Where it points may have changed since: check again before sending.
-                    await self._guard.check(webhook.url)
                     changed = dataclasses.replace(
                         changed,
                         enabled=True,

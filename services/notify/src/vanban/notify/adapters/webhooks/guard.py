@@ -21,9 +21,29 @@ def _refused(message: str) -> InvalidArgumentError:
     return InvalidArgumentError(message, reason="WEBHOOK_URL_NOT_ALLOWED")
 
 
+# IPv6 ranges that carry or reach IPv4 addresses (NAT64, 6to4, IPv4-compatible and -translated)
+# or are deprecated site-local: Python counts some of them global, but through a NAT64 gateway or
+# a 6to4 relay they lead into private IPv4 space. Deliveries never go there.
+NOT_PUBLIC_V6 = tuple(
+    ipaddress.IPv6Network(net)
+    for net in (
+        "64:ff9b::/96",
+        "64:ff9b:1::/48",
+        "2002::/16",
+        "::/96",
+        "::ffff:0:0:0/96",
+        "fec0::/10",
+        "2001::/32",
+    )
+)
+
+
 def public(address: Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return public(address.ipv4_mapped)
+        if any(address in net for net in NOT_PUBLIC_V6):
+            return False
     return address.is_global and not address.is_multicast
 
 
@@ -42,7 +62,12 @@ class DnsUrlGuard:
         if parts.scheme != "https" and not (self.allow_http and parts.scheme == "http"):
             raise _refused("deliveries go to https URLs only")
         host = parts.hostname or ""
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            # The name as DNS knows it (a non-ASCII name was refused when it was given).
+            host.encode("idna")
+        except (ValueError, UnicodeError):
+            raise _refused(f"the host {host!r} is not a valid name") from None
         try:
             literal: Address | None = ipaddress.ip_address(host)
         except ValueError:

@@ -1,6 +1,6 @@
-"""Sends the webhook deliveries: each endpoint drained by a task of its own, in the order the
-events came, one at a time; an endpoint that fails backs off alone. Replicas share the queue
-through leases (`FOR UPDATE SKIP LOCKED`), so a delivery is sent by one of them at a time."""
+"""Sends the webhook deliveries: each endpoint drained by one sender at a time, of all replicas
+(it holds the endpoint, renewing before each attempt), in the order the events came, one at a
+time; an endpoint that fails backs off alone, and a slow one delays only itself."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -47,7 +48,6 @@ class WebhookSender:
         timeout: float,
         max_endpoints: int,
         poll_seconds: float = 0.5,
-        lease: timedelta = timedelta(seconds=60),
         batch: int = 10,
     ) -> None:
         self._uow = uow_factory
@@ -56,7 +56,9 @@ class WebhookSender:
         self._timeout = timeout
         self._max = max_endpoints
         self._poll = poll_seconds
-        self._lease = lease
+        # Long enough for one attempt, which it renews before: a sender that died lets go
+        # after this long.
+        self._lease = timedelta(seconds=2 * timeout + 30)
         self._batch = batch
         self._running: dict[str, asyncio.Task[None]] = {}
 
@@ -95,35 +97,43 @@ class WebhookSender:
         self._running.pop(webhook_id, None)
 
     async def _drain(self, client: httpx.AsyncClient, webhook_id: str, stop: asyncio.Event) -> None:
+        token = str(uuid.uuid4())
         try:
+            if not await self._hold(webhook_id, token):
+                return
             while not stop.is_set():
-                now = datetime.now(UTC)
                 async with self._uow() as uow:
                     store = SqlWebhooks(uow.session)
                     webhook = await store.get(webhook_id)
-                    if webhook is None or not webhook.enabled:
-                        return
-                    if webhook.retry_at is not None and webhook.retry_at > now:
-                        return
-                    deliveries = await store.claim(
-                        webhook_id, now=now, lease=self._lease, limit=self._batch
-                    )
-                    await uow.commit()
-                if not deliveries:
+                    deliveries = await store.pending(webhook_id, limit=self._batch)
+                if webhook is None or not webhook.enabled or not deliveries:
                     return
-                held_until = now + self._lease
-                for index, delivery in enumerate(deliveries):
-                    attempt = await self._send(client, webhook, delivery)
-                    webhook = await self._record(webhook_id, delivery, attempt, held_until)
-                    if webhook is None or not attempt.succeeded:
-                        async with self._uow() as uow:
-                            await SqlWebhooks(uow.session).release(
-                                [d.id for d in deliveries[index + 1 :]]
-                            )
-                            await uow.commit()
+                if webhook.retry_at is not None and webhook.retry_at > datetime.now(UTC):
+                    return
+                for delivery in deliveries:
+                    # Renewed before each attempt: held while it lasts, or given up here.
+                    if stop.is_set() or not await self._hold(webhook_id, token):
                         return
+                    attempt = await self._send(client, webhook, delivery)
+                    recorded = await self._record(webhook_id, token, delivery, attempt)
+                    if recorded is None or not attempt.succeeded or not recorded.enabled:
+                        return
+                    webhook = recorded
         except Exception:
             logger.exception("webhook deliveries failed", extra={"webhook_id": webhook_id})
+        finally:
+            with contextlib.suppress(Exception):
+                async with self._uow() as uow:
+                    await SqlWebhooks(uow.session).let_go(webhook_id, token)
+                    await uow.commit()
+
+    async def _hold(self, webhook_id: str, token: str) -> bool:
+        async with self._uow() as uow:
+            held = await SqlWebhooks(uow.session).hold(
+                webhook_id, token, now=datetime.now(UTC), lease=self._lease
+            )
+            await uow.commit()
+        return held
 
     async def _send(
         self, client: httpx.AsyncClient, webhook: Webhook, delivery: Delivery
@@ -133,12 +143,29 @@ class WebhookSender:
 
         def attempt(status: int, error: str) -> Attempt:
             elapsed = int((time.monotonic() - started) * 1000)
-            return Attempt(at=at, status_code=status, error=error, duration_ms=elapsed)
+            return Attempt(at=at, status_code=status, error=error[:1000], duration_ms=elapsed)
 
         try:
-            addresses = await self._guard.addresses(webhook.url)
+            # The whole attempt, resolving included, within the timeout (httpx's applies to
+            # each phase alone: an endpoint trickling bytes would hold the sender for ever).
+            async with asyncio.timeout(self._timeout):
+                status = await self._post(client, webhook, delivery)
         except InvalidArgumentError as exc:
             return attempt(0, f"refused: {exc.message}")
+        except TimeoutError:
+            return attempt(0, f"no answer within {self._timeout:g} s")
+        except httpx.HTTPError as exc:
+            return attempt(0, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        except Exception as exc:
+            return attempt(0, f"{type(exc).__name__}: {exc}")
+        if 200 <= status < 300:
+            return attempt(status, "")
+        return attempt(status, f"the endpoint answered {status}")
+
+    async def _post(self, client: httpx.AsyncClient, webhook: Webhook, delivery: Delivery) -> int:
+        """POSTs the delivery to the address the guard just allowed (the name is not looked up
+        again by the connection); its status."""
+        addresses = await self._guard.addresses(webhook.url)
         parts = urlsplit(webhook.url)
         address = addresses[0]
         host = f"[{address}]" if address.version == 6 else str(address)
@@ -153,31 +180,24 @@ class WebhookSender:
             SIGNATURE_HEADER: signature(webhook.secret, int(time.time()), body),
         }
         extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
-        try:
-            async with client.stream(
-                "POST", pinned, content=body, headers=headers, extensions=extensions
-            ) as response:
-                status = response.status_code
-        except httpx.HTTPError as exc:
-            return attempt(0, f"{type(exc).__name__}: {exc}"[:1000] or type(exc).__name__)
-        if 200 <= status < 300:
-            return attempt(status, "")
-        return attempt(status, f"the endpoint answered {status}")
+        async with client.stream(
+            "POST", pinned, content=body, headers=headers, extensions=extensions
+        ) as response:
+            return response.status_code
 
     async def _record(
-        self, webhook_id: str, delivery: Delivery, attempt: Attempt, held_until: datetime
+        self, webhook_id: str, token: str, delivery: Delivery, attempt: Attempt
     ) -> Webhook | None:
+        """The attempt and what it means for the endpoint; None when the sender no longer holds
+        the endpoint (its lease ran out and another may be sending): nothing is recorded."""
         async with self._uow() as uow:
             store = SqlWebhooks(uow.session)
-            webhook = await store.get(webhook_id, for_update=True)
+            if not await store.holds(webhook_id, token):
+                return None
+            webhook = await store.get(webhook_id)
             if webhook is None:
                 return None
-            kept = await store.record_attempt(
-                delivery.id, attempt, delivered=attempt.succeeded, held_until=held_until
-            )
-            if not kept:
-                await uow.commit()
-                return None
+            await store.record_attempt(delivery.id, attempt, delivered=attempt.succeeded)
             if attempt.succeeded:
                 webhook = dataclasses.replace(
                     webhook, failing_since=None, consecutive_failures=0, retry_at=None
