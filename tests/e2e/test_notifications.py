@@ -342,3 +342,51 @@ async def test_a_new_clerk_resuming_from_nothing_gets_every_notice_from_the_firs
     assert [resource for _, resource in seen[:3]] == [
         f"incoming-documents/{document_id}" for document_id in registered
     ]
+
+
+def test_a_person_chooses_how_notices_reach_them_by_e_mail(gateway: Gateway) -> None:
+    token = gateway.token("chuyenvien")
+    path = "/v1/notifications/preferences"
+    defaults = gateway.http.get(path, headers=auth(token)).json()
+    assert defaults["email"] == {} and defaults["digest_time"] == "17:00"
+    assert defaults["effective_email"]["task_assigned"] == "each"
+    assert defaults["effective_email"]["incoming_registered"] == "digest"
+    chosen = gateway.http.put(
+        path,
+        headers=auth(token),
+        json={
+            "email": {"incoming_registered": "off"},
+            "quiet_start": "21:00",
+            "quiet_end": "06:30",
+            "digest_time": "17:30",
+        },
+    )
+    assert chosen.status_code == 200, chosen.text
+    again = gateway.http.get(path, headers=auth(token)).json()
+    assert again["effective_email"]["incoming_registered"] == "off"
+    assert (again["quiet_start"], again["quiet_end"], again["digest_time"]) == (
+        "21:00",
+        "06:30",
+        "17:30",
+    )
+    for body, code in (
+        ({"email": {"no_such_kind": "each"}}, "INVALID_PREFERENCES"),
+        ({"quiet_start": "21:00"}, "INVALID_PREFERENCES"),
+        ({"email": {"task_assigned": "sometimes"}}, "VALIDATION_FAILED"),
+        ({"digest_time": "25:00"}, "VALIDATION_FAILED"),
+    ):
+        refused = gateway.http.put(path, headers=auth(token), json=body)
+        assert refused.json()["code"] == code, refused.text
+    # Nothing of the refused ones was kept.
+    assert gateway.http.get(path, headers=auth(token)).json() == again
+    assert gateway.http.put(path, headers=auth(token), json={}).status_code == 200
+
+
+def test_only_administrators_see_the_e_mails_of_notices(gateway: Gateway, clerk_token: str) -> None:
+    admin = gateway.token("quantri")
+    listed = gateway.http.get("/v1/email-deliveries?state=failed", headers=auth(admin))
+    assert listed.status_code == 200 and isinstance(listed.json()["items"], list)
+    refused = gateway.http.get("/v1/email-deliveries", headers=auth(clerk_token))
+    assert refused.status_code == 403
+    bad = gateway.http.get("/v1/email-deliveries?state=lost", headers=auth(admin))
+    assert bad.status_code == 422

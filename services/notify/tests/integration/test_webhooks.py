@@ -250,6 +250,8 @@ async def test_only_an_administrator_manages_webhooks(notify: str, mint: TokenMi
         ("https://example.gov.vn/hook#x", "INVALID_WEBHOOK_URL"),
         ("https://", "INVALID_WEBHOOK_URL"),
         ("https://" + "a" * 2100 + ".vn/", "INVALID_WEBHOOK_URL"),
+        ("https://bücher.de/hook", "INVALID_WEBHOOK_URL"),
+        ("https://example.gov.vn/ hook", "INVALID_WEBHOOK_URL"),
     ],
 )
 async def test_a_url_that_is_no_endpoint_is_refused(

@@ -184,8 +184,8 @@ SCOPES = {
     "outgoing:issue": "Number, issue and recall outgoing documents (people only: the clerk)",
     "outgoing:approve": "Submit, approve, sign and return drafts (people only; workflow decides)",
     "notifications:read": "Read one's own notifications (people only)",
-    "webhooks:manage": "Register the agency systems' webhooks and see their deliveries "
-    "(people only: administrators)",
+    "notifications:manage": "Register the agency systems' webhooks, see their deliveries and "
+    "the e-mails of notices (people only: administrators)",
     "directory:read": "Read the agency, units, people and delegations (people only)",
     "directory:manage": "Change the directory (people only; the directory decides who)",
     "api-keys:manage": "Manage API keys (people only)",

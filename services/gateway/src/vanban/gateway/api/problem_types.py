@@ -1208,6 +1208,19 @@ _ENTRIES: tuple[tuple[str, int, str, str], ...] = (
         "0 or more.",
     ),
     (
+        "INVALID_PREFERENCES",
+        400,
+        "Preferences not valid",
+        "E-mail choices name a kind of notice and each, digest or off; quiet hours have both a "
+        "start and a different end (HH:MM), or neither.",
+    ),
+    (
+        "INVALID_DESCRIPTION",
+        400,
+        "Description not valid",
+        "A description is one line of text of at most 500 characters.",
+    ),
+    (
         "INVALID_WEBHOOK_URL",
         400,
         "Webhook URL not valid",

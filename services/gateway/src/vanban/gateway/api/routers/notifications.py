@@ -19,6 +19,8 @@ from vanban.gateway.api.openapi import BODY, PARAMETERS, SCOPED, UPSTREAM, answe
 from vanban.gateway.api.schemas.notifications import (
     NotificationOut,
     NotificationPage,
+    PreferencesIn,
+    PreferencesOut,
     ReadAll,
     ReadAllOut,
     UnreadCount,
@@ -97,6 +99,72 @@ async def mark_all_read(
         timeout=notify.timeout,
     )
     return ReadAllOut(marked=answer.marked)
+
+
+_PREFERENCES = {
+    "evenings": {
+        "summary": "Tasks by e-mail at once, the rest in the 17:30 digest, quiet at night",
+        "value": {
+            "email": {"task_assigned": "each", "incoming_registered": "off"},
+            "quiet_start": "21:00",
+            "quiet_end": "06:30",
+            "digest_time": "17:30",
+        },
+    }
+}
+
+
+def preferences_out(chosen: notify_pb2.NotificationPreferences) -> PreferencesOut:
+    return PreferencesOut(
+        email=dict(chosen.email),
+        quiet_start=chosen.quiet_start or None,
+        quiet_end=chosen.quiet_end or None,
+        digest_time=chosen.digest_time,
+        effective_email=dict(chosen.effective_email),
+    )
+
+
+@router.get(
+    "/preferences",
+    response_model=PreferencesOut,
+    operation_id="getNotificationPreferences",
+    responses=answers(*SCOPED, *UPSTREAM),
+)
+async def get_preferences(principal: Reader, notify: Notify) -> PreferencesOut:
+    """How the person's notices reach them by e-mail, per kind; quiet hours; digest time."""
+    answer = await notify.stub.GetNotificationPreferences(
+        notify_pb2.GetNotificationPreferencesRequest(),
+        metadata=principal.metadata,
+        timeout=notify.timeout,
+    )
+    return preferences_out(answer.preferences)
+
+
+@router.put(
+    "/preferences",
+    response_model=PreferencesOut,
+    operation_id="setNotificationPreferences",
+    responses=answers(*SCOPED, *BODY, *UPSTREAM, "INVALID_PREFERENCES"),
+)
+async def set_preferences(
+    principal: Reader,
+    notify: Notify,
+    body: Annotated[PreferencesIn, Body(openapi_examples=_PREFERENCES)],
+) -> PreferencesOut:
+    """Replaces the person's choices (what is left out returns to its default)."""
+    answer = await notify.stub.UpdateNotificationPreferences(
+        notify_pb2.UpdateNotificationPreferencesRequest(
+            preferences=notify_pb2.NotificationPreferences(
+                email=dict(body.email),
+                quiet_start=body.quiet_start or "",
+                quiet_end=body.quiet_end or "",
+                digest_time=body.digest_time or "",
+            )
+        ),
+        metadata=principal.metadata,
+        timeout=notify.timeout,
+    )
+    return preferences_out(answer.preferences)
 
 
 @router.post(

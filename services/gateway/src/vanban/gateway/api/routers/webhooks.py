@@ -24,7 +24,7 @@ from vanban.platform.convert import from_timestamp, optional_datetime
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 # Administrators signed in as people: no API key holds the scope.
-WebhookAdmin = Annotated[Principal, allowed("webhooks:manage", role("admin"))]
+WebhookAdmin = Annotated[Principal, allowed("notifications:manage", role("admin"))]
 REFUSALS = (*SCOPED, "ROLE_REQUIRED", *UPSTREAM)
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-fA-F-]+$")]
 
