@@ -89,6 +89,8 @@ def notify_settings(
         database_url=make_database("notify"),
         peers={"directory": directory.address},
         shutdown_grace=2.0,
+        # Every event asks the directory: a test that stops it sees the event wait for it.
+        people_cache_seconds=0.0,
     )
 
 

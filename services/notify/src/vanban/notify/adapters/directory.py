@@ -50,22 +50,22 @@ class DirectoryPeople:
         self._lock = asyncio.Lock()
 
     async def active_clerks(self) -> list[Recipient]:
-        return await self._list(dpb.ROLE_CLERK)
+        return [p for p in await self.everyone() if p.active and "clerk" in p.roles]
 
     async def everyone(self) -> list[Recipient]:
         async with self._lock:
             now = time.monotonic()
             if self._cached is None or self._cached[0] <= now:
-                self._cached = (now + self._cache_seconds, await self._list(dpb.ROLE_UNSPECIFIED))
+                self._cached = (now + self._cache_seconds, await self._list())
             return self._cached[1]
 
-    async def _list(self, role: dpb.Role.ValueType) -> list[Recipient]:
+    async def _list(self) -> list[Recipient]:
         people: list[Recipient] = []
         token = ""
         while True:
             try:
                 response = await self._stub.ListPeople(
-                    dpb.ListPeopleRequest(role=role, page_size=PAGE_SIZE, page_token=token),
+                    dpb.ListPeopleRequest(page_size=PAGE_SIZE, page_token=token),
                     timeout=self._timeout,
                 )
             except grpc.aio.AioRpcError as exc:
