@@ -3,12 +3,14 @@
 
 usage: uv run python bench/notify.py [--events 500] [--streams 1000] [--fast]
 
-1. Opens the clerk's live stream (GET /v1/notifications/stream), publishes `--events`
+1. Publishes 50 registrations one at a time, each once the last one's notice has come: the
+   latency of a notice when nothing queues.
+2. Opens the clerk's live stream (GET /v1/notifications/stream), publishes `--events`
    registrations (IncomingDocumentRegistered) straight into the documents stream as fast as
    NATS takes them, and waits for every notice on the stream: notices per second end to end
    (event published -> notify records it -> outbox -> NATS -> gateway -> SSE client) and the
    latency of each (its event's publish to its arrival).
-2. Opens `--streams` idle streams at one gateway process and prints its resident memory before
+3. Opens `--streams` idle streams at one gateway process and prints its resident memory before
    and after: memory per idle stream (the client's side is not counted).
 """
 
@@ -68,6 +70,39 @@ def registered(number: int, agency: str) -> docevents.IncomingDocumentRegistered
     )
     event.occurred_at.GetCurrentTime()
     return event
+
+
+async def one_at_a_time(url: str, token: str, nats_url: str, agency: str, count: int) -> None:
+    """The latency of a notice when nothing queues: one event, its notice, the next."""
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+        async with aconnect_sse(
+            client, "GET", STREAM, headers={"Authorization": f"Bearer {token}"}
+        ) as source:
+            incoming = source.aiter_sse()
+            await anext(incoming)
+            nc = await nats.connect(nats_url)
+            js = nc.jetstream()
+            for number in range(count):
+                event = registered(100_000 + number, agency)
+                wanted = f"incoming-documents/{event.document.id}"
+                sent = time.perf_counter()
+                await js.publish(
+                    "vanban.documents.incoming.registered",
+                    event.SerializeToString(),
+                    headers={"Nats-Msg-Id": str(uuid.uuid4())},
+                )
+                async for message in incoming:
+                    if message.event == "notification":
+                        if json.loads(message.data)["resource"] == wanted:
+                            break
+                latencies.append((time.perf_counter() - sent) * 1000)
+            await nc.close()
+    print(
+        f"one event at a time ({count}): event -> stream latency ms: "
+        f"p50 {percentile(latencies, 0.5):.0f}, p95 {percentile(latencies, 0.95):.0f}, "
+        f"max {max(latencies):.0f}"
+    )
 
 
 async def end_to_end(url: str, token: str, nats_url: str, agency: str, events: int) -> None:
@@ -159,6 +194,7 @@ def main() -> int:
         agency = platform.agencies[0]
         url = agency.gateway_url
         token = Gateway(url).token("vanthu")
+        asyncio.run(one_at_a_time(url, token, agency.nats.url, agency.spec.code, 50))
         asyncio.run(end_to_end(url, token, agency.nats.url, agency.spec.code, args.events))
         pid = agency.processes["gateway"].pid
         assert pid is not None
