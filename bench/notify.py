@@ -159,7 +159,7 @@ async def idle_streams(url: str, token: str, pid: int, count: int) -> None:
             response = await client.send(request, stream=True)
             if response.status_code != 200:
                 raise RuntimeError(
-                    f"stream refused: {response.status_code} {await response.aread()}"
+                    f"stream refused: {response.status_code} {(await response.aread()).decode(errors='replace')}"
                 )
             responses.append(response)
         opening = time.perf_counter() - started

@@ -248,6 +248,8 @@ OUTSIDE = {
         "gateway": {("ip:203.0.113.10/32", "TCP", 443)},
         "signing": {("ip:203.0.113.20/32", "TCP", 443), ("ip:203.0.113.20/32", "TCP", 80)},
         "exchange": {("ip:198.51.100.0/28", "TCP", 4222)},
+        # The relay, and webhooks to public https endpoints (private ranges excepted).
+        "notify": {("ip:203.0.113.30/32", "TCP", 587), ("ip:0.0.0.0/0", "TCP", 443)},
     }
 }
 
@@ -576,3 +578,24 @@ def test_every_replica_at_its_maximum_fits_in_the_databases_connections(
     limit = int(cluster["spec"]["postgresql"]["parameters"]["max_connections"])
     reserved = 10 + len(DATABASE_SERVICES)  # superuser, replication, the operator; migrations
     assert worst + reserved <= limit, f"{worst} + {reserved} connections > {limit}"
+
+
+def test_webhooks_leave_the_cluster_only_for_public_addresses(
+    rendered: dict[str, list[Doc]],
+) -> None:
+    policy = find(rendered["agency-000-00-00-h98"], "NetworkPolicy", "notify-mail-and-webhooks")
+    [anywhere] = [
+        peer["ipBlock"]
+        for rule in policy["spec"]["egress"]
+        for peer in rule["to"]
+        if peer["ipBlock"]["cidr"] == "0.0.0.0/0"
+    ]
+    assert set(anywhere["except"]) >= {
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "169.254.0.0/16",
+        "127.0.0.0/8",
+        "100.64.0.0/10",
+    }
+    assert policy["metadata"]["annotations"][rules.OPEN_EGRESS]

@@ -38,6 +38,11 @@ def write_env(path: Path, values: dict[str, str]) -> None:
     path.chmod(0o600)
 
 
+def read_env(path: Path) -> dict[str, str]:
+    lines = path.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
 def axis_users() -> dict[str, str]:
     """The demo axis's passwords (its `axis-users` Secret: `kubectl create secret generic
     axis-users --from-env-file=k8s/axis/secrets/axis-users.env`), made once: the admin, the
@@ -70,11 +75,11 @@ def make(overlay: Path) -> None:
     folder = overlay / "secrets"
     if (folder / "complete").exists():
         # Kept, but the exchange's axis URL follows the axis's passwords (made afresh when
-        # k8s/axis/secrets was removed).
+        # k8s/axis/secrets was removed), and keys added since are added.
         exchange = folder / "vanban-exchange.env"
-        lines = exchange.read_text().splitlines()
-        kept = dict(line.split("=", 1) for line in lines if "=" in line)
-        write_env(exchange, kept | {"VANBAN_EXCHANGE_AXIS_URL": axis_url(code)})
+        write_env(exchange, read_env(exchange) | {"VANBAN_EXCHANGE_AXIS_URL": axis_url(code)})
+        notify = folder / "vanban-notify.env"
+        write_env(notify, {"VANBAN_NOTIFY_SMTP_PASSWORD": ""} | read_env(notify))
         return
     folder.mkdir(mode=0o700, exist_ok=True)
     database = {service: password() for service in SERVICES}
@@ -94,6 +99,9 @@ def make(overlay: Path) -> None:
             values[prefix + "TOKEN_PIN"] = password()
         if service == "exchange":
             values[prefix + "AXIS_URL"] = axis_url(code)
+        if service == "notify":
+            # The demo names no SMTP relay: it sends no e-mail.
+            values[prefix + "SMTP_PASSWORD"] = ""
         write_env(folder / f"vanban-{service}.env", values)
         write_env(
             folder / f"vanban-db-{service}.env",

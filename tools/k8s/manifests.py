@@ -609,6 +609,8 @@ def secret_keys() -> dict[str, tuple[str, ...]]:
             keys.append(prefix + "TOKEN_PIN")
         if service == "exchange":
             keys.append(prefix + "AXIS_URL")
+        if service == "notify":
+            keys.append(prefix + "SMTP_PASSWORD")
         found[f"vanban-{service}"] = tuple(keys)
         found[f"vanban-db-{service}"] = ("username", "password")
     found["vanban-caller-keys"] = ("caller-signing.key", "caller-signing.pub")

@@ -188,6 +188,8 @@ def _open_rules(policy: Doc) -> Iterator[str]:
                 if peer == {} or peer.get("namespaceSelector") == {}:
                     yield f"an {direction} rule open to every pod of every namespace"
                 if (peer.get("ipBlock") or {}).get("cidr") in ("0.0.0.0/0", "::/0"):
+                    if direction == "egress" and annotations.get(OPEN_EGRESS):
+                        continue
                     yield f"an {direction} rule open to every address"
 
 

@@ -19,6 +19,7 @@ from google.protobuf.message import DecodeError
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from opentelemetry import metrics
 
 from vanban.contracts.notify.v1 import events_pb2, notify_pb2
 from vanban.platform.errors import ResourceExhaustedError
@@ -56,6 +57,9 @@ class NoticeHub:
         self._max = max_streams
         self._max_per_person = max_streams_per_person
         self._subscription: Subscription | None = None
+        self._open = metrics.get_meter("vanban.gateway").create_up_down_counter(
+            "vanban.notifications.streams", description="Live notification streams held open"
+        )
         # Set when the gateway stops: every stream ends, so the HTTP server can drain.
         self.closing = asyncio.Event()
 
@@ -91,6 +95,7 @@ class NoticeHub:
         listener = Listener(recipient_id)
         self._listeners[recipient_id].add(listener)
         self._count += 1
+        self._open.add(1)
         return listener
 
     def close(self, listener: Listener) -> None:
@@ -99,6 +104,7 @@ class NoticeHub:
             return
         mine.discard(listener)
         self._count -= 1
+        self._open.add(-1)
         if not mine:
             del self._listeners[listener.recipient_id]
 

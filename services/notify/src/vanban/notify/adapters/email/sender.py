@@ -19,6 +19,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 
 import aiosmtplib
+from opentelemetry import metrics
 
 from vanban.notify.adapters.db.email import QueuedEmail, SqlEmails
 from vanban.notify.domain.email import compose
@@ -76,6 +77,9 @@ class EmailSender:
         self._poll = poll_seconds
         self._lease = lease
         self._batch = batch
+        self._messages = metrics.get_meter("vanban.notify").create_counter(
+            "vanban.email.messages", description="E-mails of notices by outcome"
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -124,6 +128,8 @@ class EmailSender:
                 give_up=give_up,
             )
             await uow.commit()
+        outcome = "sent" if not error else "failed" if give_up else "retry"
+        self._messages.add(1, {"outcome": outcome})
         if give_up:
             logger.warning(
                 "e-mail given up",

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from opentelemetry import metrics
 
 from vanban.notify.adapters.db.webhooks import SqlWebhooks
 from vanban.notify.adapters.webhooks.guard import DnsUrlGuard
@@ -61,6 +62,13 @@ class WebhookSender:
         self._lease = timedelta(seconds=2 * timeout + 30)
         self._batch = batch
         self._running: dict[str, asyncio.Task[None]] = {}
+        meter = metrics.get_meter("vanban.notify")
+        self._attempts = meter.create_counter(
+            "vanban.webhook.attempts", description="Webhook delivery attempts by outcome"
+        )
+        self._disabled = meter.create_counter(
+            "vanban.webhook.disabled", description="Endpoints the platform disabled after a day"
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         # No connection is kept: each delivery connects to the address just checked.
@@ -198,6 +206,7 @@ class WebhookSender:
             if webhook is None:
                 return None
             await store.record_attempt(delivery.id, attempt, delivered=attempt.succeeded)
+            self._attempts.add(1, {"outcome": "delivered" if attempt.succeeded else "failed"})
             if attempt.succeeded:
                 webhook = dataclasses.replace(
                     webhook, failing_since=None, consecutive_failures=0, retry_at=None
@@ -215,6 +224,7 @@ class WebhookSender:
                     disabled_reason=reason or webhook.disabled_reason,
                 )
                 if reason:
+                    self._disabled.add(1)
                     logger.warning("webhook disabled", extra={"webhook_id": webhook_id})
             await store.save(webhook)
             await uow.commit()
