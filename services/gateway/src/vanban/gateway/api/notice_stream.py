@@ -100,14 +100,15 @@ class NoticeStream:
         return self.clearance.covers(secrecy)
 
     async def _catch_up(self, last: int) -> AsyncIterator[notify_pb2.Notification]:
+        # Until a page brings nothing new (notify may give fewer than asked for).
         while True:
             page = await self.fetch_after(last, CATCH_UP_PAGE)
-            for notice in page:
-                if notice.sequence > last:
-                    last = notice.sequence
-                    yield notice
-            if len(page) < CATCH_UP_PAGE:
+            newer = [notice for notice in page if notice.sequence > last]
+            if not newer:
                 return
+            for notice in newer:
+                last = notice.sequence
+                yield notice
 
     async def _next(self) -> Pushed | _End:
         loop = asyncio.get_running_loop()

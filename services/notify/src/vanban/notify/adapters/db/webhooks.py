@@ -15,6 +15,8 @@ from vanban.notify.domain.webhooks import Attempt, Delivery, DeliveryState, Webh
 
 # Attempts shown with a delivery.
 SHOWN_ATTEMPTS = 20
+# The advisory lock of webhook registrations (any fixed number of notify's own).
+WEBHOOK_CREATE_LOCK = 0x7E5B_0001
 
 
 def _webhook(row: Any, pending: int = 0) -> Webhook:
@@ -244,7 +246,8 @@ class SqlWebhooks:
                 ).limit(limit)
             )
         ).all()
-        return [_delivery(row, await self._attempts(row.id)) for row in rows]
+        attempts = await self._attempts_of([row.id for row in rows])
+        return [_delivery(row, attempts.get(row.id, ())) for row in rows]
 
     async def delivery(self, webhook_id: str, delivery_id: str) -> Delivery | None:
         row = (
@@ -263,6 +266,44 @@ class SqlWebhooks:
             .where(webhook_deliveries.c.id == delivery_id)
             .values(state=DeliveryState.PENDING.value, delivered_at=None)
         )
+
+    async def _attempts_of(self, delivery_ids: list[str]) -> dict[str, tuple[Attempt, ...]]:
+        """The last attempts of each delivery, newest first, in one query."""
+        if not delivery_ids:
+            return {}
+        ranked = (
+            select(
+                webhook_attempts,
+                func.row_number()
+                .over(
+                    partition_by=webhook_attempts.c.delivery_id,
+                    order_by=webhook_attempts.c.id.desc(),
+                )
+                .label("rank"),
+            )
+            .where(webhook_attempts.c.delivery_id.in_(delivery_ids))
+            .subquery()
+        )
+        rows = await self._session.execute(
+            select(ranked)
+            .where(ranked.c.rank <= SHOWN_ATTEMPTS)
+            .order_by(ranked.c.delivery_id, ranked.c.id.desc())
+        )
+        found: dict[str, list[Attempt]] = {}
+        for row in rows:
+            found.setdefault(row.delivery_id, []).append(
+                Attempt(
+                    at=row.at,
+                    status_code=row.status_code,
+                    error=row.error,
+                    duration_ms=row.duration_ms,
+                )
+            )
+        return {key: tuple(value) for key, value in found.items()}
+
+    async def lock_for_create(self) -> None:
+        """Serialises registrations, so two at once cannot both pass the count."""
+        await self._session.execute(select(func.pg_advisory_xact_lock(WEBHOOK_CREATE_LOCK)))
 
     async def _attempts(self, delivery_id: str) -> tuple[Attempt, ...]:
         rows = await self._session.execute(

@@ -102,6 +102,7 @@ class WebhookServicer(notify_pb2_grpc.WebhookServiceServicer):
         )
         async with self._uow() as uow:
             store = SqlWebhooks(uow.session)
+            await store.lock_for_create()
             domain.may_add(await store.all(), limit=self._max)
             await store.add(webhook)
             uow.audit(
