@@ -75,6 +75,28 @@ async def directory(
         await service.stop()
 
 
+def settings_for(
+    database_url: str,
+    nats_server: NatsServer,
+    mint: TokenMint,
+    directory_address: str,
+    **overrides: object,
+) -> NotifySettings:
+    """Notify's settings against this module's NATS, directory and keys, with `overrides`."""
+    fields: dict[str, object] = {
+        "agency_code": DEMO_AGENCY,
+        "keys_dir": mint.keys_dir,
+        "nats_url": nats_server.url,
+        "database_url": database_url,
+        "peers": {"directory": directory_address},
+        "shutdown_grace": 2.0,
+        # Every event asks the directory: a test that stops it sees the event wait for it.
+        "people_cache_seconds": 0.0,
+    }
+    fields.update(overrides)
+    return NotifySettings.model_validate(fields)
+
+
 @pytest.fixture(scope="module")
 def notify_settings(
     make_database: DatabaseFactory,
@@ -82,16 +104,7 @@ def notify_settings(
     mint: TokenMint,
     directory: DirectoryService,
 ) -> NotifySettings:
-    return NotifySettings(
-        agency_code=DEMO_AGENCY,
-        keys_dir=mint.keys_dir,
-        nats_url=nats_server.url,
-        database_url=make_database("notify"),
-        peers={"directory": directory.address},
-        shutdown_grace=2.0,
-        # Every event asks the directory: a test that stops it sees the event wait for it.
-        people_cache_seconds=0.0,
-    )
+    return settings_for(make_database("notify"), nats_server, mint, directory.address)
 
 
 @pytest.fixture(scope="module")

@@ -38,8 +38,9 @@ from vanban.launcher.infra.ports import free_port
 from vanban.launcher.pytest_plugin import DatabaseFactory
 from vanban.notify.settings import NotifySettings
 from vanban.platform.events.nats import ensure_service_stream
-from vanban.platform.testing import DEMO_AGENCY, TokenMint, channel, metadata
+from vanban.platform.testing import TokenMint, channel, metadata
 
+from ..conftest import settings_for
 from .test_incoming_notifications import (
     DirectoryService,
     eventually,
@@ -146,14 +147,11 @@ def notify_settings(
     directory: DirectoryService,
     relay: Relay,
 ) -> NotifySettings:
-    return NotifySettings(
-        agency_code=DEMO_AGENCY,
-        keys_dir=mint.keys_dir,
-        nats_url=nats_server.url,
-        database_url=make_database("notify_email"),
-        peers={"directory": directory.address},
-        shutdown_grace=2.0,
-        people_cache_seconds=0.0,
+    return settings_for(
+        make_database("notify_email"),
+        nats_server,
+        mint,
+        directory.address,
         smtp_host="localhost",
         smtp_port=relay.port,
         smtp_username=USER,

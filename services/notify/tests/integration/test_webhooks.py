@@ -30,8 +30,9 @@ from vanban.notify.domain.webhooks import signature
 from vanban.notify.settings import NotifySettings
 from vanban.platform.errors import InvalidArgumentError
 from vanban.platform.grpc.status import remote_error
-from vanban.platform.testing import DEMO_AGENCY, TokenMint, channel, metadata, running
+from vanban.platform.testing import TokenMint, channel, metadata, running
 
+from ..conftest import settings_for
 from .test_incoming_notifications import DirectoryService, eventually, make_registered, publish
 
 DOCS = Path(__file__).parents[4] / "docs" / "webhooks.md"
@@ -102,13 +103,11 @@ def notify_settings(
     directory: DirectoryService,
 ) -> NotifySettings:
     # As `vanban up` runs it: loopback endpoints allowed; retries quick, for the test's sake.
-    return NotifySettings(
-        agency_code=DEMO_AGENCY,
-        keys_dir=mint.keys_dir,
-        nats_url=nats_server.url,
-        database_url=make_database("notify_webhooks"),
-        peers={"directory": directory.address},
-        shutdown_grace=2.0,
+    return settings_for(
+        make_database("notify_webhooks"),
+        nats_server,
+        mint,
+        directory.address,
         webhook_allow_http=True,
         webhook_allow_private=True,
         webhook_retry_first_seconds=0.2,
