@@ -128,7 +128,12 @@ class Follow:
 # catches up from notify's store after a gap, a reconnect or a missed message).
 GATEWAY_NOTICES = Follow("gateway", "vanban.notify.notification.recorded")
 
-FOLLOWS: tuple[Follow, ...] = (GATEWAY_NOTICES,)
+# Notify keeps the agency's people a few seconds for a burst of events, and forgets them as soon
+# as someone changes (a new clerk gets the next registration's notice).
+NOTIFY_PEOPLE_CHANGED = Follow("notify", "vanban.directory.person.upserted")
+NOTIFY_PEOPLE_DEACTIVATED = Follow("notify", "vanban.directory.person.deactivated")
+
+FOLLOWS: tuple[Follow, ...] = (GATEWAY_NOTICES, NOTIFY_PEOPLE_CHANGED, NOTIFY_PEOPLE_DEACTIVATED)
 
 
 def follows_of(service: str) -> tuple[Follow, ...]:

@@ -6,6 +6,8 @@ import asyncio
 import time
 
 import grpc
+from nats.aio.client import Client
+from nats.aio.msg import Msg
 
 from vanban.contracts.directory.v1 import directory_pb2 as dpb
 from vanban.contracts.directory.v1 import directory_pb2_grpc
@@ -13,6 +15,7 @@ from vanban.notify.domain.model import Recipient
 from vanban.platform.clearance import Clearance
 from vanban.platform.convert import clearance_from_pb
 from vanban.platform.errors import UnavailableError
+from vanban.platform.events.durables import follows_of
 from vanban.platform.grpc.status import remote_error
 
 PAGE_SIZE = 500
@@ -48,6 +51,22 @@ class DirectoryPeople:
         self._cache_seconds = cache_seconds
         self._cached: tuple[float, list[Recipient]] | None = None
         self._lock = asyncio.Lock()
+
+    def forget(self) -> None:
+        """Someone changed in the directory: the next event asks it afresh."""
+        self._cached = None
+
+    async def follow(self, nc: Client | None) -> None:
+        """Forgets the people whenever the directory says one changed (plain NATS, at most once:
+        a missed word leaves them at most `cache_seconds` old)."""
+        if nc is None:
+            return
+
+        async def changed(_: Msg) -> None:
+            self.forget()
+
+        for follow in follows_of("notify"):
+            await nc.subscribe(follow.subject, cb=changed)
 
     async def active_clerks(self) -> list[Recipient]:
         return [p for p in await self.everyone() if p.active and "clerk" in p.roles]
