@@ -11,6 +11,7 @@ import ssl
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
@@ -26,6 +27,7 @@ from cryptography.x509.oid import NameOID
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
 from nats.js import JetStreamContext
+from sqlalchemy import select
 
 from vanban.contracts.directory.v1 import directory_pb2 as dpb
 from vanban.contracts.directory.v1 import directory_pb2_grpc
@@ -36,7 +38,13 @@ from vanban.contracts.workflow.v1 import workflow_pb2
 from vanban.launcher.infra import NatsServer
 from vanban.launcher.infra.ports import free_port
 from vanban.launcher.pytest_plugin import DatabaseFactory
+from vanban.notify.adapters.db.email import SqlEmails
+from vanban.notify.adapters.db.repository import SqlNotificationRepository
+from vanban.notify.adapters.db.tables import email_deliveries
+from vanban.notify.domain.email import EmailMode
+from vanban.notify.domain.model import Notification, NotificationKind
 from vanban.notify.settings import NotifySettings
+from vanban.platform.db import create_engine, session_factory
 from vanban.platform.events.nats import ensure_service_stream
 from vanban.platform.testing import TokenMint, channel, metadata
 
@@ -45,12 +53,15 @@ from .test_incoming_notifications import (
     DirectoryService,
     eventually,
     make_registered,
+    person,
     publish,
 )
 
 USER, PASSWORD = "vanban-relay", "mat-khau-relay"
 LINK_BASE = "https://vanban.example.gov.vn/app"
 REFUSED = "khong-ton-tai@example.gov.vn"
+# Refused for now (451) twice, then taken.
+BUSY = "hop-thu-day@example.gov.vn"
 
 
 def self_signed(directory: Path) -> tuple[Path, Path]:
@@ -88,12 +99,16 @@ class Relay:
     messages: list[tuple[EmailMessage, bool, str]] = field(default_factory=list)
     port: int = 0
     ca_file: str = ""
+    busy_left: int = 2
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
         if address == REFUSED:
             return "550 5.1.1 Không có hộp thư này"
+        if address == BUSY and self.busy_left > 0:
+            self.busy_left -= 1
+            return "451 4.2.2 Hộp thư tạm thời đầy"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -193,7 +208,7 @@ async def set_email(
     return changed.person
 
 
-async def assign(js: JetStreamContext, *, document_id: str, unit: str) -> str:
+async def assign(js: JetStreamContext, *, document_id: str, unit: str, person_id: str = "") -> str:
     task_id = str(uuid.uuid4())
     occurred = Timestamp()
     occurred.GetCurrentTime()
@@ -205,6 +220,7 @@ async def assign(js: JetStreamContext, *, document_id: str, unit: str) -> str:
                 document_id=document_id,
                 role=workflow_pb2.TASK_ROLE_LEAD,
                 holder_unit=unit,
+                holder_person=person_id,
                 deadline="2026-12-15",
                 created_by="leader",
             )
@@ -320,3 +336,117 @@ async def test_a_person_who_turned_an_e_mail_off_gets_none_and_keeps_the_notice(
             metadata=metadata(token),
             timeout=10,
         )
+
+
+async def test_a_relay_busy_for_now_gets_the_e_mail_again_and_a_bad_address_blocks_no_one(
+    notify: str,
+    js: JetStreamContext,
+    workflow_js: JetStreamContext,
+    relay: Relay,
+    directory: DirectoryService,
+    mint: TokenMint,
+) -> None:
+    head = await set_email(directory, mint, "truongphong", BUSY)
+    await set_email(directory, mint, "chuyenvien", "chuyên-viên@demo.gov.vn")
+    registered = make_registered(subject="Văn bản thử thư chậm")
+    await publish(js, registered, event_id=str(uuid.uuid4()))
+    task_id = await assign(workflow_js, document_id=registered.document.id, unit="VP")
+    # A task of the same document to the specialist, whose address is no e-mail address.
+    specialist = await person(directory, mint, dpb.ROLE_SPECIALIST)
+    await assign(workflow_js, document_id=registered.document.id, unit="", person_id=specialist.id)
+    admin = mint.person("admin-1", roles=("admin",))
+
+    async def deliveries(state: str) -> list[pb.EmailDelivery]:
+        async with channel(notify) as ch:
+            answer = await notify_pb2_grpc.NotifyServiceStub(ch).ListEmailDeliveries(
+                pb.ListEmailDeliveriesRequest(state=state), metadata=metadata(admin), timeout=10
+            )
+        return list(answer.deliveries)
+
+    sent = await eventually(
+        lambda: deliveries("sent"), lambda found: any(d.address == BUSY for d in found), within=60
+    )
+    [busy] = [d for d in sent if d.address == BUSY]
+    assert busy.attempts == 3
+    texts = [m.get_body(("plain",)) for m in relay.to(BUSY)]
+    assert any(t is not None and f"tasks/{task_id}" in t.get_content() for t in texts)
+    failed = await eventually(
+        lambda: deliveries("failed"),
+        lambda found: any(d.address.startswith("chuyên") for d in found),
+    )
+    [bad] = [d for d in failed if d.address.startswith("chuyên")]
+    assert bad.attempts == 1 and "not an e-mail address" in bad.last_error
+    assert head.email == BUSY
+    await set_email(directory, mint, "truongphong", "truongphong@demo.gov.vn")
+
+
+async def test_two_senders_never_hold_the_same_e_mail_and_a_lost_hold_records_nothing(
+    notify: str, notify_settings: NotifySettings
+) -> None:
+    engine = create_engine(notify_settings.database_url, pool_size=2)
+    sessions = session_factory(engine)
+    now = datetime.now(dt.UTC)
+    person_id = f"p-{uuid.uuid4()}"
+    try:
+        async with sessions() as session:
+            for number in range(6):
+                notice = await SqlNotificationRepository(session).add_if_absent(
+                    Notification(
+                        id=str(uuid.uuid4()),
+                        recipient_id=person_id,
+                        kind=NotificationKind.TASK_ASSIGNED,
+                        title="t",
+                        body="b",
+                        resource="tasks/x",
+                        created_at=now,
+                        source_event_id=f"ev-{number}-{person_id}",
+                    )
+                )
+                assert notice is not None
+                await SqlEmails(session).enqueue(
+                    email_id=str(uuid.uuid4()),
+                    notification_id=notice.id,
+                    person_id=person_id,
+                    address="a@demo.gov.vn",
+                    name="A",
+                    mode=EmailMode.EACH,
+                    now=now,
+                    due_at=now + dt.timedelta(days=365),
+                )
+            await session.commit()
+        later = now + dt.timedelta(days=366)
+        lease = dt.timedelta(minutes=2)
+        async with sessions() as first, sessions() as second:
+            mine = await SqlEmails(first).claim_due(now=later, lease=lease, limit=4, token="A")
+            theirs = await SqlEmails(second).claim_due(now=later, lease=lease, limit=4, token="B")
+            await first.commit()
+            await second.commit()
+        ours = [e for e in mine if e.person_id == person_id]
+        others = [e for e in theirs if e.person_id == person_id]
+        assert ours and others and not {e.id for e in ours} & {e.id for e in others}
+        # A sender whose hold was taken over (its lease ran out) records nothing.
+        async with sessions() as session:
+            taken = await SqlEmails(session).claim_due(
+                now=later + lease * 2, lease=lease, limit=10, token="C"
+            )
+            assert {e.id for e in ours} <= {e.id for e in taken}
+            assert not await SqlEmails(session).renew(
+                [e.id for e in ours], token="A", now=later, lease=lease
+            )
+            await SqlEmails(session).settle(
+                [e.id for e in ours],
+                token="A",
+                sent_at=later,
+                error="",
+                retry_at=None,
+                give_up=False,
+            )
+            await session.commit()
+            still = await session.execute(
+                select(email_deliveries.c.state).where(
+                    email_deliveries.c.id.in_([e.id for e in ours])
+                )
+            )
+            assert {row.state for row in still} == {"pending"}
+    finally:
+        await engine.dispose()

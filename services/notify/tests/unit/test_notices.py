@@ -3,10 +3,28 @@ the platform)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from vanban.contracts.archive.v1 import events_pb2 as archive_events
+from vanban.contracts.archive.v1 import records_pb2
+from vanban.contracts.documents.v1 import documents_pb2 as docpb
+from vanban.contracts.documents.v1 import events_pb2 as document_events
+from vanban.contracts.exchange.v1 import events_pb2 as exchange_events
+from vanban.contracts.exchange.v1 import exchange_pb2
+from vanban.contracts.workflow.v1 import events_pb2 as workflow_events
+from vanban.notify.adapters.events.handling import (
+    _handover_due,
+    _package_received,
+    outgoing_known,
+    stale,
+)
 from vanban.notify.domain import notices, service
-from vanban.notify.domain.model import KnownDocument, NotificationKind, Recipient
+from vanban.notify.domain.model import (
+    IncomingRegistered,
+    KnownDocument,
+    NotificationKind,
+    Recipient,
+)
 from vanban.notify.domain.notices import ApprovalFacts, TaskFacts
 from vanban.platform.clearance import Clearance, Secrecy
 
@@ -19,6 +37,7 @@ def person(
     pid: str,
     *roles: str,
     units: tuple[str, ...] = (),
+    heads: tuple[str, ...] = (),
     clearance: Clearance = Clearance.NONE,
     active: bool = True,
 ) -> Recipient:
@@ -28,15 +47,20 @@ def person(
         active=active,
         roles=frozenset(roles),
         units=units,
+        heads=frozenset(heads),
         full_name=f"Ông {pid}",
     )
 
 
 PEOPLE = [
-    person("head-kt", "unit_head", units=("KT",)),
-    person("deputy-kt", "deputy_unit_head", units=("KT",), clearance=Clearance.SECRET),
+    person("head-kt", "unit_head", units=("KT",), heads=("KT",)),
+    person(
+        "deputy-kt", "deputy_unit_head", units=("KT",), heads=("KT",), clearance=Clearance.SECRET
+    ),
     person("spec-kt", "specialist", units=("KT",)),
-    person("head-tc", "unit_head", units=("TC",)),
+    person("head-tc", "unit_head", units=("TC",), heads=("TC",)),
+    # Holds the role and sits in KT, but KT does not name them: they act on no KT task.
+    person("other-head", "unit_head", units=("KT", "TC")),
     person("leader", "agency_leader", clearance=Clearance.TOP_SECRET),
     person("clerk", "clerk", clearance=Clearance.SECRET),
     person("old-clerk", "clerk", active=False),
@@ -173,9 +197,77 @@ def test_packages_reach_the_clerks_and_handovers_the_keeper_and_archivists() -> 
     ]
     assert package[0][1].title == "Văn bản điện tử đến từ Bộ Nội vụ"
     handover = notices.dossier_handover_due(
-        PEOPLE, dossier_id="d-1", file_code="H99.2026.01", title="Hồ sơ", opened_by="spec-kt"
+        PEOPLE,
+        dossier_id="d-1",
+        file_code="H99.2026.01",
+        title="Hồ sơ",
+        opened_by="spec-kt",
+        secrecy=Secrecy.NONE,
     )
     assert who(handover) == [
         ("archivist", NotificationKind.DOSSIER_HANDOVER_DUE),
         ("spec-kt", NotificationKind.DOSSIER_HANDOVER_DUE),
     ]
+
+
+def test_what_notify_remembers_of_a_document_keeps_its_secrecy() -> None:
+    incoming = service.known_incoming(
+        IncomingRegistered(
+            document_id="d",
+            arrival_number=3,
+            arrival_year=2026,
+            issuer_name="Bộ Quốc phòng",
+            code_number="1",
+            code_notation="BQP",
+            subject="Mật",
+            secrecy=Secrecy.SECRET,
+        )
+    )
+    assert incoming.secrecy is Secrecy.SECRET
+    assert incoming.label == "Số đến 3/2026 (1/BQP)"
+    draft = document_events.OutgoingDocumentDrafted(
+        document=docpb.OutgoingDocument(id="o", subject="Dự thảo", secrecy=docpb.SECRECY_SECRET)
+    )
+    assert outgoing_known(draft).secrecy is Secrecy.SECRET
+    # A level this version does not know: the highest.
+    draft.document.secrecy = 99  # type: ignore[assignment]
+    assert outgoing_known(draft).secrecy is Secrecy.TOP_SECRET
+
+
+async def test_a_handover_of_a_dossier_of_unknown_secrecy_reaches_only_the_most_cleared() -> None:
+    event = archive_events.DossierHandoverDue(
+        dossier=records_pb2.Dossier(id="d-1", file_code="H99.2026.01", title="Hồ sơ", opened_by="x")
+    )
+    [(_, notice)] = await _handover_due(None, PEOPLE, event)  # type: ignore[arg-type]
+    assert notice.secrecy is Secrecy.TOP_SECRET
+    event.secrecy = docpb.SECRECY_CONFIDENTIAL
+    [(_, notice)] = await _handover_due(None, PEOPLE, event)  # type: ignore[arg-type]
+    assert notice.secrecy is Secrecy.CONFIDENTIAL
+
+
+async def test_a_package_refused_on_arrival_or_a_duplicate_notifies_nobody() -> None:
+    for state in (exchange_pb2.INBOX_STATE_REFUSED, exchange_pb2.INBOX_STATE_DUPLICATE):
+        event = exchange_events.PackageReceived(item=exchange_pb2.InboxItem(id="i", state=state))
+        assert await _package_received(None, PEOPLE, event) == []  # type: ignore[arg-type]
+    waiting = exchange_events.PackageReceived(
+        item=exchange_pb2.InboxItem(id="i", state=exchange_pb2.INBOX_STATE_RECEIVED)
+    )
+    assert await _package_received(None, PEOPLE, waiting)  # type: ignore[arg-type]
+
+
+def test_an_event_of_long_ago_gives_no_notice() -> None:
+    event = workflow_events.TaskCompleted()
+    assert not stale(event, NOW)  # no time said: not stale
+    event.occurred_at.FromDatetime(NOW - timedelta(days=3))
+    assert stale(event, NOW)
+    event.occurred_at.FromDatetime(NOW - timedelta(hours=3))
+    assert not stale(event, NOW)
+
+
+async def test_a_long_comment_is_cut_to_what_a_notice_holds() -> None:
+    approval = ApprovalFacts("doc-1", step="", waiting_for="", submitted_by="spec-kt")
+    plan = notices.approval_decided(
+        PEOPLE, DOCUMENT, approval, decision="returned", actor="leader", comment="x" * 2000
+    )
+    [recorded] = await service.record_plan(tx=FakeTransaction(), plan=plan, event_id="e", now=NOW)
+    assert len(recorded.body) == service.MAX_BODY and recorded.body.endswith("…")

@@ -28,6 +28,9 @@ WEBHOOK_SERVICE_NAME = notify_pb2.DESCRIPTOR.services_by_name["WebhookService"].
 def build(settings: NotifySettings) -> ServiceHost:
     host = ServiceHost(settings, service="notify", tables=platform_tables, migrations=MIGRATIONS)
     people = DirectoryPeople(host.channel("directory"), cache_seconds=settings.people_cache_seconds)
+    # Someone changed in the directory: the cached people are forgotten at once.
+    host.on_start(lambda: people.follow(host.nc))
+    host.on_nats_reconnect(people.forget)
     host.add_consumer(
         lambda js: incoming_registered_consumer(
             js=js,

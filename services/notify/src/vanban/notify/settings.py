@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import PositiveFloat, PositiveInt, SecretStr, field_validator
+from pydantic import PositiveFloat, PositiveInt, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from vanban.platform.settings import DatabaseSettingsMixin, ServiceSettings
@@ -40,6 +40,15 @@ class NotifySettings(ServiceSettings, DatabaseSettingsMixin):
     @property
     def email_enabled(self) -> bool:
         return bool(self.smtp_host)
+
+    @model_validator(mode="after")
+    def _credentials_only_over_tls(self) -> NotifySettings:
+        if self.smtp_username and not (self.smtp_starttls or self.smtp_implicit_tls):
+            raise ValueError(
+                "SMTP credentials go only over TLS: set VANBAN_NOTIFY_SMTP_STARTTLS or "
+                "VANBAN_NOTIFY_SMTP_IMPLICIT_TLS"
+            )
+        return self
 
     # Webhooks (docs/webhooks.md). Deliveries go to public https addresses only; development
     # may allow http and loopback/private addresses (never in production).

@@ -19,7 +19,7 @@ from vanban.archive.adapters.grpc.records_convert import dossier_to_pb
 from vanban.archive.domain.model import StoredObject
 from vanban.archive.domain.records import Dossier
 from vanban.contracts.archive.v1 import events_pb2
-from vanban.platform.convert import to_timestamp
+from vanban.platform.convert import SECRECY_TO_PB, to_timestamp
 from vanban.platform.events.nats import subject
 from vanban.platform.transaction import ServiceTransaction
 
@@ -60,7 +60,10 @@ class ArchiveTransaction(ServiceTransaction):
     def record_handover_due(self, dossier: Dossier) -> None:
         self.record_event(
             DOSSIER_HANDOVER_DUE,
-            events_pb2.DossierHandoverDue(dossier=dossier_to_pb(dossier, documents=False)),
+            events_pb2.DossierHandoverDue(
+                dossier=dossier_to_pb(dossier, documents=False),
+                secrecy=SECRECY_TO_PB[dossier.secrecy],
+            ),
         )
 
     def record_fixity_failed(self, sha256: str, *, problem: str, at: datetime) -> None:

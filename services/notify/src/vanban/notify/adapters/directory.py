@@ -26,7 +26,7 @@ ROLE_NAMES = {
 }
 
 
-def recipient(person: dpb.Person) -> Recipient:
+def recipient(person: dpb.Person, heads: frozenset[str] = frozenset()) -> Recipient:
     return Recipient(
         id=person.id,
         # A level this notify does not know grants nothing more than none.
@@ -36,6 +36,7 @@ def recipient(person: dpb.Person) -> Recipient:
         units=tuple(person.unit_codes),
         email=person.email,
         full_name=person.full_name,
+        heads=heads,
     )
 
 
@@ -50,10 +51,14 @@ class DirectoryPeople:
         self._timeout = timeout
         self._cache_seconds = cache_seconds
         self._cached: tuple[float, list[Recipient]] | None = None
+        # Bumped by every change the directory tells of: a list fetched while one came in is
+        # not kept (it may predate the change).
+        self._generation = 0
         self._lock = asyncio.Lock()
 
     def forget(self) -> None:
         """Someone changed in the directory: the next event asks it afresh."""
+        self._generation += 1
         self._cached = None
 
     async def follow(self, nc: Client | None) -> None:
@@ -74,11 +79,30 @@ class DirectoryPeople:
     async def everyone(self) -> list[Recipient]:
         async with self._lock:
             now = time.monotonic()
-            if self._cached is None or self._cached[0] <= now:
-                self._cached = (now + self._cache_seconds, await self._list())
-            return self._cached[1]
+            if self._cached is not None and self._cached[0] > now:
+                return self._cached[1]
+            generation = self._generation
+            people = await self._list()
+            if generation == self._generation:
+                self._cached = (now + self._cache_seconds, people)
+            return people
 
     async def _list(self) -> list[Recipient]:
+        """Every person, with the units they head or deputise (the units' own word, as
+        workflow reads it)."""
+        heads: dict[str, set[str]] = {}
+        try:
+            units = await self._stub.ListUnits(dpb.ListUnitsRequest(), timeout=self._timeout)
+        except grpc.aio.AioRpcError as exc:
+            error = remote_error(exc)
+            raise UnavailableError(
+                f"the directory could not list units: {exc.code().name} {error.message}",
+                reason="DIRECTORY_UNAVAILABLE",
+            ) from exc
+        for unit in units.units:
+            for person_id in (unit.head_person_id, *unit.deputy_person_ids):
+                if person_id:
+                    heads.setdefault(person_id, set()).add(unit.code)
         people: list[Recipient] = []
         token = ""
         while True:
@@ -93,7 +117,9 @@ class DirectoryPeople:
                     f"the directory could not list people: {exc.code().name} {error.message}",
                     reason="DIRECTORY_UNAVAILABLE",
                 ) from exc
-            people.extend(recipient(person) for person in response.people)
+            people.extend(
+                recipient(person, frozenset(heads.get(person.id, ()))) for person in response.people
+            )
             token = response.next_page_token
             if not token:
                 return people

@@ -43,6 +43,8 @@ class Recipient:
     units: tuple[str, ...] = ()
     email: str = ""
     full_name: str = ""
+    # The units whose head or deputy the person is (they act on those units' tasks).
+    heads: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

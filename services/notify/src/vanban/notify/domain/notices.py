@@ -14,8 +14,6 @@ from datetime import date
 from vanban.notify.domain.model import KnownDocument, NotificationKind, Recipient
 from vanban.platform.clearance import Secrecy
 
-# Who acts on a task held by a unit: its head and deputies (workflow's rule).
-UNIT_ACTORS = frozenset({"unit_head", "deputy_unit_head"})
 ROLE_WORDS = {"lead": "chủ trì", "coordinating": "phối hợp", "informed": "để biết"}
 DECISION_WORDS = {
     "approved": "đã được duyệt",
@@ -68,7 +66,9 @@ def holders(people: Sequence[Recipient], task: TaskFacts) -> list[Recipient]:
 
 
 def in_unit(people: Sequence[Recipient], unit: str) -> list[Recipient]:
-    return [p for p in people if unit in p.units and p.roles & UNIT_ACTORS]
+    """Who acts on a unit's task or review: the head and deputies the unit names (workflow's
+    rule), not whoever holds such a role."""
+    return [p for p in people if unit in p.heads]
 
 
 def with_role(people: Sequence[Recipient], role: str) -> list[Recipient]:
@@ -280,15 +280,22 @@ def package_received(
 
 
 def dossier_handover_due(
-    people: Sequence[Recipient], *, dossier_id: str, file_code: str, title: str, opened_by: str
+    people: Sequence[Recipient],
+    *,
+    dossier_id: str,
+    file_code: str,
+    title: str,
+    opened_by: str,
+    secrecy: Secrecy,
 ) -> Plan:
-    """A closed dossier is due for the agency archive: its keeper and the archivists hear."""
+    """A closed dossier is due for the agency archive: who opened it and the archivists hear,
+    those cleared for its most secret document."""
     notice = Notice(
         kind=NotificationKind.DOSSIER_HANDOVER_DUE,
         title="Hồ sơ đến hạn nộp lưu vào Lưu trữ cơ quan",
         body=f"{file_code}: {title}",
         resource=f"dossiers/{dossier_id}",
-        secrecy=Secrecy.NONE,
+        secrecy=secrecy,
     )
     recipients = by_id(people, opened_by) + with_role(people, "archivist")
     return [(recipients, notice)]

@@ -75,6 +75,15 @@ def known_incoming(document: IncomingRegistered) -> KnownDocument:
     )
 
 
+# What a notice holds (the store's columns): longer words (a long comment, a reason) are cut.
+MAX_TITLE = 300
+MAX_BODY = 1000
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 async def queue_email(
     tx: Transaction, person: Recipient, notification: Notification, *, now: datetime
 ) -> None:
@@ -127,8 +136,8 @@ async def record_plan(
                 id=str(uuid.uuid4()),
                 recipient_id=person_id,
                 kind=notice.kind,
-                title=notice.title,
-                body=notice.body,
+                title=clip(notice.title, MAX_TITLE),
+                body=clip(notice.body, MAX_BODY),
                 resource=notice.resource,
                 created_at=now,
                 source_event_id=event_id,

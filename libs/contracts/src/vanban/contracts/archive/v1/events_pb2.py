@@ -25,25 +25,26 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from vanban.contracts.archive.v1 import archive_pb2 as vanban_dot_archive_dot_v1_dot_archive__pb2
 from vanban.contracts.archive.v1 import records_pb2 as vanban_dot_archive_dot_v1_dot_records__pb2
+from vanban.contracts.documents.v1 import documents_pb2 as vanban_dot_documents_dot_v1_dot_documents__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evanban/archive/v1/events.proto\x12\x11vanban.archive.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fvanban/archive/v1/archive.proto\x1a\x1fvanban/archive/v1/records.proto\"=\n\x0cObjectStored\x12-\n\x06object\x18\x01 \x01(\x0b\x32\x1d.vanban.archive.v1.ObjectInfo\"<\n\rDossierClosed\x12+\n\x07\x64ossier\x18\x01 \x01(\x0b\x32\x1a.vanban.archive.v1.Dossier\"@\n\x11\x44ossierHandedOver\x12+\n\x07\x64ossier\x18\x01 \x01(\x0b\x32\x1a.vanban.archive.v1.Dossier\"A\n\x12\x44ossierHandoverDue\x12+\n\x07\x64ossier\x18\x01 \x01(\x0b\x32\x1a.vanban.archive.v1.Dossier\"f\n\x0f\x44ossierDisposed\x12\x12\n\ndossier_id\x18\x01 \x01(\t\x12\x11\n\tfile_code\x18\x02 \x01(\t\x12\x16\n\x0e\x64isposition_id\x18\x03 \x01(\t\x12\x14\n\x0c\x64ocument_ids\x18\x04 \x03(\t\"_\n\x0c\x46ixityFailed\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x0f\n\x07problem\x18\x02 \x01(\t\x12.\n\nchecked_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evanban/archive/v1/events.proto\x12\x11vanban.archive.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fvanban/archive/v1/archive.proto\x1a\x1fvanban/archive/v1/records.proto\x1a#vanban/documents/v1/documents.proto\"=\n\x0cObjectStored\x12-\n\x06object\x18\x01 \x01(\x0b\x32\x1d.vanban.archive.v1.ObjectInfo\"<\n\rDossierClosed\x12+\n\x07\x64ossier\x18\x01 \x01(\x0b\x32\x1a.vanban.archive.v1.Dossier\"@\n\x11\x44ossierHandedOver\x12+\n\x07\x64ossier\x18\x01 \x01(\x0b\x32\x1a.vanban.archive.v1.Dossier\"p\n\x12\x44ossierHandoverDue\x12+\n\x07\x64ossier\x18\x01 \x01(\x0b\x32\x1a.vanban.archive.v1.Dossier\x12-\n\x07secrecy\x18\x02 \x01(\x0e\x32\x1c.vanban.documents.v1.Secrecy\"f\n\x0f\x44ossierDisposed\x12\x12\n\ndossier_id\x18\x01 \x01(\t\x12\x11\n\tfile_code\x18\x02 \x01(\t\x12\x16\n\x0e\x64isposition_id\x18\x03 \x01(\t\x12\x14\n\x0c\x64ocument_ids\x18\x04 \x03(\t\"_\n\x0c\x46ixityFailed\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x0f\n\x07problem\x18\x02 \x01(\t\x12.\n\nchecked_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vanban.archive.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_OBJECTSTORED']._serialized_start=152
-  _globals['_OBJECTSTORED']._serialized_end=213
-  _globals['_DOSSIERCLOSED']._serialized_start=215
-  _globals['_DOSSIERCLOSED']._serialized_end=275
-  _globals['_DOSSIERHANDEDOVER']._serialized_start=277
-  _globals['_DOSSIERHANDEDOVER']._serialized_end=341
-  _globals['_DOSSIERHANDOVERDUE']._serialized_start=343
-  _globals['_DOSSIERHANDOVERDUE']._serialized_end=408
-  _globals['_DOSSIERDISPOSED']._serialized_start=410
-  _globals['_DOSSIERDISPOSED']._serialized_end=512
-  _globals['_FIXITYFAILED']._serialized_start=514
-  _globals['_FIXITYFAILED']._serialized_end=609
+  _globals['_OBJECTSTORED']._serialized_start=189
+  _globals['_OBJECTSTORED']._serialized_end=250
+  _globals['_DOSSIERCLOSED']._serialized_start=252
+  _globals['_DOSSIERCLOSED']._serialized_end=312
+  _globals['_DOSSIERHANDEDOVER']._serialized_start=314
+  _globals['_DOSSIERHANDEDOVER']._serialized_end=378
+  _globals['_DOSSIERHANDOVERDUE']._serialized_start=380
+  _globals['_DOSSIERHANDOVERDUE']._serialized_end=492
+  _globals['_DOSSIERDISPOSED']._serialized_start=494
+  _globals['_DOSSIERDISPOSED']._serialized_end=596
+  _globals['_FIXITYFAILED']._serialized_start=598
+  _globals['_FIXITYFAILED']._serialized_end=693
 # @@protoc_insertion_point(module_scope)

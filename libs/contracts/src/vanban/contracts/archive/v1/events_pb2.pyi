@@ -10,6 +10,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from vanban.contracts.archive.v1 import archive_pb2 as _archive_pb2
 from vanban.contracts.archive.v1 import records_pb2 as _records_pb2
+from vanban.contracts.documents.v1 import documents_pb2 as _documents_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -98,16 +99,22 @@ class DossierHandoverDue(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     DOSSIER_FIELD_NUMBER: _builtins.int
+    SECRECY_FIELD_NUMBER: _builtins.int
+    secrecy: _documents_pb2.Secrecy.ValueType
+    """The secrecy of its most secret document: who is not cleared for it may not know of it.
+    Unspecified (an archive before this field) is read as the highest.
+    """
     @_builtins.property
     def dossier(self) -> _records_pb2.Dossier: ...
     def __init__(
         self,
         *,
         dossier: _records_pb2.Dossier | None = ...,
+        secrecy: _documents_pb2.Secrecy.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dossier", b"dossier", "secrecy", b"secrecy"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

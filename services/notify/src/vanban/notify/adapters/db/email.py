@@ -158,46 +158,78 @@ class SqlEmails:
             .on_conflict_do_nothing(index_elements=[email_deliveries.c.notification_id])
         )
 
-    async def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[QueuedEmail]:
-        """Due e-mails nobody holds, held until `now + lease`, with their notices."""
-        due = (
-            select(email_deliveries.c.id)
-            .where(
-                email_deliveries.c.state == PENDING,
-                email_deliveries.c.due_at <= now,
-                (email_deliveries.c.leased_until.is_(None))
-                | (email_deliveries.c.leased_until < now),
-            )
+    async def claim_due(
+        self, *, now: datetime, lease: timedelta, limit: int, token: str
+    ) -> list[QueuedEmail]:
+        """Due e-mails nobody holds, held under `token` until `now + lease`, with their notices;
+        with any, every other due digest e-mail of the same people (a digest is one message)."""
+        free = (email_deliveries.c.leased_until.is_(None)) | (email_deliveries.c.leased_until < now)
+        due = (email_deliveries.c.state == PENDING) & (email_deliveries.c.due_at <= now) & free
+        first = await self._session.execute(
+            select(email_deliveries.c.id, email_deliveries.c.person_id)
+            .where(due)
             .order_by(email_deliveries.c.due_at, email_deliveries.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        ids = [row.id for row in await self._session.execute(due)]
-        if not ids:
+        rows = first.all()
+        if not rows:
             return []
+        ids = {row.id for row in rows}
+        same_people = await self._session.execute(
+            select(email_deliveries.c.id)
+            .where(
+                due,
+                email_deliveries.c.mode == "digest",
+                email_deliveries.c.person_id.in_({row.person_id for row in rows}),
+            )
+            .with_for_update(skip_locked=True)
+        )
+        ids |= {row.id for row in same_people}
         await self._session.execute(
             update(email_deliveries)
             .where(email_deliveries.c.id.in_(ids))
-            .values(leased_until=now + lease)
+            .values(leased_until=now + lease, lease_token=token)
         )
-        rows = await self._session.execute(
+        joined = await self._session.execute(
             _joined()
             .where(email_deliveries.c.id.in_(ids))
             .order_by(notifications.c.recipient_id, notifications.c.sequence)
         )
-        return [_queued(row) for row in rows]
+        return [_queued(row) for row in joined]
+
+    async def renew(
+        self, email_ids: list[str], *, token: str, now: datetime, lease: timedelta
+    ) -> bool:
+        """Whether `token` still holds every one of them (then for `lease` more)."""
+        result = await self._session.execute(
+            update(email_deliveries)
+            .where(
+                email_deliveries.c.id.in_(email_ids),
+                email_deliveries.c.lease_token == token,
+                email_deliveries.c.state == PENDING,
+            )
+            .values(leased_until=now + lease)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == len(email_ids)
 
     async def settle(
         self,
         email_ids: list[str],
         *,
+        token: str,
         sent_at: datetime | None,
         error: str,
         retry_at: datetime | None,
         give_up: bool,
     ) -> None:
-        """Sent; or failed this time, to go again at `retry_at`; or given up on."""
-        values: dict[str, Any] = {"leased_until": None, "attempts": email_deliveries.c.attempts + 1}
+        """Sent; or failed this time, to go again at `retry_at`; or given up on. Only while
+        `token` holds them."""
+        values: dict[str, Any] = {
+            "leased_until": None,
+            "lease_token": None,
+            "attempts": email_deliveries.c.attempts + 1,
+        }
         if sent_at is not None:
             values.update(state=SENT, sent_at=sent_at, last_error="")
         elif give_up:
@@ -205,7 +237,9 @@ class SqlEmails:
         else:
             values.update(last_error=error[:1000], due_at=retry_at)
         await self._session.execute(
-            update(email_deliveries).where(email_deliveries.c.id.in_(email_ids)).values(**values)
+            update(email_deliveries)
+            .where(email_deliveries.c.id.in_(email_ids), email_deliveries.c.lease_token == token)
+            .values(**values)
         )
 
     async def listed(

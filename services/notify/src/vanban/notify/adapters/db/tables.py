@@ -193,7 +193,10 @@ email_deliveries = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", String(1000), nullable=False, server_default=""),
     Column("sent_at", DateTime(timezone=True), nullable=True),
+    # A sender holds it until then, under its token (another replica's claim takes a new one;
+    # the first then records nothing).
     Column("leased_until", DateTime(timezone=True), nullable=True),
+    Column("lease_token", String(36), nullable=True),
 )
 
 # The sender's query: what is due.

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import re
 import ssl
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,27 +95,39 @@ class EmailSender:
 
     async def send_due(self) -> bool:
         """One round: claims what is due and sends it; whether there was anything."""
-        now = datetime.now(UTC)
+        token = str(uuid.uuid4())
         async with self._uow() as uow:
             claimed = await SqlEmails(uow.session).claim_due(
-                now=now, lease=self._lease, limit=self._batch
+                now=datetime.now(UTC), lease=self._lease, limit=self._batch, token=token
             )
             await uow.commit()
         if not claimed:
             return False
         for group in _messages(claimed):
-            await self._deliver(group)
+            # Held still (renewed for this message), or another replica has it now.
+            async with self._uow() as uow:
+                held = await SqlEmails(uow.session).renew(
+                    [e.id for e in group], token=token, now=datetime.now(UTC), lease=self._lease
+                )
+                await uow.commit()
+            if held:
+                await self._deliver(group, token)
         return True
 
-    async def _deliver(self, group: list[QueuedEmail]) -> None:
+    async def _deliver(self, group: list[QueuedEmail], token: str) -> None:
         first = group[0]
         error, permanent = "", False
         try:
-            await self._send(self._message(group))
-        except Permanent as exc:
-            error, permanent = str(exc), True
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            message = self._message(group)
+        except Exception as exc:
+            message, error, permanent = None, f"the e-mail cannot be made: {exc}", True
+        if message is not None:
+            try:
+                await self._send(message)
+            except Permanent as exc:
+                error, permanent = str(exc), True
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         now = datetime.now(UTC)
         attempts = first.attempts + 1
         give_up = bool(error) and (permanent or attempts >= self._max_attempts)
@@ -122,6 +135,7 @@ class EmailSender:
         async with self._uow() as uow:
             await SqlEmails(uow.session).settle(
                 [e.id for e in group],
+                token=token,
                 sent_at=None if error else now,
                 error=error,
                 retry_at=retry_at,
@@ -133,23 +147,27 @@ class EmailSender:
         if give_up:
             logger.warning(
                 "e-mail given up",
-                extra={"person_id": first.person_id, "emails": len(group), "error": error},
+                extra={
+                    "person_id": first.person_id,
+                    "email_ids": [e.id for e in group],
+                    "error": error,
+                },
             )
 
     def _message(self, group: list[QueuedEmail]) -> EmailMessage:
         first = group[0]
-        if not ADDRESS.match(first.address) or len(first.address) > 320:
+        if not first.address.isascii() or not ADDRESS.match(first.address):
             raise Permanent(f"the directory's address {first.address!r} is not an e-mail address")
         email = compose(
             [e.notification for e in group],
-            name=first.name,
+            name=one_line(first.name),
             link_base=self._link_base,
             digest=first.mode == "digest",
         )
         message = EmailMessage()
         message["From"] = self._relay.sender
-        message["To"] = formataddr((first.name, first.address))
-        message["Subject"] = email.subject
+        message["To"] = formataddr((one_line(first.name), first.address))
+        message["Subject"] = one_line(email.subject)
         message["Date"] = format_datetime(datetime.now(UTC))
         message["Message-ID"] = make_msgid(domain="vanban.invalid")
         message["Auto-Submitted"] = "auto-generated"
@@ -179,10 +197,18 @@ class EmailSender:
             if codes and all(code >= 500 for code in codes):
                 raise Permanent(f"the relay refused the address: {words}") from exc
             raise
-        except aiosmtplib.SMTPResponseException as exc:
+        except aiosmtplib.SMTPDataError as exc:
+            # The message itself refused for good; a refusal of the platform as a whole (its
+            # sign-in, STARTTLS, its sender) is the relay's or the settings', tried again.
             if exc.code >= 500:
                 raise Permanent(f"the relay refused the message: {exc.code} {exc.message}") from exc
             raise
+
+
+def one_line(value: str) -> str:
+    """A header value on one line: any run of whitespace or control characters one space."""
+    cleaned = "".join(" " if not char.isprintable() else char for char in value)
+    return " ".join(cleaned.split())
 
 
 def _messages(claimed: list[QueuedEmail]) -> list[list[QueuedEmail]]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.protobuf.message import Message
 from nats.js import JetStreamContext
 
 from vanban.contracts.archive.v1 import events_pb2 as archive_events
+from vanban.contracts.documents.v1 import documents_pb2 as docpb
 from vanban.contracts.documents.v1 import events_pb2 as document_events
 from vanban.contracts.exchange.v1 import events_pb2 as exchange_events
 from vanban.contracts.exchange.v1 import exchange_pb2
@@ -147,6 +148,11 @@ async def _handover_due(tx: NotifyTransaction, people: list[Any], event: Any) ->
         file_code=dossier.file_code,
         title=dossier.title,
         opened_by=dossier.opened_by,
+        # Unspecified (an older archive) or unknown: the highest, never a leak.
+        secrecy=(
+            secrecy_from_pb(event.secrecy) if event.secrecy != docpb.SECRECY_UNSPECIFIED else None
+        )
+        or Secrecy.TOP_SECRET,
     )
 
 
@@ -222,6 +228,18 @@ HANDLED = (
 )
 
 
+# Events older than this give no notice: news of last month is no news (and a new consumer,
+# which reads its stream from the start, does not replay a month of it as new).
+MAX_EVENT_AGE = timedelta(days=2)
+
+
+def stale(event: Any, now: datetime) -> bool:
+    """Whether the event says it happened longer ago than notices are worth."""
+    if not event.DESCRIPTOR.fields_by_name.get("occurred_at") or not event.HasField("occurred_at"):
+        return False
+    return bool(now - event.occurred_at.ToDatetime(tzinfo=UTC) > MAX_EVENT_AGE)
+
+
 class PlanHandler:
     """Runs one event's rule inside the event's unit of work (the consumer commits it)."""
 
@@ -231,6 +249,8 @@ class PlanHandler:
         self._email = email
 
     async def __call__(self, uow: UnitOfWork, event: Any, context: EventContext) -> None:
+        if stale(event, datetime.now(UTC)):
+            return
         tx = NotifyTransaction(uow, actor=ACTOR)
         # A failure here (the directory away, the document not known yet) propagates: the
         # platform delivers the event again shortly.
