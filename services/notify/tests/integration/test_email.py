@@ -38,10 +38,10 @@ from vanban.contracts.workflow.v1 import workflow_pb2
 from vanban.launcher.infra import NatsServer
 from vanban.launcher.infra.ports import free_port
 from vanban.launcher.pytest_plugin import DatabaseFactory
-from vanban.notify.adapters.db.email import SqlEmails
+from vanban.notify.adapters.db.email import SqlEmails, SqlPreferences
 from vanban.notify.adapters.db.repository import SqlNotificationRepository
 from vanban.notify.adapters.db.tables import email_deliveries
-from vanban.notify.domain.email import EmailMode
+from vanban.notify.domain.email import EmailMode, preferences_from
 from vanban.notify.domain.model import Notification, NotificationKind
 from vanban.notify.settings import NotifySettings
 from vanban.platform.db import create_engine, session_factory
@@ -448,5 +448,63 @@ async def test_two_senders_never_hold_the_same_e_mail_and_a_lost_hold_records_no
                 )
             )
             assert {row.state for row in still} == {"pending"}
+    finally:
+        await engine.dispose()
+
+
+async def test_an_e_mail_of_a_kind_turned_off_after_it_was_queued_is_not_sent(
+    notify: str, notify_settings: NotifySettings, relay: Relay
+) -> None:
+    engine = create_engine(notify_settings.database_url, pool_size=1)
+    sessions = session_factory(engine)
+    now = datetime.now(dt.UTC)
+    person_id = f"p-{uuid.uuid4()}"
+    address = f"{person_id}@demo.gov.vn"
+    try:
+        async with sessions() as session:
+            notice = await SqlNotificationRepository(session).add_if_absent(
+                Notification(
+                    id=str(uuid.uuid4()),
+                    recipient_id=person_id,
+                    kind=NotificationKind.TASK_COMPLETED,
+                    title="Văn bản đã được xử lý xong (chủ trì)",
+                    body="b",
+                    resource="tasks/x",
+                    created_at=now,
+                    source_event_id=f"ev-{person_id}",
+                )
+            )
+            assert notice is not None
+            # Queued for the evening's digest; the person then turns that kind off.
+            await SqlEmails(session).enqueue(
+                email_id=str(uuid.uuid4()),
+                notification_id=notice.id,
+                person_id=person_id,
+                address=address,
+                name="A",
+                mode=EmailMode.DIGEST,
+                now=now,
+                due_at=now,
+            )
+            await SqlPreferences(session).put(
+                person_id,
+                preferences_from(
+                    email={"task_completed": "off"}, quiet_start="", quiet_end="", digest_time=""
+                ),
+                now=now,
+            )
+            await session.commit()
+
+        async def state() -> str:
+            async with sessions() as session:
+                found = await session.execute(
+                    select(email_deliveries.c.state).where(
+                        email_deliveries.c.notification_id == notice.id
+                    )
+                )
+                return str(found.scalar_one())
+
+        assert await eventually(state, lambda found: found != "pending") == "cancelled"
+        assert relay.to(address) == []
     finally:
         await engine.dispose()

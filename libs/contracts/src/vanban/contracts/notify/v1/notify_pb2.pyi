@@ -497,7 +497,7 @@ class EmailDelivery(_message.Message):
     mode: _builtins.str
     """each or digest"""
     state: _builtins.str
-    """pending, sent or failed"""
+    """pending, sent, failed, or cancelled (the person turned that kind off after it was queued)"""
     attempts: _builtins.int
     last_error: _builtins.str
     """The relay's words at the last failure (for a failed one: why it was given up)."""
@@ -539,7 +539,7 @@ class ListEmailDeliveriesRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     state: _builtins.str
-    """Empty: every state; else pending, sent or failed."""
+    """Empty: every state; else pending, sent, failed or cancelled."""
     page_size: _builtins.int
     page_token: _builtins.str
     def __init__(

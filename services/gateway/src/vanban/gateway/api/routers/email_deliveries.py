@@ -46,7 +46,7 @@ def email_delivery_out(email: notify_pb2.EmailDelivery) -> EmailDeliveryOut:
 async def list_email_deliveries(
     principal: MailAdmin,
     notify: Notify,
-    state: Literal["pending", "sent", "failed"] | None = None,
+    state: Literal["pending", "sent", "failed", "cancelled"] | None = None,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     page_token: Annotated[str, Query(max_length=512)] = "",
 ) -> EmailDeliveryPage:

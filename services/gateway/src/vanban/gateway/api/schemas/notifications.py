@@ -73,7 +73,7 @@ class EmailDeliveryOut(BaseModel):
     kind: str
     # each or digest
     mode: str
-    # pending, sent or failed
+    # pending, sent, failed, or cancelled (turned off by the person after it was queued)
     state: str
     created_at: datetime
     due_at: datetime

@@ -21,6 +21,8 @@ from vanban.notify.domain.model import Notification, NotificationKind
 from vanban.notify.domain.paging import InboxPosition
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+# Turned off by the person after it was queued.
+CANCELLED = "cancelled"
 
 
 def _clock(value: time | None) -> str | None:
@@ -197,6 +199,16 @@ class SqlEmails:
             .order_by(notifications.c.recipient_id, notifications.c.sequence)
         )
         return [_queued(row) for row in joined]
+
+    async def cancel(self, email_ids: list[str], *, token: str, reason: str) -> None:
+        if email_ids:
+            await self._session.execute(
+                update(email_deliveries)
+                .where(
+                    email_deliveries.c.id.in_(email_ids), email_deliveries.c.lease_token == token
+                )
+                .values(state=CANCELLED, leased_until=None, lease_token=None, last_error=reason)
+            )
 
     async def renew(
         self, email_ids: list[str], *, token: str, now: datetime, lease: timedelta

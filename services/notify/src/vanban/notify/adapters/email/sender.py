@@ -22,8 +22,8 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 import aiosmtplib
 from opentelemetry import metrics
 
-from vanban.notify.adapters.db.email import QueuedEmail, SqlEmails
-from vanban.notify.domain.email import compose
+from vanban.notify.adapters.db.email import QueuedEmail, SqlEmails, SqlPreferences
+from vanban.notify.domain.email import EmailMode, compose
 from vanban.platform.db import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -110,9 +110,25 @@ class EmailSender:
                     [e.id for e in group], token=token, now=datetime.now(UTC), lease=self._lease
                 )
                 await uow.commit()
-            if held:
+            if not held:
+                continue
+            group = await self._still_wanted(group, token)
+            if group:
                 await self._deliver(group, token)
         return True
+
+    async def _still_wanted(self, group: list[QueuedEmail], token: str) -> list[QueuedEmail]:
+        """The group less what its person turned off since it was queued (those are cancelled,
+        not sent)."""
+        async with self._uow() as uow:
+            chosen = await SqlPreferences(uow.session).get(group[0].person_id)
+            unwanted = [e for e in group if chosen.mode(e.notification.kind) is EmailMode.OFF]
+            if unwanted:
+                await SqlEmails(uow.session).cancel(
+                    [e.id for e in unwanted], token=token, reason="turned off by the person"
+                )
+                await uow.commit()
+        return [e for e in group if e not in unwanted]
 
     async def _deliver(self, group: list[QueuedEmail], token: str) -> None:
         first = group[0]

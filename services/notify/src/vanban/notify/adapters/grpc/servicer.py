@@ -8,6 +8,7 @@ import grpc
 from vanban.contracts.notify.v1 import notify_pb2 as pb
 from vanban.contracts.notify.v1 import notify_pb2_grpc
 from vanban.notify.adapters.db.email import (
+    CANCELLED,
     FAILED,
     PENDING,
     SENT,
@@ -125,9 +126,9 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
         self, request: pb.ListEmailDeliveriesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListEmailDeliveriesResponse:
         require_admin(current_caller())
-        if request.state not in ("", PENDING, SENT, FAILED):
+        if request.state not in ("", PENDING, SENT, FAILED, CANCELLED):
             raise InvalidArgumentError(
-                "state is one of pending, sent, failed", reason="INVALID_FILTER"
+                "state is one of pending, sent, failed, cancelled", reason="INVALID_FILTER"
             )
         size = page_size(request.page_size)
         before = decode_position(request.page_token)
