@@ -10,6 +10,7 @@ import contextlib
 import logging
 import re
 import ssl
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 import aiosmtplib
 from opentelemetry import metrics
 
-from vanban.notify.adapters.db.email import QueuedEmail, SqlEmails, SqlPreferences
+from vanban.notify.adapters.db.email import PENDING, QueuedEmail, SqlEmails, SqlPreferences
 from vanban.notify.domain.email import EmailMode, compose
 from vanban.platform.db import UnitOfWork
 
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 # Headers folded at the line limit, not at 78: CPython folds a long Vietnamese subject into
 # several encoded words and drops the space between them (the subject is kept short enough).
 WIRE = SMTP.clone(max_line_length=998)
+PENDING_EVERY = 30.0
 # Deliberately plain: one @, no spaces or control characters, at most 320 characters.
 ADDRESS = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]{1,255}$")
 
@@ -78,8 +80,18 @@ class EmailSender:
         self._poll = poll_seconds
         self._lease = lease
         self._batch = batch
-        self._messages = metrics.get_meter("vanban.notify").create_counter(
+        meter = metrics.get_meter("vanban.notify")
+        self._messages = meter.create_counter(
             "vanban.email.messages", description="E-mails of notices by outcome"
+        )
+        # How many wait (due or not), counted every PENDING_EVERY seconds: a relay that is down
+        # shows as this growing while no message goes.
+        self._pending = 0
+        self._counted_at = 0.0
+        meter.create_observable_gauge(
+            "vanban.email.pending",
+            callbacks=[lambda _: [metrics.Observation(self._pending)]],
+            description="E-mails of notices waiting to go",
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -95,6 +107,10 @@ class EmailSender:
 
     async def send_due(self) -> bool:
         """One round: claims what is due and sends it; whether there was anything."""
+        if time.monotonic() - self._counted_at >= PENDING_EVERY:
+            async with self._uow() as uow:
+                self._pending = await SqlEmails(uow.session).count(PENDING)
+            self._counted_at = time.monotonic()
         token = str(uuid.uuid4())
         async with self._uow() as uow:
             claimed = await SqlEmails(uow.session).claim_due(
