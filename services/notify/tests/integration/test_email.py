@@ -380,6 +380,37 @@ async def test_a_relay_busy_for_now_gets_the_e_mail_again_and_a_bad_address_bloc
     await set_email(directory, mint, "truongphong", "truongphong@demo.gov.vn")
 
 
+async def queue_one(
+    session: Any, person_id: str, kind: NotificationKind, mode: EmailMode, *, due_at: datetime
+) -> Notification:
+    """A notice of the person's and its e-mail, due at `due_at`."""
+    now = datetime.now(dt.UTC)
+    notice = await SqlNotificationRepository(session).add_if_absent(
+        Notification(
+            id=str(uuid.uuid4()),
+            recipient_id=person_id,
+            kind=kind,
+            title="Văn bản đã được xử lý xong (chủ trì)",
+            body="b",
+            resource="tasks/x",
+            created_at=now,
+            source_event_id=str(uuid.uuid4()),
+        )
+    )
+    assert notice is not None
+    await SqlEmails(session).enqueue(
+        email_id=str(uuid.uuid4()),
+        notification_id=notice.id,
+        person_id=person_id,
+        address=f"{person_id}@demo.gov.vn",
+        name="A",
+        mode=mode,
+        now=now,
+        due_at=due_at,
+    )
+    return notice
+
+
 async def test_two_senders_never_hold_the_same_e_mail_and_a_lost_hold_records_nothing(
     notify: str, notify_settings: NotifySettings
 ) -> None:
@@ -389,28 +420,12 @@ async def test_two_senders_never_hold_the_same_e_mail_and_a_lost_hold_records_no
     person_id = f"p-{uuid.uuid4()}"
     try:
         async with sessions() as session:
-            for number in range(6):
-                notice = await SqlNotificationRepository(session).add_if_absent(
-                    Notification(
-                        id=str(uuid.uuid4()),
-                        recipient_id=person_id,
-                        kind=NotificationKind.TASK_ASSIGNED,
-                        title="t",
-                        body="b",
-                        resource="tasks/x",
-                        created_at=now,
-                        source_event_id=f"ev-{number}-{person_id}",
-                    )
-                )
-                assert notice is not None
-                await SqlEmails(session).enqueue(
-                    email_id=str(uuid.uuid4()),
-                    notification_id=notice.id,
-                    person_id=person_id,
-                    address="a@demo.gov.vn",
-                    name="A",
-                    mode=EmailMode.EACH,
-                    now=now,
+            for _ in range(6):
+                await queue_one(
+                    session,
+                    person_id,
+                    NotificationKind.TASK_ASSIGNED,
+                    EmailMode.EACH,
                     due_at=now + dt.timedelta(days=365),
                 )
             await session.commit()
@@ -462,29 +477,9 @@ async def test_an_e_mail_of_a_kind_turned_off_after_it_was_queued_is_not_sent(
     address = f"{person_id}@demo.gov.vn"
     try:
         async with sessions() as session:
-            notice = await SqlNotificationRepository(session).add_if_absent(
-                Notification(
-                    id=str(uuid.uuid4()),
-                    recipient_id=person_id,
-                    kind=NotificationKind.TASK_COMPLETED,
-                    title="Văn bản đã được xử lý xong (chủ trì)",
-                    body="b",
-                    resource="tasks/x",
-                    created_at=now,
-                    source_event_id=f"ev-{person_id}",
-                )
-            )
-            assert notice is not None
             # Queued for the evening's digest; the person then turns that kind off.
-            await SqlEmails(session).enqueue(
-                email_id=str(uuid.uuid4()),
-                notification_id=notice.id,
-                person_id=person_id,
-                address=address,
-                name="A",
-                mode=EmailMode.DIGEST,
-                now=now,
-                due_at=now,
+            notice = await queue_one(
+                session, person_id, NotificationKind.TASK_COMPLETED, EmailMode.DIGEST, due_at=now
             )
             await SqlPreferences(session).put(
                 person_id,

@@ -26,6 +26,15 @@ ROLE_NAMES = {
 }
 
 
+def unavailable(what: str, exc: grpc.aio.AioRpcError) -> UnavailableError:
+    """The directory did not answer: the event is tried again shortly."""
+    error = remote_error(exc)
+    return UnavailableError(
+        f"the directory could not list {what}: {exc.code().name} {error.message}",
+        reason="DIRECTORY_UNAVAILABLE",
+    )
+
+
 def recipient(person: dpb.Person, heads: frozenset[str] = frozenset()) -> Recipient:
     return Recipient(
         id=person.id,
@@ -94,11 +103,7 @@ class DirectoryPeople:
         try:
             units = await self._stub.ListUnits(dpb.ListUnitsRequest(), timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
-            error = remote_error(exc)
-            raise UnavailableError(
-                f"the directory could not list units: {exc.code().name} {error.message}",
-                reason="DIRECTORY_UNAVAILABLE",
-            ) from exc
+            raise unavailable("units", exc) from exc
         for unit in units.units:
             for person_id in (unit.head_person_id, *unit.deputy_person_ids):
                 if person_id:
@@ -112,11 +117,7 @@ class DirectoryPeople:
                     timeout=self._timeout,
                 )
             except grpc.aio.AioRpcError as exc:
-                error = remote_error(exc)
-                raise UnavailableError(
-                    f"the directory could not list people: {exc.code().name} {error.message}",
-                    reason="DIRECTORY_UNAVAILABLE",
-                ) from exc
+                raise unavailable("people", exc) from exc
             people.extend(
                 recipient(person, frozenset(heads.get(person.id, ()))) for person in response.people
             )
