@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from vanban.platform import paging
 
@@ -21,6 +23,26 @@ class InboxPosition:
 
 def page_size(requested: int) -> int:
     return paging.page_size(requested, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
+
+
+class Positioned(Protocol):
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> str: ...
+
+
+P = TypeVar("P", bound=Positioned)
+
+
+def one_page(found: Sequence[P], size: int) -> tuple[list[P], str]:
+    """A page of at most `size` out of `size + 1` fetched, newest first, and the token of the
+    next (empty when there is none)."""
+    if len(found) <= size:
+        return list(found), ""
+    page = list(found[:size])
+    return page, encode_position(InboxPosition(created_at=page[-1].created_at, id=page[-1].id))
 
 
 def encode_position(position: InboxPosition) -> str:

@@ -16,9 +16,8 @@ from vanban.notify.domain.model import (
 )
 from vanban.notify.domain.notices import Notice, Plan
 from vanban.notify.domain.paging import (
-    InboxPosition,
     decode_position,
-    encode_position,
+    one_page,
     page_size,
 )
 from vanban.notify.domain.ports import People, Transaction
@@ -194,11 +193,7 @@ async def list_notifications(
     notifications = await tx.notifications.list_for_recipient(
         recipient_id, secrecy=clearance.levels_covered(), before=before, limit=size + 1
     )
-    if len(notifications) <= size:
-        return notifications, ""
-    notifications = notifications[:size]
-    last = notifications[-1]
-    return notifications, encode_position(InboxPosition(created_at=last.created_at, id=last.id))
+    return one_page(notifications, size)
 
 
 async def mark_read(

@@ -8,33 +8,14 @@ from fastapi import APIRouter, Query
 
 from vanban.contracts.notify.v1 import notify_pb2
 from vanban.gateway.api.auth import Principal
-from vanban.gateway.api.convert.common import enum_names
+from vanban.gateway.api.convert.notifications import email_delivery_out
 from vanban.gateway.api.deps import Notify, allowed, role
 from vanban.gateway.api.openapi import PARAMETERS, SCOPED, UPSTREAM, answers
-from vanban.gateway.api.schemas.notifications import EmailDeliveryOut, EmailDeliveryPage
-from vanban.platform.convert import from_timestamp, optional_datetime
+from vanban.gateway.api.schemas.notifications import EmailDeliveryPage
 
 router = APIRouter(prefix="/v1/email-deliveries", tags=["notifications"])
 
 MailAdmin = Annotated[Principal, allowed("notifications:manage", role("admin"))]
-KIND_NAME = enum_names(notify_pb2.NotificationKind)
-
-
-def email_delivery_out(email: notify_pb2.EmailDelivery) -> EmailDeliveryOut:
-    return EmailDeliveryOut(
-        id=email.id,
-        person_id=email.person_id,
-        address=email.address,
-        notification_id=email.notification_id,
-        kind=KIND_NAME.get(email.kind, "unspecified"),
-        mode=email.mode,
-        state=email.state,
-        created_at=from_timestamp(email.created_at),
-        due_at=from_timestamp(email.due_at),
-        attempts=email.attempts,
-        last_error=email.last_error or None,
-        sent_at=optional_datetime(email, "sent_at"),
-    )
 
 
 @router.get(

@@ -258,7 +258,9 @@ class SqlWebhooks:
                 )
             )
         ).first()
-        return _delivery(row, await self._attempts(row.id)) if row is not None else None
+        if row is None:
+            return None
+        return _delivery(row, (await self._attempts_of([row.id])).get(row.id, ()))
 
     async def replay(self, delivery_id: str) -> None:
         await self._session.execute(
@@ -304,20 +306,3 @@ class SqlWebhooks:
     async def lock_for_create(self) -> None:
         """Serialises registrations, so two at once cannot both pass the count."""
         await self._session.execute(select(func.pg_advisory_xact_lock(WEBHOOK_CREATE_LOCK)))
-
-    async def _attempts(self, delivery_id: str) -> tuple[Attempt, ...]:
-        rows = await self._session.execute(
-            select(webhook_attempts)
-            .where(webhook_attempts.c.delivery_id == delivery_id)
-            .order_by(webhook_attempts.c.id.desc())
-            .limit(SHOWN_ATTEMPTS)
-        )
-        return tuple(
-            Attempt(
-                at=row.at,
-                status_code=row.status_code,
-                error=row.error,
-                duration_ms=row.duration_ms,
-            )
-            for row in rows
-        )

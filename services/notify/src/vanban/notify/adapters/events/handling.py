@@ -3,6 +3,7 @@ each becomes notices for the people it concerns (`domain.notices`)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -70,21 +71,12 @@ async def _document(tx: NotifyTransaction, document_id: str) -> KnownDocument:
     return await service.known_document(tx, document_id)
 
 
-async def _assigned(tx: NotifyTransaction, people: list[Any], event: Any) -> Plan:
+async def _given(tx: NotifyTransaction, people: list[Any], event: Any, *, forwarded: bool) -> Plan:
     if not event.tasks:
         return []
     document = await _document(tx, event.tasks[0].document_id)
     return notices.tasks_given(
-        people, document, [task_facts(t) for t in event.tasks], forwarded=False
-    )
-
-
-async def _forwarded(tx: NotifyTransaction, people: list[Any], event: Any) -> Plan:
-    if not event.tasks:
-        return []
-    document = await _document(tx, event.tasks[0].document_id)
-    return notices.tasks_given(
-        people, document, [task_facts(t) for t in event.tasks], forwarded=True
+        people, document, [task_facts(t) for t in event.tasks], forwarded=forwarded
     )
 
 
@@ -169,13 +161,13 @@ HANDLED = (
         durables.NOTIFY_TASK_ASSIGNED,
         subject("workflow", "task", "assigned"),
         workflow_events.TaskAssigned,
-        _assigned,
+        functools.partial(_given, forwarded=False),
     ),
     Handled(
         durables.NOTIFY_TASK_FORWARDED,
         subject("workflow", "task", "forwarded"),
         workflow_events.TaskForwarded,
-        _forwarded,
+        functools.partial(_given, forwarded=True),
     ),
     Handled(
         durables.NOTIFY_TASK_RETURNED,

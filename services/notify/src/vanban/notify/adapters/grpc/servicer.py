@@ -22,7 +22,7 @@ from vanban.notify.domain import email as email_domain
 from vanban.notify.domain import service
 from vanban.notify.domain.email import Preferences
 from vanban.notify.domain.model import NotificationKind
-from vanban.notify.domain.paging import InboxPosition, decode_position, encode_position, page_size
+from vanban.notify.domain.paging import decode_position, one_page, page_size
 from vanban.notify.domain.webhooks import require_admin
 from vanban.platform.caller import current_caller
 from vanban.platform.convert import to_timestamp
@@ -136,10 +136,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
             found = await SqlEmails(uow.session).listed(
                 state=request.state or None, before=before, limit=size + 1
             )
-        token = ""
-        if len(found) > size:
-            found = found[:size]
-            token = encode_position(InboxPosition(created_at=found[-1].created_at, id=found[-1].id))
+        found, token = one_page(found, size)
         return pb.ListEmailDeliveriesResponse(
             deliveries=[email_to_pb(e) for e in found], next_page_token=token
         )

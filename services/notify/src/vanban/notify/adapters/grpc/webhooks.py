@@ -14,9 +14,8 @@ from vanban.contracts.notify.v1 import notify_pb2_grpc
 from vanban.notify.adapters.db.webhooks import SqlWebhooks
 from vanban.notify.domain import webhooks as domain
 from vanban.notify.domain.paging import (
-    InboxPosition,
     decode_position,
-    encode_position,
+    one_page,
     page_size,
 )
 from vanban.notify.domain.webhooks import Delivery, DeliveryState, UrlGuard, Webhook
@@ -211,10 +210,7 @@ class WebhookServicer(notify_pb2_grpc.WebhookServiceServicer):
             if await store.get(request.webhook_id) is None:
                 raise domain.not_found(request.webhook_id)
             found = await store.deliveries(request.webhook_id, before=before, limit=size + 1)
-        token = ""
-        if len(found) > size:
-            found = found[:size]
-            token = encode_position(InboxPosition(created_at=found[-1].created_at, id=found[-1].id))
+        found, token = one_page(found, size)
         return pb.ListWebhookDeliveriesResponse(
             deliveries=[delivery_to_pb(d) for d in found], next_page_token=token
         )
